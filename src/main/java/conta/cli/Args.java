@@ -1,0 +1,94 @@
+package conta.cli;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Command-line flags: {@code --key value}, {@code --key=value}, bare {@code --flag} (true), repeated keys collected
+ * in order, positional words kept apart. Booleans parse true/false/yes/no/1/0/on/off and refuse anything else.
+ */
+public final class Args {
+    private final Map<String, List<String>> flags = new LinkedHashMap<>();
+    private final List<String> positional = new ArrayList<>();
+
+    public Args(String[] argv) {
+        for (int i = 0; i < argv.length; i++) {
+            String a = argv[i];
+            if (a.startsWith("--") && a.length() > 2) {
+                String key = a.substring(2);
+                String val;
+                int eq = key.indexOf('=');
+                if (eq >= 0) {
+                    val = key.substring(eq + 1);
+                    key = key.substring(0, eq);
+                } else if (i + 1 < argv.length && !argv[i + 1].startsWith("--")) {
+                    val = argv[++i];
+                } else {
+                    val = "true";
+                }
+                flags.computeIfAbsent(key, k -> new ArrayList<>()).add(val);
+            } else {
+                positional.add(a);
+            }
+        }
+    }
+
+    public List<String> positional() { return positional; }
+
+    public boolean has(String key) { return flags.containsKey(key); }
+
+    public String get(String key, String def) {
+        List<String> v = flags.get(key);
+        return v == null ? def : v.get(v.size() - 1);
+    }
+
+    public String require(String key) {
+        String v = get(key, null);
+        if (v == null) throw new CliError("missing required flag --" + key);
+        return v;
+    }
+
+    public List<String> all(String key) { return flags.getOrDefault(key, List.of()); }
+
+    public int getInt(String key, int def) {
+        String v = get(key, null);
+        if (v == null) return def;
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new CliError("--" + key + " expects an integer, got '" + v + "'");
+        }
+    }
+
+    public double getDouble(String key, double def) {
+        String v = get(key, null);
+        if (v == null) return def;
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new CliError("--" + key + " expects a number, got '" + v + "'");
+        }
+    }
+
+    public boolean getBool(String key, boolean def) {
+        String v = get(key, null);
+        return v == null ? def : parseBool("--" + key, v);
+    }
+
+    public static boolean parseBool(String what, String v) {
+        return switch (v.toLowerCase()) {
+            case "true", "yes", "1", "on" -> true;
+            case "false", "no", "0", "off" -> false;
+            default -> throw new CliError(what + " expects true or false, got '" + v + "'");
+        };
+    }
+
+    /** Flags the command did not read: used to refuse typos. */
+    public List<String> unknown(List<String> known) {
+        List<String> u = new ArrayList<>();
+        for (String k : flags.keySet()) if (!known.contains(k)) u.add(k);
+        return u;
+    }
+}

@@ -1,0 +1,128 @@
+package conta.tensor;
+
+/**
+ * The primitive ops a device provides. Layers and models are written only against this interface (through
+ * {@link conta.autograd.F}); the CPU backend is the reference and the CUDA backend implements the same contract.
+ *
+ * <p>All tensors are contiguous float32 NCHW. Outputs are passed in, allocated by the caller with the right shape.
+ * Backward ops <em>accumulate</em> into parameter gradients (dw, db, dgamma, dbeta) and <em>overwrite</em> input
+ * gradients (dx), unless a method says otherwise.
+ */
+public interface Backend extends AutoCloseable {
+    String name();
+
+    // ---- memory ----
+    Tensor empty(int... shape);
+
+    void upload(Tensor t, float[] src);
+
+    float[] download(Tensor t);
+
+    void fill(Tensor t, float value);
+
+    /** dst[dstOff..dstOff+n) = src[srcOff..srcOff+n) (flat element offsets). */
+    void copy(Tensor src, long srcOff, Tensor dst, long dstOff, long n);
+
+    /**
+     * Channel block copy between two 4-d tensors with the same N, H, W: dst[:, dstC0+c] (+)= src[:, srcC0+c] for c < count.
+     * Concat and slice, forward and backward, are all this op.
+     */
+    void copyChannels(Tensor src, int srcC0, Tensor dst, int dstC0, int count, boolean accumulate);
+
+    // ---- elementwise (same shapes unless stated) ----
+    /** out = alpha*a + beta*b. out may alias a or b. */
+    void addScaled(Tensor a, float alpha, Tensor b, float beta, Tensor out);
+
+    /** out = a * b elementwise. */
+    void mul(Tensor a, Tensor b, Tensor out);
+
+    /** out = x * s. */
+    void scale(Tensor x, float s, Tensor out);
+
+    void relu(Tensor x, Tensor y);
+
+    /** dx = dy where y > 0 else 0 (y is the ReLU output). */
+    void reluBackward(Tensor y, Tensor dy, Tensor dx);
+
+    void sigmoid(Tensor x, Tensor y);
+
+    /** Softmax over dim 1 of an N x C x (spatial...) tensor. */
+    void softmax(Tensor x, Tensor y);
+
+    /** dx = y * (dy - sum_c dy*y). */
+    void softmaxBackward(Tensor y, Tensor dy, Tensor dx);
+
+    /** y[n,c,...] = x[n,c,...] * scale[c] + shift[c] (shift may be null). Frozen batch norm and per-channel bias. */
+    void channelAffine(Tensor x, Tensor scale, Tensor shift, Tensor y);
+
+    /** Sum over all dims except 1 into out[C] (accumulating if accumulate). */
+    void channelSum(Tensor x, Tensor out, boolean accumulate);
+
+    /** out[C] (+)= sum over all dims except 1 of a*b. */
+    void channelDot(Tensor a, Tensor b, Tensor out, boolean accumulate);
+
+    /** Sum of all elements (in double). */
+    double sum(Tensor x);
+
+    // ---- linear algebra ----
+    /** C = alpha * op(A) op(B) + beta * C for row-major 2-d tensors. */
+    void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+
+    // ---- convolution ----
+    void conv2d(Tensor x, Tensor w, Tensor bias, ConvSpec s, Tensor y);
+
+    /** dx overwritten (if not null); dw and db accumulated (if not null). */
+    void conv2dBackward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, Tensor db);
+
+    // ---- batch norm (training: batch statistics) ----
+    /**
+     * y = (x - mean_B) / sqrt(var_B + eps) * gamma + beta; updates running stats with PyTorch's momentum and unbiased
+     * variance. saveMean and saveInvStd [C] keep what backward needs.
+     */
+    void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
+                        Tensor y, Tensor saveMean, Tensor saveInvStd);
+
+    void batchNormBackward(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd,
+                           Tensor dx, Tensor dgamma, Tensor dbeta);
+
+    // ---- pooling ----
+    void maxPool2d(Tensor x, ConvSpec s, boolean ceil, Tensor y);
+
+    /** Routes dy to the first maximum of each window (recomputed from x). */
+    void maxPool2dBackward(Tensor x, ConvSpec s, boolean ceil, Tensor dy, Tensor dx);
+
+    /** Average pooling, padding counted in the divisor (PyTorch count_include_pad=True). */
+    void avgPool2d(Tensor x, ConvSpec s, boolean ceil, Tensor y);
+
+    void avgPool2dBackward(ConvSpec s, boolean ceil, Tensor dy, Tensor dx);
+
+    // ---- resize ----
+    /** Bilinear resize of the spatial dims, PyTorch align_corners semantics. */
+    void resizeBilinear(Tensor x, boolean alignCorners, Tensor y);
+
+    void resizeBilinearBackward(Tensor dy, boolean alignCorners, Tensor dx);
+
+    // ---- fused losses: return the mean loss and write d(loss)/d(logits) * gradScale into dlogits (if not null) ----
+    /** PyTorch multilabel_soft_margin_loss, mean over batch. logits and targets N x C. */
+    float multilabelSoftMarginLoss(Tensor logits, Tensor targets, Tensor dlogits, float gradScale);
+
+    /** PyTorch BCEWithLogitsLoss, mean over all elements. */
+    float bceWithLogitsLoss(Tensor logits, Tensor targets, Tensor dlogits, float gradScale);
+
+    /**
+     * Cross-entropy over dim 1 of N x C x H x W logits against N x H x W labels stored as floats; pixels whose label
+     * equals ignoreIndex are skipped. classWeights (C, nullable) as in PyTorch's weight argument: the mean divides by the
+     * sum of the weights of the counted pixels.
+     */
+    float crossEntropyLoss(Tensor logits, Tensor labels, Tensor classWeights, int ignoreIndex, Tensor dlogits, float gradScale);
+
+    // ---- optimizer ----
+    /** torch.optim.SGD step: g = grad + wd*p; buf = momentum*buf + g (buf = g on first step); p -= lr*buf. */
+    void sgdStep(Tensor param, Tensor grad, Tensor momentumBuf, float lr, float momentum, float weightDecay, boolean firstStep);
+
+    /** Wait for queued work (no-op on CPU). */
+    default void synchronize() { }
+
+    @Override
+    default void close() { }
+}

@@ -1,0 +1,131 @@
+package conta.tensor;
+
+import conta.autograd.Node;
+import java.util.Arrays;
+
+/**
+ * A dense, contiguous float32 tensor whose memory lives off the Java heap in its backend.
+ * Lifetimes are explicit: {@link #close()} frees the storage; intermediates made under a
+ * {@link conta.autograd.Tape} are freed when the tape closes.
+ *
+ * <p>The autograd fields ({@code grad}, {@code requiresGrad}, {@code gradFn}) live here so that layer code
+ * can work with one type; the primitive ops in {@link Backend} ignore them.
+ */
+public final class Tensor implements AutoCloseable {
+    private final int[] shape;
+    private final long numel;
+    private final Backend backend;
+    private final DType dtype;
+    private final Layout layout;
+    private final Storage storage;
+
+    /** Gradient accumulated by backward; owned by this tensor. */
+    public Tensor grad;
+    /** Whether backward should produce a gradient for this tensor. */
+    public boolean requiresGrad;
+    /** The recorded op that produced this tensor, or null for leaves. */
+    public Node gradFn;
+    /** Optional name (parameters carry their state-dict name). */
+    public String name;
+
+    public Tensor(Backend backend, Storage storage, DType dtype, Layout layout, int... shape) {
+        this.backend = backend;
+        this.storage = storage;
+        this.dtype = dtype;
+        this.layout = layout;
+        this.shape = shape.clone();
+        this.numel = numel(shape);
+        if (storage.bytes() < numel * dtype.bytes)
+            throw new IllegalArgumentException("storage of " + storage.bytes() + " bytes too small for " + Arrays.toString(shape));
+    }
+
+    public static long numel(int... shape) {
+        long n = 1;
+        for (int d : shape) {
+            if (d < 0) throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
+            n *= d;
+        }
+        return n;
+    }
+
+    // ---- factories on a given backend ----
+    public static Tensor empty(Backend b, int... shape) { return b.empty(shape); }
+
+    public static Tensor zeros(Backend b, int... shape) {
+        Tensor t = b.empty(shape);
+        b.fill(t, 0f);
+        return t;
+    }
+
+    public static Tensor of(Backend b, float[] data, int... shape) {
+        if (data.length != numel(shape))
+            throw new IllegalArgumentException(data.length + " values for shape " + Arrays.toString(shape));
+        Tensor t = b.empty(shape);
+        b.upload(t, data);
+        return t;
+    }
+
+    public float[] toArray() { return backend.download(this); }
+
+    /** Single value of a one-element tensor. */
+    public float item() {
+        if (numel != 1) throw new IllegalStateException("item() on tensor of shape " + shapeString());
+        return toArray()[0];
+    }
+
+    // ---- shape ----
+    public int[] shape() { return shape.clone(); }
+
+    public int rank() { return shape.length; }
+
+    public int dim(int i) { return shape[i < 0 ? shape.length + i : i]; }
+
+    public long numel() { return numel; }
+
+    public boolean sameShape(Tensor o) { return Arrays.equals(shape, o.shape); }
+
+    public String shapeString() { return Arrays.toString(shape); }
+
+    public Backend backend() { return backend; }
+
+    public Storage storage() { return storage; }
+
+    public DType dtype() { return dtype; }
+
+    public Layout layout() { return layout; }
+
+    /** A tensor of another shape over the same storage (no copy); the view must not outlive this tensor. */
+    public Tensor view(int... newShape) {
+        if (numel(newShape) != numel)
+            throw new IllegalArgumentException("cannot view " + shapeString() + " as " + Arrays.toString(newShape));
+        return new Tensor(backend, new SharedStorage(storage), dtype, layout, newShape);
+    }
+
+    public boolean isClosed() { return storage.isFreed(); }
+
+    @Override
+    public void close() {
+        if (!storage.isFreed()) storage.free();
+        if (grad != null) {
+            grad.close();
+            grad = null;
+        }
+        gradFn = null;
+    }
+
+    @Override
+    public String toString() { return "Tensor" + shapeString() + (name != null ? "(" + name + ")" : ""); }
+
+    /** Storage seen through a view: freeing the view leaves the owner's memory alone. */
+    public static final class SharedStorage implements Storage {
+        public final Storage owner;
+
+        SharedStorage(Storage owner) { this.owner = owner instanceof SharedStorage s ? s.owner : owner; }
+
+        @Override public long bytes() { return owner.bytes(); }
+
+        @Override public void free() { }
+
+        @Override public boolean isFreed() { return owner.isFreed(); }
+    }
+}
