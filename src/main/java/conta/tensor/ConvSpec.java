@@ -8,11 +8,15 @@ public record ConvSpec(int kh, int kw, int strideH, int strideW, int padH, int p
 
     public int outW(int w) { return (w + 2 * padW - dilW * (kw - 1) - 1) / strideW + 1; }
 
-    /** Output size with PyTorch's ceil_mode for pooling (a window must start inside the input or left padding). */
-    public int outCeil(int in, int k, int stride, int pad, int dil) {
-        int span = in + 2 * pad - dil * (k - 1) - 1;
-        int o = Math.ceilDiv(span, stride) + 1;
-        if ((o - 1) * stride >= in + pad) o--;
+    /** Pooling output size with PyTorch's rules: ceil mode keeps a last window only if it starts inside input or left padding. */
+    public static int poolOut(int in, int k, int stride, int pad, int dil, boolean ceil) {
+        int span = in + 2 * pad - dil * (k - 1) - 1 + (ceil ? stride - 1 : 0);
+        int o = Math.floorDiv(span, stride) + 1;
+        if (ceil && (o - 1) * stride >= in + pad) o--;
         return o;
     }
+
+    public int poolOutH(int h, boolean ceil) { return poolOut(h, kh, strideH, padH, dilH, ceil); }
+
+    public int poolOutW(int w, boolean ceil) { return poolOut(w, kw, strideW, padW, dilW, ceil); }
 }

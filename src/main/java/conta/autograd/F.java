@@ -1,0 +1,342 @@
+package conta.autograd;
+
+import static conta.autograd.Tape.accumulate;
+import static conta.autograd.Tape.gradBuffer;
+import static conta.autograd.Tape.needs;
+import static conta.autograd.Tape.record;
+import static conta.autograd.Tape.track;
+
+import conta.tensor.Backend;
+import conta.tensor.ConvSpec;
+import conta.tensor.Tensor;
+import java.util.List;
+
+/**
+ * Differentiable functions over {@link Backend} primitives: each computes its output and, when a tape records,
+ * registers how to back-propagate. Layers and models call only these, so they run unchanged on any backend.
+ */
+public final class F {
+    private F() { }
+
+    private static Tensor out(Backend b, int... shape) { return track(b.empty(shape)); }
+
+    private static boolean any(Tensor... ts) {
+        for (Tensor t : ts) if (needs(t)) return true;
+        return false;
+    }
+
+    // ------------------------------------------------------------------ convolution
+    public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, ConvSpec s) {
+        Backend b = x.backend();
+        if (x.rank() != 4) throw new IllegalArgumentException("conv2d expects N x C x H x W input, got " + x.shapeString());
+        Tensor y = out(b, x.dim(0), w.dim(0), s.outH(x.dim(2)), s.outW(x.dim(3)));
+        b.conv2d(x, w, bias, s, y);
+        if (any(x, w, bias)) record("conv2d", y, gy -> {
+            Tensor dx = needs(x) ? b.empty(x.shape()) : null;
+            b.conv2dBackward(x, w, gy, s, dx, needs(w) ? gradBuffer(w) : null, needs(bias) ? gradBuffer(bias) : null);
+            if (dx != null) accumulate(x, dx);
+        });
+        return y;
+    }
+
+    // ------------------------------------------------------------------ normalisation
+    /** Batch norm with batch statistics; updates the running stats (if given) like PyTorch's train(). */
+    public static Tensor batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps) {
+        Backend b = x.backend();
+        int c = x.dim(1);
+        Tensor y = out(b, x.shape());
+        Tensor mean = out(b, c), inv = out(b, c);
+        b.batchNormTrain(x, gamma, beta, runMean, runVar, momentum, eps, y, mean, inv);
+        if (any(x, gamma, beta)) record("batchNorm", y, gy -> {
+            Tensor dx = needs(x) ? b.empty(x.shape()) : null;
+            b.batchNormBackward(x, gamma, gy, mean, inv, dx, needs(gamma) ? gradBuffer(gamma) : null, needs(beta) ? gradBuffer(beta) : null);
+            if (dx != null) accumulate(x, dx);
+        });
+        return y;
+    }
+
+    /** Batch norm with fixed running statistics (PyTorch eval(), IRNet's FixedBatchNorm); gamma and beta may learn. */
+    public static Tensor batchNormFrozen(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps) {
+        Backend b = x.backend();
+        int c = x.dim(1);
+        float[] g = gamma.toArray(), bt = beta.toArray(), m = runMean.toArray(), v = runVar.toArray();
+        float[] sc = new float[c], sh = new float[c], inv = new float[c];
+        for (int i = 0; i < c; i++) {
+            inv[i] = (float) (1.0 / Math.sqrt((double) v[i] + eps));
+            sc[i] = g[i] * inv[i];
+            sh[i] = bt[i] - m[i] * sc[i];
+        }
+        Tensor scale = track(Tensor.of(b, sc, c)), shift = track(Tensor.of(b, sh, c));
+        Tensor y = out(b, x.shape());
+        b.channelAffine(x, scale, shift, y);
+        if (any(x, gamma, beta)) record("batchNormFrozen", y, gy -> {
+            if (needs(gamma)) {
+                // dgamma = sum(gy * (x - mean) * inv) = inv * (sum(gy*x) - mean * sum(gy))
+                Tensor sgx = b.empty(c), sg = b.empty(c);
+                b.channelDot(gy, x, sgx, false);
+                b.channelSum(gy, sg, false);
+                float[] a = sgx.toArray(), s = sg.toArray();
+                float[] dg = new float[c];
+                for (int i = 0; i < c; i++) dg[i] = (float) (inv[i] * ((double) a[i] - (double) m[i] * s[i]));
+                sgx.close();
+                sg.close();
+                Tensor t = Tensor.of(b, dg, c);
+                Tensor buf = gradBuffer(gamma);
+                b.addScaled(buf, 1f, t.view(buf.shape()), 1f, buf);
+                t.close();
+            }
+            if (needs(beta)) b.channelSum(gy, gradBuffer(beta), true);
+            if (needs(x)) {
+                Tensor dx = b.empty(x.shape());
+                b.channelAffine(gy, scale, null, dx);
+                accumulate(x, dx);
+            }
+        });
+        return y;
+    }
+
+    // ------------------------------------------------------------------ elementwise
+    public static Tensor relu(Tensor x) {
+        Backend b = x.backend();
+        Tensor y = out(b, x.shape());
+        b.relu(x, y);
+        if (any(x)) record("relu", y, gy -> {
+            Tensor dx = b.empty(x.shape());
+            b.reluBackward(y, gy, dx);
+            accumulate(x, dx);
+        });
+        return y;
+    }
+
+    public static Tensor add(Tensor a, Tensor c) { return addScaled(a, 1f, c, 1f); }
+
+    public static Tensor sub(Tensor a, Tensor c) { return addScaled(a, 1f, c, -1f); }
+
+    /** alpha * a + beta * c. */
+    public static Tensor addScaled(Tensor a, float alpha, Tensor c, float beta) {
+        Backend b = a.backend();
+        Tensor y = out(b, a.shape());
+        b.addScaled(a, alpha, c, beta, y);
+        if (any(a, c)) record("add", y, gy -> {
+            if (needs(a)) {
+                Tensor d = b.empty(a.shape());
+                b.scale(gy, alpha, d);
+                accumulate(a, d);
+            }
+            if (needs(c)) {
+                Tensor d = b.empty(c.shape());
+                b.scale(gy, beta, d);
+                accumulate(c, d);
+            }
+        });
+        return y;
+    }
+
+    public static Tensor mul(Tensor a, Tensor c) {
+        Backend b = a.backend();
+        Tensor y = out(b, a.shape());
+        b.mul(a, c, y);
+        if (any(a, c)) record("mul", y, gy -> {
+            if (needs(a)) {
+                Tensor d = b.empty(a.shape());
+                b.mul(gy, c, d);
+                accumulate(a, d);
+            }
+            if (needs(c)) {
+                Tensor d = b.empty(c.shape());
+                b.mul(gy, a, d);
+                accumulate(c, d);
+            }
+        });
+        return y;
+    }
+
+    public static Tensor scale(Tensor x, float s) {
+        Backend b = x.backend();
+        Tensor y = out(b, x.shape());
+        b.scale(x, s, y);
+        if (any(x)) record("scale", y, gy -> {
+            Tensor d = b.empty(x.shape());
+            b.scale(gy, s, d);
+            accumulate(x, d);
+        });
+        return y;
+    }
+
+    public static Tensor sigmoid(Tensor x) {
+        Backend b = x.backend();
+        Tensor y = out(b, x.shape());
+        b.sigmoid(x, y);
+        if (any(x)) record("sigmoid", y, gy -> {
+            Tensor t = b.empty(x.shape());
+            b.mul(y, y, t);
+            b.addScaled(y, 1f, t, -1f, t); // y - y^2
+            b.mul(gy, t, t);
+            accumulate(x, t);
+        });
+        return y;
+    }
+
+    /** Softmax over dim 1. */
+    public static Tensor softmax(Tensor x) {
+        Backend b = x.backend();
+        Tensor y = out(b, x.shape());
+        b.softmax(x, y);
+        if (any(x)) record("softmax", y, gy -> {
+            Tensor dx = b.empty(x.shape());
+            b.softmaxBackward(y, gy, dx);
+            accumulate(x, dx);
+        });
+        return y;
+    }
+
+    // ------------------------------------------------------------------ shape
+    /** Same data, new shape. The view is tracked; gradients are copied back into x's shape. */
+    public static Tensor reshape(Tensor x, int... shape) {
+        Tensor y = track(x.view(shape));
+        if (any(x)) record("reshape", y, gy -> {
+            Tensor d = x.backend().empty(x.shape());
+            x.backend().copy(gy, 0, d, 0, gy.numel());
+            accumulate(x, d);
+        });
+        return y;
+    }
+
+    public static Tensor concatChannels(List<Tensor> xs) {
+        Tensor first = xs.getFirst();
+        Backend b = first.backend();
+        int[] shape = first.shape();
+        int c = 0;
+        for (Tensor t : xs) c += t.dim(1);
+        shape[1] = c;
+        Tensor y = out(b, shape);
+        int c0 = 0;
+        for (Tensor t : xs) {
+            b.copyChannels(t, 0, y, c0, t.dim(1), false);
+            c0 += t.dim(1);
+        }
+        if (any(xs.toArray(new Tensor[0]))) record("concat", y, gy -> {
+            int k = 0;
+            for (Tensor t : xs) {
+                if (needs(t)) {
+                    Tensor d = b.empty(t.shape());
+                    b.copyChannels(gy, k, d, 0, t.dim(1), false);
+                    accumulate(t, d);
+                }
+                k += t.dim(1);
+            }
+        });
+        return y;
+    }
+
+    public static Tensor sliceChannels(Tensor x, int c0, int count) {
+        Backend b = x.backend();
+        int[] shape = x.shape();
+        shape[1] = count;
+        Tensor y = out(b, shape);
+        b.copyChannels(x, c0, y, 0, count, false);
+        if (any(x)) record("slice", y, gy -> {
+            Tensor d = Tensor.zeros(b, x.shape());
+            b.copyChannels(gy, 0, d, c0, count, false);
+            accumulate(x, d);
+        });
+        return y;
+    }
+
+    // ------------------------------------------------------------------ pooling and resize
+    public static Tensor maxPool2d(Tensor x, ConvSpec s, boolean ceil) {
+        Backend b = x.backend();
+        Tensor y = out(b, x.dim(0), x.dim(1), s.poolOutH(x.dim(2), ceil), s.poolOutW(x.dim(3), ceil));
+        b.maxPool2d(x, s, ceil, y);
+        if (any(x)) record("maxPool2d", y, gy -> {
+            Tensor dx = b.empty(x.shape());
+            b.maxPool2dBackward(x, s, ceil, gy, dx);
+            accumulate(x, dx);
+        });
+        return y;
+    }
+
+    public static Tensor avgPool2d(Tensor x, ConvSpec s, boolean ceil) {
+        Backend b = x.backend();
+        Tensor y = out(b, x.dim(0), x.dim(1), s.poolOutH(x.dim(2), ceil), s.poolOutW(x.dim(3), ceil));
+        b.avgPool2d(x, s, ceil, y);
+        if (any(x)) record("avgPool2d", y, gy -> {
+            Tensor dx = b.empty(x.shape());
+            b.avgPool2dBackward(s, ceil, gy, dx);
+            accumulate(x, dx);
+        });
+        return y;
+    }
+
+    /** Mean over H and W: N x C x H x W -> N x C x 1 x 1. */
+    public static Tensor globalAvgPool(Tensor x) {
+        return avgPool2d(x, new ConvSpec(x.dim(2), x.dim(3), 1, 1, 0, 0, 1, 1), false);
+    }
+
+    public static Tensor resizeBilinear(Tensor x, int h, int w, boolean alignCorners) {
+        Backend b = x.backend();
+        Tensor y = out(b, x.dim(0), x.dim(1), h, w);
+        b.resizeBilinear(x, alignCorners, y);
+        if (any(x)) record("resize", y, gy -> {
+            Tensor dx = b.empty(x.shape());
+            b.resizeBilinearBackward(gy, alignCorners, dx);
+            accumulate(x, dx);
+        });
+        return y;
+    }
+
+    // ------------------------------------------------------------------ linear
+    /** y = x w^T + bias for x N x K, w M x K, bias M (nullable). */
+    public static Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        Backend b = x.backend();
+        int n = x.dim(0), m = w.dim(0);
+        Tensor y = out(b, n, m);
+        if (bias != null) for (int i = 0; i < n; i++) b.copy(bias, 0, y, (long) i * m, m);
+        b.gemm(false, true, 1f, x, w, bias != null ? 1f : 0f, y);
+        if (any(x, w, bias)) record("linear", y, gy -> {
+            if (needs(x)) {
+                Tensor dx = b.empty(x.shape());
+                b.gemm(false, false, 1f, gy, w, 0f, dx);
+                accumulate(x, dx);
+            }
+            if (needs(w)) b.gemm(true, false, 1f, gy, x, 1f, gradBuffer(w));
+            if (needs(bias)) b.channelSum(gy, gradBuffer(bias), true);
+        });
+        return y;
+    }
+
+    // ------------------------------------------------------------------ losses (scalar outputs of shape [1])
+    private static Tensor lossNode(String op, Tensor logits, float value, Tensor dlogits) {
+        Backend b = logits.backend();
+        Tensor loss = track(Tensor.of(b, new float[]{value}, 1));
+        if (dlogits != null) {
+            track(dlogits);
+            record(op, loss, gy -> {
+                float s = gy.item();
+                Tensor d = b.empty(logits.shape());
+                b.scale(dlogits, s, d);
+                accumulate(logits, d);
+            });
+        }
+        return loss;
+    }
+
+    public static Tensor multilabelSoftMarginLoss(Tensor logits, Tensor targets) {
+        Tensor d = needs(logits) ? logits.backend().empty(logits.shape()) : null;
+        float v = logits.backend().multilabelSoftMarginLoss(logits, targets, d, 1f);
+        return lossNode("multilabelSoftMargin", logits, v, d);
+    }
+
+    public static Tensor bceWithLogits(Tensor logits, Tensor targets) {
+        Tensor d = needs(logits) ? logits.backend().empty(logits.shape()) : null;
+        float v = logits.backend().bceWithLogitsLoss(logits, targets, d, 1f);
+        return lossNode("bceWithLogits", logits, v, d);
+    }
+
+    /** Cross-entropy over dim 1; labels N x (spatial) as floats; classWeights nullable. */
+    public static Tensor crossEntropy(Tensor logits, Tensor labels, Tensor classWeights, int ignoreIndex) {
+        Tensor d = needs(logits) ? logits.backend().empty(logits.shape()) : null;
+        float v = logits.backend().crossEntropyLoss(logits, labels, classWeights, ignoreIndex, d, 1f);
+        return lossNode("crossEntropy", logits, v, d);
+    }
+}

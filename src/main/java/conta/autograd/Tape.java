@@ -1,0 +1,119 @@
+package conta.autograd;
+
+import conta.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Records the ops of one forward pass (when {@code grad} is on) and owns their intermediate tensors.
+ * Closing the tape frees every tensor it owns, with their gradients; {@link #keep} hands a result to the caller.
+ * Tapes nest per thread: {@link #open} makes a tape current until it is closed.
+ *
+ * <p>Gradient rule: parameter (leaf) gradients persist across tapes and accumulate until the optimizer clears them;
+ * intermediate gradients die with the tape.
+ */
+public final class Tape implements AutoCloseable {
+    private static final ThreadLocal<Tape> CURRENT = new ThreadLocal<>();
+
+    private final boolean grad;
+    private final Tape previous;
+    private final Map<Tensor, Boolean> owned = new IdentityHashMap<>();
+    private final List<Node> nodes = new ArrayList<>();
+    private boolean closed;
+
+    private Tape(boolean grad, Tape previous) {
+        this.grad = grad;
+        this.previous = previous;
+    }
+
+    /** Opens a tape that records backward closures (grad = true) or only owns memory (grad = false, inference). */
+    public static Tape open(boolean grad) {
+        Tape t = new Tape(grad, CURRENT.get());
+        CURRENT.set(t);
+        return t;
+    }
+
+    public static Tape current() { return CURRENT.get(); }
+
+    /** Whether ops should record backward now. */
+    public static boolean recording() {
+        Tape t = CURRENT.get();
+        return t != null && t.grad;
+    }
+
+    /** True if the tensor takes part in differentiation under the current tape. */
+    public static boolean needs(Tensor t) {
+        return t != null && recording() && (t.requiresGrad || t.gradFn != null);
+    }
+
+    /** Registers a new op output with the current tape (if any) so that it is freed when the tape closes. */
+    public static Tensor track(Tensor t) {
+        Tape tape = CURRENT.get();
+        if (tape != null) tape.owned.put(t, Boolean.TRUE);
+        return t;
+    }
+
+    /** Records a node whose output needs a gradient. */
+    public static void record(String op, Tensor out, Node.Backward backward) {
+        Tape tape = CURRENT.get();
+        if (tape == null || !tape.grad) return;
+        Node n = new Node(op, out, backward);
+        out.gradFn = n;
+        out.requiresGrad = true;
+        tape.nodes.add(n);
+    }
+
+    /** Removes a tensor from this tape's care: the caller now owns it and must close it. */
+    public Tensor keep(Tensor t) {
+        owned.remove(t);
+        return t;
+    }
+
+    /** Adds g into t.grad, taking ownership of g. */
+    public static void accumulate(Tensor t, Tensor g) {
+        if (t.grad == null) {
+            t.grad = g;
+        } else {
+            t.backend().addScaled(t.grad, 1f, g, 1f, t.grad);
+            g.close();
+        }
+    }
+
+    /** t.grad, allocated as zeros if absent: for backward ops that accumulate in place. */
+    public static Tensor gradBuffer(Tensor t) {
+        if (t.grad == null) t.grad = Tensor.zeros(t.backend(), t.shape());
+        return t.grad;
+    }
+
+    /** Back-propagates from a scalar: d(loss)/d(loss) = 1. */
+    public void backward(Tensor loss) {
+        backward(loss, 1f);
+    }
+
+    public void backward(Tensor loss, float seed) {
+        if (!grad) throw new IllegalStateException("backward on a tape opened without grad");
+        if (loss.numel() != 1) throw new IllegalArgumentException("backward needs a scalar, got " + loss);
+        Tensor g = Tensor.of(loss.backend(), new float[]{seed}, loss.shape());
+        accumulate(loss, g);
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            Node n = nodes.get(i);
+            Tensor out = n.output();
+            if (out.grad == null || out.isClosed()) continue;
+            n.backward().run(out.grad);
+        }
+        nodes.clear(); // one backward per recording, as PyTorch without retain_graph
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        for (Tensor t : owned.keySet()) t.close();
+        owned.clear();
+        nodes.clear();
+        if (CURRENT.get() == this) CURRENT.set(previous);
+        else throw new IllegalStateException("tapes closed out of order");
+    }
+}

@@ -1,0 +1,278 @@
+package conta.tensor.cpu;
+
+import conta.tensor.Backend;
+import conta.tensor.ConvSpec;
+import conta.tensor.DType;
+import conta.tensor.Layout;
+import conta.tensor.Storage;
+import conta.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The CPU reference backend: matrix products and convolutions through OpenBLAS (im2col + sgemm), everything else in
+ * Java over off-heap memory, split over the cores. Ops live in small helper classes by family.
+ */
+public final class CpuBackend implements Backend {
+    static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+
+    @Override public String name() { return "cpu"; }
+
+    // ---------------------------------------------------------------- memory
+    static CpuStorage storage(Tensor t) {
+        Storage s = t.storage();
+        if (s instanceof Tensor.SharedStorage sh) s = sh.owner;
+        if (!(s instanceof CpuStorage c))
+            throw new IllegalArgumentException("tensor " + t + " does not live on the CPU backend");
+        return c;
+    }
+
+    static MemorySegment seg(Tensor t) { return storage(t).segment(); }
+
+    @Override
+    public Tensor empty(int... shape) {
+        return new Tensor(this, new CpuStorage(Tensor.numel(shape) * 4L), DType.F32, Layout.NCHW, shape);
+    }
+
+    @Override
+    public void upload(Tensor t, float[] src) {
+        if (src.length != t.numel()) throw new IllegalArgumentException(src.length + " values for " + t);
+        MemorySegment.copy(src, 0, seg(t), F, 0, src.length);
+    }
+
+    @Override
+    public float[] download(Tensor t) {
+        float[] out = new float[Math.toIntExact(t.numel())];
+        MemorySegment.copy(seg(t), F, 0, out, 0, out.length);
+        return out;
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        MemorySegment s = seg(t);
+        if (value == 0f) s.asSlice(0, t.numel() * 4).fill((byte) 0);
+        else for (long i = 0; i < t.numel(); i++) s.setAtIndex(F, i, value);
+    }
+
+    @Override
+    public void copy(Tensor src, long srcOff, Tensor dst, long dstOff, long n) {
+        checkRange(src, srcOff, n);
+        checkRange(dst, dstOff, n);
+        MemorySegment.copy(seg(src), srcOff * 4, seg(dst), dstOff * 4, n * 4);
+    }
+
+    private static void checkRange(Tensor t, long off, long n) {
+        if (off < 0 || n < 0 || off + n > t.numel())
+            throw new IndexOutOfBoundsException("range [" + off + ", " + (off + n) + ") outside " + t);
+    }
+
+    @Override
+    public void copyChannels(Tensor src, int srcC0, Tensor dst, int dstC0, int count, boolean accumulate) {
+        int n = src.dim(0), hw = spatial(src);
+        if (dst.dim(0) != n || spatial(dst) != hw || srcC0 + count > src.dim(1) || dstC0 + count > dst.dim(1))
+            throw new IllegalArgumentException("copyChannels: " + src + "[" + srcC0 + "+" + count + "] -> " + dst + "[" + dstC0 + "]");
+        MemorySegment s = seg(src), d = seg(dst);
+        int cs = src.dim(1), cd = dst.dim(1);
+        for (int b = 0; b < n; b++) {
+            long so = ((long) b * cs + srcC0) * hw, dof = ((long) b * cd + dstC0) * hw;
+            long len = (long) count * hw;
+            if (!accumulate) MemorySegment.copy(s, so * 4, d, dof * 4, len * 4);
+            else Elementwise.axpy(s, so, d, dof, len, 1f);
+        }
+    }
+
+    /** Product of dims from 2 on (1 for 2-d tensors). */
+    static int spatial(Tensor t) {
+        int s = 1;
+        for (int i = 2; i < t.rank(); i++) s *= t.dim(i);
+        return s;
+    }
+
+    static void sameShape(String op, Tensor a, Tensor b) {
+        if (!a.sameShape(b)) throw new IllegalArgumentException(op + ": shapes differ " + a.shapeString() + " vs " + b.shapeString());
+    }
+
+    // ---------------------------------------------------------------- elementwise
+    @Override
+    public void addScaled(Tensor a, float alpha, Tensor b, float beta, Tensor out) {
+        sameShape("addScaled", a, b);
+        sameShape("addScaled", a, out);
+        Elementwise.addScaled(seg(a), alpha, seg(b), beta, seg(out), a.numel());
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        sameShape("mul", a, b);
+        sameShape("mul", a, out);
+        Elementwise.mul(seg(a), seg(b), seg(out), a.numel());
+    }
+
+    @Override
+    public void scale(Tensor x, float s, Tensor out) {
+        sameShape("scale", x, out);
+        Elementwise.addScaled(seg(x), s, seg(x), 0f, seg(out), x.numel());
+    }
+
+    @Override
+    public void relu(Tensor x, Tensor y) {
+        sameShape("relu", x, y);
+        Elementwise.relu(seg(x), seg(y), x.numel());
+    }
+
+    @Override
+    public void reluBackward(Tensor y, Tensor dy, Tensor dx) {
+        sameShape("reluBackward", y, dy);
+        sameShape("reluBackward", y, dx);
+        Elementwise.reluBackward(seg(y), seg(dy), seg(dx), y.numel());
+    }
+
+    @Override
+    public void sigmoid(Tensor x, Tensor y) {
+        sameShape("sigmoid", x, y);
+        MemorySegment a = seg(x), b = seg(y);
+        for (long i = 0; i < x.numel(); i++) b.setAtIndex(F, i, Losses.sigmoid(a.getAtIndex(F, i)));
+    }
+
+    @Override
+    public void softmax(Tensor x, Tensor y) {
+        sameShape("softmax", x, y);
+        Elementwise.softmax(seg(x), seg(y), x.dim(0), x.dim(1), spatial(x));
+    }
+
+    @Override
+    public void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        sameShape("softmaxBackward", y, dy);
+        sameShape("softmaxBackward", y, dx);
+        Elementwise.softmaxBackward(seg(y), seg(dy), seg(dx), y.dim(0), y.dim(1), spatial(y));
+    }
+
+    @Override
+    public void channelAffine(Tensor x, Tensor scale, Tensor shift, Tensor y) {
+        sameShape("channelAffine", x, y);
+        int c = x.dim(1);
+        if (scale.numel() != c || (shift != null && shift.numel() != c))
+            throw new IllegalArgumentException("channelAffine: " + x + " with scale " + scale + " shift " + shift);
+        Elementwise.channelAffine(seg(x), seg(scale), shift == null ? null : seg(shift), seg(y), x.dim(0), c, spatial(x));
+    }
+
+    @Override
+    public void channelSum(Tensor x, Tensor out, boolean accumulate) {
+        channelDot(x, null, out, accumulate);
+    }
+
+    @Override
+    public void channelDot(Tensor a, Tensor b, Tensor out, boolean accumulate) { channelDotImpl(a, b, out, accumulate); }
+
+    static void channelDotImpl(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        if (b != null) sameShape("channelDot", a, b);
+        int n = a.dim(0), c = a.dim(1), hw = spatial(a);
+        if (out.numel() != c) throw new IllegalArgumentException("channelDot: out " + out + " for " + a);
+        MemorySegment sa = seg(a), sb = b == null ? null : seg(b), so = seg(out);
+        Parallel.forRange(c, (long) n * hw, ch -> {
+            double acc = 0;
+            for (int i = 0; i < n; i++) {
+                long base = ((long) i * c + ch) * hw;
+                acc += sb == null ? Elementwise.sum(sa, base, hw) : Elementwise.dot(sa, sb, base, hw);
+            }
+            so.setAtIndex(F, ch, (float) (accumulate ? so.getAtIndex(F, ch) + acc : acc));
+        });
+    }
+
+    @Override
+    public double sum(Tensor x) { return Elementwise.sum(seg(x), 0, x.numel()); }
+
+    // ---------------------------------------------------------------- linear algebra
+    @Override
+    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        if (a.rank() != 2 || b.rank() != 2 || c.rank() != 2)
+            throw new IllegalArgumentException("gemm needs 2-d tensors: " + a + " " + b + " " + c);
+        int m = transA ? a.dim(1) : a.dim(0), k = transA ? a.dim(0) : a.dim(1);
+        int kb = transB ? b.dim(1) : b.dim(0), n = transB ? b.dim(0) : b.dim(1);
+        if (k != kb || c.dim(0) != m || c.dim(1) != n)
+            throw new IllegalArgumentException("gemm shapes: op(A)=" + m + "x" + k + " op(B)=" + kb + "x" + n + " C=" + c.shapeString());
+        Blas.sgemm(transA, transB, m, n, k, alpha, storage(a), 0, a.dim(1), storage(b), 0, b.dim(1), beta, storage(c), 0, n);
+    }
+
+    // ---------------------------------------------------------------- convolution
+    @Override
+    public void conv2d(Tensor x, Tensor w, Tensor bias, ConvSpec s, Tensor y) { Conv.forward(x, w, bias, s, y); }
+
+    @Override
+    public void conv2dBackward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, Tensor db) {
+        Conv.backward(x, w, dy, s, dx, dw, db);
+    }
+
+    // ---------------------------------------------------------------- batch norm
+    @Override
+    public void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
+                               Tensor y, Tensor saveMean, Tensor saveInvStd) {
+        Norm.train(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd);
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd,
+                                  Tensor dx, Tensor dgamma, Tensor dbeta) {
+        Norm.backward(x, gamma, dy, saveMean, saveInvStd, dx, dgamma, dbeta);
+    }
+
+    // ---------------------------------------------------------------- pooling and resize
+    @Override public void maxPool2d(Tensor x, ConvSpec s, boolean ceil, Tensor y) { Pool.max(x, s, ceil, y); }
+
+    @Override public void maxPool2dBackward(Tensor x, ConvSpec s, boolean ceil, Tensor dy, Tensor dx) { Pool.maxBackward(x, s, ceil, dy, dx); }
+
+    @Override public void avgPool2d(Tensor x, ConvSpec s, boolean ceil, Tensor y) { Pool.avg(x, s, ceil, y); }
+
+    @Override public void avgPool2dBackward(ConvSpec s, boolean ceil, Tensor dy, Tensor dx) { Pool.avgBackward(s, ceil, dy, dx); }
+
+    @Override public void resizeBilinear(Tensor x, boolean alignCorners, Tensor y) { Resize.forward(x, alignCorners, y); }
+
+    @Override public void resizeBilinearBackward(Tensor dy, boolean alignCorners, Tensor dx) { Resize.backward(dy, alignCorners, dx); }
+
+    // ---------------------------------------------------------------- losses
+    @Override
+    public float multilabelSoftMarginLoss(Tensor logits, Tensor targets, Tensor dlogits, float gradScale) {
+        return Losses.multilabelSoftMargin(logits, targets, dlogits, gradScale);
+    }
+
+    @Override
+    public float bceWithLogitsLoss(Tensor logits, Tensor targets, Tensor dlogits, float gradScale) {
+        return Losses.bceWithLogits(logits, targets, dlogits, gradScale);
+    }
+
+    @Override
+    public float crossEntropyLoss(Tensor logits, Tensor labels, Tensor classWeights, int ignoreIndex, Tensor dlogits, float gradScale) {
+        return Losses.crossEntropy(logits, labels, classWeights, ignoreIndex, dlogits, gradScale);
+    }
+
+    // ---------------------------------------------------------------- optimizer
+    @Override
+    public void sgdStep(Tensor param, Tensor grad, Tensor buf, float lr, float momentum, float weightDecay, boolean firstStep) {
+        sameShape("sgdStep", param, grad);
+        MemorySegment p = seg(param), g = seg(grad), m = buf == null ? null : seg(buf);
+        if (momentum != 0f && m == null) throw new IllegalArgumentException("sgdStep: momentum needs a buffer for " + param);
+        for (long i = 0; i < param.numel(); i++) {
+            float pi = p.getAtIndex(F, i);
+            float d = g.getAtIndex(F, i) + weightDecay * pi;
+            if (momentum != 0f) {
+                d = firstStep ? d : momentum * m.getAtIndex(F, i) + d;
+                m.setAtIndex(F, i, d);
+            }
+            p.setAtIndex(F, i, pi - lr * d);
+        }
+    }
+
+    @Override public String toString() { return "CpuBackend(" + Parallel.THREADS + " threads)"; }
+
+    static String dims(int... d) { return Arrays.toString(d); }
+
+    static FloatVector load(MemorySegment s, long i) { return FloatVector.fromMemorySegment(SP, s, i * 4, java.nio.ByteOrder.nativeOrder()); }
+
+    static void store(FloatVector v, MemorySegment s, long i) { v.intoMemorySegment(s, i * 4, java.nio.ByteOrder.nativeOrder()); }
+
+    static float hsum(FloatVector v) { return v.reduceLanes(VectorOperators.ADD); }
+}

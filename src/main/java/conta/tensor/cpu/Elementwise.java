@@ -1,0 +1,133 @@
+package conta.tensor.cpu;
+
+import static conta.tensor.cpu.CpuBackend.F;
+import static conta.tensor.cpu.CpuBackend.SP;
+import static conta.tensor.cpu.CpuBackend.load;
+import static conta.tensor.cpu.CpuBackend.store;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** Elementwise and per-channel loops over off-heap floats, vectorised with the Vector API. */
+final class Elementwise {
+    private Elementwise() { }
+
+    static final int L = SP.length();
+
+    static void addScaled(MemorySegment a, float alpha, MemorySegment b, float beta, MemorySegment out, long n) {
+        long i = 0;
+        long bound = n - n % L;
+        for (; i < bound; i += L) store(load(a, i).mul(alpha).add(load(b, i).mul(beta)), out, i);
+        for (; i < n; i++) out.setAtIndex(F, i, alpha * a.getAtIndex(F, i) + beta * b.getAtIndex(F, i));
+    }
+
+    /** d[dOff..] += alpha * s[sOff..] */
+    static void axpy(MemorySegment s, long sOff, MemorySegment d, long dOff, long n, float alpha) {
+        long i = 0;
+        long bound = n - n % L;
+        for (; i < bound; i += L) store(load(d, dOff + i).add(load(s, sOff + i).mul(alpha)), d, dOff + i);
+        for (; i < n; i++) d.setAtIndex(F, dOff + i, d.getAtIndex(F, dOff + i) + alpha * s.getAtIndex(F, sOff + i));
+    }
+
+    static void mul(MemorySegment a, MemorySegment b, MemorySegment out, long n) {
+        long i = 0;
+        long bound = n - n % L;
+        for (; i < bound; i += L) store(load(a, i).mul(load(b, i)), out, i);
+        for (; i < n; i++) out.setAtIndex(F, i, a.getAtIndex(F, i) * b.getAtIndex(F, i));
+    }
+
+    static void relu(MemorySegment x, MemorySegment y, long n) {
+        long i = 0;
+        long bound = n - n % L;
+        for (; i < bound; i += L) store(load(x, i).max(0f), y, i);
+        for (; i < n; i++) y.setAtIndex(F, i, Math.max(0f, x.getAtIndex(F, i)));
+    }
+
+    static void reluBackward(MemorySegment y, MemorySegment dy, MemorySegment dx, long n) {
+        for (long i = 0; i < n; i++) dx.setAtIndex(F, i, y.getAtIndex(F, i) > 0f ? dy.getAtIndex(F, i) : 0f);
+    }
+
+    static double sum(MemorySegment s, long off, long n) {
+        long i = 0;
+        long bound = n - n % L;
+        FloatVector acc = FloatVector.zero(SP);
+        double total = 0;
+        int chunk = 0;
+        for (; i < bound; i += L) {
+            acc = acc.add(load(s, off + i));
+            if (++chunk == 256) { // flush to double now and then to keep float error small
+                total += acc.reduceLanes(VectorOperators.ADD);
+                acc = FloatVector.zero(SP);
+                chunk = 0;
+            }
+        }
+        total += acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) total += s.getAtIndex(F, off + i);
+        return total;
+    }
+
+    static double dot(MemorySegment a, MemorySegment b, long off, long n) {
+        long i = 0;
+        long bound = n - n % L;
+        FloatVector acc = FloatVector.zero(SP);
+        double total = 0;
+        int chunk = 0;
+        for (; i < bound; i += L) {
+            acc = load(a, off + i).fma(load(b, off + i), acc);
+            if (++chunk == 256) {
+                total += acc.reduceLanes(VectorOperators.ADD);
+                acc = FloatVector.zero(SP);
+                chunk = 0;
+            }
+        }
+        total += acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) total += (double) a.getAtIndex(F, off + i) * b.getAtIndex(F, off + i);
+        return total;
+    }
+
+    static void channelAffine(MemorySegment x, MemorySegment scale, MemorySegment shift, MemorySegment y, int n, int c, int hw) {
+        Parallel.forRange(n * c, hw, nc -> {
+            int ch = nc % c;
+            float a = scale.getAtIndex(F, ch), b = shift == null ? 0f : shift.getAtIndex(F, ch);
+            long base = (long) nc * hw;
+            long i = 0;
+            long bound = hw - hw % L;
+            for (; i < bound; i += L) store(load(x, base + i).fma(a, b), y, base + i);
+            for (; i < hw; i++) y.setAtIndex(F, base + i, x.getAtIndex(F, base + i) * a + b);
+        });
+    }
+
+    static void softmax(MemorySegment x, MemorySegment y, int n, int c, int hw) {
+        Parallel.forRange(n, (long) c * hw, b -> {
+            long base = (long) b * c * hw;
+            for (int p = 0; p < hw; p++) {
+                float mx = Float.NEGATIVE_INFINITY;
+                for (int k = 0; k < c; k++) mx = Math.max(mx, x.getAtIndex(F, base + (long) k * hw + p));
+                double s = 0;
+                for (int k = 0; k < c; k++) s += Math.exp(x.getAtIndex(F, base + (long) k * hw + p) - mx);
+                for (int k = 0; k < c; k++) {
+                    long idx = base + (long) k * hw + p;
+                    y.setAtIndex(F, idx, (float) (Math.exp(x.getAtIndex(F, idx) - mx) / s));
+                }
+            }
+        });
+    }
+
+    static void softmaxBackward(MemorySegment y, MemorySegment dy, MemorySegment dx, int n, int c, int hw) {
+        Parallel.forRange(n, (long) c * hw, b -> {
+            long base = (long) b * c * hw;
+            for (int p = 0; p < hw; p++) {
+                double dot = 0;
+                for (int k = 0; k < c; k++) {
+                    long idx = base + (long) k * hw + p;
+                    dot += (double) y.getAtIndex(F, idx) * dy.getAtIndex(F, idx);
+                }
+                for (int k = 0; k < c; k++) {
+                    long idx = base + (long) k * hw + p;
+                    dx.setAtIndex(F, idx, (float) (y.getAtIndex(F, idx) * (dy.getAtIndex(F, idx) - dot)));
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,85 @@
+package conta.tensor.cpu;
+
+import static conta.tensor.cpu.CpuBackend.F;
+
+import conta.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+
+/** Batch normalisation with batch statistics (training); frozen BN is a channel affine and lives elsewhere. */
+final class Norm {
+    private Norm() { }
+
+    static void train(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
+                      Tensor y, Tensor saveMean, Tensor saveInvStd) {
+        CpuBackend.sameShape("batchNorm", x, y);
+        int n = x.dim(0), c = x.dim(1), hw = CpuBackend.spatial(x);
+        long m = (long) n * hw;
+        if (m < 2) throw new IllegalArgumentException("batch norm in training mode needs more than one value per channel, got input " + x.shapeString());
+        MemorySegment xs = CpuBackend.seg(x), ys = CpuBackend.seg(y), g = CpuBackend.seg(gamma), bt = CpuBackend.seg(beta);
+        MemorySegment rm = runMean == null ? null : CpuBackend.seg(runMean), rv = runVar == null ? null : CpuBackend.seg(runVar);
+        MemorySegment sm = CpuBackend.seg(saveMean), si = CpuBackend.seg(saveInvStd);
+        Parallel.forRange(c, m, ch -> {
+            double s = 0;
+            for (int b = 0; b < n; b++) s += Elementwise.sum(xs, ((long) b * c + ch) * hw, hw);
+            double mean = s / m;
+            double ss = 0;
+            for (int b = 0; b < n; b++) {
+                long base = ((long) b * c + ch) * hw;
+                for (int i = 0; i < hw; i++) {
+                    double d = xs.getAtIndex(F, base + i) - mean;
+                    ss += d * d;
+                }
+            }
+            double var = ss / m;
+            double inv = 1.0 / Math.sqrt(var + eps);
+            sm.setAtIndex(F, ch, (float) mean);
+            si.setAtIndex(F, ch, (float) inv);
+            if (rm != null) {
+                rm.setAtIndex(F, ch, (float) ((1 - momentum) * rm.getAtIndex(F, ch) + momentum * mean));
+                rv.setAtIndex(F, ch, (float) ((1 - momentum) * rv.getAtIndex(F, ch) + momentum * var * m / (m - 1)));
+            }
+            float a = (float) (g.getAtIndex(F, ch) * inv);
+            float bb = (float) (bt.getAtIndex(F, ch) - mean * g.getAtIndex(F, ch) * inv);
+            for (int b = 0; b < n; b++) {
+                long base = ((long) b * c + ch) * hw;
+                for (int i = 0; i < hw; i++) ys.setAtIndex(F, base + i, xs.getAtIndex(F, base + i) * a + bb);
+            }
+        });
+    }
+
+    static void backward(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd,
+                         Tensor dx, Tensor dgamma, Tensor dbeta) {
+        int n = x.dim(0), c = x.dim(1), hw = CpuBackend.spatial(x);
+        long m = (long) n * hw;
+        MemorySegment xs = CpuBackend.seg(x), dys = CpuBackend.seg(dy), g = CpuBackend.seg(gamma);
+        MemorySegment sm = CpuBackend.seg(saveMean), si = CpuBackend.seg(saveInvStd);
+        MemorySegment dxs = dx == null ? null : CpuBackend.seg(dx);
+        MemorySegment dg = dgamma == null ? null : CpuBackend.seg(dgamma), dbt = dbeta == null ? null : CpuBackend.seg(dbeta);
+        Parallel.forRange(c, m, ch -> {
+            float mean = sm.getAtIndex(F, ch), inv = si.getAtIndex(F, ch);
+            double sdy = 0, sdyx = 0;
+            for (int b = 0; b < n; b++) {
+                long base = ((long) b * c + ch) * hw;
+                for (int i = 0; i < hw; i++) {
+                    float d = dys.getAtIndex(F, base + i);
+                    sdy += d;
+                    sdyx += d * (xs.getAtIndex(F, base + i) - mean);
+                }
+            }
+            double sdyxhat = sdyx * inv; // sum(dy * xhat)
+            if (dg != null) dg.setAtIndex(F, ch, (float) (dg.getAtIndex(F, ch) + sdyxhat));
+            if (dbt != null) dbt.setAtIndex(F, ch, (float) (dbt.getAtIndex(F, ch) + sdy));
+            if (dxs != null) {
+                double k = g.getAtIndex(F, ch) * inv / m;
+                double meanDy = sdy, meanDyXhat = sdyxhat;
+                for (int b = 0; b < n; b++) {
+                    long base = ((long) b * c + ch) * hw;
+                    for (int i = 0; i < hw; i++) {
+                        double xhat = (xs.getAtIndex(F, base + i) - mean) * inv;
+                        dxs.setAtIndex(F, base + i, (float) (k * (m * dys.getAtIndex(F, base + i) - meanDy - xhat * meanDyXhat)));
+                    }
+                }
+            }
+        });
+    }
+}
