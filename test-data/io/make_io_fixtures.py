@@ -107,7 +107,7 @@ def pth_fixtures():
     ckpt = {"epoch": 3, "lr": 0.01, "arch": "tiny", "flags": [True, None, (1, 2)], "state_dict": sd}
     torch.save(ckpt, path("tiny_ckpt.pth"))
     torch.save({"model": sd, "step": 10}, path("tiny_model_wrapper.pth"), _use_new_zipfile_serialization=False)
-    np.savez(path("tiny_expected.npz"), **{k: v.float().numpy() for k, v in sd.items()})
+    np.savez(path("tiny_expected.npz"), **{k: np.array(v.float().numpy(), order="C") for k, v in sd.items()})
     # malicious: a torch zip checkpoint whose pickle calls os.system through __reduce__
     torch.save({"w": torch.zeros(2), "payload": Evil()}, path("evil_system.pth"))
     # malicious: a plain pickle calling builtins.eval (protocol 4: STACK_GLOBAL)

@@ -6,9 +6,14 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
 
 /**
  * NumPy {@code .npy} files (format versions 1, 2 and 3; little-endian; C order). Writes float32; reads float32,
@@ -66,9 +71,28 @@ public final class Npy {
         long dataStart = start + (long) headerLen;
         long need = (long) n * type.size;
         if (bytes.length - dataStart < need)
-            throw bad(name, "truncated data: shape " + java.util.Arrays.toString(shape) + " of " + descr + " needs " + need
+            throw bad(name, "truncated data: shape " + Arrays.toString(shape) + " of " + descr + " needs " + need
                     + " bytes, file has " + (bytes.length - dataStart));
         return new HostArray(shape, type.decode(b, (int) dataStart, n));
+    }
+
+    /** A NumPy {@code .npz} archive (compressed or not): entry {@code NAME.npy} becomes {@code NAME}, in archive order. */
+    public static LinkedHashMap<String, HostArray> readNpz(Path file) throws IOException {
+        LinkedHashMap<String, HostArray> out = new LinkedHashMap<>();
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            for (var en = zip.entries(); en.hasMoreElements(); ) {
+                ZipEntry e = en.nextElement();
+                if (e.isDirectory()) continue;
+                String n = e.getName();
+                if (!n.endsWith(".npy")) throw bad(file.toString(), "entry '" + n + "' is not a .npy array; not an .npz file");
+                try (var in = zip.getInputStream(e)) {
+                    out.put(n.substring(0, n.length() - 4), read(in.readAllBytes(), file + "[" + n + "]"));
+                }
+            }
+        } catch (ZipException e) {
+            throw bad(file.toString(), "not a valid .npz (zip) file: " + e.getMessage());
+        }
+        return out;
     }
 
     private static int[] parseShape(String s, String name) {

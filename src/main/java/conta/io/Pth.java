@@ -116,17 +116,18 @@ public final class Pth {
         }
         if (!(magic instanceof BigInteger m) || !m.equals(LEGACY_MAGIC))
             throw bad(file, "not a PyTorch file: it is a pickle but lacks torch.save's magic number; only torch.save state dicts are supported");
-        Object proto = new Unpickler(all, u.position(), file.toString(), hooks).load();
+        Object proto = u.load();
         if (!(proto instanceof Long pv) || pv != 1001) throw bad(file, "unsupported legacy torch.save protocol " + proto);
-        Unpickler next = new Unpickler(all, u.position(), file.toString(), hooks);
-        next.load(); // sys_info: endianness and C type sizes
-        Object root = next.load();
-        Object keys = next.load();
+        Object sysInfo = u.load();
+        if (sysInfo instanceof Map<?, ?> si && Boolean.FALSE.equals(si.get("little_endian")))
+            throw bad(file, "saved on a big-endian machine; re-save it on a little-endian one");
+        Object root = u.load();
+        Object keys = u.load();
         if (!(keys instanceof List<?> keyList)) throw bad(file, "storage key list is missing");
         // Raw storages follow in key-list order, each as an int64 element count and the bytes.
         Map<String, ByteBuffer> storages = new HashMap<>();
         ByteBuffer le = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
-        long pos = next.position();
+        long pos = u.position();
         for (Object k : keyList) {
             String key = String.valueOf(k);
             StorageRef ref = refs.get(key);
