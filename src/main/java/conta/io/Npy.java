@@ -30,6 +30,17 @@ public final class Npy {
 
     private Npy() { }
 
+    /** The dtype descriptor of a .npy file ("<f4", "<i8", ...) without reading its data. */
+    public static String dtype(Path file) throws IOException {
+        byte[] head;
+        try (var in = Files.newInputStream(file)) {
+            head = in.readNBytes(4096);
+        }
+        Matcher d = DESCR.matcher(new String(head, StandardCharsets.ISO_8859_1));
+        if (head.length < 10 || head[0] != MAGIC[0] || !d.find()) throw bad(file.toString(), "not a .npy file (missing \\x93NUMPY magic)");
+        return d.group(1);
+    }
+
     public static HostArray read(Path file) throws IOException {
         return read(Files.readAllBytes(file), file.toString());
     }
