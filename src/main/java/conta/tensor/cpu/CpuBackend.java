@@ -10,7 +10,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -184,7 +183,7 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public double sum(Tensor x) { return Elementwise.sum(seg(x), 0, x.numel()); }
+    public double sum(Tensor x) { return Elementwise.sumDouble(seg(x), 0, x.numel()); }
 
     // ---------------------------------------------------------------- linear algebra
     @Override
@@ -274,5 +273,4 @@ public final class CpuBackend implements Backend {
 
     static void store(FloatVector v, MemorySegment s, long i) { v.intoMemorySegment(s, i * 4, java.nio.ByteOrder.nativeOrder()); }
 
-    static float hsum(FloatVector v) { return v.reduceLanes(VectorOperators.ADD); }
 }

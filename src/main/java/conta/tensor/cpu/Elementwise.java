@@ -63,12 +63,12 @@ final class Elementwise {
             FloatVector d = load(x, off + i).sub(mean);
             acc = d.fma(d, acc);
             if (++chunk == 256) {
-                total += acc.reduceLanes(VectorOperators.ADD);
+                total += lanes(acc);
                 acc = FloatVector.zero(SP);
                 chunk = 0;
             }
         }
-        total += acc.reduceLanes(VectorOperators.ADD);
+        total += lanes(acc);
         for (; i < n; i++) {
             double d = x.getAtIndex(F, off + i) - mean;
             total += d * d;
@@ -92,6 +92,24 @@ final class Elementwise {
         for (; i < n; i++) dx.setAtIndex(F, off + i, dy.getAtIndex(F, off + i) * a + x.getAtIndex(F, off + i) * b + c);
     }
 
+    /**
+     * Sum of the lanes in a fixed order, in double. FloatVector.reduceLanes may reorder (and does, differently, before
+     * and after C2 compiles the loop), which made training runs differ bit for bit between identical runs.
+     */
+    static double lanes(FloatVector v) {
+        float[] a = v.toArray();
+        double s = 0;
+        for (float x : a) s += x;
+        return s;
+    }
+
+    /** Exact-order double sum, for Backend.sum (diagnostics and tests, not a hot path). */
+    static double sumDouble(MemorySegment s, long off, long n) {
+        double t = 0;
+        for (long i = 0; i < n; i++) t += s.getAtIndex(F, off + i);
+        return t;
+    }
+
     static double sum(MemorySegment s, long off, long n) {
         long i = 0;
         long bound = n - n % L;
@@ -101,12 +119,12 @@ final class Elementwise {
         for (; i < bound; i += L) {
             acc = acc.add(load(s, off + i));
             if (++chunk == 256) { // flush to double now and then to keep float error small
-                total += acc.reduceLanes(VectorOperators.ADD);
+                total += lanes(acc);
                 acc = FloatVector.zero(SP);
                 chunk = 0;
             }
         }
-        total += acc.reduceLanes(VectorOperators.ADD);
+        total += lanes(acc);
         for (; i < n; i++) total += s.getAtIndex(F, off + i);
         return total;
     }
@@ -120,12 +138,12 @@ final class Elementwise {
         for (; i < bound; i += L) {
             acc = load(a, off + i).fma(load(b, off + i), acc);
             if (++chunk == 256) {
-                total += acc.reduceLanes(VectorOperators.ADD);
+                total += lanes(acc);
                 acc = FloatVector.zero(SP);
                 chunk = 0;
             }
         }
-        total += acc.reduceLanes(VectorOperators.ADD);
+        total += lanes(acc);
         for (; i < n; i++) total += (double) a.getAtIndex(F, off + i) * b.getAtIndex(F, off + i);
         return total;
     }
