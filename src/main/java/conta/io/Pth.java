@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -88,6 +87,8 @@ public final class Pth {
             }));
         } catch (java.util.zip.ZipException e) {
             throw bad(file, "corrupt zip archive (" + e.getMessage() + ")");
+        } catch (java.io.UncheckedIOException e) { // from reading a storage inside the lambda above
+            throw e.getCause();
         }
     }
 
