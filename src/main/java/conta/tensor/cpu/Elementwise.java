@@ -45,7 +45,51 @@ final class Elementwise {
     }
 
     static void reluBackward(MemorySegment y, MemorySegment dy, MemorySegment dx, long n) {
-        for (long i = 0; i < n; i++) dx.setAtIndex(F, i, y.getAtIndex(F, i) > 0f ? dy.getAtIndex(F, i) : 0f);
+        long i = 0;
+        long bound = n - n % L;
+        FloatVector zero = FloatVector.zero(SP);
+        for (; i < bound; i += L) store(zero.blend(load(dy, i), load(y, i).compare(VectorOperators.GT, 0f)), dx, i);
+        for (; i < n; i++) dx.setAtIndex(F, i, y.getAtIndex(F, i) > 0f ? dy.getAtIndex(F, i) : 0f);
+    }
+
+    /** sum((x - mean)^2) over [off, off+n). */
+    static double sumSqDev(MemorySegment x, long off, long n, float mean) {
+        long i = 0;
+        long bound = n - n % L;
+        FloatVector acc = FloatVector.zero(SP);
+        double total = 0;
+        int chunk = 0;
+        for (; i < bound; i += L) {
+            FloatVector d = load(x, off + i).sub(mean);
+            acc = d.fma(d, acc);
+            if (++chunk == 256) {
+                total += acc.reduceLanes(VectorOperators.ADD);
+                acc = FloatVector.zero(SP);
+                chunk = 0;
+            }
+        }
+        total += acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            double d = x.getAtIndex(F, off + i) - mean;
+            total += d * d;
+        }
+        return total;
+    }
+
+    /** y = x * a + b over [off, off+n). */
+    static void affine(MemorySegment x, MemorySegment y, long off, long n, float a, float b) {
+        long i = 0;
+        long bound = n - n % L;
+        for (; i < bound; i += L) store(load(x, off + i).fma(a, b), y, off + i);
+        for (; i < n; i++) y.setAtIndex(F, off + i, x.getAtIndex(F, off + i) * a + b);
+    }
+
+    /** dx = dy * a + x * b + c over [off, off+n) (batch-norm backward in one pass). */
+    static void axpbyc(MemorySegment dy, MemorySegment x, MemorySegment dx, long off, long n, float a, float b, float c) {
+        long i = 0;
+        long bound = n - n % L;
+        for (; i < bound; i += L) store(load(dy, off + i).mul(a).add(load(x, off + i).fma(b, c)), dx, off + i);
+        for (; i < n; i++) dx.setAtIndex(F, off + i, dy.getAtIndex(F, off + i) * a + x.getAtIndex(F, off + i) * b + c);
     }
 
     static double sum(MemorySegment s, long off, long n) {

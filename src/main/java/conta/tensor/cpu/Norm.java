@@ -23,13 +23,7 @@ final class Norm {
             for (int b = 0; b < n; b++) s += Elementwise.sum(xs, ((long) b * c + ch) * hw, hw);
             double mean = s / m;
             double ss = 0;
-            for (int b = 0; b < n; b++) {
-                long base = ((long) b * c + ch) * hw;
-                for (int i = 0; i < hw; i++) {
-                    double d = xs.getAtIndex(F, base + i) - mean;
-                    ss += d * d;
-                }
-            }
+            for (int b = 0; b < n; b++) ss += Elementwise.sumSqDev(xs, ((long) b * c + ch) * hw, hw, (float) mean);
             double var = ss / m;
             double inv = 1.0 / Math.sqrt(var + eps);
             sm.setAtIndex(F, ch, (float) mean);
@@ -40,10 +34,7 @@ final class Norm {
             }
             float a = (float) (g.getAtIndex(F, ch) * inv);
             float bb = (float) (bt.getAtIndex(F, ch) - mean * g.getAtIndex(F, ch) * inv);
-            for (int b = 0; b < n; b++) {
-                long base = ((long) b * c + ch) * hw;
-                for (int i = 0; i < hw; i++) ys.setAtIndex(F, base + i, xs.getAtIndex(F, base + i) * a + bb);
-            }
+            for (int b = 0; b < n; b++) Elementwise.affine(xs, ys, ((long) b * c + ch) * hw, hw, a, bb);
         });
     }
 
@@ -57,28 +48,22 @@ final class Norm {
         MemorySegment dg = dgamma == null ? null : CpuBackend.seg(dgamma), dbt = dbeta == null ? null : CpuBackend.seg(dbeta);
         Parallel.forRange(c, m, ch -> {
             float mean = sm.getAtIndex(F, ch), inv = si.getAtIndex(F, ch);
-            double sdy = 0, sdyx = 0;
+            double sdy = 0, sdyx0 = 0;
             for (int b = 0; b < n; b++) {
                 long base = ((long) b * c + ch) * hw;
-                for (int i = 0; i < hw; i++) {
-                    float d = dys.getAtIndex(F, base + i);
-                    sdy += d;
-                    sdyx += d * (xs.getAtIndex(F, base + i) - mean);
-                }
+                sdy += Elementwise.sum(dys, base, hw);
+                sdyx0 += Elementwise.dot(dys, xs, base, hw);
             }
+            double sdyx = sdyx0 - mean * sdy; // sum(dy * (x - mean))
             double sdyxhat = sdyx * inv; // sum(dy * xhat)
             if (dg != null) dg.setAtIndex(F, ch, (float) (dg.getAtIndex(F, ch) + sdyxhat));
             if (dbt != null) dbt.setAtIndex(F, ch, (float) (dbt.getAtIndex(F, ch) + sdy));
             if (dxs != null) {
+                // dx = k (m dy - sum(dy) - xhat sum(dy xhat)), xhat = (x - mean) inv, k = gamma inv / m
                 double k = g.getAtIndex(F, ch) * inv / m;
-                double meanDy = sdy, meanDyXhat = sdyxhat;
-                for (int b = 0; b < n; b++) {
-                    long base = ((long) b * c + ch) * hw;
-                    for (int i = 0; i < hw; i++) {
-                        double xhat = (xs.getAtIndex(F, base + i) - mean) * inv;
-                        dxs.setAtIndex(F, base + i, (float) (k * (m * dys.getAtIndex(F, base + i) - meanDy - xhat * meanDyXhat)));
-                    }
-                }
+                float a = (float) (k * m), bx = (float) (-k * inv * sdyxhat);
+                float cc = (float) (-k * sdy + k * inv * sdyxhat * mean);
+                for (int b = 0; b < n; b++) Elementwise.axpbyc(dys, xs, dxs, ((long) b * c + ch) * hw, hw, a, bx, cc);
             }
         });
     }

@@ -1,0 +1,169 @@
+package conta.cli;
+
+import conta.autograd.Tape;
+import conta.io.HostArray;
+import conta.io.Npy;
+import conta.io.Safetensors;
+import conta.io.WeightFiles;
+import conta.models.Models;
+import conta.models.Network;
+import conta.nn.Module;
+import conta.tensor.Backend;
+import conta.tensor.Tensor;
+import conta.tensor.cpu.CpuBackend;
+import conta.train.ModelStep;
+import conta.train.Objective;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * `conta model forward|step`: run an architecture on an .npy batch with a checkpoint, the contract that the PyTorch
+ * comparison checks use. Every user error is one line naming the file or flag.
+ */
+public final class ModelCommand implements Command {
+    private static final List<String> COMMON = List.of("arch", "weights", "input", "output", "train-mode", "classes", "width",
+            "blocks", "strides", "dilations", "scales", "seed", "strict");
+    private static final List<String> STEP = List.of("labels", "loss", "lr", "momentum", "weight-decay", "steps");
+
+    @Override public String name() { return "model"; }
+
+    @Override public String summary() { return "forward / SGD-step an architecture on .npy input (PyTorch-compatible checkpoints)"; }
+
+    @Override
+    public int run(Args a) throws Exception {
+        if (a.positional().isEmpty()) throw new CliError("usage: conta model forward|step --arch ARCH --weights FILE --input X.npy ...");
+        String verb = a.positional().getFirst();
+        List<String> known = new java.util.ArrayList<>(COMMON);
+        if (verb.equals("step")) known.addAll(STEP);
+        List<String> unknown = a.unknown(known);
+        if (!unknown.isEmpty()) throw new CliError("unknown flag --" + unknown.getFirst() + " for 'model " + verb + "'");
+        Backend b = new CpuBackend();
+        try (Network net = build(a, b)) {
+            HostArray x = readInput(Path.of(a.require("input")));
+            switch (verb) {
+                case "forward" -> forward(a, net, b, x);
+                case "step" -> step(a, net, b, x);
+                default -> throw new CliError("unknown verb '" + verb + "' (forward or step)");
+            }
+        }
+        return 0;
+    }
+
+    static Network build(Args a, Backend b) throws IOException {
+        String arch = a.require("arch");
+        if (!Models.ARCHS.contains(arch)) throw new CliError("unknown architecture '" + arch + "' (known: " + String.join(", ", Models.ARCHS) + ")");
+        Models.Options o = new Models.Options(a.has("width") ? a.getInt("width", 64) : null, ints(a, "blocks"),
+                a.has("classes") ? a.getInt("classes", 0) : null, ints(a, "strides"), ints(a, "dilations"), doubles(a, "scales"),
+                (long) a.getInt("seed", 0));
+        Network net;
+        try {
+            net = Models.build(arch, o, b);
+        } catch (IllegalArgumentException e) {
+            throw new CliError(e.getMessage());
+        }
+        String w = a.get("weights", null);
+        if (w == null) {
+            System.err.println("conta: no --weights given: using random initialisation (seed " + a.getInt("seed", 0) + ")");
+        } else {
+            Path p = Path.of(w);
+            Map<String, HostArray> state;
+            try {
+                state = WeightFiles.load(p);
+            } catch (NoSuchFileException e) {
+                net.close();
+                throw new CliError("weights file not found: " + p);
+            } catch (IOException | RuntimeException e) {
+                net.close();
+                throw new CliError("cannot read weights " + p + ": " + e.getMessage());
+            }
+            try {
+                net.module().loadState(state, a.getBool("strict", true));
+            } catch (IllegalArgumentException e) {
+                net.close();
+                throw new CliError(p + ": " + e.getMessage() + " (check --arch and the size flags)");
+            }
+        }
+        return net;
+    }
+
+    static HostArray readInput(Path p) throws IOException {
+        if (!Files.exists(p)) throw new CliError("input file not found: " + p);
+        String dtype = Npy.dtype(p);
+        if (!dtype.equals("<f4") && !dtype.equals("float32"))
+            throw new CliError("input " + p + " has dtype " + dtype + "; expected float32 (x.astype(np.float32))");
+        HostArray x = Npy.read(p);
+        if (x.shape().length != 4 || x.shape()[1] != 3)
+            throw new CliError("input " + p + " has shape " + x.shapeString() + "; expected N x 3 x H x W");
+        return x;
+    }
+
+    private static void forward(Args a, Network net, Backend b, HostArray x) throws IOException {
+        net.module().train(a.getBool("train-mode", false));
+        Path out = Path.of(a.require("output"));
+        try (Tape t = Tape.open(false); Tensor in = Tensor.of(b, x.data(), x.shape())) {
+            Tensor y = net.forward(in);
+            Npy.write(out, new HostArray(y.shape(), y.toArray()));
+            System.out.println("wrote " + out + " " + y.shapeString());
+        }
+    }
+
+    private static void step(Args a, Network net, Backend b, HostArray x) throws IOException {
+        Objective obj;
+        try {
+            obj = Objective.parse(a.require("loss"));
+        } catch (IllegalArgumentException e) {
+            throw new CliError(e.getMessage());
+        }
+        Path lp = Path.of(a.require("labels"));
+        if (!Files.exists(lp)) throw new CliError("labels file not found: " + lp);
+        HostArray labels = Npy.read(lp);
+        if (labels.shape().length == 0 || labels.shape()[0] != x.shape()[0])
+            throw new CliError("labels " + lp + " have shape " + labels.shapeString() + " but the input batch is " + x.shape()[0]);
+        float lr = (float) a.getDouble("lr", Double.NaN);
+        if (Float.isNaN(lr)) throw new CliError("missing required flag --lr");
+        int steps = a.getInt("steps", 1);
+        Path out = Path.of(a.require("output"));
+        float[] losses;
+        try (Tensor in = Tensor.of(b, x.data(), x.shape())) {
+            losses = ModelStep.run(net, in, labels.data(), labels.shape(), obj, lr, (float) a.getDouble("momentum", 0),
+                    (float) a.getDouble("weight-decay", 0), steps);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new CliError(e.getMessage());
+        }
+        Module m = net.module();
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("arch", a.require("arch"));
+        meta.put("steps", Integer.toString(steps));
+        meta.put("losses", Arrays.toString(losses));
+        Safetensors.write(out, m.exportState(), meta);
+        System.out.println("losses " + Arrays.toString(losses));
+        System.out.println("wrote " + out);
+    }
+
+    static int[] ints(Args a, String key) {
+        String v = a.get(key, null);
+        if (v == null) return null;
+        try {
+            return Arrays.stream(v.split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+        } catch (NumberFormatException e) {
+            throw new CliError("--" + key + " expects comma-separated integers, got '" + v + "'");
+        }
+    }
+
+    static double[] doubles(Args a, String key) {
+        String v = a.get(key, null);
+        if (v == null) return null;
+        if (v.isBlank() || v.equals("none")) return new double[0];
+        try {
+            return Arrays.stream(v.split(",")).mapToDouble(s -> Double.parseDouble(s.trim())).toArray();
+        } catch (NumberFormatException e) {
+            throw new CliError("--" + key + " expects comma-separated numbers, got '" + v + "'");
+        }
+    }
+}

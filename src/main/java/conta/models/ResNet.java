@@ -1,0 +1,117 @@
+package conta.models;
+
+import conta.autograd.F;
+import conta.nn.BatchNorm2d;
+import conta.nn.Container;
+import conta.nn.Conv2d;
+import conta.nn.Linear;
+import conta.nn.Module;
+import conta.tensor.Backend;
+import conta.tensor.ConvSpec;
+import conta.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * ResNet with torchvision parameter names (conv1, bn1, layer1..4, fc) and the variants WSSS needs: output stride 16/8
+ * by stage strides and dilations, frozen BN, MSRA/Caffe blocks, a bias-free 1x1 CAM classifier, and extra context
+ * channels concatenated to the last stage's features (CONTA).
+ */
+public class ResNet extends Module implements Network {
+    public final ResNetConfig config;
+    private final Conv2d conv1;
+    private final BatchNorm2d bn1;
+    private final List<List<Block>> stages = new ArrayList<>();
+    private final Linear fc;
+    private final Conv2d classifier;
+
+    public ResNet(Backend b, ResNetConfig c) {
+        super(b);
+        this.config = c;
+        conv1 = child("conv1", new Conv2d(b, 3, c.width(), 7, 2, 3, 1, c.convBias()));
+        bn1 = child("bn1", new BatchNorm2d(b, c.width(), c.bnEps(), 0.1f, c.frozenBn()));
+        int in = c.width();
+        for (int s = 0; s < 4; s++) {
+            Container layer = child("layer" + (s + 1), new Container(b));
+            List<Block> blocks = new ArrayList<>();
+            int planes = c.width() * (1 << s);
+            for (int i = 0; i < c.blocks()[s]; i++) {
+                blocks.add(layer.add(Integer.toString(i), new Block(b, c, in, planes, i == 0 ? c.strides()[s] : 1, c.dilations()[s])));
+                in = planes * c.expansion();
+            }
+            stages.add(blocks);
+        }
+        int feat = in + c.headExtraIn();
+        fc = c.head() == ResNetConfig.Head.FC ? child("fc", new Linear(b, feat, c.classes(), true)) : null;
+        classifier = c.head() == ResNetConfig.Head.CAM ? child("classifier", new Conv2d(b, feat, c.classes(), 1, 1, 0, 1, false)) : null;
+    }
+
+    /** conv1 + bn1 + relu + max pool. */
+    public Tensor stem(Tensor x) {
+        Tensor y = F.relu(bn1.forward(conv1.forward(x)));
+        return F.maxPool2d(y, ConvSpec.of(3, 2, 1, 1), config.poolCeil());
+    }
+
+    /** Runs stage s (0-based: layer1..layer4). */
+    public Tensor stage(int s, Tensor x) {
+        for (Block blk : stages.get(s)) x = blk.forward(x);
+        return x;
+    }
+
+    /** Last-stage features (block 5 in the paper's counting). */
+    public Tensor features(Tensor x) {
+        x = stem(x);
+        for (int s = 0; s < 4; s++) x = stage(s, x);
+        return x;
+    }
+
+    /** Appends a context map (N x K x h x w, resized bilinearly to the feature grid) to the features. */
+    public Tensor withContext(Tensor feats, Tensor context) {
+        if (context == null) {
+            if (config.headExtraIn() > 0) throw new IllegalArgumentException("this network expects a " + config.headExtraIn() + "-channel context map");
+            return feats;
+        }
+        if (context.dim(1) != config.headExtraIn())
+            throw new IllegalArgumentException("context has " + context.dim(1) + " channels, the head expects " + config.headExtraIn());
+        Tensor ctx = context.dim(2) == feats.dim(2) && context.dim(3) == feats.dim(3)
+                ? context : F.resizeBilinear(context, feats.dim(2), feats.dim(3), false);
+        return F.concatChannels(List.of(feats, ctx));
+    }
+
+    /** Head over (features [+ context]): N x classes logits. */
+    public Tensor head(Tensor feats) {
+        return switch (config.head()) {
+            case FC -> fc.forward(F.globalAvgPool(feats));
+            case CAM -> {
+                Tensor pooled = F.globalAvgPool(feats);
+                Tensor y = classifier.forward(pooled);
+                yield F.reshape(y, y.dim(0), y.dim(1));
+            }
+            case NONE -> feats;
+        };
+    }
+
+    /** The CAM classifier's weight [classes, F(+K), 1, 1], or null. */
+    public Tensor camWeight() { return classifier == null ? null : classifier.weight; }
+
+    public Tensor forward(Tensor x, Tensor context) { return head(withContext(features(x), context)); }
+
+    @Override
+    public Tensor forward(Tensor x) { return forward(x, null); }
+
+    @Override
+    public List<Tensor> trainOutputs(Tensor x) { return List.of(forward(x)); }
+
+    /**
+     * Freezes the first n of IRNet's stages (stage 1 = stem + layer1, stage 2 = layer2, ...): IRNet trains only layer3,
+     * layer4 and the head (n = 2). Frozen parameters get no gradient, so nothing before them is differentiated.
+     */
+    public void freezeStages(int n) {
+        conv1.setTrainable(n == 0);
+        bn1.setTrainable(n == 0);
+        for (int s = 0; s < 4; s++) {
+            boolean on = s >= n;
+            for (Block blk : stages.get(s)) blk.setTrainable(on);
+        }
+    }
+}
