@@ -51,6 +51,7 @@ class LossOpsTest extends OpsTestBase {
         float loss = be.bceWithLogitsLoss(t(x, n, c, h, w), t(y, n, c, h, w), d, 1f);
         double ref = RefOps.bceWithLogitsLoss(x, y);
         assertEquals(ref, loss, FWD_TOL * Math.max(1, Math.abs(ref)), "bce loss");
+        assertEquals(loss, be.bceWithLogitsLoss(t(x, n, c, h, w), t(y, n, c, h, w), null, 1f), 0f, "bce, dlogits null");
         GradCheck.check("bceWithLogits range " + range, new double[][]{x, y}, new boolean[]{true, false},
                 in -> new double[]{RefOps.bceWithLogitsLoss(in[0], in[1])},
                 (in, dy) -> {
@@ -81,6 +82,8 @@ class LossOpsTest extends OpsTestBase {
         float loss = be.crossEntropyLoss(t(x, k.n, k.c, k.h, k.w), t(lab, k.n, k.h, k.w), wt, k.ignoreIndex, d, 1f);
         double ref = RefOps.crossEntropyLoss(x, lab, wts, k.ignoreIndex, k.n, k.c, hw);
         assertEquals(ref, loss, FWD_TOL * Math.max(1, Math.abs(ref)), "cross-entropy loss " + k.name);
+        assertEquals(loss, be.crossEntropyLoss(t(x, k.n, k.c, k.h, k.w), t(lab, k.n, k.h, k.w), wt, k.ignoreIndex, null, 3f),
+                0f, "cross-entropy, dlogits null");
         GradCheck.check("crossEntropy " + k.name, new double[][]{x, lab}, new boolean[]{true, false},
                 in -> new double[]{RefOps.crossEntropyLoss(in[0], in[1], wts, k.ignoreIndex, k.n, k.c, hw)},
                 (in, dy) -> {
