@@ -114,16 +114,16 @@ def loss_fn(name, out, labels, deeplab):
 # (and are named *_w4); the basic-block cases keep w0=8.
 CASES = [
     dict(name="resnet18_w8", arch="resnet18", seed=1001,
-         cfg=dict(width=8, blocks=(1, 1, 1, 1), classes=10), input=(2, 3, 32, 32),
+         cfg=dict(width=8, blocks=(1, 1, 1, 1), classes=10), input=(2, 3, 64, 64),
          loss="ce", lr=0.1, momentum=0.9, wd=1e-4),
     dict(name="resnet50_w4", arch="resnet50", seed=1002,
-         cfg=dict(width=4, blocks=(1, 2, 1, 1), classes=6), input=(2, 3, 32, 32),
+         cfg=dict(width=4, blocks=(1, 2, 1, 1), classes=6), input=(2, 3, 64, 64),
          loss="multilabel-soft-margin", lr=0.05, momentum=0.9, wd=5e-4),
     dict(name="resnet50os16_w4", arch="resnet50-os16", seed=1003,
          cfg=dict(width=4, blocks=(1, 1, 2, 1), classes=5), input=(2, 3, 64, 64),
          loss="bce", lr=0.1, momentum=0.9, wd=1e-4),
     dict(name="resnet50caffe_w4", arch="resnet50-caffe", seed=1004,
-         cfg=dict(width=4, blocks=(1, 1, 1, 1), classes=7), input=(2, 3, 32, 32),
+         cfg=dict(width=4, blocks=(1, 1, 1, 1), classes=7), input=(2, 3, 64, 64),
          loss="multilabel-soft-margin", lr=0.02, momentum=0.9, wd=0.0),
     dict(name="deeplab_w4", arch="deeplabv2-resnet101", seed=1005,
          cfg=dict(width=4, blocks=(1, 1, 1, 1), classes=5), input=(2, 3, 32, 32),
@@ -187,6 +187,16 @@ def build_case(case, init_sd=None):
     return m
 
 
+def build64(case, init_sd):
+    # Reference values are computed in float64 from the float32 initial weights and input, then cast to float32:
+    # with train-mode BN on tiny feature maps a float32 reference differs from the exact result by ~1e-4 itself.
+    return build_case(case, init_sd).double()
+
+
+def sd32(sd):
+    return {k: (v.float() if v.is_floating_point() else v) for k, v in sd.items()}
+
+
 def run_case(case, manifest_cases):
     name = case["name"]
     d = os.path.join(OUT, name)
@@ -203,16 +213,17 @@ def run_case(case, manifest_cases):
     x = torch.randn(*case["input"], generator=gen)
     save_npy(os.path.join(d, "input.npy"), x)
 
-    m = build_case(case, init)
+    x64 = x.double()
+    m = build64(case, init)
     m.eval()
     with torch.no_grad():
-        eval_out = m(x)
+        eval_out = m(x64)
     save_npy(os.path.join(d, "eval_out.npy"), eval_out)
 
-    m = build_case(case, init)
+    m = build64(case, init)
     m.train()
     with torch.no_grad():
-        tout = m(x)
+        tout = m(x64)
     save_npy(os.path.join(d, "train_out.npy"), final_output(tout))
     entry = dict(name=name, arch=case["arch"], args=cli_args(case["cfg"]),
                  config=resolved_config(m, case["arch"]),
@@ -236,9 +247,10 @@ def run_case(case, manifest_cases):
     torch.manual_seed(999)
     chk = build_case(case)
     chk.load_state_dict(torch.load(os.path.join(d, "init.pth")), strict=True)
+    chk = chk.double()
     chk.eval()
     with torch.no_grad():
-        assert torch.equal(chk(x), eval_out), name + ": init.pth does not reproduce eval_out"
+        assert torch.equal(chk(x64), eval_out), name + ": init.pth does not reproduce eval_out"
 
     steps = []
     if case["loss"] is not None:
@@ -248,27 +260,29 @@ def run_case(case, manifest_cases):
         lab_file = "labels_ml.npy" if case["loss"] in ("bce", "multilabel-soft-margin") \
             else "labels_ce.npy"
         lab = labels[lab_file]
+        if lab_file == "labels_ml.npy":
+            lab = lab.double()
         # gradients of the first step (at init, train mode) for debugging backward
-        m = build_case(case, init)
+        m = build64(case, init)
         m.train()
-        loss = loss_fn(case["loss"], m(x), lab, deeplab)
+        loss = loss_fn(case["loss"], m(x64), lab, deeplab)
         loss.backward()
-        torch.save({k: p.grad.detach().clone() for k, p in m.named_parameters()},
+        torch.save({k: p.grad.detach().float().clone() for k, p in m.named_parameters()},
                    os.path.join(d, "grad0.pth"))
         entry["grads_at_init"] = "grad0.pth"
         for K in (1, 3):
-            m = build_case(case, init)
+            m = build64(case, init)
             m.train()
             opt = torch.optim.SGD(m.parameters(), lr=case["lr"], momentum=case["momentum"],
                                   weight_decay=case["wd"])
             losses = []
             for _ in range(K):
                 opt.zero_grad()
-                loss = loss_fn(case["loss"], m(x), lab, deeplab)
+                loss = loss_fn(case["loss"], m(x64), lab, deeplab)
                 loss.backward()
                 opt.step()
                 losses.append(float(loss.item()))
-            sd = clone_sd(m)
+            sd = sd32(clone_sd(m))
             if m.cfg.get("frozen_bn", deeplab):
                 for k, v in sd.items():
                     if "running_" in k or "num_batches_tracked" in k:
@@ -475,7 +489,7 @@ def main():
             with open(p, "rb") as fh:
                 h.update(os.path.relpath(p, OUT).encode() + b"\0" + fh.read())
     print("total fixture bytes %d, sha256 %s" % (total, h.hexdigest()))
-    assert total < 6 * 1000 * 1000
+    assert total < 7 * 1000 * 1000
 
 
 if __name__ == "__main__":

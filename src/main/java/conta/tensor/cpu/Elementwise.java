@@ -52,6 +52,26 @@ final class Elementwise {
         for (; i < n; i++) dx.setAtIndex(F, i, y.getAtIndex(F, i) > 0f ? dy.getAtIndex(F, i) : 0f);
     }
 
+    /** sum(a * (x - m)) over [off, off+n). */
+    static double centeredDot(MemorySegment a, MemorySegment x, long off, long n, float m) {
+        long i = 0;
+        long bound = n - n % L;
+        FloatVector acc = FloatVector.zero(SP);
+        double total = 0;
+        int chunk = 0;
+        for (; i < bound; i += L) {
+            acc = load(a, off + i).fma(load(x, off + i).sub(m), acc);
+            if (++chunk == 256) {
+                total += lanes(acc);
+                acc = FloatVector.zero(SP);
+                chunk = 0;
+            }
+        }
+        total += lanes(acc);
+        for (; i < n; i++) total += (double) a.getAtIndex(F, off + i) * (x.getAtIndex(F, off + i) - m);
+        return total;
+    }
+
     /** sum((x - mean)^2) over [off, off+n). */
     static double sumSqDev(MemorySegment x, long off, long n, float mean) {
         long i = 0;
@@ -76,6 +96,14 @@ final class Elementwise {
         return total;
     }
 
+    /** y = (x - m) * a + b over [off, off+n): subtracting first keeps precision when |m| >> |x - m|. */
+    static void centeredAffine(MemorySegment x, MemorySegment y, long off, long n, float m, float a, float b) {
+        long i = 0;
+        long bound = n - n % L;
+        for (; i < bound; i += L) store(load(x, off + i).sub(m).fma(a, b), y, off + i);
+        for (; i < n; i++) y.setAtIndex(F, off + i, (x.getAtIndex(F, off + i) - m) * a + b);
+    }
+
     /** y = x * a + b over [off, off+n). */
     static void affine(MemorySegment x, MemorySegment y, long off, long n, float a, float b) {
         long i = 0;
@@ -84,12 +112,12 @@ final class Elementwise {
         for (; i < n; i++) y.setAtIndex(F, off + i, x.getAtIndex(F, off + i) * a + b);
     }
 
-    /** dx = dy * a + x * b + c over [off, off+n) (batch-norm backward in one pass). */
-    static void axpbyc(MemorySegment dy, MemorySegment x, MemorySegment dx, long off, long n, float a, float b, float c) {
+    /** dx = dy * a + (x - m) * b + c over [off, off+n) (batch-norm backward in one pass). */
+    static void bnBackward(MemorySegment dy, MemorySegment x, MemorySegment dx, long off, long n, float m, float a, float b, float c) {
         long i = 0;
         long bound = n - n % L;
-        for (; i < bound; i += L) store(load(dy, off + i).mul(a).add(load(x, off + i).fma(b, c)), dx, off + i);
-        for (; i < n; i++) dx.setAtIndex(F, off + i, dy.getAtIndex(F, off + i) * a + x.getAtIndex(F, off + i) * b + c);
+        for (; i < bound; i += L) store(load(dy, off + i).mul(a).add(load(x, off + i).sub(m).fma(b, c)), dx, off + i);
+        for (; i < n; i++) dx.setAtIndex(F, off + i, dy.getAtIndex(F, off + i) * a + (x.getAtIndex(F, off + i) - m) * b + c);
     }
 
     /**

@@ -33,8 +33,8 @@ final class Norm {
                 rv.setAtIndex(F, ch, (float) ((1 - momentum) * rv.getAtIndex(F, ch) + momentum * var * m / (m - 1)));
             }
             float a = (float) (g.getAtIndex(F, ch) * inv);
-            float bb = (float) (bt.getAtIndex(F, ch) - mean * g.getAtIndex(F, ch) * inv);
-            for (int b = 0; b < n; b++) Elementwise.affine(xs, ys, ((long) b * c + ch) * hw, hw, a, bb);
+            float bb = bt.getAtIndex(F, ch);
+            for (int b = 0; b < n; b++) Elementwise.centeredAffine(xs, ys, ((long) b * c + ch) * hw, hw, (float) mean, a, bb);
         });
     }
 
@@ -48,22 +48,20 @@ final class Norm {
         MemorySegment dg = dgamma == null ? null : CpuBackend.seg(dgamma), dbt = dbeta == null ? null : CpuBackend.seg(dbeta);
         Parallel.forRange(c, m, ch -> {
             float mean = sm.getAtIndex(F, ch), inv = si.getAtIndex(F, ch);
-            double sdy = 0, sdyx0 = 0;
+            double sdy = 0, sdyx = 0; // sum(dy), sum(dy * (x - mean))
             for (int b = 0; b < n; b++) {
                 long base = ((long) b * c + ch) * hw;
                 sdy += Elementwise.sum(dys, base, hw);
-                sdyx0 += Elementwise.dot(dys, xs, base, hw);
+                sdyx += Elementwise.centeredDot(dys, xs, base, hw, mean);
             }
-            double sdyx = sdyx0 - mean * sdy; // sum(dy * (x - mean))
             double sdyxhat = sdyx * inv; // sum(dy * xhat)
             if (dg != null) dg.setAtIndex(F, ch, (float) (dg.getAtIndex(F, ch) + sdyxhat));
             if (dbt != null) dbt.setAtIndex(F, ch, (float) (dbt.getAtIndex(F, ch) + sdy));
             if (dxs != null) {
                 // dx = k (m dy - sum(dy) - xhat sum(dy xhat)), xhat = (x - mean) inv, k = gamma inv / m
                 double k = g.getAtIndex(F, ch) * inv / m;
-                float a = (float) (k * m), bx = (float) (-k * inv * sdyxhat);
-                float cc = (float) (-k * sdy + k * inv * sdyxhat * mean);
-                for (int b = 0; b < n; b++) Elementwise.axpbyc(dys, xs, dxs, ((long) b * c + ch) * hw, hw, a, bx, cc);
+                float a = (float) (k * m), bx = (float) (-k * inv * sdyxhat), cc = (float) (-k * sdy);
+                for (int b = 0; b < n; b++) Elementwise.bnBackward(dys, xs, dxs, ((long) b * c + ch) * hw, hw, mean, a, bx, cc);
             }
         });
     }
