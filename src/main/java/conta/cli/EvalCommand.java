@@ -1,0 +1,75 @@
+package conta.cli;
+
+import conta.eval.EvalResult;
+import conta.eval.Evaluator;
+import conta.eval.GroundTruth;
+import conta.io.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** {@code conta eval}: mIoU of pseudo-masks / segmentations (--pred) or CAMs (--cam) against ground truth. */
+public final class EvalCommand implements Command {
+    static final String USAGE = """
+            usage: conta eval --pred DIR --gt DIR [--list FILE | --split NAME] [--classes FILE] [--json OUT]
+                   conta eval --cam DIR --gt DIR [--bg-threshold T | --sweep 0.05:0.60:0.01] [--list FILE | --split NAME] [--classes FILE] [--json OUT]
+              --pred DIR   label PNGs ID.png (class indices; 255 counts as background)
+              --cam DIR    ID.npy float32 C x H x W over all C foreground classes (zeros for absent ones), ground-truth size
+              --gt DIR     a dataset root (VOC / COCO / custom; then --split or --list is required) or a folder of ID.png masks
+              --list FILE  ids to score (default: every mask in a --gt mask folder); a listed id without prediction is an error
+              --bg-threshold T   constant background plane for CAMs (default 0.15, IRNet's cam_eval_thres)
+              --sweep A:B:S      try every threshold from A to B and report the best""";
+
+    @Override public String name() { return "eval"; }
+
+    @Override public String summary() { return "score pseudo-masks, segmentations or CAMs (mIoU, per-class IoU/precision/recall)"; }
+
+    @Override
+    public int run(Args a) throws Exception {
+        try {
+            return exec(a);
+        } catch (conta.data.DataError e) {
+            throw new CliError(e.getMessage(), e); // a data problem is a user error: one line, exit code 2
+        }
+    }
+
+    private int exec(Args a) throws Exception {
+        if (a.has("help")) { System.out.println(USAGE); return 0; }
+        List<String> bad = a.unknown(List.of("pred", "cam", "gt", "list", "split", "classes", "json", "bg-threshold", "sweep", "help"));
+        if (!bad.isEmpty()) throw new CliError("unknown flag --" + bad.get(0) + "\n" + USAGE);
+        if (a.has("pred") == a.has("cam")) throw new CliError("give exactly one of --pred DIR or --cam DIR\n" + USAGE);
+        if (a.has("pred") && (a.has("sweep") || a.has("bg-threshold"))) throw new CliError("--sweep/--bg-threshold apply to --cam only");
+        if (a.has("sweep") && a.has("bg-threshold")) throw new CliError("give --bg-threshold or --sweep, not both");
+        Path gtDir = Path.of(a.require("gt"));
+        Path list = a.has("list") ? Path.of(a.get("list", null)) : null;
+        if (list != null && !Files.isRegularFile(list)) throw new CliError("--list " + list + " does not exist");
+        Path classes = a.has("classes") ? Path.of(a.get("classes", null)) : null;
+        if (classes != null && !Files.isRegularFile(classes)) throw new CliError("--classes " + classes + " does not exist");
+        GroundTruth gt = GroundTruth.open(gtDir, list, a.get("split", null), classes);
+        EvalResult r;
+        if (a.has("pred")) {
+            r = Evaluator.masks(gt, Path.of(a.get("pred", null)));
+        } else {
+            double[] ts;
+            try {
+                ts = Evaluator.thresholds(a.has("sweep") ? a.get("sweep", null) : a.get("bg-threshold", "0.15"));
+            } catch (IllegalArgumentException e) {
+                throw new CliError(e.getMessage());
+            }
+            r = Evaluator.cams(gt, Path.of(a.get("cam", null)), ts);
+            if (ts.length > 1) {
+                System.out.println("threshold sweep (background threshold -> mIoU):");
+                for (double[] p : r.sweep()) System.out.printf("  %.3f  %.2f%%%n", p[0], 100 * p[1]);
+            }
+        }
+        r.print(System.out);
+        if (a.has("json")) {
+            Path out = Path.of(a.get("json", null));
+            Path parent = out.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            Files.writeString(out, Json.writePretty(r.toJson()) + "\n");
+            System.out.println("wrote " + out);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,54 @@
+package conta.data;
+
+import conta.image.Palette;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Class-name lists: the VOC default and classes files (one foreground name per line; a first "background" line is optional). */
+public final class ClassList {
+    private ClassList() { }
+
+    public static List<String> voc() { return Palette.VOC_CLASSES; }
+
+    /** Reads a classes file; returns background + names. Blank lines and '#' comments are skipped. */
+    public static List<String> read(Path file) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new DataError(null, file, "cannot read classes file " + file + ": " + e.getMessage());
+        }
+        List<String> out = new ArrayList<>();
+        out.add("background");
+        for (String l : lines) {
+            String s = l.strip();
+            if (s.isEmpty() || s.startsWith("#")) continue;
+            int sp = s.indexOf(' ');
+            if (sp > 0 && s.substring(0, sp).chars().allMatch(Character::isDigit)) s = s.substring(sp + 1).strip(); // "3 cat"
+            if (out.size() == 1 && (s.equalsIgnoreCase("background") || s.equals("_background_") || s.equals("__background__"))) continue;
+            if (out.contains(s)) throw new DataError(null, file, "classes file " + file + " lists '" + s + "' twice; remove the duplicate");
+            out.add(s);
+        }
+        if (out.size() < 2) throw new DataError(null, file, "classes file " + file + " names no classes; write one class name per line");
+        if (out.size() > 255) throw new DataError(null, file, "classes file " + file + " has " + (out.size() - 1) + " classes; masks hold at most 254");
+        return List.copyOf(out);
+    }
+
+    public static void write(Path file, List<String> withBackground) throws IOException {
+        Files.write(file, withBackground.subList(1, withBackground.size()));
+    }
+
+    /** name -> index (1..C), case-insensitive, spaces and underscores equivalent. */
+    public static Map<String, Integer> index(List<String> withBackground) {
+        Map<String, Integer> m = new HashMap<>();
+        for (int k = 1; k < withBackground.size(); k++) m.put(norm(withBackground.get(k)), k);
+        return m;
+    }
+
+    static String norm(String s) { return s.strip().toLowerCase().replace('_', ' ').replace('-', ' '); }
+}

@@ -1,0 +1,207 @@
+package conta.data;
+
+import conta.image.ImageCodec;
+import conta.image.Mask;
+import conta.image.RgbImage;
+import conta.io.Json;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+/**
+ * MS-COCO (2014 or 2017): annotations/instances_SPLIT.json with images in SPLIT/ (or images/SPLIT/). The 80 category
+ * ids (1..90 with gaps) map in ascending order to 1..80. Masks are rasterised on demand: instances painted in
+ * annotation order (later ones on top), then crowd regions set to 255 where no instance lies. Image-level labels are
+ * the categories of all annotations, crowd included. Split names are the json suffixes (val2014); "train"/"val" work
+ * as aliases when unambiguous. Ids are file-name stems.
+ */
+public final class CocoDataset implements Dataset {
+    private record Ann(int cls, boolean crowd, Object seg) { }
+
+    private record Img(String id, Path file, int h, int w, List<Ann> anns) { }
+
+    private final Path root;
+    private final List<String> classes = new ArrayList<>();
+    private final Map<String, List<String>> splits = new LinkedHashMap<>();
+    private final Map<String, Img> images = new HashMap<>();
+    private final List<BadItem> bad = new ArrayList<>();
+
+    public CocoDataset(Path root, boolean skipBad) {
+        this.root = root;
+        Path annDir = root.resolve("annotations");
+        List<Path> files;
+        try (Stream<Path> s = Files.isDirectory(annDir) ? Files.list(annDir) : Stream.empty()) {
+            files = s.filter(p -> p.getFileName().toString().matches("instances_.*\\.json")).sorted().toList();
+        } catch (IOException e) {
+            throw new DataError(null, annDir, "cannot list " + annDir + ": " + e.getMessage());
+        }
+        if (files.isEmpty())
+            throw new DataError(null, annDir, "COCO dataset " + root + " has no annotations/instances_*.json; download the COCO annotations there");
+        for (Path f : files) load(f, skipBad);
+    }
+
+    @SuppressWarnings("unchecked")
+    private void load(Path f, boolean skipBad) {
+        String split = stem(f).substring("instances_".length());
+        Map<String, Object> js;
+        try {
+            js = Json.parseObject(Files.readString(f));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new DataError(null, f, "cannot read COCO annotations " + f + ": " + e.getMessage());
+        }
+        Map<Long, Integer> catIndex = new HashMap<>();
+        List<Map<String, Object>> cats = new ArrayList<>((List<Map<String, Object>>) (List<?>) js.get("categories"));
+        cats.sort((a, b) -> Long.compare(num(a.get("id")), num(b.get("id"))));
+        List<String> names = new ArrayList<>(List.of("background"));
+        for (Map<String, Object> c : cats) {
+            catIndex.put(num(c.get("id")), names.size());
+            names.add((String) c.get("name"));
+        }
+        if (classes.isEmpty()) classes.addAll(names);
+        else if (!classes.equals(names))
+            throw new DataError(null, f, "categories of " + f + " differ from the other instances files; use files from one COCO release");
+        Path imgDir = Files.isDirectory(root.resolve(split)) ? root.resolve(split) : root.resolve("images").resolve(split);
+        Map<Long, List<Ann>> byImage = new HashMap<>();
+        for (Map<String, Object> a : (List<Map<String, Object>>) (List<?>) js.get("annotations")) {
+            Integer k = catIndex.get(num(a.get("category_id")));
+            long imgId = num(a.get("image_id"));
+            if (k == null) {
+                DataError e = new DataError(String.valueOf(imgId), f, f + ": annotation " + a.get("id") + " has category_id "
+                        + a.get("category_id") + " which is not in 'categories'; fix the json");
+                if (!skipBad) throw e;
+                bad.add(e.asBad());
+                continue;
+            }
+            boolean crowd = num(a.getOrDefault("iscrowd", 0L)) != 0;
+            byImage.computeIfAbsent(imgId, x -> new ArrayList<>()).add(new Ann(k, crowd, a.get("segmentation")));
+        }
+        List<String> ids = new ArrayList<>();
+        for (Map<String, Object> im : (List<Map<String, Object>>) (List<?>) js.get("images")) {
+            String file = (String) im.get("file_name");
+            String id = file.contains(".") ? file.substring(0, file.lastIndexOf('.')) : file;
+            Path p = imgDir.resolve(file);
+            if (!Files.isRegularFile(p)) {
+                DataError e = new DataError(id, p, "image " + p + " (listed in " + f + ") does not exist; put the " + split + " images in " + imgDir);
+                if (!skipBad) throw e;
+                bad.add(e.asBad());
+                continue;
+            }
+            images.put(id, new Img(id, p, (int) num(im.get("height")), (int) num(im.get("width")),
+                    byImage.getOrDefault(num(im.get("id")), List.of())));
+            ids.add(id);
+        }
+        splits.put(split, List.copyOf(ids));
+    }
+
+    private static long num(Object o) {
+        if (o instanceof Number n) return n.longValue();
+        throw new IllegalArgumentException("expected a number, got " + o);
+    }
+
+    private static String stem(Path p) {
+        String n = p.getFileName().toString();
+        return n.substring(0, n.lastIndexOf('.'));
+    }
+
+    @Override public Path root() { return root; }
+
+    @Override public List<String> splits() { return List.copyOf(splits.keySet()); }
+
+    @Override public List<BadItem> skipped() { return List.copyOf(bad); }
+
+    @Override
+    public List<String> ids(String split) {
+        List<String> ids = splits.get(split);
+        if (ids == null) {
+            List<String> m = splits.keySet().stream().filter(s -> s.startsWith(split)).toList();
+            if (m.size() == 1) return splits.get(m.get(0));
+            throw new DataError(null, root, "COCO dataset " + root + " has no split '" + split + "' (known: " + String.join(", ", splits.keySet()) + ")");
+        }
+        return ids;
+    }
+
+    @Override public List<String> classNames() { return List.copyOf(classes); }
+
+    private Img img(String id) {
+        Img im = images.get(id);
+        if (im == null) throw new DataError(id, root, "COCO dataset " + root + " has no image '" + id + "'");
+        return im;
+    }
+
+    @Override
+    public int[] labels(String id) {
+        TreeSet<Integer> ks = new TreeSet<>();
+        for (Ann a : img(id).anns()) ks.add(a.cls());
+        return ks.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    @Override public boolean hasMask(String id) { return true; }
+
+    @Override
+    public Mask mask(String id) {
+        Img im = img(id);
+        byte[] out = new byte[im.h() * im.w()];
+        try {
+            for (Ann a : im.anns()) if (!a.crowd()) paint(a, im, out, (byte) a.cls(), false);
+            for (Ann a : im.anns()) if (a.crowd()) paint(a, im, out, (byte) 255, true);
+        } catch (RuntimeException e) {
+            throw new DataError(id, root, "bad segmentation in the annotations of image " + id + ": " + e.getMessage(), e);
+        }
+        return new Mask(im.h(), im.w(), out);
+    }
+
+    /** Polygons (list of lists), uncompressed RLE (counts list) or compressed RLE (counts string). */
+    @SuppressWarnings("unchecked")
+    static void paint(Object seg, int h, int w, byte[] out, byte value, boolean onlyWhereZero) {
+        if (seg instanceof List<?> polys) {
+            List<double[]> ps = new ArrayList<>();
+            for (Object p : polys) {
+                List<Object> l = (List<Object>) p;
+                double[] xy = new double[l.size()];
+                for (int i = 0; i < xy.length; i++) xy[i] = ((Number) l.get(i)).doubleValue();
+                ps.add(xy);
+            }
+            boolean[] m = CocoRle.polygonsToMask(ps, h, w);
+            for (int i = 0; i < m.length; i++) if (m[i] && (!onlyWhereZero || out[i] == 0)) out[i] = value;
+        } else if (seg instanceof Map<?, ?> rle) {
+            List<Object> size = (List<Object>) rle.get("size");
+            if (size != null && (num(size.get(0)) != h || num(size.get(1)) != w))
+                throw new IllegalArgumentException("RLE size " + size + " differs from the image size [" + h + ", " + w + "]");
+            Object c = rle.get("counts");
+            long[] cnts;
+            if (c instanceof String s) cnts = CocoRle.fromString(s);
+            else {
+                List<Object> l = (List<Object>) c;
+                cnts = new long[l.size()];
+                for (int i = 0; i < cnts.length; i++) cnts[i] = num(l.get(i));
+            }
+            CocoRle.paint(cnts, h, w, out, value, onlyWhereZero);
+        } else throw new IllegalArgumentException("unknown segmentation type " + (seg == null ? "null" : seg.getClass().getSimpleName()));
+    }
+
+    private static void paint(Ann a, Img im, byte[] out, byte value, boolean onlyWhereZero) {
+        paint(a.seg(), im.h(), im.w(), out, value, onlyWhereZero);
+    }
+
+    @Override
+    public Item read(String id) {
+        Img im = img(id);
+        RgbImage rgb;
+        try {
+            rgb = ImageCodec.read(im.file());
+        } catch (IOException e) {
+            throw new DataError(id, im.file(), e.getMessage(), e);
+        }
+        if (rgb.h() != im.h() || rgb.w() != im.w())
+            throw new DataError(id, im.file(), "image " + im.file() + " is " + rgb.w() + "x" + rgb.h() + " but the annotations say "
+                    + im.w() + "x" + im.h() + "; use the original COCO image");
+        return new Item(id, rgb, mask(id), labels(id));
+    }
+}

@@ -1,0 +1,86 @@
+package conta.data;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Image-level labels as CSV: {@code image_id,class names}. Names may sit in further columns or be separated by ';' or
+ * '|' inside one (quoted) field; an empty name list means background only. A first line starting with "id"/"image" is a header.
+ */
+public final class LabelsCsv {
+    private LabelsCsv() { }
+
+    /** id -> sorted class indices, in file order. Bad lines throw, or with skipBad go to {@code bad}. */
+    public static Map<String, int[]> read(Path file, List<String> classes, boolean skipBad, List<BadItem> bad) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new DataError(null, file, "cannot read labels file " + file + ": " + e.getMessage());
+        }
+        Map<String, Integer> index = ClassList.index(classes);
+        Map<String, int[]> out = new LinkedHashMap<>();
+        for (int ln = 0; ln < lines.size(); ln++) {
+            String line = lines.get(ln).strip();
+            if (line.isEmpty() || line.startsWith("#")) continue;
+            List<String> cols = split(line);
+            String id = cols.get(0).strip();
+            if (ln == 0 && (id.equalsIgnoreCase("id") || id.toLowerCase().startsWith("image"))) continue;
+            try {
+                TreeSet<Integer> ks = new TreeSet<>();
+                for (int c = 1; c < cols.size(); c++)
+                    for (String name : cols.get(c).split("[;|]")) {
+                        if (name.isBlank()) continue;
+                        Integer k = index.get(ClassList.norm(name));
+                        if (k == null)
+                            throw new DataError(id, file, file + " line " + (ln + 1) + ": unknown class '" + name.strip()
+                                    + "' for image " + id + "; add it to the classes file or fix the spelling (known: "
+                                    + String.join(", ", classes.subList(1, classes.size())) + ")");
+                        ks.add(k);
+                    }
+                if (out.containsKey(id)) throw new DataError(id, file, file + " line " + (ln + 1) + ": image " + id + " is listed twice; merge the lines");
+                out.put(id, ks.stream().mapToInt(Integer::intValue).toArray());
+            } catch (DataError e) {
+                if (!skipBad) throw e;
+                bad.add(e.asBad());
+            }
+        }
+        return out;
+    }
+
+    public static void write(Path file, Map<String, int[]> labels, List<String> classes) throws IOException {
+        List<String> lines = new ArrayList<>();
+        lines.add("image_id,classes");
+        for (Map.Entry<String, int[]> e : labels.entrySet()) {
+            StringBuilder b = new StringBuilder(e.getKey()).append(',');
+            int[] ks = e.getValue();
+            for (int i = 0; i < ks.length; i++) b.append(i > 0 ? ";" : "").append(classes.get(ks[i]));
+            lines.add(b.toString());
+        }
+        Files.write(file, lines);
+    }
+
+    /** Splits one CSV line on commas, honouring double quotes. */
+    static List<String> split(String line) {
+        List<String> out = new ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        boolean q = false;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c == '"') {
+                if (q && i + 1 < line.length() && line.charAt(i + 1) == '"') { cur.append('"'); i++; } else q = !q;
+            } else if (c == ',' && !q) {
+                out.add(cur.toString());
+                cur.setLength(0);
+            } else cur.append(c);
+        }
+        out.add(cur.toString());
+        return out;
+    }
+}

@@ -1,0 +1,137 @@
+package conta.eval;
+
+import conta.data.DataError;
+import conta.image.IndexPng;
+import conta.image.Mask;
+import conta.io.HostArray;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * Scores pseudo-masks / segmentations (PNG label maps) and CAMs against a {@link GroundTruth}. A prediction missing for
+ * a listed image is an error. CAM convention: {@code ID.npy}, float32 C×H×W over all C foreground classes in class
+ * order (zeros for classes not in the image), at the ground-truth size; a constant background plane at threshold t is
+ * prepended and the argmax taken, so a pixel is foreground when its best CAM value is strictly above t.
+ */
+public final class Evaluator {
+    private Evaluator() { }
+
+    public static EvalResult masks(GroundTruth gt, Path predDir) {
+        checkAllPresent(gt, predDir, ".png");
+        int k = gt.classes().size();
+        Confusion total = IntStream.range(0, gt.ids().size()).parallel().mapToObj(i -> {
+            String id = gt.ids().get(i);
+            Path p = predDir.resolve(id + ".png");
+            Mask pred;
+            try {
+                pred = IndexPng.read(p);
+            } catch (IOException e) {
+                throw new DataError(id, p, e.getMessage(), e);
+            }
+            Mask g = gt.masks().apply(id);
+            if (pred.h() != g.h() || pred.w() != g.w())
+                throw new DataError(id, p, "prediction " + p + " is " + pred.w() + "x" + pred.h() + " but its ground truth is " + g.w() + "x" + g.h()
+                        + "; write predictions at the original image size");
+            Confusion c = new Confusion(k);
+            try {
+                c.add(g.data(), pred.data());
+            } catch (IllegalArgumentException e) {
+                throw new DataError(id, p, p + " vs its ground truth: " + e.getMessage() + "; pass the right --classes file");
+            }
+            return c;
+        }).reduce((a, b) -> { a.add(b); return a; }).orElseGet(() -> new Confusion(k));
+        return new EvalResult("mask", gt.split(), gt.ids().size(), gt.classes(), total, null, List.of());
+    }
+
+    /** Thresholds "a:b:step" (inclusive) or a single number. */
+    public static double[] thresholds(String spec) {
+        String[] p = spec.split(":");
+        try {
+            if (p.length == 1) return new double[]{Double.parseDouble(p[0])};
+            if (p.length != 3) throw new NumberFormatException();
+            double a = Double.parseDouble(p[0]), b = Double.parseDouble(p[1]), st = Double.parseDouble(p[2]);
+            if (st <= 0 || b < a) throw new NumberFormatException();
+            int n = (int) Math.floor((b - a) / st + 1e-9) + 1;
+            double[] t = new double[n];
+            for (int i = 0; i < n; i++) t[i] = Math.round((a + i * st) * 1e9) / 1e9;
+            return t;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("threshold sweep '" + spec + "' should be START:END:STEP with STEP > 0, e.g. 0.05:0.60:0.01");
+        }
+    }
+
+    /** Scores CAMs at each threshold in one pass over the pixels; the result carries the best threshold's confusion. */
+    public static EvalResult cams(GroundTruth gt, Path camDir, double[] thresholds) {
+        checkAllPresent(gt, camDir, ".npy");
+        double[] ts = thresholds.clone();
+        Arrays.sort(ts);
+        int k = gt.classes().size(), c = k - 1, nt = ts.length;
+        float[] tf = new float[nt]; // compared in float32, as numpy does with a float32 background plane
+        for (int j = 0; j < nt; j++) tf[j] = (float) ts[j];
+        // counts[(g*k + p)*(nt+1) + b]: pixels with gt g, best class p, whose value exceeds exactly b thresholds
+        long[] counts = IntStream.range(0, gt.ids().size()).parallel().mapToObj(i -> {
+            String id = gt.ids().get(i);
+            Path f = camDir.resolve(id + ".npy");
+            HostArray cam;
+            try {
+                cam = NpyMini.read(f);
+            } catch (IOException | RuntimeException e) {
+                throw new DataError(id, f, "CAM " + f + ": " + e.getMessage(), e);
+            }
+            Mask g = gt.masks().apply(id);
+            int[] s = cam.shape();
+            if (s.length != 3 || s[0] != c || s[1] != g.h() || s[2] != g.w())
+                throw new DataError(id, f, "CAM " + f + " has shape " + Arrays.toString(s) + " but must be [" + c + ", " + g.h() + ", " + g.w()
+                        + "]: all " + c + " foreground classes (zeros for absent ones) at the ground-truth size");
+            long[] cnt = new long[k * k * (nt + 1)];
+            float[] d = cam.data();
+            int hw = g.h() * g.w();
+            for (int px = 0; px < hw; px++) {
+                int gv = g.data()[px] & 0xFF;
+                if (gv == 255) continue;
+                if (gv >= k) throw new DataError(id, f, "ground truth of " + id + " holds class " + gv + " but only " + k + " classes are known; pass --classes");
+                int best = 0;
+                float bv = d[px];
+                for (int ch = 1; ch < c; ch++) {
+                    float v = d[ch * hw + px];
+                    if (v > bv) { bv = v; best = ch; }
+                }
+                int b = 0;
+                while (b < nt && bv > tf[b]) b++;
+                cnt[(gv * k + best + 1) * (nt + 1) + b]++;
+            }
+            return cnt;
+        }).reduce((a, b2) -> { for (int j = 0; j < a.length; j++) a[j] += b2[j]; return a; }).orElseGet(() -> new long[k * k * (nt + 1)]);
+        List<double[]> sweep = new ArrayList<>();
+        Confusion best = null;
+        double bestT = ts[0], bestM = -1;
+        for (int j = 0; j < nt; j++) {
+            Confusion conf = new Confusion(k);
+            for (int gv = 0; gv < k; gv++)
+                for (int p = 1; p < k; p++)
+                    for (int b = 0; b <= nt; b++) {
+                        long n = counts[(gv * k + p) * (nt + 1) + b];
+                        if (n != 0) conf.add(gv, b > j ? p : 0, n);
+                    }
+            double m = conf.miou();
+            sweep.add(new double[]{ts[j], m});
+            if (m > bestM) { bestM = m; bestT = ts[j]; best = conf; }
+        }
+        return new EvalResult("cam", gt.split(), gt.ids().size(), gt.classes(), best, bestT, sweep);
+    }
+
+    private static void checkAllPresent(GroundTruth gt, Path dir, String ext) {
+        if (!Files.isDirectory(dir)) throw new DataError(null, dir, "prediction folder " + dir + " does not exist");
+        List<String> missing = new ArrayList<>();
+        for (String id : gt.ids()) if (!Files.isRegularFile(dir.resolve(id + ext))) missing.add(id);
+        if (!missing.isEmpty())
+            throw new DataError(missing.get(0), dir.resolve(missing.get(0) + ext), missing.size() + " of " + gt.ids().size() + " images of split "
+                    + gt.split() + " have no prediction in " + dir + " (first: " + dir.resolve(missing.get(0) + ext)
+                    + "); predict every listed image or pass the --list that was predicted");
+    }
+}

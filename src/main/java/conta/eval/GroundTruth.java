@@ -1,0 +1,108 @@
+package conta.eval;
+
+import conta.data.ClassList;
+import conta.data.DataError;
+import conta.data.Dataset;
+import conta.data.Datasets;
+import conta.image.IndexPng;
+import conta.image.Mask;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * The ground truth of one evaluation: which split (named, so that reports say what was scored), its ids, the class
+ * names and a mask per id. Built from a dataset root (VOC/COCO/custom) or from a plain folder of label PNGs.
+ */
+public record GroundTruth(String split, List<String> ids, List<String> classes, Function<String, Mask> masks) {
+    /**
+     * @param gt        dataset root, or a folder of ID.png masks
+     * @param list      id list file (optional): its name is the split name
+     * @param split     split of a dataset root (optional; required for a root without a list)
+     * @param classes   classes file (optional): else the dataset's, a classes.txt beside the masks, or VOC's 21
+     */
+    public static GroundTruth open(Path gt, Path list, String split, Path classes) {
+        if (!Files.isDirectory(gt)) throw new DataError(null, gt, "ground-truth folder " + gt + " does not exist");
+        boolean plain = hasPngs(gt);
+        List<String> names = classes != null ? ClassList.read(classes) : null;
+        if (!plain) {
+            Dataset ds = Datasets.open(gt, false);
+            List<String> ids;
+            String name;
+            if (list != null) { ids = readList(list); name = stem(list); }
+            else if (split != null) { ids = ds.ids(split); name = split; }
+            else throw new DataError(null, gt, "name the split to score with --split (" + String.join(", ", ds.splits())
+                    + ") or --list FILE; CAMs and pseudo-masks are scored on train, segmentation on val");
+            List<String> cls = names != null ? names : ds.classNames();
+            return new GroundTruth(name, ids, cls, id -> {
+                Mask m = ds.mask(id);
+                if (m == null) throw new DataError(id, gt, "dataset " + gt + " has no ground-truth mask for " + id + "; remove it from the list");
+                return m;
+            });
+        }
+        List<String> ids;
+        String name;
+        if (list != null) { ids = readList(list); name = stem(list); }
+        else {
+            try (Stream<Path> s = Files.list(gt)) {
+                ids = s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".png")).map(n -> n.substring(0, n.length() - 4)).sorted().toList();
+            } catch (IOException e) {
+                throw new DataError(null, gt, "cannot list " + gt + ": " + e.getMessage());
+            }
+            name = split != null ? split : "all masks in " + gt;
+        }
+        if (names == null) {
+            for (Path c : new Path[]{gt.resolve("classes.txt"), gt.toAbsolutePath().getParent() == null ? null : gt.toAbsolutePath().getParent().resolve("classes.txt")})
+                if (c != null && Files.isRegularFile(c)) { names = ClassList.read(c); break; }
+        }
+        if (names == null) names = ClassList.voc();
+        return new GroundTruth(name, ids, names, id -> {
+            Path p = gt.resolve(id + ".png");
+            if (!Files.isRegularFile(p)) throw new DataError(id, p, "ground-truth mask " + p + " for listed image " + id + " does not exist");
+            try {
+                return IndexPng.read(p);
+            } catch (IOException e) {
+                throw new DataError(id, p, e.getMessage(), e);
+            }
+        });
+    }
+
+    private static boolean hasPngs(Path d) {
+        try (Stream<Path> s = Files.list(d)) {
+            return s.anyMatch(p -> p.getFileName().toString().endsWith(".png"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    static List<String> readList(Path f) {
+        try {
+            List<String> ids = new ArrayList<>();
+            for (String l : Files.readAllLines(f)) {
+                String s = l.strip();
+                if (s.isEmpty() || s.startsWith("#")) continue;
+                String first = s.split("\\s+")[0];
+                int slash = first.lastIndexOf('/');
+                if (slash >= 0) {
+                    first = first.substring(slash + 1);
+                    int dot = first.lastIndexOf('.');
+                    if (dot > 0) first = first.substring(0, dot);
+                }
+                ids.add(first);
+            }
+            if (ids.isEmpty()) throw new DataError(null, f, "list " + f + " is empty; write one image id per line");
+            return ids;
+        } catch (IOException e) {
+            throw new DataError(null, f, "cannot read list " + f + ": " + e.getMessage());
+        }
+    }
+
+    private static String stem(Path p) {
+        String n = p.getFileName().toString();
+        return n.contains(".") ? n.substring(0, n.lastIndexOf('.')) : n;
+    }
+}

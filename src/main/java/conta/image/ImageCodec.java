@@ -1,0 +1,174 @@
+package conta.image;
+
+import static org.bytedeco.opencv.global.opencv_core.CV_8UC1;
+import static org.bytedeco.opencv.global.opencv_core.CV_8UC3;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.opencv.global.opencv_imgcodecs;
+import org.bytedeco.opencv.global.opencv_imgproc;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.Size;
+
+/**
+ * Photo decoding, encoding and resizing through OpenCV (JavaCPP preset). EXIF orientation is ignored, as PIL does,
+ * so that images stay aligned with their masks. Truncated files are refused rather than decoded half-grey.
+ */
+public final class ImageCodec {
+    private ImageCodec() { }
+
+    /** Interpolation for {@link #resize}: bilinear, bicubic, area (anti-aliased shrink), nearest (for labels). */
+    public enum Interp {
+        LINEAR(opencv_imgproc.INTER_LINEAR), CUBIC(opencv_imgproc.INTER_CUBIC), AREA(opencv_imgproc.INTER_AREA),
+        NEAREST(opencv_imgproc.INTER_NEAREST);
+        final int cv;
+
+        Interp(int cv) { this.cv = cv; }
+    }
+
+    /** Width and height read from the file header (no pixel decoding); used to check datasets quickly. */
+    public record Dims(int w, int h) { }
+
+    public static RgbImage read(Path file) throws IOException {
+        byte[] b;
+        try {
+            b = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new IOException("image " + file + " does not exist");
+        }
+        try {
+            return decode(b);
+        } catch (IOException e) {
+            throw new IOException("image " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static RgbImage decode(byte[] b) throws IOException {
+        checkComplete(b);
+        try (PointerScope scope = new PointerScope();
+             BytePointer bp = new BytePointer(b);
+             Mat buf = new Mat(1, b.length, CV_8UC1, bp);
+             Mat bgr = opencv_imgcodecs.imdecode(buf, opencv_imgcodecs.IMREAD_COLOR | opencv_imgcodecs.IMREAD_IGNORE_ORIENTATION)) {
+            if (bgr == null || bgr.empty()) throw new IOException("cannot decode (not a JPEG/PNG/BMP image OpenCV can read)");
+            try (Mat rgb = new Mat()) {
+                opencv_imgproc.cvtColor(bgr, rgb, opencv_imgproc.COLOR_BGR2RGB);
+                return toRgb(rgb);
+            }
+        }
+    }
+
+    /** Header-only size of a JPEG or PNG; also refuses truncated files. */
+    public static Dims probe(Path file) throws IOException {
+        byte[] b;
+        try {
+            b = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new IOException("image " + file + " does not exist");
+        }
+        try {
+            checkComplete(b);
+            if (isPng(b)) return new Dims(be32(b, 16), be32(b, 20));
+            if (isJpeg(b)) return jpegDims(b);
+            RgbImage im = decode(b);
+            return new Dims(im.w(), im.h());
+        } catch (IOException e) {
+            throw new IOException("image " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Encodes as JPEG (quality 1..100); libjpeg is deterministic, so equal input gives equal bytes. */
+    public static byte[] encodeJpeg(RgbImage im, int quality) {
+        try (PointerScope scope = new PointerScope(); Mat rgb = toMat(im); Mat bgr = new Mat(); BytePointer out = new BytePointer();
+             BytePointer ext = new BytePointer(".jpg");
+             org.bytedeco.javacpp.IntPointer params = new org.bytedeco.javacpp.IntPointer(opencv_imgcodecs.IMWRITE_JPEG_QUALITY, quality)) {
+            opencv_imgproc.cvtColor(rgb, bgr, opencv_imgproc.COLOR_RGB2BGR);
+            if (!opencv_imgcodecs.imencode(ext, bgr, out, params)) throw new IllegalStateException("JPEG encoding failed");
+            byte[] r = new byte[(int) out.limit()];
+            out.get(r);
+            return r;
+        }
+    }
+
+    public static void writeJpeg(Path file, RgbImage im, int quality) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        Files.write(file, encodeJpeg(im, quality));
+    }
+
+    public static RgbImage resize(RgbImage im, int h, int w, Interp interp) {
+        if (h == im.h() && w == im.w()) return im;
+        try (PointerScope scope = new PointerScope(); Mat src = toMat(im); Mat dst = new Mat(); Size sz = new Size(w, h)) {
+            opencv_imgproc.resize(src, dst, sz, 0, 0, interp.cv);
+            return toRgb(dst);
+        }
+    }
+
+    /** Nearest-neighbour resize of a label map (labels must never be interpolated). */
+    public static Mask resize(Mask m, int h, int w) {
+        if (h == m.h() && w == m.w()) return m;
+        byte[] out = new byte[h * w];
+        int[] xs = new int[w];
+        for (int x = 0; x < w; x++) xs[x] = Math.min(m.w() - 1, (int) ((x + 0.5) * m.w() / w));
+        for (int y = 0; y < h; y++) {
+            int sy = Math.min(m.h() - 1, (int) ((y + 0.5) * m.h() / h));
+            for (int x = 0; x < w; x++) out[y * w + x] = m.data()[sy * m.w() + xs[x]];
+        }
+        return new Mask(h, w, out);
+    }
+
+    private static Mat toMat(RgbImage im) {
+        Mat m = new Mat(im.h(), im.w(), CV_8UC3);
+        m.data().put(im.rgb());
+        return m;
+    }
+
+    private static RgbImage toRgb(Mat m) {
+        Mat c = m.isContinuous() ? m : m.clone();
+        byte[] out = new byte[c.rows() * c.cols() * 3];
+        c.data().get(out);
+        return new RgbImage(c.rows(), c.cols(), out);
+    }
+
+    static boolean isPng(byte[] b) { return b.length > 24 && (b[0] & 0xFF) == 137 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G'; }
+
+    static boolean isJpeg(byte[] b) { return b.length > 4 && (b[0] & 0xFF) == 0xFF && (b[1] & 0xFF) == 0xD8; }
+
+    /** JPEG must end with EOI (FFD9, trailing padding allowed); PNG with an IEND chunk. */
+    static void checkComplete(byte[] b) throws IOException {
+        if (b.length == 0) throw new IOException("empty file");
+        int tail = Math.max(0, b.length - 4096);
+        if (isJpeg(b)) {
+            for (int i = b.length - 2; i >= tail; i--)
+                if ((b[i] & 0xFF) == 0xFF && (b[i + 1] & 0xFF) == 0xD9) return;
+            throw new IOException("truncated JPEG (no end-of-image marker); re-download or re-encode the file");
+        }
+        if (isPng(b)) {
+            for (int i = b.length - 4; i >= tail; i--)
+                if (b[i] == 'I' && b[i + 1] == 'E' && b[i + 2] == 'N' && b[i + 3] == 'D') return;
+            throw new IOException("truncated PNG (no IEND chunk); re-download or re-encode the file");
+        }
+    }
+
+    private static int be32(byte[] b, int o) {
+        return (b[o] & 0xFF) << 24 | (b[o + 1] & 0xFF) << 16 | (b[o + 2] & 0xFF) << 8 | (b[o + 3] & 0xFF);
+    }
+
+    private static Dims jpegDims(byte[] b) throws IOException {
+        int i = 2;
+        while (i + 9 < b.length) {
+            if ((b[i] & 0xFF) != 0xFF) { i++; continue; }
+            int marker = b[i + 1] & 0xFF;
+            if (marker == 0xFF) { i++; continue; }
+            if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) { i += 2; continue; }
+            int len = (b[i + 2] & 0xFF) << 8 | (b[i + 3] & 0xFF);
+            boolean sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+            if (sof) return new Dims((b[i + 7] & 0xFF) << 8 | (b[i + 8] & 0xFF), (b[i + 5] & 0xFF) << 8 | (b[i + 6] & 0xFF));
+            i += 2 + len;
+        }
+        throw new IOException("JPEG without a frame header (SOF)");
+    }
+}

@@ -1,0 +1,117 @@
+package conta.data;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import conta.image.Mask;
+import conta.io.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The real sample sets load with their known values. */
+class VocCocoTest {
+    @Test
+    void vocSampleSplitsLabelsAndMasks() throws Exception {
+        Dataset ds = Datasets.open(SharedData.voc(), false);
+        assertInstanceOf(VocDataset.class, ds);
+        assertEquals(List.of("train", "trainval", "val"), ds.splits());
+        assertEquals(25, ds.ids("train").size());
+        assertEquals(25, ds.ids("val").size());
+        assertEquals(50, ds.ids("trainval").size());
+        assertEquals(20, ds.numClasses());
+        assertEquals("person", ds.classNames().get(15));
+        // no Annotations/ in the sample: labels come from the masks and match the published list
+        Map<String, Object> ref = Json.parseObject(Files.readString(SharedData.voc().resolve("labels_from_masks.json")));
+        boolean[] seen = new boolean[21];
+        for (String id : ds.ids("trainval")) {
+            @SuppressWarnings("unchecked") List<Object> want = (List<Object>) ref.get(id);
+            int[] got = ds.labels(id);
+            assertArrayEquals(want.stream().mapToInt(o -> ((Number) o).intValue()).toArray(), got, id);
+            for (int k : got) seen[k] = true;
+        }
+        for (int k = 1; k <= 20; k++) assertTrue(seen[k], "class " + k + " occurs");
+        Item it = ds.read("2007_000032");
+        assertEquals(281, it.image().h());
+        assertEquals(500, it.image().w());
+        long[] h = it.mask().histogram();
+        assertEquals(129545, h[0]);
+        assertEquals(4734, h[1]);
+        assertEquals(866, h[15]);
+        assertEquals(5355, h[255]);
+        assertArrayEquals(new int[]{1, 15}, it.labels());
+    }
+
+    @Test
+    void vocPixelShares() {
+        Dataset ds = Datasets.open(SharedData.voc(), false);
+        long bg = 0, ign = 0, all = 0;
+        for (String id : ds.ids("trainval")) {
+            long[] h = ds.mask(id).histogram();
+            bg += h[0];
+            ign += h[255];
+            for (long c : h) all += c;
+        }
+        assertEquals(0.68, (double) bg / all, 0.02);
+        assertEquals(0.045, (double) ign / all, 0.01);
+    }
+
+    @Test
+    void cocoTinyMatchesPycocotools() {
+        Dataset ds = Datasets.open(SharedData.coco(), false);
+        assertInstanceOf(CocoDataset.class, ds);
+        assertEquals(List.of("val2017"), ds.splits());
+        assertEquals(80, ds.ids("val").size());
+        assertEquals(80, ds.numClasses());
+        assertEquals("person", ds.classNames().get(1));
+        assertEquals("toothbrush", ds.classNames().get(80));
+        // reference histograms: pycocotools 2.0.11 annToMask, instances in json order, crowd -> 255 where background
+        assertEquals(Map.of(0, 162305L, 1, 125476L, 2, 1776L, 27, 2451L, 77, 5120L, 255, 10072L), hist(ds.mask("000000005001")));
+        assertEquals(Map.of(0, 229905L, 1, 38593L, 36, 2862L), hist(ds.mask("000000010764")));
+        assertEquals(Map.of(0, 206790L, 1, 29437L, 40, 1910L, 41, 11174L, 42, 7186L, 43, 243L, 44, 482L, 45, 9L, 61, 40906L, 255, 9063L),
+                hist(ds.mask("000000166918")));
+        long[] tot = new long[256];
+        for (String id : ds.ids("val2017")) {
+            long[] h = ds.mask(id).histogram();
+            for (int k = 0; k < 256; k++) tot[k] += h[k];
+        }
+        assertEquals(14030116L, tot[0]);
+        assertEquals(2112702L, tot[1]);
+        assertEquals(471804L, tot[46]);
+        assertEquals(1270378L, tot[61]);
+        assertEquals(92876L, tot[255]);
+        assertEquals(0L, tot[52]);
+        assertArrayEquals(new int[]{1, 2, 27, 77}, ds.labels("000000005001"));
+        Item it = ds.read("000000010764");
+        assertEquals(it.image().h(), it.mask().h());
+    }
+
+    private static Map<Integer, Long> hist(Mask m) {
+        long[] h = m.histogram();
+        Map<Integer, Long> out = new java.util.HashMap<>();
+        for (int k = 0; k < 256; k++) if (h[k] > 0) out.put(k, h[k]);
+        return out;
+    }
+
+    @Test
+    void vocXmlLabelsIgnorePartsAndSbdAugMasks(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path r = tmp.resolve("VOCdevkit/VOC2012");
+        Files.createDirectories(r.resolve("JPEGImages"));
+        Files.createDirectories(r.resolve("Annotations"));
+        Files.createDirectories(r.resolve("SegmentationClassAug"));
+        Files.createDirectories(r.resolve("ImageSets/Segmentation"));
+        Files.copy(SharedData.voc().resolve("JPEGImages/2007_000032.jpg"), r.resolve("JPEGImages/a.jpg"));
+        Files.copy(SharedData.voc().resolve("SegmentationClass/2007_000032.png"), r.resolve("SegmentationClassAug/a.png"));
+        Files.writeString(r.resolve("Annotations/a.xml"), "<annotation><object><name>person</name><part><name>head</name></part></object>"
+                + "<object><name>dog</name></object></annotation>");
+        Files.writeString(r.resolve("ImageSets/Segmentation/train_aug.txt"), "/JPEGImages/a.jpg /SegmentationClassAug/a.png\n");
+        Dataset ds = Datasets.open(tmp.resolve("VOCdevkit"), false);
+        assertEquals(List.of("a"), ds.ids("train_aug"));
+        assertArrayEquals(new int[]{12, 15}, ds.labels("a"));
+        assertEquals(4734, ds.read("a").mask().histogram()[1]);
+        Files.writeString(r.resolve("Annotations/a.xml"), "<annotation><object><name>unicorn</name></object></annotation>");
+        DataError e = assertThrows(DataError.class, () -> Datasets.open(tmp.resolve("VOCdevkit"), false).labels("a"));
+        assertTrue(e.getMessage().contains("a.xml") && e.getMessage().contains("unicorn"), e.getMessage());
+    }
+}

@@ -1,0 +1,76 @@
+package conta.synth;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import conta.cli.Main;
+import conta.data.Dataset;
+import conta.data.Datasets;
+import conta.data.Item;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SynthTest {
+    @TempDir Path tmp;
+
+    @Test
+    void sameSeedGivesByteIdenticalFiles() throws Exception {
+        SynthGenerator.generate(tmp.resolve("a"), new SynthGenerator.Config(7, 10, 4, 64, 0.8));
+        SynthGenerator.generate(tmp.resolve("b"), new SynthGenerator.Config(7, 10, 4, 64, 0.8));
+        SynthGenerator.generate(tmp.resolve("c"), new SynthGenerator.Config(8, 10, 4, 64, 0.8));
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(tmp.resolve("a"))) {
+            files = s.filter(Files::isRegularFile).map(p -> tmp.resolve("a").relativize(p)).sorted().toList();
+        }
+        assertEquals(14 * 2 + 7, files.size());
+        for (Path f : files) assertArrayEquals(Files.readAllBytes(tmp.resolve("a").resolve(f)), Files.readAllBytes(tmp.resolve("b").resolve(f)), f.toString());
+        assertFalse(java.util.Arrays.equals(Files.readAllBytes(tmp.resolve("a/JPEGImages/syn_00000.jpg")),
+                Files.readAllBytes(tmp.resolve("c/JPEGImages/syn_00000.jpg"))), "another seed, another image");
+        Dataset ds = Datasets.open(tmp.resolve("a"), false);
+        assertEquals(List.of("train", "trainval", "val"), ds.splits());
+        assertEquals(10, ds.ids("train").size());
+        assertEquals(4, ds.ids("val").size());
+        assertEquals(SynthGenerator.classes(), ds.classNames());
+        for (String id : ds.ids("trainval")) {
+            Item it = ds.read(id);
+            assertEquals(64, it.image().w());
+            assertArrayEquals(it.mask().classesPresent(7), it.labels(), "labels.csv agrees with the mask of " + id);
+            assertTrue(it.labels().length >= 1);
+        }
+    }
+
+    @Test
+    void statisticsMatchTheRequestedBias() throws Exception {
+        double bias = 0.7;
+        SynthGenerator.generate(tmp, new SynthGenerator.Config(3, 500, 0, 64, bias));
+        SynthStats.Result r = SynthStats.compute(tmp);
+        assertEquals(500, r.images());
+        assertEquals(bias, r.bias(), 0);
+        for (String k : List.of("P(rider | horse)", "P(water | boat)", "P(rails | tram)", "P(body like ground | sheep)")) {
+            SynthStats.Rate x = r.rates().get(k);
+            assertTrue(x.given() > 60, k + " measured on " + x.given());
+            double se = Math.sqrt(bias * (1 - bias) / x.given());
+            assertEquals(bias, x.p(), 4 * se, k + " = " + x.p());
+        }
+        assertTrue(r.rates().get("P(touching | rider & horse)").p() > 0.97);
+        assertTrue(r.rates().get("P(boat | water)").p() > 0.6, "water mostly means boat");
+        // background dominates but objects are not tiny; every class occurs
+        assertTrue(r.pixelShare()[0] > 0.6 && r.pixelShare()[0] < 0.92, "bg share " + r.pixelShare()[0]);
+        for (int c = 1; c < 8; c++) assertTrue(r.classImages()[c] > 40, "class " + c);
+        var out = new java.io.ByteArrayOutputStream();
+        SynthStats.print(r, new java.io.PrintStream(out));
+        assertTrue(out.toString().contains("P(rider | horse)"));
+    }
+
+    @Test
+    void commandLine() throws Exception {
+        assertEquals(0, Main.run(new String[]{"synth", "--out", tmp.resolve("s").toString(), "--train", "6", "--val", "2", "--size", "48", "--seed", "1"}));
+        assertTrue(Files.isRegularFile(tmp.resolve("s/ImageSets/Segmentation/val.txt")));
+        assertEquals(2, Main.run(new String[]{"synth", "--out", tmp.resolve("s").toString()}), "refuses to overwrite");
+        assertEquals(2, Main.run(new String[]{"synth", "--out", tmp.resolve("t").toString(), "--bias", "1.5"}));
+        assertEquals(0, Main.run(new String[]{"synth", "--stats", tmp.resolve("s").toString()}));
+    }
+}
