@@ -29,6 +29,37 @@ final class Conv {
         return s.kh() == 1 && s.kw() == 1 && s.strideH() == 1 && s.strideW() == 1 && s.padH() == 0 && s.padW() == 0;
     }
 
+    /**
+     * Below this many output pixels per image the per-image product is too thin for sgemm (late ResNet stages have
+     * 49-196 columns), so the whole batch goes through one product over an N*P-column matrix.
+     */
+    static final int BATCHED_MAX_PIXELS = Integer.getInteger("conta.conv.batchedMaxPixels", 4096);
+
+    static boolean batched(int n, int p) { return n > 1 && p < BATCHED_MAX_PIXELS; }
+
+    /** Column matrix [K, N*P] of the whole batch (a plain copy for direct 1x1 convolutions). */
+    private static CpuStorage batchColumns(MemorySegment x, int n, int cin, int h, int w, ConvSpec s, int oh, int ow, int k) {
+        long p = (long) oh * ow, np = n * p;
+        CpuStorage col = new CpuStorage((long) k * np * 4);
+        MemorySegment c = col.segment();
+        if (direct(s)) {
+            Parallel.forRange(n * cin, p, bc -> MemorySegment.copy(x, (long) bc * p * 4, c, ((bc % cin) * np + (bc / cin) * p) * 4, p * 4));
+        } else {
+            for (int b = 0; b < n; b++) im2col(x, (long) b * cin * h * w, cin, h, w, s, oh, ow, c, np, b * p);
+        }
+        return col;
+    }
+
+    /** [C, N*P] <-> [N, C, P]: toNchw=true scatters a batched product result into NCHW. */
+    private static void permute(MemorySegment batchedCols, MemorySegment nchw, int n, int c, long p, boolean toNchw) {
+        long np = n * p;
+        Parallel.forRange(n * c, p, bc -> {
+            long a = ((bc % c) * np + (bc / c) * p) * 4, b = (long) bc * p * 4;
+            if (toNchw) MemorySegment.copy(batchedCols, a, nchw, b, p * 4);
+            else MemorySegment.copy(nchw, b, batchedCols, a, p * 4);
+        });
+    }
+
     static void forward(Tensor x, Tensor w, Tensor bias, ConvSpec s, Tensor y) {
         check(x, w, s, y);
         int n = x.dim(0), cin = x.dim(1), h = x.dim(2), wd = x.dim(3);
@@ -36,6 +67,19 @@ final class Conv {
         int k = cin * s.kh() * s.kw(), p = oh * ow;
         CpuStorage xs = CpuBackend.storage(x), ws = CpuBackend.storage(w), ys = CpuBackend.storage(y);
         boolean direct = direct(s);
+        if (batched(n, p)) {
+            CpuStorage col = batchColumns(xs.segment(), n, cin, h, wd, s, oh, ow, k);
+            CpuStorage out = new CpuStorage((long) cout * n * p * 4);
+            try {
+                Blas.sgemm(false, false, cout, n * p, k, 1f, ws, 0, k, col, 0, n * p, 0f, out, 0, n * p);
+                permute(out.segment(), ys.segment(), n, cout, p, true);
+            } finally {
+                col.free();
+                out.free();
+            }
+            addBias(bias, ys, n, cout, p);
+            return;
+        }
         CpuStorage col = direct ? null : new CpuStorage((long) k * p * 4);
         try {
             for (int b = 0; b < n; b++) {
@@ -50,15 +94,18 @@ final class Conv {
         } finally {
             if (col != null) col.free();
         }
-        if (bias != null) {
-            if (bias.numel() != cout) throw new IllegalArgumentException("conv2d: bias " + bias.shapeString() + " for " + cout + " outputs");
-            MemorySegment ysg = ys.segment(), bs = CpuBackend.seg(bias);
-            Parallel.forRange(n * cout, p, nc -> {
-                float bv = bs.getAtIndex(F, nc % cout);
-                long base = (long) nc * p;
-                for (int i = 0; i < p; i++) ysg.setAtIndex(F, base + i, ysg.getAtIndex(F, base + i) + bv);
-            });
-        }
+        addBias(bias, ys, n, cout, p);
+    }
+
+    private static void addBias(Tensor bias, CpuStorage ys, int n, int cout, int p) {
+        if (bias == null) return;
+        if (bias.numel() != cout) throw new IllegalArgumentException("conv2d: bias " + bias.shapeString() + " for " + cout + " outputs");
+        MemorySegment ysg = ys.segment(), bs = CpuBackend.seg(bias);
+        Parallel.forRange(n * cout, p, nc -> {
+            float bv = bs.getAtIndex(F, nc % cout);
+            long base = (long) nc * p;
+            for (int i = 0; i < p; i++) ysg.setAtIndex(F, base + i, ysg.getAtIndex(F, base + i) + bv);
+        });
     }
 
     static void backward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, Tensor db) {
@@ -69,6 +116,29 @@ final class Conv {
         CpuStorage xs = CpuBackend.storage(x), ws = CpuBackend.storage(w), dys = CpuBackend.storage(dy);
         if (db != null) CpuBackend.channelDotImpl(dy, null, db, true);
         boolean direct = direct(s);
+        if (batched(n, p)) {
+            int np = n * p;
+            CpuStorage dyAll = new CpuStorage((long) cout * np * 4);
+            CpuStorage col = null;
+            try {
+                permute(dyAll.segment(), dys.segment(), n, cout, p, false);
+                if (dw != null) {
+                    col = batchColumns(xs.segment(), n, cin, h, wd, s, oh, ow, k);
+                    Blas.sgemm(false, true, cout, k, np, 1f, dyAll, 0, np, col, 0, np, 1f, CpuBackend.storage(dw), 0, k);
+                }
+                if (dx != null) {
+                    if (col == null) col = new CpuStorage((long) k * np * 4);
+                    Blas.sgemm(true, false, k, np, cout, 1f, ws, 0, k, dyAll, 0, np, 0f, col, 0, np);
+                    MemorySegment dxs = CpuBackend.seg(dx), c = col.segment();
+                    if (direct) permute(c, dxs, n, cin, p, true);
+                    else for (int b = 0; b < n; b++) col2im(c, cin, h, wd, s, oh, ow, dxs, (long) b * cin * h * wd, np, (long) b * p);
+                }
+            } finally {
+                dyAll.free();
+                if (col != null) col.free();
+            }
+            return;
+        }
         CpuStorage col = direct ? null : new CpuStorage((long) k * p * 4);
         try {
             for (int b = 0; b < n; b++) {
@@ -98,12 +168,17 @@ final class Conv {
 
     /** col[(c*kh+i)*kw+j][oy*ow+ox] = x[c][oy*sh-ph+i*dh][ox*sw-pw+j*dw], zero outside the image. */
     static void im2col(MemorySegment x, long xOff, int cin, int h, int w, ConvSpec s, int oh, int ow, MemorySegment col) {
+        im2col(x, xOff, cin, h, w, s, oh, ow, col, (long) oh * ow, 0);
+    }
+
+    /** im2col into columns [colOff, colOff + oh*ow) of a matrix with leading dimension ld (batched GEMM layout). */
+    static void im2col(MemorySegment x, long xOff, int cin, int h, int w, ConvSpec s, int oh, int ow, MemorySegment col, long ld, long colOff) {
         int kh = s.kh(), kw = s.kw();
         long p = (long) oh * ow;
         Parallel.forRange(cin, (long) kh * kw * p, c -> {
             for (int i = 0; i < kh; i++) {
                 for (int j = 0; j < kw; j++) {
-                    long row = ((long) (c * kh + i) * kw + j) * p;
+                    long row = ((long) (c * kh + i) * kw + j) * ld + colOff;
                     int dxo = j * s.dilW() - s.padW();
                     // valid ox range: 0 <= ox*sw + dxo < w
                     int oxLo = Math.max(0, Math.ceilDiv(-dxo, s.strideW()));
@@ -132,6 +207,10 @@ final class Conv {
 
     /** The adjoint of im2col: dx[c][iy][ix] = sum of the col entries that read it (dx overwritten). */
     static void col2im(MemorySegment col, int cin, int h, int w, ConvSpec s, int oh, int ow, MemorySegment dx, long dxOff) {
+        col2im(col, cin, h, w, s, oh, ow, dx, dxOff, (long) oh * ow, 0);
+    }
+
+    static void col2im(MemorySegment col, int cin, int h, int w, ConvSpec s, int oh, int ow, MemorySegment dx, long dxOff, long ld, long colOff) {
         int kh = s.kh(), kw = s.kw();
         long p = (long) oh * ow;
         Parallel.forRange(cin, (long) kh * kw * p, c -> {
@@ -139,7 +218,7 @@ final class Conv {
             dx.asSlice(plane * 4, (long) h * w * 4).fill((byte) 0);
             for (int i = 0; i < kh; i++) {
                 for (int j = 0; j < kw; j++) {
-                    long row = ((long) (c * kh + i) * kw + j) * p;
+                    long row = ((long) (c * kh + i) * kw + j) * ld + colOff;
                     int dxo = j * s.dilW() - s.padW();
                     int oxLo = Math.max(0, Math.ceilDiv(-dxo, s.strideW()));
                     int oxHi = Math.min(ow, Math.ceilDiv(w - dxo, s.strideW()));
