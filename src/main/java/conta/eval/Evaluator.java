@@ -79,7 +79,7 @@ public final class Evaluator {
             Path f = camDir.resolve(id + ".npy");
             HostArray cam;
             try {
-                cam = NpyMini.read(f);
+                cam = conta.io.Npy.read(f);
             } catch (IOException | RuntimeException e) {
                 throw new DataError(id, f, "CAM " + f + ": " + e.getMessage(), e);
             }

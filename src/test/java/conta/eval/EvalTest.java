@@ -72,8 +72,8 @@ class EvalTest {
         Path gt = tmp.resolve("gt"), cam = tmp.resolve("cam");
         IndexPng.write(gt.resolve("c.png"), new Mask(1, 4, new byte[]{0, 1, 2, X}));
         Files.writeString(tmp.resolve("classes.txt"), "a\nb\n");
-        NpyMini.write(cam.resolve("c.npy"), new HostArray(new int[]{2, 1, 4}, new float[]{0.1f, 0.5f, 0.2f, 0.9f, 0.05f, 0.3f, 0.4f, 0f}));
-        assertArrayEquals(new float[]{0.1f, 0.5f, 0.2f, 0.9f, 0.05f, 0.3f, 0.4f, 0f}, NpyMini.read(cam.resolve("c.npy")).data());
+        conta.io.Npy.write(cam.resolve("c.npy"), new HostArray(new int[]{2, 1, 4}, new float[]{0.1f, 0.5f, 0.2f, 0.9f, 0.05f, 0.3f, 0.4f, 0f}));
+        assertArrayEquals(new float[]{0.1f, 0.5f, 0.2f, 0.9f, 0.05f, 0.3f, 0.4f, 0f}, conta.io.Npy.read(cam.resolve("c.npy")).data());
         GroundTruth g = GroundTruth.open(gt, null, null, tmp.resolve("classes.txt"));
         assertEquals(1.0, Evaluator.cams(g, cam, new double[]{0.15}).miou(), 1e-12);
         assertEquals(0.5, Evaluator.cams(g, cam, new double[]{0.45}).miou(), 1e-12); // class-2 pixel falls to background
