@@ -26,14 +26,6 @@ public final class EvalCommand implements Command {
 
     @Override
     public int run(Args a) throws Exception {
-        try {
-            return exec(a);
-        } catch (conta.data.DataError e) {
-            throw new CliError(e.getMessage(), e); // a data problem is a user error: one line, exit code 2
-        }
-    }
-
-    private int exec(Args a) throws Exception {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
         List<String> bad = a.unknown(List.of("pred", "cam", "gt", "list", "split", "classes", "json", "bg-threshold", "sweep", "help"));
         if (!bad.isEmpty()) throw new CliError("unknown flag --" + bad.get(0) + "\n" + USAGE);

@@ -49,7 +49,7 @@ public final class Main {
         System.arraycopy(argv, 1, rest, 0, rest.length);
         try {
             return c.run(new Args(rest));
-        } catch (CliError e) {
+        } catch (CliError | conta.data.DataError e) { // a data problem is a user error too: one line, exit code 2
             System.err.println("conta " + c.name() + ": " + e.getMessage());
             return 2;
         } catch (OutOfMemoryError e) {

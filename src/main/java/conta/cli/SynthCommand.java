@@ -21,14 +21,6 @@ public final class SynthCommand implements Command {
 
     @Override
     public int run(Args a) throws Exception {
-        try {
-            return exec(a);
-        } catch (conta.data.DataError e) {
-            throw new CliError(e.getMessage(), e); // a data problem is a user error: one line, exit code 2
-        }
-    }
-
-    private int exec(Args a) throws Exception {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
         List<String> bad = a.unknown(List.of("out", "seed", "train", "val", "size", "bias", "stats", "force", "help"));
         if (!bad.isEmpty()) throw new CliError("unknown flag --" + bad.get(0) + "\n" + USAGE);

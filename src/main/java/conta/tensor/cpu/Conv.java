@@ -174,7 +174,7 @@ final class Conv {
     /** im2col into columns [colOff, colOff + oh*ow) of a matrix with leading dimension ld (batched GEMM layout). */
     static void im2col(MemorySegment x, long xOff, int cin, int h, int w, ConvSpec s, int oh, int ow, MemorySegment col, long ld, long colOff) {
         int kh = s.kh(), kw = s.kw();
-        long p = (long) oh * ow;
+        long p = (long) oh * ow; // work per channel, for the split
         Parallel.forRange(cin, (long) kh * kw * p, c -> {
             for (int i = 0; i < kh; i++) {
                 for (int j = 0; j < kw; j++) {
@@ -212,7 +212,7 @@ final class Conv {
 
     static void col2im(MemorySegment col, int cin, int h, int w, ConvSpec s, int oh, int ow, MemorySegment dx, long dxOff, long ld, long colOff) {
         int kh = s.kh(), kw = s.kw();
-        long p = (long) oh * ow;
+        long p = (long) oh * ow; // work per channel, for the split
         Parallel.forRange(cin, (long) kh * kw * p, c -> {
             long plane = dxOff + (long) c * h * w;
             dx.asSlice(plane * 4, (long) h * w * 4).fill((byte) 0);

@@ -8,7 +8,6 @@ import conta.tensor.Storage;
 import conta.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -266,8 +265,6 @@ public final class CpuBackend implements Backend {
     }
 
     @Override public String toString() { return "CpuBackend(" + Parallel.THREADS + " threads)"; }
-
-    static String dims(int... d) { return Arrays.toString(d); }
 
     static FloatVector load(MemorySegment s, long i) { return FloatVector.fromMemorySegment(SP, s, i * 4, java.nio.ByteOrder.nativeOrder()); }
 

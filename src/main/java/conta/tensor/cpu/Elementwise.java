@@ -104,14 +104,6 @@ final class Elementwise {
         for (; i < n; i++) y.setAtIndex(F, off + i, (x.getAtIndex(F, off + i) - m) * a + b);
     }
 
-    /** y = x * a + b over [off, off+n). */
-    static void affine(MemorySegment x, MemorySegment y, long off, long n, float a, float b) {
-        long i = 0;
-        long bound = n - n % L;
-        for (; i < bound; i += L) store(load(x, off + i).fma(a, b), y, off + i);
-        for (; i < n; i++) y.setAtIndex(F, off + i, x.getAtIndex(F, off + i) * a + b);
-    }
-
     /** dx = dy * a + (x - m) * b + c over [off, off+n) (batch-norm backward in one pass). */
     static void bnBackward(MemorySegment dy, MemorySegment x, MemorySegment dx, long off, long n, float m, float a, float b, float c) {
         long i = 0;
