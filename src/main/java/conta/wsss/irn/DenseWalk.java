@@ -14,30 +14,9 @@ public final class DenseWalk {
 
     public static float[] propagate(Backend b, RandomWalk.Params p, float[] cams, int k, float[] boundary, int h, int w) {
         RandomWalk.checkMaps(cams, k, boundary, h, w);
-        PathIndex index = new PathIndex(p.radius());
         int n = h * w;
-        // column sums of A = row sums (A symmetric), each pair visited from both ends
-        double[] colSum = new double[n];
-        for (int i = 0; i < n; i++) {
-            double s = 1.0;
-            for (int d = 0; d < index.directions(); d++)
-                for (int sign = -1; sign <= 1; sign += 2) s += pairAffinity(index, d, sign, i, boundary, h, w, p.beta());
-            colSum[i] = s;
-        }
-        Tensor t = b.empty(n, n), t2 = b.empty(n, n), row = b.empty(1, n);
+        Tensor t = transition(b, p, boundary, h, w), t2 = b.empty(n, n);
         try {
-            float[] r = new float[n];
-            for (int i = 0; i < n; i++) {
-                java.util.Arrays.fill(r, 0f);
-                r[i] = (float) (1.0 / colSum[i]);
-                for (int d = 0; d < index.directions(); d++)
-                    for (int sign = -1; sign <= 1; sign += 2) {
-                        int j = neighbour(index, d, sign, i, h, w);
-                        if (j >= 0) r[j] = pairAffinity(index, d, sign, i, boundary, h, w, p.beta()) / (float) colSum[j];
-                    }
-                b.upload(row, r);
-                b.copy(row, 0, t, (long) i * n, n);
-            }
             for (int s = 0; s < p.expTimes(); s++) {
                 b.gemm(false, false, 1f, t, t, 0f, t2);
                 Tensor tmp = t;
@@ -53,8 +32,38 @@ public final class DenseWalk {
         } finally {
             t.close();
             t2.close();
-            row.close();
         }
+    }
+
+    /** IRNet's T (HW x HW, row-major): T[i][j] = A[i][j] / sum_i A[i][j], self-loops A[i][i] = 1. The caller closes it. */
+    public static Tensor transition(Backend b, RandomWalk.Params p, float[] boundary, int h, int w) {
+        RandomWalk.checkMaps(new float[0], 0, boundary, h, w);
+        PathIndex index = new PathIndex(p.radius());
+        int n = h * w;
+        // column sums of A = row sums (A symmetric), each pair visited from both ends
+        double[] colSum = new double[n];
+        for (int i = 0; i < n; i++) {
+            double s = 1.0;
+            for (int d = 0; d < index.directions(); d++)
+                for (int sign = -1; sign <= 1; sign += 2) s += pairAffinity(index, d, sign, i, boundary, h, w, p.beta());
+            colSum[i] = s;
+        }
+        Tensor t = b.empty(n, n);
+        try (Tensor row = b.empty(1, n)) {
+            float[] r = new float[n];
+            for (int i = 0; i < n; i++) {
+                java.util.Arrays.fill(r, 0f);
+                r[i] = (float) (1.0 / colSum[i]);
+                for (int d = 0; d < index.directions(); d++)
+                    for (int sign = -1; sign <= 1; sign += 2) {
+                        int j = neighbour(index, d, sign, i, h, w);
+                        if (j >= 0) r[j] = pairAffinity(index, d, sign, i, boundary, h, w, p.beta()) / (float) colSum[j];
+                    }
+                b.upload(row, r);
+                b.copy(row, 0, t, (long) i * n, n);
+            }
+        }
+        return t;
     }
 
     /** Flat index of i + sign * offset(d), or -1 outside the grid. */

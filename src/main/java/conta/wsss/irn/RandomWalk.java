@@ -46,13 +46,16 @@ public final class RandomWalk {
             for (int y = 0; y < h; y++)
                 for (int x = 0; x < w; x++)
                     cur[c][(y + r) * pw + x + r] = cams[c * n + y * w + x] * (1f - boundary[y * w + x]);
+        float max = 0f;
+        for (float[] c : cur) for (float v : c) max = Math.max(max, Math.abs(v));
+        float floor = Math.max(Float.MIN_NORMAL, 1e-18f * max); // keeps products with weights >= 1e-20 normal
         int chunks = Math.min(h, 4 * Runtime.getRuntime().availableProcessors());
         long steps = 1L << params.expTimes();
         for (long s = 0; s < steps; s++) {
             float[][] src = cur, dst = next;
             IntStream.range(0, chunks).parallel().forEach(t -> {
                 int y0 = (int) ((long) h * t / chunks), y1 = (int) ((long) h * (t + 1) / chunks);
-                for (int c = 0; c < src.length; c++) g.step(src[c], dst[c], y0, y1);
+                for (int c = 0; c < src.length; c++) g.step(src[c], dst[c], y0, y1, floor);
             });
             cur = dst;
             next = src;
