@@ -39,6 +39,7 @@ public final class RandomWalk {
     /** Propagated CAMs, K x h x w: (cams * (1 - boundary)) T^(2^expTimes), as IRNet's propagate_to_edge. */
     public float[] propagate(float[] cams, int k, float[] boundary, int h, int w) {
         checkMaps(cams, k, boundary, h, w);
+        if (k == 0) return new float[0];
         SparseAffinity g = new SparseAffinity(index, boundary, h, w, params.beta());
         int pw = g.paddedWidth(), r = g.pad(), n = h * w;
         float[][] cur = new float[k][g.paddedSize()], next = new float[k][g.paddedSize()];
