@@ -1,0 +1,39 @@
+package conta.pipeline;
+
+import conta.cli.CliError;
+import conta.tensor.Backend;
+import conta.tensor.cpu.CpuBackend;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Runs a method's rounds over the pipeline and writes the report. */
+public final class Methods {
+    private Methods() { }
+
+    public static Backend backend(String device) {
+        return switch (device) {
+            case "cpu", "auto" -> new CpuBackend();
+            default -> throw new CliError("device " + device + ": this build has no CUDA backend yet; use --device cpu");
+        };
+    }
+
+    public static Map<String, Object> run(Config cfg, Path data, Path out, Backend b) throws Exception {
+        Pipeline p = new Pipeline(cfg, data, out, b);
+        String method = cfg.str("method");
+        int rounds = switch (method) {
+            case "cam", "c2am" -> 1;
+            case "conta", "conta+c2am" -> 1 + cfg.integer("conta.rounds");
+            default -> throw new CliError("method must be cam, conta, c2am or conta+c2am, got " + method);
+        };
+        if (!method.equals("cam")) throw new CliError("method " + method + " is not wired into the pipeline yet");
+        List<Map<String, Object>> all = new ArrayList<>();
+        long t0 = System.nanoTime();
+        for (int t = 0; t < rounds; t++) all.add(p.round(t));
+        Map<String, Object> report = Report.build(p, all, (System.nanoTime() - t0) / 1e9);
+        Report.write(p, report);
+        return report;
+    }
+}
