@@ -20,10 +20,11 @@ final class PermutohedralLattice {
     private final int[] offset;        // n x (d+1): vertex index of each simplex corner
     private final float[] bary;        // n x (d+1): barycentric weight of each corner
     private final int[] splatStart;    // m+1: CSR rows of (point, corner) pairs per vertex
-    private final int[] splatEntry;    // point * (d+1) + corner
+    private final int[] splatPoint;    // point of each pair
+    private final float[] splatWeight; // its barycentric weight
     private final int[] neighbours;    // (d+1) x m x 2: vertex index of the -/+ neighbour along each direction, or -1
 
-    /** features: n points x d values, row-major. Single-threaded (hashing). */
+    /** features: n points x d values, row-major. Simplices and neighbours in parallel, hashing on one thread. */
     PermutohedralLattice(float[] features, int n, int d) {
         if (d < 1 || n < 1 || features.length != (long) n * d)
             throw new IllegalArgumentException("lattice needs n x d features, got " + features.length + " for n=" + n + " d=" + d);
@@ -32,8 +33,54 @@ final class PermutohedralLattice {
         int d1 = d + 1;
         offset = new int[n * d1];
         bary = new float[n * d1];
-        KeyTable table = new KeyTable(d, Math.max(16, n));
+        int[] keys = new int[n * d1 * d];      // key of each (point, corner)
+        Par.forRange(n, 40L * d1 * d1, (lo, hi) -> simplices(features, lo, hi, keys));
 
+        KeyTable table = new KeyTable(d, Math.max(16, n));
+        int[] key = new int[d];
+        for (int e = 0; e < n * d1; e++) {
+            System.arraycopy(keys, e * d, key, 0, d);
+            offset[e] = table.insert(key);
+        }
+        m = table.size();
+
+        // Transposed index for splatting as a gather, in point order (deterministic sums).
+        splatStart = new int[m + 1];
+        for (int e = 0; e < n * d1; e++) splatStart[offset[e] + 1]++;
+        for (int v = 0; v < m; v++) splatStart[v + 1] += splatStart[v];
+        splatPoint = new int[n * d1];
+        splatWeight = new float[n * d1];
+        int[] fill = Arrays.copyOf(splatStart, m);
+        for (int e = 0; e < n * d1; e++) {
+            int s = fill[offset[e]]++;
+            splatPoint[s] = e / d1;
+            splatWeight[s] = bary[e];
+        }
+
+        // Neighbours along direction j: key - 1 on every coordinate except j, which moves by +d (and mirrored).
+        neighbours = new int[d1 * m * 2];
+        Par.forRange(m, 20L * d1 * d, (lo, hi) -> {
+            int[] n1 = new int[d], n2 = new int[d];
+            for (int v = lo; v < hi; v++)
+                for (int j = 0; j <= d; j++) {
+                    for (int k = 0; k < d; k++) {
+                        int kv = table.keyAt(v, k);
+                        n1[k] = kv - 1;
+                        n2[k] = kv + 1;
+                    }
+                    if (j < d) {
+                        n1[j] = table.keyAt(v, j) + d;
+                        n2[j] = table.keyAt(v, j) - d;
+                    }
+                    neighbours[(j * m + v) * 2] = table.find(n1);
+                    neighbours[(j * m + v) * 2 + 1] = table.find(n2);
+                }
+        });
+    }
+
+    /** Enclosing simplex of points [lo, hi): corner keys into keys, barycentric weights into bary. */
+    private void simplices(float[] features, int lo, int hi, int[] keys) {
+        int d1 = d + 1;
         // Canonical simplex: row r (remainder) gives the key offset for a coordinate of rank k.
         int[] canonical = new int[d1 * d1];
         for (int r = 0; r <= d; r++) {
@@ -48,9 +95,8 @@ final class PermutohedralLattice {
         int[] rem0 = new int[d1];
         int[] rank = new int[d1];
         float[] b = new float[d + 2];
-        int[] key = new int[d];
         float down = 1.0f / d1;
-        for (int p = 0; p < n; p++) {
+        for (int p = lo; p < hi; p++) {
             // Elevate onto the plane (E p in the paper), scaled so that the blur below has standard deviation 1.
             float sm = 0;
             for (int j = d; j > 0; j--) {
@@ -89,37 +135,9 @@ final class PermutohedralLattice {
             }
             b[0] += 1.0f + b[d + 1];
             for (int r = 0; r <= d; r++) {
-                for (int i = 0; i < d; i++) key[i] = rem0[i] + canonical[r * d1 + rank[i]];
-                offset[p * d1 + r] = table.insert(key);
-                bary[p * d1 + r] = b[r];
-            }
-        }
-        m = table.size();
-
-        // Transposed index for splatting as a gather, in point order (deterministic sums).
-        splatStart = new int[m + 1];
-        for (int e = 0; e < n * d1; e++) splatStart[offset[e] + 1]++;
-        for (int v = 0; v < m; v++) splatStart[v + 1] += splatStart[v];
-        splatEntry = new int[n * d1];
-        int[] fill = Arrays.copyOf(splatStart, m);
-        for (int e = 0; e < n * d1; e++) splatEntry[fill[offset[e]]++] = e;
-
-        // Neighbours along direction j: key - 1 on every coordinate except j, which moves by +d (and mirrored).
-        neighbours = new int[d1 * m * 2];
-        int[] n1 = new int[d], n2 = new int[d];
-        for (int j = 0; j <= d; j++) {
-            for (int v = 0; v < m; v++) {
-                for (int k = 0; k < d; k++) {
-                    int kv = table.keyAt(v, k);
-                    n1[k] = kv - 1;
-                    n2[k] = kv + 1;
-                }
-                if (j < d) {
-                    n1[j] = table.keyAt(v, j) + d;
-                    n2[j] = table.keyAt(v, j) - d;
-                }
-                neighbours[(j * m + v) * 2] = table.find(n1);
-                neighbours[(j * m + v) * 2 + 1] = table.find(n2);
+                int e = p * d1 + r;
+                for (int i = 0; i < d; i++) keys[e * d + i] = rem0[i] + canonical[r * d1 + rank[i]];
+                bary[e] = b[r];
             }
         }
     }
@@ -140,9 +158,8 @@ final class PermutohedralLattice {
             for (int v = lo; v < hi; v++) {
                 int o = (v + 1) * vs;
                 for (int s = splatStart[v]; s < splatStart[v + 1]; s++) {
-                    int e = splatEntry[s];
-                    float w = bary[e];
-                    int src = (e / d1) * vs;
+                    float w = splatWeight[s];
+                    int src = splatPoint[s] * vs;
                     for (int k = 0; k < vs; k++) sp[o + k] += w * in[src + k];
                 }
             }
