@@ -142,21 +142,24 @@ final class PermutohedralLattice {
         }
     }
 
+    private float[] bufA = new float[0], bufB = new float[0];   // vertex values, reused across filter calls
+
     /**
      * out[i*vs + k] = alpha · Σ_j K(f_i, f_j) in[j*vs + k] (lattice approximation), vs values per point.
-     * in and out may be the same array.
+     * in and out may be the same array. Not thread-safe: one lattice serves one inference at a time.
      */
     void filter(float[] in, float[] out, int vs) {
         if (in.length != (long) n * vs || out.length != (long) n * vs)
             throw new IllegalArgumentException("filter needs " + (long) n * vs + " values, got " + in.length + " and " + out.length);
         int d1 = d + 1;
-        // Vertex values shifted by one: slot 0 stays zero and stands for a missing neighbour.
-        float[] val = new float[(m + 1) * vs];
-        float[] tmp = new float[(m + 1) * vs];
-        float[] sp = val;
+        // Vertex values shifted by one: slot 0 stays zero and stands for a missing neighbour. Every vertex has at
+        // least one splat entry and every pass writes rows 1..m in full, so the buffers need no clearing.
+        if (bufA.length != (m + 1) * vs) { bufA = new float[(m + 1) * vs]; bufB = new float[(m + 1) * vs]; }
+        float[] val = bufA, tmp = bufB, sp = bufA;
         Par.forRange(m, (long) vs * 8, (lo, hi) -> {
             for (int v = lo; v < hi; v++) {
                 int o = (v + 1) * vs;
+                Arrays.fill(sp, o, o + vs, 0f);
                 for (int s = splatStart[v]; s < splatStart[v + 1]; s++) {
                     float w = splatWeight[s];
                     int src = splatPoint[s] * vs;
