@@ -31,13 +31,22 @@ public final class CudaRuntime {
         try {
             Loader.load(org.bytedeco.cuda.global.cudart.class);
         } catch (LinkageError e) { // UnsatisfiedLinkError without libcuda.so.1/libcudart.so.13, NoClassDefFoundError without the preset jar
-            return "cannot load the CUDA runtime (libcuda.so.1, libcudart.so.13): " + firstLine(e);
+            return "cannot load the CUDA runtime: " + rootCause(e);
         }
         int[] n = new int[1];
         int rc = cudaGetDeviceCount(n);
         if (rc != cudaSuccess) return "cudaGetDeviceCount: " + errorName(rc);
         if (n[0] == 0) return "the CUDA driver reports no GPU";
         return null;
+    }
+
+    /** The dynamic linker's complaint from the innermost cause, without the JNI library's cache path. */
+    static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) t = t.getCause();
+        String m = String.valueOf(t.getMessage()).lines().findFirst().orElse(t.toString());
+        int i = m.indexOf(".so: ");
+        return i >= 0 && m.startsWith("/") ? m.substring(i + 5) : m;
     }
 
     static String firstLine(Throwable e) {
