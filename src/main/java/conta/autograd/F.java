@@ -95,6 +95,62 @@ public final class F {
         return y;
     }
 
+    /** y[n,c,...] = x[n,c,...] * scale[c] + shift[c] with learnable scale and shift [C] (shift nullable). */
+    public static Tensor channelAffine(Tensor x, Tensor scale, Tensor shift) {
+        Backend b = x.backend();
+        if (x.rank() < 2 || scale.numel() != x.dim(1) || (shift != null && shift.numel() != x.dim(1)))
+            throw new IllegalArgumentException("channelAffine: " + x.shapeString() + " with scale " + scale.shapeString()
+                    + (shift == null ? "" : " shift " + shift.shapeString()));
+        Tensor y = out(b, x.shape());
+        b.channelAffine(x, scale, shift, y);
+        if (any(x, scale, shift)) record("channelAffine", y, gy -> {
+            if (needs(scale)) b.channelDot(gy, x, gradBuffer(scale), true);
+            if (needs(shift)) b.channelSum(gy, gradBuffer(shift), true);
+            if (needs(x)) {
+                Tensor dx = b.empty(x.shape());
+                b.channelAffine(gy, scale, null, dx);
+                accumulate(x, dx);
+            }
+        });
+        return y;
+    }
+
+    /**
+     * GroupNorm (PyTorch nn.GroupNorm): statistics over each group of C/groups channels and all spatial positions of
+     * one sample, then a per-channel affine. Composed as batch norm over the (1, N*groups, C/groups, HW) view, which
+     * normalises exactly those sets (biased variance, no running statistics).
+     */
+    public static Tensor groupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps) {
+        if (x.rank() != 4 || groups <= 0 || x.dim(1) % groups != 0)
+            throw new IllegalArgumentException("groupNorm: " + groups + " groups for input " + x.shapeString());
+        Backend b = x.backend();
+        int n = x.dim(0), c = x.dim(1), ng = n * groups;
+        Tensor ones = track(b.empty(ng)), zeros = track(Tensor.zeros(b, ng));
+        b.fill(ones, 1f);
+        Tensor xv = reshape(x, 1, ng, c / groups, x.dim(2) * x.dim(3));
+        Tensor normed = reshape(batchNormTrain(xv, ones, zeros, null, null, 0f, eps), x.shape());
+        return channelAffine(normed, gamma, beta);
+    }
+
+    /** Top-left spatial crop x[..., :h, :w] of an N x C x H x W tensor (IRNet's crop after upsampling). */
+    public static Tensor cropSpatial(Tensor x, int h, int w) {
+        if (x.rank() != 4 || h > x.dim(2) || w > x.dim(3) || h <= 0 || w <= 0)
+            throw new IllegalArgumentException("cannot crop " + x.shapeString() + " to " + h + "x" + w);
+        if (h == x.dim(2) && w == x.dim(3)) return x;
+        Backend b = x.backend();
+        int planes = x.dim(0) * x.dim(1), ih = x.dim(2), iw = x.dim(3);
+        Tensor y = out(b, x.dim(0), x.dim(1), h, w);
+        for (int p = 0; p < planes; p++)
+            for (int r = 0; r < h; r++) b.copy(x, ((long) p * ih + r) * iw, y, ((long) p * h + r) * w, w);
+        if (any(x)) record("crop", y, gy -> {
+            Tensor dx = Tensor.zeros(b, x.shape());
+            for (int p = 0; p < planes; p++)
+                for (int r = 0; r < h; r++) b.copy(gy, ((long) p * h + r) * w, dx, ((long) p * ih + r) * iw, w);
+            accumulate(x, dx);
+        });
+        return y;
+    }
+
     // ------------------------------------------------------------------ elementwise
     public static Tensor relu(Tensor x) {
         Backend b = x.backend();
