@@ -164,7 +164,7 @@ public final class Pipeline {
             return Map.of("images", trainIds.size());
         }));
         Path edgeModel = rd.resolve("irn").resolve("model.safetensors");
-        stages.put("irn", stage(t, "irn", () -> ps.trainBoundary(irDir, rd.resolve("irn"), edgeModel)));
+        stages.put("irn", stage(t, "irn", () -> ps.trainBoundary(irDir, rd.resolve("irn"), edgeModel, clsModel)));
         Path pseudoDir = rd.resolve("pseudo");
         stages.put("pseudo", stage(t, "pseudo", () -> {
             ps.randomWalk(camDir, edgeModel, pseudoDir);

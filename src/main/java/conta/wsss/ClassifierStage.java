@@ -42,6 +42,7 @@ public final class ClassifierStage {
 
     public static ResNet build(Config c, int numClasses, int contextChannels, Backend b) {
         ResNetConfig rc = Models.resnetConfig(c.str("cls.arch")).withWidth(c.integer("cls.width")).withBlocks(c.ints("cls.blocks"))
+                .withStrides(c.ints("cls.strides"))
                 .withHead(ResNetConfig.Head.CAM, numClasses).withHeadExtraIn(contextChannels);
         ResNet net = new ResNet(b, rc);
         Init.torchvision(net, c.integer("seed"));
