@@ -28,7 +28,8 @@ public final class Methods {
             case "conta", "conta+c2am" -> 1 + cfg.integer("conta.rounds");
             default -> throw new CliError("method must be cam, conta, c2am or conta+c2am, got " + method);
         };
-        if (!method.equals("cam")) throw new CliError("method " + method + " is not wired into the pipeline yet");
+        p.rounds = rounds;
+        if (!method.equals("cam")) p.hooks = new CausalHooks(p, method.startsWith("conta"), method.endsWith("c2am"));
         List<Map<String, Object>> all = new ArrayList<>();
         long t0 = System.nanoTime();
         for (int t = 0; t < rounds; t++) all.add(p.round(t));

@@ -46,6 +46,8 @@ public final class Pipeline {
     final GroundTruth gtTrain, gtVal;
     /** Optional hook that adds method-specific behaviour (CONTA context, C2AM) to a round. */
     RoundHooks hooks = RoundHooks.NONE;
+    /** Rounds of this run (1 + T for CONTA). */
+    int rounds = 1;
 
     public Pipeline(Config cfg, Path data, Path out, Backend backend) {
         this.cfg = cfg;
@@ -123,11 +125,12 @@ public final class Pipeline {
         Path rd = roundDir(t);
         Map<String, Object> stages = new LinkedHashMap<>();
         int c = ds.numClasses();
+        if (Files.isRegularFile(rd.resolve("confounders").resolve("done.json"))) stages.put("confounders", stage(t, "confounders", Map::of));
         Path clsModel = rd.resolve("cls").resolve("model.safetensors");
         stages.put("cls", stage(t, "cls", () -> {
             try (ResNet net = ClassifierStage.build(cfg, c, hooks.contextChannels(t), backend)) {
                 String init = Backbones.load(net, cfg.str("cls.weights"), "cls.weights");
-                Trainer.Result r = ClassifierStage.train(net, cfg, ds, trainIds, rd.resolve("cls").resolve("checkpoint.safetensors"),
+                Trainer.Result r = ClassifierStage.train(net, cfg, hooks.classifierData(t, ds), trainIds, rd.resolve("cls").resolve("checkpoint.safetensors"),
                         hooks.classifierHead(t, net), "round " + t + " classifier");
                 hooks.afterClassifier(t, net);
                 Checkpoint.save(clsModel, net, null, new Checkpoint.Position(r.steps(), 0, 0), Map.of("stage", "classifier"));
@@ -135,9 +138,11 @@ public final class Pipeline {
             }
         }));
         Path camDir = rd.resolve("cam"), seedDir = rd.resolve("seeds");
+        Path camModel = hooks.classifierForCams(t, clsModel);
+        if (camModel != clsModel) stages.put("c2am", stage(t, "c2am", () -> Map.of()));
         stages.put("cam", stage(t, "cam", () -> {
             try (ResNet net = ClassifierStage.build(cfg, c, hooks.contextChannels(t), backend)) {
-                Checkpoint.load(clsModel, net, null);
+                Checkpoint.load(camModel, net, null);
                 double[] scales = cfg.numbers("cam.scales");
                 double thr = cfg.number("cam.bg_threshold");
                 Progress bar = new Progress("round " + t + " CAMs", trainIds.size(), 0);

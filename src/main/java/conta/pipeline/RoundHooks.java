@@ -16,6 +16,12 @@ public interface RoundHooks {
     /** Loss/context terms of the classifier in round t. */
     default ClassifierStage.Head classifierHead(int round, ResNet net) { return ClassifierStage.BASELINE; }
 
+    /** The dataset the classifier of round t trains on (CONTA carries each image's predicted mask as its mask). */
+    default conta.data.Dataset classifierData(int round, conta.data.Dataset ds) { return ds; }
+
+    /** The classifier whose CAMs round t uses (C²AM fine-tunes it first). */
+    default Path classifierForCams(int round, Path clsModel) { return clsModel; }
+
     /** Called after the classifier of round t is trained (before it is saved). */
     default void afterClassifier(int round, ResNet net) { }
 

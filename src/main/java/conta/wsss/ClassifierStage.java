@@ -36,6 +36,9 @@ public final class ClassifierStage {
 
         /** Extra trainable parameters (lr multiplier 10, like the head). */
         default List<Tensor> params() { return List.of(); }
+
+        /** The module holding params(), checkpointed with the network (null if none). */
+        default conta.nn.Module module() { return null; }
     }
 
     public static final Head BASELINE = new Head() { };
@@ -66,7 +69,14 @@ public final class ClassifierStage {
         int n = ds.numClasses();
         try (Sgd opt = new Sgd(List.of(new Sgd.Group("backbone", backbone, 1f, wd),
                 new Sgd.Group("head", cls, (float) c.number("cls.head_lr_mult"), wd)), (float) c.number("cls.momentum"))) {
-            return Trainer.run(net, opt, plan, (x, bt) -> {
+            conta.nn.Module saved = net;
+            if (head.module() != null) { // network and context weights resume together
+                conta.nn.Container both = new conta.nn.Container(net.backend());
+                both.add("net", net);
+                both.add("context", head.module());
+                saved = both;
+            }
+            return Trainer.run(saved, opt, plan, (x, bt) -> {
                 Tensor logits = net.forward(x, head.context(bt, x));
                 Tensor t = Tape.track(Tensor.of(net.backend(), bt.labels(), bt.n(), n));
                 return head.loss(logits, t);
