@@ -75,28 +75,63 @@ public final class Pipeline {
         return with.isEmpty() ? null : new GroundTruth(split, with, ds.classNames(), ds::mask);
     }
 
-    /** Refuses to resume into a folder made with a different recipe (results would mix). */
+    /**
+     * Refuses to resume into a folder made with a different recipe where that would mix results: a changed key is
+     * accepted only while no stage that uses it has finished (so a NaN in segmentation can be fixed by a lower seg.lr
+     * and a rerun), otherwise the error lists the keys and the finished stages.
+     */
     private void checkConfig() {
         Path f = out.resolve("config.json");
         Map<String, String> now = cfg.asMap();
         now.remove("device");
         now.remove("data.workers");
+        now.remove("report.overlays");
         try {
             Files.createDirectories(out);
             if (Files.isRegularFile(f)) {
                 Map<String, Object> old = Json.parseObject(Files.readString(f));
                 List<String> diff = new ArrayList<>();
                 for (var e : now.entrySet())
-                    if (old.containsKey(e.getKey()) && !String.valueOf(old.get(e.getKey())).equals(e.getValue()))
-                        diff.add(e.getKey() + " " + old.get(e.getKey()) + " -> " + e.getValue());
+                    if (old.containsKey(e.getKey()) && !String.valueOf(old.get(e.getKey())).equals(e.getValue())) {
+                        String done = finishedUser(e.getKey());
+                        if (done != null) diff.add(e.getKey() + " " + old.get(e.getKey()) + " -> " + e.getValue() + " (" + done + " finished)");
+                        else System.err.println("note: " + e.getKey() + " changed " + old.get(e.getKey()) + " -> " + e.getValue()
+                                + "; no stage using it has finished, so the run continues with the new value");
+                    }
                 if (!diff.isEmpty())
                     throw new CliError(out + " holds a run with another configuration (" + String.join(", ", diff)
-                            + "); use a new --out, or the same settings to resume it");
+                            + "); use a new --out, the same settings to resume it, or delete the finished stage folders to redo them");
             }
             Files.writeString(f, Json.writePretty(new LinkedHashMap<>(now)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + f + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The first finished stage (roundT/STAGE) whose result depends on the key, or null. */
+    private String finishedUser(String key) throws IOException {
+        String prefix = key.substring(0, key.indexOf('.') < 0 ? key.length() : key.indexOf('.'));
+        List<String> users = switch (prefix) {
+            case "cls" -> List.of("cls", "c2am");
+            case "cam" -> List.of("cam", "c2am");
+            case "ir" -> List.of("ir");
+            case "irn" -> List.of("irn");
+            case "rw" -> List.of("pseudo");
+            case "seg" -> List.of("seg", "pred", "confounders");
+            case "c2am" -> List.of("c2am");
+            default -> null; // seed, method, data, conta: everything depends on them
+        };
+        if (!Files.isDirectory(out)) return null;
+        try (var rounds = Files.list(out)) {
+            for (Path r : rounds.filter(Files::isDirectory).sorted().toList()) {
+                if (users == null) {
+                    if (Files.isDirectory(r.resolve("cls"))) return r.getFileName() + "/cls";
+                    continue;
+                }
+                for (String u : users) if (Files.isRegularFile(r.resolve(u).resolve("done.json"))) return r.getFileName() + "/" + u;
+            }
+        }
+        return null;
     }
 
     public Path roundDir(int t) { return out.resolve("round" + t); }
@@ -160,7 +195,15 @@ public final class Pipeline {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            return score("seeds", seedDir, gtTrain, camDir);
+            Map<String, Object> m = score("seeds", seedDir, gtTrain, camDir);
+            try {
+                Map<String, Object> leak = new LinkedHashMap<>();
+                for (var r : conta.synth.ContextLeak.measure(ds, trainIds, camDir)) leak.put(r.cls(), r.toJson());
+                if (!leak.isEmpty()) m.put("context_leak", leak);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return m;
         }));
         PseudoStage ps = new PseudoStage(cfg, ds, trainIds, backend);
         Path irDir = rd.resolve("ir");

@@ -29,6 +29,7 @@ public final class Progress {
     }
 
     public void step(long n, String info) {
+        Faults.tick(label);
         done += n;
         if (info != null) extra = info;
         draw(done >= total);

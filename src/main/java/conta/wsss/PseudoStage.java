@@ -109,7 +109,7 @@ public final class PseudoStage {
             Map<String, HostArray> w = new LinkedHashMap<>();
             conta.io.Safetensors.read(clsModel).forEach((k, v) -> { if (!k.startsWith("classifier") && !k.contains("#")) w.put(k, v); });
             net.backbone().loadState(w, true);
-            return "classifier backbone " + clsModel;
+            return "this round's classifier backbone (" + clsModel.getParent().getParent().getFileName() + "/cls/model.safetensors)";
         } catch (IOException | IllegalArgumentException e) {
             throw new conta.cli.CliError("irn.weights=cls: cannot load the classifier backbone " + clsModel + " (" + e.getMessage()
                     + "); irn.arch/irn.width/irn.blocks must equal cls.arch/cls.width/cls.blocks");
