@@ -24,14 +24,24 @@ public final class Comparison {
     @SuppressWarnings("unchecked")
     public static Map<String, Object> run(Config base, List<String> methods, int seeds, Path data, Path out, PrintStream log) throws Exception {
         Map<String, List<Map<String, Object>>> reports = new LinkedHashMap<>();
-        for (String m : methods)
-            for (int s = 0; s < seeds; s++) {
+        Map<String, Object> json = null;
+        for (int s = 0; s < seeds; s++) { // seeds outer: after each seed the table covers every method
+            for (String m : methods) {
                 Config c = base.copy();
                 c.set("method", m);
                 c.set("seed", Integer.toString(base.integer("seed") + s));
                 log.println("== " + m + ", seed " + c.str("seed"));
+                reuseBaseline(out, m, "seed" + c.str("seed"), methods);
                 reports.computeIfAbsent(m, k -> new ArrayList<>()).add(PipelineCommand.runPipeline(c, data, out.resolve(m).resolve("seed" + c.str("seed"))));
             }
+            json = table(reports, methods, s + 1, data, out, log);
+        }
+        return json;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> table(Map<String, List<Map<String, Object>>> reports, List<String> methods, int seeds, Path data, Path out,
+                                     PrintStream log) throws IOException {
         List<String> classes = (List<String>) reports.get(methods.getFirst()).getFirst().get("classes");
         List<String> coupled = coupled(data, classes);
         Map<String, Object> json = new LinkedHashMap<>();
@@ -86,6 +96,28 @@ public final class Comparison {
         log.println(md);
         log.println("wrote " + out.resolve("comparison.md") + " and " + out.resolve("comparison.json"));
         return json;
+    }
+
+    /**
+     * CONTA's round 0 is the baseline and C²AM starts from the baseline classifier: with the same seed and recipe they
+     * are the same computation, so finished baseline stages are copied instead of recomputed.
+     */
+    static void reuseBaseline(Path out, String method, String seed, List<String> methods) throws IOException {
+        Path base = out.resolve("cam").resolve(seed).resolve("round0"), dst = out.resolve(method).resolve(seed).resolve("round0");
+        if (method.equals("cam") || !methods.contains("cam") || Files.exists(dst) || !Files.isRegularFile(base.resolve("pred").resolve("done.json")))
+            return;
+        List<String> parts = method.startsWith("conta") && !method.endsWith("c2am") ? List.of("cls", "cam", "seeds", "ir", "irn", "pseudo", "seg", "pred")
+                : List.of("cls");
+        for (String part : parts) {
+            Path from = base.resolve(part);
+            try (var walk = Files.walk(from)) {
+                for (Path f : walk.toList()) {
+                    Path to = dst.resolve(part).resolve(from.relativize(f).toString());
+                    if (Files.isDirectory(f)) Files.createDirectories(to);
+                    else Files.copy(f, to);
+                }
+            }
+        }
     }
 
     @SuppressWarnings("unchecked")

@@ -93,7 +93,7 @@ public final class Config {
         {"conta.confounder_source", "seg", "seg (segmentation predictions) | pseudo (pseudo-masks)"},
         {"conta.context_size", "0", "h = w of the confounder masks; 0 = the block-5 grid of the training crop"},
         {"conta.embed", "0", "joint embedding size of W1, W2; 0 = number of classes (as the released m_t.py)"},
-        {"conta.encoding", "onehot", "how a predicted mask becomes X_m: onehot | soft"},
+        {"conta.encoding", "onehot", "X_m from the predicted mask: onehot (class-summed one-hot foreground, one query) | perclass (one query per class map)"},
         {"conta.concat", "context", "context (M_t) | mask (raw predicted mask, the paper's ablation)"},
         {"conta.blocks", "5", "where M joins: 5 (block 5; others are ablations)"},
         // C2AM

@@ -2,7 +2,6 @@ package conta.pipeline;
 
 import conta.cli.CliError;
 import conta.tensor.Backend;
-import conta.tensor.cpu.CpuBackend;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,11 +12,13 @@ import java.util.Map;
 public final class Methods {
     private Methods() { }
 
+    /** cpu | cuda[:N] | auto; auto falls back to the CPU with one line saying why. */
     public static Backend backend(String device) {
-        return switch (device) {
-            case "cpu", "auto" -> new CpuBackend();
-            default -> throw new CliError("device " + device + ": this build has no CUDA backend yet; use --device cpu");
-        };
+        try {
+            return conta.tensor.Backends.select(device);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new CliError("--device " + device + ": " + e.getMessage());
+        }
     }
 
     public static Map<String, Object> run(Config cfg, Path data, Path out, Backend b) throws Exception {
