@@ -5,14 +5,14 @@ import conta.models.Models;
 import conta.models.Network;
 import conta.optim.Sgd;
 import conta.tensor.Backend;
+import conta.tensor.Backends;
 import conta.tensor.Tensor;
-import conta.tensor.cpu.CpuBackend;
 import conta.train.Objective;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * `conta bench train|infer --arch A [--batch N] [--size PX] [--iters K] [--warmup W]`: images/s of a training step
+ * `conta bench train|infer --arch A [--batch N] [--size PX] [--iters K] [--warmup W] [--device cpu|cuda:0|auto]`: images/s of a training step
  * (forward, backward, SGD update) or of inference, on random data. bench/resnet50_cpu.sh runs it beside PyTorch.
  */
 public final class BenchCommand implements Command {
@@ -22,14 +22,13 @@ public final class BenchCommand implements Command {
 
     @Override
     public int run(Args a) throws Exception {
-        if (a.positional().isEmpty()) throw new CliError("usage: conta bench train|infer --arch ARCH [--batch 8] [--size 224] [--iters 5]");
+        if (a.positional().isEmpty()) throw new CliError("usage: conta bench train|infer --arch ARCH [--batch 8] [--size 224] [--iters 5] [--device cpu|cuda:0|auto]");
         String mode = a.positional().getFirst();
         String arch = a.get("arch", "resnet50");
         int batch = a.getInt("batch", 8), size = a.getInt("size", 224), iters = a.getInt("iters", 5), warmup = a.getInt("warmup", 1);
         int classes = a.getInt("classes", 1000);
-        Backend b = new CpuBackend();
         Models.Options o = new Models.Options(null, null, classes, null, null, null, 0L);
-        try (Network net = Models.build(arch, o, b)) {
+        try (Backend b = Backends.select(a.get("device", "cpu")); Network net = Models.build(arch, o, b)) {
             float[] img = new float[batch * 3 * size * size];
             SplittableRandom r = new SplittableRandom(1);
             for (int i = 0; i < img.length; i++) img[i] = (float) r.nextGaussian();
@@ -55,13 +54,14 @@ public final class BenchCommand implements Command {
                             net.forward(x);
                         }
                     }
+                    b.synchronize(); // a GPU step is only done when its queue is
                     double s = (System.nanoTime() - t0) / 1e9;
                     if (it >= warmup) total += s;
                     System.err.printf("iter %d: %.3f s%n", it, s);
                 }
                 double ips = batch * iters / total;
-                System.out.printf("conta %s %s batch %d size %d: %.2f images/s (%.3f s/iter, %d threads)%n",
-                        arch, mode, batch, size, ips, total / iters, Runtime.getRuntime().availableProcessors());
+                System.out.printf("conta %s %s batch %d size %d on %s: %.2f images/s (%.3f s/iter, %d threads)%n",
+                        arch, mode, batch, size, b.name(), ips, total / iters, Runtime.getRuntime().availableProcessors());
             }
         }
         return 0;

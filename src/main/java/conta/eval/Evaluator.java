@@ -65,9 +65,14 @@ public final class Evaluator {
         }
     }
 
-    /** Scores CAMs at each threshold in one pass over the pixels; the result carries the best threshold's confusion. */
+    /**
+     * Scores CAMs at each threshold in one pass over the pixels. Files are ID.npy (C x H x W, all classes) or the
+     * pipeline's ID.npz (keys + high_res of the present classes). The result carries the best threshold's confusion.
+     */
     public static EvalResult cams(GroundTruth gt, Path camDir, double[] thresholds) {
-        checkAllPresent(gt, camDir, ".npy");
+        boolean npz = !Files.isRegularFile(camDir.resolve(gt.ids().isEmpty() ? "" : gt.ids().getFirst() + ".npy"))
+                && !gt.ids().isEmpty() && Files.isRegularFile(camDir.resolve(gt.ids().getFirst() + ".npz"));
+        checkAllPresent(gt, camDir, npz ? ".npz" : ".npy");
         double[] ts = thresholds.clone();
         Arrays.sort(ts);
         int k = gt.classes().size(), c = k - 1, nt = ts.length;
@@ -76,10 +81,13 @@ public final class Evaluator {
         // counts[(g*k + p)*(nt+1) + b]: pixels with gt g, best class p, whose value exceeds exactly b thresholds
         long[] counts = IntStream.range(0, gt.ids().size()).parallel().mapToObj(i -> {
             String id = gt.ids().get(i);
-            Path f = camDir.resolve(id + ".npy");
+            Path f = camDir.resolve(id + (npz ? ".npz" : ".npy"));
             HostArray cam;
             try {
-                cam = conta.io.Npy.read(f);
+                if (npz) { // the pipeline's files: keys + high_res of the present classes
+                    conta.wsss.Cams.Maps m = conta.wsss.Cams.Maps.load(f);
+                    cam = new HostArray(new int[]{c, m.h(), m.w()}, m.denseHighRes(c));
+                } else cam = conta.io.Npy.read(f);
             } catch (IOException | RuntimeException e) {
                 throw new DataError(id, f, "CAM " + f + ": " + e.getMessage(), e);
             }

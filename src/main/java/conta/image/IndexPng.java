@@ -31,7 +31,8 @@ public final class IndexPng {
     public static void write(Path file, Mask m) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
-        Files.write(file, encode(m));
+        byte[] b = encode(m);
+        conta.io.AtomicWrite.write(file, b); // a kill never leaves half a PNG
     }
 
     /** PNG bytes of m, color type 3 with the VOC palette; deterministic for equal input. */

@@ -13,14 +13,14 @@ import java.nio.file.StandardOpenOption;
  * Writes a file so readers never see half of it: data goes to {@code NAME.tmp} in the same folder, is fsynced, then
  * renamed over {@code NAME}. A crash leaves at most a stale .tmp behind.
  */
-final class AtomicWrite {
+public final class AtomicWrite {
     private AtomicWrite() { }
 
-    interface Body {
+    public interface Body {
         void write(FileChannel ch) throws IOException;
     }
 
-    static void write(Path target, Body body) throws IOException {
+    public static void write(Path target, Body body) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir != null) Files.createDirectories(dir);
@@ -50,7 +50,12 @@ final class AtomicWrite {
         }
     }
 
-    static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+    public static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
         while (b.hasRemaining()) ch.write(b);
+    }
+
+    /** Writes bytes to target atomically (temp file, fsync, rename). */
+    public static void write(Path target, byte[] bytes) throws IOException {
+        write(target, ch -> writeFully(ch, ByteBuffer.wrap(bytes)));
     }
 }

@@ -145,4 +145,26 @@ public final class Npy {
         b.asFloatBuffer().put(a.data());
         return b.array();
     }
+
+    /** Writes float32 arrays as an uncompressed .npz (numpy.savez), atomically. */
+    public static void writeNpz(Path file, java.util.Map<String, HostArray> arrays) throws IOException {
+        java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(bos)) {
+            for (var e : arrays.entrySet()) {
+                byte[] b = toBytes(e.getValue());
+                java.util.zip.ZipEntry ze = new java.util.zip.ZipEntry(e.getKey() + ".npy");
+                java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+                crc.update(b);
+                ze.setMethod(java.util.zip.ZipEntry.STORED);
+                ze.setSize(b.length);
+                ze.setCompressedSize(b.length);
+                ze.setCrc(crc.getValue());
+                z.putNextEntry(ze);
+                z.write(b);
+                z.closeEntry();
+            }
+        }
+        byte[] all = bos.toByteArray();
+        AtomicWrite.write(file, ch -> AtomicWrite.writeFully(ch, ByteBuffer.wrap(all)));
+    }
 }

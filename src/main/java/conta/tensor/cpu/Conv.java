@@ -108,6 +108,9 @@ final class Conv {
         });
     }
 
+    /** Inner-dimension chunk of the weight-gradient product (see {@link Blas#sgemmNTChunked}). */
+    static final int DW_CHUNK = Integer.getInteger("conta.conv.dwChunk", 2048);
+
     static void backward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, Tensor db) {
         check(x, w, s, dy);
         int n = x.dim(0), cin = x.dim(1), h = x.dim(2), wd = x.dim(3);
@@ -124,7 +127,7 @@ final class Conv {
                 permute(dyAll.segment(), dys.segment(), n, cout, p, false);
                 if (dw != null) {
                     col = batchColumns(xs.segment(), n, cin, h, wd, s, oh, ow, k);
-                    Blas.sgemm(false, true, cout, k, np, 1f, dyAll, 0, np, col, 0, np, 1f, CpuBackend.storage(dw), 0, k);
+                    Blas.sgemmNTChunked(cout, k, np, dyAll, 0, np, col, 0, np, 1f, CpuBackend.storage(dw), 0, k, DW_CHUNK);
                 }
                 if (dx != null) {
                     if (col == null) col = new CpuStorage((long) k * np * 4);

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Dense CRF time (conta.wsss.crf) on a 500x375 VOC image: builds the test classes and runs conta.bench.DenseCrfBench.
+# usage: bench/dense_crf.sh [IMAGE_OR_VOC_DIR] [repeats]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+mvn -q -B -o test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test >/dev/null
+exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp "target/classes:target/test-classes:$(cat target/bench.cp)" \
+  conta.bench.DenseCrfBench "$@"

@@ -1,0 +1,40 @@
+package conta.cli;
+
+import conta.pipeline.Comparison;
+import conta.pipeline.Config;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/** {@code conta compare}: each method with each seed, then a mean ± std table (markdown + JSON). */
+public final class CompareCommand implements Command {
+    static final String USAGE = """
+            usage: conta compare --data DIR --out DIR [--methods cam,conta,c2am] [--seeds 3] [--config FILE | --demo] [--set key=value ...]
+              Runs OUT/METHOD/seedS/ pipelines (resumable like `conta pipeline`) and writes OUT/comparison.md and .json:
+              mean ± std of CAM, pseudo-mask and segmentation mIoU, per round for CONTA, and per-class IoU changes.""";
+
+    @Override public String name() { return "compare"; }
+
+    @Override public String summary() { return "compare methods over seeds (mean ± std mIoU table)"; }
+
+    @Override
+    public int run(Args a) throws Exception {
+        if (a.has("help")) { System.out.println(USAGE); return 0; }
+        List<String> bad = a.unknown(List.of("data", "out", "methods", "seeds", "config", "set", "demo", "device", "rounds", "help"));
+        if (!bad.isEmpty()) throw new CliError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
+        if (!a.has("data") || !a.has("out")) throw new CliError("give --data DIR and --out DIR\n" + USAGE);
+        Config base = a.getBool("demo", false) ? DemoCommand.demoConfig() : new Config();
+        if (a.has("config")) base.load(Path.of(a.get("config", null)));
+        for (String kv : a.all("set")) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) throw new CliError("--set expects key=value, got '" + kv + "'");
+            base.set(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+        }
+        PipelineCommand.applyFlags(a, base);
+        List<String> methods = Arrays.stream(a.get("methods", "cam,conta,c2am").split(",")).map(String::strip).toList();
+        int seeds = a.getInt("seeds", 3);
+        if (seeds < 1) throw new CliError("--seeds must be >= 1");
+        Comparison.run(base, methods, seeds, Path.of(a.get("data", null)), Path.of(a.get("out", null)), System.out);
+        return 0;
+    }
+}

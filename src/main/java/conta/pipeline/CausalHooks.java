@@ -1,0 +1,267 @@
+package conta.pipeline;
+
+import conta.autograd.Tape;
+import conta.causal.ConfounderSet;
+import conta.causal.ContextAttention;
+import conta.causal.FrontDoor;
+import conta.causal.GlobalCam;
+import conta.causal.MaskEncoding;
+import conta.cli.CliError;
+import conta.data.Batch;
+import conta.data.Dataset;
+import conta.data.Item;
+import conta.data.MaskOverride;
+import conta.image.IndexPng;
+import conta.image.Mask;
+import conta.io.HostArray;
+import conta.models.ResNet;
+import conta.nn.Module;
+import conta.tensor.Tensor;
+import conta.train.Checkpoint;
+import conta.wsss.Cams;
+import conta.wsss.ClassifierStage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * CONTA (backdoor adjustment, rounds) and C²AM (front-door fine-tuning) as additions to the baseline round.
+ *
+ * <p>CONTA, round t >= 1: the segmentation model of round t-1 predicts every training image (OUT/round{t-1}/pred_train);
+ * the confounder set C (per-class mean masks at h x w) is built from those predictions (or from round t-1's
+ * pseudo-masks), saved as OUT/round{t}/confounders.npy; the classifier trains with M = sum_i alpha_i c_i / n
+ * concatenated to its block-5 features, where X_m comes from the image's predicted mask <em>augmented with the crop</em>
+ * (the loader carries it as the batch mask) and W1, W2 learn with the head (lr x10). CAMs use M of the whole image.
+ *
+ * <p>C²AM: after the classifier of a round, its CAMs over the training set are averaged into the global CAM G, and the
+ * classifier is fine-tuned under BCE on logits aggregated with G; CAMs of that round come from the fine-tuned model.
+ */
+public final class CausalHooks implements RoundHooks {
+    private final Pipeline p;
+    private final boolean conta, c2am;
+    private final MaskEncoding enc;
+    private final ContextAttention.Mode mode;
+    private final Map<Integer, ContextAttention> attention = new LinkedHashMap<>();
+    private final Map<Integer, Tensor> confounders = new LinkedHashMap<>();
+
+    public CausalHooks(Pipeline p, boolean conta, boolean c2am) {
+        this.p = p;
+        this.conta = conta;
+        this.c2am = c2am;
+        Config c = p.cfg;
+        int n = p.ds.numClasses();
+        int os = ClassifierStage.build(c, n, 0, p.backend).config.outputStride();
+        int size = c.integer("conta.context_size") > 0 ? c.integer("conta.context_size") : MaskEncoding.grid(c.integer("cls.crop"), os);
+        MaskEncoding e = MaskEncoding.of(n, size, size);
+        this.enc = switch (c.str("conta.encoding")) {
+            case "onehot" -> e;
+            case "perclass" -> e.withQuery(MaskEncoding.Query.PER_CLASS);
+            default -> throw new CliError("conta.encoding must be onehot or perclass, got " + c.str("conta.encoding"));
+        };
+        this.mode = switch (c.str("conta.concat")) {
+            case "context" -> ContextAttention.Mode.ATTENTION;
+            case "mask" -> ContextAttention.Mode.RAW_MASK;
+            default -> throw new CliError("conta.concat must be context or mask, got " + c.str("conta.concat"));
+        };
+        if (c.integer("conta.blocks") != 5)
+            throw new CliError("conta.blocks=" + c.str("conta.blocks") + ": only block 5 (the paper's choice) is implemented");
+        if (!List.of("seg", "pseudo").contains(c.str("conta.confounder_source")))
+            throw new CliError("conta.confounder_source must be seg or pseudo, got " + c.str("conta.confounder_source"));
+    }
+
+    private boolean on(int t) { return conta && t >= 1; }
+
+    @Override public int contextChannels(int t) { return on(t) ? enc.queryChannels() : 0; }
+
+    /** Where round t's X_m masks come from: round t-1's predictions on the training images (or its pseudo-masks). */
+    private Path maskDir(int t) {
+        Path prev = p.roundDir(t - 1);
+        return p.cfg.str("conta.confounder_source").equals("pseudo") ? prev.resolve("pseudo") : prev.resolve("pred_train");
+    }
+
+    @Override
+    public Dataset classifierData(int t, Dataset ds) { return on(t) ? new MaskOverride(ds, maskDir(t)) : ds; }
+
+    private ContextAttention attention(int t) {
+        return attention.computeIfAbsent(t, k -> {
+            int d = p.cfg.integer("conta.embed") > 0 ? p.cfg.integer("conta.embed") : enc.classes();
+            ContextAttention a = new ContextAttention(p.backend, enc.classes(), enc.height(), enc.width(), d, mode);
+            a.init(p.cfg.integer("seed") + 1000L * t);
+            if (a.w1 != null) { a.w1.name = "context.w1"; a.w2.name = "context.w2"; }
+            Path f = p.roundDir(t).resolve("cls").resolve("context.safetensors");
+            if (Files.isRegularFile(f)) Checkpoint.load(f, a, null);
+            return a;
+        });
+    }
+
+    private Tensor confounders(int t) {
+        return confounders.computeIfAbsent(t, k -> {
+            try {
+                HostArray c = ConfounderSet.load(p.roundDir(t).resolve("confounders.npy"), enc);
+                return Tensor.of(p.backend, c.data(), c.shape());
+            } catch (IOException e) {
+                throw new UncheckedIOException("round " + t + " confounder set: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    private float[] query(byte[] mask, int off, int h, int w) {
+        int[] lab = new int[h * w];
+        for (int i = 0; i < lab.length; i++) lab[i] = mask[off + i] & 0xFF;
+        return enc.query(enc.classMaps(lab, h, w));
+    }
+
+    @Override
+    public ClassifierStage.Head classifierHead(int t, ResNet net) {
+        if (!on(t)) return ClassifierStage.BASELINE;
+        ContextAttention a = attention(t);
+        Tensor c = confounders(t);
+        return new ClassifierStage.Head() {
+            @Override
+            public Tensor context(Batch b, Tensor images) {
+                List<float[]> qs = new ArrayList<>();
+                for (int i = 0; i < b.n(); i++) qs.add(query(b.masks(), i * b.h() * b.w(), b.h(), b.w()));
+                return a.forward(Tape.track(enc.batch(p.backend, qs)), c);
+            }
+
+            @Override public List<Tensor> params() { return a.trainableParameters(); }
+
+            @Override public Module module() { return a; }
+        };
+    }
+
+    @Override
+    public void afterClassifier(int t, ResNet net) {
+        if (on(t)) Checkpoint.save(p.roundDir(t).resolve("cls").resolve("context.safetensors"), attention(t), null,
+                new Checkpoint.Position(0, 0, 0), Map.of("stage", "context"));
+    }
+
+    @Override
+    public HostArray context(int t, String id, Item item) {
+        if (!on(t)) return null;
+        Path f = maskDir(t).resolve(id + ".png");
+        Mask m;
+        try {
+            m = IndexPng.read(f);
+        } catch (IOException e) {
+            throw new UncheckedIOException("round " + t + ": predicted mask " + f + ": " + e.getMessage(), e);
+        }
+        try (Tape tape = Tape.open(false)) {
+            Tensor xm = Tape.track(enc.batch(p.backend, List.of(query(m.data(), 0, m.h(), m.w()))));
+            Tensor mt = attention(t).forward(xm, confounders(t));
+            return new HostArray(new int[]{mt.dim(1), mt.dim(2), mt.dim(3)}, mt.toArray());
+        }
+    }
+
+    /** C²AM: global CAM from this round's classifier, then front-door fine-tuning; CAMs use the fine-tuned model. */
+    @Override
+    public Path classifierForCams(int t, Path clsModel) {
+        if (!c2am) return clsModel;
+        Path dir = p.roundDir(t).resolve("c2am"), model = dir.resolve("model.safetensors");
+        p.stage(t, "c2am", () -> {
+            int n = p.ds.numClasses();
+            GlobalCam g = new GlobalCam(n, p.cfg.integer("c2am.size"), GlobalCam.DEFAULT_EPS);
+            Path gFile = dir.resolve("global_cam.npy");
+            try (ResNet net = ClassifierStage.build(p.cfg, n, contextChannels(t), p.backend)) {
+                Checkpoint.load(clsModel, net, null);
+                if (!Files.isRegularFile(gFile)) {
+                    Progress bar = new Progress("C2AM global CAM", p.trainIds.size(), 0);
+                    for (String id : p.trainIds) {
+                        Item it = p.ds.read(id);
+                        Cams.Maps m = Cams.compute(net, it.image(), it.labels(), p.cfg.numbers("cam.scales"), context(t, id, it));
+                        boolean[] present = new boolean[n];
+                        for (int k : it.labels()) present[k - 1] = true;
+                        g.add(new HostArray(new int[]{n, m.h(), m.w()}, m.denseHighRes(n)), present);
+                        bar.step(id);
+                    }
+                    bar.finish();
+                    g.save(gFile);
+                }
+                HostArray gc = GlobalCam.load(gFile, n);
+                FrontDoor fd = new FrontDoor(gc, FrontDoor.Aggregation.valueOf(p.cfg.str("c2am.aggregation").toUpperCase()), p.cfg.number("c2am.lse_r"));
+                Config ft = p.cfg.copy();
+                ft.set("cls.epochs", p.cfg.str("c2am.epochs"));
+                ft.set("cls.lr", p.cfg.str("c2am.lr"));
+                ClassifierStage.Head base = classifierHead(t, net);
+                ClassifierStage.Head head = new ClassifierStage.Head() {
+                    @Override public Tensor context(Batch b, Tensor images) { return base.context(b, images); }
+
+                    @Override public Tensor loss(Tensor logits, Tensor targets) { return fd.loss(logits, targets); }
+
+                    @Override public List<Tensor> params() { return base.params(); }
+
+                    @Override public Module module() { return base.module(); }
+                };
+                var r = ClassifierStage.train(net, ft, classifierData(t, p.ds), p.trainIds, dir.resolve("checkpoint.safetensors"), head,
+                        "round " + t + " C2AM fine-tune");
+                afterClassifier(t, net);
+                Checkpoint.save(model, net, null, new Checkpoint.Position(r.steps(), 0, 0), Map.of("stage", "c2am"));
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("aggregation", p.cfg.str("c2am.aggregation"));
+                out.put("class_mean_of_G", toList(fd.classMeans()));
+                out.put("steps", r.steps());
+                out.put("final_epoch_loss", (double) r.lastEpochLoss());
+                return out;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        return model;
+    }
+
+    private static List<Object> toList(double[] v) {
+        List<Object> l = new ArrayList<>();
+        for (double d : v) l.add(d);
+        return l;
+    }
+
+    /** CONTA: after round t, predict the training images and build round t+1's confounder set. */
+    @Override
+    public void afterRound(int t, Pipeline pl, Path segModel) {
+        if (!conta || t + 1 >= pl.rounds) return;
+        pl.stage(t + 1, "confounders", () -> {
+            Path dir = maskDir(t + 1);
+            if (dir.endsWith("pred_train")) pl.predict(segModel, pl.trainIds, dir, "round " + t + " predict train");
+            ConfounderSet cs = new ConfounderSet(enc);
+            for (String id : pl.trainIds) {
+                try {
+                    Mask m = IndexPng.read(dir.resolve(id + ".png"));
+                    int[] lab = new int[m.data().length];
+                    for (int i = 0; i < lab.length; i++) lab[i] = m.data()[i] & 0xFF;
+                    boolean[] tags = new boolean[enc.classes()];
+                    for (int k : pl.ds.labels(id)) tags[k - 1] = true;
+                    cs.add(lab, m.h(), m.w(), tags);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            try {
+                cs.save(pl.roundDir(t + 1).resolve("confounders.npy"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("source", dir.toString());
+            m.put("size", enc.height() + "x" + enc.width());
+            List<Object> counts = new ArrayList<>();
+            for (int k : cs.counts()) counts.add(k);
+            m.put("images_per_class", counts);
+            HostArray means = cs.means();
+            List<Object> mean = new ArrayList<>();
+            int hw = enc.cells();
+            for (int k = 0; k < enc.classes(); k++) {
+                double s = 0;
+                for (int q = 0; q < hw; q++) s += means.data()[k * hw + q];
+                mean.add(s / hw);
+            }
+            m.put("mean_of_c", mean);
+            return m;
+        });
+    }
+
+}

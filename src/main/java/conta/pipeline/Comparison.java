@@ -1,0 +1,179 @@
+package conta.pipeline;
+
+import conta.cli.PipelineCommand;
+import conta.io.Json;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Methods x seeds: runs each pipeline (resumable) and tabulates mean ± sample std of CAM, best-threshold CAM, pseudo-mask
+ * and segmentation mIoU, one row per round, plus each method's per-class IoU change against the first method (the
+ * classes the synthetic set couples to a context are marked).
+ */
+public final class Comparison {
+    private Comparison() { }
+
+    private static final String[] METRICS = {"cam", "cam_best", "pseudo", "seg"};
+
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> run(Config base, List<String> methods, int seeds, Path data, Path out, PrintStream log) throws Exception {
+        Map<String, List<Map<String, Object>>> reports = new LinkedHashMap<>();
+        Map<String, Object> json = null;
+        for (int s = 0; s < seeds; s++) { // seeds outer: after each seed the table covers every method
+            for (String m : methods) {
+                Config c = base.copy();
+                c.set("method", m);
+                c.set("seed", Integer.toString(base.integer("seed") + s));
+                log.println("== " + m + ", seed " + c.str("seed"));
+                reuseBaseline(out, m, "seed" + c.str("seed"), methods);
+                reports.computeIfAbsent(m, k -> new ArrayList<>()).add(PipelineCommand.runPipeline(c, data, out.resolve(m).resolve("seed" + c.str("seed"))));
+            }
+            json = table(reports, methods, s + 1, data, out, log);
+        }
+        return json;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> table(Map<String, List<Map<String, Object>>> reports, List<String> methods, int seeds, Path data, Path out,
+                                     PrintStream log) throws IOException {
+        List<String> classes = (List<String>) reports.get(methods.getFirst()).getFirst().get("classes");
+        List<String> coupled = coupled(data, classes);
+        Map<String, Object> json = new LinkedHashMap<>();
+        List<Object> rows = new ArrayList<>();
+        StringBuilder md = new StringBuilder("| method | round | CAM mIoU | CAM mIoU (best threshold) | pseudo-mask mIoU | segmentation mIoU |\n|---|---|---|---|---|---|\n");
+        for (String m : methods) {
+            List<Map<String, Object>> rs = reports.get(m);
+            int rounds = ((List<Object>) rs.getFirst().get("rounds")).size();
+            for (int t = 0; t < rounds; t++) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("method", m);
+                row.put("round", t);
+                md.append("| ").append(m).append(" | ").append(t);
+                for (String k : METRICS) {
+                    double[] v = new double[rs.size()];
+                    for (int i = 0; i < rs.size(); i++) v[i] = metric(stages(rs.get(i), t), k);
+                    double[] ms = meanStd(v);
+                    row.put(k, Map.of("mean", ms[0], "std", ms[1], "values", toList(v)));
+                    md.append(String.format(" | %.2f ± %.2f", 100 * ms[0], 100 * ms[1]));
+                }
+                md.append(" |\n");
+                rows.add(row);
+            }
+        }
+        md.append("\n(mIoU in %, mean ± sample std over ").append(seeds).append(" seeds; CAM and pseudo-masks on the training split, segmentation on the held-out split)\n");
+        Map<String, Object> deltas = new LinkedHashMap<>();
+        String ref = methods.getFirst();
+        for (String m : methods.subList(1, methods.size())) {
+            md.append("\nPer-class IoU change, ").append(m).append(" (last round) minus ").append(ref).append(" (mean over seeds, points):\n\n| class | CAM | pseudo-mask | segmentation |\n|---|---|---|---|\n");
+            Map<String, Object> dm = new LinkedHashMap<>();
+            for (int c = 0; c < classes.size(); c++) {
+                Map<String, Object> d = new LinkedHashMap<>();
+                md.append("| ").append(classes.get(c)).append(coupled.contains(classes.get(c)) ? " (context-coupled)" : "");
+                for (String k : new String[]{"cam", "pseudo", "seg"}) {
+                    double delta = meanIou(reports.get(m), k, c, -1) - meanIou(reports.get(ref), k, c, -1);
+                    d.put(k, Double.isNaN(delta) ? null : delta);
+                    md.append(Double.isNaN(delta) ? " | -" : String.format(" | %+.2f", 100 * delta));
+                }
+                md.append(" |\n");
+                dm.put(classes.get(c), d);
+            }
+            deltas.put(m, dm);
+        }
+        json.put("methods", methods);
+        json.put("seeds", seeds);
+        json.put("rows", rows);
+        json.put("per_class_change_vs_" + ref, deltas);
+        json.put("context_coupled_classes", coupled);
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("comparison.md"), md.toString());
+        Files.writeString(out.resolve("comparison.json"), Json.writePretty(json));
+        log.println(md);
+        log.println("wrote " + out.resolve("comparison.md") + " and " + out.resolve("comparison.json"));
+        return json;
+    }
+
+    /**
+     * CONTA's round 0 is the baseline and C²AM starts from the baseline classifier: with the same seed and recipe they
+     * are the same computation, so finished baseline stages are copied instead of recomputed.
+     */
+    static void reuseBaseline(Path out, String method, String seed, List<String> methods) throws IOException {
+        Path base = out.resolve("cam").resolve(seed).resolve("round0"), dst = out.resolve(method).resolve(seed).resolve("round0");
+        if (method.equals("cam") || !methods.contains("cam") || Files.exists(dst) || !Files.isRegularFile(base.resolve("pred").resolve("done.json")))
+            return;
+        List<String> parts = method.startsWith("conta") && !method.endsWith("c2am") ? List.of("cls", "cam", "seeds", "ir", "irn", "pseudo", "seg", "pred")
+                : List.of("cls");
+        for (String part : parts) {
+            Path from = base.resolve(part);
+            try (var walk = Files.walk(from)) {
+                for (Path f : walk.toList()) {
+                    Path to = dst.resolve(part).resolve(from.relativize(f).toString());
+                    if (Files.isDirectory(f)) Files.createDirectories(to);
+                    else Files.copy(f, to);
+                }
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> stages(Map<String, Object> report, int round) {
+        List<Object> rs = (List<Object>) report.get("rounds");
+        return (Map<String, Object>) ((Map<String, Object>) rs.get(round < 0 ? rs.size() - 1 : round)).get("stages");
+    }
+
+    @SuppressWarnings("unchecked")
+    static double metric(Map<String, Object> st, String k) {
+        String stage = k.equals("cam_best") ? "cam" : k;
+        Object s = st.get(stage);
+        if (!(s instanceof Map<?, ?> m)) return Double.NaN;
+        Object v = m.get(k.equals("cam_best") ? "best_miou" : "miou");
+        return v instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+
+    @SuppressWarnings("unchecked")
+    static double meanIou(List<Map<String, Object>> rs, String stage, int c, int round) {
+        double s = 0;
+        int n = 0;
+        for (Map<String, Object> r : rs) {
+            Object st = stages(r, round).get(stage);
+            if (st instanceof Map<?, ?> m && m.get("iou") instanceof List<?> l && l.get(c) instanceof Number v) { s += v.doubleValue(); n++; }
+        }
+        return n == 0 ? Double.NaN : s / n;
+    }
+
+    /** Mean and sample standard deviation (0 for one value). */
+    static double[] meanStd(double[] v) {
+        double m = 0;
+        for (double x : v) m += x;
+        m /= v.length;
+        double ss = 0;
+        for (double x : v) ss += (x - m) * (x - m);
+        return new double[]{m, v.length > 1 ? Math.sqrt(ss / (v.length - 1)) : 0};
+    }
+
+    private static List<Object> toList(double[] v) {
+        List<Object> l = new ArrayList<>();
+        for (double d : v) l.add(d);
+        return l;
+    }
+
+    /** Classes named in the synthetic set's couplings (synth.json), if the data is synthetic. */
+    static List<String> coupled(Path data, List<String> classes) {
+        Path f = data.resolve("synth.json");
+        List<String> out = new ArrayList<>();
+        if (!Files.isRegularFile(f)) return out;
+        try {
+            Object c = Json.parseObject(Files.readString(f)).get("couplings");
+            String text = c == null ? "" : Json.write(c);
+            for (String k : classes) if (!k.equals("background") && text.matches("(?s).*\\b" + k + "\\b.*")) out.add(k);
+        } catch (IOException | RuntimeException e) {
+            return out;
+        }
+        return out;
+    }
+}

@@ -1,0 +1,523 @@
+package conta.tensor.cuda;
+
+import static org.bytedeco.cuda.global.cudart.*;
+
+import conta.tensor.Backend;
+import conta.tensor.ConvSpec;
+import conta.tensor.DType;
+import conta.tensor.Layout;
+import conta.tensor.Storage;
+import conta.tensor.Tensor;
+import java.util.Arrays;
+import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * The CUDA backend: one device, one stream per instance (one per trainer), memory from a caching allocator, cuDNN for
+ * convolution (algorithm cached per shape), batch norm and softmax, cuBLAS for GEMM, conta's kernels (kernels/*.cu) for
+ * the rest. Same contract as {@link conta.tensor.cpu.CpuBackend}, which is the reference the self-test compares with.
+ *
+ * <p>Options (system properties): conta.cuda.tf32 (default true), conta.cuda.convSearch=find|heuristic (default find),
+ * conta.cuda.workspaceMiB (default 256), conta.cuda.sync=true (synchronise after every op so an asynchronous error
+ * names the op that caused it).
+ */
+public final class CudaBackend implements Backend {
+    private static volatile boolean announced;
+    final int device;
+    final CUstream_st stream = new CUstream_st();
+    final DeviceMemory mem = new DeviceMemory();
+    final Kernels kernels;
+    final Cudnn dnn;
+    final ConvPlans conv;
+    final Cublas blas;
+    final boolean tf32;
+    private final boolean syncEach = Boolean.getBoolean("conta.cuda.sync");
+    private final DeviceMemory.Block scratch; // partial sums (512 doubles) + an error flag and value for loss kernels
+    private volatile Thread bound;
+
+    public CudaBackend(int device) { this(device, Boolean.parseBoolean(System.getProperty("conta.cuda.tf32", "true"))); }
+
+    public CudaBackend(int device, boolean tf32) {
+        String why = CudaRuntime.unavailableReason();
+        if (why != null) throw new IllegalStateException("cuda:" + device + ": no CUDA device: " + why);
+        this.device = device;
+        this.tf32 = tf32;
+        CudaRuntime.check(cudaSetDevice(device), "cudaSetDevice(" + device + ")", "CUDA setup");
+        CudaRuntime.check(cudaFree(null), "cudaFree(0)", "CUDA setup"); // creates the primary context the driver API shares
+        CudaRuntime.checkDriver(cuInit(0), "cuInit", "CUDA setup");
+        bound = Thread.currentThread();
+        CudaRuntime.check(cudaStreamCreateWithFlags(stream, cudaStreamNonBlocking), "cudaStreamCreateWithFlags", "CUDA setup");
+        kernels = new Kernels(CudaRuntime.computeCapability(device));
+        dnn = new Cudnn(mem, stream, Long.getLong("conta.cuda.workspaceMiB", 256) << 20);
+        conv = new ConvPlans(dnn, mem, tf32, !"heuristic".equals(System.getProperty("conta.cuda.convSearch", "find")));
+        blas = new Cublas(stream, tf32);
+        scratch = new DeviceMemory.Block(mem, 8192, "loss scratch");
+        if (!announced) {
+            announced = true;
+            System.err.println("conta: " + describe());
+        }
+    }
+
+    /** Device, driver/runtime versions, cuDNN version, kernel image and TF32 setting, for logs and the self-test. */
+    public String describe() {
+        return "cuda:" + device + " " + CudaRuntime.describe(device) + "; " + dnn.describe() + "; kernels " + kernels.variant()
+                + "; TF32 " + (tf32 ? "on" : "off");
+    }
+
+    @Override public String name() { return "cuda:" + device; }
+
+    /** cudaMalloc calls so far: constant across steps once the allocator's cache is warm. */
+    public long mallocCount() { return mem.mallocCount(); }
+
+    /** Convolution algorithm searches so far: one per new shape and direction, never per call. */
+    public int convSearches() { return conv.searches(); }
+
+    public String memoryStats() { return "in use " + DeviceMemory.mib(mem.bytesInUse()) + ", cached " + DeviceMemory.mib(mem.bytesCached()); }
+
+    // ---------------------------------------------------------------- plumbing
+    static long addr(Tensor t) {
+        Storage s = t.storage();
+        if (s instanceof Tensor.SharedStorage sh) s = sh.owner;
+        if (!(s instanceof DeviceMemory.Block b)) throw new IllegalArgumentException("tensor " + t + " does not live on a CUDA backend");
+        return b.address();
+    }
+
+    static Pointer ptr(Tensor t) { return t == null ? null : new DevPtr(addr(t)); }
+
+    static Long a(Tensor t) { return t == null ? null : addr(t); }
+
+    /** Runtime calls bind the primary context per thread by themselves; driver-API launches need it current. */
+    void enter() {
+        if (bound != Thread.currentThread()) {
+            CudaRuntime.check(cudaSetDevice(device), "cudaSetDevice", "binding " + name() + " to thread " + Thread.currentThread().getName());
+            bound = Thread.currentThread();
+        }
+    }
+
+    void launch(String kernel, long n, String op, Object... args) {
+        kernels.launch(kernel, Kernels.grid(n), Kernels.BLOCK, 0, stream, op, args);
+    }
+
+    void done(String op) {
+        if (syncEach) CudaRuntime.check(cudaStreamSynchronize(stream), "cudaStreamSynchronize", op);
+    }
+
+    static String shapes(Tensor... ts) {
+        StringBuilder sb = new StringBuilder();
+        for (Tensor t : ts) if (t != null) sb.append(sb.isEmpty() ? "" : " ").append(t.shapeString());
+        return sb.toString();
+    }
+
+    static void sameShape(String op, Tensor a, Tensor b) {
+        if (!a.sameShape(b)) throw new IllegalArgumentException(op + ": shapes differ " + a.shapeString() + " vs " + b.shapeString());
+    }
+
+    static int spatial(Tensor t) {
+        int s = 1;
+        for (int i = 2; i < t.rank(); i++) s *= t.dim(i);
+        return s;
+    }
+
+    // ---------------------------------------------------------------- memory
+    @Override
+    public Tensor empty(int... shape) {
+        enter();
+        return new Tensor(this, new DeviceMemory.Block(mem, Tensor.numel(shape) * 4L, "tensor " + Arrays.toString(shape)), DType.F32,
+                Layout.NCHW, shape);
+    }
+
+    @Override
+    public void upload(Tensor t, float[] src) {
+        if (src.length != t.numel()) throw new IllegalArgumentException(src.length + " values for " + t);
+        enter();
+        try (FloatPointer host = new FloatPointer(src)) {
+            CudaRuntime.check(cudaMemcpyAsync(ptr(t), host, t.numel() * 4, cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync", "upload " + t);
+            CudaRuntime.check(cudaStreamSynchronize(stream), "cudaStreamSynchronize", "upload " + t); // host buffer is freed next
+        }
+    }
+
+    @Override
+    public float[] download(Tensor t) {
+        enter();
+        float[] out = new float[Math.toIntExact(t.numel())];
+        try (FloatPointer host = new FloatPointer(out.length)) {
+            CudaRuntime.check(cudaMemcpyAsync(host, ptr(t), t.numel() * 4, cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync", "download " + t);
+            CudaRuntime.check(cudaStreamSynchronize(stream), "cudaStreamSynchronize (an earlier asynchronous op failed;"
+                    + " rerun with -Dconta.cuda.sync=true to name it)", "download " + t);
+            host.get(out);
+        }
+        return out;
+    }
+
+    private double[] downloadDoubles(long address, int n, String op) {
+        double[] out = new double[n];
+        try (DoublePointer host = new DoublePointer(n)) {
+            CudaRuntime.check(cudaMemcpyAsync(host, new DevPtr(address), n * 8L, cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync", op);
+            CudaRuntime.check(cudaStreamSynchronize(stream), "cudaStreamSynchronize", op);
+            host.get(out);
+        }
+        return out;
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        enter();
+        if (value == 0f && Float.floatToRawIntBits(value) == 0)
+            CudaRuntime.check(cudaMemsetAsync(ptr(t), 0, t.numel() * 4, stream), "cudaMemsetAsync", "fill " + t);
+        else launch("fill_f32", t.numel(), "fill " + t, a(t), t.numel(), value);
+        done("fill");
+    }
+
+    @Override
+    public void copy(Tensor src, long srcOff, Tensor dst, long dstOff, long n) {
+        checkRange(src, srcOff, n);
+        checkRange(dst, dstOff, n);
+        enter();
+        CudaRuntime.check(cudaMemcpyAsync(new DevPtr(addr(dst) + dstOff * 4), new DevPtr(addr(src) + srcOff * 4), n * 4,
+                cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync", "copy " + shapes(src, dst));
+        done("copy");
+    }
+
+    private static void checkRange(Tensor t, long off, long n) {
+        if (off < 0 || n < 0 || off + n > t.numel()) throw new IndexOutOfBoundsException("range [" + off + ", " + (off + n) + ") outside " + t);
+    }
+
+    @Override
+    public void copyChannels(Tensor src, int srcC0, Tensor dst, int dstC0, int count, boolean accumulate) {
+        int n = src.dim(0), hw = spatial(src);
+        if (dst.dim(0) != n || spatial(dst) != hw || srcC0 + count > src.dim(1) || dstC0 + count > dst.dim(1))
+            throw new IllegalArgumentException("copyChannels: " + src + "[" + srcC0 + "+" + count + "] -> " + dst + "[" + dstC0 + "]");
+        enter();
+        int cs = src.dim(1), cd = dst.dim(1);
+        String op = "copyChannels " + shapes(src, dst);
+        if (!accumulate) { // n rows of count*hw floats: one strided 2-d copy
+            CudaRuntime.check(cudaMemcpy2DAsync(new DevPtr(addr(dst) + (long) dstC0 * hw * 4), (long) cd * hw * 4,
+                    new DevPtr(addr(src) + (long) srcC0 * hw * 4), (long) cs * hw * 4, (long) count * hw * 4, n,
+                    cudaMemcpyDeviceToDevice, stream), "cudaMemcpy2DAsync", op);
+        } else {
+            launch("copy_channels_acc", (long) n * count * hw, op, a(src), cs, srcC0, a(dst), cd, dstC0, count, (long) hw, n);
+        }
+        done(op);
+    }
+
+    // ---------------------------------------------------------------- elementwise
+    @Override
+    public void addScaled(Tensor x, float alpha, Tensor y, float beta, Tensor out) {
+        sameShape("addScaled", x, y);
+        sameShape("addScaled", x, out);
+        enter();
+        launch("add_scaled", x.numel(), "addScaled " + x, a(x), alpha, a(y), beta, a(out), x.numel());
+        done("addScaled");
+    }
+
+    @Override
+    public void mul(Tensor x, Tensor y, Tensor out) {
+        sameShape("mul", x, y);
+        sameShape("mul", x, out);
+        enter();
+        launch("mul_f32", x.numel(), "mul " + x, a(x), a(y), a(out), x.numel());
+        done("mul");
+    }
+
+    @Override
+    public void scale(Tensor x, float s, Tensor out) {
+        sameShape("scale", x, out);
+        enter();
+        launch("scale_f32", x.numel(), "scale " + x, a(x), s, a(out), x.numel());
+        done("scale");
+    }
+
+    @Override
+    public void relu(Tensor x, Tensor y) {
+        sameShape("relu", x, y);
+        enter();
+        launch("relu_fwd", x.numel(), "relu " + x, a(x), a(y), x.numel());
+        done("relu");
+    }
+
+    @Override
+    public void reluBackward(Tensor y, Tensor dy, Tensor dx) {
+        sameShape("reluBackward", y, dy);
+        sameShape("reluBackward", y, dx);
+        enter();
+        launch("relu_bwd", y.numel(), "reluBackward " + y, a(y), a(dy), a(dx), y.numel());
+        done("reluBackward");
+    }
+
+    @Override
+    public void sigmoid(Tensor x, Tensor y) {
+        sameShape("sigmoid", x, y);
+        enter();
+        launch("sigmoid_fwd", x.numel(), "sigmoid " + x, a(x), a(y), x.numel());
+        done("sigmoid");
+    }
+
+    @Override
+    public void softmax(Tensor x, Tensor y) {
+        sameShape("softmax", x, y);
+        enter();
+        dnn.softmax(x, y, "softmax " + x);
+        done("softmax");
+    }
+
+    @Override
+    public void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        sameShape("softmaxBackward", y, dy);
+        sameShape("softmaxBackward", y, dx);
+        enter();
+        dnn.softmaxBackward(y, dy, dx, "softmaxBackward " + y);
+        done("softmaxBackward");
+    }
+
+    @Override
+    public void channelAffine(Tensor x, Tensor scale, Tensor shift, Tensor y) {
+        sameShape("channelAffine", x, y);
+        int c = x.dim(1);
+        if (scale.numel() != c || (shift != null && shift.numel() != c))
+            throw new IllegalArgumentException("channelAffine: " + x + " with scale " + scale + " shift " + shift);
+        enter();
+        launch("channel_affine", x.numel(), "channelAffine " + x, a(x), a(scale), a(shift), a(y), c, (long) spatial(x), x.numel());
+        done("channelAffine");
+    }
+
+    @Override
+    public void channelSum(Tensor x, Tensor out, boolean accumulate) { channelDot(x, null, out, accumulate); }
+
+    @Override
+    public void channelDot(Tensor x, Tensor y, Tensor out, boolean accumulate) {
+        if (y != null) sameShape("channelDot", x, y);
+        int c = x.dim(1);
+        if (out.numel() != c) throw new IllegalArgumentException("channelDot: out " + out + " for " + x);
+        enter();
+        kernels.launch("channel_dot", c, 256, 0, stream, "channelDot " + x, a(x), a(y), a(out), x.dim(0), c, (long) spatial(x), accumulate ? 1 : 0);
+        done("channelDot");
+    }
+
+    @Override
+    public double sum(Tensor x) {
+        enter();
+        kernels.launch("sum_partial", 256, 256, 0, stream, "sum " + x, a(x), x.numel(), scratch.address());
+        double s = 0;
+        for (double v : downloadDoubles(scratch.address(), 256, "sum " + x)) s += v;
+        return s;
+    }
+
+    // ---------------------------------------------------------------- linear algebra
+    @Override
+    public void gemm(boolean transA, boolean transB, float alpha, Tensor x, Tensor y, float beta, Tensor c) {
+        if (x.rank() != 2 || y.rank() != 2 || c.rank() != 2)
+            throw new IllegalArgumentException("gemm needs 2-d tensors: " + x + " " + y + " " + c);
+        int m = transA ? x.dim(1) : x.dim(0), k = transA ? x.dim(0) : x.dim(1);
+        int kb = transB ? y.dim(1) : y.dim(0), n = transB ? y.dim(0) : y.dim(1);
+        if (k != kb || c.dim(0) != m || c.dim(1) != n)
+            throw new IllegalArgumentException("gemm shapes: op(A)=" + m + "x" + k + " op(B)=" + kb + "x" + n + " C=" + c.shapeString());
+        if (m == 0 || n == 0) return;
+        enter();
+        blas.gemm(transA, transB, m, n, k, alpha, x, y, beta, c, "gemm " + shapes(x, y, c));
+        done("gemm");
+    }
+
+    // ---------------------------------------------------------------- convolution, batch norm
+    @Override
+    public void conv2d(Tensor x, Tensor w, Tensor bias, ConvSpec s, Tensor y) {
+        CudaChecks.conv(x, w, s, y);
+        enter();
+        String op = "conv2d x" + x.shapeString() + " w" + w.shapeString() + " " + s;
+        conv.forward(x, w, s, y, op);
+        if (bias != null) dnn.addBias(bias, y, op);
+        done(op);
+    }
+
+    @Override
+    public void conv2dBackward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, Tensor db) {
+        CudaChecks.conv(x, w, s, dy);
+        enter();
+        String op = "conv2dBackward x" + x.shapeString() + " w" + w.shapeString() + " " + s;
+        if (dx != null) conv.backwardData(x, w, dy, s, dx, op);
+        if (dw != null) conv.backwardFilter(x, w, dy, s, dw, op);
+        if (db != null) dnn.biasBackward(dy, db, op);
+        done(op);
+    }
+
+    @Override
+    public void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
+                               Tensor y, Tensor saveMean, Tensor saveInvStd) {
+        sameShape("batchNorm", x, y);
+        if ((long) x.dim(0) * spatial(x) < 2)
+            throw new IllegalArgumentException("batch norm in training mode needs more than one value per channel, got input " + x.shapeString());
+        enter();
+        String op = "batchNormTrain " + x.shapeString();
+        dnn.batchNormTrain(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd, op);
+        done(op);
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
+        enter();
+        String op = "batchNormBackward " + x.shapeString();
+        // cuDNN writes all three gradients: stand-ins for the ones the caller does not want
+        Tensor sdx = dx != null ? dx : empty(x.shape()), sg = dgamma != null ? dgamma : empty(gamma.shape());
+        Tensor sb = dbeta != null ? dbeta : empty(gamma.shape());
+        try {
+            if (dgamma == null) fill(sg, 0f);
+            if (dbeta == null) fill(sb, 0f);
+            dnn.batchNormBackward(x, gamma, dy, saveMean, saveInvStd, sdx, sg, sb, op);
+        } finally {
+            if (dx == null) sdx.close();
+            if (dgamma == null) sg.close();
+            if (dbeta == null) sb.close();
+        }
+        done(op);
+    }
+
+    // ---------------------------------------------------------------- pooling and resize
+    @Override
+    public void maxPool2d(Tensor x, ConvSpec s, boolean ceil, Tensor y) {
+        CudaChecks.pool("maxPool2d", x, s, ceil, y);
+        enter();
+        launch("max_pool_fwd", y.numel(), "maxPool2d " + shapes(x, y), a(x), a(y), x.dim(0) * x.dim(1), x.dim(2), x.dim(3), y.dim(2), y.dim(3),
+                s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW(), s.dilH(), s.dilW());
+        done("maxPool2d");
+    }
+
+    @Override
+    public void maxPool2dBackward(Tensor x, ConvSpec s, boolean ceil, Tensor dy, Tensor dx) {
+        CudaChecks.pool("maxPool2dBackward", x, s, ceil, dy);
+        sameShape("maxPool2dBackward", x, dx);
+        enter();
+        launch("max_pool_bwd", x.numel(), "maxPool2dBackward " + shapes(x, dy), a(x), a(dy), a(dx), x.dim(0) * x.dim(1), x.dim(2), x.dim(3),
+                dy.dim(2), dy.dim(3), s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW(), s.dilH(), s.dilW());
+        done("maxPool2dBackward");
+    }
+
+    @Override
+    public void avgPool2d(Tensor x, ConvSpec s, boolean ceil, Tensor y) {
+        CudaChecks.pool("avgPool2d", x, s, ceil, y);
+        enter();
+        launch("avg_pool_fwd", y.numel(), "avgPool2d " + shapes(x, y), a(x), a(y), x.dim(0) * x.dim(1), x.dim(2), x.dim(3), y.dim(2), y.dim(3),
+                s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW());
+        done("avgPool2d");
+    }
+
+    @Override
+    public void avgPool2dBackward(ConvSpec s, boolean ceil, Tensor dy, Tensor dx) {
+        CudaChecks.pool("avgPool2dBackward", dx, s, ceil, dy);
+        enter();
+        launch("avg_pool_bwd", dx.numel(), "avgPool2dBackward " + shapes(dy, dx), a(dy), a(dx), dx.dim(0) * dx.dim(1), dx.dim(2), dx.dim(3),
+                dy.dim(2), dy.dim(3), s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW());
+        done("avgPool2dBackward");
+    }
+
+    @Override
+    public void resizeBilinear(Tensor x, boolean alignCorners, Tensor y) { resize(x, alignCorners, y, false, "resizeBilinear"); }
+
+    /** y (+)= bilinear(x): accumulate is the multi-scale CAM sum. */
+    void resize(Tensor x, boolean alignCorners, Tensor y, boolean accumulate, String name) {
+        CudaChecks.resize(x, y);
+        enter();
+        int h = x.dim(2), w = x.dim(3), oh = y.dim(2), ow = y.dim(3);
+        launch("resize_bilinear_fwd", y.numel(), name + " " + shapes(x, y), a(x), a(y), x.dim(0) * x.dim(1), h, w, oh, ow,
+                CudaChecks.resizeScale(h, oh, alignCorners), CudaChecks.resizeScale(w, ow, alignCorners), alignCorners ? 1 : 0, accumulate ? 1 : 0);
+        done(name);
+    }
+
+    @Override
+    public void resizeBilinearBackward(Tensor dy, boolean alignCorners, Tensor dx) {
+        CudaChecks.resize(dx, dy);
+        enter();
+        String op = "resizeBilinearBackward " + shapes(dy, dx);
+        CudaRuntime.check(cudaMemsetAsync(ptr(dx), 0, dx.numel() * 4, stream), "cudaMemsetAsync", op);
+        int h = dx.dim(2), w = dx.dim(3), oh = dy.dim(2), ow = dy.dim(3);
+        launch("resize_bilinear_bwd", dy.numel(), op, a(dy), a(dx), dx.dim(0) * dx.dim(1), h, w, oh, ow,
+                CudaChecks.resizeScale(h, oh, alignCorners), CudaChecks.resizeScale(w, ow, alignCorners), alignCorners ? 1 : 0);
+        done(op);
+    }
+
+    // ---------------------------------------------------------------- losses
+    @Override
+    public float multilabelSoftMarginLoss(Tensor logits, Tensor targets, Tensor dlogits, float gradScale) {
+        return sigmoidLoss("multilabelSoftMarginLoss", logits, targets, dlogits, gradScale);
+    }
+
+    @Override
+    public float bceWithLogitsLoss(Tensor logits, Tensor targets, Tensor dlogits, float gradScale) {
+        return sigmoidLoss("bceWithLogitsLoss", logits, targets, dlogits, gradScale);
+    }
+
+    /** Both losses average softplus(x) - x y over all elements (multilabel's mean over classes then batch is the same). */
+    private float sigmoidLoss(String name, Tensor logits, Tensor targets, Tensor dlogits, float gradScale) {
+        if (!logits.sameShape(targets))
+            throw new IllegalArgumentException(name + ": logits " + logits.shapeString() + " vs targets " + targets.shapeString());
+        enter();
+        long m = logits.numel();
+        String op = name + " " + logits.shapeString();
+        kernels.launch("sigmoid_bce", 256, 256, 0, stream, op, a(logits), a(targets), a(dlogits), m, (double) gradScale / m, scratch.address());
+        double s = 0;
+        for (double v : downloadDoubles(scratch.address(), 256, op)) s += v;
+        return (float) (s / m);
+    }
+
+    @Override
+    public float crossEntropyLoss(Tensor logits, Tensor labels, Tensor classWeights, int ignoreIndex, Tensor dlogits, float gradScale) {
+        int n = logits.dim(0), c = logits.dim(1), hw = spatial(logits);
+        if (labels.numel() != (long) n * hw || labels.dim(0) != n)
+            throw new IllegalArgumentException("crossEntropyLoss: labels " + labels.shapeString() + " do not match logits " + logits.shapeString());
+        if (classWeights != null && classWeights.numel() != c)
+            throw new IllegalArgumentException("crossEntropyLoss: " + classWeights.numel() + " class weights for " + c + " classes");
+        enter();
+        String op = "crossEntropyLoss " + logits.shapeString();
+        long flag = scratch.address() + 4096;
+        CudaRuntime.check(cudaMemsetAsync(new DevPtr(flag), 0, 8, stream), "cudaMemsetAsync", op);
+        kernels.launch("cross_entropy", 256, 256, 0, stream, op, a(logits), a(labels), a(classWeights), a(dlogits), n, c, (long) hw,
+                ignoreIndex, scratch.address(), flag, flag + 4);
+        double[] part = downloadDoubles(scratch.address(), 512, op);
+        try (IntPointer bad = new IntPointer(2)) {
+            CudaRuntime.check(cudaMemcpy(bad, new DevPtr(flag), 8, cudaMemcpyDeviceToHost), "cudaMemcpy", op);
+            if (bad.get(0) != 0)
+                throw new IllegalArgumentException("crossEntropyLoss: label " + Float.intBitsToFloat(bad.get(1)) + " outside [0, " + c
+                        + ") and not the ignore index " + ignoreIndex);
+        }
+        double loss = 0, wsum = 0;
+        for (int i = 0; i < 256; i++) {
+            loss += part[2 * i];
+            wsum += part[2 * i + 1];
+        }
+        if (wsum == 0) return 0f; // every pixel ignored, as on the CPU
+        if (dlogits != null) launch("scale_f32", dlogits.numel(), op, a(dlogits), (float) (gradScale / wsum), a(dlogits), dlogits.numel());
+        done(op);
+        return (float) (loss / wsum);
+    }
+
+    // ---------------------------------------------------------------- optimizer
+    @Override
+    public void sgdStep(Tensor param, Tensor grad, Tensor buf, float lr, float momentum, float weightDecay, boolean firstStep) {
+        sameShape("sgdStep", param, grad);
+        if (momentum != 0f && buf == null) throw new IllegalArgumentException("sgdStep: momentum needs a buffer for " + param);
+        enter();
+        launch("sgd_step", param.numel(), "sgdStep " + param, a(param), a(grad), a(buf), lr, momentum, weightDecay, firstStep ? 1 : 0, param.numel());
+        done("sgdStep");
+    }
+
+    @Override
+    public void synchronize() {
+        enter();
+        CudaRuntime.check(cudaStreamSynchronize(stream), "cudaStreamSynchronize", "synchronize");
+    }
+
+    @Override
+    public void close() {
+        synchronize();
+        scratch.free();
+        blas.close();
+        conv.close();
+        dnn.close();
+        kernels.close();
+        mem.close();
+        cudaStreamDestroy(stream);
+    }
+
+    @Override public String toString() { return "CudaBackend(" + name() + ", TF32 " + (tf32 ? "on" : "off") + ")"; }
+}

@@ -1,0 +1,146 @@
+package conta.tensor.cuda;
+
+import conta.autograd.Tape;
+import conta.eval.Confusion;
+import conta.models.Models;
+import conta.models.Network;
+import conta.optim.Sgd;
+import conta.tensor.Backend;
+import conta.tensor.Tensor;
+import conta.tensor.cpu.CpuBackend;
+import conta.train.Objective;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * GPU self-test (bench/gpu-selftest.sh): every Backend op and every domain kernel on CUDA against the CPU backend (or
+ * {@link KernelRef}) on random inputs. Relative error ||gpu - cpu|| / ||cpu|| must be <= 1e-5 with TF32 off and <= 1e-3
+ * for the TF32 conv/GEMM pass. Also checks that a second training step makes no cudaMalloc and no algorithm search,
+ * and that errors name the op and sizes. Prints one line per case and exits 1 if any fails.
+ */
+public final class SelfTest {
+    final CpuBackend cpu = new CpuBackend();
+    final List<String> failures = new ArrayList<>();
+    final SplittableRandom rnd = new SplittableRandom(42);
+    int cases;
+
+    public static void main(String[] args) {
+        String why = CudaRuntime.unavailableReason();
+        if (why != null) {
+            System.out.println("SKIP: no CUDA device: " + why);
+            System.exit(2);
+        }
+        SelfTest t = new SelfTest();
+        try (CudaBackend fp32 = new CudaBackend(0, false)) {
+            System.out.println("device: " + fp32.describe());
+            new BackendCases(t, fp32, 1e-5).all();
+            new DomainCases(t, fp32).all();
+            t.steadyState(fp32);
+        }
+        try (CudaBackend tf32 = new CudaBackend(0, true)) {
+            new BackendCases(t, tf32, 1e-3).convAndGemm();
+        }
+        System.out.printf("%d cases, %d failed%n", t.cases, t.failures.size());
+        t.failures.forEach(f -> System.out.println("FAILED " + f));
+        System.exit(t.failures.isEmpty() ? 0 : 1);
+    }
+
+    float[] randn(long n) {
+        float[] a = new float[Math.toIntExact(n)];
+        for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian();
+        return a;
+    }
+
+    static double relErr(float[] got, float[] want) {
+        if (got.length != want.length) return Double.POSITIVE_INFINITY;
+        double num = 0, den = 0;
+        for (int i = 0; i < got.length; i++) {
+            double d = (double) got[i] - want[i];
+            num += d * d;
+            den += (double) want[i] * want[i];
+        }
+        return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
+    }
+
+    void check(String name, float[] got, float[] want, double tol) {
+        double e = relErr(got, want);
+        report(name, e <= tol, String.format("rel err %.2e (tol %.0e)", e, tol));
+    }
+
+    void report(String name, boolean ok, String detail) {
+        cases++;
+        System.out.printf("%-4s %-58s %s%n", ok ? "ok" : "FAIL", name, detail);
+        if (!ok) failures.add(name + ": " + detail);
+    }
+
+    /** Runs a case and records an unexpected exception as a failure instead of stopping the run. */
+    void run(String name, Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            report(name, false, "threw " + e);
+        }
+    }
+
+    /** A pair of tensors with the same random contents on CPU and GPU. */
+    record Pair(Tensor c, Tensor g) implements AutoCloseable {
+        @Override public void close() { c.close(); g.close(); }
+    }
+
+    Pair pair(Backend gpu, float[] data, int... shape) { return new Pair(Tensor.of(cpu, data, shape), Tensor.of(gpu, data, shape)); }
+
+    Pair randPair(Backend gpu, int... shape) { return pair(gpu, randn(Tensor.numel(shape)), shape); }
+
+    /** One SGD step of a small ResNet twice: the second may not cudaMalloc or search algorithms; loss vs the CPU. */
+    void steadyState(CudaBackend gpu) {
+        run("training step: no cudaMalloc / algorithm search after step 1", () -> {
+            Models.Options o = new Models.Options(16, new int[]{1, 1, 1, 1}, 10, null, null, null, 7L);
+            float[] img = randn(2 * 3 * 64 * 64);
+            float[] labels = {3, 7};
+            float[] losses = new float[2];
+            Backend[] bs = {cpu, gpu};
+            long mallocs = 0;
+            int searches = 0;
+            for (int bi = 0; bi < 2; bi++) {
+                Backend b = bs[bi];
+                try (Network net = Models.build("resnet18", o, b); Tensor x = Tensor.of(b, img, 2, 3, 64, 64);
+                     Sgd opt = Sgd.single(net.module().trainableParameters(), 0.9f, 1e-4f)) {
+                    net.module().train(true);
+                    for (int step = 0; step < 3; step++) {
+                        if (b == gpu && step == 2) { mallocs = gpu.mallocCount(); searches = gpu.convSearches(); }
+                        opt.zeroGrad();
+                        try (Tape tape = Tape.open(true)) {
+                            Tensor loss = Objective.CE.loss(List.of(net.forward(x)), labels, new int[]{2}, null, 255);
+                            if (step == 2) losses[bi] = loss.item();
+                            tape.backward(loss);
+                        }
+                        opt.step(0.01f);
+                    }
+                    b.synchronize();
+                }
+            }
+            report("training step: no cudaMalloc / algorithm search after step 1", gpu.mallocCount() == mallocs && gpu.convSearches() == searches,
+                    "cudaMalloc +" + (gpu.mallocCount() - mallocs) + ", searches +" + (gpu.convSearches() - searches) + ", " + gpu.memoryStats());
+            check("training step 3 loss, resnet18 width 16 (cuda vs cpu)", new float[]{losses[1]}, new float[]{losses[0]}, 1e-4);
+        });
+        run("out-of-memory names the tensor", () -> {
+            try (Tensor t = gpu.empty(1 << 20, 1 << 19)) {
+                report("out-of-memory names the tensor", false, "allocated 2 TiB?");
+            } catch (CudaException.OutOfMemory e) {
+                report("out-of-memory names the tensor", e.getMessage().contains("[1048576, 524288]"), e.getMessage());
+            }
+        });
+    }
+
+    // confusion-matrix helper for DomainCases: the CPU reference on byte labels
+    static long[] confusionRef(float[] gt, float[] pred, int k) {
+        byte[] g = new byte[gt.length], p = new byte[pred.length];
+        for (int i = 0; i < g.length; i++) { g[i] = (byte) gt[i]; p[i] = (byte) pred[i]; }
+        Confusion c = new Confusion(k);
+        c.add(g, p);
+        long[] out = new long[k * k];
+        for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) out[i * k + j] = c.get(i, j);
+        return out;
+    }
+}

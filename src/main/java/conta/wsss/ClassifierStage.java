@@ -1,0 +1,86 @@
+package conta.wsss;
+
+import conta.autograd.F;
+import conta.autograd.Tape;
+import conta.data.AugmentSpec;
+import conta.data.Batch;
+import conta.data.Dataset;
+import conta.models.Models;
+import conta.models.ResNet;
+import conta.models.ResNetConfig;
+import conta.nn.Init;
+import conta.optim.Sgd;
+import conta.pipeline.Config;
+import conta.tensor.Backend;
+import conta.tensor.Tensor;
+import conta.train.Trainer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Stage 1: the multi-label CAM classifier, IRNet's train_cam.py recipe by default (resnet50-os16, frozen BN, stages
+ * 1-2 frozen, multi-label soft-margin loss, lr 0.1 backbone / 1.0 head, poly 0.9).
+ */
+public final class ClassifierStage {
+    private ClassifierStage() { }
+
+    /** Extra terms of the classifier: CONTA's context and C²AM's aggregation plug in here. */
+    public interface Head {
+        /** Context map for the batch (N x K x h x w, tracked by the tape), or null. */
+        default Tensor context(Batch b, Tensor images) { return null; }
+
+        /** The loss from the logits (default: multi-label soft margin). */
+        default Tensor loss(Tensor logits, Tensor targets) { return F.multilabelSoftMarginLoss(logits, targets); }
+
+        /** Extra trainable parameters (lr multiplier 10, like the head). */
+        default List<Tensor> params() { return List.of(); }
+
+        /** The module holding params(), checkpointed with the network (null if none). */
+        default conta.nn.Module module() { return null; }
+    }
+
+    public static final Head BASELINE = new Head() { };
+
+    public static ResNet build(Config c, int numClasses, int contextChannels, Backend b) {
+        ResNetConfig rc = Models.resnetConfig(c.str("cls.arch")).withWidth(c.integer("cls.width")).withBlocks(c.ints("cls.blocks"))
+                .withStrides(c.ints("cls.strides"))
+                .withHead(ResNetConfig.Head.CAM, numClasses).withHeadExtraIn(contextChannels);
+        ResNet net = new ResNet(b, rc);
+        Init.torchvision(net, c.integer("seed"));
+        net.visit("", (n, t, p) -> t.name = n);
+        return net;
+    }
+
+    public static Trainer.Result train(ResNet net, Config c, Dataset ds, List<String> ids, Path ckpt, Head head, String label) {
+        net.freezeStages(c.integer("cls.frozen_stages"));
+        List<Tensor> backbone = new ArrayList<>(), cls = new ArrayList<>(head.params());
+        net.visit("", (n, t, p) -> {
+            if (p && t.requiresGrad) (n.startsWith("classifier") ? cls : backbone).add(t);
+        });
+        float wd = (float) c.number("cls.weight_decay");
+        int[] rl = c.ints("cls.resize_long");
+        AugmentSpec aug = AugmentSpec.irnCam(c.integer("cls.crop")).withLongSide(rl[0], rl[1]);
+        int batch = c.integer("cls.batch");
+        long steps = Trainer.Plan.stepsOf(c.integer("cls.epochs"), ids.size(), Math.min(batch, ids.size()));
+        Trainer.Plan plan = new Trainer.Plan(label, ds, ids, aug, batch, steps, c.integer("seed"), c.integer("data.workers"),
+                c.bool("data.skip_bad"), (float) c.number("cls.lr"), (float) c.number("cls.poly_power"), 0);
+        int n = ds.numClasses();
+        try (Sgd opt = new Sgd(List.of(new Sgd.Group("backbone", backbone, 1f, wd),
+                new Sgd.Group("head", cls, (float) c.number("cls.head_lr_mult"), wd)), (float) c.number("cls.momentum"))) {
+            conta.nn.Module saved = net;
+            if (head.module() != null) { // network and context weights resume together
+                conta.nn.Container both = new conta.nn.Container(net.backend());
+                both.add("net", net);
+                both.add("context", head.module());
+                saved = both;
+            }
+            return Trainer.run(saved, opt, plan, (x, bt) -> {
+                Tensor logits = net.forward(x, head.context(bt, x));
+                Tensor t = Tape.track(Tensor.of(net.backend(), bt.labels(), bt.n(), n));
+                return head.loss(logits, t);
+            }, ckpt, Map.of("stage", label));
+        }
+    }
+}

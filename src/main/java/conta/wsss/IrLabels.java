@@ -1,0 +1,45 @@
+package conta.wsss;
+
+import conta.image.Mask;
+import conta.image.RgbImage;
+import conta.wsss.crf.CrfParams;
+import conta.wsss.crf.DenseCrf;
+import conta.wsss.crf.Unary;
+
+/**
+ * IRNet's inter-pixel relation labels (step/cam_to_ir_label.py): argmax of the CAMs against a high background score
+ * (confident foreground) and against a low one (confident background), each refined by the dense CRF from hard labels;
+ * pixels foreground in the first map keep their class, pixels background in both become 0, the rest 255.
+ */
+public final class IrLabels {
+    private IrLabels() { }
+
+    public record Params(float fgThreshold, float bgThreshold, boolean crf, CrfParams crfParams, float gtProb) {
+        public static Params irnet() { return new Params(0.30f, 0.05f, true, CrfParams.IRN_LABEL, DenseCrf.IRN_GT_PROB); }
+    }
+
+    public static Mask compute(RgbImage im, Cams.Maps cam, Params p) {
+        int[] fg = refine(im, cam, p.fgThreshold(), p), bg = refine(im, cam, p.bgThreshold(), p);
+        byte[] out = new byte[fg.length];
+        for (int i = 0; i < fg.length; i++) {
+            int f = fg[i] == 0 ? 0 : cam.keys()[fg[i] - 1], b = bg[i] == 0 ? 0 : cam.keys()[bg[i] - 1];
+            out[i] = (byte) (f != 0 ? f : b == 0 ? 0 : 255);
+        }
+        return new Mask(cam.h(), cam.w(), out);
+    }
+
+    /** Index map (0 = background, k = keys[k-1]) of the thresholded argmax, CRF-refined when asked. */
+    static int[] refine(RgbImage im, Cams.Maps cam, float threshold, Params p) {
+        int k = cam.keys().length, hw = cam.h() * cam.w();
+        int[] lab = new int[hw];
+        for (int i = 0; i < hw; i++) {
+            float best = threshold;
+            for (int c = 0; c < k; c++) {
+                float v = cam.highRes()[c * hw + i];
+                if (v > best) { best = v; lab[i] = c + 1; }
+            }
+        }
+        if (!p.crf()) return lab;
+        return DenseCrf.inferLabels(Unary.fromLabels(lab, k + 1, p.gtProb(), false), im, k + 1, p.crfParams());
+    }
+}

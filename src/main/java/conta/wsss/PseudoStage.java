@@ -1,0 +1,153 @@
+package conta.wsss;
+
+import conta.data.AugmentSpec;
+import conta.data.Dataset;
+import conta.data.Item;
+import conta.data.MaskOverride;
+import conta.image.IndexPng;
+import conta.image.Mask;
+import conta.image.RgbImage;
+import conta.io.HostArray;
+import conta.models.Models;
+import conta.models.ResNetConfig;
+import conta.optim.Sgd;
+import conta.pipeline.Config;
+import conta.pipeline.Progress;
+import conta.tensor.Backend;
+import conta.train.Checkpoint;
+import conta.train.Trainer;
+import conta.wsss.crf.CrfParams;
+import conta.wsss.crf.DenseCrf;
+import conta.wsss.crf.Unary;
+import conta.wsss.irn.BoundaryNet;
+import conta.wsss.irn.RandomWalk;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Stage 2b, IRNet's seed expansion: IR labels from the CAMs (dense CRF), the class-boundary branch trained on pixel
+ * pairs from them, and the sparse random walk that turns stride-4 CAMs into full-size pseudo-masks.
+ */
+public final class PseudoStage {
+    private final Config cfg;
+    private final Dataset ds;
+    private final List<String> ids;
+    private final Backend backend;
+
+    public PseudoStage(Config cfg, Dataset ds, List<String> ids, Backend b) {
+        this.cfg = cfg;
+        this.ds = ds;
+        this.ids = ids;
+        this.backend = b;
+    }
+
+    /** IR labels for every training image (images already written are kept). */
+    public void irLabels(Path camDir, Path irDir) {
+        CrfParams base = CrfParams.IRN_LABEL;
+        IrLabels.Params p = new IrLabels.Params((float) cfg.number("ir.fg_threshold"), (float) cfg.number("ir.bg_threshold"),
+                cfg.bool("ir.crf"), new CrfParams(cfg.integer("ir.crf_iters"), base.gaussSxy(), base.gaussCompat(), base.bilatSxy(),
+                base.bilatSrgb(), base.bilatCompat()), (float) cfg.number("ir.crf_gt_prob"));
+        Progress bar = new Progress("IR labels", ids.size(), 0);
+        for (String id : ids) {
+            Path f = irDir.resolve(id + ".png");
+            if (!Files.isRegularFile(f)) {
+                try {
+                    Item it = ds.read(id);
+                    IndexPng.write(f, IrLabels.compute(it.image(), Cams.Maps.load(camDir.resolve(id + ".npz")), p));
+                } catch (IOException e) {
+                    throw new UncheckedIOException("IR labels of " + id + ": " + e.getMessage(), e);
+                }
+            }
+            bar.step(id);
+        }
+        bar.finish();
+    }
+
+    BoundaryNet buildBoundary() {
+        ResNetConfig rc = Models.resnetConfig(cfg.str("irn.arch")).withWidth(cfg.integer("irn.width")).withBlocks(cfg.ints("irn.blocks"))
+                .withStrides(new int[]{1, 2, 2, 1}).withFrozenBn(true).withHead(ResNetConfig.Head.NONE, 0);
+        return new BoundaryNet(backend, rc, cfg.integer("irn.radius"), cfg.integer("seed"));
+    }
+
+    /**
+     * Trains the boundary head on IR labels. irn.weights = imagenet | none | PATH | cls (the backbone of this round's
+     * classifier, clsModel: the choice when no ImageNet weights exist, e.g. the demo's small networks).
+     */
+    public Map<String, Object> trainBoundary(Path irDir, Path dir, Path model, Path clsModel) {
+        try (BoundaryNet net = buildBoundary()) {
+            String spec = cfg.str("irn.weights"), init;
+            if (spec.equals("cls")) init = loadClassifierBackbone(net, clsModel);
+            else init = Backbones.load(net.backbone(), spec, "irn.weights");
+            double[] sc = cfg.numbers("irn.scale");
+            AugmentSpec aug = new AugmentSpec(0, 0, sc[0], sc[1], true, 0, 0, 0, 0, true, cfg.integer("irn.crop"), AugmentSpec.CropMode.RANDOM);
+            Dataset withIr = new MaskOverride(ds, irDir);
+            int batch = cfg.integer("irn.batch");
+            long steps = Trainer.Plan.stepsOf(cfg.integer("irn.epochs"), ids.size(), Math.min(batch, ids.size()));
+            Trainer.Plan plan = new Trainer.Plan("boundary branch", withIr, ids, aug, batch, steps, cfg.integer("seed"),
+                    cfg.integer("data.workers"), cfg.bool("data.skip_bad"), (float) cfg.number("irn.lr"), 0.9f, 0);
+            Trainer.Result r;
+            try (Sgd opt = Sgd.single(net.headParameters(), (float) cfg.number("irn.momentum"), (float) cfg.number("irn.weight_decay"))) {
+                r = Trainer.run(net, opt, plan, (x, bt) -> net.loss(x, BoundaryNet.downsampleLabels(bt.masks(), bt.n(), bt.h(), bt.w())).total(),
+                        dir.resolve("checkpoint.safetensors"), Map.of("stage", "boundary"));
+            }
+            Checkpoint.save(model, net, null, new Checkpoint.Position(r.steps(), 0, 0), Map.of("stage", "boundary"));
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("init", init);
+            m.put("steps", r.steps());
+            m.put("final_epoch_loss", (double) r.lastEpochLoss());
+            return m;
+        }
+    }
+
+    private static String loadClassifierBackbone(BoundaryNet net, Path clsModel) {
+        try {
+            Map<String, HostArray> w = new LinkedHashMap<>();
+            conta.io.Safetensors.read(clsModel).forEach((k, v) -> { if (!k.startsWith("classifier") && !k.contains("#")) w.put(k, v); });
+            net.backbone().loadState(w, true);
+            return "this round's classifier backbone (" + clsModel.getParent().getParent().getFileName() + "/cls/model.safetensors)";
+        } catch (IOException | IllegalArgumentException e) {
+            throw new conta.cli.CliError("irn.weights=cls: cannot load the classifier backbone " + clsModel + " (" + e.getMessage()
+                    + "); irn.arch/irn.width/irn.blocks must equal cls.arch/cls.width/cls.blocks");
+        }
+    }
+
+    /** Pseudo-masks: boundary map (flip-averaged) + sparse random walk of the stride-4 CAMs. */
+    public void randomWalk(Path camDir, Path edgeModel, Path out) {
+        RandomWalk rw = new RandomWalk(new RandomWalk.Params(cfg.integer("rw.radius"), cfg.number("rw.beta"), cfg.integer("rw.exp_times"),
+                (float) cfg.number("rw.bg_threshold")));
+        try (BoundaryNet net = buildBoundary()) {
+            Checkpoint.load(edgeModel, net, null);
+            Progress bar = new Progress("random walk", ids.size(), 0);
+            for (String id : ids) {
+                Path f = out.resolve(id + ".png");
+                if (!Files.isRegularFile(f)) {
+                    Cams.Maps cam = Cams.Maps.load(camDir.resolve(id + ".npz"));
+                    var s = ds.load(id);
+                    float[] edge = net.boundary(s.image(), s.h(), s.w());
+                    if (edge.length != cam.h4() * cam.w4())
+                        throw new IllegalStateException("boundary grid of " + id + " has " + edge.length + " cells, CAM grid " + cam.w4() + "x" + cam.h4());
+                    byte[] lab = rw.segment(backend, cam.stride4(), cam.keys(), edge, cam.h4(), cam.w4(), cam.h(), cam.w());
+                    IndexPng.write(f, new Mask(cam.h(), cam.w(), lab));
+                }
+                bar.step(id);
+            }
+            bar.finish();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** deeplab-pytorch's CRF post-processing of class probabilities (K x H x W), then argmax. */
+    public static Mask crfRefine(RgbImage im, float[] probs, int k) {
+        float[] q = DenseCrf.inferProbs(Unary.fromSoftmax(probs, k), im, k, CrfParams.DEEPLAB);
+        int[] a = DenseCrf.argmax(q, k);
+        byte[] b = new byte[a.length];
+        for (int i = 0; i < a.length; i++) b[i] = (byte) a[i];
+        return new Mask(im.h(), im.w(), b);
+    }
+}

@@ -1,0 +1,103 @@
+package conta.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import conta.io.Json;
+import conta.synth.SynthGenerator;
+import conta.tensor.cpu.CpuBackend;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole pipeline on a tiny synthetic set: it runs every stage, writes a report with every stage's mIoU, and a run
+ * killed again and again (at training steps and at images of every stage) and rerun each time ends with the same
+ * report as an uninterrupted run.
+ */
+class PipelineResumeTest {
+    @TempDir static Path tmp;
+    static Path data;
+
+    static Config tiny() {
+        Config c = new Config();
+        String[] kv = {"cls.width=8", "cls.blocks=1,1,1,1", "cls.weights=none", "cls.crop=64", "cls.resize_long=56,72", "cls.batch=8",
+                "cls.epochs=2", "cls.frozen_stages=0", "cls.momentum=0.9", "cls.lr=0.05", "cam.scales=1.0,1.5", "cam.sweep=0.05:0.5:0.05",
+                "ir.crf_iters=3", "irn.width=8", "irn.blocks=1,1,1,1", "irn.weights=cls", "irn.arch=resnet50-os16", "irn.crop=64", "irn.batch=8",
+                "irn.epochs=1", "irn.radius=5", "rw.exp_times=4", "seg.width=8", "seg.blocks=1,1,1,1", "seg.weights=none", "seg.crop=64", "seg.batch=4",
+                "seg.iters=6", "seg.lr=0.01", "seg.checkpoint_every=2", "data.workers=1", "report.overlays=2"};
+        for (String s : kv) c.set(s.substring(0, s.indexOf('=')), s.substring(s.indexOf('=') + 1));
+        return c;
+    }
+
+    @BeforeAll
+    static void makeData() throws Exception {
+        data = tmp.resolve("synth");
+        SynthGenerator.generate(data, new SynthGenerator.Config(5, 24, 8, 64, 0.8));
+    }
+
+    @SuppressWarnings("unchecked")
+    static String withoutTimings(Map<String, Object> r) {
+        Map<String, Object> m = new LinkedHashMap<>(r);
+        m.remove("timings");
+        return Json.writePretty(m);
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void killedAnywhereAndRerunGivesTheSameReport() throws Exception {
+        Path a = tmp.resolve("straight");
+        Map<String, Object> ref;
+        try (CpuBackend b = new CpuBackend()) {
+            ref = Methods.run(tiny(), data, a, b);
+        }
+        Map<String, Object> stages = (Map<String, Object>) ref.get("stages");
+        for (String s : new String[]{"cam", "pseudo", "seg"}) {
+            Object m = ((Map<String, Object>) stages.get(s)).get("miou");
+            assertNotNull(m, s + " has an mIoU");
+            assertTrue(((Number) m).doubleValue() >= 0 && ((Number) m).doubleValue() <= 1, s + " mIoU is a fraction");
+        }
+        assertTrue(Files.size(a.resolve("report.html")) > 1000);
+
+        Path k = tmp.resolve("killed");
+        int kills = 0;
+        Map<String, Object> resumed = null;
+        for (int attempt = 0; attempt < 60 && resumed == null; attempt++) {
+            Faults.reset();
+            System.setProperty("conta.test.killAt", Integer.toString(5 + 9 * attempt));
+            try (CpuBackend b = new CpuBackend()) {
+                resumed = Methods.run(tiny(), data, k, b);
+            } catch (Faults.Killed e) {
+                kills++;
+            } finally {
+                System.clearProperty("conta.test.killAt");
+            }
+        }
+        assertNotNull(resumed, "the run finished");
+        assertTrue(kills >= 5, "killed " + kills + " times on the way");
+        assertEquals(withoutTimings(ref), withoutTimings(resumed));
+    }
+
+    @Test
+    void aFolderOfAnotherRecipeIsRefused() throws Exception {
+        Path o = tmp.resolve("other");
+        Files.createDirectories(o);
+        Config c = tiny();
+        Files.writeString(o.resolve("config.json"), "{\"cls.epochs\": \"7\"}");
+        Files.createDirectories(o.resolve("round0").resolve("cls"));
+        Files.writeString(o.resolve("round0").resolve("cls").resolve("done.json"), "{}");
+        try (CpuBackend b = new CpuBackend()) {
+            var e = assertThrows(conta.cli.CliError.class, () -> new Pipeline(c, data, o, b));
+            assertTrue(e.getMessage().contains("cls.epochs 7 -> 2 (round0/cls finished)"), e.getMessage());
+            // a key whose stages have not run yet may change (the fix for a NaN in a later stage)
+            Files.writeString(o.resolve("config.json"), "{\"cls.epochs\": \"2\", \"seg.lr\": \"0.5\"}");
+            new Pipeline(c, data, o, b);
+        }
+    }
+}
