@@ -260,6 +260,15 @@ public final class CausalHooks implements RoundHooks {
                 mean.add(s / hw);
             }
             m.put("mean_of_c", mean);
+            List<Object> empty = new ArrayList<>();
+            for (int k : cs.emptyClasses()) empty.add(pl.ds.classNames().get(k + 1));
+            int[] cnt = cs.counts();
+            for (int k = 0; k < cnt.length; k++)
+                if (cnt[k] > 0 && mean.get(k) instanceof Double d && d == 0.0) empty.add(pl.ds.classNames().get(k + 1));
+            m.put("empty_classes", empty);
+            if (!empty.isEmpty())
+                System.err.println("warning: round " + (t + 1) + " confounder set: c_i is all zero for " + empty + " (the masks of " + dir
+                        + " never show them); a weak segmentation model gives a degenerate C - consider conta.confounder_source=pseudo");
             return m;
         });
     }
