@@ -32,6 +32,7 @@ public final class Config {
         {"cls.width", "64", "ResNet base width (64 = the real ResNet-50)"},
         {"cls.blocks", "3,4,6,3", "blocks per stage"},
         {"cls.strides", "1,2,2,1", "stage strides (IRNet: output stride 16)"},
+        {"cls.head_init", "irnet", "classifier init: irnet (PyTorch's default conv init, U(+-1/sqrt(fan_in)), as IRNet) | kaiming (torchvision's fan-out normal)"},
         {"cls.weights", "imagenet", "imagenet | none | path to a .pth/.safetensors/.npz backbone"},
         {"cls.crop", "512", "training crop"},
         {"cls.resize_long", "320,640", "random long-side resize range before cropping"},

@@ -49,6 +49,14 @@ public final class ClassifierStage {
                 .withHead(ResNetConfig.Head.CAM, numClasses).withHeadExtraIn(contextChannels);
         ResNet net = new ResNet(b, rc);
         Init.torchvision(net, c.integer("seed"));
+        switch (c.str("cls.head_init")) {
+            case "kaiming" -> { }
+            case "irnet" -> { // nn.Conv2d's own init: torchvision's fan-out normal is ~15x larger here and made the pretrained net diverge
+                Tensor w = net.camWeight();
+                Init.uniform(w, 1 / Math.sqrt(w.dim(1)), new java.util.SplittableRandom(c.integer("seed") ^ 0xC1A55L));
+            }
+            default -> throw new conta.cli.CliError("cls.head_init must be irnet or kaiming, got " + c.str("cls.head_init"));
+        }
         net.visit("", (n, t, p) -> t.name = n);
         return net;
     }
