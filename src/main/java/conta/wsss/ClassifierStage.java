@@ -47,6 +47,7 @@ public final class ClassifierStage {
         ResNetConfig rc = Models.resnetConfig(c.str("cls.arch")).withWidth(c.integer("cls.width")).withBlocks(c.ints("cls.blocks"))
                 .withStrides(c.ints("cls.strides"))
                 .withHead(ResNetConfig.Head.CAM, numClasses).withHeadExtraIn(contextChannels);
+        rc = Backbones.layoutFor(c.str("cls.weights"), rc);
         ResNet net = new ResNet(b, rc);
         Init.torchvision(net, c.integer("seed"));
         switch (c.str("cls.head_init")) {

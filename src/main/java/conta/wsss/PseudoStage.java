@@ -71,6 +71,7 @@ public final class PseudoStage {
     BoundaryNet buildBoundary() {
         ResNetConfig rc = Models.resnetConfig(cfg.str("irn.arch")).withWidth(cfg.integer("irn.width")).withBlocks(cfg.ints("irn.blocks"))
                 .withStrides(new int[]{1, 2, 2, 1}).withFrozenBn(true).withHead(ResNetConfig.Head.NONE, 0);
+        rc = Backbones.layoutFor(cfg.str("irn.weights"), rc);
         return new BoundaryNet(backend, rc, cfg.integer("irn.radius"), cfg.integer("seed"));
     }
 

@@ -28,11 +28,23 @@ public final class SegStage {
     private SegStage() { }
 
     public static DeepLabV2 build(Config c, int numClassesWithBg, Backend b) {
-        Models.Options o = new Models.Options(c.integer("seg.width"), c.ints("seg.blocks"), numClassesWithBg, null, null,
-                c.numbers("seg.msc"), (long) c.integer("seed"));
         if (!c.str("seg.arch").equals("deeplabv2-resnet101"))
             throw new conta.cli.CliError("seg.arch must be deeplabv2-resnet101 (its depth is seg.blocks), got " + c.str("seg.arch"));
-        return (DeepLabV2) Models.build("deeplabv2-resnet101", o, b);
+        boolean keras = c.str("seg.weights").equals("imagenet") && java.util.Arrays.equals(c.ints("seg.blocks"), new int[]{3, 4, 6, 3});
+        if (!keras) {
+            Models.Options o = new Models.Options(c.integer("seg.width"), c.ints("seg.blocks"), numClassesWithBg, null, null,
+                    c.numbers("seg.msc"), (long) c.integer("seed"));
+            return (DeepLabV2) Models.build("deeplabv2-resnet101", o, b);
+        }
+        // ImageNet ResNet-50 from npm: Keras layout (conv biases, BN eps 1e-3), initialised like Models.build
+        long seed = c.integer("seed");
+        DeepLabV2 m = new DeepLabV2(b, DeepLabV2.backboneConfig(c.integer("seg.width"), c.ints("seg.blocks")).withMsra(true, true, 1e-3f),
+                numClassesWithBg, c.numbers("seg.msc"));
+        conta.nn.Init.torchvision(m, seed);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed ^ 0x5DEECE66DL);
+        for (var e : m.children().get("aspp").children().values()) conta.nn.Init.normal(((conta.nn.Conv2d) e).weight, 0.01, r);
+        m.visit("", (n, t, p) -> t.name = n);
+        return m;
     }
 
     /**
