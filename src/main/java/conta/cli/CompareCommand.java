@@ -25,11 +25,7 @@ public final class CompareCommand implements Command {
         if (!a.has("data") || !a.has("out")) throw new CliError("give --data DIR and --out DIR\n" + USAGE);
         Config base = a.getBool("demo", false) ? DemoCommand.demoConfig() : new Config();
         if (a.has("config")) base.load(Path.of(a.get("config", null)));
-        for (String kv : a.all("set")) {
-            int eq = kv.indexOf('=');
-            if (eq <= 0) throw new CliError("--set expects key=value, got '" + kv + "'");
-            base.set(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
-        }
+        base.applySets(a.all("set"));
         PipelineCommand.applyFlags(a, base);
         List<String> methods = Arrays.stream(a.get("methods", "cam,conta,c2am").split(",")).map(String::strip).toList();
         int seeds = a.getInt("seeds", 3);

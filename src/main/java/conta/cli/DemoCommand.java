@@ -28,10 +28,7 @@ public final class DemoCommand implements Command {
         Config c = new Config();
         try (InputStream in = DemoCommand.class.getResourceAsStream("/conta/demo.conf")) {
             if (in == null) throw new CliError("the demo recipe conta/demo.conf is missing from the jar; rebuild with ./conta");
-            Path tmp = Files.createTempFile("conta-demo", ".conf");
-            Files.write(tmp, in.readAllBytes());
-            c.load(tmp);
-            Files.delete(tmp);
+            c.load(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList(), "conta/demo.conf");
         }
         return c;
     }
@@ -47,11 +44,7 @@ public final class DemoCommand implements Command {
             SynthGenerator.generate(data, SynthGenerator.Config.defaults());
         }
         Config cfg = demoConfig();
-        for (String kv : a.all("set")) {
-            int eq = kv.indexOf('=');
-            if (eq <= 0) throw new CliError("--set expects key=value, got '" + kv + "'");
-            cfg.set(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
-        }
+        cfg.applySets(a.all("set"));
         PipelineCommand.applyFlags(a, cfg);
         long t0 = System.nanoTime();
         Map<String, Object> report = PipelineCommand.runPipeline(cfg, data, out);

@@ -55,7 +55,7 @@ public final class CausalHooks implements RoundHooks {
         this.c2am = c2am;
         Config c = p.cfg;
         int n = p.ds.numClasses();
-        int os = ClassifierStage.build(c, n, 0, p.backend).config.outputStride();
+        int os = ClassifierStage.config(c, n, 0).outputStride();
         int size = c.integer("conta.context_size") > 0 ? c.integer("conta.context_size") : MaskEncoding.grid(c.integer("cls.crop"), os);
         MaskEncoding e = MaskEncoding.of(n, size, size);
         this.enc = switch (c.str("conta.encoding")) {
@@ -110,10 +110,15 @@ public final class CausalHooks implements RoundHooks {
         });
     }
 
+    /** Unsigned label values of mask[off, off + n). */
+    private static int[] labels(byte[] mask, int off, int n) {
+        int[] lab = new int[n];
+        for (int i = 0; i < n; i++) lab[i] = mask[off + i] & 0xFF;
+        return lab;
+    }
+
     private float[] query(byte[] mask, int off, int h, int w) {
-        int[] lab = new int[h * w];
-        for (int i = 0; i < lab.length; i++) lab[i] = mask[off + i] & 0xFF;
-        return enc.query(enc.classMaps(lab, h, w));
+        return enc.query(enc.classMaps(labels(mask, off, h * w), h, w));
     }
 
     @Override
@@ -231,8 +236,7 @@ public final class CausalHooks implements RoundHooks {
             for (String id : pl.trainIds) {
                 try {
                     Mask m = IndexPng.read(dir.resolve(id + ".png"));
-                    int[] lab = new int[m.data().length];
-                    for (int i = 0; i < lab.length; i++) lab[i] = m.data()[i] & 0xFF;
+                    int[] lab = labels(m.data(), 0, m.data().length);
                     boolean[] tags = new boolean[enc.classes()];
                     for (int k : pl.ds.labels(id)) tags[k - 1] = true;
                     cs.add(lab, m.h(), m.w(), tags);

@@ -122,32 +122,40 @@ public final class Config {
         Config c = new Config();
         String file = a.get("config", null);
         if (file != null) c.load(Path.of(file));
-        for (String kv : a.all("set")) {
-            int eq = kv.indexOf('=');
-            if (eq <= 0) throw new CliError("--set expects key=value, got '" + kv + "'");
-            c.set(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
-        }
+        c.applySets(a.all("set"));
         return c;
     }
 
+    /** Applies --set key=value flags in order. */
+    public void applySets(List<String> kvs) {
+        for (String kv : kvs) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) throw new CliError("--set expects key=value, got '" + kv + "'");
+            set(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+        }
+    }
+
     public void load(Path file) {
-        List<String> lines;
         try {
-            lines = Files.readAllLines(file);
+            load(Files.readAllLines(file), file.toString());
         } catch (IOException e) {
             throw new CliError("cannot read config " + file + ": " + e.getMessage());
         }
+    }
+
+    /** key = value lines ('#' comments); source names them in errors. */
+    public void load(List<String> lines, String source) {
         for (int i = 0; i < lines.size(); i++) {
             String l = lines.get(i).strip();
             int hash = l.indexOf('#');
             if (hash >= 0) l = l.substring(0, hash).strip();
             if (l.isEmpty()) continue;
             int eq = l.indexOf('=');
-            if (eq <= 0) throw new CliError(file + ":" + (i + 1) + ": expected key = value, got '" + lines.get(i) + "'");
+            if (eq <= 0) throw new CliError(source + ":" + (i + 1) + ": expected key = value, got '" + lines.get(i) + "'");
             try {
                 set(l.substring(0, eq).strip(), l.substring(eq + 1).strip());
             } catch (CliError e) {
-                throw new CliError(file + ":" + (i + 1) + ": " + e.getMessage());
+                throw new CliError(source + ":" + (i + 1) + ": " + e.getMessage());
             }
         }
     }

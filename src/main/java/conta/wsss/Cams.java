@@ -128,20 +128,23 @@ public final class Cams {
         return new Maps(labels.clone(), h4, w4, s4, H, W, hr);
     }
 
-    /** The image and its mirror as a 2 x 3 x h x w ImageNet-normalised batch. */
-    static float[] pair(RgbImage im) {
+    /** The image as a 3 x h x w ImageNet-normalised array, and, if mirrored, its mirror after it (2 x 3 x h x w). */
+    static float[] normalised(RgbImage im, boolean mirrored) {
         int h = im.h(), w = im.w(), plane = h * w;
-        float[] out = new float[6 * plane];
+        float[] out = new float[(mirrored ? 6 : 3) * plane];
         byte[] src = im.rgb();
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 for (int ch = 0; ch < 3; ch++) {
                     float v = ((src[3 * (y * w + x) + ch] & 0xFF) / 255f - Augment.MEAN[ch]) / Augment.STD[ch];
                     out[ch * plane + y * w + x] = v;
-                    out[(3 + ch) * plane + y * w + (w - 1 - x)] = v;
+                    if (mirrored) out[(3 + ch) * plane + y * w + (w - 1 - x)] = v;
                 }
         return out;
     }
+
+    /** The image and its mirror as a 2 x 3 x h x w ImageNet-normalised batch. */
+    static float[] pair(RgbImage im) { return normalised(im, true); }
 
     private static float[] selectClasses(float[] all, int[] labels, int plane) {
         float[] out = new float[labels.length * plane];

@@ -43,12 +43,16 @@ public final class ClassifierStage {
 
     public static final Head BASELINE = new Head() { };
 
-    public static ResNet build(Config c, int numClasses, int contextChannels, Backend b) {
+    /** The classifier's architecture under the config (the ImageNet weights' layout included). */
+    public static ResNetConfig config(Config c, int numClasses, int contextChannels) {
         ResNetConfig rc = Models.resnetConfig(c.str("cls.arch")).withWidth(c.integer("cls.width")).withBlocks(c.ints("cls.blocks"))
                 .withStrides(c.ints("cls.strides"))
                 .withHead(ResNetConfig.Head.CAM, numClasses).withHeadExtraIn(contextChannels);
-        rc = Backbones.layoutFor(c.str("cls.weights"), rc);
-        ResNet net = new ResNet(b, rc);
+        return Backbones.layoutFor(c.str("cls.weights"), rc);
+    }
+
+    public static ResNet build(Config c, int numClasses, int contextChannels, Backend b) {
+        ResNet net = new ResNet(b, config(c, numClasses, contextChannels));
         Init.torchvision(net, c.integer("seed"));
         switch (c.str("cls.head_init")) {
             case "kaiming" -> { }

@@ -30,15 +30,12 @@ public final class IrLabels {
 
     /** Index map (0 = background, k = keys[k-1]) of the thresholded argmax, CRF-refined when asked. */
     static int[] refine(RgbImage im, Cams.Maps cam, float threshold, Params p) {
-        int k = cam.keys().length, hw = cam.h() * cam.w();
-        int[] lab = new int[hw];
-        for (int i = 0; i < hw; i++) {
-            float best = threshold;
-            for (int c = 0; c < k; c++) {
-                float v = cam.highRes()[c * hw + i];
-                if (v > best) { best = v; lab[i] = c + 1; }
-            }
-        }
+        int k = cam.keys().length;
+        int[] index = new int[k];
+        for (int c = 0; c < k; c++) index[c] = c + 1;
+        byte[] m = Cams.argmaxWithBackground(index, cam.highRes(), cam.h(), cam.w(), threshold).data();
+        int[] lab = new int[m.length];
+        for (int i = 0; i < m.length; i++) lab[i] = m[i] & 0xFF;
         if (!p.crf()) return lab;
         return DenseCrf.inferLabels(Unary.fromLabels(lab, k + 1, p.gtProb(), false), im, k + 1, p.crfParams());
     }

@@ -98,9 +98,7 @@ public final class SegStage {
         net.train(false);
         Backend b = net.backend();
         try (Tape t = Tape.open(false)) {
-            float[] two = Cams.pair(im);
-            float[] one = java.util.Arrays.copyOf(two, 3 * im.h() * im.w());
-            Tensor x = Tape.track(Tensor.of(b, one, 1, 3, im.h(), im.w()));
+            Tensor x = Tape.track(Tensor.of(b, Cams.normalised(im, false), 1, 3, im.h(), im.w()));
             Tensor logits = F.resizeBilinear(net.forward(x), im.h(), im.w(), false);
             return F.softmax(logits).toArray();
         }
