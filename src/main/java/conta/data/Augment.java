@@ -13,9 +13,6 @@ import java.util.SplittableRandom;
 public final class Augment {
     private Augment() { }
 
-    public static final float[] MEAN = {0.485f, 0.456f, 0.406f};
-    public static final float[] STD = {0.229f, 0.224f, 0.225f};
-
     public static Sample apply(Item it, AugmentSpec s, SplittableRandom rng) {
         RgbImage im = it.image();
         Mask m = it.mask();
@@ -46,9 +43,11 @@ public final class Augment {
         float grey = s.jitters() && con != 1 ? meanGrey(im) * bri : 0;
         float cosH = (float) Math.cos(2 * Math.PI * hue), sinH = (float) Math.sin(2 * Math.PI * hue);
         float[] sc = new float[3], of = new float[3];
+        int[] from = new int[3];
         for (int c = 0; c < 3; c++) {
-            sc[c] = s.normalize() ? 1f / (255f * STD[c]) : 1f;
-            of[c] = s.normalize() ? -MEAN[c] / STD[c] : 0f;
+            sc[c] = s.input().scale(c);
+            of[c] = s.input().offset(c);
+            from[c] = s.input().source(c);
         }
         byte[] src = im.rgb();
         int plane = oh * ow;
@@ -74,9 +73,9 @@ public final class Augment {
                     }
                 }
                 int di = dy * ow + dx;
-                out[di] = r * sc[0] + of[0];
-                out[plane + di] = g * sc[1] + of[1];
-                out[2 * plane + di] = b * sc[2] + of[2];
+                out[di] = pick(from[0], r, g, b) * sc[0] + of[0];
+                out[plane + di] = pick(from[1], r, g, b) * sc[1] + of[1];
+                out[2 * plane + di] = pick(from[2], r, g, b) * sc[2] + of[2];
                 if (mo != null) mo[di] = m.data()[sy * w + sx];
             }
         }
@@ -93,6 +92,8 @@ public final class Augment {
         };
         return size > out ? new int[]{off, 0, out} : new int[]{0, off, size};
     }
+
+    private static float pick(int channel, float r, float g, float b) { return channel == 0 ? r : channel == 1 ? g : b; }
 
     private static float meanGrey(RgbImage im) {
         double sum = 0;

@@ -40,5 +40,10 @@ public interface Dataset {
     default List<BadItem> skipped() { return List.of(); }
 
     /** Unaugmented sample: ImageNet-normalised float CHW at the original size. */
-    default Sample load(String id) { return Augment.apply(read(id), AugmentSpec.none(), new java.util.SplittableRandom(0)); }
+    default Sample load(String id) { return load(id, Preprocess.IMAGENET); }
+
+    /** Unaugmented sample with the given input preprocessing. */
+    default Sample load(String id, Preprocess input) {
+        return Augment.apply(read(id), AugmentSpec.none().withInput(input), new java.util.SplittableRandom(0));
+    }
 }

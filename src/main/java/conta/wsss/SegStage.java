@@ -76,7 +76,7 @@ public final class SegStage {
         });
         float wd = (float) c.number("seg.weight_decay");
         double[] sc = c.numbers("seg.scale");
-        AugmentSpec aug = new AugmentSpec(0, 0, sc[0], sc[1], true, 0, 0, 0, 0, true, c.integer("seg.crop"), AugmentSpec.CropMode.RANDOM);
+        AugmentSpec aug = new AugmentSpec(0, 0, sc[0], sc[1], true, 0, 0, 0, 0, Backbones.input(c, "seg"), c.integer("seg.crop"), AugmentSpec.CropMode.RANDOM);
         Trainer.Plan plan = new Trainer.Plan("segmentation", pseudo, ids, aug, c.integer("seg.batch"), c.integer("seg.iters"),
                 c.integer("seed"), c.integer("data.workers"), c.bool("data.skip_bad"), (float) c.number("seg.lr"),
                 (float) c.number("seg.poly_power"), c.integer("seg.checkpoint_every"));
@@ -94,11 +94,11 @@ public final class SegStage {
     }
 
     /** Class probabilities (K x H x W, softmax of the MSC max-fused logits resized to the image) of one image. */
-    public static float[] probabilities(DeepLabV2 net, RgbImage im) {
+    public static float[] probabilities(DeepLabV2 net, conta.data.Preprocess input, RgbImage im) {
         net.train(false);
         Backend b = net.backend();
         try (Tape t = Tape.open(false)) {
-            Tensor x = Tape.track(Tensor.of(b, Cams.normalised(im, false), 1, 3, im.h(), im.w()));
+            Tensor x = Tape.track(Tensor.of(b, input.chw(im, false), 1, 3, im.h(), im.w()));
             Tensor logits = F.resizeBilinear(net.forward(x), im.h(), im.w(), false);
             return F.softmax(logits).toArray();
         }

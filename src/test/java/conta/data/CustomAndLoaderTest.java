@@ -104,7 +104,7 @@ class CustomAndLoaderTest {
         assertArrayEquals(new byte[]{1, 2, 3, (byte) 255, 4, 5, 6, (byte) 255, (byte) 255, (byte) 255, (byte) 255, (byte) 255,
                 (byte) 255, (byte) 255, (byte) 255, (byte) 255}, s.mask());
         // flip always on with a generator whose first boolean is true: find one
-        AugmentSpec flip = new AugmentSpec(0, 0, 1, 1, true, 0, 0, 0, 0, false, 0, AugmentSpec.CropMode.TOP_LEFT);
+        AugmentSpec flip = new AugmentSpec(0, 0, 1, 1, true, 0, 0, 0, 0, Preprocess.RAW, 0, AugmentSpec.CropMode.TOP_LEFT);
         for (int seed = 0; seed < 20; seed++) {
             Sample f = Augment.apply(it, flip, new SplittableRandom(seed));
             boolean flipped = new SplittableRandom(seed).nextBoolean();
