@@ -30,8 +30,8 @@ import org.bytedeco.javacpp.Pointer;
  * the reorder between them. Per call only the data handles change. The blocked copies and oneDNN's scratchpad live in
  * a few workspace slots shared by all plans (grown, never shrunk), so memory does not grow with the number of shapes.
  *
- * <p>Semantics are those of {@link Conv}: y and dx are overwritten; dw and db are accumulated, through a reorder with
- * a sum post-op from oneDNN's gradient buffer. Threads: the preset's OpenMP runtime (OMP_NUM_THREADS; all cores by
+ * <p>Semantics are those of {@link Conv}: y and dx are overwritten; dw is accumulated, through a reorder with a sum
+ * post-op from oneDNN's gradient buffer; db is summed in Java as in Conv. Threads: the preset's OpenMP runtime (OMP_NUM_THREADS; all cores by
  * default). Calls are serialised per instance (the slots are shared).
  */
 final class DnnlConv implements AutoCloseable {
@@ -53,7 +53,7 @@ final class DnnlConv implements AutoCloseable {
 
     private enum Pass { FWD, BWD_DATA, BWD_WEIGHTS }
 
-    /** bias: the forward has a bias, or the weight pass also produces db. */
+    /** bias: the forward has a bias (the weight pass never makes db, see backward). */
     private record Key(Pass pass, int n, int cin, int h, int w, int cout, ConvSpec s, boolean bias) { }
 
     private static final int SCRATCH_SLOT = 5;
@@ -86,12 +86,10 @@ final class DnnlConv implements AutoCloseable {
     synchronized void backward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, Tensor db) {
         if (x.dim(0) == 0) return;
         int n = x.dim(0), cin = x.dim(1), h = x.dim(2), wd = x.dim(3), cout = w.dim(0);
-        if (dw != null) {
-            if (db != null) plan(new Key(Pass.BWD_WEIGHTS, n, cin, h, wd, cout, s, true)).run(x, dy, dw, db);
-            else plan(new Key(Pass.BWD_WEIGHTS, n, cin, h, wd, cout, s, false)).run(x, dy, dw);
-        } else if (db != null) {
-            CpuBackend.channelDotImpl(dy, null, db, true);
-        }
+        // db in Java with double sums, as the reference does: a conv bias before train-mode batch norm has an exactly
+        // zero gradient, and oneDNN's float sums over N*H*W leave noise orders of magnitude above PyTorch's there
+        if (db != null) CpuBackend.channelDotImpl(dy, null, db, true);
+        if (dw != null) plan(new Key(Pass.BWD_WEIGHTS, n, cin, h, wd, cout, s, false)).run(x, dy, dw);
         if (dx != null) plan(new Key(Pass.BWD_DATA, n, cin, h, wd, cout, s, false)).run(dy, w, dx);
     }
 
@@ -189,7 +187,6 @@ final class DnnlConv implements AutoCloseable {
                     arg(pd, DNNL_ARG_SRC, srcPlain, false, false);
                     arg(pd, DNNL_ARG_DIFF_DST, dstPlain, false, false);
                     arg(pd, DNNL_ARG_DIFF_WEIGHTS, wPlain, true, true);
-                    if (k.bias()) arg(pd, DNNL_ARG_DIFF_BIAS, biasPlain, true, true);
                 }
                 default -> throw new AssertionError(k.pass());
             }
