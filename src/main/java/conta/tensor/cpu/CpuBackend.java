@@ -35,8 +35,8 @@ public final class CpuBackend implements Backend {
 
     /** DNNL throws if the oneDNN library cannot load. */
     public CpuBackend(ConvImpl convImpl) {
-        if (convImpl == ConvImpl.DNNL && DnnlConv.unavailableReason() != null)
-            throw new IllegalStateException("oneDNN convolutions unavailable: " + DnnlConv.unavailableReason());
+        if (convImpl == ConvImpl.DNNL && DnnlLibrary.unavailableReason() != null)
+            throw new IllegalStateException("oneDNN convolutions unavailable: " + DnnlLibrary.unavailableReason());
         this.convImpl = convImpl;
     }
 
@@ -45,7 +45,7 @@ public final class CpuBackend implements Backend {
         switch (p) {
             case "blas": return ConvImpl.BLAS;
             case "dnnl": {
-                String why = DnnlConv.unavailableReason();
+                String why = DnnlLibrary.unavailableReason();
                 if (why == null) return ConvImpl.DNNL;
                 if (WARNED.compareAndSet(false, true))
                     System.err.println("warning: oneDNN unavailable (" + why + "); convolutions use OpenBLAS im2col+sgemm");

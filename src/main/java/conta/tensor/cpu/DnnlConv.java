@@ -17,8 +17,6 @@ import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
-import org.bytedeco.dnnl.global.dnnl;
-import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -35,22 +33,6 @@ import org.bytedeco.javacpp.Pointer;
  * default). Calls are serialised per instance (the slots are shared).
  */
 final class DnnlConv implements AutoCloseable {
-    private static final String UNAVAILABLE = load();
-
-    private static String load() {
-        try {
-            Loader.load(dnnl.class);
-            return null;
-        } catch (Throwable e) { // UnsatisfiedLinkError, NoClassDefFoundError, ...
-            String m = String.valueOf(e.getMessage());
-            int nl = m.indexOf('\n');
-            return e.getClass().getSimpleName() + ": " + (nl < 0 ? m : m.substring(0, nl));
-        }
-    }
-
-    /** Null when the oneDNN library loaded, else why not. */
-    static String unavailableReason() { return UNAVAILABLE; }
-
     private enum Pass { FWD, BWD_DATA, BWD_WEIGHTS }
 
     /** bias: the forward has a bias (the weight pass never makes db, see backward). */
@@ -70,7 +52,8 @@ final class DnnlConv implements AutoCloseable {
     private final Slot[] slots = new Slot[SCRATCH_SLOT + 1];
 
     DnnlConv() {
-        if (UNAVAILABLE != null) throw new IllegalStateException("oneDNN not available: " + UNAVAILABLE);
+        String why = DnnlLibrary.unavailableReason();
+        if (why != null) throw new IllegalStateException("oneDNN not available: " + why);
         engine = new dnnl_engine();
         check(dnnl_engine_create(engine, dnnl_cpu, 0), "dnnl_engine_create");
         stream = new dnnl_stream();
