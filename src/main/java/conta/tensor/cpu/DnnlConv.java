@@ -146,6 +146,7 @@ final class DnnlConv implements AutoCloseable {
             check(dnnl_primitive_attr_create(attr), "dnnl_primitive_attr_create");
             destroy.add(() -> dnnl_primitive_attr_destroy(attr));
             check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "set_scratchpad_mode");
+            check(dnnl_primitive_attr_set_deterministic(attr, 1), "set_deterministic"); // runs stay reproducible (resume)
 
             // the forward descriptor: the forward pass's own, and the backward passes' hint
             dnnl_primitive_desc fwd = new dnnl_primitive_desc();
