@@ -5,7 +5,7 @@ import static org.bytedeco.dnnl.global.dnnl.*;
 import conta.tensor.ConvSpec;
 import conta.tensor.Tensor;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.dnnl.dnnl_engine;
@@ -48,10 +48,27 @@ final class DnnlConv implements AutoCloseable {
 
     private dnnl_engine engine;
     private dnnl_stream stream;
-    private final Map<Key, Plan> plans = new HashMap<>();
+    /**
+     * Plans in least-recently-used order, at most maxPlans: inference at every image's own size (CAMs, predictions)
+     * would otherwise add plans without end. An evicted plan is remade when its shape returns (oneDNN's own primitive
+     * cache makes that cheap for recent ones).
+     */
+    private final LinkedHashMap<Key, Plan> plans;
     private final Slot[] slots = new Slot[SCRATCH_SLOT + 1];
 
-    DnnlConv() {
+    static final int MAX_PLANS = Integer.getInteger("conta.dnnl.maxPlans", 512);
+
+    DnnlConv() { this(MAX_PLANS); }
+
+    DnnlConv(int maxPlans) {
+        plans = new LinkedHashMap<>(64, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Key, Plan> eldest) {
+                if (size() <= maxPlans) return false;
+                eldest.getValue().close();
+                return true;
+            }
+        };
         String why = DnnlLibrary.unavailableReason();
         if (why != null) throw new IllegalStateException("oneDNN not available: " + why);
         engine = new dnnl_engine();

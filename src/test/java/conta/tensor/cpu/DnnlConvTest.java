@@ -153,6 +153,28 @@ class DnnlConvTest {
     }
 
     @Test
+    void leastRecentlyUsedPlansAreEvictedAndRemade() {
+        ConvSpec s = ConvSpec.of(3, 1, 1, 1);
+        float[][] first = new float[2][];
+        try (DnnlConv d = new DnnlConv(2)) {
+            for (int round = 0; round < 2; round++) {
+                for (int size = 5; size <= 7; size++) { // three forward plans through a cache of two
+                    SplittableRandom r = new SplittableRandom(size);
+                    Tensor x = t(dnnl, rand(r, 2 * 3 * size * size, 1), 2, 3, size, size), w = t(dnnl, rand(r, 4 * 3 * 9, 1), 4, 3, 3, 3);
+                    Tensor y = t(dnnl, new float[2 * 4 * size * size], 2, 4, size, size);
+                    d.forward(x, w, null, s, y);
+                    if (size == 5) first[round] = y.toArray();
+                    Tensor ref = t(blas, new float[2 * 4 * size * size], 2, 4, size, size);
+                    blas.conv2d(t(blas, x.toArray(), 2, 3, size, size), t(blas, w.toArray(), 4, 3, 3, 3), null, s, ref);
+                    close("evicting cache, size " + size, ref.toArray(), y.toArray());
+                }
+                assertEquals(2, d.plans());
+            }
+        }
+        assertEquals(java.util.Arrays.toString(first[0]), java.util.Arrays.toString(first[1]), "a remade plan gives the same result");
+    }
+
+    @Test
     void plansAreMadeOncePerShapeAndFreedOnClose() {
         try (CpuBackend b = new CpuBackend(CpuBackend.ConvImpl.DNNL)) {
             ConvSpec s = ConvSpec.of(3, 1, 1, 1);
