@@ -22,15 +22,16 @@ import org.bytedeco.javacpp.Pointer;
 /**
  * Convolutions through oneDNN (the C API of the JavaCPP preset), one engine and stream per backend.
  *
- * <p>Each (pass, shapes, spec) gets a {@link Plan} the first time it is seen, kept until {@link #close()}: the
+ * <p>Each (pass, shapes, spec) gets a {@link Plan} the first time it is seen, kept until {@link #close()} (or evicted
+ * as the least recently used of more than {@code conta.dnnl.maxPlans}): the
  * primitive, made with {@code format_tag::any} so that oneDNN picks its fast blocked layouts, and for every argument
  * the memory object over our plain NCHW/OIHW tensor plus, when the layouts differ, a memory in the chosen layout and
  * the reorder between them. Per call only the data handles change. The blocked copies and oneDNN's scratchpad live in
  * a few workspace slots shared by all plans (grown, never shrunk), so memory does not grow with the number of shapes.
  *
  * <p>Semantics are those of {@link Conv}: y and dx are overwritten; dw is accumulated, through a reorder with a sum
- * post-op from oneDNN's gradient buffer; db is summed in Java as in Conv. Threads: the preset's OpenMP runtime (OMP_NUM_THREADS; all cores by
- * default). Calls are serialised per instance (the slots are shared).
+ * post-op from oneDNN's gradient buffer; db is summed in Java as in Conv. Threads: the preset's OpenMP runtime
+ * (libgomp; OMP_NUM_THREADS, all cores by default). Calls are serialised per instance (the slots are shared).
  */
 final class DnnlConv implements AutoCloseable {
     private enum Pass { FWD, BWD_DATA, BWD_WEIGHTS }
