@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs conta for a GPU machine without Java: a jlink runtime + the jars the CUDA self-test and the ResNet-50 benchmark
 # need + the scripts, into target/conta-gpu.tgz (must stay under 64 MiB). OpenCV (image decode) is left out: neither
-# the self-test nor the benchmark reads images. Usage: bench/pack-gpu.sh   (then see bench/gpu-selftest.sh)
+# the self-test nor the benchmark reads images. oneDNN and OpenCL (CPU convolutions, ~27 MB) are left out too: the GPU
+# runs cuDNN, and the CPU reference backend of the self-test falls back to OpenBLAS convolutions with one warning. Usage: bench/pack-gpu.sh   (then see bench/gpu-selftest.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
@@ -13,7 +14,7 @@ rm -rf "$stage" target/conta-gpu.tgz
 mkdir -p "$stage/lib" "$stage/bench"
 cp target/conta.jar "$stage/lib/"
 for j in target/lib/*.jar; do
-  case "$(basename "$j")" in opencv-*) ;; *) cp "$j" "$stage/lib/" ;; esac
+  case "$(basename "$j")" in opencv-*|dnnl-*|opencl-*) ;; *) cp "$j" "$stage/lib/" ;; esac
 done
 # the preset's JNI jar carries bindings for all of CUDA (NPP, cuFFT, ...): keep the three conta loads
 jni="$(ls "$stage"/lib/cuda-*-linux-x86_64.jar)"

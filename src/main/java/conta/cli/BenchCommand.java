@@ -7,13 +7,15 @@ import conta.optim.Sgd;
 import conta.tensor.Backend;
 import conta.tensor.Backends;
 import conta.tensor.Tensor;
+import conta.tensor.cpu.CpuBackend;
 import conta.train.Objective;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
  * `conta bench train|infer --arch A [--batch N] [--size PX] [--iters K] [--warmup W] [--device cpu|cuda:0|auto]`: images/s of a training step
- * (forward, backward, SGD update) or of inference, on random data. bench/resnet50_cpu.sh runs it beside PyTorch.
+ * (forward, backward, SGD update) or of inference, on random data. bench/resnet50_cpu.sh runs it beside PyTorch. On the CPU,
+ * {@code CONTA_JAVA_OPTS=-Dconta.conv=blas} times the OpenBLAS im2col+sgemm convolutions instead of oneDNN's.
  */
 public final class BenchCommand implements Command {
     @Override public String name() { return "bench"; }
@@ -60,8 +62,9 @@ public final class BenchCommand implements Command {
                     System.err.printf("iter %d: %.3f s%n", it, s);
                 }
                 double ips = batch * iters / total;
+                String dev = b instanceof CpuBackend cpu ? "cpu, " + cpu.convImpl().name().toLowerCase(java.util.Locale.ROOT) + " convolutions" : b.name();
                 System.out.printf("conta %s %s batch %d size %d on %s: %.2f images/s (%.3f s/iter, %d threads)%n",
-                        arch, mode, batch, size, b.name(), ips, total / iters, Runtime.getRuntime().availableProcessors());
+                        arch, mode, batch, size, dev, ips, total / iters, Runtime.getRuntime().availableProcessors());
             }
         }
         return 0;

@@ -13,7 +13,7 @@ import java.lang.foreign.MemorySegment;
 final class Conv {
     private Conv() { }
 
-    private static void check(Tensor x, Tensor w, ConvSpec s, Tensor y) {
+    static void check(Tensor x, Tensor w, ConvSpec s, Tensor y) {
         if (x.rank() != 4 || w.rank() != 4 || y.rank() != 4)
             throw new IllegalArgumentException("conv2d needs 4-d tensors, got x" + x.shapeString() + " w" + w.shapeString());
         if (w.dim(1) != x.dim(1) || w.dim(2) != s.kh() || w.dim(3) != s.kw())
@@ -23,6 +23,13 @@ final class Conv {
             throw new IllegalArgumentException("conv2d: input " + x.shapeString() + " too small for " + s);
         if (y.dim(0) != x.dim(0) || y.dim(1) != w.dim(0) || y.dim(2) != oh || y.dim(3) != ow)
             throw new IllegalArgumentException("conv2d: output " + y.shapeString() + ", expected [" + x.dim(0) + ", " + w.dim(0) + ", " + oh + ", " + ow + "]");
+    }
+
+    /** Gradient buffers, when given, have the sizes of what they are the gradient of (oneDNN writes them unchecked). */
+    static void checkGrads(Tensor x, Tensor w, Tensor dx, Tensor dw, Tensor db) {
+        if (dx != null && dx.numel() != x.numel()) throw new IllegalArgumentException("conv2dBackward: dx " + dx.shapeString() + " for x " + x.shapeString());
+        if (dw != null && dw.numel() != w.numel()) throw new IllegalArgumentException("conv2dBackward: dw " + dw.shapeString() + " for w " + w.shapeString());
+        if (db != null && db.numel() != w.dim(0)) throw new IllegalArgumentException("conv2dBackward: db " + db.shapeString() + " for " + w.dim(0) + " outputs");
     }
 
     static boolean direct(ConvSpec s) {

@@ -8,16 +8,68 @@ import conta.tensor.Storage;
 import conta.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicBoolean;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The CPU reference backend: matrix products and convolutions through OpenBLAS (im2col + sgemm), everything else in
- * Java over off-heap memory, split over the cores. Ops live in small helper classes by family.
+ * The CPU reference backend: convolutions through oneDNN ({@link DnnlConv}) or OpenBLAS im2col + sgemm ({@link Conv},
+ * the reference; {@code -Dconta.conv=blas}), matrix products through OpenBLAS, everything else in Java over off-heap
+ * memory, split over the cores. Ops live in small helper classes by family.
  */
 public final class CpuBackend implements Backend {
     static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+
+    /** How convolutions run: oneDNN primitives, or im2col + OpenBLAS sgemm. */
+    public enum ConvImpl { DNNL, BLAS }
+
+    private static final AtomicBoolean WARNED = new AtomicBoolean();
+
+    private final ConvImpl convImpl;
+    /** oneDNN engine, stream and cached primitives: made on the first convolution, freed by close(). */
+    private DnnlConv dnnl;
+
+    /** Convolutions as the system property conta.conv says: dnnl (default; blas with a warning if oneDNN cannot load) or blas. */
+    public CpuBackend() { this(defaultConvImpl()); }
+
+    /** DNNL throws if the oneDNN library cannot load. */
+    public CpuBackend(ConvImpl convImpl) {
+        if (convImpl == ConvImpl.DNNL && DnnlLibrary.unavailableReason() != null)
+            throw new IllegalStateException("oneDNN convolutions unavailable: " + DnnlLibrary.unavailableReason());
+        this.convImpl = convImpl;
+    }
+
+    static ConvImpl defaultConvImpl() {
+        String p = System.getProperty("conta.conv", "dnnl").trim().toLowerCase(java.util.Locale.ROOT);
+        switch (p) {
+            case "blas": return ConvImpl.BLAS;
+            case "dnnl": {
+                String why = DnnlLibrary.unavailableReason();
+                if (why == null) return ConvImpl.DNNL;
+                if (WARNED.compareAndSet(false, true))
+                    System.err.println("warning: oneDNN unavailable (" + why + "); convolutions use OpenBLAS im2col+sgemm");
+                return ConvImpl.BLAS;
+            }
+            default: throw new IllegalArgumentException("-Dconta.conv=" + p + ": expected dnnl or blas");
+        }
+    }
+
+    public ConvImpl convImpl() { return convImpl; }
+
+    private synchronized DnnlConv dnnl() {
+        if (dnnl == null) dnnl = new DnnlConv();
+        return dnnl;
+    }
+
+    /** Cached oneDNN plans (one per pass, shapes and spec seen), for tests. */
+    synchronized int dnnlPlans() { return dnnl == null ? 0 : dnnl.plans(); }
+
+    @Override
+    public synchronized void close() {
+        if (dnnl != null) dnnl.close();
+        dnnl = null;
+    }
 
     @Override public String name() { return "cpu"; }
 
@@ -198,11 +250,24 @@ public final class CpuBackend implements Backend {
 
     // ---------------------------------------------------------------- convolution
     @Override
-    public void conv2d(Tensor x, Tensor w, Tensor bias, ConvSpec s, Tensor y) { Conv.forward(x, w, bias, s, y); }
+    public void conv2d(Tensor x, Tensor w, Tensor bias, ConvSpec s, Tensor y) {
+        if (convImpl == ConvImpl.BLAS) {
+            Conv.forward(x, w, bias, s, y);
+        } else {
+            Conv.check(x, w, s, y);
+            dnnl().forward(x, w, bias, s, y);
+        }
+    }
 
     @Override
     public void conv2dBackward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, Tensor db) {
-        Conv.backward(x, w, dy, s, dx, dw, db);
+        if (convImpl == ConvImpl.BLAS) {
+            Conv.backward(x, w, dy, s, dx, dw, db);
+        } else {
+            Conv.check(x, w, s, dy);
+            Conv.checkGrads(x, w, dx, dw, db);
+            dnnl().backward(x, w, dy, s, dx, dw, db);
+        }
     }
 
     // ---------------------------------------------------------------- batch norm
@@ -264,7 +329,7 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    @Override public String toString() { return "CpuBackend(" + Parallel.THREADS + " threads)"; }
+    @Override public String toString() { return "CpuBackend(" + Parallel.THREADS + " threads, convolutions " + convImpl.name().toLowerCase(java.util.Locale.ROOT) + ")"; }
 
     static FloatVector load(MemorySegment s, long i) { return FloatVector.fromMemorySegment(SP, s, i * 4, java.nio.ByteOrder.nativeOrder()); }
 

@@ -1,0 +1,357 @@
+package conta.tensor.cpu;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import conta.tensor.ConvSpec;
+import conta.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_post_ops;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * Convolutions through oneDNN (the C API of the JavaCPP preset), one engine and stream per backend.
+ *
+ * <p>Each (pass, shapes, spec) gets a {@link Plan} the first time it is seen, kept until {@link #close()} (or evicted
+ * as the least recently used of more than {@code conta.dnnl.maxPlans}): the
+ * primitive, made with {@code format_tag::any} so that oneDNN picks its fast blocked layouts, and for every argument
+ * the memory object over our plain NCHW/OIHW tensor plus, when the layouts differ, a memory in the chosen layout and
+ * the reorder between them. Per call only the data handles change. The blocked copies and oneDNN's scratchpad live in
+ * a few workspace slots shared by all plans (grown, never shrunk), so memory does not grow with the number of shapes.
+ *
+ * <p>Semantics are those of {@link Conv}: y and dx are overwritten; dw is accumulated, through a reorder with a sum
+ * post-op from oneDNN's gradient buffer; db is summed in Java as in Conv. Threads: the preset's OpenMP runtime
+ * (libgomp; OMP_NUM_THREADS, all cores by default). Calls are serialised per instance (the slots are shared).
+ */
+final class DnnlConv implements AutoCloseable {
+    private enum Pass { FWD, BWD_DATA, BWD_WEIGHTS }
+
+    /** bias: the forward has a bias (the weight pass never makes db, see backward). */
+    private record Key(Pass pass, int n, int cin, int h, int w, int cout, ConvSpec s, boolean bias) { }
+
+    private static final int SCRATCH_SLOT = 5;
+    /**
+     * 1x1 stride-1 convolutions on our NCHW activations as they are (oneDNN's matmul-based "ncsp" kernels) instead of
+     * blocked layouts: it saves two activation reorders per pass, about a quarter of those convolutions' time in a
+     * ResNet-50 training step on AVX-512. -Dconta.dnnl.plain1x1=false restores format any for them.
+     */
+    private static final boolean PLAIN_1X1 = !"false".equals(System.getProperty("conta.dnnl.plain1x1"));
+
+    private dnnl_engine engine;
+    private dnnl_stream stream;
+    /**
+     * Plans in least-recently-used order, at most maxPlans: inference at every image's own size (CAMs, predictions)
+     * would otherwise add plans without end. An evicted plan is remade when its shape returns (oneDNN's own primitive
+     * cache makes that cheap for recent ones).
+     */
+    private final LinkedHashMap<Key, Plan> plans;
+    private final Slot[] slots = new Slot[SCRATCH_SLOT + 1];
+
+    static final int MAX_PLANS = Integer.getInteger("conta.dnnl.maxPlans", 512);
+
+    DnnlConv() { this(MAX_PLANS); }
+
+    DnnlConv(int maxPlans) {
+        plans = new LinkedHashMap<>(64, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Key, Plan> eldest) {
+                if (size() <= maxPlans) return false;
+                eldest.getValue().close();
+                return true;
+            }
+        };
+        String why = DnnlLibrary.unavailableReason();
+        if (why != null) throw new IllegalStateException("oneDNN not available: " + why);
+        engine = new dnnl_engine();
+        check(dnnl_engine_create(engine, dnnl_cpu, 0), "dnnl_engine_create");
+        stream = new dnnl_stream();
+        check(dnnl_stream_create(stream, engine, dnnl_stream_default_flags), "dnnl_stream_create");
+        for (int i = 0; i < slots.length; i++) slots[i] = new Slot();
+    }
+
+    // ------------------------------------------------------------------ the ops
+
+    synchronized void forward(Tensor x, Tensor w, Tensor bias, ConvSpec s, Tensor y) {
+        if (bias != null && bias.numel() != w.dim(0))
+            throw new IllegalArgumentException("conv2d: bias " + bias.shapeString() + " for " + w.dim(0) + " outputs");
+        if (x.dim(0) == 0) return;
+        Plan p = plan(new Key(Pass.FWD, x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0), s, bias != null));
+        if (bias != null) p.run(x, w, bias, y);
+        else p.run(x, w, y);
+    }
+
+    synchronized void backward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, Tensor db) {
+        if (x.dim(0) == 0) return;
+        int n = x.dim(0), cin = x.dim(1), h = x.dim(2), wd = x.dim(3), cout = w.dim(0);
+        // db in Java with double sums, as the reference does: a conv bias before train-mode batch norm has an exactly
+        // zero gradient, and oneDNN's float sums over N*H*W leave noise orders of magnitude above PyTorch's there
+        if (db != null) CpuBackend.channelDotImpl(dy, null, db, true);
+        if (dw != null) plan(new Key(Pass.BWD_WEIGHTS, n, cin, h, wd, cout, s, false)).run(x, dy, dw);
+        if (dx != null) plan(new Key(Pass.BWD_DATA, n, cin, h, wd, cout, s, false)).run(dy, w, dx);
+    }
+
+    /** Number of cached plans (for tests). */
+    synchronized int plans() { return plans.size(); }
+
+    @Override
+    public synchronized void close() {
+        for (Plan p : plans.values()) p.close();
+        plans.clear();
+        for (Slot sl : slots) sl.free();
+        if (stream != null) dnnl_stream_destroy(stream);
+        if (engine != null) dnnl_engine_destroy(engine);
+        stream = null;
+        engine = null;
+    }
+
+    private Plan plan(Key k) {
+        if (engine == null) throw new IllegalStateException("oneDNN convolutions used after close()");
+        Plan p = plans.get(k);
+        if (p == null) {
+            p = new Plan(k);
+            plans.put(k, p);
+        }
+        return p;
+    }
+
+    // ------------------------------------------------------------------ plans
+
+    /** Native objects of one plan, destroyed in reverse order of creation. */
+    private final class Plan implements AutoCloseable {
+        private final List<Runnable> destroy = new ArrayList<>();
+        private final List<Arg> args = new ArrayList<>();
+        private dnnl_primitive prim;
+        private dnnl_exec_arg_t execArgs;
+        private dnnl_memory scratch;
+        private long scratchBytes;
+
+        Plan(Key k) {
+            try {
+                build(k);
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        private void build(Key k) {
+            ConvSpec s = k.s();
+            int oh = s.outH(k.h()), ow = s.outW(k.w());
+            dnnl_memory_desc srcPlain = md(dnnl_nchw, k.n(), k.cin(), k.h(), k.w()), srcAny = md(dnnl_format_tag_any, k.n(), k.cin(), k.h(), k.w());
+            dnnl_memory_desc wPlain = md(dnnl_oihw, k.cout(), k.cin(), s.kh(), s.kw()), wAny = md(dnnl_format_tag_any, k.cout(), k.cin(), s.kh(), s.kw());
+            dnnl_memory_desc dstPlain = md(dnnl_nchw, k.n(), k.cout(), oh, ow), dstAny = md(dnnl_format_tag_any, k.n(), k.cout(), oh, ow);
+            dnnl_memory_desc biasPlain = k.bias() ? md(dnnl_a, k.cout()) : null;
+            if (PLAIN_1X1 && Conv.direct(s)) { // see PLAIN_1X1
+                srcAny = srcPlain;
+                dstAny = dstPlain;
+            }
+            long[] strides = {s.strideH(), s.strideW()};
+            long[] dil = {s.dilH() - 1, s.dilW() - 1}; // oneDNN counts the gaps: PyTorch dilation 1 is 0 here
+            long[] pad = {s.padH(), s.padW()};
+            // the output size is floor((h + 2p - span) / stride) + 1 in both libraries, so symmetric padding fits
+
+            dnnl_primitive_attr attr = new dnnl_primitive_attr();
+            check(dnnl_primitive_attr_create(attr), "dnnl_primitive_attr_create");
+            destroy.add(() -> dnnl_primitive_attr_destroy(attr));
+            check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "set_scratchpad_mode");
+            check(dnnl_primitive_attr_set_deterministic(attr, 1), "set_deterministic"); // runs stay reproducible (resume)
+
+            // the forward descriptor: the forward pass's own, and the backward passes' hint
+            dnnl_primitive_desc fwd = new dnnl_primitive_desc();
+            check(dnnl_convolution_forward_primitive_desc_create(fwd, engine, dnnl_forward_training, dnnl_convolution_direct,
+                    srcAny, wAny, biasPlain, dstAny, strides, dil, pad, pad, attr), "convolution forward descriptor " + k);
+            destroy.add(() -> dnnl_primitive_desc_destroy(fwd));
+            dnnl_primitive_desc pd;
+            switch (k.pass()) {
+                case FWD -> {
+                    pd = fwd;
+                    arg(pd, DNNL_ARG_SRC, srcPlain, false, false);
+                    arg(pd, DNNL_ARG_WEIGHTS, wPlain, false, false);
+                    if (k.bias()) arg(pd, DNNL_ARG_BIAS, biasPlain, false, false);
+                    arg(pd, DNNL_ARG_DST, dstPlain, true, false);
+                }
+                case BWD_DATA -> {
+                    dnnl_primitive_desc b = new dnnl_primitive_desc();
+                    check(dnnl_convolution_backward_data_primitive_desc_create(b, engine, dnnl_convolution_direct,
+                            srcAny, wAny, dstAny, strides, dil, pad, pad, fwd, attr), "convolution backward-data descriptor " + k);
+                    destroy.add(() -> dnnl_primitive_desc_destroy(b));
+                    pd = b;
+                    arg(pd, DNNL_ARG_DIFF_DST, dstPlain, false, false);
+                    arg(pd, DNNL_ARG_WEIGHTS, wPlain, false, false);
+                    arg(pd, DNNL_ARG_DIFF_SRC, srcPlain, true, false);
+                }
+                case BWD_WEIGHTS -> {
+                    dnnl_primitive_desc b = new dnnl_primitive_desc();
+                    check(dnnl_convolution_backward_weights_primitive_desc_create(b, engine, dnnl_convolution_direct,
+                            srcAny, wAny, biasPlain, dstAny, strides, dil, pad, pad, fwd, attr), "convolution backward-weights descriptor " + k);
+                    destroy.add(() -> dnnl_primitive_desc_destroy(b));
+                    pd = b;
+                    arg(pd, DNNL_ARG_SRC, srcPlain, false, false);
+                    arg(pd, DNNL_ARG_DIFF_DST, dstPlain, false, false);
+                    arg(pd, DNNL_ARG_DIFF_WEIGHTS, wPlain, true, true);
+                }
+                default -> throw new AssertionError(k.pass());
+            }
+            dnnl_memory_desc scratchMd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+            scratchBytes = scratchMd == null || scratchMd.isNull() ? 0 : dnnl_memory_desc_get_size(scratchMd);
+            if (scratchBytes > 0) scratch = memory(scratchMd);
+
+            prim = new dnnl_primitive();
+            check(dnnl_primitive_create(prim, pd), "dnnl_primitive_create " + k);
+            destroy.add(() -> dnnl_primitive_destroy(prim));
+
+            int na = args.size() + (scratch != null ? 1 : 0);
+            execArgs = new dnnl_exec_arg_t(na);
+            destroy.add(execArgs::close);
+            for (int i = 0; i < args.size(); i++) {
+                Arg a = args.get(i);
+                execArgs.getPointer(i).arg(a.which).memory(a.inner != null ? a.inner : a.user);
+            }
+            if (scratch != null) execArgs.getPointer(args.size()).arg(DNNL_ARG_SCRATCHPAD).memory(scratch);
+        }
+
+        /** A plain descriptor, destroyed with the plan. */
+        private dnnl_memory_desc md(int tag, long... dims) {
+            dnnl_memory_desc m = new dnnl_memory_desc();
+            check(dnnl_memory_desc_create_with_tag(m, dims.length, dims, dnnl_f32, tag), "dnnl_memory_desc_create_with_tag");
+            destroy.add(() -> dnnl_memory_desc_destroy(m));
+            return m;
+        }
+
+        /** A memory object without data (handles are set per call), destroyed with the plan. */
+        private dnnl_memory memory(dnnl_memory_desc m) {
+            dnnl_memory mem = new dnnl_memory();
+            check(dnnl_memory_create(mem, m, engine, null), "dnnl_memory_create");
+            destroy.add(() -> dnnl_memory_destroy(mem));
+            return mem;
+        }
+
+        /**
+         * Argument `which` of pd over a plain tensor. Inputs are reordered into oneDNN's layout before the primitive,
+         * outputs back after it; accumulated outputs always go through their own buffer and a reorder with a sum.
+         */
+        private void arg(dnnl_primitive_desc pd, int which, dnnl_memory_desc plain, boolean output, boolean accumulate) {
+            dnnl_memory_desc chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, which);
+            Arg a = new Arg(which, output, memory(plain));
+            a.slot = args.size();
+            args.add(a);
+            if (!accumulate && dnnl_memory_desc_equal(plain, chosen) != 0) return; // same layout: no copy
+            a.inner = memory(chosen);
+            a.innerBytes = dnnl_memory_desc_get_size(chosen);
+            dnnl_primitive_attr rattr = null;
+            if (accumulate) {
+                dnnl_post_ops po = new dnnl_post_ops();
+                check(dnnl_post_ops_create(po), "dnnl_post_ops_create");
+                destroy.add(() -> dnnl_post_ops_destroy(po));
+                check(dnnl_post_ops_append_sum(po, 1f, 0, dnnl_data_type_undef), "dnnl_post_ops_append_sum");
+                dnnl_primitive_attr ra = new dnnl_primitive_attr();
+                check(dnnl_primitive_attr_create(ra), "dnnl_primitive_attr_create");
+                destroy.add(() -> dnnl_primitive_attr_destroy(ra));
+                check(dnnl_primitive_attr_set_post_ops(ra, po), "dnnl_primitive_attr_set_post_ops");
+                rattr = ra;
+            }
+            dnnl_primitive_desc rpd = new dnnl_primitive_desc();
+            check(output ? dnnl_reorder_primitive_desc_create(rpd, chosen, engine, plain, engine, rattr)
+                         : dnnl_reorder_primitive_desc_create(rpd, plain, engine, chosen, engine, rattr), "reorder descriptor");
+            try {
+                dnnl_primitive r = new dnnl_primitive();
+                check(dnnl_primitive_create(r, rpd), "reorder primitive");
+                destroy.add(() -> dnnl_primitive_destroy(r));
+                a.reorder = r;
+            } finally {
+                dnnl_primitive_desc_destroy(rpd);
+            }
+            a.reorderArgs = new dnnl_exec_arg_t(2);
+            destroy.add(a.reorderArgs::close);
+            a.reorderArgs.getPointer(0).arg(DNNL_ARG_FROM).memory(output ? a.inner : a.user);
+            a.reorderArgs.getPointer(1).arg(DNNL_ARG_TO).memory(output ? a.user : a.inner);
+        }
+
+        /** Runs the plan on tensors given in argument order. */
+        void run(Tensor... t) {
+            if (t.length != args.size()) throw new IllegalStateException("plan takes " + args.size() + " tensors, got " + t.length);
+            for (int i = 0; i < t.length; i++) {
+                Arg a = args.get(i);
+                check(dnnl_memory_set_data_handle(a.user, CpuBackend.storage(t[i]).floats(0)), "set_data_handle");
+                if (a.inner != null) check(dnnl_memory_set_data_handle(a.inner, slots[a.slot].get(a.innerBytes)), "set_data_handle");
+            }
+            if (scratch != null) check(dnnl_memory_set_data_handle(scratch, slots[SCRATCH_SLOT].get(scratchBytes)), "set_data_handle");
+            for (Arg a : args)
+                if (!a.output && a.reorder != null) check(dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
+            check(dnnl_primitive_execute(prim, stream, (int) execArgs.capacity(), execArgs), "convolution");
+            for (Arg a : args)
+                if (a.output && a.reorder != null) check(dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
+            check(dnnl_stream_wait(stream), "dnnl_stream_wait");
+        }
+
+        @Override
+        public void close() {
+            for (int i = destroy.size() - 1; i >= 0; i--) destroy.get(i).run();
+            destroy.clear();
+        }
+    }
+
+    /** One argument of a plan; inner/reorder are null when oneDNN takes the plain tensor as it is. */
+    private static final class Arg {
+        final int which;
+        final boolean output;
+        final dnnl_memory user;
+        dnnl_memory inner;
+        long innerBytes;
+        int slot;
+        dnnl_primitive reorder;
+        dnnl_exec_arg_t reorderArgs;
+
+        Arg(int which, boolean output, dnnl_memory user) {
+            this.which = which;
+            this.output = output;
+            this.user = user;
+        }
+    }
+
+    /** A 64-byte aligned buffer that grows to the largest request. */
+    private static final class Slot {
+        private Pointer raw;
+        private Pointer aligned;
+        private long bytes;
+
+        Pointer get(long need) {
+            if (need > bytes) {
+                free();
+                raw = Pointer.malloc(need + 64);
+                if (raw == null || raw.isNull()) throw new OutOfMemoryError("cannot allocate " + need + " bytes for oneDNN");
+                long addr = raw.address();
+                aligned = new org.bytedeco.javacpp.BytePointer(raw).position((64 - addr % 64) % 64);
+                bytes = need;
+            }
+            return aligned;
+        }
+
+        void free() {
+            if (raw != null) Pointer.free(raw);
+            raw = null;
+            aligned = null;
+            bytes = 0;
+        }
+    }
+
+    static void check(int status, String what) {
+        if (status == dnnl_success) return;
+        String name = status == dnnl_out_of_memory ? "out of memory"
+                : status == dnnl_invalid_arguments ? "invalid arguments"
+                : status == dnnl_unimplemented ? "unimplemented"
+                : status == dnnl_runtime_error ? "runtime error" : "status " + status;
+        if (status == dnnl_out_of_memory) throw new OutOfMemoryError("oneDNN: " + what + ": " + name);
+        throw new IllegalStateException("oneDNN: " + what + " failed: " + name);
+    }
+}

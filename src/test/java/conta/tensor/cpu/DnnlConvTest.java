@@ -1,0 +1,194 @@
+package conta.tensor.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import conta.tensor.ConvSpec;
+import conta.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** oneDNN convolutions against the OpenBLAS im2col+sgemm reference: forward, dx, dw and db, accumulation and null grads. */
+class DnnlConvTest {
+    static final double TOL = 1e-4;
+
+    static CpuBackend dnnl, blas;
+    private final List<Tensor> live = new ArrayList<>();
+
+    record Geo(String name, int n, int c, int h, int w, int o, ConvSpec s, boolean bias) {
+        @Override public String toString() { return name; }
+    }
+
+    static Stream<Geo> geometries() {
+        return Stream.of(
+                new Geo("1x1 batch3 bias", 3, 16, 7, 9, 32, ConvSpec.of(1, 1, 0, 1), true),
+                new Geo("1x1 stride2 batch1 odd", 1, 32, 9, 11, 16, ConvSpec.of(1, 2, 0, 1), false),
+                new Geo("1x1 stride2 batch3 (resnet downsample)", 3, 24, 14, 14, 48, ConvSpec.of(1, 2, 0, 1), false),
+                new Geo("3x3 pad1 batch3 bias", 3, 24, 13, 10, 20, ConvSpec.of(3, 1, 1, 1), true),
+                new Geo("3x3 stride2 pad1 odd channels", 1, 17, 15, 13, 33, ConvSpec.of(3, 2, 1, 1), false),
+                new Geo("3x3 stride2 pad0 (last row unused)", 3, 5, 8, 8, 6, ConvSpec.of(3, 2, 0, 1), true),
+                new Geo("7x7 stride2 pad3 rgb input", 3, 3, 29, 31, 16, ConvSpec.of(7, 2, 3, 1), true),
+                new Geo("3x3 dilation2 pad2", 1, 16, 17, 19, 8, ConvSpec.of(3, 1, 2, 2), false),
+                new Geo("3x3 dilation12 pad12 (ASPP)", 3, 8, 25, 27, 5, ConvSpec.of(3, 1, 12, 12), true),
+                new Geo("3x3 dilation24 pad24 larger than map", 1, 16, 13, 11, 21, ConvSpec.of(3, 1, 24, 24), true),
+                new Geo("kh3 kw5 stride(2,1) pad(1,2) dil(1,2)", 3, 6, 11, 13, 7, new ConvSpec(3, 5, 2, 1, 1, 2, 1, 2), true),
+                new Geo("3x3 pad1 64ch batch1", 1, 64, 14, 14, 64, ConvSpec.of(3, 1, 1, 1), false));
+    }
+
+    @BeforeAll
+    static void open() {
+        dnnl = new CpuBackend(CpuBackend.ConvImpl.DNNL);
+        blas = new CpuBackend(CpuBackend.ConvImpl.BLAS);
+    }
+
+    @AfterAll
+    static void close() {
+        dnnl.close();
+        blas.close();
+    }
+
+    @AfterEach
+    void free() {
+        for (Tensor t : live) t.close();
+        live.clear();
+    }
+
+    private Tensor t(CpuBackend b, float[] v, int... shape) {
+        Tensor x = Tensor.of(b, v, shape);
+        live.add(x);
+        return x;
+    }
+
+    private static float[] rand(SplittableRandom r, long n, double scale) {
+        float[] v = new float[Math.toIntExact(n)];
+        for (int i = 0; i < v.length; i++) v[i] = (float) ((r.nextDouble() * 2 - 1) * scale);
+        return v;
+    }
+
+    private static float[] nan(long n) {
+        float[] v = new float[Math.toIntExact(n)];
+        java.util.Arrays.fill(v, Float.NaN);
+        return v;
+    }
+
+    /** max |a - ref| <= TOL * max(1e-3, max |ref|), and no NaN. */
+    static void close(String what, float[] ref, float[] got) {
+        assertEquals(ref.length, got.length, what + ": length");
+        double scale = 1e-3, err = 0;
+        for (float v : ref) scale = Math.max(scale, Math.abs(v));
+        for (int i = 0; i < ref.length; i++) {
+            assertTrue(Float.isFinite(got[i]), what + ": non-finite value at " + i);
+            err = Math.max(err, Math.abs(got[i] - ref[i]));
+        }
+        assertTrue(err <= TOL * scale, what + ": max error " + err + " > " + TOL + " x " + scale);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("geometries")
+    void forwardAndGradientsMatchBlas(Geo g) {
+        SplittableRandom r = new SplittableRandom(g.name().hashCode());
+        int oh = g.s.outH(g.h), ow = g.s.outW(g.w);
+        int[] xs = {g.n, g.c, g.h, g.w}, ws = {g.o, g.c, g.s.kh(), g.s.kw()}, ys = {g.n, g.o, oh, ow};
+        float[] x = rand(r, Tensor.numel(xs), 1), w = rand(r, Tensor.numel(ws), 0.3), bias = g.bias ? rand(r, g.o, 1) : null;
+        float[] dy = rand(r, Tensor.numel(ys), 1), dw0 = rand(r, Tensor.numel(ws), 1), db0 = rand(r, g.o, 1);
+        float[][] out = new float[2][], dx = new float[2][], dw = new float[2][], db = new float[2][];
+        CpuBackend[] bes = {blas, dnnl};
+        for (int i = 0; i < 2; i++) {
+            CpuBackend b = bes[i];
+            Tensor tx = t(b, x, xs), tw = t(b, w, ws), tb = g.bias ? t(b, bias, g.o) : null, ty = t(b, nan(Tensor.numel(ys)), ys);
+            b.conv2d(tx, tw, tb, g.s, ty);
+            out[i] = ty.toArray();
+            Tensor tdy = t(b, dy, ys), tdx = t(b, nan(Tensor.numel(xs)), xs), tdw = t(b, dw0, ws), tdb = t(b, db0, g.o);
+            b.conv2dBackward(tx, tw, tdy, g.s, tdx, tdw, g.bias ? tdb : null);
+            dx[i] = tdx.toArray();
+            dw[i] = tdw.toArray();
+            db[i] = tdb.toArray();
+        }
+        close(g + " forward", out[0], out[1]);
+        close(g + " dx", dx[0], dx[1]);
+        close(g + " dw (accumulated)", dw[0], dw[1]);
+        close(g + " db (accumulated)", db[0], db[1]);
+        if (!g.bias) assertEquals(java.util.Arrays.toString(db0), java.util.Arrays.toString(db[1]), "db untouched when not requested");
+    }
+
+    @Test
+    void nullGradientsAreSkippedAndOthersStillRight() {
+        Geo g = new Geo("3x3", 2, 8, 9, 7, 12, ConvSpec.of(3, 1, 1, 1), true);
+        SplittableRandom r = new SplittableRandom(5);
+        int[] xs = {g.n, g.c, g.h, g.w}, ws = {g.o, g.c, 3, 3}, ys = {g.n, g.o, g.h, g.w};
+        float[] x = rand(r, Tensor.numel(xs), 1), w = rand(r, Tensor.numel(ws), 0.3), dy = rand(r, Tensor.numel(ys), 1);
+        float[] dw0 = rand(r, Tensor.numel(ws), 1), db0 = rand(r, g.o, 1);
+        // frozen layer: dx only
+        float[][] dx = new float[2][];
+        CpuBackend[] bes = {blas, dnnl};
+        for (int i = 0; i < 2; i++) {
+            Tensor tx = t(bes[i], x, xs), tw = t(bes[i], w, ws), tdy = t(bes[i], dy, ys), tdx = t(bes[i], nan(Tensor.numel(xs)), xs);
+            bes[i].conv2dBackward(tx, tw, tdy, g.s, tdx, null, null);
+            dx[i] = tdx.toArray();
+        }
+        close("dx only", dx[0], dx[1]);
+        // first layer: no dx; bias only (frozen weights, trained bias); weights only
+        float[][] dw = new float[2][], db = new float[2][], db2 = new float[2][];
+        for (int i = 0; i < 2; i++) {
+            Tensor tx = t(bes[i], x, xs), tw = t(bes[i], w, ws), tdy = t(bes[i], dy, ys);
+            Tensor tdw = t(bes[i], dw0, ws), tdb = t(bes[i], db0, g.o), tdb2 = t(bes[i], db0, g.o);
+            bes[i].conv2dBackward(tx, tw, tdy, g.s, null, tdw, null);
+            bes[i].conv2dBackward(tx, tw, tdy, g.s, null, null, tdb);
+            bes[i].conv2dBackward(tx, tw, tdy, g.s, null, tdw, tdb2); // accumulates a second time into dw
+            dw[i] = tdw.toArray();
+            db[i] = tdb.toArray();
+            db2[i] = tdb2.toArray();
+        }
+        close("dw twice", dw[0], dw[1]);
+        close("db only", db[0], db[1]);
+        close("db with dw", db2[0], db2[1]);
+    }
+
+    @Test
+    void leastRecentlyUsedPlansAreEvictedAndRemade() {
+        ConvSpec s = ConvSpec.of(3, 1, 1, 1);
+        float[][] first = new float[2][];
+        try (DnnlConv d = new DnnlConv(2)) {
+            for (int round = 0; round < 2; round++) {
+                for (int size = 5; size <= 7; size++) { // three forward plans through a cache of two
+                    SplittableRandom r = new SplittableRandom(size);
+                    Tensor x = t(dnnl, rand(r, 2 * 3 * size * size, 1), 2, 3, size, size), w = t(dnnl, rand(r, 4 * 3 * 9, 1), 4, 3, 3, 3);
+                    Tensor y = t(dnnl, new float[2 * 4 * size * size], 2, 4, size, size);
+                    d.forward(x, w, null, s, y);
+                    if (size == 5) first[round] = y.toArray();
+                    Tensor ref = t(blas, new float[2 * 4 * size * size], 2, 4, size, size);
+                    blas.conv2d(t(blas, x.toArray(), 2, 3, size, size), t(blas, w.toArray(), 4, 3, 3, 3), null, s, ref);
+                    close("evicting cache, size " + size, ref.toArray(), y.toArray());
+                }
+                assertEquals(2, d.plans());
+            }
+        }
+        assertEquals(java.util.Arrays.toString(first[0]), java.util.Arrays.toString(first[1]), "a remade plan gives the same result");
+    }
+
+    @Test
+    void plansAreMadeOncePerShapeAndFreedOnClose() {
+        try (CpuBackend b = new CpuBackend(CpuBackend.ConvImpl.DNNL)) {
+            ConvSpec s = ConvSpec.of(3, 1, 1, 1);
+            Tensor x = t(b, new float[2 * 4 * 6 * 6], 2, 4, 6, 6), w = t(b, new float[5 * 4 * 9], 5, 4, 3, 3);
+            Tensor y = t(b, new float[2 * 5 * 36], 2, 5, 6, 6), dx = t(b, new float[2 * 4 * 36], 2, 4, 6, 6), dw = t(b, new float[5 * 36], 5, 4, 3, 3);
+            for (int i = 0; i < 3; i++) {
+                b.conv2d(x, w, null, s, y);
+                b.conv2dBackward(x, w, y, s, dx, dw, null);
+            }
+            assertEquals(3, b.dnnlPlans(), "forward, backward-data, backward-weights");
+            b.close();
+            assertEquals(0, b.dnnlPlans());
+            b.conv2d(x, w, null, s, y); // usable again after close (a fresh engine)
+            assertEquals(1, b.dnnlPlans());
+        }
+    }
+}
