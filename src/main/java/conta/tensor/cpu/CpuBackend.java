@@ -152,33 +152,38 @@ public final class CpuBackend implements Backend {
     public void addScaled(Tensor a, float alpha, Tensor b, float beta, Tensor out) {
         sameShape("addScaled", a, b);
         sameShape("addScaled", a, out);
-        Elementwise.addScaled(seg(a), alpha, seg(b), beta, seg(out), a.numel());
+        MemorySegment sa = seg(a), sb = seg(b), so = seg(out);
+        Parallel.chunks(a.numel(), (o, k) -> Elementwise.addScaled(sa.asSlice(o * 4, k * 4), alpha, sb.asSlice(o * 4, k * 4), beta, so.asSlice(o * 4, k * 4), k));
     }
 
     @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
         sameShape("mul", a, b);
         sameShape("mul", a, out);
-        Elementwise.mul(seg(a), seg(b), seg(out), a.numel());
+        MemorySegment sa = seg(a), sb = seg(b), so = seg(out);
+        Parallel.chunks(a.numel(), (o, k) -> Elementwise.mul(sa.asSlice(o * 4, k * 4), sb.asSlice(o * 4, k * 4), so.asSlice(o * 4, k * 4), k));
     }
 
     @Override
     public void scale(Tensor x, float s, Tensor out) {
         sameShape("scale", x, out);
-        Elementwise.addScaled(seg(x), s, seg(x), 0f, seg(out), x.numel());
+        MemorySegment sx = seg(x), so = seg(out);
+        Parallel.chunks(x.numel(), (o, k) -> Elementwise.addScaled(sx.asSlice(o * 4, k * 4), s, sx.asSlice(o * 4, k * 4), 0f, so.asSlice(o * 4, k * 4), k));
     }
 
     @Override
     public void relu(Tensor x, Tensor y) {
         sameShape("relu", x, y);
-        Elementwise.relu(seg(x), seg(y), x.numel());
+        MemorySegment sx = seg(x), sy = seg(y);
+        Parallel.chunks(x.numel(), (o, k) -> Elementwise.relu(sx.asSlice(o * 4, k * 4), sy.asSlice(o * 4, k * 4), k));
     }
 
     @Override
     public void reluBackward(Tensor y, Tensor dy, Tensor dx) {
         sameShape("reluBackward", y, dy);
         sameShape("reluBackward", y, dx);
-        Elementwise.reluBackward(seg(y), seg(dy), seg(dx), y.numel());
+        MemorySegment sy = seg(y), sd = seg(dy), sx = seg(dx);
+        Parallel.chunks(y.numel(), (o, k) -> Elementwise.reluBackward(sy.asSlice(o * 4, k * 4), sd.asSlice(o * 4, k * 4), sx.asSlice(o * 4, k * 4), k));
     }
 
     @Override
@@ -318,15 +323,17 @@ public final class CpuBackend implements Backend {
         sameShape("sgdStep", param, grad);
         MemorySegment p = seg(param), g = seg(grad), m = buf == null ? null : seg(buf);
         if (momentum != 0f && m == null) throw new IllegalArgumentException("sgdStep: momentum needs a buffer for " + param);
-        for (long i = 0; i < param.numel(); i++) {
-            float pi = p.getAtIndex(F, i);
-            float d = g.getAtIndex(F, i) + weightDecay * pi;
-            if (momentum != 0f) {
-                d = firstStep ? d : momentum * m.getAtIndex(F, i) + d;
-                m.setAtIndex(F, i, d);
+        Parallel.chunks(param.numel(), (from, count) -> {
+            for (long i = from; i < from + count; i++) {
+                float pi = p.getAtIndex(F, i);
+                float d = g.getAtIndex(F, i) + weightDecay * pi;
+                if (momentum != 0f) {
+                    d = firstStep ? d : momentum * m.getAtIndex(F, i) + d;
+                    m.setAtIndex(F, i, d);
+                }
+                p.setAtIndex(F, i, pi - lr * d);
             }
-            p.setAtIndex(F, i, pi - lr * d);
-        }
+        });
     }
 
     @Override public String toString() { return "CpuBackend(" + Parallel.THREADS + " threads, convolutions " + convImpl.name().toLowerCase(java.util.Locale.ROOT) + ")"; }
