@@ -251,7 +251,7 @@ public final class CausalHooks implements RoundHooks {
                 throw new UncheckedIOException(e);
             }
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("source", dir.toString());
+            m.put("source", pl.out().toAbsolutePath().relativize(dir.toAbsolutePath()).toString()); // relative: a report must not depend on where OUT lives
             m.put("size", enc.height() + "x" + enc.width());
             List<Object> counts = new ArrayList<>();
             for (int k : cs.counts()) counts.add(k);

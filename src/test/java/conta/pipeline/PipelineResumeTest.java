@@ -84,6 +84,39 @@ class PipelineResumeTest {
         assertEquals(withoutTimings(ref), withoutTimings(resumed));
     }
 
+    /** CONTA round 1 (confounders, attention, context-fed classifier) and C²AM fine-tuning, killed again and again. */
+    @Test
+    void causalRoundsKilledAndRerunGiveTheSameReport() throws Exception {
+        Config c = tiny();
+        c.set("method", "conta+c2am");
+        c.set("conta.rounds", "1");
+        c.set("conta.confounder_source", "pseudo");
+        c.set("c2am.epochs", "1");
+        Map<String, Object> ref;
+        try (CpuBackend b = new CpuBackend()) {
+            ref = Methods.run(c, data, tmp.resolve("causal-straight"), b);
+        }
+        assertTrue(withoutTimings(ref).contains("round1"), "the report has round 1");
+        Path k = tmp.resolve("causal-killed");
+        int kills = 0;
+        Map<String, Object> resumed = null;
+        for (int attempt = 0; attempt < 80 && resumed == null; attempt++) {
+            Faults.reset();
+            System.setProperty("conta.test.killAt", Integer.toString(7 + 17 * attempt));
+            try (CpuBackend b = new CpuBackend()) {
+                resumed = Methods.run(c, data, k, b);
+            } catch (Faults.Killed e) {
+                kills++;
+            } finally {
+                System.clearProperty("conta.test.killAt");
+            }
+        }
+        assertNotNull(resumed, "the run finished");
+        assertTrue(kills >= 5, "killed " + kills + " times on the way");
+        assertTrue(Files.isDirectory(k.resolve("round1").resolve("cls")), "round 1 ran");
+        assertEquals(withoutTimings(ref), withoutTimings(resumed));
+    }
+
     @Test
     void aFolderOfAnotherRecipeIsRefused() throws Exception {
         Path o = tmp.resolve("other");
