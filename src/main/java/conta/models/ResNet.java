@@ -46,7 +46,7 @@ public class ResNet extends Module implements Network {
         }
         int feat = in + c.headExtraIn();
         fc = c.head() == ResNetConfig.Head.FC ? child("fc", new Linear(b, feat, c.classes(), true)) : null;
-        classifier = c.head() == ResNetConfig.Head.CAM ? child("classifier", new Conv2d(b, feat, c.classes(), 1, 1, 0, 1, false)) : null;
+        classifier = c.head() == ResNetConfig.Head.CAM ? child("classifier", new Conv2d(b, feat, c.classes(), 1, 1, 0, 1, false, c.headExtraIn())) : null;
     }
 
     /** conv1 + bn1 + relu + max pool. */
