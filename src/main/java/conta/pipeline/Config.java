@@ -248,7 +248,7 @@ public final class Config {
         if (v.equalsIgnoreCase("all")) return new int[]{2, 3, 4, 5};
         int[] b;
         try {
-            b = Arrays.stream(v.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
+            b = Arrays.stream(v.split(",", -1)).map(String::strip).mapToInt(Integer::parseInt).toArray();
         } catch (NumberFormatException e) {
             throw new CliError(err);
         }
