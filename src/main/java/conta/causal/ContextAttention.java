@@ -17,8 +17,8 @@ import java.util.SplittableRandom;
  * alpha. Like every F op, call it under a {@link Tape}, which frees the intermediates.
  *
  * <p>Output: N x k x h x w, one map M per query (k = 1 for the foreground query), to be concatenated to the block-5
- * features by {@link conta.models.ResNet#forward(Tensor, Tensor)} (headExtraIn = k), which resizes it to the feature
- * grid if h x w differs. Mode {@link Mode#RAW_MASK} (ablation) returns X_m itself and has no parameters.
+ * features (or those of the blocks of {@code conta.blocks}) by {@link conta.models.ResNet#forward(Tensor, Tensor)}
+ * (contextChannels = k), which resizes it to each feature grid if h x w differs. Mode {@link Mode#RAW_MASK} (ablation) returns X_m itself and has no parameters.
  *
  * <p>Note: a head that pools before its classifier (IRNet's CAM head) sees M only through mean(M) =
  * sum_i alpha_i mean(c_i) / n; M's spatial pattern reaches the CAMs, not the logits.

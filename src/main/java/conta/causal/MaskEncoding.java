@@ -54,7 +54,7 @@ public record MaskEncoding(int classes, int firstLabel, int height, int width, V
 
     public int cells() { return height * width; }
 
-    /** Context channels k of X_m and M: 1 for FOREGROUND, n for PER_CLASS (the ResNet's headExtraIn). */
+    /** Context channels k of X_m and M: 1 for FOREGROUND, n for PER_CLASS (the ResNet's contextChannels). */
     public int queryChannels() { return query == Query.FOREGROUND ? 1 : classes; }
 
     /** n x h x w one-hot class maps of an H x W label map (values outside the n classes count for none). */

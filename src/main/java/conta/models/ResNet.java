@@ -14,8 +14,10 @@ import java.util.List;
 
 /**
  * ResNet with torchvision parameter names (conv1, bn1, layer1..4, fc) and the variants WSSS needs: output stride 16/8
- * by stage strides and dilations, frozen BN, MSRA/Caffe blocks, a bias-free 1x1 CAM classifier, and extra context
- * channels concatenated to the last stage's features (CONTA).
+ * by stage strides and dilations, frozen BN, MSRA/Caffe blocks, a bias-free 1x1 CAM classifier, and CONTA's context map
+ * M concatenated channel-wise to the features of the blocks in {@link ResNetConfig#contextBlocks()} (CONTA's block b
+ * = layer(b-1); its features, resized M appended, feed layer b, or the head for block 5), see
+ * {@link #features(Tensor, Tensor)}.
  */
 public class ResNet extends Module implements Network {
     public final ResNetConfig config;
@@ -36,14 +38,15 @@ public class ResNet extends Module implements Network {
             List<Block> blocks = new ArrayList<>();
             int planes = c.width() * (1 << s);
             for (int i = 0; i < c.blocks()[s]; i++) {
-                blocks.add(layer.add(Integer.toString(i), new Block(b, c, in, planes, i == 0 ? c.strides()[s] : 1, c.dilations()[s])));
+                blocks.add(layer.add(Integer.toString(i), new Block(b, c, in, planes, i == 0 ? c.strides()[s] : 1, c.dilations()[s],
+                        i == 0 ? c.stageExtraIn(s) : 0)));
                 in = planes * c.expansion();
             }
             stages.add(blocks);
         }
         int feat = in + c.headExtraIn();
         fc = c.head() == ResNetConfig.Head.FC ? child("fc", new Linear(b, feat, c.classes(), true)) : null;
-        classifier = c.head() == ResNetConfig.Head.CAM ? child("classifier", new Conv2d(b, feat, c.classes(), 1, 1, 0, 1, false)) : null;
+        classifier = c.head() == ResNetConfig.Head.CAM ? child("classifier", new Conv2d(b, feat, c.classes(), 1, 1, 0, 1, false, c.headExtraIn())) : null;
     }
 
     /** conv1 + bn1 + relu + max pool. */
@@ -58,24 +61,47 @@ public class ResNet extends Module implements Network {
         return x;
     }
 
-    /** Last-stage features (block 5 in the paper's counting). */
-    public Tensor features(Tensor x) {
+    /** Last-stage features (block 5 in the paper's counting) of a network whose context, if any, joins at block 5 only. */
+    public Tensor features(Tensor x) { return features(x, null); }
+
+    /**
+     * Last-stage features (layer4's output, block 5 in CONTA's counting). For each CONTA block b in 2..4 of the config's
+     * context blocks, the context map, resized bilinearly (align_corners=False) to the grid of block b's output (that of
+     * layer(b-1)), is concatenated to it, so layer b's first block reads [x, M]. Block 5's concatenation (before the
+     * head) is {@link #withContext}'s.
+     *
+     * @param context N x k x h x w, or null for a network without context (or with context at block 5 only)
+     */
+    public Tensor features(Tensor x, Tensor context) {
         x = stem(x);
-        for (int s = 0; s < 4; s++) x = stage(s, x);
+        for (int s = 0; s < 4; s++) {
+            x = stage(s, x);
+            if (s < 3 && config.contextAt(s + 2)) x = join(x, context, s + 2);
+        }
         return x;
     }
 
-    /** Appends a context map (N x K x h x w, resized bilinearly to the feature grid) to the features. */
+    /** Appends a context map (N x K x h x w, resized bilinearly to the feature grid) to the features (block 5). */
     public Tensor withContext(Tensor feats, Tensor context) {
-        if (context == null) {
-            if (config.headExtraIn() > 0) throw new IllegalArgumentException("this network expects a " + config.headExtraIn() + "-channel context map");
+        if (!config.contextAt(5)) {
+            if (context != null && config.contextChannels() == 0)
+                throw new IllegalArgumentException("context has " + context.dim(1) + " channels, the head expects 0");
             return feats;
         }
-        if (context.dim(1) != config.headExtraIn())
-            throw new IllegalArgumentException("context has " + context.dim(1) + " channels, the head expects " + config.headExtraIn());
-        Tensor ctx = context.dim(2) == feats.dim(2) && context.dim(3) == feats.dim(3)
-                ? context : F.resizeBilinear(context, feats.dim(2), feats.dim(3), false);
-        return F.concatChannels(List.of(feats, ctx));
+        return join(feats, context, 5);
+    }
+
+    /** [x, resize(context)] at CONTA block b. */
+    private Tensor join(Tensor x, Tensor context, int block) {
+        String where = block == 5 ? "the head" : "layer" + block + " (after block " + block + ")";
+        if (context == null)
+            throw new IllegalArgumentException("this network expects a " + config.contextChannels() + "-channel context map"
+                    + (block == 5 ? "" : " at " + where));
+        if (context.dim(1) != config.contextChannels())
+            throw new IllegalArgumentException("context has " + context.dim(1) + " channels, " + where + " expects " + config.contextChannels());
+        Tensor ctx = context.dim(2) == x.dim(2) && context.dim(3) == x.dim(3)
+                ? context : F.resizeBilinear(context, x.dim(2), x.dim(3), false);
+        return F.concatChannels(List.of(x, ctx));
     }
 
     /** Head over (features [+ context]): N x classes logits. */
@@ -94,7 +120,7 @@ public class ResNet extends Module implements Network {
     /** The CAM classifier's weight [classes, F(+K), 1, 1], or null. */
     public Tensor camWeight() { return classifier == null ? null : classifier.weight; }
 
-    public Tensor forward(Tensor x, Tensor context) { return head(withContext(features(x), context)); }
+    public Tensor forward(Tensor x, Tensor context) { return head(withContext(features(x, context), context)); }
 
     @Override
     public Tensor forward(Tensor x) { return forward(x, null); }
@@ -105,13 +131,28 @@ public class ResNet extends Module implements Network {
     /**
      * Freezes the first n of IRNet's stages (stage 1 = stem + layer1, stage 2 = layer2, ...): IRNet trains only layer3,
      * layer4 and the head (n = 2). Frozen parameters get no gradient, so nothing before them is differentiated.
+     *
+     * <p>The convs that read CONTA's context map (conv1 and downsample.0 of the first block of a stage where M joins)
+     * stay trainable in a frozen stage: their context channels start at zero from pretrained weights, and frozen they
+     * would keep M out of the network for good.
+     *
+     * @return the names of the context convs kept trainable inside frozen stages
      */
-    public void freezeStages(int n) {
+    public List<String> freezeStages(int n) {
         conv1.setTrainable(n == 0);
         bn1.setTrainable(n == 0);
+        List<String> kept = new ArrayList<>();
         for (int s = 0; s < 4; s++) {
             boolean on = s >= n;
-            for (Block blk : stages.get(s)) blk.setTrainable(on);
+            for (int i = 0; i < stages.get(s).size(); i++) {
+                Block blk = stages.get(s).get(i);
+                blk.setTrainable(on);
+                if (!on) for (Conv2d cv : blk.contextConvs()) {
+                    cv.setTrainable(true);
+                    kept.add("layer" + (s + 1) + "." + i + "." + (cv == blk.contextConvs().getFirst() ? "conv1" : "downsample.0"));
+                }
+            }
         }
+        return kept;
     }
 }

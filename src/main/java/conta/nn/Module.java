@@ -92,13 +92,25 @@ public abstract class Module implements AutoCloseable {
         return m;
     }
 
+    /** Visits this module and every descendant with its name prefix ("" for this one, "layer1.0." for a block). */
+    public void visitModules(String prefix, BiConsumer<String, Module> v) {
+        v.accept(prefix, this);
+        children.forEach((k, m) -> m.visitModules(prefix + k + ".", v));
+    }
+
     /**
      * Loads tensors by external name. Missing or unexpected keys and shape mismatches are errors when strict (listed
-     * together); PyTorch's {@code num_batches_tracked} counters are ignored.
+     * together); PyTorch's {@code num_batches_tracked} counters are ignored. A non-strict load (pretrained weights)
+     * also fills a context-widened conv ({@link Conv2d#contextIn} = k, weight [o, i + k, kh, kw]) from the weight of the
+     * network without context, [o, i, kh, kw]: the file's values go to the first i input channels and the k context
+     * channels are zeroed, so the widened network computes exactly what the pretrained one does until M's weights
+     * learn. Strict loads (our own checkpoints) need the full widened shape.
      */
     public LoadReport loadState(Map<String, HostArray> src, boolean strict) {
         Map<String, Tensor> mine = state();
-        List<String> missing = new ArrayList<>(), unexpected = new ArrayList<>(), badShape = new ArrayList<>();
+        Map<String, Integer> contextIn = new LinkedHashMap<>();
+        visitModules("", (n, m) -> { if (m instanceof Conv2d cv && cv.contextIn > 0) contextIn.put(n + "weight", cv.contextIn); });
+        List<String> missing = new ArrayList<>(), unexpected = new ArrayList<>(), badShape = new ArrayList<>(), widened = new ArrayList<>();
         Map<String, HostArray> byInternal = new LinkedHashMap<>();
         for (var e : src.entrySet()) {
             if (e.getKey().endsWith("num_batches_tracked")) continue;
@@ -109,26 +121,48 @@ public abstract class Module implements AutoCloseable {
         for (var e : mine.entrySet()) {
             HostArray a = byInternal.get(e.getKey());
             if (a == null) { missing.add(externalName(e.getKey())); continue; }
-            if (!Arrays.equals(a.shape(), e.getValue().shape()) && a.numel() == e.getValue().numel()
-                    && squeezeEq(a.shape(), e.getValue().shape())) {
+            int[] ms = e.getValue().shape();
+            Integer k = contextIn.get(e.getKey());
+            if (k != null && !Arrays.equals(a.shape(), ms)) {
+                int[] plain = ms.clone();
+                plain[1] -= k;
+                if (!strict && Arrays.equals(a.shape(), plain)) {
+                    e.getValue().backend().upload(e.getValue(), widenInputs(a.data(), ms[0], plain[1], k, ms[2] * ms[3]));
+                    widened.add(externalName(e.getKey()));
+                } else {
+                    badShape.add(externalName(e.getKey()) + " file " + a.shapeString() + " model " + e.getValue().shapeString() + " (a conv with "
+                            + k + " context input channels: the file must hold " + e.getValue().shapeString()
+                            + (strict ? "" : " or the weight without context " + Arrays.toString(plain)) + ")");
+                }
+            } else if (!Arrays.equals(a.shape(), ms) && a.numel() == e.getValue().numel() && squeezeEq(a.shape(), ms)) {
                 e.getValue().backend().upload(e.getValue(), a.data()); // e.g. [C] vs [C,1,1,1]
-            } else if (!Arrays.equals(a.shape(), e.getValue().shape())) {
+            } else if (!Arrays.equals(a.shape(), ms)) {
                 badShape.add(externalName(e.getKey()) + " file " + a.shapeString() + " model " + e.getValue().shapeString());
             } else {
                 e.getValue().backend().upload(e.getValue(), a.data());
             }
         }
-        LoadReport r = new LoadReport(missing, unexpected, badShape);
+        LoadReport r = new LoadReport(missing, unexpected, badShape, widened);
         if (strict && !r.ok()) throw new IllegalArgumentException(r.describe());
         if (!badShape.isEmpty()) throw new IllegalArgumentException(r.describe());
         return r;
+    }
+
+    /** [o, i, hw] -> [o, i + k, hw] with the k new input channels zero. */
+    static float[] widenInputs(float[] w, int o, int i, int k, int hw) {
+        float[] out = new float[o * (i + k) * hw];
+        for (int r = 0; r < o; r++) System.arraycopy(w, r * i * hw, out, r * (i + k) * hw, i * hw);
+        return out;
     }
 
     private static boolean squeezeEq(int[] a, int[] b) {
         return Arrays.equals(Arrays.stream(a).filter(d -> d != 1).toArray(), Arrays.stream(b).filter(d -> d != 1).toArray());
     }
 
-    public record LoadReport(List<String> missing, List<String> unexpected, List<String> badShape) {
+    /** widened: context-widened convs filled from weights without context (their context channels zeroed). */
+    public record LoadReport(List<String> missing, List<String> unexpected, List<String> badShape, List<String> widened) {
+        public LoadReport(List<String> missing, List<String> unexpected, List<String> badShape) { this(missing, unexpected, badShape, List.of()); }
+
         public boolean ok() { return missing.isEmpty() && unexpected.isEmpty() && badShape.isEmpty(); }
 
         public String describe() {

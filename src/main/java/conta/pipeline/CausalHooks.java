@@ -36,7 +36,7 @@ import java.util.Map;
  * <p>CONTA, round t >= 1: the segmentation model of round t-1 predicts every training image (OUT/round{t-1}/pred_train);
  * the confounder set C (per-class mean masks at h x w) is built from those predictions (or from round t-1's
  * pseudo-masks), saved as OUT/round{t}/confounders.npy; the classifier trains with M = sum_i alpha_i c_i / n
- * concatenated to its block-5 features, where X_m comes from the image's predicted mask <em>augmented with the crop</em>
+ * concatenated to its block-5 features (or those of the blocks of {@code conta.blocks}), where X_m comes from the image's predicted mask <em>augmented with the crop</em>
  * (the loader carries it as the batch mask) and W1, W2 learn with the head (lr x10). CAMs use M of the whole image.
  *
  * <p>C²AM: after the classifier of a round, its CAMs over the training set are averaged into the global CAM G, and the
@@ -69,8 +69,7 @@ public final class CausalHooks implements RoundHooks {
             case "mask" -> ContextAttention.Mode.RAW_MASK;
             default -> throw new CliError("conta.concat must be context or mask, got " + c.str("conta.concat"));
         };
-        if (c.integer("conta.blocks") != 5)
-            throw new CliError("conta.blocks=" + c.str("conta.blocks") + ": only block 5 (the paper's choice) is implemented");
+        c.contextBlocks("conta.blocks"); // where M joins (ClassifierStage.config); checked here so a bad value fails at once
         if (!List.of("seg", "pseudo").contains(c.str("conta.confounder_source")))
             throw new CliError("conta.confounder_source must be seg or pseudo, got " + c.str("conta.confounder_source"));
     }

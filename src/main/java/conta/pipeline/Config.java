@@ -99,7 +99,7 @@ public final class Config {
         {"conta.embed", "0", "joint embedding size of W1, W2; 0 = number of classes (as the released m_t.py)"},
         {"conta.encoding", "onehot", "X_m from the predicted mask: onehot (class-summed one-hot foreground, one query) | perclass (one query per class map)"},
         {"conta.concat", "context", "context (M_t) | mask (raw predicted mask, the paper's ablation)"},
-        {"conta.blocks", "5", "where M joins: 5 (block 5; others are ablations)"},
+        {"conta.blocks", "5", "where M joins the classifier: 5 (block 5 = layer4, before the head), 2 | 3 | 4 (after layer1..3, widening the next layer's first block), a list like 3,5, or all (= 2,3,4,5)"},
         // C2AM
         {"c2am.size", "128", "side of the global CAM"},
         {"c2am.aggregation", "mean", "mean | max | lse"},
@@ -174,6 +174,7 @@ public final class Config {
         for (String[] e : DEFAULTS) if (e[0].equals(key)) d = e[1];
         String v = values.get(key);
         if (d == null) return;
+        if (key.equals("conta.blocks")) { contextBlocks(key); return; }
         if (d.equals("true") || d.equals("false")) bool(key);
         else if (d.matches("-?[0-9]+")) integer(key);
         else if (d.matches("-?[0-9.]+(e-?[0-9]+)?")) number(key);
@@ -234,6 +235,27 @@ public final class Config {
             return Arrays.stream(str(key).split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
         } catch (NumberFormatException e) {
             throw new CliError("config " + key + " must be comma-separated integers, got '" + str(key) + "'");
+        }
+    }
+
+    /**
+     * CONTA block numbers (2..5: layer1..layer4's outputs) where the context map joins: "5", "3", a comma list such as
+     * "3,5", or "all" (2, 3, 4, 5). Sorted; an error naming the key for anything else.
+     */
+    public int[] contextBlocks(String key) {
+        String v = str(key).strip();
+        String err = "config " + key + " must be 2, 3, 4 or 5 (CONTA's blocks layer1..layer4), a comma-separated list of them such as 3,5, or all; got '" + v + "'";
+        if (v.equalsIgnoreCase("all")) return new int[]{2, 3, 4, 5};
+        int[] b;
+        try {
+            b = Arrays.stream(v.split(",", -1)).map(String::strip).mapToInt(Integer::parseInt).toArray();
+        } catch (NumberFormatException e) {
+            throw new CliError(err);
+        }
+        try {
+            return conta.models.ResNetConfig.checkContextBlocks(b);
+        } catch (IllegalArgumentException e) {
+            throw new CliError(err + " (" + e.getMessage() + ")");
         }
     }
 

@@ -10,7 +10,7 @@ import java.nio.file.Path;
 public interface RoundHooks {
     RoundHooks NONE = new RoundHooks() { };
 
-    /** Channels concatenated to the block-5 features in round t (0 = none). */
+    /** Channels of the context map concatenated to the classifier's features in round t (0 = none; where: conta.blocks). */
     default int contextChannels(int round) { return 0; }
 
     /** Loss/context terms of the classifier in round t. */

@@ -80,6 +80,8 @@ public final class Backbones {
         if (backboneMissing > 0)
             throw new CliError(key + ": " + file + " lacks " + backboneMissing + " backbone tensors (first: " + r.missing().getFirst()
                     + "); ImageNet ResNet-50 weights need width 64 and blocks 3,4,6,3");
-        return file.getFileName() + " (" + bb.size() + " tensors)";
+        // CONTA's context convs (conta.blocks 2..4) took the weight without context and start with zero context weights
+        return file.getFileName() + " (" + bb.size() + " tensors" + (r.widened().isEmpty() ? "" : "; context channels zero-initialised in "
+                + String.join(", ", r.widened())) + ")";
     }
 }

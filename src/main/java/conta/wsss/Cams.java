@@ -83,7 +83,7 @@ public final class Cams {
     /**
      * @param input   the preprocessing the classifier's weights expect
      * @param context per-image context map for CONTA (K x h x w), or null; it is concatenated to the features of each
-     *                scale exactly as in training
+     *                scale exactly as in training (at every block of the network's context blocks)
      */
     public static Maps compute(ResNet net, Preprocess input, RgbImage im, int[] labels, double[] scales, HostArray context) {
         Backend b = net.backend();
@@ -98,7 +98,6 @@ public final class Cams {
             RgbImage r = ImageCodec.resize(im, sh, sw, ImageCodec.Interp.CUBIC);
             try (Tape t = Tape.open(false)) {
                 Tensor x = Tape.track(Tensor.of(b, input.chw(r, true), 2, 3, sh, sw));
-                Tensor feats = net.features(x);
                 Tensor ctx = null;
                 if (context != null) {
                     int[] cs = context.shape();
@@ -107,7 +106,7 @@ public final class Cams {
                     System.arraycopy(context.data(), 0, two, context.data().length, context.data().length);
                     ctx = Tape.track(Tensor.of(b, two, 2, cs[cs.length - 3], cs[cs.length - 2], cs[cs.length - 1]));
                 }
-                feats = net.withContext(feats, ctx);
+                Tensor feats = net.withContext(net.features(x, ctx), ctx); // M joins at every block of conta.blocks, as in training
                 Tensor cam = F.relu(F.conv2d(feats, net.camWeight(), null, ConvSpec.of(1, 1, 0, 1)));
                 int fh = cam.dim(2), fw = cam.dim(3);
                 float[] both = cam.toArray();

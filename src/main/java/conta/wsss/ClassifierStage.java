@@ -43,11 +43,15 @@ public final class ClassifierStage {
 
     public static final Head BASELINE = new Head() { };
 
-    /** The classifier's architecture under the config (the ImageNet weights' layout included). */
+    /**
+     * The classifier's architecture under the config (the ImageNet weights' layout included); a context of
+     * contextChannels > 0 channels joins at the CONTA blocks of {@code conta.blocks}.
+     */
     public static ResNetConfig config(Config c, int numClasses, int contextChannels) {
         ResNetConfig rc = Models.resnetConfig(c.str("cls.arch")).withWidth(c.integer("cls.width")).withBlocks(c.ints("cls.blocks"))
                 .withStrides(c.ints("cls.strides"))
-                .withHead(ResNetConfig.Head.CAM, numClasses).withHeadExtraIn(contextChannels);
+                .withHead(ResNetConfig.Head.CAM, numClasses)
+                .withContext(contextChannels, contextChannels > 0 ? c.contextBlocks("conta.blocks") : ResNetConfig.BLOCK5);
         return Backbones.layoutFor(c.str("cls.weights"), rc);
     }
 
@@ -67,7 +71,10 @@ public final class ClassifierStage {
     }
 
     public static Trainer.Result train(ResNet net, Config c, Dataset ds, List<String> ids, Path ckpt, Head head, String label) {
-        net.freezeStages(c.integer("cls.frozen_stages"));
+        List<String> kept = net.freezeStages(c.integer("cls.frozen_stages"));
+        if (!kept.isEmpty())
+            System.err.println("note: conta.blocks=" + c.str("conta.blocks") + " feeds the context map to a stage that cls.frozen_stages="
+                    + c.str("cls.frozen_stages") + " freezes; its context convs " + kept + " train (the rest of the stage stays frozen)");
         List<Tensor> backbone = new ArrayList<>(), cls = new ArrayList<>(head.params());
         net.visit("", (n, t, p) -> {
             if (p && t.requiresGrad) (n.startsWith("classifier") ? cls : backbone).add(t);

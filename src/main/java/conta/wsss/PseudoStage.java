@@ -109,12 +109,29 @@ public final class PseudoStage {
         try {
             Map<String, HostArray> w = new LinkedHashMap<>();
             conta.io.Safetensors.read(clsModel).forEach((k, v) -> { if (!k.startsWith("classifier") && !k.contains("#")) w.put(k, v); });
+            Map<String, conta.tensor.Tensor> mine = net.backbone().state();
+            w.replaceAll((k, v) -> mine.containsKey(k) ? withoutContextInputs(k, v, mine.get(k).shape()) : v);
             net.backbone().loadState(w, true);
             return "this round's classifier backbone (" + clsModel.getParent().getParent().getFileName() + "/cls/model.safetensors)";
         } catch (IOException | IllegalArgumentException e) {
             throw new conta.cli.CliError("irn.weights=cls: cannot load the classifier backbone " + clsModel + " (" + e.getMessage()
                     + "); irn.arch/irn.width/irn.blocks must equal cls.arch/cls.width/cls.blocks");
         }
+    }
+
+    /**
+     * A CONTA classifier with conta.blocks 2..4 has context convs (layerN.0.conv1 / downsample.0) with k extra input
+     * channels that the boundary net, which has no context, lacks: their first in channels are its weight (the
+     * classifier's backbone as it computes with M = 0). Anything else is returned as is.
+     */
+    static HostArray withoutContextInputs(String name, HostArray w, int[] model) {
+        int[] s = w.shape();
+        if (s.length != 4 || model.length != 4 || s[1] <= model[1] || s[0] != model[0] || s[2] != model[2] || s[3] != model[3]
+                || !name.matches("layer[2-4]\\.0\\.(conv1|downsample\\.0)\\.weight")) return w;
+        int o = s[0], in = model[1], full = s[1], hw = s[2] * s[3];
+        float[] out = new float[o * in * hw];
+        for (int r = 0; r < o; r++) System.arraycopy(w.data(), r * full * hw, out, r * in * hw, in * hw);
+        return new HostArray(model.clone(), out);
     }
 
     /** Pseudo-masks: boundary map (flip-averaged) + sparse random walk of the stride-4 CAMs. */

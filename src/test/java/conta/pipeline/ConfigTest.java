@@ -57,4 +57,28 @@ class ConfigTest {
         e = assertThrows(CliError.class, () -> new Config().set("cam.scales", "1.0,x"));
         assertTrue(e.getMessage().contains("cam.scales"), e.getMessage());
     }
+
+    @Test
+    void contaBlocksParse() {
+        Config c = new Config();
+        assertArrayEquals(new int[]{5}, c.contextBlocks("conta.blocks"), "default: block 5");
+        String[][] ok = {{"3", "3"}, {"5", "5"}, {"2", "2"}, {"4", "4"}, {"3,5", "3,5"}, {" 5 , 3 ", "3,5"}, {"all", "2,3,4,5"}, {"ALL", "2,3,4,5"},
+            {"2,3,4,5", "2,3,4,5"}};
+        for (String[] v : ok) {
+            c.set("conta.blocks", v[0]);
+            assertEquals(v[1], java.util.Arrays.stream(c.contextBlocks("conta.blocks")).mapToObj(Integer::toString)
+                    .collect(java.util.stream.Collectors.joining(",")), v[0]);
+        }
+        for (String bad : new String[]{"1", "6", "0", "x", "3,", "3,3", "", "all,5", "3;5", "-2"}) {
+            CliError e = assertThrows(CliError.class, () -> new Config().set("conta.blocks", bad), bad);
+            assertTrue(e.getMessage().contains("conta.blocks must be 2, 3, 4 or 5") && e.getMessage().contains("'" + bad.strip() + "'"), e.getMessage());
+        }
+        Path f = tmp.resolve("b.conf");
+        CliError e = assertThrows(CliError.class, () -> {
+            Files.writeString(f, "conta.blocks = 7\n");
+            new Config().load(f);
+        });
+        assertTrue(e.getMessage().contains(":1: config conta.blocks must be"), e.getMessage());
+        assertTrue(e.getMessage().contains("block 7 does not exist"), e.getMessage());
+    }
 }

@@ -133,4 +133,40 @@ class PipelineResumeTest {
             new Pipeline(c, data, o, b);
         }
     }
+
+    /**
+     * CONTA with M at every block (conta.blocks=all) end to end: round 1's classifier has the context convs (layer2..4's
+     * first block and the head take k = 1 more input channel), trains with the default-style frozen stages (layer2.0's
+     * context convs train inside the frozen layer2), gives CAMs, and the boundary net starts from its backbone.
+     */
+    @SuppressWarnings("unchecked")
+    @Test
+    void contaAtEveryBlockRunsEndToEnd() throws Exception {
+        Config c = tiny();
+        for (String kv : new String[]{"method=conta", "conta.rounds=1", "conta.blocks=all", "conta.confounder_source=pseudo", "cls.frozen_stages=2",
+                "cls.epochs=1", "cam.scales=1.0", "seg.iters=2"})
+            c.set(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+        Path o = tmp.resolve("conta-all");
+        Map<String, Object> r;
+        try (CpuBackend b = new CpuBackend()) {
+            r = Methods.run(c, data, o, b);
+        }
+        var rounds = (java.util.List<Object>) r.get("rounds");
+        assertEquals(2, rounds.size());
+        Map<String, Object> cam = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) rounds.get(1)).get("stages")).get("cam");
+        double miou = ((Number) cam.get("miou")).doubleValue();
+        assertTrue(miou >= 0 && miou <= 1, "round 1 CAM mIoU " + miou);
+        var w0 = conta.io.Safetensors.read(o.resolve("round0/cls/model.safetensors"));
+        var w1 = conta.io.Safetensors.read(o.resolve("round1/cls/model.safetensors"));
+        // resnet50-os16 at width 8: stage outputs 32, 64, 128, 256; round 0 has no context
+        String[] convs = {"layer2.0.conv1.weight", "layer2.0.downsample.0.weight", "layer3.0.conv1.weight", "layer3.0.downsample.0.weight",
+            "layer4.0.conv1.weight", "layer4.0.downsample.0.weight", "classifier.weight"};
+        int[] in = {32, 32, 64, 64, 128, 128, 256};
+        for (int i = 0; i < convs.length; i++) {
+            assertEquals(in[i], w0.get(convs[i]).shape()[1], convs[i]);
+            assertEquals(in[i] + 1, w1.get(convs[i]).shape()[1], convs[i]);
+        }
+        assertEquals(w0.get("layer2.0.conv2.weight").shape()[1], w1.get("layer2.0.conv2.weight").shape()[1], "other convs are unchanged");
+        assertTrue(Files.isRegularFile(o.resolve("round1/cam/done.json")) && Files.isRegularFile(o.resolve("round1/irn/done.json")));
+    }
 }
