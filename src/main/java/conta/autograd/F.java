@@ -174,16 +174,8 @@ public final class F {
         Tensor y = out(b, a.shape());
         b.addScaled(a, alpha, c, beta, y);
         if (any(a, c)) record("add", y, gy -> {
-            if (needs(a)) {
-                Tensor d = b.empty(a.shape());
-                b.scale(gy, alpha, d);
-                accumulate(a, d);
-            }
-            if (needs(c)) {
-                Tensor d = b.empty(c.shape());
-                b.scale(gy, beta, d);
-                accumulate(c, d);
-            }
+            if (needs(a)) Tape.accumulateScaled(a, gy, alpha);
+            if (needs(c)) Tape.accumulateScaled(c, gy, beta);
         });
         return y;
     }

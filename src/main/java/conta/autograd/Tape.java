@@ -81,6 +81,20 @@ public final class Tape implements AutoCloseable {
         }
     }
 
+    /**
+     * t.grad += alpha * g without a temporary when t already has a gradient (a residual add's second branch); g stays
+     * the caller's. Same rounding as scaling into a temporary and accumulating it.
+     */
+    public static void accumulateScaled(Tensor t, Tensor g, float alpha) {
+        if (t.grad == null) {
+            Tensor d = t.backend().empty(t.shape());
+            t.backend().scale(g, alpha, d);
+            t.grad = d;
+        } else {
+            t.backend().addScaled(t.grad, 1f, g, alpha, t.grad);
+        }
+    }
+
     /** t.grad, allocated as zeros if absent: for backward ops that accumulate in place. */
     public static Tensor gradBuffer(Tensor t) {
         if (t.grad == null) t.grad = Tensor.zeros(t.backend(), t.shape());
