@@ -1,7 +1,9 @@
 # PyTorch twin of 3 IRNet classifier SGD steps (lr 0.1 / head 1.0, momentum 1e-4, wd 1e-4, frozen BN, stages 1-2
-# detached) on batches dumped by conta (/tmp/dbg_x*.npy, dbg_y*.npy, dbg_w.npy). Used to check that the divergence
-# seen on the VOC sample is the recipe's, not conta's: both give losses 0.7253, 0.7453, 0.62 and backbone gradient
-# norms 3.07, 12.8, 14.9. (It loads the npm weights torchvision-style, as conta did before Backbones.layoutFor.)
+# detached) on batches dumped by conta (/tmp/dbg_x*.npy, dbg_y*.npy, dbg_w.npy). Both gave losses 0.7253, 0.7453, 0.62
+# and backbone gradient norms 3.07, 12.8, 14.9, which at the time read as "the divergence on the VOC sample is the
+# recipe's". It was not: the dumped batches themselves were torchvision-normalised RGB, while the npm weights are a
+# Caffe model wanting BGR minus the mean; with conta.data.Preprocess choosing CAFFE for them IRNet's lr 0.1 trains.
+# The twin proves engine = PyTorch on identical input, nothing more. (It loads the weights torchvision-style.)
 import json,struct,numpy as np,torch,torchvision,pathlib
 torch.set_num_threads(2)
 f=open(str(pathlib.Path.home()/'.cache/conta/weights/resnet50-imagenet.safetensors'),'rb'); n=struct.unpack('<Q',f.read(8))[0]; h=json.loads(f.read(n)); d=f.read()
