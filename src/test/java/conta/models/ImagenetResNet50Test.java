@@ -44,6 +44,12 @@ class ImagenetResNet50Test {
         return F.resizeBilinear(full, 224, 224, false);
     }
 
+    static int top1(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
     @Test
     void classifiesRealPhotos() throws Exception {
         Path voc = voc();
@@ -63,18 +69,13 @@ class ImagenetResNet50Test {
             for (String[] c : cases) {
                 try (Tape t = Tape.open(false)) {
                     float[] logits = net.forward(load(b, voc.resolve("JPEGImages/" + c[0] + ".jpg"))).toArray();
-                    int best = 0;
-                    for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
-                    assertEquals(Integer.parseInt(c[1]), best, c[0] + " top-1 ImageNet class");
+                    assertEquals(Integer.parseInt(c[1]), top1(logits), c[0] + " top-1 ImageNet class");
                     // the pipeline's input path (OpenCV decode, the preprocessing auto-chosen for these weights)
                     // must give the network what it was trained on
                     conta.image.RgbImage im = conta.image.ImageCodec.read(voc.resolve("JPEGImages/" + c[0] + ".jpg"));
                     conta.data.Preprocess p = conta.wsss.Backbones.input(new conta.pipeline.Config(), "cls");
                     Tensor x = F.resizeBilinear(Tape.track(Tensor.of(b, p.chw(im, false), 1, 3, im.h(), im.w())), 224, 224, false);
-                    float[] l2 = net.forward(x).toArray();
-                    best = 0;
-                    for (int i = 1; i < l2.length; i++) if (l2[i] > l2[best]) best = i;
-                    assertEquals(Integer.parseInt(c[1]), best, c[0] + " top-1 through the pipeline's preprocessing");
+                    assertEquals(Integer.parseInt(c[1]), top1(net.forward(x).toArray()), c[0] + " top-1 through the pipeline's preprocessing");
                 }
             }
         }

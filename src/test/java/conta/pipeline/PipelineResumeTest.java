@@ -32,7 +32,7 @@ class PipelineResumeTest {
                 "ir.crf_iters=3", "irn.width=8", "irn.blocks=1,1,1,1", "irn.weights=cls", "irn.arch=resnet50-os16", "irn.crop=64", "irn.batch=8",
                 "irn.epochs=1", "irn.radius=5", "rw.exp_times=4", "seg.width=8", "seg.blocks=1,1,1,1", "seg.weights=none", "seg.crop=64", "seg.batch=4",
                 "seg.iters=6", "seg.lr=0.01", "seg.checkpoint_every=2", "data.workers=1", "report.overlays=2"};
-        for (String s : kv) c.set(s.substring(0, s.indexOf('=')), s.substring(s.indexOf('=') + 1));
+        c.applySets(java.util.List.of(kv));
         return c;
     }
 
@@ -47,6 +47,29 @@ class PipelineResumeTest {
         Map<String, Object> m = new LinkedHashMap<>(r);
         m.remove("timings");
         return Json.writePretty(m);
+    }
+
+    /**
+     * Runs the recipe into {@code out} again and again, each attempt killed at tick {@code first + step * attempt} of
+     * that attempt, until one finishes; asserts it finished within {@code attempts} and was killed at least 5 times.
+     */
+    static Map<String, Object> killedUntilDone(Config c, Path out, int first, int step, int attempts) throws Exception {
+        int kills = 0;
+        Map<String, Object> resumed = null;
+        for (int attempt = 0; attempt < attempts && resumed == null; attempt++) {
+            Faults.reset();
+            System.setProperty("conta.test.killAt", Integer.toString(first + step * attempt));
+            try (CpuBackend b = new CpuBackend()) {
+                resumed = Methods.run(c, data, out, b);
+            } catch (Faults.Killed e) {
+                kills++;
+            } finally {
+                System.clearProperty("conta.test.killAt");
+            }
+        }
+        assertNotNull(resumed, "the run finished");
+        assertTrue(kills >= 5, "killed " + kills + " times on the way");
+        return resumed;
     }
 
     @SuppressWarnings("unchecked")
@@ -65,22 +88,7 @@ class PipelineResumeTest {
         }
         assertTrue(Files.size(a.resolve("report.html")) > 1000);
 
-        Path k = tmp.resolve("killed");
-        int kills = 0;
-        Map<String, Object> resumed = null;
-        for (int attempt = 0; attempt < 60 && resumed == null; attempt++) {
-            Faults.reset();
-            System.setProperty("conta.test.killAt", Integer.toString(5 + 9 * attempt));
-            try (CpuBackend b = new CpuBackend()) {
-                resumed = Methods.run(tiny(), data, k, b);
-            } catch (Faults.Killed e) {
-                kills++;
-            } finally {
-                System.clearProperty("conta.test.killAt");
-            }
-        }
-        assertNotNull(resumed, "the run finished");
-        assertTrue(kills >= 5, "killed " + kills + " times on the way");
+        Map<String, Object> resumed = killedUntilDone(tiny(), tmp.resolve("killed"), 5, 9, 60);
         assertEquals(withoutTimings(ref), withoutTimings(resumed));
     }
 
@@ -98,21 +106,7 @@ class PipelineResumeTest {
         }
         assertTrue(withoutTimings(ref).contains("round1"), "the report has round 1");
         Path k = tmp.resolve("causal-killed");
-        int kills = 0;
-        Map<String, Object> resumed = null;
-        for (int attempt = 0; attempt < 80 && resumed == null; attempt++) {
-            Faults.reset();
-            System.setProperty("conta.test.killAt", Integer.toString(7 + 17 * attempt));
-            try (CpuBackend b = new CpuBackend()) {
-                resumed = Methods.run(c, data, k, b);
-            } catch (Faults.Killed e) {
-                kills++;
-            } finally {
-                System.clearProperty("conta.test.killAt");
-            }
-        }
-        assertNotNull(resumed, "the run finished");
-        assertTrue(kills >= 5, "killed " + kills + " times on the way");
+        Map<String, Object> resumed = killedUntilDone(c, k, 7, 17, 80);
         assertTrue(Files.isDirectory(k.resolve("round1").resolve("cls")), "round 1 ran");
         assertEquals(withoutTimings(ref), withoutTimings(resumed));
     }
@@ -143,9 +137,8 @@ class PipelineResumeTest {
     @Test
     void contaAtEveryBlockRunsEndToEnd() throws Exception {
         Config c = tiny();
-        for (String kv : new String[]{"method=conta", "conta.rounds=1", "conta.blocks=all", "conta.confounder_source=pseudo", "cls.frozen_stages=2",
-                "cls.epochs=1", "cam.scales=1.0", "seg.iters=2"})
-            c.set(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+        c.applySets(java.util.List.of("method=conta", "conta.rounds=1", "conta.blocks=all", "conta.confounder_source=pseudo", "cls.frozen_stages=2",
+                "cls.epochs=1", "cam.scales=1.0", "seg.iters=2"));
         Path o = tmp.resolve("conta-all");
         Map<String, Object> r;
         try (CpuBackend b = new CpuBackend()) {

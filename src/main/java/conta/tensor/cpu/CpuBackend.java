@@ -1,5 +1,9 @@
 package conta.tensor.cpu;
 
+import static conta.tensor.Shapes.gemmDims;
+import static conta.tensor.Shapes.sameShape;
+import static conta.tensor.Shapes.spatial;
+
 import conta.tensor.Backend;
 import conta.tensor.ConvSpec;
 import conta.tensor.DType;
@@ -137,16 +141,6 @@ public final class CpuBackend implements Backend {
     }
 
     /** Product of dims from 2 on (1 for 2-d tensors). */
-    static int spatial(Tensor t) {
-        int s = 1;
-        for (int i = 2; i < t.rank(); i++) s *= t.dim(i);
-        return s;
-    }
-
-    static void sameShape(String op, Tensor a, Tensor b) {
-        if (!a.sameShape(b)) throw new IllegalArgumentException(op + ": shapes differ " + a.shapeString() + " vs " + b.shapeString());
-    }
-
     // ---------------------------------------------------------------- elementwise
     @Override
     public void addScaled(Tensor a, float alpha, Tensor b, float beta, Tensor out) {
@@ -244,12 +238,8 @@ public final class CpuBackend implements Backend {
     // ---------------------------------------------------------------- linear algebra
     @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        if (a.rank() != 2 || b.rank() != 2 || c.rank() != 2)
-            throw new IllegalArgumentException("gemm needs 2-d tensors: " + a + " " + b + " " + c);
-        int m = transA ? a.dim(1) : a.dim(0), k = transA ? a.dim(0) : a.dim(1);
-        int kb = transB ? b.dim(1) : b.dim(0), n = transB ? b.dim(0) : b.dim(1);
-        if (k != kb || c.dim(0) != m || c.dim(1) != n)
-            throw new IllegalArgumentException("gemm shapes: op(A)=" + m + "x" + k + " op(B)=" + kb + "x" + n + " C=" + c.shapeString());
+        int[] mnk = gemmDims(transA, transB, a, b, c);
+        int m = mnk[0], n = mnk[1], k = mnk[2];
         Blas.sgemm(transA, transB, m, n, k, alpha, storage(a), 0, a.dim(1), storage(b), 0, b.dim(1), beta, storage(c), 0, n);
     }
 

@@ -50,7 +50,7 @@ final class Losses {
     }
 
     static float crossEntropy(Tensor logits, Tensor labels, Tensor classWeights, int ignore, Tensor dlogits, float gradScale) {
-        int n = logits.dim(0), c = logits.dim(1), hw = CpuBackend.spatial(logits);
+        int n = logits.dim(0), c = logits.dim(1), hw = conta.tensor.Shapes.spatial(logits);
         if (labels.numel() != (long) n * hw || labels.dim(0) != n)
             throw new IllegalArgumentException("crossEntropyLoss: labels " + labels.shapeString() + " do not match logits " + logits.shapeString());
         if (classWeights != null && classWeights.numel() != c)

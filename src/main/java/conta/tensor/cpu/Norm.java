@@ -11,8 +11,8 @@ final class Norm {
 
     static void train(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
                       Tensor y, Tensor saveMean, Tensor saveInvStd) {
-        CpuBackend.sameShape("batchNorm", x, y);
-        int n = x.dim(0), c = x.dim(1), hw = CpuBackend.spatial(x);
+        conta.tensor.Shapes.sameShape("batchNorm", x, y);
+        int n = x.dim(0), c = x.dim(1), hw = conta.tensor.Shapes.spatial(x);
         long m = (long) n * hw;
         if (m < 2) throw new IllegalArgumentException("batch norm in training mode needs more than one value per channel, got input " + x.shapeString());
         MemorySegment xs = CpuBackend.seg(x), ys = CpuBackend.seg(y), g = CpuBackend.seg(gamma), bt = CpuBackend.seg(beta);
@@ -40,7 +40,7 @@ final class Norm {
 
     static void backward(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd,
                          Tensor dx, Tensor dgamma, Tensor dbeta) {
-        int n = x.dim(0), c = x.dim(1), hw = CpuBackend.spatial(x);
+        int n = x.dim(0), c = x.dim(1), hw = conta.tensor.Shapes.spatial(x);
         long m = (long) n * hw;
         MemorySegment xs = CpuBackend.seg(x), dys = CpuBackend.seg(dy), g = CpuBackend.seg(gamma);
         MemorySegment sm = CpuBackend.seg(saveMean), si = CpuBackend.seg(saveInvStd);

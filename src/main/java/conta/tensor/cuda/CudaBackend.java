@@ -1,5 +1,9 @@
 package conta.tensor.cuda;
 
+import static conta.tensor.Shapes.gemmDims;
+import static conta.tensor.Shapes.sameShape;
+import static conta.tensor.Shapes.spatial;
+
 import static org.bytedeco.cuda.global.cudart.*;
 
 import conta.tensor.Backend;
@@ -109,16 +113,6 @@ public final class CudaBackend implements Backend {
         StringBuilder sb = new StringBuilder();
         for (Tensor t : ts) if (t != null) sb.append(sb.isEmpty() ? "" : " ").append(t.shapeString());
         return sb.toString();
-    }
-
-    static void sameShape(String op, Tensor a, Tensor b) {
-        if (!a.sameShape(b)) throw new IllegalArgumentException(op + ": shapes differ " + a.shapeString() + " vs " + b.shapeString());
-    }
-
-    static int spatial(Tensor t) {
-        int s = 1;
-        for (int i = 2; i < t.rank(); i++) s *= t.dim(i);
-        return s;
     }
 
     // ---------------------------------------------------------------- memory
@@ -308,12 +302,8 @@ public final class CudaBackend implements Backend {
     // ---------------------------------------------------------------- linear algebra
     @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor x, Tensor y, float beta, Tensor c) {
-        if (x.rank() != 2 || y.rank() != 2 || c.rank() != 2)
-            throw new IllegalArgumentException("gemm needs 2-d tensors: " + x + " " + y + " " + c);
-        int m = transA ? x.dim(1) : x.dim(0), k = transA ? x.dim(0) : x.dim(1);
-        int kb = transB ? y.dim(1) : y.dim(0), n = transB ? y.dim(0) : y.dim(1);
-        if (k != kb || c.dim(0) != m || c.dim(1) != n)
-            throw new IllegalArgumentException("gemm shapes: op(A)=" + m + "x" + k + " op(B)=" + kb + "x" + n + " C=" + c.shapeString());
+        int[] mnk = gemmDims(transA, transB, x, y, c);
+        int m = mnk[0], n = mnk[1], k = mnk[2];
         if (m == 0 || n == 0) return;
         enter();
         blas.gemm(transA, transB, m, n, k, alpha, x, y, beta, c, "gemm " + shapes(x, y, c));

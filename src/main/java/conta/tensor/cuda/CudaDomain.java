@@ -20,7 +20,7 @@ public final class CudaDomain {
         if (!ok) throw new IllegalArgumentException(op + ": unexpected shapes " + CudaBackend.shapes(ts));
     }
 
-    private static int plane(Tensor t) { return CudaBackend.spatial(t); }
+    private static int plane(Tensor t) { return conta.tensor.Shapes.spatial(t); }
 
     /** cam [N,C,h,w] = relu(w [C,K] . feat [N,K,h,w]). */
     public void cam(Tensor feat, Tensor w, Tensor cam) {
@@ -123,7 +123,7 @@ public final class CudaDomain {
 
     /** k x k counts (rows = ground truth) of one batch, with conta.eval.Confusion's rules for 255. */
     public long[] confusion(Tensor gt, Tensor pred, int k) {
-        CudaBackend.sameShape("confusion", gt, pred);
+        conta.tensor.Shapes.sameShape("confusion", gt, pred);
         b.enter();
         String op = "confusion " + gt;
         try (Tensor mat = b.empty(2 * k * k); Tensor flag = b.empty(2)) { // k*k uint64 counts in a float buffer of twice the length
