@@ -42,14 +42,27 @@ public final class F {
     // ------------------------------------------------------------------ normalisation
     /** Batch norm with batch statistics; updates the running stats (if given) like PyTorch's train(). */
     public static Tensor batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps) {
+        return batchNormTrain(x, gamma, beta, runMean, runVar, momentum, eps, false);
+    }
+
+    /** relu(batchNormTrain(...)) in one op: one pass less each way, and the pre-ReLU tensor is never stored. */
+    public static Tensor batchNormTrainRelu(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps) {
+        return batchNormTrain(x, gamma, beta, runMean, runVar, momentum, eps, true);
+    }
+
+    private static Tensor batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum,
+                                         float eps, boolean relu) {
         Backend b = x.backend();
         int c = x.dim(1);
         Tensor y = out(b, x.shape());
         Tensor mean = out(b, c), inv = out(b, c);
-        b.batchNormTrain(x, gamma, beta, runMean, runVar, momentum, eps, y, mean, inv);
-        if (any(x, gamma, beta)) record("batchNorm", y, gy -> {
+        if (relu) b.batchNormReluTrain(x, gamma, beta, runMean, runVar, momentum, eps, y, mean, inv);
+        else b.batchNormTrain(x, gamma, beta, runMean, runVar, momentum, eps, y, mean, inv);
+        if (any(x, gamma, beta)) record(relu ? "batchNormRelu" : "batchNorm", y, gy -> {
             Tensor dx = needs(x) ? b.empty(x.shape()) : null;
-            b.batchNormBackward(x, gamma, gy, mean, inv, dx, needs(gamma) ? gradBuffer(gamma) : null, needs(beta) ? gradBuffer(beta) : null);
+            Tensor dg = needs(gamma) ? gradBuffer(gamma) : null, db = needs(beta) ? gradBuffer(beta) : null;
+            if (relu) b.batchNormReluBackward(x, gamma, y, gy, mean, inv, dx, dg, db);
+            else b.batchNormBackward(x, gamma, gy, mean, inv, dx, dg, db);
             if (dx != null) accumulate(x, dx);
         });
         return y;
@@ -57,6 +70,16 @@ public final class F {
 
     /** Batch norm with fixed running statistics (PyTorch eval(), IRNet's FixedBatchNorm); gamma and beta may learn. */
     public static Tensor batchNormFrozen(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps) {
+        return batchNormFrozen(x, gamma, beta, runMean, runVar, eps, false);
+    }
+
+    /** relu(batchNormFrozen(...)) in one op. */
+    public static Tensor batchNormFrozenRelu(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps) {
+        return batchNormFrozen(x, gamma, beta, runMean, runVar, eps, true);
+    }
+
+    private static Tensor batchNormFrozen(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float eps,
+                                          boolean relu) {
         Backend b = x.backend();
         int c = x.dim(1);
         float[] g = gamma.toArray(), bt = beta.toArray(), m = runMean.toArray(), v = runVar.toArray();
@@ -68,8 +91,13 @@ public final class F {
         }
         Tensor scale = track(Tensor.of(b, sc, c)), shift = track(Tensor.of(b, sh, c));
         Tensor y = out(b, x.shape());
-        b.channelAffine(x, scale, shift, y);
-        if (any(x, gamma, beta)) record("batchNormFrozen", y, gy -> {
+        if (relu) b.channelAffineRelu(x, scale, shift, y);
+        else b.channelAffine(x, scale, shift, y);
+        if (any(x, gamma, beta)) record(relu ? "batchNormFrozenRelu" : "batchNormFrozen", y, gy0 -> {
+            boolean params = needs(gamma) || needs(beta);
+            // The parameter gradients need the ReLU-masked gradient itself; the input gradient alone fuses mask and scale.
+            Tensor gy = relu && params ? b.empty(x.shape()) : gy0;
+            if (gy != gy0) b.reluBackward(y, gy0, gy);
             if (needs(gamma)) {
                 // dgamma = sum(gy * (x - mean) * inv) = inv * (sum(gy*x) - mean * sum(gy))
                 Tensor sgx = b.empty(c), sg = b.empty(c);
@@ -88,9 +116,11 @@ public final class F {
             if (needs(beta)) b.channelSum(gy, gradBuffer(beta), true);
             if (needs(x)) {
                 Tensor dx = b.empty(x.shape());
-                b.channelAffine(gy, scale, null, dx);
+                if (relu && gy == gy0) b.channelAffineReluBackward(y, gy0, scale, dx);
+                else b.channelAffine(gy, scale, null, dx);
                 accumulate(x, dx);
             }
+            if (gy != gy0) gy.close();
         });
         return y;
     }
@@ -174,8 +204,32 @@ public final class F {
         Tensor y = out(b, a.shape());
         b.addScaled(a, alpha, c, beta, y);
         if (any(a, c)) record("add", y, gy -> {
-            if (needs(a)) Tape.accumulateScaled(a, gy, alpha);
-            if (needs(c)) Tape.accumulateScaled(c, gy, beta);
+            if (needs(a) && needs(c)) {
+                Tape.accumulateScaled(a, gy, alpha);
+                Tape.pass(y, c, beta);
+            } else if (needs(a)) {
+                Tape.pass(y, a, alpha);
+            } else {
+                Tape.pass(y, c, beta);
+            }
+        });
+        return y;
+    }
+
+    /** relu(a + c) in one op: a residual block's output. */
+    public static Tensor addRelu(Tensor a, Tensor c) {
+        Backend b = a.backend();
+        Tensor y = out(b, a.shape());
+        b.addRelu(a, c, y);
+        if (any(a, c)) record("addRelu", y, gy -> {
+            Tensor g = b.empty(a.shape());
+            b.reluBackward(y, gy, g);
+            if (needs(a) && needs(c)) {
+                Tape.accumulateScaled(a, g, 1f);
+                Tape.accumulate(c, g);
+            } else {
+                Tape.accumulate(needs(a) ? a : c, g);
+            }
         });
         return y;
     }

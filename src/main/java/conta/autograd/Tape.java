@@ -95,6 +95,19 @@ public final class Tape implements AutoCloseable {
         }
     }
 
+    /**
+     * Hands the gradient of op output {@code out} on to input {@code t} (times alpha): the buffer itself when t has
+     * none yet and alpha is 1, saving a copy; call it last among the op's inputs, since out's gradient is gone after.
+     */
+    public static void pass(Tensor out, Tensor t, float alpha) {
+        if (alpha == 1f && t.grad == null && out.grad != null && out.gradFn != null) {
+            t.grad = out.grad;
+            out.grad = null;
+        } else {
+            accumulateScaled(t, out.grad, alpha);
+        }
+    }
+
     /** t.grad, allocated as zeros if absent: for backward ops that accumulate in place. */
     public static Tensor gradBuffer(Tensor t) {
         if (t.grad == null) t.grad = Tensor.zeros(t.backend(), t.shape());
@@ -116,6 +129,12 @@ public final class Tape implements AutoCloseable {
             Tensor out = n.output();
             if (out.grad == null || out.isClosed()) continue;
             n.backward().run(out.grad);
+            // An op output's gradient is spent once its node ran (PyTorch keeps no non-leaf grads either): freeing it
+            // here halves the step's peak memory and lets the next gradients reuse the block (HostPool).
+            if (out.grad != null) {
+                out.grad.close();
+                out.grad = null;
+            }
         }
         nodes.clear(); // one backward per recording, as PyTorch without retain_graph
     }

@@ -65,14 +65,14 @@ public final class Block extends Module {
     }
 
     public Tensor forward(Tensor x) {
-        Tensor y = F.relu(bn1.forward(conv1.forward(x)));
+        Tensor y = bn1.forwardRelu(conv1.forward(x));
         if (conv3 != null) {
-            y = F.relu(bn2.forward(conv2.forward(y)));
+            y = bn2.forwardRelu(conv2.forward(y));
             y = bn3.forward(conv3.forward(y));
         } else {
             y = bn2.forward(conv2.forward(y));
         }
         Tensor id = down != null ? downBn.forward(down.forward(x)) : contextIn > 0 ? F.sliceChannels(x, 0, in) : x;
-        return F.relu(F.add(y, id));
+        return F.addRelu(y, id);
     }
 }

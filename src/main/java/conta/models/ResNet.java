@@ -51,7 +51,7 @@ public class ResNet extends Module implements Network {
 
     /** conv1 + bn1 + relu + max pool. */
     public Tensor stem(Tensor x) {
-        Tensor y = F.relu(bn1.forward(conv1.forward(x)));
+        Tensor y = bn1.forwardRelu(conv1.forward(x));
         return F.maxPool2d(y, ConvSpec.of(3, 2, 1, 1), config.poolCeil());
     }
 

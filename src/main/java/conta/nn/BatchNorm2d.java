@@ -30,4 +30,10 @@ public final class BatchNorm2d extends Module {
         if (training && !frozen) return F.batchNormTrain(x, weight, bias, runningMean, runningVar, momentum, eps);
         return F.batchNormFrozen(x, weight, bias, runningMean, runningVar, eps);
     }
+
+    /** relu(forward(x)) as one fused op. */
+    public Tensor forwardRelu(Tensor x) {
+        if (training && !frozen) return F.batchNormTrainRelu(x, weight, bias, runningMean, runningVar, momentum, eps);
+        return F.batchNormFrozenRelu(x, weight, bias, runningMean, runningVar, eps);
+    }
 }

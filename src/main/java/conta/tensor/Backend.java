@@ -85,6 +85,41 @@ public interface Backend extends AutoCloseable {
     void batchNormBackward(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd,
                            Tensor dx, Tensor dgamma, Tensor dbeta);
 
+    // ---- fused pairs: the default composes the primitives; a backend overrides to save passes over memory ----
+    /** y = relu(batchNorm(x)), as batchNormTrain followed by relu. */
+    default void batchNormReluTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum,
+                                    float eps, Tensor y, Tensor saveMean, Tensor saveInvStd) {
+        batchNormTrain(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd);
+        relu(y, y);
+    }
+
+    /** Backward of batchNormReluTrain; y is its output (the ReLU mask). dx overwritten, dgamma / dbeta accumulated. */
+    default void batchNormReluBackward(Tensor x, Tensor gamma, Tensor y, Tensor dy, Tensor saveMean, Tensor saveInvStd,
+                                       Tensor dx, Tensor dgamma, Tensor dbeta) {
+        try (Tensor masked = empty(dy.shape())) {
+            reluBackward(y, dy, masked);
+            batchNormBackward(x, gamma, masked, saveMean, saveInvStd, dx, dgamma, dbeta);
+        }
+    }
+
+    /** y = relu(x * scale[c] + shift[c]): frozen batch norm + ReLU. */
+    default void channelAffineRelu(Tensor x, Tensor scale, Tensor shift, Tensor y) {
+        channelAffine(x, scale, shift, y);
+        relu(y, y);
+    }
+
+    /** dx = (y > 0 ? dy : 0) * scale[c], the input gradient of channelAffineRelu with output y. */
+    default void channelAffineReluBackward(Tensor y, Tensor dy, Tensor scale, Tensor dx) {
+        reluBackward(y, dy, dx);
+        channelAffine(dx, scale, null, dx);
+    }
+
+    /** y = relu(a + b): a residual block's output. */
+    default void addRelu(Tensor a, Tensor b, Tensor y) {
+        addScaled(a, 1f, b, 1f, y);
+        relu(y, y);
+    }
+
     // ---- pooling ----
     void maxPool2d(Tensor x, ConvSpec s, boolean ceil, Tensor y);
 

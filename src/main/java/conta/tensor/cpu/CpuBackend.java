@@ -166,6 +166,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void addRelu(Tensor a, Tensor b, Tensor y) {
+        sameShape("addRelu", a, b);
+        sameShape("addRelu", a, y);
+        MemorySegment sa = seg(a), sb = seg(b), sy = seg(y);
+        Parallel.chunks(a.numel(), (o, k) -> Elementwise.addRelu(sa.asSlice(o * 4, k * 4), sb.asSlice(o * 4, k * 4), sy.asSlice(o * 4, k * 4), k));
+    }
+
+    @Override
     public void relu(Tensor x, Tensor y) {
         sameShape("relu", x, y);
         MemorySegment sx = seg(x), sy = seg(y);
@@ -206,7 +214,25 @@ public final class CpuBackend implements Backend {
         int c = x.dim(1);
         if (scale.numel() != c || (shift != null && shift.numel() != c))
             throw new IllegalArgumentException("channelAffine: " + x + " with scale " + scale + " shift " + shift);
-        Elementwise.channelAffine(seg(x), seg(scale), shift == null ? null : seg(shift), seg(y), x.dim(0), c, spatial(x));
+        Elementwise.channelAffine(seg(x), seg(scale), shift == null ? null : seg(shift), seg(y), x.dim(0), c, spatial(x), false);
+    }
+
+    @Override
+    public void channelAffineRelu(Tensor x, Tensor scale, Tensor shift, Tensor y) {
+        sameShape("channelAffineRelu", x, y);
+        int c = x.dim(1);
+        if (scale.numel() != c || (shift != null && shift.numel() != c))
+            throw new IllegalArgumentException("channelAffineRelu: " + x + " with scale " + scale + " shift " + shift);
+        Elementwise.channelAffine(seg(x), seg(scale), shift == null ? null : seg(shift), seg(y), x.dim(0), c, spatial(x), true);
+    }
+
+    @Override
+    public void channelAffineReluBackward(Tensor y, Tensor dy, Tensor scale, Tensor dx) {
+        sameShape("channelAffineReluBackward", y, dy);
+        sameShape("channelAffineReluBackward", y, dx);
+        int c = y.dim(1);
+        if (scale.numel() != c) throw new IllegalArgumentException("channelAffineReluBackward: " + y + " with scale " + scale);
+        Elementwise.maskedChannelScale(seg(y), seg(dy), seg(scale), seg(dx), y.dim(0), c, spatial(y));
     }
 
     @Override
@@ -269,13 +295,27 @@ public final class CpuBackend implements Backend {
     @Override
     public void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
                                Tensor y, Tensor saveMean, Tensor saveInvStd) {
-        Norm.train(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd);
+        Norm.train(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd, false);
+    }
+
+    @Override
+    public void batchNormReluTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum,
+                                   float eps, Tensor y, Tensor saveMean, Tensor saveInvStd) {
+        Norm.train(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd, true);
+    }
+
+    @Override
+    public void batchNormReluBackward(Tensor x, Tensor gamma, Tensor y, Tensor dy, Tensor saveMean, Tensor saveInvStd,
+                                      Tensor dx, Tensor dgamma, Tensor dbeta) {
+        sameShape("batchNormReluBackward", x, y);
+        sameShape("batchNormReluBackward", x, dy);
+        Norm.backward(x, gamma, y, dy, saveMean, saveInvStd, dx, dgamma, dbeta);
     }
 
     @Override
     public void batchNormBackward(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta) {
-        Norm.backward(x, gamma, dy, saveMean, saveInvStd, dx, dgamma, dbeta);
+        Norm.backward(x, gamma, null, dy, saveMean, saveInvStd, dx, dgamma, dbeta);
     }
 
     // ---------------------------------------------------------------- pooling and resize
@@ -313,17 +353,7 @@ public final class CpuBackend implements Backend {
         sameShape("sgdStep", param, grad);
         MemorySegment p = seg(param), g = seg(grad), m = buf == null ? null : seg(buf);
         if (momentum != 0f && m == null) throw new IllegalArgumentException("sgdStep: momentum needs a buffer for " + param);
-        Parallel.chunks(param.numel(), (from, count) -> {
-            for (long i = from; i < from + count; i++) {
-                float pi = p.getAtIndex(F, i);
-                float d = g.getAtIndex(F, i) + weightDecay * pi;
-                if (momentum != 0f) {
-                    d = firstStep ? d : momentum * m.getAtIndex(F, i) + d;
-                    m.setAtIndex(F, i, d);
-                }
-                p.setAtIndex(F, i, pi - lr * d);
-            }
-        });
+        Parallel.chunks(param.numel(), (from, count) -> Elementwise.sgd(p, g, m, from, count, lr, momentum, weightDecay, firstStep));
     }
 
     @Override public String toString() { return "CpuBackend(" + Parallel.THREADS + " threads, convolutions " + convImpl.name().toLowerCase(java.util.Locale.ROOT) + ")"; }

@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 
-/** Host memory from malloc, seen by Java as a MemorySegment and by native libraries as a JavaCPP pointer. */
+/** Host memory from malloc (through {@link HostPool}'s cache of freed blocks), seen by Java as a MemorySegment and by native libraries as a JavaCPP pointer. */
 final class CpuStorage implements Storage {
     private final long bytes;
     private Pointer ptr;
@@ -13,8 +13,8 @@ final class CpuStorage implements Storage {
 
     CpuStorage(long bytes) {
         this.bytes = bytes;
-        this.ptr = Pointer.malloc(Math.max(bytes, 16));
-        if (ptr == null || ptr.isNull())
+        this.ptr = HostPool.take(Math.max(bytes, 16));
+        if (ptr == null)
             throw new OutOfMemoryError("cannot allocate " + bytes + " bytes of host memory for a tensor");
         this.seg = MemorySegment.ofAddress(ptr.address()).reinterpret(Math.max(bytes, 16));
     }
@@ -34,7 +34,7 @@ final class CpuStorage implements Storage {
 
     @Override public synchronized void free() {
         if (ptr != null) {
-            Pointer.free(ptr);
+            HostPool.give(ptr, Math.max(bytes, 16));
             ptr = null;
             seg = null;
         }

@@ -22,6 +22,34 @@ final class Elementwise {
         for (; i < n; i++) out.setAtIndex(F, i, alpha * a.getAtIndex(F, i) + beta * b.getAtIndex(F, i));
     }
 
+    /**
+     * torch.optim.SGD over [from, from+n): d = g + wd p; with momentum, buf = first ? d : mom buf + d and d = buf;
+     * p -= lr d. Same float operations in the same order as the scalar form, so vector and tail agree bit for bit.
+     */
+    static void sgd(MemorySegment p, MemorySegment g, MemorySegment m, long from, long n, float lr, float momentum,
+                    float wd, boolean first) {
+        long i = from, bound = from + n - n % L;
+        boolean mom = momentum != 0f;
+        for (; i < bound; i += L) {
+            FloatVector pi = load(p, i);
+            FloatVector d = pi.mul(wd).add(load(g, i)); // g + wd p, two roundings as in the scalar form below
+            if (mom) {
+                if (!first) d = load(m, i).mul(momentum).add(d);
+                store(d, m, i);
+            }
+            store(pi.sub(d.mul(lr)), p, i);
+        }
+        for (; i < from + n; i++) {
+            float pi = p.getAtIndex(F, i);
+            float d = g.getAtIndex(F, i) + wd * pi;
+            if (mom) {
+                d = first ? d : momentum * m.getAtIndex(F, i) + d;
+                m.setAtIndex(F, i, d);
+            }
+            p.setAtIndex(F, i, pi - lr * d);
+        }
+    }
+
     /** d[dOff..] += alpha * s[sOff..] */
     static void axpy(MemorySegment s, long sOff, MemorySegment d, long dOff, long n, float alpha) {
         long i = 0;
@@ -35,6 +63,13 @@ final class Elementwise {
         long bound = n - n % L;
         for (; i < bound; i += L) store(load(a, i).mul(load(b, i)), out, i);
         for (; i < n; i++) out.setAtIndex(F, i, a.getAtIndex(F, i) * b.getAtIndex(F, i));
+    }
+
+    static void addRelu(MemorySegment a, MemorySegment b, MemorySegment y, long n) {
+        long i = 0;
+        long bound = n - n % L;
+        for (; i < bound; i += L) store(load(a, i).add(load(b, i)).max(0f), y, i);
+        for (; i < n; i++) y.setAtIndex(F, i, Math.max(0f, a.getAtIndex(F, i) + b.getAtIndex(F, i)));
     }
 
     static void relu(MemorySegment x, MemorySegment y, long n) {
@@ -52,64 +87,99 @@ final class Elementwise {
         for (; i < n; i++) dx.setAtIndex(F, i, y.getAtIndex(F, i) > 0f ? dy.getAtIndex(F, i) : 0f);
     }
 
-    /** sum(a * (x - m)) over [off, off+n). */
-    static double centeredDot(MemorySegment a, MemorySegment x, long off, long n, float m) {
-        long i = 0;
+    /** Floats summed in float lanes before the partial sums go to double: keeps float rounding error small. */
+    private static final int BLOCK = 256 * 16;
+
+    /** acc[0] += sum(x - k), acc[1] += sum((x - k)^2) over [off, off+n): batch-norm statistics in one read. */
+    static void shiftedSums(MemorySegment x, long off, long n, float k, double[] acc) {
         long bound = n - n % L;
-        FloatVector acc = FloatVector.zero(SP);
-        double total = 0;
-        int chunk = 0;
-        for (; i < bound; i += L) {
-            acc = load(a, off + i).fma(load(x, off + i).sub(m), acc);
-            if (++chunk == 256) {
-                total += lanes(acc);
-                acc = FloatVector.zero(SP);
-                chunk = 0;
+        double t1 = 0, t2 = 0;
+        for (long blk = 0; blk < bound; blk += BLOCK) { // short inner loops keep C2's vectors in registers
+            long end = Math.min(blk + BLOCK, bound);
+            FloatVector s1 = FloatVector.zero(SP), s2 = FloatVector.zero(SP);
+            for (long i = blk; i < end; i += L) {
+                FloatVector d = load(x, off + i).sub(k);
+                s1 = s1.add(d);
+                s2 = d.fma(d, s2);
             }
+            t1 += lanes(s1);
+            t2 += lanes(s2);
         }
-        total += lanes(acc);
-        for (; i < n; i++) total += (double) a.getAtIndex(F, off + i) * (x.getAtIndex(F, off + i) - m);
-        return total;
+        for (long i = bound; i < n; i++) {
+            double d = x.getAtIndex(F, off + i) - k;
+            t1 += d;
+            t2 += d * d;
+        }
+        acc[0] += t1;
+        acc[1] += t2;
     }
 
-    /** sum((x - mean)^2) over [off, off+n). */
-    static double sumSqDev(MemorySegment x, long off, long n, float mean) {
+    /** y = (x - m) * a + b over [off, off+n), then max(0, .) if relu: subtracting first keeps precision when |m| >> |x - m|. */
+    static void centeredAffine(MemorySegment x, MemorySegment y, long off, long n, float m, float a, float b, boolean relu) {
         long i = 0;
         long bound = n - n % L;
-        FloatVector acc = FloatVector.zero(SP);
-        double total = 0;
-        int chunk = 0;
-        for (; i < bound; i += L) {
-            FloatVector d = load(x, off + i).sub(mean);
-            acc = d.fma(d, acc);
-            if (++chunk == 256) {
-                total += lanes(acc);
-                acc = FloatVector.zero(SP);
-                chunk = 0;
-            }
-        }
-        total += lanes(acc);
+        if (relu) for (; i < bound; i += L) store(load(x, off + i).sub(m).fma(a, b).max(0f), y, off + i);
+        else for (; i < bound; i += L) store(load(x, off + i).sub(m).fma(a, b), y, off + i);
         for (; i < n; i++) {
-            double d = x.getAtIndex(F, off + i) - mean;
-            total += d * d;
+            float v = (x.getAtIndex(F, off + i) - m) * a + b;
+            y.setAtIndex(F, off + i, relu ? Math.max(0f, v) : v);
         }
-        return total;
     }
 
-    /** y = (x - m) * a + b over [off, off+n): subtracting first keeps precision when |m| >> |x - m|. */
-    static void centeredAffine(MemorySegment x, MemorySegment y, long off, long n, float m, float a, float b) {
-        long i = 0;
+    /**
+     * acc[0] += sum(g), acc[1] += sum(g * (x - m)) over [off, off+n), g = dy, or dy where y > 0 when the ReLU output
+     * y is given (the fused BN + ReLU backward): one read of each input.
+     */
+    static void bnGradSums(MemorySegment dy, MemorySegment y, MemorySegment x, long off, long n, float m, double[] acc) {
         long bound = n - n % L;
-        for (; i < bound; i += L) store(load(x, off + i).sub(m).fma(a, b), y, off + i);
-        for (; i < n; i++) y.setAtIndex(F, off + i, (x.getAtIndex(F, off + i) - m) * a + b);
+        double t1 = 0, t2 = 0;
+        FloatVector zero = FloatVector.zero(SP);
+        for (long blk = 0; blk < bound; blk += BLOCK) {
+            long end = Math.min(blk + BLOCK, bound);
+            FloatVector s1 = zero, s2 = zero;
+            if (y == null) {
+                for (long i = blk; i < end; i += L) {
+                    FloatVector g = load(dy, off + i);
+                    s1 = s1.add(g);
+                    s2 = g.fma(load(x, off + i).sub(m), s2);
+                }
+            } else {
+                for (long i = blk; i < end; i += L) {
+                    FloatVector g = zero.blend(load(dy, off + i), load(y, off + i).compare(VectorOperators.GT, 0f));
+                    s1 = s1.add(g);
+                    s2 = g.fma(load(x, off + i).sub(m), s2);
+                }
+            }
+            t1 += lanes(s1);
+            t2 += lanes(s2);
+        }
+        for (long i = bound; i < n; i++) {
+            float g = y != null && !(y.getAtIndex(F, off + i) > 0f) ? 0f : dy.getAtIndex(F, off + i);
+            t1 += g;
+            t2 += (double) g * (x.getAtIndex(F, off + i) - m);
+        }
+        acc[0] += t1;
+        acc[1] += t2;
     }
 
-    /** dx = dy * a + (x - m) * b + c over [off, off+n) (batch-norm backward in one pass). */
-    static void bnBackward(MemorySegment dy, MemorySegment x, MemorySegment dx, long off, long n, float m, float a, float b, float c) {
+    /** dx = g * a + (x - m) * b + c over [off, off+n), g as in {@link #bnGradSums} (batch-norm backward in one pass). */
+    static void bnBackward(MemorySegment dy, MemorySegment y, MemorySegment x, MemorySegment dx, long off, long n,
+                           float m, float a, float b, float c) {
         long i = 0;
         long bound = n - n % L;
-        for (; i < bound; i += L) store(load(dy, off + i).mul(a).add(load(x, off + i).sub(m).fma(b, c)), dx, off + i);
-        for (; i < n; i++) dx.setAtIndex(F, off + i, dy.getAtIndex(F, off + i) * a + (x.getAtIndex(F, off + i) - m) * b + c);
+        FloatVector zero = FloatVector.zero(SP);
+        if (y == null) {
+            for (; i < bound; i += L) store(load(dy, off + i).mul(a).add(load(x, off + i).sub(m).fma(b, c)), dx, off + i);
+        } else {
+            for (; i < bound; i += L) {
+                FloatVector g = zero.blend(load(dy, off + i), load(y, off + i).compare(VectorOperators.GT, 0f));
+                store(g.mul(a).add(load(x, off + i).sub(m).fma(b, c)), dx, off + i);
+            }
+        }
+        for (; i < n; i++) {
+            float g = y != null && !(y.getAtIndex(F, off + i) > 0f) ? 0f : dy.getAtIndex(F, off + i);
+            dx.setAtIndex(F, off + i, g * a + (x.getAtIndex(F, off + i) - m) * b + c);
+        }
     }
 
     /**
@@ -131,52 +201,59 @@ final class Elementwise {
     }
 
     static double sum(MemorySegment s, long off, long n) {
-        long i = 0;
         long bound = n - n % L;
-        FloatVector acc = FloatVector.zero(SP);
         double total = 0;
-        int chunk = 0;
-        for (; i < bound; i += L) {
-            acc = acc.add(load(s, off + i));
-            if (++chunk == 256) { // flush to double now and then to keep float error small
-                total += lanes(acc);
-                acc = FloatVector.zero(SP);
-                chunk = 0;
-            }
+        for (long blk = 0; blk < bound; blk += BLOCK) {
+            long end = Math.min(blk + BLOCK, bound);
+            FloatVector acc = FloatVector.zero(SP);
+            for (long i = blk; i < end; i += L) acc = acc.add(load(s, off + i));
+            total += lanes(acc);
         }
-        total += lanes(acc);
-        for (; i < n; i++) total += s.getAtIndex(F, off + i);
+        for (long i = bound; i < n; i++) total += s.getAtIndex(F, off + i);
         return total;
     }
 
     static double dot(MemorySegment a, MemorySegment b, long off, long n) {
-        long i = 0;
         long bound = n - n % L;
-        FloatVector acc = FloatVector.zero(SP);
         double total = 0;
-        int chunk = 0;
-        for (; i < bound; i += L) {
-            acc = load(a, off + i).fma(load(b, off + i), acc);
-            if (++chunk == 256) {
-                total += lanes(acc);
-                acc = FloatVector.zero(SP);
-                chunk = 0;
-            }
+        for (long blk = 0; blk < bound; blk += BLOCK) {
+            long end = Math.min(blk + BLOCK, bound);
+            FloatVector acc = FloatVector.zero(SP);
+            for (long i = blk; i < end; i += L) acc = load(a, off + i).fma(load(b, off + i), acc);
+            total += lanes(acc);
         }
-        total += lanes(acc);
-        for (; i < n; i++) total += (double) a.getAtIndex(F, off + i) * b.getAtIndex(F, off + i);
+        for (long i = bound; i < n; i++) total += (double) a.getAtIndex(F, off + i) * b.getAtIndex(F, off + i);
         return total;
     }
 
-    static void channelAffine(MemorySegment x, MemorySegment scale, MemorySegment shift, MemorySegment y, int n, int c, int hw) {
+    static void channelAffine(MemorySegment x, MemorySegment scale, MemorySegment shift, MemorySegment y, int n, int c, int hw,
+                              boolean relu) {
         Parallel.forRange(n * c, hw, nc -> {
             int ch = nc % c;
             float a = scale.getAtIndex(F, ch), b = shift == null ? 0f : shift.getAtIndex(F, ch);
             long base = (long) nc * hw;
             long i = 0;
             long bound = hw - hw % L;
-            for (; i < bound; i += L) store(load(x, base + i).fma(a, b), y, base + i);
-            for (; i < hw; i++) y.setAtIndex(F, base + i, x.getAtIndex(F, base + i) * a + b);
+            if (relu) for (; i < bound; i += L) store(load(x, base + i).fma(a, b).max(0f), y, base + i);
+            else for (; i < bound; i += L) store(load(x, base + i).fma(a, b), y, base + i);
+            for (; i < hw; i++) {
+                float v = x.getAtIndex(F, base + i) * a + b;
+                y.setAtIndex(F, base + i, relu ? Math.max(0f, v) : v);
+            }
+        });
+    }
+
+    /** dx = (y > 0 ? dy : 0) * scale[c]: the input gradient of a frozen BN fused with its ReLU. */
+    static void maskedChannelScale(MemorySegment y, MemorySegment dy, MemorySegment scale, MemorySegment dx, int n, int c, int hw) {
+        Parallel.forRange(n * c, hw, nc -> {
+            float a = scale.getAtIndex(F, nc % c);
+            long base = (long) nc * hw;
+            long i = 0;
+            long bound = hw - hw % L;
+            FloatVector zero = FloatVector.zero(SP);
+            for (; i < bound; i += L)
+                store(zero.blend(load(dy, base + i).mul(a), load(y, base + i).compare(VectorOperators.GT, 0f)), dx, base + i);
+            for (; i < hw; i++) dx.setAtIndex(F, base + i, y.getAtIndex(F, base + i) > 0f ? dy.getAtIndex(F, base + i) * a : 0f);
         });
     }
 

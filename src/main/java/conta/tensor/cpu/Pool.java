@@ -17,33 +17,69 @@ final class Pool {
                     + x.dim(0) + ", " + x.dim(1) + ", " + oh + ", " + ow + "]");
     }
 
+    /** Per-thread plane buffers: the window scans run on Java arrays, which C2 compiles far better than segment reads. */
+    private static final ThreadLocal<float[][]> PLANES = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    private static float[][] planes(int in, int out) {
+        float[][] b = PLANES.get();
+        if (b[0].length < in) b[0] = new float[in];
+        if (b[1].length < out) b[1] = new float[out];
+        return b;
+    }
+
     static void max(Tensor x, ConvSpec s, boolean ceil, Tensor y) {
         checkOut("maxPool2d", x, s, ceil, y);
         MemorySegment xs = CpuBackend.seg(x), ys = CpuBackend.seg(y);
         int h = x.dim(2), w = x.dim(3), oh = y.dim(2), ow = y.dim(3);
         Parallel.forRange(x.dim(0) * x.dim(1), (long) oh * ow * s.kh() * s.kw(), pl -> {
-            long xb = (long) pl * h * w, yb = (long) pl * oh * ow;
+            float[][] b = planes(h * w, oh * ow);
+            float[] xp = b[0], yp = b[1];
+            MemorySegment.copy(xs, F, (long) pl * h * w * 4, xp, 0, h * w);
             for (int oy = 0; oy < oh; oy++)
-                for (int ox = 0; ox < ow; ox++)
-                    ys.setAtIndex(F, yb + (long) oy * ow + ox, xs.getAtIndex(F, xb + argmax(xs, xb, h, w, s, oy, ox)));
+                for (int ox = 0; ox < ow; ox++) yp[oy * ow + ox] = xp[argmax(xp, h, w, s, oy, ox)];
+            MemorySegment.copy(yp, 0, ys, F, (long) pl * oh * ow * 4, oh * ow);
         });
     }
 
-    /** Index (within the plane) of the first maximum of a window; NaN wins as in PyTorch. */
-    private static int argmax(MemorySegment xs, long xb, int h, int w, ConvSpec s, int oy, int ox) {
+    /**
+     * Index (within the plane) of the first maximum of a window in row-major order; NaN wins as in PyTorch. Windows
+     * inside the image (all but the border ones) take a loop without bounds tests.
+     */
+    private static int argmax(float[] xp, int h, int w, ConvSpec s, int oy, int ox) {
+        int y0 = oy * s.strideH() - s.padH(), x0 = ox * s.strideW() - s.padW();
+        int kh = s.kh(), kw = s.kw(), dh = s.dilH(), dw = s.dilW();
+        if (y0 >= 0 && x0 >= 0 && y0 + (kh - 1) * dh < h && x0 + (kw - 1) * dw < w) {
+            int best = y0 * w + x0;
+            float bv = xp[best];
+            if (bv != bv) return best;
+            for (int i = 0; i < kh; i++) {
+                int row = (y0 + i * dh) * w + x0;
+                for (int j = i == 0 ? 1 : 0; j < kw; j++) {
+                    int idx = row + j * dw;
+                    float v = xp[idx];
+                    if (v > bv) {
+                        best = idx;
+                        bv = v;
+                    } else if (v != v) {
+                        return idx;
+                    }
+                }
+            }
+            return best;
+        }
         int best = -1;
         float bv = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < s.kh(); i++) {
-            int iy = oy * s.strideH() - s.padH() + i * s.dilH();
+        for (int i = 0; i < kh; i++) {
+            int iy = y0 + i * dh;
             if (iy < 0 || iy >= h) continue;
-            for (int j = 0; j < s.kw(); j++) {
-                int ix = ox * s.strideW() - s.padW() + j * s.dilW();
+            for (int j = 0; j < kw; j++) {
+                int ix = x0 + j * dw;
                 if (ix < 0 || ix >= w) continue;
-                float v = xs.getAtIndex(F, xb + (long) iy * w + ix);
-                if (best < 0 || v > bv || Float.isNaN(v)) {
+                float v = xp[iy * w + ix];
+                if (best < 0 || v > bv || v != v) {
                     best = iy * w + ix;
                     bv = v;
-                    if (Float.isNaN(v)) return best;
+                    if (v != v) return best;
                 }
             }
         }
@@ -55,13 +91,17 @@ final class Pool {
         MemorySegment xs = CpuBackend.seg(x), dys = CpuBackend.seg(dy), dxs = CpuBackend.seg(dx);
         int h = x.dim(2), w = x.dim(3), oh = dy.dim(2), ow = dy.dim(3);
         Parallel.forRange(x.dim(0) * x.dim(1), (long) oh * ow * s.kh() * s.kw(), pl -> {
-            long xb = (long) pl * h * w, yb = (long) pl * oh * ow;
-            dxs.asSlice(xb * 4, (long) h * w * 4).fill((byte) 0);
+            float[][] b = planes(h * w, oh * ow);
+            float[] xp = b[0], gp = b[1];
+            MemorySegment.copy(xs, F, (long) pl * h * w * 4, xp, 0, h * w);
+            MemorySegment.copy(dys, F, (long) pl * oh * ow * 4, gp, 0, oh * ow);
+            // the input plane is read; gradients go into a second pass over the same buffer once argmax is known
+            int[] idx = new int[oh * ow];
             for (int oy = 0; oy < oh; oy++)
-                for (int ox = 0; ox < ow; ox++) {
-                    long d = xb + argmax(xs, xb, h, w, s, oy, ox);
-                    dxs.setAtIndex(F, d, dxs.getAtIndex(F, d) + dys.getAtIndex(F, yb + (long) oy * ow + ox));
-                }
+                for (int ox = 0; ox < ow; ox++) idx[oy * ow + ox] = argmax(xp, h, w, s, oy, ox);
+            java.util.Arrays.fill(xp, 0, h * w, 0f);
+            for (int o = 0; o < oh * ow; o++) xp[idx[o]] += gp[o];
+            MemorySegment.copy(xp, 0, dxs, F, (long) pl * h * w * 4, h * w);
         });
     }
 

@@ -124,6 +124,17 @@ final class BackendCases {
                 c.batchNormBackward(x.c(), gm.c(), dy.c(), sm.c(), si.c(), null, dg.c(), null);
                 g.batchNormBackward(x.g(), gm.g(), dy.g(), sm.g(), si.g(), null, dg.g(), null);
                 cmp("batchNormBackward without dx/dbeta", dg);
+                c.batchNormReluTrain(x.c(), gm.c(), bt.c(), rm.c(), rv.c(), 0.1f, 1e-5f, y.c(), sm.c(), si.c());
+                g.batchNormReluTrain(x.g(), gm.g(), bt.g(), rm.g(), rv.g(), 0.1f, 1e-5f, y.g(), sm.g(), si.g());
+                cmp("batchNormReluTrain y", y);
+                c.batchNormReluBackward(x.c(), gm.c(), y.c(), dy.c(), sm.c(), si.c(), dx.c(), dg.c(), db.c());
+                g.batchNormReluBackward(x.g(), gm.g(), y.g(), dy.g(), sm.g(), si.g(), dx.g(), dg.g(), db.g());
+                cmp("batchNormReluBackward dx", dx);
+                cmp("batchNormReluBackward dgamma (accumulated)", dg);
+                c.channelAffineRelu(x.c(), gm.c(), bt.c(), y.c()); g.channelAffineRelu(x.g(), gm.g(), bt.g(), y.g()); cmp("channelAffineRelu", y);
+                c.channelAffineReluBackward(y.c(), dy.c(), gm.c(), dx.c()); g.channelAffineReluBackward(y.g(), dy.g(), gm.g(), dx.g());
+                cmp("channelAffineReluBackward", dx);
+                c.addRelu(x.c(), dy.c(), y.c()); g.addRelu(x.g(), dy.g(), y.g()); cmp("addRelu", y);
             }
         });
     }
