@@ -36,7 +36,11 @@ class PoolResizeOpsTest extends OpsTestBase {
     static Stream<PoolCase> maxOnlyCases() {
         return Stream.concat(poolCases(), Stream.of(
                 new PoolCase("max 3x3 s1 p2 dil2 7x7", 1, 2, 7, 7, ConvSpec.of(3, 1, 2, 2), false),
-                new PoolCase("max 3x3 s2 p1 dil2 8x9 ceil", 1, 2, 8, 9, ConvSpec.of(3, 2, 1, 2), true)));
+                new PoolCase("max 3x3 s2 p1 dil2 8x9 ceil", 1, 2, 8, 9, ConvSpec.of(3, 2, 1, 2), true),
+                // wide rows: output rows of 35, 40 and 21 values run the 16-lane vector path and its tail
+                new PoolCase("max 3x3 s2 p1 5x70 ceil (vector rows)", 1, 2, 5, 70, ConvSpec.of(3, 2, 1, 1), true),
+                new PoolCase("max 3x3 s1 p1 4x40 (vector rows)", 1, 1, 4, 40, ConvSpec.of(3, 1, 1, 1), false),
+                new PoolCase("max 3x3 s2 p2 dil2 6x41 (vector rows)", 1, 1, 6, 41, ConvSpec.of(3, 2, 2, 2), false)));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -61,6 +65,36 @@ class PoolResizeOpsTest extends OpsTestBase {
                     be.maxPool2dBackward(xt, k.s, k.ceil, t(dy, k.n, k.c, k.oh(), k.ow()), dx);
                     return new float[][]{get(dx)};
                 }, 3);
+    }
+
+    /**
+     * PyTorch's rules, worked by hand on one 3x3 s2 p1 plane of 3 x 36 (vector path): a window holding NaN gives NaN
+     * and its gradient goes to the first NaN; tied maxima send the gradient to the first in row-major order.
+     */
+    @Test
+    void maxPoolNanAndTies() {
+        int w = 36;
+        float[] x = new float[3 * w];
+        java.util.Arrays.fill(x, -1f);
+        x[5] = Float.NaN;           // row 0, column 5: in the windows of outputs (0, 2) and (0, 3) only
+        x[w + 20] = 7f;             // row 1, column 20 and row 2, column 19: tie inside the window of (1, 10)
+        x[2 * w + 19] = 7f;
+        Tensor y = filled(0f, 1, 1, 2, 18);
+        Tensor xt = t(x, 1, 1, 3, w);
+        be.maxPool2d(xt, ConvSpec.of(3, 2, 1, 1), false, y);
+        float[] out = get(y);
+        for (int o : new int[]{2, 3}) assertEquals(Float.NaN, out[o], "output " + o + " sees the NaN");
+        assertEquals(-1f, out[1]);
+        assertEquals(-1f, out[18 + 2], "row 0 is outside the windows of output row 1");
+        assertEquals(7f, out[18 + 10]);
+        float[] dy = new float[36];
+        java.util.Arrays.fill(dy, 1f);
+        Tensor dx = filled(0f, 1, 1, 3, w);
+        be.maxPool2dBackward(xt, ConvSpec.of(3, 2, 1, 1), false, t(dy, 1, 1, 2, 18), dx);
+        float[] g = get(dx);
+        assertEquals(2f, g[5], "both windows with the NaN route to it");
+        assertEquals(2f, g[w + 20], "(1, 10) and (0, 10) pick the first 7 in row-major order");
+        assertEquals(1f, g[2 * w + 19], "only (1, 9) has the second 7 to itself");
     }
 
     @ParameterizedTest(name = "{0}")

@@ -5,6 +5,7 @@ import static conta.tensor.cpu.CpuBackend.F;
 import conta.tensor.ConvSpec;
 import conta.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
 
 /** Max and average pooling with PyTorch's padding, dilation (max) and ceil-mode rules. */
 final class Pool {
@@ -18,27 +19,94 @@ final class Pool {
     }
 
     /** Per-thread plane buffers: the window scans run on Java arrays, which C2 compiles far better than segment reads. */
-    private static final ThreadLocal<float[][]> PLANES = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final ThreadLocal<float[][]> PLANES = ThreadLocal.withInitial(() -> new float[3][0]);
 
     private static float[][] planes(int in, int out) {
         float[][] b = PLANES.get();
         if (b[0].length < in) b[0] = new float[in];
         if (b[1].length < out) b[1] = new float[out];
+        if (b[2].length < out) b[2] = new float[out];
         return b;
+    }
+
+    /** Length of the -inf padded row of column maxima (see {@link #maxPlane}). */
+    private static int rowLength(int w, int ow, ConvSpec s) {
+        int right = Math.max(0, (ow - 1) * s.strideW() + (s.kw() - 1) * s.dilW() - s.padW() - (w - 1));
+        return s.padW() + w + right;
+    }
+
+    /** Gather map of the row pass: one output every strideW inputs. */
+    private static int[] lanes(ConvSpec s) {
+        int[] lanes = new int[Elementwise.L];
+        for (int k = 0; k < lanes.length; k++) lanes[k] = k * s.strideW();
+        return lanes;
+    }
+
+    /**
+     * Max pooling of the plane xp[0, h*w) into yp[0, oh*ow): per output row, the maxima over its window rows for all
+     * columns, then the maxima over each window's columns, both as 16-lane vector max (which keeps NaN, as PyTorch
+     * does). The column maxima go to a -inf padded row after the plane in xp, so border windows need no tests.
+     */
+    private static void maxPlane(float[] xp, int h, int w, ConvSpec s, int oh, int ow, int rowLen, int[] lanes, float[] yp) {
+        int row = h * w;
+        java.util.Arrays.fill(xp, row, row + rowLen, Float.NEGATIVE_INFINITY);
+        for (int oy = 0; oy < oh; oy++) {
+            columnMax(xp, h, w, s, oy, row + s.padW());
+            rowWindowsMax(xp, row, s, ow, lanes, yp, oy * ow);
+        }
     }
 
     static void max(Tensor x, ConvSpec s, boolean ceil, Tensor y) {
         checkOut("maxPool2d", x, s, ceil, y);
         MemorySegment xs = CpuBackend.seg(x), ys = CpuBackend.seg(y);
         int h = x.dim(2), w = x.dim(3), oh = y.dim(2), ow = y.dim(3);
+        int rowLen = rowLength(w, ow, s);
+        int[] lanes = lanes(s);
         Parallel.forRange(x.dim(0) * x.dim(1), (long) oh * ow * s.kh() * s.kw(), pl -> {
-            float[][] b = planes(h * w, oh * ow);
-            float[] xp = b[0], yp = b[1];
-            MemorySegment.copy(xs, F, (long) pl * h * w * 4, xp, 0, h * w);
-            for (int oy = 0; oy < oh; oy++)
-                for (int ox = 0; ox < ow; ox++) yp[oy * ow + ox] = xp[argmax(xp, h, w, s, oy, ox)];
-            MemorySegment.copy(yp, 0, ys, F, (long) pl * oh * ow * 4, oh * ow);
+            float[][] b = planes(h * w + rowLen, oh * ow);
+            MemorySegment.copy(xs, F, (long) pl * h * w * 4, b[0], 0, h * w);
+            maxPlane(b[0], h, w, s, oh, ow, rowLen, lanes, b[1]);
+            MemorySegment.copy(b[1], 0, ys, F, (long) pl * oh * ow * 4, oh * ow);
         });
+    }
+
+    /**
+     * xp[dst + x] = max over the window rows of output row oy (inside the image) of xp[iy * w + x], for all x.
+     * FloatVector.max keeps NaN, as PyTorch's pooling does; no per-element branches to mispredict.
+     */
+    private static void columnMax(float[] xp, int h, int w, ConvSpec s, int oy, int dst) {
+        int y0 = oy * s.strideH() - s.padH();
+        boolean first = true;
+        for (int i = 0; i < s.kh(); i++) {
+            int iy = y0 + i * s.dilH();
+            if (iy < 0 || iy >= h) continue;
+            int src = iy * w, xx = 0;
+            int bound = w - w % Elementwise.L;
+            if (first) {
+                System.arraycopy(xp, src, xp, dst, w);
+                first = false;
+                continue;
+            }
+            for (; xx < bound; xx += Elementwise.L)
+                FloatVector.fromArray(CpuBackend.SP, xp, src + xx).max(FloatVector.fromArray(CpuBackend.SP, xp, dst + xx)).intoArray(xp, dst + xx);
+            for (; xx < w; xx++) xp[dst + xx] = Math.max(xp[src + xx], xp[dst + xx]);
+        }
+    }
+
+    /** out[o0 + ox] = max over j of row[ox * strideW + j * dilW] (row = the padded column maxima at xp[r]). */
+    private static void rowWindowsMax(float[] xp, int r, ConvSpec s, int ow, int[] lanes, float[] out, int o0) {
+        int sw = s.strideW(), dw = s.dilW(), kw = s.kw(), L = Elementwise.L;
+        int ox = 0;
+        for (; ox + L <= ow; ox += L) {
+            FloatVector m = FloatVector.fromArray(CpuBackend.SP, xp, r + ox * sw, lanes, 0);
+            for (int j = 1; j < kw; j++) m = m.max(FloatVector.fromArray(CpuBackend.SP, xp, r + ox * sw + j * dw, lanes, 0));
+            m.intoArray(out, o0 + ox);
+        }
+        for (; ox < ow; ox++) {
+            float m = xp[r + ox * sw];
+            for (int j = 1; j < kw; j++) m = Math.max(m, xp[r + ox * sw + j * dw]);
+            out[o0 + ox] = m;
+        }
     }
 
     /**
@@ -90,19 +158,41 @@ final class Pool {
         checkOut("maxPool2dBackward", x, s, ceil, dy);
         MemorySegment xs = CpuBackend.seg(x), dys = CpuBackend.seg(dy), dxs = CpuBackend.seg(dx);
         int h = x.dim(2), w = x.dim(3), oh = dy.dim(2), ow = dy.dim(3);
+        int rowLen = rowLength(w, ow, s);
+        int[] lanes = lanes(s);
         Parallel.forRange(x.dim(0) * x.dim(1), (long) oh * ow * s.kh() * s.kw(), pl -> {
-            float[][] b = planes(h * w, oh * ow);
-            float[] xp = b[0], gp = b[1];
+            float[][] b = planes(h * w + rowLen, oh * ow);
+            float[] xp = b[0], yp = b[1], gp = b[2];
             MemorySegment.copy(xs, F, (long) pl * h * w * 4, xp, 0, h * w);
             MemorySegment.copy(dys, F, (long) pl * oh * ow * 4, gp, 0, oh * ow);
-            // the input plane is read; gradients go into a second pass over the same buffer once argmax is known
+            // the maxima again (vector pass), then each window's first element equal to its maximum
+            maxPlane(xp, h, w, s, oh, ow, rowLen, lanes, yp);
             int[] idx = new int[oh * ow];
             for (int oy = 0; oy < oh; oy++)
-                for (int ox = 0; ox < ow; ox++) idx[oy * ow + ox] = argmax(xp, h, w, s, oy, ox);
+                for (int ox = 0; ox < ow; ox++) {
+                    float m = yp[oy * ow + ox];
+                    idx[oy * ow + ox] = m == m ? firstEqual(xp, h, w, s, oy, ox, m) : argmax(xp, h, w, s, oy, ox);
+                }
             java.util.Arrays.fill(xp, 0, h * w, 0f);
             for (int o = 0; o < oh * ow; o++) xp[idx[o]] += gp[o];
             MemorySegment.copy(xp, 0, dxs, F, (long) pl * h * w * 4, h * w);
         });
+    }
+
+    /**
+     * First index in row-major order of the window of (oy, ox) whose value is m (the window's maximum, not NaN).
+     * Inside the image: a backward scan with conditional moves, free of the mispredicted branches of a max search.
+     */
+    private static int firstEqual(float[] xp, int h, int w, ConvSpec s, int oy, int ox, float m) {
+        int y0 = oy * s.strideH() - s.padH(), x0 = ox * s.strideW() - s.padW();
+        int kh = s.kh(), kw = s.kw(), dh = s.dilH(), dw = s.dilW();
+        if (y0 < 0 || x0 < 0 || y0 + (kh - 1) * dh >= h || x0 + (kw - 1) * dw >= w) return argmax(xp, h, w, s, oy, ox);
+        for (int i = 0; i < kh; i++) {
+            int row = (y0 + i * dh) * w + x0;
+            for (int j = 0; j < kw; j++)
+                if (xp[row + j * dw] == m) return row + j * dw;
+        }
+        return -1; // unreachable: m is one of the window's values
     }
 
     /** Window [start, end) clipped to the padded input, and its part inside the image, PyTorch's avg_pool2d rule. */
