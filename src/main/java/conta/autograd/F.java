@@ -204,14 +204,9 @@ public final class F {
         Tensor y = out(b, a.shape());
         b.addScaled(a, alpha, c, beta, y);
         if (any(a, c)) record("add", y, gy -> {
-            if (needs(a) && needs(c)) {
-                Tape.accumulateScaled(a, gy, alpha);
-                Tape.pass(y, c, beta);
-            } else if (needs(a)) {
-                Tape.pass(y, a, alpha);
-            } else {
-                Tape.pass(y, c, beta);
-            }
+            if (needs(a) && needs(c)) Tape.accumulateScaled(a, gy, alpha);
+            if (needs(c)) Tape.pass(y, c, beta); // last: may take gy itself
+            else Tape.pass(y, a, alpha);
         });
         return y;
     }
@@ -222,14 +217,9 @@ public final class F {
         Tensor y = out(b, a.shape());
         b.addRelu(a, c, y);
         if (any(a, c)) record("addRelu", y, gy -> {
-            Tensor g = b.empty(a.shape());
-            b.reluBackward(y, gy, g);
-            if (needs(a) && needs(c)) {
-                Tape.accumulateScaled(a, g, 1f);
-                Tape.accumulate(c, g);
-            } else {
-                Tape.accumulate(needs(a) ? a : c, g);
-            }
+            b.reluBackward(y, gy, gy); // in place: gy is this op's own and spent after this node
+            if (needs(a) && needs(c)) Tape.accumulateScaled(a, gy, 1f);
+            Tape.pass(y, needs(c) ? c : a, 1f); // last: may take gy itself
         });
         return y;
     }

@@ -9,6 +9,14 @@ public final class Shapes {
     }
 
     /** Product of the dimensions after the first two (H*W for NCHW; 1 for a 2-d tensor). */
+    /** Checks y's shape against x and that scale / shift (shift may be null) hold one value per channel of x. */
+    public static void channelAffine(String op, Tensor x, Tensor scale, Tensor shift, Tensor y) {
+        sameShape(op, x, y);
+        int c = x.dim(1);
+        if (scale.numel() != c || (shift != null && shift.numel() != c))
+            throw new IllegalArgumentException(op + ": " + x + " with scale " + scale + " shift " + shift);
+    }
+
     public static int spatial(Tensor t) {
         int s = 1;
         for (int i = 2; i < t.rank(); i++) s *= t.dim(i);

@@ -142,51 +142,38 @@ public final class CpuBackend implements Backend {
 
     /** Product of dims from 2 on (1 for 2-d tensors). */
     // ---------------------------------------------------------------- elementwise
-    @Override
-    public void addScaled(Tensor a, float alpha, Tensor b, float beta, Tensor out) {
-        sameShape("addScaled", a, b);
-        sameShape("addScaled", a, out);
+    /** An elementwise kernel over matching slices of three tensors (the second and third may be the first). */
+    private interface Pass3 { void run(MemorySegment a, MemorySegment b, MemorySegment out, long n); }
+
+    /** Checks that a, b and out have one shape and runs the kernel over both cores on matching pieces. */
+    private static void elementwise(String op, Tensor a, Tensor b, Tensor out, Pass3 kernel) {
+        sameShape(op, a, b);
+        sameShape(op, a, out);
         MemorySegment sa = seg(a), sb = seg(b), so = seg(out);
-        Parallel.chunks(a.numel(), (o, k) -> Elementwise.addScaled(sa.asSlice(o * 4, k * 4), alpha, sb.asSlice(o * 4, k * 4), beta, so.asSlice(o * 4, k * 4), k));
+        Parallel.chunks(a.numel(), (o, k) -> kernel.run(sa.asSlice(o * 4, k * 4), sb.asSlice(o * 4, k * 4), so.asSlice(o * 4, k * 4), k));
     }
 
     @Override
-    public void mul(Tensor a, Tensor b, Tensor out) {
-        sameShape("mul", a, b);
-        sameShape("mul", a, out);
-        MemorySegment sa = seg(a), sb = seg(b), so = seg(out);
-        Parallel.chunks(a.numel(), (o, k) -> Elementwise.mul(sa.asSlice(o * 4, k * 4), sb.asSlice(o * 4, k * 4), so.asSlice(o * 4, k * 4), k));
+    public void addScaled(Tensor a, float alpha, Tensor b, float beta, Tensor out) {
+        elementwise("addScaled", a, b, out, (x, y, o, n) -> Elementwise.addScaled(x, alpha, y, beta, o, n));
     }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) { elementwise("mul", a, b, out, Elementwise::mul); }
 
     @Override
     public void scale(Tensor x, float s, Tensor out) {
-        sameShape("scale", x, out);
-        MemorySegment sx = seg(x), so = seg(out);
-        Parallel.chunks(x.numel(), (o, k) -> Elementwise.addScaled(sx.asSlice(o * 4, k * 4), s, sx.asSlice(o * 4, k * 4), 0f, so.asSlice(o * 4, k * 4), k));
+        elementwise("scale", x, x, out, (a, unused, o, n) -> Elementwise.addScaled(a, s, a, 0f, o, n));
     }
 
     @Override
-    public void addRelu(Tensor a, Tensor b, Tensor y) {
-        sameShape("addRelu", a, b);
-        sameShape("addRelu", a, y);
-        MemorySegment sa = seg(a), sb = seg(b), sy = seg(y);
-        Parallel.chunks(a.numel(), (o, k) -> Elementwise.addRelu(sa.asSlice(o * 4, k * 4), sb.asSlice(o * 4, k * 4), sy.asSlice(o * 4, k * 4), k));
-    }
+    public void addRelu(Tensor a, Tensor b, Tensor y) { elementwise("addRelu", a, b, y, Elementwise::addRelu); }
 
     @Override
-    public void relu(Tensor x, Tensor y) {
-        sameShape("relu", x, y);
-        MemorySegment sx = seg(x), sy = seg(y);
-        Parallel.chunks(x.numel(), (o, k) -> Elementwise.relu(sx.asSlice(o * 4, k * 4), sy.asSlice(o * 4, k * 4), k));
-    }
+    public void relu(Tensor x, Tensor y) { elementwise("relu", x, x, y, (a, unused, o, n) -> Elementwise.relu(a, o, n)); }
 
     @Override
-    public void reluBackward(Tensor y, Tensor dy, Tensor dx) {
-        sameShape("reluBackward", y, dy);
-        sameShape("reluBackward", y, dx);
-        MemorySegment sy = seg(y), sd = seg(dy), sx = seg(dx);
-        Parallel.chunks(y.numel(), (o, k) -> Elementwise.reluBackward(sy.asSlice(o * 4, k * 4), sd.asSlice(o * 4, k * 4), sx.asSlice(o * 4, k * 4), k));
-    }
+    public void reluBackward(Tensor y, Tensor dy, Tensor dx) { elementwise("reluBackward", y, dy, dx, Elementwise::reluBackward); }
 
     @Override
     public void sigmoid(Tensor x, Tensor y) {
@@ -209,21 +196,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void channelAffine(Tensor x, Tensor scale, Tensor shift, Tensor y) {
-        sameShape("channelAffine", x, y);
-        int c = x.dim(1);
-        if (scale.numel() != c || (shift != null && shift.numel() != c))
-            throw new IllegalArgumentException("channelAffine: " + x + " with scale " + scale + " shift " + shift);
-        Elementwise.channelAffine(seg(x), seg(scale), shift == null ? null : seg(shift), seg(y), x.dim(0), c, spatial(x), false);
-    }
+    public void channelAffine(Tensor x, Tensor scale, Tensor shift, Tensor y) { affine("channelAffine", x, scale, shift, y, false); }
 
     @Override
-    public void channelAffineRelu(Tensor x, Tensor scale, Tensor shift, Tensor y) {
-        sameShape("channelAffineRelu", x, y);
-        int c = x.dim(1);
-        if (scale.numel() != c || (shift != null && shift.numel() != c))
-            throw new IllegalArgumentException("channelAffineRelu: " + x + " with scale " + scale + " shift " + shift);
-        Elementwise.channelAffine(seg(x), seg(scale), shift == null ? null : seg(shift), seg(y), x.dim(0), c, spatial(x), true);
+    public void channelAffineRelu(Tensor x, Tensor scale, Tensor shift, Tensor y) { affine("channelAffineRelu", x, scale, shift, y, true); }
+
+    private static void affine(String op, Tensor x, Tensor scale, Tensor shift, Tensor y, boolean relu) {
+        conta.tensor.Shapes.channelAffine(op, x, scale, shift, y);
+        Elementwise.channelAffine(seg(x), seg(scale), shift == null ? null : seg(shift), seg(y), x.dim(0), x.dim(1), spatial(x), relu);
     }
 
     @Override

@@ -268,10 +268,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void channelAffine(Tensor x, Tensor scale, Tensor shift, Tensor y) {
-        sameShape("channelAffine", x, y);
+        conta.tensor.Shapes.channelAffine("channelAffine", x, scale, shift, y);
         int c = x.dim(1);
-        if (scale.numel() != c || (shift != null && shift.numel() != c))
-            throw new IllegalArgumentException("channelAffine: " + x + " with scale " + scale + " shift " + shift);
         enter();
         launch("channel_affine", x.numel(), "channelAffine " + x, a(x), a(scale), a(shift), a(y), c, (long) spatial(x), x.numel());
         done("channelAffine");
