@@ -182,17 +182,25 @@ public final class F {
     }
 
     // ------------------------------------------------------------------ elementwise
-    public static Tensor relu(Tensor x) {
+    /** Backend forward y = f(x), and its backward from the output alone: dx = g(y, dy). */
+    private interface Forward { void run(Backend b, Tensor x, Tensor y); }
+
+    private interface BackwardFromOutput { void run(Backend b, Tensor y, Tensor dy, Tensor dx); }
+
+    /** A same-shape op whose gradient needs only its output (ReLU, softmax). */
+    private static Tensor fromOutput(String op, Tensor x, Forward f, BackwardFromOutput g) {
         Backend b = x.backend();
         Tensor y = out(b, x.shape());
-        b.relu(x, y);
-        if (any(x)) record("relu", y, gy -> {
+        f.run(b, x, y);
+        if (any(x)) record(op, y, gy -> {
             Tensor dx = b.empty(x.shape());
-            b.reluBackward(y, gy, dx);
+            g.run(b, y, gy, dx);
             accumulate(x, dx);
         });
         return y;
     }
+
+    public static Tensor relu(Tensor x) { return fromOutput("relu", x, Backend::relu, Backend::reluBackward); }
 
     public static Tensor add(Tensor a, Tensor c) { return addScaled(a, 1f, c, 1f); }
 
@@ -270,17 +278,7 @@ public final class F {
     }
 
     /** Softmax over dim 1. */
-    public static Tensor softmax(Tensor x) {
-        Backend b = x.backend();
-        Tensor y = out(b, x.shape());
-        b.softmax(x, y);
-        if (any(x)) record("softmax", y, gy -> {
-            Tensor dx = b.empty(x.shape());
-            b.softmaxBackward(y, gy, dx);
-            accumulate(x, dx);
-        });
-        return y;
-    }
+    public static Tensor softmax(Tensor x) { return fromOutput("softmax", x, Backend::softmax, Backend::softmaxBackward); }
 
     // ------------------------------------------------------------------ shape
     /** Same data, new shape. The view is tracked; gradients are copied back into x's shape. */
