@@ -90,28 +90,39 @@ final class Elementwise {
     /** Floats summed in float lanes before the partial sums go to double: keeps float rounding error small. */
     private static final int BLOCK = 256 * 16;
 
-    /** acc[0] += sum(x - k), acc[1] += sum((x - k)^2) over [off, off+n): batch-norm statistics in one read. */
-    static void shiftedSums(MemorySegment x, long off, long n, float k, double[] acc) {
-        long bound = n - n % L;
+    /**
+     * acc[0] = sum(x - k), acc[1] = sum((x - k)^2) over the n pieces [off + b*stride, + len) of one channel: batch-norm
+     * statistics in one read. The vector sums run across the pieces and go to double once per BLOCK floats, so small
+     * maps (7x7, 14x14 planes) do not pay a flush per image.
+     */
+    static void shiftedSums(MemorySegment x, long off, long stride, int n, int len, float k, double[] acc) {
+        int bound = len - len % L;
         double t1 = 0, t2 = 0;
-        for (long blk = 0; blk < bound; blk += BLOCK) { // short inner loops keep C2's vectors in registers
-            long end = Math.min(blk + BLOCK, bound);
-            FloatVector s1 = FloatVector.zero(SP), s2 = FloatVector.zero(SP);
-            for (long i = blk; i < end; i += L) {
-                FloatVector d = load(x, off + i).sub(k);
+        FloatVector s1 = FloatVector.zero(SP), s2 = FloatVector.zero(SP);
+        int pending = 0;
+        for (int b = 0; b < n; b++) {
+            long o = off + b * stride;
+            for (int i = 0; i < bound; i += L) {
+                FloatVector d = load(x, o + i).sub(k);
                 s1 = s1.add(d);
                 s2 = d.fma(d, s2);
             }
-            t1 += lanes(s1);
-            t2 += lanes(s2);
+            for (int i = bound; i < len; i++) {
+                double d = x.getAtIndex(F, o + i) - k;
+                t1 += d;
+                t2 += d * d;
+            }
+            pending += bound;
+            if (pending >= BLOCK || b == n - 1) { // flush to double now and then to keep float error small
+                t1 += lanes(s1);
+                t2 += lanes(s2);
+                s1 = FloatVector.zero(SP);
+                s2 = FloatVector.zero(SP);
+                pending = 0;
+            }
         }
-        for (long i = bound; i < n; i++) {
-            double d = x.getAtIndex(F, off + i) - k;
-            t1 += d;
-            t2 += d * d;
-        }
-        acc[0] += t1;
-        acc[1] += t2;
+        acc[0] = t1;
+        acc[1] = t2;
     }
 
     /** y = (x - m) * a + b over [off, off+n), then max(0, .) if relu: subtracting first keeps precision when |m| >> |x - m|. */
@@ -127,39 +138,47 @@ final class Elementwise {
     }
 
     /**
-     * acc[0] += sum(g), acc[1] += sum(g * (x - m)) over [off, off+n), g = dy, or dy where y > 0 when the ReLU output
-     * y is given (the fused BN + ReLU backward): one read of each input.
+     * acc[0] = sum(g), acc[1] = sum(g * (x - m)) over the n pieces [off + b*stride, + len) of one channel, g = dy, or
+     * dy where y > 0 when the ReLU output y is given (the fused BN + ReLU backward): one read of each input, flushed
+     * to double as in {@link #shiftedSums}.
      */
-    static void bnGradSums(MemorySegment dy, MemorySegment y, MemorySegment x, long off, long n, float m, double[] acc) {
-        long bound = n - n % L;
+    static void bnGradSums(MemorySegment dy, MemorySegment y, MemorySegment x, long off, long stride, int n, int len,
+                           float m, double[] acc) {
+        int bound = len - len % L;
         double t1 = 0, t2 = 0;
-        FloatVector zero = FloatVector.zero(SP);
-        for (long blk = 0; blk < bound; blk += BLOCK) {
-            long end = Math.min(blk + BLOCK, bound);
-            FloatVector s1 = zero, s2 = zero;
+        FloatVector zero = FloatVector.zero(SP), s1 = zero, s2 = zero;
+        int pending = 0;
+        for (int b = 0; b < n; b++) {
+            long o = off + b * stride;
             if (y == null) {
-                for (long i = blk; i < end; i += L) {
-                    FloatVector g = load(dy, off + i);
+                for (int i = 0; i < bound; i += L) {
+                    FloatVector g = load(dy, o + i);
                     s1 = s1.add(g);
-                    s2 = g.fma(load(x, off + i).sub(m), s2);
+                    s2 = g.fma(load(x, o + i).sub(m), s2);
                 }
             } else {
-                for (long i = blk; i < end; i += L) {
-                    FloatVector g = zero.blend(load(dy, off + i), load(y, off + i).compare(VectorOperators.GT, 0f));
+                for (int i = 0; i < bound; i += L) {
+                    FloatVector g = zero.blend(load(dy, o + i), load(y, o + i).compare(VectorOperators.GT, 0f));
                     s1 = s1.add(g);
-                    s2 = g.fma(load(x, off + i).sub(m), s2);
+                    s2 = g.fma(load(x, o + i).sub(m), s2);
                 }
             }
-            t1 += lanes(s1);
-            t2 += lanes(s2);
+            for (int i = bound; i < len; i++) {
+                float g = y != null && !(y.getAtIndex(F, o + i) > 0f) ? 0f : dy.getAtIndex(F, o + i);
+                t1 += g;
+                t2 += (double) g * (x.getAtIndex(F, o + i) - m);
+            }
+            pending += bound;
+            if (pending >= BLOCK || b == n - 1) {
+                t1 += lanes(s1);
+                t2 += lanes(s2);
+                s1 = zero;
+                s2 = zero;
+                pending = 0;
+            }
         }
-        for (long i = bound; i < n; i++) {
-            float g = y != null && !(y.getAtIndex(F, off + i) > 0f) ? 0f : dy.getAtIndex(F, off + i);
-            t1 += g;
-            t2 += (double) g * (x.getAtIndex(F, off + i) - m);
-        }
-        acc[0] += t1;
-        acc[1] += t2;
+        acc[0] = t1;
+        acc[1] = t2;
     }
 
     /** dx = g * a + (x - m) * b + c over [off, off+n), g as in {@link #bnGradSums} (batch-norm backward in one pass). */

@@ -27,7 +27,7 @@ final class Norm {
             // E[(x-k)^2] - E[x-k]^2 free of the cancellation a plain E[x^2] - E[x]^2 suffers when |mean| >> std.
             float k = xs.getAtIndex(F, (long) ch * hw);
             double[] acc = new double[2];
-            for (int b = 0; b < n; b++) Elementwise.shiftedSums(xs, ((long) b * c + ch) * hw, hw, k, acc);
+            Elementwise.shiftedSums(xs, (long) ch * hw, (long) c * hw, n, hw, k, acc);
             double d = acc[0] / m;
             double mean = k + d;
             double var = Math.max(0.0, acc[1] / m - d * d);
@@ -57,7 +57,7 @@ final class Norm {
         Parallel.forRange(c, m, ch -> {
             float mean = sm.getAtIndex(F, ch), inv = si.getAtIndex(F, ch);
             double[] acc = new double[2]; // sum(dy), sum(dy * (x - mean))
-            for (int b = 0; b < n; b++) Elementwise.bnGradSums(dys, ymask, xs, ((long) b * c + ch) * hw, hw, mean, acc);
+            Elementwise.bnGradSums(dys, ymask, xs, (long) ch * hw, (long) c * hw, n, hw, mean, acc);
             double sdy = acc[0], sdyxhat = acc[1] * inv; // sum(dy * xhat)
             if (dg != null) dg.setAtIndex(F, ch, (float) (dg.getAtIndex(F, ch) + sdyxhat));
             if (dbt != null) dbt.setAtIndex(F, ch, (float) (dbt.getAtIndex(F, ch) + sdy));
