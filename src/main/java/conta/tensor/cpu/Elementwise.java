@@ -91,9 +91,16 @@ final class Elementwise {
     private static final int BLOCK = 256 * 16;
 
     /**
+     * Across a channel's images the batch-norm sums go to double after 256 floats (16 adds per lane): the sum of a BN
+     * input gradient is exactly zero in theory, and a conv bias before the BN gets it as its gradient, so float error
+     * there shows up directly (PyTorch parity of resnet50-caffe's conv biases).
+     */
+    private static final int FLUSH = 256;
+
+    /**
      * acc[0] = sum(x - k), acc[1] = sum((x - k)^2) over the n pieces [off + b*stride, + len) of one channel: batch-norm
-     * statistics in one read. The vector sums run across the pieces and go to double once per BLOCK floats, so small
-     * maps (7x7, 14x14 planes) do not pay a flush per image.
+     * statistics in one read. The vector sums run across the pieces and go to double every FLUSH floats, so small
+     * maps (7x7 planes) do not pay a flush per image.
      */
     static void shiftedSums(MemorySegment x, long off, long stride, int n, int len, float k, double[] acc) {
         int bound = len - len % L;
@@ -113,7 +120,7 @@ final class Elementwise {
                 t2 += d * d;
             }
             pending += bound;
-            if (pending >= BLOCK || b == n - 1) { // flush to double now and then to keep float error small
+            if (pending >= FLUSH || b == n - 1) { // flush to double now and then to keep float error small
                 t1 += lanes(s1);
                 t2 += lanes(s2);
                 s1 = FloatVector.zero(SP);
@@ -169,7 +176,7 @@ final class Elementwise {
                 t2 += (double) g * (x.getAtIndex(F, o + i) - m);
             }
             pending += bound;
-            if (pending >= BLOCK || b == n - 1) {
+            if (pending >= FLUSH || b == n - 1) {
                 t1 += lanes(s1);
                 t2 += lanes(s2);
                 s1 = zero;
