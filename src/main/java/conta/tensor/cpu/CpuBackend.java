@@ -25,8 +25,11 @@ public final class CpuBackend implements Backend {
     static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
 
-    /** How convolutions run: oneDNN primitives, or im2col + OpenBLAS sgemm. */
-    public enum ConvImpl { DNNL, BLAS }
+    /**
+     * How convolutions run: oneDNN primitives in f32, oneDNN computing in bfloat16 (f32 accumulation and weight
+     * gradients; for CPUs with AMX / AVX512-BF16, emulated and slower elsewhere), or im2col + OpenBLAS sgemm.
+     */
+    public enum ConvImpl { DNNL, DNNL_BF16, BLAS }
 
     private static final AtomicBoolean WARNED = new AtomicBoolean();
 
@@ -34,12 +37,12 @@ public final class CpuBackend implements Backend {
     /** oneDNN engine, stream and cached primitives: made on the first convolution, freed by close(). */
     private DnnlConv dnnl;
 
-    /** Convolutions as the system property conta.conv says: dnnl (default; blas with a warning if oneDNN cannot load) or blas. */
+    /** Convolutions as the system property conta.conv says: dnnl (default; blas with a warning if oneDNN cannot load), dnnl-bf16 or blas. */
     public CpuBackend() { this(defaultConvImpl()); }
 
     /** DNNL throws if the oneDNN library cannot load. */
     public CpuBackend(ConvImpl convImpl) {
-        if (convImpl == ConvImpl.DNNL && DnnlLibrary.unavailableReason() != null)
+        if (convImpl != ConvImpl.BLAS && DnnlLibrary.unavailableReason() != null)
             throw new IllegalStateException("oneDNN convolutions unavailable: " + DnnlLibrary.unavailableReason());
         this.convImpl = convImpl;
     }
@@ -48,6 +51,11 @@ public final class CpuBackend implements Backend {
         String p = System.getProperty("conta.conv", "dnnl").trim().toLowerCase(java.util.Locale.ROOT);
         switch (p) {
             case "blas": return ConvImpl.BLAS;
+            case "dnnl-bf16": {
+                if (DnnlLibrary.unavailableReason() != null)
+                    throw new IllegalStateException("-Dconta.conv=dnnl-bf16: oneDNN unavailable (" + DnnlLibrary.unavailableReason() + ")");
+                return ConvImpl.DNNL_BF16;
+            }
             case "dnnl": {
                 String why = DnnlLibrary.unavailableReason();
                 if (why == null) return ConvImpl.DNNL;
@@ -55,14 +63,14 @@ public final class CpuBackend implements Backend {
                     System.err.println("warning: oneDNN unavailable (" + why + "); convolutions use OpenBLAS im2col+sgemm");
                 return ConvImpl.BLAS;
             }
-            default: throw new IllegalArgumentException("-Dconta.conv=" + p + ": expected dnnl or blas");
+            default: throw new IllegalArgumentException("-Dconta.conv=" + p + ": expected dnnl, dnnl-bf16 or blas");
         }
     }
 
     public ConvImpl convImpl() { return convImpl; }
 
     private synchronized DnnlConv dnnl() {
-        if (dnnl == null) dnnl = new DnnlConv();
+        if (dnnl == null) dnnl = new DnnlConv(DnnlConv.MAX_PLANS, convImpl == ConvImpl.DNNL_BF16);
         return dnnl;
     }
 

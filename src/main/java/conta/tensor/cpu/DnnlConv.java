@@ -46,6 +46,11 @@ final class DnnlConv implements AutoCloseable {
      * ResNet-50 training step on AVX-512. -Dconta.dnnl.plain1x1=false restores format any for them.
      */
     private static final boolean PLAIN_1X1 = !"false".equals(System.getProperty("conta.dnnl.plain1x1"));
+    /**
+     * Convolutions compute in bfloat16 (f32 accumulation; our tensors stay f32 and the reorders convert; weight
+     * gradients stay f32): CpuBackend.ConvImpl.DNNL_BF16, for CPUs with AMX / AVX512-BF16.
+     */
+    private final boolean bf16;
 
     private dnnl_engine engine;
     private dnnl_stream stream;
@@ -59,9 +64,12 @@ final class DnnlConv implements AutoCloseable {
 
     static final int MAX_PLANS = Integer.getInteger("conta.dnnl.maxPlans", 512);
 
-    DnnlConv() { this(MAX_PLANS); }
+    DnnlConv() { this(MAX_PLANS, false); }
 
-    DnnlConv(int maxPlans) {
+    DnnlConv(int maxPlans) { this(maxPlans, false); }
+
+    DnnlConv(int maxPlans, boolean bf16) {
+        this.bf16 = bf16;
         plans = new LinkedHashMap<>(64, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Key, Plan> eldest) {
@@ -147,11 +155,14 @@ final class DnnlConv implements AutoCloseable {
         private void build(Key k) {
             ConvSpec s = k.s();
             int oh = s.outH(k.h()), ow = s.outW(k.w());
-            dnnl_memory_desc srcPlain = md(dnnl_nchw, k.n(), k.cin(), k.h(), k.w()), srcAny = md(dnnl_format_tag_any, k.n(), k.cin(), k.h(), k.w());
-            dnnl_memory_desc wPlain = md(dnnl_oihw, k.cout(), k.cin(), s.kh(), s.kw()), wAny = md(dnnl_format_tag_any, k.cout(), k.cin(), s.kh(), s.kw());
-            dnnl_memory_desc dstPlain = md(dnnl_nchw, k.n(), k.cout(), oh, ow), dstAny = md(dnnl_format_tag_any, k.n(), k.cout(), oh, ow);
+            int compute = bf16 ? dnnl_bf16 : dnnl_f32;
+            dnnl_memory_desc srcPlain = md(dnnl_nchw, k.n(), k.cin(), k.h(), k.w()), srcAny = typed(compute, dnnl_format_tag_any, k.n(), k.cin(), k.h(), k.w());
+            dnnl_memory_desc wPlain = md(dnnl_oihw, k.cout(), k.cin(), s.kh(), s.kw()), wAny = typed(compute, dnnl_format_tag_any, k.cout(), k.cin(), s.kh(), s.kw());
+            dnnl_memory_desc dstPlain = md(dnnl_nchw, k.n(), k.cout(), oh, ow), dstAny = typed(compute, dnnl_format_tag_any, k.n(), k.cout(), oh, ow);
+            // bf16: the weight gradient in f32 (accumulated into our f32 gradient), the rest in bf16
+            dnnl_memory_desc dwAny = bf16 ? typed(dnnl_f32, dnnl_format_tag_any, k.cout(), k.cin(), s.kh(), s.kw()) : wAny;
             dnnl_memory_desc biasPlain = k.bias() ? md(dnnl_a, k.cout()) : null;
-            if (PLAIN_1X1 && Conv.direct(s)) { // see PLAIN_1X1
+            if (PLAIN_1X1 && !bf16 && Conv.direct(s)) { // see PLAIN_1X1
                 srcAny = srcPlain;
                 dstAny = dstPlain;
             }
@@ -193,7 +204,7 @@ final class DnnlConv implements AutoCloseable {
                 case BWD_WEIGHTS -> {
                     dnnl_primitive_desc b = new dnnl_primitive_desc();
                     check(dnnl_convolution_backward_weights_primitive_desc_create(b, engine, dnnl_convolution_direct,
-                            srcAny, wAny, biasPlain, dstAny, strides, dil, pad, pad, fwd, attr), "convolution backward-weights descriptor " + k);
+                            srcAny, dwAny, biasPlain, dstAny, strides, dil, pad, pad, fwd, attr), "convolution backward-weights descriptor " + k);
                     destroy.add(() -> dnnl_primitive_desc_destroy(b));
                     pd = b;
                     arg(pd, DNNL_ARG_SRC, srcPlain, false, false);
@@ -221,9 +232,11 @@ final class DnnlConv implements AutoCloseable {
         }
 
         /** A plain descriptor, destroyed with the plan. */
-        private dnnl_memory_desc md(int tag, long... dims) {
+        private dnnl_memory_desc md(int tag, long... dims) { return typed(dnnl_f32, tag, dims); }
+
+        private dnnl_memory_desc typed(int type, int tag, long... dims) {
             dnnl_memory_desc m = new dnnl_memory_desc();
-            check(dnnl_memory_desc_create_with_tag(m, dims.length, dims, dnnl_f32, tag), "dnnl_memory_desc_create_with_tag");
+            check(dnnl_memory_desc_create_with_tag(m, dims.length, dims, type, tag), "dnnl_memory_desc_create_with_tag");
             destroy.add(() -> dnnl_memory_desc_destroy(m));
             return m;
         }

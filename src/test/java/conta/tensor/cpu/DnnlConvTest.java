@@ -80,7 +80,9 @@ class DnnlConvTest {
     }
 
     /** max |a - ref| <= TOL * max(1e-3, max |ref|), and no NaN. */
-    static void close(String what, float[] ref, float[] got) {
+    static void close(String what, float[] ref, float[] got) { close(what, ref, got, TOL); }
+
+    static void close(String what, float[] ref, float[] got, double tol) {
         assertEquals(ref.length, got.length, what + ": length");
         double scale = 1e-3, err = 0;
         for (float v : ref) scale = Math.max(scale, Math.abs(v));
@@ -88,35 +90,52 @@ class DnnlConvTest {
             assertTrue(Float.isFinite(got[i]), what + ": non-finite value at " + i);
             err = Math.max(err, Math.abs(got[i] - ref[i]));
         }
-        assertTrue(err <= TOL * scale, what + ": max error " + err + " > " + TOL + " x " + scale);
+        assertTrue(err <= tol * scale, what + ": max error " + err + " > " + tol + " x " + scale);
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("geometries")
-    void forwardAndGradientsMatchBlas(Geo g) {
+    /** {y, dx, dw (accumulated onto dw0), db (accumulated onto db0)} of one geometry on one backend, seeded by its name. */
+    private float[][] forwardBackward(CpuBackend b, Geo g) {
         SplittableRandom r = new SplittableRandom(g.name().hashCode());
         int oh = g.s.outH(g.h), ow = g.s.outW(g.w);
         int[] xs = {g.n, g.c, g.h, g.w}, ws = {g.o, g.c, g.s.kh(), g.s.kw()}, ys = {g.n, g.o, oh, ow};
         float[] x = rand(r, Tensor.numel(xs), 1), w = rand(r, Tensor.numel(ws), 0.3), bias = g.bias ? rand(r, g.o, 1) : null;
         float[] dy = rand(r, Tensor.numel(ys), 1), dw0 = rand(r, Tensor.numel(ws), 1), db0 = rand(r, g.o, 1);
-        float[][] out = new float[2][], dx = new float[2][], dw = new float[2][], db = new float[2][];
-        CpuBackend[] bes = {blas, dnnl};
-        for (int i = 0; i < 2; i++) {
-            CpuBackend b = bes[i];
-            Tensor tx = t(b, x, xs), tw = t(b, w, ws), tb = g.bias ? t(b, bias, g.o) : null, ty = t(b, nan(Tensor.numel(ys)), ys);
-            b.conv2d(tx, tw, tb, g.s, ty);
-            out[i] = ty.toArray();
-            Tensor tdy = t(b, dy, ys), tdx = t(b, nan(Tensor.numel(xs)), xs), tdw = t(b, dw0, ws), tdb = t(b, db0, g.o);
-            b.conv2dBackward(tx, tw, tdy, g.s, tdx, tdw, g.bias ? tdb : null);
-            dx[i] = tdx.toArray();
-            dw[i] = tdw.toArray();
-            db[i] = tdb.toArray();
+        Tensor tx = t(b, x, xs), tw = t(b, w, ws), tb = g.bias ? t(b, bias, g.o) : null, ty = t(b, nan(Tensor.numel(ys)), ys);
+        b.conv2d(tx, tw, tb, g.s, ty);
+        Tensor tdy = t(b, dy, ys), tdx = t(b, nan(Tensor.numel(xs)), xs), tdw = t(b, dw0, ws), tdb = t(b, db0, g.o);
+        b.conv2dBackward(tx, tw, tdy, g.s, tdx, tdw, g.bias ? tdb : null);
+        if (!g.bias) assertEquals(java.util.Arrays.toString(db0), java.util.Arrays.toString(tdb.toArray()), "db untouched when not requested");
+        return new float[][]{ty.toArray(), tdx.toArray(), tdw.toArray(), tdb.toArray()};
+    }
+
+    private static final String[] OUTPUTS = {"forward", "dx", "dw (accumulated)", "db (accumulated)"};
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("geometries")
+    void forwardAndGradientsMatchBlas(Geo g) {
+        float[][] ref = forwardBackward(blas, g), got = forwardBackward(dnnl, g);
+        for (int i = 0; i < OUTPUTS.length; i++) close(g + " " + OUTPUTS[i], ref[i], got[i]);
+    }
+
+    /**
+     * ConvImpl.DNNL_BF16 (bfloat16 inputs, f32 accumulation and weight gradients) against the f32 im2col path: within
+     * bfloat16 rounding (8-bit mantissa, ~0.4% per input; 3% of the largest value allows for the sums).
+     */
+    @Test
+    void bfloat16ConvolutionsStayWithinBfloat16Rounding() {
+        try (CpuBackend bf16 = new CpuBackend(CpuBackend.ConvImpl.DNNL_BF16)) {
+            for (Geo g : geometries().toList().subList(0, 4)) {
+                float[][] ref = forwardBackward(blas, g), got = forwardBackward(bf16, g);
+                for (int i = 0; i < OUTPUTS.length; i++) close("bf16 " + g + " " + OUTPUTS[i], ref[i], got[i], 3e-2);
+                assertTrue(maxDiff(ref[0], got[0]) > 0, "bf16 forward differs from f32 somewhere (it really ran in bf16)");
+            }
         }
-        close(g + " forward", out[0], out[1]);
-        close(g + " dx", dx[0], dx[1]);
-        close(g + " dw (accumulated)", dw[0], dw[1]);
-        close(g + " db (accumulated)", db[0], db[1]);
-        if (!g.bias) assertEquals(java.util.Arrays.toString(db0), java.util.Arrays.toString(db[1]), "db untouched when not requested");
+    }
+
+    private static double maxDiff(float[] a, float[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+        return m;
     }
 
     @Test
