@@ -60,6 +60,21 @@ class ElementwiseOpsTest extends OpsTestBase {
         Tensor y2 = filled(Float.NaN, 4, 7);
         be.softmax(t(x2, 4, 7), y2);
         GradCheck.assertClose("softmax N x C", RefOps.softmax(x2, 4, 7, 1), get(y2), FWD_TOL);
+        // 2,400 positions per image: pieces of 1,024 positions on both cores, forward and backward
+        double[] x3 = rand(rnd, 2 * 5 * 2400, -3, 3), dy3 = rand(rnd, 2 * 5 * 2400, -1, 1);
+        Tensor y3 = filled(Float.NaN, 2, 5, 40, 60), dx3 = filled(Float.NaN, 2, 5, 40, 60);
+        be.softmax(t(x3, 2, 5, 40, 60), y3);
+        double[] ref3 = RefOps.softmax(x3, 2, 5, 2400);
+        GradCheck.assertClose("softmax 2 x 5 x 40x60", ref3, get(y3), FWD_TOL);
+        be.softmaxBackward(y3, t(dy3, 2, 5, 40, 60), dx3);
+        double[] dref = new double[ref3.length]; // dx = y * (dy - sum_c dy y), per position
+        for (int b = 0; b < 2; b++)
+            for (int p = 0; p < 2400; p++) {
+                double dot = 0;
+                for (int c = 0; c < 5; c++) dot += ref3[(b * 5 + c) * 2400 + p] * dy3[(b * 5 + c) * 2400 + p];
+                for (int c = 0; c < 5; c++) { int i = (b * 5 + c) * 2400 + p; dref[i] = ref3[i] * (dy3[i] - dot); }
+            }
+        GradCheck.assertClose("softmax backward 2 x 5 x 40x60", dref, get(dx3), FWD_TOL);
     }
 
     /** Logits around +-100: exp overflows float unless the max is subtracted. */

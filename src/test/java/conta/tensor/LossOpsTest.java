@@ -2,6 +2,8 @@ package conta.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -96,6 +98,24 @@ class LossOpsTest extends OpsTestBase {
 
     @Test
     void crossEntropyPlain() { checkCrossEntropy(new CeCase("plain", 2, 5, 3, 4, false, 0, IGNORE), 3); }
+
+    /** Large enough to run image by image on both cores: per-image sums, then the total in image order. */
+    @Test
+    void crossEntropyLargeBatchParallel() {
+        CeCase k = new CeCase("4 x 21 x 24x30, weights, 20% ignored", 4, 21, 24, 30, true, 0.2, IGNORE);
+        Random rnd = new Random(8);
+        int hw = k.h() * k.w();
+        double[] x = rand(rnd, k.n() * k.c() * hw, -4, 4), lab = labels(rnd, k), wts = rand(rnd, k.c(), 0.2, 3);
+        Tensor d = filled(Float.NaN, k.n(), k.c(), k.h(), k.w());
+        float loss = be.crossEntropyLoss(t(x, k.n(), k.c(), k.h(), k.w()), t(lab, k.n(), k.h(), k.w()), t(wts, k.c()), IGNORE, d, 1f);
+        assertEquals(RefOps.crossEntropyLoss(x, lab, wts, IGNORE, k.n(), k.c(), hw), loss, 1e-5, "loss");
+        float[] g = get(d);
+        for (float v : g) assertTrue(Float.isFinite(v), "every logit gets a gradient (0 where ignored)");
+        lab[3 * hw + 7] = 21; // a label out of range in the last image: the error names it, from whichever thread
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> be.crossEntropyLoss(
+                t(x, k.n(), k.c(), k.h(), k.w()), t(lab, k.n(), k.h(), k.w()), null, IGNORE, null, 1f));
+        assertTrue(e.getMessage().contains("label 21.0 outside [0, 21)"), e.getMessage());
+    }
 
     @Test
     void crossEntropyIgnored() { checkCrossEntropy(new CeCase("ignored 30%", 2, 5, 3, 4, false, 0.3, IGNORE), 3); }

@@ -187,7 +187,9 @@ public final class CpuBackend implements Backend {
     public void sigmoid(Tensor x, Tensor y) {
         sameShape("sigmoid", x, y);
         MemorySegment a = seg(x), b = seg(y);
-        for (long i = 0; i < x.numel(); i++) b.setAtIndex(F, i, Losses.sigmoid(a.getAtIndex(F, i)));
+        Parallel.chunks(x.numel(), (o, k) -> {
+            for (long i = o; i < o + k; i++) b.setAtIndex(F, i, Losses.sigmoid(a.getAtIndex(F, i)));
+        });
     }
 
     @Override

@@ -284,9 +284,12 @@ final class Elementwise {
     }
 
     static void softmax(MemorySegment x, MemorySegment y, int n, int c, int hw) {
-        Parallel.forRange(n, (long) c * hw, b -> {
+        // over (image, row of positions) pieces, so one large image still uses both cores
+        int rows = (hw + 1023) / 1024;
+        Parallel.forRange(n * rows, (long) c * Math.min(hw, 1024), piece -> {
+            int b = piece / rows, p0 = (piece % rows) * 1024, p1 = Math.min(hw, p0 + 1024);
             long base = (long) b * c * hw;
-            for (int p = 0; p < hw; p++) {
+            for (int p = p0; p < p1; p++) {
                 float mx = Float.NEGATIVE_INFINITY;
                 for (int k = 0; k < c; k++) mx = Math.max(mx, x.getAtIndex(F, base + (long) k * hw + p));
                 double s = 0;
@@ -300,9 +303,11 @@ final class Elementwise {
     }
 
     static void softmaxBackward(MemorySegment y, MemorySegment dy, MemorySegment dx, int n, int c, int hw) {
-        Parallel.forRange(n, (long) c * hw, b -> {
+        int rows = (hw + 1023) / 1024;
+        Parallel.forRange(n * rows, (long) c * Math.min(hw, 1024), piece -> {
+            int b = piece / rows, p0 = (piece % rows) * 1024, p1 = Math.min(hw, p0 + 1024);
             long base = (long) b * c * hw;
-            for (int p = 0; p < hw; p++) {
+            for (int p = p0; p < p1; p++) {
                 double dot = 0;
                 for (int k = 0; k < c; k++) {
                     long idx = base + (long) k * hw + p;

@@ -58,11 +58,13 @@ final class Losses {
         MemorySegment x = CpuBackend.seg(logits), lab = CpuBackend.seg(labels);
         MemorySegment wt = classWeights == null ? null : CpuBackend.seg(classWeights);
         MemorySegment d = dlogits == null ? null : CpuBackend.seg(dlogits);
-        double loss = 0, wsum = 0;
-        double[] p = new double[c];
-        // first pass: loss and weight sum; gradient needs the weight sum, so it is scaled afterwards
-        for (int b = 0; b < n; b++) {
+        // per image on both cores: loss and weight sum go to per-image slots, summed in image order (deterministic);
+        // the gradient needs the total weight sum, so it is scaled afterwards
+        double[] losses = new double[n], wsums = new double[n];
+        Parallel.forRange(n, (long) c * hw, b -> {
+            double[] p = new double[c];
             long base = (long) b * c * hw;
+            double loss = 0, wsum = 0;
             for (int q = 0; q < hw; q++) {
                 float lf = lab.getAtIndex(F, (long) b * hw + q);
                 int l = (int) lf;
@@ -83,12 +85,20 @@ final class Losses {
                     for (int k = 0; k < c; k++)
                         d.setAtIndex(F, base + (long) k * hw + q, (float) (w * (p[k] / s - (k == l ? 1 : 0))));
             }
+            losses[b] = loss;
+            wsums[b] = wsum;
+        });
+        double loss = 0, wsum = 0;
+        for (int b = 0; b < n; b++) {
+            loss += losses[b];
+            wsum += wsums[b];
         }
         if (wsum == 0) return 0f; // every pixel ignored: no loss, no gradient (PyTorch would return NaN)
         if (d != null) {
             float f = (float) (gradScale / wsum);
-            long total = logits.numel();
-            for (long i = 0; i < total; i++) d.setAtIndex(F, i, d.getAtIndex(F, i) * f);
+            Parallel.chunks(logits.numel(), (o, k) -> {
+                for (long i = o; i < o + k; i++) d.setAtIndex(F, i, d.getAtIndex(F, i) * f);
+            });
         }
         return (float) (loss / wsum);
     }
