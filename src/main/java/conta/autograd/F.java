@@ -93,34 +93,28 @@ public final class F {
         Tensor y = out(b, x.shape());
         if (relu) b.channelAffineRelu(x, scale, shift, y);
         else b.channelAffine(x, scale, shift, y);
-        if (any(x, gamma, beta)) record(relu ? "batchNormFrozenRelu" : "batchNormFrozen", y, gy0 -> {
-            boolean params = needs(gamma) || needs(beta);
-            // The parameter gradients need the ReLU-masked gradient itself; the input gradient alone fuses mask and scale.
-            Tensor gy = relu && params ? b.empty(x.shape()) : gy0;
-            if (gy != gy0) b.reluBackward(y, gy0, gy);
+        if (any(x, gamma, beta)) record(relu ? "batchNormFrozenRelu" : "batchNormFrozen", y, gy -> {
+            // one pass: dx = g * scale and the per-channel sums of g and g * x, g = gy masked by the ReLU's output
+            Tensor dx = needs(x) ? b.empty(x.shape()) : null;
+            Tensor sg = needs(gamma) || needs(beta) ? b.empty(c) : null, sgx = needs(gamma) ? b.empty(c) : null;
+            b.channelAffineBackward(x, relu ? y : null, gy, scale, dx, sg, sgx);
             if (needs(gamma)) {
-                // dgamma = sum(gy * (x - mean) * inv) = inv * (sum(gy*x) - mean * sum(gy))
-                Tensor sgx = b.empty(c), sg = b.empty(c);
-                b.channelDot(gy, x, sgx, false);
-                b.channelSum(gy, sg, false);
+                // dgamma = sum(g * (x - mean) * inv) = inv * (sum(g*x) - mean * sum(g))
                 float[] a = sgx.toArray(), s = sg.toArray();
                 float[] dg = new float[c];
                 for (int i = 0; i < c; i++) dg[i] = (float) (inv[i] * ((double) a[i] - (double) m[i] * s[i]));
+                try (Tensor t = Tensor.of(b, dg, c)) {
+                    Tensor buf = gradBuffer(gamma);
+                    b.addScaled(buf, 1f, t.view(buf.shape()), 1f, buf);
+                }
                 sgx.close();
-                sg.close();
-                Tensor t = Tensor.of(b, dg, c);
-                Tensor buf = gradBuffer(gamma);
-                b.addScaled(buf, 1f, t.view(buf.shape()), 1f, buf);
-                t.close();
             }
-            if (needs(beta)) b.channelSum(gy, gradBuffer(beta), true);
-            if (needs(x)) {
-                Tensor dx = b.empty(x.shape());
-                if (relu && gy == gy0) b.channelAffineReluBackward(y, gy0, scale, dx);
-                else b.channelAffine(gy, scale, null, dx);
-                accumulate(x, dx);
+            if (needs(beta)) {
+                Tensor buf = gradBuffer(beta);
+                b.addScaled(buf, 1f, sg.view(buf.shape()), 1f, buf);
             }
-            if (gy != gy0) gy.close();
+            if (sg != null) sg.close();
+            if (dx != null) accumulate(x, dx);
         });
         return y;
     }

@@ -108,10 +108,18 @@ public interface Backend extends AutoCloseable {
         relu(y, y);
     }
 
-    /** dx = (y > 0 ? dy : 0) * scale[c], the input gradient of channelAffineRelu with output y. */
-    default void channelAffineReluBackward(Tensor y, Tensor dy, Tensor scale, Tensor dx) {
-        reluBackward(y, dy, dx);
-        channelAffine(dx, scale, null, dx);
+    /**
+     * Backward of y = [relu](x * scale[c] + shift[c]) (frozen BN, its ReLU when y is given): with g = dy, or dy where
+     * y > 0, dx = g * scale[c] (if dx is not null), sumG[c] = sum g and sumGX[c] = sum g * x (each if not null; for
+     * the gradients of gamma and beta). All outputs overwritten.
+     */
+    default void channelAffineBackward(Tensor x, Tensor y, Tensor dy, Tensor scale, Tensor dx, Tensor sumG, Tensor sumGX) {
+        Tensor g = y == null ? dy : empty(dy.shape());
+        if (y != null) reluBackward(y, dy, g);
+        if (sumGX != null) channelDot(g, x, sumGX, false);
+        if (sumG != null) channelSum(g, sumG, false);
+        if (dx != null) channelAffine(g, scale, null, dx);
+        if (g != dy) g.close();
     }
 
     /** y = relu(a + b): a residual block's output. */

@@ -66,11 +66,24 @@ class FusedOpsTest extends OpsTestBase {
         Tensor y = filled(Float.NaN, n, c, hw, 1);
         be.channelAffineRelu(t(x, n, c, hw, 1), t(sc, c), t(sh, c), y);
         GradCheck.assertClose("affine+relu y", ref, get(y), FWD_TOL);
-        double[] dx = new double[x.length];
-        for (int k = 0; k < x.length; k++) dx[k] = ref[k] > 0 ? dy[k] * sc[(k / hw) % c] : 0;
-        Tensor dxT = filled(Float.NaN, n, c, hw, 1);
-        be.channelAffineReluBackward(y, t(dy, n, c, hw, 1), t(sc, c), dxT);
-        GradCheck.assertClose("affine+relu dx", dx, get(dxT), FWD_TOL);
+        for (boolean relu : new boolean[]{true, false}) {
+            double[] dx = new double[x.length], sg = new double[c], sgx = new double[c];
+            for (int k = 0; k < x.length; k++) {
+                int ch = (k / hw) % c;
+                double g = !relu || ref[k] > 0 ? dy[k] : 0;
+                dx[k] = g * sc[ch];
+                sg[ch] += g;
+                sgx[ch] += g * x[k];
+            }
+            Tensor dxT = filled(Float.NaN, n, c, hw, 1), sgT = filled(Float.NaN, c), sgxT = filled(Float.NaN, c);
+            be.channelAffineBackward(t(x, n, c, hw, 1), relu ? y : null, t(dy, n, c, hw, 1), t(sc, c), dxT, sgT, sgxT);
+            GradCheck.assertClose("affine backward dx, relu " + relu, dx, get(dxT), FWD_TOL);
+            GradCheck.assertClose("affine backward sum g, relu " + relu, sg, get(sgT), FWD_TOL);
+            GradCheck.assertClose("affine backward sum g x, relu " + relu, sgx, get(sgxT), FWD_TOL);
+            Tensor only = filled(Float.NaN, n, c, hw, 1); // dx alone, no sums
+            be.channelAffineBackward(t(x, n, c, hw, 1), relu ? y : null, t(dy, n, c, hw, 1), t(sc, c), only, null, null);
+            GradCheck.assertClose("affine backward dx only, relu " + relu, dx, get(only), FWD_TOL);
+        }
     }
 
     @Test

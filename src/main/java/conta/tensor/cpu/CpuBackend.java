@@ -217,12 +217,22 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void channelAffineReluBackward(Tensor y, Tensor dy, Tensor scale, Tensor dx) {
-        sameShape("channelAffineReluBackward", y, dy);
-        sameShape("channelAffineReluBackward", y, dx);
-        int c = y.dim(1);
-        if (scale.numel() != c) throw new IllegalArgumentException("channelAffineReluBackward: " + y + " with scale " + scale);
-        Elementwise.maskedChannelScale(seg(y), seg(dy), seg(scale), seg(dx), y.dim(0), c, spatial(y));
+    public void channelAffineBackward(Tensor x, Tensor y, Tensor dy, Tensor scale, Tensor dx, Tensor sumG, Tensor sumGX) {
+        sameShape("channelAffineBackward", x, dy);
+        if (y != null) sameShape("channelAffineBackward", x, y);
+        if (dx != null) sameShape("channelAffineBackward", x, dx);
+        int n = x.dim(0), c = x.dim(1), hw = spatial(x);
+        for (Tensor v : new Tensor[]{scale, sumG, sumGX})
+            if (v != null && v.numel() != c) throw new IllegalArgumentException("channelAffineBackward: " + v + " for " + x);
+        MemorySegment sx = seg(x), sy = y == null ? null : seg(y), sd = seg(dy), sdx = dx == null ? null : seg(dx), ssc = seg(scale);
+        MemorySegment sg = sumG == null ? null : seg(sumG), sgx = sumGX == null ? null : seg(sumGX);
+        boolean sums = sg != null || sgx != null;
+        Parallel.forRange(c, (long) n * hw, ch -> {
+            double[] acc = new double[2];
+            Elementwise.affineBackward(sd, sy, sx, sdx, (long) ch * hw, (long) c * hw, n, hw, ssc.getAtIndex(F, ch), sums, acc);
+            if (sg != null) sg.setAtIndex(F, ch, (float) acc[0]);
+            if (sgx != null) sgx.setAtIndex(F, ch, (float) acc[1]);
+        });
     }
 
     @Override

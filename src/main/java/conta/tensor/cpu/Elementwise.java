@@ -269,18 +269,44 @@ final class Elementwise {
         });
     }
 
-    /** dx = (y > 0 ? dy : 0) * scale[c]: the input gradient of a frozen BN fused with its ReLU. */
-    static void maskedChannelScale(MemorySegment y, MemorySegment dy, MemorySegment scale, MemorySegment dx, int n, int c, int hw) {
-        Parallel.forRange(n * c, hw, nc -> {
-            float a = scale.getAtIndex(F, nc % c);
-            long base = (long) nc * hw;
-            long i = 0;
-            long bound = hw - hw % L;
-            FloatVector zero = FloatVector.zero(SP);
-            for (; i < bound; i += L)
-                store(zero.blend(load(dy, base + i).mul(a), load(y, base + i).compare(VectorOperators.GT, 0f)), dx, base + i);
-            for (; i < hw; i++) dx.setAtIndex(F, base + i, y.getAtIndex(F, base + i) > 0f ? dy.getAtIndex(F, base + i) * a : 0f);
-        });
+    /**
+     * Frozen BN (+ ReLU) backward over the n pieces [off + b*stride, + len) of one channel: g = dy, or dy where y > 0
+     * when y is given; dx = g * a (if dx is not null); with sums, acc = {sum g, sum g * x}. One read of each input.
+     */
+    static void affineBackward(MemorySegment dy, MemorySegment y, MemorySegment x, MemorySegment dx, long off, long stride,
+                               int n, int len, float a, boolean sums, double[] acc) {
+        int bound = len - len % L;
+        double t1 = 0, t2 = 0;
+        FloatVector zero = FloatVector.zero(SP), s1 = zero, s2 = zero;
+        int pending = 0;
+        for (int b = 0; b < n; b++) {
+            long o = off + b * stride;
+            for (int i = 0; i < bound; i += L) {
+                FloatVector g = load(dy, o + i);
+                if (y != null) g = zero.blend(g, load(y, o + i).compare(VectorOperators.GT, 0f));
+                if (dx != null) store(g.mul(a), dx, o + i);
+                if (sums) {
+                    s1 = s1.add(g);
+                    s2 = g.fma(load(x, o + i), s2);
+                }
+            }
+            for (int i = bound; i < len; i++) {
+                float g = y != null && !(y.getAtIndex(F, o + i) > 0f) ? 0f : dy.getAtIndex(F, o + i);
+                if (dx != null) dx.setAtIndex(F, o + i, g * a);
+                t1 += g;
+                t2 += (double) g * x.getAtIndex(F, o + i);
+            }
+            pending += bound;
+            if (sums && (pending >= FLUSH || b == n - 1)) {
+                t1 += lanes(s1);
+                t2 += lanes(s2);
+                s1 = zero;
+                s2 = zero;
+                pending = 0;
+            }
+        }
+        acc[0] = t1;
+        acc[1] = t2;
     }
 
     static void softmax(MemorySegment x, MemorySegment y, int n, int c, int hw) {

@@ -132,8 +132,11 @@ final class BackendCases {
                 cmp("batchNormReluBackward dx", dx);
                 cmp("batchNormReluBackward dgamma (accumulated)", dg);
                 c.channelAffineRelu(x.c(), gm.c(), bt.c(), y.c()); g.channelAffineRelu(x.g(), gm.g(), bt.g(), y.g()); cmp("channelAffineRelu", y);
-                c.channelAffineReluBackward(y.c(), dy.c(), gm.c(), dx.c()); g.channelAffineReluBackward(y.g(), dy.g(), gm.g(), dx.g());
-                cmp("channelAffineReluBackward", dx);
+                c.channelAffineBackward(x.c(), y.c(), dy.c(), gm.c(), dx.c(), sm.c(), si.c());
+                g.channelAffineBackward(x.g(), y.g(), dy.g(), gm.g(), dx.g(), sm.g(), si.g());
+                cmp("channelAffineBackward dx", dx);
+                cmp("channelAffineBackward sum g", sm);
+                cmp("channelAffineBackward sum g x", si);
                 c.addRelu(x.c(), dy.c(), y.c()); g.addRelu(x.g(), dy.g(), y.g()); cmp("addRelu", y);
             }
         });
