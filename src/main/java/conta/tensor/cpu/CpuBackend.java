@@ -229,7 +229,7 @@ public final class CpuBackend implements Backend {
         boolean sums = sg != null || sgx != null;
         Parallel.forRange(c, (long) n * hw, ch -> {
             double[] acc = new double[2];
-            Elementwise.affineBackward(sd, sy, sx, sdx, (long) ch * hw, (long) c * hw, n, hw, ssc.getAtIndex(F, ch), sums, acc);
+            Elementwise.gradSums(sd, sy, sx, sdx, (long) ch * hw, (long) c * hw, n, hw, 0f, ssc.getAtIndex(F, ch), sums, acc);
             if (sg != null) sg.setAtIndex(F, ch, (float) acc[0]);
             if (sgx != null) sgx.setAtIndex(F, ch, (float) acc[1]);
         });

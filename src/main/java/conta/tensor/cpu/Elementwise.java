@@ -144,51 +144,7 @@ final class Elementwise {
         }
     }
 
-    /**
-     * acc[0] = sum(g), acc[1] = sum(g * (x - m)) over the n pieces [off + b*stride, + len) of one channel, g = dy, or
-     * dy where y > 0 when the ReLU output y is given (the fused BN + ReLU backward): one read of each input, flushed
-     * to double as in {@link #shiftedSums}.
-     */
-    static void bnGradSums(MemorySegment dy, MemorySegment y, MemorySegment x, long off, long stride, int n, int len,
-                           float m, double[] acc) {
-        int bound = len - len % L;
-        double t1 = 0, t2 = 0;
-        FloatVector zero = FloatVector.zero(SP), s1 = zero, s2 = zero;
-        int pending = 0;
-        for (int b = 0; b < n; b++) {
-            long o = off + b * stride;
-            if (y == null) {
-                for (int i = 0; i < bound; i += L) {
-                    FloatVector g = load(dy, o + i);
-                    s1 = s1.add(g);
-                    s2 = g.fma(load(x, o + i).sub(m), s2);
-                }
-            } else {
-                for (int i = 0; i < bound; i += L) {
-                    FloatVector g = zero.blend(load(dy, o + i), load(y, o + i).compare(VectorOperators.GT, 0f));
-                    s1 = s1.add(g);
-                    s2 = g.fma(load(x, o + i).sub(m), s2);
-                }
-            }
-            for (int i = bound; i < len; i++) {
-                float g = y != null && !(y.getAtIndex(F, o + i) > 0f) ? 0f : dy.getAtIndex(F, o + i);
-                t1 += g;
-                t2 += (double) g * (x.getAtIndex(F, o + i) - m);
-            }
-            pending += bound;
-            if (pending >= FLUSH || b == n - 1) {
-                t1 += lanes(s1);
-                t2 += lanes(s2);
-                s1 = zero;
-                s2 = zero;
-                pending = 0;
-            }
-        }
-        acc[0] = t1;
-        acc[1] = t2;
-    }
-
-    /** dx = g * a + (x - m) * b + c over [off, off+n), g as in {@link #bnGradSums} (batch-norm backward in one pass). */
+    /** dx = g * a + (x - m) * b + c over [off, off+n), g as in {@link #gradSums} (batch-norm backward in one pass). */
     static void bnBackward(MemorySegment dy, MemorySegment y, MemorySegment x, MemorySegment dx, long off, long n,
                            float m, float a, float b, float c) {
         long i = 0;
@@ -270,11 +226,13 @@ final class Elementwise {
     }
 
     /**
-     * Frozen BN (+ ReLU) backward over the n pieces [off + b*stride, + len) of one channel: g = dy, or dy where y > 0
-     * when y is given; dx = g * a (if dx is not null); with sums, acc = {sum g, sum g * x}. One read of each input.
+     * One read of a channel's gradient, over the n pieces [off + b*stride, + len): g = dy, or dy where y > 0 when the
+     * ReLU output y is given (BN fused with its ReLU). If dx is not null, dx = g * a (frozen BN's input gradient);
+     * with sums, acc = {sum g, sum g * (x - m)} (train-mode BN backward with m its mean, frozen BN's dgamma / dbeta
+     * with m = 0). Float lanes go to double every FLUSH floats.
      */
-    static void affineBackward(MemorySegment dy, MemorySegment y, MemorySegment x, MemorySegment dx, long off, long stride,
-                               int n, int len, float a, boolean sums, double[] acc) {
+    static void gradSums(MemorySegment dy, MemorySegment y, MemorySegment x, MemorySegment dx, long off, long stride,
+                         int n, int len, float m, float a, boolean sums, double[] acc) {
         int bound = len - len % L;
         double t1 = 0, t2 = 0;
         FloatVector zero = FloatVector.zero(SP), s1 = zero, s2 = zero;
@@ -287,14 +245,14 @@ final class Elementwise {
                 if (dx != null) store(g.mul(a), dx, o + i);
                 if (sums) {
                     s1 = s1.add(g);
-                    s2 = g.fma(load(x, o + i), s2);
+                    s2 = g.fma(load(x, o + i).sub(m), s2);
                 }
             }
             for (int i = bound; i < len; i++) {
                 float g = y != null && !(y.getAtIndex(F, o + i) > 0f) ? 0f : dy.getAtIndex(F, o + i);
                 if (dx != null) dx.setAtIndex(F, o + i, g * a);
                 t1 += g;
-                t2 += (double) g * x.getAtIndex(F, o + i);
+                t2 += (double) g * (x.getAtIndex(F, o + i) - m);
             }
             pending += bound;
             if (sums && (pending >= FLUSH || b == n - 1)) {

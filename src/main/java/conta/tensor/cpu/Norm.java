@@ -57,7 +57,7 @@ final class Norm {
         Parallel.forRange(c, m, ch -> {
             float mean = sm.getAtIndex(F, ch), inv = si.getAtIndex(F, ch);
             double[] acc = new double[2]; // sum(dy), sum(dy * (x - mean))
-            Elementwise.bnGradSums(dys, ymask, xs, (long) ch * hw, (long) c * hw, n, hw, mean, acc);
+            Elementwise.gradSums(dys, ymask, xs, null, (long) ch * hw, (long) c * hw, n, hw, mean, 0f, true, acc);
             double sdy = acc[0], sdyxhat = acc[1] * inv; // sum(dy * xhat)
             if (dg != null) dg.setAtIndex(F, ch, (float) (dg.getAtIndex(F, ch) + sdyxhat));
             if (dbt != null) dbt.setAtIndex(F, ch, (float) (dbt.getAtIndex(F, ch) + sdy));
