@@ -130,7 +130,8 @@ public final class Tape implements AutoCloseable {
             if (out.grad == null || out.isClosed()) continue;
             n.backward().run(out.grad);
             // An op output's gradient is spent once its node ran (PyTorch keeps no non-leaf grads either): freeing it
-            // here halves the step's peak memory and lets the next gradients reuse the block (HostPool).
+            // here lowers the peak memory (ResNet-50 batch-8 step 3.3 -> 2.0 GB with HostPool) and lets the next gradients
+            // reuse the block.
             if (out.grad != null) {
                 out.grad.close();
                 out.grad = null;
