@@ -4,7 +4,7 @@ import java.io.PrintStream;
 
 /**
  * A one-line progress bar with rate and ETA on stderr. On a terminal it redraws in place; otherwise (CI logs, files)
- * it prints a line every 10% so logs stay short.
+ * it prints a line every 10% so logs stay short. Steps may come from several threads.
  */
 public final class Progress {
     private final String label;
@@ -28,7 +28,7 @@ public final class Progress {
         draw(true);
     }
 
-    public void step(long n, String info) {
+    public synchronized void step(long n, String info) {
         Faults.tick(label);
         done += n;
         if (info != null) extra = info;
@@ -37,7 +37,7 @@ public final class Progress {
 
     public void step(String info) { step(1, info); }
 
-    public void finish() {
+    public synchronized void finish() {
         done = Math.max(done, total);
         draw(true);
         if (tty) out.println();

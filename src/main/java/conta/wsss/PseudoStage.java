@@ -53,7 +53,11 @@ public final class PseudoStage {
                 cfg.bool("ir.crf"), new CrfParams(cfg.integer("ir.crf_iters"), base.gaussSxy(), base.gaussCompat(), base.bilatSxy(),
                 base.bilatSrgb(), base.bilatCompat()), (float) cfg.number("ir.crf_gt_prob"));
         Progress bar = new Progress("IR labels", ids.size(), 0);
-        for (String id : ids) {
+        // images in parallel, one per core: the CRF's lattice hashing, the decode and the PNG encode are single-threaded,
+        // so splitting inside one image left a core idle. Each label map depends on its image alone and is written
+        // atomically, so the output and the resume rule (a written file is kept) do not depend on the schedule.
+        java.util.stream.IntStream.range(0, ids.size()).parallel().forEach(i -> {
+            String id = ids.get(i);
             Path f = irDir.resolve(id + ".png");
             if (!Files.isRegularFile(f)) {
                 try {
@@ -64,7 +68,7 @@ public final class PseudoStage {
                 }
             }
             bar.step(id);
-        }
+        });
         bar.finish();
     }
 
