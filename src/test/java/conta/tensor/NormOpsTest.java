@@ -21,7 +21,8 @@ class NormOpsTest extends OpsTestBase {
                 new Case("2x3x4x5 m0.1", 2, 3, 4, 5, 0.1f, 0.0),
                 new Case("4x2x3x3 m0.3 mean 2", 4, 2, 3, 3, 0.3f, 2.0),
                 new Case("1x4x5x3 m0.1", 1, 4, 5, 3, 0.1f, -1.0),
-                new Case("8x3x1x1 (BN over batch only)", 8, 3, 1, 1, 0.1f, 0.5));
+                new Case("8x3x1x1 (BN over batch only)", 8, 3, 1, 1, 0.1f, 0.5),
+                new Case("2x2x65x65 mean 1 (planes over 4096 floats: flushed to double inside a plane)", 2, 2, 65, 65, 0.1f, 1.0));
     }
 
     /** x (per-channel offset + scale), gamma, beta, running mean, running var. */

@@ -91,16 +91,17 @@ final class Elementwise {
     private static final int BLOCK = 256 * 16;
 
     /**
-     * Across a channel's images the batch-norm sums go to double after 256 floats (16 adds per lane): the sum of a BN
-     * input gradient is exactly zero in theory, and a conv bias before the BN gets it as its gradient, so float error
-     * there shows up directly (PyTorch parity of resnet50-caffe's conv biases).
+     * The batch-norm sums go to double once 256 floats (16 adds per lane) have gathered, across a channel's small
+     * images or after each BLOCK of a large one: the sum of a BN input gradient is exactly zero in theory, and a conv
+     * bias before the BN gets it as its gradient, so float error there shows up directly (PyTorch parity of
+     * resnet50-caffe's conv biases).
      */
     private static final int FLUSH = 256;
 
     /**
      * acc[0] = sum(x - k), acc[1] = sum((x - k)^2) over the n pieces [off + b*stride, + len) of one channel: batch-norm
-     * statistics in one read. The vector sums run across the pieces and go to double every FLUSH floats, so small
-     * maps (7x7 planes) do not pay a flush per image.
+     * statistics in one read. The vector sums run across the pieces and go to double as {@link #FLUSH} says, so small
+     * maps (7x7 planes) do not pay a flush per image and large ones never sum more than BLOCK floats in float.
      */
     static void shiftedSums(MemorySegment x, long off, long stride, int n, int len, float k, double[] acc) {
         int bound = len - len % L;
@@ -109,18 +110,28 @@ final class Elementwise {
         int pending = 0;
         for (int b = 0; b < n; b++) {
             long o = off + b * stride;
-            for (int i = 0; i < bound; i += L) {
-                FloatVector d = load(x, o + i).sub(k);
-                s1 = s1.add(d);
-                s2 = d.fma(d, s2);
+            for (int blk = 0; blk < bound; blk += BLOCK) {
+                int end = Math.min(blk + BLOCK, bound);
+                for (int i = blk; i < end; i += L) {
+                    FloatVector d = load(x, o + i).sub(k);
+                    s1 = s1.add(d);
+                    s2 = d.fma(d, s2);
+                }
+                pending += end - blk;
+                if (end < bound) { // inside a large image: to double after each BLOCK
+                    t1 += lanes(s1);
+                    t2 += lanes(s2);
+                    s1 = FloatVector.zero(SP);
+                    s2 = FloatVector.zero(SP);
+                    pending = 0;
+                }
             }
             for (int i = bound; i < len; i++) {
                 double d = x.getAtIndex(F, o + i) - k;
                 t1 += d;
                 t2 += d * d;
             }
-            pending += bound;
-            if (pending >= FLUSH || b == n - 1) { // flush to double now and then to keep float error small
+            if (pending >= FLUSH || b == n - 1) { // to double now and then to keep float error small
                 t1 += lanes(s1);
                 t2 += lanes(s2);
                 s1 = FloatVector.zero(SP);
@@ -229,7 +240,7 @@ final class Elementwise {
      * One read of a channel's gradient, over the n pieces [off + b*stride, + len): g = dy, or dy where y > 0 when the
      * ReLU output y is given (BN fused with its ReLU). If dx is not null, dx = g * a (frozen BN's input gradient);
      * with sums, acc = {sum g, sum g * (x - m)} (train-mode BN backward with m its mean, frozen BN's dgamma / dbeta
-     * with m = 0). Float lanes go to double every FLUSH floats.
+     * with m = 0). Float lanes go to double as {@link #FLUSH} says.
      */
     static void gradSums(MemorySegment dy, MemorySegment y, MemorySegment x, MemorySegment dx, long off, long stride,
                          int n, int len, float m, float a, boolean sums, double[] acc) {
@@ -239,13 +250,24 @@ final class Elementwise {
         int pending = 0;
         for (int b = 0; b < n; b++) {
             long o = off + b * stride;
-            for (int i = 0; i < bound; i += L) {
-                FloatVector g = load(dy, o + i);
-                if (y != null) g = zero.blend(g, load(y, o + i).compare(VectorOperators.GT, 0f));
-                if (dx != null) store(g.mul(a), dx, o + i);
-                if (sums) {
-                    s1 = s1.add(g);
-                    s2 = g.fma(load(x, o + i).sub(m), s2);
+            for (int blk = 0; blk < bound; blk += BLOCK) {
+                int end = Math.min(blk + BLOCK, bound);
+                for (int i = blk; i < end; i += L) {
+                    FloatVector g = load(dy, o + i);
+                    if (y != null) g = zero.blend(g, load(y, o + i).compare(VectorOperators.GT, 0f));
+                    if (dx != null) store(g.mul(a), dx, o + i);
+                    if (sums) {
+                        s1 = s1.add(g);
+                        s2 = g.fma(load(x, o + i).sub(m), s2);
+                    }
+                }
+                pending += end - blk;
+                if (sums && end < bound) { // inside a large image: to double after each BLOCK
+                    t1 += lanes(s1);
+                    t2 += lanes(s2);
+                    s1 = zero;
+                    s2 = zero;
+                    pending = 0;
                 }
             }
             for (int i = bound; i < len; i++) {
@@ -254,7 +276,6 @@ final class Elementwise {
                 t1 += g;
                 t2 += (double) g * (x.getAtIndex(F, o + i) - m);
             }
-            pending += bound;
             if (sums && (pending >= FLUSH || b == n - 1)) {
                 t1 += lanes(s1);
                 t2 += lanes(s2);
@@ -267,11 +288,20 @@ final class Elementwise {
         acc[1] = t2;
     }
 
-    static void softmax(MemorySegment x, MemorySegment y, int n, int c, int hw) {
-        // over (image, row of positions) pieces, so one large image still uses both cores
+    /** body(image, first position, end position) over pieces of at most 1,024 positions of an N x C x HW tensor. */
+    private interface Positions { void run(int b, int p0, int p1); }
+
+    /** Per-position work over (image, run of positions) pieces, so that one large image still uses both cores. */
+    private static void overPositions(int n, int c, int hw, Positions body) {
         int rows = (hw + 1023) / 1024;
         Parallel.forRange(n * rows, (long) c * Math.min(hw, 1024), piece -> {
-            int b = piece / rows, p0 = (piece % rows) * 1024, p1 = Math.min(hw, p0 + 1024);
+            int p0 = (piece % rows) * 1024;
+            body.run(piece / rows, p0, Math.min(hw, p0 + 1024));
+        });
+    }
+
+    static void softmax(MemorySegment x, MemorySegment y, int n, int c, int hw) {
+        overPositions(n, c, hw, (b, p0, p1) -> {
             long base = (long) b * c * hw;
             for (int p = p0; p < p1; p++) {
                 float mx = Float.NEGATIVE_INFINITY;
@@ -287,9 +317,7 @@ final class Elementwise {
     }
 
     static void softmaxBackward(MemorySegment y, MemorySegment dy, MemorySegment dx, int n, int c, int hw) {
-        int rows = (hw + 1023) / 1024;
-        Parallel.forRange(n * rows, (long) c * Math.min(hw, 1024), piece -> {
-            int b = piece / rows, p0 = (piece % rows) * 1024, p1 = Math.min(hw, p0 + 1024);
+        overPositions(n, c, hw, (b, p0, p1) -> {
             long base = (long) b * c * hw;
             for (int p = p0; p < p1; p++) {
                 double dot = 0;
