@@ -11,62 +11,54 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** conv2d forward and conv2dBackward (dx, dw, db) against RefOps and finite differences. */
 class ConvOpsTest extends OpsTestBase {
 
-    record Geo(String name, int n, int c, int h, int w, int o, ConvSpec s, boolean bias) {
-        int oh() { return RefOps.convOut(h, s.kh(), s.strideH(), s.padH(), s.dilH()); }
-
-        int ow() { return RefOps.convOut(w, s.kw(), s.strideW(), s.padW(), s.dilW()); }
-
-        @Override public String toString() { return name; }
-    }
-
-    static Stream<Geo> geometries() {
+    static Stream<ConvGeometry> geometries() {
         return Stream.of(
-                new Geo("3x3 s1 p1 batch2 7x6", 2, 3, 7, 6, 4, ConvSpec.of(3, 1, 1, 1), true),
-                new Geo("3x3 s1 p1 no bias", 2, 3, 5, 6, 3, ConvSpec.of(3, 1, 1, 1), false),
-                new Geo("3x3 stride2 pad1 9x8", 1, 2, 9, 8, 3, ConvSpec.of(3, 2, 1, 1), true),
-                new Geo("3x3 stride2 pad0 8x8 (last row unused)", 2, 2, 8, 8, 2, ConvSpec.of(3, 2, 0, 1), true),
-                new Geo("3x3 dilation2 pad2 9x7", 1, 2, 9, 7, 2, ConvSpec.of(3, 1, 2, 2), true),
-                new Geo("1x1 batch2 5x4", 2, 3, 5, 4, 4, ConvSpec.of(1, 1, 0, 1), true),
-                new Geo("7x7 pad3 8x8", 1, 2, 8, 8, 2, ConvSpec.of(7, 1, 3, 1), true),
-                new Geo("7x7 stride2 pad3 batch2 9x7", 2, 2, 9, 7, 2, ConvSpec.of(7, 2, 3, 1), true),
-                new Geo("kh3 kw5 stride(2,1) pad(1,2) dil(1,2) 7x9", 1, 2, 7, 9, 3, new ConvSpec(3, 5, 2, 1, 1, 2, 1, 2), true),
-                new Geo("kh1 kw3 pad(0,1) 4x6", 2, 3, 4, 6, 2, new ConvSpec(1, 3, 1, 1, 0, 1, 1, 1), true));
+                new ConvGeometry("3x3 s1 p1 batch2 7x6", 2, 3, 7, 6, 4, ConvSpec.of(3, 1, 1, 1), true),
+                new ConvGeometry("3x3 s1 p1 no bias", 2, 3, 5, 6, 3, ConvSpec.of(3, 1, 1, 1), false),
+                new ConvGeometry("3x3 stride2 pad1 9x8", 1, 2, 9, 8, 3, ConvSpec.of(3, 2, 1, 1), true),
+                new ConvGeometry("3x3 stride2 pad0 8x8 (last row unused)", 2, 2, 8, 8, 2, ConvSpec.of(3, 2, 0, 1), true),
+                new ConvGeometry("3x3 dilation2 pad2 9x7", 1, 2, 9, 7, 2, ConvSpec.of(3, 1, 2, 2), true),
+                new ConvGeometry("1x1 batch2 5x4", 2, 3, 5, 4, 4, ConvSpec.of(1, 1, 0, 1), true),
+                new ConvGeometry("7x7 pad3 8x8", 1, 2, 8, 8, 2, ConvSpec.of(7, 1, 3, 1), true),
+                new ConvGeometry("7x7 stride2 pad3 batch2 9x7", 2, 2, 9, 7, 2, ConvSpec.of(7, 2, 3, 1), true),
+                new ConvGeometry("kh3 kw5 stride(2,1) pad(1,2) dil(1,2) 7x9", 1, 2, 7, 9, 3, new ConvSpec(3, 5, 2, 1, 1, 2, 1, 2), true),
+                new ConvGeometry("kh1 kw3 pad(0,1) 4x6", 2, 3, 4, 6, 2, new ConvSpec(1, 3, 1, 1, 0, 1, 1, 1), true));
     }
 
-    private double[][] inputs(Geo g, long seed) {
+    private double[][] inputs(ConvGeometry g, long seed) {
         Random rnd = new Random(seed);
         return new double[][]{
-                rand(rnd, g.n * g.c * g.h * g.w, -1, 1),
-                rand(rnd, g.o * g.c * g.s.kh() * g.s.kw(), -0.5, 0.5),
-                g.bias ? rand(rnd, g.o, -1, 1) : null};
+                rand(rnd, g.n() * g.c() * g.h() * g.w(), -1, 1),
+                rand(rnd, g.o() * g.c() * g.s().kh() * g.s().kw(), -0.5, 0.5),
+                g.bias() ? rand(rnd, g.o(), -1, 1) : null};
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("geometries")
-    void forwardMatchesReference(Geo g) {
+    void forwardMatchesReference(ConvGeometry g) {
         double[][] in = inputs(g, 11);
-        double[] ref = RefOps.conv2d(in[0], g.n, g.c, g.h, g.w, in[1], g.o, in[2], g.s);
-        Tensor x = t(in[0], g.n, g.c, g.h, g.w), w = t(in[1], g.o, g.c, g.s.kh(), g.s.kw());
-        Tensor b = g.bias ? t(in[2], g.o) : null;
-        Tensor y = filled(Float.NaN, g.n, g.o, g.oh(), g.ow());
-        be.conv2d(x, w, b, g.s, y);
+        double[] ref = RefOps.conv2d(in[0], g.n(), g.c(), g.h(), g.w(), in[1], g.o(), in[2], g.s());
+        Tensor x = t(in[0], g.n(), g.c(), g.h(), g.w()), w = t(in[1], g.o(), g.c(), g.s().kh(), g.s().kw());
+        Tensor b = g.bias() ? t(in[2], g.o()) : null;
+        Tensor y = filled(Float.NaN, g.n(), g.o(), g.oh(), g.ow());
+        be.conv2d(x, w, b, g.s(), y);
         GradCheck.assertClose("conv2d " + g, ref, get(y), FWD_TOL);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("geometries")
-    void gradientsMatchFiniteDifferences(Geo g) {
-        GradCheck.check("conv2d " + g, inputs(g, 12), new boolean[]{true, true, g.bias},
-                in -> RefOps.conv2d(in[0], g.n, g.c, g.h, g.w, in[1], g.o, in[2], g.s),
+    void gradientsMatchFiniteDifferences(ConvGeometry g) {
+        GradCheck.check("conv2d " + g, inputs(g, 12), new boolean[]{true, true, g.bias()},
+                in -> RefOps.conv2d(in[0], g.n(), g.c(), g.h(), g.w(), in[1], g.o(), in[2], g.s()),
                 (in, dy) -> {
-                    Tensor x = t(in[0], g.n, g.c, g.h, g.w), w = t(in[1], g.o, g.c, g.s.kh(), g.s.kw());
-                    Tensor b = g.bias ? t(in[2], g.o) : null;
-                    Tensor y = zeros(g.n, g.o, g.oh(), g.ow());
-                    be.conv2d(x, w, b, g.s, y);
-                    Tensor dyT = t(dy, g.n, g.o, g.oh(), g.ow());
-                    Tensor dx = zeros(g.n, g.c, g.h, g.w), dw = zeros(g.o, g.c, g.s.kh(), g.s.kw());
-                    Tensor db = g.bias ? zeros(g.o) : null;
-                    be.conv2dBackward(x, w, dyT, g.s, dx, dw, db);
+                    Tensor x = t(in[0], g.n(), g.c(), g.h(), g.w()), w = t(in[1], g.o(), g.c(), g.s().kh(), g.s().kw());
+                    Tensor b = g.bias() ? t(in[2], g.o()) : null;
+                    Tensor y = zeros(g.n(), g.o(), g.oh(), g.ow());
+                    be.conv2d(x, w, b, g.s(), y);
+                    Tensor dyT = t(dy, g.n(), g.o(), g.oh(), g.ow());
+                    Tensor dx = zeros(g.n(), g.c(), g.h(), g.w()), dw = zeros(g.o(), g.c(), g.s().kh(), g.s().kw());
+                    Tensor db = g.bias() ? zeros(g.o()) : null;
+                    be.conv2dBackward(x, w, dyT, g.s(), dx, dw, db);
                     return new float[][]{get(dx), get(dw), db == null ? null : get(db)};
                 }, 13);
     }
@@ -74,20 +66,20 @@ class ConvOpsTest extends OpsTestBase {
     /** dw and db accumulate (twice -> previous + 2g), dx is overwritten (garbage before is ignored). */
     @Test
     void backwardAccumulatesParamGradsAndOverwritesDx() {
-        Geo g = geometries().toList().get(2);
+        ConvGeometry g = geometries().toList().get(2);
         double[][] in = inputs(g, 21);
         Random rnd = new Random(22);
-        double[] dyv = rand(rnd, g.n * g.o * g.oh() * g.ow(), -1, 1);
-        Tensor x = t(in[0], g.n, g.c, g.h, g.w), w = t(in[1], g.o, g.c, g.s.kh(), g.s.kw());
-        Tensor dy = t(dyv, g.n, g.o, g.oh(), g.ow());
+        double[] dyv = rand(rnd, g.n() * g.o() * g.oh() * g.ow(), -1, 1);
+        Tensor x = t(in[0], g.n(), g.c(), g.h(), g.w()), w = t(in[1], g.o(), g.c(), g.s().kh(), g.s().kw());
+        Tensor dy = t(dyv, g.n(), g.o(), g.oh(), g.ow());
         // one call from zero
-        Tensor dx1 = zeros(g.n, g.c, g.h, g.w), dw1 = zeros(g.o, g.c, g.s.kh(), g.s.kw()), db1 = zeros(g.o);
-        be.conv2dBackward(x, w, dy, g.s, dx1, dw1, db1);
+        Tensor dx1 = zeros(g.n(), g.c(), g.h(), g.w()), dw1 = zeros(g.o(), g.c(), g.s().kh(), g.s().kw()), db1 = zeros(g.o());
+        be.conv2dBackward(x, w, dy, g.s(), dx1, dw1, db1);
         // two calls on top of prior values / garbage
-        double[] dw0 = rand(rnd, g.o * g.c * g.s.kh() * g.s.kw(), -1, 1), db0 = rand(rnd, g.o, -1, 1);
-        Tensor dx2 = filled(123f, g.n, g.c, g.h, g.w), dw2 = t(dw0, g.o, g.c, g.s.kh(), g.s.kw()), db2 = t(db0, g.o);
-        be.conv2dBackward(x, w, dy, g.s, dx2, dw2, db2);
-        be.conv2dBackward(x, w, dy, g.s, dx2, dw2, db2);
+        double[] dw0 = rand(rnd, g.o() * g.c() * g.s().kh() * g.s().kw(), -1, 1), db0 = rand(rnd, g.o(), -1, 1);
+        Tensor dx2 = filled(123f, g.n(), g.c(), g.h(), g.w()), dw2 = t(dw0, g.o(), g.c(), g.s().kh(), g.s().kw()), db2 = t(db0, g.o());
+        be.conv2dBackward(x, w, dy, g.s(), dx2, dw2, db2);
+        be.conv2dBackward(x, w, dy, g.s(), dx2, dw2, db2);
         GradCheck.assertClose("dx overwritten", f2d(get(dx1)), get(dx2), 1e-6);
         GradCheck.assertClose("dw accumulated twice", RefOps.addScaled(dw0, 1, f2d(get(dw1)), 2), get(dw2), 1e-6);
         GradCheck.assertClose("db accumulated twice", RefOps.addScaled(db0, 1, f2d(get(db1)), 2), get(db2), 1e-6);
@@ -96,16 +88,16 @@ class ConvOpsTest extends OpsTestBase {
     /** Null dx / dw / db are skipped and do not change the others. */
     @Test
     void backwardWithNullOutputs() {
-        Geo g = geometries().toList().get(0);
+        ConvGeometry g = geometries().toList().get(0);
         double[][] in = inputs(g, 31);
-        Tensor x = t(in[0], g.n, g.c, g.h, g.w), w = t(in[1], g.o, g.c, g.s.kh(), g.s.kw());
-        Tensor dy = t(rand(new Random(32), g.n * g.o * g.oh() * g.ow(), -1, 1), g.n, g.o, g.oh(), g.ow());
-        Tensor dx = zeros(g.n, g.c, g.h, g.w), dw = zeros(g.o, g.c, g.s.kh(), g.s.kw()), db = zeros(g.o);
-        be.conv2dBackward(x, w, dy, g.s, dx, dw, db);
-        Tensor dxOnly = zeros(g.n, g.c, g.h, g.w);
-        be.conv2dBackward(x, w, dy, g.s, dxOnly, null, null);
-        Tensor dwOnly = zeros(g.o, g.c, g.s.kh(), g.s.kw()), dbOnly = zeros(g.o);
-        be.conv2dBackward(x, w, dy, g.s, null, dwOnly, dbOnly);
+        Tensor x = t(in[0], g.n(), g.c(), g.h(), g.w()), w = t(in[1], g.o(), g.c(), g.s().kh(), g.s().kw());
+        Tensor dy = t(rand(new Random(32), g.n() * g.o() * g.oh() * g.ow(), -1, 1), g.n(), g.o(), g.oh(), g.ow());
+        Tensor dx = zeros(g.n(), g.c(), g.h(), g.w()), dw = zeros(g.o(), g.c(), g.s().kh(), g.s().kw()), db = zeros(g.o());
+        be.conv2dBackward(x, w, dy, g.s(), dx, dw, db);
+        Tensor dxOnly = zeros(g.n(), g.c(), g.h(), g.w());
+        be.conv2dBackward(x, w, dy, g.s(), dxOnly, null, null);
+        Tensor dwOnly = zeros(g.o(), g.c(), g.s().kh(), g.s().kw()), dbOnly = zeros(g.o());
+        be.conv2dBackward(x, w, dy, g.s(), null, dwOnly, dbOnly);
         GradCheck.assertClose("dx alone", f2d(get(dx)), get(dxOnly), 1e-6);
         GradCheck.assertClose("dw alone", f2d(get(dw)), get(dwOnly), 1e-6);
         GradCheck.assertClose("db alone", f2d(get(db)), get(dbOnly), 1e-6);

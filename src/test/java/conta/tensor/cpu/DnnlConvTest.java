@@ -3,6 +3,7 @@ package conta.tensor.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import conta.tensor.ConvGeometry;
 import conta.tensor.ConvSpec;
 import conta.tensor.Tensor;
 import java.util.ArrayList;
@@ -23,24 +24,20 @@ class DnnlConvTest {
     static CpuBackend dnnl, blas;
     private final List<Tensor> live = new ArrayList<>();
 
-    record Geo(String name, int n, int c, int h, int w, int o, ConvSpec s, boolean bias) {
-        @Override public String toString() { return name; }
-    }
-
-    static Stream<Geo> geometries() {
+    static Stream<ConvGeometry> geometries() {
         return Stream.of(
-                new Geo("1x1 batch3 bias", 3, 16, 7, 9, 32, ConvSpec.of(1, 1, 0, 1), true),
-                new Geo("1x1 stride2 batch1 odd", 1, 32, 9, 11, 16, ConvSpec.of(1, 2, 0, 1), false),
-                new Geo("1x1 stride2 batch3 (resnet downsample)", 3, 24, 14, 14, 48, ConvSpec.of(1, 2, 0, 1), false),
-                new Geo("3x3 pad1 batch3 bias", 3, 24, 13, 10, 20, ConvSpec.of(3, 1, 1, 1), true),
-                new Geo("3x3 stride2 pad1 odd channels", 1, 17, 15, 13, 33, ConvSpec.of(3, 2, 1, 1), false),
-                new Geo("3x3 stride2 pad0 (last row unused)", 3, 5, 8, 8, 6, ConvSpec.of(3, 2, 0, 1), true),
-                new Geo("7x7 stride2 pad3 rgb input", 3, 3, 29, 31, 16, ConvSpec.of(7, 2, 3, 1), true),
-                new Geo("3x3 dilation2 pad2", 1, 16, 17, 19, 8, ConvSpec.of(3, 1, 2, 2), false),
-                new Geo("3x3 dilation12 pad12 (ASPP)", 3, 8, 25, 27, 5, ConvSpec.of(3, 1, 12, 12), true),
-                new Geo("3x3 dilation24 pad24 larger than map", 1, 16, 13, 11, 21, ConvSpec.of(3, 1, 24, 24), true),
-                new Geo("kh3 kw5 stride(2,1) pad(1,2) dil(1,2)", 3, 6, 11, 13, 7, new ConvSpec(3, 5, 2, 1, 1, 2, 1, 2), true),
-                new Geo("3x3 pad1 64ch batch1", 1, 64, 14, 14, 64, ConvSpec.of(3, 1, 1, 1), false));
+                new ConvGeometry("1x1 batch3 bias", 3, 16, 7, 9, 32, ConvSpec.of(1, 1, 0, 1), true),
+                new ConvGeometry("1x1 stride2 batch1 odd", 1, 32, 9, 11, 16, ConvSpec.of(1, 2, 0, 1), false),
+                new ConvGeometry("1x1 stride2 batch3 (resnet downsample)", 3, 24, 14, 14, 48, ConvSpec.of(1, 2, 0, 1), false),
+                new ConvGeometry("3x3 pad1 batch3 bias", 3, 24, 13, 10, 20, ConvSpec.of(3, 1, 1, 1), true),
+                new ConvGeometry("3x3 stride2 pad1 odd channels", 1, 17, 15, 13, 33, ConvSpec.of(3, 2, 1, 1), false),
+                new ConvGeometry("3x3 stride2 pad0 (last row unused)", 3, 5, 8, 8, 6, ConvSpec.of(3, 2, 0, 1), true),
+                new ConvGeometry("7x7 stride2 pad3 rgb input", 3, 3, 29, 31, 16, ConvSpec.of(7, 2, 3, 1), true),
+                new ConvGeometry("3x3 dilation2 pad2", 1, 16, 17, 19, 8, ConvSpec.of(3, 1, 2, 2), false),
+                new ConvGeometry("3x3 dilation12 pad12 (ASPP)", 3, 8, 25, 27, 5, ConvSpec.of(3, 1, 12, 12), true),
+                new ConvGeometry("3x3 dilation24 pad24 larger than map", 1, 16, 13, 11, 21, ConvSpec.of(3, 1, 24, 24), true),
+                new ConvGeometry("kh3 kw5 stride(2,1) pad(1,2) dil(1,2)", 3, 6, 11, 13, 7, new ConvSpec(3, 5, 2, 1, 1, 2, 1, 2), true),
+                new ConvGeometry("3x3 pad1 64ch batch1", 1, 64, 14, 14, 64, ConvSpec.of(3, 1, 1, 1), false));
     }
 
     @BeforeAll
@@ -94,17 +91,17 @@ class DnnlConvTest {
     }
 
     /** {y, dx, dw (accumulated onto dw0), db (accumulated onto db0)} of one geometry on one backend, seeded by its name. */
-    private float[][] forwardBackward(CpuBackend b, Geo g) {
+    private float[][] forwardBackward(CpuBackend b, ConvGeometry g) {
         SplittableRandom r = new SplittableRandom(g.name().hashCode());
-        int oh = g.s.outH(g.h), ow = g.s.outW(g.w);
-        int[] xs = {g.n, g.c, g.h, g.w}, ws = {g.o, g.c, g.s.kh(), g.s.kw()}, ys = {g.n, g.o, oh, ow};
-        float[] x = rand(r, Tensor.numel(xs), 1), w = rand(r, Tensor.numel(ws), 0.3), bias = g.bias ? rand(r, g.o, 1) : null;
-        float[] dy = rand(r, Tensor.numel(ys), 1), dw0 = rand(r, Tensor.numel(ws), 1), db0 = rand(r, g.o, 1);
-        Tensor tx = t(b, x, xs), tw = t(b, w, ws), tb = g.bias ? t(b, bias, g.o) : null, ty = t(b, nan(Tensor.numel(ys)), ys);
-        b.conv2d(tx, tw, tb, g.s, ty);
-        Tensor tdy = t(b, dy, ys), tdx = t(b, nan(Tensor.numel(xs)), xs), tdw = t(b, dw0, ws), tdb = t(b, db0, g.o);
-        b.conv2dBackward(tx, tw, tdy, g.s, tdx, tdw, g.bias ? tdb : null);
-        if (!g.bias) assertEquals(java.util.Arrays.toString(db0), java.util.Arrays.toString(tdb.toArray()), "db untouched when not requested");
+        int oh = g.s().outH(g.h()), ow = g.s().outW(g.w());
+        int[] xs = {g.n(), g.c(), g.h(), g.w()}, ws = {g.o(), g.c(), g.s().kh(), g.s().kw()}, ys = {g.n(), g.o(), oh, ow};
+        float[] x = rand(r, Tensor.numel(xs), 1), w = rand(r, Tensor.numel(ws), 0.3), bias = g.bias() ? rand(r, g.o(), 1) : null;
+        float[] dy = rand(r, Tensor.numel(ys), 1), dw0 = rand(r, Tensor.numel(ws), 1), db0 = rand(r, g.o(), 1);
+        Tensor tx = t(b, x, xs), tw = t(b, w, ws), tb = g.bias() ? t(b, bias, g.o()) : null, ty = t(b, nan(Tensor.numel(ys)), ys);
+        b.conv2d(tx, tw, tb, g.s(), ty);
+        Tensor tdy = t(b, dy, ys), tdx = t(b, nan(Tensor.numel(xs)), xs), tdw = t(b, dw0, ws), tdb = t(b, db0, g.o());
+        b.conv2dBackward(tx, tw, tdy, g.s(), tdx, tdw, g.bias() ? tdb : null);
+        if (!g.bias()) assertEquals(java.util.Arrays.toString(db0), java.util.Arrays.toString(tdb.toArray()), "db untouched when not requested");
         return new float[][]{ty.toArray(), tdx.toArray(), tdw.toArray(), tdb.toArray()};
     }
 
@@ -112,7 +109,7 @@ class DnnlConvTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("geometries")
-    void forwardAndGradientsMatchBlas(Geo g) {
+    void forwardAndGradientsMatchBlas(ConvGeometry g) {
         float[][] ref = forwardBackward(blas, g), got = forwardBackward(dnnl, g);
         for (int i = 0; i < OUTPUTS.length; i++) close(g + " " + OUTPUTS[i], ref[i], got[i]);
     }
@@ -124,7 +121,7 @@ class DnnlConvTest {
     @Test
     void bfloat16ConvolutionsStayWithinBfloat16Rounding() {
         try (CpuBackend bf16 = new CpuBackend(CpuBackend.ConvImpl.DNNL_BF16)) {
-            for (Geo g : geometries().toList().subList(0, 4)) {
+            for (ConvGeometry g : geometries().toList().subList(0, 4)) {
                 float[][] ref = forwardBackward(blas, g), got = forwardBackward(bf16, g);
                 for (int i = 0; i < OUTPUTS.length; i++) close("bf16 " + g + " " + OUTPUTS[i], ref[i], got[i], 3e-2);
                 assertTrue(maxDiff(ref[0], got[0]) > 0, "bf16 forward differs from f32 somewhere (it really ran in bf16)");
@@ -140,17 +137,17 @@ class DnnlConvTest {
 
     @Test
     void nullGradientsAreSkippedAndOthersStillRight() {
-        Geo g = new Geo("3x3", 2, 8, 9, 7, 12, ConvSpec.of(3, 1, 1, 1), true);
+        ConvGeometry g = new ConvGeometry("3x3", 2, 8, 9, 7, 12, ConvSpec.of(3, 1, 1, 1), true);
         SplittableRandom r = new SplittableRandom(5);
-        int[] xs = {g.n, g.c, g.h, g.w}, ws = {g.o, g.c, 3, 3}, ys = {g.n, g.o, g.h, g.w};
+        int[] xs = {g.n(), g.c(), g.h(), g.w()}, ws = {g.o(), g.c(), 3, 3}, ys = {g.n(), g.o(), g.h(), g.w()};
         float[] x = rand(r, Tensor.numel(xs), 1), w = rand(r, Tensor.numel(ws), 0.3), dy = rand(r, Tensor.numel(ys), 1);
-        float[] dw0 = rand(r, Tensor.numel(ws), 1), db0 = rand(r, g.o, 1);
+        float[] dw0 = rand(r, Tensor.numel(ws), 1), db0 = rand(r, g.o(), 1);
         // frozen layer: dx only
         float[][] dx = new float[2][];
         CpuBackend[] bes = {blas, dnnl};
         for (int i = 0; i < 2; i++) {
             Tensor tx = t(bes[i], x, xs), tw = t(bes[i], w, ws), tdy = t(bes[i], dy, ys), tdx = t(bes[i], nan(Tensor.numel(xs)), xs);
-            bes[i].conv2dBackward(tx, tw, tdy, g.s, tdx, null, null);
+            bes[i].conv2dBackward(tx, tw, tdy, g.s(), tdx, null, null);
             dx[i] = tdx.toArray();
         }
         close("dx only", dx[0], dx[1]);
@@ -158,10 +155,10 @@ class DnnlConvTest {
         float[][] dw = new float[2][], db = new float[2][], db2 = new float[2][];
         for (int i = 0; i < 2; i++) {
             Tensor tx = t(bes[i], x, xs), tw = t(bes[i], w, ws), tdy = t(bes[i], dy, ys);
-            Tensor tdw = t(bes[i], dw0, ws), tdb = t(bes[i], db0, g.o), tdb2 = t(bes[i], db0, g.o);
-            bes[i].conv2dBackward(tx, tw, tdy, g.s, null, tdw, null);
-            bes[i].conv2dBackward(tx, tw, tdy, g.s, null, null, tdb);
-            bes[i].conv2dBackward(tx, tw, tdy, g.s, null, tdw, tdb2); // accumulates a second time into dw
+            Tensor tdw = t(bes[i], dw0, ws), tdb = t(bes[i], db0, g.o()), tdb2 = t(bes[i], db0, g.o());
+            bes[i].conv2dBackward(tx, tw, tdy, g.s(), null, tdw, null);
+            bes[i].conv2dBackward(tx, tw, tdy, g.s(), null, null, tdb);
+            bes[i].conv2dBackward(tx, tw, tdy, g.s(), null, tdw, tdb2); // accumulates a second time into dw
             dw[i] = tdw.toArray();
             db[i] = tdb.toArray();
             db2[i] = tdb2.toArray();
