@@ -1,5 +1,6 @@
 package conta.cli;
 
+import conta.error.UserError;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,7 +47,7 @@ public final class Args {
 
     public String require(String key) {
         String v = get(key, null);
-        if (v == null) throw new CliError("missing required flag --" + key);
+        if (v == null) throw new UserError("missing required flag --" + key);
         return v;
     }
 
@@ -58,7 +59,7 @@ public final class Args {
         try {
             return Integer.parseInt(v);
         } catch (NumberFormatException e) {
-            throw new CliError("--" + key + " expects an integer, got '" + v + "'");
+            throw new UserError("--" + key + " expects an integer, got '" + v + "'");
         }
     }
 
@@ -68,7 +69,7 @@ public final class Args {
         try {
             return Double.parseDouble(v);
         } catch (NumberFormatException e) {
-            throw new CliError("--" + key + " expects a number, got '" + v + "'");
+            throw new UserError("--" + key + " expects a number, got '" + v + "'");
         }
     }
 
@@ -81,7 +82,7 @@ public final class Args {
         return switch (v.toLowerCase()) {
             case "true", "yes", "1", "on" -> true;
             case "false", "no", "0", "off" -> false;
-            default -> throw new CliError(what + " expects true or false, got '" + v + "'");
+            default -> throw new UserError(what + " expects true or false, got '" + v + "'");
         };
     }
 

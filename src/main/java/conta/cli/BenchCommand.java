@@ -1,5 +1,6 @@
 package conta.cli;
 
+import conta.error.UserError;
 import conta.autograd.Tape;
 import conta.models.Models;
 import conta.models.Network;
@@ -24,7 +25,7 @@ public final class BenchCommand implements Command {
 
     @Override
     public int run(Args a) throws Exception {
-        if (a.positional().isEmpty()) throw new CliError("usage: conta bench train|infer --arch ARCH [--batch 8] [--size 224] [--iters 5] [--device cpu|cuda:0|auto]");
+        if (a.positional().isEmpty()) throw new UserError("usage: conta bench train|infer --arch ARCH [--batch 8] [--size 224] [--iters 5] [--device cpu|cuda:0|auto]");
         String mode = a.positional().getFirst();
         String arch = a.get("arch", "resnet50");
         int batch = a.getInt("batch", 8), size = a.getInt("size", 224), iters = a.getInt("iters", 5), warmup = a.getInt("warmup", 1);
@@ -37,7 +38,7 @@ public final class BenchCommand implements Command {
             float[] labels = new float[batch];
             for (int i = 0; i < batch; i++) labels[i] = r.nextInt(classes);
             boolean train = mode.equals("train");
-            if (!train && !mode.equals("infer")) throw new CliError("bench mode must be train or infer, got " + mode);
+            if (!train && !mode.equals("infer")) throw new UserError("bench mode must be train or infer, got " + mode);
             net.module().train(train);
             try (Tensor x = Tensor.of(b, img, batch, 3, size, size);
                  Sgd opt = Sgd.single(net.module().trainableParameters(), 0.9f, 1e-4f)) {

@@ -6,6 +6,6 @@ public interface Command {
 
     String summary();
 
-    /** Runs with the arguments after the command name; returns the exit code. Throw {@link CliError} for user errors. */
+    /** Runs with the arguments after the command name; returns the exit code. Throw {@link UserError} for user errors. */
     int run(Args args) throws Exception;
 }

@@ -1,5 +1,6 @@
 package conta.cli;
 
+import conta.error.UserError;
 import conta.pipeline.Comparison;
 import conta.pipeline.Config;
 import java.nio.file.Path;
@@ -21,15 +22,15 @@ public final class CompareCommand implements Command {
     public int run(Args a) throws Exception {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
         List<String> bad = a.unknown(List.of("data", "out", "methods", "seeds", "config", "set", "demo", "device", "rounds", "help"));
-        if (!bad.isEmpty()) throw new CliError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
-        if (!a.has("data") || !a.has("out")) throw new CliError("give --data DIR and --out DIR\n" + USAGE);
+        if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
+        if (!a.has("data") || !a.has("out")) throw new UserError("give --data DIR and --out DIR\n" + USAGE);
         Config base = a.getBool("demo", false) ? DemoCommand.demoConfig() : new Config();
         if (a.has("config")) base.load(Path.of(a.get("config", null)));
         base.applySets(a.all("set"));
         PipelineCommand.applyFlags(a, base);
         List<String> methods = Arrays.stream(a.get("methods", "cam,conta,c2am").split(",")).map(String::strip).toList();
         int seeds = a.getInt("seeds", 3);
-        if (seeds < 1) throw new CliError("--seeds must be >= 1");
+        if (seeds < 1) throw new UserError("--seeds must be >= 1");
         Comparison.run(base, methods, seeds, Path.of(a.get("data", null)), Path.of(a.get("out", null)), System.out);
         return 0;
     }

@@ -1,5 +1,6 @@
 package conta.cli;
 
+import conta.error.UserError;
 import conta.pipeline.Config;
 import conta.pipeline.Report;
 import conta.synth.SynthGenerator;
@@ -27,7 +28,7 @@ public final class DemoCommand implements Command {
     public static Config demoConfig() throws Exception {
         Config c = new Config();
         try (InputStream in = DemoCommand.class.getResourceAsStream("/conta/demo.conf")) {
-            if (in == null) throw new CliError("the demo recipe conta/demo.conf is missing from the jar; rebuild with ./conta");
+            if (in == null) throw new UserError("the demo recipe conta/demo.conf is missing from the jar; rebuild with ./conta");
             c.load(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList(), "conta/demo.conf");
         }
         return c;
@@ -37,7 +38,7 @@ public final class DemoCommand implements Command {
     public int run(Args a) throws Exception {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
         List<String> bad = a.unknown(List.of("out", "data", "method", "set", "device", "help", "seed", "rounds"));
-        if (!bad.isEmpty()) throw new CliError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
+        if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
         Path data = Path.of(a.get("data", "runs/synth")), out = Path.of(a.get("out", "runs/demo"));
         if (!Files.isDirectory(data.resolve("JPEGImages"))) {
             System.out.println("generating the default synthetic dataset into " + data);

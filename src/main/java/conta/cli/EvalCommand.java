@@ -1,5 +1,6 @@
 package conta.cli;
 
+import conta.error.UserError;
 import conta.eval.EvalResult;
 import conta.eval.Evaluator;
 import conta.eval.GroundTruth;
@@ -28,15 +29,15 @@ public final class EvalCommand implements Command {
     public int run(Args a) throws Exception {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
         List<String> bad = a.unknown(List.of("pred", "cam", "gt", "list", "split", "classes", "json", "bg-threshold", "sweep", "help"));
-        if (!bad.isEmpty()) throw new CliError("unknown flag --" + bad.get(0) + "\n" + USAGE);
-        if (a.has("pred") == a.has("cam")) throw new CliError("give exactly one of --pred DIR or --cam DIR\n" + USAGE);
-        if (a.has("pred") && (a.has("sweep") || a.has("bg-threshold"))) throw new CliError("--sweep/--bg-threshold apply to --cam only");
-        if (a.has("sweep") && a.has("bg-threshold")) throw new CliError("give --bg-threshold or --sweep, not both");
+        if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.get(0) + "\n" + USAGE);
+        if (a.has("pred") == a.has("cam")) throw new UserError("give exactly one of --pred DIR or --cam DIR\n" + USAGE);
+        if (a.has("pred") && (a.has("sweep") || a.has("bg-threshold"))) throw new UserError("--sweep/--bg-threshold apply to --cam only");
+        if (a.has("sweep") && a.has("bg-threshold")) throw new UserError("give --bg-threshold or --sweep, not both");
         Path gtDir = Path.of(a.require("gt"));
         Path list = a.has("list") ? Path.of(a.get("list", null)) : null;
-        if (list != null && !Files.isRegularFile(list)) throw new CliError("--list " + list + " does not exist");
+        if (list != null && !Files.isRegularFile(list)) throw new UserError("--list " + list + " does not exist");
         Path classes = a.has("classes") ? Path.of(a.get("classes", null)) : null;
-        if (classes != null && !Files.isRegularFile(classes)) throw new CliError("--classes " + classes + " does not exist");
+        if (classes != null && !Files.isRegularFile(classes)) throw new UserError("--classes " + classes + " does not exist");
         GroundTruth gt = GroundTruth.open(gtDir, list, a.get("split", null), classes);
         EvalResult r;
         if (a.has("pred")) {
@@ -46,7 +47,7 @@ public final class EvalCommand implements Command {
             try {
                 ts = Evaluator.thresholds(a.has("sweep") ? a.get("sweep", null) : a.get("bg-threshold", "0.15"));
             } catch (IllegalArgumentException e) {
-                throw new CliError(e.getMessage());
+                throw new UserError(e.getMessage());
             }
             r = Evaluator.cams(gt, Path.of(a.get("cam", null)), ts);
             if (ts.length > 1) {

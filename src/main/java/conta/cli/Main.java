@@ -1,5 +1,6 @@
 package conta.cli;
 
+import conta.error.UserError;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -49,7 +50,7 @@ public final class Main {
         System.arraycopy(argv, 1, rest, 0, rest.length);
         try {
             return c.run(new Args(rest));
-        } catch (CliError | conta.data.DataError e) { // a data problem is a user error too: one line, exit code 2
+        } catch (UserError | conta.data.DataError e) { // a data problem is a user error too: one line, exit code 2
             System.err.println("conta " + c.name() + ": " + e.getMessage());
             return 2;
         } catch (OutOfMemoryError e) {

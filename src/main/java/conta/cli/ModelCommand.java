@@ -1,5 +1,6 @@
 package conta.cli;
 
+import conta.error.UserError;
 import conta.autograd.Tape;
 import conta.io.HostArray;
 import conta.io.Npy;
@@ -37,19 +38,19 @@ public final class ModelCommand implements Command {
 
     @Override
     public int run(Args a) throws Exception {
-        if (a.positional().isEmpty()) throw new CliError("usage: conta model forward|step --arch ARCH --weights FILE --input X.npy ...");
+        if (a.positional().isEmpty()) throw new UserError("usage: conta model forward|step --arch ARCH --weights FILE --input X.npy ...");
         String verb = a.positional().getFirst();
         List<String> known = new java.util.ArrayList<>(COMMON);
         if (verb.equals("step")) known.addAll(STEP);
         List<String> unknown = a.unknown(known);
-        if (!unknown.isEmpty()) throw new CliError("unknown flag --" + unknown.getFirst() + " for 'model " + verb + "'");
+        if (!unknown.isEmpty()) throw new UserError("unknown flag --" + unknown.getFirst() + " for 'model " + verb + "'");
         Backend b = new CpuBackend();
         try (Network net = build(a, b)) {
             HostArray x = readInput(Path.of(a.require("input")));
             switch (verb) {
                 case "forward" -> forward(a, net, b, x);
                 case "step" -> step(a, net, b, x);
-                default -> throw new CliError("unknown verb '" + verb + "' (forward or step)");
+                default -> throw new UserError("unknown verb '" + verb + "' (forward or step)");
             }
         }
         return 0;
@@ -57,7 +58,7 @@ public final class ModelCommand implements Command {
 
     static Network build(Args a, Backend b) throws IOException {
         String arch = a.require("arch");
-        if (!Models.ARCHS.contains(arch)) throw new CliError("unknown architecture '" + arch + "' (known: " + String.join(", ", Models.ARCHS) + ")");
+        if (!Models.ARCHS.contains(arch)) throw new UserError("unknown architecture '" + arch + "' (known: " + String.join(", ", Models.ARCHS) + ")");
         Models.Options o = new Models.Options(a.has("width") ? a.getInt("width", 64) : null, ints(a, "blocks"),
                 a.has("classes") ? a.getInt("classes", 0) : null, ints(a, "strides"), ints(a, "dilations"), doubles(a, "scales"),
                 (long) a.getInt("seed", 0));
@@ -65,7 +66,7 @@ public final class ModelCommand implements Command {
         try {
             net = Models.build(arch, o, b);
         } catch (IllegalArgumentException e) {
-            throw new CliError(e.getMessage());
+            throw new UserError(e.getMessage());
         }
         String w = a.get("weights", null);
         if (w == null) {
@@ -77,29 +78,29 @@ public final class ModelCommand implements Command {
                 state = WeightFiles.load(p);
             } catch (NoSuchFileException e) {
                 net.close();
-                throw new CliError("weights file not found: " + p);
+                throw new UserError("weights file not found: " + p);
             } catch (IOException | RuntimeException e) {
                 net.close();
-                throw new CliError("cannot read weights " + p + ": " + e.getMessage());
+                throw new UserError("cannot read weights " + p + ": " + e.getMessage());
             }
             try {
                 net.module().loadState(state, a.getBool("strict", true));
             } catch (IllegalArgumentException e) {
                 net.close();
-                throw new CliError(p + ": " + e.getMessage() + " (check --arch and the size flags)");
+                throw new UserError(p + ": " + e.getMessage() + " (check --arch and the size flags)");
             }
         }
         return net;
     }
 
     static HostArray readInput(Path p) throws IOException {
-        if (!Files.exists(p)) throw new CliError("input file not found: " + p);
+        if (!Files.exists(p)) throw new UserError("input file not found: " + p);
         String dtype = Npy.dtype(p);
         if (!dtype.equals("<f4") && !dtype.equals("float32"))
-            throw new CliError("input " + p + " has dtype " + dtype + "; expected float32 (x.astype(np.float32))");
+            throw new UserError("input " + p + " has dtype " + dtype + "; expected float32 (x.astype(np.float32))");
         HostArray x = Npy.read(p);
         if (x.shape().length != 4 || x.shape()[1] != 3)
-            throw new CliError("input " + p + " has shape " + x.shapeString() + "; expected N x 3 x H x W");
+            throw new UserError("input " + p + " has shape " + x.shapeString() + "; expected N x 3 x H x W");
         return x;
     }
 
@@ -118,15 +119,15 @@ public final class ModelCommand implements Command {
         try {
             obj = Objective.parse(a.require("loss"));
         } catch (IllegalArgumentException e) {
-            throw new CliError(e.getMessage());
+            throw new UserError(e.getMessage());
         }
         Path lp = Path.of(a.require("labels"));
-        if (!Files.exists(lp)) throw new CliError("labels file not found: " + lp);
+        if (!Files.exists(lp)) throw new UserError("labels file not found: " + lp);
         HostArray labels = Npy.read(lp);
         if (labels.shape().length == 0 || labels.shape()[0] != x.shape()[0])
-            throw new CliError("labels " + lp + " have shape " + labels.shapeString() + " but the input batch is " + x.shape()[0]);
+            throw new UserError("labels " + lp + " have shape " + labels.shapeString() + " but the input batch is " + x.shape()[0]);
         float lr = (float) a.getDouble("lr", Double.NaN);
-        if (Float.isNaN(lr)) throw new CliError("missing required flag --lr");
+        if (Float.isNaN(lr)) throw new UserError("missing required flag --lr");
         int steps = a.getInt("steps", 1);
         Path out = Path.of(a.require("output"));
         float[] losses;
@@ -134,7 +135,7 @@ public final class ModelCommand implements Command {
             losses = ModelStep.run(net, in, labels.data(), labels.shape(), obj, lr, (float) a.getDouble("momentum", 0),
                     (float) a.getDouble("weight-decay", 0), steps);
         } catch (IllegalArgumentException | ArithmeticException e) {
-            throw new CliError(e.getMessage());
+            throw new UserError(e.getMessage());
         }
         Module m = net.module();
         Map<String, String> meta = new LinkedHashMap<>();
@@ -152,7 +153,7 @@ public final class ModelCommand implements Command {
         try {
             return Arrays.stream(v.split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
         } catch (NumberFormatException e) {
-            throw new CliError("--" + key + " expects comma-separated integers, got '" + v + "'");
+            throw new UserError("--" + key + " expects comma-separated integers, got '" + v + "'");
         }
     }
 
@@ -163,7 +164,7 @@ public final class ModelCommand implements Command {
         try {
             return Arrays.stream(v.split(",")).mapToDouble(s -> Double.parseDouble(s.trim())).toArray();
         } catch (NumberFormatException e) {
-            throw new CliError("--" + key + " expects comma-separated numbers, got '" + v + "'");
+            throw new UserError("--" + key + " expects comma-separated numbers, got '" + v + "'");
         }
     }
 }

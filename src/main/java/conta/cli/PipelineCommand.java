@@ -1,5 +1,6 @@
 package conta.cli;
 
+import conta.error.UserError;
 import conta.pipeline.Config;
 import conta.pipeline.Methods;
 import conta.pipeline.Report;
@@ -25,8 +26,8 @@ public final class PipelineCommand implements Command {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
         if (a.has("help-config")) { System.out.print(new Config().help()); return 0; }
         List<String> bad = a.unknown(List.of("data", "out", "config", "set", "method", "rounds", "device", "skip-bad", "seed", "help", "help-config"));
-        if (!bad.isEmpty()) throw new CliError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
-        if (!a.has("data") || !a.has("out")) throw new CliError("give --data DIR and --out DIR\n" + USAGE);
+        if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
+        if (!a.has("data") || !a.has("out")) throw new UserError("give --data DIR and --out DIR\n" + USAGE);
         Config cfg = Config.fromArgs(a);
         applyFlags(a, cfg);
         Map<String, Object> report = runPipeline(cfg, Path.of(a.get("data", null)), Path.of(a.get("out", null)));

@@ -1,5 +1,6 @@
 package conta.cli;
 
+import conta.error.UserError;
 import conta.synth.SynthGenerator;
 import conta.synth.SynthStats;
 import java.nio.file.Files;
@@ -23,24 +24,24 @@ public final class SynthCommand implements Command {
     public int run(Args a) throws Exception {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
         List<String> bad = a.unknown(List.of("out", "seed", "train", "val", "size", "bias", "stats", "force", "help"));
-        if (!bad.isEmpty()) throw new CliError("unknown flag --" + bad.get(0) + "\n" + USAGE);
+        if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.get(0) + "\n" + USAGE);
         if (a.has("stats")) {
             Path d = Path.of(a.get("stats", null));
-            if (!Files.isDirectory(d)) throw new CliError("--stats " + d + " is not a folder");
+            if (!Files.isDirectory(d)) throw new UserError("--stats " + d + " is not a folder");
             SynthStats.print(SynthStats.compute(d), System.out);
             return 0;
         }
-        if (!a.has("out")) throw new CliError("give --out DIR (or --stats DIR)\n" + USAGE);
+        if (!a.has("out")) throw new UserError("give --out DIR (or --stats DIR)\n" + USAGE);
         Path out = Path.of(a.get("out", null));
         if (Files.isDirectory(out.resolve("JPEGImages")) && !a.getBool("force", false))
-            throw new CliError(out + " already holds a dataset; pick another --out or pass --force to overwrite it");
+            throw new UserError(out + " already holds a dataset; pick another --out or pass --force to overwrite it");
         SynthGenerator.Config d = SynthGenerator.Config.defaults();
         SynthGenerator.Config cfg;
         try {
             cfg = new SynthGenerator.Config(a.getInt("seed", (int) d.seed()), a.getInt("train", d.train()), a.getInt("val", d.val()),
                     a.getInt("size", d.size()), a.getDouble("bias", d.bias()));
         } catch (IllegalArgumentException e) {
-            throw new CliError(e.getMessage());
+            throw new UserError(e.getMessage());
         }
         long t0 = System.nanoTime();
         SynthGenerator.generate(out, cfg);

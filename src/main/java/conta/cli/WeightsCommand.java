@@ -1,5 +1,6 @@
 package conta.cli;
 
+import conta.error.UserError;
 import conta.io.HostArray;
 import conta.io.PretrainedWeights;
 import conta.io.Safetensors;
@@ -45,25 +46,25 @@ public final class WeightsCommand implements Command {
                 case "fetch" -> fetch(args);
                 case "convert" -> convert(args);
                 case "info" -> info(args);
-                default -> throw new CliError("unknown subcommand '" + pos.getFirst() + "'\n" + USAGE);
+                default -> throw new UserError("unknown subcommand '" + pos.getFirst() + "'\n" + USAGE);
             };
         } catch (IllegalArgumentException | IllegalStateException | IOException e) {
             // loaders name the file and the problem; print that as one line
-            throw new CliError(e.getMessage() == null ? e.toString() : e.getMessage(), e);
+            throw new UserError(e.getMessage() == null ? e.toString() : e.getMessage(), e);
         }
     }
 
     private static void onlyFlags(Args args, List<String> known, int positional) {
         List<String> unknown = args.unknown(known);
-        if (!unknown.isEmpty()) throw new CliError("unknown flag --" + unknown.getFirst() + "\n" + USAGE);
+        if (!unknown.isEmpty()) throw new UserError("unknown flag --" + unknown.getFirst() + "\n" + USAGE);
         if (args.positional().size() != positional)
-            throw new CliError("expected " + (positional - 1) + " argument(s) after '" + args.positional().getFirst() + "'\n" + USAGE);
+            throw new UserError("expected " + (positional - 1) + " argument(s) after '" + args.positional().getFirst() + "'\n" + USAGE);
     }
 
     private int fetch(Args args) throws IOException {
         onlyFlags(args, List.of("cache"), 2);
         String what = args.positional().get(1);
-        if (!what.equals("resnet50-imagenet")) throw new CliError("unknown pretrained model '" + what + "' (known: resnet50-imagenet)");
+        if (!what.equals("resnet50-imagenet")) throw new UserError("unknown pretrained model '" + what + "' (known: resnet50-imagenet)");
         String cache = args.get("cache", null);
         Path p = PretrainedWeights.resnet50Imagenet(cache == null ? null : Path.of(cache));
         out.println(p);
@@ -75,8 +76,8 @@ public final class WeightsCommand implements Command {
         Path in = Path.of(args.require("in"));
         Path dst = Path.of(args.require("out"));
         if (!dst.getFileName().toString().endsWith(".safetensors"))
-            throw new CliError("--out must end in .safetensors (the only format written), got " + dst);
-        if (Files.exists(dst) && Files.exists(in) && Files.isSameFile(in, dst)) throw new CliError("--in and --out are the same file " + dst);
+            throw new UserError("--out must end in .safetensors (the only format written), got " + dst);
+        if (Files.exists(dst) && Files.exists(in) && Files.isSameFile(in, dst)) throw new UserError("--in and --out are the same file " + dst);
         LinkedHashMap<String, HostArray> w = WeightFiles.load(in);
         Map<String, String> meta = new LinkedHashMap<>();
         if (WeightFiles.kind(Files.isDirectory(in) ? in.resolve("model.json") : in) == WeightFiles.Kind.SAFETENSORS)

@@ -6,7 +6,7 @@ import conta.causal.ContextAttention;
 import conta.causal.FrontDoor;
 import conta.causal.GlobalCam;
 import conta.causal.MaskEncoding;
-import conta.cli.CliError;
+import conta.error.UserError;
 import conta.data.Batch;
 import conta.data.Dataset;
 import conta.data.Item;
@@ -62,16 +62,16 @@ public final class CausalHooks implements RoundHooks {
         this.enc = switch (c.str("conta.encoding")) {
             case "onehot" -> e;
             case "perclass" -> e.withQuery(MaskEncoding.Query.PER_CLASS);
-            default -> throw new CliError("conta.encoding must be onehot or perclass, got " + c.str("conta.encoding"));
+            default -> throw new UserError("conta.encoding must be onehot or perclass, got " + c.str("conta.encoding"));
         };
         this.mode = switch (c.str("conta.concat")) {
             case "context" -> ContextAttention.Mode.ATTENTION;
             case "mask" -> ContextAttention.Mode.RAW_MASK;
-            default -> throw new CliError("conta.concat must be context or mask, got " + c.str("conta.concat"));
+            default -> throw new UserError("conta.concat must be context or mask, got " + c.str("conta.concat"));
         };
         c.contextBlocks("conta.blocks"); // where M joins (ClassifierStage.config); checked here so a bad value fails at once
         if (!List.of("seg", "pseudo").contains(c.str("conta.confounder_source")))
-            throw new CliError("conta.confounder_source must be seg or pseudo, got " + c.str("conta.confounder_source"));
+            throw new UserError("conta.confounder_source must be seg or pseudo, got " + c.str("conta.confounder_source"));
     }
 
     private boolean on(int t) { return conta && t >= 1; }

@@ -1,7 +1,7 @@
 package conta.pipeline;
 
 import conta.cli.Args;
-import conta.cli.CliError;
+import conta.error.UserError;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -133,7 +133,7 @@ public final class Config {
     public void applySets(List<String> kvs) {
         for (String kv : kvs) {
             int eq = kv.indexOf('=');
-            if (eq <= 0) throw new CliError("--set expects key=value, got '" + kv + "'");
+            if (eq <= 0) throw new UserError("--set expects key=value, got '" + kv + "'");
             set(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
         }
     }
@@ -142,7 +142,7 @@ public final class Config {
         try {
             load(Files.readAllLines(file), file.toString());
         } catch (IOException e) {
-            throw new CliError("cannot read config " + file + ": " + e.getMessage());
+            throw new UserError("cannot read config " + file + ": " + e.getMessage());
         }
     }
 
@@ -154,17 +154,17 @@ public final class Config {
             if (hash >= 0) l = l.substring(0, hash).strip();
             if (l.isEmpty()) continue;
             int eq = l.indexOf('=');
-            if (eq <= 0) throw new CliError(source + ":" + (i + 1) + ": expected key = value, got '" + lines.get(i) + "'");
+            if (eq <= 0) throw new UserError(source + ":" + (i + 1) + ": expected key = value, got '" + lines.get(i) + "'");
             try {
                 set(l.substring(0, eq).strip(), l.substring(eq + 1).strip());
-            } catch (CliError e) {
-                throw new CliError(source + ":" + (i + 1) + ": " + e.getMessage());
+            } catch (UserError e) {
+                throw new UserError(source + ":" + (i + 1) + ": " + e.getMessage());
             }
         }
     }
 
     public void set(String key, String value) {
-        if (!values.containsKey(key)) throw new CliError("unknown config key '" + key + "'" + suggest(key) + "; `conta pipeline --help-config` lists them");
+        if (!values.containsKey(key)) throw new UserError("unknown config key '" + key + "'" + suggest(key) + "; `conta pipeline --help-config` lists them");
         values.put(key, value);
         validate(key);
     }
@@ -180,7 +180,7 @@ public final class Config {
         else if (d.matches("-?[0-9.]+(e-?[0-9]+)?")) number(key);
         else if (d.matches("[0-9.]+(,[0-9.]+)+") && d.contains(".")) numbers(key);
         else if (d.matches("[0-9]+(,[0-9]+)+")) ints(key);
-        else if (v.isEmpty()) throw new CliError("config " + key + " is empty");
+        else if (v.isEmpty()) throw new UserError("config " + key + " is empty");
     }
 
     private String suggest(String key) {
@@ -200,7 +200,7 @@ public final class Config {
         try {
             return Integer.parseInt(str(key));
         } catch (NumberFormatException e) {
-            throw new CliError("config " + key + " must be an integer, got '" + str(key) + "'");
+            throw new UserError("config " + key + " must be an integer, got '" + str(key) + "'");
         }
     }
 
@@ -210,7 +210,7 @@ public final class Config {
             if (!Double.isFinite(d)) throw new NumberFormatException();
             return d;
         } catch (NumberFormatException e) {
-            throw new CliError("config " + key + " must be a finite number, got '" + str(key) + "'");
+            throw new UserError("config " + key + " must be a finite number, got '" + str(key) + "'");
         }
     }
 
@@ -218,7 +218,7 @@ public final class Config {
         return switch (str(key).toLowerCase()) {
             case "true", "yes", "on", "1" -> true;
             case "false", "no", "off", "0" -> false;
-            default -> throw new CliError("config " + key + " must be true or false, got '" + str(key) + "'");
+            default -> throw new UserError("config " + key + " must be true or false, got '" + str(key) + "'");
         };
     }
 
@@ -226,7 +226,7 @@ public final class Config {
         try {
             return Arrays.stream(str(key).split(",")).map(String::strip).mapToDouble(Double::parseDouble).toArray();
         } catch (NumberFormatException e) {
-            throw new CliError("config " + key + " must be comma-separated numbers, got '" + str(key) + "'");
+            throw new UserError("config " + key + " must be comma-separated numbers, got '" + str(key) + "'");
         }
     }
 
@@ -234,7 +234,7 @@ public final class Config {
         try {
             return Arrays.stream(str(key).split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
         } catch (NumberFormatException e) {
-            throw new CliError("config " + key + " must be comma-separated integers, got '" + str(key) + "'");
+            throw new UserError("config " + key + " must be comma-separated integers, got '" + str(key) + "'");
         }
     }
 
@@ -250,12 +250,12 @@ public final class Config {
         try {
             b = Arrays.stream(v.split(",", -1)).map(String::strip).mapToInt(Integer::parseInt).toArray();
         } catch (NumberFormatException e) {
-            throw new CliError(err);
+            throw new UserError(err);
         }
         try {
             return conta.models.ResNetConfig.checkContextBlocks(b);
         } catch (IllegalArgumentException e) {
-            throw new CliError(err + " (" + e.getMessage() + ")");
+            throw new UserError(err + " (" + e.getMessage() + ")");
         }
     }
 

@@ -1,6 +1,6 @@
 package conta.pipeline;
 
-import conta.cli.CliError;
+import conta.error.UserError;
 import conta.tensor.Backend;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,7 +17,7 @@ public final class Methods {
         try {
             return conta.tensor.Backends.select(device);
         } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new CliError("--device " + device + ": " + e.getMessage());
+            throw new UserError("--device " + device + ": " + e.getMessage());
         }
     }
 
@@ -27,7 +27,7 @@ public final class Methods {
         int rounds = switch (method) {
             case "cam", "c2am" -> 1;
             case "conta", "conta+c2am" -> 1 + cfg.integer("conta.rounds");
-            default -> throw new CliError("method must be cam, conta, c2am or conta+c2am, got " + method);
+            default -> throw new UserError("method must be cam, conta, c2am or conta+c2am, got " + method);
         };
         p.rounds = rounds;
         if (!method.equals("cam")) p.hooks = new CausalHooks(p, method.startsWith("conta"), method.endsWith("c2am"));

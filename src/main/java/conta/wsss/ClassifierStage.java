@@ -64,7 +64,7 @@ public final class ClassifierStage {
                 Tensor w = net.camWeight();
                 Init.uniform(w, 1 / Math.sqrt(w.dim(1)), new java.util.SplittableRandom(c.integer("seed") ^ 0xC1A55L));
             }
-            default -> throw new conta.cli.CliError("cls.head_init must be irnet or kaiming, got " + c.str("cls.head_init"));
+            default -> throw new conta.error.UserError("cls.head_init must be irnet or kaiming, got " + c.str("cls.head_init"));
         }
         net.visit("", (n, t, p) -> t.name = n);
         return net;

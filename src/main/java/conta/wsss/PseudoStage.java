@@ -118,7 +118,7 @@ public final class PseudoStage {
             net.backbone().loadState(w, true);
             return "this round's classifier backbone (" + clsModel.getParent().getParent().getFileName() + "/cls/model.safetensors)";
         } catch (IOException | IllegalArgumentException e) {
-            throw new conta.cli.CliError("irn.weights=cls: cannot load the classifier backbone " + clsModel + " (" + e.getMessage()
+            throw new conta.error.UserError("irn.weights=cls: cannot load the classifier backbone " + clsModel + " (" + e.getMessage()
                     + "); irn.arch/irn.width/irn.blocks must equal cls.arch/cls.width/cls.blocks");
         }
     }

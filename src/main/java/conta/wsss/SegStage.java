@@ -29,7 +29,7 @@ public final class SegStage {
 
     public static DeepLabV2 build(Config c, int numClassesWithBg, Backend b) {
         if (!c.str("seg.arch").equals("deeplabv2-resnet101"))
-            throw new conta.cli.CliError("seg.arch must be deeplabv2-resnet101 (its depth is seg.blocks), got " + c.str("seg.arch"));
+            throw new conta.error.UserError("seg.arch must be deeplabv2-resnet101 (its depth is seg.blocks), got " + c.str("seg.arch"));
         boolean keras = c.str("seg.weights").equals("imagenet") && java.util.Arrays.equals(c.ints("seg.blocks"), new int[]{3, 4, 6, 3});
         if (!keras) {
             Models.Options o = new Models.Options(c.integer("seg.width"), c.ints("seg.blocks"), numClassesWithBg, null, null,

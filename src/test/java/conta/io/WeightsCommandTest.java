@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import conta.cli.Args;
-import conta.cli.CliError;
+import conta.error.UserError;
 import conta.cli.Main;
 import conta.cli.WeightsCommand;
 import java.io.ByteArrayOutputStream;
@@ -86,19 +86,19 @@ class WeightsCommandTest {
         Path txt = tmp.resolve("x.txt");
         Files.writeString(txt, "no");
         WeightsCommand c = new WeightsCommand();
-        CliError e = assertThrows(CliError.class, () -> c.run(new Args(new String[]{"info", txt.toString()})));
+        UserError e = assertThrows(UserError.class, () -> c.run(new Args(new String[]{"info", txt.toString()})));
         assertTrue(e.getMessage().startsWith(txt + ": unknown weight file format"), e.getMessage());
-        e = assertThrows(CliError.class, () -> c.run(new Args(new String[]{"convert", "--in", txt.toString(), "--out", "y.npz"})));
+        e = assertThrows(UserError.class, () -> c.run(new Args(new String[]{"convert", "--in", txt.toString(), "--out", "y.npz"})));
         assertTrue(e.getMessage().contains("--out must end in .safetensors"), e.getMessage());
-        e = assertThrows(CliError.class, () -> c.run(new Args(new String[]{"convert", "--in", "a.pth"})));
+        e = assertThrows(UserError.class, () -> c.run(new Args(new String[]{"convert", "--in", "a.pth"})));
         assertTrue(e.getMessage().contains("--out"), e.getMessage());
-        e = assertThrows(CliError.class, () -> c.run(new Args(new String[]{"fetch", "vgg16"})));
+        e = assertThrows(UserError.class, () -> c.run(new Args(new String[]{"fetch", "vgg16"})));
         assertTrue(e.getMessage().contains("unknown pretrained model 'vgg16'"), e.getMessage());
-        e = assertThrows(CliError.class, () -> c.run(new Args(new String[]{"info", DIR.resolve("evil_system.pth").toString()})));
+        e = assertThrows(UserError.class, () -> c.run(new Args(new String[]{"info", DIR.resolve("evil_system.pth").toString()})));
         assertTrue(e.getMessage().startsWith("refusing to load"), e.getMessage());
-        e = assertThrows(CliError.class, () -> c.run(new Args(new String[]{"frobnicate"})));
+        e = assertThrows(UserError.class, () -> c.run(new Args(new String[]{"frobnicate"})));
         assertTrue(e.getMessage().contains("unknown subcommand"), e.getMessage());
-        e = assertThrows(CliError.class, () -> c.run(new Args(new String[]{"info", "a", "--colour", "x"})));
+        e = assertThrows(UserError.class, () -> c.run(new Args(new String[]{"info", "a", "--colour", "x"})));
         assertTrue(e.getMessage().contains("unknown flag --colour"), e.getMessage());
     }
 

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import conta.cli.Args;
-import conta.cli.CliError;
+import conta.error.UserError;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -38,7 +38,7 @@ class ConfigTest {
         Config c = new Config();
         for (String t : new String[]{"true", "True", "yes", "on", "1"}) { c.set("seg.crf", t); assertTrue(c.bool("seg.crf"), t); }
         for (String f : new String[]{"false", "FALSE", "no", "off", "0"}) { c.set("seg.crf", f); assertFalse(c.bool("seg.crf"), f); }
-        CliError e = assertThrows(CliError.class, () -> c.set("seg.crf", "maybe"));
+        UserError e = assertThrows(UserError.class, () -> c.set("seg.crf", "maybe"));
         assertTrue(e.getMessage().contains("seg.crf must be true or false"), e.getMessage());
     }
 
@@ -50,11 +50,11 @@ class ConfigTest {
         assertEquals(4, c.integer("cls.epochs"));
         assertTrue(c.bool("seg.balanced_ce"));
         Files.writeString(f, "cls.epoch = 3\n");
-        CliError e = assertThrows(CliError.class, () -> new Config().load(f));
+        UserError e = assertThrows(UserError.class, () -> new Config().load(f));
         assertTrue(e.getMessage().contains(":1: unknown config key 'cls.epoch'") && e.getMessage().contains("cls.epochs"), e.getMessage());
-        e = assertThrows(CliError.class, () -> new Config().set("cls.lr", "fast"));
+        e = assertThrows(UserError.class, () -> new Config().set("cls.lr", "fast"));
         assertTrue(e.getMessage().contains("cls.lr must be a finite number"), e.getMessage());
-        e = assertThrows(CliError.class, () -> new Config().set("cam.scales", "1.0,x"));
+        e = assertThrows(UserError.class, () -> new Config().set("cam.scales", "1.0,x"));
         assertTrue(e.getMessage().contains("cam.scales"), e.getMessage());
     }
 
@@ -70,11 +70,11 @@ class ConfigTest {
                     .collect(java.util.stream.Collectors.joining(",")), v[0]);
         }
         for (String bad : new String[]{"1", "6", "0", "x", "3,", "3,3", "", "all,5", "3;5", "-2"}) {
-            CliError e = assertThrows(CliError.class, () -> new Config().set("conta.blocks", bad), bad);
+            UserError e = assertThrows(UserError.class, () -> new Config().set("conta.blocks", bad), bad);
             assertTrue(e.getMessage().contains("conta.blocks must be 2, 3, 4 or 5") && e.getMessage().contains("'" + bad.strip() + "'"), e.getMessage());
         }
         Path f = tmp.resolve("b.conf");
-        CliError e = assertThrows(CliError.class, () -> {
+        UserError e = assertThrows(UserError.class, () -> {
             Files.writeString(f, "conta.blocks = 7\n");
             new Config().load(f);
         });

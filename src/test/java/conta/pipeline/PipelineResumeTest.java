@@ -120,7 +120,7 @@ class PipelineResumeTest {
         Files.createDirectories(o.resolve("round0").resolve("cls"));
         Files.writeString(o.resolve("round0").resolve("cls").resolve("done.json"), "{}");
         try (CpuBackend b = new CpuBackend()) {
-            var e = assertThrows(conta.cli.CliError.class, () -> new Pipeline(c, data, o, b));
+            var e = assertThrows(conta.error.UserError.class, () -> new Pipeline(c, data, o, b));
             assertTrue(e.getMessage().contains("cls.epochs 7 -> 2 (round0/cls finished)"), e.getMessage());
             // a key whose stages have not run yet may change (the fix for a NaN in a later stage)
             Files.writeString(o.resolve("config.json"), "{\"cls.epochs\": \"2\", \"seg.lr\": \"0.5\"}");
