@@ -1,39 +1,98 @@
 package conta.tensor;
 
-import conta.tensor.cpu.CpuBackend;
-import conta.tensor.cuda.CudaBackend;
-import conta.tensor.cuda.CudaRuntime;
 import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Device selection from a spec string: {@code cpu}, {@code cuda[:N]} or {@code auto} (CUDA if a device and the CUDA
  * libraries are there, else CPU). {@code auto} says once per process why it fell back; {@code cuda:N} without a device is
- * an error that gives the reason.
+ * an error that gives the reason. The implementations are found as {@link BackendProvider}s through ServiceLoader, so
+ * this class names none of them.
  */
 public final class Backends {
     private static final AtomicBoolean WARNED = new AtomicBoolean();
     /** Where the one-time fallback message goes (tests swap it). */
     static volatile PrintStream log = System.err;
+    private static volatile List<BackendProvider> providers;
 
     private Backends() { }
 
     public static Backend select(String spec) {
-        String s = spec == null ? "auto" : spec.trim().toLowerCase(java.util.Locale.ROOT);
-        if (s.equals("cpu")) return new CpuBackend();
-        if (s.equals("auto")) {
-            String why = CudaRuntime.unavailableReason();
-            if (why == null) return new CudaBackend(0);
-            if (WARNED.compareAndSet(false, true)) log.println("no CUDA device: " + why + "; running on CPU");
-            return new CpuBackend();
-        }
+        String s = spec == null ? "auto" : spec.trim().toLowerCase(Locale.ROOT);
+        if (s.equals("cpu")) return require("cpu", spec).open(0);
+        if (s.equals("auto")) return auto();
         if (s.equals("cuda") || s.startsWith("cuda:")) {
             int dev = parseDevice(spec, s);
-            String why = CudaRuntime.unavailableReason();
+            String why = unavailableReason("cuda");
             if (why != null) throw new IllegalStateException(spec + " requested but no CUDA device: " + why + " (use --device cpu or auto)");
-            return new CudaBackend(dev);
+            return require("cuda", spec).open(dev);
         }
         throw new IllegalArgumentException("unknown device '" + spec + "': expected cpu, cuda, cuda:N or auto");
+    }
+
+    /** Why device kind {@code kind} cannot run here (one line), or null when it can. */
+    public static String unavailableReason(String kind) {
+        BackendProvider p = provider(kind);
+        return p == null ? "no " + kind + " backend on the class path (META-INF/services/" + BackendProvider.class.getName() + ")"
+                         : p.unavailableReason();
+    }
+
+    /** The provider of device kind {@code kind}, or null when none is on the class path. */
+    public static BackendProvider provider(String kind) {
+        for (BackendProvider p : providers()) if (p.kind().equals(kind)) return p;
+        return null;
+    }
+
+    /** Every provider on the class path, most preferred under auto first. */
+    public static List<BackendProvider> providers() {
+        List<BackendProvider> ps = providers;
+        if (ps == null) {
+            List<BackendProvider> found = new ArrayList<>();
+            var it = ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader()).iterator();
+            for (int bad = 0; bad < 16; ) {
+                try {
+                    if (!it.hasNext()) break;
+                    found.add(it.next());
+                } catch (ServiceConfigurationError e) { // a listed provider whose classes are absent: the others still count
+                    bad++;
+                }
+            }
+            found.sort(Comparator.comparingInt(BackendProvider::autoPriority).reversed());
+            providers = ps = List.copyOf(found);
+        }
+        return ps;
+    }
+
+    /** The most preferred provider that is usable and opens; a skipped one is reported once with its reason. */
+    private static Backend auto() {
+        List<String> skipped = new ArrayList<>();
+        for (BackendProvider p : providers()) {
+            String why = p.unavailableReason();
+            if (why == null) {
+                try {
+                    Backend b = p.open(0);
+                    if (!skipped.isEmpty() && WARNED.compareAndSet(false, true))
+                        log.println(String.join("; ", skipped) + "; running on " + p.kind().toUpperCase(Locale.ROOT));
+                    return b;
+                } catch (RuntimeException | LinkageError e) {
+                    why = "cannot start it: " + e.getMessage();
+                }
+            }
+            skipped.add("no " + p.kind().toUpperCase(Locale.ROOT) + " device: " + why);
+        }
+        throw new IllegalStateException("no usable backend: " + String.join("; ", skipped));
+    }
+
+    private static BackendProvider require(String kind, String spec) {
+        BackendProvider p = provider(kind);
+        if (p == null) throw new IllegalStateException(spec + ": " + unavailableReason(kind));
+        return p;
     }
 
     private static int parseDevice(String spec, String s) {

@@ -1,12 +1,11 @@
 package conta.tensor;
 
-import conta.autograd.Node;
 import java.util.Arrays;
 
 /**
  * A dense, contiguous float32 tensor whose memory lives off the Java heap in its backend.
  * Lifetimes are explicit: {@link #close()} frees the storage; intermediates made under a
- * {@link conta.autograd.Tape} are freed when the tape closes.
+ * tape (conta.autograd.Tape) are freed when the tape closes.
  *
  * <p>The autograd fields ({@code grad}, {@code requiresGrad}, {@code gradFn}) live here so that layer code
  * can work with one type; the primitive ops in {@link Backend} ignore them.
@@ -24,7 +23,7 @@ public final class Tensor implements AutoCloseable {
     /** Whether backward should produce a gradient for this tensor. */
     public boolean requiresGrad;
     /** The recorded op that produced this tensor, or null for leaves. */
-    public Node gradFn;
+    public GradFn gradFn;
     /** Optional name (parameters carry their state-dict name). */
     public String name;
 

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import conta.tensor.cpu.CpuBackend;
-import conta.tensor.cuda.CudaRuntime;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import org.junit.jupiter.api.Test;
@@ -22,7 +21,7 @@ class BackendsTest {
 
     @Test
     void autoFallsBackToCpuAndSaysWhyOnce() {
-        String why = CudaRuntime.unavailableReason();
+        String why = Backends.unavailableReason("cuda");
         assumeTrue(why != null, "a CUDA device is present, so auto does not fall back");
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         PrintStream old = Backends.log;
@@ -42,7 +41,7 @@ class BackendsTest {
 
     @Test
     void cudaWithoutDeviceIsAClearError() {
-        String why = CudaRuntime.unavailableReason();
+        String why = Backends.unavailableReason("cuda");
         assumeTrue(why != null, "a CUDA device is present");
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> Backends.select("cuda:0"));
         assertEquals("cuda:0 requested but no CUDA device: " + why + " (use --device cpu or auto)", e.getMessage());
