@@ -1,8 +1,8 @@
 package conta.cli;
 
+import conta.config.Config;
 import conta.error.UserError;
 import conta.pipeline.Comparison;
-import conta.pipeline.Config;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;

@@ -1,7 +1,8 @@
 package conta.cli;
 
+import conta.config.Config;
 import conta.error.UserError;
-import conta.pipeline.Config;
+import conta.pipeline.Methods;
 import conta.pipeline.Report;
 import conta.synth.SynthGenerator;
 import java.io.InputStream;
@@ -48,7 +49,7 @@ public final class DemoCommand implements Command {
         cfg.applySets(a.all("set"));
         PipelineCommand.applyFlags(a, cfg);
         long t0 = System.nanoTime();
-        Map<String, Object> report = PipelineCommand.runPipeline(cfg, data, out);
+        Map<String, Object> report = Methods.run(cfg, data, out);
         System.out.println();
         Report.printTable(report, System.out);
         System.out.printf("demo finished in %.1f min (this run); report: %s, open %s%n", (System.nanoTime() - t0) / 6e10,

@@ -1,10 +1,9 @@
 package conta.cli;
 
+import conta.config.Config;
 import conta.error.UserError;
-import conta.pipeline.Config;
 import conta.pipeline.Methods;
 import conta.pipeline.Report;
-import conta.tensor.Backend;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -28,9 +27,9 @@ public final class PipelineCommand implements Command {
         List<String> bad = a.unknown(List.of("data", "out", "config", "set", "method", "rounds", "device", "skip-bad", "seed", "help", "help-config"));
         if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
         if (!a.has("data") || !a.has("out")) throw new UserError("give --data DIR and --out DIR\n" + USAGE);
-        Config cfg = Config.fromArgs(a);
+        Config cfg = Config.fromFlags(a.get("config", null), a.all("set"));
         applyFlags(a, cfg);
-        Map<String, Object> report = runPipeline(cfg, Path.of(a.get("data", null)), Path.of(a.get("out", null)));
+        Map<String, Object> report = Methods.run(cfg, Path.of(a.get("data", null)), Path.of(a.get("out", null)));
         Report.printTable(report, System.out);
         System.out.println("report: " + Path.of(a.get("out", null)).resolve("report.json") + " and " + Path.of(a.get("out", null)).resolve("report.html"));
         return 0;
@@ -43,11 +42,5 @@ public final class PipelineCommand implements Command {
         if (a.has("device")) cfg.set("device", a.get("device", null));
         if (a.has("seed")) cfg.set("seed", a.get("seed", null));
         if (a.has("skip-bad")) cfg.set("data.skip_bad", Boolean.toString(a.getBool("skip-bad", true)));
-    }
-
-    public static Map<String, Object> runPipeline(Config cfg, Path data, Path out) throws Exception {
-        try (Backend b = Methods.backend(cfg.str("device"))) {
-            return Methods.run(cfg, data, out, b);
-        }
     }
 }

@@ -1,6 +1,7 @@
 package conta.eval;
 
 import conta.data.DataError;
+import conta.image.CamMaps;
 import conta.image.IndexPng;
 import conta.image.Mask;
 import conta.io.HostArray;
@@ -85,7 +86,7 @@ public final class Evaluator {
             HostArray cam;
             try {
                 if (npz) { // the pipeline's files: keys + high_res of the present classes
-                    conta.wsss.Cams.Maps m = conta.wsss.Cams.Maps.load(f);
+                    CamMaps m = CamMaps.load(f);
                     cam = new HostArray(new int[]{c, m.h(), m.w()}, m.denseHighRes(c));
                 } else cam = conta.io.Npy.read(f);
             } catch (IOException | RuntimeException e) {

@@ -1,6 +1,6 @@
 package conta.pipeline;
 
-import conta.cli.PipelineCommand;
+import conta.config.Config;
 import conta.io.Json;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -32,7 +32,7 @@ public final class Comparison {
                 c.set("seed", Integer.toString(base.integer("seed") + s));
                 log.println("== " + m + ", seed " + c.str("seed"));
                 reuseBaseline(out, m, "seed" + c.str("seed"), methods);
-                reports.computeIfAbsent(m, k -> new ArrayList<>()).add(PipelineCommand.runPipeline(c, data, out.resolve(m).resolve("seed" + c.str("seed"))));
+                reports.computeIfAbsent(m, k -> new ArrayList<>()).add(Methods.run(c, data, out.resolve(m).resolve("seed" + c.str("seed"))));
             }
             json = table(reports, methods, s + 1, data, out, log);
         }

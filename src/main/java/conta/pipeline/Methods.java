@@ -1,5 +1,6 @@
 package conta.pipeline;
 
+import conta.config.Config;
 import conta.error.UserError;
 import conta.tensor.Backend;
 import java.nio.file.Path;
@@ -18,6 +19,13 @@ public final class Methods {
             return conta.tensor.Backends.select(device);
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new UserError("--device " + device + ": " + e.getMessage());
+        }
+    }
+
+    /** The whole pipeline on the device cfg names (key device), closing the backend after: `conta pipeline`, demo, compare. */
+    public static Map<String, Object> run(Config cfg, Path data, Path out) throws Exception {
+        try (Backend b = backend(cfg.str("device"))) {
+            return run(cfg, data, out, b);
         }
     }
 

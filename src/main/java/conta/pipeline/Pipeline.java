@@ -1,5 +1,6 @@
 package conta.pipeline;
 
+import conta.config.Config;
 import conta.error.UserError;
 import conta.data.Dataset;
 import conta.data.Datasets;
@@ -8,6 +9,7 @@ import conta.data.MaskOverride;
 import conta.eval.EvalResult;
 import conta.eval.Evaluator;
 import conta.eval.GroundTruth;
+import conta.image.CamMaps;
 import conta.image.IndexPng;
 import conta.image.Mask;
 import conta.io.Json;
@@ -15,6 +17,7 @@ import conta.models.DeepLabV2;
 import conta.models.ResNet;
 import conta.tensor.Backend;
 import conta.train.Checkpoint;
+import conta.train.Progress;
 import conta.train.Trainer;
 import conta.wsss.Backbones;
 import conta.wsss.Cams;
@@ -185,7 +188,7 @@ public final class Pipeline {
                     Path f = camDir.resolve(id + ".npz"), s = seedDir.resolve(id + ".png");
                     if (!Files.isRegularFile(f) || !Files.isRegularFile(s)) {
                         Item it = ds.read(id);
-                        Cams.Maps m = Cams.compute(net, Backbones.input(cfg, "cls"), it.image(), it.labels(), scales, hooks.context(t, id, it));
+                        CamMaps m = Cams.compute(net, Backbones.input(cfg, "cls"), it.image(), it.labels(), scales, hooks.context(t, id, it));
                         m.save(f);
                         IndexPng.write(s, m.seeds(thr));
                     }

@@ -1,11 +1,11 @@
 package conta.pipeline;
 
 import conta.data.Item;
+import conta.image.CamMaps;
 import conta.image.IndexPng;
 import conta.image.Mask;
 import conta.image.Palette;
 import conta.io.Json;
-import conta.wsss.Cams;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -141,7 +141,7 @@ public final class Report {
         for (String id : ids) {
             try {
                 Item it = p.ds.read(id);
-                Cams.Maps cam = Cams.Maps.load(rd.resolve("cam").resolve(id + ".npz"));
+                CamMaps cam = CamMaps.load(rd.resolve("cam").resolve(id + ".npz"));
                 h.append("<tr><td>").append(img(base(it))).append("<br>").append(esc(id)).append("</td><td>").append(img(camView(it, cam)))
                         .append("</td><td>").append(img(maskView(it, IndexPng.read(rd.resolve("pseudo").resolve(id + ".png")))))
                         .append("</td><td>").append(img(maskView(it, IndexPng.read(predDir.resolve(id + ".png")))))
@@ -162,7 +162,7 @@ public final class Report {
     }
 
     /** Each pixel tinted by its strongest class's palette colour, with opacity = its CAM score. */
-    private static BufferedImage camView(Item it, Cams.Maps cam) {
+    private static BufferedImage camView(Item it, CamMaps cam) {
         BufferedImage b = base(it);
         int hw = cam.h() * cam.w();
         for (int y = 0; y < cam.h(); y++)

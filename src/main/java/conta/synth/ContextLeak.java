@@ -1,8 +1,8 @@
 package conta.synth;
 
 import conta.data.Dataset;
+import conta.image.CamMaps;
 import conta.image.Mask;
-import conta.wsss.Cams;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +66,7 @@ public final class ContextLeak {
         for (String id : ids) {
             Mask gt = ds.mask(id);
             if (gt == null) continue;
-            Cams.Maps cam = Cams.Maps.load(camDir.resolve(id + ".npz"));
+            CamMaps cam = CamMaps.load(camDir.resolve(id + ".npz"));
             int hw = cam.h() * cam.w();
             for (int i = 0; i < cam.keys().length; i++) {
                 int k = cam.keys()[i];

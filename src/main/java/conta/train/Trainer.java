@@ -8,7 +8,6 @@ import conta.data.Loader;
 import conta.nn.Module;
 import conta.optim.PolyLr;
 import conta.optim.Sgd;
-import conta.pipeline.Progress;
 import conta.tensor.Backend;
 import conta.tensor.Tensor;
 import java.nio.file.Path;

@@ -29,7 +29,7 @@ public final class Backbones {
      * for auto what its weights were trained on: Caffe BGR minus mean for the npm (Keras/MSRA) ImageNet ResNet-50,
      * torchvision's RGB mean/std for anything else (a .pth from torchvision, or random weights).
      */
-    public static conta.data.Preprocess input(conta.pipeline.Config c, String prefix) {
+    public static conta.data.Preprocess input(conta.config.Config c, String prefix) {
         String v = c.str(prefix + ".input");
         if (!v.equals("auto")) return conta.data.Preprocess.parse(v, prefix + ".input");
         String w = c.str(prefix + ".weights");

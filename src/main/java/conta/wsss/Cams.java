@@ -3,19 +3,14 @@ package conta.wsss;
 import conta.autograd.F;
 import conta.autograd.Tape;
 import conta.data.Preprocess;
+import conta.image.CamMaps;
 import conta.image.ImageCodec;
-import conta.image.Mask;
 import conta.image.RgbImage;
 import conta.io.HostArray;
-import conta.io.Npy;
 import conta.models.ResNet;
 import conta.tensor.Backend;
 import conta.tensor.ConvSpec;
 import conta.tensor.Tensor;
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * Class activation maps as IRNet's make_cam.py computes them: for each scale the image (bicubic-resized) and its mirror
@@ -27,65 +22,11 @@ public final class Cams {
     private Cams() { }
 
     /**
-     * CAMs of the image's classes: keys are class ids (1..C); stride4 is K x h4 x w4 with h4 = ceil(H/4); highRes is
-     * K x H x W.
-     */
-    public record Maps(int[] keys, int h4, int w4, float[] stride4, int h, int w, float[] highRes) {
-        /** Writes {keys, cam, high_res} as an .npz (keys as float32 class ids). */
-        public void save(Path file) throws IOException {
-            Map<String, HostArray> m = new LinkedHashMap<>();
-            float[] k = new float[keys.length];
-            for (int i = 0; i < keys.length; i++) k[i] = keys[i];
-            m.put("keys", new HostArray(new int[]{keys.length}, k));
-            m.put("cam", new HostArray(new int[]{keys.length, h4, w4}, stride4));
-            m.put("high_res", new HostArray(new int[]{keys.length, h, w}, highRes));
-            Npy.writeNpz(file, m);
-        }
-
-        public static Maps load(Path file) throws IOException {
-            var a = Npy.readNpz(file);
-            HostArray k = a.get("keys"), c = a.get("cam"), hr = a.get("high_res");
-            if (k == null || c == null || hr == null) throw new IOException(file + " lacks keys/cam/high_res; delete it to recompute");
-            int[] keys = new int[k.data().length];
-            for (int i = 0; i < keys.length; i++) keys[i] = Math.round(k.data()[i]);
-            return new Maps(keys, c.shape()[1], c.shape()[2], c.data(), hr.shape()[1], hr.shape()[2], hr.data());
-        }
-
-        /** All C classes at full size, zeros for absent ones (the CAM file convention of `conta eval --cam`). */
-        public float[] denseHighRes(int numClasses) {
-            float[] d = new float[numClasses * h * w];
-            for (int i = 0; i < keys.length; i++) System.arraycopy(highRes, i * h * w, d, (keys[i] - 1) * h * w, h * w);
-            return d;
-        }
-
-        /** Argmax over [background = threshold, CAMs]; class ids, 0 = background. */
-        public Mask seeds(double threshold) {
-            return argmaxWithBackground(keys, highRes, h, w, (float) threshold);
-        }
-    }
-
-    /** Label map from per-class scores and a constant background plane (ties go to the lower index, as numpy argmax). */
-    public static Mask argmaxWithBackground(int[] keys, float[] scores, int h, int w, float bg) {
-        int hw = h * w;
-        byte[] out = new byte[hw];
-        for (int p = 0; p < hw; p++) {
-            float best = bg;
-            int arg = 0;
-            for (int k = 0; k < keys.length; k++) {
-                float v = scores[k * hw + p];
-                if (v > best) { best = v; arg = keys[k]; }
-            }
-            out[p] = (byte) arg;
-        }
-        return new Mask(h, w, out);
-    }
-
-    /**
      * @param input   the preprocessing the classifier's weights expect
      * @param context per-image context map for CONTA (K x h x w), or null; it is concatenated to the features of each
      *                scale exactly as in training (at every block of the network's context blocks)
      */
-    public static Maps compute(ResNet net, Preprocess input, RgbImage im, int[] labels, double[] scales, HostArray context) {
+    public static CamMaps compute(ResNet net, Preprocess input, RgbImage im, int[] labels, double[] scales, HostArray context) {
         Backend b = net.backend();
         int H = im.h(), W = im.w(), h4 = (H + 3) / 4, w4 = (W + 3) / 4;
         int os = net.config.outputStride();
@@ -125,7 +66,7 @@ public final class Cams {
         }
         maxNormalise(s4, k, h4 * w4);
         maxNormalise(hr, k, H * W);
-        return new Maps(labels.clone(), h4, w4, s4, H, W, hr);
+        return new CamMaps(labels.clone(), h4, w4, s4, H, W, hr);
     }
 
 

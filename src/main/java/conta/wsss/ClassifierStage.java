@@ -2,6 +2,7 @@ package conta.wsss;
 
 import conta.autograd.F;
 import conta.autograd.Tape;
+import conta.config.Config;
 import conta.data.AugmentSpec;
 import conta.data.Batch;
 import conta.data.Dataset;
@@ -10,7 +11,6 @@ import conta.models.ResNet;
 import conta.models.ResNetConfig;
 import conta.nn.Init;
 import conta.optim.Sgd;
-import conta.pipeline.Config;
 import conta.tensor.Backend;
 import conta.tensor.Tensor;
 import conta.train.Trainer;

@@ -1,5 +1,6 @@
 package conta.wsss;
 
+import conta.image.CamMaps;
 import conta.image.Mask;
 import conta.image.RgbImage;
 import conta.wsss.crf.CrfParams;
@@ -18,7 +19,7 @@ public final class IrLabels {
         public static Params irnet() { return new Params(0.30f, 0.05f, true, CrfParams.IRN_LABEL, DenseCrf.IRN_GT_PROB); }
     }
 
-    public static Mask compute(RgbImage im, Cams.Maps cam, Params p) {
+    public static Mask compute(RgbImage im, CamMaps cam, Params p) {
         int[] fg = refine(im, cam, p.fgThreshold(), p), bg = refine(im, cam, p.bgThreshold(), p);
         byte[] out = new byte[fg.length];
         for (int i = 0; i < fg.length; i++) {
@@ -29,11 +30,11 @@ public final class IrLabels {
     }
 
     /** Index map (0 = background, k = keys[k-1]) of the thresholded argmax, CRF-refined when asked. */
-    static int[] refine(RgbImage im, Cams.Maps cam, float threshold, Params p) {
+    static int[] refine(RgbImage im, CamMaps cam, float threshold, Params p) {
         int k = cam.keys().length;
         int[] index = new int[k];
         for (int c = 0; c < k; c++) index[c] = c + 1;
-        byte[] m = Cams.argmaxWithBackground(index, cam.highRes(), cam.h(), cam.w(), threshold).data();
+        byte[] m = CamMaps.argmaxWithBackground(index, cam.highRes(), cam.h(), cam.w(), threshold).data();
         int[] lab = new int[m.length];
         for (int i = 0; i < m.length; i++) lab[i] = m[i] & 0xFF;
         if (!p.crf()) return lab;

@@ -1,9 +1,11 @@
 package conta.wsss;
 
+import conta.config.Config;
 import conta.data.AugmentSpec;
 import conta.data.Dataset;
 import conta.data.Item;
 import conta.data.MaskOverride;
+import conta.image.CamMaps;
 import conta.image.IndexPng;
 import conta.image.Mask;
 import conta.image.RgbImage;
@@ -11,10 +13,9 @@ import conta.io.HostArray;
 import conta.models.Models;
 import conta.models.ResNetConfig;
 import conta.optim.Sgd;
-import conta.pipeline.Config;
-import conta.pipeline.Progress;
 import conta.tensor.Backend;
 import conta.train.Checkpoint;
+import conta.train.Progress;
 import conta.train.Trainer;
 import conta.wsss.crf.CrfParams;
 import conta.wsss.crf.DenseCrf;
@@ -62,7 +63,7 @@ public final class PseudoStage {
             if (!Files.isRegularFile(f)) {
                 try {
                     Item it = ds.read(id);
-                    IndexPng.write(f, IrLabels.compute(it.image(), Cams.Maps.load(camDir.resolve(id + ".npz")), p));
+                    IndexPng.write(f, IrLabels.compute(it.image(), CamMaps.load(camDir.resolve(id + ".npz")), p));
                 } catch (IOException e) {
                     throw new UncheckedIOException("IR labels of " + id + ": " + e.getMessage(), e);
                 }
@@ -148,7 +149,7 @@ public final class PseudoStage {
             for (String id : ids) {
                 Path f = out.resolve(id + ".png");
                 if (!Files.isRegularFile(f)) {
-                    Cams.Maps cam = Cams.Maps.load(camDir.resolve(id + ".npz"));
+                    CamMaps cam = CamMaps.load(camDir.resolve(id + ".npz"));
                     var s = ds.load(id, Backbones.input(cfg, "irn"));
                     float[] edge = net.boundary(s.image(), s.h(), s.w());
                     if (edge.length != cam.h4() * cam.w4())

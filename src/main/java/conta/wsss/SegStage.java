@@ -2,6 +2,7 @@ package conta.wsss;
 
 import conta.autograd.F;
 import conta.autograd.Tape;
+import conta.config.Config;
 import conta.data.AugmentSpec;
 import conta.data.Dataset;
 import conta.image.Mask;
@@ -9,7 +10,6 @@ import conta.image.RgbImage;
 import conta.models.DeepLabV2;
 import conta.models.Models;
 import conta.optim.Sgd;
-import conta.pipeline.Config;
 import conta.tensor.Backend;
 import conta.tensor.Tensor;
 import conta.train.Objective;

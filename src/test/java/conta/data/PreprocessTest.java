@@ -2,8 +2,8 @@ package conta.data;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import conta.config.Config;
 import conta.image.RgbImage;
-import conta.pipeline.Config;
 import conta.wsss.Backbones;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;

@@ -73,7 +73,7 @@ class ImagenetResNet50Test {
                     // the pipeline's input path (OpenCV decode, the preprocessing auto-chosen for these weights)
                     // must give the network what it was trained on
                     conta.image.RgbImage im = conta.image.ImageCodec.read(voc.resolve("JPEGImages/" + c[0] + ".jpg"));
-                    conta.data.Preprocess p = conta.wsss.Backbones.input(new conta.pipeline.Config(), "cls");
+                    conta.data.Preprocess p = conta.wsss.Backbones.input(new conta.config.Config(), "cls");
                     Tensor x = F.resizeBilinear(Tape.track(Tensor.of(b, p.chw(im, false), 1, 3, im.h(), im.w())), 224, 224, false);
                     assertEquals(Integer.parseInt(c[1]), top1(net.forward(x).toArray()), c[0] + " top-1 through the pipeline's preprocessing");
                 }

@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import conta.config.Config;
 import conta.io.Json;
 import conta.synth.SynthGenerator;
 import conta.tensor.cpu.CpuBackend;
+import conta.train.Faults;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

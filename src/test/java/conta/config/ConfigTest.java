@@ -1,4 +1,4 @@
-package conta.pipeline;
+package conta.config;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import conta.cli.Args;
 import conta.error.UserError;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,7 +46,7 @@ class ConfigTest {
     void fileThenFlagsOverrideAndBadInputNamesTheKeyAndLine() throws Exception {
         Path f = tmp.resolve("r.conf");
         Files.writeString(f, "# comment\ncls.epochs = 3   # fewer\nseg.balanced_ce = yes\n");
-        Config c = Config.fromArgs(new Args(new String[]{"--config", f.toString(), "--set", "cls.epochs=4"}));
+        Config c = Config.fromFlags(f.toString(), List.of("cls.epochs=4"));
         assertEquals(4, c.integer("cls.epochs"));
         assertTrue(c.bool("seg.balanced_ce"));
         Files.writeString(f, "cls.epoch = 3\n");

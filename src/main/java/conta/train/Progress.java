@@ -1,4 +1,4 @@
-package conta.pipeline;
+package conta.train;
 
 import java.io.PrintStream;
 

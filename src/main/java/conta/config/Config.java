@@ -1,6 +1,5 @@
-package conta.pipeline;
+package conta.config;
 
-import conta.cli.Args;
 import conta.error.UserError;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -120,12 +119,11 @@ public final class Config {
         }
     }
 
-    /** Defaults, then the file of --config (if any), then each --set key=value. */
-    public static Config fromArgs(Args a) {
+    /** Defaults, then the file of --config (if any, else null), then each --set key=value. */
+    public static Config fromFlags(String file, List<String> sets) {
         Config c = new Config();
-        String file = a.get("config", null);
         if (file != null) c.load(Path.of(file));
-        c.applySets(a.all("set"));
+        c.applySets(sets);
         return c;
     }
 
