@@ -8,7 +8,7 @@ import org.bytedeco.javacpp.LongPointer;
 
 /**
  * The WSSS kernels on a CUDA backend: CAM, max-normalisation, multi-scale accumulation, seeds, class-mean masks,
- * CONTA's attention (forward, backward), the random-walk step and confusion matrices. References: {@link KernelRef},
+ * CONTA's attention (forward, backward), the random-walk step and confusion matrices. References: KernelRef (src/selftest),
  * the CPU backend's resize, and conta.eval.Confusion. Shapes as in kernels/*.cu.
  */
 public final class CudaDomain {
