@@ -9,9 +9,9 @@ import conta.io.WeightFiles;
 import conta.models.Models;
 import conta.models.Network;
 import conta.nn.Module;
+import conta.pipeline.Methods;
 import conta.tensor.Backend;
 import conta.tensor.Tensor;
-import conta.tensor.cpu.CpuBackend;
 import conta.train.ModelStep;
 import conta.train.Objective;
 import java.io.IOException;
@@ -29,7 +29,7 @@ import java.util.Map;
  */
 public final class ModelCommand implements Command {
     private static final List<String> COMMON = List.of("arch", "weights", "input", "output", "train-mode", "classes", "width",
-            "blocks", "strides", "dilations", "scales", "seed", "strict");
+            "blocks", "strides", "dilations", "scales", "seed", "strict", "device");
     private static final List<String> STEP = List.of("labels", "loss", "lr", "momentum", "weight-decay", "steps");
 
     @Override public String name() { return "model"; }
@@ -44,8 +44,8 @@ public final class ModelCommand implements Command {
         if (verb.equals("step")) known.addAll(STEP);
         List<String> unknown = a.unknown(known);
         if (!unknown.isEmpty()) throw new UserError("unknown flag --" + unknown.getFirst() + " for 'model " + verb + "'");
-        Backend b = new CpuBackend();
-        try (Network net = build(a, b)) {
+        // cpu unless --device says otherwise (cuda:0, auto): the same contract checks PyTorch parity on any backend
+        try (Backend b = Methods.backend(a.get("device", "cpu")); Network net = build(a, b)) {
             HostArray x = readInput(Path.of(a.require("input")));
             switch (verb) {
                 case "forward" -> forward(a, net, b, x);

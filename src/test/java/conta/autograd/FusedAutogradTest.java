@@ -3,9 +3,10 @@ package conta.autograd;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import conta.tensor.Backend;
 import conta.tensor.GradCheck;
 import conta.tensor.Tensor;
-import conta.tensor.cpu.CpuBackend;
+import conta.tensor.TestBackends;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +26,7 @@ class FusedAutogradTest {
     }
 
     /** {out, dx, dgamma, dbeta, dskip} for loss = w . (bn(x) + relu-chain + skip) as in a residual block. */
-    private static float[][] run(CpuBackend be, boolean fused, boolean frozen, float[] xv, float[] sv, float[] w) {
+    private static float[][] run(Backend be, boolean fused, boolean frozen, float[] xv, float[] sv, float[] w) {
         try (Tape tape = Tape.open(true);
              Tensor x = Tensor.of(be, xv, SHAPE); Tensor skip = Tensor.of(be, sv, SHAPE);
              Tensor gamma = Tensor.of(be, new float[]{0.8f, 1.2f, -0.6f}, 3); Tensor beta = Tensor.of(be, new float[]{0.1f, -0.2f, 0.3f}, 3);
@@ -49,7 +50,7 @@ class FusedAutogradTest {
     void fusedOpsEqualTheirCompositions() {
         Random r = new Random(3);
         float[] xv = rand(r, N, -2, 2), sv = rand(r, N, -1, 1), w = rand(r, N, -1, 1);
-        try (CpuBackend be = new CpuBackend()) {
+        try (Backend be = TestBackends.open()) {
             for (boolean frozen : new boolean[]{false, true}) {
                 float[][] plain = run(be, false, frozen, xv, sv, w), fused = run(be, true, frozen, xv, sv, w);
                 String[] what = {"y", "dx", "dgamma", "dbeta", "dskip"};

@@ -11,7 +11,7 @@ import conta.io.WeightFiles;
 import conta.models.Network;
 import conta.tensor.Backend;
 import conta.tensor.Tensor;
-import conta.tensor.cpu.CpuBackend;
+import conta.tensor.TestBackends;
 import conta.train.ModelStep;
 import conta.train.Objective;
 import java.nio.file.Files;
@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ModelParityTest {
     static final Path ROOT = Path.of("test-data/fixtures");
     static final double TOL = 1e-4;
-    final Backend b = new CpuBackend();
+    final Backend b = TestBackends.open();
 
     @SuppressWarnings("unchecked")
     static Stream<Arguments> cases() throws Exception {

@@ -1,14 +1,19 @@
 package conta.tensor;
 
-import conta.tensor.cpu.CpuBackend;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 
-/** Shared fixture for the op tests: one CpuBackend per class, tensors made here are freed after each test. */
+/**
+ * Shared fixture for the op tests: one backend per class (TestBackends: -Dconta.test.backend, cpu by default), tensors
+ * made here are freed after each test.
+ */
 abstract class OpsTestBase {
     /** Forward tolerance (elementwise relative to max(1,|ref|) and relative L2) on well-conditioned inputs. */
     static final double FWD_TOL = 1e-5;
@@ -17,7 +22,11 @@ abstract class OpsTestBase {
     private final List<Tensor> live = new ArrayList<>();
 
     @BeforeAll
-    static void openBackend() { be = new CpuBackend(); }
+    static void openBackend() { be = TestBackends.absentReason() == null ? TestBackends.open() : null; }
+
+    /** Per test rather than in openBackend, so that every skipped test is listed with the reason. */
+    @BeforeEach
+    void needBackend() { assumeTrue(be != null, TestBackends::absentReason); }
 
     @AfterAll
     static void closeBackend() {
