@@ -82,14 +82,20 @@ public final class F {
                                           boolean relu) {
         Backend b = x.backend();
         int c = x.dim(1);
-        float[] g = gamma.toArray(), bt = beta.toArray(), m = runMean.toArray(), v = runVar.toArray();
-        float[] sc = new float[c], sh = new float[c], inv = new float[c];
-        for (int i = 0; i < c; i++) {
-            inv[i] = (float) (1.0 / Math.sqrt((double) v[i] + eps));
-            sc[i] = g[i] * inv[i];
-            sh[i] = bt[i] - m[i] * sc[i];
-        }
-        Tensor scale = track(Tensor.of(b, sc, c)), shift = track(Tensor.of(b, sh, c));
+        Tensor scale = track(b.empty(c)), shift = track(b.empty(c)), inv = track(b.empty(c));
+        b.batchNormFold(gamma, beta, runMean, runVar, eps, scale, shift, inv);
+        return batchNormFolded(x, gamma, beta, runMean, scale, shift, inv, relu);
+    }
+
+    /**
+     * Frozen batch norm (optionally + ReLU) from its fold (scale, shift, invStd of {@link Backend#batchNormFold}), which
+     * the caller keeps alive until backward, e.g. BatchNorm2d's cache while its weights are unchanged. Everything stays on
+     * the backend: no value is read back to the host, forward or backward.
+     */
+    public static Tensor batchNormFolded(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor scale, Tensor shift, Tensor inv,
+                                         boolean relu) {
+        Backend b = x.backend();
+        int c = x.dim(1);
         Tensor y = out(b, x.shape());
         if (relu) b.channelAffineRelu(x, scale, shift, y);
         else b.channelAffine(x, scale, shift, y);
@@ -98,15 +104,9 @@ public final class F {
             Tensor dx = needs(x) ? b.empty(x.shape()) : null;
             Tensor sg = needs(gamma) || needs(beta) ? b.empty(c) : null, sgx = needs(gamma) ? b.empty(c) : null;
             b.channelAffineBackward(x, relu ? y : null, gy, scale, dx, sg, sgx);
+            // dgamma = sum(g * (x - mean) * inv) = inv * (sum(g*x) - mean * sum(g))
             if (needs(gamma)) {
-                // dgamma = sum(g * (x - mean) * inv) = inv * (sum(g*x) - mean * sum(g))
-                float[] a = sgx.toArray(), s = sg.toArray();
-                float[] dg = new float[c];
-                for (int i = 0; i < c; i++) dg[i] = (float) (inv[i] * ((double) a[i] - (double) m[i] * s[i]));
-                try (Tensor t = Tensor.of(b, dg, c)) {
-                    Tensor buf = gradBuffer(gamma);
-                    b.addScaled(buf, 1f, t.view(buf.shape()), 1f, buf);
-                }
+                b.batchNormFoldGammaGrad(inv, runMean, sg, sgx, gradBuffer(gamma));
                 sgx.close();
             }
             if (needs(beta)) {
@@ -162,14 +162,11 @@ public final class F {
             throw new IllegalArgumentException("cannot crop " + x.shapeString() + " to " + h + "x" + w);
         if (h == x.dim(2) && w == x.dim(3)) return x;
         Backend b = x.backend();
-        int planes = x.dim(0) * x.dim(1), ih = x.dim(2), iw = x.dim(3);
         Tensor y = out(b, x.dim(0), x.dim(1), h, w);
-        for (int p = 0; p < planes; p++)
-            for (int r = 0; r < h; r++) b.copy(x, ((long) p * ih + r) * iw, y, ((long) p * h + r) * w, w);
+        b.copyWindow(x, 0, 0, y, 0, 0, h, w, false); // one strided copy, not one per row and plane
         if (any(x)) record("crop", y, gy -> {
             Tensor dx = Tensor.zeros(b, x.shape());
-            for (int p = 0; p < planes; p++)
-                for (int r = 0; r < h; r++) b.copy(gy, ((long) p * h + r) * w, dx, ((long) p * ih + r) * iw, w);
+            b.copyWindow(gy, 0, 0, dx, 0, 0, h, w, false);
             accumulate(x, dx);
         });
         return y;

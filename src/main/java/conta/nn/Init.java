@@ -31,6 +31,7 @@ public final class Init {
                 bn.backend().fill(bn.bias, 0f);
                 bn.backend().fill(bn.runningMean, 0f);
                 bn.backend().fill(bn.runningVar, 1f);
+                for (Tensor t : new Tensor[]{bn.weight, bn.bias, bn.runningMean, bn.runningVar}) t.markModified();
             }
             default -> { }
         }
@@ -41,11 +42,13 @@ public final class Init {
         float[] v = new float[(int) t.numel()];
         for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * std);
         t.backend().upload(t, v);
+        t.markModified();
     }
 
     public static void uniform(Tensor t, double bound, SplittableRandom r) {
         float[] v = new float[(int) t.numel()];
         for (int i = 0; i < v.length; i++) v[i] = (float) ((r.nextDouble() * 2 - 1) * bound);
         t.backend().upload(t, v);
+        t.markModified();
     }
 }

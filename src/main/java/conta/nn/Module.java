@@ -142,6 +142,7 @@ public abstract class Module implements AutoCloseable {
                 e.getValue().backend().upload(e.getValue(), a.data());
             }
         }
+        mine.values().forEach(Tensor::markModified); // caches derived from the values (BatchNorm2d's fold) are stale now
         LoadReport r = new LoadReport(missing, unexpected, badShape, widened);
         if (strict && !r.ok()) throw new IllegalArgumentException(r.describe());
         if (!badShape.isEmpty()) throw new IllegalArgumentException(r.describe());

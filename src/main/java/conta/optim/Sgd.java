@@ -46,6 +46,7 @@ public final class Sgd implements AutoCloseable {
                     }
                 }
                 p.backend().sgdStep(p, p.grad, buf, lr * g.lrMult(), momentum, g.weightDecay(), first);
+                p.markModified();
             }
         }
         steps++;

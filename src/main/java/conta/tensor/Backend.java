@@ -163,6 +163,26 @@ public interface Backend extends AutoCloseable {
     /** torch.optim.SGD step: g = grad + wd*p; buf = momentum*buf + g (buf = g on first step); p -= lr*buf. */
     void sgdStep(Tensor param, Tensor grad, Tensor momentumBuf, float lr, float momentum, float weightDecay, boolean firstStep);
 
+    // ---- layer helpers that keep the layer path on the device (no host round trip per forward) ----
+    /**
+     * Frozen batch norm folded into a per-channel affine map, all [C]: invStd = 1/sqrt(var + eps) (in double, rounded
+     * to float), scale = gamma * invStd, shift = beta - mean * scale (float products, no fused multiply-add).
+     */
+    void batchNormFold(Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor scale, Tensor shift, Tensor invStd);
+
+    /**
+     * dgamma += invStd * (sumGX - mean * sumG) per channel (in double, rounded to float before the add): frozen BN's
+     * gamma gradient from the per-channel sums of g and g * x that channelAffineBackward produces. All [C].
+     */
+    void batchNormFoldGammaGrad(Tensor invStd, Tensor mean, Tensor sumG, Tensor sumGX, Tensor dgamma);
+
+    /**
+     * One strided copy of an h x w window per plane: dst[p, dstTop + r, dstLeft + q] = (or +=, accumulate)
+     * src[p, srcTop + r, srcLeft + q] for every plane p of N*C (src and dst agree on N and C, rank 4) — a crop, a pad
+     * into a filled tensor, or their gradients. src and dst must not overlap.
+     */
+    void copyWindow(Tensor src, int srcTop, int srcLeft, Tensor dst, int dstTop, int dstLeft, int h, int w, boolean accumulate);
+
     /** Wait for queued work (no-op on CPU). */
     default void synchronize() { }
 

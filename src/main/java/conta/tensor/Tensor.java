@@ -26,6 +26,7 @@ public final class Tensor implements AutoCloseable {
     public GradFn gradFn;
     /** Optional name (parameters carry their state-dict name). */
     public String name;
+    private long version;
 
     public Tensor(Backend backend, Storage storage, DType dtype, Layout layout, int... shape) {
         this.backend = backend;
@@ -101,6 +102,15 @@ public final class Tensor implements AutoCloseable {
     }
 
     public boolean isClosed() { return storage.isFreed(); }
+
+    /**
+     * How often the values were overwritten in place by a writer that says so with {@link #markModified()} (the
+     * optimizer step, state loading, initialisation, batch-norm statistics updates): caches derived from a tensor, e.g.
+     * frozen BN's folded scale/shift, compare it instead of reading the values back.
+     */
+    public long version() { return version; }
+
+    public void markModified() { version++; }
 
     @Override
     public void close() {

@@ -7,6 +7,7 @@ import static conta.tensor.Shapes.spatial;
 import conta.tensor.Backend;
 import conta.tensor.ConvSpec;
 import conta.tensor.DType;
+import conta.tensor.LayerShapes;
 import conta.tensor.Layout;
 import conta.tensor.Storage;
 import conta.tensor.Tensor;
@@ -214,6 +215,25 @@ public final class CpuBackend implements Backend {
     private static void affine(String op, Tensor x, Tensor scale, Tensor shift, Tensor y, boolean relu) {
         conta.tensor.Shapes.channelAffine(op, x, scale, shift, y);
         Elementwise.channelAffine(seg(x), seg(scale), shift == null ? null : seg(shift), seg(y), x.dim(0), x.dim(1), spatial(x), relu);
+    }
+
+    @Override
+    public void batchNormFold(Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor scale, Tensor shift, Tensor invStd) {
+        int c = LayerShapes.perChannel("batchNormFold", gamma, beta, mean, var, scale, shift, invStd);
+        LayerKernels.batchNormFold(seg(gamma), seg(beta), seg(mean), seg(var), eps, seg(scale), seg(shift), seg(invStd), c);
+    }
+
+    @Override
+    public void batchNormFoldGammaGrad(Tensor invStd, Tensor mean, Tensor sumG, Tensor sumGX, Tensor dgamma) {
+        int c = LayerShapes.perChannel("batchNormFoldGammaGrad", invStd, mean, sumG, sumGX, dgamma);
+        LayerKernels.gammaGrad(seg(invStd), seg(mean), seg(sumG), seg(sumGX), seg(dgamma), c);
+    }
+
+    @Override
+    public void copyWindow(Tensor src, int srcTop, int srcLeft, Tensor dst, int dstTop, int dstLeft, int h, int w, boolean accumulate) {
+        int planes = LayerShapes.window("copyWindow", src, srcTop, srcLeft, dst, dstTop, dstLeft, h, w);
+        LayerKernels.copyWindow(seg(src), src.dim(2), src.dim(3), srcTop, srcLeft, seg(dst), dst.dim(2), dst.dim(3), dstTop, dstLeft, h, w,
+                planes, accumulate);
     }
 
     @Override

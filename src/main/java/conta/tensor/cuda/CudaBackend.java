@@ -9,6 +9,7 @@ import static org.bytedeco.cuda.global.cudart.*;
 import conta.tensor.Backend;
 import conta.tensor.ConvSpec;
 import conta.tensor.DType;
+import conta.tensor.LayerShapes;
 import conta.tensor.Layout;
 import conta.tensor.Storage;
 import conta.tensor.Tensor;
@@ -273,6 +274,33 @@ public final class CudaBackend implements Backend {
         enter();
         launch("channel_affine", x.numel(), "channelAffine " + x, a(x), a(scale), a(shift), a(y), c, (long) spatial(x), x.numel());
         done("channelAffine");
+    }
+
+    @Override
+    public void batchNormFold(Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor scale, Tensor shift, Tensor invStd) {
+        int c = LayerShapes.perChannel("batchNormFold", gamma, beta, mean, var, scale, shift, invStd);
+        enter();
+        launch("bn_fold", c, "batchNormFold " + gamma, a(gamma), a(beta), a(mean), a(var), eps, a(scale), a(shift), a(invStd), c);
+        done("batchNormFold");
+    }
+
+    @Override
+    public void batchNormFoldGammaGrad(Tensor invStd, Tensor mean, Tensor sumG, Tensor sumGX, Tensor dgamma) {
+        int c = LayerShapes.perChannel("batchNormFoldGammaGrad", invStd, mean, sumG, sumGX, dgamma);
+        enter();
+        launch("bn_fold_dgamma", c, "batchNormFoldGammaGrad " + dgamma, a(invStd), a(mean), a(sumG), a(sumGX), a(dgamma), c);
+        done("batchNormFoldGammaGrad");
+    }
+
+    @Override
+    public void copyWindow(Tensor src, int srcTop, int srcLeft, Tensor dst, int dstTop, int dstLeft, int h, int w, boolean accumulate) {
+        int planes = LayerShapes.window("copyWindow", src, srcTop, srcLeft, dst, dstTop, dstLeft, h, w);
+        long n = (long) planes * h * w;
+        if (n == 0) return;
+        enter();
+        launch("copy_window", n, "copyWindow " + shapes(src, dst), a(src), src.dim(2), src.dim(3), srcTop, srcLeft, a(dst), dst.dim(2), dst.dim(3),
+                dstTop, dstLeft, h, w, planes, accumulate ? 1 : 0);
+        done("copyWindow");
     }
 
     @Override
