@@ -2,14 +2,26 @@
 # GPU self-test of conta's CUDA backend on a machine with an NVIDIA GPU and PyTorch's pip CUDA stack but no Java:
 #   1. unpacks the package from bench/pack-gpu.sh (jlink runtime + jars),
 #   2. points the loader at the CUDA/cuDNN/cuBLAS libraries of PyTorch's Python environment (nvidia-* wheels),
-#   3. runs conta.tensor.cuda.SelfTest (every Backend op and domain kernel, CUDA vs CPU),
-#   4. compares conv / batch norm / GEMM with PyTorch on the same GPU (torch_gpu_compare.py + TorchCompare),
-#   5. times a ResNet-50 training step, conta vs PyTorch eager, TF32 on and off,
+#   3. runs the backend conformance suite on the device (conta.tensor.Conformance: the op tests, fused ops and
+#      ModelParityTest of ./test.sh with -Dconta.test.backend=cuda:0, synchronous CUDA so a fault names its test),
+#   4. runs conta.tensor.cuda.SelfTest (every Backend op and domain kernel, CUDA vs CPU),
+#   5. compares conv / batch norm / GEMM with PyTorch on the same GPU (torch_gpu_compare.py + TorchCompare),
+#   6. times a ResNet-50 training step, conta vs PyTorch eager, TF32 on and off,
 # and prints one table, also written to RESULTS (default bench/RESULTS-gpu.md, or $OUT/RESULTS-gpu.md when $OUT is set).
-# Usage: bench/gpu-selftest.sh [PACKAGE=target/conta-gpu.tgz] [BATCH=32] [ITERS=10]
-# Env: PYTHON (default python3), CONTA_JAVA_OPTS (e.g. -Dorg.bytedeco.javacpp.logger.debug=true -Dconta.cuda.sync=true)
+# Every step runs under its own timeout (STEP_TIMEOUT seconds, default 240) and the table is printed whatever fails.
+# Usage: bench/gpu-selftest.sh [--device cuda:0|cpu] [PACKAGE=target/conta-gpu.tgz] [BATCH=32] [ITERS=10]
+#   --device cpu: a dry run of the whole script path on a machine without a GPU (conformance suite and benchmark on the
+#   CPU at batch 2, 64 px, 1 iteration unless given; the CUDA-only steps report "not run").
+# Env: PYTHON (default python3), CONTA_JAVA_OPTS (e.g. -Dorg.bytedeco.javacpp.logger.debug=true), STEP_TIMEOUT,
+#      CONTA_REPO (the checkout whose test-data/ the conformance suite reads; default: this script's ../)
 set -uo pipefail
-tgz="${1:-target/conta-gpu.tgz}"; batch="${2:-32}"; iters="${3:-10}"; size=224
+device=cuda:0
+if [ "${1:-}" = "--device" ]; then device="${2:?--device needs cpu or cuda:N}"; shift 2; fi
+case "$device" in cpu) dsize=64; dbatch=2; diters=1 ;; *) dsize=224; dbatch=32; diters=10 ;; esac
+tgz="${1:-target/conta-gpu.tgz}"; batch="${2:-$dbatch}"; iters="${3:-$diters}"; size="${SIZE:-$dsize}"
+step_timeout="${STEP_TIMEOUT:-240}"
+repo="${CONTA_REPO:-$(cd "$(dirname "$0")/.." && pwd)}"
+tgz="$(cd "$(dirname "$tgz")" 2>/dev/null && pwd)/$(basename "$tgz")"
 results="${RESULTS:-${OUT:+$OUT/RESULTS-gpu.md}}"; results="${results:-bench/RESULTS-gpu.md}"
 PY="${PYTHON:-python3}"
 work="${CONTA_GPU_DIR:-/tmp/conta-gpu-run}"
@@ -51,41 +63,54 @@ for f in libcudnn.so.9 libcublas.so.13 libcublas.so.12 libcudart.so.13 libcudart
 done
 echo "GPU: $gpu | $torchv"
 
-"${java[@]}" conta.tensor.cuda.SelfTest 2>&1 | tee "$logs/selftest.log"; st=${PIPESTATUS[0]}
+step() { timeout -k 10 "$step_timeout" "$@"; } # 124: the step ran past STEP_TIMEOUT (the table says so)
+
+# the conformance suite first, synchronous: it names the op whose test faults, and its summary line comes in any case
+(cd "$repo" && step "${java[@]}" -Dconta.cuda.sync=true -Dconta.cuda.tf32=false conta.tensor.Conformance --device "$device" --timeout 120) \
+    > "$logs/conformance.log" 2>&1; cf=$?
+grep -E '^(FAIL|skip) ' "$logs/conformance.log" | head -40; grep -E '^conformance ' "$logs/conformance.log" || echo "conformance: no summary (exit $cf)"
+
+st=2
+if [ "$device" != cpu ]; then
+  step "${java[@]}" conta.tensor.cuda.SelfTest 2>&1 | tee "$logs/selftest.log"; st=${PIPESTATUS[0]}
+fi
 
 ct=2
-if "$PY" "$root/bench/torch_gpu_compare.py" "$work/cases" 2>&1 | tee "$logs/torch-cases.log"; then
-  "${java[@]}" conta.tensor.cuda.TorchCompare "$work/cases" 2>&1 | tee "$logs/torch-compare.log"; ct=${PIPESTATUS[0]}
+if [ "$device" != cpu ] && step "$PY" "$root/bench/torch_gpu_compare.py" "$work/cases" 2>&1 | tee "$logs/torch-cases.log"; then
+  step "${java[@]}" conta.tensor.cuda.TorchCompare "$work/cases" 2>&1 | tee "$logs/torch-compare.log"; ct=${PIPESTATUS[0]}
 fi
 
 bench() { # conta: $1 = tf32 true|false
-  "${java[@]}" "-Dconta.cuda.tf32=$1" conta.cli.Main bench train --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" \
-      --warmup 3 --device cuda:0 2>>"$logs/bench.log" | tee -a "$logs/bench.log" | sed -n 's/.*: \([0-9.]*\) images\/s.*/\1/p'
+  step "${java[@]}" "-Dconta.cuda.tf32=$1" conta.cli.Main bench train --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" \
+      --warmup "$([ "$device" = cpu ] && echo 0 || echo 3)" --device "$device" 2>>"$logs/bench.log" | tee -a "$logs/bench.log" \
+      | sed -n 's/.*: \([0-9.]*\) images\/s.*/\1/p'
 }
-tbench() { "$PY" "$root/bench/torch_resnet50_gpu.py" "$batch" "$size" "$iters" "$1" 2>>"$logs/bench.log" | tee -a "$logs/bench.log" \
-             | sed -n 's/.*: \([0-9.]*\) images\/s.*/\1/p'; }
-c_on="$(bench true)"; c_off="$(bench false)"; t_on="$(tbench 1)"; t_off="$(tbench 0)"
-ratio() { [ -n "$1" ] && [ -n "$2" ] && echo "$(echo "scale=2; $1 / $2" | bc)" || echo "-"; }
+tbench() { [ "$device" = cpu ] && return; step "$PY" "$root/bench/torch_resnet50_gpu.py" "$batch" "$size" "$iters" "$1" 2>>"$logs/bench.log" \
+             | tee -a "$logs/bench.log" | sed -n 's/.*: \([0-9.]*\) images\/s.*/\1/p'; }
+c_on="$(bench true)"; c_off=""; [ "$device" = cpu ] || c_off="$(bench false)"; t_on="$(tbench 1)"; t_off="$(tbench 0)"
+ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo "-"; }
 
-status() { case "$1" in 0) echo pass ;; 2) echo "not run" ;; *) echo FAIL ;; esac; }
-summary="$(grep -E '^[0-9]+ cases' "$logs/selftest.log" | tail -1)"
+status() { case "$1" in 0) echo pass ;; 2) echo "not run" ;; 124|137) echo "TIMEOUT (${step_timeout} s)" ;; *) echo "FAIL (exit $1)" ;; esac; }
+summary="$(grep -E '^[0-9]+ cases' "$logs/selftest.log" 2>/dev/null | tail -1)"
+cfsum="$(grep -E '^conformance ' "$logs/conformance.log" 2>/dev/null | tail -1)"
 csum="$(grep -E '^torch comparison' "$logs/torch-compare.log" 2>/dev/null | tail -1)"
-device="$(grep -m1 '^device:' "$logs/selftest.log" | sed 's/^device: //')"
+devname="$(grep -m1 '^device:' "$logs/selftest.log" 2>/dev/null | sed 's/^device: //')"
 table="$(cat <<MD
 # conta CUDA backend on GPU: self-test and ResNet-50 ($(date -u +%F))
 
-GPU: ${gpu:-unknown}; PyTorch: $torchv; conta: ${device:-?}
+GPU: ${gpu:-unknown}; PyTorch: $torchv; conta: ${devname:-$device}
 
 | check | result |
 |---|---|
-| SelfTest: Backend ops + WSSS kernels, CUDA vs CPU (rel err <= 1e-5 fp32, <= 1e-3 TF32) | $(status $st) (${summary:-no summary}) |
+| Conformance suite on $device: op tests (RefOps + GradCheck), fused ops, ModelParityTest (sync, TF32 off) | $(status $cf) (${cfsum:-no summary}) |
+| SelfTest: Backend ops + WSSS kernels, CUDA vs CPU (per element (atol + rtol\|ref\|) sqrt(k), rtol 1e-5 fp32, 1e-3 TF32) | $(status $st) (${summary:-no summary}) |
 | conv / BN / GEMM vs PyTorch on the same GPU | $(status $ct) (${csum:-no summary}) |
 | ResNet-50 train step, batch $batch, ${size}px, TF32 on: conta / torch eager img/s | ${c_on:--} / ${t_on:--} (ratio $(ratio "$c_on" "$t_on")) |
 | ResNet-50 train step, batch $batch, ${size}px, TF32 off: conta / torch eager img/s | ${c_off:--} / ${t_off:--} (ratio $(ratio "$c_off" "$t_off")) |
 
-Logs: selftest.log, torch-compare.log, bench.log (in ${logs}).
+Logs: conformance.log, selftest.log, torch-compare.log, bench.log (in ${logs}).
 MD
 )"
 echo; echo "$table"
 mkdir -p "$(dirname "$results")" && echo "$table" > "$results" && echo "(written to $results)"
-[ "$st" = 0 ] && [ "$ct" != 1 ]
+[ "$cf" = 0 ] && { [ "$st" = 0 ] || [ "$device" = cpu ]; } && { [ "$ct" = 0 ] || [ "$ct" = 2 ]; }

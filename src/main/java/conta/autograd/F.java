@@ -389,13 +389,16 @@ public final class F {
     // ------------------------------------------------------------------ losses (scalar outputs of shape [1])
     private static Tensor lossNode(String op, Tensor logits, float value, Tensor dlogits) {
         Backend b = logits.backend();
-        Tensor loss = track(Tensor.of(b, new float[]{value}, 1));
+        // the value the loss op read back becomes a kernel argument (fill), not another upload
+        Tensor loss = track(b.empty(1));
+        b.fill(loss, value);
         if (dlogits != null) {
             track(dlogits);
             record(op, loss, gy -> {
-                float s = gy.item();
+                // d = dlogits * gy[0] on the backend (gy as the one channel's scale): no read of gy to the host
                 Tensor d = b.empty(logits.shape());
-                b.scale(dlogits, s, d);
+                int n = Math.toIntExact(dlogits.numel());
+                b.channelAffine(dlogits.view(1, 1, n), gy.view(1), null, d.view(1, 1, n));
                 accumulate(logits, d);
             });
         }

@@ -122,7 +122,8 @@ public final class Tape implements AutoCloseable {
     public void backward(Tensor loss, float seed) {
         if (!grad) throw new IllegalStateException("backward on a tape opened without grad");
         if (loss.numel() != 1) throw new IllegalArgumentException("backward needs a scalar, got " + loss);
-        Tensor g = Tensor.of(loss.backend(), new float[]{seed}, loss.shape());
+        Tensor g = loss.backend().empty(loss.shape()); // filled, not uploaded: the step's only host copies are the batch and the loss
+        loss.backend().fill(g, seed);
         accumulate(loss, g);
         for (int i = nodes.size() - 1; i >= 0; i--) {
             Node n = nodes.get(i);
