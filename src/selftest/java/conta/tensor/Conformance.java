@@ -16,7 +16,7 @@ import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
  * The backend conformance suite without Maven (bench/gpu-selftest.sh on a machine with only a Java runtime): every op
- * test of conta.tensor (RefOps and GradCheck cases, fused ops), FusedAutogradTest and ModelParityTest against the
+ * test of conta.tensor (RefOps and GradCheck cases, fused ops), FusedAutogradTest, ModelParityTest and HostTransferTest against the
  * backend of {@code --device} (cpu, cuda:0). One line per test, a per-test timeout, and the summary printed in a
  * finally block so that it survives a device fault. Run from the repository root (ModelParityTest reads
  * test-data/fixtures). Exit: 0 all passed, 1 a failure, 2 nothing ran (e.g. the device is absent: every class skips).
@@ -37,7 +37,8 @@ public final class Conformance {
         }
         System.setProperty("conta.test.backend", device);
         LauncherDiscoveryRequest req = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectPackage("conta.tensor"), selectClass("conta.autograd.FusedAutogradTest"), selectClass("conta.cli.ModelParityTest"))
+                .selectors(selectPackage("conta.tensor"), selectClass("conta.autograd.FusedAutogradTest"), selectClass("conta.cli.ModelParityTest"),
+                        selectClass("conta.train.HostTransferTest"))
                 // CudaBackendTest starts SelfTest in a child JVM (the script runs SelfTest itself); tensor.cpu holds
                 // tests of the CPU implementation (oneDNN, its pool), not of the Backend contract
                 .filters(excludeClassNamePatterns("conta\\.tensor\\.cuda\\.CudaBackendTest", "conta\\.tensor\\.cpu\\..*", ".*Bench"))
