@@ -38,7 +38,7 @@ PYEOF
 # modules the code needs (jdeps), plus the incubating Vector API and sun.misc.Unsafe (JavaCPP) that jdeps cannot see
 mods="$("$JAVA_HOME/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps --add-modules jdk.incubator.vector \
         --class-path "$stage/lib/*" target/conta.jar target/conta-tests.jar)"
-mods="$mods,jdk.incubator.vector,jdk.unsupported,java.logging" # java.logging: the JUnit platform of the conformance suite
+mods="$mods,jdk.incubator.vector,jdk.unsupported,java.logging,jdk.zipfs" # the JUnit platform: logging, and zipfs to scan conta-tests.jar
 echo "jlink modules: $mods"
 "$JAVA_HOME/bin/jlink" --add-modules "$mods" --strip-debug --no-man-pages --no-header-files --compress=zip-0 --output "$stage/jre"
 cp bench/gpu-selftest.sh bench/torch_gpu_compare.py bench/torch_resnet50_gpu.py "$stage/bench/"
