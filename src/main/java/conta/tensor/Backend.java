@@ -163,6 +163,12 @@ public interface Backend extends AutoCloseable {
     /** torch.optim.SGD step: g = grad + wd*p; buf = momentum*buf + g (buf = g on first step); p -= lr*buf. */
     void sgdStep(Tensor param, Tensor grad, Tensor momentumBuf, float lr, float momentum, float weightDecay, boolean firstStep);
 
+    /**
+     * The WSSS ops (CAMs, seeds, confounder masks, random walk, confusion) on this backend's tensors. Default: the CPU
+     * implementation, which reads and writes the tensors through download/upload; a device backend returns its own.
+     */
+    default WsssOps wsss() { return new HostWsss(this); }
+
     /** Wait for queued work (no-op on CPU). */
     default void synchronize() { }
 
