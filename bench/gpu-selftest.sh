@@ -65,6 +65,8 @@ bench() { # conta: $1 = tf32 true|false
 tbench() { "$PY" "$root/bench/torch_resnet50_gpu.py" "$batch" "$size" "$iters" "$1" 2>>"$logs/bench.log" | tee -a "$logs/bench.log" \
              | sed -n 's/.*: \([0-9.]*\) images\/s.*/\1/p'; }
 c_on="$(bench true)"; c_off="$(bench false)"; t_on="$(tbench 1)"; t_off="$(tbench 0)"
+# the pipeline's frozen-BN networks, with cuDNN/cuBLAS versions and the convolution algorithms chosen
+frozen="$(CONTA_JAVA="${java[*]} conta.cli.Main" LOG="$logs/frozen-bn.log" "$root/bench/frozen-bn.sh" cuda:0 "$iters")"
 ratio() { [ -n "$1" ] && [ -n "$2" ] && echo "$(echo "scale=2; $1 / $2" | bc)" || echo "-"; }
 
 status() { case "$1" in 0) echo pass ;; 2) echo "not run" ;; *) echo FAIL ;; esac; }
@@ -83,7 +85,11 @@ GPU: ${gpu:-unknown}; PyTorch: $torchv; conta: ${device:-?}
 | ResNet-50 train step, batch $batch, ${size}px, TF32 on: conta / torch eager img/s | ${c_on:--} / ${t_on:--} (ratio $(ratio "$c_on" "$t_on")) |
 | ResNet-50 train step, batch $batch, ${size}px, TF32 off: conta / torch eager img/s | ${c_off:--} / ${t_off:--} (ratio $(ratio "$c_off" "$t_off")) |
 
-Logs: selftest.log, torch-compare.log, bench.log (in ${logs}).
+Logs: selftest.log, torch-compare.log, bench.log, frozen-bn.log (in ${logs}).
+
+## Frozen-BN training steps (bench/frozen-bn.sh)
+
+${frozen}
 MD
 )"
 echo; echo "$table"

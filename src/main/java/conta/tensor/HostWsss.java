@@ -104,6 +104,23 @@ public final class HostWsss implements WsssOps {
         b.upload(labels, out);
     }
 
+    /**
+     * The host argmax over k label-major planes of n values (q[c * n + i]), first maximum wins: the one argmax-to-labels
+     * of host score arrays (DeepLab predictions, the CRF's output, CONTA's predicted masks); on the device it is
+     * {@link #seeds} with -infinity thresholds.
+     */
+    public static int[] argmax(float[] q, int k) {
+        if (k < 1 || q.length % k != 0) throw new IllegalArgumentException(q.length + " values are not nLabels=" + k + " x N");
+        int n = q.length / k;
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            int best = 0;
+            for (int c = 1; c < k; c++) if (q[c * n + i] > q[best * n + i]) best = c;
+            out[i] = best;
+        }
+        return out;
+    }
+
     @Override
     public void classMasks(Tensor labels, int firstLabel, boolean area, Tensor maps) {
         int H = labels.dim(labels.rank() - 2), W = labels.dim(labels.rank() - 1);

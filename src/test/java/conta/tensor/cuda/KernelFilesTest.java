@@ -32,7 +32,7 @@ class KernelFilesTest {
     @Test
     void everyModuleHasCubinsAndPtxWithItsEntries() throws IOException {
         String[] modules = index().trim().split("\\s+");
-        assertTrue(modules.length >= 9, String.join(",", modules));
+        assertTrue(modules.length >= 8, String.join(",", modules)); // conta.cu went: CONTA's attention runs on the autograd ops
         int entries = 0;
         for (String m : modules) {
             String ptx = new String(resource(m + ".compute_90.ptx"), StandardCharsets.US_ASCII);
@@ -72,7 +72,7 @@ class KernelFilesTest {
                 Map.entry("cam_seeds", "ppiipffi"),
                 Map.entry("class_masks", "ppiiiiiii"),
                 Map.entry("resize_crop_acc", "ppiiiiiff"),
-                Map.entry("walk_affinity", "pppiiiid"),
+                Map.entry("walk_affinity", "pppiiid"),
                 Map.entry("walk_step", "ppppppiiii"));
         for (var e : want.entrySet()) {
             String mod = switch (e.getKey()) {
