@@ -55,16 +55,34 @@ public final class CudaBackend implements Backend {
         CudaRuntime.checkDriver(cuInit(0), "cuInit", "CUDA setup");
         bound = Thread.currentThread();
         CudaRuntime.check(cudaStreamCreateWithFlags(stream, cudaStreamNonBlocking), "cudaStreamCreateWithFlags", "CUDA setup");
-        staging = new PinnedStaging(stream);
-        kernels = new Kernels(CudaRuntime.computeCapability(device));
-        dnn = new Cudnn(mem, stream, Long.getLong("conta.cuda.workspaceMiB", 256) << 20);
         // deterministic by default (resume repeats the sums): heuristic choice among deterministic algorithms, which is
         // reproducible; -Dconta.cuda.deterministic=false allows every algorithm and measures shapes that recur
         deterministic = Boolean.parseBoolean(System.getProperty("conta.cuda.deterministic", "true"));
-        conv = new ConvPlans(dnn, mem, tf32, ConvPlans.search(System.getProperty("conta.cuda.convSearch", deterministic ? "heuristic" : "auto")),
-                deterministic);
-        blas = new Cublas(stream, tf32);
-        scratch = new DeviceMemory.Block(mem, 8192, "loss scratch");
+        PinnedStaging st = null;
+        Kernels k = null;
+        Cudnn d = null;
+        ConvPlans cp = null;
+        Cublas bl = null;
+        try { // any part may fail to load (kernels missing from the jar, no cuDNN or cuBLAS): release what was made
+            st = new PinnedStaging(stream);
+            k = new Kernels(CudaRuntime.computeCapability(device));
+            d = new Cudnn(mem, stream, Long.getLong("conta.cuda.workspaceMiB", 256) << 20);
+            cp = new ConvPlans(d, mem, tf32, ConvPlans.search(System.getProperty("conta.cuda.convSearch", deterministic ? "heuristic" : "auto")),
+                    deterministic);
+            bl = new Cublas(stream, tf32);
+            scratch = new DeviceMemory.Block(mem, 8192, "loss scratch");
+        } catch (RuntimeException | LinkageError e) {
+            for (AutoCloseable c : new AutoCloseable[]{bl, cp, d, k, st})
+                if (c != null) try { c.close(); } catch (Exception | LinkageError ignored) { /* the first failure is the one to report */ }
+            mem.close();
+            cudaStreamDestroy(stream);
+            throw e;
+        }
+        staging = st;
+        kernels = k;
+        dnn = d;
+        conv = cp;
+        blas = bl;
         if (!announced) {
             announced = true;
             System.err.println("conta: " + describe());
