@@ -89,6 +89,8 @@ tbench() { [ "$device" = cpu ] && return; step "$PY" "$root/bench/torch_resnet50
              | tee -a "$logs/bench.log" | sed -n 's/.*: \([0-9.]*\) images\/s.*/\1/p'; }
 c_on="$(bench true)"; c_off=""; [ "$device" = cpu ] || c_off="$(bench false)"; t_on="$(tbench 1)"; t_off="$(tbench 0)"
 ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo "-"; }
+# the pipeline's frozen-BN networks, with cuDNN/cuBLAS versions and the convolution algorithms chosen
+frozen=""; [ "$device" = cpu ] || frozen="$(CONTA_JAVA="${java[*]} conta.cli.Main" LOG="$logs/frozen-bn.log" step "$root/bench/frozen-bn.sh" "$device" "$iters")"
 
 status() { case "$1" in 0) echo pass ;; 2) echo "not run" ;; 124|137) echo "TIMEOUT (${step_timeout} s)" ;; *) echo "FAIL (exit $1)" ;; esac; }
 summary="$(grep -E '^[0-9]+ cases' "$logs/selftest.log" 2>/dev/null | tail -1)"
@@ -108,7 +110,11 @@ GPU: ${gpu:-unknown}; PyTorch: $torchv; conta: ${devname:-$device}
 | ResNet-50 train step, batch $batch, ${size}px, TF32 on: conta / torch eager img/s | ${c_on:--} / ${t_on:--} (ratio $(ratio "$c_on" "$t_on")) |
 | ResNet-50 train step, batch $batch, ${size}px, TF32 off: conta / torch eager img/s | ${c_off:--} / ${t_off:--} (ratio $(ratio "$c_off" "$t_off")) |
 
-Logs: conformance.log, selftest.log, torch-compare.log, bench.log (in ${logs}).
+Logs: conformance.log, selftest.log, torch-compare.log, bench.log, frozen-bn.log (in ${logs}).
+
+## Frozen-BN training steps (bench/frozen-bn.sh)
+
+${frozen:-not run}
 MD
 )"
 echo; echo "$table"

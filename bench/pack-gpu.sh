@@ -41,7 +41,7 @@ mods="$("$JAVA_HOME/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-
 mods="$mods,jdk.incubator.vector,jdk.unsupported,java.logging,jdk.zipfs" # the JUnit platform: logging, and zipfs to scan conta-tests.jar
 echo "jlink modules: $mods"
 "$JAVA_HOME/bin/jlink" --add-modules "$mods" --strip-debug --no-man-pages --no-header-files --compress=zip-0 --output "$stage/jre"
-cp bench/gpu-selftest.sh bench/torch_gpu_compare.py bench/torch_resnet50_gpu.py "$stage/bench/"
+cp bench/gpu-selftest.sh bench/frozen-bn.sh bench/torch_gpu_compare.py bench/torch_resnet50_gpu.py "$stage/bench/"
 tar -C target -czf target/conta-gpu.tgz conta-gpu
 size=$(stat -c %s target/conta-gpu.tgz)
 printf 'target/conta-gpu.tgz: %.1f MiB (runtime %s, jars %s)\n' "$(echo "$size / 1048576" | bc -l)" "$(du -sh "$stage/jre" | cut -f1)" "$(du -sh "$stage/lib" | cut -f1)"

@@ -2,6 +2,9 @@ package conta.causal;
 
 import conta.io.HostArray;
 import conta.io.Npy;
+import conta.tensor.Backend;
+import conta.tensor.Tensor;
+import conta.tensor.WsssOps;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -12,29 +15,73 @@ import java.util.stream.IntStream;
  * image's class-i map (encoded and resized to h x w by a {@link MaskEncoding}). The masks come from round t-1's
  * segmentation model, or from the pseudo-masks (both are label maps or score maps, so the source is the caller's choice).
  *
- * <p>Streaming: only the n x h x w running sums (double) and per-class image counts are kept, never the masks.
+ * <p>Streaming: only the n x h x w running sums and per-class image counts are kept, never the masks: in double on the
+ * heap (host mode), or in float32 on a backend whose WSSS ops build each image's class masks (device mode, the
+ * pipeline's).
  *
  * <p>"Contains class i": the image's tags when given (an image tagged i whose prediction missed i adds a zero map,
  * which is what the mask really says); otherwise the prediction itself (class i wins the argmax somewhere).
  * A class that no image contains has c_i = 0 (listed by {@link #emptyClasses()} so callers can warn).
  */
-public final class ConfounderSet {
+public final class ConfounderSet implements AutoCloseable {
     private final MaskEncoding enc;
     private final double[] sum;
     private final int[] count;
     private int images;
+    /** Device mode: the running sums live on this backend (float32) and the class masks are its WSSS ops. */
+    private final Backend dev;
+    private final Tensor devSums;
 
+    /** Host mode: double sums on the heap (the reference; SOFT score maps and tests). */
     public ConfounderSet(MaskEncoding enc) {
         this.enc = enc;
         this.sum = new double[enc.classes() * enc.cells()];
         this.count = new int[enc.classes()];
+        this.dev = null;
+        this.devSums = null;
+    }
+
+    /**
+     * Device mode: each label map's class masks ({@link WsssOps#classMasks}) and the running sums
+     * ({@link WsssOps#accumulatePresent}) stay on the backend; only C comes back, once. Close it to free the sums.
+     */
+    public ConfounderSet(MaskEncoding enc, Backend b) {
+        this.enc = enc;
+        this.sum = null;
+        this.count = new int[enc.classes()];
+        this.dev = b;
+        this.devSums = Tensor.zeros(b, enc.classes(), enc.height(), enc.width());
     }
 
     public MaskEncoding encoding() { return enc; }
 
     /** Adds one image's label map (H x W, row-major); tags (length n) may be null to use predicted presence. */
     public void add(int[] labels, int H, int W, boolean[] tags) {
-        addClassMaps(enc.classMaps(labels, H, W), tags != null ? tags : enc.present(labels));
+        if (dev == null || enc.resize() == Resample.Mode.BILINEAR) { // the ops resize masks by area or nearest only
+            addClassMaps(enc.classMaps(labels, H, W), tags != null ? tags : enc.present(labels));
+            return;
+        }
+        if (labels.length != (long) H * W) throw new IllegalArgumentException("label map has " + labels.length + " values, not " + H + " x " + W);
+        boolean[] present = tags != null ? tags : enc.present(labels);
+        checkPresence(present);
+        float[] lf = new float[labels.length];
+        for (int i = 0; i < lf.length; i++) lf[i] = labels[i];
+        WsssOps ops = dev.wsss();
+        try (Tensor l = Tensor.of(dev, lf, H, W); Tensor maps = dev.empty(enc.classes(), enc.height(), enc.width())) {
+            ops.classMasks(l, enc.firstLabel(), enc.resize() == Resample.Mode.AREA, maps);
+            ops.accumulatePresent(maps, present, devSums);
+        }
+        counted(present);
+    }
+
+    private void checkPresence(boolean[] present) {
+        if (present.length != enc.classes())
+            throw new IllegalArgumentException("presence/tags have " + present.length + " entries, expected " + enc.classes() + " classes");
+    }
+
+    private void counted(boolean[] present) {
+        for (int c = 0; c < present.length; c++) if (present[c]) count[c]++;
+        images++;
     }
 
     /** Adds one image's C x H x W class scores; tags may be null to use predicted (argmax) presence. */
@@ -46,7 +93,14 @@ public final class ConfounderSet {
     public void addClassMaps(float[] maps, boolean[] present) {
         int n = enc.classes(), hw = enc.cells();
         if (maps.length != n * hw) throw new IllegalArgumentException("class maps have " + maps.length + " values, expected " + n + " x " + enc.height() + " x " + enc.width());
-        if (present.length != n) throw new IllegalArgumentException("presence/tags have " + present.length + " entries, expected " + n + " classes");
+        checkPresence(present);
+        if (dev != null) {
+            try (Tensor m = Tensor.of(dev, maps, n, enc.height(), enc.width())) {
+                dev.wsss().accumulatePresent(m, present, devSums);
+            }
+            counted(present);
+            return;
+        }
         for (int c = 0; c < n; c++) {
             if (!present[c]) continue;
             count[c]++;
@@ -66,11 +120,14 @@ public final class ConfounderSet {
     /** C as an n x h x w array. */
     public HostArray means() {
         int hw = enc.cells();
-        float[] m = new float[sum.length];
+        float[] m = new float[enc.classes() * hw], s = dev != null ? devSums.toArray() : null;
         for (int c = 0; c < count.length; c++)
-            if (count[c] > 0) for (int p = 0; p < hw; p++) m[c * hw + p] = (float) (sum[c * hw + p] / count[c]);
+            if (count[c] > 0) for (int p = 0; p < hw; p++) m[c * hw + p] = (float) ((s != null ? s[c * hw + p] : sum[c * hw + p]) / count[c]);
         return new HostArray(new int[]{enc.classes(), enc.height(), enc.width()}, m);
     }
+
+    @Override
+    public void close() { if (devSums != null) devSums.close(); }
 
     /** Writes C as a float32 n x h x w .npy. */
     public void save(Path file) throws IOException { Npy.write(file, means()); }

@@ -93,15 +93,7 @@ public record MaskEncoding(int classes, int firstLabel, int height, int width, V
 
     /** The per-pixel argmax channel (the label map) of C x H x W scores; the first maximum wins ties. */
     public static int[] argmax(HostArray scores) {
-        int c = scores.shape()[0], hw = scores.shape()[1] * scores.shape()[2];
-        float[] d = scores.data();
-        int[] lab = new int[hw];
-        for (int p = 0; p < hw; p++) {
-            int best = 0;
-            for (int k = 1; k < c; k++) if (d[k * hw + p] > d[best * hw + p]) best = k;
-            lab[p] = best;
-        }
-        return lab;
+        return conta.tensor.HostWsss.argmax(scores.data(), scores.shape()[0]);
     }
 
     /** X_m from the n x h x w class maps: k x h x w (k = {@link #queryChannels()}). */

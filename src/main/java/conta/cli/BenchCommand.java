@@ -9,13 +9,17 @@ import conta.tensor.Backend;
 import conta.tensor.Backends;
 import conta.tensor.Tensor;
 import conta.tensor.cpu.CpuBackend;
+import conta.tensor.cuda.CudaBackend;
 import conta.train.Objective;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * `conta bench train|infer --arch A [--batch N] [--size PX] [--iters K] [--warmup W] [--device cpu|cuda:0|auto]`: images/s of a training step
- * (forward, backward, SGD update) or of inference, on random data. bench/resnet50_cpu.sh runs it beside PyTorch. On the CPU,
+ * `conta bench train|infer --arch A [--batch N] [--size PX] [--iters K] [--warmup W] [--classes C] [--width W] [--blocks a,b,c,d]
+ * [--device cpu|cuda:0|auto]`: images/s of a training step (forward, backward, SGD update) or of inference, on random data,
+ * with the loss the pipeline trains that network with (resnet50-os16: multi-label soft margin on its CAM head, frozen BN;
+ * deeplabv2-*: per-pixel cross-entropy on every MSC output, frozen BN). On CUDA it also prints the device, cuDNN and cuBLAS
+ * versions and the convolution algorithm chosen for every shape (bench/frozen-bn.sh collects them). bench/resnet50_cpu.sh runs it beside PyTorch. On the CPU,
  * {@code CONTA_JAVA_OPTS=-Dconta.conv=blas} times the OpenBLAS im2col+sgemm convolutions instead of oneDNN's.
  */
 public final class BenchCommand implements Command {
@@ -30,13 +34,25 @@ public final class BenchCommand implements Command {
         String arch = a.get("arch", "resnet50");
         int batch = a.getInt("batch", 8), size = a.getInt("size", 224), iters = a.getInt("iters", 5), warmup = a.getInt("warmup", 1);
         int classes = a.getInt("classes", 1000);
-        Models.Options o = new Models.Options(null, null, classes, null, null, null, 0L);
+        int[] blocks = null;
+        if (a.has("blocks")) {
+            String[] p = a.get("blocks", "").split(",");
+            blocks = new int[p.length];
+            for (int i = 0; i < p.length; i++) blocks[i] = Integer.parseInt(p[i].trim());
+        }
+        Models.Options o = new Models.Options(a.has("width") ? a.getInt("width", 64) : null, blocks, classes, null, null, null, 0L);
         try (Backend b = Backends.select(a.get("device", "cpu")); Network net = Models.build(arch, o, b)) {
             float[] img = new float[batch * 3 * size * size];
             SplittableRandom r = new SplittableRandom(1);
             for (int i = 0; i < img.length; i++) img[i] = (float) r.nextGaussian();
-            float[] labels = new float[batch];
-            for (int i = 0; i < batch; i++) labels[i] = r.nextInt(classes);
+            // the loss each network trains with in the pipeline: a CAM head multi-label soft margin (IRNet), score maps
+            // per-pixel cross-entropy against N x size x size labels (DeepLab, resized to each MSC output), else CE
+            boolean cam = Models.resnetConfigOrNull(arch) != null && Models.resnetConfigOrNull(arch).head() == conta.models.ResNetConfig.Head.CAM;
+            boolean dense = arch.startsWith("deeplab");
+            float[] labels = new float[dense ? batch * size * size : cam ? batch * classes : batch];
+            for (int i = 0; i < labels.length; i++) labels[i] = cam ? (r.nextInt(4) == 0 ? 1 : 0) : r.nextInt(classes);
+            int[] labelShape = dense ? new int[]{batch, size, size} : cam ? new int[]{batch, classes} : new int[]{batch};
+            Objective obj = cam ? Objective.MULTILABEL_SOFT_MARGIN : Objective.CE;
             boolean train = mode.equals("train");
             if (!train && !mode.equals("infer")) throw new UserError("bench mode must be train or infer, got " + mode);
             net.module().train(train);
@@ -48,7 +64,7 @@ public final class BenchCommand implements Command {
                     if (train) {
                         opt.zeroGrad();
                         try (Tape tape = Tape.open(true)) {
-                            Tensor loss = Objective.CE.loss(List.of(net.forward(x)), labels, new int[]{batch}, null, 255);
+                            Tensor loss = obj.loss(net.trainOutputs(x), labels, labelShape, null, 255);
                             tape.backward(loss);
                         }
                         opt.step(0.01f);
@@ -66,6 +82,11 @@ public final class BenchCommand implements Command {
                 String dev = b instanceof CpuBackend cpu ? "cpu, " + cpu.convImpl().name().toLowerCase(java.util.Locale.ROOT) + " convolutions" : b.name();
                 System.out.printf("conta %s %s batch %d size %d on %s: %.2f images/s (%.3f s/iter, %d threads)%n",
                         arch, mode, batch, size, dev, ips, total / iters, Runtime.getRuntime().availableProcessors());
+                if (b instanceof CudaBackend g) { // what ran: library versions and the convolution algorithm of each shape
+                    System.out.println("device: " + g.describe());
+                    for (String alg : g.convAlgorithms()) System.out.println("algorithm: " + alg);
+                    System.out.println("conv plans evicted: " + g.convPlanEvictions());
+                }
             }
         }
         return 0;

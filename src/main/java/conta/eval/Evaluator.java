@@ -5,6 +5,10 @@ import conta.image.CamMaps;
 import conta.image.IndexPng;
 import conta.image.Mask;
 import conta.io.HostArray;
+import conta.tensor.Backend;
+import conta.tensor.Backends;
+import conta.tensor.Tensor;
+import conta.tensor.WsssOps;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,10 +26,23 @@ import java.util.stream.IntStream;
 public final class Evaluator {
     private Evaluator() { }
 
+    /** Scores label maps on the CPU. */
     public static EvalResult masks(GroundTruth gt, Path predDir) {
+        try (Backend cpu = Backends.select("cpu")) {
+            return masks(gt, predDir, cpu);
+        }
+    }
+
+    /**
+     * Scores label maps with the backend's confusion op ({@link conta.tensor.WsssOps#confusion}); images in parallel on
+     * the CPU, one after the other on a device (one stream).
+     */
+    public static EvalResult masks(GroundTruth gt, Path predDir, Backend b) {
         checkAllPresent(gt, predDir, ".png");
         int k = gt.classes().size();
-        Confusion total = IntStream.range(0, gt.ids().size()).parallel().mapToObj(i -> {
+        WsssOps ops = b.wsss();
+        IntStream range = IntStream.range(0, gt.ids().size());
+        Confusion total = (b.name().equals("cpu") ? range.parallel() : range).mapToObj(i -> {
             String id = gt.ids().get(i);
             Path p = predDir.resolve(id + ".png");
             Mask pred;
@@ -39,14 +56,21 @@ public final class Evaluator {
                 throw new DataError(id, p, "prediction " + p + " is " + pred.w() + "x" + pred.h() + " but its ground truth is " + g.w() + "x" + g.h()
                         + "; write predictions at the original image size");
             Confusion c = new Confusion(k);
-            try {
-                c.add(g.data(), pred.data());
+            try (Tensor tg = Tensor.of(b, unsigned(g.data()), g.h(), g.w()); Tensor tp = Tensor.of(b, unsigned(pred.data()), g.h(), g.w())) {
+                long[] m = ops.confusion(tg, tp, k);
+                for (int r = 0; r < k; r++) for (int q = 0; q < k; q++) if (m[r * k + q] != 0) c.add(r, q, m[r * k + q]);
             } catch (IllegalArgumentException e) {
                 throw new DataError(id, p, p + " vs its ground truth: " + e.getMessage() + "; pass the right --classes file");
             }
             return c;
-        }).reduce((a, b) -> { a.add(b); return a; }).orElseGet(() -> new Confusion(k));
+        }).reduce((a, c2) -> { a.add(c2); return a; }).orElseGet(() -> new Confusion(k));
         return new EvalResult("mask", gt.split(), gt.ids().size(), gt.classes(), total, null, List.of());
+    }
+
+    private static float[] unsigned(byte[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) f[i] = v[i] & 0xFF;
+        return f;
     }
 
     /** Thresholds "a:b:step" (inclusive) or a single number. */

@@ -33,26 +33,39 @@ public final class Models {
         };
     }
 
+    /** The ResNet configuration of a named classifier architecture, or null for the segmentation ones. */
+    public static ResNetConfig resnetConfigOrNull(String arch) {
+        return arch.startsWith("deeplab") ? null : resnetConfig(arch);
+    }
+
     public static Network build(String arch, Options o, Backend b) {
         long seed = o.seed() == null ? 0 : o.seed();
         if (arch.equals("deeplabv2-resnet101")) {
             ResNetConfig c = DeepLabV2.backboneConfig(64, new int[]{3, 4, 23, 3});
             c = apply(c, o);
             double[] scales = o.scales() == null ? new double[]{0.5, 0.75} : o.scales();
-            DeepLabV2 m = new DeepLabV2(b, c, o.classes() == null ? 21 : o.classes(), scales);
-            Init.torchvision(m, seed);
-            SplittableRandom r = new SplittableRandom(seed ^ 0x5DEECE66DL);
-            for (var e : m.children().get("aspp").children().values()) { // deeplab-pytorch: N(0, 0.01), bias 0
-                Conv2d c2 = (Conv2d) e;
-                Init.normal(c2.weight, 0.01, r);
-            }
-            nameParameters(m);
-            return m;
+            return deepLab(c, o.classes() == null ? 21 : o.classes(), scales, seed, b);
         }
         ResNetConfig c = apply(resnetConfig(arch), o);
         if (o.classes() != null) c = c.withHead(c.head(), o.classes());
         ResNet m = new ResNet(b, c);
         Init.torchvision(m, seed);
+        nameParameters(m);
+        return m;
+    }
+
+    /**
+     * The one DeepLab-v2 builder: the backbone as configured, ASPP rates 6/12/18/24, weights initialised as
+     * deeplab-pytorch (torchvision's init, ASPP N(0, 0.01) with zero bias) from the seed, parameters named.
+     */
+    public static DeepLabV2 deepLab(ResNetConfig backbone, int classes, double[] scales, long seed, Backend b) {
+        DeepLabV2 m = new DeepLabV2(b, backbone, classes, scales);
+        Init.torchvision(m, seed);
+        SplittableRandom r = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        for (var e : m.children().get("aspp").children().values()) { // deeplab-pytorch: N(0, 0.01), bias 0
+            Conv2d c2 = (Conv2d) e;
+            Init.normal(c2.weight, 0.01, r);
+        }
         nameParameters(m);
         return m;
     }

@@ -235,30 +235,28 @@ public final class CausalHooks implements RoundHooks {
         pl.stage(t + 1, "confounders", () -> {
             Path dir = maskDir(t + 1);
             if (dir.endsWith("pred_train")) pl.predict(segModel, pl.trainIds, dir, "round " + t + " predict train");
-            ConfounderSet cs = new ConfounderSet(enc);
-            for (String id : pl.trainIds) {
-                try {
-                    Mask m = IndexPng.read(dir.resolve(id + ".png"));
-                    int[] lab = labels(m.data(), 0, m.data().length);
+            Map<String, Object> m = new LinkedHashMap<>();
+            int[] cnt;
+            HostArray means;
+            try (ConfounderSet cs = new ConfounderSet(enc, pl.backend)) { // class masks and sums on the pipeline's device
+                for (String id : pl.trainIds) {
+                    Mask mk = IndexPng.read(dir.resolve(id + ".png"));
+                    int[] lab = labels(mk.data(), 0, mk.data().length);
                     boolean[] tags = new boolean[enc.classes()];
                     for (int k : pl.ds.labels(id)) tags[k - 1] = true;
-                    cs.add(lab, m.h(), m.w(), tags);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
+                    cs.add(lab, mk.h(), mk.w(), tags);
                 }
-            }
-            try {
                 cs.save(pl.roundDir(t + 1).resolve("confounders.npy"));
+                cnt = cs.counts();
+                means = cs.means();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            Map<String, Object> m = new LinkedHashMap<>();
             m.put("source", pl.out().toAbsolutePath().relativize(dir.toAbsolutePath()).toString()); // relative: a report must not depend on where OUT lives
             m.put("size", enc.height() + "x" + enc.width());
             List<Object> counts = new ArrayList<>();
-            for (int k : cs.counts()) counts.add(k);
+            for (int k : cnt) counts.add(k);
             m.put("images_per_class", counts);
-            HostArray means = cs.means();
             List<Object> mean = new ArrayList<>();
             int hw = enc.cells();
             for (int k = 0; k < enc.classes(); k++) {
@@ -268,8 +266,7 @@ public final class CausalHooks implements RoundHooks {
             }
             m.put("mean_of_c", mean);
             List<Object> empty = new ArrayList<>();
-            for (int k : cs.emptyClasses()) empty.add(pl.ds.classNames().get(k + 1));
-            int[] cnt = cs.counts();
+            for (int k = 0; k < cnt.length; k++) if (cnt[k] == 0) empty.add(pl.ds.classNames().get(k + 1));
             for (int k = 0; k < cnt.length; k++)
                 if (cnt[k] > 0 && mean.get(k) instanceof Double d && d == 0.0) empty.add(pl.ds.classNames().get(k + 1));
             m.put("empty_classes", empty);

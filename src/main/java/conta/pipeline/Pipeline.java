@@ -190,7 +190,7 @@ public final class Pipeline {
                         Item it = ds.read(id);
                         CamMaps m = Cams.compute(net, Backbones.input(cfg, "cls"), it.image(), it.labels(), scales, hooks.context(t, id, it));
                         m.save(f);
-                        IndexPng.write(s, m.seeds(thr));
+                        IndexPng.write(s, Cams.seeds(backend, m, thr));
                     }
                     bar.step(id);
                 }
@@ -277,7 +277,7 @@ public final class Pipeline {
             m.put("note", "no ground-truth masks in this split");
             return m;
         }
-        EvalResult r = Evaluator.masks(gt, dir);
+        EvalResult r = Evaluator.masks(gt, dir, backend);
         r.print(System.err);
         Map<String, Object> j = r.toJson();
         j.remove("confusion");

@@ -183,6 +183,12 @@ public interface Backend extends AutoCloseable {
      */
     void copyWindow(Tensor src, int srcTop, int srcLeft, Tensor dst, int dstTop, int dstLeft, int h, int w, boolean accumulate);
 
+    /**
+     * The WSSS ops (CAMs, seeds, confounder masks, random walk, confusion) on this backend's tensors. Default: the CPU
+     * implementation, which reads and writes the tensors through download/upload; a device backend returns its own.
+     */
+    default WsssOps wsss() { return new HostWsss(this); }
+
     /** Wait for queued work (no-op on CPU). */
     default void synchronize() { }
 

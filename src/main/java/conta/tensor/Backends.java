@@ -70,9 +70,12 @@ public final class Backends {
     }
 
     /** The most preferred provider that is usable and opens; a skipped one is reported once with its reason. */
-    private static Backend auto() {
+    private static Backend auto() { return auto(providers()); }
+
+    /** auto over the given providers (most preferred first); any failure of a provider's set-up is a reason, not an error. */
+    static Backend auto(List<BackendProvider> candidates) {
         List<String> skipped = new ArrayList<>();
-        for (BackendProvider p : providers()) {
+        for (BackendProvider p : candidates) {
             String why = p.unavailableReason();
             if (why == null) {
                 try {
@@ -81,13 +84,27 @@ public final class Backends {
                         log.println(String.join("; ", skipped) + "; running on " + p.kind().toUpperCase(Locale.ROOT));
                     return b;
                 } catch (RuntimeException | LinkageError e) {
-                    why = "cannot start it: " + e.getMessage();
+                    why = "the " + p.kind().toUpperCase(Locale.ROOT) + " backend failed to start: " + reason(e);
                 }
             }
             skipped.add("no " + p.kind().toUpperCase(Locale.ROOT) + " device: " + why);
         }
         throw new IllegalStateException("no usable backend: " + String.join("; ", skipped));
     }
+
+    /** One line from an exception chain: each cause's first message line, innermost last (at most 400 characters). */
+    static String reason(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable t = e; t != null && sb.length() < 400; t = t.getCause()) {
+            String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage().lines().findFirst().orElse("");
+            if (!sb.isEmpty()) sb.append(" <- ");
+            sb.append(m);
+        }
+        return sb.length() > 400 ? sb.substring(0, 400) + "..." : sb.toString();
+    }
+
+    /** Lets a test see the one-time message again; returns whether it had been said. */
+    static boolean resetWarningForTest() { return WARNED.getAndSet(false); }
 
     private static BackendProvider require(String kind, String spec) {
         BackendProvider p = provider(kind);

@@ -1,25 +1,54 @@
 package conta.wsss;
 
-import conta.autograd.F;
 import conta.autograd.Tape;
 import conta.data.Preprocess;
 import conta.image.CamMaps;
 import conta.image.ImageCodec;
+import conta.image.Mask;
 import conta.image.RgbImage;
 import conta.io.HostArray;
 import conta.models.ResNet;
 import conta.tensor.Backend;
-import conta.tensor.ConvSpec;
 import conta.tensor.Tensor;
+import conta.tensor.WsssOps;
 
 /**
  * Class activation maps as IRNet's make_cam.py computes them: for each scale the image (bicubic-resized) and its mirror
  * go through the backbone, CAM = ReLU(1x1 classifier over the features), the mirror's map is flipped back and added;
  * per-scale maps are resized bilinearly to the stride-4 grid and to the full image (via the stride-up grid, then
- * cropped), summed over scales, restricted to the image's classes and max-normalised per class (+1e-5).
+ * cropped), summed over scales, restricted to the image's classes and max-normalised per class (+1e-5). Every map op
+ * runs on the network's backend through {@link WsssOps}, so on a GPU only the finished maps come back to the host.
  */
 public final class Cams {
     private Cams() { }
+
+    /**
+     * Seeds of CAM maps: the argmax over [background = threshold, CAMs] on the backend's WSSS ops; class ids, 0 =
+     * background.
+     */
+    public static Mask seeds(Backend b, CamMaps m, double threshold) {
+        return new Mask(m.h(), m.w(), labelsAt(b, m.keys(), m.highRes(), m.h(), m.w(), (float) threshold, (float) threshold)[0]);
+    }
+
+    /**
+     * Label maps of per-class scores (keys.length x h x w) thresholded on the backend ({@link WsssOps#seeds}), one per
+     * threshold (as fg = bg): the argmax against a constant background plane, ties to the lower index as numpy's argmax;
+     * index i + 1 is mapped to keys[i], background to 0.
+     */
+    public static byte[][] labelsAt(Backend b, int[] keys, float[] scores, int h, int w, float... thresholds) {
+        int k = keys.length;
+        byte[][] out = new byte[thresholds.length][h * w];
+        if (k == 0) return out;
+        WsssOps ops = b.wsss();
+        try (Tensor s = Tensor.of(b, scores, 1, k, h, w); Tensor lab = b.empty(1, h, w)) {
+            for (int t = 0; t < thresholds.length; t++) {
+                ops.seeds(s, thresholds[t], thresholds[t], 0, lab);
+                float[] l = lab.toArray();
+                for (int p = 0; p < l.length; p++) out[t][p] = (byte) (l[p] == 0f ? 0 : keys[(int) l[p] - 1]);
+            }
+        }
+        return out;
+    }
 
     /**
      * @param input   the preprocessing the classifier's weights expect
@@ -28,64 +57,41 @@ public final class Cams {
      */
     public static CamMaps compute(ResNet net, Preprocess input, RgbImage im, int[] labels, double[] scales, HostArray context) {
         Backend b = net.backend();
+        WsssOps ops = b.wsss();
         int H = im.h(), W = im.w(), h4 = (H + 3) / 4, w4 = (W + 3) / 4;
         int os = net.config.outputStride();
         int upH = (H + os - 1) / os * os, upW = (W + os - 1) / os * os;
         int c = net.config.classes(), k = labels.length;
-        float[] s4 = new float[k * h4 * w4], hr = new float[k * H * W];
+        if (k == 0) return new CamMaps(new int[0], h4, w4, new float[0], H, W, new float[0]);
+        int[] channels = new int[k];
+        for (int i = 0; i < k; i++) channels[i] = labels[i] - 1;
         net.train(false);
-        for (double s : scales) {
-            int sh = Math.max(1, (int) Math.round(H * s)), sw = Math.max(1, (int) Math.round(W * s));
-            RgbImage r = ImageCodec.resize(im, sh, sw, ImageCodec.Interp.CUBIC);
-            try (Tape t = Tape.open(false)) {
-                Tensor x = Tape.track(Tensor.of(b, input.chw(r, true), 2, 3, sh, sw));
-                Tensor ctx = null;
-                if (context != null) {
-                    int[] cs = context.shape();
-                    float[] two = new float[2 * context.data().length];
-                    System.arraycopy(context.data(), 0, two, 0, context.data().length);
-                    System.arraycopy(context.data(), 0, two, context.data().length, context.data().length);
-                    ctx = Tape.track(Tensor.of(b, two, 2, cs[cs.length - 3], cs[cs.length - 2], cs[cs.length - 1]));
+        try (Tensor s4 = Tensor.zeros(b, 1, k, h4, w4); Tensor hr = Tensor.zeros(b, 1, k, H, W)) {
+            for (double s : scales) {
+                int sh = Math.max(1, (int) Math.round(H * s)), sw = Math.max(1, (int) Math.round(W * s));
+                RgbImage r = ImageCodec.resize(im, sh, sw, ImageCodec.Interp.CUBIC);
+                try (Tape t = Tape.open(false)) {
+                    Tensor x = Tape.track(Tensor.of(b, input.chw(r, true), 2, 3, sh, sw));
+                    Tensor ctx = null;
+                    if (context != null) {
+                        int[] cs = context.shape();
+                        float[] two = new float[2 * context.data().length];
+                        System.arraycopy(context.data(), 0, two, 0, context.data().length);
+                        System.arraycopy(context.data(), 0, two, context.data().length, context.data().length);
+                        ctx = Tape.track(Tensor.of(b, two, 2, cs[cs.length - 3], cs[cs.length - 2], cs[cs.length - 1]));
+                    }
+                    Tensor feats = net.withContext(net.features(x, ctx), ctx); // M joins at every block of conta.blocks, as in training
+                    Tensor cam = Tape.track(b.empty(2, c, feats.dim(2), feats.dim(3)));
+                    ops.cam(feats, net.camWeight(), cam);
+                    Tensor merged = Tape.track(b.empty(1, k, cam.dim(2), cam.dim(3)));
+                    ops.flipMergeSelect(cam, channels, merged);
+                    ops.resizeCropAccumulate(merged, h4, w4, s4);
+                    ops.resizeCropAccumulate(merged, upH, upW, hr); // via the stride-up grid, cropped to the image
                 }
-                Tensor feats = net.withContext(net.features(x, ctx), ctx); // M joins at every block of conta.blocks, as in training
-                Tensor cam = F.relu(F.conv2d(feats, net.camWeight(), null, ConvSpec.of(1, 1, 0, 1)));
-                int fh = cam.dim(2), fw = cam.dim(3);
-                float[] both = cam.toArray();
-                float[] one = new float[c * fh * fw];
-                for (int ch = 0; ch < c; ch++)
-                    for (int y = 0; y < fh; y++)
-                        for (int xx = 0; xx < fw; xx++)
-                            one[(ch * fh + y) * fw + xx] = both[(ch * fh + y) * fw + xx] + both[((c + ch) * fh + y) * fw + (fw - 1 - xx)];
-                Tensor merged = Tape.track(Tensor.of(b, selectClasses(one, labels, fh * fw), 1, k, fh, fw));
-                add(s4, F.resizeBilinear(merged, h4, w4, false).toArray());
-                float[] up = F.resizeBilinear(merged, upH, upW, false).toArray();
-                for (int ch = 0; ch < k; ch++)
-                    for (int y = 0; y < H; y++)
-                        for (int xx = 0; xx < W; xx++) hr[(ch * H + y) * W + xx] += up[(ch * upH + y) * upW + xx];
             }
-        }
-        maxNormalise(s4, k, h4 * w4);
-        maxNormalise(hr, k, H * W);
-        return new CamMaps(labels.clone(), h4, w4, s4, H, W, hr);
-    }
-
-
-    private static float[] selectClasses(float[] all, int[] labels, int plane) {
-        float[] out = new float[labels.length * plane];
-        for (int i = 0; i < labels.length; i++) System.arraycopy(all, (labels[i] - 1) * plane, out, i * plane, plane);
-        return out;
-    }
-
-    private static void add(float[] acc, float[] v) {
-        for (int i = 0; i < acc.length; i++) acc[i] += v[i];
-    }
-
-    static void maxNormalise(float[] a, int k, int plane) {
-        for (int ch = 0; ch < k; ch++) {
-            float m = 0;
-            for (int p = 0; p < plane; p++) m = Math.max(m, a[ch * plane + p]);
-            float inv = 1f / (m + 1e-5f);
-            for (int p = 0; p < plane; p++) a[ch * plane + p] *= inv;
+            ops.normaliseMax(s4, (long) h4 * w4, 1e-5f);
+            ops.normaliseMax(hr, (long) H * W, 1e-5f);
+            return new CamMaps(labels.clone(), h4, w4, s4.toArray(), H, W, hr.toArray());
         }
     }
 }

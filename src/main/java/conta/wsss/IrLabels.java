@@ -3,6 +3,7 @@ package conta.wsss;
 import conta.image.CamMaps;
 import conta.image.Mask;
 import conta.image.RgbImage;
+import conta.tensor.Backend;
 import conta.wsss.crf.CrfParams;
 import conta.wsss.crf.DenseCrf;
 import conta.wsss.crf.Unary;
@@ -19,22 +20,23 @@ public final class IrLabels {
         public static Params irnet() { return new Params(0.30f, 0.05f, true, CrfParams.IRN_LABEL, DenseCrf.IRN_GT_PROB); }
     }
 
-    public static Mask compute(RgbImage im, CamMaps cam, Params p) {
-        int[] fg = refine(im, cam, p.fgThreshold(), p), bg = refine(im, cam, p.bgThreshold(), p);
+    /** The thresholded argmaxes run on the backend's WSSS ops ({@link conta.tensor.WsssOps#seeds}); the CRF on the host. */
+    public static Mask compute(Backend b, RgbImage im, CamMaps cam, Params p) {
+        int k = cam.keys().length;
+        int[] index = new int[k];
+        for (int c = 0; c < k; c++) index[c] = c + 1;
+        byte[][] both = Cams.labelsAt(b, index, cam.highRes(), cam.h(), cam.w(), p.fgThreshold(), p.bgThreshold());
+        int[] fg = refine(im, both[0], k, p), bg = refine(im, both[1], k, p);
         byte[] out = new byte[fg.length];
         for (int i = 0; i < fg.length; i++) {
-            int f = fg[i] == 0 ? 0 : cam.keys()[fg[i] - 1], b = bg[i] == 0 ? 0 : cam.keys()[bg[i] - 1];
-            out[i] = (byte) (f != 0 ? f : b == 0 ? 0 : 255);
+            int f = fg[i] == 0 ? 0 : cam.keys()[fg[i] - 1], bk = bg[i] == 0 ? 0 : cam.keys()[bg[i] - 1];
+            out[i] = (byte) (f != 0 ? f : bk == 0 ? 0 : 255);
         }
         return new Mask(cam.h(), cam.w(), out);
     }
 
-    /** Index map (0 = background, k = keys[k-1]) of the thresholded argmax, CRF-refined when asked. */
-    static int[] refine(RgbImage im, CamMaps cam, float threshold, Params p) {
-        int k = cam.keys().length;
-        int[] index = new int[k];
-        for (int c = 0; c < k; c++) index[c] = c + 1;
-        byte[] m = CamMaps.argmaxWithBackground(index, cam.highRes(), cam.h(), cam.w(), threshold).data();
+    /** Index map (0 = background, k = keys[k-1]) of a thresholded argmax, CRF-refined when asked. */
+    static int[] refine(RgbImage im, byte[] m, int k, Params p) {
         int[] lab = new int[m.length];
         for (int i = 0; i < m.length; i++) lab[i] = m[i] & 0xFF;
         if (!p.crf()) return lab;

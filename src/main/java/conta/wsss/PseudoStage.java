@@ -57,13 +57,15 @@ public final class PseudoStage {
         // images in parallel, one per core: the CRF's lattice hashing, the decode and the PNG encode are single-threaded,
         // so splitting inside one image left a core idle. Each label map depends on its image alone and is written
         // atomically, so the output and the resume rule (a written file is kept) do not depend on the schedule.
-        java.util.stream.IntStream.range(0, ids.size()).parallel().forEach(i -> {
+        // (on a device backend the images go one after the other: its stream serves one thread at a time)
+        var range = java.util.stream.IntStream.range(0, ids.size());
+        (backend.name().equals("cpu") ? range.parallel() : range).forEach(i -> {
             String id = ids.get(i);
             Path f = irDir.resolve(id + ".png");
             if (!Files.isRegularFile(f)) {
                 try {
                     Item it = ds.read(id);
-                    IndexPng.write(f, IrLabels.compute(it.image(), CamMaps.load(camDir.resolve(id + ".npz")), p));
+                    IndexPng.write(f, IrLabels.compute(backend, it.image(), CamMaps.load(camDir.resolve(id + ".npz")), p));
                 } catch (IOException e) {
                     throw new UncheckedIOException("IR labels of " + id + ": " + e.getMessage(), e);
                 }

@@ -36,15 +36,9 @@ public final class SegStage {
                     c.numbers("seg.msc"), (long) c.integer("seed"));
             return (DeepLabV2) Models.build("deeplabv2-resnet101", o, b);
         }
-        // ImageNet ResNet-50 from npm: Keras layout (conv biases, BN eps 1e-3), initialised like Models.build
-        long seed = c.integer("seed");
-        DeepLabV2 m = new DeepLabV2(b, DeepLabV2.backboneConfig(c.integer("seg.width"), c.ints("seg.blocks")).withMsra(true, true, 1e-3f),
-                numClassesWithBg, c.numbers("seg.msc"));
-        conta.nn.Init.torchvision(m, seed);
-        java.util.SplittableRandom r = new java.util.SplittableRandom(seed ^ 0x5DEECE66DL);
-        for (var e : m.children().get("aspp").children().values()) conta.nn.Init.normal(((conta.nn.Conv2d) e).weight, 0.01, r);
-        m.visit("", (n, t, p) -> t.name = n);
-        return m;
+        // ImageNet ResNet-50 from npm: Keras layout (conv biases, BN eps 1e-3), through the same builder
+        return Models.deepLab(DeepLabV2.backboneConfig(c.integer("seg.width"), c.ints("seg.blocks")).withMsra(true, true, 1e-3f),
+                numClassesWithBg, c.numbers("seg.msc"), c.integer("seed"), b);
     }
 
     /**
@@ -105,14 +99,10 @@ public final class SegStage {
     }
 
     public static Mask argmax(float[] probs, int k, int h, int w) {
-        int hw = h * w;
-        byte[] out = new byte[hw];
-        for (int p = 0; p < hw; p++) {
-            int arg = 0;
-            float best = probs[p];
-            for (int c = 1; c < k; c++) if (probs[c * hw + p] > best) { best = probs[c * hw + p]; arg = c; }
-            out[p] = (byte) arg;
-        }
+        if (probs.length != (long) k * h * w) throw new IllegalArgumentException(probs.length + " scores for " + k + " x " + h + " x " + w);
+        int[] a = conta.tensor.HostWsss.argmax(probs, k);
+        byte[] out = new byte[a.length];
+        for (int p = 0; p < a.length; p++) out[p] = (byte) a[p];
         return new Mask(h, w, out);
     }
 }

@@ -75,8 +75,8 @@ public final class RandomWalkBench {
                     be.gemm(false, false, 1f, xs, t, 0f, out);
                     dense = out.toArray();
                 }
-                float[] ps = rw.scores(be, sparse, k, h, w, ih, iw), pd = rw.scores(be, dense, k, h, w, ih, iw);
-                byte[] ls = RandomWalk.labels(ps, k + 1, ids, ih, iw), ld = RandomWalk.labels(pd, k + 1, ids, ih, iw);
+                float[] ps = WalkFixtures.scores(rw, be, sparse, k, h, w, ih, iw), pd = WalkFixtures.scores(rw, be, dense, k, h, w, ih, iw);
+                byte[] ls = WalkFixtures.labels(ps, k + 1, ids, ih, iw), ld = WalkFixtures.labels(pd, k + 1, ids, ih, iw);
                 long same = 0;
                 double diff = 0;
                 for (int i = 0; i < ls.length; i++) if (ls[i] == ld[i]) same++;

@@ -48,6 +48,66 @@ class BackendsTest {
         assertThrows(IllegalStateException.class, () -> Backends.select("cuda"));
     }
 
+    /** A CUDA provider whose probe says {@code probe} (null = a device is there) and whose start runs {@code open}. */
+    private static BackendProvider fakeCuda(String probe, java.util.function.Supplier<Backend> open) {
+        return new BackendProvider() {
+            @Override public String kind() { return "cuda"; }
+            @Override public int autoPriority() { return 10; }
+            @Override public String unavailableReason() { return probe; }
+            @Override public Backend open(int index) { return open.get(); }
+        };
+    }
+
+    private static Backend autoWith(String probe, java.util.function.Supplier<Backend> open) {
+        return Backends.auto(java.util.List.of(fakeCuda(probe, open), Backends.provider("cpu")));
+    }
+
+    @Test
+    void autoFallsBackWhenAnyCudaPartFailsToLoad() {
+        // the device probe passes, then the backend's set-up fails as it does without cuDNN, cuBLAS or the kernels
+        String[] failures = {
+                "cannot load cuDNN 9 (libcudnn*.so.9 on LD_LIBRARY_PATH?): no libcudnn.so.9",
+                "cannot load cuBLAS (libcublas.so.13, libcublasLt.so.13 on LD_LIBRARY_PATH?): no libcublas.so.13",
+                "kernel file /conta/tensor/cuda/kernels/index.txt is not in the jar: build conta where nvcc is installed"};
+        for (String f : failures) {
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            PrintStream old = Backends.log;
+            Backends.log = new PrintStream(buf, true);
+            Backends.resetWarningForTest();
+            try {
+                Backend b = autoWith(null, () -> { throw new IllegalStateException(f, new UnsatisfiedLinkError("dlopen failed")); });
+                assertInstanceOf(CpuBackend.class, b);
+            } finally {
+                Backends.log = old;
+            }
+            assertEquals("no CUDA device: the CUDA backend failed to start: " + f + " <- dlopen failed; running on CPU" + System.lineSeparator(),
+                    buf.toString());
+        }
+        // a linkage error (a missing JNI library) is a reason too, and the probe's own reason still comes first
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream old = Backends.log;
+        Backends.log = new PrintStream(buf, true);
+        Backends.resetWarningForTest();
+        try {
+            assertInstanceOf(CpuBackend.class, autoWith(null, () -> { throw new NoClassDefFoundError("org/bytedeco/cuda/global/cudnn"); }));
+            Backends.resetWarningForTest();
+            assertInstanceOf(CpuBackend.class, autoWith("the CUDA driver reports no GPU", () -> { throw new AssertionError("not tried"); }));
+        } finally {
+            Backends.log = old;
+        }
+        assertEquals("no CUDA device: the CUDA backend failed to start: org/bytedeco/cuda/global/cudnn; running on CPU" + System.lineSeparator()
+                + "no CUDA device: the CUDA driver reports no GPU; running on CPU" + System.lineSeparator(), buf.toString());
+    }
+
+    @Test
+    void autoOnThisMachine() {
+        // whatever this machine has, auto gives a working backend: CUDA only if it started completely
+        try (Backend b = Backends.select("auto")) {
+            assertTrue(b.name().equals("cpu") || b.name().startsWith("cuda:"), b.name());
+            if (Backends.unavailableReason("cuda") != null) assertInstanceOf(CpuBackend.class, b);
+        }
+    }
+
     @Test
     void badSpecsAreRejectedBeforeProbing() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Backends.select("gpu")).getMessage().contains("cpu, cuda, cuda:N or auto"));

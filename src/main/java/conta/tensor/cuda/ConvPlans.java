@@ -4,7 +4,9 @@ import static org.bytedeco.cuda.global.cudnn.*;
 
 import conta.tensor.ConvSpec;
 import conta.tensor.Tensor;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdDataAlgoPerf_t;
 import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdFilterAlgoPerf_t;
@@ -15,10 +17,16 @@ import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
 import org.bytedeco.javacpp.IntPointer;
 
 /**
- * cuDNN convolution with the algorithm chosen once per (x shape, w shape, geometry) and cached: by measurement
- * (cudnnFind*AlgorithmEx on the real buffers, what torch.backends.cudnn.benchmark does) or by cuDNN's heuristic
- * (-Dconta.cuda.convSearch=heuristic). Only algorithms whose workspace fits the bound are taken; without TF32 the
- * descriptors ask for FMA math and any tensor-op result is refused.
+ * cuDNN convolution plans per (x shape, w shape, geometry), in a bounded LRU cache whose evictions destroy the plan's
+ * descriptors ({@code -Dconta.cuda.planCache}, default 64: every image of a CAM or prediction pass has its own size).
+ *
+ * <p>Algorithm choice ({@code -Dconta.cuda.convSearch}): {@code auto} (default) takes cuDNN's heuristic
+ * (cudnnGetConvolution*Algorithm_v7, no trial runs) for a shape seen once and measures (cudnnFind*AlgorithmEx on the real
+ * buffers, torch.backends.cudnn.benchmark) when the shape comes back, so one-off inference shapes never pay for a search
+ * while a training crop does once; {@code find} always measures, {@code heuristic} never does. Only algorithms whose
+ * workspace fits the bound are taken; without TF32 the descriptors ask for FMA math and any tensor-op result is refused;
+ * with {@code -Dconta.cuda.deterministic=true} (the default) only CUDNN_DETERMINISTIC algorithms are taken, so a resumed
+ * run repeats its sums exactly ({@code false} allows the fastest).
  */
 @SuppressWarnings("deprecation")
 final class ConvPlans implements AutoCloseable {
@@ -29,32 +37,63 @@ final class ConvPlans implements AutoCloseable {
         final cudnnConvolutionStruct[] cd = {new cudnnConvolutionStruct(), new cudnnConvolutionStruct(), new cudnnConvolutionStruct()};
         final int[] algo = {-1, -1, -1};
         final long[] ws = new long[3];
+        final int[] uses = new int[3];
+        final boolean[] measured = new boolean[3];
 
         Plan(cudnnTensorStruct x, cudnnTensorStruct y) { this.x = x; this.y = y; }
+
+        void destroy() {
+            cudnnDestroyTensorDescriptor(x);
+            cudnnDestroyTensorDescriptor(y);
+            cudnnDestroyFilterDescriptor(w);
+            for (cudnnConvolutionStruct c : cd) cudnnDestroyConvolutionDescriptor(c);
+        }
     }
 
+    enum Search { AUTO, FIND, HEURISTIC }
+
     private static final int FWD = 0, BWD_DATA = 1, BWD_FILTER = 2;
+    private static final String[] DIRECTION = {"fwd", "bwd-data", "bwd-filter"};
     private final Cudnn dnn;
     private final DeviceMemory mem;
-    private final boolean tf32, measure;
-    private final Map<String, Plan> plans = new HashMap<>();
+    private final boolean tf32, deterministic;
+    private final Search search;
+    private final LruCache<String, Plan> plans;
+    private final Map<String, String> chosen = new LinkedHashMap<>();
     private int searches;
 
-    ConvPlans(Cudnn dnn, DeviceMemory mem, boolean tf32, boolean measure) {
+    ConvPlans(Cudnn dnn, DeviceMemory mem, boolean tf32, Search search, boolean deterministic) {
         this.dnn = dnn;
         this.mem = mem;
         this.tf32 = tf32;
-        this.measure = measure;
+        this.search = search;
+        this.deterministic = deterministic;
+        this.plans = new LruCache<>(LruCache.capacity("conta.cuda.planCache", 64), Plan::destroy);
     }
 
-    /** Number of algorithm searches so far (the self-test checks a second step adds none). */
+    static Search search(String v) {
+        return switch (v == null ? "auto" : v) {
+            case "auto" -> Search.AUTO;
+            case "find" -> Search.FIND;
+            case "heuristic" -> Search.HEURISTIC;
+            default -> throw new IllegalArgumentException("-Dconta.cuda.convSearch=" + v + ": expected auto, find or heuristic");
+        };
+    }
+
+    /** Number of algorithm choices so far (the self-test checks a third training step adds none). */
     int searches() { return searches; }
+
+    /** Plans evicted from the cache so far. */
+    long evictions() { return plans.evictions(); }
+
+    /** The algorithm chosen per shape and direction (the latest 256), for the benchmark's report. */
+    List<String> algorithms() { return new ArrayList<>(chosen.values()); }
 
     private Plan plan(Tensor x, Tensor w, ConvSpec s, Tensor y, String op) {
         String key = x.shapeString() + w.shapeString() + s;
         Plan p = plans.get(key);
         if (p != null) return p;
-        p = new Plan(dnn.tensor(x), dnn.tensor(y));
+        p = new Plan(dnn.newTensor(x), dnn.newTensor(y));
         Cudnn.check(cudnnCreateFilterDescriptor(p.w), "cudnnCreateFilterDescriptor", op);
         Cudnn.check(cudnnSetFilter4dDescriptor(p.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, w.dim(0), w.dim(1), w.dim(2), w.dim(3)),
                 "cudnnSetFilter4dDescriptor", op);
@@ -68,28 +107,53 @@ final class ConvPlans implements AutoCloseable {
         return p;
     }
 
-    private boolean acceptable(int status, long memory, int mathType) {
-        boolean tensorOps = mathType == CUDNN_TENSOR_OP_MATH || mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-        return status == CUDNN_STATUS_SUCCESS && memory <= dnn.workspaceLimit && (tf32 || !tensorOps);
+    /** Whether this call should choose (again): first use, or the first repeat under AUTO (then measured). */
+    private boolean choose(Plan p, int dir) {
+        p.uses[dir]++;
+        if (p.algo[dir] < 0) return true;
+        return search == Search.AUTO && !p.measured[dir] && p.uses[dir] == 2;
     }
 
-    private void choose(Plan p, int dir, int[] algos, long[] memory, int[] status, int[] math, int count, String op) {
-        for (int i = 0; i < count; i++) {
-            if (!acceptable(status[i], memory[i], math[i])) continue;
-            p.algo[dir] = algos[i];
-            p.ws[dir] = memory[i];
-            // cuDNN wants the math type the result was measured with; without TF32 the descriptor stays at FMA
-            if (tf32) Cudnn.check(cudnnSetConvolutionMathType(p.cd[dir], math[i]), "cudnnSetConvolutionMathType", op);
-            searches++;
-            return;
+    private boolean measureNow(Plan p, int dir) {
+        return search == Search.FIND || search == Search.AUTO && p.uses[dir] >= 2;
+    }
+
+    /**
+     * Index of the first acceptable result in cuDNN's order (fastest first): succeeded, workspace within the limit,
+     * no tensor-op math without TF32, deterministic when asked; -1 if none.
+     */
+    static int pick(int[] status, long[] memory, int[] math, int[] determinism, long limit, boolean tf32, boolean deterministic) {
+        for (int i = 0; i < status.length; i++) {
+            boolean tensorOps = math[i] == CUDNN_TENSOR_OP_MATH || math[i] == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+            if (status[i] != CUDNN_STATUS_SUCCESS || memory[i] > limit || !tf32 && tensorOps) continue;
+            if (deterministic && determinism[i] != CUDNN_DETERMINISTIC) continue;
+            return i;
         }
-        throw new CudaException(op + ": no cuDNN algorithm fits a " + DeviceMemory.mib(dnn.workspaceLimit) + " workspace"
-                + (tf32 ? "" : " with FMA (non-TF32) math") + " (raise -Dconta.cuda.workspaceMiB)");
+        return -1;
+    }
+
+    private void take(Plan p, int dir, boolean measured, int[] algos, long[] memory, int[] status, int[] math, int[] det, String key, String op) {
+        int i = pick(status, memory, math, det, dnn.workspaceLimit, tf32, deterministic);
+        if (i < 0) throw new CudaException(op + ": no cuDNN algorithm fits a " + DeviceMemory.mib(dnn.workspaceLimit) + " workspace"
+                + (tf32 ? "" : " with FMA (non-TF32) math") + (deterministic ? " deterministically (-Dconta.cuda.deterministic=false allows the others)" : "")
+                + " (raise -Dconta.cuda.workspaceMiB)");
+        p.algo[dir] = algos[i];
+        p.ws[dir] = memory[i];
+        p.measured[dir] = measured;
+        // cuDNN wants the math type the result was measured with; without TF32 the descriptor stays at FMA
+        if (tf32) Cudnn.check(cudnnSetConvolutionMathType(p.cd[dir], math[i]), "cudnnSetConvolutionMathType", op);
+        searches++;
+        String k = DIRECTION[dir] + " " + key;
+        chosen.remove(k);
+        if (chosen.size() >= 256) chosen.remove(chosen.keySet().iterator().next());
+        chosen.put(k, k + ": algo " + algos[i] + " (" + (measured ? "find" : "heuristic") + ", workspace " + memory[i] + " B, math " + math[i]
+                + (det[i] == CUDNN_DETERMINISTIC ? ", deterministic" : ", non-deterministic") + ")");
     }
 
     void forward(Tensor x, Tensor w, ConvSpec s, Tensor y, String op) {
         Plan p = plan(x, w, s, y, op);
-        if (p.algo[FWD] < 0) {
+        if (choose(p, FWD)) {
+            boolean measure = measureNow(p, FWD);
             int n = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
             cudnnConvolutionFwdAlgoPerf_t perf = new cudnnConvolutionFwdAlgoPerf_t(n);
             IntPointer got = new IntPointer(1);
@@ -99,13 +163,13 @@ final class ConvPlans implements AutoCloseable {
             else Cudnn.check(cudnnGetConvolutionForwardAlgorithm_v7(dnn.handle, p.x, p.w, p.cd[FWD], p.y, n, got, perf),
                     "cudnnGetConvolutionForwardAlgorithm_v7", op);
             int c = got.get();
-            int[] a = new int[c], st = new int[c], mt = new int[c];
+            int[] a = new int[c], st = new int[c], mt = new int[c], dt = new int[c];
             long[] m = new long[c];
             for (int i = 0; i < c; i++) {
                 cudnnConvolutionFwdAlgoPerf_t r = perf.getPointer(i);
-                a[i] = r.algo(); st[i] = r.status(); m[i] = r.memory(); mt[i] = r.mathType();
+                a[i] = r.algo(); st[i] = r.status(); m[i] = r.memory(); mt[i] = r.mathType(); dt[i] = r.determinism();
             }
-            choose(p, FWD, a, m, st, mt, c, op);
+            take(p, FWD, measure, a, m, st, mt, dt, "x" + x.shapeString() + " w" + w.shapeString() + " " + s, op);
         }
         Cudnn.check(cudnnConvolutionForward(dnn.handle, dnn.one, p.x, CudaBackend.ptr(x), p.w, CudaBackend.ptr(w), p.cd[FWD], p.algo[FWD],
                 DevPtr.of(dnn.workspace(p.ws[FWD], op)), p.ws[FWD], dnn.zero, p.y, CudaBackend.ptr(y)), "cudnnConvolutionForward", op);
@@ -114,7 +178,8 @@ final class ConvPlans implements AutoCloseable {
     /** dx = conv_transpose(dy, w) (overwritten). */
     void backwardData(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, String op) {
         Plan p = plan(x, w, s, dy, op);
-        if (p.algo[BWD_DATA] < 0) {
+        if (choose(p, BWD_DATA)) {
+            boolean measure = measureNow(p, BWD_DATA);
             int n = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
             cudnnConvolutionBwdDataAlgoPerf_t perf = new cudnnConvolutionBwdDataAlgoPerf_t(n);
             IntPointer got = new IntPointer(1);
@@ -124,13 +189,13 @@ final class ConvPlans implements AutoCloseable {
             else Cudnn.check(cudnnGetConvolutionBackwardDataAlgorithm_v7(dnn.handle, p.w, p.y, p.cd[BWD_DATA], p.x, n, got, perf),
                     "cudnnGetConvolutionBackwardDataAlgorithm_v7", op);
             int c = got.get();
-            int[] a = new int[c], st = new int[c], mt = new int[c];
+            int[] a = new int[c], st = new int[c], mt = new int[c], dt = new int[c];
             long[] m = new long[c];
             for (int i = 0; i < c; i++) {
                 cudnnConvolutionBwdDataAlgoPerf_t r = perf.getPointer(i);
-                a[i] = r.algo(); st[i] = r.status(); m[i] = r.memory(); mt[i] = r.mathType();
+                a[i] = r.algo(); st[i] = r.status(); m[i] = r.memory(); mt[i] = r.mathType(); dt[i] = r.determinism();
             }
-            choose(p, BWD_DATA, a, m, st, mt, c, op);
+            take(p, BWD_DATA, measure, a, m, st, mt, dt, "x" + x.shapeString() + " w" + w.shapeString() + " " + s, op);
         }
         Cudnn.check(cudnnConvolutionBackwardData(dnn.handle, dnn.one, p.w, CudaBackend.ptr(w), p.y, CudaBackend.ptr(dy), p.cd[BWD_DATA],
                 p.algo[BWD_DATA], DevPtr.of(dnn.workspace(p.ws[BWD_DATA], op)), p.ws[BWD_DATA], dnn.zero, p.x, CudaBackend.ptr(dx)),
@@ -140,7 +205,8 @@ final class ConvPlans implements AutoCloseable {
     /** dw += correlation(x, dy) (beta = 1 accumulates, as the Backend contract asks). */
     void backwardFilter(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dw, String op) {
         Plan p = plan(x, w, s, dy, op);
-        if (p.algo[BWD_FILTER] < 0) {
+        if (choose(p, BWD_FILTER)) {
+            boolean measure = measureNow(p, BWD_FILTER);
             int n = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
             cudnnConvolutionBwdFilterAlgoPerf_t perf = new cudnnConvolutionBwdFilterAlgoPerf_t(n);
             IntPointer got = new IntPointer(1);
@@ -157,13 +223,13 @@ final class ConvPlans implements AutoCloseable {
             } else Cudnn.check(cudnnGetConvolutionBackwardFilterAlgorithm_v7(dnn.handle, p.x, p.y, p.cd[BWD_FILTER], p.w, n, got, perf),
                     "cudnnGetConvolutionBackwardFilterAlgorithm_v7", op);
             int c = got.get();
-            int[] a = new int[c], st = new int[c], mt = new int[c];
+            int[] a = new int[c], st = new int[c], mt = new int[c], dt = new int[c];
             long[] m = new long[c];
             for (int i = 0; i < c; i++) {
                 cudnnConvolutionBwdFilterAlgoPerf_t r = perf.getPointer(i);
-                a[i] = r.algo(); st[i] = r.status(); m[i] = r.memory(); mt[i] = r.mathType();
+                a[i] = r.algo(); st[i] = r.status(); m[i] = r.memory(); mt[i] = r.mathType(); dt[i] = r.determinism();
             }
-            choose(p, BWD_FILTER, a, m, st, mt, c, op);
+            take(p, BWD_FILTER, measure, a, m, st, mt, dt, "x" + x.shapeString() + " w" + w.shapeString() + " " + s, op);
         }
         Cudnn.check(cudnnConvolutionBackwardFilter(dnn.handle, dnn.one, p.x, CudaBackend.ptr(x), p.y, CudaBackend.ptr(dy), p.cd[BWD_FILTER],
                 p.algo[BWD_FILTER], DevPtr.of(dnn.workspace(p.ws[BWD_FILTER], op)), p.ws[BWD_FILTER], dnn.one, p.w, CudaBackend.ptr(dw)),
@@ -171,11 +237,5 @@ final class ConvPlans implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        for (Plan p : plans.values()) {
-            cudnnDestroyFilterDescriptor(p.w);
-            for (cudnnConvolutionStruct cd : p.cd) cudnnDestroyConvolutionDescriptor(cd);
-        }
-        plans.clear();
-    }
+    public void close() { plans.clear(); }
 }

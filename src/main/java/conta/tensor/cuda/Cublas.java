@@ -27,6 +27,13 @@ final class Cublas implements AutoCloseable {
         check(cublasSetMathMode(handle, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH), "cublasSetMathMode", "cuBLAS setup");
     }
 
+    /** "cuBLAS 130100": the library's version as loaded. */
+    String describe() {
+        int[] v = new int[1];
+        check(cublasGetVersion_v2(handle, v), "cublasGetVersion", "cuBLAS version");
+        return "cuBLAS " + v[0];
+    }
+
     static void check(int status, String call, String op) {
         if (status == CUBLAS_STATUS_SUCCESS) return;
         String msg = op + ": " + call + " failed: " + cublasGetStatusString(status).getString() + " (" + status + ")";

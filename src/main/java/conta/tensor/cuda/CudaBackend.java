@@ -15,9 +15,6 @@ import conta.tensor.Storage;
 import conta.tensor.Tensor;
 import java.util.Arrays;
 import org.bytedeco.cuda.cudart.CUstream_st;
-import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -25,7 +22,9 @@ import org.bytedeco.javacpp.Pointer;
  * convolution (algorithm cached per shape), batch norm and softmax, cuBLAS for GEMM, conta's kernels (kernels/*.cu) for
  * the rest. Same contract as {@link conta.tensor.cpu.CpuBackend}, which is the reference the self-test compares with.
  *
- * <p>Options (system properties): conta.cuda.tf32 (default true), conta.cuda.convSearch=find|heuristic (default find),
+ * <p>Options (system properties): conta.cuda.tf32 (default true), conta.cuda.deterministic (default true: only
+ * deterministic cuDNN algorithms), conta.cuda.convSearch=heuristic|auto|find (default heuristic when deterministic, else
+ * auto: heuristic for a shape seen once, measured when it recurs), conta.cuda.planCache (default 64 plans, LRU),
  * conta.cuda.workspaceMiB (default 256), conta.cuda.sync=true (synchronise after every op so an asynchronous error
  * names the op that caused it).
  */
@@ -38,7 +37,9 @@ public final class CudaBackend implements Backend {
     final Cudnn dnn;
     final ConvPlans conv;
     final Cublas blas;
+    final PinnedStaging staging;
     final boolean tf32;
+    final boolean deterministic;
     private final boolean syncEach = Boolean.getBoolean("conta.cuda.sync");
     private final DeviceMemory.Block scratch; // partial sums (512 doubles) + an error flag and value for loss kernels
     private volatile Thread bound;
@@ -55,11 +56,34 @@ public final class CudaBackend implements Backend {
         CudaRuntime.checkDriver(cuInit(0), "cuInit", "CUDA setup");
         bound = Thread.currentThread();
         CudaRuntime.check(cudaStreamCreateWithFlags(stream, cudaStreamNonBlocking), "cudaStreamCreateWithFlags", "CUDA setup");
-        kernels = new Kernels(CudaRuntime.computeCapability(device));
-        dnn = new Cudnn(mem, stream, Long.getLong("conta.cuda.workspaceMiB", 256) << 20);
-        conv = new ConvPlans(dnn, mem, tf32, !"heuristic".equals(System.getProperty("conta.cuda.convSearch", "find")));
-        blas = new Cublas(stream, tf32);
-        scratch = new DeviceMemory.Block(mem, 8192, "loss scratch");
+        // deterministic by default (resume repeats the sums): heuristic choice among deterministic algorithms, which is
+        // reproducible; -Dconta.cuda.deterministic=false allows every algorithm and measures shapes that recur
+        deterministic = Boolean.parseBoolean(System.getProperty("conta.cuda.deterministic", "true"));
+        PinnedStaging st = null;
+        Kernels k = null;
+        Cudnn d = null;
+        ConvPlans cp = null;
+        Cublas bl = null;
+        try { // any part may fail to load (kernels missing from the jar, no cuDNN or cuBLAS): release what was made
+            st = new PinnedStaging(stream);
+            k = new Kernels(CudaRuntime.computeCapability(device));
+            d = new Cudnn(mem, stream, Long.getLong("conta.cuda.workspaceMiB", 256) << 20);
+            cp = new ConvPlans(d, mem, tf32, ConvPlans.search(System.getProperty("conta.cuda.convSearch", deterministic ? "heuristic" : "auto")),
+                    deterministic);
+            bl = new Cublas(stream, tf32);
+            scratch = new DeviceMemory.Block(mem, 8192, "loss scratch");
+        } catch (RuntimeException | LinkageError e) {
+            for (AutoCloseable c : new AutoCloseable[]{bl, cp, d, k, st})
+                if (c != null) try { c.close(); } catch (Exception | LinkageError ignored) { /* the first failure is the one to report */ }
+            mem.close();
+            cudaStreamDestroy(stream);
+            throw e;
+        }
+        staging = st;
+        kernels = k;
+        dnn = d;
+        conv = cp;
+        blas = bl;
         if (!announced) {
             announced = true;
             System.err.println("conta: " + describe());
@@ -68,11 +92,21 @@ public final class CudaBackend implements Backend {
 
     /** Device, driver/runtime versions, cuDNN version, kernel image and TF32 setting, for logs and the self-test. */
     public String describe() {
-        return "cuda:" + device + " " + CudaRuntime.describe(device) + "; " + dnn.describe() + "; kernels " + kernels.variant()
-                + "; TF32 " + (tf32 ? "on" : "off");
+        return "cuda:" + device + " " + CudaRuntime.describe(device) + "; " + dnn.describe() + "; " + blas.describe() + "; kernels "
+                + kernels.variant() + "; TF32 " + (tf32 ? "on" : "off") + "; deterministic " + (deterministic ? "on" : "off");
+    }
+
+    /** The convolution algorithm chosen per shape and direction (latest 256), for the benchmark. */
+    public java.util.List<String> convAlgorithms() { return conv.algorithms(); }
+
+    /** Convolution plans evicted from the bounded cache so far. */
+    public long convPlanEvictions() { return conv.evictions();
     }
 
     @Override public String name() { return "cuda:" + device; }
+
+    /** The WSSS ops on this device: conta's kernels (kernels/cam.cu, walk.cu, resize.cu, confusion.cu). */
+    @Override public conta.tensor.WsssOps wsss() { return new CudaWsss(this); }
 
     /** cudaMalloc calls so far: constant across steps once the allocator's cache is warm. */
     public long mallocCount() { return mem.mallocCount(); }
@@ -128,34 +162,17 @@ public final class CudaBackend implements Backend {
     public void upload(Tensor t, float[] src) {
         if (src.length != t.numel()) throw new IllegalArgumentException(src.length + " values for " + t);
         enter();
-        try (FloatPointer host = new FloatPointer(src)) {
-            CudaRuntime.check(cudaMemcpyAsync(ptr(t), host, t.numel() * 4, cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync", "upload " + t);
-            CudaRuntime.check(cudaStreamSynchronize(stream), "cudaStreamSynchronize", "upload " + t); // host buffer is freed next
-        }
+        staging.upload(src, addr(t), "upload " + t); // pinned, stream-ordered, returns before the copy has run
+        done("upload");
     }
 
     @Override
     public float[] download(Tensor t) {
         enter();
-        float[] out = new float[Math.toIntExact(t.numel())];
-        try (FloatPointer host = new FloatPointer(out.length)) {
-            CudaRuntime.check(cudaMemcpyAsync(host, ptr(t), t.numel() * 4, cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync", "download " + t);
-            CudaRuntime.check(cudaStreamSynchronize(stream), "cudaStreamSynchronize (an earlier asynchronous op failed;"
-                    + " rerun with -Dconta.cuda.sync=true to name it)", "download " + t);
-            host.get(out);
-        }
-        return out;
+        return staging.downloadFloats(addr(t), Math.toIntExact(t.numel()), "download " + t);
     }
 
-    private double[] downloadDoubles(long address, int n, String op) {
-        double[] out = new double[n];
-        try (DoublePointer host = new DoublePointer(n)) {
-            CudaRuntime.check(cudaMemcpyAsync(host, new DevPtr(address), n * 8L, cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync", op);
-            CudaRuntime.check(cudaStreamSynchronize(stream), "cudaStreamSynchronize", op);
-            host.get(out);
-        }
-        return out;
-    }
+    private double[] downloadDoubles(long address, int n, String op) { return staging.downloadDoubles(address, n, op); }
 
     @Override
     public void fill(Tensor t, float value) {
@@ -445,9 +462,9 @@ public final class CudaBackend implements Backend {
         CudaChecks.resize(dx, dy);
         enter();
         String op = "resizeBilinearBackward " + shapes(dy, dx);
-        CudaRuntime.check(cudaMemsetAsync(ptr(dx), 0, dx.numel() * 4, stream), "cudaMemsetAsync", op);
         int h = dx.dim(2), w = dx.dim(3), oh = dy.dim(2), ow = dy.dim(3);
-        launch("resize_bilinear_bwd", dy.numel(), op, a(dy), a(dx), dx.dim(0) * dx.dim(1), h, w, oh, ow,
+        // gather form: one thread per dx element sums its taps in a fixed order (deterministic, no float atomics)
+        launch("resize_bilinear_bwd", dx.numel(), op, a(dy), a(dx), dx.dim(0) * dx.dim(1), h, w, oh, ow,
                 CudaChecks.resizeScale(h, oh, alignCorners), CudaChecks.resizeScale(w, ow, alignCorners), alignCorners ? 1 : 0);
         done(op);
     }
@@ -490,12 +507,10 @@ public final class CudaBackend implements Backend {
         kernels.launch("cross_entropy", 256, 256, 0, stream, op, a(logits), a(labels), a(classWeights), a(dlogits), n, c, (long) hw,
                 ignoreIndex, scratch.address(), flag, flag + 4);
         double[] part = downloadDoubles(scratch.address(), 512, op);
-        try (IntPointer bad = new IntPointer(2)) {
-            CudaRuntime.check(cudaMemcpy(bad, new DevPtr(flag), 8, cudaMemcpyDeviceToHost), "cudaMemcpy", op);
-            if (bad.get(0) != 0)
-                throw new IllegalArgumentException("crossEntropyLoss: label " + Float.intBitsToFloat(bad.get(1)) + " outside [0, " + c
-                        + ") and not the ignore index " + ignoreIndex);
-        }
+        int[] bad = staging.downloadInts(flag, 2, op); // on the backend's stream, after the kernel that wrote it
+        if (bad[0] != 0)
+            throw new IllegalArgumentException("crossEntropyLoss: label " + Float.intBitsToFloat(bad[1]) + " outside [0, " + c
+                    + ") and not the ignore index " + ignoreIndex);
         double loss = 0, wsum = 0;
         for (int i = 0; i < 256; i++) {
             loss += part[2 * i];
@@ -526,6 +541,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void close() {
         synchronize();
+        staging.close();
         scratch.free();
         blas.close();
         conv.close();

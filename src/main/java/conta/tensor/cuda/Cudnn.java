@@ -3,8 +3,6 @@ package conta.tensor.cuda;
 import static org.bytedeco.cuda.global.cudnn.*;
 
 import conta.tensor.Tensor;
-import java.util.HashMap;
-import java.util.Map;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.cudnn.cudnnContext;
 import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
@@ -12,7 +10,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 
 /**
- * cuDNN handle bound to the backend's stream, a bounded workspace that only grows, cached descriptors, and the
+ * cuDNN handle bound to the backend's stream, a bounded workspace that only grows, descriptors in bounded LRU caches, and the
  * non-conv cuDNN ops (batch norm, softmax, bias). Uses the legacy API, deprecated in cuDNN 9 but present and
  * forward-compatible (engine-notes 2.4); convolution planning lives in {@link ConvPlans}.
  */
@@ -23,8 +21,11 @@ final class Cudnn implements AutoCloseable {
     final long workspaceLimit;
     private final DeviceMemory mem;
     private DeviceMemory.Block workspace;
-    private final Map<String, cudnnTensorStruct> tensors = new HashMap<>();
-    private final Map<String, cudnnTensorStruct> bnParams = new HashMap<>();
+    // bounded: a descriptor per shape, and CAM/prediction passes bring a new shape per image (used within one call each)
+    private final LruCache<String, cudnnTensorStruct> tensors = new LruCache<>(LruCache.capacity("conta.cuda.descriptorCache", 256), Cudnn::destroy);
+    private final LruCache<String, cudnnTensorStruct> bnParams = new LruCache<>(LruCache.capacity("conta.cuda.descriptorCache", 256), Cudnn::destroy);
+
+    private static void destroy(cudnnTensorStruct d) { cudnnDestroyTensorDescriptor(d); }
 
     Cudnn(DeviceMemory mem, CUstream_st stream, long workspaceLimit) {
         this.mem = mem;
@@ -65,28 +66,46 @@ final class Cudnn implements AutoCloseable {
 
     /** NCHW float descriptor of n x c x h x w; tensors of rank 2 or 3 map to w = 1 / the flattened spatial dims. */
     cudnnTensorStruct tensor(int n, int c, int h, int w) {
-        return tensors.computeIfAbsent(n + "," + c + "," + h + "," + w, k -> {
-            cudnnTensorStruct d = new cudnnTensorStruct();
-            check(cudnnCreateTensorDescriptor(d), "cudnnCreateTensorDescriptor", "descriptor " + k);
-            check(cudnnSetTensor4dDescriptor(d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, h, w), "cudnnSetTensor4dDescriptor", "descriptor [" + k + "]");
-            return d;
-        });
+        String k = n + "," + c + "," + h + "," + w;
+        cudnnTensorStruct d = tensors.get(k);
+        if (d == null) tensors.put(k, d = create(n, c, h, w));
+        return d;
+    }
+
+    private static cudnnTensorStruct create(int n, int c, int h, int w) {
+        String k = n + "," + c + "," + h + "," + w;
+        cudnnTensorStruct d = new cudnnTensorStruct();
+        check(cudnnCreateTensorDescriptor(d), "cudnnCreateTensorDescriptor", "descriptor " + k);
+        check(cudnnSetTensor4dDescriptor(d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, h, w), "cudnnSetTensor4dDescriptor", "descriptor [" + k + "]");
+        return d;
+    }
+
+    private static int[] dims4(Tensor t) {
+        if (t.rank() == 4) return new int[]{t.dim(0), t.dim(1), t.dim(2), t.dim(3)};
+        long sp = 1;
+        for (int i = 2; i < t.rank(); i++) sp *= t.dim(i);
+        return new int[]{t.dim(0), t.rank() > 1 ? t.dim(1) : 1, Math.toIntExact(sp), 1};
     }
 
     cudnnTensorStruct tensor(Tensor t) {
-        if (t.rank() == 4) return tensor(t.dim(0), t.dim(1), t.dim(2), t.dim(3));
-        long sp = 1;
-        for (int i = 2; i < t.rank(); i++) sp *= t.dim(i);
-        return tensor(t.dim(0), t.rank() > 1 ? t.dim(1) : 1, Math.toIntExact(sp), 1);
+        int[] d = dims4(t);
+        return tensor(d[0], d[1], d[2], d[3]);
+    }
+
+    /** An uncached descriptor of t's shape, owned (and destroyed) by the caller: a convolution plan keeps its own. */
+    cudnnTensorStruct newTensor(Tensor t) {
+        int[] d = dims4(t);
+        return create(d[0], d[1], d[2], d[3]);
     }
 
     private cudnnTensorStruct bnParam(cudnnTensorStruct x, String key) {
-        return bnParams.computeIfAbsent(key, k -> {
-            cudnnTensorStruct d = new cudnnTensorStruct();
-            check(cudnnCreateTensorDescriptor(d), "cudnnCreateTensorDescriptor", "batch norm " + k);
-            check(cudnnDeriveBNTensorDescriptor(d, x, CUDNN_BATCHNORM_SPATIAL), "cudnnDeriveBNTensorDescriptor", "batch norm " + k);
-            return d;
-        });
+        cudnnTensorStruct d = bnParams.get(key);
+        if (d != null) return d;
+        d = new cudnnTensorStruct();
+        check(cudnnCreateTensorDescriptor(d), "cudnnCreateTensorDescriptor", "batch norm " + key);
+        check(cudnnDeriveBNTensorDescriptor(d, x, CUDNN_BATCHNORM_SPATIAL), "cudnnDeriveBNTensorDescriptor", "batch norm " + key);
+        bnParams.put(key, d);
+        return d;
     }
 
     void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
@@ -139,8 +158,6 @@ final class Cudnn implements AutoCloseable {
 
     @Override
     public void close() {
-        for (cudnnTensorStruct d : tensors.values()) cudnnDestroyTensorDescriptor(d);
-        for (cudnnTensorStruct d : bnParams.values()) cudnnDestroyTensorDescriptor(d);
         tensors.clear();
         bnParams.clear();
         if (workspace != null) workspace.free();

@@ -74,18 +74,7 @@ public final class DenseCrf {
     }
 
     /** Per-pixel argmax of label-major scores (nLabels x N). */
-    public static int[] argmax(float[] q, int nLabels) {
-        if (nLabels < 1 || q.length % nLabels != 0)
-            throw new IllegalArgumentException(q.length + " values are not nLabels=" + nLabels + " x N");
-        int n = q.length / nLabels;
-        int[] out = new int[n];
-        for (int i = 0; i < n; i++) {
-            int best = 0;
-            for (int c = 1; c < nLabels; c++) if (q[c * n + i] > q[best * n + i]) best = c;
-            out[i] = best;
-        }
-        return out;
-    }
+    public static int[] argmax(float[] q, int nLabels) { return conta.tensor.HostWsss.argmax(q, nLabels); }
 
     static float[] positions(int w, int h, float sxy) {
         float[] f = new float[w * h * 2];

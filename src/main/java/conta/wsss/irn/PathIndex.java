@@ -67,6 +67,13 @@ public final class PathIndex {
 
     public int radius() { return radius; }
 
+    /** The directions and paths as the WSSS ops take them ({@link conta.tensor.WsssOps#randomWalk}). */
+    public conta.tensor.WalkPaths paths() {
+        int[][] py = new int[pathY.length][], px = new int[pathX.length][];
+        for (int d = 0; d < py.length; d++) { py[d] = pathY[d].clone(); px[d] = pathX[d].clone(); }
+        return new conta.tensor.WalkPaths(radiusFloor(), dy.clone(), dx.clone(), py, px);
+    }
+
     /** IRNet's radius_floor = ceil(radius) - 1: the margin that keeps every destination of a source inside the grid. */
     public int radiusFloor() { return radius - 1; }
 

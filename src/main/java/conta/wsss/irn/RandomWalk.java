@@ -1,14 +1,17 @@
 package conta.wsss.irn;
 
 import conta.tensor.Backend;
+import conta.tensor.HostWsss;
 import conta.tensor.Tensor;
-import java.util.stream.IntStream;
+import conta.tensor.WalkPaths;
+import conta.tensor.WsssOps;
 
 /**
  * IRNet's semantic random walk (step/make_sem_seg_labels.py + misc/indexing.py propagate_to_edge) with a sparse
  * transition matrix. IRNet builds the dense HW x HW matrix T = A D^-1 (A = affinity^beta over the 68 neighbours and a
  * self-loop of 1, D = diag of A's column sums) and squares it expTimes times; here T^(2^expTimes) is applied as that
- * many sparse mat-vecs, which is the same product in a different association order: memory O(HW * directions).
+ * many sparse mat-vecs, which is the same product in a different association order: memory O(HW * directions). The
+ * walk and the labelling run on the backend's {@link WsssOps}.
  *
  * <p>All maps are host arrays in row-major order: CAMs K x h x w at stride 4 (the image's foreground classes only),
  * boundary h x w in [0, 1].
@@ -26,101 +29,51 @@ public final class RandomWalk {
 
     private final Params params;
     private final PathIndex index;
+    private final WalkPaths paths;
 
     public RandomWalk(Params params) {
         this.params = params;
         this.index = new PathIndex(params.radius());
+        this.paths = index.paths();
     }
 
     public Params params() { return params; }
 
     public PathIndex pathIndex() { return index; }
 
-    /** Propagated CAMs, K x h x w: (cams * (1 - boundary)) T^(2^expTimes), as IRNet's propagate_to_edge. */
+    /** Propagated CAMs, K x h x w: (cams * (1 - boundary)) T^(2^expTimes), as IRNet's propagate_to_edge (on the host). */
     public float[] propagate(float[] cams, int k, float[] boundary, int h, int w) {
         checkMaps(cams, k, boundary, h, w);
         if (k == 0) return new float[0];
-        SparseAffinity g = new SparseAffinity(index, boundary, h, w, params.beta());
-        int pw = g.paddedWidth(), r = g.pad(), n = h * w;
-        float[][] cur = new float[k][g.paddedSize()], next = new float[k][g.paddedSize()];
-        for (int c = 0; c < k; c++)
-            for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++)
-                    cur[c][(y + r) * pw + x + r] = cams[c * n + y * w + x] * (1f - boundary[y * w + x]);
-        float max = 0f;
-        for (float[] c : cur) for (float v : c) max = Math.max(max, Math.abs(v));
-        float floor = Math.max(Float.MIN_NORMAL, 1e-18f * max); // keeps products with weights >= 1e-20 normal
-        int chunks = Math.min(h, 4 * Runtime.getRuntime().availableProcessors());
-        long steps = 1L << params.expTimes();
-        for (long s = 0; s < steps; s++) {
-            float[][] src = cur, dst = next;
-            IntStream.range(0, chunks).parallel().forEach(t -> {
-                int y0 = (int) ((long) h * t / chunks), y1 = (int) ((long) h * (t + 1) / chunks);
-                for (int c = 0; c < src.length; c++) g.step(src[c], dst[c], y0, y1, floor);
-            });
-            cur = dst;
-            next = src;
-        }
-        float[] out = new float[k * n];
-        for (int c = 0; c < k; c++)
-            for (int y = 0; y < h; y++) System.arraycopy(cur[c], (y + r) * pw + r, out, c * n + y * w, w);
-        return out;
+        return HostWsss.walk(cams, k, boundary, h, w, paths, params.beta(), 1L << params.expTimes());
     }
 
     /**
-     * Scores (K + 1) x outH x outW: the propagated maps upsampled x4 (bilinear, align_corners false), cropped to the
-     * image, divided by their global maximum, after a constant background plane bgThreshold.
-     */
-    public float[] scores(Backend b, float[] rw, int k, int h, int w, int outH, int outW) {
-        if (rw.length != (long) k * h * w) throw new IllegalArgumentException(rw.length + " walk values for " + k + " x " + h + " x " + w);
-        if (outH > 4 * h || outW > 4 * w || outH <= 0 || outW <= 0)
-            throw new IllegalArgumentException("image " + outW + "x" + outH + " does not fit the x4 upsampled grid " + 4 * w + "x" + 4 * h);
-        int on = outH * outW;
-        float[] out = new float[(k + 1) * on];
-        java.util.Arrays.fill(out, 0, on, params.bgThreshold());
-        if (k == 0) return out;
-        float[] up;
-        try (Tensor x = Tensor.of(b, rw, 1, k, h, w); Tensor y = b.empty(1, k, 4 * h, 4 * w)) {
-            b.resizeBilinear(x, false, y);
-            up = y.toArray();
-        }
-        float max = Float.NEGATIVE_INFINITY;
-        for (int c = 0; c < k; c++)
-            for (int yy = 0; yy < outH; yy++)
-                for (int xx = 0; xx < outW; xx++) max = Math.max(max, up[(c * 4 * h + yy) * 4 * w + xx]);
-        // IRNet divides by the max unguarded; an all-zero walk (no CAM mass) would give NaNs there, here all background
-        float inv = max > 0 ? 1f / max : 0f;
-        for (int c = 0; c < k; c++)
-            for (int yy = 0; yy < outH; yy++)
-                for (int xx = 0; xx < outW; xx++)
-                    out[(c + 1) * on + yy * outW + xx] = up[(c * 4 * h + yy) * 4 * w + xx] * inv;
-        return out;
-    }
-
-    /** Argmax over the K + 1 planes (first maximum wins, so background wins ties), mapped to class ids (unsigned bytes). */
-    public static byte[] labels(float[] scores, int planes, int[] classIds, int outH, int outW) {
-        int on = outH * outW;
-        if (scores.length != (long) planes * on || classIds.length != planes - 1)
-            throw new IllegalArgumentException(scores.length + " scores, " + classIds.length + " class ids for " + planes + " planes of " + outW + "x" + outH);
-        byte[] out = new byte[on];
-        for (int i = 0; i < on; i++) {
-            int best = 0;
-            float bv = scores[i];
-            for (int c = 1; c < planes; c++) if (scores[c * on + i] > bv) { bv = scores[c * on + i]; best = c; }
-            out[i] = (byte) (best == 0 ? 0 : classIds[best - 1]);
-        }
-        return out;
-    }
-
-    /**
-     * The whole step for one image: pseudo-label map outH x outW of class ids (0 background). classIds[c] is the
-     * dataset class id (1-based) of CAM channel c; the image is outH x outW and the stride-4 grid h x w covers it.
+     * The whole step for one image, on the backend's WSSS ops: pseudo-label map outH x outW of class ids (0 background).
+     * classIds[c] is the dataset class id (1-based) of CAM channel c; the image is outH x outW and the stride-4 grid h x w
+     * covers it. The walked maps are upsampled x4 (bilinear, align_corners false), cropped to the image, divided by their
+     * global maximum (an all-zero walk gives all background, where IRNet's unguarded division gives NaNs) and put
+     * against a constant background plane bgThreshold (ties go to the background).
      */
     public byte[] segment(Backend b, float[] cams, int[] classIds, float[] boundary, int h, int w, int outH, int outW) {
         int k = classIds.length;
         for (int id : classIds) if (id < 1 || id > 254) throw new IllegalArgumentException("class id " + id + " outside 1..254");
-        float[] rw = propagate(cams, k, boundary, h, w);
-        return labels(scores(b, rw, k, h, w, outH, outW), k + 1, classIds, outH, outW);
+        checkMaps(cams, k, boundary, h, w);
+        if (outH > 4 * h || outW > 4 * w || outH <= 0 || outW <= 0)
+            throw new IllegalArgumentException("image " + outW + "x" + outH + " does not fit the x4 upsampled grid " + 4 * w + "x" + 4 * h);
+        byte[] out = new byte[outH * outW];
+        if (k == 0) return out;
+        WsssOps ops = b.wsss();
+        try (Tensor c = Tensor.of(b, cams, 1, k, h, w); Tensor bd = Tensor.of(b, boundary, 1, 1, h, w); Tensor rw = b.empty(1, k, h, w);
+             Tensor up = Tensor.zeros(b, 1, k, outH, outW); Tensor lab = b.empty(1, outH, outW)) {
+            ops.randomWalk(c, bd, paths, params.beta(), 1 << params.expTimes(), rw);
+            ops.resizeCropAccumulate(rw, 4 * h, 4 * w, up);
+            ops.normaliseMax(up, up.numel(), 0f);
+            ops.seeds(up, params.bgThreshold(), params.bgThreshold(), 0, lab);
+            float[] l = lab.toArray();
+            for (int i = 0; i < l.length; i++) out[i] = (byte) (l[i] == 0f ? 0 : classIds[(int) l[i] - 1]);
+        }
+        return out;
     }
 
     static void checkMaps(float[] cams, int k, float[] boundary, int h, int w) {

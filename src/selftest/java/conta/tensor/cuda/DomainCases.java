@@ -1,53 +1,59 @@
 package conta.tensor.cuda;
 
+import conta.tensor.HostWsss;
 import conta.tensor.Tensor;
+import conta.tensor.WalkPaths;
+import conta.tensor.WsssOps;
 import conta.tensor.cpu.CpuBackend;
 
-/** SelfTest cases for the WSSS kernels (CudaDomain) against KernelRef, the CPU resize and conta.eval.Confusion. */
+/**
+ * SelfTest cases for the WSSS ops: CudaWsss (the kernels) against the CPU implementation HostWsss on the CPU backend,
+ * the same inputs on both sides. Label outputs must agree exactly; maps within TOL (relative L2).
+ */
 final class DomainCases {
     private final SelfTest t;
     private final CudaBackend g;
-    private final CudaDomain d;
+    private final CpuBackend cpu;
+    private final WsssOps gw, cw;
     private static final double TOL = 1e-5;
 
     DomainCases(SelfTest t, CudaBackend g) {
         this.t = t;
         this.g = g;
-        this.d = new CudaDomain(g);
+        this.cpu = t.cpu;
+        this.gw = g.wsss();
+        this.cw = new HostWsss(cpu);
     }
-
-    private Tensor up(float[] a, int... shape) { return Tensor.of(g, a, shape); }
 
     void all() {
         t.run("cam", this::cam);
         t.run("seeds", this::seeds);
-        t.run("classMeans", this::classMeans);
-        t.run("contaAttention", this::attention);
+        t.run("classMasks", this::classMasks);
         t.run("randomWalk", this::walk);
         t.run("confusion", this::confusion);
     }
 
     private void cam() {
-        int n = 2, k = 64, c = 5, h = 8, w = 9, p = h * w;
-        float[] feat = t.randn(n * k * p), wt = t.randn(c * k);
-        float[] ref = KernelRef.cam(feat, wt, n, k, c, p);
-        try (Tensor f = up(feat, n, k, h, w); Tensor ww = up(wt, c, k); Tensor cam = g.empty(n, c, h, w)) {
-            d.cam(f, ww, cam);
-            t.check("cam = relu(W . features)", cam.toArray(), ref, TOL);
-            KernelRef.normaliseMax(ref, n * c, p, 1e-5f);
-            d.normaliseMax(cam, 1e-5f);
-            t.check("cam per-class max-normalisation", cam.toArray(), ref, TOL);
-            // multi-scale accumulation: acc = up(cam) + up(cam at another scale), CPU = resize + addScaled
-            CpuBackend cpu = t.cpu;
-            try (Tensor cc = Tensor.of(cpu, ref, n, c, h, w); Tensor accC = Tensor.zeros(cpu, n, c, 32, 36); Tensor tmp = cpu.empty(n, c, 32, 36);
-                 Tensor accG = Tensor.zeros(g, n, c, 32, 36)) {
-                for (int s = 0; s < 2; s++) {
-                    cpu.resizeBilinear(cc, false, tmp);
-                    cpu.addScaled(accC, 1f, tmp, 1f, accC);
-                    d.resizeAccumulate(cam, false, accG);
-                }
-                t.check("cam multi-scale accumulation (resize + add)", accG.toArray(), accC.toArray(), TOL);
+        int k = 64, c = 5, h = 8, w = 9, hi = 37, wi = 35;
+        float[] feat = t.randn(2L * k * h * w), wt = t.randn((long) c * k);
+        int[] sel = {4, 1, 2};
+        try (Tensor fg = Tensor.of(g, feat, 2, k, h, w); Tensor wg = Tensor.of(g, wt, c, k, 1, 1); Tensor camG = g.empty(2, c, h, w);
+             Tensor fc = Tensor.of(cpu, feat, 2, k, h, w); Tensor wc = Tensor.of(cpu, wt, c, k, 1, 1); Tensor camC = cpu.empty(2, c, h, w);
+             Tensor mG = g.empty(1, 3, h, w); Tensor mC = cpu.empty(1, 3, h, w); Tensor aG = Tensor.zeros(g, 1, 3, hi, wi); Tensor aC = Tensor.zeros(cpu, 1, 3, hi, wi)) {
+            gw.cam(fg, wg, camG);
+            cw.cam(fc, wc, camC);
+            t.check("cam = relu(W . features)", camG.toArray(), camC.toArray(), TOL);
+            gw.flipMergeSelect(camG, sel, mG);
+            cw.flipMergeSelect(camC, sel, mC);
+            t.check("cam flip-merge + class selection", mG.toArray(), mC.toArray(), TOL);
+            for (int[] grid : new int[][]{{hi, wi}, {48, 48}}) { // the stride-4 grid, then the stride-up grid cropped
+                gw.resizeCropAccumulate(mG, grid[0], grid[1], aG);
+                cw.resizeCropAccumulate(mC, grid[0], grid[1], aC);
             }
+            t.check("cam multi-scale resize-crop-accumulate", aG.toArray(), aC.toArray(), TOL);
+            gw.normaliseMax(aG, (long) hi * wi, 1e-5f);
+            cw.normaliseMax(aC, (long) hi * wi, 1e-5f);
+            t.check("cam per-class max-normalisation", aG.toArray(), aC.toArray(), TOL);
         }
     }
 
@@ -55,57 +61,48 @@ final class DomainCases {
         int n = 2, c = 6, p = 50;
         float[] cam = new float[n * c * p];
         for (int i = 0; i < cam.length; i++) cam[i] = (float) t.rnd.nextDouble();
-        float[] present = {1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0}; // image 2 has no class: all background
         for (float[] thr : new float[][]{{0.3f, 0.3f}, {0.7f, 0.2f}}) {
-            float[] ref = KernelRef.seeds(cam, present, n, c, p, thr[0], thr[1], 255);
-            try (Tensor cm = up(cam, n, c, p, 1); Tensor pr = up(present, n, c); Tensor lab = g.empty(n, p)) {
-                d.seeds(cm, pr, thr[0], thr[1], 255, lab);
-                t.check("seeds fg " + thr[0] + " bg " + thr[1], lab.toArray(), ref, 0);
+            try (Tensor cg = Tensor.of(g, cam, n, c, p, 1); Tensor lg = g.empty(n, p); Tensor cc = Tensor.of(cpu, cam, n, c, p, 1); Tensor lc = cpu.empty(n, p)) {
+                gw.seeds(cg, thr[0], thr[1], 255, lg);
+                cw.seeds(cc, thr[0], thr[1], 255, lc);
+                t.check("seeds fg " + thr[0] + " bg " + thr[1], lg.toArray(), lc.toArray(), 0);
             }
         }
     }
 
-    private void classMeans() {
-        int n = 2, k = 16, c = 4, p = 60;
-        float[] feat = t.randn(n * k * p), lab = new float[n * p];
-        for (int i = 0; i < lab.length; i++) lab[i] = t.rnd.nextInt(6) == 0 ? 255 : t.rnd.nextInt(c - 1); // class 3 absent
-        float[][] ref = KernelRef.classMeans(feat, lab, n, k, c, p);
-        try (Tensor f = up(feat, n, k, p, 1); Tensor l = up(lab, n, p); Tensor m = g.empty(n, c, k); Tensor cnt = g.empty(n, c)) {
-            d.classMeans(f, l, m, cnt);
-            t.check("class-mean masks: means", m.toArray(), ref[0], TOL);
-            t.check("class-mean masks: counts", cnt.toArray(), ref[1], 0);
-        }
-    }
-
-    private void attention() {
-        int n = 3, c = 20, dd = 32, k = 48;
-        float[] q = t.randn(n * dd), kz = t.randn(c * dd), z = t.randn(c * k), prior = new float[c], dm = t.randn(n * k);
-        for (int i = 0; i < c; i++) prior[i] = 1f / c;
-        float[][] f = KernelRef.contaAttentionForward(q, kz, z, prior, n, c, dd, k);
-        float[][] b = KernelRef.contaAttentionBackward(q, kz, z, prior, f[0], dm, n, c, dd, k);
-        try (Tensor tq = up(q, n, dd); Tensor tk = up(kz, c, dd); Tensor tz = up(z, c, k); Tensor tp = up(prior, c); Tensor a = g.empty(n, c);
-             Tensor m = g.empty(n, k); Tensor tdm = up(dm, n, k); Tensor dq = g.empty(n, dd); Tensor dk = g.empty(c, dd)) {
-            d.contaAttentionForward(tq, tk, tz, tp, a, m);
-            t.check("CONTA attention softmax A", a.toArray(), f[0], TOL);
-            t.check("CONTA attention M", m.toArray(), f[1], TOL);
-            d.contaAttentionBackward(tq, tk, tz, tp, a, tdm, dq, dk);
-            t.check("CONTA attention backward dQ (W1 side)", dq.toArray(), b[0], TOL);
-            t.check("CONTA attention backward dKz (W2 side)", dk.toArray(), b[1], TOL);
+    private void classMasks() {
+        int H = 45, W = 61, n = 5, h = 8, w = 8;
+        float[] lab = new float[H * W];
+        for (int i = 0; i < lab.length; i++) lab[i] = t.rnd.nextInt(8) == 0 ? 255 : t.rnd.nextInt(n + 1);
+        boolean[] present = {true, false, true, true, false};
+        for (boolean area : new boolean[]{true, false}) {
+            try (Tensor lg = Tensor.of(g, lab, H, W); Tensor mg = g.empty(n, h, w); Tensor sg = Tensor.zeros(g, n, h, w);
+                 Tensor lc = Tensor.of(cpu, lab, H, W); Tensor mc = cpu.empty(n, h, w); Tensor sc = Tensor.zeros(cpu, n, h, w)) {
+                gw.classMasks(lg, 1, area, mg);
+                cw.classMasks(lc, 1, area, mc);
+                t.check("confounder class masks (" + (area ? "area" : "nearest") + ")", mg.toArray(), mc.toArray(), 0);
+                for (int r = 0; r < 2; r++) {
+                    gw.accumulatePresent(mg, present, sg);
+                    cw.accumulatePresent(mc, present, sc);
+                }
+                t.check("confounder sums of present classes", sg.toArray(), sc.toArray(), 0);
+            }
         }
     }
 
     private void walk() {
-        int n = 2, c = 3, h = 11, w = 13, p = h * w;
-        int[] dy = {0, 1, 1, 1, 2}, dx = {1, -1, 0, 1, 0};
-        float[] aff = new float[n * dy.length * p], v = t.randn(n * c * p);
-        for (int i = 0; i < aff.length; i++) aff[i] = (float) t.rnd.nextDouble();
-        float[] dRef = KernelRef.walkColumnSums(aff, dy, dx, n, h, w, 8f);
-        float[] vRef = KernelRef.walkStep(v, aff, dy, dx, dRef, n, c, h, w, 8f);
-        try (Tensor ta = up(aff, n, dy.length, h, w); Tensor tv = up(v, n, c, h, w); Tensor td = g.empty(n, h, w); Tensor out = g.empty(n, c, h, w)) {
-            d.walkColumnSums(ta, dy, dx, 8f, td);
-            t.check("random walk column sums (beta 8)", td.toArray(), dRef, TOL);
-            d.walkStep(tv, ta, dy, dx, td, 8f, out);
-            t.check("random walk step", out.toArray(), vRef, TOL);
+        int k = 3, h = 23, w = 29, r = 5;
+        float[] cams = new float[k * h * w], bd = new float[h * w];
+        for (int i = 0; i < cams.length; i++) cams[i] = (float) t.rnd.nextDouble();
+        for (int i = 0; i < bd.length; i++) bd[i] = (float) Math.pow(t.rnd.nextDouble(), 4);
+        WalkPaths paths = new conta.wsss.irn.PathIndex(r).paths();
+        for (int steps : new int[]{1, 16}) {
+            try (Tensor cg = Tensor.of(g, cams, k, h, w); Tensor bg = Tensor.of(g, bd, h, w); Tensor og = g.empty(k, h, w);
+                 Tensor cc = Tensor.of(cpu, cams, k, h, w); Tensor bc = Tensor.of(cpu, bd, h, w); Tensor oc = cpu.empty(k, h, w)) {
+                gw.randomWalk(cg, bg, paths, 10.0, steps, og);
+                cw.randomWalk(cc, bc, paths, 10.0, steps, oc);
+                t.check("random walk, " + steps + " steps (beta 10, radius 5)", og.toArray(), oc.toArray(), TOL);
+            }
         }
     }
 
@@ -116,10 +113,10 @@ final class DomainCases {
             gt[i] = t.rnd.nextInt(10) == 0 ? 255 : t.rnd.nextInt(k);
             pred[i] = t.rnd.nextInt(20) == 0 ? 255 : t.rnd.nextInt(k);
         }
-        long[] ref = SelfTest.confusionRef(gt, pred, k);
-        try (Tensor tg = up(gt, px); Tensor tpd = up(pred, px)) {
-            long[] got = d.confusion(tg, tpd, k);
-            t.report("confusion matrix accumulation", java.util.Arrays.equals(got, ref), "sum " + java.util.Arrays.stream(got).sum());
+        try (Tensor tg = Tensor.of(g, gt, px); Tensor tp = Tensor.of(g, pred, px); Tensor cg = Tensor.of(cpu, gt, px); Tensor cp = Tensor.of(cpu, pred, px)) {
+            long[] got = gw.confusion(tg, tp, k), ref = cw.confusion(cg, cp, k);
+            t.report("confusion matrix accumulation", java.util.Arrays.equals(got, ref) && java.util.Arrays.equals(ref, SelfTest.confusionRef(gt, pred, k)),
+                    "sum " + java.util.Arrays.stream(got).sum());
         }
     }
 }

@@ -14,8 +14,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * GPU self-test (bench/gpu-selftest.sh): every Backend op and every domain kernel on CUDA against the CPU backend (or
- * {@link KernelRef}) on random inputs, per element within (atol + rtol |ref|) sqrt(k) (see {@link #worst}; rtol 1e-5
+ * GPU self-test (bench/gpu-selftest.sh): every Backend op and every WSSS op (CudaWsss) on CUDA against the CPU backend (and its
+ * HostWsss) on random inputs, per element within (atol + rtol |ref|) sqrt(k) (see {@link #worst}; rtol 1e-5
  * with TF32 off, 1e-3 for the TF32 conv/GEMM pass). Also checks that a second training step makes no cudaMalloc and no algorithm search,
  * and that errors name the op and sizes. Prints one line per case and exits 1 if any fails.
  */

@@ -32,7 +32,7 @@ class KernelFilesTest {
     @Test
     void everyModuleHasCubinsAndPtxWithItsEntries() throws IOException {
         String[] modules = index().trim().split("\\s+");
-        assertTrue(modules.length >= 9, String.join(",", modules));
+        assertTrue(modules.length >= 8, String.join(",", modules)); // conta.cu went: CONTA's attention runs on the autograd ops
         int entries = 0;
         for (String m : modules) {
             String ptx = new String(resource(m + ".compute_90.ptx"), StandardCharsets.US_ASCII);
@@ -60,24 +60,27 @@ class KernelFilesTest {
     @Test
     void parameterKindsMatchWhatTheBackendPasses() throws IOException {
         index();
-        Map<String, String> want = Map.of(
-                "fill_f32", "ppf",
-                "add_scaled", "pfpfpp",
-                "copy_channels_acc", "piipiiipi",
-                "sgd_step", "pppfffip",
-                "channel_dot", "pppiipi",
-                "sigmoid_bce", "ppppdp",
-                "cross_entropy", "ppppiipippp",
-                "resize_bilinear_fwd", "ppiiiiiffii",
-                "conta_attn_fwd", "ppppppiiiif",
-                "walk_step", "pppppiiiiif");
+        Map<String, String> want = Map.ofEntries(
+                Map.entry("fill_f32", "ppf"),
+                Map.entry("add_scaled", "pfpfpp"),
+                Map.entry("copy_channels_acc", "piipiiipi"),
+                Map.entry("sgd_step", "pppfffip"),
+                Map.entry("channel_dot", "pppiipi"),
+                Map.entry("sigmoid_bce", "ppppdp"),
+                Map.entry("cross_entropy", "ppppiipippp"),
+                Map.entry("resize_bilinear_fwd", "ppiiiiiffii"),
+                Map.entry("cam_seeds", "ppiipffi"),
+                Map.entry("class_masks", "ppiiiiiii"),
+                Map.entry("resize_crop_acc", "ppiiiiiff"),
+                Map.entry("walk_affinity", "pppiiid"),
+                Map.entry("walk_step", "ppppppiiii"));
         for (var e : want.entrySet()) {
             String mod = switch (e.getKey()) {
                 case "channel_dot" -> "reduce";
                 case "sigmoid_bce", "cross_entropy" -> "losses";
-                case "resize_bilinear_fwd" -> "resize";
-                case "conta_attn_fwd" -> "conta";
-                case "walk_step" -> "walk";
+                case "resize_bilinear_fwd", "resize_crop_acc" -> "resize";
+                case "cam_seeds", "class_masks" -> "cam";
+                case "walk_step", "walk_affinity" -> "walk";
                 default -> "elementwise";
             };
             Ptx.Entry got = Ptx.entries(new String(resource(mod + ".compute_90.ptx"), StandardCharsets.US_ASCII)).get(e.getKey());

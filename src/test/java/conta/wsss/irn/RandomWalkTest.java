@@ -87,10 +87,10 @@ class RandomWalkTest {
             float[] cams = WalkFixtures.cams(rnd, k, h, w), b = WalkFixtures.boundary(rnd, h, w);
             float[] sparse = rw.propagate(cams, k, b, h, w);
             float[] dense = DenseWalk.propagate(be, rw.params(), cams, k, b, h, w);
-            float[] ps = rw.scores(be, sparse, k, h, w, outH, outW), pd = rw.scores(be, dense, k, h, w, outH, outW);
+            float[] ps = WalkFixtures.scores(rw, be, sparse, k, h, w, outH, outW), pd = WalkFixtures.scores(rw, be, dense, k, h, w, outH, outW);
             for (int i = 0; i < ps.length; i++) worstProb = Math.max(worstProb, Math.abs(ps[i] - pd[i]));
             int[] ids = {3, 7, 15};
-            byte[] ls = RandomWalk.labels(ps, k + 1, ids, outH, outW), ld = RandomWalk.labels(pd, k + 1, ids, outH, outW);
+            byte[] ls = WalkFixtures.labels(ps, k + 1, ids, outH, outW), ld = WalkFixtures.labels(pd, k + 1, ids, outH, outW);
             for (int i = 0; i < ls.length; i++) if (ls[i] == ld[i]) agree++;
             total += ls.length;
         }
@@ -104,16 +104,16 @@ class RandomWalkTest {
     void scoresAndLabelsFollowIrnet() {
         RandomWalk rw = new RandomWalk(RandomWalk.Params.IRNET);
         // constant walk maps 0.2 and 0.8 on a 1x1 grid: normalised 0.25 (ties the bg plane, bg wins) and 1.0
-        float[] s = rw.scores(be, new float[]{0.2f, 0.8f}, 2, 1, 1, 3, 4);
+        float[] s = WalkFixtures.scores(rw, be, new float[]{0.2f, 0.8f}, 2, 1, 1, 3, 4);
         assertEquals(3 * 12, s.length);
         for (int i = 0; i < 12; i++) {
             assertEquals(0.25f, s[i]);
             assertEquals(0.25f, s[12 + i], 1e-7);
             assertEquals(1f, s[24 + i], 1e-7);
         }
-        assertArrayEquals(filled(12, (byte) 9), RandomWalk.labels(s, 3, new int[]{4, 9}, 3, 4));
-        float[] s2 = rw.scores(be, new float[]{0.2f, 0.05f}, 2, 1, 1, 3, 4); // 1.0 and 0.25
-        assertArrayEquals(filled(12, (byte) 4), RandomWalk.labels(s2, 3, new int[]{4, 9}, 3, 4));
+        assertArrayEquals(filled(12, (byte) 9), WalkFixtures.labels(s, 3, new int[]{4, 9}, 3, 4));
+        float[] s2 = WalkFixtures.scores(rw, be, new float[]{0.2f, 0.05f}, 2, 1, 1, 3, 4); // 1.0 and 0.25
+        assertArrayEquals(filled(12, (byte) 4), WalkFixtures.labels(s2, 3, new int[]{4, 9}, 3, 4));
         // no CAM mass at all: IRNet would divide by zero; here every pixel is background
         byte[] none = rw.segment(be, new float[2 * 6], new int[]{4, 9}, new float[6], 2, 3, 8, 12);
         assertArrayEquals(new byte[96], none);
@@ -126,8 +126,26 @@ class RandomWalkTest {
         RandomWalk rw = new RandomWalk(RandomWalk.Params.IRNET);
         assertThrows(IllegalArgumentException.class, () -> rw.propagate(new float[5], 1, new float[6], 2, 3));
         assertThrows(IllegalArgumentException.class, () -> rw.propagate(new float[6], 1, new float[5], 2, 3));
-        assertThrows(IllegalArgumentException.class, () -> rw.scores(be, new float[6], 1, 2, 3, 9, 12));
+        assertThrows(IllegalArgumentException.class, () -> rw.segment(be, new float[6], new int[]{1}, new float[6], 2, 3, 9, 12));
         assertThrows(IllegalArgumentException.class, () -> rw.segment(be, new float[6], new int[]{0}, new float[6], 2, 3, 8, 12));
+    }
+
+    @Test
+    void segmentOnTheSeamEqualsTheHostReference() {
+        RandomWalk rw = new RandomWalk(new RandomWalk.Params(5, 10, 4, 0.25f));
+        for (long seed = 11; seed <= 13; seed++) {
+            Random rnd = new Random(seed);
+            int k = 1 + (int) (seed % 3), h = 9 + (int) seed % 4, w = 14 - (int) seed % 3, outH = 4 * h - 3, outW = 4 * w - 1;
+            float[] cams = WalkFixtures.cams(rnd, k, h, w), b = WalkFixtures.boundary(rnd, h, w);
+            int[] ids = new int[k];
+            for (int c = 0; c < k; c++) ids[c] = 2 + 3 * c;
+            byte[] ref = WalkFixtures.labels(WalkFixtures.scores(rw, be, rw.propagate(cams, k, b, h, w), k, h, w, outH, outW), k + 1, ids, outH, outW);
+            byte[] got = rw.segment(be, cams, ids, b, h, w, outH, outW);
+            assertArrayEquals(ref, got, "seed " + seed);
+            java.util.Set<Byte> seen = new java.util.HashSet<>();
+            for (byte v : got) seen.add(v);
+            assertTrue(seen.size() >= 2, "a non-trivial labelling: " + seen);
+        }
     }
 
     static byte[] filled(int n, byte v) {

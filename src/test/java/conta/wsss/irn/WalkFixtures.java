@@ -40,4 +40,45 @@ public final class WalkFixtures {
         }
         return m;
     }
+
+    /**
+     * The walk's scores as RandomWalk computed them on the host before the seam (the reference for segment): the
+     * propagated maps upsampled x4, cropped, divided by their global maximum, after a constant background plane.
+     */
+    public static float[] scores(RandomWalk rw, conta.tensor.Backend b, float[] walked, int k, int h, int w, int outH, int outW) {
+        if (walked.length != (long) k * h * w) throw new IllegalArgumentException(walked.length + " walk values for " + k + " x " + h + " x " + w);
+        if (outH > 4 * h || outW > 4 * w || outH <= 0 || outW <= 0) throw new IllegalArgumentException("image does not fit the x4 grid");
+        int on = outH * outW;
+        float[] out = new float[(k + 1) * on];
+        java.util.Arrays.fill(out, 0, on, rw.params().bgThreshold());
+        if (k == 0) return out;
+        float[] up;
+        try (conta.tensor.Tensor x = conta.tensor.Tensor.of(b, walked, 1, k, h, w); conta.tensor.Tensor y = b.empty(1, k, 4 * h, 4 * w)) {
+            b.resizeBilinear(x, false, y);
+            up = y.toArray();
+        }
+        float max = Float.NEGATIVE_INFINITY;
+        for (int c = 0; c < k; c++)
+            for (int yy = 0; yy < outH; yy++)
+                for (int xx = 0; xx < outW; xx++) max = Math.max(max, up[(c * 4 * h + yy) * 4 * w + xx]);
+        float inv = max > 0 ? 1f / max : 0f;
+        for (int c = 0; c < k; c++)
+            for (int yy = 0; yy < outH; yy++)
+                for (int xx = 0; xx < outW; xx++) out[(c + 1) * on + yy * outW + xx] = up[(c * 4 * h + yy) * 4 * w + xx] * inv;
+        return out;
+    }
+
+    /** Argmax over the K + 1 planes (first maximum wins, so background wins ties), mapped to class ids. */
+    public static byte[] labels(float[] scores, int planes, int[] classIds, int outH, int outW) {
+        int on = outH * outW;
+        byte[] out = new byte[on];
+        for (int i = 0; i < on; i++) {
+            int best = 0;
+            float bv = scores[i];
+            for (int c = 1; c < planes; c++) if (scores[c * on + i] > bv) { bv = scores[c * on + i]; best = c; }
+            out[i] = (byte) (best == 0 ? 0 : classIds[best - 1]);
+        }
+        return out;
+    }
+
 }

@@ -4,7 +4,7 @@ import conta.tensor.Backend;
 import conta.tensor.Tensor;
 
 /**
- * IRNet's dense random walk, kept as the reference for {@link RandomWalk#propagate}: the HW x HW transition matrix
+ * IRNet's dense random walk, the test reference for {@link RandomWalk#propagate}: the HW x HW transition matrix
  * T = A / A.sum(dim=0) is built explicitly (affinities recomputed here from the path definitions, not taken from the
  * sparse graph), squared expTimes times with the backend's sgemm, and applied as cams (K x HW) times T. Memory is
  * 2 (HW)^2 floats (two matrices): small images only, or one run for the benchmark.
@@ -79,6 +79,6 @@ public final class DenseWalk {
         int[] py = index.pathY(d), px = index.pathX(d);
         float m = 0f;
         for (int c = 0; c < py.length; c++) m = Math.max(m, boundary[(y + sign * py[c]) * w + x + sign * px[c]]);
-        return SparseAffinity.affinityPow(1f - m, beta);
+        return (float) Math.pow(1f - m, beta); // aff^beta rounded to float, as torch.pow on IRNet's float tensor
     }
 }

@@ -1,10 +1,11 @@
-package conta.wsss.irn;
+package conta.tensor;
 
 /**
  * The random walk's affinity graph A for one boundary map, stored per direction: weight[d][p] = (1 - max boundary on
  * the path from p to p + offset(d))^beta, 0 where the neighbour lies outside the image. The grid is padded by
  * radiusFloor on every side so that the mat-vec needs no bounds checks (IRNet pads with boundary 1, which also gives
  * affinity 0 there). Together with the self-loop of weight 1, A is symmetric, so A's column sums are its row sums.
+ * The CPU side of {@link WsssOps#randomWalk} (kernels/walk.cu is the CUDA side, on the unpadded grid).
  */
 final class SparseAffinity {
     private final int w, pad, pw, ph, dirs;
@@ -12,9 +13,9 @@ final class SparseAffinity {
     private final float[][] weight, incoming; // incoming[d][p] = weight[d][p - offset(d)]: the pair ending at p
     private final float[] degree;
 
-    SparseAffinity(PathIndex index, float[] boundary, int h, int w, double beta) {
+    SparseAffinity(WalkPaths index, float[] boundary, int h, int w, double beta) {
         this.w = w;
-        this.pad = index.radiusFloor();
+        this.pad = index.pad();
         this.pw = w + 2 * pad;
         this.ph = h + 2 * pad;
         this.dirs = index.directions();
@@ -22,8 +23,8 @@ final class SparseAffinity {
         weight = new float[dirs][ph * pw];
         degree = new float[ph * pw];
         for (int d = 0; d < dirs; d++) {
-            int dy = index.dy(d), dx = index.dx(d);
-            int[] py = index.pathY(d), px = index.pathX(d);
+            int dy = index.dy()[d], dx = index.dx()[d];
+            int[] py = index.pathY()[d], px = index.pathX()[d];
             offset[d] = dy * pw + dx;
             for (int y = 0; y < h; y++) {
                 if (y + dy >= h) break;
