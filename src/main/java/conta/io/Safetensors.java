@@ -160,7 +160,7 @@ public final class Safetensors {
     }
 
     private static IllegalArgumentException bad(Path file, String problem) {
-        return new IllegalArgumentException(file + ": " + problem);
+        return new conta.error.FormatError(file + ": " + problem);
     }
 
     public static void write(Path file, Map<String, HostArray> tensors) throws IOException {
