@@ -49,7 +49,8 @@ public final class ConfigKeys {
         }
 
         private String bounds() {
-            boolean lo = min != Double.NEGATIVE_INFINITY, hi = max != Double.POSITIVE_INFINITY;
+            // the int type's own limits go without saying (a value beyond them is not an integer to Java either)
+            boolean lo = min != Double.NEGATIVE_INFINITY && min != Integer.MIN_VALUE, hi = max != Double.POSITIVE_INFINITY && max != Integer.MAX_VALUE;
             if (lo && hi) return " in " + (minOpen ? "(" : "[") + fmt(min) + ", " + fmt(max) + (maxOpen ? ")" : "]");
             if (lo) return (minOpen ? " > " : " >= ") + fmt(min);
             if (hi) return (maxOpen ? " < " : " <= ") + fmt(max);
@@ -180,8 +181,8 @@ public final class ConfigKeys {
         // classifier (IRNet step/train_cam.py)
         choice("cls.arch", "resnet50-os16", RESNETS, "CAM network architecture"),
         i("cls.width", "64", 1, 1024, "ResNet base width (64 = the real ResNet-50)"),
-        ints("cls.blocks", "3,4,6,3", 4, 1, 256, "blocks per stage (one number per stage of cls.arch)"),
-        ints("cls.strides", "1,2,2,1", 4, 1, 2, "stage strides (IRNet: output stride 16)"),
+        ints("cls.blocks", "3,4,6,3", 0, 1, 256, "blocks per stage (one number per stage of cls.arch)"),
+        ints("cls.strides", "1,2,2,1", 0, 1, 2, "stage strides, one per stage of cls.arch (IRNet: output stride 16)"),
         choice("cls.head_init", "irnet", List.of("irnet", "kaiming"), "classifier init: irnet (PyTorch's default conv init, U(+-1/sqrt(fan_in)), as IRNet) | kaiming (torchvision's fan-out normal)"),
         weights("cls.weights", "imagenet", List.of("imagenet", "none"), "imagenet | none | path to a .pth/.safetensors/.npz backbone"),
         choice("cls.input", "auto", INPUTS, "input preprocessing the weights expect: auto (caffe for the npm ImageNet weights, else imagenet) | imagenet (RGB mean/std) | caffe (BGR minus mean, 0..255)"),
@@ -208,7 +209,7 @@ public final class ConfigKeys {
         // inter-pixel relation network (step/train_irn.py)
         choice("irn.arch", "resnet50", RESNETS, "frozen backbone of the boundary branch"),
         i("irn.width", "64", 1, 1024, "its base width"),
-        ints("irn.blocks", "3,4,6,3", 4, 1, 256, "its blocks per stage (one number per stage of irn.arch)"),
+        ints("irn.blocks", "3,4,6,3", 0, 1, 256, "its blocks per stage (one number per stage of irn.arch)"),
         weights("irn.weights", "imagenet", List.of("imagenet", "none", "cls"), "imagenet | none | path | cls (this round's classifier backbone)"),
         choice("irn.input", "auto", INPUTS, "input preprocessing (as cls.input; auto follows irn.weights, or cls.input when irn.weights=cls)"),
         i("irn.crop", "512", 16, 8192, "training crop"),
@@ -227,7 +228,7 @@ public final class ConfigKeys {
         // segmentation (deeplab-pytorch configs/voc12.yaml)
         choice("seg.arch", "deeplabv2-resnet101", List.of("deeplabv2-resnet101"), "segmentation network (its depth is seg.blocks)"),
         i("seg.width", "64", 1, 1024, "backbone base width"),
-        ints("seg.blocks", "3,4,23,3", 4, 1, 256, "backbone blocks per stage (4 stages)"),
+        ints("seg.blocks", "3,4,23,3", 0, 1, 256, "backbone blocks per stage (4 stages)"),
         weights("seg.weights", "imagenet", List.of("imagenet", "none"), "imagenet | none | path (ImageNet ResNet-50/101 backbone)"),
         choice("seg.input", "auto", INPUTS, "input preprocessing (as cls.input; set caffe for DeepLab's Caffe-converted init weights)"),
         i("seg.crop", "321", 16, 8192, "training crop"),
@@ -287,10 +288,14 @@ public final class ConfigKeys {
         if (c.number("ir.bg_threshold") > c.number("ir.fg_threshold"))
             throw new UserError("config ir.bg_threshold = " + c.str("ir.bg_threshold") + " is above ir.fg_threshold = " + c.str("ir.fg_threshold")
                     + ": a pixel would be confident background and foreground at once; keep ir.bg_threshold <= ir.fg_threshold");
-        if (c.str("irn.weights").equals("cls") && !c.str("irn.arch").equals(c.str("cls.arch")) && !(c.str("irn.arch").startsWith("resnet50")
-                && c.str("cls.arch").startsWith("resnet50")))
-            throw new UserError("config irn.weights = cls copies the classifier's backbone, but irn.arch = " + c.str("irn.arch") + " differs from cls.arch = "
-                    + c.str("cls.arch") + "; set irn.arch to a resnet50 variant like the classifier, or irn.weights=imagenet|none|PATH");
+        if (c.str("irn.weights").equals("cls")) { // the boundary net loads the classifier's backbone weights: same layers
+            boolean sameNet = c.str("irn.arch").equals(c.str("cls.arch"))
+                    || c.str("irn.arch").startsWith("resnet50") && c.str("cls.arch").startsWith("resnet50"); // strides differ only
+            for (String k : new String[]{"arch", "width", "blocks"})
+                if (!(k.equals("arch") ? sameNet : c.str("irn." + k).replace(" ", "").equals(c.str("cls." + k).replace(" ", ""))))
+                    throw new UserError("config irn.weights = cls copies the classifier's backbone, but irn." + k + " = " + c.str("irn." + k)
+                            + " differs from cls." + k + " = " + c.str("cls." + k) + "; make them equal, or set irn.weights=imagenet|none|PATH");
+        }
     }
 
     private static void stagesMatch(Config c, String key, String archKey, int stages) {

@@ -27,13 +27,13 @@ public final class Methods {
      */
     public static Map<String, Object> run(Config cfg, Path data, Path out, Backend b) throws Exception {
         cfg.validate();
-        try (RunLock lock = RunLock.acquire(out)) {
-            return runLocked(cfg, data, out, b);
+        try (Pipeline p = new Pipeline(cfg, data, out, b)) {
+            return run(p);
         }
     }
 
-    private static Map<String, Object> runLocked(Config cfg, Path data, Path out, Backend b) throws Exception {
-        Pipeline p = new Pipeline(cfg, data, out, b);
+    private static Map<String, Object> run(Pipeline p) throws Exception {
+        Config cfg = p.cfg;
         String method = cfg.str("method");
         int rounds = switch (method) {
             case "cam", "c2am" -> 1;

@@ -37,7 +37,7 @@ import java.util.function.Supplier;
  * OUT/roundT/STAGE/ and a done.json with its metrics; a rerun skips finished stages, skips per-image outputs already
  * written, and resumes training from the last checkpoint, so a killed run ends with the same report.
  */
-public final class Pipeline {
+public final class Pipeline implements AutoCloseable {
     final Config cfg;
     final Path out;
     final Dataset ds;
@@ -53,6 +53,8 @@ public final class Pipeline {
     final BadItems bad = new BadItems();
     /** The run's dataset, weights and per-stage versions (OUT/inputs.json). */
     final RunInputs inputs;
+    /** OUT/run.lock, held from the first write until {@link #close}. */
+    private final RunLock lock;
 
     /**
      * Checks everything before any stage runs: the whole config (nothing is written for an invalid one), the data
@@ -70,6 +72,8 @@ public final class Pipeline {
         Datasets.Checked va = Datasets.check(raw, raw.ids(cfg.str("data.val")), skip);
         tr.bad().forEach(bad::add); // the opening's skipped entries are in both lists: BadItems keeps each once
         va.bad().forEach(bad::add);
+        if (!bad.list().isEmpty())
+            System.err.println("note: --skip-bad leaves out " + bad.list().size() + " bad item(s); they are listed at the end of the run and in the report");
         this.ds = bad.watch(raw);
         this.trainIds = tr.ids().stream().filter(id -> ds.labels(id).length > 0).toList();
         this.valIds = va.ids();
@@ -78,11 +82,21 @@ public final class Pipeline {
         this.gtVal = gt(cfg.str("data.val"), valIds);
         List<String> used = new ArrayList<>(trainIds);
         used.addAll(valIds);
-        this.inputs = RunInputs.of(raw, used, cfg, out);
-        inputs.checkAgainstOut(cfg.bool("data.force_new"));
-        checkConfig();
-        inputs.write();
+        this.lock = RunLock.acquire(out); // before anything in OUT is read for comparison or written
+        try {
+            this.inputs = RunInputs.of(raw, used, cfg, out);
+            inputs.checkAgainstOut(cfg.bool("data.force_new"));
+            checkConfig();
+            inputs.write();
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
     }
+
+    /** Releases OUT's lock. */
+    @Override
+    public void close() { lock.close(); }
 
     private GroundTruth gt(String split, List<String> ids) {
         List<String> with = ids.stream().filter(ds::hasMask).toList();

@@ -149,7 +149,7 @@ public final class Report {
     /** image | CAM | pseudo-mask | prediction | ground truth for the first training images with ground truth. */
     private static void overlays(Pipeline p, int round, StringBuilder h) {
         int n = p.cfg.integer("report.overlays");
-        List<String> ids = p.trainIds.stream().filter(p.ds::hasMask).limit(n).toList();
+        List<String> ids = p.bad.live(p.trainIds).stream().filter(p.ds::hasMask).limit(n).toList();
         if (ids.isEmpty()) return;
         Path rd = p.roundDir(round), predDir = rd.resolve("report_pred");
         p.predict(rd.resolve("seg").resolve("model.safetensors"), ids, predDir, "report overlays");

@@ -24,8 +24,11 @@ public final class RunLock implements AutoCloseable {
 
     private RunLock(Path file) { this.file = file; }
 
-    /** Takes OUT's lock (creating OUT), or throws a UserError naming the holder. */
-    public static RunLock acquire(Path out) {
+    /**
+     * Takes OUT's lock (creating OUT), or throws a UserError naming the holder. Synchronized so that a run of this
+     * process that has just created the file is in HELD before another thread of it reads the file.
+     */
+    public static synchronized RunLock acquire(Path out) {
         Path f = out.toAbsolutePath().normalize().resolve(FILE);
         String me = ProcessHandle.current().pid() + " " + host() + " " + java.time.Instant.now();
         try {
