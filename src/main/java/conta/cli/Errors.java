@@ -19,7 +19,7 @@ final class Errors {
      */
     static String userMessage(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof UserError || t instanceof DataError || t instanceof FormatError) return oneLine(t.getMessage());
+            if (t instanceof UserError || t instanceof DataError || t instanceof FormatError) return t.getMessage();
             if (t instanceof FileSystemException f) return fileProblem(f);
             if (t instanceof ReadOnlyFileSystemException) return "the output location is on a read-only file system; choose a writable folder";
         }
@@ -38,14 +38,9 @@ final class Errors {
         return file + ": " + reason + "; " + fix;
     }
 
-    /** An internal error's message without the Java class name where there is a message. */
+    /** An internal error's message; the class name only where there is no message (e.g. a NullPointerException without one). */
     static String internalMessage(Throwable e) {
         String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName() : oneLine(m);
-    }
-
-    /** Usage texts after an error stay; a trace-like multi-line message would not be one line. */
-    private static String oneLine(String m) {
-        return m == null ? "(no message)" : m;
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
     }
 }

@@ -16,7 +16,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The items a --skip-bad run left out, each once (keyed by id and file, whichever check or read found it first): the
+ * The items a --skip-bad run left out, each once (keyed by id, with the reason found first; by file for a problem of no
+ * single item): the
  * ones refused up front and the ones whose files became unreadable during the run. {@link #watch} wraps the dataset
  * so every failed read is recorded (the loader, the CAM, IR-label, walk and prediction loops all read through it);
  * the list is printed at the end of the run and stored in report.json and report.html.
@@ -24,9 +25,9 @@ import java.util.Set;
 public final class BadItems {
     private final Map<String, BadItem> items = new LinkedHashMap<>();
 
-    /** Records an item (a second report of the same id and file is ignored). */
+    /** Records an item; a second report of the same id (the opening's list is in every split's check) is ignored. */
     public synchronized void add(BadItem b) {
-        items.putIfAbsent(b.id() + "\u0000" + b.file(), b);
+        items.putIfAbsent(b.id() != null ? "id " + b.id() : "file " + b.file(), b);
     }
 
     public synchronized List<BadItem> list() { return List.copyOf(items.values()); }

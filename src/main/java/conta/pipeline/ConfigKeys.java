@@ -3,7 +3,6 @@ package conta.pipeline;
 import conta.error.UserError;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -125,7 +124,6 @@ public final class ConfigKeys {
         }
     }
 
-    private static final double INF = Double.POSITIVE_INFINITY;
     private static final int MAX_INT = Integer.MAX_VALUE;
 
     private static Key i(String name, String def, double min, double max, String meaning) {
@@ -302,7 +300,7 @@ public final class ConfigKeys {
         int n = c.str(key).split(",", -1).length;
         if (n != stages)
             throw new UserError("config " + key + " = '" + c.str(key) + "' has " + n + " entries but " + archKey + " = " + c.str(archKey) + " has "
-                    + stages + " stages; give one value per stage, e.g. " + key + "=" + ALL.stream().filter(k -> k.name().equals(key)).findFirst().orElseThrow().def());
+                    + stages + " stages; give one value per stage, e.g. " + key + "=" + get(key).def());
     }
 
     /** --help-config: one line per key with its current value, allowed values and meaning. */
@@ -319,9 +317,6 @@ public final class ConfigKeys {
         if (first != null)
             throw new UserError(source + ":" + line + ": " + key + " is set twice (lines " + first + " and " + line + "); keep one of them");
     }
-
-    /** Keys the table knows, for suggestions. */
-    static List<String> names() { return new ArrayList<>(BY_NAME.keySet()); }
 
     private static String fmt(double d) {
         return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);

@@ -186,6 +186,34 @@ class RunGuardsTest {
     }
 
     /**
+     * The issue's custom-layout case: an unknown class (e) and a missing image (f) dropped while opening, a mask of
+     * the wrong size (c) and a truncated JPEG (d): 4 distinct items, listed once although both splits are checked.
+     */
+    @Test
+    void eachBadItemIsCountedOnce() throws Exception {
+        Path r = tmp.resolve("custom");
+        Files.createDirectories(r.resolve("images"));
+        Files.writeString(r.resolve("classes.txt"), "background\ncat\ndog\n");
+        Files.writeString(r.resolve("labels.csv"), "image_id,classes\na,cat;dog\nb,dog\nc,dog\nd,cat\ne,unicorn\nf,cat\n");
+        for (String id : List.of("a", "b", "c", "e")) conta.image.ImageCodec.writeJpeg(r.resolve("images/" + id + ".jpg"), image(id.hashCode()), 90);
+        byte[] full = conta.image.ImageCodec.encodeJpeg(image(4), 90);
+        Files.write(r.resolve("images/d.jpg"), java.util.Arrays.copyOf(full, full.length - 100));
+        conta.image.IndexPng.write(r.resolve("masks/c.png"), new conta.image.Mask(10, 30, new byte[300]));
+        Config c = cfg();
+        c.applySets(List.of("data.train=all", "data.val=all", "data.skip_bad=true"));
+        try (CpuBackend b = new CpuBackend(); Pipeline p = new Pipeline(c, r, tmp.resolve("custom-out"), b)) {
+            assertEquals(List.of("e", "f", "c", "d"), p.badItems().list().stream().map(conta.data.BadItem::id).toList());
+            assertEquals(List.of("a", "b"), p.trainIds());
+        }
+    }
+
+    static conta.image.RgbImage image(int seed) {
+        byte[] px = new byte[20 * 30 * 3];
+        new java.util.Random(seed).nextBytes(px);
+        return new conta.image.RgbImage(20, 30, px);
+    }
+
+    /**
      * Two items bad from the start (a mask value outside the classes, a zero-byte image) and one image deleted during
      * the run (after the classifier's first epoch): each is listed once, after the last stage, and in report.json and
      * report.html; the scores leave them out. Without --skip-bad the deleted image stops the run.
