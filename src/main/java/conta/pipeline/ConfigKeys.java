@@ -89,7 +89,7 @@ public final class ConfigKeys {
                         yield d.length == 3 && d[0] < d[1] && d[2] > 0 && (d[1] - d[0]) / d[2] <= 10000 && inRange(d[0]) && inRange(d[1]);
                     }
                     case CHOICE -> choices.contains(v);
-                    case WEIGHTS -> choices.contains(v) || !v.isEmpty() && Files.isRegularFile(Path.of(v));
+                    case WEIGHTS -> choices.contains(v) || !v.isEmpty() && Path.of(v) != null; // the file must exist: checkTogether
                     case BLOCKS -> Config.parseBlocks(v) != null; // check() reports why
                     case DEVICE -> v.matches("cpu|auto|cuda|cuda:[0-9]{1,3}");
                     case NAME -> v.matches("[A-Za-z0-9_.-]+");
@@ -163,7 +163,7 @@ public final class ConfigKeys {
         return new Key(name, type, def, 0, false, 0, false, 0, List.of(), meaning);
     }
 
-    private static final List<String> INPUTS = List.of("auto", "imagenet", "caffe");
+    private static final List<String> INPUTS = List.of("auto", "imagenet", "caffe", "raw"); // Preprocess.parse's names
     private static final List<String> RESNETS = conta.models.Models.ARCHS.stream().filter(a -> a.startsWith("resnet")).toList();
 
     /** Every key in report order, with the reference implementations' defaults. */
@@ -272,11 +272,14 @@ public final class ConfigKeys {
     public static Key get(String name) { return BY_NAME.get(name); }
 
     /**
-     * Rules between keys, checked on the final values (file, --set and flags together): each stage's blocks and
-     * strides match its architecture's stage count, and the IR-label thresholds are ordered. Throws the first
-     * violation, naming both keys.
+     * Rules checked on the final values (file, --set and flags together): weights files exist, each stage's blocks
+     * and strides match its architecture's stage count, the IR-label thresholds are ordered, and a boundary net that
+     * copies the classifier has its layers. Throws the first violation, naming the keys.
      */
     static void checkTogether(Config c) {
+        for (Key k : ALL) // a weights path must exist when the run starts (not when a value is set: tests and tools build configs)
+            if (k.type() == Type.WEIGHTS && !k.choices().contains(c.str(k.name())) && !Files.isRegularFile(Path.of(c.str(k.name()))))
+                throw new UserError("config " + k.name() + " = '" + c.str(k.name()) + "' is not allowed: must be " + k.allowed() + " (no such file); " + k.meaning());
         for (String p : new String[]{"cls", "irn"}) {
             int stages = conta.models.Models.resnetConfig(c.str(p + ".arch")).blocks().length;
             stagesMatch(c, p + ".blocks", p + ".arch", stages);
