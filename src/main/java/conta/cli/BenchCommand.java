@@ -6,7 +6,6 @@ import conta.models.Models;
 import conta.models.Network;
 import conta.optim.Sgd;
 import conta.tensor.Backend;
-import conta.tensor.Backends;
 import conta.tensor.Tensor;
 import conta.tensor.cpu.CpuBackend;
 import conta.tensor.cuda.CudaBackend;
@@ -27,6 +26,14 @@ public final class BenchCommand implements Command {
 
     @Override public String summary() { return "time a training step or inference of an architecture (images/s)"; }
 
+    private static Network build(String arch, Models.Options o, Backend b) {
+        try {
+            return Models.build(arch, o, b);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--arch " + arch + ": " + e.getMessage());
+        }
+    }
+
     @Override
     public int run(Args a) throws Exception {
         if (a.positional().isEmpty()) throw new UserError("usage: conta bench train|infer --arch ARCH [--batch 8] [--size 224] [--iters 5] [--device cpu|cuda:0|auto]");
@@ -41,7 +48,10 @@ public final class BenchCommand implements Command {
             for (int i = 0; i < p.length; i++) blocks[i] = Integer.parseInt(p[i].trim());
         }
         Models.Options o = new Models.Options(a.has("width") ? a.getInt("width", 64) : null, blocks, classes, null, null, null, 0L);
-        try (Backend b = Backends.select(a.get("device", "cpu")); Network net = Models.build(arch, o, b)) {
+        if (batch < 1 || size < 1 || iters < 1 || warmup < 0 || classes < 1)
+            throw new UserError("bench needs --batch, --size, --iters, --classes >= 1 and --warmup >= 0; got batch " + batch + ", size " + size
+                    + ", iters " + iters + ", classes " + classes + ", warmup " + warmup);
+        try (Backend b = conta.pipeline.Methods.backend(a.get("device", "cpu")); Network net = build(arch, o, b)) {
             float[] img = new float[batch * 3 * size * size];
             SplittableRandom r = new SplittableRandom(1);
             for (int i = 0; i < img.length; i++) img[i] = (float) r.nextGaussian();

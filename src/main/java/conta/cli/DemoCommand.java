@@ -41,13 +41,13 @@ public final class DemoCommand implements Command {
         List<String> bad = a.unknown(List.of("out", "data", "method", "set", "device", "help", "seed", "rounds"));
         if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
         Path data = Path.of(a.get("data", "runs/synth")), out = Path.of(a.get("out", "runs/demo"));
+        Config cfg = demoConfig();
+        cfg.applySets(a.all("set"));
+        PipelineCommand.applyFlags(a, cfg); // checks the whole config before anything is generated or written
         if (!Files.isDirectory(data.resolve("JPEGImages"))) {
             System.out.println("generating the default synthetic dataset into " + data);
             SynthGenerator.generate(data, SynthGenerator.Config.defaults());
         }
-        Config cfg = demoConfig();
-        cfg.applySets(a.all("set"));
-        PipelineCommand.applyFlags(a, cfg);
         long t0 = System.nanoTime();
         Map<String, Object> report = Methods.run(cfg, data, out);
         System.out.println();

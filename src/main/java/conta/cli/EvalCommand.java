@@ -19,7 +19,12 @@ public final class EvalCommand implements Command {
               --gt DIR     a dataset root (VOC / COCO / custom; then --split or --list is required) or a folder of ID.png masks
               --list FILE  ids to score (default: every mask in a --gt mask folder); a listed id without prediction is an error
               --bg-threshold T   constant background plane for CAMs (default 0.15, IRNet's cam_eval_thres)
-              --sweep A:B:S      try every threshold from A to B and report the best""";
+              --sweep A:B:S      try every threshold from A to B and report the best
+            protocol (docs/evaluation.md): one confusion matrix over the whole split; ground-truth 255 ignored; a predicted
+              255 counts as background (IRNet's eval_sem_seg); IoU = TP / (GT + Pred - TP); mIoU = mean over the classes
+              present in the ground truth or the prediction (background included; a class absent from both is left out,
+              one predicted but absent scores 0): on VOC val the devkit's, IRNet's and mmseg's 21-class mIoU. CAMs: a
+              constant background plane at the threshold, argmax, foreground only where the best CAM is strictly above it.""";
 
     @Override public String name() { return "eval"; }
 

@@ -50,16 +50,28 @@ public final class Main {
         System.arraycopy(argv, 1, rest, 0, rest.length);
         try {
             return c.run(new Args(rest));
-        } catch (UserError | conta.data.DataError e) { // a data problem is a user error too: one line, exit code 2
-            System.err.println("conta " + c.name() + ": " + e.getMessage());
-            return 2;
         } catch (OutOfMemoryError e) {
             System.err.println("conta " + c.name() + ": out of memory (" + e.getMessage() + "); use smaller images/batch or raise -Xmx via CONTA_JAVA_OPTS");
             return 3;
-        } catch (Exception e) {
-            System.err.println("conta " + c.name() + ": " + e.getClass().getSimpleName() + ": " + e.getMessage());
-            if (System.getenv("CONTA_DEBUG") != null) e.printStackTrace();
-            return 1;
+        } catch (Exception | StackOverflowError e) {
+            return report(c.name(), e);
         }
+    }
+
+    /**
+     * The one error contract of every command: a problem the user can fix (a value, a path, a permission, a file
+     * format, a device; see {@link Errors#userMessage}) prints one line naming the file or key and the fix and exits
+     * 2; anything else is an internal error: its message and how to get the trace, exit 1.
+     */
+    static int report(String command, Throwable e) {
+        if (System.getenv("CONTA_DEBUG") != null) e.printStackTrace();
+        String user = Errors.userMessage(e);
+        if (user != null) {
+            System.err.println("conta " + command + ": " + user);
+            return 2;
+        }
+        System.err.println("conta " + command + ": internal error: " + Errors.internalMessage(e)
+                + " (a bug in conta; rerun with CONTA_DEBUG=1 for the trace and report it)");
+        return 1;
     }
 }

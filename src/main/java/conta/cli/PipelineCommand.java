@@ -12,9 +12,12 @@ import java.util.Map;
 public final class PipelineCommand implements Command {
     static final String USAGE = """
             usage: conta pipeline --data DIR --out DIR [--config FILE] [--set key=value ...] [--method cam|conta|c2am|conta+c2am]
-                                  [--rounds T] [--device cpu|cuda:0|auto] [--skip-bad] [--seed S]
+                                  [--rounds T] [--device cpu|cuda:0|auto] [--skip-bad] [--seed S] [--force-new-data]
                    conta pipeline --help-config      (every recipe key, its default and meaning)
-              Rerun the same command after a kill: finished stages and written images are kept, training resumes.""";
+              Rerun the same command after a kill: finished stages and written images are kept, training resumes.
+              The whole configuration is checked before anything runs; OUT is locked while a run is going (OUT/run.lock),
+              and a rerun whose data, weights files or conta version differ from OUT's finished stages is refused
+              (--force-new-data accepts them).""";
 
     @Override public String name() { return "pipeline"; }
 
@@ -24,7 +27,7 @@ public final class PipelineCommand implements Command {
     public int run(Args a) throws Exception {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
         if (a.has("help-config")) { System.out.print(new Config().help()); return 0; }
-        List<String> bad = a.unknown(List.of("data", "out", "config", "set", "method", "rounds", "device", "skip-bad", "seed", "help", "help-config"));
+        List<String> bad = a.unknown(List.of("data", "out", "config", "set", "method", "rounds", "device", "skip-bad", "seed", "force-new-data", "help", "help-config"));
         if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
         if (!a.has("data") || !a.has("out")) throw new UserError("give --data DIR and --out DIR\n" + USAGE);
         Config cfg = Config.fromFlags(a.get("config", null), a.all("set"));
@@ -35,12 +38,24 @@ public final class PipelineCommand implements Command {
         return 0;
     }
 
-    /** Shorthand flags that map onto config keys. */
+    /** Shorthand flags that map onto config keys (every pipeline flag with a key is here); then the whole config is checked. */
     static void applyFlags(Args a, Config cfg) {
-        if (a.has("method")) cfg.set("method", a.get("method", null));
-        if (a.has("rounds")) cfg.set("conta.rounds", a.get("rounds", null));
-        if (a.has("device")) cfg.set("device", a.get("device", null));
-        if (a.has("seed")) cfg.set("seed", a.get("seed", null));
+        flag(a, cfg, "method", "method");
+        flag(a, cfg, "rounds", "conta.rounds");
+        flag(a, cfg, "device", "device");
+        flag(a, cfg, "seed", "seed");
         if (a.has("skip-bad")) cfg.set("data.skip_bad", Boolean.toString(a.getBool("skip-bad", true)));
+        if (a.has("force-new-data")) cfg.set("data.force_new", Boolean.toString(a.getBool("force-new-data", true)));
+        cfg.validate();
+    }
+
+    /** --name VALUE sets key; a bad value names the flag as the user typed it. */
+    private static void flag(Args a, Config cfg, String name, String key) {
+        if (!a.has(name)) return;
+        try {
+            cfg.set(key, a.get(name, null));
+        } catch (UserError e) {
+            throw new UserError("--" + name + " " + a.get(name, null) + ": " + e.getMessage());
+        }
     }
 }

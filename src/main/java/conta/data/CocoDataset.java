@@ -32,6 +32,7 @@ public final class CocoDataset implements Dataset {
     private final Map<String, List<String>> splits = new LinkedHashMap<>();
     private final Map<String, Img> images = new HashMap<>();
     private final List<BadItem> bad = new ArrayList<>();
+    private final List<Path> annotationFiles;
 
     public CocoDataset(Path root, boolean skipBad) {
         this.root = root;
@@ -45,6 +46,15 @@ public final class CocoDataset implements Dataset {
         if (files.isEmpty())
             throw new DataError(null, annDir, "COCO dataset " + root + " has no annotations/instances_*.json; download the COCO annotations there");
         for (Path f : files) load(f, skipBad);
+        annotationFiles = files;
+    }
+
+    /** The image and the annotation files (masks and labels come from them). */
+    @Override
+    public List<Path> files(String id) {
+        List<Path> f = new ArrayList<>(List.of(img(id).file()));
+        f.addAll(annotationFiles);
+        return f;
     }
 
     @SuppressWarnings("unchecked")
@@ -197,7 +207,7 @@ public final class CocoDataset implements Dataset {
         try {
             rgb = ImageCodec.read(im.file());
         } catch (IOException e) {
-            throw new DataError(id, im.file(), e.getMessage(), e);
+            throw DataError.of(id, im.file(), e);
         }
         if (rgb.h() != im.h() || rgb.w() != im.w())
             throw new DataError(id, im.file(), "image " + im.file() + " is " + rgb.w() + "x" + rgb.h() + " but the annotations say "

@@ -19,6 +19,14 @@ public class DataError extends RuntimeException {
         this.file = file;
     }
 
+    /** A read failure of file: the message names the file (prefixed when the reader's message does not). */
+    public static DataError of(String id, Path file, java.io.IOException e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (e instanceof java.nio.file.NoSuchFileException) m = "does not exist";
+        else if (e instanceof java.nio.file.AccessDeniedException) m = "permission denied; make it readable";
+        return new DataError(id, file, m.contains(file.toString()) ? m : file + ": " + m, e);
+    }
+
     public Path file() { return file; }
 
     public String id() { return id; }

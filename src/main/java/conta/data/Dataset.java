@@ -36,6 +36,12 @@ public interface Dataset {
     /** Decoded image, mask (null if none) and labels; checks that mask and image sizes agree. */
     Item read(String id);
 
+    /**
+     * The files whose content defines an id (its image, its mask or annotation file), for the run's input fingerprint;
+     * empty where a set cannot say (then only ids and labels bind a run to its data).
+     */
+    default List<Path> files(String id) { return List.of(); }
+
     /** Entries dropped while opening under skip-bad (bad label lines, unknown classes). */
     default List<BadItem> skipped() { return List.of(); }
 

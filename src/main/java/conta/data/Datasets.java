@@ -58,7 +58,7 @@ public final class Datasets {
             try {
                 d = ImageCodec.probe(ip);
             } catch (IOException e) {
-                throw new DataError(id, ip, e.getMessage(), e);
+                throw DataError.of(id, ip, e);
             }
             Mask m = ds.mask(id);
             if (m != null && (m.w() != d.w() || m.h() != d.h()))

@@ -56,6 +56,12 @@ abstract class FolderDataset implements Dataset {
     public boolean hasMask(String id) { return maskPath(id) != null; }
 
     @Override
+    public List<Path> files(String id) {
+        Path m = maskPath(id);
+        return m == null ? List.of(imagePath(id)) : List.of(imagePath(id), m);
+    }
+
+    @Override
     public int[] labels(String id) {
         return labelCache.computeIfAbsent(id, k -> {
             int[] d = declaredLabels(k);
@@ -75,19 +81,19 @@ abstract class FolderDataset implements Dataset {
         try {
             m = IndexPng.read(p);
         } catch (IOException e) {
-            throw new DataError(id, p, e.getMessage(), e);
+            throw DataError.of(id, p, e);
         }
         checkValues(id, p, m);
         return m;
     }
 
-    /** Mask values must be 0..C or 255. */
+    /** Mask values must be 0..C (C = numClasses()) or 255. */
     void checkValues(String id, Path p, Mask m) {
         long[] h = m.histogram();
         for (int v = numClasses() + 1; v < 255; v++)
             if (h[v] > 0)
                 throw new DataError(id, p, "mask " + p + " holds value " + v + " but the set has only " + numClasses()
-                        + " classes (0..C, 255 = ignore); fix the mask or the classes file");
+                        + " foreground classes (allowed values 0.." + numClasses() + ", 255 = ignore); fix the mask or the classes file");
     }
 
     @Override
@@ -97,7 +103,7 @@ abstract class FolderDataset implements Dataset {
         try {
             im = ImageCodec.read(ip);
         } catch (IOException e) {
-            throw new DataError(id, ip, e.getMessage(), e);
+            throw DataError.of(id, ip, e);
         }
         Mask m = mask(id);
         if (m != null && (m.h() != im.h() || m.w() != im.w()))

@@ -139,7 +139,7 @@ public final class ImageCodec {
 
     /** JPEG must end with EOI (FFD9, trailing padding allowed); PNG with an IEND chunk. */
     static void checkComplete(byte[] b) throws IOException {
-        if (b.length == 0) throw new IOException("empty file");
+        if (b.length == 0) throw new IOException("empty file (0 bytes), not an image: copy or export it again");
         int tail = Math.max(0, b.length - 4096);
         if (isJpeg(b)) {
             for (int i = b.length - 2; i >= tail; i--)

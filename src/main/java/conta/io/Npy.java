@@ -121,7 +121,7 @@ public final class Npy {
     }
 
     private static IllegalArgumentException bad(String name, String problem) {
-        return new IllegalArgumentException(name + ": " + problem);
+        return new conta.error.FormatError(name + ": " + problem);
     }
 
     /** Writes a float32 C-order .npy (format 1.0), atomically. */

@@ -282,6 +282,6 @@ public final class Pth {
     }
 
     private static IllegalArgumentException bad(Path file, String problem) {
-        return new IllegalArgumentException(file + ": " + problem);
+        return new conta.error.FormatError(file + ": " + problem);
     }
 }

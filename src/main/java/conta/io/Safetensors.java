@@ -71,7 +71,10 @@ public final class Safetensors {
         ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, lenBuf, 0, file);
         long n = lenBuf.getLong(0);
-        if (n <= 0 || n > MAX_HEADER || n > size - 8)
+        if (n > 0 && n <= MAX_HEADER && n > size - 8)
+            throw bad(file, "truncated safetensors file: its header alone should be " + n + " bytes but the file has only " + size
+                    + " bytes; download or copy it again");
+        if (n <= 0 || n > MAX_HEADER)
             throw bad(file, "header length " + Long.toUnsignedString(n) + " is impossible for a " + size
                     + "-byte file; the file is corrupt or not safetensors");
         ByteBuffer hb = ByteBuffer.allocate((int) n);
@@ -160,7 +163,7 @@ public final class Safetensors {
     }
 
     private static IllegalArgumentException bad(Path file, String problem) {
-        return new IllegalArgumentException(file + ": " + problem);
+        return new conta.error.FormatError(file + ": " + problem);
     }
 
     public static void write(Path file, Map<String, HostArray> tensors) throws IOException {

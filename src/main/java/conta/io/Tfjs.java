@@ -96,7 +96,7 @@ public final class Tfjs {
     }
 
     private static IllegalArgumentException bad(Path file, String problem) {
-        return new IllegalArgumentException(file + ": " + problem);
+        return new conta.error.FormatError(file + ": " + problem);
     }
 
     // ---------------- Keras ResNet -> torchvision names ----------------

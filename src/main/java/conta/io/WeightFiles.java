@@ -20,7 +20,7 @@ public final class WeightFiles {
     /** Names and float arrays in file order. Throws IllegalArgumentException naming the file for unknown formats. */
     public static LinkedHashMap<String, HostArray> load(Path file) throws IOException {
         if (Files.isDirectory(file) && Files.isRegularFile(file.resolve("model.json"))) file = file.resolve("model.json");
-        if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": no such file");
+        if (!Files.isRegularFile(file)) throw new conta.error.FormatError(file + ": no such file");
         return switch (kind(file)) {
             case PTH -> Pth.load(file);
             case SAFETENSORS -> Safetensors.read(file);
@@ -50,13 +50,15 @@ public final class WeightFiles {
         if (n >= 2 && (h[0] & 0xff) == 0x80 && h[1] >= 2 && h[1] <= 5) return Kind.PTH; // pickle PROTO: legacy torch.save
         if (n >= 9 && h[8] == '{') {
             long len = ByteBuffer.wrap(h, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-            if (len > 0 && len < Files.size(file)) return Kind.SAFETENSORS;
+            // a header longer than the file is a truncated safetensors: Safetensors names the truncation
+            if (len > 0 && len < Files.size(file) || name.endsWith(".safetensors")) return Kind.SAFETENSORS;
         }
+        if (name.endsWith(".safetensors")) return Kind.SAFETENSORS; // lets Safetensors explain what is wrong
         int k = 0;
         while (k < n && Character.isWhitespace(h[k])) k++;
         if (k < n && (h[k] == '{' || h[k] == '[') && name.endsWith(".json")) return Kind.TFJS;
         if (name.endsWith(".pth") || name.endsWith(".pt")) return Kind.PTH; // lets Pth explain what is wrong
-        throw new IllegalArgumentException(file + ": unknown weight file format; supported: " + SUPPORTED);
+        throw new conta.error.FormatError(file + ": unknown weight file format; supported: " + SUPPORTED);
     }
 
     private static boolean isNpz(Path file) throws IOException {

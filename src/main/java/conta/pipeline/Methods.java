@@ -29,8 +29,19 @@ public final class Methods {
         }
     }
 
+    /**
+     * Validates the config (before anything is written), locks OUT for the run (a second run on it exits 2 naming
+     * the holder), runs the rounds, and prints the items --skip-bad left out at the end.
+     */
     public static Map<String, Object> run(Config cfg, Path data, Path out, Backend b) throws Exception {
-        Pipeline p = new Pipeline(cfg, data, out, b);
+        cfg.validate();
+        try (Pipeline p = new Pipeline(cfg, data, out, b)) {
+            return run(p);
+        }
+    }
+
+    private static Map<String, Object> run(Pipeline p) throws Exception {
+        Config cfg = p.cfg;
         String method = cfg.str("method");
         int rounds = switch (method) {
             case "cam", "c2am" -> 1;
@@ -44,6 +55,7 @@ public final class Methods {
         for (int t = 0; t < rounds; t++) all.add(p.round(t));
         Map<String, Object> report = Report.build(p, all, (System.nanoTime() - t0) / 1e9);
         Report.write(p, report);
+        p.bad.print(System.err);
         return report;
     }
 }

@@ -40,7 +40,7 @@ import java.util.function.Supplier;
  * OUT/roundT/STAGE/ and a done.json with its metrics; a rerun skips finished stages, skips per-image outputs already
  * written, and resumes training from the last checkpoint, so a killed run ends with the same report.
  */
-public final class Pipeline {
+public final class Pipeline implements AutoCloseable {
     final Config cfg;
     final Path out;
     final Dataset ds;
@@ -52,26 +52,54 @@ public final class Pipeline {
     /** Rounds of this run (1 + T for CONTA). */
     int rounds = 1;
 
+    /** Items left out under --skip-bad (up front and mid-run), each once. */
+    final BadItems bad = new BadItems();
+    /** The run's dataset, weights and per-stage versions (OUT/inputs.json). */
+    final RunInputs inputs;
+    /** OUT/run.lock, held from the first write until {@link #close}. */
+    private final RunLock lock;
+
+    /**
+     * Checks everything before any stage runs: the whole config (nothing is written for an invalid one), the data
+     * (every item, or skipped under data.skip_bad), then that OUT's finished work came from this config and these
+     * inputs; only then are config.json and inputs.json written.
+     */
     public Pipeline(Config cfg, Path data, Path out, Backend backend) {
+        cfg.validate();
         this.cfg = cfg;
         this.out = out;
         this.backend = backend;
-        this.ds = Datasets.open(data, cfg.bool("data.skip_bad"));
         boolean skip = cfg.bool("data.skip_bad");
-        Datasets.Checked tr = Datasets.check(ds, ds.ids(cfg.str("data.train")), skip);
-        Datasets.Checked va = Datasets.check(ds, ds.ids(cfg.str("data.val")), skip);
-        if (!tr.bad().isEmpty() || !va.bad().isEmpty()) {
-            List<conta.data.BadItem> all = new ArrayList<>(tr.bad());
-            all.addAll(va.bad());
-            Datasets.report(all, System.err);
-        }
+        Dataset raw = Datasets.open(data, skip);
+        Datasets.Checked tr = Datasets.check(raw, raw.ids(cfg.str("data.train")), skip);
+        Datasets.Checked va = Datasets.check(raw, raw.ids(cfg.str("data.val")), skip);
+        tr.bad().forEach(bad::add); // the opening's skipped entries are in both lists: BadItems keeps each once
+        va.bad().forEach(bad::add);
+        if (!bad.list().isEmpty())
+            System.err.println("note: --skip-bad leaves out " + bad.list().size() + " bad item(s); they are listed at the end of the run and in the report");
+        this.ds = bad.watch(raw);
         this.trainIds = tr.ids().stream().filter(id -> ds.labels(id).length > 0).toList();
         this.valIds = va.ids();
         if (trainIds.isEmpty()) throw new UserError("split " + cfg.str("data.train") + " of " + data + " has no labelled images");
         this.gtTrain = gt(cfg.str("data.train"), trainIds);
         this.gtVal = gt(cfg.str("data.val"), valIds);
-        checkConfig();
+        List<String> used = new ArrayList<>(trainIds);
+        used.addAll(valIds);
+        this.lock = RunLock.acquire(out); // before anything in OUT is read for comparison or written
+        try {
+            this.inputs = RunInputs.of(raw, used, cfg, out);
+            inputs.checkAgainstOut(cfg.bool("data.force_new"));
+            checkConfig();
+            inputs.write();
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
     }
+
+    /** Releases OUT's lock. */
+    @Override
+    public void close() { lock.close(); }
 
     private GroundTruth gt(String split, List<String> ids) {
         List<String> with = ids.stream().filter(ds::hasMask).toList();
@@ -89,6 +117,7 @@ public final class Pipeline {
         now.remove("device");
         now.remove("data.workers");
         now.remove("report.overlays");
+        now.remove("data.force_new");
         try {
             Files.createDirectories(out);
             if (Files.isRegularFile(f)) {
@@ -107,7 +136,7 @@ public final class Pipeline {
             }
             Files.writeString(f, Json.writePretty(new LinkedHashMap<>(now)));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + f + ": " + e.getMessage(), e);
+            throw new UserError("cannot write " + f + " (" + e.getMessage() + "); --out must be a writable folder");
         }
     }
 
@@ -152,6 +181,7 @@ public final class Pipeline {
             Map<String, Object> m = new LinkedHashMap<>(body.get());
             m.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
             conta.io.AtomicWrite.write(done, Json.writePretty(m).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            inputs.stageDone("round" + round + "/" + name);
             return m;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -184,10 +214,11 @@ public final class Pipeline {
                 double[] scales = cfg.numbers("cam.scales");
                 double thr = cfg.number("cam.bg_threshold");
                 Progress bar = new Progress("round " + t + " CAMs", trainIds.size(), 0);
-                for (String id : trainIds) {
+                for (String id : bad.live(trainIds)) {
                     Path f = camDir.resolve(id + ".npz"), s = seedDir.resolve(id + ".png");
                     if (!Files.isRegularFile(f) || !Files.isRegularFile(s)) {
-                        Item it = ds.read(id);
+                        Item it = readOrSkip(id);
+                        if (it == null) { bar.step(id); continue; }
                         CamMaps m = Cams.compute(net, Backbones.input(cfg, "cls"), it.image(), it.labels(), scales, hooks.context(t, id, it));
                         m.save(f);
                         IndexPng.write(s, Cams.seeds(backend, m, thr));
@@ -201,14 +232,14 @@ public final class Pipeline {
             Map<String, Object> m = score("seeds", seedDir, gtTrain, camDir);
             try {
                 Map<String, Object> leak = new LinkedHashMap<>();
-                for (var r : conta.synth.ContextLeak.measure(ds, trainIds, camDir)) leak.put(r.cls(), r.toJson());
+                for (var r : conta.synth.ContextLeak.measure(ds, bad.live(trainIds), camDir)) leak.put(r.cls(), r.toJson());
                 if (!leak.isEmpty()) m.put("context_leak", leak);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
             return m;
         }));
-        PseudoStage ps = new PseudoStage(cfg, ds, trainIds, backend);
+        PseudoStage ps = new PseudoStage(cfg, ds, bad.live(trainIds), backend);
         Path irDir = rd.resolve("ir");
         stages.put("ir", stage(t, "ir", () -> {
             ps.irLabels(camDir, irDir);
@@ -226,14 +257,14 @@ public final class Pipeline {
             try (DeepLabV2 net = SegStage.build(cfg, c + 1, backend)) {
                 String init = cfg.str("seg.weights").equals("none") || !java.util.Arrays.equals(cfg.ints("seg.blocks"), new int[]{3, 4, 6, 3})
                         && cfg.str("seg.weights").equals("imagenet") ? initWarn(net) : Backbones.load(net.backbone, cfg.str("seg.weights"), "seg.weights");
-                Trainer.Result r = SegStage.train(net, cfg, new MaskOverride(ds, pseudoDir), trainIds, rd.resolve("seg").resolve("checkpoint.safetensors"));
+                Trainer.Result r = SegStage.train(net, cfg, new MaskOverride(ds, pseudoDir), bad.live(trainIds), rd.resolve("seg").resolve("checkpoint.safetensors"));
                 Checkpoint.save(segModel, net, null, new Checkpoint.Position(r.steps(), 0, 0), Map.of("stage", "segmentation"));
                 return Map.of("init", init, "steps", r.steps(), "final_epoch_loss", (double) r.lastEpochLoss());
             }
         }));
         Path predDir = rd.resolve("pred");
         stages.put("pred", stage(t, "pred", () -> {
-            predict(segModel, valIds, predDir, "round " + t + " predict");
+            predict(segModel, bad.live(valIds), predDir, "round " + t + " predict");
             return gtVal == null ? Map.of("images", valIds.size()) : score("seg", predDir, gtVal, null);
         }));
         hooks.afterRound(t, this, segModel);
@@ -255,7 +286,8 @@ public final class Pipeline {
             for (String id : ids) {
                 Path f = dir.resolve(id + ".png");
                 if (!Files.isRegularFile(f)) {
-                    Item it = ds.read(id);
+                    Item it = readOrSkip(id);
+                    if (it == null) { bar.step(id); continue; }
                     float[] p = SegStage.probabilities(net, Backbones.input(cfg, "seg"), it.image());
                     Mask m = cfg.bool("seg.crf") ? PseudoStage.crfRefine(it.image(), p, net.classes())
                             : SegStage.argmax(p, net.classes(), it.image().h(), it.image().w());
@@ -269,8 +301,29 @@ public final class Pipeline {
         }
     }
 
+    /**
+     * An item, or null when its files became unreadable during the run and data.skip_bad is on (it is recorded and
+     * left out of the later stages and the scores); without skip_bad the error stops the run.
+     */
+    Item readOrSkip(String id) {
+        try {
+            return ds.read(id);
+        } catch (conta.data.DataError e) {
+            if (!cfg.bool("data.skip_bad")) throw e;
+            System.err.println("skipping " + id + " (--skip-bad): " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** The ground truth without the items skipped so far. */
+    private GroundTruth live(GroundTruth gt) {
+        List<String> ids = bad.live(gt.ids());
+        return ids.size() == gt.ids().size() ? gt : new GroundTruth(gt.split(), ids, gt.classes(), gt.masks());
+    }
+
     /** Scores a folder of label maps (and, for CAMs, the threshold sweep) against ground truth. */
-    Map<String, Object> score(String kind, Path dir, GroundTruth gt, Path camDir) {
+    Map<String, Object> score(String kind, Path dir, GroundTruth all, Path camDir) {
+        GroundTruth gt = all == null ? null : live(all);
         Map<String, Object> m = new LinkedHashMap<>();
         if (gt == null) {
             m.put("miou", null);
@@ -293,6 +346,9 @@ public final class Pipeline {
     }
 
     public Dataset dataset() { return ds; }
+
+    /** Items left out under --skip-bad so far. */
+    public BadItems badItems() { return bad; }
 
     public List<String> trainIds() { return trainIds; }
 

@@ -60,6 +60,7 @@ public final class Report {
         r.put("stages", ((Map<String, Object>) rs.getLast()).get("stages"));
         r.put("rounds", rs);
         r.put("config", p.cfg.asMap());
+        r.put("skipped", p.bad.toJson());
         timings.put("this_run_total", Math.round(seconds * 100) / 100.0);
         r.put("timings", timings);
         return r;
@@ -115,9 +116,24 @@ public final class Report {
         }
         int last = ((List<Object>) report.get("rounds")).size() - 1;
         overlays(p, last, h);
+        skippedSection(report, h);
         h.append("<h2>config</h2><pre>").append(esc(Json.writePretty(report.get("config")))).append("</pre>");
         h.append("<h2>timings (s)</h2><pre>").append(esc(Json.writePretty(report.get("timings")))).append("</pre></body></html>");
         return h.toString();
+    }
+
+    /** The items --skip-bad left out (id, file, reason), when there are any. */
+    @SuppressWarnings("unchecked")
+    static void skippedSection(Map<String, Object> report, StringBuilder h) {
+        List<Object> sk = (List<Object>) report.getOrDefault("skipped", List.of());
+        if (sk.isEmpty()) return;
+        h.append("<h2 id='skipped'>skipped items (").append(sk.size()).append(")</h2><table><tr><th>id</th><th>file</th><th>reason</th></tr>");
+        for (Object o : sk) {
+            Map<String, Object> m = (Map<String, Object>) o;
+            h.append("<tr><td>").append(esc(String.valueOf(m.get("id")))).append("</td><td>").append(esc(String.valueOf(m.get("file"))))
+                    .append("</td><td>").append(esc(String.valueOf(m.get("reason")))).append("</td></tr>");
+        }
+        h.append("</table>");
     }
 
     @SuppressWarnings("unchecked")
@@ -133,7 +149,7 @@ public final class Report {
     /** image | CAM | pseudo-mask | prediction | ground truth for the first training images with ground truth. */
     private static void overlays(Pipeline p, int round, StringBuilder h) {
         int n = p.cfg.integer("report.overlays");
-        List<String> ids = p.trainIds.stream().filter(p.ds::hasMask).limit(n).toList();
+        List<String> ids = p.bad.live(p.trainIds).stream().filter(p.ds::hasMask).limit(n).toList();
         if (ids.isEmpty()) return;
         Path rd = p.roundDir(round), predDir = rd.resolve("report_pred");
         p.predict(rd.resolve("seg").resolve("model.safetensors"), ids, predDir, "report overlays");

@@ -1,5 +1,6 @@
 package conta.wsss;
 
+import conta.config.Config;
 import conta.error.UserError;
 import conta.io.HostArray;
 import conta.io.PretrainedWeights;

@@ -66,6 +66,9 @@ public final class PseudoStage {
                 try {
                     Item it = ds.read(id);
                     IndexPng.write(f, IrLabels.compute(backend, it.image(), CamMaps.load(camDir.resolve(id + ".npz")), p));
+                } catch (conta.data.DataError e) { // an image unreadable since the run started: left out under --skip-bad
+                    if (!cfg.bool("data.skip_bad")) throw e;
+                    System.err.println("skipping " + id + " (--skip-bad): " + e.getMessage());
                 } catch (IOException e) {
                     throw new UncheckedIOException("IR labels of " + id + ": " + e.getMessage(), e);
                 }
@@ -152,7 +155,15 @@ public final class PseudoStage {
                 Path f = out.resolve(id + ".png");
                 if (!Files.isRegularFile(f)) {
                     CamMaps cam = CamMaps.load(camDir.resolve(id + ".npz"));
-                    var s = ds.load(id, Backbones.input(cfg, "irn"));
+                    conta.data.Sample s;
+                    try {
+                        s = ds.load(id, Backbones.input(cfg, "irn"));
+                    } catch (conta.data.DataError e) { // unreadable since the run started: left out under --skip-bad
+                        if (!cfg.bool("data.skip_bad")) throw e;
+                        System.err.println("skipping " + id + " (--skip-bad): " + e.getMessage());
+                        bar.step(id);
+                        continue;
+                    }
                     float[] edge = net.boundary(s.image(), s.h(), s.w());
                     if (edge.length != cam.h4() * cam.w4())
                         throw new IllegalStateException("boundary grid of " + id + " has " + edge.length + " cells, CAM grid " + cam.w4() + "x" + cam.h4());

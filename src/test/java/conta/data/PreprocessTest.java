@@ -57,7 +57,9 @@ class PreprocessTest {
         assertEquals(Preprocess.IMAGENET, Backbones.input(c, "seg"));
         c.set("seg.input", "caffe");
         assertEquals(Preprocess.CAFFE, Backbones.input(c, "seg"));
-        c.set("seg.input", "bgr");
-        assertThrows(IllegalArgumentException.class, () -> Backbones.input(c, "seg"));
+        // an unknown preprocessing is refused when it is set (the key table), before any stage could use it
+        conta.error.UserError e = assertThrows(conta.error.UserError.class, () -> c.set("seg.input", "bgr"));
+        assertTrue(e.getMessage().contains("seg.input = 'bgr'") && e.getMessage().contains("auto | imagenet | caffe | raw"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Preprocess.parse("bgr", "seg.input"));
     }
 }
