@@ -26,7 +26,8 @@ class LayersTest {
      * depend on each other). The io/image/data/eval side stack sits under the compute stack that uses it.
      */
     static final String[][] LAYERS = {
-        {"conta.error", "conta.io"},
+        {"conta.error"},
+        {"conta.io"},
         {"conta.image"},
         {"conta.data"},
         {"conta.synth"},
