@@ -6,13 +6,14 @@ import conta.causal.ContextAttention;
 import conta.causal.FrontDoor;
 import conta.causal.GlobalCam;
 import conta.causal.MaskEncoding;
-import conta.error.UserError;
 import conta.data.Batch;
 import conta.data.Dataset;
 import conta.data.Item;
 import conta.data.MaskOverride;
+import conta.error.UserError;
 import conta.image.IndexPng;
 import conta.image.Mask;
+import conta.image.Resampling;
 import conta.io.HostArray;
 import conta.models.ResNet;
 import conta.nn.Module;
@@ -178,7 +179,8 @@ public final class CausalHooks implements RoundHooks {
                     Progress bar = new Progress("C2AM global CAM", p.trainIds.size(), 0);
                     for (String id : p.trainIds) {
                         Item it = p.ds.read(id);
-                        Cams.Maps m = Cams.compute(net, Backbones.input(p.cfg, "cls"), it.image(), it.labels(), p.cfg.numbers("cam.scales"), context(t, id, it));
+                        Cams.Maps m = Cams.compute(net, Backbones.input(p.cfg, "cls"), it.image(), it.labels(), p.cfg.numbers("cam.scales"), context(t, id, it),
+                                Resampling.parse(p.cfg.str("data.resize"), "data.resize"));
                         boolean[] present = new boolean[n];
                         for (int k : it.labels()) present[k - 1] = true;
                         g.add(new HostArray(new int[]{n, m.h(), m.w()}, m.denseHighRes(n)), present);

@@ -27,6 +27,7 @@ public final class Config {
         {"data.val", "val", "held-out split scoring the segmentation model"},
         {"data.skip_bad", "false", "skip unreadable items (listed at the end) instead of stopping"},
         {"data.workers", "2", "loader threads"},
+        {"data.resize", "pil", "image rescaling in augmentation and at the CAM scales: pil (Pillow BICUBIC, antialiased when shrinking, NEAREST for labels, as IRNet) | opencv (conta before issue 17: INTER_AREA/INTER_CUBIC)"},
         // classifier (IRNet step/train_cam.py)
         {"cls.arch", "resnet50-os16", "CAM network architecture"},
         {"cls.width", "64", "ResNet base width (64 = the real ResNet-50)"},
@@ -175,6 +176,7 @@ public final class Config {
         String v = values.get(key);
         if (d == null) return;
         if (key.equals("conta.blocks")) { contextBlocks(key); return; }
+        if (key.equals("data.resize")) { conta.image.Resampling.parse(v, key); return; }
         if (d.equals("true") || d.equals("false")) bool(key);
         else if (d.matches("-?[0-9]+")) integer(key);
         else if (d.matches("-?[0-9.]+(e-?[0-9]+)?")) number(key);

@@ -185,7 +185,8 @@ public final class Pipeline {
                     Path f = camDir.resolve(id + ".npz"), s = seedDir.resolve(id + ".png");
                     if (!Files.isRegularFile(f) || !Files.isRegularFile(s)) {
                         Item it = ds.read(id);
-                        Cams.Maps m = Cams.compute(net, Backbones.input(cfg, "cls"), it.image(), it.labels(), scales, hooks.context(t, id, it));
+                        Cams.Maps m = Cams.compute(net, Backbones.input(cfg, "cls"), it.image(), it.labels(), scales, hooks.context(t, id, it),
+                                conta.image.Resampling.parse(cfg.str("data.resize"), "data.resize"));
                         m.save(f);
                         IndexPng.write(s, m.seeds(thr));
                     }

@@ -81,7 +81,8 @@ public final class ClassifierStage {
         });
         float wd = (float) c.number("cls.weight_decay");
         int[] rl = c.ints("cls.resize_long");
-        AugmentSpec aug = AugmentSpec.irnCam(c.integer("cls.crop")).withLongSide(rl[0], rl[1]).withInput(Backbones.input(c, "cls"));
+        AugmentSpec aug = AugmentSpec.irnCam(c.integer("cls.crop")).withLongSide(rl[0], rl[1]).withInput(Backbones.input(c, "cls"))
+                .withResampling(conta.image.Resampling.parse(c.str("data.resize"), "data.resize"));
         int batch = c.integer("cls.batch");
         long steps = Trainer.Plan.stepsOf(c.integer("cls.epochs"), ids.size(), Math.min(batch, ids.size()));
         Trainer.Plan plan = new Trainer.Plan(label, ds, ids, aug, batch, steps, c.integer("seed"), c.integer("data.workers"),

@@ -76,7 +76,8 @@ public final class SegStage {
         });
         float wd = (float) c.number("seg.weight_decay");
         double[] sc = c.numbers("seg.scale");
-        AugmentSpec aug = new AugmentSpec(0, 0, sc[0], sc[1], true, 0, 0, 0, 0, Backbones.input(c, "seg"), c.integer("seg.crop"), AugmentSpec.CropMode.RANDOM);
+        AugmentSpec aug = new AugmentSpec(0, 0, sc[0], sc[1], true, 0, 0, 0, 0, Backbones.input(c, "seg"), c.integer("seg.crop"), AugmentSpec.CropMode.RANDOM,
+                conta.image.Resampling.parse(c.str("data.resize"), "data.resize"));
         Trainer.Plan plan = new Trainer.Plan("segmentation", pseudo, ids, aug, c.integer("seg.batch"), c.integer("seg.iters"),
                 c.integer("seed"), c.integer("data.workers"), c.bool("data.skip_bad"), (float) c.number("seg.lr"),
                 (float) c.number("seg.poly_power"), c.integer("seg.checkpoint_every"));
