@@ -4,6 +4,7 @@ import conta.error.UserError;
 import conta.pipeline.Config;
 import conta.pipeline.Methods;
 import conta.pipeline.Report;
+import conta.pipeline.StageRange;
 import conta.tensor.Backend;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,9 +14,12 @@ import java.util.Map;
 public final class PipelineCommand implements Command {
     static final String USAGE = """
             usage: conta pipeline --data DIR --out DIR [--config FILE] [--set key=value ...] [--method cam|conta|c2am|conta+c2am]
-                                  [--rounds T] [--device cpu|cuda:0|auto] [--skip-bad] [--seed S]
+                                  [--rounds T] [--device cpu|cuda:0|auto] [--skip-bad] [--seed S] [--until STAGE] [--from STAGE]
                    conta pipeline --help-config      (every recipe key, its default and meaning)
-              Rerun the same command after a kill: finished stages and written images are kept, training resumes.""";
+              Rerun the same command after a kill: finished stages and written images are kept, training resumes.
+              Stages: cls, c2am, cam, ir, irn, pseudo, seg, pred, or roundT/STAGE. --until STAGE stops after it (the last
+              round's by default; rerun without --until to go on); --from STAGE deletes that stage's outputs and all later
+              ones (round 0's by default) so they are recomputed.""";
 
     @Override public String name() { return "pipeline"; }
 
@@ -25,14 +29,18 @@ public final class PipelineCommand implements Command {
     public int run(Args a) throws Exception {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
         if (a.has("help-config")) { System.out.print(new Config().help()); return 0; }
-        List<String> bad = a.unknown(List.of("data", "out", "config", "set", "method", "rounds", "device", "skip-bad", "seed", "help", "help-config"));
+        List<String> bad = a.unknown(List.of("data", "out", "config", "set", "method", "rounds", "device", "skip-bad", "seed", "help", "help-config",
+                "until", "from"));
         if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
         if (!a.has("data") || !a.has("out")) throw new UserError("give --data DIR and --out DIR\n" + USAGE);
         Config cfg = Config.fromArgs(a);
         applyFlags(a, cfg);
-        Map<String, Object> report = runPipeline(cfg, Path.of(a.get("data", null)), Path.of(a.get("out", null)));
+        Map<String, Object> report = runPipeline(cfg, Path.of(a.get("data", null)), Path.of(a.get("out", null)), range(a));
         Report.printTable(report, System.out);
-        System.out.println("report: " + Path.of(a.get("out", null)).resolve("report.json") + " and " + Path.of(a.get("out", null)).resolve("report.html"));
+        if (report.containsKey("stopped_after"))
+            System.out.println("stopped after " + report.get("stopped_after") + " (--until): no report files yet; rerun without --until to finish");
+        else
+            System.out.println("report: " + Path.of(a.get("out", null)).resolve("report.json") + " and " + Path.of(a.get("out", null)).resolve("report.html"));
         return 0;
     }
 
@@ -45,9 +53,18 @@ public final class PipelineCommand implements Command {
         if (a.has("skip-bad")) cfg.set("data.skip_bad", Boolean.toString(a.getBool("skip-bad", true)));
     }
 
+    /** --from / --until of the command line. */
+    static StageRange range(Args a) {
+        return new StageRange(StageRange.parse(a.get("from", null), "from"), StageRange.parse(a.get("until", null), "until"));
+    }
+
     public static Map<String, Object> runPipeline(Config cfg, Path data, Path out) throws Exception {
+        return runPipeline(cfg, data, out, StageRange.ALL);
+    }
+
+    public static Map<String, Object> runPipeline(Config cfg, Path data, Path out, StageRange range) throws Exception {
         try (Backend b = Methods.backend(cfg.str("device"))) {
-            return Methods.run(cfg, data, out, b);
+            return Methods.run(cfg, data, out, b, range);
         }
     }
 }

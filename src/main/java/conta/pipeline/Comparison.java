@@ -23,6 +23,12 @@ public final class Comparison {
 
     @SuppressWarnings("unchecked")
     public static Map<String, Object> run(Config base, List<String> methods, int seeds, Path data, Path out, PrintStream log) throws Exception {
+        return run(base, methods, seeds, data, out, log, StageRange.ALL);
+    }
+
+    /** The same with --from / --until applied to every pipeline (a stopped run's table shows the stages it reached). */
+    public static Map<String, Object> run(Config base, List<String> methods, int seeds, Path data, Path out, PrintStream log,
+                                          StageRange range) throws Exception {
         Map<String, List<Map<String, Object>>> reports = new LinkedHashMap<>();
         Map<String, Object> json = null;
         for (int s = 0; s < seeds; s++) { // seeds outer: after each seed the table covers every method
@@ -32,7 +38,7 @@ public final class Comparison {
                 c.set("seed", Integer.toString(base.integer("seed") + s));
                 log.println("== " + m + ", seed " + c.str("seed"));
                 reuseBaseline(out, m, "seed" + c.str("seed"), methods);
-                reports.computeIfAbsent(m, k -> new ArrayList<>()).add(PipelineCommand.runPipeline(c, data, out.resolve(m).resolve("seed" + c.str("seed"))));
+                reports.computeIfAbsent(m, k -> new ArrayList<>()).add(PipelineCommand.runPipeline(c, data, out.resolve(m).resolve("seed" + c.str("seed")), range));
             }
             json = table(reports, methods, s + 1, data, out, log);
         }

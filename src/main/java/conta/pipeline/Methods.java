@@ -22,18 +22,40 @@ public final class Methods {
     }
 
     public static Map<String, Object> run(Config cfg, Path data, Path out, Backend b) throws Exception {
-        Pipeline p = new Pipeline(cfg, data, out, b);
+        return run(cfg, data, out, b, StageRange.ALL);
+    }
+
+    /**
+     * The run limited by range: --from clears that stage and what follows before anything starts; --until stops after
+     * its stage and returns the report of the stages done so far (with "stopped_after"), writing no report files.
+     */
+    public static Map<String, Object> run(Config cfg, Path data, Path out, Backend b, StageRange range) throws Exception {
         String method = cfg.str("method");
         int rounds = switch (method) {
             case "cam", "c2am" -> 1;
             case "conta", "conta+c2am" -> 1 + cfg.integer("conta.rounds");
             default -> throw new UserError("method must be cam, conta, c2am or conta+c2am, got " + method);
         };
+        boolean c2am = method.endsWith("c2am");
+        StageRange.Point from = StageRange.resolve(range.from(), "from", rounds, c2am, 0);
+        StageRange.Point until = StageRange.resolve(range.until(), "until", rounds, c2am, rounds - 1);
+        if (until != null && until.round() == rounds - 1 && until.stage().equals("pred")) until = null; // the whole run
+        if (from != null) StageRange.clear(out, from, System.err);
+        Pipeline p = new Pipeline(cfg, data, out, b);
         p.rounds = rounds;
-        if (!method.equals("cam")) p.hooks = new CausalHooks(p, method.startsWith("conta"), method.endsWith("c2am"));
+        p.stopAfter = until;
+        if (!method.equals("cam")) p.hooks = new CausalHooks(p, method.startsWith("conta"), c2am);
         List<Map<String, Object>> all = new ArrayList<>();
         long t0 = System.nanoTime();
-        for (int t = 0; t < rounds; t++) all.add(p.round(t));
+        try {
+            for (int t = 0; t < rounds; t++) all.add(p.round(t));
+        } catch (Pipeline.Stopped s) {
+            all.add(p.current);
+            Map<String, Object> report = Report.build(p, all, (System.nanoTime() - t0) / 1e9);
+            report.put("stopped_after", until.toString());
+            System.err.println("stopped after " + until + " (--until); rerun without --until to continue from there");
+            return report;
+        }
         Map<String, Object> report = Report.build(p, all, (System.nanoTime() - t0) / 1e9);
         Report.write(p, report);
         return report;

@@ -48,6 +48,15 @@ public final class Pipeline {
     RoundHooks hooks = RoundHooks.NONE;
     /** Rounds of this run (1 + T for CONTA). */
     int rounds = 1;
+    /** --until: the stage (resolved round) after which the run stops, or null. */
+    StageRange.Point stopAfter;
+    /** Stage metrics of the round in progress, so a stop can report the stages it finished. */
+    Map<String, Object> current = new LinkedHashMap<>();
+
+    /** Thrown after the --until stage has finished (or was found finished); Methods.run ends the run there. */
+    static final class Stopped extends RuntimeException {
+        Stopped() { super(null, null, false, false); }
+    }
 
     public Pipeline(Config cfg, Path data, Path out, Backend backend) {
         this.cfg = cfg;
@@ -140,15 +149,21 @@ public final class Pipeline {
     Map<String, Object> stage(int round, String name, Supplier<Map<String, Object>> body) {
         Path done = roundDir(round).resolve(name).resolve("done.json");
         try {
+            Map<String, Object> m;
             if (Files.isRegularFile(done)) {
                 System.err.println("round " + round + " " + name + ": done (" + done + ")");
-                return Json.parseObject(Files.readString(done));
+                m = Json.parseObject(Files.readString(done));
+            } else {
+                Files.createDirectories(done.getParent());
+                long t0 = System.nanoTime();
+                m = new LinkedHashMap<>(body.get());
+                m.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
+                conta.io.AtomicWrite.write(done, Json.writePretty(m).getBytes(java.nio.charset.StandardCharsets.UTF_8));
             }
-            Files.createDirectories(done.getParent());
-            long t0 = System.nanoTime();
-            Map<String, Object> m = new LinkedHashMap<>(body.get());
-            m.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
-            conta.io.AtomicWrite.write(done, Json.writePretty(m).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            if (stopAfter != null && stopAfter.round() == round && stopAfter.stage().equals(name)) {
+                current.put(name, m);
+                throw new Stopped();
+            }
             return m;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -158,7 +173,7 @@ public final class Pipeline {
     /** One round of the baseline pipeline; returns its stage metrics. */
     public Map<String, Object> round(int t) {
         Path rd = roundDir(t);
-        Map<String, Object> stages = new LinkedHashMap<>();
+        Map<String, Object> stages = current = new LinkedHashMap<>();
         int c = ds.numClasses();
         if (Files.isRegularFile(rd.resolve("confounders").resolve("done.json"))) stages.put("confounders", stage(t, "confounders", Map::of));
         Path clsModel = rd.resolve("cls").resolve("model.safetensors");
