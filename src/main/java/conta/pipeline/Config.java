@@ -76,10 +76,10 @@ public final class Config {
         {"rw.exp_times", "8", "log2 of the number of walk steps"},
         {"rw.bg_threshold", "0.25", "background score after the walk"},
         // segmentation (deeplab-pytorch configs/voc12.yaml)
-        {"seg.arch", "deeplabv2-resnet101", "segmentation network"},
+        {"seg.arch", "deeplabv2-resnet101", "segmentation network: DeepLab-v2 (ASPP 6/12/18/24, MSC); its backbone depth is seg.blocks"},
         {"seg.width", "64", "backbone base width"},
-        {"seg.blocks", "3,4,23,3", "backbone blocks per stage"},
-        {"seg.weights", "imagenet", "imagenet | none | path (ImageNet ResNet-50/101 backbone)"},
+        {"seg.blocks", "auto", "backbone blocks per stage; auto = the depth of seg.weights: ResNet-50 (3,4,6,3) for imagenet, the file's depth for a path (ResNet-101 weights give DeepLab-v2's 3,4,23,3), 3,4,23,3 for none"},
+        {"seg.weights", "imagenet", "imagenet (the npm ImageNet ResNet-50) | none | path to torchvision ResNet-50/101 weights"},
         {"seg.input", "auto", "input preprocessing (as cls.input; set caffe for DeepLab's Caffe-converted init weights)"},
         {"seg.crop", "321", "training crop"},
         {"seg.scale", "0.5,1.5", "random rescale range"},

@@ -76,6 +76,7 @@ public final class Pipeline {
         if (trainIds.isEmpty()) throw new UserError("split " + cfg.str("data.train") + " of " + data + " has no labelled images");
         this.gtTrain = gt(cfg.str("data.train"), trainIds);
         this.gtVal = gt(cfg.str("data.val"), valIds);
+        if (!cfg.str("seg.blocks").strip().equalsIgnoreCase("auto")) SegStage.blocks(cfg); // contradicting seg.* keys fail now, not hours later
         checkConfig();
     }
 
@@ -237,11 +238,11 @@ public final class Pipeline {
         Path segModel = rd.resolve("seg").resolve("model.safetensors");
         stages.put("seg", stage(t, "seg", () -> {
             try (DeepLabV2 net = SegStage.build(cfg, c + 1, backend)) {
-                String init = cfg.str("seg.weights").equals("none") || !java.util.Arrays.equals(cfg.ints("seg.blocks"), new int[]{3, 4, 6, 3})
-                        && cfg.str("seg.weights").equals("imagenet") ? initWarn(net) : Backbones.load(net.backbone, cfg.str("seg.weights"), "seg.weights");
+                System.err.println("round " + t + " segmentation: " + SegStage.describe(cfg));
+                String init = Backbones.load(net.backbone, cfg.str("seg.weights"), "seg.weights");
                 Trainer.Result r = SegStage.train(net, cfg, new MaskOverride(ds, pseudoDir), trainIds, rd.resolve("seg").resolve("checkpoint.safetensors"));
                 Checkpoint.save(segModel, net, null, new Checkpoint.Position(r.steps(), 0, 0), Map.of("stage", "segmentation"));
-                return Map.of("init", init, "steps", r.steps(), "final_epoch_loss", (double) r.lastEpochLoss());
+                return Map.of("network", SegStage.describe(cfg), "init", init, "steps", r.steps(), "final_epoch_loss", (double) r.lastEpochLoss());
             }
         }));
         Path predDir = rd.resolve("pred");
@@ -251,13 +252,6 @@ public final class Pipeline {
         }));
         hooks.afterRound(t, this, segModel);
         return stages;
-    }
-
-    private String initWarn(DeepLabV2 net) {
-        if (cfg.str("seg.weights").equals("none")) return Backbones.load(net.backbone, "none", "seg.weights");
-        System.err.println("warning: seg.weights=imagenet has ResNet-50 weights only; seg.blocks=" + cfg.str("seg.blocks")
-                + " is not ResNet-50, so the segmentation backbone starts from random weights (set seg.blocks=3,4,6,3 or seg.weights=PATH)");
-        return "random init (no ImageNet weights for these blocks)";
     }
 
     /** Predicts label maps for ids with the segmentation model (skipping ones already written). */
