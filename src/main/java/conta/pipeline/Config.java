@@ -34,7 +34,7 @@ public final class Config {
         {"cls.blocks", "3,4,6,3", "blocks per stage"},
         {"cls.strides", "1,2,2,1", "stage strides (IRNet: output stride 16)"},
         {"cls.head_init", "irnet", "classifier init: irnet (PyTorch's default conv init, U(+-1/sqrt(fan_in)), as IRNet) | kaiming (torchvision's fan-out normal)"},
-        {"cls.weights", "imagenet", "imagenet | none | path to a .pth/.safetensors/.npz backbone"},
+        {"cls.weights", "imagenet", "imagenet | none (random; refused under frozen BN deeper than one block per stage: use cls.arch=resnet50) | path to a .pth/.safetensors/.npz backbone"},
         {"cls.input", "auto", "input preprocessing the weights expect: auto (caffe for the npm ImageNet weights, else imagenet) | imagenet (RGB mean/std) | caffe (BGR minus mean, 0..255)"},
         {"cls.crop", "512", "training crop"},
         {"cls.resize_long", "320,640", "random long-side resize range before cropping"},

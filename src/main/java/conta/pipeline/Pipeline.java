@@ -77,6 +77,7 @@ public final class Pipeline {
         this.gtTrain = gt(cfg.str("data.train"), trainIds);
         this.gtVal = gt(cfg.str("data.val"), valIds);
         if (!cfg.str("seg.blocks").strip().equalsIgnoreCase("auto")) SegStage.blocks(cfg); // contradicting seg.* keys fail now, not hours later
+        ClassifierStage.checkFromScratch(cfg);
         checkConfig();
     }
 
