@@ -17,9 +17,10 @@ public final class PipelineCommand implements Command {
                                   [--rounds T] [--device cpu|cuda:0|auto] [--skip-bad] [--seed S] [--until STAGE] [--from STAGE]
                    conta pipeline --help-config      (every recipe key, its default and meaning)
               Rerun the same command after a kill: finished stages and written images are kept, training resumes.
-              Stages: cls, c2am, cam, ir, irn, pseudo, seg, pred, or roundT/STAGE. --until STAGE stops after it (the last
-              round's by default; rerun without --until to go on); --from STAGE deletes that stage's outputs and all later
-              ones (round 0's by default) so they are recomputed.""";
+              Stages: confounders (CONTA rounds >= 1), cls, c2am, cam, ir, irn, pseudo, seg, pred, or roundT/STAGE.
+              --until STAGE stops after it (the last round's by default: --until cam with --method conta runs rounds 0..T-1 in
+              full; write round0/cam for the first); rerun without --until to go on. --from STAGE deletes that stage's outputs
+              and all later ones (round 0's by default) so they are recomputed.""";
 
     @Override public String name() { return "pipeline"; }
 

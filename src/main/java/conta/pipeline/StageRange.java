@@ -23,14 +23,18 @@ public record StageRange(Point from, Point until) {
         @Override public String toString() { return (round < 0 ? "" : "round" + round + "/") + stage; }
     }
 
-    /** The stages of a round in order (c2am only with C²AM methods). */
-    public static final List<String> STAGES = List.of("cls", "c2am", "cam", "ir", "irn", "pseudo", "seg", "pred");
+    /**
+     * The stages of a round in order: confounders (CONTA rounds >= 1: the confounder set from the previous round's
+     * masks), cls, c2am (C²AM methods), cam, ir, irn, pseudo, seg, pred.
+     */
+    public static final List<String> STAGES = List.of("confounders", "cls", "c2am", "cam", "ir", "irn", "pseudo", "seg", "pred");
 
     /** Folders of each stage under roundT/ (cam's seeds and pred's extra predictions included). */
     static List<String> folders(String stage) {
         return switch (stage) {
             case "cam" -> List.of("cam", "seeds");
             case "pred" -> List.of("pred", "report_pred", "pred_train");
+            case "confounders" -> List.of("confounders", "confounders.npy");
             default -> List.of(stage);
         };
     }
@@ -66,6 +70,8 @@ public record StageRange(Point from, Point until) {
             throw new UserError("--" + flag + " " + p + ": this method has " + rounds + " round" + (rounds == 1 ? "" : "s") + " (round0"
                     + (rounds > 1 ? "..round" + (rounds - 1) : "") + ")");
         if (p.stage().equals("c2am") && !c2am) throw new UserError("--" + flag + " " + p + ": the c2am stage exists only with --method c2am or conta+c2am");
+        if (p.stage().equals("confounders") && r == 0)
+            throw new UserError("--" + flag + " " + p + ": confounder sets exist from round1 on (CONTA rounds), e.g. round1/confounders");
         return new Point(r, p.stage());
     }
 

@@ -72,7 +72,7 @@ class PipelineUntilTest {
     @Test
     void badRangesAreUserErrors() throws Exception {
         var e = assertThrows(UserError.class, () -> StageRange.parse("cams", "until"));
-        assertTrue(e.getMessage().contains("cls, c2am, cam, ir, irn, pseudo, seg, pred"), e.getMessage());
+        assertTrue(e.getMessage().contains("confounders, cls, c2am, cam, ir, irn, pseudo, seg, pred"), e.getMessage());
         assertEquals(new StageRange.Point(2, "cam"), StageRange.parse("round2/cam", "until"));
         assertEquals(new StageRange.Point(-1, "seg"), StageRange.parse("seg", "from"));
         assertThrows(UserError.class, () -> StageRange.parse("roundx/cam", "until"));
@@ -81,6 +81,8 @@ class PipelineUntilTest {
         assertTrue(e.getMessage().contains("1 round"), e.getMessage());
         e = assertThrows(UserError.class, () -> run(c, tmp.resolve("bad2"), null, "c2am"));
         assertTrue(e.getMessage().contains("c2am"), e.getMessage());
+        e = assertThrows(UserError.class, () -> run(c, tmp.resolve("bad3"), null, "confounders"));
+        assertTrue(e.getMessage().contains("round1/confounders"), e.getMessage());
         assertEquals(List.of("cam", "seeds"), StageRange.folders("cam"));
     }
 }
