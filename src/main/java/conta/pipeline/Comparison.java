@@ -73,6 +73,10 @@ public final class Comparison {
             }
         }
         md.append("\n(mIoU in %, mean ± sample std over ").append(seeds).append(" seeds; CAM and pseudo-masks on the training split, segmentation on the held-out split)\n");
+        java.util.Set<Object> stops = new java.util.TreeSet<>();
+        for (var rs : reports.values()) for (var r : rs) if (r.get("stopped_after") != null) stops.add(String.valueOf(r.get("stopped_after")));
+        if (!stops.isEmpty()) md.append("\nRuns stopped early (--until ").append(String.join(", ", stops.stream().map(String::valueOf).toList()))
+                .append("): later stages show NaN until the runs are finished.\n");
         Map<String, Object> deltas = new LinkedHashMap<>();
         String ref = methods.getFirst();
         for (String m : methods.subList(1, methods.size())) {

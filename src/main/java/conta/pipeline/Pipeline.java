@@ -100,7 +100,8 @@ public final class Pipeline {
         try {
             Files.createDirectories(out);
             if (Files.isRegularFile(f)) {
-                Map<String, Object> old = Json.parseObject(Files.readString(f));
+                Map<String, Object> old = new LinkedHashMap<>(Json.parseObject(Files.readString(f)));
+                LEGACY.forEach(old::putIfAbsent); // a folder from before a key existed ran with that key's former behaviour
                 List<String> diff = new ArrayList<>();
                 for (var e : now.entrySet())
                     if (old.containsKey(e.getKey()) && !String.valueOf(old.get(e.getKey())).equals(e.getValue())) {
@@ -118,6 +119,12 @@ public final class Pipeline {
             throw new UncheckedIOException("cannot write " + f + ": " + e.getMessage(), e);
         }
     }
+
+    /**
+     * Keys added after run folders existed, with the value that reproduces the behaviour those folders ran with, so
+     * resuming an old folder is checked like any changed key instead of silently mixing behaviours.
+     */
+    static final Map<String, String> LEGACY = Map.of("data.resize", "opencv");
 
     /** The first finished stage (roundT/STAGE) whose result depends on the key, or null. */
     private String finishedUser(String key) throws IOException {

@@ -55,4 +55,15 @@ class ComparisonPairedTest {
         assertEquals(1.0, (Double) r1cam.get("sign_p"), 1e-12);
         assertTrue(log.toString().contains("| conta | 1 | cam | 3 | +1.00 | 2.00 | [-3.97, +5.97] | 2 / 1 | 1.000 |"), log.toString());
     }
+
+    @Test
+    void stoppedRunsAreNamedInTheTable() throws Exception {
+        Map<String, Object> a = report(0.30), b = report(0.30, 0.32);
+        b.put("stopped_after", "round1/cam");
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Comparison.table(new LinkedHashMap<>(Map.of("cam", List.of(a), "conta", List.of(b))), List.of("cam", "conta"), 1, tmp.resolve("nodata"), tmp,
+                new PrintStream(log));
+        assertTrue(log.toString().contains("Runs stopped early (--until round1/cam)"), log.toString());
+        assertTrue(java.nio.file.Files.readString(tmp.resolve("comparison.md")).contains("Runs stopped early"));
+    }
 }
