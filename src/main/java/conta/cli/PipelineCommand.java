@@ -4,6 +4,7 @@ import conta.config.Config;
 import conta.error.UserError;
 import conta.pipeline.Methods;
 import conta.pipeline.Report;
+import conta.pipeline.StageRange;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -13,11 +14,16 @@ public final class PipelineCommand implements Command {
     static final String USAGE = """
             usage: conta pipeline --data DIR --out DIR [--config FILE] [--set key=value ...] [--method cam|conta|c2am|conta+c2am]
                                   [--rounds T] [--device cpu|cuda:0|auto] [--skip-bad] [--seed S] [--force-new-data]
+                                  [--until STAGE] [--from STAGE]
                    conta pipeline --help-config      (every recipe key, its default and meaning)
               Rerun the same command after a kill: finished stages and written images are kept, training resumes.
               The whole configuration is checked before anything runs; OUT is locked while a run is going (OUT/run.lock),
               and a rerun whose data, weights files or conta version differ from OUT's finished stages is refused
-              (--force-new-data accepts them).""";
+              (--force-new-data accepts them).
+              Stages: confounders (CONTA rounds >= 1), cls, c2am, cam, ir, irn, pseudo, seg, pred, or roundT/STAGE.
+              --until STAGE stops after it (the last round's by default: --until cam with --method conta runs rounds 0..T-1 in
+              full; write round0/cam for the first); rerun without --until to go on. --from STAGE deletes that stage's outputs
+              and all later ones (round 0's by default) so they are recomputed.""";
 
     @Override public String name() { return "pipeline"; }
 
@@ -27,14 +33,18 @@ public final class PipelineCommand implements Command {
     public int run(Args a) throws Exception {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
         if (a.has("help-config")) { System.out.print(new Config().help()); return 0; }
-        List<String> bad = a.unknown(List.of("data", "out", "config", "set", "method", "rounds", "device", "skip-bad", "seed", "force-new-data", "help", "help-config"));
+        List<String> bad = a.unknown(List.of("data", "out", "config", "set", "method", "rounds", "device", "skip-bad", "seed", "force-new-data", "help", "help-config",
+                "until", "from"));
         if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
         if (!a.has("data") || !a.has("out")) throw new UserError("give --data DIR and --out DIR\n" + USAGE);
         Config cfg = Config.fromFlags(a.get("config", null), a.all("set"));
         applyFlags(a, cfg);
-        Map<String, Object> report = Methods.run(cfg, Path.of(a.get("data", null)), Path.of(a.get("out", null)));
+        Map<String, Object> report = Methods.run(cfg, Path.of(a.get("data", null)), Path.of(a.get("out", null)), range(a));
         Report.printTable(report, System.out);
-        System.out.println("report: " + Path.of(a.get("out", null)).resolve("report.json") + " and " + Path.of(a.get("out", null)).resolve("report.html"));
+        if (report.containsKey("stopped_after"))
+            System.out.println("stopped after " + report.get("stopped_after") + " (--until): no report files yet; rerun without --until to finish");
+        else
+            System.out.println("report: " + Path.of(a.get("out", null)).resolve("report.json") + " and " + Path.of(a.get("out", null)).resolve("report.html"));
         return 0;
     }
 
@@ -47,6 +57,11 @@ public final class PipelineCommand implements Command {
         if (a.has("skip-bad")) cfg.set("data.skip_bad", Boolean.toString(a.getBool("skip-bad", true)));
         if (a.has("force-new-data")) cfg.set("data.force_new", Boolean.toString(a.getBool("force-new-data", true)));
         cfg.validate();
+    }
+
+    /** --from / --until of the command line. */
+    static StageRange range(Args a) {
+        return new StageRange(StageRange.parse(a.get("from", null), "from"), StageRange.parse(a.get("until", null), "until"));
     }
 
     /** --name VALUE sets key; a bad value names the flag as the user typed it. */

@@ -18,7 +18,7 @@ public final class ConfigKeys {
     private ConfigKeys() { }
 
     /** How a value is read; each kind has its own syntax check. */
-    public enum Type { INT, NUM, BOOL, INTS, NUMS, RANGE_INT, RANGE_NUM, SWEEP, CHOICE, WEIGHTS, BLOCKS, DEVICE, NAME }
+    public enum Type { INT, NUM, BOOL, INTS, NUMS, RANGE_INT, RANGE_NUM, SWEEP, CHOICE, WEIGHTS, BLOCKS, DEVICE, NAME, AUTO_INTS }
 
     /**
      * One key. Numeric bounds apply to the value (INT, NUM) or to every element (INTS, NUMS, RANGE_*, SWEEP);
@@ -44,6 +44,7 @@ public final class ConfigKeys {
                 case BLOCKS -> "2, 3, 4 or 5, a comma-separated list of them such as 3,5, or all";
                 case DEVICE -> "cpu | cuda | cuda:N | auto";
                 case NAME -> "a split name (letters, digits, _ - .)";
+                case AUTO_INTS -> "auto, or " + length + " comma-separated integers, each" + bounds();
             };
         }
 
@@ -93,6 +94,7 @@ public final class ConfigKeys {
                     case BLOCKS -> Config.parseBlocks(v) != null; // check() reports why
                     case DEVICE -> v.matches("cpu|auto|cuda|cuda:[0-9]{1,3}");
                     case NAME -> v.matches("[A-Za-z0-9_.-]+");
+                    case AUTO_INTS -> v.equals("auto") || list(v, true);
                 };
             } catch (RuntimeException e) { // NumberFormatException, InvalidPathException, a bad block list
                 return false;
@@ -175,6 +177,7 @@ public final class ConfigKeys {
         text(Type.NAME, "data.val", "val", "held-out split scoring the segmentation model"),
         b("data.skip_bad", "false", "skip unreadable items (listed at the end and in the report) instead of stopping"),
         i("data.workers", "2", 1, 256, "loader threads"),
+        choice("data.resize", "pil", List.of("pil", "opencv"), "image rescaling in augmentation and at the CAM scales: pil (Pillow BICUBIC, antialiased when shrinking, NEAREST for labels, as IRNet) | opencv (INTER_AREA/INTER_CUBIC, conta's earlier behaviour)"),
         b("data.force_new", "false", "accept an OUT whose finished stages were made from other data, weights files or conta version (--force-new-data); not part of the recipe"),
         // classifier (IRNet step/train_cam.py)
         choice("cls.arch", "resnet50-os16", RESNETS, "CAM network architecture"),
@@ -182,7 +185,7 @@ public final class ConfigKeys {
         ints("cls.blocks", "3,4,6,3", 0, 1, 256, "blocks per stage (one number per stage of cls.arch)"),
         ints("cls.strides", "1,2,2,1", 0, 1, 2, "stage strides, one per stage of cls.arch (IRNet: output stride 16)"),
         choice("cls.head_init", "irnet", List.of("irnet", "kaiming"), "classifier init: irnet (PyTorch's default conv init, U(+-1/sqrt(fan_in)), as IRNet) | kaiming (torchvision's fan-out normal)"),
-        weights("cls.weights", "imagenet", List.of("imagenet", "none"), "imagenet | none | path to a .pth/.safetensors/.npz backbone"),
+        weights("cls.weights", "imagenet", List.of("imagenet", "none"), "imagenet | none (random; refused under frozen BN deeper than one block per stage: use cls.arch=resnet50) | path to a .pth/.safetensors/.npz backbone"),
         choice("cls.input", "auto", INPUTS, "input preprocessing the weights expect: auto (caffe for the npm ImageNet weights, else imagenet) | imagenet (RGB mean/std) | caffe (BGR minus mean, 0..255)"),
         i("cls.crop", "512", 16, 8192, "training crop"),
         t(Type.RANGE_INT, "cls.resize_long", "320,640", 1, false, 16384, "random long-side resize range before cropping"),
@@ -224,10 +227,10 @@ public final class ConfigKeys {
         i("rw.exp_times", "8", 0, 20, "log2 of the number of walk steps"),
         n("rw.bg_threshold", "0.25", 0, false, 1, false, "background score after the walk"),
         // segmentation (deeplab-pytorch configs/voc12.yaml)
-        choice("seg.arch", "deeplabv2-resnet101", List.of("deeplabv2-resnet101"), "segmentation network (its depth is seg.blocks)"),
+        choice("seg.arch", "deeplabv2-resnet101", List.of("deeplabv2-resnet101"), "segmentation network: DeepLab-v2 (ASPP 6/12/18/24, MSC); its backbone depth is seg.blocks"),
         i("seg.width", "64", 1, 1024, "backbone base width"),
-        ints("seg.blocks", "3,4,23,3", 0, 1, 256, "backbone blocks per stage (4 stages)"),
-        weights("seg.weights", "imagenet", List.of("imagenet", "none"), "imagenet | none | path (ImageNet ResNet-50/101 backbone)"),
+        new Key("seg.blocks", Type.AUTO_INTS, "auto", 1, false, 256, false, 4, List.of(), "backbone blocks per stage; auto = the depth of seg.weights: ResNet-50 (3,4,6,3) for imagenet, the file's depth for a path (ResNet-101 weights give DeepLab-v2's 3,4,23,3), 3,4,23,3 for none"),
+        weights("seg.weights", "imagenet", List.of("imagenet", "none"), "imagenet (the npm ImageNet ResNet-50) | none | path to torchvision ResNet-50/101 weights"),
         choice("seg.input", "auto", INPUTS, "input preprocessing (as cls.input; set caffe for DeepLab's Caffe-converted init weights)"),
         i("seg.crop", "321", 16, 8192, "training crop"),
         t(Type.RANGE_NUM, "seg.scale", "0.5,1.5", 0, true, 16, "random rescale range"),
@@ -285,7 +288,7 @@ public final class ConfigKeys {
             stagesMatch(c, p + ".blocks", p + ".arch", stages);
         }
         stagesMatch(c, "cls.strides", "cls.arch", conta.models.Models.resnetConfig(c.str("cls.arch")).blocks().length);
-        stagesMatch(c, "seg.blocks", "seg.arch", 4);
+        if (!c.str("seg.blocks").equals("auto")) stagesMatch(c, "seg.blocks", "seg.arch", 4);
         if (c.number("ir.bg_threshold") > c.number("ir.fg_threshold"))
             throw new UserError("config ir.bg_threshold = " + c.str("ir.bg_threshold") + " is above ir.fg_threshold = " + c.str("ir.fg_threshold")
                     + ": a pixel would be confident background and foreground at once; keep ir.bg_threshold <= ir.fg_threshold");

@@ -1,13 +1,12 @@
 package conta.data;
 
-import conta.image.ImageCodec;
 import conta.image.Mask;
 import conta.image.RgbImage;
 import java.util.SplittableRandom;
 
 /**
- * Applies an {@link AugmentSpec} to an {@link Item}. Geometry runs on 8-bit data (one OpenCV resize: area filter when
- * shrinking, bicubic when enlarging; nearest for masks); flip, jitter, normalisation, crop and padding are fused into a
+ * Applies an {@link AugmentSpec} to an {@link Item}. Geometry runs on 8-bit data (one resize by the spec's
+ * {@link conta.image.Resampling}: Pillow bicubic and nearest for masks as IRNet by default); flip, jitter, normalisation, crop and padding are fused into a
  * single pass that writes float CHW. All randomness comes from the given generator, so a seed fixes the result.
  */
 public final class Augment {
@@ -21,9 +20,9 @@ public final class Augment {
         if (s.longMax() > 0) f *= (double) (s.longMin() + rng.nextInt(s.longMax() - s.longMin() + 1)) / Math.max(im.h(), im.w());
         if (s.scaleMax() != 1 || s.scaleMin() != 1) f *= s.scaleMin() + rng.nextDouble() * (s.scaleMax() - s.scaleMin());
         if (f != 1) {
-            int nh = Math.max(1, (int) Math.round(im.h() * f)), nw = Math.max(1, (int) Math.round(im.w() * f));
-            im = ImageCodec.resize(im, nh, nw, f < 1 ? ImageCodec.Interp.AREA : ImageCodec.Interp.CUBIC);
-            if (m != null) m = ImageCodec.resize(m, nh, nw);
+            int nh = s.resampling().size(im.h(), f), nw = s.resampling().size(im.w(), f);
+            im = s.resampling().augment(im, nh, nw);
+            if (m != null) m = s.resampling().labels(m, nh, nw);
         }
         boolean flip = s.hflip() && rng.nextBoolean();
         float bri = 1, con = 1, sat = 1, hue = 0;

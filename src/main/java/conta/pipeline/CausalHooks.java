@@ -15,6 +15,7 @@ import conta.data.MaskOverride;
 import conta.image.CamMaps;
 import conta.image.IndexPng;
 import conta.image.Mask;
+import conta.image.Resampling;
 import conta.io.HostArray;
 import conta.models.ResNet;
 import conta.nn.Module;
@@ -181,7 +182,8 @@ public final class CausalHooks implements RoundHooks {
                     Progress bar = new Progress("C2AM global CAM", p.trainIds.size(), 0);
                     for (String id : p.trainIds) {
                         Item it = p.ds.read(id);
-                        CamMaps m = Cams.compute(net, Backbones.input(p.cfg, "cls"), it.image(), it.labels(), p.cfg.numbers("cam.scales"), context(t, id, it));
+                        CamMaps m = Cams.compute(net, Backbones.input(p.cfg, "cls"), it.image(), it.labels(), p.cfg.numbers("cam.scales"), context(t, id, it),
+                                Resampling.parse(p.cfg.str("data.resize"), "data.resize"));
                         boolean[] present = new boolean[n];
                         for (int k : it.labels()) present[k - 1] = true;
                         g.add(new HostArray(new int[]{n, m.h(), m.w()}, m.denseHighRes(n)), present);

@@ -23,6 +23,12 @@ public final class Comparison {
 
     @SuppressWarnings("unchecked")
     public static Map<String, Object> run(Config base, List<String> methods, int seeds, Path data, Path out, PrintStream log) throws Exception {
+        return run(base, methods, seeds, data, out, log, StageRange.ALL);
+    }
+
+    /** The same with --from / --until applied to every pipeline (a stopped run's table shows the stages it reached). */
+    public static Map<String, Object> run(Config base, List<String> methods, int seeds, Path data, Path out, PrintStream log,
+                                          StageRange range) throws Exception {
         Map<String, List<Map<String, Object>>> reports = new LinkedHashMap<>();
         Map<String, Object> json = null;
         for (int s = 0; s < seeds; s++) { // seeds outer: after each seed the table covers every method
@@ -32,7 +38,7 @@ public final class Comparison {
                 c.set("seed", Integer.toString(base.integer("seed") + s));
                 log.println("== " + m + ", seed " + c.str("seed"));
                 reuseBaseline(out, m, "seed" + c.str("seed"), methods);
-                reports.computeIfAbsent(m, k -> new ArrayList<>()).add(Methods.run(c, data, out.resolve(m).resolve("seed" + c.str("seed"))));
+                reports.computeIfAbsent(m, k -> new ArrayList<>()).add(Methods.run(c, data, out.resolve(m).resolve("seed" + c.str("seed")), range));
             }
             json = table(reports, methods, s + 1, data, out, log);
         }
@@ -67,6 +73,10 @@ public final class Comparison {
             }
         }
         md.append("\n(mIoU in %, mean ± sample std over ").append(seeds).append(" seeds; CAM and pseudo-masks on the training split, segmentation on the held-out split)\n");
+        java.util.Set<Object> stops = new java.util.TreeSet<>();
+        for (var rs : reports.values()) for (var r : rs) if (r.get("stopped_after") != null) stops.add(String.valueOf(r.get("stopped_after")));
+        if (!stops.isEmpty()) md.append("\nRuns stopped early (--until ").append(String.join(", ", stops.stream().map(String::valueOf).toList()))
+                .append("): later stages show NaN until the runs are finished.\n");
         Map<String, Object> deltas = new LinkedHashMap<>();
         String ref = methods.getFirst();
         for (String m : methods.subList(1, methods.size())) {
@@ -85,6 +95,7 @@ public final class Comparison {
             }
             deltas.put(m, dm);
         }
+        json.put("paired_vs_" + ref, paired(reports, methods, md));
         json.put("methods", methods);
         json.put("seeds", seeds);
         json.put("rows", rows);
@@ -144,6 +155,53 @@ public final class Comparison {
             if (st instanceof Map<?, ?> m && m.get("iou") instanceof List<?> l && l.get(c) instanceof Number v) { s += v.doubleValue(); n++; }
         }
         return n == 0 ? Double.NaN : s / n;
+    }
+
+    /**
+     * Per method, round and metric: the same seed's difference against the first method's final round (points of
+     * mIoU), with mean, sample SD, 95% t interval and sign test; appended to md as a table.
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> paired(Map<String, List<Map<String, Object>>> reports, List<String> methods, StringBuilder md) {
+        String ref = methods.getFirst();
+        List<Map<String, Object>> rr = reports.get(ref);
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (methods.size() < 2) return out;
+        md.append("\nPaired differences against ").append(ref).append(" (same seed, points of mIoU): mean, sample SD, 95% t interval, ")
+                .append("seeds better / worse, two-sided sign test\n\n| method | round | metric | seeds | mean diff | SD | 95% interval | + / - | sign p |\n")
+                .append("|---|---|---|---|---|---|---|---|---|\n");
+        for (String m : methods.subList(1, methods.size())) {
+            List<Map<String, Object>> rs = reports.get(m);
+            int n = Math.min(rs.size(), rr.size());
+            int rounds = ((List<Object>) rs.getFirst().get("rounds")).size();
+            List<Object> rows = new ArrayList<>();
+            for (int t = 0; t < rounds; t++)
+                for (String k : new String[]{"cam", "pseudo", "seg"}) {
+                    double[] a = new double[n], b = new double[n];
+                    for (int i = 0; i < n; i++) {
+                        a[i] = 100 * metric(stages(rs.get(i), t), k);
+                        b[i] = 100 * metric(stages(rr.get(i), -1), k);
+                    }
+                    conta.eval.PairedStats s = conta.eval.PairedStats.of(a, b);
+                    if (s.n() == 0) continue;
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("round", t);
+                    row.put("metric", k);
+                    row.put("seeds", s.n());
+                    row.put("mean_diff", s.mean());
+                    row.put("sd", Double.isNaN(s.sd()) ? null : s.sd());
+                    row.put("ci95", Double.isNaN(s.sd()) ? null : List.of(s.lo95(), s.hi95()));
+                    row.put("better", s.positive());
+                    row.put("worse", s.negative());
+                    row.put("sign_p", s.signP());
+                    rows.add(row);
+                    md.append(String.format("| %s | %d | %s | %d | %+.2f | %s | %s | %d / %d | %.3f |%n", m, t, k, s.n(), s.mean(),
+                            Double.isNaN(s.sd()) ? "-" : String.format("%.2f", s.sd()),
+                            Double.isNaN(s.sd()) ? "-" : String.format("[%+.2f, %+.2f]", s.lo95(), s.hi95()), s.positive(), s.negative(), s.signP()));
+                }
+            out.put(m, rows);
+        }
+        return out;
     }
 
     /** Mean and sample standard deviation (0 for one value). */

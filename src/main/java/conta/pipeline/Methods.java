@@ -24,8 +24,13 @@ public final class Methods {
 
     /** The whole pipeline on the device cfg names (key device), closing the backend after: `conta pipeline`, demo, compare. */
     public static Map<String, Object> run(Config cfg, Path data, Path out) throws Exception {
+        return run(cfg, data, out, StageRange.ALL);
+    }
+
+    /** The same limited by --from / --until (see {@link StageRange}). */
+    public static Map<String, Object> run(Config cfg, Path data, Path out, StageRange range) throws Exception {
         try (Backend b = backend(cfg.str("device"))) {
-            return run(cfg, data, out, b);
+            return run(cfg, data, out, b, range);
         }
     }
 
@@ -34,25 +39,46 @@ public final class Methods {
      * the holder), runs the rounds, and prints the items --skip-bad left out at the end.
      */
     public static Map<String, Object> run(Config cfg, Path data, Path out, Backend b) throws Exception {
-        cfg.validate();
-        try (Pipeline p = new Pipeline(cfg, data, out, b)) {
-            return run(p);
-        }
+        return run(cfg, data, out, b, StageRange.ALL);
     }
 
-    private static Map<String, Object> run(Pipeline p) throws Exception {
-        Config cfg = p.cfg;
+    /**
+     * The run limited by range: --from clears that stage and what follows before anything starts; --until stops after
+     * its stage and returns the report of the stages done so far (with "stopped_after"), writing no report files.
+     */
+    public static Map<String, Object> run(Config cfg, Path data, Path out, Backend b, StageRange range) throws Exception {
+        cfg.validate();
         String method = cfg.str("method");
         int rounds = switch (method) {
             case "cam", "c2am" -> 1;
             case "conta", "conta+c2am" -> 1 + cfg.integer("conta.rounds");
             default -> throw new UserError("method must be cam, conta, c2am or conta+c2am, got " + method);
         };
+        boolean c2am = method.endsWith("c2am");
+        StageRange.Point from = StageRange.resolve(range.from(), "from", rounds, c2am, 0);
+        StageRange.Point until = StageRange.resolve(range.until(), "until", rounds, c2am, rounds - 1);
+        if (until != null && until.round() == rounds - 1 && until.stage().equals("pred")) until = null; // the whole run
+        if (from != null) StageRange.clear(out, from, System.err);
+        try (Pipeline p = new Pipeline(cfg, data, out, b)) {
+            return run(p, rounds, method, c2am, until);
+        }
+    }
+
+    private static Map<String, Object> run(Pipeline p, int rounds, String method, boolean c2am, StageRange.Point until) throws Exception {
         p.rounds = rounds;
-        if (!method.equals("cam")) p.hooks = new CausalHooks(p, method.startsWith("conta"), method.endsWith("c2am"));
+        p.stopAfter = until;
+        if (!method.equals("cam")) p.hooks = new CausalHooks(p, method.startsWith("conta"), c2am);
         List<Map<String, Object>> all = new ArrayList<>();
         long t0 = System.nanoTime();
-        for (int t = 0; t < rounds; t++) all.add(p.round(t));
+        try {
+            for (int t = 0; t < rounds; t++) all.add(p.round(t));
+        } catch (Pipeline.Stopped s) {
+            all.add(p.current);
+            Map<String, Object> report = Report.build(p, all, (System.nanoTime() - t0) / 1e9);
+            report.put("stopped_after", until.toString());
+            System.err.println("stopped after " + until + " (--until); rerun without --until to continue from there");
+            return report;
+        }
         Map<String, Object> report = Report.build(p, all, (System.nanoTime() - t0) / 1e9);
         Report.write(p, report);
         p.bad.print(System.err);

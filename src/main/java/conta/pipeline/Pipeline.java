@@ -51,6 +51,15 @@ public final class Pipeline implements AutoCloseable {
     RoundHooks hooks = RoundHooks.NONE;
     /** Rounds of this run (1 + T for CONTA). */
     int rounds = 1;
+    /** --until: the stage (resolved round) after which the run stops, or null. */
+    StageRange.Point stopAfter;
+    /** Stage metrics of the round in progress, so a stop can report the stages it finished. */
+    Map<String, Object> current = new LinkedHashMap<>();
+
+    /** Thrown after the --until stage has finished (or was found finished); Methods.run ends the run there. */
+    static final class Stopped extends RuntimeException {
+        Stopped() { super(null, null, false, false); }
+    }
 
     /** Items left out under --skip-bad (up front and mid-run), each once. */
     final BadItems bad = new BadItems();
@@ -83,6 +92,8 @@ public final class Pipeline implements AutoCloseable {
         if (trainIds.isEmpty()) throw new UserError("split " + cfg.str("data.train") + " of " + data + " has no labelled images");
         this.gtTrain = gt(cfg.str("data.train"), trainIds);
         this.gtVal = gt(cfg.str("data.val"), valIds);
+        if (!cfg.str("seg.blocks").strip().equalsIgnoreCase("auto")) SegStage.blocks(cfg); // contradicting seg.* keys fail now, not hours later
+        ClassifierStage.checkFromScratch(cfg);
         List<String> used = new ArrayList<>(trainIds);
         used.addAll(valIds);
         this.lock = RunLock.acquire(out); // before anything in OUT is read for comparison or written
@@ -121,7 +132,8 @@ public final class Pipeline implements AutoCloseable {
         try {
             Files.createDirectories(out);
             if (Files.isRegularFile(f)) {
-                Map<String, Object> old = Json.parseObject(Files.readString(f));
+                Map<String, Object> old = new LinkedHashMap<>(Json.parseObject(Files.readString(f)));
+                LEGACY.forEach(old::putIfAbsent); // a folder from before a key existed ran with that key's former behaviour
                 List<String> diff = new ArrayList<>();
                 for (var e : now.entrySet())
                     if (old.containsKey(e.getKey()) && !String.valueOf(old.get(e.getKey())).equals(e.getValue())) {
@@ -139,6 +151,12 @@ public final class Pipeline implements AutoCloseable {
             throw new UserError("cannot write " + f + " (" + e.getMessage() + "); --out must be a writable folder");
         }
     }
+
+    /**
+     * Keys added after run folders existed, with the value that reproduces the behaviour those folders ran with, so
+     * resuming an old folder is checked like any changed key instead of silently mixing behaviours.
+     */
+    static final Map<String, String> LEGACY = Map.of("data.resize", "opencv");
 
     /** The first finished stage (roundT/STAGE) whose result depends on the key, or null. */
     private String finishedUser(String key) throws IOException {
@@ -172,16 +190,22 @@ public final class Pipeline implements AutoCloseable {
     Map<String, Object> stage(int round, String name, Supplier<Map<String, Object>> body) {
         Path done = roundDir(round).resolve(name).resolve("done.json");
         try {
+            Map<String, Object> m;
             if (Files.isRegularFile(done)) {
                 System.err.println("round " + round + " " + name + ": done (" + done + ")");
-                return Json.parseObject(Files.readString(done));
+                m = Json.parseObject(Files.readString(done));
+            } else {
+                Files.createDirectories(done.getParent());
+                long t0 = System.nanoTime();
+                m = new LinkedHashMap<>(body.get());
+                m.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
+                conta.io.AtomicWrite.write(done, Json.writePretty(m).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                inputs.stageDone("round" + round + "/" + name);
             }
-            Files.createDirectories(done.getParent());
-            long t0 = System.nanoTime();
-            Map<String, Object> m = new LinkedHashMap<>(body.get());
-            m.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
-            conta.io.AtomicWrite.write(done, Json.writePretty(m).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            inputs.stageDone("round" + round + "/" + name);
+            if (stopAfter != null && stopAfter.round() == round && stopAfter.stage().equals(name)) {
+                current.put(name, m);
+                throw new Stopped();
+            }
             return m;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -191,7 +215,7 @@ public final class Pipeline implements AutoCloseable {
     /** One round of the baseline pipeline; returns its stage metrics. */
     public Map<String, Object> round(int t) {
         Path rd = roundDir(t);
-        Map<String, Object> stages = new LinkedHashMap<>();
+        Map<String, Object> stages = current = new LinkedHashMap<>();
         int c = ds.numClasses();
         if (Files.isRegularFile(rd.resolve("confounders").resolve("done.json"))) stages.put("confounders", stage(t, "confounders", Map::of));
         Path clsModel = rd.resolve("cls").resolve("model.safetensors");
@@ -219,7 +243,8 @@ public final class Pipeline implements AutoCloseable {
                     if (!Files.isRegularFile(f) || !Files.isRegularFile(s)) {
                         Item it = readOrSkip(id);
                         if (it == null) { bar.step(id); continue; }
-                        CamMaps m = Cams.compute(net, Backbones.input(cfg, "cls"), it.image(), it.labels(), scales, hooks.context(t, id, it));
+                        CamMaps m = Cams.compute(net, Backbones.input(cfg, "cls"), it.image(), it.labels(), scales, hooks.context(t, id, it),
+                                conta.image.Resampling.parse(cfg.str("data.resize"), "data.resize"));
                         m.save(f);
                         IndexPng.write(s, Cams.seeds(backend, m, thr));
                     }
@@ -255,11 +280,11 @@ public final class Pipeline implements AutoCloseable {
         Path segModel = rd.resolve("seg").resolve("model.safetensors");
         stages.put("seg", stage(t, "seg", () -> {
             try (DeepLabV2 net = SegStage.build(cfg, c + 1, backend)) {
-                String init = cfg.str("seg.weights").equals("none") || !java.util.Arrays.equals(cfg.ints("seg.blocks"), new int[]{3, 4, 6, 3})
-                        && cfg.str("seg.weights").equals("imagenet") ? initWarn(net) : Backbones.load(net.backbone, cfg.str("seg.weights"), "seg.weights");
+                System.err.println("round " + t + " segmentation: " + SegStage.describe(cfg));
+                String init = Backbones.load(net.backbone, cfg.str("seg.weights"), "seg.weights");
                 Trainer.Result r = SegStage.train(net, cfg, new MaskOverride(ds, pseudoDir), bad.live(trainIds), rd.resolve("seg").resolve("checkpoint.safetensors"));
                 Checkpoint.save(segModel, net, null, new Checkpoint.Position(r.steps(), 0, 0), Map.of("stage", "segmentation"));
-                return Map.of("init", init, "steps", r.steps(), "final_epoch_loss", (double) r.lastEpochLoss());
+                return Map.of("network", SegStage.describe(cfg), "init", init, "steps", r.steps(), "final_epoch_loss", (double) r.lastEpochLoss());
             }
         }));
         Path predDir = rd.resolve("pred");
@@ -269,13 +294,6 @@ public final class Pipeline implements AutoCloseable {
         }));
         hooks.afterRound(t, this, segModel);
         return stages;
-    }
-
-    private String initWarn(DeepLabV2 net) {
-        if (cfg.str("seg.weights").equals("none")) return Backbones.load(net.backbone, "none", "seg.weights");
-        System.err.println("warning: seg.weights=imagenet has ResNet-50 weights only; seg.blocks=" + cfg.str("seg.blocks")
-                + " is not ResNet-50, so the segmentation backbone starts from random weights (set seg.blocks=3,4,6,3 or seg.weights=PATH)");
-        return "random init (no ImageNet weights for these blocks)";
     }
 
     /** Predicts label maps for ids with the segmentation model (skipping ones already written). */

@@ -53,6 +53,7 @@ public final class Trainer {
                 .withSkipBad(p.skipBad());
         PolyLr sched = new PolyLr(p.lr(), p.steps(), p.power());
         Checkpoint.Position pos = Checkpoint.load(ckpt, m, opt);
+        long saved = pos == null ? -1 : pos.step(); // step of the newest checkpoint on disk, -1 = none yet (for the NaN message)
         if (pos == null) pos = new Checkpoint.Position(0, 0, 0);
         long step = pos.step();
         long t0 = System.nanoTime();
@@ -71,15 +72,17 @@ public final class Trainer {
                     Batch bt = it.next();
                     if (bi++ < skip) continue;
                     if (bt.n() == 0) continue;
-                    float loss = step(m, opt, f, b, bt, sched.at(step), p.label(), step);
+                    float loss = step(m, opt, f, b, bt, sched.at(step), p.label(), step, saved);
                     step++;
                     epochLoss += loss;
                     epochCount++;
                     bar.step(String.format("epoch %d loss %.4f", epoch + 1, epochLoss / epochCount));
                     boolean epochEnd = bi == per;
-                    if (epochEnd || (p.checkpointEvery() > 0 && step % p.checkpointEvery() == 0) || step == p.steps())
+                    if (epochEnd || (p.checkpointEvery() > 0 && step % p.checkpointEvery() == 0) || step == p.steps()) {
                         Checkpoint.save(ckpt, m, opt, epochEnd ? new Checkpoint.Position(step, epoch + 1, 0)
                                 : new Checkpoint.Position(step, epoch, bi), meta);
+                        saved = step;
+                    }
                 }
                 skip = 0;
                 epoch++;
@@ -90,15 +93,22 @@ public final class Trainer {
         return new Result(step, epochCount == 0 ? Float.NaN : (float) (epochLoss / epochCount), (System.nanoTime() - t0) / 1e9);
     }
 
-    private static float step(Module m, Sgd opt, LossFn f, Backend b, Batch bt, float lr, String label, long step) {
+    /** What a NaN/Inf stop says: where training resumes from depends on whether a checkpoint was written yet. */
+    static String nanMessage(String label, float loss, long step, List<String> ids, long saved) {
+        String resume = saved > 0
+                ? "the checkpoint of step " + saved + " is kept — lower the learning rate and rerun to resume from it"
+                : "no checkpoint was written before it, so a rerun starts this stage from the beginning — lower the learning rate and rerun";
+        return label + ": loss became " + loss + " at step " + step + " (images " + ids + "); " + resume;
+    }
+
+    private static float step(Module m, Sgd opt, LossFn f, Backend b, Batch bt, float lr, String label, long step, long saved) {
         opt.zeroGrad();
         float v;
         try (Tape tape = Tape.open(true); Tensor x = Tensor.of(b, bt.images(), bt.n(), 3, bt.h(), bt.w())) {
             Tensor loss = f.loss(x, bt);
             v = loss.item();
             if (!Float.isFinite(v))
-                throw new ArithmeticException(label + ": loss became " + v + " at step " + (step + 1) + " (images " + bt.ids()
-                        + "); the last checkpoint is kept — lower the learning rate and rerun to resume");
+                throw new ArithmeticException(nanMessage(label, v, step + 1, bt.ids(), saved));
             tape.backward(loss);
         }
         opt.step(lr);

@@ -3,7 +3,7 @@ package conta.wsss;
 import conta.autograd.Tape;
 import conta.data.Preprocess;
 import conta.image.CamMaps;
-import conta.image.ImageCodec;
+import conta.image.Resampling;
 import conta.image.Mask;
 import conta.image.RgbImage;
 import conta.io.HostArray;
@@ -13,7 +13,7 @@ import conta.tensor.Tensor;
 import conta.tensor.WsssOps;
 
 /**
- * Class activation maps as IRNet's make_cam.py computes them: for each scale the image (bicubic-resized) and its mirror
+ * Class activation maps as IRNet's make_cam.py computes them: for each scale the image (Pillow bicubic, as pil_rescale) and its mirror
  * go through the backbone, CAM = ReLU(1x1 classifier over the features), the mirror's map is flipped back and added;
  * per-scale maps are resized bilinearly to the stride-4 grid and to the full image (via the stride-up grid, then
  * cropped), summed over scales, restricted to the image's classes and max-normalised per class (+1e-5). Every map op
@@ -56,6 +56,11 @@ public final class Cams {
      *                scale exactly as in training (at every block of the network's context blocks)
      */
     public static CamMaps compute(ResNet net, Preprocess input, RgbImage im, int[] labels, double[] scales, HostArray context) {
+        return compute(net, input, im, labels, scales, context, Resampling.PIL);
+    }
+
+    /** The same with the given resizing of the image to each scale (IRNet's Pillow bicubic is {@link Resampling#PIL}). */
+    public static CamMaps compute(ResNet net, Preprocess input, RgbImage im, int[] labels, double[] scales, HostArray context, Resampling resize) {
         Backend b = net.backend();
         WsssOps ops = b.wsss();
         int H = im.h(), W = im.w(), h4 = (H + 3) / 4, w4 = (W + 3) / 4;
@@ -68,8 +73,8 @@ public final class Cams {
         net.train(false);
         try (Tensor s4 = Tensor.zeros(b, 1, k, h4, w4); Tensor hr = Tensor.zeros(b, 1, k, H, W)) {
             for (double s : scales) {
-                int sh = Math.max(1, (int) Math.round(H * s)), sw = Math.max(1, (int) Math.round(W * s));
-                RgbImage r = ImageCodec.resize(im, sh, sw, ImageCodec.Interp.CUBIC);
+                int sh = resize.size(H, s), sw = resize.size(W, s);
+                RgbImage r = resize.camScale(im, sh, sw);
                 try (Tape t = Tape.open(false)) {
                     Tensor x = Tape.track(Tensor.of(b, input.chw(r, true), 2, 3, sh, sw));
                     Tensor ctx = null;

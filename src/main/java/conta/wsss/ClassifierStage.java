@@ -55,6 +55,29 @@ public final class ClassifierStage {
         return Backbones.layoutFor(c.str("cls.weights"), rc);
     }
 
+    /**
+     * Refuses the from-scratch recipe that cannot train: random weights (cls.weights=none) under frozen BatchNorm
+     * (cls.arch=resnet50-os16, IRNet's) with more than one block in a stage. Frozen BN with fresh statistics is the
+     * identity, so nothing normalises a deep random ResNet: at IRNet's recipe the loss reached 3.5e10 at step 2 and NaN
+     * at step 3 (also with cls.frozen_stages=0; PyTorch reproduces it), and IRNet's own pretrained=False gives all-zero
+     * CAMs. The demo's one-block-per-stage network trains under frozen BN; cls.arch=resnet50 (BN with batch statistics)
+     * trains a full ResNet-50 from scratch.
+     */
+    public static void checkFromScratch(Config c) {
+        if (!c.str("cls.weights").equals("none")) return;
+        ResNetConfig rc;
+        try {
+            rc = Models.resnetConfig(c.str("cls.arch"));
+        } catch (IllegalArgumentException e) {
+            throw new conta.error.UserError("config cls.arch: " + e.getMessage());
+        }
+        if (!rc.frozenBn() || java.util.Arrays.stream(c.ints("cls.blocks")).allMatch(n -> n <= 1)) return;
+        throw new conta.error.UserError("cls.weights=none with cls.arch=" + c.str("cls.arch") + " (frozen BatchNorm, as IRNet) and cls.blocks="
+                + c.str("cls.blocks") + " does not train: frozen BN with fresh statistics normalises nothing, so a random ResNet this deep "
+                + "diverges (NaN at step 3 at IRNet's recipe). Use cls.weights=imagenet, or train from scratch with cls.arch=resnet50 "
+                + "(BatchNorm with batch statistics) or one block per stage (the demo recipe); see docs/irn-parity.md");
+    }
+
     public static ResNet build(Config c, int numClasses, int contextChannels, Backend b) {
         ResNet net = new ResNet(b, config(c, numClasses, contextChannels));
         Init.torchvision(net, c.integer("seed"));
@@ -81,7 +104,8 @@ public final class ClassifierStage {
         });
         float wd = (float) c.number("cls.weight_decay");
         int[] rl = c.ints("cls.resize_long");
-        AugmentSpec aug = AugmentSpec.irnCam(c.integer("cls.crop")).withLongSide(rl[0], rl[1]).withInput(Backbones.input(c, "cls"));
+        AugmentSpec aug = AugmentSpec.irnCam(c.integer("cls.crop")).withLongSide(rl[0], rl[1]).withInput(Backbones.input(c, "cls"))
+                .withResampling(conta.image.Resampling.parse(c.str("data.resize"), "data.resize"));
         int batch = c.integer("cls.batch");
         long steps = Trainer.Plan.stepsOf(c.integer("cls.epochs"), ids.size(), Math.min(batch, ids.size()));
         Trainer.Plan plan = new Trainer.Plan(label, ds, ids, aug, batch, steps, c.integer("seed"), c.integer("data.workers"),

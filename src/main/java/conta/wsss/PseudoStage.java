@@ -95,7 +95,8 @@ public final class PseudoStage {
             if (spec.equals("cls")) init = loadClassifierBackbone(net, clsModel);
             else init = Backbones.load(net.backbone(), spec, "irn.weights");
             double[] sc = cfg.numbers("irn.scale");
-            AugmentSpec aug = new AugmentSpec(0, 0, sc[0], sc[1], true, 0, 0, 0, 0, Backbones.input(cfg, "irn"), cfg.integer("irn.crop"), AugmentSpec.CropMode.RANDOM);
+            AugmentSpec aug = new AugmentSpec(0, 0, sc[0], sc[1], true, 0, 0, 0, 0, Backbones.input(cfg, "irn"), cfg.integer("irn.crop"), AugmentSpec.CropMode.RANDOM,
+                    conta.image.Resampling.parse(cfg.str("data.resize"), "data.resize"));
             Dataset withIr = new MaskOverride(ds, irDir);
             int batch = cfg.integer("irn.batch");
             long steps = Trainer.Plan.stepsOf(cfg.integer("irn.epochs"), ids.size(), Math.min(batch, ids.size()));

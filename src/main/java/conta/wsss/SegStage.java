@@ -27,17 +27,82 @@ import java.util.Map;
 public final class SegStage {
     private SegStage() { }
 
+    static final int[] RESNET50 = {3, 4, 6, 3}, RESNET101 = {3, 4, 23, 3};
+
+    /**
+     * The backbone depth: seg.blocks, or for auto the depth of the weights: the ImageNet ResNet-50 for
+     * seg.weights=imagenet (the only ImageNet weights conta fetches), the file's own depth for a path (a ResNet-101
+     * .pth gives DeepLab-v2's original ResNet-101), and DeepLab-v2's ResNet-101 for none. Blocks that contradict the
+     * weights are refused here rather than silently trained from random weights.
+     */
+    public static int[] blocks(Config c) {
+        String spec = c.str("seg.weights"), v = c.str("seg.blocks").strip();
+        if (!v.equalsIgnoreCase("auto")) {
+            int[] b = c.ints("seg.blocks");
+            if (b.length != 4) throw new conta.error.UserError("config seg.blocks must be auto or 4 comma-separated block counts, got '" + v + "'");
+            if (spec.equals("imagenet") && !java.util.Arrays.equals(b, RESNET50))
+                throw new conta.error.UserError("seg.blocks=" + v + " with seg.weights=imagenet: the ImageNet weights conta has are ResNet-50's (3,4,6,3); "
+                        + "set seg.blocks=auto, give seg.weights=PATH to weights of this depth (e.g. a torchvision ResNet-101 .pth for 3,4,23,3), "
+                        + "or seg.weights=none to train this depth from random weights");
+            return b;
+        }
+        if (spec.equals("imagenet")) return RESNET50.clone();
+        if (spec.equals("none")) return RESNET101.clone();
+        return depthOf(Path.of(spec));
+    }
+
+    private static final java.util.Map<Path, int[]> DEPTHS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Blocks per stage of a torchvision-named ResNet weights file (layerS.B.*); read once per file. */
+    static int[] depthOf(Path file) {
+        return DEPTHS.computeIfAbsent(file.toAbsolutePath(), SegStage::readDepth).clone();
+    }
+
+    private static int[] readDepth(Path file) {
+        java.util.Map<String, conta.io.HostArray> w;
+        try {
+            w = conta.io.WeightFiles.load(file);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new conta.error.UserError("seg.weights: cannot read " + file + ": " + e.getMessage());
+        }
+        int[] b = new int[4];
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile("(?:module\\.)?layer([1-4])\\.([0-9]+)\\..*");
+        for (String k : w.keySet()) {
+            var m = p.matcher(k);
+            if (m.matches()) b[Integer.parseInt(m.group(1)) - 1] = Math.max(b[Integer.parseInt(m.group(1)) - 1], Integer.parseInt(m.group(2)) + 1);
+        }
+        for (int n : b)
+            if (n == 0) throw new conta.error.UserError("seg.weights: " + file + " has no torchvision ResNet layer1..layer4 tensors; "
+                    + "set seg.blocks to the depth explicitly");
+        return b;
+    }
+
+    /** One line for the log and done.json: which DeepLab-v2 this is and why. */
+    public static String describe(Config c) {
+        int[] b = blocks(c);
+        String depth = java.util.Arrays.equals(b, RESNET50) ? "ResNet-50" : java.util.Arrays.equals(b, RESNET101) ? "ResNet-101"
+                : "ResNet with blocks " + java.util.Arrays.toString(b);
+        String from = switch (c.str("seg.weights")) {
+            case "imagenet" -> "the ImageNet ResNet-50 weights";
+            case "none" -> "random weights";
+            default -> c.str("seg.weights");
+        };
+        return "DeepLab-v2 on " + depth + " (width " + c.integer("seg.width") + ") from " + from
+                + (c.str("seg.blocks").strip().equalsIgnoreCase("auto") ? " (seg.blocks=auto)" : "");
+    }
+
     public static DeepLabV2 build(Config c, int numClassesWithBg, Backend b) {
         if (!c.str("seg.arch").equals("deeplabv2-resnet101"))
-            throw new conta.error.UserError("seg.arch must be deeplabv2-resnet101 (its depth is seg.blocks), got " + c.str("seg.arch"));
-        boolean keras = c.str("seg.weights").equals("imagenet") && java.util.Arrays.equals(c.ints("seg.blocks"), new int[]{3, 4, 6, 3});
+            throw new conta.error.UserError("seg.arch must be deeplabv2-resnet101 (DeepLab-v2's head; the backbone depth is seg.blocks), got " + c.str("seg.arch"));
+        int[] blocks = blocks(c);
+        boolean keras = c.str("seg.weights").equals("imagenet");
         if (!keras) {
-            Models.Options o = new Models.Options(c.integer("seg.width"), c.ints("seg.blocks"), numClassesWithBg, null, null,
+            Models.Options o = new Models.Options(c.integer("seg.width"), blocks, numClassesWithBg, null, null,
                     c.numbers("seg.msc"), (long) c.integer("seed"));
             return (DeepLabV2) Models.build("deeplabv2-resnet101", o, b);
         }
         // ImageNet ResNet-50 from npm: Keras layout (conv biases, BN eps 1e-3), through the same builder
-        return Models.deepLab(DeepLabV2.backboneConfig(c.integer("seg.width"), c.ints("seg.blocks")).withMsra(true, true, 1e-3f),
+        return Models.deepLab(DeepLabV2.backboneConfig(c.integer("seg.width"), blocks).withMsra(true, true, 1e-3f),
                 numClassesWithBg, c.numbers("seg.msc"), c.integer("seed"), b);
     }
 
@@ -70,7 +135,8 @@ public final class SegStage {
         });
         float wd = (float) c.number("seg.weight_decay");
         double[] sc = c.numbers("seg.scale");
-        AugmentSpec aug = new AugmentSpec(0, 0, sc[0], sc[1], true, 0, 0, 0, 0, Backbones.input(c, "seg"), c.integer("seg.crop"), AugmentSpec.CropMode.RANDOM);
+        AugmentSpec aug = new AugmentSpec(0, 0, sc[0], sc[1], true, 0, 0, 0, 0, Backbones.input(c, "seg"), c.integer("seg.crop"), AugmentSpec.CropMode.RANDOM,
+                conta.image.Resampling.parse(c.str("data.resize"), "data.resize"));
         Trainer.Plan plan = new Trainer.Plan("segmentation", pseudo, ids, aug, c.integer("seg.batch"), c.integer("seg.iters"),
                 c.integer("seed"), c.integer("data.workers"), c.bool("data.skip_bad"), (float) c.number("seg.lr"),
                 (float) c.number("seg.poly_power"), c.integer("seg.checkpoint_every"));

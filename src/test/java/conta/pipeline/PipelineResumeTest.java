@@ -125,8 +125,12 @@ class PipelineResumeTest {
             var e = assertThrows(conta.error.UserError.class, () -> new Pipeline(c, data, o, b));
             assertTrue(e.getMessage().contains("cls.epochs 7 -> 2 (round0/cls finished)"), e.getMessage());
             // a key whose stages have not run yet may change (the fix for a NaN in a later stage)
-            Files.writeString(o.resolve("config.json"), "{\"cls.epochs\": \"2\", \"seg.lr\": \"0.5\"}");
+            Files.writeString(o.resolve("config.json"), "{\"cls.epochs\": \"2\", \"seg.lr\": \"0.5\", \"data.resize\": \"pil\"}");
             new Pipeline(c, data, o, b);
+            // a folder from before data.resize existed resized with OpenCV: resuming it with Pillow's resizing is refused
+            Files.writeString(o.resolve("config.json"), "{\"cls.epochs\": \"2\"}");
+            e = assertThrows(conta.error.UserError.class, () -> new Pipeline(c, data, o, b));
+            assertTrue(e.getMessage().contains("data.resize opencv -> pil (round0/cls finished)"), e.getMessage());
         }
     }
 

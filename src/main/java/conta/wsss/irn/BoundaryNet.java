@@ -132,16 +132,19 @@ public final class BoundaryNet extends Module {
     }
 
     /**
-     * Labels at stride 4 by nearest neighbour, grid ceil(h/4) x ceil(w/4), pixel (4y, 4x): for sizes that are multiples
-     * of 4 this is IRNet's cv2.resize(fx = fy = 0.25, INTER_NEAREST).
+     * Labels on the stride-4 grid ceil(h/4) x ceil(w/4) by Pillow's NEAREST resize to that grid: for sizes that are
+     * multiples of 4 this is IRNet's {@code pil_rescale(label, 0.25, 0)}, pixel (4y+2, 4x+2), the centre of each 4x4
+     * cell; for other sizes IRNet's grid (round(h/4)) would not match the network's, so Pillow's rule is applied to
+     * the network's grid.
      */
     public static byte[] downsampleLabels(byte[] masks, int n, int h, int w) {
         if (masks.length != (long) n * h * w) throw new IllegalArgumentException(masks.length + " mask bytes for " + n + " x " + w + "x" + h);
         int oh = (h + 3) / 4, ow = (w + 3) / 4;
+        int[] ys = conta.image.PilResample.nearestIndex(h, oh), xs = conta.image.PilResample.nearestIndex(w, ow);
         byte[] out = new byte[n * oh * ow];
         for (int i = 0; i < n; i++)
             for (int y = 0; y < oh; y++)
-                for (int x = 0; x < ow; x++) out[(i * oh + y) * ow + x] = masks[(i * h + 4 * y) * w + 4 * x];
+                for (int x = 0; x < ow; x++) out[(i * oh + y) * ow + x] = masks[(i * h + ys[y]) * w + xs[x]];
         return out;
     }
 

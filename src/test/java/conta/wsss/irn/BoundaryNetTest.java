@@ -151,12 +151,41 @@ class BoundaryNetTest {
         }
     }
 
+    /**
+     * Against Pillow (test-data/pil/make_pil_fixtures.py): real VOC label crops 48x64 (IRNet's pil_rescale(label, 0.25, 0)
+     * = label[2::4, 2::4], checked by the script) and 45x63 (Pillow NEAREST to the network's 12x16 grid).
+     */
+    @Test
+    void downsampledLabelsArePillowNearest() throws java.io.IOException {
+        var fx = conta.io.Npy.readNpz(java.nio.file.Path.of("test-data/pil/pil_resize.npz"));
+        for (String s : new String[]{"A", "B"}) {
+            var src = fx.get("src_lbl_" + s);
+            var want = fx.get("nn_" + s + "_q4");
+            int h = src.shape()[0], w = src.shape()[1];
+            byte[] two = new byte[2 * h * w]; // two images in the batch: the second mirrored, so both positions count
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    two[y * w + x] = (byte) (int) src.data()[y * w + x];
+                    two[h * w + y * w + x] = (byte) (int) src.data()[y * w + w - 1 - x];
+                }
+            byte[] got = BoundaryNet.downsampleLabels(two, 2, h, w);
+            int oh = want.shape()[0], ow = want.shape()[1];
+            assertEquals((h + 3) / 4 * ((w + 3) / 4), oh * ow, s);
+            for (int i = 0; i < oh * ow; i++) assertEquals((int) want.data()[i], got[i] & 0xFF, s + " cell " + i);
+            // the mirrored image at (y, x) samples source column w-1-xs[x]; compare with the source directly
+            int[] ys = conta.image.PilResample.nearestIndex(h, oh), xs = conta.image.PilResample.nearestIndex(w, ow);
+            for (int y = 0; y < oh; y++)
+                for (int x = 0; x < ow; x++)
+                    assertEquals((int) src.data()[ys[y] * w + w - 1 - xs[x]], got[oh * ow + y * ow + x] & 0xFF, s + " mirrored " + y + "," + x);
+        }
+    }
+
     @Test
     void labelsAndShapesAreChecked() {
         byte[] m = new byte[2 * 8 * 8];
         for (int i = 0; i < m.length; i++) m[i] = (byte) i;
-        // 8x8 -> 2x2 picks pixels (0,0), (0,4), (4,0), (4,4) of each image
-        assertArrayEquals(new byte[]{0, 4, 32, 36, 64, 68, 96, 100}, BoundaryNet.downsampleLabels(m, 2, 8, 8));
+        // 8x8 -> 2x2 picks the cell centres (2,2), (2,6), (6,2), (6,6) of each image, as IRNet's pil_rescale(label, 0.25, 0)
+        assertArrayEquals(new byte[]{18, 22, 50, 54, 82, 86, 114, 118}, BoundaryNet.downsampleLabels(m, 2, 8, 8));
         try (BoundaryNet net = new BoundaryNet(be, TINY, 3, 1); Tape t = Tape.open(true); Tensor x = Tensor.zeros(be, 1, 3, 32, 32)) {
             assertThrows(IllegalArgumentException.class, () -> net.loss(x, new byte[63]));
             assertThrows(IllegalArgumentException.class, () -> net.logits(Tensor.zeros(be, 1, 1, 8, 8)));

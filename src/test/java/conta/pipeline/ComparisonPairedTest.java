@@ -1,0 +1,69 @@
+package conta.pipeline;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** comparison.md/.json carry the paired differences (same seed) of each method against the first, computed by hand here. */
+class ComparisonPairedTest {
+    @TempDir Path tmp;
+
+    static Map<String, Object> report(double... camPerRound) {
+        List<Object> rounds = new ArrayList<>();
+        for (double c : camPerRound) {
+            Map<String, Object> st = new LinkedHashMap<>();
+            st.put("cam", Map.of("miou", c));
+            st.put("pseudo", Map.of("miou", c + 0.05));
+            rounds.add(Map.of("stages", st));
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("rounds", rounds);
+        r.put("classes", List.of("background", "a"));
+        return r;
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void pairedDifferencesOfTheSameSeed() throws Exception {
+        Map<String, List<Map<String, Object>>> reports = new LinkedHashMap<>();
+        // baseline CAM 0.30, 0.40, 0.50 (seeds 0..2); CONTA round 0 = the baseline, round 1 = +1, +3, -1 points
+        reports.put("cam", List.of(report(0.30), report(0.40), report(0.50)));
+        reports.put("conta", List.of(report(0.30, 0.31), report(0.40, 0.43), report(0.50, 0.49)));
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Map<String, Object> json = Comparison.table(reports, List.of("cam", "conta"), 3, tmp.resolve("nodata"), tmp, new PrintStream(log));
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) ((Map<String, Object>) json.get("paired_vs_cam")).get("conta");
+        Map<String, Object> r0 = rows.get(0), r1cam = rows.get(2);
+        assertEquals(0, r0.get("round"));
+        assertEquals(0.0, (Double) r0.get("mean_diff"), 1e-9);
+        assertEquals(1, r1cam.get("round"));
+        assertEquals("cam", r1cam.get("metric"));
+        // d = 1, 3, -1: mean 1, SD 2, 95% interval 1 ± 4.3027 * 2 / sqrt(3)
+        assertEquals(1.0, (Double) r1cam.get("mean_diff"), 1e-9);
+        assertEquals(2.0, (Double) r1cam.get("sd"), 1e-9);
+        List<Double> ci = (List<Double>) r1cam.get("ci95");
+        assertEquals(1 - 4.302653 * 2 / Math.sqrt(3), ci.get(0), 1e-5);
+        assertEquals(2, r1cam.get("better"));
+        assertEquals(1, r1cam.get("worse"));
+        assertEquals(1.0, (Double) r1cam.get("sign_p"), 1e-12);
+        assertTrue(log.toString().contains("| conta | 1 | cam | 3 | +1.00 | 2.00 | [-3.97, +5.97] | 2 / 1 | 1.000 |"), log.toString());
+    }
+
+    @Test
+    void stoppedRunsAreNamedInTheTable() throws Exception {
+        Map<String, Object> a = report(0.30), b = report(0.30, 0.32);
+        b.put("stopped_after", "round1/cam");
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Comparison.table(new LinkedHashMap<>(Map.of("cam", List.of(a), "conta", List.of(b))), List.of("cam", "conta"), 1, tmp.resolve("nodata"), tmp,
+                new PrintStream(log));
+        assertTrue(log.toString().contains("Runs stopped early (--until round1/cam)"), log.toString());
+        assertTrue(java.nio.file.Files.readString(tmp.resolve("comparison.md")).contains("Runs stopped early"));
+    }
+}
