@@ -108,6 +108,8 @@ public final class Config {
         {"c2am.lr", "5e-4", "fine-tuning learning rate (head x10)"},
         // report
         {"report.overlays", "8", "images shown in report.html"},
+        // logs
+        {"log.tensorboard", "false", "also write each training stage's per-step scalars as TensorBoard event files (tensorboard --logdir OUT)"},
     };
 
     private final Map<String, String> values = new LinkedHashMap<>();

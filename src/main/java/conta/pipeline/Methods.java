@@ -22,6 +22,12 @@ public final class Methods {
     }
 
     public static Map<String, Object> run(Config cfg, Path data, Path out, Backend b) throws Exception {
+        try (RunLog log = RunLog.start(out)) { // the console of every (resumed) run, also in OUT/run.log
+            return runLogged(cfg, data, out, b);
+        }
+    }
+
+    private static Map<String, Object> runLogged(Config cfg, Path data, Path out, Backend b) throws Exception {
         Pipeline p = new Pipeline(cfg, data, out, b);
         String method = cfg.str("method");
         int rounds = switch (method) {

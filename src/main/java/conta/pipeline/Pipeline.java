@@ -68,6 +68,7 @@ public final class Pipeline {
         this.gtTrain = gt(cfg.str("data.train"), trainIds);
         this.gtVal = gt(cfg.str("data.val"), valIds);
         checkConfig();
+        conta.train.TrainLog.tensorboard(cfg.bool("log.tensorboard"));
     }
 
     private GroundTruth gt(String split, List<String> ids) {
@@ -86,6 +87,7 @@ public final class Pipeline {
         now.remove("device");
         now.remove("data.workers");
         now.remove("report.overlays");
+        now.remove("log.tensorboard");
         try {
             Files.createDirectories(out);
             if (Files.isRegularFile(f)) {
