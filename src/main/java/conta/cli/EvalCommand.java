@@ -21,6 +21,8 @@ public final class EvalCommand implements Command {
               --bg-threshold T   constant background plane for CAMs (default 0.15, IRNet's cam_eval_thres)
               --sweep A:B:S      try every threshold from A to B and report the best""";
 
+    @Override public String usage() { return USAGE; }
+
     @Override public String name() { return "eval"; }
 
     @Override public String summary() { return "score pseudo-masks, segmentations or CAMs (mIoU, per-class IoU/precision/recall)"; }

@@ -17,6 +17,8 @@ public final class PipelineCommand implements Command {
                    conta pipeline --help-config      (every recipe key, its default and meaning)
               Rerun the same command after a kill: finished stages and written images are kept, training resumes.""";
 
+    @Override public String usage() { return USAGE; }
+
     @Override public String name() { return "pipeline"; }
 
     @Override public String summary() { return "run the WSSS pipeline (classifier, CAMs, pseudo-masks, DeepLab) with a report"; }

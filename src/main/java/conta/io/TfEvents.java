@@ -31,8 +31,9 @@ public final class TfEvents implements Closeable {
     public static TfEvents create(Path dir, String suffix) throws IOException {
         Files.createDirectories(dir);
         long secs = System.currentTimeMillis() / 1000;
-        Path f = dir.resolve("events.out.tfevents." + secs + ".conta" + suffix);
-        for (int i = 1; Files.exists(f); i++) f = dir.resolve("events.out.tfevents." + secs + ".conta" + suffix + "." + i);
+        // TensorBoard reads a folder's files in name order: a padded counter keeps files of the same second in order
+        Path f = null;
+        for (int i = 0; f == null || Files.exists(f); i++) f = dir.resolve(String.format("events.out.tfevents.%d.conta%s.%04d", secs, suffix, i));
         TfEvents w = new TfEvents(Files.newOutputStream(f, StandardOpenOption.CREATE_NEW));
         w.fileVersion(nowSeconds());
         return w;

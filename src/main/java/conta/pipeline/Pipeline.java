@@ -277,7 +277,12 @@ public final class Pipeline {
             return m;
         }
         EvalResult r = Evaluator.masks(gt, dir);
-        r.print(System.err);
+        r.print(System.err, "scoring " + switch (kind) { // say which of the three label maps this is
+            case "seeds" -> "CAM seeds (background threshold " + cfg.str("cam.bg_threshold") + ")";
+            case "pseudo" -> "pseudo-masks (random walk)";
+            case "seg" -> "segmentation predictions (held-out)";
+            default -> kind;
+        } + " against ground truth");
         Map<String, Object> j = r.toJson();
         j.remove("confusion");
         m.putAll(j);
@@ -287,6 +292,7 @@ public final class Pipeline {
             m.put("fixed_threshold", cfg.number("cam.bg_threshold"));
             m.put("best_threshold", sw.threshold());
             m.put("best_miou", sw.miou());
+            m.put("sweep", sw.toJson().get("sweep")); // the whole curve, for the report's plot
         }
         return m;
     }
