@@ -109,7 +109,7 @@ final class ReportHtml {
         }
         h.append("</table><p>mIoU in %");
         if (rounds.size() > 1) h.append("; in rounds &ge; 1, the change against round 0 in points");
-        h.append(". Predicting background everywhere would score about 1/(classes) of the IoU sum; CAM seeds use the fixed threshold.</p>");
+        h.append("; CAM seeds at the configured background threshold, and at the best one of the sweep.</p>");
     }
 
     private static String withDelta(Double v, Double ref) {
@@ -159,7 +159,7 @@ final class ReportHtml {
         }
         if (series.isEmpty()) return;
         h.append("<h2>CAM background-threshold sweep</h2><div class='charts' id='sweep'>")
-                .append(Svg.line("sweep-chart", "CAM seed mIoU vs background threshold (training images)", "background threshold", "mIoU %", series, false, marks))
+                .append(Svg.line("sweep-chart", "CAM seeds: mIoU vs background threshold", "background threshold", "mIoU %", series, false, marks))
                 .append("</div><p>A pixel is background where every class's CAM is below the threshold; the seeds use the dashed 'used' value.</p>");
     }
 

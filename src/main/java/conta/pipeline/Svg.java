@@ -114,8 +114,11 @@ final class Svg {
             t.clear();
         }
         double raw = (b - a) / 5, mag = Math.pow(10, Math.floor(Math.log10(raw))), step = mag;
+        if (!(raw > 0) || !Double.isFinite(raw) || !(mag > 0)) return List.of(a); // a degenerate range: one label
         for (double m : new double[]{1, 2, 5, 10}) if (raw <= m * mag) { step = m * mag; break; }
-        for (double v = Math.ceil(a / step) * step; v <= b + step * 1e-9; v += step) t.add(Math.abs(v) < step * 1e-9 ? 0 : v);
+        double v = Math.ceil(a / step) * step;
+        for (int i = 0; i < 12 && v <= b + step * 1e-9; i++, v = Math.ceil(a / step) * step + i * step) // bounded: rounding cannot loop
+            t.add(Math.abs(v) < step * 1e-9 ? 0 : v);
         return t;
     }
 
@@ -124,8 +127,8 @@ final class Svg {
         if (a == 0) return "0";
         if (a >= 1e4 || a < 1e-3) return String.format(Locale.ROOT, "%.1e", v);
         if (a >= 100) return String.format(Locale.ROOT, "%.0f", v);
-        if (a >= 1) return String.format(Locale.ROOT, "%.3g", v);
-        return String.format(Locale.ROOT, "%.3g", v);
+        String t = String.format(Locale.ROOT, "%.3g", v); // 0.0100 -> 0.01, 50.0 -> 50
+        return t.contains(".") ? t.replaceAll("0+$", "").replaceAll("\\.$", "") : t;
     }
 
     static String esc(String s) {

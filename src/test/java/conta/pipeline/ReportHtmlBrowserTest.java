@@ -57,6 +57,12 @@ class ReportHtmlBrowserTest {
     record Rendered(String dom, String log) { }
 
     static Rendered render(Path html) throws Exception {
+        String keep = System.getProperty("conta.test.keepReports"); // for screenshots: -Dconta.test.keepReports=DIR
+        if (keep != null) {
+            Path d = Path.of(keep).resolve(html.getParent().getFileName().toString());
+            Files.createDirectories(d);
+            Files.copy(html, d.resolve("report.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         String exe = chromium();
         Assumptions.assumeTrue(exe != null, "no Chromium on PATH: install it (apt-get install -y chromium) to check report.html in a browser");
         Path profile = Files.createTempDirectory(tmp, "chrome");
