@@ -13,7 +13,7 @@ public final class Progress {
     private final String label;
     private final long total;
     private final PrintStream out;
-    private final boolean tty = System.console() != null;
+    private final boolean tty = System.console() != null && System.console().isTerminal(); // JDK 22+ may give a Console for redirected streams
     private final long t0 = System.nanoTime();
     private final long startDone;
     private long done;
