@@ -36,7 +36,7 @@ final class ReportHtml {
 
     static final String NO_MASK_SENTENCE = "No mIoU is shown because this data set has no ground-truth masks for these images: "
             + "the pipeline learns from image-level labels only, but scoring its masks needs pixel annotations "
-            + "(add SegmentationClass/ID.png masks for some images to get per-class scores).";
+            + "(add masks for some images, masks/ID.png in a custom set or SegmentationClass/ID.png in VOC, to get per-class scores).";
 
     @SuppressWarnings("unchecked")
     static String render(Pipeline p, Map<String, Object> report, List<String> warnings) {
