@@ -1,24 +1,14 @@
 package conta.pipeline;
 
-import conta.data.Item;
-import conta.image.IndexPng;
-import conta.image.Mask;
-import conta.image.Palette;
 import conta.io.Json;
-import conta.wsss.Cams;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import javax.imageio.ImageIO;
 
 /**
  * report.json (stages.cam / stages.pseudo / stages.seg with miou and per-class IoU, the CAM threshold sweep, every
@@ -61,7 +51,13 @@ public final class Report {
         r.put("rounds", rs);
         r.put("config", p.cfg.asMap());
         timings.put("this_run_total", Math.round(seconds * 100) / 100.0);
-        r.put("warnings", RunLog.warnings(p.out)); // every warning any (resumed) run into this folder printed
+        // every warning any (resumed) run into this folder printed; OUT's own path written as "OUT", so that the
+        // report does not depend on where the folder lives (PipelineResumeTest compares two folders' reports)
+        List<String> warnings = new ArrayList<>();
+        for (String w : RunLog.warnings(p.out))
+            warnings.add(w.replace(p.out.toAbsolutePath().normalize() + java.io.File.separator, "OUT/")
+                    .replace(p.out + java.io.File.separator, "OUT/"));
+        r.put("warnings", warnings);
         r.put("timings", timings);
         return r;
     }
