@@ -22,6 +22,12 @@ import java.util.SplittableRandom;
  * {@code CONTA_JAVA_OPTS=-Dconta.conv=blas} times the OpenBLAS im2col+sgemm convolutions instead of oneDNN's.
  */
 public final class BenchCommand implements Command {
+    static final String USAGE = """
+            usage: conta bench train|infer --arch ARCH [--batch 8] [--size 224] [--iters 5] [--warmup 1] [--classes 1000] [--device cpu|cuda:0|auto]
+              images/s of a training step (forward, backward, SGD update) or of inference on random data.""";
+
+    @Override public String usage() { return USAGE; }
+
     @Override public String name() { return "bench"; }
 
     @Override public String summary() { return "time a training step or inference of an architecture (images/s)"; }
@@ -36,7 +42,7 @@ public final class BenchCommand implements Command {
 
     @Override
     public int run(Args a) throws Exception {
-        if (a.positional().isEmpty()) throw new UserError("usage: conta bench train|infer --arch ARCH [--batch 8] [--size 224] [--iters 5] [--device cpu|cuda:0|auto]");
+        if (a.positional().isEmpty()) throw new UserError("give train or infer\n" + USAGE);
         String mode = a.positional().getFirst();
         String arch = a.get("arch", "resnet50");
         int batch = a.getInt("batch", 8), size = a.getInt("size", 224), iters = a.getInt("iters", 5), warmup = a.getInt("warmup", 1);

@@ -15,6 +15,8 @@ public final class CompareCommand implements Command {
               Runs OUT/METHOD/seedS/ pipelines (resumable like `conta pipeline`) and writes OUT/comparison.md and .json:
               mean ± std of CAM, pseudo-mask and segmentation mIoU, per round for CONTA, and per-class IoU changes.""";
 
+    @Override public String usage() { return USAGE; }
+
     @Override public String name() { return "compare"; }
 
     @Override public String summary() { return "compare methods over seeds (mean ± std mIoU table)"; }

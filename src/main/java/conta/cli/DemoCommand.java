@@ -21,6 +21,8 @@ public final class DemoCommand implements Command {
               Generates the synthetic set into --data if it is not there, runs the pipeline with the demo recipe
               (src/main/resources/conta/demo.conf), prints the report table. Rerun to resume.""";
 
+    @Override public String usage() { return USAGE; }
+
     @Override public String name() { return "demo"; }
 
     @Override public String summary() { return "generate the synthetic set and run the pipeline on it (README's main command)"; }

@@ -26,6 +26,8 @@ public final class EvalCommand implements Command {
               one predicted but absent scores 0): on VOC val the devkit's, IRNet's and mmseg's 21-class mIoU. CAMs: a
               constant background plane at the threshold, argmax, foreground only where the best CAM is strictly above it.""";
 
+    @Override public String usage() { return USAGE; }
+
     @Override public String name() { return "eval"; }
 
     @Override public String summary() { return "score pseudo-masks, segmentations or CAMs (mIoU, per-class IoU/precision/recall)"; }

@@ -30,18 +30,36 @@ public final class Main {
         return m;
     }
 
+    /** The jar's Implementation-Version (Maven's project version), or "dev" when run from classes. */
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
     public static void main(String[] argv) {
         System.exit(run(argv));
     }
 
     public static int run(String[] argv) {
         Map<String, Command> cmds = commands();
-        if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("help")) {
-            System.out.println("usage: conta COMMAND [flags]\ncommands:");
+        if (argv.length > 0 && (argv[0].equals("--version") || argv[0].equals("version"))) {
+            System.out.println("conta " + version() + " (Java " + Runtime.version() + ", " + System.getProperty("os.arch") + ")");
+            return 0;
+        }
+        if (argv.length >= 2 && argv[0].equals("help") && cmds.containsKey(argv[1])) {
+            System.out.println(cmds.get(argv[1]).usage());
+            return 0;
+        }
+        if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
+            System.out.println("usage: conta COMMAND [flags]     (conta COMMAND --help for its flags; conta --version)\ncommands:");
             cmds.values().forEach(c -> System.out.printf("  %-10s %s%n", c.name(), c.summary()));
             return argv.length == 0 ? 2 : 0;
         }
         Command c = cmds.get(argv[0]);
+        if (c != null && java.util.Arrays.stream(argv, 1, argv.length).anyMatch(x -> x.equals("--help") || x.equals("-h"))) {
+            System.out.println(c.usage()); // before any flag check, so `conta model forward --help` is help, not an error
+            return 0;
+        }
         if (c == null) {
             System.err.println("conta: unknown command '" + argv[0] + "' (known: " + String.join(", ", cmds.keySet()) + ")");
             return 2;

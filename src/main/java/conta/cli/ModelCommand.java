@@ -32,13 +32,23 @@ public final class ModelCommand implements Command {
             "blocks", "strides", "dilations", "scales", "seed", "strict", "device");
     private static final List<String> STEP = List.of("labels", "loss", "lr", "momentum", "weight-decay", "steps");
 
+    static final String USAGE = """
+            usage: conta model forward --arch ARCH --weights FILE --input X.npy --output Y.npy [--train-mode] [--classes K] [--width W]
+                                       [--blocks 3,4,6,3] [--strides ...] [--dilations ...] [--scales ...] [--seed S] [--strict]
+                   conta model step    (the same flags) --labels L.npy --loss ce|bce|multilabel-soft-margin [--lr 0.01]
+                                       [--momentum 0.9] [--weight-decay 1e-4] [--steps K]
+              forward: writes the network's output for the .npy batch; step: K SGD steps in training mode, writes the
+              losses and the updated weights (the contract of the PyTorch comparison checks). ARCH: %s""".formatted(String.join(", ", Models.ARCHS));
+
+    @Override public String usage() { return USAGE; }
+
     @Override public String name() { return "model"; }
 
     @Override public String summary() { return "forward / SGD-step an architecture on .npy input (PyTorch-compatible checkpoints)"; }
 
     @Override
     public int run(Args a) throws Exception {
-        if (a.positional().isEmpty()) throw new UserError("usage: conta model forward|step --arch ARCH --weights FILE --input X.npy ...");
+        if (a.positional().isEmpty()) throw new UserError("give forward or step\n" + USAGE);
         String verb = a.positional().getFirst();
         List<String> known = new java.util.ArrayList<>(COMMON);
         if (verb.equals("step")) known.addAll(STEP);

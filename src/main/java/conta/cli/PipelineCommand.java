@@ -25,6 +25,8 @@ public final class PipelineCommand implements Command {
               full; write round0/cam for the first); rerun without --until to go on. --from STAGE deletes that stage's outputs
               and all later ones (round 0's by default) so they are recomputed.""";
 
+    @Override public String usage() { return USAGE; }
+
     @Override public String name() { return "pipeline"; }
 
     @Override public String summary() { return "run the WSSS pipeline (classifier, CAMs, pseudo-masks, DeepLab) with a report"; }

@@ -16,6 +16,8 @@ public final class SynthCommand implements Command {
               classes: rider, horse, boat, tram, sheep, bird, car (VOC layout; background 0, 255 on object borders)
               bias P: P(rider on horse | horse), P(water | boat), P(rails | tram), P(sheep body looks like the ground | sheep)""";
 
+    @Override public String usage() { return USAGE; }
+
     @Override public String name() { return "synth"; }
 
     @Override public String summary() { return "write a synthetic confounded VOC-layout dataset, or print its statistics"; }

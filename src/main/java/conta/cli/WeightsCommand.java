@@ -28,6 +28,8 @@ public final class WeightsCommand implements Command {
 
     WeightsCommand(PrintStream out) { this.out = out; }
 
+    @Override public String usage() { return USAGE; }
+
     @Override
     public String name() { return "weights"; }
 

@@ -260,6 +260,7 @@ public final class ConfigKeys {
         n("c2am.lr", "5e-4", 0, true, 100, false, "fine-tuning learning rate (head x10)"),
         // report
         i("report.overlays", "8", 0, 10000, "images shown in report.html")
+        b("log.tensorboard", "false", "also write each training stage's per-step scalars as TensorBoard event files (tensorboard --logdir OUT)"),
     );
 
     private static final Map<String, Key> BY_NAME = new LinkedHashMap<>();

@@ -48,7 +48,9 @@ abstract class FolderDataset implements Dataset {
     public List<String> ids(String split) {
         List<String> ids = splits.get(split);
         if (ids == null)
-            throw new DataError(null, root, "dataset " + root + " has no split '" + split + "' (known: " + String.join(", ", splits.keySet()) + ")");
+            throw new DataError(null, root, "dataset " + root + " has no split '" + split + "' (known: " + String.join(", ", splits.keySet()) + ")"
+                    + (splits.keySet().equals(java.util.Set.of("all")) ? "; without a splits/ folder every labelled image is in split 'all': "
+                    + "run with --set data.train=all --set data.val=all, or add splits/" + split + ".txt (one image id a line)" : ""));
         return ids;
     }
 

@@ -47,8 +47,11 @@ public record EvalResult(String kind, String split, int images, List<String> cla
         return l;
     }
 
-    public void print(PrintStream out) {
-        out.printf("%s evaluation: split %s, %d images, %d classes%s%n", kind, split, images, classes.size(),
+    public void print(PrintStream out) { print(out, kind + " evaluation"); }
+
+    /** The table under a heading that says what is scored (e.g. "round 0 CAM seeds (threshold 0.15)"). */
+    public void print(PrintStream out, String title) {
+        out.printf("%s: split %s, %d images, %d classes%s%n", title, split, images, classes.size(),
                 threshold == null ? "" : String.format(", background threshold %.3f%s", threshold, sweep.size() > 1 ? " (best of sweep)" : ""));
         double[] iou = confusion.iou(), pr = confusion.precision(), rc = confusion.recall();
         out.printf("  %-16s %7s %9s %7s%n", "class", "IoU", "precision", "recall");

@@ -167,6 +167,25 @@ public final class CausalHooks implements RoundHooks {
         }
     }
 
+    /** What CONTA feeds the classifier for one image, for the report: alpha (queries x classes; null in mask mode) and M. */
+    public record ContextView(float[] alpha, int queries, HostArray m) { }
+
+    /** The context of training image id in round t, or null outside CONTA's rounds >= 1. */
+    public ContextView contextView(int t, String id) {
+        if (!on(t)) return null;
+        Path f = maskDir(t).resolve(id + ".png");
+        try (Tape tape = Tape.open(false)) {
+            Mask m = IndexPng.read(f);
+            Tensor xm = Tape.track(enc.batch(p.backend, List.of(query(m.data(), 0, m.h(), m.w()))));
+            ContextAttention a = attention(t);
+            float[] alpha = a.mode == ContextAttention.Mode.RAW_MASK ? null : a.attention(xm, confounders(t)).toArray();
+            Tensor mt = a.forward(xm, confounders(t));
+            return new ContextView(alpha, mt.dim(1), new HostArray(new int[]{mt.dim(1), mt.dim(2), mt.dim(3)}, mt.toArray()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("round " + t + ": predicted mask " + f + ": " + e.getMessage(), e);
+        }
+    }
+
     /** C²AM: global CAM from this round's classifier, then front-door fine-tuning; CAMs use the fine-tuned model. */
     @Override
     public Path classifierForCams(int t, Path clsModel) {

@@ -104,8 +104,9 @@ public final class Comparison {
         Files.createDirectories(out);
         Files.writeString(out.resolve("comparison.md"), md.toString());
         Files.writeString(out.resolve("comparison.json"), Json.writePretty(json));
+        Files.writeString(out.resolve("comparison.html"), ComparisonHtml.render(json, classes));
         log.println(md);
-        log.println("wrote " + out.resolve("comparison.md") + " and " + out.resolve("comparison.json"));
+        log.println("wrote " + out.resolve("comparison.md") + ", " + out.resolve("comparison.json") + " and " + out.resolve("comparison.html"));
         return json;
     }
 

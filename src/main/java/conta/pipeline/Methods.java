@@ -48,6 +48,12 @@ public final class Methods {
      */
     public static Map<String, Object> run(Config cfg, Path data, Path out, Backend b, StageRange range) throws Exception {
         cfg.validate();
+        try (RunLog log = RunLog.start(out)) { // the console of every (resumed) run, also in OUT/run.log
+            return runLogged(cfg, data, out, b, range);
+        }
+    }
+
+    private static Map<String, Object> runLogged(Config cfg, Path data, Path out, Backend b, StageRange range) throws Exception {
         String method = cfg.str("method");
         int rounds = switch (method) {
             case "cam", "c2am" -> 1;

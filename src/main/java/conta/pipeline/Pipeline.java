@@ -106,6 +106,7 @@ public final class Pipeline implements AutoCloseable {
             lock.close();
             throw e;
         }
+        conta.train.TrainLog.tensorboard(cfg.bool("log.tensorboard"));
     }
 
     /** Releases OUT's lock. */
@@ -129,6 +130,7 @@ public final class Pipeline implements AutoCloseable {
         now.remove("data.workers");
         now.remove("report.overlays");
         now.remove("data.force_new");
+        now.remove("log.tensorboard");
         try {
             Files.createDirectories(out);
             if (Files.isRegularFile(f)) {
@@ -349,7 +351,12 @@ public final class Pipeline implements AutoCloseable {
             return m;
         }
         EvalResult r = Evaluator.masks(gt, dir, backend);
-        r.print(System.err);
+        r.print(System.err, "scoring " + switch (kind) { // say which of the three label maps this is
+            case "seeds" -> "CAM seeds (background threshold " + cfg.str("cam.bg_threshold") + ")";
+            case "pseudo" -> "pseudo-masks (random walk)";
+            case "seg" -> "segmentation predictions (held-out)";
+            default -> kind;
+        } + " against ground truth");
         Map<String, Object> j = r.toJson();
         j.remove("confusion");
         m.putAll(j);
@@ -359,6 +366,7 @@ public final class Pipeline implements AutoCloseable {
             m.put("fixed_threshold", cfg.number("cam.bg_threshold"));
             m.put("best_threshold", sw.threshold());
             m.put("best_miou", sw.miou());
+            m.put("sweep", sw.toJson().get("sweep")); // the whole curve, for the report's plot
         }
         return m;
     }

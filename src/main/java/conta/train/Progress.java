@@ -3,23 +3,32 @@ package conta.train;
 import java.io.PrintStream;
 
 /**
- * A one-line progress bar with rate and ETA on stderr. On a terminal it redraws in place; otherwise (CI logs, files)
- * it prints a line every 10% so logs stay short. Steps may come from several threads.
+ * A one-line progress bar with rate (in the bar's unit: img/s, step/s) and ETA on stderr, at most 79 columns so an
+ * 80-column terminal never wraps it. On a terminal it redraws in place; otherwise (CI logs, run.log) it prints a line
+ * every 10%, each state once, so logs stay short. Steps may come from several threads.
  */
 public final class Progress {
+    /** Longest line: one less than an 80-column terminal, whose last column would wrap. */
+    static final int WIDTH = 79;
     private final String label;
     private final long total;
     private final PrintStream out;
-    private final boolean tty = System.console() != null;
+    private final boolean tty = System.console() != null && System.console().isTerminal(); // JDK 22+ may give a Console for redirected streams
     private final long t0 = System.nanoTime();
     private final long startDone;
     private long done;
     private int lastDecile = -1;
     private long lastDraw;
     private String extra = "";
+    private final String unit;
+    private long lastPrinted = -1;
 
     /** @param already items finished before this run (resumed work): they count toward the bar but not the rate */
-    public Progress(String label, long total, long already) {
+    public Progress(String label, long total, long already) { this(label, total, already, "img"); }
+
+    /** @param unit what one step counts, shown with the rate ("img" gives img/s, "step" gives step/s) */
+    public Progress(String label, long total, long already, String unit) {
+        this.unit = unit;
         this.label = label;
         this.total = Math.max(total, 0);
         this.done = already;
@@ -48,17 +57,22 @@ public final class Progress {
         int decile = total == 0 ? 10 : (int) (10 * done / total);
         if (tty) {
             if (!force && now - lastDraw < 200_000_000L) return;
-        } else if (!force && decile == lastDecile) return;
+        } else if (!force && decile == lastDecile || done == lastPrinted) return; // a file log gets each state once
+        lastPrinted = done;
         lastDraw = now;
         lastDecile = decile;
         double secs = (now - t0) / 1e9;
         long fresh = done - startDone;
         double rate = secs > 0 ? fresh / secs : 0;
-        String eta = rate > 0 && done < total ? fmt((total - done) / rate) : done >= total ? "done" : "--";
-        int width = 24, fill = total == 0 ? width : (int) (width * Math.min(done, total) / total);
+        // tqdm's compact form: elapsed<remaining, then the rate with its unit
+        String eta = rate > 0 && done < total ? "<" + fmt((total - done) / rate) : done >= total ? "" : "<?";
+        int width = 8, fill = total == 0 ? width : (int) (width * Math.min(done, total) / total);
         String bar = "#".repeat(fill) + ".".repeat(width - fill);
-        String line = String.format("%-14s [%s] %d/%d  %.2f/s  %s elapsed  ETA %s  %s", label, bar, done, total, rate, fmt(secs), eta, extra);
-        if (tty) out.print("\r" + line + "   ");
+        String name = label.length() > 18 ? label.substring(0, 18) : label;
+        String rateText = rate >= 10 ? String.format("%.0f", rate) : rate >= 1 ? String.format("%.1f", rate) : String.format("%.2f", rate);
+        String line = String.format("%-18s [%s] %d/%d %s%s %s %s/s %s", name, bar, done, total, fmt(secs), eta, rateText, unit, extra).stripTrailing();
+        if (line.length() > WIDTH) line = line.substring(0, WIDTH);
+        if (tty) out.print("\r" + line + " ".repeat(WIDTH - line.length()));
         else out.println(line);
         out.flush();
     }

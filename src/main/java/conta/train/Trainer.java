@@ -20,7 +20,7 @@ import java.util.Map;
  * {@link Loader}, polynomial learning-rate decay applied before each step (IRNet/deeplab-pytorch), a NaN/Inf check
  * that stops with the step number, and checkpoints every {@code checkpointEvery} steps and at the end of each epoch.
  * Rerun after a kill, it restores the last checkpoint and replays the loader to the same batch, so the result is the
- * same as an uninterrupted run.
+ * same as an uninterrupted run. Every step is appended to STAGE/train_log.jsonl ({@link TrainLog}, next to the checkpoint).
  */
 public final class Trainer {
     private Trainer() { }
@@ -59,9 +59,11 @@ public final class Trainer {
         long t0 = System.nanoTime();
         double epochLoss = 0;
         int epochCount = 0;
-        try (Loader loader = new Loader(p.ds(), p.ids(), p.aug(), lo)) {
+        Map<String, Float> parts;
+        try (Loader loader = new Loader(p.ds(), p.ids(), p.aug(), lo);
+             TrainLog log = TrainLog.open(ckpt.toAbsolutePath().getParent(), step)) {
             int per = loader.batchesPerEpoch();
-            Progress bar = new Progress(p.label(), p.steps(), step);
+            Progress bar = new Progress(p.label(), p.steps(), step, "step");
             int epoch = pos.epoch(), skip = pos.batch();
             while (step < p.steps()) {
                 Iterator<Batch> it = loader.epoch(epoch);
@@ -72,11 +74,20 @@ public final class Trainer {
                     Batch bt = it.next();
                     if (bi++ < skip) continue;
                     if (bt.n() == 0) continue;
-                    float loss = step(m, opt, f, b, bt, sched.at(step), p.label(), step, saved);
+                    long ts = System.nanoTime();
+                    float lr = sched.at(step);
+                    LossParts.begin();
+                    float loss;
+                    try {
+                        loss = step(m, opt, f, b, bt, lr, p.label(), step, saved);
+                    } finally {
+                        parts = LossParts.end();
+                    }
                     step++;
+                    log.step(step, epoch + 1, loss, parts, groupRates(opt, lr), bt.n(), (System.nanoTime() - ts) / 1e9);
                     epochLoss += loss;
                     epochCount++;
-                    bar.step(String.format("epoch %d loss %.4f", epoch + 1, epochLoss / epochCount));
+                    bar.step(String.format("loss %.4f ep %d", epochLoss / epochCount, epoch + 1));
                     boolean epochEnd = bi == per;
                     if (epochEnd || (p.checkpointEvery() > 0 && step % p.checkpointEvery() == 0) || step == p.steps()) {
                         Checkpoint.save(ckpt, m, opt, epochEnd ? new Checkpoint.Position(step, epoch + 1, 0)
@@ -99,6 +110,13 @@ public final class Trainer {
                 ? "the checkpoint of step " + saved + " is kept — lower the learning rate and rerun to resume from it"
                 : "no checkpoint was written before it, so a rerun starts this stage from the beginning — lower the learning rate and rerun";
         return label + ": loss became " + loss + " at step " + step + " (images " + ids + "); " + resume;
+    }
+
+    /** The learning rate each parameter group trains with at this step (base rate x the group's multiplier). */
+    private static Map<String, Float> groupRates(Sgd opt, float lr) {
+        Map<String, Float> m = new java.util.LinkedHashMap<>();
+        for (Sgd.Group g : opt.groups()) m.put(g.name(), lr * g.lrMult());
+        return m;
     }
 
     private static float step(Module m, Sgd opt, LossFn f, Backend b, Batch bt, float lr, String label, long step, long saved) {

@@ -45,7 +45,10 @@ public final class Backbones {
      */
     public static String load(Module backbone, String spec, String key) {
         if (spec.equals("none")) {
-            System.err.println("warning: " + key + "=none: the backbone starts from random weights; CAMs and masks will be far worse than with ImageNet weights");
+            String what = key.startsWith("seg") ? "the segmentation model's predictions" : key.startsWith("irn") ? "the boundary branch, and so the pseudo-masks,"
+                    : "the classifier's CAMs";
+            System.err.println("warning: " + key + "=none: the backbone starts from random weights; on real photos " + what
+                    + " will be much weaker than from ImageNet weights (" + key + "=imagenet); expected for the synthetic demo");
             return "random init";
         }
         Path file;

@@ -104,7 +104,13 @@ public final class PseudoStage {
                     cfg.integer("data.workers"), cfg.bool("data.skip_bad"), (float) cfg.number("irn.lr"), 0.9f, 0);
             Trainer.Result r;
             try (Sgd opt = Sgd.single(net.headParameters(), (float) cfg.number("irn.momentum"), (float) cfg.number("irn.weight_decay"))) {
-                r = Trainer.run(net, opt, plan, (x, bt) -> net.loss(x, BoundaryNet.downsampleLabels(bt.masks(), bt.n(), bt.h(), bt.w())).total(),
+                r = Trainer.run(net, opt, plan, (x, bt) -> {
+                            var l = net.loss(x, BoundaryNet.downsampleLabels(bt.masks(), bt.n(), bt.h(), bt.w()));
+                            conta.train.LossParts.put("bg_pos", l.bgPos()); // IRNet's three affinity terms, for the training log
+                            conta.train.LossParts.put("fg_pos", l.fgPos());
+                            conta.train.LossParts.put("neg", l.neg());
+                            return l.total();
+                        },
                         dir.resolve("checkpoint.safetensors"), Map.of("stage", "boundary"));
             }
             Checkpoint.save(model, net, null, new Checkpoint.Position(r.steps(), 0, 0), Map.of("stage", "boundary"));

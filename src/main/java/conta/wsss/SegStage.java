@@ -141,6 +141,7 @@ public final class SegStage {
                 c.integer("seed"), c.integer("data.workers"), c.bool("data.skip_bad"), (float) c.number("seg.lr"),
                 (float) c.number("seg.poly_power"), c.integer("seg.checkpoint_every"));
         int k = net.classes();
+        double[] msc = c.numbers("seg.msc");
         float[] cw = c.bool("seg.balanced_ce") ? balancedWeights(pseudo, ids, k) : null;
         try (Sgd opt = new Sgd(List.of(new Sgd.Group("backbone", backbone, 1f, wd), new Sgd.Group("aspp.weight", asppW, 10f, wd),
                 new Sgd.Group("aspp.bias", asppB, 20f, 0f)), (float) c.number("seg.momentum"))) {
@@ -148,7 +149,16 @@ public final class SegStage {
                 float[] lab = new float[bt.n() * bt.h() * bt.w()];
                 for (int i = 0; i < lab.length; i++) lab[i] = bt.masks()[i] & 0xFF;
                 Tensor w = cw == null ? null : Tape.track(Tensor.of(net.backend(), cw, k));
-                return Objective.CE.loss(net.trainOutputs(x), lab, new int[]{bt.n(), bt.h(), bt.w()}, w, 255);
+                // Objective.CE.loss over the outputs, one at a time (same sums in the same order) so that the log
+                // gets each scale's part: the full-size logits, each MSC scale, the max-fused map
+                List<Tensor> outs = net.trainOutputs(x);
+                Tensor total = null;
+                for (int i = 0; i < outs.size(); i++) {
+                    Tensor l = Objective.CE.loss(List.of(outs.get(i)), lab, new int[]{bt.n(), bt.h(), bt.w()}, w, 255);
+                    conta.train.LossParts.put(i == 0 ? "scale1" : i == outs.size() - 1 ? "msc_max" : "scale" + msc[i - 1], l.item());
+                    total = total == null ? l : conta.autograd.F.add(total, l);
+                }
+                return total;
             }, ckpt, Map.of("stage", "segmentation"));
         }
     }

@@ -1,0 +1,60 @@
+package conta.pipeline;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * comparison.html beside comparison.md/json: the mean ± std table of every method and round, and each method's
+ * per-class IoU change against the first method as bar charts (one per scored stage). Self-contained, no script.
+ */
+final class ComparisonHtml {
+    private ComparisonHtml() { }
+
+    private static final String[][] METRICS = {{"cam", "CAM mIoU"}, {"cam_best", "CAM mIoU (best threshold)"}, {"pseudo", "pseudo-mask mIoU"},
+            {"seg", "segmentation mIoU"}};
+
+    @SuppressWarnings("unchecked")
+    static String render(Map<String, Object> json, List<String> classes) {
+        List<String> methods = (List<String>) json.get("methods");
+        List<String> coupled = (List<String>) json.getOrDefault("context_coupled_classes", List.of());
+        StringBuilder h = new StringBuilder("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>conta comparison</title><style>"
+                + "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;margin:.6em 0}"
+                + "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}"
+                + "svg{margin:4px;border:1px solid #eee}</style></head><body><h1>conta comparison</h1>");
+        h.append("<p>").append(json.get("seeds")).append(" seed(s) per method; mIoU in %, mean ± sample standard deviation over seeds. CAM and "
+                + "pseudo-masks are scored on the training split, segmentation on the held-out split.</p>");
+        h.append("<table id='comparison'><tr><th>method</th><th>round</th>");
+        for (String[] m : METRICS) h.append("<th>").append(m[1]).append("</th>");
+        h.append("</tr>");
+        for (Object o : (List<Object>) json.get("rows")) {
+            Map<String, Object> row = (Map<String, Object>) o;
+            h.append("<tr class='row'><td>").append(Svg.esc(String.valueOf(row.get("method")))).append("</td><td>").append(row.get("round")).append("</td>");
+            for (String[] m : METRICS) {
+                Map<String, Object> v = (Map<String, Object>) row.get(m[0]);
+                double mean = ((Number) v.get("mean")).doubleValue(), std = ((Number) v.get("std")).doubleValue();
+                h.append("<td>").append(Double.isNaN(mean) ? "-" : String.format(Locale.ROOT, "%.2f ± %.2f", 100 * mean, 100 * std)).append("</td>");
+            }
+            h.append("</tr>");
+        }
+        h.append("</table>");
+        String ref = methods.getFirst();
+        Map<String, Object> deltas = (Map<String, Object>) json.get("per_class_change_vs_" + ref);
+        for (String m : methods.subList(1, methods.size())) {
+            Map<String, Object> dm = (Map<String, Object>) deltas.get(m);
+            h.append("<h2>").append(Svg.esc(m)).append(" minus ").append(Svg.esc(ref)).append(": per-class IoU change (last round, points)</h2><div>");
+            for (String[] st : new String[][]{{"cam", "CAM"}, {"pseudo", "pseudo-masks"}, {"seg", "segmentation"}}) {
+                double[] v = new double[classes.size()];
+                for (int c = 0; c < classes.size(); c++) {
+                    Object d = ((Map<String, Object>) dm.get(classes.get(c))).get(st[0]);
+                    v[c] = d instanceof Number n ? 100 * n.doubleValue() : Double.NaN;
+                }
+                List<String> labels = classes.stream().map(c -> coupled.contains(c) ? c + " *" : c).toList();
+                h.append(Svg.bars("delta-" + m.replaceAll("[^a-z0-9]", "_") + "-" + st[0], st[1], labels, v, ""));
+            }
+            h.append("</div>");
+        }
+        if (!coupled.isEmpty()) h.append("<p>* a class the synthetic set couples to a context.</p>");
+        return h.append("</body></html>").toString();
+    }
+}

@@ -1,0 +1,57 @@
+package conta.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** --help on every command and subcommand exits 0 with its usage; --version exits 0. */
+class CliHelpTest {
+    record Run(int code, String out, String err) { }
+
+    static Run run(String... argv) {
+        PrintStream o = System.out, e = System.err;
+        ByteArrayOutputStream bo = new ByteArrayOutputStream(), be = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(bo, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(be, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.run(argv);
+            return new Run(code, bo.toString(StandardCharsets.UTF_8), be.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(o);
+            System.setErr(e);
+        }
+    }
+
+    @Test
+    void everyCommandAndSubcommandHasHelp() {
+        for (String name : Main.commands().keySet())
+            for (String[] argv : new String[][]{{name, "--help"}, {name, "-h"}}) {
+                Run r = run(argv);
+                assertEquals(0, r.code(), String.join(" ", argv) + " exits 0; stderr: " + r.err());
+                assertTrue(r.out().startsWith("usage: conta " + name), String.join(" ", argv) + " prints its usage: " + r.out());
+            }
+        for (String[] argv : new String[][]{{"model", "forward", "--help"}, {"model", "step", "--arch", "x", "--help"}, {"bench", "train", "--help"},
+                {"weights", "convert", "--help"}, {"pipeline", "--data", "x", "--bogus", "--help"}, {"help", "model"}}) {
+            Run r = run(argv);
+            assertEquals(0, r.code(), String.join(" ", argv));
+            assertTrue(r.out().contains("usage: conta " + (argv[0].equals("help") ? argv[1] : argv[0])), r.out());
+        }
+        assertTrue(run("model", "forward", "--help").out().contains("conta model step"), "model's usage covers both verbs");
+    }
+
+    @Test
+    void versionAndTopLevelHelp() {
+        Run v = run("--version");
+        assertEquals(0, v.code());
+        assertTrue(v.out().matches("conta \\S+ \\(Java 25.*\\)\\s*"), v.out());
+        Run h = run("--help");
+        assertEquals(0, h.code());
+        assertTrue(h.out().contains("pipeline") && h.out().contains("--version"), h.out());
+        assertEquals(2, run().code(), "no command is a usage error");
+        assertEquals(2, run("model").code(), "a missing verb is a usage error (exit 2)");
+    }
+}

@@ -1,0 +1,25 @@
+package conta.data;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A custom set without splits/ asked for split 'train' names the fix: --set data.train=all. */
+class SplitHintTest {
+    @Test
+    void missingSplitSuggestsAll(@TempDir Path root) throws Exception {
+        Files.createDirectories(root.resolve("images"));
+        Files.writeString(root.resolve("classes.txt"), "cat\n");
+        Files.writeString(root.resolve("labels.csv"), "image_id,classes\na,cat\n");
+        java.awt.image.BufferedImage im = new java.awt.image.BufferedImage(8, 8, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        javax.imageio.ImageIO.write(im, "png", root.resolve("images/a.png").toFile());
+        CustomDataset ds = new CustomDataset(root, false);
+        assertTrue(ds.ids("all").contains("a"));
+        DataError e = assertThrows(DataError.class, () -> ds.ids("train"));
+        assertTrue(e.getMessage().contains("no split 'train' (known: all)") && e.getMessage().contains("--set data.train=all"), e.getMessage());
+    }
+}

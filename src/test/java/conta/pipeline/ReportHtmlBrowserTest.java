@@ -1,0 +1,186 @@
+package conta.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import conta.synth.SynthGenerator;
+import conta.tensor.cpu.CpuBackend;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * report.html in a real browser: headless Chromium (Debian's `chromium`; .ci/run installs it) loads the page, runs its
+ * scripts and dumps the DOM after load. Asserted: no script error and no console error, every embedded image decodes,
+ * the colour legend names every class, the loss / learning-rate / threshold-sweep charts are drawn, training and
+ * held-out rows are there; CONTA + C²AM pages show the confounder set, the attention and the global CAM; a data set
+ * without masks gives the same images and the sentence saying why no mIoU is shown. Skips when no Chromium is installed.
+ */
+class ReportHtmlBrowserTest {
+    @TempDir static Path tmp;
+    static Path synth;
+
+    @BeforeAll
+    static void makeData() throws Exception {
+        synth = tmp.resolve("synth");
+        SynthGenerator.generate(synth, new SynthGenerator.Config(5, 16, 6, 64, 0.8));
+    }
+
+    /** PipelineResumeTest's tiny recipe cut further: these tests check the page, not the training. */
+    static Config quick() {
+        Config c = PipelineResumeTest.tiny();
+        c.applySets(List.of("cls.epochs=1", "irn.epochs=1", "seg.iters=3", "cam.scales=1.0", "ir.crf_iters=1"));
+        return c;
+    }
+
+    /** The Chromium on PATH, or null. */
+    static String chromium() {
+        for (String name : new String[]{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"})
+            for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
+                if (Files.isExecutable(Path.of(dir, name))) return Path.of(dir, name).toString();
+        return null;
+    }
+
+    /** The DOM after load, and stderr's console/error lines. */
+    record Rendered(String dom, String log) { }
+
+    static Rendered render(Path html) throws Exception {
+        String keep = System.getProperty("conta.test.keepReports"); // for screenshots: -Dconta.test.keepReports=DIR
+        if (keep != null) {
+            Path d = Path.of(keep).resolve(html.getParent().getFileName().toString());
+            Files.createDirectories(d);
+            Files.copy(html, d.resolve("report.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        String exe = chromium();
+        Assumptions.assumeTrue(exe != null, "no Chromium on PATH: install it (apt-get install -y chromium) to check report.html in a browser");
+        Path profile = Files.createTempDirectory(tmp, "chrome");
+        Path err = tmp.resolve("chrome-" + System.nanoTime() + ".log");
+        Process pr = new ProcessBuilder(exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=" + profile,
+                "--enable-logging=stderr", "--v=0", "--virtual-time-budget=10000", "--dump-dom", html.toUri().toString())
+                .redirectError(err.toFile()).start();
+        byte[] out = pr.getInputStream().readAllBytes();
+        assertTrue(pr.waitFor(120, TimeUnit.SECONDS), "chromium finished");
+        String log = Files.readString(err, StandardCharsets.UTF_8);
+        return new Rendered(new String(out, StandardCharsets.UTF_8), log);
+    }
+
+    static void noErrors(Rendered r) {
+        assertTrue(r.dom().contains("<html"), "chromium dumped the DOM; stderr:\n" + r.log());
+        Matcher js = Pattern.compile("<html[^>]*data-js-errors=\"([^\"]*)\"").matcher(r.dom());
+        assertFalse(js.find(), "script errors recorded in the page: " + (js.find(0) ? js.group(1) : ""));
+        Matcher m = Pattern.compile("<html[^>]*data-broken-images=\"(\\d+)\"").matcher(r.dom());
+        assertTrue(m.find(), "the load handler ran (data-broken-images set)");
+        assertEquals("0", m.group(1), "every embedded image decodes");
+        for (String line : r.log().split("\n"))
+            assertFalse(line.contains("CONSOLE") && (line.contains("Uncaught") || line.contains("rror")), "console error: " + line);
+    }
+
+    static int count(String s, String needle) { return s.split(Pattern.quote(needle), -1).length - 1; }
+
+    static String section(String dom, String id) {
+        int i = dom.indexOf("id=\"" + id + "\"");
+        assertTrue(i >= 0, "section #" + id + " exists");
+        int end = dom.indexOf("</table>", i);
+        int div = dom.indexOf("<h2", i);
+        return dom.substring(i, Math.max(end, div) < 0 ? dom.length() : Math.min(dom.length(), Math.max(end, div)));
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void baselineReportRendersWithLegendCurvesAndHeldOutRows() throws Exception {
+        Path out = tmp.resolve("cam");
+        Config c = quick();
+        c.set("report.overlays", "3");
+        Map<String, Object> report;
+        try (CpuBackend b = new CpuBackend()) {
+            report = Methods.run(c, synth, out, b);
+        }
+        Rendered r = render(out.resolve("report.html"));
+        noErrors(r);
+        String dom = r.dom();
+        String legend = dom.substring(dom.indexOf("id=\"legend\""), dom.indexOf("</div>", dom.indexOf("id=\"legend\"")));
+        for (Object cls : (List<Object>) report.get("classes")) assertTrue(legend.contains((String) cls), "legend names " + cls);
+        for (String id : new String[]{"loss-r0-cls", "lr-r0-cls", "loss-r0-irn", "lr-r0-irn", "loss-r0-seg", "lr-r0-seg", "sweep-chart"})
+            assertTrue(dom.contains("id=\"" + id + "\""), "chart " + id);
+        // the loss polyline has one point per logged step (the tiny run logs fewer than the 600 the page keeps)
+        long segSteps = Files.readAllLines(out.resolve("round0/seg/train_log.jsonl")).size();
+        Matcher poly = Pattern.compile("id=\"loss-r0-seg\".*?data-name=\"loss\"[^>]*points=\"([^\"]*)\"", Pattern.DOTALL).matcher(dom);
+        assertTrue(poly.find(), "the seg loss line is drawn");
+        assertEquals(segSteps, poly.group(1).trim().split("\\s+").length, "one point per step");
+        assertTrue(dom.contains("class=\"mark\""), "the chosen threshold is marked on the sweep");
+        assertEquals(3, count(dom, "class=\"train-row\""), "training rows");
+        int val = ((Number) report.get("val_images")).intValue();
+        assertEquals(Math.min(3, val), count(dom, "class=\"held-out-row\""), "held-out rows");
+        assertTrue(dom.contains("id=\"per-class\"") && dom.contains("precision") && dom.contains("recall"), "per-class precision/recall");
+        boolean leak = ((Map<String, Object>) ((Map<String, Object>) report.get("stages")).get("cam")).get("context_leak") != null;
+        assertEquals(leak, dom.contains("id=\"context-leak\""), "the context-leak table exactly when the run measured it");
+        assertTrue(dom.contains("id=\"warnings\""), "the warnings section");
+        assertFalse(dom.contains("id=\"no-mask-note\""), "scored runs have no no-mask note");
+        assertFalse(dom.contains("http://") && dom.replace("http://www.w3.org/2000/svg", "").contains("http://"), "nothing fetched from the network");
+    }
+
+    @Test
+    void contaAndC2amReportShowsRoundsConfoundersAttentionAndGlobalCam() throws Exception {
+        Path out = tmp.resolve("conta");
+        Config c = quick();
+        c.applySets(List.of("method=conta+c2am", "conta.rounds=1", "conta.confounder_source=pseudo", "c2am.epochs=1", "report.overlays=2"));
+        try (CpuBackend b = new CpuBackend()) {
+            Methods.run(c, synth, out, b);
+        }
+        Rendered r = render(out.resolve("report.html"));
+        noErrors(r);
+        String dom = r.dom();
+        String summary = section(dom, "summary");
+        assertTrue(Pattern.compile("\\(([+-])\\d+\\.\\d\\d\\)").matcher(summary).find(), "round 1 shows its change against round 0");
+        assertTrue(dom.contains("id=\"conta\""), "the CONTA section");
+        assertTrue(count(section(dom, "conta"), "<figure>") >= 5 + 1, "c_i of each of the 5 classes and M");
+        assertTrue(dom.contains("id=\"alpha-r1-"), "attention bars");
+        assertTrue(dom.contains("id=\"c2am\""), "the C2AM global CAM");
+        for (String id : new String[]{"loss-r0-c2am", "loss-r1-cls", "loss-r1-seg"}) assertTrue(dom.contains("id=\"" + id + "\""), "chart " + id);
+    }
+
+    @Test
+    void aSetWithoutMasksShowsImagesAndSaysWhyNoScore() throws Exception {
+        Path custom = tmp.resolve("custom");
+        Files.createDirectories(custom.resolve("images"));
+        Files.createDirectories(custom.resolve("splits"));
+        try (var s = Files.list(synth.resolve("JPEGImages"))) {
+            for (Path f : s.toList()) Files.copy(f, custom.resolve("images").resolve(f.getFileName()));
+        }
+        Files.copy(synth.resolve("classes.txt"), custom.resolve("classes.txt"));
+        Files.copy(synth.resolve("labels.csv"), custom.resolve("labels.csv"));
+        for (String sp : new String[]{"train", "val"})
+            Files.copy(synth.resolve("ImageSets/Segmentation/" + sp + ".txt"), custom.resolve("splits/" + sp + ".txt"));
+        Path out = tmp.resolve("nomask");
+        Config c = quick();
+        c.set("report.overlays", "2");
+        try (CpuBackend b = new CpuBackend()) {
+            Methods.run(c, custom, out, b);
+        }
+        Rendered r = render(out.resolve("report.html"));
+        noErrors(r);
+        String dom = r.dom();
+        assertTrue(dom.contains("id=\"no-mask-note\""), "the explanation");
+        assertTrue(dom.contains("No mIoU is shown because this data set has no ground-truth masks"), "the sentence");
+        assertEquals(2, count(dom, "class=\"train-row\""), "training images are still shown");
+        assertTrue(count(dom, "class=\"held-out-row\"") >= 1, "held-out images are still shown");
+        List<String> imgs = new ArrayList<>();
+        Matcher m = Pattern.compile("<img ").matcher(section(dom, "train-images"));
+        while (m.find()) imgs.add(m.group());
+        assertTrue(imgs.size() >= 2 * 4, "image, CAM, heatmaps, pseudo-mask and prediction per training row");
+        assertTrue(dom.contains("id=\"loss-r0-cls\""), "training curves without ground truth too");
+        assertFalse(dom.contains("id=\"per-class\""), "no per-class score table without masks");
+    }
+}
