@@ -159,19 +159,24 @@ public final class ContaModel implements AutoCloseable {
         if (w <= 0 || h <= 0 || (long) w * h * 3 != rgb.length)
             throw new ContaException(ContaException.Code.ARGUMENT, "an RGB8 image of " + w + "x" + h + " needs " + 3L * Math.max(w, 0) * Math.max(h, 0)
                     + " bytes, got " + rgb.length);
+        checkDims(w, h);
+        return new RgbImage(h, w, rgb);
+    }
+
+    /** The networks' image size limits (BundleModel.MIN_SIDE .. MAX_SIDE) as an IMAGE error. */
+    static void checkDims(int w, int h) {
         try {
             BundleModel.checkSize(w, h, "the image");
         } catch (UserError e) {
             throw new ContaException(ContaException.Code.IMAGE, e.getMessage());
         }
-        return new RgbImage(h, w, rgb);
     }
 
     /** 8-bit RGB of any BufferedImage; grey rasters are replicated (not colour-managed), 16-bit samples keep the high byte, as OpenCV reads them. */
     static RgbImage fromBuffered(BufferedImage b) {
         if (b == null) throw new ContaException(ContaException.Code.ARGUMENT, "no image");
         int w = b.getWidth(), h = b.getHeight();
-        rgbImage(new byte[3 * w * h], w, h); // size check before allocating more
+        checkDims(w, h);
         byte[] rgb = new byte[3 * w * h];
         if (b.getType() == BufferedImage.TYPE_BYTE_GRAY || b.getType() == BufferedImage.TYPE_USHORT_GRAY) {
             Raster r = b.getRaster();

@@ -59,6 +59,7 @@ public final class NativeBridge {
             ContaModel m = model(h);
             if (rgb == null || out == null) throw new ContaException(ContaException.Code.ARGUMENT, "null image or output buffer");
             if (w <= 0 || hgt <= 0) throw new ContaException(ContaException.Code.ARGUMENT, "image size " + w + "x" + hgt + " must be positive");
+            ContaModel.checkDims(w, hgt);
             if ((long) out.capacity() != (long) w * hgt)
                 throw new ContaException(ContaException.Code.ARGUMENT, "the label buffer holds " + out.capacity() + " bytes; a " + w + "x" + hgt
                         + " label map needs " + (long) w * hgt);
@@ -82,6 +83,7 @@ public final class NativeBridge {
             if (w <= 0 || hgt <= 0) throw new ContaException(ContaException.Code.ARGUMENT, "image size " + w + "x" + hgt + " must be positive");
             if ((long) rgb.capacity() != 3L * w * hgt)
                 throw new ContaException(ContaException.Code.ARGUMENT, "the image buffer holds " + rgb.capacity() + " bytes; RGB8 " + w + "x" + hgt + " needs " + 3L * w * hgt);
+            ContaModel.checkDims(w, hgt);
             long need = (long) m.camClasses() * w * hgt;
             if (m.camClasses() > 0 && out.capacity() != need * 4)
                 throw new ContaException(ContaException.Code.ARGUMENT, "the CAM buffer holds " + out.capacity() / 4 + " floats; " + m.camClasses()
