@@ -38,7 +38,8 @@ class BundleTest {
         assertEquals(List.of(1L, 1L, 2L, 4L), bb.get("dilations"));
         assertEquals(8L, bb.get("output_stride"));
         assertEquals(true, bb.get("stride_on_1x1"));
-        assertEquals(List.of(1.0, 0.5, 0.75), ((Map<String, Object>) j.get("inference")).get("scales"));
+        assertEquals(List.of(1.0, 0.5, 0.75), ((List<Object>) ((Map<String, Object>) j.get("inference")).get("scales")).stream()
+                .map(o -> ((Number) o).doubleValue()).toList());
         assertEquals(false, ((Map<String, Object>) j.get("inference")).get("flip"));
         assertEquals(67.0, ((Number) ((Map<String, Object>) j.get("crf")).get("bilat_sxy")).doubleValue());
         assertEquals("imagenet", j.get("input"), "seg.weights=imagenet with ResNet-101 blocks: random init, torchvision input");
