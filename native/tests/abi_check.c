@@ -86,6 +86,16 @@ int main(int argc, char **argv) {
         }
         qsort(ms, calls, sizeof(double), cmp);
         printf("median_ms %.4f\n", ms[calls / 2]);
+        for (int i = 0; i < calls; i++) { /* a JNI round trip with no model work: the ABI's fixed cost per call */
+            struct timespec a, b;
+            int k;
+            clock_gettime(CLOCK_MONOTONIC, &a);
+            conta_num_classes(model, 0, &k);
+            clock_gettime(CLOCK_MONOTONIC, &b);
+            ms[i] = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+        }
+        qsort(ms, calls, sizeof(double), cmp);
+        printf("roundtrip_median_ms %.5f\n", ms[calls / 2]);
     }
     report("close", conta_close(model));
     conta_free(rgb);

@@ -48,8 +48,12 @@ public final class CAbiOverheadBench {
             Process p = pb.start();
             String out = new String(p.getInputStream().readAllBytes());
             p.waitFor();
-            double c = Double.NaN;
-            for (String line : out.split("\n")) if (line.startsWith("median_ms ")) c = Double.parseDouble(line.substring(10));
+            double c = Double.NaN, rt = Double.NaN;
+            for (String line : out.split("\n")) {
+                if (line.startsWith("median_ms ")) c = Double.parseDouble(line.substring(10));
+                if (line.startsWith("roundtrip_median_ms ")) rt = Double.parseDouble(line.substring(20));
+            }
+            System.out.printf("%s: C ABI round trip without model work (conta_num_classes) median %.4f ms%n", img.getFileName(), rt);
             System.out.printf("%s %dx%d: Java API median %.3f ms, C ABI median %.3f ms, overhead %.3f ms (%.1f%%)%n", img.getFileName(), im.w(), im.h(),
                     java, c, c - java, 100 * (c - java) / java);
         }
