@@ -259,8 +259,8 @@ public final class ConfigKeys {
         i("c2am.epochs", "4", 1, 100000, "fine-tuning epochs"),
         n("c2am.lr", "5e-4", 0, true, 100, false, "fine-tuning learning rate (head x10)"),
         // report
-        i("report.overlays", "8", 0, 10000, "images shown in report.html")
-        b("log.tensorboard", "false", "also write each training stage's per-step scalars as TensorBoard event files (tensorboard --logdir OUT)"),
+        i("report.overlays", "8", 0, 10000, "images shown in report.html"),
+        b("log.tensorboard", "false", "also write each training stage's per-step scalars as TensorBoard event files (tensorboard --logdir OUT)")
     );
 
     private static final Map<String, Key> BY_NAME = new LinkedHashMap<>();

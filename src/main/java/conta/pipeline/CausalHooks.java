@@ -229,7 +229,7 @@ public final class CausalHooks implements RoundHooks {
                 var r = ClassifierStage.train(net, ft, classifierData(t, p.ds), p.trainIds, dir.resolve("checkpoint.safetensors"), head,
                         "round " + t + " C2AM fine-tune");
                 afterClassifier(t, net);
-                Checkpoint.save(model, net, null, new Checkpoint.Position(r.steps(), 0, 0), Map.of("stage", "c2am"));
+                Checkpoint.save(model, net, null, new Checkpoint.Position(r.steps(), 0, 0), p.bundleMeta("cls", net.config, "c2am"));
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("aggregation", p.cfg.str("c2am.aggregation"));
                 out.put("class_mean_of_G", toList(fd.classMeans()));

@@ -227,7 +227,7 @@ public final class Pipeline implements AutoCloseable {
                 Trainer.Result r = ClassifierStage.train(net, cfg, hooks.classifierData(t, ds), trainIds, rd.resolve("cls").resolve("checkpoint.safetensors"),
                         hooks.classifierHead(t, net), "round " + t + " classifier");
                 hooks.afterClassifier(t, net);
-                Checkpoint.save(clsModel, net, null, new Checkpoint.Position(r.steps(), 0, 0), Map.of("stage", "classifier"));
+                Checkpoint.save(clsModel, net, null, new Checkpoint.Position(r.steps(), 0, 0), bundleMeta("cls", net.config, "classifier"));
                 return Map.of("init", init, "steps", r.steps(), "final_epoch_loss", (double) r.lastEpochLoss());
             }
         }));
@@ -285,7 +285,7 @@ public final class Pipeline implements AutoCloseable {
                 System.err.println("round " + t + " segmentation: " + SegStage.describe(cfg));
                 String init = Backbones.load(net.backbone, cfg.str("seg.weights"), "seg.weights");
                 Trainer.Result r = SegStage.train(net, cfg, new MaskOverride(ds, pseudoDir), bad.live(trainIds), rd.resolve("seg").resolve("checkpoint.safetensors"));
-                Checkpoint.save(segModel, net, null, new Checkpoint.Position(r.steps(), 0, 0), Map.of("stage", "segmentation"));
+                Checkpoint.save(segModel, net, null, new Checkpoint.Position(r.steps(), 0, 0), bundleMeta("seg", null, "segmentation"));
                 return Map.of("network", SegStage.describe(cfg), "init", init, "steps", r.steps(), "final_epoch_loss", (double) r.lastEpochLoss());
             }
         }));
@@ -298,6 +298,17 @@ public final class Pipeline implements AutoCloseable {
         return stages;
     }
 
+    /**
+     * Checkpoint metadata of a finished stage model: its bundle description (docs/bundles.md), so the file alone can
+     * be used by `conta predict` and the API, plus the stage label. classifier: the network's own configuration.
+     */
+    Map<String, String> bundleMeta(String stage, conta.models.ResNetConfig classifier, String label) {
+        conta.wsss.ModelSpec spec = stage.equals("seg") ? SegStage.spec(cfg, ds.numClasses() + 1) : conta.wsss.ModelSpec.classifier(classifier);
+        Map<String, String> m = new LinkedHashMap<>(conta.wsss.Bundle.of(cfg, stage, spec, ds.classNames()).meta());
+        m.put("stage", label);
+        return m;
+    }
+
     /** Predicts label maps for ids with the segmentation model (skipping ones already written). */
     public void predict(Path segModel, List<String> ids, Path dir, String label) {
         try (DeepLabV2 net = SegStage.build(cfg, ds.numClasses() + 1, backend)) {
@@ -308,10 +319,7 @@ public final class Pipeline implements AutoCloseable {
                 if (!Files.isRegularFile(f)) {
                     Item it = readOrSkip(id);
                     if (it == null) { bar.step(id); continue; }
-                    float[] p = SegStage.probabilities(net, Backbones.input(cfg, "seg"), it.image());
-                    Mask m = cfg.bool("seg.crf") ? PseudoStage.crfRefine(it.image(), p, net.classes())
-                            : SegStage.argmax(p, net.classes(), it.image().h(), it.image().w());
-                    IndexPng.write(f, m);
+                    IndexPng.write(f, SegStage.predict(net, Backbones.input(cfg, "seg"), it.image(), cfg.bool("seg.crf") ? conta.wsss.crf.CrfParams.DEEPLAB : null));
                 }
                 bar.step(id);
             }

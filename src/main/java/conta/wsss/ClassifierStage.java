@@ -79,8 +79,7 @@ public final class ClassifierStage {
     }
 
     public static ResNet build(Config c, int numClasses, int contextChannels, Backend b) {
-        ResNet net = new ResNet(b, config(c, numClasses, contextChannels));
-        Init.torchvision(net, c.integer("seed"));
+        ResNet net = (ResNet) ModelSpec.classifier(config(c, numClasses, contextChannels)).build(b, c.integer("seed"));
         switch (c.str("cls.head_init")) {
             case "kaiming" -> { }
             case "irnet" -> { // nn.Conv2d's own init: torchvision's fan-out normal is ~15x larger here and made the pretrained net diverge

@@ -79,10 +79,15 @@ public final class PseudoStage {
     }
 
     BoundaryNet buildBoundary() {
+        return (BoundaryNet) boundarySpec(cfg).build(backend, cfg.integer("seed"));
+    }
+
+    /** The boundary branch of the config: irn.arch/width/blocks at output stride 16, frozen BN, pairs within irn.radius. */
+    public static ModelSpec boundarySpec(Config cfg) {
         ResNetConfig rc = Models.resnetConfig(cfg.str("irn.arch")).withWidth(cfg.integer("irn.width")).withBlocks(cfg.ints("irn.blocks"))
                 .withStrides(new int[]{1, 2, 2, 1}).withFrozenBn(true).withHead(ResNetConfig.Head.NONE, 0);
         rc = Backbones.layoutFor(cfg.str("irn.weights"), rc);
-        return new BoundaryNet(backend, rc, cfg.integer("irn.radius"), cfg.integer("seed"));
+        return ModelSpec.boundary(rc, cfg.integer("irn.radius"));
     }
 
     /**
@@ -113,7 +118,9 @@ public final class PseudoStage {
                         },
                         dir.resolve("checkpoint.safetensors"), Map.of("stage", "boundary"));
             }
-            Checkpoint.save(model, net, null, new Checkpoint.Position(r.steps(), 0, 0), Map.of("stage", "boundary"));
+            Map<String, String> meta = new LinkedHashMap<>(Bundle.of(cfg, "irn", boundarySpec(cfg), ds.classNames()).meta());
+            meta.put("stage", "boundary");
+            Checkpoint.save(model, net, null, new Checkpoint.Position(r.steps(), 0, 0), meta);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("init", init);
             m.put("steps", r.steps());
@@ -186,8 +193,11 @@ public final class PseudoStage {
     }
 
     /** deeplab-pytorch's CRF post-processing of class probabilities (K x H x W), then argmax. */
-    public static Mask crfRefine(RgbImage im, float[] probs, int k) {
-        float[] q = DenseCrf.inferProbs(Unary.fromSoftmax(probs, k), im, k, CrfParams.DEEPLAB);
+    public static Mask crfRefine(RgbImage im, float[] probs, int k) { return crfRefine(im, probs, k, CrfParams.DEEPLAB); }
+
+    /** The same with other CRF settings (a bundle's). */
+    public static Mask crfRefine(RgbImage im, float[] probs, int k, CrfParams params) {
+        float[] q = DenseCrf.inferProbs(Unary.fromSoftmax(probs, k), im, k, params);
         int[] a = DenseCrf.argmax(q, k);
         byte[] b = new byte[a.length];
         for (int i = 0; i < a.length; i++) b[i] = (byte) a[i];

@@ -92,18 +92,21 @@ public final class SegStage {
     }
 
     public static DeepLabV2 build(Config c, int numClassesWithBg, Backend b) {
+        return (DeepLabV2) spec(c, numClassesWithBg).build(b, c.integer("seed"));
+    }
+
+    /**
+     * The DeepLab-v2 of the config: deeplab-pytorch's backbone (seg.width, seg.blocks) at output stride 8, or for the
+     * npm ImageNet ResNet-50 (seg.weights=imagenet with blocks 3,4,6,3) its Keras layout (conv biases, BN eps 1e-3).
+     */
+    public static ModelSpec spec(Config c, int numClassesWithBg) {
         if (!c.str("seg.arch").equals("deeplabv2-resnet101"))
             throw new conta.error.UserError("seg.arch must be deeplabv2-resnet101 (DeepLab-v2's head; the backbone depth is seg.blocks), got " + c.str("seg.arch"));
-        int[] blocks = blocks(c);
+        int[] blocks = blocks(c); // refuses blocks that contradict seg.weights=imagenet
         boolean keras = c.str("seg.weights").equals("imagenet");
-        if (!keras) {
-            Models.Options o = new Models.Options(c.integer("seg.width"), blocks, numClassesWithBg, null, null,
-                    c.numbers("seg.msc"), (long) c.integer("seed"));
-            return (DeepLabV2) Models.build("deeplabv2-resnet101", o, b);
-        }
-        // ImageNet ResNet-50 from npm: Keras layout (conv biases, BN eps 1e-3), through the same builder
-        return Models.deepLab(DeepLabV2.backboneConfig(c.integer("seg.width"), blocks).withMsra(true, true, 1e-3f),
-                numClassesWithBg, c.numbers("seg.msc"), c.integer("seed"), b);
+        conta.models.ResNetConfig rc = DeepLabV2.backboneConfig(c.integer("seg.width"), blocks);
+        if (keras) rc = rc.withMsra(true, true, 1e-3f);
+        return ModelSpec.deeplab(rc, numClassesWithBg, c.numbers("seg.msc"));
     }
 
     /**
@@ -172,6 +175,15 @@ public final class SegStage {
             Tensor logits = F.resizeBilinear(net.forward(x), im.h(), im.w(), false);
             return F.softmax(logits).toArray();
         }
+    }
+
+    /**
+     * The label map of one image: multi-scale max-fused probabilities at full size, then the dense CRF (crf != null)
+     * or the argmax. The pipeline's pred/ stage, `conta predict` and the Java/C API all call this one function.
+     */
+    public static Mask predict(DeepLabV2 net, conta.data.Preprocess input, RgbImage im, conta.wsss.crf.CrfParams crf) {
+        float[] p = probabilities(net, input, im);
+        return crf != null ? PseudoStage.crfRefine(im, p, net.classes(), crf) : argmax(p, net.classes(), im.h(), im.w());
     }
 
     public static Mask argmax(float[] probs, int k, int h, int w) {

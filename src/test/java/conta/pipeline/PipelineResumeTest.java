@@ -23,11 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
  * killed again and again (at training steps and at images of every stage) and rerun each time ends with the same
  * report as an uninterrupted run.
  */
-class PipelineResumeTest {
+public class PipelineResumeTest {
     @TempDir static Path tmp;
     static Path data;
 
-    static Config tiny() {
+    public static Config tiny() {
         Config c = new Config();
         String[] kv = {"cls.width=8", "cls.blocks=1,1,1,1", "cls.weights=none", "cls.crop=64", "cls.resize_long=56,72", "cls.batch=8",
                 "cls.epochs=2", "cls.frozen_stages=0", "cls.momentum=0.9", "cls.lr=0.05", "cam.scales=1.0,1.5", "cam.sweep=0.05:0.5:0.05",

@@ -1,0 +1,400 @@
+/*
+ * libconta.so: the C ABI of conta.h over the Java API (conta.api.NativeBridge) through the JNI invocation API.
+ * One JVM per process, created on the first conta_open; each calling thread attaches once (as a daemon, detached when
+ * the thread exits); every call runs inside a JNI local frame, so a long-lived thread does not accumulate references.
+ */
+#include <jni.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conta.h"
+
+#ifndef CONTA_BUILD_JAVA_HOME
+#define CONTA_BUILD_JAVA_HOME ""
+#endif
+#ifndef CONTA_BUILD_CLASSPATH
+#define CONTA_BUILD_CLASSPATH ""
+#endif
+
+struct conta_model { jlong handle; };
+
+static JavaVM *vm;
+static jclass bridge;
+static jmethodID m_open, m_segment, m_cams, m_classes, m_class_name, m_close, m_last_error, m_read_image, m_take_image, m_write_labels;
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static int init_status = -1; /* -1: not tried; else CONTA_OK or the (sticky) failure */
+static char init_error[2048];
+static pthread_key_t detach_key;
+static __thread char err_buf[2048];
+
+static int fail(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err_buf, sizeof err_buf, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *conta_last_error(void) { return err_buf; }
+
+static void detach_at_exit(void *unused) {
+    (void) unused;
+    if (vm) (*vm)->DetachCurrentThread(vm);
+}
+
+/* Appends s to the growing string *buf. */
+static int append(char **buf, size_t *len, size_t *cap, const char *s) {
+    size_t n = strlen(s);
+    if (*len + n + 1 > *cap) {
+        size_t c = (*cap + n + 1) * 2;
+        char *b = realloc(*buf, c);
+        if (!b) return -1;
+        *buf = b;
+        *cap = c;
+    }
+    memcpy(*buf + *len, s, n + 1);
+    *len += n;
+    return 0;
+}
+
+/* The class path with DIR/ * entries expanded to the jars in DIR (the JVM only expands them in the launcher). */
+static char *class_path(const char *spec) {
+    size_t len = 0, cap = 256;
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    out[0] = 0;
+    char *copy = strdup(spec), *save = NULL;
+    for (char *e = strtok_r(copy, ":", &save); e; e = strtok_r(NULL, ":", &save)) {
+        size_t n = strlen(e);
+        if (n >= 2 && strcmp(e + n - 2, "/*") == 0) {
+            e[n - 2] = 0;
+            DIR *d = opendir(e);
+            if (!d) continue;
+            struct dirent *de;
+            while ((de = readdir(d))) {
+                size_t m = strlen(de->d_name);
+                if (m < 5 || strcmp(de->d_name + m - 4, ".jar") != 0) continue;
+                if (len) append(&out, &len, &cap, ":");
+                append(&out, &len, &cap, e);
+                append(&out, &len, &cap, "/");
+                append(&out, &len, &cap, de->d_name);
+            }
+            closedir(d);
+        } else {
+            if (len) append(&out, &len, &cap, ":");
+            append(&out, &len, &cap, e);
+        }
+    }
+    free(copy);
+    return out;
+}
+
+typedef jint (*create_vm_fn)(JavaVM **, void **, void *);
+typedef jint (*created_vms_fn)(JavaVM **, jsize, jsize *);
+
+static void *open_libjvm(void) {
+    const char *homes[] = {getenv("CONTA_JAVA_HOME"), getenv("JAVA_HOME"), CONTA_BUILD_JAVA_HOME};
+    char path[PATH_MAX];
+    for (size_t i = 0; i < sizeof homes / sizeof homes[0]; i++) {
+        if (!homes[i] || !homes[i][0]) continue;
+        snprintf(path, sizeof path, "%s/lib/server/libjvm.so", homes[i]);
+        void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+        if (h) return h;
+    }
+    return NULL;
+}
+
+static int start_vm(void) {
+    /* as the ./conta launcher: oneDNN's OpenMP threads sleep between convolutions instead of spinning (spinning
+     * threads slowed a 64x64 call from 14 ms to 1.9 s on a loaded 2-core machine); set before libgomp loads */
+    if (!getenv("GOMP_SPINCOUNT")) setenv("OMP_WAIT_POLICY", "passive", 0);
+    void *lib = open_libjvm();
+    if (!lib) {
+        snprintf(init_error, sizeof init_error, "cannot load libjvm.so from CONTA_JAVA_HOME, JAVA_HOME or %s (a JDK >= 25 is needed)",
+                 CONTA_BUILD_JAVA_HOME);
+        return CONTA_ERR_JVM;
+    }
+    created_vms_fn created = (created_vms_fn) dlsym(lib, "JNI_GetCreatedJavaVMs");
+    create_vm_fn create = (create_vm_fn) dlsym(lib, "JNI_CreateJavaVM");
+    if (!created || !create) {
+        snprintf(init_error, sizeof init_error, "libjvm.so lacks the JNI invocation API");
+        return CONTA_ERR_JVM;
+    }
+    JavaVM *existing = NULL;
+    jsize n = 0;
+    JNIEnv *env = NULL;
+    if (created(&existing, 1, &n) == JNI_OK && n > 0) { /* a host that already runs a JVM: share it */
+        vm = existing;
+    } else {
+        const char *cp_spec = getenv("CONTA_CLASSPATH");
+        if (!cp_spec || !cp_spec[0]) cp_spec = CONTA_BUILD_CLASSPATH;
+        char *cp = class_path(cp_spec);
+        if (!cp || !cp[0]) {
+            snprintf(init_error, sizeof init_error, "no class path: set CONTA_CLASSPATH to conta-engine.jar and its lib/ jars");
+            free(cp);
+            return CONTA_ERR_JVM;
+        }
+        size_t cplen = strlen(cp) + 32;
+        char *cpopt = malloc(cplen);
+        snprintf(cpopt, cplen, "-Djava.class.path=%s", cp);
+        free(cp);
+        JavaVMOption opts[64];
+        int k = 0;
+        opts[k++].optionString = cpopt;
+        opts[k++].optionString = "--enable-native-access=ALL-UNNAMED";
+        opts[k++].optionString = "--add-modules=jdk.incubator.vector";
+        opts[k++].optionString = "-Xrs"; /* leave SIGINT/SIGTERM/SIGQUIT to the host */
+        opts[k++].optionString = "-Djava.awt.headless=true";
+        char *extra = getenv("CONTA_JVM_OPTS") ? strdup(getenv("CONTA_JVM_OPTS")) : NULL, *save = NULL;
+        for (char *t = extra ? strtok_r(extra, " ", &save) : NULL; t && k < 64; t = strtok_r(NULL, " ", &save)) opts[k++].optionString = t;
+        JavaVMInitArgs args;
+        args.version = JNI_VERSION_10;
+        args.nOptions = k;
+        args.options = opts;
+        args.ignoreUnrecognized = JNI_FALSE;
+        jint r = create(&vm, (void **) &env, &args);
+        free(cpopt); /* the JVM copies its options */
+        free(extra);
+        if (r != JNI_OK) {
+            vm = NULL;
+            snprintf(init_error, sizeof init_error, "JNI_CreateJavaVM failed (%d)", (int) r);
+            return CONTA_ERR_JVM;
+        }
+    }
+    pthread_key_create(&detach_key, detach_at_exit);
+    if ((*vm)->GetEnv(vm, (void **) &env, JNI_VERSION_10) != JNI_OK &&
+        (*vm)->AttachCurrentThreadAsDaemon(vm, (void **) &env, NULL) != JNI_OK) {
+        snprintf(init_error, sizeof init_error, "cannot attach to the JVM");
+        return CONTA_ERR_JVM;
+    }
+    pthread_setspecific(detach_key, (void *) 1);
+    jclass c = (*env)->FindClass(env, "conta/api/NativeBridge");
+    if (!c) {
+        (*env)->ExceptionClear(env);
+        snprintf(init_error, sizeof init_error, "class conta.api.NativeBridge not found on the class path (CONTA_CLASSPATH or %s)",
+                 CONTA_BUILD_CLASSPATH);
+        return CONTA_ERR_JVM;
+    }
+    bridge = (*env)->NewGlobalRef(env, c);
+    struct { jmethodID *id; const char *name, *sig; } ms[] = {
+        {&m_open, "open", "(Ljava/lang/String;Ljava/lang/String;)J"},
+        {&m_segment, "segment", "(JLjava/nio/ByteBuffer;IILjava/nio/ByteBuffer;)I"},
+        {&m_cams, "cams", "(JLjava/nio/ByteBuffer;IILjava/nio/ByteBuffer;)I"},
+        {&m_classes, "classes", "(JZ)I"},
+        {&m_class_name, "className", "(JI)Ljava/lang/String;"},
+        {&m_close, "close", "(J)I"},
+        {&m_last_error, "lastError", "()Ljava/lang/String;"},
+        {&m_read_image, "readImage", "(Ljava/lang/String;)[I"},
+        {&m_take_image, "takeImage", "(Ljava/nio/ByteBuffer;)I"},
+        {&m_write_labels, "writeLabels", "(Ljava/lang/String;Ljava/nio/ByteBuffer;II)I"},
+    };
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        *ms[i].id = (*env)->GetStaticMethodID(env, bridge, ms[i].name, ms[i].sig);
+        if (!*ms[i].id) {
+            (*env)->ExceptionClear(env);
+            snprintf(init_error, sizeof init_error, "conta.api.NativeBridge.%s%s missing: libconta.so and the jar are from different builds",
+                     ms[i].name, ms[i].sig);
+            return CONTA_ERR_JVM;
+        }
+    }
+    return CONTA_OK;
+}
+
+/* The calling thread's JNIEnv, starting the JVM on first use and attaching the thread once; NULL with the error set. */
+static JNIEnv *env_or_fail(int *code) {
+    pthread_mutex_lock(&init_lock);
+    if (init_status < 0) init_status = start_vm();
+    int st = init_status;
+    pthread_mutex_unlock(&init_lock);
+    if (st != CONTA_OK) {
+        *code = fail(st, "%s", init_error);
+        return NULL;
+    }
+    JNIEnv *env = NULL;
+    jint r = (*vm)->GetEnv(vm, (void **) &env, JNI_VERSION_10);
+    if (r == JNI_EDETACHED) {
+        JavaVMAttachArgs a = {JNI_VERSION_10, "conta-caller", NULL};
+        if ((*vm)->AttachCurrentThreadAsDaemon(vm, (void **) &env, &a) != JNI_OK) {
+            *code = fail(CONTA_ERR_JVM, "cannot attach this thread to the JVM");
+            return NULL;
+        }
+        pthread_setspecific(detach_key, (void *) 1);
+    } else if (r != JNI_OK) {
+        *code = fail(CONTA_ERR_JVM, "JNI GetEnv failed (%d)", (int) r);
+        return NULL;
+    }
+    if ((*env)->PushLocalFrame(env, 16) != 0) {
+        (*env)->ExceptionClear(env);
+        *code = fail(CONTA_ERR_INTERNAL, "out of memory (JNI local frame)");
+        return NULL;
+    }
+    return env;
+}
+
+/* Ends a call: a Java exception that escaped the bridge (it catches everything, so only e.g. a StackOverflowError
+ * inside the catch) becomes an error; a bridge failure copies its message. */
+static int finish(JNIEnv *env, int code) {
+    if ((*env)->ExceptionCheck(env)) {
+        (*env)->ExceptionClear(env);
+        code = fail(CONTA_ERR_INTERNAL, "a Java exception escaped conta.api.NativeBridge");
+    } else if (code != CONTA_OK) {
+        jstring s = (jstring) (*env)->CallStaticObjectMethod(env, bridge, m_last_error);
+        if ((*env)->ExceptionCheck(env) || !s) {
+            (*env)->ExceptionClear(env);
+            fail(code, "conta error %d", code);
+        } else {
+            const char *c = (*env)->GetStringUTFChars(env, s, NULL);
+            fail(code, "%s", c ? c : "");
+            if (c) (*env)->ReleaseStringUTFChars(env, s, c);
+        }
+    } else {
+        err_buf[0] = 0;
+    }
+    (*env)->PopLocalFrame(env, NULL);
+    return code;
+}
+
+static jstring jstr(JNIEnv *env, const char *s) { return s ? (*env)->NewStringUTF(env, s) : NULL; }
+
+int conta_open(const char *bundle_path, const char *device, conta_model **model) {
+    if (!model) return fail(CONTA_ERR_ARGUMENT, "conta_open: model is NULL");
+    *model = NULL;
+    if (!bundle_path) return fail(CONTA_ERR_ARGUMENT, "conta_open: bundle_path is NULL");
+    int code = 0;
+    JNIEnv *env = env_or_fail(&code);
+    if (!env) return code;
+    jlong h = (*env)->CallStaticLongMethod(env, bridge, m_open, jstr(env, bundle_path), jstr(env, device ? device : "cpu"));
+    if (!(*env)->ExceptionCheck(env) && h > 0) {
+        conta_model *m = malloc(sizeof *m);
+        if (!m) {
+            (*env)->CallStaticIntMethod(env, bridge, m_close, h);
+            finish(env, CONTA_OK);
+            return fail(CONTA_ERR_INTERNAL, "out of memory");
+        }
+        m->handle = h;
+        *model = m;
+        return finish(env, CONTA_OK);
+    }
+    return finish(env, h < 0 ? (int) -h : CONTA_ERR_INTERNAL);
+}
+
+/* The image must have a positive size whose RGB8 bytes fit a Java buffer (the bridge checks the model's limits). */
+static int check_image(const void *rgb, int width, int height, const void *out) {
+    if (!rgb || !out) return fail(CONTA_ERR_ARGUMENT, "image or output buffer is NULL");
+    if (width <= 0 || height <= 0) return fail(CONTA_ERR_IMAGE, "image size %dx%d: both sides must be positive", width, height);
+    if ((long long) width * height * 3 > INT_MAX / 2)
+        return fail(CONTA_ERR_IMAGE, "image size %dx%d is too large (at most 8192 px a side)", width, height);
+    return CONTA_OK;
+}
+
+int conta_segment_rgb8(conta_model *model, const uint8_t *rgb, int width, int height, uint8_t *labels, size_t labels_len) {
+    if (!model) return fail(CONTA_ERR_ARGUMENT, "conta_segment_rgb8: model is NULL");
+    int code = check_image(rgb, width, height, labels);
+    if (code) return code;
+    if (labels_len > INT_MAX) return fail(CONTA_ERR_ARGUMENT, "labels_len %zu is too large", labels_len);
+    JNIEnv *env = env_or_fail(&code);
+    if (!env) return code;
+    jobject in = (*env)->NewDirectByteBuffer(env, (void *) rgb, (jlong) width * height * 3);
+    jobject out = (*env)->NewDirectByteBuffer(env, labels, (jlong) labels_len);
+    if (!in || !out) return finish(env, CONTA_ERR_INTERNAL);
+    code = (*env)->CallStaticIntMethod(env, bridge, m_segment, model->handle, in, width, height, out);
+    return finish(env, code);
+}
+
+int conta_cams(conta_model *model, const uint8_t *rgb, int width, int height, float *cams, size_t cams_len) {
+    if (!model) return fail(CONTA_ERR_ARGUMENT, "conta_cams: model is NULL");
+    int code = check_image(rgb, width, height, cams);
+    if (code) return code;
+    if (cams_len > INT_MAX / 4) return fail(CONTA_ERR_ARGUMENT, "cams_len %zu is too large", cams_len);
+    JNIEnv *env = env_or_fail(&code);
+    if (!env) return code;
+    jobject in = (*env)->NewDirectByteBuffer(env, (void *) rgb, (jlong) width * height * 3);
+    jobject out = (*env)->NewDirectByteBuffer(env, cams, (jlong) cams_len * 4);
+    if (!in || !out) return finish(env, CONTA_ERR_INTERNAL);
+    code = (*env)->CallStaticIntMethod(env, bridge, m_cams, model->handle, in, width, height, out);
+    return finish(env, code);
+}
+
+int conta_num_classes(conta_model *model, int cams, int *n) {
+    if (!model || !n) return fail(CONTA_ERR_ARGUMENT, "conta_num_classes: model or n is NULL");
+    int code = 0;
+    JNIEnv *env = env_or_fail(&code);
+    if (!env) return code;
+    jint r = (*env)->CallStaticIntMethod(env, bridge, m_classes, model->handle, cams ? JNI_TRUE : JNI_FALSE);
+    if (r >= 0) *n = r;
+    return finish(env, r >= 0 ? CONTA_OK : -r);
+}
+
+int conta_class_name(conta_model *model, int k, char *buf, size_t buf_len) {
+    if (!model || !buf || buf_len == 0) return fail(CONTA_ERR_ARGUMENT, "conta_class_name: model or buf is NULL");
+    int code = 0;
+    JNIEnv *env = env_or_fail(&code);
+    if (!env) return code;
+    jstring s = (jstring) (*env)->CallStaticObjectMethod(env, bridge, m_class_name, model->handle, k);
+    if ((*env)->ExceptionCheck(env) || !s) return finish(env, CONTA_ERR_ARGUMENT);
+    const char *c = (*env)->GetStringUTFChars(env, s, NULL);
+    snprintf(buf, buf_len, "%s", c ? c : "");
+    if (c) (*env)->ReleaseStringUTFChars(env, s, c);
+    return finish(env, CONTA_OK);
+}
+
+int conta_close(conta_model *model) {
+    if (!model) return CONTA_OK;
+    int code = 0;
+    JNIEnv *env = env_or_fail(&code);
+    if (!env) return code;
+    code = (*env)->CallStaticIntMethod(env, bridge, m_close, model->handle);
+    free(model);
+    return finish(env, code);
+}
+
+int conta_image_read(const char *path, uint8_t **rgb, int *width, int *height) {
+    if (!path || !rgb || !width || !height) return fail(CONTA_ERR_ARGUMENT, "conta_image_read: NULL argument");
+    *rgb = NULL;
+    int code = 0;
+    JNIEnv *env = env_or_fail(&code);
+    if (!env) return code;
+    jintArray wh = (jintArray) (*env)->CallStaticObjectMethod(env, bridge, m_read_image, jstr(env, path));
+    if ((*env)->ExceptionCheck(env) || !wh) {
+        /* the bridge kept the code in the message; NOT_FOUND vs IMAGE is told apart by the file's existence */
+        FILE *f = fopen(path, "rb");
+        if (f) fclose(f);
+        return finish(env, f ? CONTA_ERR_IMAGE : CONTA_ERR_NOT_FOUND);
+    }
+    jint d[2];
+    (*env)->GetIntArrayRegion(env, wh, 0, 2, d);
+    size_t n = (size_t) d[0] * d[1] * 3;
+    uint8_t *px = malloc(n);
+    if (!px) {
+        (*env)->PopLocalFrame(env, NULL);
+        return fail(CONTA_ERR_INTERNAL, "out of memory for a %dx%d image", d[0], d[1]);
+    }
+    jobject buf = (*env)->NewDirectByteBuffer(env, px, (jlong) n);
+    code = buf ? (*env)->CallStaticIntMethod(env, bridge, m_take_image, buf) : CONTA_ERR_INTERNAL;
+    if (code != CONTA_OK || (*env)->ExceptionCheck(env)) {
+        free(px);
+        return finish(env, code ? code : CONTA_ERR_INTERNAL);
+    }
+    *rgb = px;
+    *width = d[0];
+    *height = d[1];
+    return finish(env, CONTA_OK);
+}
+
+int conta_labels_write_png(const char *path, const uint8_t *labels, int width, int height) {
+    if (!path || !labels || width <= 0 || height <= 0) return fail(CONTA_ERR_ARGUMENT, "conta_labels_write_png: bad argument");
+    int code = 0;
+    JNIEnv *env = env_or_fail(&code);
+    if (!env) return code;
+    jobject buf = (*env)->NewDirectByteBuffer(env, (void *) labels, (jlong) width * height);
+    code = buf ? (*env)->CallStaticIntMethod(env, bridge, m_write_labels, jstr(env, path), buf, width, height) : CONTA_ERR_INTERNAL;
+    return finish(env, code);
+}
+
+void conta_free(void *p) { free(p); }

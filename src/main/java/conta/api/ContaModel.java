@@ -1,0 +1,238 @@
+package conta.api;
+
+import conta.error.UserError;
+import conta.image.ImageCodec;
+import conta.image.RgbImage;
+import conta.tensor.Backend;
+import conta.wsss.BundleModel;
+import conta.wsss.Cams;
+import java.awt.image.BufferedImage;
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A trained conta model (a bundle from `conta export`, any model.safetensors the pipeline wrote, or a run folder) on
+ * a device: label maps from a segmentation bundle, CAMs from a classifier bundle. Thread-safe: concurrent callers
+ * share the weights and each call's intermediate tensors belong to its own thread; {@link #close} waits for calls in
+ * flight. Results are deterministic: the same image gives the same bytes from any thread (the pipeline's own
+ * prediction function runs underneath).
+ *
+ * <pre>{@code
+ * try (ContaModel m = ContaModel.open(Path.of("seg.safetensors"), "cpu")) {
+ *     m.warmUp();
+ *     LabelMap map = m.segment(ImageIO.read(new File("cat.jpg")));
+ *     System.out.println(m.classNames().get(map.at(10, 20)));
+ * }
+ * }</pre>
+ */
+public final class ContaModel implements AutoCloseable {
+    private final BundleModel model;
+    private final Backend backend;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private volatile boolean closed;
+
+    private ContaModel(BundleModel model, Backend backend) {
+        this.model = model;
+        this.backend = backend;
+    }
+
+    /**
+     * Opens a bundle file (or a pipeline run folder: its last segmentation model) on a device: cpu, cuda:N or auto.
+     */
+    public static ContaModel open(Path bundle, String device) {
+        if (bundle == null || !Files.exists(bundle)) throw new ContaException(ContaException.Code.NOT_FOUND, "model bundle " + bundle + " does not exist");
+        Backend b;
+        try {
+            b = conta.tensor.Backends.select(device);
+        } catch (RuntimeException | LinkageError e) {
+            throw new ContaException(ContaException.Code.DEVICE, "device '" + device + "': " + e.getMessage(), e);
+        }
+        try {
+            return new ContaModel(BundleModel.open(bundle, b), b);
+        } catch (UserError e) {
+            b.close();
+            throw new ContaException(ContaException.Code.MODEL, e.getMessage(), e);
+        } catch (RuntimeException e) {
+            b.close();
+            throw new ContaException(ContaException.Code.INTERNAL, "cannot open " + bundle + ": " + e, e);
+        }
+    }
+
+    /** On the CPU. */
+    public static ContaModel open(Path bundle) { return open(bundle, "cpu"); }
+
+    /** "seg" (label maps) or "cls" (CAMs). */
+    public String kind() { return model.bundle.stage(); }
+
+    /** Class names, background first; a label map's value k is classNames().get(k). */
+    public List<String> classNames() { return model.bundle.classNames(); }
+
+    /** 0xRRGGBB colour of class k in the bundle's palette. */
+    public int colour(int k) {
+        byte[] p = model.bundle.palette();
+        return (p[3 * k] & 0xFF) << 16 | (p[3 * k + 1] & 0xFF) << 8 | (p[3 * k + 2] & 0xFF);
+    }
+
+    /** Number of CAM planes of a classifier (object classes, without background). */
+    public int camClasses() { return model.bundle.stage().equals("cls") ? model.bundle.outputs() : 0; }
+
+    /** Runs one small image through the network, so the first real call does not pay one-time set-up. */
+    public void warmUp() {
+        RgbImage im = new RgbImage(64, 64, new byte[64 * 64 * 3]);
+        call(() -> model.segments() ? model.segment(im, false) : model.cams(im));
+    }
+
+    /** Label map of an RGB8 image (interleaved R,G,B rows); out (width*height bytes) is filled and returned, or allocated when null. */
+    public byte[] segment(byte[] rgb, int width, int height, byte[] out) {
+        if (!model.segments()) throw new ContaException(ContaException.Code.KIND, "this is a " + kind() + " model; label maps need a segmentation (seg) bundle");
+        RgbImage im = rgbImage(rgb, width, height);
+        if (out != null && out.length != width * height)
+            throw new ContaException(ContaException.Code.ARGUMENT, "the output holds " + out.length + " bytes; a " + width + "x" + height
+                    + " label map needs " + (long) width * height);
+        byte[] labels = call(() -> model.segment(im, false).data());
+        if (out == null) return labels;
+        System.arraycopy(labels, 0, out, 0, labels.length);
+        return out;
+    }
+
+    /** Label map of a decoded image of any type (grey, 16-bit, indexed, with alpha: converted to 8-bit RGB). */
+    public LabelMap segment(BufferedImage image) {
+        RgbImage im = fromBuffered(image);
+        return new LabelMap(im.w(), im.h(), segment(im.rgb(), im.w(), im.h(), null));
+    }
+
+    /** Label map of encoded JPEG/PNG/BMP bytes. */
+    public LabelMap segment(byte[] encoded) {
+        RgbImage im = decode(encoded);
+        return new LabelMap(im.w(), im.h(), segment(im.rgb(), im.w(), im.h(), null));
+    }
+
+    /**
+     * CAMs of every class (classifier bundles): camClasses() planes of width*height floats in [0, 1], plane i for
+     * class i + 1, the pipeline's multi-scale + flip CAMs; out is filled and returned, or allocated when null.
+     */
+    public float[] cams(byte[] rgb, int width, int height, float[] out) {
+        if (!kind().equals("cls")) throw new ContaException(ContaException.Code.KIND, "this is a " + kind() + " model; CAMs need a classifier (cls) bundle");
+        if (model.bundle.needsContext())
+            throw new ContaException(ContaException.Code.KIND, "this CONTA classifier needs its per-image context map (round >= 1); use round 0's or a C2AM classifier");
+        RgbImage im = rgbImage(rgb, width, height);
+        long need = (long) camClasses() * width * height;
+        if (out != null && out.length != need)
+            throw new ContaException(ContaException.Code.ARGUMENT, "the output holds " + out.length + " floats; " + camClasses() + " CAMs of "
+                    + width + "x" + height + " need " + need);
+        Cams.Maps m = call(() -> model.cams(im));
+        if (out == null) return m.highRes();
+        System.arraycopy(m.highRes(), 0, out, 0, m.highRes().length);
+        return out;
+    }
+
+    public float[] cams(BufferedImage image) {
+        RgbImage im = fromBuffered(image);
+        return cams(im.rgb(), im.w(), im.h(), null);
+    }
+
+    /** Decodes JPEG/PNG/BMP bytes to an RGB8 image, as the pipeline reads images (OpenCV; EXIF orientation ignored). */
+    static RgbImage decode(byte[] encoded) {
+        if (encoded == null || encoded.length == 0) throw new ContaException(ContaException.Code.IMAGE, "empty image data");
+        try {
+            return ImageCodec.decode(encoded);
+        } catch (IOException | RuntimeException e) {
+            throw new ContaException(ContaException.Code.IMAGE, "cannot decode the image: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads an image file (JPEG/PNG/BMP) as RGB8. */
+    static RgbImage read(Path file) {
+        try {
+            return ImageCodec.read(file);
+        } catch (IOException | RuntimeException e) {
+            throw new ContaException(Files.exists(file) ? ContaException.Code.IMAGE : ContaException.Code.NOT_FOUND, e.getMessage(), e);
+        }
+    }
+
+    static RgbImage rgbImage(byte[] rgb, int w, int h) {
+        if (rgb == null) throw new ContaException(ContaException.Code.ARGUMENT, "no image data");
+        if (w <= 0 || h <= 0 || (long) w * h * 3 != rgb.length)
+            throw new ContaException(ContaException.Code.ARGUMENT, "an RGB8 image of " + w + "x" + h + " needs " + 3L * Math.max(w, 0) * Math.max(h, 0)
+                    + " bytes, got " + rgb.length);
+        checkDims(w, h);
+        return new RgbImage(h, w, rgb);
+    }
+
+    /** The networks' image size limits (BundleModel.MIN_SIDE .. MAX_SIDE) as an IMAGE error. */
+    static void checkDims(int w, int h) {
+        try {
+            BundleModel.checkSize(w, h, "the image");
+        } catch (UserError e) {
+            throw new ContaException(ContaException.Code.IMAGE, e.getMessage());
+        }
+    }
+
+    /** 8-bit RGB of any BufferedImage; grey rasters are replicated (not colour-managed), 16-bit samples keep the high byte, as OpenCV reads them. */
+    static RgbImage fromBuffered(BufferedImage b) {
+        if (b == null) throw new ContaException(ContaException.Code.ARGUMENT, "no image");
+        int w = b.getWidth(), h = b.getHeight();
+        checkDims(w, h);
+        byte[] rgb = new byte[3 * w * h];
+        if (b.getType() == BufferedImage.TYPE_BYTE_GRAY || b.getType() == BufferedImage.TYPE_USHORT_GRAY) {
+            Raster r = b.getRaster();
+            int shift = b.getType() == BufferedImage.TYPE_USHORT_GRAY ? 8 : 0;
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    byte v = (byte) (r.getSample(x, y, 0) >> shift);
+                    int i = 3 * (y * w + x);
+                    rgb[i] = v;
+                    rgb[i + 1] = v;
+                    rgb[i + 2] = v;
+                }
+        } else {
+            int[] row = new int[w];
+            for (int y = 0; y < h; y++) {
+                b.getRGB(0, y, w, 1, row, 0, w);
+                for (int x = 0; x < w; x++) {
+                    int i = 3 * (y * w + x), p = row[x];
+                    rgb[i] = (byte) (p >> 16);
+                    rgb[i + 1] = (byte) (p >> 8);
+                    rgb[i + 2] = (byte) p;
+                }
+            }
+        }
+        return new RgbImage(h, w, rgb);
+    }
+
+    private <T> T call(java.util.function.Supplier<T> f) {
+        lock.readLock().lock();
+        try {
+            if (closed) throw new ContaException(ContaException.Code.ARGUMENT, "the model is closed");
+            return f.get();
+        } catch (ContaException e) {
+            throw e;
+        } catch (UserError e) {
+            throw new ContaException(ContaException.Code.IMAGE, e.getMessage(), e);
+        } catch (OutOfMemoryError e) {
+            throw new ContaException(ContaException.Code.INTERNAL, "out of memory: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new ContaException(ContaException.Code.INTERNAL, e.toString(), e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Frees the weights and the device; waits for calls in flight. */
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            if (closed) return;
+            closed = true;
+            model.close();
+            backend.close();
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+}

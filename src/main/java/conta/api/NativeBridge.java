@@ -1,0 +1,176 @@
+package conta.api;
+
+import conta.image.IndexPng;
+import conta.image.Mask;
+import conta.image.RgbImage;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What native/src/conta.c calls through JNI: the C ABI over {@link ContaModel}. Every method catches every Throwable
+ * and returns an error code (conta.h) with the message kept per thread for {@link #lastError}, so no Java exception
+ * ever reaches the host process. Buffers are the caller's memory wrapped as direct ByteBuffers (no copy on the C side).
+ */
+public final class NativeBridge {
+    private NativeBridge() { }
+
+    private static final Map<Long, ContaModel> MODELS = new ConcurrentHashMap<>();
+    private static final AtomicLong NEXT = new AtomicLong(1);
+    private static final ThreadLocal<String> ERROR = ThreadLocal.withInitial(() -> "");
+    private static final ThreadLocal<RgbImage> LAST_READ = new ThreadLocal<>();
+
+    public static String lastError() { return ERROR.get(); }
+
+    private static int fail(Throwable t) {
+        if (t instanceof ContaException c) {
+            ERROR.set(c.getMessage());
+            return c.code().value;
+        }
+        ERROR.set(t instanceof OutOfMemoryError ? "out of memory: " + t.getMessage() : "internal error: " + t);
+        return ContaException.Code.INTERNAL.value;
+    }
+
+    /** A handle (> 0) to the opened model, or minus an error code. */
+    public static long open(String path, String device) {
+        try {
+            if (path == null) throw new ContaException(ContaException.Code.ARGUMENT, "no bundle path");
+            ContaModel m = ContaModel.open(Path.of(path), device == null ? "cpu" : device);
+            long h = NEXT.getAndIncrement();
+            MODELS.put(h, m);
+            return h;
+        } catch (Throwable t) {
+            return -fail(t);
+        }
+    }
+
+    private static ContaModel model(long h) {
+        ContaModel m = MODELS.get(h);
+        if (m == null) throw new ContaException(ContaException.Code.ARGUMENT, "invalid or closed model handle " + h);
+        return m;
+    }
+
+    /** 0, or an error code. */
+    public static int segment(long h, ByteBuffer rgb, int w, int hgt, ByteBuffer out) {
+        try {
+            ContaModel m = model(h);
+            if (rgb == null || out == null) throw new ContaException(ContaException.Code.ARGUMENT, "null image or output buffer");
+            if (w <= 0 || hgt <= 0) throw new ContaException(ContaException.Code.ARGUMENT, "image size " + w + "x" + hgt + " must be positive");
+            ContaModel.checkDims(w, hgt);
+            if ((long) out.capacity() != (long) w * hgt)
+                throw new ContaException(ContaException.Code.ARGUMENT, "the label buffer holds " + out.capacity() + " bytes; a " + w + "x" + hgt
+                        + " label map needs " + (long) w * hgt);
+            if ((long) rgb.capacity() != 3L * w * hgt)
+                throw new ContaException(ContaException.Code.ARGUMENT, "the image buffer holds " + rgb.capacity() + " bytes; RGB8 " + w + "x" + hgt + " needs " + 3L * w * hgt);
+            byte[] px = new byte[rgb.capacity()];
+            rgb.duplicate().get(px);
+            byte[] labels = m.segment(px, w, hgt, null);
+            out.duplicate().put(labels);
+            return 0;
+        } catch (Throwable t) {
+            return fail(t);
+        }
+    }
+
+    /** 0, or an error code; out holds camClasses() * w * h floats. */
+    public static int cams(long h, ByteBuffer rgb, int w, int hgt, ByteBuffer out) {
+        try {
+            ContaModel m = model(h);
+            if (rgb == null || out == null) throw new ContaException(ContaException.Code.ARGUMENT, "null image or output buffer");
+            if (w <= 0 || hgt <= 0) throw new ContaException(ContaException.Code.ARGUMENT, "image size " + w + "x" + hgt + " must be positive");
+            if ((long) rgb.capacity() != 3L * w * hgt)
+                throw new ContaException(ContaException.Code.ARGUMENT, "the image buffer holds " + rgb.capacity() + " bytes; RGB8 " + w + "x" + hgt + " needs " + 3L * w * hgt);
+            ContaModel.checkDims(w, hgt);
+            long need = (long) m.camClasses() * w * hgt;
+            if (m.camClasses() > 0 && out.capacity() != need * 4)
+                throw new ContaException(ContaException.Code.ARGUMENT, "the CAM buffer holds " + out.capacity() / 4 + " floats; " + m.camClasses()
+                        + " CAMs of " + w + "x" + hgt + " need " + need);
+            byte[] px = new byte[rgb.capacity()];
+            rgb.duplicate().get(px);
+            float[] c = m.cams(px, w, hgt, null);
+            out.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer().put(c);
+            return 0;
+        } catch (Throwable t) {
+            return fail(t);
+        }
+    }
+
+    /** Classes of the label map (with background) for seg, CAM planes for cls; minus an error code on failure. */
+    public static int classes(long h, boolean cams) {
+        try {
+            ContaModel m = model(h);
+            return cams ? m.camClasses() : m.classNames().size();
+        } catch (Throwable t) {
+            return -fail(t);
+        }
+    }
+
+    /** Name of class k (background = 0), or null with the error set. */
+    public static String className(long h, int k) {
+        try {
+            var names = model(h).classNames();
+            if (k < 0 || k >= names.size()) throw new ContaException(ContaException.Code.ARGUMENT, "class " + k + " out of 0.." + (names.size() - 1));
+            return names.get(k);
+        } catch (Throwable t) {
+            fail(t);
+            return null;
+        }
+    }
+
+    public static int close(long h) {
+        try {
+            ContaModel m = MODELS.remove(h);
+            if (m == null) throw new ContaException(ContaException.Code.ARGUMENT, "invalid or closed model handle " + h);
+            m.close();
+            return 0;
+        } catch (Throwable t) {
+            return fail(t);
+        }
+    }
+
+    /** Reads an image file; its size is {width, height} (the pixels follow with {@link #takeImage}), or null with the error set. */
+    public static int[] readImage(String path) {
+        try {
+            RgbImage im = ContaModel.read(Path.of(path));
+            LAST_READ.set(im);
+            return new int[]{im.w(), im.h()};
+        } catch (Throwable t) {
+            fail(t);
+            return null;
+        }
+    }
+
+    /** Copies the pixels of this thread's last read image into out (3*w*h bytes). */
+    public static int takeImage(ByteBuffer out) {
+        try {
+            RgbImage im = LAST_READ.get();
+            if (im == null) throw new ContaException(ContaException.Code.ARGUMENT, "no image was read on this thread");
+            if (out.capacity() != im.rgb().length) throw new ContaException(ContaException.Code.ARGUMENT, "pixel buffer of " + out.capacity() + " bytes for " + im.rgb().length);
+            out.duplicate().put(im.rgb());
+            LAST_READ.remove();
+            return 0;
+        } catch (Throwable t) {
+            return fail(t);
+        }
+    }
+
+    /** Writes a label map as a VOC-palette PNG. */
+    public static int writeLabels(String path, ByteBuffer labels, int w, int h) {
+        try {
+            if (w <= 0 || h <= 0 || labels.capacity() != (long) w * h)
+                throw new ContaException(ContaException.Code.ARGUMENT, "label buffer of " + labels.capacity() + " bytes for " + w + "x" + h);
+            byte[] b = new byte[w * h];
+            labels.duplicate().get(b);
+            IndexPng.write(Path.of(path), new Mask(h, w, b));
+            return 0;
+        } catch (java.io.IOException e) {
+            ERROR.set("cannot write " + path + ": " + e.getMessage());
+            return ContaException.Code.ARGUMENT.value;
+        } catch (Throwable t) {
+            return fail(t);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package conta.wsss;
+
+import conta.error.UserError;
+import conta.image.Mask;
+import conta.image.RgbImage;
+import conta.io.HostArray;
+import conta.io.Safetensors;
+import conta.models.DeepLabV2;
+import conta.models.ResNet;
+import conta.nn.Module;
+import conta.tensor.Backend;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A bundle's network with its weights, ready to run on images: segmentation for a DeepLab bundle, CAMs for a
+ * classifier bundle, through the same functions as the pipeline's pred/ and cam/ stages. Inference only reads the
+ * weights, so one instance serves concurrent callers (each call's tensors live on its own thread's tape).
+ */
+public final class BundleModel implements AutoCloseable {
+    /** Smallest image side: DeepLab's 0.5 MSC scale at output stride 8 still leaves a feature cell. */
+    public static final int MIN_SIDE = 16;
+    /** Largest image side and pixel count accepted: beyond them activations alone pass tens of GB. */
+    public static final int MAX_SIDE = 8192;
+    public static final long MAX_PIXELS = 32L << 20;
+
+    public final Bundle bundle;
+    public final Path file;
+    private final Module net;
+
+    private BundleModel(Bundle bundle, Path file, Module net) {
+        this.bundle = bundle;
+        this.file = file;
+        this.net = net;
+        net.train(false);
+    }
+
+    /** Opens a bundle file, a pre-bundle model file inside its run, or a run folder (its last round's stage model). */
+    public static BundleModel open(Path path, String stage, Integer round, Backend b) {
+        Path file = Bundle.modelFile(path, stage, round);
+        Bundle bundle = Bundle.readMeta(file);
+        if (bundle == null) bundle = RunModels.legacy(file);
+        return load(bundle, file, b);
+    }
+
+    /** Opens a bundle file or run folder; a run gives its segmentation model. */
+    public static BundleModel open(Path path, Backend b) { return open(path, "seg", null, b); }
+
+    static BundleModel load(Bundle bundle, Path file, Backend b) {
+        if (!Files.isRegularFile(file)) throw new UserError("model " + file + " does not exist");
+        Map<String, HostArray> w = new LinkedHashMap<>();
+        try {
+            Safetensors.read(file).forEach((k, v) -> { if (!k.contains("#")) w.put(k, v); }); // momentum of a training checkpoint
+        } catch (IOException | RuntimeException e) {
+            throw new UserError("model " + file + " is unreadable (" + e.getMessage() + ")");
+        }
+        Module net = bundle.spec().build(b, 0);
+        try {
+            net.loadState(w, true);
+        } catch (IllegalArgumentException e) {
+            net.close();
+            throw new UserError("model " + file + " does not hold the weights its description needs (" + e.getMessage() + ")");
+        }
+        return new BundleModel(bundle, file, net);
+    }
+
+    /** Refuses images the networks cannot take, naming the limit. */
+    public static void checkSize(int w, int h, String what) {
+        if (w < MIN_SIDE || h < MIN_SIDE)
+            throw new UserError(what + " is " + w + "x" + h + " px: conta models need at least " + MIN_SIDE + " px a side");
+        if (w > MAX_SIDE || h > MAX_SIDE || (long) w * h > MAX_PIXELS)
+            throw new UserError(what + " is " + w + "x" + h + " px: larger than " + MAX_SIDE + " px a side or " + (MAX_PIXELS >> 20)
+                    + " Mpx; resize it first");
+    }
+
+    public boolean segments() { return bundle.stage().equals("seg"); }
+
+    /** The label map (class index per pixel, background 0), with the bundle's CRF if crf. */
+    public Mask segment(RgbImage im, boolean crf) {
+        if (!segments()) throw new UserError(file + " is a " + bundle.stage() + " model; label maps need a segmentation (seg) bundle");
+        checkSize(im.w(), im.h(), "the image");
+        return SegStage.predict((DeepLabV2) net, bundle.input(), im, crf ? bundle.crf() : null);
+    }
+
+    /** CAMs of every class (keys 1..C), as the pipeline's cam stage computes them. */
+    public Cams.Maps cams(RgbImage im) {
+        if (!bundle.stage().equals("cls")) throw new UserError(file + " is a " + bundle.stage() + " model; CAMs need a classifier (cls) bundle");
+        if (bundle.needsContext())
+            throw new UserError(file + " is a CONTA classifier that takes a per-image context map (round >= 1); CAMs without it are not "
+                    + "what it learnt: export round 0's classifier or a C2AM one");
+        checkSize(im.w(), im.h(), "the image");
+        int[] all = new int[bundle.outputs()];
+        for (int i = 0; i < all.length; i++) all[i] = i + 1;
+        return Cams.compute((ResNet) net, bundle.input(), im, all, bundle.scales(), null);
+    }
+
+    public Backend backend() { return net.backend(); }
+
+    /** The network (ONNX export and tests). */
+    public Module network() { return net; }
+
+    @Override
+    public void close() { net.close(); }
+}

@@ -1,0 +1,110 @@
+package conta.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import conta.data.SharedData;
+import conta.image.ImageCodec;
+import conta.image.RgbImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The C ABI end to end: compiles native/tests/abi_check.c with gcc against the libconta.so the build made, runs it
+ * on a real VOC photo with the tiny run's segmentation bundle, and checks its label map equals the Java API's byte for
+ * byte, that 4 threads at once get the same bytes, and that a missing bundle, a bad device, a corrupt or missing
+ * image, a wrong buffer size, 0 and 100000 px sides, a NULL image and CAMs from a segmentation bundle come back as
+ * error codes with messages while the process carries on to a clean exit.
+ */
+class CAbiTest {
+    @TempDir Path tmp;
+
+    static boolean hasGcc() {
+        try {
+            return new ProcessBuilder("gcc", "--version").redirectErrorStream(true).start().waitFor() == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** Compiles a test program against target/native/libconta.so. */
+    static Path compile(Path src, Path exe) throws Exception {
+        Path lib = Path.of("target/native/libconta.so").toAbsolutePath();
+        assertTrue(Files.isRegularFile(lib), "the build made " + lib + " (native/build.sh in Maven's compile phase)");
+        Process p = new ProcessBuilder("gcc", "-O2", "-Wall", "-o", exe.toString(), src.toAbsolutePath().toString(), "-Inative/include",
+                "-L" + lib.getParent(), "-lconta", "-Wl,-rpath," + lib.getParent(), "-lpthread").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), "gcc: " + out);
+        return exe;
+    }
+
+    /** Runs a program that embeds the JVM with this test's class path; returns its stdout (stderr goes to ours). */
+    static String runNative(List<String> cmd, int timeoutS) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().put("CONTA_CLASSPATH", System.getProperty("java.class.path"));
+        pb.environment().put("CONTA_JAVA_HOME", System.getProperty("java.home"));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(timeoutS, TimeUnit.SECONDS), "finished in " + timeoutS + " s");
+        assertEquals(0, p.exitValue(), "exit code; output:\n" + out);
+        return out;
+    }
+
+    @Test
+    void cProgramMatchesTheJavaApiAndSurvivesBadInput() throws Exception {
+        Assumptions.assumeTrue(hasGcc(), "no gcc on PATH");
+        Path voc = SharedData.voc().resolve("JPEGImages");
+        Path photo;
+        try (var s = Files.list(voc)) {
+            photo = s.filter(f -> f.toString().endsWith(".jpg")).sorted().findFirst().orElseThrow();
+        }
+        Path bundle = tmp.resolve("seg.safetensors");
+        assertEquals(0, conta.cli.Main.run(new String[]{"export", "--run", TinyRun.out().toString(), "--stage", "seg", "--out", bundle.toString()}));
+        byte[] jpg = Files.readAllBytes(photo);
+        Path corrupt = tmp.resolve("corrupt.jpg");
+        Files.write(corrupt, java.util.Arrays.copyOf(jpg, jpg.length / 3));
+        Path exe = compile(Path.of("native/tests/abi_check.c"), tmp.resolve("abi_check"));
+        Path raw = tmp.resolve("labels.raw");
+        String out = runNative(List.of(exe.toString(), bundle.toString(), photo.toString(), raw.toString(), corrupt.toString()), 600);
+
+        Map<String, String[]> r = new LinkedHashMap<>();
+        for (String line : out.split("\n")) {
+            String[] f = line.split(" ", 3);
+            r.put(f[0], f);
+        }
+        assertTrue(r.containsKey("done"), out);
+        RgbImage im = ImageCodec.read(photo);
+        byte[] java;
+        try (ContaModel m = ContaModel.open(bundle, "cpu")) {
+            java = m.segment(im.rgb(), im.w(), im.h(), null);
+        }
+        assertArrayEquals(java, Files.readAllBytes(raw), "the C ABI's label map equals the Java API's");
+        assertEquals("8-equal", r.get("threads")[1], "4 threads x 2 calls from C all equal the first result");
+        assertEquals("8", r.get("num_classes")[1]);
+        for (String ok : new String[]{"open", "read", "segment", "classes", "close"}) assertEquals("0", r.get(ok)[1], ok + ": " + out);
+        expect(r, "missing_bundle", 2, "/nonexistent/model.safetensors");
+        expect(r, "bad_device", 6, "tpu:7");
+        expect(r, "corrupt_image", 4, "corrupt.jpg");
+        expect(r, "missing_image", 2, "does not exist");
+        expect(r, "wrong_buffer", 1, "needs " + im.w() * im.h());
+        expect(r, "zero_width", 4, "0x" + im.h());
+        expect(r, "huge_image", 4, "100000x16");
+        expect(r, "null_image", 1, "NULL");
+        expect(r, "cams_of_seg", 5, "classifier");
+    }
+
+    private static void expect(Map<String, String[]> r, String name, int code, String inMessage) {
+        String[] f = r.get(name);
+        assertTrue(f != null && f.length == 3, name + " reported: " + (f == null ? null : String.join(" ", f)));
+        assertEquals(Integer.toString(code), f[1], name + ": " + f[2]);
+        assertTrue(f[2].contains(inMessage), name + " message '" + f[2] + "' names " + inMessage);
+    }
+}

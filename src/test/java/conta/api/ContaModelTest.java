@@ -1,0 +1,216 @@
+package conta.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import conta.image.ImageCodec;
+import conta.image.IndexPng;
+import conta.image.RgbImage;
+import conta.io.HostArray;
+import conta.io.Safetensors;
+import conta.wsss.Bundle;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Java API on the tiny run's models: label maps equal the pipeline's pred/ PNGs (every input form), concurrent
+ * callers get the single-threaded bytes, and bad input (missing/newer/incomplete bundles, 0 and 100000 px images, grey,
+ * 16-bit and CMYK images, wrong output sizes) gives a ContaException with its code, never a crash.
+ */
+class ContaModelTest {
+    @TempDir Path tmp;
+
+    private static List<String> ids() throws Exception { return PredictCommandTest.predIds(); }
+
+    @Test
+    void everyInputFormGivesThePipelinesLabelMaps() throws Exception {
+        try (ContaModel m = ContaModel.open(TinyRun.segModel(), "cpu")) {
+            m.warmUp();
+            assertEquals("seg", m.kind());
+            assertEquals("background", m.classNames().getFirst());
+            for (String id : ids().subList(0, 3)) {
+                byte[] want = IndexPng.read(TinyRun.pred().resolve(id + ".png")).data();
+                byte[] jpg = Files.readAllBytes(TinyRun.image(id));
+                RgbImage im = ImageCodec.decode(jpg);
+                assertArrayEquals(want, m.segment(jpg).labels(), id + " from JPEG bytes");
+                byte[] out = new byte[im.w() * im.h()];
+                assertTrue(out == m.segment(im.rgb(), im.w(), im.h(), out), "the caller's array is filled and returned");
+                assertArrayEquals(want, out, id + " from RGB bytes");
+                BufferedImage bi = new BufferedImage(im.w(), im.h(), BufferedImage.TYPE_3BYTE_BGR);
+                for (int y = 0; y < im.h(); y++)
+                    for (int x = 0; x < im.w(); x++) bi.setRGB(x, y, im.at(y, x, 0) << 16 | im.at(y, x, 1) << 8 | im.at(y, x, 2));
+                assertArrayEquals(want, m.segment(bi).labels(), id + " from a BufferedImage");
+            }
+        }
+    }
+
+    @Test
+    void concurrentCallersGetTheSingleThreadedBytes() throws Exception {
+        List<RgbImage> ims = new ArrayList<>();
+        for (String id : ids()) ims.add(ImageCodec.read(TinyRun.image(id)));
+        try (ContaModel m = ContaModel.open(TinyRun.segModel(), "cpu")) {
+            List<byte[]> single = new ArrayList<>();
+            for (RgbImage im : ims) single.add(m.segment(im.rgb(), im.w(), im.h(), null));
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<Boolean>> fs = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    int start = t;
+                    fs.add(pool.submit(() -> {
+                        for (int r = 0; r < 3; r++)
+                            for (int i = 0; i < ims.size(); i++) {
+                                int k = (i + start) % ims.size(); // threads work on different images at once
+                                RgbImage im = ims.get(k);
+                                if (!java.util.Arrays.equals(single.get(k), m.segment(im.rgb(), im.w(), im.h(), new byte[im.w() * im.h()]))) return false;
+                            }
+                        return true;
+                    }));
+                }
+                for (Future<Boolean> f : fs) assertTrue(f.get(), "a concurrent result equals the single-threaded one");
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void camsOfAClassifierBundle() throws Exception {
+        Path cls = tmp.resolve("cls.safetensors");
+        assertEquals(0, conta.cli.Main.run(new String[]{"export", "--run", TinyRun.out().toString(), "--stage", "cls", "--out", cls.toString()}));
+        try (ContaModel m = ContaModel.open(cls, "cpu")) {
+            RgbImage im = ImageCodec.read(TinyRun.image(ids().getFirst()));
+            float[] c = m.cams(im.rgb(), im.w(), im.h(), null);
+            assertEquals(m.camClasses() * im.w() * im.h(), c.length);
+            for (int k = 0; k < m.camClasses(); k++) { // max-normalised per class, as the pipeline's CAMs
+                float mx = 0;
+                for (int p = 0; p < im.w() * im.h(); p++) mx = Math.max(mx, c[k * im.w() * im.h() + p]);
+                assertTrue(mx <= 1f && (mx == 0 || mx > 0.99f), "class " + k + " max " + mx);
+            }
+            var e = assertThrows(ContaException.class, () -> m.segment(im.rgb(), im.w(), im.h(), null));
+            assertEquals(ContaException.Code.KIND, e.code());
+            assertThrows(ContaException.class, () -> m.cams(im.rgb(), im.w(), im.h(), new float[3]));
+        }
+    }
+
+    @Test
+    void badBundlesAreRefusedWithTheirReason() throws Exception {
+        var e = assertThrows(ContaException.class, () -> ContaModel.open(tmp.resolve("nope.safetensors"), "cpu"));
+        assertEquals(ContaException.Code.NOT_FOUND, e.code());
+        assertTrue(e.getMessage().contains("nope.safetensors"), e.getMessage());
+
+        Safetensors.Contents c = Safetensors.readAll(TinyRun.segModel());
+        Map<String, HostArray> w = new LinkedHashMap<>(c.tensors());
+        w.keySet().removeIf(k -> k.contains("#"));
+        // a newer bundle format
+        Map<String, String> meta = new LinkedHashMap<>(c.metadata());
+        meta.put(Bundle.META_KEY, meta.get(Bundle.META_KEY).replace("\"format_version\":1", "\"format_version\":2"));
+        Path newer = tmp.resolve("newer.safetensors");
+        Safetensors.write(newer, w, meta);
+        e = assertThrows(ContaException.class, () -> ContaModel.open(newer, "cpu"));
+        assertEquals(ContaException.Code.MODEL, e.code());
+        assertTrue(e.getMessage().contains("format version 2") && e.getMessage().contains("upgrade conta"), e.getMessage());
+        // a weights file with a tensor missing
+        Map<String, HostArray> less = new LinkedHashMap<>(w);
+        less.remove("aspp.c2.weight");
+        Path missing = tmp.resolve("missing.safetensors");
+        Safetensors.write(missing, less, c.metadata());
+        e = assertThrows(ContaException.class, () -> ContaModel.open(missing, "cpu"));
+        assertEquals(ContaException.Code.MODEL, e.code());
+        assertTrue(e.getMessage().contains("aspp.c2.weight"), e.getMessage());
+        // not a safetensors file at all
+        Path junk = tmp.resolve("junk.safetensors");
+        Files.writeString(junk, "hello");
+        assertEquals(ContaException.Code.MODEL, assertThrows(ContaException.class, () -> ContaModel.open(junk, "cpu")).code());
+        // weights without a description outside a run
+        Path bare = tmp.resolve("bare.safetensors");
+        Safetensors.write(bare, w, Map.of("stage", "segmentation"));
+        e = assertThrows(ContaException.class, () -> ContaModel.open(bare, "cpu"));
+        assertTrue(e.getMessage().contains("conta export"), e.getMessage());
+        // an unknown device
+        assertEquals(ContaException.Code.DEVICE, assertThrows(ContaException.class, () -> ContaModel.open(TinyRun.segModel(), "tpu")).code());
+    }
+
+    /** A model file written before bundles (no description in its metadata) still loads inside its run and predicts the same. */
+    @Test
+    void aPreBundleRunStillLoads() throws Exception {
+        Path run = tmp.resolve("oldrun");
+        Files.createDirectories(run.resolve("round0/seg"));
+        Files.copy(TinyRun.out().resolve("config.json"), run.resolve("config.json"));
+        Safetensors.Contents c = Safetensors.readAll(TinyRun.segModel());
+        Safetensors.write(run.resolve("round0/seg/model.safetensors"), c.tensors(), Map.of("stage", "segmentation", "step", "6"));
+        assertTrue(Bundle.readMeta(run.resolve("round0/seg/model.safetensors")) == null, "no description");
+        String id = ids().getFirst();
+        try (ContaModel old = ContaModel.open(run, "cpu")) {
+            assertArrayEquals(IndexPng.read(TinyRun.pred().resolve(id + ".png")).data(), old.segment(Files.readAllBytes(TinyRun.image(id))).labels());
+            assertEquals("class1", old.classNames().get(1), "no report.json: generic class names");
+        }
+    }
+
+    private static byte[] png(BufferedImage b) throws Exception {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        assertTrue(ImageIO.write(b, "png", o));
+        return o.toByteArray();
+    }
+
+    @Test
+    void badAndUnusualImages() throws Exception {
+        try (ContaModel m = ContaModel.open(TinyRun.segModel(), "cpu")) {
+            // 0 and 100000 px a side
+            assertEquals(ContaException.Code.ARGUMENT, assertThrows(ContaException.class, () -> m.segment(new byte[0], 0, 10, null)).code());
+            var e = assertThrows(ContaException.class, () -> m.segment(new byte[3 * 100000 * 16], 100000, 16, null));
+            assertEquals(ContaException.Code.IMAGE, e.code());
+            assertTrue(e.getMessage().contains("100000x16") && e.getMessage().contains("resize"), e.getMessage());
+            byte[] wide = png(new BufferedImage(100000, 1, BufferedImage.TYPE_3BYTE_BGR));
+            assertEquals(ContaException.Code.IMAGE, assertThrows(ContaException.class, () -> m.segment(wide)).code());
+            assertEquals(ContaException.Code.IMAGE, assertThrows(ContaException.class, () -> m.segment(new BufferedImage(100000, 20, BufferedImage.TYPE_BYTE_GRAY))).code());
+            byte[] zero = png(new BufferedImage(4, 4, BufferedImage.TYPE_3BYTE_BGR));
+            zero[16] = zero[17] = zero[18] = zero[19] = 0; // IHDR width 0
+            assertEquals(ContaException.Code.IMAGE, assertThrows(ContaException.class, () -> m.segment(zero)).code());
+            assertEquals(ContaException.Code.IMAGE, assertThrows(ContaException.class, () -> m.segment(new byte[]{1, 2, 3})).code());
+            assertEquals(ContaException.Code.ARGUMENT, assertThrows(ContaException.class, () -> m.segment(new byte[3 * 64 * 64], 64, 64, new byte[10])).code());
+            assertEquals(ContaException.Code.ARGUMENT, assertThrows(ContaException.class, () -> m.segment(new byte[5], 64, 64, null)).code());
+
+            // grey 8-bit and 16-bit PNGs: the same labels as the RGB image with the grey value (16-bit: its high byte) in every channel
+            int w = 48, h = 40;
+            BufferedImage g8 = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY), g16 = new BufferedImage(w, h, BufferedImage.TYPE_USHORT_GRAY);
+            byte[] rgb = new byte[3 * w * h];
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    int v = (x * 5 + y * 3) % 256;
+                    g8.getRaster().setSample(x, y, 0, v);
+                    g16.getRaster().setSample(x, y, 0, v << 8 | 0x7F);
+                    rgb[3 * (y * w + x)] = rgb[3 * (y * w + x) + 1] = rgb[3 * (y * w + x) + 2] = (byte) v;
+                }
+            byte[] ref = m.segment(rgb, w, h, null);
+            assertArrayEquals(ref, m.segment(png(g8)).labels(), "grey PNG");
+            assertArrayEquals(ref, m.segment(png(g16)).labels(), "16-bit PNG");
+            assertArrayEquals(ref, m.segment(g8).labels(), "grey BufferedImage");
+            assertArrayEquals(ref, m.segment(g16).labels(), "16-bit BufferedImage");
+            byte[] p16 = png(g16);
+            assertEquals(16, p16[24], "the file really is 16-bit");
+
+            // CMYK JPEG (test-data/deploy/make_cmyk.py): decoded to the RGB PIL gives, within JPEG rounding
+            byte[] cmyk = Files.readAllBytes(Path.of("test-data/deploy/cmyk.jpg"));
+            RgbImage dec = ImageCodec.decode(cmyk);
+            RgbImage pil = ImageCodec.read(Path.of("test-data/deploy/cmyk_reference.png"));
+            double diff = 0;
+            for (int i = 0; i < dec.rgb().length; i++) diff += Math.abs((dec.rgb()[i] & 0xFF) - (pil.rgb()[i] & 0xFF));
+            assertTrue(diff / dec.rgb().length < 4, "CMYK decoded like PIL (mean |diff| " + diff / dec.rgb().length + ")");
+            assertArrayEquals(m.segment(dec.rgb(), dec.w(), dec.h(), null), m.segment(cmyk).labels());
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package conta.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import conta.cli.Main;
+import conta.image.IndexPng;
+import conta.io.HostArray;
+import conta.io.Npy;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * `conta predict` and `conta export` on a real (tiny) pipeline run: the label maps of the run's val images equal its
+ * pred/ PNGs byte for byte, from the run folder and from an exported bundle; CAMs from the classifier bundle equal
+ * the pipeline's CAM function; a corrupt image is named and, with --skip-bad, skipped and listed.
+ */
+class PredictCommandTest {
+    @TempDir Path tmp;
+
+    static List<String> predIds() throws Exception {
+        List<String> ids = new ArrayList<>();
+        try (var s = Files.list(TinyRun.pred())) {
+            s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".png")).sorted().forEach(n -> ids.add(n.substring(0, n.length() - 4)));
+        }
+        assertTrue(ids.size() >= 4, "the run predicted its val images: " + ids);
+        return ids;
+    }
+
+    static int conta(String... argv) { return Main.run(argv); }
+
+    static String stderrOf(Runnable r) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buf, true));
+        try {
+            r.run();
+        } finally {
+            System.setErr(old);
+        }
+        return buf.toString();
+    }
+
+    private void assertSameAsPred(Path outDir, List<String> ids) throws Exception {
+        for (String id : ids)
+            assertArrayEquals(Files.readAllBytes(TinyRun.pred().resolve(id + ".png")), Files.readAllBytes(outDir.resolve(id + ".png")), id);
+    }
+
+    @Test
+    void runFolderReproducesPredByteForByte() throws Exception {
+        List<String> ids = predIds();
+        List<String> argv = new ArrayList<>(List.of("predict", "--model", TinyRun.out().toString(), "--out", tmp.resolve("p").toString(), "--device", "cpu",
+                "--overlay", "--images"));
+        for (String id : ids) argv.add(TinyRun.image(id).toString());
+        assertEquals(0, conta(argv.toArray(String[]::new)));
+        assertSameAsPred(tmp.resolve("p"), ids);
+        var ov = javax.imageio.ImageIO.read(tmp.resolve("p").resolve(ids.getFirst() + "_overlay.png").toFile());
+        assertTrue(ov.getWidth() > 64 && ov.getHeight() >= 64, "overlay with legend strip");
+    }
+
+    @Test
+    void exportedBundleReproducesPredAndWritesCams() throws Exception {
+        List<String> ids = predIds();
+        Path seg = tmp.resolve("seg.safetensors"), cls = tmp.resolve("cls.safetensors");
+        assertEquals(0, conta("export", "--run", TinyRun.out().toString(), "--stage", "seg", "--out", seg.toString()));
+        assertEquals(0, conta("export", "--run", TinyRun.out().toString(), "--round", "0", "--stage", "cls", "--out", cls.toString()));
+        // a folder of images: only the val ones, copied
+        Path imgs = tmp.resolve("imgs");
+        Files.createDirectories(imgs);
+        for (String id : ids) Files.copy(TinyRun.image(id), imgs.resolve(id + ".jpg"));
+        assertEquals(0, conta("predict", "--model", seg.toString(), "--images", imgs.toString(), "--out", tmp.resolve("b").toString(), "--device", "cpu"));
+        assertSameAsPred(tmp.resolve("b"), ids);
+
+        assertEquals(0, conta("predict", "--model", cls.toString(), "--images", imgs.toString(), "--out", tmp.resolve("c").toString(), "--device", "cpu"));
+        Map<String, HostArray> npz = Npy.readNpz(tmp.resolve("c").resolve(ids.getFirst() + ".npz"));
+        int n = conta.synth.SynthGenerator.classes().size() - 1;
+        assertEquals(n, npz.get("keys").data().length, "every class's CAM");
+        // the same numbers as the pipeline's CAM function run on this image with all classes
+        try (var b = new conta.tensor.cpu.CpuBackend(); var net = conta.wsss.ClassifierStage.build(conta.pipeline.PipelineResumeTest.tiny(), n, 0, b)) {
+            conta.train.Checkpoint.load(TinyRun.out().resolve("round0/cls/model.safetensors"), net, null);
+            var ref = conta.wsss.Cams.compute(net, conta.data.Preprocess.IMAGENET, conta.image.ImageCodec.read(TinyRun.image(ids.getFirst())),
+                    java.util.stream.IntStream.rangeClosed(1, n).toArray(), new double[]{1.0, 1.5}, null);
+            assertArrayEquals(ref.highRes(), npz.get("high_res").data());
+            assertArrayEquals(ref.seeds(0.15).data(), IndexPng.read(tmp.resolve("c").resolve(ids.getFirst() + ".png")).data());
+        }
+    }
+
+    @Test
+    void corruptImageIsNamedOrSkipped() throws Exception {
+        List<String> ids = predIds();
+        Path imgs = tmp.resolve("imgs");
+        Files.createDirectories(imgs);
+        Files.copy(TinyRun.image(ids.getFirst()), imgs.resolve("good.jpg"));
+        byte[] jpg = Files.readAllBytes(TinyRun.image(ids.get(1)));
+        Files.write(imgs.resolve("broken.jpg"), java.util.Arrays.copyOf(jpg, jpg.length / 2));
+        String[] code = new String[1];
+        String run = TinyRun.out().toString();
+        String err = stderrOf(() -> code[0] = "" + conta("predict", "--model", run, "--images", imgs.toString(), "--out",
+                tmp.resolve("x").toString(), "--device", "cpu"));
+        assertEquals("2", code[0], err);
+        assertTrue(err.contains("broken.jpg") && err.contains("--skip-bad"), err);
+        err = stderrOf(() -> code[0] = "" + conta("predict", "--model", run, "--images", imgs.toString(), "--out",
+                tmp.resolve("y").toString(), "--device", "cpu", "--skip-bad"));
+        assertEquals("0", code[0], err);
+        assertTrue(err.contains("skipped 1 unreadable image") && err.contains("broken.jpg"), err);
+        assertTrue(Files.isRegularFile(tmp.resolve("y").resolve("good.png")));
+        assertTrue(!Files.exists(tmp.resolve("y").resolve("broken.png")));
+    }
+}
