@@ -45,8 +45,12 @@ public final class OnnxExporter {
 
     public static final int OPSET = 17;
 
-    /** The input sizes traced: the first makes the graph; the others pick, per resize, the rule that holds at every size. */
-    static final int[][] TRACE_SIZES = {{67, 85}, {77, 61}, {96, 104}};
+    /**
+     * The input sizes traced: the first makes the graph; the others pick, per resize, the rule that holds at every size.
+     * Heights and widths cover six residues mod 8 each, as sizes of different values can agree at some sizes only (e.g.
+     * DeepLab's half-scale branch after its stem and the scale-1 logits agree unless the side is 6 mod 8).
+     */
+    static final int[][] TRACE_SIZES = {{67, 85}, {77, 62}, {96, 104}, {70, 91}, {81, 76}, {58, 71}};
 
     /** What was written. */
     public record Result(Path file, List<String> inputs, List<String> outputs, int nodes, long weights, List<String> notes) { }

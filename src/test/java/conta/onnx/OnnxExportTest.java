@@ -37,7 +37,7 @@ class OnnxExportTest {
     final Backend cpu = new CpuBackend();
 
     /** [N, H, W] of the checked inputs: none is a traced size ({@link OnnxExporter#TRACE_SIZES}). */
-    static final int[][] SIZES = {{2, 64, 80}, {1, 97, 71}};
+    static final int[][] SIZES = {{2, 64, 80}, {1, 97, 71}, {1, 54, 102}};
 
     private static Models.Options small(int width, int[] blocks, Integer classes, double[] scales, long seed) {
         return new Models.Options(width, blocks, classes, null, null, scales, seed);
