@@ -59,14 +59,13 @@ public final class OnnxExporter {
     private interface Forward { Map<String, Tensor> run(Tensor image, Tensor context); }
 
     /**
-     * Exports the network (its parameters must live on the CPU backend) to file.
+     * Exports the network (on any backend) to file.
      *
      * @param metadata extra key/value pairs stored in the model's metadata_props (e.g. arch, preprocessing)
      */
     public static Result export(Network net, Path file, Map<String, String> metadata) throws IOException {
-        Backend cpu = net.module().backend();
-        if (!(cpu instanceof CpuBackend))
-            throw new IllegalArgumentException("ONNX export reads the network on the CPU backend; it lives on " + cpu.name() + " (load it with --device cpu)");
+        // the trace's own tensors live in host memory whatever the network's device; parameters are read via their backend
+        Backend cpu = new CpuBackend(CpuBackend.ConvImpl.BLAS);
         boolean wasTraining = net.module().isTraining();
         net.module().train(false);
         try {

@@ -68,6 +68,7 @@ final class OrtCheck {
         assertTrue(worst <= 1, what + ": element " + at + " ORT " + (at < 0 ? 0 : actual[at]) + " conta " + (at < 0 ? 0 : expected[at])
                 + " (max |conta| " + max + ", error " + worst + " x tolerance)");
         assertTrue(max > 0, what + ": all zero, the comparison would prove nothing");
+        System.out.printf("%s: %d values, worst error %.3g of the tolerance (max |conta| %.3g)%n", what, expected.length, worst, max);
     }
 
     /** conta's outputs for an input, through fn on the network (eval mode, no gradient). */
