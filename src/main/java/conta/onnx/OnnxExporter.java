@@ -130,7 +130,7 @@ public final class OnnxExporter {
     }
 
     private static Tracer trace(Backend cpu, Forward f, int contextChannels, double[] hints, List<Tracer> others, int[] hw) {
-        Tracer t = new Tracer(cpu, hints, others);
+        Tracer t = new Tracer(cpu, hints, others, others.isEmpty() && hw != TRACE_SIZES[0]);
         SplittableRandom r = new SplittableRandom(hw[0] * 31L + hw[1]);
         int h = hw[0], w = hw[1];
         Tensor image = t.input("image", random(3 * h * w, r), new int[]{1, 3, h, w}, new Object[]{"batch", 3, "height", "width"});

@@ -41,6 +41,7 @@ final class Tracer implements Backend {
     /** What the export could not make dynamic, for the caller to report. */
     final List<String> notes = new ArrayList<>();
     private final double[] scaleHints;
+    private final boolean shapesOnly;
     private final List<Tracer> others;
     private final IdentityHashMap<Storage, Value> values = new IdentityHashMap<>();
     private final IdentityHashMap<Storage, Map<String, String>> constants = new IdentityHashMap<>();
@@ -64,8 +65,12 @@ final class Tracer implements Backend {
      * @param scaleHints scale factors the model resizes its input by (may be empty)
      * @param others     finished traces of the same network at other input sizes (may be empty)
      */
-    Tracer(Backend cpu, double[] scaleHints, List<Tracer> others) {
+    Tracer(Backend cpu, double[] scaleHints, List<Tracer> others) { this(cpu, scaleHints, others, false); }
+
+    /** shapesOnly: a trace whose graph is thrown away (only {@link #produced} and {@link #resizes} are used) reads no constants. */
+    Tracer(Backend cpu, double[] scaleHints, List<Tracer> others, boolean shapesOnly) {
         this.cpu = cpu;
+        this.shapesOnly = shapesOnly;
         this.scaleHints = scaleHints.clone();
         this.others = others;
     }
@@ -159,6 +164,7 @@ final class Tracer implements Backend {
     }
 
     private String constant(Tensor t) {
+        if (shapesOnly) return g.fresh("const");
         Map<String, String> byShape = constants.computeIfAbsent(owner(t), k -> new HashMap<>());
         return byShape.computeIfAbsent(Arrays.toString(t.shape()), k -> {
             int[] s = t.shape();
@@ -314,6 +320,12 @@ final class Tracer implements Backend {
      */
     private void affine(Tensor x, Tensor scale, Tensor shift, Tensor y, boolean relu) {
         int c = x.dim(1);
+        if (shapesOnly) {
+            String out = temp("Mul", List.of(in(x), constant(scale)));
+            if (relu) emit("Relu", List.of(out), y);
+            else register(y, out, g.nodes.getLast());
+            return;
+        }
         float[] sc = scale.backend().download(scale), sh = shift == null ? null : shift.backend().download(shift);
         Value vx = values.get(owner(x));
         OnnxGraph.Node conv = vx == null ? null : vx.producer;
@@ -353,7 +365,7 @@ final class Tracer implements Backend {
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         String x = in(a), w = in(b), bias = null;
         if (beta != 0f) {
-            if (values.containsKey(owner(c))) bias = in(c);
+            if (values.containsKey(owner(c)) || shapesOnly) bias = in(c);
             else { // a constant C, e.g. a linear layer's bias copied into every row: one row broadcasts over any batch
                 float[] d = c.backend().download(c);
                 int m = c.dim(1);

@@ -44,9 +44,11 @@ class OnnxImagenetResNet50Test {
         Backend b = new CpuBackend();
         RgbImage im = ImageCodec.read(jpg);
         float[] full = Preprocess.CAFFE.chw(im, false), small, expectedFull, expectedSmall;
+        long t00 = System.nanoTime();
         try (Network net = Models.build("resnet50-caffe", Models.Options.none(), b)) {
             net.module().loadState(WeightFiles.load(weights), true);
             net.module().train(false);
+            System.out.printf("build+load %.1f s%n", (System.nanoTime() - t00) / 1e9);
             try (Tape t = Tape.open(false)) {
                 Tensor x = Tape.track(Tensor.of(b, full, 1, 3, im.h(), im.w()));
                 expectedFull = net.forward(x).toArray();
@@ -55,8 +57,12 @@ class OnnxImagenetResNet50Test {
                 expectedSmall = net.forward(x224).toArray();
             }
             Path f = dir.resolve("resnet50.onnx");
+            long t0 = System.nanoTime();
             OnnxExporter.export(net, f, Map.of("conta.arch", "resnet50-caffe"));
+            System.out.printf("export %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            t0 = System.nanoTime();
             try (OrtSession s = OrtCheck.open(f)) {
+                System.out.printf("ORT load %.1f s%n", (System.nanoTime() - t0) / 1e9);
                 float[] got = OrtCheck.run(s, Map.of("image", new long[]{1, 3, im.h(), im.w()}), Map.of("image", full)).get("logits");
                 assertClose(expectedFull, got, "ImageNet ResNet-50 logits at " + im.h() + "x" + im.w());
                 assertEquals(top1(expectedFull), top1(got), "top-1 at full size");
