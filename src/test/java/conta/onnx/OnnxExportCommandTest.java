@@ -83,6 +83,33 @@ class OnnxExportCommandTest {
         }
     }
 
+    /** A CONTA round's classifier (context M at blocks 3 and 5): K is read off the weights, M becomes the input "context". */
+    @Test
+    void exportsAContextClassifierOfARun() throws Exception {
+        Config cfg = tinyConfig();
+        cfg.set("conta.blocks", "3,5");
+        Path run = dir.resolve("ctxrun");
+        Files.createDirectories(run);
+        Files.writeString(run.resolve("config.json"), Json.writePretty(new LinkedHashMap<>(cfg.asMap())));
+        float[] img = OrtCheck.random(3 * 66 * 74, 7), ctx = OrtCheck.random(4 * 9 * 11, 8), expected;
+        try (ResNet cls = ClassifierStage.build(cfg, 5, 4, cpu)) {
+            OrtCheck.randomiseBatchNorm(cls, 9);
+            Checkpoint.save(run.resolve("round2/cls/model.safetensors"), cls, null, new Checkpoint.Position(1, 0, 0), Map.of("stage", "classifier"));
+            cls.train(false);
+            try (Tape t = Tape.open(false)) {
+                expected = cls.forward(Tape.track(Tensor.of(cpu, img, 1, 3, 66, 74)), Tape.track(Tensor.of(cpu, ctx, 1, 4, 9, 11))).toArray();
+            }
+        }
+        Path out = dir.resolve("ctx.onnx");
+        assertEquals(0, cli("export-onnx", "--run", run.toString(), "--stage", "cls", "--out", out.toString()));
+        try (OrtSession s = OrtCheck.open(out)) {
+            assertEquals(java.util.List.of("image", "context"), java.util.List.copyOf(s.getInputNames()));
+            float[] got = OrtCheck.run(s, Map.of("image", new long[]{1, 3, 66, 74}, "context", new long[]{1, 4, 9, 11}),
+                    Map.of("image", img, "context", ctx)).get("logits");
+            assertClose(expected, got, "context classifier logits");
+        }
+    }
+
     @Test
     void exportsAnArchitectureWithAWeightsFile() throws Exception {
         Path weights = dir.resolve("w.safetensors"), out = dir.resolve("r18.onnx");
