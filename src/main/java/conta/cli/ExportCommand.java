@@ -37,13 +37,22 @@ public final class ExportCommand implements Command {
         try (BundleModel m = BundleModel.open(src, stage, round, new CpuBackend())) {
             switch (format) {
                 case "bundle" -> writeBundle(m, out);
-                // ONNX: the onnx helper's exporter plugs in here (the bundle's network and description are in m)
-                case "onnx" -> throw new UserError("--format onnx is not built into this version yet; export --format bundle");
+                case "onnx" -> writeOnnx(m, out);
                 default -> throw new UserError("--format must be bundle or onnx, got '" + format + "'");
             }
         }
         System.err.println("wrote " + out + " (" + stageName(stage) + ")");
         return 0;
+    }
+
+    /** The bundle's network as an ONNX model (docs/onnx.md), its bundle description as the model's metadata. */
+    static void writeOnnx(BundleModel m, Path out) throws IOException {
+        if (!(m.network() instanceof conta.models.Network net))
+            throw new UserError("--format onnx: the " + m.bundle.stage() + " model is not an exportable network; export --stage seg or cls");
+        Map<String, String> meta = new LinkedHashMap<>(m.bundle.meta());
+        meta.put("stage", m.bundle.stage());
+        var r = conta.onnx.OnnxExporter.export(net, out, meta);
+        System.err.println("onnx: inputs " + r.inputs() + ", outputs " + r.outputs() + ", " + r.nodes() + " nodes" + (r.notes().isEmpty() ? "" : "; " + r.notes()));
     }
 
     /** The model's weights (no optimizer state) with its bundle description in the metadata. */

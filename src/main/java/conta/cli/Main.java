@@ -16,7 +16,8 @@ public final class Main {
                 "conta.cli.ModelCommand", "conta.cli.WeightsCommand",
                 "conta.cli.SynthCommand", "conta.cli.EvalCommand",
                 "conta.cli.PipelineCommand", "conta.cli.DemoCommand", "conta.cli.CompareCommand",
-                "conta.cli.BenchCommand", "conta.cli.PredictCommand", "conta.cli.ExportCommand"}) {
+                "conta.cli.BenchCommand", "conta.cli.PredictCommand", "conta.cli.ExportCommand",
+                "conta.cli.OnnxExportCommand"}) {
             try {
                 Command c = (Command) Class.forName(cls).getDeclaredConstructor().newInstance();
                 m.put(c.name(), c);

@@ -39,6 +39,9 @@ public final class DeepLabV2 extends Module implements Network {
 
     public int classes() { return aspp.getFirst().outChannels(); }
 
+    /** The extra input scales of the multi-scale forward (empty: single scale). */
+    public double[] scales() { return scales.clone(); }
+
     /** Single-scale score map. */
     public Tensor base(Tensor x) {
         Tensor f = backbone.features(x);

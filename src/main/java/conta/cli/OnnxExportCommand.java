@@ -1,0 +1,138 @@
+package conta.cli;
+
+import conta.error.UserError;
+import conta.io.HostArray;
+import conta.io.Json;
+import conta.io.Safetensors;
+import conta.models.Network;
+import conta.models.ResNet;
+import conta.models.ResNetConfig;
+import conta.onnx.OnnxExporter;
+import conta.pipeline.Config;
+import conta.tensor.Backend;
+import conta.tensor.cpu.CpuBackend;
+import conta.train.Checkpoint;
+import conta.wsss.Backbones;
+import conta.wsss.ClassifierStage;
+import conta.wsss.SegStage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * `conta export-onnx`: writes a network as an ONNX model, either an architecture with a weights file (the flags of
+ * `conta model`) or a trained stage of a pipeline run (its config.json and roundT/STAGE/model.safetensors). Temporary
+ * home of {@link OnnxExporter} until `conta export --format onnx` takes it.
+ */
+public final class OnnxExportCommand implements Command {
+    private static final List<String> FLAGS = List.of("arch", "weights", "classes", "width", "blocks", "strides", "dilations", "scales",
+            "seed", "strict", "run", "stage", "round", "out");
+
+    @Override public String name() { return "export-onnx"; }
+
+    @Override public String summary() { return "write a network (--arch/--weights, or --run OUT --stage seg|cls) as an ONNX model"; }
+
+    @Override
+    public int run(Args a) throws Exception {
+        List<String> unknown = a.unknown(FLAGS);
+        if (!unknown.isEmpty()) throw new UserError("unknown flag --" + unknown.getFirst() + " for 'export-onnx' (known: --" + String.join(", --", FLAGS) + ")");
+        if (a.has("run") == a.has("arch"))
+            throw new UserError("usage: conta export-onnx --arch ARCH [--weights FILE] --out F.onnx | --run OUT --stage seg|cls [--round T] --out F.onnx");
+        Path out = Path.of(a.require("out"));
+        Backend b = new CpuBackend();
+        Map<String, String> meta = new LinkedHashMap<>();
+        try (Network net = a.has("run") ? fromRun(a, b, meta) : ModelCommand.build(a, b)) {
+            if (a.has("arch")) meta.put("conta.arch", a.require("arch"));
+            OnnxExporter.Result r;
+            try {
+                r = OnnxExporter.export(net, out, meta);
+            } catch (IOException e) {
+                throw new UserError("cannot write " + out + ": " + e.getMessage());
+            }
+            System.out.println("wrote " + out + " (opset " + OnnxExporter.OPSET + ", " + r.nodes() + " nodes, " + r.weights() + " weights; inputs "
+                    + r.inputs() + ", outputs " + r.outputs() + ")");
+            r.notes().forEach(n -> System.err.println("note: " + n));
+        }
+        return 0;
+    }
+
+    /** The stage's network of a run, built from its config.json and loaded from its model.safetensors. */
+    private static Network fromRun(Args a, Backend b, Map<String, String> meta) throws IOException {
+        Path run = Path.of(a.require("run"));
+        Path cfgFile = run.resolve("config.json");
+        if (!Files.isRegularFile(cfgFile)) throw new UserError("--run " + run + ": no config.json (is it the --out folder of `conta pipeline`?)");
+        Config cfg = new Config();
+        for (var e : Json.parseObject(Files.readString(cfgFile)).entrySet()) {
+            try {
+                cfg.set(e.getKey(), String.valueOf(e.getValue()));
+            } catch (UserError ex) {
+                System.err.println("note: " + cfgFile + ": " + ex.getMessage() + "; ignored");
+            }
+        }
+        String stage = a.require("stage");
+        if (!stage.equals("seg") && !stage.equals("cls")) throw new UserError("--stage must be seg or cls, got '" + stage + "'");
+        int round = a.has("round") ? a.getInt("round", 0) : lastRound(run, stage);
+        Path model = run.resolve("round" + round).resolve(stage).resolve("model.safetensors");
+        if (!Files.isRegularFile(model)) throw new UserError(model + " does not exist (has round " + round + "'s " + stage + " stage finished?)");
+        Map<String, HostArray> w;
+        try {
+            w = Safetensors.readAll(model).tensors();
+        } catch (IOException | RuntimeException e) {
+            throw new UserError("cannot read " + model + ": " + e.getMessage());
+        }
+        meta.put("conta.run", run.toAbsolutePath().normalize().toString());
+        meta.put("conta.stage", stage);
+        meta.put("conta.round", Integer.toString(round));
+        meta.put("conta.input", Backbones.input(cfg, stage).name().toLowerCase(java.util.Locale.ROOT));
+        Network net;
+        if (stage.equals("seg")) {
+            HostArray c0 = require(w, "aspp.c0.weight", model);
+            net = SegStage.build(cfg, c0.shape()[0], b);
+            meta.put("conta.arch", cfg.str("seg.arch"));
+        } else {
+            HostArray cls = require(w, "classifier.weight", model);
+            int classes = cls.shape()[0];
+            ResNetConfig plain = ClassifierStage.config(cfg, classes, 0);
+            net = ClassifierStage.build(cfg, classes, contextChannels(cfg, plain, w, model), b);
+            meta.put("conta.arch", cfg.str("cls.arch"));
+        }
+        try {
+            Checkpoint.load(model, net.module(), null);
+        } catch (IllegalStateException e) {
+            net.close();
+            throw new UserError(e.getMessage());
+        }
+        return net;
+    }
+
+    /** CONTA's context channels K, read off the weights: the first context block's conv (or the head) has K extra inputs. */
+    private static int contextChannels(Config cfg, ResNetConfig plain, Map<String, HostArray> w, Path model) {
+        int first = cfg.contextBlocks("conta.blocks")[0];
+        int k = first == 5 ? require(w, "classifier.weight", model).shape()[1] - plain.featureChannels()
+                : require(w, "layer" + first + ".0.conv1.weight", model).shape()[1] - plain.stageOut(first - 2);
+        if (k < 0) throw new UserError(model + " does not fit config.json's classifier (cls.width / cls.blocks / cls.arch)");
+        return k;
+    }
+
+    private static HostArray require(Map<String, HostArray> w, String key, Path model) {
+        HostArray a = w.get(key);
+        if (a == null) throw new UserError(model + " has no tensor " + key + " (not a conta " + (key.startsWith("aspp") ? "seg" : "cls") + " model?)");
+        return a;
+    }
+
+    private static int lastRound(Path run, String stage) throws IOException {
+        int best = -1;
+        try (var s = Files.list(run)) {
+            for (Path p : s.toList()) {
+                String n = p.getFileName().toString();
+                if (n.matches("round\\d+") && Files.isRegularFile(p.resolve(stage).resolve("model.safetensors")))
+                    best = Math.max(best, Integer.parseInt(n.substring(5)));
+            }
+        }
+        if (best < 0) throw new UserError(run + " has no finished " + stage + " model (roundT/" + stage + "/model.safetensors)");
+        return best;
+    }
+}

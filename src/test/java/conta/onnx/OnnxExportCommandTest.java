@@ -1,0 +1,149 @@
+package conta.onnx;
+
+import static conta.onnx.OrtCheck.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnxruntime.OrtSession;
+import conta.autograd.Tape;
+import conta.cli.Main;
+import conta.io.Json;
+import conta.io.Safetensors;
+import conta.models.DeepLabV2;
+import conta.models.Models;
+import conta.models.Network;
+import conta.models.ResNet;
+import conta.pipeline.Config;
+import conta.tensor.Backend;
+import conta.tensor.Tensor;
+import conta.tensor.cpu.CpuBackend;
+import conta.train.Checkpoint;
+import conta.wsss.ClassifierStage;
+import conta.wsss.SegStage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * `conta export-onnx` end to end: from a run folder laid out as the pipeline writes it (config.json from the config's
+ * map, roundT/STAGE/model.safetensors by Checkpoint.save, the pipeline's own calls) and from --arch/--weights.
+ */
+class OnnxExportCommandTest {
+    @TempDir Path dir;
+    final Backend cpu = new CpuBackend();
+
+    private Config tinyConfig() {
+        Config c = new Config();
+        c.set("cls.width", "8");
+        c.set("cls.blocks", "1,1,1,1");
+        c.set("seg.width", "8");
+        c.set("seg.blocks", "1,1,1,1");
+        c.set("seg.msc", "0.5,0.75");
+        return c;
+    }
+
+    private static int cli(String... args) { return Main.run(args); }
+
+    @Test
+    void exportsTheSegAndClsStagesOfARun() throws Exception {
+        Config cfg = tinyConfig();
+        Path run = dir.resolve("run");
+        Files.createDirectories(run);
+        Files.writeString(run.resolve("config.json"), Json.writePretty(new LinkedHashMap<>(cfg.asMap())));
+        float[] img = OrtCheck.random(3 * 70 * 90, 3);
+        Map<String, float[]> expected = new LinkedHashMap<>();
+        try (DeepLabV2 seg = SegStage.build(cfg, 6, cpu); ResNet cls = ClassifierStage.build(cfg, 5, 0, cpu)) {
+            OrtCheck.randomiseBatchNorm(seg, 1);
+            OrtCheck.randomiseBatchNorm(cls, 2);
+            Checkpoint.save(run.resolve("round1/seg/model.safetensors"), seg, null, new Checkpoint.Position(1, 0, 0), Map.of("stage", "segmentation"));
+            Checkpoint.save(run.resolve("round0/cls/model.safetensors"), cls, null, new Checkpoint.Position(1, 0, 0), Map.of("stage", "classifier"));
+            seg.train(false);
+            cls.train(false);
+            try (Tape t = Tape.open(false)) {
+                Tensor x = Tape.track(Tensor.of(cpu, img, 1, 3, 70, 90));
+                expected.put("seg", seg.forward(x).toArray());
+                expected.put("cls", cls.forward(x).toArray());
+            }
+        }
+        Path segOnnx = dir.resolve("seg.onnx"), clsOnnx = dir.resolve("cls.onnx");
+        assertEquals(0, cli("export-onnx", "--run", run.toString(), "--stage", "seg", "--out", segOnnx.toString())); // latest round: 1
+        assertEquals(0, cli("export-onnx", "--run", run.toString(), "--stage", "cls", "--round", "0", "--out", clsOnnx.toString()));
+        try (OrtSession s = OrtCheck.open(segOnnx)) {
+            assertEquals("seg", s.getMetadata().getCustomMetadataValue("conta.stage").orElse(null));
+            assertEquals("caffe", s.getMetadata().getCustomMetadataValue("conta.input").orElse(null)); // seg.weights=imagenet: Caffe BGR
+            assertClose(expected.get("seg"), OrtCheck.run(s, Map.of("image", new long[]{1, 3, 70, 90}), Map.of("image", img)).get("logits"), "run seg logits");
+        }
+        try (OrtSession s = OrtCheck.open(clsOnnx)) {
+            assertClose(expected.get("cls"), OrtCheck.run(s, Map.of("image", new long[]{1, 3, 70, 90}), Map.of("image", img)).get("logits"), "run cls logits");
+        }
+    }
+
+    /** A CONTA round's classifier (context M at blocks 3 and 5): K is read off the weights, M becomes the input "context". */
+    @Test
+    void exportsAContextClassifierOfARun() throws Exception {
+        Config cfg = tinyConfig();
+        cfg.set("conta.blocks", "3,5");
+        Path run = dir.resolve("ctxrun");
+        Files.createDirectories(run);
+        Files.writeString(run.resolve("config.json"), Json.writePretty(new LinkedHashMap<>(cfg.asMap())));
+        float[] img = OrtCheck.random(3 * 66 * 74, 7), ctx = OrtCheck.random(4 * 9 * 11, 8), expected;
+        try (ResNet cls = ClassifierStage.build(cfg, 5, 4, cpu)) {
+            OrtCheck.randomiseBatchNorm(cls, 9);
+            Checkpoint.save(run.resolve("round2/cls/model.safetensors"), cls, null, new Checkpoint.Position(1, 0, 0), Map.of("stage", "classifier"));
+            cls.train(false);
+            try (Tape t = Tape.open(false)) {
+                expected = cls.forward(Tape.track(Tensor.of(cpu, img, 1, 3, 66, 74)), Tape.track(Tensor.of(cpu, ctx, 1, 4, 9, 11))).toArray();
+            }
+        }
+        Path out = dir.resolve("ctx.onnx");
+        assertEquals(0, cli("export-onnx", "--run", run.toString(), "--stage", "cls", "--out", out.toString()));
+        try (OrtSession s = OrtCheck.open(out)) {
+            assertEquals(java.util.List.of("image", "context"), java.util.List.copyOf(s.getInputNames()));
+            float[] got = OrtCheck.run(s, Map.of("image", new long[]{1, 3, 66, 74}, "context", new long[]{1, 4, 9, 11}),
+                    Map.of("image", img, "context", ctx)).get("logits");
+            assertClose(expected, got, "context classifier logits");
+        }
+    }
+
+    @Test
+    void exportsAnArchitectureWithAWeightsFile() throws Exception {
+        Path weights = dir.resolve("w.safetensors"), out = dir.resolve("r18.onnx");
+        float[] img = OrtCheck.random(2 * 3 * 48 * 40, 4), expected;
+        try (Network net = Models.build("resnet18", new Models.Options(8, null, 7, null, null, null, 5L), cpu)) {
+            OrtCheck.randomiseBatchNorm(net, 6);
+            Safetensors.write(weights, net.module().exportState(), Map.of());
+            net.module().train(false);
+            try (Tape t = Tape.open(false)) {
+                expected = net.forward(Tape.track(Tensor.of(cpu, img, 2, 3, 48, 40))).toArray();
+            }
+        }
+        assertEquals(0, cli("export-onnx", "--arch", "resnet18", "--width", "8", "--classes", "7", "--weights", weights.toString(), "--out", out.toString()));
+        try (OrtSession s = OrtCheck.open(out)) {
+            assertEquals("resnet18", s.getMetadata().getCustomMetadataValue("conta.arch").orElse(null));
+            assertClose(expected, OrtCheck.run(s, Map.of("image", new long[]{2, 3, 48, 40}), Map.of("image", img)).get("logits"), "resnet18 logits");
+        }
+    }
+
+    @Test
+    void userErrorsExitWithCode2AndOneLine() throws Exception {
+        PrintStream err = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buf, true));
+        try {
+            assertEquals(2, cli("export-onnx", "--run", dir.resolve("nothing").toString(), "--stage", "seg", "--out", dir.resolve("x.onnx").toString()));
+            assertTrue(buf.toString().contains("no config.json"), buf.toString());
+            assertEquals(2, cli("export-onnx", "--arch", "resnet18", "--weights", dir.resolve("missing.safetensors").toString(), "--out", dir.resolve("x.onnx").toString()));
+            assertTrue(buf.toString().contains("missing.safetensors"), buf.toString());
+            assertEquals(2, cli("export-onnx", "--out", dir.resolve("x.onnx").toString()));
+            assertTrue(buf.toString().contains("usage: conta export-onnx"), buf.toString());
+        } finally {
+            System.setErr(err);
+        }
+        assertTrue(!Files.exists(dir.resolve("x.onnx")));
+    }
+}
