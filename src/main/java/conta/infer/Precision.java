@@ -22,13 +22,19 @@ public enum Precision {
         }
     }
 
-    /** FP32 or BF16: auto decided by the CPU flags (amx_bf16 in /proc/cpuinfo). */
+    /** FP32 or BF16: auto decided by the CPU flags (amx_bf16 in /proc/cpuinfo), announced once per process. */
     public Precision resolve() {
         if (this != AUTO) return this;
-        return cpuHasAmx() ? BF16 : FP32;
+        Precision p = cpuHasAmx() ? BF16 : FP32;
+        synchronized (Precision.class) {
+            if (!announced) System.err.println("conta: --precision auto: " + (p == BF16 ? "bf16 (this CPU has AMX)" : "fp32 (no AMX on this CPU)"));
+            announced = true;
+        }
+        return p;
     }
 
     private static Boolean amx;
+    private static boolean announced;
 
     /** Whether /proc/cpuinfo lists amx_bf16 (false where it cannot be read). */
     public static synchronized boolean cpuHasAmx() {
