@@ -1,5 +1,6 @@
 package conta.api;
 
+import conta.image.CamMaps;
 import conta.error.UserError;
 import conta.image.ImageCodec;
 import conta.image.RgbImage;
@@ -124,7 +125,7 @@ public final class ContaModel implements AutoCloseable {
         if (out != null && out.length != need)
             throw new ContaException(ContaException.Code.ARGUMENT, "the output holds " + out.length + " floats; " + camClasses() + " CAMs of "
                     + width + "x" + height + " need " + need);
-        Cams.Maps m = call(() -> model.cams(im));
+        CamMaps m = call(() -> model.cams(im));
         if (out == null) return m.highRes();
         System.arraycopy(m.highRes(), 0, out, 0, m.highRes().length);
         return out;

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * `conta bench train|infer --arch A [--batch N] [--size PX] [--iters K] [--warmup W] [--classes C] [--width W] [--blocks a,b,c,d]
+ * `conta bench train|infer|latency --arch A [--batch N] [--size PX] [--iters K] [--warmup W] [--classes C] [--width W] [--blocks a,b,c,d]
  * [--device cpu|cuda:0|auto]`: images/s of a training step (forward, backward, SGD update) or of inference, on random data,
  * with the loss the pipeline trains that network with (resnet50-os16: multi-label soft margin on its CAM head, frozen BN;
  * deeplabv2-*: per-pixel cross-entropy on every MSC output, frozen BN). On CUDA it also prints the device, cuDNN and cuBLAS
@@ -23,7 +23,7 @@ import java.util.SplittableRandom;
  */
 public final class BenchCommand implements Command {
     static final String USAGE = """
-            usage: conta bench train|infer --arch ARCH [--batch 8] [--size 224] [--iters 5] [--warmup 1] [--classes 1000] [--device cpu|cuda:0|auto]
+            usage: conta bench train|infer|latency --arch ARCH [--batch 8] [--size 224] [--iters 5] [--warmup 1] [--classes 1000] [--device cpu|cuda:0|auto]
               images/s of a training step (forward, backward, SGD update) or of inference on random data.""";
 
     @Override public String usage() { return USAGE; }
@@ -44,6 +44,7 @@ public final class BenchCommand implements Command {
     public int run(Args a) throws Exception {
         if (a.positional().isEmpty()) throw new UserError("give train or infer\n" + USAGE);
         String mode = a.positional().getFirst();
+        if (mode.equals("latency")) return LatencyBench.run(a); // batch-1 p50/p90/p99, see LatencyBench
         String arch = a.get("arch", "resnet50");
         int batch = a.getInt("batch", 8), size = a.getInt("size", 224), iters = a.getInt("iters", 5), warmup = a.getInt("warmup", 1);
         int classes = a.getInt("classes", 1000);

@@ -8,7 +8,7 @@ import conta.models.Network;
 import conta.models.ResNet;
 import conta.models.ResNetConfig;
 import conta.onnx.OnnxExporter;
-import conta.pipeline.Config;
+import conta.config.Config;
 import conta.tensor.Backend;
 import conta.tensor.cpu.CpuBackend;
 import conta.train.Checkpoint;

@@ -1,5 +1,6 @@
 package conta.cli;
 
+import conta.image.CamMaps;
 import conta.error.UserError;
 import conta.image.ImageCodec;
 import conta.image.IndexPng;
@@ -7,7 +8,7 @@ import conta.image.Mask;
 import conta.image.Overlay;
 import conta.image.RgbImage;
 import conta.pipeline.Methods;
-import conta.pipeline.Progress;
+import conta.train.Progress;
 import conta.tensor.Backend;
 import conta.wsss.BundleModel;
 import conta.wsss.Cams;
@@ -81,7 +82,7 @@ public final class PredictCommand implements Command {
                     Mask m;
                     if (seg != null) m = seg.segment(im, crf);
                     else {
-                        Cams.Maps c = cls.cams(im);
+                        CamMaps c = cls.cams(im);
                         c.save(out.resolve(id + ".npz"));
                         m = c.seeds(cls.bundle.camThreshold());
                     }

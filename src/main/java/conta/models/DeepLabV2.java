@@ -39,8 +39,11 @@ public final class DeepLabV2 extends Module implements Network {
 
     public int classes() { return aspp.getFirst().outChannels(); }
 
-    /** The extra input scales of the multi-scale forward (empty: single scale). */
+    /** The extra input scales of multi-scale inference (empty: single scale). */
     public double[] scales() { return scales.clone(); }
+
+    /** The side of an input scaled by p (deeplab-pytorch's int(H * p)). */
+    public static int scaledSize(int size, double p) { return (int) Math.floor(size * p); }
 
     /** Single-scale score map. */
     public Tensor base(Tensor x) {
@@ -59,7 +62,7 @@ public final class DeepLabV2 extends Module implements Network {
         if (scales.length == 0) return out;
         Tensor max = logits;
         for (double p : scales) {
-            int h = (int) Math.floor(x.dim(2) * p), w = (int) Math.floor(x.dim(3) * p);
+            int h = scaledSize(x.dim(2), p), w = scaledSize(x.dim(3), p);
             Tensor l = base(F.resizeBilinear(x, h, w, false));
             out.add(l);
             max = Fusion.max(max, F.resizeBilinear(l, logits.dim(2), logits.dim(3), false));

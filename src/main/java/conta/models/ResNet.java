@@ -49,10 +49,13 @@ public class ResNet extends Module implements Network {
         classifier = c.head() == ResNetConfig.Head.CAM ? child("classifier", new Conv2d(b, feat, c.classes(), 1, 1, 0, 1, false, c.headExtraIn())) : null;
     }
 
+    /** The stem's max pool window (ceil mode per {@link ResNetConfig#poolCeil()}). */
+    public static final ConvSpec STEM_POOL = ConvSpec.of(3, 2, 1, 1);
+
     /** conv1 + bn1 + relu + max pool. */
     public Tensor stem(Tensor x) {
         Tensor y = bn1.forwardRelu(conv1.forward(x));
-        return F.maxPool2d(y, ConvSpec.of(3, 2, 1, 1), config.poolCeil());
+        return F.maxPool2d(y, STEM_POOL, config.poolCeil());
     }
 
     /** Runs stage s (0-based: layer1..layer4). */

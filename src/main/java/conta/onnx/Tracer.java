@@ -481,6 +481,20 @@ final class Tracer implements Backend {
 
     @Override public void channelSum(Tensor x, Tensor out, boolean accumulate) { throw training("channelSum"); }
 
+    /** Frozen BN's scale/shift from its parameters: computed now on the CPU, so they are constants of the graph. */
+    @Override
+    public void batchNormFold(Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor scale, Tensor shift, Tensor invStd) {
+        cpu.batchNormFold(gamma, beta, mean, var, eps, scale, shift, invStd);
+    }
+
+    @Override
+    public void batchNormFoldGammaGrad(Tensor invStd, Tensor mean, Tensor sumG, Tensor sumGX, Tensor dgamma) { throw training("batchNormFoldGammaGrad"); }
+
+    @Override
+    public void copyWindow(Tensor src, int srcTop, int srcLeft, Tensor dst, int dstTop, int dstLeft, int h, int w, boolean accumulate) {
+        throw new UnsupportedOperationException("ONNX export: a spatial crop/pad (copyWindow) inside the forward is not exportable");
+    }
+
     @Override public void channelDot(Tensor a, Tensor b, Tensor out, boolean accumulate) { throw training("channelDot"); }
 
     @Override

@@ -1,5 +1,6 @@
 package conta.pipeline;
 
+import conta.image.CamMaps;
 import conta.causal.GlobalCam;
 import conta.data.Item;
 import conta.image.Colormap;
@@ -364,7 +365,7 @@ final class ReportHtml {
                         .append(esc(labelNames(it.labels(), classes))).append("</td>");
                 Path camFile = rd.resolve("cam").resolve(id + ".npz");
                 if (Files.isRegularFile(camFile)) {
-                    Cams.Maps cam = Cams.Maps.load(camFile);
+                    CamMaps cam = CamMaps.load(camFile);
                     h.append("<td>").append(img(camView(it, cam), 160)).append("</td><td class='imgs'>");
                     List<String> names = new ArrayList<>();
                     for (int k : cam.keys()) names.add(k < classes.size() ? classes.get(k) : "class " + k);
@@ -408,7 +409,7 @@ final class ReportHtml {
     }
 
     /** Each pixel tinted by its strongest class's palette colour, with opacity = its CAM score. */
-    private static BufferedImage camView(Item it, Cams.Maps cam) {
+    private static BufferedImage camView(Item it, CamMaps cam) {
         BufferedImage b = base(it);
         int hw = cam.h() * cam.w();
         for (int y = 0; y < Math.min(cam.h(), b.getHeight()); y++)

@@ -7,7 +7,7 @@ import conta.io.ContaVersion;
 import conta.io.Json;
 import conta.io.Safetensors;
 import conta.models.ResNetConfig;
-import conta.pipeline.Config;
+import conta.config.Config;
 import conta.wsss.crf.CrfParams;
 import java.io.IOException;
 import java.nio.file.Files;

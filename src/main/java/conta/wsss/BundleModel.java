@@ -1,5 +1,6 @@
 package conta.wsss;
 
+import conta.image.CamMaps;
 import conta.error.UserError;
 import conta.image.Mask;
 import conta.image.RgbImage;
@@ -86,7 +87,7 @@ public final class BundleModel implements AutoCloseable {
     }
 
     /** CAMs of every class (keys 1..C), as the pipeline's cam stage computes them. */
-    public Cams.Maps cams(RgbImage im) {
+    public CamMaps cams(RgbImage im) {
         if (!bundle.stage().equals("cls")) throw new UserError(file + " is a " + bundle.stage() + " model; CAMs need a classifier (cls) bundle");
         if (bundle.needsContext())
             throw new UserError(file + " is a CONTA classifier that takes a per-image context map (round >= 1); CAMs without it are not "

@@ -4,7 +4,7 @@ import conta.error.UserError;
 import conta.io.Json;
 import conta.io.Safetensors;
 import conta.models.ResNetConfig;
-import conta.pipeline.Config;
+import conta.config.Config;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -10,7 +10,7 @@ import conta.data.Preprocess;
 import conta.error.UserError;
 import conta.image.Palette;
 import conta.io.Json;
-import conta.pipeline.Config;
+import conta.config.Config;
 import conta.wsss.Bundle;
 import conta.wsss.ClassifierStage;
 import conta.wsss.ModelSpec;

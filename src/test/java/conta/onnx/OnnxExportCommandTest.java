@@ -13,7 +13,7 @@ import conta.models.DeepLabV2;
 import conta.models.Models;
 import conta.models.Network;
 import conta.models.ResNet;
-import conta.pipeline.Config;
+import conta.config.Config;
 import conta.tensor.Backend;
 import conta.tensor.Tensor;
 import conta.tensor.cpu.CpuBackend;

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Batch-1 inference latency (p50/p90/p99 over ITERS calls after WARMUP) of one image through
+#   plan  - conta's InferencePlan (conta bench latency --impl plan)
+#   graph - conta's training-graph eval forward (--impl graph)
+#   ort   - ONNX Runtime 1.23.2 for Java (conta.bench.OrtLatency, a test-scope main), the torch.onnx export
+#   torch - PyTorch eager (bench/latency_torch.py)
+# all on the same weights (bench/latency_torch.py export: seeded twin model -> .pth for conta, .onnx for ORT), all with
+# THREADS threads, quiet and under a competing load (a second process keeping both cores busy), in ROUNDS rounds
+# whose order of engines rotates; prints each run and the medians over rounds (bench/latency_summary.py).
+#
+#   bench/latency.sh                      # all models, 3 rounds
+#   MODELS="resnet50:224" ROUNDS=5 bench/latency.sh
+#   bench/latency.sh knobs                # OpenMP wait policy / spin / threads for the plan under load, ORT spinning
+# Environment: MODELS ("arch:size ..."), IMPLS ("plan graph ort torch"), CONDS ("quiet load"), ROUNDS, ITERS, WARMUP,
+# THREADS, OUT (out/latency). Needs /usr/bin/python3 with torch 1.13 (apt-get install -y python3-torch
+# python3-torchvision) for the export and the eager timing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODELS=${MODELS:-"resnet50:224 resnet50-os16:448 deeplabv2-resnet101:321"}
+IMPLS=${IMPLS:-"plan graph ort torch"}
+CONDS=${CONDS:-"quiet load"}
+ROUNDS=${ROUNDS:-3}; ITERS=${ITERS:-50}; WARMUP=${WARMUP:-10}; THREADS=${THREADS:-2}
+OUT=${OUT:-out/latency}; PY=${PY:-/usr/bin/python3}
+mkdir -p "$OUT"
+LOG="$OUT/latency-$(date -u +%Y%m%dT%H%M%S).log"
+
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+./conta --help >/dev/null 2>&1 || true                       # builds target/conta.jar when sources changed
+mvn -o -q -B test-compile >&2
+mvn -o -q -B dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$OUT/cp.txt" >&2
+CP="target/classes:target/test-classes:$(cat "$OUT/cp.txt")"
+JAVA=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xss4m)
+export OMP_NUM_THREADS=$THREADS
+
+for m in $MODELS; do
+  arch=${m%%:*}; size=${m##*:}
+  [ -f "$OUT/$arch-$size.onnx" ] || "$PY" bench/latency_torch.py export "$arch" "$size" "$OUT" >&2
+done
+
+LOAD=()
+load_start() { # one process, two busy shells: both cores taken for the whole run
+  bash -c 'spin() { while :; do :; done; }; spin & spin & wait' & LOAD=($!)
+}
+load_stop() { [ ${#LOAD[@]} -gt 0 ] && { pkill -P "${LOAD[0]}" 2>/dev/null || true; kill "${LOAD[0]}" 2>/dev/null || true; wait "${LOAD[0]}" 2>/dev/null || true; }; LOAD=(); }
+trap load_stop EXIT
+
+# run IMPL ARCH SIZE [iters] [warmup] -> one LATENCY line on stdout (environment decides the knobs)
+run() {
+  local impl=$1 arch=$2 size=$3 it=${4:-$ITERS} wu=${5:-$WARMUP}
+  case $impl in
+    plan|graph|plan-bf16)
+      local p=fp32; [ "$impl" = plan-bf16 ] && { p=bf16; impl=plan; }
+      ./conta bench latency --arch "$arch" --size "$size" --impl "$impl" --precision $p --weights "$OUT/$arch.pth" \
+        --iters "$it" --warmup "$wu" 2>/dev/null | grep '^LATENCY' ;;
+    ort)   "${JAVA[@]}" -cp "$CP" conta.bench.OrtLatency "$OUT/$arch-$size.onnx" "$arch" "$size" "$it" "$wu" "$THREADS" "${ORT_SPIN:-1}" 2>/dev/null | grep '^LATENCY' ;;
+    torch) "$PY" bench/latency_torch.py time "$arch" "$size" "$OUT" "$it" "$wu" "$THREADS" 2>/dev/null | grep '^LATENCY' ;;
+  esac
+}
+
+record() { # round cond line
+  local l; l="$(cut -d' ' -f1 /proc/loadavg)"
+  echo "round $1 $2 load1 $l $3" | tee -a "$LOG"
+}
+
+if [ "${1:-}" = knobs ]; then
+  # the plan on ResNet-50 @224 under the competing load with each OpenMP setting, alternating, ROUNDS rounds
+  KNOBS=("OMP_WAIT_POLICY=passive" "OMP_WAIT_POLICY=active" "GOMP_SPINCOUNT=10000" "OMP_WAIT_POLICY=passive OMP_NUM_THREADS=1"
+         "OMP_WAIT_POLICY=passive OMP_PROC_BIND=true")
+  for r in $(seq 1 "$ROUNDS"); do
+    load_start
+    for k in "${KNOBS[@]}"; do
+      line=$(unset OMP_WAIT_POLICY GOMP_SPINCOUNT OMP_PROC_BIND; export $k; run plan resnet50 224)
+      record "$r" "load[${k// /,}]" "$line"
+    done
+    for s in 1 0; do
+      line=$(ORT_SPIN=$s run ort resnet50 224); record "$r" "load[ort_spin=$s]" "$line"
+    done
+    load_stop
+  done
+  "$PY" bench/latency_summary.py "$LOG"
+  exit 0
+fi
+
+impls=($IMPLS)
+for r in $(seq 1 "$ROUNDS"); do
+  for m in $MODELS; do
+    arch=${m%%:*}; size=${m##*:}
+    for c in $CONDS; do
+      [ "$c" = load ] && load_start
+      n=${#impls[@]}
+      for i in $(seq 0 $((n - 1))); do           # rotate the order each round
+        impl=${impls[$(( (i + r - 1) % n ))]}
+        record "$r" "$c" "$(run "$impl" "$arch" "$size")"
+      done
+      [ "$c" = load ] && load_stop
+    done
+  done
+done
+"$PY" bench/latency_summary.py "$LOG"

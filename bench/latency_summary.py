@@ -1,0 +1,21 @@
+#!/usr/bin/env python3
+"""Medians over rounds of bench/latency.sh's log: one row per (condition, model, engine)."""
+import collections
+import statistics
+import sys
+
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    f = line.split()
+    if "LATENCY" not in f:
+        continue
+    cond, load = f[2], float(f[4])
+    i = f.index("LATENCY")
+    impl, arch, size = f[i + 1], f[i + 2], f[i + 3]
+    v = dict(zip(f[i + 4::2], f[i + 5::2]))
+    rows[(arch, size, cond, impl)].append((float(v["p50"]), float(v["p90"]), float(v["p99"]), load))
+print("| model | condition | engine | rounds | p50 ms | p90 ms | p99 ms | load1 |")
+print("|---|---|---|---|---|---|---|---|")
+for (arch, size, cond, impl), vs in sorted(rows.items()):
+    med = [statistics.median(x[k] for x in vs) for k in range(4)]
+    print("| %s @%s | %s | %s | %d | %.0f | %.0f | %.0f | %.1f |" % (arch, size, cond, impl, len(vs), *med))

@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""Where a plan's time goes: sums ONEDNN_VERBOSE=1 exec lines (ms) by primitive kind and implementation.
+
+  ONEDNN_VERBOSE=1 ./conta bench latency --arch resnet50 --size 224 --iters 20 --warmup 5 2>&1 | bench/onednn_profile.py - CALLS
+CALLS = warmup + iters (the per-call averages divide by it; weight reorders at build run once and are listed apart)."""
+import collections
+import sys
+
+src = sys.stdin if sys.argv[1] == "-" else open(sys.argv[1])
+calls = int(sys.argv[2])
+tot = collections.Counter()
+cnt = collections.Counter()
+for line in src:
+    if not line.startswith("onednn_verbose") or ",primitive,exec," not in line:
+        continue
+    f = line.rstrip().split(",")
+    kind, impl, ms = f[5], f[6], float(f[-1])
+    key = (kind, impl)
+    if kind == "reorder" and ":f32::blocked:abcd" in line and "x" in f[-2] and f[-2].count("x") == 3 and not f[-2].startswith("1x"):
+        key = ("reorder (weights, at build)", impl)
+    tot[key] += ms
+    cnt[key] += 1
+grand = sum(v for k, v in tot.items() if not k[0].startswith("reorder (weights"))
+print("| primitive | implementation | execs per call | ms per call | share |")
+print("|---|---|---|---|---|")
+for k, v in tot.most_common():
+    per = v / calls if not k[0].startswith("reorder (weights") else v
+    share = "%.1f%%" % (100 * v / grand) if not k[0].startswith("reorder (weights") else "once"
+    print("| %s | %s | %.1f | %.2f | %s |" % (k[0], k[1], cnt[k] / calls if share != "once" else cnt[k], per, share))
+print("| total (per call) | | | %.2f | |" % (grand / calls))

@@ -1,0 +1,64 @@
+package conta.cli;
+
+import conta.autograd.Tape;
+import conta.error.UserError;
+import conta.infer.InferencePlan;
+import conta.infer.Precision;
+import conta.models.Network;
+import conta.tensor.Backend;
+import conta.tensor.Tensor;
+import conta.tensor.cpu.CpuBackend;
+import java.util.SplittableRandom;
+
+/**
+ * {@code conta bench latency --arch A --size PX [--impl plan|graph] [--precision fp32|bf16|auto] [--weights F]
+ * [--iters 50] [--warmup 10]}: batch-1 latency of one image through conta's inference plan (plan) or its training
+ * graph's eval forward (graph), p50/p90/p99 over --iters calls after --warmup; bench/latency.sh runs it beside ONNX
+ * Runtime and PyTorch on the same weights.
+ */
+final class LatencyBench {
+    private LatencyBench() { }
+
+    static int run(Args a) throws Exception {
+        String arch = a.require("arch");
+        int size = a.getInt("size", 224), iters = a.getInt("iters", 50), warmup = a.getInt("warmup", 10);
+        String impl = a.get("impl", "plan");
+        if (!impl.equals("plan") && !impl.equals("graph")) throw new UserError("--impl must be plan or graph, got " + impl);
+        if (iters < 1 || warmup < 0) throw new UserError("--iters must be >= 1 and --warmup >= 0");
+        Backend b = new CpuBackend();
+        try (Network net = ModelCommand.build(a, b)) {
+            net.module().train(false);
+            float[] img = new float[3 * size * size];
+            SplittableRandom r = new SplittableRandom(1);
+            for (int i = 0; i < img.length; i++) img[i] = (float) r.nextGaussian();
+            double[] ms = new double[iters];
+            String label;
+            if (impl.equals("plan")) {
+                long t0 = System.nanoTime();
+                try (InferencePlan plan = InferencePlan.compile(net, Precision.parse(a.get("precision", "fp32")), 1, 3, size, size)) {
+                    System.err.printf("plan compiled in %.0f ms (%s)%n", (System.nanoTime() - t0) / 1e6, plan.precision());
+                    float[] out = new float[plan.outputNumel()];
+                    for (int it = 0; it < warmup + iters; it++) {
+                        long s = System.nanoTime();
+                        plan.run(img, out);
+                        if (it >= warmup) ms[it - warmup] = (System.nanoTime() - s) / 1e6;
+                    }
+                    label = "conta-plan-" + plan.precision().name().toLowerCase(java.util.Locale.ROOT);
+                }
+            } else {
+                try (Tensor x = Tensor.of(b, img, 1, 3, size, size)) {
+                    for (int it = 0; it < warmup + iters; it++) {
+                        long s = System.nanoTime();
+                        try (Tape t = Tape.open(false)) {
+                            net.forward(x).toArray();
+                        }
+                        if (it >= warmup) ms[it - warmup] = (System.nanoTime() - s) / 1e6;
+                    }
+                }
+                label = "conta-graph";
+            }
+            System.out.println(LatencyStats.of(ms).line(label, arch, size));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,116 @@
+package conta.infer;
+
+import conta.models.DeepLabV2;
+import conta.models.Network;
+import conta.models.ResNet;
+import conta.nn.BatchNorm2d;
+import conta.nn.Conv2d;
+import conta.nn.Linear;
+import conta.nn.Module;
+import conta.tensor.LayerGraph;
+import conta.tensor.LayerGraph.Value;
+import java.util.Map;
+
+/**
+ * Emits a model's eval forward into a {@link LayerGraph}, reading the layers from the model's own module tree (the
+ * same Conv2d / BatchNorm2d / Linear objects and child names the training graph runs: conv1, bn1, layer1..4 of
+ * blocks with conv1..3 / bn1..3 / downsample.{0,1}, fc or classifier, DeepLab's aspp.c0..c3), so the plan has no
+ * description of the architectures of its own. What it does repeat is the dataflow of a block, a stem and the heads as
+ * written in Block.forward, ResNet.stem/head and DeepLabV2.trainOutputs: InferencePlanTest compares every architecture
+ * with those forwards.
+ */
+final class ModelWalker {
+    private final LayerGraph g;
+
+    ModelWalker(LayerGraph g) { this.g = g; }
+
+    Value network(Network model, Value x) {
+        Module m = model.module();
+        if (m instanceof DeepLabV2 d) return deeplab(d, x);
+        if (m instanceof ResNet r) return head(r, features(r, x));
+        throw new IllegalArgumentException("no inference plan for " + m.getClass().getSimpleName() + " (ResNet and DeepLabV2 are planned)");
+    }
+
+    /** ResNet.features without context: stem, then every block of layer1..layer4. */
+    Value features(ResNet r, Value x) {
+        if (r.config.contextChannels() > 0)
+            throw new IllegalArgumentException("no inference plan for a network with CONTA's context input (" + r.config.contextChannels() + " channels): run its forward");
+        Map<String, Module> ch = r.children();
+        Value y = convBn(x, (Conv2d) ch.get("conv1"), (BatchNorm2d) ch.get("bn1"), null, true);
+        y = g.maxPool(y, ResNet.STEM_POOL, r.config.poolCeil());
+        for (int s = 1; s <= 4; s++)
+            for (Module blk : ch.get("layer" + s).children().values()) y = block(blk, y);
+        return y;
+    }
+
+    /** Block.forward: relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut), basic blocks without conv3. */
+    private Value block(Module b, Value x) {
+        Map<String, Module> c = b.children();
+        Value y = convBn(x, (Conv2d) c.get("conv1"), (BatchNorm2d) c.get("bn1"), null, true);
+        Module down = c.get("downsample");
+        Value id = down == null ? x
+                : convBn(x, (Conv2d) down.children().get("0"), (BatchNorm2d) down.children().get("1"), null, false);
+        if (c.containsKey("conv3")) {
+            y = convBn(y, (Conv2d) c.get("conv2"), (BatchNorm2d) c.get("bn2"), null, true);
+            return convBn(y, (Conv2d) c.get("conv3"), (BatchNorm2d) c.get("bn3"), id, true);
+        }
+        return convBn(y, (Conv2d) c.get("conv2"), (BatchNorm2d) c.get("bn2"), id, true);
+    }
+
+    /** ResNet.head: global average pool then fc (with bias) or the bias-free CAM classifier; NONE: the features. */
+    private Value head(ResNet r, Value feats) {
+        return switch (r.config.head()) {
+            case NONE -> feats;
+            case FC -> {
+                Linear fc = (Linear) r.children().get("fc");
+                yield g.linear(g.globalAvgPool(feats), fc.weight.toArray(), fc.weight.dim(0), fc.bias == null ? null : fc.bias.toArray());
+            }
+            case CAM -> {
+                Conv2d cls = (Conv2d) r.children().get("classifier");
+                yield g.linear(g.globalAvgPool(feats), cls.weight.toArray(), cls.outChannels(), cls.bias == null ? null : cls.bias.toArray());
+            }
+        };
+    }
+
+    /** DeepLabV2.forward: base at scale 1, then each extra scale's base resized back and max-fused. */
+    private Value deeplab(DeepLabV2 d, Value x) {
+        Value logits = base(d, x);
+        int[] xs = x.shape(), ls = logits.shape();
+        Value max = logits;
+        for (double p : d.scales()) {
+            Value l = base(d, g.resizeBilinear(x, DeepLabV2.scaledSize(xs[2], p), DeepLabV2.scaledSize(xs[3], p)));
+            max = g.max(max, g.resizeBilinear(l, ls[2], ls[3]));
+        }
+        return max;
+    }
+
+    /** DeepLabV2.base: backbone features, the ASPP convs summed (each later conv adds onto the running sum in place). */
+    private Value base(DeepLabV2 d, Value x) {
+        Value f = features(d.backbone, x);
+        Value y = null;
+        for (Module m : d.children().get("aspp").children().values()) {
+            Conv2d c = (Conv2d) m;
+            y = g.conv(f, c.weight.toArray(), c.weight.shape(), c.bias == null ? null : c.bias.toArray(), c.spec, y, false);
+        }
+        return y;
+    }
+
+    /**
+     * relu?(bn(conv(x)) [+ addInto]) as one convolution: bn's running statistics folded into the weights and bias, in
+     * double, w' = w * s and b' = beta + (b - mean) * s with s = gamma / sqrt(var + eps).
+     */
+    private Value convBn(Value x, Conv2d conv, BatchNorm2d bn, Value addInto, boolean relu) {
+        if (conv.contextIn > 0) throw new IllegalArgumentException("no inference plan for a conv with context input channels");
+        float[] w = conv.weight.toArray(), gamma = bn.weight.toArray(), beta = bn.bias.toArray();
+        float[] mean = bn.runningMean.toArray(), var = bn.runningVar.toArray();
+        float[] b = conv.bias == null ? null : conv.bias.toArray();
+        int out = conv.outChannels(), per = w.length / out;
+        float[] fw = new float[w.length], fb = new float[out];
+        for (int o = 0; o < out; o++) {
+            double s = gamma[o] / Math.sqrt((double) var[o] + bn.eps);
+            for (int i = 0; i < per; i++) fw[o * per + i] = (float) (w[o * per + i] * s);
+            fb[o] = (float) (beta[o] + ((b == null ? 0 : b[o]) - (double) mean[o]) * s);
+        }
+        return g.conv(x, fw, conv.weight.shape(), fb, conv.spec, addInto, relu);
+    }
+}

@@ -1,0 +1,50 @@
+package conta.infer;
+
+import conta.error.UserError;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Arithmetic of an {@link InferencePlan}: fp32, or bf16 (bfloat16 weights and activations, f32 accumulation and
+ * biases), or auto = bf16 where the CPU has AMX (its bf16 tile units make it pay) and fp32 elsewhere.
+ */
+public enum Precision {
+    FP32, BF16, AUTO;
+
+    /** --precision fp32|bf16|auto. */
+    public static Precision parse(String s) {
+        try {
+            return valueOf(s.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--precision must be fp32, bf16 or auto, got '" + s + "'");
+        }
+    }
+
+    /** FP32 or BF16: auto decided by the CPU flags (amx_bf16 in /proc/cpuinfo), announced once per process. */
+    public Precision resolve() {
+        if (this != AUTO) return this;
+        Precision p = cpuHasAmx() ? BF16 : FP32;
+        synchronized (Precision.class) {
+            if (!announced) System.err.println("conta: --precision auto: " + (p == BF16 ? "bf16 (this CPU has AMX)" : "fp32 (no AMX on this CPU)"));
+            announced = true;
+        }
+        return p;
+    }
+
+    private static Boolean amx;
+    private static boolean announced;
+
+    /** Whether /proc/cpuinfo lists amx_bf16 (false where it cannot be read). */
+    public static synchronized boolean cpuHasAmx() {
+        if (amx == null) {
+            try {
+                amx = Files.readString(Path.of("/proc/cpuinfo")).contains(" amx_bf16");
+            } catch (IOException | RuntimeException e) {
+                amx = false;
+            }
+        }
+        return amx;
+    }
+}

@@ -1,0 +1,563 @@
+package conta.tensor.cpu;
+
+import static conta.tensor.cpu.DnnlConv.check;
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import conta.tensor.ConvSpec;
+import conta.tensor.LayerGraph;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_post_ops;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+
+/**
+ * {@link LayerGraph} on oneDNN primitives (CPU). Activations stay in the layouts oneDNN picks (format {@code any} for
+ * the first op that makes them, then passed on as they are: a primitive that cannot read a layout gets a reorder in
+ * front, counted in {@link #describe}); weights are reordered once at build into the layout their primitive chose.
+ * Residual adds are the convolution's {@code sum} post-op written in place into the shortcut's buffer, ReLU an
+ * {@code eltwise} post-op.
+ *
+ * <p>{@link #compile} assigns every activation a buffer by liveness (a buffer is reused once its last reader ran), all
+ * allocated once, and one scratchpad shared by all primitives; {@link #run} copies the input in, executes the
+ * primitives in order and copies the output out: no allocation per call.
+ *
+ * <p>bf16: activations and weights in bfloat16 (oneDNN accumulates in f32), biases f32; the input is converted by a
+ * reorder in front of the first convolution and the output back to f32 by the final reorder.
+ *
+ * <p>Threads: oneDNN's OpenMP pool (OMP_NUM_THREADS). A graph owns one set of buffers: use one per thread (run is
+ * synchronized, so a shared one is safe but serialises callers).
+ */
+public final class DnnlGraph implements LayerGraph {
+    private final boolean bf16;
+    private final int dt;
+    private dnnl_engine engine;
+    private dnnl_stream stream;
+    /** Native objects destroyed in reverse order by close(). */
+    private final List<Runnable> destroy = new ArrayList<>();
+    private final List<Val> values = new ArrayList<>();
+    private final List<Op> ops = new ArrayList<>();
+    private final List<Pointer> mallocs = new ArrayList<>();
+    private Val input, output;
+    private FloatPointer inputBuf, outputBuf;
+    private long inputFloats, outputFloats;
+    private boolean compiled;
+    private int reordersAdded;
+
+    /** bf16: compute in bfloat16 (f32 accumulation). */
+    public DnnlGraph(boolean bf16) {
+        String why = DnnlLibrary.unavailableReason();
+        if (why != null) throw new IllegalStateException("oneDNN not available: " + why);
+        this.bf16 = bf16;
+        this.dt = bf16 ? dnnl_bf16 : dnnl_f32;
+        engine = new dnnl_engine();
+        check(dnnl_engine_create(engine, dnnl_cpu, 0), "dnnl_engine_create");
+        stream = new dnnl_stream();
+        check(dnnl_stream_create(stream, engine, dnnl_stream_default_flags), "dnnl_stream_create");
+    }
+
+    /** Whether oneDNN loads here (the graph cannot be built otherwise). */
+    public static boolean available() { return DnnlLibrary.unavailableReason() == null; }
+
+    // ------------------------------------------------------------------ values and ops
+
+    private final class Val implements Value {
+        final int[] shape;
+        final dnnl_memory_desc md;
+        final long bytes;
+        /** The value whose buffer this one takes over (in-place sum), or null. */
+        final Val aliasOf;
+        final int producer;
+        int lastUse = -1;
+        Buffer buf;
+        dnnl_memory mem;
+
+        Val(int[] shape, dnnl_memory_desc md, Val aliasOf) {
+            this.shape = shape;
+            this.md = md;
+            this.bytes = dnnl_memory_desc_get_size(md);
+            this.aliasOf = aliasOf;
+            this.producer = ops.size();
+            values.add(this);
+        }
+
+        @Override public int[] shape() { return shape.clone(); }
+    }
+
+    /** An argument bound to a graph value, or to a fixed memory owned by the op (weights, bias). */
+    private record Arg(int which, Val v, dnnl_memory fixed) { }
+
+    private final class Op {
+        final String kind;
+        final dnnl_primitive prim;
+        final List<Arg> args = new ArrayList<>();
+        /** Values read without being an argument of their own (the summed shortcut: it is the output's buffer). */
+        final List<Val> reads = new ArrayList<>();
+        final String impl;
+        dnnl_memory_desc scratchMd;
+        long scratchBytes;
+        dnnl_exec_arg_t exec;
+        int nargs;
+
+        Op(String kind, dnnl_primitive_desc pd) {
+            this.kind = kind;
+            dnnl_memory_desc s = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+            scratchBytes = s == null || s.isNull() ? 0 : dnnl_memory_desc_get_size(s);
+            if (scratchBytes > 0) scratchMd = cloneMd(s);
+            impl = implName(pd);
+            dnnl_primitive p = new dnnl_primitive();
+            check(dnnl_primitive_create(p, pd), "dnnl_primitive_create " + kind);
+            destroy.add(() -> dnnl_primitive_destroy(p));
+            prim = p;
+        }
+
+        Op in(int which, Val v) { args.add(new Arg(which, v, null)); return this; }
+
+        Op fixed(int which, dnnl_memory m) { args.add(new Arg(which, null, m)); return this; }
+
+        /** Registers the op; its output argument is the last value argument added with out(). */
+        Val out(int which, Val v) {
+            args.add(new Arg(which, v, null));
+            ops.add(this);
+            for (Arg a : args) if (a.v != null && a.v != v) a.v.lastUse = ops.size() - 1;
+            for (Val r : reads) r.lastUse = ops.size() - 1;
+            return v;
+        }
+    }
+
+    // ------------------------------------------------------------------ building
+
+    @Override
+    public Value input(int n, int c, int h, int w) {
+        if (input != null) throw new IllegalStateException("a graph has one input");
+        int[] shape = {n, c, h, w};
+        input = new Val(shape, plainMd(dnnl_f32, shape), null);
+        return input;
+    }
+
+    @Override
+    public Value conv(Value srcV, float[] w, int[] wShape, float[] bias, ConvSpec s, Value addIntoV, boolean relu) {
+        Val src = val(srcV), addInto = addIntoV == null ? null : val(addIntoV);
+        int n = src.shape[0], cin = src.shape[1], h = src.shape[2], wd = src.shape[3], cout = wShape[0];
+        if (wShape[1] != cin || wShape[2] != s.kh() || wShape[3] != s.kw())
+            throw new IllegalArgumentException("conv: weight " + Arrays.toString(wShape) + " for input " + Arrays.toString(src.shape) + " and " + s);
+        int[] outShape = {n, cout, s.outH(h), s.outW(wd)};
+        if (addInto != null && !Arrays.equals(addInto.shape, outShape))
+            throw new IllegalArgumentException("conv: residual " + Arrays.toString(addInto.shape) + " for output " + Arrays.toString(outShape));
+        dnnl_memory_desc wAny = anyMd(dt, wShape), biasMd = bias == null ? null : plainMd(dnnl_f32, new int[]{cout});
+        dnnl_memory_desc dst = addInto != null ? addInto.md : anyMd(dt, outShape);
+        dnnl_primitive_attr attr = attr(addInto != null, relu);
+        long[] strides = {s.strideH(), s.strideW()}, dil = {s.dilH() - 1, s.dilW() - 1}, pad = {s.padH(), s.padW()};
+        // the value's own layout first; a reorder in front only if no implementation reads it
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        int st = dataType(src.md) == dt ? dnnl_convolution_forward_primitive_desc_create(pd, engine, dnnl_forward_inference,
+                dnnl_convolution_direct, src.md, wAny, biasMd, dst, strides, dil, pad, pad, attr) : dnnl_unimplemented;
+        if (st != dnnl_success) {
+            check(dnnl_convolution_forward_primitive_desc_create(pd, engine, dnnl_forward_inference, dnnl_convolution_direct,
+                    anyMd(dt, src.shape), wAny, biasMd, dst, strides, dil, pad, pad, attr), "convolution descriptor " + Arrays.toString(wShape) + " " + s);
+            src = reorderTo(src, queryMd(pd, DNNL_ARG_SRC));
+        }
+        destroy.add(() -> dnnl_primitive_desc_destroy(pd));
+        if (implName(pd).startsWith("ref")) {
+            // only oneDNN's reference kernel takes these layouts (seen: DeepLab's rate-24 ASPP conv on the 21x21 map
+            // of the 0.5 scale, 38% of a call): let oneDNN choose all layouts, without the sum post-op, and add after
+            dnnl_primitive_desc free = new dnnl_primitive_desc();
+            if (dnnl_convolution_forward_primitive_desc_create(free, engine, dnnl_forward_inference, dnnl_convolution_direct,
+                    anyMd(dt, src.shape), wAny, biasMd, anyMd(dt, outShape), strides, dil, pad, pad,
+                    attr(false, relu && addInto == null)) == dnnl_success) {
+                destroy.add(() -> dnnl_primitive_desc_destroy(free));
+                if (!implName(free).startsWith("ref")) {
+                    Val in = dnnl_memory_desc_equal(src.md, queryMd(free, DNNL_ARG_SRC)) != 0 ? src : reorderTo(src, queryMd(free, DNNL_ARG_SRC));
+                    Op op = new Op("conv " + wShape[0] + "x" + wShape[1] + "x" + wShape[2] + "x" + wShape[3] + " s" + s.strideH() + " d" + s.dilH(), free);
+                    op.in(DNNL_ARG_SRC, in).fixed(DNNL_ARG_WEIGHTS, constant(w, plainMd(dnnl_f32, wShape), queryMd(free, DNNL_ARG_WEIGHTS)));
+                    if (bias != null) op.fixed(DNNL_ARG_BIAS, constant(bias, biasMd, biasMd));
+                    Val c = op.out(DNNL_ARG_DST, new Val(outShape, queryMd(free, DNNL_ARG_DST), null));
+                    if (addInto == null) return c;
+                    dnnl_primitive_desc bpd = new dnnl_primitive_desc();
+                    check(dnnl_binary_primitive_desc_create(bpd, engine, dnnl_binary_add, addInto.md, c.md, addInto.md, attr(false, relu)),
+                            "binary add descriptor");
+                    destroy.add(() -> dnnl_primitive_desc_destroy(bpd));
+                    return new Op("add" + (relu ? " +relu" : ""), bpd).in(DNNL_ARG_SRC_0, addInto).in(DNNL_ARG_SRC_1, c)
+                            .out(DNNL_ARG_DST, new Val(outShape, queryMd(bpd, DNNL_ARG_DST), null));
+                }
+            }
+        }
+        Op op = new Op("conv " + wShape[0] + "x" + wShape[1] + "x" + wShape[2] + "x" + wShape[3] + " s" + s.strideH() + " d" + s.dilH()
+                + (addInto != null ? " +sum" : "") + (relu ? " +relu" : ""), pd);
+        op.in(DNNL_ARG_SRC, src).fixed(DNNL_ARG_WEIGHTS, constant(w, plainMd(dnnl_f32, wShape), queryMd(pd, DNNL_ARG_WEIGHTS)));
+        if (bias != null) op.fixed(DNNL_ARG_BIAS, constant(bias, biasMd, biasMd));
+        Val out = new Val(outShape, addInto != null ? addInto.md : queryMd(pd, DNNL_ARG_DST), addInto);
+        if (addInto != null) op.reads.add(addInto); // read by the sum post-op: the output is written over it
+        return op.out(DNNL_ARG_DST, out);
+    }
+
+    @Override
+    public Value maxPool(Value srcV, ConvSpec s, boolean ceil) {
+        Val src = val(srcV);
+        int h = src.shape[2], w = src.shape[3], oh = s.poolOutH(h, ceil), ow = s.poolOutW(w, ceil);
+        int[] outShape = {src.shape[0], src.shape[1], oh, ow};
+        // oneDNN has no ceil mode: a right padding that yields PyTorch's output size (max pooling ignores padding)
+        long[] padL = {s.padH(), s.padW()};
+        long[] padR = {(long) (oh - 1) * s.strideH() + (long) s.dilH() * (s.kh() - 1) + 1 - h - s.padH(),
+                       (long) (ow - 1) * s.strideW() + (long) s.dilW() * (s.kw() - 1) + 1 - w - s.padW()};
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        check(dnnl_pooling_forward_primitive_desc_create(pd, engine, dnnl_forward_inference, dnnl_pooling_max, src.md,
+                anyMd(dataType(src.md), outShape), new long[]{s.strideH(), s.strideW()}, new long[]{s.kh(), s.kw()},
+                new long[]{s.dilH() - 1, s.dilW() - 1}, padL, padR, attr(false, false)), "max pooling descriptor");
+        destroy.add(() -> dnnl_primitive_desc_destroy(pd));
+        return new Op("maxpool " + s.kh() + "x" + s.kw() + " s" + s.strideH(), pd).in(DNNL_ARG_SRC, src)
+                .out(DNNL_ARG_DST, new Val(outShape, queryMd(pd, DNNL_ARG_DST), null));
+    }
+
+    @Override
+    public Value globalAvgPool(Value srcV) {
+        Val src = val(srcV);
+        int h = src.shape[2], w = src.shape[3];
+        int[] outShape = {src.shape[0], src.shape[1], 1, 1};
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        check(dnnl_pooling_forward_primitive_desc_create(pd, engine, dnnl_forward_inference, dnnl_pooling_avg_exclude_padding, src.md,
+                anyMd(dataType(src.md), outShape), new long[]{1, 1}, new long[]{h, w}, new long[]{0, 0}, new long[]{0, 0},
+                new long[]{0, 0}, attr(false, false)), "average pooling descriptor");
+        destroy.add(() -> dnnl_primitive_desc_destroy(pd));
+        return new Op("global avgpool " + h + "x" + w, pd).in(DNNL_ARG_SRC, src)
+                .out(DNNL_ARG_DST, new Val(outShape, queryMd(pd, DNNL_ARG_DST), null));
+    }
+
+    @Override
+    public Value linear(Value srcV, float[] w, int out, float[] bias) {
+        Val src = val(srcV);
+        int n = src.shape[0], c = src.shape[1];
+        int[] wShape = src.shape.length == 4 ? new int[]{out, c, src.shape[2], src.shape[3]} : new int[]{out, c};
+        if ((long) out * c * (src.shape.length == 4 ? src.shape[2] * src.shape[3] : 1) != w.length)
+            throw new IllegalArgumentException("linear: " + w.length + " weights for " + Arrays.toString(src.shape) + " -> " + out);
+        int[] outShape = {n, out};
+        dnnl_memory_desc biasMd = bias == null ? null : plainMd(dnnl_f32, new int[]{out});
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        check(dnnl_inner_product_forward_primitive_desc_create(pd, engine, dnnl_forward_inference, src.md, anyMd(dt, wShape), biasMd,
+                anyMd(dnnl_f32, outShape), attr(false, false)), "inner product descriptor");
+        destroy.add(() -> dnnl_primitive_desc_destroy(pd));
+        Op op = new Op("linear " + c + "->" + out, pd).in(DNNL_ARG_SRC, src)
+                .fixed(DNNL_ARG_WEIGHTS, constant(w, plainMd(dnnl_f32, wShape), queryMd(pd, DNNL_ARG_WEIGHTS)));
+        if (bias != null) op.fixed(DNNL_ARG_BIAS, constant(bias, biasMd, biasMd));
+        return op.out(DNNL_ARG_DST, new Val(outShape, queryMd(pd, DNNL_ARG_DST), null));
+    }
+
+    @Override
+    public Value resizeBilinear(Value srcV, int h, int w) {
+        Val src = val(srcV);
+        int[] outShape = {src.shape[0], src.shape[1], h, w};
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        // factors from the sizes (null): source coordinate (o + 0.5) * in / out - 0.5, as align_corners = False
+        check(dnnl_resampling_forward_primitive_desc_create(pd, engine, dnnl_forward_inference, dnnl_resampling_linear, (FloatPointer) null,
+                src.md, anyMd(dataType(src.md), outShape), attr(false, false)), "resampling descriptor");
+        destroy.add(() -> dnnl_primitive_desc_destroy(pd));
+        return new Op("resize " + src.shape[2] + "x" + src.shape[3] + "->" + h + "x" + w, pd).in(DNNL_ARG_SRC, src)
+                .out(DNNL_ARG_DST, new Val(outShape, queryMd(pd, DNNL_ARG_DST), null));
+    }
+
+    @Override
+    public Value max(Value aV, Value bV) {
+        Val a = val(aV), b = val(bV);
+        if (!Arrays.equals(a.shape, b.shape)) throw new IllegalArgumentException("max: " + Arrays.toString(a.shape) + " vs " + Arrays.toString(b.shape));
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        check(dnnl_binary_primitive_desc_create(pd, engine, dnnl_binary_max, a.md, b.md, anyMd(dataType(a.md), a.shape), attr(false, false)),
+                "binary max descriptor");
+        destroy.add(() -> dnnl_primitive_desc_destroy(pd));
+        return new Op("max", pd).in(DNNL_ARG_SRC_0, a).in(DNNL_ARG_SRC_1, b)
+                .out(DNNL_ARG_DST, new Val(a.shape, queryMd(pd, DNNL_ARG_DST), null));
+    }
+
+    @Override
+    public void output(Value v) {
+        if (output != null) throw new IllegalStateException("a graph has one output");
+        Val src = val(v);
+        output = reorderTo(src, plainMd(dnnl_f32, src.shape));
+        reordersAdded--; // the output's own conversion is not a layout change inside the network
+    }
+
+    /** A reorder of src into layout md (a new value), counted. */
+    private Val reorderTo(Val src, dnnl_memory_desc md) {
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        check(dnnl_reorder_primitive_desc_create(pd, src.md, engine, md, engine, null), "reorder descriptor");
+        destroy.add(() -> dnnl_primitive_desc_destroy(pd));
+        reordersAdded++;
+        return new Op("reorder", pd).in(DNNL_ARG_FROM, src).out(DNNL_ARG_TO, new Val(src.shape, md, null));
+    }
+
+    // ------------------------------------------------------------------ compile and run
+
+    /** A span of native memory that values share over time (sizes decided before any allocation). */
+    private static final class Buffer {
+        long bytes;
+        int users;
+        Pointer ptr;
+    }
+
+    @Override
+    public void compile() {
+        if (compiled) throw new IllegalStateException("compiled twice");
+        if (input == null || output == null) throw new IllegalStateException("a graph needs an input and an output");
+        compiled = true;
+        // liveness: a buffer returns to the free list after its value's last reader; an in-place sum hands the
+        // buffer to the op's output, so the summed value must have no reader after that op
+        List<Buffer> all = new ArrayList<>(), free = new ArrayList<>();
+        input.buf = newBuffer(all, input.bytes);
+        input.buf.users = Integer.MAX_VALUE / 2; // pinned: run() writes it
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
+            Val out = op.args.getLast().v;
+            if (out.aliasOf != null) {
+                if (out.aliasOf.lastUse != i)
+                    throw new IllegalStateException("in-place sum into a value read again later (op " + i + ", last read " + out.aliasOf.lastUse + ")");
+                out.buf = out.aliasOf.buf;
+                out.buf.users++;
+            } else if (out == output) {
+                out.buf = newBuffer(all, out.bytes);
+                out.buf.users = Integer.MAX_VALUE / 2;
+            } else {
+                out.buf = take(free, all, out.bytes);
+                out.buf.users = 1;
+            }
+            for (Arg a : op.args)
+                if (a.v != null && a.v != out && a.v.lastUse == i && --a.v.buf.users == 0) free.add(a.v.buf);
+            for (Val r : op.reads)
+                if (r.lastUse == i && --r.buf.users == 0) free.add(r.buf);
+            if (out.lastUse < 0 && out != output && --out.buf.users == 0) free.add(out.buf); // never read
+        }
+        for (Buffer b : all) b.ptr = aligned(b.bytes);
+        long scratch = 0;
+        for (Op op : ops) scratch = Math.max(scratch, op.scratchBytes);
+        Pointer scratchPtr = scratch > 0 ? aligned(scratch) : null;
+        for (Val v : values) {
+            if (v.buf == null) continue; // made but never produced (cannot happen with the public calls)
+            v.mem = memory(v.md, v.buf.ptr);
+        }
+        for (Op op : ops) {
+            op.nargs = op.args.size() + (op.scratchBytes > 0 ? 1 : 0);
+            op.exec = new dnnl_exec_arg_t(op.nargs);
+            dnnl_exec_arg_t e = op.exec;
+            destroy.add(e::close);
+            for (int k = 0; k < op.args.size(); k++) {
+                Arg a = op.args.get(k);
+                e.getPointer(k).arg(a.which).memory(a.v != null ? a.v.mem : a.fixed);
+            }
+            if (op.scratchBytes > 0) e.getPointer(op.args.size()).arg(DNNL_ARG_SCRATCHPAD).memory(memory(op.scratchMd, scratchPtr));
+        }
+        inputFloats = numel(input.shape);
+        outputFloats = numel(output.shape);
+        inputBuf = floats(input.buf.ptr, inputFloats);
+        outputBuf = floats(output.buf.ptr, outputFloats);
+    }
+
+    private static Buffer newBuffer(List<Buffer> all, long bytes) {
+        Buffer b = new Buffer();
+        b.bytes = bytes;
+        all.add(b);
+        return b;
+    }
+
+    /** The smallest free buffer that fits, else the largest free one grown, else a new one. */
+    private static Buffer take(List<Buffer> free, List<Buffer> all, long bytes) {
+        Buffer best = null;
+        for (Buffer b : free) if (b.bytes >= bytes && (best == null || b.bytes < best.bytes)) best = b;
+        if (best == null && !free.isEmpty()) {
+            best = free.stream().max(Comparator.comparingLong(b -> b.bytes)).orElseThrow();
+            best.bytes = bytes;
+        }
+        if (best == null) return newBuffer(all, bytes);
+        free.remove(best);
+        return best;
+    }
+
+    @Override
+    public synchronized void run(float[] in, float[] out) {
+        if (!compiled) throw new IllegalStateException("run before compile");
+        if (engine == null) throw new IllegalStateException("graph used after close()");
+        if (in.length != inputFloats) throw new IllegalArgumentException("input has " + in.length + " floats, the plan takes " + inputFloats + " " + Arrays.toString(input.shape));
+        if (out.length != outputFloats) throw new IllegalArgumentException("output has room for " + out.length + " floats, the plan makes " + outputFloats + " " + Arrays.toString(output.shape));
+        inputBuf.put(in, 0, in.length);
+        for (Op op : ops) check(dnnl_primitive_execute(op.prim, stream, op.nargs, op.exec), op.kind);
+        check(dnnl_stream_wait(stream), "dnnl_stream_wait");
+        outputBuf.get(out, 0, out.length);
+    }
+
+    public int[] outputShape() { return output.shape.clone(); }
+
+    /** Bytes of activation buffers after liveness sharing (compiled graphs). */
+    public long activationBytes() {
+        long s = 0;
+        java.util.Set<Buffer> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Val v : values) if (v.buf != null && seen.add(v.buf)) s += v.buf.bytes;
+        return s;
+    }
+
+    /** Reorders inserted between ops because a primitive could not read its input's layout (0 when layouts chain). */
+    public int innerReorders() { return reordersAdded; }
+
+    @Override
+    public String describe() {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
+            Val out = op.args.getLast().v;
+            b.append(i).append(' ').append(op.kind).append(" -> ").append(Arrays.toString(out.shape)).append(" ").append(op.impl).append('\n');
+        }
+        return b.toString();
+    }
+
+    @Override
+    public synchronized void close() {
+        for (int i = destroy.size() - 1; i >= 0; i--) destroy.get(i).run();
+        destroy.clear();
+        for (Pointer p : mallocs) Pointer.free(p);
+        mallocs.clear();
+        if (stream != null) dnnl_stream_destroy(stream);
+        if (engine != null) dnnl_engine_destroy(engine);
+        stream = null;
+        engine = null;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private Val val(Value v) {
+        if (compiled) throw new IllegalStateException("ops added after compile()");
+        if (!(v instanceof Val x) || !values.contains(x)) throw new IllegalArgumentException("value of another graph");
+        return x;
+    }
+
+    private static long numel(int[] s) {
+        long n = 1;
+        for (int d : s) n *= d;
+        return n;
+    }
+
+    private static long[] dims(int[] s) { return Arrays.stream(s).asLongStream().toArray(); }
+
+    private static int plainTag(int rank) {
+        return switch (rank) { case 1 -> dnnl_a; case 2 -> dnnl_ab; case 4 -> dnnl_abcd; default -> throw new IllegalArgumentException("rank " + rank); };
+    }
+
+    private dnnl_memory_desc plainMd(int type, int[] shape) { return md(type, plainTag(shape.length), shape); }
+
+    private dnnl_memory_desc anyMd(int type, int[] shape) { return md(type, dnnl_format_tag_any, shape); }
+
+    private dnnl_memory_desc md(int type, int tag, int[] shape) {
+        dnnl_memory_desc m = new dnnl_memory_desc();
+        check(dnnl_memory_desc_create_with_tag(m, shape.length, dims(shape), type, tag), "dnnl_memory_desc_create_with_tag");
+        destroy.add(() -> dnnl_memory_desc_destroy(m));
+        return m;
+    }
+
+    private dnnl_memory_desc cloneMd(dnnl_memory_desc q) {
+        dnnl_memory_desc m = new dnnl_memory_desc();
+        check(dnnl_memory_desc_clone(m, q), "dnnl_memory_desc_clone");
+        destroy.add(() -> dnnl_memory_desc_destroy(m));
+        return m;
+    }
+
+    private dnnl_memory_desc queryMd(dnnl_primitive_desc pd, int arg) {
+        return cloneMd(dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg));
+    }
+
+    private static int dataType(dnnl_memory_desc md) {
+        try (org.bytedeco.javacpp.IntPointer t = new org.bytedeco.javacpp.IntPointer(1)) {
+            check(dnnl_memory_desc_query(md, dnnl_query_data_type, t), "dnnl_memory_desc_query");
+            return t.get(0);
+        }
+    }
+
+    private dnnl_primitive_attr attr(boolean sum, boolean relu) {
+        dnnl_primitive_attr a = new dnnl_primitive_attr();
+        check(dnnl_primitive_attr_create(a), "dnnl_primitive_attr_create");
+        destroy.add(() -> dnnl_primitive_attr_destroy(a));
+        check(dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user), "set_scratchpad_mode");
+        if (sum || relu) {
+            dnnl_post_ops po = new dnnl_post_ops();
+            check(dnnl_post_ops_create(po), "dnnl_post_ops_create");
+            destroy.add(() -> dnnl_post_ops_destroy(po));
+            if (sum) check(dnnl_post_ops_append_sum(po, 1f, 0, dnnl_data_type_undef), "append_sum"); // before relu: relu(conv + shortcut)
+            if (relu) check(dnnl_post_ops_append_eltwise(po, dnnl_eltwise_relu, 0f, 0f), "append_eltwise");
+            check(dnnl_primitive_attr_set_post_ops(a, po), "set_post_ops");
+        }
+        return a;
+    }
+
+    /** 64-byte aligned native memory, freed by close(). */
+    private Pointer aligned(long bytes) {
+        Pointer raw = Pointer.malloc(bytes + 64);
+        if (raw == null || raw.isNull()) throw new OutOfMemoryError("cannot allocate " + bytes + " bytes for an inference plan");
+        mallocs.add(raw);
+        return new BytePointer(raw).position((64 - raw.address() % 64) % 64);
+    }
+
+    /**
+     * A float view of an aligned() pointer. The position must be re-expressed in floats: JavaCPP's copy constructor
+     * keeps a position in elements of the new type, so a FloatPointer made from the byte pointer would start at 4x
+     * the offset.
+     */
+    private static FloatPointer floats(Pointer alignedBytes, long count) {
+        long off = alignedBytes.position();
+        if (off % Float.BYTES != 0) throw new IllegalStateException("misaligned buffer");
+        FloatPointer f = new FloatPointer(new BytePointer(alignedBytes).position(0));
+        return f.position(off / Float.BYTES).capacity(off / Float.BYTES + count).limit(off / Float.BYTES + count);
+    }
+
+    private dnnl_memory memory(dnnl_memory_desc md, Pointer handle) {
+        dnnl_memory m = new dnnl_memory();
+        check(dnnl_memory_create(m, md, engine, handle), "dnnl_memory_create");
+        destroy.add(() -> dnnl_memory_destroy(m));
+        return m;
+    }
+
+    /** A constant (weights, bias) in layout `chosen`, converted once from plain f32 values. */
+    private dnnl_memory constant(float[] values, dnnl_memory_desc plain, dnnl_memory_desc chosen) {
+        Pointer dst = aligned(dnnl_memory_desc_get_size(chosen));
+        dnnl_memory to = memory(chosen, dst);
+        if (dnnl_memory_desc_equal(plain, chosen) != 0) {
+            floats(dst, values.length).put(values, 0, values.length);
+            return to;
+        }
+        try (FloatPointer src = new FloatPointer(values)) {
+            dnnl_memory from = new dnnl_memory();
+            check(dnnl_memory_create(from, plain, engine, src), "dnnl_memory_create");
+            dnnl_primitive_desc pd = new dnnl_primitive_desc();
+            dnnl_primitive r = new dnnl_primitive();
+            try (dnnl_exec_arg_t args = new dnnl_exec_arg_t(2)) {
+                check(dnnl_reorder_primitive_desc_create(pd, plain, engine, chosen, engine, null), "weights reorder descriptor");
+                check(dnnl_primitive_create(r, pd), "weights reorder");
+                args.getPointer(0).arg(DNNL_ARG_FROM).memory(from);
+                args.getPointer(1).arg(DNNL_ARG_TO).memory(to);
+                check(dnnl_primitive_execute(r, stream, 2, args), "weights reorder");
+                check(dnnl_stream_wait(stream), "dnnl_stream_wait");
+            } finally {
+                dnnl_primitive_destroy(r);
+                dnnl_primitive_desc_destroy(pd);
+                dnnl_memory_destroy(from);
+            }
+        }
+        return to;
+    }
+
+    private static String implName(dnnl_primitive_desc pd) {
+        try (PointerPointer<BytePointer> pp = new PointerPointer<>(1)) {
+            if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, pp) != dnnl_success) return "?";
+            BytePointer s = pp.get(BytePointer.class, 0);
+            return s == null || s.isNull() ? "?" : s.getString();
+        }
+    }
+
+    /** For messages: whether the graph computes in bfloat16. */
+    public boolean bf16() { return bf16; }
+}

@@ -1,0 +1,59 @@
+package conta.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import conta.autograd.Tape;
+import conta.infer.InferencePlan;
+import conta.io.HostArray;
+import conta.io.Npy;
+import conta.nn.Module;
+import conta.tensor.Backend;
+import conta.tensor.Tensor;
+import conta.tensor.cpu.CpuBackend;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Full-size torchvision ResNet-50/101 (FormulaResNetTest's splitmix64 weights, PyTorch's logits) through an
+ * InferencePlan: at real widths oneDNN picks its blocked layouts and JIT kernels (the width-4 fixtures of
+ * InferencePlanParityTest mostly run its reference kernels), so this is the test of the layout chaining that the
+ * benchmarks time. Plan vs training-graph eval forward per element within 1e-5 (atol 1e-5 x max, rtol 1e-5), plan vs
+ * PyTorch within 1e-4 relative.
+ */
+class InferencePlanFormulaTest {
+    @ParameterizedTest
+    @ValueSource(strings = {"resnet50", "resnet101"})
+    void fullSizeLogits(String arch) throws Exception {
+        Path dir = Path.of("test-data/fixtures/" + arch + "_formula");
+        Backend b = new CpuBackend();
+        try (Network net = Models.build(arch, Models.Options.none(), b)) {
+            Module m = net.module();
+            long k = 0;
+            for (Map.Entry<String, Tensor> e : m.state().entrySet())
+                b.upload(e.getValue(), FormulaResNetTest.values(k++, m.externalName(e.getKey()), e.getValue().shape()));
+            m.train(false);
+            HostArray x = Npy.read(dir.resolve("input.npy"));
+            float[] want = Npy.read(dir.resolve("eval_out.npy")).data(), ref;
+            try (Tape t = Tape.open(false); Tensor in = Tensor.of(b, x.data(), x.shape())) {
+                ref = net.forward(in).toArray();
+            }
+            try (InferencePlan plan = InferencePlan.compile(net, x.shape())) {
+                float[] got = plan.run(x.data());
+                assertEquals(want.length, got.length);
+                double scale = 0, worst = 0, d = 0, s = 0;
+                for (float v : ref) scale = Math.max(scale, Math.abs(v));
+                for (int i = 0; i < got.length; i++) {
+                    worst = Math.max(worst, Math.abs((double) got[i] - ref[i]) / (1e-5 * scale + 1e-5 * Math.abs(ref[i])));
+                    d = Math.max(d, Math.abs(got[i] - want[i]));
+                    s = Math.max(s, Math.abs(want[i]));
+                }
+                assertTrue(worst <= 1, arch + ": plan vs training graph at " + worst + " x the 1e-5 tolerance");
+                assertTrue(d / s <= 1e-4, arch + ": plan vs PyTorch relative error " + d / s);
+                assertTrue(!plan.describe().contains("ref:"), arch + ": a reference (slow) kernel in the plan:\n" + plan.describe());
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package conta.tensor.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import conta.tensor.ConvSpec;
+import conta.tensor.LayerGraph.Value;
+import conta.tensor.RefOps;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * DnnlGraph's ops one at a time against the float64 references of RefOps (written from PyTorch's formulas), at
+ * channel counts where oneDNN picks blocked layouts and JIT kernels (32, 48): conv with bias + in-place residual sum +
+ * ReLU, max pooling in ceil mode, bilinear resize down and up (align_corners = False), global average pooling with a
+ * linear layer, elementwise max; and the buffer plan (liveness sharing, the in-place rule).
+ */
+class DnnlGraphTest {
+    static final SplittableRandom R = new SplittableRandom(11);
+
+    static float[] rand(int n, double scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (scale * R.nextGaussian());
+        return v;
+    }
+
+    static double[] d(float[] f) {
+        double[] r = new double[f.length];
+        for (int i = 0; i < f.length; i++) r[i] = f[i];
+        return r;
+    }
+
+    static void close(double[] want, float[] got, double tol) {
+        assertEquals(want.length, got.length, "length");
+        double m = 0;
+        for (double v : want) m = Math.max(m, Math.abs(v));
+        for (int i = 0; i < want.length; i++)
+            assertTrue(Math.abs(got[i] - want[i]) <= tol * (m + Math.abs(want[i])), "element " + i + ": " + got[i] + " vs " + want[i]);
+    }
+
+    @Test
+    void convBiasResidualSumRelu() {
+        int c = 32, h = 13, w = 11;
+        ConvSpec s3 = ConvSpec.of(3, 1, 2, 2), s1 = ConvSpec.of(1, 1, 0, 1);
+        float[] x = rand(c * h * w, 1), wa = rand(48 * c * 9, 0.1), ba = rand(48, 0.5), wb = rand(48 * 48, 0.1), bb = rand(48, 0.5);
+        try (DnnlGraph g = new DnnlGraph(false)) {
+            Value in = g.input(1, c, h, w);
+            Value a = g.conv(in, wa, new int[]{48, c, 3, 3}, ba, s3, null, false);
+            Value b = g.conv(a, wb, new int[]{48, 48, 1, 1}, bb, s1, a, true); // relu(conv(a) + a), written over a
+            g.output(b);
+            g.compile();
+            assertEquals(0, g.innerReorders(), g.describe());
+            float[] got = new float[48 * h * w];
+            g.run(x, got);
+            double[] ra = RefOps.conv2d(d(x), 1, c, h, w, d(wa), 48, d(ba), s3);
+            double[] rb = RefOps.conv2d(ra, 1, 48, h, w, d(wb), 48, d(bb), s1);
+            close(RefOps.relu(RefOps.addScaled(rb, 1, ra, 1)), got, 1e-5);
+        }
+    }
+
+    @Test
+    void maxPoolCeilModeAndResizeAndMax() {
+        int c = 32, h = 17, w = 14;
+        ConvSpec p = ConvSpec.of(3, 2, 1, 1);
+        float[] x = rand(c * h * w, 1);
+        int oh = RefOps.poolOut(h, 3, 2, 1, 1, true), ow = RefOps.poolOut(w, 3, 2, 1, 1, true);
+        try (DnnlGraph g = new DnnlGraph(false)) {
+            Value in = g.input(1, c, h, w);
+            Value pooled = g.maxPool(in, p, true);
+            assertArrayEquals(new int[]{1, c, oh, ow}, pooled.shape());
+            Value down = g.resizeBilinear(pooled, 5, 4), up = g.resizeBilinear(down, oh, ow);
+            g.output(g.max(pooled, up));
+            g.compile();
+            float[] got = new float[c * oh * ow];
+            g.run(x, got);
+            double[] rp = RefOps.maxPool2d(d(x), 1, c, h, w, p, true);
+            double[] rd = RefOps.resizeBilinear(rp, 1, c, oh, ow, 5, 4, false), ru = RefOps.resizeBilinear(rd, 1, c, 5, 4, oh, ow, false);
+            double[] want = new double[rp.length];
+            for (int i = 0; i < want.length; i++) want[i] = Math.max(rp[i], ru[i]);
+            close(want, got, 1e-6);
+        }
+    }
+
+    @Test
+    void globalAvgPoolThenLinear() {
+        int c = 48, h = 7, w = 5, out = 10;
+        float[] x = rand(c * h * w, 1), wt = rand(out * c, 0.2), bias = rand(out, 1);
+        try (DnnlGraph g = new DnnlGraph(false)) {
+            g.output(g.linear(g.globalAvgPool(g.input(1, c, h, w)), wt, out, bias));
+            g.compile();
+            float[] got = new float[out];
+            g.run(x, got);
+            double[] want = new double[out];
+            for (int o = 0; o < out; o++) {
+                double s = bias[o];
+                for (int ch = 0; ch < c; ch++) {
+                    double mean = 0;
+                    for (int i = 0; i < h * w; i++) mean += x[ch * h * w + i];
+                    s += wt[o * c + ch] * mean / (h * w);
+                }
+                want[o] = s;
+            }
+            close(want, got, 1e-5);
+        }
+    }
+
+    @Test
+    void buffersAreSharedByLiveness() {
+        int c = 32, h = 16, w = 16;
+        long one = (long) c * h * w * Float.BYTES;
+        float[] wt = rand(c * c, 0.05);
+        try (DnnlGraph g = new DnnlGraph(false)) {
+            Value v = g.input(1, c, h, w);
+            for (int i = 0; i < 10; i++) v = g.conv(v, wt, new int[]{c, c, 1, 1}, null, ConvSpec.of(1, 1, 0, 1), null, true);
+            g.output(v);
+            g.compile();
+            // input + output + two ping-pong buffers, not eleven
+            assertTrue(g.activationBytes() <= 4 * one, "activation bytes " + g.activationBytes() + " for 11 values of " + one);
+            float[] x = rand(c * h * w, 1), a = new float[c * h * w], b = new float[c * h * w];
+            g.run(x, a);
+            g.run(x, b);
+            assertArrayEquals(a, b);
+        }
+    }
+
+    @Test
+    void inPlaceSumIntoAValueReadLaterIsRefused() {
+        float[] wt = rand(32 * 32, 0.1);
+        try (DnnlGraph g = new DnnlGraph(false)) {
+            Value in = g.input(1, 32, 8, 8);
+            Value a = g.conv(in, wt, new int[]{32, 32, 1, 1}, null, ConvSpec.of(1, 1, 0, 1), null, false);
+            Value b = g.conv(a, wt, new int[]{32, 32, 1, 1}, null, ConvSpec.of(1, 1, 0, 1), a, false);
+            g.output(g.max(a, b)); // a is read after b was written over it
+            assertThrows(IllegalStateException.class, g::compile);
+        }
+    }
+
+    @Test
+    void wrongInputLengthIsRefused() {
+        try (DnnlGraph g = new DnnlGraph(false)) {
+            g.output(g.globalAvgPool(g.input(1, 16, 4, 4)));
+            g.compile();
+            assertThrows(IllegalArgumentException.class, () -> g.run(new float[255], new float[16]));
+        }
+    }
+}
