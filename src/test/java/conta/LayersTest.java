@@ -37,12 +37,14 @@ class LayersTest {
         {"conta.autograd"},
         {"conta.nn"},
         {"conta.models"},
+        {"conta.infer", "conta.onnx"}, // inference plans and ONNX export of built networks
         {"conta.optim"},
         {"conta.train"},
         {"conta.config"},
         {"conta.causal", "conta.wsss.crf", "conta.wsss.irn"},
         {"conta.wsss"},
         {"conta.pipeline"},
+        {"conta.api"}, // the embedding surface (Java API, C ABI bridge) over bundles
         {"conta.cli"},
     };
 
