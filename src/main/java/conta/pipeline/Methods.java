@@ -48,12 +48,6 @@ public final class Methods {
      */
     public static Map<String, Object> run(Config cfg, Path data, Path out, Backend b, StageRange range) throws Exception {
         cfg.validate();
-        try (RunLog log = RunLog.start(out)) { // the console of every (resumed) run, also in OUT/run.log
-            return runLogged(cfg, data, out, b, range);
-        }
-    }
-
-    private static Map<String, Object> runLogged(Config cfg, Path data, Path out, Backend b, StageRange range) throws Exception {
         String method = cfg.str("method");
         int rounds = switch (method) {
             case "cam", "c2am" -> 1;
@@ -65,7 +59,8 @@ public final class Methods {
         StageRange.Point until = StageRange.resolve(range.until(), "until", rounds, c2am, rounds - 1);
         if (until != null && until.round() == rounds - 1 && until.stage().equals("pred")) until = null; // the whole run
         if (from != null) StageRange.clear(out, from, System.err);
-        try (Pipeline p = new Pipeline(cfg, data, out, b)) {
+        // the run.log tee starts once the pipeline has checked everything and holds OUT's lock: a refused run writes nothing
+        try (Pipeline p = new Pipeline(cfg, data, out, b); RunLog log = RunLog.start(out)) { // the console of every (resumed) run, also in OUT/run.log
             return run(p, rounds, method, c2am, until);
         }
     }

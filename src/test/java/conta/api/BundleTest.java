@@ -33,7 +33,7 @@ class BundleTest {
         Bundle seg = Bundle.of(c, "seg", SegStage.spec(c, 21), Palette.VOC_CLASSES);
         Map<String, Object> j = Json.parseObject(Json.write(seg.toJson()));
         Map<String, Object> bb = (Map<String, Object>) ((Map<String, Object>) j.get("model")).get("backbone");
-        assertEquals(List.of(3L, 4L, 23L, 3L), bb.get("blocks"));
+        assertEquals(List.of(3L, 4L, 6L, 3L), bb.get("blocks")); // seg.blocks=auto: the depth of the default ImageNet ResNet-50 weights
         assertEquals(List.of(1L, 2L, 1L, 1L), bb.get("strides"));
         assertEquals(List.of(1L, 1L, 2L, 4L), bb.get("dilations"));
         assertEquals(8L, bb.get("output_stride"));

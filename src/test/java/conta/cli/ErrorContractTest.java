@@ -130,7 +130,7 @@ class ErrorContractTest {
         Path ro = tmp.resolve("ro-out");
         Files.createDirectories(ro);
         try (var guard = ReadOnly.make(ro)) {
-            userError(run("pipeline", "--data", data.toString(), "--out", ro.toString(), "--set", "cls.weights=none"), ro.toString(), "writable");
+            userError(run("pipeline", "--data", data.toString(), "--out", ro.toString(), "--set", "cls.weights=none", "--set", "cls.arch=resnet50"), ro.toString(), "writable");
         }
         assertFalse(Files.exists(ro.resolve("config.json")));
     }

@@ -43,6 +43,7 @@ class OnnxExportCommandTest {
         c.set("cls.blocks", "1,1,1,1");
         c.set("seg.width", "8");
         c.set("seg.blocks", "1,1,1,1");
+        c.set("seg.weights", "none"); // a tiny depth: the ImageNet weights are ResNet-50's
         c.set("seg.msc", "0.5,0.75");
         return c;
     }
@@ -75,7 +76,7 @@ class OnnxExportCommandTest {
         assertEquals(0, cli("export-onnx", "--run", run.toString(), "--stage", "cls", "--round", "0", "--out", clsOnnx.toString()));
         try (OrtSession s = OrtCheck.open(segOnnx)) {
             assertEquals("seg", s.getMetadata().getCustomMetadataValue("conta.stage").orElse(null));
-            assertEquals("caffe", s.getMetadata().getCustomMetadataValue("conta.input").orElse(null)); // seg.weights=imagenet: Caffe BGR
+            assertEquals("imagenet", s.getMetadata().getCustomMetadataValue("conta.input").orElse(null)); // seg.weights=none: RGB mean/std
             assertClose(expected.get("seg"), OrtCheck.run(s, Map.of("image", new long[]{1, 3, 70, 90}), Map.of("image", img)).get("logits"), "run seg logits");
         }
         try (OrtSession s = OrtCheck.open(clsOnnx)) {

@@ -39,7 +39,7 @@ class ConfigValidationTest {
         {"cls.strides", "1,2,3,1", "comma-separated integers, each in [1, 2]"},
         {"cls.strides", "1,2,2", "has 3 entries but cls.arch = resnet50-os16 has 4 stages"},
         {"irn.blocks", "3,4,6", "has 3 entries but irn.arch = resnet50 has 4 stages"},
-        {"seg.blocks", "3,4,23,3,3", "has 5 entries but seg.arch = deeplabv2-resnet101 has 4 stages"},
+        {"seg.blocks", "3,4,23,3,3", "must be auto, or 4 comma-separated integers"},
         {"cls.resize_long", "640,320", "LOW,HIGH integers with LOW <= HIGH"},
         {"irn.scale", "0,1.5", "LOW,HIGH numbers with LOW <= HIGH, each in (0, 16]"},
         {"cam.scales", "1.0,-0.5", "each in (0, 8]"},

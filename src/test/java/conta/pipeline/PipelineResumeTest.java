@@ -126,7 +126,7 @@ public class PipelineResumeTest {
             assertTrue(e.getMessage().contains("cls.epochs 7 -> 2 (round0/cls finished)"), e.getMessage());
             // a key whose stages have not run yet may change (the fix for a NaN in a later stage)
             Files.writeString(o.resolve("config.json"), "{\"cls.epochs\": \"2\", \"seg.lr\": \"0.5\", \"data.resize\": \"pil\"}");
-            new Pipeline(c, data, o, b);
+            new Pipeline(c, data, o, b).close(); // releases OUT's lock
             // a folder from before data.resize existed resized with OpenCV: resuming it with Pillow's resizing is refused
             Files.writeString(o.resolve("config.json"), "{\"cls.epochs\": \"2\"}");
             e = assertThrows(conta.error.UserError.class, () -> new Pipeline(c, data, o, b));

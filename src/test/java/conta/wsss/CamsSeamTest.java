@@ -38,7 +38,7 @@ class CamsSeamTest {
         try (CpuBackend b = new CpuBackend(); ResNet net = new ResNet(b, cfg)) {
             Init.torchvision(net, 4);
             net.visit("", (n, t, p) -> { if (n.startsWith("classifier")) { float[] v = t.toArray(); for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian(); b.upload(t, v); } });
-            CamMaps got = Cams.compute(net, Preprocess.IMAGENET, im, labels, scales, null);
+            CamMaps got = Cams.compute(net, Preprocess.IMAGENET, im, labels, scales, null, conta.image.Resampling.OPENCV); // the old code resized with OpenCV
             CamMaps want = reference(net, Preprocess.IMAGENET, im, labels, scales);
             assertArrayEquals(want.stride4(), got.stride4(), 0f);
             assertArrayEquals(want.highRes(), got.highRes(), 0f);
