@@ -49,8 +49,8 @@ public final class ExportCommand implements Command {
     static void writeOnnx(BundleModel m, Path out) throws IOException {
         if (!(m.network() instanceof conta.models.Network net))
             throw new UserError("--format onnx: the " + m.bundle.stage() + " model is not an exportable network; export --stage seg or cls");
-        Map<String, String> meta = new LinkedHashMap<>(m.bundle.meta());
-        meta.put("stage", m.bundle.stage());
+        Map<String, String> meta = new LinkedHashMap<>(m.bundle.meta()); // conta.bundle: the bundle's JSON description
+        meta.put("conta.stage", m.bundle.stage()); // as `conta export-onnx` names it
         var r = conta.onnx.OnnxExporter.export(net, out, meta);
         System.err.println("onnx: inputs " + r.inputs() + ", outputs " + r.outputs() + ", " + r.nodes() + " nodes" + (r.notes().isEmpty() ? "" : "; " + r.notes()));
     }
