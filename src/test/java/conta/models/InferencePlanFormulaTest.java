@@ -12,7 +12,6 @@ import conta.tensor.Backend;
 import conta.tensor.Tensor;
 import conta.tensor.cpu.CpuBackend;
 import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -31,9 +30,7 @@ class InferencePlanFormulaTest {
         Backend b = new CpuBackend();
         try (Network net = Models.build(arch, Models.Options.none(), b)) {
             Module m = net.module();
-            long k = 0;
-            for (Map.Entry<String, Tensor> e : m.state().entrySet())
-                b.upload(e.getValue(), FormulaResNetTest.values(k++, m.externalName(e.getKey()), e.getValue().shape()));
+            FormulaResNetTest.fill(m, b);
             m.train(false);
             HostArray x = Npy.read(dir.resolve("input.npy"));
             float[] want = Npy.read(dir.resolve("eval_out.npy")).data(), ref;
