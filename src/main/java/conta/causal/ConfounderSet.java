@@ -1,5 +1,6 @@
 package conta.causal;
 
+import conta.image.MapResize;
 import conta.io.HostArray;
 import conta.io.Npy;
 import conta.tensor.Backend;
@@ -57,7 +58,7 @@ public final class ConfounderSet implements AutoCloseable {
 
     /** Adds one image's label map (H x W, row-major); tags (length n) may be null to use predicted presence. */
     public void add(int[] labels, int H, int W, boolean[] tags) {
-        if (dev == null || enc.resize() == Resample.Mode.BILINEAR) { // the ops resize masks by area or nearest only
+        if (dev == null || enc.resize() == MapResize.Mode.BILINEAR) { // the ops resize masks by area or nearest only
             addClassMaps(enc.classMaps(labels, H, W), tags != null ? tags : enc.present(labels));
             return;
         }
@@ -68,7 +69,7 @@ public final class ConfounderSet implements AutoCloseable {
         for (int i = 0; i < lf.length; i++) lf[i] = labels[i];
         WsssOps ops = dev.wsss();
         try (Tensor l = Tensor.of(dev, lf, H, W); Tensor maps = dev.empty(enc.classes(), enc.height(), enc.width())) {
-            ops.classMasks(l, enc.firstLabel(), enc.resize() == Resample.Mode.AREA, maps);
+            ops.classMasks(l, enc.firstLabel(), enc.resize() == MapResize.Mode.AREA, maps);
             ops.accumulatePresent(maps, present, devSums);
         }
         counted(present);

@@ -1,5 +1,6 @@
 package conta.causal;
 
+import conta.image.MapResize;
 import conta.io.HostArray;
 import conta.io.Npy;
 import java.io.IOException;
@@ -45,7 +46,7 @@ public final class GlobalCam {
             int[] s = cam.shape();
             if (s.length != 3 || s[0] != classes)
                 throw new IllegalArgumentException("CAMs must be " + classes + " x H x W, got " + cam.shapeString());
-            float[] r = Resample.resize(cam.data(), classes, s[1], s[2], size, size, Resample.Mode.BILINEAR);
+            float[] r = MapResize.resize(cam.data(), classes, s[1], s[2], size, size, MapResize.Mode.BILINEAR);
             for (int i = 0; i < r.length; i++) img[i] += r[i];
         }
         for (int c = 0; c < classes; c++) {

@@ -1,5 +1,6 @@
 package conta.causal;
 
+import conta.image.MapResize;
 import conta.io.HostArray;
 import conta.tensor.Backend;
 import conta.tensor.Tensor;
@@ -14,7 +15,7 @@ import java.util.List;
  * the background entry of its dictionary.
  *
  * <p><b>Values.</b> {@link Values#HARD} (default): one-hot maps of the argmax label map at the input resolution, then
- * resized (with {@link Resample.Mode#AREA}, the default, a cell holds the fraction of it the class covers; with NEAREST
+ * resized (with {@link MapResize.Mode#AREA}, the default, a cell holds the fraction of it the class covers; with NEAREST
  * it stays binary). {@link Values#SOFT}: the class probability channels, resized. A label map has no probabilities, so
  * it is always encoded one-hot.
  *
@@ -24,7 +25,7 @@ import java.util.List;
  * one map (k = 1 context channel). {@link Query#PER_CLASS}: each of the n class maps is its own query, giving n maps M_j
  * (k = n channels); this keeps which class is where, at n times the head's extra input.
  */
-public record MaskEncoding(int classes, int firstLabel, int height, int width, Values values, Resample.Mode resize, Query query) {
+public record MaskEncoding(int classes, int firstLabel, int height, int width, Values values, MapResize.Mode resize, Query query) {
     public enum Values { HARD, SOFT }
 
     public enum Query { FOREGROUND, PER_CLASS }
@@ -38,7 +39,7 @@ public record MaskEncoding(int classes, int firstLabel, int height, int width, V
 
     /** Defaults: background at label 0, HARD values, AREA resize, FOREGROUND query. */
     public static MaskEncoding of(int classes, int height, int width) {
-        return new MaskEncoding(classes, 1, height, width, Values.HARD, Resample.Mode.AREA, Query.FOREGROUND);
+        return new MaskEncoding(classes, 1, height, width, Values.HARD, MapResize.Mode.AREA, Query.FOREGROUND);
     }
 
     /** The block-5 grid of a square training crop: every stride-2 step of a ResNet maps x to ceil(x / 2). */
@@ -48,7 +49,7 @@ public record MaskEncoding(int classes, int firstLabel, int height, int width, V
 
     public MaskEncoding withValues(Values v) { return new MaskEncoding(classes, firstLabel, height, width, v, resize, query); }
 
-    public MaskEncoding withResize(Resample.Mode r) { return new MaskEncoding(classes, firstLabel, height, width, values, r, query); }
+    public MaskEncoding withResize(MapResize.Mode r) { return new MaskEncoding(classes, firstLabel, height, width, values, r, query); }
 
     public MaskEncoding withQuery(Query q) { return new MaskEncoding(classes, firstLabel, height, width, values, resize, q); }
 
@@ -65,7 +66,7 @@ public record MaskEncoding(int classes, int firstLabel, int height, int width, V
             int c = labels[p] - firstLabel;
             if (c >= 0 && c < classes) onehot[c * H * W + p] = 1f;
         }
-        return Resample.resize(onehot, classes, H, W, height, width, resize);
+        return MapResize.resize(onehot, classes, H, W, height, width, resize);
     }
 
     /** n x h x w class maps from C x H x W class scores (probabilities for SOFT; any monotone scores for HARD). */
@@ -75,7 +76,7 @@ public record MaskEncoding(int classes, int firstLabel, int height, int width, V
         int hw = s[1] * s[2];
         float[] fg = new float[classes * hw];
         System.arraycopy(scores.data(), firstLabel * hw, fg, 0, fg.length);
-        return Resample.resize(fg, classes, s[1], s[2], height, width, resize);
+        return MapResize.resize(fg, classes, s[1], s[2], height, width, resize);
     }
 
     /** Classes with at least one pixel in the label map. */

@@ -258,6 +258,9 @@ public final class ConfigKeys {
         n("c2am.lse_r", "1", 0, true, 1e4, false, "log-sum-exp sharpness"),
         i("c2am.epochs", "4", 1, 100000, "fine-tuning epochs"),
         n("c2am.lr", "5e-4", 0, true, 100, false, "fine-tuning learning rate (head x10)"),
+        // inference
+        b("infer.plan", "true", "run CAMs and predictions through inference plans on the CPU (BN folded, fused oneDNN convolutions; the "
+                + "forward's numbers to float rounding, 2-3x faster); false: the training graph's eval forward"),
         // report
         i("report.overlays", "8", 0, 10000, "images shown in report.html"),
         b("log.tensorboard", "false", "also write each training stage's per-step scalars as TensorBoard event files (tensorboard --logdir OUT)")

@@ -1,6 +1,7 @@
 package conta.infer;
 
 import conta.models.Network;
+import conta.models.ResNet;
 import conta.tensor.LayerGraph;
 import conta.tensor.cpu.DnnlGraph;
 import java.util.Arrays;
@@ -44,11 +45,23 @@ public final class InferencePlan implements AutoCloseable {
 
     /** Plan for input N x C x H x W in the given precision (AUTO resolved here, see {@link Precision#resolve}). */
     public static InferencePlan compile(Network model, Precision precision, int... inputShape) {
+        return build(precision, inputShape, (w, in) -> w.network(model, in));
+    }
+
+    /**
+     * Plan of a CAM classifier's class activation maps, relu(classifier(features)) at feature resolution (N x classes
+     * x h x w): what conta.wsss.Cams takes from the network before flip-merging and resizing.
+     */
+    public static InferencePlan compileCam(ResNet model, Precision precision, int... inputShape) {
+        return build(precision, inputShape, (w, in) -> w.cam(model, in));
+    }
+
+    private static InferencePlan build(Precision precision, int[] inputShape, java.util.function.BiFunction<ModelWalker, LayerGraph.Value, LayerGraph.Value> body) {
         if (inputShape.length != 4) throw new IllegalArgumentException("input shape must be N x C x H x W, got " + Arrays.toString(inputShape));
         Precision p = precision.resolve();
         DnnlGraph g = new DnnlGraph(p == Precision.BF16);
         try {
-            LayerGraph.Value out = new ModelWalker(g).network(model, g.input(inputShape[0], inputShape[1], inputShape[2], inputShape[3]));
+            LayerGraph.Value out = body.apply(new ModelWalker(g), g.input(inputShape[0], inputShape[1], inputShape[2], inputShape[3]));
             g.output(out);
             g.compile();
             return new InferencePlan(g, inputShape.clone(), g.outputShape(), p);

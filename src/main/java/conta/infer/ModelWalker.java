@@ -31,6 +31,18 @@ final class ModelWalker {
         throw new IllegalArgumentException("no inference plan for " + m.getClass().getSimpleName() + " (ResNet and DeepLabV2 are planned)");
     }
 
+    /**
+     * The class activation maps of a CAM classifier: relu(classifier(features)) at feature resolution, N x classes x
+     * h x w, as WsssOps.cam computes them from ResNet.features and camWeight (no bias: IRNet's classifier has none).
+     */
+    Value cam(ResNet r, Value x) {
+        Conv2d cls = (Conv2d) r.children().get("classifier");
+        if (cls == null) throw new IllegalArgumentException("no CAM plan for a ResNet without the CAM classifier (head " + r.config.head() + ")");
+        if (cls.bias != null) throw new IllegalArgumentException("no CAM plan for a classifier with a bias (CAMs use the weight only)");
+        int[] ws = cls.weight.shape();
+        return g.conv(features(r, x), cls.weight.toArray(), new int[]{ws[0], ws[1], 1, 1}, null, conta.tensor.ConvSpec.of(1, 1, 0, 1), null, true);
+    }
+
     /** ResNet.features without context: stem, then every block of layer1..layer4. */
     Value features(ResNet r, Value x) {
         if (r.config.contextChannels() > 0)

@@ -197,12 +197,12 @@ public final class CausalHooks implements RoundHooks {
             Path gFile = dir.resolve("global_cam.npy");
             try (ResNet net = ClassifierStage.build(p.cfg, n, contextChannels(t), p.backend)) {
                 Checkpoint.load(clsModel, net, null);
-                if (!Files.isRegularFile(gFile)) {
+                if (!Files.isRegularFile(gFile)) try (conta.infer.PlanCache plans = p.camPlans(net)) { // closed before the fine-tuning below
                     Progress bar = new Progress("C2AM global CAM", p.trainIds.size(), 0);
                     for (String id : p.trainIds) {
                         Item it = p.ds.read(id);
                         CamMaps m = Cams.compute(net, Backbones.input(p.cfg, "cls"), it.image(), it.labels(), p.cfg.numbers("cam.scales"), context(t, id, it),
-                                Resampling.parse(p.cfg.str("data.resize"), "data.resize"));
+                                Resampling.parse(p.cfg.str("data.resize"), "data.resize"), plans);
                         boolean[] present = new boolean[n];
                         for (int k : it.labels()) present[k - 1] = true;
                         g.add(new HostArray(new int[]{n, m.h(), m.w()}, m.denseHighRes(n)), present);

@@ -1,6 +1,8 @@
 package conta.pipeline;
 
 import conta.config.Config;
+import conta.infer.PlanCache;
+import conta.infer.Precision;
 import conta.error.UserError;
 import conta.data.Dataset;
 import conta.data.Datasets;
@@ -158,7 +160,18 @@ public final class Pipeline implements AutoCloseable {
      * Keys added after run folders existed, with the value that reproduces the behaviour those folders ran with, so
      * resuming an old folder is checked like any changed key instead of silently mixing behaviours.
      */
-    static final Map<String, String> LEGACY = Map.of("data.resize", "opencv");
+    static final Map<String, String> LEGACY = Map.of("data.resize", "opencv", "infer.plan", "false");
+
+    /**
+     * Shapes with a kept plan: CAMs need one per scale (of same-sized images, e.g. the synthetic sets); DeepLab plans
+     * hold a ResNet-101's weights each, so fewer are kept.
+     */
+    static final int CAM_PLAN_SHAPES = 8, SEG_PLAN_SHAPES = 2;
+
+    /** The CAM plans of a loaded classifier (null: infer.plan off, not the CPU, or a classifier with context input). */
+    PlanCache camPlans(ResNet net) {
+        return cfg.bool("infer.plan") ? PlanCache.forBackend(backend, net, PlanCache.Output.CAM, Precision.FP32, CAM_PLAN_SHAPES) : null;
+    }
 
     /** The first finished stage (roundT/STAGE) whose result depends on the key, or null. */
     private String finishedUser(String key) throws IOException {
@@ -171,6 +184,7 @@ public final class Pipeline implements AutoCloseable {
             case "rw" -> List.of("pseudo");
             case "seg" -> List.of("seg", "pred", "confounders");
             case "c2am" -> List.of("c2am");
+            case "infer" -> List.of("cam", "c2am", "pred");
             default -> null; // seed, method, data, conta: everything depends on them
         };
         if (!Files.isDirectory(out)) return null;
@@ -235,7 +249,8 @@ public final class Pipeline implements AutoCloseable {
         Path camModel = hooks.classifierForCams(t, clsModel);
         if (camModel != clsModel) stages.put("c2am", stage(t, "c2am", () -> Map.of()));
         stages.put("cam", stage(t, "cam", () -> {
-            try (ResNet net = ClassifierStage.build(cfg, c, hooks.contextChannels(t), backend)) {
+            try (ResNet net = ClassifierStage.build(cfg, c, hooks.contextChannels(t), backend);
+                 PlanCache plans = camPlans(net)) {
                 Checkpoint.load(camModel, net, null);
                 double[] scales = cfg.numbers("cam.scales");
                 double thr = cfg.number("cam.bg_threshold");
@@ -246,7 +261,7 @@ public final class Pipeline implements AutoCloseable {
                         Item it = readOrSkip(id);
                         if (it == null) { bar.step(id); continue; }
                         CamMaps m = Cams.compute(net, Backbones.input(cfg, "cls"), it.image(), it.labels(), scales, hooks.context(t, id, it),
-                                conta.image.Resampling.parse(cfg.str("data.resize"), "data.resize"));
+                                conta.image.Resampling.parse(cfg.str("data.resize"), "data.resize"), plans);
                         m.save(f);
                         IndexPng.write(s, Cams.seeds(backend, m, thr));
                     }
@@ -313,13 +328,21 @@ public final class Pipeline implements AutoCloseable {
     public void predict(Path segModel, List<String> ids, Path dir, String label) {
         try (DeepLabV2 net = SegStage.build(cfg, ds.numClasses() + 1, backend)) {
             Checkpoint.load(segModel, net, null);
+            try (PlanCache plans = cfg.bool("infer.plan") ? PlanCache.forBackend(backend, net, PlanCache.Output.FORWARD, Precision.FP32, SEG_PLAN_SHAPES) : null) {
+                predict(net, plans, ids, dir, label);
+            }
+        }
+    }
+
+    private void predict(DeepLabV2 net, PlanCache plans, List<String> ids, Path dir, String label) {
+        try {
             Progress bar = new Progress(label, ids.size(), 0);
             for (String id : ids) {
                 Path f = dir.resolve(id + ".png");
                 if (!Files.isRegularFile(f)) {
                     Item it = readOrSkip(id);
                     if (it == null) { bar.step(id); continue; }
-                    IndexPng.write(f, SegStage.predict(net, Backbones.input(cfg, "seg"), it.image(), cfg.bool("seg.crf") ? conta.wsss.crf.CrfParams.DEEPLAB : null));
+                    IndexPng.write(f, SegStage.predict(net, Backbones.input(cfg, "seg"), it.image(), cfg.bool("seg.crf") ? conta.wsss.crf.CrfParams.DEEPLAB : null, plans));
                 }
                 bar.step(id);
             }

@@ -56,19 +56,8 @@ public enum Objective {
         }
     }
 
-    /** PyTorch's F.interpolate(mode='nearest'): src = min(floor(dst * in / out), in - 1). */
+    /** n label maps h x w resized to oh x ow with PyTorch's F.interpolate(mode='nearest') (conta.image.MapResize). */
     public static float[] resizeNearest(float[] src, int n, int h, int w, int oh, int ow) {
-        if (h == oh && w == ow) return src;
-        float[] dst = new float[n * oh * ow];
-        float sy = (float) h / oh, sx = (float) w / ow;
-        for (int b = 0; b < n; b++)
-            for (int y = 0; y < oh; y++) {
-                int iy = Math.min((int) Math.floor(y * sy), h - 1);
-                for (int x = 0; x < ow; x++) {
-                    int ix = Math.min((int) Math.floor(x * sx), w - 1);
-                    dst[(b * oh + y) * ow + x] = src[(b * h + iy) * w + ix];
-                }
-            }
-        return dst;
+        return h == oh && w == ow ? src : conta.image.MapResize.resize(src, n, h, w, oh, ow, conta.image.MapResize.Mode.NEAREST);
     }
 }

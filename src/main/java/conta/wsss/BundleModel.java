@@ -4,6 +4,8 @@ import conta.image.CamMaps;
 import conta.error.UserError;
 import conta.image.Mask;
 import conta.image.RgbImage;
+import conta.infer.PlanCache;
+import conta.infer.Precision;
 import conta.io.HostArray;
 import conta.io.Safetensors;
 import conta.models.DeepLabV2;
@@ -28,15 +30,26 @@ public final class BundleModel implements AutoCloseable {
     public static final int MAX_SIDE = 8192;
     public static final long MAX_PIXELS = 32L << 20;
 
+    /**
+     * Whether inference plans serve the CPU (system property conta.infer.plan, default true; the pipeline's key
+     * infer.plan): one per input shape, kept for the last PLAN_SHAPES shapes.
+     */
+    static final boolean PLANS = !"false".equals(System.getProperty("conta.infer.plan"));
+    static final int PLAN_SHAPES = 4;
+
     public final Bundle bundle;
     public final Path file;
     private final Module net;
+    private final PlanCache plans;
 
     private BundleModel(Bundle bundle, Path file, Module net) {
         this.bundle = bundle;
         this.file = file;
         this.net = net;
         net.train(false);
+        this.plans = !PLANS ? null : bundle.stage().equals("seg")
+                ? PlanCache.forBackend(net.backend(), (DeepLabV2) net, PlanCache.Output.FORWARD, Precision.FP32, PLAN_SHAPES)
+                : bundle.needsContext() ? null : PlanCache.forBackend(net.backend(), (ResNet) net, PlanCache.Output.CAM, Precision.FP32, PLAN_SHAPES);
     }
 
     /** Opens a bundle file, a pre-bundle model file inside its run, or a run folder (its last round's stage model). */
@@ -83,7 +96,7 @@ public final class BundleModel implements AutoCloseable {
     public Mask segment(RgbImage im, boolean crf) {
         if (!segments()) throw new UserError(file + " is a " + bundle.stage() + " model; label maps need a segmentation (seg) bundle");
         checkSize(im.w(), im.h(), "the image");
-        return SegStage.predict((DeepLabV2) net, bundle.input(), im, crf ? bundle.crf() : null);
+        return SegStage.predict((DeepLabV2) net, bundle.input(), im, crf ? bundle.crf() : null, plans);
     }
 
     /** CAMs of every class (keys 1..C), as the pipeline's cam stage computes them. */
@@ -95,7 +108,7 @@ public final class BundleModel implements AutoCloseable {
         checkSize(im.w(), im.h(), "the image");
         int[] all = new int[bundle.outputs()];
         for (int i = 0; i < all.length; i++) all[i] = i + 1;
-        return Cams.compute((ResNet) net, bundle.input(), im, all, bundle.scales(), null);
+        return Cams.compute((ResNet) net, bundle.input(), im, all, bundle.scales(), null, conta.image.Resampling.PIL, plans);
     }
 
     public Backend backend() { return net.backend(); }
@@ -104,5 +117,8 @@ public final class BundleModel implements AutoCloseable {
     public Module network() { return net; }
 
     @Override
-    public void close() { net.close(); }
+    public void close() {
+        if (plans != null) plans.close();
+        net.close();
+    }
 }

@@ -167,12 +167,21 @@ public final class SegStage {
     }
 
     /** Class probabilities (K x H x W, softmax of the MSC max-fused logits resized to the image) of one image. */
-    public static float[] probabilities(DeepLabV2 net, conta.data.Preprocess input, RgbImage im) {
+    public static float[] probabilities(DeepLabV2 net, conta.data.Preprocess input, RgbImage im) { return probabilities(net, input, im, null); }
+
+    /** The same with the MSC logits from inference plans of net when plans is not null (conta.infer.PlanCache). */
+    public static float[] probabilities(DeepLabV2 net, conta.data.Preprocess input, RgbImage im, conta.infer.PlanCache plans) {
         net.train(false);
         Backend b = net.backend();
         try (Tape t = Tape.open(false)) {
-            Tensor x = Tape.track(Tensor.of(b, input.chw(im, false), 1, 3, im.h(), im.w()));
-            Tensor logits = F.resizeBilinear(net.forward(x), im.h(), im.w(), false);
+            Tensor fused;
+            if (plans != null) {
+                conta.infer.PlanCache.Result r = plans.run(input.chw(im, false), 1, 3, im.h(), im.w());
+                fused = Tape.track(Tensor.of(b, r.data(), r.shape()));
+            } else {
+                fused = net.forward(Tape.track(Tensor.of(b, input.chw(im, false), 1, 3, im.h(), im.w())));
+            }
+            Tensor logits = F.resizeBilinear(fused, im.h(), im.w(), false);
             return F.softmax(logits).toArray();
         }
     }
@@ -182,7 +191,12 @@ public final class SegStage {
      * or the argmax. The pipeline's pred/ stage, `conta predict` and the Java/C API all call this one function.
      */
     public static Mask predict(DeepLabV2 net, conta.data.Preprocess input, RgbImage im, conta.wsss.crf.CrfParams crf) {
-        float[] p = probabilities(net, input, im);
+        return predict(net, input, im, crf, null);
+    }
+
+    /** The same with inference plans of net (null: its forward). */
+    public static Mask predict(DeepLabV2 net, conta.data.Preprocess input, RgbImage im, conta.wsss.crf.CrfParams crf, conta.infer.PlanCache plans) {
+        float[] p = probabilities(net, input, im, plans);
         return crf != null ? PseudoStage.crfRefine(im, p, net.classes(), crf) : argmax(p, net.classes(), im.h(), im.w());
     }
 

@@ -83,11 +83,13 @@ class PredictCommandTest {
         Map<String, HostArray> npz = Npy.readNpz(tmp.resolve("c").resolve(ids.getFirst() + ".npz"));
         int n = conta.synth.SynthGenerator.classes().size() - 1;
         assertEquals(n, npz.get("keys").data().length, "every class's CAM");
-        // the same numbers as the pipeline's CAM function run on this image with all classes
-        try (var b = new conta.tensor.cpu.CpuBackend(); var net = conta.wsss.ClassifierStage.build(conta.pipeline.PipelineResumeTest.tiny(), n, 0, b)) {
+        // the same numbers as the pipeline's CAM function run on this image with all classes (through inference plans,
+        // as the pipeline's cam stage and predict run it on the CPU)
+        try (var b = new conta.tensor.cpu.CpuBackend(); var net = conta.wsss.ClassifierStage.build(conta.pipeline.PipelineResumeTest.tiny(), n, 0, b);
+             var plans = new conta.infer.PlanCache(net, conta.infer.PlanCache.Output.CAM, conta.infer.Precision.FP32, 4)) {
             conta.train.Checkpoint.load(TinyRun.out().resolve("round0/cls/model.safetensors"), net, null);
             var ref = conta.wsss.Cams.compute(net, conta.data.Preprocess.IMAGENET, conta.image.ImageCodec.read(TinyRun.image(ids.getFirst())),
-                    java.util.stream.IntStream.rangeClosed(1, n).toArray(), new double[]{1.0, 1.5}, null);
+                    java.util.stream.IntStream.rangeClosed(1, n).toArray(), new double[]{1.0, 1.5}, null, conta.image.Resampling.PIL, plans);
             assertArrayEquals(ref.highRes(), npz.get("high_res").data());
             assertArrayEquals(ref.seeds(0.15).data(), IndexPng.read(tmp.resolve("c").resolve(ids.getFirst() + ".png")).data());
         }

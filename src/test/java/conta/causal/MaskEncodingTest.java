@@ -1,5 +1,6 @@
 package conta.causal;
 
+import conta.image.MapResize;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -30,7 +31,7 @@ class MaskEncodingTest {
 
     @Test
     void nearestKeepsMapsBinary() {
-        MaskEncoding e = MaskEncoding.of(2, 2, 2).withResize(Resample.Mode.NEAREST);
+        MaskEncoding e = MaskEncoding.of(2, 2, 2).withResize(MapResize.Mode.NEAREST);
         // nearest reads source pixels (0,0), (0,2), (2,0), (2,2)
         assertArrayEquals(new float[]{1, 0, 0, 0, 0, 0, 0, 0}, e.classMaps(A, 4, 4));
     }
@@ -57,7 +58,7 @@ class MaskEncodingTest {
         assertArrayEquals(new float[]{0, 1, 0, 0, 0, 0, 1, 0}, hard.classMaps(s));
         // soft values resized by area: one cell = mean of the four probabilities
         assertArrayEquals(new float[]{0.3f, 0.325f},
-                new MaskEncoding(2, 1, 1, 1, Values.SOFT, Resample.Mode.AREA, Query.PER_CLASS).classMaps(s), 1e-6f);
+                new MaskEncoding(2, 1, 1, 1, Values.SOFT, MapResize.Mode.AREA, Query.PER_CLASS).classMaps(s), 1e-6f);
     }
 
     @Test

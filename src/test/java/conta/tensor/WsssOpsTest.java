@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import conta.causal.MaskEncoding;
-import conta.causal.Resample;
+import conta.image.MapResize;
 import conta.eval.Confusion;
 import conta.tensor.cpu.CpuBackend;
 import conta.wsss.irn.PathIndex;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The CPU implementation of the WSSS ops (HostWsss, what {@code Backend.wsss()} gives on the CPU) against hand-worked
- * cases and the references the stages used before the seam: MaskEncoding/Resample for the class masks,
+ * cases and the references the stages used before the seam: MaskEncoding/MapResize for the class masks,
  * conta.eval.Confusion for the counts, RandomWalk.propagate (held to a float64 brute force in RandomWalkTest) for the
  * walk, and PyTorch's bilinear formula in double for the resize.
  */
@@ -119,10 +119,10 @@ class WsssOpsTest {
         int[] lab = new int[H * W];
         float[] lf = new float[lab.length];
         for (int i = 0; i < lab.length; i++) { lab[i] = r.nextInt(7) == 0 ? 255 : r.nextInt(n + 1); lf[i] = lab[i]; }
-        for (Resample.Mode mode : new Resample.Mode[]{Resample.Mode.AREA, Resample.Mode.NEAREST}) {
+        for (MapResize.Mode mode : new MapResize.Mode[]{MapResize.Mode.AREA, MapResize.Mode.NEAREST}) {
             MaskEncoding enc = MaskEncoding.of(n, h, w).withResize(mode);
             try (Tensor l = Tensor.of(b, lf, H, W); Tensor maps = b.empty(n, h, w)) {
-                ops.classMasks(l, 1, mode == Resample.Mode.AREA, maps);
+                ops.classMasks(l, 1, mode == MapResize.Mode.AREA, maps);
                 assertArrayEquals(enc.classMaps(lab, H, W), maps.toArray(), 0f, mode.toString());
             }
         }

@@ -1,12 +1,14 @@
-package conta.causal;
+package conta.image;
 
 /**
- * Host-side resizing of per-class map stacks (c x H x W, row-major) for the confounder set, CONTA's X_m and C²AM's global
- * CAM. Computed in double, one pass per output cell; these maps are small (20 x 32 x 32, 20 x 128 x 128), so the host
- * is the right place and no device op is needed.
+ * Host-side resizing of float map stacks (c x H x W, row-major) with PyTorch's F.interpolate rules: the confounder
+ * set, CONTA's X_m, C²AM's global CAM, and the labels a score map's cross-entropy reads (nearest). Computed in double
+ * (nearest: PyTorch's float source index), one pass per output cell; these maps are small (20 x 32 x 32, a batch of
+ * label maps), so the host is the right place and no device op is needed. Images are resized by
+ * {@link Resampling}; device tensors by the backend's resize ops.
  */
-public final class Resample {
-    private Resample() { }
+public final class MapResize {
+    private MapResize() { }
 
     public enum Mode {
         /**
@@ -18,7 +20,10 @@ public final class Resample {
         AREA,
         /** PyTorch {@code interpolate(mode='bilinear', align_corners=False)}, no antialiasing (C²AM resizes CAMs this way). */
         BILINEAR,
-        /** PyTorch {@code interpolate(mode='nearest')}: src = min(floor(dst * in / out), in - 1); keeps masks binary. */
+        /**
+         * PyTorch {@code interpolate(mode='nearest')}: src = min(floor(dst * (float) (in / out)), in - 1), the scale and
+         * product in float as in ATen's nearest_idx; keeps masks binary.
+         */
         NEAREST
     }
 
@@ -36,11 +41,17 @@ public final class Resample {
                     dst[d0 + y * w + x] = (float) switch (mode) {
                         case AREA -> area(src, s0, H, W, y, x, h, w);
                         case BILINEAR -> bilinear(src, s0, H, W, y, x, h, w);
-                        case NEAREST -> src[s0 + Math.min((int) Math.floor(y * (double) H / h), H - 1) * W
-                                + Math.min((int) Math.floor(x * (double) W / w), W - 1)];
+                        case NEAREST -> src[s0 + nearest(y, H, h) * W + nearest(x, W, w)];
                     };
         }
         return dst;
+    }
+
+    /** ATen's nearest_idx: the same size maps to itself, else floor(dst * scale) in float, clamped. */
+    static int nearest(int dst, int in, int out) {
+        if (in == out) return dst;
+        float scale = (float) in / out;
+        return Math.min((int) Math.floor(dst * scale), in - 1);
     }
 
     private static double area(float[] s, int s0, int H, int W, int y, int x, int h, int w) {

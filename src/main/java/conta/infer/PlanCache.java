@@ -1,0 +1,117 @@
+package conta.infer;
+
+import conta.models.Network;
+import conta.models.ResNet;
+import conta.tensor.Backend;
+import conta.tensor.cpu.CpuBackend;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The inference plans of one fixed network, compiled on first use of each input shape and reused: what predictions,
+ * CAMs and the Java/C API run on the CPU instead of the training graph's eval forward (the same numbers to float
+ * rounding, 2-3x faster at batch 1: docs/inference-plan.md).
+ *
+ * <p>Every call of a shape runs a plan (never the graph for some calls and a plan for others), so a result does not
+ * depend on what ran before it: a resumed run writes the same bytes as an uninterrupted one. Idle plans are pooled per
+ * shape (one per concurrent caller); at most {@code maxShapes} shapes are kept, the least recently used one freed.
+ * The plans copy the weights at compile: make the cache after the network's last weight change and close it before
+ * the next (C2AM fine-tunes the classifier after its global CAM).
+ */
+public final class PlanCache implements AutoCloseable {
+    /** What a plan computes: the network's forward, or a CAM classifier's activation maps (InferencePlan.compileCam). */
+    public enum Output { FORWARD, CAM }
+
+    /** A plan's result: NCHW (or N x C) floats and their shape. */
+    public record Result(float[] data, int[] shape) { }
+
+    private final Network net;
+    private final Output output;
+    private final Precision precision;
+    private final int maxShapes;
+    private final LinkedHashMap<List<Integer>, ArrayDeque<InferencePlan>> idle = new LinkedHashMap<>(16, 0.75f, true);
+    private boolean closed;
+
+    public PlanCache(Network net, Output output, Precision precision, int maxShapes) {
+        if (maxShapes < 1) throw new IllegalArgumentException("maxShapes must be >= 1, got " + maxShapes);
+        this.net = net;
+        this.output = output;
+        this.precision = precision;
+        this.maxShapes = maxShapes;
+    }
+
+    /**
+     * A cache when plans can serve this network on this backend (oneDNN plans run on the CPU backend; a classifier
+     * with CONTA's context input is not planned), else null: the caller runs the network's forward.
+     */
+    public static PlanCache forBackend(Backend b, Network net, Output output, Precision precision, int maxShapes) {
+        if (!(b instanceof CpuBackend)) return null;
+        if (net.module() instanceof ResNet r && r.config.contextChannels() > 0) return null;
+        if (output == Output.CAM && !(net.module() instanceof ResNet r && r.camWeight() != null && r.children().get("classifier") instanceof conta.nn.Conv2d c && c.bias == null))
+            return null;
+        return new PlanCache(net, output, precision, maxShapes);
+    }
+
+    /** Runs the plan of in's shape (N x C x H x W), compiling it on first use. Safe from several threads. */
+    public Result run(float[] in, int... shape) {
+        InferencePlan p = borrow(shape);
+        try {
+            return new Result(p.run(in), p.outputShape());
+        } finally {
+            giveBack(p);
+        }
+    }
+
+    /** Number of shapes with a plan kept (tests). */
+    public synchronized int shapes() { return idle.size(); }
+
+    private InferencePlan borrow(int[] shape) {
+        List<Integer> key = key(shape);
+        synchronized (this) {
+            if (closed) throw new IllegalStateException("plan cache closed");
+            ArrayDeque<InferencePlan> q = idle.get(key);
+            if (q != null && !q.isEmpty()) return q.pop();
+        }
+        // compile outside the lock: other shapes keep running meanwhile
+        return output == Output.CAM ? InferencePlan.compileCam((ResNet) net.module(), precision, shape) : InferencePlan.compile(net, precision, shape);
+    }
+
+    private void giveBack(InferencePlan p) {
+        List<InferencePlan> free = new ArrayList<>();
+        synchronized (this) {
+            if (closed) {
+                free.add(p);
+            } else {
+                idle.computeIfAbsent(key(p.inputShape()), k -> new ArrayDeque<>()).push(p);
+                for (Iterator<Map.Entry<List<Integer>, ArrayDeque<InferencePlan>>> it = idle.entrySet().iterator(); idle.size() > maxShapes && it.hasNext(); ) {
+                    free.addAll(it.next().getValue());
+                    it.remove();
+                }
+            }
+        }
+        free.forEach(InferencePlan::close);
+    }
+
+    private static List<Integer> key(int[] shape) {
+        List<Integer> k = new ArrayList<>(shape.length);
+        for (int s : shape) k.add(s);
+        return k;
+    }
+
+    /** Frees every idle plan; plans in use are freed when their call returns. */
+    @Override
+    public void close() {
+        List<InferencePlan> free = new ArrayList<>();
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+            idle.values().forEach(free::addAll);
+            idle.clear();
+        }
+        free.forEach(InferencePlan::close);
+    }
+}
