@@ -37,8 +37,15 @@ public final class Comparison {
                 c.set("method", m);
                 c.set("seed", Integer.toString(base.integer("seed") + s));
                 log.println("== " + m + ", seed " + c.str("seed"));
+                Path dir = out.resolve(m).resolve("seed" + c.str("seed"));
+                Map<String, Object> kept = keptReport(dir, c);
+                if (kept != null) {
+                    log.println("   finished earlier: " + dir.resolve("report.json") + " (the result file alone; not rerun)");
+                    reports.computeIfAbsent(m, k -> new ArrayList<>()).add(kept);
+                    continue;
+                }
                 reuseBaseline(out, m, "seed" + c.str("seed"), methods);
-                reports.computeIfAbsent(m, k -> new ArrayList<>()).add(Methods.run(c, data, out.resolve(m).resolve("seed" + c.str("seed")), range));
+                reports.computeIfAbsent(m, k -> new ArrayList<>()).add(Methods.run(c, data, dir, range));
             }
             json = table(reports, methods, s + 1, data, out, log);
         }
@@ -108,6 +115,28 @@ public final class Comparison {
         log.println(md);
         log.println("wrote " + out.resolve("comparison.md") + ", " + out.resolve("comparison.json") + " and " + out.resolve("comparison.html"));
         return json;
+    }
+
+    /**
+     * A seed folder that holds only its finished report.json (restored from committed result files, without the run's
+     * stages: a long study split over machines or sittings) counts as done, if its recipe is this one; a report of
+     * another recipe is an error naming the key, not silently mixed in. Null: run the seed.
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> keptReport(Path dir, Config c) throws IOException {
+        Path f = dir.resolve("report.json");
+        if (!Files.isRegularFile(f) || Files.isDirectory(dir.resolve("round0"))) return null;
+        Map<String, Object> r = Json.parseObject(Files.readString(f));
+        if (r.get("stopped_after") != null) return null;
+        Map<String, Object> cfg = (Map<String, Object>) r.get("config");
+        if (cfg == null) throw new conta.error.UserError(f + " has no config; delete it to rerun the seed");
+        Map<String, String> now = c.asMap();
+        for (String k : List.of("device", "data.workers", "report.overlays", "data.force_new", "log.tensorboard")) now.remove(k);
+        for (var e : now.entrySet())
+            if (cfg.containsKey(e.getKey()) && !String.valueOf(cfg.get(e.getKey())).equals(e.getValue()))
+                throw new conta.error.UserError(f + " was made with " + e.getKey() + " = " + cfg.get(e.getKey()) + ", this comparison has "
+                        + e.getValue() + "; use another --out or delete the file to rerun the seed");
+        return r;
     }
 
     /**

@@ -19,11 +19,66 @@ public final class ReadmeNumbers {
     private ReadmeNumbers() { }
 
     static final Path DEMO = Path.of("docs", "results", "demo", "report.json");
+    static final Path VOC = Path.of("docs", "results", "voc-sample", "report.json");
+    /** bench/latency.sh's log of the run README quotes (its LATENCY lines). */
+    static final Path LATENCY = Path.of("bench", "results", "latency-resnet50.log");
 
     /** Every block's text by name. */
     static Map<String, String> blocks() throws Exception {
         Map<String, Object> demo = Json.parseObject(Files.readString(DEMO));
-        return Map.of("demo-table", demoTable(demo), "demo-leak", leakTable(demo), "demo-summary", demoSummary(demo));
+        Map<String, Object> voc = Json.parseObject(Files.readString(VOC));
+        return Map.of("demo-table", demoTable(demo), "demo-leak", leakTable(demo), "demo-summary", demoSummary(demo),
+                "voc-summary", vocSummary(voc), "latency-table", latencyTable(Files.readAllLines(LATENCY)));
+    }
+
+    static String vocSummary(Map<String, Object> r) {
+        Map<String, Object> cam = stage(r, "cam"), ps = stage(r, "pseudo"), seg = stage(r, "seg");
+        return String.format(Locale.ROOT, "CAM seeds %s, pseudo-masks %s mIoU on the %s training images; DeepLab-v2 %s mIoU on the %s held-out "
+                        + "images (the CAMs' best threshold %s gives %s).\n",
+                pct2(cam.get("miou")), pct2(ps.get("miou")), r.get("train_images"), pct2(seg.get("miou")), r.get("val_images"),
+                cam.get("best_threshold"), pct2(cam.get("best_miou")));
+    }
+
+    /** Engine names of bench/latency.sh's LATENCY lines, in README's order. */
+    static final Map<String, String> ENGINES = new java.util.LinkedHashMap<>();
+    static {
+        ENGINES.put("conta-plan-fp32", "conta inference plan, fp32");
+        ENGINES.put("conta-plan-bf16", "conta inference plan, bf16");
+        ENGINES.put("ort", "ONNX Runtime 1.23.2 (Java)");
+        ENGINES.put("torch-eager", "PyTorch 1.13 eager");
+        ENGINES.put("conta-graph", "conta training graph (eval forward)");
+    }
+
+    /**
+     * Medians over rounds of the quiet ResNet-50 @224 rows of a latency log ("round R quiet load1 L LATENCY impl arch
+     * size p50 X p90 Y p99 Z ...", impl as conta.cli.LatencyStats and the bench scripts print it), plus each engine's
+     * p50 over ONNX Runtime's.
+     */
+    static String latencyTable(List<String> log) {
+        Map<String, List<double[]>> rows = new java.util.LinkedHashMap<>();
+        for (String line : log) {
+            String[] f = line.trim().split("\\s+");
+            int i = List.of(f).indexOf("LATENCY");
+            if (i < 0 || f.length < 3 || !f[2].equals("quiet") || !f[i + 2].equals("resnet50") || !f[i + 3].equals("224")) continue;
+            Map<String, String> kv = new java.util.HashMap<>();
+            for (int j = i + 4; j + 1 < f.length; j += 2) kv.put(f[j], f[j + 1]);
+            rows.computeIfAbsent(f[i + 1], k -> new java.util.ArrayList<>())
+                    .add(new double[]{Double.parseDouble(kv.get("p50")), Double.parseDouble(kv.get("p99"))});
+        }
+        double ort = rows.containsKey("ort") ? median(rows.get("ort"), 0) : Double.NaN;
+        StringBuilder b = new StringBuilder("| engine | rounds | p50 ms | p99 ms | p50 / ONNX Runtime's |\n|---|---|---|---|---|\n");
+        for (var e : ENGINES.entrySet()) {
+            List<double[]> v = rows.get(e.getKey());
+            if (v == null) continue;
+            double p50 = median(v, 0);
+            b.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.2f |%n", e.getValue(), v.size(), p50, median(v, 1), p50 / ort));
+        }
+        return b.toString();
+    }
+
+    static double median(List<double[]> v, int k) {
+        double[] a = v.stream().mapToDouble(x -> x[k]).sorted().toArray();
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
     }
 
     @SuppressWarnings("unchecked")

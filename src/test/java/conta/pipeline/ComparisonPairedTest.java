@@ -66,4 +66,33 @@ class ComparisonPairedTest {
         assertTrue(log.toString().contains("Runs stopped early (--until round1/cam)"), log.toString());
         assertTrue(java.nio.file.Files.readString(tmp.resolve("comparison.md")).contains("Runs stopped early"));
     }
+
+    @Test
+    void aSeedFolderWithOnlyItsReportCountsAsFinished() throws Exception {
+        conta.config.Config c = conta.config.Config.fromFlags(null, List.of("seg.iters=7", "seed=3"));
+        Path dir = tmp.resolve("conta").resolve("seed3");
+        java.nio.file.Files.createDirectories(dir);
+        assertNull(Comparison.keptReport(dir, c), "no report: run the seed");
+        Map<String, Object> r = report(0.30, 0.31);
+        r.put("config", new LinkedHashMap<>(c.asMap()));
+        java.nio.file.Files.writeString(dir.resolve("report.json"), conta.io.Json.writePretty(r));
+        Map<String, Object> kept = Comparison.keptReport(dir, c);
+        assertNotNull(kept, "a committed report alone is a finished seed");
+        assertEquals(2, ((List<?>) kept.get("rounds")).size());
+
+        conta.config.Config other = c.copy();
+        other.set("seg.iters", "8");
+        var e = assertThrows(conta.error.UserError.class, () -> Comparison.keptReport(dir, other));
+        assertTrue(e.getMessage().contains("seg.iters = 7") && e.getMessage().contains("8"), e.getMessage());
+        conta.config.Config device = c.copy();
+        device.set("device", "cuda:0");
+        assertNotNull(Comparison.keptReport(dir, device), "the device is not part of the recipe");
+
+        java.nio.file.Files.createDirectories(dir.resolve("round0"));
+        assertNull(Comparison.keptReport(dir, c), "a run folder resumes through the pipeline");
+        java.nio.file.Files.delete(dir.resolve("round0"));
+        r.put("stopped_after", "round1/cam");
+        java.nio.file.Files.writeString(dir.resolve("report.json"), conta.io.Json.writePretty(r));
+        assertNull(Comparison.keptReport(dir, c), "a stopped run's report is not a finished seed");
+    }
 }
