@@ -12,7 +12,7 @@ class ReadmeNumbersTest {
     @Test
     void readmeNumbersComeFromTheCommittedResults() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
-        for (String block : new String[]{"demo-table", "demo-leak", "demo-summary"})
+        for (String block : new String[]{"demo-table", "demo-leak", "demo-summary", "voc-summary", "latency-table"})
             assertTrue(readme.contains("<!-- numbers:" + block + " -->"), "README has the generated block " + block);
         assertEquals(ReadmeNumbers.regenerate(readme), readme, "README numbers differ from docs/results: run docs/readme_numbers.sh");
     }
@@ -23,5 +23,21 @@ class ReadmeNumbersTest {
         String fresh = ReadmeNumbers.regenerate(stale);
         assertTrue(fresh.startsWith("x\n<!-- numbers:demo-summary -->\nCAM seeds ") && fresh.endsWith("<!-- /numbers:demo-summary -->\ny\n"));
         assertTrue(!fresh.contains("(old)"), fresh);
+    }
+
+    @Test
+    void latencyTableTakesMediansOfTheQuietResNet50Rows() {
+        // hand-worked: plan p50 30, 20, 25 -> median 25; ORT 20, 24 -> 22; ratio 25 / 22 = 1.14; loaded and other-model rows ignored
+        String table = ReadmeNumbers.latencyTable(java.util.List.of(
+                "round 1 quiet load1 1.0 LATENCY conta-plan-fp32 resnet50 224 p50 30.0 p90 31 p99 40.0 min 1 mean 1 n 50",
+                "round 2 quiet load1 1.0 LATENCY conta-plan-fp32 resnet50 224 p50 20.0 p90 31 p99 30.0 min 1 mean 1 n 50",
+                "round 3 quiet load1 1.0 LATENCY conta-plan-fp32 resnet50 224 p50 25.0 p90 31 p99 35.0 min 1 mean 1 n 50",
+                "round 1 quiet load1 1.0 LATENCY ort resnet50 224 p50 20.0 p90 31 p99 21.0 min 1 mean 1 n 50",
+                "round 2 quiet load1 1.0 LATENCY ort resnet50 224 p50 24.0 p90 31 p99 29.0 min 1 mean 1 n 50",
+                "round 1 load load1 3.0 LATENCY ort resnet50 224 p50 90.0 p90 31 p99 99.0 min 1 mean 1 n 50",
+                "round 1 quiet load1 1.0 LATENCY ort resnet50-os16 448 p50 99.0 p90 31 p99 99.0 min 1 mean 1 n 50"));
+        assertTrue(table.contains("| conta inference plan, fp32 | 3 | 25.0 | 35.0 | 1.14 |"), table);
+        assertTrue(table.contains("| ONNX Runtime 1.23.2 (Java) | 2 | 22.0 | 25.0 | 1.00 |"), table);
+        assertTrue(!table.contains("PyTorch"), "engines without rows are left out: " + table);
     }
 }

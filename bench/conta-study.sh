@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The CONTA benchmark study (docs/conta-benchmark.md), one seed at a time and resumable across sittings and machines:
+#   1. makes the synthetic set if it is missing (deterministic: seed 0);
+#   2. restores the committed per-seed results (docs/results/conta-bench/METHOD/seedK/report.json) into OUT, where
+#      `conta compare` takes a folder holding only its report.json as a finished seed of the same recipe;
+#   3. for k = 1..SEEDS runs `conta compare --seeds k` (seeds already done are only re-read) and copies every finished
+#      seed's report.json and the comparison files back to docs/results/conta-bench/ (commit them).
+#
+#   bench/conta-study.sh 5                    # cam vs conta, seeds 0..4
+#   METHODS=cam,conta,c2am bench/conta-study.sh 3
+# Environment: METHODS (cam,conta), OUT (runs/bench), DATA (runs/synth-bench), KEEP (docs/results/conta-bench),
+# CONTA (the conta command; a copy of the jar keeps a long study safe from rebuilds of target/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SEEDS=${1:-5}; shift || true
+METHODS=${METHODS:-cam,conta}; OUT=${OUT:-runs/bench}; DATA=${DATA:-runs/synth-bench}; KEEP=${KEEP:-docs/results/conta-bench}
+CONTA=${CONTA:-./conta}
+
+[ -f "$DATA/synth.json" ] || $CONTA synth --out "$DATA" --train 600 --val 150 --size 112 --bias 0.8
+
+if [ -d "$KEEP" ]; then
+  for f in "$KEEP"/*/seed*/report.json; do
+    [ -f "$f" ] || continue
+    d="$OUT/${f#"$KEEP"/}"; d="${d%/report.json}"
+    [ -e "$d" ] || { mkdir -p "$d"; cp "$f" "$d/"; echo "restored $d/report.json" >&2; }
+  done
+fi
+
+keep() {
+  mkdir -p "$KEEP"
+  for f in "$OUT"/*/seed*/report.json; do
+    [ -f "$f" ] || continue
+    grep -q '"stopped_after"' "$f" && continue
+    dst="$KEEP/${f#"$OUT"/}"
+    mkdir -p "$(dirname "$dst")"; cmp -s "$f" "$dst" || cp "$f" "$dst"
+  done
+  for f in comparison.md comparison.json comparison.html; do [ -f "$OUT/$f" ] && cp "$OUT/$f" "$KEEP/$f"; done
+  return 0
+}
+
+for k in $(seq 1 "$SEEDS"); do
+  $CONTA compare --config models/conta-bench.conf --data "$DATA" --out "$OUT" --methods "$METHODS" --seeds "$k" "$@"
+  keep
+done
