@@ -186,6 +186,107 @@ public final class CausalHooks implements RoundHooks {
         }
     }
 
+    /** Images whose alpha and M the mechanism numbers average over (the first ones of the training split). */
+    static final int MECHANISM_IMAGES = 100;
+
+    /**
+     * What CONTA's context did in each round t >= 1 (issue 17's mechanism questions), for report.json: how far W1 and
+     * W2 moved from their seeded init (||W - W0|| / ||W0||); how peaked alpha is (mean over images and queries of its
+     * entropy / log n, 1 = uniform, and of its largest weight); how much M differs between images (mean over cells of
+     * the standard deviation across images, over the mean |M|); and the classifier's weight on the context channels
+     * (mean |w| over the CAM classifier's context inputs, over the mean |w| of its feature inputs). Empty for
+     * non-CONTA runs and for rounds whose classifier is not finished.
+     */
+    public Map<String, Object> mechanism(int rounds) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (int t = 1; t < rounds && on(t); t++) {
+            Path model = p.roundDir(t).resolve("cls").resolve("model.safetensors");
+            if (!Files.isRegularFile(model) || !Files.isDirectory(maskDir(t))) continue;
+            Map<String, Object> m = new LinkedHashMap<>();
+            ContextAttention a = attention(t);
+            if (a.mode == ContextAttention.Mode.ATTENTION) {
+                try (ContextAttention init = new ContextAttention(p.backend, a.classes, a.height, a.width, a.embed, a.mode)) {
+                    init.init(p.cfg.integer("seed") + 1000L * t);
+                    m.put("w1_change", relChange(a.w1.toArray(), init.w1.toArray()));
+                    m.put("w2_change", relChange(a.w2.toArray(), init.w2.toArray()));
+                }
+            }
+            List<String> ids = p.trainIds.subList(0, Math.min(MECHANISM_IMAGES, p.trainIds.size()));
+            double entropy = 0, peak = 0;
+            long rows = 0;
+            float[][] ms = new float[ids.size()][];
+            int n = enc.classes();
+            for (int i = 0; i < ids.size(); i++) {
+                ContextView v = contextView(t, ids.get(i));
+                ms[i] = v.m().data();
+                if (v.alpha() == null) continue;
+                for (int q = 0; q * n < v.alpha().length; q++, rows++) {
+                    double h = 0, mx = 0;
+                    for (int j = 0; j < n; j++) {
+                        double x = v.alpha()[q * n + j];
+                        if (x > 0) h -= x * Math.log(x);
+                        mx = Math.max(mx, x);
+                    }
+                    entropy += h / Math.log(n);
+                    peak += mx;
+                }
+            }
+            if (rows > 0) {
+                m.put("alpha_entropy", entropy / rows);
+                m.put("alpha_max", peak / rows);
+            }
+            m.put("m_spread", spread(ms));
+            m.put("images", ids.size());
+            try (ResNet net = ClassifierStage.build(p.cfg, p.ds.numClasses(), contextChannels(t), p.backend)) {
+                Checkpoint.load(model, net, null);
+                m.put("context_weight", contextWeight(net.camWeight().toArray(), net.camWeight().dim(0), contextChannels(t)));
+            }
+            out.put("round" + t, m);
+        }
+        return out;
+    }
+
+    /** ||w - w0|| / ||w0||. */
+    static double relChange(float[] w, float[] w0) {
+        double d = 0, n = 0;
+        for (int i = 0; i < w.length; i++) {
+            d += (double) (w[i] - w0[i]) * (w[i] - w0[i]);
+            n += (double) w0[i] * w0[i];
+        }
+        return Math.sqrt(d / n);
+    }
+
+    /** Mean over cells of the standard deviation across images, over the mean |value| (0 when every image has the same M). */
+    static double spread(float[][] ms) {
+        if (ms.length < 2) return Double.NaN;
+        int len = ms[0].length;
+        double sd = 0, mag = 0;
+        for (int c = 0; c < len; c++) {
+            double s = 0, s2 = 0;
+            for (float[] m : ms) {
+                s += m[c];
+                s2 += (double) m[c] * m[c];
+                mag += Math.abs(m[c]);
+            }
+            double mean = s / ms.length;
+            sd += Math.sqrt(Math.max(0, (s2 - ms.length * mean * mean) / (ms.length - 1)));
+        }
+        mag /= (double) len * ms.length;
+        return mag == 0 ? 0 : sd / len / mag;
+    }
+
+    /** Mean |w| over the last k input channels of a classes x in (x 1 x 1) weight, over the mean |w| of the others. */
+    static double contextWeight(float[] w, int classes, int k) {
+        int in = w.length / classes;
+        double ctx = 0, feat = 0;
+        for (int c = 0; c < classes; c++)
+            for (int i = 0; i < in; i++) {
+                if (i >= in - k) ctx += Math.abs(w[c * in + i]);
+                else feat += Math.abs(w[c * in + i]);
+            }
+        return (ctx / ((double) classes * k)) / (feat / ((double) classes * (in - k)));
+    }
+
     /** C²AM: global CAM from this round's classifier, then front-door fine-tuning; CAMs use the fine-tuned model. */
     @Override
     public Path classifierForCams(int t, Path clsModel) {

@@ -103,6 +103,8 @@ public final class Comparison {
             deltas.put(m, dm);
         }
         json.put("paired_vs_" + ref, paired(reports, methods, md));
+        json.put("context_leak", leakTable(reports, methods, coupled, md));
+        json.put("mechanism", mechanismTable(reports, methods, md));
         json.put("methods", methods);
         json.put("seeds", seeds);
         json.put("rows", rows);
@@ -159,6 +161,92 @@ public final class Comparison {
                 }
             }
         }
+    }
+
+    /**
+     * The quantity CONTA claims to reduce: per context-coupled class, the share of CAM mass off the object on images
+     * with the coupled context (cam stage's context_leak), mean over seeds, per method and round.
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> leakTable(Map<String, List<Map<String, Object>>> reports, List<String> methods, List<String> coupled, StringBuilder md) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        List<String> classes = new ArrayList<>();
+        for (String c : coupled) {
+            boolean any = false;
+            for (var rs : reports.values()) for (var r : rs) any |= leak(stages(r, 0), c, "with_context") != null;
+            if (any) classes.add(c);
+        }
+        if (classes.isEmpty()) return out;
+        md.append("\nOff-object share of the CAM mass on images WITH the coupled context (mean over seeds, %; lower = less context in the CAMs; "
+                + "without the context in brackets):\n\n| method | round |");
+        for (String c : classes) md.append(' ').append(c).append(" |");
+        md.append("\n|---|---|").append("---|".repeat(classes.size())).append('\n');
+        for (String m : methods) {
+            List<Map<String, Object>> rs = reports.get(m);
+            int rounds = ((List<Object>) rs.getFirst().get("rounds")).size();
+            for (int t = 0; t < rounds; t++) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                md.append("| ").append(m).append(" | ").append(t).append(" |");
+                for (String c : classes) {
+                    double w = 0, wo = 0;
+                    int nw = 0, nwo = 0;
+                    for (var r : rs) {
+                        Double a = leak(stages(r, t), c, "with_context"), b = leak(stages(r, t), c, "without_context");
+                        if (a != null) { w += a; nw++; }
+                        if (b != null) { wo += b; nwo++; }
+                    }
+                    Double mw = nw == 0 ? null : w / nw, mwo = nwo == 0 ? null : wo / nwo;
+                    row.put(c, Map.of("with_context", mw == null ? Double.NaN : mw, "without_context", mwo == null ? Double.NaN : mwo));
+                    md.append(mw == null ? " - |" : String.format(" %.1f (%s) |", 100 * mw, mwo == null ? "-" : String.format("%.1f", 100 * mwo)));
+                }
+                md.append('\n');
+                out.put(m + "/round" + t, row);
+            }
+        }
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Double leak(Map<String, Object> st, String cls, String key) {
+        if (!(st.get("cam") instanceof Map<?, ?> cam) || !(cam.get("context_leak") instanceof Map<?, ?> l) || !(l.get(cls) instanceof Map<?, ?> m)) return null;
+        return m.get(key) instanceof Number n ? n.doubleValue() : null;
+    }
+
+    private static final String[] MECHANISM = {"w1_change", "w2_change", "alpha_entropy", "alpha_max", "m_spread", "context_weight"};
+
+    /** Means over seeds of report.json's "mechanism" numbers (CausalHooks.mechanism) per CONTA method and round. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> mechanismTable(Map<String, List<Map<String, Object>>> reports, List<String> methods, StringBuilder md) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (String m : methods) {
+            List<Map<String, Object>> rs = reports.get(m);
+            if (rs.stream().noneMatch(r -> r.get("mechanism") instanceof Map<?, ?> x && !x.isEmpty())) continue;
+            if (out.isEmpty())
+                md.append("\nCONTA's context (mean over seeds): W1/W2 change = ||W - W0|| / ||W0|| from the seeded init; alpha entropy / log n "
+                        + "(1 = uniform) and its largest weight; M spread = mean over cells of the SD across images / mean |M|; context weight = "
+                        + "mean |classifier weight| on the context channels / on the features:\n\n| method | round | W1 change | W2 change | "
+                        + "alpha entropy | alpha max | M spread | context weight |\n|---|---|---|---|---|---|---|---|\n");
+            Map<String, Object> mm = new LinkedHashMap<>();
+            int rounds = ((List<Object>) rs.getFirst().get("rounds")).size();
+            for (int t = 1; t < rounds; t++) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                md.append("| ").append(m).append(" | ").append(t);
+                for (String k : MECHANISM) {
+                    double sum = 0;
+                    int n = 0;
+                    for (var r : rs)
+                        if (r.get("mechanism") instanceof Map<?, ?> mech && mech.get("round" + t) instanceof Map<?, ?> x && x.get(k) instanceof Number v
+                                && !Double.isNaN(v.doubleValue())) { sum += v.doubleValue(); n++; }
+                    double mean = n == 0 ? Double.NaN : sum / n;
+                    row.put(k, mean);
+                    md.append(n == 0 ? " | -" : String.format(" | %.3f", mean));
+                }
+                md.append(" |\n");
+                mm.put("round" + t, row);
+            }
+            out.put(m, mm);
+        }
+        return out;
     }
 
     @SuppressWarnings("unchecked")

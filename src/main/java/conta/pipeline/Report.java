@@ -49,6 +49,10 @@ public final class Report {
         }
         r.put("stages", ((Map<String, Object>) rs.getLast()).get("stages"));
         r.put("rounds", rs);
+        if (p.hooks instanceof CausalHooks h) {
+            Map<String, Object> mech = h.mechanism(rounds.size());
+            if (!mech.isEmpty()) r.put("mechanism", mech);
+        }
         r.put("config", p.cfg.asMap());
         r.put("skipped", p.bad.toJson());
         timings.put("this_run_total", Math.round(seconds * 100) / 100.0);

@@ -95,4 +95,37 @@ class ComparisonPairedTest {
         java.nio.file.Files.writeString(dir.resolve("report.json"), conta.io.Json.writePretty(r));
         assertNull(Comparison.keptReport(dir, c), "a stopped run's report is not a finished seed");
     }
+
+    @SuppressWarnings("unchecked")
+    static void leak(Map<String, Object> report, int round, double with, double without) {
+        Map<String, Object> st = (Map<String, Object>) ((Map<String, Object>) ((List<Object>) report.get("rounds")).get(round)).get("stages");
+        Map<String, Object> cam = new LinkedHashMap<>((Map<String, Object>) st.get("cam"));
+        cam.put("context_leak", Map.of("a", Map.of("with_context", with, "without_context", without, "images_with", 3, "images_without", 2)));
+        st.put("cam", cam);
+    }
+
+    @Test
+    void contextLeakAndMechanismTablesAverageOverSeeds() throws Exception {
+        Map<String, Object> b0 = report(0.30), b1 = report(0.40), c0 = report(0.30, 0.31), c1 = report(0.40, 0.41);
+        leak(b0, 0, 0.60, 0.40);
+        leak(b1, 0, 0.70, 0.50);
+        leak(c0, 0, 0.60, 0.40);
+        leak(c0, 1, 0.50, 0.45);
+        leak(c1, 0, 0.70, 0.50);
+        leak(c1, 1, 0.40, 0.35);
+        c0.put("mechanism", Map.of("round1", Map.of("w1_change", 0.2, "alpha_entropy", 0.9, "context_weight", 1.5)));
+        c1.put("mechanism", Map.of("round1", Map.of("w1_change", 0.4, "alpha_entropy", 0.7, "context_weight", 0.5)));
+        java.nio.file.Files.createDirectories(tmp.resolve("data"));
+        java.nio.file.Files.writeString(tmp.resolve("data").resolve("synth.json"), "{\"couplings\": {\"a\": \"ctx\"}}");
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Map<String, Object> json = Comparison.table(new LinkedHashMap<>(Map.of("cam", List.of(b0, b1), "conta", List.of(c0, c1))), List.of("cam", "conta"), 2,
+                tmp.resolve("data"), tmp, new PrintStream(log));
+        String md = log.toString();
+        // baseline round 0: with (60 + 70) / 2 = 65.0, without (40 + 50) / 2 = 45.0; CONTA round 1: 45.0 (40.0)
+        assertTrue(md.contains("| cam | 0 | 65.0 (45.0) |"), md);
+        assertTrue(md.contains("| conta | 1 | 45.0 (40.0) |"), md);
+        // W1 change (0.2 + 0.4) / 2, W2 absent, entropy 0.8, context weight 1.0
+        assertTrue(md.contains("| conta | 1 | 0.300 | - | 0.800 | - | - | 1.000 |"), md);
+        assertNotNull(json.get("mechanism"));
+    }
 }

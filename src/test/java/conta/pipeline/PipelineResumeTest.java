@@ -167,5 +167,37 @@ public class PipelineResumeTest {
         }
         assertEquals(w0.get("layer2.0.conv2.weight").shape()[1], w1.get("layer2.0.conv2.weight").shape()[1], "other convs are unchanged");
         assertTrue(Files.isRegularFile(o.resolve("round1/cam/done.json")) && Files.isRegularFile(o.resolve("round1/irn/done.json")));
+
+        // the mechanism numbers of report.json: W1's change recomputed here from the saved attention and its seeded init
+        Map<String, Object> mech = (Map<String, Object>) ((Map<String, Object>) r.get("mechanism")).get("round1");
+        var ctx = conta.io.Safetensors.read(o.resolve("round1/cls/context.safetensors"));
+        var w1saved = ctx.containsKey("w1") ? ctx.get("w1") : ctx.get("context.w1");
+        float[] w = w1saved.data();
+        int side = (int) Math.round(Math.sqrt(w1saved.shape()[1]));
+        assertEquals(7, w1saved.shape()[0], "W1 is d x hw with d = n = 7 classes");
+        float[] w0init;
+        try (CpuBackend b = new CpuBackend(); var a = new conta.causal.ContextAttention(b, 7, side, side, 7, conta.causal.ContextAttention.Mode.ATTENTION)) {
+            a.init(c.integer("seed") + 1000L);
+            w0init = a.w1.toArray();
+        }
+        assertEquals(w0init.length, w.length);
+        double d = 0, n = 0;
+        for (int i = 0; i < w.length; i++) { d += Math.pow(w[i] - w0init[i], 2); n += Math.pow(w0init[i], 2); }
+        assertEquals(Math.sqrt(d / n), ((Number) mech.get("w1_change")).doubleValue(), 1e-9);
+        assertTrue(((Number) mech.get("w1_change")).doubleValue() > 0, "W1 trained: " + mech);
+        double ent = ((Number) mech.get("alpha_entropy")).doubleValue(), peak = ((Number) mech.get("alpha_max")).doubleValue();
+        assertTrue(ent > 0 && ent <= 1 + 1e-9 && peak >= 1.0 / 7 - 1e-9 && peak <= 1, mech.toString());
+        assertTrue(((Number) mech.get("m_spread")).doubleValue() >= 0 && ((Number) mech.get("context_weight")).doubleValue() > 0, mech.toString());
+    }
+
+    @Test
+    void mechanismHelpersOnHandWorkedCases() {
+        // two images, two cells: sd of (1, 3) and (3, 5) is sqrt(2) each; mean |M| = 3
+        assertEquals(Math.sqrt(2) / 3, CausalHooks.spread(new float[][]{{1, 3}, {3, 5}}), 1e-12);
+        assertEquals(0, CausalHooks.spread(new float[][]{{2, 4}, {2, 4}}), 1e-12, "identical maps do not spread");
+        // one class, inputs (1, -1 | 4): context mean |w| 4 over feature mean |w| 1
+        assertEquals(4, CausalHooks.contextWeight(new float[]{1, -1, 4}, 1, 1), 1e-12);
+        // ||(3, 4) - (0, 4)|| / ||(0, 4)|| = 3 / 4
+        assertEquals(0.75, CausalHooks.relChange(new float[]{3, 4}, new float[]{0, 4}), 1e-12);
     }
 }
