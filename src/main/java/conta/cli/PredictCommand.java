@@ -21,14 +21,14 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
- * `conta predict --model BUNDLE|RUN --images DIR|FILE... --out DIR [--crf] [--cams] [--overlay] [--device D] [--skip-bad]`:
+ * `conta predict --model BUNDLE|RUN --images DIR|FILE... --out DIR [--crf] [--cams] [--overlay] [--device D] [--precision P] [--skip-bad]`:
  * full-resolution palette PNG label maps (the pipeline's pred/ function: multi-scale max-fused DeepLab, optional CRF),
  * CAM .npz files from a classifier bundle (or, with a run folder, from its classifier), overlays with a class legend.
  */
 public final class PredictCommand implements Command {
-    private static final List<String> KNOWN = List.of("model", "images", "out", "crf", "cams", "overlay", "device", "skip-bad", "round");
+    private static final List<String> KNOWN = List.of("model", "images", "out", "crf", "cams", "overlay", "device", "skip-bad", "round", "precision");
     private static final String USAGE = "usage: conta predict --model BUNDLE|RUN --images DIR|FILE... --out DIR [--crf] [--cams] [--overlay] "
-            + "[--device cpu|cuda:0|auto] [--skip-bad] [--round T]";
+            + "[--device cpu|cuda:0|auto] [--precision fp32|bf16|auto] [--skip-bad] [--round T]";
 
     @Override public String name() { return "predict"; }
 
@@ -45,15 +45,16 @@ public final class PredictCommand implements Command {
         Integer round = a.has("round") ? a.getInt("round", 0) : null;
         if (!Files.exists(model)) throw new UserError("--model " + model + " does not exist (give a bundle from `conta export` or a pipeline --out folder)");
         boolean run = Files.isDirectory(model);
+        conta.infer.Precision precision = conta.infer.Precision.parse(a.get("precision", "fp32"));
         Files.createDirectories(out);
         try (Backend b = Methods.backend(a.get("device", "auto"))) {
             BundleModel seg = null, cls = null;
             try {
                 if (run) {
-                    seg = BundleModel.open(model, "seg", round, b);
-                    if (wantCams) cls = BundleModel.open(model, "cls", round, b);
+                    seg = BundleModel.open(model, "seg", round, b, precision);
+                    if (wantCams) cls = BundleModel.open(model, "cls", round, b, precision);
                 } else {
-                    BundleModel m = BundleModel.open(model, "seg", round, b);
+                    BundleModel m = BundleModel.open(model, "seg", round, b, precision);
                     switch (m.bundle.stage()) {
                         case "seg" -> seg = m;
                         case "cls" -> cls = m;

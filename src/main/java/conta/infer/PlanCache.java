@@ -40,7 +40,7 @@ public final class PlanCache implements AutoCloseable {
         if (maxShapes < 1) throw new IllegalArgumentException("maxShapes must be >= 1, got " + maxShapes);
         this.net = net;
         this.output = output;
-        this.precision = precision;
+        this.precision = precision.resolve();
         this.maxShapes = maxShapes;
     }
 
@@ -65,6 +65,9 @@ public final class PlanCache implements AutoCloseable {
             giveBack(p);
         }
     }
+
+    /** FP32 or BF16 (AUTO resolved once, here). */
+    public Precision precision() { return precision; }
 
     /** Number of shapes with a plan kept (tests). */
     public synchronized int shapes() { return idle.size(); }

@@ -42,28 +42,39 @@ public final class BundleModel implements AutoCloseable {
     private final Module net;
     private final PlanCache plans;
 
-    private BundleModel(Bundle bundle, Path file, Module net) {
+    private BundleModel(Bundle bundle, Path file, Module net, Precision precision) {
         this.bundle = bundle;
         this.file = file;
         this.net = net;
         net.train(false);
         this.plans = !PLANS ? null : bundle.stage().equals("seg")
-                ? PlanCache.forBackend(net.backend(), (DeepLabV2) net, PlanCache.Output.FORWARD, Precision.FP32, PLAN_SHAPES)
-                : bundle.needsContext() ? null : PlanCache.forBackend(net.backend(), (ResNet) net, PlanCache.Output.CAM, Precision.FP32, PLAN_SHAPES);
+                ? PlanCache.forBackend(net.backend(), (DeepLabV2) net, PlanCache.Output.FORWARD, precision, PLAN_SHAPES)
+                : bundle.needsContext() ? null : PlanCache.forBackend(net.backend(), (ResNet) net, PlanCache.Output.CAM, precision, PLAN_SHAPES);
+        if (precision == Precision.BF16 && plans == null)
+            throw new UserError("precision bf16 runs through inference plans, which serve the CPU backend (and not CONTA classifiers with "
+                    + "their context input, nor -Dconta.infer.plan=false); use fp32 here");
     }
 
+    /** The arithmetic of its plans: FP32, or BF16 (bfloat16 weights and activations, f32 accumulation; AUTO resolved). */
+    public Precision precision() { return plans == null ? Precision.FP32 : plans.precision(); }
+
     /** Opens a bundle file, a pre-bundle model file inside its run, or a run folder (its last round's stage model). */
-    public static BundleModel open(Path path, String stage, Integer round, Backend b) {
+    public static BundleModel open(Path path, String stage, Integer round, Backend b) { return open(path, stage, round, b, Precision.FP32); }
+
+    /** The same with the precision of its inference plans (BF16 / AUTO need the CPU backend). */
+    public static BundleModel open(Path path, String stage, Integer round, Backend b, Precision precision) {
         Path file = Bundle.modelFile(path, stage, round);
         Bundle bundle = Bundle.readMeta(file);
         if (bundle == null) bundle = RunModels.legacy(file);
-        return load(bundle, file, b);
+        return load(bundle, file, b, precision);
     }
 
     /** Opens a bundle file or run folder; a run gives its segmentation model. */
     public static BundleModel open(Path path, Backend b) { return open(path, "seg", null, b); }
 
-    static BundleModel load(Bundle bundle, Path file, Backend b) {
+    static BundleModel load(Bundle bundle, Path file, Backend b) { return load(bundle, file, b, Precision.FP32); }
+
+    static BundleModel load(Bundle bundle, Path file, Backend b, Precision precision) {
         if (!Files.isRegularFile(file)) throw new UserError("model " + file + " does not exist");
         Map<String, HostArray> w = new LinkedHashMap<>();
         try {
@@ -78,7 +89,12 @@ public final class BundleModel implements AutoCloseable {
             net.close();
             throw new UserError("model " + file + " does not hold the weights its description needs (" + e.getMessage() + ")");
         }
-        return new BundleModel(bundle, file, net);
+        try {
+            return new BundleModel(bundle, file, net, precision);
+        } catch (UserError e) {
+            net.close();
+            throw e;
+        }
     }
 
     /** Refuses images the networks cannot take, naming the limit. */

@@ -87,6 +87,46 @@ class ContaModelTest {
         }
     }
 
+    /**
+     * bf16 plans: the same label maps as fp32 except where two classes' probabilities are within bf16's rounding (the
+     * check: most pixels agree and the changed ones had a small fp32 margin), "auto" resolves by the CPU's AMX flag,
+     * and a bad precision names itself.
+     */
+    @Test
+    void bf16ModelAgreesWithFp32WhereTheMarginIsAboveRounding() throws Exception {
+        RgbImage im = ImageCodec.read(TinyRun.image(ids().getFirst()));
+        byte[] fp32, bf16;
+        try (ContaModel m = ContaModel.open(TinyRun.segModel(), "cpu")) {
+            assertEquals("fp32", m.precision());
+            fp32 = m.segment(im.rgb(), im.w(), im.h(), null);
+        }
+        try (ContaModel m = ContaModel.open(TinyRun.segModel(), "cpu", "bf16")) {
+            assertEquals("bf16", m.precision());
+            bf16 = m.segment(im.rgb(), im.w(), im.h(), null);
+        }
+        float[] p;
+        try (var b = new conta.tensor.cpu.CpuBackend(); var bm = conta.wsss.BundleModel.open(TinyRun.segModel(), b)) {
+            p = conta.wsss.SegStage.probabilities((conta.models.DeepLabV2) bm.network(), bm.bundle.input(), im);
+        }
+        int hw = im.w() * im.h(), k = p.length / hw, same = 0;
+        for (int px = 0; px < hw; px++) {
+            if (fp32[px] == bf16[px]) { same++; continue; }
+            float top = -1, second = -1;
+            for (int j = 0; j < k; j++) {
+                float v = p[j * hw + px];
+                if (v > top) { second = top; top = v; } else if (v > second) second = v;
+            }
+            assertTrue(top - second < 0.05, "pixel " + px + " changed class under bf16 with an fp32 margin of " + (top - second));
+        }
+        assertTrue(same >= 0.95 * hw, same + " of " + hw + " pixels agree");
+        try (ContaModel m = ContaModel.open(TinyRun.segModel(), "cpu", "auto")) {
+            assertEquals(conta.infer.Precision.cpuHasAmx() ? "bf16" : "fp32", m.precision());
+        }
+        var e = assertThrows(ContaException.class, () -> ContaModel.open(TinyRun.segModel(), "cpu", "fp16"));
+        assertEquals(ContaException.Code.ARGUMENT, e.code());
+        assertTrue(e.getMessage().contains("fp16"), e.getMessage());
+    }
+
     @Test
     void camsOfAClassifierBundle() throws Exception {
         Path cls = tmp.resolve("cls.safetensors");

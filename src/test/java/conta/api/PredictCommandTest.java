@@ -96,6 +96,21 @@ class PredictCommandTest {
     }
 
     @Test
+    void precisionFlag() throws Exception {
+        List<String> ids = predIds();
+        Path imgs = tmp.resolve("imgs-p");
+        Files.createDirectories(imgs);
+        Files.copy(TinyRun.image(ids.getFirst()), imgs.resolve(ids.getFirst() + ".jpg"));
+        assertEquals(0, conta("predict", "--model", TinyRun.out().toString(), "--images", imgs.toString(), "--out", tmp.resolve("p16").toString(),
+                "--device", "cpu", "--precision", "bf16"));
+        assertTrue(Files.isRegularFile(tmp.resolve("p16").resolve(ids.getFirst() + ".png")));
+        String run = TinyRun.out().toString();
+        String err = stderrOf(() -> assertEquals(2, conta("predict", "--model", run, "--images", imgs.toString(),
+                "--out", tmp.resolve("px").toString(), "--precision", "fp16")));
+        assertTrue(err.contains("--precision") && err.contains("fp16"), err);
+    }
+
+    @Test
     void corruptImageIsNamedOrSkipped() throws Exception {
         List<String> ids = predIds();
         Path imgs = tmp.resolve("imgs");
