@@ -28,7 +28,100 @@ public final class ReadmeNumbers {
         Map<String, Object> demo = Json.parseObject(Files.readString(DEMO));
         Map<String, Object> voc = Json.parseObject(Files.readString(VOC));
         return Map.of("demo-table", demoTable(demo), "demo-leak", leakTable(demo), "demo-summary", demoSummary(demo),
-                "voc-summary", vocSummary(voc), "latency-table", latencyTable(Files.readAllLines(LATENCY)));
+                "voc-summary", vocSummary(voc), "latency-table", latencyTable(Files.readAllLines(LATENCY)), "conta-bench", contaBench(BENCH));
+    }
+
+    /** bench/conta-study.sh's committed results: comparison.json and each seed's report.json. */
+    static final Path BENCH = Path.of("docs", "results", "conta-bench");
+
+    static String f2(Object o) { return o instanceof Number n && !Double.isNaN(n.doubleValue()) ? String.format(Locale.ROOT, "%.2f", 100 * n.doubleValue()) : "-"; }
+
+    /** The CONTA benchmark's tables: mean ± SD per method and round, paired differences, context leak, mechanism, empty c_i. */
+    @SuppressWarnings("unchecked")
+    static String contaBench(Path dir) throws Exception {
+        Path f = dir.resolve("comparison.json");
+        if (!Files.isRegularFile(f)) return "No seed has finished yet.\n";
+        Map<String, Object> c = Json.parseObject(Files.readString(f));
+        StringBuilder b = new StringBuilder();
+        b.append("Seeds finished: ").append(c.get("seeds")).append(" (methods ").append(String.join(", ", (List<String>) c.get("methods")))
+                .append("; mIoU in %, mean ± sample SD over seeds; CAM at the best threshold of the sweep, pseudo-masks on the training images, "
+                        + "segmentation on the held-out images).\n\n| method | round | CAM | pseudo-mask | segmentation |\n|---|---|---|---|---|\n");
+        for (Object o : (List<Object>) c.get("rows")) {
+            Map<String, Object> r = (Map<String, Object>) o;
+            b.append("| ").append(r.get("method")).append(" | ").append(r.get("round"));
+            for (String k : new String[]{"cam_best", "pseudo", "seg"}) {
+                Map<String, Object> v = (Map<String, Object>) r.get(k);
+                b.append(" | ").append(f2(v.get("mean"))).append(v.get("std") instanceof Number n && !Double.isNaN(n.doubleValue()) ? " ± " + f2(n) : "");
+            }
+            b.append(" |\n");
+        }
+        String ref = ((List<String>) c.get("methods")).getFirst();
+        Map<String, Object> paired = (Map<String, Object>) c.get("paired_vs_" + ref);
+        if (paired != null && !paired.isEmpty()) {
+            b.append("\nPaired difference against ").append(ref).append(" (same seed; points; 95% t interval; seeds better / worse; "
+                    + "two-sided sign test):\n\n| method | round | metric | seeds | mean | 95% interval | better / worse | sign p |\n|---|---|---|---|---|---|---|---|\n");
+            for (var e : paired.entrySet())
+                for (Object o : (List<Object>) e.getValue()) {
+                    Map<String, Object> r = (Map<String, Object>) o;
+                    if (((Number) r.get("round")).intValue() == 0 || r.get("metric").equals("cam")) continue; // round 0 is the baseline itself
+                    List<Object> ci = (List<Object>) r.get("ci95");
+                    b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %+.2f | %s | %s / %s | %.3f |%n", e.getKey(), r.get("round"),
+                            r.get("metric").equals("cam_best") ? "CAM" : r.get("metric"), r.get("seeds"), 100 * ((Number) r.get("mean_diff")).doubleValue(),
+                            ci == null ? "-" : String.format(Locale.ROOT, "[%+.2f, %+.2f]", 100 * ((Number) ci.get(0)).doubleValue(), 100 * ((Number) ci.get(1)).doubleValue()),
+                            r.get("better"), r.get("worse"), ((Number) r.get("sign_p")).doubleValue()));
+                }
+        }
+        Map<String, Object> leak = (Map<String, Object>) c.get("context_leak");
+        if (leak != null && !leak.isEmpty()) {
+            List<String> cls = new java.util.ArrayList<>(((Map<String, Object>) leak.values().iterator().next()).keySet());
+            b.append("\nOff-object share of each context-coupled class's CAM mass on images with its context (%, mean over seeds; without the "
+                    + "context in brackets; lower = less context in the CAMs):\n\n| method | round |");
+            for (String k : cls) b.append(' ').append(k).append(" |");
+            b.append("\n|---|---|").append("---|".repeat(cls.size())).append('\n');
+            for (var e : leak.entrySet()) {
+                String[] mr = e.getKey().split("/round");
+                b.append("| ").append(mr[0]).append(" | ").append(mr[1]).append(" |");
+                for (String k : cls) {
+                    Map<String, Object> v = (Map<String, Object>) ((Map<String, Object>) e.getValue()).get(k);
+                    b.append(' ').append(pct(v.get("with_context"))).append(" (").append(pct(v.get("without_context"))).append(") |");
+                }
+                b.append('\n');
+            }
+        }
+        Map<String, Object> mech = (Map<String, Object>) c.get("mechanism");
+        if (mech != null && !mech.isEmpty()) {
+            b.append("\nCONTA's context (mean over seeds): W1/W2 change from the seeded init (||W - W0|| / ||W0||), alpha's entropy / log n "
+                    + "(1 = uniform) and largest weight, M's spread across images (mean SD / mean |M|), the classifier's weight on the "
+                    + "context channels relative to the features:\n\n| method | round | W1 change | W2 change | alpha entropy | alpha max | M spread "
+                    + "| context weight |\n|---|---|---|---|---|---|---|---|\n");
+            for (var e : mech.entrySet())
+                for (var r : ((Map<String, Object>) e.getValue()).entrySet()) {
+                    b.append("| ").append(e.getKey()).append(" | ").append(r.getKey().replace("round", ""));
+                    for (String k : new String[]{"w1_change", "w2_change", "alpha_entropy", "alpha_max", "m_spread", "context_weight"}) {
+                        Object v = ((Map<String, Object>) r.getValue()).get(k);
+                        b.append(" | ").append(v instanceof Number n && !Double.isNaN(n.doubleValue()) ? String.format(Locale.ROOT, "%.3f", n.doubleValue()) : "-");
+                    }
+                    b.append(" |\n");
+                }
+        }
+        // every c_i non-degenerate? (CONTA's confounders stage of each round, per seed)
+        List<String> empty = new java.util.ArrayList<>();
+        try (var seeds = Files.list(dir.resolve("conta"))) {
+            for (Path sd : seeds.sorted().toList()) {
+                Path rf = sd.resolve("report.json");
+                if (!Files.isRegularFile(rf)) continue;
+                List<Object> rounds = (List<Object>) Json.parseObject(Files.readString(rf)).get("rounds");
+                for (Object ro : rounds) {
+                    Map<String, Object> st = (Map<String, Object>) ((Map<String, Object>) ro).get("stages");
+                    if (st.get("confounders") instanceof Map<?, ?> cf && cf.get("empty_classes") instanceof List<?> l)
+                        empty.add(sd.getFileName() + " round " + ((Map<String, Object>) ro).get("round") + ": " + (l.isEmpty() ? "none" : l));
+                }
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            // no CONTA seed yet
+        }
+        if (!empty.isEmpty()) b.append("\nClasses whose confounder mask c_i is all zero: ").append(String.join("; ", empty)).append(".\n");
+        return b.toString();
     }
 
     static String vocSummary(Map<String, Object> r) {

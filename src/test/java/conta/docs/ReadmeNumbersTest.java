@@ -12,7 +12,7 @@ class ReadmeNumbersTest {
     @Test
     void readmeNumbersComeFromTheCommittedResults() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
-        for (String block : new String[]{"demo-table", "demo-leak", "demo-summary", "voc-summary", "latency-table"})
+        for (String block : new String[]{"demo-table", "demo-leak", "demo-summary", "voc-summary", "latency-table", "conta-bench"})
             assertTrue(readme.contains("<!-- numbers:" + block + " -->"), "README has the generated block " + block);
         assertEquals(ReadmeNumbers.regenerate(readme), readme, "README numbers differ from docs/results: run docs/readme_numbers.sh");
     }
@@ -39,5 +39,31 @@ class ReadmeNumbersTest {
         assertTrue(table.contains("| conta inference plan, fp32 | 3 | 25.0 | 35.0 | 1.14 |"), table);
         assertTrue(table.contains("| ONNX Runtime 1.23.2 (Java) | 2 | 22.0 | 25.0 | 1.00 |"), table);
         assertTrue(!table.contains("PyTorch"), "engines without rows are left out: " + table);
+    }
+
+    @Test
+    void contaBenchTablesFromAComparisonFile(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        assertEquals("No seed has finished yet.\n", ReadmeNumbers.contaBench(tmp));
+        Files.writeString(tmp.resolve("comparison.json"), """
+                {"methods": ["cam", "conta"], "seeds": 2,
+                 "rows": [{"method": "cam", "round": 0, "cam_best": {"mean": 0.4867, "std": 0.0123}, "pseudo": {"mean": 0.44, "std": 0.01},
+                           "seg": {"mean": 0.30, "std": "NaN"}}],
+                 "paired_vs_cam": {"conta": [{"round": 0, "metric": "cam_best", "seeds": 2, "mean_diff": 0.0, "better": 0, "worse": 0, "sign_p": 1.0},
+                                             {"round": 1, "metric": "cam_best", "seeds": 2, "mean_diff": 0.0125, "sd": 0.01, "ci95": [-0.077, 0.102],
+                                              "better": 2, "worse": 0, "sign_p": 0.5}]},
+                 "context_leak": {"cam/round0": {"boat": {"with_context": 0.62, "without_context": 0.41}}},
+                 "mechanism": {"conta": {"round1": {"w1_change": 0.25, "alpha_entropy": 0.9}}}}
+                """);
+        Path seed = tmp.resolve("conta").resolve("seed0");
+        Files.createDirectories(seed);
+        Files.writeString(seed.resolve("report.json"), "{\"rounds\": [{\"round\": 0, \"stages\": {}}, {\"round\": 1, \"stages\": {\"confounders\": {\"empty_classes\": []}}}]}");
+        String t = ReadmeNumbers.contaBench(tmp);
+        assertTrue(t.startsWith("Seeds finished: 2 (methods cam, conta;"), t);
+        assertTrue(t.contains("| cam | 0 | 48.67 ± 1.23 | 44.00 ± 1.00 | 30.00 |"), t);
+        assertTrue(t.contains("| conta | 1 | CAM | 2 | +1.25 | [-7.70, +10.20] | 2 / 0 | 0.500 |"), t);
+        assertTrue(!t.contains("| conta | 0 | CAM"), "round 0 is the baseline itself: " + t);
+        assertTrue(t.contains("| cam | 0 | 62.0 (41.0) |"), t);
+        assertTrue(t.contains("| conta | 1 | 0.250 | - | 0.900 | - | - | - |"), t);
+        assertTrue(t.contains("all zero: seed0 round 1: none."), t);
     }
 }
