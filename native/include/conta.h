@@ -34,6 +34,11 @@ typedef struct conta_model conta_model;
 /* Opens a bundle file (or pipeline run folder) on device "cpu", "cuda:N" or "auto" (NULL = "cpu"). */
 int conta_open(const char *bundle_path, const char *device, conta_model **model);
 
+/* The same with the arithmetic of the CPU's inference plans: "fp32" (NULL), "bf16" (bfloat16 weights and activations,
+ * f32 accumulation; about half fp32's latency on AVX512-BF16/AMX CPUs, labels differ only where two classes' scores
+ * are within bf16 rounding) or "auto" (bf16 where the CPU has AMX). A bad value is CONTA_ERR_ARGUMENT. */
+int conta_open_precision(const char *bundle_path, const char *device, const char *precision, conta_model **model);
+
 /* Label map of an RGB8 image (rows of interleaved R,G,B, width*height*3 bytes) into labels (labels_len must equal
  * width*height): the class index of each pixel, 0 = background. Segmentation bundles. */
 int conta_segment_rgb8(conta_model *model, const uint8_t *rgb, int width, int height, uint8_t *labels, size_t labels_len);

@@ -183,7 +183,7 @@ static int start_vm(void) {
     }
     bridge = (*env)->NewGlobalRef(env, c);
     struct { jmethodID *id; const char *name, *sig; } ms[] = {
-        {&m_open, "open", "(Ljava/lang/String;Ljava/lang/String;)J"},
+        {&m_open, "open", "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)J"},
         {&m_segment, "segment", "(JLjava/nio/ByteBuffer;IILjava/nio/ByteBuffer;)I"},
         {&m_cams, "cams", "(JLjava/nio/ByteBuffer;IILjava/nio/ByteBuffer;)I"},
         {&m_classes, "classes", "(JZ)I"},
@@ -263,13 +263,18 @@ static int finish(JNIEnv *env, int code) {
 static jstring jstr(JNIEnv *env, const char *s) { return s ? (*env)->NewStringUTF(env, s) : NULL; }
 
 int conta_open(const char *bundle_path, const char *device, conta_model **model) {
+    return conta_open_precision(bundle_path, device, NULL, model);
+}
+
+int conta_open_precision(const char *bundle_path, const char *device, const char *precision, conta_model **model) {
     if (!model) return fail(CONTA_ERR_ARGUMENT, "conta_open: model is NULL");
     *model = NULL;
     if (!bundle_path) return fail(CONTA_ERR_ARGUMENT, "conta_open: bundle_path is NULL");
     int code = 0;
     JNIEnv *env = env_or_fail(&code);
     if (!env) return code;
-    jlong h = (*env)->CallStaticLongMethod(env, bridge, m_open, jstr(env, bundle_path), jstr(env, device ? device : "cpu"));
+    jlong h = (*env)->CallStaticLongMethod(env, bridge, m_open, jstr(env, bundle_path), jstr(env, device ? device : "cpu"),
+                                       jstr(env, precision ? precision : "fp32"));
     if (!(*env)->ExceptionCheck(env) && h > 0) {
         conta_model *m = malloc(sizeof *m);
         if (!m) {

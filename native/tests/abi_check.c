@@ -60,6 +60,19 @@ int main(int argc, char **argv) {
     report("null_image", conta_segment_rgb8(model, NULL, w, h, small, (size_t) w * h));
     float cams[16];
     report("cams_of_seg", conta_cams(model, rgb, w, h, cams, 16));
+    report("bad_precision", conta_open_precision(argv[1], "cpu", "fp16", &none));
+    conta_model *half = NULL;
+    rc = conta_open_precision(argv[1], "cpu", "bf16", &half);
+    report("open_bf16", rc);
+    if (rc == 0) {
+        uint8_t *lab16 = malloc((size_t) w * h);
+        report("segment_bf16", conta_segment_rgb8(half, rgb, w, h, lab16, (size_t) w * h));
+        long agree = 0;
+        for (long i = 0; i < (long) w * h; i++) agree += lab16[i] == ref[i];
+        printf("bf16_agree %ld of %ld\n", agree, (long) w * h);
+        free(lab16);
+        report("close_bf16", conta_close(half));
+    }
     int n = 0;
     report("classes", conta_num_classes(model, 0, &n));
     printf("num_classes %d\n", n);

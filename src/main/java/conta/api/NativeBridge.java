@@ -35,10 +35,13 @@ public final class NativeBridge {
     }
 
     /** A handle (> 0) to the opened model, or minus an error code. */
-    public static long open(String path, String device) {
+    public static long open(String path, String device) { return open(path, device, "fp32"); }
+
+    /** The same with the plans' precision (fp32, bf16, auto; null = fp32). */
+    public static long open(String path, String device, String precision) {
         try {
             if (path == null) throw new ContaException(ContaException.Code.ARGUMENT, "no bundle path");
-            ContaModel m = ContaModel.open(Path.of(path), device == null ? "cpu" : device);
+            ContaModel m = ContaModel.open(Path.of(path), device == null ? "cpu" : device, precision == null ? "fp32" : precision);
             long h = NEXT.getAndIncrement();
             MODELS.put(h, m);
             return h;

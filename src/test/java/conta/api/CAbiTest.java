@@ -99,6 +99,10 @@ class CAbiTest {
         expect(r, "huge_image", 4, "100000x16");
         expect(r, "null_image", 1, "NULL");
         expect(r, "cams_of_seg", 5, "classifier");
+        expect(r, "bad_precision", 1, "fp16");
+        for (String ok : new String[]{"open_bf16", "segment_bf16", "close_bf16"}) assertEquals("0", r.get(ok)[1], ok + ": " + out);
+        String[] agree = r.get("bf16_agree")[2].split(" "); // "N of M": bf16 labels equal fp32's on (nearly) every pixel
+        assertTrue(Long.parseLong(r.get("bf16_agree")[1]) >= 0.95 * Long.parseLong(agree[1]), "bf16 vs fp32 through the C ABI: " + String.join(" ", r.get("bf16_agree")));
     }
 
     private static void expect(Map<String, String[]> r, String name, int code, String inMessage) {
