@@ -110,11 +110,20 @@ public final class ReadmeNumbers {
             for (Path sd : seeds.sorted().toList()) {
                 Path rf = sd.resolve("report.json");
                 if (!Files.isRegularFile(rf)) continue;
-                List<Object> rounds = (List<Object>) Json.parseObject(Files.readString(rf)).get("rounds");
+                Map<String, Object> rep = Json.parseObject(Files.readString(rf));
+                List<Object> rounds = (List<Object>) rep.get("rounds");
+                List<Object> names = (List<Object>) rep.getOrDefault("classes", List.of());
                 for (Object ro : rounds) {
                     Map<String, Object> st = (Map<String, Object>) ((Map<String, Object>) ro).get("stages");
-                    if (st.get("confounders") instanceof Map<?, ?> cf && cf.get("empty_classes") instanceof List<?> l)
-                        empty.add(sd.getFileName() + " round " + ((Map<String, Object>) ro).get("round") + ": " + (l.isEmpty() ? "none" : l));
+                    if (!(st.get("confounders") instanceof Map<?, ?> cf) || !(cf.get("empty_classes") instanceof List<?> l)) continue;
+                    // near-empty: a class mask whose mean over the grid is under 0.1% (the segmentation model hardly predicts it)
+                    List<String> near = new java.util.ArrayList<>();
+                    if (cf.get("mean_of_c") instanceof List<?> means)
+                        for (int i = 0; i < means.size(); i++)
+                            if (means.get(i) instanceof Number v && v.doubleValue() > 0 && v.doubleValue() < 1e-3)
+                                near.add((i + 1 < names.size() ? names.get(i + 1) : "class " + (i + 1)) + String.format(Locale.ROOT, " (mean %.1e)", v.doubleValue()));
+                    empty.add(sd.getFileName() + " round " + ((Map<String, Object>) ro).get("round") + ": " + (l.isEmpty() ? "none" : l)
+                            + (near.isEmpty() ? "" : ", near-empty " + String.join(", ", near)));
                 }
             }
         } catch (java.nio.file.NoSuchFileException e) {

@@ -56,7 +56,7 @@ class ReadmeNumbersTest {
                 """);
         Path seed = tmp.resolve("conta").resolve("seed0");
         Files.createDirectories(seed);
-        Files.writeString(seed.resolve("report.json"), "{\"rounds\": [{\"round\": 0, \"stages\": {}}, {\"round\": 1, \"stages\": {\"confounders\": {\"empty_classes\": []}}}]}");
+        Files.writeString(seed.resolve("report.json"), "{\"rounds\": [{\"round\": 0, \"stages\": {}}, {\"round\": 1, \"stages\": {\"confounders\": {\"empty_classes\": [], \"mean_of_c\": [0.0000016, 0.08]}}}], \"classes\": [\"background\", \"rider\", \"horse\"]}");
         String t = ReadmeNumbers.contaBench(tmp);
         assertTrue(t.startsWith("Seeds finished: 2 (methods cam, conta;"), t);
         assertTrue(t.contains("| cam | 0 | 48.67 ± 1.23 | 44.00 ± 1.00 | 30.00 |"), t);
@@ -64,6 +64,6 @@ class ReadmeNumbersTest {
         assertTrue(!t.contains("| conta | 0 | CAM"), "round 0 is the baseline itself: " + t);
         assertTrue(t.contains("| cam | 0 | 62.0 (41.0) |"), t);
         assertTrue(t.contains("| conta | 1 | 0.250 | - | 0.900 | - | - | - |"), t);
-        assertTrue(t.contains("all zero: seed0 round 1: none."), t);
+        assertTrue(t.contains("all zero: seed0 round 1: none, near-empty rider (mean 1.6e-06)."), t);
     }
 }
