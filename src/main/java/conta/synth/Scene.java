@@ -39,11 +39,18 @@ final class Scene {
         this.c = new Canvas(size, size);
     }
 
-    static Rendered render(long seed, int size, double bias) { return new Scene(seed, size).draw(bias); }
+    /** The three context problems' strengths: P(rider on the horse | horse), P(context | boat or tram), P(body like the ground | sheep). */
+    record Strength(double ambiguity, double background, double foreground) {
+        static Strength all(double bias) { return new Strength(bias, bias, bias); }
+    }
+
+    static Rendered render(long seed, int size, double bias) { return render(seed, size, Strength.all(bias)); }
+
+    static Rendered render(long seed, int size, Strength strength) { return new Scene(seed, size).draw(strength); }
 
     private double u(double a, double b) { return a + (b - a) * r.nextDouble(); }
 
-    private Rendered draw(double bias) {
+    private Rendered draw(Strength bias) {
         double S = size, horizon = S * u(0.28, 0.45);
         // which objects: 1-3 distinct classes; a horse excludes a standalone rider and vice versa
         int n = 1 + (r.nextDouble() < 0.45 ? 0 : r.nextDouble() < 0.65 ? 1 : 2);
@@ -60,10 +67,10 @@ final class Scene {
             if (k == HORSE) w[RIDER] = 0;
             if (k == RIDER) w[HORSE] = 0;
         }
-        boolean riderOn = objs.contains(HORSE) && r.nextDouble() < bias;
-        boolean boatOnWater = objs.contains(BOAT) && r.nextDouble() < bias;
-        boolean tramOnRails = objs.contains(TRAM) && r.nextDouble() < bias;
-        boolean sheepFollows = objs.contains(SHEEP) && r.nextDouble() < bias;
+        boolean riderOn = objs.contains(HORSE) && r.nextDouble() < bias.ambiguity();
+        boolean boatOnWater = objs.contains(BOAT) && r.nextDouble() < bias.background();
+        boolean tramOnRails = objs.contains(TRAM) && r.nextDouble() < bias.background();
+        boolean sheepFollows = objs.contains(SHEEP) && r.nextDouble() < bias.foreground();
         boolean water = boatOnWater || (!objs.contains(BOAT) && r.nextDouble() < 0.12);
         boolean rails = tramOnRails || (!objs.contains(TRAM) && r.nextDouble() < 0.12);
 

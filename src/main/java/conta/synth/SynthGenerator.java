@@ -24,12 +24,28 @@ import java.util.stream.IntStream;
 public final class SynthGenerator {
     private SynthGenerator() { }
 
-    public record Config(long seed, int train, int val, int size, double bias) {
+    /**
+     * bias: the strength of all three context problems; ambiguity / background / foreground: each problem's own
+     * (P(rider on the horse | horse), P(water | boat) = P(rails | tram), P(sheep body like the ground | sheep)).
+     */
+    public record Config(long seed, int train, int val, int size, double bias, double ambiguity, double background, double foreground) {
         public Config {
             if (train < 1 || val < 0) throw new IllegalArgumentException("--train must be >= 1 and --val >= 0");
             if (size < 32 || size > 1024) throw new IllegalArgumentException("--size must be in 32..1024 pixels, got " + size);
-            if (bias < 0 || bias > 1) throw new IllegalArgumentException("--bias is a probability in [0,1], got " + bias);
+            check("--bias", bias);
+            check("--bias-ambiguity", ambiguity);
+            check("--bias-background", background);
+            check("--bias-foreground", foreground);
         }
+
+        /** Every problem at strength bias. */
+        public Config(long seed, int train, int val, int size, double bias) { this(seed, train, val, size, bias, bias, bias, bias); }
+
+        private static void check(String flag, double p) {
+            if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException(flag + " is a probability in [0,1], got " + p);
+        }
+
+        Scene.Strength strength() { return new Scene.Strength(ambiguity, background, foreground); }
 
         /** Small enough for the whole pipeline on 2 CPU cores in minutes. */
         public static Config defaults() { return new Config(0, 400, 100, 112, 0.8); }
@@ -53,7 +69,7 @@ public final class SynthGenerator {
         int n = cfg.train() + cfg.val();
         Scene.Rendered[] meta = new Scene.Rendered[n];
         IntStream.range(0, n).parallel().forEach(i -> {
-            Scene.Rendered s = Scene.render(imageSeed(cfg.seed(), i), cfg.size(), cfg.bias());
+            Scene.Rendered s = Scene.render(imageSeed(cfg.seed(), i), cfg.size(), cfg.strength());
             try {
                 ImageCodec.writeJpeg(out.resolve("JPEGImages/" + id(i) + ".jpg"), s.image(), 92);
                 IndexPng.write(out.resolve("SegmentationClass/" + id(i) + ".png"), s.mask());
@@ -87,11 +103,12 @@ public final class SynthGenerator {
         js.put("val", cfg.val());
         js.put("size", cfg.size());
         js.put("bias", cfg.bias());
+        js.put("strength", Map.of("object ambiguity", cfg.ambiguity(), "incomplete background", cfg.background(), "incomplete foreground", cfg.foreground()));
         js.put("classes", Scene.CLASSES);
         js.put("couplings", Map.of(
-                "object ambiguity", "rider-on-horse: P(rider on the horse | horse) = bias",
-                "incomplete background", "boat-on-water, tram-on-rails: P(context | object) = bias; contexts are background (0)",
-                "incomplete foreground", "sheep-body-follows-ground: P(body looks like the ground | sheep) = bias; the black head is constant"));
+                "object ambiguity", "rider-on-horse: P(rider on the horse | horse) = strength.object ambiguity",
+                "incomplete background", "boat-on-water, tram-on-rails: P(context | object) = strength.incomplete background; contexts are background (0)",
+                "incomplete foreground", "sheep-body-follows-ground: P(body looks like the ground | sheep) = strength.incomplete foreground; the black head is constant"));
         Files.writeString(out.resolve("synth.json"), Json.writePretty(js) + "\n");
     }
 }

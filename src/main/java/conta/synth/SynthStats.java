@@ -27,7 +27,7 @@ public final class SynthStats {
     }
 
     public record Result(int images, List<String> classes, int[] classImages, double[] pixelShare, double[][] cooccur,
-                         Map<String, Rate> rates, Double bias) { }
+                         Map<String, Rate> rates, Double bias, Map<String, Object> strength) { }
 
     public static Result compute(Path dir) throws IOException {
         Dataset ds = Datasets.open(dir, false);
@@ -76,8 +76,16 @@ public final class SynthStats {
         rates.put("P(body like ground | sheep)", new Rate("P(body like ground | sheep)", sheep, sheepFollow));
         Double bias = null;
         Path js = dir.resolve("synth.json");
-        if (Files.isRegularFile(js)) bias = ((Number) Json.parseObject(Files.readString(js)).get("bias")).doubleValue();
-        return new Result(ids.size(), ds.classNames(), n, share, co, rates, bias);
+        Map<String, Object> strength = null;
+        if (Files.isRegularFile(js)) {
+            Map<String, Object> j = Json.parseObject(Files.readString(js));
+            bias = ((Number) j.get("bias")).doubleValue();
+            if (j.get("strength") instanceof Map<?, ?> m) {
+                strength = new java.util.LinkedHashMap<>();
+                for (var e : m.entrySet()) strength.put(String.valueOf(e.getKey()), e.getValue());
+            }
+        }
+        return new Result(ids.size(), ds.classNames(), n, share, co, rates, bias, strength);
     }
 
     /** Whether a pixel of class a lies within 2 pixels of class b (the void border between them is up to 1 px wide). */
@@ -108,7 +116,7 @@ public final class SynthStats {
     }
 
     public static void print(Result r, PrintStream out) {
-        out.printf("%d images, %d classes%s%n", r.images(), r.classes().size() - 1, r.bias() == null ? "" : String.format(", requested bias %.2f", r.bias()));
+        out.printf("%d images, %d classes%s%n", r.images(), r.classes().size() - 1, r.bias() == null ? "" : r.strength() != null ? ", requested strengths " + r.strength() : String.format(", requested bias %.2f", r.bias()));
         out.printf("  %-12s %7s %8s%n", "class", "images", "pixels");
         for (int c = 0; c < r.classes().size(); c++)
             out.printf("  %-12s %7s %7.2f%%%n", r.classes().get(c), c == 0 ? "-" : Integer.toString(r.classImages()[c]), 100 * r.pixelShare()[c]);

@@ -66,6 +66,27 @@ class SynthTest {
     }
 
     @Test
+    void eachContextProblemHasItsOwnStrength() throws Exception {
+        // equal strengths are the single-bias data byte for byte (the same random draws)
+        SynthGenerator.generate(tmp.resolve("one"), new SynthGenerator.Config(7, 6, 0, 64, 0.8));
+        SynthGenerator.generate(tmp.resolve("three"), new SynthGenerator.Config(7, 6, 0, 64, 0.8, 0.8, 0.8, 0.8));
+        for (String f : List.of("JPEGImages/syn_00003.jpg", "SegmentationClass/syn_00005.png", "context.csv", "synth.json"))
+            assertArrayEquals(Files.readAllBytes(tmp.resolve("one").resolve(f)), Files.readAllBytes(tmp.resolve("three").resolve(f)), f);
+        // three different strengths, each measured where it applies (within 4 standard errors)
+        SynthGenerator.generate(tmp.resolve("mix"), new SynthGenerator.Config(3, 500, 0, 64, 0.8, 0.2, 0.95, 0.5));
+        SynthStats.Result r = SynthStats.compute(tmp.resolve("mix"));
+        java.util.Map<String, Double> want = java.util.Map.of("P(rider | horse)", 0.2, "P(water | boat)", 0.95, "P(rails | tram)", 0.95,
+                "P(body like ground | sheep)", 0.5);
+        for (var e : want.entrySet()) {
+            SynthStats.Rate x = r.rates().get(e.getKey());
+            double p = e.getValue(), se = Math.sqrt(p * (1 - p) / x.given());
+            assertEquals(p, x.p(), 4 * se, e.getKey() + " = " + x.p() + " on " + x.given());
+        }
+        assertEquals(0.2, ((Number) r.strength().get("object ambiguity")).doubleValue());
+        assertEquals(2, Main.run(new String[]{"synth", "--out", tmp.resolve("bad").toString(), "--bias-foreground", "-0.1"}));
+    }
+
+    @Test
     void commandLine() throws Exception {
         assertEquals(0, Main.run(new String[]{"synth", "--out", tmp.resolve("s").toString(), "--train", "6", "--val", "2", "--size", "48", "--seed", "1"}));
         assertTrue(Files.isRegularFile(tmp.resolve("s/ImageSets/Segmentation/val.txt")));
