@@ -56,6 +56,17 @@ public final class ReadmeNumbers {
             b.append(" |\n");
         }
         String ref = ((List<String>) c.get("methods")).getFirst();
+        Object camThreshold = "cam.bg_threshold";
+        try (var ms = Files.list(dir.resolve(ref))) { // the fixed CAM threshold the paired CAM rows use, from a seed's recipe
+            for (Path sd : ms.sorted().toList())
+                if (Files.isRegularFile(sd.resolve("report.json"))
+                        && Json.parseObject(Files.readString(sd.resolve("report.json"))).get("config") instanceof Map<?, ?> cfg && cfg.get("cam.bg_threshold") != null) {
+                    camThreshold = cfg.get("cam.bg_threshold");
+                    break;
+                }
+        } catch (java.nio.file.NoSuchFileException e) {
+            // no per-seed reports next to the comparison
+        }
         Map<String, Object> paired = (Map<String, Object>) c.get("paired_vs_" + ref);
         if (paired != null && !paired.isEmpty()) {
             b.append("\nPaired difference against ").append(ref).append(" (same seed; points; 95% t interval; seeds better / worse; "
@@ -63,11 +74,12 @@ public final class ReadmeNumbers {
             for (var e : paired.entrySet())
                 for (Object o : (List<Object>) e.getValue()) {
                     Map<String, Object> r = (Map<String, Object>) o;
-                    if (((Number) r.get("round")).intValue() == 0 || r.get("metric").equals("cam")) continue; // round 0 is the baseline itself
+                    if (((Number) r.get("round")).intValue() == 0) continue; // round 0 is the baseline itself
                     List<Object> ci = (List<Object>) r.get("ci95");
                     b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %+.2f | %s | %s / %s | %.3f |%n", e.getKey(), r.get("round"),
-                            r.get("metric").equals("cam_best") ? "CAM" : r.get("metric"), r.get("seeds"), 100 * ((Number) r.get("mean_diff")).doubleValue(),
-                            ci == null ? "-" : String.format(Locale.ROOT, "[%+.2f, %+.2f]", 100 * ((Number) ci.get(0)).doubleValue(), 100 * ((Number) ci.get(1)).doubleValue()),
+                            r.get("metric").equals("cam") ? "CAM (threshold " + camThreshold + ")" : r.get("metric"), r.get("seeds"),
+                            ((Number) r.get("mean_diff")).doubleValue(), // comparison.json's differences are in points already
+                            ci == null ? "-" : String.format(Locale.ROOT, "[%+.2f, %+.2f]", ((Number) ci.get(0)).doubleValue(), ((Number) ci.get(1)).doubleValue()),
                             r.get("better"), r.get("worse"), ((Number) r.get("sign_p")).doubleValue()));
                 }
         }

@@ -48,8 +48,8 @@ class ReadmeNumbersTest {
                 {"methods": ["cam", "conta"], "seeds": 2,
                  "rows": [{"method": "cam", "round": 0, "cam_best": {"mean": 0.4867, "std": 0.0123}, "pseudo": {"mean": 0.44, "std": 0.01},
                            "seg": {"mean": 0.30, "std": "NaN"}}],
-                 "paired_vs_cam": {"conta": [{"round": 0, "metric": "cam_best", "seeds": 2, "mean_diff": 0.0, "better": 0, "worse": 0, "sign_p": 1.0},
-                                             {"round": 1, "metric": "cam_best", "seeds": 2, "mean_diff": 0.0125, "sd": 0.01, "ci95": [-0.077, 0.102],
+                 "paired_vs_cam": {"conta": [{"round": 0, "metric": "cam", "seeds": 2, "mean_diff": 0.0, "better": 0, "worse": 0, "sign_p": 1.0},
+                                             {"round": 1, "metric": "cam", "seeds": 2, "mean_diff": 1.25, "sd": 1.0, "ci95": [-7.70, 10.20],
                                               "better": 2, "worse": 0, "sign_p": 0.5}]},
                  "context_leak": {"cam/round0": {"boat": {"with_context": 0.62, "without_context": 0.41}}},
                  "mechanism": {"conta": {"round1": {"w1_change": 0.25, "alpha_entropy": 0.9}}}}
@@ -60,7 +60,7 @@ class ReadmeNumbersTest {
         String t = ReadmeNumbers.contaBench(tmp);
         assertTrue(t.startsWith("Seeds finished: 2 (methods cam, conta;"), t);
         assertTrue(t.contains("| cam | 0 | 48.67 ± 1.23 | 44.00 ± 1.00 | 30.00 |"), t);
-        assertTrue(t.contains("| conta | 1 | CAM | 2 | +1.25 | [-7.70, +10.20] | 2 / 0 | 0.500 |"), t);
+        assertTrue(t.contains("| conta | 1 | CAM (threshold cam.bg_threshold) | 2 | +1.25 | [-7.70, +10.20] | 2 / 0 | 0.500 |"), t);
         assertTrue(!t.contains("| conta | 0 | CAM"), "round 0 is the baseline itself: " + t);
         assertTrue(t.contains("| cam | 0 | 62.0 (41.0) |"), t);
         assertTrue(t.contains("| conta | 1 | 0.250 | - | 0.900 | - | - | - |"), t);
