@@ -53,11 +53,14 @@ public final class ContextAttention extends Module {
     }
 
     /** W1, W2 ~ N(0, 0.02), seeded. */
-    public void init(long seed) {
+    public void init(long seed) { init(seed, INIT_STD); }
+
+    /** W1, W2 ~ N(0, std), seeded (conta.init_std; m_t.py's 0.02 leaves alpha uniform on small grids, README). */
+    public void init(long seed, double std) {
         if (mode == Mode.RAW_MASK) return;
         SplittableRandom r = new SplittableRandom(seed);
-        Init.normal(w1, INIT_STD, r);
-        Init.normal(w2, INIT_STD, r);
+        Init.normal(w1, std, r);
+        Init.normal(w2, std, r);
     }
 
     /** alpha: (N*k) x n, row j = softmax over classes for query j (image j / k, channel j % k). */

@@ -248,6 +248,8 @@ public final class ConfigKeys {
         i("conta.rounds", "3", 0, 100, "rounds after the baseline round 0"),
         choice("conta.confounder_source", "seg", List.of("seg", "pseudo"), "seg (segmentation predictions) | pseudo (pseudo-masks)"),
         i("conta.context_size", "0", 0, 1024, "h = w of the confounder masks; 0 = the block-5 grid of the training crop"),
+        n("conta.init_std", "0.02", 0, true, 100, false, "standard deviation of W1, W2's normal init (m_t.py: 0.02; at that scale alpha stays uniform "
+                + "on the benchmark, README's CONTA section)"),
         i("conta.embed", "0", 0, 65536, "joint embedding size of W1, W2; 0 = number of classes (as the released m_t.py)"),
         choice("conta.encoding", "onehot", List.of("onehot", "perclass"), "X_m from the predicted mask: onehot (class-summed one-hot foreground, one query) | perclass (one query per class map)"),
         choice("conta.concat", "context", List.of("context", "mask"), "context (M_t) | mask (raw predicted mask, the paper's ablation)"),

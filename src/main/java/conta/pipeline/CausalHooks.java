@@ -95,7 +95,7 @@ public final class CausalHooks implements RoundHooks {
         return attention.computeIfAbsent(t, k -> {
             int d = p.cfg.integer("conta.embed") > 0 ? p.cfg.integer("conta.embed") : enc.classes();
             ContextAttention a = new ContextAttention(p.backend, enc.classes(), enc.height(), enc.width(), d, mode);
-            a.init(p.cfg.integer("seed") + 1000L * t);
+            a.init(p.cfg.integer("seed") + 1000L * t, p.cfg.number("conta.init_std"));
             if (a.w1 != null) { a.w1.name = "context.w1"; a.w2.name = "context.w2"; }
             Path f = p.roundDir(t).resolve("cls").resolve("context.safetensors");
             if (Files.isRegularFile(f)) Checkpoint.load(f, a, null);
@@ -206,7 +206,7 @@ public final class CausalHooks implements RoundHooks {
             ContextAttention a = attention(t);
             if (a.mode == ContextAttention.Mode.ATTENTION) {
                 try (ContextAttention init = new ContextAttention(p.backend, a.classes, a.height, a.width, a.embed, a.mode)) {
-                    init.init(p.cfg.integer("seed") + 1000L * t);
+                    init.init(p.cfg.integer("seed") + 1000L * t, p.cfg.number("conta.init_std"));
                     m.put("w1_change", relChange(a.w1.toArray(), init.w1.toArray()));
                     m.put("w2_change", relChange(a.w2.toArray(), init.w2.toArray()));
                 }

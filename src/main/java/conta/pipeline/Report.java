@@ -92,7 +92,18 @@ public final class Report {
                     best instanceof Number n ? pct(n.doubleValue()) + "@" + cam.get("best_threshold") : "-", pct(miou(st, "pseudo")), pct(miou(st, "seg")));
         }
         out.println("(mIoU in %; CAM and pseudo-masks on " + report.get("train_split") + ", segmentation on " + report.get("val_split") + ")");
+        if (report.get("mechanism") instanceof Map<?, ?> mech && !mech.isEmpty()) {
+            out.println("CONTA's context per round: W1/W2 change from init, alpha entropy / log n (1 = uniform), M spread across images, "
+                    + "classifier weight on the context / on the features");
+            for (var e : mech.entrySet()) {
+                Map<String, Object> m = (Map<String, Object>) e.getValue();
+                out.printf("  %-7s W1 %s  W2 %s  alpha entropy %s  M spread %s  context weight %s%n", e.getKey(), num(m.get("w1_change")),
+                        num(m.get("w2_change")), num(m.get("alpha_entropy")), num(m.get("m_spread")), num(m.get("context_weight")));
+            }
+        }
     }
+
+    static String num(Object o) { return o instanceof Number n ? String.format("%.4g", n.doubleValue()) : "-"; }
 
     static String pct(Double v) { return v == null ? "-" : String.format("%.2f", 100 * v); }
     /** The items --skip-bad left out (id, file, reason), when there are any. */

@@ -188,6 +188,10 @@ public class PipelineResumeTest {
         double ent = ((Number) mech.get("alpha_entropy")).doubleValue(), peak = ((Number) mech.get("alpha_max")).doubleValue();
         assertTrue(ent > 0 && ent <= 1 + 1e-9 && peak >= 1.0 / 7 - 1e-9 && peak <= 1, mech.toString());
         assertTrue(((Number) mech.get("m_spread")).doubleValue() >= 0 && ((Number) mech.get("context_weight")).doubleValue() > 0, mech.toString());
+        var table = new java.io.ByteArrayOutputStream();
+        Report.printTable(r, new java.io.PrintStream(table));
+        assertTrue(table.toString().contains("CONTA's context per round") && table.toString().contains(
+                String.format("round1  W1 %.4g", ((Number) mech.get("w1_change")).doubleValue())), table.toString());
     }
 
     @Test
