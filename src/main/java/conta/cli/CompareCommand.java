@@ -11,7 +11,7 @@ import java.util.List;
 public final class CompareCommand implements Command {
     static final String USAGE = """
             usage: conta compare --data DIR --out DIR [--methods cam,conta,c2am] [--seeds 3] [--config FILE | --demo] [--set key=value ...]
-                                 [--until STAGE] [--from STAGE]   (as conta pipeline, for every method and seed)
+                                 [--device D] [--precision fp32|bf16|auto] [--until STAGE] [--from STAGE]   (as conta pipeline, for every method and seed)
               Runs OUT/METHOD/seedS/ pipelines (resumable like `conta pipeline`) and writes OUT/comparison.md and .json:
               mean ± std of CAM, pseudo-mask and segmentation mIoU, per round for CONTA, and per-class IoU changes.""";
 
@@ -24,7 +24,7 @@ public final class CompareCommand implements Command {
     @Override
     public int run(Args a) throws Exception {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
-        List<String> bad = a.unknown(List.of("data", "out", "methods", "seeds", "config", "set", "demo", "device", "rounds", "help", "until", "from"));
+        List<String> bad = a.unknown(List.of("data", "out", "methods", "seeds", "config", "set", "demo", "device", "precision", "rounds", "help", "until", "from"));
         if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
         if (!a.has("data") || !a.has("out")) throw new UserError("give --data DIR and --out DIR\n" + USAGE);
         Config base = a.getBool("demo", false) ? DemoCommand.demoConfig() : new Config();

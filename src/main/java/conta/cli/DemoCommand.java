@@ -18,6 +18,7 @@ import java.util.Map;
 public final class DemoCommand implements Command {
     static final String USAGE = """
             usage: conta demo [--out runs/demo] [--data runs/synth] [--method cam|conta|c2am|conta+c2am] [--set key=value ...] [--device auto]
+                       [--precision fp32|bf16|auto]
               Generates the synthetic set into --data if it is not there, runs the pipeline with the demo recipe
               (src/main/resources/conta/demo.conf), prints the report table. Rerun to resume.""";
 
@@ -40,7 +41,7 @@ public final class DemoCommand implements Command {
     @Override
     public int run(Args a) throws Exception {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
-        List<String> bad = a.unknown(List.of("out", "data", "method", "set", "device", "help", "seed", "rounds"));
+        List<String> bad = a.unknown(List.of("out", "data", "method", "set", "device", "precision", "help", "seed", "rounds"));
         if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
         Path data = Path.of(a.get("data", "runs/synth")), out = Path.of(a.get("out", "runs/demo"));
         Config cfg = demoConfig();

@@ -13,7 +13,7 @@ import java.util.Map;
 public final class PipelineCommand implements Command {
     static final String USAGE = """
             usage: conta pipeline --data DIR --out DIR [--config FILE] [--set key=value ...] [--method cam|conta|c2am|conta+c2am]
-                                  [--rounds T] [--device cpu|cuda:0|auto] [--skip-bad] [--seed S] [--force-new-data]
+                                  [--rounds T] [--device cpu|cuda:0|auto] [--precision fp32|bf16|auto] [--skip-bad] [--seed S] [--force-new-data]
                                   [--until STAGE] [--from STAGE]
                    conta pipeline --help-config      (every recipe key, its default and meaning)
               Rerun the same command after a kill: finished stages and written images are kept, training resumes.
@@ -35,7 +35,7 @@ public final class PipelineCommand implements Command {
     public int run(Args a) throws Exception {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
         if (a.has("help-config")) { System.out.print(new Config().help()); return 0; }
-        List<String> bad = a.unknown(List.of("data", "out", "config", "set", "method", "rounds", "device", "skip-bad", "seed", "force-new-data", "help", "help-config",
+        List<String> bad = a.unknown(List.of("data", "out", "config", "set", "method", "rounds", "device", "precision", "skip-bad", "seed", "force-new-data", "help", "help-config",
                 "until", "from"));
         if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
         if (!a.has("data") || !a.has("out")) throw new UserError("give --data DIR and --out DIR\n" + USAGE);
@@ -55,6 +55,7 @@ public final class PipelineCommand implements Command {
         flag(a, cfg, "method", "method");
         flag(a, cfg, "rounds", "conta.rounds");
         flag(a, cfg, "device", "device");
+        flag(a, cfg, "precision", "precision");
         flag(a, cfg, "seed", "seed");
         if (a.has("skip-bad")) cfg.set("data.skip_bad", Boolean.toString(a.getBool("skip-bad", true)));
         if (a.has("force-new-data")) cfg.set("data.force_new", Boolean.toString(a.getBool("force-new-data", true)));

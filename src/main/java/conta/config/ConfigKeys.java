@@ -173,6 +173,9 @@ public final class ConfigKeys {
         i("seed", "0", Integer.MIN_VALUE, MAX_INT, "random seed of initialisation, shuffling and augmentation"),
         choice("method", "cam", List.of("cam", "conta", "c2am", "conta+c2am"), "cam (IRNet baseline) | conta | c2am | conta+c2am"),
         text(Type.DEVICE, "device", "auto", "cpu | cuda:0 | auto"),
+        choice("precision", "fp32", List.of("fp32", "bf16", "auto"), "arithmetic of the convolutions, in training and in the inference plans: fp32 | "
+                + "bf16 (CPU only: oneDNN bfloat16 convolutions with f32 accumulation; weights, gradients, BN and the SGD update stay f32) | "
+                + "auto (bf16 where the CPU has AMX, else fp32; said once)"),
         text(Type.NAME, "data.train", "train", "split whose image labels train the classifier; CAMs and pseudo-masks are scored on it"),
         text(Type.NAME, "data.val", "val", "held-out split scoring the segmentation model"),
         b("data.skip_bad", "false", "skip unreadable items (listed at the end and in the report) instead of stopping"),

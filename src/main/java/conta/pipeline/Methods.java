@@ -14,9 +14,15 @@ public final class Methods {
     private Methods() { }
 
     /** cpu | cuda[:N] | auto; auto falls back to the CPU with one line saying why. */
-    public static Backend backend(String device) {
+    public static Backend backend(String device) { return backend(device, "fp32"); }
+
+    /** The same with the convolutions' precision (fp32 | bf16 | auto, config key precision). */
+    public static Backend backend(String device, String precision) {
+        boolean bf16 = conta.infer.Precision.parse(precision).resolve() == conta.infer.Precision.BF16;
         try {
-            return conta.tensor.Backends.select(device);
+            return conta.tensor.Backends.select(device, bf16);
+        } catch (UnsupportedOperationException e) {
+            throw new UserError("precision=" + precision + " with --device " + device + ": " + e.getMessage() + "; use --device cpu or precision fp32");
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new UserError("--device " + device + ": " + e.getMessage());
         }
@@ -29,7 +35,7 @@ public final class Methods {
 
     /** The same limited by --from / --until (see {@link StageRange}). */
     public static Map<String, Object> run(Config cfg, Path data, Path out, StageRange range) throws Exception {
-        try (Backend b = backend(cfg.str("device"))) {
+        try (Backend b = backend(cfg.str("device"), cfg.str("precision"))) {
             return run(cfg, data, out, b, range);
         }
     }

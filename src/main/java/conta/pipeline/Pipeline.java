@@ -170,8 +170,11 @@ public final class Pipeline implements AutoCloseable {
 
     /** The CAM plans of a loaded classifier (null: infer.plan off, not the CPU, or a classifier with context input). */
     PlanCache camPlans(ResNet net) {
-        return cfg.bool("infer.plan") ? PlanCache.forBackend(backend, net, PlanCache.Output.CAM, Precision.FP32, CAM_PLAN_SHAPES) : null;
+        return cfg.bool("infer.plan") ? PlanCache.forBackend(backend, net, PlanCache.Output.CAM, planPrecision(), CAM_PLAN_SHAPES) : null;
     }
+
+    /** The inference plans' arithmetic: the run's precision (auto resolved by the CPU's flags). */
+    private Precision planPrecision() { return Precision.parse(cfg.str("precision")).resolve(); }
 
     /** The first finished stage (roundT/STAGE) whose result depends on the key, or null. */
     private String finishedUser(String key) throws IOException {
@@ -328,7 +331,7 @@ public final class Pipeline implements AutoCloseable {
     public void predict(Path segModel, List<String> ids, Path dir, String label) {
         try (DeepLabV2 net = SegStage.build(cfg, ds.numClasses() + 1, backend)) {
             Checkpoint.load(segModel, net, null);
-            try (PlanCache plans = cfg.bool("infer.plan") ? PlanCache.forBackend(backend, net, PlanCache.Output.FORWARD, Precision.FP32, SEG_PLAN_SHAPES) : null) {
+            try (PlanCache plans = cfg.bool("infer.plan") ? PlanCache.forBackend(backend, net, PlanCache.Output.FORWARD, planPrecision(), SEG_PLAN_SHAPES) : null) {
                 predict(net, plans, ids, dir, label);
             }
         }

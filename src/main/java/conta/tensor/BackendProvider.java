@@ -17,4 +17,13 @@ public interface BackendProvider {
 
     /** A backend on device {@code index} (always 0 for the host). */
     Backend open(int index);
+
+    /**
+     * The same with convolutions in bfloat16 (f32 accumulation, f32 weights, gradients and updates) when {@code bf16};
+     * a provider without bf16 convolutions throws UnsupportedOperationException saying so.
+     */
+    default Backend open(int index, boolean bf16) {
+        if (bf16) throw new UnsupportedOperationException("the " + kind() + " backend has no bf16 convolutions yet");
+        return open(index);
+    }
 }

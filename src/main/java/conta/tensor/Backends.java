@@ -23,15 +23,18 @@ public final class Backends {
 
     private Backends() { }
 
-    public static Backend select(String spec) {
+    public static Backend select(String spec) { return select(spec, false); }
+
+    /** The same with bf16 convolutions where {@code bf16} ({@link BackendProvider#open(int, boolean)}); under auto a provider without them is skipped with the reason. */
+    public static Backend select(String spec, boolean bf16) {
         String s = spec == null ? "auto" : spec.trim().toLowerCase(Locale.ROOT);
-        if (s.equals("cpu")) return require("cpu", spec).open(0);
-        if (s.equals("auto")) return auto();
+        if (s.equals("cpu")) return require("cpu", spec).open(0, bf16);
+        if (s.equals("auto")) return auto(providers(), bf16);
         if (s.equals("cuda") || s.startsWith("cuda:")) {
             int dev = parseDevice(spec, s);
             String why = unavailableReason("cuda");
             if (why != null) throw new IllegalStateException(spec + " requested but no CUDA device: " + why + " (use --device cpu or auto)");
-            return require("cuda", spec).open(dev);
+            return require("cuda", spec).open(dev, bf16);
         }
         throw new IllegalArgumentException("unknown device '" + spec + "': expected cpu, cuda, cuda:N or auto");
     }
@@ -70,19 +73,21 @@ public final class Backends {
     }
 
     /** The most preferred provider that is usable and opens; a skipped one is reported once with its reason. */
-    private static Backend auto() { return auto(providers()); }
+    static Backend auto(List<BackendProvider> candidates) { return auto(candidates, false); }
 
     /** auto over the given providers (most preferred first); any failure of a provider's set-up is a reason, not an error. */
-    static Backend auto(List<BackendProvider> candidates) {
+    static Backend auto(List<BackendProvider> candidates, boolean bf16) {
         List<String> skipped = new ArrayList<>();
         for (BackendProvider p : candidates) {
             String why = p.unavailableReason();
             if (why == null) {
                 try {
-                    Backend b = p.open(0);
+                    Backend b = p.open(0, bf16);
                     if (!skipped.isEmpty() && WARNED.compareAndSet(false, true))
                         log.println(String.join("; ", skipped) + "; running on " + p.kind().toUpperCase(Locale.ROOT));
                     return b;
+                } catch (UnsupportedOperationException e) {
+                    why = e.getMessage();
                 } catch (RuntimeException | LinkageError e) {
                     why = "the " + p.kind().toUpperCase(Locale.ROOT) + " backend failed to start: " + reason(e);
                 }

@@ -63,6 +63,24 @@ class BackendsTest {
     }
 
     @Test
+    void bf16SelectsOneDnnBf16ConvolutionsOnTheCpu() {
+        try (Backend plain = Backends.select("cpu")) {
+            assumeTrue(((CpuBackend) plain).convImpl() == CpuBackend.ConvImpl.DNNL, "oneDNN not loadable here");
+        }
+        try (Backend bf = Backends.select("cpu", true)) {
+            assertEquals(CpuBackend.ConvImpl.DNNL_BF16, ((CpuBackend) bf).convImpl());
+        }
+        // a usable provider without bf16 is passed over under auto, with its reason, and the CPU's bf16 is taken
+        Backend fellBack = Backends.auto(java.util.List.of(fakeCuda(null, () -> { throw new AssertionError("opened without bf16"); }),
+                Backends.provider("cpu")), true);
+        assertEquals(CpuBackend.ConvImpl.DNNL_BF16, ((CpuBackend) fellBack).convImpl());
+        fellBack.close();
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                () -> fakeCuda(null, () -> null).open(0, true));
+        assertEquals("the cuda backend has no bf16 convolutions yet", e.getMessage());
+    }
+
+    @Test
     void autoFallsBackWhenAnyCudaPartFailsToLoad() {
         // the device probe passes, then the backend's set-up fails as it does without cuDNN, cuBLAS or the kernels
         String[] failures = {

@@ -15,4 +15,11 @@ public final class CpuProvider implements BackendProvider {
         if (index != 0) throw new IllegalArgumentException("cpu has no device " + index);
         return new CpuBackend();
     }
+
+    /** bf16: oneDNN's bf16 convolutions ({@link CpuBackend.ConvImpl#DNNL_BF16}); needs oneDNN. */
+    @Override public Backend open(int index, boolean bf16) {
+        if (!bf16) return open(index);
+        if (index != 0) throw new IllegalArgumentException("cpu has no device " + index);
+        return new CpuBackend(CpuBackend.ConvImpl.DNNL_BF16);
+    }
 }
