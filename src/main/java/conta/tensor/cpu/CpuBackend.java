@@ -78,6 +78,9 @@ public final class CpuBackend implements Backend {
     /** Cached oneDNN plans (one per pass, shapes and spec seen), for tests. */
     synchronized int dnnlPlans() { return dnnl == null ? 0 : dnnl.plans(); }
 
+    /** Backward passes whose data pass reused the weight pass's reordered dy (for tests). */
+    synchronized long dnnlSharedDy() { return dnnl == null ? 0 : dnnl.sharedDy(); }
+
     @Override
     public synchronized void close() {
         if (dnnl != null) dnnl.close();

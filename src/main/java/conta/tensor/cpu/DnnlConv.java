@@ -104,8 +104,28 @@ final class DnnlConv implements AutoCloseable {
         // db in Java with double sums, as the reference does: a conv bias before train-mode batch norm has an exactly
         // zero gradient, and oneDNN's float sums over N*H*W leave noise orders of magnitude above PyTorch's there
         if (db != null) CpuBackend.channelDotImpl(dy, null, db, true);
-        if (dw != null) plan(new Key(Pass.BWD_WEIGHTS, n, cin, h, wd, cout, s, false)).run(x, dy, dw);
-        if (dx != null) plan(new Key(Pass.BWD_DATA, n, cin, h, wd, cout, s, false)).run(dy, w, dx);
+        Plan pw = dw != null ? plan(new Key(Pass.BWD_WEIGHTS, n, cin, h, wd, cout, s, false)) : null;
+        Plan pd = dx != null ? plan(new Key(Pass.BWD_DATA, n, cin, h, wd, cout, s, false)) : null;
+        if (pw != null) pw.run(-1, x, dy, dw);
+        // both passes read dy in oneDNN's layout, from the same slot: when they chose the same layout, dy is
+        // reordered once (the weight pass's copy serves the data pass)
+        if (pd != null) {
+            boolean share = pw != null && sameInner(pw, pd, DNNL_ARG_DIFF_DST);
+            if (share) sharedDy++;
+            pd.run(share ? DNNL_ARG_DIFF_DST : -1, dy, w, dx);
+        }
+    }
+
+    private long sharedDy;
+
+    /** Backward passes whose data pass reused the weight pass's reordered dy (for tests). */
+    synchronized long sharedDy() { return sharedDy; }
+
+    /** Whether both plans copy argument `which` into the same slot in the same layout. */
+    private static boolean sameInner(Plan a, Plan b, int which) {
+        Arg x = a.arg(which), y = b.arg(which);
+        return x.inner != null && y.inner != null && x.slot == y.slot && x.innerBytes == y.innerBytes
+                && dnnl_memory_desc_equal(x.chosen, y.chosen) != 0;
     }
 
     /** Number of cached plans (for tests). */
@@ -200,6 +220,8 @@ final class DnnlConv implements AutoCloseable {
                     arg(pd, DNNL_ARG_DIFF_DST, dstPlain, false, false);
                     arg(pd, DNNL_ARG_WEIGHTS, wPlain, false, false);
                     arg(pd, DNNL_ARG_DIFF_SRC, srcPlain, true, false);
+                    args.get(0).slot = 1; // dy in the slot of the weight pass's dy (argument 1 there), see backward
+                    args.get(1).slot = 0;
                 }
                 case BWD_WEIGHTS -> {
                     dnnl_primitive_desc b = new dnnl_primitive_desc();
@@ -260,6 +282,7 @@ final class DnnlConv implements AutoCloseable {
             args.add(a);
             if (!accumulate && dnnl_memory_desc_equal(plain, chosen) != 0) return; // same layout: no copy
             a.inner = memory(chosen);
+            a.chosen = chosen;
             a.innerBytes = dnnl_memory_desc_get_size(chosen);
             dnnl_primitive_attr rattr = null;
             if (accumulate) {
@@ -291,7 +314,16 @@ final class DnnlConv implements AutoCloseable {
         }
 
         /** Runs the plan on tensors given in argument order. */
-        void run(Tensor... t) {
+        void run(Tensor... t) { run(-1, t); }
+
+        /** The argument `which` (a DNNL_ARG_*). */
+        Arg arg(int which) {
+            for (Arg a : args) if (a.which == which) return a;
+            throw new IllegalArgumentException("no argument " + which);
+        }
+
+        /** The same, where argument `present` (or -1) is already in its slot in oneDNN's layout: its reorder is skipped. */
+        void run(int present, Tensor... t) {
             if (t.length != args.size()) throw new IllegalStateException("plan takes " + args.size() + " tensors, got " + t.length);
             for (int i = 0; i < t.length; i++) {
                 Arg a = args.get(i);
@@ -300,7 +332,7 @@ final class DnnlConv implements AutoCloseable {
             }
             if (scratch != null) check(dnnl_memory_set_data_handle(scratch, slots[SCRATCH_SLOT].get(scratchBytes)), "set_data_handle");
             for (Arg a : args)
-                if (!a.output && a.reorder != null) check(dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
+                if (!a.output && a.reorder != null && a.which != present) check(dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
             check(dnnl_primitive_execute(prim, stream, (int) execArgs.capacity(), execArgs), "convolution");
             for (Arg a : args)
                 if (a.output && a.reorder != null) check(dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
@@ -320,6 +352,8 @@ final class DnnlConv implements AutoCloseable {
         final boolean output;
         final dnnl_memory user;
         dnnl_memory inner;
+        /** inner's layout (owned by the primitive descriptor, which lives as long as the plan). */
+        dnnl_memory_desc chosen;
         long innerBytes;
         int slot;
         dnnl_primitive reorder;

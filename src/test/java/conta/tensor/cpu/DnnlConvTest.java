@@ -126,6 +126,7 @@ class DnnlConvTest {
                 for (int i = 0; i < OUTPUTS.length; i++) close("bf16 " + g + " " + OUTPUTS[i], ref[i], got[i], 3e-2);
                 assertTrue(maxDiff(ref[0], got[0]) > 0, "bf16 forward differs from f32 somewhere (it really ran in bf16)");
             }
+            assertTrue(bf16.dnnlSharedDy() > 0, "the data pass reused the weight pass's bf16 dy");
         }
     }
 
@@ -188,6 +189,17 @@ class DnnlConvTest {
             }
         }
         assertEquals(java.util.Arrays.toString(first[0]), java.util.Arrays.toString(first[1]), "a remade plan gives the same result");
+    }
+
+    /** A 3x3 convolution over 32 channels gets blocked layouts: the backward reorders dy once, and the result is the reference's. */
+    @Test
+    void backwardReordersDyOnceForBothPasses() {
+        ConvGeometry g = new ConvGeometry("3x3 32ch", 2, 32, 10, 9, 32, ConvSpec.of(3, 1, 1, 1), false);
+        try (CpuBackend b = new CpuBackend(CpuBackend.ConvImpl.DNNL)) {
+            float[][] ref = forwardBackward(blas, g), got = forwardBackward(b, g);
+            for (int i = 0; i < OUTPUTS.length; i++) close(g + " " + OUTPUTS[i], ref[i], got[i]);
+            assertEquals(1, b.dnnlSharedDy(), "the data pass reused the weight pass's reordered dy");
+        }
     }
 
     @Test
