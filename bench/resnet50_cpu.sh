@@ -1,37 +1,52 @@
 #!/usr/bin/env bash
-# ResNet-50 fp32 training step and inference on this machine's CPU: conta vs PyTorch, same run, same threads.
-# Usage: bench/resnet50_cpu.sh [batch=8] [size=224] [iters=3] [rounds=1]
-# With rounds > 1 the two engines alternate (conta train, PyTorch train+infer, conta infer) so that a shared machine's
-# load shifts hit both alike; each round prints its ratios and the last lines give the median of the rounds.
+# ResNet-50 training step and inference on this machine's CPU: conta vs PyTorch, same run, same threads.
+# Usage: [PRECISIONS="fp32 bf16"] bench/resnet50_cpu.sh [batch=8] [size=224] [iters=3] [rounds=1]
+# PRECISIONS (default fp32): fp32 = conta fp32 vs PyTorch fp32; bf16 = conta --precision bf16 (oneDNN bf16
+# convolutions, f32 weights and update) vs PyTorch under torch.autocast("cpu", bfloat16), and vs PyTorch fp32 when
+# fp32 is in the list too (issue 15's targets). With rounds > 1 the engines alternate (conta train, PyTorch
+# train+infer, conta infer, for each precision in turn) so that a shared machine's load shifts hit both alike; each
+# round prints its ratios and the last lines give the medians over rounds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 batch=${1:-8}; size=${2:-224}; iters=${3:-3}; rounds=${4:-1}; threads=$(nproc)
-echo "# $(date -u +%F) $(lscpu | sed -n 's/^Model name: *//p'), $threads threads"
+precs=${PRECISIONS:-fp32}
+echo "# $(date -u +%F) $(lscpu | sed -n 's/^Model name: *//p'), $threads threads, bf16 flags: $(lscpu | grep -o 'amx_bf16\|avx512_bf16' | sort -u | tr '\n' ' ')"
 have_torch=1
 /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null || have_torch=0
 rate() { grep -o '[0-9.]* images/s' | head -1 | cut -d' ' -f1; }
-ratios_t=(); ratios_i=()
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+declare -A all
 for r in $(seq 1 "$rounds"); do
   echo "## round $r, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  ct=$(./conta bench train --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" 2>/dev/null | tail -1)
-  echo "$ct"
-  if [ $have_torch = 1 ]; then
-    tt=$(/usr/bin/python3 bench/torch_resnet50_cpu.py "$batch" "$size" "$iters" "$threads" 2>/dev/null)
-    echo "$tt"
-  fi
-  ci=$(./conta bench infer --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" 2>/dev/null | tail -1)
-  echo "$ci"
-  if [ $have_torch = 1 ]; then
-    rt=$(echo "$ct" | rate); ri=$(echo "$ci" | rate)
-    pt=$(echo "$tt" | grep train | rate); pi=$(echo "$tt" | grep infer | rate)
-    t=$(awk -v a="$rt" -v b="$pt" 'BEGIN{printf "%.2f", a/b}'); i=$(awk -v a="$ri" -v b="$pi" 'BEGIN{printf "%.2f", a/b}')
-    echo "round $r ratio conta/PyTorch: train ${t}x, infer ${i}x"
-    ratios_t+=("$t"); ratios_i+=("$i")
-  fi
+  declare -A rt=() ri=() pt=() pi=()
+  for p in $precs; do
+    ct=$(./conta bench train --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" --precision "$p" 2>/dev/null | tail -1)
+    echo "$ct"; rt[$p]=$(echo "$ct" | rate)
+    if [ $have_torch = 1 ]; then
+      tt=$(/usr/bin/python3 bench/torch_resnet50_cpu.py "$batch" "$size" "$iters" "$threads" "$p" 2>/dev/null)
+      echo "$tt"; pt[$p]=$(echo "$tt" | grep train | rate); pi[$p]=$(echo "$tt" | grep infer | rate)
+    fi
+    ci=$(./conta bench infer --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" --precision "$p" 2>/dev/null | tail -1)
+    echo "$ci"; ri[$p]=$(echo "$ci" | rate)
+  done
+  [ $have_torch = 1 ] || continue
+  for p in $precs; do
+    t=$(ratio "${rt[$p]}" "${pt[$p]}"); i=$(ratio "${ri[$p]}" "${pi[$p]}")
+    echo "round $r ratio conta/PyTorch $p: train ${t}x, infer ${i}x"
+    all["$p train"]+="$t "; all["$p infer"]+="$i "
+    if [ "$p" = bf16 ] && [ -n "${pt[fp32]:-}" ]; then
+      t=$(ratio "${rt[bf16]}" "${pt[fp32]}"); i=$(ratio "${ri[bf16]}" "${pi[fp32]}")
+      echo "round $r ratio conta bf16/PyTorch fp32: train ${t}x, infer ${i}x"
+      all["bf16-vs-fp32 train"]+="$t "; all["bf16-vs-fp32 infer"]+="$i "
+    fi
+  done
 done
 if [ $have_torch = 0 ]; then
   echo "PyTorch not installed (apt-get install python3-torch python3-torchvision) - no comparison"
 elif [ "$rounds" -gt 1 ]; then
   med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-  echo "median of $rounds rounds, conta/PyTorch: train $(med "${ratios_t[@]}")x (rounds: ${ratios_t[*]}), infer $(med "${ratios_i[@]}")x (rounds: ${ratios_i[*]})"
+  for k in "${!all[@]}"; do
+    # shellcheck disable=SC2086
+    echo "median of $rounds rounds, conta/PyTorch $k: $(med ${all[$k]})x (rounds: ${all[$k]% })"
+  done | sort
 fi

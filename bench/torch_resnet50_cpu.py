@@ -1,9 +1,14 @@
 """PyTorch CPU twin of `conta bench`: ResNet-50 training step (fwd+bwd+SGD) and inference, images/s.
-Run by bench/resnet50_cpu.sh with Debian's torch (/usr/bin/python3); same batch, size and thread count as conta."""
+Run by bench/resnet50_cpu.sh with Debian's torch (/usr/bin/python3); same batch, size and thread count as conta.
+Optional 5th argument: fp32 (default) or bf16 (forward under torch.autocast("cpu", torch.bfloat16), as PyTorch's
+mixed precision on CPUs; weights and the SGD update stay fp32)."""
+import contextlib
 import sys, time
 import torch, torchvision
 
 batch, size, iters, threads = (int(a) for a in sys.argv[1:5])
+prec = sys.argv[5] if len(sys.argv) > 5 else "fp32"
+cast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if prec == "bf16" else contextlib.nullcontext
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 m = torchvision.models.resnet50()
@@ -22,14 +27,17 @@ def timed(fn):
 
 def train_step():
     opt.zero_grad()
-    torch.nn.functional.cross_entropy(m(x), y).backward()
+    with cast():
+        loss = torch.nn.functional.cross_entropy(m(x), y)
+    loss.backward()
     opt.step()
 
 
 m.train()
 tr = timed(train_step)
 m.eval()
-with torch.no_grad():
+with torch.no_grad(), cast():
     inf = timed(lambda: m(x))
-print("torch %s resnet50 train batch %d size %d: %.2f images/s" % (torch.__version__, batch, size, tr))
-print("torch %s resnet50 infer batch %d size %d: %.2f images/s" % (torch.__version__, batch, size, inf))
+tag = "" if prec == "fp32" else " (bf16 autocast)"
+print("torch %s resnet50 train batch %d size %d%s: %.2f images/s" % (torch.__version__, batch, size, tag, tr))
+print("torch %s resnet50 infer batch %d size %d%s: %.2f images/s" % (torch.__version__, batch, size, tag, inf))

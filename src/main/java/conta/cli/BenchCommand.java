@@ -24,7 +24,9 @@ import java.util.SplittableRandom;
 public final class BenchCommand implements Command {
     static final String USAGE = """
             usage: conta bench train|infer|latency --arch ARCH [--batch 8] [--size 224] [--iters 5] [--warmup 1] [--classes 1000] [--device cpu|cuda:0|auto]
-              images/s of a training step (forward, backward, SGD update) or of inference on random data.""";
+                         [--precision fp32|bf16|auto]
+              images/s of a training step (forward, backward, SGD update) or of inference on random data; --precision bf16
+              runs the convolutions in bfloat16 (oneDNN; weights, gradients and the update stay f32).""";
 
     @Override public String usage() { return USAGE; }
 
@@ -58,7 +60,7 @@ public final class BenchCommand implements Command {
         if (batch < 1 || size < 1 || iters < 1 || warmup < 0 || classes < 1)
             throw new UserError("bench needs --batch, --size, --iters, --classes >= 1 and --warmup >= 0; got batch " + batch + ", size " + size
                     + ", iters " + iters + ", classes " + classes + ", warmup " + warmup);
-        try (Backend b = conta.pipeline.Methods.backend(a.get("device", "cpu")); Network net = build(arch, o, b)) {
+        try (Backend b = conta.pipeline.Methods.backend(a.get("device", "cpu"), a.get("precision", "fp32")); Network net = build(arch, o, b)) {
             float[] img = new float[batch * 3 * size * size];
             SplittableRandom r = new SplittableRandom(1);
             for (int i = 0; i < img.length; i++) img[i] = (float) r.nextGaussian();

@@ -20,7 +20,12 @@ import java.util.Map;
 public final class ExportCommand implements Command {
     private static final List<String> KNOWN = List.of("run", "model", "round", "stage", "out", "format");
 
+    private static final String USAGE = "usage: conta export --run OUT [--round T] --stage seg|cls|irn --out FILE [--format bundle|onnx]\n"
+            + "  one model file from a pipeline run: a bundle (docs/bundles.md) for conta predict, the Java API and the C ABI, or ONNX";
+
     @Override public String name() { return "export"; }
+
+    @Override public String usage() { return USAGE; }
 
     @Override public String summary() { return "write a trained model as a self-describing bundle (--format bundle) for predict / the API"; }
 
@@ -28,7 +33,7 @@ public final class ExportCommand implements Command {
     public int run(Args a) throws IOException {
         List<String> unknown = a.unknown(KNOWN);
         if (!unknown.isEmpty()) throw new UserError("unknown flag --" + unknown.getFirst() + " (export takes --run OUT [--round T] --stage seg|cls|irn --out FILE [--format bundle|onnx])");
-        if (!a.has("run") && !a.has("model")) throw new UserError("usage: conta export --run OUT [--round T] --stage seg|cls|irn --out FILE [--format bundle|onnx]");
+        if (!a.has("run") && !a.has("model")) throw new UserError(USAGE);
         Path src = Path.of(a.has("run") ? a.require("run") : a.require("model"));
         String stage = a.get("stage", "seg");
         Integer round = a.has("round") ? a.getInt("round", 0) : null;

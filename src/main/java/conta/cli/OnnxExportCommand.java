@@ -31,7 +31,12 @@ public final class OnnxExportCommand implements Command {
     private static final List<String> FLAGS = List.of("arch", "weights", "classes", "width", "blocks", "strides", "dilations", "scales",
             "seed", "strict", "run", "stage", "round", "out");
 
+    private static final String USAGE = "usage: conta export-onnx --arch ARCH [--weights FILE] --out F.onnx | --run OUT --stage seg|cls [--round T] --out F.onnx\n"
+            + "  an architecture with a weights file (the flags of conta model), or a trained stage of a pipeline run, as ONNX (opset 17)";
+
     @Override public String name() { return "export-onnx"; }
+
+    @Override public String usage() { return USAGE; }
 
     @Override public String summary() { return "write a network (--arch/--weights, or --run OUT --stage seg|cls) as an ONNX model"; }
 
@@ -40,7 +45,7 @@ public final class OnnxExportCommand implements Command {
         List<String> unknown = a.unknown(FLAGS);
         if (!unknown.isEmpty()) throw new UserError("unknown flag --" + unknown.getFirst() + " for 'export-onnx' (known: --" + String.join(", --", FLAGS) + ")");
         if (a.has("run") == a.has("arch"))
-            throw new UserError("usage: conta export-onnx --arch ARCH [--weights FILE] --out F.onnx | --run OUT --stage seg|cls [--round T] --out F.onnx");
+            throw new UserError(USAGE.lines().findFirst().orElseThrow());
         Path out = Path.of(a.require("out"));
         Backend b = new CpuBackend();
         Map<String, String> meta = new LinkedHashMap<>();

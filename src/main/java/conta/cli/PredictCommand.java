@@ -32,6 +32,11 @@ public final class PredictCommand implements Command {
 
     @Override public String name() { return "predict"; }
 
+    @Override public String usage() {
+        return USAGE + "\n  " + summary() + "\n  --model: a bundle (conta export) or a pipeline run folder (its segmentation model, or with --cams its"
+                + " classifier); --precision bf16 runs the inference plans in bfloat16 (auto: where the CPU has AMX).";
+    }
+
     @Override public String summary() { return "label maps (and CAMs, overlays) for new images from a bundle or a pipeline run"; }
 
     @Override

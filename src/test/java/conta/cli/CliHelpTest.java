@@ -33,6 +33,8 @@ class CliHelpTest {
                 Run r = run(argv);
                 assertEquals(0, r.code(), String.join(" ", argv) + " exits 0; stderr: " + r.err());
                 assertTrue(r.out().startsWith("usage: conta " + name), String.join(" ", argv) + " prints its usage: " + r.out());
+                assertTrue(r.out().contains(" --") && !r.out().startsWith("usage: conta " + name + " [flags]"),
+                        String.join(" ", argv) + " names the command's flags, not the generic line: " + r.out());
             }
         for (String[] argv : new String[][]{{"model", "forward", "--help"}, {"model", "step", "--arch", "x", "--help"}, {"bench", "train", "--help"},
                 {"weights", "convert", "--help"}, {"pipeline", "--data", "x", "--bogus", "--help"}, {"help", "model"}}) {
