@@ -28,7 +28,91 @@ public final class ReadmeNumbers {
         Map<String, Object> demo = Json.parseObject(Files.readString(DEMO));
         Map<String, Object> voc = Json.parseObject(Files.readString(VOC));
         return Map.of("demo-table", demoTable(demo), "demo-leak", leakTable(demo), "demo-summary", demoSummary(demo),
-                "voc-summary", vocSummary(voc), "latency-table", latencyTable(Files.readAllLines(LATENCY)), "conta-bench", contaBench(BENCH));
+                "voc-summary", vocSummary(voc), "latency-table", latencyTable(Files.readAllLines(LATENCY)), "conta-bench", contaBench(BENCH),
+                "irn-side-by-side", irnSideBySide(IRN));
+    }
+
+    /** bench/irn_side_by_side.py's committed results (docs/results/irn-side-by-side/README.md says what each file is). */
+    static final Path IRN = Path.of("docs", "results", "irn-side-by-side");
+
+    /** The mIoU of a conta-eval sweep at threshold t (the sweep's nearest point), or NaN. */
+    @SuppressWarnings("unchecked")
+    static double sweepAt(Map<String, Object> r, double t) {
+        double best = Double.NaN, dist = 1e-6;
+        for (Object o : (List<Object>) r.getOrDefault("sweep", List.of())) {
+            Map<String, Object> p = (Map<String, Object>) o;
+            double d = Math.abs(((Number) p.get("threshold")).doubleValue() - t);
+            if (d < dist) { dist = d; best = ((Number) p.get("miou")).doubleValue(); }
+        }
+        return best;
+    }
+
+    @SuppressWarnings("unchecked")
+    static double sweepBest(Map<String, Object> r, double[] at) {
+        double best = Double.NEGATIVE_INFINITY;
+        for (Object o : (List<Object>) r.get("sweep")) {
+            Map<String, Object> p = (Map<String, Object>) o;
+            double m = ((Number) p.get("miou")).doubleValue();
+            if (m > best) { best = m; at[0] = ((Number) p.get("threshold")).doubleValue(); }
+        }
+        return best;
+    }
+
+    /**
+     * IRNet's code beside conta's on the benchmark: CAM mIoU per seed (fixed threshold and best of the sweep) of conta's
+     * round 0 (conta-seedK-cam.json, the CAM stage's done.json) and of IRNet's train_cam + make_cam (irn-seedK-cam.json,
+     * conta eval's sweep over IRNet's CAMs), their means ± SD, and IRNet's make_cam on conta's seed-0 classifier
+     * (agree-seed0.json, irn-code-conta-weights-seed0-cam.json).
+     */
+    static String irnSideBySide(Path dir) throws Exception {
+        if (!Files.isDirectory(dir)) return "Not run yet.\n";
+        StringBuilder b = new StringBuilder("| seed | conta CAM @0.55 | conta CAM best | IRNet CAM @0.55 | IRNet CAM best |\n|---|---|---|---|---|\n");
+        List<double[]> rows = new java.util.ArrayList<>();
+        for (int k = 0; k < 100; k++) {
+            Path c = dir.resolve("conta-seed" + k + "-cam.json"), i = dir.resolve("irn-seed" + k + "-cam.json");
+            if (!Files.isRegularFile(c) && !Files.isRegularFile(i)) continue;
+            double[] row = {Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+            String[] cells = {"-", "-", "-", "-"};
+            if (Files.isRegularFile(c)) {
+                Map<String, Object> m = Json.parseObject(Files.readString(c));
+                row[0] = ((Number) m.get("miou")).doubleValue();
+                row[1] = ((Number) m.get("best_miou")).doubleValue();
+                cells[0] = f2(row[0]);
+                cells[1] = f2(row[1]) + " @" + m.get("best_threshold");
+            }
+            if (Files.isRegularFile(i)) {
+                Map<String, Object> m = Json.parseObject(Files.readString(i));
+                double[] at = new double[1];
+                row[2] = sweepAt(m, 0.55);
+                row[3] = sweepBest(m, at);
+                cells[2] = f2(row[2]);
+                cells[3] = f2(row[3]) + String.format(Locale.ROOT, " @%.2f", at[0]);
+            }
+            rows.add(row);
+            b.append("| ").append(k).append(" | ").append(String.join(" | ", cells)).append(" |\n");
+        }
+        if (rows.isEmpty()) return "Not run yet.\n";
+        b.append("| mean ± SD |");
+        for (int col = 0; col < 4; col++) {
+            int j = col;
+            double[] v = rows.stream().mapToDouble(r -> r[j]).filter(x -> !Double.isNaN(x)).toArray();
+            double mean = java.util.Arrays.stream(v).average().orElse(Double.NaN), sd = 0;
+            for (double x : v) sd += (x - mean) * (x - mean);
+            sd = v.length > 1 ? Math.sqrt(sd / (v.length - 1)) : Double.NaN;
+            b.append(' ').append(v.length == 0 ? "-" : f2(mean) + (Double.isNaN(sd) ? "" : " ± " + f2(sd))).append(" (").append(v.length).append(") |");
+        }
+        b.append("\n");
+        Path agree = dir.resolve("agree-seed0.json"), same = dir.resolve("irn-code-conta-weights-seed0-cam.json"), c0 = dir.resolve("conta-seed0-cam.json");
+        if (Files.isRegularFile(agree) && Files.isRegularFile(same) && Files.isRegularFile(c0)) {
+            Map<String, Object> a = Json.parseObject(Files.readString(agree)), s = Json.parseObject(Files.readString(same)), c = Json.parseObject(Files.readString(c0));
+            b.append(String.format(Locale.ROOT, "%nIRNet's make_cam on conta's seed-0 classifier (same weights, %s images, its four scales and flips): "
+                            + "%.3f%% of the seed pixels equal to conta's at threshold %s, largest CAM difference %.1e; "
+                            + "scored by conta eval: %s mIoU at 0.55 (conta's own CAMs: %s).%n",
+                    a.get("images"), 100 * ((Number) a.get("seed_agreement")).doubleValue(), a.get("threshold"),
+                    ((Number) a.get("max_abs_cam_diff")).doubleValue(), String.format(Locale.ROOT, "%.4f", 100 * sweepAt(s, 0.55)),
+                    String.format(Locale.ROOT, "%.4f", 100 * ((Number) c.get("miou")).doubleValue())));
+        }
+        return b.toString();
     }
 
     /** bench/conta-study.sh's committed results: comparison.json and each seed's report.json. */

@@ -12,7 +12,7 @@ class ReadmeNumbersTest {
     @Test
     void readmeNumbersComeFromTheCommittedResults() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
-        for (String block : new String[]{"demo-table", "demo-leak", "demo-summary", "voc-summary", "latency-table", "conta-bench"})
+        for (String block : new String[]{"demo-table", "demo-leak", "demo-summary", "voc-summary", "latency-table", "conta-bench", "irn-side-by-side"})
             assertTrue(readme.contains("<!-- numbers:" + block + " -->"), "README has the generated block " + block);
         assertEquals(ReadmeNumbers.regenerate(readme), readme, "README numbers differ from docs/results: run docs/readme_numbers.sh");
     }
@@ -65,5 +65,21 @@ class ReadmeNumbersTest {
         assertTrue(t.contains("| cam | 0 | 62.0 (41.0) |"), t);
         assertTrue(t.contains("| conta | 1 | 0.250 | - | 0.900 | - | - | - |"), t);
         assertTrue(t.contains("all zero: seed0 round 1: none, near-empty rider (mean 1.6e-06)."), t);
+    }
+
+    /** Hand-worked: two seeds; the fixed-threshold value is the sweep point at 0.55, means and sample SDs of two values. */
+    @Test
+    void irnSideBySideTableFromItsFiles(@org.junit.jupiter.api.io.TempDir Path d) throws Exception {
+        Files.writeString(d.resolve("conta-seed0-cam.json"), "{\"miou\": 0.40, \"best_miou\": 0.42, \"best_threshold\": 0.6}");
+        Files.writeString(d.resolve("conta-seed1-cam.json"), "{\"miou\": 0.44, \"best_miou\": 0.46, \"best_threshold\": 0.6}");
+        Files.writeString(d.resolve("irn-seed0-cam.json"), "{\"sweep\": [{\"threshold\": 0.54, \"miou\": 0.30}, {\"threshold\": 0.55, \"miou\": 0.39},"
+                + " {\"threshold\": 0.6, \"miou\": 0.41}]}");
+        Files.writeString(d.resolve("irn-seed1-cam.json"), "{\"sweep\": [{\"threshold\": 0.5500000000000002, \"miou\": 0.43}, {\"threshold\": 0.7, \"miou\": 0.47}]}");
+        String t = ReadmeNumbers.irnSideBySide(d);
+        assertTrue(t.contains("| 0 | 40.00 | 42.00 @0.6 | 39.00 | 41.00 @0.60 |"), t);
+        assertTrue(t.contains("| 1 | 44.00 | 46.00 @0.6 | 43.00 | 47.00 @0.70 |"), t);
+        // means 42, 44, 41, 44; SDs |a - b| / sqrt 2 = 2.83, 2.83, 2.83, 4.24
+        assertTrue(t.contains("| mean ± SD | 42.00 ± 2.83 (2) | 44.00 ± 2.83 (2) | 41.00 ± 2.83 (2) | 44.00 ± 4.24 (2) |"), t);
+        assertTrue(!t.contains("make_cam on conta's"), "no agreement line without its files: " + t);
     }
 }
