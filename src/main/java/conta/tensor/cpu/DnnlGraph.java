@@ -157,7 +157,7 @@ public final class DnnlGraph implements LayerGraph {
         if (addInto != null && !Arrays.equals(addInto.shape, outShape))
             throw new IllegalArgumentException("conv: residual " + Arrays.toString(addInto.shape) + " for output " + Arrays.toString(outShape));
         dnnl_memory_desc wAny = anyMd(dt, wShape), biasMd = bias == null ? null : plainMd(dnnl_f32, new int[]{cout});
-        dnnl_memory_desc dst = addInto != null ? addInto.md : anyMd(dt, outShape);
+        dnnl_memory_desc dst = addInto != null ? addInto.md : NHWC ? md(dt, dnnl_acdb, outShape) : anyMd(dt, outShape);
         dnnl_primitive_attr attr = attr(addInto != null, relu);
         long[] strides = {s.strideH(), s.strideW()}, dil = {s.dilH() - 1, s.dilW() - 1}, pad = {s.padH(), s.padW()};
         // the value's own layout first; a reorder in front only if no implementation reads it
@@ -292,7 +292,7 @@ public final class DnnlGraph implements LayerGraph {
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         check(dnnl_reorder_primitive_desc_create(pd, src.md, engine, md, engine, null), "reorder descriptor");
         destroy.add(() -> dnnl_primitive_desc_destroy(pd));
-        reordersAdded++;
+        if (src != input) reordersAdded++; // the input's conversion into the network's layout is not inside the network
         return new Op("reorder", pd).in(DNNL_ARG_FROM, src).out(DNNL_ARG_TO, new Val(src.shape, md, null));
     }
 
@@ -403,7 +403,7 @@ public final class DnnlGraph implements LayerGraph {
         return s;
     }
 
-    /** Reorders inserted between ops because a primitive could not read its input's layout (0 when layouts chain). */
+    /** Reorders inserted between ops because a primitive could not read its input's layout (0 when layouts chain; the input's and output's own conversions do not count). */
     public int innerReorders() { return reordersAdded; }
 
     @Override
@@ -450,6 +450,13 @@ public final class DnnlGraph implements LayerGraph {
     }
 
     private dnnl_memory_desc plainMd(int type, int[] shape) { return md(type, plainTag(shape.length), shape); }
+
+    /**
+     * Convolution outputs in NHWC, where oneDNN runs its brgemm convolutions, instead of the blocked layout it picks
+     * for format any (jit:avx512_core here): 3-8% lower batch-1 latency for ResNet-50 @224, the CAM network @448 and
+     * DeepLab-v2 @321 on AVX-512 (bench/RESULTS-latency.md). -Dconta.plan.nhwc=false restores format any.
+     */
+    static final boolean NHWC = !"false".equals(System.getProperty("conta.plan.nhwc"));
 
     private dnnl_memory_desc anyMd(int type, int[] shape) { return md(type, dnnl_format_tag_any, shape); }
 
