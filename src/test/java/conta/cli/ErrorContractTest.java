@@ -54,6 +54,7 @@ class ErrorContractTest {
         userError(run("pipeline", "--data", data.toString(), "--out", out.toString(), "--set", "cls.batch=0"), "cls.batch", "'0'", "[1, 4096]");
         userError(run("pipeline", "--data", data.toString(), "--out", out.toString(), "--set", "cam.sweep=0.6:0.05:0.01"), "cam.sweep", "START < END");
         userError(run("pipeline", "--data", data.toString(), "--out", out.toString(), "--rounds", "-2"), "--rounds -2", "conta.rounds", "[0, 100]");
+        userError(run("pipeline", "--data", data.toString(), "--out", out.toString(), "--precision", "fp16"), "--precision fp16", "precision", "bf16");
         assertFalse(Files.exists(out), "nothing written for an invalid config (not even OUT)");
     }
 
