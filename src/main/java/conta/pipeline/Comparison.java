@@ -323,7 +323,7 @@ public final class Comparison {
     }
 
     /** Mean and sample standard deviation (0 for one value). */
-    static double[] meanStd(double[] v) {
+    public static double[] meanStd(double[] v) {
         double m = 0;
         for (double x : v) m += x;
         m /= v.length;

@@ -96,10 +96,8 @@ public final class ReadmeNumbers {
         for (int col = 0; col < 4; col++) {
             int j = col;
             double[] v = rows.stream().mapToDouble(r -> r[j]).filter(x -> !Double.isNaN(x)).toArray();
-            double mean = java.util.Arrays.stream(v).average().orElse(Double.NaN), sd = 0;
-            for (double x : v) sd += (x - mean) * (x - mean);
-            sd = v.length > 1 ? Math.sqrt(sd / (v.length - 1)) : Double.NaN;
-            b.append(' ').append(v.length == 0 ? "-" : f2(mean) + (Double.isNaN(sd) ? "" : " ± " + f2(sd))).append(" (").append(v.length).append(") |");
+            double[] ms = v.length == 0 ? null : conta.pipeline.Comparison.meanStd(v);
+            b.append(' ').append(ms == null ? "-" : f2(ms[0]) + (v.length > 1 ? " ± " + f2(ms[1]) : "")).append(" (").append(v.length).append(") |");
         }
         b.append("\n");
         Path agree = dir.resolve("agree-seed0.json"), same = dir.resolve("irn-code-conta-weights-seed0-cam.json"), c0 = dir.resolve("conta-seed0-cam.json");
