@@ -32,7 +32,10 @@ keep() {
     [ -f "$f" ] || continue
     grep -q '"stopped_after"' "$f" && continue
     dst="$KEEP/${f#"$OUT"/}"
-    mkdir -p "$(dirname "$dst")"; cmp -s "$f" "$dst" || cp "$f" "$dst"
+    mkdir -p "$(dirname "$dst")"
+    # a finished seed that compare only re-read differs in its this_run_total timing alone: keep the committed one
+    [ -f "$dst" ] && diff -q <(grep -v '"this_run_total"' "$f") <(grep -v '"this_run_total"' "$dst") >/dev/null && continue
+    cp "$f" "$dst"
   done
   for f in comparison.md comparison.json comparison.html; do [ -f "$OUT/$f" ] && cp "$OUT/$f" "$KEEP/$f"; done
   return 0

@@ -19,6 +19,13 @@ import java.util.SplittableRandom;
 final class LatencyBench {
     private LatencyBench() { }
 
+    /** One line per timed call (index, ms): where in a run the tail calls fall (warm-up, a periodic stall, the load). */
+    private static void writeTrace(String file, double[] ms) throws java.io.IOException {
+        StringBuilder sb = new StringBuilder("call,ms\n");
+        for (int i = 0; i < ms.length; i++) sb.append(i).append(',').append(String.format(java.util.Locale.ROOT, "%.3f", ms[i])).append('\n');
+        java.nio.file.Files.writeString(java.nio.file.Path.of(file), sb);
+    }
+
     static int run(Args a) throws Exception {
         String arch = a.require("arch");
         int size = a.getInt("size", 224), iters = a.getInt("iters", 50), warmup = a.getInt("warmup", 10);
@@ -58,6 +65,7 @@ final class LatencyBench {
                 label = "conta-graph";
             }
             System.out.println(LatencyStats.of(ms).line(label, arch, size));
+            if (a.has("trace")) writeTrace(a.get("trace", ""), ms);
         }
         return 0;
     }

@@ -32,6 +32,8 @@ public final class OrtLatency {
             o.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             o.addConfigEntry("session.intra_op.allow_spinning", spin);
+            String profile = System.getenv("ORT_PROFILE");             // per-node times for bench/ort_profile.py
+            if (profile != null && !profile.isEmpty()) o.enableProfiling(profile);
             try (OrtSession s = env.createSession(model, o);
                  OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(img), new long[]{1, 3, size, size})) {
                 String name = s.getInputNames().iterator().next();
