@@ -13,7 +13,8 @@ public final class CompareCommand implements Command {
             usage: conta compare --data DIR --out DIR [--methods cam,conta,c2am] [--seeds 3] [--config FILE | --demo] [--set key=value ...]
                                  [--device D] [--precision fp32|bf16|auto] [--until STAGE] [--from STAGE]   (as conta pipeline, for every method and seed)
               Runs OUT/METHOD/seedS/ pipelines (resumable like `conta pipeline`) and writes OUT/comparison.md and .json:
-              mean ± std of CAM, pseudo-mask and segmentation mIoU, per round for CONTA, and per-class IoU changes.""";
+              mean ± std of CAM, pseudo-mask and segmentation mIoU, per round for CONTA, and per-class IoU changes.
+              --tables-only: run nothing; tabulate the seeds that have finished (each method with its own, pairs by seed).""";
 
     @Override public String usage() { return USAGE; }
 
@@ -24,7 +25,7 @@ public final class CompareCommand implements Command {
     @Override
     public int run(Args a) throws Exception {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
-        List<String> bad = a.unknown(List.of("data", "out", "methods", "seeds", "config", "set", "demo", "device", "precision", "rounds", "help", "until", "from"));
+        List<String> bad = a.unknown(List.of("data", "out", "methods", "seeds", "config", "set", "demo", "device", "precision", "rounds", "help", "until", "from", "tables-only"));
         if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
         if (!a.has("data") || !a.has("out")) throw new UserError("give --data DIR and --out DIR\n" + USAGE);
         Config base = a.getBool("demo", false) ? DemoCommand.demoConfig() : new Config();
@@ -34,7 +35,10 @@ public final class CompareCommand implements Command {
         List<String> methods = Arrays.stream(a.get("methods", "cam,conta,c2am").split(",")).map(String::strip).toList();
         int seeds = a.getInt("seeds", 3);
         if (seeds < 1) throw new UserError("--seeds must be >= 1");
-        Comparison.run(base, methods, seeds, Path.of(a.get("data", null)), Path.of(a.get("out", null)), System.out, PipelineCommand.range(a));
+        if (a.getBool("tables-only", false))
+            Comparison.tablesOnly(base, methods, seeds, Path.of(a.get("data", null)), Path.of(a.get("out", null)), System.out);
+        else
+            Comparison.run(base, methods, seeds, Path.of(a.get("data", null)), Path.of(a.get("out", null)), System.out, PipelineCommand.range(a));
         return 0;
     }
 }

@@ -44,6 +44,54 @@ public record PairedStats(int n, double mean, double sd, double lo95, double hi9
         return Integer.MAX_VALUE;
     }
 
+    /**
+     * One-sided upper confidence bound (level conf, e.g. 0.8) of a normal population's SD from a sample SD over n values:
+     * sd * sqrt((n - 1) / chi2_{1-conf}(n - 1)). Few seeds estimate the SD poorly; the seeds a test needs are planned on this.
+     */
+    public static double sdUpper(double sd, int n, double conf) {
+        if (n < 2) return Double.NaN;
+        return sd * Math.sqrt((n - 1) / chiSquareQuantile(1 - conf, n - 1));
+    }
+
+    /** Lower-tail quantile of the chi-square distribution with df degrees of freedom, p in (0, 1). */
+    public static double chiSquareQuantile(double p, int df) {
+        if (!(p > 0 && p < 1) || df < 1) throw new IllegalArgumentException("p " + p + ", df " + df);
+        double lo = 0, hi = df + 1;
+        while (lowerGamma(df / 2.0, hi / 2) < p) hi *= 2;
+        for (int i = 0; i < 200 && hi - lo > 1e-13 * hi; i++) {
+            double mid = (lo + hi) / 2;
+            if (lowerGamma(df / 2.0, mid / 2) < p) lo = mid;
+            else hi = mid;
+        }
+        return (lo + hi) / 2;
+    }
+
+    /** Regularised lower incomplete gamma P(a, x): its series below x = a + 1, else 1 - the continued fraction (Lentz). */
+    static double lowerGamma(double a, double x) {
+        if (x <= 0) return 0;
+        double front = Math.exp(-x + a * Math.log(x) - logGamma(a));
+        if (x < a + 1) {
+            double term = 1 / a, sum = term;
+            for (int k = 1; k < 10000 && Math.abs(term) > 1e-16 * Math.abs(sum); k++) {
+                term *= x / (a + k);
+                sum += term;
+            }
+            return front * sum;
+        }
+        double tiny = 1e-300, b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+        for (int i = 1; i < 10000; i++) {
+            double an = -i * (i - a);
+            b += 2;
+            d = an * d + b; if (Math.abs(d) < tiny) d = tiny;
+            c = b + an / c; if (Math.abs(c) < tiny) c = tiny;
+            d = 1 / d;
+            double del = d * c;
+            h *= del;
+            if (Math.abs(del - 1) < 1e-15) break;
+        }
+        return 1 - front * h;
+    }
+
     /** Student's t quantile for probability p in (0.5, 1). */
     public static double tQuantile(double p, int df) {
         if (!(p > 0.5 && p < 1) || df < 1) throw new IllegalArgumentException("p " + p + ", df " + df);

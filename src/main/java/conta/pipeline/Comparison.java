@@ -52,6 +52,34 @@ public final class Comparison {
         return json;
     }
 
+    /**
+     * The tables from the seeds that have finished, running nothing: OUT/METHOD/seedS/report.json for the seeds of
+     * --seeds (a live run folder or a restored result file; a report of another recipe is refused as in {@link #run}),
+     * each method with the seeds it has. Paired rows pair by seed. For a study whose methods are at different seeds.
+     */
+    public static Map<String, Object> tablesOnly(Config base, List<String> methods, int seeds, Path data, Path out, PrintStream log) throws IOException {
+        Map<String, List<Map<String, Object>>> reports = new LinkedHashMap<>();
+        int most = 0;
+        for (String m : methods) {
+            List<Map<String, Object>> rs = new ArrayList<>();
+            for (int s = 0; s < seeds; s++) {
+                Config c = base.copy();
+                c.set("method", m);
+                c.set("seed", Integer.toString(base.integer("seed") + s));
+                Path f = out.resolve(m).resolve("seed" + c.str("seed")).resolve("report.json");
+                if (!Files.isRegularFile(f)) {
+                    log.println("   " + m + " seed " + c.str("seed") + ": not finished (no " + f + "), left out");
+                    continue;
+                }
+                rs.add(sameRecipe(f, c));
+            }
+            if (rs.isEmpty()) throw new conta.error.UserError("no finished seed of " + m + " under " + out + "; run `conta compare` without --tables-only first");
+            reports.put(m, rs);
+            most = Math.max(most, rs.size());
+        }
+        return table(reports, methods, most, data, out, log);
+    }
+
     @SuppressWarnings("unchecked")
     static Map<String, Object> table(Map<String, List<Map<String, Object>>> reports, List<String> methods, int seeds, Path data, Path out,
                                      PrintStream log) throws IOException {
@@ -79,7 +107,11 @@ public final class Comparison {
                 rows.add(row);
             }
         }
-        md.append("\n(mIoU in %, mean ± sample std over ").append(seeds).append(" seeds; CAM and pseudo-masks on the training split, segmentation on the held-out split)\n");
+        Map<String, Object> perMethod = new LinkedHashMap<>();
+        for (String m : methods) perMethod.put(m, reports.get(m).size());
+        boolean uneven = new java.util.HashSet<>(perMethod.values()).size() > 1;
+        md.append("\n(mIoU in %, mean ± sample std over ").append(uneven ? "the seeds each method finished: " + perMethod.toString().replaceAll("[{}]", "")
+                : seeds + " seeds").append("; CAM and pseudo-masks on the training split, segmentation on the held-out split)\n");
         java.util.Set<Object> stops = new java.util.TreeSet<>();
         for (var rs : reports.values()) for (var r : rs) if (r.get("stopped_after") != null) stops.add(String.valueOf(r.get("stopped_after")));
         if (!stops.isEmpty()) md.append("\nRuns stopped early (--until ").append(String.join(", ", stops.stream().map(String::valueOf).toList()))
@@ -107,6 +139,7 @@ public final class Comparison {
         json.put("mechanism", mechanismTable(reports, methods, md));
         json.put("methods", methods);
         json.put("seeds", seeds);
+        json.put("seeds_per_method", perMethod);
         json.put("rows", rows);
         json.put("per_class_change_vs_" + ref, deltas);
         json.put("context_coupled_classes", coupled);
@@ -130,6 +163,13 @@ public final class Comparison {
         if (!Files.isRegularFile(f) || Files.isDirectory(dir.resolve("round0"))) return null;
         Map<String, Object> r = Json.parseObject(Files.readString(f));
         if (r.get("stopped_after") != null) return null;
+        return sameRecipe(f, c);
+    }
+
+    /** The finished report f, refused (naming the key) if it was made with another recipe than c. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> sameRecipe(Path f, Config c) throws IOException {
+        Map<String, Object> r = Json.parseObject(Files.readString(f));
         Map<String, Object> cfg = (Map<String, Object>) r.get("config");
         if (cfg == null) throw new conta.error.UserError(f + " has no config; delete it to rerun the seed");
         Map<String, String> now = c.asMap();
@@ -286,11 +326,20 @@ public final class Comparison {
         Map<String, Object> out = new LinkedHashMap<>();
         if (methods.size() < 2) return out;
         md.append("\nPaired differences against ").append(ref).append(" (same seed, points of mIoU): mean, sample SD, 95% t interval, ")
-                .append("seeds better / worse, two-sided sign test\n\n| method | round | metric | seeds | mean diff | SD | 95% interval | + / - | sign p |\n")
-                .append("|---|---|---|---|---|---|---|---|---|\n");
+                .append("seeds better / worse, two-sided sign test; seeds a +1.0-point effect needs (paired t, alpha 0.05, power 0.8) at this SD ")
+                .append("and at its 80% upper confidence bound\n\n| method | round | metric | seeds | mean diff | SD | 95% interval | + / - | sign p | seeds for +1.0 |\n")
+                .append("|---|---|---|---|---|---|---|---|---|---|\n");
         for (String m : methods.subList(1, methods.size())) {
-            List<Map<String, Object>> rs = reports.get(m);
-            int n = Math.min(rs.size(), rr.size());
+            List<Map<String, Object>> rs = new ArrayList<>(), base = new ArrayList<>(); // the same seed's reports side by side
+            for (int i = 0; i < reports.get(m).size(); i++) {
+                Map<String, Object> r = reports.get(m).get(i), twin = null;
+                Object seed = seedOf(r);
+                for (Map<String, Object> q : rr) if (seed != null && seed.equals(seedOf(q))) twin = q;
+                if (seed == null && i < rr.size()) twin = rr.get(i); // reports without a config (tests): by position
+                if (twin != null) { rs.add(r); base.add(twin); }
+            }
+            if (rs.isEmpty()) continue;
+            int n = rs.size();
             int rounds = ((List<Object>) rs.getFirst().get("rounds")).size();
             List<Object> rows = new ArrayList<>();
             for (int t = 0; t < rounds; t++)
@@ -298,7 +347,7 @@ public final class Comparison {
                     double[] a = new double[n], b = new double[n];
                     for (int i = 0; i < n; i++) {
                         a[i] = 100 * metric(stages(rs.get(i), t), k);
-                        b[i] = 100 * metric(stages(rr.get(i), -1), k);
+                        b[i] = 100 * metric(stages(base.get(i), -1), k);
                     }
                     conta.eval.PairedStats s = conta.eval.PairedStats.of(a, b);
                     if (s.n() == 0) continue;
@@ -312,14 +361,26 @@ public final class Comparison {
                     row.put("better", s.positive());
                     row.put("worse", s.negative());
                     row.put("sign_p", s.signP());
+                    // the power plan: seeds for a +1.0-point paired effect at the measured SD and at its 80% upper bound
+                    int need = Double.isNaN(s.sd()) ? -1 : conta.eval.PairedStats.seedsFor(1.0, s.sd());
+                    int needUpper = Double.isNaN(s.sd()) ? -1 : conta.eval.PairedStats.seedsFor(1.0, conta.eval.PairedStats.sdUpper(s.sd(), s.n(), 0.8));
+                    row.put("seeds_for_1pt", need < 0 ? null : need);
+                    row.put("seeds_for_1pt_sd_upper80", needUpper < 0 ? null : needUpper);
                     rows.add(row);
-                    md.append(String.format("| %s | %d | %s | %d | %+.2f | %s | %s | %d / %d | %.3f |%n", m, t, k, s.n(), s.mean(),
+                    md.append(String.format("| %s | %d | %s | %d | %+.2f | %s | %s | %d / %d | %.3f | %s |%n", m, t, k, s.n(), s.mean(),
                             Double.isNaN(s.sd()) ? "-" : String.format("%.2f", s.sd()),
-                            Double.isNaN(s.sd()) ? "-" : String.format("[%+.2f, %+.2f]", s.lo95(), s.hi95()), s.positive(), s.negative(), s.signP()));
+                            Double.isNaN(s.sd()) ? "-" : String.format("[%+.2f, %+.2f]", s.lo95(), s.hi95()), s.positive(), s.negative(), s.signP(),
+                            need < 0 ? "-" : need + " / " + needUpper));
                 }
             out.put(m, rows);
         }
         return out;
+    }
+
+    /** The seed a report was made with (its config's "seed"), or null. */
+    @SuppressWarnings("unchecked")
+    private static Object seedOf(Map<String, Object> r) {
+        return r.get("config") instanceof Map<?, ?> cfg && cfg.get("seed") != null ? String.valueOf(cfg.get("seed")) : null;
     }
 
     /** Mean and sample standard deviation (0 for one value). */

@@ -118,6 +118,8 @@ public final class ReadmeNumbers {
 
     static String f2(Object o) { return o instanceof Number n && !Double.isNaN(n.doubleValue()) ? String.format(Locale.ROOT, "%.2f", 100 * n.doubleValue()) : "-"; }
 
+    private static String seedCount(Number n) { return n.longValue() >= 100000 ? "> 10^5" : String.valueOf(n.longValue()); }
+
     /** The CONTA benchmark's tables: mean ± SD per method and round, paired differences, context leak, mechanism, empty c_i. */
     @SuppressWarnings("unchecked")
     static String contaBench(Path dir) throws Exception {
@@ -125,7 +127,10 @@ public final class ReadmeNumbers {
         if (!Files.isRegularFile(f)) return "No seed has finished yet.\n";
         Map<String, Object> c = Json.parseObject(Files.readString(f));
         StringBuilder b = new StringBuilder();
-        b.append("Seeds finished: ").append(c.get("seeds")).append(" (methods ").append(String.join(", ", (List<String>) c.get("methods")))
+        Object per = c.get("seeds_per_method");          // methods at different seeds: say each one's count
+        String finished = per instanceof Map<?, ?> pm && new java.util.HashSet<>(pm.values()).size() > 1
+                ? String.join(", ", pm.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList()) : String.valueOf(c.get("seeds"));
+        b.append("Seeds finished: ").append(finished).append(" (methods ").append(String.join(", ", (List<String>) c.get("methods")))
                 .append("; mIoU in %, mean ± sample SD over seeds; CAM at the best threshold of the sweep, pseudo-masks on the training images, "
                         + "segmentation on the held-out images).\n\n| method | round | CAM | pseudo-mask | segmentation |\n|---|---|---|---|---|\n");
         for (Object o : (List<Object>) c.get("rows")) {
@@ -152,18 +157,22 @@ public final class ReadmeNumbers {
         Map<String, Object> paired = (Map<String, Object>) c.get("paired_vs_" + ref);
         if (paired != null && !paired.isEmpty()) {
             b.append("\nPaired difference against ").append(ref).append(" (same seed; points; 95% t interval; seeds better / worse; "
-                    + "two-sided sign test):\n\n| method | round | metric | seeds | mean | 95% interval | better / worse | sign p |\n|---|---|---|---|---|---|---|---|\n");
+                    + "two-sided sign test; seeds a +1.0-point effect would need at power 0.8, planned on the measured paired SD / on its 80% upper "
+                    + "confidence bound):\n\n| method | round | metric | seeds | mean | 95% interval | better / worse | sign p | seeds for +1.0 |\n"
+                    + "|---|---|---|---|---|---|---|---|---|\n");
             for (var e : paired.entrySet())
                 for (Object o : (List<Object>) e.getValue()) {
                     Map<String, Object> r = (Map<String, Object>) o;
                     // CONTA's round 0 is the baseline itself; C²AM's fine-tuning happens in round 0
                     if (((Number) r.get("round")).intValue() == 0 && e.getKey().equals("conta")) continue;
                     List<Object> ci = (List<Object>) r.get("ci95");
-                    b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %+.2f | %s | %s / %s | %.3f |%n", e.getKey(), r.get("round"),
+                    Object need = r.get("seeds_for_1pt"), needUp = r.get("seeds_for_1pt_sd_upper80");
+                    b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %+.2f | %s | %s / %s | %.3f | %s |%n", e.getKey(), r.get("round"),
                             r.get("metric").equals("cam") ? "CAM (threshold " + camThreshold + ")" : r.get("metric"), r.get("seeds"),
                             ((Number) r.get("mean_diff")).doubleValue(), // comparison.json's differences are in points already
                             ci == null ? "-" : String.format(Locale.ROOT, "[%+.2f, %+.2f]", ((Number) ci.get(0)).doubleValue(), ((Number) ci.get(1)).doubleValue()),
-                            r.get("better"), r.get("worse"), ((Number) r.get("sign_p")).doubleValue()));
+                            r.get("better"), r.get("worse"), ((Number) r.get("sign_p")).doubleValue(),
+                            need instanceof Number a && needUp instanceof Number u ? seedCount(a) + " / " + seedCount(u) : "-"));
                 }
         }
         Map<String, Object> leak = (Map<String, Object>) c.get("context_leak");

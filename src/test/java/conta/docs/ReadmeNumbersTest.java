@@ -50,7 +50,7 @@ class ReadmeNumbersTest {
                            "seg": {"mean": 0.30, "std": "NaN"}}],
                  "paired_vs_cam": {"conta": [{"round": 0, "metric": "cam", "seeds": 2, "mean_diff": 0.0, "better": 0, "worse": 0, "sign_p": 1.0},
                                              {"round": 1, "metric": "cam", "seeds": 2, "mean_diff": 1.25, "sd": 1.0, "ci95": [-7.70, 10.20],
-                                              "better": 2, "worse": 0, "sign_p": 0.5}],
+                                              "better": 2, "worse": 0, "sign_p": 0.5, "seeds_for_1pt": 10, "seeds_for_1pt_sd_upper80": 2147483647}],
                                    "c2am": [{"round": 0, "metric": "cam", "seeds": 2, "mean_diff": -0.5, "better": 0, "worse": 2, "sign_p": 0.5}]},
                  "context_leak": {"cam/round0": {"boat": {"with_context": 0.62, "without_context": 0.41}}},
                  "mechanism": {"conta": {"round1": {"w1_change": 0.25, "alpha_entropy": 0.9}}}}
@@ -60,10 +60,13 @@ class ReadmeNumbersTest {
         Files.writeString(seed.resolve("report.json"), "{\"rounds\": [{\"round\": 0, \"stages\": {}}, {\"round\": 1, \"stages\": {\"confounders\": {\"empty_classes\": [], \"mean_of_c\": [0.0000016, 0.08]}}}], \"classes\": [\"background\", \"rider\", \"horse\"]}");
         String t = ReadmeNumbers.contaBench(tmp);
         assertTrue(t.startsWith("Seeds finished: 2 (methods cam, conta;"), t);
+        Files.writeString(tmp.resolve("comparison.json"), Files.readString(tmp.resolve("comparison.json"))
+                .replace("\"seeds\": 2,", "\"seeds\": 2, \"seeds_per_method\": {\"cam\": 2, \"conta\": 1},"));
+        assertTrue(ReadmeNumbers.contaBench(tmp).startsWith("Seeds finished: cam 2, conta 1 (methods cam, conta;"), ReadmeNumbers.contaBench(tmp));
         assertTrue(t.contains("| cam | 0 | 48.67 ± 1.23 | 44.00 ± 1.00 | 30.00 |"), t);
-        assertTrue(t.contains("| conta | 1 | CAM (threshold cam.bg_threshold) | 2 | +1.25 | [-7.70, +10.20] | 2 / 0 | 0.500 |"), t);
+        assertTrue(t.contains("| conta | 1 | CAM (threshold cam.bg_threshold) | 2 | +1.25 | [-7.70, +10.20] | 2 / 0 | 0.500 | 10 / > 10^5 |"), t);
         assertTrue(!t.contains("| conta | 0 | CAM"), "round 0 is the baseline itself: " + t);
-        assertTrue(t.contains("| c2am | 0 | CAM (threshold cam.bg_threshold) | 2 | -0.50 | - | 0 / 2 | 0.500 |"), "C²AM fine-tunes in round 0: " + t);
+        assertTrue(t.contains("| c2am | 0 | CAM (threshold cam.bg_threshold) | 2 | -0.50 | - | 0 / 2 | 0.500 | - |"), "C²AM fine-tunes in round 0: " + t);
         assertTrue(t.contains("| cam | 0 | 62.0 (41.0) |"), t);
         assertTrue(t.contains("| conta | 1 | 0.250 | - | 0.900 | - | - | - |"), t);
         assertTrue(t.contains("all zero: seed0 round 1: none, near-empty rider (mean 1.6e-06)."), t);

@@ -46,4 +46,23 @@ class PairedStatsTest {
         assertEquals(34, PairedStats.seedsFor(1.0, 2.0));
         assertEquals(73, PairedStats.seedsFor(1.0, 3.0));
     }
+
+    /** Chi-square lower-tail quantiles from the tables; df = 2 has the closed form -2 ln(1 - p). */
+    @Test
+    void chiSquareQuantilesMatchTheTables() {
+        assertEquals(-2 * Math.log(0.8), PairedStats.chiSquareQuantile(0.2, 2), 1e-10);
+        assertEquals(0.0642, PairedStats.chiSquareQuantile(0.2, 1), 1e-4);
+        assertEquals(2.3425, PairedStats.chiSquareQuantile(0.2, 5), 1e-4);
+        assertEquals(3.9403, PairedStats.chiSquareQuantile(0.05, 10), 1e-4);
+        assertEquals(18.3070, PairedStats.chiSquareQuantile(0.95, 10), 1e-4);
+        assertEquals(124.342, PairedStats.chiSquareQuantile(0.95, 100), 1e-3);
+    }
+
+    /** Two seeds with SD 1: the 80% upper bound is 1 / sqrt(chi2_0.2(1)) = 3.947 (sd * sqrt(1 / 0.06418)). */
+    @Test
+    void sdUpperBoundFromFewSeeds() {
+        assertEquals(Math.sqrt(1 / 0.0641848), PairedStats.sdUpper(1.0, 2, 0.8), 1e-4);
+        assertEquals(0.5 * Math.sqrt(4 / 1.6488), PairedStats.sdUpper(0.5, 5, 0.8), 1e-3);
+        assertTrue(Double.isNaN(PairedStats.sdUpper(1.0, 1, 0.8)));
+    }
 }

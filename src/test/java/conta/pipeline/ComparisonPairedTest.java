@@ -53,7 +53,44 @@ class ComparisonPairedTest {
         assertEquals(2, r1cam.get("better"));
         assertEquals(1, r1cam.get("worse"));
         assertEquals(1.0, (Double) r1cam.get("sign_p"), 1e-12);
-        assertTrue(log.toString().contains("| conta | 1 | cam | 3 | +1.00 | 2.00 | [-3.97, +5.97] | 2 / 1 | 1.000 |"), log.toString());
+        // the power plan: SD 2 needs 34 seeds (PairedStatsTest's table); its 80% upper bound over 3 seeds (df 2, where
+        // chi2_0.2 = -2 ln 0.8 in closed form) is 2 sqrt(2 / (-2 ln 0.8)) = 4.234
+        assertEquals(34, r1cam.get("seeds_for_1pt"));
+        int upper = conta.eval.PairedStats.seedsFor(1.0, 2 * Math.sqrt(2 / (-2 * Math.log(0.8))));
+        assertEquals(upper, r1cam.get("seeds_for_1pt_sd_upper80"));
+        assertTrue(upper > 130 && upper < 160, "((1.96 + 0.84) * 4.234)^2 = 141 plus the t correction: " + upper);
+        assertTrue(log.toString().contains("| conta | 1 | cam | 3 | +1.00 | 2.00 | [-3.97, +5.97] | 2 / 1 | 1.000 | 34 / " + upper + " |"), log.toString());
+    }
+
+    /** --tables-only: methods at different seeds; C²AM's seed 1 pairs with the baseline's seed 1, not its first report. */
+    @SuppressWarnings("unchecked")
+    @Test
+    void tablesOnlyPairsBySeedAndRunsNothing() throws Exception {
+        Path out = tmp.resolve("study");
+        write(out, "cam", 0, report(0.30));
+        write(out, "cam", 1, report(0.40));
+        write(out, "c2am", 1, report(0.43));   // seed 0 of c2am not finished
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        conta.config.Config base = conta.config.Config.fromFlags(null, List.of("seed=0"));
+        Map<String, Object> json = Comparison.tablesOnly(base, List.of("cam", "c2am"), 2, tmp.resolve("nodata"), out, new PrintStream(log));
+        assertTrue(log.toString().contains("c2am seed 0: not finished"), log.toString());
+        assertEquals(Map.of("cam", 2, "c2am", 1), json.get("seeds_per_method"));
+        Map<String, Object> r0 = ((List<Map<String, Object>>) ((Map<String, Object>) json.get("paired_vs_cam")).get("c2am")).getFirst();
+        assertEquals(1, r0.get("seeds"));
+        assertEquals(3.0, (Double) r0.get("mean_diff"), 1e-9, "0.43 - 0.40 (seed 1), not 0.43 - 0.30 (seed 0)");
+        assertTrue(java.nio.file.Files.readString(out.resolve("comparison.md")).contains("the seeds each method finished: cam=2, c2am=1"));
+        assertFalse(java.nio.file.Files.exists(out.resolve("cam").resolve("seed0").resolve("round0")), "nothing ran");
+        ByteArrayOutputStream none = new ByteArrayOutputStream();
+        conta.error.UserError e = assertThrows(conta.error.UserError.class,
+                () -> Comparison.tablesOnly(base, List.of("cam", "conta"), 2, tmp.resolve("nodata"), out, new PrintStream(none)));
+        assertTrue(e.getMessage().startsWith("no finished seed of conta under "), e.getMessage());
+    }
+
+    private static void write(Path out, String method, int seed, Map<String, Object> r) throws Exception {
+        r.put("config", new LinkedHashMap<>(Map.of("method", method, "seed", String.valueOf(seed))));
+        Path d = out.resolve(method).resolve("seed" + seed);
+        java.nio.file.Files.createDirectories(d);
+        java.nio.file.Files.writeString(d.resolve("report.json"), conta.io.Json.writePretty(r));
     }
 
     @Test
