@@ -18,13 +18,14 @@ import java.util.SplittableRandom;
  *
  * <p>Output: N x k x h x w, one map M per query (k = 1 for the foreground query), to be concatenated to the block-5
  * features (or those of the blocks of {@code conta.blocks}) by {@link conta.models.ResNet#forward(Tensor, Tensor)}
- * (contextChannels = k), which resizes it to each feature grid if h x w differs. Mode {@link Mode#RAW_MASK} (ablation) returns X_m itself and has no parameters.
+ * (contextChannels = k), which resizes it to each feature grid if h x w differs. Mode {@link Mode#RAW_MASK} (ablation) returns X_m itself and has no parameters; {@link Mode#ZERO} (a control) returns zeros of
+ * the same shape, so the classifier has CONTA's extra channels and head shape but no information in them.
  *
  * <p>Note: a head that pools before its classifier (IRNet's CAM head) sees M only through mean(M) =
  * sum_i alpha_i mean(c_i) / n; M's spatial pattern reaches the CAMs, not the logits.
  */
 public final class ContextAttention extends Module {
-    public enum Mode { ATTENTION, RAW_MASK }
+    public enum Mode { ATTENTION, RAW_MASK, ZERO }
 
     public static final double INIT_STD = 0.02;
 
@@ -43,7 +44,7 @@ public final class ContextAttention extends Module {
         this.width = width;
         this.embed = embed;
         this.mode = mode;
-        w1 = mode == Mode.ATTENTION ? param("w1", embed, height * width) : null;
+        w1 = mode == Mode.ATTENTION ? param("w1", embed, height * width) : null; // no parameters in RAW_MASK / ZERO
         w2 = mode == Mode.ATTENTION ? param("w2", embed, height * width) : null;
     }
 
@@ -57,7 +58,7 @@ public final class ContextAttention extends Module {
 
     /** W1, W2 ~ N(0, std), seeded (conta.init_std; m_t.py's 0.02 leaves alpha uniform on small grids, README). */
     public void init(long seed, double std) {
-        if (mode == Mode.RAW_MASK) return;
+        if (mode != Mode.ATTENTION) return;
         SplittableRandom r = new SplittableRandom(seed);
         Init.normal(w1, std, r);
         Init.normal(w2, std, r);
@@ -65,7 +66,7 @@ public final class ContextAttention extends Module {
 
     /** alpha: (N*k) x n, row j = softmax over classes for query j (image j / k, channel j % k). */
     public Tensor attention(Tensor xm, Tensor confounders) {
-        if (mode == Mode.RAW_MASK) throw new IllegalStateException("RAW_MASK mode has no attention");
+        if (mode != Mode.ATTENTION) throw new IllegalStateException(mode + " mode has no attention");
         checkShapes(xm, confounders);
         int hw = height * width;
         Tensor q = F.linear(F.reshape(xm, xm.dim(0) * xm.dim(1), hw), w1, null);   // (N*k) x d
@@ -74,11 +75,15 @@ public final class ContextAttention extends Module {
         return F.softmax(s);
     }
 
-    /** M (N x k x h x w) for X_m (N x k x h x w) and C (n x h x w); in RAW_MASK mode X_m itself. */
+    /** M (N x k x h x w) for X_m (N x k x h x w) and C (n x h x w); in RAW_MASK mode X_m itself, in ZERO mode zeros. */
     public Tensor forward(Tensor xm, Tensor confounders) {
         if (mode == Mode.RAW_MASK) {
             checkShapes(xm, confounders);
             return xm;
+        }
+        if (mode == Mode.ZERO) {
+            checkShapes(xm, confounders);
+            return Tape.track(Tensor.zeros(xm.backend(), xm.dim(0), xm.dim(1), height, width));
         }
         Tensor alpha = attention(xm, confounders);
         int hw = height * width;

@@ -71,7 +71,8 @@ public final class CausalHooks implements RoundHooks {
         this.mode = switch (c.str("conta.concat")) {
             case "context" -> ContextAttention.Mode.ATTENTION;
             case "mask" -> ContextAttention.Mode.RAW_MASK;
-            default -> throw new UserError("conta.concat must be context or mask, got " + c.str("conta.concat"));
+            case "zero" -> ContextAttention.Mode.ZERO;
+            default -> throw new UserError("conta.concat must be context, mask or zero, got " + c.str("conta.concat"));
         };
         c.contextBlocks("conta.blocks"); // where M joins (ClassifierStage.config); checked here so a bad value fails at once
         if (!List.of("seg", "pseudo").contains(c.str("conta.confounder_source")))
@@ -178,7 +179,7 @@ public final class CausalHooks implements RoundHooks {
             Mask m = IndexPng.read(f);
             Tensor xm = Tape.track(enc.batch(p.backend, List.of(query(m.data(), 0, m.h(), m.w()))));
             ContextAttention a = attention(t);
-            float[] alpha = a.mode == ContextAttention.Mode.RAW_MASK ? null : a.attention(xm, confounders(t)).toArray();
+            float[] alpha = a.mode != ContextAttention.Mode.ATTENTION ? null : a.attention(xm, confounders(t)).toArray();
             Tensor mt = a.forward(xm, confounders(t));
             return new ContextView(alpha, mt.dim(1), new HostArray(new int[]{mt.dim(1), mt.dim(2), mt.dim(3)}, mt.toArray()));
         } catch (IOException e) {

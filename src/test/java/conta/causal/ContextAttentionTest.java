@@ -89,6 +89,20 @@ class ContextAttentionTest {
         }
     }
 
+    /** The control: CONTA's channel count and shape, all zero, whatever the mask; no parameters. */
+    @Test
+    void zeroControlReturnsZerosOfTheContextShape() {
+        try (ContextAttention ca = new ContextAttention(b, 2, 2, 2, 2, Mode.ZERO); Tape t = Tape.open(false)) {
+            assertTrue(ca.namedParameters().isEmpty());
+            Tensor c = Tape.track(Tensor.of(b, C, 2, 2, 2));
+            Tensor xm = Tape.track(Tensor.of(b, new float[]{1, 0, 0, 1, 0, 1, 1, 0}, 2, 1, 2, 2));
+            Tensor m = ca.forward(xm, c);
+            assertArrayEquals(new int[]{2, 1, 2, 2}, m.shape());
+            assertArrayEquals(new float[8], m.toArray());
+            assertThrows(IllegalStateException.class, () -> ca.attention(xm, c));
+        }
+    }
+
     @Test
     void parametersAreNamedAndInitialisedLikeMt() {
         final class Holder extends Module {
