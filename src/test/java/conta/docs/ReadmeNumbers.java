@@ -29,7 +29,7 @@ public final class ReadmeNumbers {
         Map<String, Object> voc = Json.parseObject(Files.readString(VOC));
         return Map.of("demo-table", demoTable(demo), "demo-leak", leakTable(demo), "demo-summary", demoSummary(demo),
                 "voc-summary", vocSummary(voc), "latency-table", latencyTable(Files.readAllLines(LATENCY)), "conta-bench", contaBench(BENCH),
-                "irn-side-by-side", irnSideBySide(IRN));
+                "irn-side-by-side", irnSideBySide(IRN), "conta-ablations", contaAblations(BENCH));
     }
 
     /** bench/irn_side_by_side.py's committed results (docs/results/irn-side-by-side/README.md says what each file is). */
@@ -290,6 +290,53 @@ public final class ReadmeNumbers {
     @SuppressWarnings("unchecked")
     static Map<String, Object> stage(Map<String, Object> report, String s) {
         return (Map<String, Object>) ((Map<String, Object>) report.get("stages")).get(s);
+    }
+
+    /**
+     * The ablations and controls of bench/conta-ablation.sh (docs/results/conta-bench/ablations/NAME-seedS.json, each
+     * the CAM stage of one run) beside the same seed's baseline (round 0) and CONTA round 1 from the study's reports.
+     */
+    @SuppressWarnings("unchecked")
+    static String contaAblations(Path bench) throws Exception {
+        Path dir = bench.resolve("ablations");
+        if (!Files.isDirectory(dir)) return "No ablation has run yet.\n";
+        List<Map<String, Object>> runs = new java.util.ArrayList<>();
+        try (var fs = Files.list(dir)) {
+            for (Path f : fs.filter(x -> x.toString().endsWith(".json")).sorted().toList()) runs.add(Json.parseObject(Files.readString(f)));
+        }
+        if (runs.isEmpty()) return "No ablation has run yet.\n";
+        List<String> cls = new java.util.ArrayList<>(((Map<String, Object>) ((Map<String, Object>) runs.getFirst().get("cam")).get("context_leak")).keySet());
+        StringBuilder b = new StringBuilder("| run | setting | seed | round | CAM @threshold | CAM best |");
+        for (String k : cls) b.append(' ').append(k).append(" |");
+        b.append("\n|---|---|---|---|---|---|").append("---|".repeat(cls.size())).append('\n');
+        java.util.Set<Integer> seeds = new java.util.TreeSet<>();
+        for (Map<String, Object> r : runs) seeds.add(((Number) r.get("seed")).intValue());
+        for (int seed : seeds) // the references first: the same seed's baseline and CONTA as specified
+            for (String[] ref : new String[][]{{"cam", "0", "baseline (IRNet)", ""}, {"conta", "1", "CONTA as specified (M at block 5)", ""}}) {
+                Path f = bench.resolve(ref[0]).resolve("seed" + seed).resolve("report.json");
+                if (!Files.isRegularFile(f)) continue;
+                List<Object> rounds = (List<Object>) Json.parseObject(Files.readString(f)).get("rounds");
+                int t = Integer.parseInt(ref[1]);
+                if (rounds.size() <= t) continue;
+                Map<String, Object> cam = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) rounds.get(t)).get("stages")).get("cam");
+                ablationRow(b, ref[2], ref[3], seed, t, cam, cls);
+            }
+        for (Map<String, Object> r : runs)
+            ablationRow(b, r.get("name") + (r.get("what") instanceof String w && !w.isEmpty() ? " (" + w + ")" : ""),
+                    String.join(" ", (List<String>) r.get("settings")), ((Number) r.get("seed")).intValue(), ((Number) r.get("round")).intValue(),
+                    (Map<String, Object>) r.get("cam"), cls);
+        b.append("\n(mIoU in %; the last columns: off-object share of each context-coupled class's CAM mass on images with its context, %.)\n");
+        return b.toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void ablationRow(StringBuilder b, String name, String setting, int seed, int round, Map<String, Object> cam, List<String> cls) {
+        b.append("| ").append(name).append(" | ").append(setting.isEmpty() ? "-" : "`" + setting + "`").append(" | ").append(seed).append(" | ").append(round)
+                .append(" | ").append(f2(cam.get("miou"))).append(" @").append(cam.get("fixed_threshold"))
+                .append(" | ").append(f2(cam.get("best_miou"))).append(" @").append(cam.get("best_threshold")).append(" |");
+        Map<String, Object> leak = (Map<String, Object>) cam.get("context_leak");
+        for (String k : cls) b.append(' ').append(leak != null && leak.get(k) instanceof Map<?, ?> v ? pct(v.get("with_context")) : "-").append(" |");
+        b.append('\n');
     }
 
     static String pct(Object o) { return o instanceof Number n ? String.format(Locale.ROOT, "%.1f", 100 * n.doubleValue()) : "-"; }

@@ -72,6 +72,29 @@ class ReadmeNumbersTest {
         assertTrue(t.contains("all zero: seed0 round 1: none, near-empty rider (mean 1.6e-06)."), t);
     }
 
+    /** One ablation file beside the same seed's baseline (round 0) and CONTA (round 1) from the study's reports. */
+    @Test
+    void contaAblationTableFromItsFiles(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        assertEquals("No ablation has run yet.\n", ReadmeNumbers.contaAblations(tmp));
+        Files.createDirectories(tmp.resolve("ablations"));
+        Files.writeString(tmp.resolve("ablations").resolve("zero-seed0.json"), """
+                {"name": "zero", "method": "conta", "seed": 0, "round": 1, "settings": ["conta.concat=zero"], "what": "control",
+                 "cam": {"miou": 0.4855, "fixed_threshold": 0.55, "best_miou": 0.49, "best_threshold": 0.6,
+                         "context_leak": {"boat": {"with_context": 0.743, "without_context": 0.711}, "tram": {"with_context": 0.5}}}}
+                """);
+        String cam = "{\"miou\": 0.4823, \"fixed_threshold\": 0.55, \"best_miou\": 0.4868, \"best_threshold\": 0.6, \"context_leak\": {\"boat\": {\"with_context\": 0.7431}}}";
+        for (String m : new String[]{"cam", "conta"}) {
+            Files.createDirectories(tmp.resolve(m).resolve("seed0"));
+            Files.writeString(tmp.resolve(m).resolve("seed0").resolve("report.json"), "{\"rounds\": [{\"stages\": {\"cam\": " + cam + "}}"
+                    + (m.equals("conta") ? ", {\"stages\": {\"cam\": " + cam.replace("0.4823", "0.4855") + "}}" : "") + "]}");
+        }
+        String t = ReadmeNumbers.contaAblations(tmp);
+        assertTrue(t.contains("| run | setting | seed | round | CAM @threshold | CAM best | boat | tram |"), t);
+        assertTrue(t.contains("| baseline (IRNet) | - | 0 | 0 | 48.23 @0.55 | 48.68 @0.6 | 74.3 | - |"), t);
+        assertTrue(t.contains("| CONTA as specified (M at block 5) | - | 0 | 1 | 48.55 @0.55 | 48.68 @0.6 | 74.3 | - |"), t);
+        assertTrue(t.contains("| zero (control) | `conta.concat=zero` | 0 | 1 | 48.55 @0.55 | 49.00 @0.6 | 74.3 | 50.0 |"), t);
+    }
+
     /** Hand-worked: two seeds; the fixed-threshold value is the sweep point at 0.55, means and sample SDs of two values. */
     @Test
     void irnSideBySideTableFromItsFiles(@org.junit.jupiter.api.io.TempDir Path d) throws Exception {
