@@ -312,7 +312,8 @@ public final class ReadmeNumbers {
         java.util.Set<Integer> seeds = new java.util.TreeSet<>();
         for (Map<String, Object> r : runs) seeds.add(((Number) r.get("seed")).intValue());
         for (int seed : seeds) // the references first: the same seed's baseline and CONTA as specified
-            for (String[] ref : new String[][]{{"cam", "0", "baseline (IRNet)", ""}, {"conta", "1", "CONTA as specified (M at block 5)", ""}}) {
+            for (String[] ref : new String[][]{{"cam", "0", "baseline (IRNet)", ""}, {"conta", "1", "CONTA as specified (M at block 5)", ""},
+                    {"c2am", "0", "C²AM as specified (mean aggregation)", ""}}) {
                 Path f = bench.resolve(ref[0]).resolve("seed" + seed).resolve("report.json");
                 if (!Files.isRegularFile(f)) continue;
                 List<Object> rounds = (List<Object>) Json.parseObject(Files.readString(f)).get("rounds");
