@@ -19,13 +19,15 @@ import java.util.SplittableRandom;
  * <p>Output: N x k x h x w, one map M per query (k = 1 for the foreground query), to be concatenated to the block-5
  * features (or those of the blocks of {@code conta.blocks}) by {@link conta.models.ResNet#forward(Tensor, Tensor)}
  * (contextChannels = k), which resizes it to each feature grid if h x w differs. Mode {@link Mode#RAW_MASK} (ablation) returns X_m itself and has no parameters; {@link Mode#ZERO} (a control) returns zeros of
- * the same shape, so the classifier has CONTA's extra channels and head shape but no information in them.
+ * the same shape, so the classifier has CONTA's extra channels and head shape but no information in them;
+ * {@link Mode#ONES} (a control) returns ones: a constant channel, which after the head's average pooling is a learned
+ * per-class bias (IRNet's classifier has none), i.e. what a context map that does not vary between images amounts to.
  *
  * <p>Note: a head that pools before its classifier (IRNet's CAM head) sees M only through mean(M) =
  * sum_i alpha_i mean(c_i) / n; M's spatial pattern reaches the CAMs, not the logits.
  */
 public final class ContextAttention extends Module {
-    public enum Mode { ATTENTION, RAW_MASK, ZERO }
+    public enum Mode { ATTENTION, RAW_MASK, ZERO, ONES }
 
     public static final double INIT_STD = 0.02;
 
@@ -75,15 +77,17 @@ public final class ContextAttention extends Module {
         return F.softmax(s);
     }
 
-    /** M (N x k x h x w) for X_m (N x k x h x w) and C (n x h x w); in RAW_MASK mode X_m itself, in ZERO mode zeros. */
+    /** M (N x k x h x w) for X_m (N x k x h x w) and C (n x h x w); in RAW_MASK mode X_m itself, in ZERO / ONES mode constants. */
     public Tensor forward(Tensor xm, Tensor confounders) {
         if (mode == Mode.RAW_MASK) {
             checkShapes(xm, confounders);
             return xm;
         }
-        if (mode == Mode.ZERO) {
+        if (mode == Mode.ZERO || mode == Mode.ONES) {
             checkShapes(xm, confounders);
-            return Tape.track(Tensor.zeros(xm.backend(), xm.dim(0), xm.dim(1), height, width));
+            Tensor t = Tensor.empty(xm.backend(), xm.dim(0), xm.dim(1), height, width);
+            xm.backend().fill(t, mode == Mode.ONES ? 1f : 0f);
+            return Tape.track(t);
         }
         Tensor alpha = attention(xm, confounders);
         int hw = height * width;

@@ -72,7 +72,8 @@ public final class CausalHooks implements RoundHooks {
             case "context" -> ContextAttention.Mode.ATTENTION;
             case "mask" -> ContextAttention.Mode.RAW_MASK;
             case "zero" -> ContextAttention.Mode.ZERO;
-            default -> throw new UserError("conta.concat must be context, mask or zero, got " + c.str("conta.concat"));
+            case "ones" -> ContextAttention.Mode.ONES;
+            default -> throw new UserError("conta.concat must be context, mask, zero or ones, got " + c.str("conta.concat"));
         };
         c.contextBlocks("conta.blocks"); // where M joins (ClassifierStage.config); checked here so a bad value fails at once
         if (!List.of("seg", "pseudo").contains(c.str("conta.confounder_source")))

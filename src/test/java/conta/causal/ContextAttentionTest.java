@@ -104,6 +104,15 @@ class ContextAttentionTest {
     }
 
     @Test
+    void onesControlReturnsOnes() {
+        try (ContextAttention ca = new ContextAttention(b, 2, 2, 2, 2, Mode.ONES); Tape t = Tape.open(false)) {
+            assertTrue(ca.namedParameters().isEmpty());
+            Tensor xm = Tape.track(Tensor.of(b, new float[]{1, 0, 0, 1}, 1, 1, 2, 2));
+            assertArrayEquals(new float[]{1, 1, 1, 1}, ca.forward(xm, Tape.track(Tensor.of(b, C, 2, 2, 2))).toArray());
+        }
+    }
+
+    @Test
     void parametersAreNamedAndInitialisedLikeMt() {
         final class Holder extends Module {
             Holder() {
