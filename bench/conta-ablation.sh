@@ -10,6 +10,7 @@
 #   bench/conta-ablation.sh q4-pseudo conta.confounder_source=pseudo
 #   bench/conta-ablation.sh zero conta.concat=zero               # control: CONTA's channels, all zero
 #   METHOD=c2am UNTIL=round0/cam bench/conta-ablation.sh c2am-lse c2am.aggregation=lse
+#   METHOD=cam UNTIL=round0/cam bench/conta-ablation.sh head-seed cls.head_seed=1000   # the baseline with another head init
 # Environment: SEED (0), METHOD (conta), UNTIL (round1/cam), WHAT (a description for the table), CONTA, DATA, KEEP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,8 +21,12 @@ out=runs/bench-$NAME/$METHOD/seed$SEED
 src=runs/bench/$METHOD/seed$SEED/round0; [ -d "$src" ] || src=runs/bench/cam/seed$SEED/round0
 [ -d "$src/cls" ] || { echo "no round 0 of seed $SEED under runs/bench: run bench/conta-study.sh first" >&2; exit 2; }
 mkdir -p "$out"
-if [ ! -d "$out/round0" ]; then
-  if [ "$METHOD" = c2am ] || [ "$METHOD" = conta+c2am ]; then mkdir -p "$out/round0"; cp -r "$src/cls" "$out/round0/"; else cp -r "$src" "$out/"; fi
+if [ ! -d "$out/round0" ]; then  # what the setting does not change: CONTA all of round 0, C²AM the classifier, the baseline nothing
+  case $METHOD in
+    c2am|conta+c2am) mkdir -p "$out/round0"; cp -r "$src/cls" "$out/round0/" ;;
+    cam) ;;
+    *) cp -r "$src" "$out/" ;;
+  esac
 fi
 sets=(); for s in "$@"; do sets+=(--set "$s"); done
 cmd=(pipeline --config models/conta-bench.conf --data "$DATA" --out "$out" --method "$METHOD" --seed "$SEED" --until "$UNTIL" "${sets[@]}")

@@ -188,6 +188,7 @@ public final class ConfigKeys {
         ints("cls.blocks", "3,4,6,3", 0, 1, 256, "blocks per stage (one number per stage of cls.arch)"),
         ints("cls.strides", "1,2,2,1", 0, 1, 2, "stage strides, one per stage of cls.arch (IRNet: output stride 16)"),
         choice("cls.head_init", "irnet", List.of("irnet", "kaiming"), "classifier init: irnet (PyTorch's default conv init, U(+-1/sqrt(fan_in)), as IRNet) | kaiming (torchvision's fan-out normal)"),
+        i("cls.head_seed", "-1", -1, Integer.MAX_VALUE, "seed of the irnet head init; -1 = the run's seed (another value re-draws only the head, a control for CONTA's changed head)"),
         weights("cls.weights", "imagenet", List.of("imagenet", "none"), "imagenet | none (random; refused under frozen BN deeper than one block per stage: use cls.arch=resnet50) | path to a .pth/.safetensors/.npz backbone"),
         choice("cls.input", "auto", INPUTS, "input preprocessing the weights expect: auto (caffe for the npm ImageNet weights, else imagenet) | imagenet (RGB mean/std) | caffe (BGR minus mean, 0..255)"),
         i("cls.crop", "512", 16, 8192, "training crop"),

@@ -84,7 +84,8 @@ public final class ClassifierStage {
             case "kaiming" -> { }
             case "irnet" -> { // nn.Conv2d's own init: torchvision's fan-out normal is ~15x larger here and made the pretrained net diverge
                 Tensor w = net.camWeight();
-                Init.uniform(w, 1 / Math.sqrt(w.dim(1)), new java.util.SplittableRandom(c.integer("seed") ^ 0xC1A55L));
+                long headSeed = c.integer("cls.head_seed") >= 0 ? c.integer("cls.head_seed") : c.integer("seed");
+                Init.uniform(w, 1 / Math.sqrt(w.dim(1)), new java.util.SplittableRandom(headSeed ^ 0xC1A55L));
             }
             default -> throw new conta.error.UserError("cls.head_init must be irnet or kaiming, got " + c.str("cls.head_init"));
         }
