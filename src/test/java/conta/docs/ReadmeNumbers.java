@@ -304,6 +304,9 @@ public final class ReadmeNumbers {
         try (var fs = Files.list(dir)) {
             for (Path f : fs.filter(x -> x.toString().endsWith(".json")).sorted().toList()) runs.add(Json.parseObject(Files.readString(f)));
         }
+        // the paper's ablations (q1..q4) first, then the controls
+        runs.sort(java.util.Comparator.comparing((Map<String, Object> r) -> !String.valueOf(r.get("name")).matches("q\\d.*"))
+                .thenComparing(r -> String.valueOf(r.get("name"))).thenComparing(r -> ((Number) r.get("seed")).intValue()));
         if (runs.isEmpty()) return "No ablation has run yet.\n";
         List<String> cls = new java.util.ArrayList<>(((Map<String, Object>) ((Map<String, Object>) runs.getFirst().get("cam")).get("context_leak")).keySet());
         StringBuilder b = new StringBuilder("| run | setting | seed | round | CAM @threshold | CAM best |");
@@ -323,7 +326,7 @@ public final class ReadmeNumbers {
                 ablationRow(b, ref[2], ref[3], seed, t, cam, cls);
             }
         for (Map<String, Object> r : runs)
-            ablationRow(b, r.get("name") + (r.get("what") instanceof String w && !w.isEmpty() ? " (" + w + ")" : ""),
+            ablationRow(b, r.get("what") instanceof String w && !w.isEmpty() ? w : String.valueOf(r.get("name")),
                     String.join(" ", (List<String>) r.get("settings")), ((Number) r.get("seed")).intValue(), ((Number) r.get("round")).intValue(),
                     (Map<String, Object>) r.get("cam"), cls);
         b.append("\n(mIoU in %; the last columns: off-object share of each context-coupled class's CAM mass on images with its context, %.)\n");
