@@ -314,6 +314,7 @@ public final class ReadmeNumbers {
         b.append("\n|---|---|---|---|---|---|").append("---|".repeat(cls.size())).append('\n');
         java.util.Set<Integer> seeds = new java.util.TreeSet<>();
         for (Map<String, Object> r : runs) seeds.add(((Number) r.get("seed")).intValue());
+        Map<String, Map<Integer, Double>> refCam = new java.util.HashMap<>(); // method -> seed -> CAM mIoU at the fixed threshold
         for (int seed : seeds) // the references first: the same seed's baseline and CONTA as specified
             for (String[] ref : new String[][]{{"cam", "0", "baseline (IRNet)", ""}, {"conta", "1", "CONTA as specified (M at block 5)", ""},
                     {"c2am", "0", "C²AM as specified (mean aggregation)", ""}}) {
@@ -324,13 +325,43 @@ public final class ReadmeNumbers {
                 if (rounds.size() <= t) continue;
                 Map<String, Object> cam = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) rounds.get(t)).get("stages")).get("cam");
                 ablationRow(b, ref[2], ref[3], seed, t, cam, cls);
+                refCam.computeIfAbsent(ref[0], k -> new java.util.TreeMap<>()).put(seed, ((Number) cam.get("miou")).doubleValue());
             }
         for (Map<String, Object> r : runs)
             ablationRow(b, r.get("what") instanceof String w && !w.isEmpty() ? w : String.valueOf(r.get("name")),
                     String.join(" ", (List<String>) r.get("settings")), ((Number) r.get("seed")).intValue(), ((Number) r.get("round")).intValue(),
                     (Map<String, Object>) r.get("cam"), cls);
         b.append("\n(mIoU in %; the last columns: off-object share of each context-coupled class's CAM mass on images with its context, %.)\n");
+        // paired over the seeds each run has: how far it moves the baseline, and what CONTA adds over it
+        Map<String, Map<Integer, Double>> byName = new java.util.LinkedHashMap<>();
+        Map<String, String> label = new java.util.HashMap<>();
+        for (Map<String, Object> r : runs) {
+            String n = String.valueOf(r.get("name"));
+            byName.computeIfAbsent(n, k -> new java.util.TreeMap<>()).put(((Number) r.get("seed")).intValue(),
+                    ((Number) ((Map<String, Object>) r.get("cam")).get("miou")).doubleValue());
+            label.putIfAbsent(n, String.join(" ", (List<String>) r.get("settings")));
+        }
+        b.append("\nPaired over seeds (CAM mIoU at the fixed threshold, points; mean [95% t interval] over the seeds both have):\n\n"
+                + "| run | seeds | run - baseline | CONTA - run |\n|---|---|---|---|\n");
+        for (var e : byName.entrySet())
+            b.append("| `").append(label.get(e.getKey())).append("` | ").append(e.getValue().size()).append(" | ")
+                    .append(pairedCell(e.getValue(), refCam.get("cam"), false)).append(" | ").append(pairedCell(e.getValue(), refCam.get("conta"), true)).append(" |\n");
         return b.toString();
+    }
+
+    /** "mean [lo, hi] (k)" of run - ref (or ref - run) over the seeds both have; "-" without any. */
+    private static String pairedCell(Map<Integer, Double> run, Map<Integer, Double> ref, boolean refMinusRun) {
+        if (ref == null) return "-";
+        List<Integer> common = run.keySet().stream().filter(ref::containsKey).toList();
+        if (common.isEmpty()) return "-";
+        double[] a = new double[common.size()], c = new double[common.size()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = 100 * (refMinusRun ? ref.get(common.get(i)) : run.get(common.get(i)));
+            c[i] = 100 * (refMinusRun ? run.get(common.get(i)) : ref.get(common.get(i)));
+        }
+        conta.eval.PairedStats p = conta.eval.PairedStats.of(a, c);
+        return String.format(Locale.ROOT, "%+.2f", p.mean()) + (p.n() > 1 ? String.format(Locale.ROOT, " [%+.2f, %+.2f]", p.lo95(), p.hi95()) : "")
+                + " (" + p.n() + ")";
     }
 
     @SuppressWarnings("unchecked")
