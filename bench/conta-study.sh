@@ -4,7 +4,9 @@
 #   2. restores the committed per-seed results (docs/results/conta-bench/METHOD/seedK/report.json) into OUT, where
 #      `conta compare` takes a folder holding only its report.json as a finished seed of the same recipe;
 #   3. for k = 1..SEEDS runs `conta compare --seeds k` (seeds already done are only re-read) and copies every finished
-#      seed's report.json and the comparison files back to docs/results/conta-bench/ (commit them).
+#      seed's report.json and the comparison files back to docs/results/conta-bench/ (commit them);
+#   4. with CONTA among the methods (and no --set overrides), runs CONTA's zero control for the seed
+#      (bench/conta-ablation.sh zero conta.concat=zero), its matched pair.
 #
 #   bench/conta-study.sh 5                    # cam vs conta, seeds 0..4
 #   METHODS=cam,conta,c2am bench/conta-study.sh 3
@@ -44,4 +46,9 @@ keep() {
 for k in $(seq 1 "$SEEDS"); do
   $CONTA compare --config models/conta-bench.conf --data "$DATA" --out "$OUT" --methods "$METHODS" --seeds "$k" "$@"
   keep
+  # CONTA's matched control (the same head shape, zeros in the context; README): round 1's CAM stage, ~7 minutes
+  s=$((k - 1))
+  if [[ ",$METHODS," == *",conta,"* ]] && [ $# -eq 0 ] && [ ! -f docs/results/conta-bench/ablations/zero-seed$s.json ]; then
+    CONTA=$CONTA DATA=$DATA SEED=$s WHAT="control: CONTA's channels, all zero" bench/conta-ablation.sh zero conta.concat=zero
+  fi
 done
