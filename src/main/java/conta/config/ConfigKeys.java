@@ -256,6 +256,9 @@ public final class ConfigKeys {
                 + "on the benchmark, README's CONTA section)"),
         i("conta.embed", "0", 0, 65536, "joint embedding size of W1, W2; 0 = number of classes (as the released m_t.py)"),
         choice("conta.encoding", "onehot", List.of("onehot", "perclass"), "X_m from the predicted mask: onehot (class-summed one-hot foreground, one query) | perclass (one query per class map)"),
+        choice("conta.head_init", "joint", List.of("joint", "matched"), "the head's init with context channels (cls.head_init=irnet): joint (one "
+                + "U(+-1/sqrt(fan_in)) stream over the widened head, as PyTorch; re-draws the feature columns) | matched (the feature columns as the "
+                + "same seed's baseline, the context columns from a stream of their own: CONTA paired with its baseline from the same init)"),
         choice("conta.concat", "context", List.of("context", "mask", "zero", "ones"),
                 "context (M_t) | mask (raw predicted mask, the paper's ablation) | zero / ones (controls: CONTA's channels, all 0 / all 1)"),
         text(Type.BLOCKS, "conta.blocks", "5", "where M joins the classifier: 5 (block 5 = layer4, before the head), 2 | 3 | 4 (after layer1..3, widening the next layer's first block), a list like 3,5, or all (= 2,3,4,5)"),

@@ -85,7 +85,23 @@ public final class ClassifierStage {
             case "irnet" -> { // nn.Conv2d's own init: torchvision's fan-out normal is ~15x larger here and made the pretrained net diverge
                 Tensor w = net.camWeight();
                 long headSeed = c.integer("cls.head_seed") >= 0 ? c.integer("cls.head_seed") : c.integer("seed");
-                Init.uniform(w, 1 / Math.sqrt(w.dim(1)), new java.util.SplittableRandom(headSeed ^ 0xC1A55L));
+                int extra = contextChannels > 0 ? net.config.headExtraIn() : 0;
+                if (extra > 0 && c.str("conta.head_init").equals("matched")) {
+                    // the feature columns exactly as the same seed's baseline draws them, the context columns from a
+                    // stream of their own: CONTA and its baseline start from the same classifier (docs/conta-interpretation.md)
+                    int rows = w.dim(0), feat = w.dim(1) - extra;
+                    float[] base = new float[rows * feat], all = new float[rows * (feat + extra)];
+                    java.util.SplittableRandom r = new java.util.SplittableRandom(headSeed ^ 0xC1A55L), rc = new java.util.SplittableRandom(headSeed ^ 0xC0A7EL);
+                    for (int i = 0; i < base.length; i++) base[i] = (float) ((r.nextDouble() * 2 - 1) / Math.sqrt(feat));
+                    for (int o = 0; o < rows; o++) {
+                        System.arraycopy(base, o * feat, all, o * (feat + extra), feat);
+                        for (int j = 0; j < extra; j++) all[o * (feat + extra) + feat + j] = (float) ((rc.nextDouble() * 2 - 1) / Math.sqrt(feat + extra));
+                    }
+                    b.upload(w, all);
+                    w.markModified();
+                } else {
+                    Init.uniform(w, 1 / Math.sqrt(w.dim(1)), new java.util.SplittableRandom(headSeed ^ 0xC1A55L));
+                }
             }
             default -> throw new conta.error.UserError("cls.head_init must be irnet or kaiming, got " + c.str("cls.head_init"));
         }

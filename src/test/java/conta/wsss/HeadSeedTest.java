@@ -38,6 +38,30 @@ class HeadSeedTest {
         for (float v : o[0]) assertTrue(Math.abs(v) <= bound, "U(+-1/sqrt(fan_in)): " + v);
     }
 
+    /** conta.head_init=matched: the widened head's feature columns are the baseline's, the context column its own. */
+    @Test
+    void matchedHeadStartsFromTheBaselinesFeatureWeights() {
+        Config base = PipelineResumeTest.tiny();
+        Config matched = base.copy();
+        matched.set("conta.head_init", "matched");
+        float[] plain = weights(base)[0];
+        float[] joint, mine;
+        int feat;
+        try (CpuBackend b = new CpuBackend(); ResNet n = ClassifierStage.build(base, 4, 1, b)) { joint = n.camWeight().toArray(); feat = n.camWeight().dim(1) - 1; }
+        try (CpuBackend b = new CpuBackend(); ResNet n = ClassifierStage.build(matched, 4, 1, b)) { mine = n.camWeight().toArray(); }
+        assertEquals(4 * feat, plain.length);
+        boolean jointDiffers = false;
+        for (int o = 0; o < 4; o++) {
+            for (int j = 0; j < feat; j++) {
+                assertEquals(plain[o * feat + j], mine[o * (feat + 1) + j], "class " + o + ", feature " + j);
+                if (plain[o * feat + j] != joint[o * (feat + 1) + j]) jointDiffers = true;
+            }
+            float ctx = mine[o * (feat + 1) + feat];
+            assertTrue(ctx != 0 && Math.abs(ctx) <= 1 / Math.sqrt(feat + 1), "context column of class " + o + ": " + ctx);
+        }
+        assertTrue(jointDiffers, "the joint init (the default, as PyTorch) re-draws the feature columns");
+    }
+
     private static int net(Config c) {
         try (CpuBackend b = new CpuBackend(); ResNet n = ClassifierStage.build(c, 4, 0, b)) { return n.camWeight().dim(1); }
     }
