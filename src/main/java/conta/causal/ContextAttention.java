@@ -46,7 +46,7 @@ public final class ContextAttention extends Module {
         this.width = width;
         this.embed = embed;
         this.mode = mode;
-        w1 = mode == Mode.ATTENTION ? param("w1", embed, height * width) : null; // no parameters in RAW_MASK / ZERO
+        w1 = mode == Mode.ATTENTION ? param("w1", embed, height * width) : null; // no parameters in the other modes
         w2 = mode == Mode.ATTENTION ? param("w2", embed, height * width) : null;
     }
 

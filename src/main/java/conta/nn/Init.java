@@ -46,9 +46,14 @@ public final class Init {
     }
 
     public static void uniform(Tensor t, double bound, SplittableRandom r) {
-        float[] v = new float[(int) t.numel()];
-        for (int i = 0; i < v.length; i++) v[i] = (float) ((r.nextDouble() * 2 - 1) * bound);
-        t.backend().upload(t, v);
+        t.backend().upload(t, uniform((int) t.numel(), bound, r));
         t.markModified();
+    }
+
+    /** n draws of U(-bound, bound) from r, in the order {@link #uniform(Tensor, double, SplittableRandom)} fills a tensor. */
+    public static float[] uniform(int n, double bound, SplittableRandom r) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) ((r.nextDouble() * 2 - 1) * bound);
+        return v;
     }
 }

@@ -71,7 +71,7 @@ public final class Comparison {
                     log.println("   " + m + " seed " + c.str("seed") + ": not finished (no " + f + "), left out");
                     continue;
                 }
-                rs.add(sameRecipe(f, c));
+                rs.add(sameRecipe(f, Json.parseObject(Files.readString(f)), c));
             }
             if (rs.isEmpty()) throw new conta.error.UserError("no finished seed of " + m + " under " + out + "; run `conta compare` without --tables-only first");
             reports.put(m, rs);
@@ -163,13 +163,12 @@ public final class Comparison {
         if (!Files.isRegularFile(f) || Files.isDirectory(dir.resolve("round0"))) return null;
         Map<String, Object> r = Json.parseObject(Files.readString(f));
         if (r.get("stopped_after") != null) return null;
-        return sameRecipe(f, c);
+        return sameRecipe(f, r, c);
     }
 
-    /** The finished report f, refused (naming the key) if it was made with another recipe than c. */
+    /** Report r (read from f), refused (naming the key) if it was made with another recipe than c. */
     @SuppressWarnings("unchecked")
-    static Map<String, Object> sameRecipe(Path f, Config c) throws IOException {
-        Map<String, Object> r = Json.parseObject(Files.readString(f));
+    static Map<String, Object> sameRecipe(Path f, Map<String, Object> r, Config c) {
         Map<String, Object> cfg = (Map<String, Object>) r.get("config");
         if (cfg == null) throw new conta.error.UserError(f + " has no config; delete it to rerun the seed");
         Map<String, String> now = c.asMap();

@@ -90,12 +90,12 @@ public final class ClassifierStage {
                     // the feature columns exactly as the same seed's baseline draws them, the context columns from a
                     // stream of their own: CONTA and its baseline start from the same classifier (docs/conta-interpretation.md)
                     int rows = w.dim(0), feat = w.dim(1) - extra;
-                    float[] base = new float[rows * feat], all = new float[rows * (feat + extra)];
-                    java.util.SplittableRandom r = new java.util.SplittableRandom(headSeed ^ 0xC1A55L), rc = new java.util.SplittableRandom(headSeed ^ 0xC0A7EL);
-                    for (int i = 0; i < base.length; i++) base[i] = (float) ((r.nextDouble() * 2 - 1) / Math.sqrt(feat));
+                    float[] base = Init.uniform(rows * feat, 1 / Math.sqrt(feat), new java.util.SplittableRandom(headSeed ^ 0xC1A55L));
+                    float[] ctx = Init.uniform(rows * extra, 1 / Math.sqrt(feat + extra), new java.util.SplittableRandom(headSeed ^ 0xC0A7EL));
+                    float[] all = new float[rows * (feat + extra)];
                     for (int o = 0; o < rows; o++) {
                         System.arraycopy(base, o * feat, all, o * (feat + extra), feat);
-                        for (int j = 0; j < extra; j++) all[o * (feat + extra) + feat + j] = (float) ((rc.nextDouble() * 2 - 1) / Math.sqrt(feat + extra));
+                        System.arraycopy(ctx, o * extra, all, o * (feat + extra) + feat, extra);
                     }
                     b.upload(w, all);
                     w.markModified();
