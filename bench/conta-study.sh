@@ -5,17 +5,22 @@
 #      `conta compare` takes a folder holding only its report.json as a finished seed of the same recipe;
 #   3. for k = 1..SEEDS runs `conta compare --seeds k` (seeds already done are only re-read) and copies every finished
 #      seed's report.json and the comparison files back to docs/results/conta-bench/ (commit them);
-#   4. with CONTA among the methods (and no --set overrides), runs CONTA's zero control for the seed
-#      (bench/conta-ablation.sh zero conta.concat=zero), its matched pair.
+#   4. runs CONTA's two matched controls of the seed (CONTROLS, default "zero matched"; round 1's CAM stage from the
+#      seed's round 0, ~7 minutes each; skipped with --set overrides): the zero-filled context channel
+#      (bench/conta-ablation.sh zero conta.concat=zero) and the head's init matched to the baseline's
+#      (matched conta.head_init=matched). They pair CONTA's context with a run that differs in the context alone
+#      (README), so they are the cheap way to more paired seeds: METHODS=cam runs the baseline and both controls only.
 #
-#   bench/conta-study.sh 5                    # cam vs conta, seeds 0..4
+#   bench/conta-study.sh 5                    # cam vs conta, seeds 0..4, with the controls
+#   METHODS=cam bench/conta-study.sh 6        # more seeds of the baseline and the controls, without CONTA's rounds 2-3
 #   METHODS=cam,conta,c2am bench/conta-study.sh 3
-# Environment: METHODS (cam,conta), OUT (runs/bench), DATA (runs/synth-bench), KEEP (docs/results/conta-bench),
-# CONTA (the conta command; a copy of the jar keeps a long study safe from rebuilds of target/).
+# Environment: METHODS (cam,conta), CONTROLS (zero matched; "" for none), OUT (runs/bench), DATA (runs/synth-bench),
+# KEEP (docs/results/conta-bench), CONTA (the conta command; a copy of the jar keeps a long study safe from rebuilds
+# of target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${1:-5}; shift || true
-METHODS=${METHODS:-cam,conta}; OUT=${OUT:-runs/bench}; DATA=${DATA:-runs/synth-bench}; KEEP=${KEEP:-docs/results/conta-bench}
+METHODS=${METHODS:-cam,conta}; CONTROLS=${CONTROLS-zero matched}; OUT=${OUT:-runs/bench}; DATA=${DATA:-runs/synth-bench}; KEEP=${KEEP:-docs/results/conta-bench}
 CONTA=${CONTA:-./conta}
 
 [ -f "$DATA/synth.json" ] || $CONTA synth --out "$DATA" --train 600 --val 150 --size 112 --bias 0.8
@@ -46,10 +51,18 @@ keep() {
 for k in $(seq 1 "$SEEDS"); do
   $CONTA compare --config models/conta-bench.conf --data "$DATA" --out "$OUT" --methods "$METHODS" --seeds "$k" "$@"
   keep
-  # CONTA's matched control (the same head shape, zeros in the context; README): round 1's CAM stage, ~7 minutes
+  # CONTA's matched controls (the same head, zeros in the context / the baseline's head init; README)
   s=$((k - 1))
-  if [[ ",$METHODS," == *",conta,"* ]] && [ $# -eq 0 ] && [ "$OUT" = runs/bench ] && [ ! -f docs/results/conta-bench/ablations/zero-seed$s.json ]; then
-    CONTA=$CONTA DATA=$DATA SEED=$s WHAT="control: CONTA's channels, all zero" bench/conta-ablation.sh zero conta.concat=zero \
-      || echo "the zero control of seed $s failed (see above); the study goes on" >&2
+  if [[ ",$METHODS," == *",cam,"* || ",$METHODS," == *",conta,"* ]] && [ $# -eq 0 ] && [ "$OUT" = runs/bench ]; then
+    for c in $CONTROLS; do
+      [ -f "docs/results/conta-bench/ablations/$c-seed$s.json" ] && continue
+      case $c in
+        zero) set_=conta.concat=zero; what="control: CONTA's channels, all zero" ;;
+        matched) set_=conta.head_init=matched; what="CONTA with the baseline's head init (matched)" ;;
+        *) echo "unknown control $c (zero, matched)" >&2; exit 2 ;;
+      esac
+      CONTA=$CONTA DATA=$DATA SEED=$s WHAT="$what" bench/conta-ablation.sh "$c" "$set_" \
+        || echo "the $c control of seed $s failed (see above); the study goes on" >&2
+    done
   fi
 done
