@@ -42,10 +42,20 @@ final class DnnlConv implements AutoCloseable {
     private static final int SCRATCH_SLOT = 5;
     /**
      * 1x1 stride-1 convolutions on our NCHW activations as they are (oneDNN's matmul-based "ncsp" kernels) instead of
-     * blocked layouts: it saves two activation reorders per pass, about a quarter of those convolutions' time in a
-     * ResNet-50 training step on AVX-512. -Dconta.dnnl.plain1x1=false restores format any for them.
+     * blocked layouts: it saves two activation reorders per pass, which pays on large maps (ResNet-50 at 224: a
+     * quarter of those convolutions' time in a training step on AVX-512) and costs on small ones, where the ncsp
+     * kernels are slower than the blocked ones by more than the reorders (bench/RESULTS.md: IRNet's classifier and
+     * DeepLab at 112 px train 8-16% faster without). So only maps of at least PLAIN_1X1_MIN_PIXELS (H x W) go plain;
+     * -Dconta.dnnl.plain1x1=false sends none, -Dconta.dnnl.plain1x1.minPixels=0 all.
      */
     private static final boolean PLAIN_1X1 = !"false".equals(System.getProperty("conta.dnnl.plain1x1"));
+    static final int PLAIN_1X1_MIN_PIXELS = Integer.getInteger("conta.dnnl.plain1x1.minPixels", 3136);
+
+    /** Whether a convolution of this shape runs on plain NCHW (see PLAIN_1X1). */
+    static boolean plain1x1(ConvSpec s, int h, int w) {
+        return PLAIN_1X1 && Conv.direct(s) && (long) h * w >= PLAIN_1X1_MIN_PIXELS;
+    }
+
     /**
      * Convolutions compute in bfloat16 (f32 accumulation; our tensors stay f32 and the reorders convert; weight
      * gradients stay f32): CpuBackend.ConvImpl.DNNL_BF16, for CPUs with AMX / AVX512-BF16.
@@ -182,7 +192,7 @@ final class DnnlConv implements AutoCloseable {
             // bf16: the weight gradient in f32 (accumulated into our f32 gradient), the rest in bf16
             dnnl_memory_desc dwAny = bf16 ? typed(dnnl_f32, dnnl_format_tag_any, k.cout(), k.cin(), s.kh(), s.kw()) : wAny;
             dnnl_memory_desc biasPlain = k.bias() ? md(dnnl_a, k.cout()) : null;
-            if (PLAIN_1X1 && !bf16 && Conv.direct(s)) { // see PLAIN_1X1
+            if (!bf16 && plain1x1(s, k.h(), k.w())) { // see PLAIN_1X1
                 srcAny = srcPlain;
                 dstAny = dstPlain;
             }

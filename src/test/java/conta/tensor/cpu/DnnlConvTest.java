@@ -1,6 +1,7 @@
 package conta.tensor.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import conta.tensor.ConvGeometry;
@@ -27,6 +28,7 @@ class DnnlConvTest {
     static Stream<ConvGeometry> geometries() {
         return Stream.of(
                 new ConvGeometry("1x1 batch3 bias", 3, 16, 7, 9, 32, ConvSpec.of(1, 1, 0, 1), true),
+                new ConvGeometry("1x1 56x56 map (plain NCHW kernels)", 2, 8, 56, 57, 16, ConvSpec.of(1, 1, 0, 1), true),
                 new ConvGeometry("1x1 stride2 batch1 odd", 1, 32, 9, 11, 16, ConvSpec.of(1, 2, 0, 1), false),
                 new ConvGeometry("1x1 stride2 batch3 (resnet downsample)", 3, 24, 14, 14, 48, ConvSpec.of(1, 2, 0, 1), false),
                 new ConvGeometry("3x3 pad1 batch3 bias", 3, 24, 13, 10, 20, ConvSpec.of(3, 1, 1, 1), true),
@@ -189,6 +191,17 @@ class DnnlConvTest {
             }
         }
         assertEquals(java.util.Arrays.toString(first[0]), java.util.Arrays.toString(first[1]), "a remade plan gives the same result");
+    }
+
+    /** Which shapes the plain-layout 1x1 rule sends to oneDNN's NCHW kernels (the geometries above cover both kinds). */
+    @Test
+    void plainLayoutOnlyForStrideOne1x1OnLargeMaps() {
+        assertEquals(3136, DnnlConv.PLAIN_1X1_MIN_PIXELS, "the default; the test geometries assume it");
+        assertTrue(DnnlConv.plain1x1(ConvSpec.of(1, 1, 0, 1), 56, 57));
+        assertTrue(DnnlConv.plain1x1(ConvSpec.of(1, 1, 0, 1), 56, 56));
+        assertFalse(DnnlConv.plain1x1(ConvSpec.of(1, 1, 0, 1), 28, 28), "small maps run blocked");
+        assertFalse(DnnlConv.plain1x1(ConvSpec.of(1, 2, 0, 1), 112, 112), "strided 1x1 runs blocked");
+        assertFalse(DnnlConv.plain1x1(ConvSpec.of(3, 1, 1, 1), 112, 112), "3x3 runs blocked");
     }
 
     /** A 3x3 convolution over 32 channels gets blocked layouts: the backward reorders dy once, and the result is the reference's. */
