@@ -299,6 +299,10 @@ public final class CpuBackend implements Backend {
             Conv.forward(x, w, bias, s, y);
         } else {
             Conv.check(x, w, s, y);
+            if (CentreTap.applies(s, x.dim(2), x.dim(3))) {
+                try (Tensor wc = CentreTap.centre(w)) { dnnl().forward(x, wc, bias, CentreTap.ONE, y); }
+                return;
+            }
             dnnl().forward(x, w, bias, s, y);
         }
     }
@@ -310,6 +314,13 @@ public final class CpuBackend implements Backend {
         } else {
             Conv.check(x, w, s, dy);
             Conv.checkGrads(x, w, dx, dw, db);
+            if (CentreTap.applies(s, x.dim(2), x.dim(3))) {
+                try (Tensor wc = CentreTap.centre(w); Tensor dwc = dw == null ? null : Tensor.zeros(this, wc.shape())) {
+                    dnnl().backward(x, wc, dy, CentreTap.ONE, dx, dwc, db);
+                    if (dw != null) CentreTap.addToCentre(dwc, dw);
+                }
+                return;
+            }
             dnnl().backward(x, w, dy, s, dx, dw, db);
         }
     }

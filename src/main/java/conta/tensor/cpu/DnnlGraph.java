@@ -153,6 +153,11 @@ public final class DnnlGraph implements LayerGraph {
         int n = src.shape[0], cin = src.shape[1], h = src.shape[2], wd = src.shape[3], cout = wShape[0];
         if (wShape[1] != cin || wShape[2] != s.kh() || wShape[3] != s.kw())
             throw new IllegalArgumentException("conv: weight " + Arrays.toString(wShape) + " for input " + Arrays.toString(src.shape) + " and " + s);
+        if (CentreTap.applies(s, h, wd)) { // only the centre tap reads data: the same sums as a 1x1 convolution
+            w = CentreTap.centre(w, wShape);
+            wShape = new int[]{cout, cin, 1, 1};
+            s = CentreTap.ONE;
+        }
         int[] outShape = {n, cout, s.outH(h), s.outW(wd)};
         if (addInto != null && !Arrays.equals(addInto.shape, outShape))
             throw new IllegalArgumentException("conv: residual " + Arrays.toString(addInto.shape) + " for output " + Arrays.toString(outShape));

@@ -38,6 +38,8 @@ class DnnlConvTest {
                 new ConvGeometry("3x3 dilation2 pad2", 1, 16, 17, 19, 8, ConvSpec.of(3, 1, 2, 2), false),
                 new ConvGeometry("3x3 dilation12 pad12 (ASPP)", 3, 8, 25, 27, 5, ConvSpec.of(3, 1, 12, 12), true),
                 new ConvGeometry("3x3 dilation24 pad24 larger than map", 1, 16, 13, 11, 21, ConvSpec.of(3, 1, 24, 24), true),
+                new ConvGeometry("ASPP rate 18 on 8x8 (centre tap only)", 3, 32, 8, 8, 5, ConvSpec.of(3, 1, 18, 18), true),
+                new ConvGeometry("3x3 dilation12 on 11x27 (rows dead, columns live)", 2, 8, 11, 27, 6, ConvSpec.of(3, 1, 12, 12), true),
                 new ConvGeometry("kh3 kw5 stride(2,1) pad(1,2) dil(1,2)", 3, 6, 11, 13, 7, new ConvSpec(3, 5, 2, 1, 1, 2, 1, 2), true),
                 new ConvGeometry("3x3 pad1 64ch batch1", 1, 64, 14, 14, 64, ConvSpec.of(3, 1, 1, 1), false));
     }
@@ -202,6 +204,19 @@ class DnnlConvTest {
         assertFalse(DnnlConv.plain1x1(ConvSpec.of(1, 1, 0, 1), 28, 28), "small maps run blocked");
         assertFalse(DnnlConv.plain1x1(ConvSpec.of(1, 2, 0, 1), 112, 112), "strided 1x1 runs blocked");
         assertFalse(DnnlConv.plain1x1(ConvSpec.of(3, 1, 1, 1), 112, 112), "3x3 runs blocked");
+    }
+
+    /** Which dilated convolutions CentreTap turns into 1x1 ones (the geometries above check the results of both kinds). */
+    @Test
+    void centreTapOnlyWhereEveryOtherTapReadsPadding() {
+        assertTrue(CentreTap.applies(ConvSpec.of(3, 1, 18, 18), 8, 8));
+        assertTrue(CentreTap.applies(ConvSpec.of(3, 1, 12, 12), 12, 12), "dilation = map size: y +- 12 is outside 0..11");
+        assertFalse(CentreTap.applies(ConvSpec.of(3, 1, 12, 12), 13, 12), "row 12 reads row 0");
+        assertFalse(CentreTap.applies(ConvSpec.of(3, 1, 12, 12), 11, 27), "columns live");
+        assertFalse(CentreTap.applies(ConvSpec.of(3, 2, 24, 24), 8, 8), "strided");
+        assertFalse(CentreTap.applies(ConvSpec.of(3, 1, 0, 24), 30, 30), "not 'same' padding");
+        assertFalse(CentreTap.applies(ConvSpec.of(1, 1, 0, 1), 8, 8), "already 1x1");
+        assertTrue(CentreTap.applies(new ConvSpec(1, 3, 1, 1, 0, 6, 1, 6), 40, 5), "1x3 with dead columns");
     }
 
     /** A 3x3 convolution over 32 channels gets blocked layouts: the backward reorders dy once, and the result is the reference's. */

@@ -60,6 +60,29 @@ class DnnlGraphTest {
         }
     }
 
+    /** DeepLab's ASPP on a small map: rates 6 (every tap live), 18 and 24 (centre tap only, CentreTap), summed. */
+    @Test
+    void dilatedConvolutionsLargerThanTheMap() {
+        int c = 32, h = 9, w = 11, k = 5;
+        float[] x = rand(c * h * w, 1);
+        int[] rates = {6, 18, 24};
+        float[][] ws = new float[rates.length][], bs = new float[rates.length][];
+        for (int i = 0; i < rates.length; i++) { ws[i] = rand(k * c * 9, 0.1); bs[i] = rand(k, 0.5); }
+        try (DnnlGraph g = new DnnlGraph(false)) {
+            Value in = g.input(1, c, h, w), sum = null;
+            for (int i = 0; i < rates.length; i++)
+                sum = g.conv(in, ws[i], new int[]{k, c, 3, 3}, bs[i], ConvSpec.of(3, 1, rates[i], rates[i]), sum, false);
+            g.output(sum);
+            g.compile();
+            float[] got = new float[k * h * w];
+            g.run(x, got);
+            double[] want = new double[k * h * w];
+            for (int i = 0; i < rates.length; i++)
+                want = RefOps.addScaled(want, 1, RefOps.conv2d(d(x), 1, c, h, w, d(ws[i]), k, d(bs[i]), ConvSpec.of(3, 1, rates[i], rates[i])), 1);
+            close(want, got, 1e-5);
+        }
+    }
+
     @Test
     void maxPoolCeilModeAndResizeAndMax() {
         int c = 32, h = 17, w = 14;
