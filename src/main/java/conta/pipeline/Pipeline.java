@@ -141,6 +141,11 @@ public final class Pipeline implements AutoCloseable {
                 List<String> diff = new ArrayList<>();
                 for (var e : now.entrySet())
                     if (old.containsKey(e.getKey()) && !String.valueOf(old.get(e.getKey())).equals(e.getValue())) {
+                        if (moreRounds(e.getKey(), String.valueOf(old.get(e.getKey())), e.getValue())) {
+                            System.err.println("note: conta.rounds " + old.get(e.getKey()) + " -> " + e.getValue()
+                                    + ": the finished rounds are kept (a round does not depend on how many follow it), the run goes on with the next");
+                            continue;
+                        }
                         String done = finishedUser(e.getKey());
                         if (done != null) diff.add(e.getKey() + " " + old.get(e.getKey()) + " -> " + e.getValue() + " (" + done + " finished)");
                         else System.err.println("note: " + e.getKey() + " changed " + old.get(e.getKey()) + " -> " + e.getValue()
@@ -153,6 +158,16 @@ public final class Pipeline implements AutoCloseable {
             Files.writeString(f, Json.writePretty(new LinkedHashMap<>(now)));
         } catch (IOException e) {
             throw new UserError("cannot write " + f + " (" + e.getMessage() + "); --out must be a writable folder");
+        }
+    }
+
+    /** More CONTA rounds than a folder was started with: its rounds stay valid, so going on is allowed (ablation Q2). */
+    static boolean moreRounds(String key, String before, String now) {
+        if (!key.equals("conta.rounds")) return false;
+        try {
+            return Integer.parseInt(now.trim()) > Integer.parseInt(before.trim());
+        } catch (NumberFormatException e) {
+            return false;
         }
     }
 

@@ -70,6 +70,34 @@ class PipelineUntilTest {
         assertEquals(pseudoDone, Files.readString(rd.resolve("pseudo/done.json")).replaceAll("\"seconds\".*", ""));
     }
 
+    /** Q2: a finished CONTA run goes on to more rounds, its rounds kept as they are; fewer rounds are refused. */
+    @Test
+    void moreContaRoundsKeepTheFinishedOnes() throws Exception {
+        Path o = tmp.resolve("rounds");
+        Config c = PipelineResumeTest.tiny();
+        c.applySets(List.of("method=conta", "conta.rounds=1", "conta.confounder_source=pseudo"));
+        run(c, o, null, "round1/cam");
+        Path model = o.resolve("round1/cls/model.safetensors");
+        FileTime before = Files.getLastModifiedTime(model);
+        String camDone = Files.readString(o.resolve("round1/cam/done.json"));
+
+        Config more = PipelineResumeTest.tiny();
+        more.applySets(List.of("method=conta", "conta.rounds=2", "conta.confounder_source=pseudo"));
+        Map<String, Object> r = run(more, o, null, "round2/cam");
+        assertEquals("round2/cam", r.get("stopped_after"));
+        assertEquals(before, Files.getLastModifiedTime(model), "round 1's classifier is kept");
+        assertEquals(camDone, Files.readString(o.resolve("round1/cam/done.json")));
+        assertTrue(Files.isRegularFile(o.resolve("round2/cam/done.json")));
+
+        Config fewer = PipelineResumeTest.tiny();
+        fewer.applySets(List.of("method=conta", "conta.rounds=1", "conta.confounder_source=pseudo"));
+        var e = assertThrows(UserError.class, () -> run(fewer, o, null, null));
+        assertTrue(e.getMessage().contains("conta.rounds 2 -> 1"), e.getMessage());
+        assertTrue(Pipeline.moreRounds("conta.rounds", "3", "4"));
+        assertFalse(Pipeline.moreRounds("conta.rounds", "3", "x"));
+        assertFalse(Pipeline.moreRounds("seg.iters", "3", "4"));
+    }
+
     @Test
     void badRangesAreUserErrors() throws Exception {
         var e = assertThrows(UserError.class, () -> StageRange.parse("cams", "until"));
