@@ -177,7 +177,8 @@ public final class DnnlGraph implements LayerGraph {
         destroy.add(() -> dnnl_primitive_desc_destroy(pd));
         if (implName(pd).startsWith("ref")) {
             // only oneDNN's reference kernel takes these layouts (seen: DeepLab's rate-24 ASPP conv on the 21x21 map
-            // of the 0.5 scale, 38% of a call): let oneDNN choose all layouts, without the sum post-op, and add after
+            // of the 0.5 scale, 38% of a call, now a 1x1 by CentreTap; large dilations that still read data can land
+            // here): let oneDNN choose all layouts, without the sum post-op, and add after
             dnnl_primitive_desc free = new dnnl_primitive_desc();
             if (dnnl_convolution_forward_primitive_desc_create(free, engine, dnnl_forward_inference, dnnl_convolution_direct,
                     anyMd(dt, src.shape), wAny, biasMd, anyMd(dt, outShape), strides, dil, pad, pad,
