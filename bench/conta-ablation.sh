@@ -6,6 +6,7 @@
 # generated (docs/readme_numbers.sh).
 #
 #   bench/conta-ablation.sh q1 conta.concat=mask                 # Q1: the raw predicted mask instead of M
+#   UNTIL=round4/cam bench/conta-ablation.sh q2-round4 conta.rounds=4   # Q2: a fourth round after the study's three
 #   bench/conta-ablation.sh q3-block4 conta.blocks=4             # Q3: M joins after layer3
 #   bench/conta-ablation.sh q4-pseudo conta.confounder_source=pseudo
 #   bench/conta-ablation.sh zero conta.concat=zero               # control: CONTA's channels, all zero
@@ -25,7 +26,12 @@ if [ ! -d "$out/round0" ]; then  # what the setting does not change: CONTA all o
   case $METHOD in
     c2am|conta+c2am) mkdir -p "$out/round0"; cp -r "$src/cls" "$out/round0/" ;;
     cam) ;;
-    *) cp -r "$src" "$out/" ;;
+    *) if [[ $# -eq 1 && $1 == conta.rounds=* && -d runs/bench/$METHOD/seed$SEED/round1 ]]; then
+         # Q2, more rounds: they change no finished round, so the run goes on from the study's whole run
+         cp -r "runs/bench/$METHOD/seed$SEED/." "$out/"; rm -f "$out/run.lock"
+       else
+         cp -r "$src" "$out/"
+       fi ;;
   esac
 fi
 sets=(); for s in "$@"; do sets+=(--set "$s"); done
