@@ -18,8 +18,8 @@ import java.lang.foreign.MemorySegment;
  * the 1x1 gradient to the centre taps and leaves the others as they were.
  *
  * <p>Used by the oneDNN path of {@link CpuBackend} (training) and by {@link DnnlGraph} (inference plans, where the
- * rate-24 branch on the 21x21 map of a 321 px input's 0.5 scale otherwise ran oneDNN's reference kernel); the
- * im2col reference computes every tap and so checks this one.
+ * rate-24 branch on the 21x21 map of a 321 px input's 0.5 scale otherwise needed the graph's fallback away from
+ * oneDNN's reference kernel); the im2col reference computes every tap and so checks this one.
  */
 final class CentreTap {
     static final ConvSpec ONE = ConvSpec.of(1, 1, 0, 1);
