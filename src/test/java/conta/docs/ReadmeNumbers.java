@@ -308,7 +308,8 @@ public final class ReadmeNumbers {
         runs.sort(java.util.Comparator.comparing((Map<String, Object> r) -> !String.valueOf(r.get("name")).matches("q\\d.*"))
                 .thenComparing(r -> String.valueOf(r.get("name"))).thenComparing(r -> ((Number) r.get("seed")).intValue()));
         if (runs.isEmpty()) return "No ablation has run yet.\n";
-        List<String> cls = new java.util.ArrayList<>(((Map<String, Object>) ((Map<String, Object>) runs.getFirst().get("cam")).get("context_leak")).keySet());
+        Map<String, Object> firstLeak = (Map<String, Object>) ((Map<String, Object>) runs.getFirst().get("cam")).get("context_leak");
+        List<String> cls = firstLeak == null ? List.of() : new java.util.ArrayList<>(firstLeak.keySet()); // none: no leak columns
         StringBuilder b = new StringBuilder("| run | setting | seed | round | CAM @threshold | CAM best |");
         for (String k : cls) b.append(' ').append(k).append(" |");
         b.append("\n|---|---|---|---|---|---|").append("---|".repeat(cls.size())).append('\n');
@@ -342,7 +343,8 @@ public final class ReadmeNumbers {
             label.putIfAbsent(n, String.join(" ", (List<String>) r.get("settings")));
             method.putIfAbsent(n, String.valueOf(r.get("method")));
         }
-        b.append("\nPaired over seeds (CAM mIoU at the fixed threshold, points; mean [95% t interval] over the seeds both have; the "
+        b.append("\nPaired over seeds (CAM mIoU at the fixed threshold, points; mean [95% t interval] over the seeds both have, with "
+                + "the seeds where the difference is positive / negative and the two-sided sign test's p; the "
                 + "last column: the run's method as specified minus the run, e.g. CONTA minus its zero control = what the context adds):\n\n"
                 + "| run | seeds | run - baseline | method as specified - run |\n|---|---|---|---|\n");
         for (var e : byName.entrySet()) {
@@ -354,7 +356,7 @@ public final class ReadmeNumbers {
         return b.toString();
     }
 
-    /** "mean [lo, hi] (k)" of run - ref (or ref - run) over the seeds both have; "-" without any. */
+    /** "mean [lo, hi] (k; positive / negative, sign p)" of run - ref (or ref - run) over the seeds both have; "-" without any. */
     private static String pairedCell(Map<Integer, Double> run, Map<Integer, Double> ref, boolean refMinusRun) {
         if (ref == null) return "-";
         List<Integer> common = run.keySet().stream().filter(ref::containsKey).toList();
@@ -365,8 +367,9 @@ public final class ReadmeNumbers {
             c[i] = 100 * (refMinusRun ? run.get(common.get(i)) : ref.get(common.get(i)));
         }
         conta.eval.PairedStats p = conta.eval.PairedStats.of(a, c);
-        return String.format(Locale.ROOT, "%+.2f", p.mean()) + (p.n() > 1 ? String.format(Locale.ROOT, " [%+.2f, %+.2f]", p.lo95(), p.hi95()) : "")
-                + " (" + p.n() + ")";
+        if (p.n() == 1) return String.format(Locale.ROOT, "%+.2f (1)", p.mean());
+        return String.format(Locale.ROOT, "%+.2f [%+.2f, %+.2f] (%d; %d / %d, sign p %.2f)", p.mean(), p.lo95(), p.hi95(), p.n(),
+                p.positive(), p.negative(), p.signP());
     }
 
     @SuppressWarnings("unchecked")

@@ -97,6 +97,29 @@ class ReadmeNumbersTest {
         assertTrue(t.contains("| `conta.concat=zero` | 1 | +0.32 (1) | CONTA +0.00 (1) |"), t);
     }
 
+    /**
+     * Two seeds of a control, hand-worked: zero - baseline = +0.32 and +0.50, mean +0.41, SD 0.1273, t(0.975, 1) =
+     * 12.706, half width 1.14; both positive, sign test p = 2 * (1/2)^2 = 0.50. CONTA - zero = 0.00 and -0.20.
+     */
+    @Test
+    void ablationPairsCarryIntervalAndSignTest(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Files.createDirectories(tmp.resolve("ablations"));
+        double[][] seeds = {{0.4823, 0.4855, 0.4855}, {0.4850, 0.4880, 0.4900}}; // baseline, CONTA, zero control
+        for (int k = 0; k < 2; k++) {
+            Files.writeString(tmp.resolve("ablations").resolve("zero-seed" + k + ".json"), "{\"name\": \"zero\", \"method\": \"conta\", \"seed\": " + k
+                    + ", \"round\": 1, \"settings\": [\"conta.concat=zero\"], \"what\": \"control\", \"cam\": {\"miou\": " + seeds[k][2]
+                    + ", \"fixed_threshold\": 0.55, \"best_miou\": 0.49, \"best_threshold\": 0.6}}");
+            for (String m : new String[]{"cam", "conta"}) {
+                Path d = Files.createDirectories(tmp.resolve(m).resolve("seed" + k));
+                String r0 = "{\"stages\": {\"cam\": {\"miou\": " + seeds[k][0] + ", \"fixed_threshold\": 0.55, \"best_miou\": 0.49, \"best_threshold\": 0.6}}}";
+                String r1 = r0.replace(String.valueOf(seeds[k][0]), String.valueOf(seeds[k][1]));
+                Files.writeString(d.resolve("report.json"), "{\"rounds\": [" + r0 + (m.equals("conta") ? ", " + r1 : "") + "]}");
+            }
+        }
+        String t = ReadmeNumbers.contaAblations(tmp);
+        assertTrue(t.contains("| `conta.concat=zero` | 2 | +0.41 [-0.73, +1.55] (2; 2 / 0, sign p 0.50) | CONTA -0.10 [-1.37, +1.17] (2; 0 / 1, sign p 1.00) |"), t);
+    }
+
     /** Hand-worked: two seeds; the fixed-threshold value is the sweep point at 0.55, means and sample SDs of two values. */
     @Test
     void irnSideBySideTableFromItsFiles(@org.junit.jupiter.api.io.TempDir Path d) throws Exception {
