@@ -38,7 +38,7 @@ final class CentreTap {
 
     /** The centre weights [cout, cin, 1, 1] of w [cout, cin, kh, kw], in a new tensor. */
     static Tensor centre(Tensor w) {
-        int co = w.dim(0), ci = w.dim(1), kh = w.dim(2), kw = w.dim(3), taps = kh * kw, c = (kh / 2) * kw + kw / 2;
+        int co = w.dim(0), ci = w.dim(1), kh = w.dim(2), kw = w.dim(3), taps = kh * kw, c = centreIndex(kh, kw);
         Tensor wc = w.backend().empty(co, ci, 1, 1);
         MemorySegment src = seg(w), dst = seg(wc);
         for (long i = 0, n = (long) co * ci; i < n; i++) dst.setAtIndex(F, i, src.getAtIndex(F, i * taps + c));
@@ -47,7 +47,7 @@ final class CentreTap {
 
     /** The centre weights [cout, cin, 1, 1] of OIHW weights w of the given shape. */
     static float[] centre(float[] w, int[] shape) {
-        int taps = shape[2] * shape[3], c = (shape[2] / 2) * shape[3] + shape[3] / 2;
+        int taps = shape[2] * shape[3], c = centreIndex(shape[2], shape[3]);
         float[] wc = new float[shape[0] * shape[1]];
         for (int i = 0; i < wc.length; i++) wc[i] = w[i * taps + c];
         return wc;
@@ -55,11 +55,14 @@ final class CentreTap {
 
     /** dw[:, :, centre] += dwc[:, :, 0, 0]. */
     static void addToCentre(Tensor dwc, Tensor dw) {
-        int kh = dw.dim(2), kw = dw.dim(3), taps = kh * kw, c = (kh / 2) * kw + kw / 2;
+        int kh = dw.dim(2), kw = dw.dim(3), taps = kh * kw, c = centreIndex(kh, kw);
         MemorySegment src = seg(dwc), dst = seg(dw);
         for (long i = 0, n = dwc.numel(); i < n; i++) {
             long j = i * taps + c;
             dst.setAtIndex(F, j, dst.getAtIndex(F, j) + src.getAtIndex(F, i));
         }
     }
+
+    /** The centre tap's offset within one kh x kw kernel (row-major). */
+    private static int centreIndex(int kh, int kw) { return (kh / 2) * kw + kw / 2; }
 }
