@@ -11,6 +11,11 @@ CPU processes with the same arithmetic.
   train:     IRNet's train_cam on the benchmark (IRNet's recipe at this scale = models/conta-bench.conf) from the
              same ImageNet ResNet-50, then make-cams with the trained weights.
   agree:     share of pixels where two CAM folders give the same seed label (background threshold T).
+  walk:      IRNet's make_sem_seg_labels (EdgeDisplacement + propagate_to_edge) from a boundary net (conta's
+             BoundaryNet .safetensors, or train-irn's .pth) and conta's stride-4 CAMs -> label PNGs for conta eval.
+  train-irn: IRNet's train_irn (AffinityDisplacementLoss, VOC12AffinityDataset) on conta's IR labels from the same
+             ImageNet ResNet-50, then walk with the trained net.
+  agree-masks: share of pixels where two label-PNG folders agree.
 
 Adaptations (minimal, all in this file):
   - CPU: .cuda() is the identity; DataParallel is left out; one process; pydensecrf (used only by the IR-label
@@ -19,11 +24,19 @@ Adaptations (minimal, all in this file):
     classes instead of 20 in the classifier;
   - weights and input: the npm ImageNet ResNet-50 conta uses (MSRA/Caffe variant: conv biases, stride on the 1x1,
     BN eps 1e-3, BGR mean-subtracted input) replaces torchvision's (IRNet: model_zoo + TorchvisionNormalize);
-  - scale: train_cam's resize_long (320, 640) and crop 512 become (72, 143) and 112, the lr 0.01 (conta-bench.conf).
+  - scale: train_cam's resize_long (320, 640) and crop 512 become (72, 143) and 112, the lr 0.01 (conta-bench.conf);
+    train_irn's crop 512 and batch 32 become 112 and 16 (its rescale 0.5-1.5, 3 epochs, lr 0.1 stay), and
+    EdgeDisplacement's crop_size 512 (the size make_sem_seg_labels pads every image to) becomes 112, the images' size,
+    so nothing is padded, as in conta; the walk's 2^8 steps and background 0.25 become conta-bench's 2^4 and 0.55;
+  - IR labels: conta's (its dense CRF on its CAMs; pydensecrf is not packaged), copied as 8-bit grey PNGs because
+    imageio reads conta's palette PNGs as RGB; the walk reads conta's stride-4 CAMs (its npz 'cam', keys 1-based).
 Usage (torch 1.13 CPU, /usr/bin/python3):
   bench/irn_side_by_side.py make-cams --irn /tmp/irn --data runs/synth-bench --weights RUN/round0/cls/model.safetensors --out OUT
   bench/irn_side_by_side.py train --irn /tmp/irn --data runs/synth-bench --imagenet ~/.cache/conta/weights/resnet50-imagenet.safetensors --seed 0 --out OUT
   bench/irn_side_by_side.py agree --a OUT/cams --b RUN/round0/cam --threshold 0.55
+  bench/irn_side_by_side.py walk --irn /tmp/irn --data runs/synth-bench --edge RUN/round0/irn/model.safetensors --cams RUN/round0/cam --out OUT
+  bench/irn_side_by_side.py train-irn --irn /tmp/irn --data runs/synth-bench --imagenet ... --ir-labels RUN/round0/ir --cams RUN/round0/cam --seed 0 --out OUT
+  bench/irn_side_by_side.py agree-masks --a OUT/pseudo --b RUN/round0/pseudo
 """
 import argparse
 import json
@@ -172,9 +185,113 @@ def conta_cams(d, name, n_fg):
     return full
 
 
+def irn_net(irn_dir, imagenet):
+    """IRNet's net.resnet50_irn with the Caffe ResNet-50 of caffe_resnet (imported after load_irn)."""
+    import net.resnet50 as r50
+    import net.resnet50_irn as irn
+    caffe_resnet(r50, imagenet)
+    if imagenet is None:
+        build = r50.resnet50
+        r50.resnet50 = lambda pretrained=True, **kw: build(pretrained=False, **kw)
+    return irn
+
+
+def load_edge_weights(model, path):
+    """conta's BoundaryNet (backbone.* + fc_edge*) or a train-irn state dict into IRNet's EdgeDisplacement."""
+    if path.endswith(".pth"):  # AffinityDisplacementLoss's state dict: its loss buffers are not EdgeDisplacement's
+        sd = torch.load(path)
+        mine = model.state_dict()
+        assert all(k in sd for k in mine), [k for k in mine if k not in sd]
+        model.load_state_dict({k: v for k, v in sd.items() if k in mine}, strict=True)
+        return
+    sd = {k: v for k, v in read_safetensors(path).items() if "#" not in k}
+    model.resnet50.load_state_dict({k[len("backbone."):]: v for k, v in sd.items() if k.startswith("backbone.")}, strict=True)
+    edge = {k: v for k, v in sd.items() if k.startswith("fc_edge")}
+    missing = [k for k in model.state_dict() if k.startswith("fc_edge") and k not in edge]
+    assert not missing and len(edge) == 17, (missing, sorted(edge))
+    model.load_state_dict(edge, strict=False)
+
+
+def walk(dl, irn, edge_weights, cam_dir, data_dir, split, out_dir, crop, beta, exp_times, radius, bg, limit=0):
+    """make_sem_seg_labels._work on one CPU process, with conta's stride-4 CAMs."""
+    from misc import indexing
+    from PIL import Image
+    model = irn.EdgeDisplacement(crop_size=crop)
+    load_edge_weights(model, edge_weights)
+    model.eval()
+    os.makedirs(out_dir, exist_ok=True)
+    ds = dl.VOC12ClassificationDatasetMSF(os.path.join(data_dir, "ImageSets/Segmentation", split + ".txt"),
+                                          voc12_root=data_dir, scales=(1.0,))
+    with torch.no_grad():
+        for i in range(min(len(ds), limit) if limit > 0 else len(ds)):
+            pack = ds[i]
+            name, size = pack["name"], pack["size"]
+            edge, _ = model(torch.from_numpy(np.ascontiguousarray(pack["img"])))  # one scale: the (image, flip) pair itself
+            z = np.load(os.path.join(cam_dir, name + ".npz"))
+            cams = torch.from_numpy(z["cam"])
+            keys = np.pad(z["keys"].astype(np.int64), (1, 0), mode="constant")  # conta's keys are already 1-based
+            rw = indexing.propagate_to_edge(cams, edge, beta=beta, exp_times=exp_times, radius=radius)
+            rw_up = F.interpolate(rw, scale_factor=4, mode="bilinear", align_corners=False)[..., 0, :size[0], :size[1]]
+            rw_up = rw_up / torch.max(rw_up)
+            rw_up_bg = F.pad(rw_up, (0, 0, 0, 0, 1, 0), value=bg)
+            pred = keys[torch.argmax(rw_up_bg, dim=0).numpy()]
+            Image.fromarray(pred.astype(np.uint8), mode="L").save(os.path.join(out_dir, name + ".png"))
+
+
+def grey_labels(src, dst):
+    """conta's palette PNGs as 8-bit grey PNGs (the class indices), which imageio reads as they are."""
+    from PIL import Image
+    os.makedirs(dst, exist_ok=True)
+    for f in sorted(os.listdir(src)):
+        if f.endswith(".png"):
+            Image.fromarray(np.asarray(Image.open(os.path.join(src, f))).astype(np.uint8), mode="L").save(os.path.join(dst, f))
+
+
+def train_irn(dl, irn, data_dir, split, label_dir, out, seed, crop, batch, epochs, lr, wd):
+    """train_irn.run's loop on the CPU; returns the state dict path. The displacement mean pass is left out (it
+    only serves instance segmentation)."""
+    from misc import indexing, torchutils
+    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+    path_index = indexing.PathIndex(radius=10, default_size=(crop // 4, crop // 4))
+    model = irn.AffinityDisplacementLoss(path_index)
+    ds = dl.VOC12AffinityDataset(os.path.join(data_dir, "ImageSets/Segmentation", split + ".txt"), label_dir=label_dir,
+                                 voc12_root=data_dir, indices_from=path_index.src_indices, indices_to=path_index.dst_indices,
+                                 hor_flip=True, crop_size=crop, crop_method="random", rescale=(0.5, 1.5))
+    loader = torch.utils.data.DataLoader(ds, batch_size=batch, shuffle=True, num_workers=1, drop_last=True,
+                                         generator=torch.Generator().manual_seed(seed))
+    max_step = (len(ds) // batch) * epochs
+    groups = model.trainable_parameters()
+    opt = torchutils.PolyOptimizer([{"params": groups[0], "lr": lr, "weight_decay": wd},
+                                    {"params": groups[1], "lr": 10 * lr, "weight_decay": wd}], lr=lr, weight_decay=wd, max_step=max_step)
+    model.train()
+    os.makedirs(out, exist_ok=True)
+    log = open(os.path.join(out, "train_log.jsonl"), "w")
+    for ep in range(epochs):
+        losses = []
+        for pack in loader:
+            bg_pos, fg_pos, neg = pack["aff_bg_pos_label"], pack["aff_fg_pos_label"], pack["aff_neg_label"]
+            pos_aff, neg_aff, dp_fg, dp_bg = model(pack["img"], True)
+            bg_pos_l = torch.sum(bg_pos * pos_aff) / (torch.sum(bg_pos) + 1e-5)
+            fg_pos_l = torch.sum(fg_pos * pos_aff) / (torch.sum(fg_pos) + 1e-5)
+            pos_l = bg_pos_l / 2 + fg_pos_l / 2
+            neg_l = torch.sum(neg * neg_aff) / (torch.sum(neg) + 1e-5)
+            dp_fg_l = torch.sum(dp_fg * torch.unsqueeze(fg_pos, 1)) / (2 * torch.sum(fg_pos) + 1e-5)
+            dp_bg_l = torch.sum(dp_bg * torch.unsqueeze(bg_pos, 1)) / (2 * torch.sum(bg_pos) + 1e-5)
+            total = (pos_l + neg_l) / 2 + (dp_fg_l + dp_bg_l) / 2
+            opt.zero_grad(); total.backward(); opt.step()
+            aff = ((pos_l + neg_l) / 2).item()  # the affinity part: conta's boundary loss
+            losses.append(aff)
+            log.write(json.dumps({"step": opt.global_step, "affinity_loss": aff, "bg_pos": bg_pos_l.item(),
+                                  "fg_pos": fg_pos_l.item(), "neg": neg_l.item()}) + "\n")
+        print("epoch %d affinity loss %.4f" % (ep + 1, float(np.mean(losses))), flush=True)
+    path = os.path.join(out, "res50_irn.pth")
+    torch.save(model.state_dict(), path)
+    return path
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("cmd", choices=["make-cams", "train", "agree"])
+    p.add_argument("cmd", choices=["make-cams", "train", "agree", "walk", "train-irn", "agree-masks"])
     p.add_argument("--irn"); p.add_argument("--data"); p.add_argument("--out")
     p.add_argument("--weights"); p.add_argument("--imagenet")
     p.add_argument("--seed", type=int, default=0); p.add_argument("--split", default="train")
@@ -183,6 +300,12 @@ def main():
     p.add_argument("--lr", type=float, default=0.01); p.add_argument("--batch", type=int, default=16)
     p.add_argument("--epochs", type=int, default=5); p.add_argument("--threads", type=int, default=2)
     p.add_argument("--limit", type=int, default=0, help="first N images only (make-cams)")
+    p.add_argument("--edge"); p.add_argument("--cams"); p.add_argument("--ir-labels")
+    p.add_argument("--crop", type=int, default=112); p.add_argument("--beta", type=float, default=10)
+    p.add_argument("--exp-times", type=int, default=4); p.add_argument("--radius", type=int, default=5)
+    p.add_argument("--bg", type=float, default=0.55)
+    p.add_argument("--irn-batch", type=int, default=16); p.add_argument("--irn-epochs", type=int, default=3)
+    p.add_argument("--irn-lr", type=float, default=0.1)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     scales = tuple(float(s) for s in a.scales.split(","))
@@ -201,8 +324,27 @@ def main():
                           "max_abs_cam_diff": max(per), "median_max_abs_cam_diff": float(np.median(per))}))
         return
 
+    if a.cmd == "agree-masks":
+        from PIL import Image
+        names = sorted(f[:-4] for f in os.listdir(a.a) if f.endswith(".png"))
+        same = total = 0
+        for n in names:
+            x, y = np.asarray(Image.open(os.path.join(a.a, n + ".png"))), np.asarray(Image.open(os.path.join(a.b, n + ".png")))
+            same += int((x == y).sum()); total += x.size
+        print(json.dumps({"images": len(names), "pixel_agreement": same / total}))
+        return
+
     dl, r50, cam, imutils, tu, n_fg, _ = load_irn(os.path.abspath(a.irn), os.path.abspath(a.data))
     data = os.path.abspath(a.data)
+    if a.cmd in ("walk", "train-irn"):
+        irn = irn_net(a.irn, a.imagenet if a.cmd == "train-irn" else None)
+        edge = a.edge
+        if a.cmd == "train-irn":
+            grey = os.path.join(a.out, "ir_grey")
+            grey_labels(a.ir_labels, grey)
+            edge = train_irn(dl, irn, data, a.split, grey, a.out, a.seed, a.crop, a.irn_batch, a.irn_epochs, a.irn_lr, 1e-4)
+        walk(dl, irn, edge, a.cams, data, a.split, os.path.join(a.out, "pseudo"), a.crop, a.beta, a.exp_times, a.radius, a.bg, a.limit)
+        return
     if a.cmd == "make-cams":
         caffe_resnet(r50, None)
         r50_build = r50.resnet50

@@ -29,7 +29,7 @@ public final class ReadmeNumbers {
         Map<String, Object> voc = Json.parseObject(Files.readString(VOC));
         return Map.of("demo-table", demoTable(demo), "demo-leak", leakTable(demo), "demo-summary", demoSummary(demo),
                 "voc-summary", vocSummary(voc), "latency-table", latencyTable(Files.readAllLines(LATENCY)), "conta-bench", contaBench(BENCH),
-                "irn-side-by-side", irnSideBySide(IRN), "conta-ablations", contaAblations(BENCH));
+                "irn-side-by-side", irnSideBySide(IRN), "irn-walk", irnWalk(IRN), "conta-ablations", contaAblations(BENCH));
     }
 
     /** bench/irn_side_by_side.py's committed results (docs/results/irn-side-by-side/README.md says what each file is). */
@@ -92,14 +92,7 @@ public final class ReadmeNumbers {
             b.append("| ").append(k).append(" | ").append(String.join(" | ", cells)).append(" |\n");
         }
         if (rows.isEmpty()) return "Not run yet.\n";
-        b.append("| mean ± SD |");
-        for (int col = 0; col < 4; col++) {
-            int j = col;
-            double[] v = rows.stream().mapToDouble(r -> r[j]).filter(x -> !Double.isNaN(x)).toArray();
-            double[] ms = v.length == 0 ? null : conta.pipeline.Comparison.meanStd(v);
-            b.append(' ').append(ms == null ? "-" : f2(ms[0]) + (v.length > 1 ? " ± " + f2(ms[1]) : "")).append(" (").append(v.length).append(") |");
-        }
-        b.append("\n");
+        meanSdRow(b, rows, 4);
         Path agree = dir.resolve("agree-seed0.json"), same = dir.resolve("irn-code-conta-weights-seed0-cam.json"), c0 = dir.resolve("conta-seed0-cam.json");
         if (Files.isRegularFile(agree) && Files.isRegularFile(same) && Files.isRegularFile(c0)) {
             Map<String, Object> a = Json.parseObject(Files.readString(agree)), s = Json.parseObject(Files.readString(same)), c = Json.parseObject(Files.readString(c0));
@@ -109,6 +102,54 @@ public final class ReadmeNumbers {
                     a.get("images"), 100 * ((Number) a.get("seed_agreement")).doubleValue(), a.get("threshold"),
                     ((Number) a.get("max_abs_cam_diff")).doubleValue(), String.format(Locale.ROOT, "%.4f", 100 * sweepAt(s, 0.55)),
                     String.format(Locale.ROOT, "%.4f", 100 * ((Number) c.get("miou")).doubleValue())));
+        }
+        return b.toString();
+    }
+
+    /** A table's last row: per column the mean ± sample SD (and count) of the rows' non-NaN values, fractions as %. */
+    private static void meanSdRow(StringBuilder b, List<double[]> rows, int cols) {
+        b.append("| mean ± SD |");
+        for (int col = 0; col < cols; col++) {
+            int j = col;
+            double[] v = rows.stream().mapToDouble(r -> r[j]).filter(x -> !Double.isNaN(x)).toArray();
+            double[] ms = v.length == 0 ? null : conta.pipeline.Comparison.meanStd(v);
+            b.append(' ').append(ms == null ? "-" : f2(ms[0]) + (v.length > 1 ? " ± " + f2(ms[1]) : "")).append(" (").append(v.length).append(") |");
+        }
+        b.append("\n");
+    }
+
+    /** The "miou" of a result file, or NaN when the file is absent. */
+    private static double miouOf(Path f) throws Exception {
+        return Files.isRegularFile(f) ? ((Number) Json.parseObject(Files.readString(f)).get("miou")).doubleValue() : Double.NaN;
+    }
+
+    /**
+     * The pseudo-mask stage side by side (bench/irn-side-by-side.sh STAGES=walk): per seed conta's round-0 pseudo-masks
+     * (conta-seedK-pseudo.json, the stage's done.json) and those of IRNet's train_irn on conta's IR labels + its
+     * make_sem_seg_labels walk over conta's CAMs (irn-seedK-pseudo.json, conta eval), IRNet - conta, means ± SD; then
+     * IRNet's walk with conta's own boundary net (walk-agree-seedK.json, irn-walk-conta-net-seedK-pseudo.json).
+     */
+    static String irnWalk(Path dir) throws Exception {
+        StringBuilder b = new StringBuilder("| seed | conta pseudo-masks | IRNet boundary branch + walk | IRNet - conta |\n|---|---|---|---|\n");
+        List<double[]> rows = new java.util.ArrayList<>();
+        int first = -1;
+        for (int k = 0; k < 100; k++) {
+            double c = miouOf(dir.resolve("conta-seed" + k + "-pseudo.json")), i = miouOf(dir.resolve("irn-seed" + k + "-pseudo.json"));
+            if (Double.isNaN(c) || Double.isNaN(i)) continue;
+            if (first < 0) first = k;
+            rows.add(new double[]{c, i, i - c});
+            b.append("| ").append(k).append(" | ").append(f2(c)).append(" | ").append(f2(i)).append(" | ")
+                    .append(String.format(Locale.ROOT, "%+.2f", 100 * (i - c))).append(" |\n");
+        }
+        if (rows.isEmpty()) return "Not run yet.\n";
+        meanSdRow(b, rows, 3);
+        Path agree = dir.resolve("walk-agree-seed" + first + ".json");
+        double same = miouOf(dir.resolve("irn-walk-conta-net-seed" + first + "-pseudo.json"));
+        if (Files.isRegularFile(agree) && !Double.isNaN(same)) {
+            Map<String, Object> a = Json.parseObject(Files.readString(agree));
+            b.append(String.format(Locale.ROOT, "%nIRNet's walk with conta's seed-%d boundary net and CAMs (%s images): %.3f%% of the pixels equal "
+                            + "to conta's pseudo-masks; scored by conta eval: %.4f mIoU (conta's own: %.4f).%n", first, a.get("images"),
+                    100 * ((Number) a.get("pixel_agreement")).doubleValue(), 100 * same, 100 * rows.get(0)[0]));
         }
         return b.toString();
     }

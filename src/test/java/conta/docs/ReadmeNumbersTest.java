@@ -12,7 +12,7 @@ class ReadmeNumbersTest {
     @Test
     void readmeNumbersComeFromTheCommittedResults() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
-        for (String block : new String[]{"demo-table", "demo-leak", "demo-summary", "voc-summary", "latency-table", "conta-bench", "irn-side-by-side"})
+        for (String block : new String[]{"demo-table", "demo-leak", "demo-summary", "voc-summary", "latency-table", "conta-bench", "irn-side-by-side", "irn-walk"})
             assertTrue(readme.contains("<!-- numbers:" + block + " -->"), "README has the generated block " + block);
         assertEquals(ReadmeNumbers.regenerate(readme), readme, "README numbers differ from docs/results: run docs/readme_numbers.sh");
     }
@@ -134,5 +134,27 @@ class ReadmeNumbersTest {
         // means 42, 44, 41, 44; SDs |a - b| / sqrt 2 = 2.83, 2.83, 2.83, 4.24
         assertTrue(t.contains("| mean ± SD | 42.00 ± 2.83 (2) | 44.00 ± 2.83 (2) | 41.00 ± 2.83 (2) | 44.00 ± 4.24 (2) |"), t);
         assertTrue(!t.contains("make_cam on conta's"), "no agreement line without its files: " + t);
+    }
+
+    /** Hand-worked: two seeds of pseudo-mask mIoU, their differences, means and sample SDs; the agreement line. */
+    @Test
+    void irnWalkTableFromItsFiles(@org.junit.jupiter.api.io.TempDir Path d) throws Exception {
+        Files.writeString(d.resolve("conta-seed1-pseudo.json"), "{\"miou\": 0.40}");
+        Files.writeString(d.resolve("irn-seed1-pseudo.json"), "{\"miou\": 0.43}");
+        Files.writeString(d.resolve("conta-seed2-pseudo.json"), "{\"miou\": 0.44}");
+        Files.writeString(d.resolve("irn-seed2-pseudo.json"), "{\"miou\": 0.43}");
+        Files.writeString(d.resolve("conta-seed3-pseudo.json"), "{\"miou\": 0.50}"); // no IRNet run: left out
+        String t = ReadmeNumbers.irnWalk(d);
+        assertTrue(t.contains("| 1 | 40.00 | 43.00 | +3.00 |"), t);
+        assertTrue(t.contains("| 2 | 44.00 | 43.00 | -1.00 |"), t);
+        assertTrue(!t.contains("| 3 |"), t);
+        // means 42, 43, 1; SDs |a - b| / sqrt 2 = 2.83, 0, 2.83
+        assertTrue(t.contains("| mean ± SD | 42.00 ± 2.83 (2) | 43.00 ± 0.00 (2) | 1.00 ± 2.83 (2) |"), t);
+        assertTrue(!t.contains("boundary net and CAMs"), t);
+        Files.writeString(d.resolve("walk-agree-seed1.json"), "{\"images\": 600, \"pixel_agreement\": 0.99875}");
+        Files.writeString(d.resolve("irn-walk-conta-net-seed1-pseudo.json"), "{\"miou\": 0.4001}");
+        t = ReadmeNumbers.irnWalk(d);
+        assertTrue(t.contains("seed-1 boundary net and CAMs (600 images): 99.875% of the pixels equal to conta's pseudo-masks; "
+                + "scored by conta eval: 40.0100 mIoU (conta's own: 40.0000)."), t);
     }
 }
