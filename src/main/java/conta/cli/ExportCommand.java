@@ -16,12 +16,22 @@ import java.util.Map;
 /**
  * `conta export --run OUT [--round T] --stage seg|cls|irn --out FILE [--format bundle]`: one self-describing model
  * file (docs/bundles.md) from a pipeline run, for `conta predict`, the Java API and the C ABI.
+ * `conta export --arch deeplabv2-resnet101 --weights F.pth --out FILE`: the same for a DeepLab-v2 checkpoint trained
+ * elsewhere (deeplab-pytorch's layout, the flags of `conta model`), with its class names and input preprocessing.
  */
 public final class ExportCommand implements Command {
     private static final List<String> KNOWN = List.of("run", "model", "round", "stage", "out", "format");
+    /** The --arch form: conta model's network flags plus the bundle's description. */
+    private static final List<String> ARCH_FLAGS = List.of("arch", "weights", "classes", "width", "blocks", "scales", "strict", "seed",
+            "names", "input", "out");
 
     private static final String USAGE = "usage: conta export --run OUT [--round T] --stage seg|cls|irn --out FILE [--format bundle|onnx]\n"
-            + "  one model file from a pipeline run: a bundle (docs/bundles.md) for conta predict, the Java API and the C ABI, or ONNX";
+            + "       conta export --arch deeplabv2-resnet101 --weights F.pth|F.safetensors [--classes 21] [--names FILE] [--input caffe|imagenet|raw]\n"
+            + "                    [--width W] [--blocks 3,4,23,3] [--scales 0.5,0.75] --out FILE\n"
+            + "  one model file from a pipeline run: a bundle (docs/bundles.md) for conta predict, the Java API and the C ABI, or ONNX;\n"
+            + "  with --arch, a segmentation bundle from a DeepLab-v2 checkpoint (deeplab-pytorch's names; --names: one class name per\n"
+            + "  line, background first, default class0..; --input: the preprocessing it was trained with, default caffe = BGR minus\n"
+            + "  the ImageNet mean as deeplab-pytorch; --scales: the MSC input scales besides 1)";
 
     @Override public String name() { return "export"; }
 
@@ -31,6 +41,7 @@ public final class ExportCommand implements Command {
 
     @Override
     public int run(Args a) throws IOException {
+        if (a.has("arch")) return fromArch(a);
         List<String> unknown = a.unknown(KNOWN);
         if (!unknown.isEmpty()) throw new UserError("unknown flag --" + unknown.getFirst() + " (export takes --run OUT [--round T] --stage seg|cls|irn --out FILE [--format bundle|onnx])");
         if (!a.has("run") && !a.has("model")) throw new UserError(USAGE);
@@ -48,6 +59,51 @@ public final class ExportCommand implements Command {
         }
         System.err.println("wrote " + out + " (" + stageName(stage) + ")");
         return 0;
+    }
+
+    /** A segmentation bundle from an architecture and a weights file (see the class comment). */
+    private static int fromArch(Args a) throws IOException {
+        List<String> unknown = a.unknown(ARCH_FLAGS);
+        if (!unknown.isEmpty()) throw new UserError("unknown flag --" + unknown.getFirst() + " with --arch (export --arch takes " + String.join(", ", ARCH_FLAGS.stream().map(f -> "--" + f).toList()) + ")");
+        String arch = a.require("arch");
+        if (!arch.equals("deeplabv2-resnet101"))
+            throw new UserError("export --arch makes segmentation bundles: --arch deeplabv2-resnet101 (the backbone depth is --blocks), got '" + arch
+                    + "'; a CAM classifier bundle comes from a pipeline run: export --run OUT --stage cls");
+        if (!a.has("weights")) throw new UserError("export --arch needs --weights F.pth|F.safetensors (the trained DeepLab-v2)");
+        Path out = Path.of(a.require("out"));
+        conta.data.Preprocess input;
+        try {
+            input = conta.data.Preprocess.valueOf(a.get("input", "caffe").toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--input must be caffe, imagenet or raw, got '" + a.get("input", "") + "'");
+        }
+        try (conta.models.Network net = ModelCommand.build(a, new CpuBackend())) {
+            conta.models.DeepLabV2 d = (conta.models.DeepLabV2) net;
+            List<String> names = classNames(a, d.classes());
+            conta.wsss.ModelSpec spec = conta.wsss.ModelSpec.deeplab(d.backbone.config, d.classes(), d.scales());
+            Bundle b = Bundle.segmentation(spec, names, input, d.scales(), false);
+            Map<String, String> meta = new LinkedHashMap<>(b.meta());
+            meta.put("stage", "seg");
+            Path parent = out.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            Safetensors.write(out, d.exportState(), meta);
+        }
+        try (BundleModel m = BundleModel.open(out, "seg", null, new CpuBackend())) { // it must open as it will be used
+            System.err.println("wrote " + out + " (DeepLab-v2 segmentation, " + m.bundle.classNames().size() + " classes, input "
+                    + m.bundle.input().name().toLowerCase(java.util.Locale.ROOT) + ")");
+        }
+        return 0;
+    }
+
+    /** --names FILE (one per line, background first) or class0, class1, ... */
+    private static List<String> classNames(Args a, int classes) throws IOException {
+        if (!a.has("names")) return java.util.stream.IntStream.range(0, classes).mapToObj(i -> "class" + i).toList();
+        Path f = Path.of(a.require("names"));
+        if (!Files.isRegularFile(f)) throw new UserError("--names " + f + " does not exist (one class name per line, background first)");
+        List<String> n = Files.readAllLines(f).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        if (n.size() != classes)
+            throw new UserError("--names " + f + " lists " + n.size() + " classes, the network has " + classes + " outputs (background first; or --classes N)");
+        return n;
     }
 
     /** The bundle's network as an ONNX model (docs/onnx.md), its bundle description as the model's metadata. */

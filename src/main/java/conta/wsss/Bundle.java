@@ -42,24 +42,35 @@ public record Bundle(int version, String contaVersion, String stage, ModelSpec s
     /** The bundle of a pipeline stage's network under the run's config. */
     public static Bundle of(Config c, String stage, ModelSpec spec, List<String> classNames) {
         List<String> names = List.copyOf(classNames);
-        byte[] pal = new byte[3 * names.size()];
-        byte[] voc = Palette.voc();
-        System.arraycopy(voc, 0, pal, 0, Math.min(pal.length, voc.length));
+        byte[] pal = palette(names.size());
         return switch (stage) {
-            case "seg" -> {
-                double[] msc = c.numbers("seg.msc");
-                double[] sc = new double[1 + msc.length];
-                sc[0] = 1;
-                System.arraycopy(msc, 0, sc, 1, msc.length);
-                yield new Bundle(FORMAT_VERSION, ContaVersion.get(), stage, spec, names, pal, Backbones.input(c, "seg"), sc, false,
-                        CrfParams.DEEPLAB, c.bool("seg.crf"), 0);
-            }
+            case "seg" -> segmentation(spec, names, Backbones.input(c, "seg"), c.numbers("seg.msc"), c.bool("seg.crf"));
             case "cls" -> new Bundle(FORMAT_VERSION, ContaVersion.get(), stage, spec, names, pal, Backbones.input(c, "cls"),
                     c.numbers("cam.scales"), true, null, false, c.number("cam.bg_threshold"));
             case "irn" -> new Bundle(FORMAT_VERSION, ContaVersion.get(), stage, spec, names, pal, Backbones.input(c, "irn"),
                     new double[]{1}, true, null, false, 0);
             default -> throw new IllegalArgumentException("stage must be cls, irn or seg, got " + stage);
         };
+    }
+
+    /**
+     * A segmentation bundle: the network at scale 1 and at its MSC scales msc (max fusion, no flip), deeplab-pytorch's
+     * CRF settings, applied by default when crf.
+     */
+    public static Bundle segmentation(ModelSpec spec, List<String> classNames, Preprocess input, double[] msc, boolean crf) {
+        List<String> names = List.copyOf(classNames);
+        double[] sc = new double[1 + msc.length];
+        sc[0] = 1;
+        System.arraycopy(msc, 0, sc, 1, msc.length);
+        return new Bundle(FORMAT_VERSION, ContaVersion.get(), "seg", spec, names, palette(names.size()), input, sc, false, CrfParams.DEEPLAB, crf, 0);
+    }
+
+    /** The VOC palette's first n colours (black beyond its 256). */
+    private static byte[] palette(int n) {
+        byte[] pal = new byte[3 * n];
+        byte[] voc = Palette.voc();
+        System.arraycopy(voc, 0, pal, 0, Math.min(pal.length, voc.length));
+        return pal;
     }
 
     /** Safetensors metadata entries of this bundle (merged into a checkpoint's metadata). */
