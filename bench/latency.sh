@@ -4,6 +4,10 @@
 #   graph - conta's training-graph eval forward (--impl graph)
 #   ort   - ONNX Runtime 1.23.2 for Java (conta.bench.OrtLatency, a test-scope main), the torch.onnx export
 #   torch - PyTorch eager (bench/latency_torch.py)
+#   api   - the Java API, ContaModel.segment: RGB bytes -> label map (conta bench latency --impl api), and
+#   capi  - the C ABI, conta_segment_rgb8 (bench/capi_latency.c), both on a bundle of the same weights
+#           (conta export --arch): segmentation models only (deeplabv2-*); preprocessing, MSC fusion, upsampling and
+#           argmax included, which the other engines' raw forward leaves out
 # all on the same weights (bench/latency_torch.py export: seeded twin model -> .pth for conta, .onnx for ORT), all with
 # THREADS threads, quiet and under a competing load (a second process keeping both cores busy), in ROUNDS rounds
 # whose order of engines rotates; prints each run and the medians over rounds (bench/latency_summary.py).
@@ -54,6 +58,17 @@ run() {
         --iters "$it" --warmup "$wu" 2>/dev/null | grep '^LATENCY' ;;
     ort)   "${JAVA[@]}" -cp "$CP" conta.bench.OrtLatency "$OUT/$arch-$size.onnx" "$arch" "$size" "$it" "$wu" "$THREADS" "${ORT_SPIN:-1}" 2>/dev/null | grep '^LATENCY' ;;
     torch) "$PY" bench/latency_torch.py time "$arch" "$size" "$OUT" "$it" "$wu" "$THREADS" 2>/dev/null | grep '^LATENCY' ;;
+    api|capi)
+      case $arch in deeplab*) ;; *) echo "$impl: segmentation bundles only, $arch skipped" >&2; return 0 ;; esac
+      local bundle="$OUT/$arch.bundle.safetensors"
+      [ -f "$bundle" ] || ./conta export --arch "$arch" --weights "$OUT/$arch.pth" --input raw --out "$bundle" >&2
+      if [ "$impl" = api ]; then
+        ./conta bench latency --impl api --arch "$arch" --size "$size" --bundle "$bundle" --iters "$it" --warmup "$wu" 2>/dev/null | grep '^LATENCY'
+      else
+        [ -x "$OUT/capi_latency" ] || gcc -O2 -o "$OUT/capi_latency" bench/capi_latency.c -Inative/include -Ltarget/native -lconta \
+          -Wl,-rpath,"$PWD/target/native" -lm >&2
+        "$OUT/capi_latency" "$bundle" "$arch" "$size" "$it" "$wu" 2>/dev/null | grep '^LATENCY'
+      fi ;;
   esac
 }
 

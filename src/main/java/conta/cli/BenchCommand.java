@@ -24,10 +24,11 @@ import java.util.SplittableRandom;
 public final class BenchCommand implements Command {
     static final String USAGE = """
             usage: conta bench train|infer|latency --arch ARCH [--batch 8] [--size 224] [--iters 5] [--warmup 1] [--classes 1000] [--device cpu|cuda:0|auto]
-                         [--precision fp32|bf16|auto] [--impl plan|graph] [--weights FILE] [--trace FILE]
+                         [--precision fp32|bf16|auto] [--impl plan|graph|api] [--weights FILE] [--bundle FILE] [--trace FILE]
               images/s of a training step (forward, backward, SGD update) or of inference on random data; --precision bf16
               runs the convolutions in bfloat16 (oneDNN; weights, gradients and the update stay f32). latency: batch-1
-              p50/p90/p99 of the inference plan or the training graph; --trace writes every call's ms as CSV.""";
+              p50/p90/p99 of the inference plan or the training graph, or with --impl api --bundle F of the Java API's
+              segment() on a segmentation bundle (RGB bytes in, label map out); --trace writes every call's ms as CSV.""";
 
     @Override public String usage() { return USAGE; }
 

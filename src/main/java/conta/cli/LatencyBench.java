@@ -14,7 +14,9 @@ import java.util.SplittableRandom;
  * {@code conta bench latency --arch A --size PX [--impl plan|graph] [--precision fp32|bf16|auto] [--weights F]
  * [--iters 50] [--warmup 10]}: batch-1 latency of one image through conta's inference plan (plan) or its training
  * graph's eval forward (graph), p50/p90/p99 over --iters calls after --warmup; bench/latency.sh runs it beside ONNX
- * Runtime and PyTorch on the same weights.
+ * Runtime and PyTorch on the same weights. {@code --impl api --bundle F}: what an embedding Java program gets,
+ * {@code ContaModel.segment} from RGB bytes to the label map of a PX x PX image (preprocessing, the plan, MSC fusion,
+ * upsampling and argmax), as bench/capi_latency.c times the C ABI's {@code conta_segment_rgb8}.
  */
 final class LatencyBench {
     private LatencyBench() { }
@@ -26,12 +28,32 @@ final class LatencyBench {
         java.nio.file.Files.writeString(java.nio.file.Path.of(file), sb);
     }
 
+    /** The Java API on a segmentation bundle: a random RGB image (content does not change the work), label map out. */
+    private static int api(Args a, String arch, int size, int iters, int warmup) throws Exception {
+        if (!a.has("bundle")) throw new UserError("--impl api needs --bundle F (a segmentation bundle: conta export)");
+        try (conta.api.ContaModel m = conta.api.ContaModel.open(java.nio.file.Path.of(a.require("bundle")), "cpu", a.get("precision", "fp32"))) {
+            if (!m.kind().equals("seg")) throw new UserError("--impl api times segmentation: " + a.require("bundle") + " is a " + m.kind() + " bundle");
+            byte[] rgb = new byte[3 * size * size], out = new byte[size * size];
+            new SplittableRandom(1).nextBytes(rgb);
+            double[] ms = new double[iters];
+            for (int it = 0; it < warmup + iters; it++) {
+                long s = System.nanoTime();
+                m.segment(rgb, size, size, out);
+                if (it >= warmup) ms[it - warmup] = (System.nanoTime() - s) / 1e6;
+            }
+            System.out.println(LatencyStats.of(ms).line("conta-api-" + m.precision(), arch, size));
+            if (a.has("trace")) writeTrace(a.get("trace", ""), ms);
+        }
+        return 0;
+    }
+
     static int run(Args a) throws Exception {
         String arch = a.require("arch");
         int size = a.getInt("size", 224), iters = a.getInt("iters", 50), warmup = a.getInt("warmup", 10);
         String impl = a.get("impl", "plan");
-        if (!impl.equals("plan") && !impl.equals("graph")) throw new UserError("--impl must be plan or graph, got " + impl);
+        if (!impl.equals("plan") && !impl.equals("graph") && !impl.equals("api")) throw new UserError("--impl must be plan, graph or api, got " + impl);
         if (iters < 1 || warmup < 0) throw new UserError("--iters must be >= 1 and --warmup >= 0");
+        if (impl.equals("api")) return api(a, arch, size, iters, warmup);
         Backend b = new CpuBackend();
         try (Network net = ModelCommand.build(a, b)) {
             net.module().train(false);

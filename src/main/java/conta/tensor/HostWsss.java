@@ -109,6 +109,34 @@ public final class HostWsss implements WsssOps {
      * of host score arrays (DeepLab predictions, the CRF's output, CONTA's predicted masks); on the device it is
      * {@link #seeds} with -infinity thresholds.
      */
+    /**
+     * The label map of K x h x w scores upsampled to oh x ow (bilinear, align_corners false): per output pixel the
+     * first class with the largest interpolated score, the scores computed exactly as the CPU backend's resizeBilinear
+     * computes them but never stored (K x oh x ow floats for a full-size map), rows in parallel.
+     */
+    public static byte[] upsampleArgmax(float[] x, int k, int h, int w, int oh, int ow) {
+        if (k < 1 || k > 256 || x.length != (long) k * h * w) throw new IllegalArgumentException(x.length + " scores are not " + k + " x " + h + " x " + w + " (1..256 classes)");
+        BilinearTaps ty = BilinearTaps.of(h, oh, false), tx = BilinearTaps.of(w, ow, false);
+        byte[] out = new byte[oh * ow];
+        int plane = h * w;
+        IntStream.range(0, oh).parallel().forEach(oy -> {
+            int r0 = ty.i0()[oy] * w, r1 = ty.i1()[oy] * w;
+            float a0 = ty.w0()[oy], a1 = ty.w1()[oy];
+            for (int ox = 0; ox < ow; ox++) {
+                int c0 = tx.i0()[ox], c1 = tx.i1()[ox];
+                float b0 = tx.w0()[ox], b1 = tx.w1()[ox];
+                int best = 0;
+                float top = Float.NEGATIVE_INFINITY;
+                for (int c = 0, o = 0; c < k; c++, o += plane) {
+                    float v = a0 * (b0 * x[o + r0 + c0] + b1 * x[o + r0 + c1]) + a1 * (b0 * x[o + r1 + c0] + b1 * x[o + r1 + c1]);
+                    if (v > top || c == 0) { top = v; best = c; }
+                }
+                out[oy * ow + ox] = (byte) best;
+            }
+        });
+        return out;
+    }
+
     public static int[] argmax(float[] q, int k) {
         if (k < 1 || q.length % k != 0) throw new IllegalArgumentException(q.length + " values are not nLabels=" + k + " x N");
         int n = q.length / k;

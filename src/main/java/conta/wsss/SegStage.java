@@ -196,8 +196,25 @@ public final class SegStage {
 
     /** The same with inference plans of net (null: its forward). */
     public static Mask predict(DeepLabV2 net, conta.data.Preprocess input, RgbImage im, conta.wsss.crf.CrfParams crf, conta.infer.PlanCache plans) {
-        float[] p = probabilities(net, input, im, plans);
-        return crf != null ? PseudoStage.crfRefine(im, p, net.classes(), crf) : argmax(p, net.classes(), im.h(), im.w());
+        if (crf != null) return PseudoStage.crfRefine(im, probabilities(net, input, im, plans), net.classes(), crf);
+        // without the CRF the label is the argmax of the upsampled logits: the softmax is monotonic and is skipped, and
+        // the full-size K x H x W scores are never stored (on a 321-px image they were most of an API call's time
+        // outside the network: bench/RESULTS-latency.md)
+        net.train(false);
+        float[] fused;
+        int[] shape;
+        if (plans != null) {
+            conta.infer.PlanCache.Result r = plans.run(input.chw(im, false), 1, 3, im.h(), im.w());
+            fused = r.data();
+            shape = r.shape();
+        } else {
+            try (Tape t = Tape.open(false)) {
+                Tensor y = net.forward(Tape.track(Tensor.of(net.backend(), input.chw(im, false), 1, 3, im.h(), im.w())));
+                fused = y.toArray();
+                shape = y.shape();
+            }
+        }
+        return new Mask(im.h(), im.w(), conta.tensor.HostWsss.upsampleArgmax(fused, shape[1], shape[2], shape[3], im.h(), im.w()));
     }
 
     public static Mask argmax(float[] probs, int k, int h, int w) {

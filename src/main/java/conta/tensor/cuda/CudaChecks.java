@@ -34,7 +34,7 @@ public final class CudaChecks {
             throw new IllegalArgumentException("resizeBilinear: " + x.shapeString() + " -> " + y.shapeString());
     }
 
-    /** Source step per output pixel, computed exactly as conta.tensor.cpu.Resize.taps so both pick the same taps. */
+    /** Source step per output pixel, computed exactly as conta.tensor.BilinearTaps (the CPU resize) so both pick the same taps. */
     public static float resizeScale(int in, int out, boolean alignCorners) {
         return alignCorners ? (out > 1 ? (float) (in - 1) / (out - 1) : 0f) : (float) in / out;
     }
