@@ -42,8 +42,8 @@ keep() {
     mkdir -p "$(dirname "$dst")"
     # a finished seed that compare only re-read differs in its this_run_total timing alone: keep the committed one
     [ -f "$dst" ] && diff -q <(grep -v '"this_run_total"' "$f") <(grep -v '"this_run_total"' "$dst") >/dev/null && continue
-    # one compare only re-read (this_run_total 0) adds nothing either, even where a newer conta lists more config keys
-    [ -f "$dst" ] && grep -q '"this_run_total": 0$' "$f" && continue
+    # one compare only re-read (this_run_total under a second) adds nothing either, even where a newer conta lists more config keys
+    [ -f "$dst" ] && grep -Eq '"this_run_total": 0(\.[0-9]+)?$' "$f" && continue
     cp "$f" "$dst"
   done
   for f in comparison.md comparison.json comparison.html; do [ -f "$OUT/$f" ] && cp "$OUT/$f" "$KEEP/$f"; done
