@@ -147,7 +147,7 @@ public final class ReadmeNumbers {
         double same = miouOf(dir.resolve("irn-walk-conta-net-seed" + first + "-pseudo.json"));
         if (Files.isRegularFile(agree) && !Double.isNaN(same)) {
             Map<String, Object> a = Json.parseObject(Files.readString(agree));
-            b.append(String.format(Locale.ROOT, "%nIRNet's walk with conta's seed-%d boundary net and CAMs (%s images): %.3f%% of the pixels equal "
+            b.append(String.format(Locale.ROOT, "%nIRNet's walk with conta's seed-%d boundary net and CAMs (%s images): %.4f%% of the pixels equal "
                             + "to conta's pseudo-masks; scored by conta eval: %.4f mIoU (conta's own: %.4f).%n", first, a.get("images"),
                     100 * ((Number) a.get("pixel_agreement")).doubleValue(), 100 * same, 100 * rows.get(0)[0]));
         }

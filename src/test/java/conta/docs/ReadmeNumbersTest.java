@@ -154,7 +154,7 @@ class ReadmeNumbersTest {
         Files.writeString(d.resolve("walk-agree-seed1.json"), "{\"images\": 600, \"pixel_agreement\": 0.99875}");
         Files.writeString(d.resolve("irn-walk-conta-net-seed1-pseudo.json"), "{\"miou\": 0.4001}");
         t = ReadmeNumbers.irnWalk(d);
-        assertTrue(t.contains("seed-1 boundary net and CAMs (600 images): 99.875% of the pixels equal to conta's pseudo-masks; "
+        assertTrue(t.contains("seed-1 boundary net and CAMs (600 images): 99.8750% of the pixels equal to conta's pseudo-masks; "
                 + "scored by conta eval: 40.0100 mIoU (conta's own: 40.0000)."), t);
     }
 }
