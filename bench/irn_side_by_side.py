@@ -125,7 +125,7 @@ def caffe_resnet(r50, imagenet):
                 mod.eps = 1e-3
             if isinstance(mod, r50.Bottleneck) and mod.conv2.stride != (1, 1):
                 mod.conv1.stride, mod.conv2.stride = mod.conv2.stride, (1, 1)
-        if pretrained:
+        if pretrained and imagenet is not None:  # None: the weights come from a conta or harness file afterwards
             sd = read_safetensors(imagenet)
             sd = {k: v for k, v in sd.items() if not k.startswith("fc.")}
             m.load_state_dict(sd, strict=True)
@@ -190,9 +190,6 @@ def irn_net(irn_dir, imagenet):
     import net.resnet50 as r50
     import net.resnet50_irn as irn
     caffe_resnet(r50, imagenet)
-    if imagenet is None:
-        build = r50.resnet50
-        r50.resnet50 = lambda pretrained=True, **kw: build(pretrained=False, **kw)
     return irn
 
 
@@ -347,8 +344,6 @@ def main():
         return
     if a.cmd == "make-cams":
         caffe_resnet(r50, None)
-        r50_build = r50.resnet50
-        r50.resnet50 = lambda pretrained=True, **kw: r50_build(pretrained=False, **kw)
         model = cam_net(cam, n_fg, train=False)
         sd = read_safetensors(a.weights)  # stage1..4 and backbone share the resnet50 submodule's parameters
         model.resnet50.load_state_dict({k: v for k, v in sd.items() if not k.startswith("classifier")}, strict=True)

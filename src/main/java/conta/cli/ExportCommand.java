@@ -81,12 +81,7 @@ public final class ExportCommand implements Command {
             conta.models.DeepLabV2 d = (conta.models.DeepLabV2) net;
             List<String> names = classNames(a, d.classes());
             conta.wsss.ModelSpec spec = conta.wsss.ModelSpec.deeplab(d.backbone.config, d.classes(), d.scales());
-            Bundle b = Bundle.segmentation(spec, names, input, d.scales(), false);
-            Map<String, String> meta = new LinkedHashMap<>(b.meta());
-            meta.put("stage", "seg");
-            Path parent = out.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            Safetensors.write(out, d.exportState(), meta);
+            writeBundle(Bundle.segmentation(spec, names, input, d.scales(), false), d.exportState(), out);
         }
         try (BundleModel m = BundleModel.open(out, "seg", null, new CpuBackend())) { // it must open as it will be used
             System.err.println("wrote " + out + " (DeepLab-v2 segmentation, " + m.bundle.classNames().size() + " classes, input "
@@ -117,10 +112,12 @@ public final class ExportCommand implements Command {
     }
 
     /** The model's weights (no optimizer state) with its bundle description in the metadata. */
-    static void writeBundle(BundleModel m, Path out) throws IOException {
-        Map<String, HostArray> w = new LinkedHashMap<>(m.network().exportState());
-        Map<String, String> meta = new LinkedHashMap<>(m.bundle.meta());
-        meta.put("stage", m.bundle.stage());
+    static void writeBundle(BundleModel m, Path out) throws IOException { writeBundle(m.bundle, m.network().exportState(), out); }
+
+    /** Weights w with bundle b's description in the metadata. */
+    private static void writeBundle(Bundle b, Map<String, HostArray> w, Path out) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>(b.meta());
+        meta.put("stage", b.stage());
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
         Safetensors.write(out, w, meta);

@@ -35,16 +35,26 @@ final class LatencyBench {
             if (!m.kind().equals("seg")) throw new UserError("--impl api times segmentation: " + a.require("bundle") + " is a " + m.kind() + " bundle");
             byte[] rgb = new byte[3 * size * size], out = new byte[size * size];
             new SplittableRandom(1).nextBytes(rgb);
-            double[] ms = new double[iters];
-            for (int it = 0; it < warmup + iters; it++) {
-                long s = System.nanoTime();
-                m.segment(rgb, size, size, out);
-                if (it >= warmup) ms[it - warmup] = (System.nanoTime() - s) / 1e6;
-            }
-            System.out.println(LatencyStats.of(ms).line("conta-api-" + m.precision(), arch, size));
-            if (a.has("trace")) writeTrace(a.get("trace", ""), ms);
+            report(a, time(warmup, iters, () -> m.segment(rgb, size, size, out)), "conta-api-" + m.precision(), arch, size);
         }
         return 0;
+    }
+
+    /** ms of each of iters calls after warmup untimed ones. */
+    private static double[] time(int warmup, int iters, Runnable call) {
+        double[] ms = new double[iters];
+        for (int it = 0; it < warmup + iters; it++) {
+            long s = System.nanoTime();
+            call.run();
+            if (it >= warmup) ms[it - warmup] = (System.nanoTime() - s) / 1e6;
+        }
+        return ms;
+    }
+
+    /** The LATENCY line that bench/latency.sh parses, and with --trace every call's ms. */
+    private static void report(Args a, double[] ms, String label, String arch, int size) throws java.io.IOException {
+        System.out.println(LatencyStats.of(ms).line(label, arch, size));
+        if (a.has("trace")) writeTrace(a.get("trace", ""), ms);
     }
 
     static int run(Args a) throws Exception {
@@ -60,34 +70,27 @@ final class LatencyBench {
             float[] img = new float[3 * size * size];
             SplittableRandom r = new SplittableRandom(1);
             for (int i = 0; i < img.length; i++) img[i] = (float) r.nextGaussian();
-            double[] ms = new double[iters];
+            double[] ms;
             String label;
             if (impl.equals("plan")) {
                 long t0 = System.nanoTime();
                 try (InferencePlan plan = InferencePlan.compile(net, Precision.parse(a.get("precision", "fp32")), 1, 3, size, size)) {
                     System.err.printf("plan compiled in %.0f ms (%s)%n", (System.nanoTime() - t0) / 1e6, plan.precision());
                     float[] out = new float[plan.outputNumel()];
-                    for (int it = 0; it < warmup + iters; it++) {
-                        long s = System.nanoTime();
-                        plan.run(img, out);
-                        if (it >= warmup) ms[it - warmup] = (System.nanoTime() - s) / 1e6;
-                    }
+                    ms = time(warmup, iters, () -> plan.run(img, out));
                     label = "conta-plan-" + plan.precision().name().toLowerCase(java.util.Locale.ROOT);
                 }
             } else {
                 try (Tensor x = Tensor.of(b, img, 1, 3, size, size)) {
-                    for (int it = 0; it < warmup + iters; it++) {
-                        long s = System.nanoTime();
+                    ms = time(warmup, iters, () -> {
                         try (Tape t = Tape.open(false)) {
                             net.forward(x).toArray();
                         }
-                        if (it >= warmup) ms[it - warmup] = (System.nanoTime() - s) / 1e6;
-                    }
+                    });
                 }
                 label = "conta-graph";
             }
-            System.out.println(LatencyStats.of(ms).line(label, arch, size));
-            if (a.has("trace")) writeTrace(a.get("trace", ""), ms);
+            report(a, ms, label, arch, size);
         }
         return 0;
     }

@@ -105,11 +105,6 @@ public final class HostWsss implements WsssOps {
     }
 
     /**
-     * The host argmax over k label-major planes of n values (q[c * n + i]), first maximum wins: the one argmax-to-labels
-     * of host score arrays (DeepLab predictions, the CRF's output, CONTA's predicted masks); on the device it is
-     * {@link #seeds} with -infinity thresholds.
-     */
-    /**
      * The label map of K x h x w scores upsampled to oh x ow (bilinear, align_corners false): per output pixel the
      * first class with the largest interpolated score, the scores computed exactly as the CPU backend's resizeBilinear
      * computes them but never stored (K x oh x ow floats for a full-size map), rows in parallel.
@@ -137,6 +132,12 @@ public final class HostWsss implements WsssOps {
         return out;
     }
 
+    /**
+     * The host argmax over k label-major planes of n values (q[c * n + i]), first maximum wins: the one argmax-to-labels
+     * of full-size host score arrays (the CRF's output, CONTA's predicted masks; DeepLab's label maps come from
+     * {@link #upsampleArgmax}, with the same first-maximum rule); on the device it is {@link #seeds} with -infinity
+     * thresholds.
+     */
     public static int[] argmax(float[] q, int k) {
         if (k < 1 || q.length % k != 0) throw new IllegalArgumentException(q.length + " values are not nLabels=" + k + " x N");
         int n = q.length / k;

@@ -171,18 +171,20 @@ public final class SegStage {
 
     /** The same with the MSC logits from inference plans of net when plans is not null (conta.infer.PlanCache). */
     public static float[] probabilities(DeepLabV2 net, conta.data.Preprocess input, RgbImage im, conta.infer.PlanCache plans) {
-        net.train(false);
-        Backend b = net.backend();
+        conta.infer.PlanCache.Result r = fusedLogits(net, input, im, plans);
         try (Tape t = Tape.open(false)) {
-            Tensor fused;
-            if (plans != null) {
-                conta.infer.PlanCache.Result r = plans.run(input.chw(im, false), 1, 3, im.h(), im.w());
-                fused = Tape.track(Tensor.of(b, r.data(), r.shape()));
-            } else {
-                fused = net.forward(Tape.track(Tensor.of(b, input.chw(im, false), 1, 3, im.h(), im.w())));
-            }
-            Tensor logits = F.resizeBilinear(fused, im.h(), im.w(), false);
+            Tensor logits = F.resizeBilinear(Tape.track(Tensor.of(net.backend(), r.data(), r.shape())), im.h(), im.w(), false);
             return F.softmax(logits).toArray();
+        }
+    }
+
+    /** The MSC max-fused logits (1 x K x h x w, on the host) of one image: from plans when not null, else net's forward. */
+    private static conta.infer.PlanCache.Result fusedLogits(DeepLabV2 net, conta.data.Preprocess input, RgbImage im, conta.infer.PlanCache plans) {
+        net.train(false);
+        if (plans != null) return plans.run(input.chw(im, false), 1, 3, im.h(), im.w());
+        try (Tape t = Tape.open(false)) {
+            Tensor y = net.forward(Tape.track(Tensor.of(net.backend(), input.chw(im, false), 1, 3, im.h(), im.w())));
+            return new conta.infer.PlanCache.Result(y.toArray(), y.shape());
         }
     }
 
@@ -200,28 +202,8 @@ public final class SegStage {
         // without the CRF the label is the argmax of the upsampled logits: the softmax is monotonic and is skipped, and
         // the full-size K x H x W scores are never stored (on a 321-px image they were most of an API call's time
         // outside the network: bench/RESULTS-latency.md)
-        net.train(false);
-        float[] fused;
-        int[] shape;
-        if (plans != null) {
-            conta.infer.PlanCache.Result r = plans.run(input.chw(im, false), 1, 3, im.h(), im.w());
-            fused = r.data();
-            shape = r.shape();
-        } else {
-            try (Tape t = Tape.open(false)) {
-                Tensor y = net.forward(Tape.track(Tensor.of(net.backend(), input.chw(im, false), 1, 3, im.h(), im.w())));
-                fused = y.toArray();
-                shape = y.shape();
-            }
-        }
-        return new Mask(im.h(), im.w(), conta.tensor.HostWsss.upsampleArgmax(fused, shape[1], shape[2], shape[3], im.h(), im.w()));
-    }
-
-    public static Mask argmax(float[] probs, int k, int h, int w) {
-        if (probs.length != (long) k * h * w) throw new IllegalArgumentException(probs.length + " scores for " + k + " x " + h + " x " + w);
-        int[] a = conta.tensor.HostWsss.argmax(probs, k);
-        byte[] out = new byte[a.length];
-        for (int p = 0; p < a.length; p++) out[p] = (byte) a[p];
-        return new Mask(h, w, out);
+        conta.infer.PlanCache.Result r = fusedLogits(net, input, im, plans);
+        int[] shape = r.shape();
+        return new Mask(im.h(), im.w(), conta.tensor.HostWsss.upsampleArgmax(r.data(), shape[1], shape[2], shape[3], im.h(), im.w()));
     }
 }
