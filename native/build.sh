@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
-# Builds libconta.so (the C ABI, native/include/conta.h) and the example program with the system C compiler.
-# usage: native/build.sh OUT_DIR JAVA_HOME DEFAULT_CLASSPATH   (Maven calls it in the compile phase)
+# Builds libconta.so (the C ABI, native/include/conta.h), the example program and libconta_cpu.so (the CPU plan's
+# Winograd kernel) with the system C compiler.
+# usage: native/build.sh OUT_DIR JAVA_HOME DEFAULT_CLASSPATH [KERNEL_DIR]   (Maven calls it in the compile phase)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="$1"; jh="$2"; cp="$3"
 cc="${CC:-gcc}"
 if ! command -v "$cc" >/dev/null; then echo "[native] no C compiler ($cc): libconta.so not built"; exit 0; fi
 mkdir -p "$out"
+# libconta_cpu.so: the CPU plan's own kernels (src/winograd.c), loaded by conta.tensor.cpu.Winograd from the classpath
+# (so it travels in the jar). Baseline x86-64 code; the AVX-512 kernels are compiled for AVX-512 by a target pragma
+# and only called where the CPU has it (conta_wino_supported). OpenMP: libgomp, the runtime oneDNN's preset loads.
+kdir="${4:-}"
+if [ -n "$kdir" ]; then
+  mkdir -p "$kdir"
+  if [ ! -f "$kdir/libconta_cpu.so" ] || [ "$here/src/winograd.c" -nt "$kdir/libconta_cpu.so" ]; then
+    "$cc" -O3 -Wall -Wextra -fPIC -shared -fopenmp -o "$kdir/libconta_cpu.so" "$here/src/winograd.c"
+    echo "[native] built $kdir/libconta_cpu.so"
+  fi
+fi
 # rebuild only when a source is newer than the library
-if [ -f "$out/libconta.so" ] && [ -z "$(find "$here" -newer "$out/libconta.so" -name '*.[ch]' -print -quit)" ]; then
+if [ -f "$out/libconta.so" ] && [ -z "$(find "$here" -newer "$out/libconta.so" -name 'conta.c' -o -newer "$out/libconta.so" -name '*.h' -o -newer "$out/libconta.so" -name 'segment.c' | head -1)" ]; then
   echo "[native] libconta.so up to date"; exit 0
 fi
 "$cc" -O2 -g -Wall -Wextra -fPIC -shared -o "$out/libconta.so" "$here/src/conta.c" \

@@ -5,6 +5,7 @@ import static org.bytedeco.dnnl.global.dnnl.*;
 
 import conta.tensor.ConvSpec;
 import conta.tensor.LayerGraph;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -28,7 +29,9 @@ import org.bytedeco.javacpp.PointerPointer;
  * the first op that makes them, then passed on as they are: a primitive that cannot read a layout gets a reorder in
  * front, counted in {@link #describe}); weights are reordered once at build into the layout their primitive chose.
  * Residual adds are the convolution's {@code sum} post-op written in place into the shortcut's buffer, ReLU an
- * {@code eltwise} post-op.
+ * {@code eltwise} post-op. fp32 3x3 stride-1 convolutions without a residual sum run conta's Winograd kernel instead
+ * of a primitive where {@link Winograd#available()} and {@link Winograd#suits} (NHWC in and out, so the chain of
+ * layouts is unchanged).
  *
  * <p>{@link #compile} assigns every activation a buffer by liveness (a buffer is reused once its last reader ran), all
  * allocated once, and one scratchpad shared by all primitives; {@link #run} copies the input in, executes the
@@ -111,8 +114,20 @@ public final class DnnlGraph implements LayerGraph {
         dnnl_exec_arg_t exec;
         int nargs;
 
+        /** Set for a convolution run by the Winograd kernel instead of a oneDNN primitive (prim is null then). */
+        final WinogradConv wino;
+
+        /** An op run by conta's own kernel (no oneDNN primitive). */
+        Op(String kind, WinogradConv wino) {
+            this.kind = kind;
+            this.wino = wino;
+            this.prim = null;
+            this.impl = "conta:winograd_f2x2:avx512";
+        }
+
         Op(String kind, dnnl_primitive_desc pd) {
             this.kind = kind;
+            this.wino = null;
             dnnl_memory_desc s = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
             scratchBytes = s == null || s.isNull() ? 0 : dnnl_memory_desc_get_size(s);
             if (scratchBytes > 0) scratchMd = cloneMd(s);
@@ -161,6 +176,9 @@ public final class DnnlGraph implements LayerGraph {
         int[] outShape = {n, cout, s.outH(h), s.outW(wd)};
         if (addInto != null && !Arrays.equals(addInto.shape, outShape))
             throw new IllegalArgumentException("conv: residual " + Arrays.toString(addInto.shape) + " for output " + Arrays.toString(outShape));
+        if (!bf16 && NHWC && addInto == null && n == 1 && Winograd.available() && isNhwcF32(src)
+                && Winograd.suits(cin, cout, s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW(), s.dilH(), s.dilW()))
+            return winograd(src, w, bias, s, cout, relu, outShape);
         dnnl_memory_desc wAny = anyMd(dt, wShape), biasMd = bias == null ? null : plainMd(dnnl_f32, new int[]{cout});
         dnnl_memory_desc dst = addInto != null ? addInto.md : NHWC ? md(dt, dnnl_acdb, outShape) : anyMd(dt, outShape);
         dnnl_primitive_attr attr = attr(addInto != null, relu);
@@ -208,6 +226,57 @@ public final class DnnlGraph implements LayerGraph {
         if (addInto != null) op.reads.add(addInto); // read by the sum post-op: the output is written over it
         return op.out(DNNL_ARG_DST, out);
     }
+
+    /**
+     * A 3x3 stride-1 convolution by the Winograd kernel (see {@link Winograd#suits}): NHWC float32 in and out, its
+     * transformed weights and bias made once here; ReLU fused, no residual sum (the caller checked).
+     */
+    private Val winograd(Val src, float[] w, float[] bias, ConvSpec s, int cout, boolean relu, int[] outShape) {
+        int cin = src.shape[1];
+        Pointer u = aligned(Winograd.weightsFloats(cin, cout) * Float.BYTES);
+        try (FloatPointer plain = new FloatPointer(w)) {
+            Winograd.transformWeights(MemorySegment.ofAddress(plain.address()), cin, cout, segment(u));
+        }
+        MemorySegment b = MemorySegment.NULL;
+        if (bias != null) {
+            Pointer bp = aligned((long) cout * Float.BYTES);
+            floats(bp, cout).put(bias, 0, cout);
+            b = segment(bp);
+        }
+        WinogradConv wc = new WinogradConv(src.shape[2], src.shape[3], s.dilH(), cin, cout, segment(u), b, relu);
+        Op op = new Op("conv " + cout + "x" + cin + "x3x3 s1 d" + s.dilH() + " winograd" + (relu ? " +relu" : ""), wc);
+        op.in(DNNL_ARG_SRC, src);
+        return op.out(DNNL_ARG_DST, new Val(outShape, md(dnnl_f32, dnnl_acdb, outShape), null));
+    }
+
+    /** One Winograd convolution's constants, and its buffers once compile() placed them. */
+    private static final class WinogradConv {
+        final int h, w, dil, cin, cout;
+        final MemorySegment u, bias;
+        final boolean relu;
+        MemorySegment x, y, ws;
+        int threads;
+
+        WinogradConv(int h, int w, int dil, int cin, int cout, MemorySegment u, MemorySegment bias, boolean relu) {
+            this.h = h; this.w = w; this.dil = dil; this.cin = cin; this.cout = cout; this.u = u; this.bias = bias; this.relu = relu;
+        }
+
+        long workspaceFloats(int threads) { return Winograd.workspaceFloats(h, w, dil, cin, cout, threads); }
+
+        void bind(MemorySegment x, MemorySegment y, MemorySegment ws, int threads) {
+            this.x = x; this.y = y; this.ws = ws; this.threads = threads;
+        }
+
+        void run() { Winograd.conv(x, h, w, dil, cin, cout, u, bias, relu, y, ws, threads); }
+    }
+
+    /** Whether a value is dense NHWC float32 (what the Winograd kernel reads). */
+    private boolean isNhwcF32(Val v) {
+        return v.shape.length == 4 && dnnl_memory_desc_equal(v.md, md(dnnl_f32, dnnl_acdb, v.shape)) != 0;
+    }
+
+    /** The address an aligned() pointer starts at (its position counted in). */
+    private static MemorySegment segment(Pointer p) { return MemorySegment.ofAddress(p.address() + p.position()); }
 
     @Override
     public Value maxPool(Value srcV, ConvSpec s, boolean ceil) {
@@ -350,7 +419,18 @@ public final class DnnlGraph implements LayerGraph {
             if (v.buf == null) continue; // made but never produced (cannot happen with the public calls)
             v.mem = memory(v.md, v.buf.ptr);
         }
+        long wsFloats = 0;
+        int threads = 0;
+        for (Op op : ops) if (op.wino != null) {
+            if (threads == 0) threads = Winograd.maxThreads();
+            wsFloats = Math.max(wsFloats, op.wino.workspaceFloats(threads));
+        }
+        MemorySegment ws = wsFloats > 0 ? segment(aligned(wsFloats * Float.BYTES)) : MemorySegment.NULL;
         for (Op op : ops) {
+            if (op.wino != null) {
+                op.wino.bind(segment(op.args.getFirst().v.buf.ptr), segment(op.args.getLast().v.buf.ptr), ws, threads);
+                continue;
+            }
             op.nargs = op.args.size() + (op.scratchBytes > 0 ? 1 : 0);
             op.exec = new dnnl_exec_arg_t(op.nargs);
             dnnl_exec_arg_t e = op.exec;
@@ -394,7 +474,14 @@ public final class DnnlGraph implements LayerGraph {
         if (in.length != inputFloats) throw new IllegalArgumentException("input has " + in.length + " floats, the plan takes " + inputFloats + " " + Arrays.toString(input.shape));
         if (out.length != outputFloats) throw new IllegalArgumentException("output has room for " + out.length + " floats, the plan makes " + outputFloats + " " + Arrays.toString(output.shape));
         inputBuf.put(in, 0, in.length);
-        for (Op op : ops) check(dnnl_primitive_execute(op.prim, stream, op.nargs, op.exec), op.kind);
+        for (Op op : ops) {
+            if (op.wino == null) {
+                check(dnnl_primitive_execute(op.prim, stream, op.nargs, op.exec), op.kind);
+            } else {
+                check(dnnl_stream_wait(stream), "dnnl_stream_wait"); // its input written (CPU primitives finish in execute)
+                op.wino.run();
+            }
+        }
         check(dnnl_stream_wait(stream), "dnnl_stream_wait");
         outputBuf.get(out, 0, out.length);
     }

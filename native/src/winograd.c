@@ -1,0 +1,250 @@
+// Winograd F(2x2,3x3) convolution for the CPU inference plan (libconta_cpu.so, called from conta.tensor.cpu.Winograd
+// through the FFM API). Batch 1, NHWC float32, 3x3, stride 1, padding = dilation, optional bias and ReLU.
+//
+// Why: at fp32 the plan's convolutions run as fast as ONNX Runtime's, layer for layer (bench/RESULTS-latency.md,
+// session 8), so a lower latency needs fewer multiply-adds. Winograd F(2x2,3x3) computes a 2x2 output tile from a 4x4
+// input tile with 16 multiply-adds per input/output channel pair instead of 36 (2.25x fewer). A probe that ran the
+// three stages separately (bench/winograd_probe.c) lost at 56x56 because the 16 transformed planes went through
+// memory; here they do not: the work is cut into items (a block of tiles x a chunk of output channels) small enough
+// that the transformed input block V, the products M and the chunk of transformed weights U stay in the core's L2,
+// and each item runs input transform -> 16 GEMMs -> output transform (+ bias, ReLU) on its own. Items are independent:
+// one OpenMP loop, no barrier. Items go chunk-major so that a thread keeps one chunk of U in cache across its blocks.
+//
+// Layouts: x[h][w][cin], y[h][w][cout] (NHWC, batch 1); U[16][cout/32][cin][32] (a 32-wide panel of output channels
+// contiguous per input channel: the GEMM kernel's B); per thread workspace V[16][TB][cin] and M[16][TB][NC].
+// Tiles: tile (ty, tx) reads input rows 2ty-1 .. 2ty+2 (outside = 0, the padding) and writes output rows 2ty, 2ty+1
+// (the second dropped when h or w is odd). Dilation d (padding d, DeepLab's dilated blocks): the output splits into
+// d x d phases (rows py, py+d, ...; columns px, px+d, ...), each an ordinary 3x3 convolution of the input's same phase,
+// so a tile steps by d instead of 1 and the phases' tiles are laid end to end.
+#include <omp.h>
+#include <stddef.h>
+#include <string.h>
+
+#ifndef L2_U_BYTES
+#define L2_U_BYTES (512 * 1024) /* a chunk of U kept in L2 */
+#endif
+#ifndef L2_V_BYTES
+#define L2_V_BYTES (256 * 1024) /* a block of transformed input */
+#endif
+
+int conta_wino_supported(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+}
+
+/** Whether the kernel takes this shape: output channels in 32-wide panels. */
+int conta_wino_applies(int cin, int cout) { return cin > 0 && cout > 0 && cout % 32 == 0; }
+
+long conta_wino_weights_floats(int cin, int cout) { return 16L * cin * cout; }
+
+int conta_wino_max_threads(void) { return omp_get_max_threads(); }
+
+// the item grid for a shape: tiles per block (tb), blocks, output channels per chunk (nc), chunks
+typedef struct { int d, th, tw, tiles, tb, nblk, nc, nch; } grid_t;
+
+#ifndef WINO_SPLIT_CHUNKS
+#define WINO_SPLIT_CHUNKS(g, threads) ((g).nch % (threads) == 0 && (g).nblk < 2 * (threads))
+#endif
+
+static grid_t grid(int h, int w, int d, int cin, int cout, int threads) {
+  grid_t g;
+  g.d = d; // d x d phases, each a (h/d) x (w/d) sub-image convolved without dilation
+  g.th = ((h + d - 1) / d + 1) / 2; g.tw = ((w + d - 1) / d + 1) / 2; g.tiles = d * d * g.th * g.tw;
+  g.nc = cout;
+  while ((long)16 * cin * g.nc * 4 > L2_U_BYTES && g.nc % 64 == 0) g.nc /= 2;
+  g.nch = cout / g.nc;
+  int tbmax = (int)(L2_V_BYTES / (16L * 4 * cin));
+  if (tbmax < 8) tbmax = 8;
+  if (16L * 4 * cin * g.tiles <= 4L * L2_V_BYTES) tbmax = g.tiles; // few tiles: one block, transformed once per thread
+  g.nblk = (g.tiles + tbmax - 1) / tbmax;
+  if (!WINO_SPLIT_CHUNKS(g, threads)) // blocks split evenly between the threads
+    while (g.nblk % threads != 0 && g.nblk < g.tiles) g.nblk++;
+  g.tb = (g.tiles + g.nblk - 1) / g.nblk;
+  g.nblk = (g.tiles + g.tb - 1) / g.tb;
+  return g;
+}
+
+/** Workspace floats for `threads` threads (V and M blocks per thread). */
+long conta_wino_workspace_floats(int h, int w, int d, int cin, int cout, int threads) {
+  grid_t g = grid(h, w, d, cin, cout, threads);
+  return (long)threads * 16 * g.tb * (cin + g.nc) + 16;
+}
+
+/** U = G g G^T per (output, input) channel pair, packed in 32-wide output-channel panels. w is [cout][cin][3][3]. */
+void conta_wino_transform_weights(const float *w, int cin, int cout, float *U) {
+  for (int o = 0; o < cout; o++)
+    for (int c = 0; c < cin; c++) {
+      const float *g = w + ((long)o * cin + c) * 9;
+      double a[4][3], u[4][4]; // double: the transform's 0.5 factors and sums rounded once, at the end
+      for (int j = 0; j < 3; j++) {
+        a[0][j] = g[j];
+        a[1][j] = .5 * ((double)g[j] + g[3 + j] + g[6 + j]);
+        a[2][j] = .5 * ((double)g[j] - g[3 + j] + g[6 + j]);
+        a[3][j] = g[6 + j];
+      }
+      for (int i = 0; i < 4; i++) {
+        u[i][0] = a[i][0];
+        u[i][1] = .5 * (a[i][0] + a[i][1] + a[i][2]);
+        u[i][2] = .5 * (a[i][0] - a[i][1] + a[i][2]);
+        u[i][3] = a[i][2];
+      }
+      for (int p = 0; p < 16; p++)
+        U[(((long)p * (cout / 32) + o / 32) * cin + c) * 32 + o % 32] = (float)u[p / 4][p % 4];
+    }
+}
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,fma")
+#include <immintrin.h>
+
+static const float zeros[64] __attribute__((aligned(64)));
+
+// the output pixel (top left of its 2x2) of tile t: phase (py, px), then the tile (ty, tx) within the phase
+static inline void tile_origin(const grid_t *g, int t, int *oy, int *ox) {
+  int per = g->th * g->tw, phase = t / per, r = t % per;
+  *oy = phase / g->d + g->d * 2 * (r / g->tw);
+  *ox = phase % g->d + g->d * 2 * (r % g->tw);
+}
+
+// V[p][t][c] for the tiles t0 .. t0+nt-1: B^T d B with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+static void input_tiles(const float *x, int h, int w, int cin, const grid_t *g, int t0, int nt, float *V) {
+  long plane = (long)g->tb * cin;
+  for (int t = 0; t < nt; t++) {
+    int y0, x0, d = g->d;
+    tile_origin(g, t0 + t, &y0, &x0);
+    const float *src[4][4];
+    int inside[4][4];
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 4; j++) {
+        int yy = y0 + d * (i - 1), xx = x0 + d * (j - 1);
+        inside[i][j] = yy >= 0 && yy < h && xx >= 0 && xx < w;
+        src[i][j] = inside[i][j] ? x + ((long)yy * w + xx) * cin : zeros;
+      }
+    float *out = V + (long)t * cin;
+    for (int c = 0; c < cin; c += 16) {
+      __mmask16 m = cin - c >= 16 ? 0xFFFF : (__mmask16)((1u << (cin - c)) - 1);
+      __m512 d[4][4], u[4][4];
+      for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) d[i][j] = inside[i][j] ? _mm512_maskz_loadu_ps(m, src[i][j] + c) : _mm512_setzero_ps();
+      for (int j = 0; j < 4; j++) { // B^T d (rows)
+        u[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
+        u[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
+        u[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
+        u[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+      }
+      for (int i = 0; i < 4; i++) { // (B^T d) B (columns)
+        float *o = out + (long)(i * 4) * plane + c;
+        _mm512_mask_storeu_ps(o, m, _mm512_sub_ps(u[i][0], u[i][2]));
+        _mm512_mask_storeu_ps(o + plane, m, _mm512_add_ps(u[i][1], u[i][2]));
+        _mm512_mask_storeu_ps(o + 2 * plane, m, _mm512_sub_ps(u[i][2], u[i][1]));
+        _mm512_mask_storeu_ps(o + 3 * plane, m, _mm512_sub_ps(u[i][1], u[i][3]));
+      }
+    }
+  }
+}
+
+// C[r][0..31] = sum_k A[r][k] B[k][0..31] for r < R (R <= 8): 2R accumulators in registers, B read once per k
+static inline __attribute__((always_inline)) void gemm_rx32(const int R, int K, const float *A, long lda, const float *B, float *C, long ldc) {
+  __m512 c0[8], c1[8];
+  for (int r = 0; r < R; r++) { c0[r] = _mm512_setzero_ps(); c1[r] = _mm512_setzero_ps(); }
+#pragma GCC unroll 4
+  for (int k = 0; k < K; k++) {
+    __m512 b0 = _mm512_loadu_ps(B + 32L * k), b1 = _mm512_loadu_ps(B + 32L * k + 16);
+    for (int r = 0; r < R; r++) {
+      __m512 a = _mm512_set1_ps(A[r * lda + k]);
+      c0[r] = _mm512_fmadd_ps(a, b0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);
+    }
+  }
+  for (int r = 0; r < R; r++) { _mm512_storeu_ps(C + r * ldc, c0[r]); _mm512_storeu_ps(C + r * ldc + 16, c1[r]); }
+}
+
+static void gemm_rows(int R, int K, const float *A, long lda, const float *B, float *C, long ldc) {
+  switch (R) {
+    case 8: gemm_rx32(8, K, A, lda, B, C, ldc); break;
+    case 7: gemm_rx32(7, K, A, lda, B, C, ldc); break;
+    case 6: gemm_rx32(6, K, A, lda, B, C, ldc); break;
+    case 5: gemm_rx32(5, K, A, lda, B, C, ldc); break;
+    case 4: gemm_rx32(4, K, A, lda, B, C, ldc); break;
+    case 3: gemm_rx32(3, K, A, lda, B, C, ldc); break;
+    case 2: gemm_rx32(2, K, A, lda, B, C, ldc); break;
+    case 1: gemm_rx32(1, K, A, lda, B, C, ldc); break;
+  }
+}
+
+// y for the tiles t0 .. t0+nt-1 and channels o0 .. o0+nc-1: A^T m A with A^T = [1 1 1 0; 0 1 -1 -1], + bias, ReLU
+static void output_tiles(const float *M, const float *bias, int relu, int h, int w, int cout, const grid_t *g, int t0, int nt,
+                         int o0, float *y) {
+  long plane = (long)g->tb * g->nc;
+  __m512 zero = _mm512_setzero_ps();
+  for (int t = 0; t < nt; t++) {
+    int oy, ox, d = g->d;
+    tile_origin(g, t0 + t, &oy, &ox);
+    if (oy >= h || ox >= w) continue; // a tile of a phase shorter than the others
+    int hasx = ox + d < w, hasy = oy + d < h;
+    float *y00 = y + ((long)oy * w + ox) * cout + o0;
+    const float *m = M + (long)t * g->nc;
+    for (int c = 0; c < g->nc; c += 16) {
+      __m512 s0[4], s1[4];
+      for (int j = 0; j < 4; j++) { // A^T m (rows)
+        __m512 v0 = _mm512_loadu_ps(m + (long)(0 * 4 + j) * plane + c), v1 = _mm512_loadu_ps(m + (long)(1 * 4 + j) * plane + c);
+        __m512 v2 = _mm512_loadu_ps(m + (long)(2 * 4 + j) * plane + c), v3 = _mm512_loadu_ps(m + (long)(3 * 4 + j) * plane + c);
+        s0[j] = _mm512_add_ps(_mm512_add_ps(v0, v1), v2);
+        s1[j] = _mm512_sub_ps(_mm512_sub_ps(v1, v2), v3);
+      }
+      __m512 b = bias ? _mm512_loadu_ps(bias + o0 + c) : zero;
+      __m512 r00 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s0[0], s0[1]), s0[2]), b);
+      __m512 r01 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s0[1], s0[2]), s0[3]), b);
+      __m512 r10 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s1[0], s1[1]), s1[2]), b);
+      __m512 r11 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s1[1], s1[2]), s1[3]), b);
+      if (relu) { r00 = _mm512_max_ps(r00, zero); r01 = _mm512_max_ps(r01, zero); r10 = _mm512_max_ps(r10, zero); r11 = _mm512_max_ps(r11, zero); }
+      _mm512_storeu_ps(y00 + c, r00);
+      if (hasx) _mm512_storeu_ps(y00 + (long)d * cout + c, r01);
+      if (hasy) {
+        _mm512_storeu_ps(y00 + (long)d * w * cout + c, r10);
+        if (hasx) _mm512_storeu_ps(y00 + (long)d * w * cout + (long)d * cout + c, r11);
+      }
+    }
+  }
+}
+
+/**
+ * y = relu?(conv3x3(x, w) + bias) with U from conta_wino_transform_weights; ws holds
+ * conta_wino_workspace_floats(h, w, cin, cout, threads) floats. Runs on `threads` OpenMP threads (the plan's count).
+ * Each thread takes a rectangle of the (block, chunk) grid: its own blocks and all chunks (no input tile transformed
+ * twice), or, when the chunks split evenly and splitting blocks would not (WINO_SPLIT), all blocks and its own chunks
+ * (no chunk of U read by two threads). Blocks outermost: a block's V is transformed once per thread.
+ */
+void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, const float *U, const float *bias, int relu,
+                     float *y, float *ws, int threads) {
+  grid_t g = grid(h, w, d, cin, cout, threads);
+  long per = 16L * g.tb * (cin + g.nc);
+  int panels = cout / 32;
+#pragma omp parallel num_threads(threads)
+  {
+    int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+    int chunks = WINO_SPLIT_CHUNKS(g, nth);
+    int b0 = chunks ? 0 : tid * g.nblk / nth, b1 = chunks ? g.nblk : (tid + 1) * g.nblk / nth;
+    int c0 = chunks ? tid * g.nch / nth : 0, c1 = chunks ? (tid + 1) * g.nch / nth : g.nch;
+    float *V = ws + per * tid, *M = V + 16L * g.tb * cin;
+    for (int blk = b0; blk < b1; blk++) { // blocks outermost: a block's input tiles are transformed once
+      int t0 = blk * g.tb, nt = g.tiles - t0 < g.tb ? g.tiles - t0 : g.tb;
+      input_tiles(x, h, w, cin, &g, t0, nt, V);
+      for (int chunk = c0; chunk < c1; chunk++) {
+        int o0 = chunk * g.nc;
+        for (int p = 0; p < 16; p++) {
+          const float *A = V + (long)p * g.tb * cin;
+          float *C = M + (long)p * g.tb * g.nc;
+          for (int jp = 0; jp < g.nc / 32; jp++) {
+            const float *B = U + ((long)p * panels + o0 / 32 + jp) * cin * 32;
+            int r = 0;
+            for (; r + 8 <= nt; r += 8) gemm_rows(8, cin, A + (long)r * cin, cin, B, C + (long)r * g.nc + jp * 32, g.nc);
+            if (r < nt) gemm_rows(nt - r, cin, A + (long)r * cin, cin, B, C + (long)r * g.nc + jp * 32, g.nc);
+          }
+        }
+        output_tiles(M, bias, relu, h, w, cout, &g, t0, nt, o0, y);
+      }
+    }
+  }
+}
+#pragma GCC pop_options

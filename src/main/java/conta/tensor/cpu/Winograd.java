@@ -1,0 +1,136 @@
+package conta.tensor.cpu;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The inference plan's Winograd F(2x2,3x3) convolution (native/src/winograd.c in libconta_cpu.so, bound through the
+ * FFM API): 2.25x fewer multiply-adds than the direct convolution for 3x3, stride 1, padding = dilation, batch 1,
+ * NHWC float32. {@link DnnlGraph} uses it for such convolutions where {@link #available()}; everything else stays
+ * with oneDNN. The library is built with the sources (native/build.sh, needs gcc) and shipped on the classpath; it
+ * shares oneDNN's OpenMP runtime (libgomp), so the plan has one thread pool and one wait policy.
+ *
+ * <p>-Dconta.plan.winograd=false turns it off (the plan then runs oneDNN's direct kernels everywhere).
+ */
+public final class Winograd {
+    private static final String RESOURCE = "native/libconta_cpu.so";
+    private static final MethodHandle WEIGHTS_FLOATS, TRANSFORM, WORKSPACE_FLOATS, CONV, MAX_THREADS;
+    private static final String UNAVAILABLE;
+
+    static {
+        MethodHandle wf = null, tr = null, wsf = null, conv = null, mt = null;
+        String why;
+        try {
+            why = "false".equals(System.getProperty("conta.plan.winograd")) ? "off (-Dconta.plan.winograd=false)"
+                    : DnnlLibrary.unavailableReason(); // oneDNN first: it loads the libgomp this library links to
+            if (why == null) {
+                Path lib = library();
+                if (lib == null) why = "libconta_cpu.so not on the classpath (built by native/build.sh with gcc)";
+                else {
+                    Linker linker = Linker.nativeLinker();
+                    SymbolLookup sym = SymbolLookup.libraryLookup(lib, Arena.global());
+                    MethodHandle supported = linker.downcallHandle(sym.find("conta_wino_supported").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
+                    if ((int) supported.invokeExact() == 0) why = "this CPU has no AVX-512";
+                    else {
+                        wf = linker.downcallHandle(sym.find("conta_wino_weights_floats").orElseThrow(),
+                                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT));
+                        tr = linker.downcallHandle(sym.find("conta_wino_transform_weights").orElseThrow(),
+                                FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+                        wsf = linker.downcallHandle(sym.find("conta_wino_workspace_floats").orElseThrow(),
+                                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+                        conv = linker.downcallHandle(sym.find("conta_wino_conv").orElseThrow(),
+                                FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS,
+                                        JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+                        mt = linker.downcallHandle(sym.find("conta_wino_max_threads").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
+                    }
+                }
+            }
+        } catch (Throwable e) {
+            why = e.getClass().getSimpleName() + ": " + e.getMessage();
+        }
+        WEIGHTS_FLOATS = wf; TRANSFORM = tr; WORKSPACE_FLOATS = wsf; CONV = conv; MAX_THREADS = mt;
+        UNAVAILABLE = why;
+    }
+
+    private Winograd() { }
+
+    /** Whether the kernel can run here (library built and loaded, AVX-512, not turned off). */
+    public static boolean available() { return UNAVAILABLE == null; }
+
+    /** Null when available, else why not (one line). */
+    public static String unavailableReason() { return UNAVAILABLE; }
+
+    /**
+     * Whether the plan should take this convolution to the kernel: 3x3, stride 1, padding = dilation (the same in both
+     * directions), output channels a multiple of 32, and not the widest layers (512 -> 512 and beyond), where the 16
+     * transformed weight planes (1.8x the direct weights) cost more memory traffic than the multiply-adds saved
+     * (bench/winograd_bench.c: 7x7 and dilation-4 shapes at 0.8-1.0x on a warm cache, worse with weights from memory).
+     */
+    public static boolean suits(int cin, int cout, int kh, int kw, int strideH, int strideW, int padH, int padW, int dilH, int dilW) {
+        return kh == 3 && kw == 3 && strideH == 1 && strideW == 1 && dilH == dilW && padH == dilH && padW == dilW
+                && cout % 32 == 0 && (long) cin * cout < 512L * 512;
+    }
+
+    /** Floats of the transformed weights for cin -> cout. */
+    static long weightsFloats(int cin, int cout) {
+        try { return (long) WEIGHTS_FLOATS.invokeExact(cin, cout); } catch (Throwable e) { throw rethrow(e); }
+    }
+
+    /** Transforms w [cout][cin][3][3] (at address w) into u (weightsFloats floats). */
+    static void transformWeights(MemorySegment w, int cin, int cout, MemorySegment u) {
+        try { TRANSFORM.invokeExact(w, cin, cout, u); } catch (Throwable e) { throw rethrow(e); }
+    }
+
+    /** Workspace floats one call on `threads` threads needs. */
+    static long workspaceFloats(int h, int w, int dil, int cin, int cout, int threads) {
+        try { return (long) WORKSPACE_FLOATS.invokeExact(h, w, dil, cin, cout, threads); } catch (Throwable e) { throw rethrow(e); }
+    }
+
+    /** OpenMP's thread count (OMP_NUM_THREADS or the cores), the one oneDNN's primitives use. */
+    static int maxThreads() {
+        try { return (int) MAX_THREADS.invokeExact(); } catch (Throwable e) { throw rethrow(e); }
+    }
+
+    /** y = relu?(conv(x) + bias), all NHWC float32 at native addresses; bias may be NULL. */
+    static void conv(MemorySegment x, int h, int w, int dil, int cin, int cout, MemorySegment u, MemorySegment bias, boolean relu,
+                     MemorySegment y, MemorySegment ws, int threads) {
+        try {
+            CONV.invokeExact(x, h, w, dil, cin, cout, u, bias, relu ? 1 : 0, y, ws, threads);
+        } catch (Throwable e) { throw rethrow(e); }
+    }
+
+    private static RuntimeException rethrow(Throwable e) {
+        if (e instanceof RuntimeException r) return r;
+        if (e instanceof Error err) throw err;
+        return new IllegalStateException(e);
+    }
+
+    /** The library's file: as it is when the classpath is a directory, else copied out of the jar once per JVM. */
+    private static Path library() throws IOException {
+        URL url = Winograd.class.getResource(RESOURCE);
+        if (url == null) return null;
+        if ("file".equals(url.getProtocol())) return Path.of(java.net.URI.create(url.toString()));
+        Path dir = Files.createTempDirectory("conta-native");
+        Path lib = dir.resolve("libconta_cpu.so");
+        try (InputStream in = url.openStream()) {
+            Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
+        }
+        lib.toFile().deleteOnExit();
+        dir.toFile().deleteOnExit();
+        return lib;
+    }
+}
