@@ -78,6 +78,7 @@ final class LatencyBench {
                     System.err.printf("plan compiled in %.0f ms (%s)%n", (System.nanoTime() - t0) / 1e6, plan.precision());
                     float[] out = new float[plan.outputNumel()];
                     ms = time(warmup, iters, () -> plan.run(img, out));
+                    if (Boolean.getBoolean("conta.plan.profile")) System.err.print(plan.describe()); // per-op ms
                     label = "conta-plan-" + plan.precision().name().toLowerCase(java.util.Locale.ROOT);
                 }
             } else {

@@ -113,6 +113,8 @@ public final class DnnlGraph implements LayerGraph {
         long scratchBytes;
         dnnl_exec_arg_t exec;
         int nargs;
+        /** Time spent in this op over all runs, when PROFILE is on. */
+        long nanos;
 
         /** Set for a convolution run by the Winograd kernel instead of a oneDNN primitive (prim is null then). */
         final WinogradConv wino;
@@ -475,13 +477,16 @@ public final class DnnlGraph implements LayerGraph {
         if (out.length != outputFloats) throw new IllegalArgumentException("output has room for " + out.length + " floats, the plan makes " + outputFloats + " " + Arrays.toString(output.shape));
         inputBuf.put(in, 0, in.length);
         for (Op op : ops) {
+            long t0 = PROFILE ? System.nanoTime() : 0;
             if (op.wino == null) {
                 check(dnnl_primitive_execute(op.prim, stream, op.nargs, op.exec), op.kind);
             } else {
                 check(dnnl_stream_wait(stream), "dnnl_stream_wait"); // its input written (CPU primitives finish in execute)
                 op.wino.run();
             }
+            if (PROFILE) op.nanos += System.nanoTime() - t0;
         }
+        if (PROFILE) runs++;
         check(dnnl_stream_wait(stream), "dnnl_stream_wait");
         outputBuf.get(out, 0, out.length);
     }
@@ -505,7 +510,9 @@ public final class DnnlGraph implements LayerGraph {
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
             Val out = op.args.getLast().v;
-            b.append(i).append(' ').append(op.kind).append(" -> ").append(Arrays.toString(out.shape)).append(" ").append(op.impl).append('\n');
+            b.append(i).append(' ').append(op.kind).append(" -> ").append(Arrays.toString(out.shape)).append(" ").append(op.impl);
+            if (runs > 0) b.append(String.format(java.util.Locale.ROOT, " %.3f ms", op.nanos / 1e6 / runs));
+            b.append('\n');
         }
         return b.toString();
     }
@@ -550,6 +557,14 @@ public final class DnnlGraph implements LayerGraph {
      * DeepLab-v2 @321 on AVX-512 (bench/RESULTS-latency.md). -Dconta.plan.nhwc=false restores format any.
      */
     static final boolean NHWC = !"false".equals(System.getProperty("conta.plan.nhwc"));
+
+    /**
+     * -Dconta.plan.profile=true: every run times each op (its primitive's execute, which returns when the CPU work is
+     * done, or the Winograd call) and describe() appends the mean ms per run; `conta bench latency` then prints it.
+     * ONEDNN_VERBOSE=1 does not see the Winograd ops; this does.
+     */
+    static final boolean PROFILE = Boolean.getBoolean("conta.plan.profile");
+    private long runs;
 
     private dnnl_memory_desc anyMd(int type, int[] shape) { return md(type, dnnl_format_tag_any, shape); }
 

@@ -30,6 +30,7 @@ public final class Winograd {
     private static final String RESOURCE = "native/libconta_cpu.so";
     private static final MethodHandle WEIGHTS_FLOATS, TRANSFORM, WORKSPACE_FLOATS, CONV, MAX_THREADS;
     private static final String UNAVAILABLE;
+    private static final long MAX_PAIRS = Long.getLong("conta.plan.winograd.maxpairs", 512L * 512);
 
     static {
         MethodHandle wf = null, tr = null, wsf = null, conv = null, mt = null;
@@ -82,7 +83,7 @@ public final class Winograd {
      */
     public static boolean suits(int cin, int cout, int kh, int kw, int strideH, int strideW, int padH, int padW, int dilH, int dilW) {
         return kh == 3 && kw == 3 && strideH == 1 && strideW == 1 && dilH == dilW && padH == dilH && padW == dilW
-                && cout % 32 == 0 && (long) cin * cout < 512L * 512;
+                && cout % 32 == 0 && (long) cin * cout < MAX_PAIRS;
     }
 
     /** Floats of the transformed weights for cin -> cout. */
