@@ -1,19 +1,24 @@
-// Winograd F(2x2,3x3) convolution for the CPU inference plan (libconta_cpu.so, called from conta.tensor.cpu.Winograd
-// through the FFM API). Batch 1, NHWC float32, 3x3, stride 1, padding = dilation, optional bias and ReLU.
+// Winograd convolution for the CPU inference plan (libconta_cpu.so, called from conta.tensor.cpu.Winograd through the
+// FFM API). Batch 1, NHWC float32, 3x3, stride 1, padding = dilation, optional bias and ReLU.
 //
 // Why: at fp32 the plan's convolutions run as fast as ONNX Runtime's, layer for layer (bench/RESULTS-latency.md,
-// session 8), so a lower latency needs fewer multiply-adds. Winograd F(2x2,3x3) computes a 2x2 output tile from a 4x4
-// input tile with 16 multiply-adds per input/output channel pair instead of 36 (2.25x fewer). A probe that ran the
-// three stages separately (bench/winograd_probe.c) lost at 56x56 because the 16 transformed planes went through
-// memory; here they do not: the work is cut into items (a block of tiles x a chunk of output channels) small enough
-// that the transformed input block V, the products M and the chunk of transformed weights U stay in the core's L2,
-// and each item runs input transform -> 16 GEMMs -> output transform (+ bias, ReLU) on its own. Items are independent:
-// one OpenMP loop, no barrier. Items go chunk-major so that a thread keeps one chunk of U in cache across its blocks.
+// session 8), so a lower latency needs fewer multiply-adds. Winograd F(m x m, 3x3) computes an m x m output tile from
+// an (m+2) x (m+2) input tile with (m+2)^2 multiply-adds per input/output channel pair instead of 9 m^2: F(2x2,3x3)
+// 16 for 4 outputs (2.25x fewer), F(4x4,3x3) 36 for 16 (4x fewer, larger transform constants: errors ~3x those of
+// F(2x2) in float, and 2.25x more transformed weights). conta_wino_tile picks F(4x4) up to 128 -> 128 channels,
+// F(2x2) above, where the transformed weights would cost more memory traffic than the products saved.
 //
-// Layouts: x[h][w][cin], y[h][w][cout] (NHWC, batch 1); U[16][cout/32][cin][32] (a 32-wide panel of output channels
-// contiguous per input channel: the GEMM kernel's B); per thread workspace V[16][TB][cin] and M[16][TB][NC].
-// Tiles: tile (ty, tx) reads input rows 2ty-1 .. 2ty+2 (outside = 0, the padding) and writes output rows 2ty, 2ty+1
-// (the second dropped when h or w is odd). Dilation d (padding d, DeepLab's dilated blocks): the output splits into
+// A probe that ran the three stages separately (bench/winograd_probe.c) lost at 56x56 because the transformed planes
+// went through memory; here they do not: the tiles are cut into blocks whose transformed input V (P = (m+2)^2 planes)
+// stays in the core's L2, and for each block a thread runs input transform -> P GEMMs (an 8 x 32 register kernel) ->
+// output transform (+ bias, ReLU), per chunk of output channels (the products M of a chunk stay in L2 too). Each
+// thread takes its own blocks (all chunks), or, when there are too few blocks, its own chunks (all blocks): one
+// OpenMP region, no barrier, no tile transformed twice by a thread.
+//
+// Layouts: x[h][w][cin], y[h][w][cout] (NHWC, batch 1); U[P][cout/32][cin][32] (a 32-wide panel of output channels
+// contiguous per input channel: the GEMM kernel's B); per thread workspace V[P][TB][cin] and M[P][TB][NC].
+// Tiles: tile (ty, tx) reads input rows m*ty-1 .. m*ty+m (outside = 0, the padding) and writes output rows m*ty ..
+// m*ty+m-1 (those beyond the map dropped). Dilation d (padding d, DeepLab's dilated blocks): the output splits into
 // d x d phases (rows py, py+d, ...; columns px, px+d, ...), each an ordinary 3x3 convolution of the input's same phase,
 // so a tile steps by d instead of 1 and the phases' tiles are laid end to end.
 #include <omp.h>
@@ -21,7 +26,7 @@
 #include <string.h>
 
 #ifndef L2_U_BYTES
-#define L2_U_BYTES (512 * 1024) /* a chunk of U kept in L2 */
+#define L2_U_BYTES (512 * 1024) /* bounds a chunk of output channels: its U (and M) */
 #endif
 #ifndef L2_V_BYTES
 #define L2_V_BYTES (256 * 1024) /* a block of transformed input */
@@ -32,15 +37,21 @@ int conta_wino_supported(void) {
   return __builtin_cpu_supports("avx512f");
 }
 
-/** Whether the kernel takes this shape: output channels in 32-wide panels. */
-int conta_wino_applies(int cin, int cout) { return cin > 0 && cout > 0 && cout % 32 == 0; }
+#ifndef F4_MAX_PAIRS
+#define F4_MAX_PAIRS (128 * 128) /* F(4x4,3x3) up to 128 -> 128: beyond, its 36 weight planes cost more than it saves */
+#endif
 
-long conta_wino_weights_floats(int cin, int cout) { return 16L * cin * cout; }
+/** Output tile size m: F(4x4,3x3) (36 products per 16 outputs) for narrow layers, F(2x2,3x3) (16 per 4) for wide. */
+int conta_wino_tile(int cin, int cout) { return (long)cin * cout <= F4_MAX_PAIRS ? 4 : 2; }
+
+static int positions(int cin, int cout) { int a = conta_wino_tile(cin, cout) + 2; return a * a; }
+
+long conta_wino_weights_floats(int cin, int cout) { return (long)positions(cin, cout) * cin * cout; }
 
 int conta_wino_max_threads(void) { return omp_get_max_threads(); }
 
 // the item grid for a shape: tiles per block (tb), blocks, output channels per chunk (nc), chunks
-typedef struct { int d, th, tw, tiles, tb, nblk, nc, nch; } grid_t;
+typedef struct { int m, P, d, th, tw, tiles, tb, nblk, nc, nch; } grid_t;
 
 #ifndef WINO_SPLIT_CHUNKS
 #define WINO_SPLIT_CHUNKS(g, threads) ((g).nch % (threads) == 0 && (g).nblk < 2 * (threads))
@@ -48,14 +59,15 @@ typedef struct { int d, th, tw, tiles, tb, nblk, nc, nch; } grid_t;
 
 static grid_t grid(int h, int w, int d, int cin, int cout, int threads) {
   grid_t g;
+  g.m = conta_wino_tile(cin, cout); g.P = (g.m + 2) * (g.m + 2);
   g.d = d; // d x d phases, each a (h/d) x (w/d) sub-image convolved without dilation
-  g.th = ((h + d - 1) / d + 1) / 2; g.tw = ((w + d - 1) / d + 1) / 2; g.tiles = d * d * g.th * g.tw;
+  g.th = ((h + d - 1) / d + g.m - 1) / g.m; g.tw = ((w + d - 1) / d + g.m - 1) / g.m; g.tiles = d * d * g.th * g.tw;
   g.nc = cout;
-  while ((long)16 * cin * g.nc * 4 > L2_U_BYTES && g.nc % 64 == 0) g.nc /= 2;
+  while ((long)g.P * cin * g.nc * 4 > L2_U_BYTES && g.nc % 64 == 0) g.nc /= 2;
   g.nch = cout / g.nc;
-  int tbmax = (int)(L2_V_BYTES / (16L * 4 * cin));
+  int tbmax = (int)(L2_V_BYTES / (g.P * 4L * cin));
   if (tbmax < 8) tbmax = 8;
-  if (16L * 4 * cin * g.tiles <= 4L * L2_V_BYTES) tbmax = g.tiles; // few tiles: one block, transformed once per thread
+  if (g.P * 4L * cin * g.tiles <= 4L * L2_V_BYTES) tbmax = g.tiles; // few tiles: one block, transformed once per thread
   g.nblk = (g.tiles + tbmax - 1) / tbmax;
   if (!WINO_SPLIT_CHUNKS(g, threads)) // blocks split evenly between the threads
     while (g.nblk % threads != 0 && g.nblk < g.tiles) g.nblk++;
@@ -67,29 +79,30 @@ static grid_t grid(int h, int w, int d, int cin, int cout, int threads) {
 /** Workspace floats for `threads` threads (V and M blocks per thread). */
 long conta_wino_workspace_floats(int h, int w, int d, int cin, int cout, int threads) {
   grid_t g = grid(h, w, d, cin, cout, threads);
-  return (long)threads * 16 * g.tb * (cin + g.nc) + 16;
+  return (long)threads * g.P * g.tb * (cin + g.nc) + 16;
 }
 
-/** U = G g G^T per (output, input) channel pair, packed in 32-wide output-channel panels. w is [cout][cin][3][3]. */
+/**
+ * U = G g G^T per (output, input) channel pair, packed in 32-wide output-channel panels: U[P][cout/32][cin][32].
+ * w is [cout][cin][3][3]. G for F(2x2,3x3): rows (1,0,0), (1,1,1)/2, (1,-1,1)/2, (0,0,1); for F(4x4,3x3) (points 0,
+ * +-1, +-2): (1/4,0,0), -(1,1,1)/6, -(1,-1,1)/6, (1,2,4)/24, (1,-2,4)/24, (0,0,1). In double, rounded once at the end.
+ */
 void conta_wino_transform_weights(const float *w, int cin, int cout, float *U) {
+  static const double G2[4][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
+  static const double G4[6][3] = {{.25, 0, 0}, {-1. / 6, -1. / 6, -1. / 6}, {-1. / 6, 1. / 6, -1. / 6},
+                                  {1. / 24, 1. / 12, 1. / 6}, {1. / 24, -1. / 12, 1. / 6}, {0, 0, 1}};
+  int a = conta_wino_tile(cin, cout) + 2;
+  const double(*G)[3] = a == 6 ? G4 : G2;
   for (int o = 0; o < cout; o++)
     for (int c = 0; c < cin; c++) {
       const float *g = w + ((long)o * cin + c) * 9;
-      double a[4][3], u[4][4]; // double: the transform's 0.5 factors and sums rounded once, at the end
-      for (int j = 0; j < 3; j++) {
-        a[0][j] = g[j];
-        a[1][j] = .5 * ((double)g[j] + g[3 + j] + g[6 + j]);
-        a[2][j] = .5 * ((double)g[j] - g[3 + j] + g[6 + j]);
-        a[3][j] = g[6 + j];
-      }
-      for (int i = 0; i < 4; i++) {
-        u[i][0] = a[i][0];
-        u[i][1] = .5 * (a[i][0] + a[i][1] + a[i][2]);
-        u[i][2] = .5 * (a[i][0] - a[i][1] + a[i][2]);
-        u[i][3] = a[i][2];
-      }
-      for (int p = 0; p < 16; p++)
-        U[(((long)p * (cout / 32) + o / 32) * cin + c) * 32 + o % 32] = (float)u[p / 4][p % 4];
+      double t[6][3], u[6][6];
+      for (int i = 0; i < a; i++) // G g
+        for (int j = 0; j < 3; j++) t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
+      for (int i = 0; i < a; i++) // (G g) G^T
+        for (int j = 0; j < a; j++) u[i][j] = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
+      for (int p = 0; p < a * a; p++)
+        U[(((long)p * (cout / 32) + o / 32) * cin + c) * 32 + o % 32] = (float)u[p / a][p % a];
     }
 }
 
@@ -99,15 +112,15 @@ void conta_wino_transform_weights(const float *w, int cin, int cout, float *U) {
 
 static const float zeros[64] __attribute__((aligned(64)));
 
-// the output pixel (top left of its 2x2) of tile t: phase (py, px), then the tile (ty, tx) within the phase
+// the output pixel (top left of its m x m) of tile t: phase (py, px), then the tile (ty, tx) within the phase
 static inline void tile_origin(const grid_t *g, int t, int *oy, int *ox) {
   int per = g->th * g->tw, phase = t / per, r = t % per;
-  *oy = phase / g->d + g->d * 2 * (r / g->tw);
-  *ox = phase % g->d + g->d * 2 * (r % g->tw);
+  *oy = phase / g->d + g->d * g->m * (r / g->tw);
+  *ox = phase % g->d + g->d * g->m * (r % g->tw);
 }
 
 // V[p][t][c] for the tiles t0 .. t0+nt-1: B^T d B with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
-static void input_tiles(const float *x, int h, int w, int cin, const grid_t *g, int t0, int nt, float *V) {
+static void input_tiles2(const float *x, int h, int w, int cin, const grid_t *g, int t0, int nt, float *V) {
   long plane = (long)g->tb * cin;
   for (int t = 0; t < nt; t++) {
     int y0, x0, d = g->d;
@@ -173,7 +186,7 @@ static void gemm_rows(int R, int K, const float *A, long lda, const float *B, fl
 }
 
 // y for the tiles t0 .. t0+nt-1 and channels o0 .. o0+nc-1: A^T m A with A^T = [1 1 1 0; 0 1 -1 -1], + bias, ReLU
-static void output_tiles(const float *M, const float *bias, int relu, int h, int w, int cout, const grid_t *g, int t0, int nt,
+static void output_tiles2(const float *M, const float *bias, int relu, int h, int w, int cout, const grid_t *g, int t0, int nt,
                          int o0, float *y) {
   long plane = (long)g->tb * g->nc;
   __m512 zero = _mm512_setzero_ps();
@@ -208,17 +221,102 @@ static void output_tiles(const float *M, const float *bias, int relu, int h, int
   }
 }
 
+// F(4x4,3x3): V[p][t][c] = B^T d B over a 6x6 input tile, B^T rows (4,0,-5,0,1,0), (0,-4,-4,1,1,0), (0,4,-4,-1,1,0),
+// (0,-2,-1,2,1,0), (0,2,-1,-2,1,0), (0,4,0,-5,0,1)
+static inline __attribute__((always_inline)) void bt6(const __m512 d[6], __m512 u[6]) {
+  const __m512 four = _mm512_set1_ps(4), five = _mm512_set1_ps(5), two = _mm512_set1_ps(2);
+  __m512 d4_d2 = _mm512_sub_ps(d[4], d[2]), d3_d1 = _mm512_sub_ps(d[3], d[1]);
+  u[0] = _mm512_add_ps(_mm512_fnmadd_ps(five, d[2], _mm512_mul_ps(four, d[0])), d[4]);
+  u[1] = _mm512_sub_ps(_mm512_add_ps(d[3], d[4]), _mm512_mul_ps(four, _mm512_add_ps(d[1], d[2])));
+  u[2] = _mm512_fmadd_ps(four, _mm512_sub_ps(d[1], d[2]), _mm512_sub_ps(d[4], d[3]));
+  u[3] = _mm512_fmadd_ps(two, d3_d1, d4_d2);
+  u[4] = _mm512_fnmadd_ps(two, d3_d1, d4_d2);
+  u[5] = _mm512_add_ps(_mm512_fnmadd_ps(five, d[3], _mm512_mul_ps(four, d[1])), d[5]);
+}
+
+static void input_tiles4(const float *x, int h, int w, int cin, const grid_t *g, int t0, int nt, float *V) {
+  long plane = (long)g->tb * cin;
+  for (int t = 0; t < nt; t++) {
+    int y0, x0, d = g->d;
+    tile_origin(g, t0 + t, &y0, &x0);
+    const float *src[6][6];
+    for (int i = 0; i < 6; i++)
+      for (int j = 0; j < 6; j++) {
+        int yy = y0 + d * (i - 1), xx = x0 + d * (j - 1);
+        src[i][j] = yy >= 0 && yy < h && xx >= 0 && xx < w ? x + ((long)yy * w + xx) * cin : NULL;
+      }
+    float *out = V + (long)t * cin;
+    for (int c = 0; c < cin; c += 16) {
+      __mmask16 m = cin - c >= 16 ? 0xFFFF : (__mmask16)((1u << (cin - c)) - 1);
+      __m512 u[6][6]; // u[j][i]: B^T applied down column j of the tile
+      for (int j = 0; j < 6; j++) {
+        __m512 col[6];
+        for (int i = 0; i < 6; i++) col[i] = src[i][j] ? _mm512_maskz_loadu_ps(m, src[i][j] + c) : _mm512_setzero_ps();
+        bt6(col, u[j]);
+      }
+      for (int i = 0; i < 6; i++) { // then along row i
+        __m512 row[6], v[6];
+        for (int j = 0; j < 6; j++) row[j] = u[j][i];
+        bt6(row, v);
+        for (int j = 0; j < 6; j++) _mm512_mask_storeu_ps(out + (long)(i * 6 + j) * plane + c, m, v[j]);
+      }
+    }
+  }
+}
+
+// A^T rows (1,1,1,1,1,0), (0,1,-1,2,-2,0), (0,1,1,4,4,0), (0,1,-1,8,-8,1)
+static inline __attribute__((always_inline)) void at6(const __m512 v[6], __m512 s[4]) {
+  const __m512 two = _mm512_set1_ps(2), four = _mm512_set1_ps(4), eight = _mm512_set1_ps(8);
+  __m512 p12 = _mm512_add_ps(v[1], v[2]), m12 = _mm512_sub_ps(v[1], v[2]);
+  __m512 p34 = _mm512_add_ps(v[3], v[4]), m34 = _mm512_sub_ps(v[3], v[4]);
+  s[0] = _mm512_add_ps(_mm512_add_ps(v[0], p12), p34);
+  s[1] = _mm512_fmadd_ps(two, m34, m12);
+  s[2] = _mm512_fmadd_ps(four, p34, p12);
+  s[3] = _mm512_add_ps(_mm512_fmadd_ps(eight, m34, m12), v[5]);
+}
+
+static void output_tiles4(const float *M, const float *bias, int relu, int h, int w, int cout, const grid_t *g, int t0, int nt,
+                          int o0, float *y) {
+  long plane = (long)g->tb * g->nc;
+  __m512 zero = _mm512_setzero_ps();
+  for (int t = 0; t < nt; t++) {
+    int oy, ox, d = g->d;
+    tile_origin(g, t0 + t, &oy, &ox);
+    if (oy >= h || ox >= w) continue; // a tile of a phase shorter than the others
+    const float *m = M + (long)t * g->nc;
+    for (int c = 0; c < g->nc; c += 16) {
+      __m512 s[6][4]; // s[j][r]: A^T applied down column j
+      for (int j = 0; j < 6; j++) {
+        __m512 col[6];
+        for (int i = 0; i < 6; i++) col[i] = _mm512_loadu_ps(m + (long)(i * 6 + j) * plane + c);
+        at6(col, s[j]);
+      }
+      __m512 b = bias ? _mm512_loadu_ps(bias + o0 + c) : zero;
+      for (int r = 0; r < 4 && oy + d * r < h; r++) {
+        __m512 row[6], o[4];
+        for (int j = 0; j < 6; j++) row[j] = s[j][r];
+        at6(row, o);
+        float *yr = y + ((long)(oy + d * r) * w + ox) * cout + o0 + c;
+        for (int q = 0; q < 4 && ox + d * q < w; q++) {
+          __m512 v = _mm512_add_ps(o[q], b);
+          _mm512_storeu_ps(yr + (long)d * q * cout, relu ? _mm512_max_ps(v, zero) : v);
+        }
+      }
+    }
+  }
+}
+
 /**
  * y = relu?(conv3x3(x, w) + bias) with U from conta_wino_transform_weights; ws holds
- * conta_wino_workspace_floats(h, w, cin, cout, threads) floats. Runs on `threads` OpenMP threads (the plan's count).
- * Each thread takes a rectangle of the (block, chunk) grid: its own blocks and all chunks (no input tile transformed
- * twice), or, when the chunks split evenly and splitting blocks would not (WINO_SPLIT), all blocks and its own chunks
- * (no chunk of U read by two threads). Blocks outermost: a block's V is transformed once per thread.
+ * conta_wino_workspace_floats(h, w, d, cin, cout, threads) floats. Runs on `threads` OpenMP threads (the plan's
+ * count). Each thread takes a rectangle of the (block, chunk) grid: its own blocks and all chunks, or, when there are
+ * fewer than two blocks a thread and the chunks split evenly (WINO_SPLIT_CHUNKS), all blocks and its own chunks (no
+ * chunk of U read by two threads). Blocks outermost: a block's V is transformed once per thread.
  */
 void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, const float *U, const float *bias, int relu,
                      float *y, float *ws, int threads) {
   grid_t g = grid(h, w, d, cin, cout, threads);
-  long per = 16L * g.tb * (cin + g.nc);
+  long per = (long)g.P * g.tb * (cin + g.nc);
   int panels = cout / 32;
 #pragma omp parallel num_threads(threads)
   {
@@ -226,13 +324,14 @@ void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, con
     int chunks = WINO_SPLIT_CHUNKS(g, nth);
     int b0 = chunks ? 0 : tid * g.nblk / nth, b1 = chunks ? g.nblk : (tid + 1) * g.nblk / nth;
     int c0 = chunks ? tid * g.nch / nth : 0, c1 = chunks ? (tid + 1) * g.nch / nth : g.nch;
-    float *V = ws + per * tid, *M = V + 16L * g.tb * cin;
+    float *V = ws + per * tid, *M = V + (long)g.P * g.tb * cin;
     for (int blk = b0; blk < b1; blk++) { // blocks outermost: a block's input tiles are transformed once
       int t0 = blk * g.tb, nt = g.tiles - t0 < g.tb ? g.tiles - t0 : g.tb;
-      input_tiles(x, h, w, cin, &g, t0, nt, V);
+      if (g.m == 4) input_tiles4(x, h, w, cin, &g, t0, nt, V);
+      else input_tiles2(x, h, w, cin, &g, t0, nt, V);
       for (int chunk = c0; chunk < c1; chunk++) {
         int o0 = chunk * g.nc;
-        for (int p = 0; p < 16; p++) {
+        for (int p = 0; p < g.P; p++) {
           const float *A = V + (long)p * g.tb * cin;
           float *C = M + (long)p * g.tb * g.nc;
           for (int jp = 0; jp < g.nc / 32; jp++) {
@@ -242,7 +341,8 @@ void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, con
             if (r < nt) gemm_rows(nt - r, cin, A + (long)r * cin, cin, B, C + (long)r * g.nc + jp * 32, g.nc);
           }
         }
-        output_tiles(M, bias, relu, h, w, cout, &g, t0, nt, o0, y);
+        if (g.m == 4) output_tiles4(M, bias, relu, h, w, cout, &g, t0, nt, o0, y);
+        else output_tiles2(M, bias, relu, h, w, cout, &g, t0, nt, o0, y);
       }
     }
   }

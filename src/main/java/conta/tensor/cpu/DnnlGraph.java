@@ -120,11 +120,11 @@ public final class DnnlGraph implements LayerGraph {
         final WinogradConv wino;
 
         /** An op run by conta's own kernel (no oneDNN primitive). */
-        Op(String kind, WinogradConv wino) {
+        Op(String kind, WinogradConv wino, String impl) {
             this.kind = kind;
             this.wino = wino;
             this.prim = null;
-            this.impl = "conta:winograd_f2x2:avx512";
+            this.impl = impl;
         }
 
         Op(String kind, dnnl_primitive_desc pd) {
@@ -246,7 +246,9 @@ public final class DnnlGraph implements LayerGraph {
             b = segment(bp);
         }
         WinogradConv wc = new WinogradConv(src.shape[2], src.shape[3], s.dilH(), cin, cout, segment(u), b, relu);
-        Op op = new Op("conv " + cout + "x" + cin + "x3x3 s1 d" + s.dilH() + " winograd" + (relu ? " +relu" : ""), wc);
+        int m = Winograd.tile(cin, cout);
+        Op op = new Op("conv " + cout + "x" + cin + "x3x3 s1 d" + s.dilH() + " winograd" + (relu ? " +relu" : ""), wc,
+                "conta:winograd_f" + m + "x" + m + ":avx512");
         op.in(DNNL_ARG_SRC, src);
         return op.out(DNNL_ARG_DST, new Val(outShape, md(dnnl_f32, dnnl_acdb, outShape), null));
     }

@@ -28,12 +28,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class Winograd {
     private static final String RESOURCE = "native/libconta_cpu.so";
-    private static final MethodHandle WEIGHTS_FLOATS, TRANSFORM, WORKSPACE_FLOATS, CONV, MAX_THREADS;
+    private static final MethodHandle WEIGHTS_FLOATS, TRANSFORM, WORKSPACE_FLOATS, CONV, MAX_THREADS, TILE;
     private static final String UNAVAILABLE;
     private static final long MAX_PAIRS = Long.getLong("conta.plan.winograd.maxpairs", 512L * 512);
 
     static {
-        MethodHandle wf = null, tr = null, wsf = null, conv = null, mt = null;
+        MethodHandle wf = null, tr = null, wsf = null, conv = null, mt = null, tile = null;
         String why;
         try {
             why = "false".equals(System.getProperty("conta.plan.winograd")) ? "off (-Dconta.plan.winograd=false)"
@@ -57,13 +57,14 @@ public final class Winograd {
                                 FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS,
                                         JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
                         mt = linker.downcallHandle(sym.find("conta_wino_max_threads").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
+                        tile = linker.downcallHandle(sym.find("conta_wino_tile").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
                     }
                 }
             }
         } catch (Throwable e) {
             why = e.getClass().getSimpleName() + ": " + e.getMessage();
         }
-        WEIGHTS_FLOATS = wf; TRANSFORM = tr; WORKSPACE_FLOATS = wsf; CONV = conv; MAX_THREADS = mt;
+        WEIGHTS_FLOATS = wf; TRANSFORM = tr; WORKSPACE_FLOATS = wsf; CONV = conv; MAX_THREADS = mt; TILE = tile;
         UNAVAILABLE = why;
     }
 
@@ -84,6 +85,11 @@ public final class Winograd {
     public static boolean suits(int cin, int cout, int kh, int kw, int strideH, int strideW, int padH, int padW, int dilH, int dilW) {
         return kh == 3 && kw == 3 && strideH == 1 && strideW == 1 && dilH == dilW && padH == dilH && padW == dilW
                 && cout % 32 == 0 && (long) cin * cout < MAX_PAIRS;
+    }
+
+    /** The output tile the kernel uses for cin -> cout: 4 (F(4x4,3x3)) for narrow layers, else 2 (F(2x2,3x3)). */
+    static int tile(int cin, int cout) {
+        try { return (int) TILE.invokeExact(cin, cout); } catch (Throwable e) { throw rethrow(e); }
     }
 
     /** Floats of the transformed weights for cin -> cout. */
