@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Batch-1 inference latency (p50/p90/p99 over ITERS calls after WARMUP) of one image through
 #   plan  - conta's InferencePlan (conta bench latency --impl plan); plan-bf16 the same in bfloat16; plan-direct
-#           the fp32 plan without its Winograd 3x3 kernel (-Dconta.plan.winograd=false: oneDNN everywhere)
+#           the fp32 plan without its Winograd 3x3 kernel (-Dconta.plan.winograd=false: oneDNN everywhere);
+#           plan-spin the fp32 plan with GOMP_SPINCOUNT=$SPIN (3000) instead of the launcher's passive wait policy
 #   graph - conta's training-graph eval forward (--impl graph)
 #   ort   - ONNX Runtime 1.23.2 for Java (conta.bench.OrtLatency, a test-scope main), the torch.onnx export
 #   torch - PyTorch eager (bench/latency_torch.py)
@@ -57,6 +58,9 @@ run() {
       local p=fp32; [ "$impl" = plan-bf16 ] && { p=bf16; impl=plan; }
       ./conta bench latency --arch "$arch" --size "$size" --impl "$impl" --precision $p --weights "$OUT/$arch.pth" \
         --iters "$it" --warmup "$wu" 2>/dev/null | grep '^LATENCY' ;;
+    plan-spin) # the fp32 plan with OpenMP workers that spin SPIN iterations (3000) before sleeping, instead of passive
+      GOMP_SPINCOUNT=${SPIN:-3000} ./conta bench latency --arch "$arch" --size "$size" --impl plan --weights "$OUT/$arch.pth" \
+        --iters "$it" --warmup "$wu" 2>/dev/null | grep '^LATENCY' | sed "s/conta-plan-fp32/conta-plan-fp32-spin${SPIN:-3000}/" ;;
     plan-direct) # the fp32 plan without the Winograd kernel: oneDNN's direct convolutions everywhere
       CONTA_JAVA_OPTS="${CONTA_JAVA_OPTS:-} -Dconta.plan.winograd=false" ./conta bench latency --arch "$arch" --size "$size" \
         --impl plan --weights "$OUT/$arch.pth" --iters "$it" --warmup "$wu" 2>/dev/null | grep '^LATENCY' \
