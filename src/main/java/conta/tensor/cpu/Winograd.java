@@ -18,13 +18,15 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The inference plan's Winograd F(2x2,3x3) convolution (native/src/winograd.c in libconta_cpu.so, bound through the
- * FFM API): 2.25x fewer multiply-adds than the direct convolution for 3x3, stride 1, padding = dilation, batch 1,
- * NHWC float32. {@link DnnlGraph} uses it for such convolutions where {@link #available()}; everything else stays
- * with oneDNN. The library is built with the sources (native/build.sh, needs gcc) and shipped on the classpath; it
- * shares oneDNN's OpenMP runtime (libgomp), so the plan has one thread pool and one wait policy.
+ * The inference plan's Winograd convolution (native/src/winograd.c in libconta_cpu.so, bound through the FFM API):
+ * F(4x4,3x3) up to 128 -> 128 channels (4x fewer multiply-adds than the direct convolution), F(2x2,3x3) above (2.25x),
+ * for 3x3, stride 1, padding = dilation, batch 1, NHWC float32. {@link DnnlGraph} uses it for such convolutions where
+ * {@link #available()}; everything else stays with oneDNN. The library is built with the sources (native/build.sh,
+ * needs gcc) and shipped on the classpath; it shares oneDNN's OpenMP runtime (libgomp), so the plan has one thread pool
+ * and one wait policy.
  *
- * <p>-Dconta.plan.winograd=false turns it off (the plan then runs oneDNN's direct kernels everywhere).
+ * <p>-Dconta.plan.winograd=false turns it off (the plan then runs oneDNN's direct kernels everywhere);
+ * -Dconta.plan.winograd.maxpairs=N takes only layers with cin x cout below N (default 512 x 512), for measurements.
  */
 public final class Winograd {
     private static final String RESOURCE = "native/libconta_cpu.so";
@@ -80,7 +82,7 @@ public final class Winograd {
      * Whether the plan should take this convolution to the kernel: 3x3, stride 1, padding = dilation (the same in both
      * directions), output channels a multiple of 32, and not the widest layers (512 -> 512 and beyond), where the 16
      * transformed weight planes (1.8x the direct weights) cost more memory traffic than the multiply-adds saved
-     * (bench/winograd_bench.c: 7x7 and dilation-4 shapes at 0.8-1.0x on a warm cache, worse with weights from memory).
+     * (bench/winograd_bench.c: 7x7 and dilation-4 shapes at 0.8-1.35x on a warm cache, worse with weights from memory).
      */
     public static boolean suits(int cin, int cout, int kh, int kw, int strideH, int strideW, int padH, int padW, int dilH, int dilW) {
         return kh == 3 && kw == 3 && strideH == 1 && strideW == 1 && dilH == dilW && padH == dilH && padW == dilW
