@@ -8,10 +8,11 @@
 // F(2x2) in float, and 2.25x more transformed weights). conta_wino_tile picks F(4x4) up to 128 -> 128 channels,
 // F(2x2) above, where the transformed weights would cost more memory traffic than the products saved.
 //
-// A probe that ran the three stages separately (bench/winograd_probe.c) lost at 56x56 because the transformed planes
-// went through memory; here they do not: the tiles are cut into blocks whose transformed input V (P = (m+2)^2 planes)
-// stays in the core's L2, and for each block a thread runs input transform -> P GEMMs (an 8 x 32 register kernel) ->
-// output transform (+ bias, ReLU), per chunk of output channels (the products M of a chunk stay in L2 too). Each
+// A probe that ran the three stages separately (bench/winograd_probe.c, in git history before session 11) lost at
+// 56x56 because the transformed planes went through memory; here they do not: the tiles are cut into blocks whose
+// transformed input V (P = (m+2)^2 planes) stays in the core's L2, and for each block a thread runs input transform
+// -> P GEMMs (an 8 x 32 register kernel) -> output transform (+ bias, ReLU), per chunk of output channels (the
+// products M of a chunk stay in L2 too). Each
 // thread takes its own blocks (all chunks), or, when there are too few blocks, its own chunks (all blocks): one
 // OpenMP region, no barrier, no tile transformed twice by a thread.
 //
@@ -110,50 +111,11 @@ void conta_wino_transform_weights(const float *w, int cin, int cout, float *U) {
 #pragma GCC target("avx512f,fma")
 #include <immintrin.h>
 
-static const float zeros[64] __attribute__((aligned(64)));
-
 // the output pixel (top left of its m x m) of tile t: phase (py, px), then the tile (ty, tx) within the phase
 static inline void tile_origin(const grid_t *g, int t, int *oy, int *ox) {
   int per = g->th * g->tw, phase = t / per, r = t % per;
   *oy = phase / g->d + g->d * g->m * (r / g->tw);
   *ox = phase % g->d + g->d * g->m * (r % g->tw);
-}
-
-// V[p][t][c] for the tiles t0 .. t0+nt-1: B^T d B with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
-static void input_tiles2(const float *x, int h, int w, int cin, const grid_t *g, int t0, int nt, float *V) {
-  long plane = (long)g->tb * cin;
-  for (int t = 0; t < nt; t++) {
-    int y0, x0, d = g->d;
-    tile_origin(g, t0 + t, &y0, &x0);
-    const float *src[4][4];
-    int inside[4][4];
-    for (int i = 0; i < 4; i++)
-      for (int j = 0; j < 4; j++) {
-        int yy = y0 + d * (i - 1), xx = x0 + d * (j - 1);
-        inside[i][j] = yy >= 0 && yy < h && xx >= 0 && xx < w;
-        src[i][j] = inside[i][j] ? x + ((long)yy * w + xx) * cin : zeros;
-      }
-    float *out = V + (long)t * cin;
-    for (int c = 0; c < cin; c += 16) {
-      __mmask16 m = cin - c >= 16 ? 0xFFFF : (__mmask16)((1u << (cin - c)) - 1);
-      __m512 d[4][4], u[4][4];
-      for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) d[i][j] = inside[i][j] ? _mm512_maskz_loadu_ps(m, src[i][j] + c) : _mm512_setzero_ps();
-      for (int j = 0; j < 4; j++) { // B^T d (rows)
-        u[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
-        u[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
-        u[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
-        u[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
-      }
-      for (int i = 0; i < 4; i++) { // (B^T d) B (columns)
-        float *o = out + (long)(i * 4) * plane + c;
-        _mm512_mask_storeu_ps(o, m, _mm512_sub_ps(u[i][0], u[i][2]));
-        _mm512_mask_storeu_ps(o + plane, m, _mm512_add_ps(u[i][1], u[i][2]));
-        _mm512_mask_storeu_ps(o + 2 * plane, m, _mm512_sub_ps(u[i][2], u[i][1]));
-        _mm512_mask_storeu_ps(o + 3 * plane, m, _mm512_sub_ps(u[i][1], u[i][3]));
-      }
-    }
-  }
 }
 
 // C[r][0..31] = sum_k A[r][k] B[k][0..31] for r < R (R <= 8): 2R accumulators in registers, B read once per k
@@ -185,44 +147,22 @@ static void gemm_rows(int R, int K, const float *A, long lda, const float *B, fl
   }
 }
 
-// y for the tiles t0 .. t0+nt-1 and channels o0 .. o0+nc-1: A^T m A with A^T = [1 1 1 0; 0 1 -1 -1], + bias, ReLU
-static void output_tiles2(const float *M, const float *bias, int relu, int h, int w, int cout, const grid_t *g, int t0, int nt,
-                         int o0, float *y) {
-  long plane = (long)g->tb * g->nc;
-  __m512 zero = _mm512_setzero_ps();
-  for (int t = 0; t < nt; t++) {
-    int oy, ox, d = g->d;
-    tile_origin(g, t0 + t, &oy, &ox);
-    if (oy >= h || ox >= w) continue; // a tile of a phase shorter than the others
-    int hasx = ox + d < w, hasy = oy + d < h;
-    float *y00 = y + ((long)oy * w + ox) * cout + o0;
-    const float *m = M + (long)t * g->nc;
-    for (int c = 0; c < g->nc; c += 16) {
-      __m512 s0[4], s1[4];
-      for (int j = 0; j < 4; j++) { // A^T m (rows)
-        __m512 v0 = _mm512_loadu_ps(m + (long)(0 * 4 + j) * plane + c), v1 = _mm512_loadu_ps(m + (long)(1 * 4 + j) * plane + c);
-        __m512 v2 = _mm512_loadu_ps(m + (long)(2 * 4 + j) * plane + c), v3 = _mm512_loadu_ps(m + (long)(3 * 4 + j) * plane + c);
-        s0[j] = _mm512_add_ps(_mm512_add_ps(v0, v1), v2);
-        s1[j] = _mm512_sub_ps(_mm512_sub_ps(v1, v2), v3);
-      }
-      __m512 b = bias ? _mm512_loadu_ps(bias + o0 + c) : zero;
-      __m512 r00 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s0[0], s0[1]), s0[2]), b);
-      __m512 r01 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s0[1], s0[2]), s0[3]), b);
-      __m512 r10 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s1[0], s1[1]), s1[2]), b);
-      __m512 r11 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s1[1], s1[2]), s1[3]), b);
-      if (relu) { r00 = _mm512_max_ps(r00, zero); r01 = _mm512_max_ps(r01, zero); r10 = _mm512_max_ps(r10, zero); r11 = _mm512_max_ps(r11, zero); }
-      _mm512_storeu_ps(y00 + c, r00);
-      if (hasx) _mm512_storeu_ps(y00 + (long)d * cout + c, r01);
-      if (hasy) {
-        _mm512_storeu_ps(y00 + (long)d * w * cout + c, r10);
-        if (hasx) _mm512_storeu_ps(y00 + (long)d * w * cout + (long)d * cout + c, r11);
-      }
-    }
-  }
+// The transforms, one 16-channel vector at a time. B^T for F(2x2,3x3): rows (1,0,-1,0), (0,1,1,0), (0,-1,1,0),
+// (0,1,0,-1); A^T: (1,1,1,0), (0,1,-1,-1).
+static inline __attribute__((always_inline)) void bt4(const __m512 d[4], __m512 u[4]) {
+  u[0] = _mm512_sub_ps(d[0], d[2]);
+  u[1] = _mm512_add_ps(d[1], d[2]);
+  u[2] = _mm512_sub_ps(d[2], d[1]);
+  u[3] = _mm512_sub_ps(d[1], d[3]);
 }
 
-// F(4x4,3x3): V[p][t][c] = B^T d B over a 6x6 input tile, B^T rows (4,0,-5,0,1,0), (0,-4,-4,1,1,0), (0,4,-4,-1,1,0),
-// (0,-2,-1,2,1,0), (0,2,-1,-2,1,0), (0,4,0,-5,0,1)
+static inline __attribute__((always_inline)) void at4(const __m512 v[4], __m512 s[2]) {
+  s[0] = _mm512_add_ps(_mm512_add_ps(v[0], v[1]), v[2]);
+  s[1] = _mm512_sub_ps(_mm512_sub_ps(v[1], v[2]), v[3]);
+}
+
+// F(4x4,3x3), points 0, +-1, +-2: B^T rows (4,0,-5,0,1,0), (0,-4,-4,1,1,0), (0,4,-4,-1,1,0), (0,-2,-1,2,1,0),
+// (0,2,-1,-2,1,0), (0,4,0,-5,0,1); A^T: (1,1,1,1,1,0), (0,1,-1,2,-2,0), (0,1,1,4,4,0), (0,1,-1,8,-8,1).
 static inline __attribute__((always_inline)) void bt6(const __m512 d[6], __m512 u[6]) {
   const __m512 four = _mm512_set1_ps(4), five = _mm512_set1_ps(5), two = _mm512_set1_ps(2);
   __m512 d4_d2 = _mm512_sub_ps(d[4], d[2]), d3_d1 = _mm512_sub_ps(d[3], d[1]);
@@ -234,37 +174,6 @@ static inline __attribute__((always_inline)) void bt6(const __m512 d[6], __m512 
   u[5] = _mm512_add_ps(_mm512_fnmadd_ps(five, d[3], _mm512_mul_ps(four, d[1])), d[5]);
 }
 
-static void input_tiles4(const float *x, int h, int w, int cin, const grid_t *g, int t0, int nt, float *V) {
-  long plane = (long)g->tb * cin;
-  for (int t = 0; t < nt; t++) {
-    int y0, x0, d = g->d;
-    tile_origin(g, t0 + t, &y0, &x0);
-    const float *src[6][6];
-    for (int i = 0; i < 6; i++)
-      for (int j = 0; j < 6; j++) {
-        int yy = y0 + d * (i - 1), xx = x0 + d * (j - 1);
-        src[i][j] = yy >= 0 && yy < h && xx >= 0 && xx < w ? x + ((long)yy * w + xx) * cin : NULL;
-      }
-    float *out = V + (long)t * cin;
-    for (int c = 0; c < cin; c += 16) {
-      __mmask16 m = cin - c >= 16 ? 0xFFFF : (__mmask16)((1u << (cin - c)) - 1);
-      __m512 u[6][6]; // u[j][i]: B^T applied down column j of the tile
-      for (int j = 0; j < 6; j++) {
-        __m512 col[6];
-        for (int i = 0; i < 6; i++) col[i] = src[i][j] ? _mm512_maskz_loadu_ps(m, src[i][j] + c) : _mm512_setzero_ps();
-        bt6(col, u[j]);
-      }
-      for (int i = 0; i < 6; i++) { // then along row i
-        __m512 row[6], v[6];
-        for (int j = 0; j < 6; j++) row[j] = u[j][i];
-        bt6(row, v);
-        for (int j = 0; j < 6; j++) _mm512_mask_storeu_ps(out + (long)(i * 6 + j) * plane + c, m, v[j]);
-      }
-    }
-  }
-}
-
-// A^T rows (1,1,1,1,1,0), (0,1,-1,2,-2,0), (0,1,1,4,4,0), (0,1,-1,8,-8,1)
 static inline __attribute__((always_inline)) void at6(const __m512 v[6], __m512 s[4]) {
   const __m512 two = _mm512_set1_ps(2), four = _mm512_set1_ps(4), eight = _mm512_set1_ps(8);
   __m512 p12 = _mm512_add_ps(v[1], v[2]), m12 = _mm512_sub_ps(v[1], v[2]);
@@ -275,35 +184,82 @@ static inline __attribute__((always_inline)) void at6(const __m512 v[6], __m512 
   s[3] = _mm512_add_ps(_mm512_fmadd_ps(eight, m34, m12), v[5]);
 }
 
-static void output_tiles4(const float *M, const float *bias, int relu, int h, int w, int cout, const grid_t *g, int t0, int nt,
-                          int o0, float *y) {
+// V[p][t][c] = (B^T d B)[p] for the tiles t0 .. t0+nt-1: down each column of the a x a input tile, then along each
+// row. m is a constant at both call sites, so each gets its own unrolled copy.
+static inline __attribute__((always_inline)) void input_tiles_m(const int m, const float *x, int h, int w, int cin, const grid_t *g,
+                                                                int t0, int nt, float *V) {
+  const int a = m + 2;
+  long plane = (long)g->tb * cin;
+  for (int t = 0; t < nt; t++) {
+    int y0, x0, d = g->d;
+    tile_origin(g, t0 + t, &y0, &x0);
+    const float *src[6][6]; // NULL outside the map: the padding
+    for (int i = 0; i < a; i++)
+      for (int j = 0; j < a; j++) {
+        int yy = y0 + d * (i - 1), xx = x0 + d * (j - 1);
+        src[i][j] = yy >= 0 && yy < h && xx >= 0 && xx < w ? x + ((long)yy * w + xx) * cin : NULL;
+      }
+    float *out = V + (long)t * cin;
+    for (int c = 0; c < cin; c += 16) {
+      __mmask16 k = cin - c >= 16 ? 0xFFFF : (__mmask16)((1u << (cin - c)) - 1);
+      __m512 u[6][6]; // u[j]: B^T applied down column j
+      for (int j = 0; j < a; j++) {
+        __m512 col[6];
+        for (int i = 0; i < a; i++) col[i] = src[i][j] ? _mm512_maskz_loadu_ps(k, src[i][j] + c) : _mm512_setzero_ps();
+        if (a == 6) bt6(col, u[j]); else bt4(col, u[j]);
+      }
+      for (int i = 0; i < a; i++) {
+        __m512 row[6], v[6];
+        for (int j = 0; j < a; j++) row[j] = u[j][i];
+        if (a == 6) bt6(row, v); else bt4(row, v);
+        for (int j = 0; j < a; j++) _mm512_mask_storeu_ps(out + (long)(i * a + j) * plane + c, k, v[j]);
+      }
+    }
+  }
+}
+
+static void input_tiles(const float *x, int h, int w, int cin, const grid_t *g, int t0, int nt, float *V) {
+  if (g->m == 4) input_tiles_m(4, x, h, w, cin, g, t0, nt, V);
+  else input_tiles_m(2, x, h, w, cin, g, t0, nt, V);
+}
+
+// y for the tiles t0 .. t0+nt-1 and channels o0 .. o0+nc-1: A^T M A + bias (ReLU), outputs beyond the map dropped
+static inline __attribute__((always_inline)) void output_tiles_m(const int m, const float *M, const float *bias, int relu, int h,
+                                                                 int w, int cout, const grid_t *g, int t0, int nt, int o0, float *y) {
+  const int a = m + 2;
   long plane = (long)g->tb * g->nc;
   __m512 zero = _mm512_setzero_ps();
   for (int t = 0; t < nt; t++) {
     int oy, ox, d = g->d;
     tile_origin(g, t0 + t, &oy, &ox);
     if (oy >= h || ox >= w) continue; // a tile of a phase shorter than the others
-    const float *m = M + (long)t * g->nc;
+    const float *mt = M + (long)t * g->nc;
     for (int c = 0; c < g->nc; c += 16) {
-      __m512 s[6][4]; // s[j][r]: A^T applied down column j
-      for (int j = 0; j < 6; j++) {
+      __m512 s[6][4]; // s[j]: A^T applied down column j
+      for (int j = 0; j < a; j++) {
         __m512 col[6];
-        for (int i = 0; i < 6; i++) col[i] = _mm512_loadu_ps(m + (long)(i * 6 + j) * plane + c);
-        at6(col, s[j]);
+        for (int i = 0; i < a; i++) col[i] = _mm512_loadu_ps(mt + (long)(i * a + j) * plane + c);
+        if (a == 6) at6(col, s[j]); else at4(col, s[j]);
       }
       __m512 b = bias ? _mm512_loadu_ps(bias + o0 + c) : zero;
-      for (int r = 0; r < 4 && oy + d * r < h; r++) {
+      for (int r = 0; r < m && oy + d * r < h; r++) {
         __m512 row[6], o[4];
-        for (int j = 0; j < 6; j++) row[j] = s[j][r];
-        at6(row, o);
+        for (int j = 0; j < a; j++) row[j] = s[j][r];
+        if (a == 6) at6(row, o); else at4(row, o);
         float *yr = y + ((long)(oy + d * r) * w + ox) * cout + o0 + c;
-        for (int q = 0; q < 4 && ox + d * q < w; q++) {
+        for (int q = 0; q < m && ox + d * q < w; q++) {
           __m512 v = _mm512_add_ps(o[q], b);
           _mm512_storeu_ps(yr + (long)d * q * cout, relu ? _mm512_max_ps(v, zero) : v);
         }
       }
     }
   }
+}
+
+static void output_tiles(const float *M, const float *bias, int relu, int h, int w, int cout, const grid_t *g, int t0, int nt,
+                         int o0, float *y) {
+  if (g->m == 4) output_tiles_m(4, M, bias, relu, h, w, cout, g, t0, nt, o0, y);
+  else output_tiles_m(2, M, bias, relu, h, w, cout, g, t0, nt, o0, y);
 }
 
 /**
@@ -327,8 +283,7 @@ void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, con
     float *V = ws + per * tid, *M = V + (long)g.P * g.tb * cin;
     for (int blk = b0; blk < b1; blk++) { // blocks outermost: a block's input tiles are transformed once
       int t0 = blk * g.tb, nt = g.tiles - t0 < g.tb ? g.tiles - t0 : g.tb;
-      if (g.m == 4) input_tiles4(x, h, w, cin, &g, t0, nt, V);
-      else input_tiles2(x, h, w, cin, &g, t0, nt, V);
+      input_tiles(x, h, w, cin, &g, t0, nt, V);
       for (int chunk = c0; chunk < c1; chunk++) {
         int o0 = chunk * g.nc;
         for (int p = 0; p < g.P; p++) {
@@ -341,8 +296,7 @@ void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, con
             if (r < nt) gemm_rows(nt - r, cin, A + (long)r * cin, cin, B, C + (long)r * g.nc + jp * 32, g.nc);
           }
         }
-        if (g.m == 4) output_tiles4(M, bias, relu, h, w, cout, &g, t0, nt, o0, y);
-        else output_tiles2(M, bias, relu, h, w, cout, &g, t0, nt, o0, y);
+        output_tiles(M, bias, relu, h, w, cout, &g, t0, nt, o0, y);
       }
     }
   }
