@@ -50,20 +50,22 @@ load_start() { # one process, two busy shells: both cores taken for the whole ru
 load_stop() { [ ${#LOAD[@]} -gt 0 ] && { pkill -P "${LOAD[0]}" 2>/dev/null || true; kill "${LOAD[0]}" 2>/dev/null || true; wait "${LOAD[0]}" 2>/dev/null || true; }; LOAD=(); }
 trap load_stop EXIT
 
+# conta_latency IMPL PRECISION: conta bench latency on run()'s arch, size, iters, warmup (its locals) -> the LATENCY line
+conta_latency() {
+  ./conta bench latency --arch "$arch" --size "$size" --impl "$1" --precision "$2" --weights "$OUT/$arch.pth" \
+    --iters "$it" --warmup "$wu" 2>/dev/null | grep '^LATENCY'
+}
+
 # run IMPL ARCH SIZE [iters] [warmup] -> one LATENCY line on stdout (environment decides the knobs)
 run() {
   local impl=$1 arch=$2 size=$3 it=${4:-$ITERS} wu=${5:-$WARMUP}
   case $impl in
-    plan|graph|plan-bf16)
-      local p=fp32; [ "$impl" = plan-bf16 ] && { p=bf16; impl=plan; }
-      ./conta bench latency --arch "$arch" --size "$size" --impl "$impl" --precision $p --weights "$OUT/$arch.pth" \
-        --iters "$it" --warmup "$wu" 2>/dev/null | grep '^LATENCY' ;;
+    plan|graph) conta_latency "$impl" fp32 ;;
+    plan-bf16) conta_latency plan bf16 ;;
     plan-spin) # the fp32 plan with OpenMP workers that spin SPIN iterations (3000) before sleeping, instead of passive
-      GOMP_SPINCOUNT=${SPIN:-3000} ./conta bench latency --arch "$arch" --size "$size" --impl plan --weights "$OUT/$arch.pth" \
-        --iters "$it" --warmup "$wu" 2>/dev/null | grep '^LATENCY' | sed "s/conta-plan-fp32/conta-plan-fp32-spin${SPIN:-3000}/" ;;
+      GOMP_SPINCOUNT=${SPIN:-3000} conta_latency plan fp32 | sed "s/conta-plan-fp32/conta-plan-fp32-spin${SPIN:-3000}/" ;;
     plan-direct) # the fp32 plan without the Winograd kernel: oneDNN's direct convolutions everywhere
-      CONTA_JAVA_OPTS="${CONTA_JAVA_OPTS:-} -Dconta.plan.winograd=false" ./conta bench latency --arch "$arch" --size "$size" \
-        --impl plan --weights "$OUT/$arch.pth" --iters "$it" --warmup "$wu" 2>/dev/null | grep '^LATENCY' \
+      CONTA_JAVA_OPTS="${CONTA_JAVA_OPTS:-} -Dconta.plan.winograd=false" conta_latency plan fp32 \
         | sed 's/conta-plan-fp32/conta-plan-fp32-direct/' ;;
     ort)   "${JAVA[@]}" -cp "$CP" conta.bench.OrtLatency "$OUT/$arch-$size.onnx" "$arch" "$size" "$it" "$wu" "$THREADS" "${ORT_SPIN:-1}" 2>/dev/null | grep '^LATENCY' ;;
     torch) "$PY" bench/latency_torch.py time "$arch" "$size" "$OUT" "$it" "$wu" "$THREADS" 2>/dev/null | grep '^LATENCY' ;;

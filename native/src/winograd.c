@@ -24,7 +24,6 @@
 // so a tile steps by d instead of 1 and the phases' tiles are laid end to end.
 #include <omp.h>
 #include <stddef.h>
-#include <string.h>
 
 #ifndef L2_U_BYTES
 #define L2_U_BYTES (512 * 1024) /* bounds a chunk of output channels: its U (and M) */
@@ -54,13 +53,13 @@ int conta_wino_max_threads(void) { return omp_get_max_threads(); }
 // the item grid for a shape: tiles per block (tb), blocks, output channels per chunk (nc), chunks
 typedef struct { int m, P, d, th, tw, tiles, tb, nblk, nc, nch; } grid_t;
 
-#ifndef WINO_SPLIT_CHUNKS
-#define WINO_SPLIT_CHUNKS(g, threads) ((g).nch % (threads) == 0 && (g).nblk < 2 * (threads))
-#endif
+// whether the threads split the chunks of output channels (each all blocks) rather than the blocks: when there are
+// fewer than two blocks per thread and the chunks split evenly
+static int split_chunks(const grid_t *g, int threads) { return g->nch % threads == 0 && g->nblk < 2 * threads; }
 
 static grid_t grid(int h, int w, int d, int cin, int cout, int threads) {
   grid_t g;
-  g.m = conta_wino_tile(cin, cout); g.P = (g.m + 2) * (g.m + 2);
+  g.m = conta_wino_tile(cin, cout); g.P = positions(cin, cout);
   g.d = d; // d x d phases, each a (h/d) x (w/d) sub-image convolved without dilation
   g.th = ((h + d - 1) / d + g.m - 1) / g.m; g.tw = ((w + d - 1) / d + g.m - 1) / g.m; g.tiles = d * d * g.th * g.tw;
   g.nc = cout;
@@ -70,7 +69,7 @@ static grid_t grid(int h, int w, int d, int cin, int cout, int threads) {
   if (tbmax < 8) tbmax = 8;
   if (g.P * 4L * cin * g.tiles <= 4L * L2_V_BYTES) tbmax = g.tiles; // few tiles: one block, transformed once per thread
   g.nblk = (g.tiles + tbmax - 1) / tbmax;
-  if (!WINO_SPLIT_CHUNKS(g, threads)) // blocks split evenly between the threads
+  if (!split_chunks(&g, threads)) // blocks split evenly between the threads
     while (g.nblk % threads != 0 && g.nblk < g.tiles) g.nblk++;
   g.tb = (g.tiles + g.nblk - 1) / g.nblk;
   g.nblk = (g.tiles + g.tb - 1) / g.tb;
@@ -266,7 +265,7 @@ static void output_tiles(const float *M, const float *bias, int relu, int h, int
  * y = relu?(conv3x3(x, w) + bias) with U from conta_wino_transform_weights; ws holds
  * conta_wino_workspace_floats(h, w, d, cin, cout, threads) floats. Runs on `threads` OpenMP threads (the plan's
  * count). Each thread takes a rectangle of the (block, chunk) grid: its own blocks and all chunks, or, when there are
- * fewer than two blocks a thread and the chunks split evenly (WINO_SPLIT_CHUNKS), all blocks and its own chunks (no
+ * fewer than two blocks a thread and the chunks split evenly (split_chunks), all blocks and its own chunks (no
  * chunk of U read by two threads). Blocks outermost: a block's V is transformed once per thread.
  */
 void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, const float *U, const float *bias, int relu,
@@ -277,7 +276,7 @@ void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, con
 #pragma omp parallel num_threads(threads)
   {
     int tid = omp_get_thread_num(), nth = omp_get_num_threads();
-    int chunks = WINO_SPLIT_CHUNKS(g, nth);
+    int chunks = split_chunks(&g, nth);
     int b0 = chunks ? 0 : tid * g.nblk / nth, b1 = chunks ? g.nblk : (tid + 1) * g.nblk / nth;
     int c0 = chunks ? tid * g.nch / nth : 0, c1 = chunks ? (tid + 1) * g.nch / nth : g.nch;
     float *V = ws + per * tid, *M = V + (long)g.P * g.tb * cin;

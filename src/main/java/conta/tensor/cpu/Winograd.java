@@ -46,20 +46,18 @@ public final class Winograd {
                 else {
                     Linker linker = Linker.nativeLinker();
                     SymbolLookup sym = SymbolLookup.libraryLookup(lib, Arena.global());
-                    MethodHandle supported = linker.downcallHandle(sym.find("conta_wino_supported").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
-                    if ((int) supported.invokeExact() == 0) why = "this CPU has no AVX-512";
+                    java.util.function.BiFunction<String, FunctionDescriptor, MethodHandle> bind =
+                            (name, fd) -> linker.downcallHandle(sym.find(name).orElseThrow(), fd);
+                    if ((int) bind.apply("conta_wino_supported", FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0) why = "this CPU has no AVX-512";
                     else {
-                        wf = linker.downcallHandle(sym.find("conta_wino_weights_floats").orElseThrow(),
-                                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT));
-                        tr = linker.downcallHandle(sym.find("conta_wino_transform_weights").orElseThrow(),
-                                FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
-                        wsf = linker.downcallHandle(sym.find("conta_wino_workspace_floats").orElseThrow(),
+                        wf = bind.apply("conta_wino_weights_floats", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT));
+                        tr = bind.apply("conta_wino_transform_weights", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+                        wsf = bind.apply("conta_wino_workspace_floats",
                                 FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-                        conv = linker.downcallHandle(sym.find("conta_wino_conv").orElseThrow(),
-                                FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS,
-                                        JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-                        mt = linker.downcallHandle(sym.find("conta_wino_max_threads").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
-                        tile = linker.downcallHandle(sym.find("conta_wino_tile").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+                        conv = bind.apply("conta_wino_conv", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                                ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+                        mt = bind.apply("conta_wino_max_threads", FunctionDescriptor.of(JAVA_INT));
+                        tile = bind.apply("conta_wino_tile", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
                     }
                 }
             }
