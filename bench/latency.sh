@@ -2,9 +2,11 @@
 # Batch-1 inference latency (p50/p90/p99 over ITERS calls after WARMUP) of one image through
 #   plan  - conta's InferencePlan (conta bench latency --impl plan); plan-bf16 the same in bfloat16; plan-direct
 #           the fp32 plan without its Winograd 3x3 kernel (-Dconta.plan.winograd=false: oneDNN everywhere);
-#           plan-spin the fp32 plan with GOMP_SPINCOUNT=$SPIN (3000) instead of the launcher's passive wait policy
+#           plan-spin the fp32 plan with GOMP_SPINCOUNT=$SPIN (3000) instead of the launcher's 1000, plan-spinN
+#           with GOMP_SPINCOUNT=N, plan-passive with OMP_WAIT_POLICY=passive
 #   graph - conta's training-graph eval forward (--impl graph)
-#   ort   - ONNX Runtime 1.23.2 for Java (conta.bench.OrtLatency, a test-scope main), the torch.onnx export
+#   ort   - ONNX Runtime 1.23.2 for Java (conta.bench.OrtLatency, a test-scope main), the torch.onnx export, with its
+#           default spinning thread pool; ort-nospin with session.intra_op.allow_spinning=0
 #   torch - PyTorch eager (bench/latency_torch.py)
 #   api   - the Java API, ContaModel.segment: RGB bytes -> label map (conta bench latency --impl api), and
 #   capi  - the C ABI, conta_segment_rgb8 (bench/capi_latency.c), both on a bundle of the same weights
@@ -18,7 +20,8 @@
 #   MODELS="resnet50:224" ROUNDS=5 bench/latency.sh
 #   bench/latency.sh knobs                # OpenMP wait policy / spin / threads for the plan under load, ORT spinning
 # Environment: MODELS ("arch:size ..."), IMPLS ("plan graph ort torch"), CONDS ("quiet load"), ROUNDS, ITERS, WARMUP,
-# THREADS, OUT (out/latency). Needs /usr/bin/python3 with torch 1.13 (apt-get install -y python3-torch
+# THREADS, OUT (out/latency), TRACES (a folder: every plan/ort run also writes its per-call trace there, named
+# round-cond-impl.csv, for bench/latency_tail.py). Needs /usr/bin/python3 with torch 1.13 (apt-get install -y python3-torch
 # python3-torchvision) for the export and the eager timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +29,7 @@ MODELS=${MODELS:-"resnet50:224 resnet50-os16:448 deeplabv2-resnet101:321"}
 IMPLS=${IMPLS:-"plan graph ort torch"}
 CONDS=${CONDS:-"quiet load"}
 ROUNDS=${ROUNDS:-3}; ITERS=${ITERS:-50}; WARMUP=${WARMUP:-10}; THREADS=${THREADS:-2}
-OUT=${OUT:-out/latency}; PY=${PY:-/usr/bin/python3}
+OUT=${OUT:-out/latency}; PY=${PY:-/usr/bin/python3}; TRACES=${TRACES:-}
 mkdir -p "$OUT"
 LOG="$OUT/latency-$(date -u +%Y%m%dT%H%M%S).log"
 
@@ -53,21 +56,28 @@ trap load_stop EXIT
 # conta_latency IMPL PRECISION: conta bench latency on run()'s arch, size, iters, warmup (its locals) -> the LATENCY line
 conta_latency() {
   ./conta bench latency --arch "$arch" --size "$size" --impl "$1" --precision "$2" --weights "$OUT/$arch.pth" \
-    --iters "$it" --warmup "$wu" 2>/dev/null | grep '^LATENCY'
+    --iters "$it" --warmup "$wu" ${TRACE:+--trace "$TRACE"} 2>/dev/null | grep '^LATENCY'
 }
 
 # run IMPL ARCH SIZE [iters] [warmup] -> one LATENCY line on stdout (environment decides the knobs)
 run() {
   local impl=$1 arch=$2 size=$3 it=${4:-$ITERS} wu=${5:-$WARMUP}
   case $impl in
-    plan|graph) conta_latency "$impl" fp32 ;;
+    plan|graph) conta_latency "$impl" fp32 ;;           # the launcher's wait policy: a 1000-round spin for bench latency
+    plan-passive) # the fp32 plan with OpenMP workers that sleep at once (the launcher's default before session 12)
+      OMP_WAIT_POLICY=passive conta_latency plan fp32 | sed 's/conta-plan-fp32/conta-plan-fp32-passive/' ;;
     plan-bf16) conta_latency plan bf16 ;;
-    plan-spin) # the fp32 plan with OpenMP workers that spin SPIN iterations (3000) before sleeping, instead of passive
-      GOMP_SPINCOUNT=${SPIN:-3000} conta_latency plan fp32 | sed "s/conta-plan-fp32/conta-plan-fp32-spin${SPIN:-3000}/" ;;
+    plan-spin*) # the fp32 plan with OpenMP workers that spin N iterations before sleeping (plan-spin1000: N = 1000;
+      # plan-spin: N = $SPIN, 3000) instead of passive
+      local n=${impl#plan-spin}; n=${n:-${SPIN:-3000}}
+      GOMP_SPINCOUNT=$n conta_latency plan fp32 | sed "s/conta-plan-fp32/conta-plan-fp32-spin$n/" ;;
     plan-direct) # the fp32 plan without the Winograd kernel: oneDNN's direct convolutions everywhere
       CONTA_JAVA_OPTS="${CONTA_JAVA_OPTS:-} -Dconta.plan.winograd=false" conta_latency plan fp32 \
         | sed 's/conta-plan-fp32/conta-plan-fp32-direct/' ;;
-    ort)   "${JAVA[@]}" -cp "$CP" conta.bench.OrtLatency "$OUT/$arch-$size.onnx" "$arch" "$size" "$it" "$wu" "$THREADS" "${ORT_SPIN:-1}" 2>/dev/null | grep '^LATENCY' ;;
+    ort|ort-nospin)
+      local spin=${ORT_SPIN:-1}; [ "$impl" = ort-nospin ] && spin=0
+      ORT_TRACE=${TRACE:-} "${JAVA[@]}" -cp "$CP" conta.bench.OrtLatency "$OUT/$arch-$size.onnx" "$arch" "$size" "$it" "$wu" "$THREADS" "$spin" \
+        2>/dev/null | grep '^LATENCY' ;;
     torch) "$PY" bench/latency_torch.py time "$arch" "$size" "$OUT" "$it" "$wu" "$THREADS" 2>/dev/null | grep '^LATENCY' ;;
     api|capi)
       case $arch in deeplab*) ;; *) echo "$impl: segmentation bundles only, $arch skipped" >&2; return 0 ;; esac
@@ -90,7 +100,7 @@ record() { # round cond line
 
 if [ "${1:-}" = knobs ]; then
   # the plan on ResNet-50 @224 under the competing load with each OpenMP setting, alternating, ROUNDS rounds
-  KNOBS=("OMP_WAIT_POLICY=passive" "OMP_WAIT_POLICY=active" "GOMP_SPINCOUNT=10000" "OMP_WAIT_POLICY=passive OMP_NUM_THREADS=1"
+  KNOBS=("OMP_WAIT_POLICY=passive" "OMP_WAIT_POLICY=active" "GOMP_SPINCOUNT=1000" "GOMP_SPINCOUNT=10000" "OMP_WAIT_POLICY=passive OMP_NUM_THREADS=1"
          "OMP_WAIT_POLICY=passive OMP_PROC_BIND=true")
   for r in $(seq 1 "$ROUNDS"); do
     load_start
@@ -116,7 +126,9 @@ for r in $(seq 1 "$ROUNDS"); do
       n=${#impls[@]}
       for i in $(seq 0 $((n - 1))); do           # rotate the order each round
         impl=${impls[$(( (i + r - 1) % n ))]}
-        record "$r" "$c" "$(run "$impl" "$arch" "$size")"
+        TRACE=${TRACES:+$TRACES/$r-$c-$arch-$impl.csv}
+        [ -n "$TRACES" ] && mkdir -p "$TRACES"
+        record "$r" "$c" "$(TRACE=$TRACE run "$impl" "$arch" "$size")"
       done
       [ "$c" = load ] && load_stop
     done

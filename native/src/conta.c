@@ -111,9 +111,12 @@ static void *open_libjvm(void) {
 }
 
 static int start_vm(void) {
-    /* as the ./conta launcher: oneDNN's OpenMP threads sleep between convolutions instead of spinning (spinning
-     * threads slowed a 64x64 call from 14 ms to 1.9 s on a loaded 2-core machine); set before libgomp loads */
-    if (!getenv("GOMP_SPINCOUNT")) setenv("OMP_WAIT_POLICY", "passive", 0);
+    /* as the ./conta launcher's inference commands: oneDNN's OpenMP threads spin 1000 rounds (~20 us, the gap
+     * between two primitives) and then sleep. libgomp's default spin (300000 rounds) slowed a 64x64 call from 14 ms
+     * to 1.9 s on a loaded 2-core machine; the short one gains ~6% on a quiet one and is no worse than sleeping at
+     * once under load (bench/RESULTS-latency.md, session 12). Set before libgomp loads; the host's own OpenMP
+     * settings win. */
+    if (!getenv("GOMP_SPINCOUNT") && !getenv("OMP_WAIT_POLICY")) setenv("GOMP_SPINCOUNT", "1000", 0);
     void *lib = open_libjvm();
     if (!lib) {
         snprintf(init_error, sizeof init_error, "cannot load libjvm.so from CONTA_JAVA_HOME, JAVA_HOME or %s (a JDK >= 25 is needed)",

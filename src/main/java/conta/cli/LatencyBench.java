@@ -21,13 +21,6 @@ import java.util.SplittableRandom;
 final class LatencyBench {
     private LatencyBench() { }
 
-    /** One line per timed call (index, ms): where in a run the tail calls fall (warm-up, a periodic stall, the load). */
-    private static void writeTrace(String file, double[] ms) throws java.io.IOException {
-        StringBuilder sb = new StringBuilder("call,ms\n");
-        for (int i = 0; i < ms.length; i++) sb.append(i).append(',').append(String.format(java.util.Locale.ROOT, "%.3f", ms[i])).append('\n');
-        java.nio.file.Files.writeString(java.nio.file.Path.of(file), sb);
-    }
-
     /** The Java API on a segmentation bundle: a random RGB image (content does not change the work), label map out. */
     private static int api(Args a, String arch, int size, int iters, int warmup) throws Exception {
         if (!a.has("bundle")) throw new UserError("--impl api needs --bundle F (a segmentation bundle: conta export)");
@@ -40,21 +33,26 @@ final class LatencyBench {
         return 0;
     }
 
-    /** ms of each of iters calls after warmup untimed ones. */
-    private static double[] time(int warmup, int iters, Runnable call) {
-        double[] ms = new double[iters];
+    /** Per timed call: its start (ms on the nanoTime clock) and its duration (ms), after warmup untimed calls. */
+    private record Timings(double[] startMs, double[] ms) { }
+
+    private static Timings time(int warmup, int iters, Runnable call) {
+        double[] start = new double[iters], ms = new double[iters];
         for (int it = 0; it < warmup + iters; it++) {
             long s = System.nanoTime();
             call.run();
-            if (it >= warmup) ms[it - warmup] = (System.nanoTime() - s) / 1e6;
+            if (it >= warmup) {
+                start[it - warmup] = s / 1e6;
+                ms[it - warmup] = (System.nanoTime() - s) / 1e6;
+            }
         }
-        return ms;
+        return new Timings(start, ms);
     }
 
     /** The LATENCY line that bench/latency.sh parses, and with --trace every call's ms. */
-    private static void report(Args a, double[] ms, String label, String arch, int size) throws java.io.IOException {
-        System.out.println(LatencyStats.of(ms).line(label, arch, size));
-        if (a.has("trace")) writeTrace(a.get("trace", ""), ms);
+    private static void report(Args a, Timings t, String label, String arch, int size) throws java.io.IOException {
+        System.out.println(LatencyStats.of(t.ms()).line(label, arch, size));
+        if (a.has("trace")) LatencyStats.writeTrace(a.get("trace", ""), t.startMs(), t.ms());
     }
 
     static int run(Args a) throws Exception {
@@ -70,7 +68,7 @@ final class LatencyBench {
             float[] img = new float[3 * size * size];
             SplittableRandom r = new SplittableRandom(1);
             for (int i = 0; i < img.length; i++) img[i] = (float) r.nextGaussian();
-            double[] ms;
+            Timings ms;
             String label;
             if (impl.equals("plan")) {
                 long t0 = System.nanoTime();

@@ -23,4 +23,15 @@ public record LatencyStats(int n, double p50, double p90, double p99, double min
     public String line(String impl, String arch, int size) {
         return String.format(Locale.ROOT, "LATENCY %s %s %d p50 %.1f p90 %.1f p99 %.1f min %.1f mean %.1f n %d", impl, arch, size, p50, p90, p99, min, mean, n);
     }
+
+    /**
+     * One line per timed call (index, start ms after the first timed call, ms): where in a run the tail calls fall
+     * (warm-up, a periodic stall such as this VM's 500 ms DAMON sampling, the load); bench/latency_tail.py reads it.
+     */
+    public static void writeTrace(String file, double[] startMs, double[] ms) throws java.io.IOException {
+        StringBuilder sb = new StringBuilder("call,start_ms,ms\n");
+        for (int i = 0; i < ms.length; i++)
+            sb.append(i).append(',').append(String.format(java.util.Locale.ROOT, "%.3f,%.3f", startMs[i] - startMs[0], ms[i])).append('\n');
+        java.nio.file.Files.writeString(java.nio.file.Path.of(file), sb);
+    }
 }

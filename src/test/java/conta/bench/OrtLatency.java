@@ -13,7 +13,8 @@ import java.util.SplittableRandom;
  * bench/latency_torch.py from the weights conta loads, the same random image (SplittableRandom(1) Gaussians) as
  * conta's LatencyBench, the same percentile line.
  *
- * <p>Usage: OrtLatency MODEL.onnx ARCH SIZE [iters 50] [warmup 10] [threads 2] [spin 1|0]
+ * <p>Usage: OrtLatency MODEL.onnx ARCH SIZE [iters 50] [warmup 10] [threads 2] [spin 1|0]; ORT_TRACE=F writes every
+ * call's start and ms as conta bench latency --trace does.
  */
 public final class OrtLatency {
     public static void main(String[] a) throws Exception {
@@ -37,14 +38,19 @@ public final class OrtLatency {
             try (OrtSession s = env.createSession(model, o);
                  OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(img), new long[]{1, 3, size, size})) {
                 String name = s.getInputNames().iterator().next();
-                double[] ms = new double[iters];
+                double[] ms = new double[iters], start = new double[iters];
                 for (int it = 0; it < warmup + iters; it++) {
                     long t0 = System.nanoTime();
                     try (OrtSession.Result res = s.run(Map.of(name, x))) {
                         ((OnnxTensor) res.get(0)).getFloatBuffer();
                     }
-                    if (it >= warmup) ms[it - warmup] = (System.nanoTime() - t0) / 1e6;
+                    if (it >= warmup) {
+                        start[it - warmup] = t0 / 1e6;
+                        ms[it - warmup] = (System.nanoTime() - t0) / 1e6;
+                    }
                 }
+                String trace = System.getenv("ORT_TRACE");
+                if (trace != null && !trace.isEmpty()) LatencyStats.writeTrace(trace, start, ms);
                 System.out.println(LatencyStats.of(ms).line("ort" + (spin.equals("1") ? "" : "-nospin"), arch, size));
             }
         }

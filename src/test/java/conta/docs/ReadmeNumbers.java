@@ -290,9 +290,11 @@ public final class ReadmeNumbers {
     static final Map<String, String> ENGINES = new java.util.LinkedHashMap<>();
     static {
         ENGINES.put("conta-plan-fp32", "conta inference plan, fp32");
+        ENGINES.put("conta-plan-fp32-passive", "conta inference plan, fp32, OpenMP workers passive (no spin)");
         ENGINES.put("conta-plan-fp32-direct", "conta inference plan, fp32, without its Winograd kernel");
         ENGINES.put("conta-plan-bf16", "conta inference plan, bf16");
         ENGINES.put("ort", "ONNX Runtime 1.23.2 (Java)");
+        ENGINES.put("ort-nospin", "ONNX Runtime 1.23.2 (Java), no spinning");
         ENGINES.put("torch-eager", "PyTorch 1.13 eager");
         ENGINES.put("conta-graph", "conta training graph (eval forward)");
     }
