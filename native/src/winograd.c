@@ -6,7 +6,9 @@
 // an (m+2) x (m+2) input tile with (m+2)^2 multiply-adds per input/output channel pair instead of 9 m^2: F(2x2,3x3)
 // 16 for 4 outputs (2.25x fewer), F(4x4,3x3) 36 for 16 (4x fewer, larger transform constants: errors ~3x those of
 // F(2x2) in float, and 2.25x more transformed weights). conta_wino_tile picks F(4x4) up to 128 -> 128 channels,
-// F(2x2) above, where the transformed weights would cost more memory traffic than the products saved.
+// F(2x2) above, where the transformed weights would cost more memory traffic than the products saved (F(4x4) at
+// 256 -> 256, 14x14, was tried again in session 12: 2.4 vs 2.2 ms for ResNet-50's five layers). The widest layers,
+// 512 -> 512, read 16 MB of transformed weights from memory per call: the GEMM prefetches them (B_PREFETCH).
 //
 // A probe that ran the three stages separately (bench/winograd_probe.c, in git history before session 11) lost at
 // 56x56 because the transformed planes went through memory; here they do not: the tiles are cut into blocks whose
@@ -117,12 +119,21 @@ static inline void tile_origin(const grid_t *g, int t, int *oy, int *ox) {
   *ox = phase % g->d + g->d * g->m * (r % g->tw);
 }
 
+// How far ahead (floats) the GEMM prefetches its B stream: 4 KiB. U is read in order (a panel's K rows, then the next
+// panel, which follows it in memory), but in a network it comes from DRAM (other layers' weights evicted it) and the
+// hardware prefetchers restart at every 4 KiB page. Measured with bench/winograd_bench.c FLUSH=1 (caches flushed before
+// each call): 7x7 512 -> 512 0.81 -> 0.64-0.75 ms, 41x41 d4 512 -> 512 warm 21-22 -> 15-18 ms; 512 and 2048 were no
+// better, and the small warm shapes did not change.
+#define B_PREFETCH 1024
+
 // C[r][0..31] = sum_k A[r][k] B[k][0..31] for r < R (R <= 8): 2R accumulators in registers, B read once per k
 static inline __attribute__((always_inline)) void gemm_rx32(const int R, int K, const float *A, long lda, const float *B, float *C, long ldc) {
   __m512 c0[8], c1[8];
   for (int r = 0; r < R; r++) { c0[r] = _mm512_setzero_ps(); c1[r] = _mm512_setzero_ps(); }
 #pragma GCC unroll 4
   for (int k = 0; k < K; k++) {
+    _mm_prefetch((const char *)(B + 32L * k + B_PREFETCH), _MM_HINT_T0);
+    _mm_prefetch((const char *)(B + 32L * k + B_PREFETCH + 16), _MM_HINT_T0);
     __m512 b0 = _mm512_loadu_ps(B + 32L * k), b1 = _mm512_loadu_ps(B + 32L * k + 16);
     for (int r = 0; r < R; r++) {
       __m512 a = _mm512_set1_ps(A[r * lda + k]);

@@ -28,7 +28,8 @@ public final class BenchCommand implements Command {
               images/s of a training step (forward, backward, SGD update) or of inference on random data; --precision bf16
               runs the convolutions in bfloat16 (oneDNN; weights, gradients and the update stay f32). latency: batch-1
               p50/p90/p99 of the inference plan or the training graph, or with --impl api --bundle F of the Java API's
-              segment() on a segmentation bundle (RGB bytes in, label map out); --trace writes every call's ms as CSV.""";
+              segment() on a segmentation bundle (RGB bytes in, label map out); --trace writes every call's start and ms
+              as CSV (for bench/latency_tail.py).""";
 
     @Override public String usage() { return USAGE; }
 

@@ -50,9 +50,10 @@ class InferencePlanFormulaTest {
                 assertTrue(worst <= 1, arch + ": plan vs training graph at " + worst + " x the 1e-5 tolerance");
                 assertTrue(d / s <= 1e-4, arch + ": plan vs PyTorch relative error " + d / s);
                 assertTrue(!plan.describe().contains("ref:"), arch + ": a reference (slow) kernel in the plan:\n" + plan.describe());
-                // where conta's Winograd kernel runs, it is in this comparison: F(4x4) in layers 1-2, F(2x2) in layer 3
+                // where conta's Winograd kernel runs, it is in this comparison: F(4x4) in layers 1-2, F(2x2) in layers 3-4
                 if (conta.tensor.cpu.Winograd.available())
-                    assertTrue(plan.describe().contains("winograd_f4x4") && plan.describe().contains("winograd_f2x2"), plan.describe());
+                    assertTrue(plan.describe().contains("winograd_f4x4") && plan.describe().contains("winograd_f2x2")
+                            && plan.describe().contains("conv 512x512x3x3 s1 d1 winograd"), plan.describe());
                 System.err.printf("%s: plan vs graph worst %.3f of the tolerance, vs PyTorch %.2e%n", arch, worst, d / s);
             }
         }

@@ -26,7 +26,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * and one wait policy.
  *
  * <p>-Dconta.plan.winograd=false turns it off (the plan then runs oneDNN's direct kernels everywhere);
- * -Dconta.plan.winograd.maxpairs=N takes only layers with cin x cout below N (default 512 x 512), for measurements.
+ * -Dconta.plan.winograd.maxpairs=N takes only layers with cin x cout at most N (default 512 x 512), for measurements.
  */
 public final class Winograd {
     private static final String RESOURCE = "native/libconta_cpu.so";
@@ -78,13 +78,14 @@ public final class Winograd {
 
     /**
      * Whether the plan should take this convolution to the kernel: 3x3, stride 1, padding = dilation (the same in both
-     * directions), output channels a multiple of 32, and not the widest layers (512 -> 512 and beyond), where the 16
-     * transformed weight planes (1.8x the direct weights) cost more memory traffic than the multiply-adds saved
-     * (bench/winograd_bench.c: 7x7 and dilation-4 shapes at 0.8-1.35x on a warm cache, worse with weights from memory).
+     * directions), output channels a multiple of 32, and at most 512 -> 512 (the widest ResNet layers; nothing wider
+     * was measured). The 512 -> 512 layers, whose 16 transformed weight planes (1.8x the direct weights) come from
+     * memory every call, pay only since the GEMM prefetches them (session 12: their share of a call 1.5 -> 1.2 ms in
+     * ResNet-50 @224, 26 -> 19 ms in the CAM network @448, 100 -> 90 ms in DeepLab-v2 @321).
      */
     public static boolean suits(int cin, int cout, int kh, int kw, int strideH, int strideW, int padH, int padW, int dilH, int dilW) {
         return kh == 3 && kw == 3 && strideH == 1 && strideW == 1 && dilH == dilW && padH == dilH && padW == dilW
-                && cout % 32 == 0 && (long) cin * cout < MAX_PAIRS;
+                && cout % 32 == 0 && (long) cin * cout <= MAX_PAIRS;
     }
 
     /** The output tile the kernel uses for cin -> cout: 4 (F(4x4,3x3)) for narrow layers, else 2 (F(2x2,3x3)). */

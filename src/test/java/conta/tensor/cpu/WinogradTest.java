@@ -76,7 +76,8 @@ class WinogradTest {
         assertFalse(Winograd.suits(64, 64, 3, 3, 1, 1, 1, 1, 2, 2), "padding != dilation");
         assertFalse(Winograd.suits(64, 48, 3, 3, 1, 1, 1, 1, 1, 1), "48 outputs: not 32-wide panels");
         assertFalse(Winograd.suits(64, 64, 1, 1, 1, 1, 0, 0, 1, 1), "1x1");
-        assertFalse(Winograd.suits(512, 512, 3, 3, 1, 1, 1, 1, 1, 1), "512 -> 512: weights traffic");
+        assertTrue(Winograd.suits(512, 512, 3, 3, 1, 1, 4, 4, 4, 4), "512 -> 512, DeepLab's dilation 4");
+        assertFalse(Winograd.suits(1024, 512, 3, 3, 1, 1, 1, 1, 1, 1), "wider than 512 -> 512: not measured");
     }
 
     /** A residual sum (written over the shortcut) stays with oneDNN's sum post-op. */
