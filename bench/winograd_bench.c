@@ -1,11 +1,11 @@
-// The plan's Winograd convolution (native/src/winograd.c, fused F(2x2,3x3)) against oneDNN's direct convolution (what
+// The plan's Winograd convolution (native/src/winograd.c, fused F(4x4,3x3) or F(2x2,3x3)) against oneDNN's direct convolution (what
 // the plan runs otherwise) on the 3x3 shapes of ResNet-50 @224 and DeepLab-v2 ResNet-101 @321: batch 1, NHWC, bias +
 // ReLU, same random inputs, max |difference| and median ms of each. Not part of the engine or the tests: a
 // measurement for bench/RESULTS-latency.md. Build and run (oneDNN and its headers come from the JavaCPP jar):
 //   mkdir -p /tmp/dnnl && (cd /tmp/dnnl && unzip -qo ~+/target/lib/dnnl-3.11-1.5.13-linux-x86_64.jar)
 //   D=/tmp/dnnl/org/bytedeco/dnnl/linux-x86_64
 //   gcc -O3 -fopenmp -o /tmp/winograd_bench bench/winograd_bench.c -I$D/include -L$D -l:libdnnl.so.3 -Wl,-rpath,$D -lm
-//   OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive /tmp/winograd_bench 50
+//   OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive /tmp/winograd_bench 50           # FLUSH=1 in front: caches flushed per call
 #include <dnnl.h>
 #include "../native/src/winograd.c"
 #include <omp.h>
@@ -20,6 +20,15 @@ static int cmpd(const void *a, const void *b) { double x = *(double*)a, y = *(do
 static dnnl_engine_t eng; static dnnl_stream_t str;
 
 static int THREADS;
+// FLUSH=1: write 96 MB before each timed call, so that weights and inputs come from memory as they do inside a
+// network (other layers' data evicted them); unset: warm caches (the call before left them there)
+static void flush(void) {
+  static char *junk; static int on = -1;
+  if (on < 0) { on = getenv("FLUSH") != NULL; if (on) junk = malloc(96L << 20); }
+  if (!on) return;
+#pragma omp parallel for
+  for (long j = 0; j < (96L << 20); j += 64) junk[j] = (char)(j >> 6);
+}
 static void run(int H, int W, int C, int OC, int dil, int iters) {
   long nx = (long)H * W * C, ny = (long)H * W * OC;
   float *x = malloc(nx * 4), *w = malloc((long)OC * C * 9 * 4), *b = malloc(OC * 4), *yd = malloc(ny * 4), *yw = malloc(ny * 4);
@@ -46,9 +55,11 @@ static void run(int H, int W, int C, int OC, int dil, int iters) {
   conta_wino_transform_weights(w, C, OC, U);
   double td[400], tww[400];
   for (int it = 0; it < iters + 5; it++) {
+    flush();
     double t0 = now(); CK(dnnl_primitive_execute(cp, str, 4, ca)); dnnl_stream_wait(str); double t1 = now();
-    conta_wino_conv(x, H, W, dil, C, OC, U, b, 1, yw, ws, THREADS); double t2 = now();
-    if (it >= 5) { td[it - 5] = t1 - t0; tww[it - 5] = t2 - t1; }
+    flush();
+    double t2 = now(); conta_wino_conv(x, H, W, dil, C, OC, U, b, 1, yw, ws, THREADS); double t3 = now();
+    if (it >= 5) { td[it - 5] = t1 - t0; tww[it - 5] = t3 - t2; }
   }
   double err = 0, ref = 0; for (long i = 0; i < ny; i++) { err = fmax(err, fabs(yd[i] - yw[i])); ref = fmax(ref, fabs(yd[i])); }
   qsort(td, iters, 8, cmpd); qsort(tww, iters, 8, cmpd);

@@ -90,6 +90,9 @@ public final class InferencePlan implements AutoCloseable {
     /** FP32 or BF16 (AUTO already resolved). */
     public Precision precision() { return precision; }
 
+    /** Bytes of weights and biases the plan holds (-1 where its backend does not count them). */
+    public long weightBytes() { return graph.constantBytes(); }
+
     /** One line per primitive: kind, output shape, oneDNN implementation. */
     public String describe() { return graph.describe(); }
 

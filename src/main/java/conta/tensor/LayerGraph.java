@@ -51,6 +51,9 @@ public interface LayerGraph extends AutoCloseable {
     /** One line per op (kind, shapes, implementation) for diagnostics. */
     String describe();
 
+    /** Bytes of weights and biases the graph holds (equal constants once), -1 where the backend does not count them. */
+    default long constantBytes() { return -1; }
+
     @Override
     void close();
 }

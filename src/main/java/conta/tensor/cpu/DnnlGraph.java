@@ -9,7 +9,9 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -53,6 +55,14 @@ public final class DnnlGraph implements LayerGraph {
     private final List<Val> values = new ArrayList<>();
     private final List<Op> ops = new ArrayList<>();
     private final List<Pointer> mallocs = new ArrayList<>();
+    /**
+     * Weight and bias constants by content: a graph that runs the same layer more than once (DeepLab-v2's three MSC
+     * scales) keeps one copy per layout instead of one per use. Keyed by the values, not the array: the model walker
+     * folds BN into a new array at every use.
+     */
+    private final Map<Contents, List<Shared>> constants = new HashMap<>();
+    private final Map<Contents, Pointer> winogradConstants = new HashMap<>();
+    private long constantBytes;
     private Val input, output;
     private FloatPointer inputBuf, outputBuf;
     private long inputFloats, outputFloats;
@@ -235,22 +245,32 @@ public final class DnnlGraph implements LayerGraph {
      */
     private Val winograd(Val src, float[] w, float[] bias, ConvSpec s, int cout, boolean relu, int[] outShape) {
         int cin = src.shape[1];
-        Pointer u = aligned(Winograd.weightsFloats(cin, cout) * Float.BYTES);
-        try (FloatPointer plain = new FloatPointer(w)) {
-            Winograd.transformWeights(MemorySegment.ofAddress(plain.address()), cin, cout, segment(u));
-        }
-        MemorySegment b = MemorySegment.NULL;
-        if (bias != null) {
-            Pointer bp = aligned((long) cout * Float.BYTES);
-            floats(bp, cout).put(bias, 0, cout);
-            b = segment(bp);
-        }
+        Pointer u = shared(w, cin, Winograd.weightsFloats(cin, cout) * Float.BYTES, p -> {
+            try (FloatPointer plain = new FloatPointer(w)) {
+                Winograd.transformWeights(MemorySegment.ofAddress(plain.address()), cin, cout, segment(p));
+            }
+        });
+        MemorySegment b = bias == null ? MemorySegment.NULL
+                : segment(shared(bias, -1, (long) cout * Float.BYTES, p -> floats(p, cout).put(bias, 0, cout)));
         WinogradConv wc = new WinogradConv(src.shape[2], src.shape[3], s.dilH(), cin, cout, segment(u), b, relu);
         int m = Winograd.tile(cin, cout);
         Op op = new Op("conv " + cout + "x" + cin + "x3x3 s1 d" + s.dilH() + " winograd" + (relu ? " +relu" : ""), wc,
                 "conta:winograd_f" + m + "x" + m + ":avx512");
         op.in(DNNL_ARG_SRC, src);
         return op.out(DNNL_ARG_DST, new Val(outShape, md(dnnl_f32, dnnl_acdb, outShape), null));
+    }
+
+    /** Native floats made from values (tag: how; cin for transformed weights, -1 for a bias), once per content. */
+    private Pointer shared(float[] values, int tag, long bytes, java.util.function.Consumer<Pointer> fill) {
+        Contents key = new Contents(values, tag);
+        Pointer p = winogradConstants.get(key);
+        if (p == null) {
+            p = aligned(bytes);
+            constantBytes += bytes;
+            fill.accept(p);
+            winogradConstants.put(key, p);
+        }
+        return p;
     }
 
     /** One Winograd convolution's constants, and its buffers once compile() placed them. */
@@ -495,6 +515,20 @@ public final class DnnlGraph implements LayerGraph {
 
     public int[] outputShape() { return output.shape.clone(); }
 
+    /** Bytes of weights and biases the graph holds (each distinct constant once per layout). */
+    @Override
+    public long constantBytes() { return constantBytes; }
+
+    /** A constant's values as a map key (equal contents, equal key); tag tells apart equal values used differently. */
+    private record Contents(float[] values, int tag, int hash) {
+        Contents(float[] values, int tag) { this(values, tag, 31 * Arrays.hashCode(values) + tag); }
+        @Override public boolean equals(Object o) { return o instanceof Contents c && c.hash == hash && c.tag == tag && Arrays.equals(c.values, values); }
+        @Override public int hashCode() { return hash; }
+    }
+
+    /** A constant placed in memory in one layout. */
+    private record Shared(dnnl_memory_desc md, dnnl_memory memory) { }
+
     /** Bytes of activation buffers after liveness sharing (compiled graphs). */
     public long activationBytes() {
         long s = 0;
@@ -640,8 +674,13 @@ public final class DnnlGraph implements LayerGraph {
 
     /** A constant (weights, bias) in layout `chosen`, converted once from plain f32 values. */
     private dnnl_memory constant(float[] values, dnnl_memory_desc plain, dnnl_memory_desc chosen) {
-        Pointer dst = aligned(dnnl_memory_desc_get_size(chosen));
+        List<Shared> same = constants.computeIfAbsent(new Contents(values, 0), k -> new ArrayList<>());
+        for (Shared c : same) if (dnnl_memory_desc_equal(c.md(), chosen) != 0) return c.memory();
+        long bytes = dnnl_memory_desc_get_size(chosen);
+        Pointer dst = aligned(bytes);
+        constantBytes += bytes;
         dnnl_memory to = memory(chosen, dst);
+        same.add(new Shared(chosen, to));
         if (dnnl_memory_desc_equal(plain, chosen) != 0) {
             floats(dst, values.length).put(values, 0, values.length);
             return to;

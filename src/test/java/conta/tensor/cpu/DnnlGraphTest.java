@@ -129,6 +129,58 @@ class DnnlGraphTest {
         }
     }
 
+    /**
+     * The same weights used twice (as DeepLab's MSC scales do, each use with its own array) are held once: 1x1 layers
+     * and 3x3 ones (the Winograd kernel where it runs, else oneDNN), against float64 convolutions. Each 3x3 layer
+     * follows a 1x1 one, so that every use reads the same layout and takes the same kernel.
+     */
+    @Test
+    void equalWeightsAreHeldOnce() {
+        int c = 64, h = 12, w = 12;
+        ConvSpec s3 = ConvSpec.of(3, 1, 1, 1), s1 = ConvSpec.of(1, 1, 0, 1);
+        float[] w3 = rand(c * c * 9, 0.04), b3 = rand(c, 0.1), w1 = rand(c * c, 0.1), x = rand(c * h * w, 1);
+        long once, twice, distinct;
+        float[] got = new float[c * h * w];
+        try (DnnlGraph g = new DnnlGraph(false)) {
+            Value v = g.input(1, c, h, w);
+            v = g.conv(v, w1, new int[]{c, c, 1, 1}, null, s1, null, true);
+            g.output(g.conv(v, w3, new int[]{c, c, 3, 3}, b3, s3, null, true));
+            g.compile();
+            once = g.constantBytes();
+        }
+        try (DnnlGraph g = new DnnlGraph(false)) {
+            Value v = g.input(1, c, h, w);
+            for (int i = 0; i < 2; i++) {
+                v = g.conv(v, w1.clone(), new int[]{c, c, 1, 1}, null, s1, null, true);
+                v = g.conv(v, w3.clone(), new int[]{c, c, 3, 3}, b3.clone(), s3, null, true);
+            }
+            g.output(v);
+            g.compile();
+            twice = g.constantBytes();
+            g.run(x, got);
+        }
+        try (DnnlGraph g = new DnnlGraph(false)) {
+            Value v = g.input(1, c, h, w);
+            for (int i = 0; i < 2; i++) {
+                float[] w3i = w3.clone();
+                w3i[i] += 1e-3f;                                    // one value apart: not the same constant
+                v = g.conv(v, w1, new int[]{c, c, 1, 1}, null, s1, null, true);
+                v = g.conv(v, w3i, new int[]{c, c, 3, 3}, b3, s3, null, true);
+            }
+            g.output(v);
+            g.compile();
+            distinct = g.constantBytes();
+        }
+        assertTrue(once >= (long) c * c * 10 * Float.BYTES, "constants of one block: " + once);
+        assertEquals(once, twice, "the second use of the same weights holds nothing new");
+        // different 3x3 weights held twice; the 1x1 weights (c x c) and the 3x3 bias (c), the same arrays, once
+        assertEquals(2 * once - (long) c * c * Float.BYTES - (long) c * Float.BYTES, distinct);
+        double[] want = d(x);
+        for (int i = 0; i < 2; i++)
+            want = RefOps.relu(RefOps.conv2d(RefOps.relu(RefOps.conv2d(want, 1, c, h, w, d(w1), c, null, s1)), 1, c, h, w, d(w3), c, d(b3), s3));
+        close(want, got, 1e-5);
+    }
+
     @Test
     void buffersAreSharedByLiveness() {
         int c = 32, h = 16, w = 16;
