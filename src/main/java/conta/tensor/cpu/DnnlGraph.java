@@ -409,6 +409,8 @@ public final class DnnlGraph implements LayerGraph {
         if (compiled) throw new IllegalStateException("compiled twice");
         if (input == null || output == null) throw new IllegalStateException("a graph needs an input and an output");
         compiled = true;
+        constants.clear();                      // their keys hold the model's weight arrays: no op comes after this
+        winogradConstants.clear();
         // liveness: a buffer returns to the free list after its value's last reader; an in-place sum hands the
         // buffer to the op's output, so the summed value must have no reader after that op
         List<Buffer> all = new ArrayList<>(), free = new ArrayList<>();
