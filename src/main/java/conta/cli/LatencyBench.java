@@ -73,9 +73,10 @@ final class LatencyBench {
             if (impl.equals("plan")) {
                 long t0 = System.nanoTime();
                 try (InferencePlan plan = InferencePlan.compile(net, Precision.parse(a.get("precision", "fp32")), 1, 3, size, size)) {
-                    System.err.printf("plan compiled in %.0f ms (%s; Winograd 3x3 kernel: %s; weights %.1f MB)%n", (System.nanoTime() - t0) / 1e6,
+                    long wb = plan.weightBytes();
+                    System.err.printf("plan compiled in %.0f ms (%s; Winograd 3x3 kernel: %s; weights %s)%n", (System.nanoTime() - t0) / 1e6,
                             plan.precision(), conta.tensor.cpu.Winograd.available() ? "on" : conta.tensor.cpu.Winograd.unavailableReason(),
-                            plan.weightBytes() / 1e6);
+                            wb < 0 ? "not counted" : String.format(java.util.Locale.ROOT, "%.1f MB", wb / 1e6));
                     float[] out = new float[plan.outputNumel()];
                     ms = time(warmup, iters, () -> plan.run(img, out));
                     if (Boolean.getBoolean("conta.plan.profile")) System.err.print(plan.describe()); // per-op ms
