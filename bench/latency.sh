@@ -30,7 +30,7 @@ IMPLS=${IMPLS:-"plan graph ort torch"}
 CONDS=${CONDS:-"quiet load"}
 ROUNDS=${ROUNDS:-3}; ITERS=${ITERS:-50}; WARMUP=${WARMUP:-10}; THREADS=${THREADS:-2}
 OUT=${OUT:-out/latency}; PY=${PY:-/usr/bin/python3}; TRACES=${TRACES:-}
-mkdir -p "$OUT"
+mkdir -p "$OUT" ${TRACES:+"$TRACES"}
 LOG="$OUT/latency-$(date -u +%Y%m%dT%H%M%S).log"
 
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
@@ -127,7 +127,6 @@ for r in $(seq 1 "$ROUNDS"); do
       for i in $(seq 0 $((n - 1))); do           # rotate the order each round
         impl=${impls[$(( (i + r - 1) % n ))]}
         TRACE=${TRACES:+$TRACES/$r-$c-$arch-$impl.csv}
-        [ -n "$TRACES" ] && mkdir -p "$TRACES"
         record "$r" "$c" "$(TRACE=$TRACE run "$impl" "$arch" "$size")"
       done
       [ "$c" = load ] && load_stop

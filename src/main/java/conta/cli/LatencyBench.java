@@ -68,7 +68,7 @@ final class LatencyBench {
             float[] img = new float[3 * size * size];
             SplittableRandom r = new SplittableRandom(1);
             for (int i = 0; i < img.length; i++) img[i] = (float) r.nextGaussian();
-            Timings ms;
+            Timings timings;
             String label;
             if (impl.equals("plan")) {
                 long t0 = System.nanoTime();
@@ -78,13 +78,13 @@ final class LatencyBench {
                             plan.precision(), conta.tensor.cpu.Winograd.available() ? "on" : conta.tensor.cpu.Winograd.unavailableReason(),
                             wb < 0 ? "not counted" : String.format(java.util.Locale.ROOT, "%.1f MB", wb / 1e6));
                     float[] out = new float[plan.outputNumel()];
-                    ms = time(warmup, iters, () -> plan.run(img, out));
+                    timings = time(warmup, iters, () -> plan.run(img, out));
                     if (Boolean.getBoolean("conta.plan.profile")) System.err.print(plan.describe()); // per-op ms
                     label = "conta-plan-" + plan.precision().name().toLowerCase(java.util.Locale.ROOT);
                 }
             } else {
                 try (Tensor x = Tensor.of(b, img, 1, 3, size, size)) {
-                    ms = time(warmup, iters, () -> {
+                    timings = time(warmup, iters, () -> {
                         try (Tape t = Tape.open(false)) {
                             net.forward(x).toArray();
                         }
@@ -92,7 +92,7 @@ final class LatencyBench {
                 }
                 label = "conta-graph";
             }
-            report(a, ms, label, arch, size);
+            report(a, timings, label, arch, size);
         }
         return 0;
     }
