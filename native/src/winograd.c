@@ -292,7 +292,7 @@ void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, con
     int c0 = chunks ? tid * g.nch / nth : 0, c1 = chunks ? (tid + 1) * g.nch / nth : g.nch;
     float *V = ws + per * tid, *M = V + (long)g.P * g.tb * cin;
     for (int blk = b0; blk < b1; blk++) { // blocks outermost: a block's input tiles are transformed once
-      int t0 = blk * g.tb, nt = g.tiles - t0 < g.tb ? g.tiles - t0 : g.tb;
+      int t0 = blk * g.tb, nt = g.tiles - t0 < g.tb ? g.tiles - t0 : g.tb, nrb = (nt + 7) / 8;
       input_tiles(x, h, w, cin, &g, t0, nt, V);
       for (int chunk = c0; chunk < c1; chunk++) {
         int o0 = chunk * g.nc;
@@ -301,9 +301,10 @@ void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, con
           float *C = M + (long)p * g.tb * g.nc;
           for (int jp = 0; jp < g.nc / 32; jp++) {
             const float *B = U + ((long)p * panels + o0 / 32 + jp) * cin * 32;
-            int r = 0;
-            for (; r + 8 <= nt; r += 8) gemm_rows(8, cin, A + (long)r * cin, cin, B, C + (long)r * g.nc + jp * 32, g.nc);
-            if (r < nt) gemm_rows(nt - r, cin, A + (long)r * cin, cin, B, C + (long)r * g.nc + jp * 32, g.nc);
+            for (int rb = 0; rb < nrb; rb++) { // rows cut evenly: 49 tiles as 7 x 7, not 6 x 8 + a 1-row pass
+              int r = rb * nt / nrb, R = (rb + 1) * nt / nrb - r;
+              gemm_rows(R, cin, A + (long)r * cin, cin, B, C + (long)r * g.nc + jp * 32, g.nc);
+            }
           }
         }
         output_tiles(M, bias, relu, h, w, cout, &g, t0, nt, o0, y);
