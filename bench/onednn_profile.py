@@ -2,21 +2,32 @@
 """Where a plan's time goes: sums ONEDNN_VERBOSE=1 exec lines (ms) by primitive kind and implementation.
 
   ONEDNN_VERBOSE=1 ./conta bench latency --arch resnet50 --size 224 --iters 20 --warmup 5 2>&1 | bench/onednn_profile.py - CALLS
-CALLS = warmup + iters (the per-call averages divide by it; weight reorders at build run once and are listed apart)."""
+CALLS = warmup + iters (the per-call averages divide by it; weight reorders at build run once and are listed apart).
+
+A training step (conta bench train prints "iter K: ... s" after each step, step 0 the warm-up):
+  ONEDNN_VERBOSE=1 ./conta bench train --arch resnet50 --batch 8 --size 224 --iters 3 2>&1 | bench/onednn_profile.py - 2 --after-iter 1
+counts only the exec lines after "iter 1:" (here steps 2 and 3; CALLS = 2). The first steps' reorders write into
+fresh pages and their primitives are being made: summed with them, a reorder looked 5-40x slower than in a steady
+step (bench/RESULTS.md, session 13)."""
 import collections
 import sys
 
 src = sys.stdin if sys.argv[1] == "-" else open(sys.argv[1])
 calls = int(sys.argv[2])
+after = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--after-iter" else None
+counting = after is None
 tot = collections.Counter()
 cnt = collections.Counter()
 for line in src:
+    if not counting:
+        counting = line.startswith("iter %d:" % after)
+        continue
     if not line.startswith("onednn_verbose") or ",primitive,exec," not in line:
         continue
     f = line.rstrip().split(",")
     kind, impl, ms = f[5], f[6], float(f[-1])
     key = (kind, impl)
-    if kind == "reorder" and ":f32::blocked:abcd" in line and "x" in f[-2] and f[-2].count("x") == 3 and not f[-2].startswith("1x"):
+    if after is None and kind == "reorder" and ":f32::blocked:abcd" in line and "x" in f[-2] and f[-2].count("x") == 3 and not f[-2].startswith("1x"):
         key = ("reorder (weights, at build)", impl)
     tot[key] += ms
     cnt[key] += 1

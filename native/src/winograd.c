@@ -24,6 +24,7 @@
 // m*ty+m-1 (those beyond the map dropped). Dilation d (padding d, DeepLab's dilated blocks): the output splits into
 // d x d phases (rows py, py+d, ...; columns px, px+d, ...), each an ordinary 3x3 convolution of the input's same phase,
 // so a tile steps by d instead of 1 and the phases' tiles are laid end to end.
+#include <cpuid.h>
 #include <omp.h>
 #include <stddef.h>
 
@@ -48,6 +49,11 @@ int conta_wino_tile(int cin, int cout) { return (long)cin * cout <= F4_MAX_PAIRS
 
 static int positions(int cin, int cout) { int a = conta_wino_tile(cin, cout) + 2; return a * a; }
 
+// The bf16 kernel always uses F(2x2,3x3): with V rounded to bf16, F(4x4)'s larger transform constants gave errors
+// 12x those of oneDNN's direct bf16 convolution (4.4e-2 vs 3.5e-3 of max |y| at 56x56, 64 -> 64;
+// bench/winograd_bf16_bench.c), F(2x2) 1.3x (3.2e-3 vs 2.5e-3).
+#define BF16_TILE 2
+
 long conta_wino_weights_floats(int cin, int cout) { return (long)positions(cin, cout) * cin * cout; }
 
 int conta_wino_max_threads(void) { return omp_get_max_threads(); }
@@ -59,9 +65,9 @@ typedef struct { int m, P, d, th, tw, tiles, tb, nblk, nc, nch; } grid_t;
 // fewer than two blocks per thread and the chunks split evenly
 static int split_chunks(const grid_t *g, int threads) { return g->nch % threads == 0 && g->nblk < 2 * threads; }
 
-static grid_t grid(int h, int w, int d, int cin, int cout, int threads) {
+static grid_t grid_m(int m, int h, int w, int d, int cin, int cout, int threads) {
   grid_t g;
-  g.m = conta_wino_tile(cin, cout); g.P = positions(cin, cout);
+  g.m = m; g.P = (m + 2) * (m + 2);
   g.d = d; // d x d phases, each a (h/d) x (w/d) sub-image convolved without dilation
   g.th = ((h + d - 1) / d + g.m - 1) / g.m; g.tw = ((w + d - 1) / d + g.m - 1) / g.m; g.tiles = d * d * g.th * g.tw;
   g.nc = cout;
@@ -78,6 +84,10 @@ static grid_t grid(int h, int w, int d, int cin, int cout, int threads) {
   return g;
 }
 
+static grid_t grid(int h, int w, int d, int cin, int cout, int threads) {
+  return grid_m(conta_wino_tile(cin, cout), h, w, d, cin, cout, threads);
+}
+
 /** Workspace floats for `threads` threads (V and M blocks per thread). */
 long conta_wino_workspace_floats(int h, int w, int d, int cin, int cout, int threads) {
   grid_t g = grid(h, w, d, cin, cout, threads);
@@ -89,11 +99,17 @@ long conta_wino_workspace_floats(int h, int w, int d, int cin, int cout, int thr
  * w is [cout][cin][3][3]. G for F(2x2,3x3): rows (1,0,0), (1,1,1)/2, (1,-1,1)/2, (0,0,1); for F(4x4,3x3) (points 0,
  * +-1, +-2): (1/4,0,0), -(1,1,1)/6, -(1,-1,1)/6, (1,2,4)/24, (1,-2,4)/24, (0,0,1). In double, rounded once at the end.
  */
+static void transform_weights_m(int m, const float *w, int cin, int cout, float *U);
+
 void conta_wino_transform_weights(const float *w, int cin, int cout, float *U) {
+  transform_weights_m(conta_wino_tile(cin, cout), w, cin, cout, U);
+}
+
+static void transform_weights_m(int m, const float *w, int cin, int cout, float *U) {
   static const double G2[4][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
   static const double G4[6][3] = {{.25, 0, 0}, {-1. / 6, -1. / 6, -1. / 6}, {-1. / 6, 1. / 6, -1. / 6},
                                   {1. / 24, 1. / 12, 1. / 6}, {1. / 24, -1. / 12, 1. / 6}, {0, 0, 1}};
-  int a = conta_wino_tile(cin, cout) + 2;
+  int a = m + 2;
   const double(*G)[3] = a == 6 ? G4 : G2;
   for (int o = 0; o < cout; o++)
     for (int c = 0; c < cin; c++) {
@@ -308,6 +324,203 @@ void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, con
           }
         }
         output_tiles(M, bias, relu, h, w, cout, &g, t0, nt, o0, y);
+      }
+    }
+  }
+}
+#pragma GCC pop_options
+
+// ------------------------------------------------------------------ bfloat16
+//
+// The same convolution for the bf16 plan, where the CPU has AVX512-BF16 but no AMX (AMD Zen 4/5, Intel Cooper Lake):
+// there oneDNN's direct bf16 kernels run on VDPBF16PS, two products per lane and instruction, and the Winograd
+// kernel does the same with 2.25x (F(2x2)) or 4x (F(4x4)) fewer products. With AMX oneDNN's tile kernels are faster
+// than either, so conta.tensor.cpu.Winograd offers this only without AMX. x and y are bf16 NHWC; the transforms run
+// in float32 (inputs widened, V rounded to bf16 once), the GEMM accumulates in float32, bias and ReLU in float32,
+// y rounded once. U is bf16 in pairs of input channels, the operand layout of VDPBF16PS: U[P][cout/32][cin/2][32][2].
+// The grid, the workspace (V in bf16 takes half its float slot) and the thread split are the float kernel's.
+
+/** 1 where the CPU has AVX512-BF16 (with F, BW, VL) and no AMX-BF16 (CPUID leaf 7 EDX bit 22): where this kernel pays. */
+int conta_wino_bf16_supported(void) {
+  __builtin_cpu_init();
+  unsigned a, b, c, d;
+  int amx = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d >> 22 & 1);
+  return !amx && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+      && __builtin_cpu_supports("avx512bf16");
+}
+
+static unsigned short to_bf16_scalar(float f) { // round to nearest even, as VCVTNEPS2BF16 does for normal values
+  union { float f; unsigned u; } v = {f};
+  if ((v.u & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((v.u >> 16) | 0x40);
+  return (unsigned short)((v.u + 0x7fffu + ((v.u >> 16) & 1)) >> 16);
+}
+
+/** bf16 values in the bf16 kernel's U (also the floats its transform needs as scratch). */
+long conta_wino_bf16_weights_halfs(int cin, int cout) { return (long)(BF16_TILE + 2) * (BF16_TILE + 2) * cin * cout; }
+
+/** Workspace floats of the bf16 kernel on `threads` threads. */
+long conta_wino_bf16_workspace_floats(int h, int w, int d, int cin, int cout, int threads) {
+  grid_t g = grid_m(BF16_TILE, h, w, d, cin, cout, threads);
+  return (long)threads * g.P * g.tb * (cin + g.nc) + 16;
+}
+
+/**
+ * U for the bf16 kernel: the F(2x2) transform of w rounded to bf16, input channels in pairs; tmp holds
+ * conta_wino_bf16_weights_halfs floats. cin even.
+ */
+void conta_wino_bf16_transform_weights(const float *w, int cin, int cout, float *tmp, unsigned short *U) {
+  transform_weights_m(BF16_TILE, w, cin, cout, tmp); // tmp: U[P][cout/32][cin][32] in float
+  int P = (BF16_TILE + 2) * (BF16_TILE + 2), panels = cout / 32;
+  for (int p = 0; p < P; p++)
+    for (int q = 0; q < panels; q++)
+      for (int c = 0; c < cin; c++)
+        for (int o = 0; o < 32; o++)
+          U[(((long)p * panels + q) * (cin / 2) + c / 2) * 64 + o * 2 + c % 2] = to_bf16_scalar(tmp[(((long)p * panels + q) * cin + c) * 32 + o]);
+}
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512bf16,fma")
+
+static inline __m512 widen_bf16(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+
+// C[r][0..31] = sum_k A[r][k] B[k][0..31], K = 2 * K2: A bf16 rows (pairs of k adjacent), B bf16 [K2][32][2]
+static inline __attribute__((always_inline)) void gemm_bf16_rx32(const int R, int K2, const unsigned short *A, long lda,
+                                                                 const unsigned short *B, float *C, long ldc) {
+  __m512 c0[8], c1[8];
+  for (int r = 0; r < R; r++) { c0[r] = _mm512_setzero_ps(); c1[r] = _mm512_setzero_ps(); }
+#pragma GCC unroll 4
+  for (int k = 0; k < K2; k++) {
+    _mm_prefetch((const char *)(B + 64L * k + 2 * B_PREFETCH), _MM_HINT_T0);
+    _mm_prefetch((const char *)(B + 64L * k + 2 * B_PREFETCH + 32), _MM_HINT_T0);
+    __m512bh b0 = (__m512bh)_mm512_loadu_si512(B + 64L * k), b1 = (__m512bh)_mm512_loadu_si512(B + 64L * k + 32);
+    for (int r = 0; r < R; r++) {
+      int pair;
+      __builtin_memcpy(&pair, A + r * lda + 2 * k, 4);
+      __m512bh a = (__m512bh)_mm512_set1_epi32(pair);
+      c0[r] = _mm512_dpbf16_ps(c0[r], a, b0);
+      c1[r] = _mm512_dpbf16_ps(c1[r], a, b1);
+    }
+  }
+  for (int r = 0; r < R; r++) { _mm512_storeu_ps(C + r * ldc, c0[r]); _mm512_storeu_ps(C + r * ldc + 16, c1[r]); }
+}
+
+static void gemm_bf16_rows(int R, int K2, const unsigned short *A, long lda, const unsigned short *B, float *C, long ldc) {
+  switch (R) {
+    case 8: gemm_bf16_rx32(8, K2, A, lda, B, C, ldc); break;
+    case 7: gemm_bf16_rx32(7, K2, A, lda, B, C, ldc); break;
+    case 6: gemm_bf16_rx32(6, K2, A, lda, B, C, ldc); break;
+    case 5: gemm_bf16_rx32(5, K2, A, lda, B, C, ldc); break;
+    case 4: gemm_bf16_rx32(4, K2, A, lda, B, C, ldc); break;
+    case 3: gemm_bf16_rx32(3, K2, A, lda, B, C, ldc); break;
+    case 2: gemm_bf16_rx32(2, K2, A, lda, B, C, ldc); break;
+    case 1: gemm_bf16_rx32(1, K2, A, lda, B, C, ldc); break;
+  }
+}
+
+// input_tiles_m with bf16 in (widened) and V rounded to bf16
+static inline __attribute__((always_inline)) void input_tiles_bf16_m(const int m, const unsigned short *x, int h, int w, int cin,
+                                                                     const grid_t *g, int t0, int nt, unsigned short *V) {
+  const int a = m + 2;
+  long plane = (long)g->tb * cin;
+  for (int t = 0; t < nt; t++) {
+    int y0, x0, d = g->d;
+    tile_origin(g, t0 + t, &y0, &x0);
+    const unsigned short *src[6][6];
+    for (int i = 0; i < a; i++)
+      for (int j = 0; j < a; j++) {
+        int yy = y0 + d * (i - 1), xx = x0 + d * (j - 1);
+        src[i][j] = yy >= 0 && yy < h && xx >= 0 && xx < w ? x + ((long)yy * w + xx) * cin : NULL;
+      }
+    unsigned short *out = V + (long)t * cin;
+    for (int c = 0; c < cin; c += 16) {
+      __mmask16 k = cin - c >= 16 ? 0xFFFF : (__mmask16)((1u << (cin - c)) - 1);
+      __m512 u[6][6];
+      for (int j = 0; j < a; j++) {
+        __m512 col[6];
+        for (int i = 0; i < a; i++) col[i] = src[i][j] ? widen_bf16(_mm256_maskz_loadu_epi16(k, src[i][j] + c)) : _mm512_setzero_ps();
+        if (a == 6) bt6(col, u[j]); else bt4(col, u[j]);
+      }
+      for (int i = 0; i < a; i++) {
+        __m512 row[6], v[6];
+        for (int j = 0; j < a; j++) row[j] = u[j][i];
+        if (a == 6) bt6(row, v); else bt4(row, v);
+        for (int j = 0; j < a; j++)
+          _mm256_mask_storeu_epi16(out + (long)(i * a + j) * plane + c, k, (__m256i)_mm512_cvtneps_pbh(v[j]));
+      }
+    }
+  }
+}
+
+// output_tiles_m with y rounded to bf16
+static inline __attribute__((always_inline)) void output_tiles_bf16_m(const int m, const float *M, const float *bias, int relu, int h,
+                                                                      int w, int cout, const grid_t *g, int t0, int nt, int o0,
+                                                                      unsigned short *y) {
+  const int a = m + 2;
+  long plane = (long)g->tb * g->nc;
+  __m512 zero = _mm512_setzero_ps();
+  for (int t = 0; t < nt; t++) {
+    int oy, ox, d = g->d;
+    tile_origin(g, t0 + t, &oy, &ox);
+    if (oy >= h || ox >= w) continue;
+    const float *mt = M + (long)t * g->nc;
+    for (int c = 0; c < g->nc; c += 16) {
+      __m512 s[6][4];
+      for (int j = 0; j < a; j++) {
+        __m512 col[6];
+        for (int i = 0; i < a; i++) col[i] = _mm512_loadu_ps(mt + (long)(i * a + j) * plane + c);
+        if (a == 6) at6(col, s[j]); else at4(col, s[j]);
+      }
+      __m512 b = bias ? _mm512_loadu_ps(bias + o0 + c) : zero;
+      for (int r = 0; r < m && oy + d * r < h; r++) {
+        __m512 row[6], o[4];
+        for (int j = 0; j < a; j++) row[j] = s[j][r];
+        if (a == 6) at6(row, o); else at4(row, o);
+        unsigned short *yr = y + ((long)(oy + d * r) * w + ox) * cout + o0 + c;
+        for (int q = 0; q < m && ox + d * q < w; q++) {
+          __m512 v = _mm512_add_ps(o[q], b);
+          _mm256_storeu_si256((__m256i *)(yr + (long)d * q * cout), (__m256i)_mm512_cvtneps_pbh(relu ? _mm512_max_ps(v, zero) : v));
+        }
+      }
+    }
+  }
+}
+
+/**
+ * conta_wino_conv for bf16 x and y (NHWC) with U from conta_wino_bf16_transform_weights; cin even; ws holds
+ * conta_wino_bf16_workspace_floats floats.
+ */
+void conta_wino_bf16_conv(const unsigned short *x, int h, int w, int d, int cin, int cout, const unsigned short *U,
+                          const float *bias, int relu, unsigned short *y, float *ws, int threads) {
+  grid_t g = grid_m(BF16_TILE, h, w, d, cin, cout, threads);
+  long per = (long)g.P * g.tb * (cin + g.nc);
+  int panels = cout / 32;
+#pragma omp parallel num_threads(threads)
+  {
+    int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+    int chunks = split_chunks(&g, nth);
+    int b0 = chunks ? 0 : tid * g.nblk / nth, b1 = chunks ? g.nblk : (tid + 1) * g.nblk / nth;
+    int c0 = chunks ? tid * g.nch / nth : 0, c1 = chunks ? (tid + 1) * g.nch / nth : g.nch;
+    unsigned short *V = (unsigned short *)(ws + per * tid);
+    float *M = ws + per * tid + (long)g.P * g.tb * cin;
+    for (int blk = b0; blk < b1; blk++) {
+      int t0 = blk * g.tb, nt = g.tiles - t0 < g.tb ? g.tiles - t0 : g.tb, nrb = (nt + 7) / 8;
+      if (g.m == 4) input_tiles_bf16_m(4, x, h, w, cin, &g, t0, nt, V);
+      else input_tiles_bf16_m(2, x, h, w, cin, &g, t0, nt, V);
+      for (int chunk = c0; chunk < c1; chunk++) {
+        int o0 = chunk * g.nc;
+        for (int p = 0; p < g.P; p++) {
+          const unsigned short *A = V + (long)p * g.tb * cin;
+          float *C = M + (long)p * g.tb * g.nc;
+          for (int jp = 0; jp < g.nc / 32; jp++) {
+            const unsigned short *B = U + ((long)p * panels + o0 / 32 + jp) * cin * 32;
+            for (int rb = 0; rb < nrb; rb++) {
+              int r = rb * nt / nrb, R = (rb + 1) * nt / nrb - r;
+              gemm_bf16_rows(R, cin / 2, A + (long)r * cin, cin, B, C + (long)r * g.nc + jp * 32, g.nc);
+            }
+          }
+        }
+        if (g.m == 4) output_tiles_bf16_m(4, M, bias, relu, h, w, cout, &g, t0, nt, o0, y);
+        else output_tiles_bf16_m(2, M, bias, relu, h, w, cout, &g, t0, nt, o0, y);
       }
     }
   }

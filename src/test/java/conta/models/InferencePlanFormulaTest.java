@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * InferencePlan: at real widths oneDNN picks its blocked layouts and JIT kernels (the width-4 fixtures of
  * InferencePlanParityTest mostly run its reference kernels), so this is the test of the layout chaining that the
  * benchmarks time. Plan vs training-graph eval forward per element within 1e-5 (atol 1e-5 x max, rtol 1e-5), plan vs
- * PyTorch within 1e-4 relative.
+ * PyTorch within 1e-4 relative; the bf16 plan vs PyTorch within 3e-2 (bfloat16 rounding).
  */
 class InferencePlanFormulaTest {
     @ParameterizedTest
@@ -55,6 +55,20 @@ class InferencePlanFormulaTest {
                     assertTrue(plan.describe().contains("winograd_f4x4") && plan.describe().contains("winograd_f2x2")
                             && plan.describe().contains("conv 512x512x3x3 s1 d1 winograd"), plan.describe());
                 System.err.printf("%s: plan vs graph worst %.3f of the tolerance, vs PyTorch %.2e%n", arch, worst, d / s);
+            }
+            // the bf16 plan (the bf16 Winograd kernel in it where the CPU has AVX512-BF16 and no AMX) against PyTorch's
+            // float logits: within bfloat16 rounding over ~50 rounded layers (the same 3e-2 as InferencePlanParityTest)
+            try (InferencePlan plan = InferencePlan.compile(net, conta.infer.Precision.BF16, x.shape())) {
+                float[] got = plan.run(x.data());
+                double d = 0, s = 0;
+                for (int i = 0; i < got.length; i++) {
+                    d = Math.max(d, Math.abs(got[i] - want[i]));
+                    s = Math.max(s, Math.abs(want[i]));
+                }
+                assertTrue(d / s <= 3e-2, arch + ": bf16 plan vs PyTorch relative error " + d / s);
+                if (conta.tensor.cpu.Winograd.bf16Available())
+                    assertTrue(plan.describe().contains("winograd_f2x2:avx512_bf16"), plan.describe());
+                System.err.printf("%s: bf16 plan vs PyTorch %.2e%n", arch, d / s);
             }
         }
     }

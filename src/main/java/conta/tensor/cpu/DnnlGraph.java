@@ -31,9 +31,9 @@ import org.bytedeco.javacpp.PointerPointer;
  * the first op that makes them, then passed on as they are: a primitive that cannot read a layout gets a reorder in
  * front, counted in {@link #describe}); weights are reordered once at build into the layout their primitive chose.
  * Residual adds are the convolution's {@code sum} post-op written in place into the shortcut's buffer, ReLU an
- * {@code eltwise} post-op. fp32 3x3 stride-1 convolutions without a residual sum run conta's Winograd kernel instead
- * of a primitive where {@link Winograd#available()} and {@link Winograd#suits} (NHWC in and out, so the chain of
- * layouts is unchanged).
+ * {@code eltwise} post-op. 3x3 stride-1 convolutions without a residual sum run conta's Winograd kernel instead
+ * of a primitive where {@link Winograd#suits} and, for fp32, {@link Winograd#available()}, for bf16
+ * {@link Winograd#bf16Available()} (AVX512-BF16 without AMX) (NHWC in and out, so the chain of layouts is unchanged).
  *
  * <p>{@link #compile} assigns every activation a buffer by liveness (a buffer is reused once its last reader ran), all
  * allocated once, and one scratchpad shared by all primitives; {@link #run} copies the input in, executes the
@@ -188,8 +188,9 @@ public final class DnnlGraph implements LayerGraph {
         int[] outShape = {n, cout, s.outH(h), s.outW(wd)};
         if (addInto != null && !Arrays.equals(addInto.shape, outShape))
             throw new IllegalArgumentException("conv: residual " + Arrays.toString(addInto.shape) + " for output " + Arrays.toString(outShape));
-        if (!bf16 && NHWC && addInto == null && n == 1 && Winograd.available() && isNhwcF32(src)
-                && Winograd.suits(cin, cout, s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW(), s.dilH(), s.dilW()))
+        if (NHWC && addInto == null && n == 1 && isNhwc(src)
+                && Winograd.suits(cin, cout, s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW(), s.dilH(), s.dilW())
+                && (bf16 ? Winograd.bf16Available() && cin % 2 == 0 : Winograd.available()))
             return winograd(src, w, bias, s, cout, relu, outShape);
         dnnl_memory_desc wAny = anyMd(dt, wShape), biasMd = bias == null ? null : plainMd(dnnl_f32, new int[]{cout});
         dnnl_memory_desc dst = addInto != null ? addInto.md : NHWC ? md(dt, dnnl_acdb, outShape) : anyMd(dt, outShape);
@@ -245,19 +246,26 @@ public final class DnnlGraph implements LayerGraph {
      */
     private Val winograd(Val src, float[] w, float[] bias, ConvSpec s, int cout, boolean relu, int[] outShape) {
         int cin = src.shape[1];
-        Pointer u = shared(w, cin, Winograd.weightsFloats(cin, cout) * Float.BYTES, p -> {
-            try (FloatPointer plain = new FloatPointer(w)) {
-                Winograd.transformWeights(MemorySegment.ofAddress(plain.address()), cin, cout, segment(p));
-            }
-        });
+        Pointer u = bf16
+                ? shared(w, -2 - cin, Winograd.bf16WeightsHalfs(cin, cout) * 2, p -> { // tag: bf16 U apart from the float one
+                    try (FloatPointer plain = new FloatPointer(w); FloatPointer tmp = new FloatPointer(Winograd.bf16WeightsHalfs(cin, cout))) {
+                        Winograd.bf16TransformWeights(MemorySegment.ofAddress(plain.address()), cin, cout,
+                                MemorySegment.ofAddress(tmp.address()), segment(p));
+                    }
+                })
+                : shared(w, cin, Winograd.weightsFloats(cin, cout) * Float.BYTES, p -> {
+                    try (FloatPointer plain = new FloatPointer(w)) {
+                        Winograd.transformWeights(MemorySegment.ofAddress(plain.address()), cin, cout, segment(p));
+                    }
+                });
         MemorySegment b = bias == null ? MemorySegment.NULL
                 : segment(shared(bias, -1, (long) cout * Float.BYTES, p -> floats(p, cout).put(bias, 0, cout)));
-        WinogradConv wc = new WinogradConv(src.shape[2], src.shape[3], s.dilH(), cin, cout, segment(u), b, relu);
-        int m = Winograd.tile(cin, cout);
+        WinogradConv wc = new WinogradConv(src.shape[2], src.shape[3], s.dilH(), cin, cout, segment(u), b, relu, bf16);
+        int m = bf16 ? 2 : Winograd.tile(cin, cout);
         Op op = new Op("conv " + cout + "x" + cin + "x3x3 s1 d" + s.dilH() + " winograd" + (relu ? " +relu" : ""), wc,
-                "conta:winograd_f" + m + "x" + m + ":avx512");
+                "conta:winograd_f" + m + "x" + m + (bf16 ? ":avx512_bf16" : ":avx512"));
         op.in(DNNL_ARG_SRC, src);
-        return op.out(DNNL_ARG_DST, new Val(outShape, md(dnnl_f32, dnnl_acdb, outShape), null));
+        return op.out(DNNL_ARG_DST, new Val(outShape, md(dt, dnnl_acdb, outShape), null));
     }
 
     /** Native floats made from values (tag: how; cin for transformed weights, -1 for a bias), once per content. */
@@ -278,25 +286,33 @@ public final class DnnlGraph implements LayerGraph {
         final int h, w, dil, cin, cout;
         final MemorySegment u, bias;
         final boolean relu;
+        /** x and y bfloat16, the bf16 kernel (F(2x2), U in bf16 pairs) */
+        final boolean bf16;
         MemorySegment x, y, ws;
         int threads;
 
-        WinogradConv(int h, int w, int dil, int cin, int cout, MemorySegment u, MemorySegment bias, boolean relu) {
+        WinogradConv(int h, int w, int dil, int cin, int cout, MemorySegment u, MemorySegment bias, boolean relu, boolean bf16) {
             this.h = h; this.w = w; this.dil = dil; this.cin = cin; this.cout = cout; this.u = u; this.bias = bias; this.relu = relu;
+            this.bf16 = bf16;
         }
 
-        long workspaceFloats(int threads) { return Winograd.workspaceFloats(h, w, dil, cin, cout, threads); }
+        long workspaceFloats(int threads) {
+            return bf16 ? Winograd.bf16WorkspaceFloats(h, w, dil, cin, cout, threads) : Winograd.workspaceFloats(h, w, dil, cin, cout, threads);
+        }
 
         void bind(MemorySegment x, MemorySegment y, MemorySegment ws, int threads) {
             this.x = x; this.y = y; this.ws = ws; this.threads = threads;
         }
 
-        void run() { Winograd.conv(x, h, w, dil, cin, cout, u, bias, relu, y, ws, threads); }
+        void run() {
+            if (bf16) Winograd.bf16Conv(x, h, w, dil, cin, cout, u, bias, relu, y, ws, threads);
+            else Winograd.conv(x, h, w, dil, cin, cout, u, bias, relu, y, ws, threads);
+        }
     }
 
-    /** Whether a value is dense NHWC float32 (what the Winograd kernel reads). */
-    private boolean isNhwcF32(Val v) {
-        return v.shape.length == 4 && dnnl_memory_desc_equal(v.md, md(dnnl_f32, dnnl_acdb, v.shape)) != 0;
+    /** Whether a value is dense NHWC in the plan's type (what the Winograd kernels read: float32, or bf16 in a bf16 plan). */
+    private boolean isNhwc(Val v) {
+        return v.shape.length == 4 && dnnl_memory_desc_equal(v.md, md(dt, dnnl_acdb, v.shape)) != 0;
     }
 
     /** The address an aligned() pointer starts at (its position counted in). */

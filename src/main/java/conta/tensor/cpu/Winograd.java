@@ -31,12 +31,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class Winograd {
     private static final String RESOURCE = "native/libconta_cpu.so";
     private static final MethodHandle WEIGHTS_FLOATS, TRANSFORM, WORKSPACE_FLOATS, CONV, MAX_THREADS, TILE;
-    private static final String UNAVAILABLE;
+    private static final MethodHandle BF16_HALFS, BF16_TRANSFORM, BF16_WORKSPACE_FLOATS, BF16_CONV;
+    private static final String UNAVAILABLE, BF16_UNAVAILABLE;
     private static final long MAX_PAIRS = Long.getLong("conta.plan.winograd.maxpairs", 512L * 512);
 
     static {
         MethodHandle wf = null, tr = null, wsf = null, conv = null, mt = null, tile = null;
-        String why;
+        MethodHandle bh = null, btr = null, bwsf = null, bconv = null;
+        String why, whyBf16 = null;
         try {
             why = "false".equals(System.getProperty("conta.plan.winograd")) ? "off (-Dconta.plan.winograd=false)"
                     : DnnlLibrary.unavailableReason(); // oneDNN first: it loads the libgomp this library links to
@@ -58,6 +60,17 @@ public final class Winograd {
                                 ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
                         mt = bind.apply("conta_wino_max_threads", FunctionDescriptor.of(JAVA_INT));
                         tile = bind.apply("conta_wino_tile", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+                        if ("false".equals(System.getProperty("conta.plan.winograd.bf16"))) whyBf16 = "off (-Dconta.plan.winograd.bf16=false)";
+                        else if ((int) bind.apply("conta_wino_bf16_supported", FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0)
+                            whyBf16 = "this CPU has AMX (oneDNN's tile kernels are faster) or no AVX512-BF16";
+                        else {
+                            bh = bind.apply("conta_wino_bf16_weights_halfs", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT));
+                            btr = bind.apply("conta_wino_bf16_transform_weights", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+                            bwsf = bind.apply("conta_wino_bf16_workspace_floats",
+                                    FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+                            bconv = bind.apply("conta_wino_bf16_conv", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                                    JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+                        }
                     }
                 }
             }
@@ -65,7 +78,9 @@ public final class Winograd {
             why = e.getClass().getSimpleName() + ": " + e.getMessage();
         }
         WEIGHTS_FLOATS = wf; TRANSFORM = tr; WORKSPACE_FLOATS = wsf; CONV = conv; MAX_THREADS = mt; TILE = tile;
+        BF16_HALFS = bh; BF16_TRANSFORM = btr; BF16_WORKSPACE_FLOATS = bwsf; BF16_CONV = bconv;
         UNAVAILABLE = why;
+        BF16_UNAVAILABLE = why != null ? why : whyBf16;
     }
 
     private Winograd() { }
@@ -75,6 +90,39 @@ public final class Winograd {
 
     /** Null when available, else why not (one line). */
     public static String unavailableReason() { return UNAVAILABLE; }
+
+    /**
+     * Whether the bf16 kernel can run here: the library, AVX512-BF16 and no AMX (with AMX oneDNN's direct bf16 kernels
+     * are the faster ones), not turned off (-Dconta.plan.winograd.bf16=false). It always uses F(2x2,3x3): F(4x4)
+     * with bf16 transformed inputs was 12x less accurate than oneDNN's direct bf16 convolution (native/src/winograd.c).
+     */
+    public static boolean bf16Available() { return BF16_UNAVAILABLE == null; }
+
+    /** Null when the bf16 kernel is available, else why not. */
+    public static String bf16UnavailableReason() { return BF16_UNAVAILABLE; }
+
+    /** bf16 values of the bf16 kernel's transformed weights for cin -> cout (also the floats its transform borrows). */
+    static long bf16WeightsHalfs(int cin, int cout) {
+        try { return (long) BF16_HALFS.invokeExact(cin, cout); } catch (Throwable e) { throw rethrow(e); }
+    }
+
+    /** Transforms w [cout][cin][3][3] into the bf16 kernel's u (bf16WeightsHalfs halfs), using tmp (as many floats). */
+    static void bf16TransformWeights(MemorySegment w, int cin, int cout, MemorySegment tmp, MemorySegment u) {
+        try { BF16_TRANSFORM.invokeExact(w, cin, cout, tmp, u); } catch (Throwable e) { throw rethrow(e); }
+    }
+
+    /** Workspace floats of one bf16 call on `threads` threads. */
+    static long bf16WorkspaceFloats(int h, int w, int dil, int cin, int cout, int threads) {
+        try { return (long) BF16_WORKSPACE_FLOATS.invokeExact(h, w, dil, cin, cout, threads); } catch (Throwable e) { throw rethrow(e); }
+    }
+
+    /** y = relu?(conv(x) + bias) with x, y NHWC bfloat16 and bias float32 (may be NULL), at native addresses. */
+    static void bf16Conv(MemorySegment x, int h, int w, int dil, int cin, int cout, MemorySegment u, MemorySegment bias, boolean relu,
+                         MemorySegment y, MemorySegment ws, int threads) {
+        try {
+            BF16_CONV.invokeExact(x, h, w, dil, cin, cout, u, bias, relu ? 1 : 0, y, ws, threads);
+        } catch (Throwable e) { throw rethrow(e); }
+    }
 
     /**
      * Whether the plan should take this convolution to the kernel: 3x3, stride 1, padding = dilation (the same in both

@@ -67,6 +67,57 @@ class WinogradTest {
     /** Many tiles (blocks split between threads) and a map that is not a multiple of the block. */
     @Test void manyTiles() { check(8, 64, 64, 57, 43, 1, 1, true, true); }
 
+    /**
+     * The bf16 kernel (F(2x2), bf16 NHWC in and out, products on VDPBF16PS) in a bf16 graph, against float64: within
+     * bfloat16 rounding of the input, the weights and each layer's output (8 significant bits: 2^-9 relative per
+     * value; the 2e-2 bound of the max-normalised error leaves room for three rounded layers, while a wrong pair
+     * layout or tile gives errors of order 1). Skipped without AVX512-BF16, or with AMX (oneDNN's kernels are used).
+     */
+    private static void checkBf16(int cin, int mid, int cout, int h, int w, int dil1, int dil2, boolean bias, boolean relu) {
+        assumeTrue(Winograd.bf16Available(), "bf16 Winograd kernel: " + Winograd.bf16UnavailableReason());
+        ConvSpec s1 = ConvSpec.of(1, 1, 0, 1), sa = ConvSpec.of(3, 1, dil1, dil1), sb = ConvSpec.of(3, 1, dil2, dil2);
+        float[] x = rand(cin * h * w, 1), w0 = rand(mid * cin, 0.3), b0 = rand(mid, 0.2);
+        float[] wa = rand(cout * mid * 9, 0.1), ba = bias ? rand(cout, 0.5) : null;
+        float[] wb = rand(cout * cout * 9, 0.05), bb = bias ? rand(cout, 0.5) : null;
+        try (DnnlGraph g = new DnnlGraph(true)) {
+            Value in = g.input(1, cin, h, w);
+            Value a = g.conv(in, w0, new int[]{mid, cin, 1, 1}, b0, s1, null, false);
+            Value b = g.conv(a, wa, new int[]{cout, mid, 3, 3}, ba, sa, null, relu);
+            Value c = g.conv(b, wb, new int[]{cout, cout, 3, 3}, bb, sb, null, relu);
+            g.output(c);
+            g.compile();
+            String plan = g.describe();
+            assertEquals(2, plan.split("winograd_f2x2:avx512_bf16", -1).length - 1, plan);
+            float[] got = new float[cout * h * w];
+            g.run(x, got);
+            double[] ra = RefOps.conv2d(d(x), 1, cin, h, w, d(w0), mid, d(b0), s1);
+            double[] rb = RefOps.conv2d(ra, 1, mid, h, w, d(wa), cout, bias ? d(ba) : null, sa);
+            if (relu) rb = RefOps.relu(rb);
+            double[] rc = RefOps.conv2d(rb, 1, cout, h, w, d(wb), cout, bias ? d(bb) : null, sb);
+            if (relu) rc = RefOps.relu(rc);
+            double max = 0, err = 0;
+            for (int i = 0; i < rc.length; i++) {
+                max = Math.max(max, Math.abs(rc[i]));
+                err = Math.max(err, Math.abs(rc[i] - got[i]));
+            }
+            assertTrue(err <= 2e-2 * max, "bf16 Winograd vs float64: max error " + err + " of max |y| " + max);
+            assertTrue(err > 1e-7 * max, "bf16 graph gave float32 results (" + err + ")");
+            float[] again = new float[got.length];
+            g.run(x, again);
+            assertTrue(java.util.Arrays.equals(got, again));
+        }
+    }
+
+    @Test void bf16EvenMapBiasRelu() { checkBf16(16, 64, 64, 20, 24, 1, 1, true, true); }
+
+    @Test void bf16OddMapNoBiasNoRelu() { checkBf16(8, 40, 32, 13, 11, 1, 1, false, false); }
+
+    @Test void bf16DilatedPhasesOfUnequalSize() { checkBf16(8, 48, 96, 17, 14, 2, 3, true, true); }
+
+    @Test void bf16WideLayerFewTiles() { checkBf16(16, 256, 256, 14, 14, 1, 2, true, true); }
+
+    @Test void bf16ManyTiles() { checkBf16(8, 64, 64, 57, 43, 1, 1, true, true); }
+
     @Test
     void onlyStrideOneThreeByThreeWithSamePaddingIsTaken() {
         assertTrue(Winograd.suits(64, 64, 3, 3, 1, 1, 1, 1, 1, 1));
