@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Batch-1 inference latency (p50/p90/p99 over ITERS calls after WARMUP) of one image through
 #   plan  - conta's InferencePlan (conta bench latency --impl plan); plan-bf16 the same in bfloat16; plan-direct
-#           the fp32 plan without its Winograd 3x3 kernel (-Dconta.plan.winograd=false: oneDNN everywhere);
+#           the fp32 plan without its Winograd 3x3 kernel (-Dconta.plan.winograd=false: oneDNN everywhere),
+#           plan-bf16-direct the bf16 plan without its bf16 Winograd kernel (-Dconta.plan.winograd.bf16=false);
 #           plan-spin the fp32 plan with GOMP_SPINCOUNT=$SPIN (3000) instead of the launcher's 1000, plan-spinN
 #           with GOMP_SPINCOUNT=N, plan-passive with OMP_WAIT_POLICY=passive
 #   graph - conta's training-graph eval forward (--impl graph)
@@ -67,6 +68,9 @@ run() {
     plan-passive) # the fp32 plan with OpenMP workers that sleep at once (the launcher's default before session 12)
       OMP_WAIT_POLICY=passive conta_latency plan fp32 | sed 's/conta-plan-fp32/conta-plan-fp32-passive/' ;;
     plan-bf16) conta_latency plan bf16 ;;
+    plan-bf16-direct) # the bf16 plan without the bf16 Winograd kernel (oneDNN's direct bf16 convolutions everywhere)
+      CONTA_JAVA_OPTS="${CONTA_JAVA_OPTS:-} -Dconta.plan.winograd.bf16=false" conta_latency plan bf16 \
+        | sed 's/conta-plan-bf16/conta-plan-bf16-direct/' ;;
     plan-spin*) # the fp32 plan with OpenMP workers that spin N iterations before sleeping (plan-spin1000: N = 1000;
       # plan-spin: N = $SPIN, 3000) instead of passive
       local n=${impl#plan-spin}; n=${n:-${SPIN:-3000}}

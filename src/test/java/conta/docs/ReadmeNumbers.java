@@ -293,6 +293,7 @@ public final class ReadmeNumbers {
         ENGINES.put("conta-plan-fp32-passive", "conta inference plan, fp32, OpenMP workers passive (no spin)");
         ENGINES.put("conta-plan-fp32-direct", "conta inference plan, fp32, without its Winograd kernel");
         ENGINES.put("conta-plan-bf16", "conta inference plan, bf16");
+        ENGINES.put("conta-plan-bf16-direct", "conta inference plan, bf16, without its bf16 Winograd kernel");
         ENGINES.put("ort", "ONNX Runtime 1.23.2 (Java)");
         ENGINES.put("ort-nospin", "ONNX Runtime 1.23.2 (Java), no spinning");
         ENGINES.put("torch-eager", "PyTorch 1.13 eager");
