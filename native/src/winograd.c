@@ -339,6 +339,8 @@ void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, con
 // in float32 (inputs widened, V rounded to bf16 once), the GEMM accumulates in float32, bias and ReLU in float32,
 // y rounded once. U is bf16 in pairs of input channels, the operand layout of VDPBF16PS: U[P][cout/32][cin/2][32][2].
 // The grid, the workspace (V in bf16 takes half its float slot) and the thread split are the float kernel's.
+// input_tiles_bf16_m / output_tiles_bf16_m repeat the float versions' tile loops with bf16 loads and stores: they
+// must be compiled for AVX512-BF16/BW (this region), and the float kernel must not be (it runs on CPUs without them).
 
 /** 1 where the CPU has AVX512-BF16 (with F, BW, VL) and no AMX-BF16 (CPUID leaf 7 EDX bit 22): where this kernel pays. */
 int conta_wino_bf16_supported(void) {

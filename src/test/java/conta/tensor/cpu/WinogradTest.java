@@ -17,20 +17,27 @@ import org.junit.jupiter.api.Test;
  * The plan's Winograd convolutions (native/src/winograd.c through {@link Winograd}) inside a DnnlGraph, against the
  * float64 direct convolution of RefOps: even and odd map sizes (a last tile with one row or column), dilations 1, 2
  * and 3 (phases of unequal size), bias and ReLU on and off, channel counts that are and are not multiples of 16,
- * few tiles (one block) and many (blocks split between threads), and 32-wide output panels beyond one chunk.
- * Skipped where the kernel cannot run (no gcc at build, no AVX-512); the plan then uses oneDNN for these convolutions,
- * which DnnlGraphTest covers.
+ * few tiles (one block) and many (blocks split between threads), and 32-wide output panels beyond one chunk; the
+ * same cases for the bf16 kernel in a bf16 graph. Skipped where a kernel cannot run (no gcc at build, no AVX-512; for
+ * bf16 no AVX512-BF16, or AMX); the plan then uses oneDNN for these convolutions, which DnnlGraphTest covers.
  */
 class WinogradTest {
 
-    /** x -> 1x1 conv (NHWC, oneDNN) -> 3x3 conv (Winograd) [-> second 3x3 (Winograd)] vs float64. */
-    private static void check(int cin, int mid, int cout, int h, int w, int dil1, int dil2, boolean bias, boolean relu) {
-        assumeTrue(Winograd.available(), "Winograd kernel: " + Winograd.unavailableReason());
+    /**
+     * x -> 1x1 conv (NHWC, oneDNN) -> 3x3 conv (Winograd) -> second 3x3 (Winograd) vs float64. fp32: per element
+     * within 1e-5. bf16 (the bf16 kernel: F(2x2), bf16 NHWC in and out, products on VDPBF16PS): within bfloat16
+     * rounding of the input, the weights and each layer's output (8 significant bits, 2^-9 relative per value; 2e-2 of
+     * max |y| leaves room for three rounded layers, while a wrong pair layout or tile gives errors of order 1); skipped
+     * without AVX512-BF16 or with AMX (oneDNN's kernels are used there).
+     */
+    private static void check(boolean bf16, int cin, int mid, int cout, int h, int w, int dil1, int dil2, boolean bias, boolean relu) {
+        if (bf16) assumeTrue(Winograd.bf16Available(), "bf16 Winograd kernel: " + Winograd.bf16UnavailableReason());
+        else assumeTrue(Winograd.available(), "Winograd kernel: " + Winograd.unavailableReason());
         ConvSpec s1 = ConvSpec.of(1, 1, 0, 1), sa = ConvSpec.of(3, 1, dil1, dil1), sb = ConvSpec.of(3, 1, dil2, dil2);
         float[] x = rand(cin * h * w, 1), w0 = rand(mid * cin, 0.3), b0 = rand(mid, 0.2);
         float[] wa = rand(cout * mid * 9, 0.1), ba = bias ? rand(cout, 0.5) : null;
         float[] wb = rand(cout * cout * 9, 0.05), bb = bias ? rand(cout, 0.5) : null;
-        try (DnnlGraph g = new DnnlGraph(false)) {
+        try (DnnlGraph g = new DnnlGraph(bf16)) {
             Value in = g.input(1, cin, h, w);
             Value a = g.conv(in, w0, new int[]{mid, cin, 1, 1}, b0, s1, null, false);
             Value b = g.conv(a, wa, new int[]{cout, mid, 3, 3}, ba, sa, null, relu);
@@ -38,8 +45,9 @@ class WinogradTest {
             g.output(c);
             g.compile();
             String plan = g.describe();
-            assertEquals(2, plan.split("winograd_f", -1).length - 1, plan); // both 3x3 convolutions
-            assertTrue(plan.contains("winograd_f" + Winograd.tile(mid, cout) + "x"), plan);
+            String kernel = bf16 ? "winograd_f2x2:avx512_bf16" : "winograd_f" + Winograd.tile(mid, cout) + "x";
+            assertEquals(2, plan.split(bf16 ? kernel : "winograd_f", -1).length - 1, plan); // both 3x3 convolutions
+            assertTrue(plan.contains(kernel), plan);
             assertEquals(0, g.innerReorders(), plan);
             float[] got = new float[cout * h * w];
             g.run(x, got);
@@ -48,75 +56,44 @@ class WinogradTest {
             if (relu) rb = RefOps.relu(rb);
             double[] rc = RefOps.conv2d(rb, 1, cout, h, w, d(wb), cout, bias ? d(bb) : null, sb);
             if (relu) rc = RefOps.relu(rc);
-            close(rc, got, 1e-5);
+            if (bf16) {
+                double max = 0, err = 0;
+                for (int i = 0; i < rc.length; i++) {
+                    max = Math.max(max, Math.abs(rc[i]));
+                    err = Math.max(err, Math.abs(rc[i] - got[i]));
+                }
+                assertTrue(err <= 2e-2 * max, "bf16 Winograd vs float64: max error " + err + " of max |y| " + max);
+                assertTrue(err > 1e-7 * max, "bf16 graph gave float32 results (" + err + ")");
+            } else {
+                close(rc, got, 1e-5);
+            }
             float[] again = new float[got.length];
             g.run(x, again); // buffers reused: the same numbers
             assertTrue(java.util.Arrays.equals(got, again));
         }
     }
 
-    @Test void evenMapBiasRelu() { check(16, 64, 64, 20, 24, 1, 1, true, true); }
+    @Test void evenMapBiasRelu() { check(false, 16, 64, 64, 20, 24, 1, 1, true, true); }
 
-    @Test void oddMapNoBiasNoRelu() { check(8, 40, 32, 13, 11, 1, 1, false, false); }
+    @Test void oddMapNoBiasNoRelu() { check(false, 8, 40, 32, 13, 11, 1, 1, false, false); }
 
-    @Test void dilatedPhasesOfUnequalSize() { check(8, 48, 96, 17, 14, 2, 3, true, true); }
+    @Test void dilatedPhasesOfUnequalSize() { check(false, 8, 48, 96, 17, 14, 2, 3, true, true); }
 
     /** 256 -> 256 at 14x14 (ResNet-50's layer3): chunks of output channels split between the threads. */
-    @Test void wideLayerFewTiles() { check(16, 256, 256, 14, 14, 1, 2, true, true); }
+    @Test void wideLayerFewTiles() { check(false, 16, 256, 256, 14, 14, 1, 2, true, true); }
 
     /** Many tiles (blocks split between threads) and a map that is not a multiple of the block. */
-    @Test void manyTiles() { check(8, 64, 64, 57, 43, 1, 1, true, true); }
+    @Test void manyTiles() { check(false, 8, 64, 64, 57, 43, 1, 1, true, true); }
 
-    /**
-     * The bf16 kernel (F(2x2), bf16 NHWC in and out, products on VDPBF16PS) in a bf16 graph, against float64: within
-     * bfloat16 rounding of the input, the weights and each layer's output (8 significant bits: 2^-9 relative per
-     * value; the 2e-2 bound of the max-normalised error leaves room for three rounded layers, while a wrong pair
-     * layout or tile gives errors of order 1). Skipped without AVX512-BF16, or with AMX (oneDNN's kernels are used).
-     */
-    private static void checkBf16(int cin, int mid, int cout, int h, int w, int dil1, int dil2, boolean bias, boolean relu) {
-        assumeTrue(Winograd.bf16Available(), "bf16 Winograd kernel: " + Winograd.bf16UnavailableReason());
-        ConvSpec s1 = ConvSpec.of(1, 1, 0, 1), sa = ConvSpec.of(3, 1, dil1, dil1), sb = ConvSpec.of(3, 1, dil2, dil2);
-        float[] x = rand(cin * h * w, 1), w0 = rand(mid * cin, 0.3), b0 = rand(mid, 0.2);
-        float[] wa = rand(cout * mid * 9, 0.1), ba = bias ? rand(cout, 0.5) : null;
-        float[] wb = rand(cout * cout * 9, 0.05), bb = bias ? rand(cout, 0.5) : null;
-        try (DnnlGraph g = new DnnlGraph(true)) {
-            Value in = g.input(1, cin, h, w);
-            Value a = g.conv(in, w0, new int[]{mid, cin, 1, 1}, b0, s1, null, false);
-            Value b = g.conv(a, wa, new int[]{cout, mid, 3, 3}, ba, sa, null, relu);
-            Value c = g.conv(b, wb, new int[]{cout, cout, 3, 3}, bb, sb, null, relu);
-            g.output(c);
-            g.compile();
-            String plan = g.describe();
-            assertEquals(2, plan.split("winograd_f2x2:avx512_bf16", -1).length - 1, plan);
-            float[] got = new float[cout * h * w];
-            g.run(x, got);
-            double[] ra = RefOps.conv2d(d(x), 1, cin, h, w, d(w0), mid, d(b0), s1);
-            double[] rb = RefOps.conv2d(ra, 1, mid, h, w, d(wa), cout, bias ? d(ba) : null, sa);
-            if (relu) rb = RefOps.relu(rb);
-            double[] rc = RefOps.conv2d(rb, 1, cout, h, w, d(wb), cout, bias ? d(bb) : null, sb);
-            if (relu) rc = RefOps.relu(rc);
-            double max = 0, err = 0;
-            for (int i = 0; i < rc.length; i++) {
-                max = Math.max(max, Math.abs(rc[i]));
-                err = Math.max(err, Math.abs(rc[i] - got[i]));
-            }
-            assertTrue(err <= 2e-2 * max, "bf16 Winograd vs float64: max error " + err + " of max |y| " + max);
-            assertTrue(err > 1e-7 * max, "bf16 graph gave float32 results (" + err + ")");
-            float[] again = new float[got.length];
-            g.run(x, again);
-            assertTrue(java.util.Arrays.equals(got, again));
-        }
-    }
+    @Test void bf16EvenMapBiasRelu() { check(true, 16, 64, 64, 20, 24, 1, 1, true, true); }
 
-    @Test void bf16EvenMapBiasRelu() { checkBf16(16, 64, 64, 20, 24, 1, 1, true, true); }
+    @Test void bf16OddMapNoBiasNoRelu() { check(true, 8, 40, 32, 13, 11, 1, 1, false, false); }
 
-    @Test void bf16OddMapNoBiasNoRelu() { checkBf16(8, 40, 32, 13, 11, 1, 1, false, false); }
+    @Test void bf16DilatedPhasesOfUnequalSize() { check(true, 8, 48, 96, 17, 14, 2, 3, true, true); }
 
-    @Test void bf16DilatedPhasesOfUnequalSize() { checkBf16(8, 48, 96, 17, 14, 2, 3, true, true); }
+    @Test void bf16WideLayerFewTiles() { check(true, 16, 256, 256, 14, 14, 1, 2, true, true); }
 
-    @Test void bf16WideLayerFewTiles() { checkBf16(16, 256, 256, 14, 14, 1, 2, true, true); }
-
-    @Test void bf16ManyTiles() { checkBf16(8, 64, 64, 57, 43, 1, 1, true, true); }
+    @Test void bf16ManyTiles() { check(true, 8, 64, 64, 57, 43, 1, 1, true, true); }
 
     @Test
     void onlyStrideOneThreeByThreeWithSamePaddingIsTaken() {
