@@ -33,9 +33,7 @@ public final class F {
         b.conv2d(x, w, bias, s, y);
         if (any(x, w, bias)) record("conv2d", y, gy -> {
             Tensor dx = needs(x) ? b.empty(x.shape()) : null;
-            boolean dwFirst = needs(w) && w.grad == null; // the step's first gradient of w: written, not added to zeros
-            Tensor dw = !needs(w) ? null : dwFirst ? Tape.unzeroedGradBuffer(w) : w.grad;
-            b.conv2dBackward(x, w, gy, s, dx, dw, dwFirst, needs(bias) ? gradBuffer(bias) : null);
+            b.conv2dBackward(x, w, gy, s, dx, needs(w) ? gradBuffer(w) : null, needs(bias) ? gradBuffer(bias) : null);
             if (dx != null) accumulate(x, dx);
         });
         return y;

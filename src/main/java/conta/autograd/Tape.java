@@ -114,16 +114,6 @@ public final class Tape implements AutoCloseable {
         return t.grad;
     }
 
-    /**
-     * t's gradient buffer made without zeroing (t.grad must be null): for an op that overwrites all of it, the first
-     * contribution of a step (zeroing ResNet-50's 100 MB of weight gradients took ~5% of a CPU training step).
-     */
-    static Tensor unzeroedGradBuffer(Tensor t) {
-        if (t.grad != null) throw new IllegalStateException("gradient buffer already there");
-        t.grad = t.backend().empty(t.shape());
-        return t.grad;
-    }
-
     /** Back-propagates from a scalar: d(loss)/d(loss) = 1. */
     public void backward(Tensor loss) {
         backward(loss, 1f);

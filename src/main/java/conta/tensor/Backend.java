@@ -74,15 +74,6 @@ public interface Backend extends AutoCloseable {
     /** dx overwritten (if not null); dw and db accumulated (if not null). */
     void conv2dBackward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, Tensor db);
 
-    /**
-     * The same, but with dwOverwrite dw is written, not accumulated (its old contents, possibly garbage, are not read):
-     * a weight's first gradient of a step needs no zeroed buffer. Backends without their own way zero dw first.
-     */
-    default void conv2dBackward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, boolean dwOverwrite, Tensor db) {
-        if (dw != null && dwOverwrite) fill(dw, 0f);
-        conv2dBackward(x, w, dy, s, dx, dw, db);
-    }
-
     // ---- batch norm (training: batch statistics) ----
     /**
      * y = (x - mean_B) / sqrt(var_B + eps) * gamma + beta; updates running stats with PyTorch's momentum and unbiased

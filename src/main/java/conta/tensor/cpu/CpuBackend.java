@@ -309,29 +309,20 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void conv2dBackward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, Tensor db) {
-        conv2dBackward(x, w, dy, s, dx, dw, false, db);
-    }
-
-    /** dwOverwrite: oneDNN's weight pass writes dw (a plain reorder, or directly) instead of adding to it. */
-    @Override
-    public void conv2dBackward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, boolean dwOverwrite, Tensor db) {
-        if (convImpl == ConvImpl.BLAS || CentreTap.applies(s, x.dim(2), x.dim(3))) {
-            if (dw != null && dwOverwrite) fill(dw, 0f); // these paths accumulate
-            if (convImpl == ConvImpl.BLAS) {
-                Conv.backward(x, w, dy, s, dx, dw, db);
-                return;
-            }
+        if (convImpl == ConvImpl.BLAS) {
+            Conv.backward(x, w, dy, s, dx, dw, db);
+        } else {
             Conv.check(x, w, s, dy);
             Conv.checkGrads(x, w, dx, dw, db);
-            try (Tensor wc = CentreTap.centre(w); Tensor dwc = dw == null ? null : Tensor.zeros(this, wc.shape())) {
-                dnnl().backward(x, wc, dy, CentreTap.ONE, dx, dwc, db, false);
-                if (dw != null) CentreTap.addToCentre(dwc, dw);
+            if (CentreTap.applies(s, x.dim(2), x.dim(3))) {
+                try (Tensor wc = CentreTap.centre(w); Tensor dwc = dw == null ? null : Tensor.zeros(this, wc.shape())) {
+                    dnnl().backward(x, wc, dy, CentreTap.ONE, dx, dwc, db);
+                    if (dw != null) CentreTap.addToCentre(dwc, dw);
+                }
+                return;
             }
-            return;
+            dnnl().backward(x, w, dy, s, dx, dw, db);
         }
-        Conv.check(x, w, s, dy);
-        Conv.checkGrads(x, w, dx, dw, db);
-        dnnl().backward(x, w, dy, s, dx, dw, db, dwOverwrite);
     }
 
     // ---------------------------------------------------------------- batch norm

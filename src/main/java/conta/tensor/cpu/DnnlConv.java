@@ -30,19 +30,14 @@ import org.bytedeco.javacpp.Pointer;
  * a few workspace slots shared by all plans (grown, never shrunk), so memory does not grow with the number of shapes.
  *
  * <p>Semantics are those of {@link Conv}: y and dx are overwritten; dw is accumulated, through a reorder with a sum
- * post-op from oneDNN's gradient buffer, or, when the caller says it holds nothing yet (a weight's first gradient of a
- * step), written (a plain reorder, or by the primitive itself where it chose the plain layout); db is summed in Java
- * as in Conv. Threads: the preset's OpenMP runtime
+ * post-op from oneDNN's gradient buffer; db is summed in Java as in Conv. Threads: the preset's OpenMP runtime
  * (libgomp; OMP_NUM_THREADS, all cores by default). Calls are serialised per instance (the slots are shared).
  */
 final class DnnlConv implements AutoCloseable {
     private enum Pass { FWD, BWD_DATA, BWD_WEIGHTS }
 
-    /**
-     * bias: the forward has a bias (the weight pass never makes db, see backward); overwrite: the weight pass writes
-     * dw instead of adding to it.
-     */
-    private record Key(Pass pass, int n, int cin, int h, int w, int cout, ConvSpec s, boolean bias, boolean overwrite) { }
+    /** bias: the forward has a bias (the weight pass never makes db, see backward). */
+    private record Key(Pass pass, int n, int cin, int h, int w, int cout, ConvSpec s, boolean bias) { }
 
     private static final int SCRATCH_SLOT = 5;
     /**
@@ -108,24 +103,19 @@ final class DnnlConv implements AutoCloseable {
         if (bias != null && bias.numel() != w.dim(0))
             throw new IllegalArgumentException("conv2d: bias " + bias.shapeString() + " for " + w.dim(0) + " outputs");
         if (x.dim(0) == 0) return;
-        Plan p = plan(new Key(Pass.FWD, x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0), s, bias != null, false));
+        Plan p = plan(new Key(Pass.FWD, x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0), s, bias != null));
         if (bias != null) p.run(x, w, bias, y);
         else p.run(x, w, y);
     }
 
     synchronized void backward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, Tensor db) {
-        backward(x, w, dy, s, dx, dw, db, false);
-    }
-
-    /** dwOverwrite: dw is written, not accumulated (its contents are not read). */
-    synchronized void backward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, Tensor db, boolean dwOverwrite) {
         if (x.dim(0) == 0) return;
         int n = x.dim(0), cin = x.dim(1), h = x.dim(2), wd = x.dim(3), cout = w.dim(0);
         // db in Java with double sums, as the reference does: a conv bias before train-mode batch norm has an exactly
         // zero gradient, and oneDNN's float sums over N*H*W leave noise orders of magnitude above PyTorch's there
         if (db != null) CpuBackend.channelDotImpl(dy, null, db, true);
-        Plan pw = dw != null ? plan(new Key(Pass.BWD_WEIGHTS, n, cin, h, wd, cout, s, false, dwOverwrite)) : null;
-        Plan pd = dx != null ? plan(new Key(Pass.BWD_DATA, n, cin, h, wd, cout, s, false, false)) : null;
+        Plan pw = dw != null ? plan(new Key(Pass.BWD_WEIGHTS, n, cin, h, wd, cout, s, false)) : null;
+        Plan pd = dx != null ? plan(new Key(Pass.BWD_DATA, n, cin, h, wd, cout, s, false)) : null;
         if (pw != null) pw.run(-1, x, dy, dw);
         // both passes read dy in oneDNN's layout, from the same slot: when they chose the same layout, dy is
         // reordered once (the weight pass's copy serves the data pass)
@@ -251,7 +241,7 @@ final class DnnlConv implements AutoCloseable {
                     pd = b;
                     arg(pd, DNNL_ARG_SRC, srcPlain, false, false);
                     arg(pd, DNNL_ARG_DIFF_DST, dstPlain, false, false);
-                    arg(pd, DNNL_ARG_DIFF_WEIGHTS, wPlain, true, !k.overwrite());
+                    arg(pd, DNNL_ARG_DIFF_WEIGHTS, wPlain, true, true);
                 }
                 default -> throw new AssertionError(k.pass());
             }

@@ -140,37 +140,6 @@ class DnnlConvTest {
         return m;
     }
 
-    /**
-     * dwOverwrite (a weight's first gradient of a step): dw starts as NaN garbage and must come out equal to the
-     * accumulate path's result on a zeroed dw (to the value: 0 + v is v), for the f32 and bf16 oneDNN paths and the
-     * im2col path (which zeroes first), on every geometry: the ones where oneDNN keeps dw in its own layout (a plain
-     * reorder now) and the centre-tap ones (zeroed and accumulated).
-     */
-    @Test
-    void overwrittenWeightGradientEqualsAccumulatedOntoZeros() {
-        try (CpuBackend bf16 = new CpuBackend(CpuBackend.ConvImpl.DNNL_BF16)) {
-            for (CpuBackend b : new CpuBackend[]{dnnl, bf16, blas})
-                for (ConvGeometry g : geometries().toList()) {
-                    SplittableRandom r = new SplittableRandom(g.name().hashCode());
-                    int oh = g.s().outH(g.h()), ow = g.s().outW(g.w());
-                    int[] xs = {g.n(), g.c(), g.h(), g.w()}, ws = {g.o(), g.c(), g.s().kh(), g.s().kw()}, ys = {g.n(), g.o(), oh, ow};
-                    float[] x = rand(r, Tensor.numel(xs), 1), w = rand(r, Tensor.numel(ws), 0.3), dy = rand(r, Tensor.numel(ys), 1);
-                    Tensor tx = t(b, x, xs), tw = t(b, w, ws), tdy = t(b, dy, ys);
-                    Tensor acc = t(b, new float[Math.toIntExact(Tensor.numel(ws))], ws), over = t(b, nan(Tensor.numel(ws)), ws);
-                    b.conv2dBackward(tx, tw, tdy, g.s(), null, acc, null);
-                    b.conv2dBackward(tx, tw, tdy, g.s(), null, over, true, null);
-                    float[] a = acc.toArray(), o = over.toArray();
-                    for (int i = 0; i < a.length; i++)
-                        assertTrue(a[i] == o[i], b.convImpl() + " " + g + ": dw[" + i + "] " + o[i] + " overwritten vs " + a[i] + " accumulated");
-                    // and the overwrite plan is a plan of its own: accumulating afterwards still adds
-                    b.conv2dBackward(tx, tw, tdy, g.s(), null, over, null);
-                    float[] twice = over.toArray();
-                    for (int i = 0; i < a.length; i++)
-                        assertEquals(2.0 * a[i], twice[i], 1e-5 * (1 + Math.abs(a[i])), b.convImpl() + " " + g + ": dw[" + i + "] after a second, accumulated pass");
-                }
-        }
-    }
-
     @Test
     void nullGradientsAreSkippedAndOthersStillRight() {
         ConvGeometry g = new ConvGeometry("3x3", 2, 8, 9, 7, 12, ConvSpec.of(3, 1, 1, 1), true);
