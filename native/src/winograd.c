@@ -88,10 +88,21 @@ static grid_t grid(int h, int w, int d, int cin, int cout, int threads) {
   return grid_m(conta_wino_tile(cin, cout), h, w, d, cin, cout, threads);
 }
 
+// V and M blocks per thread: the workspace of both kernels (the bf16 kernel's V takes half its float slot)
+static long workspace(const grid_t *g, int cin, int threads) { return (long)threads * g->P * g->tb * (cin + g->nc) + 16; }
+
 /** Workspace floats for `threads` threads (V and M blocks per thread). */
 long conta_wino_workspace_floats(int h, int w, int d, int cin, int cout, int threads) {
   grid_t g = grid(h, w, d, cin, cout, threads);
-  return (long)threads * g.P * g.tb * (cin + g.nc) + 16;
+  return workspace(&g, cin, threads);
+}
+
+// The rectangle of the (block, chunk) grid thread tid of nth takes: its own blocks and all chunks, or, when there are
+// fewer than two blocks a thread and the chunks split evenly (split_chunks), all blocks and its own chunks.
+static void thread_share(const grid_t *g, int tid, int nth, int *b0, int *b1, int *c0, int *c1) {
+  int chunks = split_chunks(g, nth);
+  *b0 = chunks ? 0 : tid * g->nblk / nth; *b1 = chunks ? g->nblk : (tid + 1) * g->nblk / nth;
+  *c0 = chunks ? tid * g->nch / nth : 0; *c1 = chunks ? (tid + 1) * g->nch / nth : g->nch;
 }
 
 /**
@@ -302,10 +313,8 @@ void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, con
   int panels = cout / 32;
 #pragma omp parallel num_threads(threads)
   {
-    int tid = omp_get_thread_num(), nth = omp_get_num_threads();
-    int chunks = split_chunks(&g, nth);
-    int b0 = chunks ? 0 : tid * g.nblk / nth, b1 = chunks ? g.nblk : (tid + 1) * g.nblk / nth;
-    int c0 = chunks ? tid * g.nch / nth : 0, c1 = chunks ? (tid + 1) * g.nch / nth : g.nch;
+    int tid = omp_get_thread_num(), b0, b1, c0, c1;
+    thread_share(&g, tid, omp_get_num_threads(), &b0, &b1, &c0, &c1);
     float *V = ws + per * tid, *M = V + (long)g.P * g.tb * cin;
     for (int blk = b0; blk < b1; blk++) { // blocks outermost: a block's input tiles are transformed once
       int t0 = blk * g.tb, nt = g.tiles - t0 < g.tb ? g.tiles - t0 : g.tb, nrb = (nt + 7) / 8;
@@ -363,7 +372,7 @@ long conta_wino_bf16_weights_halfs(int cin, int cout) { return (long)(BF16_TILE 
 /** Workspace floats of the bf16 kernel on `threads` threads. */
 long conta_wino_bf16_workspace_floats(int h, int w, int d, int cin, int cout, int threads) {
   grid_t g = grid_m(BF16_TILE, h, w, d, cin, cout, threads);
-  return (long)threads * g.P * g.tb * (cin + g.nc) + 16;
+  return workspace(&g, cin, threads);
 }
 
 /**
@@ -498,16 +507,13 @@ void conta_wino_bf16_conv(const unsigned short *x, int h, int w, int d, int cin,
   int panels = cout / 32;
 #pragma omp parallel num_threads(threads)
   {
-    int tid = omp_get_thread_num(), nth = omp_get_num_threads();
-    int chunks = split_chunks(&g, nth);
-    int b0 = chunks ? 0 : tid * g.nblk / nth, b1 = chunks ? g.nblk : (tid + 1) * g.nblk / nth;
-    int c0 = chunks ? tid * g.nch / nth : 0, c1 = chunks ? (tid + 1) * g.nch / nth : g.nch;
+    int tid = omp_get_thread_num(), b0, b1, c0, c1;
+    thread_share(&g, tid, omp_get_num_threads(), &b0, &b1, &c0, &c1);
     unsigned short *V = (unsigned short *)(ws + per * tid);
     float *M = ws + per * tid + (long)g.P * g.tb * cin;
     for (int blk = b0; blk < b1; blk++) {
       int t0 = blk * g.tb, nt = g.tiles - t0 < g.tb ? g.tiles - t0 : g.tb, nrb = (nt + 7) / 8;
-      if (g.m == 4) input_tiles_bf16_m(4, x, h, w, cin, &g, t0, nt, V);
-      else input_tiles_bf16_m(2, x, h, w, cin, &g, t0, nt, V);
+      input_tiles_bf16_m(BF16_TILE, x, h, w, cin, &g, t0, nt, V);
       for (int chunk = c0; chunk < c1; chunk++) {
         int o0 = chunk * g.nc;
         for (int p = 0; p < g.P; p++) {
@@ -521,8 +527,7 @@ void conta_wino_bf16_conv(const unsigned short *x, int h, int w, int d, int cin,
             }
           }
         }
-        if (g.m == 4) output_tiles_bf16_m(4, M, bias, relu, h, w, cout, &g, t0, nt, o0, y);
-        else output_tiles_bf16_m(2, M, bias, relu, h, w, cout, &g, t0, nt, o0, y);
+        output_tiles_bf16_m(BF16_TILE, M, bias, relu, h, w, cout, &g, t0, nt, o0, y);
       }
     }
   }

@@ -268,7 +268,10 @@ public final class DnnlGraph implements LayerGraph {
         return op.out(DNNL_ARG_DST, new Val(outShape, md(dt, dnnl_acdb, outShape), null));
     }
 
-    /** Native floats made from values (tag: how; cin for transformed weights, -1 for a bias), once per content. */
+    /**
+     * Native memory made from values, once per content (tag: how; cin for the float kernel's transformed weights,
+     * -2 - cin for the bf16 kernel's, -1 for a bias).
+     */
     private Pointer shared(float[] values, int tag, long bytes, java.util.function.Consumer<Pointer> fill) {
         Contents key = new Contents(values, tag);
         Pointer p = winogradConstants.get(key);
