@@ -100,6 +100,12 @@ public final class CpuBackend implements Backend {
 
     static MemorySegment seg(Tensor t) { return storage(t).segment(); }
 
+    /** The memory of a tensor as it is (layout-aware ops only; see {@link Blocked}). */
+    static MemorySegment raw(Tensor t) { return t == null ? null : storage(t).rawSegment(); }
+
+    /** Declares out (just overwritten whole by a layout-aware op) to hold nChw16c. */
+    private static void markBlocked(Tensor out) { storage(out).setBlocked(Blocked.of(out)); }
+
     @Override
     public Tensor empty(int... shape) {
         return new Tensor(this, new CpuStorage(Tensor.numel(shape) * 4L), DType.F32, Layout.NCHW, shape);
@@ -120,6 +126,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void fill(Tensor t, float value) {
+        if (storage(t).bytes() == t.numel() * 4) storage(t).setBlocked(null); // every value replaced: no conversion
         MemorySegment s = seg(t);
         if (value == 0f) s.asSlice(0, t.numel() * 4).fill((byte) 0);
         else for (long i = 0; i < t.numel(); i++) s.setAtIndex(F, i, value);
@@ -161,6 +168,12 @@ public final class CpuBackend implements Backend {
     private static void elementwise(String op, Tensor a, Tensor b, Tensor out, Pass3 kernel) {
         sameShape(op, a, b);
         sameShape(op, a, out);
+        if (Blocked.unify(a, b) && Blocked.fits(out)) { // elementwise: the layout does not matter, only that all agree
+            MemorySegment sa = raw(a), sb = raw(b), so = raw(out);
+            Parallel.chunks(a.numel(), (o, k) -> kernel.run(sa.asSlice(o * 4, k * 4), sb.asSlice(o * 4, k * 4), so.asSlice(o * 4, k * 4), k));
+            markBlocked(out);
+            return;
+        }
         MemorySegment sa = seg(a), sb = seg(b), so = seg(out);
         Parallel.chunks(a.numel(), (o, k) -> kernel.run(sa.asSlice(o * 4, k * 4), sb.asSlice(o * 4, k * 4), so.asSlice(o * 4, k * 4), k));
     }
@@ -217,6 +230,11 @@ public final class CpuBackend implements Backend {
 
     private static void affine(String op, Tensor x, Tensor scale, Tensor shift, Tensor y, boolean relu) {
         conta.tensor.Shapes.channelAffine(op, x, scale, shift, y);
+        if (Blocked.holds(x) && Blocked.fits(y)) {
+            BlockedKernels.affine(raw(x), seg(scale), shift == null ? null : seg(shift), raw(y), Blocked.of(x), relu);
+            markBlocked(y);
+            return;
+        }
         Elementwise.channelAffine(seg(x), seg(scale), shift == null ? null : seg(shift), seg(y), x.dim(0), x.dim(1), spatial(x), relu);
     }
 
@@ -247,6 +265,12 @@ public final class CpuBackend implements Backend {
         int n = x.dim(0), c = x.dim(1), hw = spatial(x);
         for (Tensor v : new Tensor[]{scale, sumG, sumGX})
             if (v != null && v.numel() != c) throw new IllegalArgumentException("channelAffineBackward: " + v + " for " + x);
+        if (Blocked.unify(x, y, dy) && (dx == null || Blocked.fits(dx))) {
+            MemorySegment ssc = seg(scale), sg = sumG == null ? null : seg(sumG), sgx = sumGX == null ? null : seg(sumGX);
+            BlockedKernels.affineBackward(raw(x), raw(y), raw(dy), ssc, raw(dx), sg, sgx, Blocked.of(x));
+            if (dx != null) markBlocked(dx);
+            return;
+        }
         MemorySegment sx = seg(x), sy = y == null ? null : seg(y), sd = seg(dy), sdx = dx == null ? null : seg(dx), ssc = seg(scale);
         MemorySegment sg = sumG == null ? null : seg(sumG), sgx = sumGX == null ? null : seg(sumGX);
         boolean sums = sg != null || sgx != null;
@@ -329,13 +353,36 @@ public final class CpuBackend implements Backend {
     @Override
     public void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
                                Tensor y, Tensor saveMean, Tensor saveInvStd) {
-        Norm.train(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd, false);
+        normTrain(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd, false);
     }
 
     @Override
     public void batchNormReluTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum,
                                    float eps, Tensor y, Tensor saveMean, Tensor saveInvStd) {
-        Norm.train(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd, true);
+        normTrain(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd, true);
+    }
+
+    private static void normTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
+                                  Tensor y, Tensor saveMean, Tensor saveInvStd, boolean relu) {
+        if (Blocked.holds(x) && Blocked.fits(y) && x.sameShape(y)) {
+            if ((long) x.dim(0) * x.dim(2) * x.dim(3) < 2) throw new IllegalArgumentException("batch norm in training mode needs more than one value per channel, got input " + x.shapeString());
+            BlockedKernels.train(raw(x), seg(gamma), seg(beta), runMean == null ? null : seg(runMean), runVar == null ? null : seg(runVar),
+                    momentum, eps, raw(y), seg(saveMean), seg(saveInvStd), Blocked.of(x), relu);
+            markBlocked(y);
+            return;
+        }
+        Norm.train(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd, relu);
+    }
+
+    private static void normBackward(Tensor x, Tensor gamma, Tensor y, Tensor dy, Tensor saveMean, Tensor saveInvStd,
+                                     Tensor dx, Tensor dgamma, Tensor dbeta) {
+        if (Blocked.unify(x, y, dy) && (dx == null || Blocked.fits(dx))) {
+            BlockedKernels.backward(raw(x), seg(gamma), raw(y), raw(dy), seg(saveMean), seg(saveInvStd), raw(dx),
+                    dgamma == null ? null : seg(dgamma), dbeta == null ? null : seg(dbeta), Blocked.of(x));
+            if (dx != null) markBlocked(dx);
+            return;
+        }
+        Norm.backward(x, gamma, y, dy, saveMean, saveInvStd, dx, dgamma, dbeta);
     }
 
     @Override
@@ -343,13 +390,14 @@ public final class CpuBackend implements Backend {
                                       Tensor dx, Tensor dgamma, Tensor dbeta) {
         sameShape("batchNormReluBackward", x, y);
         sameShape("batchNormReluBackward", x, dy);
-        Norm.backward(x, gamma, y, dy, saveMean, saveInvStd, dx, dgamma, dbeta);
+        normBackward(x, gamma, y, dy, saveMean, saveInvStd, dx, dgamma, dbeta);
     }
 
     @Override
     public void batchNormBackward(Tensor x, Tensor gamma, Tensor dy, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta) {
-        Norm.backward(x, gamma, null, dy, saveMean, saveInvStd, dx, dgamma, dbeta);
+        sameShape("batchNormBackward", x, dy);
+        normBackward(x, gamma, null, dy, saveMean, saveInvStd, dx, dgamma, dbeta);
     }
 
     // ---------------------------------------------------------------- pooling and resize

@@ -51,9 +51,14 @@ final class DnnlConv implements AutoCloseable {
     private static final boolean PLAIN_1X1 = !"false".equals(System.getProperty("conta.dnnl.plain1x1"));
     static final int PLAIN_1X1_MIN_PIXELS = Integer.getInteger("conta.dnnl.plain1x1.minPixels", 3136);
 
-    /** Whether a convolution of this shape runs on plain NCHW (see PLAIN_1X1). */
-    static boolean plain1x1(ConvSpec s, int h, int w) {
-        return PLAIN_1X1 && Conv.direct(s) && (long) h * w >= PLAIN_1X1_MIN_PIXELS;
+    /**
+     * Whether a convolution of this shape runs on plain NCHW (see PLAIN_1X1): never where activations stay blocked
+     * between convolutions ({@link Blocked}), since then none of them needs the reorders the rule saves.
+     */
+    static boolean plain1x1(ConvSpec s, int h, int w) { return plain1x1(s, h, w, Blocked.ENABLED); }
+
+    static boolean plain1x1(ConvSpec s, int h, int w, boolean blockedActivations) {
+        return PLAIN_1X1 && !blockedActivations && Conv.direct(s) && (long) h * w >= PLAIN_1X1_MIN_PIXELS;
     }
 
     /**
@@ -196,6 +201,7 @@ final class DnnlConv implements AutoCloseable {
                 srcAny = srcPlain;
                 dstAny = dstPlain;
             }
+            long[] srcDims = {k.n(), k.cin(), k.h(), k.w()}, dstDims = {k.n(), k.cout(), oh, ow};
             long[] strides = {s.strideH(), s.strideW()};
             long[] dil = {s.dilH() - 1, s.dilW() - 1}; // oneDNN counts the gaps: PyTorch dilation 1 is 0 here
             long[] pad = {s.padH(), s.padW()};
@@ -216,10 +222,10 @@ final class DnnlConv implements AutoCloseable {
             switch (k.pass()) {
                 case FWD -> {
                     pd = fwd;
-                    arg(pd, DNNL_ARG_SRC, srcPlain, false, false);
-                    arg(pd, DNNL_ARG_WEIGHTS, wPlain, false, false);
-                    if (k.bias()) arg(pd, DNNL_ARG_BIAS, biasPlain, false, false);
-                    arg(pd, DNNL_ARG_DST, dstPlain, true, false);
+                    arg(pd, DNNL_ARG_SRC, srcPlain, false, false, srcDims);
+                    arg(pd, DNNL_ARG_WEIGHTS, wPlain, false, false, null);
+                    if (k.bias()) arg(pd, DNNL_ARG_BIAS, biasPlain, false, false, null);
+                    arg(pd, DNNL_ARG_DST, dstPlain, true, false, dstDims);
                 }
                 case BWD_DATA -> {
                     dnnl_primitive_desc b = new dnnl_primitive_desc();
@@ -227,9 +233,9 @@ final class DnnlConv implements AutoCloseable {
                             srcAny, wAny, dstAny, strides, dil, pad, pad, fwd, attr), "convolution backward-data descriptor " + k);
                     destroy.add(() -> dnnl_primitive_desc_destroy(b));
                     pd = b;
-                    arg(pd, DNNL_ARG_DIFF_DST, dstPlain, false, false);
-                    arg(pd, DNNL_ARG_WEIGHTS, wPlain, false, false);
-                    arg(pd, DNNL_ARG_DIFF_SRC, srcPlain, true, false);
+                    arg(pd, DNNL_ARG_DIFF_DST, dstPlain, false, false, dstDims);
+                    arg(pd, DNNL_ARG_WEIGHTS, wPlain, false, false, null);
+                    arg(pd, DNNL_ARG_DIFF_SRC, srcPlain, true, false, srcDims);
                     args.get(0).slot = 1; // dy in the slot of the weight pass's dy (argument 1 there), see backward
                     args.get(1).slot = 0;
                 }
@@ -239,9 +245,9 @@ final class DnnlConv implements AutoCloseable {
                             srcAny, dwAny, biasPlain, dstAny, strides, dil, pad, pad, fwd, attr), "convolution backward-weights descriptor " + k);
                     destroy.add(() -> dnnl_primitive_desc_destroy(b));
                     pd = b;
-                    arg(pd, DNNL_ARG_SRC, srcPlain, false, false);
-                    arg(pd, DNNL_ARG_DIFF_DST, dstPlain, false, false);
-                    arg(pd, DNNL_ARG_DIFF_WEIGHTS, wPlain, true, true);
+                    arg(pd, DNNL_ARG_SRC, srcPlain, false, false, srcDims);
+                    arg(pd, DNNL_ARG_DIFF_DST, dstPlain, false, false, dstDims);
+                    arg(pd, DNNL_ARG_DIFF_WEIGHTS, wPlain, true, true, null);
                 }
                 default -> throw new AssertionError(k.pass());
             }
@@ -284,13 +290,17 @@ final class DnnlConv implements AutoCloseable {
         /**
          * Argument `which` of pd over a plain tensor. Inputs are reordered into oneDNN's layout before the primitive,
          * outputs back after it; accumulated outputs always go through their own buffer and a reorder with a sum.
+         * Activations (dims given) for which oneDNN chose f32 nChw16c are read and written as they are when the
+         * tensor holds that layout or may take it ({@link Blocked}).
          */
-        private void arg(dnnl_primitive_desc pd, int which, dnnl_memory_desc plain, boolean output, boolean accumulate) {
+        private void arg(dnnl_primitive_desc pd, int which, dnnl_memory_desc plain, boolean output, boolean accumulate, long[] dims) {
             dnnl_memory_desc chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, which);
             Arg a = new Arg(which, output, memory(plain));
             a.slot = args.size();
             args.add(a);
             if (!accumulate && dnnl_memory_desc_equal(plain, chosen) != 0) return; // same layout: no copy
+            if (!accumulate && dims != null && Blocked.ENABLED && dims[1] % Blocked.LANES == 0)
+                a.blockedOk = dnnl_memory_desc_equal(typed(dnnl_f32, dnnl_nChw16c, dims), chosen) != 0;
             a.inner = memory(chosen);
             a.chosen = chosen;
             a.innerBytes = dnnl_memory_desc_get_size(chosen);
@@ -337,16 +347,27 @@ final class DnnlConv implements AutoCloseable {
             if (t.length != args.size()) throw new IllegalStateException("plan takes " + args.size() + " tensors, got " + t.length);
             for (int i = 0; i < t.length; i++) {
                 Arg a = args.get(i);
-                check(dnnl_memory_set_data_handle(a.user, CpuBackend.storage(t[i]).floats(0)), "set_data_handle");
+                CpuStorage st = CpuBackend.storage(t[i]);
+                // blocked tensors are read as they are; outputs are written blocked when they may be
+                a.direct = a.blockedOk && (a.output ? Blocked.fits(t[i]) : Blocked.holds(t[i]));
+                if (a.direct) {
+                    check(dnnl_memory_set_data_handle(a.inner, st.rawFloats()), "set_data_handle");
+                    continue;
+                }
+                if (a.output && !a.accumulates()) st.setBlocked(null); // overwritten whole: no need to convert first
+                check(dnnl_memory_set_data_handle(a.user, st.floats(0)), "set_data_handle");
                 if (a.inner != null) check(dnnl_memory_set_data_handle(a.inner, slots[a.slot].get(a.innerBytes)), "set_data_handle");
             }
             if (scratch != null) check(dnnl_memory_set_data_handle(scratch, slots[SCRATCH_SLOT].get(scratchBytes)), "set_data_handle");
             for (Arg a : args)
-                if (!a.output && a.reorder != null && a.which != present) check(dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
+                if (!a.output && a.reorder != null && a.which != present && !a.direct)
+                    check(dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
             check(dnnl_primitive_execute(prim, stream, (int) execArgs.capacity(), execArgs), "convolution");
             for (Arg a : args)
-                if (a.output && a.reorder != null) check(dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
+                if (a.output && a.reorder != null && !a.direct) check(dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
             check(dnnl_stream_wait(stream), "dnnl_stream_wait");
+            for (int i = 0; i < t.length; i++)
+                if (args.get(i).output && args.get(i).direct) CpuBackend.storage(t[i]).setBlocked(Blocked.of(t[i]));
         }
 
         @Override
@@ -368,6 +389,11 @@ final class DnnlConv implements AutoCloseable {
         int slot;
         dnnl_primitive reorder;
         dnnl_exec_arg_t reorderArgs;
+        /** oneDNN chose f32 nChw16c for this activation (see {@link Blocked}). */
+        boolean blockedOk;
+        /** In this call, the tensor's own memory is inner (no reorder). */
+        boolean direct;
+        boolean accumulates() { return which == DNNL_ARG_DIFF_WEIGHTS; }
 
         Arg(int which, boolean output, dnnl_memory user) {
             this.which = which;

@@ -199,11 +199,12 @@ class DnnlConvTest {
     @Test
     void plainLayoutOnlyForStrideOne1x1OnLargeMaps() {
         assertEquals(3136, DnnlConv.PLAIN_1X1_MIN_PIXELS, "the default; the test geometries assume it");
-        assertTrue(DnnlConv.plain1x1(ConvSpec.of(1, 1, 0, 1), 56, 57));
-        assertTrue(DnnlConv.plain1x1(ConvSpec.of(1, 1, 0, 1), 56, 56));
-        assertFalse(DnnlConv.plain1x1(ConvSpec.of(1, 1, 0, 1), 28, 28), "small maps run blocked");
-        assertFalse(DnnlConv.plain1x1(ConvSpec.of(1, 2, 0, 1), 112, 112), "strided 1x1 runs blocked");
-        assertFalse(DnnlConv.plain1x1(ConvSpec.of(3, 1, 1, 1), 112, 112), "3x3 runs blocked");
+        assertTrue(DnnlConv.plain1x1(ConvSpec.of(1, 1, 0, 1), 56, 57, false));
+        assertTrue(DnnlConv.plain1x1(ConvSpec.of(1, 1, 0, 1), 56, 56, false));
+        assertFalse(DnnlConv.plain1x1(ConvSpec.of(1, 1, 0, 1), 28, 28, false), "small maps run blocked");
+        assertFalse(DnnlConv.plain1x1(ConvSpec.of(1, 2, 0, 1), 112, 112, false), "strided 1x1 runs blocked");
+        assertFalse(DnnlConv.plain1x1(ConvSpec.of(3, 1, 1, 1), 112, 112, false), "3x3 runs blocked");
+        assertFalse(DnnlConv.plain1x1(ConvSpec.of(1, 1, 0, 1), 56, 57, true), "activations kept blocked: no plain 1x1");
     }
 
     /** Which dilated convolutions CentreTap turns into 1x1 ones (the geometries above check the results of both kinds). */

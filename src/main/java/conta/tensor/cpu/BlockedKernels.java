@@ -1,0 +1,207 @@
+package conta.tensor.cpu;
+
+import static conta.tensor.cpu.CpuBackend.F;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The per-channel passes of batch norm on nChw16c tensors ({@link Blocked}): the twins of {@link Norm},
+ * {@link Elementwise#channelAffine} and {@link CpuBackend#channelAffineBackward} for the plain layout, with the same
+ * per-element formulas (sums differ in their order; the plain kernels' scalar tails round the multiply-add twice). In this
+ * layout 16 channels sit side by side at every position, so one vector holds one position of a channel block and the
+ * per-channel constants are vectors; work is split over channel blocks (statistics) or (image, block) pairs.
+ * Per-lane float sums go to double every {@link #FLUSH} positions, as the plain kernels flush every 256 adds per lane.
+ * With AVX-512 a position is one vector; narrower vectors (V of them) walk the block's positions once per vector
+ * (v outermost), so that every vector lives in a local: vectors kept in arrays are boxed, several times slower.
+ */
+final class BlockedKernels {
+    private BlockedKernels() { }
+
+    static final VectorSpecies<Float> S = CpuBackend.SP.length() <= Blocked.LANES ? CpuBackend.SP : FloatVector.SPECIES_128;
+    private static final int L = S.length();
+    /** Vectors per position of a block (1 with AVX-512, 2 with AVX2). */
+    private static final int V = Blocked.LANES / L;
+    private static final int FLUSH = 256;
+
+    private static FloatVector load(MemorySegment s, long i) { return FloatVector.fromMemorySegment(S, s, i * 4, ByteOrder.nativeOrder()); }
+
+    private static void store(FloatVector v, MemorySegment s, long i) { v.intoMemorySegment(s, i * 4, ByteOrder.nativeOrder()); }
+
+    private static FloatVector constant(MemorySegment s, int cb, int v) {
+        return s == null ? FloatVector.zero(S) : load(s, (long) cb * Blocked.LANES + v * L);
+    }
+
+    /** Adds the lanes of acc to out[v * L ..] in double. */
+    private static void flush(FloatVector acc, double[] out, int v) {
+        float[] a = acc.toArray();
+        for (int j = 0; j < L; j++) out[v * L + j] += a[j];
+    }
+
+    /** Offset of (image i, block cb, position 0, vector v) in floats. */
+    private static long base(Blocked b, int i, int cb, int v) { return ((long) i * b.blocks() + cb) * b.hw() * Blocked.LANES + v * L; }
+
+    private static final int STEP = Blocked.LANES;
+
+    /** y = x * scale[c] + shift[c] (shift may be null), then max(0, .) if relu: frozen batch norm. */
+    static void affine(MemorySegment x, MemorySegment scale, MemorySegment shift, MemorySegment y, Blocked b, boolean relu) {
+        int cbs = b.blocks(), hw = b.hw();
+        Parallel.forRange(b.n() * cbs, (long) hw * Blocked.LANES, piece -> {
+            int cb = piece % cbs;
+            for (int v = 0; v < V; v++) {
+                FloatVector a = constant(scale, cb, v), s = constant(shift, cb, v);
+                long o = base(b, piece / cbs, cb, v), end = o + (long) hw * STEP;
+                if (relu) for (; o < end; o += STEP) store(load(x, o).fma(a, s).max(0f), y, o);
+                else for (; o < end; o += STEP) store(load(x, o).fma(a, s), y, o);
+            }
+        });
+    }
+
+    private static FloatVector masked(MemorySegment dy, MemorySegment y, long i) {
+        FloatVector g = load(dy, i);
+        return y == null ? g : FloatVector.zero(S).blend(g, load(y, i).compare(VectorOperators.GT, 0f));
+    }
+
+    /**
+     * Per-lane t1 += sum g, t2 += sum g * (x - m) over the block's positions of every image, g = dy (masked by y > 0
+     * when y is given); with dx, also dx = g * a. The sums only when t1 is not null.
+     */
+    private static void gradSums(MemorySegment dy, MemorySegment y, MemorySegment x, MemorySegment dx, Blocked b, int cb, int v,
+                                 FloatVector m, FloatVector a, double[] t1, double[] t2) {
+        FloatVector zero = FloatVector.zero(S), s1 = zero, s2 = zero;
+        int pending = 0;
+        for (int i = 0; i < b.n(); i++) {
+            long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
+            for (; o < end; o += STEP) {
+                FloatVector g = masked(dy, y, o);
+                if (dx != null) store(g.mul(a), dx, o);
+                if (t1 != null) {
+                    s1 = s1.add(g);
+                    s2 = g.fma(load(x, o).sub(m), s2);
+                    if (++pending == FLUSH) {
+                        flush(s1, t1, v);
+                        flush(s2, t2, v);
+                        s1 = zero;
+                        s2 = zero;
+                        pending = 0;
+                    }
+                }
+            }
+        }
+        if (t1 != null) {
+            flush(s1, t1, v);
+            flush(s2, t2, v);
+        }
+    }
+
+    /**
+     * Frozen batch norm's backward (see Backend.channelAffineBackward): g = dy, or dy where y > 0 (y not null);
+     * dx = g * scale (dx not null); sumG = sum g, sumGX = sum g * x per channel (each if not null).
+     */
+    static void affineBackward(MemorySegment x, MemorySegment y, MemorySegment dy, MemorySegment scale, MemorySegment dx,
+                               MemorySegment sumG, MemorySegment sumGX, Blocked b) {
+        boolean sums = sumG != null || sumGX != null;
+        Parallel.forRange(b.blocks(), (long) b.n() * b.hw() * Blocked.LANES, cb -> {
+            double[] t1 = sums ? new double[Blocked.LANES] : null, t2 = new double[Blocked.LANES];
+            for (int v = 0; v < V; v++) gradSums(dy, y, x, dx, b, cb, v, FloatVector.zero(S), constant(scale, cb, v), t1, t2);
+            if (!sums) return;
+            for (int j = 0; j < Blocked.LANES; j++) {
+                long ch = (long) cb * Blocked.LANES + j;
+                if (sumG != null) sumG.setAtIndex(F, ch, (float) t1[j]);
+                if (sumGX != null) sumGX.setAtIndex(F, ch, (float) t2[j]);
+            }
+        });
+    }
+
+    /** Batch norm with batch statistics, as {@link Norm#train}: shifted one-pass sums, then y = (x - mean) * a + beta. */
+    static void train(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment runMean, MemorySegment runVar,
+                      float momentum, float eps, MemorySegment y, MemorySegment saveMean, MemorySegment saveInvStd, Blocked b,
+                      boolean relu) {
+        long m = (long) b.n() * b.hw();
+        Parallel.forRange(b.blocks(), m * Blocked.LANES, cb -> {
+            double[] t1 = new double[Blocked.LANES], t2 = new double[Blocked.LANES];
+            for (int v = 0; v < V; v++) {
+                // the shift k: each channel's first value (see Norm.train)
+                FloatVector k = load(x, base(b, 0, cb, v)), zero = FloatVector.zero(S), s1 = zero, s2 = zero;
+                int pending = 0;
+                for (int i = 0; i < b.n(); i++) {
+                    long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
+                    for (; o < end; o += STEP) {
+                        FloatVector d = load(x, o).sub(k);
+                        s1 = s1.add(d);
+                        s2 = d.fma(d, s2);
+                        if (++pending == FLUSH) {
+                            flush(s1, t1, v);
+                            flush(s2, t2, v);
+                            s1 = zero;
+                            s2 = zero;
+                            pending = 0;
+                        }
+                    }
+                }
+                flush(s1, t1, v);
+                flush(s2, t2, v);
+            }
+            float[] mean = new float[Blocked.LANES], a = new float[Blocked.LANES], bb = new float[Blocked.LANES];
+            for (int j = 0; j < Blocked.LANES; j++) {
+                int ch = cb * Blocked.LANES + j;
+                float kj = x.getAtIndex(F, base(b, 0, cb, 0) + j);
+                double d = t1[j] / m;
+                double mu = kj + d;
+                double var = Math.max(0.0, t2[j] / m - d * d);
+                double inv = 1.0 / Math.sqrt(var + eps);
+                saveMean.setAtIndex(F, ch, (float) mu);
+                saveInvStd.setAtIndex(F, ch, (float) inv);
+                if (runMean != null) {
+                    runMean.setAtIndex(F, ch, (float) ((1 - momentum) * runMean.getAtIndex(F, ch) + momentum * mu));
+                    runVar.setAtIndex(F, ch, (float) ((1 - momentum) * runVar.getAtIndex(F, ch) + momentum * var * m / (m - 1)));
+                }
+                mean[j] = (float) mu;
+                a[j] = (float) (gamma.getAtIndex(F, ch) * inv);
+                bb[j] = beta.getAtIndex(F, ch);
+            }
+            for (int v = 0; v < V; v++) {
+                FloatVector mv = FloatVector.fromArray(S, mean, v * L), av = FloatVector.fromArray(S, a, v * L), bv = FloatVector.fromArray(S, bb, v * L);
+                for (int i = 0; i < b.n(); i++) {
+                    long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
+                    if (relu) for (; o < end; o += STEP) store(load(x, o).sub(mv).fma(av, bv).max(0f), y, o);
+                    else for (; o < end; o += STEP) store(load(x, o).sub(mv).fma(av, bv), y, o);
+                }
+            }
+        });
+    }
+
+    /** Batch norm's backward with batch statistics, as {@link Norm#backward} (y: the fused ReLU's output, or null). */
+    static void backward(MemorySegment x, MemorySegment gamma, MemorySegment y, MemorySegment dy, MemorySegment saveMean,
+                         MemorySegment saveInvStd, MemorySegment dx, MemorySegment dgamma, MemorySegment dbeta, Blocked b) {
+        long m = (long) b.n() * b.hw();
+        Parallel.forRange(b.blocks(), m * Blocked.LANES, cb -> {
+            double[] t1 = new double[Blocked.LANES], t2 = new double[Blocked.LANES];
+            for (int v = 0; v < V; v++) gradSums(dy, y, x, null, b, cb, v, constant(saveMean, cb, v), null, t1, t2);
+            float[] a = new float[Blocked.LANES], bx = new float[Blocked.LANES], cc = new float[Blocked.LANES];
+            for (int j = 0; j < Blocked.LANES; j++) {
+                int ch = cb * Blocked.LANES + j;
+                float inv = saveInvStd.getAtIndex(F, ch);
+                double sdy = t1[j], sdyxhat = t2[j] * inv;
+                if (dgamma != null) dgamma.setAtIndex(F, ch, (float) (dgamma.getAtIndex(F, ch) + sdyxhat));
+                if (dbeta != null) dbeta.setAtIndex(F, ch, (float) (dbeta.getAtIndex(F, ch) + sdy));
+                double kk = gamma.getAtIndex(F, ch) * inv / m;
+                a[j] = (float) (kk * m);
+                bx[j] = (float) (-kk * inv * sdyxhat);
+                cc[j] = (float) (-kk * sdy);
+            }
+            if (dx == null) return;
+            for (int v = 0; v < V; v++) {
+                FloatVector mv = constant(saveMean, cb, v), av = FloatVector.fromArray(S, a, v * L);
+                FloatVector bv = FloatVector.fromArray(S, bx, v * L), cv = FloatVector.fromArray(S, cc, v * L);
+                for (int i = 0; i < b.n(); i++) {
+                    long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
+                    for (; o < end; o += STEP) store(masked(dy, y, o).mul(av).add(load(x, o).sub(mv).fma(bv, cv)), dx, o);
+                }
+            }
+        });
+    }
+}

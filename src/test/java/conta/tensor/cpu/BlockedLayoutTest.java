@@ -1,0 +1,216 @@
+package conta.tensor.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import conta.tensor.ConvSpec;
+import conta.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tensors in oneDNN's nChw16c layout (Blocked): the layout against its hand-written index formula, and every op that
+ * works on it against the same op on plain tensors (which the PyTorch fixtures check), within float rounding (sums
+ * in another order; fused multiply-adds where the plain kernels' scalar tails round twice). Each case also asserts that the blocked path was taken (the output is left blocked), so
+ * a silent fall back to plain cannot pass for it.
+ */
+class BlockedLayoutTest {
+    static CpuBackend b;
+    private final List<Tensor> live = new ArrayList<>();
+    private final SplittableRandom rnd = new SplittableRandom(7);
+
+    @BeforeAll
+    static void open() { b = new CpuBackend(CpuBackend.ConvImpl.DNNL); }
+
+    @AfterAll
+    static void close() { b.close(); }
+
+    @AfterEach
+    void free() {
+        live.forEach(Tensor::close);
+        live.clear();
+    }
+
+    private Tensor t(float[] v, int... shape) {
+        Tensor x = Tensor.of(b, v, shape);
+        live.add(x);
+        return x;
+    }
+
+    private Tensor rand(int... shape) {
+        float[] v = new float[(int) Tensor.numel(shape)];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextDouble() * 4 - 2);
+        return t(v, shape);
+    }
+
+    private Tensor empty(int... shape) {
+        Tensor x = b.empty(shape);
+        live.add(x);
+        return x;
+    }
+
+    /** A copy of x (plain) held in nChw16c. */
+    private Tensor blocked(Tensor x) {
+        Tensor y = t(x.toArray(), x.shape());
+        CpuBackend.storage(y).toBlocked(Blocked.of(y));
+        return y;
+    }
+
+    private static boolean isBlocked(Tensor x) { return CpuBackend.storage(x).blocked() != null; }
+
+    private static void assertBlocked(Tensor x) { assertTrue(Blocked.holds(x), x + " should have been left in nChw16c"); }
+
+    /** |got - want| <= tol * (max |want| + |want|) per element: float rounding in sums of another order. */
+    static void assertClose(float[] want, float[] got, double tol, String what) {
+        assertEquals(want.length, got.length);
+        double scale = 0;
+        for (float w : want) scale = Math.max(scale, Math.abs(w));
+        for (int i = 0; i < want.length; i++)
+            assertEquals(want[i], got[i], tol * (scale + Math.abs(want[i])), what + ": element " + i);
+    }
+
+    static final int N = 3, C = 32, H = 5, W = 7;
+
+    @Test
+    void layoutMatchesTheIndexFormula() {
+        Tensor x = rand(N, C, H, W);
+        float[] plain = x.toArray();
+        Tensor y = blocked(x);
+        MemorySegment raw = CpuBackend.storage(y).rawSegment();
+        for (int n = 0; n < N; n++)
+            for (int c = 0; c < C; c++)
+                for (int h = 0; h < H; h++)
+                    for (int w = 0; w < W; w++) {
+                        long at = ((((long) n * (C / 16) + c / 16) * H + h) * W + w) * 16 + c % 16;
+                        assertEquals(plain[((n * C + c) * H + h) * W + w], raw.getAtIndex(CpuBackend.F, at));
+                    }
+        assertArrayEquals(plain, y.toArray(), "reading converts back");
+        assertNull(CpuBackend.storage(y).blocked(), "and leaves it plain");
+        assertEquals(0, CpuBackend.storage(y).rawSegment().address() % 64, "64-byte aligned");
+    }
+
+    @Test
+    void channelsNotInSixteensStayPlain() {
+        Tensor x = rand(2, 24, 3, 3), y = empty(2, 24, 3, 3);
+        assertTrue(!Blocked.fits(x));
+        b.relu(x, y);
+        assertNull(CpuBackend.storage(y).blocked());
+    }
+
+    @Test
+    void elementwiseOpsKeepTheLayout() {
+        Tensor a = rand(N, C, H, W), c = rand(N, C, H, W);
+        Tensor want = empty(N, C, H, W), got = empty(N, C, H, W);
+        b.addRelu(a, c, want);
+        b.addRelu(blocked(a), blocked(c), got);
+        assertBlocked(got);
+        assertArrayEquals(want.toArray(), got.toArray());
+
+        // mixed layouts: the plain operand is converted to the blocked one's layout
+        Tensor got2 = empty(N, C, H, W), ab = blocked(a);
+        b.reluBackward(ab, c, got2);
+        assertBlocked(got2);
+        b.reluBackward(a, c, want);
+        assertArrayEquals(want.toArray(), got2.toArray());
+
+        Tensor g = blocked(c);
+        b.addScaled(g, 0.5f, blocked(a), -2f, g); // in place
+        assertBlocked(g);
+        b.addScaled(c, 0.5f, a, -2f, want);
+        assertArrayEquals(want.toArray(), g.toArray());
+    }
+
+    @Test
+    void fillDropsTheLayoutWithoutConverting() {
+        Tensor x = blocked(rand(N, C, H, W));
+        b.fill(x, 0f);
+        assertNull(CpuBackend.storage(x).blocked());
+        assertEquals(0.0, b.sum(x));
+    }
+
+    @Test
+    void frozenBatchNormForwardAndBackward() {
+        Tensor x = rand(N, C, H, W), scale = rand(C), shift = rand(C), dy = rand(N, C, H, W);
+        for (boolean relu : new boolean[]{false, true}) {
+            Tensor want = empty(N, C, H, W), got = empty(N, C, H, W), xb = blocked(x);
+            if (relu) { b.channelAffineRelu(x, scale, shift, want); b.channelAffineRelu(xb, scale, shift, got); }
+            else { b.channelAffine(x, scale, shift, want); b.channelAffine(xb, scale, shift, got); }
+            assertBlocked(got);
+            // one rounding apart at most: the plain kernel's scalar tail (H*W % vector length) does not fuse the multiply-add
+            assertClose(want.toArray(), got.toArray(), 1e-7, "y, relu " + relu);
+
+            Tensor y = relu ? want : null, yb = relu ? got : null;
+            Tensor dxW = empty(N, C, H, W), dxG = empty(N, C, H, W), sgW = empty(C), sgG = empty(C), sgxW = empty(C), sgxG = empty(C);
+            b.channelAffineBackward(x, y, dy, scale, dxW, sgW, sgxW);
+            b.channelAffineBackward(xb, yb, blocked(dy), scale, dxG, sgG, sgxG);
+            assertBlocked(dxG);
+            assertClose(dxW.toArray(), dxG.toArray(), 1e-7, "dx, relu " + relu);
+            assertClose(sgW.toArray(), sgG.toArray(), 1e-6, "sum g");
+            assertClose(sgxW.toArray(), sgxG.toArray(), 1e-6, "sum g x");
+        }
+    }
+
+    @Test
+    void batchNormWithBatchStatistics() {
+        // an offset mean: the shifted sums must keep the variance accurate (|mean| >> std)
+        float[] v = rand(N, C, H, W).toArray();
+        for (int i = 0; i < v.length; i++) v[i] = 30f + v[i] * 0.1f;
+        Tensor x = t(v, N, C, H, W), gamma = rand(C), beta = rand(C), dy = rand(N, C, H, W);
+        for (boolean relu : new boolean[]{false, true}) {
+            Tensor[] want = bn(x, gamma, beta, dy, relu, false), got = bn(x, gamma, beta, dy, relu, true);
+            String[] names = {"y", "saveMean", "saveInvStd", "runMean", "runVar", "dx", "dgamma", "dbeta"};
+            for (int i = 0; i < names.length; i++)
+                assertClose(want[i].toArray(), got[i].toArray(), 1e-5, names[i] + ", relu " + relu);
+        }
+    }
+
+    private Tensor[] bn(Tensor x, Tensor gamma, Tensor beta, Tensor dy, boolean relu, boolean blockedIn) {
+        Tensor xin = blockedIn ? blocked(x) : x, y = empty(N, C, H, W), mean = empty(C), inv = empty(C);
+        Tensor rm = t(new float[C], C), rv = t(filled(C, 1f), C), dx = empty(N, C, H, W), dg = t(new float[C], C), db = t(new float[C], C);
+        if (relu) b.batchNormReluTrain(xin, gamma, beta, rm, rv, 0.1f, 1e-5f, y, mean, inv);
+        else b.batchNormTrain(xin, gamma, beta, rm, rv, 0.1f, 1e-5f, y, mean, inv);
+        if (blockedIn) assertBlocked(y);
+        Tensor dyin = blockedIn ? blocked(dy) : dy;
+        if (relu) b.batchNormReluBackward(xin, gamma, y, dyin, mean, inv, dx, dg, db);
+        else b.batchNormBackward(xin, gamma, dyin, mean, inv, dx, dg, db);
+        if (blockedIn) assertBlocked(dx);
+        return new Tensor[]{y, mean, inv, rm, rv, dx, dg, db};
+    }
+
+    private static float[] filled(int n, float v) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, v);
+        return a;
+    }
+
+    @Test
+    void convolutionsReadAndWriteTheLayout() {
+        // 3x3 pad 1 on 32 -> 48 channels: oneDNN's f32 kernels on AVX-512 choose nChw16c for both activations
+        Tensor x = rand(2, 32, 9, 11), w = rand(48, 32, 3, 3), dy = rand(2, 48, 9, 11);
+        ConvSpec s = ConvSpec.of(3, 1, 1, 1);
+        Tensor yW = empty(2, 48, 9, 11), yG = empty(2, 48, 9, 11);
+        b.conv2d(x, w, null, s, yW);
+        Tensor xb = blocked(x);
+        b.conv2d(xb, w, null, s, yG);
+        assertNotNull(CpuBackend.storage(xb).blocked(), "the blocked input is read as it is");
+        boolean chose = isBlocked(yG); // the kernel choice is oneDNN's: where it picks another layout both stay plain
+        assertClose(yW.toArray(), yG.toArray(), 1e-6, "y");
+
+        Tensor dxW = empty(2, 32, 9, 11), dxG = empty(2, 32, 9, 11), dwW = t(new float[48 * 32 * 9], 48, 32, 3, 3), dwG = t(new float[48 * 32 * 9], 48, 32, 3, 3);
+        b.conv2dBackward(x, w, dy, s, dxW, dwW, null);
+        b.conv2dBackward(blocked(x), w, blocked(dy), s, dxG, dwG, null);
+        if (chose) assertBlocked(dxG);
+        assertNull(CpuBackend.storage(dwG).blocked(), "weight gradients stay plain");
+        assertClose(dxW.toArray(), dxG.toArray(), 1e-6, "dx");
+        assertClose(dwW.toArray(), dwG.toArray(), 1e-6, "dw");
+    }
+}
