@@ -201,6 +201,7 @@ final class DnnlConv implements AutoCloseable {
                 srcAny = srcPlain;
                 dstAny = dstPlain;
             }
+            dnnl_memory_desc yAny = dstAny, dxAny = srcAny;
             long[] srcDims = {k.n(), k.cin(), k.h(), k.w()}, dstDims = {k.n(), k.cout(), oh, ow};
             long[] strides = {s.strideH(), s.strideW()};
             long[] dil = {s.dilH() - 1, s.dilW() - 1}; // oneDNN counts the gaps: PyTorch dilation 1 is 0 here
@@ -215,8 +216,9 @@ final class DnnlConv implements AutoCloseable {
 
             // the forward descriptor: the forward pass's own, and the backward passes' hint
             dnnl_primitive_desc fwd = new dnnl_primitive_desc();
-            check(dnnl_convolution_forward_primitive_desc_create(fwd, engine, dnnl_forward_training, dnnl_convolution_direct,
-                    srcAny, wAny, biasPlain, dstAny, strides, dil, pad, pad, attr), "convolution forward descriptor " + k);
+            int st = dnnl_convolution_forward_primitive_desc_create(fwd, engine, dnnl_forward_training, dnnl_convolution_direct,
+                    srcAny, wAny, biasPlain, yAny, strides, dil, pad, pad, attr);
+            check(st, "convolution forward descriptor " + k);
             destroy.add(() -> dnnl_primitive_desc_destroy(fwd));
             dnnl_primitive_desc pd;
             switch (k.pass()) {
@@ -230,7 +232,7 @@ final class DnnlConv implements AutoCloseable {
                 case BWD_DATA -> {
                     dnnl_primitive_desc b = new dnnl_primitive_desc();
                     check(dnnl_convolution_backward_data_primitive_desc_create(b, engine, dnnl_convolution_direct,
-                            srcAny, wAny, dstAny, strides, dil, pad, pad, fwd, attr), "convolution backward-data descriptor " + k);
+                            dxAny, wAny, dstAny, strides, dil, pad, pad, fwd, attr), "convolution backward-data descriptor " + k);
                     destroy.add(() -> dnnl_primitive_desc_destroy(b));
                     pd = b;
                     arg(pd, DNNL_ARG_DIFF_DST, dstPlain, false, false, dstDims);
@@ -316,21 +318,36 @@ final class DnnlConv implements AutoCloseable {
                 check(dnnl_primitive_attr_set_post_ops(ra, po), "dnnl_primitive_attr_set_post_ops");
                 rattr = ra;
             }
-            dnnl_primitive_desc rpd = new dnnl_primitive_desc();
-            check(output ? dnnl_reorder_primitive_desc_create(rpd, chosen, engine, plain, engine, rattr)
-                         : dnnl_reorder_primitive_desc_create(rpd, plain, engine, chosen, engine, rattr), "reorder descriptor");
-            try {
-                dnnl_primitive r = new dnnl_primitive();
-                check(dnnl_primitive_create(r, rpd), "reorder primitive");
-                destroy.add(() -> dnnl_primitive_destroy(r));
-                a.reorder = r;
-            } finally {
-                dnnl_primitive_desc_destroy(rpd);
-            }
+            a.reorder = output ? reorder(chosen, plain, rattr) : reorder(plain, chosen, rattr);
             a.reorderArgs = new dnnl_exec_arg_t(2);
             destroy.add(a.reorderArgs::close);
             a.reorderArgs.getPointer(0).arg(DNNL_ARG_FROM).memory(output ? a.inner : a.user);
             a.reorderArgs.getPointer(1).arg(DNNL_ARG_TO).memory(output ? a.user : a.inner);
+            if (!output && !a.blockedOk && dims != null && Blocked.ENABLED && dims[1] % Blocked.LANES == 0) {
+                // a blocked input for a primitive that wants another layout (bf16, NHWC): converted from nChw16c
+                // straight into that layout, leaving the tensor blocked for its other readers
+                dnnl_memory_desc blockedF32 = typed(dnnl_f32, dnnl_nChw16c, dims);
+                a.blockedUser = memory(blockedF32);
+                a.fromBlocked = reorder(blockedF32, chosen, null);
+                a.fromBlockedArgs = new dnnl_exec_arg_t(2);
+                destroy.add(a.fromBlockedArgs::close);
+                a.fromBlockedArgs.getPointer(0).arg(DNNL_ARG_FROM).memory(a.blockedUser);
+                a.fromBlockedArgs.getPointer(1).arg(DNNL_ARG_TO).memory(a.inner);
+            }
+        }
+
+        /** A reorder primitive between two layouts, destroyed with the plan. */
+        private dnnl_primitive reorder(dnnl_memory_desc from, dnnl_memory_desc to, dnnl_primitive_attr attr) {
+            dnnl_primitive_desc rpd = new dnnl_primitive_desc();
+            check(dnnl_reorder_primitive_desc_create(rpd, from, engine, to, engine, attr), "reorder descriptor");
+            try {
+                dnnl_primitive r = new dnnl_primitive();
+                check(dnnl_primitive_create(r, rpd), "reorder primitive");
+                destroy.add(() -> dnnl_primitive_destroy(r));
+                return r;
+            } finally {
+                dnnl_primitive_desc_destroy(rpd);
+            }
         }
 
         /** Runs the plan on tensors given in argument order. */
@@ -350,8 +367,14 @@ final class DnnlConv implements AutoCloseable {
                 CpuStorage st = CpuBackend.storage(t[i]);
                 // blocked tensors are read as they are; outputs are written blocked when they may be
                 a.direct = a.blockedOk && (a.output ? Blocked.fits(t[i]) : Blocked.holds(t[i]));
+                a.viaBlocked = !a.direct && a.fromBlocked != null && Blocked.holds(t[i]);
                 if (a.direct) {
                     check(dnnl_memory_set_data_handle(a.inner, st.rawFloats()), "set_data_handle");
+                    continue;
+                }
+                if (a.viaBlocked) {
+                    check(dnnl_memory_set_data_handle(a.blockedUser, st.rawFloats()), "set_data_handle");
+                    check(dnnl_memory_set_data_handle(a.inner, slots[a.slot].get(a.innerBytes)), "set_data_handle");
                     continue;
                 }
                 if (a.output && !a.accumulates()) st.setBlocked(null); // overwritten whole: no need to convert first
@@ -361,7 +384,8 @@ final class DnnlConv implements AutoCloseable {
             if (scratch != null) check(dnnl_memory_set_data_handle(scratch, slots[SCRATCH_SLOT].get(scratchBytes)), "set_data_handle");
             for (Arg a : args)
                 if (!a.output && a.reorder != null && a.which != present && !a.direct)
-                    check(dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
+                    check(a.viaBlocked ? dnnl_primitive_execute(a.fromBlocked, stream, 2, a.fromBlockedArgs)
+                                       : dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
             check(dnnl_primitive_execute(prim, stream, (int) execArgs.capacity(), execArgs), "convolution");
             for (Arg a : args)
                 if (a.output && a.reorder != null && !a.direct) check(dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
@@ -393,6 +417,12 @@ final class DnnlConv implements AutoCloseable {
         boolean blockedOk;
         /** In this call, the tensor's own memory is inner (no reorder). */
         boolean direct;
+        /** For inputs oneDNN wants in another layout: the reorder from an nChw16c tensor (over blockedUser) into inner. */
+        dnnl_memory blockedUser;
+        dnnl_primitive fromBlocked;
+        dnnl_exec_arg_t fromBlockedArgs;
+        /** In this call, the input is converted by fromBlocked. */
+        boolean viaBlocked;
         boolean accumulates() { return which == DNNL_ARG_DIFF_WEIGHTS; }
 
         Arg(int which, boolean output, dnnl_memory user) {

@@ -213,4 +213,32 @@ class BlockedLayoutTest {
         assertClose(dxW.toArray(), dxG.toArray(), 1e-6, "dx");
         assertClose(dwW.toArray(), dwG.toArray(), 1e-6, "dw");
     }
+
+    /**
+     * Every convolution kind of a ResNet, in f32 and bf16: a blocked input gives what the plain input gives, whether
+     * oneDNN reads it as it is or converts it into the layout it wants (bf16; strided kernels that pick NHWC), and
+     * the blocked input stays blocked for its other readers.
+     */
+    @Test
+    void convolutionsOfEveryKindAgreeOnBlockedInputs() {
+        try (CpuBackend bf = new CpuBackend(CpuBackend.ConvImpl.DNNL_BF16)) {
+            for (CpuBackend be : new CpuBackend[]{b, bf})
+                for (ConvSpec s : new ConvSpec[]{ConvSpec.of(1, 1, 0, 1), ConvSpec.of(1, 2, 0, 1), ConvSpec.of(3, 1, 1, 1), ConvSpec.of(3, 2, 1, 1)}) {
+                    String what = (be == b ? "f32 " : "bf16 ") + s;
+                    int h = 14, w = 14, oh = s.outH(h), ow = s.outW(w);
+                    Tensor x = rand(2, 32, h, w), wt = rand(32, 32, s.kh(), s.kw()), dy = rand(2, 32, oh, ow);
+                    Tensor[] want = conv(be, x, wt, dy, s), got = conv(be, blocked(x), wt, blocked(dy), s);
+                    String[] names = {"y", "dx", "dw"};
+                    for (int i = 0; i < 3; i++) assertClose(want[i].toArray(), got[i].toArray(), 1e-6, what + " " + names[i]);
+                }
+        }
+    }
+
+    private Tensor[] conv(CpuBackend be, Tensor x, Tensor w, Tensor dy, ConvSpec s) {
+        Tensor y = empty(dy.shape()), dx = empty(x.shape()), dw = t(new float[(int) w.numel()], w.shape());
+        be.conv2d(x, w, null, s, y);
+        be.conv2dBackward(x, w, dy, s, dx, dw, null);
+        if (Blocked.holds(dy)) assertTrue(Blocked.holds(x), "blocked inputs stay blocked");
+        return new Tensor[]{y, dx, dw};
+    }
 }
