@@ -15,8 +15,9 @@ import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * oneDNN's nChw16c layout of an f32 N x C x H x W tensor (C a multiple of 16): element (n, c, h, w) at
- * ((n * C/16 + c/16) * H*W + h*W + w) * 16 + c % 16.
+ * oneDNN's nChw16c layout of an N x C x H x W tensor (C a multiple of 16): element (n, c, h, w) at
+ * ((n * C/16 + c/16) * H*W + h*W + w) * 16 + c % 16, in f32, or in bfloat16 ({@code half}; then in the first half of
+ * the tensor's f32-sized storage) for bf16 training, where the convolutions read and write bf16.
  *
  * <p>Why a CPU tensor may hold it: in a training step oneDNN's convolutions want their activations blocked, and with
  * plain NCHW tensors every convolution pass reorders its inputs in and its outputs back, 10-15% of a ResNet-50 step
@@ -25,7 +26,7 @@ import org.bytedeco.javacpp.Pointer;
  * keep it, and the next convolution reads it as it is. Any other op sees plain values: reading the storage converts it
  * in place first. {@code -Dconta.cpu.blocked=false} keeps every tensor plain.
  */
-record Blocked(int n, int c, int h, int w) {
+record Blocked(int n, int c, int h, int w, boolean half) {
     static final int LANES = 16;
     static final boolean ENABLED = !"false".equals(System.getProperty("conta.cpu.blocked"));
 
@@ -33,19 +34,34 @@ record Blocked(int n, int c, int h, int w) {
         if (c % LANES != 0) throw new IllegalArgumentException("nChw16c needs channels in multiples of 16, got " + c);
     }
 
-    long bytes() { return (long) n * c * h * w * 4; }
+    /** Bytes of the values in this layout. */
+    long bytes() { return (long) n * c * h * w * (half ? 2 : 4); }
+
+    /** Bytes of the storage that holds them (that of the plain f32 tensor). */
+    long storageBytes() { return (long) n * c * h * w * 4; }
 
     int blocks() { return c / LANES; }
 
     int hw() { return h * w; }
 
-    /** The layout a 4-d tensor of this shape would have (its channels must be a multiple of 16). */
-    static Blocked of(Tensor t) { return new Blocked(t.dim(0), t.dim(1), t.dim(2), t.dim(3)); }
+    /** The f32 layout a 4-d tensor of this shape would have (its channels must be a multiple of 16). */
+    static Blocked of(Tensor t) { return of(t, false); }
 
-    /** Whether t's whole storage holds exactly t, rank 4, in nChw16c. */
-    static boolean holds(Tensor t) {
+    static Blocked of(Tensor t, boolean half) { return new Blocked(t.dim(0), t.dim(1), t.dim(2), t.dim(3), half); }
+
+    /** The blocked layout t's storage holds for exactly t (rank 4), or null. */
+    static Blocked in(Tensor t) {
         Blocked b = CpuBackend.storage(t).blocked();
-        return b != null && t.rank() == 4 && b.n == t.dim(0) && b.c == t.dim(1) && b.h == t.dim(2) && b.w == t.dim(3);
+        return b != null && t.rank() == 4 && b.n == t.dim(0) && b.c == t.dim(1) && b.h == t.dim(2) && b.w == t.dim(3) ? b : null;
+    }
+
+    /** Whether t's whole storage holds exactly t, rank 4, in nChw16c (f32 or bf16). */
+    static boolean holds(Tensor t) { return in(t) != null; }
+
+    /** Whether t holds nChw16c in the given element type. */
+    static boolean holds(Tensor t, boolean half) {
+        Blocked b = in(t);
+        return b != null && b.half == half;
     }
 
     /** Whether t may be written in nChw16c: rank 4, channels a multiple of 16, and the whole of its storage. */
@@ -55,20 +71,28 @@ record Blocked(int n, int c, int h, int w) {
     }
 
     /**
-     * Brings tensors that meet in an elementwise or per-channel op into one layout: when at least one holds nChw16c
-     * and all may, the plain ones are converted to it (true); otherwise false, and the op reads them all plain (the
-     * blocked ones convert as they are read). Null entries are skipped.
+     * Brings tensors that meet in an elementwise or per-channel op into one layout and returns it: when at least one
+     * holds nChw16c, all that are blocked hold the same element type, and all may be blocked, the plain ones are
+     * converted to it: exactly to f32; rounded to bf16 where they meet bf16 tensors, which exist only in bf16
+     * training, where activations and their gradients are bf16 as in other frameworks' bf16 autocast (a gradient
+     * that arrives plain, e.g. from the pooling at the top, would otherwise force every bf16 tensor it meets back to
+     * plain f32). Otherwise null: the op reads them all plain (the blocked ones convert, exactly, as they are read).
+     * Null entries are skipped.
      */
-    static boolean unify(Tensor... ts) {
-        boolean any = false;
+    static Blocked unify(Tensor... ts) {
+        Blocked kind = null;
+        Tensor first = firstNonNull(ts);
         for (Tensor t : ts) {
             if (t == null) continue;
-            if (!fits(t) || !t.sameShape(firstNonNull(ts))) return false;
-            any |= holds(t);
+            if (!fits(t) || !t.sameShape(first)) return null;
+            Blocked b = in(t);
+            if (b == null) continue;
+            if (kind == null) kind = b;
+            else if (kind.half != b.half) return null;
         }
-        if (!any) return false;
-        for (Tensor t : ts) if (t != null && !holds(t)) CpuBackend.storage(t).toBlocked(of(t));
-        return true;
+        if (kind == null) return null;
+        for (Tensor t : ts) if (t != null && !holds(t)) CpuBackend.storage(t).toBlocked(kind);
+        return kind;
     }
 
     private static Tensor firstNonNull(Tensor[] ts) {
@@ -113,8 +137,9 @@ record Blocked(int n, int c, int h, int w) {
         }
         long[] dims = {b.n, b.c, b.h, b.w};
         dnnl_memory_desc src = new dnnl_memory_desc(), dst = new dnnl_memory_desc();
-        DnnlConv.check(dnnl_memory_desc_create_with_tag(src, 4, dims, dnnl_f32, toPlain ? dnnl_nChw16c : dnnl_nchw), "memory desc");
-        DnnlConv.check(dnnl_memory_desc_create_with_tag(dst, 4, dims, dnnl_f32, toPlain ? dnnl_nchw : dnnl_nChw16c), "memory desc");
+        int type = b.half ? dnnl_bf16 : dnnl_f32;
+        DnnlConv.check(dnnl_memory_desc_create_with_tag(src, 4, dims, toPlain ? type : dnnl_f32, toPlain ? dnnl_nChw16c : dnnl_nchw), "memory desc");
+        DnnlConv.check(dnnl_memory_desc_create_with_tag(dst, 4, dims, toPlain ? dnnl_f32 : type, toPlain ? dnnl_nchw : dnnl_nChw16c), "memory desc");
         dnnl_memory from = new dnnl_memory(), to = new dnnl_memory();
         DnnlConv.check(dnnl_memory_create(from, src, engine, null), "dnnl_memory_create");
         DnnlConv.check(dnnl_memory_create(to, dst, engine, null), "dnnl_memory_create");

@@ -3,9 +3,13 @@ package conta.tensor.cpu;
 import static conta.tensor.cpu.CpuBackend.F;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,6 +21,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Per-lane float sums go to double every {@link #FLUSH} positions, as the plain kernels flush every 256 adds per lane.
  * With AVX-512 a position is one vector; narrower vectors (V of them) walk the block's positions once per vector
  * (v outermost), so that every vector lives in a local: vectors kept in arrays are boxed, several times slower.
+ *
+ * <p>Every kernel reads and writes f32 or bfloat16 values as the layout says ({@link Blocked#half}); arithmetic and
+ * sums are f32 / double either way, and bf16 results are rounded to nearest even (NaN stays NaN), as oneDNN rounds.
  */
 final class BlockedKernels {
     private BlockedKernels() { }
@@ -27,9 +34,33 @@ final class BlockedKernels {
     private static final int V = Blocked.LANES / L;
     private static final int FLUSH = 256;
 
-    private static FloatVector load(MemorySegment s, long i) { return FloatVector.fromMemorySegment(S, s, i * 4, ByteOrder.nativeOrder()); }
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, VectorShape.forBitSize(L * 32));
+    private static final VectorSpecies<Short> HS = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
-    private static void store(FloatVector v, MemorySegment s, long i) { v.intoMemorySegment(s, i * 4, ByteOrder.nativeOrder()); }
+    /** L values from element i: f32, or bf16 widened (a bf16 value is the top half of an f32). */
+    static FloatVector load(MemorySegment s, long i, boolean half) {
+        if (!half) return FloatVector.fromMemorySegment(S, s, i * 4, ORDER);
+        ShortVector h = ShortVector.fromMemorySegment(HS, s, i * 2, ORDER);
+        return ((IntVector) h.convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** Stores L values at element i: f32, or bf16 rounded to nearest even (NaN to the quiet NaN 0x7fc0). */
+    static void store(FloatVector v, MemorySegment s, long i, boolean half) {
+        if (!half) { v.intoMemorySegment(s, i * 4, ORDER); return; }
+        IntVector bits = v.reinterpretAsInts();
+        IntVector r = bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7FFF)).lanewise(VectorOperators.LSHR, 16);
+        r = r.blend(0x7FC0, v.test(VectorOperators.IS_NAN).cast(IS));
+        ((ShortVector) r.convertShape(VectorOperators.I2S, HS, 0)).intoMemorySegment(s, i * 2, ORDER);
+    }
+
+    /** One value at element i. */
+    static float get(MemorySegment s, long i, boolean half) {
+        return half ? Float.intBitsToFloat((s.getAtIndex(ValueLayout.JAVA_SHORT, i) & 0xFFFF) << 16) : s.getAtIndex(F, i);
+    }
+
+    /** Per-channel constants ([C] f32 tensors): always f32. */
+    private static FloatVector load(MemorySegment s, long i) { return FloatVector.fromMemorySegment(S, s, i * 4, ORDER); }
 
     private static FloatVector constant(MemorySegment s, int cb, int v) {
         return s == null ? FloatVector.zero(S) : load(s, (long) cb * Blocked.LANES + v * L);
@@ -51,18 +82,19 @@ final class BlockedKernels {
         int cbs = b.blocks(), hw = b.hw();
         Parallel.forRange(b.n() * cbs, (long) hw * Blocked.LANES, piece -> {
             int cb = piece % cbs;
+            boolean h = b.half();
             for (int v = 0; v < V; v++) {
                 FloatVector a = constant(scale, cb, v), s = constant(shift, cb, v);
                 long o = base(b, piece / cbs, cb, v), end = o + (long) hw * STEP;
-                if (relu) for (; o < end; o += STEP) store(load(x, o).fma(a, s).max(0f), y, o);
-                else for (; o < end; o += STEP) store(load(x, o).fma(a, s), y, o);
+                if (relu) for (; o < end; o += STEP) store(load(x, o, h).fma(a, s).max(0f), y, o, h);
+                else for (; o < end; o += STEP) store(load(x, o, h).fma(a, s), y, o, h);
             }
         });
     }
 
-    private static FloatVector masked(MemorySegment dy, MemorySegment y, long i) {
-        FloatVector g = load(dy, i);
-        return y == null ? g : FloatVector.zero(S).blend(g, load(y, i).compare(VectorOperators.GT, 0f));
+    private static FloatVector masked(MemorySegment dy, MemorySegment y, long i, boolean h) {
+        FloatVector g = load(dy, i, h);
+        return y == null ? g : FloatVector.zero(S).blend(g, load(y, i, h).compare(VectorOperators.GT, 0f));
     }
 
     /**
@@ -73,14 +105,15 @@ final class BlockedKernels {
                                  FloatVector m, FloatVector a, double[] t1, double[] t2) {
         FloatVector zero = FloatVector.zero(S), s1 = zero, s2 = zero;
         int pending = 0;
+        boolean h = b.half();
         for (int i = 0; i < b.n(); i++) {
             long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
             for (; o < end; o += STEP) {
-                FloatVector g = masked(dy, y, o);
-                if (dx != null) store(g.mul(a), dx, o);
+                FloatVector g = masked(dy, y, o, h);
+                if (dx != null) store(g.mul(a), dx, o, h);
                 if (t1 != null) {
                     s1 = s1.add(g);
-                    s2 = g.fma(load(x, o).sub(m), s2);
+                    s2 = g.fma(load(x, o, h).sub(m), s2);
                     if (++pending == FLUSH) {
                         flush(s1, t1, v);
                         flush(s2, t2, v);
@@ -123,14 +156,15 @@ final class BlockedKernels {
         long m = (long) b.n() * b.hw();
         Parallel.forRange(b.blocks(), m * Blocked.LANES, cb -> {
             double[] t1 = new double[Blocked.LANES], t2 = new double[Blocked.LANES];
+            boolean h = b.half();
             for (int v = 0; v < V; v++) {
                 // the shift k: each channel's first value (see Norm.train)
-                FloatVector k = load(x, base(b, 0, cb, v)), zero = FloatVector.zero(S), s1 = zero, s2 = zero;
+                FloatVector k = load(x, base(b, 0, cb, v), h), zero = FloatVector.zero(S), s1 = zero, s2 = zero;
                 int pending = 0;
                 for (int i = 0; i < b.n(); i++) {
                     long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
                     for (; o < end; o += STEP) {
-                        FloatVector d = load(x, o).sub(k);
+                        FloatVector d = load(x, o, h).sub(k);
                         s1 = s1.add(d);
                         s2 = d.fma(d, s2);
                         if (++pending == FLUSH) {
@@ -148,7 +182,7 @@ final class BlockedKernels {
             float[] mean = new float[Blocked.LANES], a = new float[Blocked.LANES], bb = new float[Blocked.LANES];
             for (int j = 0; j < Blocked.LANES; j++) {
                 int ch = cb * Blocked.LANES + j;
-                float kj = x.getAtIndex(F, base(b, 0, cb, 0) + j);
+                float kj = get(x, base(b, 0, cb, 0) + j, h);
                 double d = t1[j] / m;
                 double mu = kj + d;
                 double var = Math.max(0.0, t2[j] / m - d * d);
@@ -167,8 +201,8 @@ final class BlockedKernels {
                 FloatVector mv = FloatVector.fromArray(S, mean, v * L), av = FloatVector.fromArray(S, a, v * L), bv = FloatVector.fromArray(S, bb, v * L);
                 for (int i = 0; i < b.n(); i++) {
                     long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
-                    if (relu) for (; o < end; o += STEP) store(load(x, o).sub(mv).fma(av, bv).max(0f), y, o);
-                    else for (; o < end; o += STEP) store(load(x, o).sub(mv).fma(av, bv), y, o);
+                    if (relu) for (; o < end; o += STEP) store(load(x, o, h).sub(mv).fma(av, bv).max(0f), y, o, h);
+                    else for (; o < end; o += STEP) store(load(x, o, h).sub(mv).fma(av, bv), y, o, h);
                 }
             }
         });
@@ -194,13 +228,52 @@ final class BlockedKernels {
                 cc[j] = (float) (-kk * sdy);
             }
             if (dx == null) return;
+            boolean h = b.half();
             for (int v = 0; v < V; v++) {
                 FloatVector mv = constant(saveMean, cb, v), av = FloatVector.fromArray(S, a, v * L);
                 FloatVector bv = FloatVector.fromArray(S, bx, v * L), cv = FloatVector.fromArray(S, cc, v * L);
                 for (int i = 0; i < b.n(); i++) {
                     long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
-                    for (; o < end; o += STEP) store(masked(dy, y, o).mul(av).add(load(x, o).sub(mv).fma(bv, cv)), dx, o);
+                    for (; o < end; o += STEP) store(masked(dy, y, o, h).mul(av).add(load(x, o, h).sub(mv).fma(bv, cv)), dx, o, h);
                 }
+            }
+        });
+    }
+
+    /** The elementwise ops with a bf16 kernel: out = alpha a + beta b, a * b, relu(a), b where a > 0 (a: a ReLU output), relu(a + b). */
+    enum Op { ADD_SCALED, MUL, RELU, RELU_BACKWARD, ADD_RELU }
+
+    /**
+     * An elementwise op over n values in bf16 (the layout does not matter, only that a, b and out share it; n is a
+     * multiple of 16). Each op has its own loop: a lambda per element would not inline and would box the vectors.
+     */
+    static void elementwiseHalf(Op op, float alpha, float beta, MemorySegment a, MemorySegment b, MemorySegment out, long n) {
+        Parallel.chunks(n, (from, count) -> {
+            long end = from + count;
+            switch (op) {
+                case ADD_SCALED -> { for (long i = from; i < end; i += L) store(load(a, i, true).mul(alpha).add(load(b, i, true).mul(beta)), out, i, true); }
+                case MUL -> { for (long i = from; i < end; i += L) store(load(a, i, true).mul(load(b, i, true)), out, i, true); }
+                case RELU -> { for (long i = from; i < end; i += L) store(load(a, i, true).max(0f), out, i, true); }
+                case RELU_BACKWARD -> {
+                    FloatVector zero = FloatVector.zero(S);
+                    for (long i = from; i < end; i += L)
+                        store(zero.blend(load(b, i, true), load(a, i, true).compare(VectorOperators.GT, 0f)), out, i, true);
+                }
+                case ADD_RELU -> { for (long i = from; i < end; i += L) store(load(a, i, true).add(load(b, i, true)).max(0f), out, i, true); }
+            }
+        });
+    }
+
+    /** out[c] (+)= sum of a (b null) or of a * b per channel: channelSum / channelDot on the layout. */
+    static void channelDot(MemorySegment a, MemorySegment b, MemorySegment out, boolean accumulate, Blocked l) {
+        Parallel.forRange(l.blocks(), (long) l.n() * l.hw() * Blocked.LANES, cb -> {
+            double[] t1 = new double[Blocked.LANES], t2 = new double[Blocked.LANES];
+            // gradSums with g = a, x = b, m = 0: t1 = sum a, t2 = sum a * b (with b = null its t2 is not wanted)
+            for (int v = 0; v < V; v++) gradSums(a, null, b == null ? a : b, null, l, cb, v, FloatVector.zero(S), null, t1, t2);
+            double[] t = b == null ? t1 : t2;
+            for (int j = 0; j < Blocked.LANES; j++) {
+                long ch = (long) cb * Blocked.LANES + j;
+                out.setAtIndex(F, ch, (float) (accumulate ? out.getAtIndex(F, ch) + t[j] : t[j]));
             }
         });
     }

@@ -103,8 +103,8 @@ public final class CpuBackend implements Backend {
     /** The memory of a tensor as it is (layout-aware ops only; see {@link Blocked}). */
     static MemorySegment raw(Tensor t) { return t == null ? null : storage(t).rawSegment(); }
 
-    /** Declares out (just overwritten whole by a layout-aware op) to hold nChw16c. */
-    private static void markBlocked(Tensor out) { storage(out).setBlocked(Blocked.of(out)); }
+    /** Declares out (just overwritten whole by a layout-aware op) to hold nChw16c of the kind given (f32 / bf16). */
+    private static void markBlocked(Tensor out, Blocked kind) { storage(out).setBlocked(Blocked.of(out, kind.half())); }
 
     @Override
     public Tensor empty(int... shape) {
@@ -164,14 +164,19 @@ public final class CpuBackend implements Backend {
     /** An elementwise kernel over matching slices of three tensors (the second and third may be the first). */
     private interface Pass3 { void run(MemorySegment a, MemorySegment b, MemorySegment out, long n); }
 
-    /** Checks that a, b and out have one shape and runs the kernel over both cores on matching pieces. */
-    private static void elementwise(String op, Tensor a, Tensor b, Tensor out, Pass3 kernel) {
+    /**
+     * Checks that a, b and out have one shape and runs the kernel over both cores on matching pieces. Tensors in one
+     * blocked layout stay in it (f32: the same kernel; bf16: BlockedKernels' loop for `half`, when the op has one).
+     */
+    private static void elementwise(String op, Tensor a, Tensor b, Tensor out, Pass3 kernel, BlockedKernels.Op half, float alpha, float beta) {
         sameShape(op, a, b);
         sameShape(op, a, out);
-        if (Blocked.unify(a, b) && Blocked.fits(out)) { // elementwise: the layout does not matter, only that all agree
+        Blocked kind = Blocked.unify(a, b);
+        if (kind != null && Blocked.fits(out) && (!kind.half() || half != null)) {
             MemorySegment sa = raw(a), sb = raw(b), so = raw(out);
-            Parallel.chunks(a.numel(), (o, k) -> kernel.run(sa.asSlice(o * 4, k * 4), sb.asSlice(o * 4, k * 4), so.asSlice(o * 4, k * 4), k));
-            markBlocked(out);
+            if (kind.half()) BlockedKernels.elementwiseHalf(half, alpha, beta, sa, sb, so, a.numel());
+            else Parallel.chunks(a.numel(), (o, k) -> kernel.run(sa.asSlice(o * 4, k * 4), sb.asSlice(o * 4, k * 4), so.asSlice(o * 4, k * 4), k));
+            markBlocked(out, kind);
             return;
         }
         MemorySegment sa = seg(a), sb = seg(b), so = seg(out);
@@ -180,25 +185,27 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void addScaled(Tensor a, float alpha, Tensor b, float beta, Tensor out) {
-        elementwise("addScaled", a, b, out, (x, y, o, n) -> Elementwise.addScaled(x, alpha, y, beta, o, n));
+        elementwise("addScaled", a, b, out, (x, y, o, n) -> Elementwise.addScaled(x, alpha, y, beta, o, n), BlockedKernels.Op.ADD_SCALED, alpha, beta);
     }
 
     @Override
-    public void mul(Tensor a, Tensor b, Tensor out) { elementwise("mul", a, b, out, Elementwise::mul); }
+    public void mul(Tensor a, Tensor b, Tensor out) { elementwise("mul", a, b, out, Elementwise::mul, BlockedKernels.Op.MUL, 0f, 0f); }
 
     @Override
     public void scale(Tensor x, float s, Tensor out) {
-        elementwise("scale", x, x, out, (a, unused, o, n) -> Elementwise.addScaled(a, s, a, 0f, o, n));
+        elementwise("scale", x, x, out, (a, unused, o, n) -> Elementwise.addScaled(a, s, a, 0f, o, n), BlockedKernels.Op.ADD_SCALED, s, 0f);
     }
 
     @Override
-    public void addRelu(Tensor a, Tensor b, Tensor y) { elementwise("addRelu", a, b, y, Elementwise::addRelu); }
+    public void addRelu(Tensor a, Tensor b, Tensor y) { elementwise("addRelu", a, b, y, Elementwise::addRelu, BlockedKernels.Op.ADD_RELU, 0f, 0f); }
 
     @Override
-    public void relu(Tensor x, Tensor y) { elementwise("relu", x, x, y, (a, unused, o, n) -> Elementwise.relu(a, o, n)); }
+    public void relu(Tensor x, Tensor y) { elementwise("relu", x, x, y, (a, unused, o, n) -> Elementwise.relu(a, o, n), BlockedKernels.Op.RELU, 0f, 0f); }
 
     @Override
-    public void reluBackward(Tensor y, Tensor dy, Tensor dx) { elementwise("reluBackward", y, dy, dx, Elementwise::reluBackward); }
+    public void reluBackward(Tensor y, Tensor dy, Tensor dx) {
+        elementwise("reluBackward", y, dy, dx, Elementwise::reluBackward, BlockedKernels.Op.RELU_BACKWARD, 0f, 0f);
+    }
 
     @Override
     public void sigmoid(Tensor x, Tensor y) {
@@ -230,9 +237,10 @@ public final class CpuBackend implements Backend {
 
     private static void affine(String op, Tensor x, Tensor scale, Tensor shift, Tensor y, boolean relu) {
         conta.tensor.Shapes.channelAffine(op, x, scale, shift, y);
-        if (Blocked.holds(x) && Blocked.fits(y)) {
-            BlockedKernels.affine(raw(x), seg(scale), shift == null ? null : seg(shift), raw(y), Blocked.of(x), relu);
-            markBlocked(y);
+        Blocked kind = Blocked.in(x);
+        if (kind != null && Blocked.fits(y)) {
+            BlockedKernels.affine(raw(x), seg(scale), shift == null ? null : seg(shift), raw(y), kind, relu);
+            markBlocked(y, kind);
             return;
         }
         Elementwise.channelAffine(seg(x), seg(scale), shift == null ? null : seg(shift), seg(y), x.dim(0), x.dim(1), spatial(x), relu);
@@ -265,10 +273,11 @@ public final class CpuBackend implements Backend {
         int n = x.dim(0), c = x.dim(1), hw = spatial(x);
         for (Tensor v : new Tensor[]{scale, sumG, sumGX})
             if (v != null && v.numel() != c) throw new IllegalArgumentException("channelAffineBackward: " + v + " for " + x);
-        if (Blocked.unify(x, y, dy) && (dx == null || Blocked.fits(dx))) {
+        Blocked kind = Blocked.unify(x, y, dy);
+        if (kind != null && (dx == null || Blocked.fits(dx))) {
             MemorySegment ssc = seg(scale), sg = sumG == null ? null : seg(sumG), sgx = sumGX == null ? null : seg(sumGX);
-            BlockedKernels.affineBackward(raw(x), raw(y), raw(dy), ssc, raw(dx), sg, sgx, Blocked.of(x));
-            if (dx != null) markBlocked(dx);
+            BlockedKernels.affineBackward(raw(x), raw(y), raw(dy), ssc, raw(dx), sg, sgx, kind);
+            if (dx != null) markBlocked(dx, kind);
             return;
         }
         MemorySegment sx = seg(x), sy = y == null ? null : seg(y), sd = seg(dy), sdx = dx == null ? null : seg(dx), ssc = seg(scale);
@@ -294,6 +303,11 @@ public final class CpuBackend implements Backend {
         if (b != null) sameShape("channelDot", a, b);
         int n = a.dim(0), c = a.dim(1), hw = spatial(a);
         if (out.numel() != c) throw new IllegalArgumentException("channelDot: out " + out + " for " + a);
+        Blocked kind = Blocked.unify(a, b);
+        if (kind != null) {
+            BlockedKernels.channelDot(raw(a), raw(b), seg(out), accumulate, kind);
+            return;
+        }
         MemorySegment sa = seg(a), sb = b == null ? null : seg(b), so = seg(out);
         Parallel.forRange(c, (long) n * hw, ch -> {
             double acc = 0;
@@ -364,11 +378,12 @@ public final class CpuBackend implements Backend {
 
     private static void normTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
                                   Tensor y, Tensor saveMean, Tensor saveInvStd, boolean relu) {
-        if (Blocked.holds(x) && Blocked.fits(y) && x.sameShape(y)) {
+        Blocked kind = Blocked.in(x);
+        if (kind != null && Blocked.fits(y) && x.sameShape(y)) {
             if ((long) x.dim(0) * x.dim(2) * x.dim(3) < 2) throw new IllegalArgumentException("batch norm in training mode needs more than one value per channel, got input " + x.shapeString());
             BlockedKernels.train(raw(x), seg(gamma), seg(beta), runMean == null ? null : seg(runMean), runVar == null ? null : seg(runVar),
-                    momentum, eps, raw(y), seg(saveMean), seg(saveInvStd), Blocked.of(x), relu);
-            markBlocked(y);
+                    momentum, eps, raw(y), seg(saveMean), seg(saveInvStd), kind, relu);
+            markBlocked(y, kind);
             return;
         }
         Norm.train(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd, relu);
@@ -376,10 +391,11 @@ public final class CpuBackend implements Backend {
 
     private static void normBackward(Tensor x, Tensor gamma, Tensor y, Tensor dy, Tensor saveMean, Tensor saveInvStd,
                                      Tensor dx, Tensor dgamma, Tensor dbeta) {
-        if (Blocked.unify(x, y, dy) && (dx == null || Blocked.fits(dx))) {
+        Blocked kind = Blocked.unify(x, y, dy);
+        if (kind != null && (dx == null || Blocked.fits(dx))) {
             BlockedKernels.backward(raw(x), seg(gamma), raw(y), raw(dy), seg(saveMean), seg(saveInvStd), raw(dx),
-                    dgamma == null ? null : seg(dgamma), dbeta == null ? null : seg(dbeta), Blocked.of(x));
-            if (dx != null) markBlocked(dx);
+                    dgamma == null ? null : seg(dgamma), dbeta == null ? null : seg(dbeta), kind);
+            if (dx != null) markBlocked(dx, kind);
             return;
         }
         Norm.backward(x, gamma, y, dy, saveMean, saveInvStd, dx, dgamma, dbeta);

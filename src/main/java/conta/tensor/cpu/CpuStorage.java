@@ -72,8 +72,8 @@ final class CpuStorage implements Storage {
 
     /** Declares the values written in layout b (null: plain), by a writer that just overwrote all of them. */
     void setBlocked(Blocked b) {
-        if (b != null && b.bytes() != bytes)
-            throw new IllegalStateException("blocked layout " + b + " does not cover " + bytes + " bytes");
+        if (b != null && b.storageBytes() != bytes)
+            throw new IllegalStateException("blocked layout " + b + " does not fit " + bytes + " bytes");
         blocked = b;
     }
 
@@ -81,7 +81,7 @@ final class CpuStorage implements Storage {
     synchronized void toBlocked(Blocked b) {
         if (blocked != null) throw new IllegalStateException("already blocked: " + blocked);
         if (TRACE) new Throwable("to blocked " + b).printStackTrace();
-        if (b.bytes() != bytes) throw new IllegalStateException("blocked layout " + b + " does not cover " + bytes + " bytes");
+        if (b.storageBytes() != bytes) throw new IllegalStateException("blocked layout " + b + " does not fit " + bytes + " bytes");
         Pointer fresh = HostPool.take(allocation(bytes));
         if (fresh == null) throw new OutOfMemoryError("cannot allocate " + bytes + " bytes to convert a tensor's layout");
         Pointer old = raw;

@@ -201,7 +201,6 @@ final class DnnlConv implements AutoCloseable {
                 srcAny = srcPlain;
                 dstAny = dstPlain;
             }
-            dnnl_memory_desc yAny = dstAny, dxAny = srcAny;
             long[] srcDims = {k.n(), k.cin(), k.h(), k.w()}, dstDims = {k.n(), k.cout(), oh, ow};
             long[] strides = {s.strideH(), s.strideW()};
             long[] dil = {s.dilH() - 1, s.dilW() - 1}; // oneDNN counts the gaps: PyTorch dilation 1 is 0 here
@@ -216,9 +215,8 @@ final class DnnlConv implements AutoCloseable {
 
             // the forward descriptor: the forward pass's own, and the backward passes' hint
             dnnl_primitive_desc fwd = new dnnl_primitive_desc();
-            int st = dnnl_convolution_forward_primitive_desc_create(fwd, engine, dnnl_forward_training, dnnl_convolution_direct,
-                    srcAny, wAny, biasPlain, yAny, strides, dil, pad, pad, attr);
-            check(st, "convolution forward descriptor " + k);
+            check(dnnl_convolution_forward_primitive_desc_create(fwd, engine, dnnl_forward_training, dnnl_convolution_direct,
+                    srcAny, wAny, biasPlain, dstAny, strides, dil, pad, pad, attr), "convolution forward descriptor " + k);
             destroy.add(() -> dnnl_primitive_desc_destroy(fwd));
             dnnl_primitive_desc pd;
             switch (k.pass()) {
@@ -232,7 +230,7 @@ final class DnnlConv implements AutoCloseable {
                 case BWD_DATA -> {
                     dnnl_primitive_desc b = new dnnl_primitive_desc();
                     check(dnnl_convolution_backward_data_primitive_desc_create(b, engine, dnnl_convolution_direct,
-                            dxAny, wAny, dstAny, strides, dil, pad, pad, fwd, attr), "convolution backward-data descriptor " + k);
+                            srcAny, wAny, dstAny, strides, dil, pad, pad, fwd, attr), "convolution backward-data descriptor " + k);
                     destroy.add(() -> dnnl_primitive_desc_destroy(b));
                     pd = b;
                     arg(pd, DNNL_ARG_DIFF_DST, dstPlain, false, false, dstDims);
@@ -292,8 +290,8 @@ final class DnnlConv implements AutoCloseable {
         /**
          * Argument `which` of pd over a plain tensor. Inputs are reordered into oneDNN's layout before the primitive,
          * outputs back after it; accumulated outputs always go through their own buffer and a reorder with a sum.
-         * Activations (dims given) for which oneDNN chose f32 nChw16c are read and written as they are when the
-         * tensor holds that layout or may take it ({@link Blocked}).
+         * Activations (dims given) for which oneDNN chose nChw16c (f32, or bf16 in bf16 plans) are read and written as
+         * they are when the tensor holds that layout or may take it ({@link Blocked}).
          */
         private void arg(dnnl_primitive_desc pd, int which, dnnl_memory_desc plain, boolean output, boolean accumulate, long[] dims) {
             dnnl_memory_desc chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, which);
@@ -302,7 +300,7 @@ final class DnnlConv implements AutoCloseable {
             args.add(a);
             if (!accumulate && dnnl_memory_desc_equal(plain, chosen) != 0) return; // same layout: no copy
             if (!accumulate && dims != null && Blocked.ENABLED && dims[1] % Blocked.LANES == 0)
-                a.blockedOk = dnnl_memory_desc_equal(typed(dnnl_f32, dnnl_nChw16c, dims), chosen) != 0;
+                a.blockedOk = dnnl_memory_desc_equal(typed(bf16 ? dnnl_bf16 : dnnl_f32, dnnl_nChw16c, dims), chosen) != 0;
             a.inner = memory(chosen);
             a.chosen = chosen;
             a.innerBytes = dnnl_memory_desc_get_size(chosen);
@@ -326,9 +324,9 @@ final class DnnlConv implements AutoCloseable {
             if (!output && !a.blockedOk && dims != null && Blocked.ENABLED && dims[1] % Blocked.LANES == 0) {
                 // a blocked input for a primitive that wants another layout (bf16, NHWC): converted from nChw16c
                 // straight into that layout, leaving the tensor blocked for its other readers
-                dnnl_memory_desc blockedF32 = typed(dnnl_f32, dnnl_nChw16c, dims);
-                a.blockedUser = memory(blockedF32);
-                a.fromBlocked = reorder(blockedF32, chosen, null);
+                dnnl_memory_desc blocked = typed(bf16 ? dnnl_bf16 : dnnl_f32, dnnl_nChw16c, dims);
+                a.blockedUser = memory(blocked);
+                a.fromBlocked = reorder(blocked, chosen, null);
                 a.fromBlockedArgs = new dnnl_exec_arg_t(2);
                 destroy.add(a.fromBlockedArgs::close);
                 a.fromBlockedArgs.getPointer(0).arg(DNNL_ARG_FROM).memory(a.blockedUser);
@@ -366,8 +364,8 @@ final class DnnlConv implements AutoCloseable {
                 Arg a = args.get(i);
                 CpuStorage st = CpuBackend.storage(t[i]);
                 // blocked tensors are read as they are; outputs are written blocked when they may be
-                a.direct = a.blockedOk && (a.output ? Blocked.fits(t[i]) : Blocked.holds(t[i]));
-                a.viaBlocked = !a.direct && a.fromBlocked != null && Blocked.holds(t[i]);
+                a.direct = a.blockedOk && (a.output ? Blocked.fits(t[i]) : Blocked.holds(t[i], bf16));
+                a.viaBlocked = !a.direct && a.fromBlocked != null && Blocked.holds(t[i], bf16);
                 if (a.direct) {
                     check(dnnl_memory_set_data_handle(a.inner, st.rawFloats()), "set_data_handle");
                     continue;
@@ -391,7 +389,7 @@ final class DnnlConv implements AutoCloseable {
                 if (a.output && a.reorder != null && !a.direct) check(dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
             check(dnnl_stream_wait(stream), "dnnl_stream_wait");
             for (int i = 0; i < t.length; i++)
-                if (args.get(i).output && args.get(i).direct) CpuBackend.storage(t[i]).setBlocked(Blocked.of(t[i]));
+                if (args.get(i).output && args.get(i).direct) CpuBackend.storage(t[i]).setBlocked(Blocked.of(t[i], bf16));
         }
 
         @Override
@@ -413,7 +411,7 @@ final class DnnlConv implements AutoCloseable {
         int slot;
         dnnl_primitive reorder;
         dnnl_exec_arg_t reorderArgs;
-        /** oneDNN chose f32 nChw16c for this activation (see {@link Blocked}). */
+        /** oneDNN chose nChw16c of the plan's type for this activation (see {@link Blocked}). */
         boolean blockedOk;
         /** In this call, the tensor's own memory is inner (no reorder). */
         boolean direct;

@@ -241,4 +241,133 @@ class BlockedLayoutTest {
         if (Blocked.holds(dy)) assertTrue(Blocked.holds(x), "blocked inputs stay blocked");
         return new Tensor[]{y, dx, dw};
     }
+
+    /**
+     * got is want rounded once to bf16: within half a bf16 step at want's magnitude (2^(e-8) for want in [2^e,
+     * 2^(e+1)): bf16 keeps 8 significant bits), plus atol times the largest |want| for f32 sums taken in another order.
+     */
+    static void assertHalfOf(float[] want, float[] got, double atol, String what) {
+        assertEquals(want.length, got.length);
+        double scale = 0;
+        for (float w : want) scale = Math.max(scale, Math.abs(w));
+        for (int i = 0; i < want.length; i++)
+            assertEquals(want[i], got[i], (want[i] == 0 ? 0 : Math.scalb(1.0, Math.getExponent(want[i]) - 8)) + atol * scale,
+                    what + ": element " + i);
+    }
+
+    /** A copy of x held in bf16 nChw16c (values rounded to bf16). */
+    private Tensor blockedHalf(Tensor x) {
+        Tensor y = t(x.toArray(), x.shape());
+        CpuBackend.storage(y).toBlocked(Blocked.of(y, true));
+        return y;
+    }
+
+    /** x's values rounded to bf16 (nearest even), in a plain f32 tensor: what a bf16 tensor holds. */
+    private Tensor roundedHalf(Tensor x) { return t(blockedHalf(x).toArray(), x.shape()); }
+
+    private static void assertHalf(Tensor x) { assertTrue(Blocked.holds(x, true), x + " should have been left in bf16 nChw16c"); }
+
+    /** The bf16 rounding of one value, by hand: round to nearest even on the top 16 bits. */
+    private static float bf16(float v) {
+        int bits = Float.floatToRawIntBits(v);
+        return Float.intBitsToFloat((bits + 0x7FFF + ((bits >>> 16) & 1)) & 0xFFFF0000);
+    }
+
+    @Test
+    void halfLayoutRoundsToNearestEvenAndConvertsBack() {
+        float[] v = rand(N, C, H, W).toArray();
+        v[0] = 1f + 1f / 256; // halfway between two bf16 values: to the even one, 1.0
+        v[1] = 1f + 3f / 256; // halfway: up to the even 1 + 4/256
+        v[2] = Float.NaN;
+        Tensor y = blockedHalf(t(v, N, C, H, W));
+        MemorySegment raw = CpuBackend.storage(y).rawSegment();
+        for (int n = 0; n < N; n++)
+            for (int c = 0; c < C; c++)
+                for (int p = 0; p < H * W; p++) {
+                    long at = (((long) n * (C / 16) + c / 16) * H * W + p) * 16 + c % 16;
+                    float want = v[(n * C + c) * H * W + p], got = BlockedKernels.get(raw, at, true);
+                    if (Float.isNaN(want)) assertTrue(Float.isNaN(got));
+                    else assertEquals(bf16(want), got);
+                }
+        float[] back = y.toArray();
+        assertEquals(1f, back[0]);
+        assertEquals(1f + 4f / 256, back[1]);
+        assertTrue(Float.isNaN(back[2]));
+    }
+
+    /**
+     * The bf16 kernels against the f32 ops on the same (bf16-rounded) inputs: they compute in f32 and round the
+     * output once, so each output is the f32 result rounded once (see assertHalfOf); a truncating rounding fails.
+     */
+    @Test
+    void halfKernelsMatchF32OnRoundedInputs() {
+        Tensor x = roundedHalf(rand(N, C, H, W)), dy = roundedHalf(rand(N, C, H, W)), scale = rand(C), shift = rand(C);
+
+        Tensor want = empty(N, C, H, W), got = empty(N, C, H, W);
+        b.addRelu(x, dy, want);
+        b.addRelu(blockedHalf(x), blockedHalf(dy), got);
+        assertHalf(got);
+        assertHalfOf(want.toArray(), got.toArray(), 1e-7, "addRelu");
+
+        Tensor g = empty(N, C, H, W);
+        b.addScaled(x, 0.5f, dy, -2f, want);
+        b.addScaled(blockedHalf(x), 0.5f, dy, -2f, g); // plain dy meets bf16: rounded to it
+        assertHalf(g);
+        assertHalfOf(want.toArray(), g.toArray(), 1e-7, "addScaled with a plain operand");
+
+        Tensor yW = empty(N, C, H, W), yG = empty(N, C, H, W), xb = blockedHalf(x);
+        b.channelAffineRelu(x, scale, shift, yW);
+        b.channelAffineRelu(xb, scale, shift, yG);
+        assertHalf(yG);
+        assertHalfOf(yW.toArray(), yG.toArray(), 1e-7, "affine relu");
+
+        Tensor yWr = roundedHalf(yW), dxW = empty(N, C, H, W), dxG = empty(N, C, H, W), sgW = empty(C), sgG = empty(C), sgxW = empty(C), sgxG = empty(C);
+        b.channelAffineBackward(x, yWr, dy, scale, dxW, sgW, sgxW);
+        b.channelAffineBackward(xb, yG, blockedHalf(dy), scale, dxG, sgG, sgxG);
+        assertHalf(dxG);
+        assertHalfOf(dxW.toArray(), dxG.toArray(), 1e-7, "affine backward dx");
+        assertClose(sgW.toArray(), sgG.toArray(), 1e-6, "sum g");
+        assertClose(sgxW.toArray(), sgxG.toArray(), 1e-6, "sum g x");
+
+        Tensor sumW = empty(C), sumG = empty(C);
+        b.channelDot(dy, x, sumW, false);
+        b.channelDot(blockedHalf(dy), blockedHalf(x), sumG, false);
+        assertClose(sumW.toArray(), sumG.toArray(), 1e-6, "channelDot");
+
+        Tensor gamma = rand(C), beta = rand(C);
+        Tensor mW = empty(C), iW = empty(C), mG = empty(C), iG = empty(C), bnW = empty(N, C, H, W), bnG = empty(N, C, H, W);
+        b.batchNormReluTrain(x, gamma, beta, null, null, 0.1f, 1e-5f, bnW, mW, iW);
+        b.batchNormReluTrain(xb, gamma, beta, null, null, 0.1f, 1e-5f, bnG, mG, iG);
+        assertHalf(bnG);
+        assertClose(mW.toArray(), mG.toArray(), 1e-6, "batch mean");
+        assertClose(iW.toArray(), iG.toArray(), 1e-6, "batch inverse std");
+        assertHalfOf(bnW.toArray(), bnG.toArray(), 1e-5, "batch norm relu");
+        Tensor dxBW = empty(N, C, H, W), dxBG = empty(N, C, H, W), dgW = t(new float[C], C), dgG = t(new float[C], C), dbW = t(new float[C], C), dbG = t(new float[C], C);
+        b.batchNormReluBackward(x, gamma, roundedHalf(bnW), dy, mW, iW, dxBW, dgW, dbW);
+        b.batchNormReluBackward(xb, gamma, bnG, blockedHalf(dy), mG, iG, dxBG, dgG, dbG);
+        assertHalf(dxBG);
+        assertClose(dgW.toArray(), dgG.toArray(), 1e-5, "dgamma");
+        assertClose(dbW.toArray(), dbG.toArray(), 1e-5, "dbeta");
+        assertHalfOf(dxBW.toArray(), dxBG.toArray(), 1e-5, "batch norm backward dx");
+    }
+
+    /** bf16 convolutions read and write bf16 nChw16c; results as from plain inputs (the same bf16 values go in). */
+    @Test
+    void bf16ConvolutionsKeepBf16Activations() {
+        try (CpuBackend bf = new CpuBackend(CpuBackend.ConvImpl.DNNL_BF16)) {
+            Tensor x = roundedHalf(rand(2, 32, 9, 11)), w = rand(48, 32, 3, 3), dy = roundedHalf(rand(2, 48, 9, 11));
+            ConvSpec s = ConvSpec.of(3, 1, 1, 1);
+            Tensor yW = empty(2, 48, 9, 11), yG = empty(2, 48, 9, 11);
+            bf.conv2d(x, w, null, s, yW);
+            bf.conv2d(blockedHalf(x), w, null, s, yG);
+            boolean chose = Blocked.holds(yG, true); // oneDNN's choice; on AVX512-BF16 hosts it picks nChw16c
+            assertClose(yW.toArray(), yG.toArray(), 1e-6, "y");
+            Tensor dxW = empty(2, 32, 9, 11), dxG = empty(2, 32, 9, 11), dwW = t(new float[(int) w.numel()], w.shape()), dwG = t(new float[(int) w.numel()], w.shape());
+            bf.conv2dBackward(x, w, dy, s, dxW, dwW, null);
+            bf.conv2dBackward(blockedHalf(x), w, blockedHalf(dy), s, dxG, dwG, null);
+            if (chose) assertHalf(dxG);
+            assertClose(dxW.toArray(), dxG.toArray(), 1e-6, "dx");
+            assertClose(dwW.toArray(), dwG.toArray(), 1e-6, "dw");
+        }
+    }
 }
