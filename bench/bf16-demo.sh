@@ -11,7 +11,8 @@
 #   3. writes bench/results/bf16-demo.md: CAM / pseudo-mask / segmentation mIoU of every run and the paired differences.
 #
 #   bench/bf16-demo.sh 6 3        # 6 seeds of each precision, swaps on seeds 0-2 (~3 minutes a run on 2 idle cores)
-# Environment: CONTA (./conta), DATA (runs/synth), OUT (runs) for runs/prec-fp32, runs/prec-bf16, runs/prec-swap.
+# Environment: CONTA (./conta), DATA (runs/synth), OUT (runs) for runs/prec-fp32, runs/prec-bf16, runs/prec-swap,
+# RESULT (bench/results/bf16-demo.md) for the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${1:-6}; SWAPS=${2:-3}
@@ -46,7 +47,7 @@ for s in $(seq 0 $((SWAPS - 1))); do
   swap pseudo-bf16-seg-fp32 bf16 fp32 seg "$s"
 done
 
-python3 - "$OUT" "$SEEDS" "$SWAPS" > bench/results/bf16-demo.md <<'PY'
+python3 - "$OUT" "$SEEDS" "$SWAPS" > "${RESULT:-bench/results/bf16-demo.md}" <<'PY'
 import json, math, os, statistics, sys
 out, seeds, swaps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def miou(d):
@@ -73,4 +74,4 @@ for s in range(swaps):
     cells = [runs["fp32"][s]] + [miou(f"{out}/prec-swap/{n}-seed{s}") for n in ("cls-fp32-rest-bf16", "pseudo-fp32-seg-bf16", "pseudo-bf16-seg-fp32")] + [runs["bf16"][s]]
     print(f"| {s} | " + " | ".join(" / ".join(f"{v:.2f}" for v in c) for c in cells) + " |")
 PY
-echo "wrote bench/results/bf16-demo.md" >&2
+echo "wrote ${RESULT:-bench/results/bf16-demo.md}" >&2

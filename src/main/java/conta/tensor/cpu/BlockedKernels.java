@@ -85,11 +85,15 @@ final class BlockedKernels {
             boolean h = b.half();
             for (int v = 0; v < V; v++) {
                 FloatVector a = constant(scale, cb, v), s = constant(shift, cb, v);
-                long o = base(b, piece / cbs, cb, v), end = o + (long) hw * STEP;
-                if (relu) for (; o < end; o += STEP) store(load(x, o, h).fma(a, s).max(0f), y, o, h);
-                else for (; o < end; o += STEP) store(load(x, o, h).fma(a, s), y, o, h);
+                long o = base(b, piece / cbs, cb, v);
+                affineRun(x, y, o, o + (long) hw * STEP, a, s, relu, h);
             }
         });
+    }
+
+    private static void affineRun(MemorySegment x, MemorySegment y, long o, long end, FloatVector a, FloatVector s, boolean relu, boolean h) {
+        if (relu) for (; o < end; o += STEP) store(load(x, o, h).fma(a, s).max(0f), y, o, h);
+        else for (; o < end; o += STEP) store(load(x, o, h).fma(a, s), y, o, h);
     }
 
     private static FloatVector masked(MemorySegment dy, MemorySegment y, long i, boolean h) {
@@ -156,33 +160,11 @@ final class BlockedKernels {
         long m = (long) b.n() * b.hw();
         Parallel.forRange(b.blocks(), m * Blocked.LANES, cb -> {
             double[] t1 = new double[Blocked.LANES], t2 = new double[Blocked.LANES];
-            boolean h = b.half();
-            for (int v = 0; v < V; v++) {
-                // the shift k: each channel's first value (see Norm.train)
-                FloatVector k = load(x, base(b, 0, cb, v), h), zero = FloatVector.zero(S), s1 = zero, s2 = zero;
-                int pending = 0;
-                for (int i = 0; i < b.n(); i++) {
-                    long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
-                    for (; o < end; o += STEP) {
-                        FloatVector d = load(x, o, h).sub(k);
-                        s1 = s1.add(d);
-                        s2 = d.fma(d, s2);
-                        if (++pending == FLUSH) {
-                            flush(s1, t1, v);
-                            flush(s2, t2, v);
-                            s1 = zero;
-                            s2 = zero;
-                            pending = 0;
-                        }
-                    }
-                }
-                flush(s1, t1, v);
-                flush(s2, t2, v);
-            }
+            for (int v = 0; v < V; v++) shiftedSums(x, b, cb, v, t1, t2);
             float[] mean = new float[Blocked.LANES], a = new float[Blocked.LANES], bb = new float[Blocked.LANES];
             for (int j = 0; j < Blocked.LANES; j++) {
                 int ch = cb * Blocked.LANES + j;
-                float kj = get(x, base(b, 0, cb, 0) + j, h);
+                float kj = get(x, base(b, 0, cb, 0) + j, b.half());
                 double d = t1[j] / m;
                 double mu = kj + d;
                 double var = Math.max(0.0, t2[j] / m - d * d);
@@ -197,15 +179,49 @@ final class BlockedKernels {
                 a[j] = (float) (gamma.getAtIndex(F, ch) * inv);
                 bb[j] = beta.getAtIndex(F, ch);
             }
-            for (int v = 0; v < V; v++) {
-                FloatVector mv = FloatVector.fromArray(S, mean, v * L), av = FloatVector.fromArray(S, a, v * L), bv = FloatVector.fromArray(S, bb, v * L);
-                for (int i = 0; i < b.n(); i++) {
-                    long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
-                    if (relu) for (; o < end; o += STEP) store(load(x, o, h).sub(mv).fma(av, bv).max(0f), y, o, h);
-                    else for (; o < end; o += STEP) store(load(x, o, h).sub(mv).fma(av, bv), y, o, h);
+            for (int v = 0; v < V; v++)
+                normalize(x, y, b, cb, v, FloatVector.fromArray(S, mean, v * L), FloatVector.fromArray(S, a, v * L),
+                        FloatVector.fromArray(S, bb, v * L), relu);
+        });
+    }
+
+    /**
+     * t1 += sum (x - k), t2 += sum (x - k)^2 per lane of vector v of block cb, k = each channel's first value (see
+     * Norm.train). Its own method, as each loop here: inside one large lambda the JIT stopped inlining the bf16
+     * loads, and every vector was boxed (3x slower).
+     */
+    private static void shiftedSums(MemorySegment x, Blocked b, int cb, int v, double[] t1, double[] t2) {
+        boolean h = b.half();
+        FloatVector k = load(x, base(b, 0, cb, v), h), zero = FloatVector.zero(S), s1 = zero, s2 = zero;
+        int pending = 0;
+        for (int i = 0; i < b.n(); i++) {
+            long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
+            for (; o < end; o += STEP) {
+                FloatVector d = load(x, o, h).sub(k);
+                s1 = s1.add(d);
+                s2 = d.fma(d, s2);
+                if (++pending == FLUSH) {
+                    flush(s1, t1, v);
+                    flush(s2, t2, v);
+                    s1 = zero;
+                    s2 = zero;
+                    pending = 0;
                 }
             }
-        });
+        }
+        flush(s1, t1, v);
+        flush(s2, t2, v);
+    }
+
+    /** y = (x - m) * a + c [then max(0, .)] over vector v of block cb in every image. */
+    private static void normalize(MemorySegment x, MemorySegment y, Blocked b, int cb, int v, FloatVector m, FloatVector a,
+                                  FloatVector c, boolean relu) {
+        boolean h = b.half();
+        for (int i = 0; i < b.n(); i++) {
+            long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
+            if (relu) for (; o < end; o += STEP) store(load(x, o, h).sub(m).fma(a, c).max(0f), y, o, h);
+            else for (; o < end; o += STEP) store(load(x, o, h).sub(m).fma(a, c), y, o, h);
+        }
     }
 
     /** Batch norm's backward with batch statistics, as {@link Norm#backward} (y: the fused ReLU's output, or null). */
@@ -228,16 +244,20 @@ final class BlockedKernels {
                 cc[j] = (float) (-kk * sdy);
             }
             if (dx == null) return;
-            boolean h = b.half();
-            for (int v = 0; v < V; v++) {
-                FloatVector mv = constant(saveMean, cb, v), av = FloatVector.fromArray(S, a, v * L);
-                FloatVector bv = FloatVector.fromArray(S, bx, v * L), cv = FloatVector.fromArray(S, cc, v * L);
-                for (int i = 0; i < b.n(); i++) {
-                    long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
-                    for (; o < end; o += STEP) store(masked(dy, y, o, h).mul(av).add(load(x, o, h).sub(mv).fma(bv, cv)), dx, o, h);
-                }
-            }
+            for (int v = 0; v < V; v++)
+                bnInputGrad(x, y, dy, dx, b, cb, v, constant(saveMean, cb, v), FloatVector.fromArray(S, a, v * L),
+                        FloatVector.fromArray(S, bx, v * L), FloatVector.fromArray(S, cc, v * L));
         });
+    }
+
+    /** dx = g * a + (x - m) * bx + c over vector v of block cb, g = dy masked by y > 0 (y not null). */
+    private static void bnInputGrad(MemorySegment x, MemorySegment y, MemorySegment dy, MemorySegment dx, Blocked b, int cb, int v,
+                                    FloatVector m, FloatVector a, FloatVector bx, FloatVector c) {
+        boolean h = b.half();
+        for (int i = 0; i < b.n(); i++) {
+            long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
+            for (; o < end; o += STEP) store(masked(dy, y, o, h).mul(a).add(load(x, o, h).sub(m).fma(bx, c)), dx, o, h);
+        }
     }
 
     /** The elementwise ops with a bf16 kernel: out = alpha a + beta b, a * b, relu(a), b where a > 0 (a: a ReLU output), relu(a + b). */
@@ -251,17 +271,34 @@ final class BlockedKernels {
         Parallel.chunks(n, (from, count) -> {
             long end = from + count;
             switch (op) {
-                case ADD_SCALED -> { for (long i = from; i < end; i += L) store(load(a, i, true).mul(alpha).add(load(b, i, true).mul(beta)), out, i, true); }
-                case MUL -> { for (long i = from; i < end; i += L) store(load(a, i, true).mul(load(b, i, true)), out, i, true); }
-                case RELU -> { for (long i = from; i < end; i += L) store(load(a, i, true).max(0f), out, i, true); }
-                case RELU_BACKWARD -> {
-                    FloatVector zero = FloatVector.zero(S);
-                    for (long i = from; i < end; i += L)
-                        store(zero.blend(load(b, i, true), load(a, i, true).compare(VectorOperators.GT, 0f)), out, i, true);
-                }
-                case ADD_RELU -> { for (long i = from; i < end; i += L) store(load(a, i, true).add(load(b, i, true)).max(0f), out, i, true); }
+                case ADD_SCALED -> addScaledHalf(a, alpha, b, beta, out, from, end);
+                case MUL -> mulHalf(a, b, out, from, end);
+                case RELU -> reluHalf(a, out, from, end);
+                case RELU_BACKWARD -> reluBackwardHalf(a, b, out, from, end);
+                case ADD_RELU -> addReluHalf(a, b, out, from, end);
             }
         });
+    }
+
+    private static void addScaledHalf(MemorySegment a, float alpha, MemorySegment b, float beta, MemorySegment out, long i, long end) {
+        for (; i < end; i += L) store(load(a, i, true).mul(alpha).add(load(b, i, true).mul(beta)), out, i, true);
+    }
+
+    private static void mulHalf(MemorySegment a, MemorySegment b, MemorySegment out, long i, long end) {
+        for (; i < end; i += L) store(load(a, i, true).mul(load(b, i, true)), out, i, true);
+    }
+
+    private static void reluHalf(MemorySegment a, MemorySegment out, long i, long end) {
+        for (; i < end; i += L) store(load(a, i, true).max(0f), out, i, true);
+    }
+
+    private static void reluBackwardHalf(MemorySegment y, MemorySegment dy, MemorySegment out, long i, long end) {
+        FloatVector zero = FloatVector.zero(S);
+        for (; i < end; i += L) store(zero.blend(load(dy, i, true), load(y, i, true).compare(VectorOperators.GT, 0f)), out, i, true);
+    }
+
+    private static void addReluHalf(MemorySegment a, MemorySegment b, MemorySegment out, long i, long end) {
+        for (; i < end; i += L) store(load(a, i, true).add(load(b, i, true)).max(0f), out, i, true);
     }
 
     /** out[c] (+)= sum of a (b null) or of a * b per channel: channelSum / channelDot on the layout. */
