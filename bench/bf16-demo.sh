@@ -17,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${1:-6}; SWAPS=${2:-3}
 CONTA=${CONTA:-./conta}; DATA=${DATA:-runs/synth}; OUT=${OUT:-runs}
+mkdir -p "$OUT"
 [ -f "$DATA/synth.json" ] || $CONTA synth --out "$DATA"
 
 for k in $(seq 1 "$SEEDS"); do

@@ -4,7 +4,9 @@ package conta.tensor;
  * The primitive ops a device provides. Layers and models are written only against this interface (through
  * {@link conta.autograd.F}); the CPU backend is the reference and the CUDA backend implements the same contract.
  *
- * <p>All tensors are contiguous float32 NCHW. Outputs are passed in, allocated by the caller with the right shape.
+ * <p>All tensors are contiguous float32 NCHW as every op sees them (a backend may keep them in another physical layout
+ * between its own ops, as the CPU backend keeps training activations in oneDNN's blocked layout, converting whenever
+ * they are read otherwise). Outputs are passed in, allocated by the caller with the right shape.
  * Backward ops <em>accumulate</em> into parameter gradients (dw, db, dgamma, dbeta) and <em>overwrite</em> input
  * gradients (dx), unless a method says otherwise.
  */

@@ -314,4 +314,89 @@ final class BlockedKernels {
             }
         });
     }
+
+    // ------------------------------------------------------------------ max pooling (ResNet's stem)
+
+    /**
+     * Max pooling of x (layout b) into y (oh x ow, same kind), PyTorch's rule per channel: the first maximum of the
+     * window in row-major order, NaN taken whenever seen (so a window with NaN gives NaN); padding never wins.
+     * In this layout a window position is one vector of 16 channels, so the scan is 16 channels at a time.
+     */
+    static void maxPool(MemorySegment x, MemorySegment y, Blocked b, conta.tensor.ConvSpec s, int oh, int ow) {
+        int cbs = b.blocks();
+        Parallel.forRange(b.n() * cbs, (long) oh * ow * s.kh() * s.kw() * Blocked.LANES, piece -> {
+            long xo = (long) piece * b.hw() * STEP, yo = (long) piece * oh * ow * STEP;
+            for (int v = 0; v < V; v++)
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
+                        store(window(x, xo + v * L, b, s, oy, ox, false), y, yo + ((long) oy * ow + ox) * STEP + v * L, b.half());
+        });
+    }
+
+    /**
+     * The window's maximum per lane (see maxPool), or with arg the winning window position per lane (k = i * kw + j;
+     * -1 if none) as floats.
+     */
+    private static FloatVector window(MemorySegment x, long base, Blocked b, conta.tensor.ConvSpec s, int oy, int ox, boolean arg) {
+        boolean h = b.half();
+        FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), at = FloatVector.broadcast(S, -1f);
+        int y0 = oy * s.strideH() - s.padH(), x0 = ox * s.strideW() - s.padW();
+        for (int i = 0; i < s.kh(); i++) {
+            int iy = y0 + i * s.dilH();
+            if (iy < 0 || iy >= b.h()) continue;
+            for (int j = 0; j < s.kw(); j++) {
+                int ix = x0 + j * s.dilW();
+                if (ix < 0 || ix >= b.w()) continue;
+                FloatVector v = load(x, base + ((long) iy * b.w() + ix) * STEP, h);
+                var take = v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN));
+                m = m.blend(v, take);
+                if (arg) at = at.blend((float) (i * s.kw() + j), take);
+            }
+        }
+        return arg ? at : m;
+    }
+
+    /** Per-thread f32 plane of one (image, channel block): max pooling's input gradient is summed there, then stored once. */
+    private static final ThreadLocal<float[][]> GRAD_PLANE = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /**
+     * Max pooling's backward: dy (oh x ow) to the first maximum of each window, recomputed from x; overlapping
+     * windows add up in f32 and dx (layout b) is written once (rounded once in bf16).
+     */
+    static void maxPoolBackward(MemorySegment x, MemorySegment dy, MemorySegment dx, Blocked b, conta.tensor.ConvSpec s, int oh, int ow) {
+        int cbs = b.blocks();
+        boolean h = b.half();
+        Parallel.forRange(b.n() * cbs, (long) oh * ow * s.kh() * s.kw() * Blocked.LANES, piece -> {
+            float[][] holder = GRAD_PLANE.get();
+            int planeFloats = b.hw() * Blocked.LANES;
+            if (holder[0].length < planeFloats) holder[0] = new float[planeFloats];
+            float[] g = holder[0];
+            java.util.Arrays.fill(g, 0, planeFloats, 0f);
+            long xo = (long) piece * planeFloats, yo = (long) piece * oh * ow * STEP;
+            for (int v = 0; v < V; v++)
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
+                        routeGradient(g, v, load(dy, yo + ((long) oy * ow + ox) * STEP + v * L, h),
+                                window(x, xo + v * L, b, s, oy, ox, true), b, s, oy, ox);
+            for (int p = 0; p < planeFloats; p += L) store(FloatVector.fromArray(S, g, p), dx, xo + p, h);
+        });
+    }
+
+    /** g[window position k] += dy on the lanes whose maximum was at k. */
+    private static void routeGradient(float[] g, int v, FloatVector dy, FloatVector at, Blocked b, conta.tensor.ConvSpec s, int oy, int ox) {
+        FloatVector zero = FloatVector.zero(S);
+        int y0 = oy * s.strideH() - s.padH(), x0 = ox * s.strideW() - s.padW();
+        for (int i = 0; i < s.kh(); i++) {
+            int iy = y0 + i * s.dilH();
+            if (iy < 0 || iy >= b.h()) continue;
+            for (int j = 0; j < s.kw(); j++) {
+                int ix = x0 + j * s.dilW();
+                if (ix < 0 || ix >= b.w()) continue;
+                var hit = at.compare(VectorOperators.EQ, (float) (i * s.kw() + j));
+                if (!hit.anyTrue()) continue;
+                int p = (iy * b.w() + ix) * Blocked.LANES + v * L;
+                FloatVector.fromArray(S, g, p).add(zero.blend(dy, hit)).intoArray(g, p);
+            }
+        }
+    }
 }

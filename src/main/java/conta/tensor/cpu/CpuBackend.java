@@ -417,9 +417,33 @@ public final class CpuBackend implements Backend {
     }
 
     // ---------------------------------------------------------------- pooling and resize
-    @Override public void maxPool2d(Tensor x, ConvSpec s, boolean ceil, Tensor y) { Pool.max(x, s, ceil, y); }
+    @Override
+    public void maxPool2d(Tensor x, ConvSpec s, boolean ceil, Tensor y) {
+        Blocked kind = Blocked.in(x);
+        if (kind != null && Blocked.fits(y)) { // a blocked input (ResNet's stem): pooled in its layout
+            Pool.checkOut("maxPool2d", x, s, ceil, y);
+            BlockedKernels.maxPool(raw(x), raw(y), kind, s, y.dim(2), y.dim(3));
+            markBlocked(y, kind);
+            return;
+        }
+        Pool.max(x, s, ceil, y);
+    }
 
-    @Override public void maxPool2dBackward(Tensor x, ConvSpec s, boolean ceil, Tensor dy, Tensor dx) { Pool.maxBackward(x, s, ceil, dy, dx); }
+    @Override
+    public void maxPool2dBackward(Tensor x, ConvSpec s, boolean ceil, Tensor dy, Tensor dx) {
+        Blocked kind = Blocked.in(x);
+        if (kind != null && Blocked.fits(dy) && Blocked.fits(dx) && x.sameShape(dx)) {
+            Pool.checkOut("maxPool2dBackward", x, s, ceil, dy);
+            Blocked kdy = Blocked.in(dy);
+            if (kdy == null) storage(dy).toBlocked(Blocked.of(dy, kind.half())); // as Blocked.unify would
+            if (kdy == null || kdy.half() == kind.half()) {
+                BlockedKernels.maxPoolBackward(raw(x), raw(dy), raw(dx), kind, s, dy.dim(2), dy.dim(3));
+                markBlocked(dx, kind);
+                return;
+            }
+        }
+        Pool.maxBackward(x, s, ceil, dy, dx);
+    }
 
     @Override public void avgPool2d(Tensor x, ConvSpec s, boolean ceil, Tensor y) { Pool.avg(x, s, ceil, y); }
 

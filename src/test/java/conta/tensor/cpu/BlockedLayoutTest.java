@@ -370,4 +370,33 @@ class BlockedLayoutTest {
             assertClose(dwW.toArray(), dwG.toArray(), 1e-6, "dw");
         }
     }
+
+    /**
+     * Max pooling on blocked f32 and bf16 (ResNet's stem: 3x3, stride 2, pad 1; and ceil mode) against the plain
+     * kernel, on values with many ties (the first maximum in row-major order wins) and a NaN (it wins its windows).
+     */
+    @Test
+    void maxPoolingOnBlockedInputs() {
+        float[] v = new float[2 * 32 * 9 * 11];
+        for (int i = 0; i < v.length; i++) v[i] = rnd.nextInt(5) - 2; // ties everywhere
+        v[37] = Float.NaN;
+        Tensor x = t(v, 2, 32, 9, 11), dyAny = null;
+        for (boolean ceil : new boolean[]{false, true})
+            for (boolean half : new boolean[]{false, true}) {
+                ConvSpec s = ConvSpec.of(3, 2, 1, 1);
+                int oh = s.poolOutH(9, ceil), ow = s.poolOutW(11, ceil);
+                Tensor dy = roundedHalf(rand(2, 32, oh, ow));
+                Tensor yW = empty(2, 32, oh, ow), yG = empty(2, 32, oh, ow), dxW = empty(x.shape()), dxG = empty(x.shape());
+                Tensor xb = half ? blockedHalf(x) : blocked(x);
+                b.maxPool2d(x, s, ceil, yW);
+                b.maxPool2d(xb, s, ceil, yG);
+                assertTrue(Blocked.holds(yG, half), "pooled in the layout");
+                assertArrayEquals(yW.toArray(), yG.toArray(), "ceil " + ceil + " half " + half);
+                b.maxPool2dBackward(x, s, ceil, dy, dxW);
+                b.maxPool2dBackward(xb, s, ceil, half ? blockedHalf(dy) : blocked(dy), dxG);
+                assertTrue(Blocked.holds(dxG, half));
+                if (half) assertHalfOf(dxW.toArray(), dxG.toArray(), 0, "dx ceil " + ceil); // summed in f32, rounded once
+                else assertArrayEquals(dxW.toArray(), dxG.toArray(), "dx ceil " + ceil);
+            }
+    }
 }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# A/B of training-step time between configurations of one build, in alternating rounds (the order rotates and reverses
+# every round, so that a shared machine's load drifts hit every configuration alike). Per round and configuration:
+# median and minimum step time over the steps after the first two. Compare ratios within a round, never across runs.
+#
+#   bench/train-ab.sh ROUNDS ITERS "label|JAVA_OPTS|extra bench args" ... -- conta bench train args
+#   bench/train-ab.sh 3 8 "blk|-Dconta.cpu.blocked=true|--precision bf16" "plain|-Dconta.cpu.blocked=false|--precision bf16" \
+#       -- --arch resnet50 --batch 8 --size 224
+# JAR (default target/conta.jar, copied once at the start, so rebuilding during the run changes nothing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+R=$1; I=$2; shift 2
+cfgs=(); while [ "$1" != "--" ]; do cfgs+=("$1"); shift; done; shift
+n=${#cfgs[@]}
+JAVA=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
+jar=$(mktemp /tmp/train-ab-XXXXXX.jar); cp "${JAR:-target/conta.jar}" "$jar"; trap 'rm -f "$jar"' EXIT
+echo "# $(date -u +%F) $(lscpu | sed -n 's/^Model name: *//p'), bf16 flags: $(lscpu | grep -o 'amx_bf16\|avx512_bf16' | sort -u | tr '\n' ' ')"
+for r in $(seq 1 "$R"); do
+  for k in $(seq 0 $((n - 1))); do
+    idx=$(( (k + r - 1) % n )); [ $((r % 2)) -eq 0 ] && idx=$(( n - 1 - idx ))
+    IFS='|' read -r label opts extra <<< "${cfgs[$idx]}"
+    # shellcheck disable=SC2086
+    "$JAVA" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xss4m $opts -cp "$jar:target/lib/*" \
+        conta.cli.Main bench train "$@" $extra --iters "$I" 2>&1 | grep '^iter' | awk 'NR>2{print $3}' | sort -n |
+      awk -v r="$r" -v l="$label" -v load="$(cut -d' ' -f1 /proc/loadavg)" \
+        '{a[++n]=$1} END{printf "round %d %-12s median %.3f s  min %.3f s  (%d steps, load %s)\n", r, l, a[int((n+1)/2)], a[1], n, load}'
+  done
+done
