@@ -77,34 +77,33 @@ final class CpuStorage implements Storage {
         blocked = b;
     }
 
-    /** Converts plain values to layout b, as {@link #plain()} does the other way. */
-    synchronized void toBlocked(Blocked b) {
-        if (blocked != null) throw new IllegalStateException("already blocked: " + blocked);
-        if (TRACE) new Throwable("to blocked " + b).printStackTrace();
-        if (b.storageBytes() != bytes) throw new IllegalStateException("blocked layout " + b + " does not fit " + bytes + " bytes");
-        Pointer fresh = HostPool.take(allocation(bytes));
-        if (fresh == null) throw new OutOfMemoryError("cannot allocate " + bytes + " bytes to convert a tensor's layout");
-        Pointer old = raw;
-        FloatPointer from = rawFloats();
-        setPointer(fresh);
-        b.toBlocked(from, rawFloats());
-        blocked = b;
-        HostPool.give(old, allocation(bytes));
-    }
-
-    /** Converts blocked values to plain order: into a fresh block, which then replaces the old one. */
+    /** -Dconta.cpu.blocked.trace=true prints where every layout conversion happens (to find ops that still read plain). */
     static final boolean TRACE = Boolean.getBoolean("conta.cpu.blocked.trace");
 
+    /** Converts plain values to layout b. */
+    synchronized void toBlocked(Blocked b) {
+        if (blocked != null) throw new IllegalStateException("already blocked: " + blocked);
+        if (b.storageBytes() != bytes) throw new IllegalStateException("blocked layout " + b + " does not fit " + bytes + " bytes");
+        convert("to " + b, b::toBlocked);
+        blocked = b;
+    }
+
+    /** Converts blocked values to plain order. */
     private synchronized void plain() {
         if (blocked == null || raw == null) return;
-        if (TRACE) new Throwable("to plain " + blocked).printStackTrace();
+        convert("to plain from " + blocked, blocked::toPlain);
+        blocked = null;
+    }
+
+    /** Reorders the values into a fresh block, which then replaces the old one (in place would need a transposition). */
+    private void convert(String what, java.util.function.BiConsumer<Pointer, Pointer> reorder) {
+        if (TRACE) new Throwable(what).printStackTrace();
         Pointer fresh = HostPool.take(allocation(bytes));
         if (fresh == null) throw new OutOfMemoryError("cannot allocate " + bytes + " bytes to convert a tensor's layout");
         Pointer old = raw;
         FloatPointer from = rawFloats();
         setPointer(fresh);
-        blocked.toPlain(from, rawFloats());
-        blocked = null;
+        reorder.accept(from, rawFloats());
         HostPool.give(old, allocation(bytes));
     }
 

@@ -29,6 +29,9 @@ import org.bytedeco.javacpp.Pointer;
  * the reorder between them. Per call only the data handles change. The blocked copies and oneDNN's scratchpad live in
  * a few workspace slots shared by all plans (grown, never shrunk), so memory does not grow with the number of shapes.
  *
+ * <p>Activations may also be held in nChw16c between convolutions ({@link Blocked}): an argument for which oneDNN chose
+ * that layout then uses the tensor's own memory (no reorder), and the outputs are left in it.
+ *
  * <p>Semantics are those of {@link Conv}: y and dx are overwritten; dw is accumulated, through a reorder with a sum
  * post-op from oneDNN's gradient buffer; db is summed in Java as in Conv. Threads: the preset's OpenMP runtime
  * (libgomp; OMP_NUM_THREADS, all cores by default). Calls are serialised per instance (the slots are shared).
@@ -299,8 +302,10 @@ final class DnnlConv implements AutoCloseable {
             a.slot = args.size();
             args.add(a);
             if (!accumulate && dnnl_memory_desc_equal(plain, chosen) != 0) return; // same layout: no copy
-            if (!accumulate && dims != null && Blocked.ENABLED && dims[1] % Blocked.LANES == 0)
-                a.blockedOk = dnnl_memory_desc_equal(typed(bf16 ? dnnl_bf16 : dnnl_f32, dnnl_nChw16c, dims), chosen) != 0;
+            // an activation that may be held blocked, and that layout's descriptor
+            dnnl_memory_desc blocked = !accumulate && dims != null && Blocked.ENABLED && dims[1] % Blocked.LANES == 0
+                    ? typed(bf16 ? dnnl_bf16 : dnnl_f32, dnnl_nChw16c, dims) : null;
+            a.blockedOk = blocked != null && dnnl_memory_desc_equal(blocked, chosen) != 0;
             a.inner = memory(chosen);
             a.chosen = chosen;
             a.innerBytes = dnnl_memory_desc_get_size(chosen);
@@ -321,10 +326,9 @@ final class DnnlConv implements AutoCloseable {
             destroy.add(a.reorderArgs::close);
             a.reorderArgs.getPointer(0).arg(DNNL_ARG_FROM).memory(output ? a.inner : a.user);
             a.reorderArgs.getPointer(1).arg(DNNL_ARG_TO).memory(output ? a.user : a.inner);
-            if (!output && !a.blockedOk && dims != null && Blocked.ENABLED && dims[1] % Blocked.LANES == 0) {
-                // a blocked input for a primitive that wants another layout (bf16, NHWC): converted from nChw16c
-                // straight into that layout, leaving the tensor blocked for its other readers
-                dnnl_memory_desc blocked = typed(bf16 ? dnnl_bf16 : dnnl_f32, dnnl_nChw16c, dims);
+            if (!output && !a.blockedOk && blocked != null) {
+                // a blocked input for a primitive that wants another layout (NHWC for the strided kernels): converted
+                // from nChw16c straight into that layout, leaving the tensor blocked for its other readers
                 a.blockedUser = memory(blocked);
                 a.fromBlocked = reorder(blocked, chosen, null);
                 a.fromBlockedArgs = new dnnl_exec_arg_t(2);
