@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-mvn -q -B -o test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test >/dev/null
+mvn -q -B -o test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test >/dev/null 2>&1
 for kind in f32 bf16; do
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
     -cp "target/classes:target/test-classes:$(cat target/bench.cp)" conta.tensor.cpu.BlockedKernelBench "${1:-8}" "${2:-256}" "${3:-56}" $kind 2>&1 | grep -v 'incubator'
