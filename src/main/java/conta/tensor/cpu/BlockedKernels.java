@@ -340,20 +340,21 @@ final class BlockedKernels {
     private static FloatVector window(MemorySegment x, long base, Blocked b, conta.tensor.ConvSpec s, int oy, int ox, boolean arg) {
         boolean h = b.half();
         FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), at = FloatVector.broadcast(S, -1f);
-        int y0 = oy * s.strideH() - s.padH(), x0 = ox * s.strideW() - s.padW();
-        for (int i = 0; i < s.kh(); i++) {
-            int iy = y0 + i * s.dilH();
-            if (iy < 0 || iy >= b.h()) continue;
-            for (int j = 0; j < s.kw(); j++) {
-                int ix = x0 + j * s.dilW();
-                if (ix < 0 || ix >= b.w()) continue;
-                FloatVector v = load(x, base + ((long) iy * b.w() + ix) * STEP, h);
-                var take = v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN));
-                m = m.blend(v, take);
-                if (arg) at = at.blend((float) (i * s.kw() + j), take);
-            }
+        for (int k = 0; k < s.kh() * s.kw(); k++) {
+            int p = tap(b, s, oy, ox, k);
+            if (p < 0) continue;
+            FloatVector v = load(x, base + (long) p * STEP, h);
+            var take = v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN));
+            m = m.blend(v, take);
+            if (arg) at = at.blend((float) k, take);
         }
         return arg ? at : m;
+    }
+
+    /** Position (row * W + column) of window tap k (row-major in the window) of output (oy, ox), or -1 in the padding. */
+    private static int tap(Blocked b, conta.tensor.ConvSpec s, int oy, int ox, int k) {
+        int iy = oy * s.strideH() - s.padH() + (k / s.kw()) * s.dilH(), ix = ox * s.strideW() - s.padW() + (k % s.kw()) * s.dilW();
+        return iy < 0 || iy >= b.h() || ix < 0 || ix >= b.w() ? -1 : iy * b.w() + ix;
     }
 
     /** Per-thread f32 plane of one (image, channel block): max pooling's input gradient is summed there, then stored once. */
@@ -385,18 +386,11 @@ final class BlockedKernels {
     /** g[window position k] += dy on the lanes whose maximum was at k. */
     private static void routeGradient(float[] g, int v, FloatVector dy, FloatVector at, Blocked b, conta.tensor.ConvSpec s, int oy, int ox) {
         FloatVector zero = FloatVector.zero(S);
-        int y0 = oy * s.strideH() - s.padH(), x0 = ox * s.strideW() - s.padW();
-        for (int i = 0; i < s.kh(); i++) {
-            int iy = y0 + i * s.dilH();
-            if (iy < 0 || iy >= b.h()) continue;
-            for (int j = 0; j < s.kw(); j++) {
-                int ix = x0 + j * s.dilW();
-                if (ix < 0 || ix >= b.w()) continue;
-                var hit = at.compare(VectorOperators.EQ, (float) (i * s.kw() + j));
-                if (!hit.anyTrue()) continue;
-                int p = (iy * b.w() + ix) * Blocked.LANES + v * L;
-                FloatVector.fromArray(S, g, p).add(zero.blend(dy, hit)).intoArray(g, p);
-            }
+        for (int k = 0; k < s.kh() * s.kw(); k++) {
+            var hit = at.compare(VectorOperators.EQ, (float) k);
+            if (!hit.anyTrue()) continue; // then the tap is inside: padding never wins
+            int p = tap(b, s, oy, ox, k) * Blocked.LANES + v * L;
+            FloatVector.fromArray(S, g, p).add(zero.blend(dy, hit)).intoArray(g, p);
         }
     }
 }
