@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A/B of training-step time between configurations of one build, in alternating rounds (the order rotates and reverses
-# every round, so that a shared machine's load drifts hit every configuration alike). Per round and configuration:
+# A/B of training-step time between configurations of one build, in alternating rounds (the order rotates every round,
+# so that a shared machine's load drifts hit every configuration alike). Per round and configuration:
 # median and minimum step time over the steps after the first two. Compare ratios within a round, never across runs.
 #
 #   bench/train-ab.sh ROUNDS ITERS "label|JAVA_OPTS|extra bench args" ... -- conta bench train args
@@ -17,7 +17,7 @@ jar=$(mktemp /tmp/train-ab-XXXXXX.jar); cp "${JAR:-target/conta.jar}" "$jar"; tr
 echo "# $(date -u +%F) $(lscpu | sed -n 's/^Model name: *//p'), bf16 flags: $(lscpu | grep -o 'amx_bf16\|avx512_bf16' | sort -u | tr '\n' ' ')"
 for r in $(seq 1 "$R"); do
   for k in $(seq 0 $((n - 1))); do
-    idx=$(( (k + r - 1) % n )); [ $((r % 2)) -eq 0 ] && idx=$(( n - 1 - idx ))
+    idx=$(( (k + r - 1) % n )) # rotated: every configuration takes every place in the order once in n rounds
     IFS='|' read -r label opts extra <<< "${cfgs[$idx]}"
     # shellcheck disable=SC2086
     "$JAVA" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xss4m $opts -cp "$jar:target/lib/*" \
