@@ -165,18 +165,9 @@ final class BlockedKernels {
             for (int j = 0; j < Blocked.LANES; j++) {
                 int ch = cb * Blocked.LANES + j;
                 float kj = get(x, base(b, 0, cb, 0) + j, b.half());
-                double d = t1[j] / m;
-                double mu = kj + d;
-                double var = Math.max(0.0, t2[j] / m - d * d);
-                double inv = 1.0 / Math.sqrt(var + eps);
-                saveMean.setAtIndex(F, ch, (float) mu);
-                saveInvStd.setAtIndex(F, ch, (float) inv);
-                if (runMean != null) {
-                    runMean.setAtIndex(F, ch, (float) ((1 - momentum) * runMean.getAtIndex(F, ch) + momentum * mu));
-                    runVar.setAtIndex(F, ch, (float) ((1 - momentum) * runVar.getAtIndex(F, ch) + momentum * var * m / (m - 1)));
-                }
-                mean[j] = (float) mu;
-                a[j] = (float) (gamma.getAtIndex(F, ch) * inv);
+                double[] meanInv = Norm.statistics(ch, kj, t1[j], t2[j], m, momentum, eps, saveMean, saveInvStd, runMean, runVar);
+                mean[j] = (float) meanInv[0];
+                a[j] = (float) (gamma.getAtIndex(F, ch) * meanInv[1]);
                 bb[j] = beta.getAtIndex(F, ch);
             }
             for (int v = 0; v < V; v++)

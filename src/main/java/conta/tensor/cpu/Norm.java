@@ -28,20 +28,32 @@ final class Norm {
             float k = xs.getAtIndex(F, (long) ch * hw);
             double[] acc = new double[2];
             Elementwise.shiftedSums(xs, (long) ch * hw, (long) c * hw, n, hw, k, acc);
-            double d = acc[0] / m;
-            double mean = k + d;
-            double var = Math.max(0.0, acc[1] / m - d * d);
-            double inv = 1.0 / Math.sqrt(var + eps);
-            sm.setAtIndex(F, ch, (float) mean);
-            si.setAtIndex(F, ch, (float) inv);
-            if (rm != null) {
-                rm.setAtIndex(F, ch, (float) ((1 - momentum) * rm.getAtIndex(F, ch) + momentum * mean));
-                rv.setAtIndex(F, ch, (float) ((1 - momentum) * rv.getAtIndex(F, ch) + momentum * var * m / (m - 1)));
-            }
+            double[] meanInv = statistics(ch, k, acc[0], acc[1], m, momentum, eps, sm, si, rm, rv);
+            double mean = meanInv[0], inv = meanInv[1];
             float a = (float) (g.getAtIndex(F, ch) * inv);
             float bb = bt.getAtIndex(F, ch);
             for (int b = 0; b < n; b++) Elementwise.centeredAffine(xs, ys, ((long) b * c + ch) * hw, hw, (float) mean, a, bb, relu);
         });
+    }
+
+    /**
+     * One channel's batch statistics from its shifted sums (sum of x - k and of (x - k)^2 over m values): saves the
+     * mean and 1 / sqrt(var + eps), updates the running mean and unbiased running variance (PyTorch's momentum) when
+     * given, and returns {mean, inv}. Shared by the plain and the blocked kernels.
+     */
+    static double[] statistics(int ch, float k, double sum, double sumSq, long m, float momentum, float eps, MemorySegment saveMean,
+                               MemorySegment saveInvStd, MemorySegment runMean, MemorySegment runVar) {
+        double d = sum / m;
+        double mean = k + d;
+        double var = Math.max(0.0, sumSq / m - d * d);
+        double inv = 1.0 / Math.sqrt(var + eps);
+        saveMean.setAtIndex(F, ch, (float) mean);
+        saveInvStd.setAtIndex(F, ch, (float) inv);
+        if (runMean != null) {
+            runMean.setAtIndex(F, ch, (float) ((1 - momentum) * runMean.getAtIndex(F, ch) + momentum * mean));
+            runVar.setAtIndex(F, ch, (float) ((1 - momentum) * runVar.getAtIndex(F, ch) + momentum * var * m / (m - 1)));
+        }
+        return new double[]{mean, inv};
     }
 
     /** With {@code y} (the fused ReLU's output) not null, dy counts only where y > 0. */
