@@ -101,16 +101,48 @@ final class BlockedKernels {
         return y == null ? g : FloatVector.zero(S).blend(g, load(y, i, h).compare(VectorOperators.GT, 0f));
     }
 
+    // ------------------------------------------------------------------ per-channel sums over (block, images) pieces
+
     /**
-     * Per-lane t1 += sum g, t2 += sum g * (x - m) over the block's positions of every image, g = dy (masked by y > 0
-     * when y is given); with dx, also dx = g * a. The sums only when t1 is not null.
+     * Image ranges per channel block for the summing passes: with few blocks (narrow layers, or many cores) one block
+     * per task would leave cores idle, so each block's images are split too, into as many ranges as make about two
+     * pieces per core. Partial sums are combined in range order: the result depends on this split (the machine's
+     * core count, as oneDNN's own kernels do), never on which thread ran which piece, so runs on one machine repeat
+     * bit for bit (resume).
+     */
+    private static int ranges(Blocked b) {
+        return Math.max(1, Math.min(b.n(), (2 * Parallel.THREADS + b.blocks() - 1) / b.blocks()));
+    }
+
+    private interface Sums { void run(int cb, int i0, int i1, double[] t1, double[] t2); }
+
+    /** Runs body over every (block, image range) piece and returns the per-block sums {t1[cb][16], t2[cb][16]}. */
+    private static double[][][] sums(Blocked b, Sums body) {
+        int r = ranges(b), pieces = b.blocks() * r;
+        double[][] p1 = new double[pieces][Blocked.LANES], p2 = new double[pieces][Blocked.LANES];
+        Parallel.forRange(pieces, (long) b.n() / r * b.hw() * Blocked.LANES, p -> {
+            int cb = p / r, k = p % r;
+            body.run(cb, (int) ((long) k * b.n() / r), (int) ((long) (k + 1) * b.n() / r), p1[p], p2[p]);
+        });
+        double[][][] t = new double[2][b.blocks()][Blocked.LANES];
+        for (int p = 0; p < pieces; p++)
+            for (int j = 0; j < Blocked.LANES; j++) {
+                t[0][p / r][j] += p1[p][j];
+                t[1][p / r][j] += p2[p][j];
+            }
+        return t;
+    }
+
+    /**
+     * Per-lane t1 += sum g, t2 += sum g * (x - m) over vector v of block cb in images [i0, i1), g = dy (masked by
+     * y > 0 when y is given); with dx, also dx = g * a. The sums only when t1 is not null.
      */
     private static void gradSums(MemorySegment dy, MemorySegment y, MemorySegment x, MemorySegment dx, Blocked b, int cb, int v,
-                                 FloatVector m, FloatVector a, double[] t1, double[] t2) {
+                                 int i0, int i1, FloatVector m, FloatVector a, double[] t1, double[] t2) {
         FloatVector zero = FloatVector.zero(S), s1 = zero, s2 = zero;
         int pending = 0;
         boolean h = b.half();
-        for (int i = 0; i < b.n(); i++) {
+        for (int i = i0; i < i1; i++) {
             long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
             for (; o < end; o += STEP) {
                 FloatVector g = masked(dy, y, o, h);
@@ -141,16 +173,15 @@ final class BlockedKernels {
     static void affineBackward(MemorySegment x, MemorySegment y, MemorySegment dy, MemorySegment scale, MemorySegment dx,
                                MemorySegment sumG, MemorySegment sumGX, Blocked b) {
         boolean sums = sumG != null || sumGX != null;
-        Parallel.forRange(b.blocks(), (long) b.n() * b.hw() * Blocked.LANES, cb -> {
-            double[] t1 = sums ? new double[Blocked.LANES] : null, t2 = new double[Blocked.LANES];
-            for (int v = 0; v < V; v++) gradSums(dy, y, x, dx, b, cb, v, FloatVector.zero(S), constant(scale, cb, v), t1, t2);
-            if (!sums) return;
-            for (int j = 0; j < Blocked.LANES; j++) {
-                long ch = (long) cb * Blocked.LANES + j;
-                if (sumG != null) sumG.setAtIndex(F, ch, (float) t1[j]);
-                if (sumGX != null) sumGX.setAtIndex(F, ch, (float) t2[j]);
-            }
+        double[][][] t = sums(b, (cb, i0, i1, t1, t2) -> {
+            for (int v = 0; v < V; v++)
+                gradSums(dy, y, x, dx, b, cb, v, i0, i1, FloatVector.zero(S), constant(scale, cb, v), sums ? t1 : null, t2);
         });
+        if (!sums) return;
+        for (int ch = 0; ch < b.c(); ch++) {
+            if (sumG != null) sumG.setAtIndex(F, ch, (float) t[0][ch / Blocked.LANES][ch % Blocked.LANES]);
+            if (sumGX != null) sumGX.setAtIndex(F, ch, (float) t[1][ch / Blocked.LANES][ch % Blocked.LANES]);
+        }
     }
 
     /** Batch norm with batch statistics, as {@link Norm#train}: shifted one-pass sums, then y = (x - mean) * a + beta. */
@@ -158,34 +189,40 @@ final class BlockedKernels {
                       float momentum, float eps, MemorySegment y, MemorySegment saveMean, MemorySegment saveInvStd, Blocked b,
                       boolean relu) {
         long m = (long) b.n() * b.hw();
-        Parallel.forRange(b.blocks(), m * Blocked.LANES, cb -> {
-            double[] t1 = new double[Blocked.LANES], t2 = new double[Blocked.LANES];
-            for (int v = 0; v < V; v++) shiftedSums(x, b, cb, v, t1, t2);
-            float[] mean = new float[Blocked.LANES], a = new float[Blocked.LANES], bb = new float[Blocked.LANES];
-            for (int j = 0; j < Blocked.LANES; j++) {
-                int ch = cb * Blocked.LANES + j;
-                float kj = get(x, base(b, 0, cb, 0) + j, b.half());
-                double[] meanInv = Norm.statistics(ch, kj, t1[j], t2[j], m, momentum, eps, saveMean, saveInvStd, runMean, runVar);
-                mean[j] = (float) meanInv[0];
-                a[j] = (float) (gamma.getAtIndex(F, ch) * meanInv[1]);
-                bb[j] = beta.getAtIndex(F, ch);
+        // the shift k: each channel's first value (see Norm.train), the same for every piece of its block
+        double[][][] t = sums(b, (cb, i0, i1, t1, t2) -> {
+            for (int v = 0; v < V; v++) shiftedSums(x, b, cb, v, i0, i1, load(x, base(b, 0, cb, v), b.half()), t1, t2);
+        });
+        float[] mean = new float[b.c()], a = new float[b.c()], bb = new float[b.c()];
+        for (int ch = 0; ch < b.c(); ch++) {
+            int cb = ch / Blocked.LANES, j = ch % Blocked.LANES;
+            float k = get(x, base(b, 0, cb, 0) + j, b.half());
+            double[] meanInv = Norm.statistics(ch, k, t[0][cb][j], t[1][cb][j], m, momentum, eps, saveMean, saveInvStd, runMean, runVar);
+            mean[ch] = (float) meanInv[0];
+            a[ch] = (float) (gamma.getAtIndex(F, ch) * meanInv[1]);
+            bb[ch] = beta.getAtIndex(F, ch);
+        }
+        int cbs = b.blocks();
+        Parallel.forRange(b.n() * cbs, (long) b.hw() * Blocked.LANES, piece -> {
+            int cb = piece % cbs, i = piece / cbs;
+            for (int v = 0; v < V; v++) {
+                int at = cb * Blocked.LANES + v * L;
+                normalize(x, y, base(b, i, cb, v), b.hw(), FloatVector.fromArray(S, mean, at), FloatVector.fromArray(S, a, at),
+                        FloatVector.fromArray(S, bb, at), relu, b.half());
             }
-            for (int v = 0; v < V; v++)
-                normalize(x, y, b, cb, v, FloatVector.fromArray(S, mean, v * L), FloatVector.fromArray(S, a, v * L),
-                        FloatVector.fromArray(S, bb, v * L), relu);
         });
     }
 
     /**
-     * t1 += sum (x - k), t2 += sum (x - k)^2 per lane of vector v of block cb, k = each channel's first value (see
-     * Norm.train). Its own method, as each loop here: inside one large lambda the JIT stopped inlining the bf16
-     * loads, and every vector was boxed (3x slower).
+     * t1 += sum (x - k), t2 += sum (x - k)^2 per lane of vector v of block cb over images [i0, i1). Its own method, as
+     * each loop here: inside one large lambda the JIT stopped inlining the bf16 loads, and every vector was boxed (3x
+     * slower).
      */
-    private static void shiftedSums(MemorySegment x, Blocked b, int cb, int v, double[] t1, double[] t2) {
+    private static void shiftedSums(MemorySegment x, Blocked b, int cb, int v, int i0, int i1, FloatVector k, double[] t1, double[] t2) {
         boolean h = b.half();
-        FloatVector k = load(x, base(b, 0, cb, v), h), zero = FloatVector.zero(S), s1 = zero, s2 = zero;
+        FloatVector zero = FloatVector.zero(S), s1 = zero, s2 = zero;
         int pending = 0;
-        for (int i = 0; i < b.n(); i++) {
+        for (int i = i0; i < i1; i++) {
             long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
             for (; o < end; o += STEP) {
                 FloatVector d = load(x, o, h).sub(k);
@@ -204,51 +241,49 @@ final class BlockedKernels {
         flush(s2, t2, v);
     }
 
-    /** y = (x - m) * a + c [then max(0, .)] over vector v of block cb in every image. */
-    private static void normalize(MemorySegment x, MemorySegment y, Blocked b, int cb, int v, FloatVector m, FloatVector a,
-                                  FloatVector c, boolean relu) {
-        boolean h = b.half();
-        for (int i = 0; i < b.n(); i++) {
-            long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
-            if (relu) for (; o < end; o += STEP) store(load(x, o, h).sub(m).fma(a, c).max(0f), y, o, h);
-            else for (; o < end; o += STEP) store(load(x, o, h).sub(m).fma(a, c), y, o, h);
-        }
+    /** y = (x - m) * a + c [then max(0, .)] over the hw positions of one vector from o. */
+    private static void normalize(MemorySegment x, MemorySegment y, long o, int hw, FloatVector m, FloatVector a, FloatVector c,
+                                  boolean relu, boolean h) {
+        long end = o + (long) hw * STEP;
+        if (relu) for (; o < end; o += STEP) store(load(x, o, h).sub(m).fma(a, c).max(0f), y, o, h);
+        else for (; o < end; o += STEP) store(load(x, o, h).sub(m).fma(a, c), y, o, h);
     }
 
     /** Batch norm's backward with batch statistics, as {@link Norm#backward} (y: the fused ReLU's output, or null). */
     static void backward(MemorySegment x, MemorySegment gamma, MemorySegment y, MemorySegment dy, MemorySegment saveMean,
                          MemorySegment saveInvStd, MemorySegment dx, MemorySegment dgamma, MemorySegment dbeta, Blocked b) {
         long m = (long) b.n() * b.hw();
-        Parallel.forRange(b.blocks(), m * Blocked.LANES, cb -> {
-            double[] t1 = new double[Blocked.LANES], t2 = new double[Blocked.LANES];
-            for (int v = 0; v < V; v++) gradSums(dy, y, x, null, b, cb, v, constant(saveMean, cb, v), null, t1, t2);
-            float[] a = new float[Blocked.LANES], bx = new float[Blocked.LANES], cc = new float[Blocked.LANES];
-            for (int j = 0; j < Blocked.LANES; j++) {
-                int ch = cb * Blocked.LANES + j;
-                float inv = saveInvStd.getAtIndex(F, ch);
-                double sdy = t1[j], sdyxhat = t2[j] * inv;
-                if (dgamma != null) dgamma.setAtIndex(F, ch, (float) (dgamma.getAtIndex(F, ch) + sdyxhat));
-                if (dbeta != null) dbeta.setAtIndex(F, ch, (float) (dbeta.getAtIndex(F, ch) + sdy));
-                double kk = gamma.getAtIndex(F, ch) * inv / m;
-                a[j] = (float) (kk * m);
-                bx[j] = (float) (-kk * inv * sdyxhat);
-                cc[j] = (float) (-kk * sdy);
+        double[][][] t = sums(b, (cb, i0, i1, t1, t2) -> {
+            for (int v = 0; v < V; v++) gradSums(dy, y, x, null, b, cb, v, i0, i1, constant(saveMean, cb, v), null, t1, t2);
+        });
+        float[] a = new float[b.c()], bx = new float[b.c()], cc = new float[b.c()];
+        for (int ch = 0; ch < b.c(); ch++) {
+            float inv = saveInvStd.getAtIndex(F, ch);
+            double sdy = t[0][ch / Blocked.LANES][ch % Blocked.LANES], sdyxhat = t[1][ch / Blocked.LANES][ch % Blocked.LANES] * inv;
+            if (dgamma != null) dgamma.setAtIndex(F, ch, (float) (dgamma.getAtIndex(F, ch) + sdyxhat));
+            if (dbeta != null) dbeta.setAtIndex(F, ch, (float) (dbeta.getAtIndex(F, ch) + sdy));
+            double kk = gamma.getAtIndex(F, ch) * inv / m;
+            a[ch] = (float) (kk * m);
+            bx[ch] = (float) (-kk * inv * sdyxhat);
+            cc[ch] = (float) (-kk * sdy);
+        }
+        if (dx == null) return;
+        int cbs = b.blocks();
+        Parallel.forRange(b.n() * cbs, (long) b.hw() * Blocked.LANES, piece -> {
+            int cb = piece % cbs, i = piece / cbs;
+            for (int v = 0; v < V; v++) {
+                int at = cb * Blocked.LANES + v * L;
+                bnInputGrad(x, y, dy, dx, base(b, i, cb, v), b.hw(), constant(saveMean, cb, v), FloatVector.fromArray(S, a, at),
+                        FloatVector.fromArray(S, bx, at), FloatVector.fromArray(S, cc, at), b.half());
             }
-            if (dx == null) return;
-            for (int v = 0; v < V; v++)
-                bnInputGrad(x, y, dy, dx, b, cb, v, constant(saveMean, cb, v), FloatVector.fromArray(S, a, v * L),
-                        FloatVector.fromArray(S, bx, v * L), FloatVector.fromArray(S, cc, v * L));
         });
     }
 
-    /** dx = g * a + (x - m) * bx + c over vector v of block cb, g = dy masked by y > 0 (y not null). */
-    private static void bnInputGrad(MemorySegment x, MemorySegment y, MemorySegment dy, MemorySegment dx, Blocked b, int cb, int v,
-                                    FloatVector m, FloatVector a, FloatVector bx, FloatVector c) {
-        boolean h = b.half();
-        for (int i = 0; i < b.n(); i++) {
-            long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
-            for (; o < end; o += STEP) store(masked(dy, y, o, h).mul(a).add(load(x, o, h).sub(m).fma(bx, c)), dx, o, h);
-        }
+    /** dx = g * a + (x - m) * bx + c over the hw positions of one vector from o, g = dy masked by y > 0 (y not null). */
+    private static void bnInputGrad(MemorySegment x, MemorySegment y, MemorySegment dy, MemorySegment dx, long o, int hw,
+                                    FloatVector m, FloatVector a, FloatVector bx, FloatVector c, boolean h) {
+        long end = o + (long) hw * STEP;
+        for (; o < end; o += STEP) store(masked(dy, y, o, h).mul(a).add(load(x, o, h).sub(m).fma(bx, c)), dx, o, h);
     }
 
     /** The elementwise ops with a bf16 kernel: out = alpha a + beta b, a * b, relu(a), b where a > 0 (a: a ReLU output), relu(a + b). */
@@ -294,16 +329,15 @@ final class BlockedKernels {
 
     /** out[c] (+)= sum of a (b null) or of a * b per channel: channelSum / channelDot on the layout. */
     static void channelDot(MemorySegment a, MemorySegment b, MemorySegment out, boolean accumulate, Blocked l) {
-        Parallel.forRange(l.blocks(), (long) l.n() * l.hw() * Blocked.LANES, cb -> {
-            double[] t1 = new double[Blocked.LANES], t2 = new double[Blocked.LANES];
-            // gradSums with g = a, x = b, m = 0: t1 = sum a, t2 = sum a * b (with b = null its t2 is not wanted)
-            for (int v = 0; v < V; v++) gradSums(a, null, b == null ? a : b, null, l, cb, v, FloatVector.zero(S), null, t1, t2);
-            double[] t = b == null ? t1 : t2;
-            for (int j = 0; j < Blocked.LANES; j++) {
-                long ch = (long) cb * Blocked.LANES + j;
-                out.setAtIndex(F, ch, (float) (accumulate ? out.getAtIndex(F, ch) + t[j] : t[j]));
-            }
+        // gradSums with g = a, x = b, m = 0: t1 = sum a, t2 = sum a * b (with b = null its t2 is not wanted)
+        double[][][] t = sums(l, (cb, i0, i1, t1, t2) -> {
+            for (int v = 0; v < V; v++) gradSums(a, null, b == null ? a : b, null, l, cb, v, i0, i1, FloatVector.zero(S), null, t1, t2);
         });
+        double[][] s = b == null ? t[0] : t[1];
+        for (int ch = 0; ch < l.c(); ch++) {
+            double v = s[ch / Blocked.LANES][ch % Blocked.LANES];
+            out.setAtIndex(F, ch, (float) (accumulate ? out.getAtIndex(F, ch) + v : v));
+        }
     }
 
     // ------------------------------------------------------------------ max pooling (ResNet's stem)
