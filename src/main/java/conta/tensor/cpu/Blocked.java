@@ -34,19 +34,14 @@ record Blocked(int n, int c, int h, int w, boolean half) {
         if (c % LANES != 0) throw new IllegalArgumentException("nChw16c needs channels in multiples of 16, got " + c);
     }
 
-    /** Bytes of the values in this layout. */
-    long bytes() { return (long) n * c * h * w * (half ? 2 : 4); }
-
-    /** Bytes of the storage that holds them (that of the plain f32 tensor). */
+    /** Bytes of the storage that holds the values (that of the plain f32 tensor; bf16 values fill its first half). */
     long storageBytes() { return (long) n * c * h * w * 4; }
 
     int blocks() { return c / LANES; }
 
     int hw() { return h * w; }
 
-    /** The f32 layout a 4-d tensor of this shape would have (its channels must be a multiple of 16). */
-    static Blocked of(Tensor t) { return of(t, false); }
-
+    /** The layout a 4-d tensor of this shape would have in f32 or bf16 (its channels must be a multiple of 16). */
     static Blocked of(Tensor t, boolean half) { return new Blocked(t.dim(0), t.dim(1), t.dim(2), t.dim(3), half); }
 
     /** The blocked layout t's storage holds for exactly t (rank 4), or null. */
@@ -120,7 +115,7 @@ record Blocked(int n, int c, int h, int w, boolean half) {
             Reorder r = REORDERS.computeIfAbsent(Map.entry(this, toPlain), k -> reorder(k.getKey(), k.getValue()));
             DnnlConv.check(dnnl_memory_set_data_handle(r.from(), from), "set_data_handle");
             DnnlConv.check(dnnl_memory_set_data_handle(r.to(), to), "set_data_handle");
-            DnnlConv.check(dnnl_primitive_execute(r.prim(), stream, 2, r.args()), "reorder to NCHW");
+            DnnlConv.check(dnnl_primitive_execute(r.prim(), stream, 2, r.args()), toPlain ? "reorder to NCHW" : "reorder to nChw16c");
             DnnlConv.check(dnnl_stream_wait(stream), "dnnl_stream_wait");
         }
     }

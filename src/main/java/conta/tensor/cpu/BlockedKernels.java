@@ -13,12 +13,14 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The per-channel passes of batch norm on nChw16c tensors ({@link Blocked}): the twins of {@link Norm},
- * {@link Elementwise#channelAffine} and {@link CpuBackend#channelAffineBackward} for the plain layout, with the same
+ * The passes between convolutions on nChw16c tensors ({@link Blocked}): batch norm and frozen batch norm with their
+ * backward passes, channel sums, max pooling and the bf16 elementwise ops. They are the twins of {@link Norm},
+ * {@link Elementwise}, {@link Pool} and {@link CpuBackend#channelAffineBackward} for the plain layout, with the same
  * per-element formulas (sums differ in their order; the plain kernels' scalar tails round the multiply-add twice). In this
  * layout 16 channels sit side by side at every position, so one vector holds one position of a channel block and the
- * per-channel constants are vectors; work is split over channel blocks (statistics) or (image, block) pairs.
- * Per-lane float sums go to double every {@link #FLUSH} positions, as the plain kernels flush every 256 adds per lane.
+ * per-channel constants are vectors; sums are split over (channel block, image range) pieces (see {@link #ranges}),
+ * elementwise passes over (image, block) pairs. Per-lane float sums go to double every {@link #FLUSH} positions, as
+ * the plain kernels flush every 256 adds per lane.
  * With AVX-512 a position is one vector; narrower vectors (V of them) walk the block's positions once per vector
  * (v outermost), so that every vector lives in a local: vectors kept in arrays are boxed, several times slower.
  *

@@ -61,7 +61,7 @@ class BlockedLayoutTest {
     /** A copy of x (plain) held in nChw16c. */
     private Tensor blocked(Tensor x) {
         Tensor y = t(x.toArray(), x.shape());
-        CpuBackend.storage(y).toBlocked(Blocked.of(y));
+        CpuBackend.storage(y).toBlocked(Blocked.of(y, false));
         return y;
     }
 
