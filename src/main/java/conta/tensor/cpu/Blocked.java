@@ -3,16 +3,6 @@ package conta.tensor.cpu;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import conta.tensor.Tensor;
-import java.util.HashMap;
-import java.util.Map;
-import org.bytedeco.dnnl.dnnl_engine;
-import org.bytedeco.dnnl.dnnl_exec_arg_t;
-import org.bytedeco.dnnl.dnnl_memory;
-import org.bytedeco.dnnl.dnnl_memory_desc;
-import org.bytedeco.dnnl.dnnl_primitive;
-import org.bytedeco.dnnl.dnnl_primitive_desc;
-import org.bytedeco.dnnl.dnnl_stream;
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * oneDNN's nChw16c layout of an N x C x H x W tensor (C a multiple of 16): element (n, c, h, w) at
@@ -26,7 +16,7 @@ import org.bytedeco.javacpp.Pointer;
  * keep it, and the next convolution reads it as it is. Any other op sees plain values: reading the storage converts it
  * in place first. {@code -Dconta.cpu.blocked=false} keeps every tensor plain.
  */
-record Blocked(int n, int c, int h, int w, boolean half) {
+record Blocked(int n, int c, int h, int w, boolean half) implements Packing {
     static final int LANES = 16;
     static final boolean ENABLED = !"false".equals(System.getProperty("conta.cpu.blocked"));
 
@@ -35,7 +25,13 @@ record Blocked(int n, int c, int h, int w, boolean half) {
     }
 
     /** Bytes of the storage that holds the values (that of the plain f32 tensor; bf16 values fill its first half). */
-    long storageBytes() { return (long) n * c * h * w * 4; }
+    @Override public long storageBytes() { return (long) n * c * h * w * 4; }
+
+    @Override public long[] dims() { return new long[] {n, c, h, w}; }
+
+    @Override public int dataType() { return half ? dnnl_bf16 : dnnl_f32; }
+
+    @Override public int formatTag() { return dnnl_nChw16c; }
 
     int blocks() { return c / LANES; }
 
@@ -93,64 +89,5 @@ record Blocked(int n, int c, int h, int w, boolean half) {
     private static Tensor firstNonNull(Tensor[] ts) {
         for (Tensor t : ts) if (t != null) return t;
         throw new AssertionError();
-    }
-
-    // ------------------------------------------------------------------ the conversions (oneDNN reorders)
-
-    private static dnnl_engine engine;
-    private static dnnl_stream stream;
-    /** Keyed by (layout, direction): true for blocked -> plain. */
-    private static final Map<Map.Entry<Blocked, Boolean>, Reorder> REORDERS = new HashMap<>();
-
-    private record Reorder(dnnl_primitive prim, dnnl_memory from, dnnl_memory to, dnnl_exec_arg_t args) { }
-
-    /** Writes the values at {@code from} (this layout) into {@code to} in NCHW order. */
-    void toPlain(Pointer from, Pointer to) { convert(true, from, to); }
-
-    /** Writes the NCHW values at {@code from} into {@code to} in this layout. */
-    void toBlocked(Pointer from, Pointer to) { convert(false, from, to); }
-
-    private void convert(boolean toPlain, Pointer from, Pointer to) {
-        synchronized (Blocked.class) {
-            Reorder r = REORDERS.computeIfAbsent(Map.entry(this, toPlain), k -> reorder(k.getKey(), k.getValue()));
-            DnnlConv.check(dnnl_memory_set_data_handle(r.from(), from), "set_data_handle");
-            DnnlConv.check(dnnl_memory_set_data_handle(r.to(), to), "set_data_handle");
-            DnnlConv.check(dnnl_primitive_execute(r.prim(), stream, 2, r.args()), toPlain ? "reorder to NCHW" : "reorder to nChw16c");
-            DnnlConv.check(dnnl_stream_wait(stream), "dnnl_stream_wait");
-        }
-    }
-
-    /** Kept for the life of the process: one per activation shape of the networks trained. */
-    private static Reorder reorder(Blocked b, boolean toPlain) {
-        if (engine == null) {
-            dnnl_engine e = new dnnl_engine();
-            DnnlConv.check(dnnl_engine_create(e, dnnl_cpu, 0), "dnnl_engine_create");
-            dnnl_stream s = new dnnl_stream();
-            DnnlConv.check(dnnl_stream_create(s, e, dnnl_stream_default_flags), "dnnl_stream_create");
-            engine = e;
-            stream = s;
-        }
-        long[] dims = {b.n, b.c, b.h, b.w};
-        dnnl_memory_desc src = new dnnl_memory_desc(), dst = new dnnl_memory_desc();
-        int type = b.half ? dnnl_bf16 : dnnl_f32;
-        DnnlConv.check(dnnl_memory_desc_create_with_tag(src, 4, dims, toPlain ? type : dnnl_f32, toPlain ? dnnl_nChw16c : dnnl_nchw), "memory desc");
-        DnnlConv.check(dnnl_memory_desc_create_with_tag(dst, 4, dims, toPlain ? dnnl_f32 : type, toPlain ? dnnl_nchw : dnnl_nChw16c), "memory desc");
-        dnnl_memory from = new dnnl_memory(), to = new dnnl_memory();
-        DnnlConv.check(dnnl_memory_create(from, src, engine, null), "dnnl_memory_create");
-        DnnlConv.check(dnnl_memory_create(to, dst, engine, null), "dnnl_memory_create");
-        dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        DnnlConv.check(dnnl_reorder_primitive_desc_create(pd, src, engine, dst, engine, null), "reorder descriptor");
-        dnnl_primitive prim = new dnnl_primitive();
-        try {
-            DnnlConv.check(dnnl_primitive_create(prim, pd), "reorder primitive");
-        } finally {
-            dnnl_primitive_desc_destroy(pd);
-            dnnl_memory_desc_destroy(src);
-            dnnl_memory_desc_destroy(dst);
-        }
-        dnnl_exec_arg_t args = new dnnl_exec_arg_t(2);
-        args.getPointer(0).arg(DNNL_ARG_FROM).memory(from);
-        args.getPointer(1).arg(DNNL_ARG_TO).memory(to);
-        return new Reorder(prim, from, to, args);
     }
 }

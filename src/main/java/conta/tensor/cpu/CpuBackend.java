@@ -126,7 +126,11 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void fill(Tensor t, float value) {
-        if (storage(t).bytes() == t.numel() * 4) storage(t).setBlocked(null); // every value replaced: no conversion
+        CpuStorage st = storage(t);
+        if (st.bytes() == t.numel() * 4) {
+            if (value == 0f && st.zeroLazily()) return; // a fresh tensor (a gradient buffer): zeroed when first read
+            st.setBlocked(null); // every value replaced: no conversion
+        }
         MemorySegment s = seg(t);
         if (value == 0f) s.asSlice(0, t.numel() * 4).fill((byte) 0);
         else for (long i = 0; i < t.numel(); i++) s.setAtIndex(F, i, value);
@@ -473,8 +477,19 @@ public final class CpuBackend implements Backend {
     @Override
     public void sgdStep(Tensor param, Tensor grad, Tensor buf, float lr, float momentum, float weightDecay, boolean firstStep) {
         sameShape("sgdStep", param, grad);
-        MemorySegment p = seg(param), g = seg(grad), m = buf == null ? null : seg(buf);
-        if (momentum != 0f && m == null) throw new IllegalArgumentException("sgdStep: momentum needs a buffer for " + param);
+        if (momentum != 0f && buf == null) throw new IllegalArgumentException("sgdStep: momentum needs a buffer for " + param);
+        // the update is elementwise: it runs in the gradient's layout when that is OIhw16i16o (see BlockedWeights),
+        // bringing the parameter and its momentum there once (a first step overwrites the momentum: no conversion)
+        BlockedWeights kind = BlockedWeights.in(grad);
+        if (kind != null && BlockedWeights.fits(param) && (buf == null || BlockedWeights.fits(buf))) {
+            storage(param).toBlocked(kind);
+            if (buf != null) {
+                if (firstStep) storage(buf).setBlocked(kind);
+                else storage(buf).toBlocked(kind);
+            }
+        } else kind = null;
+        MemorySegment p = kind != null ? raw(param) : seg(param), g = kind != null ? raw(grad) : seg(grad),
+                m = buf == null ? null : kind != null ? raw(buf) : seg(buf);
         Parallel.chunks(param.numel(), (from, count) -> Elementwise.sgd(p, g, m, from, count, lr, momentum, weightDecay, firstStep));
     }
 

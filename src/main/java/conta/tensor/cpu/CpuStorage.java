@@ -9,10 +9,15 @@ import org.bytedeco.javacpp.Pointer;
  * Host memory from malloc (through {@link HostPool}'s cache of freed blocks), 64-byte aligned, seen by Java as a
  * MemorySegment and by native libraries as a JavaCPP pointer.
  *
- * <p>The values are in plain NCHW order unless {@link #blocked} says the last writer (a oneDNN convolution or a
- * layout-aware op, see {@link Blocked}) left them in oneDNN's nChw16c layout. {@link #segment()} and {@link #floats}
- * hand out plain memory, converting first when needed, so that every op that does not know the blocked layout stays
- * correct; the ops that know it read and write through {@link #rawSegment()} / {@link #rawFloats()}.
+ * <p>The values are in plain row-major order unless {@link #packing} says the last writer (a oneDNN convolution, a
+ * layout-aware op or the SGD step) left them in one of oneDNN's layouts: nChw16c for activations ({@link Blocked}),
+ * OIhw16i16o for convolution weights ({@link BlockedWeights}). {@link #segment()} and {@link #floats} hand out plain
+ * memory, converting first when needed, so that every op that does not know those layouts stays correct; the ops that
+ * know them read and write through {@link #rawSegment()} / {@link #rawFloats()}.
+ *
+ * <p>Zeros may be pending: a storage nobody has read or written yet that is filled with zeros ({@link #zeroLazily()},
+ * a fresh gradient buffer) is only zeroed when first handed out, so that a writer that overwrites it whole
+ * ({@link #takeZero()}: oneDNN's weight pass) neither pays for the fill nor has to add to it.
  */
 final class CpuStorage implements Storage {
     private final long bytes;
@@ -23,8 +28,12 @@ final class CpuStorage implements Storage {
      */
     private Pointer aligned;
     private MemorySegment seg;
-    /** The layout of the values when not plain NCHW (null: plain). */
-    private Blocked blocked;
+    /** The layout of the values when not plain (null: plain). */
+    private Packing packing;
+    /** Whether the memory was ever handed out (from then on a fill must be done at once). */
+    private boolean touched;
+    /** The values are zeros not yet written (see the class comment). */
+    private boolean zeroPending;
 
     CpuStorage(long bytes) {
         this.bytes = bytes;
@@ -44,7 +53,7 @@ final class CpuStorage implements Storage {
         aligned = new Pointer(seg.asSlice(0, 16).asByteBuffer());
     }
 
-    /** The values in plain NCHW order (converted in place if they were blocked). */
+    /** The values in plain order (converted in place if they were packed). */
     MemorySegment segment() {
         plain();
         return rawSegment();
@@ -57,42 +66,80 @@ final class CpuStorage implements Storage {
         return f.position(f.position() + off);
     }
 
-    /** The memory as it is, in whatever layout {@link #blocked()} says. */
+    /** The memory as it is, in whatever layout {@link #packing()} says. */
     MemorySegment rawSegment() {
         if (seg == null) throw new IllegalStateException("tensor used after close()");
+        handOut();
         return seg;
     }
 
     FloatPointer rawFloats() {
         if (raw == null) throw new IllegalStateException("tensor used after close()");
+        handOut();
         return new FloatPointer(aligned);
     }
 
-    Blocked blocked() { return blocked; }
+    private void handOut() {
+        touched = true;
+        if (zeroPending) {
+            zeroPending = false;
+            seg.fill((byte) 0);
+        }
+    }
+
+    /**
+     * Fills the storage with zeros later, when first handed out, if nobody has had its memory yet (true); otherwise
+     * (false) the caller must fill it now.
+     */
+    synchronized boolean zeroLazily() {
+        if (touched || raw == null) return false;
+        zeroPending = true;
+        packing = null;
+        return true;
+    }
+
+    /** Whether zeros are pending; they are then dropped: the caller overwrites every value (and declares the layout). */
+    synchronized boolean takeZero() {
+        if (!zeroPending) return false;
+        zeroPending = false;
+        touched = true;
+        return true;
+    }
+
+    /** The activation layout the values are in, or null (plain, or another packing). */
+    Blocked blocked() { return packing instanceof Blocked b ? b : null; }
+
+    /** The layout the values are in, or null (plain). */
+    Packing packing() { return packing; }
 
     /** Declares the values written in layout b (null: plain), by a writer that just overwrote all of them. */
-    void setBlocked(Blocked b) {
+    void setBlocked(Packing b) {
         if (b != null && b.storageBytes() != bytes)
-            throw new IllegalStateException("blocked layout " + b + " does not fit " + bytes + " bytes");
-        blocked = b;
+            throw new IllegalStateException("layout " + b + " does not fit " + bytes + " bytes");
+        packing = b;
     }
 
     /** -Dconta.cpu.blocked.trace=true prints where every layout conversion happens (to find ops that still read plain). */
     static final boolean TRACE = Boolean.getBoolean("conta.cpu.blocked.trace");
 
-    /** Converts plain values to layout b. */
-    synchronized void toBlocked(Blocked b) {
-        if (blocked != null) throw new IllegalStateException("already blocked: " + blocked);
-        if (b.storageBytes() != bytes) throw new IllegalStateException("blocked layout " + b + " does not fit " + bytes + " bytes");
-        convert("to " + b, b::toBlocked);
-        blocked = b;
+    /** Converts the values to layout b (from plain, or from another layout through plain). */
+    synchronized void toBlocked(Packing b) {
+        if (b.equals(packing)) return;
+        if (b.storageBytes() != bytes) throw new IllegalStateException("layout " + b + " does not fit " + bytes + " bytes");
+        plain();
+        if (zeroPending) { // zeros are zeros in every layout
+            packing = b;
+            return;
+        }
+        convert("to " + b, b::fromPlain);
+        packing = b;
     }
 
-    /** Converts blocked values to plain order. */
+    /** Converts packed values to plain order. */
     private synchronized void plain() {
-        if (blocked == null || raw == null) return;
-        convert("to plain from " + blocked, blocked::toPlain);
-        blocked = null;
+        if (packing == null || raw == null) return;
+        convert("to plain from " + packing, packing::toPlain);
+        packing = null;
     }
 
     /** Reorders the values into a fresh block, which then replaces the old one (in place would need a transposition). */
@@ -115,7 +162,8 @@ final class CpuStorage implements Storage {
             raw = null;
             aligned = null;
             seg = null;
-            blocked = null;
+            packing = null;
+            zeroPending = false;
         }
     }
 

@@ -205,6 +205,7 @@ final class DnnlConv implements AutoCloseable {
                 dstAny = dstPlain;
             }
             long[] srcDims = {k.n(), k.cin(), k.h(), k.w()}, dstDims = {k.n(), k.cout(), oh, ow};
+            long[] wDims = {k.cout(), k.cin(), s.kh(), s.kw()};
             long[] strides = {s.strideH(), s.strideW()};
             long[] dil = {s.dilH() - 1, s.dilW() - 1}; // oneDNN counts the gaps: PyTorch dilation 1 is 0 here
             long[] pad = {s.padH(), s.padW()};
@@ -226,7 +227,7 @@ final class DnnlConv implements AutoCloseable {
                 case FWD -> {
                     pd = fwd;
                     arg(pd, DNNL_ARG_SRC, srcPlain, false, false, srcDims);
-                    arg(pd, DNNL_ARG_WEIGHTS, wPlain, false, false, null);
+                    arg(pd, DNNL_ARG_WEIGHTS, wPlain, false, false, wDims);
                     if (k.bias()) arg(pd, DNNL_ARG_BIAS, biasPlain, false, false, null);
                     arg(pd, DNNL_ARG_DST, dstPlain, true, false, dstDims);
                 }
@@ -237,7 +238,7 @@ final class DnnlConv implements AutoCloseable {
                     destroy.add(() -> dnnl_primitive_desc_destroy(b));
                     pd = b;
                     arg(pd, DNNL_ARG_DIFF_DST, dstPlain, false, false, dstDims);
-                    arg(pd, DNNL_ARG_WEIGHTS, wPlain, false, false, null);
+                    arg(pd, DNNL_ARG_WEIGHTS, wPlain, false, false, wDims);
                     arg(pd, DNNL_ARG_DIFF_SRC, srcPlain, true, false, srcDims);
                     args.get(0).slot = 1; // dy in the slot of the weight pass's dy (argument 1 there), see backward
                     args.get(1).slot = 0;
@@ -250,7 +251,7 @@ final class DnnlConv implements AutoCloseable {
                     pd = b;
                     arg(pd, DNNL_ARG_SRC, srcPlain, false, false, srcDims);
                     arg(pd, DNNL_ARG_DIFF_DST, dstPlain, false, false, dstDims);
-                    arg(pd, DNNL_ARG_DIFF_WEIGHTS, wPlain, true, true, null);
+                    arg(pd, DNNL_ARG_DIFF_WEIGHTS, wPlain, true, true, wDims);
                 }
                 default -> throw new AssertionError(k.pass());
             }
@@ -292,9 +293,12 @@ final class DnnlConv implements AutoCloseable {
 
         /**
          * Argument `which` of pd over a plain tensor. Inputs are reordered into oneDNN's layout before the primitive,
-         * outputs back after it; accumulated outputs always go through their own buffer and a reorder with a sum.
-         * Activations (dims given) for which oneDNN chose nChw16c (f32, or bf16 in bf16 plans) are read and written as
-         * they are when the tensor holds that layout or may take it ({@link Blocked}).
+         * outputs back after it; accumulated outputs (the weight gradient) go through their own buffer and a reorder
+         * with a sum. Activations for which oneDNN chose nChw16c (f32, or bf16 in bf16 plans) are read and written as
+         * they are when the tensor holds that layout or may take it ({@link Blocked}); so are weights and a fresh
+         * weight gradient for which it chose OIhw16i16o ({@link BlockedWeights}), and a gradient already in that
+         * layout is added to in it. dims: the tensor's dimensions (null for the bias); its weight arguments are
+         * DNNL_ARG_WEIGHTS and DNNL_ARG_DIFF_WEIGHTS.
          */
         private void arg(dnnl_primitive_desc pd, int which, dnnl_memory_desc plain, boolean output, boolean accumulate, long[] dims) {
             dnnl_memory_desc chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, which);
@@ -302,9 +306,11 @@ final class DnnlConv implements AutoCloseable {
             a.slot = args.size();
             args.add(a);
             if (!accumulate && dnnl_memory_desc_equal(plain, chosen) != 0) return; // same layout: no copy
-            // an activation that may be held blocked, and that layout's descriptor
-            dnnl_memory_desc blocked = !accumulate && dims != null && Blocked.ENABLED && dims[1] % Blocked.LANES == 0
-                    ? typed(bf16 ? dnnl_bf16 : dnnl_f32, dnnl_nChw16c, dims) : null;
+            // a tensor that may be held in a oneDNN layout, and that layout's descriptor
+            dnnl_memory_desc blocked = null;
+            if (a.weight() && BlockedWeights.suits(dims[0], dims[1])) blocked = typed(dnnl_f32, dnnl_OIhw16i16o, dims);
+            else if (!a.weight() && dims != null && Blocked.ENABLED && dims[1] % Blocked.LANES == 0)
+                blocked = typed(bf16 ? dnnl_bf16 : dnnl_f32, dnnl_nChw16c, dims);
             a.blockedOk = blocked != null && dnnl_memory_desc_equal(blocked, chosen) != 0;
             a.inner = memory(chosen);
             a.chosen = chosen;
@@ -326,9 +332,19 @@ final class DnnlConv implements AutoCloseable {
             destroy.add(a.reorderArgs::close);
             a.reorderArgs.getPointer(0).arg(DNNL_ARG_FROM).memory(output ? a.inner : a.user);
             a.reorderArgs.getPointer(1).arg(DNNL_ARG_TO).memory(output ? a.user : a.inner);
+            if (accumulate && a.blockedOk) {
+                // a gradient that holds OIhw16i16o already: oneDNN's gradient is added to it in that layout
+                a.blockedUser = memory(blocked);
+                a.sumBlocked = reorder(chosen, blocked, rattr);
+                a.sumBlockedArgs = new dnnl_exec_arg_t(2);
+                destroy.add(a.sumBlockedArgs::close);
+                a.sumBlockedArgs.getPointer(0).arg(DNNL_ARG_FROM).memory(a.inner);
+                a.sumBlockedArgs.getPointer(1).arg(DNNL_ARG_TO).memory(a.blockedUser);
+            }
             if (!output && !a.blockedOk && blocked != null) {
-                // a blocked input for a primitive that wants another layout (NHWC for the strided kernels): converted
-                // from nChw16c straight into that layout, leaving the tensor blocked for its other readers
+                // a blocked input for a primitive that wants another layout (NHWC for the strided kernels, bf16 or
+                // transposed weights): converted straight into that layout, leaving the tensor blocked for its other
+                // readers
                 a.blockedUser = memory(blocked);
                 a.fromBlocked = reorder(blocked, chosen, null);
                 a.fromBlockedArgs = new dnnl_exec_arg_t(2);
@@ -367,9 +383,16 @@ final class DnnlConv implements AutoCloseable {
             for (int i = 0; i < t.length; i++) {
                 Arg a = args.get(i);
                 CpuStorage st = CpuBackend.storage(t[i]);
-                // blocked tensors are read as they are; outputs are written blocked when they may be
-                a.direct = a.blockedOk && (a.output ? Blocked.fits(t[i]) : Blocked.holds(t[i], bf16));
-                a.viaBlocked = !a.direct && a.fromBlocked != null && Blocked.holds(t[i], bf16);
+                // blocked tensors are read as they are; outputs are written blocked when they may be, a weight
+                // gradient when it is fresh (its zeros still pending) and added to in its layout when it holds it
+                if (a.weight()) {
+                    boolean holds = BlockedWeights.holds(t[i]);
+                    a.direct = a.blockedOk && (a.output ? BlockedWeights.fits(t[i]) && st.takeZero() : holds);
+                    a.viaBlocked = !a.direct && (a.output ? a.sumBlocked != null : a.fromBlocked != null) && holds;
+                } else {
+                    a.direct = a.blockedOk && (a.output ? Blocked.fits(t[i]) : Blocked.holds(t[i], bf16));
+                    a.viaBlocked = !a.direct && a.fromBlocked != null && Blocked.holds(t[i], bf16);
+                }
                 if (a.direct) {
                     check(dnnl_memory_set_data_handle(a.inner, st.rawFloats()), "set_data_handle");
                     continue;
@@ -390,10 +413,13 @@ final class DnnlConv implements AutoCloseable {
                                        : dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
             check(dnnl_primitive_execute(prim, stream, (int) execArgs.capacity(), execArgs), "convolution");
             for (Arg a : args)
-                if (a.output && a.reorder != null && !a.direct) check(dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
+                if (a.output && a.reorder != null && !a.direct)
+                    check(a.viaBlocked ? dnnl_primitive_execute(a.sumBlocked, stream, 2, a.sumBlockedArgs)
+                                       : dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
             check(dnnl_stream_wait(stream), "dnnl_stream_wait");
             for (int i = 0; i < t.length; i++)
-                if (args.get(i).output && args.get(i).direct) CpuBackend.storage(t[i]).setBlocked(Blocked.of(t[i], bf16));
+                if (args.get(i).output && args.get(i).direct)
+                    CpuBackend.storage(t[i]).setBlocked(args.get(i).weight() ? BlockedWeights.of(t[i]) : Blocked.of(t[i], bf16));
         }
 
         @Override
@@ -415,7 +441,7 @@ final class DnnlConv implements AutoCloseable {
         int slot;
         dnnl_primitive reorder;
         dnnl_exec_arg_t reorderArgs;
-        /** oneDNN chose nChw16c of the plan's type for this activation (see {@link Blocked}). */
+        /** oneDNN chose nChw16c of the plan's type for this activation (see {@link Blocked}), OIhw16i16o for this weight. */
         boolean blockedOk;
         /** In this call, the tensor's own memory is inner (no reorder). */
         boolean direct;
@@ -423,9 +449,13 @@ final class DnnlConv implements AutoCloseable {
         dnnl_memory blockedUser;
         dnnl_primitive fromBlocked;
         dnnl_exec_arg_t fromBlockedArgs;
-        /** In this call, the input is converted by fromBlocked. */
+        /** For a weight gradient that may hold OIhw16i16o: the reorder adding inner to it (over blockedUser). */
+        dnnl_primitive sumBlocked;
+        dnnl_exec_arg_t sumBlockedArgs;
+        /** In this call, the input is converted by fromBlocked, or the gradient added to by sumBlocked. */
         boolean viaBlocked;
         boolean accumulates() { return which == DNNL_ARG_DIFF_WEIGHTS; }
+        boolean weight() { return which == DNNL_ARG_WEIGHTS || which == DNNL_ARG_DIFF_WEIGHTS; }
 
         Arg(int which, boolean output, dnnl_memory user) {
             this.which = which;
