@@ -332,14 +332,15 @@ final class DnnlConv implements AutoCloseable {
             destroy.add(a.reorderArgs::close);
             a.reorderArgs.getPointer(0).arg(DNNL_ARG_FROM).memory(output ? a.inner : a.user);
             a.reorderArgs.getPointer(1).arg(DNNL_ARG_TO).memory(output ? a.user : a.inner);
-            if (accumulate && a.blockedOk) {
-                // a gradient that holds OIhw16i16o already: oneDNN's gradient is added to it in that layout
+            if (output && blocked != null && (accumulate ? a.blockedOk : !a.blockedOk)) {
+                // a gradient that holds OIhw16i16o already: oneDNN's gradient is added to it in that layout; an
+                // activation output in another layout (NHWC from the strided kernels): converted straight into nChw16c
                 a.blockedUser = memory(blocked);
-                a.sumBlocked = reorder(chosen, blocked, rattr);
-                a.sumBlockedArgs = new dnnl_exec_arg_t(2);
-                destroy.add(a.sumBlockedArgs::close);
-                a.sumBlockedArgs.getPointer(0).arg(DNNL_ARG_FROM).memory(a.inner);
-                a.sumBlockedArgs.getPointer(1).arg(DNNL_ARG_TO).memory(a.blockedUser);
+                a.intoBlocked = reorder(chosen, blocked, rattr);
+                a.intoBlockedArgs = new dnnl_exec_arg_t(2);
+                destroy.add(a.intoBlockedArgs::close);
+                a.intoBlockedArgs.getPointer(0).arg(DNNL_ARG_FROM).memory(a.inner);
+                a.intoBlockedArgs.getPointer(1).arg(DNNL_ARG_TO).memory(a.blockedUser);
             }
             if (!output && !a.blockedOk && blocked != null) {
                 // a blocked input for a primitive that wants another layout (NHWC for the strided kernels, bf16 or
@@ -388,10 +389,10 @@ final class DnnlConv implements AutoCloseable {
                 if (a.weight()) {
                     boolean holds = BlockedWeights.holds(t[i]);
                     a.direct = a.blockedOk && (a.output ? BlockedWeights.fits(t[i]) && st.takeZero() : holds);
-                    a.viaBlocked = !a.direct && (a.output ? a.sumBlocked != null : a.fromBlocked != null) && holds;
+                    a.viaBlocked = !a.direct && (a.output ? a.intoBlocked != null : a.fromBlocked != null) && holds;
                 } else {
                     a.direct = a.blockedOk && (a.output ? Blocked.fits(t[i]) : Blocked.holds(t[i], bf16));
-                    a.viaBlocked = !a.direct && a.fromBlocked != null && Blocked.holds(t[i], bf16);
+                    a.viaBlocked = !a.direct && (a.output ? a.intoBlocked != null && Blocked.fits(t[i]) : a.fromBlocked != null && Blocked.holds(t[i], bf16));
                 }
                 if (a.direct) {
                     check(dnnl_memory_set_data_handle(a.inner, st.rawFloats()), "set_data_handle");
@@ -414,12 +415,14 @@ final class DnnlConv implements AutoCloseable {
             check(dnnl_primitive_execute(prim, stream, (int) execArgs.capacity(), execArgs), "convolution");
             for (Arg a : args)
                 if (a.output && a.reorder != null && !a.direct)
-                    check(a.viaBlocked ? dnnl_primitive_execute(a.sumBlocked, stream, 2, a.sumBlockedArgs)
+                    check(a.viaBlocked ? dnnl_primitive_execute(a.intoBlocked, stream, 2, a.intoBlockedArgs)
                                        : dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
             check(dnnl_stream_wait(stream), "dnnl_stream_wait");
-            for (int i = 0; i < t.length; i++)
-                if (args.get(i).output && args.get(i).direct)
-                    CpuBackend.storage(t[i]).setBlocked(args.get(i).weight() ? BlockedWeights.of(t[i]) : Blocked.of(t[i], bf16));
+            for (int i = 0; i < t.length; i++) {
+                Arg a = args.get(i);
+                if (a.output && (a.direct || a.viaBlocked))
+                    CpuBackend.storage(t[i]).setBlocked(a.weight() ? BlockedWeights.of(t[i]) : Blocked.of(t[i], bf16));
+            }
         }
 
         @Override
@@ -449,10 +452,13 @@ final class DnnlConv implements AutoCloseable {
         dnnl_memory blockedUser;
         dnnl_primitive fromBlocked;
         dnnl_exec_arg_t fromBlockedArgs;
-        /** For a weight gradient that may hold OIhw16i16o: the reorder adding inner to it (over blockedUser). */
-        dnnl_primitive sumBlocked;
-        dnnl_exec_arg_t sumBlockedArgs;
-        /** In this call, the input is converted by fromBlocked, or the gradient added to by sumBlocked. */
+        /**
+         * For a weight gradient that may hold OIhw16i16o: the reorder adding inner to it (over blockedUser); for an
+         * activation output oneDNN writes in another layout: the reorder from inner into nChw16c.
+         */
+        dnnl_primitive intoBlocked;
+        dnnl_exec_arg_t intoBlockedArgs;
+        /** In this call, the input is converted by fromBlocked, or the gradient added to by intoBlocked. */
         boolean viaBlocked;
         boolean accumulates() { return which == DNNL_ARG_DIFF_WEIGHTS; }
         boolean weight() { return which == DNNL_ARG_WEIGHTS || which == DNNL_ARG_DIFF_WEIGHTS; }
