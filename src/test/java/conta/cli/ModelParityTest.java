@@ -71,8 +71,11 @@ class ModelParityTest {
         double e = relErr(got, want.data());
         double absMax = 0;
         for (float v : got) absMax = Math.max(absMax, Math.abs(v));
-        // a conv bias before train-mode BN has an exactly zero gradient: both sides are rounding noise there
-        if (absMax < 1e-7 && maxAbs(want.data()) < 1e-7) return;
+        // a conv bias before train-mode BN has an exactly zero gradient: both sides are rounding noise there. Ours is
+        // a float sum over N x H x W of BN's dx, whose rounded mean terms leave about count x eps x |mean dy|: up to
+        // 3e-7 in these models (resnet50caffe's downsample bias, with oneDNN's sgemm in the classifier; below 1e-7 with
+        // OpenBLAS's), against bias gradients of 1e-4 to 1e-3 elsewhere in them
+        if (absMax < 1e-6 && maxAbs(want.data()) < 1e-7) return;
         assertTrue(e <= TOL, what + ": relative error " + e + " > " + TOL);
     }
 

@@ -2,14 +2,29 @@ package conta.tensor.cpu;
 
 import org.bytedeco.openblas.global.openblas_nolapack;
 
-/** Row-major sgemm through OpenBLAS (JavaCPP preset); OpenBLAS threads itself over all cores (OPENBLAS_NUM_THREADS to change). */
+/**
+ * Row-major sgemm: through oneDNN's sgemm where oneDNN loads, else through OpenBLAS (JavaCPP preset).
+ *
+ * <p>Why not OpenBLAS beside oneDNN: OpenBLAS keeps its own worker threads, which spin (busy-wait, yielding) for a
+ * while after every call. Beside oneDNN's OpenMP threads on a 2-core machine one spinning OpenBLAS thread took a core
+ * from oneDNN at random points of the next convolutions (the ResNet-50 step's one sgemm, its classifier, left a thread
+ * using ~18% of a core; kernels that wait at a barrier for both threads ran 5-20x slower: bench/RESULTS.md, session
+ * 15). oneDNN's sgemm runs on the same OpenMP threads as its convolutions, which sleep when idle.
+ * {@code -Dconta.blas=openblas} keeps OpenBLAS (OPENBLAS_NUM_THREADS sets its threads).
+ */
 final class Blas {
     private Blas() { }
+
+    static final boolean DNNL = !"openblas".equals(System.getProperty("conta.blas")) && DnnlLibrary.unavailableReason() == null;
 
     static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                       CpuStorage a, long aOff, int lda, CpuStorage b, long bOff, int ldb,
                       float beta, CpuStorage c, long cOff, int ldc) {
         if (m == 0 || n == 0) return;
+        if (DNNL) {
+            DnnlGemm.sgemm(transA, transB, m, n, k, alpha, a.floats(aOff), lda, b.floats(bOff), ldb, beta, c.floats(cOff), ldc);
+            return;
+        }
         openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor,
                 transA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
                 transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
