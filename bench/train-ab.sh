@@ -3,7 +3,9 @@
 # so that a shared machine's load drifts hit every configuration alike). Per round and configuration:
 # median and minimum step time over the steps after the first two. Compare ratios within a round, never across runs.
 #
-#   bench/train-ab.sh ROUNDS ITERS "label|JAVA_OPTS|extra bench args" ... -- conta bench train args
+#   bench/train-ab.sh ROUNDS ITERS "label|JAVA_OPTS|extra bench args[|ENV]" ... -- conta bench train args
+# ENV: environment assignments for that configuration (e.g. GOMP_SPINCOUNT=10000); without them the OpenMP wait
+# policy is the launcher's for training (OMP_WAIT_POLICY=passive) unless OMP_WAIT_POLICY / GOMP_SPINCOUNT is exported.
 #   bench/train-ab.sh 3 8 "blk|-Dconta.cpu.blocked=true|--precision bf16" "plain|-Dconta.cpu.blocked=false|--precision bf16" \
 #       -- --arch resnet50 --batch 8 --size 224
 # JAR (default target/conta.jar, copied once at the start, so rebuilding during the run changes nothing).
@@ -18,9 +20,10 @@ echo "# $(date -u +%F) $(lscpu | sed -n 's/^Model name: *//p'), bf16 flags: $(ls
 for r in $(seq 1 "$R"); do
   for k in $(seq 0 $((n - 1))); do
     idx=$(( (k + r - 1) % n )) # rotated: every configuration takes every place in the order once in n rounds
-    IFS='|' read -r label opts extra <<< "${cfgs[$idx]}"
+    IFS='|' read -r label opts extra envs <<< "${cfgs[$idx]}"
+    if [ -z "$envs" ] && [ -z "${OMP_WAIT_POLICY:-}" ] && [ -z "${GOMP_SPINCOUNT:-}" ]; then envs=OMP_WAIT_POLICY=passive; fi
     # shellcheck disable=SC2086
-    "$JAVA" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xss4m $opts -cp "$jar:target/lib/*" \
+    env $envs "$JAVA" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xss4m $opts -cp "$jar:target/lib/*" \
         conta.cli.Main bench train "$@" $extra --iters "$I" 2>&1 | grep '^iter' | awk 'NR>2{print $3}' | sort -n |
       awk -v r="$r" -v l="$label" -v load="$(cut -d' ' -f1 /proc/loadavg)" \
         '{a[++n]=$1} END{printf "round %d %-12s median %.3f s  min %.3f s  (%d steps, load %s)\n", r, l, a[int((n+1)/2)], a[1], n, load}'
