@@ -5,7 +5,8 @@
 # convolutions, f32 weights and update) vs PyTorch under torch.autocast("cpu", bfloat16), and vs PyTorch fp32 when
 # fp32 is in the list too (issue 15's targets). With rounds > 1 the engines alternate (conta train, PyTorch
 # train+infer, conta infer, for each precision in turn) so that a shared machine's load shifts hit both alike; each
-# round prints its ratios and the last lines give the medians over rounds.
+# round prints its ratios and the last lines give the medians over rounds. conta's inference runs twice: the training
+# graph in eval mode ("infer") and the inference plan that predict, the APIs and the pipeline use ("infer-plan").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 batch=${1:-8}; size=${2:-224}; iters=${3:-3}; rounds=${4:-1}; threads=$(nproc)
@@ -18,7 +19,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 declare -A all
 for r in $(seq 1 "$rounds"); do
   echo "## round $r, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  declare -A rt=() ri=() pt=() pi=()
+  declare -A rt=() ri=() rp=() pt=() pi=()
   for p in $precs; do
     ct=$(./conta bench train --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" --precision "$p" 2>/dev/null | tail -1)
     echo "$ct"; rt[$p]=$(echo "$ct" | rate)
@@ -28,16 +29,18 @@ for r in $(seq 1 "$rounds"); do
     fi
     ci=$(./conta bench infer --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" --precision "$p" 2>/dev/null | tail -1)
     echo "$ci"; ri[$p]=$(echo "$ci" | rate)
+    cp=$(./conta bench infer --impl plan --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" --precision "$p" 2>/dev/null | tail -1)
+    echo "$cp"; rp[$p]=$(echo "$cp" | rate)
   done
   [ $have_torch = 1 ] || continue
   for p in $precs; do
-    t=$(ratio "${rt[$p]}" "${pt[$p]}"); i=$(ratio "${ri[$p]}" "${pi[$p]}")
-    echo "round $r ratio conta/PyTorch $p: train ${t}x, infer ${i}x"
-    all["$p train"]+="$t "; all["$p infer"]+="$i "
+    t=$(ratio "${rt[$p]}" "${pt[$p]}"); i=$(ratio "${ri[$p]}" "${pi[$p]}"); q=$(ratio "${rp[$p]}" "${pi[$p]}")
+    echo "round $r ratio conta/PyTorch $p: train ${t}x, infer ${i}x, infer-plan ${q}x"
+    all["$p train"]+="$t "; all["$p infer"]+="$i "; all["$p infer-plan"]+="$q "
     if [ "$p" = bf16 ] && [ -n "${pt[fp32]:-}" ]; then
-      t=$(ratio "${rt[bf16]}" "${pt[fp32]}"); i=$(ratio "${ri[bf16]}" "${pi[fp32]}")
-      echo "round $r ratio conta bf16/PyTorch fp32: train ${t}x, infer ${i}x"
-      all["bf16-vs-fp32 train"]+="$t "; all["bf16-vs-fp32 infer"]+="$i "
+      t=$(ratio "${rt[bf16]}" "${pt[fp32]}"); i=$(ratio "${ri[bf16]}" "${pi[fp32]}"); q=$(ratio "${rp[bf16]}" "${pi[fp32]}")
+      echo "round $r ratio conta bf16/PyTorch fp32: train ${t}x, infer ${i}x, infer-plan ${q}x"
+      all["bf16-vs-fp32 train"]+="$t "; all["bf16-vs-fp32 infer"]+="$i "; all["bf16-vs-fp32 infer-plan"]+="$q "
     fi
   done
 done

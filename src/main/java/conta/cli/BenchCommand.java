@@ -26,7 +26,9 @@ public final class BenchCommand implements Command {
             usage: conta bench train|infer|latency --arch ARCH [--batch 8] [--size 224] [--iters 5] [--warmup 1] [--classes 1000] [--device cpu|cuda:0|auto]
                          [--precision fp32|bf16|auto] [--impl plan|graph|api] [--weights FILE] [--bundle FILE] [--trace FILE]
               images/s of a training step (forward, backward, SGD update) or of inference on random data; --precision bf16
-              runs the convolutions in bfloat16 (oneDNN; weights, gradients and the update stay f32). latency: batch-1
+              runs the convolutions in bfloat16 (oneDNN; weights, gradients and the update stay f32). infer: the training
+              graph in eval mode, or with --impl plan the inference plan (what predict, the APIs and the pipeline run) at
+              batch N. latency: batch-1
               p50/p90/p99 of the inference plan or the training graph, or with --impl api --bundle F of the Java API's
               segment() on a segmentation bundle (RGB bytes in, label map out); --trace writes every call's start and ms
               as CSV (for bench/latency_tail.py).""";
@@ -78,6 +80,9 @@ public final class BenchCommand implements Command {
             boolean train = mode.equals("train");
             if (!train && !mode.equals("infer")) throw new UserError("bench mode must be train or infer, got " + mode);
             net.module().train(train);
+            String impl = a.get("impl", "graph");
+            if (!train && !impl.equals("graph") && !impl.equals("plan")) throw new UserError("bench infer: --impl must be graph or plan, got " + impl);
+            if (!train && impl.equals("plan")) return inferPlan(net, a.get("precision", "fp32"), img, batch, size, warmup, iters, arch);
             try (Tensor x = Tensor.of(b, img, batch, 3, size, size);
                  Sgd opt = Sgd.single(net.module().trainableParameters(), 0.9f, 1e-4f)) {
                 double total = 0;
@@ -110,6 +115,25 @@ public final class BenchCommand implements Command {
                     System.out.println("conv plans evicted: " + g.convPlanEvictions());
                 }
             }
+        }
+        return 0;
+    }
+
+    /** Inference through the plan that predict, the APIs and the pipeline use (at batch N), images/s as for the graph. */
+    private static int inferPlan(Network net, String precision, float[] img, int batch, int size, int warmup, int iters, String arch) {
+        try (conta.infer.InferencePlan plan = conta.infer.InferencePlan.compile(net, conta.infer.Precision.parse(precision), batch, 3, size, size)) {
+            float[] out = new float[plan.outputNumel()];
+            double total = 0;
+            for (int it = 0; it < warmup + iters; it++) {
+                long t0 = System.nanoTime();
+                plan.run(img, out);
+                double s = (System.nanoTime() - t0) / 1e9;
+                if (it >= warmup) total += s;
+                System.err.printf("iter %d: %.3f s%n", it, s);
+            }
+            System.out.printf("conta %s infer batch %d size %d on cpu, %s inference plan: %.2f images/s (%.3f s/iter, %d threads)%n",
+                    arch, batch, size, plan.precision().name().toLowerCase(java.util.Locale.ROOT), batch * iters / total, total / iters,
+                    Runtime.getRuntime().availableProcessors());
         }
         return 0;
     }

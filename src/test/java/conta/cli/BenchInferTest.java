@@ -1,0 +1,24 @@
+package conta.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** `conta bench infer --impl plan`: the plan at batch N runs and reports its rate; a wrong --impl is a user error. */
+class BenchInferTest {
+    @Test
+    void planAtBatchN() {
+        ModelCommandErrorsTest.Result r = ModelCommandErrorsTest.run("bench", "infer", "--impl", "plan", "--arch", "resnet18",
+                "--batch", "2", "--size", "32", "--iters", "2", "--classes", "10");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().matches("(?s)conta resnet18 infer batch 2 size 32 on cpu, fp32 inference plan: [0-9.]+ images/s.*"), r.out());
+        assertEquals(3, r.err().lines().filter(l -> l.startsWith("iter ")).count(), "one warm-up and two timed calls: " + r.err());
+    }
+
+    @Test
+    void unknownImpl() {
+        ErrorContractTest.userError(ModelCommandErrorsTest.run("bench", "infer", "--impl", "onnx", "--arch", "resnet18", "--size", "32"),
+                "--impl", "graph or plan", "onnx");
+    }
+}
