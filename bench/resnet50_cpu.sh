@@ -7,11 +7,13 @@
 # train+infer, conta infer, for each precision in turn) so that a shared machine's load shifts hit both alike; each
 # round prints its ratios and the last lines give the medians over rounds. conta's inference runs twice: the training
 # graph in eval mode ("infer") and the inference plan that predict, the APIs and the pipeline use ("infer-plan").
+# WARMUP (default 1): untimed calls before the timed ones, both engines. conta's first steps still run partly
+# interpreted Java (the JIT compiles its loops over the first ~5 steps): WARMUP=5 times the steady state.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 batch=${1:-8}; size=${2:-224}; iters=${3:-3}; rounds=${4:-1}; threads=$(nproc)
-precs=${PRECISIONS:-fp32}
-echo "# $(date -u +%F) $(lscpu | sed -n 's/^Model name: *//p'), $threads threads, bf16 flags: $(lscpu | grep -o 'amx_bf16\|avx512_bf16' | sort -u | tr '\n' ' ')"
+precs=${PRECISIONS:-fp32}; warm=${WARMUP:-1}
+echo "# $(date -u +%F) $(lscpu | sed -n 's/^Model name: *//p'), $threads threads, warm-up $warm, bf16 flags: $(lscpu | grep -o 'amx_bf16\|avx512_bf16' | sort -u | tr '\n' ' ')"
 have_torch=1
 /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null || have_torch=0
 rate() { grep -o '[0-9.]* images/s' | head -1 | cut -d' ' -f1; }
@@ -21,15 +23,15 @@ for r in $(seq 1 "$rounds"); do
   echo "## round $r, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   declare -A rt=() ri=() rp=() pt=() pi=()
   for p in $precs; do
-    ct=$(./conta bench train --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" --precision "$p" 2>/dev/null | tail -1)
+    ct=$(./conta bench train --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" --warmup "$warm" --precision "$p" 2>/dev/null | tail -1)
     echo "$ct"; rt[$p]=$(echo "$ct" | rate)
     if [ $have_torch = 1 ]; then
-      tt=$(/usr/bin/python3 bench/torch_resnet50_cpu.py "$batch" "$size" "$iters" "$threads" "$p" 2>/dev/null)
+      tt=$(/usr/bin/python3 bench/torch_resnet50_cpu.py "$batch" "$size" "$iters" "$threads" "$p" "$warm" 2>/dev/null)
       echo "$tt"; pt[$p]=$(echo "$tt" | grep train | rate); pi[$p]=$(echo "$tt" | grep infer | rate)
     fi
-    ci=$(./conta bench infer --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" --precision "$p" 2>/dev/null | tail -1)
+    ci=$(./conta bench infer --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" --warmup "$warm" --precision "$p" 2>/dev/null | tail -1)
     echo "$ci"; ri[$p]=$(echo "$ci" | rate)
-    cp=$(./conta bench infer --impl plan --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" --precision "$p" 2>/dev/null | tail -1)
+    cp=$(./conta bench infer --impl plan --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" --warmup "$warm" --precision "$p" 2>/dev/null | tail -1)
     echo "$cp"; rp[$p]=$(echo "$cp" | rate)
   done
   [ $have_torch = 1 ] || continue

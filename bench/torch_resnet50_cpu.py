@@ -1,13 +1,14 @@
 """PyTorch CPU twin of `conta bench`: ResNet-50 training step (fwd+bwd+SGD) and inference, images/s.
 Run by bench/resnet50_cpu.sh with Debian's torch (/usr/bin/python3); same batch, size and thread count as conta.
 Optional 5th argument: fp32 (default) or bf16 (forward under torch.autocast("cpu", torch.bfloat16), as PyTorch's
-mixed precision on CPUs; weights and the SGD update stay fp32)."""
+mixed precision on CPUs; weights and the SGD update stay fp32); optional 6th: untimed warm-up calls (default 1)."""
 import contextlib
 import sys, time
 import torch, torchvision
 
 batch, size, iters, threads = (int(a) for a in sys.argv[1:5])
 prec = sys.argv[5] if len(sys.argv) > 5 else "fp32"
+warmup = int(sys.argv[6]) if len(sys.argv) > 6 else 1
 cast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if prec == "bf16" else contextlib.nullcontext
 torch.set_num_threads(threads)
 torch.manual_seed(0)
@@ -18,7 +19,8 @@ y = torch.randint(0, 1000, (batch,))
 
 
 def timed(fn):
-    fn()  # warm-up
+    for _ in range(warmup):
+        fn()
     t0 = time.perf_counter()
     for _ in range(iters):
         fn()
