@@ -29,11 +29,14 @@ import org.bytedeco.javacpp.Pointer;
  * the reorder between them. Per call only the data handles change. The blocked copies and oneDNN's scratchpad live in
  * a few workspace slots shared by all plans (grown, never shrunk), so memory does not grow with the number of shapes.
  *
- * <p>Activations may also be held in nChw16c between convolutions ({@link Blocked}): an argument for which oneDNN chose
- * that layout then uses the tensor's own memory (no reorder), and the outputs are left in it.
+ * <p>Activations may also be held in nChw16c between convolutions ({@link Blocked}), and weights with their gradients
+ * in OIhw16i16o ({@link BlockedWeights}): an argument for which oneDNN chose that layout then uses the tensor's own
+ * memory (no reorder), outputs are left in it, and a tensor held so where oneDNN wants another layout is reordered
+ * straight from or into it.
  *
  * <p>Semantics are those of {@link Conv}: y and dx are overwritten; dw is accumulated, through a reorder with a sum
- * post-op from oneDNN's gradient buffer; db is summed in Java as in Conv. Threads: the preset's OpenMP runtime
+ * post-op from oneDNN's gradient buffer, or written directly where dw is a fresh gradient (zeros still pending, see
+ * {@link CpuStorage}); db is summed in Java as in Conv. Threads: the preset's OpenMP runtime
  * (libgomp; OMP_NUM_THREADS, all cores by default). Calls are serialised per instance (the slots are shared).
  */
 final class DnnlConv implements AutoCloseable {
@@ -328,31 +331,25 @@ final class DnnlConv implements AutoCloseable {
                 rattr = ra;
             }
             a.reorder = output ? reorder(chosen, plain, rattr) : reorder(plain, chosen, rattr);
-            a.reorderArgs = new dnnl_exec_arg_t(2);
-            destroy.add(a.reorderArgs::close);
-            a.reorderArgs.getPointer(0).arg(DNNL_ARG_FROM).memory(output ? a.inner : a.user);
-            a.reorderArgs.getPointer(1).arg(DNNL_ARG_TO).memory(output ? a.user : a.inner);
-            if (output && blocked != null && (accumulate ? a.blockedOk : !a.blockedOk)) {
-                // a gradient that holds OIhw16i16o already: oneDNN's gradient is added to it in that layout; an
-                // activation output in another layout (NHWC from the strided kernels): converted straight into nChw16c
+            a.reorderArgs = fromTo(output ? a.inner : a.user, output ? a.user : a.inner);
+            if (blocked != null && (accumulate ? a.blockedOk : !a.blockedOk)) {
+                // the tensor held blocked where oneDNN wants another layout: an input converted straight into it (NHWC
+                // for the strided kernels, bf16 or transposed weights), leaving the tensor blocked for its other
+                // readers; an activation output (NHWC from the strided kernels) converted straight into nChw16c; and a
+                // weight gradient that holds OIhw16i16o already, oneDNN's gradient added to it in that layout
                 a.blockedUser = memory(blocked);
-                a.intoBlocked = reorder(chosen, blocked, rattr);
-                a.intoBlockedArgs = new dnnl_exec_arg_t(2);
-                destroy.add(a.intoBlockedArgs::close);
-                a.intoBlockedArgs.getPointer(0).arg(DNNL_ARG_FROM).memory(a.inner);
-                a.intoBlockedArgs.getPointer(1).arg(DNNL_ARG_TO).memory(a.blockedUser);
+                a.blockedReorder = output ? reorder(chosen, blocked, rattr) : reorder(blocked, chosen, null);
+                a.blockedReorderArgs = fromTo(output ? a.inner : a.blockedUser, output ? a.blockedUser : a.inner);
             }
-            if (!output && !a.blockedOk && blocked != null) {
-                // a blocked input for a primitive that wants another layout (NHWC for the strided kernels, bf16 or
-                // transposed weights): converted straight into that layout, leaving the tensor blocked for its other
-                // readers
-                a.blockedUser = memory(blocked);
-                a.fromBlocked = reorder(blocked, chosen, null);
-                a.fromBlockedArgs = new dnnl_exec_arg_t(2);
-                destroy.add(a.fromBlockedArgs::close);
-                a.fromBlockedArgs.getPointer(0).arg(DNNL_ARG_FROM).memory(a.blockedUser);
-                a.fromBlockedArgs.getPointer(1).arg(DNNL_ARG_TO).memory(a.inner);
-            }
+        }
+
+        /** The arguments of a reorder, destroyed with the plan. */
+        private dnnl_exec_arg_t fromTo(dnnl_memory from, dnnl_memory to) {
+            dnnl_exec_arg_t args = new dnnl_exec_arg_t(2);
+            destroy.add(args::close);
+            args.getPointer(0).arg(DNNL_ARG_FROM).memory(from);
+            args.getPointer(1).arg(DNNL_ARG_TO).memory(to);
+            return args;
         }
 
         /** A reorder primitive between two layouts, destroyed with the plan. */
@@ -389,10 +386,10 @@ final class DnnlConv implements AutoCloseable {
                 if (a.weight()) {
                     boolean holds = BlockedWeights.holds(t[i]);
                     a.direct = a.blockedOk && (a.output ? BlockedWeights.fits(t[i]) && st.takeZero() : holds);
-                    a.viaBlocked = !a.direct && (a.output ? a.intoBlocked != null : a.fromBlocked != null) && holds;
+                    a.viaBlocked = !a.direct && a.blockedReorder != null && holds;
                 } else {
                     a.direct = a.blockedOk && (a.output ? Blocked.fits(t[i]) : Blocked.holds(t[i], bf16));
-                    a.viaBlocked = !a.direct && (a.output ? a.intoBlocked != null && Blocked.fits(t[i]) : a.fromBlocked != null && Blocked.holds(t[i], bf16));
+                    a.viaBlocked = !a.direct && a.blockedReorder != null && (a.output ? Blocked.fits(t[i]) : Blocked.holds(t[i], bf16));
                 }
                 if (a.direct) {
                     check(dnnl_memory_set_data_handle(a.inner, st.rawFloats()), "set_data_handle");
@@ -410,13 +407,13 @@ final class DnnlConv implements AutoCloseable {
             if (scratch != null) check(dnnl_memory_set_data_handle(scratch, slots[SCRATCH_SLOT].get(scratchBytes)), "set_data_handle");
             for (Arg a : args)
                 if (!a.output && a.reorder != null && a.which != present && !a.direct)
-                    check(a.viaBlocked ? dnnl_primitive_execute(a.fromBlocked, stream, 2, a.fromBlockedArgs)
-                                       : dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
+                    check(dnnl_primitive_execute(a.viaBlocked ? a.blockedReorder : a.reorder, stream, 2,
+                            a.viaBlocked ? a.blockedReorderArgs : a.reorderArgs), "reorder");
             check(dnnl_primitive_execute(prim, stream, (int) execArgs.capacity(), execArgs), "convolution");
             for (Arg a : args)
                 if (a.output && a.reorder != null && !a.direct)
-                    check(a.viaBlocked ? dnnl_primitive_execute(a.intoBlocked, stream, 2, a.intoBlockedArgs)
-                                       : dnnl_primitive_execute(a.reorder, stream, 2, a.reorderArgs), "reorder");
+                    check(dnnl_primitive_execute(a.viaBlocked ? a.blockedReorder : a.reorder, stream, 2,
+                            a.viaBlocked ? a.blockedReorderArgs : a.reorderArgs), "reorder");
             check(dnnl_stream_wait(stream), "dnnl_stream_wait");
             for (int i = 0; i < t.length; i++) {
                 Arg a = args.get(i);
@@ -448,17 +445,15 @@ final class DnnlConv implements AutoCloseable {
         boolean blockedOk;
         /** In this call, the tensor's own memory is inner (no reorder). */
         boolean direct;
-        /** For inputs oneDNN wants in another layout: the reorder from an nChw16c tensor (over blockedUser) into inner. */
-        dnnl_memory blockedUser;
-        dnnl_primitive fromBlocked;
-        dnnl_exec_arg_t fromBlockedArgs;
         /**
-         * For a weight gradient that may hold OIhw16i16o: the reorder adding inner to it (over blockedUser); for an
-         * activation output oneDNN writes in another layout: the reorder from inner into nChw16c.
+         * Between the tensor's own memory in its blocked layout (blockedUser) and inner, where oneDNN wants another
+         * layout: an input's reorder into inner; an activation output's from inner into nChw16c; a weight gradient's
+         * sum of inner into the OIhw16i16o it holds.
          */
-        dnnl_primitive intoBlocked;
-        dnnl_exec_arg_t intoBlockedArgs;
-        /** In this call, the input is converted by fromBlocked, or the gradient added to by intoBlocked. */
+        dnnl_memory blockedUser;
+        dnnl_primitive blockedReorder;
+        dnnl_exec_arg_t blockedReorderArgs;
+        /** In this call, the tensor goes through blockedReorder instead of reorder. */
         boolean viaBlocked;
         boolean accumulates() { return which == DNNL_ARG_DIFF_WEIGHTS; }
         boolean weight() { return which == DNNL_ARG_WEIGHTS || which == DNNL_ARG_DIFF_WEIGHTS; }
