@@ -13,7 +13,9 @@ import org.bytedeco.javacpp.Pointer;
  * layout-aware op or the SGD step) left them in one of oneDNN's layouts: nChw16c for activations ({@link Blocked}),
  * OIhw16i16o for convolution weights ({@link BlockedWeights}). {@link #segment()} and {@link #floats} hand out plain
  * memory, converting first when needed, so that every op that does not know those layouts stays correct; the ops that
- * know them read and write through {@link #rawSegment()} / {@link #rawFloats()}.
+ * know them read and write through {@link #rawSegment()} / {@link #rawFloats()}. A conversion moves the values to a
+ * new block and frees the old one: while one thread works on a packed storage's raw memory (a training step), no
+ * other may read it plain. Plain readers among themselves are safe (the first converts, under the lock).
  *
  * <p>Zeros may be pending: a storage nobody has read or written yet that is filled with zeros ({@link #zeroLazily()},
  * a fresh gradient buffer) is only zeroed when first handed out, so that a writer that overwrites it whole
