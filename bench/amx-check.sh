@@ -4,11 +4,12 @@
 #   1. the CPU's bf16 flags (on a host without AMX it says so and goes on: the same numbers are then the
 #      AVX512-BF16 ones, as in bench/RESULTS.md);
 #   2. ResNet-50 training step and inference, conta fp32 / bf16 against PyTorch fp32 / bf16 autocast, alternating
-#      rounds (bench/resnet50_cpu.sh, 8 timed steps: with 3 the mean carries conta's second, still-compiling step;
-#      targets: bf16 training step >= 2.5x PyTorch fp32 and >= 1.5x its autocast), and the same build's bf16 step
-#      with activations kept blocked against plain tensors (bench/train-ab.sh);
-#   3. where a bf16 training step's time goes in a steady step (ONEDNN_VERBOSE per-primitive sums of steps 2-3,
-#      bench/onednn_profile.py --after-iter 1), bf16 and fp32;
+#      rounds (bench/resnet50_cpu.sh, 5 untimed and 8 timed steps: conta's first steps still run partly interpreted
+#      Java; targets: bf16 training step >= 2.5x PyTorch fp32 and >= 1.5x its autocast), and the same build's bf16
+#      step with activations kept blocked against plain tensors and with weights in oneDNN's layout against plain
+#      weights (bench/train-ab.sh);
+#   3. where a training step's time goes in a steady step (ONEDNN_VERBOSE per-primitive sums of step 9,
+#      bench/onednn_profile.py --after-iter 8), bf16 and fp32;
 #   4. batch-1 latency, fp32 and bf16 plans against ONNX Runtime fp32 (bench/latency.sh; target: bf16 p50 <= 0.5x).
 # Usage: bench/amx-check.sh [rounds=3]    (about 25 minutes on 2 cores; needs python3-torch for 2 and 4)
 set -uo pipefail
@@ -23,13 +24,14 @@ mkdir -p bench/results
   case "$flags" in *amx_bf16*) echo "# AMX present: oneDNN runs its AMX kernels; conta's bf16 Winograd kernel stays off" ;;
     *) echo "# no AMX on this host: the numbers below are AVX512-BF16 (or emulated) ones, not the AMX targets" ;; esac
   echo "## 2. training step and inference vs PyTorch"
-  PRECISIONS="fp32 bf16" bench/resnet50_cpu.sh 8 224 8 "$rounds"
-  bench/train-ab.sh "$rounds" 8 "bf16-blocked|-Dconta.cpu.blocked=true|--precision bf16" \
-      "bf16-plain|-Dconta.cpu.blocked=false|--precision bf16" -- --arch resnet50 --batch 8 --size 224
+  WARMUP=5 PRECISIONS="fp32 bf16" bench/resnet50_cpu.sh 8 224 8 "$rounds"
+  bench/train-ab.sh "$rounds" 10 "bf16-blocked||--precision bf16" \
+      "bf16-plain|-Dconta.cpu.blocked=false|--precision bf16" \
+      "bf16-plainweights|-Dconta.cpu.blockedWeights=false|--precision bf16" -- --arch resnet50 --batch 8 --size 224
   for p in bf16 fp32; do
-    echo "## 3. steady training step, $p: oneDNN primitives per step (steps 2-3 of 3)"
-    ONEDNN_VERBOSE=1 ./conta bench train --arch resnet50 --batch 8 --size 224 --iters 3 --precision "$p" 2>&1 \
-      | python3 bench/onednn_profile.py - 2 --after-iter 1
+    echo "## 3. steady training step, $p: oneDNN primitives per step (step 9 of 9)"
+    ONEDNN_VERBOSE=1 ./conta bench train --arch resnet50 --batch 8 --size 224 --iters 9 --precision "$p" 2>&1 \
+      | python3 bench/onednn_profile.py - 1 --after-iter 8
   done
   echo "## 4. batch-1 latency"
   MODELS="resnet50:224" IMPLS="plan plan-bf16 plan-bf16-direct ort" CONDS=quiet ROUNDS="$rounds" ITERS=150 bench/latency.sh
