@@ -19,11 +19,14 @@ counting = after is None
 tot = collections.Counter()
 cnt = collections.Counter()
 for line in src:
+    # stdout (oneDNN's lines) and stderr (conta's "iter K:") may interleave within a line
     if not counting:
-        counting = line.startswith("iter %d:" % after)
+        counting = ("iter %d:" % after) in line
         continue
-    if not line.startswith("onednn_verbose") or ",primitive,exec," not in line:
+    j = line.find("onednn_verbose")
+    if j < 0 or ",primitive,exec," not in line:
         continue
+    line = line[j:]
     f = line.rstrip().split(",")
     kind, impl, ms = f[5], f[6], float(f[-1])
     key = (kind, impl)
