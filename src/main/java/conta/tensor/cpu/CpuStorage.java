@@ -33,9 +33,13 @@ final class CpuStorage implements Storage {
     /** The layout of the values when not plain (null: plain). */
     private Packing packing;
     /** Whether the memory was ever handed out (from then on a fill must be done at once). */
-    private boolean touched;
-    /** The values are zeros not yet written (see the class comment). */
-    private boolean zeroPending;
+    private volatile boolean touched;
+    /**
+     * The values are zeros not yet written (see the class comment). Volatile and cleared only after the fill, under
+     * the lock: parallel ops may take the memory from several threads at once, and none may start writing before the
+     * fill is done nor see it done twice.
+     */
+    private volatile boolean zeroPending;
 
     CpuStorage(long bytes) {
         this.bytes = bytes;
@@ -82,11 +86,14 @@ final class CpuStorage implements Storage {
     }
 
     private void handOut() {
-        touched = true;
-        if (zeroPending) {
-            zeroPending = false;
-            seg.fill((byte) 0);
-        }
+        if (!touched) touched = true;
+        if (zeroPending)
+            synchronized (this) {
+                if (zeroPending) {
+                    seg.fill((byte) 0);
+                    zeroPending = false;
+                }
+            }
     }
 
     /**

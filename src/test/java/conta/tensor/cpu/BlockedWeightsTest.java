@@ -217,6 +217,37 @@ class BlockedWeightsTest {
     }
 
     /**
+     * Pending zeros taken by several threads at once (a parallel op writing its parts of a fresh tensor): the fill
+     * happens once, before any thread writes, so every part written survives.
+     */
+    @Test
+    void pendingZerosTakenByManyThreadsAtOnce() throws Exception {
+        int threads = 4, part = 1 << 16;
+        for (int rep = 0; rep < 50; rep++) {
+            Tensor z = zeros(threads * part);
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+            List<Thread> ts = new ArrayList<>();
+            for (int k = 0; k < threads; k++) {
+                int me = k;
+                Thread th = new Thread(() -> {
+                    try {
+                        start.await();
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                    MemorySegment m = CpuBackend.storage(z).rawSegment();
+                    for (int i = 0; i < part; i++) m.setAtIndex(CpuBackend.F, (long) me * part + i, me + 1);
+                });
+                th.start();
+                ts.add(th);
+            }
+            for (Thread th : ts) th.join();
+            float[] v = z.toArray();
+            for (int i = 0; i < v.length; i++) assertEquals(i / part + 1, v[i], "element " + i + " of repetition " + rep);
+        }
+    }
+
+    /**
      * A weight used twice in a small network, trained two steps through the tape and Sgd: its gradient, update and the
      * next forward against the same network on the BLAS backend's im2col convolutions (an independent implementation),
      * and the weight stays packed from the first update on.
