@@ -5,6 +5,7 @@ import static conta.tensor.cpu.CpuBackend.F;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -343,6 +344,57 @@ final class BlockedKernels {
     }
 
     // ------------------------------------------------------------------ max pooling (ResNet's stem)
+
+    private static final VectorSpecies<Double> DS = VectorSpecies.of(double.class, VectorShape.forBitSize(L * 32));
+
+    /**
+     * Global average pooling of x (layout b) into y [N x C] (plain f32): per channel the sum over H x W in double, in
+     * row-major order as {@link Pool#avg} takes it (each float lane widened exactly and added in the same order), so the
+     * mean is bit for bit the plain kernel's.
+     */
+    static void globalMean(MemorySegment x, MemorySegment y, Blocked b) {
+        int cbs = b.blocks(), hw = b.hw(), half = L / 2;
+        Parallel.forRange(b.n() * cbs, (long) hw * Blocked.LANES, piece -> meanBlock(x, y, b, piece, cbs, hw, half));
+    }
+
+    private static void meanBlock(MemorySegment x, MemorySegment y, Blocked b, int piece, int cbs, int hw, int half) {
+        int n = piece / cbs, cb = piece % cbs;
+        for (int v = 0; v < V; v++) {
+            DoubleVector lo = DoubleVector.zero(DS), hi = DoubleVector.zero(DS);
+            long at = base(b, n, cb, v);
+            for (int p = 0; p < hw; p++, at += Blocked.LANES) {
+                FloatVector f = load(x, at, b.half());
+                lo = lo.add(f.convertShape(VectorOperators.F2D, DS, 0));
+                hi = hi.add(f.convertShape(VectorOperators.F2D, DS, 1));
+            }
+            long out = (long) n * b.c() + cb * Blocked.LANES + v * L;
+            for (int j = 0; j < half; j++) {
+                y.setAtIndex(F, out + j, (float) (lo.lane(j) / hw));
+                y.setAtIndex(F, out + half + j, (float) (hi.lane(j) / hw));
+            }
+        }
+    }
+
+    /**
+     * The gradient of {@link #globalMean}: every position of dx (layout b, written whole) gets dy[n, c] / (H x W),
+     * divided in double and rounded once as {@link Pool#avgBackward} does (and once more to bf16 for a bf16 layout).
+     */
+    static void globalMeanBackward(MemorySegment dy, MemorySegment dx, Blocked b) {
+        int cbs = b.blocks(), hw = b.hw();
+        Parallel.forRange(b.n() * cbs, (long) hw * Blocked.LANES, piece -> spreadBlock(dy, dx, b, piece, cbs, hw));
+    }
+
+    private static void spreadBlock(MemorySegment dy, MemorySegment dx, Blocked b, int piece, int cbs, int hw) {
+        int n = piece / cbs, cb = piece % cbs;
+        float[] g = new float[L];
+        for (int v = 0; v < V; v++) {
+            long in = (long) n * b.c() + cb * Blocked.LANES + v * L;
+            for (int j = 0; j < L; j++) g[j] = (float) (dy.getAtIndex(F, in + j) / (double) hw);
+            FloatVector gv = FloatVector.fromArray(S, g, 0);
+            long at = base(b, n, cb, v);
+            for (int p = 0; p < hw; p++, at += Blocked.LANES) store(gv, dx, at, b.half());
+        }
+    }
 
     /**
      * Max pooling of x (layout b) into y (oh x ow, same kind), PyTorch's rule per channel: the first maximum of the

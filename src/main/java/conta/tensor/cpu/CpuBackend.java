@@ -449,9 +449,38 @@ public final class CpuBackend implements Backend {
         Pool.maxBackward(x, s, ceil, dy, dx);
     }
 
-    @Override public void avgPool2d(Tensor x, ConvSpec s, boolean ceil, Tensor y) { Pool.avg(x, s, ceil, y); }
+    @Override
+    public void avgPool2d(Tensor x, ConvSpec s, boolean ceil, Tensor y) {
+        Blocked kind = Blocked.in(x);
+        if (kind != null && global(s, ceil, x)) { // the mean over the map (the classifier heads): read in its layout
+            Pool.checkOut("avgPool2d", x, s, ceil, y);
+            BlockedKernels.globalMean(raw(x), seg(y), kind);
+            return;
+        }
+        Pool.avg(x, s, ceil, y);
+    }
 
-    @Override public void avgPool2dBackward(ConvSpec s, boolean ceil, Tensor dy, Tensor dx) { Pool.avgBackward(s, ceil, dy, dx); }
+    /**
+     * The gradient of a mean over the map is written blocked (in bf16 where the convolutions are: the activations it
+     * flows into are), so that it meets the blocked activations in their layout.
+     */
+    @Override
+    public void avgPool2dBackward(ConvSpec s, boolean ceil, Tensor dy, Tensor dx) {
+        if (Blocked.fits(dx) && global(s, ceil, dx)) {
+            Pool.checkOut("avgPool2dBackward", dx, s, ceil, dy);
+            Blocked kind = Blocked.of(dx, convImpl == ConvImpl.DNNL_BF16);
+            BlockedKernels.globalMeanBackward(seg(dy), raw(dx), kind);
+            markBlocked(dx, kind);
+            return;
+        }
+        Pool.avgBackward(s, ceil, dy, dx);
+    }
+
+    /** Whether s pools x's whole map into one value (F.globalAvgPool). */
+    private static boolean global(ConvSpec s, boolean ceil, Tensor x) {
+        return x.rank() == 4 && s.kh() == x.dim(2) && s.kw() == x.dim(3) && s.padH() == 0 && s.padW() == 0
+                && s.dilH() == 1 && s.dilW() == 1 && s.poolOutH(x.dim(2), ceil) == 1 && s.poolOutW(x.dim(3), ceil) == 1;
+    }
 
     @Override public void resizeBilinear(Tensor x, boolean alignCorners, Tensor y) { Resize.forward(x, alignCorners, y); }
 

@@ -404,4 +404,31 @@ class BlockedLayoutTest {
                 else assertArrayEquals(dxW.toArray(), dxG.toArray(), "dx ceil " + ceil);
             }
     }
+
+    /**
+     * The mean over the map (the classifier heads' global average pooling) on blocked f32 and bf16 inputs: the same
+     * double sums as the plain kernel (bit for bit), the input read as it is; its gradient written blocked (bf16 where
+     * the convolutions are), the plain kernel's values (rounded once for bf16).
+     */
+    @Test
+    void globalAveragePoolingOnBlockedInputs() {
+        ConvSpec s = new ConvSpec(9, 11, 1, 1, 0, 0, 1, 1);
+        try (CpuBackend bf = new CpuBackend(CpuBackend.ConvImpl.DNNL_BF16)) {
+            for (boolean half : new boolean[]{false, true}) {
+                CpuBackend be = half ? bf : b;
+                Tensor x = half ? roundedHalf(rand(2, 32, 9, 11)) : rand(2, 32, 9, 11), xb = half ? blockedHalf(x) : blocked(x);
+                Tensor yW = empty(2, 32, 1, 1), yG = empty(2, 32, 1, 1);
+                Pool.avg(x, s, false, yW); // the plain kernel
+                be.avgPool2d(xb, s, false, yG);
+                assertTrue(Blocked.holds(xb, half), "read in its layout, not converted");
+                assertArrayEquals(yW.toArray(), yG.toArray(), 0f, "mean, half " + half);
+                Tensor dy = rand(2, 32, 1, 1), dxW = empty(x.shape()), dxG = empty(x.shape());
+                Pool.avgBackward(s, false, dy, dxW);
+                be.avgPool2dBackward(s, false, dy, dxG);
+                assertTrue(Blocked.holds(dxG, half), "gradient written blocked, half " + half);
+                if (half) assertHalfOf(dxW.toArray(), dxG.toArray(), 0, "dx");
+                else assertArrayEquals(dxW.toArray(), dxG.toArray(), 0f, "dx");
+            }
+        }
+    }
 }
