@@ -245,6 +245,7 @@ public final class ConfigKeys {
         n("seg.weight_decay", "5e-4", 0, false, 1, false, "weight decay"),
         n("seg.poly_power", "0.9", 0, false, 100, false, "polynomial decay power"),
         b("seg.balanced_ce", "false", "class-balanced cross-entropy (weights from pseudo-mask pixel frequencies)"),
+        b("seg.train_bn", "false", "also train the backbone's batch-norm scale and shift (deeplab-pytorch's optimiser holds only the convolutions: false)"),
         nums("seg.msc", "0.5,0.75", 0, true, 4, "extra input scales of the MSC training/inference"),
         b("seg.crf", "false", "dense-CRF post-processing of predictions"),
         i("seg.checkpoint_every", "500", 1, MAX_INT, "iterations between checkpoints"),

@@ -131,6 +131,15 @@ public final class SegStage {
 
     public static Trainer.Result train(DeepLabV2 net, Config c, Dataset pseudo, List<String> ids, Path ckpt) {
         List<Tensor> backbone = new ArrayList<>(), asppW = new ArrayList<>(), asppB = new ArrayList<>();
+        // deeplab-pytorch (main.py, get_params) optimises the convolutions only: its frozen batch norms keep their
+        // scale and shift too, so they get no gradient here (which also saves their per-channel sums every step)
+        if (!c.bool("seg.train_bn"))
+            net.visitModules("", (n, m) -> {
+                if (m instanceof conta.nn.BatchNorm2d bn) {
+                    bn.weight.requiresGrad = false;
+                    bn.bias.requiresGrad = false;
+                }
+            });
         net.visit("", (n, t, p) -> {
             if (!p || !t.requiresGrad) return;
             if (n.startsWith("aspp.")) (n.endsWith("bias") ? asppB : asppW).add(t);
