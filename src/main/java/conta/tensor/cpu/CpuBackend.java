@@ -70,7 +70,7 @@ public final class CpuBackend implements Backend {
 
     public ConvImpl convImpl() { return convImpl; }
 
-    private synchronized DnnlConv dnnl() {
+    synchronized DnnlConv dnnl() {
         if (dnnl == null) dnnl = new DnnlConv(DnnlConv.MAX_PLANS, convImpl == ConvImpl.DNNL_BF16);
         return dnnl;
     }

@@ -4,6 +4,7 @@ import static org.bytedeco.dnnl.global.dnnl.*;
 
 import conta.tensor.ConvSpec;
 import conta.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -137,7 +138,10 @@ final class DnnlConv implements AutoCloseable {
         }
     }
 
-    private long sharedDy;
+    private long sharedDy, nhwcCopies;
+
+    /** Outputs copied from oneDNN's NHWC into nChw16c by BlockedKernels.fromNhwc (for tests). */
+    synchronized long nhwcCopies() { return nhwcCopies; }
 
     /** Backward passes whose data pass reused the weight pass's reordered dy (for tests). */
     synchronized long sharedDy() { return sharedDy; }
@@ -340,6 +344,8 @@ final class DnnlConv implements AutoCloseable {
                 a.blockedUser = memory(blocked);
                 a.blockedReorder = output ? reorder(chosen, blocked, rattr) : reorder(blocked, chosen, null);
                 a.blockedReorderArgs = fromTo(output ? a.inner : a.blockedUser, output ? a.blockedUser : a.inner);
+                // NHWC outputs go through a Java copy instead (BlockedKernels.fromNhwc: oneDNN's reorder is slow there)
+                a.nhwcOut = output && !accumulate && dnnl_memory_desc_equal(typed(bf16 ? dnnl_bf16 : dnnl_f32, dnnl_nhwc, dims), chosen) != 0;
             }
         }
 
@@ -411,10 +417,19 @@ final class DnnlConv implements AutoCloseable {
                             a.viaBlocked ? a.blockedReorderArgs : a.reorderArgs), "reorder");
             check(dnnl_primitive_execute(prim, stream, (int) execArgs.capacity(), execArgs), "convolution");
             for (Arg a : args)
-                if (a.output && a.reorder != null && !a.direct)
+                if (a.output && a.reorder != null && !a.direct && !(a.viaBlocked && a.nhwcOut))
                     check(dnnl_primitive_execute(a.viaBlocked ? a.blockedReorder : a.reorder, stream, 2,
                             a.viaBlocked ? a.blockedReorderArgs : a.reorderArgs), "reorder");
             check(dnnl_stream_wait(stream), "dnnl_stream_wait");
+            for (int i = 0; i < t.length; i++) {
+                Arg a = args.get(i);
+                if (a.output && a.viaBlocked && a.nhwcOut) {
+                    nhwcCopies++;
+                    Pointer in = slots[a.slot].get(a.innerBytes); // a byte pointer positioned at the aligned start
+                    BlockedKernels.fromNhwc(MemorySegment.ofAddress(in.address() + in.position()).reinterpret(a.innerBytes),
+                            CpuBackend.storage(t[i]).rawSegment(), Blocked.of(t[i], bf16));
+                }
+            }
             for (int i = 0; i < t.length; i++) {
                 Arg a = args.get(i);
                 if (a.output && (a.direct || a.viaBlocked))
@@ -453,7 +468,9 @@ final class DnnlConv implements AutoCloseable {
         dnnl_memory blockedUser;
         dnnl_primitive blockedReorder;
         dnnl_exec_arg_t blockedReorderArgs;
-        /** In this call, the tensor goes through blockedReorder instead of reorder. */
+        /** An activation output oneDNN writes in NHWC: copied into nChw16c by BlockedKernels.fromNhwc. */
+        boolean nhwcOut;
+        /** In this call, the tensor goes through blockedReorder instead of reorder (or fromNhwc). */
         boolean viaBlocked;
         boolean accumulates() { return which == DNNL_ARG_DIFF_WEIGHTS; }
         boolean weight() { return which == DNNL_ARG_WEIGHTS || which == DNNL_ARG_DIFF_WEIGHTS; }

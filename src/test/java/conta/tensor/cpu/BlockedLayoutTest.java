@@ -434,4 +434,30 @@ class BlockedLayoutTest {
             }
         }
     }
+
+    /**
+     * The strided convolutions of a ResNet at its real map sizes, where oneDNN's backward-data picks NHWC kernels
+     * (brgconv_strided on AVX-512): dx is copied from NHWC into nChw16c by BlockedKernels.fromNhwc (the copy must have
+     * run) and equals the plain path's dx; f32 and bf16.
+     */
+    @Test
+    void nhwcOutputsCopiedIntoTheLayout() {
+        try (CpuBackend bf = new CpuBackend(CpuBackend.ConvImpl.DNNL_BF16)) {
+            for (CpuBackend be : new CpuBackend[]{b, bf}) {
+                boolean half = be == bf;
+                long before = be.dnnl().nhwcCopies();
+                for (ConvSpec s : new ConvSpec[]{ConvSpec.of(1, 2, 0, 1), ConvSpec.of(3, 2, 1, 1)}) {
+                    int cin = s.kh() == 1 ? 256 : 128, cout = s.kh() == 1 ? 512 : 128, h = 56, oh = s.outH(h);
+                    Tensor x = half ? roundedHalf(rand(2, cin, h, h)) : rand(2, cin, h, h), w = rand(cout, cin, s.kh(), s.kw());
+                    Tensor dy = half ? roundedHalf(rand(2, cout, oh, oh)) : rand(2, cout, oh, oh);
+                    Tensor dxW = empty(x.shape()), dxG = empty(x.shape());
+                    be.conv2dBackward(x, w, dy, s, dxW, null, null);
+                    be.conv2dBackward(half ? blockedHalf(x) : blocked(x), w, half ? blockedHalf(dy) : blocked(dy), s, dxG, null, null);
+                    assertTrue(Blocked.holds(dxG, half), "dx left blocked, " + s);
+                    assertArrayEquals(dxW.toArray(), dxG.toArray(), 0f, (half ? "bf16 " : "f32 ") + s);
+                }
+                if (BlockedWeightsTest.AVX512) assertTrue(be.dnnl().nhwcCopies() > before, "an NHWC output was copied, half " + half);
+            }
+        }
+    }
 }
