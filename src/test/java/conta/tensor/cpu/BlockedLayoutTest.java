@@ -9,9 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import conta.tensor.ConvSpec;
 import conta.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,8 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class BlockedLayoutTest {
     static CpuBackend b;
-    private final List<Tensor> live = new ArrayList<>();
-    private final SplittableRandom rnd = new SplittableRandom(7);
+    private final TestTensors tt = new TestTensors(b, 7, 2);
 
     @BeforeAll
     static void open() {
@@ -38,28 +34,13 @@ class BlockedLayoutTest {
     static void close() { if (b != null) b.close(); }
 
     @AfterEach
-    void free() {
-        live.forEach(Tensor::close);
-        live.clear();
-    }
+    void free() { tt.closeAll(); }
 
-    private Tensor t(float[] v, int... shape) {
-        Tensor x = Tensor.of(b, v, shape);
-        live.add(x);
-        return x;
-    }
+    private Tensor t(float[] v, int... shape) { return tt.of(v, shape); }
 
-    private Tensor rand(int... shape) {
-        float[] v = new float[(int) Tensor.numel(shape)];
-        for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextDouble() * 4 - 2);
-        return t(v, shape);
-    }
+    private Tensor rand(int... shape) { return tt.rand(shape); }
 
-    private Tensor empty(int... shape) {
-        Tensor x = b.empty(shape);
-        live.add(x);
-        return x;
-    }
+    private Tensor empty(int... shape) { return tt.empty(shape); }
 
     /** A copy of x (plain) held in nChw16c. */
     private Tensor blocked(Tensor x) {
@@ -386,7 +367,7 @@ class BlockedLayoutTest {
     @Test
     void maxPoolingOnBlockedInputs() {
         float[] v = new float[2 * 32 * 9 * 11];
-        for (int i = 0; i < v.length; i++) v[i] = rnd.nextInt(5) - 2; // ties everywhere
+        for (int i = 0; i < v.length; i++) v[i] = tt.nextInt(5) - 2; // ties everywhere
         v[37] = Float.NaN;
         Tensor x = t(v, 2, 32, 9, 11), dyAny = null;
         for (boolean ceil : new boolean[]{false, true})

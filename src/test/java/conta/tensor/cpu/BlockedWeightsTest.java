@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,8 +31,7 @@ import org.junit.jupiter.api.Test;
  */
 class BlockedWeightsTest {
     static CpuBackend b;
-    private final List<Tensor> live = new ArrayList<>();
-    private final SplittableRandom rnd = new SplittableRandom(11);
+    private final TestTensors tt = new TestTensors(b, 11, 1);
     /** oneDNN's f32 kernels choose OIhw16i16o on AVX-512 hosts; elsewhere everything stays plain (values still checked). */
     static final boolean AVX512 = cpuFlag("avx512f");
     /** Where the packed path is expected: such a host, and the layout not switched off (-Dconta.cpu.blockedWeights=false). */
@@ -46,10 +44,7 @@ class BlockedWeightsTest {
     static void close() { b.close(); }
 
     @AfterEach
-    void free() {
-        live.forEach(Tensor::close);
-        live.clear();
-    }
+    void free() { tt.closeAll(); }
 
     static boolean cpuFlag(String flag) {
         try {
@@ -59,29 +54,13 @@ class BlockedWeightsTest {
         }
     }
 
-    private Tensor t(float[] v, int... shape) {
-        Tensor x = Tensor.of(b, v, shape);
-        live.add(x);
-        return x;
-    }
+    private Tensor t(float[] v, int... shape) { return tt.of(v, shape); }
 
-    private Tensor rand(int... shape) {
-        float[] v = new float[(int) Tensor.numel(shape)];
-        for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextDouble() * 2 - 1);
-        return t(v, shape);
-    }
+    private Tensor rand(int... shape) { return tt.rand(shape); }
 
-    private Tensor empty(int... shape) {
-        Tensor x = b.empty(shape);
-        live.add(x);
-        return x;
-    }
+    private Tensor empty(int... shape) { return tt.empty(shape); }
 
-    private Tensor zeros(int... shape) {
-        Tensor x = Tensor.zeros(b, shape);
-        live.add(x);
-        return x;
-    }
+    private Tensor zeros(int... shape) { return tt.zeros(shape); }
 
     /** A copy of w (plain) held in OIhw16i16o. */
     private Tensor packed(Tensor w) {
