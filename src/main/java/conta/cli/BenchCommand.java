@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
  * with the loss the pipeline trains that network with (resnet50-os16: multi-label soft margin on its CAM head, frozen BN;
  * deeplabv2-*: per-pixel cross-entropy on every MSC output, frozen BN). On CUDA it also prints the device, cuDNN and cuBLAS
  * versions and the convolution algorithm chosen for every shape (bench/frozen-bn.sh collects them). bench/resnet50_cpu.sh runs it beside PyTorch. On the CPU,
- * {@code CONTA_JAVA_OPTS=-Dconta.conv=blas} times the OpenBLAS im2col+sgemm convolutions instead of oneDNN's.
+ * {@code CONTA_JAVA_OPTS=-Dconta.conv=blas} times the im2col + sgemm convolutions instead of oneDNN's (sgemm: see Blas).
  */
 public final class BenchCommand implements Command {
     static final String USAGE = """
