@@ -24,9 +24,6 @@ record Blocked(int n, int c, int h, int w, boolean half) implements Packing {
         if (c % LANES != 0) throw new IllegalArgumentException("nChw16c needs channels in multiples of 16, got " + c);
     }
 
-    /** Bytes of the storage that holds the values (that of the plain f32 tensor; bf16 values fill its first half). */
-    @Override public long storageBytes() { return (long) n * c * h * w * 4; }
-
     @Override public long[] dims() { return new long[] {n, c, h, w}; }
 
     @Override public int dataType() { return half ? dnnl_bf16 : dnnl_f32; }

@@ -342,10 +342,12 @@ final class DnnlConv implements AutoCloseable {
                 // readers; an activation output (NHWC from the strided kernels) converted straight into nChw16c; and a
                 // weight gradient that holds OIhw16i16o already, oneDNN's gradient added to it in that layout
                 a.blockedUser = memory(blocked);
-                a.blockedReorder = output ? reorder(chosen, blocked, rattr) : reorder(blocked, chosen, null);
-                a.blockedReorderArgs = fromTo(output ? a.inner : a.blockedUser, output ? a.blockedUser : a.inner);
                 // NHWC outputs go through a Java copy instead (BlockedKernels.fromNhwc: oneDNN's reorder is slow there)
                 a.nhwcOut = output && !accumulate && dnnl_memory_desc_equal(typed(bf16 ? dnnl_bf16 : dnnl_f32, dnnl_nhwc, dims), chosen) != 0;
+                if (!a.nhwcOut) {
+                    a.blockedReorder = output ? reorder(chosen, blocked, rattr) : reorder(blocked, chosen, null);
+                    a.blockedReorderArgs = fromTo(output ? a.inner : a.blockedUser, output ? a.blockedUser : a.inner);
+                }
             }
         }
 
@@ -389,13 +391,15 @@ final class DnnlConv implements AutoCloseable {
                 CpuStorage st = CpuBackend.storage(t[i]);
                 // blocked tensors are read as they are; outputs are written blocked when they may be, a weight
                 // gradient when it is fresh (its zeros still pending) and added to in its layout when it holds it
+                boolean route = a.blockedReorder != null || a.nhwcOut; // a way between oneDNN's layout and the tensor's
                 if (a.weight()) {
                     boolean holds = BlockedWeights.holds(t[i]);
                     a.direct = a.blockedOk && (a.output ? BlockedWeights.fits(t[i]) && st.takeZero() : holds);
-                    a.viaBlocked = !a.direct && a.blockedReorder != null && holds;
+                    a.viaBlocked = !a.direct && route && holds;
                 } else {
-                    a.direct = a.blockedOk && (a.output ? Blocked.fits(t[i]) : Blocked.holds(t[i], bf16));
-                    a.viaBlocked = !a.direct && a.blockedReorder != null && (a.output ? Blocked.fits(t[i]) : Blocked.holds(t[i], bf16));
+                    boolean may = a.output ? Blocked.fits(t[i]) : Blocked.holds(t[i], bf16);
+                    a.direct = a.blockedOk && may;
+                    a.viaBlocked = !a.direct && route && may;
                 }
                 if (a.direct) {
                     check(dnnl_memory_set_data_handle(a.inner, st.rawFloats()), "set_data_handle");
@@ -412,14 +416,10 @@ final class DnnlConv implements AutoCloseable {
             }
             if (scratch != null) check(dnnl_memory_set_data_handle(scratch, slots[SCRATCH_SLOT].get(scratchBytes)), "set_data_handle");
             for (Arg a : args)
-                if (!a.output && a.reorder != null && a.which != present && !a.direct)
-                    check(dnnl_primitive_execute(a.viaBlocked ? a.blockedReorder : a.reorder, stream, 2,
-                            a.viaBlocked ? a.blockedReorderArgs : a.reorderArgs), "reorder");
+                if (!a.output && a.reorder != null && a.which != present && !a.direct) runReorder(a);
             check(dnnl_primitive_execute(prim, stream, (int) execArgs.capacity(), execArgs), "convolution");
             for (Arg a : args)
-                if (a.output && a.reorder != null && !a.direct && !(a.viaBlocked && a.nhwcOut))
-                    check(dnnl_primitive_execute(a.viaBlocked ? a.blockedReorder : a.reorder, stream, 2,
-                            a.viaBlocked ? a.blockedReorderArgs : a.reorderArgs), "reorder");
+                if (a.output && a.reorder != null && !a.direct && !(a.viaBlocked && a.nhwcOut)) runReorder(a);
             check(dnnl_stream_wait(stream), "dnnl_stream_wait");
             for (int i = 0; i < t.length; i++) {
                 Arg a = args.get(i);
@@ -435,6 +435,12 @@ final class DnnlConv implements AutoCloseable {
                 if (a.output && (a.direct || a.viaBlocked))
                     CpuBackend.storage(t[i]).setBlocked(a.weight() ? BlockedWeights.of(t[i]) : Blocked.of(t[i], bf16));
             }
+        }
+
+        /** Runs argument a's reorder of this call: through the tensor's blocked layout, or between it plain and inner. */
+        private void runReorder(Arg a) {
+            check(dnnl_primitive_execute(a.viaBlocked ? a.blockedReorder : a.reorder, stream, 2,
+                    a.viaBlocked ? a.blockedReorderArgs : a.reorderArgs), "reorder");
         }
 
         @Override
@@ -468,7 +474,7 @@ final class DnnlConv implements AutoCloseable {
         dnnl_memory blockedUser;
         dnnl_primitive blockedReorder;
         dnnl_exec_arg_t blockedReorderArgs;
-        /** An activation output oneDNN writes in NHWC: copied into nChw16c by BlockedKernels.fromNhwc. */
+        /** An activation output oneDNN writes in NHWC: copied into nChw16c by BlockedKernels.fromNhwc (no blockedReorder). */
         boolean nhwcOut;
         /** In this call, the tensor goes through blockedReorder instead of reorder (or fromNhwc). */
         boolean viaBlocked;

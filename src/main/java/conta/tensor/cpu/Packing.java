@@ -29,7 +29,10 @@ sealed interface Packing permits Blocked, BlockedWeights {
     /** oneDNN's format tag of the packed values. */
     int formatTag();
 
-    /** Bytes of the storage that holds the values (that of the plain f32 tensor: packings here have no padding). */
+    /**
+     * Bytes of the storage that holds the values: that of the plain f32 tensor (packings here have no padding; bf16
+     * values fill its first half).
+     */
     default long storageBytes() {
         long n = 4;
         for (long d : dims()) n *= d;
