@@ -9,7 +9,7 @@
 #   6. times a ResNet-50 training step, conta vs PyTorch eager, TF32 on and off,
 # and prints one table, also written to RESULTS (default bench/RESULTS-gpu.md, or $OUT/RESULTS-gpu.md when $OUT is set).
 # Every step runs under its own timeout (STEP_TIMEOUT seconds, default 240) and the table is printed whatever fails.
-# Usage: bench/gpu-selftest.sh [--device cuda:0|cpu] [PACKAGE=target/conta-gpu.tgz] [BATCH=32] [ITERS=10]
+# Usage: bench/gpu-selftest.sh [--device cuda:0|cpu] [PACKAGE=target/conta-gpu.tar.xz] [BATCH=32] [ITERS=10]
 #   --device cpu: a dry run of the whole script path on a machine without a GPU (conformance suite and benchmark on the
 #   CPU at batch 2, 64 px, 1 iteration unless given; the CUDA-only steps report "not run").
 # Env: PYTHON (default python3), CONTA_JAVA_OPTS (e.g. -Dorg.bytedeco.javacpp.logger.debug=true), STEP_TIMEOUT,
@@ -18,42 +18,20 @@ set -uo pipefail
 device=cuda:0
 if [ "${1:-}" = "--device" ]; then device="${2:?--device needs cpu or cuda:N}"; shift 2; fi
 case "$device" in cpu) dsize=64; dbatch=2; diters=1 ;; *) dsize=224; dbatch=32; diters=10 ;; esac
-tgz="${1:-target/conta-gpu.tgz}"; batch="${2:-$dbatch}"; iters="${3:-$diters}"; size="${SIZE:-$dsize}"
+tgz="${1:-target/conta-gpu.tar.xz}"; batch="${2:-$dbatch}"; iters="${3:-$diters}"; size="${SIZE:-$dsize}"
 step_timeout="${STEP_TIMEOUT:-240}"
 repo="${CONTA_REPO:-$(cd "$(dirname "$0")/.." && pwd)}"
 tgz="$(cd "$(dirname "$tgz")" 2>/dev/null && pwd)/$(basename "$tgz")"
 results="${RESULTS:-${OUT:+$OUT/RESULTS-gpu.md}}"; results="${results:-bench/RESULTS-gpu.md}"
 PY="${PYTHON:-python3}"
 work="${CONTA_GPU_DIR:-/tmp/conta-gpu-run}"
-rm -rf "$work" && mkdir -p "$work" && tar -C "$work" -xzf "$tgz" || { echo "cannot unpack $tgz (run bench/pack-gpu.sh first)"; exit 2; }
+# tar detects gzip or xz; python3's tarfile where tar lacks xz
+rm -rf "$work" && mkdir -p "$work" && { tar -C "$work" -xf "$tgz" 2>/dev/null \
+  || "${PYTHON:-python3}" -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$tgz" "$work"; } || { echo "cannot unpack $tgz (run bench/pack-gpu.sh first)"; exit 2; }
 root="$work/conta-gpu"
 logs="${OUT:-$work}"; mkdir -p "$logs"
 
-# every folder of PyTorch's environment holding CUDA libraries: site-packages/nvidia/*/lib (cudnn, cublas, cuda_runtime,
-# or the single nvidia/cu13/lib of newer wheels) and torch/lib
-libdirs="$("$PY" - <<'PYEOF'
-import glob, os
-dirs = []
-try:
-    import nvidia
-    for base in list(nvidia.__path__):
-        for d in sorted(glob.glob(os.path.join(base, "**", "lib"), recursive=True)):
-            if glob.glob(os.path.join(d, "lib*.so*")):
-                dirs.append(d)
-except ImportError:
-    pass
-try:
-    import torch
-    dirs.append(os.path.join(os.path.dirname(torch.__file__), "lib"))
-except ImportError:
-    pass
-print(":".join(dict.fromkeys(dirs)))
-PYEOF
-)"
-[ -n "$libdirs" ] || echo "warning: no nvidia-* wheels or torch found by $PY; relying on the system's CUDA libraries"
-export LD_LIBRARY_PATH="$libdirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-java=("$root/jre/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xss4m
-      -Dorg.bytedeco.javacpp.pathsFirst=true "-Djava.library.path=$libdirs" ${CONTA_JAVA_OPTS:-} -cp "$root/lib/*")
+. "$(dirname "$0")/gpu-env.sh" # libdirs, LD_LIBRARY_PATH and the java command line of the unpacked package in $root
 
 gpu="$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)"
 torchv="$("$PY" -c 'import torch; print(torch.__version__, "cuDNN", torch.backends.cudnn.version())' 2>/dev/null || echo "no torch")"
@@ -80,14 +58,14 @@ if [ "$device" != cpu ] && step "$PY" "$root/bench/torch_gpu_compare.py" "$work/
   step "${java[@]}" conta.tensor.cuda.TorchCompare "$work/cases" 2>&1 | tee "$logs/torch-compare.log"; ct=${PIPESTATUS[0]}
 fi
 
-bench() { # conta: $1 = tf32 true|false
-  step "${java[@]}" "-Dconta.cuda.tf32=$1" conta.cli.Main bench train --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" \
+bench() { # conta: $1 = tf32 true|false, $2 = deterministic algorithms only (default true)
+  step "${java[@]}" "-Dconta.cuda.tf32=$1" "-Dconta.cuda.deterministic=${2:-true}" conta.cli.Main bench train --arch resnet50 --batch "$batch" --size "$size" --iters "$iters" \
       --warmup "$([ "$device" = cpu ] && echo 0 || echo 3)" --device "$device" 2>>"$logs/bench.log" | tee -a "$logs/bench.log" \
       | sed -n 's/.*: \([0-9.]*\) images\/s.*/\1/p'
 }
 tbench() { [ "$device" = cpu ] && return; step "$PY" "$root/bench/torch_resnet50_gpu.py" "$batch" "$size" "$iters" "$1" 2>>"$logs/bench.log" \
              | tee -a "$logs/bench.log" | sed -n 's/.*: \([0-9.]*\) images\/s.*/\1/p'; }
-c_on="$(bench true)"; c_off=""; [ "$device" = cpu ] || c_off="$(bench false)"; t_on="$(tbench 1)"; t_off="$(tbench 0)"
+c_on="$(bench true)"; c_off=""; c_nd=""; [ "$device" = cpu ] || { c_off="$(bench false)"; c_nd="$(bench true false)"; }; t_on="$(tbench 1)"; t_off="$(tbench 0)"
 ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo "-"; }
 # the pipeline's frozen-BN networks, with cuDNN/cuBLAS versions and the convolution algorithms chosen
 frozen=""; [ "$device" = cpu ] || frozen="$(CONTA_JAVA="${java[*]} conta.cli.Main" LOG="$logs/frozen-bn.log" step "$root/bench/frozen-bn.sh" "$device" "$iters")"
@@ -109,6 +87,7 @@ GPU: ${gpu:-unknown}; PyTorch: $torchv; conta: ${devname:-$device}
 | conv / BN / GEMM vs PyTorch on the same GPU | $(status $ct) (${csum:-no summary}) |
 | ResNet-50 train step, batch $batch, ${size}px, TF32 on: conta / torch eager img/s | ${c_on:--} / ${t_on:--} (ratio $(ratio "$c_on" "$t_on")) |
 | ResNet-50 train step, batch $batch, ${size}px, TF32 off: conta / torch eager img/s | ${c_off:--} / ${t_off:--} (ratio $(ratio "$c_off" "$t_off")) |
+| same, TF32 on, conta allowed non-deterministic algorithms (as torch's cudnn.benchmark) | ${c_nd:--} / ${t_on:--} (ratio $(ratio "$c_nd" "$t_on")) |
 
 Logs: conformance.log, selftest.log, torch-compare.log, bench.log, frozen-bn.log (in ${logs}).
 

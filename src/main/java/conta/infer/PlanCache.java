@@ -46,10 +46,11 @@ public final class PlanCache implements AutoCloseable {
 
     /**
      * A cache when plans can serve this network on this backend (oneDNN plans run on the CPU backend; a classifier
-     * with CONTA's context input is not planned), else null: the caller runs the network's forward.
+     * with CONTA's context input is not planned; nor without oneDNN, as in the GPU package), else null: the caller
+     * runs the network's forward.
      */
     public static PlanCache forBackend(Backend b, Network net, Output output, Precision precision, int maxShapes) {
-        if (!(b instanceof CpuBackend)) return null;
+        if (!(b instanceof CpuBackend) || !CpuBackend.oneDnnAvailable()) return null;
         if (net.module() instanceof ResNet r && r.config.contextChannels() > 0) return null;
         if (output == Output.CAM && !(net.module() instanceof ResNet r && r.camWeight() != null && r.children().get("classifier") instanceof conta.nn.Conv2d c && c.bias == null))
             return null;

@@ -70,6 +70,9 @@ public final class CpuBackend implements Backend {
 
     public ConvImpl convImpl() { return convImpl; }
 
+    /** Whether oneDNN loaded (its graphs serve the inference plans); a package without it runs everything else. */
+    public static boolean oneDnnAvailable() { return DnnlLibrary.unavailableReason() == null; }
+
     synchronized DnnlConv dnnl() {
         if (dnnl == null) dnnl = new DnnlConv(DnnlConv.MAX_PLANS, convImpl == ConvImpl.DNNL_BF16);
         return dnnl;
@@ -462,11 +465,12 @@ public final class CpuBackend implements Backend {
 
     /**
      * The gradient of a mean over the map is written blocked (in bf16 where the convolutions are: the activations it
-     * flows into are), so that it meets the blocked activations in their layout.
+     * flows into are), so that it meets the blocked activations in their layout. Only where oneDNN runs the
+     * convolutions: with OpenBLAS convolutions nothing else is blocked, and oneDNN, which converts layouts, may be absent.
      */
     @Override
     public void avgPool2dBackward(ConvSpec s, boolean ceil, Tensor dy, Tensor dx) {
-        if (Blocked.fits(dx) && global(s, ceil, dx)) {
+        if (convImpl != ConvImpl.BLAS && Blocked.fits(dx) && global(s, ceil, dx)) {
             Pool.checkOut("avgPool2dBackward", dx, s, ceil, dy);
             Blocked kind = Blocked.of(dx, convImpl == ConvImpl.DNNL_BF16);
             BlockedKernels.globalMeanBackward(seg(dy), raw(dx), kind);

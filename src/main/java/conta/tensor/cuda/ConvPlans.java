@@ -132,22 +132,63 @@ final class ConvPlans implements AutoCloseable {
         return -1;
     }
 
+    /** Index of the acceptable result (as {@link #pick}) with the smallest workspace, whatever the limit; -1 if none. */
+    static int pickSmallest(int[] status, long[] memory, int[] math, int[] determinism, boolean tf32, boolean deterministic) {
+        int best = -1;
+        for (int i = 0; i < status.length; i++)
+            if (pick(new int[]{status[i]}, new long[]{memory[i]}, new int[]{math[i]}, new int[]{determinism[i]}, Long.MAX_VALUE, tf32, deterministic) == 0
+                    && (best < 0 || memory[i] < memory[best])) best = i;
+        return best;
+    }
+
+    /**
+     * Takes the first acceptable result within the workspace bound. Find (a measured search) tries only algorithms whose
+     * workspace fits the bound, so where it finds none the earlier heuristic choice stays (seen on an H200 with cuDNN
+     * 9.19: the 1x1 stride-2 backward of IRNet's CAM network at batch 16, 512 px, under TF32 and determinism); where
+     * the heuristic's candidates all need more, the smallest acceptable one is taken and the workspace grows past the
+     * bound, with a warning (PyTorch sizes the workspace to the algorithm likewise).
+     */
     private void take(Plan p, int dir, boolean measured, int[] algos, long[] memory, int[] status, int[] math, int[] det, String key, String op) {
         int i = pick(status, memory, math, det, dnn.workspaceLimit, tf32, deterministic);
+        String k = DIRECTION[dir] + " " + key;
+        if (i < 0 && measured && p.algo[dir] >= 0) {
+            p.measured[dir] = true;
+            warn(k + ": the measured search found no acceptable algorithm within the " + DeviceMemory.mib(dnn.workspaceLimit)
+                    + " workspace; the heuristic's algo " + p.algo[dir] + " stays (" + candidates(algos, memory, status, math, det) + ")");
+            return;
+        }
+        if (i < 0 && !measured) {
+            i = pickSmallest(status, memory, math, det, tf32, deterministic);
+            if (i >= 0) warn(k + ": no acceptable algorithm within the " + DeviceMemory.mib(dnn.workspaceLimit) + " workspace; algo "
+                    + algos[i] + " needs " + DeviceMemory.mib(memory[i]) + " and the workspace grows to it");
+        }
         if (i < 0) throw new CudaException(op + ": no cuDNN algorithm fits a " + DeviceMemory.mib(dnn.workspaceLimit) + " workspace"
                 + (tf32 ? "" : " with FMA (non-TF32) math") + (deterministic ? " deterministically (-Dconta.cuda.deterministic=false allows the others)" : "")
-                + " (raise -Dconta.cuda.workspaceMiB)");
+                + " (raise -Dconta.cuda.workspaceMiB); cuDNN offered " + candidates(algos, memory, status, math, det));
         p.algo[dir] = algos[i];
         p.ws[dir] = memory[i];
         p.measured[dir] = measured;
         // cuDNN wants the math type the result was measured with; without TF32 the descriptor stays at FMA
         if (tf32) Cudnn.check(cudnnSetConvolutionMathType(p.cd[dir], math[i]), "cudnnSetConvolutionMathType", op);
         searches++;
-        String k = DIRECTION[dir] + " " + key;
         chosen.remove(k);
         if (chosen.size() >= 256) chosen.remove(chosen.keySet().iterator().next());
         chosen.put(k, k + ": algo " + algos[i] + " (" + (measured ? "find" : "heuristic") + ", workspace " + memory[i] + " B, math " + math[i]
                 + (det[i] == CUDNN_DETERMINISTIC ? ", deterministic" : ", non-deterministic") + ")");
+    }
+
+    private static final java.util.Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private static void warn(String what) { if (WARNED.add(what)) System.err.println("warning: cuDNN " + what); }
+
+    /** cuDNN's results, one per entry: algorithm, status, workspace, math type, determinism. */
+    static String candidates(int[] algos, long[] memory, int[] status, int[] math, int[] det) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < algos.length; i++)
+            b.append(i == 0 ? "" : "; ").append("algo ").append(algos[i]).append(" status ").append(status[i]).append(' ')
+                    .append(DeviceMemory.mib(memory[i])).append(" math ").append(math[i])
+                    .append(det[i] == CUDNN_DETERMINISTIC ? " det" : " non-det");
+        return b.length() == 0 ? "no results" : b.toString();
     }
 
     void forward(Tensor x, Tensor w, ConvSpec s, Tensor y, String op) {

@@ -53,7 +53,7 @@ final class Cudnn implements AutoCloseable {
         throw new CudaException(msg);
     }
 
-    /** Workspace of at least `bytes` (grows, never shrinks; callers keep requests under workspaceLimit). */
+    /** Workspace of at least `bytes` (grows, never shrinks; requests stay under workspaceLimit unless no algorithm fits it). */
     long workspace(long bytes, String op) {
         if (bytes == 0) return 0;
         if (workspace == null || workspace.bytes() < bytes) {

@@ -417,6 +417,22 @@ class BlockedLayoutTest {
     }
 
     /**
+     * With OpenBLAS convolutions (oneDNN absent, as in the GPU package) nothing is blocked: the global mean's gradient
+     * stays plain. Blocking it there made the GPU self-test's CPU reference fail with NoClassDefFoundError (dnnl_engine).
+     */
+    @Test
+    void blasConvolutionsLeaveTheGlobalMeanGradientPlain() {
+        ConvSpec s = new ConvSpec(9, 11, 1, 1, 0, 0, 1, 1);
+        try (CpuBackend blas = new CpuBackend(CpuBackend.ConvImpl.BLAS)) {
+            Tensor dy = rand(2, 32, 1, 1), dxW = empty(2, 32, 9, 11), dxG = empty(2, 32, 9, 11);
+            Pool.avgBackward(s, false, dy, dxW);
+            blas.avgPool2dBackward(s, false, dy, dxG);
+            assertTrue(!isBlocked(dxG), "plain under BLAS convolutions");
+            assertArrayEquals(dxW.toArray(), dxG.toArray(), 0f, "dx");
+        }
+    }
+
+    /**
      * The strided convolutions of a ResNet at its real map sizes, where oneDNN's backward-data picks NHWC kernels
      * (brgconv_strided on AVX-512): dx is copied from NHWC into nChw16c by BlockedKernels.fromNhwc (the copy must have
      * run) and equals the plain path's dx; f32 and bf16.

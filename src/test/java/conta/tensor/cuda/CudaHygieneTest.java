@@ -68,6 +68,23 @@ class CudaHygieneTest {
     }
 
     @Test
+    void overTheWorkspaceBoundTheSmallestAcceptableResultIsTaken() {
+        int ok = CUDNN_STATUS_SUCCESS, no = CUDNN_STATUS_NOT_SUPPORTED, det = CUDNN_DETERMINISTIC, non = CUDNN_NON_DETERMINISTIC;
+        int[] status = {ok, ok, no, ok, ok};
+        long[] memory = {100, 900L << 20, 1, 300L << 20, 400L << 20};
+        int[] math = {CUDNN_DEFAULT_MATH, CUDNN_DEFAULT_MATH, CUDNN_DEFAULT_MATH, CUDNN_DEFAULT_MATH, CUDNN_TENSOR_OP_MATH};
+        int[] determinism = {non, det, det, det, det};
+        long limit = 256L << 20;
+        assertEquals(-1, ConvPlans.pick(status, memory, math, determinism, limit, true, true), "nothing deterministic within the bound");
+        // 0 is non-deterministic, 2 failed: of the deterministic 1 (900 MiB), 3 (300) and 4 (400, tensor ops), 3 is smallest
+        assertEquals(3, ConvPlans.pickSmallest(status, memory, math, determinism, true, true));
+        assertEquals(0, ConvPlans.pickSmallest(status, memory, math, determinism, true, false), "nondeterminism allowed");
+        assertEquals(-1, ConvPlans.pickSmallest(new int[]{no}, new long[]{0}, new int[]{CUDNN_DEFAULT_MATH}, new int[]{det}, true, true));
+        assertTrue(ConvPlans.candidates(new int[]{1}, new long[]{300L << 20}, new int[]{ok}, new int[]{CUDNN_FMA_MATH}, new int[]{det})
+                .contains("algo 1 status 0 300.0 MiB"));
+    }
+
+    @Test
     void convSearchModesAreParsed() {
         assertEquals(ConvPlans.Search.AUTO, ConvPlans.search("auto"));
         assertEquals(ConvPlans.Search.FIND, ConvPlans.search("find"));
