@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Packs conta for a GPU machine without Java: a jlink runtime + the jars the CUDA self-test, the backend conformance suite
-# (conta-tests.jar with src/selftest + the JUnit platform) and the ResNet-50 benchmark need + the scripts, into
-# target/conta-gpu.tar.xz (xz: with the ~11 MiB checkout it must stay under the device tool's 64 MiB). oneDNN and OpenCL (CPU convolutions, ~27 MB) are left out too: the GPU
-# runs cuDNN, and the CPU reference backend of the self-test falls back to OpenBLAS convolutions with one warning. Usage: bench/pack-gpu.sh   (then see bench/gpu-selftest.sh)
+# Packs conta for a GPU machine without Java: a jlink runtime, the jars that the CUDA self-test, the backend conformance
+# suite (conta-tests.jar with src/selftest + the JUnit platform), the benchmarks and the demo need, and the scripts,
+# into target/conta-gpu.tar.xz. xz: with the ~11 MiB checkout it must stay under the device tool's 64 MiB (51.9 MiB in
+# session 16). oneDNN and OpenCL (CPU convolutions, ~27 MB) are left out: the GPU runs cuDNN, and the CPU reference
+# backend of the self-test falls back to OpenBLAS convolutions with one warning.
+# Usage: bench/pack-gpu.sh   (then see bench/gpu-selftest.sh and bench/gpu-demo.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
