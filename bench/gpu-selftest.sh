@@ -6,7 +6,7 @@
 #      ModelParityTest of ./test.sh with -Dconta.test.backend=cuda:0, synchronous CUDA so a fault names its test),
 #   4. runs conta.tensor.cuda.SelfTest (every Backend op and domain kernel, CUDA vs CPU),
 #   5. compares conv / batch norm / GEMM with PyTorch on the same GPU (torch_gpu_compare.py + TorchCompare),
-#   6. times a ResNet-50 training step, conta vs PyTorch eager, TF32 on and off,
+#   6. times a ResNet-50 training step, conta vs PyTorch eager, TF32 on and off, and profiles conta's per op (--profile),
 # and prints one table, also written to RESULTS (default bench/RESULTS-gpu.md, or $OUT/RESULTS-gpu.md when $OUT is set).
 # Every step runs under its own timeout (STEP_TIMEOUT seconds, default 240) and the table is printed whatever fails.
 # Usage: bench/gpu-selftest.sh [--device cuda:0|cpu] [PACKAGE=target/conta-gpu.tar.xz] [BATCH=32] [ITERS=10]
@@ -68,6 +68,12 @@ tbench() { [ "$device" = cpu ] && return; step "$PY" "$root/bench/torch_resnet50
 c_on="$(bench true)"; c_off=""; c_nd=""; [ "$device" = cpu ] || { c_off="$(bench false)"; c_nd="$(bench true false)"; }; t_on="$(tbench 1)"; t_off="$(tbench 0)"
 ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo "-"; }
 # the pipeline's frozen-BN networks, with cuDNN/cuBLAS versions and the convolution algorithms chosen
+# where a step's time goes (conta bench --profile): host = time to issue each op (near the step time: host-bound),
+# device = each op alone (drained around it); the ResNet-50 step above, TF32 on
+profile() { step "${java[@]}" -Dconta.cuda.tf32=true conta.cli.Main bench train --arch resnet50 --batch "$batch" --size "$size" \
+              --iters "$iters" --warmup "$([ "$device" = cpu ] && echo 0 || echo 3)" --device "$device" --profile "$1" 2>>"$logs/profile.log" \
+              | tee -a "$logs/profile.log" | sed -n '/^op profile/,/^| all ops/p' | head -20; }
+prof_host="$(profile host)"; prof_dev="$(profile device)"
 frozen=""; [ "$device" = cpu ] || frozen="$(CONTA_JAVA="${java[*]} conta.cli.Main" LOG="$logs/frozen-bn.log" step "$root/bench/frozen-bn.sh" "$device" "$iters")"
 
 status() { case "$1" in 0) echo pass ;; 2) echo "not run" ;; 124|137) echo "TIMEOUT (${step_timeout} s)" ;; *) echo "FAIL (exit $1)" ;; esac; }
@@ -89,7 +95,13 @@ GPU: ${gpu:-unknown}; PyTorch: $torchv; conta: ${devname:-$device}
 | ResNet-50 train step, batch $batch, ${size}px, TF32 off: conta / torch eager img/s | ${c_off:--} / ${t_off:--} (ratio $(ratio "$c_off" "$t_off")) |
 | same, TF32 on, conta allowed non-deterministic algorithms (as torch's cudnn.benchmark) | ${c_nd:--} / ${t_on:--} (ratio $(ratio "$c_nd" "$t_on")) |
 
-Logs: conformance.log, selftest.log, torch-compare.log, bench.log, frozen-bn.log (in ${logs}).
+Logs: conformance.log, selftest.log, torch-compare.log, bench.log, profile.log, frozen-bn.log (in ${logs}).
+
+## Where a ResNet-50 training step's time goes (bench train --profile host, then device; top ops)
+
+${prof_host:-not run}
+
+${prof_dev:-not run}
 
 ## Frozen-BN training steps (bench/frozen-bn.sh)
 

@@ -6,6 +6,7 @@ import conta.models.Models;
 import conta.models.Network;
 import conta.optim.Sgd;
 import conta.tensor.Backend;
+import conta.tensor.OpTimingBackend;
 import conta.tensor.Tensor;
 import conta.tensor.cpu.CpuBackend;
 import conta.tensor.cuda.CudaBackend;
@@ -25,13 +26,16 @@ public final class BenchCommand implements Command {
     static final String USAGE = """
             usage: conta bench train|infer|latency --arch ARCH [--batch 8] [--size 224] [--iters 5] [--warmup 1] [--classes 1000] [--device cpu|cuda:0|auto]
                          [--precision fp32|bf16|auto] [--impl plan|graph|api] [--weights FILE] [--bundle FILE] [--trace FILE]
+                         [--profile host|device]
               images/s of a training step (forward, backward, SGD update) or of inference on random data; --precision bf16
               runs the convolutions in bfloat16 (oneDNN; weights, gradients and the update stay f32). infer: the training
               graph in eval mode, or with --impl plan the inference plan (what predict, the APIs and the pipeline run) at
               batch N. latency: batch-1
               p50/p90/p99 of the inference plan or the training graph, or with --impl api --bundle F of the Java API's
               segment() on a segmentation bundle (RGB bytes in, label map out); --trace writes every call's start and ms
-              as CSV (for bench/latency_tail.py).""";
+              as CSV (for bench/latency_tail.py). train/infer --profile: a table of the time per op over the timed
+              steps; host = the time to issue each op (on a GPU: is the host the bottleneck?), device = each op run alone
+              (the backend drained around it; slower steps, no overlap).""";
 
     @Override public String usage() { return USAGE; }
 
@@ -65,7 +69,19 @@ public final class BenchCommand implements Command {
         if (batch < 1 || size < 1 || iters < 1 || warmup < 0 || classes < 1)
             throw new UserError("bench needs --batch, --size, --iters, --classes >= 1 and --warmup >= 0; got batch " + batch + ", size " + size
                     + ", iters " + iters + ", classes " + classes + ", warmup " + warmup);
-        try (Backend b = conta.pipeline.Methods.backend(a.get("device", "cpu"), a.get("precision", "fp32")); Network net = build(arch, o, b)) {
+        String profile = a.get("profile", null);
+        if (profile != null && !profile.equals("host") && !profile.equals("device"))
+            throw new UserError("--profile must be host or device, got " + profile);
+        try (Backend raw = conta.pipeline.Methods.backend(a.get("device", "cpu"), a.get("precision", "fp32"))) {
+            OpTimingBackend prof = profile == null ? null : new OpTimingBackend(raw, profile.equals("device"));
+            return run(a, mode, arch, o, batch, size, iters, warmup, classes, raw, prof);
+        }
+    }
+
+    private static int run(Args a, String mode, String arch, Models.Options o, int batch, int size, int iters, int warmup, int classes,
+                           Backend raw, OpTimingBackend prof) {
+        Backend b = prof == null ? raw : prof.backend;
+        try (Network net = build(arch, o, b)) {
             float[] img = new float[batch * 3 * size * size];
             SplittableRandom r = new SplittableRandom(1);
             for (int i = 0; i < img.length; i++) img[i] = (float) r.nextGaussian();
@@ -87,6 +103,7 @@ public final class BenchCommand implements Command {
                  Sgd opt = Sgd.single(net.module().trainableParameters(), 0.9f, 1e-4f)) {
                 double total = 0;
                 for (int it = 0; it < warmup + iters; it++) {
+                    if (it == warmup && prof != null) prof.reset();
                     long t0 = System.nanoTime();
                     if (train) {
                         opt.zeroGrad();
@@ -106,10 +123,11 @@ public final class BenchCommand implements Command {
                     System.err.printf("iter %d: %.3f s%n", it, s);
                 }
                 double ips = batch * iters / total;
-                String dev = b instanceof CpuBackend cpu ? "cpu, " + cpu.convImpl().name().toLowerCase(java.util.Locale.ROOT) + " convolutions" : b.name();
+                String dev = raw instanceof CpuBackend cpu ? "cpu, " + cpu.convImpl().name().toLowerCase(java.util.Locale.ROOT) + " convolutions" : b.name();
                 System.out.printf("conta %s %s batch %d size %d on %s: %.2f images/s (%.3f s/iter, %d threads)%n",
                         arch, mode, batch, size, dev, ips, total / iters, Runtime.getRuntime().availableProcessors());
-                if (b instanceof CudaBackend g) { // what ran: library versions and the convolution algorithm of each shape
+                if (prof != null) System.out.print(prof.table(iters, total / iters));
+                if (raw instanceof CudaBackend g) { // what ran: library versions and the convolution algorithm of each shape
                     System.out.println("device: " + g.describe());
                     for (String alg : g.convAlgorithms()) System.out.println("algorithm: " + alg);
                     System.out.println("conv plans evicted: " + g.convPlanEvictions());
