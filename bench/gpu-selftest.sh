@@ -7,7 +7,7 @@
 #   4. runs conta.tensor.cuda.SelfTest (every Backend op and domain kernel, CUDA vs CPU),
 #   5. compares conv / batch norm / GEMM with PyTorch on the same GPU (torch_gpu_compare.py + TorchCompare),
 #   6. times a ResNet-50 training step, conta vs PyTorch eager, TF32 on and off, and profiles conta's per op (--profile),
-# and prints one table, also written to RESULTS (default bench/RESULTS-gpu.md, or $OUT/RESULTS-gpu.md when $OUT is set).
+# and prints one table, also written to RESULTS (default RESULTS-gpu.md beside the logs: $OUT, else the work folder).
 # Every step runs under its own timeout (STEP_TIMEOUT seconds, default 240) and the table is printed whatever fails.
 # Usage: bench/gpu-selftest.sh [--device cuda:0|cpu] [PACKAGE=target/conta-gpu.tar.xz] [BATCH=32] [ITERS=10]
 #   --device cpu: a dry run of the whole script path on a machine without a GPU (conformance suite and benchmark on the
@@ -22,7 +22,6 @@ tgz="${1:-target/conta-gpu.tar.xz}"; batch="${2:-$dbatch}"; iters="${3:-$diters}
 step_timeout="${STEP_TIMEOUT:-240}"
 repo="${CONTA_REPO:-$(cd "$(dirname "$0")/.." && pwd)}"
 tgz="$(cd "$(dirname "$tgz")" 2>/dev/null && pwd)/$(basename "$tgz")"
-results="${RESULTS:-${OUT:+$OUT/RESULTS-gpu.md}}"; results="${results:-bench/RESULTS-gpu.md}"
 PY="${PYTHON:-python3}"
 work="${CONTA_GPU_DIR:-/tmp/conta-gpu-run}"
 # tar detects gzip or xz; python3's tarfile where tar lacks xz
@@ -30,6 +29,8 @@ rm -rf "$work" && mkdir -p "$work" && { tar -C "$work" -xf "$tgz" 2>/dev/null \
   || "${PYTHON:-python3}" -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$tgz" "$work"; } || { echo "cannot unpack $tgz (run bench/pack-gpu.sh first)"; exit 2; }
 root="$work/conta-gpu"
 logs="${OUT:-$work}"; mkdir -p "$logs"
+# the table goes beside the logs, never over bench/RESULTS-gpu.md (the written account; its table is copied in by hand)
+results="${RESULTS:-$logs/RESULTS-gpu.md}"
 
 . "$(dirname "$0")/gpu-env.sh" # libdirs, LD_LIBRARY_PATH and the java command line of the unpacked package in $root
 
@@ -72,7 +73,7 @@ ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf 
 # device = each op alone (drained around it); the ResNet-50 step above, TF32 on
 profile() { step "${java[@]}" -Dconta.cuda.tf32=true conta.cli.Main bench train --arch resnet50 --batch "$batch" --size "$size" \
               --iters "$iters" --warmup "$([ "$device" = cpu ] && echo 0 || echo 3)" --device "$device" --profile "$1" 2>>"$logs/profile.log" \
-              | tee -a "$logs/profile.log" | sed -n '/^op profile/,/^| all ops/p' | head -20; }
+              | tee -a "$logs/profile.log" | sed -n '/^op profile/,/^| all ops/p' | awk 'NR <= 15 || /^\| all ops/'; }
 prof_host="$(profile host)"; prof_dev="$(profile device)"
 frozen=""; [ "$device" = cpu ] || frozen="$(CONTA_JAVA="${java[*]} conta.cli.Main" LOG="$logs/frozen-bn.log" step "$root/bench/frozen-bn.sh" "$device" "$iters")"
 
