@@ -25,7 +25,13 @@ public final class IrLabels {
         int k = cam.keys().length;
         int[] index = new int[k];
         for (int c = 0; c < k; c++) index[c] = c + 1;
-        byte[][] both = Cams.labelsAt(b, index, cam.highRes(), cam.h(), cam.w(), p.fgThreshold(), p.bgThreshold());
+        byte[][] both;
+        // images run in parallel (PseudoStage.irLabels); a device backend's stream serves one thread at a time, so its
+        // short thresholding step takes turns while the CRFs, the bulk of the work, run side by side on the host
+        if (b.name().equals("cpu")) both = Cams.labelsAt(b, index, cam.highRes(), cam.h(), cam.w(), p.fgThreshold(), p.bgThreshold());
+        else synchronized (b) {
+            both = Cams.labelsAt(b, index, cam.highRes(), cam.h(), cam.w(), p.fgThreshold(), p.bgThreshold());
+        }
         int[] fg = refine(im, both[0], k, p), bg = refine(im, both[1], k, p);
         byte[] out = new byte[fg.length];
         for (int i = 0; i < fg.length; i++) {
