@@ -10,6 +10,12 @@ import conta.tensor.Tensor;
  * <p>Pairs follow IRNet's layout on an h x w grid: for direction d of the {@link PathIndex} and source p of its
  * source region, the pair (source p, source p + offset(d)); affinities are N x D x P. Both ops run on the host
  * (gather / scatter have no backend primitive yet) and record their backward on the current {@link Tape}.
+ *
+ * <p>At IRNet's full size (batch 32, 512 px crops: a 128 x 128 grid, radius 10, 152 directions) a batch has 64M pairs,
+ * and one thread took about 8 s a step for the two ops and their backward on this project's CPU. They run over
+ * (image, direction) planes in parallel; every plane is computed in the same order whatever the thread count, and the
+ * scatter of the backward keeps each image's writes on one thread in their original order, so results are the same
+ * bit for bit (the loss terms' double sums are added plane by plane, which can move their last bit).
  */
 public final class Affinity {
     private Affinity() { }
@@ -30,24 +36,24 @@ public final class Affinity {
         float[] e = boundary.toArray();
         float[] aff = new float[n * dirs * p];
         int[] at = new int[aff.length]; // flat boundary index of each maximum
-        for (int d = 0; d < dirs; d++) {
-            int[] py = index.pathY(d), px = index.pathX(d), cell = new int[py.length];
-            for (int c = 0; c < cell.length; c++) cell[c] = py[c] * w + px[c];
+        int[][] cells = pathCells(index, w);
+        int[] src = sourceCells(index, h, w);
+        planes(n * dirs, plane -> {
+            int im = plane / dirs, d = plane % dirs;
+            int[] cell = cells[d];
             for (int q = 0; q < p; q++) {
-                int s = index.source(q, h, w);
-                for (int im = 0; im < n; im++) {
-                    int base = im * hw + s, best = base + cell[0];
-                    for (int c = 1; c < cell.length; c++) if (e[base + cell[c]] > e[best]) best = base + cell[c];
-                    int o = (im * dirs + d) * p + q;
-                    aff[o] = 1f - e[best];
-                    at[o] = best;
-                }
+                int best = pathMax(e, im * hw + src[q], cell), o = plane * p + q;
+                aff[o] = 1f - e[best];
+                at[o] = best;
             }
-        }
+        });
         Tensor y = Tape.track(Tensor.of(b, aff, n, dirs, p));
         if (Tape.needs(boundary)) Tape.record("edgeToAffinity", y, gy -> {
             float[] g = gy.toArray(), ge = new float[n * hw];
-            for (int i = 0; i < g.length; i++) ge[at[i]] -= g[i];
+            // an image's maxima lie in its own plane: one thread per image, its writes in their original order
+            java.util.stream.IntStream.range(0, n).parallel().forEach(im -> {
+                for (int i = im * dirs * p, end = (im + 1) * dirs * p; i < end; i++) ge[at[i]] -= g[i];
+            });
             Tape.accumulate(boundary, Tensor.of(b, ge, boundary.shape()));
         });
         return y;
@@ -71,23 +77,30 @@ public final class Affinity {
             throw new IllegalArgumentException(labels.length + " labels for " + n + " maps of " + w + "x" + h);
         float[] a = aff.toArray();
         byte[] kind = new byte[a.length]; // 0 none, 1 bg pos, 2 fg pos, 3 neg
-        long[] count = new long[4];
-        for (int im = 0; im < n; im++)
-            for (int d = 0; d < dirs; d++) {
-                int off = index.dy(d) * w + index.dx(d);
-                for (int q = 0; q < p; q++) {
-                    int s = im * hw + index.source(q, h, w);
-                    int from = labels[s] & 0xff, to = labels[s + off] & 0xff;
-                    if (from == 255 || to == 255) continue;
-                    int k = from != to ? 3 : from == 0 ? 1 : 2;
-                    int o = (im * dirs + d) * p + q;
-                    kind[o] = (byte) k;
-                    count[k]++;
-                }
+        int planes = n * dirs;
+        long[][] counts = new long[planes][4];
+        double[][] sums = new double[planes][4];
+        int[] src = sourceCells(index, h, w);
+        planes(planes, plane -> {
+            int im = plane / dirs, d = plane % dirs, off = index.dy(d) * w + index.dx(d);
+            long[] count = counts[plane];
+            double[] sum = sums[plane];
+            for (int q = 0; q < p; q++) {
+                int k = pairKind(labels, im * hw + src[q], off);
+                if (k == 0) continue;
+                int o = plane * p + q;
+                kind[o] = (byte) k;
+                count[k]++;
+                sum[k] -= Math.log(EPS + (k == 3 ? 1.0 - a[o] : a[o]));
             }
+        });
+        long[] count = new long[4];
         double[] sum = new double[4];
-        for (int i = 0; i < a.length; i++)
-            if (kind[i] != 0) sum[kind[i]] -= Math.log(EPS + (kind[i] == 3 ? 1.0 - a[i] : a[i]));
+        for (int i = 0; i < planes; i++) // in plane order: the same sums whatever the thread count
+            for (int k = 1; k < 4; k++) {
+                count[k] += counts[i][k];
+                sum[k] += sums[i][k];
+            }
         double bg = sum[1] / (count[1] + EPS), fg = sum[2] / (count[2] + EPS), neg = sum[3] / (count[3] + EPS);
         Backend b = aff.backend();
         Tensor total = Tape.track(Tensor.of(b, new float[]{(float) ((bg / 2 + fg / 2 + neg) / 2)}, 1));
@@ -96,13 +109,119 @@ public final class Affinity {
             // d total / d term: 1/4 for bgPos and fgPos, 1/2 for neg; each term divides by its count
             double[] coef = {0, s / 4 / (count[1] + EPS), s / 4 / (count[2] + EPS), s / 2 / (count[3] + EPS)};
             float[] g = new float[a.length];
-            for (int i = 0; i < a.length; i++) {
-                int k = kind[i];
-                if (k == 0) continue;
-                g[i] = (float) (k == 3 ? coef[3] / (EPS + 1.0 - a[i]) : -coef[k] / (EPS + a[i]));
-            }
+            planes(planes, plane -> {
+                for (int i = plane * p, end = i + p; i < end; i++) {
+                    int k = kind[i];
+                    if (k == 0) continue;
+                    g[i] = (float) (k == 3 ? coef[3] / (EPS + 1.0 - a[i]) : -coef[k] / (EPS + a[i]));
+                }
+            });
             Tape.accumulate(aff, Tensor.of(b, g, aff.shape()));
         });
         return new Loss(total, (float) bg, (float) fg, (float) neg, count[1], count[2], count[3]);
+    }
+
+    /**
+     * IRNet's affinity loss straight from the boundary probabilities N x 1 x h x w: the numbers of
+     * {@code loss(fromBoundary(boundary, index), labels, h, w, index)} without its N x D x P affinities, path maxima and
+     * pair kinds in memory (at IRNet's full size 64M pairs, about 1.5 GB of arrays a step, and on a GPU the same again
+     * across the bus). The forward pass sums the terms plane by plane as loss does; the backward pass walks the paths
+     * again and adds each image's contributions in the composed ops' order, so the gradient is the same bit for bit.
+     */
+    public static Loss boundaryLoss(Tensor boundary, byte[] labels, PathIndex index) {
+        if (boundary.rank() != 4 || boundary.dim(1) != 1)
+            throw new IllegalArgumentException("boundary must be N x 1 x H x W, got " + boundary.shapeString());
+        int n = boundary.dim(0), h = boundary.dim(2), w = boundary.dim(3), hw = h * w;
+        int dirs = index.directions(), p = index.sources(h, w), planes = n * dirs;
+        if (labels.length != (long) n * hw)
+            throw new IllegalArgumentException(labels.length + " labels for " + n + " maps of " + w + "x" + h);
+        float[] e = boundary.toArray();
+        int[][] cells = pathCells(index, w);
+        int[] src = sourceCells(index, h, w);
+        long[][] counts = new long[planes][4];
+        double[][] sums = new double[planes][4];
+        planes(planes, plane -> {
+            int im = plane / dirs, d = plane % dirs, off = index.dy(d) * w + index.dx(d);
+            for (int q = 0; q < p; q++) {
+                int k = pairKind(labels, im * hw + src[q], off);
+                if (k == 0) continue;
+                float a = 1f - e[pathMax(e, im * hw + src[q], cells[d])];
+                counts[plane][k]++;
+                sums[plane][k] -= Math.log(EPS + (k == 3 ? 1.0 - a : a));
+            }
+        });
+        long[] count = new long[4];
+        double[] sum = new double[4];
+        for (int i = 0; i < planes; i++)
+            for (int k = 1; k < 4; k++) {
+                count[k] += counts[i][k];
+                sum[k] += sums[i][k];
+            }
+        double bg = sum[1] / (count[1] + EPS), fg = sum[2] / (count[2] + EPS), neg = sum[3] / (count[3] + EPS);
+        Backend b = boundary.backend();
+        Tensor total = Tape.track(Tensor.of(b, new float[]{(float) ((bg / 2 + fg / 2 + neg) / 2)}, 1));
+        if (Tape.needs(boundary)) Tape.record("boundaryAffinityLoss", total, gy -> {
+            double s = gy.item();
+            double[] coef = {0, s / 4 / (count[1] + EPS), s / 4 / (count[2] + EPS), s / 2 / (count[3] + EPS)};
+            float[] ge = new float[n * hw];
+            java.util.stream.IntStream.range(0, n).parallel().forEach(im -> {
+                for (int d = 0; d < dirs; d++) {
+                    int off = index.dy(d) * w + index.dx(d);
+                    for (int q = 0; q < p; q++) {
+                        int k = pairKind(labels, im * hw + src[q], off);
+                        if (k == 0) continue; // the composed ops subtract a zero here: the same bits
+                        int best = pathMax(e, im * hw + src[q], cells[d]);
+                        float a = 1f - e[best];
+                        ge[best] -= (float) (k == 3 ? coef[3] / (EPS + 1.0 - a) : -coef[k] / (EPS + a));
+                    }
+                }
+            });
+            Tape.accumulate(boundary, Tensor.of(b, ge, boundary.shape()));
+        });
+        return new Loss(total, (float) bg, (float) fg, (float) neg, count[1], count[2], count[3]);
+    }
+
+    /** 0: a pair touching 255 (left out); 1: both ends background; 2: both the same class; 3: different labels. */
+    private static int pairKind(byte[] labels, int s, int off) {
+        int from = labels[s] & 0xff, to = labels[s + off] & 0xff;
+        if (from == 255 || to == 255) return 0;
+        return from != to ? 3 : from == 0 ? 1 : 2;
+    }
+
+    /** Flat index of the path's maximum from base (strictly greater: the first one on ties, as max_pool2d). */
+    private static int pathMax(float[] e, int base, int[] cell) {
+        int best = base + cell[0];
+        float bv = e[best];
+        for (int c = 1; c < cell.length; c++) {
+            int j = base + cell[c];
+            if (e[j] > bv) {
+                bv = e[j];
+                best = j;
+            }
+        }
+        return best;
+    }
+
+    /** Per direction, the path's cells as flat offsets on a grid of width w. */
+    private static int[][] pathCells(PathIndex index, int w) {
+        int[][] cells = new int[index.directions()][];
+        for (int d = 0; d < cells.length; d++) {
+            int[] py = index.pathY(d), px = index.pathX(d), cell = new int[py.length];
+            for (int c = 0; c < cell.length; c++) cell[c] = py[c] * w + px[c];
+            cells[d] = cell;
+        }
+        return cells;
+    }
+
+    /** Flat grid index of every source, in order (index.source without a division per pair). */
+    private static int[] sourceCells(PathIndex index, int h, int w) {
+        int[] src = new int[index.sources(h, w)];
+        for (int q = 0; q < src.length; q++) src[q] = index.source(q, h, w);
+        return src;
+    }
+
+    /** Runs body for every (image, direction) plane, in parallel; each plane's work is independent of the others. */
+    private static void planes(int count, java.util.function.IntConsumer body) {
+        java.util.stream.IntStream.range(0, count).parallel().forEach(body);
     }
 }

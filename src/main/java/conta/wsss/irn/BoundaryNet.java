@@ -120,7 +120,7 @@ public final class BoundaryNet extends Module {
         int h = logits.dim(2), w = logits.dim(3);
         if (irLabels.length != (long) images.dim(0) * h * w)
             throw new IllegalArgumentException(irLabels.length + " IR labels, the boundary grid is " + images.dim(0) + " x " + w + "x" + h);
-        return Affinity.loss(Affinity.fromBoundary(F.sigmoid(logits), pairs), irLabels, h, w, pairs);
+        return Affinity.boundaryLoss(F.sigmoid(logits), irLabels, pairs);
     }
 
     /** The same from a loader batch: full-resolution IR-label masks are reduced to the stride-4 grid (nearest). */

@@ -3,6 +3,7 @@ package conta.wsss.irn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import conta.autograd.Tape;
 import conta.tensor.Backend;
@@ -99,6 +100,41 @@ class AffinityTest {
                         return new float[][]{g};
                     }
                 }, 12);
+    }
+
+    /**
+     * The fused loss (what BoundaryNet trains with) gives the composed ops' numbers: the terms, counts and total
+     * exactly, and the boundary gradient bit for bit, on random maps with ties (values on a coarse grid), ignored
+     * pixels and several images, for two radii and a backward seed other than 1.
+     */
+    @Test
+    void fusedLossEqualsTheComposedOps() {
+        Random r = new Random(11);
+        for (int radius : new int[]{3, 5}) {
+            PathIndex pi = new PathIndex(radius);
+            int n = 3, h = 13, w = 17;
+            float[] edge = new float[n * h * w];
+            for (int i = 0; i < edge.length; i++) edge[i] = r.nextInt(8) / 8f; // ties: the first maximum must win in both
+            byte[] labels = new byte[n * h * w];
+            for (int i = 0; i < labels.length; i++) labels[i] = (byte) (r.nextInt(12) == 0 ? 255 : r.nextInt(3));
+            Affinity.Loss[] l = new Affinity.Loss[2];
+            float[][] grad = new float[2][];
+            for (int fused = 0; fused < 2; fused++)
+                try (Tape tape = Tape.open(true)) {
+                    Tensor e = tape.keep(Tensor.of(be, edge, n, 1, h, w));
+                    e.requiresGrad = true;
+                    l[fused] = fused == 1 ? Affinity.boundaryLoss(e, labels, pi) : Affinity.loss(Affinity.fromBoundary(e, pi), labels, h, w, pi);
+                    tape.backward(l[fused].total(), 0.37f);
+                    grad[fused] = e.grad.toArray();
+                    l[fused] = new Affinity.Loss(null, l[fused].bgPos(), l[fused].fgPos(), l[fused].neg(), l[fused].bgPairs(), l[fused].fgPairs(),
+                            l[fused].negPairs());
+                    e.close();
+                }
+            assertEquals(l[0], l[1], "radius " + radius);
+            assertTrue(l[0].bgPairs() > 0 && l[0].fgPairs() > 0 && l[0].negPairs() > 0);
+            assertArrayEquals(grad[0], grad[1], 0f, "radius " + radius);
+            assertTrue(java.util.stream.IntStream.range(0, grad[0].length).filter(i -> grad[0][i] != 0).count() > 20, "gradient reaches the map");
+        }
     }
 
     @Test
