@@ -110,6 +110,10 @@ public final class BenchCommand implements Command {
                         try (Tape tape = Tape.open(true)) {
                             Tensor loss = obj.loss(net.trainOutputs(x), labels, labelShape, null, 255);
                             tape.backward(loss);
+                        } catch (IllegalArgumentException e) { // batch norm statistics of a single value: the arguments' doing
+                            if (e.getMessage() == null || !e.getMessage().contains("more than one value per channel")) throw e;
+                            throw new UserError("--batch " + batch + " --size " + size + ": " + e.getMessage()
+                                    + " (training batch norm needs --batch 2 or more, or a --size that leaves a larger map)");
                         }
                         opt.step(0.01f);
                     } else {

@@ -144,6 +144,12 @@ class ErrorContractTest {
     }
 
     @Test
+    void benchTrainingWithOneValuePerBatchNormChannel() { // batch 1 at 32 px leaves layer4 a 1 x 1 map
+        userError(run("bench", "train", "--arch", "resnet18", "--width", "8", "--batch", "1", "--size", "32", "--iters", "1", "--warmup", "0"),
+                "--batch 1 --size 32", "--batch 2 or more");
+    }
+
+    @Test
     void internalErrorsExitOneWithTheHint() {
         assertEquals(1, Main.report("x", new ArithmeticException("/ by zero")));
         ModelCommandErrorsTest.Result r = captured(() -> Main.report("pipeline", new IllegalStateException("broken invariant")));
