@@ -123,12 +123,8 @@ final class ConvPlans implements AutoCloseable {
      * no tensor-op math without TF32, deterministic when asked; -1 if none.
      */
     static int pick(int[] status, long[] memory, int[] math, int[] determinism, long limit, boolean tf32, boolean deterministic) {
-        for (int i = 0; i < status.length; i++) {
-            boolean tensorOps = math[i] == CUDNN_TENSOR_OP_MATH || math[i] == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-            if (status[i] != CUDNN_STATUS_SUCCESS || memory[i] > limit || !tf32 && tensorOps) continue;
-            if (deterministic && determinism[i] != CUDNN_DETERMINISTIC) continue;
-            return i;
-        }
+        for (int i = 0; i < status.length; i++)
+            if (memory[i] <= limit && acceptable(status[i], math[i], determinism[i], tf32, deterministic)) return i;
         return -1;
     }
 
@@ -136,17 +132,22 @@ final class ConvPlans implements AutoCloseable {
     static int pickSmallest(int[] status, long[] memory, int[] math, int[] determinism, boolean tf32, boolean deterministic) {
         int best = -1;
         for (int i = 0; i < status.length; i++)
-            if (pick(new int[]{status[i]}, new long[]{memory[i]}, new int[]{math[i]}, new int[]{determinism[i]}, Long.MAX_VALUE, tf32, deterministic) == 0
-                    && (best < 0 || memory[i] < memory[best])) best = i;
+            if (acceptable(status[i], math[i], determinism[i], tf32, deterministic) && (best < 0 || memory[i] < memory[best])) best = i;
         return best;
     }
 
+    private static boolean acceptable(int status, int math, int determinism, boolean tf32, boolean deterministic) {
+        boolean tensorOps = math == CUDNN_TENSOR_OP_MATH || math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+        return status == CUDNN_STATUS_SUCCESS && (tf32 || !tensorOps) && (!deterministic || determinism == CUDNN_DETERMINISTIC);
+    }
+
     /**
-     * Takes the first acceptable result within the workspace bound. Find (a measured search) tries only algorithms whose
-     * workspace fits the bound, so where it finds none the earlier heuristic choice stays (seen on an H200 with cuDNN
-     * 9.19: the 1x1 stride-2 backward of IRNet's CAM network at batch 16, 512 px, under TF32 and determinism); where
-     * the heuristic's candidates all need more, the smallest acceptable one is taken and the workspace grows past the
-     * bound, with a warning (PyTorch sizes the workspace to the algorithm likewise).
+     * Takes the first acceptable result within the workspace bound. Where the heuristic's acceptable candidates all need
+     * more, the smallest one is taken and the workspace grows past the bound, with a warning (PyTorch sizes the
+     * workspace to the algorithm likewise). Seen on an H200 with cuDNN 9.19: IRNet's CAM network at batch 16, 512 px
+     * has no deterministic backward algorithm within 256 MiB for its stem (323 MiB) and its 1x1 stride-2 convolution
+     * (384 and 393 MiB). Find (a measured search) tries only what fits the bound, so where it finds nothing acceptable
+     * the heuristic's earlier choice stays.
      */
     private void take(Plan p, int dir, boolean measured, int[] algos, long[] memory, int[] status, int[] math, int[] det, String key, String op) {
         int i = pick(status, memory, math, det, dnn.workspaceLimit, tf32, deterministic);
