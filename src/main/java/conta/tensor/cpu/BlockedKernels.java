@@ -419,38 +419,30 @@ final class BlockedKernels {
      * In this layout a window position is one vector of 16 channels, so the scan is 16 channels at a time.
      */
     static void maxPool(MemorySegment x, MemorySegment y, Blocked b, conta.tensor.ConvSpec s, int oh, int ow) {
-        int cbs = b.blocks();
-        Parallel.forRange(b.n() * cbs, (long) oh * ow * s.kh() * s.kw() * Blocked.LANES, piece -> {
+        int cbs = b.blocks(), H = b.h(), W = b.w();
+        int kh = s.kh(), kw = s.kw(), sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW(), dh = s.dilH(), dw = s.dilW();
+        boolean half = b.half();
+        // the window's taps in row-major order, bounds tested per row and column (no division per tap); the backward
+        // pass finds the same first maximum per lane
+        Parallel.forRange(b.n() * cbs, (long) oh * ow * kh * kw * Blocked.LANES, piece -> {
             long xo = (long) piece * b.hw() * STEP, yo = (long) piece * oh * ow * STEP;
-            for (int v = 0; v < V; v++)
-                for (int oy = 0; oy < oh; oy++)
-                    for (int ox = 0; ox < ow; ox++)
-                        store(window(x, xo + v * L, b, s, oy, ox, false), y, yo + ((long) oy * ow + ox) * STEP + v * L, b.half());
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                    for (int v = 0; v < V; v++) {
+                        FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+                        for (int i = 0; i < kh; i++) {
+                            int iy = oy * sh - ph + i * dh;
+                            if (iy < 0 || iy >= H) continue;
+                            for (int j = 0; j < kw; j++) {
+                                int ix = ox * sw - pw + j * dw;
+                                if (ix < 0 || ix >= W) continue;
+                                FloatVector t = load(x, xo + ((long) iy * W + ix) * STEP + v * L, half);
+                                m = m.blend(t, t.compare(VectorOperators.GT, m).or(t.test(VectorOperators.IS_NAN)));
+                            }
+                        }
+                        store(m, y, yo + ((long) oy * ow + ox) * STEP + v * L, half);
+                    }
         });
-    }
-
-    /**
-     * The window's maximum per lane (see maxPool), or with arg the winning window position per lane (k = i * kw + j;
-     * -1 if none) as floats.
-     */
-    private static FloatVector window(MemorySegment x, long base, Blocked b, conta.tensor.ConvSpec s, int oy, int ox, boolean arg) {
-        boolean h = b.half();
-        FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), at = FloatVector.broadcast(S, -1f);
-        for (int k = 0; k < s.kh() * s.kw(); k++) {
-            int p = tap(b, s, oy, ox, k);
-            if (p < 0) continue;
-            FloatVector v = load(x, base + (long) p * STEP, h);
-            var take = v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN));
-            m = m.blend(v, take);
-            if (arg) at = at.blend((float) k, take);
-        }
-        return arg ? at : m;
-    }
-
-    /** Position (row * W + column) of window tap k (row-major in the window) of output (oy, ox), or -1 in the padding. */
-    private static int tap(Blocked b, conta.tensor.ConvSpec s, int oy, int ox, int k) {
-        int iy = oy * s.strideH() - s.padH() + (k / s.kw()) * s.dilH(), ix = ox * s.strideW() - s.padW() + (k % s.kw()) * s.dilW();
-        return iy < 0 || iy >= b.h() || ix < 0 || ix >= b.w() ? -1 : iy * b.w() + ix;
     }
 
     /** Per-thread f32 plane of one (image, channel block): max pooling's input gradient is summed there, then stored once. */
@@ -470,23 +462,37 @@ final class BlockedKernels {
             float[] g = holder[0];
             java.util.Arrays.fill(g, 0, planeFloats, 0f);
             long xo = (long) piece * planeFloats, yo = (long) piece * oh * ow * STEP;
+            int H = b.h(), W = b.w(), kh = s.kh(), kw = s.kw();
+            int sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW(), dh = s.dilH(), dw = s.dilW();
+            int[] at = new int[kh * kw]; // the window's taps as plane positions, -1 in the padding
+            FloatVector zero = FloatVector.zero(S);
             for (int v = 0; v < V; v++)
                 for (int oy = 0; oy < oh; oy++)
-                    for (int ox = 0; ox < ow; ox++)
-                        routeGradient(g, v, load(dy, yo + ((long) oy * ow + ox) * STEP + v * L, h),
-                                window(x, xo + v * L, b, s, oy, ox, true), b, s, oy, ox);
+                    for (int ox = 0; ox < ow; ox++) {
+                        // the first maximum per lane, as maxPool finds it
+                        FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), arg = FloatVector.broadcast(S, -1f);
+                        for (int i = 0, k = 0; i < kh; i++) {
+                            int iy = oy * sh - ph + i * dh;
+                            for (int j = 0; j < kw; j++, k++) {
+                                int ix = ox * sw - pw + j * dw;
+                                at[k] = iy < 0 || iy >= H || ix < 0 || ix >= W ? -1 : iy * W + ix;
+                                if (at[k] < 0) continue;
+                                FloatVector t = load(x, xo + (long) at[k] * STEP + v * L, h);
+                                var take = t.compare(VectorOperators.GT, m).or(t.test(VectorOperators.IS_NAN));
+                                m = m.blend(t, take);
+                                arg = arg.blend((float) k, take);
+                            }
+                        }
+                        // g[tap k] += dy on the lanes whose maximum was at k, k ascending (the padding never wins)
+                        FloatVector d = load(dy, yo + ((long) oy * ow + ox) * STEP + v * L, h);
+                        for (int k = 0; k < at.length; k++) {
+                            var hit = arg.compare(VectorOperators.EQ, (float) k);
+                            if (!hit.anyTrue()) continue;
+                            int p = at[k] * Blocked.LANES + v * L;
+                            FloatVector.fromArray(S, g, p).add(zero.blend(d, hit)).intoArray(g, p);
+                        }
+                    }
             for (int p = 0; p < planeFloats; p += L) store(FloatVector.fromArray(S, g, p), dx, xo + p, h);
         });
-    }
-
-    /** g[window position k] += dy on the lanes whose maximum was at k. */
-    private static void routeGradient(float[] g, int v, FloatVector dy, FloatVector at, Blocked b, conta.tensor.ConvSpec s, int oy, int ox) {
-        FloatVector zero = FloatVector.zero(S);
-        for (int k = 0; k < s.kh() * s.kw(); k++) {
-            var hit = at.compare(VectorOperators.EQ, (float) k);
-            if (!hit.anyTrue()) continue; // then the tap is inside: padding never wins
-            int p = tap(b, s, oy, ox, k) * Blocked.LANES + v * L;
-            FloatVector.fromArray(S, g, p).add(zero.blend(dy, hit)).intoArray(g, p);
-        }
     }
 }
