@@ -272,18 +272,23 @@ public final class Pipeline implements AutoCloseable {
                 Checkpoint.load(camModel, net, null);
                 double[] scales = cfg.numbers("cam.scales");
                 double thr = cfg.number("cam.bg_threshold");
+                conta.image.Resampling resize = conta.image.Resampling.parse(cfg.str("data.resize"), "data.resize");
                 Progress bar = new Progress("round " + t + " CAMs", trainIds.size(), 0);
-                for (String id : bad.live(trainIds)) {
-                    Path f = camDir.resolve(id + ".npz"), s = seedDir.resolve(id + ".png");
-                    if (!Files.isRegularFile(f) || !Files.isRegularFile(s)) {
-                        Item it = readOrSkip(id);
-                        if (it == null) { bar.step(id); continue; }
-                        CamMaps m = Cams.compute(net, Backbones.input(cfg, "cls"), it.image(), it.labels(), scales, hooks.context(t, id, it),
-                                conta.image.Resampling.parse(cfg.str("data.resize"), "data.resize"), plans);
-                        m.save(f);
-                        IndexPng.write(s, Cams.seeds(backend, m, thr));
+                List<String> ids = bad.live(trainIds), todo = new ArrayList<>();
+                for (String id : ids) {
+                    if (Files.isRegularFile(camDir.resolve(id + ".npz")) && Files.isRegularFile(seedDir.resolve(id + ".png"))) bar.step(id);
+                    else todo.add(id);
+                }
+                try (CamInputs ahead = new CamInputs(this::readOrSkip, Backbones.input(cfg, "cls"), scales, resize, todo)) {
+                    for (String id : todo) {
+                        CamInputs.Ready r = ahead.next();
+                        if (r != null) {
+                            CamMaps m = Cams.compute(net, r.inputs(), r.item().labels(), hooks.context(t, id, r.item()), plans);
+                            m.save(camDir.resolve(id + ".npz"));
+                            IndexPng.write(seedDir.resolve(id + ".png"), Cams.seeds(backend, m, thr));
+                        }
+                        bar.step(id);
                     }
-                    bar.step(id);
                 }
                 bar.finish();
             } catch (IOException e) {

@@ -71,10 +71,35 @@ public final class Cams {
      */
     public static CamMaps compute(ResNet net, Preprocess input, RgbImage im, int[] labels, double[] scales, HostArray context, Resampling resize,
                                   PlanCache plans) {
+        if (labels.length == 0) return empty(im);
+        return compute(net, inputs(input, im, scales, resize), labels, context, plans);
+    }
+
+    /**
+     * The host half of a CAM computation, which a caller may run ahead on another thread: per scale, the image resized
+     * and turned into the network's input with its flip (2 x 3 x sh x sw floats).
+     */
+    public record Inputs(int h, int w, int[] sh, int[] sw, float[][] chw) { }
+
+    /** The network inputs of im at each scale (see {@link Inputs}). */
+    public static Inputs inputs(Preprocess input, RgbImage im, double[] scales, Resampling resize) {
+        int H = im.h(), W = im.w();
+        int[] sh = new int[scales.length], sw = new int[scales.length];
+        float[][] chw = new float[scales.length][];
+        for (int i = 0; i < scales.length; i++) {
+            sh[i] = resize.size(H, scales[i]);
+            sw[i] = resize.size(W, scales[i]);
+            chw[i] = input.chw(resize.camScale(im, sh[i], sw[i]), true);
+        }
+        return new Inputs(H, W, sh, sw, chw);
+    }
+
+    /** The device half: the maps of the given inputs (from {@link #inputs}), as the full compute above. */
+    public static CamMaps compute(ResNet net, Inputs in, int[] labels, HostArray context, PlanCache plans) {
         if (plans != null && context != null) throw new IllegalArgumentException("CAM plans take no context map");
         Backend b = net.backend();
         WsssOps ops = b.wsss();
-        int H = im.h(), W = im.w(), h4 = (H + 3) / 4, w4 = (W + 3) / 4;
+        int H = in.h(), W = in.w(), h4 = (H + 3) / 4, w4 = (W + 3) / 4;
         int os = net.config.outputStride();
         int upH = (H + os - 1) / os * os, upW = (W + os - 1) / os * os;
         int c = net.config.classes(), k = labels.length;
@@ -83,16 +108,15 @@ public final class Cams {
         for (int i = 0; i < k; i++) channels[i] = labels[i] - 1;
         net.train(false);
         try (Tensor s4 = Tensor.zeros(b, 1, k, h4, w4); Tensor hr = Tensor.zeros(b, 1, k, H, W)) {
-            for (double s : scales) {
-                int sh = resize.size(H, s), sw = resize.size(W, s);
-                RgbImage r = resize.camScale(im, sh, sw);
+            for (int si = 0; si < in.chw().length; si++) {
+                int sh = in.sh()[si], sw = in.sw()[si];
                 try (Tape t = Tape.open(false)) {
                     Tensor cam;
                     if (plans != null) {
-                        PlanCache.Result pr = plans.run(input.chw(r, true), 2, 3, sh, sw);
+                        PlanCache.Result pr = plans.run(in.chw()[si], 2, 3, sh, sw);
                         cam = Tape.track(Tensor.of(b, pr.data(), pr.shape()));
                     } else {
-                        Tensor x = Tape.track(Tensor.of(b, input.chw(r, true), 2, 3, sh, sw));
+                        Tensor x = Tape.track(Tensor.of(b, in.chw()[si], 2, 3, sh, sw));
                         Tensor ctx = null;
                         if (context != null) {
                             int[] cs = context.shape();
@@ -115,5 +139,11 @@ public final class Cams {
             ops.normaliseMax(hr, (long) H * W, 1e-5f);
             return new CamMaps(labels.clone(), h4, w4, s4.toArray(), H, W, hr.toArray());
         }
+    }
+
+    /** The maps of an image without labels: none. */
+    private static CamMaps empty(RgbImage im) {
+        int H = im.h(), W = im.w();
+        return new CamMaps(new int[0], (H + 3) / 4, (W + 3) / 4, new float[0], H, W, new float[0]);
     }
 }
