@@ -26,7 +26,7 @@ public final class BenchCommand implements Command {
     static final String USAGE = """
             usage: conta bench train|infer|latency --arch ARCH [--batch 8] [--size 224] [--iters 5] [--warmup 1] [--classes 1000] [--device cpu|cuda:0|auto]
                          [--precision fp32|bf16|auto] [--impl plan|graph|api] [--weights FILE] [--bundle FILE] [--trace FILE]
-                         [--profile host|device]
+                         [--profile host|device]   (--arch irn-boundary: IRNet's boundary branch, train only)
               images/s of a training step (forward, backward, SGD update) or of inference on random data; --precision bf16
               runs the convolutions in bfloat16 (oneDNN; weights, gradients and the update stay f32). infer: the training
               graph in eval mode, or with --impl plan the inference plan (what predict, the APIs and the pipeline run) at
@@ -81,6 +81,10 @@ public final class BenchCommand implements Command {
     private static int run(Args a, String mode, String arch, Models.Options o, int batch, int size, int iters, int warmup, int classes,
                            Backend raw, OpTimingBackend prof) {
         Backend b = prof == null ? raw : prof.backend;
+        if (arch.equals("irn-boundary")) {
+            if (!mode.equals("train")) throw new UserError("bench " + mode + " --arch irn-boundary: the boundary network is timed training (bench train)");
+            return boundaryTrain(o, b, raw, prof, batch, size, iters, warmup);
+        }
         try (Network net = build(arch, o, b)) {
             float[] img = new float[batch * 3 * size * size];
             SplittableRandom r = new SplittableRandom(1);
@@ -137,6 +141,57 @@ public final class BenchCommand implements Command {
                     System.out.println("conv plans evicted: " + g.convPlanEvictions());
                 }
             }
+        }
+        return 0;
+    }
+
+    /**
+     * A training step of IRNet's boundary branch (--arch irn-boundary): the frozen ResNet-50 backbone (strides 2,2,2,1),
+     * the five side convolutions and the fused affinity loss against random IR labels on the stride-4 grid (radius 10),
+     * SGD on the head, as PseudoStage.trainBoundary runs it. --width / --blocks shrink the backbone.
+     */
+    private static int boundaryTrain(Models.Options o, Backend b, Backend raw, OpTimingBackend prof, int batch, int size, int iters, int warmup) {
+        conta.models.ResNetConfig c = conta.models.ResNetConfig.torchvision(true, 3, 4, 6, 3).withStrides(new int[]{1, 2, 2, 1})
+                .withFrozenBn(true).withHead(conta.models.ResNetConfig.Head.NONE, 0);
+        if (o.width() != null) c = c.withWidth(o.width());
+        if (o.blocks() != null) c = c.withBlocks(o.blocks());
+        SplittableRandom r = new SplittableRandom(1);
+        float[] img = new float[batch * 3 * size * size];
+        for (int i = 0; i < img.length; i++) img[i] = (float) r.nextGaussian();
+        try (conta.wsss.irn.BoundaryNet net = new conta.wsss.irn.BoundaryNet(b, c, conta.wsss.irn.BoundaryNet.TRAIN_RADIUS, 1);
+             Tensor x = Tensor.of(b, img, batch, 3, size, size);
+             Sgd opt = Sgd.single(net.headParameters(), 0.9f, 1e-4f)) {
+            net.train(true);
+            byte[] labels = null;
+            double total = 0;
+            for (int it = 0; it < warmup + iters; it++) {
+                if (it == warmup && prof != null) prof.reset();
+                long t0 = System.nanoTime();
+                opt.zeroGrad();
+                try (Tape tape = Tape.open(true)) {
+                    if (labels == null) { // the grid of the logits: random IR labels, 1 in 10 ignored
+                        int[] grid;
+                        try (Tape probe = Tape.open(false)) { grid = net.logits(x).shape(); }
+                        try {
+                            new conta.wsss.irn.PathIndex(conta.wsss.irn.BoundaryNet.TRAIN_RADIUS).sources(grid[2], grid[3]);
+                        } catch (IllegalArgumentException e) {
+                            throw new UserError("--size " + size + ": the boundary loss's " + e.getMessage() + "; use a larger --size (e.g. 128)");
+                        }
+                        labels = new byte[grid[0] * grid[2] * grid[3]];
+                        for (int i = 0; i < labels.length; i++) labels[i] = (byte) (r.nextInt(10) == 0 ? 255 : r.nextInt(3));
+                    }
+                    tape.backward(net.loss(x, labels).total());
+                }
+                opt.step(0.01f);
+                b.synchronize();
+                double sec = (System.nanoTime() - t0) / 1e9;
+                if (it >= warmup) total += sec;
+                System.err.printf("iter %d: %.3f s%n", it, sec);
+            }
+            String dev = raw instanceof CpuBackend cpu ? "cpu, " + cpu.convImpl().name().toLowerCase(java.util.Locale.ROOT) + " convolutions" : raw.name();
+            System.out.printf("conta irn-boundary train batch %d size %d on %s: %.2f images/s (%.3f s/iter, %d threads)%n",
+                    batch, size, dev, batch * iters / total, total / iters, Runtime.getRuntime().availableProcessors());
+            if (prof != null) System.out.print(prof.table(iters, total / iters));
         }
         return 0;
     }

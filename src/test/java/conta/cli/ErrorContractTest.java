@@ -147,6 +147,9 @@ class ErrorContractTest {
     void benchTrainingWithOneValuePerBatchNormChannel() { // batch 1 at 32 px leaves layer4 a 1 x 1 map
         userError(run("bench", "train", "--arch", "resnet18", "--width", "8", "--batch", "1", "--size", "32", "--iters", "1", "--warmup", "0"),
                 "--batch 1 --size 32", "--batch 2 or more");
+        userError(run("bench", "train", "--arch", "irn-boundary", "--width", "8", "--blocks", "1,1,1,1", "--batch", "2", "--size", "64",
+                "--iters", "1", "--warmup", "0"), "--size 64", "too small for path radius 10");
+        userError(run("bench", "infer", "--arch", "irn-boundary"), "--arch irn-boundary", "bench train");
     }
 
     @Test

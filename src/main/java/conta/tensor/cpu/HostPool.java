@@ -10,14 +10,28 @@ import org.bytedeco.javacpp.Pointer;
  * and allocates the same shapes every time; glibc hands large blocks back to the kernel on free (munmap), so without
  * this cache every step page-faults and zero-fills its ~1 GB of activations and gradients again (measured in
  * bench/RESULTS.md). Blocks under {@link #MIN_BYTES} go straight to malloc. The cache holds at most
- * {@code -Dconta.host.cache=MB} (default 2048; 0 turns it off); beyond that the longest-cached blocks are freed. Memory
- * handed out is not zeroed, as with malloc.
+ * {@code -Dconta.host.cache=MB} (0 turns it off); beyond that the longest-cached blocks are freed. The default is a
+ * quarter of the machine's memory, at least 2048 MB. With 2048 MB fixed, IRNet's boundary branch at batch 4 and 512 px
+ * outgrew the cache and page-faulted every step: 2.67 s a step, against 1.60 s with 6 GB, on a 23 GB machine
+ * (bench/RESULTS.md, session 16). Memory handed out is not zeroed, as with malloc; when malloc fails, the cache is given
+ * back and the allocation tried once more.
  */
 final class HostPool {
     private HostPool() { }
 
     static final long MIN_BYTES = 64 << 10;
-    static final long CAP = Long.getLong("conta.host.cache", 2048L) << 20;
+    static final long CAP = Long.getLong("conta.host.cache", defaultCapMiB()) << 20;
+
+    /** A quarter of the machine's memory, at least 2048 MiB (2048 where the JVM cannot tell). */
+    static long defaultCapMiB() {
+        try {
+            long total = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                    .getTotalMemorySize();
+            return Math.max(2048L, (total >> 20) / 4);
+        } catch (RuntimeException | LinkageError e) {
+            return 2048L;
+        }
+    }
 
     private record Block(long bytes, Pointer ptr) { }
 
