@@ -13,8 +13,9 @@ import org.bytedeco.javacpp.Pointer;
  * {@code -Dconta.host.cache=MB} (0 turns it off); beyond that the longest-cached blocks are freed. The default is a
  * quarter of the machine's memory, at least 2048 MB. With 2048 MB fixed, IRNet's boundary branch at batch 4 and 512 px
  * outgrew the cache and page-faulted every step: 2.67 s a step, against 1.60 s with 6 GB, on a 23 GB machine
- * (bench/RESULTS.md, session 16). Memory handed out is not zeroed, as with malloc; when malloc fails, the cache is given
- * back and the allocation tried once more.
+ * (bench/RESULTS.md, session 16). The price: where shapes keep changing (inference at every image's own size), blocks
+ * of sizes no longer asked for stay cached up to the cap before the oldest go. Memory handed out is not zeroed, as
+ * with malloc; when malloc fails, the cache is given back and the allocation tried once more.
  */
 final class HostPool {
     private HostPool() { }
