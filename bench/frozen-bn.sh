@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Training-step throughput of the two frozen-BN networks the pipeline trains, with what ran on the device:
-#   resnet50-os16 (IRNet's CAM classifier: batch 16, 512 px crops, multi-label soft margin, 20 classes) and
+# Training-step throughput of the three frozen-BN networks the pipeline trains, with what ran on the device:
+#   resnet50-os16 (IRNet's CAM classifier: batch 16, 512 px crops, multi-label soft margin, 20 classes),
+#   irn-boundary (IRNet's boundary branch: batch 32, 512 px, the affinity loss on the host) and
 #   deeplabv2-resnet101 (DeepLab-v2 MSC: batch 10, 321 px crops, per-pixel cross-entropy, 21 classes).
 # On CUDA, conta's bench also prints the device, cuDNN and cuBLAS versions and the convolution algorithm chosen per shape;
 # this script keeps those lines in $LOG and prints a Markdown table (one row per network) on stdout.
@@ -14,10 +15,10 @@ cd "$(dirname "$0")/.." || exit 2
 device="${1:-cuda:0}"; iters="${2:-5}"
 log="${LOG:-/tmp/conta-frozen-bn.log}"; : > "$log"
 read -r -a java <<< "${CONTA_JAVA:-./conta}"
-runs=("resnet50-os16 16 512 20" "deeplabv2-resnet101 10 321 21")
+runs=("resnet50-os16 16 512 20" "irn-boundary 32 512 20" "deeplabv2-resnet101 10 321 21")
 extra=()
 if [ "${SMALL:-0}" = 1 ]; then
-  runs=("resnet50-os16 2 64 20" "deeplabv2-resnet101 2 65 21")
+  runs=("resnet50-os16 2 64 20" "irn-boundary 2 96 20" "deeplabv2-resnet101 2 65 21")
   extra=(--width 8 --blocks 1,1,1,1)
 fi
 echo "| network (frozen BN) | batch x size | device | images/s | s/iter |"
