@@ -162,24 +162,21 @@ public final class BenchCommand implements Command {
              Tensor x = Tensor.of(b, img, batch, 3, size, size);
              Sgd opt = Sgd.single(net.headParameters(), 0.9f, 1e-4f)) {
             net.train(true);
-            byte[] labels = null;
+            int[] grid; // the logits' stride-4 grid, where the IR labels live
+            try (Tape probe = Tape.open(false)) { grid = net.logits(x).shape(); }
+            try {
+                new conta.wsss.irn.PathIndex(conta.wsss.irn.BoundaryNet.TRAIN_RADIUS).sources(grid[2], grid[3]);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--size " + size + ": the boundary loss's " + e.getMessage() + "; use a larger --size (e.g. 128)");
+            }
+            byte[] labels = new byte[grid[0] * grid[2] * grid[3]]; // random IR labels, 1 in 10 ignored
+            for (int i = 0; i < labels.length; i++) labels[i] = (byte) (r.nextInt(10) == 0 ? 255 : r.nextInt(3));
             double total = 0;
             for (int it = 0; it < warmup + iters; it++) {
                 if (it == warmup && prof != null) prof.reset();
                 long t0 = System.nanoTime();
                 opt.zeroGrad();
                 try (Tape tape = Tape.open(true)) {
-                    if (labels == null) { // the grid of the logits: random IR labels, 1 in 10 ignored
-                        int[] grid;
-                        try (Tape probe = Tape.open(false)) { grid = net.logits(x).shape(); }
-                        try {
-                            new conta.wsss.irn.PathIndex(conta.wsss.irn.BoundaryNet.TRAIN_RADIUS).sources(grid[2], grid[3]);
-                        } catch (IllegalArgumentException e) {
-                            throw new UserError("--size " + size + ": the boundary loss's " + e.getMessage() + "; use a larger --size (e.g. 128)");
-                        }
-                        labels = new byte[grid[0] * grid[2] * grid[3]];
-                        for (int i = 0; i < labels.length; i++) labels[i] = (byte) (r.nextInt(10) == 0 ? 255 : r.nextInt(3));
-                    }
                     tape.backward(net.loss(x, labels).total());
                 }
                 opt.step(0.01f);
