@@ -64,9 +64,9 @@ bench() { # conta: $1 = tf32 true|false, $2 = deterministic algorithms only (def
       --warmup "$([ "$device" = cpu ] && echo 0 || echo 3)" --device "$device" 2>>"$logs/bench.log" | tee -a "$logs/bench.log" \
       | sed -n 's/.*: \([0-9.]*\) images\/s.*/\1/p'
 }
-tbench() { [ "$device" = cpu ] && return; step "$PY" "$root/bench/torch_resnet50_gpu.py" "$batch" "$size" "$iters" "$1" 2>>"$logs/bench.log" \
+tbench() { [ "$device" = cpu ] && return; TORCH_PROFILE="${2:-0}" step "$PY" "$root/bench/torch_resnet50_gpu.py" "$batch" "$size" "$iters" "$1" 2>>"$logs/bench.log" \
              | tee -a "$logs/bench.log" | sed -n 's/.*: \([0-9.]*\) images\/s.*/\1/p'; }
-c_on="$(bench true)"; c_off=""; c_nd=""; [ "$device" = cpu ] || { c_off="$(bench false)"; c_nd="$(bench true false)"; }; t_on="$(tbench 1)"; t_off="$(tbench 0)"
+c_on="$(bench true)"; c_off=""; c_nd=""; [ "$device" = cpu ] || { c_off="$(bench false)"; c_nd="$(bench true false)"; }; t_on="$(tbench 1 1)"; t_off="$(tbench 0)"
 ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo "-"; }
 # the pipeline's frozen-BN networks, with cuDNN/cuBLAS versions and the convolution algorithms chosen
 # where a step's time goes (conta bench --profile): host = time to issue each op (near the step time: host-bound),

@@ -32,3 +32,26 @@ for _ in range(iters):
 torch.cuda.synchronize()
 ips = batch * iters / (time.perf_counter() - t0)
 print("torch %s resnet50 train batch %d size %d on cuda (TF32 %s): %.2f images/s" % (torch.__version__, batch, size, "on" if tf32 else "off", ips))
+
+# Which kernels PyTorch's step runs (TORCH_PROFILE=1, after the line above so that a failure here cannot lose it):
+# three steps under torch.profiler, the CUDA kernels by total time, to set beside conta's cuDNN algorithms
+# (bench.log's "algorithm:" lines) and its --profile tables.
+import os
+if os.environ.get("TORCH_PROFILE") == "1":
+    try:
+        from torch.profiler import ProfilerActivity, profile
+        with profile(activities=[ProfilerActivity.CUDA]) as prof:
+            for _ in range(3):
+                step()
+            torch.cuda.synchronize()
+        print("torch kernels over 3 steps (TF32 %s):" % ("on" if tf32 else "off"))
+        table = None
+        for key in ("device_time_total", "cuda_time_total"):  # the newer name first
+            try:
+                table = prof.key_averages().table(sort_by=key, row_limit=25, max_name_column_width=90)
+                break
+            except Exception:
+                continue
+        print(table if table is not None else "torch profile: no sort key worked")
+    except Exception as e:  # the profile is extra information: say why it is missing and go on
+        print("torch profile failed: %r" % (e,))
