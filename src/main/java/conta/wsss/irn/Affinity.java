@@ -96,20 +96,11 @@ public final class Affinity {
                 sum[k] -= Math.log(EPS + (k == 3 ? 1.0 - a[o] : a[o]));
             }
         });
-        long[] count = new long[4];
-        double[] sum = new double[4];
-        for (int i = 0; i < planes; i++) // in plane order: the same sums whatever the thread count
-            for (int k = 1; k < 4; k++) {
-                count[k] += counts[i][k];
-                sum[k] += sums[i][k];
-            }
-        double bg = sum[1] / (count[1] + EPS), fg = sum[2] / (count[2] + EPS), neg = sum[3] / (count[3] + EPS);
+        Terms t = Terms.of(counts, sums);
         Backend b = aff.backend();
-        Tensor total = Tape.track(Tensor.of(b, new float[]{(float) ((bg / 2 + fg / 2 + neg) / 2)}, 1));
+        Tensor total = Tape.track(Tensor.of(b, new float[]{t.total()}, 1));
         if (Tape.needs(aff)) Tape.record("affinityLoss", total, gy -> {
-            double s = gy.item();
-            // d total / d term: 1/4 for bgPos and fgPos, 1/2 for neg; each term divides by its count
-            double[] coef = {0, s / 4 / (count[1] + EPS), s / 4 / (count[2] + EPS), s / 2 / (count[3] + EPS)};
+            double[] coef = t.coefficients(gy.item());
             float[] g = new float[a.length];
             planes(planes, plane -> {
                 for (int i = plane * p, end = i + p; i < end; i++) {
@@ -120,7 +111,7 @@ public final class Affinity {
             });
             Tape.accumulate(aff, Tensor.of(b, g, aff.shape()));
         });
-        return new Loss(total, (float) bg, (float) fg, (float) neg, count[1], count[2], count[3]);
+        return t.loss(total);
     }
 
     /**
@@ -152,19 +143,11 @@ public final class Affinity {
                 sums[plane][k] -= Math.log(EPS + (k == 3 ? 1.0 - a : a));
             }
         });
-        long[] count = new long[4];
-        double[] sum = new double[4];
-        for (int i = 0; i < planes; i++)
-            for (int k = 1; k < 4; k++) {
-                count[k] += counts[i][k];
-                sum[k] += sums[i][k];
-            }
-        double bg = sum[1] / (count[1] + EPS), fg = sum[2] / (count[2] + EPS), neg = sum[3] / (count[3] + EPS);
+        Terms t = Terms.of(counts, sums);
         Backend b = boundary.backend();
-        Tensor total = Tape.track(Tensor.of(b, new float[]{(float) ((bg / 2 + fg / 2 + neg) / 2)}, 1));
+        Tensor total = Tape.track(Tensor.of(b, new float[]{t.total()}, 1));
         if (Tape.needs(boundary)) Tape.record("boundaryAffinityLoss", total, gy -> {
-            double s = gy.item();
-            double[] coef = {0, s / 4 / (count[1] + EPS), s / 4 / (count[2] + EPS), s / 2 / (count[3] + EPS)};
+            double[] coef = t.coefficients(gy.item());
             float[] ge = new float[n * hw];
             java.util.stream.IntStream.range(0, n).parallel().forEach(im -> {
                 for (int d = 0; d < dirs; d++) {
@@ -180,7 +163,33 @@ public final class Affinity {
             });
             Tape.accumulate(boundary, Tensor.of(b, ge, boundary.shape()));
         });
-        return new Loss(total, (float) bg, (float) fg, (float) neg, count[1], count[2], count[3]);
+        return t.loss(total);
+    }
+
+    /**
+     * The loss terms from per-plane pair counts and -log sums (index 1 bg pos, 2 fg pos, 3 neg), added in plane order
+     * so that they do not depend on the thread count; each term divides by (its pair count + 1e-5) as IRNet does.
+     */
+    private record Terms(long[] count, double bg, double fg, double neg) {
+        static Terms of(long[][] counts, double[][] sums) {
+            long[] count = new long[4];
+            double[] sum = new double[4];
+            for (int i = 0; i < counts.length; i++)
+                for (int k = 1; k < 4; k++) {
+                    count[k] += counts[i][k];
+                    sum[k] += sums[i][k];
+                }
+            return new Terms(count, sum[1] / (count[1] + EPS), sum[2] / (count[2] + EPS), sum[3] / (count[3] + EPS));
+        }
+
+        float total() { return (float) ((bg / 2 + fg / 2 + neg) / 2); }
+
+        /** d total / d (-log term) per pair kind, times the seed s: 1/4 for bgPos and fgPos, 1/2 for neg, over the count. */
+        double[] coefficients(double s) {
+            return new double[]{0, s / 4 / (count[1] + EPS), s / 4 / (count[2] + EPS), s / 2 / (count[3] + EPS)};
+        }
+
+        Loss loss(Tensor total) { return new Loss(total, (float) bg, (float) fg, (float) neg, count[1], count[2], count[3]); }
     }
 
     /** 0: a pair touching 255 (left out); 1: both ends background; 2: both the same class; 3: different labels. */
