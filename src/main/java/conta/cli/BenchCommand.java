@@ -86,9 +86,8 @@ public final class BenchCommand implements Command {
             return boundaryTrain(o, b, raw, prof, batch, size, iters, warmup);
         }
         try (Network net = build(arch, o, b)) {
-            float[] img = new float[batch * 3 * size * size];
             SplittableRandom r = new SplittableRandom(1);
-            for (int i = 0; i < img.length; i++) img[i] = (float) r.nextGaussian();
+            float[] img = randomImages(batch, size, r);
             // the loss each network trains with in the pipeline: a CAM head multi-label soft margin (IRNet), score maps
             // per-pixel cross-entropy against N x size x size labels (DeepLab, resized to each MSC output), else CE
             boolean cam = Models.resnetConfigOrNull(arch) != null && Models.resnetConfigOrNull(arch).head() == conta.models.ResNetConfig.Head.CAM;
@@ -131,9 +130,8 @@ public final class BenchCommand implements Command {
                     System.err.printf("iter %d: %.3f s%n", it, s);
                 }
                 double ips = batch * iters / total;
-                String dev = raw instanceof CpuBackend cpu ? "cpu, " + cpu.convImpl().name().toLowerCase(java.util.Locale.ROOT) + " convolutions" : b.name();
                 System.out.printf("conta %s %s batch %d size %d on %s: %.2f images/s (%.3f s/iter, %d threads)%n",
-                        arch, mode, batch, size, dev, ips, total / iters, Runtime.getRuntime().availableProcessors());
+                        arch, mode, batch, size, deviceLabel(raw), ips, total / iters, Runtime.getRuntime().availableProcessors());
                 if (prof != null) System.out.print(prof.table(iters, total / iters));
                 if (raw instanceof CudaBackend g) { // what ran: library versions and the convolution algorithm of each shape
                     System.out.println("device: " + g.describe());
@@ -143,6 +141,18 @@ public final class BenchCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /** N x 3 x size x size standard-normal values: the benchmarks' input batch. */
+    private static float[] randomImages(int batch, int size, SplittableRandom r) {
+        float[] img = new float[batch * 3 * size * size];
+        for (int i = 0; i < img.length; i++) img[i] = (float) r.nextGaussian();
+        return img;
+    }
+
+    /** What ran, for the rate line: the CPU with its convolutions, or the device's name. */
+    private static String deviceLabel(Backend raw) {
+        return raw instanceof CpuBackend cpu ? "cpu, " + cpu.convImpl().name().toLowerCase(java.util.Locale.ROOT) + " convolutions" : raw.name();
     }
 
     /**
@@ -156,8 +166,7 @@ public final class BenchCommand implements Command {
         if (o.width() != null) c = c.withWidth(o.width());
         if (o.blocks() != null) c = c.withBlocks(o.blocks());
         SplittableRandom r = new SplittableRandom(1);
-        float[] img = new float[batch * 3 * size * size];
-        for (int i = 0; i < img.length; i++) img[i] = (float) r.nextGaussian();
+        float[] img = randomImages(batch, size, r);
         try (conta.wsss.irn.BoundaryNet net = new conta.wsss.irn.BoundaryNet(b, c, conta.wsss.irn.BoundaryNet.TRAIN_RADIUS, 1);
              Tensor x = Tensor.of(b, img, batch, 3, size, size);
              Sgd opt = Sgd.single(net.headParameters(), 0.9f, 1e-4f)) {
@@ -185,9 +194,8 @@ public final class BenchCommand implements Command {
                 if (it >= warmup) total += sec;
                 System.err.printf("iter %d: %.3f s%n", it, sec);
             }
-            String dev = raw instanceof CpuBackend cpu ? "cpu, " + cpu.convImpl().name().toLowerCase(java.util.Locale.ROOT) + " convolutions" : raw.name();
             System.out.printf("conta irn-boundary train batch %d size %d on %s: %.2f images/s (%.3f s/iter, %d threads)%n",
-                    batch, size, dev, batch * iters / total, total / iters, Runtime.getRuntime().availableProcessors());
+                    batch, size, deviceLabel(raw), batch * iters / total, total / iters, Runtime.getRuntime().availableProcessors());
             if (prof != null) System.out.print(prof.table(iters, total / iters));
         }
         return 0;

@@ -54,9 +54,7 @@ final class CamInputs implements AutoCloseable {
         return helper.submit(() -> {
             Item it = reader.apply(id);
             if (it == null) return null;
-            Cams.Inputs in = it.labels().length == 0
-                    ? new Cams.Inputs(it.image().h(), it.image().w(), new int[0], new int[0], new float[0][])
-                    : Cams.inputs(input, it.image(), scales, resize);
+            Cams.Inputs in = it.labels().length == 0 ? Cams.Inputs.none(it.image()) : Cams.inputs(input, it.image(), scales, resize);
             return new Ready(it, in);
         });
     }

@@ -71,15 +71,17 @@ public final class Cams {
      */
     public static CamMaps compute(ResNet net, Preprocess input, RgbImage im, int[] labels, double[] scales, HostArray context, Resampling resize,
                                   PlanCache plans) {
-        if (labels.length == 0) return empty(im);
-        return compute(net, inputs(input, im, scales, resize), labels, context, plans);
+        return compute(net, labels.length == 0 ? Inputs.none(im) : inputs(input, im, scales, resize), labels, context, plans);
     }
 
     /**
      * The host half of a CAM computation, which a caller may run ahead on another thread: per scale, the image resized
      * and turned into the network's input with its flip (2 x 3 x sh x sw floats).
      */
-    public record Inputs(int h, int w, int[] sh, int[] sw, float[][] chw) { }
+    public record Inputs(int h, int w, int[] sh, int[] sw, float[][] chw) {
+        /** No scales: for an image without labels, whose maps are empty. */
+        public static Inputs none(RgbImage im) { return new Inputs(im.h(), im.w(), new int[0], new int[0], new float[0][]); }
+    }
 
     /** The network inputs of im at each scale (see {@link Inputs}). */
     public static Inputs inputs(Preprocess input, RgbImage im, double[] scales, Resampling resize) {
@@ -139,11 +141,5 @@ public final class Cams {
             ops.normaliseMax(hr, (long) H * W, 1e-5f);
             return new CamMaps(labels.clone(), h4, w4, s4.toArray(), H, W, hr.toArray());
         }
-    }
-
-    /** The maps of an image without labels: none. */
-    private static CamMaps empty(RgbImage im) {
-        int H = im.h(), W = im.w();
-        return new CamMaps(new int[0], (H + 3) / 4, (W + 3) / 4, new float[0], H, W, new float[0]);
     }
 }

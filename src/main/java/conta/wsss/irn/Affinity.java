@@ -30,8 +30,7 @@ public final class Affinity {
      * Backward routes -grad to the path cell holding the maximum (the first one on ties, as max_pool2d).
      */
     public static Tensor fromBoundary(Tensor boundary, PathIndex index) {
-        if (boundary.rank() != 4 || boundary.dim(1) != 1)
-            throw new IllegalArgumentException("boundary must be N x 1 x H x W, got " + boundary.shapeString());
+        checkBoundary(boundary);
         Backend b = boundary.backend();
         int n = boundary.dim(0), h = boundary.dim(2), w = boundary.dim(3), hw = h * w;
         int dirs = index.directions(), p = index.sources(h, w);
@@ -75,8 +74,7 @@ public final class Affinity {
         if (aff.rank() != 3 || aff.dim(1) != dirs || aff.dim(2) != p)
             throw new IllegalArgumentException("affinities " + aff.shapeString() + " do not match " + dirs + " directions x "
                     + p + " sources of a " + w + "x" + h + " grid");
-        if (labels.length != (long) n * hw)
-            throw new IllegalArgumentException(labels.length + " labels for " + n + " maps of " + w + "x" + h);
+        checkLabels(labels, n, h, w);
         float[] a = aff.toArray();
         byte[] kind = new byte[a.length]; // 0 none, 1 bg pos, 2 fg pos, 3 neg
         int planes = n * dirs;
@@ -93,7 +91,7 @@ public final class Affinity {
                 int o = plane * p + q;
                 kind[o] = (byte) k;
                 count[k]++;
-                sum[k] -= Math.log(EPS + (k == 3 ? 1.0 - a[o] : a[o]));
+                sum[k] += negLog(k, a[o]);
             }
         });
         Terms t = Terms.of(counts, sums);
@@ -106,7 +104,7 @@ public final class Affinity {
                 for (int i = plane * p, end = i + p; i < end; i++) {
                     int k = kind[i];
                     if (k == 0) continue;
-                    g[i] = (float) (k == 3 ? coef[3] / (EPS + 1.0 - a[i]) : -coef[k] / (EPS + a[i]));
+                    g[i] = (float) pairGrad(coef, k, a[i]);
                 }
             });
             Tape.accumulate(aff, Tensor.of(b, g, aff.shape()));
@@ -122,12 +120,10 @@ public final class Affinity {
      * again and adds each image's contributions in the composed ops' order, so the gradient is the same bit for bit.
      */
     public static Loss boundaryLoss(Tensor boundary, byte[] labels, PathIndex index) {
-        if (boundary.rank() != 4 || boundary.dim(1) != 1)
-            throw new IllegalArgumentException("boundary must be N x 1 x H x W, got " + boundary.shapeString());
+        checkBoundary(boundary);
         int n = boundary.dim(0), h = boundary.dim(2), w = boundary.dim(3), hw = h * w;
         int dirs = index.directions(), p = index.sources(h, w), planes = n * dirs;
-        if (labels.length != (long) n * hw)
-            throw new IllegalArgumentException(labels.length + " labels for " + n + " maps of " + w + "x" + h);
+        checkLabels(labels, n, h, w);
         float[] e = boundary.toArray();
         int[][] cells = pathCells(index, w);
         int[] src = sourceCells(index, h, w);
@@ -140,7 +136,7 @@ public final class Affinity {
                 if (k == 0) continue;
                 float a = 1f - e[pathMax(e, im * hw + src[q], cells[d])];
                 counts[plane][k]++;
-                sums[plane][k] -= Math.log(EPS + (k == 3 ? 1.0 - a : a));
+                sums[plane][k] += negLog(k, a);
             }
         });
         Terms t = Terms.of(counts, sums);
@@ -157,7 +153,7 @@ public final class Affinity {
                         if (k == 0) continue; // the composed ops subtract a zero here: the same bits
                         int best = pathMax(e, im * hw + src[q], cells[d]);
                         float a = 1f - e[best];
-                        ge[best] -= (float) (k == 3 ? coef[3] / (EPS + 1.0 - a) : -coef[k] / (EPS + a));
+                        ge[best] -= (float) pairGrad(coef, k, a);
                     }
                 }
             });
@@ -190,6 +186,24 @@ public final class Affinity {
         }
 
         Loss loss(Tensor total) { return new Loss(total, (float) bg, (float) fg, (float) neg, count[1], count[2], count[3]); }
+    }
+
+    private static void checkBoundary(Tensor boundary) {
+        if (boundary.rank() != 4 || boundary.dim(1) != 1)
+            throw new IllegalArgumentException("boundary must be N x 1 x H x W, got " + boundary.shapeString());
+    }
+
+    private static void checkLabels(byte[] labels, int n, int h, int w) {
+        if (labels.length != (long) n * h * w)
+            throw new IllegalArgumentException(labels.length + " labels for " + n + " maps of " + w + "x" + h);
+    }
+
+    /** A pair's loss: -log(1e-5 + aff) for positive pairs (kind 1, 2), -log(1e-5 + 1 - aff) for negative ones (3). */
+    private static double negLog(int kind, double aff) { return -Math.log(EPS + (kind == 3 ? 1.0 - aff : aff)); }
+
+    /** d total / d aff of one pair, from its kind's coefficient (Terms.coefficients). */
+    private static double pairGrad(double[] coef, int kind, double aff) {
+        return kind == 3 ? coef[3] / (EPS + 1.0 - aff) : -coef[kind] / (EPS + aff);
     }
 
     /** 0: a pair touching 255 (left out); 1: both ends background; 2: both the same class; 3: different labels. */
