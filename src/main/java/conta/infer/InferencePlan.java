@@ -4,7 +4,10 @@ import conta.models.Network;
 import conta.models.ResNet;
 import conta.tensor.LayerGraph;
 import conta.tensor.cpu.DnnlGraph;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * A network compiled once for one input shape, for inference (predictions, CAMs, embedding through the Java API):
@@ -21,7 +24,8 @@ import java.util.Arrays;
  * }</pre>
  *
  * <p>Covers the ResNets of conta.models (torchvision, os16/os8, MSRA/Caffe, FC/CAM/no head) and DeepLab-v2 (ASPP, MSC
- * max fusion), by walking their modules ({@link ModelWalker}); networks with CONTA's context input are not planned.
+ * max fusion), by walking their modules ({@link ModelWalker}); CONTA's context input is planned for CAMs
+ * ({@link #compileCam(ResNet, Precision, int[], int[])}).
  * The weights are copied at compile: later training of the model does not change the plan (compile a new one).
  *
  * <p>Threads: a plan holds one set of activation buffers, so use one plan per thread (run is synchronized: a shared
@@ -30,13 +34,14 @@ import java.util.Arrays;
  */
 public final class InferencePlan implements AutoCloseable {
     private final LayerGraph graph;
-    private final int[] inputShape, outputShape;
+    private final int[][] inputShapes, outputShapes;
     private final Precision precision;
 
-    private InferencePlan(LayerGraph graph, int[] inputShape, int[] outputShape, Precision precision) {
+    private InferencePlan(LayerGraph graph, int[][] inputShapes, Precision precision) {
         this.graph = graph;
-        this.inputShape = inputShape;
-        this.outputShape = outputShape;
+        this.inputShapes = inputShapes;
+        this.outputShapes = new int[graph.outputs()][];
+        for (int i = 0; i < outputShapes.length; i++) outputShapes[i] = graph.outputShape(i);
         this.precision = precision;
     }
 
@@ -45,7 +50,7 @@ public final class InferencePlan implements AutoCloseable {
 
     /** Plan for input N x C x H x W in the given precision (AUTO resolved here, see {@link Precision#resolve}). */
     public static InferencePlan compile(Network model, Precision precision, int... inputShape) {
-        return build(precision, inputShape, (w, in) -> w.network(model, in));
+        return build(precision, new int[][]{inputShape}, (w, in) -> List.of(w.network(model, in.getFirst())));
     }
 
     /**
@@ -53,26 +58,54 @@ public final class InferencePlan implements AutoCloseable {
      * x h x w): what conta.wsss.Cams takes from the network before flip-merging and resizing.
      */
     public static InferencePlan compileCam(ResNet model, Precision precision, int... inputShape) {
-        return build(precision, inputShape, (w, in) -> w.cam(model, in));
+        return compileCam(model, precision, inputShape, null);
     }
 
-    private static InferencePlan build(Precision precision, int[] inputShape, java.util.function.BiFunction<ModelWalker, LayerGraph.Value, LayerGraph.Value> body) {
-        if (inputShape.length != 4) throw new IllegalArgumentException("input shape must be N x C x H x W, got " + Arrays.toString(inputShape));
+    /**
+     * The same for a CONTA classifier: a second input, the context map M (N x K x h x w), joins the features at the
+     * network's context blocks as in its forward ({@link ResNet#features(conta.tensor.Tensor, conta.tensor.Tensor)}):
+     * resized bilinearly to each join's grid and read by the convolutions' context inputs. Run it with
+     * {@code run(new float[][]{images, context}, new float[][]{cams})}. contextShape null: a network without context.
+     */
+    public static InferencePlan compileCam(ResNet model, Precision precision, int[] inputShape, int[] contextShape) {
+        if ((contextShape != null) != (model.config.contextChannels() > 0))
+            throw new IllegalArgumentException(model.config.contextChannels() > 0
+                    ? "this network reads a " + model.config.contextChannels() + "-channel context map: give its shape"
+                    : "a network without context input takes no context map");
+        int[][] shapes = contextShape == null ? new int[][]{inputShape} : new int[][]{inputShape, contextShape};
+        return build(precision, shapes, (w, in) -> List.of(w.cam(model, in.getFirst(), in.size() > 1 ? in.get(1) : null)));
+    }
+
+    /**
+     * A ResNet's features at each stage, for networks that read them (IRNet's boundary branch): outputs the stem's
+     * (after max pooling) and layer1..layer4's, in that order.
+     */
+    public static InferencePlan compileStages(ResNet model, Precision precision, int... inputShape) {
+        return build(precision, new int[][]{inputShape}, (w, in) -> w.stages(model, in.getFirst()));
+    }
+
+    private static InferencePlan build(Precision precision, int[][] inputShapes, BiFunction<ModelWalker, List<LayerGraph.Value>, List<LayerGraph.Value>> body) {
+        for (int[] s : inputShapes)
+            if (s.length != 4) throw new IllegalArgumentException("input shape must be N x C x H x W, got " + Arrays.toString(s));
         Precision p = precision.resolve();
         DnnlGraph g = new DnnlGraph(p == Precision.BF16);
         try {
-            LayerGraph.Value out = body.apply(new ModelWalker(g), g.input(inputShape[0], inputShape[1], inputShape[2], inputShape[3]));
-            g.output(out);
+            List<LayerGraph.Value> ins = new ArrayList<>();
+            for (int[] s : inputShapes) ins.add(g.input(s[0], s[1], s[2], s[3]));
+            for (LayerGraph.Value out : body.apply(new ModelWalker(g), ins)) g.output(out);
             g.compile();
-            return new InferencePlan(g, inputShape.clone(), g.outputShape(), p);
+            return new InferencePlan(g, Arrays.stream(inputShapes).map(int[]::clone).toArray(int[][]::new), p);
         } catch (RuntimeException e) {
             g.close();
             throw e;
         }
     }
 
-    /** in: numel of the input shape (NCHW floats); out: {@link #outputNumel()} floats. Allocates nothing. */
+    /** A plan of one input and one output: in the input's numel (NCHW floats), out {@link #outputNumel()}. Allocates nothing. */
     public void run(float[] in, float[] out) { graph.run(in, out); }
+
+    /** Any plan: one array per input and per output, in their order. Allocates nothing. */
+    public void run(float[][] in, float[][] out) { graph.run(in, out); }
 
     /** Convenience: a new output array per call. */
     public float[] run(float[] in) {
@@ -81,11 +114,27 @@ public final class InferencePlan implements AutoCloseable {
         return out;
     }
 
-    public int[] inputShape() { return inputShape.clone(); }
+    /** Convenience: new output arrays per call. */
+    public float[][] runAll(float[]... in) {
+        float[][] out = new float[outputShapes.length][];
+        for (int i = 0; i < out.length; i++) out[i] = new float[numel(outputShapes[i])];
+        run(in, out);
+        return out;
+    }
 
-    public int[] outputShape() { return outputShape.clone(); }
+    /** The first input's shape (the images). */
+    public int[] inputShape() { return inputShapes[0].clone(); }
 
-    public int outputNumel() { return Arrays.stream(outputShape).reduce(1, (a, b) -> a * b); }
+    public int[][] inputShapes() { return Arrays.stream(inputShapes).map(int[]::clone).toArray(int[][]::new); }
+
+    /** The first output's shape. */
+    public int[] outputShape() { return outputShapes[0].clone(); }
+
+    public int[][] outputShapes() { return Arrays.stream(outputShapes).map(int[]::clone).toArray(int[][]::new); }
+
+    public int outputNumel() { return numel(outputShapes[0]); }
+
+    private static int numel(int[] s) { return Arrays.stream(s).reduce(1, (a, b) -> a * b); }
 
     /** FP32 or BF16 (AUTO already resolved). */
     public Precision precision() { return precision; }

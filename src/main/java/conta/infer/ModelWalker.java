@@ -9,6 +9,8 @@ import conta.nn.Linear;
 import conta.nn.Module;
 import conta.tensor.LayerGraph;
 import conta.tensor.LayerGraph.Value;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,39 +36,83 @@ final class ModelWalker {
     /**
      * The class activation maps of a CAM classifier: relu(classifier(features)) at feature resolution, N x classes x
      * h x w, as WsssOps.cam computes them from ResNet.features and camWeight (no bias: IRNet's classifier has none).
+     * ctx: CONTA's context map (null without), joined as in {@link #features} and, at block 5, read by the classifier.
      */
-    Value cam(ResNet r, Value x) {
+    Value cam(ResNet r, Value x, Value ctx) {
         Conv2d cls = (Conv2d) r.children().get("classifier");
         if (cls == null) throw new IllegalArgumentException("no CAM plan for a ResNet without the CAM classifier (head " + r.config.head() + ")");
         if (cls.bias != null) throw new IllegalArgumentException("no CAM plan for a classifier with a bias (CAMs use the weight only)");
-        int[] ws = cls.weight.shape();
-        return g.conv(features(r, x), cls.weight.toArray(), new int[]{ws[0], ws[1], 1, 1}, null, conta.tensor.ConvSpec.of(1, 1, 0, 1), null, true);
+        Value f = features(r, x, ctx);
+        int classes = cls.weight.dim(0), in = cls.weight.dim(1), k = r.config.contextAt(5) ? r.config.contextChannels() : 0;
+        float[] w = cls.weight.toArray();
+        conta.tensor.ConvSpec one = conta.tensor.ConvSpec.of(1, 1, 0, 1);
+        if (k == 0) return g.conv(f, w, new int[]{classes, in, 1, 1}, null, one, null, true);
+        // [X, M] through the 1x1 classifier: its sum split by input channels, M's part summed into X's
+        Value m = g.conv(onGridOf(ctx, f), inputChannels(w, classes, in, in - k, k, 1), new int[]{classes, k, 1, 1}, null, one, null, false);
+        return g.conv(f, inputChannels(w, classes, in, 0, in - k, 1), new int[]{classes, in - k, 1, 1}, null, one, m, true);
     }
 
     /** ResNet.features without context: stem, then every block of layer1..layer4. */
-    Value features(ResNet r, Value x) {
-        if (r.config.contextChannels() > 0)
-            throw new IllegalArgumentException("no inference plan for a network with CONTA's context input (" + r.config.contextChannels() + " channels): run its forward");
+    Value features(ResNet r, Value x) { return features(r, x, null); }
+
+    /**
+     * ResNet.features: stem, then every block of layer1..layer4; where CONTA's context joins after layer s-1
+     * (contextAt(s), s in 2..4) the first block of layer s also reads ctx, resized to its input's grid.
+     */
+    Value features(ResNet r, Value x, Value ctx) {
+        if (r.config.contextChannels() > 0 && ctx == null)
+            throw new IllegalArgumentException("no inference plan for a network with CONTA's context input (" + r.config.contextChannels()
+                    + " channels) without its context map: compile the CAM plan with the context's shape, or run its forward");
+        if (r.config.contextChannels() == 0 && ctx != null) throw new IllegalArgumentException("a network without context input takes no context map");
         Map<String, Module> ch = r.children();
-        Value y = convBn(x, (Conv2d) ch.get("conv1"), (BatchNorm2d) ch.get("bn1"), null, true);
+        Value y = convBn(x, null, (Conv2d) ch.get("conv1"), (BatchNorm2d) ch.get("bn1"), null, true);
         y = g.maxPool(y, ResNet.STEM_POOL, r.config.poolCeil());
-        for (int s = 1; s <= 4; s++)
-            for (Module blk : ch.get("layer" + s).children().values()) y = block(blk, y);
+        for (int s = 1; s <= 4; s++) {
+            Value m = s >= 2 && r.config.contextAt(s) ? onGridOf(ctx, y) : null;
+            for (Module blk : ch.get("layer" + s).children().values()) {
+                y = block(blk, y, m);
+                m = null; // only the stage's first block reads [x, M]
+            }
+        }
         return y;
     }
 
-    /** Block.forward: relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut), basic blocks without conv3. */
-    private Value block(Module b, Value x) {
+    /** The stem's output (after max pooling) and each stage's, as BoundaryNet reads them (no context). */
+    List<Value> stages(ResNet r, Value x) {
+        if (r.config.contextChannels() > 0) throw new IllegalArgumentException("no stage plan for a network with CONTA's context input");
+        Map<String, Module> ch = r.children();
+        List<Value> out = new ArrayList<>();
+        Value y = convBn(x, null, (Conv2d) ch.get("conv1"), (BatchNorm2d) ch.get("bn1"), null, true);
+        out.add(y = g.maxPool(y, ResNet.STEM_POOL, r.config.poolCeil()));
+        for (int s = 1; s <= 4; s++) {
+            for (Module blk : ch.get("layer" + s).children().values()) y = block(blk, y, null);
+            out.add(y);
+        }
+        return out;
+    }
+
+    /** The context map resized bilinearly to x's grid, as ResNet's join does (kept as it is when the grids agree). */
+    private Value onGridOf(Value ctx, Value x) {
+        int[] c = ctx.shape(), s = x.shape();
+        return c[2] == s[2] && c[3] == s[3] ? ctx : g.resizeBilinear(ctx, s[2], s[3]);
+    }
+
+    /**
+     * Block.forward: relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut), basic blocks without conv3.
+     * m: the context map on x's grid for the first block of a stage where M joins (conv1 and the downsample conv read
+     * [x, m]; an identity shortcut keeps x alone), else null.
+     */
+    private Value block(Module b, Value x, Value m) {
         Map<String, Module> c = b.children();
-        Value y = convBn(x, (Conv2d) c.get("conv1"), (BatchNorm2d) c.get("bn1"), null, true);
+        Value y = convBn(x, m, (Conv2d) c.get("conv1"), (BatchNorm2d) c.get("bn1"), null, true);
         Module down = c.get("downsample");
         Value id = down == null ? x
-                : convBn(x, (Conv2d) down.children().get("0"), (BatchNorm2d) down.children().get("1"), null, false);
+                : convBn(x, m, (Conv2d) down.children().get("0"), (BatchNorm2d) down.children().get("1"), null, false);
         if (c.containsKey("conv3")) {
-            y = convBn(y, (Conv2d) c.get("conv2"), (BatchNorm2d) c.get("bn2"), null, true);
-            return convBn(y, (Conv2d) c.get("conv3"), (BatchNorm2d) c.get("bn3"), id, true);
+            y = convBn(y, null, (Conv2d) c.get("conv2"), (BatchNorm2d) c.get("bn2"), null, true);
+            return convBn(y, null, (Conv2d) c.get("conv3"), (BatchNorm2d) c.get("bn3"), id, true);
         }
-        return convBn(y, (Conv2d) c.get("conv2"), (BatchNorm2d) c.get("bn2"), id, true);
+        return convBn(y, null, (Conv2d) c.get("conv2"), (BatchNorm2d) c.get("bn2"), id, true);
     }
 
     /** ResNet.head: global average pool then fc (with bias) or the bias-free CAM classifier; NONE: the features. */
@@ -98,7 +144,7 @@ final class ModelWalker {
 
     /** DeepLabV2.base: backbone features, the ASPP convs summed (each later conv adds onto the running sum in place). */
     private Value base(DeepLabV2 d, Value x) {
-        Value f = features(d.backbone, x);
+        Value f = features(d.backbone, x, null);
         Value y = null;
         for (Module m : d.children().get("aspp").children().values()) {
             Conv2d c = (Conv2d) m;
@@ -109,10 +155,14 @@ final class ModelWalker {
 
     /**
      * relu?(bn(conv(x)) [+ addInto]) as one convolution: bn's running statistics folded into the weights and bias, in
-     * double, w' = w * s and b' = beta + (b - mean) * s with s = gamma / sqrt(var + eps).
+     * double, w' = w * s and b' = beta + (b - mean) * s with s = gamma / sqrt(var + eps). A conv with context inputs
+     * (m: the context map on x's grid) is two: m through the weight's context channels, summed into x's convolution
+     * (the concatenated input's sum, split by input channels; the folded bias once).
      */
-    private Value convBn(Value x, Conv2d conv, BatchNorm2d bn, Value addInto, boolean relu) {
-        if (conv.contextIn > 0) throw new IllegalArgumentException("no inference plan for a conv with context input channels");
+    private Value convBn(Value x, Value m, Conv2d conv, BatchNorm2d bn, Value addInto, boolean relu) {
+        if ((conv.contextIn > 0) != (m != null))
+            throw new IllegalArgumentException(conv.contextIn > 0 ? "no inference plan for a conv with context input channels without the context map"
+                    : "context map given to a conv without context inputs");
         float[] w = conv.weight.toArray(), gamma = bn.weight.toArray(), beta = bn.bias.toArray();
         float[] mean = bn.runningMean.toArray(), var = bn.runningVar.toArray();
         float[] b = conv.bias == null ? null : conv.bias.toArray();
@@ -123,6 +173,18 @@ final class ModelWalker {
             for (int i = 0; i < per; i++) fw[o * per + i] = (float) (w[o * per + i] * s);
             fb[o] = (float) (beta[o] + ((b == null ? 0 : b[o]) - (double) mean[o]) * s);
         }
-        return g.conv(x, fw, conv.weight.shape(), fb, conv.spec, addInto, relu);
+        int[] ws = conv.weight.shape();
+        if (m == null) return g.conv(x, fw, ws, fb, conv.spec, addInto, relu);
+        if (addInto != null) throw new IllegalArgumentException("a context conv takes no residual sum");
+        int k = conv.contextIn, cin = ws[1] - k, taps = ws[2] * ws[3];
+        Value mv = g.conv(m, inputChannels(fw, out, ws[1], cin, k, taps), new int[]{out, k, ws[2], ws[3]}, null, conv.spec, null, false);
+        return g.conv(x, inputChannels(fw, out, ws[1], 0, cin, taps), new int[]{out, cin, ws[2], ws[3]}, fb, conv.spec, mv, relu);
+    }
+
+    /** Input channels [from, from + n) of weights [out, in, taps] (row-major), as [out, n, taps]. */
+    private static float[] inputChannels(float[] w, int out, int in, int from, int n, int taps) {
+        float[] r = new float[out * n * taps];
+        for (int o = 0; o < out; o++) System.arraycopy(w, (o * in + from) * taps, r, o * n * taps, n * taps);
+        return r;
     }
 }

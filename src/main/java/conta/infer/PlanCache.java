@@ -45,13 +45,13 @@ public final class PlanCache implements AutoCloseable {
     }
 
     /**
-     * A cache when plans can serve this network on this backend (oneDNN plans run on the CPU backend; a classifier
-     * with CONTA's context input is not planned; nor without oneDNN, as in the GPU package), else null: the caller
+     * A cache when plans can serve this network on this backend (oneDNN plans run on the CPU backend, not without
+     * oneDNN, as in the GPU package; a classifier with CONTA's context input only for its CAMs), else null: the caller
      * runs the network's forward.
      */
     public static PlanCache forBackend(Backend b, Network net, Output output, Precision precision, int maxShapes) {
         if (!(b instanceof CpuBackend) || !CpuBackend.oneDnnAvailable()) return null;
-        if (net.module() instanceof ResNet r && r.config.contextChannels() > 0) return null;
+        if (output == Output.FORWARD && net.module() instanceof ResNet r && r.config.contextChannels() > 0) return null;
         if (output == Output.CAM && !(net.module() instanceof ResNet r && r.camWeight() != null && r.children().get("classifier") instanceof conta.nn.Conv2d c && c.bias == null))
             return null;
         return new PlanCache(net, output, precision, maxShapes);
@@ -59,9 +59,18 @@ public final class PlanCache implements AutoCloseable {
 
     /** Runs the plan of in's shape (N x C x H x W), compiling it on first use. Safe from several threads. */
     public Result run(float[] in, int... shape) {
-        InferencePlan p = borrow(shape);
+        return run(in, shape, null, null);
+    }
+
+    /**
+     * The same for a CONTA classifier's CAMs: context (N x K x h x w, contextShape) joins as in its forward; null
+     * for a network without context input. A plan per pair of shapes.
+     */
+    public Result run(float[] in, int[] shape, float[] context, int[] contextShape) {
+        InferencePlan p = borrow(shape, contextShape);
         try {
-            return new Result(p.run(in), p.outputShape());
+            float[][] out = context == null ? new float[][]{p.run(in)} : p.runAll(in, context);
+            return new Result(out[0], p.outputShape());
         } finally {
             giveBack(p);
         }
@@ -73,15 +82,16 @@ public final class PlanCache implements AutoCloseable {
     /** Number of shapes with a plan kept (tests). */
     public synchronized int shapes() { return idle.size(); }
 
-    private InferencePlan borrow(int[] shape) {
-        List<Integer> key = key(shape);
+    private InferencePlan borrow(int[] shape, int[] contextShape) {
+        List<Integer> key = key(shape, contextShape);
         synchronized (this) {
             if (closed) throw new IllegalStateException("plan cache closed");
             ArrayDeque<InferencePlan> q = idle.get(key);
             if (q != null && !q.isEmpty()) return q.pop();
         }
         // compile outside the lock: other shapes keep running meanwhile
-        return output == Output.CAM ? InferencePlan.compileCam((ResNet) net.module(), precision, shape) : InferencePlan.compile(net, precision, shape);
+        return output == Output.CAM ? InferencePlan.compileCam((ResNet) net.module(), precision, shape, contextShape)
+                : InferencePlan.compile(net, precision, shape);
     }
 
     private void giveBack(InferencePlan p) {
@@ -90,7 +100,8 @@ public final class PlanCache implements AutoCloseable {
             if (closed) {
                 free.add(p);
             } else {
-                idle.computeIfAbsent(key(p.inputShape()), k -> new ArrayDeque<>()).push(p);
+                int[][] in = p.inputShapes();
+                idle.computeIfAbsent(key(in[0], in.length > 1 ? in[1] : null), k -> new ArrayDeque<>()).push(p);
                 for (Iterator<Map.Entry<List<Integer>, ArrayDeque<InferencePlan>>> it = idle.entrySet().iterator(); idle.size() > maxShapes && it.hasNext(); ) {
                     free.addAll(it.next().getValue());
                     it.remove();
@@ -100,9 +111,14 @@ public final class PlanCache implements AutoCloseable {
         free.forEach(InferencePlan::close);
     }
 
-    private static List<Integer> key(int[] shape) {
-        List<Integer> k = new ArrayList<>(shape.length);
+    /** The shapes, the context's after a -1 (none without). */
+    private static List<Integer> key(int[] shape, int[] contextShape) {
+        List<Integer> k = new ArrayList<>();
         for (int s : shape) k.add(s);
+        if (contextShape != null) {
+            k.add(-1);
+            for (int s : contextShape) k.add(s);
+        }
         return k;
     }
 

@@ -175,7 +175,7 @@ public final class Pipeline implements AutoCloseable {
      * Keys added after run folders existed, with the value that reproduces the behaviour those folders ran with, so
      * resuming an old folder is checked like any changed key instead of silently mixing behaviours.
      */
-    static final Map<String, String> LEGACY = Map.of("data.resize", "opencv", "infer.plan", "false");
+    static final Map<String, String> LEGACY = Map.of("data.resize", "opencv", "infer.plan", "false", "infer.plan_context", "false");
 
     /**
      * Shapes with a kept plan: CAMs need one per scale (of same-sized images, e.g. the synthetic sets); DeepLab plans
@@ -183,9 +183,13 @@ public final class Pipeline implements AutoCloseable {
      */
     static final int CAM_PLAN_SHAPES = 8, SEG_PLAN_SHAPES = 2;
 
-    /** The CAM plans of a loaded classifier (null: infer.plan off, not the CPU, or a classifier with context input). */
+    /**
+     * The CAM plans of a loaded classifier (null: infer.plan off, not the CPU, or a classifier with CONTA's context
+     * input under infer.plan_context = false).
+     */
     PlanCache camPlans(ResNet net) {
-        return cfg.bool("infer.plan") ? PlanCache.forBackend(backend, net, PlanCache.Output.CAM, planPrecision(), CAM_PLAN_SHAPES) : null;
+        if (!cfg.bool("infer.plan") || net.config.contextChannels() > 0 && !cfg.bool("infer.plan_context")) return null;
+        return PlanCache.forBackend(backend, net, PlanCache.Output.CAM, planPrecision(), CAM_PLAN_SHAPES);
     }
 
     /** The inference plans' arithmetic: the run's precision (auto resolved by the CPU's flags). */
@@ -194,6 +198,7 @@ public final class Pipeline implements AutoCloseable {
     /** The first finished stage (roundT/STAGE) whose result depends on the key, or null. */
     private String finishedUser(String key) throws IOException {
         String prefix = key.substring(0, key.indexOf('.') < 0 ? key.length() : key.indexOf('.'));
+        if (key.equals("infer.plan_context")) return finishedContextCams(); // round 0's classifier has no context
         List<String> users = switch (prefix) {
             case "cls" -> List.of("cls", "c2am");
             case "cam" -> List.of("cam", "c2am");
@@ -215,6 +220,13 @@ public final class Pipeline implements AutoCloseable {
                 for (String u : users) if (Files.isRegularFile(r.resolve(u).resolve("done.json"))) return r.getFileName() + "/" + u;
             }
         }
+        return null;
+    }
+
+    /** The first finished cam stage of a round >= 1 (where the classifier reads CONTA's context), or null. */
+    private String finishedContextCams() {
+        for (int t = 1; Files.isDirectory(roundDir(t)); t++)
+            if (Files.isRegularFile(roundDir(t).resolve("cam").resolve("done.json"))) return "round" + t + "/cam";
         return null;
     }
 

@@ -14,7 +14,7 @@ public interface LayerGraph extends AutoCloseable {
         int[] shape();
     }
 
-    /** The one input, NCHW float32 as the caller passes it to {@link #run}. */
+    /** An input, NCHW float32 as the caller passes it to {@link #run}; a graph may have several (in this order). */
     Value input(int n, int c, int h, int w);
 
     /**
@@ -39,14 +39,23 @@ public interface LayerGraph extends AutoCloseable {
     /** Elementwise maximum of two values of the same shape. */
     Value max(Value a, Value b);
 
-    /** Marks the result: {@link #run}'s out receives it as plain NCHW (or N x C) float32. */
+    /** Marks a result: {@link #run}'s out receives it as plain NCHW (or N x C) float32; several in the order marked. */
     void output(Value v);
+
+    /** Number of outputs marked. */
+    int outputs();
+
+    /** Shape of output i (compiled graphs). */
+    int[] outputShape(int i);
 
     /** Fixes buffers and builds the executable sequence; no op may be added after. */
     void compile();
 
-    /** in: the input's numel floats (NCHW); out: the output's numel floats. Allocates nothing. */
+    /** A graph of one input and one output: in its numel floats (NCHW), out the output's. Allocates nothing. */
     void run(float[] in, float[] out);
+
+    /** Any graph: one array per input and per output, in the order they were added, each of its value's numel. */
+    void run(float[][] in, float[][] out);
 
     /** One line per op (kind, shapes, implementation) for diagnostics. */
     String describe();

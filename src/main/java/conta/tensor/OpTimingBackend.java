@@ -26,6 +26,9 @@ public final class OpTimingBackend {
     /** Calls and nanoseconds of one op. */
     public record OpTime(String op, long calls, long nanos) { }
 
+    /** -Dconta.profile.shapes=true: one row per op and shape of its first tensor argument (which call of an op is slow). */
+    private static final boolean BY_SHAPE = Boolean.getBoolean("conta.profile.shapes");
+
     public final Backend backend;
     private final boolean sync;
     private final Map<String, AtomicLong[]> times = new ConcurrentHashMap<>();
@@ -45,7 +48,8 @@ public final class OpTimingBackend {
             }
             if (timed) {
                 if (sync) inner.synchronize();
-                AtomicLong[] s = times.computeIfAbsent(op, k -> new AtomicLong[]{new AtomicLong(), new AtomicLong()});
+                String key = BY_SHAPE && args != null && args.length > 0 && args[0] instanceof Tensor t ? op + " " + t.shapeString() : op;
+                AtomicLong[] s = times.computeIfAbsent(key, k -> new AtomicLong[]{new AtomicLong(), new AtomicLong()});
                 s[0].incrementAndGet();
                 s[1].addAndGet(System.nanoTime() - t0);
             }

@@ -67,7 +67,8 @@ public final class Cams {
 
     /**
      * The same, with the activation maps from inference plans when plans is not null (PlanCache.Output.CAM of this
-     * network; only without context): the numbers of net's forward to float rounding, faster on the CPU.
+     * network; a CONTA classifier's plans take the context map too): the numbers of net's forward to float rounding,
+     * faster on the CPU.
      */
     public static CamMaps compute(ResNet net, Preprocess input, RgbImage im, int[] labels, double[] scales, HostArray context, Resampling resize,
                                   PlanCache plans) {
@@ -98,7 +99,6 @@ public final class Cams {
 
     /** The device half: the maps of the given inputs (from {@link #inputs}), as the full compute above. */
     public static CamMaps compute(ResNet net, Inputs in, int[] labels, HostArray context, PlanCache plans) {
-        if (plans != null && context != null) throw new IllegalArgumentException("CAM plans take no context map");
         Backend b = net.backend();
         WsssOps ops = b.wsss();
         int H = in.h(), W = in.w(), h4 = (H + 3) / 4, w4 = (W + 3) / 4;
@@ -109,24 +109,28 @@ public final class Cams {
         int[] channels = new int[k];
         for (int i = 0; i < k; i++) channels[i] = labels[i] - 1;
         net.train(false);
+        // the image and its mirror image (a batch of 2) both read the image's context map as it is
+        float[] pair = null;
+        int[] pairShape = null;
+        if (context != null) {
+            int[] cs = context.shape();
+            pair = new float[2 * context.data().length];
+            System.arraycopy(context.data(), 0, pair, 0, context.data().length);
+            System.arraycopy(context.data(), 0, pair, context.data().length, context.data().length);
+            pairShape = new int[]{2, cs[cs.length - 3], cs[cs.length - 2], cs[cs.length - 1]};
+        }
         try (Tensor s4 = Tensor.zeros(b, 1, k, h4, w4); Tensor hr = Tensor.zeros(b, 1, k, H, W)) {
             for (int si = 0; si < in.chw().length; si++) {
                 int sh = in.sh()[si], sw = in.sw()[si];
                 try (Tape t = Tape.open(false)) {
                     Tensor cam;
                     if (plans != null) {
-                        PlanCache.Result pr = plans.run(in.chw()[si], 2, 3, sh, sw);
+                        PlanCache.Result pr = context == null ? plans.run(in.chw()[si], 2, 3, sh, sw)
+                                : plans.run(in.chw()[si], new int[]{2, 3, sh, sw}, pair, pairShape);
                         cam = Tape.track(Tensor.of(b, pr.data(), pr.shape()));
                     } else {
                         Tensor x = Tape.track(Tensor.of(b, in.chw()[si], 2, 3, sh, sw));
-                        Tensor ctx = null;
-                        if (context != null) {
-                            int[] cs = context.shape();
-                            float[] two = new float[2 * context.data().length];
-                            System.arraycopy(context.data(), 0, two, 0, context.data().length);
-                            System.arraycopy(context.data(), 0, two, context.data().length, context.data().length);
-                            ctx = Tape.track(Tensor.of(b, two, 2, cs[cs.length - 3], cs[cs.length - 2], cs[cs.length - 1]));
-                        }
+                        Tensor ctx = context == null ? null : Tape.track(Tensor.of(b, pair, pairShape));
                         Tensor feats = net.withContext(net.features(x, ctx), ctx); // M joins at every block of conta.blocks, as in training
                         cam = Tape.track(b.empty(2, c, feats.dim(2), feats.dim(3)));
                         ops.cam(feats, net.camWeight(), cam);

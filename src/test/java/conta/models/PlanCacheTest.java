@@ -100,14 +100,14 @@ class PlanCacheTest {
     @Test
     void refusedWhereThePlanCannotServe() {
         try (CpuBackend b = new CpuBackend();
-             Network withContext = Models.build("resnet50-os16", new Models.Options(8, new int[]{1, 1, 1, 1}, 5, null, null, null, 3L), b)) {
-            ResNet net = (ResNet) withContext.module();
+             Network noContext = Models.build("resnet50-os16", new Models.Options(8, new int[]{1, 1, 1, 1}, 5, null, null, null, 3L), b)) {
+            ResNet net = (ResNet) noContext.module();
             PlanCache plans = PlanCache.forBackend(b, net, PlanCache.Output.CAM, Precision.FP32, 2);
             assertNotNull(plans);
+            assertThrows(IllegalArgumentException.class, () -> Cams.compute(net, Preprocess.IMAGENET, image(32, 32, 1), new int[]{1}, new double[]{1},
+                    new conta.io.HostArray(new int[]{1, 1, 2, 2}, new float[4]), Resampling.PIL, plans), "a network without context input takes no context map");
             plans.close();
             assertThrows(IllegalStateException.class, () -> plans.run(new float[2 * 3 * 32 * 32], 2, 3, 32, 32), "a closed cache refuses calls");
-            assertThrows(IllegalArgumentException.class, () -> Cams.compute(net, Preprocess.IMAGENET, image(32, 32, 1), new int[]{1}, new double[]{1},
-                    new conta.io.HostArray(new int[]{1, 1, 2, 2}, new float[4]), Resampling.PIL, plans), "CAM plans take no context");
             try (Network fc = Models.build("resnet18", new Models.Options(8, null, 7, null, null, null, 5L), b)) {
                 assertNull(PlanCache.forBackend(b, fc, PlanCache.Output.CAM, Precision.FP32, 2), "no CAM plan for an FC classifier");
             }

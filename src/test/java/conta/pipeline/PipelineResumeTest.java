@@ -131,6 +131,17 @@ public class PipelineResumeTest {
             Files.writeString(o.resolve("config.json"), "{\"cls.epochs\": \"2\"}");
             e = assertThrows(conta.error.UserError.class, () -> new Pipeline(c, data, o, b));
             assertTrue(e.getMessage().contains("data.resize opencv -> pil (round0/cls finished)"), e.getMessage());
+            // a folder from before infer.plan_context made its context classifiers' CAMs with the forward: resuming is
+            // fine while only round 0 (no context) has CAMs, refused once a round >= 1 has
+            Files.writeString(o.resolve("config.json"), "{\"cls.epochs\": \"2\", \"data.resize\": \"pil\", \"infer.plan\": \"true\"}");
+            Files.createDirectories(o.resolve("round0").resolve("cam"));
+            Files.writeString(o.resolve("round0").resolve("cam").resolve("done.json"), "{}");
+            new Pipeline(c, data, o, b).close();
+            Files.writeString(o.resolve("config.json"), "{\"cls.epochs\": \"2\", \"data.resize\": \"pil\", \"infer.plan\": \"true\"}");
+            Files.createDirectories(o.resolve("round1").resolve("cam"));
+            Files.writeString(o.resolve("round1").resolve("cam").resolve("done.json"), "{}");
+            e = assertThrows(conta.error.UserError.class, () -> new Pipeline(c, data, o, b));
+            assertTrue(e.getMessage().contains("infer.plan_context false -> true (round1/cam finished)"), e.getMessage());
         }
     }
 

@@ -63,9 +63,9 @@ public final class DnnlGraph implements LayerGraph {
     private final Map<Contents, List<Shared>> constants = new HashMap<>();
     private final Map<Contents, Pointer> winogradConstants = new HashMap<>();
     private long constantBytes;
-    private Val input, output;
-    private FloatPointer inputBuf, outputBuf;
-    private long inputFloats, outputFloats;
+    /** In the order they were added: run's arrays follow it. */
+    private final List<Val> inputs = new ArrayList<>(), outputs = new ArrayList<>();
+    private FloatPointer[] inputBufs, outputBufs;
     private boolean compiled;
     private int reordersAdded;
 
@@ -168,10 +168,11 @@ public final class DnnlGraph implements LayerGraph {
 
     @Override
     public Value input(int n, int c, int h, int w) {
-        if (input != null) throw new IllegalStateException("a graph has one input");
+        if (compiled) throw new IllegalStateException("inputs added after compile()");
         int[] shape = {n, c, h, w};
-        input = new Val(shape, plainMd(dnnl_f32, shape), null);
-        return input;
+        Val in = new Val(shape, plainMd(dnnl_f32, shape), null);
+        inputs.add(in);
+        return in;
     }
 
     @Override
@@ -399,10 +400,10 @@ public final class DnnlGraph implements LayerGraph {
 
     @Override
     public void output(Value v) {
-        if (output != null) throw new IllegalStateException("a graph has one output");
         Val src = val(v);
-        output = reorderTo(src, plainMd(dnnl_f32, src.shape));
-        reordersAdded--; // the output's own conversion is not a layout change inside the network
+        if (outputs.contains(src)) throw new IllegalArgumentException("value already an output");
+        outputs.add(reorderTo(src, plainMd(dnnl_f32, src.shape)));
+        if (!inputs.contains(src)) reordersAdded--; // the output's own conversion is not a layout change inside the network
     }
 
     /** A reorder of src into layout md (a new value), counted. */
@@ -410,7 +411,7 @@ public final class DnnlGraph implements LayerGraph {
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         check(dnnl_reorder_primitive_desc_create(pd, src.md, engine, md, engine, null), "reorder descriptor");
         destroy.add(() -> dnnl_primitive_desc_destroy(pd));
-        if (src != input) reordersAdded++; // the input's conversion into the network's layout is not inside the network
+        if (!inputs.contains(src)) reordersAdded++; // an input's conversion into the network's layout is not inside the network
         return new Op("reorder", pd).in(DNNL_ARG_FROM, src).out(DNNL_ARG_TO, new Val(src.shape, md, null));
     }
 
@@ -426,15 +427,17 @@ public final class DnnlGraph implements LayerGraph {
     @Override
     public void compile() {
         if (compiled) throw new IllegalStateException("compiled twice");
-        if (input == null || output == null) throw new IllegalStateException("a graph needs an input and an output");
+        if (inputs.isEmpty() || outputs.isEmpty()) throw new IllegalStateException("a graph needs an input and an output");
         compiled = true;
         constants.clear();                      // their keys hold the model's weight arrays: no op comes after this
         winogradConstants.clear();
         // liveness: a buffer returns to the free list after its value's last reader; an in-place sum hands the
         // buffer to the op's output, so the summed value must have no reader after that op
         List<Buffer> all = new ArrayList<>(), free = new ArrayList<>();
-        input.buf = newBuffer(all, input.bytes);
-        input.buf.users = Integer.MAX_VALUE / 2; // pinned: run() writes it
+        for (Val in : inputs) {
+            in.buf = newBuffer(all, in.bytes);
+            in.buf.users = Integer.MAX_VALUE / 2; // pinned: run() writes it
+        }
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
             Val out = op.args.getLast().v;
@@ -443,7 +446,7 @@ public final class DnnlGraph implements LayerGraph {
                     throw new IllegalStateException("in-place sum into a value read again later (op " + i + ", last read " + out.aliasOf.lastUse + ")");
                 out.buf = out.aliasOf.buf;
                 out.buf.users++;
-            } else if (out == output) {
+            } else if (outputs.contains(out)) { // pinned: run() reads it
                 out.buf = newBuffer(all, out.bytes);
                 out.buf.users = Integer.MAX_VALUE / 2;
             } else {
@@ -454,7 +457,7 @@ public final class DnnlGraph implements LayerGraph {
                 if (a.v != null && a.v != out && a.v.lastUse == i && --a.v.buf.users == 0) free.add(a.v.buf);
             for (Val r : op.reads)
                 if (r.lastUse == i && --r.buf.users == 0) free.add(r.buf);
-            if (out.lastUse < 0 && out != output && --out.buf.users == 0) free.add(out.buf); // never read
+            if (out.lastUse < 0 && !outputs.contains(out) && --out.buf.users == 0) free.add(out.buf); // never read
         }
         for (Buffer b : all) b.ptr = aligned(b.bytes);
         long scratch = 0;
@@ -486,10 +489,8 @@ public final class DnnlGraph implements LayerGraph {
             }
             if (op.scratchBytes > 0) e.getPointer(op.args.size()).arg(DNNL_ARG_SCRATCHPAD).memory(memory(op.scratchMd, scratchPtr));
         }
-        inputFloats = numel(input.shape);
-        outputFloats = numel(output.shape);
-        inputBuf = floats(input.buf.ptr, inputFloats);
-        outputBuf = floats(output.buf.ptr, outputFloats);
+        inputBufs = inputs.stream().map(v -> floats(v.buf.ptr, numel(v.shape))).toArray(FloatPointer[]::new);
+        outputBufs = outputs.stream().map(v -> floats(v.buf.ptr, numel(v.shape))).toArray(FloatPointer[]::new);
     }
 
     private static Buffer newBuffer(List<Buffer> all, long bytes) {
@@ -513,12 +514,19 @@ public final class DnnlGraph implements LayerGraph {
     }
 
     @Override
-    public synchronized void run(float[] in, float[] out) {
+    public void run(float[] in, float[] out) {
+        if (inputs.size() != 1 || outputs.size() != 1)
+            throw new IllegalStateException("the graph has " + inputs.size() + " inputs and " + outputs.size() + " outputs: run(float[][], float[][])");
+        run(new float[][]{in}, new float[][]{out});
+    }
+
+    @Override
+    public synchronized void run(float[][] in, float[][] out) {
         if (!compiled) throw new IllegalStateException("run before compile");
         if (engine == null) throw new IllegalStateException("graph used after close()");
-        if (in.length != inputFloats) throw new IllegalArgumentException("input has " + in.length + " floats, the plan takes " + inputFloats + " " + Arrays.toString(input.shape));
-        if (out.length != outputFloats) throw new IllegalArgumentException("output has room for " + out.length + " floats, the plan makes " + outputFloats + " " + Arrays.toString(output.shape));
-        inputBuf.put(in, 0, in.length);
+        checkArrays("input", in, inputs);
+        checkArrays("output", out, outputs);
+        for (int i = 0; i < in.length; i++) inputBufs[i].put(in[i], 0, in[i].length);
         for (Op op : ops) {
             long t0 = PROFILE ? System.nanoTime() : 0;
             if (op.wino == null) {
@@ -531,10 +539,22 @@ public final class DnnlGraph implements LayerGraph {
         }
         if (PROFILE) runs++;
         check(dnnl_stream_wait(stream), "dnnl_stream_wait");
-        outputBuf.get(out, 0, out.length);
+        for (int i = 0; i < out.length; i++) outputBufs[i].get(out[i], 0, out[i].length);
     }
 
-    public int[] outputShape() { return output.shape.clone(); }
+    /** The arrays of run() against the graph's inputs or outputs: one per value, each of its numel. */
+    private static void checkArrays(String what, float[][] arrays, List<Val> vals) {
+        if (arrays.length != vals.size()) throw new IllegalArgumentException(arrays.length + " " + what + " arrays, the plan has " + vals.size() + " " + what + "s");
+        for (int i = 0; i < arrays.length; i++)
+            if (arrays[i].length != numel(vals.get(i).shape))
+                throw new IllegalArgumentException(what + " " + i + " has " + arrays[i].length + " floats, the plan's is " + Arrays.toString(vals.get(i).shape));
+    }
+
+    @Override
+    public int[] outputShape(int i) { return outputs.get(i).shape.clone(); }
+
+    @Override
+    public int outputs() { return outputs.size(); }
 
     /** Bytes of weights and biases the graph holds (each distinct constant once per layout). */
     @Override
