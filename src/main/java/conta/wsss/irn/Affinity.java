@@ -3,6 +3,11 @@ package conta.wsss.irn;
 import conta.autograd.Tape;
 import conta.tensor.Backend;
 import conta.tensor.Tensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * IRNet's training affinities and their loss (net/resnet50_irn.py edge_to_affinity, step/train_irn.py).
@@ -122,21 +127,26 @@ public final class Affinity {
     public static Loss boundaryLoss(Tensor boundary, byte[] labels, PathIndex index) {
         checkBoundary(boundary);
         int n = boundary.dim(0), h = boundary.dim(2), w = boundary.dim(3), hw = h * w;
-        int dirs = index.directions(), p = index.sources(h, w), planes = n * dirs;
+        int dirs = index.directions(), planes = n * dirs;
         checkLabels(labels, n, h, w);
         float[] e = boundary.toArray();
         int[][] cells = pathCells(index, w);
-        int[] src = sourceCells(index, h, w);
+        int rows = index.sourceRows(h), cols = index.sourceCols(w), rf = index.radiusFloor();
         long[][] counts = new long[planes][4];
         double[][] sums = new double[planes][4];
         planes(planes, plane -> {
             int im = plane / dirs, d = plane % dirs, off = index.dy(d) * w + index.dx(d);
-            for (int q = 0; q < p; q++) {
-                int k = pairKind(labels, im * hw + src[q], off);
-                if (k == 0) continue;
-                float a = 1f - e[pathMax(e, im * hw + src[q], cells[d])];
-                counts[plane][k]++;
-                sums[plane][k] += negLog(k, a);
+            int[] at = new int[cols];
+            for (int r = 0; r < rows; r++) { // sources in pathMax's order: row by row, left to right
+                int row = im * hw + r * w + rf;
+                rowPathMax(e, row, cols, cells[d], at);
+                for (int i = 0; i < cols; i++) {
+                    int k = pairKind(labels, row + i, off);
+                    if (k == 0) continue;
+                    float a = 1f - e[at[i]];
+                    counts[plane][k]++;
+                    sums[plane][k] += negLog(k, a);
+                }
             }
         });
         Terms t = Terms.of(counts, sums);
@@ -146,14 +156,18 @@ public final class Affinity {
             double[] coef = t.coefficients(gy.item());
             float[] ge = new float[n * hw];
             java.util.stream.IntStream.range(0, n).parallel().forEach(im -> {
+                int[] at = new int[cols];
                 for (int d = 0; d < dirs; d++) {
                     int off = index.dy(d) * w + index.dx(d);
-                    for (int q = 0; q < p; q++) {
-                        int k = pairKind(labels, im * hw + src[q], off);
-                        if (k == 0) continue; // the composed ops subtract a zero here: the same bits
-                        int best = pathMax(e, im * hw + src[q], cells[d]);
-                        float a = 1f - e[best];
-                        ge[best] -= (float) pairGrad(coef, k, a);
+                    for (int r = 0; r < rows; r++) {
+                        int row = im * hw + r * w + rf;
+                        rowPathMax(e, row, cols, cells[d], at);
+                        for (int i = 0; i < cols; i++) {
+                            int k = pairKind(labels, row + i, off);
+                            if (k == 0) continue; // the composed ops subtract a zero here: the same bits
+                            int best = at[i];
+                            ge[best] -= (float) pairGrad(coef, k, 1f - e[best]);
+                        }
                     }
                 }
             });
@@ -225,6 +239,31 @@ public final class Affinity {
             }
         }
         return best;
+    }
+
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+    private static final IntVector LANE = IntVector.zero(IS).addIndex(1);
+
+    /**
+     * {@link #pathMax} of the n consecutive sources base .. base + n - 1 (a row of the source region) into at: the
+     * sources of a row are consecutive cells, so each path cell is one vector load that serves a lane per source.
+     * Strictly greater replaces, so each lane keeps the first maximum on ties, as pathMax.
+     */
+    private static void rowPathMax(float[] e, int base, int n, int[] cell, int[] at) {
+        for (int i = 0; i < n; i += FS.length()) {
+            VectorMask<Float> lanes = FS.indexInRange(i, n);
+            int s = base + i;
+            FloatVector best = FloatVector.fromArray(FS, e, s + cell[0], lanes);
+            IntVector where = IntVector.broadcast(IS, cell[0]);
+            for (int c = 1; c < cell.length; c++) {
+                FloatVector v = FloatVector.fromArray(FS, e, s + cell[c], lanes);
+                VectorMask<Float> gt = v.compare(VectorOperators.GT, best);
+                best = best.blend(v, gt);
+                where = where.blend(cell[c], gt.cast(IS));
+            }
+            where.add(LANE).add(s).intoArray(at, i, lanes.cast(IS));
+        }
     }
 
     /** Per direction, the path's cells as flat offsets on a grid of width w. */

@@ -105,14 +105,17 @@ class AffinityTest {
     /**
      * The fused loss (what BoundaryNet trains with) gives the composed ops' numbers: the terms, counts and total
      * exactly, and the boundary gradient bit for bit, on random maps with ties (values on a coarse grid), ignored
-     * pixels and several images, for two radii and a backward seed other than 1.
+     * pixels and several images, for two radii, source rows shorter and longer than a vector, and a backward seed
+     * other than 1.
      */
     @Test
     void fusedLossEqualsTheComposedOps() {
         Random r = new Random(11);
-        for (int radius : new int[]{3, 5}) {
+        // widths: source rows of 13 and 9 cells (less than a vector) and of 37 (two full AVX-512 vectors and a part)
+        for (int[] rw : new int[][]{{3, 17}, {5, 17}, {5, 45}}) {
+            int radius = rw[0];
             PathIndex pi = new PathIndex(radius);
-            int n = 3, h = 13, w = 17;
+            int n = 3, h = 13, w = rw[1];
             float[] edge = new float[n * h * w];
             for (int i = 0; i < edge.length; i++) edge[i] = r.nextInt(8) / 8f; // ties: the first maximum must win in both
             byte[] labels = new byte[n * h * w];
