@@ -26,7 +26,8 @@ public final class BenchCommand implements Command {
     static final String USAGE = """
             usage: conta bench train|infer|latency --arch ARCH [--batch 8] [--size 224] [--iters 5] [--warmup 1] [--classes 1000] [--device cpu|cuda:0|auto]
                          [--precision fp32|bf16|auto] [--impl plan|graph|api] [--weights FILE] [--bundle FILE] [--trace FILE]
-                         [--profile host|device]   (--arch irn-boundary: IRNet's boundary branch, train only)
+                         [--profile host|device]   (--arch irn-boundary: IRNet's boundary branch, train only; --impl plan|graph
+                         for its frozen backbone, plan by default)
               images/s of a training step (forward, backward, SGD update) or of inference on random data; --precision bf16
               runs the convolutions in bfloat16 (oneDNN; weights, gradients and the update stay f32). infer: the training
               graph in eval mode, or with --impl plan the inference plan (what predict, the APIs and the pipeline run) at
@@ -83,7 +84,9 @@ public final class BenchCommand implements Command {
         Backend b = prof == null ? raw : prof.backend;
         if (arch.equals("irn-boundary")) {
             if (!mode.equals("train")) throw new UserError("bench " + mode + " --arch irn-boundary: the boundary network is timed training (bench train)");
-            return boundaryTrain(o, b, raw, prof, batch, size, iters, warmup);
+            String impl = a.get("impl", "plan");
+            if (!impl.equals("graph") && !impl.equals("plan")) throw new UserError("bench train --arch irn-boundary: --impl must be plan or graph, got " + impl);
+            return boundaryTrain(o, b, raw, prof, batch, size, iters, warmup, impl.equals("plan"));
         }
         try (Network net = build(arch, o, b)) {
             SplittableRandom r = new SplittableRandom(1);
@@ -158,9 +161,11 @@ public final class BenchCommand implements Command {
     /**
      * A training step of IRNet's boundary branch (--arch irn-boundary): the frozen ResNet-50 backbone (strides 2,2,2,1),
      * the five side convolutions and the fused affinity loss against random IR labels on the stride-4 grid (radius 10),
-     * SGD on the head, as PseudoStage.trainBoundary runs it. --width / --blocks shrink the backbone.
+     * SGD on the head, as PseudoStage.trainBoundary runs it. --width / --blocks shrink the backbone. plan: the frozen
+     * backbone through its inference plans where they run (the CPU with oneDNN; irn.plan), else its training-graph forward.
      */
-    private static int boundaryTrain(Models.Options o, Backend b, Backend raw, OpTimingBackend prof, int batch, int size, int iters, int warmup) {
+    private static int boundaryTrain(Models.Options o, Backend b, Backend raw, OpTimingBackend prof, int batch, int size, int iters, int warmup,
+                                     boolean plan) {
         conta.models.ResNetConfig c = conta.models.ResNetConfig.torchvision(true, 3, 4, 6, 3).withStrides(new int[]{1, 2, 2, 1})
                 .withFrozenBn(true).withHead(conta.models.ResNetConfig.Head.NONE, 0);
         if (o.width() != null) c = c.withWidth(o.width());
@@ -169,7 +174,10 @@ public final class BenchCommand implements Command {
         float[] img = randomImages(batch, size, r);
         try (conta.wsss.irn.BoundaryNet net = new conta.wsss.irn.BoundaryNet(b, c, conta.wsss.irn.BoundaryNet.TRAIN_RADIUS, 1);
              Tensor x = Tensor.of(b, img, batch, 3, size, size);
-             Sgd opt = Sgd.single(net.headParameters(), 0.9f, 1e-4f)) {
+             Sgd opt = Sgd.single(net.headParameters(), 0.9f, 1e-4f);
+             conta.infer.PlanCache plans = plan ? conta.infer.PlanCache.forBackend(raw, net.backbone(), conta.infer.PlanCache.Output.STAGES,
+                     conta.infer.Precision.FP32, 1) : null) {
+            net.useBackbonePlans(plans);
             net.train(true);
             int[] grid; // the logits' stride-4 grid, where the IR labels live
             try (Tape probe = Tape.open(false)) { grid = net.logits(x).shape(); }
@@ -194,8 +202,9 @@ public final class BenchCommand implements Command {
                 if (it >= warmup) total += sec;
                 System.err.printf("iter %d: %.3f s%n", it, sec);
             }
-            System.out.printf("conta irn-boundary train batch %d size %d on %s: %.2f images/s (%.3f s/iter, %d threads)%n",
-                    batch, size, deviceLabel(raw), batch * iters / total, total / iters, Runtime.getRuntime().availableProcessors());
+            System.out.printf("conta irn-boundary train batch %d size %d on %s%s: %.2f images/s (%.3f s/iter, %d threads)%n",
+                    batch, size, deviceLabel(raw), plans != null ? ", backbone through inference plans" : "", batch * iters / total, total / iters,
+                    Runtime.getRuntime().availableProcessors());
             if (prof != null) System.out.print(prof.table(iters, total / iters));
         }
         return 0;

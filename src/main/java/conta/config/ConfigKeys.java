@@ -272,6 +272,8 @@ public final class ConfigKeys {
         // inference
         b("infer.plan", "true", "run CAMs and predictions through inference plans on the CPU (BN folded, fused oneDNN convolutions; the "
                 + "forward's numbers to float rounding, 2-3x faster); false: the training graph's eval forward"),
+        b("irn.plan", "true", "run the boundary branch's frozen backbone through inference plans on the CPU, in its training and in the "
+                + "random walk's boundary maps (its forward's numbers to float rounding, ~1.3x faster steps); false: the training graph's forward"),
         b("infer.plan_context", "true", "with infer.plan, also plan CONTA's classifiers that read the context map (rounds >= 1); "
                 + "false: their CAMs come from the training graph's eval forward, as before this key existed"),
         // report

@@ -23,8 +23,11 @@ import java.util.Map;
  * the next (C2AM fine-tunes the classifier after its global CAM).
  */
 public final class PlanCache implements AutoCloseable {
-    /** What a plan computes: the network's forward, or a CAM classifier's activation maps (InferencePlan.compileCam). */
-    public enum Output { FORWARD, CAM }
+    /**
+     * What a plan computes: the network's forward, a CAM classifier's activation maps (InferencePlan.compileCam), or a
+     * ResNet's stage outputs (InferencePlan.compileStages: what IRNet's boundary branch reads from its frozen backbone).
+     */
+    public enum Output { FORWARD, CAM, STAGES }
 
     /** A plan's result: NCHW (or N x C) floats and their shape. */
     public record Result(float[] data, int[] shape) { }
@@ -51,7 +54,8 @@ public final class PlanCache implements AutoCloseable {
      */
     public static PlanCache forBackend(Backend b, Network net, Output output, Precision precision, int maxShapes) {
         if (!(b instanceof CpuBackend) || !CpuBackend.oneDnnAvailable()) return null;
-        if (output == Output.FORWARD && net.module() instanceof ResNet r && r.config.contextChannels() > 0) return null;
+        if (output != Output.CAM && net.module() instanceof ResNet r && r.config.contextChannels() > 0) return null;
+        if (output == Output.STAGES && !(net.module() instanceof ResNet)) return null;
         if (output == Output.CAM && !(net.module() instanceof ResNet r && r.camWeight() != null && r.children().get("classifier") instanceof conta.nn.Conv2d c && c.bias == null))
             return null;
         return new PlanCache(net, output, precision, maxShapes);
@@ -76,6 +80,31 @@ public final class PlanCache implements AutoCloseable {
         }
     }
 
+    /**
+     * A stage plan's outputs (Output.STAGES) for in of the given shape, written into out (one array per output, each
+     * of its numel; reused by the caller across calls of a shape, since at training sizes they are large). Returns
+     * their shapes.
+     */
+    public int[][] runInto(float[] in, int[] shape, float[][] out) {
+        InferencePlan p = borrow(shape, null);
+        try {
+            p.run(new float[][]{in}, out);
+            return p.outputShapes();
+        } finally {
+            giveBack(p);
+        }
+    }
+
+    /** The output shapes of the plan for this input shape (compiled here if it is new). */
+    public int[][] outputShapes(int... shape) {
+        InferencePlan p = borrow(shape, null);
+        try {
+            return p.outputShapes();
+        } finally {
+            giveBack(p);
+        }
+    }
+
     /** FP32 or BF16 (AUTO resolved once, here). */
     public Precision precision() { return precision; }
 
@@ -90,8 +119,11 @@ public final class PlanCache implements AutoCloseable {
             if (q != null && !q.isEmpty()) return q.pop();
         }
         // compile outside the lock: other shapes keep running meanwhile
-        return output == Output.CAM ? InferencePlan.compileCam((ResNet) net.module(), precision, shape, contextShape)
-                : InferencePlan.compile(net, precision, shape);
+        return switch (output) {
+            case CAM -> InferencePlan.compileCam((ResNet) net.module(), precision, shape, contextShape);
+            case STAGES -> InferencePlan.compileStages((ResNet) net.module(), precision, shape);
+            case FORWARD -> InferencePlan.compile(net, precision, shape);
+        };
     }
 
     private void giveBack(InferencePlan p) {

@@ -175,7 +175,7 @@ public final class Pipeline implements AutoCloseable {
      * Keys added after run folders existed, with the value that reproduces the behaviour those folders ran with, so
      * resuming an old folder is checked like any changed key instead of silently mixing behaviours.
      */
-    static final Map<String, String> LEGACY = Map.of("data.resize", "opencv", "infer.plan", "false", "infer.plan_context", "false");
+    static final Map<String, String> LEGACY = Map.of("data.resize", "opencv", "infer.plan", "false", "infer.plan_context", "false", "irn.plan", "false");
 
     /**
      * Shapes with a kept plan: CAMs need one per scale (of same-sized images, e.g. the synthetic sets); DeepLab plans
@@ -199,7 +199,7 @@ public final class Pipeline implements AutoCloseable {
     private String finishedUser(String key) throws IOException {
         String prefix = key.substring(0, key.indexOf('.') < 0 ? key.length() : key.indexOf('.'));
         if (key.equals("infer.plan_context")) return finishedContextCams(); // round 0's classifier has no context
-        List<String> users = switch (prefix) {
+        List<String> users = key.equals("irn.plan") ? List.of("irn", "pseudo") : switch (prefix) {
             case "cls" -> List.of("cls", "c2am");
             case "cam" -> List.of("cam", "c2am");
             case "ir" -> List.of("ir");

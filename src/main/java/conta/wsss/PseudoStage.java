@@ -9,6 +9,8 @@ import conta.image.CamMaps;
 import conta.image.IndexPng;
 import conta.image.Mask;
 import conta.image.RgbImage;
+import conta.infer.PlanCache;
+import conta.infer.Precision;
 import conta.io.HostArray;
 import conta.models.Models;
 import conta.models.ResNetConfig;
@@ -108,7 +110,9 @@ public final class PseudoStage {
             Trainer.Plan plan = new Trainer.Plan("boundary branch", withIr, ids, aug, batch, steps, cfg.integer("seed"),
                     cfg.integer("data.workers"), cfg.bool("data.skip_bad"), (float) cfg.number("irn.lr"), 0.9f, 0);
             Trainer.Result r;
-            try (Sgd opt = Sgd.single(net.headParameters(), (float) cfg.number("irn.momentum"), (float) cfg.number("irn.weight_decay"))) {
+            try (Sgd opt = Sgd.single(net.headParameters(), (float) cfg.number("irn.momentum"), (float) cfg.number("irn.weight_decay"));
+                 PlanCache plans = backbonePlans(net, 1)) { // one training shape (batch x crop); the backbone's weights are final here
+                net.useBackbonePlans(plans);
                 r = Trainer.run(net, opt, plan, (x, bt) -> {
                             var l = net.loss(x, BoundaryNet.downsampleLabels(bt.masks(), bt.n(), bt.h(), bt.w()));
                             conta.train.LossParts.put("bg_pos", l.bgPos()); // IRNet's three affinity terms, for the training log
@@ -127,6 +131,15 @@ public final class PseudoStage {
             m.put("final_epoch_loss", (double) r.lastEpochLoss());
             return m;
         }
+    }
+
+    /**
+     * The boundary net's frozen backbone through inference plans (irn.plan, on the CPU with oneDNN), or null: its
+     * training-graph forward. maxShapes: input shapes kept compiled.
+     */
+    private PlanCache backbonePlans(BoundaryNet net, int maxShapes) {
+        if (!cfg.bool("irn.plan")) return null;
+        return PlanCache.forBackend(backend, net.backbone(), PlanCache.Output.STAGES, Precision.parse(cfg.str("precision")).resolve(), maxShapes);
     }
 
     private static String loadClassifierBackbone(BoundaryNet net, Path clsModel) {
@@ -164,32 +177,42 @@ public final class PseudoStage {
                 (float) cfg.number("rw.bg_threshold")));
         try (BoundaryNet net = buildBoundary()) {
             Checkpoint.load(edgeModel, net, null);
-            Progress bar = new Progress("random walk", ids.size(), 0);
-            for (String id : ids) {
-                Path f = out.resolve(id + ".png");
-                if (!Files.isRegularFile(f)) {
-                    CamMaps cam = CamMaps.load(camDir.resolve(id + ".npz"));
-                    conta.data.Sample s;
-                    try {
-                        s = ds.load(id, Backbones.input(cfg, "irn"));
-                    } catch (conta.data.DataError e) { // unreadable since the run started: left out under --skip-bad
-                        if (!cfg.bool("data.skip_bad")) throw e;
-                        System.err.println("skipping " + id + " (--skip-bad): " + e.getMessage());
-                        bar.step(id);
-                        continue;
-                    }
-                    float[] edge = net.boundary(s.image(), s.h(), s.w());
-                    if (edge.length != cam.h4() * cam.w4())
-                        throw new IllegalStateException("boundary grid of " + id + " has " + edge.length + " cells, CAM grid " + cam.w4() + "x" + cam.h4());
-                    byte[] lab = rw.segment(backend, cam.stride4(), cam.keys(), edge, cam.h4(), cam.w4(), cam.h(), cam.w());
-                    IndexPng.write(f, new Mask(cam.h(), cam.w(), lab));
-                }
-                bar.step(id);
+            try (PlanCache plans = backbonePlans(net, WALK_PLAN_SHAPES)) {
+                net.useBackbonePlans(plans);
+                walk(net, rw, camDir, out);
             }
-            bar.finish();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Image sizes whose backbone plans the random walk keeps (a plan holds the backbone's weights and its buffers). */
+    static final int WALK_PLAN_SHAPES = 4;
+
+    private void walk(BoundaryNet net, RandomWalk rw, Path camDir, Path out) throws IOException {
+        Progress bar = new Progress("random walk", ids.size(), 0);
+        for (String id : ids) {
+            Path f = out.resolve(id + ".png");
+            if (!Files.isRegularFile(f)) {
+                CamMaps cam = CamMaps.load(camDir.resolve(id + ".npz"));
+                conta.data.Sample s;
+                try {
+                    s = ds.load(id, Backbones.input(cfg, "irn"));
+                } catch (conta.data.DataError e) { // unreadable since the run started: left out under --skip-bad
+                    if (!cfg.bool("data.skip_bad")) throw e;
+                    System.err.println("skipping " + id + " (--skip-bad): " + e.getMessage());
+                    bar.step(id);
+                    continue;
+                }
+                float[] edge = net.boundary(s.image(), s.h(), s.w());
+                if (edge.length != cam.h4() * cam.w4())
+                    throw new IllegalStateException("boundary grid of " + id + " has " + edge.length + " cells, CAM grid " + cam.w4() + "x" + cam.h4());
+                byte[] lab = rw.segment(backend, cam.stride4(), cam.keys(), edge, cam.h4(), cam.w4(), cam.h(), cam.w());
+                IndexPng.write(f, new Mask(cam.h(), cam.w(), lab));
+            }
+            bar.step(id);
+        }
+        bar.finish();
     }
 
     /** deeplab-pytorch's CRF post-processing of class probabilities (K x H x W), then argmax. */

@@ -25,8 +25,15 @@ class BenchInferTest {
         ModelCommandErrorsTest.Result r = ModelCommandErrorsTest.run("bench", "train", "--arch", "irn-boundary", "--width", "8", "--blocks", "1,1,1,1",
                 "--batch", "2", "--size", "96", "--iters", "2", "--warmup", "1", "--profile", "host");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().matches("(?s)conta irn-boundary train batch 2 size 96 on cpu, [a-z0-9]+ convolutions: [0-9.]+ images/s.*"), r.out());
+        assertTrue(r.out().matches("(?s)conta irn-boundary train batch 2 size 96 on cpu, [a-z0-9]+ convolutions, backbone through inference plans: [0-9.]+ images/s.*"),
+                r.out());
         assertTrue(r.out().contains("| conv2d | ") && r.out().contains("| all ops |"), r.out());
+        // --impl graph: the backbone's forward on the training graph, its frozen batch norms among the ops
+        r = ModelCommandErrorsTest.run("bench", "train", "--arch", "irn-boundary", "--width", "8", "--blocks", "1,1,1,1",
+                "--batch", "2", "--size", "96", "--iters", "1", "--warmup", "0", "--profile", "host", "--impl", "graph");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().matches("(?s)conta irn-boundary train batch 2 size 96 on cpu, [a-z0-9]+ convolutions: [0-9.]+ images/s.*"), r.out());
+        assertTrue(r.out().contains("| channelAffine | "), r.out());
     }
 
     @Test

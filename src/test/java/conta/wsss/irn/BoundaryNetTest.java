@@ -131,6 +131,62 @@ class BoundaryNetTest {
         }
     }
 
+    /**
+     * The frozen backbone through its stage plans (what PseudoStage trains and walks with on the CPU) against its
+     * training-graph forward, on a bottleneck backbone whose BN statistics are far from the identity: logits per element
+     * within 1e-5 x max + 1e-4 x |ref|, the loss within 1e-5 relative, every head gradient within 1e-4 of its largest.
+     */
+    @Test
+    void backbonePlansGiveTheForwardsLogitsLossAndGradients() {
+        ResNetConfig bottleneck = ResNetConfig.torchvision(true, 1, 1, 1, 1).withWidth(8).withStrides(new int[]{1, 2, 2, 1});
+        try (BoundaryNet net = new BoundaryNet(be, bottleneck, 3, 5)) {
+            Random rnd = new Random(6);
+            net.backbone().state().forEach((k, t) -> {
+                double lo = 0, hi = 0;
+                if (k.endsWith("running_var")) { lo = 0.5; hi = 1.5; }
+                else if (k.endsWith("running_mean") || k.endsWith("bias")) { lo = -0.2; hi = 0.2; }
+                else if (t.rank() == 1) { lo = 0.5; hi = 1.5; } // BN weight
+                if (hi > lo) be.upload(t, GradCheck.toFloat(rand(rnd, (int) t.numel(), lo, hi)));
+            });
+            int n = 2, h = 64, w = 80;
+            float[] img = GradCheck.toFloat(rand(rnd, n * 3 * h * w, -1.5, 1.5));
+            byte[] labels = new byte[n * 16 * 20];
+            for (int i = 0; i < labels.length; i++) labels[i] = (byte) new int[]{0, 0, 1, 2, 255}[rnd.nextInt(5)];
+            net.train(true);
+            float[][] logits = new float[2][], loss = new float[2][];
+            List<float[]> grads = new ArrayList<>();
+            try (conta.infer.PlanCache plans = conta.infer.PlanCache.forBackend(be, net.backbone(), conta.infer.PlanCache.Output.STAGES,
+                    conta.infer.Precision.FP32, 1)) {
+                assertTrue(plans != null, "stage plans run on the CPU backend");
+                for (int planned = 0; planned < 2; planned++) {
+                    net.useBackbonePlans(planned == 1 ? plans : null);
+                    net.headParameters().forEach(t -> t.grad = null);
+                    try (Tape tape = Tape.open(true); Tensor x = Tensor.of(be, img, n, 3, h, w)) {
+                        logits[planned] = net.logits(x).toArray();
+                        Affinity.Loss l = net.loss(x, labels);
+                        loss[planned] = new float[]{l.total().item()};
+                        tape.backward(l.total());
+                    }
+                    for (Tensor t : net.headParameters()) grads.add(t.grad.toArray());
+                }
+                net.useBackbonePlans(null);
+            }
+            double max = 0;
+            for (float v : logits[0]) max = Math.max(max, Math.abs(v));
+            for (int i = 0; i < logits[0].length; i++)
+                assertEquals(logits[0][i], logits[1][i], 1e-5 * max + 1e-4 * Math.abs(logits[0][i]), "logit " + i);
+            assertEquals(loss[0][0], loss[1][0], 1e-5 * Math.abs(loss[0][0]), "loss");
+            int params = grads.size() / 2;
+            for (int p = 0; p < params; p++) {
+                float[] ref = grads.get(p), got = grads.get(params + p);
+                double gmax = 0;
+                for (float v : ref) gmax = Math.max(gmax, Math.abs(v));
+                assertTrue(gmax > 0, "head parameter " + p + " gets a gradient");
+                for (int i = 0; i < ref.length; i++) assertEquals(ref[i], got[i], 1e-4 * gmax, "head parameter " + p + ", element " + i);
+            }
+        }
+    }
+
     @Test
     void inferenceAveragesLogitsWithTheMirrorImage() {
         try (BoundaryNet net = new BoundaryNet(be, TINY, 3, 3)) {
