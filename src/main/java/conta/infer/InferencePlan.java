@@ -81,9 +81,13 @@ public final class InferencePlan implements AutoCloseable {
      * (after max pooling) and layer1..layer4's, in that order.
      */
     public static InferencePlan compileStages(ResNet model, Precision precision, int... inputShape) {
-        return build(precision, new int[][]{inputShape}, (w, in) -> w.stages(model, in.getFirst()));
+        return build(precision, new int[][]{inputShape}, (w, in) -> {
+            w.stages(model, in.getFirst()); // marks its outputs as it goes
+            return List.of();
+        });
     }
 
+    /** body emits the network and returns the values to mark as outputs (in order; it may mark some itself). */
     private static InferencePlan build(Precision precision, int[][] inputShapes, BiFunction<ModelWalker, List<LayerGraph.Value>, List<LayerGraph.Value>> body) {
         for (int[] s : inputShapes)
             if (s.length != 4) throw new IllegalArgumentException("input shape must be N x C x H x W, got " + Arrays.toString(s));

@@ -9,8 +9,6 @@ import conta.nn.Linear;
 import conta.nn.Module;
 import conta.tensor.LayerGraph;
 import conta.tensor.LayerGraph.Value;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -77,18 +75,20 @@ final class ModelWalker {
         return y;
     }
 
-    /** The stem's output (after max pooling) and each stage's, as BoundaryNet reads them (no context). */
-    List<Value> stages(ResNet r, Value x) {
+    /**
+     * Marks as the graph's outputs, in this order, the stem's output (after max pooling) and each stage's, as
+     * BoundaryNet reads them (no context). Each is marked as soon as it is made: its copy out is taken before a later
+     * block may sum its shortcut into that buffer in place (a basic block without downsample does).
+     */
+    void stages(ResNet r, Value x) {
         if (r.config.contextChannels() > 0) throw new IllegalArgumentException("no stage plan for a network with CONTA's context input");
         Map<String, Module> ch = r.children();
-        List<Value> out = new ArrayList<>();
         Value y = convBn(x, null, (Conv2d) ch.get("conv1"), (BatchNorm2d) ch.get("bn1"), null, true);
-        out.add(y = g.maxPool(y, ResNet.STEM_POOL, r.config.poolCeil()));
+        g.output(y = g.maxPool(y, ResNet.STEM_POOL, r.config.poolCeil()));
         for (int s = 1; s <= 4; s++) {
             for (Module blk : ch.get("layer" + s).children().values()) y = block(blk, y, null);
-            out.add(y);
+            g.output(y);
         }
-        return out;
     }
 
     /** The context map resized bilinearly to x's grid, as ResNet's join does (kept as it is when the grids agree). */

@@ -514,19 +514,31 @@ public final class DnnlGraph implements LayerGraph {
     }
 
     @Override
-    public void run(float[] in, float[] out) {
+    public synchronized void run(float[] in, float[] out) {
         if (inputs.size() != 1 || outputs.size() != 1)
             throw new IllegalStateException("the graph has " + inputs.size() + " inputs and " + outputs.size() + " outputs: run(float[][], float[][])");
-        run(new float[][]{in}, new float[][]{out});
+        checkArray("input", 0, in, inputs.getFirst());
+        checkArray("output", 0, out, outputs.getFirst());
+        inputBufs[0].put(in, 0, in.length);
+        execute();
+        outputBufs[0].get(out, 0, out.length);
     }
 
     @Override
     public synchronized void run(float[][] in, float[][] out) {
+        if (in.length != inputs.size()) throw new IllegalArgumentException(in.length + " input arrays, the plan has " + inputs.size() + " inputs");
+        if (out.length != outputs.size()) throw new IllegalArgumentException(out.length + " output arrays, the plan has " + outputs.size() + " outputs");
+        for (int i = 0; i < in.length; i++) checkArray("input", i, in[i], inputs.get(i));
+        for (int i = 0; i < out.length; i++) checkArray("output", i, out[i], outputs.get(i));
+        for (int i = 0; i < in.length; i++) inputBufs[i].put(in[i], 0, in[i].length);
+        execute();
+        for (int i = 0; i < out.length; i++) outputBufs[i].get(out[i], 0, out[i].length);
+    }
+
+    /** Every op in order, then waits for the stream: the inputs written, the outputs ready to read. */
+    private void execute() {
         if (!compiled) throw new IllegalStateException("run before compile");
         if (engine == null) throw new IllegalStateException("graph used after close()");
-        checkArrays("input", in, inputs);
-        checkArrays("output", out, outputs);
-        for (int i = 0; i < in.length; i++) inputBufs[i].put(in[i], 0, in[i].length);
         for (Op op : ops) {
             long t0 = PROFILE ? System.nanoTime() : 0;
             if (op.wino == null) {
@@ -539,15 +551,13 @@ public final class DnnlGraph implements LayerGraph {
         }
         if (PROFILE) runs++;
         check(dnnl_stream_wait(stream), "dnnl_stream_wait");
-        for (int i = 0; i < out.length; i++) outputBufs[i].get(out[i], 0, out[i].length);
     }
 
-    /** The arrays of run() against the graph's inputs or outputs: one per value, each of its numel. */
-    private static void checkArrays(String what, float[][] arrays, List<Val> vals) {
-        if (arrays.length != vals.size()) throw new IllegalArgumentException(arrays.length + " " + what + " arrays, the plan has " + vals.size() + " " + what + "s");
-        for (int i = 0; i < arrays.length; i++)
-            if (arrays[i].length != numel(vals.get(i).shape))
-                throw new IllegalArgumentException(what + " " + i + " has " + arrays[i].length + " floats, the plan's is " + Arrays.toString(vals.get(i).shape));
+    /** An array of run() against its value: its numel floats (nothing allocated unless it fails). */
+    private void checkArray(String what, int i, float[] a, Val v) {
+        if (!compiled) throw new IllegalStateException("run before compile");
+        if (a.length != numel(v.shape))
+            throw new IllegalArgumentException(what + " " + i + " has " + a.length + " floats, the plan's is " + Arrays.toString(v.shape));
     }
 
     @Override

@@ -133,13 +133,15 @@ class BoundaryNetTest {
 
     /**
      * The frozen backbone through its stage plans (what PseudoStage trains and walks with on the CPU) against its
-     * training-graph forward, on a bottleneck backbone whose BN statistics are far from the identity: logits per element
+     * training-graph forward, on backbones (bottleneck and basic blocks) whose BN statistics are far from the identity: logits per element
      * within 1e-5 x max + 1e-4 x |ref|, the loss within 1e-5 relative, every head gradient within 1e-4 of its largest.
      */
-    @Test
-    void backbonePlansGiveTheForwardsLogitsLossAndGradients() {
-        ResNetConfig bottleneck = ResNetConfig.torchvision(true, 1, 1, 1, 1).withWidth(8).withStrides(new int[]{1, 2, 2, 1});
-        try (BoundaryNet net = new BoundaryNet(be, bottleneck, 3, 5)) {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void backbonePlansGiveTheForwardsLogitsLossAndGradients(boolean bottleneck) {
+        // basic blocks: layer1's first block has no downsample, so it sums its shortcut into the stem's output in place
+        ResNetConfig cfg = ResNetConfig.torchvision(bottleneck, 1, 1, 1, 1).withWidth(8).withStrides(new int[]{1, 2, 2, 1});
+        try (BoundaryNet net = new BoundaryNet(be, cfg, 3, 5)) {
             Random rnd = new Random(6);
             net.backbone().state().forEach((k, t) -> {
                 double lo = 0, hi = 0;
