@@ -27,9 +27,10 @@ import org.junit.jupiter.api.Test;
 /**
  * CONTA's classifiers (context map M joined at conta.blocks) through CAM inference plans, against the training graph's
  * eval forward of the same network: the raw activation maps relu(classifier([X, M])) per element within
- * 1e-5 * max + 1e-4 * |ref|, and the pipeline's CAMs (Cams.compute: scales, flips, normalisation) within PlanCacheTest's
- * tolerance. Every weight, BN statistic and affine comes from FormulaResNetTest's formula, so BN folding matters, and
- * the context weights are as large as the features' (the context channels really move the maps: checked).
+ * 1e-5 * max + 1e-4 * |ref| (the bf16 plan within 3% of the largest value), and the pipeline's CAMs (Cams.compute:
+ * scales, flips, normalisation) within PlanCacheTest's tolerance. Every weight, BN statistic and affine comes from
+ * FormulaResNetTest's formula, so BN folding matters, and the context weights are as large as the features' (the
+ * context channels really move the maps: checked).
  */
 class ContextPlanTest {
     static final int K = 3, CLASSES = 5;
@@ -82,6 +83,14 @@ class ContextPlanTest {
                 assertEquals(ref.length, got.length);
                 for (int i = 0; i < ref.length; i++)
                     assertEquals(ref[i], got[i], 1e-5 * max + 1e-4 * Math.abs(ref[i]), what + ": element " + i);
+            }
+            // bf16 (weights, activations and the context in bfloat16, f32 accumulation): rounding of a few parts in 1000
+            try (InferencePlan plan = InferencePlan.compileCam(net, Precision.BF16, new int[]{n, 3, h, w}, new int[]{n, K, mh, mw})) {
+                float[] got = plan.runAll(img, ctx)[0];
+                double max = 0, worst = 0;
+                for (float v : ref) max = Math.max(max, Math.abs(v));
+                for (int i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]));
+                assertTrue(worst <= 0.03 * max, what + ", bf16: worst difference " + worst + " of max " + max);
             }
         }
     }
