@@ -189,6 +189,7 @@ public final class PseudoStage {
     /** Image sizes whose backbone plans the random walk keeps (a plan holds the backbone's weights and its buffers). */
     static final int WALK_PLAN_SHAPES = 4;
 
+    /** Pseudo-masks of every image not written yet (a resumed run keeps the written ones), one image at a time. */
     private void walk(BoundaryNet net, RandomWalk rw, Path camDir, Path out) throws IOException {
         Progress bar = new Progress("random walk", ids.size(), 0);
         for (String id : ids) {
