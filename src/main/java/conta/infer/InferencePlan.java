@@ -138,7 +138,7 @@ public final class InferencePlan implements AutoCloseable {
 
     public int outputNumel() { return numel(outputShapes[0]); }
 
-    private static int numel(int[] s) { return Arrays.stream(s).reduce(1, (a, b) -> a * b); }
+    static int numel(int[] s) { return Arrays.stream(s).reduce(1, (a, b) -> a * b); }
 
     /** FP32 or BF16 (AUTO already resolved). */
     public Precision precision() { return precision; }

@@ -44,10 +44,8 @@ final class ModelWalker {
         int classes = cls.weight.dim(0), in = cls.weight.dim(1), k = r.config.contextAt(5) ? r.config.contextChannels() : 0;
         float[] w = cls.weight.toArray();
         conta.tensor.ConvSpec one = conta.tensor.ConvSpec.of(1, 1, 0, 1);
-        if (k == 0) return g.conv(f, w, new int[]{classes, in, 1, 1}, null, one, null, true);
-        // [X, M] through the 1x1 classifier: its sum split by input channels, M's part summed into X's
-        Value m = g.conv(onGridOf(ctx, f), inputChannels(w, classes, in, in - k, k, 1), new int[]{classes, k, 1, 1}, null, one, null, false);
-        return g.conv(f, inputChannels(w, classes, in, 0, in - k, 1), new int[]{classes, in - k, 1, 1}, null, one, m, true);
+        int[] ws = {classes, in, 1, 1};
+        return k == 0 ? g.conv(f, w, ws, null, one, null, true) : contextConv(f, onGridOf(ctx, f), k, w, ws, null, one, true);
     }
 
     /** ResNet.features without context: stem, then every block of layer1..layer4. */
@@ -176,9 +174,17 @@ final class ModelWalker {
         int[] ws = conv.weight.shape();
         if (m == null) return g.conv(x, fw, ws, fb, conv.spec, addInto, relu);
         if (addInto != null) throw new IllegalArgumentException("a context conv takes no residual sum");
-        int k = conv.contextIn, cin = ws[1] - k, taps = ws[2] * ws[3];
-        Value mv = g.conv(m, inputChannels(fw, out, ws[1], cin, k, taps), new int[]{out, k, ws[2], ws[3]}, null, conv.spec, null, false);
-        return g.conv(x, inputChannels(fw, out, ws[1], 0, cin, taps), new int[]{out, cin, ws[2], ws[3]}, fb, conv.spec, mv, relu);
+        return contextConv(x, m, conv.contextIn, fw, ws, fb, conv.spec, relu);
+    }
+
+    /**
+     * relu?(conv([x, m], w) + bias) for weights w [out, in, kh, kw] whose last k input channels read m, without the
+     * concatenation: m through those channels first, then x through the rest with the bias, summing the first in.
+     */
+    private Value contextConv(Value x, Value m, int k, float[] w, int[] ws, float[] bias, conta.tensor.ConvSpec spec, boolean relu) {
+        int out = ws[0], cin = ws[1] - k, taps = ws[2] * ws[3];
+        Value mv = g.conv(m, inputChannels(w, out, ws[1], cin, k, taps), new int[]{out, k, ws[2], ws[3]}, null, spec, null, false);
+        return g.conv(x, inputChannels(w, out, ws[1], 0, cin, taps), new int[]{out, cin, ws[2], ws[3]}, bias, spec, mv, relu);
     }
 
     /** Input channels [from, from + n) of weights [out, in, taps] (row-major), as [out, n, taps]. */

@@ -6,6 +6,7 @@ import conta.tensor.Backend;
 import conta.tensor.cpu.CpuBackend;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -73,33 +74,30 @@ public final class PlanCache implements AutoCloseable {
     public Result run(float[] in, int[] shape, float[] context, int[] contextShape) {
         InferencePlan p = borrow(shape, contextShape);
         try {
-            float[][] out = context == null ? new float[][]{p.run(in)} : p.runAll(in, context);
-            return new Result(out[0], p.outputShape());
+            return new Result((context == null ? p.runAll(in) : p.runAll(in, context))[0], p.outputShape());
         } finally {
             giveBack(p);
         }
     }
 
     /**
-     * A stage plan's outputs (Output.STAGES) for in of the given shape, written into out (one array per output, each
-     * of its numel; reused by the caller across calls of a shape, since at training sizes they are large). Returns
-     * their shapes.
+     * Every output of the plan of in's shape (a stage plan's five), written into the arrays of reuse where its
+     * shapes are those of the outputs (a caller that runs one shape over and over keeps its large arrays), else into
+     * new ones.
      */
-    public int[][] runInto(float[] in, int[] shape, float[][] out) {
+    public List<Result> runAll(float[] in, int[] shape, List<Result> reuse) {
         InferencePlan p = borrow(shape, null);
         try {
+            int[][] shapes = p.outputShapes();
+            float[][] out = new float[shapes.length][];
+            List<Result> results = new ArrayList<>(shapes.length);
+            for (int i = 0; i < shapes.length; i++) {
+                boolean same = reuse != null && reuse.size() == shapes.length && Arrays.equals(reuse.get(i).shape(), shapes[i]);
+                out[i] = same ? reuse.get(i).data() : new float[InferencePlan.numel(shapes[i])];
+                results.add(new Result(out[i], shapes[i]));
+            }
             p.run(new float[][]{in}, out);
-            return p.outputShapes();
-        } finally {
-            giveBack(p);
-        }
-    }
-
-    /** The output shapes of the plan for this input shape (compiled here if it is new). */
-    public int[][] outputShapes(int... shape) {
-        InferencePlan p = borrow(shape, null);
-        try {
-            return p.outputShapes();
+            return results;
         } finally {
             giveBack(p);
         }

@@ -515,6 +515,7 @@ public final class DnnlGraph implements LayerGraph {
 
     @Override
     public synchronized void run(float[] in, float[] out) {
+        ready();
         if (inputs.size() != 1 || outputs.size() != 1)
             throw new IllegalStateException("the graph has " + inputs.size() + " inputs and " + outputs.size() + " outputs: run(float[][], float[][])");
         checkArray("input", 0, in, inputs.getFirst());
@@ -526,6 +527,7 @@ public final class DnnlGraph implements LayerGraph {
 
     @Override
     public synchronized void run(float[][] in, float[][] out) {
+        ready();
         if (in.length != inputs.size()) throw new IllegalArgumentException(in.length + " input arrays, the plan has " + inputs.size() + " inputs");
         if (out.length != outputs.size()) throw new IllegalArgumentException(out.length + " output arrays, the plan has " + outputs.size() + " outputs");
         for (int i = 0; i < in.length; i++) checkArray("input", i, in[i], inputs.get(i));
@@ -535,10 +537,14 @@ public final class DnnlGraph implements LayerGraph {
         for (int i = 0; i < out.length; i++) outputBufs[i].get(out[i], 0, out[i].length);
     }
 
-    /** Every op in order, then waits for the stream: the inputs written, the outputs ready to read. */
-    private void execute() {
+    /** Before a run touches the buffers: compiled, and not closed (close frees them). */
+    private void ready() {
         if (!compiled) throw new IllegalStateException("run before compile");
         if (engine == null) throw new IllegalStateException("graph used after close()");
+    }
+
+    /** Every op in order, then waits for the stream: the inputs written, the outputs ready to read. */
+    private void execute() {
         for (Op op : ops) {
             long t0 = PROFILE ? System.nanoTime() : 0;
             if (op.wino == null) {
@@ -554,8 +560,7 @@ public final class DnnlGraph implements LayerGraph {
     }
 
     /** An array of run() against its value: its numel floats (nothing allocated unless it fails). */
-    private void checkArray(String what, int i, float[] a, Val v) {
-        if (!compiled) throw new IllegalStateException("run before compile");
+    private static void checkArray(String what, int i, float[] a, Val v) {
         if (a.length != numel(v.shape))
             throw new IllegalArgumentException(what + " " + i + " has " + a.length + " floats, the plan's is " + Arrays.toString(v.shape));
     }

@@ -34,9 +34,9 @@ public final class BoundaryNet extends Module {
     private final int[] upscale = new int[5];
     private final Conv2d fuse;
     private final PathIndex pairs;
-    /** The frozen backbone's stage plans (null: its forward on the training graph), and their reused outputs. */
+    /** The frozen backbone's stage plans (null: its forward on the training graph), and their last outputs (reused). */
     private conta.infer.PlanCache backbonePlans;
-    private float[][] sideBuffers;
+    private List<conta.infer.PlanCache.Result> sideOutputs;
 
     /** IRNet's network: ResNet-50 with strides (2,2,2,1) (output stride 16, layer4 not dilated), frozen BN. */
     public static BoundaryNet irnet(Backend b, long seed) {
@@ -98,7 +98,7 @@ public final class BoundaryNet extends Module {
      */
     public void useBackbonePlans(conta.infer.PlanCache plans) {
         backbonePlans = plans;
-        sideBuffers = null;
+        sideOutputs = null;
     }
 
     /** Boundary logits N x 1 x ceil(H/4) x ceil(W/4) for normalised images N x 3 x H x W. */
@@ -107,31 +107,14 @@ public final class BoundaryNet extends Module {
             throw new IllegalArgumentException("images must be N x 3 x H x W, got " + images.shapeString());
         List<Tensor> sides = new ArrayList<>(5);
         if (backbonePlans != null) {
-            int[][] shapes = backbonePlans.outputShapes(images.shape());
-            if (sideBuffers == null || !sameSizes(sideBuffers, shapes)) {
-                sideBuffers = new float[shapes.length][];
-                for (int i = 0; i < shapes.length; i++) sideBuffers[i] = new float[numel(shapes[i])];
-            }
-            backbonePlans.runInto(images.toArray(), images.shape(), sideBuffers);
-            for (int i = 0; i < shapes.length; i++) sides.add(Tape.track(Tensor.of(backend, sideBuffers[i], shapes[i])));
+            sideOutputs = backbonePlans.runAll(images.toArray(), images.shape(), sideOutputs);
+            for (var r : sideOutputs) sides.add(Tape.track(Tensor.of(backend, r.data(), r.shape())));
             return head(sides);
         }
         Tensor x = backbone.stem(images); // no parameter or input needs a gradient: nothing is recorded here
         sides.add(x);
         for (int s = 0; s < 4; s++) sides.add(x = backbone.stage(s, x));
         return head(sides);
-    }
-
-    private static int numel(int[] s) {
-        int n = 1;
-        for (int d : s) n *= d;
-        return n;
-    }
-
-    private static boolean sameSizes(float[][] bufs, int[][] shapes) {
-        if (bufs.length != shapes.length) return false;
-        for (int i = 0; i < shapes.length; i++) if (bufs[i].length != numel(shapes[i])) return false;
-        return true;
     }
 
     /** The head over the five side features (exposed for gradient checks with fixed features). */

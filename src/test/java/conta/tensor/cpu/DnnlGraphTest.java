@@ -220,4 +220,15 @@ class DnnlGraphTest {
             assertThrows(IllegalArgumentException.class, () -> g.run(new float[255], new float[16]));
         }
     }
+
+    /** close() frees the buffers: a later run, of either form, is refused. */
+    @Test
+    void runAfterCloseIsRefused() {
+        DnnlGraph g = new DnnlGraph(false);
+        g.output(g.globalAvgPool(g.input(1, 16, 4, 4)));
+        g.compile();
+        g.close();
+        assertThrows(IllegalStateException.class, () -> g.run(new float[256], new float[16]));
+        assertThrows(IllegalStateException.class, () -> g.run(new float[][]{new float[256]}, new float[][]{new float[16]}));
+    }
 }
