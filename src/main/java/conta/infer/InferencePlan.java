@@ -3,6 +3,7 @@ package conta.infer;
 import conta.models.Network;
 import conta.models.ResNet;
 import conta.tensor.LayerGraph;
+import conta.tensor.cpu.DnnlConstants;
 import conta.tensor.cpu.DnnlGraph;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,7 +51,12 @@ public final class InferencePlan implements AutoCloseable {
 
     /** Plan for input N x C x H x W in the given precision (AUTO resolved here, see {@link Precision#resolve}). */
     public static InferencePlan compile(Network model, Precision precision, int... inputShape) {
-        return build(precision, new int[][]{inputShape}, (w, in) -> List.of(w.network(model, in.getFirst())));
+        return compile(model, precision, null, inputShape);
+    }
+
+    /** The same, its weights in a store shared with other plans of this model (null: its own); see {@link PlanCache}. */
+    static InferencePlan compile(Network model, Precision precision, DnnlConstants constants, int... inputShape) {
+        return build(precision, new int[][]{inputShape}, constants, (w, in) -> List.of(w.network(model, in.getFirst())));
     }
 
     /**
@@ -68,12 +74,17 @@ public final class InferencePlan implements AutoCloseable {
      * {@code run(new float[][]{images, context}, new float[][]{cams})}. contextShape null: a network without context.
      */
     public static InferencePlan compileCam(ResNet model, Precision precision, int[] inputShape, int[] contextShape) {
+        return compileCam(model, precision, null, inputShape, contextShape);
+    }
+
+    /** The same, its weights in a store shared with other plans of this model (null: its own). */
+    static InferencePlan compileCam(ResNet model, Precision precision, DnnlConstants constants, int[] inputShape, int[] contextShape) {
         if ((contextShape != null) != (model.config.contextChannels() > 0))
             throw new IllegalArgumentException(model.config.contextChannels() > 0
                     ? "this network reads a " + model.config.contextChannels() + "-channel context map: give its shape"
                     : "a network without context input takes no context map");
         int[][] shapes = contextShape == null ? new int[][]{inputShape} : new int[][]{inputShape, contextShape};
-        return build(precision, shapes, (w, in) -> List.of(w.cam(model, in.getFirst(), in.size() > 1 ? in.get(1) : null)));
+        return build(precision, shapes, constants, (w, in) -> List.of(w.cam(model, in.getFirst(), in.size() > 1 ? in.get(1) : null)));
     }
 
     /**
@@ -81,18 +92,24 @@ public final class InferencePlan implements AutoCloseable {
      * (after max pooling) and layer1..layer4's, in that order.
      */
     public static InferencePlan compileStages(ResNet model, Precision precision, int... inputShape) {
-        return build(precision, new int[][]{inputShape}, (w, in) -> {
+        return compileStages(model, precision, null, inputShape);
+    }
+
+    /** The same, its weights in a store shared with other plans of this model (null: its own). */
+    static InferencePlan compileStages(ResNet model, Precision precision, DnnlConstants constants, int... inputShape) {
+        return build(precision, new int[][]{inputShape}, constants, (w, in) -> {
             w.stages(model, in.getFirst()); // marks its outputs as it goes
             return List.of();
         });
     }
 
     /** body emits the network and returns the values to mark as outputs (in order; it may mark some itself). */
-    private static InferencePlan build(Precision precision, int[][] inputShapes, BiFunction<ModelWalker, List<LayerGraph.Value>, List<LayerGraph.Value>> body) {
+    private static InferencePlan build(Precision precision, int[][] inputShapes, DnnlConstants constants,
+                                       BiFunction<ModelWalker, List<LayerGraph.Value>, List<LayerGraph.Value>> body) {
         for (int[] s : inputShapes)
             if (s.length != 4) throw new IllegalArgumentException("input shape must be N x C x H x W, got " + Arrays.toString(s));
         Precision p = precision.resolve();
-        DnnlGraph g = new DnnlGraph(p == Precision.BF16);
+        DnnlGraph g = new DnnlGraph(p == Precision.BF16, constants);
         try {
             List<LayerGraph.Value> ins = new ArrayList<>();
             for (int[] s : inputShapes) ins.add(g.input(s[0], s[1], s[2], s[3]));
@@ -143,7 +160,10 @@ public final class InferencePlan implements AutoCloseable {
     /** FP32 or BF16 (AUTO already resolved). */
     public Precision precision() { return precision; }
 
-    /** Bytes of weights and biases the plan holds (-1 where its backend does not count them). */
+    /**
+     * Bytes of weights and biases the plan reads (-1 where its backend does not count them); plans of one
+     * {@link PlanCache} share them, so this is not memory per plan there.
+     */
     public long weightBytes() { return graph.constantBytes(); }
 
     /** One line per primitive: kind, output shape, oneDNN implementation. */

@@ -4,6 +4,7 @@ import conta.models.Network;
 import conta.models.ResNet;
 import conta.tensor.Backend;
 import conta.tensor.cpu.CpuBackend;
+import conta.tensor.cpu.DnnlConstants;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,6 +21,8 @@ import java.util.Map;
  * <p>Every call of a shape runs a plan (never the graph for some calls and a plan for others), so a result does not
  * depend on what ran before it: a resumed run writes the same bytes as an uninterrupted one. Idle plans are pooled per
  * shape (one per concurrent caller); at most {@code maxShapes} shapes are kept, the least recently used one freed.
+ * The plans share one copy of the weights ({@link DnnlConstants}): a new shape or caller adds its activation buffers
+ * only, and its compile skips the weight reorders and transforms that an earlier plan did.
  * The plans copy the weights at compile: make the cache after the network's last weight change and close it before
  * the next (C2AM fine-tunes the classifier after its global CAM).
  */
@@ -38,6 +41,11 @@ public final class PlanCache implements AutoCloseable {
     private final Precision precision;
     private final int maxShapes;
     private final LinkedHashMap<List<Integer>, ArrayDeque<InferencePlan>> idle = new LinkedHashMap<>(16, 0.75f, true);
+    /**
+     * The weights of all this cache's plans, one copy (per layout) for every shape and caller: without it each plan
+     * copied them, and memory grew by the model's size with every image size and concurrent caller.
+     */
+    private final DnnlConstants constants = new DnnlConstants();
     private boolean closed;
 
     public PlanCache(Network net, Output output, Precision precision, int maxShapes) {
@@ -118,9 +126,9 @@ public final class PlanCache implements AutoCloseable {
         }
         // compile outside the lock: other shapes keep running meanwhile
         return switch (output) {
-            case CAM -> InferencePlan.compileCam((ResNet) net.module(), precision, shape, contextShape);
-            case STAGES -> InferencePlan.compileStages((ResNet) net.module(), precision, shape);
-            case FORWARD -> InferencePlan.compile(net, precision, shape);
+            case CAM -> InferencePlan.compileCam((ResNet) net.module(), precision, constants, shape, contextShape);
+            case STAGES -> InferencePlan.compileStages((ResNet) net.module(), precision, constants, shape);
+            case FORWARD -> InferencePlan.compile(net, precision, constants, shape);
         };
     }
 
@@ -163,5 +171,9 @@ public final class PlanCache implements AutoCloseable {
             idle.clear();
         }
         free.forEach(InferencePlan::close);
+        constants.close(); // freed now, or by the last plan still running
     }
+
+    /** Bytes of weights all plans of this cache share (tests, benchmarks). */
+    public long weightBytes() { return constants.bytes(); }
 }

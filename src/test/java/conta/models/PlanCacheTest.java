@@ -60,6 +60,35 @@ class PlanCacheTest {
         }
     }
 
+    /**
+     * A cache's plans share one copy of the weights: three input sizes hold less than twice one plan's weights
+     * (three copies before), and each size's output is bit for bit what a plan compiled alone computes.
+     */
+    @Test
+    void plansOfOneCacheShareTheirWeights() {
+        try (CpuBackend b = new CpuBackend(); Network n = Models.build("resnet50", new Models.Options(16, new int[]{1, 1, 1, 1}, 5, null, null, null, 3L), b)) {
+            FormulaResNetTest.fill((ResNet) n.module(), b);
+            n.module().train(false);
+            int[][] shapes = {{1, 3, 40, 48}, {1, 3, 33, 29}, {1, 3, 64, 64}};
+            long one = -1;
+            try (PlanCache plans = PlanCache.forBackend(b, n, PlanCache.Output.FORWARD, Precision.FP32, 4)) {
+                for (int[] s : shapes) {
+                    float[] in = new float[3 * s[2] * s[3]];
+                    Random r = new Random(s[2]);
+                    for (int i = 0; i < in.length; i++) in[i] = (float) r.nextGaussian();
+                    float[] got = plans.run(in, s).data();
+                    try (conta.infer.InferencePlan alone = conta.infer.InferencePlan.compile(n, Precision.FP32, s)) {
+                        assertTrue(java.util.Arrays.equals(alone.run(in), got), "size " + s[2] + "x" + s[3]);
+                        if (one < 0) one = alone.weightBytes();
+                    }
+                }
+                assertEquals(3, plans.shapes());
+                assertTrue(one > 0 && plans.weightBytes() >= one && plans.weightBytes() < 2 * one,
+                        "weights of three shapes " + plans.weightBytes() + " against one plan's " + one);
+            }
+        }
+    }
+
     @Test
     void labelMapsThroughPlansMatchTheForward() {
         try (CpuBackend b = new CpuBackend();

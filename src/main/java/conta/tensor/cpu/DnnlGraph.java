@@ -9,9 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -56,29 +54,39 @@ public final class DnnlGraph implements LayerGraph {
     private final List<Op> ops = new ArrayList<>();
     private final List<Pointer> mallocs = new ArrayList<>();
     /**
-     * Weight and bias constants by content: a graph that runs the same layer more than once (DeepLab-v2's three MSC
-     * scales) keeps one copy per layout instead of one per use. Keyed by the values, not the array: the model walker
-     * folds BN into a new array at every use.
+     * Weights and biases, once per content and layout (see {@link DnnlConstants}): this graph's own store, or one
+     * shared with the other graphs of the same network (a plan cache's shapes and concurrent callers).
      */
-    private final Map<Contents, List<Shared>> constants = new HashMap<>();
-    private final Map<Contents, Pointer> winogradConstants = new HashMap<>();
-    private long constantBytes;
+    private final DnnlConstants store;
+    private final boolean ownStore;
+    private boolean storeReleased;
+    /** The store's constants this graph reads (each once), for {@link #constantBytes()}. */
+    private final java.util.Set<DnnlConstants.Entry> used = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     /** In the order they were added: run's arrays follow it. */
     private final List<Val> inputs = new ArrayList<>(), outputs = new ArrayList<>();
     private FloatPointer[] inputBufs, outputBufs;
     private boolean compiled;
     private int reordersAdded;
 
-    /** bf16: compute in bfloat16 (f32 accumulation). */
-    public DnnlGraph(boolean bf16) {
+    /** bf16: compute in bfloat16 (f32 accumulation). The graph's constants are its own. */
+    public DnnlGraph(boolean bf16) { this(bf16, null); }
+
+    /**
+     * bf16: compute in bfloat16 (f32 accumulation). constants: a store shared with other graphs of the same weights
+     * (held until close(); the caller closes the store when it makes no more graphs), or null for the graph's own.
+     */
+    public DnnlGraph(boolean bf16, DnnlConstants constants) {
         String why = DnnlLibrary.unavailableReason();
         if (why != null) throw new IllegalStateException("oneDNN not available: " + why);
         this.bf16 = bf16;
         this.dt = bf16 ? dnnl_bf16 : dnnl_f32;
+        this.ownStore = constants == null;
+        this.store = ownStore ? new DnnlConstants() : constants;
         engine = new dnnl_engine();
         check(dnnl_engine_create(engine, dnnl_cpu, 0), "dnnl_engine_create");
         stream = new dnnl_stream();
         check(dnnl_stream_create(stream, engine, dnnl_stream_default_flags), "dnnl_stream_create");
+        store.acquire(); // last: a graph that failed to start holds nothing
     }
 
     /** Whether oneDNN loads here (the graph cannot be built otherwise). */
@@ -274,15 +282,9 @@ public final class DnnlGraph implements LayerGraph {
      * -2 - cin for the bf16 kernel's, -1 for a bias).
      */
     private Pointer shared(float[] values, int tag, long bytes, java.util.function.Consumer<Pointer> fill) {
-        Contents key = new Contents(values, tag);
-        Pointer p = winogradConstants.get(key);
-        if (p == null) {
-            p = aligned(bytes);
-            constantBytes += bytes;
-            fill.accept(p);
-            winogradConstants.put(key, p);
-        }
-        return p;
+        DnnlConstants.Entry e = store.get(DnnlConstants.Key.of(values, tag), null, bytes, fill);
+        used.add(e);
+        return e.data;
     }
 
     /** One Winograd convolution's constants, and its buffers once compile() placed them. */
@@ -429,8 +431,6 @@ public final class DnnlGraph implements LayerGraph {
         if (compiled) throw new IllegalStateException("compiled twice");
         if (inputs.isEmpty() || outputs.isEmpty()) throw new IllegalStateException("a graph needs an input and an output");
         compiled = true;
-        constants.clear();                      // their keys hold the model's weight arrays: no op comes after this
-        winogradConstants.clear();
         // liveness: a buffer returns to the free list after its value's last reader; an in-place sum hands the
         // buffer to the op's output, so the summed value must have no reader after that op
         List<Buffer> all = new ArrayList<>(), free = new ArrayList<>();
@@ -571,19 +571,16 @@ public final class DnnlGraph implements LayerGraph {
     @Override
     public int outputs() { return outputs.size(); }
 
-    /** Bytes of weights and biases the graph holds (each distinct constant once per layout). */
+    /**
+     * Bytes of weights and biases the graph reads (each distinct constant once per layout), whether its own or
+     * shared with other graphs through their store.
+     */
     @Override
-    public long constantBytes() { return constantBytes; }
-
-    /** A constant's values as a map key (equal contents, equal key); tag tells apart equal values used differently. */
-    private record Contents(float[] values, int tag, int hash) {
-        Contents(float[] values, int tag) { this(values, tag, 31 * Arrays.hashCode(values) + tag); }
-        @Override public boolean equals(Object o) { return o instanceof Contents c && c.hash == hash && c.tag == tag && Arrays.equals(c.values, values); }
-        @Override public int hashCode() { return hash; }
+    public long constantBytes() {
+        long b = 0;
+        for (DnnlConstants.Entry e : used) b += e.bytes;
+        return b;
     }
-
-    /** A constant placed in memory in one layout. */
-    private record Shared(dnnl_memory_desc md, dnnl_memory memory) { }
 
     /** Bytes of activation buffers after liveness sharing (compiled graphs). */
     public long activationBytes() {
@@ -619,6 +616,11 @@ public final class DnnlGraph implements LayerGraph {
         if (engine != null) dnnl_engine_destroy(engine);
         stream = null;
         engine = null;
+        if (!storeReleased) { // the constants last: nothing of this graph reads them any more
+            storeReleased = true;
+            store.release();
+            if (ownStore) store.close();
+        }
     }
 
     // ------------------------------------------------------------------ helpers
@@ -730,36 +732,36 @@ public final class DnnlGraph implements LayerGraph {
 
     /** A constant (weights, bias) in layout `chosen`, converted once from plain f32 values. */
     private dnnl_memory constant(float[] values, dnnl_memory_desc plain, dnnl_memory_desc chosen) {
-        List<Shared> same = constants.computeIfAbsent(new Contents(values, 0), k -> new ArrayList<>());
-        for (Shared c : same) if (dnnl_memory_desc_equal(c.md(), chosen) != 0) return c.memory();
-        long bytes = dnnl_memory_desc_get_size(chosen);
-        Pointer dst = aligned(bytes);
-        constantBytes += bytes;
-        dnnl_memory to = memory(chosen, dst);
-        same.add(new Shared(chosen, to));
+        DnnlConstants.Entry e = store.get(DnnlConstants.Key.of(values, 0), chosen, dnnl_memory_desc_get_size(chosen),
+                dst -> place(values, plain, chosen, dst));
+        used.add(e);
+        return memory(chosen, e.data);
+    }
+
+    /** Writes plain f32 values into dst in layout chosen (a copy, or a oneDNN reorder on this graph's stream). */
+    private void place(float[] values, dnnl_memory_desc plain, dnnl_memory_desc chosen, Pointer dst) {
         if (dnnl_memory_desc_equal(plain, chosen) != 0) {
             floats(dst, values.length).put(values, 0, values.length);
-            return to;
+            return;
         }
-        try (FloatPointer src = new FloatPointer(values)) {
-            dnnl_memory from = new dnnl_memory();
+        dnnl_memory from = new dnnl_memory(), to = new dnnl_memory();
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        dnnl_primitive r = new dnnl_primitive();
+        try (FloatPointer src = new FloatPointer(values); dnnl_exec_arg_t args = new dnnl_exec_arg_t(2)) {
             check(dnnl_memory_create(from, plain, engine, src), "dnnl_memory_create");
-            dnnl_primitive_desc pd = new dnnl_primitive_desc();
-            dnnl_primitive r = new dnnl_primitive();
-            try (dnnl_exec_arg_t args = new dnnl_exec_arg_t(2)) {
-                check(dnnl_reorder_primitive_desc_create(pd, plain, engine, chosen, engine, null), "weights reorder descriptor");
-                check(dnnl_primitive_create(r, pd), "weights reorder");
-                args.getPointer(0).arg(DNNL_ARG_FROM).memory(from);
-                args.getPointer(1).arg(DNNL_ARG_TO).memory(to);
-                check(dnnl_primitive_execute(r, stream, 2, args), "weights reorder");
-                check(dnnl_stream_wait(stream), "dnnl_stream_wait");
-            } finally {
-                dnnl_primitive_destroy(r);
-                dnnl_primitive_desc_destroy(pd);
-                dnnl_memory_destroy(from);
-            }
+            check(dnnl_memory_create(to, chosen, engine, dst), "dnnl_memory_create");
+            check(dnnl_reorder_primitive_desc_create(pd, plain, engine, chosen, engine, null), "weights reorder descriptor");
+            check(dnnl_primitive_create(r, pd), "weights reorder");
+            args.getPointer(0).arg(DNNL_ARG_FROM).memory(from);
+            args.getPointer(1).arg(DNNL_ARG_TO).memory(to);
+            check(dnnl_primitive_execute(r, stream, 2, args), "weights reorder");
+            check(dnnl_stream_wait(stream), "dnnl_stream_wait");
+        } finally {
+            if (!r.isNull()) dnnl_primitive_destroy(r);
+            if (!pd.isNull()) dnnl_primitive_desc_destroy(pd);
+            if (!to.isNull()) dnnl_memory_destroy(to);
+            if (!from.isNull()) dnnl_memory_destroy(from);
         }
-        return to;
     }
 
     private static String implName(dnnl_primitive_desc pd) {

@@ -4,7 +4,8 @@ import conta.tensor.Tensor;
 import java.util.SplittableRandom;
 
 /**
- * The per-channel passes between convolutions on plain NCHW and on nChw16c (f32, or bf16 with a fourth argument "bf16"),
+ * The per-channel passes between convolutions on plain NCHW and on nChw16c (f32, or bf16 with a fourth argument "bf16"):
+ * frozen BN + ReLU, BN + ReLU and plain BN forward and backward, frozen BN backward, add + ReLU;
  * through CpuBackend as a training step calls them: ms per call, median of 30 after 10 warm-up calls.
  * Usage (bench/blocked_kernels.sh): BlockedKernelBench N C H [bf16].
  */
@@ -24,7 +25,7 @@ public final class BlockedKernelBench {
         Tensor g = Tensor.of(b, cv, c), be = Tensor.of(b, cv, c), rm = Tensor.of(b, cv, c), rv = Tensor.of(b, cv, c), sm = b.empty(c), si = b.empty(c);
         Tensor dg = b.empty(c), db = b.empty(c);
         Tensor yp = b.empty(n, c, h, h), yb = b.empty(n, c, h, h), dxp = b.empty(n, c, h, h), dxb = b.empty(n, c, h, h);
-        String[] names = {"affineRelu", "bnReluTrain", "bnReluBackward", "affineBackward", "addRelu"};
+        String[] names = {"affineRelu", "bnReluTrain", "bnReluBackward", "affineBackward", "addRelu", "bnTrain", "bnBackward"};
         for (int op = 0; op < names.length; op++) {
             for (int mode = 0; mode < 2; mode++) {
                 boolean blk = mode == 1;
@@ -37,7 +38,9 @@ public final class BlockedKernelBench {
                         case 1 -> b.batchNormReluTrain(x, g, be, rm, rv, 0.1f, 1e-5f, y, sm, si);
                         case 2 -> b.batchNormReluBackward(x, g, y, dy, sm, si, dx, dg, db);
                         case 3 -> b.channelAffineBackward(x, y, dy, g, dx, dg, db);
-                        default -> b.addRelu(x, dy, y);
+                        case 4 -> b.addRelu(x, dy, y);
+                        case 5 -> b.batchNormTrain(x, g, be, rm, rv, 0.1f, 1e-5f, y, sm, si);
+                        default -> b.batchNormBackward(x, g, dy, sm, si, dx, dg, db);
                     }
                     long t1 = System.nanoTime();
                     if (rep >= 10) t[rep - 10] = (t1 - t0) / 1e6;

@@ -231,4 +231,82 @@ class DnnlGraphTest {
         assertThrows(IllegalStateException.class, () -> g.run(new float[256], new float[16]));
         assertThrows(IllegalStateException.class, () -> g.run(new float[][]{new float[256]}, new float[][]{new float[16]}));
     }
+    /** A 1x1 + ReLU, 3x3 (bias) + ReLU block on input c x h x w, its constants in store (null: its own). */
+    private static DnnlGraph block(DnnlConstants store, int c, int h, int w, float[] w1, float[] w3, float[] b3) {
+        DnnlGraph g = new DnnlGraph(false, store);
+        Value v = g.input(1, c, h, w);
+        v = g.conv(v, w1.clone(), new int[]{c, c, 1, 1}, null, ConvSpec.of(1, 1, 0, 1), null, true);
+        g.output(g.conv(v, w3.clone(), new int[]{c, c, 3, 3}, b3.clone(), ConvSpec.of(3, 1, 1, 1), null, true));
+        g.compile();
+        return g;
+    }
+
+    /**
+     * Graphs built with one store hold one copy of equal weights (what a plan cache's shapes and concurrent callers
+     * share), and compute what graphs with their own copies compute, bit for bit; a graph at another input size
+     * matches the float64 reference.
+     */
+    @Test
+    void graphsShareTheirStoresWeights() {
+        int c = 64, h = 12, w = 12;
+        float[] w3 = rand(c * c * 9, 0.04), b3 = rand(c, 0.1), w1 = rand(c * c, 0.1), x = rand(c * h * w, 1), x2 = rand(c * 7 * 9, 1);
+        float[] own = new float[c * h * w], a = new float[c * h * w], b = new float[c * h * w], small = new float[c * 7 * 9];
+        long ownBytes;
+        try (DnnlGraph g = block(null, c, h, w, w1, w3, b3)) {
+            g.run(x, own);
+            ownBytes = g.constantBytes();
+        }
+        try (DnnlConstants store = new DnnlConstants();
+             DnnlGraph ga = block(store, c, h, w, w1, w3, b3);
+             DnnlGraph gb = block(store, c, h, w, w1, w3, b3)) {
+            assertEquals(ownBytes, store.bytes(), "two graphs of one shape: the weights once");
+            assertEquals(ownBytes, ga.constantBytes());
+            assertEquals(ownBytes, gb.constantBytes());
+            assertEquals(2, store.graphs());
+            ga.run(x, a);
+            gb.run(x, b);
+            try (DnnlGraph gs = block(store, c, 7, 9, w1, w3, b3)) {
+                assertTrue(store.bytes() <= 2 * ownBytes, "another shape adds at most a second layout: " + store.bytes());
+                gs.run(x2, small);
+            }
+        }
+        assertArrayEquals(own, a);
+        assertArrayEquals(own, b);
+        double[] want = RefOps.relu(RefOps.conv2d(RefOps.relu(RefOps.conv2d(d(x2), 1, c, 7, 9, d(w1), c, null, ConvSpec.of(1, 1, 0, 1))),
+                1, c, 7, 9, d(w3), c, d(b3), ConvSpec.of(3, 1, 1, 1)));
+        close(want, small, 1e-5);
+    }
+
+    /**
+     * A store closed while a graph still uses it (a plan cache closed during a call) keeps the weights until that
+     * graph closes: its runs give the same values; a new graph is refused; then the memory is freed.
+     */
+    @Test
+    void aClosedStoreLivesUntilItsLastGraphCloses() {
+        int c = 32, h = 8, w = 8;
+        float[] w3 = rand(c * c * 9, 0.05), b3 = rand(c, 0.1), w1 = rand(c * c, 0.1), x = rand(c * h * w, 1);
+        float[] before = new float[c * h * w], after = new float[c * h * w];
+        DnnlConstants store = new DnnlConstants();
+        DnnlGraph g = block(store, c, h, w, w1, w3, b3);
+        g.run(x, before);
+        store.close();
+        assertTrue(store.bytes() > 0, "still held by the graph");
+        assertThrows(IllegalStateException.class, () -> block(store, c, h, w, w1, w3, b3));
+        g.run(x, after);
+        assertArrayEquals(before, after);
+        g.close();
+        assertEquals(0, store.bytes(), "freed with the last graph");
+        assertEquals(0, store.graphs());
+    }
+
+    /** The store's key: equal contents in other arrays match; one value apart, or another tag, does not. */
+    @Test
+    void constantsAreKeyedByContentsAndTag() {
+        float[] v = rand(1000, 1), u = v.clone(), near = v.clone();
+        near[517] = Math.nextUp(near[517]);
+        assertEquals(DnnlConstants.Key.of(v, 0), DnnlConstants.Key.of(u, 0));
+        assertTrue(!DnnlConstants.Key.of(v, 0).equals(DnnlConstants.Key.of(near, 0)), "one ulp apart");
+        assertTrue(!DnnlConstants.Key.of(v, 0).equals(DnnlConstants.Key.of(v, 1)), "another tag");
+        assertTrue(!DnnlConstants.Key.of(new float[2], 0).equals(DnnlConstants.Key.of(new float[3], 0)), "another length");
+    }
 }
