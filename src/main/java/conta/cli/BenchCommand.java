@@ -108,8 +108,10 @@ public final class BenchCommand implements Command {
             try (Tensor x = Tensor.of(b, img, batch, 3, size, size);
                  Sgd opt = Sgd.single(net.module().trainableParameters(), 0.9f, 1e-4f)) {
                 double total = 0;
+                long heap0 = 0;
                 for (int it = 0; it < warmup + iters; it++) {
                     if (it == warmup && prof != null) prof.reset();
+                    if (it == warmup) heap0 = heapAllocated();
                     long t0 = System.nanoTime();
                     if (train) {
                         opt.zeroGrad();
@@ -133,8 +135,11 @@ public final class BenchCommand implements Command {
                     System.err.printf("iter %d: %.3f s%n", it, s);
                 }
                 double ips = batch * iters / total;
+                long heap = heapAllocated() - heap0;
                 System.out.printf("conta %s %s batch %d size %d on %s: %.2f images/s (%.3f s/iter, %d threads)%n",
                         arch, mode, batch, size, deviceLabel(raw), ips, total / iters, Runtime.getRuntime().availableProcessors());
+                if (heap0 >= 0 && heap >= 0) // hundreds of MB per step: vectors boxed by a kernel the JIT did not inline (bench/RESULTS.md, session 18)
+                    System.out.printf("Java heap allocated per timed step: %.1f MB%n", heap / 1e6 / iters);
                 if (prof != null) System.out.print(prof.table(iters, total / iters));
                 if (raw instanceof CudaBackend g) { // what ran: library versions and the convolution algorithm of each shape
                     System.out.println("device: " + g.describe());
@@ -227,5 +232,14 @@ public final class BenchCommand implements Command {
                     Runtime.getRuntime().availableProcessors());
         }
         return 0;
+    }
+
+    /** Bytes the JVM's threads have allocated on the heap so far, or -1 where the JVM does not tell. */
+    static long heapAllocated() {
+        try {
+            return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedBytes();
+        } catch (RuntimeException | LinkageError e) {
+            return -1;
+        }
     }
 }

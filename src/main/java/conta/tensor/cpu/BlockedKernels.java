@@ -94,15 +94,26 @@ final class BlockedKernels {
         });
     }
 
+    /**
+     * One loop per method, with and without the ReLU: with both loops in one method, C2 compiled the first one used
+     * (the stem's, with ReLU) with load and store inlined, and later, seeing the second loop rarely in the profile it
+     * had then, called them out of line ("already compiled into a medium method"): every vector of that loop was
+     * boxed, ~2 GB/s of garbage and several times the time for the batch norms without ReLU (bench/RESULTS.md,
+     * session 18).
+     */
     private static void affineRun(MemorySegment x, MemorySegment y, long o, long end, FloatVector a, FloatVector s, boolean relu, boolean h) {
-        if (relu) for (; o < end; o += STEP) store(load(x, o, h).fma(a, s).max(0f), y, o, h);
-        else for (; o < end; o += STEP) store(load(x, o, h).fma(a, s), y, o, h);
+        if (relu) affineRelu(x, y, o, end, a, s, h);
+        else affineOnly(x, y, o, end, a, s, h);
     }
 
-    private static FloatVector masked(MemorySegment dy, MemorySegment y, long i, boolean h) {
-        FloatVector g = load(dy, i, h);
-        return y == null ? g : FloatVector.zero(S).blend(g, load(y, i, h).compare(VectorOperators.GT, 0f));
+    private static void affineRelu(MemorySegment x, MemorySegment y, long o, long end, FloatVector a, FloatVector s, boolean h) {
+        for (; o < end; o += STEP) store(load(x, o, h).fma(a, s).max(0f), y, o, h);
     }
+
+    private static void affineOnly(MemorySegment x, MemorySegment y, long o, long end, FloatVector a, FloatVector s, boolean h) {
+        for (; o < end; o += STEP) store(load(x, o, h).fma(a, s), y, o, h);
+    }
+
 
     // ------------------------------------------------------------------ per-channel sums over (block, images) pieces
 
@@ -138,35 +149,83 @@ final class BlockedKernels {
 
     /**
      * Per-lane t1 += sum g, t2 += sum g * (x - m) over vector v of block cb in images [i0, i1), g = dy (masked by
-     * y > 0 when y is given); with dx, also dx = g * a. The sums only when t1 is not null.
+     * y > 0 when y is given); with dx, also dx = g * a. The sums only when t1 is not null. Each case runs its own loop
+     * method, none of which tests a flag inside its loop (see affineRun: a load or store behind a branch that was rare
+     * when C2 compiled the method was called out of line, and its vectors boxed).
      */
     private static void gradSums(MemorySegment dy, MemorySegment y, MemorySegment x, MemorySegment dx, Blocked b, int cb, int v,
                                  int i0, int i1, FloatVector m, FloatVector a, double[] t1, double[] t2) {
+        if (t1 != null) {
+            if (y == null) sums(dy, x, b, cb, v, i0, i1, m, t1, t2);
+            else sumsMasked(dy, y, x, b, cb, v, i0, i1, m, t1, t2);
+        }
+        if (dx != null)
+            for (int i = i0; i < i1; i++) {
+                long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
+                if (y == null) scale(dy, dx, o, end, a, b.half());
+                else scaleMasked(dy, y, dx, o, end, a, b.half());
+            }
+    }
+
+    /** t1 += sum dy, t2 += sum dy * (x - m) per lane (see gradSums). */
+    private static void sums(MemorySegment dy, MemorySegment x, Blocked b, int cb, int v, int i0, int i1, FloatVector m,
+                             double[] t1, double[] t2) {
+        boolean h = b.half();
         FloatVector zero = FloatVector.zero(S), s1 = zero, s2 = zero;
         int pending = 0;
-        boolean h = b.half();
         for (int i = i0; i < i1; i++) {
             long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
             for (; o < end; o += STEP) {
-                FloatVector g = masked(dy, y, o, h);
-                if (dx != null) store(g.mul(a), dx, o, h);
-                if (t1 != null) {
-                    s1 = s1.add(g);
-                    s2 = g.fma(load(x, o, h).sub(m), s2);
-                    if (++pending == FLUSH) {
-                        flush(s1, t1, v);
-                        flush(s2, t2, v);
-                        s1 = zero;
-                        s2 = zero;
-                        pending = 0;
-                    }
+                FloatVector g = load(dy, o, h);
+                s1 = s1.add(g);
+                s2 = g.fma(load(x, o, h).sub(m), s2);
+                if (++pending == FLUSH) {
+                    flush(s1, t1, v);
+                    flush(s2, t2, v);
+                    s1 = zero;
+                    s2 = zero;
+                    pending = 0;
                 }
             }
         }
-        if (t1 != null) {
-            flush(s1, t1, v);
-            flush(s2, t2, v);
+        flush(s1, t1, v);
+        flush(s2, t2, v);
+    }
+
+    /** The same with g = dy where y > 0, else 0 (the gradient through a fused ReLU whose output is y). */
+    private static void sumsMasked(MemorySegment dy, MemorySegment y, MemorySegment x, Blocked b, int cb, int v, int i0, int i1,
+                                   FloatVector m, double[] t1, double[] t2) {
+        boolean h = b.half();
+        FloatVector zero = FloatVector.zero(S), s1 = zero, s2 = zero;
+        int pending = 0;
+        for (int i = i0; i < i1; i++) {
+            long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
+            for (; o < end; o += STEP) {
+                FloatVector g = zero.blend(load(dy, o, h), load(y, o, h).compare(VectorOperators.GT, 0f));
+                s1 = s1.add(g);
+                s2 = g.fma(load(x, o, h).sub(m), s2);
+                if (++pending == FLUSH) {
+                    flush(s1, t1, v);
+                    flush(s2, t2, v);
+                    s1 = zero;
+                    s2 = zero;
+                    pending = 0;
+                }
+            }
         }
+        flush(s1, t1, v);
+        flush(s2, t2, v);
+    }
+
+    /** dx = dy * a over [o, end). */
+    private static void scale(MemorySegment dy, MemorySegment dx, long o, long end, FloatVector a, boolean h) {
+        for (; o < end; o += STEP) store(load(dy, o, h).mul(a), dx, o, h);
+    }
+
+    /** dx = (dy where y > 0, else 0) * a over [o, end). */
+    private static void scaleMasked(MemorySegment dy, MemorySegment y, MemorySegment dx, long o, long end, FloatVector a, boolean h) {
+        FloatVector zero = FloatVector.zero(S);
+        for (; o < end; o += STEP) store(zero.blend(load(dy, o, h), load(y, o, h).compare(VectorOperators.GT, 0f)).mul(a), dx, o, h);
     }
 
     /**
@@ -244,12 +303,19 @@ final class BlockedKernels {
         flush(s2, t2, v);
     }
 
-    /** y = (x - m) * a + c [then max(0, .)] over the hw positions of one vector from o. */
+    /** y = (x - m) * a + c [then max(0, .)] over the hw positions of one vector from o (a loop per method: see affineRun). */
     private static void normalize(MemorySegment x, MemorySegment y, long o, int hw, FloatVector m, FloatVector a, FloatVector c,
                                   boolean relu, boolean h) {
-        long end = o + (long) hw * STEP;
-        if (relu) for (; o < end; o += STEP) store(load(x, o, h).sub(m).fma(a, c).max(0f), y, o, h);
-        else for (; o < end; o += STEP) store(load(x, o, h).sub(m).fma(a, c), y, o, h);
+        if (relu) normalizeRelu(x, y, o, o + (long) hw * STEP, m, a, c, h);
+        else normalizeOnly(x, y, o, o + (long) hw * STEP, m, a, c, h);
+    }
+
+    private static void normalizeRelu(MemorySegment x, MemorySegment y, long o, long end, FloatVector m, FloatVector a, FloatVector c, boolean h) {
+        for (; o < end; o += STEP) store(load(x, o, h).sub(m).fma(a, c).max(0f), y, o, h);
+    }
+
+    private static void normalizeOnly(MemorySegment x, MemorySegment y, long o, long end, FloatVector m, FloatVector a, FloatVector c, boolean h) {
+        for (; o < end; o += STEP) store(load(x, o, h).sub(m).fma(a, c), y, o, h);
     }
 
     /** Batch norm's backward with batch statistics, as {@link Norm#backward} (y: the fused ReLU's output, or null). */
@@ -282,11 +348,26 @@ final class BlockedKernels {
         });
     }
 
-    /** dx = g * a + (x - m) * bx + c over the hw positions of one vector from o, g = dy masked by y > 0 (y not null). */
+    /**
+     * dx = g * a + (x - m) * bx + c over the hw positions of one vector from o, g = dy masked by y > 0 (y not null);
+     * a loop method per case (see gradSums).
+     */
     private static void bnInputGrad(MemorySegment x, MemorySegment y, MemorySegment dy, MemorySegment dx, long o, int hw,
                                     FloatVector m, FloatVector a, FloatVector bx, FloatVector c, boolean h) {
-        long end = o + (long) hw * STEP;
-        for (; o < end; o += STEP) store(masked(dy, y, o, h).mul(a).add(load(x, o, h).sub(m).fma(bx, c)), dx, o, h);
+        if (y == null) bnInputGradOnly(x, dy, dx, o, o + (long) hw * STEP, m, a, bx, c, h);
+        else bnInputGradMasked(x, y, dy, dx, o, o + (long) hw * STEP, m, a, bx, c, h);
+    }
+
+    private static void bnInputGradOnly(MemorySegment x, MemorySegment dy, MemorySegment dx, long o, long end,
+                                        FloatVector m, FloatVector a, FloatVector bx, FloatVector c, boolean h) {
+        for (; o < end; o += STEP) store(load(dy, o, h).mul(a).add(load(x, o, h).sub(m).fma(bx, c)), dx, o, h);
+    }
+
+    private static void bnInputGradMasked(MemorySegment x, MemorySegment y, MemorySegment dy, MemorySegment dx, long o, long end,
+                                          FloatVector m, FloatVector a, FloatVector bx, FloatVector c, boolean h) {
+        FloatVector zero = FloatVector.zero(S);
+        for (; o < end; o += STEP)
+            store(zero.blend(load(dy, o, h), load(y, o, h).compare(VectorOperators.GT, 0f)).mul(a).add(load(x, o, h).sub(m).fma(bx, c)), dx, o, h);
     }
 
     /** The elementwise ops with a bf16 kernel: out = alpha a + beta b, a * b, relu(a), b where a > 0 (a: a ReLU output), relu(a + b). */

@@ -30,15 +30,12 @@ final class Elementwise {
                     float wd, boolean first) {
         long i = from, bound = from + n - n % L;
         boolean mom = momentum != 0f;
-        for (; i < bound; i += L) {
-            FloatVector pi = load(p, i);
-            FloatVector d = pi.mul(wd).add(load(g, i)); // g + wd p, two roundings as in the scalar form below
-            if (mom) {
-                if (!first) d = load(m, i).mul(momentum).add(d);
-                store(d, m, i);
-            }
-            store(pi.sub(d.mul(lr)), p, i);
-        }
+        // a loop method per case, no flag tested inside a loop: C2 called a load or store behind a branch that was
+        // rare when it compiled the method out of line, and boxed its vectors (BlockedKernels.affineRun)
+        if (!mom) sgdPlain(p, g, i, bound, lr, wd);
+        else if (first) sgdFirst(p, g, m, i, bound, lr, wd);
+        else sgdMomentum(p, g, m, i, bound, lr, momentum, wd);
+        i = Math.max(i, bound);
         for (; i < from + n; i++) {
             float pi = p.getAtIndex(F, i);
             float d = g.getAtIndex(F, i) + wd * pi;
@@ -47,6 +44,35 @@ final class Elementwise {
                 m.setAtIndex(F, i, d);
             }
             p.setAtIndex(F, i, pi - lr * d);
+        }
+    }
+
+    /** p -= lr (g + wd p) over [i, end). */
+    private static void sgdPlain(MemorySegment p, MemorySegment g, long i, long end, float lr, float wd) {
+        for (; i < end; i += L) {
+            FloatVector pi = load(p, i);
+            FloatVector d = pi.mul(wd).add(load(g, i)); // g + wd p, two roundings as in the scalar form
+            store(pi.sub(d.mul(lr)), p, i);
+        }
+    }
+
+    /** The first step with momentum: buf = g + wd p, p -= lr buf. */
+    private static void sgdFirst(MemorySegment p, MemorySegment g, MemorySegment m, long i, long end, float lr, float wd) {
+        for (; i < end; i += L) {
+            FloatVector pi = load(p, i);
+            FloatVector d = pi.mul(wd).add(load(g, i));
+            store(d, m, i);
+            store(pi.sub(d.mul(lr)), p, i);
+        }
+    }
+
+    /** Later steps: buf = mom buf + (g + wd p), p -= lr buf. */
+    private static void sgdMomentum(MemorySegment p, MemorySegment g, MemorySegment m, long i, long end, float lr, float momentum, float wd) {
+        for (; i < end; i += L) {
+            FloatVector pi = load(p, i);
+            FloatVector d = load(m, i).mul(momentum).add(pi.mul(wd).add(load(g, i)));
+            store(d, m, i);
+            store(pi.sub(d.mul(lr)), p, i);
         }
     }
 
