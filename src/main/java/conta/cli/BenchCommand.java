@@ -139,7 +139,7 @@ public final class BenchCommand implements Command {
                 System.out.printf("conta %s %s batch %d size %d on %s: %.2f images/s (%.3f s/iter, %d threads)%n",
                         arch, mode, batch, size, deviceLabel(raw), ips, total / iters, Runtime.getRuntime().availableProcessors());
                 if (heap0 >= 0 && heap >= 0) // hundreds of MB per step: vectors boxed by a kernel the JIT did not inline (bench/RESULTS.md, session 18)
-                    System.out.printf("Java heap allocated per timed step: %.1f MB%n", heap / 1e6 / iters);
+                    System.err.printf("Java heap allocated per timed step: %.1f MB%n", heap / 1e6 / iters);
                 if (prof != null) System.out.print(prof.table(iters, total / iters));
                 if (raw instanceof CudaBackend g) { // what ran: library versions and the convolution algorithm of each shape
                     System.out.println("device: " + g.describe());
