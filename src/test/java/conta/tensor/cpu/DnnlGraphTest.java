@@ -299,13 +299,23 @@ class DnnlGraphTest {
         assertEquals(0, store.graphs());
     }
 
-    /** The store's key: equal contents in other arrays match; one value apart, or another tag, does not. */
+    /**
+     * The store's key: equal contents in other arrays match; one value apart (first, middle, last), two values
+     * swapped, another tag or another length, does not.
+     */
     @Test
     void constantsAreKeyedByContentsAndTag() {
-        float[] v = rand(1000, 1), u = v.clone(), near = v.clone();
-        near[517] = Math.nextUp(near[517]);
+        float[] v = rand(1003, 1), u = v.clone();
         assertEquals(DnnlConstants.Key.of(v, 0), DnnlConstants.Key.of(u, 0));
-        assertTrue(!DnnlConstants.Key.of(v, 0).equals(DnnlConstants.Key.of(near, 0)), "one ulp apart");
+        for (int at : new int[]{0, 1, 2, 3, 517, 1000, 1001, 1002}) {
+            float[] near = v.clone();
+            near[at] = Math.nextUp(near[at]);
+            assertTrue(!DnnlConstants.Key.of(v, 0).equals(DnnlConstants.Key.of(near, 0)), "one ulp apart at " + at);
+        }
+        float[] swapped = v.clone();
+        swapped[4] = v[8];
+        swapped[8] = v[4];
+        assertTrue(!DnnlConstants.Key.of(v, 0).equals(DnnlConstants.Key.of(swapped, 0)), "two values of one lane swapped");
         assertTrue(!DnnlConstants.Key.of(v, 0).equals(DnnlConstants.Key.of(v, 1)), "another tag");
         assertTrue(!DnnlConstants.Key.of(new float[2], 0).equals(DnnlConstants.Key.of(new float[3], 0)), "another length");
     }
