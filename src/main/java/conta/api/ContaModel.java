@@ -110,8 +110,8 @@ public final class ContaModel implements AutoCloseable {
         if (out != null && out.length != width * height)
             throw new ContaException(ContaException.Code.ARGUMENT, "the output holds " + out.length + " bytes; a " + width + "x" + height
                     + " label map needs " + (long) width * height);
-        byte[] labels = call(() -> model.segment(im, false).data());
-        if (out == null) return labels;
+        byte[] labels = call(() -> model.segment(im, false, out).data());
+        if (out == null || labels == out) return labels;
         System.arraycopy(labels, 0, out, 0, labels.length);
         return out;
     }

@@ -30,9 +30,12 @@ public enum Preprocess {
     }
 
     /** The image as 3 x h x w input and, if mirrored, its horizontal mirror after it (2 x 3 x h x w). */
-    public float[] chw(RgbImage im, boolean mirrored) {
+    public float[] chw(RgbImage im, boolean mirrored) { return chw(im, mirrored, null); }
+
+    /** The same, written into `into` when it has exactly the values' length (else into a new array), and returned. */
+    public float[] chw(RgbImage im, boolean mirrored, float[] into) {
         int h = im.h(), w = im.w(), plane = h * w;
-        float[] out = new float[(mirrored ? 6 : 3) * plane];
+        float[] out = into != null && into.length == (mirrored ? 6 : 3) * plane ? into : new float[(mirrored ? 6 : 3) * plane];
         byte[] src = im.rgb();
         for (int c = 0; c < 3; c++) {
             int s = source(c);

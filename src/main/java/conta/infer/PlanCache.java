@@ -89,6 +89,21 @@ public final class PlanCache implements AutoCloseable {
     }
 
     /**
+     * The plan of in's shape, its output written into out when out has exactly the output's length (else into a new
+     * array): a caller that runs one shape over and over allocates nothing.
+     */
+    public Result run(float[] in, int[] shape, float[] out) {
+        InferencePlan p = borrow(shape, null);
+        try {
+            float[] o = out != null && out.length == p.outputNumel() ? out : new float[p.outputNumel()];
+            p.run(in, o);
+            return new Result(o, p.outputShape());
+        } finally {
+            giveBack(p);
+        }
+    }
+
+    /**
      * Every output of the plan of in's shape (a stage plan's five), written into the arrays of reuse where its
      * shapes are those of the outputs (a caller that runs one shape over and over keeps its large arrays), else into
      * new ones.

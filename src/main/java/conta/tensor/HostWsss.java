@@ -109,10 +109,13 @@ public final class HostWsss implements WsssOps {
      * first class with the largest interpolated score, the scores computed exactly as the CPU backend's resizeBilinear
      * computes them but never stored (K x oh x ow floats for a full-size map), rows in parallel.
      */
-    public static byte[] upsampleArgmax(float[] x, int k, int h, int w, int oh, int ow) {
+    public static byte[] upsampleArgmax(float[] x, int k, int h, int w, int oh, int ow) { return upsampleArgmax(x, k, h, w, oh, ow, null); }
+
+    /** The same, written into `into` when it holds exactly oh * ow bytes (else into a new array), and returned. */
+    public static byte[] upsampleArgmax(float[] x, int k, int h, int w, int oh, int ow, byte[] into) {
         if (k < 1 || k > 256 || x.length != (long) k * h * w) throw new IllegalArgumentException(x.length + " scores are not " + k + " x " + h + " x " + w + " (1..256 classes)");
         BilinearTaps ty = BilinearTaps.of(h, oh, false), tx = BilinearTaps.of(w, ow, false);
-        byte[] out = new byte[oh * ow];
+        byte[] out = into != null && into.length == oh * ow ? into : new byte[oh * ow];
         int plane = h * w;
         IntStream.range(0, oh).parallel().forEach(oy -> {
             int r0 = ty.i0()[oy] * w, r1 = ty.i1()[oy] * w;

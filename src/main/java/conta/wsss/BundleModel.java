@@ -109,10 +109,13 @@ public final class BundleModel implements AutoCloseable {
     public boolean segments() { return bundle.stage().equals("seg"); }
 
     /** The label map (class index per pixel, background 0), with the bundle's CRF if crf. */
-    public Mask segment(RgbImage im, boolean crf) {
+    public Mask segment(RgbImage im, boolean crf) { return segment(im, crf, null); }
+
+    /** The same, the labels written into `into` when it holds exactly the image's pixels (see SegStage.predict). */
+    public Mask segment(RgbImage im, boolean crf, byte[] into) {
         if (!segments()) throw new UserError(file + " is a " + bundle.stage() + " model; label maps need a segmentation (seg) bundle");
         checkSize(im.w(), im.h(), "the image");
-        return SegStage.predict((DeepLabV2) net, bundle.input(), im, crf ? bundle.crf() : null, plans);
+        return SegStage.predict((DeepLabV2) net, bundle.input(), im, crf ? bundle.crf() : null, plans, into);
     }
 
     /** CAMs of every class (keys 1..C), as the pipeline's cam stage computes them. */
