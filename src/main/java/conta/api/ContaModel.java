@@ -103,6 +103,19 @@ public final class ContaModel implements AutoCloseable {
         call(() -> model.segments() ? model.segment(im, false) : model.cams(im));
     }
 
+    /**
+     * The C bridge's {pixels, labels} arrays for images of this many pixels: a pooled pair, or a new one. A few are
+     * kept (giveBack) and go with the model, so a steady C call allocates nothing.
+     */
+    byte[][] bridgeArrays(int pixels) {
+        byte[][] a = bridgeArrays.poll();
+        return a != null && a[1].length == pixels ? a : new byte[][]{new byte[3 * pixels], new byte[pixels]};
+    }
+
+    void giveBack(byte[][] a) { if (bridgeArrays.size() < 8) bridgeArrays.push(a); }
+
+    private final java.util.concurrent.ConcurrentLinkedDeque<byte[][]> bridgeArrays = new java.util.concurrent.ConcurrentLinkedDeque<>();
+
     /** Label map of an RGB8 image (interleaved R,G,B rows); out (width*height bytes) is filled and returned, or allocated when null. */
     public byte[] segment(byte[] rgb, int width, int height, byte[] out) {
         if (!model.segments()) throw new ContaException(ContaException.Code.KIND, "this is a " + kind() + " model; label maps need a segmentation (seg) bundle");

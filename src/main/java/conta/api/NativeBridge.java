@@ -16,10 +16,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * ever reaches the host process. Buffers are the caller's memory wrapped as direct ByteBuffers (no copy on the C side).
  */
 public final class NativeBridge {
-    /** Per calling thread: the last segment call's pixel and label arrays; images over REUSE_MAX bytes are not kept. */
-    private static final ThreadLocal<byte[][]> SCRATCH = ThreadLocal.withInitial(() -> new byte[2][]);
-    private static final int REUSE_MAX = 3 * 1600 * 1600;
-
     private NativeBridge() { }
 
     private static final Map<Long, ContaModel> MODELS = new ConcurrentHashMap<>();
@@ -72,12 +68,13 @@ public final class NativeBridge {
                         + " label map needs " + (long) w * hgt);
             if ((long) rgb.capacity() != 3L * w * hgt)
                 throw new ContaException(ContaException.Code.ARGUMENT, "the image buffer holds " + rgb.capacity() + " bytes; RGB8 " + w + "x" + hgt + " needs " + 3L * w * hgt);
-            byte[][] s = SCRATCH.get(); // the pixels and labels of this thread's last call, reused (see SegStage.predict)
-            byte[] px = s[0] != null && s[0].length == rgb.capacity() ? s[0] : new byte[rgb.capacity()];
-            rgb.duplicate().get(px);
-            byte[] labels = m.segment(px, w, hgt, s[1] != null && s[1].length == w * hgt ? s[1] : new byte[w * hgt]);
-            out.duplicate().put(labels);
-            if (px.length <= REUSE_MAX) { s[0] = px; s[1] = labels; }
+            byte[][] a = m.bridgeArrays(w * hgt); // pixels and labels, reused from earlier calls (see SegStage.predict)
+            try {
+                rgb.duplicate().get(a[0]);
+                out.duplicate().put(m.segment(a[0], w, hgt, a[1]));
+            } finally {
+                m.giveBack(a);
+            }
             return 0;
         } catch (Throwable t) {
             return fail(t);

@@ -100,7 +100,7 @@ public final class F {
         if (relu) b.channelAffineRelu(x, scale, shift, y);
         else b.channelAffine(x, scale, shift, y);
         if (any(x, gamma, beta)) record(relu ? "batchNormFrozenRelu" : "batchNormFrozen", y, gy -> {
-            // one pass: dx = g * scale and the per-channel sums of g and g * x, g = gy masked by the ReLU's output
+            // dx = g * scale and the per-channel sums of g and g * x, g = gy masked by the ReLU's output
             Tensor dx = needs(x) ? b.empty(x.shape()) : null;
             Tensor sg = needs(gamma) || needs(beta) ? b.empty(c) : null, sgx = needs(gamma) ? b.empty(c) : null;
             b.channelAffineBackward(x, relu ? y : null, gy, scale, dx, sg, sgx);

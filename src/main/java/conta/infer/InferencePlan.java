@@ -116,7 +116,7 @@ public final class InferencePlan implements AutoCloseable {
             for (LayerGraph.Value out : body.apply(new ModelWalker(g), ins)) g.output(out);
             g.compile();
             return new InferencePlan(g, Arrays.stream(inputShapes).map(int[]::clone).toArray(int[][]::new), p);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // OutOfMemoryError too: the graph must give back the shared weights store
             g.close();
             throw e;
         }
@@ -156,6 +156,14 @@ public final class InferencePlan implements AutoCloseable {
     public int outputNumel() { return numel(outputShapes[0]); }
 
     static int numel(int[] s) { return Arrays.stream(s).reduce(1, (a, b) -> a * b); }
+
+    private float[][] hostArrays;
+
+    /** {input, output} Java arrays kept with this plan for PlanCache's allocation-free run (made on first use). */
+    float[][] hostArrays() {
+        if (hostArrays == null) hostArrays = new float[][]{new float[numel(inputShapes[0])], new float[outputNumel()]};
+        return hostArrays;
+    }
 
     /** FP32 or BF16 (AUTO already resolved). */
     public Precision precision() { return precision; }

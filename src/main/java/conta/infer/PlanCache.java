@@ -89,15 +89,18 @@ public final class PlanCache implements AutoCloseable {
     }
 
     /**
-     * The plan of in's shape, its output written into out when out has exactly the output's length (else into a new
-     * array): a caller that runs one shape over and over allocates nothing.
+     * The plan of shape (one input and output), its input written by fill into an array the plan keeps, and its output
+     * (an array the plan keeps too) handed to use while the plan is still this caller's: a call allocates nothing,
+     * and the arrays come and go with the cache's plans (at most shapes x concurrent callers), not with threads.
+     * Neither array may be kept after use returns.
      */
-    public Result run(float[] in, int[] shape, float[] out) {
+    public <T> T run(int[] shape, java.util.function.Consumer<float[]> fill, java.util.function.Function<Result, T> use) {
         InferencePlan p = borrow(shape, null);
         try {
-            float[] o = out != null && out.length == p.outputNumel() ? out : new float[p.outputNumel()];
-            p.run(in, o);
-            return new Result(o, p.outputShape());
+            float[][] io = p.hostArrays();
+            fill.accept(io[0]);
+            p.run(io[0], io[1]);
+            return use.apply(new Result(io[1], p.outputShape()));
         } finally {
             giveBack(p);
         }
@@ -185,8 +188,11 @@ public final class PlanCache implements AutoCloseable {
             idle.values().forEach(free::addAll);
             idle.clear();
         }
-        free.forEach(InferencePlan::close);
-        constants.close(); // freed now, or by the last plan still running
+        try {
+            free.forEach(InferencePlan::close);
+        } finally {
+            constants.close(); // freed now, or by the last plan still running
+        }
     }
 
     /** Bytes of weights all plans of this cache share (tests, benchmarks). */

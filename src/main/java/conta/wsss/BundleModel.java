@@ -111,7 +111,7 @@ public final class BundleModel implements AutoCloseable {
     /** The label map (class index per pixel, background 0), with the bundle's CRF if crf. */
     public Mask segment(RgbImage im, boolean crf) { return segment(im, crf, null); }
 
-    /** The same, the labels written into `into` when it holds exactly the image's pixels (see SegStage.predict). */
+    /** The same, the labels written into `into` when it holds exactly the image's pixels and crf is off (see SegStage.predict). */
     public Mask segment(RgbImage im, boolean crf, byte[] into) {
         if (!segments()) throw new UserError(file + " is a " + bundle.stage() + " model; label maps need a segmentation (seg) bundle");
         checkSize(im.w(), im.h(), "the image");

@@ -212,10 +212,10 @@ public final class SegStage {
 
     /**
      * The same, the labels written into `into` when it holds exactly the image's pixels (the API's output array; else
-     * a new one). With plans and without the CRF, a call allocates almost nothing in the steady state: the network's
-     * input and its logits go to arrays kept per calling thread. The API used to allocate ~1.5 MB a call at 321 px,
-     * and the young collections that followed (one every ~150 calls, 5-12 ms each) reached its p99
-     * (bench/RESULTS-latency.md, session 18).
+     * a new one; with the CRF always a new one). With plans and without the CRF a call allocates almost nothing: the
+     * network's input and logits are arrays kept with the pooled plan (PlanCache.run with fill and use). The API used to
+     * allocate ~1.5 MB a call at 321 px, and the young collections that followed (one every ~150 calls, 5-12 ms each)
+     * reached its p99 (bench/RESULTS-latency.md, session 18).
      */
     public static Mask predict(DeepLabV2 net, conta.data.Preprocess input, RgbImage im, conta.wsss.crf.CrfParams crf, conta.infer.PlanCache plans,
                                byte[] into) {
@@ -223,25 +223,15 @@ public final class SegStage {
         // without the CRF the label is the argmax of the upsampled logits: the softmax is monotonic and is skipped, and
         // the full-size K x H x W scores are never stored (on a 321-px image they were most of an API call's time
         // outside the network: bench/RESULTS-latency.md)
-        conta.infer.PlanCache.Result r;
         if (plans != null) {
             net.train(false);
-            float[][] s = SCRATCH.get();
-            float[] chw = input.chw(im, false, reusable(s[0], 3 * im.h() * im.w()));
-            r = plans.run(chw, new int[]{1, 3, im.h(), im.w()}, s[1]);
-            if (chw.length <= REUSE_MAX) s[0] = chw;
-            if (r.data().length <= REUSE_MAX) s[1] = r.data();
-        } else {
-            r = fusedLogits(net, input, im, null);
+            byte[] labels = plans.run(new int[]{1, 3, im.h(), im.w()}, in -> {
+                if (input.chw(im, false, in) != in) throw new IllegalStateException("plan input of " + in.length + " floats for a " + im.w() + "x" + im.h() + " image");
+            }, r -> conta.tensor.HostWsss.upsampleArgmax(r.data(), r.shape()[1], r.shape()[2], r.shape()[3], im.h(), im.w(), into));
+            return new Mask(im.h(), im.w(), labels);
         }
+        conta.infer.PlanCache.Result r = fusedLogits(net, input, im, null);
         int[] shape = r.shape();
         return new Mask(im.h(), im.w(), conta.tensor.HostWsss.upsampleArgmax(r.data(), shape[1], shape[2], shape[3], im.h(), im.w(), into));
     }
-
-    /** Per calling thread: the last network input and logits arrays of predict's plan path, reused for the next call. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][]);
-    /** Arrays of more floats than this (a 1600 x 1600 image's input) are not kept per thread. */
-    private static final int REUSE_MAX = 3 * 1600 * 1600;
-
-    private static float[] reusable(float[] kept, int n) { return kept != null && kept.length == n ? kept : null; }
 }

@@ -82,11 +82,16 @@ public final class DnnlGraph implements LayerGraph {
         this.dt = bf16 ? dnnl_bf16 : dnnl_f32;
         this.ownStore = constants == null;
         this.store = ownStore ? new DnnlConstants() : constants;
-        engine = new dnnl_engine();
-        check(dnnl_engine_create(engine, dnnl_cpu, 0), "dnnl_engine_create");
-        stream = new dnnl_stream();
-        check(dnnl_stream_create(stream, engine, dnnl_stream_default_flags), "dnnl_stream_create");
-        store.acquire(); // last: a graph that failed to start holds nothing
+        store.acquire(); // first: a closed store refuses the graph before anything native is made
+        try {
+            engine = new dnnl_engine();
+            check(dnnl_engine_create(engine, dnnl_cpu, 0), "dnnl_engine_create");
+            stream = new dnnl_stream();
+            check(dnnl_stream_create(stream, engine, dnnl_stream_default_flags), "dnnl_stream_create");
+        } catch (RuntimeException | Error e) {
+            close(); // destroys what was made and gives the store back
+            throw e;
+        }
     }
 
     /** Whether oneDNN loads here (the graph cannot be built otherwise). */
