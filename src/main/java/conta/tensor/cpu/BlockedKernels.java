@@ -69,11 +69,6 @@ final class BlockedKernels {
         return s == null ? FloatVector.zero(S) : load(s, (long) cb * Blocked.LANES + v * L);
     }
 
-    /** Adds the lanes of acc to out[v * L ..] in double. */
-    private static void flush(FloatVector acc, double[] out, int v) {
-        float[] a = acc.toArray();
-        for (int j = 0; j < L; j++) out[v * L + j] += a[j];
-    }
 
     /** Offset of (image i, block cb, position 0, vector v) in floats. */
     private static long base(Blocked b, int i, int cb, int v) { return ((long) i * b.blocks() + cb) * b.hw() * Blocked.LANES + v * L; }
@@ -172,6 +167,8 @@ final class BlockedKernels {
                              double[] t1, double[] t2) {
         boolean h = b.half();
         FloatVector zero = FloatVector.zero(S), s1 = zero, s2 = zero;
+        DoubleVector lo1 = DoubleVector.fromArray(DS, t1, v * L), hi1 = DoubleVector.fromArray(DS, t1, v * L + L / 2);
+        DoubleVector lo2 = DoubleVector.fromArray(DS, t2, v * L), hi2 = DoubleVector.fromArray(DS, t2, v * L + L / 2);
         int pending = 0;
         for (int i = i0; i < i1; i++) {
             long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
@@ -179,17 +176,25 @@ final class BlockedKernels {
                 FloatVector g = load(dy, o, h);
                 s1 = s1.add(g);
                 s2 = g.fma(load(x, o, h).sub(m), s2);
-                if (++pending == FLUSH) {
-                    flush(s1, t1, v);
-                    flush(s2, t2, v);
+                if (++pending == FLUSH) { // to double in vector lanes: the same adds, lane by lane, as a flush into t1, t2
+                    lo1 = lo1.add(s1.convertShape(VectorOperators.F2D, DS, 0));
+                    hi1 = hi1.add(s1.convertShape(VectorOperators.F2D, DS, 1));
+                    lo2 = lo2.add(s2.convertShape(VectorOperators.F2D, DS, 0));
+                    hi2 = hi2.add(s2.convertShape(VectorOperators.F2D, DS, 1));
                     s1 = zero;
                     s2 = zero;
                     pending = 0;
                 }
             }
         }
-        flush(s1, t1, v);
-        flush(s2, t2, v);
+        lo1 = lo1.add(s1.convertShape(VectorOperators.F2D, DS, 0));
+        hi1 = hi1.add(s1.convertShape(VectorOperators.F2D, DS, 1));
+        lo2 = lo2.add(s2.convertShape(VectorOperators.F2D, DS, 0));
+        hi2 = hi2.add(s2.convertShape(VectorOperators.F2D, DS, 1));
+        lo1.intoArray(t1, v * L);
+        hi1.intoArray(t1, v * L + L / 2);
+        lo2.intoArray(t2, v * L);
+        hi2.intoArray(t2, v * L + L / 2);
     }
 
     /** The same with g = dy where y > 0, else 0 (the gradient through a fused ReLU whose output is y). */
@@ -197,6 +202,8 @@ final class BlockedKernels {
                                    FloatVector m, double[] t1, double[] t2) {
         boolean h = b.half();
         FloatVector zero = FloatVector.zero(S), s1 = zero, s2 = zero;
+        DoubleVector lo1 = DoubleVector.fromArray(DS, t1, v * L), hi1 = DoubleVector.fromArray(DS, t1, v * L + L / 2);
+        DoubleVector lo2 = DoubleVector.fromArray(DS, t2, v * L), hi2 = DoubleVector.fromArray(DS, t2, v * L + L / 2);
         int pending = 0;
         for (int i = i0; i < i1; i++) {
             long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
@@ -204,17 +211,25 @@ final class BlockedKernels {
                 FloatVector g = zero.blend(load(dy, o, h), load(y, o, h).compare(VectorOperators.GT, 0f));
                 s1 = s1.add(g);
                 s2 = g.fma(load(x, o, h).sub(m), s2);
-                if (++pending == FLUSH) {
-                    flush(s1, t1, v);
-                    flush(s2, t2, v);
+                if (++pending == FLUSH) { // to double in vector lanes: the same adds, lane by lane, as a flush into t1, t2
+                    lo1 = lo1.add(s1.convertShape(VectorOperators.F2D, DS, 0));
+                    hi1 = hi1.add(s1.convertShape(VectorOperators.F2D, DS, 1));
+                    lo2 = lo2.add(s2.convertShape(VectorOperators.F2D, DS, 0));
+                    hi2 = hi2.add(s2.convertShape(VectorOperators.F2D, DS, 1));
                     s1 = zero;
                     s2 = zero;
                     pending = 0;
                 }
             }
         }
-        flush(s1, t1, v);
-        flush(s2, t2, v);
+        lo1 = lo1.add(s1.convertShape(VectorOperators.F2D, DS, 0));
+        hi1 = hi1.add(s1.convertShape(VectorOperators.F2D, DS, 1));
+        lo2 = lo2.add(s2.convertShape(VectorOperators.F2D, DS, 0));
+        hi2 = hi2.add(s2.convertShape(VectorOperators.F2D, DS, 1));
+        lo1.intoArray(t1, v * L);
+        hi1.intoArray(t1, v * L + L / 2);
+        lo2.intoArray(t2, v * L);
+        hi2.intoArray(t2, v * L + L / 2);
     }
 
     /** dx = dy * a over [o, end). */
@@ -283,6 +298,8 @@ final class BlockedKernels {
     private static void shiftedSums(MemorySegment x, Blocked b, int cb, int v, int i0, int i1, FloatVector k, double[] t1, double[] t2) {
         boolean h = b.half();
         FloatVector zero = FloatVector.zero(S), s1 = zero, s2 = zero;
+        DoubleVector lo1 = DoubleVector.fromArray(DS, t1, v * L), hi1 = DoubleVector.fromArray(DS, t1, v * L + L / 2);
+        DoubleVector lo2 = DoubleVector.fromArray(DS, t2, v * L), hi2 = DoubleVector.fromArray(DS, t2, v * L + L / 2);
         int pending = 0;
         for (int i = i0; i < i1; i++) {
             long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
@@ -290,17 +307,25 @@ final class BlockedKernels {
                 FloatVector d = load(x, o, h).sub(k);
                 s1 = s1.add(d);
                 s2 = d.fma(d, s2);
-                if (++pending == FLUSH) {
-                    flush(s1, t1, v);
-                    flush(s2, t2, v);
+                if (++pending == FLUSH) { // to double in vector lanes: the same adds, lane by lane, as a flush into t1, t2
+                    lo1 = lo1.add(s1.convertShape(VectorOperators.F2D, DS, 0));
+                    hi1 = hi1.add(s1.convertShape(VectorOperators.F2D, DS, 1));
+                    lo2 = lo2.add(s2.convertShape(VectorOperators.F2D, DS, 0));
+                    hi2 = hi2.add(s2.convertShape(VectorOperators.F2D, DS, 1));
                     s1 = zero;
                     s2 = zero;
                     pending = 0;
                 }
             }
         }
-        flush(s1, t1, v);
-        flush(s2, t2, v);
+        lo1 = lo1.add(s1.convertShape(VectorOperators.F2D, DS, 0));
+        hi1 = hi1.add(s1.convertShape(VectorOperators.F2D, DS, 1));
+        lo2 = lo2.add(s2.convertShape(VectorOperators.F2D, DS, 0));
+        hi2 = hi2.add(s2.convertShape(VectorOperators.F2D, DS, 1));
+        lo1.intoArray(t1, v * L);
+        hi1.intoArray(t1, v * L + L / 2);
+        lo2.intoArray(t2, v * L);
+        hi2.intoArray(t2, v * L + L / 2);
     }
 
     /** y = (x - m) * a + c [then max(0, .)] over the hw positions of one vector from o (a loop per method: see affineRun). */
