@@ -35,7 +35,7 @@ final class Elementwise {
         if (!mom) sgdPlain(p, g, i, bound, lr, wd);
         else if (first) sgdFirst(p, g, m, i, bound, lr, wd);
         else sgdMomentum(p, g, m, i, bound, lr, momentum, wd);
-        i = Math.max(i, bound);
+        i = bound; // the loops above took [i, bound); bound >= i always
         for (; i < from + n; i++) {
             float pi = p.getAtIndex(F, i);
             float d = g.getAtIndex(F, i) + wd * pi;
