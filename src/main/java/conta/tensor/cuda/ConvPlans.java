@@ -61,8 +61,15 @@ final class ConvPlans implements AutoCloseable {
     private final LruCache<String, Plan> plans;
     private final Map<String, String> chosen = new LinkedHashMap<>();
     private int searches;
+    /** The graph-API path tried first for every call (-Dconta.cuda.convApi=graph), or null: legacy calls only. */
+    private final ConvGraphs graphs;
 
     ConvPlans(Cudnn dnn, DeviceMemory mem, boolean tf32, Search search, boolean deterministic) {
+        this(dnn, mem, tf32, search, deterministic, null);
+    }
+
+    ConvPlans(Cudnn dnn, DeviceMemory mem, boolean tf32, Search search, boolean deterministic, ConvGraphs graphs) {
+        this.graphs = graphs;
         this.dnn = dnn;
         this.mem = mem;
         this.tf32 = tf32;
@@ -80,14 +87,18 @@ final class ConvPlans implements AutoCloseable {
         };
     }
 
-    /** Number of algorithm choices so far (the self-test checks a third training step adds none). */
-    int searches() { return searches; }
+    /** Number of algorithm choices so far, graph plans included (the self-test checks a third training step adds none). */
+    int searches() { return searches + (graphs == null ? 0 : graphs.builds()); }
 
     /** Plans evicted from the cache so far. */
-    long evictions() { return plans.evictions(); }
+    long evictions() { return plans.evictions() + (graphs == null ? 0 : graphs.evictions()); }
 
-    /** The algorithm chosen per shape and direction (the latest 256), for the benchmark's report. */
-    List<String> algorithms() { return new ArrayList<>(chosen.values()); }
+    /** The algorithm chosen per shape and direction (the latest 256 of each path), for the benchmark's report. */
+    List<String> algorithms() {
+        List<String> all = graphs == null ? new ArrayList<>() : graphs.engines();
+        all.addAll(chosen.values());
+        return all;
+    }
 
     private Plan plan(Tensor x, Tensor w, ConvSpec s, Tensor y, String op) {
         String key = x.shapeString() + w.shapeString() + s;
@@ -193,6 +204,7 @@ final class ConvPlans implements AutoCloseable {
     }
 
     void forward(Tensor x, Tensor w, ConvSpec s, Tensor y, String op) {
+        if (graphs != null && graphs.run(ConvGraphs.FWD, x, w, y, s, op)) return;
         Plan p = plan(x, w, s, y, op);
         if (choose(p, FWD)) {
             boolean measure = measureNow(p, FWD);
@@ -219,6 +231,7 @@ final class ConvPlans implements AutoCloseable {
 
     /** dx = conv_transpose(dy, w) (overwritten). */
     void backwardData(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, String op) {
+        if (graphs != null && graphs.run(ConvGraphs.BWD_DATA, dx, w, dy, s, op)) return;
         Plan p = plan(x, w, s, dy, op);
         if (choose(p, BWD_DATA)) {
             boolean measure = measureNow(p, BWD_DATA);
@@ -246,6 +259,7 @@ final class ConvPlans implements AutoCloseable {
 
     /** dw += correlation(x, dy) (beta = 1 accumulates, as the Backend contract asks). */
     void backwardFilter(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dw, String op) {
+        if (graphs != null && graphs.run(ConvGraphs.BWD_FILTER, x, dw, dy, s, op)) return;
         Plan p = plan(x, w, s, dy, op);
         if (choose(p, BWD_FILTER)) {
             boolean measure = measureNow(p, BWD_FILTER);
@@ -279,5 +293,8 @@ final class ConvPlans implements AutoCloseable {
     }
 
     @Override
-    public void close() { plans.clear(); }
+    public void close() {
+        plans.clear();
+        if (graphs != null) graphs.close();
+    }
 }

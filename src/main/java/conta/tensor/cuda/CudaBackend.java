@@ -25,7 +25,8 @@ import org.bytedeco.javacpp.Pointer;
  * <p>Options (system properties): conta.cuda.tf32 (default true), conta.cuda.deterministic (default true: only
  * deterministic cuDNN algorithms), conta.cuda.convSearch=heuristic|auto|find (default heuristic when deterministic, else
  * auto: heuristic for a shape seen once, measured when it recurs), conta.cuda.planCache (default 64 plans, LRU),
- * conta.cuda.workspaceMiB (default 256), conta.cuda.sync=true (synchronise after every op so an asynchronous error
+ * conta.cuda.convApi=legacy|graph (default legacy: cudnnConvolution* calls; graph: cached graph-API execution plans, the
+ * legacy call where none fits), conta.cuda.workspaceMiB (default 256), conta.cuda.sync=true (synchronise after every op so an asynchronous error
  * names the op that caused it).
  */
 public final class CudaBackend implements Backend {
@@ -69,7 +70,7 @@ public final class CudaBackend implements Backend {
             k = new Kernels(CudaRuntime.computeCapability(device));
             d = new Cudnn(mem, stream, Long.getLong("conta.cuda.workspaceMiB", 256) << 20);
             cp = new ConvPlans(d, mem, tf32, ConvPlans.search(System.getProperty("conta.cuda.convSearch", deterministic ? "heuristic" : "auto")),
-                    deterministic);
+                    deterministic, convApi(System.getProperty("conta.cuda.convApi", "legacy")) ? new ConvGraphs(this, d, tf32, deterministic) : null);
             bl = new Cublas(stream, tf32);
             scratch = new DeviceMemory.Block(mem, 8192, "loss scratch");
         } catch (RuntimeException | LinkageError e) {
@@ -90,10 +91,19 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** true for the graph API (cuDNN backend descriptors, {@link ConvGraphs}), false for the legacy calls only. */
+    static boolean convApi(String v) {
+        return switch (v) {
+            case "graph" -> true;
+            case "legacy" -> false;
+            default -> throw new IllegalArgumentException("-Dconta.cuda.convApi=" + v + ": expected graph or legacy");
+        };
+    }
+
     /** Device, driver/runtime versions, cuDNN version, kernel image and TF32 setting, for logs and the self-test. */
     public String describe() {
         return "cuda:" + device + " " + CudaRuntime.describe(device) + "; " + dnn.describe() + "; " + blas.describe() + "; kernels "
-                + kernels.variant() + "; TF32 " + (tf32 ? "on" : "off") + "; deterministic " + (deterministic ? "on" : "off");
+                + kernels.variant() + "; TF32 " + (tf32 ? "on" : "off") + "; deterministic " + (deterministic ? "on" : "off") + "; conv API " + System.getProperty("conta.cuda.convApi", "legacy");
     }
 
     /** The convolution algorithm chosen per shape and direction (latest 256), for the benchmark. */

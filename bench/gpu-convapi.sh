@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# cuDNN's graph API (-Dconta.cuda.convApi=graph, ConvGraphs) against the legacy calls on a lent GPU, in one device call,
+# most important first, inside a deadline:
+#   1. SelfTest with the graph path (every conv case CUDA vs CPU, dilated ones and accumulated dw included; TF32 pass),
+#   2. the ResNet-50 training step (batch 32, 224 px, TF32 on, deterministic), legacy and graph alternating, 2 rounds,
+#   3. PyTorch eager's step in the same call (cudnn.benchmark on),
+#   4. bench train --profile host with the graph path (per-op host time: is the step still host-bound?),
+#   5. the graph path without determinism, the frozen-BN networks with the graph path,
+#   6. ncu: the GPU time of each kernel of two steps, legacy then graph (kernel names and the GPU's busy time a step).
+# Usage (device tool, after bench/pack-gpu.sh here):
+#   run(command="bench/gpu-convapi.sh", carry=["target/conta-gpu.tar.xz"], timeout_s=400)
+# Env: DEADLINE (seconds, default 370), PACKAGE (default target/conta-gpu.tar.xz), PYTHON (default python3).
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 2
+start=$(date +%s); deadline="${DEADLINE:-370}"
+left() { echo $(( deadline - ($(date +%s) - start) )); }
+final="${OUT:-/tmp/conta-convapi}"; logs=/tmp/conta-convapi-logs; rm -rf "$logs"; mkdir -p "$logs" "$final"
+PY="${PYTHON:-python3}"; work=/tmp/conta-gpu-run; root="$work/conta-gpu"
+rm -rf "$work" && mkdir -p "$work" && tar -C "$work" -xf "${PACKAGE:-target/conta-gpu.tar.xz}" || { echo "cannot unpack the package"; exit 2; }
+. bench/gpu-env.sh
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv > "$logs/nvsmi.txt" 2>&1
+# run a step only when its time is left: $1 = seconds it needs, the rest = the command (killed at the deadline)
+step() { local need=$1; shift; local t; t=$(left); [ "$t" -gt "$need" ] || { echo "skipped (no time): $*" | cut -c1-150; return 99; }
+         timeout -k 5 "$t" "$@"; }
+rate() { sed -n 's/.*: \([0-9.]*\) images\/s.*/\1/p' "$1" | tail -1; }
+
+step 60 "${java[@]}" -Dconta.cuda.convApi=graph conta.tensor.cuda.SelfTest > "$logs/selftest-graph.log" 2>&1
+echo "selftest (graph): exit $? after $(( $(date +%s) - start )) s; $(grep -E '^[0-9]+ cases' "$logs/selftest-graph.log" | tail -1)"
+grep -E '^FAIL|warning: cuDNN' "$logs/selftest-graph.log" | head -8 | cut -c1-300
+
+r50() { step 30 "${java[@]}" "$@" conta.cli.Main bench train --arch resnet50 --batch 32 --size 224 --iters 20 --warmup 3 --device cuda:0; }
+for round in 1 2; do
+  for api in legacy graph; do
+    r50 -Dconta.cuda.convApi=$api > "$logs/r50-$api-$round.log" 2>&1
+    echo "round $round $api: $(rate "$logs/r50-$api-$round.log") img/s; steps $(grep -E '^iter (1[0-9]|2[0-2]):' "$logs/r50-$api-$round.log" | awk '{print $3}' | paste -sd' ')"
+  done
+done
+grep -h 'warning: cuDNN' "$logs"/r50-graph-*.log | sort -u | head -5 | cut -c1-300
+step 40 "$PY" "$root/bench/torch_resnet50_gpu.py" 32 224 20 1 > "$logs/torch.log" 2>&1; echo "torch (TF32 on): $(rate "$logs/torch.log") img/s"
+step 30 "${java[@]}" -Dconta.cuda.convApi=graph conta.cli.Main bench train --arch resnet50 --batch 32 --size 224 --iters 10 --warmup 3 \
+    --device cuda:0 --profile host > "$logs/profile-graph.log" 2>&1
+sed -n '/^op profile/,/^| all ops/p' "$logs/profile-graph.log" | awk 'NR <= 10 || /^\| all ops/'
+r50 -Dconta.cuda.convApi=graph -Dconta.cuda.deterministic=false > "$logs/r50-graph-nondet.log" 2>&1
+echo "graph, non-deterministic engines allowed: $(rate "$logs/r50-graph-nondet.log") img/s"
+
+ncu_run() { # $1 = api: GPU time per kernel over the warm-up step and one timed step
+  local ncu; ncu="$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)"
+  [ -n "$ncu" ] || { echo "no ncu"; return; }
+  step 45 "$ncu" --clock-control none --target-processes all --metrics gpu__time_duration.sum --csv --log-file "$logs/ncu-$1.csv" \
+      "${java[@]}" -Dconta.cuda.convApi=$1 conta.cli.Main bench train --arch resnet50 --batch 32 --size 224 --iters 1 --warmup 1 --device cuda:0 \
+      > "$logs/ncu-$1.out" 2>&1
+  echo "ncu $1: exit $?, $(grep -c gpu__time_duration "$logs/ncu-$1.csv" 2>/dev/null) kernels"
+}
+ncu_run graph
+CONTA_JAVA="${java[*]} -Dconta.cuda.convApi=graph conta.cli.Main" LOG="$logs/frozen-bn-graph.log" TIMEOUT=40 \
+    step 100 "$root/bench/frozen-bn.sh" cuda:0 10 > "$logs/frozen-bn-graph.md" 2>&1; cat "$logs/frozen-bn-graph.md"
+ncu_run legacy
+tar -czf "$final/logs.tgz" -C /tmp conta-convapi-logs
+echo "total $(( $(date +%s) - start )) s; logs in $final/logs.tgz"

@@ -1,0 +1,352 @@
+package conta.tensor.cuda;
+
+import static org.bytedeco.cuda.global.cudnn.*;
+
+import conta.tensor.ConvSpec;
+import conta.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.cuda.cudnn.cudnnBackendDescriptor_t;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+
+/**
+ * Convolutions through cuDNN's graph (backend) API: one finalized execution plan per direction, shape and geometry, kept
+ * in a bounded LRU cache; a call only fills a variant pack (reused while the call's addresses repeat, as they do from
+ * one training step to the next) and executes. Selected by {@code -Dconta.cuda.convApi=graph}; {@link ConvPlans} (the
+ * legacy cudnnConvolution* calls) serves every shape this path cannot plan, and the caller falls back per call.
+ *
+ * <p>Why: on an H200 with cuDNN 9.19 (session 19), the legacy calls cost 130-160 us of host time each, and the 159
+ * convolution calls of a ResNet-50 training step at batch 32 took about 22 of its 28 ms on the host: the step was
+ * host-bound. The graph API is what PyTorch (through cudnn-frontend) runs, with plans cached the same way.
+ *
+ * <p>Engine choice: cuDNN's heuristic (mode A) in its order, the first engine config that finalizes whose notes
+ * fit the backend's settings: no runtime-compiled engines (they need NVRTC and seconds per shape), no tensor-core
+ * (TF32) engines without TF32, no non-deterministic engines when deterministic. Workspace within the bound, else the
+ * smallest acceptable, as {@link ConvPlans#take} does.
+ */
+final class ConvGraphs implements AutoCloseable {
+    static final int FWD = 0, BWD_DATA = 1, BWD_FILTER = 2;
+    private static final String[] DIRECTION = {"fwd", "bwd-data", "bwd-filter"};
+    /** The unique ids of a plan's three tensors: x (or dx), w (or dw), y (or dy). */
+    private static final long UID_X = 1, UID_W = 2, UID_Y = 3;
+    private static final int ALIGNMENT = 16;
+
+    /** One direction's finalized plan; exec == null when no engine fitted (the legacy path serves it). */
+    private static final class Plan {
+        final List<cudnnBackendDescriptor_t> owned = new ArrayList<>();
+        cudnnBackendDescriptor_t exec, pack;
+        long workspace;
+        /** Backward-filter only: the engines took no beta of 1, so dw' goes to a scratch tensor, then dw += dw'. */
+        boolean viaScratch;
+        final long[] packAddress = new long[4];
+
+        void destroy() {
+            if (pack != null) cudnnBackendDestroyDescriptor(pack);
+            for (int i = owned.size() - 1; i >= 0; i--) cudnnBackendDestroyDescriptor(owned.get(i));
+            owned.clear();
+            exec = pack = null;
+        }
+    }
+
+    private final CudaBackend backend;
+    private final Cudnn dnn;
+    private final boolean tf32, deterministic;
+    private final LruCache<String, Plan> plans;
+    private final Map<String, String> chosen = new LinkedHashMap<>();
+    private int builds;
+    // native scratch for the per-call variant pack, reused (one stream's thread at a time, as the backend)
+    private final LongPointer pointers = new LongPointer(3), uids = int64(UID_X, UID_W, UID_Y), workspacePtr = new LongPointer(1);
+
+    ConvGraphs(CudaBackend backend, Cudnn dnn, boolean tf32, boolean deterministic) {
+        this.backend = backend;
+        this.dnn = dnn;
+        this.tf32 = tf32;
+        this.deterministic = deterministic;
+        this.plans = new LruCache<>(LruCache.capacity("conta.cuda.planCache", 64) * 3, Plan::destroy);
+    }
+
+    /** Plans built so far (each counts as one algorithm choice for the self-test's steady-state check). */
+    int builds() { return builds; }
+
+    long evictions() { return plans.evictions(); }
+
+    List<String> engines() { return new ArrayList<>(chosen.values()); }
+
+    /**
+     * Runs one direction: forward y = conv(x, w); backward-data x = conv_transpose(y, w) (overwritten); backward-filter
+     * w += correlation(x, y) (beta 1: the Backend contract accumulates dw). Returns false, having done nothing, where
+     * no graph plan fits this shape or an address is not 16-byte aligned: the caller then runs the legacy call.
+     */
+    boolean run(int dir, Tensor x, Tensor w, Tensor y, ConvSpec s, String op) {
+        String key = dir + "x" + x.shapeString() + "w" + w.shapeString() + "y" + y.shapeString() + s;
+        Plan p = plans.get(key);
+        if (p == null) {
+            p = build(dir, x, w, y, s, 1f, op);
+            if (p.exec == null && dir == BWD_FILTER) {
+                p = build(dir, x, w, y, s, 0f, op);
+                p.viaScratch = p.exec != null;
+            }
+            plans.put(key, p);
+        }
+        if (p.exec == null) return false;
+        if (((CudaBackend.addr(x) | CudaBackend.addr(w) | CudaBackend.addr(y)) & (ALIGNMENT - 1)) != 0) return false;
+        if (!p.viaScratch) {
+            execute(p, x, w, y, op);
+            return true;
+        }
+        try (Tensor dw = backend.empty(w.shape())) {
+            execute(p, x, dw, y, op);
+            backend.addScaled(w, 1f, dw, 1f, w);
+        }
+        return true;
+    }
+
+    private void execute(Plan p, Tensor x, Tensor w, Tensor y, String op) {
+        long ax = CudaBackend.addr(x), aw = CudaBackend.addr(w), ay = CudaBackend.addr(y);
+        long ws = dnn.workspace(p.workspace, op);
+        if (p.pack == null || p.packAddress[0] != ax || p.packAddress[1] != aw || p.packAddress[2] != ay || p.packAddress[3] != ws) {
+            if (p.pack != null) cudnnBackendDestroyDescriptor(p.pack);
+            p.pack = null;
+            cudnnBackendDescriptor_t vp = create(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, op);
+            try {
+                pointers.put(0, ax).put(1, aw).put(2, ay);
+                workspacePtr.put(0, ws);
+                set(vp, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 3, pointers, op);
+                set(vp, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, 3, uids, op);
+                set(vp, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, workspacePtr, op);
+                Cudnn.check(cudnnBackendFinalize(vp), "cudnnBackendFinalize(variant pack)", op);
+            } catch (RuntimeException e) {
+                cudnnBackendDestroyDescriptor(vp);
+                throw e;
+            }
+            p.pack = vp;
+            p.packAddress[0] = ax; p.packAddress[1] = aw; p.packAddress[2] = ay; p.packAddress[3] = ws;
+        }
+        Cudnn.check(cudnnBackendExecute(dnn.handle, p.exec, p.pack), "cudnnBackendExecute", op);
+    }
+
+    /** beta: 0 overwrites the output, 1 accumulates into it (backward-filter; not every engine takes it). */
+    private Plan build(int dir, Tensor x, Tensor w, Tensor y, ConvSpec s, float beta, String op) {
+        builds++;
+        Plan p = new Plan();
+        String what = DIRECTION[dir] + " x" + x.shapeString() + " w" + w.shapeString() + " " + s + (beta != 0 ? " beta 1" : "");
+        try {
+            cudnnBackendDescriptor_t tx = tensor(p, UID_X, x, op), tw = tensor(p, UID_W, w, op), ty = tensor(p, UID_Y, y, op);
+            cudnnBackendDescriptor_t conv = own(p, CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR, op);
+            set(conv, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, int32(CUDNN_DATA_FLOAT), op);
+            set(conv, CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, int32(CUDNN_CROSS_CORRELATION), op);
+            set(conv, CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, int64(2), op);
+            set(conv, CUDNN_ATTR_CONVOLUTION_DILATIONS, CUDNN_TYPE_INT64, 2, int64(s.dilH(), s.dilW()), op);
+            set(conv, CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, CUDNN_TYPE_INT64, 2, int64(s.strideH(), s.strideW()), op);
+            set(conv, CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, 2, int64(s.padH(), s.padW()), op);
+            set(conv, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, 2, int64(s.padH(), s.padW()), op);
+            Cudnn.check(cudnnBackendFinalize(conv), "cudnnBackendFinalize(convolution)", op);
+
+            int[] type = {CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR, CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR,
+                    CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR};
+            // attribute names per direction: x, w, y, conv, alpha, beta
+            int[][] attr = {
+                    {CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y,
+                            CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA,
+                            CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA},
+                    {CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY,
+                            CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA,
+                            CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA},
+                    {CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW,
+                            CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_CONV_DESC,
+                            CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_ALPHA, CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_BETA}};
+            int[] a = attr[dir];
+            cudnnBackendDescriptor_t operation = own(p, type[dir], op);
+            set(operation, a[0], CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ref(tx), op);
+            set(operation, a[1], CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ref(tw), op);
+            set(operation, a[2], CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ref(ty), op);
+            set(operation, a[3], CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ref(conv), op);
+            set(operation, a[4], CUDNN_TYPE_FLOAT, 1, new FloatPointer(1f), op);
+            set(operation, a[5], CUDNN_TYPE_FLOAT, 1, new FloatPointer(beta), op);
+            Cudnn.check(cudnnBackendFinalize(operation), "cudnnBackendFinalize(convolution operation)", op);
+
+            cudnnBackendDescriptor_t graph = own(p, CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR, op);
+            set(graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ref(operation), op);
+            set(graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, ref(dnn.handle), op);
+            Cudnn.check(cudnnBackendFinalize(graph), "cudnnBackendFinalize(operation graph)", op);
+
+            cudnnBackendDescriptor_t heur = own(p, CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR, op);
+            set(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ref(graph), op);
+            set(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, int32(CUDNN_HEUR_MODE_A), op);
+            Cudnn.check(cudnnBackendFinalize(heur), "cudnnBackendFinalize(engine heuristic)", op);
+            choose(p, heur, what, op);
+        } catch (RuntimeException e) {
+            p.destroy();
+            warn(what + ": no graph-API plan (" + CudaRuntime.firstLine(e) + ")" + (dir == BWD_FILTER && beta != 0 ? "; trying beta 0 and a scratch sum"
+                    : "; the legacy cudnnConvolution* call serves it"));
+        }
+        return p;
+    }
+
+    /** Tries the heuristic's engine configs in order; the plan keeps the first acceptable one within the bound. */
+    private void choose(Plan p, cudnnBackendDescriptor_t heur, String what, String op) {
+        LongPointer count = new LongPointer(1);
+        // the count first (cudnn-frontend asks with no array); should a cuDNN refuse that, ask for up to 64 at once
+        int n = cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, count, (Pointer) null)
+                == CUDNN_STATUS_SUCCESS ? (int) count.get() : 64;
+        if (n == 0) throw new CudaException(op + ": cuDNN's heuristic offered no engine");
+        cudnnBackendDescriptor_t[] cfg = new cudnnBackendDescriptor_t[n];
+        List<String> refused = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) cfg[i] = create(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, op);
+            Cudnn.check(cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, n, count, new PointerPointer<>(cfg)),
+                    "cudnnBackendGetAttribute(heuristic results)", op);
+            n = (int) Math.min(n, count.get());
+            int smallest = -1;
+            long smallestWs = Long.MAX_VALUE;
+            for (int i = 0; i < n; i++) {
+                String engine = engineName(cfg[i], op);
+                String why = unacceptable(cfg[i], op);
+                if (why != null) { refused.add(engine + " " + why); continue; }
+                long ws = planWorkspace(cfg[i], op);
+                if (ws < 0) { refused.add(engine + " does not finalize"); continue; }
+                if (ws <= dnn.workspaceLimit) { keep(p, cfg, i, ws, what, engine); return; }
+                refused.add(engine + " needs " + DeviceMemory.mib(ws));
+                if (ws < smallestWs) { smallest = i; smallestWs = ws; }
+            }
+            if (smallest >= 0) {
+                warn(what + ": no engine within the " + DeviceMemory.mib(dnn.workspaceLimit) + " workspace; "
+                        + engineName(cfg[smallest], op) + " needs " + DeviceMemory.mib(smallestWs) + " and the workspace grows to it");
+                keep(p, cfg, smallest, smallestWs, what, engineName(cfg[smallest], op));
+                return;
+            }
+            throw new CudaException(op + ": no acceptable engine among " + n + " (" + String.join("; ", refused) + ")");
+        } finally {
+            for (cudnnBackendDescriptor_t c : cfg) if (c != null && !p.owned.contains(c)) cudnnBackendDestroyDescriptor(c);
+        }
+    }
+
+    private void keep(Plan p, cudnnBackendDescriptor_t[] cfg, int i, long ws, String what, String engine) {
+        cudnnBackendDescriptor_t exec = create(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, what);
+        p.owned.add(cfg[i]);
+        p.owned.add(exec);
+        set(exec, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, ref(dnn.handle), what);
+        set(exec, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ref(cfg[i]), what);
+        Cudnn.check(cudnnBackendFinalize(exec), "cudnnBackendFinalize(execution plan)", what);
+        p.exec = exec;
+        p.workspace = ws;
+        chosen.remove(what);
+        if (chosen.size() >= 256) chosen.remove(chosen.keySet().iterator().next());
+        chosen.put(what, what + ": graph " + engine + " (workspace " + ws + " B)");
+    }
+
+    /** The workspace of an execution plan of this config, or -1 where it does not finalize (not supported here). */
+    private long planWorkspace(cudnnBackendDescriptor_t cfg, String op) {
+        cudnnBackendDescriptor_t exec = create(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, op);
+        try {
+            set(exec, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, ref(dnn.handle), op);
+            set(exec, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ref(cfg), op);
+            if (cudnnBackendFinalize(exec) != CUDNN_STATUS_SUCCESS) return -1;
+            LongPointer ws = new LongPointer(1), got = new LongPointer(1);
+            Cudnn.check(cudnnBackendGetAttribute(exec, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, got, ws),
+                    "cudnnBackendGetAttribute(workspace size)", op);
+            return ws.get();
+        } finally {
+            cudnnBackendDestroyDescriptor(exec);
+        }
+    }
+
+    /** Why this config's engine does not fit the settings, or null. */
+    private String unacceptable(cudnnBackendDescriptor_t cfg, String op) {
+        cudnnBackendDescriptor_t engine = engine(cfg, op);
+        try {
+            for (int note : notes(engine, CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE, CUDNN_TYPE_BEHAVIOR_NOTE, CUDNN_BEHAVIOR_NOTE_TYPE_COUNT, op))
+                if (note == CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION) return "compiles at run time";
+            for (int note : notes(engine, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE, CUDNN_NUMERICAL_NOTE_TYPE_COUNT, op)) {
+                if (deterministic && note == CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC) return "is non-deterministic";
+                if (!tf32 && (note == CUDNN_NUMERICAL_NOTE_TENSOR_CORE || note == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS
+                        || note == CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION)) return "uses tensor cores (TF32 is off)";
+            }
+            return null;
+        } finally {
+            cudnnBackendDestroyDescriptor(engine);
+        }
+    }
+
+    private String engineName(cudnnBackendDescriptor_t cfg, String op) {
+        cudnnBackendDescriptor_t engine = engine(cfg, op);
+        try {
+            LongPointer index = new LongPointer(1), got = new LongPointer(1);
+            Cudnn.check(cudnnBackendGetAttribute(engine, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, got, index),
+                    "cudnnBackendGetAttribute(engine index)", op);
+            return "engine " + index.get();
+        } finally {
+            cudnnBackendDestroyDescriptor(engine);
+        }
+    }
+
+    private static cudnnBackendDescriptor_t engine(cudnnBackendDescriptor_t cfg, String op) {
+        cudnnBackendDescriptor_t engine = create(CUDNN_BACKEND_ENGINE_DESCRIPTOR, op);
+        LongPointer got = new LongPointer(1);
+        int rc = cudnnBackendGetAttribute(cfg, CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, got, ref(engine));
+        if (rc != CUDNN_STATUS_SUCCESS) {
+            cudnnBackendDestroyDescriptor(engine);
+            Cudnn.check(rc, "cudnnBackendGetAttribute(engine of config)", op);
+        }
+        return engine;
+    }
+
+    private static int[] notes(cudnnBackendDescriptor_t engine, int attribute, int type, int max, String op) {
+        IntPointer values = new IntPointer(max);
+        LongPointer got = new LongPointer(1);
+        Cudnn.check(cudnnBackendGetAttribute(engine, attribute, type, max, got, values), "cudnnBackendGetAttribute(engine notes)", op);
+        int[] out = new int[(int) got.get()];
+        values.get(out);
+        return out;
+    }
+
+    /** An NCHW-packed float tensor descriptor of t's 4-d shape. */
+    private static cudnnBackendDescriptor_t tensor(Plan p, long uid, Tensor t, String op) {
+        long n = t.dim(0), c = t.dim(1), h = t.dim(2), w = t.dim(3);
+        cudnnBackendDescriptor_t d = own(p, CUDNN_BACKEND_TENSOR_DESCRIPTOR, op);
+        set(d, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, int32(CUDNN_DATA_FLOAT), op);
+        set(d, CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, 4, int64(n, c, h, w), op);
+        set(d, CUDNN_ATTR_TENSOR_STRIDES, CUDNN_TYPE_INT64, 4, int64(c * h * w, h * w, w, 1), op);
+        set(d, CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, int64(uid), op);
+        set(d, CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, 1, int64(ALIGNMENT), op);
+        Cudnn.check(cudnnBackendFinalize(d), "cudnnBackendFinalize(tensor)", op);
+        return d;
+    }
+
+    // JavaCPP's single-argument constructors are traps here: new LongPointer(2L) allocates two longs, new IntPointer(0)
+    // none, and new PointerPointer(d) is a cast of d, not an array holding d. These build the one-element arrays.
+    static IntPointer int32(int v) { return new IntPointer(new int[]{v}); }
+
+    static LongPointer int64(long... v) { return new LongPointer(v); }
+
+    static PointerPointer<Pointer> ref(Pointer d) { return new PointerPointer<>(new Pointer[]{d}); }
+
+    private static cudnnBackendDescriptor_t own(Plan p, int type, String op) {
+        cudnnBackendDescriptor_t d = create(type, op);
+        p.owned.add(d);
+        return d;
+    }
+
+    private static cudnnBackendDescriptor_t create(int type, String op) {
+        cudnnBackendDescriptor_t d = new cudnnBackendDescriptor_t();
+        Cudnn.check(cudnnBackendCreateDescriptor(type, d), "cudnnBackendCreateDescriptor(" + type + ")", op);
+        return d;
+    }
+
+    private static void set(cudnnBackendDescriptor_t d, int attribute, int type, long count, Pointer value, String op) {
+        Cudnn.check(cudnnBackendSetAttribute(d, attribute, type, count, value), "cudnnBackendSetAttribute(" + attribute + ")", op);
+    }
+
+    private static final java.util.Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private static void warn(String what) { if (WARNED.add(what)) System.err.println("warning: cuDNN " + what); }
+
+    @Override
+    public void close() { plans.clear(); }
+}
