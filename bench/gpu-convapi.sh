@@ -9,6 +9,8 @@
 #   6. ncu: the GPU time of each kernel of two steps, legacy then graph (kernel names and the GPU's busy time a step).
 # Usage (device tool, after bench/pack-gpu.sh here):
 #   run(command="bench/gpu-convapi.sh", carry=["target/conta-gpu.tar.xz"], timeout_s=400)
+# PHASE=check runs the short correctness-and-speed call instead (SelfTest, ResNet-50 alternating, conformance, demo,
+# frozen-BN networks; logs straight under $OUT): run(command="PHASE=check DEADLINE=200 bench/gpu-convapi.sh", ...).
 # Env: DEADLINE (seconds, default 370), PACKAGE (default target/conta-gpu.tar.xz), PYTHON (default python3).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
@@ -24,6 +26,30 @@ step() { local need=$1; shift; local t; t=$(left); [ "$t" -gt "$need" ] || { ech
          timeout -k 5 "$t" "$@"; }
 rate() { sed -n 's/.*: \([0-9.]*\) images\/s.*/\1/p' "$1" | tail -1; }
 
+if [ "${PHASE:-}" = check ]; then
+  # PHASE=check: correctness and speed of a fixed graph path in a short call, logs written straight under $OUT (they
+  # come back even when the call is cut off; at most 8 files): SelfTest, the ResNet-50 step alternating, the
+  # conformance suite, the demo (cam) and the frozen-BN networks, all with the graph path
+  g=-Dconta.cuda.convApi=graph
+  step 40 "${java[@]}" $g conta.tensor.cuda.SelfTest > "$final/selftest-graph.log" 2>&1
+  echo "selftest (graph): exit $? after $(( $(date +%s) - start )) s; $(grep -E '^[0-9]+ cases' "$final/selftest-graph.log" | tail -1)"
+  grep -E '^FAIL|warning: cuDNN' "$final/selftest-graph.log" | head -8 | cut -c1-300
+  for round in 1 2; do
+    for api in legacy graph; do
+      step 25 "${java[@]}" -Dconta.cuda.convApi=$api conta.cli.Main bench train --arch resnet50 --batch 32 --size 224 --iters 20 --warmup 3 \
+          --device cuda:0 > "$logs/r50.log" 2>&1
+      { echo "=== round $round $api"; cat "$logs/r50.log"; } >> "$final/r50.log"
+      echo "round $round $api: $(rate "$logs/r50.log") img/s; steps $(grep -E '^iter (1[0-9]|2[0-2]):' "$logs/r50.log" | awk '{print $3}' | paste -sd' ')"
+    done
+  done
+  (step 50 "${java[@]}" $g -Dconta.cuda.sync=true -Dconta.cuda.tf32=false conta.tensor.Conformance --device cuda:0 --timeout 60) > "$final/conformance-graph.log" 2>&1
+  echo "conformance (graph): exit $?; $(grep -E '^conformance ' "$final/conformance-graph.log" | tail -1)"; grep -E '^FAIL ' "$final/conformance-graph.log" | head -5
+  CONTA_JAVA_OPTS="${CONTA_JAVA_OPTS:-} $g" DEMO_TIMEOUT=$(( $(left) - 5 )) OUT="$final" step 45 bench/gpu-demo.sh cam
+  CONTA_JAVA="${java[*]} $g conta.cli.Main" LOG="$logs/frozen.log" TIMEOUT=25 step 30 "$root/bench/frozen-bn.sh" cuda:0 10 > "$final/frozen-bn-graph.md" 2>&1
+  cat "$final/frozen-bn-graph.md" | head -6
+  echo "total $(( $(date +%s) - start )) s"
+  exit 0
+fi
 step 60 "${java[@]}" -Dconta.cuda.convApi=graph conta.tensor.cuda.SelfTest > "$logs/selftest-graph.log" 2>&1
 echo "selftest (graph): exit $? after $(( $(date +%s) - start )) s; $(grep -E '^[0-9]+ cases' "$logs/selftest-graph.log" | tail -1)"
 grep -E '^FAIL|warning: cuDNN' "$logs/selftest-graph.log" | head -8 | cut -c1-300

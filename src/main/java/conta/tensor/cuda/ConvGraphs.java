@@ -42,8 +42,6 @@ final class ConvGraphs implements AutoCloseable {
         final List<cudnnBackendDescriptor_t> owned = new ArrayList<>();
         cudnnBackendDescriptor_t exec, pack;
         long workspace;
-        /** Backward-filter only: the engines took no beta of 1, so dw' goes to a scratch tensor, then dw += dw'. */
-        boolean viaScratch;
         final long[] packAddress = new long[4];
 
         void destroy() {
@@ -54,7 +52,6 @@ final class ConvGraphs implements AutoCloseable {
         }
     }
 
-    private final CudaBackend backend;
     private final Cudnn dnn;
     private final boolean tf32, deterministic;
     private final LruCache<String, Plan> plans;
@@ -63,8 +60,7 @@ final class ConvGraphs implements AutoCloseable {
     // native scratch for the per-call variant pack, reused (one stream's thread at a time, as the backend)
     private final LongPointer pointers = new LongPointer(3), uids = int64(UID_X, UID_W, UID_Y), workspacePtr = new LongPointer(1);
 
-    ConvGraphs(CudaBackend backend, Cudnn dnn, boolean tf32, boolean deterministic) {
-        this.backend = backend;
+    ConvGraphs(Cudnn dnn, boolean tf32, boolean deterministic) {
         this.dnn = dnn;
         this.tf32 = tf32;
         this.deterministic = deterministic;
@@ -87,28 +83,13 @@ final class ConvGraphs implements AutoCloseable {
         String key = dir + "x" + x.shapeString() + "w" + w.shapeString() + "y" + y.shapeString() + s;
         Plan p = plans.get(key);
         if (p == null) {
-            p = build(dir, x, w, y, s, 1f, op);
-            if (p.exec == null && dir == BWD_FILTER) {
-                p = build(dir, x, w, y, s, 0f, op);
-                p.viaScratch = p.exec != null;
-            }
+            // forward and backward-data overwrite their output (beta 0); backward-filter accumulates (beta 1)
+            p = build(dir, x, w, y, s, dir == BWD_FILTER ? 1f : 0f, op);
             plans.put(key, p);
         }
         if (p.exec == null) return false;
-        if (((CudaBackend.addr(x) | CudaBackend.addr(w) | CudaBackend.addr(y)) & (ALIGNMENT - 1)) != 0) return false;
-        if (!p.viaScratch) {
-            execute(p, x, w, y, op);
-            return true;
-        }
-        try (Tensor dw = backend.empty(w.shape())) {
-            execute(p, x, dw, y, op);
-            backend.addScaled(w, 1f, dw, 1f, w);
-        }
-        return true;
-    }
-
-    private void execute(Plan p, Tensor x, Tensor w, Tensor y, String op) {
         long ax = CudaBackend.addr(x), aw = CudaBackend.addr(w), ay = CudaBackend.addr(y);
+        if (((ax | aw | ay) & (ALIGNMENT - 1)) != 0) return false;
         long ws = dnn.workspace(p.workspace, op);
         if (p.pack == null || p.packAddress[0] != ax || p.packAddress[1] != aw || p.packAddress[2] != ay || p.packAddress[3] != ws) {
             if (p.pack != null) cudnnBackendDestroyDescriptor(p.pack);
@@ -129,13 +110,14 @@ final class ConvGraphs implements AutoCloseable {
             p.packAddress[0] = ax; p.packAddress[1] = aw; p.packAddress[2] = ay; p.packAddress[3] = ws;
         }
         Cudnn.check(cudnnBackendExecute(dnn.handle, p.exec, p.pack), "cudnnBackendExecute", op);
+        return true;
     }
 
     /** beta: 0 overwrites the output, 1 accumulates into it (backward-filter; not every engine takes it). */
     private Plan build(int dir, Tensor x, Tensor w, Tensor y, ConvSpec s, float beta, String op) {
         builds++;
         Plan p = new Plan();
-        String what = DIRECTION[dir] + " x" + x.shapeString() + " w" + w.shapeString() + " " + s + (beta != 0 ? " beta 1" : "");
+        String what = DIRECTION[dir] + " x" + x.shapeString() + " w" + w.shapeString() + " " + s + (beta != 0 ? " (accumulating)" : "");
         try {
             cudnnBackendDescriptor_t tx = tensor(p, UID_X, x, op), tw = tensor(p, UID_W, w, op), ty = tensor(p, UID_Y, y, op);
             cudnnBackendDescriptor_t conv = own(p, CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR, op);
@@ -183,8 +165,7 @@ final class ConvGraphs implements AutoCloseable {
             choose(p, heur, what, op);
         } catch (RuntimeException e) {
             p.destroy();
-            warn(what + ": no graph-API plan (" + CudaRuntime.firstLine(e) + ")" + (dir == BWD_FILTER && beta != 0 ? "; trying beta 0 and a scratch sum"
-                    : "; the legacy cudnnConvolution* call serves it"));
+            warn(what + ": no graph-API plan (" + CudaRuntime.firstLine(e) + "); the legacy cudnnConvolution* call serves it");
         }
         return p;
     }

@@ -70,7 +70,7 @@ public final class CudaBackend implements Backend {
             k = new Kernels(CudaRuntime.computeCapability(device));
             d = new Cudnn(mem, stream, Long.getLong("conta.cuda.workspaceMiB", 256) << 20);
             cp = new ConvPlans(d, mem, tf32, ConvPlans.search(System.getProperty("conta.cuda.convSearch", deterministic ? "heuristic" : "auto")),
-                    deterministic, convApi(System.getProperty("conta.cuda.convApi", "legacy")) ? new ConvGraphs(this, d, tf32, deterministic) : null);
+                    deterministic, convApi(System.getProperty("conta.cuda.convApi", "legacy")) ? new ConvGraphs(d, tf32, deterministic) : null);
             bl = new Cublas(stream, tf32);
             scratch = new DeviceMemory.Block(mem, 8192, "loss scratch");
         } catch (RuntimeException | LinkageError e) {
