@@ -165,7 +165,7 @@ final class ConvGraphs implements AutoCloseable {
             choose(p, heur, what, op);
         } catch (RuntimeException e) {
             p.destroy();
-            warn(what + ": no graph-API plan (" + CudaRuntime.firstLine(e) + "); the legacy cudnnConvolution* call serves it");
+            Cudnn.warnOnce(what + ": no graph-API plan (" + CudaRuntime.firstLine(e) + "); the legacy cudnnConvolution* call serves it");
         }
         return p;
     }
@@ -197,7 +197,7 @@ final class ConvGraphs implements AutoCloseable {
                 if (ws < smallestWs) { smallest = i; smallestWs = ws; }
             }
             if (smallest >= 0) {
-                warn(what + ": no engine within the " + DeviceMemory.mib(dnn.workspaceLimit) + " workspace; "
+                Cudnn.warnOnce(what + ": no engine within the " + DeviceMemory.mib(dnn.workspaceLimit) + " workspace; "
                         + engineName(cfg[smallest], op) + " needs " + DeviceMemory.mib(smallestWs) + " and the workspace grows to it");
                 keep(p, cfg, smallest, smallestWs, what, engineName(cfg[smallest], op));
                 return;
@@ -324,9 +324,6 @@ final class ConvGraphs implements AutoCloseable {
         Cudnn.check(cudnnBackendSetAttribute(d, attribute, type, count, value), "cudnnBackendSetAttribute(" + attribute + ")", op);
     }
 
-    private static final java.util.Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-    private static void warn(String what) { if (WARNED.add(what)) System.err.println("warning: cuDNN " + what); }
 
     @Override
     public void close() { plans.clear(); }

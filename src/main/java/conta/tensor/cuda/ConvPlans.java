@@ -165,13 +165,13 @@ final class ConvPlans implements AutoCloseable {
         String k = DIRECTION[dir] + " " + key;
         if (i < 0 && measured && p.algo[dir] >= 0) {
             p.measured[dir] = true;
-            warn(k + ": the measured search found no acceptable algorithm within the " + DeviceMemory.mib(dnn.workspaceLimit)
+            Cudnn.warnOnce(k + ": the measured search found no acceptable algorithm within the " + DeviceMemory.mib(dnn.workspaceLimit)
                     + " workspace; the heuristic's algo " + p.algo[dir] + " stays (" + candidates(algos, memory, status, math, det) + ")");
             return;
         }
         if (i < 0 && !measured) {
             i = pickSmallest(status, memory, math, det, tf32, deterministic);
-            if (i >= 0) warn(k + ": no acceptable algorithm within the " + DeviceMemory.mib(dnn.workspaceLimit) + " workspace; algo "
+            if (i >= 0) Cudnn.warnOnce(k + ": no acceptable algorithm within the " + DeviceMemory.mib(dnn.workspaceLimit) + " workspace; algo "
                     + algos[i] + " needs " + DeviceMemory.mib(memory[i]) + " and the workspace grows to it");
         }
         if (i < 0) throw new CudaException(op + ": no cuDNN algorithm fits a " + DeviceMemory.mib(dnn.workspaceLimit) + " workspace"
@@ -189,9 +189,6 @@ final class ConvPlans implements AutoCloseable {
                 + (det[i] == CUDNN_DETERMINISTIC ? ", deterministic" : ", non-deterministic") + ")");
     }
 
-    private static final java.util.Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-    private static void warn(String what) { if (WARNED.add(what)) System.err.println("warning: cuDNN " + what); }
 
     /** cuDNN's results, one per entry: algorithm, status, workspace, math type, determinism. */
     static String candidates(int[] algos, long[] memory, int[] status, int[] math, int[] det) {

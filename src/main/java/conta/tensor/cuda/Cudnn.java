@@ -46,6 +46,11 @@ final class Cudnn implements AutoCloseable {
         return "cuDNN " + cudnnGetVersion() + " (preset built for " + CUDNN_VERSION + "), its cudart " + cudnnGetCudartVersion();
     }
 
+    private static final java.util.Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** One "warning: cuDNN ..." line per distinct message (an algorithm or engine choice is warned about once, not per shape use). */
+    static void warnOnce(String what) { if (WARNED.add(what)) System.err.println("warning: cuDNN " + what); }
+
     static void check(int status, String call, String op) {
         if (status == CUDNN_STATUS_SUCCESS) return;
         String msg = op + ": " + call + " failed: " + cudnnGetErrorString(status).getString() + " (" + status + ")";
