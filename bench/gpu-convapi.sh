@@ -6,7 +6,8 @@
 #   3. PyTorch eager's step in the same call (cudnn.benchmark on),
 #   4. bench train --profile host with the graph path (per-op host time: is the step still host-bound?),
 #   5. the graph path without determinism, the frozen-BN networks with the graph path,
-#   6. ncu: the GPU time of each kernel of two steps, legacy then graph (kernel names and the GPU's busy time a step).
+#   6. ncu: the GPU time of each kernel of two steps, graph, then (after the frozen-BN networks) legacy: kernel names
+#      and the GPU's busy time a step (python3 bench/ncu_step.py reads the traces).
 # Usage (device tool, after bench/pack-gpu.sh here):
 #   run(command="bench/gpu-convapi.sh", carry=["target/conta-gpu.tar.xz"], timeout_s=400)
 # PHASE=check runs the short correctness-and-speed call instead (SelfTest, ResNet-50 alternating, conformance, demo,
@@ -31,6 +32,7 @@ if [ "${PHASE:-}" = check ]; then
   # come back even when the call is cut off; at most 8 files): SelfTest, the ResNet-50 step alternating, the
   # conformance suite, the demo (cam) and the frozen-BN networks, all with the graph path
   g=-Dconta.cuda.convApi=graph
+  : > "$final/r50.log"
   step 40 "${java[@]}" $g conta.tensor.cuda.SelfTest > "$final/selftest-graph.log" 2>&1
   echo "selftest (graph): exit $? after $(( $(date +%s) - start )) s; $(grep -E '^[0-9]+ cases' "$final/selftest-graph.log" | tail -1)"
   grep -E '^FAIL|warning: cuDNN' "$final/selftest-graph.log" | head -8 | cut -c1-300

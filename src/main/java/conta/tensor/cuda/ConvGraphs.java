@@ -17,18 +17,17 @@ import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * Convolutions through cuDNN's graph (backend) API: one finalized execution plan per direction, shape and geometry, kept
- * in a bounded LRU cache; a call only fills a variant pack (reused while the call's addresses repeat, as they do from
- * one training step to the next) and executes. Selected by {@code -Dconta.cuda.convApi=graph}; {@link ConvPlans} (the
+ * in a bounded LRU cache; a call binds its addresses in a variant pack (kept per plan for the last address sets, which
+ * recur from one training step to the next) and executes. Selected by {@code -Dconta.cuda.convApi=graph}; {@link ConvPlans} (the
  * legacy cudnnConvolution* calls) serves every shape this path cannot plan, and the caller falls back per call.
  *
  * <p>Why: on an H200 with cuDNN 9.19 (session 19), the legacy calls cost 130-160 us of host time each, and the 159
  * convolution calls of a ResNet-50 training step at batch 32 took about 22 of its 28 ms on the host: the step was
  * host-bound. The graph API is what PyTorch (through cudnn-frontend) runs, with plans cached the same way.
  *
- * <p>Engine choice: cuDNN's heuristic (mode A) in its order, the first engine config that finalizes whose notes
- * fit the backend's settings: no runtime-compiled engines (they need NVRTC and seconds per shape), no tensor-core
- * (TF32) engines without TF32, no non-deterministic engines when deterministic. Workspace within the bound, else the
- * smallest acceptable, as {@link ConvPlans#take} does.
+ * <p>Engine choice: cuDNN's heuristic (mode A) in its order, the first engine config that finalizes whose notes fit
+ * the backend's settings ({@link #look}). Workspace within the bound, else the smallest acceptable, as
+ * {@link ConvPlans#take} does. Nothing is measured: {@code conta.cuda.convSearch} applies to the legacy calls only.
  */
 final class ConvGraphs implements AutoCloseable {
     static final int FWD = 0, BWD_DATA = 1, BWD_FILTER = 2;
@@ -37,18 +36,34 @@ final class ConvGraphs implements AutoCloseable {
     private static final long UID_X = 1, UID_W = 2, UID_Y = 3;
     private static final int ALIGNMENT = 16;
 
-    /** One direction's finalized plan; exec == null when no engine fitted (the legacy path serves it). */
+    /** The addresses a variant pack binds: the three tensors and the workspace. */
+    private record Addresses(long x, long w, long y, long workspace) {}
+
+    /**
+     * One direction's finalized plan; exec == null when no engine fitted (the legacy path serves it). Layers of the same
+     * shape share a plan (23 plans serve ResNet-50's 53 convolutions per direction), so a plan keeps the variant packs of
+     * its last PACKS address sets: each layer finds its own again in the next step.
+     */
     private static final class Plan {
+        static final int PACKS = 32;
         final List<cudnnBackendDescriptor_t> owned = new ArrayList<>();
-        cudnnBackendDescriptor_t exec, pack;
+        cudnnBackendDescriptor_t exec;
         long workspace;
-        final long[] packAddress = new long[4];
+        final LinkedHashMap<Addresses, cudnnBackendDescriptor_t> packs = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Addresses, cudnnBackendDescriptor_t> eldest) {
+                if (size() <= PACKS) return false;
+                cudnnBackendDestroyDescriptor(eldest.getValue());
+                return true;
+            }
+        };
 
         void destroy() {
-            if (pack != null) cudnnBackendDestroyDescriptor(pack);
+            for (cudnnBackendDescriptor_t vp : packs.values()) cudnnBackendDestroyDescriptor(vp);
+            packs.clear();
             for (int i = owned.size() - 1; i >= 0; i--) cudnnBackendDestroyDescriptor(owned.get(i));
             owned.clear();
-            exec = pack = null;
+            exec = null;
         }
     }
 
@@ -90,14 +105,14 @@ final class ConvGraphs implements AutoCloseable {
         if (p.exec == null) return false;
         long ax = CudaBackend.addr(x), aw = CudaBackend.addr(w), ay = CudaBackend.addr(y);
         if (((ax | aw | ay) & (ALIGNMENT - 1)) != 0) return false;
-        long ws = dnn.workspace(p.workspace, op);
-        if (p.pack == null || p.packAddress[0] != ax || p.packAddress[1] != aw || p.packAddress[2] != ay || p.packAddress[3] != ws) {
-            if (p.pack != null) cudnnBackendDestroyDescriptor(p.pack);
-            p.pack = null;
+        // the workspace first: growing it moves it, and a pack bound to the old address is then not found
+        Addresses at = new Addresses(ax, aw, ay, dnn.workspace(p.workspace, op));
+        cudnnBackendDescriptor_t pack = p.packs.get(at);
+        if (pack == null) {
             cudnnBackendDescriptor_t vp = create(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, op);
             try {
                 pointers.put(0, ax).put(1, aw).put(2, ay);
-                workspacePtr.put(0, ws);
+                workspacePtr.put(0, at.workspace());
                 set(vp, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 3, pointers, op);
                 set(vp, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, 3, uids, op);
                 set(vp, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, workspacePtr, op);
@@ -106,10 +121,9 @@ final class ConvGraphs implements AutoCloseable {
                 cudnnBackendDestroyDescriptor(vp);
                 throw e;
             }
-            p.pack = vp;
-            p.packAddress[0] = ax; p.packAddress[1] = aw; p.packAddress[2] = ay; p.packAddress[3] = ws;
+            p.packs.put(at, pack = vp);
         }
-        Cudnn.check(cudnnBackendExecute(dnn.handle, p.exec, p.pack), "cudnnBackendExecute", op);
+        Cudnn.check(cudnnBackendExecute(dnn.handle, p.exec, pack), "cudnnBackendExecute", op);
         return true;
     }
 
@@ -158,11 +172,16 @@ final class ConvGraphs implements AutoCloseable {
             set(graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, ref(dnn.handle), op);
             Cudnn.check(cudnnBackendFinalize(graph), "cudnnBackendFinalize(operation graph)", op);
 
-            cudnnBackendDescriptor_t heur = own(p, CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR, op);
-            set(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ref(graph), op);
-            set(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, int32(CUDNN_HEUR_MODE_A), op);
-            Cudnn.check(cudnnBackendFinalize(heur), "cudnnBackendFinalize(engine heuristic)", op);
-            choose(p, heur, what, op);
+            // the heuristic only lists engine configs: the plan keeps the config it runs, not the heuristic
+            cudnnBackendDescriptor_t heur = create(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR, op);
+            try {
+                set(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ref(graph), op);
+                set(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, int32(CUDNN_HEUR_MODE_A), op);
+                Cudnn.check(cudnnBackendFinalize(heur), "cudnnBackendFinalize(engine heuristic)", op);
+                choose(p, heur, what, op);
+            } finally {
+                cudnnBackendDestroyDescriptor(heur);
+            }
         } catch (RuntimeException e) {
             p.destroy();
             Cudnn.warnOnce(what + ": no graph-API plan (" + CudaRuntime.firstLine(e) + "); the legacy cudnnConvolution* call serves it");
@@ -186,20 +205,24 @@ final class ConvGraphs implements AutoCloseable {
             n = (int) Math.min(n, count.get());
             int smallest = -1;
             long smallestWs = Long.MAX_VALUE;
+            String smallestEngine = null;
             for (int i = 0; i < n; i++) {
-                String engine = engineName(cfg[i], op);
-                String why = unacceptable(cfg[i], op);
-                if (why != null) { refused.add(engine + " " + why); continue; }
-                long ws = planWorkspace(cfg[i], op);
-                if (ws < 0) { refused.add(engine + " does not finalize"); continue; }
-                if (ws <= dnn.workspaceLimit) { keep(p, cfg, i, ws, what, engine); return; }
-                refused.add(engine + " needs " + DeviceMemory.mib(ws));
-                if (ws < smallestWs) { smallest = i; smallestWs = ws; }
+                Look look = look(cfg[i], op);
+                if (look.refusal() != null) { refused.add(look.engine() + " " + look.refusal()); continue; }
+                cudnnBackendDescriptor_t exec = executionPlan(cfg[i], op);
+                if (exec == null) { refused.add(look.engine() + " does not finalize"); continue; }
+                long ws = workspaceOf(exec, op);
+                if (ws <= dnn.workspaceLimit) { keep(p, cfg[i], exec, ws, what, look.engine()); return; }
+                cudnnBackendDestroyDescriptor(exec);
+                refused.add(look.engine() + " needs " + DeviceMemory.mib(ws));
+                if (ws < smallestWs) { smallest = i; smallestWs = ws; smallestEngine = look.engine(); }
             }
             if (smallest >= 0) {
                 Cudnn.warnOnce(what + ": no engine within the " + DeviceMemory.mib(dnn.workspaceLimit) + " workspace; "
-                        + engineName(cfg[smallest], op) + " needs " + DeviceMemory.mib(smallestWs) + " and the workspace grows to it");
-                keep(p, cfg, smallest, smallestWs, what, engineName(cfg[smallest], op));
+                        + smallestEngine + " needs " + DeviceMemory.mib(smallestWs) + " and the workspace grows to it");
+                cudnnBackendDescriptor_t exec = executionPlan(cfg[smallest], op);
+                if (exec == null) throw new CudaException(op + ": " + smallestEngine + " finalized once and not again");
+                keep(p, cfg[smallest], exec, workspaceOf(exec, op), what, smallestEngine);
                 return;
             }
             throw new CudaException(op + ": no acceptable engine among " + n + " (" + String.join("; ", refused) + ")");
@@ -208,13 +231,10 @@ final class ConvGraphs implements AutoCloseable {
         }
     }
 
-    private void keep(Plan p, cudnnBackendDescriptor_t[] cfg, int i, long ws, String what, String engine) {
-        cudnnBackendDescriptor_t exec = create(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, what);
-        p.owned.add(cfg[i]);
+    /** The plan keeps this config and its finalized execution plan (both destroyed with the plan). */
+    private void keep(Plan p, cudnnBackendDescriptor_t cfg, cudnnBackendDescriptor_t exec, long ws, String what, String engine) {
+        p.owned.add(cfg);
         p.owned.add(exec);
-        set(exec, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, ref(dnn.handle), what);
-        set(exec, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ref(cfg[i]), what);
-        Cudnn.check(cudnnBackendFinalize(exec), "cudnnBackendFinalize(execution plan)", what);
         p.exec = exec;
         p.workspace = ws;
         chosen.remove(what);
@@ -222,46 +242,55 @@ final class ConvGraphs implements AutoCloseable {
         chosen.put(what, what + ": graph " + engine + " (workspace " + ws + " B)");
     }
 
-    /** The workspace of an execution plan of this config, or -1 where it does not finalize (not supported here). */
-    private long planWorkspace(cudnnBackendDescriptor_t cfg, String op) {
+    /** A finalized execution plan of this config (the caller owns it), or null where it does not finalize here. */
+    private cudnnBackendDescriptor_t executionPlan(cudnnBackendDescriptor_t cfg, String op) {
         cudnnBackendDescriptor_t exec = create(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, op);
         try {
             set(exec, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, ref(dnn.handle), op);
             set(exec, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ref(cfg), op);
-            if (cudnnBackendFinalize(exec) != CUDNN_STATUS_SUCCESS) return -1;
-            LongPointer ws = new LongPointer(1), got = new LongPointer(1);
-            Cudnn.check(cudnnBackendGetAttribute(exec, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, got, ws),
-                    "cudnnBackendGetAttribute(workspace size)", op);
-            return ws.get();
-        } finally {
+            if (cudnnBackendFinalize(exec) == CUDNN_STATUS_SUCCESS) return exec;
+        } catch (RuntimeException e) {
             cudnnBackendDestroyDescriptor(exec);
+            throw e;
         }
+        cudnnBackendDestroyDescriptor(exec);
+        return null;
     }
 
-    /** Why this config's engine does not fit the settings, or null. */
-    private String unacceptable(cudnnBackendDescriptor_t cfg, String op) {
-        cudnnBackendDescriptor_t engine = engine(cfg, op);
-        try {
-            for (int note : notes(engine, CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE, CUDNN_TYPE_BEHAVIOR_NOTE, CUDNN_BEHAVIOR_NOTE_TYPE_COUNT, op))
-                if (note == CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION) return "compiles at run time";
-            for (int note : notes(engine, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE, CUDNN_NUMERICAL_NOTE_TYPE_COUNT, op)) {
-                if (deterministic && note == CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC) return "is non-deterministic";
-                if (!tf32 && (note == CUDNN_NUMERICAL_NOTE_TENSOR_CORE || note == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS
-                        || note == CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION)) return "uses tensor cores (TF32 is off)";
-            }
-            return null;
-        } finally {
-            cudnnBackendDestroyDescriptor(engine);
+    private static long workspaceOf(cudnnBackendDescriptor_t exec, String op) {
+        LongPointer ws = new LongPointer(1), got = new LongPointer(1);
+        int rc = cudnnBackendGetAttribute(exec, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, got, ws);
+        if (rc != CUDNN_STATUS_SUCCESS) {
+            cudnnBackendDestroyDescriptor(exec);
+            Cudnn.check(rc, "cudnnBackendGetAttribute(workspace size)", op);
         }
+        return ws.get();
     }
 
-    private String engineName(cudnnBackendDescriptor_t cfg, String op) {
+    /** An engine config's engine index, and why the backend's settings refuse it (null: acceptable). */
+    private record Look(String engine, String refusal) {}
+
+    /**
+     * Refused, as PyTorch's cudnn-frontend filter does: engines compiled at run time (NVRTC, seconds per shape), engines
+     * that convert the fp32 inputs to a narrower type, non-deterministic engines in deterministic mode, and without TF32
+     * tensor-core engines and reduced-precision reductions.
+     */
+    private Look look(cudnnBackendDescriptor_t cfg, String op) {
         cudnnBackendDescriptor_t engine = engine(cfg, op);
         try {
             LongPointer index = new LongPointer(1), got = new LongPointer(1);
             Cudnn.check(cudnnBackendGetAttribute(engine, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, got, index),
                     "cudnnBackendGetAttribute(engine index)", op);
-            return "engine " + index.get();
+            String name = "engine " + index.get();
+            for (int note : notes(engine, CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE, CUDNN_TYPE_BEHAVIOR_NOTE, CUDNN_BEHAVIOR_NOTE_TYPE_COUNT, op))
+                if (note == CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION) return new Look(name, "compiles at run time");
+            for (int note : notes(engine, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE, CUDNN_NUMERICAL_NOTE_TYPE_COUNT, op)) {
+                if (note == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS) return new Look(name, "converts its inputs to a narrower type");
+                if (deterministic && note == CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC) return new Look(name, "is non-deterministic");
+                if (!tf32 && (note == CUDNN_NUMERICAL_NOTE_TENSOR_CORE || note == CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION))
+                    return new Look(name, "uses tensor cores or reduced precision (TF32 is off)");
+            }
+            return new Look(name, null);
         } finally {
             cudnnBackendDestroyDescriptor(engine);
         }
@@ -282,7 +311,7 @@ final class ConvGraphs implements AutoCloseable {
         IntPointer values = new IntPointer(max);
         LongPointer got = new LongPointer(1);
         Cudnn.check(cudnnBackendGetAttribute(engine, attribute, type, max, got, values), "cudnnBackendGetAttribute(engine notes)", op);
-        int[] out = new int[(int) got.get()];
+        int[] out = new int[(int) Math.min(got.get(), max)]; // cuDNN reports the full count, which may exceed what was asked
         values.get(out);
         return out;
     }

@@ -25,8 +25,9 @@ import org.bytedeco.javacpp.Pointer;
  * <p>Options (system properties): conta.cuda.tf32 (default true), conta.cuda.deterministic (default true: only
  * deterministic cuDNN algorithms), conta.cuda.convSearch=heuristic|auto|find (default heuristic when deterministic, else
  * auto: heuristic for a shape seen once, measured when it recurs), conta.cuda.planCache (default 64 plans, LRU),
- * conta.cuda.convApi=legacy|graph (default legacy: cudnnConvolution* calls; graph: cached graph-API execution plans, the
- * legacy call where none fits), conta.cuda.workspaceMiB (default 256), conta.cuda.sync=true (synchronise after every op so an asynchronous error
+ * conta.cuda.convApi=legacy|graph (default legacy: cudnnConvolution* calls; graph: cached graph-API execution plans
+ * chosen by cuDNN's heuristic, never measured, so convSearch applies to the legacy calls only; the legacy call where no
+ * engine fits; planCache bounds each direction's graph plans too), conta.cuda.workspaceMiB (default 256), conta.cuda.sync=true (synchronise after every op so an asynchronous error
  * names the op that caused it).
  */
 public final class CudaBackend implements Backend {

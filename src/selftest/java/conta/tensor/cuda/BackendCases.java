@@ -90,10 +90,28 @@ final class BackendCases {
         for (ConvSpec s : specs) t.run(tag("conv " + s), () -> conv(s, s.padH() == 12 ? 25 : 19));
     }
 
-    private void conv(ConvSpec s, int hw) {
-        int n = 2, cin = 5, cout = 6;
+    /**
+     * ResNet-scale shapes (run with -Dconta.cuda.convApi=graph by SelfTest's third pass): cuDNN picks other engines at
+     * these sizes than at the small ones above, split-K reductions among them, and backward-filter's beta 1 (dw
+     * accumulates onto a non-zero dw here) must hold for those engines too. Training alone would not show an engine
+     * that ignores beta: a weight's gradient is zero before its one use in a step.
+     */
+    void convLarge() {
+        int[][] shapes = {{8, 256, 64, 56}, {8, 64, 64, 56}, {4, 256, 512, 64}, {2, 512, 512, 33}}; // n, cin, cout, hw
+        ConvSpec[] specs = {ConvSpec.of(1, 1, 0, 1), ConvSpec.of(3, 1, 1, 1), ConvSpec.of(1, 2, 0, 1), ConvSpec.of(3, 1, 2, 2)};
+        for (int i = 0; i < specs.length; i++) {
+            int[] d = shapes[i];
+            ConvSpec s = specs[i];
+            t.run(tag("large conv " + s), () -> conv(s, d[0], d[1], d[2], d[3]));
+        }
+    }
+
+    private void conv(ConvSpec s, int hw) { conv(s, 2, 5, 6, hw); }
+
+    private void conv(ConvSpec s, int n, int cin, int cout, int hw) {
         int oh = s.outH(hw), ow = s.outW(hw);
-        String k = "conv k" + s.kh() + " s" + s.strideH() + " p" + s.padH() + " d" + s.dilH();
+        String k = "conv " + (n > 2 ? "x[" + n + ", " + cin + ", " + hw + ", " + hw + "] -> " + cout + " " : "") + "k" + s.kh() + " s"
+                + s.strideH() + " p" + s.padH() + " d" + s.dilH();
         try (var x = t.randPair(g, n, cin, hw, hw); var w = t.randPair(g, cout, cin, s.kh(), s.kw()); var b = t.randPair(g, cout);
              var y = t.randPair(g, n, cout, oh, ow); var dy = t.randPair(g, n, cout, oh, ow); var dx = t.randPair(g, n, cin, hw, hw);
              var dw = t.randPair(g, cout, cin, s.kh(), s.kw()); var db = t.randPair(g, cout)) {

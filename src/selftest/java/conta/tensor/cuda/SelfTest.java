@@ -51,6 +51,20 @@ public final class SelfTest {
                     new BackendCases(t, tf32, 1e-3).convAndGemm();
                 }
             });
+            // cuDNN's graph-API convolutions (ConvGraphs) at ResNet-scale shapes, without and with TF32
+            t.run("pass 3: graph-API convolutions at ResNet scale", () -> {
+                String api = System.getProperty("conta.cuda.convApi");
+                System.setProperty("conta.cuda.convApi", "graph");
+                try {
+                    for (boolean tf32 : new boolean[]{false, true})
+                        try (CudaBackend graph = new CudaBackend(0, tf32)) {
+                            new BackendCases(t, graph, tf32 ? 1e-3 : 1e-5).convLarge();
+                        }
+                } finally {
+                    if (api == null) System.clearProperty("conta.cuda.convApi");
+                    else System.setProperty("conta.cuda.convApi", api);
+                }
+            });
         } finally { // printed even when a device fault escapes a case: the summary is what the GPU window is for
             t.summary();
         }
