@@ -10,6 +10,9 @@
 #      and the GPU's busy time a step (python3 bench/ncu_step.py reads the traces).
 # Usage (device tool, after bench/pack-gpu.sh here):
 #   run(command="bench/gpu-convapi.sh", carry=["target/conta-gpu.tar.xz"], timeout_s=400)
+# PHASE=search compares the graph path's engine choices (heuristic, top, measure; ConvGraphs.Search) with the legacy
+# calls on ResNet-50, the CAM classifier, DeepLab-v2 and the boundary branch, and replays saved choices (about 300 s):
+#   run(command="PHASE=search DEADLINE=330 bench/gpu-convapi.sh", carry=["target/conta-gpu.tar.xz"], timeout_s=360)
 # PHASE=check runs the short correctness-and-speed call instead (SelfTest, ResNet-50 alternating, conformance, demo,
 # frozen-BN networks; logs straight under $OUT): run(command="PHASE=check DEADLINE=200 bench/gpu-convapi.sh", ...).
 # Env: DEADLINE (seconds, default 370), PACKAGE (default target/conta-gpu.tar.xz), PYTHON (default python3).
@@ -27,6 +30,39 @@ step() { local need=$1; shift; local t; t=$(left); [ "$t" -gt "$need" ] || { ech
          timeout -k 5 "$t" "$@"; }
 rate() { sed -n 's/.*: \([0-9.]*\) images\/s.*/\1/p' "$1" | tail -1; }
 
+if [ "${PHASE:-}" = search ]; then
+  # PHASE=search: the graph path's engine choice (ConvGraphs.Search) against the legacy calls on the four networks,
+  # a replay of saved choices, then the networks (a second round where time is left); logs straight under $OUT (7 files)
+  : > "$final/search.log"
+  for m in measure top; do
+    step 40 "${java[@]}" -Dconta.cuda.convApi=graph -Dconta.cuda.graphSearch=$m conta.tensor.cuda.SelfTest > "$logs/st.log" 2>&1
+    echo "selftest (graph, $m): exit $?; $(grep -E '^[0-9]+ cases' "$logs/st.log" | tail -1)"; grep -E '^FAIL' "$logs/st.log" | head -5
+    cp "$logs/st.log" "$final/selftest-graph-$m.log"
+  done
+  # saved choices: a measured run saves them, a second run replays them (its algorithm lines say "replayed")
+  for k in 1 2; do
+    step 20 "${java[@]}" -Dconta.cuda.convApi=graph -Dconta.cuda.graphSearch=measure -Dconta.cuda.graphChoices="$logs/choices.tsv" \
+        conta.cli.Main bench train --arch resnet50 --batch 32 --size 224 --iters 8 --warmup 3 --device cuda:0 > "$logs/c$k.log" 2>&1
+    echo "choices run $k: $(rate "$logs/c$k.log") img/s, $(grep -c 'replayed' "$logs/c$k.log") replayed, $(wc -l < "$logs/choices.tsv") saved"
+    cp "$logs/c$k.log" "$final/choices-run$k.log"
+  done
+  cp "$logs/choices.tsv" "$final/" 2>/dev/null
+  nets=("resnet50 32 224 1000" "resnet50-os16 16 512 20" "deeplabv2-resnet101 10 321 21" "irn-boundary 32 512 20")
+  for round in 1 2; do
+    for n in "${nets[@]}"; do
+      read -r arch batch size classes <<< "$n"
+      for v in legacy heuristic top measure; do
+        case $v in legacy) o=(-Dconta.cuda.convApi=legacy) ;; *) o=(-Dconta.cuda.convApi=graph -Dconta.cuda.graphSearch=$v) ;; esac
+        step 20 "${java[@]}" "${o[@]}" conta.cli.Main bench train --arch "$arch" --batch "$batch" --size "$size" --classes "$classes" \
+            --iters 8 --warmup 3 --device cuda:0 > "$logs/b.log" 2>&1
+        { echo "=== round $round $arch $v"; cat "$logs/b.log"; } >> "$final/search.log"
+        echo "round $round $arch $v: $(rate "$logs/b.log") img/s"
+      done
+    done
+  done
+  echo "total $(( $(date +%s) - start )) s"
+  exit 0
+fi
 if [ "${PHASE:-}" = check ]; then
   # PHASE=check: correctness and speed of a fixed graph path in a short call, logs written straight under $OUT (they
   # come back even when the call is cut off; at most 8 files): SelfTest, the ResNet-50 step alternating, the

@@ -1,5 +1,10 @@
 package conta.tensor.cuda;
 
+import static org.bytedeco.cuda.global.cudart.cudaEventCreate;
+import static org.bytedeco.cuda.global.cudart.cudaEventDestroy;
+import static org.bytedeco.cuda.global.cudart.cudaEventElapsedTime;
+import static org.bytedeco.cuda.global.cudart.cudaEventRecord;
+import static org.bytedeco.cuda.global.cudart.cudaEventSynchronize;
 import static org.bytedeco.cuda.global.cudnn.*;
 
 import conta.tensor.ConvSpec;
@@ -8,6 +13,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.cuda.cudart.CUevent_st;
+import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.cudnn.cudnnBackendDescriptor_t;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
@@ -25,9 +32,16 @@ import org.bytedeco.javacpp.PointerPointer;
  * convolution calls of a ResNet-50 training step at batch 32 took about 22 of its 28 ms on the host: the step was
  * host-bound. The graph API is what PyTorch (through cudnn-frontend) runs, with plans cached the same way.
  *
- * <p>Engine choice: cuDNN's heuristic (mode A) in its order, the first engine config that finalizes whose notes fit
- * the backend's settings ({@link #look}). Workspace within the bound, else the smallest acceptable, as
- * {@link ConvPlans#take} does. Nothing is measured: {@code conta.cuda.convSearch} applies to the legacy calls only.
+ * <p>Engine choice ({@code -Dconta.cuda.graphSearch}, {@link Search}) among the engine configs of cuDNN's heuristic
+ * (mode A) whose notes fit the backend's settings ({@link #look}) and that finalize: {@code heuristic} (the default)
+ * takes the first within the workspace bound, else the acceptable one needing the least, as {@link ConvPlans#take}
+ * does; {@code top} the first whatever its workspace up to a cap ({@code -Dconta.cuda.graphWorkspaceCapMiB}, default
+ * 4x the bound), as PyTorch allocates what its engine asks for; {@code measure} times the first
+ * {@code -Dconta.cuda.graphCandidates} (default 8) within the cap on the call's buffers and takes the fastest, as
+ * PyTorch's cudnn.benchmark. {@code conta.cuda.convSearch} applies to the legacy calls only. With
+ * {@code -Dconta.cuda.graphChoices=FILE} the choices are saved and replayed ({@link ConvChoices}): a measured choice
+ * depends on timing noise, and a resumed run must make the same one. Session 19 measured only {@code heuristic} on a
+ * GPU; {@code top}, {@code measure} and the saved choices are there for the next GPU session to compare.
  */
 final class ConvGraphs implements AutoCloseable {
     static final int FWD = 0, BWD_DATA = 1, BWD_FILTER = 2;
@@ -67,8 +81,30 @@ final class ConvGraphs implements AutoCloseable {
         }
     }
 
+    /** How a shape's engine is chosen (see the class comment). */
+    enum Search { HEURISTIC, TOP, MEASURE }
+
+    static Search search(String v) {
+        return switch (v == null ? "heuristic" : v) {
+            case "heuristic" -> Search.HEURISTIC;
+            case "top" -> Search.TOP;
+            case "measure" -> Search.MEASURE;
+            default -> throw new IllegalArgumentException("-Dconta.cuda.graphSearch=" + v + ": expected heuristic, top or measure");
+        };
+    }
+
+    /** The call's addresses, for timing candidates on its own buffers; scratchW: bytes of a scratch dw (backward-filter). */
+    private record Bound(long x, long w, long y, long scratchW) {}
+
     private final Cudnn dnn;
+    private final DeviceMemory mem;
+    private final CUstream_st stream;
     private final boolean tf32, deterministic;
+    private final Search search;
+    private final ConvChoices choices;
+    private final long workspaceCap;
+    private final int candidatesToTime;
+    private CUevent_st[] events;
     private final LruCache<String, Plan> plans;
     private final Map<String, String> chosen = new LinkedHashMap<>();
     private int builds;
@@ -76,9 +112,21 @@ final class ConvGraphs implements AutoCloseable {
     private final LongPointer pointers = new LongPointer(3), uids = int64(UID_X, UID_W, UID_Y), workspacePtr = new LongPointer(1);
 
     ConvGraphs(Cudnn dnn, boolean tf32, boolean deterministic) {
+        this(dnn, null, null, tf32, deterministic, Search.HEURISTIC, null);
+    }
+
+    /** choices: where the choices are saved and replayed, or null. mem and stream are needed by MEASURE only. */
+    ConvGraphs(Cudnn dnn, DeviceMemory mem, CUstream_st stream, boolean tf32, boolean deterministic, Search search, ConvChoices choices) {
         this.dnn = dnn;
+        this.mem = mem;
+        this.stream = stream;
         this.tf32 = tf32;
         this.deterministic = deterministic;
+        this.search = search;
+        this.choices = choices;
+        this.workspaceCap = Long.getLong("conta.cuda.graphWorkspaceCapMiB", 4 * (dnn.workspaceLimit >> 20)) << 20;
+        this.candidatesToTime = Integer.getInteger("conta.cuda.graphCandidates", 8);
+        if (candidatesToTime < 1) throw new IllegalArgumentException("-Dconta.cuda.graphCandidates must be >= 1, got " + candidatesToTime);
         this.plans = new LruCache<>(LruCache.capacity("conta.cuda.planCache", 64) * 3, Plan::destroy);
     }
 
@@ -96,39 +144,42 @@ final class ConvGraphs implements AutoCloseable {
      */
     boolean run(int dir, Tensor x, Tensor w, Tensor y, ConvSpec s, String op) {
         String key = dir + "x" + x.shapeString() + "w" + w.shapeString() + "y" + y.shapeString() + s;
+        long ax = CudaBackend.addr(x), aw = CudaBackend.addr(w), ay = CudaBackend.addr(y);
+        if (((ax | aw | ay) & (ALIGNMENT - 1)) != 0) return false;
         Plan p = plans.get(key);
         if (p == null) {
             // forward and backward-data overwrite their output (beta 0); backward-filter accumulates (beta 1)
-            p = build(dir, x, w, y, s, dir == BWD_FILTER ? 1f : 0f, op);
+            p = build(dir, x, w, y, s, dir == BWD_FILTER ? 1f : 0f, new Bound(ax, aw, ay, dir == BWD_FILTER ? w.numel() * 4L : 0), op);
             plans.put(key, p);
         }
         if (p.exec == null) return false;
-        long ax = CudaBackend.addr(x), aw = CudaBackend.addr(w), ay = CudaBackend.addr(y);
-        if (((ax | aw | ay) & (ALIGNMENT - 1)) != 0) return false;
         // the workspace first: growing it moves it, and a pack bound to the old address is then not found
         Addresses at = new Addresses(ax, aw, ay, dnn.workspace(p.workspace, op));
         cudnnBackendDescriptor_t pack = p.packs.get(at);
-        if (pack == null) {
-            cudnnBackendDescriptor_t vp = create(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, op);
-            try {
-                pointers.put(0, ax).put(1, aw).put(2, ay);
-                workspacePtr.put(0, at.workspace());
-                set(vp, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 3, pointers, op);
-                set(vp, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, 3, uids, op);
-                set(vp, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, workspacePtr, op);
-                Cudnn.check(cudnnBackendFinalize(vp), "cudnnBackendFinalize(variant pack)", op);
-            } catch (RuntimeException e) {
-                cudnnBackendDestroyDescriptor(vp);
-                throw e;
-            }
-            p.packs.put(at, pack = vp);
-        }
+        if (pack == null) p.packs.put(at, pack = variantPack(ax, aw, ay, at.workspace(), op));
         Cudnn.check(cudnnBackendExecute(dnn.handle, p.exec, pack), "cudnnBackendExecute", op);
         return true;
     }
 
+    /** A finalized variant pack binding the three tensors (uids x, w, y) and the workspace; the caller destroys it. */
+    private cudnnBackendDescriptor_t variantPack(long ax, long aw, long ay, long ws, String op) {
+        cudnnBackendDescriptor_t vp = create(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, op);
+        try {
+            pointers.put(0, ax).put(1, aw).put(2, ay);
+            workspacePtr.put(0, ws);
+            set(vp, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 3, pointers, op);
+            set(vp, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, 3, uids, op);
+            set(vp, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, workspacePtr, op);
+            Cudnn.check(cudnnBackendFinalize(vp), "cudnnBackendFinalize(variant pack)", op);
+            return vp;
+        } catch (RuntimeException e) {
+            cudnnBackendDestroyDescriptor(vp);
+            throw e;
+        }
+    }
+
     /** beta: 0 overwrites the output, 1 accumulates into it (backward-filter; not every engine takes it). */
-    private Plan build(int dir, Tensor x, Tensor w, Tensor y, ConvSpec s, float beta, String op) {
+    private Plan build(int dir, Tensor x, Tensor w, Tensor y, ConvSpec s, float beta, Bound b, String op) {
         builds++;
         Plan p = new Plan();
         String what = DIRECTION[dir] + " x" + x.shapeString() + " w" + w.shapeString() + " " + s + (beta != 0 ? " (accumulating)" : "");
@@ -178,7 +229,7 @@ final class ConvGraphs implements AutoCloseable {
                 set(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ref(graph), op);
                 set(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, int32(CUDNN_HEUR_MODE_A), op);
                 Cudnn.check(cudnnBackendFinalize(heur), "cudnnBackendFinalize(engine heuristic)", op);
-                choose(p, heur, what, op);
+                choose(p, heur, what, b, op);
             } finally {
                 cudnnBackendDestroyDescriptor(heur);
             }
@@ -189,45 +240,149 @@ final class ConvGraphs implements AutoCloseable {
         return p;
     }
 
-    /** Tries the heuristic's engine configs in order; the plan keeps the first acceptable one within the bound. */
-    private void choose(Plan p, cudnnBackendDescriptor_t heur, String what, String op) {
+    /**
+     * Picks one of the heuristic's engine configs (see the class comment and {@link Search}); a choice saved for this
+     * key under this context ({@link ConvChoices}) is replayed instead, and a new choice is saved.
+     */
+    private void choose(Plan p, cudnnBackendDescriptor_t heur, String what, Bound b, String op) {
         LongPointer count = new LongPointer(1);
         // the count first (cudnn-frontend asks with no array); should a cuDNN refuse that, ask for up to 64 at once
         int n = cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, count, (Pointer) null)
                 == CUDNN_STATUS_SUCCESS ? (int) count.get() : 64;
         if (n == 0) throw new CudaException(op + ": cuDNN's heuristic offered no engine");
         cudnnBackendDescriptor_t[] cfg = new cudnnBackendDescriptor_t[n];
-        List<String> refused = new ArrayList<>();
         try {
             for (int i = 0; i < n; i++) cfg[i] = create(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, op);
             Cudnn.check(cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, n, count, new PointerPointer<>(cfg)),
                     "cudnnBackendGetAttribute(heuristic results)", op);
             n = (int) Math.min(n, count.get());
-            int smallest = -1;
-            long smallestWs = Long.MAX_VALUE;
-            String smallestEngine = null;
-            for (int i = 0; i < n; i++) {
-                Look look = look(cfg[i], op);
-                if (look.refusal() != null) { refused.add(look.engine() + " " + look.refusal()); continue; }
-                cudnnBackendDescriptor_t exec = executionPlan(cfg[i], op);
-                if (exec == null) { refused.add(look.engine() + " does not finalize"); continue; }
-                long ws = workspaceOf(exec, op);
-                if (ws <= dnn.workspaceLimit) { keep(p, cfg[i], exec, ws, what, look.engine()); return; }
-                cudnnBackendDestroyDescriptor(exec);
-                refused.add(look.engine() + " needs " + DeviceMemory.mib(ws));
-                if (ws < smallestWs) { smallest = i; smallestWs = ws; smallestEngine = look.engine(); }
+            ConvChoices.Choice saved = choices == null ? null : choices.get(what);
+            if (saved != null) {
+                if (saved.rank() < n && replay(p, cfg[saved.rank()], saved, what, op)) return;
+                Cudnn.warnOnce(what + ": the saved engine choice (rank " + saved.rank() + ", " + saved.engine() + ") does not apply here; choosing again");
             }
-            if (smallest >= 0) {
-                Cudnn.warnOnce(what + ": no engine within the " + DeviceMemory.mib(dnn.workspaceLimit) + " workspace; "
-                        + smallestEngine + " needs " + DeviceMemory.mib(smallestWs) + " and the workspace grows to it");
-                cudnnBackendDescriptor_t exec = executionPlan(cfg[smallest], op);
-                if (exec == null) throw new CudaException(op + ": " + smallestEngine + " finalized once and not again");
-                keep(p, cfg[smallest], exec, workspaceOf(exec, op), what, smallestEngine);
-                return;
-            }
-            throw new CudaException(op + ": no acceptable engine among " + n + " (" + String.join("; ", refused) + ")");
+            Candidate c = switch (search) {
+                case HEURISTIC -> firstWithin(cfg, n, what, op);
+                case TOP -> first(cfg, n, op);
+                case MEASURE -> fastest(cfg, n, b, what, op);
+            };
+            keep(p, cfg[c.rank], c.exec, c.workspace, what, c.engine + " (" + c.how + ")");
+            if (choices != null) choices.put(what, c.rank, c.engine);
         } finally {
             for (cudnnBackendDescriptor_t c : cfg) if (c != null && !p.owned.contains(c)) cudnnBackendDestroyDescriptor(c);
+        }
+    }
+
+    /** An acceptable config with its finalized plan (owned by whoever keeps it), its rank and how it was chosen. */
+    private record Candidate(int rank, String engine, cudnnBackendDescriptor_t exec, long workspace, String how) {}
+
+    private boolean replay(Plan p, cudnnBackendDescriptor_t cfg, ConvChoices.Choice saved, String what, String op) {
+        Look look = look(cfg, op);
+        if (look.refusal() != null || !look.engine().equals(saved.engine())) return false;
+        cudnnBackendDescriptor_t exec = executionPlan(cfg, op);
+        if (exec == null) return false;
+        keep(p, cfg, exec, workspaceOf(exec, op), what, look.engine() + " (replayed from the saved choices)");
+        return true;
+    }
+
+    /** HEURISTIC: the first acceptable config within the workspace bound, else the acceptable one needing the least. */
+    private Candidate firstWithin(cudnnBackendDescriptor_t[] cfg, int n, String what, String op) {
+        List<String> refused = new ArrayList<>();
+        int smallest = -1;
+        long smallestWs = Long.MAX_VALUE;
+        String smallestEngine = null;
+        for (int i = 0; i < n; i++) {
+            Look look = look(cfg[i], op);
+            if (look.refusal() != null) { refused.add(look.engine() + " " + look.refusal()); continue; }
+            cudnnBackendDescriptor_t exec = executionPlan(cfg[i], op);
+            if (exec == null) { refused.add(look.engine() + " does not finalize"); continue; }
+            long ws = workspaceOf(exec, op);
+            if (ws <= dnn.workspaceLimit) return new Candidate(i, look.engine(), exec, ws, "heuristic");
+            cudnnBackendDestroyDescriptor(exec);
+            refused.add(look.engine() + " needs " + DeviceMemory.mib(ws));
+            if (ws < smallestWs) { smallest = i; smallestWs = ws; smallestEngine = look.engine(); }
+        }
+        if (smallest < 0) throw new CudaException(op + ": no acceptable engine among " + n + " (" + String.join("; ", refused) + ")");
+        Cudnn.warnOnce(what + ": no engine within the " + DeviceMemory.mib(dnn.workspaceLimit) + " workspace; "
+                + smallestEngine + " needs " + DeviceMemory.mib(smallestWs) + " and the workspace grows to it");
+        cudnnBackendDescriptor_t exec = executionPlan(cfg[smallest], op);
+        if (exec == null) throw new CudaException(op + ": " + smallestEngine + " finalized once and not again");
+        return new Candidate(smallest, smallestEngine, exec, workspaceOf(exec, op), "heuristic, smallest workspace");
+    }
+
+    /** TOP: the heuristic's first acceptable config whose workspace is within the cap (it may exceed the bound). */
+    private Candidate first(cudnnBackendDescriptor_t[] cfg, int n, String op) {
+        for (Candidate c : candidates(cfg, n, 1, op)) return new Candidate(c.rank, c.engine, c.exec, c.workspace, "heuristic's first");
+        throw new CudaException(op + ": no acceptable engine within the " + DeviceMemory.mib(workspaceCap) + " workspace cap");
+    }
+
+    /**
+     * MEASURE: the fastest of the heuristic's first acceptable configs within the cap, timed on the call's own buffers
+     * (one warm-up run and three timed runs each, CUDA events on the backend's stream). Forward and backward-data
+     * overwrite their output, which the real call then writes again; backward-filter accumulates, so it is timed into a
+     * scratch dw.
+     */
+    private Candidate fastest(cudnnBackendDescriptor_t[] cfg, int n, Bound b, String what, String op) {
+        List<Candidate> all = candidates(cfg, n, candidatesToTime, op);
+        if (all.isEmpty()) throw new CudaException(op + ": no acceptable engine within the " + DeviceMemory.mib(workspaceCap) + " workspace cap");
+        Candidate best = null;
+        float bestMs = Float.MAX_VALUE;
+        DeviceMemory.Block scratch = b.scratchW > 0 ? new DeviceMemory.Block(mem, b.scratchW, "dw scratch for timing " + op) : null;
+        try {
+            for (Candidate c : all) {
+                float ms;
+                try {
+                    ms = time(c, b.x, scratch != null ? scratch.address() : b.w, b.y, op);
+                } catch (CudaException e) { // an engine that fails to run is no candidate
+                    Cudnn.warnOnce(what + ": " + c.engine + " failed while timed (" + CudaRuntime.firstLine(e) + ")");
+                    continue;
+                }
+                if (ms < bestMs) { best = c; bestMs = ms; }
+            }
+        } finally {
+            if (scratch != null) scratch.free();
+            for (Candidate c : all) if (c != best) cudnnBackendDestroyDescriptor(c.exec);
+        }
+        if (best == null) throw new CudaException(op + ": none of " + all.size() + " engines ran");
+        return new Candidate(best.rank, best.engine, best.exec, best.workspace, String.format("measured %.3f ms of %d", bestMs, all.size()));
+    }
+
+    /** Up to max acceptable configs in the heuristic's order with a finalized plan each, workspace within the cap. */
+    private List<Candidate> candidates(cudnnBackendDescriptor_t[] cfg, int n, int max, String op) {
+        List<Candidate> out = new ArrayList<>();
+        for (int i = 0; i < n && out.size() < max; i++) {
+            Look look = look(cfg[i], op);
+            if (look.refusal() != null) continue;
+            cudnnBackendDescriptor_t exec = executionPlan(cfg[i], op);
+            if (exec == null) continue;
+            long ws = workspaceOf(exec, op);
+            if (ws > workspaceCap) { cudnnBackendDestroyDescriptor(exec); continue; }
+            out.add(new Candidate(i, look.engine(), exec, ws, ""));
+        }
+        return out;
+    }
+
+    /** Milliseconds a run of this plan takes on these addresses: the mean of three runs after one warm-up. */
+    private float time(Candidate c, long ax, long aw, long ay, String op) {
+        long ws = dnn.workspace(c.workspace, op);
+        cudnnBackendDescriptor_t vp = variantPack(ax, aw, ay, ws, op);
+        try {
+            if (events == null) {
+                CUevent_st start = new CUevent_st(), stop = new CUevent_st();
+                CudaRuntime.check(cudaEventCreate(start), "cudaEventCreate", op);
+                CudaRuntime.check(cudaEventCreate(stop), "cudaEventCreate", op);
+                events = new CUevent_st[]{start, stop};
+            }
+            Cudnn.check(cudnnBackendExecute(dnn.handle, c.exec, vp), "cudnnBackendExecute (timing)", op);
+            CudaRuntime.check(cudaEventRecord(events[0], stream), "cudaEventRecord", op);
+            for (int r = 0; r < 3; r++) Cudnn.check(cudnnBackendExecute(dnn.handle, c.exec, vp), "cudnnBackendExecute (timing)", op);
+            CudaRuntime.check(cudaEventRecord(events[1], stream), "cudaEventRecord", op);
+            CudaRuntime.check(cudaEventSynchronize(events[1]), "cudaEventSynchronize", op);
+            FloatPointer ms = new FloatPointer(1);
+            CudaRuntime.check(cudaEventElapsedTime(ms, events[0], events[1]), "cudaEventElapsedTime", op);
+            return ms.get() / 3;
+        } finally {
+            cudnnBackendDestroyDescriptor(vp);
         }
     }
 
@@ -355,5 +510,9 @@ final class ConvGraphs implements AutoCloseable {
 
 
     @Override
-    public void close() { plans.clear(); }
+    public void close() {
+        plans.clear();
+        if (events != null) for (CUevent_st e : events) cudaEventDestroy(e);
+        events = null;
+    }
 }

@@ -26,8 +26,9 @@ import org.bytedeco.javacpp.Pointer;
  * deterministic cuDNN algorithms), conta.cuda.convSearch=heuristic|auto|find (default heuristic when deterministic, else
  * auto: heuristic for a shape seen once, measured when it recurs), conta.cuda.planCache (default 64 plans, LRU),
  * conta.cuda.convApi=legacy|graph (default legacy: cudnnConvolution* calls; graph: cached graph-API execution plans
- * chosen by cuDNN's heuristic, never measured, so convSearch applies to the legacy calls only; the legacy call where no
- * engine fits; planCache bounds each direction's graph plans too), conta.cuda.workspaceMiB (default 256), conta.cuda.sync=true (synchronise after every op so an asynchronous error
+ * chosen as conta.cuda.graphSearch=heuristic|top|measure says, saved and replayed with conta.cuda.graphChoices=FILE
+ * (ConvGraphs); convSearch applies to the legacy calls only; the legacy call where no engine fits; planCache bounds
+ * each direction's graph plans too), conta.cuda.workspaceMiB (default 256), conta.cuda.sync=true (synchronise after every op so an asynchronous error
  * names the op that caused it).
  */
 public final class CudaBackend implements Backend {
@@ -71,7 +72,7 @@ public final class CudaBackend implements Backend {
             k = new Kernels(CudaRuntime.computeCapability(device));
             d = new Cudnn(mem, stream, Long.getLong("conta.cuda.workspaceMiB", 256) << 20);
             cp = new ConvPlans(d, mem, tf32, ConvPlans.search(System.getProperty("conta.cuda.convSearch", deterministic ? "heuristic" : "auto")),
-                    deterministic, convApi(System.getProperty("conta.cuda.convApi", "legacy")) ? new ConvGraphs(d, tf32, deterministic) : null);
+                    deterministic, convApi(System.getProperty("conta.cuda.convApi", "legacy")) ? graphs(d, device, tf32, deterministic) : null);
             bl = new Cublas(stream, tf32);
             scratch = new DeviceMemory.Block(mem, 8192, "loss scratch");
         } catch (RuntimeException | LinkageError e) {
@@ -90,6 +91,16 @@ public final class CudaBackend implements Backend {
             announced = true;
             System.err.println("conta: " + describe());
         }
+    }
+
+    /** The graph-API convolutions with their search mode and, when -Dconta.cuda.graphChoices names a file, saved choices. */
+    private ConvGraphs graphs(Cudnn d, int device, boolean tf32, boolean deterministic) {
+        ConvGraphs.Search search = ConvGraphs.search(System.getProperty("conta.cuda.graphSearch"));
+        String file = System.getProperty("conta.cuda.graphChoices");
+        // a choice holds for the same GPU, cuDNN and settings only
+        ConvChoices choices = file == null ? null : new ConvChoices(java.nio.file.Path.of(file), CudaRuntime.describe(device) + "; "
+                + d.describe() + "; TF32 " + tf32 + "; deterministic " + deterministic + "; search " + search);
+        return new ConvGraphs(d, mem, stream, tf32, deterministic, search, choices);
     }
 
     /** true for the graph API (cuDNN backend descriptors, {@link ConvGraphs}), false for the legacy calls only. */

@@ -1,0 +1,69 @@
+package conta.tensor.cuda;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The graph path's engine choices, saved in a file ({@code -Dconta.cuda.graphChoices=FILE}), so that a run whose
+ * engines were measured replays them when it resumes: a measured choice depends on timing noise, and a resumed
+ * deterministic run must repeat its sums exactly. One line per choice, tab-separated:
+ * {@code context key rank engine}, where context names the GPU, cuDNN and the settings the choice was made under
+ * (lines of another context are kept but not used), key the direction, shapes and geometry, rank the config's
+ * position in cuDNN's heuristic list for that key (what is replayed) and engine its global index (checked on replay).
+ */
+final class ConvChoices {
+    /** A saved choice: the config's rank in the heuristic's list and the engine it named. */
+    record Choice(int rank, String engine) {}
+
+    private final Path file;
+    private final String context;
+    private final Map<String, Choice> choices = new HashMap<>();
+
+    /** Reads the file if it exists; a malformed line is an error naming the file, the line and the fix. */
+    ConvChoices(Path file, String context) {
+        if (context.contains("\t") || context.contains("\n")) throw new IllegalArgumentException("context with a tab or newline: " + context);
+        this.file = file;
+        this.context = context;
+        if (!Files.exists(file)) return;
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the cuDNN engine choices " + file + ": " + e.getMessage(), e);
+        }
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isBlank()) continue;
+            String[] f = line.split("\t", -1);
+            int rank = -1;
+            if (f.length == 4) try { rank = Integer.parseInt(f[2]); } catch (NumberFormatException ignored) { /* reported below */ }
+            if (rank < 0) throw new IllegalArgumentException(file + ":" + (i + 1) + ": not a cuDNN engine choice (context, key, rank, engine"
+                    + " separated by tabs); delete the file to choose the engines again");
+            if (f[0].equals(context)) choices.put(f[1], new Choice(rank, f[3]));
+        }
+    }
+
+    /** The saved choice for this key under this context, or null. */
+    Choice get(String key) { return choices.get(key); }
+
+    /** Saves a choice (appended to the file at once, so a run killed later keeps it). */
+    void put(String key, int rank, String engine) {
+        if (key.contains("\t") || key.contains("\n") || engine.contains("\t") || engine.contains("\n"))
+            throw new IllegalArgumentException("key or engine with a tab or newline: " + key + " / " + engine);
+        choices.put(key, new Choice(rank, engine));
+        try {
+            if (file.getParent() != null) Files.createDirectories(file.getParent());
+            Files.writeString(file, context + "\t" + key + "\t" + rank + "\t" + engine + "\n", StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the cuDNN engine choices " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package conta.tensor.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The graph path's saved engine choices: what a resumed run reads back is what the first run chose (no GPU needed). */
+class ConvChoicesTest {
+    @TempDir Path dir;
+
+    @Test
+    void aNewInstanceReadsBackTheChoicesOfItsContextOnly() throws Exception {
+        Path f = dir.resolve("run/cudnn-choices.tsv"); // the folder is made on the first save
+        ConvChoices first = new ConvChoices(f, "H200; cuDNN 91900; TF32 true");
+        assertNull(first.get("fwd x[32, 64, 56, 56]"));
+        first.put("fwd x[32, 64, 56, 56]", 3, "engine 67");
+        first.put("bwd-data x[32, 64, 56, 56]", 0, "engine 71");
+        first.put("fwd x[32, 64, 56, 56]", 1, "engine 58"); // chosen again later in the run: the last line wins
+        new ConvChoices(f, "A100; cuDNN 91900; TF32 true").put("fwd x[32, 64, 56, 56]", 5, "engine 12");
+
+        ConvChoices resumed = new ConvChoices(f, "H200; cuDNN 91900; TF32 true");
+        assertEquals(new ConvChoices.Choice(1, "engine 58"), resumed.get("fwd x[32, 64, 56, 56]"));
+        assertEquals(new ConvChoices.Choice(0, "engine 71"), resumed.get("bwd-data x[32, 64, 56, 56]"));
+        assertEquals(new ConvChoices.Choice(5, "engine 12"), new ConvChoices(f, "A100; cuDNN 91900; TF32 true").get("fwd x[32, 64, 56, 56]"));
+        assertNull(new ConvChoices(f, "H200; cuDNN 91900; TF32 false").get("fwd x[32, 64, 56, 56]"), "another setting: nothing to replay");
+        assertEquals(4, Files.readAllLines(f).size());
+    }
+
+    @Test
+    void aMalformedLineNamesTheFileTheLineAndTheFix() throws Exception {
+        Path f = dir.resolve("choices.tsv");
+        Files.writeString(f, "ctx\tfwd\t2\tengine 1\n\nctx\tfwd x[1]\tnot-a-rank\tengine 3\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ConvChoices(f, "ctx"));
+        assertTrue(e.getMessage().startsWith(f + ":3: "), e.getMessage());
+        assertTrue(e.getMessage().contains("delete the file"), e.getMessage());
+    }
+
+    @Test
+    void searchModesParseAndAnUnknownOneIsNamed() {
+        assertEquals(ConvGraphs.Search.HEURISTIC, ConvGraphs.search(null));
+        assertEquals(ConvGraphs.Search.MEASURE, ConvGraphs.search("measure"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ConvGraphs.search("fastest"));
+        assertTrue(e.getMessage().contains("-Dconta.cuda.graphSearch=fastest"), e.getMessage());
+    }
+}
