@@ -10,8 +10,10 @@
 #      and the GPU's busy time a step (python3 bench/ncu_step.py reads the traces).
 # Usage (device tool, after bench/pack-gpu.sh here):
 #   run(command="bench/gpu-convapi.sh", carry=["target/conta-gpu.tar.xz"], timeout_s=400)
-# PHASE=search compares the graph path's engine choices (heuristic, top, measure; ConvGraphs.Search) with the legacy
-# calls on ResNet-50, the CAM classifier, DeepLab-v2 and the boundary branch, and replays saved choices (about 300 s):
+# PHASE=search runs SelfTest with session 19's kernels (-Dconta.cuda.maxPoolBackward=argmax,
+# -Dconta.cuda.fusedAffineBackward=true) and with the graph path's other engine choices, replays saved choices, and
+# times ResNet-50, the CAM classifier, DeepLab-v2 and the boundary branch with legacy / legacy + the new kernels /
+# heuristic / top / measure (one round in about 320 s):
 #   run(command="PHASE=search DEADLINE=330 bench/gpu-convapi.sh", carry=["target/conta-gpu.tar.xz"], timeout_s=360)
 # PHASE=check runs the short correctness-and-speed call instead (SelfTest, ResNet-50 alternating, conformance, demo,
 # frozen-BN networks; logs straight under $OUT): run(command="PHASE=check DEADLINE=200 bench/gpu-convapi.sh", ...).
@@ -34,6 +36,9 @@ if [ "${PHASE:-}" = search ]; then
   # PHASE=search: the graph path's engine choice (ConvGraphs.Search) against the legacy calls on the four networks,
   # a replay of saved choices, then the networks (a second round where time is left); logs straight under $OUT (7 files)
   : > "$final/search.log"
+  k=(-Dconta.cuda.maxPoolBackward=argmax -Dconta.cuda.fusedAffineBackward=true) # session 19's kernels, checked on the CPU only
+  step 40 "${java[@]}" "${k[@]}" conta.tensor.cuda.SelfTest > "$final/selftest-kernels.log" 2>&1
+  echo "selftest (new kernels): exit $?; $(grep -E '^[0-9]+ cases' "$final/selftest-kernels.log" | tail -1)"; grep -E '^FAIL' "$final/selftest-kernels.log" | head -5
   for m in measure top; do
     step 40 "${java[@]}" -Dconta.cuda.convApi=graph -Dconta.cuda.graphSearch=$m conta.tensor.cuda.SelfTest > "$logs/st.log" 2>&1
     echo "selftest (graph, $m): exit $?; $(grep -E '^[0-9]+ cases' "$logs/st.log" | tail -1)"; grep -E '^FAIL' "$logs/st.log" | head -5
@@ -51,8 +56,9 @@ if [ "${PHASE:-}" = search ]; then
   for round in 1 2; do
     for n in "${nets[@]}"; do
       read -r arch batch size classes <<< "$n"
-      for v in legacy heuristic top measure; do
-        case $v in legacy) o=(-Dconta.cuda.convApi=legacy) ;; *) o=(-Dconta.cuda.convApi=graph -Dconta.cuda.graphSearch=$v) ;; esac
+      for v in legacy kernels heuristic top measure; do
+        case $v in legacy) o=(-Dconta.cuda.convApi=legacy) ;; kernels) o=(-Dconta.cuda.convApi=legacy "${k[@]}") ;;
+                   *) o=(-Dconta.cuda.convApi=graph -Dconta.cuda.graphSearch=$v) ;; esac
         step 20 "${java[@]}" "${o[@]}" conta.cli.Main bench train --arch "$arch" --batch "$batch" --size "$size" --classes "$classes" \
             --iters 8 --warmup 3 --device cuda:0 > "$logs/b.log" 2>&1
         { echo "=== round $round $arch $v"; cat "$logs/b.log"; } >> "$final/search.log"

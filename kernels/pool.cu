@@ -67,6 +67,47 @@ extern "C" __global__ void max_pool_bwd(const float* x, const float* dy, float* 
     }
 }
 
+// Max pooling's backward in two passes (-Dconta.cuda.maxPoolBackward=argmax): max_pool_argmax finds each window's first
+// maximum once (idx, within its plane), then max_pool_bwd_idx gathers as max_pool_bwd does, in the same window order,
+// reading idx instead of recomputing every window that holds the pixel (up to 4 windows of 9 reads each for ResNet's
+// 3x3 stride-2 pool: 1.9 ms of a ResNet-50 step's 22.6 ms of GPU time on an H200, session 19). Same sums, same order.
+extern "C" __global__ void max_pool_argmax(const float* x, int* idx, int planes, int h, int w, int oh, int ow,
+                                           int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw) {
+    Win g{h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw};
+    i64 n = (i64)planes * oh * ow;
+    FOR_N(i, n) {
+        i64 pl = i / ((i64)oh * ow);
+        int r = (int)(i % ((i64)oh * ow));
+        idx[i] = argmax_win(x + pl * h * w, g, r / ow, r % ow);
+    }
+}
+
+extern "C" __global__ void max_pool_bwd_idx(const int* idx, const float* dy, float* dx, int planes, int h, int w, int oh, int ow,
+                                            int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw) {
+    i64 n = (i64)planes * h * w;
+    FOR_N(i, n) {
+        i64 pl = i / ((i64)h * w);
+        int p = (int)(i % ((i64)h * w)), iy = p / w, ix = p % w;
+        const int* ip = idx + pl * oh * ow;
+        const float* dyp = dy + pl * oh * ow;
+        float acc = 0.f;
+        for (int a = kh - 1; a >= 0; a--) {
+            int ty = iy + ph - a * dh;
+            if (ty < 0 || ty % sh) continue;
+            int oy = ty / sh;
+            if (oy >= oh) continue;
+            for (int b = kw - 1; b >= 0; b--) {
+                int tx = ix + pw - b * dw;
+                if (tx < 0 || tx % sw) continue;
+                int ox = tx / sw;
+                if (ox >= ow) continue;
+                if (ip[oy * ow + ox] == p) acc += dyp[oy * ow + ox];
+            }
+        }
+        dx[i] = acc;
+    }
+}
+
 // window [start, end) clipped to the padded input; size counts padding (count_include_pad)
 __device__ inline void window(int o, int s, int pad, int k, int in, int& lo, int& hi, int& size) {
     int start = o * s - pad;

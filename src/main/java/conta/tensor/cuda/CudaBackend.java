@@ -44,6 +44,9 @@ public final class CudaBackend implements Backend {
     final boolean tf32;
     final boolean deterministic;
     private final boolean syncEach = Boolean.getBoolean("conta.cuda.sync");
+    // kernels written in session 19 after its GPU time was spent: opt-in until a GPU self-test has passed with them
+    private final boolean fusedAffineBackward = Boolean.getBoolean("conta.cuda.fusedAffineBackward");
+    private final boolean argmaxMaxPool = "argmax".equals(System.getProperty("conta.cuda.maxPoolBackward", "gather"));
     private final DeviceMemory.Block scratch; // partial sums (512 doubles) + an error flag and value for loss kernels
     private volatile Thread bound;
 
@@ -164,6 +167,12 @@ public final class CudaBackend implements Backend {
 
     void done(String op) {
         if (syncEach) CudaRuntime.check(cudaStreamSynchronize(stream), "cudaStreamSynchronize", op);
+    }
+
+    private static Object[] concat(Object[] a, Object[] b) {
+        Object[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     static String shapes(Tensor... ts) {
@@ -315,6 +324,40 @@ public final class CudaBackend implements Backend {
         done("channelAffine");
     }
 
+    /**
+     * Frozen batch norm's backward. With -Dconta.cuda.fusedAffineBackward=true in one pass (kernels/reduce.cu,
+     * channel_affine_bwd: blocks of (channel, part) and a fixed-order sum of the parts); else the Backend default's four.
+     */
+    @Override
+    public void channelAffineBackward(Tensor x, Tensor y, Tensor dy, Tensor scale, Tensor dx, Tensor sumG, Tensor sumGX) {
+        if (!fusedAffineBackward) {
+            Backend.super.channelAffineBackward(x, y, dy, scale, dx, sumG, sumGX);
+            return;
+        }
+        sameShape("channelAffineBackward", x, dy);
+        if (y != null) sameShape("channelAffineBackward", x, y);
+        if (dx != null) sameShape("channelAffineBackward", x, dx);
+        int n = x.dim(0), c = x.dim(1);
+        for (Tensor t : new Tensor[]{scale, sumG, sumGX})
+            if (t != null && t.numel() != c) throw new IllegalArgumentException("channelAffineBackward: " + t + " for " + x + " (one value per channel)");
+        long hw = spatial(x), total = n * hw;
+        boolean sums = sumG != null || sumGX != null;
+        // enough blocks for the GPU (about 1024) and at least 2048 values each; a function of the shape only (deterministic)
+        int parts = (int) Math.max(1, Math.min((1024 + c - 1) / c, (total + 2047) / 2048));
+        long chunk = (total + parts - 1) / parts;
+        String op = "channelAffineBackward " + x;
+        enter();
+        DeviceMemory.Block partial = sums ? new DeviceMemory.Block(mem, 16L * c * parts, "partial sums for " + op) : null;
+        try { // freed at once: the stream orders any reuse after these kernels
+            kernels.launch("channel_affine_bwd", c * parts, 256, 0, stream, op, a(x), a(y), a(dy), a(scale), a(dx),
+                    partial == null ? null : partial.address(), n, c, hw, parts, chunk, sums ? 1 : 0);
+            if (sums) launch("channel_affine_bwd_finish", c, op, partial.address(), a(sumG), a(sumGX), c, parts);
+        } finally {
+            if (partial != null) partial.free();
+        }
+        done(op);
+    }
+
     @Override
     public void batchNormFold(Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor scale, Tensor shift, Tensor invStd) {
         int c = LayerShapes.perChannel("batchNormFold", gamma, beta, mean, var, scale, shift, invStd);
@@ -443,8 +486,17 @@ public final class CudaBackend implements Backend {
         CudaChecks.pool("maxPool2dBackward", x, s, ceil, dy);
         sameShape("maxPool2dBackward", x, dx);
         enter();
-        launch("max_pool_bwd", x.numel(), "maxPool2dBackward " + shapes(x, dy), a(x), a(dy), a(dx), x.dim(0) * x.dim(1), x.dim(2), x.dim(3),
-                dy.dim(2), dy.dim(3), s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW(), s.dilH(), s.dilW());
+        String op = "maxPool2dBackward " + shapes(x, dy);
+        Object[] geometry = {x.dim(0) * x.dim(1), x.dim(2), x.dim(3), dy.dim(2), dy.dim(3), s.kh(), s.kw(), s.strideH(), s.strideW(),
+                s.padH(), s.padW(), s.dilH(), s.dilW()};
+        if (argmaxMaxPool) { // -Dconta.cuda.maxPoolBackward=argmax: each window's maximum found once (kernels/pool.cu)
+            try (Tensor idx = empty(dy.shape())) { // int indices in a float tensor's bytes
+                launch("max_pool_argmax", dy.numel(), op, concat(new Object[]{a(x), a(idx)}, geometry));
+                launch("max_pool_bwd_idx", x.numel(), op, concat(new Object[]{a(idx), a(dy), a(dx)}, geometry));
+            }
+        } else {
+            launch("max_pool_bwd", x.numel(), op, concat(new Object[]{a(x), a(dy), a(dx)}, geometry));
+        }
         done("maxPool2dBackward");
     }
 

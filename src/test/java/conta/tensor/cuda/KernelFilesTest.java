@@ -73,10 +73,16 @@ class KernelFilesTest {
                 Map.entry("class_masks", "ppiiiiiii"),
                 Map.entry("resize_crop_acc", "ppiiiiiff"),
                 Map.entry("walk_affinity", "pppiiid"),
-                Map.entry("walk_step", "ppppppiiii"));
+                Map.entry("walk_step", "ppppppiiii"),
+                // session 19, opt-in: what CudaBackend.channelAffineBackward / maxPool2dBackward pass
+                Map.entry("channel_affine_bwd", "ppppppiipipi"),
+                Map.entry("channel_affine_bwd_finish", "pppii"),
+                Map.entry("max_pool_argmax", "ppiiiiiiiiiiiii"),
+                Map.entry("max_pool_bwd_idx", "pppiiiiiiiiiiiii"));
         for (var e : want.entrySet()) {
             String mod = switch (e.getKey()) {
-                case "channel_dot" -> "reduce";
+                case "channel_dot", "channel_affine_bwd", "channel_affine_bwd_finish" -> "reduce";
+                case "max_pool_argmax", "max_pool_bwd_idx" -> "pool";
                 case "sigmoid_bce", "cross_entropy" -> "losses";
                 case "resize_bilinear_fwd", "resize_crop_acc" -> "resize";
                 case "cam_seeds", "class_masks" -> "cam";

@@ -1,0 +1,106 @@
+// Logic checks of the kernels written in session 19 after its GPU time was spent (run by kernels/emu/run.sh and
+// KernelEmulationTest): each new kernel against the GPU-validated kernels it replaces, on the CPU (cuda_runtime.h here).
+//   max_pool_argmax + max_pool_bwd_idx  vs  max_pool_bwd            (bit for bit: same argmax rule, same sum order)
+//   channel_affine_bwd + _finish        vs  relu_bwd, channel_dot, channel_affine (dx bit for bit; sums within
+//                                           1e-6 relative: double sums in another order, rounded to float)
+#include "../elementwise.cu"
+#include "../reduce.cu"
+#include "../pool.cu"
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+static int failures = 0;
+static std::mt19937 rng(19);
+
+static void check(bool ok, const char* what, double worst) {
+    std::printf("%s %s (worst %.3g)\n", ok ? "ok  " : "FAIL", what, worst);
+    if (!ok) failures++;
+}
+
+// grid-stride kernels (FOR_N) give the same result for any grid: a small one keeps the emulation's thread count low
+static unsigned grid(long long) { return 8; }
+static const unsigned STRIDED = 64;
+
+static void maxPool(int n, int c, int h, int w, int k, int s, int p, int d, bool ties) {
+    int oh = (h + 2 * p - d * (k - 1) - 1) / s + 1, ow = (w + 2 * p - d * (k - 1) - 1) / s + 1, planes = n * c;
+    std::vector<float> x((size_t)planes * h * w), dy((size_t)planes * oh * ow), dxOld(x.size(), -1), dxNew(x.size(), -2);
+    std::uniform_int_distribution<int> small(0, 3);
+    std::normal_distribution<float> normal;
+    for (auto& v : x) v = ties ? (float)small(rng) : normal(rng); // small integers: many tied maxima
+    for (auto& v : dy) v = normal(rng);
+    std::vector<int> idx(dy.size(), -7);
+    emu_launch(grid(x.size()), STRIDED, [&] { max_pool_bwd(x.data(), dy.data(), dxOld.data(), planes, h, w, oh, ow, k, k, s, s, p, p, d, d); });
+    emu_launch(grid(dy.size()), STRIDED, [&] { max_pool_argmax(x.data(), idx.data(), planes, h, w, oh, ow, k, k, s, s, p, p, d, d); });
+    emu_launch(grid(x.size()), STRIDED, [&] { max_pool_bwd_idx(idx.data(), dy.data(), dxNew.data(), planes, h, w, oh, ow, k, k, s, s, p, p, d, d); });
+    double worst = 0;
+    bool same = true;
+    for (size_t i = 0; i < x.size(); i++) {
+        same &= dxOld[i] == dxNew[i];
+        worst = std::max(worst, (double)std::fabs(dxOld[i] - dxNew[i]));
+    }
+    char what[160];
+    std::snprintf(what, sizeof what, "max pool backward, two passes = one pass: x[%d,%d,%d,%d] k%d s%d p%d d%d%s", n, c, h, w, k, s, p, d,
+                  ties ? ", tied maxima" : "");
+    check(same, what, worst);
+}
+
+static void affineBackward(int n, int c, int hw, bool relu, bool wantDx, bool sums) {
+    long long total = (long long)n * hw, size = total * c;
+    std::normal_distribution<float> normal;
+    std::vector<float> x(size), y(size), dy(size), scale(c);
+    for (auto& v : x) v = normal(rng);
+    for (auto& v : y) v = std::max(normal(rng), 0.f); // a ReLU output: about half exact zeros, whose dy must not pass
+    for (auto& v : dy) v = normal(rng);
+    for (auto& v : scale) v = normal(rng);
+    // reference: the Backend default's composition of the GPU-validated kernels
+    std::vector<float> g(size), dxRef(size), sgRef(c), sgxRef(c);
+    if (relu) emu_launch(grid(size), STRIDED, [&] { relu_bwd(y.data(), dy.data(), g.data(), size); });
+    else g = dy;
+    emu_launch(c, 256, [&] { channel_dot(g.data(), x.data(), sgxRef.data(), n, c, hw, 0); });
+    emu_launch(c, 256, [&] { channel_dot(g.data(), nullptr, sgRef.data(), n, c, hw, 0); });
+    emu_launch(grid(size), STRIDED, [&] { channel_affine(g.data(), scale.data(), nullptr, dxRef.data(), c, hw, size); });
+    // the fused kernel, with CudaBackend.channelAffineBackward's parts
+    int parts = (int)std::max(1LL, std::min((long long)(1024 + c - 1) / c, (total + 2047) / 2048));
+    long long chunk = (total + parts - 1) / parts;
+    std::vector<float> dx(size, -3), sg(c, -4), sgx(c, -5);
+    std::vector<double> partial(2 * (size_t)c * parts, -6);
+    emu_launch(c * parts, 256, [&] {
+        channel_affine_bwd(x.data(), relu ? y.data() : nullptr, dy.data(), scale.data(), wantDx ? dx.data() : nullptr,
+                           sums ? partial.data() : nullptr, n, c, hw, parts, chunk, sums ? 1 : 0);
+    });
+    if (sums) emu_launch(grid(c), STRIDED, [&] { channel_affine_bwd_finish(partial.data(), sg.data(), sgx.data(), c, parts); });
+    bool ok = true;
+    double worst = 0;
+    for (long long i = 0; i < size; i++) {
+        float want = wantDx ? dxRef[i] : -3.f; // no dx asked: the buffer is untouched
+        ok &= dx[i] == want;
+        worst = std::max(worst, (double)std::fabs(dx[i] - want));
+    }
+    for (int i = 0; i < c; i++) {
+        float wg = sums ? sgRef[i] : -4.f, wgx = sums ? sgxRef[i] : -5.f;
+        double eg = std::fabs(sg[i] - wg), egx = std::fabs(sgx[i] - wgx);
+        ok &= eg <= 1e-6 * std::fabs(wg) + 1e-6 && egx <= 1e-6 * std::fabs(wgx) + 1e-6;
+        worst = std::max(worst, std::max(eg, egx));
+    }
+    char what[160];
+    std::snprintf(what, sizeof what, "frozen BN backward, fused = composed: n%d c%d hw%d (%d parts)%s%s%s", n, c, hw, parts,
+                  relu ? ", ReLU" : "", wantDx ? ", dx" : "", sums ? ", sums" : "");
+    check(ok, what, worst);
+}
+
+int main() {
+    maxPool(2, 3, 13, 13, 3, 2, 1, 1, false); // ResNet's stem pool
+    maxPool(2, 3, 13, 13, 3, 2, 1, 1, true);
+    maxPool(1, 4, 12, 10, 2, 2, 0, 1, true);
+    maxPool(1, 2, 17, 15, 3, 1, 2, 2, true);  // dilated
+    maxPool(1, 2, 9, 9, 3, 3, 1, 1, false);
+    affineBackward(2, 3, 40 * 40, true, true, true); // 3200 values a channel: 2 parts
+    affineBackward(2, 3, 40 * 40, false, true, true);
+    affineBackward(3, 5, 7 * 9, true, true, true);   // one part, a chunk shorter than the block
+    affineBackward(2, 3, 40 * 40, true, false, true);
+    affineBackward(2, 3, 40 * 40, true, true, false);
+    affineBackward(1, 1, 64 * 64 + 3, true, true, true); // one channel: a part boundary inside the map
+    std::printf("%d failed\n", failures);
+    return failures == 0 ? 0 : 1;
+}
