@@ -21,6 +21,49 @@ extern "C" __global__ void relu_bwd(const float* y, const float* dy, float* dx, 
     FOR_N(i, n) dx[i] = y[i] > 0.f ? dy[i] : 0.f;
 }
 
+// float4 variants of the four busiest elementwise kernels (-Dconta.cuda.vectorElementwise=true; the caller checks that
+// every array is 16-byte aligned): n / 4 vector lanes by a grid-stride loop, the n % 4 tail by block 0's first threads.
+// The same arithmetic per element as the scalar kernels above; out may alias an input as there (each thread reads its
+// lanes before it writes them). On an H200 the scalar relu_bwd averaged 34 us a call where PyTorch's vectorised
+// threshold_backward took 18 us over ResNet-50's same 49 calls (session 19, ncu).
+#define TAIL(n, body) if (blockIdx.x == 0 && threadIdx.x < (n) % 4) { i64 i = (n) / 4 * 4 + threadIdx.x; body; }
+
+__device__ inline float relu1(float v) { return v > 0.f ? v : (v != v ? v : 0.f); }
+
+extern "C" __global__ void relu_fwd_v4(const float* x, float* y, i64 n) {
+    const float4* x4 = (const float4*)x;
+    float4* y4 = (float4*)y;
+    FOR_N(i, n / 4) { float4 v = x4[i]; y4[i] = make_float4(relu1(v.x), relu1(v.y), relu1(v.z), relu1(v.w)); }
+    TAIL(n, y[i] = relu1(x[i]))
+}
+
+extern "C" __global__ void relu_bwd_v4(const float* y, const float* dy, float* dx, i64 n) {
+    const float4 *y4 = (const float4*)y, *g4 = (const float4*)dy;
+    float4* d4 = (float4*)dx;
+    FOR_N(i, n / 4) {
+        float4 v = y4[i], g = g4[i];
+        d4[i] = make_float4(v.x > 0.f ? g.x : 0.f, v.y > 0.f ? g.y : 0.f, v.z > 0.f ? g.z : 0.f, v.w > 0.f ? g.w : 0.f);
+    }
+    TAIL(n, dx[i] = y[i] > 0.f ? dy[i] : 0.f)
+}
+
+extern "C" __global__ void add_scaled_v4(const float* a, float alpha, const float* b, float beta, float* out, i64 n) {
+    const float4 *a4 = (const float4*)a, *b4 = (const float4*)b;
+    float4* o4 = (float4*)out;
+    FOR_N(i, n / 4) {
+        float4 u = a4[i], v = b4[i];
+        o4[i] = make_float4(alpha * u.x + beta * v.x, alpha * u.y + beta * v.y, alpha * u.z + beta * v.z, alpha * u.w + beta * v.w);
+    }
+    TAIL(n, out[i] = alpha * a[i] + beta * b[i])
+}
+
+extern "C" __global__ void scale_f32_v4(const float* x, float s, float* out, i64 n) {
+    const float4* x4 = (const float4*)x;
+    float4* o4 = (float4*)out;
+    FOR_N(i, n / 4) { float4 v = x4[i]; o4[i] = make_float4(v.x * s, v.y * s, v.z * s, v.w * s); }
+    TAIL(n, out[i] = x[i] * s)
+}
+
 // the two branches avoid exp overflow, as Losses.sigmoid does (in double there, float here: within 1 ulp)
 extern "C" __global__ void sigmoid_fwd(const float* x, float* y, i64 n) {
     FOR_N(i, n) {

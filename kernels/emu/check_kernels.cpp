@@ -3,11 +3,13 @@
 //   max_pool_argmax + max_pool_bwd_idx  vs  max_pool_bwd            (bit for bit: same argmax rule, same sum order)
 //   channel_affine_bwd + _finish        vs  relu_bwd, channel_dot, channel_affine (dx bit for bit; sums within
 //                                           1e-6 relative: double sums in another order, rounded to float)
+//   relu_fwd_v4, relu_bwd_v4, scale_f32_v4, add_scaled_v4  vs  the scalar kernels (bit for bit)
 #include "../elementwise.cu"
 #include "../reduce.cu"
 #include "../pool.cu"
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 static int failures = 0;
@@ -19,8 +21,8 @@ static void check(bool ok, const char* what, double worst) {
 }
 
 // grid-stride kernels (FOR_N) give the same result for any grid: a small one keeps the emulation's thread count low
-static unsigned grid(long long) { return 8; }
-static const unsigned STRIDED = 64;
+static unsigned grid(long long) { return 4; }
+static const unsigned STRIDED = 32;
 
 static void maxPool(int n, int c, int h, int w, int k, int s, int p, int d, bool ties) {
     int oh = (h + 2 * p - d * (k - 1) - 1) / s + 1, ow = (w + 2 * p - d * (k - 1) - 1) / s + 1, planes = n * c;
@@ -89,7 +91,38 @@ static void affineBackward(int n, int c, int hw, bool relu, bool wantDx, bool su
     check(ok, what, worst);
 }
 
+// the float4 kernels against the scalar ones, bit for bit (NaN included), with tails of 0-3 and out aliasing an input
+static void vectorElementwise(long long n) {
+    std::normal_distribution<float> normal;
+    std::vector<float> a(n), b(n);
+    for (auto& v : a) v = normal(rng);
+    for (auto& v : b) v = normal(rng);
+    if (n > 2) { a[1] = std::nanf(""); a[2] = 0.f; b[0] = -0.f; }
+    auto same = [](const std::vector<float>& u, const std::vector<float>& v) {
+        return std::memcmp(u.data(), v.data(), u.size() * sizeof(float)) == 0;
+    };
+    unsigned g4 = grid((n + 3) / 4);
+    std::vector<float> s1(n, 7), s2(n, 7);
+    emu_launch(grid(n), STRIDED, [&] { relu_fwd(a.data(), s1.data(), n); });
+    emu_launch(g4, STRIDED, [&] { relu_fwd_v4(a.data(), s2.data(), n); });
+    bool ok = same(s1, s2);
+    emu_launch(grid(n), STRIDED, [&] { relu_bwd(a.data(), b.data(), s1.data(), n); });
+    emu_launch(g4, STRIDED, [&] { relu_bwd_v4(a.data(), b.data(), s2.data(), n); });
+    ok &= same(s1, s2);
+    emu_launch(grid(n), STRIDED, [&] { scale_f32(a.data(), -0.7f, s1.data(), n); });
+    emu_launch(g4, STRIDED, [&] { scale_f32_v4(a.data(), -0.7f, s2.data(), n); });
+    ok &= same(s1, s2);
+    std::vector<float> o1 = a, o2 = a; // out aliasing a, as CudaWsss and the optimiser call it
+    emu_launch(grid(n), STRIDED, [&] { add_scaled(o1.data(), 0.3f, b.data(), -2.f, o1.data(), n); });
+    emu_launch(g4, STRIDED, [&] { add_scaled_v4(o2.data(), 0.3f, b.data(), -2.f, o2.data(), n); });
+    ok &= same(o1, o2);
+    char what[120];
+    std::snprintf(what, sizeof what, "float4 relu / relu backward / scale / add (aliased) = scalar kernels: n %lld", n);
+    check(ok, what, 0);
+}
+
 int main() {
+    for (long long n : {0LL, 1LL, 3LL, 4LL, 7LL, 1000LL, 1003LL}) vectorElementwise(n);
     maxPool(2, 3, 13, 13, 3, 2, 1, 1, false); // ResNet's stem pool
     maxPool(2, 3, 13, 13, 3, 2, 1, 1, true);
     maxPool(1, 4, 12, 10, 2, 2, 0, 1, true);

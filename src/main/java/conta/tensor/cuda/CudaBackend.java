@@ -46,6 +46,7 @@ public final class CudaBackend implements Backend {
     private final boolean syncEach = Boolean.getBoolean("conta.cuda.sync");
     // kernels written in session 19 after its GPU time was spent: opt-in until a GPU self-test has passed with them
     private final boolean fusedAffineBackward = Boolean.getBoolean("conta.cuda.fusedAffineBackward");
+    private final boolean vectorElementwise = Boolean.getBoolean("conta.cuda.vectorElementwise");
     private final boolean argmaxMaxPool = "argmax".equals(System.getProperty("conta.cuda.maxPoolBackward", "gather"));
     private final DeviceMemory.Block scratch; // partial sums (512 doubles) + an error flag and value for loss kernels
     private volatile Thread bound;
@@ -247,12 +248,23 @@ public final class CudaBackend implements Backend {
     }
 
     // ---------------------------------------------------------------- elementwise
+    /** Whether the float4 kernels serve these arrays: opted in, and every address 16-byte aligned. */
+    private boolean vector(Tensor... ts) {
+        if (!vectorElementwise) return false;
+        for (Tensor t : ts) if ((addr(t) & 15) != 0) return false;
+        return true;
+    }
+
+    /** The threads a kernel needs: one per element, one per four for the float4 variants (their tail rides along). */
+    private static long lanes(String kernel, long n) { return kernel.endsWith("_v4") ? (n + 3) / 4 : n; }
+
     @Override
     public void addScaled(Tensor x, float alpha, Tensor y, float beta, Tensor out) {
         sameShape("addScaled", x, y);
         sameShape("addScaled", x, out);
         enter();
-        launch("add_scaled", x.numel(), "addScaled " + x, a(x), alpha, a(y), beta, a(out), x.numel());
+        String k = vector(x, y, out) ? "add_scaled_v4" : "add_scaled";
+        launch(k, lanes(k, x.numel()), "addScaled " + x, a(x), alpha, a(y), beta, a(out), x.numel());
         done("addScaled");
     }
 
@@ -269,7 +281,8 @@ public final class CudaBackend implements Backend {
     public void scale(Tensor x, float s, Tensor out) {
         sameShape("scale", x, out);
         enter();
-        launch("scale_f32", x.numel(), "scale " + x, a(x), s, a(out), x.numel());
+        String k = vector(x, out) ? "scale_f32_v4" : "scale_f32";
+        launch(k, lanes(k, x.numel()), "scale " + x, a(x), s, a(out), x.numel());
         done("scale");
     }
 
@@ -277,7 +290,8 @@ public final class CudaBackend implements Backend {
     public void relu(Tensor x, Tensor y) {
         sameShape("relu", x, y);
         enter();
-        launch("relu_fwd", x.numel(), "relu " + x, a(x), a(y), x.numel());
+        String k = vector(x, y) ? "relu_fwd_v4" : "relu_fwd";
+        launch(k, lanes(k, x.numel()), "relu " + x, a(x), a(y), x.numel());
         done("relu");
     }
 
@@ -286,7 +300,8 @@ public final class CudaBackend implements Backend {
         sameShape("reluBackward", y, dy);
         sameShape("reluBackward", y, dx);
         enter();
-        launch("relu_bwd", y.numel(), "reluBackward " + y, a(y), a(dy), a(dx), y.numel());
+        String k = vector(y, dy, dx) ? "relu_bwd_v4" : "relu_bwd";
+        launch(k, lanes(k, y.numel()), "reluBackward " + y, a(y), a(dy), a(dx), y.numel());
         done("reluBackward");
     }
 

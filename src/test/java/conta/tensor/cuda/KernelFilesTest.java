@@ -78,7 +78,11 @@ class KernelFilesTest {
                 Map.entry("channel_affine_bwd", "ppppppiipipi"),
                 Map.entry("channel_affine_bwd_finish", "pppii"),
                 Map.entry("max_pool_argmax", "ppiiiiiiiiiiiii"),
-                Map.entry("max_pool_bwd_idx", "pppiiiiiiiiiiiii"));
+                Map.entry("max_pool_bwd_idx", "pppiiiiiiiiiiiii"),
+                Map.entry("relu_fwd_v4", "ppp"),
+                Map.entry("relu_bwd_v4", "pppp"),
+                Map.entry("add_scaled_v4", "pfpfpp"),
+                Map.entry("scale_f32_v4", "pfpp"));
         for (var e : want.entrySet()) {
             String mod = switch (e.getKey()) {
                 case "channel_dot", "channel_affine_bwd", "channel_affine_bwd_finish" -> "reduce";
