@@ -45,11 +45,11 @@ if [ "${PHASE:-}" = search ]; then
     cp "$logs/st.log" "$final/selftest-graph-$m.log"
   done
   # saved choices: a measured run saves them, a second run replays them (its algorithm lines say "replayed")
-  for k in 1 2; do
+  for run in 1 2; do # not $k: that holds the kernel flags
     step 20 "${java[@]}" -Dconta.cuda.convApi=graph -Dconta.cuda.graphSearch=measure -Dconta.cuda.graphChoices="$logs/choices.tsv" \
-        conta.cli.Main bench train --arch resnet50 --batch 32 --size 224 --iters 8 --warmup 3 --device cuda:0 > "$logs/c$k.log" 2>&1
-    echo "choices run $k: $(rate "$logs/c$k.log") img/s, $(grep -c 'replayed' "$logs/c$k.log") replayed, $(wc -l < "$logs/choices.tsv") saved"
-    cp "$logs/c$k.log" "$final/choices-run$k.log"
+        conta.cli.Main bench train --arch resnet50 --batch 32 --size 224 --iters 8 --warmup 3 --device cuda:0 > "$logs/c$run.log" 2>&1
+    echo "choices run $run: $(rate "$logs/c$run.log") img/s, $(grep -c 'replayed' "$logs/c$run.log") replayed, $(cat "$logs/choices.tsv" 2>/dev/null | wc -l) saved"
+    cp "$logs/c$run.log" "$final/choices-run$run.log"
   done
   cp "$logs/choices.tsv" "$final/" 2>/dev/null
   nets=("resnet50 32 224 1000" "resnet50-os16 16 512 20" "deeplabv2-resnet101 10 321 21" "irn-boundary 32 512 20")

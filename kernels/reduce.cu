@@ -34,14 +34,14 @@ extern "C" __global__ void channel_affine_bwd(const float* x, const float* y, co
     __shared__ double sh[256];
     int ch = blockIdx.x / parts, part = blockIdx.x % parts;
     i64 total = (i64)n * hw, lo = (i64)part * chunk, hi = lo + chunk < total ? lo + chunk : total;
-    float sc = scale[ch];
+    float sc = dx ? scale[ch] : 0.f; // scale may be null when no dx is asked for
     double sg = 0, sgx = 0;
     for (i64 e = lo + threadIdx.x; e < hi; e += blockDim.x) {
         i64 bi = e / hw, off = (bi * c + ch) * hw + (e - bi * hw);
         float g = dy[off];
         if (y && !(y[off] > 0.f)) g = 0.f;
+        if (sums) { sg += (double)g; sgx += (double)g * x[off]; } // x read before dx is written: dx may alias x
         if (dx) dx[off] = g * sc + 0.f;
-        if (sums) { sg += (double)g; sgx += (double)g * x[off]; }
     }
     if (sums) { // uniform across the block: every thread reaches block_sum's barriers
         double a = block_sum(sg, sh), b = block_sum(sgx, sh);

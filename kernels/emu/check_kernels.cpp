@@ -24,26 +24,31 @@ static void check(bool ok, const char* what, double worst) {
 static unsigned grid(long long) { return 4; }
 static const unsigned STRIDED = 32;
 
-static void maxPool(int n, int c, int h, int w, int k, int s, int p, int d, bool ties) {
-    int oh = (h + 2 * p - d * (k - 1) - 1) / s + 1, ow = (w + 2 * p - d * (k - 1) - 1) / s + 1, planes = n * c;
+// out size as PyTorch: floor, or ceil with the last window starting inside the padded input
+static int poolOut(int in, int k, int s, int p, int d, bool ceil) {
+    int span = in + 2 * p - d * (k - 1) - 1, o = (ceil ? (span + s - 1) / s : span / s) + 1;
+    if (ceil && (o - 1) * s >= in + p) o--;
+    return o;
+}
+
+static void maxPool(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, bool ceil, bool ties, bool nan) {
+    int oh = poolOut(h, kh, sh, ph, dh, ceil), ow = poolOut(w, kw, sw, pw, dw, ceil), planes = n * c;
     std::vector<float> x((size_t)planes * h * w), dy((size_t)planes * oh * ow), dxOld(x.size(), -1), dxNew(x.size(), -2);
     std::uniform_int_distribution<int> small(0, 3);
     std::normal_distribution<float> normal;
     for (auto& v : x) v = ties ? (float)small(rng) : normal(rng); // small integers: many tied maxima
+    if (nan) for (size_t i = 5; i < x.size(); i += 37) x[i] = std::nanf(""); // NaN wins its windows, as in PyTorch
     for (auto& v : dy) v = normal(rng);
     std::vector<int> idx(dy.size(), -7);
-    emu_launch(grid(x.size()), STRIDED, [&] { max_pool_bwd(x.data(), dy.data(), dxOld.data(), planes, h, w, oh, ow, k, k, s, s, p, p, d, d); });
-    emu_launch(grid(dy.size()), STRIDED, [&] { max_pool_argmax(x.data(), idx.data(), planes, h, w, oh, ow, k, k, s, s, p, p, d, d); });
-    emu_launch(grid(x.size()), STRIDED, [&] { max_pool_bwd_idx(idx.data(), dy.data(), dxNew.data(), planes, h, w, oh, ow, k, k, s, s, p, p, d, d); });
+    emu_launch(grid(x.size()), STRIDED, [&] { max_pool_bwd(x.data(), dy.data(), dxOld.data(), planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw); });
+    emu_launch(grid(dy.size()), STRIDED, [&] { max_pool_argmax(x.data(), idx.data(), planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw); });
+    emu_launch(grid(x.size()), STRIDED, [&] { max_pool_bwd_idx(idx.data(), dy.data(), dxNew.data(), planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw); });
+    bool same = std::memcmp(dxOld.data(), dxNew.data(), x.size() * sizeof(float)) == 0;
     double worst = 0;
-    bool same = true;
-    for (size_t i = 0; i < x.size(); i++) {
-        same &= dxOld[i] == dxNew[i];
-        worst = std::max(worst, (double)std::fabs(dxOld[i] - dxNew[i]));
-    }
-    char what[160];
-    std::snprintf(what, sizeof what, "max pool backward, two passes = one pass: x[%d,%d,%d,%d] k%d s%d p%d d%d%s", n, c, h, w, k, s, p, d,
-                  ties ? ", tied maxima" : "");
+    for (size_t i = 0; i < x.size(); i++) worst = std::max(worst, (double)std::fabs(dxOld[i] - dxNew[i]));
+    char what[200];
+    std::snprintf(what, sizeof what, "max pool backward, two passes = one pass: x[%d,%d,%d,%d] k%dx%d s%dx%d p%dx%d d%dx%d%s%s%s", n, c, h, w,
+                  kh, kw, sh, sw, ph, pw, dh, dw, ceil ? ", ceil" : "", ties ? ", tied maxima" : "", nan ? ", NaN" : "");
     check(same, what, worst);
 }
 
@@ -123,11 +128,14 @@ static void vectorElementwise(long long n) {
 
 int main() {
     for (long long n : {0LL, 1LL, 3LL, 4LL, 7LL, 1000LL, 1003LL}) vectorElementwise(n);
-    maxPool(2, 3, 13, 13, 3, 2, 1, 1, false); // ResNet's stem pool
-    maxPool(2, 3, 13, 13, 3, 2, 1, 1, true);
-    maxPool(1, 4, 12, 10, 2, 2, 0, 1, true);
-    maxPool(1, 2, 17, 15, 3, 1, 2, 2, true);  // dilated
-    maxPool(1, 2, 9, 9, 3, 3, 1, 1, false);
+    maxPool(2, 3, 13, 13, 3, 3, 2, 2, 1, 1, 1, 1, false, false, false); // ResNet's stem pool
+    maxPool(2, 3, 13, 13, 3, 3, 2, 2, 1, 1, 1, 1, false, true, false);
+    maxPool(1, 4, 12, 10, 2, 2, 2, 2, 0, 0, 1, 1, false, true, false);
+    maxPool(1, 2, 17, 15, 3, 3, 1, 1, 2, 2, 2, 2, false, true, false); // dilated
+    maxPool(1, 2, 9, 9, 3, 3, 3, 3, 1, 1, 1, 1, false, false, false);
+    maxPool(1, 3, 11, 14, 3, 2, 2, 1, 1, 0, 1, 2, false, true, false); // every parameter differs between height and width
+    maxPool(2, 2, 10, 13, 3, 3, 2, 2, 1, 1, 1, 1, true, false, true);  // ceil mode, NaN
+    maxPool(1, 2, 12, 9, 2, 3, 3, 2, 1, 1, 1, 1, true, true, false);
     affineBackward(2, 3, 40 * 40, true, true, true); // 3200 values a channel: 2 parts
     affineBackward(2, 3, 40 * 40, false, true, true);
     affineBackward(3, 5, 7 * 9, true, true, true);   // one part, a chunk shorter than the block

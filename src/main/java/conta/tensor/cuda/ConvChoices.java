@@ -26,24 +26,30 @@ final class ConvChoices {
     private final String context;
     private final Map<String, Choice> choices = new HashMap<>();
 
-    /** Reads the file if it exists; a malformed line is an error naming the file, the line and the fix. */
+    /**
+     * Reads the file if it exists (file null: choices kept in memory only). A malformed line is an error naming the
+     * file, the line and the fix, except an unterminated last line, which a run killed while saving leaves: skipped.
+     */
     ConvChoices(Path file, String context) {
         if (context.contains("\t") || context.contains("\n")) throw new IllegalArgumentException("context with a tab or newline: " + context);
         this.file = file;
         this.context = context;
-        if (!Files.exists(file)) return;
-        List<String> lines;
+        if (file == null || !Files.exists(file)) return;
+        String text;
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the cuDNN engine choices " + file + ": " + e.getMessage(), e);
         }
+        List<String> lines = text.lines().toList();
+        boolean unterminated = !text.isEmpty() && !text.endsWith("\n");
         for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            if (line.isBlank()) continue;
+            String line = lines.get(i).strip(); // strip: a \r from an editor that wrote CRLF
+            if (line.isEmpty()) continue;
             String[] f = line.split("\t", -1);
             int rank = -1;
             if (f.length == 4) try { rank = Integer.parseInt(f[2]); } catch (NumberFormatException ignored) { /* reported below */ }
+            if (rank < 0 && unterminated && i == lines.size() - 1) break;
             if (rank < 0) throw new IllegalArgumentException(file + ":" + (i + 1) + ": not a cuDNN engine choice (context, key, rank, engine"
                     + " separated by tabs); delete the file to choose the engines again");
             if (f[0].equals(context)) choices.put(f[1], new Choice(rank, f[3]));
@@ -58,6 +64,7 @@ final class ConvChoices {
         if (key.contains("\t") || key.contains("\n") || engine.contains("\t") || engine.contains("\n"))
             throw new IllegalArgumentException("key or engine with a tab or newline: " + key + " / " + engine);
         choices.put(key, new Choice(rank, engine));
+        if (file == null) return;
         try {
             if (file.getParent() != null) Files.createDirectories(file.getParent());
             Files.writeString(file, context + "\t" + key + "\t" + rank + "\t" + engine + "\n", StandardCharsets.UTF_8,

@@ -123,7 +123,11 @@ final class ConvGraphs implements AutoCloseable {
         this.tf32 = tf32;
         this.deterministic = deterministic;
         this.search = search;
-        this.choices = choices;
+        // without a file the choices are still kept in memory: a plan evicted and rebuilt later in the run makes the same one
+        this.choices = choices != null ? choices : new ConvChoices(null, "this process");
+        if (search == Search.MEASURE && deterministic && choices == null)
+            Cudnn.warnOnce("graph engines measured without -Dconta.cuda.graphChoices=FILE: a resumed run may measure other engines, "
+                    + "and its sums then differ from an uninterrupted run's");
         this.workspaceCap = Long.getLong("conta.cuda.graphWorkspaceCapMiB", 4 * (dnn.workspaceLimit >> 20)) << 20;
         this.candidatesToTime = Integer.getInteger("conta.cuda.graphCandidates", 8);
         if (candidatesToTime < 1) throw new IllegalArgumentException("-Dconta.cuda.graphCandidates must be >= 1, got " + candidatesToTime);
@@ -256,7 +260,7 @@ final class ConvGraphs implements AutoCloseable {
             Cudnn.check(cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, n, count, new PointerPointer<>(cfg)),
                     "cudnnBackendGetAttribute(heuristic results)", op);
             n = (int) Math.min(n, count.get());
-            ConvChoices.Choice saved = choices == null ? null : choices.get(what);
+            ConvChoices.Choice saved = choices.get(what);
             if (saved != null) {
                 if (saved.rank() < n && replay(p, cfg[saved.rank()], saved, what, op)) return;
                 Cudnn.warnOnce(what + ": the saved engine choice (rank " + saved.rank() + ", " + saved.engine() + ") does not apply here; choosing again");
@@ -267,7 +271,11 @@ final class ConvGraphs implements AutoCloseable {
                 case MEASURE -> fastest(cfg, n, b, what, op);
             };
             keep(p, cfg[c.rank], c.exec, c.workspace, what, c.engine + " (" + c.how + ")");
-            if (choices != null) choices.put(what, c.rank, c.engine);
+            try {
+                choices.put(what, c.rank, identity(c.engine, c.exec));
+            } catch (java.io.UncheckedIOException e) { // the plan is good; only its replay after a restart is lost
+                Cudnn.warnOnce(CudaRuntime.firstLine(e) + "; the engine choices of this run are not saved");
+            }
         } finally {
             for (cudnnBackendDescriptor_t c : cfg) if (c != null && !p.owned.contains(c)) cudnnBackendDestroyDescriptor(c);
         }
@@ -276,13 +284,36 @@ final class ConvGraphs implements AutoCloseable {
     /** An acceptable config with its finalized plan (owned by whoever keeps it), its rank and how it was chosen. */
     private record Candidate(int rank, String engine, cudnnBackendDescriptor_t exec, long workspace, String how) {}
 
+    /** Keeps the config at the saved rank if it is still the same engine with the same settings (its plan's JSON). */
     private boolean replay(Plan p, cudnnBackendDescriptor_t cfg, ConvChoices.Choice saved, String what, String op) {
         Look look = look(cfg, op);
-        if (look.refusal() != null || !look.engine().equals(saved.engine())) return false;
+        if (look.refusal() != null) return false;
         cudnnBackendDescriptor_t exec = executionPlan(cfg, op);
         if (exec == null) return false;
+        if (!identity(look.engine(), exec).equals(saved.engine())) {
+            cudnnBackendDestroyDescriptor(exec);
+            return false;
+        }
         keep(p, cfg, exec, workspaceOf(exec, op), what, look.engine() + " (replayed from the saved choices)");
         return true;
+    }
+
+    /**
+     * The engine index plus a CRC of the plan's JSON form, which holds its knob settings too: the heuristic's list may
+     * hold one engine several times with other knobs. Only the index where cuDNN gives no JSON.
+     */
+    private static String identity(String engine, cudnnBackendDescriptor_t exec) {
+        LongPointer count = new LongPointer(1);
+        if (cudnnBackendGetAttribute(exec, CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION, CUDNN_TYPE_CHAR, 0, count, (Pointer) null)
+                != CUDNN_STATUS_SUCCESS || count.get() <= 0) return engine;
+        org.bytedeco.javacpp.BytePointer json = new org.bytedeco.javacpp.BytePointer(count.get());
+        if (cudnnBackendGetAttribute(exec, CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION, CUDNN_TYPE_CHAR, count.get(), count, json)
+                != CUDNN_STATUS_SUCCESS) return engine;
+        byte[] bytes = new byte[(int) Math.min(count.get(), json.capacity())];
+        json.get(bytes);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(bytes);
+        return engine + " #" + Long.toHexString(crc.getValue());
     }
 
     /** HEURISTIC: the first acceptable config within the workspace bound, else the acceptable one needing the least. */
@@ -318,7 +349,7 @@ final class ConvGraphs implements AutoCloseable {
 
     /**
      * MEASURE: the fastest of the heuristic's first acceptable configs within the cap, timed on the call's own buffers
-     * (one warm-up run and three timed runs each, CUDA events on the backend's stream). Forward and backward-data
+     * (one warm-up run and five timed runs each, CUDA events on the backend's stream). Forward and backward-data
      * overwrite their output, which the real call then writes again; backward-filter accumulates, so it is timed into a
      * scratch dw.
      */
@@ -327,8 +358,10 @@ final class ConvGraphs implements AutoCloseable {
         if (all.isEmpty()) throw new CudaException(op + ": no acceptable engine within the " + DeviceMemory.mib(workspaceCap) + " workspace cap");
         Candidate best = null;
         float bestMs = Float.MAX_VALUE;
-        DeviceMemory.Block scratch = b.scratchW > 0 ? new DeviceMemory.Block(mem, b.scratchW, "dw scratch for timing " + op) : null;
+        DeviceMemory.Block scratch = null;
+        boolean chosen = false;
         try {
+            if (b.scratchW > 0) scratch = new DeviceMemory.Block(mem, b.scratchW, "dw scratch for timing " + op);
             for (Candidate c : all) {
                 float ms;
                 try {
@@ -339,30 +372,41 @@ final class ConvGraphs implements AutoCloseable {
                 }
                 if (ms < bestMs) { best = c; bestMs = ms; }
             }
+            if (best == null) throw new CudaException(op + ": none of " + all.size() + " engines ran");
+            chosen = true;
         } finally {
             if (scratch != null) scratch.free();
-            for (Candidate c : all) if (c != best) cudnnBackendDestroyDescriptor(c.exec);
+            for (Candidate c : all) if (!chosen || c != best) cudnnBackendDestroyDescriptor(c.exec);
         }
-        if (best == null) throw new CudaException(op + ": none of " + all.size() + " engines ran");
         return new Candidate(best.rank, best.engine, best.exec, best.workspace, String.format("measured %.3f ms of %d", bestMs, all.size()));
     }
 
     /** Up to max acceptable configs in the heuristic's order with a finalized plan each, workspace within the cap. */
     private List<Candidate> candidates(cudnnBackendDescriptor_t[] cfg, int n, int max, String op) {
         List<Candidate> out = new ArrayList<>();
-        for (int i = 0; i < n && out.size() < max; i++) {
-            Look look = look(cfg[i], op);
-            if (look.refusal() != null) continue;
-            cudnnBackendDescriptor_t exec = executionPlan(cfg[i], op);
-            if (exec == null) continue;
-            long ws = workspaceOf(exec, op);
-            if (ws > workspaceCap) { cudnnBackendDestroyDescriptor(exec); continue; }
-            out.add(new Candidate(i, look.engine(), exec, ws, ""));
+        try {
+            for (int i = 0; i < n && out.size() < max; i++) {
+                Look look = look(cfg[i], op);
+                if (look.refusal() != null) continue;
+                cudnnBackendDescriptor_t exec = executionPlan(cfg[i], op);
+                if (exec == null) continue;
+                long ws = workspaceOf(exec, op);
+                if (ws > workspaceCap) { cudnnBackendDestroyDescriptor(exec); continue; }
+                out.add(new Candidate(i, look.engine(), exec, ws, ""));
+            }
+            return out;
+        } catch (RuntimeException e) {
+            for (Candidate c : out) cudnnBackendDestroyDescriptor(c.exec);
+            throw e;
         }
-        return out;
     }
 
-    /** Milliseconds a run of this plan takes on these addresses: the mean of three runs after one warm-up. */
+    private static final int TIMED_RUNS = 5;
+
+    /**
+     * Milliseconds a run of this plan takes on these addresses: the mean of five runs after one warm-up. For small
+     * convolutions the host's time to issue each run counts too, as it does in the step itself.
+     */
     private float time(Candidate c, long ax, long aw, long ay, String op) {
         long ws = dnn.workspace(c.workspace, op);
         cudnnBackendDescriptor_t vp = variantPack(ax, aw, ay, ws, op);
@@ -370,17 +414,21 @@ final class ConvGraphs implements AutoCloseable {
             if (events == null) {
                 CUevent_st start = new CUevent_st(), stop = new CUevent_st();
                 CudaRuntime.check(cudaEventCreate(start), "cudaEventCreate", op);
-                CudaRuntime.check(cudaEventCreate(stop), "cudaEventCreate", op);
+                int rc = cudaEventCreate(stop);
+                if (rc != 0) {
+                    cudaEventDestroy(start);
+                    CudaRuntime.check(rc, "cudaEventCreate", op);
+                }
                 events = new CUevent_st[]{start, stop};
             }
             Cudnn.check(cudnnBackendExecute(dnn.handle, c.exec, vp), "cudnnBackendExecute (timing)", op);
             CudaRuntime.check(cudaEventRecord(events[0], stream), "cudaEventRecord", op);
-            for (int r = 0; r < 3; r++) Cudnn.check(cudnnBackendExecute(dnn.handle, c.exec, vp), "cudnnBackendExecute (timing)", op);
+            for (int r = 0; r < TIMED_RUNS; r++) Cudnn.check(cudnnBackendExecute(dnn.handle, c.exec, vp), "cudnnBackendExecute (timing)", op);
             CudaRuntime.check(cudaEventRecord(events[1], stream), "cudaEventRecord", op);
             CudaRuntime.check(cudaEventSynchronize(events[1]), "cudaEventSynchronize", op);
             FloatPointer ms = new FloatPointer(1);
             CudaRuntime.check(cudaEventElapsedTime(ms, events[0], events[1]), "cudaEventElapsedTime", op);
-            return ms.get() / 3;
+            return ms.get() / TIMED_RUNS;
         } finally {
             cudnnBackendDestroyDescriptor(vp);
         }

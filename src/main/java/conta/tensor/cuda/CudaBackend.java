@@ -103,7 +103,9 @@ public final class CudaBackend implements Backend {
         String file = System.getProperty("conta.cuda.graphChoices");
         // a choice holds for the same GPU, cuDNN and settings only
         ConvChoices choices = file == null ? null : new ConvChoices(java.nio.file.Path.of(file), CudaRuntime.describe(device) + "; "
-                + d.describe() + "; TF32 " + tf32 + "; deterministic " + deterministic + "; search " + search);
+                + d.describe() + "; TF32 " + tf32 + "; deterministic " + deterministic + "; search " + search + "; workspace "
+                + (d.workspaceLimit >> 20) + " MiB, cap " + System.getProperty("conta.cuda.graphWorkspaceCapMiB", "4x") + ", candidates "
+                + System.getProperty("conta.cuda.graphCandidates", "8"));
         return new ConvGraphs(d, mem, stream, tf32, deterministic, search, choices);
     }
 
@@ -357,6 +359,7 @@ public final class CudaBackend implements Backend {
             if (t != null && t.numel() != c) throw new IllegalArgumentException("channelAffineBackward: " + t + " for " + x + " (one value per channel)");
         long hw = spatial(x), total = n * hw;
         boolean sums = sumG != null || sumGX != null;
+        if (c == 0 || dx == null && !sums) return;
         // enough blocks for the GPU (about 1024) and at least 2048 values each; a function of the shape only (deterministic)
         int parts = (int) Math.max(1, Math.min((1024 + c - 1) / c, (total + 2047) / 2048));
         long chunk = (total + parts - 1) / parts;

@@ -23,6 +23,10 @@ public final class CudaChecks {
 
     public static void pool(String op, Tensor x, ConvSpec s, boolean ceil, Tensor y) {
         if (x.rank() != 4) throw new IllegalArgumentException(op + ": input must be 4-d, got " + x.shapeString());
+        // as PyTorch: a window of padding only would have no maximum (max_pool_fwd would read before the plane)
+        if (2 * s.padH() > s.dilH() * (s.kh() - 1) + 1 || 2 * s.padW() > s.dilW() * (s.kw() - 1) + 1)
+            throw new IllegalArgumentException(op + ": padding " + s.padH() + "x" + s.padW() + " is more than half the window "
+                    + s.kh() + "x" + s.kw() + " (dilation " + s.dilH() + "x" + s.dilW() + ")");
         int oh = s.poolOutH(x.dim(2), ceil), ow = s.poolOutW(x.dim(3), ceil);
         if (y.rank() != 4 || y.dim(0) != x.dim(0) || y.dim(1) != x.dim(1) || y.dim(2) != oh || y.dim(3) != ow)
             throw new IllegalArgumentException(op + ": output " + y.shapeString() + " for input " + x.shapeString() + ", expected ["

@@ -90,7 +90,7 @@ public final class CudaRuntime {
         int[] rt = new int[1], drv = new int[1];
         cudaRuntimeGetVersion(rt);
         cudaDriverGetVersion(drv);
-        return String.format("%s, sm_%d%d, %.1f GiB, runtime %d, driver %d (preset built for %d)", p.name().getString(), p.major(),
+        return String.format(java.util.Locale.ROOT, "%s, sm_%d%d, %.1f GiB, runtime %d, driver %d (preset built for %d)", p.name().getString(), p.major(),
                 p.minor(), p.totalGlobalMem() / (double) (1L << 30), rt[0], drv[0], CUDART_VERSION);
     }
 

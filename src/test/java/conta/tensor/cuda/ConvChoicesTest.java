@@ -42,6 +42,22 @@ class ConvChoicesTest {
     }
 
     @Test
+    void anUnterminatedLastLineFromAKilledRunIsSkippedAndCrlfIsRead() throws Exception {
+        Path f = dir.resolve("choices.tsv");
+        Files.writeString(f, "ctx\tfwd a\t2\tengine 1 #c0ffee\r\nctx\tfwd b\t"); // killed while appending
+        ConvChoices c = new ConvChoices(f, "ctx");
+        assertEquals(new ConvChoices.Choice(2, "engine 1 #c0ffee"), c.get("fwd a"));
+        assertNull(c.get("fwd b"));
+    }
+
+    @Test
+    void withoutAFileChoicesAreKeptInMemoryOnly() {
+        ConvChoices c = new ConvChoices(null, "this process");
+        c.put("bwd-filter x", 4, "engine 62");
+        assertEquals(new ConvChoices.Choice(4, "engine 62"), c.get("bwd-filter x"));
+    }
+
+    @Test
     void searchModesParseAndAnUnknownOneIsNamed() {
         assertEquals(ConvGraphs.Search.HEURISTIC, ConvGraphs.search(null));
         assertEquals(ConvGraphs.Search.MEASURE, ConvGraphs.search("measure"));

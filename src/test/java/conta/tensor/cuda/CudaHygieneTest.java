@@ -91,4 +91,20 @@ class CudaHygieneTest {
         assertEquals(ConvPlans.Search.HEURISTIC, ConvPlans.search("heuristic"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> ConvPlans.search("fast")).getMessage().contains("auto, find or heuristic"));
     }
+    @Test
+    void poolingRefusesPaddingOverHalfTheWindowAsPyTorchDoes() {
+        // a window of padding only has no maximum: max_pool_fwd would read before the plane
+        conta.tensor.cpu.CpuBackend cpu = new conta.tensor.cpu.CpuBackend();
+        try (conta.tensor.Tensor x = cpu.empty(1, 1, 4, 4); conta.tensor.Tensor y3 = cpu.empty(1, 1, 4, 4);
+             conta.tensor.Tensor y2 = cpu.empty(1, 1, 5, 5)) {
+            CudaChecks.pool("maxPool2d", x, conta.tensor.ConvSpec.of(3, 1, 1, 1), false, y3); // ResNet's kind: fine
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> CudaChecks.pool("maxPool2d", x, conta.tensor.ConvSpec.of(2, 1, 2, 1), false, y2));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("padding 2x2 is more than half the window 2x2"), e.getMessage());
+            // dilation widens the window: k 2, dilation 3 spans 4 pixels, so padding 2 is allowed
+            try (conta.tensor.Tensor y = cpu.empty(1, 1, 5, 5)) {
+                CudaChecks.pool("maxPool2d", x, conta.tensor.ConvSpec.of(2, 1, 2, 3), false, y);
+            }
+        }
+    }
 }
