@@ -14,13 +14,15 @@ import java.util.Map;
  * The graph path's engine choices, saved in a file ({@code -Dconta.cuda.graphChoices=FILE}), so that a run whose
  * engines were measured replays them when it resumes: a measured choice depends on timing noise, and a resumed
  * deterministic run must repeat its sums exactly. One line per choice, tab-separated:
- * {@code context key rank engine}, where context names the GPU, cuDNN and the settings the choice was made under
+ * {@code context key rank engine how}, where context names the GPU, cuDNN and the settings the choice was made under
  * (lines of another context are kept but not used), key the direction, shapes and geometry, rank the config's
- * position in cuDNN's heuristic list for that key (what is replayed) and engine its global index (checked on replay).
+ * position in cuDNN's heuristic list for that key (what is replayed), engine its global index and a CRC of its plan
+ * (checked on replay) and how it was chosen (heuristic, top or measured: a heuristic choice of the measuring mode is
+ * the first use's, and the shape is still measured when it recurs).
  */
 final class ConvChoices {
-    /** A saved choice: the config's rank in the heuristic's list and the engine it named. */
-    record Choice(int rank, String engine) {}
+    /** A saved choice: the config's rank in the heuristic's list, the engine it named and how it was chosen. */
+    record Choice(int rank, String engine, String how) {}
 
     private final Path file;
     private final String context;
@@ -48,11 +50,11 @@ final class ConvChoices {
             if (line.isEmpty()) continue;
             String[] f = line.split("\t", -1);
             int rank = -1;
-            if (f.length == 4) try { rank = Integer.parseInt(f[2]); } catch (NumberFormatException ignored) { /* reported below */ }
+            if (f.length == 5) try { rank = Integer.parseInt(f[2]); } catch (NumberFormatException ignored) { /* reported below */ }
             if (rank < 0 && unterminated && i == lines.size() - 1) break;
-            if (rank < 0) throw new IllegalArgumentException(file + ":" + (i + 1) + ": not a cuDNN engine choice (context, key, rank, engine"
+            if (rank < 0) throw new IllegalArgumentException(file + ":" + (i + 1) + ": not a cuDNN engine choice (context, key, rank, engine, how"
                     + " separated by tabs); delete the file to choose the engines again");
-            if (f[0].equals(context)) choices.put(f[1], new Choice(rank, f[3]));
+            if (f[0].equals(context)) choices.put(f[1], new Choice(rank, f[3], f[4]));
         }
     }
 
@@ -60,14 +62,14 @@ final class ConvChoices {
     Choice get(String key) { return choices.get(key); }
 
     /** Saves a choice (appended to the file at once, so a run killed later keeps it). */
-    void put(String key, int rank, String engine) {
-        if (key.contains("\t") || key.contains("\n") || engine.contains("\t") || engine.contains("\n"))
-            throw new IllegalArgumentException("key or engine with a tab or newline: " + key + " / " + engine);
-        choices.put(key, new Choice(rank, engine));
+    void put(String key, Choice c) {
+        for (String f : new String[]{key, c.engine(), c.how()})
+            if (f.contains("\t") || f.contains("\n")) throw new IllegalArgumentException("a tab or newline in a choice: " + f);
+        choices.put(key, c);
         if (file == null) return;
         try {
             if (file.getParent() != null) Files.createDirectories(file.getParent());
-            Files.writeString(file, context + "\t" + key + "\t" + rank + "\t" + engine + "\n", StandardCharsets.UTF_8,
+            Files.writeString(file, context + "\t" + key + "\t" + c.rank() + "\t" + c.engine() + "\t" + c.how() + "\n", StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the cuDNN engine choices " + file + ": " + e.getMessage(), e);

@@ -36,9 +36,10 @@ import org.bytedeco.javacpp.PointerPointer;
  * (mode A) whose notes fit the backend's settings ({@link #look}) and that finalize: {@code heuristic} (the default)
  * takes the first within the workspace bound, else the acceptable one needing the least, as {@link ConvPlans#take}
  * does; {@code top} the first whatever its workspace up to a cap ({@code -Dconta.cuda.graphWorkspaceCapMiB}, default
- * 4x the bound), as PyTorch allocates what its engine asks for; {@code measure} times the first
- * {@code -Dconta.cuda.graphCandidates} (default 8) within the cap on the call's buffers and takes the fastest, as
- * PyTorch's cudnn.benchmark. {@code conta.cuda.convSearch} applies to the legacy calls only. With
+ * 4x the bound), as PyTorch allocates what its engine asks for; {@code measure} takes the heuristic's engine for a
+ * shape's first use and, when the shape recurs, times the first {@code -Dconta.cuda.graphCandidates} (default 8)
+ * within the cap on the call's buffers and takes the fastest, as PyTorch's cudnn.benchmark (a shape seen once, as
+ * each image's own size in the CAM and prediction passes, never pays for a search; a training crop does once). {@code conta.cuda.convSearch} applies to the legacy calls only. With
  * {@code -Dconta.cuda.graphChoices=FILE} the choices are saved and replayed ({@link ConvChoices}): a measured choice
  * depends on timing noise, and a resumed run must make the same one. Session 19 measured only {@code heuristic} on a
  * GPU; {@code top}, {@code measure} and the saved choices are there for the next GPU session to compare.
@@ -63,6 +64,9 @@ final class ConvGraphs implements AutoCloseable {
         final List<cudnnBackendDescriptor_t> owned = new ArrayList<>();
         cudnnBackendDescriptor_t exec;
         long workspace;
+        /** MEASURE: uses so far; settled once measured (or replayed from a measured choice): no further search. */
+        int uses;
+        boolean settled;
         final LinkedHashMap<Addresses, cudnnBackendDescriptor_t> packs = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Addresses, cudnnBackendDescriptor_t> eldest) {
@@ -151,10 +155,21 @@ final class ConvGraphs implements AutoCloseable {
         long ax = CudaBackend.addr(x), aw = CudaBackend.addr(w), ay = CudaBackend.addr(y);
         if (((ax | aw | ay) & (ALIGNMENT - 1)) != 0) return false;
         Plan p = plans.get(key);
+        Bound b = new Bound(ax, aw, ay, dir == BWD_FILTER ? w.numel() * 4L : 0);
+        float beta = dir == BWD_FILTER ? 1f : 0f; // forward and backward-data overwrite (beta 0); backward-filter accumulates
         if (p == null) {
-            // forward and backward-data overwrite their output (beta 0); backward-filter accumulates (beta 1)
-            p = build(dir, x, w, y, s, dir == BWD_FILTER ? 1f : 0f, new Bound(ax, aw, ay, dir == BWD_FILTER ? w.numel() * 4L : 0), op);
+            p = build(dir, x, w, y, s, beta, b, false, op);
             plans.put(key, p);
+        }
+        if (p.exec != null && !p.settled && ++p.uses == 2) { // MEASURE: the shape recurs, so it is worth a search
+            Plan measured = build(dir, x, w, y, s, beta, b, true, op);
+            if (measured.exec != null) {
+                plans.put(key, measured); // destroys the heuristic's plan (its queued work is ordered before on the stream)
+                p = measured;
+            } else {
+                measured.destroy();
+                p.settled = true;
+            }
         }
         if (p.exec == null) return false;
         // the workspace first: growing it moves it, and a pack bound to the old address is then not found
@@ -182,10 +197,14 @@ final class ConvGraphs implements AutoCloseable {
         }
     }
 
-    /** beta: 0 overwrites the output, 1 accumulates into it (backward-filter; not every engine takes it). */
-    private Plan build(int dir, Tensor x, Tensor w, Tensor y, ConvSpec s, float beta, Bound b, String op) {
+    /**
+     * beta: 0 overwrites the output, 1 accumulates into it (backward-filter). measure: time the candidates now
+     * (MEASURE's second use of a shape); otherwise MEASURE takes the heuristic's engine and leaves the plan unsettled.
+     */
+    private Plan build(int dir, Tensor x, Tensor w, Tensor y, ConvSpec s, float beta, Bound b, boolean measure, String op) {
         builds++;
         Plan p = new Plan();
+        p.settled = search != Search.MEASURE;
         String what = DIRECTION[dir] + " x" + x.shapeString() + " w" + w.shapeString() + " " + s + (beta != 0 ? " (accumulating)" : "");
         try {
             cudnnBackendDescriptor_t tx = tensor(p, UID_X, x, op), tw = tensor(p, UID_W, w, op), ty = tensor(p, UID_Y, y, op);
@@ -233,7 +252,7 @@ final class ConvGraphs implements AutoCloseable {
                 set(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ref(graph), op);
                 set(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, int32(CUDNN_HEUR_MODE_A), op);
                 Cudnn.check(cudnnBackendFinalize(heur), "cudnnBackendFinalize(engine heuristic)", op);
-                choose(p, heur, what, b, op);
+                choose(p, heur, what, b, measure, op);
             } finally {
                 cudnnBackendDestroyDescriptor(heur);
             }
@@ -248,7 +267,7 @@ final class ConvGraphs implements AutoCloseable {
      * Picks one of the heuristic's engine configs (see the class comment and {@link Search}); a choice saved for this
      * key under this context ({@link ConvChoices}) is replayed instead, and a new choice is saved.
      */
-    private void choose(Plan p, cudnnBackendDescriptor_t heur, String what, Bound b, String op) {
+    private void choose(Plan p, cudnnBackendDescriptor_t heur, String what, Bound b, boolean measure, String op) {
         LongPointer count = new LongPointer(1);
         // the count first (cudnn-frontend asks with no array); should a cuDNN refuse that, ask for up to 64 at once
         int n = cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, count, (Pointer) null)
@@ -261,18 +280,22 @@ final class ConvGraphs implements AutoCloseable {
                     "cudnnBackendGetAttribute(heuristic results)", op);
             n = (int) Math.min(n, count.get());
             ConvChoices.Choice saved = choices.get(what);
-            if (saved != null) {
-                if (saved.rank() < n && replay(p, cfg[saved.rank()], saved, what, op)) return;
+            // a measured choice replays at once; a first use's heuristic one only until the shape is measured
+            if (saved != null && !(measure && !saved.how().equals(MEASURED))) {
+                if (saved.rank() < n && replay(p, cfg[saved.rank()], saved, what, op)) {
+                    p.settled |= saved.how().equals(MEASURED);
+                    return;
+                }
                 Cudnn.warnOnce(what + ": the saved engine choice (rank " + saved.rank() + ", " + saved.engine() + ") does not apply here; choosing again");
             }
-            Candidate c = switch (search) {
-                case HEURISTIC -> firstWithin(cfg, n, what, op);
+            Candidate c = measure ? fastest(cfg, n, b, what, op) : switch (search) {
+                case HEURISTIC, MEASURE -> firstWithin(cfg, n, what, op);
                 case TOP -> first(cfg, n, op);
-                case MEASURE -> fastest(cfg, n, b, what, op);
             };
             keep(p, cfg[c.rank], c.exec, c.workspace, what, c.engine + " (" + c.how + ")");
+            p.settled |= measure;
             try {
-                choices.put(what, c.rank, identity(c.engine, c.exec));
+                choices.put(what, new ConvChoices.Choice(c.rank, identity(c.engine, c.exec), measure ? MEASURED : search == Search.TOP ? "top" : "heuristic"));
             } catch (java.io.UncheckedIOException e) { // the plan is good; only its replay after a restart is lost
                 Cudnn.warnOnce(CudaRuntime.firstLine(e) + "; the engine choices of this run are not saved");
             }
@@ -280,6 +303,8 @@ final class ConvGraphs implements AutoCloseable {
             for (cudnnBackendDescriptor_t c : cfg) if (c != null && !p.owned.contains(c)) cudnnBackendDestroyDescriptor(c);
         }
     }
+
+    private static final String MEASURED = "measured";
 
     /** An acceptable config with its finalized plan (owned by whoever keeps it), its rank and how it was chosen. */
     private record Candidate(int rank, String engine, cudnnBackendDescriptor_t exec, long workspace, String how) {}

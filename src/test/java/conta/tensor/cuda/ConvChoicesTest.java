@@ -19,15 +19,15 @@ class ConvChoicesTest {
         Path f = dir.resolve("run/cudnn-choices.tsv"); // the folder is made on the first save
         ConvChoices first = new ConvChoices(f, "H200; cuDNN 91900; TF32 true");
         assertNull(first.get("fwd x[32, 64, 56, 56]"));
-        first.put("fwd x[32, 64, 56, 56]", 3, "engine 67");
-        first.put("bwd-data x[32, 64, 56, 56]", 0, "engine 71");
-        first.put("fwd x[32, 64, 56, 56]", 1, "engine 58"); // chosen again later in the run: the last line wins
-        new ConvChoices(f, "A100; cuDNN 91900; TF32 true").put("fwd x[32, 64, 56, 56]", 5, "engine 12");
+        first.put("fwd x[32, 64, 56, 56]", new ConvChoices.Choice(3, "engine 67", "heuristic"));
+        first.put("bwd-data x[32, 64, 56, 56]", new ConvChoices.Choice(0, "engine 71", "heuristic"));
+        first.put("fwd x[32, 64, 56, 56]", new ConvChoices.Choice(1, "engine 58 #9f2c", "measured")); // measured at its second use: the last line wins
+        new ConvChoices(f, "A100; cuDNN 91900; TF32 true").put("fwd x[32, 64, 56, 56]", new ConvChoices.Choice(5, "engine 12", "top"));
 
         ConvChoices resumed = new ConvChoices(f, "H200; cuDNN 91900; TF32 true");
-        assertEquals(new ConvChoices.Choice(1, "engine 58"), resumed.get("fwd x[32, 64, 56, 56]"));
-        assertEquals(new ConvChoices.Choice(0, "engine 71"), resumed.get("bwd-data x[32, 64, 56, 56]"));
-        assertEquals(new ConvChoices.Choice(5, "engine 12"), new ConvChoices(f, "A100; cuDNN 91900; TF32 true").get("fwd x[32, 64, 56, 56]"));
+        assertEquals(new ConvChoices.Choice(1, "engine 58 #9f2c", "measured"), resumed.get("fwd x[32, 64, 56, 56]"));
+        assertEquals(new ConvChoices.Choice(0, "engine 71", "heuristic"), resumed.get("bwd-data x[32, 64, 56, 56]"));
+        assertEquals(new ConvChoices.Choice(5, "engine 12", "top"), new ConvChoices(f, "A100; cuDNN 91900; TF32 true").get("fwd x[32, 64, 56, 56]"));
         assertNull(new ConvChoices(f, "H200; cuDNN 91900; TF32 false").get("fwd x[32, 64, 56, 56]"), "another setting: nothing to replay");
         assertEquals(4, Files.readAllLines(f).size());
     }
@@ -35,7 +35,7 @@ class ConvChoicesTest {
     @Test
     void aMalformedLineNamesTheFileTheLineAndTheFix() throws Exception {
         Path f = dir.resolve("choices.tsv");
-        Files.writeString(f, "ctx\tfwd\t2\tengine 1\n\nctx\tfwd x[1]\tnot-a-rank\tengine 3\n");
+        Files.writeString(f, "ctx\tfwd\t2\tengine 1\theuristic\n\nctx\tfwd x[1]\tnot-a-rank\tengine 3\theuristic\n");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ConvChoices(f, "ctx"));
         assertTrue(e.getMessage().startsWith(f + ":3: "), e.getMessage());
         assertTrue(e.getMessage().contains("delete the file"), e.getMessage());
@@ -44,17 +44,17 @@ class ConvChoicesTest {
     @Test
     void anUnterminatedLastLineFromAKilledRunIsSkippedAndCrlfIsRead() throws Exception {
         Path f = dir.resolve("choices.tsv");
-        Files.writeString(f, "ctx\tfwd a\t2\tengine 1 #c0ffee\r\nctx\tfwd b\t"); // killed while appending
+        Files.writeString(f, "ctx\tfwd a\t2\tengine 1 #c0ffee\tmeasured\r\nctx\tfwd b\t"); // killed while appending
         ConvChoices c = new ConvChoices(f, "ctx");
-        assertEquals(new ConvChoices.Choice(2, "engine 1 #c0ffee"), c.get("fwd a"));
+        assertEquals(new ConvChoices.Choice(2, "engine 1 #c0ffee", "measured"), c.get("fwd a"));
         assertNull(c.get("fwd b"));
     }
 
     @Test
     void withoutAFileChoicesAreKeptInMemoryOnly() {
         ConvChoices c = new ConvChoices(null, "this process");
-        c.put("bwd-filter x", 4, "engine 62");
-        assertEquals(new ConvChoices.Choice(4, "engine 62"), c.get("bwd-filter x"));
+        c.put("bwd-filter x", new ConvChoices.Choice(4, "engine 62", "heuristic"));
+        assertEquals(new ConvChoices.Choice(4, "engine 62", "heuristic"), c.get("bwd-filter x"));
     }
 
     @Test
