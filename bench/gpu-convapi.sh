@@ -11,7 +11,7 @@
 # Usage (device tool, after bench/pack-gpu.sh here):
 #   run(command="bench/gpu-convapi.sh", carry=["target/conta-gpu.tar.xz"], timeout_s=400)
 # PHASE=search runs SelfTest with session 19's kernels (-Dconta.cuda.maxPoolBackward=argmax,
-# -Dconta.cuda.fusedAffineBackward=true, -Dconta.cuda.vectorElementwise=true) and with the graph path's other engine choices, replays saved choices, and
+# -Dconta.cuda.fusedAffineBackward=true, -Dconta.cuda.vectorElementwise=true, -Dconta.cuda.fusedRelu=true) and with the graph path's other engine choices, replays saved choices, and
 # times ResNet-50, the CAM classifier, DeepLab-v2 and the boundary branch with legacy / legacy + the new kernels /
 # heuristic / top / measure (one round in about 320 s):
 #   run(command="PHASE=search DEADLINE=330 bench/gpu-convapi.sh", carry=["target/conta-gpu.tar.xz"], timeout_s=360)
@@ -36,7 +36,7 @@ if [ "${PHASE:-}" = search ]; then
   # PHASE=search: the graph path's engine choice (ConvGraphs.Search) against the legacy calls on the four networks,
   # a replay of saved choices, then the networks (a second round where time is left); logs straight under $OUT (7 files)
   : > "$final/search.log"
-  k=(-Dconta.cuda.maxPoolBackward=argmax -Dconta.cuda.fusedAffineBackward=true -Dconta.cuda.vectorElementwise=true) # session 19's kernels, checked on the CPU only
+  k=(-Dconta.cuda.maxPoolBackward=argmax -Dconta.cuda.fusedAffineBackward=true -Dconta.cuda.vectorElementwise=true -Dconta.cuda.fusedRelu=true) # session 19's kernels, checked on the CPU only
   step 40 "${java[@]}" "${k[@]}" conta.tensor.cuda.SelfTest > "$final/selftest-kernels.log" 2>&1
   echo "selftest (new kernels): exit $?; $(grep -E '^[0-9]+ cases' "$final/selftest-kernels.log" | tail -1)"; grep -E '^FAIL' "$final/selftest-kernels.log" | head -5
   for m in measure top; do

@@ -126,7 +126,34 @@ static void vectorElementwise(long long n) {
     check(ok, what, 0);
 }
 
+// the fused forms against the Backend defaults' two passes of GPU-validated kernels, bit for bit (NaN, -0 included)
+static void fusedRelu(int n, int c, int hw, bool shift) {
+    long long size = (long long)n * c * hw;
+    std::normal_distribution<float> normal;
+    std::vector<float> x(size), b(size), sc(c), sh(c);
+    for (auto& v : x) v = normal(rng);
+    for (auto& v : b) v = normal(rng);
+    for (auto& v : sc) v = normal(rng);
+    for (auto& v : sh) v = normal(rng);
+    if (size > 3) { x[0] = std::nanf(""); x[1] = -0.f; b[1] = 0.f; x[2] = 1.f; b[2] = -1.f; }
+    std::vector<float> r1(size, 9), r2(size, 8);
+    const float* shp = shift ? sh.data() : nullptr;
+    emu_launch(grid(size), STRIDED, [&] { channel_affine(x.data(), sc.data(), shp, r1.data(), c, hw, size); });
+    emu_launch(grid(size), STRIDED, [&] { relu_fwd(r1.data(), r1.data(), size); });
+    emu_launch(grid(size), STRIDED, [&] { channel_affine_relu(x.data(), sc.data(), shp, r2.data(), c, hw, size); });
+    bool ok = std::memcmp(r1.data(), r2.data(), size * sizeof(float)) == 0;
+    emu_launch(grid(size), STRIDED, [&] { add_scaled(x.data(), 1.f, b.data(), 1.f, r1.data(), size); });
+    emu_launch(grid(size), STRIDED, [&] { relu_fwd(r1.data(), r1.data(), size); });
+    emu_launch(grid(size), STRIDED, [&] { add_relu(x.data(), b.data(), r2.data(), size); });
+    ok &= std::memcmp(r1.data(), r2.data(), size * sizeof(float)) == 0;
+    char what[120];
+    std::snprintf(what, sizeof what, "fused frozen-BN + ReLU and add + ReLU = two passes: n%d c%d hw%d%s", n, c, hw, shift ? "" : ", no shift");
+    check(ok, what, 0);
+}
+
 int main() {
+    fusedRelu(2, 3, 25, true);
+    fusedRelu(1, 5, 7, false);
     for (long long n : {0LL, 1LL, 3LL, 4LL, 7LL, 1000LL, 1003LL}) vectorElementwise(n);
     maxPool(2, 3, 13, 13, 3, 3, 2, 2, 1, 1, 1, 1, false, false, false); // ResNet's stem pool
     maxPool(2, 3, 13, 13, 3, 3, 2, 2, 1, 1, 1, 1, false, true, false);

@@ -47,6 +47,7 @@ public final class CudaBackend implements Backend {
     // kernels written in session 19 after its GPU time was spent: opt-in until a GPU self-test has passed with them
     private final boolean fusedAffineBackward = Boolean.getBoolean("conta.cuda.fusedAffineBackward");
     private final boolean vectorElementwise = Boolean.getBoolean("conta.cuda.vectorElementwise");
+    private final boolean fusedRelu = Boolean.getBoolean("conta.cuda.fusedRelu");
     private final boolean argmaxMaxPool = "argmax".equals(System.getProperty("conta.cuda.maxPoolBackward", "gather"));
     private final DeviceMemory.Block scratch; // partial sums (512 doubles) + an error flag and value for loss kernels
     private volatile Thread bound;
@@ -374,6 +375,33 @@ public final class CudaBackend implements Backend {
             if (partial != null) partial.free();
         }
         done(op);
+    }
+
+    /** Frozen BN + ReLU: one kernel with -Dconta.cuda.fusedRelu=true (channel_affine_relu), else the Backend default's two. */
+    @Override
+    public void channelAffineRelu(Tensor x, Tensor scale, Tensor shift, Tensor y) {
+        if (!fusedRelu) {
+            Backend.super.channelAffineRelu(x, scale, shift, y);
+            return;
+        }
+        conta.tensor.Shapes.channelAffine("channelAffineRelu", x, scale, shift, y);
+        enter();
+        launch("channel_affine_relu", x.numel(), "channelAffineRelu " + x, a(x), a(scale), a(shift), a(y), x.dim(1), (long) spatial(x), x.numel());
+        done("channelAffineRelu");
+    }
+
+    /** A residual block's output: one kernel with -Dconta.cuda.fusedRelu=true (add_relu), else the Backend default's two. */
+    @Override
+    public void addRelu(Tensor a, Tensor b, Tensor y) {
+        if (!fusedRelu) {
+            Backend.super.addRelu(a, b, y);
+            return;
+        }
+        sameShape("addRelu", a, b);
+        sameShape("addRelu", a, y);
+        enter();
+        launch("add_relu", a.numel(), "addRelu " + a, a(a), a(b), a(y), a.numel());
+        done("addRelu");
     }
 
     @Override

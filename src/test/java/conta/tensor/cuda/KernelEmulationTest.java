@@ -34,6 +34,6 @@ class KernelEmulationTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8); // run.sh bounds the run (timeout 300)
         assertEquals(0, p.waitFor(), out);
         assertTrue(out.contains("\n0 failed"), out);
-        assertEquals(21, out.lines().filter(l -> l.startsWith("ok ")).count(), out);
+        assertEquals(23, out.lines().filter(l -> l.startsWith("ok ")).count(), out);
     }
 }

@@ -82,7 +82,9 @@ class KernelFilesTest {
                 Map.entry("relu_fwd_v4", "ppp"),
                 Map.entry("relu_bwd_v4", "pppp"),
                 Map.entry("add_scaled_v4", "pfpfpp"),
-                Map.entry("scale_f32_v4", "pfpp"));
+                Map.entry("scale_f32_v4", "pfpp"),
+                Map.entry("channel_affine_relu", "ppppipp"),
+                Map.entry("add_relu", "pppp"));
         for (var e : want.entrySet()) {
             String mod = switch (e.getKey()) {
                 case "channel_dot", "channel_affine_bwd", "channel_affine_bwd_finish" -> "reduce";
