@@ -39,31 +39,37 @@ extern "C" __global__ void max_pool_fwd(const float* x, float* y, int planes, in
     }
 }
 
-// dx[p] = sum of dy over the windows whose first maximum is p, visited in ascending (oy, ox) as on the CPU
+// The gather both max-pool backwards share: the sum of dy over the windows (oy, ox) that hold pixel p = (iy, ix) and
+// whose first maximum is p (first_max(oy, ox) == p), visited in ascending (oy, ox) as on the CPU
+template <class FirstMax>
+__device__ inline float max_pool_gather(int p, int iy, int ix, const Win& g, const float* dyp, FirstMax first_max) {
+    float acc = 0.f;
+    for (int a = g.kh - 1; a >= 0; a--) {
+        int ty = iy + g.ph - a * g.dh;
+        if (ty < 0 || ty % g.sh) continue;
+        int oy = ty / g.sh;
+        if (oy >= g.oh) continue;
+        for (int b = g.kw - 1; b >= 0; b--) {
+            int tx = ix + g.pw - b * g.dw;
+            if (tx < 0 || tx % g.sw) continue;
+            int ox = tx / g.sw;
+            if (ox >= g.ow) continue;
+            if (first_max(oy, ox) == p) acc += dyp[oy * g.ow + ox];
+        }
+    }
+    return acc;
+}
+
+// dx[p] = sum of dy over the windows whose first maximum is p, each window's maximum recomputed from x
 extern "C" __global__ void max_pool_bwd(const float* x, const float* dy, float* dx, int planes, int h, int w, int oh, int ow,
                                         int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw) {
     Win g{h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw};
     i64 n = (i64)planes * h * w;
     FOR_N(i, n) {
         i64 pl = i / ((i64)h * w);
-        int p = (int)(i % ((i64)h * w)), iy = p / w, ix = p % w;
+        int p = (int)(i % ((i64)h * w));
         const float* xp = x + pl * h * w;
-        const float* dyp = dy + pl * oh * ow;
-        float acc = 0.f;
-        for (int a = kh - 1; a >= 0; a--) {
-            int ty = iy + ph - a * dh;
-            if (ty < 0 || ty % sh) continue;
-            int oy = ty / sh;
-            if (oy >= oh) continue;
-            for (int b = kw - 1; b >= 0; b--) {
-                int tx = ix + pw - b * dw;
-                if (tx < 0 || tx % sw) continue;
-                int ox = tx / sw;
-                if (ox >= ow) continue;
-                if (argmax_win(xp, g, oy, ox) == p) acc += dyp[oy * ow + ox];
-            }
-        }
-        dx[i] = acc;
+        dx[i] = max_pool_gather(p, p / w, p % w, g, dy + pl * oh * ow, [&](int oy, int ox) { return argmax_win(xp, g, oy, ox); });
     }
 }
 
@@ -84,27 +90,13 @@ extern "C" __global__ void max_pool_argmax(const float* x, int* idx, int planes,
 
 extern "C" __global__ void max_pool_bwd_idx(const int* idx, const float* dy, float* dx, int planes, int h, int w, int oh, int ow,
                                             int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw) {
+    Win g{h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw};
     i64 n = (i64)planes * h * w;
     FOR_N(i, n) {
         i64 pl = i / ((i64)h * w);
-        int p = (int)(i % ((i64)h * w)), iy = p / w, ix = p % w;
+        int p = (int)(i % ((i64)h * w));
         const int* ip = idx + pl * oh * ow;
-        const float* dyp = dy + pl * oh * ow;
-        float acc = 0.f;
-        for (int a = kh - 1; a >= 0; a--) {
-            int ty = iy + ph - a * dh;
-            if (ty < 0 || ty % sh) continue;
-            int oy = ty / sh;
-            if (oy >= oh) continue;
-            for (int b = kw - 1; b >= 0; b--) {
-                int tx = ix + pw - b * dw;
-                if (tx < 0 || tx % sw) continue;
-                int ox = tx / sw;
-                if (ox >= ow) continue;
-                if (ip[oy * ow + ox] == p) acc += dyp[oy * ow + ox];
-            }
-        }
-        dx[i] = acc;
+        dx[i] = max_pool_gather(p, p / w, p % w, g, dy + pl * oh * ow, [&](int oy, int ox) { return ip[oy * ow + ox]; });
     }
 }
 

@@ -100,14 +100,14 @@ public final class CudaBackend implements Backend {
 
     /** The graph-API convolutions with their search mode and, when -Dconta.cuda.graphChoices names a file, saved choices. */
     private ConvGraphs graphs(Cudnn d, int device, boolean tf32, boolean deterministic) {
-        ConvGraphs.Search search = ConvGraphs.search(System.getProperty("conta.cuda.graphSearch"));
+        GraphEngines.Search search = GraphEngines.search(System.getProperty("conta.cuda.graphSearch"));
         String file = System.getProperty("conta.cuda.graphChoices");
         // a choice holds for the same GPU, cuDNN and settings only
         ConvChoices choices = file == null ? null : new ConvChoices(java.nio.file.Path.of(file), CudaRuntime.describe(device) + "; "
                 + d.describe() + "; TF32 " + tf32 + "; deterministic " + deterministic + "; search " + search + "; workspace "
                 + (d.workspaceLimit >> 20) + " MiB, cap " + System.getProperty("conta.cuda.graphWorkspaceCapMiB", "4x") + ", candidates "
                 + System.getProperty("conta.cuda.graphCandidates", "8"));
-        return new ConvGraphs(d, mem, stream, tf32, deterministic, search, choices);
+        return new ConvGraphs(d, new GraphEngines(d, mem, stream, tf32, deterministic, search, choices));
     }
 
     /** true for the graph API (cuDNN backend descriptors, {@link ConvGraphs}), false for the legacy calls only. */

@@ -59,9 +59,9 @@ class ConvChoicesTest {
 
     @Test
     void searchModesParseAndAnUnknownOneIsNamed() {
-        assertEquals(ConvGraphs.Search.HEURISTIC, ConvGraphs.search(null));
-        assertEquals(ConvGraphs.Search.MEASURE, ConvGraphs.search("measure"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ConvGraphs.search("fastest"));
+        assertEquals(GraphEngines.Search.HEURISTIC, GraphEngines.search(null));
+        assertEquals(GraphEngines.Search.MEASURE, GraphEngines.search("measure"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GraphEngines.search("fastest"));
         assertTrue(e.getMessage().contains("-Dconta.cuda.graphSearch=fastest"), e.getMessage());
     }
 }
