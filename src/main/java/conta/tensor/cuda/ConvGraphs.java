@@ -94,14 +94,12 @@ final class ConvGraphs implements AutoCloseable {
         long ax = CudaBackend.addr(x), aw = CudaBackend.addr(w), ay = CudaBackend.addr(y);
         if (((ax | aw | ay) & (ALIGNMENT - 1)) != 0) return false;
         Plan p = plans.get(key);
-        GraphEngines.Bound b = new GraphEngines.Bound(ax, aw, ay, dir == BWD_FILTER ? w.numel() * 4L : 0);
-        float beta = dir == BWD_FILTER ? 1f : 0f; // forward and backward-data overwrite (beta 0); backward-filter accumulates
         if (p == null) {
-            p = build(dir, x, w, y, s, beta, b, false, op);
+            p = build(dir, x, w, y, s, false, op);
             plans.put(key, p);
         }
         if (p.exec != null && !p.settled && ++p.uses == 2) { // MEASURE: the shape recurs, so it is worth a search
-            Plan measured = build(dir, x, w, y, s, beta, b, true, op);
+            Plan measured = build(dir, x, w, y, s, true, op);
             if (measured.exec != null) {
                 plans.put(key, measured); // destroys the heuristic's plan (its queued work is ordered before on the stream)
                 p = measured;
@@ -120,11 +118,14 @@ final class ConvGraphs implements AutoCloseable {
     }
 
     /**
-     * beta: 0 overwrites the output, 1 accumulates into it (backward-filter). measure: time the candidates now
-     * (MEASURE's second use of a shape); otherwise MEASURE takes the heuristic's engine and leaves the plan unsettled.
+     * measure: time the candidates now (MEASURE's second use of a shape) on the call's buffers; otherwise MEASURE takes
+     * the heuristic's engine and leaves the plan unsettled.
      */
-    private Plan build(int dir, Tensor x, Tensor w, Tensor y, ConvSpec s, float beta, GraphEngines.Bound b, boolean measure, String op) {
+    private Plan build(int dir, Tensor x, Tensor w, Tensor y, ConvSpec s, boolean measure, String op) {
         builds++;
+        float beta = dir == BWD_FILTER ? 1f : 0f; // forward and backward-data overwrite (beta 0); backward-filter accumulates
+        GraphEngines.Bound b = new GraphEngines.Bound(CudaBackend.addr(x), CudaBackend.addr(w), CudaBackend.addr(y),
+                dir == BWD_FILTER ? w.numel() * 4L : 0);
         Plan p = new Plan();
         p.settled = engines.search() != GraphEngines.Search.MEASURE;
         String what = DIRECTION[dir] + " x" + x.shapeString() + " w" + w.shapeString() + " " + s + (beta != 0 ? " (accumulating)" : "");

@@ -74,8 +74,9 @@ final class GraphEngines implements AutoCloseable {
         this.tf32 = tf32;
         this.deterministic = deterministic;
         this.search = search;
-        // without a file the choices are still kept in memory: a plan evicted and rebuilt later in the run makes the same one
-        this.choices = choices != null ? choices : new ConvChoices(null, "this process");
+        // without a file a measured choice is still kept in memory, so that a plan evicted and rebuilt later in the run
+        // makes the same one; heuristic and top choices repeat by themselves and keep nothing (no plan JSON read per build)
+        this.choices = choices != null ? choices : search == Search.MEASURE ? new ConvChoices(null, "this process") : null;
         if (search == Search.MEASURE && deterministic && choices == null)
             Cudnn.warnOnce("graph engines measured without -Dconta.cuda.graphChoices=FILE: a resumed run may measure other engines, "
                     + "and its sums then differ from an uninterrupted run's");
@@ -104,7 +105,7 @@ final class GraphEngines implements AutoCloseable {
             Cudnn.check(cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, n, count, new PointerPointer<>(cfg)),
                     "cudnnBackendGetAttribute(heuristic results)", op);
             n = (int) Math.min(n, count.get());
-            ConvChoices.Choice saved = choices.get(what);
+            ConvChoices.Choice saved = choices == null ? null : choices.get(what);
             // a measured choice replays at once; a first use's heuristic one only until the shape is measured
             if (saved != null && !(measure && !saved.how().equals(MEASURED))) {
                 if (saved.rank() < n) chosen = replay(cfg[saved.rank()], saved, op);
@@ -115,9 +116,8 @@ final class GraphEngines implements AutoCloseable {
                 case HEURISTIC, MEASURE -> firstWithin(cfg, n, what, op);
                 case TOP -> first(cfg, n, op);
             };
-            String identity = identity(c.engine, c.exec);
-            try {
-                choices.put(what, new ConvChoices.Choice(c.rank, identity, measure ? MEASURED : search == Search.TOP ? "top" : "heuristic"));
+            if (choices != null) try {
+                choices.put(what, new ConvChoices.Choice(c.rank, identity(c.engine, c.exec), measure ? MEASURED : search == Search.TOP ? "top" : "heuristic"));
             } catch (java.io.UncheckedIOException e) { // the plan is good; only its replay after a restart is lost
                 Cudnn.warnOnce(CudaRuntime.firstLine(e) + "; the engine choices of this run are not saved");
             }
