@@ -550,7 +550,10 @@ public final class DnnlGraph implements LayerGraph {
 
     /** Every op in order, then waits for the stream: the inputs written, the outputs ready to read. */
     private void execute() {
-        for (Op op : ops) {
+        long[] row = PROFILE && PROFILE_CALLS != null && callNanos.size() < 100_000 ? new long[ops.size() + 1] : null;
+        if (row != null) row[0] = System.nanoTime();
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
             long t0 = PROFILE ? System.nanoTime() : 0;
             if (op.wino == null) {
                 check(dnnl_primitive_execute(op.prim, stream, op.nargs, op.exec), op.kind);
@@ -558,9 +561,14 @@ public final class DnnlGraph implements LayerGraph {
                 check(dnnl_stream_wait(stream), "dnnl_stream_wait"); // its input written (CPU primitives finish in execute)
                 op.wino.run();
             }
-            if (PROFILE) op.nanos += System.nanoTime() - t0;
+            if (PROFILE) {
+                long t = System.nanoTime() - t0;
+                op.nanos += t;
+                if (row != null) row[i + 1] = t;
+            }
         }
         if (PROFILE) runs++;
+        if (row != null) callNanos.add(row);
         check(dnnl_stream_wait(stream), "dnnl_stream_wait");
     }
 
@@ -613,6 +621,7 @@ public final class DnnlGraph implements LayerGraph {
 
     @Override
     public synchronized void close() {
+        writeCallProfile();
         for (int i = destroy.size() - 1; i >= 0; i--) destroy.get(i).run();
         destroy.clear();
         for (Pointer p : mallocs) Pointer.free(p);
@@ -664,6 +673,32 @@ public final class DnnlGraph implements LayerGraph {
      */
     static final boolean PROFILE = Boolean.getBoolean("conta.plan.profile");
     private long runs;
+
+    /**
+     * -Dconta.plan.profile.calls=FILE (with the profile on): every run's per-op ms, one CSV row per run (its start in ms
+     * of System.nanoTime, then one column per op), written at close(). It shows where a slow call's extra time went:
+     * one op (a preempted thread) or all of them (cold caches); bench/latency_ops.py reads it.
+     */
+    static final String PROFILE_CALLS = System.getProperty("conta.plan.profile.calls");
+    private final List<long[]> callNanos = new ArrayList<>();
+
+    private void writeCallProfile() {
+        if (PROFILE_CALLS == null || callNanos.isEmpty()) return;
+        StringBuilder b = new StringBuilder("start_ms");
+        for (int i = 0; i < ops.size(); i++) b.append(',').append(i).append(':').append(ops.get(i).kind).append(':').append(ops.get(i).impl.replace(',', ';'));
+        b.append('\n');
+        for (long[] row : callNanos) {
+            b.append(String.format(java.util.Locale.ROOT, "%.3f", row[0] / 1e6));
+            for (int i = 1; i < row.length; i++) b.append(String.format(java.util.Locale.ROOT, ",%.4f", row[i] / 1e6));
+            b.append('\n');
+        }
+        try {
+            java.nio.file.Files.writeString(java.nio.file.Path.of(PROFILE_CALLS), b);
+        } catch (java.io.IOException e) {
+            System.err.println("conta: cannot write " + PROFILE_CALLS + ": " + e.getMessage());
+        }
+        callNanos.clear();
+    }
 
     private dnnl_memory_desc anyMd(int type, int[] shape) { return md(type, dnnl_format_tag_any, shape); }
 
