@@ -17,6 +17,8 @@
 #   run(command="PHASE=search DEADLINE=330 bench/gpu-convapi.sh", carry=["target/conta-gpu.tar.xz"], timeout_s=360)
 # PHASE=check runs the short correctness-and-speed call instead (SelfTest, ResNet-50 alternating, conformance, demo,
 # frozen-BN networks; logs straight under $OUT): run(command="PHASE=check DEADLINE=200 bench/gpu-convapi.sh", ...).
+# GRAPH_SEARCH=measure|top runs PHASE=check with that engine choice; under measure the demo keeps its choices in its run
+# folder (cuda-graph-choices.tsv, printed and copied to $OUT).
 # Env: DEADLINE (seconds, default 370), PACKAGE (default target/conta-gpu.tar.xz), PYTHON (default python3).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
@@ -73,7 +75,7 @@ if [ "${PHASE:-}" = check ]; then
   # PHASE=check: correctness and speed of a fixed graph path in a short call, logs written straight under $OUT (they
   # come back even when the call is cut off; at most 8 files): SelfTest, the ResNet-50 step alternating, the
   # conformance suite, the demo (cam) and the frozen-BN networks, all with the graph path
-  g=-Dconta.cuda.convApi=graph
+  g="-Dconta.cuda.convApi=graph${GRAPH_SEARCH:+ -Dconta.cuda.graphSearch=$GRAPH_SEARCH}" # GRAPH_SEARCH=measure: also the choices in the run folder
   : > "$final/r50.log"
   step 40 "${java[@]}" $g conta.tensor.cuda.SelfTest > "$final/selftest-graph.log" 2>&1
   echo "selftest (graph): exit $? after $(( $(date +%s) - start )) s; $(grep -E '^[0-9]+ cases' "$final/selftest-graph.log" | tail -1)"

@@ -21,6 +21,9 @@ for m in "${methods[@]}"; do
   # the last mIoU lines the run printed (seeds, pseudo-masks, segmentation), progress bars dropped
   miou="$(tr '\r' '\n' < "$out/demo-$m.log" | grep -E '^\s*mIoU ' | sed 's/^ *//; s/ *(.*//' | tail -3 | paste -sd, -)"
   echo "demo --method $m on $dev: exit $st, $secs s; ${miou:-no mIoU printed}"
+  # the graph path's measured engine choices, kept in the run folder (CudaBackend.useRunFolder)
+  ch="$work/demo-$m/cuda-graph-choices.tsv"
+  [ -f "$ch" ] && { cp "$ch" "$out/demo-$m-graph-choices.tsv"; echo "  engine choices saved in the run folder: $(wc -l < "$ch") ($(cut -f5 "$ch" | sort | uniq -c | tr -s ' ' | paste -sd, -))"; }
   [ "$st" = 0 ] || rc=1
 done
 exit $rc

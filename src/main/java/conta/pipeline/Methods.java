@@ -67,6 +67,7 @@ public final class Methods {
         if (from != null) StageRange.clear(out, from, System.err);
         // the run.log tee starts once the pipeline has checked everything and holds OUT's lock: a refused run writes nothing
         try (Pipeline p = new Pipeline(cfg, data, out, b); RunLog log = RunLog.start(out)) { // the console of every (resumed) run, also in OUT/run.log
+            b.useRunFolder(out); // OUT is this run's now: choices a resume must repeat are kept there
             return run(p, rounds, method, c2am, until);
         }
     }

@@ -194,6 +194,13 @@ public interface Backend extends AutoCloseable {
     /** Wait for queued work (no-op on CPU). */
     default void synchronize() { }
 
+    /**
+     * The folder of the pipeline run this backend now serves, given before the run's first op: a backend keeps there
+     * what a resumed run must repeat to give the same sums (the CUDA graph path's measured engine choices). Default:
+     * nothing is kept.
+     */
+    default void useRunFolder(java.nio.file.Path dir) { }
+
     @Override
     default void close() { }
 }

@@ -37,6 +37,8 @@ class SeamRecordingTest {
         Map<String, Object> report;
         try (Recording b = new Recording(new CpuBackend())) {
             report = Methods.run(c, data, tmp.resolve("out"), b);
+            assertEquals(tmp.resolve("out"), b.runFolder, "the backend is told the run's folder (where CUDA keeps its engine choices)");
+            assertEquals(0, b.opsBeforeRunFolder, "before the run's first op");
             Map<String, Long> n = b.calls;
             System.out.println("WSSS ops recorded: " + n);
             int train = ((Number) report.get("train_images")).intValue();
@@ -64,6 +66,15 @@ class SeamRecordingTest {
         @Override public String name() { return "cpu"; } // same scheduling as the CPU backend (parallel IR labels, eval)
 
         @Override public void close() { d.close(); }
+
+        /** The folder useRunFolder gave, and the WSSS ops recorded by then. */
+        volatile Path runFolder;
+        volatile int opsBeforeRunFolder = -1;
+
+        @Override public void useRunFolder(Path dir) {
+            runFolder = dir;
+            opsBeforeRunFolder = calls.size();
+        }
 
         @Override public WsssOps wsss() {
             WsssOps o = d.wsss();

@@ -24,7 +24,7 @@ final class ConvChoices {
     /** A saved choice: the config's rank in the heuristic's list, the engine it named and how it was chosen. */
     record Choice(int rank, String engine, String how) {}
 
-    private final Path file;
+    private Path file;
     private final String context;
     private final Map<String, Choice> choices = new HashMap<>();
 
@@ -36,7 +36,13 @@ final class ConvChoices {
         if (context.contains("\t") || context.contains("\n")) throw new IllegalArgumentException("context with a tab or newline: " + context);
         this.file = file;
         this.context = context;
-        if (file == null || !Files.exists(file)) return;
+        choices.putAll(read(file, context));
+    }
+
+    /** The choices saved in file under context (none when file is null or absent); see the constructor for errors. */
+    private static Map<String, Choice> read(Path file, String context) {
+        Map<String, Choice> found = new HashMap<>();
+        if (file == null || !Files.exists(file)) return found;
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -54,9 +60,32 @@ final class ConvChoices {
             if (rank < 0 && unterminated && i == lines.size() - 1) break;
             if (rank < 0) throw new IllegalArgumentException(file + ":" + (i + 1) + ": not a cuDNN engine choice (context, key, rank, engine, how"
                     + " separated by tabs); delete the file to choose the engines again");
-            if (f[0].equals(context)) choices.put(f[1], new Choice(rank, f[3], f[4]));
+            if (f[0].equals(context)) found.put(f[1], new Choice(rank, f[3], f[4]));
         }
+        return found;
     }
+
+    /**
+     * From now on the choices are saved in file (a run folder's, given once the run is known): the file's choices
+     * replace those made so far in memory, as a resumed run must repeat what its first part chose, and the choices
+     * made so far that the file lacks are appended to it, so that it holds every choice the run may use. Returns how
+     * many in-memory choices the file changed (their plans, built already, must be built again to follow it).
+     */
+    int attach(Path newFile) {
+        Map<String, Choice> saved = read(newFile, context);
+        this.file = newFile;
+        int changed = 0;
+        for (Map.Entry<String, Choice> e : new HashMap<>(choices).entrySet()) {
+            Choice s = saved.get(e.getKey());
+            if (s == null) put(e.getKey(), e.getValue());
+            else if (!s.equals(e.getValue())) changed++;
+        }
+        choices.putAll(saved);
+        return changed;
+    }
+
+    /** Whether the choices go to a file (else they last as long as the process). */
+    boolean saved() { return file != null; }
 
     /** The saved choice for this key under this context, or null. */
     Choice get(String key) { return choices.get(key); }

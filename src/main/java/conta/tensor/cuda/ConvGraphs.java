@@ -85,6 +85,18 @@ final class ConvGraphs implements AutoCloseable {
     List<String> engines() { return new ArrayList<>(chosen.values()); }
 
     /**
+     * Saves the measured engine choices in file from now on ({@link GraphEngines#keepChoicesIn}). Where the file
+     * holds other choices than the plans already built (a resumed run in a process that ran another before), those
+     * plans are dropped, after drain has waited for the work queued with them, and built again from the file's.
+     */
+    void keepChoicesIn(java.nio.file.Path file, Runnable drain) {
+        if (engines.keepChoicesIn(file) > 0) {
+            drain.run();
+            plans.clear();
+        }
+    }
+
+    /**
      * Runs one direction: forward y = conv(x, w); backward-data x = conv_transpose(y, w) (overwritten); backward-filter
      * w += correlation(x, y) (beta 1: the Backend contract accumulates dw). Returns false, having done nothing, where
      * no graph plan fits this shape or an address is not 16-byte aligned: the caller then runs the legacy call.

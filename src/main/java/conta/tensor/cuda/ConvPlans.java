@@ -88,6 +88,9 @@ final class ConvPlans implements AutoCloseable {
     }
 
     /** Number of algorithm choices so far, graph plans included (the self-test checks a third training step adds none). */
+    /** The graph-API path, or null: legacy calls only. */
+    ConvGraphs graphs() { return graphs; }
+
     int searches() { return searches + (graphs == null ? 0 : graphs.builds()); }
 
     /** Plans evicted from the cache so far. */

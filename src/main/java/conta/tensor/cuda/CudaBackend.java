@@ -13,6 +13,7 @@ import conta.tensor.LayerShapes;
 import conta.tensor.Layout;
 import conta.tensor.Storage;
 import conta.tensor.Tensor;
+import java.nio.file.Path;
 import java.util.Arrays;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.Pointer;
@@ -98,16 +99,34 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** The graph-API convolutions with their search mode and, when -Dconta.cuda.graphChoices names a file, saved choices. */
+    /**
+     * The graph-API convolutions with their search mode and, under measure or when -Dconta.cuda.graphChoices names a
+     * file, the choices (kept in memory until a file is named: the property's, or a pipeline run's, useRunFolder).
+     */
     private ConvGraphs graphs(Cudnn d, int device, boolean tf32, boolean deterministic) {
         GraphEngines.Search search = GraphEngines.search(System.getProperty("conta.cuda.graphSearch"));
         String file = System.getProperty("conta.cuda.graphChoices");
         // a choice holds for the same GPU, cuDNN and settings only
-        ConvChoices choices = file == null ? null : new ConvChoices(java.nio.file.Path.of(file), CudaRuntime.describe(device) + "; "
-                + d.describe() + "; TF32 " + tf32 + "; deterministic " + deterministic + "; search " + search + "; workspace "
-                + (d.workspaceLimit >> 20) + " MiB, cap " + System.getProperty("conta.cuda.graphWorkspaceCapMiB", "4x") + ", candidates "
-                + System.getProperty("conta.cuda.graphCandidates", "8"));
+        ConvChoices choices = file == null && search != GraphEngines.Search.MEASURE ? null : new ConvChoices(file == null ? null : Path.of(file),
+                CudaRuntime.describe(device) + "; " + d.describe() + "; TF32 " + tf32 + "; deterministic " + deterministic + "; search " + search
+                + "; workspace " + (d.workspaceLimit >> 20) + " MiB, cap " + System.getProperty("conta.cuda.graphWorkspaceCapMiB", "4x")
+                + ", candidates " + System.getProperty("conta.cuda.graphCandidates", "8"));
         return new ConvGraphs(d, new GraphEngines(d, mem, stream, tf32, deterministic, search, choices));
+    }
+
+    /** The file in a pipeline run's folder where the graph path's measured engine choices are kept (see useRunFolder). */
+    public static final String GRAPH_CHOICES_FILE = "cuda-graph-choices.tsv";
+
+    /**
+     * With the graph path measuring its engines (-Dconta.cuda.convApi=graph -Dconta.cuda.graphSearch=measure) and no
+     * -Dconta.cuda.graphChoices, the choices are saved in the run's folder ({@value #GRAPH_CHOICES_FILE}), so that a
+     * resumed run replays them and repeats its sums. The legacy calls and the other searches keep nothing: their
+     * choices repeat by themselves.
+     */
+    @Override
+    public void useRunFolder(Path dir) {
+        if (conv.graphs() == null || System.getProperty("conta.cuda.graphChoices") != null) return;
+        conv.graphs().keepChoicesIn(dir.resolve(GRAPH_CHOICES_FILE), this::synchronize);
     }
 
     /** true for the graph API (cuDNN backend descriptors, {@link ConvGraphs}), false for the legacy calls only. */

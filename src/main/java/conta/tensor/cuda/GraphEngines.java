@@ -77,15 +77,20 @@ final class GraphEngines implements AutoCloseable {
         // without a file a measured choice is still kept in memory, so that a plan evicted and rebuilt later in the run
         // makes the same one; heuristic and top choices repeat by themselves and keep nothing (no plan JSON read per build)
         this.choices = choices != null ? choices : search == Search.MEASURE ? new ConvChoices(null, "this process") : null;
-        if (search == Search.MEASURE && deterministic && choices == null)
-            Cudnn.warnOnce("graph engines measured without -Dconta.cuda.graphChoices=FILE: a resumed run may measure other engines, "
-                    + "and its sums then differ from an uninterrupted run's");
         this.workspaceCap = Long.getLong("conta.cuda.graphWorkspaceCapMiB", 4 * (dnn.workspaceLimit >> 20)) << 20;
         this.candidatesToTime = Integer.getInteger("conta.cuda.graphCandidates", 8);
         if (candidatesToTime < 1) throw new IllegalArgumentException("-Dconta.cuda.graphCandidates must be >= 1, got " + candidatesToTime);
     }
 
     Search search() { return search; }
+
+    /**
+     * Saves the measured choices in file from now on (a pipeline run's folder, {@link ConvChoices#attach}); returns how
+     * many choices made so far the file changed. Nothing under heuristic and top: their choices repeat by themselves.
+     */
+    int keepChoicesIn(java.nio.file.Path file) {
+        return search == Search.MEASURE ? choices.attach(file) : 0;
+    }
 
     /**
      * Picks one of the heuristic's engine configs (see the class comment); a choice saved for this key under this
@@ -179,6 +184,9 @@ final class GraphEngines implements AutoCloseable {
      * scratch dw.
      */
     private Candidate fastest(cudnnBackendDescriptor_t[] cfg, int n, Bound b, String what, String op) {
+        if (deterministic && !choices.saved())
+            Cudnn.warnOnce("graph engines measured without a file to save them (-Dconta.cuda.graphChoices=FILE; a pipeline run uses its "
+                    + "folder's): a resumed run may measure other engines, and its sums then differ from an uninterrupted run's");
         List<Candidate> all = candidates(cfg, n, candidatesToTime, op);
         if (all.isEmpty()) throw new CudaException(op + ": no acceptable engine within the " + DeviceMemory.mib(workspaceCap) + " workspace cap");
         Candidate best = null;

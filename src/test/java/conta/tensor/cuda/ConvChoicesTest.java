@@ -64,4 +64,27 @@ class ConvChoicesTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GraphEngines.search("fastest"));
         assertTrue(e.getMessage().contains("-Dconta.cuda.graphSearch=fastest"), e.getMessage());
     }
+
+    @Test
+    void aRunFolderGivenLaterGetsTheChoicesMadeSoFarAndItsOwnWin() throws Exception {
+        // a process measures in memory until the pipeline names its run folder (CudaBackend.useRunFolder)
+        ConvChoices c = new ConvChoices(null, "H200; TF32 true");
+        c.put("fwd a", new ConvChoices.Choice(2, "engine 58 #aa", "measured"));
+        c.put("fwd b", new ConvChoices.Choice(0, "engine 7 #bb", "heuristic"));
+        Path f = dir.resolve("run/cuda-graph-choices.tsv");
+        Files.createDirectories(f.getParent()); // a resumed run: its first part measured fwd b otherwise, and fwd c
+        Files.writeString(f, "H200; TF32 true\tfwd b\t3\tengine 9 #cc\tmeasured\nH200; TF32 true\tfwd c\t1\tengine 4 #dd\tmeasured\n");
+
+        assertEquals(1, c.attach(f), "one choice made in memory differs from the file's");
+        assertEquals(new ConvChoices.Choice(3, "engine 9 #cc", "measured"), c.get("fwd b"), "the file's choice wins: the resume repeats it");
+        assertEquals(new ConvChoices.Choice(1, "engine 4 #dd", "measured"), c.get("fwd c"));
+        assertEquals(new ConvChoices.Choice(2, "engine 58 #aa", "measured"), c.get("fwd a"));
+        c.put("fwd d", new ConvChoices.Choice(5, "engine 1 #ee", "measured")); // later choices go to the file too
+
+        ConvChoices next = new ConvChoices(f, "H200; TF32 true"); // the run resumed again, in a new process
+        for (String k : new String[]{"fwd a", "fwd b", "fwd c", "fwd d"}) assertEquals(c.get(k), next.get(k), k);
+        assertEquals(4, Files.readAllLines(f).size(), "fwd a and fwd d appended; fwd b not written twice");
+        assertTrue(c.saved());
+        assertEquals(0, new ConvChoices(null, "H200; TF32 true").attach(dir.resolve("none/x.tsv")), "nothing to change with an empty file");
+    }
 }
