@@ -34,16 +34,20 @@ public final class ImageCodec {
     public record Dims(int w, int h) { }
 
     public static RgbImage read(Path file) throws IOException {
-        byte[] b;
-        try {
-            b = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new IOException("image " + file + " does not exist");
-        }
+        byte[] b = bytes(file);
         try {
             return decode(b);
         } catch (IOException e) {
             throw new IOException("image " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The file's bytes; a missing file is one line naming it. */
+    private static byte[] bytes(Path file) throws IOException {
+        try {
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new IOException("image " + file + " does not exist");
         }
     }
 
@@ -63,12 +67,7 @@ public final class ImageCodec {
 
     /** Header-only size of a JPEG or PNG; also refuses truncated files. */
     public static Dims probe(Path file) throws IOException {
-        byte[] b;
-        try {
-            b = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new IOException("image " + file + " does not exist");
-        }
+        byte[] b = bytes(file);
         try {
             checkComplete(b);
             if (isPng(b)) return new Dims(be32(b, 16), be32(b, 20));
