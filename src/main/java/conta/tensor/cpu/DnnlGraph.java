@@ -136,8 +136,6 @@ public final class DnnlGraph implements LayerGraph {
         long scratchBytes;
         dnnl_exec_arg_t exec;
         int nargs;
-        /** Time spent in this op over all runs, when PROFILE is on. */
-        long nanos;
 
         /** Set for a convolution run by the Winograd kernel instead of a oneDNN primitive (prim is null then). */
         final WinogradConv wino;
@@ -496,6 +494,7 @@ public final class DnnlGraph implements LayerGraph {
         }
         inputBufs = inputs.stream().map(v -> floats(v.buf.ptr, numel(v.shape))).toArray(FloatPointer[]::new);
         outputBufs = outputs.stream().map(v -> floats(v.buf.ptr, numel(v.shape))).toArray(FloatPointer[]::new);
+        if (PlanProfile.ON) profile = new PlanProfile(ops.size());
     }
 
     private static Buffer newBuffer(List<Buffer> all, long bytes) {
@@ -550,25 +549,19 @@ public final class DnnlGraph implements LayerGraph {
 
     /** Every op in order, then waits for the stream: the inputs written, the outputs ready to read. */
     private void execute() {
-        long[] row = PROFILE && PROFILE_CALLS != null && callNanos.size() < 100_000 ? new long[ops.size() + 1] : null;
-        if (row != null) row[0] = System.nanoTime();
+        if (profile != null) profile.begin();
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
-            long t0 = PROFILE ? System.nanoTime() : 0;
+            long t0 = profile != null ? System.nanoTime() : 0;
             if (op.wino == null) {
                 check(dnnl_primitive_execute(op.prim, stream, op.nargs, op.exec), op.kind);
             } else {
                 check(dnnl_stream_wait(stream), "dnnl_stream_wait"); // its input written (CPU primitives finish in execute)
                 op.wino.run();
             }
-            if (PROFILE) {
-                long t = System.nanoTime() - t0;
-                op.nanos += t;
-                if (row != null) row[i + 1] = t;
-            }
+            if (profile != null) profile.op(i, System.nanoTime() - t0);
         }
-        if (PROFILE) runs++;
-        if (row != null) callNanos.add(row);
+        if (profile != null) profile.end();
         check(dnnl_stream_wait(stream), "dnnl_stream_wait");
     }
 
@@ -613,7 +606,7 @@ public final class DnnlGraph implements LayerGraph {
             Op op = ops.get(i);
             Val out = op.args.getLast().v;
             b.append(i).append(' ').append(op.kind).append(" -> ").append(Arrays.toString(out.shape)).append(" ").append(op.impl);
-            if (runs > 0) b.append(String.format(java.util.Locale.ROOT, " %.3f ms", op.nanos / 1e6 / runs));
+            if (profile != null) b.append(profile.mean(i));
             b.append('\n');
         }
         return b.toString();
@@ -621,7 +614,7 @@ public final class DnnlGraph implements LayerGraph {
 
     @Override
     public synchronized void close() {
-        writeCallProfile();
+        if (profile != null) profile.writeCalls(ops.stream().map(op -> op.kind + ":" + op.impl).toList());
         for (int i = destroy.size() - 1; i >= 0; i--) destroy.get(i).run();
         destroy.clear();
         for (Pointer p : mallocs) Pointer.free(p);
@@ -666,39 +659,8 @@ public final class DnnlGraph implements LayerGraph {
      */
     static final boolean NHWC = !"false".equals(System.getProperty("conta.plan.nhwc"));
 
-    /**
-     * -Dconta.plan.profile=true: every run times each op (its primitive's execute, which returns when the CPU work is
-     * done, or the Winograd call) and describe() appends the mean ms per run; `conta bench latency` then prints it.
-     * ONEDNN_VERBOSE=1 does not see the Winograd ops; this does.
-     */
-    static final boolean PROFILE = Boolean.getBoolean("conta.plan.profile");
-    private long runs;
-
-    /**
-     * -Dconta.plan.profile.calls=FILE (with the profile on): every run's per-op ms, one CSV row per run (its start in ms
-     * of System.nanoTime, then one column per op), written at close(). It shows where a slow call's extra time went:
-     * one op (a preempted thread) or all of them (cold caches); bench/latency_ops.py reads it.
-     */
-    static final String PROFILE_CALLS = System.getProperty("conta.plan.profile.calls");
-    private final List<long[]> callNanos = new ArrayList<>();
-
-    private void writeCallProfile() {
-        if (PROFILE_CALLS == null || callNanos.isEmpty()) return;
-        StringBuilder b = new StringBuilder("start_ms");
-        for (int i = 0; i < ops.size(); i++) b.append(',').append(i).append(':').append(ops.get(i).kind).append(':').append(ops.get(i).impl.replace(',', ';'));
-        b.append('\n');
-        for (long[] row : callNanos) {
-            b.append(String.format(java.util.Locale.ROOT, "%.3f", row[0] / 1e6));
-            for (int i = 1; i < row.length; i++) b.append(String.format(java.util.Locale.ROOT, ",%.4f", row[i] / 1e6));
-            b.append('\n');
-        }
-        try {
-            java.nio.file.Files.writeString(java.nio.file.Path.of(PROFILE_CALLS), b);
-        } catch (java.io.IOException e) {
-            System.err.println("conta: cannot write " + PROFILE_CALLS + ": " + e.getMessage());
-        }
-        callNanos.clear();
-    }
+    /** Per-op times of the runs, with -Dconta.plan.profile=true ({@link PlanProfile}); null otherwise. */
+    private PlanProfile profile;
 
     private dnnl_memory_desc anyMd(int type, int[] shape) { return md(type, dnnl_format_tag_any, shape); }
 
