@@ -38,7 +38,8 @@ class SeamRecordingTest {
         try (Recording b = new Recording(new CpuBackend())) {
             report = Methods.run(c, data, tmp.resolve("out"), b);
             assertEquals(tmp.resolve("out"), b.runFolder, "the backend is told the run's folder (where CUDA keeps its engine choices)");
-            assertEquals(0, b.opsBeforeRunFolder, "before the run's first op");
+            assertEquals(0, b.opsBeforeRunFolder, "before the run's first op (no tensor allocated yet)");
+            assertTrue(b.calls.getOrDefault("empty", 0L) > 0, "allocations are counted");
             Map<String, Long> n = b.calls;
             System.out.println("WSSS ops recorded: " + n);
             int train = ((Number) report.get("train_images")).intValue();
@@ -91,7 +92,7 @@ class SeamRecordingTest {
             };
         }
 
-        @Override public Tensor empty(int... shape) { return d.empty(shape); }
+        @Override public Tensor empty(int... shape) { count("empty"); return d.empty(shape); } // every stage's first op needs a tensor
         @Override public void upload(Tensor t, float[] src) { d.upload(t, src); }
         @Override public float[] download(Tensor t) { return d.download(t); }
         @Override public void fill(Tensor t, float value) { d.fill(t, value); }

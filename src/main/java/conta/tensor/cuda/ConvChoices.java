@@ -37,6 +37,33 @@ final class ConvChoices {
         this.file = file;
         this.context = context;
         choices.putAll(read(file, context));
+        cutOff = endsCutOff(file);
+    }
+
+    /** The file's last line has no newline (a run killed while appending): the next save drops it first. */
+    private boolean cutOff;
+
+    /** Truncates the file after its last newline: the line a killed run left half-written is dropped, not continued. */
+    private static void dropCutOffLine(Path file) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        int end = b.length;
+        while (end > 0 && b[end - 1] != '\n') end--;
+        try (var ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.truncate(end);
+        }
+    }
+
+    private static boolean endsCutOff(Path file) {
+        if (file == null || !Files.exists(file)) return false;
+        try (var ch = Files.newByteChannel(file)) {
+            long n = ch.size();
+            if (n == 0) return false;
+            java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
+            ch.position(n - 1).read(last);
+            return last.get(0) != '\n';
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the cuDNN engine choices " + file + ": " + e.getMessage(), e);
+        }
     }
 
     /** The choices saved in file under context (none when file is null or absent); see the constructor for errors. */
@@ -58,7 +85,7 @@ final class ConvChoices {
             int rank = -1;
             if (f.length == 5) try { rank = Integer.parseInt(f[2]); } catch (NumberFormatException ignored) { /* reported below */ }
             if (rank < 0 && unterminated && i == lines.size() - 1) break;
-            if (rank < 0) throw new IllegalArgumentException(file + ":" + (i + 1) + ": not a cuDNN engine choice (context, key, rank, engine, how"
+            if (rank < 0) throw new conta.error.FormatError(file + ":" + (i + 1) + ": not a cuDNN engine choice (context, key, rank, engine, how"
                     + " separated by tabs); delete the file to choose the engines again");
             if (f[0].equals(context)) found.put(f[1], new Choice(rank, f[3], f[4]));
         }
@@ -69,18 +96,23 @@ final class ConvChoices {
      * From now on the choices are saved in file (a run folder's, given once the run is known): the file's choices
      * replace those made so far in memory, as a resumed run must repeat what its first part chose, and the choices
      * made so far that the file lacks are appended to it, so that it holds every choice the run may use. Returns how
-     * many in-memory choices the file changed (their plans, built already, must be built again to follow it).
+     * many in-memory choices the file changed.
      */
     int attach(Path newFile) {
-        Map<String, Choice> saved = read(newFile, context);
-        this.file = newFile;
-        int changed = 0;
-        for (Map.Entry<String, Choice> e : new HashMap<>(choices).entrySet()) {
-            Choice s = saved.get(e.getKey());
-            if (s == null) put(e.getKey(), e.getValue());
-            else if (!s.equals(e.getValue())) changed++;
-        }
+        Map<String, Choice> saved = read(newFile, context), before = new HashMap<>(choices);
+        file = newFile;
+        cutOff = endsCutOff(newFile);
         choices.putAll(saved);
+        int changed = 0;
+        for (Map.Entry<String, Choice> e : before.entrySet()) {
+            Choice s = saved.get(e.getKey());
+            if (s == null) try {
+                put(e.getKey(), e.getValue());
+            } catch (UncheckedIOException x) { // the plans are good; only their replay after a restart is lost, as in GraphEngines.choose
+                System.err.println("conta: " + x.getMessage() + "; the engine choices of this run are not saved");
+                file = null;
+            } else if (!s.equals(e.getValue())) changed++;
+        }
         return changed;
     }
 
@@ -98,8 +130,10 @@ final class ConvChoices {
         if (file == null) return;
         try {
             if (file.getParent() != null) Files.createDirectories(file.getParent());
+            if (cutOff) dropCutOffLine(file);
             Files.writeString(file, context + "\t" + key + "\t" + c.rank() + "\t" + c.engine() + "\t" + c.how() + "\n", StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            cutOff = false;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the cuDNN engine choices " + file + ": " + e.getMessage(), e);
         }

@@ -85,15 +85,15 @@ final class ConvGraphs implements AutoCloseable {
     List<String> engines() { return new ArrayList<>(chosen.values()); }
 
     /**
-     * Saves the measured engine choices in file from now on ({@link GraphEngines#keepChoicesIn}). Where the file
-     * holds other choices than the plans already built (a resumed run in a process that ran another before), those
-     * plans are dropped, after drain has waited for the work queued with them, and built again from the file's.
+     * Saves the measured engine choices in file from now on ({@link GraphEngines#keepChoicesIn}). Plans built before
+     * (a backend that served another run in this process) are dropped, after drain has waited for the work queued
+     * with them: built again, they follow the file's choices where it has some (a resumed run), and a shape is
+     * measured at its second use in this run, as in a fresh process.
      */
     void keepChoicesIn(java.nio.file.Path file, Runnable drain) {
-        if (engines.keepChoicesIn(file) > 0) {
-            drain.run();
-            plans.clear();
-        }
+        if (!engines.keepChoicesIn(file) || plans.size() == 0) return;
+        drain.run();
+        plans.clear();
     }
 
     /**

@@ -87,10 +87,10 @@ final class ConvPlans implements AutoCloseable {
         };
     }
 
-    /** Number of algorithm choices so far, graph plans included (the self-test checks a third training step adds none). */
     /** The graph-API path, or null: legacy calls only. */
     ConvGraphs graphs() { return graphs; }
 
+    /** Number of algorithm choices so far, graph plans included (the self-test checks a third training step adds none). */
     int searches() { return searches + (graphs == null ? 0 : graphs.builds()); }
 
     /** Plans evicted from the cache so far. */

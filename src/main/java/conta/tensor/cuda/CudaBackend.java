@@ -120,8 +120,9 @@ public final class CudaBackend implements Backend {
     /**
      * With the graph path measuring its engines (-Dconta.cuda.convApi=graph -Dconta.cuda.graphSearch=measure) and no
      * -Dconta.cuda.graphChoices, the choices are saved in the run's folder ({@value #GRAPH_CHOICES_FILE}), so that a
-     * resumed run replays them and repeats its sums. The legacy calls and the other searches keep nothing: their
-     * choices repeat by themselves.
+     * resumed run replays them and repeats its sums. The graph path's heuristic and top choices repeat by themselves;
+     * the legacy calls' measured ones (convSearch auto or find) are allowed only with -Dconta.cuda.deterministic=false,
+     * which gives up repeating the sums anyway.
      */
     @Override
     public void useRunFolder(Path dir) {

@@ -85,11 +85,13 @@ final class GraphEngines implements AutoCloseable {
     Search search() { return search; }
 
     /**
-     * Saves the measured choices in file from now on (a pipeline run's folder, {@link ConvChoices#attach}); returns how
-     * many choices made so far the file changed. Nothing under heuristic and top: their choices repeat by themselves.
+     * Saves the measured choices in file from now on (a pipeline run's folder, {@link ConvChoices#attach}); false, and
+     * nothing done, under heuristic and top: their choices repeat by themselves.
      */
-    int keepChoicesIn(java.nio.file.Path file) {
-        return search == Search.MEASURE ? choices.attach(file) : 0;
+    boolean keepChoicesIn(java.nio.file.Path file) {
+        if (search != Search.MEASURE) return false;
+        choices.attach(file);
+        return true;
     }
 
     /**

@@ -36,7 +36,9 @@ class ConvChoicesTest {
     void aMalformedLineNamesTheFileTheLineAndTheFix() throws Exception {
         Path f = dir.resolve("choices.tsv");
         Files.writeString(f, "ctx\tfwd\t2\tengine 1\theuristic\n\nctx\tfwd x[1]\tnot-a-rank\tengine 3\theuristic\n");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ConvChoices(f, "ctx"));
+        // a FormatError: the CLI prints its line and exits 2, also when the pipeline attaches its run folder's file
+        conta.error.FormatError e = assertThrows(conta.error.FormatError.class, () -> new ConvChoices(f, "ctx"));
+        assertThrows(conta.error.FormatError.class, () -> new ConvChoices(null, "ctx").attach(f));
         assertTrue(e.getMessage().startsWith(f + ":3: "), e.getMessage());
         assertTrue(e.getMessage().contains("delete the file"), e.getMessage());
     }
@@ -48,6 +50,10 @@ class ConvChoicesTest {
         ConvChoices c = new ConvChoices(f, "ctx");
         assertEquals(new ConvChoices.Choice(2, "engine 1 #c0ffee", "measured"), c.get("fwd a"));
         assertNull(c.get("fwd b"));
+        c.put("fwd b", new ConvChoices.Choice(0, "engine 2 #beef", "measured")); // the resumed run saves on a line of its own
+        ConvChoices again = new ConvChoices(f, "ctx");
+        assertEquals(new ConvChoices.Choice(0, "engine 2 #beef", "measured"), again.get("fwd b"));
+        assertEquals(c.get("fwd a"), again.get("fwd a"));
     }
 
     @Test
@@ -71,19 +77,21 @@ class ConvChoicesTest {
         ConvChoices c = new ConvChoices(null, "H200; TF32 true");
         c.put("fwd a", new ConvChoices.Choice(2, "engine 58 #aa", "measured"));
         c.put("fwd b", new ConvChoices.Choice(0, "engine 7 #bb", "heuristic"));
+        c.put("fwd e", new ConvChoices.Choice(6, "engine 3 #ff", "measured"));
         Path f = dir.resolve("run/cuda-graph-choices.tsv");
-        Files.createDirectories(f.getParent()); // a resumed run: its first part measured fwd b otherwise, and fwd c
-        Files.writeString(f, "H200; TF32 true\tfwd b\t3\tengine 9 #cc\tmeasured\nH200; TF32 true\tfwd c\t1\tengine 4 #dd\tmeasured\n");
+        Files.createDirectories(f.getParent()); // a resumed run: its first part measured fwd b otherwise, fwd c, and fwd e alike
+        Files.writeString(f, "H200; TF32 true\tfwd b\t3\tengine 9 #cc\tmeasured\nH200; TF32 true\tfwd c\t1\tengine 4 #dd\tmeasured\n"
+                + "H200; TF32 true\tfwd e\t6\tengine 3 #ff\tmeasured\n");
 
-        assertEquals(1, c.attach(f), "one choice made in memory differs from the file's");
+        assertEquals(1, c.attach(f), "one choice made in memory differs from the file's (fwd e is the same: unchanged)");
         assertEquals(new ConvChoices.Choice(3, "engine 9 #cc", "measured"), c.get("fwd b"), "the file's choice wins: the resume repeats it");
         assertEquals(new ConvChoices.Choice(1, "engine 4 #dd", "measured"), c.get("fwd c"));
         assertEquals(new ConvChoices.Choice(2, "engine 58 #aa", "measured"), c.get("fwd a"));
         c.put("fwd d", new ConvChoices.Choice(5, "engine 1 #ee", "measured")); // later choices go to the file too
 
         ConvChoices next = new ConvChoices(f, "H200; TF32 true"); // the run resumed again, in a new process
-        for (String k : new String[]{"fwd a", "fwd b", "fwd c", "fwd d"}) assertEquals(c.get(k), next.get(k), k);
-        assertEquals(4, Files.readAllLines(f).size(), "fwd a and fwd d appended; fwd b not written twice");
+        for (String k : new String[]{"fwd a", "fwd b", "fwd c", "fwd d", "fwd e"}) assertEquals(c.get(k), next.get(k), k);
+        assertEquals(5, Files.readAllLines(f).size(), "fwd a and fwd d appended; fwd b and fwd e not written again");
         assertTrue(c.saved());
         assertEquals(0, new ConvChoices(null, "H200; TF32 true").attach(dir.resolve("none/x.tsv")), "nothing to change with an empty file");
     }
