@@ -3,8 +3,9 @@
 #   1. makes the synthetic set if it is missing (deterministic: seed 0);
 #   2. restores the committed per-seed results (docs/results/conta-bench/METHOD/seedK/report.json) into OUT, where
 #      `conta compare` takes a folder holding only its report.json as a finished seed of the same recipe;
-#   3. for k = 1..SEEDS runs `conta compare --seeds k` (seeds already done are only re-read) and copies every finished
-#      seed's report.json and the comparison files back to docs/results/conta-bench/ (commit them);
+#   3. for k = 1..SEEDS runs `conta compare --seeds k` (seeds already done are only re-read), copies every finished
+#      seed's report.json back to docs/results/conta-bench/ and regenerates the tables there from all of them
+#      (bench/conta-tables.sh: every method with its finished seeds, also those METHODS leaves out; commit them);
 #   4. runs CONTA's two matched controls of the seed (CONTROLS, default "zero matched"; round 1's CAM stage from the
 #      seed's round 0, ~7 minutes each; skipped with --set overrides): the zero-filled context channel
 #      (bench/conta-ablation.sh zero conta.concat=zero) and the head's init matched to the baseline's
@@ -46,7 +47,8 @@ keep() {
     [ -f "$dst" ] && grep -Eq '"this_run_total": 0(\.[0-9]+)?$' "$f" && continue
     cp "$f" "$dst"
   done
-  for f in comparison.md comparison.json comparison.html; do [ -f "$OUT/$f" ] && cp "$OUT/$f" "$KEEP/$f"; done
+  # the tables of every method with kept seeds, not just those of this run's METHODS (which would drop the others)
+  KEEP=$KEEP DATA=$DATA CONTA=$CONTA bench/conta-tables.sh > /dev/null
   return 0
 }
 
