@@ -16,6 +16,21 @@ import gzip
 import statistics
 
 
+def load(path, skip):
+    """The profile's op names, its calls after the first skip (start ms, then per-op ms) and each op's median ms."""
+    with (gzip.open if path.endswith(".gz") else open)(path, "rt") as f:
+        rows = list(csv.reader(f))
+    names = rows[0][1:]
+    calls = [[float(x) for x in r] for r in rows[1:] if r][skip:]
+    return names, calls, [statistics.median(c[i + 1] for c in calls) for i in range(len(names))]
+
+
+def excess(call, op_med):
+    """Each op's ms over its median in this call, and the index of the largest."""
+    ex = [call[i + 1] - m for i, m in enumerate(op_med)]
+    return ex, max(range(len(ex)), key=lambda i: ex[i])
+
+
 def pct(sorted_values, q):
     return sorted_values[min(len(sorted_values) - 1, int(round(q * (len(sorted_values) - 1))))]
 
@@ -28,31 +43,26 @@ def main():
     ap.add_argument("--stall", type=float, default=2.5)
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args()
-    with (gzip.open if a.file.endswith(".gz") else open)(a.file, "rt") as f:
-        rows = list(csv.reader(f))
-    names = rows[0][1:]
-    calls = [[float(x) for x in r] for r in rows[1:] if r][a.skip:]
+    names, calls, op_med = load(a.file, a.skip)
     totals = [sum(c[1:]) for c in calls]
     p50 = statistics.median(totals)
-    op_med = [statistics.median(c[i + 1] for c in calls) for i in range(len(names))]
     print(f"{a.file}: {len(calls)} calls (first {a.skip} left out), {len(names)} ops, p50 {p50:.2f} ms, "
           f"p99 {pct(sorted(totals), 0.99):.2f} ms (p99/p50 {pct(sorted(totals), 0.99) / p50:.2f})")
     t0 = calls[0][0]
     stalls, others, shares = [], [], []
     for c, tot in zip(calls, totals):
-        ex = [c[i + 1] - op_med[i] for i in range(len(names))]
-        top = max(range(len(ex)), key=lambda i: ex[i])
+        ex, top = excess(c, op_med)
         if ex[top] >= a.stall:
             stalls.append((c[0], ex[top]))
         else:
             others.append(tot)
         if tot <= a.tail * p50:
             continue
-        excess = tot - p50
-        shares.append(ex[top] / excess)
+        over = tot - p50
+        shares.append(ex[top] / over)
         if not a.quiet:
-            print(f"  t={c[0] - t0:9.1f} ms  call {tot:6.2f}  excess {excess:5.2f}  largest op {ex[top]:5.2f} "
-                  f"({ex[top] / excess:4.0%}) {names[top][:60]}  ops > +0.2 ms: {sum(1 for e in ex if e > 0.2)}")
+            print(f"  t={c[0] - t0:9.1f} ms  call {tot:6.2f}  excess {over:5.2f}  largest op {ex[top]:5.2f} "
+                  f"({ex[top] / over:4.0%}) {names[top][:60]}  ops > +0.2 ms: {sum(1 for e in ex if e > 0.2)}")
     if shares:
         print(f"tail calls (> {a.tail} x p50): {len(shares)}; median share of the largest op {statistics.median(shares):.0%}")
     if stalls:

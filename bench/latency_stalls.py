@@ -13,10 +13,10 @@ Usage: bench/latency_stalls.py sched.txt[.gz] ops.csv[.gz] [--stall 2.5] [--skip
 """
 import argparse
 import collections
-import csv
 import gzip
 import re
-import statistics
+
+from latency_ops import excess, load  # the same profile reading and stall rule
 
 
 def opener(path):
@@ -46,18 +46,13 @@ def main():
             if cpu in running:
                 spans[running[cpu][0]].append((running[cpu][1], t))
             running[cpu] = (nxt, t)
-    with opener(a.ops) as f:
-        rows = list(csv.reader(f))
-    names = rows[0][1:]
-    calls = [[float(x) for x in r] for r in rows[1:] if r][a.skip:]
-    med = [statistics.median(c[i + 1] for c in calls) for i in range(len(names))]
+    names, calls, med = load(a.ops, a.skip)
     ours = ("java", "swapper", "C1 ", "C2 ", "G1", "GC")  # the JVM's own threads and the idle task
     who = collections.Counter()
     for c in calls:
         if not first < c[0] < last:
             continue
-        ex = [c[i + 1] - med[i] for i in range(len(names))]
-        k = max(range(len(ex)), key=lambda i: ex[i])
+        ex, k = excess(c, med)
         if ex[k] < a.stall:
             continue
         s = c[0] + sum(c[1:k + 1])

@@ -36,12 +36,16 @@ final class ConvChoices {
         if (context.contains("\t") || context.contains("\n")) throw new IllegalArgumentException("context with a tab or newline: " + context);
         this.file = file;
         this.context = context;
-        choices.putAll(read(file, context));
-        cutOff = endsCutOff(file);
+        Saved saved = read(file, context);
+        choices.putAll(saved.choices());
+        cutOff = saved.cutOff();
     }
 
     /** The file's last line has no newline (a run killed while appending): the next save drops it first. */
     private boolean cutOff;
+
+    /** What a file holds: its choices under this context, and whether its last line was cut off. */
+    private record Saved(Map<String, Choice> choices, boolean cutOff) {}
 
     /** Truncates the file after its last newline: the line a killed run left half-written is dropped, not continued. */
     private static void dropCutOffLine(Path file) throws IOException {
@@ -53,23 +57,10 @@ final class ConvChoices {
         }
     }
 
-    private static boolean endsCutOff(Path file) {
-        if (file == null || !Files.exists(file)) return false;
-        try (var ch = Files.newByteChannel(file)) {
-            long n = ch.size();
-            if (n == 0) return false;
-            java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
-            ch.position(n - 1).read(last);
-            return last.get(0) != '\n';
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the cuDNN engine choices " + file + ": " + e.getMessage(), e);
-        }
-    }
-
     /** The choices saved in file under context (none when file is null or absent); see the constructor for errors. */
-    private static Map<String, Choice> read(Path file, String context) {
+    private static Saved read(Path file, String context) {
         Map<String, Choice> found = new HashMap<>();
-        if (file == null || !Files.exists(file)) return found;
+        if (file == null || !Files.exists(file)) return new Saved(found, false);
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -89,7 +80,7 @@ final class ConvChoices {
                     + " separated by tabs); delete the file to choose the engines again");
             if (f[0].equals(context)) found.put(f[1], new Choice(rank, f[3], f[4]));
         }
-        return found;
+        return new Saved(found, unterminated);
     }
 
     /**
@@ -99,13 +90,14 @@ final class ConvChoices {
      * many in-memory choices the file changed.
      */
     int attach(Path newFile) {
-        Map<String, Choice> saved = read(newFile, context), before = new HashMap<>(choices);
+        Saved saved = read(newFile, context);
+        Map<String, Choice> before = new HashMap<>(choices);
         file = newFile;
-        cutOff = endsCutOff(newFile);
-        choices.putAll(saved);
+        cutOff = saved.cutOff();
+        choices.putAll(saved.choices());
         int changed = 0;
         for (Map.Entry<String, Choice> e : before.entrySet()) {
-            Choice s = saved.get(e.getKey());
+            Choice s = saved.choices().get(e.getKey());
             if (s == null) try {
                 put(e.getKey(), e.getValue());
             } catch (UncheckedIOException x) { // the plans are good; only their replay after a restart is lost, as in GraphEngines.choose

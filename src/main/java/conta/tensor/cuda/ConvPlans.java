@@ -192,7 +192,6 @@ final class ConvPlans implements AutoCloseable {
                 + (det[i] == CUDNN_DETERMINISTIC ? ", deterministic" : ", non-deterministic") + ")");
     }
 
-
     /** cuDNN's results, one per entry: algorithm, status, workspace, math type, determinism. */
     static String candidates(int[] algos, long[] memory, int[] status, int[] math, int[] det) {
         StringBuilder b = new StringBuilder();

@@ -66,7 +66,11 @@ final class GraphEngines implements AutoCloseable {
     private final int candidatesToTime;
     private CUevent_st[] events;
 
-    /** choices: where the choices are saved and replayed, or null. mem and stream are needed by MEASURE only. */
+    /**
+     * choices: where the choices are kept, saved and replayed; required under MEASURE (without a file a measured
+     * choice is still kept in memory, so that a plan evicted and rebuilt later makes the same one), else null unless
+     * a file is named. mem and stream are needed by MEASURE only.
+     */
     GraphEngines(Cudnn dnn, DeviceMemory mem, CUstream_st stream, boolean tf32, boolean deterministic, Search search, ConvChoices choices) {
         this.dnn = dnn;
         this.mem = mem;
@@ -74,9 +78,9 @@ final class GraphEngines implements AutoCloseable {
         this.tf32 = tf32;
         this.deterministic = deterministic;
         this.search = search;
-        // without a file a measured choice is still kept in memory, so that a plan evicted and rebuilt later in the run
-        // makes the same one; heuristic and top choices repeat by themselves and keep nothing (no plan JSON read per build)
-        this.choices = choices != null ? choices : search == Search.MEASURE ? new ConvChoices(null, "this process") : null;
+        // heuristic and top choices repeat by themselves and keep nothing without a file (no plan JSON read per build)
+        if (search == Search.MEASURE && choices == null) throw new IllegalArgumentException("graph engines measured without a ConvChoices");
+        this.choices = choices;
         this.workspaceCap = Long.getLong("conta.cuda.graphWorkspaceCapMiB", 4 * (dnn.workspaceLimit >> 20)) << 20;
         this.candidatesToTime = Integer.getInteger("conta.cuda.graphCandidates", 8);
         if (candidatesToTime < 1) throw new IllegalArgumentException("-Dconta.cuda.graphCandidates must be >= 1, got " + candidatesToTime);
