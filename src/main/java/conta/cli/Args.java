@@ -7,8 +7,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Command-line flags: {@code --key value}, {@code --key=value}, bare {@code --flag} (true), repeated keys collected
- * in order, positional words kept apart. Booleans parse true/false/yes/no/1/0/on/off and refuse anything else.
+ * Command-line flags: {@code --key value}, {@code --key=value}, bare {@code --flag} (true for a boolean; for any other
+ * flag "--flag needs a value", so {@code --train} at the end of the line is not read as the word "true"), repeated
+ * keys collected in order, positional words kept apart. Booleans parse true/false/yes/no/1/0/on/off and refuse
+ * anything else.
  */
 public final class Args {
     private final Map<String, List<String>> flags = new LinkedHashMap<>();
@@ -27,7 +29,7 @@ public final class Args {
                 } else if (i + 1 < argv.length && !argv[i + 1].startsWith("--")) {
                     val = argv[++i];
                 } else {
-                    val = "true";
+                    val = null; // bare: true for getBool, "needs a value" for everything else
                 }
                 flags.computeIfAbsent(key, k -> new ArrayList<>()).add(val);
             } else {
@@ -42,7 +44,12 @@ public final class Args {
 
     public String get(String key, String def) {
         List<String> v = flags.get(key);
-        return v == null ? def : v.get(v.size() - 1);
+        return v == null ? def : valueOf(key, v.getLast());
+    }
+
+    private static String valueOf(String key, String v) {
+        if (v == null) throw new UserError("--" + key + " needs a value (--" + key + " VALUE)");
+        return v;
     }
 
     public String require(String key) {
@@ -51,7 +58,11 @@ public final class Args {
         return v;
     }
 
-    public List<String> all(String key) { return flags.getOrDefault(key, List.of()); }
+    public List<String> all(String key) {
+        List<String> v = flags.getOrDefault(key, List.of());
+        for (String x : v) valueOf(key, x);
+        return v;
+    }
 
     public int getInt(String key, int def) {
         String v = get(key, null);
@@ -59,6 +70,9 @@ public final class Args {
         try {
             return Integer.parseInt(v);
         } catch (NumberFormatException e) {
+            if (v.strip().matches("[+-]?\\d+")) // digits, but more than an int holds
+                throw new UserError("--" + key + " " + v + " is too " + (v.strip().startsWith("-") ? "small" : "large")
+                        + " (an integer from " + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE + ")");
             throw new UserError("--" + key + " expects an integer, got '" + v + "'");
         }
     }
@@ -74,8 +88,9 @@ public final class Args {
     }
 
     public boolean getBool(String key, boolean def) {
-        String v = get(key, null);
-        return v == null ? def : parseBool("--" + key, v);
+        List<String> v = flags.get(key);
+        if (v == null) return def;
+        return v.getLast() == null || parseBool("--" + key, v.getLast());
     }
 
     public static boolean parseBool(String what, String v) {

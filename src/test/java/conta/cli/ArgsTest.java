@@ -1,0 +1,52 @@
+package conta.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import conta.error.UserError;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Flag parsing: values, bare flags, numbers that do not fit. */
+class ArgsTest {
+    private static Args args(String... argv) { return new Args(argv); }
+
+    @Test
+    void valuesAndPositionalWords() {
+        Args a = args("forward", "--arch", "resnet18", "--width=8", "--set", "a=1", "--set", "b=2", "x.npy");
+        assertEquals(List.of("forward", "x.npy"), a.positional());
+        assertEquals("resnet18", a.get("arch", null));
+        assertEquals(8, a.getInt("width", 0));
+        assertEquals(List.of("a=1", "b=2"), a.all("set"));
+        assertEquals(-3, args("--steps", "-3").getInt("steps", 0)); // a negative number is a value, not a flag
+    }
+
+    @Test
+    void aBareFlagIsTrueForABooleanAndMissingItsValueForAnythingElse() {
+        Args a = args("--force", "--train");
+        assertTrue(a.getBool("force", false));
+        assertTrue(a.has("train"));
+        UserError e = assertThrows(UserError.class, () -> a.getInt("train", 4));
+        assertEquals("--train needs a value (--train VALUE)", e.getMessage());
+        assertEquals("--config needs a value (--config VALUE)",
+                assertThrows(UserError.class, () -> args("--config", "--data", "d").get("config", null)).getMessage());
+        assertEquals("--set needs a value (--set VALUE)",
+                assertThrows(UserError.class, () -> args("--set", "a=1", "--set").all("set")).getMessage());
+        assertEquals("--out needs a value (--out VALUE)", assertThrows(UserError.class, () -> args("--out").require("out")).getMessage());
+        assertFalse(args("--force=no").getBool("force", true));
+    }
+
+    @Test
+    void anIntegerTooLargeIsSaidToBeTooLargeNotNotAnInteger() {
+        assertEquals("--train 99999999999 is too large (an integer from -2147483648 to 2147483647)",
+                assertThrows(UserError.class, () -> args("--train", "99999999999").getInt("train", 0)).getMessage());
+        assertEquals("--seed -99999999999 is too small (an integer from -2147483648 to 2147483647)",
+                assertThrows(UserError.class, () -> args("--seed", "-99999999999").getInt("seed", 0)).getMessage());
+        assertEquals("--train expects an integer, got '4.5'",
+                assertThrows(UserError.class, () -> args("--train", "4.5").getInt("train", 0)).getMessage());
+        assertEquals("--lr expects a number, got 'fast'",
+                assertThrows(UserError.class, () -> args("--lr", "fast").getDouble("lr", 0)).getMessage());
+    }
+}
