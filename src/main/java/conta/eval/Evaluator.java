@@ -1,6 +1,7 @@
 package conta.eval;
 
 import conta.data.DataError;
+import conta.error.FormatError;
 import conta.image.CamMaps;
 import conta.image.IndexPng;
 import conta.image.Mask;
@@ -114,7 +115,7 @@ public final class Evaluator {
                     cam = new HostArray(new int[]{c, m.h(), m.w()}, m.denseHighRes(c));
                 } else cam = conta.io.Npy.read(f);
             } catch (IOException | RuntimeException e) {
-                throw new DataError(id, f, "CAM " + f + ": " + e.getMessage(), e);
+                throw new DataError(id, f, e instanceof FormatError ? "CAM " + e.getMessage() : "CAM " + f + ": " + e.getMessage(), e); // a FormatError names f already
             }
             Mask g = gt.masks().apply(id);
             int[] s = cam.shape();

@@ -3,15 +3,20 @@ package conta.io;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import conta.error.UserError;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
  * Writes a file so readers never see half of it: data goes to {@code NAME.tmp} in the same folder, is fsynced, then
- * renamed over {@code NAME}. A crash leaves at most a stale .tmp behind.
+ * renamed over {@code NAME}. A crash leaves at most a stale .tmp behind; a failure that is not a crash leaves none.
+ * Problems are reported on NAME, the file the user asked for, never on the .tmp they have not heard of.
  */
 public final class AtomicWrite {
     private AtomicWrite() { }
@@ -24,21 +29,38 @@ public final class AtomicWrite {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir != null) Files.createDirectories(dir);
+        if (Files.isDirectory(abs)) // checked before the body runs: the rename over a folder would fail only at the end
+            throw new UserError(target + " is a folder; give the name of a file to write");
         Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            body.write(ch);
-            ch.force(true);
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                body.write(ch);
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (FileSystemException e) {
+            Files.deleteIfExists(tmp);
+            throw onTarget(e, tmp, abs);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
         }
-        try {
-            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-        }
         if (dir != null) syncDir(dir);
+    }
+
+    /** The same problem (the same exception type, so callers word it alike) said of the target instead of its .tmp. */
+    private static FileSystemException onTarget(FileSystemException e, Path tmp, Path target) {
+        if (!tmp.toString().equals(e.getFile())) return e;
+        FileSystemException t = e instanceof AccessDeniedException ? new AccessDeniedException(target.toString(), null, e.getReason())
+                : e instanceof NoSuchFileException ? new NoSuchFileException(target.toString(), null, e.getReason())
+                : new FileSystemException(target.toString(), null, e.getReason());
+        t.initCause(e);
+        return t;
     }
 
     /** fsync of the folder makes the rename itself durable; not possible everywhere, so best effort. */

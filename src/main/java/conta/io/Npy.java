@@ -57,11 +57,11 @@ public final class Npy {
             headerLen = b.getShort(8) & 0xffff;
             start = 10;
         } else if (major == 2 || major == 3) {
-            if (bytes.length < 12) throw bad(name, "truncated header");
+            if (bytes.length < 12) throw bad(name, "truncated header (the file is cut short; write it again)");
             headerLen = b.getInt(8);
             start = 12;
         } else throw bad(name, "unsupported .npy format version " + major + " (1, 2 and 3 are known)");
-        if (headerLen < 0 || start + (long) headerLen > bytes.length) throw bad(name, "truncated header");
+        if (headerLen < 0 || start + (long) headerLen > bytes.length) throw bad(name, "truncated header (the file is cut short; write it again)");
         String header = new String(bytes, start, headerLen, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
 
         Matcher d = DESCR.matcher(header);

@@ -1,6 +1,7 @@
 package conta.onnx;
 
 import conta.autograd.F;
+import conta.io.AtomicWrite;
 import conta.autograd.Tape;
 import conta.models.DeepLabV2;
 import conta.models.Network;
@@ -13,7 +14,7 @@ import conta.tensor.cpu.CpuBackend;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Files;
+import java.nio.channels.Channels;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -87,14 +88,12 @@ public final class OnnxExporter {
             outputDoc.forEach((k, v) -> meta.put("conta.output." + k, v));
             if (!t.notes.isEmpty()) meta.put("conta.export_notes", String.join("; ", t.notes));
             String version = OnnxExporter.class.getPackage().getImplementationVersion();
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+            AtomicWrite.write(file, ch -> {
+                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 20);
                 OnnxWriter.write(out, t.g, OPSET, version == null ? "dev" : version,
                         "conta network exported by tracing its forward; input 'image' N x 3 x H x W float32", meta);
-            }
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                out.flush(); // not closed: AtomicWrite fsyncs and closes the channel
+            });
             return new Result(file, t.g.inputs.stream().map(OnnxGraph.Port::name).toList(), t.g.outputs.stream().map(OnnxGraph.Port::name).toList(),
                     t.g.nodes.size(), weights, List.copyOf(t.notes));
         } finally {

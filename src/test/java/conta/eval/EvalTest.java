@@ -87,6 +87,19 @@ class EvalTest {
     }
 
     @Test
+    void aTruncatedCamFileIsNamedOnceWithItsFix() throws Exception {
+        Path gt = tmp.resolve("gt"), cam = tmp.resolve("cam");
+        IndexPng.write(gt.resolve("c.png"), new Mask(1, 4, new byte[]{0, 1, 2, X}));
+        Files.writeString(tmp.resolve("classes.txt"), "a\nb\n");
+        conta.io.Npy.write(cam.resolve("c.npy"), new HostArray(new int[]{2, 1, 4}, new float[8]));
+        Path f = cam.resolve("c.npy");
+        Files.write(f, java.util.Arrays.copyOf(Files.readAllBytes(f), 11));
+        GroundTruth g = GroundTruth.open(gt, null, null, tmp.resolve("classes.txt"));
+        conta.data.DataError e = assertThrows(conta.data.DataError.class, () -> Evaluator.cams(g, cam, new double[]{0.15}));
+        assertEquals("CAM " + f + ": truncated header (the file is cut short; write it again)", e.getMessage());
+    }
+
+    @Test
     void cliWritesJsonAndRefusesMissingPredictions() throws Exception {
         Path gt = tmp.resolve("gt"), pred = tmp.resolve("pred");
         fixture(gt, pred);
