@@ -20,7 +20,8 @@ public final class WeightFiles {
     /** Names and float arrays in file order. Throws IllegalArgumentException naming the file for unknown formats. */
     public static LinkedHashMap<String, HostArray> load(Path file) throws IOException {
         if (Files.isDirectory(file) && Files.isRegularFile(file.resolve("model.json"))) file = file.resolve("model.json");
-        if (!Files.isRegularFile(file)) throw new conta.error.FormatError(file + ": no such file");
+        if (Files.isDirectory(file)) throw new conta.error.FormatError(file + " is a folder; give a weights file (.pth, .safetensors, .npz, .npy)");
+        if (!Files.isRegularFile(file)) throw new conta.error.FormatError(file + " does not exist; check the path");
         return switch (kind(file)) {
             case PTH -> Pth.load(file);
             case SAFETENSORS -> Safetensors.read(file);

@@ -56,7 +56,10 @@ class WeightFilesTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WeightFiles.load(txt));
         assertEquals(txt + ": unknown weight file format; supported: " + WeightFiles.SUPPORTED, e.getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> WeightFiles.load(tmp.resolve("nope.pth")))
-                .getMessage().endsWith("nope.pth: no such file"));
+                .getMessage().endsWith("nope.pth does not exist; check the path"));
+        Path folder = Files.createDirectories(tmp.resolve("syn"));
+        assertEquals(folder + " is a folder; give a weights file (.pth, .safetensors, .npz, .npy)",
+                assertThrows(IllegalArgumentException.class, () -> WeightFiles.load(folder)).getMessage());
         Path fakePth = tmp.resolve("fake.pth");
         Files.writeString(fakePth, "not a torch file");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> WeightFiles.load(fakePth))
