@@ -67,6 +67,7 @@ public final class BenchCommand implements Command {
             for (int i = 0; i < p.length; i++) blocks[i] = Integer.parseInt(p[i].trim());
         }
         Models.Options o = new Models.Options(a.has("width") ? a.getInt("width", 64) : null, blocks, classes, null, null, null, 0L);
+        ModelCommand.checkNetworkFlags(o);
         if (batch < 1 || size < 1 || iters < 1 || warmup < 0 || classes < 1)
             throw new UserError("bench needs --batch, --size, --iters, --classes >= 1 and --warmup >= 0; got batch " + batch + ", size " + size
                     + ", iters " + iters + ", classes " + classes + ", warmup " + warmup);
