@@ -32,6 +32,7 @@ final class LatencyBench {
         if (!a.has("bundle")) throw new UserError("--impl api needs --bundle F (a segmentation bundle: conta export)");
         for (String f : NETWORK_FLAGS)
             if (a.has(f)) throw new UserError("--" + f + " does not apply to --impl api: the bundle holds the network and its weights");
+        conta.wsss.BundleModel.checkSize(size, size, "--size " + size + ": the image"); // what segment() would refuse, before timing
         Path bundle = Path.of(a.require("bundle"));
         if (!Files.isRegularFile(bundle)) throw new UserError("--bundle " + bundle + " does not exist (a segmentation bundle: conta export)");
         conta.api.ContaModel opened;
@@ -46,12 +47,6 @@ final class LatencyBench {
             if (!m.kind().equals("seg")) throw new UserError("--impl api times segmentation: " + bundle + " is a " + m.kind() + " bundle");
             byte[] rgb = new byte[3 * size * size], out = new byte[size * size];
             new SplittableRandom(1).nextBytes(rgb);
-            try {
-                m.segment(rgb, size, size, out); // a size the networks refuse: named before timing
-            } catch (conta.api.ContaException e) {
-                if (e.code() == conta.api.ContaException.Code.INTERNAL) throw e;
-                throw new UserError("--size " + size + ": " + e.getMessage());
-            }
             report(a, time(warmup, iters, () -> m.segment(rgb, size, size, out)), "conta-api-" + m.precision(), arch, size);
         }
         return 0;

@@ -89,7 +89,7 @@ class BenchArgsTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("LATENCY conta-api-fp32 deeplabv2-resnet14 32 "), "no --arch needed; the bundle names it: " + r.out());
         refused(run("bench", "latency", "--impl", "api", "--bundle", bundle.toString(), "--size", "8", "--iters", "1", "--warmup", "0"),
-                "--size 8", "at least 16 px");
+                "--size 8: the image is 8x8 px", "at least 16 px");
         refused(run("bench", "latency", "--impl", "api", "--bundle", bundle.toString(), "--weights", "w.pth"), "--weights does not apply to --impl api");
         refused(run("bench", "latency", "--impl", "plan", "--arch", "resnet18", "--bundle", bundle.toString()), "--bundle applies to --impl api");
     }
