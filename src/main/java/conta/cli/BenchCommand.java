@@ -24,19 +24,30 @@ import java.util.SplittableRandom;
  */
 public final class BenchCommand implements Command {
     static final String USAGE = """
-            usage: conta bench train|infer|latency --arch ARCH [--batch 8] [--size 224] [--iters 5] [--warmup 1] [--classes 1000] [--device cpu|cuda:0|auto]
-                         [--precision fp32|bf16|auto] [--impl plan|graph|api] [--weights FILE] [--bundle FILE] [--trace FILE]
-                         [--profile host|device]   (--arch irn-boundary: IRNet's boundary branch, train only; --impl plan|graph
-                         for its frozen backbone, plan by default)
-              images/s of a training step (forward, backward, SGD update) or of inference on random data; --precision bf16
-              runs the convolutions in bfloat16 (oneDNN; weights, gradients and the update stay f32). infer: the training
-              graph in eval mode, or with --impl plan the inference plan (what predict, the APIs and the pipeline run) at
-              batch N. latency: batch-1
-              p50/p90/p99 of the inference plan or the training graph, or with --impl api --bundle F of the Java API's
-              segment() on a segmentation bundle (RGB bytes in, label map out); --trace writes every call's start and ms
-              as CSV (for bench/latency_tail.py). train/infer --profile: a table of the time per op over the timed
-              steps; host = the time to issue each op (on a GPU: is the host the bottleneck?), device = each op run alone
-              (the backend drained around it; slower steps, no overlap).""";
+            usage: conta bench train|infer [--arch resnet50] [--batch 8] [--size 224] [--iters 5] [--warmup 1] [--classes 1000] [--width W]
+                         [--blocks a,b,c,d] [--device cpu|cuda:0|auto] [--precision fp32|bf16|auto] [--impl graph|plan] [--profile host|device]
+                         (--arch irn-boundary: IRNet's boundary branch, train only; --impl plan|graph for its frozen backbone, plan by
+                         default; --impl otherwise applies to infer only)
+                   conta bench latency --arch ARCH [--size 224] [--iters 50] [--warmup 10] [--impl plan|graph] [--precision fp32|bf16|auto]
+                         [--weights FILE] [--classes K] [--width W] [--blocks a,b,c,d] [--strides ...] [--dilations ...] [--scales ...]
+                         [--seed S] [--strict] [--trace FILE]
+                   conta bench latency --impl api --bundle FILE [--arch LABEL] [--size 224] [--iters 50] [--warmup 10] [--precision ...] [--trace FILE]
+              images/s of a training step (forward, backward, SGD update) or of inference on random data and random weights;
+              --precision bf16 runs the convolutions in bfloat16 (oneDNN; weights, gradients and the update stay f32). infer: the
+              training graph in eval mode, or with --impl plan the inference plan (what predict, the APIs and the pipeline run) at
+              batch N. latency (on the CPU): batch-1 p50/p90/p99 of the inference plan or the training graph, on --weights
+              (the flags of conta model; random without), or with --impl api --bundle F of the Java API's segment() on a
+              segmentation bundle (RGB bytes in, label map out; the bundle gives the network, --arch only names it in the
+              LATENCY line); --trace writes every call's start and ms as CSV (for bench/latency_tail.py). train/infer
+              --profile: a table of the time per op over the timed steps; host = the time to issue each op (on a GPU: is the
+              host the bottleneck?), device = each op run alone (the backend drained around it; slower steps, no overlap).""";
+
+    /** The flags of each mode: another is refused (a typo must not time the default). */
+    static final List<String> TRAIN_INFER_FLAGS = List.of("arch", "batch", "size", "iters", "warmup", "classes", "width", "blocks", "device",
+            "precision", "impl", "profile");
+    static final List<String> LATENCY_FLAGS = List.of("arch", "size", "iters", "warmup", "impl", "precision", "weights", "bundle", "trace",
+            "classes", "width", "blocks", "strides", "dilations", "scales", "seed", "strict");
+    private static final String MODES = "give a mode: conta bench train, infer or latency (conta bench --help for their flags)";
 
     @Override public String usage() { return USAGE; }
 
@@ -54,8 +65,19 @@ public final class BenchCommand implements Command {
 
     @Override
     public int run(Args a) throws Exception {
-        if (a.positional().isEmpty()) throw new UserError("give train or infer\n" + USAGE);
+        if (a.positional().isEmpty()) throw new UserError(MODES);
         String mode = a.positional().getFirst();
+        if (!List.of("train", "infer", "latency").contains(mode)) throw new UserError("unknown bench mode '" + mode + "'; " + MODES);
+        if (a.positional().size() > 1) throw new UserError("bench " + mode + " takes flags, not '" + a.positional().get(1) + "' (conta bench --help)");
+        List<String> unknown = a.unknown(mode.equals("latency") ? LATENCY_FLAGS : TRAIN_INFER_FLAGS);
+        if (!unknown.isEmpty()) {
+            String u = unknown.getFirst();
+            if (!mode.equals("latency") && LATENCY_FLAGS.contains(u))
+                throw new UserError("--" + u + " does not apply to bench " + mode + " (it times random weights on random data); it is a flag of bench latency");
+            if (mode.equals("latency") && TRAIN_INFER_FLAGS.contains(u))
+                throw new UserError("--" + u + " does not apply to bench latency (batch 1 on the CPU); it is a flag of bench train and infer");
+            throw new UserError("unknown flag --" + u + " for bench " + mode + " (conta bench --help lists the flags of each mode)");
+        }
         if (mode.equals("latency")) return LatencyBench.run(a); // batch-1 p50/p90/p99, see LatencyBench
         String arch = a.get("arch", "resnet50");
         int batch = a.getInt("batch", 8), size = a.getInt("size", 224), iters = a.getInt("iters", 5), warmup = a.getInt("warmup", 1);
@@ -67,6 +89,7 @@ public final class BenchCommand implements Command {
             for (int i = 0; i < p.length; i++) blocks[i] = Integer.parseInt(p[i].trim());
         }
         Models.Options o = new Models.Options(a.has("width") ? a.getInt("width", 64) : null, blocks, classes, null, null, null, 0L);
+        ModelCommand.checkNetworkFlags(o);
         if (batch < 1 || size < 1 || iters < 1 || warmup < 0 || classes < 1)
             throw new UserError("bench needs --batch, --size, --iters, --classes >= 1 and --warmup >= 0; got batch " + batch + ", size " + size
                     + ", iters " + iters + ", classes " + classes + ", warmup " + warmup);
@@ -100,7 +123,7 @@ public final class BenchCommand implements Command {
             int[] labelShape = dense ? new int[]{batch, size, size} : cam ? new int[]{batch, classes} : new int[]{batch};
             Objective obj = cam ? Objective.MULTILABEL_SOFT_MARGIN : Objective.CE;
             boolean train = mode.equals("train");
-            if (!train && !mode.equals("infer")) throw new UserError("bench mode must be train or infer, got " + mode);
+            if (train && !a.get("impl", "graph").equals("graph")) throw new UserError("bench train --impl applies to --arch irn-boundary (its frozen backbone); --impl plan|graph times bench infer");
             net.module().train(train);
             String impl = a.get("impl", "graph");
             if (!train && !impl.equals("graph") && !impl.equals("plan")) throw new UserError("bench infer: --impl must be graph or plan, got " + impl);

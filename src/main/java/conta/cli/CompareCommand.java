@@ -28,6 +28,8 @@ public final class CompareCommand implements Command {
         List<String> bad = a.unknown(List.of("data", "out", "methods", "seeds", "config", "set", "demo", "device", "precision", "rounds", "help", "until", "from", "tables-only"));
         if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
         if (!a.has("data") || !a.has("out")) throw new UserError("give --data DIR and --out DIR\n" + USAGE);
+        if (a.has("config") && a.getBool("demo", false))
+            throw new UserError("give --config FILE or --demo, not both (--demo is a recipe of its own; change it with --set key=value)");
         Config base = a.getBool("demo", false) ? DemoCommand.demoConfig() : new Config();
         if (a.has("config")) base.load(Path.of(a.get("config", null)));
         base.applySets(a.all("set"));

@@ -1,5 +1,6 @@
 package conta.cli;
 
+import conta.config.ConfigKeys;
 import conta.error.UserError;
 import conta.eval.EvalResult;
 import conta.eval.Evaluator;
@@ -18,8 +19,8 @@ public final class EvalCommand implements Command {
               --cam DIR    ID.npy float32 C x H x W over all C foreground classes (zeros for absent ones), ground-truth size
               --gt DIR     a dataset root (VOC / COCO / custom; then --split or --list is required) or a folder of ID.png masks
               --list FILE  ids to score (default: every mask in a --gt mask folder); a listed id without prediction is an error
-              --bg-threshold T   constant background plane for CAMs (default 0.15, IRNet's cam_eval_thres)
-              --sweep A:B:S      try every threshold from A to B and report the best
+              --bg-threshold T   constant background plane for CAMs, in [0, 1] (default 0.15, IRNet's cam_eval_thres)
+              --sweep A:B:S      try every threshold from A to B and report the best (A < B in [0, 1], S > 0, at most 10000 steps)
             protocol (docs/evaluation.md): one confusion matrix over the whole split; ground-truth 255 ignored; a predicted
               255 counts as background (IRNet's eval_sem_seg); IoU = TP / (GT + Pred - TP); mIoU = mean over the classes
               present in the ground truth or the prediction (background included; a class absent from both is left out,
@@ -32,6 +33,17 @@ public final class EvalCommand implements Command {
 
     @Override public String summary() { return "score pseudo-masks, segmentations or CAMs (mIoU, per-class IoU/precision/recall)"; }
 
+    /** The flag's value checked by the pipeline's row for the same setting, the refusal naming the flag. */
+    private static void checkAs(Args a, String flag, String key) {
+        String v = a.get(flag, "");
+        ConfigKeys.Key k = ConfigKeys.get(key);
+        try {
+            k.check(v);
+        } catch (UserError e) {
+            throw new UserError("--" + flag + " '" + v + "' is not allowed: must be " + k.allowed() + " (as config " + key + ")");
+        }
+    }
+
     @Override
     public int run(Args a) throws Exception {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
@@ -40,6 +52,8 @@ public final class EvalCommand implements Command {
         if (a.has("pred") == a.has("cam")) throw new UserError("give exactly one of --pred DIR or --cam DIR\n" + USAGE);
         if (a.has("pred") && (a.has("sweep") || a.has("bg-threshold"))) throw new UserError("--sweep/--bg-threshold apply to --cam only");
         if (a.has("sweep") && a.has("bg-threshold")) throw new UserError("give --bg-threshold or --sweep, not both");
+        if (a.has("sweep")) checkAs(a, "sweep", "cam.sweep");
+        if (a.has("bg-threshold")) checkAs(a, "bg-threshold", "cam.bg_threshold");
         Path gtDir = Path.of(a.require("gt"));
         Path list = a.has("list") ? Path.of(a.get("list", null)) : null;
         if (list != null && !Files.isRegularFile(list)) throw new UserError("--list " + list + " does not exist");

@@ -50,12 +50,17 @@ public final class ExportCommand implements Command {
         Integer round = a.has("round") ? a.getInt("round", 0) : null;
         Path out = Path.of(a.require("out"));
         String format = a.get("format", "bundle");
+        if (!List.of("seg", "cls", "irn").contains(stage)) throw new UserError("--stage must be seg, cls or irn, got '" + stage + "'");
+        if (!format.equals("bundle") && !format.equals("onnx")) throw new UserError("--format must be bundle or onnx, got '" + format + "'");
+        if (format.equals("onnx") && stage.equals("irn"))
+            throw new UserError("ONNX export supports --stage seg or cls (as export-onnx), got --stage irn; the boundary branch exports as --format bundle");
         try (BundleModel m = BundleModel.open(src, stage, round, new CpuBackend())) {
-            switch (format) {
-                case "bundle" -> writeBundle(m, out);
-                case "onnx" -> writeOnnx(m, out);
-                default -> throw new UserError("--format must be bundle or onnx, got '" + format + "'");
-            }
+            if (format.equals("onnx") && !m.bundle.stage().equals("seg") && !m.bundle.stage().equals("cls"))
+                throw new UserError("ONNX export supports seg or cls models; " + m.file + " is a " + stageName(m.bundle.stage())
+                        + " model, which has no ONNX export");
+            if (format.equals("bundle")) writeBundle(m, out);
+            else writeOnnx(m, out);
+            stage = m.bundle.stage();
         }
         System.err.println("wrote " + out + " (" + stageName(stage) + ")");
         return 0;
@@ -77,9 +82,10 @@ public final class ExportCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new UserError("--input must be caffe, imagenet or raw, got '" + a.get("input", "") + "'");
         }
+        List<String> given = names(a); // read before the network: an empty or missing file is named first
         try (conta.models.Network net = ModelCommand.build(a, new CpuBackend())) {
             conta.models.DeepLabV2 d = (conta.models.DeepLabV2) net;
-            List<String> names = classNames(a, d.classes());
+            List<String> names = classNames(a, given, d.classes());
             conta.wsss.ModelSpec spec = conta.wsss.ModelSpec.deeplab(d.backbone.config, d.classes(), d.scales());
             writeBundle(Bundle.segmentation(spec, names, input, d.scales(), false), d.exportState(), out);
         }
@@ -90,12 +96,20 @@ public final class ExportCommand implements Command {
         return 0;
     }
 
-    /** --names FILE (one per line, background first) or class0, class1, ... */
-    private static List<String> classNames(Args a, int classes) throws IOException {
-        if (!a.has("names")) return java.util.stream.IntStream.range(0, classes).mapToObj(i -> "class" + i).toList();
+    /** The class names of --names FILE (one per line, background first, blank lines skipped), or null without --names. */
+    private static List<String> names(Args a) throws IOException {
+        if (!a.has("names")) return null;
         Path f = Path.of(a.require("names"));
         if (!Files.isRegularFile(f)) throw new UserError("--names " + f + " does not exist (one class name per line, background first)");
         List<String> n = Files.readAllLines(f).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        if (n.isEmpty()) throw new UserError("--names " + f + " is empty: list one class name per line, background first (or leave out --names for class0, class1, ...)");
+        return n;
+    }
+
+    /** The --names list n checked against the network's outputs, or class0, class1, ... without --names. */
+    private static List<String> classNames(Args a, List<String> n, int classes) {
+        if (n == null) return java.util.stream.IntStream.range(0, classes).mapToObj(i -> "class" + i).toList();
+        Path f = Path.of(a.require("names"));
         if (n.size() != classes)
             throw new UserError("--names " + f + " lists " + n.size() + " classes, the network has " + classes + " outputs (background first; or --classes N)");
         return n;

@@ -8,6 +8,9 @@ import conta.models.Network;
 import conta.tensor.Backend;
 import conta.tensor.Tensor;
 import conta.tensor.cpu.CpuBackend;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -21,11 +24,27 @@ import java.util.SplittableRandom;
 final class LatencyBench {
     private LatencyBench() { }
 
+    /** The network flags of plan / graph, which a bundle's own network makes meaningless. */
+    private static final List<String> NETWORK_FLAGS = List.of("weights", "classes", "width", "blocks", "strides", "dilations", "scales", "seed", "strict");
+
     /** The Java API on a segmentation bundle: a random RGB image (content does not change the work), label map out. */
-    private static int api(Args a, String arch, int size, int iters, int warmup) throws Exception {
+    private static int api(Args a, int size, int iters, int warmup) throws Exception {
         if (!a.has("bundle")) throw new UserError("--impl api needs --bundle F (a segmentation bundle: conta export)");
-        try (conta.api.ContaModel m = conta.api.ContaModel.open(java.nio.file.Path.of(a.require("bundle")), "cpu", a.get("precision", "fp32"))) {
-            if (!m.kind().equals("seg")) throw new UserError("--impl api times segmentation: " + a.require("bundle") + " is a " + m.kind() + " bundle");
+        for (String f : NETWORK_FLAGS)
+            if (a.has(f)) throw new UserError("--" + f + " does not apply to --impl api: the bundle holds the network and its weights");
+        conta.wsss.BundleModel.checkSize(size, size, "--size " + size + ": the image"); // what segment() would refuse, before timing
+        Path bundle = Path.of(a.require("bundle"));
+        if (!Files.isRegularFile(bundle)) throw new UserError("--bundle " + bundle + " does not exist (a segmentation bundle: conta export)");
+        conta.api.ContaModel opened;
+        try {
+            opened = conta.api.ContaModel.open(bundle, "cpu", a.get("precision", "fp32"));
+        } catch (conta.api.ContaException e) { // the API's code says whose problem it is
+            if (e.code() == conta.api.ContaException.Code.INTERNAL) throw e;
+            throw new UserError(e.getMessage().contains(bundle.toString()) ? e.getMessage() : "--bundle " + bundle + ": " + e.getMessage());
+        }
+        String arch = a.has("arch") ? a.require("arch") : archOf(bundle);
+        try (conta.api.ContaModel m = opened) {
+            if (!m.kind().equals("seg")) throw new UserError("--impl api times segmentation: " + bundle + " is a " + m.kind() + " bundle");
             byte[] rgb = new byte[3 * size * size], out = new byte[size * size];
             new SplittableRandom(1).nextBytes(rgb);
             report(a, time(warmup, iters, () -> m.segment(rgb, size, size, out)), "conta-api-" + m.precision(), arch, size);
@@ -55,13 +74,24 @@ final class LatencyBench {
         if (a.has("trace")) LatencyStats.writeTrace(a.get("trace", ""), t.startMs(), t.ms());
     }
 
+    /** The LATENCY line's name of a bundle's network: deeplabv2-resnetD / resnetD from its description (D: the depth). */
+    private static String archOf(Path bundle) {
+        conta.wsss.Bundle b = conta.wsss.Bundle.readMeta(bundle);
+        if (b == null) return "bundle";
+        conta.models.ResNetConfig c = b.spec().backbone();
+        int depth = (c.bottleneck() ? 3 : 2) * java.util.Arrays.stream(c.blocks()).sum() + 2;
+        return (b.spec().kind() == conta.wsss.ModelSpec.Kind.DEEPLAB ? "deeplabv2-" : "") + "resnet" + depth;
+    }
+
     static int run(Args a) throws Exception {
-        String arch = a.require("arch");
         int size = a.getInt("size", 224), iters = a.getInt("iters", 50), warmup = a.getInt("warmup", 10);
         String impl = a.get("impl", "plan");
         if (!impl.equals("plan") && !impl.equals("graph") && !impl.equals("api")) throw new UserError("--impl must be plan, graph or api, got " + impl);
         if (iters < 1 || warmup < 0) throw new UserError("--iters must be >= 1 and --warmup >= 0");
-        if (impl.equals("api")) return api(a, arch, size, iters, warmup);
+        if (size < 1) throw new UserError("--size must be >= 1, got " + size);
+        if (impl.equals("api")) return api(a, size, iters, warmup);
+        if (a.has("bundle")) throw new UserError("--bundle applies to --impl api; --impl " + impl + " times --arch ARCH (with --weights FILE)");
+        String arch = a.require("arch");
         Backend b = new CpuBackend();
         try (Network net = ModelCommand.build(a, b)) {
             net.module().train(false);

@@ -35,10 +35,12 @@ public final class ModelCommand implements Command {
     static final String USAGE = """
             usage: conta model forward --arch ARCH --weights FILE --input X.npy --output Y.npy [--train-mode] [--classes K] [--width W]
                                        [--blocks 3,4,6,3] [--strides ...] [--dilations ...] [--scales ...] [--seed S] [--strict]
-                   conta model step    (the same flags) --labels L.npy --loss ce|bce|multilabel-soft-margin [--lr 0.01]
-                                       [--momentum 0.9] [--weight-decay 1e-4] [--steps K]
+                   conta model step    (the same flags) --labels L.npy --loss ce|bce|multilabel-soft-margin --lr LR
+                                       [--momentum 0] [--weight-decay 0] [--steps 1]
               forward: writes the network's output for the .npy batch; step: K SGD steps in training mode, writes the
-              losses and the updated weights (the contract of the PyTorch comparison checks). ARCH: %s""".formatted(String.join(", ", Models.ARCHS));
+              losses and the updated weights (the contract of the PyTorch comparison checks). --lr in (0, 100],
+              --momentum in [0, 1), --weight-decay in [0, 1], --steps >= 0; --width in [1, 1024], --classes >= 1,
+              --scales (DeepLab's MSC scales besides 1) each in (0, 4] or none. ARCH: %s""".formatted(String.join(", ", Models.ARCHS));
 
     @Override public String usage() { return USAGE; }
 
@@ -54,16 +56,45 @@ public final class ModelCommand implements Command {
         if (verb.equals("step")) known.addAll(STEP);
         List<String> unknown = a.unknown(known);
         if (!unknown.isEmpty()) throw new UserError("unknown flag --" + unknown.getFirst() + " for 'model " + verb + "'");
+        if (!verb.equals("forward") && !verb.equals("step")) throw new UserError("unknown verb '" + verb + "' (forward or step)");
+        StepFlags sf = verb.equals("step") ? StepFlags.of(a) : null; // checked before the network is built
         // cpu unless --device says otherwise (cuda:0, auto): the same contract checks PyTorch parity on any backend
         try (Backend b = Methods.backend(a.get("device", "cpu")); Network net = build(a, b)) {
             HostArray x = readInput(Path.of(a.require("input")));
-            switch (verb) {
-                case "forward" -> forward(a, net, b, x);
-                case "step" -> step(a, net, b, x);
-                default -> throw new UserError("unknown verb '" + verb + "' (forward or step)");
-            }
+            if (sf == null) forward(a, net, b, x);
+            else step(a, sf, net, b, x);
         }
         return 0;
+    }
+
+    /** The largest --width / --classes a network is built with: config cls.width's bound; far above any real head. */
+    static final int MAX_WIDTH = 1024, MAX_CLASSES = 100_000;
+
+    /** Refuses network sizes that cannot be built, naming the flag and its range (model, export --arch, bench). */
+    static void checkNetworkFlags(Models.Options o) {
+        if (o.width() != null && (o.width() < 1 || o.width() > MAX_WIDTH))
+            throw new UserError("--width must be in [1, " + MAX_WIDTH + "] (the ResNet base width; 64 = the real network), got " + o.width());
+        if (o.classes() != null && (o.classes() < 1 || o.classes() > MAX_CLASSES))
+            throw new UserError("--classes must be in [1, " + MAX_CLASSES + "] (the network's outputs), got " + o.classes());
+        if (o.scales() != null)
+            for (double sc : o.scales())
+                if (!(sc > 0 && sc <= conta.wsss.Bundle.MAX_SEG_SCALE))
+                    throw new UserError("--scales " + Arrays.toString(o.scales()).replaceAll("[\\[\\] ]", "") + ": each scale must be in (0, "
+                            + (int) conta.wsss.Bundle.MAX_SEG_SCALE + "] (DeepLab's MSC input scales besides 1, as config seg.msc), or none");
+    }
+
+    /** model step's optimisation flags, in range. */
+    record StepFlags(float lr, float momentum, float weightDecay, int steps) {
+        static StepFlags of(Args a) {
+            if (!a.has("lr")) throw new UserError("missing required flag --lr (the SGD learning rate, in (0, 100])");
+            double lr = a.getDouble("lr", 0), m = a.getDouble("momentum", 0), wd = a.getDouble("weight-decay", 0);
+            int steps = a.getInt("steps", 1);
+            if (!(lr > 0 && lr <= 100)) throw new UserError("--lr must be in (0, 100], got " + a.get("lr", ""));
+            if (!(m >= 0 && m < 1)) throw new UserError("--momentum must be in [0, 1), got " + a.get("momentum", ""));
+            if (!(wd >= 0 && wd <= 1)) throw new UserError("--weight-decay must be in [0, 1], got " + a.get("weight-decay", ""));
+            if (steps < 0) throw new UserError("--steps must be >= 0 (SGD steps to take), got " + steps);
+            return new StepFlags((float) lr, (float) m, (float) wd, steps);
+        }
     }
 
     static Network build(Args a, Backend b) throws IOException {
@@ -72,6 +103,7 @@ public final class ModelCommand implements Command {
         Models.Options o = new Models.Options(a.has("width") ? a.getInt("width", 64) : null, ints(a, "blocks"),
                 a.has("classes") ? a.getInt("classes", 0) : null, ints(a, "strides"), ints(a, "dilations"), doubles(a, "scales"),
                 (long) a.getInt("seed", 0));
+        checkNetworkFlags(o);
         Network net;
         try {
             net = Models.build(arch, o, b);
@@ -124,7 +156,7 @@ public final class ModelCommand implements Command {
         }
     }
 
-    private static void step(Args a, Network net, Backend b, HostArray x) throws IOException {
+    private static void step(Args a, StepFlags sf, Network net, Backend b, HostArray x) throws IOException {
         Objective obj;
         try {
             obj = Objective.parse(a.require("loss"));
@@ -136,14 +168,11 @@ public final class ModelCommand implements Command {
         HostArray labels = Npy.read(lp);
         if (labels.shape().length == 0 || labels.shape()[0] != x.shape()[0])
             throw new UserError("labels " + lp + " have shape " + labels.shapeString() + " but the input batch is " + x.shape()[0]);
-        float lr = (float) a.getDouble("lr", Double.NaN);
-        if (Float.isNaN(lr)) throw new UserError("missing required flag --lr");
-        int steps = a.getInt("steps", 1);
+        int steps = sf.steps();
         Path out = Path.of(a.require("output"));
         float[] losses;
         try (Tensor in = Tensor.of(b, x.data(), x.shape())) {
-            losses = ModelStep.run(net, in, labels.data(), labels.shape(), obj, lr, (float) a.getDouble("momentum", 0),
-                    (float) a.getDouble("weight-decay", 0), steps);
+            losses = ModelStep.run(net, in, labels.data(), labels.shape(), obj, sf.lr(), sf.momentum(), sf.weightDecay(), steps);
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new UserError(e.getMessage());
         }

@@ -16,7 +16,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.stream.Stream;
 
@@ -45,11 +48,17 @@ public final class PredictCommand implements Command {
         if (!unknown.isEmpty()) throw new UserError("unknown flag --" + unknown.getFirst() + "; " + USAGE);
         if (!a.has("model") || !a.has("images") || !a.has("out")) throw new UserError(USAGE);
         Path model = Path.of(a.require("model")), out = Path.of(a.require("out"));
+        if (Files.exists(out) && !Files.isDirectory(out))
+            throw new UserError("--out " + out + " is a file, not a folder; give a folder for the label maps (it is created if missing)");
         List<Path> images = images(a);
         boolean skipBad = a.getBool("skip-bad", false), overlay = a.getBool("overlay", false), wantCams = a.getBool("cams", false);
         Integer round = a.has("round") ? a.getInt("round", 0) : null;
         if (!Files.exists(model)) throw new UserError("--model " + model + " does not exist (give a bundle from `conta export` or a pipeline --out folder)");
         boolean run = Files.isDirectory(model);
+        if (!run && looksOnnx(model))
+            throw new UserError("--model " + model + " is an ONNX model: predict takes a bundle (conta export --format bundle, a .safetensors file) "
+                    + "or a pipeline run folder; run ONNX models with ONNX Runtime (docs/onnx.md)");
+        checkOutputs(a, images, out, overlay);
         conta.infer.Precision precision = conta.infer.Precision.parse(a.get("precision", "fp32"));
         Files.createDirectories(out);
         try (Backend b = Methods.backend(a.get("device", "auto"))) {
@@ -77,11 +86,13 @@ public final class PredictCommand implements Command {
                     String id = stem(f);
                     RgbImage im;
                     try {
+                        ImageCodec.Dims d = ImageCodec.probe(f); // the header's size first: a huge image is refused before it is decoded
+                        BundleModel.checkSize(d.w(), d.h(), "image " + f);
                         im = ImageCodec.read(f);
                         BundleModel.checkSize(im.w(), im.h(), "image " + f);
                     } catch (IOException | UserError e) {
                         if (!skipBad) throw new UserError(e.getMessage() + " (use --skip-bad to skip unreadable images)");
-                        bad.add(f + ": " + e.getMessage());
+                        bad.add(e.getMessage().contains(f.toString()) ? e.getMessage() : f + ": " + e.getMessage());
                         bar.step(id);
                         continue;
                     }
@@ -115,23 +126,84 @@ public final class PredictCommand implements Command {
         return 0;
     }
 
-    /** --images values and the words after them: files, or folders of .jpg/.jpeg/.png/.bmp files (sorted). */
-    static List<Path> images(Args a) throws IOException {
+    /** --images values and the words after them. */
+    private static List<String> given(Args a) {
         List<String> given = new ArrayList<>(a.all("images"));
         given.addAll(a.positional());
-        List<Path> out = new ArrayList<>();
+        return given;
+    }
+
+    /**
+     * --images values and the words after them: files, or folders of .jpg/.jpeg/.png/.bmp files (sorted); a file named
+     * twice (itself and in its folder, say) is predicted once.
+     */
+    static List<Path> images(Args a) throws IOException {
+        List<String> given = given(a);
+        Map<Path, Path> out = new LinkedHashMap<>(); // the file itself -> as given
         for (String g : given) {
             Path p = Path.of(g);
             if (Files.isDirectory(p)) {
                 try (Stream<Path> s = Files.list(p)) {
                     s.filter(f -> Files.isRegularFile(f) && f.getFileName().toString().toLowerCase(Locale.ROOT).matches(".*\\.(jpe?g|png|bmp)"))
-                            .sorted().forEach(out::add);
+                            .sorted().forEach(f -> out.putIfAbsent(canonical(f), f));
                 }
-            } else if (Files.exists(p)) out.add(p);
+            } else if (Files.exists(p)) out.putIfAbsent(canonical(p), p);
             else throw new UserError("--images " + p + " does not exist");
         }
         if (out.isEmpty()) throw new UserError("--images " + given + " holds no .jpg/.png/.bmp images");
-        return out;
+        return new ArrayList<>(out.values());
+    }
+
+    /**
+     * Refuses, before anything is computed, an --out that is one of the --images folders, two images that would write
+     * the same output file (a.jpg and a.png; a.jpg in two folders), and an output that would overwrite an input image.
+     */
+    static void checkOutputs(Args a, List<Path> images, Path out, boolean overlay) {
+        Path o = canonical(out);
+        for (String g : given(a))
+            if (Files.isDirectory(Path.of(g)) && canonical(Path.of(g)).equals(o))
+                throw new UserError("--out " + out + " is the --images folder " + g + ": the label maps would be written among (and over) the "
+                        + "input images; choose another --out folder");
+        Map<Path, Path> inputs = new HashMap<>();
+        for (Path f : images) inputs.put(canonical(f), f);
+        Map<String, Path> claimed = new HashMap<>(); // output file name -> the image that writes it
+        for (Path f : images) {
+            String id = stem(f);
+            List<String> names = overlay ? List.of(id + ".png", id + ".npz", id + "_overlay.png") : List.of(id + ".png", id + ".npz");
+            for (String n : names) {
+                Path prev = claimed.putIfAbsent(n, f);
+                if (prev != null)
+                    throw new UserError("--images " + prev + " and " + f + " would both write " + n + " in --out " + out
+                            + "; rename one of them or predict them into separate --out folders");
+                Path in = inputs.get(canonical(out.resolve(n)));
+                if (in != null)
+                    throw new UserError("--out " + out + ": writing " + out.resolve(n) + " would overwrite the input image " + in
+                            + "; choose another --out folder");
+            }
+        }
+    }
+
+    /** The file a path names (links resolved), for a path that does not exist yet its folder's and its name. */
+    static Path canonical(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        try {
+            return abs.toRealPath();
+        } catch (IOException e) {
+            Path parent = abs.getParent();
+            return parent == null ? abs : canonical(parent).resolve(abs.getFileName());
+        }
+    }
+
+    /** An ONNX file given where a bundle belongs: its name, or a protobuf ModelProto start (ir_version, then another field) where a safetensors header is not. */
+    static boolean looksOnnx(Path f) {
+        if (f.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) return true;
+        byte[] b = new byte[9];
+        try (var in = Files.newInputStream(f)) {
+            if (in.readNBytes(b, 0, 9) < 9) return false;
+        } catch (IOException e) {
+            return false; // the bundle reader says what is wrong
+        }
+        return b[0] == 0x08 && b[1] > 0 && (b[2] == 0x12 || b[2] == 0x1a || b[2] == 0x3a || b[2] == 0x42) && b[8] != '{';
     }
 
     static String stem(Path f) {

@@ -33,6 +33,13 @@ public final class ImageCodec {
     /** Width and height read from the file header (no pixel decoding); used to check datasets quickly. */
     public record Dims(int w, int h) { }
 
+    /**
+     * The largest image decoded, in pixels and a side: its RGB bytes must fit one Java array (3 x 512 Mpx) and OpenCV
+     * refuses more than 2^30 pixels or 2^20 a side (CV_IO_MAX_IMAGE_PIXELS / _WIDTH / _HEIGHT) with an assertion.
+     */
+    public static final long MAX_PIXELS = 1L << 29;
+    public static final int MAX_SIDE = 1 << 20;
+
     public static RgbImage read(Path file) throws IOException {
         byte[] b = bytes(file);
         try {
@@ -53,25 +60,68 @@ public final class ImageCodec {
 
     public static RgbImage decode(byte[] b) throws IOException {
         checkComplete(b);
+        long[] hd = headerDims(b);
+        if (hd != null) checkDecodable(hd[0], hd[1]);
         try (PointerScope scope = new PointerScope();
              BytePointer bp = new BytePointer(b);
              Mat buf = new Mat(1, b.length, CV_8UC1, bp);
              Mat bgr = opencv_imgcodecs.imdecode(buf, opencv_imgcodecs.IMREAD_COLOR | opencv_imgcodecs.IMREAD_IGNORE_ORIENTATION)) {
             if (bgr == null || bgr.empty()) throw new IOException("cannot decode (not a JPEG/PNG/BMP image OpenCV can read)");
+            checkDecodable(bgr.cols(), bgr.rows());
             try (Mat rgb = new Mat()) {
                 opencv_imgproc.cvtColor(bgr, rgb, opencv_imgproc.COLOR_BGR2RGB);
                 return toRgb(rgb);
             }
+        } catch (RuntimeException e) { // an OpenCV assertion on a malformed file: the file's problem, not conta's
+            throw new IOException("cannot decode (" + openCvReason(e) + ")", e);
         }
     }
 
-    /** Header-only size of a JPEG or PNG; also refuses truncated files. */
+    /** Refuses a size beyond {@link #MAX_PIXELS} / {@link #MAX_SIDE}, naming it and the limit. */
+    static void checkDecodable(long w, long h) throws IOException {
+        if (w > MAX_SIDE || h > MAX_SIDE || w * h > MAX_PIXELS)
+            throw new IOException("it is " + w + "x" + h + " px (" + (w * h >> 20) + " Mpx), more than the " + (MAX_PIXELS >> 20) + " Mpx or "
+                    + MAX_SIDE + " px a side an image may have; resize it first");
+    }
+
+    /** The first line of an OpenCV exception without its source location. */
+    private static String openCvReason(RuntimeException e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip().lines().findFirst().orElse("");
+        int at = m.indexOf("error: ");
+        return "OpenCV: " + (at >= 0 ? m.substring(at + 7) : m);
+    }
+
+    /** Width and height (unsigned) from a PNG, JPEG or BMP header, or null for another format or an unreadable header. */
+    private static long[] headerDims(byte[] b) {
+        if (isPng(b)) return new long[]{Integer.toUnsignedLong(be32(b, 16)), Integer.toUnsignedLong(be32(b, 20))};
+        if (isJpeg(b)) {
+            try {
+                Dims d = jpegDims(b);
+                return new long[]{d.w(), d.h()};
+            } catch (IOException e) {
+                return null; // OpenCV says what is wrong with it
+            }
+        }
+        if (isBmp(b) && le32(b, 14) >= 40) // a BITMAPINFOHEADER or later; a negative height: top-down rows
+            return new long[]{Math.abs((long) le32(b, 18)), Math.abs((long) le32(b, 22))};
+        return null;
+    }
+
+    /** Header-only size of a JPEG, PNG or BMP; also refuses truncated files and sizes beyond {@link #MAX_PIXELS}. */
     public static Dims probe(Path file) throws IOException {
         byte[] b = bytes(file);
         try {
             checkComplete(b);
-            if (isPng(b)) return new Dims(be32(b, 16), be32(b, 20));
-            if (isJpeg(b)) return jpegDims(b);
+            if (isJpeg(b)) {
+                Dims d = jpegDims(b);
+                checkDecodable(d.w(), d.h());
+                return d;
+            }
+            long[] hd = headerDims(b);
+            if (hd != null) {
+                checkDecodable(hd[0], hd[1]);
+                return new Dims((int) hd[0], (int) hd[1]);
+            }
             RgbImage im = decode(b);
             return new Dims(im.w(), im.h());
         } catch (IOException e) {
@@ -134,6 +184,8 @@ public final class ImageCodec {
 
     static boolean isPng(byte[] b) { return b.length > 24 && (b[0] & 0xFF) == 137 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G'; }
 
+    static boolean isBmp(byte[] b) { return b.length > 26 && b[0] == 'B' && b[1] == 'M'; }
+
     static boolean isJpeg(byte[] b) { return b.length > 4 && (b[0] & 0xFF) == 0xFF && (b[1] & 0xFF) == 0xD8; }
 
     /** JPEG must end with EOI (FFD9, trailing padding allowed); PNG with an IEND chunk. */
@@ -154,6 +206,10 @@ public final class ImageCodec {
 
     private static int be32(byte[] b, int o) {
         return (b[o] & 0xFF) << 24 | (b[o + 1] & 0xFF) << 16 | (b[o + 2] & 0xFF) << 8 | (b[o + 3] & 0xFF);
+    }
+
+    private static int le32(byte[] b, int o) {
+        return (b[o + 3] & 0xFF) << 24 | (b[o + 2] & 0xFF) << 16 | (b[o + 1] & 0xFF) << 8 | (b[o] & 0xFF);
     }
 
     private static Dims jpegDims(byte[] b) throws IOException {

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -162,7 +163,16 @@ public record Bundle(int version, String contaVersion, String stage, ModelSpec s
         if (classNames.size() != expect)
             throw new UserError(where + ": " + classNames.size() + " class names for a " + stage + " network with " + spec.classes() + " outputs");
         if (scales.length == 0) throw new UserError(where + ": inference.scales is empty");
+        double max = stage.equals("cls") ? MAX_CAM_SCALE : MAX_SEG_SCALE;
+        for (double[] sc : new double[][]{scales, spec.msc()})
+            for (double x : sc)
+                if (!(x > 0 && x <= max))
+                    throw new UserError(where + ": inference scale " + x + " of " + Arrays.toString(sc) + " is outside (0, " + (int) max
+                            + "] (an input scale); re-export the model with valid --scales");
     }
+
+    /** The largest input scale a bundle may name: config seg.msc's bound for segmentation, cam.scales' for CAMs. */
+    public static final double MAX_SEG_SCALE = 4, MAX_CAM_SCALE = 8;
 
     /** The bundle held in a weights file's metadata, or null if it has none (a file written before bundles). */
     public static Bundle readMeta(Path file) {

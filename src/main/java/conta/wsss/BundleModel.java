@@ -49,7 +49,8 @@ public final class BundleModel implements AutoCloseable {
         net.train(false);
         this.plans = !PLANS ? null : bundle.stage().equals("seg")
                 ? PlanCache.forBackend(net.backend(), (DeepLabV2) net, PlanCache.Output.FORWARD, precision, PLAN_SHAPES)
-                : bundle.needsContext() ? null : PlanCache.forBackend(net.backend(), (ResNet) net, PlanCache.Output.CAM, precision, PLAN_SHAPES);
+                : bundle.needsContext() || !(net instanceof ResNet r) ? null // the boundary branch (irn) runs its graph
+                : PlanCache.forBackend(net.backend(), r, PlanCache.Output.CAM, precision, PLAN_SHAPES);
         if (precision == Precision.BF16 && plans == null)
             throw new UserError("precision bf16 runs through inference plans, which serve the CPU backend (and not CONTA classifiers with "
                     + "their context input, nor -Dconta.infer.plan=false); use fp32 here");

@@ -89,4 +89,107 @@ class ExportArchTest {
         assertTrue(((String) r[1]).contains("needs --weights"), (String) r[1]);
         assertFalse(Files.exists(Path.of(out)), "nothing written on refusal");
     }
+
+    /** The fixture exported as a bundle (width 4, 5 classes, MSC 0.5 / 0.75). */
+    private Path exportFixture(String name) throws Exception {
+        Path out = tmp.resolve(name);
+        Object[] r = conta("export", "--arch", "deeplabv2-resnet101", "--width", "4", "--blocks", "1,1,1,1", "--classes", "5",
+                "--weights", ModelParityTest.dir(fixture()).resolve("init.pth").toString(), "--input", "raw", "--out", out.toString());
+        assertEquals(0, r[0], (String) r[1]);
+        return out;
+    }
+
+    /** Exit 2 with one line holding every string of mustContain, and out not written. */
+    private static void refused(Object[] r, Path out, String... mustContain) {
+        String err = (String) r[1];
+        assertEquals(2, r[0], err);
+        assertEquals(1, err.strip().lines().count(), "one line: " + err);
+        for (String m : mustContain) assertTrue(err.contains(m), "'" + m + "' in: " + err);
+        assertFalse(ErrorContractTest.CLASS_NAME.matcher(err).find(), "no Java class name in: " + err);
+        assertFalse(Files.exists(out), "nothing written on refusal: " + out);
+    }
+
+    @Test
+    void outOfRangeSizesScalesAndAnEmptyNamesFileAreRefused() throws Exception {
+        String w = ModelParityTest.dir(fixture()).resolve("init.pth").toString();
+        Path out = tmp.resolve("r.safetensors");
+        String[] base = {"export", "--arch", "deeplabv2-resnet101", "--width", "4", "--blocks", "1,1,1,1", "--classes", "5", "--weights", w,
+            "--out", out.toString()};
+        for (String sc : new String[]{"-1", "0", "0.5,NaN", "5"})
+            refused(conta(with(base, "--scales", sc)), out, "--scales", "each scale must be in (0, 4]");
+        refused(conta(with(base, "--width", "0")), out, "--width must be in [1, 1024]", "got 0");
+        refused(conta(with(base, "--classes", "-3")), out, "--classes must be in [1, 100000]", "got -3");
+        Path empty = tmp.resolve("empty.txt"), blank = tmp.resolve("blank.txt");
+        Files.writeString(empty, "");
+        Files.writeString(blank, "\n  \n");
+        refused(conta(with(base, "--names", empty.toString())), out, "--names " + empty + " is empty", "one class name per line");
+        refused(conta(with(base, "--names", blank.toString())), out, "--names " + blank + " is empty");
+        // in range: written, and the bundle keeps the scales
+        Object[] r = conta(with(base, "--scales", "0.5,4"));
+        assertEquals(0, r[0], (String) r[1]);
+        try (BundleModel m = BundleModel.open(out, "seg", null, new CpuBackend())) {
+            assertArrayEquals(new double[]{1, 0.5, 4}, m.bundle.scales());
+        }
+    }
+
+    /** argv with the flag set to value (replacing it where argv has it). */
+    private static String[] with(String[] argv, String flag, String value) {
+        List<String> a = new java.util.ArrayList<>(List.of(argv));
+        int i = a.indexOf(flag);
+        if (i >= 0) a.set(i + 1, value);
+        else {
+            a.add(flag);
+            a.add(value);
+        }
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void aBundleWithAScaleOutOfRangeIsNamedWhenOpened() throws Exception {
+        Path good = exportFixture("good.safetensors"), bad = tmp.resolve("bad-scales.safetensors");
+        Map<String, String> meta = new java.util.LinkedHashMap<>(conta.io.Safetensors.metadata(good));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> j = conta.io.Json.parseObject(meta.get(conta.wsss.Bundle.META_KEY));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> inf = (Map<String, Object>) j.get("inference"), model = (Map<String, Object>) j.get("model");
+        inf.put("scales", List.of(1.0, -1.0, 0.75));
+        model.put("msc_scales", List.of(-1.0, 0.75));
+        meta.put(conta.wsss.Bundle.META_KEY, conta.io.Json.write(j));
+        conta.io.Safetensors.write(bad, conta.io.Safetensors.read(good), meta);
+        Path imgs = tmp.resolve("imgs"), pred = tmp.resolve("pred");
+        Files.createDirectories(imgs);
+        Files.write(imgs.resolve("a.png"), PredictInputsTest.image("png", 1));
+        Object[] r = conta("predict", "--model", bad.toString(), "--images", imgs.toString(), "--out", pred.toString(), "--device", "cpu");
+        assertEquals(2, r[0], (String) r[1]);
+        String last = ((String) r[1]).strip().lines().reduce((x, y) -> y).orElse("");
+        assertTrue(last.contains(bad.toString()) && last.contains("-1.0") && last.contains("outside (0, 4]"), last);
+        assertFalse(Files.exists(pred.resolve("a.png")));
+        r = conta("predict", "--model", good.toString(), "--images", imgs.toString(), "--out", pred.toString(), "--device", "cpu");
+        assertEquals(0, r[0], (String) r[1]);
+    }
+
+    @Test
+    void theBoundaryBranchExportsAsABundleAndItsOnnxIsRefused() throws Exception {
+        conta.models.ResNetConfig rc = conta.models.ResNetConfig.torchvision(true, 1, 1, 1, 1).withStrides(new int[]{1, 2, 2, 1}).withFrozenBn(true)
+                .withHead(conta.models.ResNetConfig.Head.NONE, 0).withWidth(4);
+        conta.wsss.ModelSpec spec = conta.wsss.ModelSpec.boundary(rc, 5);
+        conta.wsss.Bundle b = conta.wsss.Bundle.of(new conta.config.Config(), "irn", spec, List.of("background", "a", "b"));
+        Path irn = tmp.resolve("irn.safetensors");
+        try (CpuBackend be = new CpuBackend(); conta.nn.Module net = spec.build(be, 0)) {
+            Map<String, String> meta = new java.util.LinkedHashMap<>(b.meta());
+            meta.put("stage", "irn");
+            conta.io.Safetensors.write(irn, net.exportState(), meta);
+        }
+        Path onnx = tmp.resolve("irn.onnx"), copy = tmp.resolve("irn-copy.safetensors");
+        refused(conta("export", "--model", irn.toString(), "--stage", "irn", "--format", "onnx", "--out", onnx.toString()), onnx,
+                "ONNX export supports --stage seg or cls", "--stage irn");
+        refused(conta("export", "--model", irn.toString(), "--format", "onnx", "--out", onnx.toString()), onnx,
+                "ONNX export supports seg or cls", irn.toString(), "boundary branch");
+        Object[] r = conta("export", "--model", irn.toString(), "--stage", "irn", "--out", copy.toString());
+        assertEquals(0, r[0], (String) r[1]);
+        assertTrue(((String) r[1]).contains("boundary branch"), (String) r[1]);
+        try (BundleModel m = BundleModel.open(copy, "irn", null, new CpuBackend())) {
+            assertEquals("irn", m.bundle.stage());
+        }
+    }
 }

@@ -93,4 +93,54 @@ class ModelCommandErrorsTest {
         assertOneLineError(run(with("model", "step", "--arch", "resnet18", "--weights", FX + "init.pth", "--input", FX + "input.npy",
                 "--labels", FX + "labels_ce.npy", "--loss", "hinge", "--lr", "0.1", "--output", tmp + "/w2.safetensors")), "unknown loss");
     }
+
+    @Test
+    void stepFlagsOutOfRangeAreRefusedBeforeAnythingRuns(@TempDir Path tmp) {
+        Path out = tmp.resolve("w.safetensors");
+        String[][] cases = {
+            {"--steps", "-3", "--steps must be >= 0", "got -3"},
+            {"--lr", "-1", "--lr must be in (0, 100]", "got -1"},
+            {"--lr", "0", "--lr must be in (0, 100]", "got 0"},
+            {"--lr", "NaN", "--lr must be in (0, 100]", "got NaN"},
+            {"--momentum", "5", "--momentum must be in [0, 1)", "got 5"},
+            {"--momentum", "-0.1", "--momentum must be in [0, 1)", "got -0.1"},
+            {"--weight-decay", "-1", "--weight-decay must be in [0, 1]", "got -1"},
+        };
+        for (String[] c : cases) {
+            java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of(with("model", "step", "--arch", "resnet18", "--weights", FX + "init.pth",
+                    "--input", FX + "input.npy", "--labels", FX + "labels_ce.npy", "--loss", "ce", "--output", out.toString())));
+            if (!c[0].equals("--lr")) argv.addAll(java.util.List.of("--lr", "0.1"));
+            argv.addAll(java.util.List.of(c[0], c[1]));
+            Result r = run(argv.toArray(String[]::new));
+            assertOneLineError(r, c[2]);
+            assertTrue(r.err().contains(c[3]), r.err());
+            assertFalse(Files.exists(out), "nothing written for " + c[0] + " " + c[1]);
+        }
+        assertOneLineError(run(with("model", "step", "--arch", "resnet18", "--weights", FX + "init.pth", "--input", FX + "input.npy",
+                "--labels", FX + "labels_ce.npy", "--loss", "ce", "--output", out.toString())), "missing required flag --lr");
+        // --steps 0 is allowed: the weights as loaded, no losses
+        Result z = run(with("model", "step", "--arch", "resnet18", "--weights", FX + "init.pth", "--input", FX + "input.npy",
+                "--labels", FX + "labels_ce.npy", "--loss", "ce", "--lr", "0.1", "--steps", "0", "--output", out.toString()));
+        assertEquals(0, z.code(), z.err());
+        assertTrue(z.out().contains("losses []"), z.out());
+    }
+
+    @Test
+    void networkSizesOutOfRangeNameTheFlag(@TempDir Path tmp) {
+        Path y = tmp.resolve("y.npy");
+        assertOneLineError(run("model", "forward", "--arch", "resnet18", "--width", "8", "--blocks", "1,1,1,1", "--classes", "-3",
+                "--input", FX + "input.npy", "--output", y.toString()), "--classes must be in [1, 100000] (the network's outputs), got -3");
+        assertOneLineError(run("model", "forward", "--arch", "resnet18", "--width", "0", "--blocks", "1,1,1,1", "--classes", "10",
+                "--input", FX + "input.npy", "--output", y.toString()), "--width must be in [1, 1024] (the ResNet base width; 64 = the real network), got 0");
+        assertOneLineError(run("model", "forward", "--arch", "deeplabv2-resnet101", "--width", "4", "--blocks", "1,1,1,1", "--classes", "5",
+                "--scales", "-1", "--input", FX + "input.npy", "--output", y.toString()), "each scale must be in (0, 4]");
+        assertFalse(Files.exists(y));
+    }
+
+    @Test
+    void stepUsageShowsLrAsRequiredWithTheDefaultsTheCodeUses() {
+        String u = run("model", "step", "--help").out();
+        assertTrue(u.contains("--lr LR") && !u.contains("[--lr"), "--lr is required: " + u);
+        assertTrue(u.contains("[--momentum 0]") && u.contains("[--weight-decay 0]") && u.contains("[--steps 1]"), u);
+    }
 }
