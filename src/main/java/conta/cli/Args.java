@@ -58,6 +58,14 @@ public final class Args {
         return v;
     }
 
+    /** Refuses, in one line, a call without every one of keys: "missing --a, --b (usage: ...)". */
+    public void requireAll(String usage, String... keys) {
+        List<String> missing = new ArrayList<>();
+        for (String k : keys) if (!has(k)) missing.add("--" + k);
+        if (!missing.isEmpty())
+            throw new UserError("missing " + String.join(", ", missing) + " (" + usage.lines().findFirst().orElse("").strip() + ")");
+    }
+
     public List<String> all(String key) {
         List<String> v = flags.getOrDefault(key, List.of());
         for (String x : v) valueOf(key, x);

@@ -44,7 +44,8 @@ public final class ExportCommand implements Command {
         if (a.has("arch")) return fromArch(a);
         List<String> unknown = a.unknown(KNOWN);
         if (!unknown.isEmpty()) throw new UserError("unknown flag --" + unknown.getFirst() + " (export takes --run OUT [--round T] --stage seg|cls|irn --out FILE [--format bundle|onnx])");
-        if (!a.has("run") && !a.has("model")) throw new UserError(USAGE);
+        if (!a.has("run") && !a.has("model"))
+            throw new UserError("give --run OUT (a pipeline run) or --arch deeplabv2-resnet101 --weights F (a checkpoint trained elsewhere); conta export --help");
         Path src = Path.of(a.has("run") ? a.require("run") : a.require("model"));
         String stage = a.get("stage", "seg");
         Integer round = a.has("round") ? a.getInt("round", 0) : null;
@@ -120,7 +121,8 @@ public final class ExportCommand implements Command {
         if (!(m.network() instanceof conta.models.Network net))
             throw new UserError("--format onnx: the " + m.bundle.stage() + " model is not an exportable network; export --stage seg or cls");
         Map<String, String> meta = new LinkedHashMap<>(m.bundle.meta()); // conta.bundle: the bundle's JSON description
-        meta.put("conta.stage", m.bundle.stage()); // as `conta export-onnx` names it
+        meta.put("conta.stage", m.bundle.stage()); // the keys `conta export-onnx` writes, so both exports read alike
+        meta.put("conta.input", m.bundle.input().name().toLowerCase(java.util.Locale.ROOT)); // the preprocessing (docs/onnx.md)
         var r = conta.onnx.OnnxExporter.export(net, out, meta);
         System.err.println("onnx: inputs " + r.inputs() + ", outputs " + r.outputs() + ", " + r.nodes() + " nodes" + (r.notes().isEmpty() ? "" : "; " + r.notes()));
     }

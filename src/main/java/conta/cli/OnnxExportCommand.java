@@ -45,7 +45,8 @@ public final class OnnxExportCommand implements Command {
         List<String> unknown = a.unknown(FLAGS);
         if (!unknown.isEmpty()) throw new UserError("unknown flag --" + unknown.getFirst() + " for 'export-onnx' (known: --" + String.join(", --", FLAGS) + ")");
         if (a.has("run") == a.has("arch"))
-            throw new UserError(USAGE.lines().findFirst().orElseThrow());
+            throw new UserError((a.has("run") ? "give --run or --arch, not both" : "give --run OUT --stage seg|cls (a pipeline run) or --arch ARCH --weights F")
+                    + "; conta export-onnx --help");
         Path out = Path.of(a.require("out"));
         Backend b = new CpuBackend();
         Map<String, String> meta = new LinkedHashMap<>();

@@ -46,7 +46,7 @@ public final class PredictCommand implements Command {
     public int run(Args a) throws IOException {
         List<String> unknown = a.unknown(KNOWN);
         if (!unknown.isEmpty()) throw new UserError("unknown flag --" + unknown.getFirst() + "; " + USAGE);
-        if (!a.has("model") || !a.has("images") || !a.has("out")) throw new UserError(USAGE);
+        a.requireAll(USAGE, "model", "images", "out");
         Path model = Path.of(a.require("model")), out = Path.of(a.require("out"));
         if (Files.exists(out) && !Files.isDirectory(out))
             throw new UserError("--out " + out + " is a file, not a folder; give a folder for the label maps (it is created if missing)");

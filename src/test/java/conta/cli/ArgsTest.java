@@ -49,4 +49,13 @@ class ArgsTest {
         assertEquals("--lr expects a number, got 'fast'",
                 assertThrows(UserError.class, () -> args("--lr", "fast").getDouble("lr", 0)).getMessage());
     }
+
+    @Test
+    void requireAllNamesEveryMissingFlagAndTheUsageLine() {
+        Args a = args("--model", "m");
+        a.requireAll("usage: conta x --model M\n  more help", "model");
+        assertEquals("missing --images, --out (usage: conta predict --model M --images DIR --out DIR)",
+                assertThrows(UserError.class, () -> a.requireAll("usage: conta predict --model M --images DIR --out DIR\n  help", "model", "images", "out"))
+                        .getMessage());
+    }
 }

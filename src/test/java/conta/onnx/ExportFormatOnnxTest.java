@@ -36,6 +36,7 @@ class ExportFormatOnnxTest {
         }
         try (OrtSession s = OrtCheck.open(f)) {
             assertEquals("seg", s.getMetadata().getCustomMetadataValue("conta.stage").orElse(null));
+            assertEquals("imagenet", s.getMetadata().getCustomMetadataValue("conta.input").orElse(null)); // the tiny run: seg.weights=none
             OrtCheck.assertClose(expected, OrtCheck.run(s, Map.of("image", new long[]{1, 3, h, w}), Map.of("image", img)).get("logits"),
                     "export --format onnx: seg logits");
         }

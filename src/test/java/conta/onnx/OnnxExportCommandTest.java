@@ -141,7 +141,9 @@ class OnnxExportCommandTest {
             assertEquals(2, cli("export-onnx", "--arch", "resnet18", "--weights", dir.resolve("missing.safetensors").toString(), "--out", dir.resolve("x.onnx").toString()));
             assertTrue(buf.toString().contains("missing.safetensors"), buf.toString());
             assertEquals(2, cli("export-onnx", "--out", dir.resolve("x.onnx").toString()));
-            assertTrue(buf.toString().contains("usage: conta export-onnx"), buf.toString());
+            assertTrue(buf.toString().contains("give --run OUT --stage seg|cls (a pipeline run) or --arch ARCH --weights F; conta export-onnx --help"), buf.toString());
+            assertEquals(2, cli("export-onnx", "--run", "r", "--arch", "resnet18", "--out", dir.resolve("x.onnx").toString()));
+            assertTrue(buf.toString().contains("give --run or --arch, not both"), buf.toString());
         } finally {
             System.setErr(err);
         }
