@@ -130,8 +130,15 @@ final class RunInputs {
      * Refuses to continue a run whose finished work came from other inputs (unless force), naming what differs;
      * with force, or when nothing is finished yet, the new inputs are accepted with a note.
      */
+    void checkAgainstOut(boolean force) { checkAgainstOut(force, s -> false); }
+
+    /**
+     * The same for a run whose --from removes some stages first: those (cleared tests "roundT/STAGE") are forgotten,
+     * so the conta version that wrote them is no difference.
+     */
     @SuppressWarnings("unchecked")
-    void checkAgainstOut(boolean force) {
+    void checkAgainstOut(boolean force, java.util.function.Predicate<String> cleared) {
+        stageVersions.keySet().removeIf(cleared);
         Map<String, Object> old = read(out);
         if (old == null) return;
         List<String> diff = new ArrayList<>();
