@@ -152,4 +152,13 @@ class RefusedRunTest {
             assertFalse(Files.exists(tmp.resolve("new-runs")), key + ": nothing written, not even OUT's folder");
         }
     }
+
+    // ------------------------------------------------------------------ defect 7: irn.radius too large for irn.crop
+
+    @Test
+    void anIrnRadiusTooLargeForTheCropIsRefusedBeforeAnyStage() {
+        Path o = tmp.resolve("radius");
+        ErrorContractTest.userError(pipeline(data, o, "--set", "irn.radius=10"), "irn.crop = 64", "irn.radius = 10", "at least 73", "at most 8");
+        assertFalse(Files.exists(o), "refused at the config check: nothing written");
+    }
 }
