@@ -55,11 +55,7 @@ public final class Methods {
     public static Map<String, Object> run(Config cfg, Path data, Path out, Backend b, StageRange range) throws Exception {
         cfg.validate();
         String method = cfg.str("method");
-        int rounds = switch (method) {
-            case "cam", "c2am" -> 1;
-            case "conta", "conta+c2am" -> 1 + cfg.integer("conta.rounds");
-            default -> throw new UserError("method must be cam, conta, c2am or conta+c2am, got " + method);
-        };
+        int rounds = rounds(cfg);
         boolean c2am = method.endsWith("c2am");
         StageRange.Point from = StageRange.resolve(range.from(), "from", rounds, c2am, 0);
         StageRange.Point until = StageRange.resolve(range.until(), "until", rounds, c2am, rounds - 1);
@@ -70,6 +66,15 @@ public final class Methods {
             b.useRunFolder(out); // OUT is this run's now: choices a resume must repeat are kept there
             return run(p, rounds, method, c2am, until);
         }
+    }
+
+    /** Rounds of the config's method: 1, or 1 + conta.rounds for CONTA. */
+    static int rounds(Config cfg) {
+        return switch (cfg.str("method")) {
+            case "cam", "c2am" -> 1;
+            case "conta", "conta+c2am" -> 1 + cfg.integer("conta.rounds");
+            default -> throw new UserError("method must be cam, conta, c2am or conta+c2am, got " + cfg.str("method"));
+        };
     }
 
     private static Map<String, Object> run(Pipeline p, int rounds, String method, boolean c2am, StageRange.Point until) throws Exception {

@@ -161,4 +161,45 @@ class RefusedRunTest {
         ErrorContractTest.userError(pipeline(data, o, "--set", "irn.radius=10"), "irn.crop = 64", "irn.radius = 10", "at least 73", "at most 8");
         assertFalse(Files.exists(o), "refused at the config check: nothing written");
     }
+
+    // ------------------------------------------------------------------ defects 5, 6: compare checks first, advises keeping results
+
+    @Test
+    void compareChecksMethodsAndStagesBeforeRunningAnything() {
+        Path o = tmp.resolve("cmp-refused");
+        String[] common = {"compare", "--data", data.toString(), "--out", o.toString(), "--config", conf.toString(), "--seeds", "1"};
+        ErrorContractTest.userError(run(common, "--methods", "cam,frob"), "--methods cam,frob", "'frob' is not a method", "conta+c2am");
+        ErrorContractTest.userError(run(common, "--methods", "cam,cam"), "--methods cam,cam", "listed twice");
+        ErrorContractTest.userError(run(common, "--methods", "cam,"), "--methods cam,", "comma-separated list");
+        ErrorContractTest.userError(run(common, "--methods", "cam,c2am", "--until", "c2am"), "--until c2am", "c2am stage exists only with");
+        ErrorContractTest.userError(run(common, "--methods", "cam,conta", "--set", "cls.weights=" + tmp.resolve("missing.pth")), "cls.weights",
+                "missing.pth");
+        assertFalse(Files.exists(o), "no method's pipeline ran, nothing was written");
+        ErrorContractTest.userError(run(new String[]{"compare", "--data", data.toString(), "--out", o.toString(), "--tables-only"}, "--methods", "cam,frob"),
+                "--methods cam,frob");
+    }
+
+    @Test
+    void aComparisonOfAnotherRecipeAdvisesTheSeedsOwnSettings() throws Exception {
+        Path o = tmp.resolve("cmp-tables");
+        Path report = o.resolve("cam").resolve("seed0").resolve("report.json");
+        Files.createDirectories(report.getParent());
+        Files.copy(finished.resolve("report.json"), report); // a finished seed kept as its result file
+        String[] tables = {"compare", "--data", data.toString(), "--out", o.toString(), "--methods", "cam", "--seeds", "1", "--tables-only"};
+        ErrorContractTest.userError(run(tables), report.toString(), "cls.width = 8", "this comparison has 64",
+                "pass the --config, --demo and --set the seeds were run with");
+        assertTrue(Files.isRegularFile(report), "the finished result is kept");
+        ErrorContractTest.userError(run(new String[]{"compare", "--data", data.toString(), "--out", o.toString(), "--methods", "cam", "--seeds", "1"}),
+                "cls.width = 8", "pass the --config");
+        assertTrue(Files.isRegularFile(report), "refused before any seed ran");
+        ModelCommandErrorsTest.Result r = run(tables, "--config", conf.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isRegularFile(o.resolve("comparison.md")));
+    }
+
+    static ModelCommandErrorsTest.Result run(String[] argv, String... extra) {
+        List<String> a = new java.util.ArrayList<>(List.of(argv));
+        a.addAll(List.of(extra));
+        return ModelCommandErrorsTest.run(a.toArray(String[]::new));
+    }
 }
