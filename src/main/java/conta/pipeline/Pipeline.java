@@ -226,21 +226,8 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
-    /**
-     * A JSON object the run wrote and reads back (config.json, done.json), or a UserError naming the file, what is
-     * wrong with it and the fix.
-     */
-    static Map<String, Object> readJson(Path f, String fix) {
-        try {
-            return Json.parseObject(Files.readString(f));
-        } catch (java.nio.charset.CharacterCodingException e) {
-            throw new UserError(f + " is damaged (not UTF-8 text); " + fix);
-        } catch (IOException e) {
-            throw new UserError("cannot read " + f + " (" + e.getMessage() + "); " + fix);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(f + " is damaged (" + e.getMessage() + "); " + fix);
-        }
-    }
+    /** A JSON object the run wrote and reads back (config.json, done.json), or one line naming the file and the fix. */
+    static Map<String, Object> readJson(Path f, String fix) { return Json.readObject(f, fix); }
 
     /** The fix for a damaged roundT/STAGE/done.json: the stage is redone without it. */
     private static String doneFix(String roundStage) {

@@ -197,6 +197,47 @@ class RefusedRunTest {
         assertTrue(Files.isRegularFile(o.resolve("comparison.md")));
     }
 
+    // ------------------------------------------------------------------ defect 8: damaged JSON files of a run
+
+    @Test
+    void damagedJsonFilesOfARunAreNamedWithTheFix() throws Exception {
+        Path o = copy("damaged-json");
+        for (String f : List.of("config.json", "round0/cls/done.json", "round0/pseudo/done.json")) {
+            Path file = o.resolve(f);
+            byte[] good = Files.readAllBytes(file);
+            for (byte[] bad : List.of("{\"broken".getBytes(), new byte[0], "[1, 2]".getBytes(), new byte[]{(byte) 0xff, (byte) 0xfe, 0})) {
+                Files.write(file, bad);
+                Map<String, String> before = tree(o);
+                ModelCommandErrorsTest.Result r = pipeline(data, o, "--until", "cam");
+                if (f.equals("config.json")) ErrorContractTest.userError(r, file.toString(), "is damaged", "delete it", "new --out");
+                else ErrorContractTest.userError(r, file.toString(), "is damaged", "delete it to redo", "--from " + f.replace("/done.json", ""));
+                assertEquals(before, tree(o), f + ": nothing written or removed");
+            }
+            Files.write(file, good);
+        }
+        // export-onnx --run reads the run's config.json back too
+        Path cfg = o.resolve("config.json");
+        byte[] good = Files.readAllBytes(cfg);
+        Files.writeString(cfg, "{\"broken");
+        ErrorContractTest.userError(ModelCommandErrorsTest.run("export-onnx", "--run", o.toString(), "--stage", "seg", "--out", tmp.resolve("x.onnx").toString()),
+                cfg.toString(), "is damaged", "restore it");
+        assertFalse(Files.exists(tmp.resolve("x.onnx")));
+        Files.write(cfg, good);
+
+        // --from a stage whose done.json is damaged is the fix: it is not read
+        Files.writeString(o.resolve("round0/seg/done.json"), "{\"broken");
+        ModelCommandErrorsTest.Result r = pipeline(data, o, "--from", "seg", "--until", "seg");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.readString(o.resolve("round0/seg/done.json")).contains("\"steps\""));
+
+        Path report = tmp.resolve("cmp-damaged").resolve("cam").resolve("seed0").resolve("report.json");
+        Files.createDirectories(report.getParent());
+        Files.writeString(report, "{\"rounds\": [");
+        ErrorContractTest.userError(run(new String[]{"compare", "--data", data.toString(), "--out", tmp.resolve("cmp-damaged").toString(), "--methods", "cam",
+                "--seeds", "1", "--config", conf.toString(), "--tables-only"}), report.toString(), "is damaged", "delete it to rerun that seed");
+        assertEquals("{\"rounds\": [", Files.readString(report));
+    }
+
     static ModelCommandErrorsTest.Result run(String[] argv, String... extra) {
         List<String> a = new java.util.ArrayList<>(List.of(argv));
         a.addAll(List.of(extra));
