@@ -114,6 +114,7 @@ public final class Pipeline implements AutoCloseable {
             inputs.checkAgainstOut(cfg.bool("data.force_new"), this::cleared);
             Map<String, String> recipe = checkConfig();
             checkDoneFiles();
+            checkStageWeights();
             if (from != null) StageRange.clear(out, from, System.err); // every check passed: only now is anything removed
             writeConfig(recipe);
             inputs.write();
@@ -232,6 +233,29 @@ public final class Pipeline implements AutoCloseable {
     /** The fix for a damaged roundT/STAGE/done.json: the stage is redone without it. */
     private static String doneFix(String roundStage) {
         return "delete it to redo " + roundStage + " (the finished stages before it are kept), or rerun with --from " + roundStage;
+    }
+
+    /** Stages that leave a model (roundT/STAGE/model.safetensors) that later stages load. */
+    static final List<String> MODEL_STAGES = List.of("cls", "c2am", "irn", "seg");
+
+    /**
+     * The weights files this run will read back from OUT, checked by their headers: the model of every finished stage
+     * that has one (it must exist), and the training checkpoint of an unfinished stage. A cut-off or foreign file is
+     * named with its fix before anything is written or removed, not when a later stage loads it.
+     */
+    private void checkStageWeights() {
+        if (!Files.isDirectory(out)) return;
+        try (var rounds = Files.list(out)) {
+            for (Path r : rounds.filter(d -> Files.isDirectory(d) && d.getFileName().toString().matches("round[0-9]+")).sorted().toList())
+                for (String s : StageRange.STAGES) {
+                    Path dir = r.resolve(s);
+                    if (cleared(r.getFileName() + "/" + s) || !Files.isDirectory(dir)) continue;
+                    if (!Files.isRegularFile(dir.resolve("done.json"))) Checkpoint.check(dir.resolve("checkpoint.safetensors"), false);
+                    else if (MODEL_STAGES.contains(s)) Checkpoint.check(dir.resolve("model.safetensors"), true);
+                }
+        } catch (IOException e) {
+            throw new UserError("cannot list " + out + " (" + e.getMessage() + "); --out must be a readable folder");
+        }
     }
 
     /** Every done.json this run will read back parses (a damaged one is named before anything is written). */
@@ -371,7 +395,7 @@ public final class Pipeline implements AutoCloseable {
         stages.put("cam", stage(t, "cam", () -> {
             try (ResNet net = ClassifierStage.build(cfg, c, hooks.contextChannels(t), backend);
                  PlanCache plans = camPlans(net)) {
-                Checkpoint.load(camModel, net, null);
+                Checkpoint.loadModel(camModel, net);
                 double[] scales = cfg.numbers("cam.scales");
                 double thr = cfg.number("cam.bg_threshold");
                 conta.image.Resampling resize = conta.image.Resampling.parse(cfg.str("data.resize"), "data.resize");
@@ -452,7 +476,7 @@ public final class Pipeline implements AutoCloseable {
     /** Predicts label maps for ids with the segmentation model (skipping ones already written). */
     public void predict(Path segModel, List<String> ids, Path dir, String label) {
         try (DeepLabV2 net = SegStage.build(cfg, ds.numClasses() + 1, backend)) {
-            Checkpoint.load(segModel, net, null);
+            Checkpoint.loadModel(segModel, net);
             try (PlanCache plans = cfg.bool("infer.plan") ? PlanCache.forBackend(backend, net, PlanCache.Output.FORWARD, planPrecision(), SEG_PLAN_SHAPES) : null) {
                 predict(net, plans, ids, dir, label);
             }

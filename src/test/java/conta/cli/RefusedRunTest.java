@@ -238,6 +238,51 @@ class RefusedRunTest {
         assertEquals("{\"rounds\": [", Files.readString(report));
     }
 
+    // ------------------------------------------------------------------ defect 29: damaged checkpoints and stage models
+
+    @Test
+    void damagedCheckpointsAndModelsNameTheFileAndTheStageToRedo() throws Exception {
+        Path o = copy("damaged-weights");
+        byte[] junk = new byte[3000];
+        new java.util.Random(5).nextBytes(junk);
+        // a finished stage's model, cut off or random: named before anything is written or removed, fixed by --from that stage
+        for (String f : List.of("round0/cls/model.safetensors", "round0/irn/model.safetensors", "round0/seg/model.safetensors")) {
+            Path file = o.resolve(f);
+            byte[] good = Files.readAllBytes(file);
+            String stage = f.replace("/model.safetensors", "");
+            for (byte[] bad : List.of(java.util.Arrays.copyOf(good, good.length / 2), junk)) {
+                Files.write(file, bad);
+                Map<String, String> before = tree(o);
+                ModelCommandErrorsTest.Result r = pipeline(data, o, "--from", "pred");
+                ErrorContractTest.userError(r, file.toString(), "is damaged", "rerun with --from " + stage);
+                assertFalse(r.err().contains("download"), r.err());
+                assertEquals(before, tree(o), f + ": --from pred removed nothing");
+            }
+            Files.delete(file);
+            ErrorContractTest.userError(pipeline(data, o), file.toString(), "is missing", "rerun with --from " + stage);
+            Files.write(file, good);
+        }
+        // a killed segmentation training: its checkpoint is resumed, so a damaged one says how to restart that training
+        for (String f : List.of("round0/seg/done.json", "round0/seg/model.safetensors", "round0/pred", "round0/report_pred", "report.json", "report.html"))
+            try (var w = Files.walk(o.resolve(f))) {
+                for (Path q : w.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
+            }
+        Path ckpt = o.resolve("round0/seg/checkpoint.safetensors");
+        byte[] good = Files.readAllBytes(ckpt);
+        for (byte[] bad : List.of(java.util.Arrays.copyOf(good, good.length - 100), junk)) {
+            Files.write(ckpt, bad);
+            Map<String, String> before = tree(o);
+            ModelCommandErrorsTest.Result r = pipeline(data, o);
+            ErrorContractTest.userError(r, ckpt.toString(), "is damaged", "delete it to restart this training from its first step", "--from round0/seg");
+            assertFalse(r.err().contains("download"), r.err());
+            assertEquals(before, tree(o), "nothing written");
+        }
+        Files.delete(ckpt); // the advice works
+        ModelCommandErrorsTest.Result r = pipeline(data, o);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isRegularFile(o.resolve("report.json")));
+    }
+
     static ModelCommandErrorsTest.Result run(String[] argv, String... extra) {
         List<String> a = new java.util.ArrayList<>(List.of(argv));
         a.addAll(List.of(extra));
