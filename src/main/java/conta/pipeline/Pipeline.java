@@ -235,13 +235,11 @@ public final class Pipeline implements AutoCloseable {
         return "delete it to redo " + roundStage + " (the finished stages before it are kept), or rerun with --from " + roundStage;
     }
 
-    /** Stages that leave a model (roundT/STAGE/model.safetensors) that later stages load. */
-    static final List<String> MODEL_STAGES = List.of("cls", "c2am", "irn", "seg");
-
     /**
      * The weights files this run will read back from OUT, checked by their headers: the model of every finished stage
-     * that has one (it must exist), and the training checkpoint of an unfinished stage. A cut-off or foreign file is
-     * named with its fix before anything is written or removed, not when a later stage loads it.
+     * that has one, and the training checkpoint of an unfinished stage. A cut-off or foreign file is named with its fix
+     * before anything is written or removed, not when a later stage loads it; so is a missing model that a stage of
+     * this run will load (a finished run whose models were deleted to save space still makes its report).
      */
     private void checkStageWeights() {
         if (!Files.isDirectory(out)) return;
@@ -249,13 +247,30 @@ public final class Pipeline implements AutoCloseable {
             for (Path r : rounds.filter(d -> Files.isDirectory(d) && d.getFileName().toString().matches("round[0-9]+")).sorted().toList())
                 for (String s : StageRange.STAGES) {
                     Path dir = r.resolve(s);
-                    if (cleared(r.getFileName() + "/" + s) || !Files.isDirectory(dir)) continue;
-                    if (!Files.isRegularFile(dir.resolve("done.json"))) Checkpoint.check(dir.resolve("checkpoint.safetensors"), false);
-                    else if (MODEL_STAGES.contains(s)) Checkpoint.check(dir.resolve("model.safetensors"), true);
+                    String rn = r.getFileName().toString();
+                    if (cleared(rn, s) || !Files.isDirectory(dir)) continue;
+                    if (!isDone(rn, s)) Checkpoint.check(dir.resolve("checkpoint.safetensors"), false);
+                    else if (LOADED_BY.containsKey(s))
+                        Checkpoint.check(dir.resolve("model.safetensors"), LOADED_BY.get(s).stream().anyMatch(u -> willRun(rn, u)));
                 }
         } catch (IOException e) {
             throw new UserError("cannot list " + out + " (" + e.getMessage() + "); --out must be a readable folder");
         }
+    }
+
+    /** The stages that load each stage's model (roundT/STAGE/model.safetensors) of the same round. */
+    static final Map<String, List<String>> LOADED_BY = Map.of("cls", List.of("c2am", "cam", "irn"), "c2am", List.of("cam"), "irn", List.of("pseudo"),
+            "seg", List.of("pred"));
+
+    private boolean isDone(String roundDir, String stage) {
+        return Files.isRegularFile(out.resolve(roundDir).resolve(stage).resolve("done.json")) && !cleared(roundDir, stage);
+    }
+
+    /** Whether this run will compute stage of roundDir (not finished, or redone under --from) and it loads its inputs' models. */
+    private boolean willRun(String roundDir, String stage) {
+        if (stage.equals("c2am") && !cfg.str("method").endsWith("c2am")) return false;
+        if (stage.equals("irn") && !cfg.str("irn.weights").equals("cls")) return false; // the only irn that loads the classifier
+        return !isDone(roundDir, stage);
     }
 
     /** Every done.json this run will read back parses (a damaged one is named before anything is written). */

@@ -258,10 +258,20 @@ class RefusedRunTest {
                 assertFalse(r.err().contains("download"), r.err());
                 assertEquals(before, tree(o), f + ": --from pred removed nothing");
             }
+            // missing while a stage of this run loads it: named before --from removes anything
             Files.delete(file);
-            ErrorContractTest.userError(pipeline(data, o), file.toString(), "is missing", "rerun with --from " + stage);
+            String next = Map.of("round0/cls", "cam", "round0/irn", "pseudo", "round0/seg", "pred").get(stage);
+            Map<String, String> before = tree(o);
+            ErrorContractTest.userError(pipeline(data, o, "--from", next), file.toString(), "is missing", "rerun with --from " + stage);
+            assertEquals(before, tree(o), f + " missing: --from " + next + " removed nothing");
             Files.write(file, good);
         }
+        // a finished run whose models were deleted (to save space) still makes its report: no stage loads them
+        Path kept = copy("models-deleted");
+        for (String f : List.of("round0/cls/model.safetensors", "round0/irn/model.safetensors", "round0/seg/model.safetensors"))
+            Files.delete(kept.resolve(f));
+        ModelCommandErrorsTest.Result done = pipeline(data, kept);
+        assertEquals(0, done.code(), done.err());
         // a killed segmentation training: its checkpoint is resumed, so a damaged one says how to restart that training
         for (String f : List.of("round0/seg/done.json", "round0/seg/model.safetensors", "round0/pred", "round0/report_pred", "report.json", "report.html"))
             try (var w = Files.walk(o.resolve(f))) {
