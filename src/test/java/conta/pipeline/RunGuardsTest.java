@@ -119,6 +119,24 @@ class RunGuardsTest {
         assertEquals("labels 1 -> labels 1,2", RunInputs.firstDifference("labels 1 | a.jpg 10 ab12", "labels 1,2 | a.jpg 10 ab12"));
     }
 
+    /** A refused run removes the folders its lock created for a new OUT, and only those, and only while empty. */
+    @Test
+    void aRefusedRunRemovesOnlyTheEmptyFoldersItCreated() throws Exception {
+        Path out = tmp.resolve("made/by/lock");
+        Path top = Pipeline.firstMissing(out);
+        assertEquals(tmp.resolve("made").toAbsolutePath().normalize(), top);
+        Files.createDirectories(out);
+        Pipeline.removeCreated(out, top);
+        assertFalse(Files.exists(tmp.resolve("made")), "all three created levels removed");
+        Files.createDirectories(out);
+        Files.writeString(tmp.resolve("made/by/other.txt"), "someone else's");
+        Pipeline.removeCreated(out, top);
+        assertFalse(Files.exists(out));
+        assertTrue(Files.isRegularFile(tmp.resolve("made/by/other.txt")), "a folder holding other files is kept");
+        Pipeline.removeCreated(data, Pipeline.firstMissing(data)); // an OUT that existed before: nothing to remove
+        assertTrue(Files.isDirectory(data.resolve("JPEGImages")));
+    }
+
     private static String firstTrainIdOther(Path d, String not) throws Exception {
         return Files.readAllLines(d.resolve("ImageSets/Segmentation/train.txt")).stream().map(String::strip).filter(s -> !s.equals(not)).findFirst().orElseThrow();
     }
