@@ -34,7 +34,7 @@ public final class CompareCommand implements Command {
         if (a.has("config")) base.load(Path.of(a.get("config", null)));
         base.applySets(a.all("set"));
         PipelineCommand.applyFlags(a, base);
-        List<String> methods = Arrays.stream(a.get("methods", "cam,conta,c2am").split(",")).map(String::strip).toList();
+        List<String> methods = Arrays.stream(a.get("methods", "cam,conta,c2am").split(",", -1)).map(String::strip).toList();
         int seeds = a.getInt("seeds", 3);
         if (seeds < 1) throw new UserError("--seeds must be >= 1");
         if (a.getBool("tables-only", false))

@@ -48,6 +48,11 @@ public final class DemoCommand implements Command {
         cfg.applySets(a.all("set"));
         PipelineCommand.applyFlags(a, cfg); // checks the whole config before anything is generated or written
         if (!Files.isDirectory(data.resolve("JPEGImages"))) {
+            List<String> existing = SynthGenerator.wouldOverwrite(data, SynthGenerator.Config.defaults());
+            if (!existing.isEmpty())
+                throw new UserError("--data " + data + " has no JPEGImages/ but holds files the demo's synthetic set would overwrite ("
+                        + SynthGenerator.few(existing) + "); give the demo a new or empty --data, or run your own data with "
+                        + "`conta pipeline --data " + data + " --out OUT`");
             System.out.println("generating the default synthetic dataset into " + data);
             SynthGenerator.generate(data, SynthGenerator.Config.defaults());
         }

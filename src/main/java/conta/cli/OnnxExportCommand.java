@@ -71,7 +71,7 @@ public final class OnnxExportCommand implements Command {
         Path cfgFile = run.resolve("config.json");
         if (!Files.isRegularFile(cfgFile)) throw new UserError("--run " + run + ": no config.json (is it the --out folder of `conta pipeline`?)");
         Config cfg = new Config();
-        for (var e : Json.parseObject(Files.readString(cfgFile)).entrySet()) {
+        for (var e : Json.readObject(cfgFile, "it is the recipe of the run; restore it from a copy (or rerun the pipeline into a new --out)").entrySet()) {
             try {
                 cfg.set(e.getKey(), String.valueOf(e.getValue()));
             } catch (UserError ex) {

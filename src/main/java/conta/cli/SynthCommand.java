@@ -38,8 +38,6 @@ public final class SynthCommand implements Command {
         }
         if (!a.has("out")) throw new UserError("give --out DIR (or --stats DIR)\n" + USAGE);
         Path out = Path.of(a.get("out", null));
-        if (Files.isDirectory(out.resolve("JPEGImages")) && !a.getBool("force", false))
-            throw new UserError(out + " already holds a dataset; pick another --out or pass --force to overwrite it");
         SynthGenerator.Config d = SynthGenerator.Config.defaults();
         SynthGenerator.Config cfg;
         try {
@@ -50,6 +48,10 @@ public final class SynthCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
+        List<String> existing = SynthGenerator.wouldOverwrite(out, cfg);
+        if (!existing.isEmpty() && !a.getBool("force", false))
+            throw new UserError("--out " + out + " already holds files conta synth would overwrite (" + SynthGenerator.few(existing)
+                    + "); pick another --out, or pass --force to overwrite them");
         long t0 = System.nanoTime();
         SynthGenerator.generate(out, cfg);
         System.out.printf("wrote %d train + %d val images of %dx%d px (seed %d, strengths: ambiguity %.2f, background %.2f, foreground %.2f) to %s in %.1f s%n",

@@ -42,11 +42,20 @@ public final class Config {
     }
 
     public void load(Path file) {
+        List<String> lines;
         try {
-            load(Files.readAllLines(file), file.toString());
+            if (Files.isDirectory(file)) throw new UserError("config file " + file + " is a folder; give --config a file of key = value lines");
+            lines = Files.readAllLines(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new UserError("config file " + file + " does not exist; check the --config path");
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new UserError("config file " + file + " is not UTF-8 text; --config takes a text file of key = value lines");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new UserError("config file " + file + ": permission denied; make it readable");
         } catch (IOException e) {
-            throw new UserError("cannot read config " + file + ": " + e.getMessage());
+            throw new UserError("cannot read config file " + file + " (" + e.getMessage() + "); check the --config path");
         }
+        load(lines, file.toString());
     }
 
     /** key = value lines ('#' comments); source names them in errors; a key set on two lines is an error naming both. */

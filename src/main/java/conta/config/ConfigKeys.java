@@ -224,9 +224,9 @@ public final class ConfigKeys {
         n("irn.lr", "0.1", 0, true, 100, false, "learning rate"),
         n("irn.weight_decay", "1e-4", 0, false, 1, false, "weight decay"),
         n("irn.momentum", "1e-4", 0, false, 1, true, "SGD momentum (IRNet's PolyOptimizer quirk, as cls.momentum)"),
-        i("irn.radius", "10", 1, 64, "pair radius of the affinity loss (stride-4 grid)"),
+        i("irn.radius", "10", 2, 64, "pair radius of the affinity loss (stride-4 grid; needs irn.crop >= 8 * irn.radius - 7)"),
         // random walk (step/make_sem_seg_labels.py)
-        i("rw.radius", "5", 1, 32, "neighbour radius of the walk"),
+        i("rw.radius", "5", 2, 32, "neighbour radius of the walk"),
         n("rw.beta", "10", 0, true, 1000, false, "affinity exponent"),
         i("rw.exp_times", "8", 0, 20, "log2 of the number of walk steps"),
         n("rw.bg_threshold", "0.25", 0, false, 1, false, "background score after the walk"),
@@ -311,6 +311,7 @@ public final class ConfigKeys {
         if (c.number("ir.bg_threshold") > c.number("ir.fg_threshold"))
             throw new UserError("config ir.bg_threshold = " + c.str("ir.bg_threshold") + " is above ir.fg_threshold = " + c.str("ir.fg_threshold")
                     + ": a pixel would be confident background and foreground at once; keep ir.bg_threshold <= ir.fg_threshold");
+        checkIrnCrop(c);
         if (c.str("irn.weights").equals("cls")) { // the boundary net loads the classifier's backbone weights: same layers
             boolean sameNet = c.str("irn.arch").equals(c.str("cls.arch"))
                     || c.str("irn.arch").startsWith("resnet50") && c.str("cls.arch").startsWith("resnet50"); // strides differ only
@@ -319,6 +320,20 @@ public final class ConfigKeys {
                     throw new UserError("config irn.weights = cls copies the classifier's backbone, but irn." + k + " = " + c.str("irn." + k)
                             + " differs from cls." + k + " = " + c.str("cls." + k) + "; make them equal, or set irn.weights=imagenet|none|PATH");
         }
+    }
+
+    /**
+     * The boundary branch trains on pairs within irn.radius on the stride-4 grid of its irn.crop training crops
+     * (ceil(crop / 4) cells a side): a pair's source column needs irn.radius - 1 cells on either side, so the grid
+     * must be wider than 2 * (irn.radius - 1) cells (PathIndex.sourceCols), i.e. irn.crop >= 8 * irn.radius - 7.
+     */
+    static void checkIrnCrop(Config c) {
+        int r = c.integer("irn.radius"), crop = c.integer("irn.crop"), grid = (crop + 3) / 4;
+        if (grid > 2 * (r - 1)) return;
+        int minCrop = 8 * r - 7, maxRadius = (grid - 1) / 2 + 1;
+        throw new UserError("config irn.crop = " + crop + " is too small for irn.radius = " + r + ": the boundary branch's pairs need a stride-4 grid "
+                + "wider than 2 * (irn.radius - 1) = " + 2 * (r - 1) + " cells and irn.crop " + crop + " gives " + grid
+                + "; set irn.crop to at least " + minCrop + ", or irn.radius to at most " + maxRadius);
     }
 
     private static void stagesMatch(Config c, String key, String archKey, int stages) {

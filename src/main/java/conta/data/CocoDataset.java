@@ -57,31 +57,52 @@ public final class CocoDataset implements Dataset {
         return f;
     }
 
-    @SuppressWarnings("unchecked")
     private void load(Path f, boolean skipBad) {
-        String split = stem(f).substring("instances_".length());
         Map<String, Object> js;
         try {
-            js = Json.parseObject(Files.readString(f));
-        } catch (IOException | IllegalArgumentException e) {
-            throw new DataError(null, f, "cannot read COCO annotations " + f + ": " + e.getMessage());
+            js = Json.readObject(f, "download or unpack the COCO annotations again");
+        } catch (RuntimeException e) { // damaged (FormatError) or unreadable (UserError): one line naming the file and the fix
+            throw new DataError(null, f, e.getMessage(), e);
         }
+        try {
+            load(f, js, skipBad);
+        } catch (IllegalArgumentException | ClassCastException e) {
+            throw new DataError(null, f, f + " is not a COCO instances file as conta reads it: " + e.getMessage()
+                    + "; use an annotations/instances_*.json of a COCO release (images, annotations and categories as the COCO format has them)", e);
+        }
+    }
+
+    /** A top-level list of objects of a COCO instances file, or an IllegalArgumentException naming the key. */
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> objects(Map<String, Object> js, String key) {
+        Object v = js.get(key);
+        if (v == null) throw new IllegalArgumentException("it has no '" + key + "' list (it has " + (js.isEmpty() ? "no keys at all"
+                : "only " + String.join(", ", js.keySet().stream().limit(6).map(k -> "'" + k + "'").toList())) + ")");
+        if (!(v instanceof List<?> l)) throw new IllegalArgumentException("its '" + key + "' is not a list");
+        for (Object o : l) if (!(o instanceof Map)) throw new IllegalArgumentException("its '" + key + "' list holds " + o + ", not objects");
+        return (List<Map<String, Object>>) l;
+    }
+
+    private void load(Path f, Map<String, Object> js, boolean skipBad) {
+        String split = stem(f).substring("instances_".length());
+        List<Map<String, Object>> imageList = objects(js, "images"), annList = objects(js, "annotations"), catList = objects(js, "categories");
         Map<Long, Integer> catIndex = new HashMap<>();
-        List<Map<String, Object>> cats = new ArrayList<>((List<Map<String, Object>>) (List<?>) js.get("categories"));
-        cats.sort((a, b) -> Long.compare(num(a.get("id")), num(b.get("id"))));
+        List<Map<String, Object>> cats = new ArrayList<>(catList);
+        cats.sort((a, b) -> Long.compare(num(a, "id", "a category"), num(b, "id", "a category")));
         List<String> names = new ArrayList<>(List.of("background"));
         for (Map<String, Object> c : cats) {
-            catIndex.put(num(c.get("id")), names.size());
-            names.add((String) c.get("name"));
+            catIndex.put(num(c, "id", "a category"), names.size());
+            names.add(str(c, "name", "category " + c.get("id")));
         }
         if (classes.isEmpty()) classes.addAll(names);
         else if (!classes.equals(names))
             throw new DataError(null, f, "categories of " + f + " differ from the other instances files; use files from one COCO release");
         Path imgDir = Files.isDirectory(root.resolve(split)) ? root.resolve(split) : root.resolve("images").resolve(split);
         Map<Long, List<Ann>> byImage = new HashMap<>();
-        for (Map<String, Object> a : (List<Map<String, Object>>) (List<?>) js.get("annotations")) {
-            Integer k = catIndex.get(num(a.get("category_id")));
-            long imgId = num(a.get("image_id"));
+        for (Map<String, Object> a : annList) {
+            String what = "annotation " + a.get("id");
+            Integer k = catIndex.get(num(a, "category_id", what));
+            long imgId = num(a, "image_id", what);
             if (k == null) {
                 DataError e = new DataError(String.valueOf(imgId), f, f + ": annotation " + a.get("id") + " has category_id "
                         + a.get("category_id") + " which is not in 'categories'; fix the json");
@@ -89,12 +110,12 @@ public final class CocoDataset implements Dataset {
                 bad.add(e.asBad());
                 continue;
             }
-            boolean crowd = num(a.getOrDefault("iscrowd", 0L)) != 0;
+            boolean crowd = a.containsKey("iscrowd") && num(a, "iscrowd", what) != 0;
             byImage.computeIfAbsent(imgId, x -> new ArrayList<>()).add(new Ann(k, crowd, a.get("segmentation")));
         }
         List<String> ids = new ArrayList<>();
-        for (Map<String, Object> im : (List<Map<String, Object>>) (List<?>) js.get("images")) {
-            String file = (String) im.get("file_name");
+        for (Map<String, Object> im : imageList) {
+            String file = str(im, "file_name", "image " + im.get("id"));
             String id = file.contains(".") ? file.substring(0, file.lastIndexOf('.')) : file;
             Path p = imgDir.resolve(file);
             if (!Files.isRegularFile(p)) {
@@ -103,8 +124,9 @@ public final class CocoDataset implements Dataset {
                 bad.add(e.asBad());
                 continue;
             }
-            images.put(id, new Img(id, p, (int) num(im.get("height")), (int) num(im.get("width")),
-                    byImage.getOrDefault(num(im.get("id")), List.of())));
+            String what = "image " + file;
+            images.put(id, new Img(id, p, (int) num(im, "height", what), (int) num(im, "width", what),
+                    byImage.getOrDefault(num(im, "id", what), List.of())));
             ids.add(id);
         }
         splits.put(split, List.copyOf(ids));
@@ -113,6 +135,17 @@ public final class CocoDataset implements Dataset {
     private static long num(Object o) {
         if (o instanceof Number n) return n.longValue();
         throw new IllegalArgumentException("expected a number, got " + o);
+    }
+
+    /** The number under key of a COCO record, or an IllegalArgumentException naming the record and key. */
+    private static long num(Map<String, Object> o, String key, String what) {
+        if (o.get(key) instanceof Number n) return n.longValue();
+        throw new IllegalArgumentException(what + (o.containsKey(key) ? " has '" + key + "' = " + o.get(key) + ", not a number" : " has no '" + key + "'"));
+    }
+
+    private static String str(Map<String, Object> o, String key, String what) {
+        if (o.get(key) instanceof String v) return v;
+        throw new IllegalArgumentException(what + (o.containsKey(key) ? " has '" + key + "' = " + o.get(key) + ", not a string" : " has no '" + key + "'"));
     }
 
     private static String stem(Path p) {

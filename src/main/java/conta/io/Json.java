@@ -31,6 +31,29 @@ public final class Json {
         return (Map<String, Object>) o;
     }
 
+    /**
+     * The JSON object in file f, which conta wrote and reads back (a run's config.json, done.json, report.json), or
+     * one line naming the file, what is wrong with it and {@code fix}: a FormatError for a damaged file (cut off, not
+     * JSON, not UTF-8, not an object), a UserError when it cannot be read at all.
+     */
+    public static Map<String, Object> readObject(java.nio.file.Path f, String fix) {
+        String text;
+        try {
+            text = java.nio.file.Files.readString(f);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new conta.error.FormatError(f + " is damaged (not UTF-8 text); " + fix);
+        } catch (java.io.IOException e) {
+            String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e instanceof java.nio.file.NoSuchFileException ? "it does not exist"
+                    : e.getMessage();
+            throw new conta.error.UserError("cannot read " + f + " (" + why + "); " + fix);
+        }
+        try {
+            return parseObject(text);
+        } catch (IllegalArgumentException e) {
+            throw new conta.error.FormatError(f + " is damaged (" + (text.isBlank() ? "empty" : e.getMessage()) + "); " + fix);
+        }
+    }
+
     private IllegalArgumentException err(String msg) {
         return new IllegalArgumentException("JSON: " + msg + " at offset " + i);
     }

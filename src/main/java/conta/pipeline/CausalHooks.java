@@ -240,7 +240,7 @@ public final class CausalHooks implements RoundHooks {
             m.put("m_spread", spread(ms));
             m.put("images", ids.size());
             try (ResNet net = ClassifierStage.build(p.cfg, p.ds.numClasses(), contextChannels(t), p.backend)) {
-                Checkpoint.load(model, net, null);
+                Checkpoint.loadModel(model, net);
                 m.put("context_weight", contextWeight(net.camWeight().toArray(), net.camWeight().dim(0), contextChannels(t)));
             }
             out.put("round" + t, m);
@@ -299,7 +299,7 @@ public final class CausalHooks implements RoundHooks {
             GlobalCam g = new GlobalCam(n, p.cfg.integer("c2am.size"), GlobalCam.DEFAULT_EPS);
             Path gFile = dir.resolve("global_cam.npy");
             try (ResNet net = ClassifierStage.build(p.cfg, n, contextChannels(t), p.backend)) {
-                Checkpoint.load(clsModel, net, null);
+                Checkpoint.loadModel(clsModel, net);
                 if (!Files.isRegularFile(gFile)) try (conta.infer.PlanCache plans = p.camPlans(net)) { // closed before the fine-tuning below
                     Progress bar = new Progress("C2AM global CAM", p.trainIds.size(), 0);
                     for (String id : p.trainIds) {

@@ -1,6 +1,7 @@
 package conta.pipeline;
 
 import conta.config.Config;
+import conta.error.UserError;
 import conta.io.Json;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -29,6 +30,7 @@ public final class Comparison {
     /** The same with --from / --until applied to every pipeline (a stopped run's table shows the stages it reached). */
     public static Map<String, Object> run(Config base, List<String> methods, int seeds, Path data, Path out, PrintStream log,
                                           StageRange range) throws Exception {
+        check(base, methods, seeds, out, range);
         Map<String, List<Map<String, Object>>> reports = new LinkedHashMap<>();
         Map<String, Object> json = null;
         for (int s = 0; s < seeds; s++) { // seeds outer: after each seed the table covers every method
@@ -58,6 +60,7 @@ public final class Comparison {
      * each method with the seeds it has. Paired rows pair by seed. For a study whose methods are at different seeds.
      */
     public static Map<String, Object> tablesOnly(Config base, List<String> methods, int seeds, Path data, Path out, PrintStream log) throws IOException {
+        checkMethods(methods);
         Map<String, List<Map<String, Object>>> reports = new LinkedHashMap<>();
         int most = 0;
         for (String m : methods) {
@@ -71,13 +74,53 @@ public final class Comparison {
                     log.println("   " + m + " seed " + c.str("seed") + ": not finished (no " + f + "), left out");
                     continue;
                 }
-                rs.add(sameRecipe(f, Json.parseObject(Files.readString(f)), c));
+                rs.add(sameRecipe(f, readReport(f), c));
             }
             if (rs.isEmpty()) throw new conta.error.UserError("no finished seed of " + m + " under " + out + "; run `conta compare` without --tables-only first");
             reports.put(m, rs);
             most = Math.max(most, rs.size());
         }
         return table(reports, methods, most, data, out, log);
+    }
+
+    /** The methods a comparison can run. */
+    static final List<String> METHODS = List.of("cam", "conta", "c2am", "conta+c2am");
+
+    /** --methods: a list of known methods, each once. */
+    static void checkMethods(List<String> methods) {
+        String given = "--methods " + String.join(",", methods);
+        if (methods.isEmpty() || methods.stream().anyMatch(String::isEmpty))
+            throw new UserError(given + ": give a comma-separated list of methods, e.g. --methods cam,conta,c2am (methods: " + String.join(", ", METHODS) + ")");
+        for (String m : methods)
+            if (!METHODS.contains(m)) throw new UserError(given + ": '" + m + "' is not a method; the methods are " + String.join(", ", METHODS));
+        for (String m : methods)
+            if (methods.indexOf(m) != methods.lastIndexOf(m)) throw new UserError(given + ": " + m + " is listed twice; list each method once");
+    }
+
+    /**
+     * Everything a comparison can check before its first pipeline runs: --methods, each method's whole config and
+     * --from/--until, and the recipe of every seed kept as its report alone. (The data and OUT's folders are checked
+     * by the first pipeline before it writes anything.)
+     */
+    static void check(Config base, List<String> methods, int seeds, Path out, StageRange range) throws IOException {
+        checkMethods(methods);
+        for (String m : methods) {
+            Config c = base.copy();
+            c.set("method", m);
+            c.validate();
+            int rounds = Methods.rounds(c);
+            StageRange.resolve(range.from(), "from", rounds, m.endsWith("c2am"), 0);
+            StageRange.resolve(range.until(), "until", rounds, m.endsWith("c2am"), rounds - 1);
+            for (int s = 0; s < seeds; s++) {
+                c.set("seed", Integer.toString(base.integer("seed") + s));
+                keptReport(out.resolve(m).resolve("seed" + c.str("seed")), c);
+            }
+        }
+    }
+
+    /** A seed's report.json, or a UserError naming the file and what to do. */
+    static Map<String, Object> readReport(Path f) {
+        return Pipeline.readJson(f, "restore it from where it came from, or delete it to rerun that seed");
     }
 
     @SuppressWarnings("unchecked")
@@ -161,7 +204,7 @@ public final class Comparison {
     static Map<String, Object> keptReport(Path dir, Config c) throws IOException {
         Path f = dir.resolve("report.json");
         if (!Files.isRegularFile(f) || Files.isDirectory(dir.resolve("round0"))) return null;
-        Map<String, Object> r = Json.parseObject(Files.readString(f));
+        Map<String, Object> r = readReport(f);
         if (r.get("stopped_after") != null) return null;
         return sameRecipe(f, r, c);
     }
@@ -170,13 +213,13 @@ public final class Comparison {
     @SuppressWarnings("unchecked")
     static Map<String, Object> sameRecipe(Path f, Map<String, Object> r, Config c) {
         Map<String, Object> cfg = (Map<String, Object>) r.get("config");
-        if (cfg == null) throw new conta.error.UserError(f + " has no config; delete it to rerun the seed");
+        if (cfg == null) throw new UserError(f + " has no config, so its recipe cannot be checked; restore the complete file, or delete it to rerun that seed");
         Map<String, String> now = c.asMap();
         for (String k : List.of("device", "data.workers", "report.overlays", "data.force_new", "log.tensorboard")) now.remove(k);
         for (var e : now.entrySet())
             if (cfg.containsKey(e.getKey()) && !String.valueOf(cfg.get(e.getKey())).equals(e.getValue()))
-                throw new conta.error.UserError(f + " was made with " + e.getKey() + " = " + cfg.get(e.getKey()) + ", this comparison has "
-                        + e.getValue() + "; use another --out or delete the file to rerun the seed");
+                throw new UserError(f + " was made with " + e.getKey() + " = " + cfg.get(e.getKey()) + ", this comparison has "
+                        + e.getValue() + "; pass the --config, --demo and --set the seeds were run with (or use another --out for a new recipe)");
         return r;
     }
 

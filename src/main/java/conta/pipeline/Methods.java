@@ -49,27 +49,32 @@ public final class Methods {
     }
 
     /**
-     * The run limited by range: --from clears that stage and what follows before anything starts; --until stops after
+     * The run limited by range: --from clears that stage and what follows once every check has passed; --until stops after
      * its stage and returns the report of the stages done so far (with "stopped_after"), writing no report files.
      */
     public static Map<String, Object> run(Config cfg, Path data, Path out, Backend b, StageRange range) throws Exception {
         cfg.validate();
         String method = cfg.str("method");
-        int rounds = switch (method) {
-            case "cam", "c2am" -> 1;
-            case "conta", "conta+c2am" -> 1 + cfg.integer("conta.rounds");
-            default -> throw new UserError("method must be cam, conta, c2am or conta+c2am, got " + method);
-        };
+        int rounds = rounds(cfg);
         boolean c2am = method.endsWith("c2am");
         StageRange.Point from = StageRange.resolve(range.from(), "from", rounds, c2am, 0);
         StageRange.Point until = StageRange.resolve(range.until(), "until", rounds, c2am, rounds - 1);
         if (until != null && until.round() == rounds - 1 && until.stage().equals("pred")) until = null; // the whole run
-        if (from != null) StageRange.clear(out, from, System.err);
-        // the run.log tee starts once the pipeline has checked everything and holds OUT's lock: a refused run writes nothing
-        try (Pipeline p = new Pipeline(cfg, data, out, b); RunLog log = RunLog.start(out)) { // the console of every (resumed) run, also in OUT/run.log
+        // the pipeline checks everything (data, weights files, OUT's recipe and inputs) before --from removes anything, and the
+        // run.log tee starts once it holds OUT's lock: a refused run writes and removes nothing
+        try (Pipeline p = new Pipeline(cfg, data, out, b, from); RunLog log = RunLog.start(out)) { // the console of every (resumed) run, also in OUT/run.log
             b.useRunFolder(out); // OUT is this run's now: choices a resume must repeat are kept there
             return run(p, rounds, method, c2am, until);
         }
+    }
+
+    /** Rounds of the config's method: 1, or 1 + conta.rounds for CONTA. */
+    static int rounds(Config cfg) {
+        return switch (cfg.str("method")) {
+            case "cam", "c2am" -> 1;
+            case "conta", "conta+c2am" -> 1 + cfg.integer("conta.rounds");
+            default -> throw new UserError("method must be cam, conta, c2am or conta+c2am, got " + cfg.str("method"));
+        };
     }
 
     private static Map<String, Object> run(Pipeline p, int rounds, String method, boolean c2am, StageRange.Point until) throws Exception {

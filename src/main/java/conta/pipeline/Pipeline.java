@@ -72,14 +72,22 @@ public final class Pipeline implements AutoCloseable {
 
     /**
      * Checks everything before any stage runs: the whole config (nothing is written for an invalid one), the data
-     * (every item, or skipped under data.skip_bad), then that OUT's finished work came from this config and these
-     * inputs; only then are config.json and inputs.json written.
+     * (every item, or skipped under data.skip_bad), the weights files, then that OUT's finished work came from this
+     * config and these inputs; only then are config.json and inputs.json written.
      */
-    public Pipeline(Config cfg, Path data, Path out, Backend backend) {
+    public Pipeline(Config cfg, Path data, Path out, Backend backend) { this(cfg, data, out, backend, null); }
+
+    /**
+     * The same, then --from: the outputs of stage {@code from} and of every later one are removed once every check
+     * has passed (a refused run removes nothing), and the stages they come from do not count as finished in the
+     * checks. A refused run writes nothing: an OUT it had to create for its lock is removed again.
+     */
+    Pipeline(Config cfg, Path data, Path out, Backend backend, StageRange.Point from) {
         cfg.validate();
         this.cfg = cfg;
         this.out = out;
         this.backend = backend;
+        this.from = from;
         boolean skip = cfg.bool("data.skip_bad");
         Dataset raw = Datasets.open(data, skip);
         Datasets.Checked tr = Datasets.check(raw, raw.ids(cfg.str("data.train")), skip);
@@ -96,19 +104,65 @@ public final class Pipeline implements AutoCloseable {
         this.gtVal = gt(cfg.str("data.val"), valIds);
         if (!cfg.str("seg.blocks").strip().equalsIgnoreCase("auto")) SegStage.blocks(cfg); // contradicting seg.* keys fail now, not hours later
         ClassifierStage.checkFromScratch(cfg);
+        Backbones.checkFiles(cfg); // an unreadable weights file fails now, not after the stages before its own
         List<String> used = new ArrayList<>(trainIds);
         used.addAll(valIds);
+        Path created = firstMissing(out);
         this.lock = RunLock.acquire(out); // before anything in OUT is read for comparison or written
         try {
             this.inputs = RunInputs.of(raw, used, cfg, out);
-            inputs.checkAgainstOut(cfg.bool("data.force_new"));
-            checkConfig();
+            inputs.checkAgainstOut(cfg.bool("data.force_new"), this::cleared);
+            Map<String, String> recipe = checkConfig();
+            checkDoneFiles();
+            checkStageWeights();
+            if (from != null) StageRange.clear(out, from, System.err); // every check passed: only now is anything removed
+            writeConfig(recipe);
             inputs.write();
         } catch (RuntimeException e) {
             lock.close();
+            removeCreated(out, created);
             throw e;
         }
         conta.train.TrainLog.tensorboard(cfg.bool("log.tensorboard"));
+    }
+
+    /** --from of this run (round resolved), or null. */
+    private final StageRange.Point from;
+
+    /** Whether --from removes the outputs of stage {@code stage} of folder {@code round} (e.g. "round0/cls") before the run. */
+    boolean cleared(String roundStage) {
+        int slash = roundStage.indexOf('/');
+        return slash > 0 && cleared(roundStage.substring(0, slash), roundStage.substring(slash + 1));
+    }
+
+    private boolean cleared(String roundDir, String stage) {
+        if (from == null || !roundDir.matches("round[0-9]+")) return false;
+        int r = Integer.parseInt(roundDir.substring(5));
+        int i = StageRange.STAGES.indexOf(stage);
+        return r > from.round() || r == from.round() && i >= StageRange.STAGES.indexOf(from.stage());
+    }
+
+    /** The topmost folder of out that does not exist yet (so a refused run can remove what its lock created), or null. */
+    static Path firstMissing(Path out) {
+        Path p = out.toAbsolutePath().normalize(), top = null;
+        while (p != null && !Files.exists(p)) {
+            top = p;
+            p = p.getParent();
+        }
+        return top;
+    }
+
+    /** Removes out and its parents up to top, each only while empty: what a refused run created for its lock. */
+    static void removeCreated(Path out, Path top) {
+        if (top == null) return;
+        try {
+            for (Path p = out.toAbsolutePath().normalize(); p != null && p.startsWith(top); p = p.getParent()) {
+                Files.deleteIfExists(p);
+                if (p.equals(top)) break;
+            }
+        } catch (IOException e) {
+            // not empty (something else wrote there meanwhile): left as it is
+        }
     }
 
     /** Releases OUT's lock. */
@@ -125,7 +179,7 @@ public final class Pipeline implements AutoCloseable {
      * accepted only while no stage that uses it has finished (so a NaN in segmentation can be fixed by a lower seg.lr
      * and a rerun), otherwise the error lists the keys and the finished stages.
      */
-    private void checkConfig() {
+    private Map<String, String> checkConfig() {
         Path f = out.resolve("config.json");
         Map<String, String> now = cfg.asMap();
         now.remove("device");
@@ -134,9 +188,9 @@ public final class Pipeline implements AutoCloseable {
         now.remove("data.force_new");
         now.remove("log.tensorboard");
         try {
-            Files.createDirectories(out);
             if (Files.isRegularFile(f)) {
-                Map<String, Object> old = new LinkedHashMap<>(Json.parseObject(Files.readString(f)));
+                Map<String, Object> old = new LinkedHashMap<>(readJson(f, "restore it, or delete it to record this run's settings as the recipe "
+                        + "(the finished stages are kept without comparing them to it), or use a new --out"));
                 LEGACY.forEach(old::putIfAbsent); // a folder from before a key existed ran with that key's former behaviour
                 List<String> diff = new ArrayList<>();
                 for (var e : now.entrySet())
@@ -149,15 +203,88 @@ public final class Pipeline implements AutoCloseable {
                         String done = finishedUser(e.getKey());
                         if (done != null) diff.add(e.getKey() + " " + old.get(e.getKey()) + " -> " + e.getValue() + " (" + done + " finished)");
                         else System.err.println("note: " + e.getKey() + " changed " + old.get(e.getKey()) + " -> " + e.getValue()
-                                + "; no stage using it has finished, so the run continues with the new value");
+                                + "; no stage using it has finished" + (from == null ? "" : " or is kept by --from " + from)
+                                + ", so the run continues with the new value");
                     }
                 if (!diff.isEmpty())
                     throw new UserError(out + " holds a run with another configuration (" + String.join(", ", diff)
-                            + "); use a new --out, the same settings to resume it, or delete the finished stage folders to redo them");
+                            + "); use a new --out, the same settings to resume it, or --from the first of those stages to redo it and the ones after it");
             }
-            Files.writeString(f, Json.writePretty(new LinkedHashMap<>(now)));
+        } catch (IOException e) {
+            throw new UserError("cannot read " + f + " (" + e.getMessage() + "); --out must be a readable folder");
+        }
+        return now;
+    }
+
+    /** Writes OUT/config.json, the recipe the next run is compared with. */
+    private void writeConfig(Map<String, String> recipe) {
+        Path f = out.resolve("config.json");
+        try {
+            Files.createDirectories(out);
+            conta.io.AtomicWrite.write(f, Json.writePretty(new LinkedHashMap<>(recipe)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UserError("cannot write " + f + " (" + e.getMessage() + "); --out must be a writable folder");
+        }
+    }
+
+    /** A JSON object the run wrote and reads back (config.json, done.json), or one line naming the file and the fix. */
+    static Map<String, Object> readJson(Path f, String fix) { return Json.readObject(f, fix); }
+
+    /** The fix for a damaged roundT/STAGE/done.json: the stage is redone without it. */
+    private static String doneFix(String roundStage) {
+        return "delete it to redo " + roundStage + " (the finished stages before it are kept), or rerun with --from " + roundStage;
+    }
+
+    /**
+     * The weights files this run will read back from OUT, checked by their headers: the model of every finished stage
+     * that has one, and the training checkpoint of an unfinished stage. A cut-off or foreign file is named with its fix
+     * before anything is written or removed, not when a later stage loads it; so is a missing model that a stage of
+     * this run will load (a finished run whose models were deleted to save space still makes its report).
+     */
+    private void checkStageWeights() {
+        if (!Files.isDirectory(out)) return;
+        try (var rounds = Files.list(out)) {
+            for (Path r : rounds.filter(d -> Files.isDirectory(d) && d.getFileName().toString().matches("round[0-9]+")).sorted().toList())
+                for (String s : StageRange.STAGES) {
+                    Path dir = r.resolve(s);
+                    String rn = r.getFileName().toString();
+                    if (cleared(rn, s) || !Files.isDirectory(dir)) continue;
+                    if (!isDone(rn, s)) Checkpoint.check(dir.resolve("checkpoint.safetensors"), false);
+                    else if (LOADED_BY.containsKey(s))
+                        Checkpoint.check(dir.resolve("model.safetensors"), LOADED_BY.get(s).stream().anyMatch(u -> willRun(rn, u)));
+                }
+        } catch (IOException e) {
+            throw new UserError("cannot list " + out + " (" + e.getMessage() + "); --out must be a readable folder");
+        }
+    }
+
+    /** The stages that load each stage's model (roundT/STAGE/model.safetensors) of the same round. */
+    static final Map<String, List<String>> LOADED_BY = Map.of("cls", List.of("c2am", "cam", "irn"), "c2am", List.of("cam"), "irn", List.of("pseudo"),
+            "seg", List.of("pred"));
+
+    private boolean isDone(String roundDir, String stage) {
+        return Files.isRegularFile(out.resolve(roundDir).resolve(stage).resolve("done.json")) && !cleared(roundDir, stage);
+    }
+
+    /** Whether this run will compute stage of roundDir (not finished, or redone under --from) and it loads its inputs' models. */
+    private boolean willRun(String roundDir, String stage) {
+        if (stage.equals("c2am") && !cfg.str("method").endsWith("c2am")) return false;
+        if (stage.equals("irn") && !cfg.str("irn.weights").equals("cls")) return false; // the only irn that loads the classifier
+        return !isDone(roundDir, stage);
+    }
+
+    /** Every done.json this run will read back parses (a damaged one is named before anything is written). */
+    private void checkDoneFiles() {
+        if (!Files.isDirectory(out)) return;
+        try (var rounds = Files.list(out)) {
+            for (Path r : rounds.filter(d -> Files.isDirectory(d) && d.getFileName().toString().matches("round[0-9]+")).sorted().toList())
+                for (String s : StageRange.STAGES) {
+                    Path done = r.resolve(s).resolve("done.json");
+                    String rs = r.getFileName() + "/" + s;
+                    if (Files.isRegularFile(done) && !cleared(rs)) readJson(done, doneFix(rs));
+                }
+        } catch (IOException e) {
+            throw new UserError("cannot list " + out + " (" + e.getMessage() + "); --out must be a readable folder");
         }
     }
 
@@ -213,11 +340,13 @@ public final class Pipeline implements AutoCloseable {
         if (!Files.isDirectory(out)) return null;
         try (var rounds = Files.list(out)) {
             for (Path r : rounds.filter(Files::isDirectory).sorted().toList()) {
+                String rn = r.getFileName().toString();
                 if (users == null) {
-                    if (Files.isDirectory(r.resolve("cls"))) return r.getFileName() + "/cls";
+                    if (Files.isDirectory(r.resolve("cls")) && !cleared(rn, "cls")) return rn + "/cls";
                     continue;
                 }
-                for (String u : users) if (Files.isRegularFile(r.resolve(u).resolve("done.json"))) return r.getFileName() + "/" + u;
+                for (String u : users)
+                    if (Files.isRegularFile(r.resolve(u).resolve("done.json")) && !cleared(rn, u)) return rn + "/" + u;
             }
         }
         return null;
@@ -226,7 +355,7 @@ public final class Pipeline implements AutoCloseable {
     /** The first finished cam stage of a round >= 1 (where the classifier reads CONTA's context), or null. */
     private String finishedContextCams() {
         for (int t = 1; Files.isDirectory(roundDir(t)); t++)
-            if (Files.isRegularFile(roundDir(t).resolve("cam").resolve("done.json"))) return "round" + t + "/cam";
+            if (Files.isRegularFile(roundDir(t).resolve("cam").resolve("done.json")) && !cleared("round" + t, "cam")) return "round" + t + "/cam";
         return null;
     }
 
@@ -239,7 +368,7 @@ public final class Pipeline implements AutoCloseable {
             Map<String, Object> m;
             if (Files.isRegularFile(done)) {
                 System.err.println("round " + round + " " + name + ": done (" + done + ")");
-                m = Json.parseObject(Files.readString(done));
+                m = readJson(done, doneFix("round" + round + "/" + name));
             } else {
                 Files.createDirectories(done.getParent());
                 long t0 = System.nanoTime();
@@ -281,7 +410,7 @@ public final class Pipeline implements AutoCloseable {
         stages.put("cam", stage(t, "cam", () -> {
             try (ResNet net = ClassifierStage.build(cfg, c, hooks.contextChannels(t), backend);
                  PlanCache plans = camPlans(net)) {
-                Checkpoint.load(camModel, net, null);
+                Checkpoint.loadModel(camModel, net);
                 double[] scales = cfg.numbers("cam.scales");
                 double thr = cfg.number("cam.bg_threshold");
                 conta.image.Resampling resize = conta.image.Resampling.parse(cfg.str("data.resize"), "data.resize");
@@ -362,7 +491,7 @@ public final class Pipeline implements AutoCloseable {
     /** Predicts label maps for ids with the segmentation model (skipping ones already written). */
     public void predict(Path segModel, List<String> ids, Path dir, String label) {
         try (DeepLabV2 net = SegStage.build(cfg, ds.numClasses() + 1, backend)) {
-            Checkpoint.load(segModel, net, null);
+            Checkpoint.loadModel(segModel, net);
             try (PlanCache plans = cfg.bool("infer.plan") ? PlanCache.forBackend(backend, net, PlanCache.Output.FORWARD, planPrecision(), SEG_PLAN_SHAPES) : null) {
                 predict(net, plans, ids, dir, label);
             }

@@ -130,8 +130,15 @@ final class RunInputs {
      * Refuses to continue a run whose finished work came from other inputs (unless force), naming what differs;
      * with force, or when nothing is finished yet, the new inputs are accepted with a note.
      */
+    void checkAgainstOut(boolean force) { checkAgainstOut(force, s -> false); }
+
+    /**
+     * The same for a run whose --from removes some stages first: those (cleared tests "roundT/STAGE") are forgotten,
+     * so the conta version that wrote them is no difference.
+     */
     @SuppressWarnings("unchecked")
-    void checkAgainstOut(boolean force) {
+    void checkAgainstOut(boolean force, java.util.function.Predicate<String> cleared) {
+        stageVersions.keySet().removeIf(cleared);
         Map<String, Object> old = read(out);
         if (old == null) return;
         List<String> diff = new ArrayList<>();
@@ -172,12 +179,28 @@ final class RunInputs {
         if (!removed.isEmpty()) diff.add(what + ": " + removed.size() + " id(s) removed: " + few(removed));
     }
 
-    /** Which part of an item's record differs: its labels or one of its files. */
-    private static String firstDifference(String a, String b) {
+    /**
+     * Which part of an item's record differs: its labels, or one of its files: the content (same path), the path
+     * (the same bytes elsewhere, e.g. another folder layout), or both.
+     */
+    static String firstDifference(String a, String b) {
         String[] pa = a.split(" \\| "), pb = b.split(" \\| ");
-        for (int i = 0; i < Math.min(pa.length, pb.length); i++)
-            if (!pa[i].equals(pb[i])) return i == 0 ? pa[i] + " -> " + pb[i] : pb[i].split(" ")[0] + " content";
+        for (int i = 0; i < Math.min(pa.length, pb.length); i++) {
+            if (pa[i].equals(pb[i])) continue;
+            if (i == 0) return pa[i] + " -> " + pb[i];
+            String[] fa = fileRecord(pa[i]), fb = fileRecord(pb[i]);
+            if (fa[0].equals(fb[0])) return fb[0] + " content";
+            return fa[0] + " -> " + fb[0] + (fa[1].equals(fb[1]) ? ": same content, another path" : ", other content");
+        }
         return "files " + pa.length + " -> " + pb.length;
+    }
+
+    /** {path, "size sha256"} of a file's part of a record ("path size sha256"; the path may hold spaces). */
+    private static String[] fileRecord(String part) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.*) ([0-9]+ [0-9a-f]+)").matcher(part);
+        if (m.matches()) return new String[]{m.group(1), m.group(2)};
+        int u = part.indexOf(" unreadable (");
+        return u > 0 ? new String[]{part.substring(0, u), part.substring(u + 1)} : new String[]{part, ""};
     }
 
     private static String few(List<String> l) {

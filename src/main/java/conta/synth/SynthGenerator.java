@@ -62,6 +62,25 @@ public final class SynthGenerator {
         return z ^ (z >>> 31);
     }
 
+    /**
+     * The files under out that {@link #generate} with cfg would overwrite (paths relative to out, in the order it
+     * writes them): empty for a new or empty folder, or one holding other files only.
+     */
+    public static List<String> wouldOverwrite(Path out, Config cfg) {
+        List<String> names = new ArrayList<>();
+        int n = cfg.train() + cfg.val();
+        for (int i = 0; i < n; i++) names.add("JPEGImages/" + id(i) + ".jpg");
+        for (int i = 0; i < n; i++) names.add("SegmentationClass/" + id(i) + ".png");
+        names.addAll(List.of("ImageSets/Segmentation/train.txt", "ImageSets/Segmentation/val.txt", "ImageSets/Segmentation/trainval.txt",
+                "labels.csv", "classes.txt", "context.csv", "synth.json"));
+        return names.stream().filter(f -> Files.exists(out.resolve(f))).toList();
+    }
+
+    /** A few of wouldOverwrite's names for a message: "a, b, c and 12 more". */
+    public static String few(List<String> names) {
+        return String.join(", ", names.subList(0, Math.min(4, names.size()))) + (names.size() > 4 ? " and " + (names.size() - 4) + " more" : "");
+    }
+
     public static void generate(Path out, Config cfg) throws IOException {
         Files.createDirectories(out.resolve("JPEGImages"));
         Files.createDirectories(out.resolve("SegmentationClass"));

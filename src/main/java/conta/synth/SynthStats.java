@@ -78,8 +78,8 @@ public final class SynthStats {
         Path js = dir.resolve("synth.json");
         Map<String, Object> strength = null;
         if (Files.isRegularFile(js)) {
-            Map<String, Object> j = Json.parseObject(Files.readString(js));
-            bias = ((Number) j.get("bias")).doubleValue();
+            Map<String, Object> j = Json.readObject(js, "it holds the settings conta synth wrote; regenerate the set with conta synth --force, or delete it");
+            bias = j.get("bias") instanceof Number b ? b.doubleValue() : null;
             if (j.get("strength") instanceof Map<?, ?> m) {
                 strength = new java.util.LinkedHashMap<>();
                 for (var e : m.entrySet()) strength.put(String.valueOf(e.getKey()), e.getValue());

@@ -1,5 +1,6 @@
 package conta.train;
 
+import conta.error.UserError;
 import conta.io.HostArray;
 import conta.io.Safetensors;
 import conta.nn.Module;
@@ -43,34 +44,91 @@ public final class Checkpoint {
     /** Restores module and momentum; returns the position to continue from, or null if the file does not exist. */
     public static Position load(Path file, Module m, Sgd opt) {
         if (!Files.isRegularFile(file)) return null;
-        Safetensors.Contents c;
-        try {
-            c = Safetensors.readAll(file);
-        } catch (IOException | RuntimeException e) {
-            throw new IllegalStateException("checkpoint " + file + " is unreadable (" + e.getMessage() + "); delete it to restart this stage", e);
-        }
+        Safetensors.Contents c = read(file);
         Map<String, HostArray> model = new LinkedHashMap<>(), mom = new LinkedHashMap<>();
         c.tensors().forEach((k, v) -> (k.endsWith("#momentum") ? mom : model).put(k, v));
         try {
             m.loadState(model, true);
         } catch (IllegalArgumentException e) {
-            throw new IllegalStateException("checkpoint " + file + " does not fit this model (" + e.getMessage()
-                    + "); it was written with another configuration: delete it or restore that configuration", e);
+            throw new UserError(file + " does not fit this model (" + e.getMessage() + "); it was written with another configuration: "
+                    + fix(file) + ", or restore that configuration", e);
         }
         if (opt != null) {
             Map<String, Tensor> byName = new LinkedHashMap<>();
             for (Tensor p : opt.allParams()) byName.put(p.name, p);
             for (var e : mom.entrySet()) {
                 Tensor p = byName.get(e.getKey().substring(0, e.getKey().length() - "#momentum".length()));
-                if (p == null) throw new IllegalStateException("checkpoint " + file + " holds momentum for unknown parameter " + e.getKey());
+                if (p == null) throw new UserError(file + " holds momentum for an unknown parameter " + e.getKey() + "; it was written with another "
+                        + "configuration: " + fix(file) + ", or restore that configuration");
                 opt.setMomentum(p, e.getValue().data());
             }
         }
         Map<String, String> meta = c.metadata();
-        Position pos = new Position(Long.parseLong(meta.getOrDefault("step", "0")), Integer.parseInt(meta.getOrDefault("epoch", "0")),
-                Integer.parseInt(meta.getOrDefault("batch", "0")));
+        Position pos;
+        try {
+            pos = new Position(Long.parseLong(meta.getOrDefault("step", "0")), Integer.parseInt(meta.getOrDefault("epoch", "0")),
+                    Integer.parseInt(meta.getOrDefault("batch", "0")));
+        } catch (NumberFormatException e) {
+            throw new UserError(file + " is damaged (its step/epoch/batch metadata " + meta.get("step") + "/" + meta.get("epoch") + "/" + meta.get("batch")
+                    + " are not numbers); " + fix(file));
+        }
         if (opt != null) opt.setSteps(pos.step());
         return pos;
+    }
+
+    /**
+     * The model of a finished stage (roundT/STAGE/model.safetensors) into m: unlike {@link #load}, a missing file is an
+     * error (its stage's done.json says it was written), naming the file and the fix.
+     */
+    public static void loadModel(Path file, Module m) {
+        check(file, true);
+        load(file, m, null);
+    }
+
+    /**
+     * Checks a checkpoint or stage model by its header (tensor names, shapes and offsets against the file's size: a
+     * cut-off or foreign file fails, without reading the tensors); required: a missing file is an error too.
+     */
+    public static void check(Path file, boolean required) {
+        if (!Files.isRegularFile(file)) {
+            if (required) throw new UserError(file + " is missing although the stage that writes it has finished; " + fix(file));
+            return;
+        }
+        try {
+            Safetensors.entries(file);
+        } catch (IOException | RuntimeException e) {
+            throw new UserError(file + " is damaged (" + reason(file, e) + "); " + fix(file), e);
+        }
+    }
+
+    /** The tensors and metadata of a checkpoint or stage model, or a UserError naming the file, what is wrong and the fix. */
+    public static Safetensors.Contents read(Path file) {
+        try {
+            return Safetensors.readAll(file);
+        } catch (IOException | RuntimeException e) {
+            throw new UserError(file + " is damaged (" + reason(file, e) + "); " + fix(file), e);
+        }
+    }
+
+    /** A reader's message without the file name it starts with and without its advice for downloaded files. */
+    private static String reason(Path file, Exception e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (m.startsWith(file + ": ")) m = m.substring(file.toString().length() + 2);
+        return m.replace("; download or copy it again", "");
+    }
+
+    /**
+     * What to do about a damaged or missing file of a pipeline stage: a training checkpoint can go (that training
+     * restarts from its first step), a finished stage's model is recomputed with --from roundT/STAGE. Files outside a
+     * run folder get the general advice.
+     */
+    public static String fix(Path file) {
+        Path abs = file.toAbsolutePath().normalize(), stage = abs.getParent(), round = stage == null ? null : stage.getParent();
+        String at = round != null && round.getFileName() != null && round.getFileName().toString().matches("round[0-9]+")
+                ? round.getFileName() + "/" + stage.getFileName() : null;
+        if (file.getFileName().toString().equals("checkpoint.safetensors"))
+            return "delete it to restart this training from its first step" + (at == null ? "" : ", or rerun with --from " + at);
+        return at == null ? "replace it with an intact copy" : "rerun with --from " + at + " to recompute it and the stages after it";
     }
 
     /** Metadata of a checkpoint (e.g. to check it belongs to the same config). */

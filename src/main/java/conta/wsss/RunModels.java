@@ -58,7 +58,7 @@ public final class RunModels {
         };
         Config c = new Config();
         try {
-            for (var e : Json.parseObject(Files.readString(run.resolve("config.json"))).entrySet()) {
+            for (var e : Json.readObject(run.resolve("config.json"), "it is the recipe of the run; restore it from a copy").entrySet()) {
                 try {
                     c.set(e.getKey(), String.valueOf(e.getValue()));
                 } catch (RuntimeException unknownKey) {
@@ -91,7 +91,7 @@ public final class RunModels {
     private static List<String> classNames(Path run, int n) throws IOException {
         Path rep = run.resolve("report.json");
         if (Files.isRegularFile(rep)) {
-            Object cl = Json.parseObject(Files.readString(rep)).get("classes");
+            Object cl = Json.readObject(rep, "restore it, or delete it and rerun the pipeline to write it again").get("classes");
             if (cl instanceof List<?> l && l.size() == n) return ((List<Object>) l).stream().map(String::valueOf).toList();
         }
         List<String> names = new ArrayList<>(List.of("background"));

@@ -71,6 +71,20 @@ class ErrorContractTest {
     }
 
     @Test
+    void aMissingOrBinaryConfigFileIsNamed() throws Exception {
+        Path bin = tmp.resolve("bin.conf");
+        Files.write(bin, new byte[]{(byte) 0xff, (byte) 0xfe, 0, 1, (byte) 0x80, 'a', '=', '1'});
+        for (String cmd : new String[]{"pipeline", "compare"}) {
+            Path out = tmp.resolve("cfg-" + cmd);
+            userError(run(cmd, "--data", data.toString(), "--out", out.toString(), "--config", tmp.resolve("nope.conf").toString()),
+                    "config file " + tmp.resolve("nope.conf") + " does not exist");
+            userError(run(cmd, "--data", data.toString(), "--out", out.toString(), "--config", bin.toString()), "config file " + bin + " is not UTF-8 text");
+            userError(run(cmd, "--data", data.toString(), "--out", out.toString(), "--config", tmp.toString()), "config file " + tmp + " is a folder");
+            assertFalse(Files.exists(out));
+        }
+    }
+
+    @Test
     void demoBadValue() {
         userError(run("demo", "--out", tmp.resolve("demo").toString(), "--data", tmp.resolve("demo-data").toString(), "--set", "seg.lr=-1"),
                 "seg.lr", "'-1'", "(0, 100]");

@@ -114,4 +114,37 @@ class VocCocoTest {
         DataError e = assertThrows(DataError.class, () -> Datasets.open(tmp.resolve("VOCdevkit"), false).labels("a"));
         assertTrue(e.getMessage().contains("a.xml") && e.getMessage().contains("unicorn"), e.getMessage());
     }
+
+    /**
+     * A COCO instances file without its lists, with a wrong type in a record, or cut off: a DataError naming the file,
+     * the missing key (or record) and the fix, never a NullPointerException or ClassCastException.
+     */
+    @Test
+    void damagedCocoAnnotationsNameTheFileAndTheKey(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path root = tmp.resolve("coco"), f = root.resolve("annotations/instances_val2017.json");
+        Files.createDirectories(root.resolve("val2017"));
+        Files.createDirectories(f.getParent());
+        conta.image.ImageCodec.writeJpeg(root.resolve("val2017/1.jpg"), new conta.image.RgbImage(4, 4, new byte[48]), 90);
+        String good = "{\"images\": [{\"id\": 7, \"file_name\": \"1.jpg\", \"height\": 4, \"width\": 4}], \"annotations\": [{\"id\": 3, "
+                + "\"image_id\": 7, \"category_id\": 5, \"segmentation\": [[0, 0, 3, 0, 3, 3]]}], \"categories\": [{\"id\": 5, \"name\": \"cat\"}]}";
+        Files.writeString(f, good);
+        assertEquals(List.of("background", "cat"), Datasets.open(root, false).classNames(), "the well-formed file loads");
+        String[][] cases = {
+            {"{}", "has no 'images' list (it has no keys at all)"},
+            {good.replace("\"categories\"", "\"cats\""), "has no 'categories' list (it has only 'images', 'annotations', 'cats')"},
+            {good.replace("\"annotations\"", "\"notes\""), "has no 'annotations' list"},
+            {"{\"images\": 5, \"annotations\": [], \"categories\": []}", "its 'images' is not a list"},
+            {good.replace("\"category_id\": 5", "\"category_id\": \"5\""), "annotation 3 has 'category_id' = 5, not a number"},
+            {good.replace("\"file_name\": \"1.jpg\", ", ""), "image 7 has no 'file_name'"},
+            {good.replace("\"height\": 4, ", ""), "image 1.jpg has no 'height'"},
+            {good.replace("\"name\": \"cat\"", "\"name\": 1"), "category 5 has 'name' = 1, not a string"},
+            {good.substring(0, 40), "is damaged (JSON: unexpected end at offset 40); download or unpack the COCO annotations again"},
+        };
+        for (String[] c : cases) {
+            Files.writeString(f, c[0]);
+            DataError e = assertThrows(DataError.class, () -> Datasets.open(root, false), c[0]);
+            assertTrue(e.getMessage().startsWith(f.toString()) && e.getMessage().contains(c[1]), c[1] + " in: " + e.getMessage());
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        }
+    }
 }

@@ -65,6 +65,10 @@ class ConfigValidationTest {
         {"data.train", "my split", "a split name"},
         {"seed", "1e3", "an integer"},
         {"report.overlays", "-1", "an integer in [0, 10000]"},
+        {"irn.crop", "64", "too small for irn.radius = 10: the boundary branch's pairs need a stride-4 grid wider than 2 * (irn.radius - 1) = 18 "
+                + "cells and irn.crop 64 gives 16; set irn.crop to at least 73, or irn.radius to at most 8"},
+        {"irn.radius", "1", "an integer in [2, 64]"},
+        {"rw.radius", "1", "an integer in [2, 32]"},
     };
 
     @Test
@@ -97,6 +101,45 @@ class ConfigValidationTest {
         c.applySets(List.of("cls.arch=resnet50-os16", "cls.blocks=3,4,6,3", "cls.width=32"));
         e = assertThrows(UserError.class, c::validate);
         assertTrue(e.getMessage().contains("irn.width = 64 differs from cls.width = 32"), e.getMessage());
+    }
+
+    /**
+     * irn.crop against irn.radius is the boundary branch's own limit: the config accepts exactly the pairs for which
+     * the affinity loss's path index fits the stride-4 grid of the crop, and that grid is the network's.
+     */
+    @Test
+    void irnCropAndRadiusFollowTheBoundaryBranchsGrid() {
+        Config c = new Config();
+        for (int r = 2; r <= 64; r++)
+            for (int crop : new int[]{16, 17, 8 * r - 12, 8 * r - 9, 8 * r - 8, 8 * r - 7, 8 * r - 6, 8 * r - 4, 8 * r + 5, 512}) {
+                if (crop < 16) continue;
+                c.set("irn.radius", Integer.toString(r));
+                c.set("irn.crop", Integer.toString(crop));
+                conta.wsss.irn.PathIndex pi = new conta.wsss.irn.PathIndex(r);
+                int grid = (crop + 3) / 4;
+                boolean fits;
+                try {
+                    pi.sourceRows(grid);
+                    pi.sourceCols(grid);
+                    fits = true;
+                } catch (IllegalArgumentException e) {
+                    fits = false;
+                }
+                if (fits) assertDoesNotThrow(c::validate, "r " + r + " crop " + crop);
+                else {
+                    UserError e = assertThrows(UserError.class, c::validate, "r " + r + " crop " + crop);
+                    assertTrue(e.getMessage().contains("set irn.crop to at least " + (8 * r - 7)), e.getMessage());
+                }
+            }
+        c = PipelineResumeTest.tiny();
+        try (conta.tensor.cpu.CpuBackend b = new conta.tensor.cpu.CpuBackend();
+             conta.wsss.irn.BoundaryNet net = (conta.wsss.irn.BoundaryNet) conta.wsss.PseudoStage.boundarySpec(c).build(b, 0);
+             conta.autograd.Tape tape = conta.autograd.Tape.open(false)) {
+            for (int crop : new int[]{56, 57, 64, 66}) {
+                conta.tensor.Tensor l = net.logits(conta.tensor.Tensor.of(b, new float[3 * crop * crop], 1, 3, crop, crop));
+                assertEquals((crop + 3) / 4, l.dim(3), "the boundary grid of crop " + crop);
+            }
+        }
     }
 
     @Test

@@ -121,6 +121,7 @@ public class PipelineResumeTest {
         Files.writeString(o.resolve("config.json"), "{\"cls.epochs\": \"7\"}");
         Files.createDirectories(o.resolve("round0").resolve("cls"));
         Files.writeString(o.resolve("round0").resolve("cls").resolve("done.json"), "{}");
+        conta.io.Safetensors.write(o.resolve("round0").resolve("cls").resolve("model.safetensors"), Map.of()); // a finished stage has its model
         try (CpuBackend b = new CpuBackend()) {
             var e = assertThrows(conta.error.UserError.class, () -> new Pipeline(c, data, o, b));
             assertTrue(e.getMessage().contains("cls.epochs 7 -> 2 (round0/cls finished)"), e.getMessage());

@@ -89,6 +89,54 @@ class RunGuardsTest {
         open(cfg(), other, tmp.resolve("bound-new")); // or a new OUT
     }
 
+    /**
+     * The same images in another folder layout (VOC's JPEGImages/ -> a custom set's images/): the refusal says the
+     * path changed with the same content, not that the content changed; an image also changed says both.
+     */
+    @Test
+    void aMovedImageIsNamedAsAnotherPathNotAnotherContent() throws Exception {
+        Path custom = tmp.resolve("custom-layout");
+        Files.createDirectories(custom);
+        copyOf(data.resolve("JPEGImages"), custom.resolve("images"));
+        copyOf(data.resolve("SegmentationClass"), custom.resolve("masks"));
+        copyOf(data.resolve("ImageSets/Segmentation"), custom.resolve("splits"));
+        Files.copy(data.resolve("classes.txt"), custom.resolve("classes.txt"));
+        Files.copy(data.resolve("labels.csv"), custom.resolve("labels.csv"));
+        Path out = tmp.resolve("moved");
+        open(cfg(), data, out);
+        Files.createDirectories(out.resolve("round0/cls"));
+        String id = firstTrainId(data);
+        UserError e = assertThrows(UserError.class, () -> open(cfg(), custom, out));
+        assertTrue(e.getMessage().contains(id + " (JPEGImages/" + id + ".jpg -> images/" + id + ".jpg: same content, another path)"), e.getMessage());
+        assertFalse(e.getMessage().contains(".jpg content)"), "not called a content change: " + e.getMessage());
+        Files.copy(custom.resolve("images").resolve(firstTrainIdOther(data, id) + ".jpg"), custom.resolve("images").resolve(id + ".jpg"),
+                StandardCopyOption.REPLACE_EXISTING);
+        e = assertThrows(UserError.class, () -> open(cfg(), custom, out));
+        assertTrue(e.getMessage().contains(id + " (JPEGImages/" + id + ".jpg -> images/" + id + ".jpg, other content)"), e.getMessage());
+        // a path with a space, and a file that could not be read
+        assertEquals("my imgs/a.jpg -> b.jpg: same content, another path", RunInputs.firstDifference("labels 1 | my imgs/a.jpg 10 ab12", "labels 1 | b.jpg 10 ab12"));
+        assertEquals("a.jpg content", RunInputs.firstDifference("labels 1 | a.jpg 10 ab12", "labels 1 | a.jpg unreadable (gone)"));
+        assertEquals("labels 1 -> labels 1,2", RunInputs.firstDifference("labels 1 | a.jpg 10 ab12", "labels 1,2 | a.jpg 10 ab12"));
+    }
+
+    /** A refused run removes the folders its lock created for a new OUT, and only those, and only while empty. */
+    @Test
+    void aRefusedRunRemovesOnlyTheEmptyFoldersItCreated() throws Exception {
+        Path out = tmp.resolve("made/by/lock");
+        Path top = Pipeline.firstMissing(out);
+        assertEquals(tmp.resolve("made").toAbsolutePath().normalize(), top);
+        Files.createDirectories(out);
+        Pipeline.removeCreated(out, top);
+        assertFalse(Files.exists(tmp.resolve("made")), "all three created levels removed");
+        Files.createDirectories(out);
+        Files.writeString(tmp.resolve("made/by/other.txt"), "someone else's");
+        Pipeline.removeCreated(out, top);
+        assertFalse(Files.exists(out));
+        assertTrue(Files.isRegularFile(tmp.resolve("made/by/other.txt")), "a folder holding other files is kept");
+        Pipeline.removeCreated(data, Pipeline.firstMissing(data)); // an OUT that existed before: nothing to remove
+        assertTrue(Files.isDirectory(data.resolve("JPEGImages")));
+    }
+
     private static String firstTrainIdOther(Path d, String not) throws Exception {
         return Files.readAllLines(d.resolve("ImageSets/Segmentation/train.txt")).stream().map(String::strip).filter(s -> !s.equals(not)).findFirst().orElseThrow();
     }

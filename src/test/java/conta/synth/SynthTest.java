@@ -94,4 +94,62 @@ class SynthTest {
         assertEquals(2, Main.run(new String[]{"synth", "--out", tmp.resolve("t").toString(), "--bias", "1.5"}));
         assertEquals(0, Main.run(new String[]{"synth", "--stats", tmp.resolve("s").toString()}));
     }
+
+    /** Main.run's exit code and stderr. */
+    private static String[] run(String... argv) {
+        java.io.PrintStream old = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(err, true));
+        try {
+            return new String[]{Integer.toString(Main.run(argv)), err.toString()};
+        } finally {
+            System.setErr(old);
+        }
+    }
+
+    /** Exit 2 and one line that names each of must. */
+    private static void userError(String[] r, String... must) {
+        assertEquals("2", r[0], r[1]);
+        assertEquals(1, r[1].strip().lines().count(), r[1]);
+        for (String m : must) assertTrue(r[1].contains(m), "'" + m + "' in: " + r[1]);
+    }
+
+    /**
+     * A custom-layout set (classes.txt, labels.csv, images/) given as synth's --out, or as the demo's --data, is
+     * refused naming the files that would be overwritten, and left byte for byte as it was; --force overwrites; a
+     * folder of unrelated files is written into.
+     */
+    @Test
+    void aFolderWithFilesSynthWouldOverwriteIsRefused() throws Exception {
+        Path cust = tmp.resolve("cust");
+        Files.createDirectories(cust.resolve("images"));
+        Files.writeString(cust.resolve("classes.txt"), "cat\ndog\n");
+        Files.writeString(cust.resolve("labels.csv"), "image_id,classes\na,cat\n");
+        Files.write(cust.resolve("images/a.jpg"), new byte[]{1, 2, 3});
+        String[] argv = {"synth", "--out", cust.toString(), "--train", "4", "--val", "2", "--size", "32"};
+        String[] r = run(argv);
+        userError(r, "--out " + cust, "labels.csv", "classes.txt", "--force");
+        assertEquals("cat\ndog\n", Files.readString(cust.resolve("classes.txt")));
+        assertEquals("image_id,classes\na,cat\n", Files.readString(cust.resolve("labels.csv")));
+        assertFalse(Files.exists(cust.resolve("JPEGImages")), "nothing written");
+
+        r = run("demo", "--data", cust.toString(), "--out", tmp.resolve("demo").toString());
+        userError(r, "--data " + cust, "labels.csv", "classes.txt", "conta pipeline --data " + cust);
+        assertEquals("cat\ndog\n", Files.readString(cust.resolve("classes.txt")));
+        assertFalse(Files.exists(cust.resolve("JPEGImages")) || Files.exists(tmp.resolve("demo")), "nothing written");
+
+        // a synthetic set again: its images are named
+        assertEquals(0, Main.run(new String[]{"synth", "--out", tmp.resolve("s").toString(), "--train", "4", "--val", "2", "--size", "32"}));
+        r = run("synth", "--out", tmp.resolve("s").toString(), "--train", "2", "--val", "1", "--size", "32");
+        userError(r, "JPEGImages/syn_00000.jpg", "and ");
+        // unrelated files only: nothing to overwrite
+        Path other = tmp.resolve("other");
+        Files.createDirectories(other);
+        Files.writeString(other.resolve("notes.txt"), "mine");
+        assertEquals(0, Main.run(new String[]{"synth", "--out", other.toString(), "--train", "2", "--val", "1", "--size", "32"}));
+        assertEquals("mine", Files.readString(other.resolve("notes.txt")));
+        // --force overwrites
+        assertEquals(0, Main.run(new String[]{"synth", "--out", cust.toString(), "--train", "2", "--val", "1", "--size", "32", "--force"}));
+        assertTrue(Files.readString(cust.resolve("classes.txt")).contains("rider"));
+    }
 }

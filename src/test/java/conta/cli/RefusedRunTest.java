@@ -1,0 +1,301 @@
+package conta.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import conta.synth.SynthGenerator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A run refused for bad input (data, weights files, OUT's recipe or inputs, its damaged files) exits 2 with one line
+ * naming the file or key and the fix, and leaves OUT exactly as it was: --from removes nothing, a new OUT is not
+ * created, a finished run keeps every file.
+ */
+class RefusedRunTest {
+    @TempDir static Path tmp;
+    static Path data, other, conf, finished;
+
+    /** A ~10 s recipe: every stage on 64 px images. */
+    static final String TINY = """
+            device = cpu
+            cls.width = 8
+            cls.blocks = 1,1,1,1
+            cls.weights = none
+            cls.head_init = kaiming
+            cls.crop = 64
+            cls.resize_long = 48,64
+            cls.batch = 4
+            cls.epochs = 1
+            cls.frozen_stages = 0
+            cls.momentum = 0.9
+            cls.lr = 0.05
+            cam.scales = 1.0
+            irn.arch = resnet50-os16
+            irn.width = 8
+            irn.blocks = 1,1,1,1
+            irn.weights = cls
+            irn.crop = 64
+            irn.radius = 3
+            irn.batch = 4
+            irn.epochs = 1
+            rw.exp_times = 2
+            ir.crf_iters = 1
+            seg.width = 8
+            seg.blocks = 1,1,1,1
+            seg.weights = none
+            seg.crop = 64
+            seg.batch = 2
+            seg.iters = 2
+            seg.checkpoint_every = 1
+            report.overlays = 2
+            data.workers = 1
+            """;
+
+    @BeforeAll
+    static void finishedRun() throws Exception {
+        data = tmp.resolve("synth");
+        SynthGenerator.generate(data, new SynthGenerator.Config(1, 8, 4, 64, 0.8));
+        other = tmp.resolve("synth-other"); // the same ids, other images
+        SynthGenerator.generate(other, new SynthGenerator.Config(2, 8, 4, 64, 0.8));
+        conf = tmp.resolve("tiny.conf");
+        Files.writeString(conf, TINY);
+        finished = tmp.resolve("finished");
+        ModelCommandErrorsTest.Result r = pipeline(data, finished);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isRegularFile(finished.resolve("report.json")));
+    }
+
+    /** conta pipeline --data d --out o --config tiny.conf extra... */
+    static ModelCommandErrorsTest.Result pipeline(Path d, Path o, String... extra) {
+        List<String> a = new java.util.ArrayList<>(List.of("pipeline", "--data", d.toString(), "--out", o.toString(), "--config", conf.toString()));
+        a.addAll(List.of(extra));
+        return ModelCommandErrorsTest.run(a.toArray(String[]::new));
+    }
+
+    /** A copy of the finished run to refuse things on. */
+    static Path copy(String name) throws Exception {
+        Path dst = tmp.resolve(name);
+        try (var s = Files.walk(finished)) {
+            for (Path p : s.toList()) {
+                Path t = dst.resolve(finished.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(t);
+                else Files.copy(p, t, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        }
+        return dst;
+    }
+
+    /** Every file under dir (relative path) with a hash of its bytes. */
+    static Map<String, String> tree(Path dir) throws Exception {
+        Map<String, String> m = new TreeMap<>();
+        try (var s = Files.walk(dir)) {
+            for (Path p : s.toList()) {
+                String rel = dir.relativize(p).toString();
+                if (Files.isDirectory(p)) m.put(rel + "/", "");
+                else m.put(rel, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
+            }
+        }
+        return m;
+    }
+
+    // ------------------------------------------------------------------ defect 1: --from removes nothing when refused
+
+    @Test
+    void fromRemovesNothingWhenTheRunIsRefused() throws Exception {
+        Path o = copy("from-refused");
+        Map<String, String> before = tree(o);
+        assertTrue(before.containsKey("round0/seg/model.safetensors") && before.containsKey("report.html"), before.keySet().toString());
+        Path rand = tmp.resolve("rand.pth");
+        byte[] junk = new byte[4096];
+        new java.util.Random(3).nextBytes(junk);
+        Files.write(rand, junk);
+
+        ErrorContractTest.userError(pipeline(tmp.resolve("nope"), o, "--from", "seg"), "nope", "does not exist");
+        assertEquals(before, tree(o), "a missing data folder removes nothing");
+        ErrorContractTest.userError(pipeline(other, o, "--from", "seg"), o.toString(), "holds a run made from other inputs", "--force-new-data");
+        assertEquals(before, tree(o), "other data removes nothing");
+        ErrorContractTest.userError(pipeline(data, o, "--from", "cls", "--set", "cls.weights=" + rand), "cls.weights", rand.toString(), "cls.weights=none");
+        assertEquals(before, tree(o), "an unreadable weights file removes nothing");
+        ErrorContractTest.userError(pipeline(data, o, "--from", "seg", "--set", "ir.fg_threshold=0.4"), o.toString(), "ir.fg_threshold",
+                "round0/ir finished");
+        assertEquals(before, tree(o), "a recipe change of a stage that --from keeps removes nothing");
+
+        // a change of a stage that --from redoes is accepted: that stage and the later ones are recomputed, the others kept
+        ModelCommandErrorsTest.Result r = pipeline(data, o, "--from", "seg", "--until", "seg", "--set", "seg.lr=0.02");
+        assertEquals(0, r.code(), r.err());
+        Map<String, String> after = tree(o);
+        for (String f : List.of("round0/cls/model.safetensors", "round0/irn/model.safetensors", "round0/pseudo/done.json"))
+            assertEquals(before.get(f), after.get(f), f + " kept");
+        assertTrue(after.containsKey("round0/seg/done.json") && !after.containsKey("round0/pred/done.json") && !after.containsKey("report.json"),
+                after.keySet().toString());
+    }
+
+    // ------------------------------------------------------------------ defect 22: nothing written for a bad weights file
+
+    @Test
+    void anUnreadableWeightsFileWritesNothing() throws Exception {
+        Path rand = tmp.resolve("rand2.safetensors");
+        Files.write(rand, new byte[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+        Path o = tmp.resolve("new-runs").resolve("r");
+        for (String key : List.of("cls.weights", "seg.weights", "irn.weights")) {
+            ErrorContractTest.userError(pipeline(data, o, "--set", key + "=" + rand), key, rand.toString());
+            assertFalse(Files.exists(tmp.resolve("new-runs")), key + ": nothing written, not even OUT's folder");
+        }
+    }
+
+    // ------------------------------------------------------------------ defect 7: irn.radius too large for irn.crop
+
+    @Test
+    void anIrnRadiusTooLargeForTheCropIsRefusedBeforeAnyStage() {
+        Path o = tmp.resolve("radius");
+        ErrorContractTest.userError(pipeline(data, o, "--set", "irn.radius=10"), "irn.crop = 64", "irn.radius = 10", "at least 73", "at most 8");
+        assertFalse(Files.exists(o), "refused at the config check: nothing written");
+    }
+
+    // ------------------------------------------------------------------ defects 5, 6: compare checks first, advises keeping results
+
+    @Test
+    void compareChecksMethodsAndStagesBeforeRunningAnything() {
+        Path o = tmp.resolve("cmp-refused");
+        String[] common = {"compare", "--data", data.toString(), "--out", o.toString(), "--config", conf.toString(), "--seeds", "1"};
+        ErrorContractTest.userError(run(common, "--methods", "cam,frob"), "--methods cam,frob", "'frob' is not a method", "conta+c2am");
+        ErrorContractTest.userError(run(common, "--methods", "cam,cam"), "--methods cam,cam", "listed twice");
+        ErrorContractTest.userError(run(common, "--methods", "cam,"), "--methods cam,", "comma-separated list");
+        ErrorContractTest.userError(run(common, "--methods", "cam,c2am", "--until", "c2am"), "--until c2am", "c2am stage exists only with");
+        ErrorContractTest.userError(run(common, "--methods", "cam,conta", "--set", "cls.weights=" + tmp.resolve("missing.pth")), "cls.weights",
+                "missing.pth");
+        assertFalse(Files.exists(o), "no method's pipeline ran, nothing was written");
+        ErrorContractTest.userError(run(new String[]{"compare", "--data", data.toString(), "--out", o.toString(), "--tables-only"}, "--methods", "cam,frob"),
+                "--methods cam,frob");
+    }
+
+    @Test
+    void aComparisonOfAnotherRecipeAdvisesTheSeedsOwnSettings() throws Exception {
+        Path o = tmp.resolve("cmp-tables");
+        Path report = o.resolve("cam").resolve("seed0").resolve("report.json");
+        Files.createDirectories(report.getParent());
+        Files.copy(finished.resolve("report.json"), report); // a finished seed kept as its result file
+        String[] tables = {"compare", "--data", data.toString(), "--out", o.toString(), "--methods", "cam", "--seeds", "1", "--tables-only"};
+        ErrorContractTest.userError(run(tables), report.toString(), "cls.width = 8", "this comparison has 64",
+                "pass the --config, --demo and --set the seeds were run with");
+        assertTrue(Files.isRegularFile(report), "the finished result is kept");
+        ErrorContractTest.userError(run(new String[]{"compare", "--data", data.toString(), "--out", o.toString(), "--methods", "cam", "--seeds", "1"}),
+                "cls.width = 8", "pass the --config");
+        assertTrue(Files.isRegularFile(report), "refused before any seed ran");
+        ModelCommandErrorsTest.Result r = run(tables, "--config", conf.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isRegularFile(o.resolve("comparison.md")));
+    }
+
+    // ------------------------------------------------------------------ defect 8: damaged JSON files of a run
+
+    @Test
+    void damagedJsonFilesOfARunAreNamedWithTheFix() throws Exception {
+        Path o = copy("damaged-json");
+        for (String f : List.of("config.json", "round0/cls/done.json", "round0/pseudo/done.json")) {
+            Path file = o.resolve(f);
+            byte[] good = Files.readAllBytes(file);
+            for (byte[] bad : List.of("{\"broken".getBytes(), new byte[0], "[1, 2]".getBytes(), new byte[]{(byte) 0xff, (byte) 0xfe, 0})) {
+                Files.write(file, bad);
+                Map<String, String> before = tree(o);
+                ModelCommandErrorsTest.Result r = pipeline(data, o, "--until", "cam");
+                if (f.equals("config.json")) ErrorContractTest.userError(r, file.toString(), "is damaged", "delete it", "new --out");
+                else ErrorContractTest.userError(r, file.toString(), "is damaged", "delete it to redo", "--from " + f.replace("/done.json", ""));
+                assertEquals(before, tree(o), f + ": nothing written or removed");
+            }
+            Files.write(file, good);
+        }
+        // export-onnx --run reads the run's config.json back too
+        Path cfg = o.resolve("config.json");
+        byte[] good = Files.readAllBytes(cfg);
+        Files.writeString(cfg, "{\"broken");
+        ErrorContractTest.userError(ModelCommandErrorsTest.run("export-onnx", "--run", o.toString(), "--stage", "seg", "--out", tmp.resolve("x.onnx").toString()),
+                cfg.toString(), "is damaged", "restore it");
+        assertFalse(Files.exists(tmp.resolve("x.onnx")));
+        Files.write(cfg, good);
+
+        // --from a stage whose done.json is damaged is the fix: it is not read
+        Files.writeString(o.resolve("round0/seg/done.json"), "{\"broken");
+        ModelCommandErrorsTest.Result r = pipeline(data, o, "--from", "seg", "--until", "seg");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.readString(o.resolve("round0/seg/done.json")).contains("\"steps\""));
+
+        Path report = tmp.resolve("cmp-damaged").resolve("cam").resolve("seed0").resolve("report.json");
+        Files.createDirectories(report.getParent());
+        Files.writeString(report, "{\"rounds\": [");
+        ErrorContractTest.userError(run(new String[]{"compare", "--data", data.toString(), "--out", tmp.resolve("cmp-damaged").toString(), "--methods", "cam",
+                "--seeds", "1", "--config", conf.toString(), "--tables-only"}), report.toString(), "is damaged", "delete it to rerun that seed");
+        assertEquals("{\"rounds\": [", Files.readString(report));
+    }
+
+    // ------------------------------------------------------------------ defect 29: damaged checkpoints and stage models
+
+    @Test
+    void damagedCheckpointsAndModelsNameTheFileAndTheStageToRedo() throws Exception {
+        Path o = copy("damaged-weights");
+        byte[] junk = new byte[3000];
+        new java.util.Random(5).nextBytes(junk);
+        // a finished stage's model, cut off or random: named before anything is written or removed, fixed by --from that stage
+        for (String f : List.of("round0/cls/model.safetensors", "round0/irn/model.safetensors", "round0/seg/model.safetensors")) {
+            Path file = o.resolve(f);
+            byte[] good = Files.readAllBytes(file);
+            String stage = f.replace("/model.safetensors", "");
+            for (byte[] bad : List.of(java.util.Arrays.copyOf(good, good.length / 2), junk)) {
+                Files.write(file, bad);
+                Map<String, String> before = tree(o);
+                ModelCommandErrorsTest.Result r = pipeline(data, o, "--from", "pred");
+                ErrorContractTest.userError(r, file.toString(), "is damaged", "rerun with --from " + stage);
+                assertFalse(r.err().contains("download"), r.err());
+                assertEquals(before, tree(o), f + ": --from pred removed nothing");
+            }
+            // missing while a stage of this run loads it: named before --from removes anything
+            Files.delete(file);
+            String next = Map.of("round0/cls", "cam", "round0/irn", "pseudo", "round0/seg", "pred").get(stage);
+            Map<String, String> before = tree(o);
+            ErrorContractTest.userError(pipeline(data, o, "--from", next), file.toString(), "is missing", "rerun with --from " + stage);
+            assertEquals(before, tree(o), f + " missing: --from " + next + " removed nothing");
+            Files.write(file, good);
+        }
+        // a finished run whose models were deleted (to save space) still makes its report: no stage loads them
+        Path kept = copy("models-deleted");
+        for (String f : List.of("round0/cls/model.safetensors", "round0/irn/model.safetensors", "round0/seg/model.safetensors"))
+            Files.delete(kept.resolve(f));
+        ModelCommandErrorsTest.Result done = pipeline(data, kept);
+        assertEquals(0, done.code(), done.err());
+        // a killed segmentation training: its checkpoint is resumed, so a damaged one says how to restart that training
+        for (String f : List.of("round0/seg/done.json", "round0/seg/model.safetensors", "round0/pred", "round0/report_pred", "report.json", "report.html"))
+            try (var w = Files.walk(o.resolve(f))) {
+                for (Path q : w.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
+            }
+        Path ckpt = o.resolve("round0/seg/checkpoint.safetensors");
+        byte[] good = Files.readAllBytes(ckpt);
+        for (byte[] bad : List.of(java.util.Arrays.copyOf(good, good.length - 100), junk)) {
+            Files.write(ckpt, bad);
+            Map<String, String> before = tree(o);
+            ModelCommandErrorsTest.Result r = pipeline(data, o);
+            ErrorContractTest.userError(r, ckpt.toString(), "is damaged", "delete it to restart this training from its first step", "--from round0/seg");
+            assertFalse(r.err().contains("download"), r.err());
+            assertEquals(before, tree(o), "nothing written");
+        }
+        Files.delete(ckpt); // the advice works
+        ModelCommandErrorsTest.Result r = pipeline(data, o);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isRegularFile(o.resolve("report.json")));
+    }
+
+    static ModelCommandErrorsTest.Result run(String[] argv, String... extra) {
+        List<String> a = new java.util.ArrayList<>(List.of(argv));
+        a.addAll(List.of(extra));
+        return ModelCommandErrorsTest.run(a.toArray(String[]::new));
+    }
+}
