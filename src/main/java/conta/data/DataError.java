@@ -27,6 +27,11 @@ public class DataError extends RuntimeException {
         return new DataError(id, file, m.contains(file.toString()) ? m : file + ": " + m, e);
     }
 
+    /** The same error with the way around it that a run has: leaving the item out (--skip-bad, key data.skip_bad). */
+    public DataError orSkip() {
+        return getMessage().contains("--skip-bad") ? this : new DataError(id, file, getMessage() + " (or rerun with --skip-bad to leave it out)", this);
+    }
+
     public Path file() { return file; }
 
     public String id() { return id; }

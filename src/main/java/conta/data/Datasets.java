@@ -43,7 +43,7 @@ public final class Datasets {
                 checkOne(ds, id);
                 ok.add(id);
             } catch (DataError e) {
-                if (!skipBad) throw e;
+                if (!skipBad) throw e.orSkip();
                 bad.add(e.asBad());
             }
         }

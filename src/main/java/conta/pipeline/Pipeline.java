@@ -524,7 +524,7 @@ public final class Pipeline implements AutoCloseable {
         try {
             return ds.read(id);
         } catch (conta.data.DataError e) {
-            if (!cfg.bool("data.skip_bad")) throw e;
+            if (!cfg.bool("data.skip_bad")) throw e.orSkip();
             System.err.println("skipping " + id + " (--skip-bad): " + e.getMessage());
             return null;
         }
