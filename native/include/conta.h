@@ -53,7 +53,8 @@ int conta_num_classes(conta_model *model, int cams, int *n);
 /* Name of class k (0 = background) copied into buf (NUL-terminated, truncated to buf_len). */
 int conta_class_name(conta_model *model, int k, char *buf, size_t buf_len);
 
-/* Frees the model. NULL is allowed. */
+/* Frees the model. NULL is allowed. A closed handle stays harmless: closing it again, or passing it to any other
+ * function, returns CONTA_ERR_ARGUMENT ("invalid or closed model handle"); handles are never reused. */
 int conta_close(conta_model *model);
 
 /* The calling thread's last error message ("" if none); valid until its next conta call. */

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,11 @@
 #define CONTA_BUILD_CLASSPATH ""
 #endif
 
-struct conta_model { jlong handle; };
+/* A conta_model pointer is the bridge's handle itself (1, 2, ...; never reused), not memory: nothing is freed at close,
+ * so a handle used after conta_close, or closed twice, is an unknown handle to the bridge (CONTA_ERR_ARGUMENT), never
+ * a read of freed memory. */
+struct conta_model;
+static jlong handle_of(const conta_model *m) { return (jlong) (uintptr_t) m; }
 
 static JavaVM *vm;
 static jclass bridge;
@@ -163,10 +168,12 @@ static int start_vm(void) {
         args.ignoreUnrecognized = JNI_FALSE;
         jint r = create(&vm, (void **) &env, &args);
         free(cpopt); /* the JVM copies its options */
+        int had_extra = extra != NULL;
         free(extra);
         if (r != JNI_OK) {
             vm = NULL;
-            snprintf(init_error, sizeof init_error, "JNI_CreateJavaVM failed (%d)", (int) r);
+            snprintf(init_error, sizeof init_error, "JNI_CreateJavaVM failed (%d)%s", (int) r,
+                     had_extra ? "; check CONTA_JVM_OPTS (the JVM printed its reason on stderr)" : "");
             return CONTA_ERR_JVM;
         }
     }
@@ -279,14 +286,7 @@ int conta_open_precision(const char *bundle_path, const char *device, const char
     jlong h = (*env)->CallStaticLongMethod(env, bridge, m_open, jstr(env, bundle_path), jstr(env, device ? device : "cpu"),
                                        jstr(env, precision ? precision : "fp32"));
     if (!(*env)->ExceptionCheck(env) && h > 0) {
-        conta_model *m = malloc(sizeof *m);
-        if (!m) {
-            (*env)->CallStaticIntMethod(env, bridge, m_close, h);
-            finish(env, CONTA_OK);
-            return fail(CONTA_ERR_INTERNAL, "out of memory");
-        }
-        m->handle = h;
-        *model = m;
+        *model = (conta_model *) (uintptr_t) h;
         return finish(env, CONTA_OK);
     }
     return finish(env, h < 0 ? (int) -h : CONTA_ERR_INTERNAL);
@@ -295,7 +295,7 @@ int conta_open_precision(const char *bundle_path, const char *device, const char
 /* The image must have a positive size whose RGB8 bytes fit a Java buffer (the bridge checks the model's limits). */
 static int check_image(const void *rgb, int width, int height, const void *out) {
     if (!rgb || !out) return fail(CONTA_ERR_ARGUMENT, "image or output buffer is NULL");
-    if (width <= 0 || height <= 0) return fail(CONTA_ERR_IMAGE, "image size %dx%d: both sides must be positive", width, height);
+    if (width <= 0 || height <= 0) return fail(CONTA_ERR_ARGUMENT, "image size %dx%d: both sides must be positive", width, height);
     if ((long long) width * height * 3 > INT_MAX / 2)
         return fail(CONTA_ERR_IMAGE, "image size %dx%d is too large (at most 8192 px a side)", width, height);
     return CONTA_OK;
@@ -311,7 +311,7 @@ int conta_segment_rgb8(conta_model *model, const uint8_t *rgb, int width, int he
     jobject in = (*env)->NewDirectByteBuffer(env, (void *) rgb, (jlong) width * height * 3);
     jobject out = (*env)->NewDirectByteBuffer(env, labels, (jlong) labels_len);
     if (!in || !out) return finish(env, CONTA_ERR_INTERNAL);
-    code = (*env)->CallStaticIntMethod(env, bridge, m_segment, model->handle, in, width, height, out);
+    code = (*env)->CallStaticIntMethod(env, bridge, m_segment, handle_of(model), in, width, height, out);
     return finish(env, code);
 }
 
@@ -325,7 +325,7 @@ int conta_cams(conta_model *model, const uint8_t *rgb, int width, int height, fl
     jobject in = (*env)->NewDirectByteBuffer(env, (void *) rgb, (jlong) width * height * 3);
     jobject out = (*env)->NewDirectByteBuffer(env, cams, (jlong) cams_len * 4);
     if (!in || !out) return finish(env, CONTA_ERR_INTERNAL);
-    code = (*env)->CallStaticIntMethod(env, bridge, m_cams, model->handle, in, width, height, out);
+    code = (*env)->CallStaticIntMethod(env, bridge, m_cams, handle_of(model), in, width, height, out);
     return finish(env, code);
 }
 
@@ -334,17 +334,18 @@ int conta_num_classes(conta_model *model, int cams, int *n) {
     int code = 0;
     JNIEnv *env = env_or_fail(&code);
     if (!env) return code;
-    jint r = (*env)->CallStaticIntMethod(env, bridge, m_classes, model->handle, cams ? JNI_TRUE : JNI_FALSE);
+    jint r = (*env)->CallStaticIntMethod(env, bridge, m_classes, handle_of(model), cams ? JNI_TRUE : JNI_FALSE);
     if (r >= 0) *n = r;
     return finish(env, r >= 0 ? CONTA_OK : -r);
 }
 
 int conta_class_name(conta_model *model, int k, char *buf, size_t buf_len) {
-    if (!model || !buf || buf_len == 0) return fail(CONTA_ERR_ARGUMENT, "conta_class_name: model or buf is NULL");
+    if (!model || !buf) return fail(CONTA_ERR_ARGUMENT, "conta_class_name: model or buf is NULL");
+    if (buf_len == 0) return fail(CONTA_ERR_ARGUMENT, "conta_class_name: buf_len is 0 (room for at least the terminating NUL is needed)");
     int code = 0;
     JNIEnv *env = env_or_fail(&code);
     if (!env) return code;
-    jstring s = (jstring) (*env)->CallStaticObjectMethod(env, bridge, m_class_name, model->handle, k);
+    jstring s = (jstring) (*env)->CallStaticObjectMethod(env, bridge, m_class_name, handle_of(model), k);
     if ((*env)->ExceptionCheck(env) || !s) return finish(env, CONTA_ERR_ARGUMENT);
     const char *c = (*env)->GetStringUTFChars(env, s, NULL);
     snprintf(buf, buf_len, "%s", c ? c : "");
@@ -357,8 +358,7 @@ int conta_close(conta_model *model) {
     int code = 0;
     JNIEnv *env = env_or_fail(&code);
     if (!env) return code;
-    code = (*env)->CallStaticIntMethod(env, bridge, m_close, model->handle);
-    free(model);
+    code = (*env)->CallStaticIntMethod(env, bridge, m_close, handle_of(model));
     return finish(env, code);
 }
 

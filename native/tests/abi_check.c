@@ -111,6 +111,10 @@ int main(int argc, char **argv) {
         printf("roundtrip_median_ms %.5f\n", ms[calls / 2]);
     }
     report("close", conta_close(model));
+    report("close_again", conta_close(model));             /* a closed handle is unknown, not freed memory */
+    report("use_after_close", conta_num_classes(model, 0, &n));
+    char name[8];
+    report("class_name_no_room", conta_class_name(model, 1, name, 0));
     conta_free(rgb);
     free(ref);
     free(small);

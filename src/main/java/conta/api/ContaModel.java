@@ -42,7 +42,8 @@ public final class ContaModel implements AutoCloseable {
     }
 
     /**
-     * Opens a bundle file (or a pipeline run folder: its last segmentation model) on a device: cpu, cuda:N or auto.
+     * Opens a bundle file (or a pipeline run folder: its last segmentation model) on a device: cpu, cuda:N or auto
+     * (null: cpu, as in the C ABI).
      */
     public static ContaModel open(Path bundle, String device) { return open(bundle, device, "fp32"); }
 
@@ -52,27 +53,40 @@ public final class ContaModel implements AutoCloseable {
      * are within bf16 rounding) or "auto" (bf16 where the CPU has AMX).
      */
     public static ContaModel open(Path bundle, String device, String precision) {
-        if (bundle == null || !Files.exists(bundle)) throw new ContaException(ContaException.Code.NOT_FOUND, "model bundle " + bundle + " does not exist");
+        if (bundle == null) throw new ContaException(ContaException.Code.ARGUMENT, "no bundle path (null)");
+        if (!Files.exists(bundle)) throw new ContaException(ContaException.Code.NOT_FOUND, "model bundle " + bundle + " does not exist");
         conta.infer.Precision p;
         try {
-            p = conta.infer.Precision.parse(precision == null ? "fp32" : precision);
+            p = conta.infer.Precision.parse(precision == null ? "fp32" : precision.strip());
         } catch (UserError e) {
-            throw new ContaException(ContaException.Code.ARGUMENT, e.getMessage(), e);
+            throw new ContaException(ContaException.Code.ARGUMENT, "precision '" + precision + "' must be fp32, bf16 or auto", e);
         }
+        String dev = device == null ? "cpu" : device;
         Backend b;
         try {
-            b = conta.tensor.Backends.select(device);
+            b = conta.tensor.Backends.select(dev);
         } catch (RuntimeException | LinkageError e) {
-            throw new ContaException(ContaException.Code.DEVICE, "device '" + device + "': " + e.getMessage(), e);
+            // the backends word their errors for the command line; here the argument is the device string
+            throw new ContaException(ContaException.Code.DEVICE, "device '" + dev + "': " + e.getMessage().replace("use --device", "open it with device"), e);
         }
         try {
-            return new ContaModel(BundleModel.open(bundle, "seg", null, b, p), b);
+            BundleModel m = BundleModel.open(bundle, "seg", null, b, p);
+            if (!m.segments() && !m.bundle.stage().equals("cls")) {
+                m.close();
+                throw new UserError(bundle + " holds a " + m.bundle.stage() + " model (the boundary branch); the API runs segmentation (seg) and"
+                        + " classifier (cls) bundles: conta export --stage seg|cls");
+            }
+            return new ContaModel(m, b);
         } catch (UserError e) {
             b.close();
             throw new ContaException(ContaException.Code.MODEL, e.getMessage(), e);
         } catch (RuntimeException e) {
             b.close();
             throw new ContaException(ContaException.Code.INTERNAL, "cannot open " + bundle + ": " + e, e);
+        } catch (StackOverflowError | OutOfMemoryError e) { // a description nested too deep or sized beyond memory: the file's
+            b.close();                                       // problem, and the device's memory goes back with b
+            throw new ContaException(ContaException.Code.MODEL, bundle + " cannot be opened (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); it is not a bundle conta wrote: export it again", e);
         }
     }
 
@@ -91,6 +105,8 @@ public final class ContaModel implements AutoCloseable {
     /** 0xRRGGBB colour of class k in the bundle's palette. */
     public int colour(int k) {
         byte[] p = model.bundle.palette();
+        if (k < 0 || 3 * k + 2 >= p.length)
+            throw new ContaException(ContaException.Code.ARGUMENT, "class " + k + " out of 0.." + (p.length / 3 - 1));
         return (p[3 * k] & 0xFF) << 16 | (p[3 * k + 1] & 0xFF) << 8 | (p[3 * k + 2] & 0xFF);
     }
 
@@ -99,6 +115,8 @@ public final class ContaModel implements AutoCloseable {
 
     /** Runs one small image through the network, so the first real call does not pay one-time set-up. */
     public void warmUp() {
+        if (!model.segments() && model.bundle.needsContext())
+            throw new ContaException(ContaException.Code.KIND, "this CONTA classifier needs its per-image context map (round >= 1); use round 0's or a C2AM classifier");
         RgbImage im = new RgbImage(64, 64, new byte[64 * 64 * 3]);
         call(() -> model.segments() ? model.segment(im, false) : model.cams(im));
     }
@@ -167,7 +185,10 @@ public final class ContaModel implements AutoCloseable {
 
     /** Decodes JPEG/PNG/BMP bytes to an RGB8 image, as the pipeline reads images (OpenCV; EXIF orientation ignored). */
     static RgbImage decode(byte[] encoded) {
-        if (encoded == null || encoded.length == 0) throw new ContaException(ContaException.Code.IMAGE, "empty image data");
+        if (encoded == null) throw new ContaException(ContaException.Code.ARGUMENT, "no image data (null)");
+        if (encoded.length == 0) throw new ContaException(ContaException.Code.IMAGE, "empty image data");
+        long[] size = ImageCodec.headerSize(encoded); // before decoding: an image past the limits costs no decode
+        if (size != null) checkDims((int) Math.min(size[0], Integer.MAX_VALUE), (int) Math.min(size[1], Integer.MAX_VALUE));
         try {
             return ImageCodec.decode(encoded);
         } catch (IOException | RuntimeException e) {
@@ -177,10 +198,18 @@ public final class ContaModel implements AutoCloseable {
 
     /** Reads an image file (JPEG/PNG/BMP) as RGB8. */
     static RgbImage read(Path file) {
+        byte[] b;
         try {
-            return ImageCodec.read(file);
-        } catch (IOException | RuntimeException e) {
-            throw new ContaException(Files.exists(file) ? ContaException.Code.IMAGE : ContaException.Code.NOT_FOUND, e.getMessage(), e);
+            if (Files.isDirectory(file)) throw new ContaException(ContaException.Code.IMAGE, file + " is a folder, not an image file");
+            b = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new ContaException(Files.exists(file) ? ContaException.Code.IMAGE : ContaException.Code.NOT_FOUND,
+                    Files.exists(file) ? "cannot read " + file + ": " + e.getMessage() : file + " does not exist", e);
+        }
+        try {
+            return decode(b);
+        } catch (ContaException e) {
+            throw new ContaException(e.code(), file + ": " + e.getMessage(), e);
         }
     }
 

@@ -68,7 +68,7 @@ public final class ModelCommand implements Command {
     }
 
     /** The largest --width / --classes a network is built with: config cls.width's bound; far above any real head. */
-    static final int MAX_WIDTH = 1024, MAX_CLASSES = 100_000;
+    static final int MAX_WIDTH = conta.wsss.ModelSpec.MAX_WIDTH, MAX_CLASSES = conta.wsss.ModelSpec.MAX_CLASSES;
 
     /** Refuses network sizes that cannot be built, naming the flag and its range (model, export --arch, bench). */
     static void checkNetworkFlags(Models.Options o) {

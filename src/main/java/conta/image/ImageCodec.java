@@ -60,7 +60,7 @@ public final class ImageCodec {
 
     public static RgbImage decode(byte[] b) throws IOException {
         checkComplete(b);
-        long[] hd = headerDims(b);
+        long[] hd = headerSize(b);
         if (hd != null) checkDecodable(hd[0], hd[1]);
         try (PointerScope scope = new PointerScope();
              BytePointer bp = new BytePointer(b);
@@ -92,7 +92,7 @@ public final class ImageCodec {
     }
 
     /** Width and height (unsigned) from a PNG, JPEG or BMP header, or null for another format or an unreadable header. */
-    private static long[] headerDims(byte[] b) {
+    public static long[] headerSize(byte[] b) {
         if (isPng(b)) return new long[]{Integer.toUnsignedLong(be32(b, 16)), Integer.toUnsignedLong(be32(b, 20))};
         if (isJpeg(b)) {
             try {
@@ -117,7 +117,7 @@ public final class ImageCodec {
                 checkDecodable(d.w(), d.h());
                 return d;
             }
-            long[] hd = headerDims(b);
+            long[] hd = headerSize(b);
             if (hd != null) {
                 checkDecodable(hd[0], hd[1]);
                 return new Dims((int) hd[0], (int) hd[1]);

@@ -66,18 +66,32 @@ public final class Json {
         }
     }
 
+    /** Deeper nesting is refused: no file conta reads nests past a handful, and recursion must not overflow the stack. */
+    static final int MAX_DEPTH = 512;
+    private int depth;
+
     private Object value() {
         if (i >= s.length()) throw err("unexpected end");
         char c = s.charAt(i);
+        if ((c == '{' || c == '[') && depth >= MAX_DEPTH) throw err("nested deeper than " + MAX_DEPTH + " levels");
         return switch (c) {
-            case '{' -> object();
-            case '[' -> array();
+            case '{' -> nested(this::object);
+            case '[' -> nested(this::array);
             case '"' -> string();
             case 't' -> literal("true", Boolean.TRUE);
             case 'f' -> literal("false", Boolean.FALSE);
             case 'n' -> literal("null", null);
             default -> number();
         };
+    }
+
+    private Object nested(java.util.function.Supplier<Object> body) {
+        depth++;
+        try {
+            return body.get();
+        } finally {
+            depth--;
+        }
     }
 
     private Object literal(String word, Object v) {

@@ -116,10 +116,24 @@ public record ModelSpec(Kind kind, ResNetConfig backbone, int classes, double[] 
             Kind k = Kind.of(str(m, "kind", where));
             double[] msc = k == Kind.DEEPLAB ? doubles(m, "msc_scales", where) : null;
             int radius = k == Kind.BOUNDARY ? num(m, "pair_radius", where).intValue() : 0;
-            return new ModelSpec(k, c, num(m, "classes", where).intValue(), msc, radius);
+            int classes = num(m, "classes", where).intValue();
+            checkSizes(c, classes, where);
+            return new ModelSpec(k, c, classes, msc, radius);
         } catch (ClassCastException | IllegalArgumentException e) {
             throw new UserError(where + ": malformed model description (" + e.getMessage() + ")");
         }
+    }
+
+    /** The largest sizes a description may give: far above any real network, low enough that building one fits in memory. */
+    public static final int MAX_WIDTH = 1024, MAX_BLOCKS = 64, MAX_CLASSES = 100_000;
+
+    /** Refuses a description whose network could not be built (a foreign or damaged file) before anything is allocated. */
+    private static void checkSizes(ResNetConfig c, int classes, String where) {
+        String bad = c.width() < 1 || c.width() > MAX_WIDTH ? "width " + c.width() + " (1.." + MAX_WIDTH + ")"
+                : classes < 1 || classes > MAX_CLASSES ? "classes " + classes + " (1.." + MAX_CLASSES + ")"
+                : java.util.Arrays.stream(c.blocks()).anyMatch(n -> n < 1 || n > MAX_BLOCKS)
+                        ? "blocks " + java.util.Arrays.toString(c.blocks()) + " (1.." + MAX_BLOCKS + " a stage)" : null;
+        if (bad != null) throw new UserError(where + ": the model description's " + bad + " is out of range; it is not a bundle conta wrote (export it again)");
     }
 
     static Object need(Map<String, Object> m, String k, String where) {

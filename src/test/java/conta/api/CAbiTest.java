@@ -21,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The C ABI end to end: compiles native/tests/abi_check.c with gcc against the libconta.so the build made, runs it
  * on a real VOC photo with the tiny run's segmentation bundle, and checks its label map equals the Java API's byte for
  * byte, that 4 threads at once get the same bytes, and that a missing bundle, a bad device, a corrupt or missing
- * image, a wrong buffer size, 0 and 100000 px sides, a NULL image and CAMs from a segmentation bundle come back as
- * error codes with messages while the process carries on to a clean exit.
+ * image, a wrong buffer size, 0 and 100000 px sides, a NULL image, CAMs from a segmentation bundle and a handle used
+ * after close (closed twice too) come back as error codes with messages while the process carries on to a clean exit.
  */
 class CAbiTest {
     @TempDir Path tmp;
@@ -95,11 +95,14 @@ class CAbiTest {
         expect(r, "corrupt_image", 4, "corrupt.jpg");
         expect(r, "missing_image", 2, "does not exist");
         expect(r, "wrong_buffer", 1, "needs " + im.w() * im.h());
-        expect(r, "zero_width", 4, "0x" + im.h());
+        expect(r, "zero_width", 1, "0x" + im.h()); // a size that is no size is a bad argument, as in the Java API
         expect(r, "huge_image", 4, "100000x16");
         expect(r, "null_image", 1, "NULL");
         expect(r, "cams_of_seg", 5, "classifier");
         expect(r, "bad_precision", 1, "fp16");
+        expect(r, "close_again", 1, "invalid or closed model handle");
+        expect(r, "use_after_close", 1, "invalid or closed model handle");
+        expect(r, "class_name_no_room", 1, "buf_len is 0");
         for (String ok : new String[]{"open_bf16", "segment_bf16", "close_bf16"}) assertEquals("0", r.get(ok)[1], ok + ": " + out);
         String[] agree = r.get("bf16_agree")[2].split(" "); // "N of M": bf16 labels equal fp32's on (nearly) every pixel
         assertTrue(Long.parseLong(r.get("bf16_agree")[1]) >= 0.95 * Long.parseLong(agree[1]), "bf16 vs fp32 through the C ABI: " + String.join(" ", r.get("bf16_agree")));

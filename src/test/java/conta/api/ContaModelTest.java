@@ -273,4 +273,50 @@ class ContaModelTest {
             assertArrayEquals(m.segment(dec.rgb(), dec.w(), dec.h(), null), m.segment(cmyk).labels());
         }
     }
+
+    /** What an embedding service gets wrong: each misuse one documented code, a message naming the argument, and no cost. */
+    @Test
+    void misuseIsRefusedCheaplyWithTheCodeOfItsKind() throws Exception {
+        assertEquals(ContaException.Code.ARGUMENT, assertThrows(ContaException.class, () -> ContaModel.open(null, "cpu")).code());
+        var e = assertThrows(ContaException.class, () -> ContaModel.open(TinyRun.segModel(), "cpu", "fp16"));
+        assertEquals("precision 'fp16' must be fp32, bf16 or auto", e.getMessage());
+        try (ContaModel m = ContaModel.open(TinyRun.segModel(), null)) { // null device: the CPU, as NULL in the C ABI
+            assertEquals(ContaException.Code.ARGUMENT, assertThrows(ContaException.class, () -> m.segment((byte[]) null)).code());
+            int n = m.classNames().size();
+            assertEquals(m.colour(n - 1), m.colour(n - 1));
+            e = assertThrows(ContaException.class, () -> m.colour(n));
+            assertEquals(ContaException.Code.ARGUMENT, e.code());
+            assertEquals("class " + n + " out of 0.." + (n - 1), e.getMessage());
+            assertEquals(ContaException.Code.ARGUMENT, assertThrows(ContaException.class, () -> m.colour(-1)).code());
+            // a small file that says 16384 x 16384: refused from its header, before a 768 MB decode
+            byte[] bomb = png(new BufferedImage(4, 4, BufferedImage.TYPE_3BYTE_BGR));
+            java.nio.ByteBuffer.wrap(bomb, 16, 8).putInt(16384).putInt(16384);
+            long t0 = System.nanoTime();
+            e = assertThrows(ContaException.class, () -> m.segment(bomb));
+            assertEquals(ContaException.Code.IMAGE, e.code());
+            assertTrue(e.getMessage().contains("16384x16384"), e.getMessage());
+            assertTrue(System.nanoTime() - t0 < 2_000_000_000L, "refused without decoding");
+        }
+        // a description nested past any real file, or sized past memory: MODEL naming the file, not a JVM error
+        Safetensors.Contents c = Safetensors.readAll(TinyRun.segModel());
+        Map<String, String> meta = new LinkedHashMap<>(c.metadata());
+        meta.put(Bundle.META_KEY, "[".repeat(200_000));
+        Path deep = tmp.resolve("deep.safetensors");
+        Safetensors.write(deep, c.tensors(), meta);
+        e = assertThrows(ContaException.class, () -> ContaModel.open(deep, "cpu"));
+        assertEquals(ContaException.Code.MODEL, e.code());
+        assertTrue(e.getMessage().contains("deep.safetensors"), e.getMessage());
+        meta.put(Bundle.META_KEY, c.metadata().get(Bundle.META_KEY).replaceFirst("\"width\":\\d+", "\"width\":1048576"));
+        Path wide = tmp.resolve("wide.safetensors");
+        Safetensors.write(wide, c.tensors(), meta);
+        e = assertThrows(ContaException.class, () -> ContaModel.open(wide, "cpu"));
+        assertEquals(ContaException.Code.MODEL, e.code());
+        assertTrue(e.getMessage().contains("wide.safetensors") && e.getMessage().contains("width 1048576"), e.getMessage());
+        // the boundary branch's bundle is not one the API runs
+        Path irn = tmp.resolve("irn.safetensors");
+        assertEquals(0, conta.cli.Main.run(new String[]{"export", "--run", TinyRun.out().toString(), "--stage", "irn", "--out", irn.toString()}));
+        e = assertThrows(ContaException.class, () -> ContaModel.open(irn, "cpu"));
+        assertEquals(ContaException.Code.MODEL, e.code());
+        assertTrue(e.getMessage().contains("boundary branch"), e.getMessage());
+    }
 }
