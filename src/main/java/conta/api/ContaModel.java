@@ -99,7 +99,7 @@ public final class ContaModel implements AutoCloseable {
     /** "seg" (label maps) or "cls" (CAMs). */
     public String kind() { return model.bundle.stage(); }
 
-    /** Class names, background first; a label map's value k is classNames().get(k). */
+    /** Class names, background first (unmodifiable); a label map's value k is classNames().get(k). */
     public List<String> classNames() { return model.bundle.classNames(); }
 
     /** 0xRRGGBB colour of class k in the bundle's palette. */

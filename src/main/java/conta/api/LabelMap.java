@@ -7,5 +7,9 @@ public record LabelMap(int width, int height, byte[] labels) {
     }
 
     /** Class index at (x, y). */
-    public int at(int x, int y) { return labels[y * width + x] & 0xFF; }
+    public int at(int x, int y) {
+        if (x < 0 || y < 0 || x >= width || y >= height)
+            throw new ContaException(ContaException.Code.ARGUMENT, "pixel (" + x + ", " + y + ") is outside the " + width + "x" + height + " label map");
+        return labels[y * width + x] & 0xFF;
+    }
 }

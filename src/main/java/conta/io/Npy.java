@@ -83,7 +83,7 @@ public final class Npy {
         long need = (long) n * type.size;
         if (bytes.length - dataStart < need)
             throw bad(name, "truncated data: shape " + Arrays.toString(shape) + " of " + descr + " needs " + need
-                    + " bytes, file has " + (bytes.length - dataStart));
+                    + " bytes, file has " + (bytes.length - dataStart) + " (the file is cut short; write it again)");
         return new HostArray(shape, type.decode(b, (int) dataStart, n));
     }
 

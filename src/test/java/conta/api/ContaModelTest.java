@@ -288,6 +288,10 @@ class ContaModelTest {
             assertEquals(ContaException.Code.ARGUMENT, e.code());
             assertEquals("class " + n + " out of 0.." + (n - 1), e.getMessage());
             assertEquals(ContaException.Code.ARGUMENT, assertThrows(ContaException.class, () -> m.colour(-1)).code());
+            LabelMap map = new LabelMap(3, 2, new byte[]{0, 1, 2, 3, 4, 5});
+            assertEquals(5, map.at(2, 1));
+            assertEquals("pixel (3, 0) is outside the 3x2 label map", assertThrows(ContaException.class, () -> map.at(3, 0)).getMessage());
+            assertEquals(ContaException.Code.ARGUMENT, assertThrows(ContaException.class, () -> map.at(-1, 0)).code());
             // a small file that says 16384 x 16384: refused from its header, before a 768 MB decode
             byte[] bomb = png(new BufferedImage(4, 4, BufferedImage.TYPE_3BYTE_BGR));
             java.nio.ByteBuffer.wrap(bomb, 16, 8).putInt(16384).putInt(16384);

@@ -120,6 +120,14 @@ class SynthTest {
      * folder of unrelated files is written into.
      */
     @Test
+    void aSplitLargerThanADemoSetIsRefusedBeforeAnythingIsWritten() {
+        var e = assertThrows(IllegalArgumentException.class, () -> new SynthGenerator.Config(1, 100_000_000, 4, 64, 0.8, 0.8, 0.8, 0.8));
+        assertEquals("--train and --val are at most 100000 images each (a synthetic demo set), got 100000000 and 4", e.getMessage());
+        assertEquals(2, Main.run(new String[]{"synth", "--out", tmp.resolve("big").toString(), "--train", "100000000"}));
+        assertFalse(Files.exists(tmp.resolve("big")));
+    }
+
+    @Test
     void aFolderWithFilesSynthWouldOverwriteIsRefused() throws Exception {
         Path cust = tmp.resolve("cust");
         Files.createDirectories(cust.resolve("images"));
