@@ -83,10 +83,13 @@ public final class ContaModel implements AutoCloseable {
         } catch (RuntimeException e) {
             b.close();
             throw new ContaException(ContaException.Code.INTERNAL, "cannot open " + bundle + ": " + e, e);
-        } catch (StackOverflowError | OutOfMemoryError e) { // a description nested too deep or sized beyond memory: the file's
-            b.close();                                       // problem, and the device's memory goes back with b
-            throw new ContaException(ContaException.Code.MODEL, bundle + " cannot be opened (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); it is not a bundle conta wrote: export it again", e);
+        } catch (StackOverflowError e) { // a description nested past any file conta writes (the JSON reader caps its depth)
+            b.close();
+            throw new ContaException(ContaException.Code.MODEL, bundle + " cannot be opened (nested too deeply); it is not a bundle conta wrote: export it again", e);
+        } catch (OutOfMemoryError e) { // descriptions are size-checked before building, so this is the process's memory;
+            b.close();                 // the device's memory goes back with b
+            throw new ContaException(ContaException.Code.INTERNAL, "out of memory opening " + bundle + " (" + e.getMessage()
+                    + "); give the JVM more (-Xmx, in CONTA_JVM_OPTS for the C ABI)", e);
         }
     }
 

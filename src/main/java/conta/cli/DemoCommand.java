@@ -57,7 +57,13 @@ public final class DemoCommand implements Command {
             SynthGenerator.generate(data, SynthGenerator.Config.defaults());
         }
         long t0 = System.nanoTime();
-        Map<String, Object> report = Methods.run(cfg, data, out);
+        Map<String, Object> report;
+        try {
+            report = Methods.run(cfg, data, out);
+        } catch (UserError | conta.error.FormatError e) {
+            throw Methods.redoHint(e, "demo has no --from; conta pipeline --data " + data + " --out " + out
+                    + " --config src/main/resources/conta/demo.conf (with the demo's --method/--set) --from ... redoes a stage");
+        }
         System.out.println();
         Report.printTable(report, System.out);
         System.out.printf("demo finished in %.1f min (this run); report: %s, open %s%n", (System.nanoTime() - t0) / 6e10,

@@ -35,6 +35,7 @@ final class LatencyBench {
         conta.wsss.BundleModel.checkSize(size, size, "--size " + size + ": the image"); // what segment() would refuse, before timing
         Path bundle = Path.of(a.require("bundle"));
         if (!Files.isRegularFile(bundle)) throw new UserError("--bundle " + bundle + " does not exist (a segmentation bundle: conta export)");
+        String arch = a.has("arch") ? a.require("arch") : archOf(bundle); // before the open: a bare --arch leaks nothing
         conta.api.ContaModel opened;
         try {
             opened = conta.api.ContaModel.open(bundle, "cpu", a.get("precision", "fp32"));
@@ -42,7 +43,6 @@ final class LatencyBench {
             if (e.code() == conta.api.ContaException.Code.INTERNAL) throw e;
             throw new UserError(e.getMessage().contains(bundle.toString()) ? e.getMessage() : "--bundle " + bundle + ": " + e.getMessage());
         }
-        String arch = a.has("arch") ? a.require("arch") : archOf(bundle);
         try (conta.api.ContaModel m = opened) {
             if (!m.kind().equals("seg")) throw new UserError("--impl api times segmentation: " + bundle + " is a " + m.kind() + " bundle");
             byte[] rgb = new byte[3 * size * size], out = new byte[size * size];

@@ -110,6 +110,9 @@ public final class OnnxExportCommand implements Command {
         } catch (IllegalStateException e) {
             net.close();
             throw new UserError(e.getMessage());
+        } catch (UserError e) { // a damaged or foreign model file, named by Checkpoint
+            net.close();
+            throw e;
         }
         return net;
     }

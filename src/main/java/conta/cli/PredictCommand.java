@@ -145,9 +145,9 @@ public final class PredictCommand implements Command {
             if (Files.isDirectory(p)) {
                 try (Stream<Path> s = Files.list(p)) {
                     s.filter(f -> Files.isRegularFile(f) && f.getFileName().toString().toLowerCase(Locale.ROOT).matches(".*\\.(jpe?g|png|bmp)"))
-                            .sorted().forEach(f -> out.putIfAbsent(canonical(f), f));
+                            .sorted().forEach(f -> out.putIfAbsent(entry(f), f));
                 }
-            } else if (Files.exists(p)) out.putIfAbsent(canonical(p), p);
+            } else if (Files.exists(p)) out.putIfAbsent(entry(p), p);
             else throw new UserError("--images " + p + " does not exist");
         }
         if (out.isEmpty()) throw new UserError("--images " + given + " holds no .jpg/.png/.bmp images");
@@ -184,6 +184,15 @@ public final class PredictCommand implements Command {
     }
 
     /** The file a path names (links resolved), for a path that does not exist yet its folder's and its name. */
+    /**
+     * The folder entry f names: its folder's real path and its own name. A file given itself and through its folder is
+     * one entry; two names linked to one file (a symlink farm) stay two, each with its own output.
+     */
+    static Path entry(Path f) {
+        Path abs = f.toAbsolutePath().normalize(), parent = abs.getParent();
+        return parent == null ? abs : canonical(parent).resolve(abs.getFileName());
+    }
+
     static Path canonical(Path p) {
         Path abs = p.toAbsolutePath().normalize();
         try {

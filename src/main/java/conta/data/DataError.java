@@ -29,7 +29,7 @@ public class DataError extends RuntimeException {
 
     /** The same error with the way around it that a run has: leaving the item out (--skip-bad, key data.skip_bad). */
     public DataError orSkip() {
-        return getMessage().contains("--skip-bad") ? this : new DataError(id, file, getMessage() + " (or rerun with --skip-bad to leave it out)", this);
+        return getMessage().contains("--skip-bad") ? this : new DataError(id, file, getMessage() + " (or rerun with --skip-bad, in compare and demo --set data.skip_bad=true, to leave it out)", this);
     }
 
     public Path file() { return file; }

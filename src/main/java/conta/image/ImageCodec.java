@@ -202,6 +202,13 @@ public final class ImageCodec {
                 if (b[i] == 'I' && b[i + 1] == 'E' && b[i + 2] == 'N' && b[i + 3] == 'D') return;
             throw new IOException("truncated PNG (no IEND chunk); re-download or re-encode the file");
         }
+        if (isBmp(b) && le32(b, 14) >= 40) { // uncompressed rows (BI_RGB, BI_BITFIELDS): the pixel array's size is known
+            int compression = le32(b, 30), bits = (b[28] & 0xFF) | (b[29] & 0xFF) << 8;
+            long w = Math.abs((long) le32(b, 18)), h = Math.abs((long) le32(b, 22));
+            long need = Integer.toUnsignedLong(le32(b, 10)) + (bits * w + 31) / 32 * 4 * h;
+            if ((compression == 0 || compression == 3) && bits > 0 && b.length < need)
+                throw new IOException("truncated BMP (" + b.length + " bytes; its header needs " + need + "); re-download or re-encode the file");
+        }
     }
 
     private static int be32(byte[] b, int o) {

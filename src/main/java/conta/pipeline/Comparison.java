@@ -47,7 +47,13 @@ public final class Comparison {
                     continue;
                 }
                 reuseBaseline(out, m, "seed" + c.str("seed"), methods);
-                reports.computeIfAbsent(m, k -> new ArrayList<>()).add(Methods.run(c, data, dir, range));
+                try {
+                    reports.computeIfAbsent(m, k -> new ArrayList<>()).add(Methods.run(c, data, dir, range));
+                } catch (UserError | conta.error.FormatError e) {
+                    throw Methods.redoHint(e, "conta compare --from would redo it in every seed of every method; to redo this seed alone: "
+                            + "conta pipeline --data " + data + " --out " + dir + " --method " + m + " --seed " + c.str("seed")
+                            + " (with the compare's --config/--set) --from ...");
+                }
             }
             json = table(reports, methods, s + 1, data, out, log);
         }

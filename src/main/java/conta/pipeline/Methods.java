@@ -29,6 +29,14 @@ public final class Methods {
     }
 
     /** The whole pipeline on the device cfg names (key device), closing the backend after: `conta pipeline`, demo, compare. */
+    /**
+     * A refusal whose fix names --from, with how to do that from a command that runs the pipeline differently (compare
+     * runs every seed with one --from; demo has none); any other error unchanged.
+     */
+    public static RuntimeException redoHint(RuntimeException e, String how) { // a UserError or a FormatError (a damaged file)
+        return e.getMessage() != null && e.getMessage().contains("--from") ? new UserError(e.getMessage() + " (" + how + ")", e) : e;
+    }
+
     public static Map<String, Object> run(Config cfg, Path data, Path out) throws Exception {
         return run(cfg, data, out, StageRange.ALL);
     }

@@ -32,6 +32,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -323,6 +324,12 @@ public final class Pipeline implements AutoCloseable {
     private Precision planPrecision() { return Precision.parse(cfg.str("precision")).resolve(); }
 
     /** The first finished stage (roundT/STAGE) whose result depends on the key, or null. */
+    /** N of a roundN folder (round10 after round9), anything else last. */
+    private static int roundNumber(Path dir) {
+        String n = dir.getFileName().toString();
+        return n.matches("round[0-9]{1,6}") ? Integer.parseInt(n.substring(5)) : Integer.MAX_VALUE;
+    }
+
     private String finishedUser(String key) throws IOException {
         String prefix = key.substring(0, key.indexOf('.') < 0 ? key.length() : key.indexOf('.'));
         if (key.equals("infer.plan_context")) return finishedContextCams(); // round 0's classifier has no context
@@ -337,9 +344,10 @@ public final class Pipeline implements AutoCloseable {
             case "infer" -> List.of("cam", "c2am", "pred");
             default -> null; // seed, method, data, conta: everything depends on them
         };
+        if (users != null) users = StageRange.STAGES.stream().filter(users::contains).toList(); // pipeline order: the first to redo
         if (!Files.isDirectory(out)) return null;
         try (var rounds = Files.list(out)) {
-            for (Path r : rounds.filter(Files::isDirectory).sorted().toList()) {
+            for (Path r : rounds.filter(Files::isDirectory).sorted(Comparator.comparingInt(Pipeline::roundNumber)).toList()) {
                 String rn = r.getFileName().toString();
                 if (users == null) {
                     if (Files.isDirectory(r.resolve("cls")) && !cleared(rn, "cls")) return rn + "/cls";

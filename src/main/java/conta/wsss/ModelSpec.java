@@ -125,7 +125,7 @@ public record ModelSpec(Kind kind, ResNetConfig backbone, int classes, double[] 
     }
 
     /** The largest sizes a description may give: far above any real network, low enough that building one fits in memory. */
-    public static final int MAX_WIDTH = 1024, MAX_BLOCKS = 64, MAX_CLASSES = 100_000;
+    public static final int MAX_WIDTH = 1024, MAX_BLOCKS = 256, MAX_CLASSES = 100_000; // as config cls.width, *.blocks
 
     /** Refuses a description whose network could not be built (a foreign or damaged file) before anything is allocated. */
     private static void checkSizes(ResNetConfig c, int classes, String where) {

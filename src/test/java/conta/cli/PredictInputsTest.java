@@ -130,6 +130,14 @@ class PredictInputsTest {
         ModelCommandErrorsTest.Result r = predict("--images", sub1.toString(), sub1.resolve("a.jpg").toString(), "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("wrote 1 label maps"), r.err());
+        // two names linked to one file are two images, each with its own label map
+        Path farm = tmp.resolve("farm"), farmOut = tmp.resolve("pfarm");
+        Files.createDirectories(farm);
+        Files.write(farm.resolve("a.jpg"), image("jpg", 7));
+        Files.createSymbolicLink(farm.resolve("b.jpg"), farm.resolve("a.jpg"));
+        r = predict("--images", farm.toString(), "--out", farmOut.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isRegularFile(farmOut.resolve("a.png")) && Files.isRegularFile(farmOut.resolve("b.png")), r.err());
     }
 
     @Test

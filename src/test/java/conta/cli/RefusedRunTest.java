@@ -197,6 +197,18 @@ class RefusedRunTest {
         assertTrue(Files.isRegularFile(o.resolve("comparison.md")));
     }
 
+    /** compare's --from would redo the stage in every seed: its refusals say how to redo the one seed instead. */
+    @Test
+    void aDamagedSeedUnderCompareIsNamedWithThatSeedsOwnRedo() throws Exception {
+        Path seed = copy("cmp-live/cam/seed0"), cmp = tmp.resolve("cmp-live");
+        Path done = seed.resolve("round0/cls/done.json");
+        Files.writeString(done, "{\"broken");
+        ErrorContractTest.userError(run(new String[]{"compare", "--data", data.toString(), "--out", cmp.toString(), "--config", conf.toString(),
+                        "--methods", "cam", "--seeds", "1"}), done.toString(), "--from round0/cls", "compare --from would redo it in every seed",
+                "conta pipeline --data " + data + " --out " + seed + " --method cam --seed 0");
+        assertEquals("{\"broken", Files.readString(done), "nothing touched");
+    }
+
     // ------------------------------------------------------------------ defect 8: damaged JSON files of a run
 
     @Test

@@ -60,7 +60,7 @@ class CustomAndLoaderTest {
         assertTrue(e.getMessage().contains("d.jpg") && e.getMessage().contains("truncated"), e.getMessage());
         e = assertThrows(DataError.class, () -> Datasets.check(ds, ds.ids("all"), false));
         assertTrue(e.getMessage().contains("c.png"), e.getMessage());
-        assertTrue(e.getMessage().endsWith("(or rerun with --skip-bad to leave it out)"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("(or rerun with --skip-bad, in compare and demo --set data.skip_bad=true, to leave it out)"), e.getMessage());
         assertEquals("c", e.id());
         e = assertThrows(DataError.class, () -> ds.ids("train"));
         assertTrue(e.getMessage().contains("all"), e.getMessage());

@@ -160,4 +160,21 @@ class ImageIoTest {
         assertEquals(255, r.at(3, 3));
     }
 
+
+    /** A BMP cut short is caught by the header-only probe (the data check before a run), as JPEG and PNG are. */
+    @Test
+    void aTruncatedBmpIsRefusedByTheProbe() throws Exception {
+        BufferedImage b = new BufferedImage(37, 21, BufferedImage.TYPE_3BYTE_BGR);
+        for (int y = 0; y < 21; y++) for (int x = 0; x < 37; x++) b.setRGB(x, y, x * 7 << 16 | y * 11 << 8 | 5);
+        Path f = tmp.resolve("a.bmp");
+        assertTrue(ImageIO.write(b, "bmp", f.toFile()));
+        assertEquals(new ImageCodec.Dims(37, 21), ImageCodec.probe(f));
+        RgbImage full = ImageCodec.read(f);
+        assertEquals((5 & 0xFF), full.rgb()[2] & 0xFF, "decoded: blue of pixel (0, 0)");
+        byte[] all = Files.readAllBytes(f);
+        Path cut = tmp.resolve("cut.bmp");
+        Files.write(cut, Arrays.copyOf(all, all.length - 40));
+        IOException e = assertThrows(IOException.class, () -> ImageCodec.probe(cut));
+        assertTrue(e.getMessage().contains("cut.bmp") && e.getMessage().contains("truncated BMP"), e.getMessage());
+    }
 }
