@@ -69,12 +69,24 @@ public final class Main {
         System.arraycopy(argv, 1, rest, 0, rest.length);
         try {
             return c.run(new Args(rest));
-        } catch (OutOfMemoryError e) {
-            System.err.println("conta " + c.name() + ": out of memory (" + e.getMessage() + "); use smaller images/batch or raise -Xmx via CONTA_JAVA_OPTS");
-            return 3;
-        } catch (Exception | StackOverflowError e) {
-            return report(c.name(), e);
+        } catch (Exception | OutOfMemoryError | StackOverflowError e) {
+            return failure(c.name(), e);
         }
+    }
+
+    /**
+     * A command's failure in one line and its exit code: out of memory (also thrown on a worker thread and rethrown
+     * wrapped) is 3, the machine's limit rather than a bug or a bad value (though a smaller crop, batch or image is the
+     * usual fix); everything else goes by {@link #report}.
+     */
+    static int failure(String command, Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause())
+            if (t instanceof OutOfMemoryError oom) {
+                System.err.println("conta " + command + ": out of memory (" + oom.getMessage() + "); use smaller images, crops or batches, "
+                        + "or raise -Xmx via CONTA_JAVA_OPTS");
+                return 3;
+            }
+        return report(command, e);
     }
 
     /**

@@ -46,6 +46,23 @@ class ErrorContractTest {
 
     // ------------------------------------------------------------------ one representative bad input per command
 
+    /** Out of memory is exit 3 with the usual fixes, also when a worker thread's error reaches the command wrapped. */
+    @Test
+    void outOfMemoryIsExit3EvenWhenWrapped() {
+        var err = System.err;
+        var buf = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(buf, true));
+        try {
+            assertEquals(3, Main.failure("pipeline", new java.util.concurrent.CompletionException(new OutOfMemoryError("Java heap space"))));
+            assertEquals(3, Main.failure("pipeline", new OutOfMemoryError("Java heap space")));
+            assertEquals(1, Main.failure("pipeline", new IllegalStateException("a bug")));
+            assertEquals(2, Main.failure("pipeline", new conta.error.UserError("bad value")));
+        } finally {
+            System.setErr(err);
+        }
+        assertTrue(buf.toString().startsWith("conta pipeline: out of memory (Java heap space); use smaller images, crops or batches"), buf.toString());
+    }
+
     @Test
     void pipelineBadValueNamesKeyAndWritesNothing() {
         Path out = tmp.resolve("p-bad");
