@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The one table of every recipe key: its type, allowed range, default and meaning. {@link Config} checks each value
@@ -312,9 +313,17 @@ public final class ConfigKeys {
             throw new UserError("config ir.bg_threshold = " + c.str("ir.bg_threshold") + " is above ir.fg_threshold = " + c.str("ir.fg_threshold")
                     + ": a pixel would be confident background and foreground at once; keep ir.bg_threshold <= ir.fg_threshold");
         checkIrnCrop(c);
+        for (String p : new String[]{"cls", "irn", "seg"}) { // one batch of crops is one Java float array
+            long floats = (long) c.integer(p + ".batch") * 3 * c.integer(p + ".crop") * c.integer(p + ".crop");
+            if (floats > Integer.MAX_VALUE - 8)
+                throw new UserError("config " + p + ".batch = " + c.str(p + ".batch") + " crops of " + p + ".crop = " + c.str(p + ".crop") + " px make "
+                        + floats + " values in one batch, more than a Java array holds (2^31); lower " + p + ".batch or " + p + ".crop");
+        }
         if (c.str("irn.weights").equals("cls")) { // the boundary net loads the classifier's backbone weights: same layers
+            // the same layers: equal, or resnet50 and resnet50-os16 (their strides differ only; resnet50-caffe has conv biases)
+            Set<String> strideOnly = Set.of("resnet50", "resnet50-os16");
             boolean sameNet = c.str("irn.arch").equals(c.str("cls.arch"))
-                    || c.str("irn.arch").startsWith("resnet50") && c.str("cls.arch").startsWith("resnet50"); // strides differ only
+                    || strideOnly.contains(c.str("irn.arch")) && strideOnly.contains(c.str("cls.arch"));
             for (String k : new String[]{"arch", "width", "blocks"})
                 if (!(k.equals("arch") ? sameNet : c.str("irn." + k).replace(" ", "").equals(c.str("cls." + k).replace(" ", ""))))
                     throw new UserError("config irn.weights = cls copies the classifier's backbone, but irn." + k + " = " + c.str("irn." + k)

@@ -21,7 +21,7 @@ public final class ModelStep {
                     Tensor loss = obj.loss(net.trainOutputs(input), labels, labelShape, null, 255);
                     losses[k] = loss.item();
                     if (!Float.isFinite(losses[k]))
-                        throw new ArithmeticException("loss became " + losses[k] + " at step " + (k + 1) + "; lower --lr");
+                        throw new Diverged("loss became " + losses[k] + " at step " + (k + 1) + "; lower --lr");
                     tape.backward(loss);
                 }
                 opt.step(lr);

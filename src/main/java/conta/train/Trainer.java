@@ -107,8 +107,8 @@ public final class Trainer {
     /** What a NaN/Inf stop says: where training resumes from depends on whether a checkpoint was written yet. */
     static String nanMessage(String label, float loss, long step, List<String> ids, long saved) {
         String resume = saved > 0
-                ? "the checkpoint of step " + saved + " is kept — lower the learning rate and rerun to resume from it"
-                : "no checkpoint was written before it, so a rerun starts this stage from the beginning — lower the learning rate and rerun";
+                ? "the checkpoint of step " + saved + " is kept — lower the learning rate (the stage's *.lr key) and rerun to resume from it"
+                : "no checkpoint was written before it, so a rerun starts this stage from the beginning — lower the learning rate (the stage's *.lr key) and rerun";
         return label + ": loss became " + loss + " at step " + step + " (images " + ids + "); " + resume;
     }
 
@@ -126,7 +126,7 @@ public final class Trainer {
             Tensor loss = f.loss(x, bt);
             v = loss.item();
             if (!Float.isFinite(v))
-                throw new ArithmeticException(nanMessage(label, v, step + 1, bt.ids(), saved));
+                throw new Diverged(nanMessage(label, v, step + 1, bt.ids(), saved));
             tape.backward(loss);
         }
         opt.step(lr);

@@ -142,6 +142,26 @@ class ConfigValidationTest {
         }
     }
 
+    /** Two up-front rules found by a boundary-value probe: each value had passed and failed only mid-run. */
+    @Test
+    void aBatchLargerThanAnArrayAndACaffeBackboneForAnOs16BoundaryNetAreRefused() {
+        Config c = new Config();
+        c.set("seg.crop", "8192");
+        c.set("seg.batch", "16"); // 16 x 3 x 8192^2 = 3.2e9 values: an int overflow in the loader
+        UserError e = assertThrows(UserError.class, c::validate);
+        assertTrue(e.getMessage().startsWith("config seg.batch = 16 crops of seg.crop = 8192 px make 3221225472 values"), e.getMessage());
+        c.set("seg.batch", "10");
+        assertDoesNotThrow(c::validate); // 2.0e9: still one array
+        Config d = new Config();
+        d.set("irn.weights", "cls");
+        d.set("cls.arch", "resnet50-caffe"); // conv biases: its weights do not load into resnet50-os16
+        e = assertThrows(UserError.class, d::validate);
+        assertTrue(e.getMessage().contains("irn.arch = resnet50 differs from cls.arch = resnet50-caffe"), e.getMessage());
+        d.set("cls.arch", "resnet50"); // the same layers, other strides
+        d.set("irn.arch", "resnet50-os16");
+        assertDoesNotThrow(d::validate);
+    }
+
     @Test
     void theShippedRecipesPassTheTable() throws Exception {
         assertDoesNotThrow(() -> conta.cli.DemoCommand.demoConfig().validate());

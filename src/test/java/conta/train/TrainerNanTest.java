@@ -48,7 +48,7 @@ class TrainerNanTest {
     @Test
     void aNanBeforeAnyCheckpointSaysTheStageRestarts() {
         Path ck = tmp.resolve("first.safetensors");
-        var e = assertThrows(ArithmeticException.class, () -> train(ck, 0));
+        var e = assertThrows(Diverged.class, () -> train(ck, 0)); // a UserError: exit 2, the fix is the learning rate
         assertTrue(e.getMessage().contains("at step 1"), e.getMessage());
         assertTrue(e.getMessage().contains("no checkpoint was written"), e.getMessage());
         assertFalse(e.getMessage().contains("is kept"), e.getMessage());
@@ -58,7 +58,7 @@ class TrainerNanTest {
     @Test
     void aNanAfterACheckpointNamesItsStepAndTheRerunResumes() {
         Path ck = tmp.resolve("later.safetensors");
-        var e = assertThrows(ArithmeticException.class, () -> train(ck, 5)); // steps 1..5 fine, NaN at step 6
+        var e = assertThrows(Diverged.class, () -> train(ck, 5)); // steps 1..5 fine, NaN at step 6
         assertTrue(e.getMessage().contains("at step 6"), e.getMessage());
         assertTrue(e.getMessage().contains("the checkpoint of step 4 is kept"), e.getMessage());
         // resumed from step 4: only 4 more loss calls happen, so a NaN from the 5th call on is never reached
