@@ -190,10 +190,10 @@ public final class ContaModel implements AutoCloseable {
     static RgbImage decode(byte[] encoded) {
         if (encoded == null) throw new ContaException(ContaException.Code.ARGUMENT, "no image data (null)");
         if (encoded.length == 0) throw new ContaException(ContaException.Code.IMAGE, "empty image data");
-        long[] size = ImageCodec.headerSize(encoded); // before decoding: an image past the limits costs no decode
-        if (size != null) checkDims((int) Math.min(size[0], Integer.MAX_VALUE), (int) Math.min(size[1], Integer.MAX_VALUE));
         try {
-            return ImageCodec.decode(encoded);
+            return ImageCodec.decode(encoded, ContaModel::checkDims); // the limits from the header: past them, no decode
+        } catch (ContaException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             throw new ContaException(ContaException.Code.IMAGE, "cannot decode the image: " + e.getMessage(), e);
         }

@@ -173,7 +173,7 @@ public final class ModelCommand implements Command {
         float[] losses;
         try (Tensor in = Tensor.of(b, x.data(), x.shape())) {
             losses = ModelStep.run(net, in, labels.data(), labels.shape(), obj, sf.lr(), sf.momentum(), sf.weightDecay(), steps);
-        } catch (IllegalArgumentException | ArithmeticException e) {
+        } catch (IllegalArgumentException e) { // a NaN loss is ModelStep's Diverged, a UserError already
             throw new UserError(e.getMessage());
         }
         Module m = net.module();

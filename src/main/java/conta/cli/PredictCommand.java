@@ -86,10 +86,7 @@ public final class PredictCommand implements Command {
                     String id = stem(f);
                     RgbImage im;
                     try {
-                        ImageCodec.Dims d = ImageCodec.probe(f); // the header's size first: a huge image is refused before it is decoded
-                        BundleModel.checkSize(d.w(), d.h(), "image " + f);
-                        im = ImageCodec.read(f);
-                        BundleModel.checkSize(im.w(), im.h(), "image " + f);
+                        im = ImageCodec.read(f, (w, h) -> BundleModel.checkSize(w, h, "image " + f)); // a huge image: refused from its header
                     } catch (IOException | UserError e) {
                         if (!skipBad) throw new UserError(e.getMessage() + " (use --skip-bad to skip unreadable images)");
                         bad.add(e.getMessage().contains(f.toString()) ? e.getMessage() : f + ": " + e.getMessage());
@@ -183,7 +180,6 @@ public final class PredictCommand implements Command {
         }
     }
 
-    /** The file a path names (links resolved), for a path that does not exist yet its folder's and its name. */
     /**
      * The folder entry f names: its folder's real path and its own name. A file given itself and through its folder is
      * one entry; two names linked to one file (a symlink farm) stay two, each with its own output.
@@ -193,6 +189,7 @@ public final class PredictCommand implements Command {
         return parent == null ? abs : canonical(parent).resolve(abs.getFileName());
     }
 
+    /** The file a path names (links resolved), for a path that does not exist yet its folder's and its name. */
     static Path canonical(Path p) {
         Path abs = p.toAbsolutePath().normalize();
         try {

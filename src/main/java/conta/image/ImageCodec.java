@@ -40,10 +40,21 @@ public final class ImageCodec {
     public static final long MAX_PIXELS = 1L << 29;
     public static final int MAX_SIDE = 1 << 20;
 
-    public static RgbImage read(Path file) throws IOException {
+    public static RgbImage read(Path file) throws IOException { return read(file, null); }
+
+    /**
+     * A caller's own size limits (a model's smallest and largest image), applied to the size in the file's header
+     * before anything is decoded (an image past them costs no decode), and to the decoded image.
+     */
+    public interface SizeCheck {
+        void check(int w, int h) throws IOException;
+    }
+
+    /** The image of a file, refused by check (when not null) from its header's size before it is decoded. */
+    public static RgbImage read(Path file, SizeCheck check) throws IOException {
         byte[] b = bytes(file);
         try {
-            return decode(b);
+            return decode(b, check);
         } catch (IOException e) {
             throw new IOException("image " + file + ": " + e.getMessage(), e);
         }
@@ -58,10 +69,23 @@ public final class ImageCodec {
         }
     }
 
-    public static RgbImage decode(byte[] b) throws IOException {
+    public static RgbImage decode(byte[] b) throws IOException { return decode(b, null); }
+
+    /** The same, refused by check (when not null) from the header's size before decoding, and by the decoded size. */
+    public static RgbImage decode(byte[] b, SizeCheck check) throws IOException {
         checkComplete(b);
         long[] hd = headerSize(b);
-        if (hd != null) checkDecodable(hd[0], hd[1]);
+        if (hd != null) {
+            checkDecodable(hd[0], hd[1]);
+            if (check != null) check.check((int) hd[0], (int) hd[1]); // both within MAX_SIDE now
+        }
+        RgbImage im = decodeAny(b);
+        if (check != null) check.check(im.w(), im.h());
+        return im;
+    }
+
+    /** OpenCV's decoding of a complete file within MAX_PIXELS; its exceptions become IOExceptions naming the reason. */
+    private static RgbImage decodeAny(byte[] b) throws IOException {
         try (PointerScope scope = new PointerScope();
              BytePointer bp = new BytePointer(b);
              Mat buf = new Mat(1, b.length, CV_8UC1, bp);
@@ -92,7 +116,7 @@ public final class ImageCodec {
     }
 
     /** Width and height (unsigned) from a PNG, JPEG or BMP header, or null for another format or an unreadable header. */
-    public static long[] headerSize(byte[] b) {
+    private static long[] headerSize(byte[] b) {
         if (isPng(b)) return new long[]{Integer.toUnsignedLong(be32(b, 16)), Integer.toUnsignedLong(be32(b, 20))};
         if (isJpeg(b)) {
             try {

@@ -126,7 +126,7 @@ public final class Comparison {
 
     /** A seed's report.json, or a UserError naming the file and what to do. */
     static Map<String, Object> readReport(Path f) {
-        return Pipeline.readJson(f, "restore it from where it came from, or delete it to rerun that seed");
+        return Json.readObject(f, "restore it from where it came from, or delete it to rerun that seed");
     }
 
     @SuppressWarnings("unchecked")

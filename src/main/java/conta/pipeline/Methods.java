@@ -28,7 +28,6 @@ public final class Methods {
         }
     }
 
-    /** The whole pipeline on the device cfg names (key device), closing the backend after: `conta pipeline`, demo, compare. */
     /**
      * A refusal whose fix names --from, with how to do that from a command that runs the pipeline differently (compare
      * runs every seed with one --from; demo has none); any other error unchanged.
@@ -37,6 +36,7 @@ public final class Methods {
         return e.getMessage() != null && e.getMessage().contains("--from") ? new UserError(e.getMessage() + " (" + how + ")", e) : e;
     }
 
+    /** The whole pipeline on the device cfg names (key device), closing the backend after: `conta pipeline`, demo, compare. */
     public static Map<String, Object> run(Config cfg, Path data, Path out) throws Exception {
         return run(cfg, data, out, StageRange.ALL);
     }

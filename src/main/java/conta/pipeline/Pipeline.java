@@ -190,7 +190,7 @@ public final class Pipeline implements AutoCloseable {
         now.remove("log.tensorboard");
         try {
             if (Files.isRegularFile(f)) {
-                Map<String, Object> old = new LinkedHashMap<>(readJson(f, "restore it, or delete it to record this run's settings as the recipe "
+                Map<String, Object> old = new LinkedHashMap<>(Json.readObject(f, "restore it, or delete it to record this run's settings as the recipe "
                         + "(the finished stages are kept without comparing them to it), or use a new --out"));
                 LEGACY.forEach(old::putIfAbsent); // a folder from before a key existed ran with that key's former behaviour
                 List<String> diff = new ArrayList<>();
@@ -228,9 +228,6 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
-    /** A JSON object the run wrote and reads back (config.json, done.json), or one line naming the file and the fix. */
-    static Map<String, Object> readJson(Path f, String fix) { return Json.readObject(f, fix); }
-
     /** The fix for a damaged roundT/STAGE/done.json: the stage is redone without it. */
     private static String doneFix(String roundStage) {
         return "delete it to redo " + roundStage + " (the finished stages before it are kept), or rerun with --from " + roundStage;
@@ -243,17 +240,23 @@ public final class Pipeline implements AutoCloseable {
      * this run will load (a finished run whose models were deleted to save space still makes its report).
      */
     private void checkStageWeights() {
-        if (!Files.isDirectory(out)) return;
+        for (Path r : roundDirs())
+            for (String s : StageRange.STAGES) {
+                Path dir = r.resolve(s);
+                String rn = r.getFileName().toString();
+                if (cleared(rn, s) || !Files.isDirectory(dir)) continue;
+                if (!isDone(rn, s)) Checkpoint.check(dir.resolve("checkpoint.safetensors"), false);
+                else if (LOADED_BY.containsKey(s))
+                    Checkpoint.check(dir.resolve("model.safetensors"), LOADED_BY.get(s).stream().anyMatch(u -> willRun(rn, u)));
+            }
+    }
+
+    /** OUT's roundN folders in round order (round10 after round9); none before OUT exists. */
+    private List<Path> roundDirs() {
+        if (!Files.isDirectory(out)) return List.of();
         try (var rounds = Files.list(out)) {
-            for (Path r : rounds.filter(d -> Files.isDirectory(d) && d.getFileName().toString().matches("round[0-9]+")).sorted().toList())
-                for (String s : StageRange.STAGES) {
-                    Path dir = r.resolve(s);
-                    String rn = r.getFileName().toString();
-                    if (cleared(rn, s) || !Files.isDirectory(dir)) continue;
-                    if (!isDone(rn, s)) Checkpoint.check(dir.resolve("checkpoint.safetensors"), false);
-                    else if (LOADED_BY.containsKey(s))
-                        Checkpoint.check(dir.resolve("model.safetensors"), LOADED_BY.get(s).stream().anyMatch(u -> willRun(rn, u)));
-                }
+            return rounds.filter(d -> Files.isDirectory(d) && d.getFileName().toString().matches("round[0-9]+"))
+                    .sorted(Comparator.comparingInt(Pipeline::roundNumber)).toList();
         } catch (IOException e) {
             throw new UserError("cannot list " + out + " (" + e.getMessage() + "); --out must be a readable folder");
         }
@@ -276,17 +279,12 @@ public final class Pipeline implements AutoCloseable {
 
     /** Every done.json this run will read back parses (a damaged one is named before anything is written). */
     private void checkDoneFiles() {
-        if (!Files.isDirectory(out)) return;
-        try (var rounds = Files.list(out)) {
-            for (Path r : rounds.filter(d -> Files.isDirectory(d) && d.getFileName().toString().matches("round[0-9]+")).sorted().toList())
-                for (String s : StageRange.STAGES) {
-                    Path done = r.resolve(s).resolve("done.json");
-                    String rs = r.getFileName() + "/" + s;
-                    if (Files.isRegularFile(done) && !cleared(rs)) readJson(done, doneFix(rs));
-                }
-        } catch (IOException e) {
-            throw new UserError("cannot list " + out + " (" + e.getMessage() + "); --out must be a readable folder");
-        }
+        for (Path r : roundDirs())
+            for (String s : StageRange.STAGES) {
+                Path done = r.resolve(s).resolve("done.json");
+                String rs = r.getFileName() + "/" + s;
+                if (Files.isRegularFile(done) && !cleared(rs)) Json.readObject(done, doneFix(rs));
+            }
     }
 
     /** More CONTA rounds than a folder was started with: its rounds stay valid, so going on is allowed (ablation Q2). */
@@ -323,13 +321,13 @@ public final class Pipeline implements AutoCloseable {
     /** The inference plans' arithmetic: the run's precision (auto resolved by the CPU's flags). */
     private Precision planPrecision() { return Precision.parse(cfg.str("precision")).resolve(); }
 
-    /** The first finished stage (roundT/STAGE) whose result depends on the key, or null. */
     /** N of a roundN folder (round10 after round9), anything else last. */
     private static int roundNumber(Path dir) {
         String n = dir.getFileName().toString();
         return n.matches("round[0-9]{1,6}") ? Integer.parseInt(n.substring(5)) : Integer.MAX_VALUE;
     }
 
+    /** The first finished stage (roundT/STAGE) whose result depends on the key, or null. */
     private String finishedUser(String key) throws IOException {
         String prefix = key.substring(0, key.indexOf('.') < 0 ? key.length() : key.indexOf('.'));
         if (key.equals("infer.plan_context")) return finishedContextCams(); // round 0's classifier has no context
@@ -376,7 +374,7 @@ public final class Pipeline implements AutoCloseable {
             Map<String, Object> m;
             if (Files.isRegularFile(done)) {
                 System.err.println("round " + round + " " + name + ": done (" + done + ")");
-                m = readJson(done, doneFix("round" + round + "/" + name));
+                m = Json.readObject(done, doneFix("round" + round + "/" + name));
             } else {
                 Files.createDirectories(done.getParent());
                 long t0 = System.nanoTime();

@@ -97,7 +97,7 @@ public final class Checkpoint {
         try {
             Safetensors.entries(file);
         } catch (IOException | RuntimeException e) {
-            throw new UserError(file + " is damaged (" + reason(file, e) + "); " + fix(file), e);
+            throw damaged(file, e);
         }
     }
 
@@ -106,15 +106,15 @@ public final class Checkpoint {
         try {
             return Safetensors.readAll(file);
         } catch (IOException | RuntimeException e) {
-            throw new UserError(file + " is damaged (" + reason(file, e) + "); " + fix(file), e);
+            throw damaged(file, e);
         }
     }
 
-    /** A reader's message without the file name it starts with and without its advice for downloaded files. */
-    private static String reason(Path file, Exception e) {
+    /** The reader's problem with file, without the file name it starts with and its advice for downloaded files, and the fix. */
+    private static UserError damaged(Path file, Exception e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         if (m.startsWith(file + ": ")) m = m.substring(file.toString().length() + 2);
-        return m.replace("; download or copy it again", "");
+        return new UserError(file + " is damaged (" + m.replace("; download or copy it again", "") + "); " + fix(file), e);
     }
 
     /**
