@@ -38,7 +38,7 @@ public final class MaskOverride implements Dataset {
         try {
             return IndexPng.read(f);
         } catch (IOException e) {
-            throw new DataError(id, f, "cannot read label map " + f + ": " + e.getMessage() + "; delete it so that the stage writes it again");
+            throw new DataError(id, f, "cannot read label map " + f + ": " + e.getMessage());
         }
     }
 
@@ -48,7 +48,7 @@ public final class MaskOverride implements Dataset {
         Mask m = mask(id);
         if (m.h() != it.image().h() || m.w() != it.image().w())
             throw new DataError(id, masks.resolve(id + ".png"), "label map " + masks.resolve(id + ".png") + " is " + m.w() + "x" + m.h()
-                    + " but the image is " + it.image().w() + "x" + it.image().h() + "; delete it so that the stage writes it again");
+                    + " but the image is " + it.image().w() + "x" + it.image().h());
         return new Item(id, it.image(), m, it.labels());
     }
 }

@@ -24,6 +24,9 @@ import javax.imageio.ImageIO;
  * Writing produces an 8-bit indexed PNG with the 256-entry VOC palette, which PIL and ImageIO read as the same indices.
  */
 public final class IndexPng {
+    /** The fix a damaged mask's error gives: right for a dataset's masks; the pipeline drops it for its own outputs. */
+    public static final String REEXPORT = " (re-export it as an 8-bit palette or grey PNG)";
+
     private IndexPng() { }
 
     private static final byte[] SIG = {(byte) 137, 80, 78, 71, 13, 10, 26, 10};
@@ -84,7 +87,7 @@ public final class IndexPng {
         try {
             return decode(bytes);
         } catch (IOException | RuntimeException e) {
-            throw new IOException("mask " + file + ": " + e.getMessage() + " (re-export it as an 8-bit palette or grey PNG)", e);
+            throw new IOException("mask " + file + ": " + e.getMessage() + REEXPORT, e);
         }
     }
 

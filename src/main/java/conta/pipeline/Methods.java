@@ -86,6 +86,16 @@ public final class Methods {
     }
 
     private static Map<String, Object> run(Pipeline p, int rounds, String method, boolean c2am, StageRange.Point until) throws Exception {
+        try {
+            return runRounds(p, rounds, method, c2am, until);
+        } catch (Pipeline.Stopped s) {
+            throw s;
+        } catch (Exception e) { // a damaged file of a finished stage: name the --from that recomputes it
+            throw DamagedOutputs.explain(e, p);
+        }
+    }
+
+    private static Map<String, Object> runRounds(Pipeline p, int rounds, String method, boolean c2am, StageRange.Point until) throws Exception {
         p.rounds = rounds;
         p.stopAfter = until;
         if (!method.equals("cam")) p.hooks = new CausalHooks(p, method.startsWith("conta"), c2am);

@@ -86,6 +86,8 @@ public record StageRange(Point from, Point until) {
             Path rd = out.resolve("round" + from.round());
             for (String s : STAGES.subList(STAGES.indexOf(from.stage()), STAGES.size()))
                 for (String f : folders(s)) gone.add(rd.resolve(f));
+            // round t's confounder set is built from round t-1's predictions on the training images, which it writes
+            if (from.stage().equals("confounders")) gone.add(out.resolve("round" + (from.round() - 1)).resolve("pred_train"));
             try (Stream<Path> rounds = Files.list(out)) {
                 rounds.filter(d -> d.getFileName().toString().matches("round[0-9]+")
                         && Integer.parseInt(d.getFileName().toString().substring(5)) > from.round()).forEach(gone::add);

@@ -310,4 +310,38 @@ class RefusedRunTest {
         a.addAll(List.of(extra));
         return ModelCommandErrorsTest.run(a.toArray(String[]::new));
     }
+
+    // ------------------------------------------------------------------ damaged outputs of finished stages
+
+    /**
+     * A damaged or missing file of a finished stage (disk fault, hand edit) is exit 2 naming the file and the --from that
+     * recomputes it (deleting the file does not: the stage is marked done), not an internal error; that --from works.
+     */
+    @Test
+    void damagedOutputOfAFinishedStageNamesTheStageToRedo() throws Exception {
+        Path o = copy("damaged-cam");
+        Path cam;
+        try (var s = Files.list(o.resolve("round0/cam"))) {
+            cam = s.filter(f -> f.toString().endsWith(".npz")).sorted().findFirst().orElseThrow();
+        }
+        byte[] b = Files.readAllBytes(cam);
+        Files.write(cam, java.util.Arrays.copyOf(b, b.length / 2)); // cut short
+        ErrorContractTest.userError(pipeline(data, o, "--from", "ir"), cam.toString(), "round 0's cam stage", "--from round0/cam");
+        Files.delete(cam);
+        ErrorContractTest.userError(pipeline(data, o, "--from", "ir"), cam + " is missing", "--from round0/cam");
+        ModelCommandErrorsTest.Result r = pipeline(data, o, "--from", "round0/cam");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.size(cam) > 0 && Files.isRegularFile(o.resolve("report.json")));
+
+        // the report's overlays read the first training images' pseudo-masks: was "internal error" (exit 1)
+        Path p = copy("damaged-pseudo");
+        Path png;
+        try (var s = Files.list(p.resolve("round0/pseudo"))) {
+            png = s.filter(f -> f.toString().endsWith(".png")).sorted().findFirst().orElseThrow();
+        }
+        Files.write(png, new byte[]{1, 2, 3});
+        ModelCommandErrorsTest.Result bad = pipeline(data, p, "--from", "seg");
+        ErrorContractTest.userError(bad, png.toString(), "--from round0/pseudo");
+        assertFalse(bad.err().contains("re-export"), "a dataset mask's fix is not the fix for conta's own output: " + bad.err());
+    }
 }
