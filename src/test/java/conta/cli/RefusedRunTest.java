@@ -153,6 +153,36 @@ class RefusedRunTest {
         }
     }
 
+    /**
+     * A readable file made for another network (deeper: its extra blocks would be dropped silently; shallower: missing
+     * blocks) is refused at start-up naming the keys to change, not when its stage starts after the earlier ones.
+     */
+    @Test
+    void weightsOfAnotherNetworkAreRefusedBeforeAnyStage() throws Exception {
+        Path deep = backboneFile("deep.safetensors", "2,1,1,1"), shallow = backboneFile("shallow.safetensors", "1,1,1,1");
+        Path o = tmp.resolve("new-runs-fit").resolve("r");
+        ErrorContractTest.userError(pipeline(data, o, "--set", "cls.weights=" + deep), "cls.weights", deep.toString(),
+                "backbone tensors this network lacks", "layer1.1.", "cls.arch, cls.width and cls.blocks");
+        ErrorContractTest.userError(pipeline(data, o, "--set", "irn.weights=" + deep), "irn.weights", "irn.arch, irn.width and irn.blocks");
+        ErrorContractTest.userError(pipeline(data, o, "--set", "seg.weights=" + shallow, "--set", "seg.blocks=1,2,1,1"), "seg.weights",
+                "lacks", "layer2.1.", "seg.width and seg.blocks");
+        assertFalse(Files.exists(tmp.resolve("new-runs-fit")), "nothing written, not even OUT's folder");
+    }
+
+    /** The backbone tensors of a width-8 classifier with the given blocks, as a safetensors file. */
+    private static Path backboneFile(String name, String blocks) throws Exception {
+        conta.config.Config c = new conta.config.Config();
+        c.set("cls.arch", "resnet50");
+        c.set("cls.width", "8");
+        c.set("cls.blocks", blocks);
+        c.set("cls.weights", "none"); // torchvision layout (imagenet would build the npm Keras one, with conv biases)
+        Path f = tmp.resolve(name);
+        try (conta.tensor.Backend cpu = new conta.tensor.cpu.CpuBackend(); conta.models.ResNet net = conta.wsss.ClassifierStage.build(c, 7, 0, cpu)) {
+            conta.io.Safetensors.write(f, net.exportState());
+        }
+        return f;
+    }
+
     // ------------------------------------------------------------------ defect 7: irn.radius too large for irn.crop
 
     @Test
