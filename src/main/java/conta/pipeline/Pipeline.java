@@ -378,7 +378,11 @@ public final class Pipeline implements AutoCloseable {
             } else {
                 Files.createDirectories(done.getParent());
                 long t0 = System.nanoTime();
-                m = new LinkedHashMap<>(body.get());
+                try {
+                    m = new LinkedHashMap<>(body.get());
+                } catch (conta.train.Diverged d) { // its checkpoints hold run-away weights: name the --from that starts the stage again
+                    throw d.redoStage() ? d.withRedo("rerun with --from round" + round + "/" + name) : d;
+                }
                 m.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
                 conta.io.AtomicWrite.write(done, Json.writePretty(m).getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 inputs.stageDone("round" + round + "/" + name);

@@ -54,6 +54,7 @@ public final class Trainer {
         PolyLr sched = new PolyLr(p.lr(), p.steps(), p.power());
         Checkpoint.Position pos = Checkpoint.load(ckpt, m, opt);
         long saved = pos == null ? -1 : pos.step(); // step of the newest checkpoint on disk, -1 = none yet (for the NaN message)
+        LossWatch watch = new LossWatch();
         if (pos == null) pos = new Checkpoint.Position(0, 0, 0);
         long step = pos.step();
         long t0 = System.nanoTime();
@@ -79,11 +80,13 @@ public final class Trainer {
                     LossParts.begin();
                     float loss;
                     try {
-                        loss = step(m, opt, f, b, bt, lr, p.label(), step, saved);
+                        loss = step(m, opt, f, b, bt, lr, p.label(), step, saved, watch);
                     } finally {
                         parts = LossParts.end();
                     }
                     step++;
+                    watch.observe(loss, step);
+                    if (watch.ranAway()) throw new Diverged(watch.runawayMessage(p.label()), true);
                     log.step(step, epoch + 1, loss, parts, groupRates(opt, lr), bt.n(), (System.nanoTime() - ts) / 1e9);
                     epochLoss += loss;
                     epochCount++;
@@ -93,6 +96,7 @@ public final class Trainer {
                         Checkpoint.save(ckpt, m, opt, epochEnd ? new Checkpoint.Position(step, epoch + 1, 0)
                                 : new Checkpoint.Position(step, epoch, bi), meta);
                         saved = step;
+                        watch.saved(loss);
                     }
                 }
                 skip = 0;
@@ -119,14 +123,16 @@ public final class Trainer {
         return m;
     }
 
-    private static float step(Module m, Sgd opt, LossFn f, Backend b, Batch bt, float lr, String label, long step, long saved) {
+    private static float step(Module m, Sgd opt, LossFn f, Backend b, Batch bt, float lr, String label, long step, long saved, LossWatch watch) {
         opt.zeroGrad();
         float v;
         try (Tape tape = Tape.open(true); Tensor x = Tensor.of(b, bt.images(), bt.n(), 3, bt.h(), bt.w())) {
             Tensor loss = f.loss(x, bt);
             v = loss.item();
-            if (!Float.isFinite(v))
+            if (!Float.isFinite(v)) {
+                if (watch.savedRunaway()) throw new Diverged(watch.nanAfterRunawayMessage(label, v, step + 1, bt.ids(), saved), true);
                 throw new Diverged(nanMessage(label, v, step + 1, bt.ids(), saved));
+            }
             tape.backward(loss);
         }
         opt.step(lr);

@@ -32,17 +32,45 @@ class TrainerNanTest {
 
     /** Trains a linear probe on pooled colours, 8 steps, checkpoints every 2; the loss is NaN from call nanAt on. */
     static Trainer.Result train(Path ckpt, int nanAt) {
+        return train(ckpt, 8, call -> call >= nanAt ? Float.NaN : 1f);
+    }
+
+    /** The same for the given steps, the true loss of call k (from 0) multiplied by factor(k). */
+    static Trainer.Result train(Path ckpt, int steps, java.util.function.IntFunction<Float> factor) {
         try (CpuBackend b = new CpuBackend(); Linear lin = new Linear(b, 3, ds.numClasses(), true)) {
             int[] calls = {0};
-            var plan = new Trainer.Plan("probe", ds, ds.ids("train"), AugmentSpec.none(), 2, 8, 0, 1, false, 0.01f, 0.9f, 2);
+            var plan = new Trainer.Plan("probe", ds, ds.ids("train"), AugmentSpec.none(), 2, steps, 0, 1, false, 0.01f, 0.9f, 2);
             try (Sgd opt = Sgd.single(lin.trainableParameters(), 0.9f, 0f)) {
                 return Trainer.run(lin, opt, plan, (x, bt) -> {
                     Tensor logits = lin.forward(F.globalAvgPool(x));
                     Tensor l = F.multilabelSoftMarginLoss(logits, Tape.track(Tensor.of(b, bt.labels(), bt.n(), ds.numClasses())));
-                    return calls[0]++ >= nanAt ? F.scale(l, Float.NaN) : l;
+                    float k = factor.apply(calls[0]++);
+                    return k == 1f ? l : F.scale(l, k);
                 }, ckpt, Map.of());
             }
         }
+    }
+
+    /** A finite loss 10^5 x its first step's for 10 steps is stopped like a NaN, and says the stage must start again. */
+    @Test
+    void aLossThatRunsAwayWithoutNanStopsAndAsksForARedo() {
+        Path ck = tmp.resolve("runaway.safetensors");
+        var e = assertThrows(Diverged.class, () -> train(ck, 40, call -> call >= 3 ? 1e5f : 1f)); // steps 4.. run away
+        assertTrue(e.redoStage(), e.getMessage());
+        assertTrue(e.getMessage().contains("ran away") && e.getMessage().contains("at step 13"), e.getMessage());
+        // 10^3 x is a bad stretch, not a runaway: the run finishes
+        assertEquals(40, train(tmp.resolve("bumpy.safetensors"), 40, call -> call >= 3 && call < 30 ? 1e3f : 1f).steps());
+    }
+
+    /** A NaN right after a checkpoint written at a run-away loss: resuming from it cannot help, so the stage is redone. */
+    @Test
+    void aNanAfterARunawayCheckpointDoesNotOfferToResumeFromIt() {
+        Path ck = tmp.resolve("blown.safetensors");
+        var e = assertThrows(Diverged.class, () -> train(ck, 8, call -> call >= 5 ? Float.NaN : call >= 2 ? 1e3f : 1f)); // saved at 2 and 4
+        assertTrue(e.redoStage(), e.getMessage());
+        assertTrue(e.getMessage().contains("at step 6") && e.getMessage().contains("checkpoint of step 4") && e.getMessage().contains("cannot help"),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("is kept"), e.getMessage());
     }
 
     @Test
