@@ -105,7 +105,7 @@ public final class Pipeline implements AutoCloseable {
         this.gtVal = gt(cfg.str("data.val"), valIds);
         if (!cfg.str("seg.blocks").strip().equalsIgnoreCase("auto")) SegStage.blocks(cfg); // contradicting seg.* keys fail now, not hours later
         ClassifierStage.checkFromScratch(cfg);
-        Backbones.checkFiles(cfg, ds.numClasses()); // an unreadable or unfitting weights file fails now, not after the stages before its own
+        WeightsCheck.run(cfg, ds.numClasses()); // an unreadable or unfitting weights file fails now, not after the stages before its own
         List<String> used = new ArrayList<>(trainIds);
         used.addAll(valIds);
         Path created = firstMissing(out);

@@ -13,8 +13,10 @@ public final class Diverged extends UserError {
 
     public Diverged(String message) { this(message, false); }
 
-    public Diverged(String message, boolean redoStage) {
-        super(message);
+    public Diverged(String message, boolean redoStage) { this(message, redoStage, null); }
+
+    private Diverged(String message, boolean redoStage, Throwable cause) {
+        super(message, cause);
         this.redoStage = redoStage;
     }
 
@@ -22,5 +24,5 @@ public final class Diverged extends UserError {
     public boolean redoStage() { return redoStage; }
 
     /** The same stop with how to redo the stage, e.g. "rerun with --from round0/seg". */
-    public Diverged withRedo(String how) { return new Diverged(getMessage() + " (" + how + ")", true); }
+    public Diverged withRedo(String how) { return new Diverged(getMessage() + " (" + how + ")", true, this); }
 }

@@ -54,7 +54,7 @@ public final class Trainer {
         PolyLr sched = new PolyLr(p.lr(), p.steps(), p.power());
         Checkpoint.Position pos = Checkpoint.load(ckpt, m, opt);
         long saved = pos == null ? -1 : pos.step(); // step of the newest checkpoint on disk, -1 = none yet (for the NaN message)
-        LossWatch watch = new LossWatch();
+        LossWatch watch = LossWatch.resumed(pos == null ? null : Checkpoint.meta(ckpt));
         if (pos == null) pos = new Checkpoint.Position(0, 0, 0);
         long step = pos.step();
         long t0 = System.nanoTime();
@@ -85,18 +85,19 @@ public final class Trainer {
                         parts = LossParts.end();
                     }
                     step++;
-                    watch.observe(loss, step);
-                    if (watch.ranAway()) throw new Diverged(watch.runawayMessage(p.label()), true);
                     log.step(step, epoch + 1, loss, parts, groupRates(opt, lr), bt.n(), (System.nanoTime() - ts) / 1e9);
+                    watch.observe(loss, step);
+                    if (watch.ranAway()) throw watch.runaway(p.label(), saved);
                     epochLoss += loss;
                     epochCount++;
                     bar.step(String.format("loss %.4f ep %d", epochLoss / epochCount, epoch + 1));
                     boolean epochEnd = bi == per;
                     if (epochEnd || (p.checkpointEvery() > 0 && step % p.checkpointEvery() == 0) || step == p.steps()) {
+                        Map<String, String> withLoss = new java.util.LinkedHashMap<>(meta);
+                        withLoss.putAll(watch.atSave(loss));
                         Checkpoint.save(ckpt, m, opt, epochEnd ? new Checkpoint.Position(step, epoch + 1, 0)
-                                : new Checkpoint.Position(step, epoch, bi), meta);
+                                : new Checkpoint.Position(step, epoch, bi), withLoss);
                         saved = step;
-                        watch.saved(loss);
                     }
                 }
                 skip = 0;
@@ -106,14 +107,6 @@ public final class Trainer {
         }
         opt.zeroGrad();
         return new Result(step, epochCount == 0 ? Float.NaN : (float) (epochLoss / epochCount), (System.nanoTime() - t0) / 1e9);
-    }
-
-    /** What a NaN/Inf stop says: where training resumes from depends on whether a checkpoint was written yet. */
-    static String nanMessage(String label, float loss, long step, List<String> ids, long saved) {
-        String resume = saved > 0
-                ? "the checkpoint of step " + saved + " is kept — lower the learning rate (the stage's *.lr key) and rerun to resume from it"
-                : "no checkpoint was written before it, so a rerun starts this stage from the beginning — lower the learning rate (the stage's *.lr key) and rerun";
-        return label + ": loss became " + loss + " at step " + step + " (images " + ids + "); " + resume;
     }
 
     /** The learning rate each parameter group trains with at this step (base rate x the group's multiplier). */
@@ -129,10 +122,7 @@ public final class Trainer {
         try (Tape tape = Tape.open(true); Tensor x = Tensor.of(b, bt.images(), bt.n(), 3, bt.h(), bt.w())) {
             Tensor loss = f.loss(x, bt);
             v = loss.item();
-            if (!Float.isFinite(v)) {
-                if (watch.savedRunaway()) throw new Diverged(watch.nanAfterRunawayMessage(label, v, step + 1, bt.ids(), saved), true);
-                throw new Diverged(nanMessage(label, v, step + 1, bt.ids(), saved));
-            }
+            if (!Float.isFinite(v)) throw watch.nan(label, v, step + 1, bt.ids(), saved);
             tape.backward(loss);
         }
         opt.step(lr);

@@ -41,37 +41,8 @@ public final class Backbones {
     /** The weights keys of the pipeline's three networks. */
     public static final List<String> WEIGHT_KEYS = List.of("cls.weights", "irn.weights", "seg.weights");
 
-    /**
-     * Reads every weights file the config names by path (cls/irn/seg.weights) and loads it into a scratch copy of its
-     * stage's backbone on the CPU, so that a file that is unreadable or made for another network is refused before a
-     * run writes anything rather than when its stage starts, hours later ("imagenet" is fetched, and checked, by its
-     * stage). Round 0's networks: a file that fits them fits CONTA's context-widened ones too.
-     */
-    public static void checkFiles(conta.config.Config c, int classes) {
-        for (String key : WEIGHT_KEYS) {
-            String spec = c.str(key);
-            if (List.of("imagenet", "none", "cls").contains(spec)) continue;
-            Path file = Path.of(spec);
-            Map<String, HostArray> w = read(file, key);
-            try (conta.tensor.Backend cpu = new conta.tensor.cpu.CpuBackend(); Module net = scratch(c, key, classes, cpu)) {
-                fit(key.equals("irn.weights") ? ((conta.wsss.irn.BoundaryNet) net).backbone() : key.equals("seg.weights")
-                        ? ((conta.models.DeepLabV2) net).backbone : net, w, file, key);
-            }
-        }
-    }
-
-    /** The network of the stage that key initialises, as the stage builds it (round 0). */
-    private static Module scratch(conta.config.Config c, String key, int classes, conta.tensor.Backend cpu) {
-        return switch (key) {
-            case "cls.weights" -> ClassifierStage.build(c, classes, 0, cpu);
-            case "irn.weights" -> PseudoStage.boundarySpec(c).build(cpu, c.integer("seed"));
-            case "seg.weights" -> SegStage.build(c, classes + 1, cpu);
-            default -> throw new IllegalArgumentException(key);
-        };
-    }
-
     /** The tensors of a weights file, or a UserError naming the key and the file. */
-    private static Map<String, HostArray> read(Path file, String key) {
+    public static Map<String, HostArray> read(Path file, String key) {
         if (!Files.isRegularFile(file)) throw new UserError(key + ": weights file " + file + " does not exist");
         try {
             return WeightFiles.load(file);
@@ -110,14 +81,15 @@ public final class Backbones {
     }
 
     /**
-     * Loads a weights file's backbone tensors (without the ImageNet classifier fc.*, a DataParallel "module." prefix
-     * removed) into backbone, refusing a file made for another network: wrong shapes, missing backbone tensors (a
-     * shallower or narrower net), backbone tensors the net lacks (a deeper one: ResNet-101 weights fill every tensor of
-     * a ResNet-50 and would otherwise load silently), or Keras/MSRA-style conv biases.
+     * Loads a weights file's backbone tensors (without the ImageNet classifier fc.*, a checkpoint's optimizer state
+     * NAME#momentum, a DataParallel "module." prefix) into backbone, refusing a file made for another network: wrong
+     * shapes; missing backbone tensors (a shallower or narrower net); backbone tensors the net lacks while it misses
+     * none (a deeper one: ResNet-101 weights fill every tensor of a ResNet-50 and would otherwise load silently); both
+     * (names of another layout); Keras/MSRA-style conv biases.
      */
-    static Fit fit(Module backbone, Map<String, HostArray> w, Path file, String key) {
+    public static Fit fit(Module backbone, Map<String, HostArray> w, Path file, String key) {
         Map<String, HostArray> bb = new LinkedHashMap<>();
-        w.forEach((k, v) -> { if (!k.startsWith("fc.")) bb.put(k.startsWith("module.") ? k.substring(7) : k, v); });
+        w.forEach((k, v) -> { if (!k.startsWith("fc.") && !k.contains("#")) bb.put(k.startsWith("module.") ? k.substring(7) : k, v); });
         Module.LoadReport r;
         try {
             r = backbone.loadState(bb, false);
@@ -130,20 +102,23 @@ public final class Backbones {
         List<String> lost = r.unexpected().stream().filter(n -> isBackbone(n) && CONV_BIAS.matcher(n).find()).toList();
         if (!lost.isEmpty())
             throw new UserError(key + ": " + file + " has conv biases this backbone lacks (" + lost.getFirst() + ", " + lost.size()
-                    + " in all): these are Keras/MSRA-style weights; build the backbone with msra(...) (Backbones.keras) or pass torchvision weights");
+                    + " in all): Keras/MSRA-style weights such as the npm ImageNet ResNet-50; for that one give " + key + "=imagenet, otherwise torchvision weights");
         List<String> extra = r.unexpected().stream().filter(Backbones::isBackbone).toList();
+        List<String> missing = r.missing().stream().filter(Backbones::isBackbone).toList();
+        if (!extra.isEmpty() && !missing.isEmpty())
+            throw new UserError(key + ": " + file + "'s tensor names are not this backbone's (torchvision ResNet names): it lacks " + missing.size()
+                    + " (first: " + missing.getFirst() + ") and has " + extra.size() + " others (first: " + extra.getFirst() + "); give torchvision ResNet weights");
         if (!extra.isEmpty())
             throw new UserError(key + ": " + file + " has " + extra.size() + " backbone tensors this network lacks (first: " + extra.getFirst()
                     + "): weights of a deeper network; " + matchHint(key));
-        long backboneMissing = r.missing().stream().filter(Backbones::isBackbone).count();
-        if (backboneMissing > 0)
-            throw new UserError(key + ": " + file + " lacks " + backboneMissing + " backbone tensors (first: " + r.missing().stream().filter(Backbones::isBackbone).findFirst().orElseThrow()
+        if (!missing.isEmpty())
+            throw new UserError(key + ": " + file + " lacks " + missing.size() + " backbone tensors (first: " + missing.getFirst()
                     + "): weights of a shallower network; " + matchHint(key));
         return new Fit(r, bb.size());
     }
 
     /** What a fitting file loaded: the report (context-widened convs) and the number of backbone tensors in the file. */
-    record Fit(Module.LoadReport report, int tensors) { }
+    public record Fit(Module.LoadReport report, int tensors) { }
 
     /** How to make a file and the configured network agree (ImageNet ResNet-50 weights: width 64, blocks 3,4,6,3). */
     private static String matchHint(String key) {

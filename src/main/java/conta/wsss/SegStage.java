@@ -58,13 +58,21 @@ public final class SegStage {
         return DEPTHS.computeIfAbsent(file.toAbsolutePath(), SegStage::readDepth).clone();
     }
 
+    /** The same from the file's tensors when the caller has read them already (the start-up check: one read fewer). */
+    public static int[] depthOf(Path file, java.util.Map<String, conta.io.HostArray> w) {
+        return DEPTHS.computeIfAbsent(file.toAbsolutePath(), f -> depth(f, w)).clone();
+    }
+
     private static int[] readDepth(Path file) {
-        java.util.Map<String, conta.io.HostArray> w;
         try {
-            w = conta.io.WeightFiles.load(file);
+            return depth(file, conta.io.WeightFiles.load(file));
         } catch (java.io.IOException | RuntimeException e) {
+            if (e instanceof conta.error.UserError u) throw u;
             throw new conta.error.UserError("seg.weights: cannot read " + file + ": " + e.getMessage());
         }
+    }
+
+    private static int[] depth(Path file, java.util.Map<String, conta.io.HostArray> w) {
         int[] b = new int[4];
         java.util.regex.Pattern p = java.util.regex.Pattern.compile("(?:module\\.)?layer([1-4])\\.([0-9]+)\\..*");
         for (String k : w.keySet()) {

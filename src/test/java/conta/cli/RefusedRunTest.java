@@ -374,4 +374,14 @@ class RefusedRunTest {
         ErrorContractTest.userError(bad, png.toString(), "--from round0/pseudo");
         assertFalse(bad.err().contains("re-export"), "a dataset mask's fix is not the fix for conta's own output: " + bad.err());
     }
+
+    /** A NaN after a checkpoint written at a run-away loss: the pipeline names the --from that starts the stage again. */
+    @Test
+    void aDivergedStageWhoseCheckpointRanAwayNamesItsFrom() throws Exception {
+        Path o = copy("diverged");
+        // seg.lr 0.3: losses 7.9, 3e4, 4e32, NaN at step 4; a checkpoint after every step (seg.checkpoint_every = 1)
+        ModelCommandErrorsTest.Result r = pipeline(data, o, "--from", "seg", "--set", "seg.lr=0.3", "--set", "seg.iters=40");
+        ErrorContractTest.userError(r, "segmentation: loss became NaN", "resuming from it cannot help", "rerun with --from round0/seg");
+        assertTrue(Files.isRegularFile(o.resolve("round0/pseudo/done.json")), "earlier stages kept");
+    }
 }

@@ -92,4 +92,14 @@ class TrainerNanTest {
         // resumed from step 4: only 4 more loss calls happen, so a NaN from the 5th call on is never reached
         assertEquals(8, train(ck, 4).steps());
     }
+
+    /** A rerun after that stop resumes from the blown checkpoint: its metadata still says so (the reference is the stage's first step). */
+    @Test
+    void aResumedRunStillKnowsItsCheckpointRanAway() {
+        Path ck = tmp.resolve("blown-resumed.safetensors");
+        assertThrows(Diverged.class, () -> train(ck, 8, call -> call >= 5 ? Float.NaN : call >= 2 ? 1e3f : 1f));
+        var e = assertThrows(Diverged.class, () -> train(ck, 8, call -> call >= 1 ? Float.NaN : 1e3f)); // resumed at step 4
+        assertTrue(e.redoStage(), e.getMessage());
+        assertTrue(e.getMessage().contains("at step 6") && e.getMessage().contains("checkpoint of step 4"), e.getMessage());
+    }
 }
