@@ -1,5 +1,6 @@
 package conta.data;
 
+import conta.error.UserError;
 import conta.image.IndexPng;
 import conta.image.Mask;
 import java.io.IOException;
@@ -9,7 +10,9 @@ import java.util.List;
 
 /**
  * A dataset whose masks come from a folder of ID.png label maps (pseudo-masks, IR labels) instead of the ground truth:
- * how the segmentation and boundary stages train on what earlier stages produced.
+ * how the segmentation and boundary stages train on what earlier stages produced. A damaged one is not a bad data item
+ * that --skip-bad may leave out silently: it is an output to recompute, so its error stops the run (the pipeline names
+ * the --from that does it).
  */
 public final class MaskOverride implements Dataset {
     private final Dataset base;
@@ -38,7 +41,7 @@ public final class MaskOverride implements Dataset {
         try {
             return IndexPng.read(f);
         } catch (IOException e) {
-            throw new DataError(id, f, "cannot read label map " + f + ": " + e.getMessage());
+            throw new UserError("cannot read label map " + f + ": " + e.getMessage(), e);
         }
     }
 
@@ -47,7 +50,7 @@ public final class MaskOverride implements Dataset {
         Item it = base.read(id);
         Mask m = mask(id);
         if (m.h() != it.image().h() || m.w() != it.image().w())
-            throw new DataError(id, masks.resolve(id + ".png"), "label map " + masks.resolve(id + ".png") + " is " + m.w() + "x" + m.h()
+            throw new UserError("label map " + masks.resolve(id + ".png") + " is " + m.w() + "x" + m.h()
                     + " but the image is " + it.image().w() + "x" + it.image().h());
         return new Item(id, it.image(), m, it.labels());
     }

@@ -91,6 +91,25 @@ class CustomAndLoaderTest {
         }
     }
 
+    /** A damaged label map of an earlier stage is not a bad data item: --skip-bad's loader does not drop its image silently. */
+    @Test
+    void aDamagedOverrideMaskStopsTheLoaderEvenUnderSkipBad(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        conta.synth.SynthGenerator.generate(dir.resolve("synth"), new conta.synth.SynthGenerator.Config(1, 4, 0, 32, 0.8));
+        Dataset ds = Datasets.open(dir.resolve("synth"), false);
+        java.nio.file.Path masks = java.nio.file.Files.createDirectories(dir.resolve("pseudo"));
+        List<String> ids = ds.ids("train");
+        for (String id : ids) conta.image.IndexPng.write(masks.resolve(id + ".png"), ds.read(id).mask());
+        java.nio.file.Files.write(masks.resolve(ids.get(1) + ".png"), new byte[]{1, 2, 3});
+        try (Loader l = new Loader(new MaskOverride(ds, masks), ids, AugmentSpec.none().withCrop(16, AugmentSpec.CropMode.TOP_LEFT),
+                new Loader.Options(4, false, false, 1, 1, 1, true))) {
+            RuntimeException e = assertThrows(RuntimeException.class, () -> l.epoch(0).next());
+            Throwable c = e;
+            while (!(c instanceof conta.error.UserError) && c.getCause() != null) c = c.getCause();
+            assertTrue(c instanceof conta.error.UserError && !(c instanceof DataError) && c.getMessage().contains(ids.get(1) + ".png"), String.valueOf(c));
+            assertEquals(0, l.skipped().size());
+        }
+    }
+
     @Test
     void augmentCropPadsWithZeroAnd255AndNormalises() {
         byte[] px = new byte[3 * 2 * 3];
