@@ -18,9 +18,10 @@ import java.util.Map;
 public final class DemoCommand implements Command {
     static final String USAGE = """
             usage: conta demo [--out runs/demo] [--data runs/synth] [--method cam|conta|c2am|conta+c2am] [--set key=value ...] [--device auto]
-                       [--precision fp32|bf16|auto]
+                       [--precision fp32|bf16|auto] [--until STAGE] [--from STAGE]
               Generates the synthetic set into --data if it is not there, runs the pipeline with the demo recipe
-              (src/main/resources/conta/demo.conf), prints the report table. Rerun to resume.""";
+              (src/main/resources/conta/demo.conf), prints the report table. Rerun to resume; --until / --from as in
+              conta pipeline (--from STAGE recomputes that stage and the later ones).""";
 
     @Override public String usage() { return USAGE; }
 
@@ -41,7 +42,7 @@ public final class DemoCommand implements Command {
     @Override
     public int run(Args a) throws Exception {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
-        List<String> bad = a.unknown(List.of("out", "data", "method", "set", "device", "precision", "help", "seed", "rounds"));
+        List<String> bad = a.unknown(List.of("out", "data", "method", "set", "device", "precision", "help", "seed", "rounds", "until", "from"));
         if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
         Path data = Path.of(a.get("data", "runs/synth")), out = Path.of(a.get("out", "runs/demo"));
         Config cfg = demoConfig();
@@ -59,13 +60,16 @@ public final class DemoCommand implements Command {
         long t0 = System.nanoTime();
         Map<String, Object> report;
         try {
-            report = Methods.run(cfg, data, out);
+            report = Methods.run(cfg, data, out, PipelineCommand.range(a));
         } catch (UserError | conta.error.FormatError e) {
-            throw Methods.redoHint(e, "demo has no --from; conta pipeline --data " + data + " --out " + out
-                    + " --config src/main/resources/conta/demo.conf (with the demo's --method/--set) --from ... redoes a stage");
+            throw Methods.redoHint(e, "add it to this demo command");
         }
         System.out.println();
         Report.printTable(report, System.out);
+        if (report.containsKey("stopped_after")) {
+            System.out.println("stopped after " + report.get("stopped_after") + " (--until): rerun without --until to finish");
+            return 0;
+        }
         System.out.printf("demo finished in %.1f min (this run); report: %s, open %s%n", (System.nanoTime() - t0) / 6e10,
                 out.resolve("report.json"), out.resolve("report.html").toAbsolutePath());
         return 0;

@@ -101,6 +101,9 @@ public final class CausalHooks implements RoundHooks {
             if (a.w1 != null) { a.w1.name = "context.w1"; a.w2.name = "context.w2"; }
             Path f = p.roundDir(t).resolve("cls").resolve("context.safetensors");
             if (Files.isRegularFile(f)) Checkpoint.load(f, a, null);
+            else if (Files.isRegularFile(p.roundDir(t).resolve("cls").resolve("done.json"))) // else the CAMs would use the untrained init silently
+                throw new UserError(f + " is missing although round " + t + "'s cls stage has finished (it holds the trained W1/W2 of the context); "
+                        + "rerun with --from round" + t + "/cls to recompute it");
             return a;
         });
     }
@@ -314,7 +317,12 @@ public final class CausalHooks implements RoundHooks {
                     bar.finish();
                     g.save(gFile);
                 }
-                HostArray gc = GlobalCam.load(gFile, n);
+                HostArray gc;
+                try {
+                    gc = GlobalCam.load(gFile, n);
+                } catch (IOException | IllegalArgumentException e) { // kept from an interrupted run of this stage: computed again when absent
+                    throw new UserError(e.getMessage() + "; delete it and rerun: the c2am stage computes it again", e);
+                }
                 FrontDoor fd = new FrontDoor(gc, FrontDoor.Aggregation.valueOf(p.cfg.str("c2am.aggregation").toUpperCase()), p.cfg.number("c2am.lse_r"));
                 Config ft = p.cfg.copy();
                 ft.set("cls.epochs", p.cfg.str("c2am.epochs"));

@@ -119,11 +119,7 @@ final class RunInputs {
     private static Map<String, Object> read(Path out) {
         Path f = out.resolve(FILE);
         if (!Files.isRegularFile(f)) return null;
-        try {
-            return Json.parseObject(Files.readString(f));
-        } catch (IOException | IllegalArgumentException e) {
-            throw new UserError(f + " is unreadable (" + e.getMessage() + "); delete it to record this run's inputs again, or use a new --out");
-        }
+        return Json.readObject(f, "delete it to record this run's inputs again, or use a new --out"); // damaged: one line with that fix
     }
 
     /**

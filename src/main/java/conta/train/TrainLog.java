@@ -49,7 +49,8 @@ public final class TrainLog implements Closeable {
             double wall = 0;
             List<String> keep = new ArrayList<>();
             if (Files.isRegularFile(f)) {
-                for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                // decoded leniently: a damaged log (bytes that are not UTF-8) loses its unreadable lines, not the run
+                for (String line : new String(Files.readAllBytes(f), StandardCharsets.UTF_8).split("\n")) {
                     Map<String, Object> m;
                     try {
                         m = Json.parseObject(line);

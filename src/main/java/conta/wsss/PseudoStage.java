@@ -61,22 +61,31 @@ public final class PseudoStage {
         // atomically, so the output and the resume rule (a written file is kept) do not depend on the schedule.
         // On a device backend too: IrLabels.compute takes turns on the device for the thresholding alone. (Serial
         // there, the H200 demo's IR labels took 19.6 s on 16 cores against 12.0 s on 2 CPU cores.)
+        // the first failure is kept and rethrown once every worker has stopped: otherwise the others go on printing
+        // progress after the error line and the JVM's exit cuts their writes short (a stray .png.tmp)
+        java.util.concurrent.atomic.AtomicReference<RuntimeException> failed = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.stream.IntStream.range(0, ids.size()).parallel().forEach(i -> {
+            if (failed.get() != null) return;
             String id = ids.get(i);
             Path f = irDir.resolve(id + ".png");
-            if (!Files.isRegularFile(f)) {
-                try {
-                    Item it = ds.read(id);
-                    IndexPng.write(f, IrLabels.compute(backend, it.image(), CamMaps.load(camDir.resolve(id + ".npz")), p));
-                } catch (conta.data.DataError e) { // an image unreadable since the run started: left out under --skip-bad
-                    if (!cfg.bool("data.skip_bad")) throw e;
-                    System.err.println("skipping " + id + " (--skip-bad): " + e.getMessage());
-                } catch (IOException e) {
-                    throw new UncheckedIOException("IR labels of " + id + ": " + e.getMessage(), e);
+            try {
+                if (!Files.isRegularFile(f)) {
+                    try {
+                        Item it = ds.read(id);
+                        IndexPng.write(f, IrLabels.compute(backend, it.image(), CamMaps.load(camDir.resolve(id + ".npz")), p));
+                    } catch (conta.data.DataError e) { // an image unreadable since the run started: left out under --skip-bad
+                        if (!cfg.bool("data.skip_bad")) throw e;
+                        System.err.println("skipping " + id + " (--skip-bad): " + e.getMessage());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("IR labels of " + id + ": " + e.getMessage(), e);
+                    }
                 }
+                if (failed.get() == null) bar.step(id);
+            } catch (RuntimeException e) {
+                failed.compareAndSet(null, e);
             }
-            bar.step(id);
         });
+        if (failed.get() != null) throw failed.get();
         bar.finish();
     }
 

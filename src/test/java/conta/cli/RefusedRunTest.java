@@ -384,4 +384,24 @@ class RefusedRunTest {
         ErrorContractTest.userError(r, "segmentation: loss became NaN", "resuming from it cannot help", "rerun with --from round0/seg");
         assertTrue(Files.isRegularFile(o.resolve("round0/pseudo/done.json")), "earlier stages kept");
     }
+
+    /** A CONTA round's trained W1/W2 (cls/context.safetensors) deleted: refused with the --from, not CAMs from the untrained init. */
+    @Test
+    void aMissingContextOfAFinishedConTaClassifierIsRefused() throws Exception {
+        Path o = tmp.resolve("conta-run");
+        assertEquals(0, pipeline(data, o, "--method", "conta", "--rounds", "1", "--until", "round1/cls").code());
+        Path ctx = o.resolve("round1/cls/context.safetensors");
+        Files.delete(ctx);
+        ErrorContractTest.userError(pipeline(data, o, "--method", "conta", "--rounds", "1"), ctx.toString(), "is missing", "--from round1/cls");
+        assertEquals(0, pipeline(data, o, "--method", "conta", "--rounds", "1", "--from", "round1/cls", "--until", "round1/cam").code());
+        assertTrue(Files.isRegularFile(ctx));
+    }
+
+    /** demo takes --from / --until like pipeline (its damaged-file messages name them). */
+    @Test
+    void demoTakesFromAndUntil() {
+        ErrorContractTest.userError(ModelCommandErrorsTest.run("demo", "--out", tmp.resolve("d").toString(), "--data", data.toString(), "--from", "frob"),
+                "--from frob", "unknown stage");
+        assertFalse(Files.exists(tmp.resolve("d")));
+    }
 }
