@@ -90,7 +90,7 @@ public final class RunModels {
     }
 
     /** The pipeline command that recomputes stage at (roundT/STAGE) of run and the stages after it. */
-    static String rerun(Path run, String at) {
+    public static String rerun(Path run, String at) {
         return "`conta pipeline --data " + arg(dataFolder(run)) + " --out " + arg(run.toString()) + " --from " + at
                 + "` and the --config/--set flags the run was made with";
     }

@@ -170,4 +170,37 @@ class RunModelsTest {
         assertEquals(model, RefusedRunTest.tree(run).get("round1/seg/model.safetensors"), "not recomputed");
         assertEquals(0, predict(run).code());
     }
+
+    // ------------------------------------------------------------------ defect G: eval of a run's damaged outputs
+
+    /** Was: "(re-export it as an 8-bit palette or grey PNG)" for a pseudo-mask, no fix at all for a CAM file. */
+    @Test
+    void evalOfARunsDamagedOutputNamesTheStageToRecompute() throws Exception {
+        Path run = copy("eval-damaged");
+        Path png = run.resolve("round0/pseudo/syn_00000.png"), npz = run.resolve("round0/cam/syn_00000.npz");
+        Files.write(png, java.util.Arrays.copyOf(Files.readAllBytes(png), 60));
+        Files.write(npz, java.util.Arrays.copyOf(Files.readAllBytes(npz), 60));
+        String[] gt = {"--gt", data.toString(), "--split", "train"};
+        ModelCommandErrorsTest.Result r = ModelCommandErrorsTest.run("eval", "--pred", run.resolve("round0/pseudo").toString(), gt[0], gt[1], gt[2], gt[3]);
+        ErrorContractTest.userError(r, png.toString(), "round 0's pseudo stage, which is marked done", rerun(run, "round0/pseudo"));
+        assertFalse(r.err().contains("re-export"), r.err());
+        ErrorContractTest.userError(ModelCommandErrorsTest.run("eval", "--cam", run.resolve("round0/cam").toString(), gt[0], gt[1], gt[2], gt[3]),
+                npz.toString(), "round 0's cam stage", rerun(run, "round0/cam"));
+        // the user's choice of split is not damage: no recompute offered for predictions that were never made
+        r = ModelCommandErrorsTest.run("eval", "--pred", run.resolve("round0/pseudo").toString(), gt[0], gt[1], gt[2], "val");
+        ErrorContractTest.userError(r, "have no prediction");
+        assertFalse(r.err().contains("--from"), r.err());
+        // the same file outside a run keeps the reader's advice
+        Path elsewhere = tmp.resolve("elsewhere");
+        Files.createDirectories(elsewhere);
+        Files.copy(png, elsewhere.resolve("syn_00000.png"));
+        Path list = tmp.resolve("one.txt");
+        Files.writeString(list, "syn_00000\n");
+        ErrorContractTest.userError(ModelCommandErrorsTest.run("eval", "--pred", elsewhere.toString(), "--gt", data.toString(), "--list", list.toString()),
+                "re-export it");
+        // the fix named works
+        r = pipeline(run, "--from", "round0/cam");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(0, ModelCommandErrorsTest.run("eval", "--pred", run.resolve("round0/pseudo").toString(), gt[0], gt[1], gt[2], gt[3]).code());
+    }
 }
