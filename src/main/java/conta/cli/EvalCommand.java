@@ -1,11 +1,13 @@
 package conta.cli;
 
 import conta.config.ConfigKeys;
+import conta.data.DataError;
 import conta.error.UserError;
 import conta.eval.EvalResult;
 import conta.eval.Evaluator;
 import conta.eval.GroundTruth;
 import conta.io.Json;
+import conta.pipeline.DamagedOutputs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -60,6 +62,18 @@ public final class EvalCommand implements Command {
         Path classes = a.has("classes") ? Path.of(a.get("classes", null)) : null;
         if (classes != null && !Files.isRegularFile(classes)) throw new UserError("--classes " + classes + " does not exist");
         GroundTruth gt = GroundTruth.open(gtDir, list, a.get("split", null), classes);
+        try {
+            return evaluate(a, gt);
+        } catch (DataError e) {
+            // a file of a pipeline run's finished stage that cannot be read: re-exporting it (the readers' advice for
+            // files made elsewhere) is not possible, recomputing its stage is; other errors (a missing id, a size that
+            // differs from the ground truth) are about the --gt and --split asked for, not damage
+            if (e.getCause() == null) throw e;
+            throw DamagedOutputs.explain(e, Path.of(a.has("pred") ? a.get("pred", null) : a.get("cam", null)));
+        }
+    }
+
+    private static int evaluate(Args a, GroundTruth gt) throws Exception {
         EvalResult r;
         if (a.has("pred")) {
             r = Evaluator.masks(gt, Path.of(a.get("pred", null)));

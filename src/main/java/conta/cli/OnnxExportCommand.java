@@ -14,6 +14,7 @@ import conta.tensor.cpu.CpuBackend;
 import conta.train.Checkpoint;
 import conta.wsss.Backbones;
 import conta.wsss.ClassifierStage;
+import conta.wsss.RunModels;
 import conta.wsss.SegStage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -69,7 +70,9 @@ public final class OnnxExportCommand implements Command {
     private static Network fromRun(Args a, Backend b, Map<String, String> meta) throws IOException {
         Path run = Path.of(a.require("run"));
         Path cfgFile = run.resolve("config.json");
-        if (!Files.isRegularFile(cfgFile)) throw new UserError("--run " + run + ": no config.json (is it the --out folder of `conta pipeline`?)");
+        if (!Files.isRegularFile(cfgFile) && !RunModels.hasRounds(run)) // a run that lost its config.json is told apart by requireRun
+            throw new UserError("--run " + run + ": no config.json (is it the --out folder of `conta pipeline`?)");
+        RunModels.requireRun(run);
         Config cfg = new Config();
         for (var e : Json.readObject(cfgFile, "it is the recipe of the run; restore it from a copy (or rerun the pipeline into a new --out)").entrySet()) {
             try {
@@ -80,14 +83,14 @@ public final class OnnxExportCommand implements Command {
         }
         String stage = a.require("stage");
         if (!stage.equals("seg") && !stage.equals("cls")) throw new UserError("--stage must be seg or cls, got '" + stage + "'");
-        int round = a.has("round") ? a.getInt("round", 0) : lastRound(run, stage);
-        Path model = run.resolve("round" + round).resolve(stage).resolve("model.safetensors");
-        if (!Files.isRegularFile(model)) throw new UserError(model + " does not exist (has round " + round + "'s " + stage + " stage finished?)");
+        // the model conta export and predict take: the newest finished round's (C2AM's classifier where it finished)
+        Path model = RunModels.find(run, stage, a.has("round") ? a.getInt("round", 0) : null);
+        int round = Integer.parseInt(model.getParent().getParent().getFileName().toString().substring(5));
         Map<String, HostArray> w;
         try {
             w = Safetensors.readAll(model).tensors();
         } catch (IOException | RuntimeException e) {
-            throw new UserError("cannot read " + model + ": " + e.getMessage());
+            throw RunModels.damaged(model, e);
         }
         meta.put("conta.run", run.toAbsolutePath().normalize().toString());
         meta.put("conta.stage", stage);
@@ -130,18 +133,5 @@ public final class OnnxExportCommand implements Command {
         HostArray a = w.get(key);
         if (a == null) throw new UserError(model + " has no tensor " + key + " (not a conta " + (key.startsWith("aspp") ? "seg" : "cls") + " model?)");
         return a;
-    }
-
-    private static int lastRound(Path run, String stage) throws IOException {
-        int best = -1;
-        try (var s = Files.list(run)) {
-            for (Path p : s.toList()) {
-                String n = p.getFileName().toString();
-                if (n.matches("round\\d+") && Files.isRegularFile(p.resolve(stage).resolve("model.safetensors")))
-                    best = Math.max(best, Integer.parseInt(n.substring(5)));
-            }
-        }
-        if (best < 0) throw new UserError(run + " has no finished " + stage + " model (roundT/" + stage + "/model.safetensors)");
-        return best;
     }
 }

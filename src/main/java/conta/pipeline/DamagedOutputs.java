@@ -5,6 +5,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -20,7 +21,7 @@ import java.util.regex.Pattern;
  * missing file (a permission is fixed with chmod, not by recomputing hours of work), and errors whose root is a
  * reader's own bug (an unchecked exception other than a format error: recomputing would write the same file).
  */
-final class DamagedOutputs {
+public final class DamagedOutputs {
     private DamagedOutputs() { }
 
     /** roundT/FOLDER/ or roundT/confounders.npy, right after OUT's path as the message spells it. */
@@ -31,6 +32,29 @@ final class DamagedOutputs {
 
     /** A UserError naming the stage to redo when e (or a cause) names a file of one of OUT's finished stages; e otherwise. */
     static Exception explain(Exception e, Pipeline p) {
+        Predicate<StageRange.Point> done = q -> Files.isRegularFile(p.roundDir(q.round()).resolve(q.stage()).resolve("done.json"));
+        return explain(e, m -> stageOf(m, p.out(), done), at -> "rerun with --from " + at + " to recompute that stage and the ones after it");
+    }
+
+    /**
+     * The same for a command outside the pipeline that failed to read a file in dir, a folder of a run's stage (conta
+     * eval --pred OUT/roundT/pseudo): when that stage is marked done, the fix is the whole pipeline command (the user is
+     * not running one). The stage comes from the folder, as the command names it, not from the message's paths.
+     */
+    public static Exception explain(Exception e, Path dir) {
+        Path abs = dir.toAbsolutePath().normalize(), round = abs.getParent();
+        if (round == null || round.getParent() == null || !round.getFileName().toString().matches("round[0-9]{1,9}")) return e;
+        StageRange.Point s = writer(Integer.parseInt(round.getFileName().toString().substring(5)), abs.getFileName().toString());
+        Path run = dir.getParent() != null && dir.getParent().getParent() != null ? dir.getParent().getParent() : round.getParent(); // as spelt
+        if (s == null || !s.stage().equals("report")
+                && !Files.isRegularFile(round.resolveSibling("round" + s.round()).resolve(s.stage()).resolve("done.json"))) return e; // pred_train: t+1
+        String in = abs.getFileName() + "/"; // a message about one of its files
+        return explain(e, m -> m.contains(in) ? s : null,
+                at -> "recompute that stage and the ones after it with " + conta.wsss.RunModels.rerun(run, at));
+    }
+
+    /** explain, with stageIn: the finished stage whose file a message names (or null), and redo: the fix for "roundT/STAGE". */
+    private static Exception explain(Exception e, Function<String, StageRange.Point> stageIn, Function<String, String> redo) {
         Throwable named = null, root = e;
         StageRange.Point stage = null;
         for (Throwable c = e; c != null; c = c.getCause()) {
@@ -38,7 +62,7 @@ final class DamagedOutputs {
             String m = c.getMessage();
             if (m == null) continue;
             if (m.contains("--from")) return e;
-            StageRange.Point s = stageOf(m, p.out(), q -> Files.isRegularFile(p.roundDir(q.round()).resolve(q.stage()).resolve("done.json")));
+            StageRange.Point s = stageIn.apply(m);
             if (s != null) { named = c; stage = s; } // the innermost: the reader's own words, before callers' hints
             if (c.getCause() == c) break;
         }
@@ -50,8 +74,8 @@ final class DamagedOutputs {
                 : named.getMessage().replace(conta.image.IndexPng.REEXPORT, "");
         return new UserError(problem + "; " + (stage.stage().equals("report")
                 ? "it is the report's own copy: delete it and rerun, and the report writes it again"
-                : "it is an output of round " + stage.round() + "'s " + stage.stage() + " stage, which is marked done: rerun with --from round"
-                        + stage.round() + "/" + stage.stage() + " to recompute that stage and the ones after it"), e);
+                : "it is an output of round " + stage.round() + "'s " + stage.stage() + " stage, which is marked done: "
+                        + redo.apply("round" + stage.round() + "/" + stage.stage())), e);
     }
 
     /** The stage (done, per isDone; or the report) that wrote a file of OUT that the message names, or null. */

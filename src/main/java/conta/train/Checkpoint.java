@@ -111,10 +111,16 @@ public final class Checkpoint {
     }
 
     /** The reader's problem with file, without the file name it starts with and its advice for downloaded files, and the fix. */
-    private static UserError damaged(Path file, Exception e) {
+    private static UserError damaged(Path file, Exception e) { return damaged(file, e, fix(file)); }
+
+    /**
+     * The same with another fix: the commands that read a finished run (predict, export) name the whole pipeline
+     * command, where the pipeline itself only names its --from.
+     */
+    public static UserError damaged(Path file, Exception e, String fix) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         if (m.startsWith(file + ": ")) m = m.substring(file.toString().length() + 2);
-        return new UserError(file + " is damaged (" + m.replace("; download or copy it again", "") + "); " + fix(file), e);
+        return new UserError(file + " is damaged (" + m.replace("; download or copy it again", "") + "); " + fix, e);
     }
 
     /**
@@ -123,12 +129,17 @@ public final class Checkpoint {
      * run folder get the general advice.
      */
     public static String fix(Path file) {
-        Path abs = file.toAbsolutePath().normalize(), stage = abs.getParent(), round = stage == null ? null : stage.getParent();
-        String at = round != null && round.getFileName() != null && round.getFileName().toString().matches("round[0-9]+")
-                ? round.getFileName() + "/" + stage.getFileName() : null;
+        String at = stageOf(file);
         if (file.getFileName().toString().equals("checkpoint.safetensors"))
             return "delete it to restart this training from its first step" + (at == null ? "" : ", or rerun with --from " + at);
         return at == null ? "replace it with an intact copy" : "rerun with --from " + at + " to recompute it and the stages after it";
+    }
+
+    /** "roundT/STAGE" of a file directly inside a stage folder of a run (OUT/roundT/STAGE/FILE), or null. */
+    public static String stageOf(Path file) {
+        Path abs = file.toAbsolutePath().normalize(), stage = abs.getParent(), round = stage == null ? null : stage.getParent();
+        return round != null && round.getFileName() != null && round.getFileName().toString().matches("round[0-9]+")
+                ? round.getFileName() + "/" + stage.getFileName() : null;
     }
 
     /** Metadata of a checkpoint (e.g. to check it belongs to the same config). */

@@ -180,7 +180,7 @@ public record Bundle(int version, String contaVersion, String stage, ModelSpec s
         try {
             meta = Safetensors.metadata(file);
         } catch (IOException | RuntimeException e) {
-            throw new UserError("model " + file + " is not a readable safetensors file (" + e.getMessage() + ")");
+            throw RunModels.damaged(file, e);
         }
         String j = meta.get(META_KEY);
         if (j == null) return null;
@@ -199,7 +199,7 @@ public record Bundle(int version, String contaVersion, String stage, ModelSpec s
 
     static ResNetConfig noContext(ResNetConfig c) { return c.withContext(0, ResNetConfig.BLOCK5); }
 
-    /** Where a path names a weights file: the file itself, or for a run folder its last round's stage model. */
+    /** Where a path names a weights file: the file itself, or for a run folder its newest finished round's stage model. */
     public static Path modelFile(Path p, String stage, Integer round) {
         if (!Files.exists(p)) throw new UserError("model " + p + " does not exist (give a bundle file or a pipeline --out folder)");
         if (!Files.isDirectory(p)) return p;

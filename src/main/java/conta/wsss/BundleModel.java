@@ -59,7 +59,7 @@ public final class BundleModel implements AutoCloseable {
     /** The arithmetic of its plans: FP32, or BF16 (bfloat16 weights and activations, f32 accumulation; AUTO resolved). */
     public Precision precision() { return plans == null ? Precision.FP32 : plans.precision(); }
 
-    /** Opens a bundle file, a pre-bundle model file inside its run, or a run folder (its last round's stage model). */
+    /** Opens a bundle file, a pre-bundle model file inside its run, or a run folder (its newest finished round's stage model). */
     public static BundleModel open(Path path, String stage, Integer round, Backend b) { return open(path, stage, round, b, Precision.FP32); }
 
     /** The same with the precision of its inference plans (BF16 / AUTO need the CPU backend). */
@@ -81,7 +81,7 @@ public final class BundleModel implements AutoCloseable {
         try {
             Safetensors.read(file).forEach((k, v) -> { if (!k.contains("#")) w.put(k, v); }); // momentum of a training checkpoint
         } catch (IOException | RuntimeException e) {
-            throw new UserError("model " + file + " is unreadable (" + e.getMessage() + ")");
+            throw RunModels.damaged(file, e);
         }
         Module net = bundle.spec().build(b, 0);
         try {

@@ -5,6 +5,7 @@ import conta.io.Json;
 import conta.io.Safetensors;
 import conta.models.ResNetConfig;
 import conta.config.Config;
+import conta.train.Checkpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,26 +20,142 @@ import java.util.Map;
 public final class RunModels {
     private RunModels() { }
 
-    /** The stage's model of round (null = the last round that has one); CAMs use C2AM's fine-tuned classifier if any. */
+    static final String MODEL = "model.safetensors", DONE = "done.json";
+
+    /**
+     * The stage's model of round (null = the newest round where that stage finished); CAMs use C2AM's fine-tuned
+     * classifier where its stage finished. Finished means the stage's done.json: a model file is written before its
+     * stage's last steps, and a finished stage whose model went missing is an error naming the --from that recomputes
+     * it, never a silent fall back to an older round. A run without any done.json (written before done.json existed,
+     * or assembled by hand) counts a stage with a model file as finished.
+     */
     public static Path find(Path run, String stage, Integer round) {
-        if (!Files.isRegularFile(run.resolve("config.json")))
-            throw new UserError(run + " is a folder but not a pipeline run (no config.json): give a bundle file or a pipeline --out folder");
+        requireRun(run);
         List<String> dirs = switch (stage) {
             case "seg" -> List.of("seg");
             case "cls" -> List.of("c2am", "cls");
             case "irn" -> List.of("irn");
             default -> throw new UserError("--stage must be seg, cls or irn, got " + stage);
         };
-        List<Integer> rounds = new ArrayList<>();
-        if (round != null) rounds.add(round);
-        else for (int t = 64; t >= 0; t--) rounds.add(t);
-        for (int t : rounds)
+        boolean byDone = anyDone(run);
+        for (int t : round != null ? List.of(round) : rounds(run))
             for (String d : dirs) {
-                Path f = run.resolve("round" + t).resolve(d).resolve("model.safetensors");
+                Path dir = run.resolve("round" + t).resolve(d), f = dir.resolve(MODEL);
+                if (!Files.isRegularFile(byDone ? dir.resolve(DONE) : f)) continue;
                 if (Files.isRegularFile(f)) return f;
+                int tt = t; // the newest other round with an intact finished model, the other way out
+                Integer other = rounds(run).stream().filter(u -> u != tt && dirs.stream().anyMatch(e -> intact(run, u, e))).findFirst().orElse(null);
+                throw new UserError(dir + " is marked done but its " + MODEL + " is missing; recompute it with " + rerun(run, "round" + t + "/" + d)
+                        + (other == null ? "" : ", or pass --round " + other + " for round " + other + "'s model"));
             }
         throw new UserError(run + " has no finished " + stage + " model" + (round == null ? "" : " in round " + round)
-                + " (OUT/roundT/" + dirs.getLast() + "/model.safetensors): let the pipeline finish that stage first");
+                + " (OUT/roundT/" + dirs.getLast() + "/" + MODEL + "): let the pipeline finish that stage first");
+    }
+
+    /** Whether round u's stage folder e finished and still holds its model. */
+    private static boolean intact(Path run, int u, String e) {
+        Path dir = run.resolve("round" + u).resolve(e);
+        return Files.isRegularFile(dir.resolve(DONE)) && Files.isRegularFile(dir.resolve(MODEL));
+    }
+
+    /** Refuses a folder without config.json, telling a run that lost it (round folders) from a folder that is no run. */
+    public static void requireRun(Path run) {
+        if (Files.isRegularFile(run.resolve("config.json"))) return;
+        if (hasRounds(run)) // checked: a rerun without config.json keeps the finished stages and writes it again
+            throw new UserError(run + " has round folders but its config.json (the run's recipe) is missing; rerun `conta pipeline --data "
+                    + arg(dataFolder(run)) + " --out " + arg(run.toString()) + "` with the --config/--set flags the run was made with: "
+                    + "its finished stages are kept and config.json is written again");
+        throw new UserError(run + " is a folder but not a pipeline run (no config.json): give a bundle file or a pipeline --out folder");
+    }
+
+    /**
+     * How to get back an intact model file: a stage model of a run is recomputed by the pipeline (its --from), any
+     * other file copied or exported again.
+     */
+    public static String fix(Path file) {
+        String at = Checkpoint.stageOf(file);
+        if (at == null || !file.getFileName().toString().equals(MODEL) || !List.of("cls", "c2am", "irn", "seg").contains(at.substring(at.indexOf('/') + 1)))
+            return "replace it with an intact copy, or export it again from its run with `conta export`";
+        Path stageDir = file.getParent(), roundDir = stageDir == null ? null : stageDir.getParent();
+        Path run = roundDir == null ? null : roundDir.getParent(); // as the user spelt it
+        return "recompute it with " + rerun(run != null ? run : file.toAbsolutePath().normalize().getParent().getParent().getParent(), at);
+    }
+
+    /** A model file the reader refused: named, with the reader's words and {@link #fix}. */
+    public static UserError damaged(Path file, Exception e) {
+        if (e instanceof java.nio.file.FileSystemException fs && !(e instanceof java.nio.file.NoSuchFileException)) // a refusal, not damage
+            return new UserError("cannot read model " + file + " (" + (fs.getReason() == null ? e.getClass().getSimpleName() : fs.getReason())
+                    + "); make it readable", e);
+        return Checkpoint.damaged(file, e, fix(file));
+    }
+
+    /** The pipeline command that recomputes stage at (roundT/STAGE) of run and the stages after it. */
+    public static String rerun(Path run, String at) {
+        return "`conta pipeline --data " + arg(dataFolder(run)) + " --out " + arg(run.toString()) + " --from " + at
+                + "` and the --config/--set flags the run was made with";
+    }
+
+    /**
+     * The run's data folder, for the commands an error names: from inputs.json (an item's file path relative to the
+     * data folder, and the same file's absolute path in its hash cache), written when the run starts, else
+     * report.json's "data" (as --data was spelt); the placeholder DATA when neither names an existing folder.
+     */
+    @SuppressWarnings("unchecked")
+    static String dataFolder(Path run) {
+        try {
+            Path in = run.resolve("inputs.json");
+            if (Files.isRegularFile(in)) {
+                Map<String, Object> j = Json.parseObject(Files.readString(in));
+                if (j.get("items") instanceof Map<?, ?> items && j.get("file_cache") instanceof Map<?, ?> cache && !items.isEmpty()) {
+                    String[] parts = String.valueOf(items.values().iterator().next()).split(" \\| ");
+                    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.*) [0-9]+ [0-9a-f]+").matcher(parts.length > 1 ? parts[1] : "");
+                    if (m.matches())
+                        for (Object k : cache.keySet()) {
+                            String key = String.valueOf(k);
+                            if (key.endsWith("/" + m.group(1))) {
+                                String root = key.substring(0, key.length() - m.group(1).length() - 1);
+                                if (Files.isDirectory(Path.of(root))) return root;
+                            }
+                        }
+                }
+            }
+            Path rep = run.resolve("report.json");
+            if (Files.isRegularFile(rep) && Json.parseObject(Files.readString(rep)).get("data") instanceof String d && Files.isDirectory(Path.of(d)))
+                return d;
+        } catch (IOException | RuntimeException e) {
+            // an unreadable record only costs the data folder's name in a hint
+        }
+        return "DATA";
+    }
+
+    /** A path as one shell word. */
+    private static String arg(String s) {
+        return s.matches("[A-Za-z0-9_./:=+-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    /** Whether run has roundN folders (a pipeline run, even one that lost its config.json). */
+    public static boolean hasRounds(Path run) { return !rounds(run).isEmpty(); }
+
+    /** The round numbers of run's roundN folders, newest first. */
+    private static List<Integer> rounds(Path run) {
+        if (!Files.isDirectory(run)) return List.of();
+        try (var s = Files.list(run)) {
+            return s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).filter(n -> n.matches("round[0-9]{1,9}"))
+                    .map(n -> Integer.parseInt(n.substring(5))).sorted(java.util.Comparator.reverseOrder()).toList();
+        } catch (IOException e) {
+            throw new UserError("cannot list " + run + " (" + e.getMessage() + "); make it readable");
+        }
+    }
+
+    /** Whether any stage of run has its done.json (every run since done.json existed has, once a stage finished). */
+    private static boolean anyDone(Path run) {
+        for (int t : rounds(run))
+            try (var s = Files.list(run.resolve("round" + t))) {
+                if (s.anyMatch(d -> Files.isRegularFile(d.resolve(DONE)))) return true;
+            } catch (IOException e) {
+                throw new UserError("cannot list " + run.resolve("round" + t) + " (" + e.getMessage() + "); make it readable");
+            }
+        return false;
     }
 
     /** The bundle of a weights file without bundle metadata, from the run folder around it. */
@@ -46,6 +163,7 @@ public final class RunModels {
         Path abs = file.toAbsolutePath().normalize();
         Path stageDir = abs.getParent(), roundDir = stageDir == null ? null : stageDir.getParent();
         Path run = roundDir == null ? null : roundDir.getParent();
+        if (run != null && roundDir.getFileName().toString().matches("round\\d+")) requireRun(run); // a run that lost its config.json
         if (run == null || !Files.isRegularFile(run.resolve("config.json")) || !roundDir.getFileName().toString().matches("round\\d+"))
             throw new UserError(file + " holds weights without a model description (no '" + Bundle.META_KEY + "' metadata) and is not inside a pipeline run "
                     + "(OUT/roundT/STAGE/model.safetensors with OUT/config.json): export it from its run with `conta export`");

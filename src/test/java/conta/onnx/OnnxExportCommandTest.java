@@ -137,7 +137,7 @@ class OnnxExportCommandTest {
         System.setErr(new PrintStream(buf, true));
         try {
             assertEquals(2, cli("export-onnx", "--run", dir.resolve("nothing").toString(), "--stage", "seg", "--out", dir.resolve("x.onnx").toString()));
-            assertTrue(buf.toString().contains("no config.json"), buf.toString());
+            assertTrue(buf.toString().contains("no config.json"), buf.toString()); // not a run: no round folders either
             assertEquals(2, cli("export-onnx", "--arch", "resnet18", "--weights", dir.resolve("missing.safetensors").toString(), "--out", dir.resolve("x.onnx").toString()));
             assertTrue(buf.toString().contains("missing.safetensors"), buf.toString());
             assertEquals(2, cli("export-onnx", "--out", dir.resolve("x.onnx").toString()));

@@ -1,0 +1,206 @@
+package conta.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import conta.synth.SynthGenerator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The commands that read a finished run folder (predict --model RUN, export --run RUN, export-onnx --run RUN) take the
+ * model of the newest finished stage (its done.json), and a run whose files were deleted or damaged is refused with
+ * the pipeline command that recomputes them, never answered with an older round's model.
+ */
+class RunModelsTest {
+    @TempDir static Path tmp;
+    static Path data, conf, finished;
+
+    /** A two-round CONTA run of RefusedRunTest's ~5 s recipe (round0, round1 with every stage finished). */
+    @BeforeAll
+    static void twoRounds() throws Exception {
+        data = tmp.resolve("synth");
+        SynthGenerator.generate(data, new SynthGenerator.Config(1, 8, 4, 64, 0.8));
+        conf = tmp.resolve("two.conf");
+        Files.writeString(conf, "method = conta\nconta.rounds = 1\n" + RefusedRunTest.TINY);
+        finished = tmp.resolve("finished");
+        ModelCommandErrorsTest.Result r = pipeline(finished);
+        assertEquals(0, r.code(), r.err());
+        for (String s : List.of("cls", "irn", "seg"))
+            assertTrue(Files.isRegularFile(finished.resolve("round1").resolve(s).resolve("done.json")), "round1/" + s + " finished");
+    }
+
+    static ModelCommandErrorsTest.Result pipeline(Path out, String... extra) {
+        List<String> a = new java.util.ArrayList<>(List.of("pipeline", "--data", data.toString(), "--out", out.toString(), "--config", conf.toString()));
+        a.addAll(List.of(extra));
+        return ModelCommandErrorsTest.run(a.toArray(String[]::new));
+    }
+
+    /** A copy of the finished run to break. */
+    static Path copy(String name) throws Exception {
+        Path dst = tmp.resolve(name);
+        try (var s = Files.walk(finished)) {
+            for (Path p : s.toList()) {
+                Path t = dst.resolve(finished.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(t);
+                else Files.copy(p, t, StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        }
+        return dst;
+    }
+
+    static ModelCommandErrorsTest.Result predict(Path run, String... extra) {
+        List<String> a = new java.util.ArrayList<>(List.of("predict", "--model", run.toString(), "--images", data.resolve("JPEGImages").toString(),
+                "--out", tmp.resolve("pred-" + run.getFileName() + System.nanoTime()).toString()));
+        a.addAll(List.of(extra));
+        return ModelCommandErrorsTest.run(a.toArray(String[]::new));
+    }
+
+    static ModelCommandErrorsTest.Result export(Path run, String stage, String... extra) {
+        List<String> a = new java.util.ArrayList<>(List.of("export", "--run", run.toString(), "--stage", stage, "--out",
+                tmp.resolve("x-" + System.nanoTime() + ".safetensors").toString()));
+        a.addAll(List.of(extra));
+        return ModelCommandErrorsTest.run(a.toArray(String[]::new));
+    }
+
+    static ModelCommandErrorsTest.Result onnx(Path run, String stage, String... extra) {
+        List<String> a = new java.util.ArrayList<>(List.of("export-onnx", "--run", run.toString(), "--stage", stage, "--out",
+                tmp.resolve("x-" + System.nanoTime() + ".onnx").toString()));
+        a.addAll(List.of(extra));
+        return ModelCommandErrorsTest.run(a.toArray(String[]::new));
+    }
+
+    /** The recompute command every message names: this run's data folder (from inputs.json), OUT and the stage. */
+    static String rerun(Path run, String at) {
+        return "`conta pipeline --data " + data.toAbsolutePath().normalize() + " --out " + run + " --from " + at + "`";
+    }
+
+    // ------------------------------------------------------------------ defect A: a done stage without its model
+
+    /** Was: round 0's model, exit 0, silently (the last round "that has a model file"). */
+    @Test
+    void aFinishedStageWithoutItsModelIsNamedNotReplacedByRound0s() throws Exception {
+        Path run = copy("lost-models");
+        for (String s : List.of("seg", "cls", "irn")) Files.delete(run.resolve("round1").resolve(s).resolve("model.safetensors"));
+        for (String s : List.of("seg", "cls", "irn")) {
+            String[] expect = {run.resolve("round1").resolve(s) + " is marked done but its model.safetensors is missing", rerun(run, "round1/" + s),
+                    "--config/--set", "--round 0"};
+            ErrorContractTest.userError(export(run, s), expect);
+            if (!s.equals("irn")) ErrorContractTest.userError(onnx(run, s), expect);
+        }
+        ErrorContractTest.userError(predict(run), run.resolve("round1/seg") + " is marked done", rerun(run, "round1/seg"), "--round 0");
+        ErrorContractTest.userError(predict(run, "--round", "1"), rerun(run, "round1/seg"));
+        // the way out the message offers, and the one it names first
+        assertEquals(0, predict(run, "--round", "0").code());
+        assertEquals(0, onnx(run, "seg", "--round", "0").code());
+        ModelCommandErrorsTest.Result r = pipeline(run, "--from", "round1/cls");
+        assertEquals(0, r.code(), r.err());
+        for (String s : List.of("seg", "cls", "irn")) assertEquals(0, export(run, s).code(), s);
+    }
+
+    /** Was: round1/cls's classifier, as if C2AM had not run. */
+    @Test
+    void aFinishedC2amStageWithoutItsModelIsNamed() throws Exception {
+        Path run = copy("lost-c2am");
+        Files.createDirectories(run.resolve("round1/c2am")); // C2AM's stage as the pipeline leaves it, its model then deleted
+        Files.copy(run.resolve("round1/cls/done.json"), run.resolve("round1/c2am/done.json"));
+        ErrorContractTest.userError(export(run, "cls"), run.resolve("round1/c2am") + " is marked done", rerun(run, "round1/c2am"), "--round 0");
+        ErrorContractTest.userError(onnx(run, "cls"), run.resolve("round1/c2am") + " is marked done", rerun(run, "round1/c2am"));
+    }
+
+    /** A stage still training (its model not written, or written without done.json) is not finished: the newest finished round serves. */
+    @Test
+    void anUnfinishedStageIsPassedOverAndNothingFinishedSaysSo() throws Exception {
+        Path run = copy("unfinished");
+        Files.delete(run.resolve("round1/seg/done.json"));
+        assertEquals(0, export(run, "seg").code(), "round0's seg, round1's is not done");
+        for (String t : List.of("round0", "round1")) {
+            Files.deleteIfExists(run.resolve(t).resolve("seg/done.json"));
+            Files.deleteIfExists(run.resolve(t).resolve("seg/model.safetensors"));
+        }
+        ModelCommandErrorsTest.Result r = export(run, "seg");
+        ErrorContractTest.userError(r, "has no finished seg model", "let the pipeline finish that stage first");
+        assertFalse(r.err().contains("marked done"), r.err());
+    }
+
+    // ------------------------------------------------------------------ defect C: a damaged model names the recompute
+
+    @Test
+    void aDamagedModelNamesThePipelineCommandThatRecomputesIt() throws Exception {
+        Path run = copy("damaged");
+        Path seg = run.resolve("round1/seg/model.safetensors"), cls = run.resolve("round1/cls/model.safetensors");
+        byte[] b = Files.readAllBytes(seg);
+        Files.write(seg, java.util.Arrays.copyOf(b, b.length / 2)); // cut off
+        byte[] junk = new byte[4096];
+        new java.util.Random(5).nextBytes(junk);
+        Files.write(cls, junk); // random bytes
+        for (ModelCommandErrorsTest.Result r : List.of(predict(run), export(run, "seg"), onnx(run, "seg")))
+            ErrorContractTest.userError(r, seg + " is damaged", "recompute it with " + rerun(run, "round1/seg"));
+        for (ModelCommandErrorsTest.Result r : List.of(export(run, "cls"), onnx(run, "cls")))
+            ErrorContractTest.userError(r, cls + " is damaged", "recompute it with " + rerun(run, "round1/cls"));
+        ModelCommandErrorsTest.Result r = pipeline(run, "--from", "round1/cls");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(0, predict(run).code());
+        assertEquals(0, onnx(run, "cls").code());
+    }
+
+    // ------------------------------------------------------------------ defect H: a run that lost config.json
+
+    /** Was: "is a folder but not a pipeline run ... give a bundle file". */
+    @Test
+    void aRunWithoutItsConfigJsonIsToldHowToGetItBack() throws Exception {
+        Path run = copy("no-config");
+        Files.delete(run.resolve("config.json"));
+        String[] expect = {run + " has round folders but its config.json", "conta pipeline --data " + data.toAbsolutePath().normalize() + " --out " + run,
+                "--config/--set"};
+        ErrorContractTest.userError(predict(run), expect);
+        ErrorContractTest.userError(export(run, "seg"), expect);
+        ErrorContractTest.userError(onnx(run, "cls"), expect);
+        // what the message promises: the rerun keeps every finished stage and writes config.json again
+        String model = RefusedRunTest.tree(run).get("round1/seg/model.safetensors");
+        ModelCommandErrorsTest.Result r = pipeline(run);
+        assertEquals(0, r.code(), r.err());
+        assertEquals(Files.readString(finished.resolve("config.json")), Files.readString(run.resolve("config.json")));
+        assertEquals(model, RefusedRunTest.tree(run).get("round1/seg/model.safetensors"), "not recomputed");
+        assertEquals(0, predict(run).code());
+    }
+
+    // ------------------------------------------------------------------ defect G: eval of a run's damaged outputs
+
+    /** Was: "(re-export it as an 8-bit palette or grey PNG)" for a pseudo-mask, no fix at all for a CAM file. */
+    @Test
+    void evalOfARunsDamagedOutputNamesTheStageToRecompute() throws Exception {
+        Path run = copy("eval-damaged");
+        Path png = run.resolve("round0/pseudo/syn_00000.png"), npz = run.resolve("round0/cam/syn_00000.npz");
+        Files.write(png, java.util.Arrays.copyOf(Files.readAllBytes(png), 60));
+        Files.write(npz, java.util.Arrays.copyOf(Files.readAllBytes(npz), 60));
+        String[] gt = {"--gt", data.toString(), "--split", "train"};
+        ModelCommandErrorsTest.Result r = ModelCommandErrorsTest.run("eval", "--pred", run.resolve("round0/pseudo").toString(), gt[0], gt[1], gt[2], gt[3]);
+        ErrorContractTest.userError(r, png.toString(), "round 0's pseudo stage, which is marked done", rerun(run, "round0/pseudo"));
+        assertFalse(r.err().contains("re-export"), r.err());
+        ErrorContractTest.userError(ModelCommandErrorsTest.run("eval", "--cam", run.resolve("round0/cam").toString(), gt[0], gt[1], gt[2], gt[3]),
+                npz.toString(), "round 0's cam stage", rerun(run, "round0/cam"));
+        // the user's choice of split is not damage: no recompute offered for predictions that were never made
+        r = ModelCommandErrorsTest.run("eval", "--pred", run.resolve("round0/pseudo").toString(), gt[0], gt[1], gt[2], "val");
+        ErrorContractTest.userError(r, "have no prediction");
+        assertFalse(r.err().contains("--from"), r.err());
+        // the same file outside a run keeps the reader's advice
+        Path elsewhere = tmp.resolve("elsewhere");
+        Files.createDirectories(elsewhere);
+        Files.copy(png, elsewhere.resolve("syn_00000.png"));
+        Path list = tmp.resolve("one.txt");
+        Files.writeString(list, "syn_00000\n");
+        ErrorContractTest.userError(ModelCommandErrorsTest.run("eval", "--pred", elsewhere.toString(), "--gt", data.toString(), "--list", list.toString()),
+                "re-export it");
+        // the fix named works
+        r = pipeline(run, "--from", "round0/cam");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(0, ModelCommandErrorsTest.run("eval", "--pred", run.resolve("round0/pseudo").toString(), gt[0], gt[1], gt[2], gt[3]).code());
+    }
+}
