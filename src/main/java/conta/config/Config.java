@@ -55,7 +55,28 @@ public final class Config {
         } catch (IOException e) {
             throw new UserError("cannot read config file " + file + " (" + e.getMessage() + "); check the --config path");
         }
-        load(lines, file.toString());
+        if (file.getFileName().toString().endsWith(".json")) loadRunConfig(String.join("\n", lines), file.toString());
+        else load(lines, file.toString());
+    }
+
+    /**
+     * A pipeline run's OUT/config.json (its recipe as a JSON object of key: "value"), so that redoing a stage of a run
+     * is one literal command: conta pipeline --data D --out OUT --config OUT/config.json --from roundT/STAGE.
+     */
+    private void loadRunConfig(String text, String source) {
+        Map<String, Object> m;
+        try {
+            m = conta.io.Json.parseObject(text);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("config file " + source + " is not a JSON object (" + e.getMessage() + "); a .json --config is a run's config.json");
+        }
+        for (var e : m.entrySet()) {
+            try {
+                set(e.getKey(), String.valueOf(e.getValue()));
+            } catch (UserError u) {
+                throw new UserError(source + ": " + u.getMessage());
+            }
+        }
     }
 
     /** key = value lines ('#' comments); source names them in errors; a key set on two lines is an error naming both. */

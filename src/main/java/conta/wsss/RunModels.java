@@ -91,8 +91,8 @@ public final class RunModels {
 
     /** The pipeline command that recomputes stage at (roundT/STAGE) of run and the stages after it. */
     public static String rerun(Path run, String at) {
-        return "`conta pipeline --data " + arg(dataFolder(run)) + " --out " + arg(run.toString()) + " --from " + at
-                + "` and the --config/--set flags the run was made with";
+        return "`conta pipeline --data " + arg(dataFolder(run)) + " --out " + arg(run.toString()) + " --config "
+                + arg(run.resolve("config.json").toString()) + " --from " + at + "`";
     }
 
     /**

@@ -78,7 +78,13 @@ class RunModelsTest {
 
     /** The recompute command every message names: this run's data folder (from inputs.json), OUT and the stage. */
     static String rerun(Path run, String at) {
-        return "`conta pipeline --data " + data.toAbsolutePath().normalize() + " --out " + run + " --from " + at + "`";
+        return "`conta pipeline --data " + data.toAbsolutePath().normalize() + " --out " + run + " --config " + run.resolve("config.json") + " --from " + at + "`";
+    }
+
+    /** Runs the command rerun(run, at) names, literally (the run's own config.json as --config). */
+    static ModelCommandErrorsTest.Result runRerun(Path run, String at) {
+        return ModelCommandErrorsTest.run("pipeline", "--data", data.toAbsolutePath().normalize().toString(), "--out", run.toString(), "--config",
+                run.resolve("config.json").toString(), "--from", at);
     }
 
     // ------------------------------------------------------------------ defect A: a done stage without its model
@@ -90,7 +96,7 @@ class RunModelsTest {
         for (String s : List.of("seg", "cls", "irn")) Files.delete(run.resolve("round1").resolve(s).resolve("model.safetensors"));
         for (String s : List.of("seg", "cls", "irn")) {
             String[] expect = {run.resolve("round1").resolve(s) + " is marked done but its model.safetensors is missing", rerun(run, "round1/" + s),
-                    "--config/--set", "--round 0"};
+                    "--round 0"};
             ErrorContractTest.userError(export(run, s), expect);
             if (!s.equals("irn")) ErrorContractTest.userError(onnx(run, s), expect);
         }
@@ -99,7 +105,7 @@ class RunModelsTest {
         // the way out the message offers, and the one it names first
         assertEquals(0, predict(run, "--round", "0").code());
         assertEquals(0, onnx(run, "seg", "--round", "0").code());
-        ModelCommandErrorsTest.Result r = pipeline(run, "--from", "round1/cls");
+        ModelCommandErrorsTest.Result r = runRerun(run, "round1/cls");
         assertEquals(0, r.code(), r.err());
         for (String s : List.of("seg", "cls", "irn")) assertEquals(0, export(run, s).code(), s);
     }
@@ -144,7 +150,7 @@ class RunModelsTest {
             ErrorContractTest.userError(r, seg + " is damaged", "recompute it with " + rerun(run, "round1/seg"));
         for (ModelCommandErrorsTest.Result r : List.of(export(run, "cls"), onnx(run, "cls")))
             ErrorContractTest.userError(r, cls + " is damaged", "recompute it with " + rerun(run, "round1/cls"));
-        ModelCommandErrorsTest.Result r = pipeline(run, "--from", "round1/cls");
+        ModelCommandErrorsTest.Result r = runRerun(run, "round1/cls");
         assertEquals(0, r.code(), r.err());
         assertEquals(0, predict(run).code());
         assertEquals(0, onnx(run, "cls").code());
@@ -158,7 +164,7 @@ class RunModelsTest {
         Path run = copy("no-config");
         Files.delete(run.resolve("config.json"));
         String[] expect = {run + " has round folders but its config.json", "conta pipeline --data " + data.toAbsolutePath().normalize() + " --out " + run,
-                "--config/--set"};
+                "with the --config/--set flags the run was made with"};
         ErrorContractTest.userError(predict(run), expect);
         ErrorContractTest.userError(export(run, "seg"), expect);
         ErrorContractTest.userError(onnx(run, "cls"), expect);
@@ -199,7 +205,7 @@ class RunModelsTest {
         ErrorContractTest.userError(ModelCommandErrorsTest.run("eval", "--pred", elsewhere.toString(), "--gt", data.toString(), "--list", list.toString()),
                 "re-export it");
         // the fix named works
-        r = pipeline(run, "--from", "round0/cam");
+        r = runRerun(run, "round0/cam");
         assertEquals(0, r.code(), r.err());
         assertEquals(0, ModelCommandErrorsTest.run("eval", "--pred", run.resolve("round0/pseudo").toString(), gt[0], gt[1], gt[2], gt[3]).code());
     }

@@ -16,6 +16,24 @@ import org.junit.jupiter.api.io.TempDir;
 class ConfigTest {
     @TempDir Path tmp;
 
+    /** --config OUT/config.json: a run's own recipe (a JSON object), so that redoing one of its stages is one command. */
+    @Test
+    void aRunsConfigJsonIsAConfigFile(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("config.json");
+        Files.writeString(f, "{\n  \"cls.lr\": \"0.02\",\n  \"method\": \"conta\",\n  \"cls.blocks\": \"1,1,1,1\"\n}\n");
+        Config c = Config.fromFlags(f.toString(), List.of("cls.epochs=2"));
+        assertEquals(0.02, c.number("cls.lr"), 0);
+        assertEquals("conta", c.str("method"));
+        assertArrayEquals(new int[]{1, 1, 1, 1}, c.ints("cls.blocks"));
+        assertEquals(2, c.integer("cls.epochs"));
+        Files.writeString(f, "{\"cls.lrr\": \"0.02\"}");
+        UserError e = assertThrows(UserError.class, () -> Config.fromFlags(f.toString(), List.of()));
+        assertTrue(e.getMessage().startsWith(f + ": ") && e.getMessage().contains("cls.lrr"), e.getMessage());
+        Files.writeString(f, "cls.lr = 0.02");
+        e = assertThrows(UserError.class, () -> Config.fromFlags(f.toString(), List.of()));
+        assertTrue(e.getMessage().contains(f + " is not a JSON object"), e.getMessage());
+    }
+
     @Test
     void defaultsAreTheReferenceRecipes() {
         Config c = new Config();
