@@ -124,7 +124,7 @@ public final class BundleModel implements AutoCloseable {
         if (!bundle.stage().equals("cls")) throw new UserError(file + " is a " + bundle.stage() + " model; CAMs need a classifier (cls) bundle");
         if (bundle.needsContext())
             throw new UserError(file + " is a CONTA classifier that takes a per-image context map (round >= 1); CAMs without it are not "
-                    + "what it learnt: export round 0's classifier or a C2AM one");
+                    + "what it learnt: use round 0's classifier (predict --model RUN --round 0, or export --run RUN --stage cls --round 0)");
         checkSize(im.w(), im.h(), "the image");
         int[] all = new int[bundle.outputs()];
         for (int i = 0; i < all.length; i++) all[i] = i + 1;

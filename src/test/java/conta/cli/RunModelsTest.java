@@ -209,4 +209,12 @@ class RunModelsTest {
         assertEquals(0, r.code(), r.err());
         assertEquals(0, ModelCommandErrorsTest.run("eval", "--pred", run.resolve("round0/pseudo").toString(), gt[0], gt[1], gt[2], gt[3]).code());
     }
+
+    /** CAMs of a CONTA round >= 1 classifier need its per-image context: the fix named is round 0's classifier, which works. */
+    @Test
+    void camsOfAContextClassifierPointToRound0() {
+        ErrorContractTest.userError(predict(finished, "--cams"), "CONTA classifier", "predict --model RUN --round 0");
+        ModelCommandErrorsTest.Result r = predict(finished, "--cams", "--round", "0");
+        assertEquals(0, r.code(), r.err());
+    }
 }
