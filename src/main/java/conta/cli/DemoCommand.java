@@ -48,6 +48,7 @@ public final class DemoCommand implements Command {
         Config cfg = demoConfig();
         cfg.applySets(a.all("set"));
         PipelineCommand.applyFlags(a, cfg); // checks the whole config before anything is generated or written
+        conta.pipeline.StageRange range = PipelineCommand.range(a); // and --from / --until
         if (!Files.isDirectory(data.resolve("JPEGImages"))) {
             List<String> existing = SynthGenerator.wouldOverwrite(data, SynthGenerator.Config.defaults());
             if (!existing.isEmpty())
@@ -60,7 +61,7 @@ public final class DemoCommand implements Command {
         long t0 = System.nanoTime();
         Map<String, Object> report;
         try {
-            report = Methods.run(cfg, data, out, PipelineCommand.range(a));
+            report = Methods.run(cfg, data, out, range);
         } catch (UserError | conta.error.FormatError e) {
             throw Methods.redoHint(e, "add it to this demo command");
         }

@@ -60,23 +60,36 @@ public final class Config {
     }
 
     /**
-     * A pipeline run's OUT/config.json (its recipe as a JSON object of key: "value"), so that redoing a stage of a run
-     * is one literal command: conta pipeline --data D --out OUT --config OUT/config.json --from roundT/STAGE.
+     * A pipeline run's OUT/config.json (its recipe as a JSON object of key: "value"), or its report.json (whose
+     * "config" object holds the same keys and the run's other settings), so that redoing a stage of a run is one
+     * literal command: conta pipeline --data D --out OUT --config OUT/config.json --from roundT/STAGE. Read as the run
+     * meant it: keys it predates take their former behaviour ({@link ConfigKeys#LEGACY}), and keys this version no
+     * longer knows are skipped with a note, as the pipeline does when it compares a run's recipe.
      */
     private void loadRunConfig(String text, String source) {
         Map<String, Object> m;
         try {
             m = conta.io.Json.parseObject(text);
         } catch (IllegalArgumentException e) {
-            throw new UserError("config file " + source + " is not a JSON object (" + e.getMessage() + "); a .json --config is a run's config.json");
+            throw new UserError("config file " + source + " is not a JSON object (" + e.getMessage() + "); a .json --config is a run's config.json or report.json");
         }
-        for (var e : m.entrySet()) {
+        if (m.get("config") instanceof Map<?, ?> inReport) { // report.json
+            Map<String, Object> c = new LinkedHashMap<>();
+            inReport.forEach((k, v) -> c.put(String.valueOf(k), v));
+            m = c;
+        }
+        Map<String, Object> all = new LinkedHashMap<>(m);
+        ConfigKeys.LEGACY.forEach(all::putIfAbsent);
+        List<String> unknown = new java.util.ArrayList<>();
+        for (var e : all.entrySet()) {
+            if (ConfigKeys.get(e.getKey()) == null) { unknown.add(e.getKey()); continue; }
             try {
                 set(e.getKey(), String.valueOf(e.getValue()));
             } catch (UserError u) {
                 throw new UserError(source + ": " + u.getMessage());
             }
         }
+        if (!unknown.isEmpty()) System.err.println("note: " + source + ": skipping keys this conta does not know: " + String.join(", ", unknown));
     }
 
     /** key = value lines ('#' comments); source names them in errors; a key set on two lines is an error naming both. */

@@ -16,6 +16,14 @@ import java.util.Set;
  * real recipe) that keep sizes and counts from overflowing before a stage notices.
  */
 public final class ConfigKeys {
+    /**
+     * Keys added after run folders existed, with the value that reproduces the behaviour those folders ran with, so
+     * resuming an old folder is checked like any changed key instead of silently mixing behaviours (and a run's old
+     * config.json read as --config means what it meant then).
+     */
+    public static final java.util.Map<String, String> LEGACY = java.util.Map.of("data.resize", "opencv", "infer.plan", "false",
+            "infer.plan_context", "false", "irn.plan", "false");
+
     private ConfigKeys() { }
 
     /** How a value is read; each kind has its own syntax check. */

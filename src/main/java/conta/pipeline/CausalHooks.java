@@ -320,6 +320,8 @@ public final class CausalHooks implements RoundHooks {
                 HostArray gc;
                 try {
                     gc = GlobalCam.load(gFile, n);
+                } catch (java.nio.file.FileSystemException e) { // a permission: nothing to recompute
+                    throw new UserError("cannot read " + gFile + " (" + (e.getReason() == null ? "permission denied" : e.getReason()) + "); make it readable", e);
                 } catch (IOException | IllegalArgumentException e) { // kept from an interrupted run of this stage: computed again when absent
                     throw new UserError(e.getMessage() + "; delete it and rerun: the c2am stage computes it again", e);
                 }

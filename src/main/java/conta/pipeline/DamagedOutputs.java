@@ -5,6 +5,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -33,7 +34,8 @@ public final class DamagedOutputs {
     /** A UserError naming the stage to redo when e (or a cause) names a file of one of OUT's finished stages; e otherwise. */
     static Exception explain(Exception e, Pipeline p) {
         Predicate<StageRange.Point> done = q -> Files.isRegularFile(p.roundDir(q.round()).resolve(q.stage()).resolve("done.json"));
-        return explain(e, m -> stageOf(m, p.out(), done), at -> "rerun with --from " + at + " to recompute that stage and the ones after it");
+        return explain(e, m -> stageOf(m, p.out(), done), at -> "rerun with --from " + at + " to recompute that stage and the ones after it",
+                "delete it and rerun, and the report writes it again");
     }
 
     /**
@@ -42,19 +44,21 @@ public final class DamagedOutputs {
      * not running one). The stage comes from the folder, as the command names it, not from the message's paths.
      */
     public static Exception explain(Exception e, Path dir) {
-        Path abs = dir.toAbsolutePath().normalize(), round = abs.getParent();
+        Path spelt = dir.normalize(), abs = dir.toAbsolutePath().normalize(), round = abs.getParent();
         if (round == null || round.getParent() == null || !round.getFileName().toString().matches("round[0-9]{1,9}")) return e;
         StageRange.Point s = writer(Integer.parseInt(round.getFileName().toString().substring(5)), abs.getFileName().toString());
-        Path run = dir.getParent() != null && dir.getParent().getParent() != null ? dir.getParent().getParent() : round.getParent(); // as spelt
+        Path run = spelt.getParent() != null && spelt.getParent().getParent() != null ? spelt.getParent().getParent() : round.getParent(); // as spelt
         if (s == null || !s.stage().equals("report")
                 && !Files.isRegularFile(round.resolveSibling("round" + s.round()).resolve(s.stage()).resolve("done.json"))) return e; // pred_train: t+1
-        String in = abs.getFileName() + "/"; // a message about one of its files
-        return explain(e, m -> m.contains(in) ? s : null,
-                at -> "recompute that stage and the ones after it with " + conta.wsss.RunModels.rerun(run, at));
+        // a message about one of its files, as the command spelt them (dir.resolve(name)) or absolute; not about --gt's
+        List<String> in = List.of(dir + "/", abs + "/");
+        return explain(e, m -> in.stream().anyMatch(prefix -> !at(m, prefix).isEmpty()) ? s : null,
+                at -> "recompute that stage and the ones after it with " + conta.wsss.RunModels.rerun(run, at),
+                "delete it and rerun " + conta.wsss.RunModels.rerun(run, null) + ": the report writes it again");
     }
 
     /** explain, with stageIn: the finished stage whose file a message names (or null), and redo: the fix for "roundT/STAGE". */
-    private static Exception explain(Exception e, Function<String, StageRange.Point> stageIn, Function<String, String> redo) {
+    private static Exception explain(Exception e, Function<String, StageRange.Point> stageIn, Function<String, String> redo, String reportFix) {
         Throwable named = null, root = e;
         StageRange.Point stage = null;
         for (Throwable c = e; c != null; c = c.getCause()) {
@@ -73,7 +77,7 @@ public final class DamagedOutputs {
         String problem = named instanceof NoSuchFileException ? named.getMessage() + " is missing"
                 : named.getMessage().replace(conta.image.IndexPng.REEXPORT, "");
         return new UserError(problem + "; " + (stage.stage().equals("report")
-                ? "it is the report's own copy: delete it and rerun, and the report writes it again"
+                ? "it is the report's own copy: " + reportFix
                 : "it is an output of round " + stage.round() + "'s " + stage.stage() + " stage, which is marked done: "
                         + redo.apply("round" + stage.round() + "/" + stage.stage())), e);
     }
@@ -82,15 +86,22 @@ public final class DamagedOutputs {
     static StageRange.Point stageOf(String message, Path out, Predicate<StageRange.Point> isDone) {
         for (Path o : new Path[]{out, out.toAbsolutePath().normalize()}) {
             String prefix = o.toString().endsWith("/") ? o.toString() : o + "/";
-            for (int at = message.indexOf(prefix); at >= 0; at = message.indexOf(prefix, at + 1)) {
-                if (at > 0 && BEFORE_PATH.indexOf(message.charAt(at - 1)) < 0) continue; // OUT=run inside ".../myrun/round0/..."
-                Matcher m = IN_ROUND.matcher(message).region(at + prefix.length(), message.length());
+            for (int after : at(message, prefix)) {
+                Matcher m = IN_ROUND.matcher(message).region(after, message.length());
                 if (!m.lookingAt()) continue;
                 StageRange.Point s = writer(Integer.parseInt(m.group(1)), m.group(3) != null ? m.group(3) : m.group(2));
                 if (s != null && (s.stage().equals("report") || isDone.test(s))) return s;
             }
         }
         return null;
+    }
+
+    /** Where a path starting with prefix continues in message (after the prefix), wherever it starts a path. */
+    private static List<Integer> at(String message, String prefix) {
+        List<Integer> r = new java.util.ArrayList<>();
+        for (int i = message.indexOf(prefix); i >= 0; i = message.indexOf(prefix, i + 1))
+            if (i == 0 || BEFORE_PATH.indexOf(message.charAt(i - 1)) >= 0) r.add(i + prefix.length()); // not OUT=run inside ".../myrun/"
+        return r;
     }
 
     /** Which stage writes round t's folder (or file); "report" for the report's own predictions; null if none. */

@@ -30,7 +30,7 @@ public final class Methods {
 
     /**
      * A refusal whose fix names --from, with how to do that from a command that runs the pipeline differently (compare
-     * runs every seed with one --from; demo has none); any other error unchanged.
+     * runs every seed with one --from; demo takes it like pipeline); any other error unchanged.
      */
     public static RuntimeException redoHint(RuntimeException e, String how) { // a UserError or a FormatError (a damaged file)
         return e.getMessage() != null && e.getMessage().contains("--from") ? new UserError(e.getMessage() + " (" + how + ")", e) : e;

@@ -192,7 +192,7 @@ public final class Pipeline implements AutoCloseable {
             if (Files.isRegularFile(f)) {
                 Map<String, Object> old = new LinkedHashMap<>(Json.readObject(f, "restore it, or delete it to record this run's settings as the recipe "
                         + "(the finished stages are kept without comparing them to it), or use a new --out"));
-                LEGACY.forEach(old::putIfAbsent); // a folder from before a key existed ran with that key's former behaviour
+                conta.config.ConfigKeys.LEGACY.forEach(old::putIfAbsent); // a folder from before a key existed ran with that key's former behaviour
                 List<String> diff = new ArrayList<>();
                 for (var e : now.entrySet())
                     if (old.containsKey(e.getKey()) && !String.valueOf(old.get(e.getKey())).equals(e.getValue())) {
@@ -296,12 +296,6 @@ public final class Pipeline implements AutoCloseable {
             return false;
         }
     }
-
-    /**
-     * Keys added after run folders existed, with the value that reproduces the behaviour those folders ran with, so
-     * resuming an old folder is checked like any changed key instead of silently mixing behaviours.
-     */
-    static final Map<String, String> LEGACY = Map.of("data.resize", "opencv", "infer.plan", "false", "infer.plan_context", "false", "irn.plan", "false");
 
     /**
      * Shapes with a kept plan: CAMs need one per scale (of same-sized images, e.g. the synthetic sets); DeepLab plans

@@ -36,6 +36,8 @@ final class RunInputs {
     private final Map<String, Object> cache = new LinkedHashMap<>();
     private final Map<String, Object> stageVersions = new LinkedHashMap<>();
     private final Path out;
+    /** The dataset's folder, absolute: what an error about the run's files names as --data in the command it gives. */
+    private String dataRoot;
 
     private RunInputs(Path out) { this.out = out; }
 
@@ -55,6 +57,7 @@ final class RunInputs {
     @SuppressWarnings("unchecked")
     static RunInputs of(Dataset ds, List<String> ids, Config cfg, Path out) {
         RunInputs r = new RunInputs(out);
+        r.dataRoot = ds.root().toAbsolutePath().normalize().toString();
         Map<String, Object> old = read(out);
         Map<String, Object> oldCache = old == null ? Map.of() : (Map<String, Object>) old.getOrDefault("file_cache", Map.of());
         if (old != null) r.stageVersions.putAll((Map<String, Object>) old.getOrDefault("stage_versions", Map.of()));
@@ -213,6 +216,7 @@ final class RunInputs {
     void write() {
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("conta_version", version());
+        j.put("data", dataRoot);
         j.put("items", items);
         j.put("weights", weights);
         j.put("stage_versions", stageVersions);

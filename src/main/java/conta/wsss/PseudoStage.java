@@ -63,7 +63,7 @@ public final class PseudoStage {
         // there, the H200 demo's IR labels took 19.6 s on 16 cores against 12.0 s on 2 CPU cores.)
         // the first failure is kept and rethrown once every worker has stopped: otherwise the others go on printing
         // progress after the error line and the JVM's exit cuts their writes short (a stray .png.tmp)
-        java.util.concurrent.atomic.AtomicReference<RuntimeException> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.stream.IntStream.range(0, ids.size()).parallel().forEach(i -> {
             if (failed.get() != null) return;
             String id = ids.get(i);
@@ -81,11 +81,16 @@ public final class PseudoStage {
                     }
                 }
                 if (failed.get() == null) bar.step(id);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 failed.compareAndSet(null, e);
             }
         });
-        if (failed.get() != null) throw failed.get();
+        switch (failed.get()) {
+            case null -> { }
+            case RuntimeException e -> throw e;
+            case Error e -> throw e;
+            default -> throw new IllegalStateException(failed.get());
+        }
         bar.finish();
     }
 

@@ -41,15 +41,38 @@ public final class RunModels {
         for (int t : round != null ? List.of(round) : rounds(run))
             for (String d : dirs) {
                 Path dir = run.resolve("round" + t).resolve(d), f = dir.resolve(MODEL);
-                if (!Files.isRegularFile(byDone ? dir.resolve(DONE) : f)) continue;
+                if (!(byDone ? finished(run, t, d) : Files.isRegularFile(f))) continue;
                 if (Files.isRegularFile(f)) return f;
                 int tt = t; // the newest other round with an intact finished model, the other way out
                 Integer other = rounds(run).stream().filter(u -> u != tt && dirs.stream().anyMatch(e -> intact(run, u, e))).findFirst().orElse(null);
-                throw new UserError(dir + " is marked done but its " + MODEL + " is missing; recompute it with " + rerun(run, "round" + t + "/" + d)
+                throw new UserError(dir + " has finished but its " + MODEL + " is missing; recompute it with " + rerun(run, "round" + t + "/" + d)
                         + (other == null ? "" : ", or pass --round " + other + " for round " + other + "'s model"));
             }
         throw new UserError(run + " has no finished " + stage + " model" + (round == null ? "" : " in round " + round)
                 + " (OUT/roundT/" + dirs.getLast() + "/" + MODEL + "): let the pipeline finish that stage first");
+    }
+
+    /** The pipeline's stage order within a round (StageRange.STAGES, without the confounder set). */
+    private static final List<String> ORDER = List.of("cls", "c2am", "cam", "ir", "irn", "pseudo", "seg", "pred");
+
+    /**
+     * Whether round t's stage d finished: its done.json, or a later stage's of the same round (its whole folder was
+     * deleted, which must not send the lookup to an older round). C2AM only in runs of a C2AM method.
+     */
+    private static boolean finished(Path run, int t, String d) {
+        Path rd = run.resolve("round" + t);
+        if (Files.isRegularFile(rd.resolve(d).resolve(DONE))) return true;
+        if (d.equals("c2am") && !method(run).endsWith("c2am")) return false;
+        return ORDER.subList(ORDER.indexOf(d) + 1, ORDER.size()).stream().anyMatch(e -> Files.isRegularFile(rd.resolve(e).resolve(DONE)));
+    }
+
+    /** The run's method (config.json), "" when unreadable (its readers report that). */
+    private static String method(Path run) {
+        try {
+            return String.valueOf(Json.readObject(run.resolve("config.json"), "").getOrDefault("method", ""));
+        } catch (RuntimeException e) {
+            return "";
+        }
     }
 
     /** Whether round u's stage folder e finished and still holds its model. */
@@ -61,10 +84,15 @@ public final class RunModels {
     /** Refuses a folder without config.json, telling a run that lost it (round folders) from a folder that is no run. */
     public static void requireRun(Path run) {
         if (Files.isRegularFile(run.resolve("config.json"))) return;
-        if (hasRounds(run)) // checked: a rerun without config.json keeps the finished stages and writes it again
-            throw new UserError(run + " has round folders but its config.json (the run's recipe) is missing; rerun `conta pipeline --data "
-                    + arg(dataFolder(run)) + " --out " + arg(run.toString()) + "` with the --config/--set flags the run was made with: "
-                    + "its finished stages are kept and config.json is written again");
+        if (hasRounds(run)) { // checked: a rerun without config.json keeps the finished stages and writes it again
+            String rerun = "`conta pipeline --data " + arg(dataFolder(run)) + " --out " + arg(run.toString());
+            if (Files.isRegularFile(run.resolve("report.json"))) // it holds the whole recipe: no flags to remember
+                throw new UserError(run + " has round folders but its config.json (the run's recipe) is missing; rerun " + rerun + " --config "
+                        + arg(run.resolve("report.json").toString()) + "` (the recipe kept in the run's report): its finished stages are kept and "
+                        + "config.json is written again");
+            throw new UserError(run + " has round folders but its config.json (the run's recipe) is missing; rerun " + rerun
+                    + "` with the --config/--set flags the run was made with: its finished stages are kept and config.json is written again");
+        }
         throw new UserError(run + " is a folder but not a pipeline run (no config.json): give a bundle file or a pipeline --out folder");
     }
 
@@ -82,30 +110,33 @@ public final class RunModels {
     }
 
     /** A model file the reader refused: named, with the reader's words and {@link #fix}. */
-    public static UserError damaged(Path file, Exception e) {
+    public static RuntimeException damaged(Path file, Exception e) {
         if (e instanceof java.nio.file.FileSystemException fs && !(e instanceof java.nio.file.NoSuchFileException)) // a refusal, not damage
-            return new UserError("cannot read model " + file + " (" + (fs.getReason() == null ? e.getClass().getSimpleName() : fs.getReason())
+            return new UserError("cannot read model " + file + " (" + (fs.getReason() == null ? "permission denied" : fs.getReason())
                     + "); make it readable", e);
+        if (e instanceof UserError u) return u; // already says what is wrong and how to fix it
+        if (e instanceof RuntimeException r && !(r instanceof IllegalArgumentException) && !(r instanceof java.io.UncheckedIOException))
+            return r; // a reader's own bug (FormatError is an IllegalArgumentException): recomputing the file would not help
         return Checkpoint.damaged(file, e, fix(file));
     }
 
-    /** The pipeline command that recomputes stage at (roundT/STAGE) of run and the stages after it. */
+    /** The pipeline command that recomputes stage at (roundT/STAGE) of run and the stages after it (at null: a plain rerun). */
     public static String rerun(Path run, String at) {
         return "`conta pipeline --data " + arg(dataFolder(run)) + " --out " + arg(run.toString()) + " --config "
-                + arg(run.resolve("config.json").toString()) + " --from " + at + "`";
+                + arg(run.resolve("config.json").toString()) + (at == null ? "" : " --from " + at) + "`";
     }
 
     /**
-     * The run's data folder, for the commands an error names: from inputs.json (an item's file path relative to the
-     * data folder, and the same file's absolute path in its hash cache), written when the run starts, else
-     * report.json's "data" (as --data was spelt); the placeholder DATA when neither names an existing folder.
+     * The run's data folder, for the commands an error names: inputs.json's "data"; for runs older than that key, an
+     * item's file path relative to the data folder matched with the same file's absolute path in its hash cache; else
+     * report.json's "data" (as --data was spelt); the placeholder DATA when none names an existing folder.
      */
-    @SuppressWarnings("unchecked")
     static String dataFolder(Path run) {
         try {
             Path in = run.resolve("inputs.json");
             if (Files.isRegularFile(in)) {
                 Map<String, Object> j = Json.parseObject(Files.readString(in));
+                if (j.get("data") instanceof String d && Files.isDirectory(Path.of(d))) return d; // written since session 22
                 if (j.get("items") instanceof Map<?, ?> items && j.get("file_cache") instanceof Map<?, ?> cache && !items.isEmpty()) {
                     String[] parts = String.valueOf(items.values().iterator().next()).split(" \\| ");
                     java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.*) [0-9]+ [0-9a-f]+").matcher(parts.length > 1 ? parts[1] : "");

@@ -400,8 +400,10 @@ class RefusedRunTest {
     /** demo takes --from / --until like pipeline (its damaged-file messages name them). */
     @Test
     void demoTakesFromAndUntil() {
-        ErrorContractTest.userError(ModelCommandErrorsTest.run("demo", "--out", tmp.resolve("d").toString(), "--data", data.toString(), "--from", "frob"),
-                "--from frob", "unknown stage");
-        assertFalse(Files.exists(tmp.resolve("d")));
+        ModelCommandErrorsTest.Result r = ModelCommandErrorsTest.run("demo", "--out", tmp.resolve("d").toString(), "--data", tmp.resolve("d-synth").toString(),
+                "--from", "frob");
+        ErrorContractTest.userError(r, "--from frob", "unknown stage");
+        assertFalse(r.err().contains("add it to"), r.err());
+        assertFalse(Files.exists(tmp.resolve("d")) || Files.exists(tmp.resolve("d-synth")), "refused before the synthetic set is generated");
     }
 }

@@ -95,12 +95,12 @@ class RunModelsTest {
         Path run = copy("lost-models");
         for (String s : List.of("seg", "cls", "irn")) Files.delete(run.resolve("round1").resolve(s).resolve("model.safetensors"));
         for (String s : List.of("seg", "cls", "irn")) {
-            String[] expect = {run.resolve("round1").resolve(s) + " is marked done but its model.safetensors is missing", rerun(run, "round1/" + s),
+            String[] expect = {run.resolve("round1").resolve(s) + " has finished but its model.safetensors is missing", rerun(run, "round1/" + s),
                     "--round 0"};
             ErrorContractTest.userError(export(run, s), expect);
             if (!s.equals("irn")) ErrorContractTest.userError(onnx(run, s), expect);
         }
-        ErrorContractTest.userError(predict(run), run.resolve("round1/seg") + " is marked done", rerun(run, "round1/seg"), "--round 0");
+        ErrorContractTest.userError(predict(run), run.resolve("round1/seg") + " has finished", rerun(run, "round1/seg"), "--round 0");
         ErrorContractTest.userError(predict(run, "--round", "1"), rerun(run, "round1/seg"));
         // the way out the message offers, and the one it names first
         assertEquals(0, predict(run, "--round", "0").code());
@@ -116,19 +116,22 @@ class RunModelsTest {
         Path run = copy("lost-c2am");
         Files.createDirectories(run.resolve("round1/c2am")); // C2AM's stage as the pipeline leaves it, its model then deleted
         Files.copy(run.resolve("round1/cls/done.json"), run.resolve("round1/c2am/done.json"));
-        ErrorContractTest.userError(export(run, "cls"), run.resolve("round1/c2am") + " is marked done", rerun(run, "round1/c2am"), "--round 0");
-        ErrorContractTest.userError(onnx(run, "cls"), run.resolve("round1/c2am") + " is marked done", rerun(run, "round1/c2am"));
+        ErrorContractTest.userError(export(run, "cls"), run.resolve("round1/c2am") + " has finished", rerun(run, "round1/c2am"), "--round 0");
+        ErrorContractTest.userError(onnx(run, "cls"), run.resolve("round1/c2am") + " has finished", rerun(run, "round1/c2am"));
     }
 
     /** A stage still training (its model not written, or written without done.json) is not finished: the newest finished round serves. */
     @Test
     void anUnfinishedStageIsPassedOverAndNothingFinishedSaysSo() throws Exception {
         Path run = copy("unfinished");
+        // killed while round 1's segmentation trains: no seg/done.json, no later stage (pred) yet
         Files.delete(run.resolve("round1/seg/done.json"));
+        deleteTree(run.resolve("round1/pred"));
         assertEquals(0, export(run, "seg").code(), "round0's seg, round1's is not done");
         for (String t : List.of("round0", "round1")) {
             Files.deleteIfExists(run.resolve(t).resolve("seg/done.json"));
             Files.deleteIfExists(run.resolve(t).resolve("seg/model.safetensors"));
+            deleteTree(run.resolve(t).resolve("pred"));
         }
         ModelCommandErrorsTest.Result r = export(run, "seg");
         ErrorContractTest.userError(r, "has no finished seg model", "let the pipeline finish that stage first");
@@ -163,14 +166,14 @@ class RunModelsTest {
     void aRunWithoutItsConfigJsonIsToldHowToGetItBack() throws Exception {
         Path run = copy("no-config");
         Files.delete(run.resolve("config.json"));
-        String[] expect = {run + " has round folders but its config.json", "conta pipeline --data " + data.toAbsolutePath().normalize() + " --out " + run,
-                "with the --config/--set flags the run was made with"};
+        String[] expect = {run + " has round folders but its config.json", "`conta pipeline --data " + data.toAbsolutePath().normalize() + " --out " + run + " --config " + run.resolve("report.json") + "`"};
         ErrorContractTest.userError(predict(run), expect);
         ErrorContractTest.userError(export(run, "seg"), expect);
         ErrorContractTest.userError(onnx(run, "cls"), expect);
         // what the message promises: the rerun keeps every finished stage and writes config.json again
         String model = RefusedRunTest.tree(run).get("round1/seg/model.safetensors");
-        ModelCommandErrorsTest.Result r = pipeline(run);
+        ModelCommandErrorsTest.Result r = ModelCommandErrorsTest.run("pipeline", "--data", data.toAbsolutePath().normalize().toString(), "--out", run.toString(),
+                "--config", run.resolve("report.json").toString()); // as printed: the recipe kept in report.json
         assertEquals(0, r.code(), r.err());
         assertEquals(Files.readString(finished.resolve("config.json")), Files.readString(run.resolve("config.json")));
         assertEquals(model, RefusedRunTest.tree(run).get("round1/seg/model.safetensors"), "not recomputed");
@@ -216,5 +219,20 @@ class RunModelsTest {
         ErrorContractTest.userError(predict(finished, "--cams"), "CONTA classifier", "predict --model RUN --round 0");
         ModelCommandErrorsTest.Result r = predict(finished, "--cams", "--round", "0");
         assertEquals(0, r.code(), r.err());
+    }
+
+    /** A finished stage's whole folder deleted (its done.json too): the later stages of its round say it finished. */
+    @Test
+    void aDeletedStageFolderIsNotReplacedByAnOlderRoundsModel() throws Exception {
+        Path run = copy("lost-folder");
+        deleteTree(run.resolve("round1/cls"));
+        ErrorContractTest.userError(export(run, "cls"), run.resolve("round1/cls") + " has finished", rerun(run, "round1/cls"), "--round 0");
+    }
+
+    static void deleteTree(Path dir) throws java.io.IOException {
+        if (!Files.exists(dir)) return;
+        try (var w = Files.walk(dir)) {
+            for (Path q : w.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
+        }
     }
 }
