@@ -124,7 +124,7 @@ public final class BundleModel implements AutoCloseable {
         if (!bundle.stage().equals("cls")) throw new UserError(file + " is a " + bundle.stage() + " model; CAMs need a classifier (cls) bundle");
         if (bundle.needsContext())
             throw new UserError(file + " is a CONTA classifier that takes a per-image context map (round >= 1); CAMs without it are not "
-                    + "what it learnt: use round 0's classifier (predict --model RUN --round 0, or export --run RUN --stage cls --round 0)");
+                    + "what it learnt: use round 0's classifier (predict --model " + runOf(file) + " --round 0, or export --run " + runOf(file) + " --stage cls --round 0)");
         checkSize(im.w(), im.h(), "the image");
         int[] all = new int[bundle.outputs()];
         for (int i = 0; i < all.length; i++) all[i] = i + 1;
@@ -140,5 +140,11 @@ public final class BundleModel implements AutoCloseable {
     public void close() {
         if (plans != null) plans.close();
         net.close();
+    }
+
+    /** The run folder a model file of a run lies in (RUN/roundT/STAGE/model.safetensors), or the placeholder RUN. */
+    private static String runOf(Path file) {
+        Path stage = file.toAbsolutePath().normalize().getParent(), round = stage == null ? null : stage.getParent();
+        return round != null && round.getParent() != null && round.getFileName().toString().matches("round[0-9]+") ? round.getParent().toString() : "RUN";
     }
 }

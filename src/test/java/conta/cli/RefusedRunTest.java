@@ -83,11 +83,13 @@ class RefusedRunTest {
     }
 
     /** A copy of the finished run to refuse things on. */
-    static Path copy(String name) throws Exception {
-        Path dst = tmp.resolve(name);
-        try (var s = Files.walk(finished)) {
+    static Path copy(String name) throws Exception { return copyTree(finished, tmp.resolve(name)); }
+
+    /** src's files and folders copied into dst (a run folder to break without touching the original). */
+    static Path copyTree(Path src, Path dst) throws Exception {
+        try (var s = Files.walk(src)) {
             for (Path p : s.toList()) {
-                Path t = dst.resolve(finished.relativize(p).toString());
+                Path t = dst.resolve(src.relativize(p).toString());
                 if (Files.isDirectory(p)) Files.createDirectories(t);
                 else Files.copy(p, t, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
             }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import conta.synth.SynthGenerator;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,17 +42,7 @@ class RunModelsTest {
     }
 
     /** A copy of the finished run to break. */
-    static Path copy(String name) throws Exception {
-        Path dst = tmp.resolve(name);
-        try (var s = Files.walk(finished)) {
-            for (Path p : s.toList()) {
-                Path t = dst.resolve(finished.relativize(p).toString());
-                if (Files.isDirectory(p)) Files.createDirectories(t);
-                else Files.copy(p, t, StandardCopyOption.COPY_ATTRIBUTES);
-            }
-        }
-        return dst;
-    }
+    static Path copy(String name) throws Exception { return RefusedRunTest.copyTree(finished, tmp.resolve(name)); }
 
     static ModelCommandErrorsTest.Result predict(Path run, String... extra) {
         List<String> a = new java.util.ArrayList<>(List.of("predict", "--model", run.toString(), "--images", data.resolve("JPEGImages").toString(),
@@ -216,7 +205,7 @@ class RunModelsTest {
     /** CAMs of a CONTA round >= 1 classifier need its per-image context: the fix named is round 0's classifier, which works. */
     @Test
     void camsOfAContextClassifierPointToRound0() {
-        ErrorContractTest.userError(predict(finished, "--cams"), "CONTA classifier", "predict --model RUN --round 0");
+        ErrorContractTest.userError(predict(finished, "--cams"), "CONTA classifier", "predict --model " + finished.toAbsolutePath().normalize() + " --round 0");
         ModelCommandErrorsTest.Result r = predict(finished, "--cams", "--round", "0");
         assertEquals(0, r.code(), r.err());
     }
