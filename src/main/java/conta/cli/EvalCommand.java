@@ -67,9 +67,14 @@ public final class EvalCommand implements Command {
         } catch (DataError e) {
             // a file of a pipeline run's finished stage that cannot be read: re-exporting it (the readers' advice for
             // files made elsewhere) is not possible, recomputing its stage is; other errors (a missing id, a size that
-            // differs from the ground truth) are about the --gt and --split asked for, not damage
-            if (e.getCause() == null) throw e;
-            throw DamagedOutputs.explain(e, Path.of(a.has("pred") ? a.get("pred", null) : a.get("cam", null)));
+            // differs from the ground truth) are about the --gt and --split asked for, not damage, unless files of a
+            // finished stage's folder were deleted: then its recompute is offered beside the usual advice
+            Path dir = Path.of(a.has("pred") ? a.get("pred", null) : a.get("cam", null));
+            if (e.getCause() != null) throw DamagedOutputs.explain(e, dir);
+            String ext = a.has("pred") ? ".png" : ".npz"; // some of the split's files there: not the wrong --split
+            boolean some = gt.ids().stream().anyMatch(id -> Files.isRegularFile(dir.resolve(id + ext)));
+            String redo = some && e.getMessage().contains(" have no prediction in ") ? DamagedOutputs.recompute(dir) : null;
+            throw redo == null ? e : new UserError(e.getMessage() + "; or, if files of this run were deleted: " + redo, e); // or the wrong --split
         }
     }
 

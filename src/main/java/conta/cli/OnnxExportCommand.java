@@ -74,7 +74,7 @@ public final class OnnxExportCommand implements Command {
             throw new UserError("--run " + run + ": no config.json (is it the --out folder of `conta pipeline`?)");
         RunModels.requireRun(run);
         Config cfg = new Config();
-        for (var e : Json.readObject(cfgFile, "it is the recipe of the run; restore it from a copy (or rerun the pipeline into a new --out)").entrySet()) {
+        for (var e : Json.readObject(cfgFile, RunModels.restoreConfig(run, true)).entrySet()) {
             try {
                 cfg.set(e.getKey(), String.valueOf(e.getValue()));
             } catch (UserError ex) {

@@ -126,7 +126,7 @@ public final class Comparison {
 
     /** A seed's report.json, or a UserError naming the file and what to do. */
     static Map<String, Object> readReport(Path f) {
-        return Json.readObject(f, "restore it from where it came from, or delete it to rerun that seed");
+        return Json.readObject(f, "restore it from where it came from, or delete it and run `conta compare` without --tables-only to rerun that seed");
     }
 
     @SuppressWarnings("unchecked")
@@ -219,7 +219,7 @@ public final class Comparison {
     @SuppressWarnings("unchecked")
     static Map<String, Object> sameRecipe(Path f, Map<String, Object> r, Config c) {
         Map<String, Object> cfg = (Map<String, Object>) r.get("config");
-        if (cfg == null) throw new UserError(f + " has no config, so its recipe cannot be checked; restore the complete file, or delete it to rerun that seed");
+        if (cfg == null) throw new UserError(f + " has no config, so its recipe cannot be checked; restore the complete file, or delete it and run `conta compare` without --tables-only to rerun that seed");
         Map<String, String> now = c.asMap();
         for (String k : List.of("device", "data.workers", "report.overlays", "data.force_new", "log.tensorboard")) now.remove(k);
         for (var e : now.entrySet())

@@ -44,17 +44,37 @@ public final class DamagedOutputs {
      * not running one). The stage comes from the folder, as the command names it, not from the message's paths.
      */
     public static Exception explain(Exception e, Path dir) {
+        Folder f = folder(dir);
+        if (f == null) return e;
+        // a message about one of its files, as the command spelt them (dir.resolve(name)) or absolute; not about --gt's
+        List<String> in = List.of(dir + "/", dir.toAbsolutePath().normalize() + "/");
+        return explain(e, m -> in.stream().anyMatch(prefix -> !at(m, prefix).isEmpty()) ? f.stage() : null,
+                at -> "recompute that stage and the ones after it with " + conta.wsss.RunModels.rerun(f.run(), at),
+                "delete it and rerun " + conta.wsss.RunModels.rerun(f.run(), null) + ": the report writes it again");
+    }
+
+    /**
+     * For a command reading dir: when it is a finished stage's folder of a run, the pipeline command that writes it
+     * again ("recompute ... with `conta pipeline ... --from roundT/STAGE`"), else null. For the report's own copies, none.
+     */
+    public static String recompute(Path dir) {
+        Folder f = folder(dir);
+        if (f == null || f.stage().stage().equals("report")) return null;
+        String at = "round" + f.stage().round() + "/" + f.stage().stage();
+        return "it is the output of " + at + ": recompute it with " + conta.wsss.RunModels.rerun(f.run(), at);
+    }
+
+    /** A finished stage's folder of a run (or the report's copies), and the run as the command spelt it. */
+    private record Folder(StageRange.Point stage, Path run) { }
+
+    private static Folder folder(Path dir) {
         Path spelt = dir.normalize(), abs = dir.toAbsolutePath().normalize(), round = abs.getParent();
-        if (round == null || round.getParent() == null || !round.getFileName().toString().matches("round[0-9]{1,9}")) return e;
+        if (round == null || round.getParent() == null || !round.getFileName().toString().matches("round[0-9]{1,9}")) return null;
         StageRange.Point s = writer(Integer.parseInt(round.getFileName().toString().substring(5)), abs.getFileName().toString());
         Path run = spelt.getParent() != null && spelt.getParent().getParent() != null ? spelt.getParent().getParent() : round.getParent(); // as spelt
         if (s == null || !s.stage().equals("report")
-                && !Files.isRegularFile(round.resolveSibling("round" + s.round()).resolve(s.stage()).resolve("done.json"))) return e; // pred_train: t+1
-        // a message about one of its files, as the command spelt them (dir.resolve(name)) or absolute; not about --gt's
-        List<String> in = List.of(dir + "/", abs + "/");
-        return explain(e, m -> in.stream().anyMatch(prefix -> !at(m, prefix).isEmpty()) ? s : null,
-                at -> "recompute that stage and the ones after it with " + conta.wsss.RunModels.rerun(run, at),
-                "delete it and rerun " + conta.wsss.RunModels.rerun(run, null) + ": the report writes it again");
+                && !Files.isRegularFile(round.resolveSibling("round" + s.round()).resolve(s.stage()).resolve("done.json"))) return null; // pred_train: t+1
+        return new Folder(s, run);
     }
 
     /** explain, with stageIn: the finished stage whose file a message names (or null), and redo: the fix for "roundT/STAGE". */

@@ -190,8 +190,10 @@ public final class Pipeline implements AutoCloseable {
         now.remove("log.tensorboard");
         try {
             if (Files.isRegularFile(f)) {
-                Map<String, Object> old = new LinkedHashMap<>(Json.readObject(f, "restore it, or delete it to record this run's settings as the recipe "
-                        + "(the finished stages are kept without comparing them to it), or use a new --out"));
+                Map<String, Object> old = new LinkedHashMap<>(Json.readObject(f, Files.isRegularFile(out.resolve("report.json"))
+                        ? "delete it and rerun with --config " + out.resolve("report.json") + " (the recipe kept in the run's report) to write it again"
+                        : "restore it, or delete it to record this run's settings as the recipe (the finished stages are kept without comparing them "
+                                + "to it), or use a new --out"));
                 conta.config.ConfigKeys.LEGACY.forEach(old::putIfAbsent); // a folder from before a key existed ran with that key's former behaviour
                 List<String> diff = new ArrayList<>();
                 for (var e : now.entrySet())
@@ -246,8 +248,13 @@ public final class Pipeline implements AutoCloseable {
                 String rn = r.getFileName().toString();
                 if (cleared(rn, s) || !Files.isDirectory(dir)) continue;
                 if (!isDone(rn, s)) Checkpoint.check(dir.resolve("checkpoint.safetensors"), false);
-                else if (LOADED_BY.containsKey(s))
-                    Checkpoint.check(dir.resolve("model.safetensors"), LOADED_BY.get(s).stream().anyMatch(u -> willRun(rn, u)));
+                else if (LOADED_BY.containsKey(s)) {
+                    boolean needed = LOADED_BY.get(s).stream().anyMatch(u -> willRun(rn, u));
+                    Checkpoint.check(dir.resolve("model.safetensors"), needed);
+                    if (!needed && !Files.exists(dir.resolve("model.safetensors"))) // allowed (space), but said: predict/export will refuse it
+                        System.err.println("note: " + dir.resolve("model.safetensors") + " is missing (deleted?); this run does not need it, but "
+                                + "predict and export of " + rn + " do: --from " + rn + "/" + s + " recomputes it");
+                }
             }
     }
 

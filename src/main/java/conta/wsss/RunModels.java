@@ -84,16 +84,21 @@ public final class RunModels {
     /** Refuses a folder without config.json, telling a run that lost it (round folders) from a folder that is no run. */
     public static void requireRun(Path run) {
         if (Files.isRegularFile(run.resolve("config.json"))) return;
-        if (hasRounds(run)) { // checked: a rerun without config.json keeps the finished stages and writes it again
-            String rerun = "`conta pipeline --data " + arg(dataFolder(run)) + " --out " + arg(run.toString());
-            if (Files.isRegularFile(run.resolve("report.json"))) // it holds the whole recipe: no flags to remember
-                throw new UserError(run + " has round folders but its config.json (the run's recipe) is missing; rerun " + rerun + " --config "
-                        + arg(run.resolve("report.json").toString()) + "` (the recipe kept in the run's report): its finished stages are kept and "
-                        + "config.json is written again");
-            throw new UserError(run + " has round folders but its config.json (the run's recipe) is missing; rerun " + rerun
-                    + "` with the --config/--set flags the run was made with: its finished stages are kept and config.json is written again");
-        }
+        if (hasRounds(run)) // checked: a rerun without config.json keeps the finished stages and writes it again
+            throw new UserError(run + " has round folders but its config.json (the run's recipe) is missing; " + restoreConfig(run, false));
         throw new UserError(run + " is a folder but not a pipeline run (no config.json): give a bundle file or a pipeline --out folder");
+    }
+
+    /**
+     * How a run gets its config.json back (missing, or damaged: then deleted first): a rerun with the recipe the run's
+     * report kept, or without a report with the flags the run was made with; its finished stages are kept.
+     */
+    public static String restoreConfig(Path run, boolean damaged) {
+        String rerun = "`conta pipeline --data " + arg(dataFolder(run)) + " --out " + arg(run.toString());
+        String how = Files.isRegularFile(run.resolve("report.json")) // it holds the whole recipe: no flags to remember
+                ? rerun + " --config " + arg(run.resolve("report.json").toString()) + "` (the recipe kept in the run's report)"
+                : rerun + "` with the --config/--set flags the run was made with";
+        return (damaged ? "delete it and rerun " : "rerun ") + how + ": its finished stages are kept and config.json is written again";
     }
 
     /**
@@ -207,7 +212,7 @@ public final class RunModels {
         };
         Config c = new Config();
         try {
-            for (var e : Json.readObject(run.resolve("config.json"), "it is the recipe of the run; restore it from a copy").entrySet()) {
+            for (var e : Json.readObject(run.resolve("config.json"), restoreConfig(run, true)).entrySet()) {
                 try {
                     c.set(e.getKey(), String.valueOf(e.getValue()));
                 } catch (RuntimeException unknownKey) {

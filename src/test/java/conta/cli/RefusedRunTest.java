@@ -253,7 +253,8 @@ class RefusedRunTest {
                 Files.write(file, bad);
                 Map<String, String> before = tree(o);
                 ModelCommandErrorsTest.Result r = pipeline(data, o, "--until", "cam");
-                if (f.equals("config.json")) ErrorContractTest.userError(r, file.toString(), "is damaged", "delete it", "new --out");
+                if (f.equals("config.json")) // the finished run has a report.json, which keeps the recipe
+                    ErrorContractTest.userError(r, file.toString(), "is damaged", "delete it and rerun with --config " + o.resolve("report.json"));
                 else ErrorContractTest.userError(r, file.toString(), "is damaged", "delete it to redo", "--from " + f.replace("/done.json", ""));
                 assertEquals(before, tree(o), f + ": nothing written or removed");
             }
@@ -264,7 +265,7 @@ class RefusedRunTest {
         byte[] good = Files.readAllBytes(cfg);
         Files.writeString(cfg, "{\"broken");
         ErrorContractTest.userError(ModelCommandErrorsTest.run("export-onnx", "--run", o.toString(), "--stage", "seg", "--out", tmp.resolve("x.onnx").toString()),
-                cfg.toString(), "is damaged", "restore it");
+                cfg.toString(), "is damaged", "delete it and rerun", "--config " + o.resolve("report.json"));
         assertFalse(Files.exists(tmp.resolve("x.onnx")));
         Files.write(cfg, good);
 
@@ -278,7 +279,7 @@ class RefusedRunTest {
         Files.createDirectories(report.getParent());
         Files.writeString(report, "{\"rounds\": [");
         ErrorContractTest.userError(run(new String[]{"compare", "--data", data.toString(), "--out", tmp.resolve("cmp-damaged").toString(), "--methods", "cam",
-                "--seeds", "1", "--config", conf.toString(), "--tables-only"}), report.toString(), "is damaged", "delete it to rerun that seed");
+                "--seeds", "1", "--config", conf.toString(), "--tables-only"}), report.toString(), "is damaged", "delete it and run `conta compare` without --tables-only");
         assertEquals("{\"rounds\": [", Files.readString(report));
     }
 
@@ -407,5 +408,16 @@ class RefusedRunTest {
         ErrorContractTest.userError(r, "--from frob", "unknown stage");
         assertFalse(r.err().contains("add it to"), r.err());
         assertFalse(Files.exists(tmp.resolve("d")) || Files.exists(tmp.resolve("d-synth")), "refused before the synthetic set is generated");
+    }
+
+    /** A finished run whose model was deleted (space) still reruns, and says what predict/export will need. */
+    @Test
+    void aDeletedModelThatNoStageNeedsIsAllowedAndSaid() throws Exception {
+        Path o = copy("deleted-model");
+        Path model = o.resolve("round0/seg/model.safetensors");
+        Files.delete(model);
+        ModelCommandErrorsTest.Result r = pipeline(data, o);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("note: " + model + " is missing") && r.err().contains("--from round0/seg recomputes it"), r.err());
     }
 }

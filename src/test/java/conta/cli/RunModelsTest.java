@@ -218,6 +218,32 @@ class RunModelsTest {
         ErrorContractTest.userError(export(run, "cls"), run.resolve("round1/cls") + " has finished", rerun(run, "round1/cls"), "--round 0");
     }
 
+    /** A file deleted from a finished stage's folder: eval offers that stage's recompute beside its usual advice, which works. */
+    @Test
+    void evalOfARunWithADeletedOutputOffersItsRecompute() throws Exception {
+        Path run = copy("eval-deleted");
+        Files.delete(run.resolve("round0/pseudo/syn_00003.png"));
+        String[] gt = {"--gt", data.toString(), "--split", "train"};
+        ModelCommandErrorsTest.Result r = ModelCommandErrorsTest.run("eval", "--pred", run.resolve("round0/pseudo").toString(), gt[0], gt[1], gt[2], gt[3]);
+        ErrorContractTest.userError(r, "have no prediction", "if files of this run were deleted", rerun(run, "round0/pseudo"));
+        assertEquals(0, runRerun(run, "round0/pseudo").code());
+        assertEquals(0, ModelCommandErrorsTest.run("eval", "--pred", run.resolve("round0/pseudo").toString(), gt[0], gt[1], gt[2], gt[3]).code());
+    }
+
+    /** A damaged config.json: the fix is the recipe report.json kept (a copy to restore from does not exist), and it works. */
+    @Test
+    void aDamagedConfigJsonIsRestoredFromTheReport() throws Exception {
+        Path run = copy("damaged-config");
+        Files.write(run.resolve("config.json"), new byte[]{(byte) 0xff, 0x7b});
+        String report = run.resolve("report.json").toString();
+        ErrorContractTest.userError(onnx(run, "seg"), "config.json is damaged", "delete it and rerun", "--config " + report);
+        ErrorContractTest.userError(pipeline(run), "config.json is damaged", "--config " + report);
+        Files.delete(run.resolve("config.json"));
+        assertEquals(0, ModelCommandErrorsTest.run("pipeline", "--data", data.toAbsolutePath().normalize().toString(), "--out", run.toString(),
+                "--config", report).code());
+        assertEquals(Files.readString(finished.resolve("config.json")), Files.readString(run.resolve("config.json")));
+    }
+
     static void deleteTree(Path dir) throws java.io.IOException {
         if (!Files.exists(dir)) return;
         try (var w = Files.walk(dir)) {
