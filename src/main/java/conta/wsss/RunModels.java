@@ -44,7 +44,10 @@ public final class RunModels {
                 if (!(byDone ? finished(run, t, d) : Files.isRegularFile(f))) continue;
                 if (Files.isRegularFile(f)) return f;
                 int tt = t; // the newest other round with an intact finished model, the other way out
-                Integer other = rounds(run).stream().filter(u -> u != tt && dirs.stream().anyMatch(e -> intact(run, u, e))).findFirst().orElse(null);
+                // a CONTA classifier of round >= 1 needs its per-image context for CAMs: only round 0's serves every use
+                boolean contextCls = stage.equals("cls") && method(run).startsWith("conta");
+                Integer other = rounds(run).stream().filter(u -> u != tt && (!contextCls || u == 0) && dirs.stream().anyMatch(e -> intact(run, u, e)))
+                        .findFirst().orElse(null);
                 throw new UserError(dir + " has finished but its " + MODEL + " is missing; recompute it with " + rerun(run, "round" + t + "/" + d)
                         + (other == null ? "" : ", or pass --round " + other + " for round " + other + "'s model"));
             }

@@ -244,6 +244,16 @@ class RunModelsTest {
         assertEquals(Files.readString(finished.resolve("config.json")), Files.readString(run.resolve("config.json")));
     }
 
+    /** round0/cls deleted in a 2-round CONTA run: the alternative offered is not round 1's classifier (it needs its context for CAMs). */
+    @Test
+    void aContextClassifierIsNotOfferedAsTheAlternative() throws Exception {
+        Path run = copy("lost-cls0");
+        Files.delete(run.resolve("round0/cls/model.safetensors"));
+        ModelCommandErrorsTest.Result r = predict(run, "--cams", "--round", "0");
+        ErrorContractTest.userError(r, run.resolve("round0/cls") + " has finished", rerun(run, "round0/cls"));
+        assertFalse(r.err().contains("--round 1"), r.err());
+    }
+
     static void deleteTree(Path dir) throws java.io.IOException {
         if (!Files.exists(dir)) return;
         try (var w = Files.walk(dir)) {
