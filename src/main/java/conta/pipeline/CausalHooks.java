@@ -101,7 +101,7 @@ public final class CausalHooks implements RoundHooks {
             if (a.w1 != null) { a.w1.name = "context.w1"; a.w2.name = "context.w2"; }
             Path f = p.roundDir(t).resolve("cls").resolve("context.safetensors");
             if (Files.isRegularFile(f)) Checkpoint.load(f, a, null);
-            else if (Files.isRegularFile(p.roundDir(t).resolve("cls").resolve("done.json"))) // else the CAMs would use the untrained init silently
+            else if (p.isDone("round" + t, "cls")) // else the CAMs would use the untrained init silently
                 throw new UserError(f + " is missing although round " + t + "'s cls stage has finished (it holds the trained W1/W2 of the context); "
                         + "rerun with --from round" + t + "/cls to recompute it");
             return a;

@@ -33,7 +33,7 @@ public final class DamagedOutputs {
 
     /** A UserError naming the stage to redo when e (or a cause) names a file of one of OUT's finished stages; e otherwise. */
     static Exception explain(Exception e, Pipeline p) {
-        Predicate<StageRange.Point> done = q -> Files.isRegularFile(p.roundDir(q.round()).resolve(q.stage()).resolve("done.json"));
+        Predicate<StageRange.Point> done = q -> p.isDone("round" + q.round(), q.stage());
         return explain(e, m -> stageOf(m, p.out(), done), at -> "rerun with --from " + at + " to recompute that stage and the ones after it",
                 "delete it and rerun, and the report writes it again");
     }

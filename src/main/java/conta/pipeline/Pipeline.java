@@ -273,7 +273,8 @@ public final class Pipeline implements AutoCloseable {
     static final Map<String, List<String>> LOADED_BY = Map.of("cls", List.of("c2am", "cam", "irn"), "c2am", List.of("cam"), "irn", List.of("pseudo"),
             "seg", List.of("pred"));
 
-    private boolean isDone(String roundDir, String stage) {
+    /** Whether stage of roundDir ("round0") finished: its done.json, unless --from redoes it. */
+    boolean isDone(String roundDir, String stage) {
         return Files.isRegularFile(out.resolve(roundDir).resolve(stage).resolve("done.json")) && !cleared(roundDir, stage);
     }
 

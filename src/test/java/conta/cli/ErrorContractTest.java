@@ -75,15 +75,21 @@ class ErrorContractTest {
         assertFalse(Files.exists(out), "nothing written for an invalid config (not even OUT)");
     }
 
-    @Test
-    void pipelineZeroByteImageNamesTheFile() throws Exception {
-        Path d = tmp.resolve("synth-empty");
+    /** A small synthetic set at d whose first image (in name order) holds bytes instead; returns that image's path. */
+    static Path synthWithFirstImage(Path d, byte[] bytes) throws Exception {
         SynthGenerator.generate(d, new SynthGenerator.Config(3, 4, 2, 32, 0.8));
         Path img;
         try (var s = Files.list(d.resolve("JPEGImages"))) {
             img = s.sorted().findFirst().orElseThrow();
         }
-        Files.write(img, new byte[0]);
+        Files.write(img, bytes);
+        return img;
+    }
+
+    @Test
+    void pipelineZeroByteImageNamesTheFile() throws Exception {
+        Path d = tmp.resolve("synth-empty");
+        Path img = synthWithFirstImage(d, new byte[0]);
         userError(run("pipeline", "--data", d.toString(), "--out", tmp.resolve("p-empty").toString()), img.toString(), "empty file (0 bytes)");
     }
 

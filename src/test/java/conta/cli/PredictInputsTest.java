@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import conta.synth.SynthGenerator;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -188,12 +187,7 @@ class PredictInputsTest {
     @Test
     void theSameImageInADatasetIsADataErrorNamingIt() throws Exception {
         Path d = tmp.resolve("synth-huge");
-        SynthGenerator.generate(d, new SynthGenerator.Config(3, 4, 2, 32, 0.8));
-        Path img;
-        try (var s = Files.list(d.resolve("JPEGImages"))) {
-            img = s.sorted().findFirst().orElseThrow();
-        }
-        Files.write(img, pngClaiming(100000, 100000));
+        Path img = ErrorContractTest.synthWithFirstImage(d, pngClaiming(100000, 100000));
         ErrorContractTest.userError(run("pipeline", "--data", d.toString(), "--out", tmp.resolve("p-huge").toString()), img.toString(), "100000x100000");
         java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> conta.image.ImageCodec.read(img));
         assertTrue(e.getMessage().contains(img.toString()) && e.getMessage().contains("512 Mpx"), e.getMessage());
