@@ -17,6 +17,7 @@ import conta.image.IndexPng;
 import conta.image.Mask;
 import conta.image.Resampling;
 import conta.io.HostArray;
+import conta.io.RunLayout;
 import conta.models.ResNet;
 import conta.nn.Module;
 import conta.tensor.Tensor;
@@ -101,9 +102,9 @@ public final class CausalHooks implements RoundHooks {
             if (a.w1 != null) { a.w1.name = "context.w1"; a.w2.name = "context.w2"; }
             Path f = p.roundDir(t).resolve("cls").resolve("context.safetensors");
             if (Files.isRegularFile(f)) Checkpoint.load(f, a, null);
-            else if (p.isDone("round" + t, "cls")) // else the CAMs would use the untrained init silently
+            else if (p.isDone(t, "cls")) // else the CAMs would use the untrained init silently
                 throw new UserError(f + " is missing although round " + t + "'s cls stage has finished (it holds the trained W1/W2 of the context); "
-                        + "rerun with --from round" + t + "/cls to recompute it");
+                        + "rerun with --from " + RunLayout.at(t, "cls") + " to recompute it");
             return a;
         });
     }

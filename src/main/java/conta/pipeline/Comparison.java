@@ -3,6 +3,7 @@ package conta.pipeline;
 import conta.config.Config;
 import conta.error.UserError;
 import conta.io.Json;
+import conta.io.RunLayout;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -209,7 +210,7 @@ public final class Comparison {
     @SuppressWarnings("unchecked")
     static Map<String, Object> keptReport(Path dir, Config c) throws IOException {
         Path f = dir.resolve("report.json");
-        if (!Files.isRegularFile(f) || Files.isDirectory(dir.resolve("round0"))) return null;
+        if (!Files.isRegularFile(f) || Files.isDirectory(RunLayout.roundDir(dir, 0))) return null;
         Map<String, Object> r = readReport(f);
         if (r.get("stopped_after") != null) return null;
         return sameRecipe(f, r, c);
@@ -234,7 +235,7 @@ public final class Comparison {
      * are the same computation, so finished baseline stages are copied instead of recomputed.
      */
     static void reuseBaseline(Path out, String method, String seed, List<String> methods) throws IOException {
-        Path base = out.resolve("cam").resolve(seed).resolve("round0"), dst = out.resolve(method).resolve(seed).resolve("round0");
+        Path base = RunLayout.roundDir(out.resolve("cam").resolve(seed), 0), dst = RunLayout.roundDir(out.resolve(method).resolve(seed), 0);
         if (method.equals("cam") || !methods.contains("cam") || Files.exists(dst) || !Files.isRegularFile(base.resolve("pred").resolve("done.json")))
             return;
         List<String> parts = method.startsWith("conta") && !method.endsWith("c2am") ? List.of("cls", "cam", "seeds", "ir", "irn", "pseudo", "seg", "pred")

@@ -1,6 +1,7 @@
 package conta.pipeline;
 
 import conta.error.UserError;
+import conta.io.RunLayout;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -26,14 +27,14 @@ public final class DamagedOutputs {
     private DamagedOutputs() { }
 
     /** roundT/FOLDER/ or roundT/confounders.npy, right after OUT's path as the message spells it. */
-    private static final Pattern IN_ROUND = Pattern.compile("round(\\d+)/(?:([A-Za-z0-9_]+)/|(confounders\\.npy))");
+    private static final Pattern IN_ROUND = Pattern.compile(RunLayout.ROUND_REGEX + "/(?:([A-Za-z0-9_]+)/|(confounders\\.npy))");
 
     /** What may stand before a path in a message: the start, a space, a quote, a bracket or a colon. */
     private static final String BEFORE_PATH = " \t\n'\"([:=";
 
     /** A UserError naming the stage to redo when e (or a cause) names a file of one of OUT's finished stages; e otherwise. */
     static Exception explain(Exception e, Pipeline p) {
-        Predicate<StageRange.Point> done = q -> p.isDone("round" + q.round(), q.stage());
+        Predicate<StageRange.Point> done = q -> p.isDone(q.round(), q.stage());
         return explain(e, m -> stageOf(m, p.out(), done), at -> "rerun with --from " + at + " to recompute that stage and the ones after it",
                 "delete it and rerun, and the report writes it again");
     }
@@ -60,7 +61,7 @@ public final class DamagedOutputs {
     public static String recompute(Path dir) {
         Folder f = folder(dir);
         if (f == null || f.stage().stage().equals("report")) return null;
-        String at = "round" + f.stage().round() + "/" + f.stage().stage();
+        String at = RunLayout.at(f.stage().round(), f.stage().stage());
         return "it is the output of " + at + ": recompute it with " + conta.wsss.RunModels.rerun(f.run(), at);
     }
 
@@ -69,11 +70,11 @@ public final class DamagedOutputs {
 
     private static Folder folder(Path dir) {
         Path spelt = dir.normalize(), abs = dir.toAbsolutePath().normalize(), round = abs.getParent();
-        if (round == null || round.getParent() == null || !round.getFileName().toString().matches("round[0-9]{1,9}")) return null;
-        StageRange.Point s = writer(Integer.parseInt(round.getFileName().toString().substring(5)), abs.getFileName().toString());
+        if (round == null || round.getParent() == null || RunLayout.roundOf(round) < 0) return null;
+        StageRange.Point s = writer(RunLayout.roundOf(round), abs.getFileName().toString());
         Path run = spelt.getParent() != null && spelt.getParent().getParent() != null ? spelt.getParent().getParent() : round.getParent(); // as spelt
         if (s == null || !s.stage().equals("report")
-                && !Files.isRegularFile(round.resolveSibling("round" + s.round()).resolve(s.stage()).resolve("done.json"))) return null; // pred_train: t+1
+                && !Files.isRegularFile(RunLayout.stageDir(round.getParent(), s.round(), s.stage()).resolve("done.json"))) return null; // pred_train: t+1
         return new Folder(s, run);
     }
 
@@ -99,7 +100,7 @@ public final class DamagedOutputs {
         return new UserError(problem + "; " + (stage.stage().equals("report")
                 ? "it is the report's own copy: " + reportFix
                 : "it is an output of round " + stage.round() + "'s " + stage.stage() + " stage, which is marked done: "
-                        + redo.apply("round" + stage.round() + "/" + stage.stage())), e);
+                        + redo.apply(RunLayout.at(stage.round(), stage.stage()))), e);
     }
 
     /** The stage (done, per isDone; or the report) that wrote a file of OUT that the message names, or null. */

@@ -15,6 +15,7 @@ import conta.image.CamMaps;
 import conta.image.IndexPng;
 import conta.image.Mask;
 import conta.io.Json;
+import conta.io.RunLayout;
 import conta.models.DeepLabV2;
 import conta.models.ResNet;
 import conta.tensor.Backend;
@@ -32,7 +33,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -132,13 +132,12 @@ public final class Pipeline implements AutoCloseable {
 
     /** Whether --from removes the outputs of stage {@code stage} of folder {@code round} (e.g. "round0/cls") before the run. */
     boolean cleared(String roundStage) {
-        int slash = roundStage.indexOf('/');
-        return slash > 0 && cleared(roundStage.substring(0, slash), roundStage.substring(slash + 1));
+        int slash = roundStage.indexOf('/'), t = slash > 0 ? RunLayout.roundOf(roundStage.substring(0, slash)) : -1;
+        return t >= 0 && cleared(t, roundStage.substring(slash + 1));
     }
 
-    private boolean cleared(String roundDir, String stage) {
-        if (from == null || !roundDir.matches("round[0-9]+")) return false;
-        int r = Integer.parseInt(roundDir.substring(5));
+    private boolean cleared(int r, String stage) {
+        if (from == null) return false;
         int i = StageRange.STAGES.indexOf(stage);
         return r > from.round() || r == from.round() && i >= StageRange.STAGES.indexOf(from.stage());
     }
@@ -245,11 +244,12 @@ public final class Pipeline implements AutoCloseable {
         for (Path r : roundDirs())
             for (String s : StageRange.STAGES) {
                 Path dir = r.resolve(s);
-                String rn = r.getFileName().toString();
-                if (cleared(rn, s) || !Files.isDirectory(dir)) continue;
-                if (!isDone(rn, s)) Checkpoint.check(dir.resolve("checkpoint.safetensors"), false);
+                int t = RunLayout.roundOf(r);
+                String rn = RunLayout.roundName(t);
+                if (cleared(t, s) || !Files.isDirectory(dir)) continue;
+                if (!isDone(t, s)) Checkpoint.check(dir.resolve("checkpoint.safetensors"), false);
                 else if (LOADED_BY.containsKey(s)) {
-                    boolean needed = LOADED_BY.get(s).stream().anyMatch(u -> willRun(rn, u));
+                    boolean needed = LOADED_BY.get(s).stream().anyMatch(u -> willRun(t, u));
                     Checkpoint.check(dir.resolve("model.safetensors"), needed);
                     if (!needed && !Files.exists(dir.resolve("model.safetensors"))) // allowed (space), but said: predict/export will refuse it
                         System.err.println("note: " + dir.resolve("model.safetensors") + " is missing (deleted?); this run does not need it, but "
@@ -260,10 +260,8 @@ public final class Pipeline implements AutoCloseable {
 
     /** OUT's roundN folders in round order (round10 after round9); none before OUT exists. */
     private List<Path> roundDirs() {
-        if (!Files.isDirectory(out)) return List.of();
-        try (var rounds = Files.list(out)) {
-            return rounds.filter(d -> Files.isDirectory(d) && d.getFileName().toString().matches("round[0-9]+"))
-                    .sorted(Comparator.comparingInt(Pipeline::roundNumber)).toList();
+        try {
+            return RunLayout.roundDirs(out);
         } catch (IOException e) {
             throw new UserError("cannot list " + out + " (" + e.getMessage() + "); --out must be a readable folder");
         }
@@ -273,16 +271,16 @@ public final class Pipeline implements AutoCloseable {
     static final Map<String, List<String>> LOADED_BY = Map.of("cls", List.of("c2am", "cam", "irn"), "c2am", List.of("cam"), "irn", List.of("pseudo"),
             "seg", List.of("pred"));
 
-    /** Whether stage of roundDir ("round0") finished: its done.json, unless --from redoes it. */
-    boolean isDone(String roundDir, String stage) {
-        return Files.isRegularFile(out.resolve(roundDir).resolve(stage).resolve("done.json")) && !cleared(roundDir, stage);
+    /** Whether stage of round t finished: its done.json, unless --from redoes it. */
+    boolean isDone(int t, String stage) {
+        return Files.isRegularFile(RunLayout.stageDir(out, t, stage).resolve("done.json")) && !cleared(t, stage);
     }
 
     /** Whether this run will compute stage of roundDir (not finished, or redone under --from) and it loads its inputs' models. */
-    private boolean willRun(String roundDir, String stage) {
+    private boolean willRun(int t, String stage) {
         if (stage.equals("c2am") && !cfg.str("method").endsWith("c2am")) return false;
         if (stage.equals("irn") && !cfg.str("irn.weights").equals("cls")) return false; // the only irn that loads the classifier
-        return !isDone(roundDir, stage);
+        return !isDone(t, stage);
     }
 
     /** Every done.json this run will read back parses (a damaged one is named before anything is written). */
@@ -290,8 +288,8 @@ public final class Pipeline implements AutoCloseable {
         for (Path r : roundDirs())
             for (String s : StageRange.STAGES) {
                 Path done = r.resolve(s).resolve("done.json");
-                String rs = r.getFileName() + "/" + s;
-                if (Files.isRegularFile(done) && !cleared(rs)) Json.readObject(done, doneFix(rs));
+                int t = RunLayout.roundOf(r);
+                if (Files.isRegularFile(done) && !cleared(t, s)) Json.readObject(done, doneFix(RunLayout.at(t, s)));
             }
     }
 
@@ -323,12 +321,6 @@ public final class Pipeline implements AutoCloseable {
     /** The inference plans' arithmetic: the run's precision (auto resolved by the CPU's flags). */
     private Precision planPrecision() { return Precision.parse(cfg.str("precision")).resolve(); }
 
-    /** N of a roundN folder (round10 after round9), anything else last. */
-    private static int roundNumber(Path dir) {
-        String n = dir.getFileName().toString();
-        return n.matches("round[0-9]{1,6}") ? Integer.parseInt(n.substring(5)) : Integer.MAX_VALUE;
-    }
-
     /** The first finished stage (roundT/STAGE) whose result depends on the key, or null. */
     private String finishedUser(String key) throws IOException {
         String prefix = key.substring(0, key.indexOf('.') < 0 ? key.length() : key.indexOf('.'));
@@ -345,17 +337,14 @@ public final class Pipeline implements AutoCloseable {
             default -> null; // seed, method, data, conta: everything depends on them
         };
         if (users != null) users = StageRange.STAGES.stream().filter(users::contains).toList(); // pipeline order: the first to redo
-        if (!Files.isDirectory(out)) return null;
-        try (var rounds = Files.list(out)) {
-            for (Path r : rounds.filter(Files::isDirectory).sorted(Comparator.comparingInt(Pipeline::roundNumber)).toList()) {
-                String rn = r.getFileName().toString();
-                if (users == null) {
-                    if (Files.isDirectory(r.resolve("cls")) && !cleared(rn, "cls")) return rn + "/cls";
-                    continue;
-                }
-                for (String u : users)
-                    if (Files.isRegularFile(r.resolve(u).resolve("done.json")) && !cleared(rn, u)) return rn + "/" + u;
+        for (Path r : RunLayout.roundDirs(out)) {
+            int t = RunLayout.roundOf(r);
+            if (users == null) {
+                if (Files.isDirectory(r.resolve("cls")) && !cleared(t, "cls")) return RunLayout.at(t, "cls");
+                continue;
             }
+            for (String u : users)
+                if (Files.isRegularFile(r.resolve(u).resolve("done.json")) && !cleared(t, u)) return RunLayout.at(t, u);
         }
         return null;
     }
@@ -363,11 +352,11 @@ public final class Pipeline implements AutoCloseable {
     /** The first finished cam stage of a round >= 1 (where the classifier reads CONTA's context), or null. */
     private String finishedContextCams() {
         for (int t = 1; Files.isDirectory(roundDir(t)); t++)
-            if (Files.isRegularFile(roundDir(t).resolve("cam").resolve("done.json")) && !cleared("round" + t, "cam")) return "round" + t + "/cam";
+            if (Files.isRegularFile(roundDir(t).resolve("cam").resolve("done.json")) && !cleared(t, "cam")) return RunLayout.at(t, "cam");
         return null;
     }
 
-    public Path roundDir(int t) { return out.resolve("round" + t); }
+    public Path roundDir(int t) { return RunLayout.roundDir(out, t); }
 
     /** Runs (or finishes) stage name: its done.json holds the metrics; an existing one means it is finished. */
     Map<String, Object> stage(int round, String name, Supplier<Map<String, Object>> body) {
@@ -376,18 +365,18 @@ public final class Pipeline implements AutoCloseable {
             Map<String, Object> m;
             if (Files.isRegularFile(done)) {
                 System.err.println("round " + round + " " + name + ": done (" + done + ")");
-                m = Json.readObject(done, doneFix("round" + round + "/" + name));
+                m = Json.readObject(done, doneFix(RunLayout.at(round, name)));
             } else {
                 Files.createDirectories(done.getParent());
                 long t0 = System.nanoTime();
                 try {
                     m = new LinkedHashMap<>(body.get());
                 } catch (conta.train.Diverged d) { // its checkpoints hold run-away weights: name the --from that starts the stage again
-                    throw d.redoStage() ? d.withRedo("rerun with --from round" + round + "/" + name) : d;
+                    throw d.redoStage() ? d.withRedo("rerun with --from " + RunLayout.at(round, name)) : d;
                 }
                 m.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
                 conta.io.AtomicWrite.write(done, Json.writePretty(m).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                inputs.stageDone("round" + round + "/" + name);
+                inputs.stageDone(RunLayout.at(round, name));
             }
             if (stopAfter != null && stopAfter.round() == round && stopAfter.stage().equals(name)) {
                 current.put(name, m);

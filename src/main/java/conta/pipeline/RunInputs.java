@@ -163,7 +163,7 @@ final class RunInputs {
     }
 
     private boolean anyWork() {
-        return Files.isDirectory(out.resolve("round0"));
+        return Files.isDirectory(conta.io.RunLayout.roundDir(out, 0));
     }
 
     private static void diffMaps(String what, Map<String, Object> was, Map<String, Object> now, List<String> diff) {

@@ -1,6 +1,7 @@
 package conta.pipeline;
 
 import conta.error.UserError;
+import conta.io.RunLayout;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -20,7 +21,7 @@ import java.util.stream.Stream;
 public record StageRange(Point from, Point until) {
     /** A stage of a round; round -1 = the default round of the flag. */
     public record Point(int round, String stage) {
-        @Override public String toString() { return (round < 0 ? "" : "round" + round + "/") + stage; }
+        @Override public String toString() { return round < 0 ? stage : RunLayout.at(round, stage); }
     }
 
     /**
@@ -51,7 +52,7 @@ public record StageRange(Point from, Point until) {
             String r = s.substring(0, slash);
             stage = s.substring(slash + 1);
             try {
-                round = Integer.parseInt(r.startsWith("round") ? r.substring(5) : r);
+                round = r.startsWith("round") ? RunLayout.roundOf(r) : Integer.parseInt(r);
             } catch (NumberFormatException e) {
                 round = -2;
             }
@@ -83,15 +84,12 @@ public record StageRange(Point from, Point until) {
         List<Path> gone = new ArrayList<>();
         try {
             if (!Files.isDirectory(out)) return;
-            Path rd = out.resolve("round" + from.round());
+            Path rd = RunLayout.roundDir(out, from.round());
             for (String s : STAGES.subList(STAGES.indexOf(from.stage()), STAGES.size()))
                 for (String f : folders(s)) gone.add(rd.resolve(f));
             // round t's confounder set is built from round t-1's predictions on the training images, which it writes
-            if (from.stage().equals("confounders")) gone.add(out.resolve("round" + (from.round() - 1)).resolve("pred_train"));
-            try (Stream<Path> rounds = Files.list(out)) {
-                rounds.filter(d -> d.getFileName().toString().matches("round[0-9]+")
-                        && Integer.parseInt(d.getFileName().toString().substring(5)) > from.round()).forEach(gone::add);
-            }
+            if (from.stage().equals("confounders")) gone.add(RunLayout.stageDir(out, from.round() - 1, "pred_train"));
+            for (Path d : RunLayout.roundDirs(out)) if (RunLayout.roundOf(d) > from.round()) gone.add(d);
             gone.add(out.resolve("report.json"));
             gone.add(out.resolve("report.html"));
             List<String> removed = new ArrayList<>();

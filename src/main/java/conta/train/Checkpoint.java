@@ -2,6 +2,7 @@ package conta.train;
 
 import conta.error.UserError;
 import conta.io.HostArray;
+import conta.io.RunLayout;
 import conta.io.Safetensors;
 import conta.nn.Module;
 import conta.optim.Sgd;
@@ -129,17 +130,11 @@ public final class Checkpoint {
      * run folder get the general advice.
      */
     public static String fix(Path file) {
-        String at = stageOf(file);
+        RunLayout.StageFile sf = RunLayout.stageOf(file);
+        String at = sf == null ? null : sf.at();
         if (file.getFileName().toString().equals("checkpoint.safetensors"))
             return "delete it to restart this training from its first step" + (at == null ? "" : ", or rerun with --from " + at);
         return at == null ? "replace it with an intact copy" : "rerun with --from " + at + " to recompute it and the stages after it";
-    }
-
-    /** "roundT/STAGE" of a file directly inside a stage folder of a run (OUT/roundT/STAGE/FILE), or null. */
-    public static String stageOf(Path file) {
-        Path abs = file.toAbsolutePath().normalize(), stage = abs.getParent(), round = stage == null ? null : stage.getParent();
-        return round != null && round.getFileName() != null && round.getFileName().toString().matches("round[0-9]+")
-                ? round.getFileName() + "/" + stage.getFileName() : null;
     }
 
     /** Metadata of a checkpoint (e.g. to check it belongs to the same config). */

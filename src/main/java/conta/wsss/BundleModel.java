@@ -7,6 +7,7 @@ import conta.image.RgbImage;
 import conta.infer.PlanCache;
 import conta.infer.Precision;
 import conta.io.HostArray;
+import conta.io.RunLayout;
 import conta.io.Safetensors;
 import conta.models.DeepLabV2;
 import conta.models.ResNet;
@@ -144,7 +145,7 @@ public final class BundleModel implements AutoCloseable {
 
     /** The run folder a model file of a run lies in (RUN/roundT/STAGE/model.safetensors), or the placeholder RUN. */
     private static String runOf(Path file) {
-        Path stage = file.toAbsolutePath().normalize().getParent(), round = stage == null ? null : stage.getParent();
-        return round != null && round.getParent() != null && round.getFileName().toString().matches("round[0-9]+") ? round.getParent().toString() : "RUN";
+        RunLayout.StageFile sf = RunLayout.stageOf(file);
+        return sf == null ? "RUN" : sf.run().toString();
     }
 }

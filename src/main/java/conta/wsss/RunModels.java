@@ -2,6 +2,7 @@ package conta.wsss;
 
 import conta.error.UserError;
 import conta.io.Json;
+import conta.io.RunLayout;
 import conta.io.Safetensors;
 import conta.models.ResNetConfig;
 import conta.config.Config;
@@ -40,7 +41,7 @@ public final class RunModels {
         boolean byDone = anyDone(run);
         for (int t : round != null ? List.of(round) : rounds(run))
             for (String d : dirs) {
-                Path dir = run.resolve("round" + t).resolve(d), f = dir.resolve(MODEL);
+                Path dir = RunLayout.stageDir(run, t, d), f = dir.resolve(MODEL);
                 if (!(byDone ? finished(run, t, d) : Files.isRegularFile(f))) continue;
                 if (Files.isRegularFile(f)) return f;
                 int tt = t; // the newest other round with an intact finished model, the other way out
@@ -48,7 +49,7 @@ public final class RunModels {
                 boolean contextCls = stage.equals("cls") && method(run).startsWith("conta");
                 Integer other = rounds(run).stream().filter(u -> u != tt && (!contextCls || u == 0) && dirs.stream().anyMatch(e -> intact(run, u, e)))
                         .findFirst().orElse(null);
-                throw new UserError(dir + " has finished but its " + MODEL + " is missing; recompute it with " + rerun(run, "round" + t + "/" + d)
+                throw new UserError(dir + " has finished but its " + MODEL + " is missing; recompute it with " + rerun(run, RunLayout.at(t, d))
                         + (other == null ? "" : ", or pass --round " + other + " for round " + other + "'s model"));
             }
         throw new UserError(run + " has no finished " + stage + " model" + (round == null ? "" : " in round " + round)
@@ -63,7 +64,7 @@ public final class RunModels {
      * deleted, which must not send the lookup to an older round). C2AM only in runs of a C2AM method.
      */
     private static boolean finished(Path run, int t, String d) {
-        Path rd = run.resolve("round" + t);
+        Path rd = RunLayout.roundDir(run, t);
         if (Files.isRegularFile(rd.resolve(d).resolve(DONE))) return true;
         if (d.equals("c2am") && !method(run).endsWith("c2am")) return false;
         return ORDER.subList(ORDER.indexOf(d) + 1, ORDER.size()).stream().anyMatch(e -> Files.isRegularFile(rd.resolve(e).resolve(DONE)));
@@ -80,7 +81,7 @@ public final class RunModels {
 
     /** Whether round u's stage folder e finished and still holds its model. */
     private static boolean intact(Path run, int u, String e) {
-        Path dir = run.resolve("round" + u).resolve(e);
+        Path dir = RunLayout.stageDir(run, u, e);
         return Files.isRegularFile(dir.resolve(DONE)) && Files.isRegularFile(dir.resolve(MODEL));
     }
 
@@ -109,12 +110,12 @@ public final class RunModels {
      * other file copied or exported again.
      */
     public static String fix(Path file) {
-        String at = Checkpoint.stageOf(file);
-        if (at == null || !file.getFileName().toString().equals(MODEL) || !List.of("cls", "c2am", "irn", "seg").contains(at.substring(at.indexOf('/') + 1)))
+        RunLayout.StageFile at = RunLayout.stageOf(file);
+        if (at == null || !file.getFileName().toString().equals(MODEL) || !List.of("cls", "c2am", "irn", "seg").contains(at.stage()))
             return "replace it with an intact copy, or export it again from its run with `conta export`";
         Path stageDir = file.getParent(), roundDir = stageDir == null ? null : stageDir.getParent();
         Path run = roundDir == null ? null : roundDir.getParent(); // as the user spelt it
-        return "recompute it with " + rerun(run != null ? run : file.toAbsolutePath().normalize().getParent().getParent().getParent(), at);
+        return "recompute it with " + rerun(run != null ? run : at.run(), at.at());
     }
 
     /** A model file the reader refused: named, with the reader's words and {@link #fix}. */
@@ -177,10 +178,8 @@ public final class RunModels {
 
     /** The round numbers of run's roundN folders, newest first. */
     private static List<Integer> rounds(Path run) {
-        if (!Files.isDirectory(run)) return List.of();
-        try (var s = Files.list(run)) {
-            return s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).filter(n -> n.matches("round[0-9]{1,9}"))
-                    .map(n -> Integer.parseInt(n.substring(5))).sorted(java.util.Comparator.reverseOrder()).toList();
+        try {
+            return RunLayout.roundDirs(run).stream().map(RunLayout::roundOf).sorted(java.util.Comparator.reverseOrder()).toList();
         } catch (IOException e) {
             throw new UserError("cannot list " + run + " (" + e.getMessage() + "); make it readable");
         }
@@ -189,29 +188,28 @@ public final class RunModels {
     /** Whether any stage of run has its done.json (every run since done.json existed has, once a stage finished). */
     private static boolean anyDone(Path run) {
         for (int t : rounds(run))
-            try (var s = Files.list(run.resolve("round" + t))) {
+            try (var s = Files.list(RunLayout.roundDir(run, t))) {
                 if (s.anyMatch(d -> Files.isRegularFile(d.resolve(DONE)))) return true;
             } catch (IOException e) {
-                throw new UserError("cannot list " + run.resolve("round" + t) + " (" + e.getMessage() + "); make it readable");
+                throw new UserError("cannot list " + RunLayout.roundDir(run, t) + " (" + e.getMessage() + "); make it readable");
             }
         return false;
     }
 
     /** The bundle of a weights file without bundle metadata, from the run folder around it. */
     public static Bundle legacy(Path file) {
-        Path abs = file.toAbsolutePath().normalize();
-        Path stageDir = abs.getParent(), roundDir = stageDir == null ? null : stageDir.getParent();
-        Path run = roundDir == null ? null : roundDir.getParent();
-        if (run != null && roundDir.getFileName().toString().matches("round\\d+")) requireRun(run); // a run that lost its config.json
-        if (run == null || !Files.isRegularFile(run.resolve("config.json")) || !roundDir.getFileName().toString().matches("round\\d+"))
+        RunLayout.StageFile at = RunLayout.stageOf(file);
+        Path run = at == null ? null : at.run();
+        if (run != null) requireRun(run); // a run that lost its config.json
+        if (run == null || !Files.isRegularFile(run.resolve("config.json")))
             throw new UserError(file + " holds weights without a model description (no '" + Bundle.META_KEY + "' metadata) and is not inside a pipeline run "
                     + "(OUT/roundT/STAGE/model.safetensors with OUT/config.json): export it from its run with `conta export`");
-        int round = Integer.parseInt(roundDir.getFileName().toString().substring(5));
-        String stage = switch (stageDir.getFileName().toString()) {
+        int round = at.round();
+        String stage = switch (at.stage()) {
             case "cls", "c2am" -> "cls";
             case "irn" -> "irn";
             case "seg" -> "seg";
-            default -> throw new UserError(file + ": unknown stage folder " + stageDir.getFileName() + " (cls, c2am, irn or seg)");
+            default -> throw new UserError(file + ": unknown stage folder " + at.stage() + " (cls, c2am, irn or seg)");
         };
         Config c = new Config();
         try {

@@ -43,4 +43,13 @@ class StageRangeClearTest {
         assertTrue(Files.exists(out.resolve("round0/pred_train/a.png")) && Files.exists(out.resolve("round1/confounders.npy")));
         assertFalse(Files.exists(out.resolve("round1/cls")));
     }
+
+    /** A folder whose name only looks like a round (too many digits for one) is left alone; it used to stop --from with an internal error. */
+    @Test
+    void aFolderThatOnlyLooksLikeARoundIsKept() throws Exception {
+        for (String f : new String[]{"round0/cls/done.json", "round1/cls/done.json", "round99999999999/notes.txt"}) touch(f);
+        StageRange.clear(out, new StageRange.Point(0, "cls"), new PrintStream(new ByteArrayOutputStream()));
+        assertFalse(Files.exists(out.resolve("round1")) || Files.exists(out.resolve("round0/cls")));
+        assertTrue(Files.exists(out.resolve("round99999999999/notes.txt")));
+    }
 }
