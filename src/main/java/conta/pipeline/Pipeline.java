@@ -36,6 +36,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 
 /**
  * The WSSS pipeline over one output folder: classifier -> CAMs and seeds -> IR labels -> boundary branch -> random walk
@@ -105,7 +106,9 @@ public final class Pipeline implements AutoCloseable {
         this.gtVal = gt(cfg.str("data.val"), valIds);
         if (!cfg.str("seg.blocks").strip().equalsIgnoreCase("auto")) SegStage.blocks(cfg); // contradicting seg.* keys fail now, not hours later
         ClassifierStage.checkFromScratch(cfg);
-        WeightsCheck.run(cfg, ds.numClasses()); // an unreadable or unfitting weights file fails now, not after the stages before its own
+        // an unreadable or unfitting weights file fails now, not after the stages before its own; unless no stage loads it again
+        int n = Methods.rounds(cfg);
+        WeightsCheck.run(cfg, ds.numClasses(), key -> IntStream.range(0, n).anyMatch(t -> !isDone(t, key.substring(0, key.indexOf('.')))));
         List<String> used = new ArrayList<>(trainIds);
         used.addAll(valIds);
         Path created = firstMissing(out);

@@ -14,21 +14,24 @@ import conta.wsss.irn.BoundaryNet;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * The start-up check of the weights files a config names by path (cls/irn/seg.weights): each is read once and loaded
  * into a scratch copy of its stage's network on the CPU, so that a file that is unreadable or made for another
  * network is refused before a run writes anything, not when its stage starts hours later ("imagenet" is fetched, and
  * checked, by its stage). Round 0's networks: a file that fits them fits CONTA's context-widened ones too. Costs a
- * second read of each file per run and 0.5-2 s of network building (ResNet-101 DeepLab on 2 cores).
+ * second read of each file and 0.5-2 s of network building (ResNet-101 DeepLab on 2 cores); skipped for a file whose
+ * stage has finished in every round (a resumed or re-reported run that will not load it again).
  */
 final class WeightsCheck {
     private WeightsCheck() { }
 
-    static void run(Config c, int classes) {
+    /** Checks each weights path of c whose file willLoad says a stage of this run still loads (by key). */
+    static void run(Config c, int classes, Predicate<String> willLoad) {
         for (String key : Backbones.WEIGHT_KEYS) {
             String spec = c.str(key);
-            if (List.of("imagenet", "none", "cls").contains(spec)) continue;
+            if (List.of("imagenet", "none", "cls").contains(spec) || !willLoad.test(key)) continue;
             Path file = Path.of(spec);
             Map<String, HostArray> w = Backbones.read(file, key);
             if (key.equals("seg.weights")) SegStage.depthOf(file, w); // seg.blocks=auto: the depth from this read, not another

@@ -171,6 +171,24 @@ class RefusedRunTest {
         assertFalse(Files.exists(tmp.resolve("new-runs-fit")), "nothing written, not even OUT's folder");
     }
 
+    /**
+     * The start-up check reads a weights file only while a stage of the run will load it: a file damaged after every
+     * stage using it finished no longer stops a rerun that keeps those stages (it did, although nothing reads it), and
+     * is still refused at start-up when --from redoes its stage.
+     */
+    @Test
+    void aWeightsFileIsCheckedOnlyWhileAStageWillLoadIt() throws Exception {
+        Path w = backboneFile("fits.safetensors", "1,1,1,1"), o = tmp.resolve("with-weights");
+        ModelCommandErrorsTest.Result first = pipeline(data, o, "--set", "cls.weights=" + w);
+        assertEquals(0, first.code(), first.err());
+        Files.write(w, java.util.Arrays.copyOf(Files.readAllBytes(w), 1000)); // damaged after its stage finished
+        ModelCommandErrorsTest.Result kept = pipeline(data, o, "--set", "cls.weights=" + w, "--force-new-data");
+        assertEquals(0, kept.code(), kept.err());
+        Map<String, String> before = tree(o);
+        ErrorContractTest.userError(pipeline(data, o, "--set", "cls.weights=" + w, "--force-new-data", "--from", "cls"), "cls.weights", w.toString());
+        assertEquals(before, tree(o), "refused before --from removed anything");
+    }
+
     /** The backbone tensors of a width-8 classifier with the given blocks, as a safetensors file. */
     private static Path backboneFile(String name, String blocks) throws Exception {
         conta.config.Config c = new conta.config.Config();
