@@ -3,6 +3,7 @@ package conta.cli;
 import conta.error.UserError;
 import conta.io.HostArray;
 import conta.io.Json;
+import conta.io.RunLayout;
 import conta.io.Safetensors;
 import conta.models.Network;
 import conta.models.ResNet;
@@ -85,7 +86,7 @@ public final class OnnxExportCommand implements Command {
         if (!stage.equals("seg") && !stage.equals("cls")) throw new UserError("--stage must be seg or cls, got '" + stage + "'");
         // the model conta export and predict take: the newest finished round's (C2AM's classifier where it finished)
         Path model = RunModels.find(run, stage, a.has("round") ? a.getInt("round", 0) : null);
-        int round = Integer.parseInt(model.getParent().getParent().getFileName().toString().substring(5));
+        int round = RunLayout.stageOf(model).round(); // find returns RUN/roundT/STAGE/model.safetensors
         Map<String, HostArray> w;
         try {
             w = Safetensors.readAll(model).tensors();
