@@ -279,7 +279,7 @@ public final class Pipeline implements AutoCloseable {
         return Files.isRegularFile(RunLayout.stageDir(out, t, stage).resolve("done.json")) && !cleared(t, stage);
     }
 
-    /** Whether this run will compute stage of roundDir (not finished, or redone under --from) and it loads its inputs' models. */
+    /** Whether this run will compute stage of round t (not finished, or redone under --from) and it loads its inputs' models. */
     private boolean willRun(int t, String stage) {
         if (stage.equals("c2am") && !cfg.str("method").endsWith("c2am")) return false;
         if (stage.equals("irn") && !cfg.str("irn.weights").equals("cls")) return false; // the only irn that loads the classifier
