@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conta.h"
 
@@ -115,6 +116,41 @@ static void *open_libjvm(void) {
     return NULL;
 }
 
+/* The JVM announces "WARNING: Using incubator modules: jdk.incubator.vector" on stderr while it boots (the Vector API
+ * is an incubator module in JDK 25). A library must not write into its host's stderr, so fd 2 points at a temporary
+ * file while JNI_CreateJavaVM runs, and what the JVM wrote there, less that one line, is copied back afterwards: its
+ * reasons for a failed start (a bad CONTA_JVM_OPTS) still reach the host. What the host's other threads write to
+ * stderr in those ~100 ms arrives late, not lost. Without a temporary file nothing is filtered. */
+typedef struct { FILE *tmp; int saved; } quiet_boot;
+
+static quiet_boot quiet_begin(void) {
+    quiet_boot q = {NULL, -1};
+    fflush(stderr);
+    q.tmp = tmpfile();
+    if (!q.tmp) return q;
+    q.saved = dup(2);
+    if (q.saved < 0 || dup2(fileno(q.tmp), 2) < 0) {
+        if (q.saved >= 0) close(q.saved);
+        fclose(q.tmp);
+        q.tmp = NULL;
+        q.saved = -1;
+    }
+    return q;
+}
+
+static void quiet_end(quiet_boot q) {
+    if (!q.tmp) return;
+    fflush(stderr);
+    dup2(q.saved, 2);
+    close(q.saved);
+    rewind(q.tmp);
+    char line[4096];
+    while (fgets(line, sizeof line, q.tmp))
+        if (strncmp(line, "WARNING: Using incubator modules", 32) != 0) fputs(line, stderr);
+    fflush(stderr);
+    fclose(q.tmp);
+}
+
 static int start_vm(void) {
     /* as the ./conta launcher's inference commands: oneDNN's OpenMP threads spin 1000 rounds (~20 us, the gap
      * between two primitives) and then sleep. libgomp's default spin (300000 rounds) slowed a 64x64 call from 14 ms
@@ -166,7 +202,9 @@ static int start_vm(void) {
         args.nOptions = k;
         args.options = opts;
         args.ignoreUnrecognized = JNI_FALSE;
+        quiet_boot q = quiet_begin();
         jint r = create(&vm, (void **) &env, &args);
+        quiet_end(q);
         free(cpopt); /* the JVM copies its options */
         int had_extra = extra != NULL;
         free(extra);

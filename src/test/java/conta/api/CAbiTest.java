@@ -46,16 +46,55 @@ class CAbiTest {
         return exe;
     }
 
-    /** Runs a program that embeds the JVM with this test's class path; returns its stdout (stderr goes to ours). */
-    static String runNative(List<String> cmd, int timeoutS) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+    /** What a native program printed. */
+    record Printed(String out, String err) { }
+
+    /** Runs a program that embeds the JVM with this test's class path (and env); returns its stdout and stderr. */
+    static Printed runNative(List<String> cmd, int timeoutS, Map<String, String> env) throws Exception {
+        Path err = Files.createTempFile("cabi", ".err");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
         pb.environment().put("CONTA_CLASSPATH", System.getProperty("java.class.path"));
         pb.environment().put("CONTA_JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(timeoutS, TimeUnit.SECONDS), "finished in " + timeoutS + " s");
-        assertEquals(0, p.exitValue(), "exit code; output:\n" + out);
-        return out;
+        String e = Files.readString(err);
+        Files.delete(err);
+        assertEquals(0, p.exitValue(), "exit code; output:\n" + out + "\nstderr:\n" + e);
+        return new Printed(out, e);
+    }
+
+    /**
+     * The JVM's boot warning about the incubator Vector API stays out of the host's stderr, while the host's own
+     * lines and the JVM's reason for a failed start (a bad CONTA_JVM_OPTS) still reach it.
+     */
+    @Test
+    void theEmbeddedJvmKeepsItsBootWarningOutOfTheHostsStderr() throws Exception {
+        Assumptions.assumeTrue(hasGcc(), "no gcc on PATH");
+        Path src = tmp.resolve("boot.c"), bundle = tmp.resolve("seg.safetensors");
+        Files.writeString(src, """
+                #include <stdio.h>
+                #include "conta.h"
+                int main(int argc, char **argv) {
+                    fprintf(stderr, "host line before\\n");
+                    conta_model *m = NULL;
+                    int rc = conta_open(argv[1], "cpu", &m);
+                    fprintf(stderr, "host line after\\n");
+                    printf("%d %s\\n", rc, rc ? conta_last_error() : "");
+                    if (m) conta_close(m);
+                    return 0;
+                }
+                """);
+        assertEquals(0, conta.cli.Main.run(new String[]{"export", "--run", TinyRun.out().toString(), "--stage", "seg", "--out", bundle.toString()}));
+        Path exe = compile(src, tmp.resolve("boot"));
+        Printed ok = runNative(List.of(exe.toString(), bundle.toString()), 300, Map.of());
+        assertTrue(ok.out().startsWith("0 "), ok.out() + ok.err());
+        assertEquals("host line before\nhost line after\n", ok.err(), "nothing but the host's lines on its stderr");
+        Printed bad = runNative(List.of(exe.toString(), bundle.toString()), 300, Map.of("CONTA_JVM_OPTS", "-XX:+NoSuchContaFlag"));
+        assertTrue(bad.out().startsWith("7 ") && bad.out().contains("CONTA_JVM_OPTS"), bad.out());
+        assertTrue(bad.err().contains("NoSuchContaFlag") && !bad.err().contains("incubator"), "the JVM's reason reaches stderr: " + bad.err());
+        assertTrue(bad.err().startsWith("host line before\n") && bad.err().endsWith("host line after\n"), bad.err());
     }
 
     @Test
@@ -73,7 +112,7 @@ class CAbiTest {
         Files.write(corrupt, java.util.Arrays.copyOf(jpg, jpg.length / 3));
         Path exe = compile(Path.of("native/tests/abi_check.c"), tmp.resolve("abi_check"));
         Path raw = tmp.resolve("labels.raw");
-        String out = runNative(List.of(exe.toString(), bundle.toString(), photo.toString(), raw.toString(), corrupt.toString()), 600);
+        String out = runNative(List.of(exe.toString(), bundle.toString(), photo.toString(), raw.toString(), corrupt.toString()), 600, Map.of()).out();
 
         Map<String, String[]> r = new LinkedHashMap<>();
         for (String line : out.split("\n")) {
