@@ -59,20 +59,19 @@ public final class DemoCommand implements Command {
             SynthGenerator.generate(data, SynthGenerator.Config.defaults());
         }
         long t0 = System.nanoTime();
-        Map<String, Object> report;
         try {
-            report = Methods.run(cfg, data, out, range);
+            Methods.run(cfg, data, out, range, report -> { // printed into run.log too
+                System.out.println();
+                Report.printTable(report, System.out);
+                if (report.containsKey("stopped_after"))
+                    System.out.println("stopped after " + report.get("stopped_after") + " (--until): rerun without --until to finish");
+                else
+                    System.out.printf("demo finished in %.1f min (this run); report: %s, open %s%n", (System.nanoTime() - t0) / 6e10,
+                            out.resolve("report.json"), out.resolve("report.html").toAbsolutePath());
+            });
         } catch (UserError | conta.error.FormatError e) {
             throw Methods.redoHint(e, "add it to this demo command");
         }
-        System.out.println();
-        Report.printTable(report, System.out);
-        if (report.containsKey("stopped_after")) {
-            System.out.println("stopped after " + report.get("stopped_after") + " (--until): rerun without --until to finish");
-            return 0;
-        }
-        System.out.printf("demo finished in %.1f min (this run); report: %s, open %s%n", (System.nanoTime() - t0) / 6e10,
-                out.resolve("report.json"), out.resolve("report.html").toAbsolutePath());
         return 0;
     }
 }

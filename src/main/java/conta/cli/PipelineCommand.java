@@ -43,12 +43,14 @@ public final class PipelineCommand implements Command {
         if (!a.has("data") || !a.has("out")) throw new UserError("give --data DIR and --out DIR\n" + USAGE);
         Config cfg = Config.fromFlags(a.get("config", null), a.all("set"));
         applyFlags(a, cfg);
-        Map<String, Object> report = Methods.run(cfg, Path.of(a.get("data", null)), Path.of(a.get("out", null)), range(a));
-        Report.printTable(report, System.out);
-        if (report.containsKey("stopped_after"))
-            System.out.println("stopped after " + report.get("stopped_after") + " (--until): no report files yet; rerun without --until to finish");
-        else
-            System.out.println("report: " + Path.of(a.get("out", null)).resolve("report.json") + " and " + Path.of(a.get("out", null)).resolve("report.html"));
+        Path out = Path.of(a.get("out", null));
+        Methods.run(cfg, Path.of(a.get("data", null)), out, range(a), report -> { // printed into run.log too
+            Report.printTable(report, System.out);
+            if (report.containsKey("stopped_after"))
+                System.out.println("stopped after " + report.get("stopped_after") + " (--until): no report files yet; rerun without --until to finish");
+            else
+                System.out.println("report: " + out.resolve("report.json") + " and " + out.resolve("report.html"));
+        });
         return 0;
     }
 

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** Runs a method's rounds over the pipeline and writes the report. */
 public final class Methods {
@@ -43,8 +44,16 @@ public final class Methods {
 
     /** The same limited by --from / --until (see {@link StageRange}). */
     public static Map<String, Object> run(Config cfg, Path data, Path out, StageRange range) throws Exception {
-        try (Backend b = backend(cfg.str("device"), cfg.str("precision"))) {
-            return run(cfg, data, out, b, range);
+        return run(cfg, data, out, range, report -> { });
+    }
+
+    /**
+     * The same, then atEnd with the report while the run still holds OUT: what a command prints about the finished run
+     * (its table, where the report is) goes to OUT/run.log too.
+     */
+    public static Map<String, Object> run(Config cfg, Path data, Path out, StageRange range, Consumer<Map<String, Object>> atEnd) throws Exception {
+        try (RunLog log = RunLog.capture(); Backend b = backend(cfg.str("device"), cfg.str("precision"))) { // the device line is logged too
+            return run(cfg, data, out, b, range, log, atEnd);
         }
     }
 
@@ -61,6 +70,13 @@ public final class Methods {
      * its stage and returns the report of the stages done so far (with "stopped_after"), writing no report files.
      */
     public static Map<String, Object> run(Config cfg, Path data, Path out, Backend b, StageRange range) throws Exception {
+        try (RunLog log = RunLog.capture()) {
+            return run(cfg, data, out, b, range, log, report -> { });
+        }
+    }
+
+    private static Map<String, Object> run(Config cfg, Path data, Path out, Backend b, StageRange range, RunLog log,
+            Consumer<Map<String, Object>> atEnd) throws Exception {
         cfg.validate();
         String method = cfg.str("method");
         int rounds = rounds(cfg);
@@ -68,11 +84,28 @@ public final class Methods {
         StageRange.Point from = StageRange.resolve(range.from(), "from", rounds, c2am, 0);
         StageRange.Point until = StageRange.resolve(range.until(), "until", rounds, c2am, rounds - 1);
         if (until != null && until.round() == rounds - 1 && until.stage().equals("pred")) until = null; // the whole run
-        // the pipeline checks everything (data, weights files, OUT's recipe and inputs) before --from removes anything, and the
-        // run.log tee starts once it holds OUT's lock: a refused run writes and removes nothing
-        try (Pipeline p = new Pipeline(cfg, data, out, b, from); RunLog log = RunLog.start(out)) { // the console of every (resumed) run, also in OUT/run.log
+        // the pipeline checks everything (data, weights files, OUT's recipe and inputs) before --from removes anything, and
+        // run.log is written once it holds OUT's lock: a refused run writes and removes nothing
+        try (Pipeline p = new Pipeline(cfg, data, out, b, from)) {
+            log.startFile(out); // the console of every (resumed) run, also in OUT/run.log
             b.useRunFolder(out); // OUT is this run's now: choices a resume must repeat are kept there
-            return run(p, rounds, method, c2am, until);
+            Thread interrupted = new Thread(() -> System.err.println("\ninterrupted: the finished stages and the newest training checkpoint are kept; "
+                    + "rerun the same command to resume"));
+            Runtime.getRuntime().addShutdownHook(interrupted); // Ctrl-C or a kill: say how to go on (a normal end removes it)
+            try {
+                Map<String, Object> report = run(p, rounds, method, c2am, until);
+                atEnd.accept(report);
+                return report;
+            } catch (Exception | Error e) {
+                log.fileOnly("stopped by an error: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())); // the console gets it from the command
+                throw e;
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(interrupted);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running or has run: the run was interrupted
+                }
+            }
         }
     }
 

@@ -18,12 +18,16 @@ import java.util.List;
 /**
  * Copies the console (stdout and stderr) of a pipeline run to OUT/run.log, appending across resumed runs with a
  * header line per run. A progress bar redrawn in place on a terminal ({@code \r}) reaches the file as its final
- * state only. Closing restores the previous streams, so nested runs (compare) each log to their own folder.
+ * state only. The copy starts with the run ({@link #capture}), but the file is only written once the run holds OUT's
+ * lock ({@link #startFile}): what was printed before (the device chosen, a stale lock taken over, the config's
+ * warnings) is held in memory until then, and dropped when the run is refused, which writes nothing. Closing restores
+ * the previous streams, so nested runs (compare) each log to their own folder.
  */
 public final class RunLog implements AutoCloseable {
     public static final String FILE = "run.log";
     private final PrintStream oldOut, oldErr;
     private final LineFile file;
+    private final Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
 
     private RunLog(PrintStream oldOut, PrintStream oldErr, LineFile file) {
         this.oldOut = oldOut;
@@ -31,19 +35,33 @@ public final class RunLog implements AutoCloseable {
         this.file = file;
     }
 
-    public static RunLog start(Path out) {
+    /** Starts copying the console; held in memory until {@link #startFile}. */
+    public static RunLog capture() {
+        RunLog r = new RunLog(System.out, System.err, new LineFile(new ByteArrayOutputStream()));
+        System.setOut(new PrintStream(new Tee(r.oldOut, r.file), true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(new Tee(r.oldErr, r.file), true, StandardCharsets.UTF_8));
+        return r;
+    }
+
+    /** From now on the copy goes to OUT/run.log (appended), after a header line and what was held so far. */
+    public void startFile(Path out) {
         Path f = out.resolve(FILE);
+        System.out.flush();
+        System.err.flush();
         try {
             Files.createDirectories(out);
-            OutputStream o = Files.newOutputStream(f, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            LineFile lf = new LineFile(o);
-            lf.writeLine("== conta run started " + Instant.now().truncatedTo(ChronoUnit.SECONDS));
-            RunLog r = new RunLog(System.out, System.err, lf);
-            System.setOut(new PrintStream(new Tee(r.oldOut, lf), true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(new Tee(r.oldErr, lf), true, StandardCharsets.UTF_8));
-            return r;
+            file.moveTo(Files.newOutputStream(f, StandardOpenOption.CREATE, StandardOpenOption.APPEND), "== conta run started " + started);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + f + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A line for the file only (once it is written): what ended the run, which the console shows in its own words. */
+    public void fileOnly(String line) {
+        try {
+            if (file.onFile()) file.writeLine(line);
+        } catch (IOException e) {
+            // the console has it; a log that cannot take one more line is not worth a second error
         }
     }
 
@@ -96,12 +114,28 @@ public final class RunLog implements AutoCloseable {
         @Override public void flush() throws IOException { console.flush(); }
     }
 
-    /** The file side: a '\r' discards the line so far (a redrawn bar), a '\n' writes it. Shared by both streams. */
+    /**
+     * The file side: a '\r' discards the line so far (a redrawn bar), a '\n' writes it. Shared by both streams. Writes
+     * to memory until {@link #moveTo} hands it the file.
+     */
     private static final class LineFile {
-        private final OutputStream out;
+        private OutputStream out;
+        private boolean onFile;
         private final ByteArrayOutputStream line = new ByteArrayOutputStream();
 
         LineFile(OutputStream out) { this.out = out; }
+
+        /** Writes header and the lines held in memory to file, and every later line there. */
+        synchronized void moveTo(OutputStream file, String header) throws IOException {
+            byte[] held = out instanceof ByteArrayOutputStream b ? b.toByteArray() : new byte[0];
+            out = file;
+            onFile = true;
+            writeLine(header);
+            out.write(held);
+            out.flush();
+        }
+
+        synchronized boolean onFile() { return onFile; }
 
         synchronized void accept(int b) throws IOException {
             if (b == '\r') {
