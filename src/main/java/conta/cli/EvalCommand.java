@@ -11,6 +11,7 @@ import conta.pipeline.DamagedOutputs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /** {@code conta eval}: mIoU of pseudo-masks / segmentations (--pred) or CAMs (--cam) against ground truth. */
 public final class EvalCommand implements Command {
@@ -72,9 +73,26 @@ public final class EvalCommand implements Command {
             Path dir = Path.of(a.has("pred") ? a.get("pred", null) : a.get("cam", null));
             if (e.getCause() != null) throw DamagedOutputs.explain(e, dir);
             String ext = a.has("pred") ? ".png" : ".npz"; // some of the split's files there: not the wrong --split
-            boolean some = gt.ids().stream().anyMatch(id -> Files.isRegularFile(dir.resolve(id + ext)));
-            String redo = some && e.getMessage().contains(" have no prediction in ") ? DamagedOutputs.recompute(dir) : null;
-            throw redo == null ? e : new UserError(e.getMessage() + "; or, if files of this run were deleted: " + redo, e); // or the wrong --split
+            long some = gt.ids().stream().filter(id -> Files.isRegularFile(dir.resolve(id + ext))).count();
+            String redo = some > 0 && e.getMessage().contains(" have no prediction in ") ? DamagedOutputs.recompute(dir) : null;
+            if (redo == null) throw e; // or the wrong --split
+            String scored = stageSplit(dir, some);
+            throw new UserError(e.getMessage() + (scored != null ? "; " + scored : "; or, if files of this run were deleted: " + redo), e);
+        }
+    }
+
+    /**
+     * For a finished stage's folder that still holds all it wrote (its done.json's image count): which split that was
+     * and how to score it, since the missing ids were never predicted there (nothing to recompute); else null.
+     */
+    private static String stageSplit(Path dir, long present) {
+        try {
+            Map<String, Object> done = Json.readObject(dir.resolve("done.json"), "");
+            if (!(done.get("split") instanceof String split) || !(done.get("images") instanceof Number n) || present < n.longValue()) return null;
+            return dir + " holds that stage's " + n.longValue() + " predictions of split " + split + ": score them with --gt DATA --split " + split
+                    + " (DATA: the run's data folder) or --list FILE of their ids";
+        } catch (RuntimeException unreadable) {
+            return null;
         }
     }
 

@@ -164,8 +164,9 @@ public final class Evaluator {
         List<String> missing = new ArrayList<>();
         for (String id : gt.ids()) if (!Files.isRegularFile(dir.resolve(id + ext))) missing.add(id);
         if (!missing.isEmpty())
-            throw new DataError(missing.get(0), dir.resolve(missing.get(0) + ext), missing.size() + " of " + gt.ids().size() + " images of split "
-                    + gt.split() + " have no prediction in " + dir + " (first: " + dir.resolve(missing.get(0) + ext)
+            throw new DataError(missing.get(0), dir.resolve(missing.get(0) + ext), missing.size() + " of " + (gt.split().startsWith("all masks in ")
+                    ? "the " + gt.ids().size() + " " + gt.split().substring(4) : gt.ids().size() + " images of split " + gt.split())
+                    + " have no prediction in " + dir + " (first: " + dir.resolve(missing.get(0) + ext)
                     + "); predict every listed image or pass the --list that was predicted");
     }
 }

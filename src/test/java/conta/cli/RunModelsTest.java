@@ -230,6 +230,21 @@ class RunModelsTest {
         assertEquals(0, ModelCommandErrorsTest.run("eval", "--pred", run.resolve("round0/pseudo").toString(), gt[0], gt[1], gt[2], gt[3]).code());
     }
 
+    /**
+     * A finished stage's folder scored against more masks than it predicted (pred/ holds the val split; the mask folder
+     * has every image): the message names the stage's split and how to score it, and offers no recompute (nothing was
+     * deleted; recomputing adds no prediction). It said "of split all masks in ..." and offered --from round0/pred.
+     */
+    @Test
+    void evalOfAStageFolderAgainstAllMasksNamesTheSplitItHolds() throws Exception {
+        Path pred = finished.resolve("round0/pred");
+        ModelCommandErrorsTest.Result r = ModelCommandErrorsTest.run("eval", "--pred", pred.toString(), "--gt", data.resolve("SegmentationClass").toString());
+        ErrorContractTest.userError(r, "of the 12 masks in " + data.resolve("SegmentationClass"), "holds that stage's 4 predictions of split val",
+                "--split val");
+        assertFalse(r.err().contains("--from") || r.err().contains("of split all"), r.err());
+        assertEquals(0, ModelCommandErrorsTest.run("eval", "--pred", pred.toString(), "--gt", data.toString(), "--split", "val").code());
+    }
+
     /** A damaged config.json: the fix is the recipe report.json kept (a copy to restore from does not exist), and it works. */
     @Test
     void aDamagedConfigJsonIsRestoredFromTheReport() throws Exception {
