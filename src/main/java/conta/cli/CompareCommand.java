@@ -12,7 +12,8 @@ public final class CompareCommand implements Command {
     static final String USAGE = """
             usage: conta compare --data DIR --out DIR [--methods cam,conta,c2am] [--seeds 3] [--config FILE | --demo] [--set key=value ...]
                                  [--device D] [--precision fp32|bf16|auto] [--until STAGE] [--from STAGE]   (as conta pipeline, for every method and seed)
-              Runs OUT/METHOD/seedS/ pipelines (resumable like `conta pipeline`) and writes OUT/comparison.md and .json:
+                                 [--tables-only]
+              Runs OUT/METHOD/seedS/ pipelines (resumable like `conta pipeline`) and writes OUT/comparison.md, .json and .html:
               mean ± std of CAM, pseudo-mask and segmentation mIoU, per round for CONTA, and per-class IoU changes.
               --tables-only: run nothing; tabulate the seeds that have finished (each method with its own, pairs by seed).""";
 

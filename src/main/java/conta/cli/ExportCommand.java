@@ -30,14 +30,14 @@ public final class ExportCommand implements Command {
             + "                    [--width W] [--blocks 3,4,23,3] [--scales 0.5,0.75] --out FILE\n"
             + "  one model file from a pipeline run: a bundle (docs/bundles.md) for conta predict, the Java API and the C ABI, or ONNX;\n"
             + "  with --arch, a segmentation bundle from a DeepLab-v2 checkpoint (deeplab-pytorch's names; --names: one class name per\n"
-            + "  line, background first, default class0..; --input: the preprocessing it was trained with, default caffe = BGR minus\n"
+            + "  line, background first (or a data set's classes.txt, without it), default class0..; --input: the preprocessing it was trained with, default caffe = BGR minus\n"
             + "  the ImageNet mean as deeplab-pytorch; --scales: the MSC input scales besides 1)";
 
     @Override public String name() { return "export"; }
 
     @Override public String usage() { return USAGE; }
 
-    @Override public String summary() { return "write a trained model as a self-describing bundle (--format bundle) for predict / the API"; }
+    @Override public String summary() { return "write a trained model as a self-describing bundle for predict / the APIs, or as ONNX (--format onnx)"; }
 
     @Override
     public int run(Args a) throws IOException {
@@ -111,6 +111,12 @@ public final class ExportCommand implements Command {
     private static List<String> classNames(Args a, List<String> n, int classes) {
         if (n == null) return java.util.stream.IntStream.range(0, classes).mapToObj(i -> "class" + i).toList();
         Path f = Path.of(a.require("names"));
+        if (n.size() == classes - 1 && !n.getFirst().equalsIgnoreCase("background")) { // a data set's classes.txt: background implicit
+            System.err.println("note: --names " + f + " lists " + n.size() + " classes without background (as a data set's classes.txt): background is class 0");
+            List<String> withBg = new java.util.ArrayList<>(n);
+            withBg.addFirst("background");
+            return withBg;
+        }
         if (n.size() != classes)
             throw new UserError("--names " + f + " lists " + n.size() + " classes, the network has " + classes + " outputs (background first; or --classes N)");
         return n;

@@ -16,8 +16,8 @@ public final class PipelineCommand implements Command {
                                   [--rounds T] [--device cpu|cuda:0|auto] [--precision fp32|bf16|auto] [--skip-bad] [--seed S] [--force-new-data]
                                   [--until STAGE] [--from STAGE]
                    conta pipeline --help-config      (every recipe key, its default and meaning)
-              --config FILE: key = value lines, or a run's OUT/config.json or report.json (its recipe: --config OUT/config.json
-              --from STAGE redoes a stage of OUT with the recipe it was made with; device and workers are not part of it).
+              --config FILE: key = value lines, or a run's OUT/config.json or report.json, its recipe (device and workers are
+              not part of it): `--config OUT/config.json --from STAGE` redoes a stage of OUT with the recipe it was made with.
               Rerun the same command after a kill: finished stages and written images are kept, training resumes.
               The whole configuration is checked before anything runs; OUT is locked while a run is going (OUT/run.lock),
               and a rerun whose data, weights files or conta version differ from OUT's finished stages is refused

@@ -80,6 +80,20 @@ class ExportArchTest {
                 "--names", names.toString(), "--out", out);
         assertEquals(2, r[0]);
         assertTrue(((String) r[1]).contains("lists 3 classes, the network has 5 outputs"), (String) r[1]);
+        Files.writeString(names, "background\na\nb\nc\n"); // background first and one short: still a mistake
+        r = conta("export", "--arch", "deeplabv2-resnet101", "--width", "4", "--blocks", "1,1,1,1", "--classes", "5", "--weights", w,
+                "--names", names.toString(), "--out", out);
+        assertTrue(((String) r[1]).contains("lists 4 classes, the network has 5 outputs"), (String) r[1]);
+        // a data set's classes.txt (background implicit) is one short: background is put first, said in a note
+        Path classesTxt = tmp.resolve("classes.txt"), ok = tmp.resolve("ok.safetensors");
+        Files.writeString(classesTxt, "a\nb\nc\nd\n");
+        r = conta("export", "--arch", "deeplabv2-resnet101", "--width", "4", "--blocks", "1,1,1,1", "--classes", "5", "--weights", w,
+                "--names", classesTxt.toString(), "--out", ok.toString());
+        assertEquals(0, r[0], (String) r[1]);
+        assertTrue(((String) r[1]).contains("without background"), (String) r[1]);
+        try (conta.api.ContaModel m = conta.api.ContaModel.open(ok, "cpu")) {
+            assertEquals(java.util.List.of("background", "a", "b", "c", "d"), m.classNames());
+        }
         r = conta("export", "--arch", "deeplabv2-resnet101", "--width", "4", "--blocks", "1,1,1,1", "--classes", "5", "--weights", w,
                 "--input", "bgr", "--out", out);
         assertEquals(2, r[0]);

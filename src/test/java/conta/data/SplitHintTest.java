@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A custom set without splits/ asked for split 'train' names the fix: --set data.train=all. */
+/** A data set asked for a split it does not have names the fix: for a custom set without splits/ --set data.train=all. */
 class SplitHintTest {
     @Test
     void missingSplitSuggestsAll(@TempDir Path root) throws Exception {
@@ -21,5 +21,14 @@ class SplitHintTest {
         assertTrue(ds.ids("all").contains("a"));
         DataError e = assertThrows(DataError.class, () -> ds.ids("train"));
         assertTrue(e.getMessage().contains("no split 'train' (known: all)") && e.getMessage().contains("--set data.train=all"), e.getMessage());
+    }
+
+    /** The real COCO sample (one annotation file, val2017) asked for split 'train' names the split to pass. */
+    @Test
+    void missingCocoSplitNamesTheOneThereIs() {
+        Dataset ds = Datasets.open(SharedData.coco(), false);
+        DataError e = assertThrows(DataError.class, () -> ds.ids("train"));
+        assertTrue(e.getMessage().contains("no split 'train' (known: val2017") && e.getMessage().contains("--set data.train=val2017 --set data.val=val2017"),
+                e.getMessage());
     }
 }
