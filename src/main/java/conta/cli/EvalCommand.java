@@ -19,7 +19,8 @@ public final class EvalCommand implements Command {
             usage: conta eval --pred DIR --gt DIR [--list FILE | --split NAME] [--classes FILE] [--json OUT]
                    conta eval --cam DIR --gt DIR [--bg-threshold T | --sweep 0.05:0.60:0.01] [--list FILE | --split NAME] [--classes FILE] [--json OUT]
               --pred DIR   label PNGs ID.png (class indices; 255 counts as background)
-              --cam DIR    ID.npy float32 C x H x W over all C foreground classes (zeros for absent ones), ground-truth size
+              --cam DIR    ID.npz as the pipeline's roundT/cam/ and predict --cams write, or ID.npy float32 C x H x W over all C
+                           foreground classes (zeros for absent ones), ground-truth size
               --gt DIR     a dataset root (VOC / COCO / custom; then --split or --list is required) or a folder of ID.png masks
               --list FILE  ids to score (default: every mask in a --gt mask folder); a listed id without prediction is an error
               --bg-threshold T   constant background plane for CAMs, in [0, 1] (default 0.15, IRNet's cam_eval_thres)

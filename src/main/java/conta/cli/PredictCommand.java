@@ -109,10 +109,11 @@ public final class PredictCommand implements Command {
                     bar.step(id);
                 }
                 bar.finish();
-                System.err.println("wrote " + (images.size() - bad.size()) + " label maps to " + out
+                int wrote = images.size() - bad.size();
+                System.err.println("wrote " + wrote + " label map" + (wrote == 1 ? "" : "s") + " to " + out
                         + (seg == null ? " (CAM seeds at background " + cls.bundle.camThreshold() + ", with CAMs as .npz)" : ""));
                 if (!bad.isEmpty()) {
-                    System.err.println("skipped " + bad.size() + " unreadable image(s):");
+                    System.err.println("skipped " + bad.size() + " image" + (bad.size() == 1 ? "" : "s") + " it could not use:");
                     for (String s : bad) System.err.println("  " + s);
                 }
             } finally {

@@ -83,15 +83,19 @@ public final class Report {
     @SuppressWarnings("unchecked")
     public static void printTable(Map<String, Object> report, PrintStream out) {
         out.printf("%-8s %10s %12s %12s %12s%n", "round", "CAM mIoU", "CAM best", "pseudo mIoU", "seg mIoU");
+        boolean scored = false;
         for (Object o : (List<Object>) report.get("rounds")) {
             Map<String, Object> r = (Map<String, Object>) o;
             Map<String, Object> st = (Map<String, Object>) r.get("stages");
+            scored |= miou(st, "cam") != null || miou(st, "pseudo") != null || miou(st, "seg") != null;
             Map<String, Object> cam = (Map<String, Object>) st.get("cam");
             Object best = cam == null ? null : cam.get("best_miou");
             out.printf("%-8s %10s %12s %12s %12s%n", r.get("round"), pct(miou(st, "cam")),
                     best instanceof Number n ? pct(n.doubleValue()) + "@" + cam.get("best_threshold") : "-", pct(miou(st, "pseudo")), pct(miou(st, "seg")));
         }
         out.println("(mIoU in %; CAM and pseudo-masks on " + report.get("train_split") + ", segmentation on " + report.get("val_split") + ")");
+        if (!scored && !report.containsKey("stopped_after")) // the report says why in its first lines; the console should too
+            out.println("(no mIoU: this data set has no ground-truth masks for these images; report.html shows the CAMs, pseudo-masks and predictions)");
         if (report.get("mechanism") instanceof Map<?, ?> mech && !mech.isEmpty()) {
             out.println("CONTA's context per round: W1/W2 change from init, alpha entropy / log n (1 = uniform), M spread across images, "
                     + "classifier weight on the context / on the features");

@@ -91,7 +91,7 @@ public record ModelSpec(Kind kind, ResNetConfig backbone, int classes, double[] 
         r.put("dilations", list(c.dilations()));
         r.put("stride_on_1x1", c.strideOn1x1());
         r.put("conv_bias", c.convBias());
-        r.put("bn_eps", (double) c.bnEps());
+        r.put("bn_eps", Double.parseDouble(Float.toString(c.bnEps()))); // 1e-05 as written, not the float's double 9.99999974e-06
         r.put("frozen_bn", c.frozenBn());
         r.put("pool_ceil", c.poolCeil());
         r.put("head", c.head().name().toLowerCase(java.util.Locale.ROOT));

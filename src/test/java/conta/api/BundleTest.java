@@ -38,6 +38,11 @@ class BundleTest {
         assertEquals(List.of(1L, 1L, 2L, 4L), bb.get("dilations"));
         assertEquals(8L, bb.get("output_stride"));
         assertEquals(true, bb.get("stride_on_1x1"));
+        assertEquals(1e-3, ((Number) bb.get("bn_eps")).doubleValue(), 0.0, "the npm ImageNet ResNet's 1e-3, not the float's double 0.0010000000474974513");
+        c.set("seg.weights", "none"); // DeepLab-v2's ResNet-101, torchvision BN
+        Map<String, Object> none = Json.parseObject(Json.write(Bundle.of(c, "seg", SegStage.spec(c, 21), Palette.VOC_CLASSES).toJson()));
+        assertEquals(1e-5, ((Number) ((Map<String, Object>) ((Map<String, Object>) none.get("model")).get("backbone")).get("bn_eps")).doubleValue(), 0.0,
+                "docs/bundles.md's 1e-05, not the float's double 9.999999747378752e-06");
         assertEquals(List.of(1.0, 0.5, 0.75), ((List<Object>) ((Map<String, Object>) j.get("inference")).get("scales")).stream()
                 .map(o -> ((Number) o).doubleValue()).toList());
         assertEquals(false, ((Map<String, Object>) j.get("inference")).get("flip"));

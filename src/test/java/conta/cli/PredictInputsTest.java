@@ -128,7 +128,7 @@ class PredictInputsTest {
         // one file named twice (itself and its folder) is one image, not a collision
         ModelCommandErrorsTest.Result r = predict("--images", sub1.toString(), sub1.resolve("a.jpg").toString(), "--out", out.toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.err().contains("wrote 1 label maps"), r.err());
+        assertTrue(r.err().contains("wrote 1 label map to"), r.err());
         // two names linked to one file are two images, each with its own label map
         Path farm = tmp.resolve("farm"), farmOut = tmp.resolve("pfarm");
         Files.createDirectories(farm);
@@ -176,7 +176,7 @@ class PredictInputsTest {
         ErrorContractTest.userError(predict("--images", imgs.toString(), "--out", tmp.resolve("h1").toString()), huge.toString(), "100000x100000", "512 Mpx", "--skip-bad");
         ModelCommandErrorsTest.Result r = predict("--images", imgs.toString(), "--out", tmp.resolve("h2").toString(), "--skip-bad");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.err().contains("wrote 1 label maps") && r.err().contains("skipped 1") && r.err().contains(huge + ": it is 100000x100000 px"), r.err());
+        assertTrue(r.err().contains("wrote 1 label map to") && r.err().contains("skipped 1") && r.err().contains(huge + ": it is 100000x100000 px"), r.err());
         assertTrue(Files.isRegularFile(tmp.resolve("h2/good.png")));
         assertFalse(Files.exists(tmp.resolve("h2/huge.png")));
         // under the decoding limit but over the networks': named from the header, before decoding

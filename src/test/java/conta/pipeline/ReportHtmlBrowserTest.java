@@ -108,6 +108,9 @@ class ReportHtmlBrowserTest {
         try (CpuBackend b = new CpuBackend()) {
             report = Methods.run(c, synth, out, b);
         }
+        java.io.ByteArrayOutputStream table = new java.io.ByteArrayOutputStream();
+        Report.printTable(report, new java.io.PrintStream(table, true, java.nio.charset.StandardCharsets.UTF_8));
+        assertFalse(table.toString(java.nio.charset.StandardCharsets.UTF_8).contains("no mIoU"), "a scored run: " + table);
         Rendered r = render(out.resolve("report.html"));
         noErrors(r);
         String dom = r.dom();
@@ -167,9 +170,14 @@ class ReportHtmlBrowserTest {
         Path out = tmp.resolve("nomask");
         Config c = quick();
         c.set("report.overlays", "2");
+        Map<String, Object> report;
         try (CpuBackend b = new CpuBackend()) {
-            Methods.run(c, custom, out, b);
+            report = Methods.run(c, custom, out, b);
         }
+        java.io.ByteArrayOutputStream table = new java.io.ByteArrayOutputStream();
+        Report.printTable(report, new java.io.PrintStream(table, true, java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(table.toString(java.nio.charset.StandardCharsets.UTF_8).contains("(no mIoU: this data set has no ground-truth masks"),
+                "the console says why too: " + table);
         Rendered r = render(out.resolve("report.html"));
         noErrors(r);
         String dom = r.dom();
