@@ -62,6 +62,9 @@ public final class ContaModel implements AutoCloseable {
             throw new ContaException(ContaException.Code.ARGUMENT, "precision '" + precision + "' must be fp32, bf16 or auto", e);
         }
         String dev = device == null ? "cpu" : device;
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) // else a NoClassDefFoundError naming a class
+            throw new ContaException(ContaException.Code.DEVICE, "device '" + dev + "': conta's CPU code needs the Vector API: start the JVM with "
+                    + "--add-modules jdk.incubator.vector (and --enable-native-access=ALL-UNNAMED for oneDNN), as docs/api.md says");
         Backend b;
         try {
             b = conta.tensor.Backends.select(dev);

@@ -274,6 +274,20 @@ class ContaModelTest {
         }
     }
 
+    /**
+     * An embedding program whose JVM lacks --add-modules jdk.incubator.vector gets one DEVICE error naming the flags,
+     * not a NoClassDefFoundError about jdk/incubator/vector/FloatVector (found by a fresh-user walk-through).
+     */
+    @Test
+    void aJvmWithoutTheVectorModuleIsToldTheFlags() throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"), OpenWithoutFlags.class.getName(),
+                TinyRun.segModel().toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("DEVICE device 'cpu': conta's CPU code needs the Vector API: start the JVM with --add-modules jdk.incubator.vector"), out);
+    }
+
     /** What an embedding service gets wrong: each misuse one documented code, a message naming the argument, and no cost. */
     @Test
     void misuseIsRefusedCheaplyWithTheCodeOfItsKind() throws Exception {
