@@ -84,7 +84,8 @@ public final class Backends {
                 try {
                     Backend b = p.open(0, bf16);
                     if (!skipped.isEmpty() && WARNED.compareAndSet(false, true))
-                        log.println(String.join("; ", skipped) + "; running on " + p.kind().toUpperCase(Locale.ROOT));
+                        log.println("device auto: " + String.join("; ", skipped) + "; running on " + p.kind().toUpperCase(Locale.ROOT)
+                                + " (--device " + p.kind() + " goes there without looking)");
                     return b;
                 } catch (UnsupportedOperationException e) {
                     why = e.getMessage();

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /** Device selection: runs everywhere; the fallback cases are skipped on a machine that has a usable GPU. */
 class BackendsTest {
+    private static final String CPU_HINT = " (--device cpu goes there without looking)";
+
     @Test
     void cpuSpec() {
         assertInstanceOf(CpuBackend.class, Backends.select("cpu"));
@@ -34,7 +36,7 @@ class BackendsTest {
         }
         String out = buf.toString();
         // said at most once per process (another test may have triggered it first), and in this form
-        assertTrue(out.isEmpty() || out.equals("no CUDA device: " + why + "; running on CPU" + System.lineSeparator()), out);
+        assertTrue(out.isEmpty() || out.equals("device auto: no CUDA device: " + why + "; running on CPU" + CPU_HINT + System.lineSeparator()), out);
         assertTrue(out.lines().count() <= 1, out);
         assertTrue(!why.isBlank() && !why.contains("\n"), why);
     }
@@ -98,7 +100,7 @@ class BackendsTest {
             } finally {
                 Backends.log = old;
             }
-            assertEquals("no CUDA device: the CUDA backend failed to start: " + f + " <- dlopen failed; running on CPU" + System.lineSeparator(),
+            assertEquals("device auto: no CUDA device: the CUDA backend failed to start: " + f + " <- dlopen failed; running on CPU" + CPU_HINT + System.lineSeparator(),
                     buf.toString());
         }
         // a linkage error (a missing JNI library) is a reason too, and the probe's own reason still comes first
@@ -113,8 +115,9 @@ class BackendsTest {
         } finally {
             Backends.log = old;
         }
-        assertEquals("no CUDA device: the CUDA backend failed to start: org/bytedeco/cuda/global/cudnn; running on CPU" + System.lineSeparator()
-                + "no CUDA device: the CUDA driver reports no GPU; running on CPU" + System.lineSeparator(), buf.toString());
+        assertEquals("device auto: no CUDA device: the CUDA backend failed to start: org/bytedeco/cuda/global/cudnn; running on CPU" + CPU_HINT
+                + System.lineSeparator() + "device auto: no CUDA device: the CUDA driver reports no GPU; running on CPU" + CPU_HINT + System.lineSeparator(),
+                buf.toString());
     }
 
     @Test
