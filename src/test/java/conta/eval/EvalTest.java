@@ -116,7 +116,7 @@ class EvalTest {
         assertEquals(3, ((List<?>) m.get("iou")).size());
         Files.delete(pred.resolve("i2.png"));
         DataError e = assertThrows(DataError.class, () -> Evaluator.masks(GroundTruth.open(gt, null, null, tmp.resolve("classes.txt")), pred));
-        assertTrue(e.getMessage().contains("i2.png") && e.getMessage().contains("1 of 2"), e.getMessage());
+        assertTrue(e.getMessage().contains("i2.png") && e.getMessage().contains("1 of the 2 masks in " + gt), e.getMessage());
         assertEquals(2, Main.run(new String[]{"eval", "--pred", pred.toString(), "--gt", gt.toString()}));
         assertEquals(2, Main.run(new String[]{"eval", "--pred", pred.toString(), "--gt", gt.toString(), "--sweep", "0.1:0.2:0.05"}));
     }
