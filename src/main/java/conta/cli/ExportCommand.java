@@ -111,7 +111,7 @@ public final class ExportCommand implements Command {
     private static List<String> classNames(Args a, List<String> n, int classes) {
         if (n == null) return java.util.stream.IntStream.range(0, classes).mapToObj(i -> "class" + i).toList();
         Path f = Path.of(a.require("names"));
-        if (n.size() == classes - 1 && !n.getFirst().equalsIgnoreCase("background")) { // a data set's classes.txt: background implicit
+        if (!n.isEmpty() && n.size() == classes - 1 && !n.getFirst().replace("_", "").equalsIgnoreCase("background")) { // a data set's classes.txt: background implicit
             System.err.println("note: --names " + f + " lists " + n.size() + " classes without background (as a data set's classes.txt): background is class 0");
             List<String> withBg = new java.util.ArrayList<>(n);
             withBg.addFirst("background");

@@ -86,7 +86,8 @@ public final class OnnxExportCommand implements Command {
         if (!stage.equals("seg") && !stage.equals("cls")) throw new UserError("--stage must be seg or cls, got '" + stage + "'");
         // the model conta export and predict take: the newest finished round's (C2AM's classifier where it finished)
         Path model = RunModels.find(run, stage, a.has("round") ? a.getInt("round", 0) : null);
-        int round = RunLayout.stageOf(model).round(); // find returns RUN/roundT/STAGE/model.safetensors
+        RunLayout.StageFile at = RunLayout.stageOf(model); // find returns RUN/roundT/STAGE/model.safetensors
+        int round = at != null ? at.round() : a.getInt("round", 0);
         Map<String, HostArray> w;
         try {
             w = Safetensors.readAll(model).tensors();

@@ -165,10 +165,11 @@ public final class CocoDataset implements Dataset {
         if (ids == null) {
             List<String> m = splits.keySet().stream().filter(s -> s.startsWith(split)).toList();
             if (m.size() == 1) return splits.get(m.get(0));
-            String k = splits.isEmpty() ? "SPLIT" : splits.keySet().iterator().next();
+            String k = splits.size() == 1 ? splits.keySet().iterator().next() : "SPLIT";
             throw new DataError(null, root, "COCO dataset " + root + " has no split '" + split + "' (known: " + String.join(", ", splits.keySet())
-                    + "; a split is an annotations/instances_SPLIT.json file): name one, e.g. --set data.train=" + k + " --set data.val=" + k
-                    + " for a pipeline run" + (splits.size() == 1 ? " (with one annotation file, training and held-out images are the same)" : ""));
+                    + "; a split is an annotations/instances_SPLIT.json file): name one, --split " + k + " for conta eval, --set data.train="
+                    + k + (splits.size() == 1 ? " --set data.val=" + k + " for a pipeline run (with one annotation file, training and held-out images are the same)"
+                    : " and --set data.val=SPLIT for a pipeline run"));
         }
         return ids;
     }

@@ -18,8 +18,11 @@ import java.util.stream.Stream;
 public final class RunLayout {
     private RunLayout() { }
 
-    /** A round folder's name as a regular expression, T in group 1 (at most 6 digits: rounds are limited to 100). */
-    public static final String ROUND_REGEX = "round([0-9]{1,6})";
+    /**
+     * A round folder's name as a regular expression, T in group 1: as {@link #roundName} spells it (no leading zeros,
+     * so round01 is not a second name of round1), at most 6 digits (rounds are limited to 100).
+     */
+    public static final String ROUND_REGEX = "round(0|[1-9][0-9]{0,5})";
     private static final Pattern ROUND = Pattern.compile(ROUND_REGEX);
 
     /** "roundT". */

@@ -107,8 +107,12 @@ public final class Pipeline implements AutoCloseable {
         if (!cfg.str("seg.blocks").strip().equalsIgnoreCase("auto")) SegStage.blocks(cfg); // contradicting seg.* keys fail now, not hours later
         ClassifierStage.checkFromScratch(cfg);
         // an unreadable or unfitting weights file fails now, not after the stages before its own; unless no stage loads it again
+        // (read-only: OUT's done.json files; the lock below refuses a concurrent run anyway). Under seg.blocks=auto every
+        // build of the segmentation network (predictions, CONTA's pred_train, the report's) reads seg.weights for its depth.
         int n = Methods.rounds(cfg);
-        WeightsCheck.run(cfg, ds.numClasses(), key -> IntStream.range(0, n).anyMatch(t -> !isDone(t, key.substring(0, key.indexOf('.')))));
+        boolean segDepthFromFile = cfg.str("seg.blocks").strip().equalsIgnoreCase("auto");
+        WeightsCheck.run(cfg, ds.numClasses(), key -> key.equals("seg.weights") && segDepthFromFile
+                || IntStream.range(0, n).anyMatch(t -> !isDone(t, key.substring(0, key.indexOf('.')))));
         List<String> used = new ArrayList<>(trainIds);
         used.addAll(valIds);
         Path created = firstMissing(out);
@@ -256,7 +260,7 @@ public final class Pipeline implements AutoCloseable {
                     Checkpoint.check(dir.resolve("model.safetensors"), needed);
                     if (!needed && !Files.exists(dir.resolve("model.safetensors"))) // allowed (space), but said: predict/export will refuse it
                         System.err.println("note: " + dir.resolve("model.safetensors") + " is missing (deleted?); this run does not need it, but "
-                                + "predict and export of " + rn + " do: --from " + rn + "/" + s + " recomputes it");
+                                + "predict and export of " + rn + " do: --from " + RunLayout.at(t, s) + " recomputes it");
                 }
             }
     }

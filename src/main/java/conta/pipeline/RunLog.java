@@ -155,6 +155,7 @@ public final class RunLog implements AutoCloseable {
         private byte[] pending;
 
         synchronized void writeLine(String s) throws IOException {
+            if (line.size() > 0 || pending != null) accept('\n'); // a progress bar left mid-line comes first, as on the console
             out.write((s + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
         }

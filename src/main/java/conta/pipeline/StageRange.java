@@ -52,7 +52,7 @@ public record StageRange(Point from, Point until) {
             String r = s.substring(0, slash);
             stage = s.substring(slash + 1);
             try {
-                round = r.startsWith("round") ? RunLayout.roundOf(r) : Integer.parseInt(r);
+                round = Integer.parseInt(r.startsWith("round") ? r.substring(5) : r); // typed, not a folder: round01 is round 1
             } catch (NumberFormatException e) {
                 round = -2;
             }

@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class Backends {
     private static final AtomicBoolean WARNED = new AtomicBoolean();
-    /** Where the one-time fallback message goes (tests swap it). */
-    static volatile PrintStream log = System.err;
+    /** Where the one-time fallback message goes (tests swap it); null: System.err as it is at the time (a run's log). */
+    static volatile PrintStream log;
     private static volatile List<BackendProvider> providers;
 
     private Backends() { }
@@ -84,7 +84,7 @@ public final class Backends {
                 try {
                     Backend b = p.open(0, bf16);
                     if (!skipped.isEmpty() && WARNED.compareAndSet(false, true))
-                        log.println("device auto: " + String.join("; ", skipped) + "; running on " + p.kind().toUpperCase(Locale.ROOT)
+                        (log != null ? log : System.err).println("device auto: " + String.join("; ", skipped) + "; running on " + p.kind().toUpperCase(Locale.ROOT)
                                 + " (--device " + p.kind() + " goes there without looking)");
                     return b;
                 } catch (UnsupportedOperationException e) {

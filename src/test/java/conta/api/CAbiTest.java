@@ -55,6 +55,8 @@ class CAbiTest {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
         pb.environment().put("CONTA_CLASSPATH", System.getProperty("java.class.path"));
         pb.environment().put("CONTA_JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().remove("JAVA_TOOL_OPTIONS"); // the JVM would announce them ("Picked up ...") on stderr
+        pb.environment().remove("JDK_JAVA_OPTIONS");
         pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes());

@@ -1,7 +1,6 @@
 package conta.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import conta.pipeline.RunLog;
@@ -9,6 +8,7 @@ import conta.synth.SynthGenerator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,11 +20,19 @@ import org.junit.jupiter.api.io.TempDir;
 class RunLogTest {
     @TempDir static Path tmp;
 
-    @Test
-    void theLogHoldsTheWholeConsoleOfEachRun() throws Exception {
-        Path data = tmp.resolve("synth"), conf = tmp.resolve("tiny.conf"), out = tmp.resolve("run");
+    static Path data, conf;
+
+    @BeforeAll
+    static void tinySet() throws Exception {
+        data = tmp.resolve("synth");
+        conf = tmp.resolve("tiny.conf");
         SynthGenerator.generate(data, new SynthGenerator.Config(1, 8, 4, 64, 0.8));
         Files.writeString(conf, RefusedRunTest.TINY);
+    }
+
+    @Test
+    void theLogHoldsTheWholeConsoleOfEachRun() throws Exception {
+        Path out = tmp.resolve("run");
         ModelCommandErrorsTest.Result r = ModelCommandErrorsTest.run("pipeline", "--data", data.toString(), "--out", out.toString(), "--config", conf.toString());
         assertEquals(0, r.code(), r.err());
         List<String> log = Files.readAllLines(out.resolve(RunLog.FILE));
@@ -46,6 +54,41 @@ class RunLogTest {
         List<String> after = Files.readAllLines(out.resolve(RunLog.FILE));
         assertEquals(2, after.stream().filter(l -> l.startsWith("== conta run started")).count());
         assertTrue(after.getLast().startsWith("stopped by an error: ") && after.getLast().contains("--from round0/cam"), after.getLast());
-        assertFalse(after.subList(log.size(), after.size()).contains("interrupted"), "the interrupt note is for Ctrl-C only");
+        assertTrue(after.stream().noneMatch(l -> l.startsWith("interrupted")), "the interrupt note is for Ctrl-C and kills only");
+    }
+
+    /** A progress bar left mid-line (a terminal's redrawn bar) reaches the file before the error that stopped the run, as on the console. */
+    @Test
+    void anUnfinishedProgressLineComesBeforeTheErrorLine() throws Exception {
+        Path out = tmp.resolve("bar");
+        try (RunLog log = RunLog.capture()) {
+            log.startFile(out);
+            System.err.print("\rbar 1/10");
+            System.err.print("\rbar 2/10");
+            log.fileOnly("stopped by an error: boom");
+        }
+        System.err.println();
+        List<String> lines = Files.readAllLines(out.resolve(RunLog.FILE));
+        assertEquals(List.of("bar 2/10", "stopped by an error: boom"), lines.subList(1, lines.size()));
+    }
+
+    /** A run killed with SIGTERM (what Ctrl-C does through the launcher) says, on the console and in run.log, how to go on. */
+    @Test
+    void aKilledRunSaysHowToGoOn() throws Exception {
+        Path out = tmp.resolve("killed");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
+                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "conta.cli.Main", "pipeline", "--data",
+                data.toString(), "--out", out.toString(), "--config", conf.toString(), "--set", "seg.iters=200000").redirectErrorStream(true).start();
+        StringBuilder console = new StringBuilder();
+        try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                console.append(line).append('\n');
+                if (line.startsWith("segmentation")) p.toHandle().destroy(); // SIGTERM, mid-stage (Process.destroy would also close this stream)
+            }
+        }
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), console.toString());
+        assertTrue(console.toString().contains("\ninterrupted: the finished stages and the newest training checkpoint are kept; rerun the same command"),
+                console.toString());
+        assertTrue(Files.readAllLines(out.resolve(RunLog.FILE)).stream().anyMatch(l -> l.startsWith("interrupted: ")), "run.log says it too");
     }
 }

@@ -18,7 +18,7 @@ class RunLayoutTest {
         assertEquals(0, RunLayout.roundOf("round0"));
         assertEquals(10, RunLayout.roundOf("round10"));
         assertEquals(123456, RunLayout.roundOf("round123456"));
-        for (String other : new String[]{"round", "round-1", "round1a", "Round1", "xround1", "round1234567", "round99999999999", "seg"})
+        for (String other : new String[]{"round", "round-1", "round1a", "Round1", "xround1", "round1234567", "round99999999999", "round01", "round00", "seg"})
             assertEquals(-1, RunLayout.roundOf(other), other);
         assertEquals("round3/cam", RunLayout.at(3, "cam"));
         assertEquals(Path.of("r/round2/seg"), RunLayout.stageDir(Path.of("r"), 2, "seg"));
