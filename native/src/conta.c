@@ -138,18 +138,27 @@ static quiet_boot quiet_begin(void) {
     return q;
 }
 
-static void quiet_end(quiet_boot q) {
-    if (!q.tmp) return;
+static void quiet_end(quiet_boot *q) {
+    if (!q->tmp) return;
+    FILE *tmp = q->tmp;
+    q->tmp = NULL; /* once: the JVM's exit or abort hook may come first */
     fflush(stderr);
-    dup2(q.saved, 2);
-    close(q.saved);
-    rewind(q.tmp);
+    dup2(q->saved, 2);
+    close(q->saved);
+    rewind(tmp);
     char line[4096];
-    while (fgets(line, sizeof line, q.tmp))
+    while (fgets(line, sizeof line, tmp))
         if (strncmp(line, "WARNING: Using incubator modules", 32) != 0) fputs(line, stderr);
     fflush(stderr);
-    fclose(q.tmp);
+    fclose(tmp);
 }
+
+/* A JVM that gives up during its boot exits or aborts the process from inside JNI_CreateJavaVM: its hooks copy what
+ * it wrote back first (e.g. "Could not reserve enough space" for a -Xmx in CONTA_JVM_OPTS). After the boot they find
+ * nothing to do. */
+static quiet_boot boot_quiet = {NULL, -1};
+static void JNICALL quiet_on_exit(jint code) { (void) code; quiet_end(&boot_quiet); }
+static void JNICALL quiet_on_abort(void) { quiet_end(&boot_quiet); }
 
 static int start_vm(void) {
     /* as the ./conta launcher's inference commands: oneDNN's OpenMP threads spin 1000 rounds (~20 us, the gap
@@ -195,6 +204,10 @@ static int start_vm(void) {
         opts[k++].optionString = "--add-modules=jdk.incubator.vector";
         opts[k++].optionString = "-Xrs"; /* leave SIGINT/SIGTERM/SIGQUIT to the host */
         opts[k++].optionString = "-Djava.awt.headless=true";
+        opts[k].optionString = "exit";
+        opts[k++].extraInfo = (void *) quiet_on_exit;
+        opts[k].optionString = "abort";
+        opts[k++].extraInfo = (void *) quiet_on_abort;
         char *extra = getenv("CONTA_JVM_OPTS") ? strdup(getenv("CONTA_JVM_OPTS")) : NULL, *save = NULL;
         for (char *t = extra ? strtok_r(extra, " ", &save) : NULL; t && k < 64; t = strtok_r(NULL, " ", &save)) opts[k++].optionString = t;
         JavaVMInitArgs args;
@@ -202,9 +215,9 @@ static int start_vm(void) {
         args.nOptions = k;
         args.options = opts;
         args.ignoreUnrecognized = JNI_FALSE;
-        quiet_boot q = quiet_begin();
+        boot_quiet = quiet_begin();
         jint r = create(&vm, (void **) &env, &args);
-        quiet_end(q);
+        quiet_end(&boot_quiet);
         free(cpopt); /* the JVM copies its options */
         int had_extra = extra != NULL;
         free(extra);

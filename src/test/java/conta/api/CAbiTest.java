@@ -97,6 +97,15 @@ class CAbiTest {
         assertTrue(bad.out().startsWith("7 ") && bad.out().contains("CONTA_JVM_OPTS"), bad.out());
         assertTrue(bad.err().contains("NoSuchContaFlag") && !bad.err().contains("incubator"), "the JVM's reason reaches stderr: " + bad.err());
         assertTrue(bad.err().startsWith("host line before\n") && bad.err().endsWith("host line after\n"), bad.err());
+        // a JVM that ends the process during its boot: what it wrote to stderr is copied back by its exit/abort hook
+        ProcessBuilder fatal = new ProcessBuilder(exe.toString(), bundle.toString()).redirectErrorStream(true);
+        fatal.environment().put("CONTA_CLASSPATH", System.getProperty("java.class.path"));
+        fatal.environment().put("CONTA_JAVA_HOME", System.getProperty("java.home"));
+        fatal.environment().put("CONTA_JVM_OPTS", "-XX:+DisplayVMOutputToStderr -Xmx100000g");
+        Process f = fatal.start();
+        String said = new String(f.getInputStream().readAllBytes());
+        assertTrue(f.waitFor(60, TimeUnit.SECONDS));
+        assertTrue(said.contains("Could not reserve enough space"), "the JVM's last words reach the host: " + said);
     }
 
     @Test
