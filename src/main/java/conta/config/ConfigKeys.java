@@ -22,7 +22,7 @@ public final class ConfigKeys {
      * config.json read as --config means what it meant then).
      */
     public static final java.util.Map<String, String> LEGACY = java.util.Map.of("data.resize", "opencv", "infer.plan", "false",
-            "infer.plan_context", "false", "irn.plan", "false");
+            "infer.plan_context", "false", "irn.plan", "false", "seg.train_bn", "true"); // seg.train_bn: before it, BN was trained
 
     private ConfigKeys() { }
 

@@ -223,10 +223,14 @@ public final class Comparison {
         if (cfg == null) throw new UserError(f + " has no config, so its recipe cannot be checked; restore the complete file, or delete it and run `conta compare` without --tables-only to rerun that seed");
         Map<String, String> now = c.asMap();
         for (String k : List.of("device", "data.workers", "report.overlays", "data.force_new", "log.tensorboard")) now.remove(k);
-        for (var e : now.entrySet())
-            if (cfg.containsKey(e.getKey()) && !String.valueOf(cfg.get(e.getKey())).equals(e.getValue()))
-                throw new UserError(f + " was made with " + e.getKey() + " = " + cfg.get(e.getKey()) + ", this comparison has "
+        for (var e : now.entrySet()) {
+            // a key the report predates ran with its former behaviour (ConfigKeys.LEGACY): a seed of a newer jar is not silently mixed in
+            Object old = cfg.containsKey(e.getKey()) ? cfg.get(e.getKey()) : conta.config.ConfigKeys.LEGACY.get(e.getKey());
+            if (old != null && !String.valueOf(old).equals(e.getValue()))
+                throw new UserError(f + " was made with " + e.getKey() + " = " + old + (cfg.containsKey(e.getKey()) ? "" : " (before the key existed)")
+                        + ", this comparison has "
                         + e.getValue() + "; pass the --config, --demo and --set the seeds were run with (or use another --out for a new recipe)");
+        }
         return r;
     }
 

@@ -275,7 +275,42 @@ public final class ReadmeNumbers {
             // no CONTA seed yet
         }
         if (!empty.isEmpty()) b.append("\nClasses whose confounder mask c_i is all zero: ").append(String.join("; ", empty)).append(".\n");
+        List<String> mixed = recipeDifferences(dir);
+        if (!mixed.isEmpty())
+            b.append("\n**Seeds made with another recipe than the baseline's seed** (keys a report predates read as their former value, "
+                    + "`ConfigKeys.LEGACY`): ").append(String.join("; ", mixed)).append(". Their round 0 is not the baseline's, and their "
+                    + "paired rows compare two recipes.\n");
         return b.toString();
+    }
+
+    /** Keys that decide results (not device, workers, overlays, logging, method) and are set differently from cam's seed. */
+    @SuppressWarnings("unchecked")
+    static List<String> recipeDifferences(Path dir) throws Exception {
+        List<String> out = new java.util.ArrayList<>();
+        java.util.Set<String> ignored = java.util.Set.of("device", "data.workers", "report.overlays", "data.force_new", "log.tensorboard", "method");
+        for (String m : List.of("conta", "c2am", "conta+c2am")) {
+            if (!Files.isDirectory(dir.resolve(m))) continue;
+            try (var seeds = Files.list(dir.resolve(m))) {
+                for (Path sd : seeds.sorted().toList()) {
+                    Path mine = sd.resolve("report.json"), base = dir.resolve("cam").resolve(sd.getFileName()).resolve("report.json");
+                    if (!Files.isRegularFile(mine) || !Files.isRegularFile(base)) continue;
+                    Map<String, Object> a = recipe(mine), r = recipe(base);
+                    List<String> diff = new java.util.ArrayList<>();
+                    for (String k : new java.util.TreeSet<>(r.keySet()))
+                        if (!ignored.contains(k) && a.containsKey(k) && !String.valueOf(a.get(k)).equals(String.valueOf(r.get(k))))
+                            diff.add(k + " " + a.get(k) + " (cam: " + r.get(k) + ")");
+                    if (!diff.isEmpty()) out.add(m + " " + sd.getFileName() + ": " + String.join(", ", diff));
+                }
+            }
+        }
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> recipe(Path report) throws Exception {
+        Map<String, Object> c = new java.util.TreeMap<>((Map<String, Object>) Json.parseObject(Files.readString(report)).get("config"));
+        conta.config.ConfigKeys.LEGACY.forEach(c::putIfAbsent);
+        return c;
     }
 
     static String vocSummary(Map<String, Object> r) {

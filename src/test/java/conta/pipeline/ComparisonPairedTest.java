@@ -87,7 +87,10 @@ class ComparisonPairedTest {
     }
 
     private static void write(Path out, String method, int seed, Map<String, Object> r) throws Exception {
-        r.put("config", new LinkedHashMap<>(Map.of("method", method, "seed", String.valueOf(seed))));
+        Map<String, Object> cfg = new LinkedHashMap<>(new conta.config.Config().asMap()); // this version's recipe: no key predates it
+        cfg.put("method", method);
+        cfg.put("seed", String.valueOf(seed));
+        r.put("config", cfg);
         Path d = out.resolve(method).resolve("seed" + seed);
         java.nio.file.Files.createDirectories(d);
         java.nio.file.Files.writeString(d.resolve("report.json"), conta.io.Json.writePretty(r));
@@ -124,6 +127,20 @@ class ComparisonPairedTest {
         conta.config.Config device = c.copy();
         device.set("device", "cuda:0");
         assertNotNull(Comparison.keptReport(dir, device), "the device is not part of the recipe");
+
+        // a report from before seg.train_bn existed ran with batch norm trained (its LEGACY value): this version's
+        // default (false) is another recipe, named; the study's value is accepted. Before, the missing key was not checked.
+        Map<String, Object> old = new LinkedHashMap<>(c.asMap());
+        old.remove("seg.train_bn");
+        r.put("config", old);
+        java.nio.file.Files.writeString(dir.resolve("report.json"), conta.io.Json.writePretty(r));
+        e = assertThrows(conta.error.UserError.class, () -> Comparison.keptReport(dir, c));
+        assertTrue(e.getMessage().contains("seg.train_bn = true (before the key existed), this comparison has false"), e.getMessage());
+        conta.config.Config trained = c.copy();
+        trained.set("seg.train_bn", "true");
+        assertNotNull(Comparison.keptReport(dir, trained));
+        r.put("config", new LinkedHashMap<>(c.asMap()));
+        java.nio.file.Files.writeString(dir.resolve("report.json"), conta.io.Json.writePretty(r));
 
         java.nio.file.Files.createDirectories(dir.resolve("round0"));
         assertNull(Comparison.keptReport(dir, c), "a run folder resumes through the pipeline");
