@@ -151,7 +151,7 @@ public final class Comparison {
                     for (int i = 0; i < rs.size(); i++) v[i] = metric(stages(rs.get(i), t), k);
                     double[] ms = meanStd(v);
                     row.put(k, Map.of("mean", ms[0], "std", ms[1], "values", toList(v)));
-                    md.append(String.format(" | %.2f ± %.2f", 100 * ms[0], 100 * ms[1]));
+                    md.append(Double.isNaN(ms[1]) ? String.format(" | %.2f", 100 * ms[0]) : String.format(" | %.2f ± %.2f", 100 * ms[0], 100 * ms[1]));
                 }
                 md.append(" |\n");
                 rows.add(row);
@@ -436,14 +436,14 @@ public final class Comparison {
         return r.get("config") instanceof Map<?, ?> cfg && cfg.get("seed") != null ? String.valueOf(cfg.get("seed")) : null;
     }
 
-    /** Mean and sample standard deviation (0 for one value). */
+    /** Mean and sample standard deviation (NaN for one value: undefined, not 0; JSON null, tables show the mean alone). */
     public static double[] meanStd(double[] v) {
         double m = 0;
         for (double x : v) m += x;
         m /= v.length;
         double ss = 0;
         for (double x : v) ss += (x - m) * (x - m);
-        return new double[]{m, v.length > 1 ? Math.sqrt(ss / (v.length - 1)) : 0};
+        return new double[]{m, v.length > 1 ? Math.sqrt(ss / (v.length - 1)) : Double.NaN};
     }
 
     private static List<Object> toList(double[] v) {

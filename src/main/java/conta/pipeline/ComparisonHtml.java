@@ -32,8 +32,9 @@ final class ComparisonHtml {
             h.append("<tr class='row'><td>").append(Svg.esc(String.valueOf(row.get("method")))).append("</td><td>").append(row.get("round")).append("</td>");
             for (String[] m : METRICS) {
                 Map<String, Object> v = (Map<String, Object>) row.get(m[0]);
-                double mean = ((Number) v.get("mean")).doubleValue(), std = ((Number) v.get("std")).doubleValue();
-                h.append("<td>").append(Double.isNaN(mean) ? "-" : String.format(Locale.ROOT, "%.2f ± %.2f", 100 * mean, 100 * std)).append("</td>");
+                double mean = v.get("mean") instanceof Number n ? n.doubleValue() : Double.NaN, std = v.get("std") instanceof Number n ? n.doubleValue() : Double.NaN;
+                h.append("<td>").append(Double.isNaN(mean) ? "-" : Double.isNaN(std) ? String.format(Locale.ROOT, "%.2f", 100 * mean) // one seed: no SD
+                        : String.format(Locale.ROOT, "%.2f ± %.2f", 100 * mean, 100 * std)).append("</td>");
             }
             h.append("</tr>");
         }

@@ -280,7 +280,7 @@ final class ReportHtml {
             if (!Files.isRegularFile(f)) continue;
             try {
                 HostArray conf = Npy.read(f);
-                c.append("<h3>round ").append(t).append(": confounder set C (mean mask of each class, from round ").append(t - 1).append(")</h3><div>");
+                c.append("<h3>round ").append(t).append(": confounder set C (mean mask of each class, from round ").append(t - 1).append("; one colour scale for all)</h3><div>");
                 c.append(heatmaps(conf, classes.subList(1, classes.size()), 80, true));
                 c.append("</div><h3>round ").append(t).append(": attention &alpha; over C and the context M for a few training images</h3><table class='alpha'>"
                         + "<tr><th>image</th><th>predicted mask (X<sub>m</sub> source)</th><th>&alpha; (over the classes' c<sub>i</sub>)</th><th>M = &Sigma; &alpha;<sub>i</sub> c<sub>i</sub> / n</th></tr>");
@@ -321,25 +321,27 @@ final class ReportHtml {
         }
         if (!g.isEmpty())
             h.append("<h2>C²AM: global CAM per class</h2><div id='c2am'>").append(g)
-                    .append("<p>The mean CAM of each class over the training images that contain it (each scaled to its own maximum): "
+                    .append("<p>The mean CAM of each class over all training images (an image without the class adds its zeros; each "
+                            + "map scaled to its own maximum): "
                             + "where the classifier expects a class regardless of the image, the position bias C²AM adjusts for.</p></div>");
     }
 
     /** One viridis image per channel of an n x h x w array, each scaled to its maximum (or all to the global one). */
-    private static String heatmaps(HostArray a, List<String> names, int width, boolean shared) throws IOException {
+    static String heatmaps(HostArray a, List<String> names, int width, boolean shared) throws IOException {
         int n = a.shape()[0], hh = a.shape()[1], ww = a.shape()[2], hw = hh * ww;
         float all = 0;
         for (float v : a.data()) all = Math.max(all, v);
         StringBuilder b = new StringBuilder();
         for (int c = 0; c < n; c++) {
-            float max = shared ? all : 0;
-            if (!shared) for (int i = 0; i < hw; i++) max = Math.max(max, a.data()[c * hw + i]);
+            float own = 0; // the caption's max is this map's own, also when the colours share one scale (an all-zero c_i says 0)
+            for (int i = 0; i < hw; i++) own = Math.max(own, a.data()[c * hw + i]);
+            float max = shared ? all : own;
             BufferedImage im = new BufferedImage(ww, hh, BufferedImage.TYPE_INT_RGB);
             for (int y = 0; y < hh; y++)
                 for (int x = 0; x < ww; x++) im.setRGB(x, y, Colormap.viridis(max > 0 ? a.data()[c * hw + y * ww + x] / max : 0));
             b.append("<figure>").append(img(im, width)).append("<figcaption>")
                     .append(esc(names != null && c < names.size() ? names.get(c) : n == 1 ? "M" : "M, query " + c))
-                    .append(String.format(Locale.ROOT, " (max %.3g)", max)).append("</figcaption></figure>");
+                    .append(String.format(Locale.ROOT, " (max %.3g)", own)).append("</figcaption></figure>");
         }
         return b.toString();
     }

@@ -90,7 +90,8 @@ public final class Trainer {
                     if (watch.ranAway()) throw watch.runaway(p.label(), saved);
                     epochLoss += loss;
                     epochCount++;
-                    bar.step(String.format("loss %.4f ep %d", epochLoss / epochCount, epoch + 1));
+                    double shown = epochLoss / epochCount; // a run-away loss in 4 significant digits: 1.485e+27, not 28 digits cut at the bar's width
+                    bar.step(String.format(Math.abs(shown) < 1e4 ? "loss %.4f ep %d" : "loss %.4g ep %d", shown, epoch + 1));
                     boolean epochEnd = bi == per;
                     if (epochEnd || (p.checkpointEvery() > 0 && step % p.checkpointEvery() == 0) || step == p.steps()) {
                         Map<String, String> withLoss = new java.util.LinkedHashMap<>(meta);

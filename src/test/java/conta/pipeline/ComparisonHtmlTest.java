@@ -46,4 +46,19 @@ class ComparisonHtmlTest {
         assertTrue(html.contains(">30</text>"), "class a: +30 points");
         assertTrue(html.contains(">-10</text>"), "background: 0.4 - 0.5 = -10 points");
     }
+
+    /** One seed has no sample SD: the tables show the mean alone and the JSON null, not "± 0.00". */
+    @SuppressWarnings("unchecked")
+    @Test
+    void oneSeedHasNoStandardDeviation(@TempDir Path tmp) throws Exception {
+        Map<String, List<Map<String, Object>>> reports = new LinkedHashMap<>();
+        reports.put("cam", List.of(report(0.2, new double[]{0.5, 0.1})));
+        Comparison.table(reports, List.of("cam"), 1, tmp.resolve("nodata"), tmp, new PrintStream(new ByteArrayOutputStream()));
+        String html = Files.readString(tmp.resolve("comparison.html")), md = Files.readString(tmp.resolve("comparison.md"));
+        assertTrue(html.contains("<td>20.00</td>") && !html.contains("± 0.00"), html);
+        assertTrue(md.contains("| cam | 0 | 20.00 | 20.00 |") && !md.contains("± 0.00"), md);
+        Map<String, Object> json = conta.io.Json.parseObject(Files.readString(tmp.resolve("comparison.json")));
+        Map<String, Object> cam = (Map<String, Object>) ((Map<String, Object>) ((List<?>) json.get("rows")).getFirst()).get("cam");
+        assertEquals(null, cam.get("std"), "undefined for one value");
+    }
 }
