@@ -366,6 +366,11 @@ public final class Pipeline implements AutoCloseable {
     public Path roundDir(int t) { return RunLayout.roundDir(out, t); }
 
     /** Runs (or finishes) stage name: its done.json holds the metrics; an existing one means it is finished. */
+    /** The metrics of a stage that ran earlier in this round's code (C²AM's, the confounder set), read back without a second "done" line. */
+    private Map<String, Object> ranAlready(int round, String name) {
+        return Json.readObject(roundDir(round).resolve(name).resolve("done.json"), doneFix(RunLayout.at(round, name)));
+    }
+
     Map<String, Object> stage(int round, String name, Supplier<Map<String, Object>> body) {
         Path done = roundDir(round).resolve(name).resolve("done.json");
         try {
@@ -400,7 +405,7 @@ public final class Pipeline implements AutoCloseable {
         Path rd = roundDir(t);
         Map<String, Object> stages = current = new LinkedHashMap<>();
         int c = ds.numClasses();
-        if (Files.isRegularFile(rd.resolve("confounders").resolve("done.json"))) stages.put("confounders", stage(t, "confounders", Map::of));
+        if (Files.isRegularFile(rd.resolve("confounders").resolve("done.json"))) stages.put("confounders", ranAlready(t, "confounders")); // the previous round's afterRound
         Path clsModel = rd.resolve("cls").resolve("model.safetensors");
         stages.put("cls", stage(t, "cls", () -> {
             try (ResNet net = ClassifierStage.build(cfg, c, hooks.contextChannels(t), backend)) {
@@ -414,7 +419,7 @@ public final class Pipeline implements AutoCloseable {
         }));
         Path camDir = rd.resolve("cam"), seedDir = rd.resolve("seeds");
         Path camModel = hooks.classifierForCams(t, clsModel);
-        if (camModel != clsModel) stages.put("c2am", stage(t, "c2am", () -> Map.of()));
+        if (camModel != clsModel) stages.put("c2am", ranAlready(t, "c2am")); // classifierForCams ran (or found) the stage
         stages.put("cam", stage(t, "cam", () -> {
             try (ResNet net = ClassifierStage.build(cfg, c, hooks.contextChannels(t), backend);
                  PlanCache plans = camPlans(net)) {

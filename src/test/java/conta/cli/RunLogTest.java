@@ -91,4 +91,16 @@ class RunLogTest {
                 console.toString());
         assertTrue(Files.readAllLines(out.resolve(RunLog.FILE)).stream().anyMatch(l -> l.startsWith("interrupted: ")), "run.log says it too");
     }
+
+    /** A resumed run says each finished stage once: C²AM's and the confounder set's "done" lines came twice. */
+    @Test
+    void aResumedRunNamesEachFinishedStageOnce() throws Exception {
+        Path out = tmp.resolve("c2am");
+        String[] run = {"pipeline", "--data", data.toString(), "--out", out.toString(), "--config", conf.toString(), "--method", "conta+c2am", "--rounds", "1"};
+        assertEquals(0, ModelCommandErrorsTest.run(run).code());
+        ModelCommandErrorsTest.Result again = ModelCommandErrorsTest.run(run);
+        assertEquals(0, again.code(), again.err());
+        for (String stage : List.of("round 0 c2am: done", "round 1 c2am: done", "round 1 confounders: done", "round 0 cls: done"))
+            assertEquals(1, again.err().lines().filter(l -> l.startsWith(stage)).count(), stage + " once:\n" + again.err());
+    }
 }
