@@ -49,7 +49,8 @@ public final class Comparison {
                 }
                 reuseBaseline(out, m, "seed" + c.str("seed"), methods);
                 try {
-                    reports.computeIfAbsent(m, k -> new ArrayList<>()).add(Methods.run(c, data, dir, range));
+                    reports.computeIfAbsent(m, k -> new ArrayList<>()).add(Methods.run(c, data, dir, range,
+                            r -> Report.printTable(r, System.out))); // the seed's scores on the console and in its run.log, as `conta pipeline` prints them
                 } catch (UserError | conta.error.FormatError e) {
                     throw Methods.redoHint(e, "conta compare --from would redo it in every seed of every method; to redo this seed alone: "
                             + "conta pipeline --data " + data + " --out " + dir + " --method " + m + " --seed " + c.str("seed")

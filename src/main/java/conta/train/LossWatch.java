@@ -47,6 +47,18 @@ final class LossWatch {
 
     boolean ranAway() { return over >= SUSTAINED; }
 
+    /**
+     * A warning when training ended with the loss above {@link #RUNAWAY} x the reference but for fewer than
+     * {@link #SUSTAINED} steps (a short stage, or a blow-up on its last steps): nothing stopped it, and its model is
+     * probably useless. Null otherwise.
+     */
+    String endedRunAway(String label) {
+        if (over == 0) return null;
+        return label + ": the loss ended at " + fmt(last) + " (step " + lastStep + "), above " + fmt(RUNAWAY) + " x its first step's " + fmt(first)
+                + " for its last " + over + " step" + (over == 1 ? "" : "s") + "; its model is probably useless: lower the learning rate (the stage's *.lr key) "
+                + "and redo the stage (--from)";
+    }
+
     /** Metadata for a checkpoint written after the step whose loss this was (and remembers that loss). */
     Map<String, String> atSave(float loss) {
         savedLoss = loss;

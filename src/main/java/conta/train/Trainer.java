@@ -106,6 +106,8 @@ public final class Trainer {
             }
             bar.finish();
         }
+        String blown = watch.endedRunAway(p.label()); // too short a run-away to stop training (SUSTAINED steps), said all the same
+        if (blown != null) System.err.println("warning: " + blown);
         opt.zeroGrad();
         return new Result(step, epochCount == 0 ? Float.NaN : (float) (epochLoss / epochCount), (System.nanoTime() - t0) / 1e9);
     }

@@ -29,6 +29,18 @@ class LossWatchTest {
         assertFalse(feed(s, 2, 3e4, 3e4, 3e4, 3e4, 3e4, 1, 3e4, 3e4, 3e4, 3e4, 3e4));
     }
 
+    /** A blow-up on the last steps, too short to stop training, ends in a warning; a spike that falls back does not. */
+    @Test
+    void aRunawayTooShortToStopIsWarnedAtTheEnd() {
+        LossWatch w = new LossWatch();
+        assertFalse(feed(w, 7.94, 2.97e27));
+        String m = w.endedRunAway("segmentation");
+        assertTrue(m != null && m.contains("2.970e+27 (step 2)") && m.contains("its last 1 step;") && m.contains("*.lr"), m);
+        LossWatch back = new LossWatch();
+        feed(back, 2, 3e4, 3e4, 1.5);
+        assertTrue(back.endedRunAway("x") == null, "ended healthy");
+    }
+
     @Test
     void aNearZeroFirstLossIsFlooredSoHealthyValuesAreNotARunaway() {
         double[] l = new double[30];
