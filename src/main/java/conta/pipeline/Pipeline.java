@@ -575,6 +575,10 @@ public final class Pipeline implements AutoCloseable {
             m.put("best_threshold", sw.threshold());
             m.put("best_miou", sw.miou());
             m.put("sweep", sw.toJson().get("sweep")); // the whole curve, for the report's plot
+            double[] ts = Evaluator.thresholds(cfg.str("cam.sweep"));
+            if (ts.length > 1 && (sw.threshold() == ts[ts.length - 1] && ts[ts.length - 1] < 1 || sw.threshold() == ts[0] && ts[0] > 0))
+                System.err.println("warning: the CAMs' best background threshold " + sw.threshold() + " is at an end of cam.sweep (" + cfg.str("cam.sweep")
+                        + "): the best may lie beyond it; widen cam.sweep (e.g. 0.05:0.95:0.01)");
         }
         return m;
     }

@@ -103,4 +103,14 @@ class RunLogTest {
         for (String stage : List.of("round 0 c2am: done", "round 1 c2am: done", "round 1 confounders: done", "round 0 cls: done"))
             assertEquals(1, again.err().lines().filter(l -> l.startsWith(stage)).count(), stage + " once:\n" + again.err());
     }
+
+    /** A sweep whose best threshold is one of its ends says so: the best may lie outside it (a two-point sweep always ends there). */
+    @Test
+    void aBestThresholdAtTheSweepsEndIsWarned() {
+        Path out = tmp.resolve("sweep-end");
+        ModelCommandErrorsTest.Result r = ModelCommandErrorsTest.run("pipeline", "--data", data.toString(), "--out", out.toString(), "--config",
+                conf.toString(), "--set", "cam.sweep=0.05:0.06:0.01", "--until", "cam");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("is at an end of cam.sweep (0.05:0.06:0.01): the best may lie beyond it; widen cam.sweep"), r.err());
+    }
 }
