@@ -151,7 +151,7 @@ public final class Comparison {
                     double[] v = new double[rs.size()];
                     for (int i = 0; i < rs.size(); i++) v[i] = metric(stages(rs.get(i), t), k);
                     double[] ms = meanStd(v);
-                    row.put(k, Map.of("mean", ms[0], "std", ms[1], "values", toList(v)));
+                    row.put(k, ordered("mean", ms[0], "std", ms[1], "values", toList(v)));
                     md.append(Double.isNaN(ms[1]) ? String.format(" | %.2f", 100 * ms[0]) : String.format(" | %.2f ± %.2f", 100 * ms[0], 100 * ms[1]));
                 }
                 md.append(" |\n");
@@ -290,7 +290,7 @@ public final class Comparison {
                         if (b != null) { wo += b; nwo++; }
                     }
                     Double mw = nw == 0 ? null : w / nw, mwo = nwo == 0 ? null : wo / nwo;
-                    row.put(c, Map.of("with_context", mw == null ? Double.NaN : mw, "without_context", mwo == null ? Double.NaN : mwo));
+                    row.put(c, ordered("with_context", mw == null ? Double.NaN : mw, "without_context", mwo == null ? Double.NaN : mwo));
                     md.append(mw == null ? " - |" : String.format(" %.1f (%s) |", 100 * mw, mwo == null ? "-" : String.format("%.1f", 100 * mwo)));
                 }
                 md.append('\n');
@@ -445,6 +445,13 @@ public final class Comparison {
         double ss = 0;
         for (double x : v) ss += (x - m) * (x - m);
         return new double[]{m, v.length > 1 ? Math.sqrt(ss / (v.length - 1)) : Double.NaN};
+    }
+
+    /** A map of the key-value pairs in their order (Map.of's order changes from one JVM to the next: comparison.json was not byte-stable). */
+    private static Map<String, Object> ordered(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
+        return m;
     }
 
     private static List<Object> toList(double[] v) {

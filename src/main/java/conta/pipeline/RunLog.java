@@ -50,7 +50,9 @@ public final class RunLog implements AutoCloseable {
         System.err.flush();
         try {
             Files.createDirectories(out);
-            file.moveTo(Files.newOutputStream(f, StandardOpenOption.CREATE, StandardOpenOption.APPEND), "== conta run started " + started);
+            String cmd = System.getProperty("sun.java.command", ""); // the launcher's java command: which flags this run had
+            String how = cmd.startsWith("conta.cli.Main ") ? ": conta " + cmd.substring("conta.cli.Main ".length()) : "";
+            file.moveTo(Files.newOutputStream(f, StandardOpenOption.CREATE, StandardOpenOption.APPEND), "== conta run started " + started + how);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + f + ": " + e.getMessage(), e);
         }

@@ -89,7 +89,10 @@ class RunLogTest {
         assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), console.toString());
         assertTrue(console.toString().contains("\ninterrupted: the finished stages and the newest training checkpoint are kept; rerun the same command"),
                 console.toString());
-        assertTrue(Files.readAllLines(out.resolve(RunLog.FILE)).stream().anyMatch(l -> l.startsWith("interrupted: ")), "run.log says it too");
+        List<String> log = Files.readAllLines(out.resolve(RunLog.FILE));
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("interrupted: ")), "run.log says it too");
+        assertTrue(log.getFirst().endsWith(": conta pipeline --data " + data + " --out " + out + " --config " + conf + " --set seg.iters=200000"),
+                "the header names the command: " + log.getFirst());
     }
 
     /** A resumed run says each finished stage once: C²AM's and the confounder set's "done" lines came twice. */
