@@ -117,8 +117,14 @@ public final class Comparison {
             c.set("method", m);
             c.validate();
             int rounds = Methods.rounds(c);
-            StageRange.resolve(range.from(), "from", rounds, m.endsWith("c2am"), 0);
-            StageRange.resolve(range.until(), "until", rounds, m.endsWith("c2am"), rounds - 1);
+            try {
+                StageRange.resolve(range.from(), "from", rounds, m.endsWith("c2am"), 0);
+                StageRange.resolve(range.until(), "until", rounds, m.endsWith("c2am"), rounds - 1);
+            } catch (UserError e) { // compare applies --from/--until to every method: say which one cannot take it, and the way round
+                throw new UserError(e.getMessage() + " (method " + m + " of this comparison; --from and --until apply to every method: to redo "
+                        + "one method's stage, run `conta pipeline --out " + out.resolve("METHOD").resolve("seedS") + " --method METHOD --seed S"
+                        + " --from ...` with the comparison's --data, --config and --set for each seed)", e);
+            }
             for (int s = 0; s < seeds; s++) {
                 c.set("seed", Integer.toString(base.integer("seed") + s));
                 keptReport(out.resolve(m).resolve("seed" + c.str("seed")), c);

@@ -34,4 +34,14 @@ class CompareArgsTest {
             assertFalse(r.err().contains("not both"), r.err());
         }
     }
+
+    /** A --from one method of a comparison cannot take names that method and the way to redo another's stage alone. */
+    @Test
+    void aFromSomeMethodsLackNamesTheMethod() {
+        Path out = tmp.resolve("cmp2");
+        ModelCommandErrorsTest.Result r = ModelCommandErrorsTest.run("compare", "--data", tmp.resolve("no-data").toString(), "--out", out.toString(),
+                "--methods", "cam,conta", "--set", "conta.rounds=1", "--from", "round1/confounders");
+        ErrorContractTest.userError(r, "--from round1/confounders", "method cam of this comparison", "conta pipeline --out " + out.resolve("METHOD").resolve("seedS") + " --method METHOD --seed S");
+        assertFalse(Files.exists(out), "nothing written");
+    }
 }
