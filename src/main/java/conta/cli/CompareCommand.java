@@ -15,7 +15,8 @@ public final class CompareCommand implements Command {
                                  [--tables-only]
               Runs OUT/METHOD/seedS/ pipelines (resumable like `conta pipeline`) and writes OUT/comparison.md, .json and .html:
               mean ± std of CAM, pseudo-mask and segmentation mIoU, per round for CONTA, and per-class IoU changes.
-              --tables-only: run nothing; tabulate the seeds that have finished (each method with its own, pairs by seed).""";
+              --tables-only: run nothing; tabulate the seeds that have finished (each method with its own, pairs by seed);
+              --data may be left out then (the seeds' reports name it).""";
 
     @Override public String usage() { return USAGE; }
 
@@ -28,7 +29,8 @@ public final class CompareCommand implements Command {
         if (a.has("help")) { System.out.println(USAGE); return 0; }
         List<String> bad = a.unknown(List.of("data", "out", "methods", "seeds", "config", "set", "demo", "device", "precision", "rounds", "help", "until", "from", "tables-only"));
         if (!bad.isEmpty()) throw new UserError("unknown flag --" + bad.getFirst() + "\n" + USAGE);
-        if (!a.has("data") || !a.has("out")) throw new UserError("give --data DIR and --out DIR\n" + USAGE);
+        boolean tablesOnly = a.getBool("tables-only", false);
+        if (!a.has("out") || !a.has("data") && !tablesOnly) throw new UserError("give --data DIR and --out DIR\n" + USAGE);
         if (a.has("config") && a.getBool("demo", false))
             throw new UserError("give --config FILE or --demo, not both (--demo is a recipe of its own; change it with --set key=value)");
         Config base = a.getBool("demo", false) ? DemoCommand.demoConfig() : new Config();
@@ -39,7 +41,7 @@ public final class CompareCommand implements Command {
         int seeds = a.getInt("seeds", 3);
         if (seeds < 1) throw new UserError("--seeds must be >= 1");
         if (a.getBool("tables-only", false))
-            Comparison.tablesOnly(base, methods, seeds, Path.of(a.get("data", null)), Path.of(a.get("out", null)), System.out);
+            Comparison.tablesOnly(base, methods, seeds, a.has("data") ? Path.of(a.get("data", null)) : null, Path.of(a.get("out", null)), System.out);
         else
             Comparison.run(base, methods, seeds, Path.of(a.get("data", null)), Path.of(a.get("out", null)), System.out, PipelineCommand.range(a));
         return 0;

@@ -224,7 +224,7 @@ public final class ConfigKeys {
         choice("irn.arch", "resnet50", RESNETS, "frozen backbone of the boundary branch"),
         i("irn.width", "64", 1, 1024, "its base width"),
         ints("irn.blocks", "3,4,6,3", 0, 1, 256, "its blocks per stage (one number per stage of irn.arch)"),
-        weights("irn.weights", "imagenet", List.of("imagenet", "none", "cls"), "imagenet | none | path | cls (this round's classifier backbone)"),
+        weights("irn.weights", "imagenet", List.of("imagenet", "none", "cls"), "imagenet | none | path | cls (this round's classifier backbone, as trained by its cls stage: before C2AM's fine-tuning)"),
         choice("irn.input", "auto", INPUTS, "input preprocessing (as cls.input; auto follows irn.weights, or cls.input when irn.weights=cls)"),
         i("irn.crop", "512", 16, 8192, "training crop"),
         t(Type.RANGE_NUM, "irn.scale", "0.5,1.5", 0, true, 16, "random rescale range"),

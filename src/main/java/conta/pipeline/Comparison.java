@@ -88,6 +88,9 @@ public final class Comparison {
             reports.put(m, rs);
             most = Math.max(most, rs.size());
         }
+        if (data == null) // --data left out: the data folder the seeds' reports name (only for the context-coupled classes of a synthetic set)
+            data = reports.values().stream().flatMap(List::stream).map(r -> r.get("data")).filter(d -> d instanceof String ds && Files.isDirectory(Path.of(ds)))
+                    .map(d -> Path.of((String) d)).findFirst().orElse(null);
         return table(reports, methods, most, data, out, log);
     }
 
@@ -468,9 +471,9 @@ public final class Comparison {
 
     /** Classes named in the synthetic set's couplings (synth.json), if the data is synthetic. */
     static List<String> coupled(Path data, List<String> classes) {
-        Path f = data.resolve("synth.json");
         List<String> out = new ArrayList<>();
-        if (!Files.isRegularFile(f)) return out;
+        Path f = data == null ? null : data.resolve("synth.json");
+        if (f == null || !Files.isRegularFile(f)) return out;
         try {
             Object c = Json.parseObject(Files.readString(f)).get("couplings");
             String text = c == null ? "" : Json.write(c);

@@ -86,6 +86,18 @@ class ComparisonPairedTest {
         assertTrue(e.getMessage().startsWith("no finished seed of conta under "), e.getMessage());
     }
 
+    /** conta compare --tables-only runs nothing, so it needs no --data (it asked for one). */
+    @Test
+    void tablesOnlyNeedsNoDataFolder() throws Exception {
+        Path out = tmp.resolve("nodata-study");
+        write(out, "cam", 0, report(0.30));
+        write(out, "cam", 1, report(0.40));
+        write(out, "c2am", 1, report(0.43));
+        assertEquals(0, conta.cli.Main.run(new String[]{"compare", "--out", out.toString(), "--methods", "cam,c2am", "--seeds", "2", "--tables-only"}));
+        assertTrue(java.nio.file.Files.readString(out.resolve("comparison.md")).contains("| c2am | 0 | 43.00 |"));
+        assertEquals(2, conta.cli.Main.run(new String[]{"compare", "--out", out.toString(), "--methods", "cam,c2am", "--seeds", "2"}), "a run needs --data");
+    }
+
     private static void write(Path out, String method, int seed, Map<String, Object> r) throws Exception {
         Map<String, Object> cfg = new LinkedHashMap<>(new conta.config.Config().asMap()); // this version's recipe: no key predates it
         cfg.put("method", method);
