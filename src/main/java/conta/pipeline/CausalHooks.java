@@ -401,9 +401,8 @@ public final class CausalHooks implements RoundHooks {
             }
             m.put("mean_of_c", mean);
             List<Object> empty = new ArrayList<>();
-            for (int k = 0; k < cnt.length; k++) if (cnt[k] == 0) empty.add(pl.ds.classNames().get(k + 1));
-            for (int k = 0; k < cnt.length; k++)
-                if (cnt[k] > 0 && mean.get(k) instanceof Double d && d == 0.0) empty.add(pl.ds.classNames().get(k + 1));
+            for (int k = 0; k < cnt.length; k++) // no image of the class, or none where the model predicts it: in class order
+                if (cnt[k] == 0 || mean.get(k) instanceof Double d && d == 0.0) empty.add(pl.ds.classNames().get(k + 1));
             m.put("empty_classes", empty);
             if (!empty.isEmpty())
                 System.err.println("warning: round " + (t + 1) + " confounder set: c_i is all zero for " + empty + " (the masks of " + dir
