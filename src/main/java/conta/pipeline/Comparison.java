@@ -299,8 +299,10 @@ public final class Comparison {
                         if (b != null) { wo += b; nwo++; }
                     }
                     Double mw = nw == 0 ? null : w / nw, mwo = nwo == 0 ? null : wo / nwo;
-                    row.put(c, ordered("with_context", mw == null ? Double.NaN : mw, "without_context", mwo == null ? Double.NaN : mwo));
-                    md.append(mw == null ? " - |" : String.format(" %.1f (%s) |", 100 * mw, mwo == null ? "-" : String.format("%.1f", 100 * mwo)));
+                    row.put(c, ordered("with_context", mw == null ? Double.NaN : mw, "without_context", mwo == null ? Double.NaN : mwo,
+                            "seeds", nw)); // a class whose context no image of a seed shows is measured on fewer seeds
+                    md.append(mw == null ? " - |" : String.format(" %.1f (%s)%s |", 100 * mw, mwo == null ? "-" : String.format("%.1f", 100 * mwo),
+                            nw < rs.size() ? " [" + nw + " of " + rs.size() + " seeds]" : ""));
                 }
                 md.append('\n');
                 out.put(m + "/round" + t, row);

@@ -190,6 +190,15 @@ class ComparisonPairedTest {
         // baseline round 0: with (60 + 70) / 2 = 65.0, without (40 + 50) / 2 = 45.0; CONTA round 1: 45.0 (40.0)
         assertTrue(md.contains("| cam | 0 | 65.0 (45.0) |"), md);
         assertTrue(md.contains("| conta | 1 | 45.0 (40.0) |"), md);
+        // a seed without a measurement for the class (no image with its context) is said: the cell averages 1 of 2 seeds
+        Map<String, Object> c2 = report(0.40, 0.41);
+        leak(c2, 1, 0.40, 0.35);
+        Map<String, Object> st0 = (Map<String, Object>) ((Map<String, Object>) ((List<Object>) c2.get("rounds")).get(0)).get("stages");
+        ByteArrayOutputStream log2 = new ByteArrayOutputStream();
+        Comparison.table(new LinkedHashMap<>(Map.of("cam", List.of(b0, b1), "conta", List.of(c0, c2))), List.of("cam", "conta"), 2, tmp.resolve("data"), tmp,
+                new PrintStream(log2));
+        assertTrue(st0.get("cam") instanceof Map<?, ?> m && !m.containsKey("context_leak"));
+        assertTrue(log2.toString().contains("| conta | 0 | 60.0 (40.0) [1 of 2 seeds] |"), log2.toString());
         // W1 change (0.2 + 0.4) / 2, W2 absent, entropy 0.8, context weight 1.0
         assertTrue(md.contains("| conta | 1 | 0.300 | - | 0.800 | - | - | 1.000 |"), md);
         assertNotNull(json.get("mechanism"));
