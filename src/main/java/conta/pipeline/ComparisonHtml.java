@@ -5,8 +5,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * comparison.html beside comparison.md/json: the mean ± std table of every method and round, and each method's
- * per-class IoU change against the first method as bar charts (one per scored stage). Self-contained, no script.
+ * comparison.html beside comparison.md/json: the mean ± std table of every method and round, the paired differences
+ * against the first method, the context-leak table, and each method's per-class IoU change against the first method as
+ * bar charts (one per scored stage). Self-contained, no script.
  */
 final class ComparisonHtml {
     private ComparisonHtml() { }
@@ -40,6 +41,8 @@ final class ComparisonHtml {
         }
         h.append("</table>");
         String ref = methods.getFirst();
+        paired(json, ref, h);
+        leak(json, h);
         Map<String, Object> deltas = (Map<String, Object>) json.get("per_class_change_vs_" + ref);
         for (String m : methods.subList(1, methods.size())) {
             Map<String, Object> dm = (Map<String, Object>) deltas.get(m);
@@ -57,5 +60,48 @@ final class ComparisonHtml {
         }
         if (!coupled.isEmpty()) h.append("<p>* a class the synthetic set couples to a context.</p>");
         return h.append("</body></html>").toString();
+    }
+
+    /** The paired differences against the reference method, as comparison.md has them (the HTML showed only the means). */
+    @SuppressWarnings("unchecked")
+    private static void paired(Map<String, Object> json, String ref, StringBuilder h) {
+        if (!(json.get("paired_vs_" + ref) instanceof Map<?, ?> all) || all.isEmpty()) return;
+        h.append("<h2>paired difference against ").append(Svg.esc(ref)).append(" (same seed; points)</h2><table id='paired'><tr><th>method</th>"
+                + "<th>round</th><th>metric</th><th>seeds</th><th>mean</th><th>95% interval</th><th>better / worse</th><th>sign test p</th></tr>");
+        for (var e : all.entrySet())
+            for (Object o : (List<Object>) e.getValue()) {
+                Map<String, Object> r = (Map<String, Object>) o;
+                String ci = r.get("ci95") instanceof List<?> l && l.size() == 2 && l.get(0) instanceof Number lo && l.get(1) instanceof Number hi
+                        ? String.format(Locale.ROOT, "[%+.2f, %+.2f]", lo.doubleValue(), hi.doubleValue()) : "-";
+                h.append("<tr class='paired-row'><td>").append(Svg.esc(String.valueOf(e.getKey()))).append("</td><td>").append(r.get("round"))
+                        .append("</td><td>").append(Svg.esc(String.valueOf(r.get("metric")))).append("</td><td>").append(r.get("seeds")).append("</td><td>")
+                        .append(r.get("mean_diff") instanceof Number m ? String.format(Locale.ROOT, "%+.2f", m.doubleValue()) : "-").append("</td><td>")
+                        .append(ci).append("</td><td>").append(r.get("better")).append(" / ").append(r.get("worse")).append("</td><td>")
+                        .append(r.get("sign_p") instanceof Number p ? String.format(Locale.ROOT, "%.3f", p.doubleValue()) : "-").append("</td></tr>");
+            }
+        h.append("</table>");
+    }
+
+    /** The context-leak table of comparison.md: off-object CAM share with (without) the coupled context, mean over seeds. */
+    @SuppressWarnings("unchecked")
+    private static void leak(Map<String, Object> json, StringBuilder h) {
+        if (!(json.get("context_leak") instanceof Map<?, ?> all) || all.isEmpty()) return;
+        List<String> classes = List.copyOf(((Map<String, Object>) all.values().iterator().next()).keySet());
+        h.append("<h2>off-object share of the CAM mass on images with the coupled context</h2><p>Mean over seeds, %; lower = less context in "
+                + "the CAMs; without the context in brackets.</p><table id='leak'><tr><th>method / round</th>");
+        for (String c : classes) h.append("<th>").append(Svg.esc(c)).append("</th>");
+        h.append("</tr>");
+        for (var e : all.entrySet()) {
+            h.append("<tr class='leak-row'><td>").append(Svg.esc(String.valueOf(e.getKey()))).append("</td>");
+            for (String c : classes) {
+                Map<String, Object> v = (Map<String, Object>) ((Map<String, Object>) e.getValue()).get(c);
+                double w = v != null && v.get("with_context") instanceof Number n ? n.doubleValue() : Double.NaN;
+                double wo = v != null && v.get("without_context") instanceof Number n ? n.doubleValue() : Double.NaN;
+                h.append("<td>").append(Double.isNaN(w) ? "-" : String.format(Locale.ROOT, "%.1f (%s)", 100 * w,
+                        Double.isNaN(wo) ? "-" : String.format(Locale.ROOT, "%.1f", 100 * wo))).append("</td>");
+            }
+            h.append("</tr>");
+        }
+        h.append("</table>");
     }
 }

@@ -190,6 +190,9 @@ class ComparisonPairedTest {
         // baseline round 0: with (60 + 70) / 2 = 65.0, without (40 + 50) / 2 = 45.0; CONTA round 1: 45.0 (40.0)
         assertTrue(md.contains("| cam | 0 | 65.0 (45.0) |"), md);
         assertTrue(md.contains("| conta | 1 | 45.0 (40.0) |"), md);
+        String html = java.nio.file.Files.readString(tmp.resolve("comparison.html")); // the HTML has the paired and leak tables too
+        assertTrue(html.contains("<tr class='leak-row'><td>conta/round1</td><td>45.0 (40.0)</td></tr>"), html);
+        assertTrue(html.contains("<tr class='paired-row'><td>conta</td><td>1</td><td>cam</td><td>2</td><td>+1.00</td>"), html);
         // a seed without a measurement for the class (no image with its context) is said: the cell averages 1 of 2 seeds
         Map<String, Object> c2 = report(0.40, 0.41);
         leak(c2, 1, 0.40, 0.35);
