@@ -366,6 +366,12 @@ public final class Pipeline implements AutoCloseable {
     public Path roundDir(int t) { return RunLayout.roundDir(out, t); }
 
     /** Runs (or finishes) stage name: its done.json holds the metrics; an existing one means it is finished. */
+    private static boolean isEmpty(Path dir) throws IOException {
+        try (var s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        }
+    }
+
     /** The metrics of a stage that ran earlier in this round's code (C²AM's, the confounder set), read back without a second "done" line. */
     private Map<String, Object> ranAlready(int round, String name) {
         return Json.readObject(roundDir(round).resolve(name).resolve("done.json"), doneFix(RunLayout.at(round, name)));
@@ -379,6 +385,7 @@ public final class Pipeline implements AutoCloseable {
                 System.err.println("round " + round + " " + name + ": done (" + done + ")");
                 m = Json.readObject(done, doneFix(RunLayout.at(round, name)));
             } else {
+                boolean resumed = Files.isDirectory(done.getParent()) && !isEmpty(done.getParent()); // an earlier run's part: a checkpoint, images
                 Files.createDirectories(done.getParent());
                 long t0 = System.nanoTime();
                 try {
@@ -387,6 +394,7 @@ public final class Pipeline implements AutoCloseable {
                     throw d.redoStage() ? d.withRedo("rerun with --from " + RunLayout.at(round, name)) : d;
                 }
                 m.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
+                if (resumed) m.put("seconds_resumed", true); // the finishing run's part only (the report's timings say so)
                 conta.io.AtomicWrite.write(done, Json.writePretty(m).getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 inputs.stageDone(RunLayout.at(round, name));
             }

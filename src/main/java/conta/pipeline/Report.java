@@ -29,6 +29,7 @@ public final class Report {
         r.put("val_images", p.valIds.size());
         r.put("classes", p.ds.classNames());
         Map<String, Object> timings = new LinkedHashMap<>();
+        List<Object> resumed = new ArrayList<>();
         List<Object> rs = new ArrayList<>();
         for (int t = 0; t < rounds.size(); t++) {
             Map<String, Object> st = new LinkedHashMap<>();
@@ -36,6 +37,7 @@ public final class Report {
                 Map<String, Object> m = new LinkedHashMap<>((Map<String, Object>) e.getValue());
                 Object s = m.remove("seconds");
                 if (s != null) timings.put("round" + t + "." + e.getKey(), s);
+                if (Boolean.TRUE.equals(m.remove("seconds_resumed"))) resumed.add("round" + t + "." + e.getKey());
                 st.put(e.getKey(), m);
             }
             Map<String, Object> seg = new LinkedHashMap<>((Map<String, Object>) st.getOrDefault("pred", Map.of()));
@@ -56,6 +58,11 @@ public final class Report {
         r.put("config", p.cfg.asMap());
         r.put("skipped", p.bad.toJson());
         timings.put("this_run_total", Math.round(seconds * 100) / 100.0);
+        if (!resumed.isEmpty()) { // their seconds miss the interrupted runs' part (a training stage's train_log.jsonl wall_s has all of it)
+            timings.put("resumed_stages", resumed);
+            timings.put("resumed_note", "these stages finished in a run that resumed them: their seconds are that run's part only; "
+                    + "a training stage's train_log.jsonl wall_s adds up every run");
+        }
         // every warning any (resumed) run into this folder printed; OUT's own path written as "OUT", so that the
         // report does not depend on where the folder lives (PipelineResumeTest compares two folders' reports)
         List<String> warnings = new ArrayList<>();

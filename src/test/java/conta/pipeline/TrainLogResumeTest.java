@@ -36,6 +36,7 @@ class TrainLogResumeTest {
 
     static final String[] STAGES = {"cls", "irn", "seg"};
 
+    @SuppressWarnings("unchecked")
     @Test
     void logsContinueAcrossKillsWithoutDuplicates() throws Exception {
         Path a = tmp.resolve("straight");
@@ -67,6 +68,12 @@ class TrainLogResumeTest {
         checkSchedules(a);
         checkParts(a);
         checkTensorBoard(k);
+
+        // the report's timings say which stages a resuming run finished (their seconds are its part only); the straight run has none
+        Map<String, Object> timings = (Map<String, Object>) conta.io.Json.parseObject(Files.readString(k.resolve("report.json"))).get("timings");
+        assertTrue(timings.get("resumed_stages") instanceof List<?> rs && !rs.isEmpty() && timings.get("resumed_note") != null, timings.toString());
+        Map<String, Object> straight = (Map<String, Object>) conta.io.Json.parseObject(Files.readString(a.resolve("report.json"))).get("timings");
+        assertFalse(straight.containsKey("resumed_stages"), straight.toString());
 
         String log = Files.readString(k.resolve(RunLog.FILE));
         assertTrue(log.split("== conta run started", -1).length - 1 >= 6, "one header per attempt (>= 5 kills + the last run)");
