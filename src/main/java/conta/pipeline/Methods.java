@@ -92,10 +92,9 @@ public final class Methods {
             Thread interrupted = new Thread(() -> System.err.println("\ninterrupted: the finished stages and the newest training checkpoint are kept; "
                     + "rerun the same command to resume"));
             Runtime.getRuntime().addShutdownHook(interrupted); // Ctrl-C or a kill: say how to go on (a normal end removes it)
+            Map<String, Object> report;
             try {
-                Map<String, Object> report = run(p, rounds, method, c2am, until);
-                atEnd.accept(report);
-                return report;
+                report = run(p, rounds, method, c2am, until);
             } catch (Exception | Error e) {
                 log.fileOnly("stopped by an error: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())); // the console gets it from the command
                 throw e;
@@ -106,6 +105,8 @@ public final class Methods {
                     // the hook is running or has run: the run was interrupted
                 }
             }
+            atEnd.accept(report); // the run is complete: a kill now needs no resume note
+            return report;
         }
     }
 
