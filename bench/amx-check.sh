@@ -13,8 +13,10 @@
 #   4. batch-1 latency, fp32 and bf16 plans against ONNX Runtime fp32 (bench/latency.sh; target: bf16 p50 <= 0.5x).
 # Usage: bench/amx-check.sh [rounds=3]    (about 25 minutes on 2 cores; needs python3-torch for 2 and 4)
 set -uo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "bench/amx-check.sh: rounds must be a positive number, got '$rounds' (--help)" >&2; exit 2; }
 log="bench/results/amx-check-$(date -u +%Y%m%d).log"
 mkdir -p bench/results
 {

@@ -14,6 +14,7 @@
 # Environment: CONTA (./conta), DATA (runs/synth), OUT (runs) for runs/prec-fp32, runs/prec-bf16, runs/prec-swap,
 # RESULT (bench/results/bf16-demo.md) for the table.
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 cd "$(dirname "$0")/.."
 SEEDS=${1:-6}; SWAPS=${2:-3}
 CONTA=${CONTA:-./conta}; DATA=${DATA:-runs/synth}; OUT=${OUT:-runs}

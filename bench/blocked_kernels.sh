@@ -3,6 +3,7 @@
 # vs oneDNN's nChw16c (f32 and bf16), one activation shape per run (default: ResNet-50's 8x256x56x56).
 # usage: bench/blocked_kernels.sh [N C H]
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 cd "$(dirname "$0")/.."
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 mvn -q -B -o test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test >/dev/null 2>&1

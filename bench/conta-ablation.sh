@@ -14,6 +14,7 @@
 #   METHOD=cam UNTIL=round0/cam bench/conta-ablation.sh head-seed cls.head_seed=1000   # the baseline with another head init
 # Environment: SEED (0), METHOD (conta), UNTIL (round1/cam), WHAT (a description for the table), CONTA, DATA, KEEP.
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 cd "$(dirname "$0")/.."
 NAME=$1; shift
 SEED=${SEED:-0}; METHOD=${METHOD:-conta}; UNTIL=${UNTIL:-round1/cam}; CONTA=${CONTA:-./conta}

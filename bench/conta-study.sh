@@ -19,6 +19,7 @@
 # KEEP (docs/results/conta-bench), CONTA (the conta command; a copy of the jar keeps a long study safe from rebuilds
 # of target/).
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 cd "$(dirname "$0")/.."
 SEEDS=${1:-5}; shift || true
 METHODS=${METHODS:-cam,conta}; CONTROLS=${CONTROLS-zero matched}; OUT=${OUT:-runs/bench}; DATA=${DATA:-runs/synth-bench}; KEEP=${KEEP:-docs/results/conta-bench}

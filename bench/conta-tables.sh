@@ -8,6 +8,7 @@
 # Environment: KEEP (docs/results/conta-bench), DATA (runs/synth-bench; made if missing, for the context-coupled
 # classes), CONTA (the conta command).
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 cd "$(dirname "$0")/.."
 KEEP=${KEEP:-docs/results/conta-bench}; DATA=${DATA:-runs/synth-bench}; CONTA=${CONTA:-./conta}
 [ -f "$DATA/synth.json" ] || $CONTA synth --out "$DATA" --train 600 --val 150 --size 112 --bias 0.8

@@ -2,6 +2,7 @@
 # Dense CRF time (conta.wsss.crf) on a 500x375 VOC image: builds the test classes and runs conta.bench.DenseCrfBench.
 # usage: bench/dense_crf.sh [IMAGE_OR_VOC_DIR] [repeats]
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 cd "$(dirname "$0")/.."
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 mvn -q -B -o test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test >/dev/null

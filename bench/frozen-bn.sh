@@ -11,6 +11,7 @@
 #      LOG          where the full output goes (default /tmp/conta-frozen-bn.log)
 #      TIMEOUT      seconds per network (default 600)
 set -uo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 cd "$(dirname "$0")/.." || exit 2
 device="${1:-cuda:0}"; iters="${2:-5}"
 log="${LOG:-/tmp/conta-frozen-bn.log}"; : > "$log"

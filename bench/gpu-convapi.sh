@@ -21,6 +21,7 @@
 # folder (cuda-graph-choices.tsv, printed and copied to $OUT).
 # Env: DEADLINE (seconds, default 370), PACKAGE (default target/conta-gpu.tar.xz), PYTHON (default python3).
 set -uo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 cd "$(dirname "$0")/.." || exit 2
 start=$(date +%s); deadline="${DEADLINE:-370}"
 left() { echo $(( deadline - ($(date +%s) - start) )); }

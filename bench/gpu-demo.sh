@@ -6,6 +6,7 @@
 # Env: DEVICE (default cuda:0), DEMO_TIMEOUT (seconds per method, default 300), OUT (logs and report.json copies),
 #      PYTHON (the Python holding PyTorch's CUDA wheels, default python3), CONTA_JAVA_OPTS
 set -uo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 work="${CONTA_GPU_DIR:-/tmp/conta-gpu-run}"; root="$work/conta-gpu"; PY="${PYTHON:-python3}"
 [ -x "$root/jre/bin/java" ] || { echo "no unpacked package in $root (run bench/gpu-selftest.sh first)"; exit 2; }
 . "$(dirname "$0")/gpu-env.sh"

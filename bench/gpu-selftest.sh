@@ -15,6 +15,7 @@
 # Env: PYTHON (default python3), CONTA_JAVA_OPTS (e.g. -Dorg.bytedeco.javacpp.logger.debug=true), STEP_TIMEOUT,
 #      CONTA_REPO (the checkout whose test-data/ the conformance suite reads; default: this script's ../)
 set -uo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 device=cuda:0
 if [ "${1:-}" = "--device" ]; then device="${2:?--device needs cpu or cuda:N}"; shift 2; fi
 case "$device" in cpu) dsize=64; dbatch=2; diters=1 ;; *) dsize=224; dbatch=32; diters=10 ;; esac

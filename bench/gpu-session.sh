@@ -10,6 +10,7 @@
 # Env: DEADLINE (seconds for the whole script, default 480), METHODS, PACKAGE (default target/conta-gpu.tar.xz),
 #      DEVICE (default cuda:0; cpu is a dry run of the whole path on a machine without a GPU).
 set -uo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 cd "$(dirname "$0")/.." || exit 2
 start=$(date +%s); deadline="${DEADLINE:-480}"
 left() { echo $(( deadline - ($(date +%s) - start) )); }

@@ -11,6 +11,7 @@
 # own boundary net (the walk code alone) and its pixel agreement with conta's pseudo-masks.
 # Needs /usr/bin/python3 with torch 1.13, torchvision, imageio (Debian: python3-torch python3-imageio).
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 cd "$(dirname "$0")/.."
 IRN=${IRN:?set IRN to a checkout of jiwoon-ahn/irn at a2ece00}
 SEEDS=${SEEDS:-0 1 2}; STAGES=${STAGES:-cam walk}; OUT=${OUT:-runs/bench}; DATA=${DATA:-runs/synth-bench}; KEEP=${KEEP:-docs/results/irn-side-by-side}

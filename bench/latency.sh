@@ -25,14 +25,33 @@
 # round-cond-impl.csv, for bench/latency_tail.py). Needs /usr/bin/python3 with torch 1.13 (apt-get install -y python3-torch
 # python3-torchvision) for the export and the eager timing.
 set -euo pipefail
+case "${1:-}" in
+  -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+  ""|knobs) ;;
+  *) echo "bench/latency.sh: unknown argument '$1' (knobs, or none; --help)" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 MODELS=${MODELS:-"resnet50:224 resnet50-os16:448 deeplabv2-resnet101:321"}
 IMPLS=${IMPLS:-"plan graph ort torch"}
 CONDS=${CONDS:-"quiet load"}
 ROUNDS=${ROUNDS:-3}; ITERS=${ITERS:-50}; WARMUP=${WARMUP:-10}; THREADS=${THREADS:-2}
 OUT=${OUT:-out/latency}; PY=${PY:-/usr/bin/python3}; TRACES=${TRACES:-}
+# names checked before anything is built or run: a typo used to give an empty record and exit 0
+for m in $MODELS; do
+  case ${m%%:*} in resnet50|resnet50-os16|deeplabv2-resnet101) ;;
+    *) echo "bench/latency.sh: MODELS entry '$m': the models are resnet50, resnet50-os16 and deeplabv2-resnet101 (bench/latency_torch.py), as ARCH:SIZE" >&2; exit 2 ;;
+  esac
+done
+for i in $IMPLS; do
+  case $i in plan|graph|plan-passive|plan-bf16|plan-bf16-direct|plan-spin|plan-spin[0-9]*|plan-direct|ort|ort-nospin|torch|api|capi) ;;
+    *) echo "bench/latency.sh: IMPLS entry '$i' is not an engine (plan graph plan-passive plan-bf16 plan-bf16-direct plan-spin[N] plan-direct ort ort-nospin torch api capi)" >&2; exit 2 ;;
+  esac
+done
+for c in $CONDS; do case $c in quiet|load) ;; *) echo "bench/latency.sh: CONDS entry '$c' must be quiet or load" >&2; exit 2 ;; esac; done
+"$PY" -c 'import torch' 2>/dev/null || { echo "bench/latency.sh: $PY cannot import torch, which makes the shared weights and the ONNX export (apt-get install -y python3-torch python3-torchvision, or PY=...)" >&2; exit 2; }
 mkdir -p "$OUT" ${TRACES:+"$TRACES"}
 LOG="$OUT/latency-$(date -u +%Y%m%dT%H%M%S).log"
+ERR=$(mktemp); FAILED=0   # each engine run's stderr: shown when it gives no LATENCY line
 
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 ./conta --help >/dev/null 2>&1 || true                       # builds target/conta.jar when sources changed
@@ -52,12 +71,12 @@ load_start() { # one process, two busy shells: both cores taken for the whole ru
   bash -c 'spin() { while :; do :; done; }; spin & spin & wait' & LOAD=($!)
 }
 load_stop() { [ ${#LOAD[@]} -gt 0 ] && { pkill -P "${LOAD[0]}" 2>/dev/null || true; kill "${LOAD[0]}" 2>/dev/null || true; wait "${LOAD[0]}" 2>/dev/null || true; }; LOAD=(); }
-trap load_stop EXIT
+trap 'load_stop; rm -f "$ERR"' EXIT
 
 # conta_latency IMPL PRECISION: conta bench latency on run()'s arch, size, iters, warmup (its locals) -> the LATENCY line
 conta_latency() {
   ./conta bench latency --arch "$arch" --size "$size" --impl "$1" --precision "$2" --weights "$OUT/$arch.pth" \
-    --iters "$it" --warmup "$wu" ${TRACE:+--trace "$TRACE"} 2>/dev/null | grep '^LATENCY'
+    --iters "$it" --warmup "$wu" ${TRACE:+--trace "$TRACE"} 2>"$ERR" | grep '^LATENCY'
 }
 
 # run IMPL ARCH SIZE [iters] [warmup] -> one LATENCY line on stdout (environment decides the knobs)
@@ -81,18 +100,18 @@ run() {
     ort|ort-nospin)
       local spin=${ORT_SPIN:-1}; [ "$impl" = ort-nospin ] && spin=0
       ORT_TRACE=${TRACE:-} "${JAVA[@]}" -cp "$CP" conta.bench.OrtLatency "$OUT/$arch-$size.onnx" "$arch" "$size" "$it" "$wu" "$THREADS" "$spin" \
-        2>/dev/null | grep '^LATENCY' ;;
-    torch) "$PY" bench/latency_torch.py time "$arch" "$size" "$OUT" "$it" "$wu" "$THREADS" 2>/dev/null | grep '^LATENCY' ;;
+        2>"$ERR" | grep '^LATENCY' ;;
+    torch) "$PY" bench/latency_torch.py time "$arch" "$size" "$OUT" "$it" "$wu" "$THREADS" 2>"$ERR" | grep '^LATENCY' ;;
     api|capi)
       case $arch in deeplab*) ;; *) echo "$impl: segmentation bundles only, $arch skipped" >&2; return 0 ;; esac
       local bundle="$OUT/$arch.bundle.safetensors"
       [ -f "$bundle" ] || ./conta export --arch "$arch" --weights "$OUT/$arch.pth" --input raw --out "$bundle" >&2
       if [ "$impl" = api ]; then
-        ./conta bench latency --impl api --arch "$arch" --size "$size" --bundle "$bundle" --iters "$it" --warmup "$wu" 2>/dev/null | grep '^LATENCY'
+        ./conta bench latency --impl api --arch "$arch" --size "$size" --bundle "$bundle" --iters "$it" --warmup "$wu" 2>"$ERR" | grep '^LATENCY'
       else
         [ -x "$OUT/capi_latency" ] || gcc -O2 -o "$OUT/capi_latency" bench/capi_latency.c -Inative/include -Ltarget/native -lconta \
           -Wl,-rpath,"$PWD/target/native" -lm >&2
-        "$OUT/capi_latency" "$bundle" "$arch" "$size" "$it" "$wu" 2>/dev/null | grep '^LATENCY'
+        "$OUT/capi_latency" "$bundle" "$arch" "$size" "$it" "$wu" 2>"$ERR" | grep '^LATENCY'
       fi ;;
   esac
 }
@@ -130,11 +149,20 @@ for r in $(seq 1 "$ROUNDS"); do
       n=${#impls[@]}
       for i in $(seq 0 $((n - 1))); do           # rotate the order each round
         impl=${impls[$(( (i + r - 1) % n ))]}
+        case $impl in api|capi) case $arch in deeplab*) ;; *) echo "$impl: segmentation bundles only, $arch skipped" >&2; continue ;; esac ;; esac
         TRACE=${TRACES:+$TRACES/$r-$c-$arch-$impl.csv}
-        record "$r" "$c" "$(TRACE=$TRACE run "$impl" "$arch" "$size")"
+        : > "$ERR"
+        line=$(TRACE=$TRACE run "$impl" "$arch" "$size") || true
+        if [ -z "$line" ]; then
+          echo "bench/latency.sh: round $r $c: $impl on $arch @$size gave no LATENCY line; the end of its stderr:" >&2
+          tail -n 5 "$ERR" | sed 's/^/  /' >&2
+          FAILED=$((FAILED + 1)); continue
+        fi
+        record "$r" "$c" "$line"
       done
       [ "$c" = load ] && load_stop
     done
   done
 done
 "$PY" bench/latency_summary.py "$LOG"
+[ "$FAILED" -eq 0 ] || { echo "bench/latency.sh: $FAILED run(s) gave no result (above); the table leaves them out" >&2; exit 1; }

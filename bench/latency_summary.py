@@ -18,4 +18,4 @@ print("| model | condition | engine | rounds | p50 ms | p90 ms | p99 ms | load1 
 print("|---|---|---|---|---|---|---|---|")
 for (arch, size, cond, impl), vs in sorted(rows.items()):
     med = [statistics.median(x[k] for x in vs) for k in range(4)]
-    print("| %s @%s | %s | %s | %d | %.0f | %.0f | %.0f | %.1f |" % (arch, size, cond, impl, len(vs), *med))
+    print("| %s @%s | %s | %s | %d | %.1f | %.1f | %.1f | %.1f |" % (arch, size, cond, impl, len(vs), *med))

@@ -6,6 +6,7 @@
 # backend of the self-test falls back to OpenBLAS convolutions with one warning.
 # Usage: bench/pack-gpu.sh   (then see bench/gpu-selftest.sh and bench/gpu-demo.sh)
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 cd "$(dirname "$0")/.."
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"

@@ -10,6 +10,7 @@
 # WARMUP (default 1): untimed calls before the timed ones, both engines. conta's first steps still run partly
 # interpreted Java (the JIT compiles its loops over the first ~5 steps): WARMUP=5 times the steady state.
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 cd "$(dirname "$0")/.."
 batch=${1:-8}; size=${2:-224}; iters=${3:-3}; rounds=${4:-1}; threads=$(nproc)
 precs=${PRECISIONS:-fp32}; warm=${WARMUP:-1}

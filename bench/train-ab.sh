@@ -10,6 +10,7 @@
 #       -- --arch resnet50 --batch 8 --size 224
 # JAR (default target/conta.jar, copied once at the start, so rebuilding during the run changes nothing).
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac   # the header above
 cd "$(dirname "$0")/.."
 R=$1; I=$2; shift 2
 cfgs=(); while [ "$1" != "--" ]; do cfgs+=("$1"); shift; done; shift

@@ -45,6 +45,17 @@ public final class BenchCommand implements Command {
     /** The flags of each mode: another is refused (a typo must not time the default). */
     static final List<String> TRAIN_INFER_FLAGS = List.of("arch", "batch", "size", "iters", "warmup", "classes", "width", "blocks", "device",
             "precision", "impl", "profile");
+    /** The threads oneDNN's OpenMP runs the work on: OMP_NUM_THREADS when set (the launcher's bench runs set it), else the cores. */
+    static int threads() {
+        try {
+            String n = System.getenv("OMP_NUM_THREADS");
+            if (n != null && !n.isBlank()) return Integer.parseInt(n.split(",")[0].strip());
+        } catch (NumberFormatException e) {
+            // OpenMP ignores a value it cannot read, and so does this label
+        }
+        return Runtime.getRuntime().availableProcessors();
+    }
+
     static final List<String> LATENCY_FLAGS = List.of("arch", "size", "iters", "warmup", "impl", "precision", "weights", "bundle", "trace",
             "classes", "width", "blocks", "strides", "dilations", "scales", "seed", "strict");
     private static final String MODES = "give a mode: conta bench train, infer or latency (conta bench --help for their flags)";
@@ -80,6 +91,8 @@ public final class BenchCommand implements Command {
         }
         if (mode.equals("latency")) return LatencyBench.run(a); // batch-1 p50/p90/p99, see LatencyBench
         String arch = a.get("arch", "resnet50");
+        if (!Models.ARCHS.contains(arch) && !arch.equals("irn-boundary"))
+            throw new UserError("--arch " + arch + ": unknown architecture (known: " + String.join(", ", Models.ARCHS) + ", and for bench train irn-boundary)");
         int batch = a.getInt("batch", 8), size = a.getInt("size", 224), iters = a.getInt("iters", 5), warmup = a.getInt("warmup", 1);
         int classes = a.getInt("classes", 1000);
         int[] blocks = null;
@@ -127,6 +140,8 @@ public final class BenchCommand implements Command {
             net.module().train(train);
             String impl = a.get("impl", "graph");
             if (!train && !impl.equals("graph") && !impl.equals("plan")) throw new UserError("bench infer: --impl must be graph or plan, got " + impl);
+            if (!train && impl.equals("plan") && a.has("profile"))
+                throw new UserError("--profile times the training graph's ops (--impl graph); a plan's per-op times: CONTA_JAVA_OPTS=-Dconta.plan.profile=true conta bench latency --impl plan");
             if (!train && impl.equals("plan")) return inferPlan(net, a.get("precision", "fp32"), img, batch, size, warmup, iters, arch);
             try (Tensor x = Tensor.of(b, img, batch, 3, size, size);
                  Sgd opt = Sgd.single(net.module().trainableParameters(), 0.9f, 1e-4f)) {
@@ -160,7 +175,7 @@ public final class BenchCommand implements Command {
                 double ips = batch * iters / total;
                 long heap = heapAllocated() - heap0;
                 System.out.printf("conta %s %s batch %d size %d on %s: %.2f images/s (%.3f s/iter, %d threads)%n",
-                        arch, mode, batch, size, deviceLabel(raw), ips, total / iters, Runtime.getRuntime().availableProcessors());
+                        arch, mode, batch, size, deviceLabel(raw), ips, total / iters, threads());
                 if (heap0 >= 0 && heap >= 0) // hundreds of MB per step: vectors boxed by a kernel the JIT did not inline (bench/RESULTS.md, session 18)
                     System.err.printf("Java heap allocated per timed step: %.1f MB%n", heap / 1e6 / iters);
                 if (prof != null) System.out.print(prof.table(iters, total / iters));
@@ -232,7 +247,7 @@ public final class BenchCommand implements Command {
             }
             System.out.printf("conta irn-boundary train batch %d size %d on %s%s: %.2f images/s (%.3f s/iter, %d threads)%n",
                     batch, size, deviceLabel(raw), plans != null ? ", backbone through inference plans" : "", batch * iters / total, total / iters,
-                    Runtime.getRuntime().availableProcessors());
+                    threads());
             if (prof != null) System.out.print(prof.table(iters, total / iters));
         }
         return 0;
@@ -252,7 +267,7 @@ public final class BenchCommand implements Command {
             }
             System.out.printf("conta %s infer batch %d size %d on cpu, %s inference plan: %.2f images/s (%.3f s/iter, %d threads)%n",
                     arch, batch, size, plan.precision().name().toLowerCase(java.util.Locale.ROOT), batch * iters / total, total / iters,
-                    Runtime.getRuntime().availableProcessors());
+                    threads());
         }
         return 0;
     }

@@ -89,6 +89,12 @@ final class LatencyBench {
         if (!impl.equals("plan") && !impl.equals("graph") && !impl.equals("api")) throw new UserError("--impl must be plan, graph or api, got " + impl);
         if (iters < 1 || warmup < 0) throw new UserError("--iters must be >= 1 and --warmup >= 0");
         if (size < 1) throw new UserError("--size must be >= 1, got " + size);
+        if (a.has("trace")) { // checked before the timing, not after it
+            Path parent = Path.of(a.get("trace", "")).toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent)) throw new UserError("--trace " + a.get("trace", "") + ": folder " + parent + " does not exist");
+        }
+        if (impl.equals("graph") && !a.get("precision", "fp32").equals("fp32"))
+            throw new UserError("--precision applies to --impl plan and api; the training graph's forward (--impl graph) runs in fp32");
         if (impl.equals("api")) return api(a, size, iters, warmup);
         if (a.has("bundle")) throw new UserError("--bundle applies to --impl api; --impl " + impl + " times --arch ARCH (with --weights FILE)");
         String arch = a.require("arch");

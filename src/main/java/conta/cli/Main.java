@@ -38,7 +38,35 @@ public final class Main {
     }
 
     public static void main(String[] argv) {
-        System.exit(run(argv));
+        // whole lines at a time: the JVM's System.err writes every piece of a printf as it comes ("iter ", then "3: ..."),
+        // System.out through a 128-byte buffer, so under `2>&1` (the launcher's filtered stderr arrives late) a line of
+        // one could land inside a line of the other, which broke `... 2>&1 | bench/onednn_profile.py --after-iter K`.
+        // Both reach the descriptor a whole line at a time; a progress bar redrawn with \r flushes itself.
+        System.setOut(lines(java.io.FileDescriptor.out, System.out));
+        System.setErr(lines(java.io.FileDescriptor.err, System.err));
+        int code = run(argv);
+        System.out.flush();
+        System.err.flush();
+        System.exit(code);
+    }
+
+    /**
+     * A console stream that reaches the file descriptor a whole line at a time (and on flush, which a progress bar
+     * redrawn with \r calls). PrintStream's autoflush would flush every piece a printf appends.
+     */
+    private static java.io.PrintStream lines(java.io.FileDescriptor fd, java.io.PrintStream was) {
+        java.io.OutputStream line = new java.io.BufferedOutputStream(new java.io.FileOutputStream(fd), 1 << 16) {
+            @Override public synchronized void write(int b) throws java.io.IOException {
+                super.write(b);
+                if (b == '\n') flush();
+            }
+
+            @Override public synchronized void write(byte[] b, int off, int len) throws java.io.IOException {
+                super.write(b, off, len);
+                for (int i = off; i < off + len; i++) if (b[i] == '\n') { flush(); return; }
+            }
+        };
+        return new java.io.PrintStream(line, false, was.charset());
     }
 
     public static int run(String[] argv) {

@@ -38,8 +38,9 @@ public final class RunLog implements AutoCloseable {
     /** Starts copying the console; held in memory until {@link #startFile}. */
     public static RunLog capture() {
         RunLog r = new RunLog(System.out, System.err, new LineFile(new ByteArrayOutputStream()));
-        System.setOut(new PrintStream(new Tee(r.oldOut, r.file), true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(new Tee(r.oldErr, r.file), true, StandardCharsets.UTF_8));
+        // no autoflush: it would flush the console at every piece of a printf (the CLI's console streams flush whole lines)
+        System.setOut(new PrintStream(new Tee(r.oldOut, r.file), false, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(new Tee(r.oldErr, r.file), false, StandardCharsets.UTF_8));
         return r;
     }
 

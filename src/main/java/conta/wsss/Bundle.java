@@ -176,6 +176,11 @@ public record Bundle(int version, String contaVersion, String stage, ModelSpec s
 
     /** The bundle held in a weights file's metadata, or null if it has none (a file written before bundles). */
     public static Bundle readMeta(Path file) {
+        String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        if (name.endsWith(".pth") || name.endsWith(".pt") || name.endsWith(".onnx")) // another kind of file, not a damaged bundle
+            throw new UserError(file + " is " + (name.endsWith(".onnx") ? "an ONNX model" : "a PyTorch checkpoint") + ", not a conta bundle (the "
+                    + ".safetensors that conta export writes)" + (name.endsWith(".onnx") ? "" : "; bundle a DeepLab-v2 checkpoint with `conta export --arch "
+                    + "deeplabv2-resnet101 --weights " + file + " --out B.safetensors`"));
         Map<String, String> meta;
         try {
             meta = Safetensors.metadata(file);

@@ -36,6 +36,26 @@ class BenchArgsTest {
         assertFalse(r.out().contains("images/s") || r.out().contains("LATENCY"), "nothing timed: " + r.out());
     }
 
+    /**
+     * Flags a mode would have ignored silently are refused before anything is timed (found by a benchmark-user probe):
+     * --profile on the plan, a non-fp32 --precision on the training graph, a --trace into a missing folder (it was
+     * found only after the timing); an unknown --arch lists irn-boundary too; a PyTorch file given as a bundle is
+     * called that, not "damaged".
+     */
+    @Test
+    void flagsAModeWouldIgnoreAreRefusedBeforeTiming() throws Exception {
+        refused(run(plus(SMALL_INFER, "--impl", "plan", "--profile", "host")), "--profile times the training graph's ops");
+        String[] lat = {"bench", "latency", "--arch", "resnet18", "--width", "8", "--size", "32", "--iters", "1", "--warmup", "0"};
+        refused(run(plus(lat, "--impl", "graph", "--precision", "bf16")), "--precision applies to --impl plan and api");
+        refused(run(plus(lat, "--trace", tmp.resolve("no/such/t.csv").toString())), "--trace", "does not exist");
+        refused(run("bench", "train", "--arch", "bogus"), "--arch bogus: unknown architecture", "irn-boundary");
+        Path pth = tmp.resolve("w.pth");
+        Files.write(pth, new byte[]{'P', 'K', 3, 4, 0, 0});
+        refused(run("bench", "latency", "--impl", "api", "--bundle", pth.toString(), "--size", "32"), "is a PyTorch checkpoint, not a conta bundle");
+        ModelCommandErrorsTest.Result fp32Graph = run(plus(lat, "--impl", "graph", "--precision", "fp32")); // what bench/latency.sh passes
+        assertEquals(0, fp32Graph.code(), fp32Graph.err());
+    }
+
     @Test
     void unknownFlagsAreRefusedInEveryMode() {
         assertEquals(0, run(SMALL_INFER).code(), "the flags themselves are good");
