@@ -42,9 +42,14 @@ public final class Args {
 
     public boolean has(String key) { return flags.containsKey(key); }
 
+    /** A flag's value; one given twice with different values is refused (the last used to win silently). */
     public String get(String key, String def) {
         List<String> v = flags.get(key);
-        return v == null ? def : valueOf(key, v.getLast());
+        if (v == null) return def;
+        if (v.stream().distinct().count() > 1)
+            throw new UserError("--" + key + " is given " + v.size() + " times (" + String.join(", ", v.stream().map(String::valueOf).toList())
+                    + "); give it once");
+        return valueOf(key, v.getLast());
     }
 
     private static String valueOf(String key, String v) {

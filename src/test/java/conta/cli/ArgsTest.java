@@ -23,6 +23,15 @@ class ArgsTest {
         assertEquals(-3, args("--steps", "-3").getInt("steps", 0)); // a negative number is a value, not a flag
     }
 
+    /** A value flag given twice with different values is refused (the last one won silently); the same value twice is fine. */
+    @Test
+    void aFlagGivenTwiceWithDifferentValuesIsRefused() {
+        UserError e = assertThrows(UserError.class, () -> args("--size", "128", "--size", "64").getInt("size", 0));
+        assertEquals("--size is given 2 times (128, 64); give it once", e.getMessage());
+        assertEquals(64, args("--size", "64", "--size", "64").getInt("size", 0));
+        assertEquals(List.of("a=1", "a=2"), args("--set", "a=1", "--set", "a=2").all("set"), "repeatable flags keep every value");
+    }
+
     @Test
     void aBareFlagIsTrueForABooleanAndMissingItsValueForAnythingElse() {
         Args a = args("--force", "--train");
