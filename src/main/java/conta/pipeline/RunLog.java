@@ -123,7 +123,6 @@ public final class RunLog implements AutoCloseable {
      */
     private static final class LineFile {
         private OutputStream out;
-        private boolean onFile;
         private final ByteArrayOutputStream line = new ByteArrayOutputStream();
 
         LineFile(OutputStream out) { this.out = out; }
@@ -132,13 +131,13 @@ public final class RunLog implements AutoCloseable {
         synchronized void moveTo(OutputStream file, String header) throws IOException {
             byte[] held = out instanceof ByteArrayOutputStream b ? b.toByteArray() : new byte[0];
             out = file;
-            onFile = true;
-            writeLine(header);
+            out.write((header + "\n").getBytes(StandardCharsets.UTF_8)); // not writeLine: a line in progress stays after the held ones
             out.write(held);
             out.flush();
         }
 
-        synchronized boolean onFile() { return onFile; }
+        /** Whether the lines go to the file yet (until moveTo they are held in memory). */
+        synchronized boolean onFile() { return !(out instanceof ByteArrayOutputStream); }
 
         synchronized void accept(int b) throws IOException {
             if (b == '\r') {

@@ -72,6 +72,20 @@ class RunLogTest {
         assertEquals(List.of("bar 2/10", "stopped by an error: boom"), lines.subList(1, lines.size()));
     }
 
+    /** A line still in progress when the file starts (a bar mid-redraw) follows the header and the lines held before it. */
+    @Test
+    void aLineInProgressAtTheStartOfTheFileKeepsItsPlace() throws Exception {
+        Path out = tmp.resolve("held");
+        try (RunLog log = RunLog.capture()) {
+            System.err.print("held line\n\rbar 1/10");
+            log.startFile(out);
+        }
+        System.err.println();
+        List<String> lines = Files.readAllLines(out.resolve(RunLog.FILE));
+        assertTrue(lines.getFirst().startsWith("== conta run started"), lines.toString());
+        assertEquals(List.of("held line", "bar 1/10"), lines.subList(1, lines.size()));
+    }
+
     /** A run killed with SIGTERM (what Ctrl-C does through the launcher) says, on the console and in run.log, how to go on. */
     @Test
     void aKilledRunSaysHowToGoOn() throws Exception {
