@@ -40,7 +40,7 @@ public final class CompareCommand implements Command {
         List<String> methods = Arrays.stream(a.get("methods", "cam,conta,c2am").split(",", -1)).map(String::strip).toList();
         int seeds = a.getInt("seeds", 3);
         if (seeds < 1) throw new UserError("--seeds must be >= 1");
-        if (a.getBool("tables-only", false))
+        if (tablesOnly)
             Comparison.tablesOnly(base, methods, seeds, a.has("data") ? Path.of(a.get("data", null)) : null, Path.of(a.get("out", null)), System.out);
         else
             Comparison.run(base, methods, seeds, Path.of(a.get("data", null)), Path.of(a.get("out", null)), System.out, PipelineCommand.range(a));

@@ -30,8 +30,9 @@ public final class ExportCommand implements Command {
             + "                    [--width W] [--blocks 3,4,23,3] [--scales 0.5,0.75] --out FILE\n"
             + "  one model file from a pipeline run: a bundle (docs/bundles.md) for conta predict, the Java API and the C ABI, or ONNX;\n"
             + "  with --arch, a segmentation bundle from a DeepLab-v2 checkpoint (deeplab-pytorch's names; --names: one class name per\n"
-            + "  line, background first (or a data set's classes.txt, without it), default class0..; --input: the preprocessing it was trained with, default caffe = BGR minus\n"
-            + "  the ImageNet mean as deeplab-pytorch; --scales: the MSC input scales besides 1)";
+            + "  line, background first (or a data set's classes.txt, without it), default class0..; --input: the preprocessing it\n"
+            + "  was trained with, default caffe = BGR minus the ImageNet mean as deeplab-pytorch; --scales: the MSC input scales\n"
+            + "  besides 1)";
 
     @Override public String name() { return "export"; }
 

@@ -58,8 +58,13 @@ public final class RunLayout {
     /** Where file lies when it is directly inside RUN/roundT/STAGE/, else null. */
     public static StageFile stageOf(Path file) {
         Path stage = file.toAbsolutePath().normalize().getParent();
-        Path round = stage == null ? null : stage.getParent();
-        if (round == null || round.getParent() == null) return null;
+        return stage == null ? null : stageFolder(stage);
+    }
+
+    /** The run, round and stage of dir when it is a stage folder RUN/roundT/STAGE, else null. */
+    public static StageFile stageFolder(Path dir) {
+        Path stage = dir.toAbsolutePath().normalize(), round = stage.getParent();
+        if (round == null || round.getParent() == null || stage.getFileName() == null) return null;
         int t = roundOf(round);
         return t < 0 ? null : new StageFile(round.getParent(), t, stage.getFileName().toString());
     }

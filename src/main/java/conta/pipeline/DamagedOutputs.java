@@ -69,12 +69,13 @@ public final class DamagedOutputs {
     private record Folder(StageRange.Point stage, Path run) { }
 
     private static Folder folder(Path dir) {
-        Path spelt = dir.normalize(), abs = dir.toAbsolutePath().normalize(), round = abs.getParent();
-        if (round == null || round.getParent() == null || RunLayout.roundOf(round) < 0) return null;
-        StageRange.Point s = writer(RunLayout.roundOf(round), abs.getFileName().toString());
-        Path run = spelt.getParent() != null && spelt.getParent().getParent() != null ? spelt.getParent().getParent() : round.getParent(); // as spelt
+        RunLayout.StageFile at = RunLayout.stageFolder(dir);
+        if (at == null) return null;
+        StageRange.Point s = writer(at.round(), at.stage());
+        Path spelt = dir.normalize();
+        Path run = spelt.getParent() != null && spelt.getParent().getParent() != null ? spelt.getParent().getParent() : at.run(); // as spelt
         if (s == null || !s.stage().equals("report")
-                && !Files.isRegularFile(RunLayout.stageDir(round.getParent(), s.round(), s.stage()).resolve("done.json"))) return null; // pred_train: t+1
+                && !Files.isRegularFile(RunLayout.stageDir(at.run(), s.round(), s.stage()).resolve("done.json"))) return null; // pred_train: t+1
         return new Folder(s, run);
     }
 

@@ -365,25 +365,28 @@ public final class Pipeline implements AutoCloseable {
 
     public Path roundDir(int t) { return RunLayout.roundDir(out, t); }
 
-    /** Runs (or finishes) stage name: its done.json holds the metrics; an existing one means it is finished. */
     private static boolean isEmpty(Path dir) throws IOException {
         try (var s = Files.list(dir)) {
             return s.findAny().isEmpty();
         }
     }
 
-    /** The metrics of a stage that ran earlier in this round's code (C²AM's, the confounder set), read back without a second "done" line. */
+    /**
+     * A finished stage's metrics (its done.json); read directly for a stage that ran earlier in this round's code
+     * (C²AM's, the confounder set), so that it is not announced "done" a second time.
+     */
     private Map<String, Object> ranAlready(int round, String name) {
         return Json.readObject(roundDir(round).resolve(name).resolve("done.json"), doneFix(RunLayout.at(round, name)));
     }
 
+    /** Runs (or finishes) stage name: its done.json holds the metrics; an existing one means it is finished. */
     Map<String, Object> stage(int round, String name, Supplier<Map<String, Object>> body) {
         Path done = roundDir(round).resolve(name).resolve("done.json");
         try {
             Map<String, Object> m;
             if (Files.isRegularFile(done)) {
                 System.err.println("round " + round + " " + name + ": done (" + done + ")");
-                m = Json.readObject(done, doneFix(RunLayout.at(round, name)));
+                m = ranAlready(round, name);
             } else {
                 boolean resumed = Files.isDirectory(done.getParent()) && !isEmpty(done.getParent()); // an earlier run's part: a checkpoint, images
                 Files.createDirectories(done.getParent());
