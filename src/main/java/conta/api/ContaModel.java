@@ -61,6 +61,8 @@ public final class ContaModel implements AutoCloseable {
         } catch (UserError e) {
             throw new ContaException(ContaException.Code.ARGUMENT, "precision '" + precision + "' must be fp32, bf16 or auto", e);
         }
+        String badProperty = conta.io.SystemProps.problem(); // as the command line: a misspelt -Dconta.* is not ignored
+        if (badProperty != null) throw new ContaException(ContaException.Code.ARGUMENT, badProperty);
         String dev = device == null ? "cpu" : device;
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) // else a NoClassDefFoundError naming a class
             throw new ContaException(ContaException.Code.DEVICE, "device '" + dev + "': conta's CPU code needs the Vector API: start the JVM with "

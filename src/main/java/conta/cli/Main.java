@@ -80,9 +80,19 @@ public final class Main {
             return 0;
         }
         if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
-            System.out.println("usage: conta COMMAND [flags]     (conta COMMAND --help for its flags; conta --version)\ncommands:");
+            System.out.println("usage: conta COMMAND [flags]     (conta COMMAND --help for its flags; conta --version; conta --help-properties)\ncommands:");
             cmds.values().forEach(c -> System.out.printf("  %-10s %s%n", c.name(), c.summary()));
             return argv.length == 0 ? 2 : 0;
+        }
+        if (argv[0].equals("--help-properties")) {
+            System.out.print(conta.io.SystemProps.help());
+            return 0;
+        }
+        // before anything runs: a misspelt -Dconta.* name or value would otherwise run with the default unnoticed
+        String badProperty = conta.io.SystemProps.problem();
+        if (badProperty != null) {
+            System.err.println("conta: " + badProperty);
+            return 2;
         }
         Command c = cmds.get(argv[0]);
         if (c != null && java.util.Arrays.stream(argv, 1, argv.length).anyMatch(x -> x.equals("--help") || x.equals("-h"))) {

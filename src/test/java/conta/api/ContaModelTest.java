@@ -145,6 +145,14 @@ class ContaModelTest {
         var e = assertThrows(ContaException.class, () -> ContaModel.open(TinyRun.segModel(), "cpu", "fp16"));
         assertEquals(ContaException.Code.ARGUMENT, e.code());
         assertTrue(e.getMessage().contains("fp16"), e.getMessage());
+        System.setProperty("conta.cuda.sync", "ture"); // read only by a CUDA backend's constructor: no other test sees it
+        try {
+            var bad = assertThrows(ContaException.class, () -> ContaModel.open(TinyRun.segModel(), "cpu", "fp32"));
+            assertEquals(ContaException.Code.ARGUMENT, bad.code());
+            assertEquals("-Dconta.cuda.sync=ture: expected true or false", bad.getMessage());
+        } finally {
+            System.clearProperty("conta.cuda.sync");
+        }
     }
 
     @Test

@@ -56,4 +56,25 @@ class CliHelpTest {
         assertEquals(2, run().code(), "no command is a usage error");
         assertEquals(2, run("model").code(), "a missing verb is a usage error (exit 2)");
     }
+
+    /** A misspelt -Dconta.* property stops any command before it runs, with one line; --help-properties lists them. */
+    @Test
+    void aBadSystemPropertyStopsTheCommandWithOneLine() {
+        Run h = run("--help-properties");
+        assertEquals(0, h.code());
+        assertTrue(h.out().contains("-Dconta.plan.winograd=true|false"), h.out());
+        // properties nothing reads at class initialisation, so setting them for a moment changes no other test
+        for (String[] kv : new String[][] {{"conta.plan.winnograd", "false", "-Dconta.plan.winnograd: no such conta property (did you mean -Dconta.plan.winograd?)"},
+                {"conta.cuda.tf32", "yes", "-Dconta.cuda.tf32=yes: expected true or false"}}) {
+            System.setProperty(kv[0], kv[1]);
+            try {
+                Run r = run("eval", "--pred", "/nonexistent", "--gt", "/nonexistent");
+                assertEquals(2, r.code(), r.err());
+                assertTrue(r.err().startsWith("conta: " + kv[2]), r.err());
+                assertEquals(1, r.err().lines().count(), r.err());
+            } finally {
+                System.clearProperty(kv[0]);
+            }
+        }
+    }
 }

@@ -1,0 +1,159 @@
+package conta.io;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * Every {@code -Dconta.*} system property conta reads, with the values it takes. The readers sit beside the code they
+ * switch (a kernel's static final, a backend's constructor) and read leniently: {@code Boolean.getBoolean} takes
+ * anything but "true" as false, {@code Integer.getInteger} takes "abc" as its default, {@code !"false".equals} takes
+ * "flase" as on. So the command line and the API check every {@code conta.*} property here first, and a misspelt
+ * name or value stops with one line naming it instead of running with the default unnoticed. A test keeps this list
+ * and the readers in the sources equal.
+ */
+public final class SystemProps {
+    private SystemProps() { }
+
+    enum Kind { FLAG, COUNT, TEXT, CHOICE }
+
+    /** A property: its kind, the values of a choice, and what it does (for `conta --help-properties`). */
+    record Prop(String name, Kind kind, List<String> choices, String meaning) {
+        String values() {
+            return switch (kind) {
+                case FLAG -> "true|false";
+                case COUNT -> "N";
+                case TEXT -> "TEXT";
+                case CHOICE -> String.join("|", choices);
+            };
+        }
+    }
+
+    private static Prop flag(String name, String meaning) { return new Prop(name, Kind.FLAG, List.of(), meaning); }
+    private static Prop count(String name, String meaning) { return new Prop(name, Kind.COUNT, List.of(), meaning); }
+    private static Prop text(String name, String meaning) { return new Prop(name, Kind.TEXT, List.of(), meaning); }
+    private static Prop choice(String name, String meaning, String... values) { return new Prop(name, Kind.CHOICE, List.of(values), meaning); }
+
+    /** By name, in the order `--help-properties` prints them. */
+    static final Map<String, Prop> ALL = index(
+            // CPU kernels
+            choice("conta.conv", "CPU convolutions: oneDNN fp32 (default), oneDNN bf16, or OpenBLAS im2col+sgemm", "dnnl", "dnnl-bf16", "blas"),
+            choice("conta.blas", "matrix products: oneDNN's (default) or OpenBLAS's sgemm", "dnnl", "openblas"),
+            flag("conta.cpu.blocked", "training activations kept in oneDNN's blocked layout between convolutions (default true)"),
+            flag("conta.cpu.blockedWeights", "weights kept blocked for oneDNN across steps (default true)"),
+            flag("conta.cpu.blocked.trace", "print where every layout conversion happens (default false)"),
+            flag("conta.dnnl.plain1x1", "1x1 convolutions on plain layouts below conta.dnnl.plain1x1.minPixels (default true)"),
+            count("conta.dnnl.plain1x1.minPixels", "output pixels from which 1x1 convolutions go blocked (default 3136; 0: always plain)"),
+            count("conta.dnnl.maxPlans", "oneDNN convolution plans kept, least recently used first out (default 512)"),
+            flag("conta.conv.centreTap", "a dilated 3x3 larger than its map runs as its centre tap, a 1x1 (default true)"),
+            count("conta.conv.batchedMaxPixels", "BLAS path: below this many output pixels an image, one product for the batch (default 4096)"),
+            count("conta.conv.dwChunk", "BLAS path: inner chunk of the weight-gradient product (default 2048)"),
+            count("conta.host.cache", "MiB of freed host blocks kept for reuse (default a quarter of memory, at least 2048)"),
+            // inference plans
+            flag("conta.infer.plan", "inference plans (BN folded, fused post-ops) serve CPU inference (default true)"),
+            flag("conta.plan.nhwc", "plans keep activations NHWC instead of oneDNN's format any (default true)"),
+            flag("conta.plan.winograd", "plans run eligible 3x3 convolutions with conta's Winograd kernel (default true)"),
+            flag("conta.plan.winograd.bf16", "the same for bf16 plans (default true)"),
+            count("conta.plan.winograd.maxpairs", "largest channel pairs (in x out) a Winograd op takes (default 262144)"),
+            flag("conta.plan.profile", "time every plan op; conta bench latency prints the per-op ms (default false)"),
+            text("conta.plan.profile.calls", "with conta.plan.profile: a CSV file of every call's per-op ms (bench/latency_ops.py)"),
+            flag("conta.profile.shapes", "op profiles get one row per op and input shape (default false)"),
+            // CUDA
+            flag("conta.cuda.disable", "never open the CUDA backend (default false)"),
+            flag("conta.cuda.tf32", "TF32 tensor-core math for fp32 convolutions and products (default true)"),
+            flag("conta.cuda.deterministic", "deterministic cuDNN algorithms only (default true)"),
+            flag("conta.cuda.sync", "synchronise after every op, so a fault names its op (default false)"),
+            count("conta.cuda.workspaceMiB", "cuDNN workspace limit in MiB (default 256)"),
+            choice("conta.cuda.convSearch", "legacy API algorithm choice (default heuristic when deterministic, else auto)", "auto", "find", "heuristic"),
+            choice("conta.cuda.convApi", "cuDNN convolution API (default legacy)", "legacy", "graph"),
+            choice("conta.cuda.graphSearch", "graph API engine choice (default heuristic)", "heuristic", "top", "measure"),
+            text("conta.cuda.graphChoices", "graph API: a JSON file the measured engine choices are read from and kept in"),
+            count("conta.cuda.graphCandidates", "graph API, measure: engines timed per convolution (default 8)"),
+            count("conta.cuda.graphWorkspaceCapMiB", "graph API: largest workspace an engine may ask for, MiB (default 4x conta.cuda.workspaceMiB)"),
+            choice("conta.cuda.maxPoolBackward", "max-pool backward: gather from the input (default) or the saved argmax", "gather", "argmax"),
+            flag("conta.cuda.fusedAffineBackward", "opt-in kernel not yet checked on a GPU (default false)"),
+            flag("conta.cuda.vectorElementwise", "opt-in kernel not yet checked on a GPU (default false)"),
+            flag("conta.cuda.fusedRelu", "opt-in kernel not yet checked on a GPU (default false)"),
+            // elsewhere
+            text("conta.npm", "the npm command that fetches ImageNet weights (default npm)"),
+            // tests only
+            text("conta.test.backend", "tests: the backend the op tests run on (cpu, cuda:N)"),
+            text("conta.test.keepReports", "tests: a folder the browser test keeps its reports in"),
+            count("conta.test.killAt", "tests: a simulated kill at the Nth progress event"));
+
+    private static Map<String, Prop> index(Prop... props) {
+        Map<String, Prop> m = new java.util.LinkedHashMap<>();
+        for (Prop p : props) if (m.put(p.name, p) != null) throw new IllegalStateException("listed twice: " + p.name);
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /** The listed names. */
+    public static java.util.Set<String> names() { return ALL.keySet(); }
+
+    /** The problems of the {@code conta.*} properties in {@code props}, one line each (empty: all good). */
+    public static List<String> problems(Properties props) {
+        Map<String, String> ours = new TreeMap<>();
+        for (String k : props.stringPropertyNames()) if (k.startsWith("conta.")) ours.put(k, props.getProperty(k));
+        List<String> bad = new ArrayList<>();
+        for (var e : ours.entrySet()) {
+            String name = e.getKey(), v = e.getValue();
+            Prop p = ALL.get(name);
+            if (p == null) {
+                String near = nearest(name);
+                bad.add("-D" + name + ": no such conta property" + (near == null ? "" : " (did you mean -D" + near + "?)")
+                        + "; conta --help-properties lists them");
+                continue;
+            }
+            String why = switch (p.kind) {
+                case FLAG -> v.equals("true") || v.equals("false") ? null : "expected true or false";
+                case COUNT -> v.matches("[0-9]{1,18}") ? null : "expected a whole number >= 0";
+                case CHOICE -> p.choices.contains(v) ? null : "expected " + or(p.choices);
+                case TEXT -> v.isBlank() ? "expected a value" : null;
+            };
+            if (why != null) bad.add("-D" + name + "=" + v + ": " + why);
+        }
+        return bad;
+    }
+
+    /** The first problem of this JVM's {@code conta.*} properties, or null. */
+    public static String problem() {
+        List<String> bad = problems(System.getProperties());
+        return bad.isEmpty() ? null : bad.get(0) + (bad.size() > 1 ? " (and " + (bad.size() - 1) + " more)" : "");
+    }
+
+    /** The table `conta --help-properties` prints. */
+    public static String help() {
+        StringBuilder s = new StringBuilder("conta's -D system properties (pass them in CONTA_JAVA_OPTS, or to java):\n");
+        for (Prop p : ALL.values()) s.append(String.format("  -D%s=%s%n      %s%n", p.name, p.values(), p.meaning));
+        return s.toString();
+    }
+
+    private static String or(List<String> xs) {
+        return xs.size() == 1 ? xs.get(0) : String.join(", ", xs.subList(0, xs.size() - 1)) + " or " + xs.get(xs.size() - 1);
+    }
+
+    /** The listed name closest to a misspelt one (at most 2 edits, case aside), or null. */
+    static String nearest(String name) {
+        String best = null;
+        int bestD = 3;
+        for (String k : ALL.keySet()) {
+            int d = distance(name.toLowerCase(java.util.Locale.ROOT), k.toLowerCase(java.util.Locale.ROOT));
+            if (d < bestD) { bestD = d; best = k; }
+        }
+        return best;
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++)
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+            int[] t = prev; prev = cur; cur = t;
+        }
+        return prev[b.length()];
+    }
+}
