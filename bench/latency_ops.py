@@ -14,14 +14,29 @@ import argparse
 import csv
 import gzip
 import statistics
+import sys
+
+
+def refuse(line):
+    """Bad input: one line on stderr, exit 2."""
+    print(line, file=sys.stderr)
+    sys.exit(2)
 
 
 def load(path, skip):
     """The profile's op names, its calls after the first skip (start ms, then per-op ms) and each op's median ms."""
-    with (gzip.open if path.endswith(".gz") else open)(path, "rt") as f:
-        rows = list(csv.reader(f))
+    try:
+        with (gzip.open if path.endswith(".gz") else open)(path, "rt") as f:
+            rows = list(csv.reader(f))
+    except OSError as e:
+        refuse(f"{path}: cannot read it ({e.strerror or e})")
+    if not rows:
+        refuse(f"{path}: empty (no header row): is it a -Dconta.plan.profile.calls file?")
     names = rows[0][1:]
-    calls = [[float(x) for x in r] for r in rows[1:] if r][skip:]
+    all_calls = [[float(x) for x in r] for r in rows[1:] if r]
+    if len(all_calls) <= skip:
+        refuse(f"{path}: {len(all_calls)} calls, none after the first {skip} left out: pass a smaller --skip")
+    calls = all_calls[skip:]
     return names, calls, [statistics.median(c[i + 1] for c in calls) for i in range(len(names))]
 
 

@@ -16,11 +16,14 @@ import collections
 import gzip
 import re
 
-from latency_ops import excess, load  # the same profile reading and stall rule
+from latency_ops import excess, load, refuse  # the same profile reading and stall rule
 
 
 def opener(path):
-    return gzip.open(path, "rt") if path.endswith(".gz") else open(path)
+    try:
+        return gzip.open(path, "rt") if path.endswith(".gz") else open(path)
+    except OSError as e:
+        refuse(f"{path}: cannot read it ({e.strerror or e})")
 
 
 def main():

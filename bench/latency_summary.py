@@ -4,8 +4,16 @@ import collections
 import statistics
 import sys
 
+if len(sys.argv) != 2:
+    print("usage: bench/latency_summary.py LOG (a bench/latency.sh log)", file=sys.stderr)
+    sys.exit(2)
+try:
+    lines = open(sys.argv[1]).readlines()
+except OSError as e:
+    print(f"{sys.argv[1]}: cannot read it ({e.strerror or e})", file=sys.stderr)
+    sys.exit(2)
 rows = collections.defaultdict(list)
-for line in open(sys.argv[1]):
+for line in lines:
     f = line.split()
     if "LATENCY" not in f:
         continue
@@ -14,6 +22,9 @@ for line in open(sys.argv[1]):
     impl, arch, size = f[i + 1], f[i + 2], f[i + 3]
     v = dict(zip(f[i + 4::2], f[i + 5::2]))
     rows[(arch, size, cond, impl)].append((float(v["p50"]), float(v["p90"]), float(v["p99"]), load))
+if not rows:
+    print(f"{sys.argv[1]}: no LATENCY lines: is it a bench/latency.sh log?", file=sys.stderr)
+    sys.exit(2)
 print("| model | condition | engine | rounds | p50 ms | p90 ms | p99 ms | load1 |")
 print("|---|---|---|---|---|---|---|---|")
 for (arch, size, cond, impl), vs in sorted(rows.items()):

@@ -10,9 +10,20 @@ the R of as many calls drawn at random from the same run).
 import cmath, csv, math, random, statistics, sys
 
 
+def refuse(line):
+    """Bad input: one line on stderr, exit 2."""
+    print(line, file=sys.stderr)
+    sys.exit(2)
+
+
 def load(path):
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
+    try:
+        with open(path) as f:
+            rows = list(csv.DictReader(f))
+    except OSError as e:
+        refuse(f"{path}: cannot read it ({e.strerror or e})")
+    if not rows or not {"start_ms", "ms"} <= rows[0].keys():
+        refuse(f"{path}: no calls with start_ms and ms columns: is it a `conta bench latency --trace` file?")
     return [float(r["start_ms"]) for r in rows], [float(r["ms"]) for r in rows]
 
 
@@ -30,11 +41,13 @@ def main(argv):
     period = 500.0
     if argv[:1] == ["--period"]:
         period, argv = float(argv[1]), argv[2:]
+    if not argv:
+        refuse("usage: bench/latency_tail.py [--period 500] TRACE.csv ...")
+    traces = [(path, *load(path)) for path in argv]  # every file read before the table starts
     print(f"| trace | calls | p50 ms | p99 ms | p99/p50 | tail calls (>1.15x p50) | median gap ms | R at {period:.0f} ms | R random |")
     print("|---|---|---|---|---|---|---|---|---|")
     rnd = random.Random(1)
-    for path in argv:
-        start, ms = load(path)
+    for path, start, ms in traces:
         s = sorted(ms)
         p50, p99 = rank(s, 0.5), rank(s, 0.99)
         tail = [t for t, m in zip(start, ms) if m > 1.15 * p50]

@@ -12,7 +12,14 @@ step (bench/RESULTS.md, session 13)."""
 import collections
 import sys
 
-src = sys.stdin if sys.argv[1] == "-" else open(sys.argv[1])
+if len(sys.argv) not in (3, 5) or not sys.argv[2].isdigit() or int(sys.argv[2]) < 1 or (len(sys.argv) == 5 and (sys.argv[3] != "--after-iter" or not sys.argv[4].isdigit())):
+    print("usage: bench/onednn_profile.py LOG|- CALLS [--after-iter K]   (CALLS >= 1; see the header of this script)", file=sys.stderr)
+    sys.exit(2)
+try:
+    src = sys.stdin if sys.argv[1] == "-" else open(sys.argv[1])
+except OSError as e:
+    print(f"{sys.argv[1]}: cannot read it ({e.strerror or e})", file=sys.stderr)
+    sys.exit(2)
 calls = int(sys.argv[2])
 after = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--after-iter" else None
 counting = after is None
@@ -34,6 +41,10 @@ for line in src:
         key = ("reorder (weights, at build)", impl)
     tot[key] += ms
     cnt[key] += 1
+if not tot:
+    where = "after the line \"iter %d:\"" % after if after is not None else "in it"
+    print("%s: no onednn_verbose exec lines %s: run the command with ONEDNN_VERBOSE=1 (and 2>&1)" % (sys.argv[1], where), file=sys.stderr)
+    sys.exit(2)
 grand = sum(v for k, v in tot.items() if not k[0].startswith("reorder (weights"))
 print("| primitive | implementation | execs per call | ms per call | share |")
 print("|---|---|---|---|---|")
