@@ -390,15 +390,18 @@ public final class Pipeline implements AutoCloseable {
             } else {
                 boolean resumed = Files.isDirectory(done.getParent()) && !isEmpty(done.getParent()); // an earlier run's part: a checkpoint, images
                 Files.createDirectories(done.getParent());
-                long t0 = System.nanoTime();
-                try {
-                    m = new LinkedHashMap<>(body.get());
-                } catch (conta.train.Diverged d) { // its checkpoints hold run-away weights: name the --from that starts the stage again
-                    throw d.redoStage() ? d.withRedo("rerun with --from " + RunLayout.at(round, name)) : d;
+                try (StageClock clock = StageClock.start(done.getParent())) { // the stage's seconds over every run that worked on it
+                    try {
+                        m = new LinkedHashMap<>(body.get());
+                    } catch (conta.train.Diverged d) { // its checkpoints hold run-away weights: name the --from that starts the stage again
+                        throw d.redoStage() ? d.withRedo("rerun with --from " + RunLayout.at(round, name)) : d;
+                    }
+                    m.put("seconds", clock.total());
+                    // resumed without a record of the earlier runs' time (a folder of an older jar): this run's part only
+                    if (resumed && clock.earlier < 0) m.put("seconds_resumed", true);
+                    conta.io.AtomicWrite.write(done, Json.writePretty(m).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    clock.finished();
                 }
-                m.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
-                if (resumed) m.put("seconds_resumed", true); // the finishing run's part only (the report's timings say so)
-                conta.io.AtomicWrite.write(done, Json.writePretty(m).getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 inputs.stageDone(RunLayout.at(round, name));
             }
             if (stopAfter != null && stopAfter.round() == round && stopAfter.stage().equals(name)) {

@@ -69,11 +69,23 @@ class TrainLogResumeTest {
         checkParts(a);
         checkTensorBoard(k);
 
-        // the report's timings say which stages a resuming run finished (their seconds are its part only); the straight run has none
+        // every interrupted stage kept its time so far (StageClock), so the resumed stages' seconds add up every run and
+        // none is listed as the finishing run's part only; a finished stage keeps no record file
         Map<String, Object> timings = (Map<String, Object>) conta.io.Json.parseObject(Files.readString(k.resolve("report.json"))).get("timings");
-        assertTrue(timings.get("resumed_stages") instanceof List<?> rs && !rs.isEmpty() && timings.get("resumed_note") != null, timings.toString());
+        assertFalse(timings.containsKey("resumed_stages"), timings.toString());
         Map<String, Object> straight = (Map<String, Object>) conta.io.Json.parseObject(Files.readString(a.resolve("report.json"))).get("timings");
         assertFalse(straight.containsKey("resumed_stages"), straight.toString());
+        try (var files = Files.walk(k)) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().equals(StageClock.FILE)).toList());
+        }
+        // an interrupted stage's seconds hold its interrupted parts: more than the finishing run's part alone, which
+        // its train_log.jsonl tells (wall_s at the last step minus wall_s at the resume's first step)
+        for (String s : STAGES) {
+            double total = ((Number) timings.get("round0." + s)).doubleValue();
+            List<Map<String, Object>> got = TrainLog.read(k.resolve("round0").resolve(s).resolve(TrainLog.FILE));
+            double trained = ((Number) got.getLast().get("wall_s")).doubleValue();
+            assertTrue(total >= 0.9 * trained, s + ": " + total + " s in done.json, training alone took " + trained + " s over all runs");
+        }
 
         String log = Files.readString(k.resolve(RunLog.FILE));
         assertTrue(log.split("== conta run started", -1).length - 1 >= 6, "one header per attempt (>= 5 kills + the last run)");
