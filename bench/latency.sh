@@ -20,6 +20,7 @@
 #   bench/latency.sh                      # all models, 3 rounds
 #   MODELS="resnet50:224" ROUNDS=5 bench/latency.sh
 #   bench/latency.sh knobs                # OpenMP wait policy / spin / threads for the plan under load, ORT spinning
+#                                         # (on ResNet-50 @224, or on each model of MODELS when it is set)
 # Environment: MODELS ("arch:size ..."), IMPLS ("plan graph ort torch"), CONDS ("quiet load"), ROUNDS, ITERS, WARMUP,
 # THREADS, OUT (out/latency), TRACES (a folder: every plan/ort run also writes its per-call trace there, named
 # round-cond-impl.csv, for bench/latency_tail.py). Needs /usr/bin/python3 with torch 1.13 (apt-get install -y python3-torch
@@ -31,7 +32,9 @@ case "${1:-}" in
   *) echo "bench/latency.sh: unknown argument '$1' (knobs, or none; --help)" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/.."
+KNOB_MODELS=${MODELS:-"resnet50:224"}   # knobs: the models given, ResNet-50 @224 by default
 MODELS=${MODELS:-"resnet50:224 resnet50-os16:448 deeplabv2-resnet101:321"}
+[ "${1:-}" = knobs ] && MODELS=$KNOB_MODELS
 IMPLS=${IMPLS:-"plan graph ort torch"}
 CONDS=${CONDS:-"quiet load"}
 ROUNDS=${ROUNDS:-3}; ITERS=${ITERS:-50}; WARMUP=${WARMUP:-10}; THREADS=${THREADS:-2}
@@ -122,21 +125,31 @@ record() { # round cond line
 }
 
 if [ "${1:-}" = knobs ]; then
-  # the plan on ResNet-50 @224 under the competing load with each OpenMP setting, alternating, ROUNDS rounds
+  # the plan under the competing load with each OpenMP setting, alternating, ROUNDS rounds, per model of MODELS
   KNOBS=("OMP_WAIT_POLICY=passive" "OMP_WAIT_POLICY=active" "GOMP_SPINCOUNT=1000" "GOMP_SPINCOUNT=10000" "OMP_WAIT_POLICY=passive OMP_NUM_THREADS=1"
          "OMP_WAIT_POLICY=passive OMP_PROC_BIND=true")
+  knob_run() { # LABEL IMPL [ENV...]: one run under the knob's environment, recorded, or its failure shown
+    local label=$1 impl=$2; shift 2
+    : > "$ERR"
+    line=$(unset OMP_WAIT_POLICY GOMP_SPINCOUNT OMP_PROC_BIND; [ $# -gt 0 ] && export "$@"; run "$impl" "$arch" "$size") || true
+    if [ -z "$line" ]; then
+      echo "bench/latency.sh: round $r $label: $impl on $arch @$size gave no LATENCY line; the end of its stderr:" >&2
+      tail -n 5 "$ERR" | sed 's/^/  /' >&2
+      FAILED=$((FAILED + 1)); return 0
+    fi
+    record "$r" "$label" "$line"
+  }
   for r in $(seq 1 "$ROUNDS"); do
-    load_start
-    for k in "${KNOBS[@]}"; do
-      line=$(unset OMP_WAIT_POLICY GOMP_SPINCOUNT OMP_PROC_BIND; export $k; run plan resnet50 224)
-      record "$r" "load[${k// /,}]" "$line"
+    for m in $MODELS; do
+      arch=${m%%:*}; size=${m##*:}
+      load_start
+      for k in "${KNOBS[@]}"; do knob_run "load[${k// /,}]" plan $k; done
+      for s in 1 0; do knob_run "load[ort_spin=$s]" ort "ORT_SPIN=$s"; done
+      load_stop
     done
-    for s in 1 0; do
-      line=$(ORT_SPIN=$s run ort resnet50 224); record "$r" "load[ort_spin=$s]" "$line"
-    done
-    load_stop
   done
   "$PY" bench/latency_summary.py "$LOG"
+  [ "$FAILED" -eq 0 ] || { echo "bench/latency.sh: $FAILED run(s) gave no result (above); the table leaves them out" >&2; exit 1; }
   exit 0
 fi
 
