@@ -56,6 +56,20 @@ public final class BenchCommand implements Command {
         return Runtime.getRuntime().availableProcessors();
     }
 
+    /**
+     * "N threads, OpenMP ..." for the result lines: how oneDNN's OpenMP workers wait between primitives, which moves
+     * small-batch times (the launcher spins 1000 rounds for predict and bench latency, and sleeps at once, passive, for
+     * bench train and infer, as in the pipeline; your own OMP_WAIT_POLICY or GOMP_SPINCOUNT acts alone).
+     */
+    static String threadsLabel() { return threads() + " threads, " + ompWait(System.getenv()); }
+
+    /** The OpenMP wait setting of an environment, in words. */
+    static String ompWait(java.util.Map<String, String> env) {
+        String spin = env.get("GOMP_SPINCOUNT"), policy = env.get("OMP_WAIT_POLICY");
+        return spin != null && !spin.isBlank() ? "OpenMP spin " + spin.strip()
+                : policy != null && !policy.isBlank() ? "OpenMP " + policy.strip().toLowerCase(java.util.Locale.ROOT) : "OpenMP libgomp's default wait";
+    }
+
     static final List<String> LATENCY_FLAGS = List.of("arch", "size", "iters", "warmup", "impl", "precision", "weights", "bundle", "trace",
             "classes", "width", "blocks", "strides", "dilations", "scales", "seed", "strict");
     private static final String MODES = "give a mode: conta bench train, infer or latency (conta bench --help for their flags)";
@@ -174,8 +188,8 @@ public final class BenchCommand implements Command {
                 }
                 double ips = batch * iters / total;
                 long heap = heapAllocated() - heap0;
-                System.out.printf("conta %s %s batch %d size %d on %s: %.2f images/s (%.3f s/iter, %d threads)%n",
-                        arch, mode, batch, size, deviceLabel(raw), ips, total / iters, threads());
+                System.out.printf("conta %s %s batch %d size %d on %s: %.2f images/s (%.3f s/iter, %s)%n",
+                        arch, mode, batch, size, deviceLabel(raw), ips, total / iters, threadsLabel());
                 if (heap0 >= 0 && heap >= 0) // hundreds of MB per step: vectors boxed by a kernel the JIT did not inline (bench/RESULTS.md, session 18)
                     System.err.printf("Java heap allocated per timed step: %.1f MB%n", heap / 1e6 / iters);
                 if (prof != null) System.out.print(prof.table(iters, total / iters));
@@ -245,9 +259,9 @@ public final class BenchCommand implements Command {
                 if (it >= warmup) total += sec;
                 System.err.printf("iter %d: %.3f s%n", it, sec);
             }
-            System.out.printf("conta irn-boundary train batch %d size %d on %s%s: %.2f images/s (%.3f s/iter, %d threads)%n",
+            System.out.printf("conta irn-boundary train batch %d size %d on %s%s: %.2f images/s (%.3f s/iter, %s)%n",
                     batch, size, deviceLabel(raw), plans != null ? ", backbone through inference plans" : "", batch * iters / total, total / iters,
-                    threads());
+                    threadsLabel());
             if (prof != null) System.out.print(prof.table(iters, total / iters));
         }
         return 0;
@@ -265,9 +279,9 @@ public final class BenchCommand implements Command {
                 if (it >= warmup) total += s;
                 System.err.printf("iter %d: %.3f s%n", it, s);
             }
-            System.out.printf("conta %s infer batch %d size %d on cpu, %s inference plan: %.2f images/s (%.3f s/iter, %d threads)%n",
+            System.out.printf("conta %s infer batch %d size %d on cpu, %s inference plan: %.2f images/s (%.3f s/iter, %s)%n",
                     arch, batch, size, plan.precision().name().toLowerCase(java.util.Locale.ROOT), batch * iters / total, total / iters,
-                    threads());
+                    threadsLabel());
         }
         return 0;
     }

@@ -126,4 +126,12 @@ class BenchArgsTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("conta resnet50 infer"), r.out());
     }
+
+    /** The result lines name how OpenMP waits (libgomp: GOMP_SPINCOUNT, when set, wins over OMP_WAIT_POLICY). */
+    @Test
+    void theResultLineNamesTheOpenMpWait() {
+        assertEquals("OpenMP passive", BenchCommand.ompWait(java.util.Map.of("OMP_WAIT_POLICY", "PASSIVE")));
+        assertEquals("OpenMP spin 1000", BenchCommand.ompWait(java.util.Map.of("GOMP_SPINCOUNT", "1000", "OMP_WAIT_POLICY", "passive")));
+        assertEquals("OpenMP libgomp's default wait", BenchCommand.ompWait(java.util.Map.of()));
+    }
 }
