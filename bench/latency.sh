@@ -172,6 +172,7 @@ for r in $(seq 1 "$ROUNDS"); do
           FAILED=$((FAILED + 1)); continue
         fi
         record "$r" "$c" "$line"
+        grep -h '^torch-eager' "$ERR" | sed "s/^/round $r $c: /" | tee -a "$LOG" >&2 || true   # its stalled-threads note
       done
       [ "$c" = load ] && load_stop
     done

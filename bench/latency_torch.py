@@ -74,6 +74,10 @@ def time_it(arch, size, out, iters=50, warmup=10, threads=2):
     s = sorted(ms)
     print("LATENCY torch-eager %s %d p50 %.1f p90 %.1f p99 %.1f min %.1f mean %.1f n %d"
           % (arch, size, rank(s, .5), rank(s, .9), rank(s, .99), s[0], float(np.mean(s)), len(s)))
+    if rank(s, .5) > 2 * s[0]:  # PyTorch's OpenMP threads collapse when the cores are shared (README, bench/RESULTS.md)
+        print("torch-eager %s @%d: p50 %.1f ms is over twice its min %.1f ms: PyTorch's OpenMP threads stalled (other processes on the "
+              "cores, or calls too short for its thread pool); compare its min, or rerun on a quiet machine" % (arch, size, rank(s, .5), s[0]),
+              file=sys.stderr)
 
 
 if __name__ == "__main__":
