@@ -3,7 +3,7 @@
 # IRNet's random walk, a ResNet 3x3 convolution, CONTA's W1/W2 attention forward+backward, the confusion matrix, at
 # the sizes of one VOC image through IRNet's recipe. Arguments go to JMH after the benchmark pattern:
 #
-#   bench/jmh.sh                              # every kernel on the CPU (about 1 minute a kernel)
+#   bench/jmh.sh                              # every kernel on the CPU (3 warm-up + 5 measured 1-s rounds, one fork: ~12 s a kernel)
 #   bench/jmh.sh 'KernelsJmh.cam' -p device=cuda:0   # one kernel (a regex), on the GPU
 #   bench/jmh.sh 'KernelsJmh' -f 1 -wi 2 -i 3 -rf json -rff target/jmh.json   # fewer rounds, results as JSON
 #   bench/jmh.sh 'KernelsJmh' -l              # list the benchmarks

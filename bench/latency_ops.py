@@ -30,10 +30,15 @@ def load(path, skip):
             rows = list(csv.reader(f))
     except OSError as e:
         refuse(f"{path}: cannot read it ({e.strerror or e})")
+    except (UnicodeDecodeError, csv.Error):
+        refuse(f"{path}: not a text CSV: is it a -Dconta.plan.profile.calls file?")
     if not rows:
         refuse(f"{path}: empty (no header row): is it a -Dconta.plan.profile.calls file?")
     names = rows[0][1:]
-    all_calls = [[float(x) for x in r] for r in rows[1:] if r]
+    try:
+        all_calls = [[float(x) for x in r] for r in rows[1:] if r]
+    except ValueError as e:
+        refuse(f"{path}: a row that is not numbers ({e}): is it a -Dconta.plan.profile.calls file?")
     if len(all_calls) <= skip:
         refuse(f"{path}: {len(all_calls)} calls, none after the first {skip} left out: pass a smaller --skip")
     calls = all_calls[skip:]

@@ -8,7 +8,7 @@ if len(sys.argv) != 2:
     print("usage: bench/latency_summary.py LOG (a bench/latency.sh log)", file=sys.stderr)
     sys.exit(2)
 try:
-    lines = open(sys.argv[1]).readlines()
+    lines = open(sys.argv[1], errors="replace").readlines()
 except OSError as e:
     print(f"{sys.argv[1]}: cannot read it ({e.strerror or e})", file=sys.stderr)
     sys.exit(2)
@@ -17,11 +17,14 @@ for line in lines:
     f = line.split()
     if "LATENCY" not in f:
         continue
-    cond, load = f[2], float(f[4])
-    i = f.index("LATENCY")
-    impl, arch, size = f[i + 1], f[i + 2], f[i + 3]
-    v = dict(zip(f[i + 4::2], f[i + 5::2]))
-    rows[(arch, size, cond, impl)].append((float(v["p50"]), float(v["p90"]), float(v["p99"]), load))
+    try:
+        cond, load = f[2], float(f[4])
+        i = f.index("LATENCY")
+        impl, arch, size = f[i + 1], f[i + 2], f[i + 3]
+        v = dict(zip(f[i + 4::2], f[i + 5::2]))
+        rows[(arch, size, cond, impl)].append((float(v["p50"]), float(v["p90"]), float(v["p99"]), load))
+    except (IndexError, KeyError, ValueError):
+        print(f"{sys.argv[1]}: not a bench/latency.sh record, left out: {line.strip()[:120]}", file=sys.stderr)
 if not rows:
     print(f"{sys.argv[1]}: no LATENCY lines: is it a bench/latency.sh log?", file=sys.stderr)
     sys.exit(2)

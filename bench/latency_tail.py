@@ -22,9 +22,14 @@ def load(path):
             rows = list(csv.DictReader(f))
     except OSError as e:
         refuse(f"{path}: cannot read it ({e.strerror or e})")
+    except (UnicodeDecodeError, csv.Error):
+        refuse(f"{path}: not a text CSV: is it a `conta bench latency --trace` file?")
     if not rows or not {"start_ms", "ms"} <= rows[0].keys():
         refuse(f"{path}: no calls with start_ms and ms columns: is it a `conta bench latency --trace` file?")
-    return [float(r["start_ms"]) for r in rows], [float(r["ms"]) for r in rows]
+    try:
+        return [float(r["start_ms"]) for r in rows], [float(r["ms"]) for r in rows]
+    except (TypeError, ValueError) as e:
+        refuse(f"{path}: a call whose start_ms or ms is not a number ({e})")
 
 
 def rank(sorted_ms, q):

@@ -16,7 +16,11 @@ if len(sys.argv) not in (3, 5) or not sys.argv[2].isdigit() or int(sys.argv[2]) 
     print("usage: bench/onednn_profile.py LOG|- CALLS [--after-iter K]   (CALLS >= 1; see the header of this script)", file=sys.stderr)
     sys.exit(2)
 try:
-    src = sys.stdin if sys.argv[1] == "-" else open(sys.argv[1])
+    if sys.argv[1] == "-":
+        sys.stdin.reconfigure(errors="replace")  # a binary file's bytes do not stop it: it then finds no exec lines and says so
+        src = sys.stdin
+    else:
+        src = open(sys.argv[1], errors="replace")
 except OSError as e:
     print(f"{sys.argv[1]}: cannot read it ({e.strerror or e})", file=sys.stderr)
     sys.exit(2)
@@ -35,7 +39,10 @@ for line in src:
         continue
     line = line[j:]
     f = line.rstrip().split(",")
-    kind, impl, ms = f[5], f[6], float(f[-1])
+    try:
+        kind, impl, ms = f[5], f[6], float(f[-1])
+    except (IndexError, ValueError):  # a line cut by another stream's output: not one of oneDNN's whole lines
+        continue
     key = (kind, impl)
     if after is None and kind == "reorder" and ":f32::blocked:abcd" in line and "x" in f[-2] and f[-2].count("x") == 3 and not f[-2].startswith("1x"):
         key = ("reorder (weights, at build)", impl)

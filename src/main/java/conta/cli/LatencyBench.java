@@ -117,7 +117,7 @@ final class LatencyBench {
                             wb < 0 ? "not counted" : String.format(java.util.Locale.ROOT, "%.1f MB", wb / 1e6));
                     float[] out = new float[plan.outputNumel()];
                     timings = time(warmup, iters, () -> plan.run(img, out));
-                    if (Boolean.getBoolean("conta.plan.profile")) System.err.print(plan.describe()); // per-op ms
+                    if (conta.io.SystemProps.flag("conta.plan.profile", false)) System.err.print(plan.describe()); // per-op ms
                     label = "conta-plan-" + plan.precision().name().toLowerCase(java.util.Locale.ROOT);
                 }
             } else {

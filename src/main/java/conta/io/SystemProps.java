@@ -7,34 +7,59 @@ import java.util.Properties;
 import java.util.TreeMap;
 
 /**
- * Every {@code -Dconta.*} system property conta reads, with the values it takes. The readers sit beside the code they
- * switch (a kernel's static final, a backend's constructor) and read leniently: {@code Boolean.getBoolean} takes
- * anything but "true" as false, {@code Integer.getInteger} takes "abc" as its default, {@code !"false".equals} takes
- * "flase" as on. So the command line and the API check every {@code conta.*} property here first, and a misspelt
- * name or value stops with one line naming it instead of running with the default unnoticed. A test keeps this list
- * and the readers in the sources equal.
+ * Every {@code -Dconta.*} system property conta reads, with the values it takes, and the one way to read them. The
+ * JDK's own readers are lenient ({@code Boolean.getBoolean} takes anything but "true" as false, {@code
+ * Integer.getInteger} takes "abc" or a number past int as its default), so a misspelt name or value ran with the
+ * default unnoticed. Here a value is read by {@link #flag}, {@link #count}, {@link #text} or {@link #choice} against its
+ * row (a value the row refuses throws, naming it), and the command line and the API check every {@code conta.*}
+ * property before anything runs ({@link #problem}). SystemPropsTest keeps the sources reading through here only.
  */
 public final class SystemProps {
     private SystemProps() { }
 
     enum Kind { FLAG, COUNT, TEXT, CHOICE }
 
-    /** A property: its kind, the values of a choice, and what it does (for `conta --help-properties`). */
-    record Prop(String name, Kind kind, List<String> choices, String meaning) {
+    /**
+     * A property: its kind, the values of a choice (lower case; read case-insensitively), a count's range, and what it
+     * does (for `conta --help-properties`). Flags read true or false in any case.
+     */
+    record Prop(String name, Kind kind, List<String> choices, long min, long max, String meaning) {
         String values() {
             return switch (kind) {
                 case FLAG -> "true|false";
-                case COUNT -> "N";
+                case COUNT -> max == Integer.MAX_VALUE || max == Long.MAX_VALUE ? "N>=" + min : "N in " + min + ".." + max;
                 case TEXT -> "TEXT";
                 case CHOICE -> String.join("|", choices);
             };
         }
+
+        /** Why v is not a value of this property, or null. */
+        String refusal(String v) {
+            String t = v.strip().toLowerCase(java.util.Locale.ROOT);
+            return switch (kind) {
+                case FLAG -> t.equals("true") || t.equals("false") ? null : "expected true or false";
+                case COUNT -> {
+                    long n;
+                    try {
+                        n = t.matches("[0-9]{1,18}") ? Long.parseLong(t) : -1;
+                    } catch (NumberFormatException e) {
+                        n = -1;
+                    }
+                    yield n >= min && n <= max ? null : "expected a whole number " + (max == Integer.MAX_VALUE || max == Long.MAX_VALUE
+                            ? "of at least " + min : "from " + min + " to " + max);
+                }
+                case CHOICE -> choices.contains(t) ? null : "expected " + or(choices);
+                case TEXT -> v.isBlank() ? "expected a value" : null;
+            };
+        }
     }
 
-    private static Prop flag(String name, String meaning) { return new Prop(name, Kind.FLAG, List.of(), meaning); }
-    private static Prop count(String name, String meaning) { return new Prop(name, Kind.COUNT, List.of(), meaning); }
-    private static Prop text(String name, String meaning) { return new Prop(name, Kind.TEXT, List.of(), meaning); }
-    private static Prop choice(String name, String meaning, String... values) { return new Prop(name, Kind.CHOICE, List.of(values), meaning); }
+    private static final long INT = Integer.MAX_VALUE;
+
+    private static Prop flag(String name, String meaning) { return new Prop(name, Kind.FLAG, List.of(), 0, 0, meaning); }
+    private static Prop count(String name, long min, long max, String meaning) { return new Prop(name, Kind.COUNT, List.of(), min, max, meaning); }
+    private static Prop text(String name, String meaning) { return new Prop(name, Kind.TEXT, List.of(), 0, 0, meaning); }
+    private static Prop choice(String name, String meaning, String... values) { return new Prop(name, Kind.CHOICE, List.of(values), 0, 0, meaning); }
 
     /** By name, in the order `--help-properties` prints them. */
     static final Map<String, Prop> ALL = index(
@@ -45,18 +70,18 @@ public final class SystemProps {
             flag("conta.cpu.blockedWeights", "weights kept blocked for oneDNN across steps (default true)"),
             flag("conta.cpu.blocked.trace", "print where every layout conversion happens (default false)"),
             flag("conta.dnnl.plain1x1", "1x1 convolutions on plain layouts below conta.dnnl.plain1x1.minPixels (default true)"),
-            count("conta.dnnl.plain1x1.minPixels", "output pixels from which 1x1 convolutions go blocked (default 3136; 0: always plain)"),
-            count("conta.dnnl.maxPlans", "oneDNN convolution plans kept, least recently used first out (default 512)"),
+            count("conta.dnnl.plain1x1.minPixels", 0, INT, "output pixels from which 1x1 convolutions go blocked (default 3136; 0: always plain)"),
+            count("conta.dnnl.maxPlans", 1, INT, "oneDNN convolution plans kept, least recently used first out (default 512)"),
             flag("conta.conv.centreTap", "a dilated 3x3 larger than its map runs as its centre tap, a 1x1 (default true)"),
-            count("conta.conv.batchedMaxPixels", "BLAS path: below this many output pixels an image, one product for the batch (default 4096)"),
-            count("conta.conv.dwChunk", "BLAS path: inner chunk of the weight-gradient product (default 2048)"),
-            count("conta.host.cache", "MiB of freed host blocks kept for reuse (default a quarter of memory, at least 2048)"),
+            count("conta.conv.batchedMaxPixels", 0, INT, "BLAS path: below this many output pixels an image, one product for the batch (default 4096)"),
+            count("conta.conv.dwChunk", 1, INT, "BLAS path: inner chunk of the weight-gradient product (default 2048)"),
+            count("conta.host.cache", 0, 1L << 30, "MiB of freed host blocks kept for reuse (default a quarter of memory, at least 2048)"),
             // inference plans
             flag("conta.infer.plan", "inference plans (BN folded, fused post-ops) serve CPU inference (default true)"),
             flag("conta.plan.nhwc", "plans keep activations NHWC instead of oneDNN's format any (default true)"),
             flag("conta.plan.winograd", "plans run eligible 3x3 convolutions with conta's Winograd kernel (default true)"),
             flag("conta.plan.winograd.bf16", "the same for bf16 plans (default true)"),
-            count("conta.plan.winograd.maxpairs", "largest channel pairs (in x out) a Winograd op takes (default 262144)"),
+            count("conta.plan.winograd.maxpairs", 0, Long.MAX_VALUE, "largest channel pairs (in x out) a Winograd op takes (default 262144)"),
             flag("conta.plan.profile", "time every plan op; conta bench latency prints the per-op ms (default false)"),
             text("conta.plan.profile.calls", "with conta.plan.profile: a CSV file of every call's per-op ms (bench/latency_ops.py)"),
             flag("conta.profile.shapes", "op profiles get one row per op and input shape (default false)"),
@@ -65,13 +90,15 @@ public final class SystemProps {
             flag("conta.cuda.tf32", "TF32 tensor-core math for fp32 convolutions and products (default true)"),
             flag("conta.cuda.deterministic", "deterministic cuDNN algorithms only (default true)"),
             flag("conta.cuda.sync", "synchronise after every op, so a fault names its op (default false)"),
-            count("conta.cuda.workspaceMiB", "cuDNN workspace limit in MiB (default 256)"),
+            count("conta.cuda.workspaceMiB", 0, 1L << 30, "cuDNN workspace limit in MiB (default 256)"),
             choice("conta.cuda.convSearch", "legacy API algorithm choice (default heuristic when deterministic, else auto)", "auto", "find", "heuristic"),
             choice("conta.cuda.convApi", "cuDNN convolution API (default legacy)", "legacy", "graph"),
             choice("conta.cuda.graphSearch", "graph API engine choice (default heuristic)", "heuristic", "top", "measure"),
             text("conta.cuda.graphChoices", "graph API: a JSON file the measured engine choices are read from and kept in"),
-            count("conta.cuda.graphCandidates", "graph API, measure: engines timed per convolution (default 8)"),
-            count("conta.cuda.graphWorkspaceCapMiB", "graph API: largest workspace an engine may ask for, MiB (default 4x conta.cuda.workspaceMiB)"),
+            count("conta.cuda.planCache", 1, INT, "cuDNN convolution plans kept per backend, least recently used first out (default 64)"),
+            count("conta.cuda.descriptorCache", 1, INT, "cuDNN tensor descriptors kept per backend (default 256)"),
+            count("conta.cuda.graphCandidates", 1, INT, "graph API, measure: engines timed per convolution (default 8)"),
+            count("conta.cuda.graphWorkspaceCapMiB", 0, 1L << 30, "graph API: largest workspace an engine may ask for, MiB (default 4x conta.cuda.workspaceMiB)"),
             choice("conta.cuda.maxPoolBackward", "max-pool backward: gather from the input (default) or the saved argmax", "gather", "argmax"),
             flag("conta.cuda.fusedAffineBackward", "opt-in kernel not yet checked on a GPU (default false)"),
             flag("conta.cuda.vectorElementwise", "opt-in kernel not yet checked on a GPU (default false)"),
@@ -81,7 +108,7 @@ public final class SystemProps {
             // tests only
             text("conta.test.backend", "tests: the backend the op tests run on (cpu, cuda:N)"),
             text("conta.test.keepReports", "tests: a folder the browser test keeps its reports in"),
-            count("conta.test.killAt", "tests: a simulated kill at the Nth progress event"));
+            count("conta.test.killAt", 1, Long.MAX_VALUE, "tests: a simulated kill at the Nth progress event"));
 
     private static Map<String, Prop> index(Prop... props) {
         Map<String, Prop> m = new java.util.LinkedHashMap<>();
@@ -106,15 +133,42 @@ public final class SystemProps {
                         + "; conta --help-properties lists them");
                 continue;
             }
-            String why = switch (p.kind) {
-                case FLAG -> v.equals("true") || v.equals("false") ? null : "expected true or false";
-                case COUNT -> v.matches("[0-9]{1,18}") ? null : "expected a whole number >= 0";
-                case CHOICE -> p.choices.contains(v) ? null : "expected " + or(p.choices);
-                case TEXT -> v.isBlank() ? "expected a value" : null;
-            };
+            String why = p.refusal(v);
             if (why != null) bad.add("-D" + name + "=" + v + ": " + why);
         }
         return bad;
+    }
+
+    /** Property name's value: true or false in any case; dflt when unset. */
+    public static boolean flag(String name, boolean dflt) {
+        String v = read(name, Kind.FLAG);
+        return v == null ? dflt : v.strip().equalsIgnoreCase("true");
+    }
+
+    /** Property name's whole number within its row's range; dflt when unset. */
+    public static long count(String name, long dflt) {
+        String v = read(name, Kind.COUNT);
+        return v == null ? dflt : Long.parseLong(v.strip());
+    }
+
+    /** Property name's text, or null when unset. */
+    public static String text(String name) { return read(name, Kind.TEXT); }
+
+    /** Property name's choice, in lower case; dflt when unset. */
+    public static String choice(String name, String dflt) {
+        String v = read(name, Kind.CHOICE);
+        return v == null ? dflt : v.strip().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** The raw value of a listed property of this kind after its row's check (null when unset). */
+    private static String read(String name, Kind kind) {
+        Prop p = ALL.get(name);
+        if (p == null || p.kind != kind) throw new IllegalStateException(name + " is not a listed " + kind + " property (SystemProps.ALL)");
+        String v = System.getProperty(name);
+        if (v == null) return null;
+        String why = p.refusal(v);
+        if (why != null) throw new IllegalArgumentException("-D" + name + "=" + v + ": " + why);
+        return v;
     }
 
     /** The first problem of this JVM's {@code conta.*} properties, or null. */

@@ -89,8 +89,10 @@ public final class Methods {
         try (Pipeline p = new Pipeline(cfg, data, out, b, from)) {
             log.startFile(out); // the console of every (resumed) run, also in OUT/run.log
             b.useRunFolder(out); // OUT is this run's now: choices a resume must repeat are kept there
-            Thread interrupted = new Thread(() -> System.err.println("\ninterrupted: the finished stages and the newest training checkpoint are kept; "
-                    + "rerun the same command to resume"));
+            Thread interrupted = new Thread(() -> {
+                StageClock.saveRunning(); // the running stage's time so far, for the run that resumes it
+                System.err.println("\ninterrupted: the finished stages and the newest training checkpoint are kept; rerun the same command to resume");
+            });
             Runtime.getRuntime().addShutdownHook(interrupted); // Ctrl-C or a kill: say how to go on (a normal end removes it)
             Map<String, Object> report;
             try {

@@ -390,15 +390,15 @@ public final class Pipeline implements AutoCloseable {
             } else {
                 boolean resumed = Files.isDirectory(done.getParent()) && !isEmpty(done.getParent()); // an earlier run's part: a checkpoint, images
                 Files.createDirectories(done.getParent());
-                try (StageClock clock = StageClock.start(done.getParent())) { // the stage's seconds over every run that worked on it
+                try (StageClock clock = StageClock.start(done.getParent(), resumed)) { // the stage's seconds over every run that worked on it
                     try {
                         m = new LinkedHashMap<>(body.get());
                     } catch (conta.train.Diverged d) { // its checkpoints hold run-away weights: name the --from that starts the stage again
                         throw d.redoStage() ? d.withRedo("rerun with --from " + RunLayout.at(round, name)) : d;
                     }
                     m.put("seconds", clock.total());
-                    // resumed without a record of the earlier runs' time (a folder of an older jar): this run's part only
-                    if (resumed && clock.earlier < 0) m.put("seconds_resumed", true);
+                    // an earlier run's part went unrecorded (a folder begun by an older conta): the sum misses it
+                    if (clock.unknownBefore) m.put("seconds_resumed", true);
                     conta.io.AtomicWrite.write(done, Json.writePretty(m).getBytes(java.nio.charset.StandardCharsets.UTF_8));
                     clock.finished();
                 }

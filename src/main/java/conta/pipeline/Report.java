@@ -60,9 +60,9 @@ public final class Report {
         timings.put("this_run_total", Math.round(seconds * 100) / 100.0);
         if (!resumed.isEmpty()) { // their seconds miss the interrupted runs' part (a training stage's train_log.jsonl wall_s has all of it)
             timings.put("resumed_stages", resumed);
-            timings.put("resumed_note", "these stages were resumed in a folder begun by an older conta, which kept no record of the "
-                    + "interrupted runs' time: their seconds are the finishing run's part only; a training stage's train_log.jsonl "
-                    + "wall_s adds up every run (the other stages' seconds add up every run that worked on them)");
+            timings.put("resumed_note", "these stages were begun in a folder by a conta that kept no record of a stage's time: their "
+                    + "seconds miss that run's part; a training stage's train_log.jsonl wall_s adds up every run (the other stages' "
+                    + "seconds add up every run that worked on them)");
         }
         // every warning any (resumed) run into this folder printed; OUT's own path written as "OUT", so that the
         // report does not depend on where the folder lives (PipelineResumeTest compares two folders' reports)

@@ -27,7 +27,7 @@ public final class OpTimingBackend {
     public record OpTime(String op, long calls, long nanos) { }
 
     /** -Dconta.profile.shapes=true: one row per op and shape of its first tensor argument (which call of an op is slow). */
-    private static final boolean BY_SHAPE = Boolean.getBoolean("conta.profile.shapes");
+    private static final boolean BY_SHAPE = conta.io.SystemProps.flag("conta.profile.shapes", false);
 
     public final Backend backend;
     private final boolean sync;

@@ -17,10 +17,10 @@ public final class Faults {
     }
 
     static void tick(String where) {
-        String at = System.getProperty("conta.test.killAt");
-        if (at == null) return;
+        long at = conta.io.SystemProps.count("conta.test.killAt", -1);
+        if (at < 0) return;
         long n = EVENTS.incrementAndGet();
-        if (n == Long.parseLong(at)) throw new Killed(where, n);
+        if (n == at) throw new Killed(where, n);
     }
 
     /** Restarts the event count (tests). */

@@ -35,7 +35,7 @@ public final class BundleModel implements AutoCloseable {
      * Whether inference plans serve the CPU (system property conta.infer.plan, default true; the pipeline's key
      * infer.plan): one per input shape, kept for the last PLAN_SHAPES shapes.
      */
-    static final boolean PLANS = !"false".equals(System.getProperty("conta.infer.plan"));
+    static final boolean PLANS = conta.io.SystemProps.flag("conta.infer.plan", true);
     static final int PLAN_SHAPES = 4;
 
     public final Bundle bundle;

@@ -15,7 +15,7 @@ import org.bytedeco.openblas.global.openblas_nolapack;
 final class Blas {
     private Blas() { }
 
-    static final boolean DNNL = !"openblas".equals(System.getProperty("conta.blas")) && DnnlLibrary.unavailableReason() == null;
+    static final boolean DNNL = !"openblas".equals(conta.io.SystemProps.choice("conta.blas", "dnnl")) && DnnlLibrary.unavailableReason() == null;
 
     static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                       CpuStorage a, long aOff, int lda, CpuStorage b, long bOff, int ldb,

@@ -18,7 +18,7 @@ import conta.tensor.Tensor;
  */
 record Blocked(int n, int c, int h, int w, boolean half) implements Packing {
     static final int LANES = 16;
-    static final boolean ENABLED = !"false".equals(System.getProperty("conta.cpu.blocked"));
+    static final boolean ENABLED = conta.io.SystemProps.flag("conta.cpu.blocked", true);
 
     Blocked {
         if (c % LANES != 0) throw new IllegalArgumentException("nChw16c needs channels in multiples of 16, got " + c);

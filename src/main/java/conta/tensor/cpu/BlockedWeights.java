@@ -19,7 +19,7 @@ import conta.tensor.Tensor;
  */
 record BlockedWeights(int o, int i, int kh, int kw) implements Packing {
     static final int LANES = 16;
-    static final boolean ENABLED = Blocked.ENABLED && !"false".equals(System.getProperty("conta.cpu.blockedWeights"));
+    static final boolean ENABLED = Blocked.ENABLED && conta.io.SystemProps.flag("conta.cpu.blockedWeights", true);
 
     BlockedWeights {
         if (o % LANES != 0 || i % LANES != 0)

@@ -24,7 +24,7 @@ import java.lang.foreign.MemorySegment;
 final class CentreTap {
     static final ConvSpec ONE = ConvSpec.of(1, 1, 0, 1);
     /** -Dconta.conv.centreTap=false runs every tap (for benchmarks: bench/RESULTS.md). */
-    private static final boolean ENABLED = !"false".equals(System.getProperty("conta.conv.centreTap"));
+    private static final boolean ENABLED = conta.io.SystemProps.flag("conta.conv.centreTap", true);
 
     private CentreTap() { }
 

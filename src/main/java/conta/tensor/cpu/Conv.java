@@ -40,7 +40,7 @@ final class Conv {
      * Below this many output pixels per image the per-image product is too thin for sgemm (late ResNet stages have
      * 49-196 columns), so the whole batch goes through one product over an N*P-column matrix.
      */
-    static final int BATCHED_MAX_PIXELS = Integer.getInteger("conta.conv.batchedMaxPixels", 4096);
+    static final int BATCHED_MAX_PIXELS = (int) conta.io.SystemProps.count("conta.conv.batchedMaxPixels", 4096);
 
     static boolean batched(int n, int p) { return n > 1 && p < BATCHED_MAX_PIXELS; }
 
@@ -116,7 +116,7 @@ final class Conv {
     }
 
     /** Inner-dimension chunk of the weight-gradient product (see {@link Blas#sgemmNTChunked}). */
-    static final int DW_CHUNK = Integer.getInteger("conta.conv.dwChunk", 2048);
+    static final int DW_CHUNK = (int) conta.io.SystemProps.count("conta.conv.dwChunk", 2048);
 
     static void backward(Tensor x, Tensor w, Tensor dy, ConvSpec s, Tensor dx, Tensor dw, Tensor db) {
         check(x, w, s, dy);

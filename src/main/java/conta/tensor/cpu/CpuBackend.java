@@ -49,7 +49,7 @@ public final class CpuBackend implements Backend {
     }
 
     static ConvImpl defaultConvImpl() {
-        String p = System.getProperty("conta.conv", "dnnl").trim().toLowerCase(java.util.Locale.ROOT);
+        String p = conta.io.SystemProps.choice("conta.conv", "dnnl");
         switch (p) {
             case "blas": return ConvImpl.BLAS;
             case "dnnl-bf16": {

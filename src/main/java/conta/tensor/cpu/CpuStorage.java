@@ -129,7 +129,7 @@ final class CpuStorage implements Storage {
     }
 
     /** -Dconta.cpu.blocked.trace=true prints where every layout conversion happens (to find ops that still read plain). */
-    static final boolean TRACE = Boolean.getBoolean("conta.cpu.blocked.trace");
+    static final boolean TRACE = conta.io.SystemProps.flag("conta.cpu.blocked.trace", false);
 
     /** Converts the values to layout b (from plain, or from another layout through plain). */
     synchronized void toBlocked(Packing b) {

@@ -55,8 +55,8 @@ final class DnnlConv implements AutoCloseable {
      * DeepLab at 112 px train 8-16% faster without). So only maps of at least PLAIN_1X1_MIN_PIXELS (H x W) go plain;
      * -Dconta.dnnl.plain1x1=false sends none, -Dconta.dnnl.plain1x1.minPixels=0 all.
      */
-    private static final boolean PLAIN_1X1 = !"false".equals(System.getProperty("conta.dnnl.plain1x1"));
-    static final int PLAIN_1X1_MIN_PIXELS = Integer.getInteger("conta.dnnl.plain1x1.minPixels", 3136);
+    private static final boolean PLAIN_1X1 = conta.io.SystemProps.flag("conta.dnnl.plain1x1", true);
+    static final int PLAIN_1X1_MIN_PIXELS = (int) conta.io.SystemProps.count("conta.dnnl.plain1x1.minPixels", 3136);
 
     /**
      * Whether a convolution of this shape runs on plain NCHW (see PLAIN_1X1): never where activations stay blocked
@@ -84,7 +84,7 @@ final class DnnlConv implements AutoCloseable {
     private final LinkedHashMap<Key, Plan> plans;
     private final Slot[] slots = new Slot[SCRATCH_SLOT + 1];
 
-    static final int MAX_PLANS = Integer.getInteger("conta.dnnl.maxPlans", 512);
+    static final int MAX_PLANS = (int) conta.io.SystemProps.count("conta.dnnl.maxPlans", 512);
 
     DnnlConv() { this(MAX_PLANS, false); }
 

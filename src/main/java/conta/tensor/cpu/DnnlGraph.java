@@ -657,7 +657,7 @@ public final class DnnlGraph implements LayerGraph {
      * for format any (jit:avx512_core here): 3-8% lower batch-1 latency for ResNet-50 @224, the CAM network @448 and
      * DeepLab-v2 @321 on AVX-512 (bench/RESULTS-latency.md). -Dconta.plan.nhwc=false restores format any.
      */
-    static final boolean NHWC = !"false".equals(System.getProperty("conta.plan.nhwc"));
+    static final boolean NHWC = conta.io.SystemProps.flag("conta.plan.nhwc", true);
 
     /** Per-op times of the runs, with -Dconta.plan.profile=true ({@link PlanProfile}); null otherwise. */
     private PlanProfile profile;

@@ -21,7 +21,7 @@ final class HostPool {
     private HostPool() { }
 
     static final long MIN_BYTES = 64 << 10;
-    static final long CAP = Long.getLong("conta.host.cache", defaultCapMiB()) << 20;
+    static final long CAP = conta.io.SystemProps.count("conta.host.cache", defaultCapMiB()) << 20;
 
     /** A quarter of the machine's memory, at least 2048 MiB (2048 where the JVM cannot tell). */
     static long defaultCapMiB() {

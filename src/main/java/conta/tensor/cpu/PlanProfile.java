@@ -20,8 +20,8 @@ import java.util.Locale;
  * </ul>
  */
 final class PlanProfile {
-    static final boolean ON = Boolean.getBoolean("conta.plan.profile");
-    private static final String CALLS = System.getProperty("conta.plan.profile.calls");
+    static final boolean ON = conta.io.SystemProps.flag("conta.plan.profile", false);
+    private static final String CALLS = conta.io.SystemProps.text("conta.plan.profile.calls");
     /** Rows kept at most (100 000 calls of a 60-op plan: ~50 MB). */
     private static final int MAX_CALLS = 100_000;
 

@@ -33,14 +33,14 @@ public final class Winograd {
     private static final MethodHandle WEIGHTS_FLOATS, TRANSFORM, WORKSPACE_FLOATS, CONV, MAX_THREADS, TILE;
     private static final MethodHandle BF16_HALFS, BF16_TRANSFORM, BF16_WORKSPACE_FLOATS, BF16_CONV;
     private static final String UNAVAILABLE, BF16_UNAVAILABLE;
-    private static final long MAX_PAIRS = Long.getLong("conta.plan.winograd.maxpairs", 512L * 512);
+    private static final long MAX_PAIRS = conta.io.SystemProps.count("conta.plan.winograd.maxpairs", 512L * 512);
 
     static {
         MethodHandle wf = null, tr = null, wsf = null, conv = null, mt = null, tile = null;
         MethodHandle bh = null, btr = null, bwsf = null, bconv = null;
         String why, whyBf16 = null;
         try {
-            why = "false".equals(System.getProperty("conta.plan.winograd")) ? "off (-Dconta.plan.winograd=false)"
+            why = !conta.io.SystemProps.flag("conta.plan.winograd", true) ? "off (-Dconta.plan.winograd=false)"
                     : DnnlLibrary.unavailableReason(); // oneDNN first: it loads the libgomp this library links to
             if (why == null) {
                 Path lib = library();
@@ -60,7 +60,7 @@ public final class Winograd {
                                 ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
                         mt = bind.apply("conta_wino_max_threads", FunctionDescriptor.of(JAVA_INT));
                         tile = bind.apply("conta_wino_tile", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-                        if ("false".equals(System.getProperty("conta.plan.winograd.bf16"))) whyBf16 = "off (-Dconta.plan.winograd.bf16=false)";
+                        if (!conta.io.SystemProps.flag("conta.plan.winograd.bf16", true)) whyBf16 = "off (-Dconta.plan.winograd.bf16=false)";
                         else if ((int) bind.apply("conta_wino_bf16_supported", FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0)
                             whyBf16 = "this CPU has AMX (oneDNN's tile kernels are faster) or no AVX512-BF16";
                         else {

@@ -74,7 +74,7 @@ final class ConvGraphs implements AutoCloseable {
     ConvGraphs(Cudnn dnn, GraphEngines engines) {
         this.dnn = dnn;
         this.engines = engines;
-        this.plans = new LruCache<>(LruCache.capacity("conta.cuda.planCache", 64) * 3, Plan::destroy);
+        this.plans = new LruCache<>((int) conta.io.SystemProps.count("conta.cuda.planCache", 64) * 3, Plan::destroy);
     }
 
     /** Plans built so far (each counts as one algorithm choice for the self-test's steady-state check). */

@@ -75,7 +75,7 @@ final class ConvPlans implements AutoCloseable {
         this.tf32 = tf32;
         this.search = search;
         this.deterministic = deterministic;
-        this.plans = new LruCache<>(LruCache.capacity("conta.cuda.planCache", 64), Plan::destroy);
+        this.plans = new LruCache<>((int) conta.io.SystemProps.count("conta.cuda.planCache", 64), Plan::destroy);
     }
 
     static Search search(String v) {

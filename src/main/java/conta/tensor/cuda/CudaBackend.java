@@ -1,5 +1,6 @@
 package conta.tensor.cuda;
 
+import conta.io.SystemProps;
 import static conta.tensor.Shapes.gemmDims;
 import static conta.tensor.Shapes.sameShape;
 import static conta.tensor.Shapes.spatial;
@@ -44,16 +45,16 @@ public final class CudaBackend implements Backend {
     final PinnedStaging staging;
     final boolean tf32;
     final boolean deterministic;
-    private final boolean syncEach = Boolean.getBoolean("conta.cuda.sync");
+    private final boolean syncEach = SystemProps.flag("conta.cuda.sync", false);
     // kernels written in session 19 after its GPU time was spent: opt-in until a GPU self-test has passed with them
-    private final boolean fusedAffineBackward = Boolean.getBoolean("conta.cuda.fusedAffineBackward");
-    private final boolean vectorElementwise = Boolean.getBoolean("conta.cuda.vectorElementwise");
-    private final boolean fusedRelu = Boolean.getBoolean("conta.cuda.fusedRelu");
-    private final boolean argmaxMaxPool = "argmax".equals(System.getProperty("conta.cuda.maxPoolBackward", "gather"));
+    private final boolean fusedAffineBackward = SystemProps.flag("conta.cuda.fusedAffineBackward", false);
+    private final boolean vectorElementwise = SystemProps.flag("conta.cuda.vectorElementwise", false);
+    private final boolean fusedRelu = SystemProps.flag("conta.cuda.fusedRelu", false);
+    private final boolean argmaxMaxPool = "argmax".equals(SystemProps.choice("conta.cuda.maxPoolBackward", "gather"));
     private final DeviceMemory.Block scratch; // partial sums (512 doubles) + an error flag and value for loss kernels
     private volatile Thread bound;
 
-    public CudaBackend(int device) { this(device, Boolean.parseBoolean(System.getProperty("conta.cuda.tf32", "true"))); }
+    public CudaBackend(int device) { this(device, SystemProps.flag("conta.cuda.tf32", true)); }
 
     public CudaBackend(int device, boolean tf32) {
         String why = CudaRuntime.unavailableReason();
@@ -67,7 +68,7 @@ public final class CudaBackend implements Backend {
         CudaRuntime.check(cudaStreamCreateWithFlags(stream, cudaStreamNonBlocking), "cudaStreamCreateWithFlags", "CUDA setup");
         // deterministic by default (resume repeats the sums): heuristic choice among deterministic algorithms, which is
         // reproducible; -Dconta.cuda.deterministic=false allows every algorithm and measures shapes that recur
-        deterministic = Boolean.parseBoolean(System.getProperty("conta.cuda.deterministic", "true"));
+        deterministic = SystemProps.flag("conta.cuda.deterministic", true);
         PinnedStaging st = null;
         Kernels k = null;
         Cudnn d = null;
@@ -76,9 +77,9 @@ public final class CudaBackend implements Backend {
         try { // any part may fail to load (kernels missing from the jar, no cuDNN or cuBLAS): release what was made
             st = new PinnedStaging(stream);
             k = new Kernels(CudaRuntime.computeCapability(device));
-            d = new Cudnn(mem, stream, Long.getLong("conta.cuda.workspaceMiB", 256) << 20);
-            cp = new ConvPlans(d, mem, tf32, ConvPlans.search(System.getProperty("conta.cuda.convSearch", deterministic ? "heuristic" : "auto")),
-                    deterministic, convApi(System.getProperty("conta.cuda.convApi", "legacy")) ? graphs(d, device, tf32, deterministic) : null);
+            d = new Cudnn(mem, stream, SystemProps.count("conta.cuda.workspaceMiB", 256) << 20);
+            cp = new ConvPlans(d, mem, tf32, ConvPlans.search(SystemProps.choice("conta.cuda.convSearch", deterministic ? "heuristic" : "auto")),
+                    deterministic, convApi(SystemProps.choice("conta.cuda.convApi", "legacy")) ? graphs(d, device, tf32, deterministic) : null);
             bl = new Cublas(stream, tf32);
             scratch = new DeviceMemory.Block(mem, 8192, "loss scratch");
         } catch (RuntimeException | LinkageError e) {
@@ -104,13 +105,13 @@ public final class CudaBackend implements Backend {
      * file, the choices (kept in memory until a file is named: the property's, or a pipeline run's, useRunFolder).
      */
     private ConvGraphs graphs(Cudnn d, int device, boolean tf32, boolean deterministic) {
-        GraphEngines.Search search = GraphEngines.search(System.getProperty("conta.cuda.graphSearch"));
-        String file = System.getProperty("conta.cuda.graphChoices");
+        GraphEngines.Search search = GraphEngines.search(SystemProps.choice("conta.cuda.graphSearch", "heuristic"));
+        String file = SystemProps.text("conta.cuda.graphChoices");
         // a choice holds for the same GPU, cuDNN and settings only
         ConvChoices choices = file == null && search != GraphEngines.Search.MEASURE ? null : new ConvChoices(file == null ? null : Path.of(file),
                 CudaRuntime.describe(device) + "; " + d.describe() + "; TF32 " + tf32 + "; deterministic " + deterministic + "; search " + search
-                + "; workspace " + (d.workspaceLimit >> 20) + " MiB, cap " + System.getProperty("conta.cuda.graphWorkspaceCapMiB", "4x")
-                + ", candidates " + System.getProperty("conta.cuda.graphCandidates", "8"));
+                + "; workspace " + (d.workspaceLimit >> 20) + " MiB, cap " + (SystemProps.count("conta.cuda.graphWorkspaceCapMiB", -1) < 0 ? "4x" : SystemProps.count("conta.cuda.graphWorkspaceCapMiB", -1) + " MiB")
+                + ", candidates " + SystemProps.count("conta.cuda.graphCandidates", 8));
         return new ConvGraphs(d, new GraphEngines(d, mem, stream, tf32, deterministic, search, choices));
     }
 
@@ -126,7 +127,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void useRunFolder(Path dir) {
-        if (conv.graphs() == null || System.getProperty("conta.cuda.graphChoices") != null) return;
+        if (conv.graphs() == null || SystemProps.text("conta.cuda.graphChoices") != null) return;
         conv.graphs().keepChoicesIn(dir.resolve(GRAPH_CHOICES_FILE), this::synchronize);
     }
 
@@ -142,7 +143,7 @@ public final class CudaBackend implements Backend {
     /** Device, driver/runtime versions, cuDNN version, kernel image and TF32 setting, for logs and the self-test. */
     public String describe() {
         return "cuda:" + device + " " + CudaRuntime.describe(device) + "; " + dnn.describe() + "; " + blas.describe() + "; kernels "
-                + kernels.variant() + "; TF32 " + (tf32 ? "on" : "off") + "; deterministic " + (deterministic ? "on" : "off") + "; conv API " + System.getProperty("conta.cuda.convApi", "legacy");
+                + kernels.variant() + "; TF32 " + (tf32 ? "on" : "off") + "; deterministic " + (deterministic ? "on" : "off") + "; conv API " + SystemProps.choice("conta.cuda.convApi", "legacy");
     }
 
     /** The convolution algorithm chosen per shape and direction (latest 256), for the benchmark. */

@@ -27,7 +27,7 @@ public final class CudaRuntime {
     }
 
     private static String probe() {
-        if (Boolean.getBoolean("conta.cuda.disable")) return "disabled by -Dconta.cuda.disable=true";
+        if (conta.io.SystemProps.flag("conta.cuda.disable", false)) return "disabled by -Dconta.cuda.disable=true";
         try {
             Loader.load(org.bytedeco.cuda.global.cudart.class);
         } catch (LinkageError e) { // UnsatisfiedLinkError without libcuda.so.1/libcudart.so.13, NoClassDefFoundError without the preset jar

@@ -22,8 +22,8 @@ final class Cudnn implements AutoCloseable {
     private final DeviceMemory mem;
     private DeviceMemory.Block workspace;
     // bounded: a descriptor per shape, and CAM/prediction passes bring a new shape per image (used within one call each)
-    private final LruCache<String, cudnnTensorStruct> tensors = new LruCache<>(LruCache.capacity("conta.cuda.descriptorCache", 256), Cudnn::destroy);
-    private final LruCache<String, cudnnTensorStruct> bnParams = new LruCache<>(LruCache.capacity("conta.cuda.descriptorCache", 256), Cudnn::destroy);
+    private final LruCache<String, cudnnTensorStruct> tensors = new LruCache<>((int) conta.io.SystemProps.count("conta.cuda.descriptorCache", 256), Cudnn::destroy);
+    private final LruCache<String, cudnnTensorStruct> bnParams = new LruCache<>((int) conta.io.SystemProps.count("conta.cuda.descriptorCache", 256), Cudnn::destroy);
 
     private static void destroy(cudnnTensorStruct d) { cudnnDestroyTensorDescriptor(d); }
 

@@ -81,8 +81,8 @@ final class GraphEngines implements AutoCloseable {
         // heuristic and top choices repeat by themselves and keep nothing without a file (no plan JSON read per build)
         if (search == Search.MEASURE && choices == null) throw new IllegalArgumentException("graph engines measured without a ConvChoices");
         this.choices = choices;
-        this.workspaceCap = Long.getLong("conta.cuda.graphWorkspaceCapMiB", 4 * (dnn.workspaceLimit >> 20)) << 20;
-        this.candidatesToTime = Integer.getInteger("conta.cuda.graphCandidates", 8);
+        this.workspaceCap = conta.io.SystemProps.count("conta.cuda.graphWorkspaceCapMiB", 4 * (dnn.workspaceLimit >> 20)) << 20;
+        this.candidatesToTime = (int) conta.io.SystemProps.count("conta.cuda.graphCandidates", 8);
         if (candidatesToTime < 1) throw new IllegalArgumentException("-Dconta.cuda.graphCandidates must be >= 1, got " + candidatesToTime);
     }
 

@@ -48,11 +48,4 @@ final class LruCache<K, V> {
         for (V v : map.values()) destroyer.accept(v);
         map.clear();
     }
-
-    /** Capacity from a system property (default when unset), for the backend's caches. */
-    static int capacity(String property, int dflt) {
-        int c = Integer.getInteger(property, dflt);
-        if (c < 1) throw new IllegalArgumentException("-D" + property + " must be >= 1, got " + c);
-        return c;
-    }
 }
