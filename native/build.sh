@@ -28,6 +28,7 @@ if [ -f "$out/libconta.so" ] && [ -z "$(find "$here" -newer "$out/libconta.so" -
 fi
 "$cc" -O2 -g -Wall -Wextra -fPIC -shared -o "$out/libconta.so" "$here/src/conta.c" \
   -I"$here/include" -I"$jh/include" -I"$jh/include/linux" \
-  -DCONTA_BUILD_JAVA_HOME="\"$jh\"" -DCONTA_BUILD_CLASSPATH="\"$cp\"" -ldl -lpthread
+  -DCONTA_BUILD_JAVA_HOME="\"$jh\"" -DCONTA_BUILD_CLASSPATH="\"$cp\"" -ldl -lpthread \
+  -Wl,-z,nodelete   # never unmapped by dlclose: the JVM's threads and the per-thread detach hook keep running its code
 "$cc" -O2 -Wall -o "$out/conta-segment" "$here/examples/segment.c" -I"$here/include" -L"$out" -lconta -Wl,-rpath,'$ORIGIN'
 echo "[native] built $out/libconta.so and $out/conta-segment"

@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,7 +35,8 @@ static JavaVM *vm;
 static jclass bridge;
 static jmethodID m_open, m_segment, m_cams, m_classes, m_class_name, m_close, m_last_error, m_read_image, m_take_image, m_write_labels;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
-static int init_status = -1; /* -1: not tried; else CONTA_OK or the (sticky) failure */
+static int init_status = -1; /* -1: not tried (or failed before a JVM was made: retried); else CONTA_OK or the sticky failure */
+static int create_tried;      /* JNI_CreateJavaVM was called: a JVM cannot be made twice in a process, so a failure then sticks */
 static char init_error[2048];
 static pthread_key_t detach_key;
 static __thread char err_buf[2048];
@@ -160,13 +162,39 @@ static quiet_boot boot_quiet = {NULL, -1};
 static void JNICALL quiet_on_exit(jint code) { (void) code; quiet_end(&boot_quiet); }
 static void JNICALL quiet_on_abort(void) { quiet_end(&boot_quiet); }
 
+/* A class through the system class loader (the application class path), or NULL with the exception cleared. */
+static jclass system_class(JNIEnv *env, const char *dotted) {
+    jclass loader = (*env)->FindClass(env, "java/lang/ClassLoader");
+    if (!loader) return NULL;
+    jmethodID get = (*env)->GetStaticMethodID(env, loader, "getSystemClassLoader", "()Ljava/lang/ClassLoader;");
+    jmethodID load = (*env)->GetMethodID(env, loader, "loadClass", "(Ljava/lang/String;)Ljava/lang/Class;");
+    jobject sys = get ? (*env)->CallStaticObjectMethod(env, loader, get) : NULL;
+    jobject c = sys && load && !(*env)->ExceptionCheck(env) ? (*env)->CallObjectMethod(env, sys, load, (*env)->NewStringUTF(env, dotted)) : NULL;
+    if ((*env)->ExceptionCheck(env)) {
+        (*env)->ExceptionClear(env);
+        return NULL;
+    }
+    return (jclass) c;
+}
+
 static int start_vm(void) {
     /* as the ./conta launcher's inference commands: oneDNN's OpenMP threads spin 1000 rounds (~20 us, the gap
      * between two primitives) and then sleep. libgomp's default spin (300000 rounds) slowed a 64x64 call from 14 ms
      * to 1.9 s on a loaded 2-core machine; the short one gains ~6% on a quiet one and is no worse than sleeping at
      * once under load (bench/RESULTS-latency.md, session 12). Set before libgomp loads; the host's own OpenMP
      * settings win. */
-    if (!getenv("GOMP_SPINCOUNT") && !getenv("OMP_WAIT_POLICY")) setenv("GOMP_SPINCOUNT", "1000", 0);
+    if (!getenv("GOMP_SPINCOUNT") && !getenv("OMP_WAIT_POLICY")) {
+        /* A host that already runs OpenMP has read its settings: libgomp's default 300000-round spin then stays in
+         * force for the threads conta's kernels share with it, and calls ran ~30x slower (a 64x64 call 157 ms against
+         * 5 ms; docs/api.md). Only the host can set it in time: say so, once. */
+        void *gomp = dlopen("libgomp.so.1", RTLD_LAZY | RTLD_NOLOAD);
+        if (gomp) {
+            fprintf(stderr, "conta: this process loaded OpenMP (libgomp) before conta: set GOMP_SPINCOUNT=1000 (or OMP_WAIT_POLICY) "
+                            "in its environment before it starts, or conta's calls run many times slower (docs/api.md)\n");
+            dlclose(gomp);
+        }
+        setenv("GOMP_SPINCOUNT", "1000", 0);
+    }
     void *lib = open_libjvm();
     if (!lib) {
         snprintf(init_error, sizeof init_error, "cannot load libjvm.so from CONTA_JAVA_HOME, JAVA_HOME or %s (a JDK >= 25 is needed)",
@@ -204,6 +232,9 @@ static int start_vm(void) {
         opts[k++].optionString = "--add-modules=jdk.incubator.vector";
         opts[k++].optionString = "-Xrs"; /* leave SIGINT/SIGTERM/SIGQUIT to the host */
         opts[k++].optionString = "-Djava.awt.headless=true";
+        /* JavaCPP refuses native allocations once the whole process's resident memory passes twice -Xmx, the host's
+         * own memory included: a host with 600 MB of its own and -Xmx128m failed every call. A CONTA_JVM_OPTS value wins. */
+        opts[k++].optionString = "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0";
         opts[k].optionString = "exit";
         opts[k++].extraInfo = (void *) quiet_on_exit;
         opts[k].optionString = "abort";
@@ -216,6 +247,7 @@ static int start_vm(void) {
         args.options = opts;
         args.ignoreUnrecognized = JNI_FALSE;
         boot_quiet = quiet_begin();
+        create_tried = 1;
         jint r = create(&vm, (void **) &env, &args);
         quiet_end(&boot_quiet);
         free(cpopt); /* the JVM copies its options */
@@ -236,6 +268,10 @@ static int start_vm(void) {
     }
     pthread_setspecific(detach_key, (void *) 1);
     jclass c = (*env)->FindClass(env, "conta/api/NativeBridge");
+    if (!c) { /* called from a JVM that runs already (e.g. through the FFM API): FindClass may search the boot loader only */
+        (*env)->ExceptionClear(env);
+        c = system_class(env, "conta.api.NativeBridge");
+    }
     if (!c) {
         (*env)->ExceptionClear(env);
         snprintf(init_error, sizeof init_error, "class conta.api.NativeBridge not found on the class path (CONTA_CLASSPATH or %s)",
@@ -270,8 +306,11 @@ static int start_vm(void) {
 /* The calling thread's JNIEnv, starting the JVM on first use and attaching the thread once; NULL with the error set. */
 static JNIEnv *env_or_fail(int *code) {
     pthread_mutex_lock(&init_lock);
-    if (init_status < 0) init_status = start_vm();
     int st = init_status;
+    if (st < 0) { /* a failure before any JVM existed (no libjvm.so, no class path) is retried: the host may fix its environment */
+        st = start_vm();
+        if (st == CONTA_OK || create_tried || vm) init_status = st;
+    }
     pthread_mutex_unlock(&init_lock);
     if (st != CONTA_OK) {
         *code = fail(st, "%s", init_error);
@@ -331,11 +370,18 @@ int conta_open_precision(const char *bundle_path, const char *device, const char
     if (!model) return fail(CONTA_ERR_ARGUMENT, "conta_open: model is NULL");
     *model = NULL;
     if (!bundle_path) return fail(CONTA_ERR_ARGUMENT, "conta_open: bundle_path is NULL");
+    /* The JDK's process support, first used while a model opens (JavaCPP's loader reads the environment through it),
+     * sets SIGCHLD to its default: a host that reaps its children through its own handler would stop hearing of them.
+     * conta starts no processes here, so the host's handler is put back. */
+    struct sigaction chld_before, chld_after;
+    int chld_saved = sigaction(SIGCHLD, NULL, &chld_before) == 0;
     int code = 0;
     JNIEnv *env = env_or_fail(&code);
     if (!env) return code;
     jlong h = (*env)->CallStaticLongMethod(env, bridge, m_open, jstr(env, bundle_path), jstr(env, device ? device : "cpu"),
                                        jstr(env, precision ? precision : "fp32"));
+    if (chld_saved && sigaction(SIGCHLD, NULL, &chld_after) == 0 && chld_after.sa_handler != chld_before.sa_handler)
+        sigaction(SIGCHLD, &chld_before, NULL);
     if (!(*env)->ExceptionCheck(env) && h > 0) {
         *model = (conta_model *) (uintptr_t) h;
         return finish(env, CONTA_OK);
@@ -405,7 +451,10 @@ int conta_class_name(conta_model *model, int k, char *buf, size_t buf_len) {
 }
 
 int conta_close(conta_model *model) {
-    if (!model) return CONTA_OK;
+    if (!model) {
+        err_buf[0] = 0; /* a success, as every other: no stale message */
+        return CONTA_OK;
+    }
     int code = 0;
     JNIEnv *env = env_or_fail(&code);
     if (!env) return code;

@@ -57,7 +57,7 @@ public final class ContaModel implements AutoCloseable {
         if (!Files.exists(bundle)) throw new ContaException(ContaException.Code.NOT_FOUND, "model bundle " + bundle + " does not exist");
         conta.infer.Precision p;
         try {
-            p = conta.infer.Precision.parse(precision == null ? "fp32" : precision.strip());
+            p = conta.infer.Precision.parse(precision == null ? "fp32" : precision.strip()).decide(); // auto: precision() tells, nothing printed
         } catch (UserError e) {
             throw new ContaException(ContaException.Code.ARGUMENT, "precision '" + precision + "' must be fp32, bf16 or auto", e);
         }

@@ -22,10 +22,13 @@ public enum Precision {
         }
     }
 
-    /** FP32 or BF16: auto decided by the CPU flags (amx_bf16 in /proc/cpuinfo), announced once per process. */
+    /** FP32 or BF16: auto decided by the CPU flags (amx_bf16 in /proc/cpuinfo), without a word (the API: its caller asks precision()). */
+    public Precision decide() { return this != AUTO ? this : cpuHasAmx() ? BF16 : FP32; }
+
+    /** The same, announced once per process on stderr (the command line). */
     public Precision resolve() {
         if (this != AUTO) return this;
-        Precision p = cpuHasAmx() ? BF16 : FP32;
+        Precision p = decide();
         synchronized (Precision.class) {
             if (!announced) System.err.println("conta: --precision auto: " + (p == BF16 ? "bf16 (this CPU has AMX)" : "fp32 (no AMX on this CPU)"));
             announced = true;

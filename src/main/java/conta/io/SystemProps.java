@@ -78,6 +78,7 @@ public final class SystemProps {
             count("conta.host.cache", 0, 1L << 30, "MiB of freed host blocks kept for reuse (default a quarter of memory, at least 2048)"),
             // inference plans
             flag("conta.infer.plan", "inference plans (BN folded, fused post-ops) serve CPU inference (default true)"),
+            count("conta.infer.planShapes", 1, 1024, "input sizes a model keeps an inference plan for, least recently used first out (default 4)"),
             flag("conta.plan.nhwc", "plans keep activations NHWC instead of oneDNN's format any (default true)"),
             flag("conta.plan.winograd", "plans run eligible 3x3 convolutions with conta's Winograd kernel (default true)"),
             flag("conta.plan.winograd.bf16", "the same for bf16 plans (default true)"),

@@ -36,7 +36,7 @@ public final class BundleModel implements AutoCloseable {
      * infer.plan): one per input shape, kept for the last PLAN_SHAPES shapes.
      */
     static final boolean PLANS = conta.io.SystemProps.flag("conta.infer.plan", true);
-    static final int PLAN_SHAPES = 4;
+    static final int PLAN_SHAPES = (int) conta.io.SystemProps.count("conta.infer.planShapes", 4);
 
     public final Bundle bundle;
     public final Path file;

@@ -49,7 +49,7 @@ class CAbiTest {
     /** What a native program printed. */
     record Printed(String out, String err) { }
 
-    /** Runs a program that embeds the JVM with this test's class path (and env); returns its stdout and stderr. */
+    /** Runs a program that embeds the JVM with this test's class path (and env, where null removes); returns its stdout and stderr. */
     static Printed runNative(List<String> cmd, int timeoutS, Map<String, String> env) throws Exception {
         Path err = Files.createTempFile("cabi", ".err");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
@@ -57,7 +57,10 @@ class CAbiTest {
         pb.environment().put("CONTA_JAVA_HOME", System.getProperty("java.home"));
         pb.environment().remove("JAVA_TOOL_OPTIONS"); // the JVM would announce them ("Picked up ...") on stderr
         pb.environment().remove("JDK_JAVA_OPTIONS");
-        pb.environment().putAll(env);
+        env.forEach((k, v) -> { // a null value removes the variable
+            if (v == null) pb.environment().remove(k);
+            else pb.environment().put(k, v);
+        });
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(timeoutS, TimeUnit.SECONDS), "finished in " + timeoutS + " s");
@@ -156,6 +159,172 @@ class CAbiTest {
         for (String ok : new String[]{"open_bf16", "segment_bf16", "close_bf16"}) assertEquals("0", r.get(ok)[1], ok + ": " + out);
         String[] agree = r.get("bf16_agree")[2].split(" "); // "N of M": bf16 labels equal fp32's on (nearly) every pixel
         assertTrue(Long.parseLong(r.get("bf16_agree")[1]) >= 0.95 * Long.parseLong(agree[1]), "bf16 vs fp32 through the C ABI: " + String.join(" ", r.get("bf16_agree")));
+    }
+
+    /**
+     * What a service host needs besides the calls (found by an embedding probe, session 24): a host with 600 MB of its
+     * own under -Xmx128m still gets results (JavaCPP counted the host's memory against twice -Xmx and failed every
+     * call), its SIGCHLD handler survives conta_open (the JDK's process support set it to the default), and a success
+     * such as conta_close(NULL) clears the last error.
+     */
+    @Test
+    void aServiceHostKeepsItsMemoryItsSignalsAndAClearError() throws Exception {
+        Assumptions.assumeTrue(hasGcc(), "no gcc on PATH");
+        Path src = tmp.resolve("host.c"), bundle = tmp.resolve("seg.safetensors");
+        Files.writeString(src, """
+                #include <signal.h>
+                #include <stdio.h>
+                #include <stdlib.h>
+                #include <string.h>
+                #include "conta.h"
+                static void on_chld(int s) { (void) s; }
+                int main(int argc, char **argv) {
+                    size_t mb = (size_t) atoi(argv[2]);
+                    char *ballast = malloc(mb << 20);
+                    memset(ballast, 1, mb << 20); /* resident: the host's own memory */
+                    struct sigaction sa, now;
+                    memset(&sa, 0, sizeof sa);
+                    sa.sa_handler = on_chld;
+                    sigaction(SIGCHLD, &sa, NULL);
+                    conta_model *m = NULL;
+                    int rc = conta_open(argv[1], "cpu", &m);
+                    sigaction(SIGCHLD, NULL, &now);
+                    printf("open %d %s\\n", rc, rc ? conta_last_error() : "");
+                    printf("sigchld %s\\n", now.sa_handler == on_chld ? "kept" : "lost");
+                    static uint8_t rgb[64 * 64 * 3], labels[64 * 64];
+                    memset(rgb, 120, sizeof rgb);
+                    for (int i = 0; i < 3; i++) {
+                        rc = conta_segment_rgb8(m, rgb, 64, 64, labels, sizeof labels);
+                        printf("segment %d %s\\n", rc, rc ? conta_last_error() : "");
+                    }
+                    printf("bad %d\\n", conta_segment_rgb8(m, NULL, 64, 64, labels, sizeof labels));
+                    rc = conta_close(NULL);
+                    printf("close_null %d [%s]\\n", rc, conta_last_error());
+                    printf("close %d\\n", conta_close(m));
+                    printf("ballast %d\\n", ballast[(mb << 20) - 1]);
+                    return 0;
+                }
+                """);
+        assertEquals(0, conta.cli.Main.run(new String[]{"export", "--run", TinyRun.out().toString(), "--stage", "seg", "--out", bundle.toString()}));
+        Path exe = compile(src, tmp.resolve("host"));
+        String out = runNative(List.of(exe.toString(), bundle.toString(), "600"), 300, Map.of("CONTA_JVM_OPTS", "-Xmx128m")).out();
+        assertTrue(out.startsWith("open 0 \nsigchld kept\nsegment 0 \nsegment 0 \nsegment 0 \nbad 1\nclose_null 0 []\nclose 0\n"), out);
+    }
+
+    /** A host that started OpenMP before conta, with no wait setting of its own, is told once how to avoid slow calls. */
+    @Test
+    void aHostThatStartedOpenMpFirstIsToldToSetItsWait() throws Exception {
+        Assumptions.assumeTrue(hasGcc(), "no gcc on PATH");
+        Path src = tmp.resolve("omp.c"), exe = tmp.resolve("omp"), bundle = tmp.resolve("seg.safetensors");
+        Files.writeString(src, """
+                #include <stdio.h>
+                #include "conta.h"
+                int main(int argc, char **argv) {
+                    (void) argc;
+                    double s = 0;
+                    #pragma omp parallel for reduction(+:s)
+                    for (int i = 0; i < 1000; i++) s += i;
+                    conta_model *m = NULL;
+                    int rc = conta_open(argv[1], "cpu", &m);
+                    printf("open %d sum %.0f\\n", rc, s);
+                    conta_close(m);
+                    return 0;
+                }
+                """);
+        Path lib = Path.of("target/native/libconta.so").toAbsolutePath();
+        Process cc = new ProcessBuilder("gcc", "-O2", "-fopenmp", "-o", exe.toString(), src.toString(), "-Inative/include", "-L" + lib.getParent(),
+                "-lconta", "-Wl,-rpath," + lib.getParent()).redirectErrorStream(true).start();
+        String ccOut = new String(cc.getInputStream().readAllBytes());
+        assertEquals(0, cc.waitFor(), ccOut);
+        assertEquals(0, conta.cli.Main.run(new String[]{"export", "--run", TinyRun.out().toString(), "--stage", "seg", "--out", bundle.toString()}));
+        java.util.Map<String, String> env = new java.util.HashMap<>();
+        env.put("GOMP_SPINCOUNT", null); // no OpenMP setting of the host's own
+        env.put("OMP_WAIT_POLICY", null);
+        Printed p = runNative(List.of(exe.toString(), bundle.toString()), 300, env);
+        assertEquals("open 0 sum 499500\n", p.out());
+        assertTrue(p.err().startsWith("conta: this process loaded OpenMP (libgomp) before conta: set GOMP_SPINCOUNT=1000") && p.err().lines().count() == 1, p.err());
+        env.put("OMP_WAIT_POLICY", "passive"); // the host's own setting: nothing to say
+        assertEquals("", runNative(List.of(exe.toString(), bundle.toString()), 300, env).err());
+    }
+
+    /**
+     * A plugin-style host unloads libconta.so (dlclose) while a thread that used it still runs: the thread's exit ran
+     * the library's detach hook in unmapped code (SIGSEGV). The library is linked -z nodelete, so it stays mapped.
+     */
+    @Test
+    void aHostMayUnloadTheLibraryWhileAThreadThatUsedItLives() throws Exception {
+        Assumptions.assumeTrue(hasGcc(), "no gcc on PATH");
+        Path src = tmp.resolve("unload.c"), exe = tmp.resolve("unload"), bundle = tmp.resolve("seg.safetensors");
+        Files.writeString(src, """
+                #include <dlfcn.h>
+                #include <pthread.h>
+                #include <stdio.h>
+                typedef int (*open_fn)(const char *, const char *, void **);
+                typedef int (*close_fn)(void *);
+                static open_fn op;
+                static close_fn cl;
+                static const char *bundle;
+                static pthread_barrier_t bar;
+                static void *worker(void *x) {
+                    (void) x;
+                    void *m = NULL;
+                    printf("open %d\\n", op(bundle, "cpu", &m));
+                    if (m) cl(m);
+                    pthread_barrier_wait(&bar); /* main unloads the library now */
+                    pthread_barrier_wait(&bar);
+                    return NULL;                /* the thread's exit runs its per-thread hooks */
+                }
+                int main(int argc, char **argv) {
+                    (void) argc;
+                    bundle = argv[1];
+                    void *h = dlopen(argv[2], RTLD_NOW);
+                    if (!h) { printf("dlopen %s\\n", dlerror()); return 1; }
+                    op = (open_fn) dlsym(h, "conta_open");
+                    cl = (close_fn) dlsym(h, "conta_close");
+                    pthread_barrier_init(&bar, NULL, 2);
+                    pthread_t t;
+                    pthread_create(&t, NULL, worker, NULL);
+                    pthread_barrier_wait(&bar);
+                    printf("dlclose %d\\n", dlclose(h));
+                    pthread_barrier_wait(&bar);
+                    pthread_join(t, NULL);
+                    printf("joined\\n");
+                    fflush(stdout);
+                    return 0;
+                }
+                """);
+        Process cc = new ProcessBuilder("gcc", "-O2", "-o", exe.toString(), src.toString(), "-ldl", "-lpthread").redirectErrorStream(true).start();
+        String ccOut = new String(cc.getInputStream().readAllBytes());
+        assertEquals(0, cc.waitFor(), ccOut);
+        assertEquals(0, conta.cli.Main.run(new String[]{"export", "--run", TinyRun.out().toString(), "--stage", "seg", "--out", bundle.toString()}));
+        String lib = Path.of("target/native/libconta.so").toAbsolutePath().toString();
+        assertEquals("open 0\ndlclose 0\njoined\n", runNative(List.of(exe.toString(), bundle.toString(), lib), 300, Map.of()).out());
+    }
+
+    /**
+     * libconta.so called from inside a JVM that runs already (here this test's, through the FFM API): the library
+     * shares that JVM and finds its bridge through the application class path (JNI's FindClass from a thread with no
+     * Java caller searched the boot class path only, and open failed with "NativeBridge not found").
+     */
+    @Test
+    void theLibraryCalledFromARunningJvmFindsItsBridge() throws Throwable {
+        Path bundle = tmp.resolve("seg.safetensors");
+        assertEquals(0, conta.cli.Main.run(new String[]{"export", "--run", TinyRun.out().toString(), "--stage", "seg", "--out", bundle.toString()}));
+        var linker = java.lang.foreign.Linker.nativeLinker();
+        // the global arena: the library stays loaded with this JVM (the C test above unloads one)
+        var lib = java.lang.foreign.SymbolLookup.libraryLookup(Path.of("target/native/libconta.so").toAbsolutePath(), java.lang.foreign.Arena.global());
+        var addr = java.lang.foreign.ValueLayout.ADDRESS;
+        var open = linker.downcallHandle(lib.find("conta_open").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT, addr, addr, addr));
+        var close = linker.downcallHandle(lib.find("conta_close").orElseThrow(), java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT, addr));
+        var lastError = linker.downcallHandle(lib.find("conta_last_error").orElseThrow(), java.lang.foreign.FunctionDescriptor.of(addr));
+        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+            var handle = arena.allocate(addr);
+            int rc = (int) open.invokeExact(arena.allocateFrom(bundle.toString()), arena.allocateFrom("cpu"), handle);
+            String err = ((java.lang.foreign.MemorySegment) lastError.invokeExact()).reinterpret(4096).getString(0);
+            assertEquals(0, rc, err);
+            assertEquals(0, (int) close.invokeExact(handle.get(addr, 0)));
+        }
     }
 
     private static void expect(Map<String, String[]> r, String name, int code, String inMessage) {

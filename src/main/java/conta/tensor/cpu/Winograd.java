@@ -175,18 +175,46 @@ public final class Winograd {
         return new IllegalStateException(e);
     }
 
-    /** The library's file: as it is when the classpath is a directory, else copied out of the jar once per JVM. */
+    /**
+     * The library's file: as it is when the classpath is a directory; else copied out of the jar once into the user's
+     * cache, ~/.cache/conta/native/SHA/ (XDG_CACHE_HOME), named by the SHA-256 of its bytes and reused by every later
+     * process. A copy per process in /tmp was left behind by every embedding host (its JVM never shuts down) and by
+     * deleteOnExit's order; a shared /tmp name could be planted by another user, a folder under home cannot.
+     */
     private static Path library() throws IOException {
         URL url = Winograd.class.getResource(RESOURCE);
         if (url == null) return null;
         if ("file".equals(url.getProtocol())) return Path.of(java.net.URI.create(url.toString()));
-        Path dir = Files.createTempDirectory("conta-native");
-        Path lib = dir.resolve("libconta_cpu.so");
+        byte[] bytes;
         try (InputStream in = url.openStream()) {
-            Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
+            bytes = in.readAllBytes();
         }
-        lib.toFile().deleteOnExit();
-        dir.toFile().deleteOnExit();
-        return lib;
+        String sha = sha256(bytes);
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        Path lib = base.resolve("conta").resolve("native").resolve(sha.substring(0, 16)).resolve("libconta_cpu.so");
+        try {
+            if (Files.isRegularFile(lib) && sha256(Files.readAllBytes(lib)).equals(sha)) return lib;
+            Files.createDirectories(lib.getParent());
+            Path tmp = Files.createTempFile(lib.getParent(), "libconta_cpu", ".tmp");
+            Files.write(tmp, bytes);
+            Files.move(tmp, lib, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE); // racing processes: same bytes
+            return lib;
+        } catch (IOException | RuntimeException unwritableHome) { // a read-only home: one copy for this process, removed at its exit
+            Path dir = Files.createTempDirectory("conta-native");
+            Path one = dir.resolve("libconta_cpu.so");
+            Files.write(one, bytes);
+            dir.toFile().deleteOnExit(); // registered first: deleteOnExit runs in reverse order, the file before its folder
+            one.toFile().deleteOnExit();
+            return one;
+        }
+    }
+
+    private static String sha256(byte[] b) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }
