@@ -142,6 +142,9 @@ class ContaModelTest {
         try (ContaModel m = ContaModel.open(TinyRun.segModel(), "cpu", "auto")) {
             assertEquals(conta.infer.Precision.cpuHasAmx() ? "bf16" : "fp32", m.precision());
         }
+        var empty = assertThrows(ContaException.class, () -> ContaModel.open(java.nio.file.Path.of(""), "cpu", "fp32"));
+        assertEquals(ContaException.Code.ARGUMENT, empty.code());
+        assertEquals("the bundle path is empty", empty.getMessage());
         var e = assertThrows(ContaException.class, () -> ContaModel.open(TinyRun.segModel(), "cpu", "fp16"));
         assertEquals(ContaException.Code.ARGUMENT, e.code());
         assertTrue(e.getMessage().contains("fp16"), e.getMessage());
