@@ -57,4 +57,4 @@ for d in $BASE $RERUN; do
   fi
 done
 echo "bench/conta-rerun.sh: $done_ of 3 seeds rerun and kept in $KEEP"
-[ "$done_" -eq 3 ] && bench/conta-tables.sh
+if [ "$done_" -eq 3 ]; then bench/conta-tables.sh; fi   # a partial run is not a failure: run the script again

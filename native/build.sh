@@ -23,7 +23,7 @@ if [ -n "$kdir" ]; then
   fi
 fi
 # rebuild only when a source is newer than the library
-if [ -f "$out/libconta.so" ] && [ -z "$(find "$here" -newer "$out/libconta.so" -name '*.[ch]' ! -name winograd.c -print -quit)" ]; then
+if [ -f "$out/libconta.so" ] && [ -z "$(find "$here" -newer "$out/libconta.so" \( -name '*.[ch]' -o -name build.sh \) ! -name winograd.c -print -quit)" ]; then
   echo "[native] libconta.so up to date"; exit 0
 fi
 "$cc" -O2 -g -Wall -Wextra -fPIC -shared -o "$out/libconta.so" "$here/src/conta.c" \

@@ -177,20 +177,21 @@ static jclass system_class(JNIEnv *env, const char *dotted) {
     return (jclass) c;
 }
 
+static struct sigaction chld_at_start; /* the host's SIGCHLD handler when the JVM starts */
+static int chld_saved;
+
 static int start_vm(void) {
+    chld_saved = sigaction(SIGCHLD, NULL, &chld_at_start) == 0;
     /* as the ./conta launcher's inference commands: oneDNN's OpenMP threads spin 1000 rounds (~20 us, the gap
      * between two primitives) and then sleep. libgomp's default spin (300000 rounds) slowed a 64x64 call from 14 ms
      * to 1.9 s on a loaded 2-core machine; the short one gains ~6% on a quiet one and is no worse than sleeping at
      * once under load (bench/RESULTS-latency.md, session 12). Set before libgomp loads; the host's own OpenMP
      * settings win. */
+    int gomp_first = 0; /* the host loaded libgomp before conta, with no wait setting of its own (said below) */
     if (!getenv("GOMP_SPINCOUNT") && !getenv("OMP_WAIT_POLICY")) {
-        /* A host that already runs OpenMP has read its settings: libgomp's default 300000-round spin then stays in
-         * force for the threads conta's kernels share with it, and calls ran ~30x slower (a 64x64 call 157 ms against
-         * 5 ms; docs/api.md). Only the host can set it in time: say so, once. */
         void *gomp = dlopen("libgomp.so.1", RTLD_LAZY | RTLD_NOLOAD);
         if (gomp) {
-            fprintf(stderr, "conta: this process loaded OpenMP (libgomp) before conta: set GOMP_SPINCOUNT=1000 (or OMP_WAIT_POLICY) "
-                            "in its environment before it starts, or conta's calls run many times slower (docs/api.md)\n");
+            gomp_first = 1;
             dlclose(gomp);
         }
         setenv("GOMP_SPINCOUNT", "1000", 0);
@@ -213,6 +214,13 @@ static int start_vm(void) {
     if (created(&existing, 1, &n) == JNI_OK && n > 0) { /* a host that already runs a JVM: share it */
         vm = existing;
     } else {
+        /* A host that runs OpenMP itself has read its settings: libgomp's default 300000-round spin then stays in force
+         * for the threads conta's kernels share with it, and calls ran ~30x slower (a 64x64 call 157 ms against 5 ms;
+         * docs/api.md). Only the host can set it in time: say so, once. (Not in a JVM that runs already: there conta's
+         * own oneDNN may have loaded libgomp.) */
+        if (gomp_first)
+            fprintf(stderr, "conta: this process loaded OpenMP (libgomp) before conta: set GOMP_SPINCOUNT=1000 (or OMP_WAIT_POLICY) "
+                            "in its environment before it starts, or conta's calls run many times slower (docs/api.md)\n");
         const char *cp_spec = getenv("CONTA_CLASSPATH");
         if (!cp_spec || !cp_spec[0]) cp_spec = CONTA_BUILD_CLASSPATH;
         char *cp = class_path(cp_spec);
@@ -300,6 +308,15 @@ static int start_vm(void) {
             return CONTA_ERR_JVM;
         }
     }
+    /* The JDK's process support sets SIGCHLD to its default when it first initialises (JavaCPP's loader, reading the
+     * environment, used to do that inside the first conta_open): a host that reaps its children through its own
+     * handler would stop hearing of them. It is initialised here, under the start-up lock and before any call, and the
+     * handler of the start is put back (conta starts no processes through it). */
+    jclass klass = (*env)->FindClass(env, "java/lang/Class");
+    jmethodID for_name = klass ? (*env)->GetStaticMethodID(env, klass, "forName", "(Ljava/lang/String;)Ljava/lang/Class;") : NULL;
+    if (for_name) (*env)->CallStaticObjectMethod(env, klass, for_name, (*env)->NewStringUTF(env, "java.lang.ProcessImpl"));
+    (*env)->ExceptionClear(env);
+    if (chld_saved) sigaction(SIGCHLD, &chld_at_start, NULL);
     return CONTA_OK;
 }
 
@@ -311,9 +328,10 @@ static JNIEnv *env_or_fail(int *code) {
         st = start_vm();
         if (st == CONTA_OK || create_tried || vm) init_status = st;
     }
+    if (st != CONTA_OK) fail(st, "%s", init_error); /* under the lock: a retry on another thread rewrites init_error */
     pthread_mutex_unlock(&init_lock);
     if (st != CONTA_OK) {
-        *code = fail(st, "%s", init_error);
+        *code = st;
         return NULL;
     }
     JNIEnv *env = NULL;
@@ -370,18 +388,11 @@ int conta_open_precision(const char *bundle_path, const char *device, const char
     if (!model) return fail(CONTA_ERR_ARGUMENT, "conta_open: model is NULL");
     *model = NULL;
     if (!bundle_path) return fail(CONTA_ERR_ARGUMENT, "conta_open: bundle_path is NULL");
-    /* The JDK's process support, first used while a model opens (JavaCPP's loader reads the environment through it),
-     * sets SIGCHLD to its default: a host that reaps its children through its own handler would stop hearing of them.
-     * conta starts no processes here, so the host's handler is put back. */
-    struct sigaction chld_before, chld_after;
-    int chld_saved = sigaction(SIGCHLD, NULL, &chld_before) == 0;
     int code = 0;
     JNIEnv *env = env_or_fail(&code);
     if (!env) return code;
     jlong h = (*env)->CallStaticLongMethod(env, bridge, m_open, jstr(env, bundle_path), jstr(env, device ? device : "cpu"),
                                        jstr(env, precision ? precision : "fp32"));
-    if (chld_saved && sigaction(SIGCHLD, NULL, &chld_after) == 0 && chld_after.sa_handler != chld_before.sa_handler)
-        sigaction(SIGCHLD, &chld_before, NULL);
     if (!(*env)->ExceptionCheck(env) && h > 0) {
         *model = (conta_model *) (uintptr_t) h;
         return finish(env, CONTA_OK);

@@ -54,7 +54,7 @@ public final class ContaModel implements AutoCloseable {
      */
     public static ContaModel open(Path bundle, String device, String precision) {
         if (bundle == null) throw new ContaException(ContaException.Code.ARGUMENT, "no bundle path (null)");
-        if (bundle.toString().isBlank()) throw new ContaException(ContaException.Code.ARGUMENT, "the bundle path is empty"); // "" is the working folder
+        if (bundle.toString().isEmpty()) throw new ContaException(ContaException.Code.ARGUMENT, "the bundle path is empty"); // "" is the working folder
         if (!Files.exists(bundle)) throw new ContaException(ContaException.Code.NOT_FOUND, "model bundle " + bundle + " does not exist");
         conta.infer.Precision p;
         try {

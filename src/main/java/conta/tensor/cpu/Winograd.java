@@ -191,22 +191,30 @@ public final class Winograd {
         }
         String sha = sha256(bytes);
         String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        Path lib = base.resolve("conta").resolve("native").resolve(sha.substring(0, 16)).resolve("libconta_cpu.so");
+        String home = System.getProperty("user.home", "");
+        Path base = xdg != null && xdg.startsWith("/") ? Path.of(xdg) : home.startsWith("/") ? Path.of(home, ".cache") : null;
+        Path tmp = null;
         try {
+            if (base == null) throw new IOException("no home folder (user.home " + home + ")"); // not ./?/.cache
+            Path lib = base.resolve("conta").resolve("native").resolve(sha.substring(0, 16)).resolve("libconta_cpu.so");
             if (Files.isRegularFile(lib) && sha256(Files.readAllBytes(lib)).equals(sha)) return lib;
             Files.createDirectories(lib.getParent());
-            Path tmp = Files.createTempFile(lib.getParent(), "libconta_cpu", ".tmp");
+            tmp = Files.createTempFile(lib.getParent(), "libconta_cpu", ".tmp");
             Files.write(tmp, bytes);
             Files.move(tmp, lib, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE); // racing processes: same bytes
+            tmp = null;
             return lib;
-        } catch (IOException | RuntimeException unwritableHome) { // a read-only home: one copy for this process, removed at its exit
+        } catch (IOException | RuntimeException unwritableHome) {
+            // no usable home (read-only, none): one copy for this process, removed at its exit (a C host's JVM never
+            // exits, so there the folder stays: docs/api.md)
             Path dir = Files.createTempDirectory("conta-native");
             Path one = dir.resolve("libconta_cpu.so");
             Files.write(one, bytes);
             dir.toFile().deleteOnExit(); // registered first: deleteOnExit runs in reverse order, the file before its folder
             one.toFile().deleteOnExit();
             return one;
+        } finally {
+            if (tmp != null) Files.deleteIfExists(tmp); // a failed write or move leaves no .tmp in the cache
         }
     }
 
