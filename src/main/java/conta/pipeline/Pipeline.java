@@ -194,6 +194,9 @@ public final class Pipeline implements AutoCloseable {
         now.remove("report.overlays");
         now.remove("data.force_new");
         now.remove("log.tensorboard");
+        // not the recipe: which items a run skips is bound by inputs.json, and the way on after an image went bad
+        // mid-run is "rerun with --skip-bad" (with --force-new-data, the changed item named), keeping what is finished
+        now.remove("data.skip_bad");
         try {
             if (Files.isRegularFile(f)) {
                 Map<String, Object> old = new LinkedHashMap<>(Json.readObject(f, Files.isRegularFile(out.resolve("report.json"))

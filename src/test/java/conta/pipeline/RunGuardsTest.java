@@ -90,6 +90,22 @@ class RunGuardsTest {
     }
 
     /**
+     * An image that went bad after a stage finished: the error's advice, a rerun with --skip-bad (and --force-new-data
+     * for the changed item), is accepted and keeps the finished stage (data.skip_bad is not part of the recipe).
+     */
+    @Test
+    void skipBadMayBeTurnedOnForAResumeWithoutLosingFinishedStages() throws Exception {
+        Path out = tmp.resolve("skip-later");
+        open(cfg(), data, out);
+        Files.createDirectories(out.resolve("round0/cls")); // the classifier's work (a stage begun counts as using data.*)
+        Files.writeString(out.resolve("round0/cls/checkpoint.note"), "work");
+        Config skipping = cfg();
+        skipping.set("data.skip_bad", "true");
+        open(skipping, data, out); // refused before: "another configuration (data.skip_bad false -> true (round0/cls finished))"
+        assertTrue(Files.isRegularFile(out.resolve("round0/cls/checkpoint.note")), "the classifier's work is kept");
+    }
+
+    /**
      * The same images in another folder layout (VOC's JPEGImages/ -> a custom set's images/): the refusal says the
      * path changed with the same content, not that the content changed; an image also changed says both.
      */
