@@ -17,12 +17,7 @@ public final class ClassList {
 
     /** Reads a classes file; returns background + names. Blank lines and '#' comments are skipped. */
     public static List<String> read(Path file) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
-        } catch (IOException e) {
-            throw new DataError(null, file, "cannot read classes file " + file + ": " + e.getMessage());
-        }
+        List<String> lines = TextLines.read(file, "classes file");
         List<String> out = new ArrayList<>();
         out.add("background");
         for (String l : lines) {

@@ -11,19 +11,15 @@ import java.util.TreeSet;
 
 /**
  * Image-level labels as CSV: {@code image_id,class names}. Names may sit in further columns or be separated by ';' or
- * '|' inside one (quoted) field; an empty name list means background only. A first line starting with "id"/"image" is a header.
+ * '|' inside one (quoted) field; an empty name list means background only. A first line whose id cell is a column name (image_id, id, image, filename, ...) and whose other cells name no class
+ * is a header.
  */
 public final class LabelsCsv {
     private LabelsCsv() { }
 
     /** id -> sorted class indices, in file order. Bad lines throw, or with skipBad go to {@code bad}. */
     public static Map<String, int[]> read(Path file, List<String> classes, boolean skipBad, List<BadItem> bad) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
-        } catch (IOException e) {
-            throw new DataError(null, file, "cannot read labels file " + file + ": " + e.getMessage());
-        }
+        List<String> lines = TextLines.read(file, "labels file");
         Map<String, Integer> index = ClassList.index(classes);
         Map<String, int[]> out = new LinkedHashMap<>();
         for (int ln = 0; ln < lines.size(); ln++) {
@@ -31,7 +27,7 @@ public final class LabelsCsv {
             if (line.isEmpty() || line.startsWith("#")) continue;
             List<String> cols = split(line);
             String id = cols.get(0).strip();
-            if (ln == 0 && (id.equalsIgnoreCase("id") || id.toLowerCase().startsWith("image"))) continue;
+            if (ln == 0 && isHeader(cols, index)) continue;
             try {
                 TreeSet<Integer> ks = new TreeSet<>();
                 for (int c = 1; c < cols.size(); c++)
@@ -52,6 +48,18 @@ public final class LabelsCsv {
             }
         }
         return out;
+    }
+
+    private static final java.util.Set<String> ID_HEADERS = java.util.Set.of("id", "image", "image_id", "imageid", "image_name",
+            "img", "img_id", "file", "filename", "file_name", "name");
+
+    /** A header names the id column (image_id, id, filename, ...) and no class; "image_001,cat" is a data line. */
+    private static boolean isHeader(List<String> cols, Map<String, Integer> index) {
+        if (!ID_HEADERS.contains(cols.get(0).strip().toLowerCase(java.util.Locale.ROOT).replace(' ', '_').replace('-', '_'))) return false;
+        for (int c = 1; c < cols.size(); c++)
+            for (String name : cols.get(c).split("[;|]"))
+                if (!name.isBlank() && index.containsKey(ClassList.norm(name))) return false;
+        return true;
     }
 
     public static void write(Path file, Map<String, int[]> labels, List<String> classes) throws IOException {

@@ -4,6 +4,7 @@ import conta.data.ClassList;
 import conta.data.DataError;
 import conta.data.Dataset;
 import conta.data.Datasets;
+import conta.data.TextLines;
 import conta.image.IndexPng;
 import conta.image.Mask;
 import java.io.IOException;
@@ -79,26 +80,11 @@ public record GroundTruth(String split, List<String> ids, List<String> classes, 
         }
     }
 
+    /** One id a line (the whole line: ids may hold spaces); an empty list or an id listed twice is refused. */
     static List<String> readList(Path f) {
-        try {
-            List<String> ids = new ArrayList<>();
-            for (String l : Files.readAllLines(f)) {
-                String s = l.strip();
-                if (s.isEmpty() || s.startsWith("#")) continue;
-                String first = s.split("\\s+")[0];
-                int slash = first.lastIndexOf('/');
-                if (slash >= 0) {
-                    first = first.substring(slash + 1);
-                    int dot = first.lastIndexOf('.');
-                    if (dot > 0) first = first.substring(0, dot);
-                }
-                ids.add(first);
-            }
-            if (ids.isEmpty()) throw new DataError(null, f, "list " + f + " is empty; write one image id per line");
-            return ids;
-        } catch (IOException e) {
-            throw new DataError(null, f, "cannot read list " + f + ": " + e.getMessage());
-        }
+        List<String> ids = TextLines.ids(f);
+        if (ids.isEmpty()) throw new DataError(null, f, "list " + f + " is empty; write one image id per line");
+        return ids;
     }
 
     private static String stem(Path p) {
