@@ -9,19 +9,21 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * A plain layout for custom data: {@code images/ID.jpg|png}, {@code labels.csv} (image id, class names),
+ * A plain layout for custom data: {@code images/ID.jpg|jpeg|png|bmp} (any case), {@code labels.csv} (image id, class names),
  * {@code classes.txt} (one foreground class per line), optional {@code masks/ID.png} (class indices, 255 = ignore)
  * and optional {@code splits/NAME.txt} id lists; without lists the split "all" holds every labelled image.
  */
 public final class CustomDataset extends FolderDataset {
     private final Path images, masks;
     private final Map<String, int[]> labels;
+    private final Map<String, List<Path>> imageFiles;
 
     public CustomDataset(Path root, boolean skipBad) {
         super(root, ClassList.read(require(root.resolve("classes.txt"), "one foreground class name per line")), skipBad);
         images = root.resolve("images");
         masks = root.resolve("masks");
         if (!Files.isDirectory(images)) throw new DataError(null, images, "custom dataset " + root + " has no images/ folder; put the images there");
+        imageFiles = imageIndex(images);
         labels = LabelsCsv.read(require(root.resolve("labels.csv"), "lines 'image_id,class;class'"), classes, skipBad, bad);
         Path sd = root.resolve("splits");
         if (Files.isDirectory(sd)) {
@@ -45,9 +47,8 @@ public final class CustomDataset extends FolderDataset {
         bad.forEach(b -> badIds.add(b.id()));
         for (String id : ids) {
             if (badIds.contains(id)) continue;
-            String why = null;
-            if (!Files.isRegularFile(imagePath(id))) why = "image " + imagePath(id) + " (listed in " + list + ") does not exist; add it or remove the id";
-            else if (!labels.containsKey(id)) why = "image " + id + " (listed in " + list + ") has no line in labels.csv; add its labels";
+            String why = imageProblem(imageFiles, images, id, list);
+            if (why == null && !labels.containsKey(id)) why = "image " + id + " (listed in " + list + ") has no line in labels.csv; add its labels";
             if (why == null) ok.add(id);
             else if (!skipBad) throw new DataError(id, imagePath(id), why);
             else if (badIds.add(id)) bad.add(new BadItem(id, imagePath(id), why));
@@ -57,11 +58,7 @@ public final class CustomDataset extends FolderDataset {
 
     @Override
     Path imagePath(String id) {
-        for (String ext : new String[]{".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG"}) {
-            Path p = images.resolve(id + ext);
-            if (Files.isRegularFile(p)) return p;
-        }
-        return images.resolve(id + ".jpg");
+        return imageOf(imageFiles, images, id);
     }
 
     @Override

@@ -20,6 +20,8 @@ abstract class FolderDataset implements Dataset {
     protected final boolean skipBad;
     protected final Map<String, List<String>> splits = new LinkedHashMap<>();
     protected final List<BadItem> bad = new ArrayList<>();
+    /** Repeated lines of split lists left out under skip-bad (apart from bad, whose ids are dropped everywhere). */
+    protected final List<BadItem> dupLines = new ArrayList<>();
     private final Map<String, int[]> labelCache = new ConcurrentHashMap<>();
 
     FolderDataset(Path root, List<String> classes, boolean skipBad) {
@@ -42,7 +44,12 @@ abstract class FolderDataset implements Dataset {
 
     @Override public List<String> splits() { return List.copyOf(splits.keySet()); }
 
-    @Override public List<BadItem> skipped() { return List.copyOf(bad); }
+    @Override
+    public List<BadItem> skipped() {
+        List<BadItem> all = new ArrayList<>(bad);
+        all.addAll(dupLines);
+        return List.copyOf(all);
+    }
 
     @Override
     public List<String> ids(String split) {
@@ -114,24 +121,55 @@ abstract class FolderDataset implements Dataset {
         return new Item(id, im, m, labels(id));
     }
 
-    /** Reads an id list: one id per line, or "image_path mask_path" pairs (file stems are taken). */
-    static List<String> readList(Path file) {
-        try {
-            List<String> ids = new ArrayList<>();
-            for (String l : Files.readAllLines(file)) {
-                String s = l.strip();
-                if (s.isEmpty() || s.startsWith("#")) continue;
-                String first = s.split("\\s+")[0];
-                int slash = first.lastIndexOf('/');
-                if (slash >= 0) first = first.substring(slash + 1);
-                int dot = first.lastIndexOf('.');
-                if (slash >= 0 && dot > 0) first = first.substring(0, dot);
-                ids.add(first);
-            }
-            return ids;
-        } catch (IOException e) {
-            throw new DataError(null, file, "cannot read list " + file + ": " + e.getMessage());
+    /**
+     * Reads an id list (see {@link TextLines#listEntries}). An id listed twice is refused, or under skip-bad its later
+     * lines are left out and listed; the id itself stays.
+     */
+    List<String> readList(Path file) {
+        List<String> ids = new ArrayList<>();
+        Map<String, Integer> first = new java.util.HashMap<>();
+        for (TextLines.Entry e : TextLines.listEntries(file)) {
+            Integer prev = first.putIfAbsent(e.id(), e.line());
+            if (prev == null) { ids.add(e.id()); continue; }
+            String why = TextLines.dupMessage(file, e.id(), prev, e.line());
+            if (!skipBad) throw new DataError(e.id(), file, why);
+            dupLines.add(new BadItem(e.id(), file, why));
         }
+        return ids;
+    }
+
+    /** Accepted image extensions, matched in any case: those of {@code conta predict}. */
+    static final List<String> IMAGE_EXTS = List.of("jpg", "jpeg", "png", "bmp");
+
+    /** id -> its image files in dir (any accepted extension, any case); listed once, as split lists are read. */
+    static Map<String, List<Path>> imageIndex(Path dir) {
+        Map<String, List<Path>> m = new java.util.HashMap<>();
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.sorted().toList()) {
+                String n = p.getFileName().toString();
+                int dot = n.lastIndexOf('.');
+                if (dot <= 0 || !IMAGE_EXTS.contains(n.substring(dot + 1).toLowerCase(java.util.Locale.ROOT))) continue;
+                m.computeIfAbsent(n.substring(0, dot), k -> new ArrayList<>()).add(p);
+            }
+        } catch (IOException e) {
+            throw DataError.of(null, dir, e);
+        }
+        return m;
+    }
+
+    /** Why an id's image cannot be taken (none, or two files), or null; dir/ID.jpg stands for a missing one. */
+    static String imageProblem(Map<String, List<Path>> index, Path dir, String id, Path list) {
+        List<Path> fs = index.get(id);
+        if (fs == null) return "image " + dir.resolve(id + ".jpg") + " (listed in " + list + ") does not exist (accepted: "
+                + String.join(", ", IMAGE_EXTS.stream().map(x -> "." + x).toList()) + ", any case); add it or remove the id from the list";
+        if (fs.size() > 1) return "images " + fs.get(0) + " and " + fs.get(1) + " would both be image " + id
+                + "; rename or remove one of them";
+        return null;
+    }
+
+    static Path imageOf(Map<String, List<Path>> index, Path dir, String id) {
+        List<Path> fs = index.get(id);
+        return fs == null ? dir.resolve(id + ".jpg") : fs.get(0);
     }
 
     static String stem(Path p) {

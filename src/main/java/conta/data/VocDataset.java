@@ -14,7 +14,7 @@ import org.w3c.dom.Node;
 import org.w3c.dom.NodeList;
 
 /**
- * PASCAL VOC 2012 devkit layout (also the synthetic set): JPEGImages/ID.jpg, SegmentationClass/ID.png (falling back to
+ * PASCAL VOC 2012 devkit layout (also the synthetic set): JPEGImages/ID.jpg (or .jpeg, .png, .bmp, any case), SegmentationClass/ID.png (falling back to
  * SBD's SegmentationClassAug/ID.png), Annotations/ID.xml, ImageSets/Segmentation/*.txt and a train_aug list in
  * ImageSets/Segmentation, ImageSets/SegmentationAug or the root. Labels come from labels.csv if present, else the XML
  * {@code <object><name>} tags (parts excluded), else the mask. Classes: classes.txt if present, else the 20 VOC classes.
@@ -22,6 +22,7 @@ import org.w3c.dom.NodeList;
 public final class VocDataset extends FolderDataset {
     private final Path jpeg, seg, segAug, ann;
     private final Map<String, int[]> csvLabels;
+    private final Map<String, List<Path>> imageFiles;
 
     public VocDataset(Path root, boolean skipBad) {
         super(findRoot(root), classesOf(findRoot(root)), skipBad);
@@ -32,6 +33,7 @@ public final class VocDataset extends FolderDataset {
         ann = r.resolve("Annotations");
         if (!Files.isDirectory(jpeg))
             throw new DataError(null, jpeg, "VOC dataset " + r + " has no JPEGImages folder; point at the VOC2012 folder of the devkit");
+        imageFiles = imageIndex(jpeg);
         Path labelsCsv = r.resolve("labels.csv");
         csvLabels = Files.isRegularFile(labelsCsv) ? LabelsCsv.read(labelsCsv, classes, skipBad, bad) : null;
         for (Path dir : new Path[]{r.resolve("ImageSets/Segmentation"), r.resolve("ImageSets/SegmentationAug"), r}) {
@@ -59,9 +61,8 @@ public final class VocDataset extends FolderDataset {
         for (String id : ids) {
             if (badIds.contains(id)) continue; // its labels line was already refused
             Path ip = imagePath(id);
-            String why = null;
-            if (!Files.isRegularFile(ip)) why = "image " + ip + " (listed in " + list + ") does not exist; remove the id from the list or add the image";
-            else if (csvLabels != null && !csvLabels.containsKey(id) && maskPath(id) == null)
+            String why = imageProblem(imageFiles, jpeg, id, list);
+            if (why == null && csvLabels != null && !csvLabels.containsKey(id) && maskPath(id) == null)
                 why = "image " + id + " (listed in " + list + ") has no line in " + root.resolve("labels.csv") + " and no mask; add its labels";
             if (why == null) ok.add(id);
             else if (!skipBad) throw new DataError(id, ip, why);
@@ -83,12 +84,7 @@ public final class VocDataset extends FolderDataset {
 
     @Override
     Path imagePath(String id) {
-        Path p = jpeg.resolve(id + ".jpg");
-        if (!Files.exists(p)) {
-            Path png = jpeg.resolve(id + ".png");
-            if (Files.exists(png)) return png;
-        }
-        return p;
+        return imageOf(imageFiles, jpeg, id);
     }
 
     @Override
