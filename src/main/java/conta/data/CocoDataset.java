@@ -114,9 +114,17 @@ public final class CocoDataset implements Dataset {
             byImage.computeIfAbsent(imgId, x -> new ArrayList<>()).add(new Ann(k, crowd, a.get("segmentation")));
         }
         List<String> ids = new ArrayList<>();
+        Map<String, Map<String, Object>> seen = new HashMap<>(); // id -> first record: a second one would silently replace its annotations
         for (Map<String, Object> im : imageList) {
             String file = str(im, "file_name", "image " + im.get("id"));
             String id = file.contains(".") ? file.substring(0, file.lastIndexOf('.')) : file;
+            Map<String, Object> first = seen.putIfAbsent(id, im);
+            if (first != null) {
+                String firstFile = (String) first.get("file_name");
+                throw new DataError(id, f, f + " lists " + (firstFile.equals(file) ? "file_name " + file + " twice"
+                        : "file_names " + firstFile + " and " + file + " (both image id " + id + ")") + ", as image ids " + first.get("id")
+                        + " and " + im.get("id") + "; keep one image record per file and give its annotations that record's id");
+            }
             Path p = imgDir.resolve(file);
             if (!Files.isRegularFile(p)) {
                 DataError e = new DataError(id, p, "image " + p + " (listed in " + f + ") does not exist; put the " + split + " images in " + imgDir);

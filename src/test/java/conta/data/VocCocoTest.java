@@ -147,4 +147,22 @@ class VocCocoTest {
             assertEquals(1, e.getMessage().lines().count(), e.getMessage());
         }
     }
+
+    /** A file_name listed twice replaced the first record's annotations with the second's without a word. */
+    @Test
+    void cocoFileNameListedTwiceIsRefused(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path root = tmp.resolve("coco"), f = root.resolve("annotations/instances_val2017.json");
+        Files.createDirectories(root.resolve("val2017"));
+        Files.createDirectories(f.getParent());
+        conta.image.ImageCodec.writeJpeg(root.resolve("val2017/1.jpg"), new conta.image.RgbImage(4, 4, new byte[48]), 90);
+        Files.writeString(f, "{\"images\": [{\"id\": 7, \"file_name\": \"1.jpg\", \"height\": 4, \"width\": 4}, "
+                + "{\"id\": 9, \"file_name\": \"1.jpg\", \"height\": 4, \"width\": 4}], \"annotations\": [{\"id\": 3, "
+                + "\"image_id\": 7, \"category_id\": 5, \"segmentation\": [[0, 0, 3, 0, 3, 3]]}], \"categories\": [{\"id\": 5, \"name\": \"cat\"}]}");
+        for (boolean skipBad : new boolean[]{false, true}) {
+            DataError e = assertThrows(DataError.class, () -> Datasets.open(root, skipBad));
+            assertEquals(f + " lists file_name 1.jpg twice, as image ids 7 and 9; keep one image record per file and give its annotations"
+                    + " that record's id", e.getMessage());
+            assertEquals(f, e.file());
+        }
+    }
 }
