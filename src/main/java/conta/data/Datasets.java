@@ -60,11 +60,41 @@ public final class Datasets {
             } catch (IOException e) {
                 throw DataError.of(id, ip, e);
             }
+            checkMinSide(id, ip, d.w(), d.h());
             Mask m = ds.mask(id);
-            if (m != null && (m.w() != d.w() || m.h() != d.h()))
-                throw new DataError(id, fd.maskPath(id), "mask " + fd.maskPath(id) + " is " + m.w() + "x" + m.h() + " but image " + ip
-                        + " is " + d.w() + "x" + d.h() + "; regenerate the mask at the image size");
-        } else ds.read(id);
+            if (m != null && (m.w() != d.w() || m.h() != d.h())) throw maskSize(id, fd.maskPath(id), m, ip, d.w(), d.h());
+        } else {
+            Item it = ds.read(id);
+            List<Path> f = ds.files(id); // COCO: the image first
+            checkMinSide(id, f.isEmpty() ? ds.root() : f.getFirst(), it.image().w(), it.image().h());
+        }
+    }
+
+    /**
+     * Smallest image side conta's networks take (DeepLab's 0.5 scale at output stride 8 still leaves a feature cell).
+     * conta predict refuses below it (BundleModel.checkSize), so a run must leave such an image out too, or its pred/
+     * could not be reproduced.
+     */
+    public static final int MIN_SIDE = 16;
+
+    /** The refusal of an image under MIN_SIDE a side; the same words in the dataset check and in conta predict. */
+    public static String tooSmall(String what, int w, int h) {
+        return what + " is " + w + "x" + h + " px: conta models need at least " + MIN_SIDE + " px a side";
+    }
+
+    private static void checkMinSide(String id, Path image, int w, int h) {
+        if (w < MIN_SIDE || h < MIN_SIDE) throw new DataError(id, image, tooSmall("image " + image, w, h));
+    }
+
+    /**
+     * A mask not at its image's size. Width and height swapped: most likely an EXIF rotation that a viewer applied and
+     * conta does not (it uses the stored pixel order everywhere).
+     */
+    static DataError maskSize(String id, Path mask, Mask m, Path image, int w, int h) {
+        boolean swapped = m.w() == h && m.h() == w;
+        return new DataError(id, mask, "mask " + mask + " is " + m.w() + "x" + m.h() + " but image " + image + " is " + w + "x" + h
+                + "; regenerate the mask at the image size" + (swapped ? " (width and height are swapped: the image may carry an EXIF"
+                + " rotation, which conta ignores; draw the mask over the stored pixels, not a viewer's rotated view)" : ""));
     }
 
     /** Prints the left-out items (the end-of-run list of --skip-bad). */

@@ -115,9 +115,7 @@ abstract class FolderDataset implements Dataset {
             throw DataError.of(id, ip, e);
         }
         Mask m = mask(id);
-        if (m != null && (m.h() != im.h() || m.w() != im.w()))
-            throw new DataError(id, maskPath(id), "mask " + maskPath(id) + " is " + m.w() + "x" + m.h() + " but image " + ip
-                    + " is " + im.w() + "x" + im.h() + "; regenerate the mask at the image size");
+        if (m != null && (m.h() != im.h() || m.w() != im.w())) throw Datasets.maskSize(id, maskPath(id), m, ip, im.w(), im.h());
         return new Item(id, im, m, labels(id));
     }
 

@@ -25,8 +25,8 @@ import java.util.Map;
  * weights, so one instance serves concurrent callers (each call's tensors live on its own thread's tape).
  */
 public final class BundleModel implements AutoCloseable {
-    /** Smallest image side: DeepLab's 0.5 MSC scale at output stride 8 still leaves a feature cell. */
-    public static final int MIN_SIDE = 16;
+    /** Smallest image side: the dataset check's (it refuses the same images, so a run's pred/ is reproducible). */
+    public static final int MIN_SIDE = conta.data.Datasets.MIN_SIDE;
     /** Largest image side and pixel count accepted: beyond them activations alone pass tens of GB. */
     public static final int MAX_SIDE = 8192;
     public static final long MAX_PIXELS = 32L << 20;
@@ -102,7 +102,7 @@ public final class BundleModel implements AutoCloseable {
     /** Refuses images the networks cannot take, naming the limit. */
     public static void checkSize(int w, int h, String what) {
         if (w < MIN_SIDE || h < MIN_SIDE)
-            throw new UserError(what + " is " + w + "x" + h + " px: conta models need at least " + MIN_SIDE + " px a side");
+            throw new UserError(conta.data.Datasets.tooSmall(what, w, h));
         if (w > MAX_SIDE || h > MAX_SIDE || (long) w * h > MAX_PIXELS)
             throw new UserError(what + " is " + w + "x" + h + " px: larger than " + MAX_SIDE + " px a side or " + (MAX_PIXELS >> 20)
                     + " Mpx; resize it first");
