@@ -115,6 +115,8 @@ public final class EvalCommand implements Command {
             }
         }
         r.print(System.out);
+        String w = Evaluator.ignoredOnly(gt, r.confusion());
+        if (w != null) System.err.println(w);
         if (a.has("json")) {
             Path out = Path.of(a.get("json", null));
             Path parent = out.toAbsolutePath().getParent();

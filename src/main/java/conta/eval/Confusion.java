@@ -8,6 +8,7 @@ package conta.eval;
 public final class Confusion {
     private final int k;
     private final long[] m;
+    private long ignored; // ground-truth 255 pixels left out: a set of nothing else scores 100% (see Evaluator.ignoredOnly)
 
     public Confusion(int numClassesWithBg) {
         this.k = numClassesWithBg;
@@ -23,7 +24,7 @@ public final class Confusion {
         if (gt.length != pred.length) throw new IllegalArgumentException("prediction has " + pred.length + " pixels, ground truth " + gt.length);
         for (int i = 0; i < gt.length; i++) {
             int g = gt[i] & 0xFF;
-            if (g == 255) continue;
+            if (g == 255) { ignored++; continue; }
             int p = pred[i] & 0xFF;
             if (p == 255) p = 0;
             if (g >= k) throw new IllegalArgumentException("ground-truth value " + g + " but only " + k + " classes (0.." + (k - 1) + ")");
@@ -36,6 +37,20 @@ public final class Confusion {
 
     public void add(Confusion o) {
         for (int i = 0; i < m.length; i++) m[i] += o.m[i];
+        ignored += o.ignored;
+    }
+
+    /** Counts n ground-truth pixels of value 255 (ignored, in no cell). */
+    public void addIgnored(long n) { ignored += n; }
+
+    /** Ground-truth pixels of value 255 seen (and left out of the matrix). */
+    public long ignored() { return ignored; }
+
+    /** Ground-truth pixels of a foreground class (1..k-1). */
+    public long foregroundGt() {
+        long s = 0;
+        for (int c = 1; c < k; c++) s += gtTotal(c);
+        return s;
     }
 
     public long gtTotal(int c) {

@@ -57,6 +57,7 @@ public final class Evaluator {
                 throw new DataError(id, p, "prediction " + p + " is " + pred.w() + "x" + pred.h() + " but its ground truth is " + g.w() + "x" + g.h()
                         + "; write predictions at the original image size");
             Confusion c = new Confusion(k);
+            c.addIgnored(count255(g.data())); // the device op skips them without counting
             try (Tensor tg = Tensor.of(b, unsigned(g.data()), g.h(), g.w()); Tensor tp = Tensor.of(b, unsigned(pred.data()), g.h(), g.w())) {
                 long[] m = ops.confusion(tg, tp, k);
                 for (int r = 0; r < k; r++) for (int q = 0; q < k; q++) if (m[r * k + q] != 0) c.add(r, q, m[r * k + q]);
@@ -66,6 +67,24 @@ public final class Evaluator {
             return c;
         }).reduce((a, c2) -> { a.add(c2); return a; }).orElseGet(() -> new Confusion(k));
         return new EvalResult("mask", gt.split(), gt.ids().size(), gt.classes(), total, null, List.of());
+    }
+
+    private static long count255(byte[] v) {
+        long n = 0;
+        for (byte b : v) if (b == (byte) 255) n++;
+        return n;
+    }
+
+    /**
+     * The warning for a scored split whose ground truth has no foreground pixel but 255s: binary masks saved as 0/255
+     * (255 is VOC's "ignore"), which leave only background to score, so every mIoU is a meaningless 100%. Null otherwise.
+     */
+    public static String ignoredOnly(GroundTruth gt, Confusion c) {
+        if (c == null || c.ignored() == 0 || c.foregroundGt() != 0) return null;
+        return "warning: the ground-truth masks of split " + gt.split() + (gt.where() == null || gt.split().endsWith(" in " + gt.where()) ? "" : " in " + gt.where())
+                + " hold no pixel of any foreground class, only background and 255 (" + c.ignored() + " pixels): 255 means \"ignore\""
+                + " in VOC-style masks, so no object was scored and the mIoU means nothing; a binary mask must hold the class index"
+                + " (1 for the first class), not 255";
     }
 
     private static float[] unsigned(byte[] v) {
@@ -122,12 +141,12 @@ public final class Evaluator {
             if (s.length != 3 || s[0] != c || s[1] != g.h() || s[2] != g.w())
                 throw new DataError(id, f, "CAM " + f + " has shape " + Arrays.toString(s) + " but must be [" + c + ", " + g.h() + ", " + g.w()
                         + "]: all " + c + " foreground classes (zeros for absent ones) at the ground-truth size");
-            long[] cnt = new long[k * k * (nt + 1)];
+            long[] cnt = new long[k * k * (nt + 1) + 1]; // the last: ground-truth 255 pixels
             float[] d = cam.data();
             int hw = g.h() * g.w();
             for (int px = 0; px < hw; px++) {
                 int gv = g.data()[px] & 0xFF;
-                if (gv == 255) continue;
+                if (gv == 255) { cnt[cnt.length - 1]++; continue; }
                 if (gv >= k) throw new DataError(id, f, "ground truth of " + id + " holds class " + gv + " but only " + k + " classes are known; pass --classes");
                 int best = 0;
                 float bv = d[px];
@@ -140,12 +159,13 @@ public final class Evaluator {
                 cnt[(gv * k + best + 1) * (nt + 1) + b]++;
             }
             return cnt;
-        }).reduce((a, b2) -> { for (int j = 0; j < a.length; j++) a[j] += b2[j]; return a; }).orElseGet(() -> new long[k * k * (nt + 1)]);
+        }).reduce((a, b2) -> { for (int j = 0; j < a.length; j++) a[j] += b2[j]; return a; }).orElseGet(() -> new long[k * k * (nt + 1) + 1]);
         List<double[]> sweep = new ArrayList<>();
         Confusion best = null;
         double bestT = ts[0], bestM = -1;
         for (int j = 0; j < nt; j++) {
             Confusion conf = new Confusion(k);
+            conf.addIgnored(counts[counts.length - 1]);
             for (int gv = 0; gv < k; gv++)
                 for (int p = 1; p < k; p++)
                     for (int b = 0; b <= nt; b++) {

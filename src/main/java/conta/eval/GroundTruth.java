@@ -19,7 +19,19 @@ import java.util.stream.Stream;
  * The ground truth of one evaluation: which split (named, so that reports say what was scored), its ids, the class
  * names and a mask per id. Built from a dataset root (VOC/COCO/custom) or from a plain folder of label PNGs.
  */
-public record GroundTruth(String split, List<String> ids, List<String> classes, Function<String, Mask> masks) {
+public record GroundTruth(String split, List<String> ids, List<String> classes, Function<String, Mask> masks, Path where) {
+    /** where: the masks' folder, named in warnings about them (null: unknown). */
+    public GroundTruth(String split, List<String> ids, List<String> classes, Function<String, Mask> masks) {
+        this(split, ids, classes, masks, null);
+    }
+
+    /** The folder of a dataset's masks (of its first listed id; COCO: its annotations folder), else its root. */
+    public static Path maskFolder(Dataset ds, List<String> ids) {
+        List<Path> f = ids.isEmpty() ? List.of() : ds.files(ids.getFirst());
+        Path p = f.size() > 1 ? f.get(1).toAbsolutePath().getParent() : null; // files: the image, then the mask (or annotation files)
+        return p != null ? p : ds.root();
+    }
+
     /**
      * @param gt        dataset root, or a folder of ID.png masks
      * @param list      id list file (optional): its name is the split name
@@ -43,7 +55,7 @@ public record GroundTruth(String split, List<String> ids, List<String> classes, 
                 Mask m = ds.mask(id);
                 if (m == null) throw new DataError(id, gt, "dataset " + gt + " has no ground-truth mask for " + id + "; remove it from the list");
                 return m;
-            });
+            }, maskFolder(ds, ids));
         }
         List<String> ids;
         String name;
@@ -69,7 +81,7 @@ public record GroundTruth(String split, List<String> ids, List<String> classes, 
             } catch (IOException e) {
                 throw new DataError(id, p, e.getMessage(), e);
             }
-        });
+        }, gt);
     }
 
     private static boolean hasPngs(Path d) {

@@ -178,7 +178,7 @@ public final class Pipeline implements AutoCloseable {
 
     private GroundTruth gt(String split, List<String> ids) {
         List<String> with = ids.stream().filter(ds::hasMask).toList();
-        return with.isEmpty() ? null : new GroundTruth(split, with, ds.classNames(), ds::mask);
+        return with.isEmpty() ? null : new GroundTruth(split, with, ds.classNames(), ds::mask, GroundTruth.maskFolder(ds, with));
     }
 
     /**
@@ -563,7 +563,7 @@ public final class Pipeline implements AutoCloseable {
     /** The ground truth without the items skipped so far. */
     private GroundTruth live(GroundTruth gt) {
         List<String> ids = bad.live(gt.ids());
-        return ids.size() == gt.ids().size() ? gt : new GroundTruth(gt.split(), ids, gt.classes(), gt.masks());
+        return ids.size() == gt.ids().size() ? gt : new GroundTruth(gt.split(), ids, gt.classes(), gt.masks(), gt.where());
     }
 
     /** Scores a folder of label maps (and, for CAMs, the threshold sweep) against ground truth. */
@@ -582,6 +582,8 @@ public final class Pipeline implements AutoCloseable {
             case "seg" -> "segmentation predictions (held-out)";
             default -> kind;
         } + " against ground truth");
+        String w = Evaluator.ignoredOnly(gt, r.confusion());
+        if (w != null) System.err.println(w);
         Map<String, Object> j = r.toJson();
         j.remove("confusion");
         m.putAll(j);
