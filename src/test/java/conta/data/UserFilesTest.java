@@ -18,10 +18,10 @@ class UserFilesTest {
     @TempDir Path tmp;
 
     private static void jpeg(Path f, int seed) throws Exception {
-        byte[] b = new byte[3 * 8 * 12];
+        byte[] b = new byte[3 * 16 * 20]; // at least 16 px a side: smaller images are bad items (Datasets.check)
         new java.util.Random(seed).nextBytes(b);
         Files.createDirectories(f.getParent());
-        ImageCodec.writeJpeg(f, new RgbImage(8, 12, b), 90);
+        ImageCodec.writeJpeg(f, new RgbImage(16, 20, b), 90);
     }
 
     /** Custom set: classes cat, dog; images "my photo 1", "b" (jpg); labels and splits as given. */
@@ -45,7 +45,7 @@ class UserFilesTest {
         assertEquals(List.of("my photo 1", "b"), ds.ids("train"));
         assertArrayEquals(new int[]{1}, ds.labels("my photo 1"));
         assertEquals(List.of(r.resolve("images/my photo 1.jpg")), ds.files("my photo 1"));
-        assertEquals(8, ds.read("my photo 1").image().h());
+        assertEquals(16, ds.read("my photo 1").image().h());
     }
 
     @Test
@@ -53,10 +53,10 @@ class UserFilesTest {
         Path r = tmp.resolve("voc");
         jpeg(r.resolve("JPEGImages/a b.jpg"), 1);
         jpeg(r.resolve("JPEGImages/c.jpg"), 2);
-        IndexPng.write(r.resolve("SegmentationClass/a b.png"), new Mask(8, 12, new byte[96]));
-        byte[] m = new byte[96];
+        IndexPng.write(r.resolve("SegmentationClass/a b.png"), new Mask(16, 20, new byte[320]));
+        byte[] m = new byte[320];
         m[5] = 15;
-        IndexPng.write(r.resolve("SegmentationClass/c.png"), new Mask(8, 12, m));
+        IndexPng.write(r.resolve("SegmentationClass/c.png"), new Mask(16, 20, m));
         Files.createDirectories(r.resolve("ImageSets/Segmentation"));
         Files.writeString(r.resolve("ImageSets/Segmentation/train.txt"), "a b\nc\n");
         // SBD's train_aug.txt form: "image_path mask_path"
@@ -139,16 +139,16 @@ class UserFilesTest {
         assertEquals(List.of("my photo 1", "b", "c", "d"), ds.ids("all"));
         assertEquals(List.of(r.resolve("images/b.Jpg")), ds.files("b"));
         assertEquals(List.of(r.resolve("images/c.bmp")), ds.files("c"));
-        assertEquals(8, ds.read("d").image().h());
+        assertEquals(16, ds.read("d").image().h());
 
         Path v = tmp.resolve("voc");
         jpeg(v.resolve("JPEGImages/x.JPG"), 5);
-        IndexPng.write(v.resolve("SegmentationClass/x.png"), new Mask(8, 12, new byte[96]));
+        IndexPng.write(v.resolve("SegmentationClass/x.png"), new Mask(16, 20, new byte[320]));
         Files.createDirectories(v.resolve("ImageSets/Segmentation"));
         Files.writeString(v.resolve("ImageSets/Segmentation/val.txt"), "x\n");
         Dataset vd = Datasets.open(v, false);
         assertEquals(List.of("x"), vd.ids("val"));
-        assertEquals(12, vd.read("x").image().w());
+        assertEquals(20, vd.read("x").image().w());
         Files.writeString(v.resolve("ImageSets/Segmentation/val.txt"), "x\ny\n");
         DataError e = assertThrows(DataError.class, () -> Datasets.open(v, false));
         assertTrue(e.getMessage().startsWith("image " + v.resolve("JPEGImages/y.jpg") + " (listed in ") && e.getMessage().contains(".bmp, any case"), e.getMessage());
