@@ -47,13 +47,23 @@ public record GroundTruth(String split, List<String> ids, List<String> classes, 
             List<String> ids;
             String name;
             if (list != null) { ids = readList(list); name = stem(list); }
-            else if (split != null) { ids = ds.ids(split); name = split; }
+            else if (split != null) {
+                // a split's images with masks, as the pipeline scores them (a set may have masks for some images only)
+                List<String> all = ds.ids(split);
+                ids = all.stream().filter(ds::hasMask).toList();
+                if (ids.isEmpty()) throw new DataError(null, gt, "dataset " + gt + " has no ground-truth masks for split " + split + " (" + all.size()
+                        + " images): nothing to score");
+                if (ids.size() < all.size())
+                    System.err.println("note: " + ids.size() + " of the " + all.size() + " images of split " + split + " have ground-truth masks: scoring those, as the pipeline does");
+                name = split;
+            }
             else throw new DataError(null, gt, "name the split to score with --split (" + String.join(", ", ds.splits())
                     + ") or --list FILE; CAMs and pseudo-masks are scored on train, segmentation on val");
             List<String> cls = names != null ? names : ds.classNames();
+            String from = list != null ? "remove it from --list " + list : "remove it from the split";
             return new GroundTruth(name, ids, cls, id -> {
                 Mask m = ds.mask(id);
-                if (m == null) throw new DataError(id, gt, "dataset " + gt + " has no ground-truth mask for " + id + "; remove it from the list");
+                if (m == null) throw new DataError(id, gt, "dataset " + gt + " has no ground-truth mask for " + id + "; " + from);
                 return m;
             }, maskFolder(ds, ids));
         }
