@@ -102,6 +102,7 @@ public final class Pipeline implements AutoCloseable {
         this.trainIds = tr.ids().stream().filter(id -> ds.labels(id).length > 0).toList();
         this.valIds = va.ids();
         if (trainIds.isEmpty()) throw new UserError("split " + cfg.str("data.train") + " of " + data + " has no labelled images");
+        noteUnseen(tr.ids().size() - trainIds.size(), cfg.str("data.train"));
         this.gtTrain = gt(cfg.str("data.train"), trainIds);
         this.gtVal = gt(cfg.str("data.val"), valIds);
         if (!cfg.str("seg.blocks").strip().equalsIgnoreCase("auto")) SegStage.blocks(cfg); // contradicting seg.* keys fail now, not hours later
@@ -364,6 +365,25 @@ public final class Pipeline implements AutoCloseable {
         for (int t = 1; Files.isDirectory(roundDir(t)); t++)
             if (Files.isRegularFile(roundDir(t).resolve("cam").resolve("done.json")) && !cleared(t, "cam")) return RunLayout.at(t, "cam");
         return null;
+    }
+
+    /**
+     * Says what the training split leaves the classifier blind to, which a user's own labels can do silently: images
+     * without labels (left out of training and the CAMs) and classes no training image has (the classifier never sees
+     * them: their CAMs and IoU stay empty).
+     */
+    private void noteUnseen(int unlabelled, String split) {
+        if (unlabelled > 0)
+            System.err.println("note: " + unlabelled + " image(s) of split " + split + " have no labels: the classifier and the CAMs leave them out");
+        boolean[] seen = new boolean[ds.numClasses() + 1];
+        for (String id : trainIds) for (int c : ds.labels(id)) if (c > 0 && c < seen.length) seen[c] = true;
+        List<String> never = new ArrayList<>();
+        for (int c = 1; c < seen.length; c++) if (!seen[c]) never.add(ds.classNames().get(c));
+        if (!never.isEmpty())
+            System.err.println("warning: no image of split " + split + " has class " + String.join(", ", never.subList(0, Math.min(8, never.size())))
+                    + (never.size() > 8 ? " and " + (never.size() - 8) + " more" : "")
+                    + ": the classifier never sees " + (never.size() == 1 ? "it" : "them") + " (empty CAMs and IoU); label some images or drop "
+                    + (never.size() == 1 ? "the class" : "those classes") + " from the class list");
     }
 
     public Path roundDir(int t) { return RunLayout.roundDir(out, t); }
