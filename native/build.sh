@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds libconta.so (the C ABI, native/include/conta.h), the example program and libconta_cpu.so (the CPU plan's
 # Winograd kernel) with the system C compiler.
-# usage: native/build.sh OUT_DIR JAVA_HOME DEFAULT_CLASSPATH [KERNEL_DIR]   (Maven calls it in the compile phase)
+# usage: native/build.sh OUT_DIR JAVA_HOME DEFAULT_CLASSPATH [KERNEL_DIR [VERSION]]   (Maven calls it in the compile phase)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="$1"; jh="$2"; cp="$3"
@@ -28,7 +28,7 @@ if [ -f "$out/libconta.so" ] && [ -z "$(find "$here" -newer "$out/libconta.so" \
 fi
 "$cc" -O2 -g -Wall -Wextra -fPIC -shared -o "$out/libconta.so" "$here/src/conta.c" \
   -I"$here/include" -I"$jh/include" -I"$jh/include/linux" \
-  -DCONTA_BUILD_JAVA_HOME="\"$jh\"" -DCONTA_BUILD_CLASSPATH="\"$cp\"" -ldl -lpthread \
+  -DCONTA_BUILD_JAVA_HOME="\"$jh\"" -DCONTA_BUILD_CLASSPATH="\"$cp\"" -DCONTA_BUILD_VERSION="\"${5:-dev}\"" -ldl -lpthread \
   -Wl,-z,nodelete   # never unmapped by dlclose: the JVM's threads and the per-thread detach hook keep running its code
 "$cc" -O2 -Wall -o "$out/conta-segment" "$here/examples/segment.c" -I"$here/include" -L"$out" -lconta -Wl,-rpath,'$ORIGIN'
 echo "[native] built $out/libconta.so and $out/conta-segment"

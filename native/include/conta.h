@@ -60,6 +60,9 @@ int conta_close(conta_model *model);
 /* The calling thread's last error message ("" if none); valid until its next conta call. */
 const char *conta_last_error(void);
 
+/* The library's conta version (Maven's project version, "dev" for a build outside Maven); starts nothing. */
+const char *conta_version(void);
+
 /* Helpers for programs without an image library: decode a JPEG/PNG/BMP file to RGB8 (free *rgb with
  * conta_free), and write a label map as a VOC-palette PNG. */
 int conta_image_read(const char *path, uint8_t **rgb, int *width, int *height);

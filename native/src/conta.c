@@ -51,6 +51,11 @@ static int fail(int code, const char *fmt, ...) {
 
 const char *conta_last_error(void) { return err_buf; }
 
+#ifndef CONTA_BUILD_VERSION
+#define CONTA_BUILD_VERSION "dev"
+#endif
+const char *conta_version(void) { return CONTA_BUILD_VERSION; }
+
 static void detach_at_exit(void *unused) {
     (void) unused;
     if (vm) (*vm)->DetachCurrentThread(vm);

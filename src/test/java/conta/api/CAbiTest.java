@@ -208,6 +208,7 @@ class CAbiTest {
                     rc = conta_close(NULL);
                     printf("close_null %d [%s]\\n", rc, conta_last_error());
                     printf("close %d\\n", conta_close(m));
+                    printf("version %s\\n", conta_version());
                     printf("ballast %d\\n", ballast[(mb << 20) - 1]);
                     return 0;
                 }
@@ -215,7 +216,9 @@ class CAbiTest {
         assertEquals(0, conta.cli.Main.run(new String[]{"export", "--run", TinyRun.out().toString(), "--stage", "seg", "--out", bundle.toString()}));
         Path exe = compile(src, tmp.resolve("host"));
         String out = runNative(List.of(exe.toString(), bundle.toString(), "600"), 300, Map.of("CONTA_JVM_OPTS", "-Xmx128m")).out();
-        assertTrue(out.startsWith("open 0 \nsigchld kept\nsegment 0 \nsegment 0 \nsegment 0 \nbad 1\nclose_null 0 []\nclose 0\n"), out);
+        String version = java.util.regex.Pattern.compile("<artifactId>conta</artifactId>\\s*<version>([^<]+)</version>")
+                .matcher(Files.readString(Path.of("pom.xml"))).results().findFirst().orElseThrow().group(1);
+        assertTrue(out.startsWith("open 0 \nsigchld kept\nsegment 0 \nsegment 0 \nsegment 0 \nbad 1\nclose_null 0 []\nclose 0\nversion " + version + "\n"), out);
     }
 
     /** A host that started OpenMP before conta, with no wait setting of its own, is told once how to avoid slow calls. */
