@@ -22,7 +22,7 @@ enum conta_status {
     CONTA_ERR_ARGUMENT = 1,  /* bad argument: null pointer, wrong buffer size, closed handle */
     CONTA_ERR_NOT_FOUND = 2, /* bundle or image file does not exist */
     CONTA_ERR_MODEL = 3,     /* not a conta bundle, newer format, missing tensor */
-    CONTA_ERR_IMAGE = 4,     /* undecodable image, outside 16..8192 px a side, or over 32 Mpx */
+    CONTA_ERR_IMAGE = 4,     /* undecodable image, outside 16..8192 px a side, or over 33.6 million pixels */
     CONTA_ERR_KIND = 5,      /* label maps from a classifier, CAMs from a segmentation bundle */
     CONTA_ERR_DEVICE = 6,    /* device unavailable or unknown */
     CONTA_ERR_JVM = 7,       /* the Java VM could not start (libjvm.so or class path not found) */

@@ -101,11 +101,17 @@ public final class ImageCodec {
         }
     }
 
+    /** Pixels in millions (10^6, as people read "megapixels"), one decimal where it matters. */
+    public static String millions(long pixels) {
+        double m = pixels / 1e6;
+        return m >= 100 ? String.format(java.util.Locale.ROOT, "%.0f", m) : String.format(java.util.Locale.ROOT, "%.1f", m);
+    }
+
     /** Refuses a size beyond {@link #MAX_PIXELS} / {@link #MAX_SIDE}, naming it and the limit. */
     static void checkDecodable(long w, long h) throws IOException {
         if (w > MAX_SIDE || h > MAX_SIDE || w * h > MAX_PIXELS)
-            throw new IOException("it is " + w + "x" + h + " px (" + (w * h >> 20) + " Mpx), more than the " + (MAX_PIXELS >> 20) + " Mpx or "
-                    + MAX_SIDE + " px a side an image may have; resize it first");
+            throw new IOException("it is " + w + "x" + h + " px (" + millions(w * h) + " million pixels), more than the " + millions(MAX_PIXELS)
+                    + " million pixels or " + MAX_SIDE + " px a side an image may have; resize it first");
     }
 
     /** The first line of an OpenCV exception without its source location. */

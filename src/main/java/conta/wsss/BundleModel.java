@@ -104,8 +104,8 @@ public final class BundleModel implements AutoCloseable {
         if (w < MIN_SIDE || h < MIN_SIDE)
             throw new UserError(conta.data.Datasets.tooSmall(what, w, h));
         if (w > MAX_SIDE || h > MAX_SIDE || (long) w * h > MAX_PIXELS)
-            throw new UserError(what + " is " + w + "x" + h + " px: larger than " + MAX_SIDE + " px a side or " + (MAX_PIXELS >> 20)
-                    + " Mpx; resize it first");
+            throw new UserError(what + " is " + w + "x" + h + " px: larger than " + MAX_SIDE + " px a side or "
+                    + conta.image.ImageCodec.millions(MAX_PIXELS) + " million pixels; resize it first");
     }
 
     public boolean segments() { return bundle.stage().equals("seg"); }
