@@ -142,7 +142,7 @@ public final class PredictCommand implements Command {
             Path p = Path.of(g);
             if (Files.isDirectory(p)) {
                 try (Stream<Path> s = Files.list(p)) {
-                    s.filter(f -> Files.isRegularFile(f) && f.getFileName().toString().toLowerCase(Locale.ROOT).matches(".*\\.(jpe?g|png|bmp)"))
+                    s.filter(f -> Files.isRegularFile(f) && ImageCodec.hasImageExtension(f.getFileName().toString()))
                             .sorted().forEach(f -> out.putIfAbsent(entry(f), f));
                 }
             } else if (Files.exists(p)) out.putIfAbsent(entry(p), p);

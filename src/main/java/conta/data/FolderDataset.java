@@ -120,24 +120,15 @@ abstract class FolderDataset implements Dataset {
     }
 
     /**
-     * Reads an id list (see {@link TextLines#listEntries}). An id listed twice is refused, or under skip-bad its later
+     * Reads an id list (see {@link TextLines#ids}). An id listed twice is refused, or under skip-bad its later
      * lines are left out and listed; the id itself stays.
      */
     List<String> readList(Path file) {
-        List<String> ids = new ArrayList<>();
-        Map<String, Integer> first = new java.util.HashMap<>();
-        for (TextLines.Entry e : TextLines.listEntries(file)) {
-            Integer prev = first.putIfAbsent(e.id(), e.line());
-            if (prev == null) { ids.add(e.id()); continue; }
-            String why = TextLines.dupMessage(file, e.id(), prev, e.line());
-            if (!skipBad) throw new DataError(e.id(), file, why);
-            dupLines.add(new BadItem(e.id(), file, why));
-        }
-        return ids;
+        return TextLines.ids(file, (id, why) -> {
+            if (!skipBad) throw new DataError(id, file, why);
+            dupLines.add(new BadItem(id, file, why));
+        });
     }
-
-    /** Accepted image extensions, matched in any case: those of {@code conta predict}. */
-    static final List<String> IMAGE_EXTS = List.of("jpg", "jpeg", "png", "bmp");
 
     /** id -> its image files in dir (any accepted extension, any case); listed once, as split lists are read. */
     static Map<String, List<Path>> imageIndex(Path dir) {
@@ -146,7 +137,7 @@ abstract class FolderDataset implements Dataset {
             for (Path p : s.sorted().toList()) {
                 String n = p.getFileName().toString();
                 int dot = n.lastIndexOf('.');
-                if (dot <= 0 || !IMAGE_EXTS.contains(n.substring(dot + 1).toLowerCase(java.util.Locale.ROOT))) continue;
+                if (dot <= 0 || !conta.image.ImageCodec.hasImageExtension(n)) continue;
                 m.computeIfAbsent(n.substring(0, dot), k -> new ArrayList<>()).add(p);
             }
         } catch (IOException e) {
@@ -159,7 +150,7 @@ abstract class FolderDataset implements Dataset {
     static String imageProblem(Map<String, List<Path>> index, Path dir, String id, Path list) {
         List<Path> fs = index.get(id);
         if (fs == null) return "image " + dir.resolve(id + ".jpg") + " (listed in " + list + ") does not exist (accepted: "
-                + String.join(", ", IMAGE_EXTS.stream().map(x -> "." + x).toList()) + ", any case); add it or remove the id from the list";
+                + String.join(", ", conta.image.ImageCodec.EXTENSIONS.stream().map(x -> "." + x).toList()) + ", any case); add it or remove the id from the list";
         if (fs.size() > 1) return "images " + fs.get(0) + " and " + fs.get(1) + " would both be image " + id
                 + "; rename or remove one of them";
         return null;

@@ -19,7 +19,7 @@ public final class TextLines {
     private TextLines() { }
 
     /** One id of a list file and its 1-based line number. */
-    public record Entry(String id, int line) { }
+    private record Entry(String id, int line) { }
 
     private static final Pattern SECOND_PATH = Pattern.compile("\\s+(?=\\S*/)");
 
@@ -63,7 +63,7 @@ public final class TextLines {
      * The ids of a list file: the whole stripped line (ids may hold spaces), or the file stem of the first path of an
      * "image_path mask_path" line (SBD's train_aug.txt). Blank lines and '#' comments are skipped.
      */
-    public static List<Entry> listEntries(Path file) {
+    private static List<Entry> listEntries(Path file) {
         List<String> lines = read(file, "list");
         List<Entry> out = new ArrayList<>();
         for (int ln = 0; ln < lines.size(); ln++) {
@@ -84,25 +84,30 @@ public final class TextLines {
         return dot > 0 ? first.substring(0, dot) : first;
     }
 
-    /** The message refusing an id listed twice, or null when every id is listed once. */
-    public static String duplicate(Path file, List<Entry> entries) {
-        Map<String, Integer> first = new HashMap<>();
-        for (Entry e : entries) {
-            Integer prev = first.putIfAbsent(e.id(), e.line());
-            if (prev != null) return dupMessage(file, e.id(), prev, e.line());
-        }
-        return null;
-    }
-
     static String dupMessage(Path file, String id, int firstLine, int line) {
         return "list " + file + " names image " + id + " twice (lines " + firstLine + " and " + line + "); remove one of the lines";
     }
 
+    /**
+     * The ids of a list file (whole lines, or the stems of SBD's path pairs: {@link #listEntries}), each once, in file
+     * order; a later line repeating an id goes to onRepeat with the id and
+     * its refusal message (which may throw, or record it and go on).
+     */
+    public static List<String> ids(Path file, java.util.function.BiConsumer<String, String> onRepeat) {
+        List<String> ids = new ArrayList<>();
+        Map<String, Integer> first = new HashMap<>();
+        for (Entry e : listEntries(file)) {
+            Integer prev = first.putIfAbsent(e.id(), e.line());
+            if (prev == null) ids.add(e.id());
+            else onRepeat.accept(e.id(), dupMessage(file, e.id(), prev, e.line()));
+        }
+        return ids;
+    }
+
     /** The ids of a list file; an id listed twice is refused. */
     public static List<String> ids(Path file) {
-        List<Entry> es = listEntries(file);
-        String dup = duplicate(file, es);
-        if (dup != null) throw new DataError(null, file, dup);
-        return es.stream().map(Entry::id).toList();
+        return ids(file, (id, why) -> {
+            throw new DataError(null, file, why);
+        });
     }
 }

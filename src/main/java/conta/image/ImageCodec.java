@@ -40,6 +40,15 @@ public final class ImageCodec {
     public static final long MAX_PIXELS = 1L << 29;
     public static final int MAX_SIDE = 1 << 20;
 
+    /** The image files conta reads (datasets and conta predict alike), by extension in any case. */
+    public static final java.util.List<String> EXTENSIONS = java.util.List.of("jpg", "jpeg", "png", "bmp");
+
+    /** Whether a file name ends in one of {@link #EXTENSIONS}, in any case. */
+    public static boolean hasImageExtension(String fileName) {
+        int dot = fileName.lastIndexOf('.');
+        return dot >= 0 && EXTENSIONS.contains(fileName.substring(dot + 1).toLowerCase(java.util.Locale.ROOT));
+    }
+
     public static RgbImage read(Path file) throws IOException { return read(file, null); }
 
     /**
