@@ -105,13 +105,13 @@ public final class Pipeline implements AutoCloseable {
         noteUnseen(tr.ids().size() - trainIds.size(), cfg.str("data.train"));
         this.gtTrain = gt(cfg.str("data.train"), trainIds);
         this.gtVal = gt(cfg.str("data.val"), valIds);
-        if (!cfg.str("seg.blocks").strip().equalsIgnoreCase("auto")) SegStage.blocks(cfg); // contradicting seg.* keys fail now, not hours later
+        boolean segDepthFromFile = cfg.str("seg.blocks").strip().equalsIgnoreCase("auto");
+        if (!segDepthFromFile) SegStage.blocks(cfg); // contradicting seg.* keys fail now, not hours later
         ClassifierStage.checkFromScratch(cfg);
         // an unreadable or unfitting weights file fails now, not after the stages before its own; unless no stage loads it again
         // (read-only: OUT's done.json files; the lock below refuses a concurrent run anyway). Under seg.blocks=auto every
         // build of the segmentation network (predictions, CONTA's pred_train, the report's) reads seg.weights for its depth.
         int n = Methods.rounds(cfg);
-        boolean segDepthFromFile = cfg.str("seg.blocks").strip().equalsIgnoreCase("auto");
         WeightsCheck.run(cfg, ds.numClasses(), key -> key.equals("seg.weights") && segDepthFromFile
                 || IntStream.range(0, n).anyMatch(t -> !isDone(t, key.substring(0, key.indexOf('.')))));
         List<String> used = new ArrayList<>(trainIds);

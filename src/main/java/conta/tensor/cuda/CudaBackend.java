@@ -107,10 +107,11 @@ public final class CudaBackend implements Backend {
     private ConvGraphs graphs(Cudnn d, int device, boolean tf32, boolean deterministic) {
         GraphEngines.Search search = GraphEngines.search(SystemProps.choice("conta.cuda.graphSearch", "heuristic"));
         String file = SystemProps.text("conta.cuda.graphChoices");
+        long capMiB = SystemProps.count("conta.cuda.graphWorkspaceCapMiB", -1); // unset: GraphEngines' 4x the workspace
         // a choice holds for the same GPU, cuDNN and settings only
         ConvChoices choices = file == null && search != GraphEngines.Search.MEASURE ? null : new ConvChoices(file == null ? null : Path.of(file),
                 CudaRuntime.describe(device) + "; " + d.describe() + "; TF32 " + tf32 + "; deterministic " + deterministic + "; search " + search
-                + "; workspace " + (d.workspaceLimit >> 20) + " MiB, cap " + (SystemProps.count("conta.cuda.graphWorkspaceCapMiB", -1) < 0 ? "4x" : SystemProps.count("conta.cuda.graphWorkspaceCapMiB", -1) + " MiB")
+                + "; workspace " + (d.workspaceLimit >> 20) + " MiB, cap " + (capMiB < 0 ? "4x" : capMiB + " MiB")
                 + ", candidates " + SystemProps.count("conta.cuda.graphCandidates", 8));
         return new ConvGraphs(d, new GraphEngines(d, mem, stream, tf32, deterministic, search, choices));
     }
