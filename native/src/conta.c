@@ -167,14 +167,15 @@ static quiet_boot boot_quiet = {NULL, -1};
 static void JNICALL quiet_on_exit(jint code) { (void) code; quiet_end(&boot_quiet); }
 static void JNICALL quiet_on_abort(void) { quiet_end(&boot_quiet); }
 
-/* A class through the system class loader (the application class path), or NULL with the exception cleared. */
+/* Class.forName(dotted, true, the system class loader): a class of the application class path, initialised; NULL
+ * with the exception cleared. */
 static jclass system_class(JNIEnv *env, const char *dotted) {
-    jclass loader = (*env)->FindClass(env, "java/lang/ClassLoader");
-    if (!loader) return NULL;
-    jmethodID get = (*env)->GetStaticMethodID(env, loader, "getSystemClassLoader", "()Ljava/lang/ClassLoader;");
-    jmethodID load = (*env)->GetMethodID(env, loader, "loadClass", "(Ljava/lang/String;)Ljava/lang/Class;");
-    jobject sys = get ? (*env)->CallStaticObjectMethod(env, loader, get) : NULL;
-    jobject c = sys && load && !(*env)->ExceptionCheck(env) ? (*env)->CallObjectMethod(env, sys, load, (*env)->NewStringUTF(env, dotted)) : NULL;
+    jclass loader = (*env)->FindClass(env, "java/lang/ClassLoader"), klass = loader ? (*env)->FindClass(env, "java/lang/Class") : NULL;
+    jmethodID get = klass ? (*env)->GetStaticMethodID(env, loader, "getSystemClassLoader", "()Ljava/lang/ClassLoader;") : NULL;
+    jmethodID for_name = get ? (*env)->GetStaticMethodID(env, klass, "forName", "(Ljava/lang/String;ZLjava/lang/ClassLoader;)Ljava/lang/Class;") : NULL;
+    jobject sys = for_name ? (*env)->CallStaticObjectMethod(env, loader, get) : NULL;
+    jobject c = sys && !(*env)->ExceptionCheck(env)
+            ? (*env)->CallStaticObjectMethod(env, klass, for_name, (*env)->NewStringUTF(env, dotted), JNI_TRUE, sys) : NULL;
     if ((*env)->ExceptionCheck(env)) {
         (*env)->ExceptionClear(env);
         return NULL;
@@ -317,10 +318,7 @@ static int start_vm(void) {
      * environment, used to do that inside the first conta_open): a host that reaps its children through its own
      * handler would stop hearing of them. It is initialised here, under the start-up lock and before any call, and the
      * handler of the start is put back (conta starts no processes through it). */
-    jclass klass = (*env)->FindClass(env, "java/lang/Class");
-    jmethodID for_name = klass ? (*env)->GetStaticMethodID(env, klass, "forName", "(Ljava/lang/String;)Ljava/lang/Class;") : NULL;
-    if (for_name) (*env)->CallStaticObjectMethod(env, klass, for_name, (*env)->NewStringUTF(env, "java.lang.ProcessImpl"));
-    (*env)->ExceptionClear(env);
+    system_class(env, "java.lang.ProcessImpl");
     if (chld_saved) sigaction(SIGCHLD, &chld_at_start, NULL);
     return CONTA_OK;
 }
