@@ -124,27 +124,32 @@ record() { # round cond line
   echo "round $1 $2 load1 $l $3" | tee -a "$LOG"
 }
 
+# measure LABEL IMPL [VAR=VALUE...]: one run of round $r on $arch @$size with those variables exported, recorded under
+# LABEL, or its failure shown (the end of its stderr) and counted
+measure() {
+  local label=$1 impl=$2 line; shift 2
+  : > "$ERR"
+  line=$([ $# -gt 0 ] && export "$@"; run "$impl" "$arch" "$size") || true
+  if [ -z "$line" ]; then
+    echo "bench/latency.sh: round $r $label: $impl on $arch @$size gave no LATENCY line; the end of its stderr:" >&2
+    tail -n 5 "$ERR" | sed 's/^/  /' >&2
+    FAILED=$((FAILED + 1)); return 0
+  fi
+  record "$r" "$label" "$line"
+  grep -h '^torch-eager' "$ERR" | sed "s/^/round $r $label: /" | tee -a "$LOG" >&2 || true   # its stalled-threads note
+}
+
 if [ "${1:-}" = knobs ]; then
   # the plan under the competing load with each OpenMP setting, alternating, ROUNDS rounds, per model of MODELS
   KNOBS=("OMP_WAIT_POLICY=passive" "OMP_WAIT_POLICY=active" "GOMP_SPINCOUNT=1000" "GOMP_SPINCOUNT=10000" "OMP_WAIT_POLICY=passive OMP_NUM_THREADS=1"
          "OMP_WAIT_POLICY=passive OMP_PROC_BIND=true")
-  knob_run() { # LABEL IMPL [ENV...]: one run under the knob's environment, recorded, or its failure shown
-    local label=$1 impl=$2; shift 2
-    : > "$ERR"
-    line=$(unset OMP_WAIT_POLICY GOMP_SPINCOUNT OMP_PROC_BIND; [ $# -gt 0 ] && export "$@"; run "$impl" "$arch" "$size") || true
-    if [ -z "$line" ]; then
-      echo "bench/latency.sh: round $r $label: $impl on $arch @$size gave no LATENCY line; the end of its stderr:" >&2
-      tail -n 5 "$ERR" | sed 's/^/  /' >&2
-      FAILED=$((FAILED + 1)); return 0
-    fi
-    record "$r" "$label" "$line"
-  }
+  unset OMP_WAIT_POLICY GOMP_SPINCOUNT OMP_PROC_BIND   # each run has the knob's setting alone
   for r in $(seq 1 "$ROUNDS"); do
     for m in $MODELS; do
       arch=${m%%:*}; size=${m##*:}
       load_start
-      for k in "${KNOBS[@]}"; do knob_run "load[${k// /,}]" plan $k; done
-      for s in 1 0; do knob_run "load[ort_spin=$s]" ort "ORT_SPIN=$s"; done
+      for k in "${KNOBS[@]}"; do measure "load[${k// /,}]" plan $k; done
+      for s in 1 0; do measure "load[ort_spin=$s]" ort "ORT_SPIN=$s"; done
       load_stop
     done
   done
@@ -163,16 +168,7 @@ for r in $(seq 1 "$ROUNDS"); do
       for i in $(seq 0 $((n - 1))); do           # rotate the order each round
         impl=${impls[$(( (i + r - 1) % n ))]}
         case $impl in api|capi) case $arch in deeplab*) ;; *) echo "$impl: segmentation bundles only, $arch skipped" >&2; continue ;; esac ;; esac
-        TRACE=${TRACES:+$TRACES/$r-$c-$arch-$impl.csv}
-        : > "$ERR"
-        line=$(TRACE=$TRACE run "$impl" "$arch" "$size") || true
-        if [ -z "$line" ]; then
-          echo "bench/latency.sh: round $r $c: $impl on $arch @$size gave no LATENCY line; the end of its stderr:" >&2
-          tail -n 5 "$ERR" | sed 's/^/  /' >&2
-          FAILED=$((FAILED + 1)); continue
-        fi
-        record "$r" "$c" "$line"
-        grep -h '^torch-eager' "$ERR" | sed "s/^/round $r $c: /" | tee -a "$LOG" >&2 || true   # its stalled-threads note
+        measure "$c" "$impl" "TRACE=${TRACES:+$TRACES/$r-$c-$arch-$impl.csv}"
       done
       [ "$c" = load ] && load_stop
     done
