@@ -63,11 +63,7 @@ class IgnoreOnlyGtTest {
     /** A split of a dataset root: the warning names the split and the folder its masks are in. */
     @Test
     void aDatasetSplitNamesItsMaskFolder() throws Exception {
-        Path root = tmp.resolve("custom");
-        Files.createDirectories(root.resolve("images"));
-        Files.writeString(root.resolve("classes.txt"), "background\ncat\n");
-        Files.writeString(root.resolve("labels.csv"), "a,cat\n");
-        conta.image.ImageCodec.writeJpeg(root.resolve("images/a.jpg"), new conta.image.RgbImage(4, 4, new byte[48]), 90);
+        Path root = conta.data.CustomSets.write(tmp.resolve("custom"), "background\ncat\n", "a,cat\n", 4, "a");
         byte[] m = new byte[16];
         m[5] = (byte) 255;
         IndexPng.write(root.resolve("masks/a.png"), new Mask(4, 4, m));

@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import conta.data.DataError;
-import conta.image.ImageCodec;
 import conta.image.IndexPng;
 import conta.image.Mask;
-import conta.image.RgbImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,12 +22,7 @@ class PartialMasksTest {
 
     @Test
     void aSplitIsScoredOnItsImagesWithMasks() throws Exception {
-        Path r = tmp.resolve("custom");
-        Files.createDirectories(r.resolve("images"));
-        Files.createDirectories(r.resolve("masks"));
-        Files.writeString(r.resolve("classes.txt"), "background\ncat\n");
-        Files.writeString(r.resolve("labels.csv"), "a,cat\nb,cat\nc,cat\n");
-        for (String id : List.of("a", "b", "c")) ImageCodec.writeJpeg(r.resolve("images/" + id + ".jpg"), new RgbImage(16, 16, new byte[16 * 16 * 3]), 90);
+        Path r = conta.data.CustomSets.write(tmp.resolve("custom"), "background\ncat\n", "a,cat\nb,cat\nc,cat\n", 16, "a", "b", "c");
         byte[] m = new byte[256];
         m[0] = 1;
         for (String id : List.of("a", "c")) IndexPng.write(r.resolve("masks/" + id + ".png"), new Mask(16, 16, m));

@@ -2,13 +2,10 @@ package conta.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import conta.image.ImageCodec;
-import conta.image.RgbImage;
 import conta.tensor.cpu.CpuBackend;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -20,11 +17,8 @@ class UnseenClassesTest {
 
     @Test
     void unlabelledImagesAndUnseenClassesAreSaid() throws Exception {
-        Path r = tmp.resolve("custom");
-        Files.createDirectories(r.resolve("images"));
-        Files.writeString(r.resolve("classes.txt"), "background\ncat\ndog\nzebra\n");
-        Files.writeString(r.resolve("labels.csv"), "a,cat\nb,dog\nc,\nd,cat;dog\n");
-        for (String id : List.of("a", "b", "c", "d")) ImageCodec.writeJpeg(r.resolve("images/" + id + ".jpg"), new RgbImage(32, 32, new byte[32 * 32 * 3]), 90);
+        Path r = conta.data.CustomSets.write(tmp.resolve("custom"), "background\ncat\ndog\nzebra\n", "a,cat\nb,dog\nc,\nd,cat;dog\n", 32,
+                "a", "b", "c", "d");
         conta.config.Config c = RunGuardsTest.cfg();
         c.applySets(List.of("data.train=all", "data.val=all"));
         PrintStream was = System.err;
