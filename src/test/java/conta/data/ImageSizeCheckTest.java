@@ -20,10 +20,7 @@ class ImageSizeCheckTest {
 
     /** a: 30x20 with its mask; t: 12x9; o: 1x1; r: 30x20 with a 20x30 mask (EXIF-rotated view); c: 30x20 with a 30x10 mask. */
     private Path customSet() throws Exception {
-        Path r = tmp.resolve("custom");
-        Files.createDirectories(r.resolve("images"));
-        Files.writeString(r.resolve("classes.txt"), "background\ncat\n");
-        Files.writeString(r.resolve("labels.csv"), "a,cat\nt,cat\no,cat\nr,cat\nc,cat\n");
+        Path r = CustomSets.write(tmp.resolve("custom"), "background\ncat\n", "a,cat\nt,cat\no,cat\nr,cat\nc,cat\n", 0); // images below
         for (String id : List.of("a", "r", "c")) ImageCodec.writeJpeg(r.resolve("images/" + id + ".jpg"), new RgbImage(20, 30, new byte[1800]), 90);
         ImageCodec.writeJpeg(r.resolve("images/t.jpg"), new RgbImage(9, 12, new byte[324]), 90);
         ImageCodec.writeJpeg(r.resolve("images/o.jpg"), new RgbImage(1, 1, new byte[3]), 90);

@@ -115,16 +115,22 @@ class VocCocoTest {
         assertTrue(e.getMessage().contains("a.xml") && e.getMessage().contains("unicorn"), e.getMessage());
     }
 
+    /** A COCO root under tmp with val2017/1.jpg (4x4); returns where its instances_val2017.json goes. */
+    private static Path cocoWithOneImage(Path tmp) throws Exception {
+        Path root = tmp.resolve("coco"), f = root.resolve("annotations/instances_val2017.json");
+        Files.createDirectories(root.resolve("val2017"));
+        Files.createDirectories(f.getParent());
+        conta.image.ImageCodec.writeJpeg(root.resolve("val2017/1.jpg"), new conta.image.RgbImage(4, 4, new byte[48]), 90);
+        return f;
+    }
+
     /**
      * A COCO instances file without its lists, with a wrong type in a record, or cut off: a DataError naming the file,
      * the missing key (or record) and the fix, never a NullPointerException or ClassCastException.
      */
     @Test
     void damagedCocoAnnotationsNameTheFileAndTheKey(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
-        Path root = tmp.resolve("coco"), f = root.resolve("annotations/instances_val2017.json");
-        Files.createDirectories(root.resolve("val2017"));
-        Files.createDirectories(f.getParent());
-        conta.image.ImageCodec.writeJpeg(root.resolve("val2017/1.jpg"), new conta.image.RgbImage(4, 4, new byte[48]), 90);
+        Path f = cocoWithOneImage(tmp), root = tmp.resolve("coco");
         String good = "{\"images\": [{\"id\": 7, \"file_name\": \"1.jpg\", \"height\": 4, \"width\": 4}], \"annotations\": [{\"id\": 3, "
                 + "\"image_id\": 7, \"category_id\": 5, \"segmentation\": [[0, 0, 3, 0, 3, 3]]}], \"categories\": [{\"id\": 5, \"name\": \"cat\"}]}";
         Files.writeString(f, good);
@@ -151,10 +157,7 @@ class VocCocoTest {
     /** A file_name listed twice replaced the first record's annotations with the second's without a word. */
     @Test
     void cocoFileNameListedTwiceIsRefused(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
-        Path root = tmp.resolve("coco"), f = root.resolve("annotations/instances_val2017.json");
-        Files.createDirectories(root.resolve("val2017"));
-        Files.createDirectories(f.getParent());
-        conta.image.ImageCodec.writeJpeg(root.resolve("val2017/1.jpg"), new conta.image.RgbImage(4, 4, new byte[48]), 90);
+        Path f = cocoWithOneImage(tmp), root = tmp.resolve("coco");
         Files.writeString(f, "{\"images\": [{\"id\": 7, \"file_name\": \"1.jpg\", \"height\": 4, \"width\": 4}, "
                 + "{\"id\": 9, \"file_name\": \"1.jpg\", \"height\": 4, \"width\": 4}], \"annotations\": [{\"id\": 3, "
                 + "\"image_id\": 7, \"category_id\": 5, \"segmentation\": [[0, 0, 3, 0, 3, 3]]}], \"categories\": [{\"id\": 5, \"name\": \"cat\"}]}");
