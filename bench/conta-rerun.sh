@@ -48,7 +48,8 @@ for d in $RERUN $BASE; do
 done
 
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
-(cd "$STUDY" && nice -n 5 ./conta compare --config models/conta-bench.conf --data "$(abs "$DATA")" --out "$(abs "$OUT")" \
+DATA_ABS=$(abs "$DATA"); OUT_ABS=$(abs "$OUT")   # here, before the cd below
+(cd "$STUDY" && nice -n 5 ./conta compare --config models/conta-bench.conf --data "$DATA_ABS" --out "$OUT_ABS" \
   --methods cam,conta,c2am --seeds 5)
 
 done_=0
