@@ -11,8 +11,8 @@ import java.util.TreeSet;
 
 /**
  * Image-level labels as CSV: {@code image_id,class names}. Names may sit in further columns or be separated by ';' or
- * '|' inside one (quoted) field; an empty name list means background only. A first line whose id cell is a column name (image_id, id, image, filename, ...) and whose other cells name no class
- * is a header.
+ * '|' inside one (quoted) field; an empty name list means background only. A first line whose id cell is a column name
+ * (image_id, id, image, filename, ...) and whose other cells name columns, not classes, is a header.
  */
 public final class LabelsCsv {
     private LabelsCsv() { }
@@ -53,13 +53,20 @@ public final class LabelsCsv {
     private static final java.util.Set<String> ID_HEADERS = java.util.Set.of("id", "image", "image_id", "imageid", "image_name",
             "img", "img_id", "file", "filename", "file_name", "name");
 
-    /** A header names the id column (image_id, id, filename, ...) and no class; "image_001,cat" is a data line. */
+    /**
+     * A header names the id column (image_id, id, filename, ...), no class, and its other columns (classes, labels) when
+     * it has any: "image_001,cat" is a data line, and so is "image," (an image named "image", background only).
+     */
     private static boolean isHeader(List<String> cols, Map<String, Integer> index) {
         if (!ID_HEADERS.contains(cols.get(0).strip().toLowerCase(java.util.Locale.ROOT).replace(' ', '_').replace('-', '_'))) return false;
+        boolean named = cols.size() == 1;
         for (int c = 1; c < cols.size(); c++)
-            for (String name : cols.get(c).split("[;|]"))
-                if (!name.isBlank() && index.containsKey(ClassList.norm(name))) return false;
-        return true;
+            for (String name : cols.get(c).split("[;|]")) {
+                if (name.isBlank()) continue;
+                if (index.containsKey(ClassList.norm(name))) return false;
+                named = true;
+            }
+        return named;
     }
 
     public static void write(Path file, Map<String, int[]> labels, List<String> classes) throws IOException {

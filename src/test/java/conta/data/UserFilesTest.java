@@ -127,6 +127,12 @@ class UserFilesTest {
         Files.writeString(r.resolve("labels.csv"), "image,cat\nb,dog\n"); // an image named "image", labelled cat
         jpeg(r.resolve("images/image.jpg"), 4);
         assertEquals(List.of("image", "b"), Datasets.open(r, false).ids("all"));
+        Files.writeString(r.resolve("labels.csv"), "image,\nb,dog\n"); // the same image, background only
+        Dataset bg = Datasets.open(r, false);
+        assertEquals(List.of("image", "b"), bg.ids("all"));
+        assertArrayEquals(new int[0], bg.labels("image"));
+        Files.writeString(r.resolve("labels.csv"), "image_id\nb,dog\n"); // a one-column header
+        assertEquals(List.of("b"), Datasets.open(r, false).ids("all"));
     }
 
     @Test
