@@ -146,7 +146,7 @@ public final class ImageCodec {
         return null;
     }
 
-    /** Header-only size of a JPEG, PNG or BMP; also refuses truncated files and sizes beyond {@link #MAX_PIXELS}. */
+    /** Header-only size of a JPEG, PNG or BMP; also refuses truncated or corrupt files and sizes beyond {@link #MAX_PIXELS}. */
     public static Dims probe(Path file) throws IOException {
         byte[] b = bytes(file);
         try {
@@ -227,13 +227,21 @@ public final class ImageCodec {
 
     static boolean isJpeg(byte[] b) { return b.length > 4 && (b[0] & 0xFF) == 0xFF && (b[1] & 0xFF) == 0xD8; }
 
-    /** JPEG must end with EOI (FFD9, trailing padding allowed); PNG with an IEND chunk. */
+    /**
+     * JPEG must end with EOI (FFD9, trailing padding allowed) and have intact scan data ({@link JpegScan}, about a
+     * millisecond a photo: libjpeg would decode a corrupt scan into garbled blocks, with a warning on stderr that names no
+     * file); PNG must end with an IEND chunk; an uncompressed BMP must hold the pixels its header promises.
+     */
     static void checkComplete(byte[] b) throws IOException {
         if (b.length == 0) throw new IOException("empty file (0 bytes), not an image: copy or export it again");
         int tail = Math.max(0, b.length - 4096);
         if (isJpeg(b)) {
             for (int i = b.length - 2; i >= tail; i--)
-                if ((b[i] & 0xFF) == 0xFF && (b[i + 1] & 0xFF) == 0xD9) return;
+                if ((b[i] & 0xFF) == 0xFF && (b[i + 1] & 0xFF) == 0xD9) {
+                    String corrupt = JpegScan.check(b).problem();
+                    if (corrupt != null) throw new IOException(corrupt + "; it would decode with garbled blocks: re-download or re-encode the file");
+                    return;
+                }
             throw new IOException("truncated JPEG (no end-of-image marker); re-download or re-encode the file");
         }
         if (isPng(b)) {

@@ -252,6 +252,11 @@ class ContaModelTest {
             zero[16] = zero[17] = zero[18] = zero[19] = 0; // IHDR width 0
             assertEquals(ContaException.Code.IMAGE, assertThrows(ContaException.class, () -> m.segment(zero)).code());
             assertEquals(ContaException.Code.IMAGE, assertThrows(ContaException.class, () -> m.segment(new byte[]{1, 2, 3})).code());
+            byte[] garbled = Files.readAllBytes(Path.of("test-data/jpeg/colour.jpg"));
+            for (int i = 0; i < 16; i++) garbled[1200 + i] = (byte) (0x5A ^ i); // corrupt mid-scan, still ending with EOI
+            var g = assertThrows(ContaException.class, () -> m.segment(garbled));
+            assertEquals(ContaException.Code.IMAGE, g.code());
+            assertTrue(g.getMessage().contains("corrupt JPEG data"), g.getMessage());
             assertEquals(ContaException.Code.ARGUMENT, assertThrows(ContaException.class, () -> m.segment(new byte[3 * 64 * 64], 64, 64, new byte[10])).code());
             assertEquals(ContaException.Code.ARGUMENT, assertThrows(ContaException.class, () -> m.segment(new byte[5], 64, 64, null)).code());
 

@@ -1,0 +1,108 @@
+package conta.image;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import conta.data.SharedData;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * JpegScan against libjpeg's own verdict (test-data/jpeg/make_jpeg_fixtures.py: 240 seeded corruptions of four small
+ * JPEGs cropped from a VOC image, each decoded by libjpeg through oracle.c), and on every real JPEG of the shared sample.
+ */
+class JpegScanTest {
+    private static final Path DIR = Path.of("test-data/jpeg");
+    private static final Pattern EXTRANEOUS = Pattern.compile("(\\d+) extraneous bytes before marker 0x(\\p{XDigit}+)");
+
+    @TempDir Path tmp;
+
+    @Test
+    void cleanFixturesAreWalkedAndPass() throws IOException {
+        for (String f : List.of("colour", "restart", "grey")) {
+            JpegScan.Result r = JpegScan.check(Files.readAllBytes(DIR.resolve(f + ".jpg")));
+            assertTrue(r.walked(), f);
+            assertNull(r.problem(), f);
+        }
+        assertFalse(JpegScan.check(Files.readAllBytes(DIR.resolve("progressive.jpg"))).walked(), "progressive files are not walked");
+    }
+
+    /** Where libjpeg finds a bad code, a premature end or bytes left before a restart marker, so does the walk; where it finds nothing, neither does the walk. */
+    @Test
+    void agreesWithLibjpegOnCorruptedScans() throws IOException {
+        List<String> disagree = new ArrayList<>();
+        int flagged = 0, clean = 0;
+        for (String line : Files.readAllLines(DIR.resolve("mutations.tsv"))) {
+            if (line.startsWith("#")) continue;
+            String[] c = line.split("\t", -1);
+            byte[] b = Files.readAllBytes(DIR.resolve(c[0] + ".jpg"));
+            int at = Integer.parseInt(c[1]), del = Integer.parseInt(c[2]);
+            byte[] ins = HexFormat.of().parseHex(c[3]);
+            byte[] m = new byte[b.length - del + ins.length];
+            System.arraycopy(b, 0, m, 0, at);
+            System.arraycopy(ins, 0, m, at, ins.length);
+            System.arraycopy(b, at + del, m, at + ins.length, b.length - at - del);
+            JpegScan.Result r = JpegScan.check(m);
+            if (c[0].equals("progressive")) {
+                assertFalse(r.walked(), line);
+                continue;
+            }
+            String verdict = c[4], msg = c[5];
+            Boolean expect; // null: either answer is right
+            Matcher x = EXTRANEOUS.matcher(msg);
+            if (verdict.equals("clean")) expect = false;
+            else if (verdict.equals("fatal")) expect = null;
+            else if (msg.contains("bad Huffman code") || msg.contains("premature end of data segment")) expect = true;
+            else if (x.find()) {
+                int n = Integer.parseInt(x.group(1)), marker = Integer.parseInt(x.group(2), 16);
+                // libjpeg's bit buffer may have swallowed up to 8 bytes more than it counts at the end of the image
+                expect = marker != 0xD9 ? Boolean.TRUE : n > JpegScan.TRAILING_SLACK ? Boolean.TRUE
+                        : n + 8 < JpegScan.TRAILING_SLACK ? Boolean.FALSE : null;
+            } else expect = null;
+            if (expect == null) continue;
+            if (expect) flagged++; else clean++;
+            if (expect != (r.problem() != null)) disagree.add(line.substring(0, Math.min(line.length(), 120)) + " -> " + r);
+        }
+        assertTrue(disagree.isEmpty(), disagree.size() + " disagreements:\n" + String.join("\n", disagree));
+        assertTrue(flagged >= 40 && clean >= 40, "too few cases of each kind: " + flagged + " flagged, " + clean + " clean");
+    }
+
+    @Test
+    void everyRealSampleJpegIsWalkedAndPasses() throws IOException {
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(SharedData.root())) {
+            files = s.filter(p -> p.toString().endsWith(".jpg")).sorted().toList();
+        }
+        assertTrue(files.size() >= 100, "sample JPEGs: " + files.size());
+        for (Path f : files) {
+            JpegScan.Result r = JpegScan.check(Files.readAllBytes(f));
+            assertTrue(r.walked(), f.toString());
+            assertNull(r.problem(), f.toString());
+        }
+    }
+
+    @Test
+    void probeAndDecodeRefuseACorruptScanNamingTheFile() throws IOException {
+        byte[] b = Files.readAllBytes(DIR.resolve("colour.jpg"));
+        Path f = tmp.resolve("photo.jpg");
+        byte[] m = b.clone();
+        for (int i = 0; i < 16; i++) m[1200 + i] = (byte) (0x5A ^ i); // bytes overwritten mid-scan; the file still ends with EOI
+        Files.write(f, m);
+        IOException e = assertThrows(IOException.class, () -> ImageCodec.probe(f));
+        assertTrue(e.getMessage().startsWith("image " + f + ": corrupt JPEG data: "), e.getMessage());
+        assertTrue(e.getMessage().contains("re-download or re-encode"), e.getMessage());
+        IOException d = assertThrows(IOException.class, () -> ImageCodec.read(f));
+        assertEquals(e.getMessage(), d.getMessage(), "a decode refuses it in the same words");
+        Files.write(f, b);
+        assertEquals(160, ImageCodec.probe(f).w());
+        assertEquals(120, ImageCodec.read(f).h());
+    }
+}
