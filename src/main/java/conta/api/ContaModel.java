@@ -240,22 +240,30 @@ public final class ContaModel implements AutoCloseable {
         }
     }
 
-    /** 8-bit RGB of any BufferedImage; grey rasters are replicated (not colour-managed), 16-bit samples keep the high byte, as OpenCV reads them. */
+    /**
+     * 8-bit RGB of any BufferedImage; grey rasters (with or without alpha, any ColorModel of a grey colour space) are
+     * replicated (not colour-managed), 16-bit samples keep the high byte, as OpenCV reads them. getRGB would convert a
+     * grey+alpha PNG's linear grey to sRGB (7 became 46) and round 16-bit RGB samples instead of taking their high byte.
+     */
     static RgbImage fromBuffered(BufferedImage b) {
         if (b == null) throw new ContaException(ContaException.Code.ARGUMENT, "no image");
         int w = b.getWidth(), h = b.getHeight();
         checkDims(w, h);
         byte[] rgb = new byte[3 * w * h];
-        if (b.getType() == BufferedImage.TYPE_BYTE_GRAY || b.getType() == BufferedImage.TYPE_USHORT_GRAY) {
-            Raster r = b.getRaster();
-            int shift = b.getType() == BufferedImage.TYPE_USHORT_GRAY ? 8 : 0;
+        java.awt.image.ColorModel cm = b.getColorModel();
+        Raster r = b.getRaster();
+        boolean component = cm instanceof java.awt.image.ComponentColorModel && r.getTransferType() != java.awt.image.DataBuffer.TYPE_FLOAT
+                && r.getTransferType() != java.awt.image.DataBuffer.TYPE_DOUBLE;
+        int bits = component ? r.getSampleModel().getSampleSize(0) : 0;
+        boolean grey = b.getType() == BufferedImage.TYPE_BYTE_GRAY || b.getType() == BufferedImage.TYPE_USHORT_GRAY
+                || (component && cm.getColorSpace().getType() == java.awt.color.ColorSpace.TYPE_GRAY && (bits == 8 || bits == 16));
+        boolean rgb16 = component && bits == 16 && cm.getColorSpace().isCS_sRGB() && r.getNumBands() >= 3;
+        if (grey || rgb16) {
+            int shift = r.getSampleModel().getSampleSize(0) - 8;
             for (int y = 0; y < h; y++)
                 for (int x = 0; x < w; x++) {
-                    byte v = (byte) (r.getSample(x, y, 0) >> shift);
                     int i = 3 * (y * w + x);
-                    rgb[i] = v;
-                    rgb[i + 1] = v;
-                    rgb[i + 2] = v;
+                    for (int c = 0; c < 3; c++) rgb[i + c] = (byte) (r.getSample(x, y, grey ? 0 : c) >> shift);
                 }
         } else {
             int[] row = new int[w];

@@ -276,6 +276,28 @@ class ContaModelTest {
             assertArrayEquals(ref, m.segment(png(g16)).labels(), "16-bit PNG");
             assertArrayEquals(ref, m.segment(g8).labels(), "grey BufferedImage");
             assertArrayEquals(ref, m.segment(g16).labels(), "16-bit BufferedImage");
+            // grey+alpha and 16-bit RGB, as ImageIO reads such PNGs (TYPE_CUSTOM): the same pixels OpenCV reads from the
+            // file, not getRGB's colour-managed (linear grey -> sRGB) or rounded ones
+            for (int bits : new int[]{8, 16}) {
+                int type = bits == 8 ? java.awt.image.DataBuffer.TYPE_BYTE : java.awt.image.DataBuffer.TYPE_USHORT;
+                var gaModel = new java.awt.image.ComponentColorModel(java.awt.color.ColorSpace.getInstance(java.awt.color.ColorSpace.CS_GRAY),
+                        true, false, java.awt.Transparency.TRANSLUCENT, type);
+                BufferedImage ga = new BufferedImage(gaModel, gaModel.createCompatibleWritableRaster(w, h), false, null);
+                var rgbModel = new java.awt.image.ComponentColorModel(java.awt.color.ColorSpace.getInstance(java.awt.color.ColorSpace.CS_sRGB),
+                        false, false, java.awt.Transparency.OPAQUE, type);
+                BufferedImage c16 = new BufferedImage(rgbModel, rgbModel.createCompatibleWritableRaster(w, h), false, null);
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++) {
+                        int v = (x * 5 + y * 3) % 256, s = bits == 8 ? v : v << 8 | 0xFF;
+                        ga.getRaster().setSample(x, y, 0, s);
+                        ga.getRaster().setSample(x, y, 1, bits == 8 ? 255 : 65535);
+                        for (int c = 0; c < 3; c++) c16.getRaster().setSample(x, y, c, s);
+                    }
+                assertEquals(BufferedImage.TYPE_CUSTOM, ga.getType());
+                assertArrayEquals(ref, m.segment(ga).labels(), bits + "-bit grey+alpha BufferedImage");
+                assertArrayEquals(ref, m.segment(png(ga)).labels(), bits + "-bit grey+alpha PNG");
+                assertArrayEquals(ref, m.segment(c16).labels(), bits + "-bit RGB BufferedImage");
+            }
             byte[] p16 = png(g16);
             assertEquals(16, p16[24], "the file really is 16-bit");
 
