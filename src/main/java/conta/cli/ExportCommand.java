@@ -54,6 +54,7 @@ public final class ExportCommand implements Command {
         String format = a.get("format", "bundle");
         if (!List.of("seg", "cls", "irn").contains(stage)) throw new UserError("--stage must be seg, cls or irn, got '" + stage + "'");
         if (!format.equals("bundle") && !format.equals("onnx")) throw new UserError("--format must be bundle or onnx, got '" + format + "'");
+        checkOutName(out, format);
         if (format.equals("onnx") && stage.equals("irn"))
             throw new UserError("ONNX export supports --stage seg or cls (as export-onnx), got --stage irn; the boundary branch exports as --format bundle");
         try (BundleModel m = BundleModel.open(src, stage, round, new CpuBackend())) {
@@ -72,6 +73,7 @@ public final class ExportCommand implements Command {
     private static int fromArch(Args a) throws IOException {
         List<String> unknown = a.unknown(ARCH_FLAGS);
         if (!unknown.isEmpty()) throw new UserError("unknown flag --" + unknown.getFirst() + " with --arch (export --arch takes " + String.join(", ", ARCH_FLAGS.stream().map(f -> "--" + f).toList()) + ")");
+        if (a.has("out")) checkOutName(Path.of(a.require("out")), "bundle"); // before a checkpoint is read
         String arch = a.require("arch");
         if (!arch.equals("deeplabv2-resnet101"))
             throw new UserError("export --arch makes segmentation bundles: --arch deeplabv2-resnet101 (the backbone depth is --blocks), got '" + arch
@@ -96,6 +98,20 @@ public final class ExportCommand implements Command {
                     + m.bundle.input().name().toLowerCase(java.util.Locale.ROOT) + ")");
         }
         return 0;
+    }
+
+    /**
+     * Refuses, before anything is written, an --out whose name says another format than the one written: a bundle named
+     * .onnx/.pth/.pt (it used to be written and then refused as "an ONNX model", the file left behind) or ONNX named
+     * .safetensors.
+     */
+    static void checkOutName(Path out, String format) {
+        String n = out.getFileName() == null ? "" : out.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        if (format.equals("bundle") && (n.endsWith(".onnx") || n.endsWith(".pth") || n.endsWith(".pt")))
+            throw new UserError("--out " + out + " names " + (n.endsWith(".onnx") ? "an ONNX" : "a PyTorch") + " file, but export writes a conta bundle "
+                    + "(safetensors) here: name it .safetensors" + (n.endsWith(".onnx") ? ", or add --format onnx (export-onnx with --arch) for ONNX" : ""));
+        if (format.equals("onnx") && n.endsWith(".safetensors"))
+            throw new UserError("--out " + out + " names a safetensors file, but ONNX is written here: name it .onnx (conta export without --format onnx writes a bundle)");
     }
 
     /** The class names of --names FILE (one per line, background first, blank lines skipped), or null without --names. */

@@ -50,6 +50,7 @@ public final class OnnxExportCommand implements Command {
             throw new UserError((a.has("run") ? "give --run or --arch, not both" : "give --run OUT --stage seg|cls (a pipeline run) or --arch ARCH --weights F")
                     + "; conta export-onnx --help");
         Path out = Path.of(a.require("out"));
+        ExportCommand.checkOutName(out, "onnx"); // ONNX named .safetensors would pass for (and overwrite) a bundle
         Backend b = new CpuBackend();
         Map<String, String> meta = new LinkedHashMap<>();
         try (Network net = a.has("run") ? fromRun(a, b, meta) : ModelCommand.build(a, b)) {

@@ -199,6 +199,15 @@ class ExportArchTest {
                 "ONNX export supports --stage seg or cls", "--stage irn");
         refused(conta("export", "--model", irn.toString(), "--format", "onnx", "--out", onnx.toString()), onnx,
                 "ONNX export supports seg or cls", irn.toString(), "boundary branch");
+        // an --out named for another format is refused before anything is written (a bundle named .onnx used to be
+        // written, then refused as "an ONNX model", and left behind)
+        refused(conta("export", "--model", irn.toString(), "--stage", "irn", "--out", onnx.toString()), onnx, "--out " + onnx, ".safetensors", "--format onnx");
+        Path pt = tmp.resolve("irn.pt"), st = tmp.resolve("irn-onnx.safetensors");
+        refused(conta("export", "--model", irn.toString(), "--stage", "irn", "--out", pt.toString()), pt, "--out " + pt, "PyTorch");
+        refused(conta("export", "--model", irn.toString(), "--format", "onnx", "--out", st.toString()), st, "--out " + st, "name it .onnx");
+        refused(conta("export-onnx", "--arch", "resnet18", "--width", "4", "--classes", "3", "--out", st.toString()), st, "--out " + st, "name it .onnx");
+        refused(conta("export", "--arch", "deeplabv2-resnet101", "--width", "4", "--blocks", "1,1,1,1", "--classes", "5", "--out", onnx.toString()),
+                onnx, "--out " + onnx, ".safetensors");
         Object[] r = conta("export", "--model", irn.toString(), "--stage", "irn", "--out", copy.toString());
         assertEquals(0, r[0], (String) r[1]);
         assertTrue(((String) r[1]).contains("boundary branch"), (String) r[1]);
