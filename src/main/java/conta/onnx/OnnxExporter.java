@@ -81,6 +81,7 @@ public final class OnnxExporter {
                 if (o.produced.size() != t.produced.size() || o.resizes.size() != t.resizes.size())
                     throw new IllegalStateException("ONNX export: the network runs different ops at different input sizes; it cannot be exported as one graph");
             t.g.pruneConstants();
+            t.g.dedupeConstants(); // a weight the forward reads more than once (DeepLab's MSC branches) is stored once
             long weights = 0;
             for (OnnxGraph.Constant k : t.g.constants.values()) if (k.floats() != null) weights += k.floats().length;
             Map<String, String> meta = new LinkedHashMap<>(metadata);

@@ -83,6 +83,47 @@ final class OnnxGraph {
         constants.keySet().retainAll(used);
     }
 
+    /**
+     * Merges constants of equal type, dims and values into the first of them, renaming the nodes' inputs. The trace
+     * records a parameter each time the forward reads it, and folds batch norm per read: DeepLab-v2's MSC runs the
+     * backbone once per scale, so its export held every weight three times (6.6 MB for a 2.6 MB bundle).
+     */
+    void dedupeConstants() {
+        Map<Object, String> first = new java.util.HashMap<>();
+        Map<String, String> rename = new java.util.HashMap<>();
+        Set<String> ports = new HashSet<>();
+        for (Port p : outputs) ports.add(p.name());
+        for (Constant c : constants.values()) {
+            if (ports.contains(c.name())) continue;
+            Object key = List.of(java.util.Arrays.toString(c.dims()),
+                    c.floats() != null ? "f" + java.util.Arrays.hashCode(c.floats()) : c.longs() != null ? "l" + java.util.Arrays.hashCode(c.longs())
+                            : "d" + java.util.Arrays.hashCode(c.doubles()));
+            String kept = first.get(key);
+            if (kept != null && sameValues(constants.get(kept), c)) rename.put(c.name(), kept);
+            else if (kept == null) first.put(key, c.name());
+        }
+        if (rename.isEmpty()) return;
+        for (Node n : nodes) n.inputs.replaceAll(i -> rename.getOrDefault(i, i));
+        constants.keySet().removeAll(rename.keySet());
+    }
+
+    /** Bit-for-bit equal values (floats compared by their bits, so -0 and NaN payloads stay apart). */
+    private static boolean sameValues(Constant a, Constant b) {
+        if (!java.util.Arrays.equals(a.dims(), b.dims())) return false;
+        if (a.floats() != null && b.floats() != null) {
+            if (a.floats().length != b.floats().length) return false;
+            for (int i = 0; i < a.floats().length; i++) if (Float.floatToRawIntBits(a.floats()[i]) != Float.floatToRawIntBits(b.floats()[i])) return false;
+            return true;
+        }
+        if (a.longs() != null && b.longs() != null) return java.util.Arrays.equals(a.longs(), b.longs());
+        if (a.doubles() != null && b.doubles() != null) {
+            if (a.doubles().length != b.doubles().length) return false;
+            for (int i = 0; i < a.doubles().length; i++) if (Double.doubleToRawLongBits(a.doubles()[i]) != Double.doubleToRawLongBits(b.doubles()[i])) return false;
+            return true;
+        }
+        return false;
+    }
+
     /** Nodes reading the value. */
     List<Node> readers(String value) {
         List<Node> r = new ArrayList<>();

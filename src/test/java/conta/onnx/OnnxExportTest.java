@@ -95,6 +95,10 @@ class OnnxExportTest {
             OnnxExporter.Result res = OnnxExporter.export(net, f, Map.of());
             assertTrue(res.notes().isEmpty(), res.notes().toString());
             compare(net, f, List.of("logits"), (x, sz) -> Map.of("logits", net.forward(x)));
+            // the three MSC branches read the same weights: stored once (they were three folded copies), so the
+            // graph holds no more values than the network's own state (BN's four vectors fold into one bias)
+            long state = net.module().exportState().values().stream().mapToLong(v -> v.data().length).sum();
+            assertTrue(res.weights() <= state, res.weights() + " weights in the graph, " + state + " in the network");
         }
     }
 
