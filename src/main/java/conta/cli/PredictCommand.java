@@ -104,7 +104,12 @@ public final class PredictCommand implements Command {
                     IndexPng.write(out.resolve(id + ".png"), m);
                     if (overlay) {
                         var o = Overlay.render(im, m, (seg != null ? seg : cls).bundle.classNames(), (seg != null ? seg : cls).bundle.palette());
-                        javax.imageio.ImageIO.write(o, "png", out.resolve(id + "_overlay.png").toFile());
+                        // encoded in memory, then written atomically as the label maps are: ImageIO.write to a File that
+                        // cannot be written printed a stack trace and ended in an internal error (exit 1), and a kill
+                        // could leave half an overlay
+                        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+                        if (!javax.imageio.ImageIO.write(o, "png", png)) throw new IllegalStateException("no PNG writer for the overlay");
+                        conta.io.AtomicWrite.write(out.resolve(id + "_overlay.png"), png.toByteArray());
                     }
                     bar.step(id);
                 }

@@ -207,7 +207,12 @@ public record Bundle(int version, String contaVersion, String stage, ModelSpec s
     /** Where a path names a weights file: the file itself, or for a run folder its newest finished round's stage model. */
     public static Path modelFile(Path p, String stage, Integer round) {
         if (!Files.exists(p)) throw new UserError("model " + p + " does not exist (give a bundle file or a pipeline --out folder)");
-        if (!Files.isDirectory(p)) return p;
+        if (!Files.isDirectory(p)) {
+            if (round != null) // it used to be ignored: a bundle holds one model, of whatever round it was exported from
+                throw new UserError("--round " + round + " picks a round of a pipeline run folder, but " + p + " is a model file (one model): "
+                        + "leave out --round, or give the run folder");
+            return p;
+        }
         return RunModels.find(p, stage, round);
     }
 }

@@ -139,6 +139,23 @@ class PredictInputsTest {
         assertTrue(Files.isRegularFile(farmOut.resolve("a.png")) && Files.isRegularFile(farmOut.resolve("b.png")), r.err());
     }
 
+    /**
+     * An overlay that cannot be written (a folder in its place) is one line naming it, exit 2, as a label map is; it
+     * was an internal error after ImageIO's stack trace. --round with a bundle file is refused, not ignored.
+     */
+    @Test
+    void anUnwritableOverlayAndRoundWithABundleAreUserErrors() throws Exception {
+        Path in = tmp.resolve("ov-in"), out = tmp.resolve("ov-out");
+        Files.createDirectories(in);
+        Files.write(in.resolve("a.png"), image("png", 3));
+        Files.createDirectories(out.resolve("a_overlay.png").resolve("inner"));
+        var r = predict("--images", in.toString(), "--out", out.toString(), "--overlay");
+        ErrorContractTest.userError(r, "a_overlay.png", "is a folder"); // after the progress bar's first line: no stack trace
+        assertTrue(r.err().strip().lines().allMatch(l -> l.startsWith("predict ") || l.startsWith("conta predict: ")), r.err());
+        refused(predict("--images", in.toString(), "--out", tmp.resolve("ov-round").toString(), "--round", "2"), "--round 2", bundle.toString(),
+                "leave out --round");
+    }
+
     @Test
     void outIsAFile() throws Exception {
         Path imgs = tmp.resolve("one"), f = tmp.resolve("afile");
