@@ -95,6 +95,10 @@ public final class OnnxExportCommand implements Command {
         } catch (IOException | RuntimeException e) {
             throw RunModels.damaged(model, e);
         }
+        // the bundle's description (class names, palette, scales), as `conta export --format onnx` writes it: without
+        // it a service deploying this file could not name the labels
+        conta.wsss.Bundle described = conta.wsss.Bundle.readMeta(model);
+        meta.putAll((described != null ? described : RunModels.legacy(model)).meta());
         meta.put("conta.run", run.toAbsolutePath().normalize().toString());
         meta.put("conta.stage", stage);
         meta.put("conta.round", Integer.toString(round));

@@ -7,6 +7,7 @@ import conta.image.IndexPng;
 import conta.image.Mask;
 import conta.image.Overlay;
 import conta.image.RgbImage;
+import conta.io.HostArray;
 import conta.pipeline.Methods;
 import conta.train.Progress;
 import conta.tensor.Backend;
@@ -37,7 +38,8 @@ public final class PredictCommand implements Command {
 
     @Override public String usage() {
         return USAGE + "\n  " + summary() + "\n  --model: a bundle (conta export) or a pipeline run folder (its segmentation model, or with --cams its"
-                + " classifier); --precision bf16 runs the inference plans in bfloat16 (auto: where the CPU has AMX).";
+                + " classifier); a classifier writes ID.npz (CAMs of every class and its class scores) and ID.png, the CAM seeds of the"
+                + " classes it scores >= 0.5; --precision bf16 runs the inference plans in bfloat16 (auto: where the CPU has AMX).";
     }
 
     @Override public String summary() { return "label maps (and CAMs, overlays) for new images from a bundle or a pipeline run"; }
@@ -95,12 +97,13 @@ public final class PredictCommand implements Command {
                     }
                     Mask m;
                     if (seg != null) m = seg.segment(im, crf);
-                    else {
-                        CamMaps c = cls.cams(im);
-                        c.save(out.resolve(id + ".npz"));
-                        m = c.seeds(cls.bundle.camThreshold());
+                    else { // the seeds of the classes the classifier finds (the pipeline's seeds take the image's labels)
+                        float[] p = cls.classProbabilities(im);
+                        m = saveCams(cls, im, p, out.resolve(id + ".npz"))
+                                .only(java.util.stream.IntStream.range(0, p.length).filter(k -> p[k] >= 0.5f).map(k -> k + 1).toArray())
+                                .seeds(cls.bundle.camThreshold());
                     }
-                    if (seg != null && cls != null) cls.cams(im).save(out.resolve(id + ".npz"));
+                    if (seg != null && cls != null) saveCams(cls, im, cls.classProbabilities(im), out.resolve(id + ".npz"));
                     IndexPng.write(out.resolve(id + ".png"), m);
                     if (overlay) {
                         var o = Overlay.render(im, m, (seg != null ? seg : cls).bundle.classNames(), (seg != null ? seg : cls).bundle.palette());
@@ -116,7 +119,7 @@ public final class PredictCommand implements Command {
                 bar.finish();
                 int wrote = images.size() - bad.size();
                 System.err.println("wrote " + wrote + " label map" + (wrote == 1 ? "" : "s") + " to " + out
-                        + (seg == null ? " (CAM seeds at background " + cls.bundle.camThreshold() + ", with CAMs as .npz)" : ""));
+                        + (seg == null ? " (CAM seeds of the classes scored >= 0.5, at background " + cls.bundle.camThreshold() + "; CAMs and scores as .npz)" : ""));
                 if (!bad.isEmpty()) {
                     System.err.println("skipped " + bad.size() + " image" + (bad.size() == 1 ? "" : "s") + " it could not use:");
                     for (String s : bad) System.err.println("  " + s);
@@ -127,6 +130,13 @@ public final class PredictCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /** Every class's CAMs of the image with the classifier's class probabilities ("scores") as ID.npz; the CAMs returned. */
+    private static CamMaps saveCams(BundleModel cls, RgbImage im, float[] p, Path file) throws IOException {
+        CamMaps c = cls.cams(im);
+        c.save(file, Map.of("scores", new HostArray(new int[]{p.length}, p)));
+        return c;
     }
 
     /** --images values and the words after them. */

@@ -13,13 +13,17 @@ import java.util.Map;
  */
 public record CamMaps(int[] keys, int h4, int w4, float[] stride4, int h, int w, float[] highRes) {
     /** Writes {keys, cam, high_res} as an .npz (keys as float32 class ids). */
-    public void save(Path file) throws IOException {
+    public void save(Path file) throws IOException { save(file, Map.of()); }
+
+    /** The same with further arrays after them (conta predict: the classifier's class scores). */
+    public void save(Path file, Map<String, HostArray> extra) throws IOException {
         Map<String, HostArray> m = new LinkedHashMap<>();
         float[] k = new float[keys.length];
         for (int i = 0; i < keys.length; i++) k[i] = keys[i];
         m.put("keys", new HostArray(new int[]{keys.length}, k));
         m.put("cam", new HostArray(new int[]{keys.length, h4, w4}, stride4));
         m.put("high_res", new HostArray(new int[]{keys.length, h, w}, highRes));
+        m.putAll(extra);
         Npy.writeNpz(file, m);
     }
 
@@ -37,6 +41,20 @@ public record CamMaps(int[] keys, int h4, int w4, float[] stride4, int h, int w,
         float[] d = new float[numClasses * h * w];
         for (int i = 0; i < keys.length; i++) System.arraycopy(highRes, i * h * w, d, (keys[i] - 1) * h * w, h * w);
         return d;
+    }
+
+    /** The maps of the given classes only (each must be one of keys), in the given order. */
+    public CamMaps only(int[] classes) {
+        int hw = h * w, hw4 = h4 * w4;
+        float[] s4 = new float[classes.length * hw4], hr = new float[classes.length * hw];
+        for (int j = 0; j < classes.length; j++) {
+            int i = keys.length - 1;
+            while (i >= 0 && keys[i] != classes[j]) i--;
+            if (i < 0) throw new IllegalArgumentException("class " + classes[j] + " has no CAM here");
+            System.arraycopy(stride4, i * hw4, s4, j * hw4, hw4);
+            System.arraycopy(highRes, i * hw, hr, j * hw, hw);
+        }
+        return new CamMaps(classes.clone(), h4, w4, s4, h, w, hr);
     }
 
     /** Argmax over [background = threshold, CAMs]; class ids, 0 = background. */

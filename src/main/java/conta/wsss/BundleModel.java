@@ -132,6 +132,25 @@ public final class BundleModel implements AutoCloseable {
         return Cams.compute((ResNet) net, bundle.input(), im, all, bundle.scales(), null, conta.image.Resampling.PIL, plans);
     }
 
+    /**
+     * The classifier's probability of each class (index i = class i + 1): the sigmoid of its logits for the image at
+     * scale 1, unflipped, as multi-label soft-margin training reads them (a class is predicted where it is >= 0.5).
+     */
+    public float[] classProbabilities(RgbImage im) {
+        if (!bundle.stage().equals("cls")) throw new UserError(file + " is a " + bundle.stage() + " model; class scores need a classifier (cls) bundle");
+        if (bundle.needsContext()) cams(im); // refused there, with the round-0 advice
+        checkSize(im.w(), im.h(), "the image");
+        ResNet r = (ResNet) net;
+        r.train(false);
+        try (conta.autograd.Tape t = conta.autograd.Tape.open(false)) {
+            conta.tensor.Tensor x = conta.autograd.Tape.track(conta.tensor.Tensor.of(net.backend(), bundle.input().chw(im, false), 1, 3, im.h(), im.w()));
+            float[] logits = conta.autograd.Tape.track(r.forward(x)).toArray();
+            float[] p = new float[logits.length];
+            for (int i = 0; i < p.length; i++) p[i] = (float) (1 / (1 + Math.exp(-logits[i])));
+            return p;
+        }
+    }
+
     public Backend backend() { return net.backend(); }
 
     /** The network (ONNX export and tests). */

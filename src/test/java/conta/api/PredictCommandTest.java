@@ -79,20 +79,52 @@ class PredictCommandTest {
         assertEquals(0, conta("predict", "--model", seg.toString(), "--images", imgs.toString(), "--out", tmp.resolve("b").toString(), "--device", "cpu"));
         assertSameAsPred(tmp.resolve("b"), ids);
 
-        assertEquals(0, conta("predict", "--model", cls.toString(), "--images", imgs.toString(), "--out", tmp.resolve("c").toString(), "--device", "cpu"));
-        Map<String, HostArray> npz = Npy.readNpz(tmp.resolve("c").resolve(ids.getFirst() + ".npz"));
+        // the classifier with the last class's weights the negative of class 1's: its CAM, ReLU(-W1 f) normalised to its
+        // own maximum, is high where class 1's map is low, while its logit is minus class 1's. Seeds over every class
+        // (before) gave it the pixels around the objects; seeds over the classes scored >= 0.5 cannot.
         int n = conta.synth.SynthGenerator.classes().size() - 1;
-        assertEquals(n, npz.get("keys").data().length, "every class's CAM");
-        // the same numbers as the pipeline's CAM function run on this image with all classes (through inference plans,
-        // as the pipeline's cam stage and predict run it on the CPU)
+        var bundle = conta.io.Safetensors.readAll(cls);
+        HostArray w = bundle.tensors().get("classifier.weight");
+        int f = w.data().length / n;
+        for (int i = 0; i < f; i++) w.data()[(n - 1) * f + i] = -w.data()[i];
+        cls = tmp.resolve("cls-neg.safetensors");
+        conta.io.Safetensors.write(cls, bundle.tensors(), bundle.metadata());
+        assertEquals(0, conta("predict", "--model", cls.toString(), "--images", imgs.toString(), "--out", tmp.resolve("c").toString(), "--device", "cpu"));
+        // the same numbers as the pipeline's CAM function run on each image with all classes (through inference plans,
+        // as the pipeline's cam stage and predict run it on the CPU); the class scores: the sigmoid of the classifier's
+        // logits, checked against ONNX Runtime running the exported classifier on the preprocessed image; the seeds are
+        // those of the classes scored >= 0.5 only
+        Path onnx = tmp.resolve("cls.onnx");
+        assertEquals(0, conta("export", "--model", cls.toString(), "--stage", "cls", "--format", "onnx", "--out", onnx.toString()));
+        int gated = 0;
         try (var b = new conta.tensor.cpu.CpuBackend(); var net = conta.wsss.ClassifierStage.build(conta.pipeline.PipelineResumeTest.tiny(), n, 0, b);
-             var plans = new conta.infer.PlanCache(net, conta.infer.PlanCache.Output.CAM, conta.infer.Precision.FP32, 4)) {
-            conta.train.Checkpoint.load(TinyRun.out().resolve("round0/cls/model.safetensors"), net, null);
-            var ref = conta.wsss.Cams.compute(net, conta.data.Preprocess.IMAGENET, conta.image.ImageCodec.read(TinyRun.image(ids.getFirst())),
-                    java.util.stream.IntStream.rangeClosed(1, n).toArray(), new double[]{1.0, 1.5}, null, conta.image.Resampling.PIL, plans);
-            assertArrayEquals(ref.highRes(), npz.get("high_res").data());
-            assertArrayEquals(ref.seeds(0.15).data(), IndexPng.read(tmp.resolve("c").resolve(ids.getFirst() + ".png")).data());
+             var plans = new conta.infer.PlanCache(net, conta.infer.PlanCache.Output.CAM, conta.infer.Precision.FP32, 4);
+             var s = conta.onnx.OrtCheck.open(onnx)) {
+            net.loadState(bundle.tensors(), true);
+            for (String id : ids) {
+                Map<String, HostArray> npz = Npy.readNpz(tmp.resolve("c").resolve(id + ".npz"));
+                assertEquals(n, npz.get("keys").data().length, "every class's CAM");
+                var im = conta.image.ImageCodec.read(TinyRun.image(id));
+                var ref = conta.wsss.Cams.compute(net, conta.data.Preprocess.IMAGENET, im, java.util.stream.IntStream.rangeClosed(1, n).toArray(),
+                        new double[]{1.0, 1.5}, null, conta.image.Resampling.PIL, plans);
+                assertArrayEquals(ref.highRes(), npz.get("high_res").data());
+                float[] logits = conta.onnx.OrtCheck.run(s, Map.of("image", new long[]{1, 3, im.h(), im.w()}),
+                        Map.of("image", conta.data.Preprocess.IMAGENET.chw(im, false))).get("logits");
+                float[] scores = npz.get("scores").data();
+                assertEquals(n, scores.length);
+                List<Integer> present = new ArrayList<>();
+                for (int k = 0; k < n; k++) {
+                    double p = 1 / (1 + Math.exp(-logits[k]));
+                    assertEquals(p, scores[k], 1e-5 + 1e-4 * p, id + ": class " + (k + 1) + " probability");
+                    if (scores[k] >= 0.5f) present.add(k + 1);
+                }
+                byte[] seeds = IndexPng.read(tmp.resolve("c").resolve(id + ".png")).data();
+                assertArrayEquals(ref.only(present.stream().mapToInt(Integer::intValue).toArray()).seeds(0.15).data(), seeds, id);
+                for (byte v : seeds) assertTrue(v == 0 || present.contains((int) v), id + ": seed class " + v + " not among the predicted " + present);
+                if (!java.util.Arrays.equals(ref.seeds(0.15).data(), seeds)) gated++;
+            }
         }
+        assertTrue(gated > 0, "no image tells the seeds of all classes (before) from the predicted classes' seeds");
     }
 
     @Test

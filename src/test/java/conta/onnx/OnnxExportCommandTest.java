@@ -77,6 +77,10 @@ class OnnxExportCommandTest {
         try (OrtSession s = OrtCheck.open(segOnnx)) {
             assertEquals("seg", s.getMetadata().getCustomMetadataValue("conta.stage").orElse(null));
             assertEquals("imagenet", s.getMetadata().getCustomMetadataValue("conta.input").orElse(null)); // seg.weights=none: RGB mean/std
+            // the bundle description, as export --format onnx writes it: class names (generic here: no report.json) and palette
+            var described = conta.wsss.Bundle.fromJson(conta.io.Json.parseObject(s.getMetadata().getCustomMetadataValue(conta.wsss.Bundle.META_KEY).orElseThrow()), "seg.onnx");
+            assertEquals(java.util.List.of("background", "class1", "class2", "class3", "class4", "class5"), described.classNames());
+            assertEquals("seg", described.stage());
             assertClose(expected.get("seg"), OrtCheck.run(s, Map.of("image", new long[]{1, 3, 70, 90}), Map.of("image", img)).get("logits"), "run seg logits");
         }
         try (OrtSession s = OrtCheck.open(clsOnnx)) {

@@ -18,19 +18,19 @@ import java.util.SplittableRandom;
 import java.util.function.Function;
 
 /** Runs exported models in ONNX Runtime and compares them with conta's own forward. */
-final class OrtCheck {
+public final class OrtCheck {
     private OrtCheck() { }
 
     static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
     /** The bar: outputs agree within 1e-4 relative, per element (atol + rtol * |ref|). */
     static final double RTOL = 1e-4;
 
-    static OrtSession open(Path model) throws Exception {
+    public static OrtSession open(Path model) throws Exception {
         return ENV.createSession(model.toString(), new OrtSession.SessionOptions());
     }
 
     /** ORT's outputs by name for the given float inputs (name -> {shape as float[] of dims, data}). */
-    static Map<String, float[]> run(OrtSession s, Map<String, long[]> shapes, Map<String, float[]> data) throws Exception {
+    public static Map<String, float[]> run(OrtSession s, Map<String, long[]> shapes, Map<String, float[]> data) throws Exception {
         Map<String, OnnxTensor> in = new LinkedHashMap<>();
         try {
             for (var e : data.entrySet()) in.put(e.getKey(), OnnxTensor.createTensor(ENV, FloatBuffer.wrap(e.getValue()), shapes.get(e.getKey())));
