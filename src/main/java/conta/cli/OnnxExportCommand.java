@@ -58,6 +58,8 @@ public final class OnnxExportCommand implements Command {
             OnnxExporter.Result r;
             try {
                 r = OnnxExporter.export(net, out, meta);
+            } catch (java.nio.file.FileSystemException e) { // its message is the bare path: say what is wrong
+                throw new UserError("cannot write " + out + ": " + Errors.fileProblem(e));
             } catch (IOException e) {
                 throw new UserError("cannot write " + out + ": " + e.getMessage());
             }

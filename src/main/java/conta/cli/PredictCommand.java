@@ -62,7 +62,6 @@ public final class PredictCommand implements Command {
                     + "or a pipeline run folder; run ONNX models with ONNX Runtime (docs/onnx.md)");
         checkOutputs(a, images, out, overlay);
         conta.infer.Precision precision = conta.infer.Precision.parse(a.get("precision", "fp32"));
-        Files.createDirectories(out);
         try (Backend b = Methods.backend(a.get("device", "auto"))) {
             BundleModel seg = null, cls = null;
             try {
@@ -81,6 +80,7 @@ public final class PredictCommand implements Command {
                     }
                     if (wantCams && cls == null) System.err.println("note: --cams needs a classifier bundle; " + model + " is a segmentation model, so no CAMs are written");
                 }
+                Files.createDirectories(out); // once the model opened: a refused model leaves no empty folder behind
                 boolean crf = a.has("crf") ? a.getBool("crf", false) : seg != null && seg.bundle.crfDefault();
                 List<String> bad = new ArrayList<>();
                 Progress bar = new Progress("predict", images.size(), 0);

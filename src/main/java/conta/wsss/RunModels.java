@@ -38,6 +38,10 @@ public final class RunModels {
             case "irn" -> List.of("irn");
             default -> throw new UserError("--stage must be seg, cls or irn, got " + stage);
         };
+        if (round != null && round < 0) throw new UserError("--round " + round + ": rounds are numbered from 0");
+        if (round != null && !rounds(run).contains(round)) // not "let the pipeline finish": the round may never come
+            throw new UserError(run + " has no round " + round + " (its rounds: " + (rounds(run).isEmpty() ? "none" : rounds(run).stream().sorted()
+                    .map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))) + "); pass one of them, or leave out --round for the newest finished one");
         boolean byDone = anyDone(run);
         for (int t : round != null ? List.of(round) : rounds(run))
             for (String d : dirs) {

@@ -166,6 +166,18 @@ class PredictInputsTest {
         assertEquals("keep me", Files.readString(f));
     }
 
+    /** A model refused at open leaves no empty --out folder behind (it was made before the model was read). */
+    @Test
+    void aRefusedModelLeavesNoOutFolder() throws Exception {
+        Path imgs = tmp.resolve("one-text"), notes = tmp.resolve("notes.safetensors"), out = tmp.resolve("never");
+        Files.createDirectories(imgs);
+        Files.write(imgs.resolve("a.png"), image("png", 1));
+        Files.writeString(notes, "hello, this is a text file\n");
+        refused(run("predict", "--model", notes.toString(), "--images", imgs.toString(), "--out", out.toString(), "--device", "cpu"),
+                notes + " is damaged", "not safetensors");
+        assertFalse(Files.exists(out), "no --out folder for a refused model");
+    }
+
     @Test
     void anOnnxModelIsNamedAsSuch() throws Exception {
         Path imgs = tmp.resolve("one-onnx");

@@ -127,6 +127,16 @@ class RunModelsTest {
         assertFalse(r.err().contains("marked done"), r.err());
     }
 
+    /** A round the run does not have, or a negative one, is named as such (it was told to let the pipeline finish). */
+    @Test
+    void aRoundTheRunDoesNotHaveIsNamed() throws Exception {
+        Path run = copy("rounds");
+        ModelCommandErrorsTest.Result r = export(run, "seg", "--round", "7");
+        ErrorContractTest.userError(r, "has no round 7 (its rounds: 0, 1)", "leave out --round");
+        assertFalse(r.err().contains("let the pipeline finish"), r.err());
+        ErrorContractTest.userError(export(run, "seg", "--round", "-1"), "--round -1", "numbered from 0");
+    }
+
     // ------------------------------------------------------------------ defect C: a damaged model names the recompute
 
     @Test
