@@ -47,6 +47,11 @@ int conta_segment_rgb8(conta_model *model, const uint8_t *rgb, int width, int he
  * i + 1, values in [0, 1]). Classifier bundles. */
 int conta_cams(conta_model *model, const uint8_t *rgb, int width, int height, float *cams, size_t cams_len);
 
+/* The classifier's probability of each class into scores (scores_len floats = conta_num_classes(model, 1); index i is
+ * class i + 1): the sigmoid of its logits for the image at scale 1; a class is present where it is >= 0.5. Each CAM is
+ * normalised to its own maximum, so these say which CAM planes to read. Classifier bundles. */
+int conta_class_scores(conta_model *model, const uint8_t *rgb, int width, int height, float *scores, size_t scores_len);
+
 /* Label-map classes with background (cams = 0) or CAM planes (cams = 1) into *n. */
 int conta_num_classes(conta_model *model, int cams, int *n);
 

@@ -33,7 +33,7 @@ static jlong handle_of(const conta_model *m) { return (jlong) (uintptr_t) m; }
 
 static JavaVM *vm;
 static jclass bridge;
-static jmethodID m_open, m_segment, m_cams, m_classes, m_class_name, m_close, m_last_error, m_read_image, m_take_image, m_write_labels;
+static jmethodID m_open, m_segment, m_cams, m_scores, m_classes, m_class_name, m_close, m_last_error, m_read_image, m_take_image, m_write_labels;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static int init_status = -1; /* -1: not tried (or failed before a JVM was made: retried); else CONTA_OK or the sticky failure */
 static int create_tried;      /* JNI_CreateJavaVM was called: a JVM cannot be made twice in a process, so a failure then sticks */
@@ -297,6 +297,7 @@ static int start_vm(void) {
         {&m_open, "open", "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)J"},
         {&m_segment, "segment", "(JLjava/nio/ByteBuffer;IILjava/nio/ByteBuffer;)I"},
         {&m_cams, "cams", "(JLjava/nio/ByteBuffer;IILjava/nio/ByteBuffer;)I"},
+        {&m_scores, "classScores", "(JLjava/nio/ByteBuffer;IILjava/nio/ByteBuffer;)I"},
         {&m_classes, "classes", "(JZ)I"},
         {&m_class_name, "className", "(JI)Ljava/lang/String;"},
         {&m_close, "close", "(J)I"},
@@ -437,6 +438,20 @@ int conta_cams(conta_model *model, const uint8_t *rgb, int width, int height, fl
     jobject out = (*env)->NewDirectByteBuffer(env, cams, (jlong) cams_len * 4);
     if (!in || !out) return finish(env, CONTA_ERR_INTERNAL);
     code = (*env)->CallStaticIntMethod(env, bridge, m_cams, handle_of(model), in, width, height, out);
+    return finish(env, code);
+}
+
+int conta_class_scores(conta_model *model, const uint8_t *rgb, int width, int height, float *scores, size_t scores_len) {
+    if (!model) return fail(CONTA_ERR_ARGUMENT, "conta_class_scores: model is NULL");
+    int code = check_image(rgb, width, height, scores);
+    if (code) return code;
+    if (scores_len > INT_MAX / 4) return fail(CONTA_ERR_ARGUMENT, "scores_len %zu is too large", scores_len);
+    JNIEnv *env = env_or_fail(&code);
+    if (!env) return code;
+    jobject in = (*env)->NewDirectByteBuffer(env, (void *) rgb, (jlong) width * height * 3);
+    jobject out = (*env)->NewDirectByteBuffer(env, scores, (jlong) scores_len * 4);
+    if (!in || !out) return finish(env, CONTA_ERR_INTERNAL);
+    code = (*env)->CallStaticIntMethod(env, bridge, m_scores, handle_of(model), in, width, height, out);
     return finish(env, code);
 }
 

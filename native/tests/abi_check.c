@@ -60,6 +60,7 @@ int main(int argc, char **argv) {
     report("null_image", conta_segment_rgb8(model, NULL, w, h, small, (size_t) w * h));
     float cams[16];
     report("cams_of_seg", conta_cams(model, rgb, w, h, cams, 16));
+    report("scores_of_seg", conta_class_scores(model, rgb, w, h, cams, 16));
     report("bad_precision", conta_open_precision(argv[1], "cpu", "fp16", &none));
     conta_model *half = NULL;
     rc = conta_open_precision(argv[1], "cpu", "bf16", &half);

@@ -192,6 +192,30 @@ public final class ContaModel implements AutoCloseable {
         return cams(im.rgb(), im.w(), im.h(), null);
     }
 
+    /**
+     * The classifier's probability of each class (classifier bundles): camClasses() floats, index i for class i + 1, the
+     * sigmoid of its logits for the image at scale 1; a class is present where it is >= 0.5 (multi-label soft-margin
+     * training). cams() normalises each class's map to its own maximum, so a class the image lacks has a full-strength
+     * CAM too: these scores say which maps to read. out is filled and returned, or allocated when null.
+     */
+    public float[] classScores(byte[] rgb, int width, int height, float[] out) {
+        if (!kind().equals("cls")) throw new ContaException(ContaException.Code.KIND, "this is a " + kind() + " model; class scores need a classifier (cls) bundle");
+        if (model.bundle.needsContext())
+            throw new ContaException(ContaException.Code.KIND, "this CONTA classifier needs its per-image context map (round >= 1); use round 0's or a C2AM classifier");
+        RgbImage im = rgbImage(rgb, width, height);
+        if (out != null && out.length != camClasses())
+            throw new ContaException(ContaException.Code.ARGUMENT, "the output holds " + out.length + " floats; the scores of " + camClasses() + " classes need " + camClasses());
+        float[] p = call(() -> model.classProbabilities(im));
+        if (out == null) return p;
+        System.arraycopy(p, 0, out, 0, p.length);
+        return out;
+    }
+
+    public float[] classScores(BufferedImage image) {
+        RgbImage im = fromBuffered(image);
+        return classScores(im.rgb(), im.w(), im.h(), null);
+    }
+
     /** Decodes JPEG/PNG/BMP bytes to an RGB8 image, as the pipeline reads images (OpenCV; EXIF orientation ignored). */
     static RgbImage decode(byte[] encoded) {
         if (encoded == null) throw new ContaException(ContaException.Code.ARGUMENT, "no image data (null)");

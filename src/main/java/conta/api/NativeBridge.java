@@ -104,6 +104,28 @@ public final class NativeBridge {
         }
     }
 
+    /** 0, or an error code; out holds camClasses() floats, the class probabilities (ContaModel.classScores). */
+    public static int classScores(long h, ByteBuffer rgb, int w, int hgt, ByteBuffer out) {
+        try {
+            ContaModel m = model(h);
+            if (rgb == null || out == null) throw new ContaException(ContaException.Code.ARGUMENT, "null image or output buffer");
+            if (w <= 0 || hgt <= 0) throw new ContaException(ContaException.Code.ARGUMENT, "image size " + w + "x" + hgt + " must be positive");
+            if ((long) rgb.capacity() != 3L * w * hgt)
+                throw new ContaException(ContaException.Code.ARGUMENT, "the image buffer holds " + rgb.capacity() + " bytes; RGB8 " + w + "x" + hgt + " needs " + 3L * w * hgt);
+            ContaModel.checkDims(w, hgt);
+            if (m.kind().equals("cls") && out.capacity() != m.camClasses() * 4L)
+                throw new ContaException(ContaException.Code.ARGUMENT, "the scores buffer holds " + out.capacity() / 4 + " floats; " + m.camClasses()
+                        + " classes need " + m.camClasses());
+            byte[] px = new byte[rgb.capacity()];
+            rgb.duplicate().get(px);
+            float[] p = m.classScores(px, w, hgt, null);
+            out.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer().put(p);
+            return 0;
+        } catch (Throwable t) {
+            return fail(t);
+        }
+    }
+
     /** Classes of the label map (with background) for seg, CAM planes for cls; minus an error code on failure. */
     public static int classes(long h, boolean cams) {
         try {

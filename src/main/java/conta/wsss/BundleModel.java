@@ -42,6 +42,8 @@ public final class BundleModel implements AutoCloseable {
     public final Path file;
     private final Module net;
     private final PlanCache plans;
+    /** The classifier's logits through plans, made on the first classProbabilities call (its own copy of the weights). */
+    private PlanCache scorePlans;
 
     private BundleModel(Bundle bundle, Path file, Module net, Precision precision) {
         this.bundle = bundle;
@@ -141,14 +143,24 @@ public final class BundleModel implements AutoCloseable {
         if (bundle.needsContext()) cams(im); // refused there, with the round-0 advice
         checkSize(im.w(), im.h(), "the image");
         ResNet r = (ResNet) net;
-        r.train(false);
-        try (conta.autograd.Tape t = conta.autograd.Tape.open(false)) {
-            conta.tensor.Tensor x = conta.autograd.Tape.track(conta.tensor.Tensor.of(net.backend(), bundle.input().chw(im, false), 1, 3, im.h(), im.w()));
-            float[] logits = conta.autograd.Tape.track(r.forward(x)).toArray();
-            float[] p = new float[logits.length];
-            for (int i = 0; i < p.length; i++) p[i] = (float) (1 / (1 + Math.exp(-logits[i])));
-            return p;
-        }
+        float[] chw = bundle.input().chw(im, false), logits;
+        PlanCache sp = scorePlans(r);
+        if (sp != null) logits = sp.run(chw, 1, 3, im.h(), im.w()).data();
+        else
+            try (conta.autograd.Tape t = conta.autograd.Tape.open(false)) {
+                conta.tensor.Tensor x = conta.autograd.Tape.track(conta.tensor.Tensor.of(net.backend(), chw, 1, 3, im.h(), im.w()));
+                logits = conta.autograd.Tape.track(r.forward(x)).toArray();
+            }
+        float[] p = new float[logits.length];
+        for (int i = 0; i < p.length; i++) p[i] = (float) (1 / (1 + Math.exp(-logits[i])));
+        return p;
+    }
+
+    /** The forward plans of the classifier where its CAMs run through plans (same precision), else null. */
+    private synchronized PlanCache scorePlans(ResNet r) {
+        if (scorePlans == null && plans != null)
+            scorePlans = PlanCache.forBackend(net.backend(), r, PlanCache.Output.FORWARD, plans.precision(), PLAN_SHAPES);
+        return scorePlans;
     }
 
     public Backend backend() { return net.backend(); }
@@ -159,6 +171,9 @@ public final class BundleModel implements AutoCloseable {
     @Override
     public void close() {
         if (plans != null) plans.close();
+        synchronized (this) {
+            if (scorePlans != null) scorePlans.close();
+        }
         net.close();
     }
 

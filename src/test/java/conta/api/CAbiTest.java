@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The C ABI end to end: compiles native/tests/abi_check.c with gcc against the libconta.so the build made, runs it
  * on a real VOC photo with the tiny run's segmentation bundle, and checks its label map equals the Java API's byte for
  * byte, that 4 threads at once get the same bytes, and that a missing bundle, a bad device, a corrupt or missing
- * image, a wrong buffer size, 0 and 100000 px sides, a NULL image, CAMs from a segmentation bundle and a handle used
+ * image, a wrong buffer size, 0 and 100000 px sides, a NULL image, CAMs and class scores from a segmentation bundle and a handle used
  * after close (closed twice too) come back as error codes with messages while the process carries on to a clean exit.
  */
 class CAbiTest {
@@ -118,6 +118,55 @@ class CAbiTest {
         assertTrue(said.contains("Could not reserve enough space"), "the JVM's last words reach the host: " + said);
     }
 
+    /** A classifier bundle from C: CAMs and class scores equal the Java API's, a short scores buffer is refused. */
+    @Test
+    void classifierCamsAndScoresFromC() throws Exception {
+        Assumptions.assumeTrue(hasGcc(), "no gcc on PATH");
+        Path src = tmp.resolve("cls.c"), bundle = tmp.resolve("cls.safetensors"), image = TinyRun.image(PredictCommandTest.predIds().getFirst());
+        Files.writeString(src, """
+                #include <stdio.h>
+                #include <stdlib.h>
+                #include "conta.h"
+                int main(int argc, char **argv) {
+                    conta_model *m = NULL;
+                    uint8_t *rgb = NULL;
+                    int w, h, n = 0;
+                    if (conta_open(argv[1], "cpu", &m) || conta_image_read(argv[2], &rgb, &w, &h) || conta_num_classes(m, 1, &n)) {
+                        printf("setup %s\\n", conta_last_error());
+                        return 0;
+                    }
+                    float *cams = malloc(sizeof(float) * n * w * h), *scores = malloc(sizeof(float) * n);
+                    int rc = conta_cams(m, rgb, w, h, cams, (size_t) n * w * h);
+                    int rs = conta_class_scores(m, rgb, w, h, scores, (size_t) n);
+                    int short_rc = conta_class_scores(m, rgb, w, h, scores, (size_t) n - 1);
+                    printf("rc %d %d %d %s\\n", rc, rs, short_rc, conta_last_error());
+                    FILE *f = fopen(argv[3], "wb");
+                    fwrite(cams, sizeof(float), (size_t) n * w * h, f);
+                    fwrite(scores, sizeof(float), (size_t) n, f);
+                    fclose(f);
+                    conta_free(rgb);
+                    conta_close(m);
+                    return 0;
+                }
+                """);
+        assertEquals(0, conta.cli.Main.run(new String[]{"export", "--run", TinyRun.out().toString(), "--round", "0", "--stage", "cls", "--out", bundle.toString()}));
+        Path exe = compile(src, tmp.resolve("cls")), raw = tmp.resolve("cls.raw");
+        String out = runNative(List.of(exe.toString(), bundle.toString(), image.toString(), raw.toString()), 600, Map.of()).out();
+        assertTrue(out.startsWith("rc 0 0 1 ") && out.contains("scores buffer holds"), out);
+        float[] c;
+        try (ContaModel m = ContaModel.open(bundle, "cpu")) {
+            RgbImage im = ImageCodec.read(image);
+            float[] cams = m.cams(im.rgb(), im.w(), im.h(), null), scores = m.classScores(im.rgb(), im.w(), im.h(), null);
+            c = new float[cams.length + scores.length];
+            System.arraycopy(cams, 0, c, 0, cams.length);
+            System.arraycopy(scores, 0, c, cams.length, scores.length);
+        }
+        java.nio.FloatBuffer got = java.nio.ByteBuffer.wrap(Files.readAllBytes(raw)).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+        float[] fromC = new float[got.remaining()];
+        got.get(fromC);
+        assertArrayEquals(c, fromC, "the C ABI's CAMs and scores equal the Java API's");
+    }
+
     @Test
     void cProgramMatchesTheJavaApiAndSurvivesBadInput() throws Exception {
         Assumptions.assumeTrue(hasGcc(), "no gcc on PATH");
@@ -159,6 +208,7 @@ class CAbiTest {
         expect(r, "huge_image", 4, "100000x16");
         expect(r, "null_image", 1, "NULL");
         expect(r, "cams_of_seg", 5, "classifier");
+        expect(r, "scores_of_seg", 5, "classifier");
         expect(r, "bad_precision", 1, "fp16");
         expect(r, "close_again", 1, "invalid or closed model handle");
         expect(r, "use_after_close", 1, "invalid or closed model handle");

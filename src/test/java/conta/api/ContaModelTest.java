@@ -174,6 +174,24 @@ class ContaModelTest {
             var e = assertThrows(ContaException.class, () -> m.segment(im.rgb(), im.w(), im.h(), null));
             assertEquals(ContaException.Code.KIND, e.code());
             assertThrows(ContaException.class, () -> m.cams(im.rgb(), im.w(), im.h(), new float[3]));
+            // class scores: the sigmoid of the logits ONNX Runtime computes from the exported classifier
+            Path onnx = tmp.resolve("cls.onnx");
+            assertEquals(0, conta.cli.Main.run(new String[]{"export", "--model", cls.toString(), "--stage", "cls", "--format", "onnx", "--out", onnx.toString()}));
+            float[] logits;
+            try (var s = conta.onnx.OrtCheck.open(onnx)) {
+                logits = conta.onnx.OrtCheck.run(s, Map.of("image", new long[]{1, 3, im.h(), im.w()}),
+                        Map.of("image", conta.data.Preprocess.IMAGENET.chw(im, false))).get("logits");
+            }
+            float[] scores = m.classScores(im.rgb(), im.w(), im.h(), new float[m.camClasses()]);
+            assertEquals(m.camClasses(), logits.length);
+            for (int k = 0; k < logits.length; k++) {
+                double p = 1 / (1 + Math.exp(-logits[k]));
+                assertEquals(p, scores[k], 1e-5 + 1e-4 * p, "class " + (k + 1));
+            }
+            assertEquals(ContaException.Code.ARGUMENT, assertThrows(ContaException.class, () -> m.classScores(im.rgb(), im.w(), im.h(), new float[2])).code());
+        }
+        try (ContaModel seg = ContaModel.open(TinyRun.segModel(), "cpu")) {
+            assertEquals(ContaException.Code.KIND, assertThrows(ContaException.class, () -> seg.classScores(new byte[3 * 32 * 32], 32, 32, null)).code());
         }
     }
 
