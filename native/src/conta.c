@@ -427,32 +427,27 @@ int conta_segment_rgb8(conta_model *model, const uint8_t *rgb, int width, int he
     return finish(env, code);
 }
 
-int conta_cams(conta_model *model, const uint8_t *rgb, int width, int height, float *cams, size_t cams_len) {
-    if (!model) return fail(CONTA_ERR_ARGUMENT, "conta_cams: model is NULL");
-    int code = check_image(rgb, width, height, cams);
+/* A bridge call from an RGB8 image to len floats at out (conta_cams, conta_class_scores). */
+static int float_call(jmethodID m, const char *name, conta_model *model, const uint8_t *rgb, int width, int height, float *out, size_t len) {
+    if (!model) return fail(CONTA_ERR_ARGUMENT, "%s: model is NULL", name);
+    int code = check_image(rgb, width, height, out);
     if (code) return code;
-    if (cams_len > INT_MAX / 4) return fail(CONTA_ERR_ARGUMENT, "cams_len %zu is too large", cams_len);
+    if (len > INT_MAX / 4) return fail(CONTA_ERR_ARGUMENT, "%s: the output length %zu is too large", name, len);
     JNIEnv *env = env_or_fail(&code);
     if (!env) return code;
     jobject in = (*env)->NewDirectByteBuffer(env, (void *) rgb, (jlong) width * height * 3);
-    jobject out = (*env)->NewDirectByteBuffer(env, cams, (jlong) cams_len * 4);
-    if (!in || !out) return finish(env, CONTA_ERR_INTERNAL);
-    code = (*env)->CallStaticIntMethod(env, bridge, m_cams, handle_of(model), in, width, height, out);
+    jobject o = (*env)->NewDirectByteBuffer(env, out, (jlong) len * 4);
+    if (!in || !o) return finish(env, CONTA_ERR_INTERNAL);
+    code = (*env)->CallStaticIntMethod(env, bridge, m, handle_of(model), in, width, height, o);
     return finish(env, code);
 }
 
+int conta_cams(conta_model *model, const uint8_t *rgb, int width, int height, float *cams, size_t cams_len) {
+    return float_call(m_cams, "conta_cams", model, rgb, width, height, cams, cams_len);
+}
+
 int conta_class_scores(conta_model *model, const uint8_t *rgb, int width, int height, float *scores, size_t scores_len) {
-    if (!model) return fail(CONTA_ERR_ARGUMENT, "conta_class_scores: model is NULL");
-    int code = check_image(rgb, width, height, scores);
-    if (code) return code;
-    if (scores_len > INT_MAX / 4) return fail(CONTA_ERR_ARGUMENT, "scores_len %zu is too large", scores_len);
-    JNIEnv *env = env_or_fail(&code);
-    if (!env) return code;
-    jobject in = (*env)->NewDirectByteBuffer(env, (void *) rgb, (jlong) width * height * 3);
-    jobject out = (*env)->NewDirectByteBuffer(env, scores, (jlong) scores_len * 4);
-    if (!in || !out) return finish(env, CONTA_ERR_INTERNAL);
-    code = (*env)->CallStaticIntMethod(env, bridge, m_scores, handle_of(model), in, width, height, out);
-    return finish(env, code);
+    return float_call(m_scores, "conta_class_scores", model, rgb, width, height, scores, scores_len);
 }
 
 int conta_num_classes(conta_model *model, int cams, int *n) {
