@@ -3,7 +3,8 @@ package conta.image;
 /**
  * Walks the Huffman-coded scans of a sequential JPEG (SOF0/SOF1) without decoding pixels, to find the corruption libjpeg
  * only warns about on stderr (without naming the file) and then decodes into garbled blocks: a bad Huffman code, scan data
- * that ends before the last block, restart markers out of order, or bytes left over before a restart marker. It reads
+ * that ends before the last block, restart markers out of order, or more than {@link #RESTART_SLACK} bytes left over
+ * before a restart marker. It reads
  * codes bit by bit as libjpeg's slow path does (0xFF00 is a data 0xFF, 0xFF fill bytes are skipped, any other marker ends
  * the data), so it flags what libjpeg flags. Bytes left over at the end of the last scan are flagged only beyond
  * {@link #TRAILING_SLACK}: a few are common in camera files that decode whole, and libjpeg's own bit buffer swallows up to
@@ -14,6 +15,13 @@ final class JpegScan {
 
     /** Bytes after the last block of the last scan that still count as an encoder's padding, not as corruption. */
     static final int TRAILING_SLACK = 64;
+
+    /**
+     * Bytes before a restart marker that still count as padding: libjpeg's bit buffer reads up to 7 bytes ahead and drops
+     * them at the marker without a warning (a file with 1-5 zero bytes before its RST markers decodes silently and
+     * pixel-identically), and resynchronises at the marker, so such a file is intact.
+     */
+    static final int RESTART_SLACK = 7;
 
     /** What the walk found: walked is false where the file's coding is not walked here (problem then null). */
     record Result(boolean walked, String problem) { }
@@ -145,7 +153,7 @@ final class JpegScan {
         for (long mcu = 0; mcu < total; mcu++) {
             if (restart > 0 && mcu > 0 && mcu % restart == 0) {
                 int left = in.leftBeforeMarker();
-                if (left > 0) throw corrupt(b, in.pos, left + " bytes of scan data are left over before a restart marker, "
+                if (left > RESTART_SLACK) throw corrupt(b, in.pos, left + " bytes of scan data are left over before a restart marker, "
                         + "in MCU row " + (mcu / mcusX + 1) + " of " + mcusY);
                 int marker = b[in.pos + 1] & 0xFF;
                 if (marker != 0xD0 + rst) throw corrupt(b, in.pos, "marker 0x" + Integer.toHexString(marker) + " where restart marker RST"
