@@ -239,7 +239,8 @@ public final class ImageCodec {
             for (int i = b.length - 2; i >= tail; i--)
                 if ((b[i] & 0xFF) == 0xFF && (b[i + 1] & 0xFF) == 0xD9) {
                     String corrupt = JpegScan.check(b).problem();
-                    if (corrupt != null) throw new IOException(corrupt + "; it would decode with garbled blocks: re-download or re-encode the file");
+                    if (corrupt != null) throw new IOException(corrupt + "; libjpeg would decode it with a warning that names no file (garbled"
+                            + " blocks past a corrupt stretch): re-download or re-encode the file");
                     return;
                 }
             throw new IOException("truncated JPEG (no end-of-image marker); re-download or re-encode the file");

@@ -165,7 +165,8 @@ final class JpegScan {
                 for (int n = 0; n < blocks[k]; n++) block(in, dc[k], ac[k], mcu, mcusX, mcusY);
         }
         int left = in.leftBeforeMarker();
-        if (left > TRAILING_SLACK) throw corrupt(b, in.pos, left + " bytes of scan data are left over after its last block");
+        if (left > TRAILING_SLACK) throw corrupt(b, in.pos, left + " bytes of scan data are left over after its last block (the data lost its"
+                + " place in a corrupt stretch, or junk sits before the end marker)");
         return in.pos;
     }
 
