@@ -50,16 +50,21 @@ public final class LabelsCsv {
         return out;
     }
 
+    /** Id-column names no image is given: a header even with its other cells empty. */
+    private static final java.util.Set<String> COLUMN_NAMES = java.util.Set.of("image_id", "imageid", "image_name", "img_id", "file_name", "filename");
+
     private static final java.util.Set<String> ID_HEADERS = java.util.Set.of("id", "image", "image_id", "imageid", "image_name",
             "img", "img_id", "file", "filename", "file_name", "name");
 
     /**
      * A header names the id column (image_id, id, filename, ...), no class, and its other columns (classes, labels) when
-     * it has any: "image_001,cat" is a data line, and so is "image," (an image named "image", background only).
+     * it has any, unless the id cell is a name no image is given (image_id, filename, ...): "image_001,cat" is a data
+     * line, and so is "image," (an image named "image", background only); "image_id," is a header.
      */
     private static boolean isHeader(List<String> cols, Map<String, Integer> index) {
-        if (!ID_HEADERS.contains(cols.get(0).strip().toLowerCase(java.util.Locale.ROOT).replace(' ', '_').replace('-', '_'))) return false;
-        boolean named = cols.size() == 1;
+        String id = cols.get(0).strip().toLowerCase(java.util.Locale.ROOT).replace(' ', '_').replace('-', '_');
+        if (!ID_HEADERS.contains(id)) return false;
+        boolean named = cols.size() == 1 || COLUMN_NAMES.contains(id); // "image_id," is a header, "image," an image
         for (int c = 1; c < cols.size(); c++)
             for (String name : cols.get(c).split("[;|]")) {
                 if (name.isBlank()) continue;

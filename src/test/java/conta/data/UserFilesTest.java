@@ -133,6 +133,8 @@ class UserFilesTest {
         assertArrayEquals(new int[0], bg.labels("image"));
         Files.writeString(r.resolve("labels.csv"), "image_id\nb,dog\n"); // a one-column header
         assertEquals(List.of("b"), Datasets.open(r, false).ids("all"));
+        Files.writeString(r.resolve("labels.csv"), "Image ID,\nb,dog\n"); // a column name no image has, its other cell empty
+        assertEquals(List.of("b"), Datasets.open(r, false).ids("all"));
     }
 
     @Test
