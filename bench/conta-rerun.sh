@@ -4,7 +4,7 @@
 # report is kept in docs/results/conta-bench-rerun/ (commit it: a later sitting on another machine restores it and
 # goes on); once all three are done they replace the mixed ones in docs/results/conta-bench/ and the tables and
 # README's blocks are regenerated with this checkout's conta (bench/conta-tables.sh), all in one change, so the
-# tables never mix the two. Resumable across sittings: run it again. About 3.5 hours on 2 cores in
+# tables never mix the two (done in sessions 24-25: docs/conta-benchmark.md). Resumable across sittings: run it again. About 3.5 hours on 2 cores in
 # all; the baseline's round 0 of seeds 3 and 4 is remade first, for C²AM and CONTA to copy (it must reproduce the
 # committed baseline reports exactly: runs are deterministic per jar, and the script stops if one differs).
 #
