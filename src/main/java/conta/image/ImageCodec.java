@@ -169,10 +169,15 @@ public final class ImageCodec {
     }
 
     /** Encodes as JPEG (quality 1..100); libjpeg is deterministic, so equal input gives equal bytes. */
-    public static byte[] encodeJpeg(RgbImage im, int quality) {
+    public static byte[] encodeJpeg(RgbImage im, int quality) { return encodeJpeg(im, quality, false); }
+
+    /** The same, progressive (with optimised Huffman tables) when asked: the layout many web images have. */
+    static byte[] encodeJpeg(RgbImage im, int quality, boolean progressive) {
+        int[] p = progressive ? new int[]{opencv_imgcodecs.IMWRITE_JPEG_QUALITY, quality, opencv_imgcodecs.IMWRITE_JPEG_PROGRESSIVE, 1,
+                opencv_imgcodecs.IMWRITE_JPEG_OPTIMIZE, 1} : new int[]{opencv_imgcodecs.IMWRITE_JPEG_QUALITY, quality};
         try (PointerScope scope = new PointerScope(); Mat rgb = toMat(im); Mat bgr = new Mat(); BytePointer out = new BytePointer();
              BytePointer ext = new BytePointer(".jpg");
-             org.bytedeco.javacpp.IntPointer params = new org.bytedeco.javacpp.IntPointer(opencv_imgcodecs.IMWRITE_JPEG_QUALITY, quality)) {
+             org.bytedeco.javacpp.IntPointer params = new org.bytedeco.javacpp.IntPointer(p)) {
             opencv_imgproc.cvtColor(rgb, bgr, opencv_imgproc.COLOR_RGB2BGR);
             if (!opencv_imgcodecs.imencode(ext, bgr, out, params)) throw new IllegalStateException("JPEG encoding failed");
             byte[] r = new byte[(int) out.limit()];

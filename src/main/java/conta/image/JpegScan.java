@@ -1,14 +1,16 @@
 package conta.image;
 
 /**
- * Walks the Huffman-coded scans of a sequential JPEG (SOF0/SOF1) without decoding pixels, to find the corruption libjpeg
+ * Walks the Huffman-coded scans of a sequential or progressive JPEG (SOF0/SOF1/SOF2) without decoding pixels, to find the corruption libjpeg
  * only warns about on stderr (without naming the file) and then decodes into garbled blocks: a bad Huffman code, scan data
  * that ends before the last block, restart markers out of order, or more than {@link #RESTART_SLACK} bytes left over
  * before a restart marker. It reads
  * codes bit by bit as libjpeg's slow path does (0xFF00 is a data 0xFF, 0xFF fill bytes are skipped, any other marker ends
  * the data), so it flags what libjpeg flags. Bytes left over at the end of the last scan are flagged only beyond
  * {@link #TRAILING_SLACK}: a few are common in camera files that decode whole, and libjpeg's own bit buffer swallows up to
- * eight of them unremarked. Progressive, lossless and arithmetic-coded files are not walked.
+ * eight of them unremarked. Progressive scans are walked as libjpeg's jdphuff.c reads them (DC first and refinement,
+ * AC first with end-of-band runs, AC refinement with its correction bits, which needs each block's nonzero history
+ * from the earlier scans). Lossless, hierarchical and arithmetic-coded files are not walked.
  */
 final class JpegScan {
     private JpegScan() { }
@@ -77,6 +79,8 @@ final class JpegScan {
         Huff[] dc = new Huff[4], ac = new Huff[4];
         Comp[] comps = null;
         int width = 0, height = 0, hmax = 1, vmax = 1, restart = 0, scans = 0;
+        boolean progressive = false;
+        long[][] nonzero = null; // progressive: per component, per block of its own grid, the AC coefficients (zigzag bits) set so far
         int i = 2;
         while (i + 1 < b.length) {
             if ((b[i] & 0xFF) != 0xFF) return new Result(scans > 0, null); // not a marker where one must be: OpenCV's to judge
@@ -85,7 +89,8 @@ final class JpegScan {
             if (m == 0xD9) break;
             if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { i += 2; continue; }
             int len = u16(b, i + 2), seg = i + 4, end = i + 2 + len;
-            if (m == 0xC0 || m == 0xC1) {
+            if (m == 0xC0 || m == 0xC1 || m == 0xC2) {
+                progressive = m == 0xC2;
                 height = u16(b, seg + 1);
                 width = u16(b, seg + 3);
                 int nf = b[seg + 5] & 0xFF;
@@ -97,8 +102,8 @@ final class JpegScan {
                     hmax = Math.max(hmax, comps[c].h());
                     vmax = Math.max(vmax, comps[c].v());
                 }
-            } else if (m >= 0xC2 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
-                return new Result(false, null); // progressive, lossless, hierarchical or arithmetic coding
+            } else if (m >= 0xC3 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+                return new Result(false, null); // lossless, hierarchical or arithmetic coding
             } else if (m == 0xC4) {
                 for (int o = seg; o < end; ) {
                     int tc = (b[o] & 0xFF) >> 4, th = b[o] & 3;
@@ -122,10 +127,23 @@ final class JpegScan {
                     for (Comp c : comps) if (c.id() == id) sc[k] = c;
                     sdc[k] = dc[t >> 4 & 3];
                     sac[k] = ac[t & 3];
-                    if (sc[k] == null || sdc[k] == null || sac[k] == null) return new Result(false, null); // libjpeg's to judge
+                }
+                int o = seg + 1 + 2 * ns, ss = b[o] & 0xFF, se = b[o + 1] & 0xFF, ah = (b[o + 2] & 0xFF) >> 4;
+                Kind kind = !progressive ? Kind.SEQUENTIAL : ss == 0 ? (ah == 0 ? Kind.DC_FIRST : Kind.DC_REFINE) : ah == 0 ? Kind.AC_FIRST : Kind.AC_REFINE;
+                if (progressive && (ss > se || se > 63 || (ss == 0) != (se == 0) || (ss > 0 && ns != 1)))
+                    return new Result(false, null); // bad progression parameters: libjpeg stops with an error of its own
+                for (int k = 0; k < ns; k++)
+                    if (sc[k] == null || (kind.dc() && sdc[k] == null) || (kind.ac() && sac[k] == null))
+                        return new Result(false, null); // libjpeg's to judge (or its default tables, Motion JPEG)
+                long[] nz = null;
+                if (kind == Kind.AC_FIRST || kind == Kind.AC_REFINE) {
+                    if (nonzero == null) nonzero = new long[comps.length][];
+                    int c = java.util.Arrays.asList(comps).indexOf(sc[0]);
+                    if (nonzero[c] == null) nonzero[c] = new long[ceilDiv(ceilDiv(width * sc[0].h(), hmax), 8) * ceilDiv(ceilDiv(height * sc[0].v(), vmax), 8)];
+                    nz = nonzero[c];
                 }
                 scans++;
-                i = scan(b, end, sc, sdc, sac, width, height, hmax, vmax, restart);
+                i = scan(b, end, sc, sdc, sac, width, height, hmax, vmax, restart, new Band(kind, ss, se, nz));
                 continue;
             }
             i = end;
@@ -135,7 +153,7 @@ final class JpegScan {
 
     /** Walks one scan from its first data byte; returns the position of the marker that ends it. */
     private static int scan(byte[] b, int start, Comp[] sc, Huff[] dc, Huff[] ac, int width, int height, int hmax, int vmax,
-                            int restart) throws Corrupt {
+                            int restart, Band band) throws Corrupt {
         int mcusX, mcusY;
         int[] blocks = new int[sc.length];
         if (sc.length == 1) { // non-interleaved: one block per MCU over the component's own size
@@ -160,9 +178,17 @@ final class JpegScan {
                         + rst + " belongs, in MCU row " + (mcu / mcusX + 1) + " of " + mcusY);
                 rst = (rst + 1) & 7;
                 in = new Bits(b, in.pos + 2);
+                band.eobrun = 0; // libjpeg's process_restart
             }
             for (int k = 0; k < sc.length; k++)
-                for (int n = 0; n < blocks[k]; n++) block(in, dc[k], ac[k], mcu, mcusX, mcusY);
+                for (int n = 0; n < blocks[k]; n++)
+                    switch (band.kind) {
+                        case SEQUENTIAL -> block(in, dc[k], ac[k], mcu, mcusX, mcusY);
+                        case DC_FIRST -> in.skip(decode(in, dc[k], mcu, mcusX, mcusY), mcu, mcusX, mcusY);
+                        case DC_REFINE -> in.skip(1, mcu, mcusX, mcusY);
+                        case AC_FIRST -> acFirst(in, ac[k], band, (int) mcu, mcusX, mcusY);
+                        case AC_REFINE -> acRefine(in, ac[k], band, (int) mcu, mcusX, mcusY);
+                    }
         }
         int left = in.leftBeforeMarker();
         if (left > TRAILING_SLACK) throw corrupt(b, in.pos, left + " bytes of scan data are left over after its last block (the data lost its"
@@ -181,6 +207,84 @@ final class JpegScan {
                 k += 15;
             } else break; // end of block
         }
+    }
+
+    /** A progressive scan's kind, its spectral band and end-of-band run, and the component's nonzero history (AC scans). */
+    private enum Kind {
+        SEQUENTIAL, DC_FIRST, DC_REFINE, AC_FIRST, AC_REFINE;
+
+        boolean dc() { return this == SEQUENTIAL || this == DC_FIRST; }
+
+        boolean ac() { return this == SEQUENTIAL || this == AC_FIRST || this == AC_REFINE; }
+    }
+
+    private static final class Band {
+        final Kind kind;
+        final int ss, se;
+        final long[] nonzero;
+        int eobrun;
+
+        Band(Kind kind, int ss, int se, long[] nonzero) {
+            this.kind = kind;
+            this.ss = ss;
+            this.se = se;
+            this.nonzero = nonzero;
+        }
+    }
+
+    /** An AC first scan's block (jdphuff.c decode_mcu_AC_first): coefficients ss..se, or one block of an end-of-band run. */
+    private static void acFirst(Bits in, Huff ac, Band band, int blk, int mcusX, int mcusY) throws Corrupt {
+        if (band.eobrun > 0) {
+            band.eobrun--;
+            return;
+        }
+        for (int k = band.ss; k <= band.se; k++) {
+            int rs = decode(in, ac, blk, mcusX, mcusY), r = rs >> 4, s = rs & 15;
+            if (s != 0) {
+                k += r;
+                in.skip(s, blk, mcusX, mcusY);
+                if (k < 64) band.nonzero[blk] |= 1L << k;
+            } else if (r == 15) {
+                k += 15;
+            } else {
+                band.eobrun = (1 << r) - 1 + (r > 0 ? in.bits(r, blk, mcusX, mcusY) : 0);
+                break;
+            }
+        }
+    }
+
+    /**
+     * An AC refinement scan's block (jdphuff.c decode_mcu_AC_refine): a correction bit for every coefficient already
+     * nonzero, new coefficients of magnitude 1 placed by zero runs over the ones still zero (any other magnitude is
+     * libjpeg's "bad Huffman code").
+     */
+    private static void acRefine(Bits in, Huff ac, Band band, int blk, int mcusX, int mcusY) throws Corrupt {
+        long nz = band.nonzero[blk];
+        int k = band.ss;
+        if (band.eobrun == 0) {
+            for (; k <= band.se; k++) {
+                int rs = decode(in, ac, blk, mcusX, mcusY), r = rs >> 4, s = rs & 15;
+                if (s != 0) {
+                    if (s != 1) throw corrupt(in.b, in.pos, "a bad Huffman code (a refinement of magnitude " + s + ") in MCU row "
+                            + (blk / mcusX + 1) + " of " + mcusY);
+                    in.skip(1, blk, mcusX, mcusY); // the new coefficient's sign
+                } else if (r != 15) {
+                    band.eobrun = (1 << r) + (r > 0 ? in.bits(r, blk, mcusX, mcusY) : 0);
+                    break;
+                }
+                do { // past the coefficients already nonzero (a correction bit each) and r of the zero ones
+                    if ((nz >>> k & 1) != 0) in.skip(1, blk, mcusX, mcusY);
+                    else if (--r < 0) break;
+                    k++;
+                } while (k <= band.se);
+                if (s != 0 && k < 64) nz |= 1L << k;
+            }
+        }
+        if (band.eobrun > 0) {
+            for (; k <= band.se; k++) if ((nz >>> k & 1) != 0) in.skip(1, blk, mcusX, mcusY);
+            band.eobrun--;
+        }
+        band.nonzero[blk] = nz;
     }
 
     private static int decode(Bits in, Huff h, long mcu, int mcusX, int mcusY) throws Corrupt {
@@ -231,6 +335,13 @@ final class JpegScan {
         int peek(int k) {
             if (n < k) fill();
             return (int) (n >= k ? buf >>> (n - k) : buf << (k - n)) & ((1 << k) - 1);
+        }
+
+        /** The next k (<= 16) bits as a number, consumed. */
+        int bits(int k, long mcu, int mcusX, int mcusY) throws Corrupt {
+            int v = peek(k);
+            skip(k, mcu, mcusX, mcusY);
+            return v;
         }
 
         void skip(int k, long mcu, int mcusX, int mcusY) throws Corrupt {
