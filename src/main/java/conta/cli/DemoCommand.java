@@ -18,7 +18,7 @@ import java.util.Map;
 public final class DemoCommand implements Command {
     static final String USAGE = """
             usage: conta demo [--out runs/demo] [--data runs/synth] [--method cam|conta|c2am|conta+c2am] [--set key=value ...] [--device auto]
-                       [--precision fp32|bf16|auto] [--until STAGE] [--from STAGE]
+                       [--precision fp32|bf16|auto] [--seed S] [--rounds T] [--until STAGE] [--from STAGE]
               Generates the synthetic set into --data if it is not there, runs the pipeline with the demo recipe
               (src/main/resources/conta/demo.conf), prints the report table. Rerun to resume; --until / --from as in
               conta pipeline (--from STAGE recomputes that stage and the later ones).""";

@@ -33,14 +33,16 @@ public final class ModelCommand implements Command {
     private static final List<String> STEP = List.of("labels", "loss", "lr", "momentum", "weight-decay", "steps");
 
     static final String USAGE = """
-            usage: conta model forward --arch ARCH --weights FILE --input X.npy --output Y.npy [--train-mode] [--classes K] [--width W]
+            usage: conta model forward --arch ARCH [--weights FILE] --input X.npy --output Y.npy [--train-mode] [--classes K] [--width W]
                                        [--blocks 3,4,6,3] [--strides ...] [--dilations ...] [--scales ...] [--seed S] [--strict]
+                                       [--device cpu|cuda:0|auto]
                    conta model step    (the same flags) --labels L.npy --loss ce|bce|multilabel-soft-margin --lr LR
                                        [--momentum 0] [--weight-decay 0] [--steps 1]
               forward: writes the network's output for the .npy batch; step: K SGD steps in training mode, writes the
               losses and the updated weights (the contract of the PyTorch comparison checks). --lr in (0, 100],
               --momentum in [0, 1), --weight-decay in [0, 1], --steps >= 0; --width in [1, 1024], --classes >= 1,
-              --scales (DeepLab's MSC scales besides 1) each in (0, 4] or none. ARCH: %s""".formatted(String.join(", ", Models.ARCHS));
+              --scales (DeepLab's MSC scales besides 1) each in (0, 4] or none; without --weights the network is randomly
+              initialised from --seed; --device defaults to cpu. ARCH: %s""".formatted(String.join(", ", Models.ARCHS));
 
     @Override public String usage() { return USAGE; }
 
