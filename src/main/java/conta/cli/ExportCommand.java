@@ -26,9 +26,11 @@ public final class ExportCommand implements Command {
             "names", "input", "out");
 
     private static final String USAGE = "usage: conta export --run OUT [--round T] --stage seg|cls|irn --out FILE [--format bundle|onnx]\n"
+            + "       conta export --model BUNDLE --out FILE [--format bundle|onnx]\n"
             + "       conta export --arch deeplabv2-resnet101 --weights F.pth|F.safetensors [--classes 21] [--names FILE] [--input caffe|imagenet|raw]\n"
-            + "                    [--width W] [--blocks 3,4,23,3] [--scales 0.5,0.75] --out FILE\n"
+            + "                    [--width W] [--blocks 3,4,23,3] [--scales 0.5,0.75] [--seed S] [--strict] --out FILE\n"
             + "  one model file from a pipeline run: a bundle (docs/bundles.md) for conta predict, the Java API and the C ABI, or ONNX;\n"
+            + "  --model: a bundle file again (e.g. as ONNX with --format onnx);\n"
             + "  with --arch, a segmentation bundle from a DeepLab-v2 checkpoint (deeplab-pytorch's names; --names: one class name per\n"
             + "  line, background first (or a data set's classes.txt, without it), default class0..; --input: the preprocessing it\n"
             + "  was trained with, default caffe = BGR minus the ImageNet mean as deeplab-pytorch; --scales: the MSC input scales\n"

@@ -34,7 +34,9 @@ public final class OnnxExportCommand implements Command {
             "seed", "strict", "run", "stage", "round", "out");
 
     private static final String USAGE = "usage: conta export-onnx --arch ARCH [--weights FILE] --out F.onnx | --run OUT --stage seg|cls [--round T] --out F.onnx\n"
-            + "  an architecture with a weights file (the flags of conta model), or a trained stage of a pipeline run, as ONNX (opset 17)";
+            + "         with --arch, conta model's network flags: [--classes K] [--width W] [--blocks ...] [--strides ...] [--dilations ...]\n"
+            + "                                                   [--scales ...] [--seed S] [--strict]\n"
+            + "  an architecture with a weights file, or a trained stage of a pipeline run, as ONNX (opset 17)";
 
     @Override public String name() { return "export-onnx"; }
 

@@ -77,4 +77,36 @@ class CliHelpTest {
             }
         }
     }
+
+    /**
+     * Every flag a command accepts (the names its unknown-flag check lists: {@code a.unknown(List.of(...))} or a
+     * constant list of them in the command's source) appears in that command's --help, so the usage cannot fall behind
+     * the code (the docs probe found --seed/--rounds of demo, --rounds of compare and --device of model missing).
+     */
+    @Test
+    void everyAcceptedFlagIsInTheHelp() throws Exception {
+        java.util.regex.Pattern list = java.util.regex.Pattern.compile(
+                "(?:unknown\\(|(?:KNOWN|FLAGS|ARCH_FLAGS|LATENCY_FLAGS|TRAIN_INFER_FLAGS|known)\\s*=\\s*)List\\.of\\(([^)]*)\\)");
+        java.util.regex.Pattern literal = java.util.regex.Pattern.compile("\"([a-z0-9-]+)\"");
+        java.util.List<String> missing = new java.util.ArrayList<>();
+        int checked = 0;
+        for (var e : Main.commands().entrySet()) {
+            java.nio.file.Path src = java.nio.file.Path.of("src/main/java/conta/cli/" + e.getValue().getClass().getSimpleName() + ".java");
+            if (!java.nio.file.Files.isRegularFile(src)) continue;
+            String help = run(e.getKey(), "--help").out();
+            var m = list.matcher(java.nio.file.Files.readString(src));
+            while (m.find()) {
+                var l = literal.matcher(m.group(1));
+                while (l.find()) {
+                    String f = l.group(1);
+                    if (f.equals("help") || f.equals("help-config")) continue;
+                    checked++;
+                    if (!java.util.regex.Pattern.compile("--" + java.util.regex.Pattern.quote(f) + "(?![a-z0-9-])").matcher(help).find())
+                        missing.add("conta " + e.getKey() + " --" + f);
+                }
+            }
+        }
+        assertTrue(checked > 50, "flags found in the sources: " + checked);
+        assertTrue(missing.isEmpty(), "accepted but not in --help: " + missing);
+    }
 }
