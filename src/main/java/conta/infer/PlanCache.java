@@ -45,15 +45,34 @@ public final class PlanCache implements AutoCloseable {
      * The weights of all this cache's plans, one copy (per layout) for every shape and caller: without it each plan
      * copied them, and memory grew by the model's size with every image size and concurrent caller.
      */
-    private final DnnlConstants constants = new DnnlConstants();
+    private final DnnlConstants constants;
+    /** Whether this cache closes the store (a sibling shares its owner's, which closes it). */
+    private final boolean ownsConstants;
     private boolean closed;
 
     public PlanCache(Network net, Output output, Precision precision, int maxShapes) {
+        this(net, output, precision, maxShapes, new DnnlConstants(), true);
+    }
+
+    private PlanCache(Network net, Output output, Precision precision, int maxShapes, DnnlConstants constants, boolean ownsConstants) {
         if (maxShapes < 1) throw new IllegalArgumentException("maxShapes must be >= 1, got " + maxShapes);
         this.net = net;
         this.output = output;
         this.precision = precision.resolve();
         this.maxShapes = maxShapes;
+        this.constants = constants;
+        this.ownsConstants = ownsConstants;
+    }
+
+    /**
+     * A cache of another output of the same network whose plans take their weights from this cache's store (one copy
+     * per layout: the store is keyed by the values' digest), e.g. a classifier's logits beside its CAMs. Closing this
+     * cache closes the store to new plans: close the sibling with it, not after using it further. Null where
+     * {@link #forBackend} would give none for that output.
+     */
+    public PlanCache sibling(Output output) {
+        if (forBackend(net.module().backend(), net, output, precision, maxShapes) == null) return null;
+        return new PlanCache(net, output, precision, maxShapes, constants, false);
     }
 
     /**
@@ -191,7 +210,7 @@ public final class PlanCache implements AutoCloseable {
         try {
             free.forEach(InferencePlan::close);
         } finally {
-            constants.close(); // freed now, or by the last plan still running
+            if (ownsConstants) constants.close(); // freed now, or by the last plan still running
         }
     }
 

@@ -42,7 +42,7 @@ public final class BundleModel implements AutoCloseable {
     public final Path file;
     private final Module net;
     private final PlanCache plans;
-    /** The classifier's logits through plans, made on the first classProbabilities call (its own copy of the weights). */
+    /** The classifier's logits through plans, made on the first classProbabilities call (sharing the CAM plans' weights). */
     private PlanCache scorePlans;
 
     private BundleModel(Bundle bundle, Path file, Module net, Precision precision) {
@@ -143,12 +143,14 @@ public final class BundleModel implements AutoCloseable {
         if (bundle.needsContext()) cams(im); // refused there, with the round-0 advice
         checkSize(im.w(), im.h(), "the image");
         ResNet r = (ResNet) net;
-        float[] chw = bundle.input().chw(im, false), logits;
-        PlanCache sp = scorePlans(r);
-        if (sp != null) logits = sp.run(chw, 1, 3, im.h(), im.w()).data();
+        float[] logits;
+        PlanCache sp = scorePlans();
+        if (sp != null) // the image and its mirror, as the CAM plans run: batch-2 plans pick the CAM plans' weight layouts, so
+            // they share their copy of the weights (a batch-1 plan would hold another ~60%); the image's logits are row 0
+            logits = java.util.Arrays.copyOf(sp.run(bundle.input().chw(im, true), 2, 3, im.h(), im.w()).data(), bundle.outputs());
         else
             try (conta.autograd.Tape t = conta.autograd.Tape.open(false)) {
-                conta.tensor.Tensor x = conta.autograd.Tape.track(conta.tensor.Tensor.of(net.backend(), chw, 1, 3, im.h(), im.w()));
+                conta.tensor.Tensor x = conta.autograd.Tape.track(conta.tensor.Tensor.of(net.backend(), bundle.input().chw(im, false), 1, 3, im.h(), im.w()));
                 logits = conta.autograd.Tape.track(r.forward(x)).toArray();
             }
         float[] p = new float[logits.length];
@@ -156,10 +158,9 @@ public final class BundleModel implements AutoCloseable {
         return p;
     }
 
-    /** The forward plans of the classifier where its CAMs run through plans (same precision), else null. */
-    private synchronized PlanCache scorePlans(ResNet r) {
-        if (scorePlans == null && plans != null)
-            scorePlans = PlanCache.forBackend(net.backend(), r, PlanCache.Output.FORWARD, plans.precision(), PLAN_SHAPES);
+    /** The forward plans of the classifier where its CAMs run through plans (same precision and weights), else null. */
+    private synchronized PlanCache scorePlans() {
+        if (scorePlans == null && plans != null) scorePlans = plans.sibling(PlanCache.Output.FORWARD);
         return scorePlans;
     }
 
@@ -170,10 +171,10 @@ public final class BundleModel implements AutoCloseable {
 
     @Override
     public void close() {
-        if (plans != null) plans.close();
-        synchronized (this) {
+        synchronized (this) { // the sibling first: it takes its weights from the CAM plans' store
             if (scorePlans != null) scorePlans.close();
         }
+        if (plans != null) plans.close();
         net.close();
     }
 

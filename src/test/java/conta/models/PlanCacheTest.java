@@ -89,6 +89,42 @@ class PlanCacheTest {
         }
     }
 
+    /**
+     * A sibling cache (the classifier's logits beside its CAMs, as BundleModel.classProbabilities runs them) takes its
+     * weights from the CAM cache's store: at the CAM plans' batch of 2 (image and mirror) the store grows by the head
+     * alone (a batch-1 plan picks other layouts and added ~60% here), and the logits equal those of a cache of its own.
+     */
+    @Test
+    void aSiblingCacheSharesTheWeights() {
+        try (CpuBackend b = new CpuBackend(); Network n = Models.build("resnet50-os16", new Models.Options(16, new int[]{1, 1, 1, 1}, 5, null, null, null, 3L), b)) {
+            FormulaResNetTest.fill((ResNet) n.module(), b);
+            n.module().train(false);
+            int[] s = {1, 3, 40, 48};
+            float[] in = new float[3 * 40 * 48], pair = new float[2 * in.length];
+            Random r = new Random(7);
+            for (int i = 0; i < in.length; i++) in[i] = pair[i] = pair[in.length + i] = (float) r.nextGaussian();
+            float[] own;
+            long alone;
+            try (PlanCache forward = PlanCache.forBackend(b, n, PlanCache.Output.FORWARD, Precision.FP32, 2)) {
+                own = forward.run(in, s).data();
+                alone = forward.weightBytes();
+            }
+            try (PlanCache cams = PlanCache.forBackend(b, n, PlanCache.Output.CAM, Precision.FP32, 2)) {
+                cams.run(pair, 2, 3, 40, 48);
+                long camBytes = cams.weightBytes();
+                try (PlanCache logits = cams.sibling(PlanCache.Output.FORWARD)) {
+                    assertNotNull(logits);
+                    float[] both = logits.run(pair, 2, 3, 40, 48).data(); // image and mirror, as the CAM plans run
+                    close(own, java.util.Arrays.copyOf(both, own.length), "the sibling's logits (row 0) against a cache of its own");
+                    assertEquals(cams.weightBytes(), logits.weightBytes(), "one store");
+                    assertTrue(cams.weightBytes() - camBytes < alone / 4,
+                            "the logits' plan added " + (cams.weightBytes() - camBytes) + " bytes; a cache of its own holds " + alone);
+                }
+                cams.run(pair, 2, 3, 40, 48); // the CAM cache goes on after its sibling closed
+            }
+        }
+    }
+
     @Test
     void labelMapsThroughPlansMatchTheForward() {
         try (CpuBackend b = new CpuBackend();
