@@ -124,8 +124,7 @@ public final class ContaModel implements AutoCloseable {
 
     /** Runs one small image through the network, so the first real call does not pay one-time set-up. */
     public void warmUp() {
-        if (!model.segments() && model.bundle.needsContext())
-            throw new ContaException(ContaException.Code.KIND, "this CONTA classifier needs its per-image context map (round >= 1); use round 0's or a C2AM classifier");
+        if (!model.segments()) requireClassifier("CAMs"); // a classifier warms up its CAMs
         RgbImage im = new RgbImage(64, 64, new byte[64 * 64 * 3]);
         call(() -> model.segments() ? model.segment(im, false) : model.cams(im));
     }
@@ -173,9 +172,7 @@ public final class ContaModel implements AutoCloseable {
      * class i + 1, the pipeline's multi-scale + flip CAMs; out is filled and returned, or allocated when null.
      */
     public float[] cams(byte[] rgb, int width, int height, float[] out) {
-        if (!kind().equals("cls")) throw new ContaException(ContaException.Code.KIND, "this is a " + kind() + " model; CAMs need a classifier (cls) bundle");
-        if (model.bundle.needsContext())
-            throw new ContaException(ContaException.Code.KIND, "this CONTA classifier needs its per-image context map (round >= 1); use round 0's or a C2AM classifier");
+        requireClassifier("CAMs");
         RgbImage im = rgbImage(rgb, width, height);
         long need = (long) camClasses() * width * height;
         if (out != null && out.length != need)
@@ -199,9 +196,7 @@ public final class ContaModel implements AutoCloseable {
      * CAM too: these scores say which maps to read. out is filled and returned, or allocated when null.
      */
     public float[] classScores(byte[] rgb, int width, int height, float[] out) {
-        if (!kind().equals("cls")) throw new ContaException(ContaException.Code.KIND, "this is a " + kind() + " model; class scores need a classifier (cls) bundle");
-        if (model.bundle.needsContext())
-            throw new ContaException(ContaException.Code.KIND, "this CONTA classifier needs its per-image context map (round >= 1); use round 0's or a C2AM classifier");
+        requireClassifier("class scores");
         RgbImage im = rgbImage(rgb, width, height);
         if (out != null && out.length != camClasses())
             throw new ContaException(ContaException.Code.ARGUMENT, "the output holds " + out.length + " floats; the scores of " + camClasses() + " classes need " + camClasses());
@@ -214,6 +209,13 @@ public final class ContaModel implements AutoCloseable {
     public float[] classScores(BufferedImage image) {
         RgbImage im = fromBuffered(image);
         return classScores(im.rgb(), im.w(), im.h(), null);
+    }
+
+    /** KIND for what (CAMs, class scores) of a segmentation model or of a CONTA classifier that needs its context map. */
+    private void requireClassifier(String what) {
+        if (!kind().equals("cls")) throw new ContaException(ContaException.Code.KIND, "this is a " + kind() + " model; " + what + " need a classifier (cls) bundle");
+        if (model.bundle.needsContext())
+            throw new ContaException(ContaException.Code.KIND, "this CONTA classifier needs its per-image context map (round >= 1); use round 0's or a C2AM classifier");
     }
 
     /** Decodes JPEG/PNG/BMP bytes to an RGB8 image, as the pipeline reads images (OpenCV; EXIF orientation ignored). */

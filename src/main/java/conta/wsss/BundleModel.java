@@ -124,11 +124,7 @@ public final class BundleModel implements AutoCloseable {
 
     /** CAMs of every class (keys 1..C), as the pipeline's cam stage computes them. */
     public CamMaps cams(RgbImage im) {
-        if (!bundle.stage().equals("cls")) throw new UserError(file + " is a " + bundle.stage() + " model; CAMs need a classifier (cls) bundle");
-        if (bundle.needsContext())
-            throw new UserError(file + " is a CONTA classifier that takes a per-image context map (round >= 1); CAMs without it are not "
-                    + "what it learnt: use round 0's classifier (predict --model " + runOf(file) + " --round 0, or export --run " + runOf(file) + " --stage cls --round 0)");
-        checkSize(im.w(), im.h(), "the image");
+        requireClassifier("CAMs", im);
         int[] all = new int[bundle.outputs()];
         for (int i = 0; i < all.length; i++) all[i] = i + 1;
         return Cams.compute((ResNet) net, bundle.input(), im, all, bundle.scales(), null, conta.image.Resampling.PIL, plans);
@@ -139,9 +135,7 @@ public final class BundleModel implements AutoCloseable {
      * scale 1, unflipped, as multi-label soft-margin training reads them (a class is predicted where it is >= 0.5).
      */
     public float[] classProbabilities(RgbImage im) {
-        if (!bundle.stage().equals("cls")) throw new UserError(file + " is a " + bundle.stage() + " model; class scores need a classifier (cls) bundle");
-        if (bundle.needsContext()) cams(im); // refused there, with the round-0 advice
-        checkSize(im.w(), im.h(), "the image");
+        requireClassifier("class scores", im);
         ResNet r = (ResNet) net;
         float[] logits;
         PlanCache sp = scorePlans();
@@ -156,6 +150,15 @@ public final class BundleModel implements AutoCloseable {
         float[] p = new float[logits.length];
         for (int i = 0; i < p.length; i++) p[i] = (float) (1 / (1 + Math.exp(-logits[i])));
         return p;
+    }
+
+    /** Refuses what (CAMs, class scores) of any model but a classifier without a context input, and an image it cannot take. */
+    private void requireClassifier(String what, RgbImage im) {
+        if (!bundle.stage().equals("cls")) throw new UserError(file + " is a " + bundle.stage() + " model; " + what + " need a classifier (cls) bundle");
+        if (bundle.needsContext())
+            throw new UserError(file + " is a CONTA classifier that takes a per-image context map (round >= 1); " + what + " without it are not "
+                    + "what it learnt: use round 0's classifier (predict --model " + runOf(file) + " --round 0, or export --run " + runOf(file) + " --stage cls --round 0)");
+        checkSize(im.w(), im.h(), "the image");
     }
 
     /** The forward plans of the classifier where its CAMs run through plans (same precision and weights), else null. */
