@@ -71,8 +71,7 @@ public final class PlanCache implements AutoCloseable {
      * {@link #forBackend} would give none for that output.
      */
     public PlanCache sibling(Output output) {
-        if (forBackend(net.module().backend(), net, output, precision, maxShapes) == null) return null;
-        return new PlanCache(net, output, precision, maxShapes, constants, false);
+        return serves(net.module().backend(), net, output) ? new PlanCache(net, output, precision, maxShapes, constants, false) : null;
     }
 
     /**
@@ -81,12 +80,16 @@ public final class PlanCache implements AutoCloseable {
      * runs the network's forward.
      */
     public static PlanCache forBackend(Backend b, Network net, Output output, Precision precision, int maxShapes) {
-        if (!(b instanceof CpuBackend) || !CpuBackend.oneDnnAvailable()) return null;
-        if (output != Output.CAM && net.module() instanceof ResNet r && r.config.contextChannels() > 0) return null;
-        if (output == Output.STAGES && !(net.module() instanceof ResNet)) return null;
-        if (output == Output.CAM && !(net.module() instanceof ResNet r && r.camWeight() != null && r.children().get("classifier") instanceof conta.nn.Conv2d c && c.bias == null))
-            return null;
-        return new PlanCache(net, output, precision, maxShapes);
+        return serves(b, net, output) ? new PlanCache(net, output, precision, maxShapes) : null;
+    }
+
+    /** Whether plans can compute output of this network on this backend (see {@link #forBackend}). */
+    private static boolean serves(Backend b, Network net, Output output) {
+        if (!(b instanceof CpuBackend) || !CpuBackend.oneDnnAvailable()) return false;
+        if (output != Output.CAM && net.module() instanceof ResNet r && r.config.contextChannels() > 0) return false;
+        if (output == Output.STAGES && !(net.module() instanceof ResNet)) return false;
+        return output != Output.CAM
+                || net.module() instanceof ResNet r && r.camWeight() != null && r.children().get("classifier") instanceof conta.nn.Conv2d c && c.bias == null;
     }
 
     /** Runs the plan of in's shape (N x C x H x W), compiling it on first use. Safe from several threads. */

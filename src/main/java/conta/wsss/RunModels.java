@@ -39,11 +39,12 @@ public final class RunModels {
             default -> throw new UserError("--stage must be seg, cls or irn, got " + stage);
         };
         if (round != null && round < 0) throw new UserError("--round " + round + ": rounds are numbered from 0");
-        if (round != null && !rounds(run).contains(round)) // not "let the pipeline finish": the round may never come
-            throw new UserError(run + " has no round " + round + " (its rounds: " + (rounds(run).isEmpty() ? "none" : rounds(run).stream().sorted()
+        List<Integer> all = rounds(run); // newest first
+        if (round != null && !all.contains(round)) // not "let the pipeline finish": the round may never come
+            throw new UserError(run + " has no round " + round + " (its rounds: " + (all.isEmpty() ? "none" : all.reversed().stream()
                     .map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))) + "); pass one of them, or leave out --round for the newest finished one");
         boolean byDone = anyDone(run);
-        for (int t : round != null ? List.of(round) : rounds(run))
+        for (int t : round != null ? List.of(round) : all)
             for (String d : dirs) {
                 Path dir = RunLayout.stageDir(run, t, d), f = dir.resolve(MODEL);
                 if (!(byDone ? finished(run, t, d) : Files.isRegularFile(f))) continue;
@@ -51,7 +52,7 @@ public final class RunModels {
                 int tt = t; // the newest other round with an intact finished model, the other way out
                 // a CONTA classifier of round >= 1 needs its per-image context for CAMs: only round 0's serves every use
                 boolean contextCls = stage.equals("cls") && method(run).startsWith("conta");
-                Integer other = rounds(run).stream().filter(u -> u != tt && (!contextCls || u == 0) && dirs.stream().anyMatch(e -> intact(run, u, e)))
+                Integer other = all.stream().filter(u -> u != tt && (!contextCls || u == 0) && dirs.stream().anyMatch(e -> intact(run, u, e)))
                         .findFirst().orElse(null);
                 throw new UserError(dir + " has finished but its " + MODEL + " is missing; recompute it with " + rerun(run, RunLayout.at(t, d))
                         + (other == null ? "" : ", or pass --round " + other + " for round " + other + "'s model"));
