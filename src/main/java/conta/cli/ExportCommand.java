@@ -108,11 +108,11 @@ public final class ExportCommand implements Command {
      * .safetensors.
      */
     static void checkOutName(Path out, String format) {
-        String n = out.getFileName() == null ? "" : out.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-        if (format.equals("bundle") && (n.endsWith(".onnx") || n.endsWith(".pth") || n.endsWith(".pt")))
-            throw new UserError("--out " + out + " names " + (n.endsWith(".onnx") ? "an ONNX" : "a PyTorch") + " file, but export writes a conta bundle "
-                    + "(safetensors) here: name it .safetensors" + (n.endsWith(".onnx") ? ", or add --format onnx (export-onnx with --arch) for ONNX" : ""));
-        if (format.equals("onnx") && n.endsWith(".safetensors"))
+        String other = Bundle.otherFormat(out); // the names a bundle is refused under when read
+        if (format.equals("bundle") && other != null)
+            throw new UserError("--out " + out + " names " + (other.equals("ONNX") ? "an ONNX" : "a PyTorch") + " file, but export writes a conta bundle "
+                    + "(safetensors) here: name it .safetensors" + (other.equals("ONNX") ? ", or add --format onnx (export-onnx with --arch) for ONNX" : ""));
+        if (format.equals("onnx") && String.valueOf(out.getFileName()).toLowerCase(java.util.Locale.ROOT).endsWith(".safetensors"))
             throw new UserError("--out " + out + " names a safetensors file, but ONNX is written here: name it .onnx (conta export without --format onnx writes a bundle)");
     }
 

@@ -174,12 +174,18 @@ public record Bundle(int version, String contaVersion, String stage, ModelSpec s
     /** The largest input scale a bundle may name: config seg.msc's bound for segmentation, cam.scales' for CAMs. */
     public static final double MAX_SEG_SCALE = 4, MAX_CAM_SCALE = 8;
 
+    /** "ONNX" or "PyTorch" where a file's name (.onnx, .pth, .pt) says it holds another format than a bundle, else null. */
+    public static String otherFormat(Path file) {
+        String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        return name.endsWith(".onnx") ? "ONNX" : name.endsWith(".pth") || name.endsWith(".pt") ? "PyTorch" : null;
+    }
+
     /** The bundle held in a weights file's metadata, or null if it has none (a file written before bundles). */
     public static Bundle readMeta(Path file) {
-        String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-        if (name.endsWith(".pth") || name.endsWith(".pt") || name.endsWith(".onnx")) // another kind of file, not a damaged bundle
-            throw new UserError(file + " is " + (name.endsWith(".onnx") ? "an ONNX model" : "a PyTorch checkpoint") + ", not a conta bundle (the "
-                    + ".safetensors that conta export writes)" + (name.endsWith(".onnx") ? "" : "; bundle a DeepLab-v2 checkpoint with `conta export --arch "
+        String other = otherFormat(file);
+        if (other != null) // another kind of file, not a damaged bundle
+            throw new UserError(file + " is " + (other.equals("ONNX") ? "an ONNX model" : "a PyTorch checkpoint") + ", not a conta bundle (the "
+                    + ".safetensors that conta export writes)" + (other.equals("ONNX") ? "" : "; bundle a DeepLab-v2 checkpoint with `conta export --arch "
                     + "deeplabv2-resnet101 --weights " + file + " --out B.safetensors`"));
         Map<String, String> meta;
         try {
