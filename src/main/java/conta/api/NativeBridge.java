@@ -83,22 +83,22 @@ public final class NativeBridge {
 
     /** 0, or an error code; out holds camClasses() * w * h floats. */
     public static int cams(long h, ByteBuffer rgb, int w, int hgt, ByteBuffer out) {
-        return floats(h, rgb, w, hgt, out, "CAM", (m, n) -> m.camClasses() == 0 ? -1L : n, ContaModel::cams);
+        return floats(h, rgb, w, hgt, out, "CAM", " of " + w + "x" + hgt, m -> m.camClasses() == 0 ? -1 : (long) m.camClasses() * w * hgt, ContaModel::cams);
     }
 
     /** 0, or an error code; out holds camClasses() floats, the class probabilities (ContaModel.classScores). */
     public static int classScores(long h, ByteBuffer rgb, int w, int hgt, ByteBuffer out) {
-        return floats(h, rgb, w, hgt, out, "scores", (m, n) -> m.kind().equals("cls") ? (long) m.camClasses() : -1L, ContaModel::classScores);
+        return floats(h, rgb, w, hgt, out, "scores", "", m -> m.kind().equals("cls") ? m.camClasses() : -1, ContaModel::classScores);
     }
 
     private interface FloatCall { float[] apply(ContaModel m, byte[] rgb, int w, int h, float[] out); }
 
     /**
      * A call from an RGB8 image to floats in out: the image checks of every call, then out's length (need: its floats
-     * from the model and w*h*camClasses, -1 where the call itself refuses the model's kind).
+     * for the model, -1 where the call itself refuses the model's kind; what and per name them in the message).
      */
-    private static int floats(long h, ByteBuffer rgb, int w, int hgt, ByteBuffer out, String what,
-                              java.util.function.BiFunction<ContaModel, Long, Long> need, FloatCall call) {
+    private static int floats(long h, ByteBuffer rgb, int w, int hgt, ByteBuffer out, String what, String per,
+                              java.util.function.ToLongFunction<ContaModel> need, FloatCall call) {
         try {
             ContaModel m = model(h);
             if (rgb == null || out == null) throw new ContaException(ContaException.Code.ARGUMENT, "null image or output buffer");
@@ -106,10 +106,10 @@ public final class NativeBridge {
             if ((long) rgb.capacity() != 3L * w * hgt)
                 throw new ContaException(ContaException.Code.ARGUMENT, "the image buffer holds " + rgb.capacity() + " bytes; RGB8 " + w + "x" + hgt + " needs " + 3L * w * hgt);
             ContaModel.checkDims(w, hgt);
-            long n = need.apply(m, (long) m.camClasses() * w * hgt);
+            long n = need.applyAsLong(m);
             if (n >= 0 && out.capacity() != n * 4)
                 throw new ContaException(ContaException.Code.ARGUMENT, "the " + what + " buffer holds " + out.capacity() / 4 + " floats; " + m.camClasses()
-                        + " classes" + (what.equals("CAM") ? " of " + w + "x" + hgt : "") + " need " + n);
+                        + " classes" + per + " need " + n);
             byte[] px = new byte[rgb.capacity()];
             rgb.duplicate().get(px);
             out.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer().put(call.apply(m, px, w, hgt, null));

@@ -139,7 +139,7 @@ final class JpegScan {
                 if (kind == Kind.AC_FIRST || kind == Kind.AC_REFINE) {
                     if (nonzero == null) nonzero = new long[comps.length][];
                     int c = java.util.Arrays.asList(comps).indexOf(sc[0]);
-                    if (nonzero[c] == null) nonzero[c] = new long[ceilDiv(ceilDiv(width * sc[0].h(), hmax), 8) * ceilDiv(ceilDiv(height * sc[0].v(), vmax), 8)];
+                    if (nonzero[c] == null) nonzero[c] = new long[ownBlocks(width, sc[0].h(), hmax) * ownBlocks(height, sc[0].v(), vmax)];
                     nz = nonzero[c];
                 }
                 scans++;
@@ -157,8 +157,8 @@ final class JpegScan {
         int mcusX, mcusY;
         int[] blocks = new int[sc.length];
         if (sc.length == 1) { // non-interleaved: one block per MCU over the component's own size
-            mcusX = ceilDiv(ceilDiv(width * sc[0].h(), hmax), 8);
-            mcusY = ceilDiv(ceilDiv(height * sc[0].v(), vmax), 8);
+            mcusX = ownBlocks(width, sc[0].h(), hmax);
+            mcusY = ownBlocks(height, sc[0].v(), vmax);
             blocks[0] = 1;
         } else {
             mcusX = ceilDiv(width, 8 * hmax);
@@ -374,4 +374,7 @@ final class JpegScan {
     private static int u16(byte[] b, int o) { return (b[o] & 0xFF) << 8 | (b[o + 1] & 0xFF); }
 
     private static int ceilDiv(int a, int d) { return (a + d - 1) / d; }
+
+    /** A component's blocks along one side of the image: its own samples (size scaled by factor / max), in 8s. */
+    private static int ownBlocks(int size, int factor, int max) { return ceilDiv(ceilDiv(size * factor, max), 8); }
 }
