@@ -65,7 +65,7 @@ public final class OnnxExportCommand implements Command {
             } catch (IOException e) {
                 throw new UserError("cannot write " + out + ": " + e.getMessage());
             }
-            System.out.println("wrote " + out + " (opset " + OnnxExporter.OPSET + ", " + r.nodes() + " nodes, " + r.weights() + " weights; inputs "
+            System.err.println("wrote " + out + " (opset " + OnnxExporter.OPSET + ", " + r.nodes() + " nodes, " + r.weights() + " weights; inputs "
                     + r.inputs() + ", outputs " + r.outputs() + ")");
             r.notes().forEach(n -> System.err.println("note: " + n));
         }

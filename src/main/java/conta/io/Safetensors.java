@@ -71,6 +71,8 @@ public final class Safetensors {
         ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, lenBuf, 0, file);
         long n = lenBuf.getLong(0);
+        String other = n <= 0 || n > MAX_HEADER || n > size - 8 ? otherKind(lenBuf.array()) : null;
+        if (other != null) throw new NotSafetensors(file, other);
         if (n > 0 && n <= MAX_HEADER && n > size - 8)
             throw bad(file, "truncated safetensors file: its header alone should be " + n + " bytes but the file has only " + size
                     + " bytes; download or copy it again");
@@ -160,6 +162,33 @@ public final class Safetensors {
             if (r < 0) throw bad(file, "unexpected end of file");
         }
         b.flip();
+    }
+
+    /** A file that is plainly another kind (text, a zip, a pickle), not a damaged safetensors: "no copy helps". */
+    public static final class NotSafetensors extends conta.error.FormatError {
+        public final String kind;
+
+        NotSafetensors(Path file, String kind) {
+            super(file + ": not a safetensors file (it is " + kind + ")");
+            this.kind = kind;
+        }
+    }
+
+    /**
+     * What the first 8 bytes say a file is, where they say it plainly, else null. A safetensors header length is a
+     * small little-endian number, so its high bytes are zero: text, "PK\3\4" (zip: PyTorch's own format) and a pickle's
+     * 0x80 opcode never are.
+     */
+    static String otherKind(byte[] head) {
+        if (head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) return "a zip archive, as PyTorch's torch.save writes";
+        if ((head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5) return "a Python pickle, as older PyTorch checkpoints are";
+        StringBuilder text = new StringBuilder();
+        for (byte b : head) {
+            if (b == '\n' || b == '\r' || b == '\t') text.append(' ');
+            else if (b >= 0x20 && b < 0x7f) text.append((char) b);
+            else return null;
+        }
+        return "text, beginning \"" + text + "\"";
     }
 
     private static IllegalArgumentException bad(Path file, String problem) {

@@ -174,7 +174,7 @@ class PredictInputsTest {
         Files.write(imgs.resolve("a.png"), image("png", 1));
         Files.writeString(notes, "hello, this is a text file\n");
         refused(run("predict", "--model", notes.toString(), "--images", imgs.toString(), "--out", out.toString(), "--device", "cpu"),
-                notes + " is damaged", "not safetensors");
+                notes + " is not a conta model (it is text, beginning \"hello, t\"); give a run folder or the .safetensors that `conta export` writes");
         assertFalse(Files.exists(out), "no --out folder for a refused model");
     }
 

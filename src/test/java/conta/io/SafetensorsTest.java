@@ -96,4 +96,21 @@ class SafetensorsTest {
         Files.write(p, new byte[]{1, 2});
         assertBad(p, "not a safetensors file");
     }
+
+    /** Files of another kind are named as such: real torch.save outputs (zip, legacy pickle) and a text file. */
+    @Test
+    void namesFilesOfAnotherKind() throws IOException {
+        Path zip = Path.of("test-data/fixtures/resnet18_w8/init.pth"), pickle = Path.of("test-data/io/tiny_legacy.pth");
+        Path text = tmp.resolve("notes.safetensors");
+        Files.writeString(text, "weights are in\nthe other folder\n");
+        assertEquals(zip + ": not a safetensors file (it is a zip archive, as PyTorch's torch.save writes)",
+                assertThrows(Safetensors.NotSafetensors.class, () -> Safetensors.read(zip)).getMessage());
+        assertEquals(pickle + ": not a safetensors file (it is a Python pickle, as older PyTorch checkpoints are)",
+                assertThrows(Safetensors.NotSafetensors.class, () -> Safetensors.metadata(pickle)).getMessage());
+        assertEquals(text + ": not a safetensors file (it is text, beginning \"weights \")",
+                assertThrows(Safetensors.NotSafetensors.class, () -> Safetensors.entries(text)).getMessage());
+        Path tab = tmp.resolve("tab.safetensors");
+        Files.writeString(tab, "a\tb\r\nc,d,e\n");
+        assertEquals("text, beginning \"a b  c,d\"", assertThrows(Safetensors.NotSafetensors.class, () -> Safetensors.read(tab)).kind);
+    }
 }

@@ -127,7 +127,19 @@ class OnnxExportCommandTest {
                 expected = net.forward(Tape.track(Tensor.of(cpu, img, 2, 3, 48, 40))).toArray();
             }
         }
-        assertEquals(0, cli("export-onnx", "--arch", "resnet18", "--width", "8", "--classes", "7", "--weights", weights.toString(), "--out", out.toString()));
+        java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream(), e = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream oldOut = System.out, oldErr = System.err;
+        System.setOut(new java.io.PrintStream(o, true));
+        System.setErr(new java.io.PrintStream(e, true));
+        try {
+            assertEquals(0, cli("export-onnx", "--arch", "resnet18", "--width", "8", "--classes", "7", "--weights", weights.toString(), "--out", out.toString()));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        // as `conta export` does: its "wrote" line is a message, on stderr, and stdout stays empty
+        assertEquals("", o.toString());
+        assertTrue(e.toString().startsWith("wrote " + out + " (opset "), e.toString());
         try (OrtSession s = OrtCheck.open(out)) {
             assertEquals("resnet18", s.getMetadata().getCustomMetadataValue("conta.arch").orElse(null));
             assertClose(expected, OrtCheck.run(s, Map.of("image", new long[]{2, 3, 48, 40}), Map.of("image", img)).get("logits"), "resnet18 logits");

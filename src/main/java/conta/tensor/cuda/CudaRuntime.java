@@ -31,7 +31,7 @@ public final class CudaRuntime {
         try {
             Loader.load(org.bytedeco.cuda.global.cudart.class);
         } catch (LinkageError e) { // UnsatisfiedLinkError without libcuda.so.1/libcudart.so.13, NoClassDefFoundError without the preset jar
-            return "cannot load the CUDA runtime: " + rootCause(e);
+            return plain(rootCause(e));
         }
         int[] n = new int[1];
         int rc = cudaGetDeviceCount(n);
@@ -47,6 +47,21 @@ public final class CudaRuntime {
         String m = String.valueOf(t.getMessage()).lines().findFirst().orElse(t.toString());
         int i = m.indexOf(".so: ");
         return i >= 0 && m.startsWith("/") ? m.substring(i + 5) : m;
+    }
+
+    /**
+     * The linker's complaint in a user's words where it is the usual one: a machine without an NVIDIA driver lacks
+     * libcuda.so.1, which is most CPU-only hosts and not worth the linker's full sentence on every run.
+     */
+    static String plain(String linker) {
+        String missing = " cannot open shared object file";
+        int i = linker.indexOf(':');
+        if (i > 0 && linker.startsWith(":" + missing, i)) {
+            String lib = linker.substring(0, i);
+            if (lib.startsWith("libcuda.so")) return "no NVIDIA driver here (" + lib + " not found)";
+            return "the CUDA libraries are not found (" + lib + "; put them on LD_LIBRARY_PATH)";
+        }
+        return "cannot load the CUDA runtime: " + linker;
     }
 
     static String firstLine(Throwable e) {
