@@ -85,6 +85,9 @@ public final class ContaModel implements AutoCloseable {
             return new ContaModel(m, b);
         } catch (UserError e) {
             b.close();
+            if (interrupted(e)) // the read stopped at the caller's interrupt: the file is not "damaged"
+                throw new ContaException(ContaException.Code.INTERNAL, "interrupted while reading " + bundle + ": the calling thread's interrupt status"
+                        + " is set (it stays set; the file was not read to its end); open it from a thread that is not interrupted", e);
             throw new ContaException(ContaException.Code.MODEL, e.getMessage(), e);
         } catch (RuntimeException e) {
             b.close();
@@ -101,6 +104,13 @@ public final class ContaModel implements AutoCloseable {
 
     /** On the CPU. */
     public static ContaModel open(Path bundle) { return open(bundle, "cpu"); }
+
+    /** Whether a read failed because its thread was interrupted (FileChannel closes itself then). */
+    private static boolean interrupted(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause())
+            if (t instanceof java.nio.channels.ClosedByInterruptException) return true;
+        return false;
+    }
 
     /** "fp32" or "bf16": the arithmetic the model runs with ("auto" resolved at open). */
     public String precision() { return model.precision().name().toLowerCase(java.util.Locale.ROOT); }

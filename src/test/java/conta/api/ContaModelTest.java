@@ -344,6 +344,28 @@ class ContaModelTest {
         assertTrue(out.contains("DEVICE device 'cpu': conta's CPU code needs the Vector API: start the JVM with --add-modules jdk.incubator.vector"), out);
     }
 
+    /**
+     * A pooled thread whose interrupt status is set (a cancelled task) stops the bundle's read (FileChannel closes on
+     * interrupt): that is the caller's interrupt, kept set, not a "damaged" file to replace. The same file opens after.
+     */
+    @Test
+    void anInterruptedOpenSaysSoAndKeepsTheInterrupt() throws Exception {
+        Path seg = TinyRun.segModel();
+        ContaException e;
+        Thread.currentThread().interrupt();
+        try {
+            e = assertThrows(ContaException.class, () -> ContaModel.open(seg, "cpu"));
+            assertTrue(Thread.currentThread().isInterrupted(), "the interrupt status stays set");
+        } finally {
+            Thread.interrupted();
+        }
+        assertEquals(ContaException.Code.INTERNAL, e.code(), e.getMessage());
+        assertTrue(e.getMessage().contains("interrupted") && !e.getMessage().contains("damaged"), e.getMessage());
+        try (ContaModel m = ContaModel.open(seg, "cpu")) {
+            assertEquals("seg", m.kind());
+        }
+    }
+
     /** What an embedding service gets wrong: each misuse one documented code, a message naming the argument, and no cost. */
     @Test
     void misuseIsRefusedCheaplyWithTheCodeOfItsKind() throws Exception {
