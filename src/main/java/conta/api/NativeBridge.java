@@ -187,8 +187,15 @@ public final class NativeBridge {
             labels.duplicate().get(b);
             IndexPng.write(Path.of(path), new Mask(h, w, b));
             return 0;
-        } catch (java.io.IOException e) {
-            ERROR.set("cannot write " + path + ": " + e.getMessage());
+        } catch (java.io.IOException e) { // a FileSystemException's message may be its file alone: the reason follows it
+            String why = e instanceof java.nio.file.NoSuchFileException f ? f.getFile() + " does not exist and cannot be made"
+                    : e instanceof java.nio.file.AccessDeniedException f ? "permission denied on " + f.getFile()
+                    : e instanceof java.nio.file.FileAlreadyExistsException f ? f.getFile() + " is a file, not a folder"
+                    : e instanceof java.nio.file.FileSystemException f && f.getReason() == null ? f.getFile() + ": " + e.getClass().getSimpleName() : e.getMessage();
+            ERROR.set("cannot write " + path + ": " + why);
+            return ContaException.Code.ARGUMENT.value;
+        } catch (conta.error.UserError e) { // the writer's refusal of the path (a folder): the caller's argument
+            ERROR.set(e.getMessage());
             return ContaException.Code.ARGUMENT.value;
         } catch (Throwable t) {
             return fail(t);

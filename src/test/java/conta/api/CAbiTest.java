@@ -388,6 +388,49 @@ class CAbiTest {
         }
     }
 
+    /** Opens argv[1], reads the image argv[2] and writes a 16x16 label map to each further path, printing each result. */
+    private static final String PATHS_C = """
+            #include <stdio.h>
+            #include <stdint.h>
+            #include "conta.h"
+            int main(int argc, char **argv) {
+                conta_model *m = NULL;
+                int rc = conta_open(argv[1], "cpu", &m);
+                printf("open %d %s\\n", rc, conta_last_error());
+                conta_close(m);
+                uint8_t *px = NULL;
+                int w = 0, h = 0;
+                rc = conta_image_read(argv[2], &px, &w, &h);
+                printf("read %d %dx%d %s\\n", rc, w, h, conta_last_error());
+                conta_free(px);
+                static uint8_t labels[256];
+                for (int i = 3; i < argc; i++) {
+                    rc = conta_labels_write_png(argv[i], labels, 16, 16);
+                    printf("write %d %s\\n", rc, conta_last_error());
+                }
+                return 0;
+            }
+            """;
+
+    /** conta_labels_write_png: "a file it cannot write is CONTA_ERR_ARGUMENT with the reason" (docs/api.md). */
+    @Test
+    void anUnwritableLabelPathIsTheCallersArgumentWithItsReason() throws Exception {
+        Assumptions.assumeTrue(hasGcc(), "no gcc on PATH");
+        Path src = tmp.resolve("paths.c"), plain = tmp.resolve("plain.txt");
+        Files.writeString(src, PATHS_C);
+        Files.writeString(plain, "a file");
+        Path exe = compile(src, tmp.resolve("paths"));
+        String out = runNative(List.of(exe.toString(), "/nonexistent/seg.safetensors", "/nonexistent/x.jpg", tmp.toString(),
+                plain.resolve("l.png").toString(), tmp.resolve("ok/l.png").toString()), 300, Map.of()).out();
+        List<String> lines = out.lines().toList();
+        assertEquals(5, lines.size(), out);
+        assertTrue(lines.get(0).startsWith("open 2 ") && lines.get(1).startsWith("read 2 "), out);
+        assertEquals("write 1 " + tmp + " is a folder; give the name of a file to write", lines.get(2)); // a folder
+        assertEquals("write 1 cannot write " + plain.resolve("l.png") + ": " + plain + " is a file, not a folder", lines.get(3));
+        assertEquals("write 0 ", lines.get(4));
+        assertTrue(Files.isRegularFile(tmp.resolve("ok/l.png")));
+    }
+
     private static void expect(Map<String, String[]> r, String name, int code, String inMessage) {
         String[] f = r.get(name);
         assertTrue(f != null && f.length == 3, name + " reported: " + (f == null ? null : String.join(" ", f)));
