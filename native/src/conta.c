@@ -33,7 +33,7 @@ static jlong handle_of(const conta_model *m) { return (jlong) (uintptr_t) m; }
 
 static JavaVM *vm;
 static jclass bridge;
-static jmethodID m_open, m_segment, m_cams, m_scores, m_classes, m_class_name, m_close, m_last_error, m_read_image, m_take_image, m_write_labels;
+static jmethodID m_text, m_open, m_segment, m_cams, m_scores, m_classes, m_class_name, m_close, m_last_error, m_read_image, m_take_image, m_write_labels;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static int init_status = -1; /* -1: not tried (or failed before a JVM was made: retried); else CONTA_OK or the sticky failure */
 static int create_tried;      /* JNI_CreateJavaVM was called: a JVM cannot be made twice in a process, so a failure then sticks */
@@ -294,6 +294,7 @@ static int start_vm(void) {
     }
     bridge = (*env)->NewGlobalRef(env, c);
     struct { jmethodID *id; const char *name, *sig; } ms[] = {
+        {&m_text, "text", "([B)Ljava/lang/String;"},
         {&m_open, "open", "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)J"},
         {&m_segment, "segment", "(JLjava/nio/ByteBuffer;IILjava/nio/ByteBuffer;)I"},
         {&m_cams, "cams", "(JLjava/nio/ByteBuffer;IILjava/nio/ByteBuffer;)I"},
@@ -382,7 +383,19 @@ static int finish(JNIEnv *env, int code) {
     return code;
 }
 
-static jstring jstr(JNIEnv *env, const char *s) { return s ? (*env)->NewStringUTF(env, s) : NULL; }
+/* The host's string (a path: bytes in the locale's encoding) as a Java string. NewStringUTF reads modified UTF-8, in
+ * which a 4-byte UTF-8 character (an emoji in a file name) is malformed: "\xf0\x9f\x98\x80.safetensors" became
+ * "\u00f0.safetens", a missing file. The bridge decodes the bytes as the JVM encodes file names (sun.jnu.encoding).
+ * NULL for NULL, or with a Java exception pending (the caller's finish() reports it). */
+static jstring jstr(JNIEnv *env, const char *s) {
+    if (!s) return NULL;
+    size_t n = strlen(s);
+    if (n > INT_MAX) return NULL;
+    jbyteArray b = (*env)->NewByteArray(env, (jsize) n);
+    if (!b) return NULL;
+    (*env)->SetByteArrayRegion(env, b, 0, (jsize) n, (const jbyte *) s);
+    return (jstring) (*env)->CallStaticObjectMethod(env, bridge, m_text, b);
+}
 
 int conta_open(const char *bundle_path, const char *device, conta_model **model) {
     return conta_open_precision(bundle_path, device, NULL, model);
@@ -395,8 +408,9 @@ int conta_open_precision(const char *bundle_path, const char *device, const char
     int code = 0;
     JNIEnv *env = env_or_fail(&code);
     if (!env) return code;
-    jlong h = (*env)->CallStaticLongMethod(env, bridge, m_open, jstr(env, bundle_path), jstr(env, device ? device : "cpu"),
-                                       jstr(env, precision ? precision : "fp32"));
+    jstring p = jstr(env, bundle_path), d = jstr(env, device ? device : "cpu"), q = jstr(env, precision ? precision : "fp32");
+    if ((*env)->ExceptionCheck(env) || !p || !d || !q) return finish(env, CONTA_ERR_INTERNAL);
+    jlong h = (*env)->CallStaticLongMethod(env, bridge, m_open, p, d, q);
     if (!(*env)->ExceptionCheck(env) && h > 0) {
         *model = (conta_model *) (uintptr_t) h;
         return finish(env, CONTA_OK);
@@ -492,14 +506,15 @@ int conta_image_read(const char *path, uint8_t **rgb, int *width, int *height) {
     int code = 0;
     JNIEnv *env = env_or_fail(&code);
     if (!env) return code;
-    jintArray wh = (jintArray) (*env)->CallStaticObjectMethod(env, bridge, m_read_image, jstr(env, path));
-    if ((*env)->ExceptionCheck(env) || !wh) {
-        /* the bridge kept the code in the message; NOT_FOUND vs IMAGE is told apart by the file's existence */
-        FILE *f = fopen(path, "rb");
-        if (f) fclose(f);
-        return finish(env, f ? CONTA_ERR_IMAGE : CONTA_ERR_NOT_FOUND);
-    }
+    jstring p = jstr(env, path);
+    if ((*env)->ExceptionCheck(env) || !p) return finish(env, CONTA_ERR_INTERNAL);
+    jintArray wh = (jintArray) (*env)->CallStaticObjectMethod(env, bridge, m_read_image, p);
+    if ((*env)->ExceptionCheck(env) || !wh) return finish(env, CONTA_ERR_INTERNAL);
     jint d[2];
+    if ((*env)->GetArrayLength(env, wh) != 2) { /* {-code}: the bridge's code (NOT_FOUND, IMAGE, or ARGUMENT for a name the JVM cannot make) */
+        (*env)->GetIntArrayRegion(env, wh, 0, 1, d);
+        return finish(env, d[0] < 0 ? (int) -d[0] : CONTA_ERR_INTERNAL);
+    }
     (*env)->GetIntArrayRegion(env, wh, 0, 2, d);
     size_t n = (size_t) d[0] * d[1] * 3;
     uint8_t *px = malloc(n);
@@ -525,7 +540,9 @@ int conta_labels_write_png(const char *path, const uint8_t *labels, int width, i
     JNIEnv *env = env_or_fail(&code);
     if (!env) return code;
     jobject buf = (*env)->NewDirectByteBuffer(env, (void *) labels, (jlong) width * height);
-    code = buf ? (*env)->CallStaticIntMethod(env, bridge, m_write_labels, jstr(env, path), buf, width, height) : CONTA_ERR_INTERNAL;
+    jstring p = buf ? jstr(env, path) : NULL;
+    if ((*env)->ExceptionCheck(env)) return finish(env, CONTA_ERR_INTERNAL);
+    code = buf && p ? (*env)->CallStaticIntMethod(env, bridge, m_write_labels, p, buf, width, height) : CONTA_ERR_INTERNAL;
     return finish(env, code);
 }
 

@@ -25,6 +25,30 @@ public final class NativeBridge {
 
     public static String lastError() { return ERROR.get(); }
 
+    /**
+     * A C string's bytes (a path in the locale's encoding) as the string the JVM turns back into those bytes: decoded as
+     * it encodes file names (sun.jnu.encoding). JNI's NewStringUTF reads modified UTF-8, which mangles 4-byte characters.
+     */
+    public static String text(byte[] b) {
+        java.nio.charset.Charset cs;
+        try {
+            cs = java.nio.charset.Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
+        } catch (RuntimeException e) {
+            cs = java.nio.charset.StandardCharsets.UTF_8;
+        }
+        return new String(b, cs);
+    }
+
+    /** A path from the host, or ARGUMENT where the JVM cannot name that file (a non-ASCII name under the C/POSIX locale). */
+    private static Path path(String p) {
+        try {
+            return Path.of(p);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ContaException(ContaException.Code.ARGUMENT, "the path " + p + " cannot be a file name in this process: the JVM encodes file names as "
+                    + System.getProperty("sun.jnu.encoding") + " (the locale of LANG/LC_ALL/LC_CTYPE); start the host with a UTF-8 locale, e.g. LANG=C.UTF-8", e);
+        }
+    }
+
     private static int fail(Throwable t) {
         if (t instanceof ContaException c) {
             ERROR.set(c.getMessage());
@@ -41,7 +65,7 @@ public final class NativeBridge {
     public static long open(String path, String device, String precision) {
         try {
             if (path == null) throw new ContaException(ContaException.Code.ARGUMENT, "no bundle path");
-            ContaModel m = ContaModel.open(Path.of(path), device == null ? "cpu" : device, precision == null ? "fp32" : precision);
+            ContaModel m = ContaModel.open(path(path), device == null ? "cpu" : device, precision == null ? "fp32" : precision);
             long h = NEXT.getAndIncrement();
             MODELS.put(h, m);
             return h;
@@ -152,15 +176,17 @@ public final class NativeBridge {
         }
     }
 
-    /** Reads an image file; its size is {width, height} (the pixels follow with {@link #takeImage}), or null with the error set. */
+    /**
+     * Reads an image file; its size is {width, height} (the pixels follow with {@link #takeImage}), or {minus the error
+     * code} with the error set.
+     */
     public static int[] readImage(String path) {
         try {
-            RgbImage im = ContaModel.read(Path.of(path));
+            RgbImage im = ContaModel.read(path(path));
             LAST_READ.set(im);
             return new int[]{im.w(), im.h()};
         } catch (Throwable t) {
-            fail(t);
-            return null;
+            return new int[]{-fail(t)};
         }
     }
 
@@ -185,7 +211,7 @@ public final class NativeBridge {
                 throw new ContaException(ContaException.Code.ARGUMENT, "label buffer of " + labels.capacity() + " bytes for " + w + "x" + h);
             byte[] b = new byte[w * h];
             labels.duplicate().get(b);
-            IndexPng.write(Path.of(path), new Mask(h, w, b));
+            IndexPng.write(path(path), new Mask(h, w, b));
             return 0;
         } catch (java.io.IOException e) { // a FileSystemException's message may be its file alone: the reason follows it
             String why = e instanceof java.nio.file.NoSuchFileException f ? f.getFile() + " does not exist and cannot be made"

@@ -412,6 +412,32 @@ class CAbiTest {
             }
             """;
 
+    /**
+     * File names are the host's bytes: a UTF-8 name with a 4-byte character (an emoji) reached the JVM through
+     * NewStringUTF's modified UTF-8 and became another, missing name ("\u00f0.safetens"). Under the C locale the JVM cannot
+     * name a non-ASCII file at all: that is the caller's argument (with the fix), not an internal error.
+     */
+    @Test
+    void nonAsciiFileNamesReachTheirFiles() throws Exception {
+        Assumptions.assumeTrue(hasGcc(), "no gcc on PATH");
+        Assumptions.assumeTrue("UTF-8".equals(System.getProperty("sun.jnu.encoding")), "this JVM cannot name non-ASCII files (its locale)");
+        Path src = tmp.resolve("paths.c"), bundle = tmp.resolve("seg \uD83D\uDE00\u00e9.safetensors"), image = tmp.resolve("\uD83D\uDC31.jpg");
+        Files.writeString(src, PATHS_C);
+        assertEquals(0, conta.cli.Main.run(new String[]{"export", "--run", TinyRun.out().toString(), "--stage", "seg", "--out", bundle.toString()}));
+        Files.copy(TinyRun.image(PredictCommandTest.predIds().getFirst()), image);
+        RgbImage im = ImageCodec.decode(Files.readAllBytes(image));
+        Path png = tmp.resolve("out \uD83C\uDF0D").resolve("\u00e4.png");
+        Path exe = compile(src, tmp.resolve("paths"));
+        List<String> cmd = List.of(exe.toString(), bundle.toString(), image.toString(), png.toString());
+        String out = runNative(cmd, 300, Map.of("LC_ALL", "C.UTF-8")).out();
+        assertEquals("open 0 \nread 0 " + im.w() + "x" + im.h() + " \nwrite 0 \n", out);
+        assertTrue(Files.isRegularFile(png), "the label map is at " + png);
+        out = runNative(cmd, 300, Map.of("LC_ALL", "C")).out(); // the JVM's file names are ASCII then
+        List<String> lines = out.lines().toList();
+        assertEquals(3, lines.size(), out);
+        for (String l : lines) assertTrue(l.matches("(open|read|write) 1 .*") && l.contains("UTF-8 locale"), l);
+    }
+
     /** conta_labels_write_png: "a file it cannot write is CONTA_ERR_ARGUMENT with the reason" (docs/api.md). */
     @Test
     void anUnwritableLabelPathIsTheCallersArgumentWithItsReason() throws Exception {
