@@ -55,14 +55,15 @@ int conta_class_scores(conta_model *model, const uint8_t *rgb, int width, int he
 /* Label-map classes with background (cams = 0) or CAM planes (cams = 1) into *n. */
 int conta_num_classes(conta_model *model, int cams, int *n);
 
-/* Name of class k (0 = background) copied into buf (NUL-terminated, truncated to buf_len). */
+/* Name of class k (0 = background) copied into buf as UTF-8 (NUL-terminated; truncated to buf_len at a character
+ * boundary). */
 int conta_class_name(conta_model *model, int k, char *buf, size_t buf_len);
 
 /* Frees the model. NULL is allowed. A closed handle stays harmless: closing it again, or passing it to any other
  * function, returns CONTA_ERR_ARGUMENT ("invalid or closed model handle"); handles are never reused. */
 int conta_close(conta_model *model);
 
-/* The calling thread's last error message ("" if none); valid until its next conta call. */
+/* The calling thread's last error message as UTF-8 ("" if none); valid until its next conta call. */
 const char *conta_last_error(void);
 
 /* The library's conta version (Maven's project version, "dev" for a build outside Maven); starts nothing. */

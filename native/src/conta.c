@@ -33,7 +33,7 @@ static jlong handle_of(const conta_model *m) { return (jlong) (uintptr_t) m; }
 
 static JavaVM *vm;
 static jclass bridge;
-static jmethodID m_text, m_open, m_segment, m_cams, m_scores, m_classes, m_class_name, m_close, m_last_error, m_read_image, m_take_image, m_write_labels;
+static jmethodID m_text, m_utf8, m_open, m_segment, m_cams, m_scores, m_classes, m_class_name, m_close, m_last_error, m_read_image, m_take_image, m_write_labels;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static int init_status = -1; /* -1: not tried (or failed before a JVM was made: retried); else CONTA_OK or the sticky failure */
 static int create_tried;      /* JNI_CreateJavaVM was called: a JVM cannot be made twice in a process, so a failure then sticks */
@@ -295,6 +295,7 @@ static int start_vm(void) {
     bridge = (*env)->NewGlobalRef(env, c);
     struct { jmethodID *id; const char *name, *sig; } ms[] = {
         {&m_text, "text", "([B)Ljava/lang/String;"},
+        {&m_utf8, "utf8", "(Ljava/lang/String;)[B"},
         {&m_open, "open", "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)J"},
         {&m_segment, "segment", "(JLjava/nio/ByteBuffer;IILjava/nio/ByteBuffer;)I"},
         {&m_cams, "cams", "(JLjava/nio/ByteBuffer;IILjava/nio/ByteBuffer;)I"},
@@ -360,6 +361,30 @@ static JNIEnv *env_or_fail(int *code) {
     return env;
 }
 
+/* A Java string into buf as UTF-8, NUL-terminated and cut at a character boundary to fit buf_len (>= 1); 0 when it was
+ * cut. GetStringUTFChars gives modified UTF-8, in which a 4-byte character (an emoji in a class name or a path in a
+ * message) is two 3-byte surrogates that no UTF-8 reader accepts. */
+static int copy_utf8(JNIEnv *env, jstring s, char *buf, size_t buf_len) {
+    buf[0] = 0;
+    jbyteArray b = (jbyteArray) (*env)->CallStaticObjectMethod(env, bridge, m_utf8, s);
+    if ((*env)->ExceptionCheck(env) || !b) {
+        (*env)->ExceptionClear(env);
+        return 0;
+    }
+    jsize n = (*env)->GetArrayLength(env, b);
+    size_t k = (size_t) n < buf_len - 1 ? (size_t) n : buf_len - 1;
+    (*env)->GetByteArrayRegion(env, b, 0, (jsize) k, (jbyte *) buf);
+    if (k < (size_t) n) { /* cut: drop the character the cut falls inside (its lead byte is the last non-continuation byte) */
+        jbyte next;
+        (*env)->GetByteArrayRegion(env, b, (jsize) k, 1, &next);
+        if ((next & 0xC0) == 0x80)
+            while (k > 0 && (buf[--k] & 0xC0) == 0x80) { }
+    }
+    buf[k] = 0;
+    (*env)->DeleteLocalRef(env, b);
+    return k == (size_t) n;
+}
+
 /* Ends a call: a Java exception that escaped the bridge (it catches everything, so only e.g. a StackOverflowError
  * inside the catch) becomes an error; a bridge failure copies its message. */
 static int finish(JNIEnv *env, int code) {
@@ -372,9 +397,7 @@ static int finish(JNIEnv *env, int code) {
             (*env)->ExceptionClear(env);
             fail(code, "conta error %d", code);
         } else {
-            const char *c = (*env)->GetStringUTFChars(env, s, NULL);
-            fail(code, "%s", c ? c : "");
-            if (c) (*env)->ReleaseStringUTFChars(env, s, c);
+            copy_utf8(env, s, err_buf, sizeof err_buf);
         }
     } else {
         err_buf[0] = 0;
@@ -482,9 +505,7 @@ int conta_class_name(conta_model *model, int k, char *buf, size_t buf_len) {
     if (!env) return code;
     jstring s = (jstring) (*env)->CallStaticObjectMethod(env, bridge, m_class_name, handle_of(model), k);
     if ((*env)->ExceptionCheck(env) || !s) return finish(env, CONTA_ERR_ARGUMENT);
-    const char *c = (*env)->GetStringUTFChars(env, s, NULL);
-    snprintf(buf, buf_len, "%s", c ? c : "");
-    if (c) (*env)->ReleaseStringUTFChars(env, s, c);
+    copy_utf8(env, s, buf, buf_len);
     return finish(env, CONTA_OK);
 }
 

@@ -39,6 +39,9 @@ public final class NativeBridge {
         return new String(b, cs);
     }
 
+    /** A string for the host (a class name, a message) as UTF-8; JNI's GetStringUTFChars would give modified UTF-8. */
+    public static byte[] utf8(String s) { return s.getBytes(java.nio.charset.StandardCharsets.UTF_8); }
+
     /** A path from the host, or ARGUMENT where the JVM cannot name that file (a non-ASCII name under the C/POSIX locale). */
     private static Path path(String p) {
         try {

@@ -457,6 +457,61 @@ class CAbiTest {
         assertTrue(Files.isRegularFile(tmp.resolve("ok/l.png")));
     }
 
+    private static final String NAMES_C = """
+            #include <stdio.h>
+            #include "conta.h"
+            int main(int argc, char **argv) {
+                conta_model *m = NULL;
+                int rc = conta_open(argv[1], "cpu", &m), n = 0;
+                printf("open %d %s\\n", rc, conta_last_error());
+                conta_num_classes(m, 0, &n);
+                char name[64], cut[6];
+                for (int k = 0; k < n; k++) {
+                    conta_class_name(m, k, name, sizeof name);
+                    conta_class_name(m, k, cut, sizeof cut);
+                    printf("[%s] [%s]\\n", name, cut);
+                }
+                conta_close(m);
+                rc = conta_open(argv[2], "cpu", &m);
+                printf("missing %d %s\\n", rc, conta_last_error());
+                return 0;
+            }
+            """;
+
+    /**
+     * Text back to C is UTF-8: class names and messages came through GetStringUTFChars, whose modified UTF-8 writes a
+     * 4-byte character as two 3-byte surrogates that no UTF-8 reader accepts; a name cut to a short buffer ends at a
+     * character boundary (hand-worked: "cat \uD83D\uDC31" is 8 bytes, a 6-byte buffer holds "cat " and the NUL).
+     */
+    @Test
+    void classNamesAndMessagesReachTheHostAsUtf8() throws Exception {
+        Assumptions.assumeTrue(hasGcc(), "no gcc on PATH");
+        Assumptions.assumeTrue("UTF-8".equals(System.getProperty("sun.jnu.encoding")), "this JVM cannot name non-ASCII files (its locale)");
+        Path weights = Path.of("test-data/fixtures/deeplab_w4_160/init.pth"); // a DeepLab-v2 of width 4, blocks 1,1,1,1, 5 classes
+        Path names = tmp.resolve("names.txt"), bundle = tmp.resolve("seg.safetensors"), src = tmp.resolve("names.c");
+        Files.writeString(names, "background\ncat \uD83D\uDC31\nd\u00f6g\nhorse\nsheep\n");
+        assertEquals(0, conta.cli.Main.run(new String[]{"export", "--arch", "deeplabv2-resnet101", "--width", "4", "--blocks", "1,1,1,1", "--classes", "5",
+                "--weights", weights.toString(), "--names", names.toString(), "--out", bundle.toString()}));
+        Files.writeString(src, NAMES_C);
+        Path missing = tmp.resolve("\uD83D\uDE00").resolve("seg.safetensors");
+        byte[] raw = runNativeBytes(List.of(compile(src, tmp.resolve("names")).toString(), bundle.toString(), missing.toString()));
+        String out = java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(raw)).toString(); // throws on bad UTF-8
+        List<String> lines = out.lines().toList();
+        assertEquals(List.of("open 0 ", "[background] [backg]", "[cat \uD83D\uDC31] [cat ]", "[d\u00f6g] [d\u00f6g]", "[horse] [horse]", "[sheep] [sheep]"),
+                lines.subList(0, 6), out);
+        assertTrue(lines.get(6).startsWith("missing 2 ") && lines.get(6).contains(missing.toString()), lines.get(6));
+    }
+
+    /** runNative's output as the bytes the program wrote (readString would refuse what is not UTF-8 before any assertion). */
+    private byte[] runNativeBytes(List<String> cmd) throws Exception {
+        Path outFile = tmp.resolve("native.out");
+        List<String> wrapped = List.of("/bin/sh", "-c", "\"$0\" \"$@\" > \"" + outFile + "\"", cmd.getFirst());
+        List<String> all = new java.util.ArrayList<>(wrapped);
+        all.addAll(cmd.subList(1, cmd.size()));
+        runNative(all, 300, Map.of("LC_ALL", "C.UTF-8"));
+        return Files.readAllBytes(outFile);
+    }
+
     private static void expect(Map<String, String[]> r, String name, int code, String inMessage) {
         String[] f = r.get(name);
         assertTrue(f != null && f.length == 3, name + " reported: " + (f == null ? null : String.join(" ", f)));
