@@ -52,8 +52,10 @@ public final class Args {
         return valueOf(key, v.getLast());
     }
 
+    /** An empty value ({@code --out ""}, {@code --out=}) is refused: as a path it would be the working folder. */
     private static String valueOf(String key, String v) {
         if (v == null) throw new UserError("--" + key + " needs a value (--" + key + " VALUE)");
+        if (v.isEmpty()) throw new UserError("--" + key + " is empty; give it a value (--" + key + " VALUE)");
         return v;
     }
 

@@ -47,6 +47,21 @@ class ArgsTest {
         assertFalse(args("--force=no").getBool("force", true));
     }
 
+    /**
+     * An empty value ({@code --out ""}, {@code --out=}) is refused: as a path it was the working folder, so
+     * {@code pipeline --out ""} wrote its run into the current folder and {@code synth --out ""} its data set.
+     */
+    @Test
+    void anEmptyValueIsRefusedNotReadAsTheWorkingFolder() {
+        assertEquals("--out is empty; give it a value (--out VALUE)",
+                assertThrows(UserError.class, () -> args("--out", "").get("out", "runs/demo")).getMessage());
+        assertEquals("--out is empty; give it a value (--out VALUE)", assertThrows(UserError.class, () -> args("--out=").require("out")).getMessage());
+        assertEquals("--images is empty; give it a value (--images VALUE)",
+                assertThrows(UserError.class, () -> args("--images", "a.jpg", "--images", "").all("images")).getMessage());
+        assertThrows(UserError.class, () -> args("--train", "").getInt("train", 4));
+        assertEquals(" ", args("--out", " ").get("out", null), "a blank name is a name (a folder may be called that)");
+    }
+
     @Test
     void anIntegerTooLargeIsSaidToBeTooLargeNotNotAnInteger() {
         assertEquals("--train 99999999999 is too large (an integer from -2147483648 to 2147483647)",

@@ -107,6 +107,15 @@ class ErrorContractTest {
         }
     }
 
+    /** An empty --out was the working folder: the run's config.json, round0/ and run.log went into the folder conta was started from. */
+    @Test
+    void anEmptyOutIsRefusedNotTheWorkingFolder() {
+        boolean before = Files.exists(Path.of("config.json")) || Files.exists(Path.of("round0"));
+        userError(run("pipeline", "--data", data.toString(), "--out", ""), "--out is empty");
+        userError(run("synth", "--out", "", "--train", "2", "--val", "1", "--size", "32"), "--out is empty");
+        if (!before) assertFalse(Files.exists(Path.of("config.json")) || Files.exists(Path.of("round0")), "nothing written to the working folder");
+    }
+
     @Test
     void demoBadValue() {
         userError(run("demo", "--out", tmp.resolve("demo").toString(), "--data", tmp.resolve("demo-data").toString(), "--set", "seg.lr=-1"),
