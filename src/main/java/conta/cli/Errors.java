@@ -22,6 +22,9 @@ final class Errors {
             if (t instanceof UserError || t instanceof DataError || t instanceof FormatError) return t.getMessage();
             if (t instanceof FileSystemException f) return fileProblem(f);
             if (t instanceof ReadOnlyFileSystemException) return "the output location is on a read-only file system; choose a writable folder";
+            if (t instanceof java.io.IOException io && conta.io.AtomicWrite.noSpace(io)) // a plain write's full disk: the outer message names the file
+                return (e.getMessage() == null ? io.getMessage() : e.getMessage().replace(io.getClass().getName() + ": ", ""))
+                        + "; free some disk space or choose another --out";
         }
         return null;
     }

@@ -46,7 +46,15 @@ public final class AtomicWrite {
         } catch (FileSystemException e) {
             Files.deleteIfExists(tmp);
             throw onTarget(e, tmp, abs);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            if (!noSpace(e)) throw e;
+            // a full disk is a plain IOException from the write: said of the target, as a file system problem, so that
+            // the CLI names the file and the fix instead of reporting an internal error
+            FileSystemException t = new FileSystemException(abs.toString(), null, e.getMessage());
+            t.initCause(e);
+            throw t;
+        } catch (RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
         }
@@ -61,6 +69,12 @@ public final class AtomicWrite {
                 : new FileSystemException(target.toString(), null, e.getReason());
         t.initCause(e);
         return t;
+    }
+
+    /** Whether e is the system's "no space left on device" (ENOSPC) or "disk quota exceeded" (EDQUOT). */
+    public static boolean noSpace(IOException e) {
+        String m = e.getMessage();
+        return m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded"));
     }
 
     /** fsync of the folder makes the rename itself durable; not possible everywhere, so best effort. */

@@ -116,6 +116,26 @@ class ErrorContractTest {
         if (!before) assertFalse(Files.exists(Path.of("config.json")) || Files.exists(Path.of("round0")), "nothing written to the working folder");
     }
 
+    /**
+     * A full disk is the user's to fix (exit 2 naming the file, "free some disk space"), not "a bug in conta": the
+     * operating system's own ENOSPC, from a write to /dev/full, wrapped the way the checkpoint and the CAM writers wrap it.
+     */
+    @Test
+    void aFullDiskIsAUserProblemNamingTheFile() {
+        java.io.IOException enospc = null;
+        try {
+            Files.write(Path.of("/dev/full"), new byte[]{1});
+        } catch (java.io.IOException e) {
+            enospc = e;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(enospc != null && !(enospc instanceof java.nio.file.FileSystemException), "no /dev/full here");
+        String m = Errors.userMessage(new java.io.UncheckedIOException("cannot write checkpoint /r/round0/seg/checkpoint.safetensors: "
+                + enospc.getMessage(), enospc));
+        assertTrue(m != null && m.contains("/r/round0/seg/checkpoint.safetensors") && m.contains("free some disk space"), String.valueOf(m));
+        m = Errors.userMessage(new java.io.UncheckedIOException(enospc)); // unnamed: still the user's, with the fix
+        assertTrue(m != null && m.contains("free some disk space"), String.valueOf(m));
+    }
+
     @Test
     void demoBadValue() {
         userError(run("demo", "--out", tmp.resolve("demo").toString(), "--data", tmp.resolve("demo-data").toString(), "--set", "seg.lr=-1"),

@@ -49,4 +49,18 @@ class AtomicWriteTest {
         assertFalse(Files.exists(dir.resolve("late.tmp")), "the .tmp is removed");
         assertTrue(Files.isDirectory(f.resolve("inside")), "what was there is left alone");
     }
+
+    /**
+     * A full disk (the system's ENOSPC, from a write to /dev/full) is reported on the target like the other file system
+     * problems, so the CLI names the file and says to free space (it was a bare IOException: "internal error").
+     */
+    @Test
+    void aFullDiskNamesTheTargetAndLeavesNoTempFile() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(Path.of("/dev/full")), "no /dev/full here");
+        Path f = dir.resolve("cam.npz");
+        FileSystemException e = assertThrows(FileSystemException.class, () -> AtomicWrite.write(f, ch -> Files.write(Path.of("/dev/full"), new byte[]{1})));
+        assertEquals(f.toAbsolutePath().toString(), e.getFile());
+        assertEquals("No space left on device", e.getReason());
+        assertFalse(Files.exists(dir.resolve("cam.npz.tmp")), "the .tmp is removed");
+    }
 }
