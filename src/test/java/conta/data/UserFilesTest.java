@@ -88,6 +88,26 @@ class UserFilesTest {
         assertEquals("classes file " + r.resolve("classes.txt") + " is not UTF-8 text (line 1); save it as UTF-8", e.getMessage());
     }
 
+    /**
+     * labels.csv names classes ignoring case, with _ - and space alike, so two class lines that differ only so are one
+     * name to it: "cat" and "Cat" both passed, and every "cat" label went to the second (index 3), leaving class 1 with
+     * no training image.
+     */
+    @Test
+    void classNamesThatLabelsCannotTellApartAreRefused() throws Exception {
+        Path r = custom("image_id,classes\nmy photo 1,cat\nb,dog\n", null);
+        Path classes = r.resolve("classes.txt");
+        Files.writeString(classes, "cat\ndog\nCat\n");
+        DataError e = assertThrows(DataError.class, () -> Datasets.open(r, false));
+        assertEquals("classes file " + classes + " lists 'cat' and 'Cat', which image labels cannot tell apart (labels.csv and Annotations/*.xml match "
+                + "names ignoring case, with _ - and space alike); remove one or rename it", e.getMessage());
+        Files.writeString(classes, "hot dog\ncat\nhot_dog\n");
+        e = assertThrows(DataError.class, () -> Datasets.open(r, false));
+        assertTrue(e.getMessage().contains("lists 'hot dog' and 'hot_dog'"), e.getMessage());
+        Files.writeString(classes, "cat\ndog\n");
+        assertEquals(List.of("background", "cat", "dog"), Datasets.open(r, false).classNames());
+    }
+
     @Test
     void idListedTwiceIsRefusedOrSkippedOnce() throws Exception {
         Path r = custom("my photo 1,cat\nb,dog\n", "b\nmy photo 1\n\nb\n");
