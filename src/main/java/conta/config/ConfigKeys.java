@@ -82,6 +82,29 @@ public final class ConfigKeys {
             throw new UserError("config " + name + " = '" + v + "' is not allowed: must be " + allowed() + why + "; " + meaning);
         }
 
+        /**
+         * Whether two values of this key mean the same: numbers by value (0.05, 0.050 and 5e-2; 2 and 02), switches by
+         * truth (no = false), lists element by element; anything else (words, paths, split names) as written.
+         */
+        public boolean same(String a, String b) {
+            String x = a.strip(), y = b.strip();
+            if (x.equals(y)) return true;
+            try {
+                return switch (type) {
+                    case INT -> Integer.parseInt(x) == Integer.parseInt(y);
+                    case NUM -> number(x) == number(y);
+                    case BOOL -> fits(x) && fits(y) && List.of("true", "yes", "on", "1").contains(x.toLowerCase(Locale.ROOT))
+                            == List.of("true", "yes", "on", "1").contains(y.toLowerCase(Locale.ROOT));
+                    case INTS, RANGE_INT, AUTO_INTS -> java.util.Arrays.equals(parts(x, ",", true), parts(y, ",", true));
+                    case NUMS, RANGE_NUM -> java.util.Arrays.equals(parts(x, ",", false), parts(y, ",", false));
+                    case SWEEP -> java.util.Arrays.equals(parts(x, ":", false), parts(y, ":", false));
+                    default -> false;
+                };
+            } catch (RuntimeException e) { // not both numbers (auto against a list, an old folder's value that is no longer valid)
+                return false;
+            }
+        }
+
         private boolean fits(String v) {
             try {
                 return switch (type) {

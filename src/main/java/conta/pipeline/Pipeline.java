@@ -206,7 +206,12 @@ public final class Pipeline implements AutoCloseable {
                                 + "to it), or use a new --out"));
                 conta.config.ConfigKeys.LEGACY.forEach(old::putIfAbsent); // a folder from before a key existed ran with that key's former behaviour
                 List<String> diff = new ArrayList<>();
-                for (var e : now.entrySet())
+                for (var e : now.entrySet()) {
+                    conta.config.ConfigKeys.Key key = conta.config.ConfigKeys.get(e.getKey());
+                    if (old.containsKey(e.getKey()) && key != null && key.same(String.valueOf(old.get(e.getKey())), e.getValue())) {
+                        e.setValue(String.valueOf(old.get(e.getKey()))); // the same value written another way: the recipe keeps its spelling
+                        continue;
+                    }
                     if (old.containsKey(e.getKey()) && !String.valueOf(old.get(e.getKey())).equals(e.getValue())) {
                         if (moreRounds(e.getKey(), String.valueOf(old.get(e.getKey())), e.getValue())) {
                             System.err.println("note: conta.rounds " + old.get(e.getKey()) + " -> " + e.getValue()
@@ -219,6 +224,7 @@ public final class Pipeline implements AutoCloseable {
                                 + "; no stage using it has finished" + (from == null ? "" : " or is kept by --from " + from)
                                 + ", so the run continues with the new value");
                     }
+                }
                 if (!diff.isEmpty())
                     throw new UserError(out + " holds a run with another configuration (" + String.join(", ", diff)
                             + "); use a new --out, the same settings to resume it, or --from the first of those stages to redo it and the ones after it");

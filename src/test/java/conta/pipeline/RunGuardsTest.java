@@ -90,6 +90,27 @@ class RunGuardsTest {
     }
 
     /**
+     * A rerun is compared with the recipe by value: the same seed, threshold, scale list, sweep or switch written another
+     * way (00, .15, 1.00, 0.30, no for false) was "another configuration" once a stage using it had finished, and the
+     * advice was a new --out or redoing the stage. A value that differs is still refused.
+     */
+    @Test
+    void theSameValueWrittenAnotherWayResumes() throws Exception {
+        Path out = tmp.resolve("same-value");
+        open(cfg(), data, out);
+        Files.createDirectories(out.resolve("round0/cls")); // the classifier's work begun: seed and data.* are bound now
+        for (String stage : new String[]{"cam", "ir"}) // finished stages: cam.* and ir.* are bound too
+            Files.writeString(Files.createDirectories(out.resolve("round0").resolve(stage)).resolve("done.json"), "{}");
+        Config spelt = cfg();
+        spelt.applySets(List.of("seed=00", "cam.bg_threshold=.15", "cam.scales=1.00", "cam.sweep=0.1:0.30:0.10", "ir.crf=no", "ir.fg_threshold=3e-1"));
+        open(spelt, data, out); // refused before: "another configuration (seed 0 -> 00 (round0/cls finished), cam.bg_threshold 0.15 -> .15 ...)"
+        Config other = cfg();
+        other.set("cam.bg_threshold", "0.2");
+        UserError e = assertThrows(UserError.class, () -> open(other, data, out));
+        assertTrue(e.getMessage().contains("another configuration (cam.bg_threshold 0.15 -> 0.2 (round0/cam finished))"), e.getMessage());
+    }
+
+    /**
      * An image that went bad after a stage finished: the error's advice, a rerun with --skip-bad (and --force-new-data
      * for the changed item), is accepted and keeps the finished stage (data.skip_bad is not part of the recipe).
      */
