@@ -84,6 +84,10 @@ public final class Methods {
         StageRange.Point from = StageRange.resolve(range.from(), "from", rounds, c2am, 0);
         StageRange.Point until = StageRange.resolve(range.until(), "until", rounds, c2am, rounds - 1);
         if (until != null && until.round() == rounds - 1 && until.stage().equals("pred")) until = null; // the whole run
+        if (from != null && until != null && (from.round() > until.round()
+                || from.round() == until.round() && StageRange.STAGES.indexOf(from.stage()) > StageRange.STAGES.indexOf(until.stage())))
+            throw new UserError("--from " + from + " comes after --until " + until + ": its outputs would be removed and nothing recomputed; "
+                    + "give an --until at or after --from, or leave --until out");
         // the pipeline checks everything (data, weights files, OUT's recipe and inputs) before --from removes anything, and
         // run.log is written once it holds OUT's lock: a refused run writes and removes nothing
         try (Pipeline p = new Pipeline(cfg, data, out, b, from)) {

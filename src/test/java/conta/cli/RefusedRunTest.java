@@ -112,6 +112,22 @@ class RefusedRunTest {
 
     // ------------------------------------------------------------------ defect 1: --from removes nothing when refused
 
+    /**
+     * --from after --until: the run removed the finished run's cam, ir, irn, pseudo, seg and pred outputs and its report,
+     * then stopped at once ("stopped after round0/cls (--until)") with nothing recomputed. Refused now, removing nothing.
+     */
+    @Test
+    void fromAfterUntilIsRefusedAndRemovesNothing() throws Exception {
+        Path o = copy("from-after-until");
+        Map<String, String> before = tree(o);
+        assertTrue(before.containsKey("round0/cam/") && before.containsKey("round0/seg/model.safetensors"), before.keySet().toString());
+        ErrorContractTest.userError(pipeline(data, o, "--from", "cam", "--until", "cls"), "--from round0/cam", "--until round0/cls");
+        assertEquals(before, tree(o), "nothing removed");
+        ErrorContractTest.userError(pipeline(data, o, "--from", "round0/pred", "--until", "round0/seg"), "--from round0/pred");
+        assertEquals(before, tree(o), "nothing removed");
+        assertEquals(0, pipeline(data, o, "--from", "pred", "--until", "pred").code(), "--from and --until of one stage redo it");
+    }
+
     @Test
     void fromRemovesNothingWhenTheRunIsRefused() throws Exception {
         Path o = copy("from-refused");
