@@ -76,10 +76,11 @@ public final class Report {
     }
 
     public static void write(Pipeline p, Map<String, Object> report) throws IOException {
-        Files.writeString(p.out.resolve("report.json"), Json.writePretty(report));
+        // atomically: a kill or a full disk while a report is rewritten after a stage leaves the previous one whole
+        conta.io.AtomicWrite.write(p.out.resolve("report.json"), Json.writePretty(report).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         @SuppressWarnings("unchecked")
         List<String> warnings = report.get("warnings") instanceof List<?> l ? (List<String>) l : List.of();
-        Files.writeString(p.out.resolve("report.html"), ReportHtml.render(p, report, warnings));
+        conta.io.AtomicWrite.write(p.out.resolve("report.html"), ReportHtml.render(p, report, warnings).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     static Double miou(Map<String, Object> stages, String k) {

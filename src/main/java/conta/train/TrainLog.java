@@ -64,7 +64,10 @@ public final class TrainLog implements Closeable {
                 }
             }
             if (resumedStep == 0) wall = 0;
-            Files.write(f, keep, StandardCharsets.UTF_8);
+            // the kept lines replace the log atomically: a kill during this rewrite must not lose the steps already logged
+            StringBuilder kept = new StringBuilder();
+            for (String line : keep) kept.append(line).append('\n');
+            conta.io.AtomicWrite.write(f, kept.toString().getBytes(StandardCharsets.UTF_8));
             BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
             TfEvents tb = null;
             if (tensorboard) {
