@@ -208,7 +208,8 @@ public final class Pipeline implements AutoCloseable {
                 List<String> diff = new ArrayList<>();
                 for (var e : now.entrySet()) {
                     conta.config.ConfigKeys.Key key = conta.config.ConfigKeys.get(e.getKey());
-                    if (old.containsKey(e.getKey()) && key != null && key.same(String.valueOf(old.get(e.getKey())), e.getValue())) {
+                    boolean unused = e.getKey().equals("conta.rounds") && Methods.rounds(cfg) == 1; // cam and c2am run round 0 only
+                    if (old.containsKey(e.getKey()) && key != null && (unused || key.same(String.valueOf(old.get(e.getKey())), e.getValue()))) {
                         e.setValue(String.valueOf(old.get(e.getKey()))); // the same value written another way: the recipe keeps its spelling
                         continue;
                     }

@@ -111,6 +111,33 @@ class RunGuardsTest {
     }
 
     /**
+     * conta.rounds counts CONTA's rounds: a cam run (round 0 only) with its classifier finished resumes under another
+     * --rounds (refused before as "another configuration (conta.rounds 3 -> 2 (round0/cls finished))"); its recipe keeps
+     * the recorded value. A CONTA run's fewer rounds are still refused there.
+     */
+    @Test
+    void roundsDoNotBindARunWithoutContaRounds() throws Exception {
+        Path out = tmp.resolve("cam-rounds");
+        Config cam = cfg();
+        cam.set("method", "cam");
+        open(cam, data, out);
+        Files.createDirectories(out.resolve("round0/cls")); // the classifier's work begun: keys every stage uses are bound
+        Config two = cfg();
+        two.applySets(List.of("method=cam", "conta.rounds=2"));
+        open(two, data, out);
+        assertEquals("3", String.valueOf(conta.io.Json.readObject(out.resolve("config.json"), "").get("conta.rounds")));
+        Path c = tmp.resolve("conta-rounds");
+        Config conta = cfg();
+        conta.set("method", "conta");
+        open(conta, data, c);
+        Files.createDirectories(c.resolve("round0/cls"));
+        Config fewer = cfg();
+        fewer.applySets(List.of("method=conta", "conta.rounds=2"));
+        UserError e = assertThrows(UserError.class, () -> open(fewer, data, c));
+        assertTrue(e.getMessage().contains("conta.rounds 3 -> 2 (round0/cls finished)"), e.getMessage());
+    }
+
+    /**
      * An image that went bad after a stage finished: the error's advice, a rerun with --skip-bad (and --force-new-data
      * for the changed item), is accepted and keeps the finished stage (data.skip_bad is not part of the recipe).
      */
