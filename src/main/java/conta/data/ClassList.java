@@ -27,6 +27,9 @@ public final class ClassList {
             if (sp > 0 && s.substring(0, sp).chars().allMatch(Character::isDigit)) s = s.substring(sp + 1).strip(); // "3 cat"
             if (out.size() == 1 && (s.equalsIgnoreCase("background") || s.equals("_background_") || s.equals("__background__"))) continue;
             if (out.contains(s)) throw new DataError(null, file, "classes file " + file + " lists '" + s + "' twice; remove the duplicate");
+            if (s.contains(";") || s.contains("|")) // labels.csv splits a cell's names there: no label could name this class
+                throw new DataError(null, file, "classes file " + file + " names '" + s + "', but ';' and '|' separate class names in labels.csv,"
+                        + " so no image could be labelled with it; rename it without them");
             for (String o : out.subList(1, out.size())) // labels.csv looks names up by norm: one of the two would never be labelled
                 if (norm(o).equals(norm(s)))
                     throw new DataError(null, file, "classes file " + file + " lists '" + o + "' and '" + s + "', which image labels cannot tell apart"

@@ -90,6 +90,7 @@ public final class Pipeline implements AutoCloseable {
         this.out = out;
         this.backend = backend;
         this.from = from;
+        refuseOutInData(data, out);
         boolean skip = cfg.bool("data.skip_bad");
         Dataset raw = Datasets.open(data, skip);
         Datasets.Checked tr = Datasets.check(raw, raw.ids(cfg.str("data.train")), skip);
@@ -180,6 +181,26 @@ public final class Pipeline implements AutoCloseable {
     private GroundTruth gt(String split, List<String> ids) {
         List<String> with = ids.stream().filter(ds::hasMask).toList();
         return with.isEmpty() ? null : new GroundTruth(split, with, ds.classNames(), ds::mask, GroundTruth.maskFolder(ds, with));
+    }
+
+    /**
+     * OUT may not be the data folder or its image folder: the run's files (config.json, round0/, report.html, run.log)
+     * would land among the data's, and a later run would read a folder that is no longer the set it named.
+     */
+    static void refuseOutInData(Path data, Path out) {
+        Path d = data.toAbsolutePath().normalize(), o = out.toAbsolutePath().normalize();
+        for (Path inside : List.of(d, d.resolve("images"), d.resolve("JPEGImages")))
+            if (o.equals(inside) || Files.exists(o) && Files.exists(inside) && sameFile(o, inside))
+                throw new UserError("--out " + out + " is " + (inside.equals(d) ? "the data folder " + data : "the data's image folder " + inside)
+                        + ": the run's files would land among the data's; give the run a folder of its own, e.g. --out runs/NAME");
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /**

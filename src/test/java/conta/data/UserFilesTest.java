@@ -104,6 +104,11 @@ class UserFilesTest {
         Files.writeString(classes, "hot dog\ncat\nhot_dog\n");
         e = assertThrows(DataError.class, () -> Datasets.open(r, false));
         assertTrue(e.getMessage().contains("lists 'hot dog' and 'hot_dog'"), e.getMessage());
+        Files.writeString(classes, "cat\ndog;puppy\n"); // labels.csv's "b,dog;puppy" is the two classes dog and puppy
+        e = assertThrows(DataError.class, () -> Datasets.open(r, false));
+        assertTrue(e.getMessage().contains("names 'dog;puppy', but ';' and '|' separate class names in labels.csv"), e.getMessage());
+        Files.writeString(classes, "cat\ndog|puppy\n");
+        assertThrows(DataError.class, () -> Datasets.open(r, false));
         Files.writeString(classes, "cat\ndog\n");
         assertEquals(List.of("background", "cat", "dog"), Datasets.open(r, false).classNames());
     }

@@ -110,6 +110,23 @@ class RunGuardsTest {
         assertTrue(e.getMessage().contains("another configuration (cam.bg_threshold 0.15 -> 0.2 (round0/cam finished))"), e.getMessage());
     }
 
+    /** OUT as the data folder or its image folder is refused before anything is written there (robustness probe). */
+    @Test
+    void outIsNotTheDataFolder() throws Exception {
+        Path d = copyOf(data, tmp.resolve("data-as-out"));
+        List<String> before;
+        try (var s = Files.walk(d)) {
+            before = s.map(Path::toString).sorted().toList();
+        }
+        Path images = Files.isDirectory(d.resolve("images")) ? d.resolve("images") : d.resolve("JPEGImages");
+        for (Path out : List.of(d, images, d.resolve("x/..")))
+            assertTrue(assertThrows(UserError.class, () -> open(cfg(), d, out)).getMessage().startsWith("--out " + out + " is the data"), out.toString());
+        try (var s = Files.walk(d)) {
+            assertEquals(before, s.map(Path::toString).sorted().toList(), "nothing written into the data folder");
+        }
+        open(cfg(), d, d.resolve("runs/a")); // a folder of its own inside the data folder is the user's choice
+    }
+
     /**
      * conta.rounds counts CONTA's rounds: a cam run (round 0 only) with its classifier finished resumes under another
      * --rounds (refused before as "another configuration (conta.rounds 3 -> 2 (round0/cls finished))"); its recipe keeps
