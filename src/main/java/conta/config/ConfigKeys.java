@@ -91,7 +91,7 @@ public final class ConfigKeys {
             if (x.equals(y)) return true;
             try {
                 return switch (type) {
-                    case INT -> Integer.parseInt(x) == Integer.parseInt(y);
+                    case INT -> integer(x) == integer(y);
                     case NUM -> number(x) == number(y);
                     case BOOL -> fits(x) && fits(y) && List.of("true", "yes", "on", "1").contains(x.toLowerCase(Locale.ROOT))
                             == List.of("true", "yes", "on", "1").contains(y.toLowerCase(Locale.ROOT));
@@ -108,7 +108,7 @@ public final class ConfigKeys {
         private boolean fits(String v) {
             try {
                 return switch (type) {
-                    case INT -> inRange(Integer.parseInt(v));
+                    case INT -> inRange(integer(v));
                     case NUM -> inRange(number(v));
                     case BOOL -> List.of("true", "yes", "on", "1", "false", "no", "off", "0").contains(v.toLowerCase(Locale.ROOT));
                     case INTS -> list(v, true);
@@ -144,6 +144,12 @@ public final class ConfigKeys {
             return (minOpen ? x > min : x >= min) && (maxOpen ? x < max : x <= max);
         }
 
+        /** An integer in ASCII digits: Integer.parseInt also takes other scripts' digits ("３"), which config.json would keep. */
+        private static int integer(String s) {
+            if (!s.matches("[+-]?[0-9]+")) throw new NumberFormatException(s);
+            return Integer.parseInt(s);
+        }
+
         private static double number(String s) {
             double d = Double.parseDouble(s);
             if (!Double.isFinite(d) || s.endsWith("d") || s.endsWith("D") || s.endsWith("f") || s.endsWith("F")) throw new NumberFormatException(s);
@@ -153,7 +159,7 @@ public final class ConfigKeys {
         private static double[] parts(String v, String sep, boolean ints) {
             String[] p = v.split(sep, -1);
             double[] d = new double[p.length];
-            for (int i = 0; i < p.length; i++) d[i] = ints ? Integer.parseInt(p[i].strip()) : number(p[i].strip());
+            for (int i = 0; i < p.length; i++) d[i] = ints ? integer(p[i].strip()) : number(p[i].strip());
             return d;
         }
     }

@@ -70,6 +70,19 @@ class ConfigTest {
         assertTrue(e.getMessage().contains("config seg.crf = 'maybe' is not allowed: must be true or false"), e.getMessage());
     }
 
+    /** Integers are ASCII digits: Integer.parseInt alone takes "\uFF13" (full-width 3), and config.json then kept it. */
+    @Test
+    void integersAreAsciiDigits() {
+        Config c = new Config();
+        for (String bad : new String[]{"\uFF13", "\u0663", "1\uFF10"}) {
+            UserError e = assertThrows(UserError.class, () -> c.set("cls.epochs", bad), bad);
+            assertTrue(e.getMessage().contains("config cls.epochs = '" + bad + "' is not allowed"), e.getMessage());
+        }
+        assertThrows(UserError.class, () -> c.set("cls.blocks", "3,4,\uFF16,3"));
+        c.set("cls.epochs", "+3");
+        assertEquals(3, c.integer("cls.epochs"));
+    }
+
     @Test
     void fileThenFlagsOverrideAndBadInputNamesTheKeyAndLine() throws Exception {
         Path f = tmp.resolve("r.conf");
