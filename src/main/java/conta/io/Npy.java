@@ -146,6 +146,9 @@ public final class Npy {
         return b.array();
     }
 
+    /** numpy.savez's entry time (zipfile.ZipInfo's default date_time): the DOS epoch, 1980-01-01 00:00. */
+    private static final java.time.LocalDateTime NPZ_TIME = java.time.LocalDateTime.of(1980, 1, 1, 0, 0);
+
     /** Writes float32 arrays as an uncompressed .npz (numpy.savez), atomically. */
     public static void writeNpz(Path file, java.util.Map<String, HostArray> arrays) throws IOException {
         java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
@@ -155,6 +158,7 @@ public final class Npy {
                 java.util.zip.ZipEntry ze = new java.util.zip.ZipEntry(e.getKey() + ".npy");
                 java.util.zip.CRC32 crc = new java.util.zip.CRC32();
                 crc.update(b);
+                ze.setTimeLocal(NPZ_TIME); // as numpy.savez: equal arrays give equal files, whenever they are written
                 ze.setMethod(java.util.zip.ZipEntry.STORED);
                 ze.setSize(b.length);
                 ze.setCompressedSize(b.length);

@@ -96,4 +96,22 @@ class NpyTest {
         assertEquals("conv.weight", m.keySet().iterator().next());
         assertArrayEquals(new int[]{4, 3, 3, 3}, m.get("conv.weight").shape());
     }
+
+    /**
+     * An .npz's entries carry numpy.savez's fixed time (zipfile's default date_time, 1980-01-01 00:00; checked with
+     * numpy 1.x here), so equal arrays give equal files: two identical runs' CAM files differed in their zip times.
+     */
+    @Test
+    void npzEntriesCarryNumpysFixedTime() throws IOException {
+        Path a = tmp.resolve("a.npz");
+        var arrays = new java.util.LinkedHashMap<String, HostArray>();
+        arrays.put("cam", new HostArray(new int[]{2, 3}, new float[]{1, 2, 3, 4, 5, 6}));
+        arrays.put("keys", new HostArray(new int[]{2}, new float[]{0, 7}));
+        Npy.writeNpz(a, arrays);
+        try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(a.toFile())) {
+            for (var e : java.util.Collections.list(z.entries()))
+                assertEquals(java.time.LocalDateTime.of(1980, 1, 1, 0, 0), e.getTimeLocal(), e.getName());
+        }
+        assertArrayEquals(new float[]{1, 2, 3, 4, 5, 6}, Npy.readNpz(a).get("cam").data());
+    }
 }
