@@ -65,6 +65,8 @@ public final class Pipeline implements AutoCloseable {
         Stopped() { super(null, null, false, false); }
     }
 
+    /** The weights keys whose random-weights warning this run has printed (once a run, not once a round). */
+    final java.util.Set<String> warned = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Items left out under --skip-bad (up front and mid-run), each once. */
     final BadItems bad = new BadItems();
     /** The run's dataset, weights and per-stage versions (OUT/inputs.json). */
@@ -474,7 +476,7 @@ public final class Pipeline implements AutoCloseable {
         Path clsModel = rd.resolve("cls").resolve("model.safetensors");
         stages.put("cls", stage(t, "cls", () -> {
             try (ResNet net = ClassifierStage.build(cfg, c, hooks.contextChannels(t), backend)) {
-                String init = Backbones.load(net, cfg.str("cls.weights"), "cls.weights");
+                String init = Backbones.load(net, cfg.str("cls.weights"), "cls.weights", warned);
                 Trainer.Result r = ClassifierStage.train(net, cfg, hooks.classifierData(t, ds), trainIds, rd.resolve("cls").resolve("checkpoint.safetensors"),
                         hooks.classifierHead(t, net), "round " + t + " classifier");
                 hooks.afterClassifier(t, net);
@@ -530,7 +532,7 @@ public final class Pipeline implements AutoCloseable {
             return Map.of("images", trainIds.size());
         }));
         Path edgeModel = rd.resolve("irn").resolve("model.safetensors");
-        stages.put("irn", stage(t, "irn", () -> ps.trainBoundary(irDir, rd.resolve("irn"), edgeModel, clsModel)));
+        stages.put("irn", stage(t, "irn", () -> ps.trainBoundary(irDir, rd.resolve("irn"), edgeModel, clsModel, warned)));
         Path pseudoDir = rd.resolve("pseudo");
         stages.put("pseudo", stage(t, "pseudo", () -> {
             ps.randomWalk(camDir, edgeModel, pseudoDir);
@@ -540,7 +542,7 @@ public final class Pipeline implements AutoCloseable {
         stages.put("seg", stage(t, "seg", () -> {
             try (DeepLabV2 net = SegStage.build(cfg, c + 1, backend)) {
                 System.err.println("round " + t + " segmentation: " + SegStage.describe(cfg));
-                String init = Backbones.load(net.backbone, cfg.str("seg.weights"), "seg.weights");
+                String init = Backbones.load(net.backbone, cfg.str("seg.weights"), "seg.weights", warned);
                 Trainer.Result r = SegStage.train(net, cfg, new MaskOverride(ds, pseudoDir), bad.live(trainIds), rd.resolve("seg").resolve("checkpoint.safetensors"));
                 Checkpoint.save(segModel, net, null, new Checkpoint.Position(r.steps(), 0, 0), bundleMeta("seg", null, "segmentation"));
                 return Map.of("network", SegStage.describe(cfg), "init", init, "steps", r.steps(), "final_epoch_loss", (double) r.lastEpochLoss());

@@ -58,8 +58,12 @@ public final class Backbones {
      * @param key  the config key, for messages
      * @return a one-line description of what was loaded
      */
-    public static String load(Module backbone, String spec, String key) {
+    public static String load(Module backbone, String spec, String key) { return load(backbone, spec, key, new java.util.HashSet<>()); }
+
+    /** The same, printing the random-weights warning only for a key not yet in warned (a run's rounds say it once). */
+    public static String load(Module backbone, String spec, String key, java.util.Set<String> warned) {
         if (spec.equals("none")) {
+            if (!warned.add(key)) return "random init";
             String what = key.startsWith("seg") ? "the segmentation model's predictions" : key.startsWith("irn") ? "the boundary branch, and so the pseudo-masks,"
                     : "the classifier's CAMs";
             System.err.println("warning: " + key + "=none: the backbone starts from random weights; on real photos " + what

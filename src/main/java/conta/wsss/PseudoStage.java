@@ -108,13 +108,14 @@ public final class PseudoStage {
 
     /**
      * Trains the boundary head on IR labels. irn.weights = imagenet | none | PATH | cls (the backbone of this round's
-     * classifier, clsModel: the choice when no ImageNet weights exist, e.g. the demo's small networks).
+     * classifier, clsModel: the choice when no ImageNet weights exist, e.g. the demo's small networks). warned: the keys whose
+     * random-weights warning the run has printed.
      */
-    public Map<String, Object> trainBoundary(Path irDir, Path dir, Path model, Path clsModel) {
+    public Map<String, Object> trainBoundary(Path irDir, Path dir, Path model, Path clsModel, java.util.Set<String> warned) {
         try (BoundaryNet net = buildBoundary()) {
             String spec = cfg.str("irn.weights"), init;
             if (spec.equals("cls")) init = loadClassifierBackbone(net, clsModel);
-            else init = Backbones.load(net.backbone(), spec, "irn.weights");
+            else init = Backbones.load(net.backbone(), spec, "irn.weights", warned);
             double[] sc = cfg.numbers("irn.scale");
             AugmentSpec aug = new AugmentSpec(0, 0, sc[0], sc[1], true, 0, 0, 0, 0, Backbones.input(cfg, "irn"), cfg.integer("irn.crop"), AugmentSpec.CropMode.RANDOM,
                     conta.image.Resampling.parse(cfg.str("data.resize"), "data.resize"));
