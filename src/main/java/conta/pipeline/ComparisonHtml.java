@@ -19,10 +19,11 @@ final class ComparisonHtml {
     static String render(Map<String, Object> json, List<String> classes) {
         List<String> methods = (List<String>) json.get("methods");
         List<String> coupled = (List<String>) json.getOrDefault("context_coupled_classes", List.of());
-        StringBuilder h = new StringBuilder("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>conta comparison</title><style>"
-                + "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;margin:.6em 0}"
+        StringBuilder h = new StringBuilder("<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width,initial-scale=1'>"
+                + "<title>conta comparison</title><style>" // wide tables scroll in their own box and charts shrink in a narrow window (as report.html)
+                + "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;margin:.6em 0;display:block;max-width:max-content;overflow-x:auto}"
                 + "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}"
-                + "svg{margin:4px;border:1px solid #eee}</style></head><body><h1>conta comparison</h1>");
+                + "svg{margin:4px;border:1px solid #eee;max-width:calc(100% - 10px);height:auto}</style></head><body><h1>conta comparison</h1>");
         h.append("<p>").append(json.get("seeds")).append(" seed(s) per method; mIoU in %, mean ± sample standard deviation over seeds. CAM and "
                 + "pseudo-masks are scored on the training split, segmentation on the held-out split.</p>");
         h.append("<table id='comparison'><tr><th>method</th><th>round</th>");

@@ -42,17 +42,18 @@ final class ReportHtml {
     @SuppressWarnings("unchecked")
     static String render(Pipeline p, Map<String, Object> report, List<String> warnings) {
         StringBuilder h = new StringBuilder(8 << 20);
-        h.append("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>conta report</title>")
+        h.append("<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width,initial-scale=1'><title>conta report</title>")
                 // records script errors into the page, so a headless browser's DOM dump shows them (ReportHtmlBrowserTest)
                 .append("<script>window.onerror=function(m){document.documentElement.setAttribute('data-js-errors',"
                         + "(document.documentElement.getAttribute('data-js-errors')||'')+m+';');};</script><style>")
                 .append("body{font-family:system-ui,sans-serif;margin:1.5em;max-width:1500px;color:#222}h2{border-bottom:1px solid #ccc;margin-top:1.6em}")
-                .append("table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:2px 7px;text-align:right;vertical-align:top}")
+                // a table wider than the window scrolls in its own box and a chart shrinks, so a narrow window never scrolls the whole page sideways
+                .append("table{border-collapse:collapse;margin:.6em 0;display:block;max-width:max-content;overflow-x:auto}td,th{border:1px solid #ccc;padding:2px 7px;text-align:right;vertical-align:top}")
                 .append("th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}img{image-rendering:pixelated;margin:1px;vertical-align:top}")
                 .append(".sw{display:inline-block;width:14px;height:14px;border:1px solid #888;vertical-align:middle;margin:0 4px 0 10px}")
                 .append(".up{color:#1a7f37}.down{color:#c62828}.note{background:#fff8e1;border-left:4px solid #f0b400;padding:.5em 1em}")
                 .append(".warn{background:#fdecea;border-left:4px solid #c62828;padding:.3em 1em;font-family:monospace;font-size:12px}")
-                .append(".charts svg{margin:4px;border:1px solid #eee}figure{display:inline-block;margin:2px;text-align:center;font-size:11px}")
+                .append(".charts svg{margin:4px;border:1px solid #eee;max-width:calc(100% - 10px);height:auto}figure{display:inline-block;margin:2px;text-align:center;font-size:11px}")
                 .append("figcaption{max-width:120px;overflow:hidden}td.imgs{text-align:left}</style></head><body>");
         List<String> classes = (List<String>) report.get("classes");
         List<Object> rounds = (List<Object>) report.get("rounds");

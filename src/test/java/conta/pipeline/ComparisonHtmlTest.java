@@ -47,6 +47,18 @@ class ComparisonHtmlTest {
         assertTrue(html.contains(">-10</text>"), "background: 0.4 - 0.5 = -10 points");
     }
 
+    /** At 400 px (a phone, a narrow window) the tables scroll in their own box and the charts shrink: the page is no wider. */
+    @Test
+    void theComparisonFitsA400PxWindow(@TempDir Path tmp) throws Exception {
+        Map<String, List<Map<String, Object>>> reports = new LinkedHashMap<>();
+        reports.put("cam", List.of(report(0.2, new double[]{0.5, 0.1}), report(0.4, new double[]{0.5, 0.3})));
+        reports.put("conta", List.of(report(0.3, new double[]{0.4, 0.5}), report(0.3, new double[]{0.4, 0.5})));
+        Comparison.table(reports, List.of("cam", "conta"), 2, tmp.resolve("nodata"), tmp, new PrintStream(new ByteArrayOutputStream()));
+        int[] w = ReportHtmlBrowserTest.widthAt(tmp.resolve("comparison.html"), 400);
+        assertEquals(400, w[1], "the frame is 400 px wide");
+        assertTrue(w[0] <= w[1], "page width at 400 px: " + w[0]);
+    }
+
     /** One seed has no sample SD: the tables show the mean alone and the JSON null, not "± 0.00". */
     @SuppressWarnings("unchecked")
     @Test

@@ -77,6 +77,29 @@ class ReportHtmlBrowserTest {
         return new Rendered(new String(out, StandardCharsets.UTF_8), log);
     }
 
+    /**
+     * The page's width when shown in a frame {@code width} px wide (a phone, a narrow window; headless Chromium's own
+     * window is at least 500 px): {scrollWidth, frame width}, read by the browser from the laid-out page.
+     */
+    static int[] widthAt(Path html, int width) throws Exception {
+        String exe = chromium();
+        Assumptions.assumeTrue(exe != null, "no Chromium on PATH: install it (apt-get install -y chromium) to check report.html in a browser");
+        Path frame = html.resolveSibling("frame-" + width + "-" + html.getFileName());
+        Files.writeString(frame, "<html><body style='margin:0'><iframe id='f' src='" + html.getFileName() + "' width='" + width
+                + "' height='2000' style='border:0'></iframe><script>document.getElementById('f').onload=function(){"
+                + "document.body.setAttribute('data-width',this.contentDocument.documentElement.scrollWidth+' '+this.contentWindow.innerWidth);};"
+                + "</script></body></html>");
+        Path profile = Files.createTempDirectory(html.getParent(), "chrome");
+        Process pr = new ProcessBuilder(exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=" + profile,
+                "--allow-file-access-from-files", "--window-size=1400,2200", "--virtual-time-budget=10000", "--dump-dom", frame.toUri().toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String dom = new String(pr.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(pr.waitFor(120, TimeUnit.SECONDS), "chromium finished");
+        Matcher m = Pattern.compile("data-width=\"(\\d+) (\\d+)\"").matcher(dom);
+        assertTrue(m.find(), "the frame loaded the page: " + dom);
+        return new int[]{Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
+    }
+
     static void noErrors(Rendered r) {
         assertTrue(r.dom().contains("<html"), "chromium dumped the DOM; stderr:\n" + r.log());
         Matcher js = Pattern.compile("<html[^>]*data-js-errors=\"([^\"]*)\"").matcher(r.dom());
@@ -133,6 +156,10 @@ class ReportHtmlBrowserTest {
         assertTrue(dom.contains("id=\"warnings\""), "the warnings section");
         assertFalse(dom.contains("id=\"no-mask-note\""), "scored runs have no no-mask note");
         assertFalse(dom.contains("http://") && dom.replace("http://www.w3.org/2000/svg", "").contains("http://"), "nothing fetched from the network");
+        // 400 px wide: the wide tables scroll in their own box and the charts shrink, the page itself is no wider (it was 1027 px)
+        int[] w = widthAt(out.resolve("report.html"), 400);
+        assertEquals(400, w[1], "the frame is 400 px wide");
+        assertTrue(w[0] <= w[1], "page width at 400 px: " + w[0]);
     }
 
     @Test
