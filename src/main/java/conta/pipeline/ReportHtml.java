@@ -258,11 +258,18 @@ final class ReportHtml {
         for (var e : ((Map<String, Object>) leak).entrySet()) {
             Map<String, Object> r = (Map<String, Object>) e.getValue();
             h.append("<tr><td>").append(esc(e.getKey())).append("</td><td>").append(pctCell(r.get("with_context"))).append("</td><td>")
-                    .append(r.get("images_with")).append("</td><td>").append(pctCell(r.get("without_context"))).append("</td><td>")
-                    .append(r.get("images_without")).append("</td></tr>");
+                    .append(images(r.get("images_with"), r.get("zero_cam_with"))).append("</td><td>").append(pctCell(r.get("without_context")))
+                    .append("</td><td>").append(images(r.get("images_without"), r.get("zero_cam_without"))).append("</td></tr>");
         }
         h.append("</table><p>The share (%) of each class's CAM mass that falls off the object, on training images that show the context "
-                + "the synthetic set couples to the class and on images that do not: a CAM that leans on the context leaks more with it.</p>");
+                + "the synthetic set couples to the class and on images that do not: a CAM that leans on the context leaks more with it. "
+                + "An image whose CAM of the class is zero on every labelled pixel has no mass to measure and is left out of the mean "
+                + "(such images in brackets).</p>");
+    }
+
+    /** An image count of the leak table, with the images left out for an all-zero CAM (absent in reports from before they were counted). */
+    private static String images(Object n, Object zero) {
+        return n + (zero instanceof Number z && z.intValue() > 0 ? " (+" + z + " zero CAM)" : "");
     }
 
     private static void warningList(List<String> warnings, StringBuilder h) {

@@ -21,14 +21,19 @@ import java.util.Map;
 public final class ContextLeak {
     private ContextLeak() { }
 
-    /** Mean leak per class with and without its context, and the image counts. */
-    public record Row(String cls, double withContext, int nWith, double withoutContext, int nWithout) {
+    /**
+     * Mean leak per class with and without its context, the image counts of each mean, and the images of the class left
+     * out of it because its CAM is zero on every labelled pixel (no mass, no leak to measure).
+     */
+    public record Row(String cls, double withContext, int nWith, double withoutContext, int nWithout, int zeroWith, int zeroWithout) {
         public Map<String, Object> toJson() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("with_context", Double.isNaN(withContext) ? null : withContext);
             m.put("images_with", nWith);
             m.put("without_context", Double.isNaN(withoutContext) ? null : withoutContext);
             m.put("images_without", nWithout);
+            m.put("zero_cam_with", zeroWith);
+            m.put("zero_cam_without", zeroWithout);
             return m;
         }
     }
@@ -62,7 +67,7 @@ public final class ContextLeak {
         Map<String, List<String>> cp = couplings(ds.root());
         if (cp.isEmpty()) return List.of();
         List<String> names = ds.classNames();
-        Map<Integer, double[]> acc = new LinkedHashMap<>(); // class -> {sumWith, nWith, sumWithout, nWithout}
+        Map<Integer, double[]> acc = new LinkedHashMap<>(); // class -> {sumWith, nWith, sumWithout, nWithout, zeroWith, zeroWithout}
         for (String id : ids) {
             Mask gt = ds.mask(id);
             if (gt == null) continue;
@@ -75,16 +80,19 @@ public final class ContextLeak {
                 float[] one = new float[hw];
                 System.arraycopy(cam.highRes(), i * hw, one, 0, hw);
                 double v = leak(one, gt, k);
-                if (Double.isNaN(v)) continue;
                 boolean with = cp.getOrDefault(id, List.of()).stream().anyMatch(c -> mentions(c, name));
-                double[] a = acc.computeIfAbsent(k, x -> new double[4]);
+                double[] a = acc.computeIfAbsent(k, x -> new double[6]);
+                if (Double.isNaN(v)) {
+                    a[with ? 4 : 5]++;
+                    continue;
+                }
                 a[with ? 0 : 2] += v;
                 a[with ? 1 : 3]++;
             }
         }
         List<Row> rows = new ArrayList<>();
         acc.forEach((k, a) -> rows.add(new Row(names.get(k), a[1] > 0 ? a[0] / a[1] : Double.NaN, (int) a[1],
-                a[3] > 0 ? a[2] / a[3] : Double.NaN, (int) a[3])));
+                a[3] > 0 ? a[2] / a[3] : Double.NaN, (int) a[3], (int) a[4], (int) a[5])));
         return rows;
     }
 
