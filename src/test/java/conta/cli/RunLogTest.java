@@ -1,6 +1,7 @@
 package conta.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import conta.pipeline.RunLog;
@@ -105,6 +106,8 @@ class RunLogTest {
                 console.toString());
         List<String> log = Files.readAllLines(out.resolve(RunLog.FILE));
         assertTrue(log.stream().anyMatch(l -> l.startsWith("interrupted: ")), "run.log says it too");
+        // the process is gone and released OUT: the resume takes no "stale lock" over (RunLock's take-over is for kill -9)
+        assertFalse(Files.exists(out.resolve("run.lock")), "a Ctrl-C leaves no run.lock behind");
         assertTrue(log.getFirst().endsWith(": conta pipeline --data " + data + " --out " + out + " --config " + conf + " --set seg.iters=200000"),
                 "the header names the command: " + log.getFirst());
     }
