@@ -113,6 +113,15 @@ final class ReportHtml {
         h.append("</table><p>mIoU in %");
         if (rounds.size() > 1) h.append("; in rounds &ge; 1, the change against round 0 in points");
         h.append("; CAM seeds at the configured background threshold, and at the best one of the sweep.</p>");
+        h.append("<p id='terms'><b>What is scored.</b> <i>CAM seeds</i>: each pixel takes the labelled class whose class activation map "
+                + "(CAM, scaled to 0&ndash;1 per class) is strongest there, or background where every CAM is below the background threshold. "
+                + "<i>Pseudo-masks</i>: the seeds spread by IRNet's random walk over affinities from the boundary branch (trained on the "
+                + "confident parts of the CAMs, the IR labels); DeepLab-v2 is trained on them. <i>Segmentation</i>: DeepLab-v2's predictions. "
+                + "<i>train</i> / <i>held-out</i>: the split the masks are scored on, against its ground-truth masks.");
+        if (rounds.size() > 1)
+            h.append(" <i>Rounds</i> (CONTA): round 0 is the plain pipeline; each later round retrains every stage with the context "
+                    + "built from the previous round's masks (the confounder set, below).");
+        h.append("</p>");
     }
 
     private static String withDelta(Double v, Double ref) {

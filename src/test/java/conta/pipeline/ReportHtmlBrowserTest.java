@@ -154,6 +154,12 @@ class ReportHtmlBrowserTest {
         boolean leak = ((Map<String, Object>) ((Map<String, Object>) report.get("stages")).get("cam")).get("context_leak") != null;
         assertEquals(leak, dom.contains("id=\"context-leak\""), "the context-leak table exactly when the run measured it");
         assertTrue(dom.contains("id=\"warnings\""), "the warnings section");
+        // each score the summary table names is defined on the page (an outside reader met 'seeds' and 'pseudo-masks' unexplained)
+        assertTrue(dom.contains("id=\"terms\""), "a paragraph says what each score is");
+        String terms = dom.substring(dom.indexOf("id=\"terms\""), dom.indexOf("</p>", dom.indexOf("id=\"terms\"")));
+        for (String t : new String[]{"<i>CAM seeds</i>:", "<i>Pseudo-masks</i>:", "<i>Segmentation</i>:", "background threshold", "held-out"})
+            assertTrue(terms.contains(t), "the terms paragraph explains " + t + ": " + terms);
+        assertFalse(terms.contains("Rounds"), "one round: nothing to say about rounds");
         assertFalse(dom.contains("id=\"no-mask-note\""), "scored runs have no no-mask note");
         assertFalse(dom.contains("http://") && dom.replace("http://www.w3.org/2000/svg", "").contains("http://"), "nothing fetched from the network");
         // 400 px wide: the wide tables scroll in their own box and the charts shrink, the page itself is no wider (it was 1027 px)
@@ -176,6 +182,8 @@ class ReportHtmlBrowserTest {
         String summary = section(dom, "summary");
         assertTrue(Pattern.compile("\\(([+-])\\d+\\.\\d\\d\\)").matcher(summary).find(), "round 1 shows its change against round 0");
         assertTrue(dom.contains("id=\"conta\""), "the CONTA section");
+        String terms = dom.substring(dom.indexOf("id=\"terms\""), dom.indexOf("</p>", dom.indexOf("id=\"terms\"")));
+        assertTrue(terms.contains("<i>Rounds</i> (CONTA): round 0 is the plain pipeline"), "what a round is: " + terms);
         assertTrue(count(section(dom, "conta"), "<figure>") >= 5 + 1, "c_i of each of the 5 classes and M");
         assertTrue(dom.contains("id=\"alpha-r1-"), "attention bars");
         assertTrue(dom.contains("id=\"c2am\""), "the C2AM global CAM");
