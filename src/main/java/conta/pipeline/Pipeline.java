@@ -551,7 +551,9 @@ public final class Pipeline implements AutoCloseable {
         Path predDir = rd.resolve("pred");
         stages.put("pred", stage(t, "pred", () -> {
             predict(segModel, bad.live(valIds), predDir, "round " + t + " predict");
-            return gtVal == null ? Map.of("images", valIds.size()) : score("seg", predDir, gtVal, null);
+            Map<String, Object> m = score("seg", predDir, gtVal, null); // without masks: miou null and the note, as the CAMs' and pseudo-masks'
+            if (gtVal == null) m.put("images", valIds.size());
+            return m;
         }));
         hooks.afterRound(t, this, segModel);
         return stages;

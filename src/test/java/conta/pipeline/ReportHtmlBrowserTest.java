@@ -213,6 +213,13 @@ class ReportHtmlBrowserTest {
         Report.printTable(report, new java.io.PrintStream(table, true, java.nio.charset.StandardCharsets.UTF_8));
         assertTrue(table.toString(java.nio.charset.StandardCharsets.UTF_8).contains("(no mIoU: this data set has no ground-truth masks"),
                 "the console says why too: " + table);
+        // report.json: the held-out predictions say it as the CAMs and pseudo-masks do (miou null and why), not by a missing key
+        @SuppressWarnings("unchecked")
+        Map<String, Map<String, Object>> stages = (Map<String, Map<String, Object>>) report.get("stages");
+        for (String k : new String[]{"cam", "pseudo", "seg"}) {
+            assertTrue(stages.get(k).containsKey("miou") && stages.get(k).get("miou") == null, k + ": " + stages.get(k));
+            assertEquals("no ground-truth masks in this split", stages.get(k).get("note"), k + ": " + stages.get(k));
+        }
         Rendered r = render(out.resolve("report.html"));
         noErrors(r);
         String dom = r.dom();
