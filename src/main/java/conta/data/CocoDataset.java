@@ -94,6 +94,9 @@ public final class CocoDataset implements Dataset {
             catIndex.put(num(c, "id", "a category"), names.size());
             names.add(str(c, "name", "category " + c.get("id")));
         }
+        if (names.size() > 255) // masks are bytes with 255 = ignore: category 255 would become ignore, 256 background
+            throw new DataError(null, f, f + " has " + (names.size() - 1) + " categories; conta's masks hold at most 254 classes;"
+                    + " keep at most 254 categories in the json");
         if (classes.isEmpty()) classes.addAll(names);
         else if (!classes.equals(names))
             throw new DataError(null, f, "categories of " + f + " differ from the other instances files; use files from one COCO release");

@@ -168,4 +168,29 @@ class VocCocoTest {
             assertEquals(f, e.file());
         }
     }
+
+    /** A json with N categories, category N holding the square (1,1)-(3,3) of the 4x4 image 1.jpg. */
+    private static String cocoWithCategories(int n) {
+        StringBuilder cats = new StringBuilder();
+        for (int k = 1; k <= n; k++) cats.append(k > 1 ? ", " : "").append("{\"id\": ").append(k).append(", \"name\": \"c").append(k).append("\"}");
+        return "{\"images\": [{\"id\": 7, \"file_name\": \"1.jpg\", \"height\": 4, \"width\": 4}], \"annotations\": [{\"id\": 3, \"image_id\": 7, "
+                + "\"category_id\": " + n + ", \"segmentation\": [[1, 1, 3, 1, 3, 3, 1, 3]]}], \"categories\": [" + cats + "]}";
+    }
+
+    /**
+     * Masks are bytes with 255 = ignore: a COCO-format json with 255 or more categories (Objects365, LVIS renamed) had
+     * category 255 painted as ignore and 256 as background without a word. classes.txt refuses more than 254 already.
+     */
+    @Test
+    void cocoWithMoreThan254CategoriesIsRefused(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path f = cocoWithOneImage(tmp), root = tmp.resolve("coco");
+        Files.writeString(f, cocoWithCategories(254));
+        Dataset ds = Datasets.open(root, false);
+        assertEquals(254, ds.numClasses());
+        assertEquals(Map.of(0, 12L, 254, 4L), hist(ds.mask("1")), "pixel centres inside the square: rows and columns 1..2");
+        Files.writeString(f, cocoWithCategories(255));
+        DataError e = assertThrows(DataError.class, () -> Datasets.open(root, false));
+        assertEquals(f + " has 255 categories; conta's masks hold at most 254 classes; keep at most 254 categories in the json", e.getMessage());
+        assertEquals(f, e.file());
+    }
 }
