@@ -102,15 +102,15 @@ public final class CocoDataset implements Dataset {
             throw new DataError(null, f, "categories of " + f + " differ from the other instances files; use files from one COCO release");
         Path imgDir = Files.isDirectory(root.resolve(split)) ? root.resolve(split) : root.resolve("images").resolve(split);
         Map<Long, List<Ann>> byImage = new HashMap<>();
+        Map<Long, String> badImages = new LinkedHashMap<>(); // skip-bad: image id -> why its annotations cannot be used
         for (Map<String, Object> a : annList) {
             String what = "annotation " + a.get("id");
             Integer k = catIndex.get(num(a, "category_id", what));
             long imgId = num(a, "image_id", what);
             if (k == null) {
-                DataError e = new DataError(String.valueOf(imgId), f, f + ": annotation " + a.get("id") + " has category_id "
-                        + a.get("category_id") + " which is not in 'categories'; fix the json");
-                if (!skipBad) throw e;
-                bad.add(e.asBad());
+                String why = f + ": annotation " + a.get("id") + " has category_id " + a.get("category_id") + " which is not in 'categories'; fix the json";
+                if (!skipBad) throw new DataError(String.valueOf(imgId), f, why);
+                badImages.putIfAbsent(imgId, why); // the image is left out whole: without the object its labels and mask would be wrong
                 continue;
             }
             boolean crowd = a.containsKey("iscrowd") && num(a, "iscrowd", what) != 0;
@@ -129,6 +129,11 @@ public final class CocoDataset implements Dataset {
                         + " and " + im.get("id") + "; keep one image record per file and give its annotations that record's id");
             }
             Path p = imgDir.resolve(file);
+            String why = im.get("id") instanceof Number n ? badImages.remove(n.longValue()) : null;
+            if (why != null) {
+                bad.add(new BadItem(id, f, why));
+                continue;
+            }
             if (!Files.isRegularFile(p)) {
                 DataError e = new DataError(id, p, "image " + p + " (listed in " + f + ") does not exist; put the " + split + " images in " + imgDir);
                 if (!skipBad) throw e;
@@ -140,6 +145,7 @@ public final class CocoDataset implements Dataset {
                     byImage.getOrDefault(num(im, "id", what), List.of())));
             ids.add(id);
         }
+        badImages.forEach((imgId, why) -> bad.add(new BadItem(String.valueOf(imgId), f, why))); // annotations of no listed image
         splits.put(split, List.copyOf(ids));
     }
 

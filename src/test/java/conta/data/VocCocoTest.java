@@ -193,4 +193,26 @@ class VocCocoTest {
         assertEquals(f + " has 255 categories; conta's masks hold at most 254 classes; keep at most 254 categories in the json", e.getMessage());
         assertEquals(f, e.file());
     }
+
+    /**
+     * Under skip-bad an annotation whose category_id is not in 'categories' was listed as skipped under the numeric image
+     * id, while its image stayed in the split with the object dropped: labels without its class, its pixels background.
+     */
+    @Test
+    void cocoSkipBadLeavesOutTheImageOfAnUnknownCategory(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path f = cocoWithOneImage(tmp), root = tmp.resolve("coco");
+        conta.image.ImageCodec.writeJpeg(root.resolve("val2017/2.jpg"), new conta.image.RgbImage(4, 4, new byte[48]), 90);
+        Files.writeString(f, "{\"images\": [{\"id\": 7, \"file_name\": \"1.jpg\", \"height\": 4, \"width\": 4}, "
+                + "{\"id\": 8, \"file_name\": \"2.jpg\", \"height\": 4, \"width\": 4}], \"annotations\": ["
+                + "{\"id\": 3, \"image_id\": 7, \"category_id\": 5, \"segmentation\": [[1, 1, 3, 1, 3, 3, 1, 3]]}, "
+                + "{\"id\": 4, \"image_id\": 7, \"category_id\": 99, \"segmentation\": [[0, 0, 4, 0, 4, 1, 0, 1]]}, "
+                + "{\"id\": 5, \"image_id\": 8, \"category_id\": 5, \"segmentation\": [[1, 1, 3, 1, 3, 3, 1, 3]]}], "
+                + "\"categories\": [{\"id\": 5, \"name\": \"cat\"}]}");
+        String why = f + ": annotation 4 has category_id 99 which is not in 'categories'; fix the json";
+        assertEquals(why, assertThrows(DataError.class, () -> Datasets.open(root, false)).getMessage());
+        Dataset ds = Datasets.open(root, true);
+        assertEquals(List.of("2"), ds.ids("val2017"), "image 1.jpg is left out whole");
+        assertEquals(List.of(new BadItem("1", f, why)), ds.skipped());
+        assertArrayEquals(new int[]{1}, ds.labels("2"));
+    }
 }
