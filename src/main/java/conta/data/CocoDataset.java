@@ -23,9 +23,10 @@ import java.util.stream.Stream;
  * as aliases when unambiguous. Ids are file-name stems.
  */
 public final class CocoDataset implements Dataset {
-    private record Ann(int cls, boolean crowd, Object seg) { }
+    private record Ann(Object id, int cls, boolean crowd, Object seg) { }
 
-    private record Img(String id, Path file, int h, int w, List<Ann> anns) { }
+    /** json: the instances file that lists the image (its errors name it). */
+    private record Img(String id, Path file, Path json, int h, int w, List<Ann> anns) { }
 
     private final Path root;
     private final List<String> classes = new ArrayList<>();
@@ -114,7 +115,7 @@ public final class CocoDataset implements Dataset {
                 continue;
             }
             boolean crowd = a.containsKey("iscrowd") && num(a, "iscrowd", what) != 0;
-            byImage.computeIfAbsent(imgId, x -> new ArrayList<>()).add(new Ann(k, crowd, a.get("segmentation")));
+            byImage.computeIfAbsent(imgId, x -> new ArrayList<>()).add(new Ann(a.get("id"), k, crowd, a.get("segmentation")));
         }
         List<String> ids = new ArrayList<>();
         Map<String, Map<String, Object>> seen = new HashMap<>(); // id -> first record: a second one would silently replace its annotations
@@ -141,7 +142,7 @@ public final class CocoDataset implements Dataset {
                 continue;
             }
             String what = "image " + file;
-            images.put(id, new Img(id, p, (int) num(im, "height", what), (int) num(im, "width", what),
+            images.put(id, new Img(id, p, f, (int) num(im, "height", what), (int) num(im, "width", what),
                     byImage.getOrDefault(num(im, "id", what), List.of())));
             ids.add(id);
         }
@@ -212,12 +213,8 @@ public final class CocoDataset implements Dataset {
     public Mask mask(String id) {
         Img im = img(id);
         byte[] out = new byte[im.h() * im.w()];
-        try {
-            for (Ann a : im.anns()) if (!a.crowd()) paint(a, im, out, (byte) a.cls(), false);
-            for (Ann a : im.anns()) if (a.crowd()) paint(a, im, out, (byte) 255, true);
-        } catch (RuntimeException e) {
-            throw new DataError(id, root, "bad segmentation in the annotations of image " + id + ": " + e.getMessage(), e);
-        }
+        for (Ann a : im.anns()) if (!a.crowd()) paint(a, im, out, (byte) a.cls(), false);
+        for (Ann a : im.anns()) if (a.crowd()) paint(a, im, out, (byte) 255, true);
         return new Mask(im.h(), im.w(), out);
     }
 
@@ -239,6 +236,7 @@ public final class CocoDataset implements Dataset {
             if (size != null && (num(size.get(0)) != h || num(size.get(1)) != w))
                 throw new IllegalArgumentException("RLE size " + size + " differs from the image size [" + h + ", " + w + "]");
             Object c = rle.get("counts");
+            if (c == null) throw new IllegalArgumentException("its RLE has no 'counts'");
             long[] cnts;
             if (c instanceof String s) cnts = CocoRle.fromString(s);
             else {
@@ -247,11 +245,18 @@ public final class CocoDataset implements Dataset {
                 for (int i = 0; i < cnts.length; i++) cnts[i] = num(l.get(i));
             }
             CocoRle.paint(cnts, h, w, out, value, onlyWhereZero);
-        } else throw new IllegalArgumentException("unknown segmentation type " + (seg == null ? "null" : seg.getClass().getSimpleName()));
+        } else throw new IllegalArgumentException(seg == null ? "there is none" : "it is " + seg + ", neither polygons nor an RLE");
     }
 
     private static void paint(Ann a, Img im, byte[] out, byte value, boolean onlyWhereZero) {
-        paint(a.seg(), im.h(), im.w(), out, value, onlyWhereZero);
+        try {
+            paint(a.seg(), im.h(), im.w(), out, value, onlyWhereZero);
+        } catch (RuntimeException e) { // one line naming the json, the annotation and what is wrong, never a bare ClassCastException
+            String why = e instanceof ClassCastException ? "a value of the wrong type: polygons are lists of numbers, an RLE is"
+                    + " {\"size\": [h, w], \"counts\": [numbers] or \"string\"}" : e.getMessage();
+            throw new DataError(im.id(), im.json(), im.json() + ": annotation " + a.id() + " (image " + im.file().getFileName()
+                    + ") has a bad 'segmentation': " + why + "; fix the json", e);
+        }
     }
 
     @Override

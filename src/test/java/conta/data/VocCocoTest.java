@@ -215,4 +215,36 @@ class VocCocoTest {
         assertEquals(List.of(new BadItem("1", f, why)), ds.skipped());
         assertArrayEquals(new int[]{1}, ds.labels("2"));
     }
+
+    /** The json of a 4x4 image 1.jpg whose annotation 3 has the given "segmentation" member (or none). */
+    private static String cocoWithSegmentation(String seg) {
+        return "{\"images\": [{\"id\": 7, \"file_name\": \"1.jpg\", \"height\": 4, \"width\": 4}], \"annotations\": [{\"id\": 3, "
+                + "\"image_id\": 7, \"category_id\": 5" + (seg == null ? "" : ", \"segmentation\": " + seg) + "}], "
+                + "\"categories\": [{\"id\": 5, \"name\": \"cat\"}]}";
+    }
+
+    /**
+     * A damaged 'segmentation' said "bad segmentation in the annotations of image 1: unknown segmentation type null" (or a
+     * ClassCastException's text) and named the dataset folder: now one line naming the json, the annotation and the fix.
+     */
+    @Test
+    void badSegmentationNamesTheJsonAndTheAnnotation(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path f = cocoWithOneImage(tmp), root = tmp.resolve("coco");
+        String[][] cases = {
+            {null, "there is none"},
+            {"[[\"a\", 1, 2, 3, 4, 5]]", "a value of the wrong type: polygons are lists of numbers"},
+            {"{\"size\": [4, 4]}", "its RLE has no 'counts'"},
+            {"7", "it is 7, neither polygons nor an RLE"},
+        };
+        for (String[] c : cases) {
+            Files.writeString(f, cocoWithSegmentation(c[0]));
+            Dataset ds = Datasets.open(root, false);
+            DataError e = assertThrows(DataError.class, () -> ds.mask("1"), c[0]);
+            assertTrue(e.getMessage().startsWith(f + ": annotation 3 (image 1.jpg) has a bad 'segmentation': " + c[1]), e.getMessage());
+            assertTrue(e.getMessage().endsWith("; fix the json"), e.getMessage());
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+            assertEquals(f, e.file());
+            assertEquals("1", e.id());
+        }
+    }
 }
