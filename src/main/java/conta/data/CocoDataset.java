@@ -244,6 +244,13 @@ public final class CocoDataset implements Dataset {
                 cnts = new long[l.size()];
                 for (int i = 0; i < cnts.length; i++) cnts[i] = num(l.get(i));
             }
+            long sum = 0; // runs tile the image in column-major order: a negative run or runs past its end are a damaged RLE
+            for (long n : cnts) {
+                if (n < 0) throw new IllegalArgumentException("its RLE counts hold a negative run (" + n + ")");
+                sum += n;
+            }
+            if (sum > (long) h * w)
+                throw new IllegalArgumentException("its RLE counts cover " + sum + " pixels, more than the image's " + h + " x " + w + " = " + (long) h * w);
             CocoRle.paint(cnts, h, w, out, value, onlyWhereZero);
         } else throw new IllegalArgumentException(seg == null ? "there is none" : "it is " + seg + ", neither polygons nor an RLE");
     }

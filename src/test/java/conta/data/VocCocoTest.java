@@ -247,4 +247,25 @@ class VocCocoTest {
             assertEquals("1", e.id());
         }
     }
+
+    /**
+     * RLE counts are runs that tile the h x w image in column-major order (COCO's maskApi): a negative run or runs past
+     * the image's end mean a damaged RLE. [5, -3, 7] and [10, 10] on a 4x4 image were painted without a word.
+     */
+    @Test
+    void rleCountsPastTheImageOrNegativeAreRefused(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path f = cocoWithOneImage(tmp), root = tmp.resolve("coco");
+        String[][] cases = {
+            {"{\"size\": [4, 4], \"counts\": [5, -3, 7]}", "its RLE counts hold a negative run (-3)"},
+            {"{\"size\": [4, 4], \"counts\": [10, 10]}", "its RLE counts cover 20 pixels, more than the image's 4 x 4 = 16"},
+        };
+        for (String[] c : cases) {
+            Files.writeString(f, cocoWithSegmentation(c[0]));
+            DataError e = assertThrows(DataError.class, () -> Datasets.open(root, false).mask("1"), c[0]);
+            assertEquals(f + ": annotation 3 (image 1.jpg) has a bad 'segmentation': " + c[1] + "; fix the json", e.getMessage());
+        }
+        // runs that tile the image exactly: pixels 5..6 and 9..10 of the column-major order are (x1,y1),(x1,y2),(x2,y1),(x2,y2)
+        Files.writeString(f, cocoWithSegmentation("{\"size\": [4, 4], \"counts\": [5, 2, 2, 2, 5]}"));
+        assertEquals(Map.of(0, 12L, 1, 4L), hist(Datasets.open(root, false).mask("1")));
+    }
 }
