@@ -268,4 +268,35 @@ class VocCocoTest {
         Files.writeString(f, cocoWithSegmentation("{\"size\": [4, 4], \"counts\": [5, 2, 2, 2, 5]}"));
         assertEquals(Map.of(0, 12L, 1, 4L), hist(Datasets.open(root, false).mask("1")));
     }
+
+    /**
+     * Two instances files listing the same file stem: the later file's record replaced the earlier one's in both splits,
+     * so train2017's image took val2017's annotations without a word. The same image with the same record (split
+     * folders linked to one another) still loads into both splits.
+     */
+    @Test
+    void sameImageInTwoInstancesFilesMustAgree(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path val = cocoWithOneImage(tmp), root = tmp.resolve("coco"), train = root.resolve("annotations/instances_train2017.json");
+        Files.createDirectories(root.resolve("train2017"));
+        Files.copy(root.resolve("val2017/1.jpg"), root.resolve("train2017/1.jpg"));
+        String withCat = cocoWithSegmentation("[[1, 1, 3, 1, 3, 3, 1, 3]]");
+        String noAnns = "{\"images\": [{\"id\": 7, \"file_name\": \"1.jpg\", \"height\": 4, \"width\": 4}], \"annotations\": [], "
+                + "\"categories\": [{\"id\": 5, \"name\": \"cat\"}]}";
+        Files.writeString(val, withCat);
+        Files.writeString(train, noAnns);
+        DataError e = assertThrows(DataError.class, () -> Datasets.open(root, false));
+        assertEquals(train + " and " + val + " both list image 1 (" + root.resolve("train2017/1.jpg") + " and " + root.resolve("val2017/1.jpg")
+                + "); conta names an image by its file stem in every split: keep one of the records", e.getMessage());
+        Files.delete(root.resolve("train2017/1.jpg"));
+        Files.delete(root.resolve("train2017"));
+        Files.createSymbolicLink(root.resolve("train2017"), root.resolve("val2017"));
+        e = assertThrows(DataError.class, () -> Datasets.open(root, false));
+        assertEquals(train + " and " + val + " both list image 1 with other annotations; conta names an image by its file stem in every split:"
+                + " keep one of the records", e.getMessage());
+        Files.writeString(train, withCat);
+        Dataset ds = Datasets.open(root, false);
+        assertEquals(List.of("1"), ds.ids("train2017"));
+        assertEquals(List.of("1"), ds.ids("val2017"));
+        assertArrayEquals(new int[]{1}, ds.labels("1"));
+    }
 }
