@@ -525,7 +525,7 @@ public final class Pipeline implements AutoCloseable {
             }
             return m;
         }));
-        PseudoStage ps = new PseudoStage(cfg, ds, bad.live(trainIds), backend);
+        PseudoStage ps = new PseudoStage(cfg, ds, bad.live(trainIds), backend, "round " + t + " "); // log lines name their round, as the classifier's
         Path irDir = rd.resolve("ir");
         stages.put("ir", stage(t, "ir", () -> {
             ps.irLabels(camDir, irDir);
@@ -543,7 +543,8 @@ public final class Pipeline implements AutoCloseable {
             try (DeepLabV2 net = SegStage.build(cfg, c + 1, backend)) {
                 System.err.println("round " + t + " segmentation: " + SegStage.describe(cfg));
                 String init = Backbones.load(net.backbone, cfg.str("seg.weights"), "seg.weights", warned);
-                Trainer.Result r = SegStage.train(net, cfg, new MaskOverride(ds, pseudoDir), bad.live(trainIds), rd.resolve("seg").resolve("checkpoint.safetensors"));
+                Trainer.Result r = SegStage.train(net, cfg, new MaskOverride(ds, pseudoDir), bad.live(trainIds), rd.resolve("seg").resolve("checkpoint.safetensors"),
+                        "round " + t + " ");
                 Checkpoint.save(segModel, net, null, new Checkpoint.Position(r.steps(), 0, 0), bundleMeta("seg", null, "segmentation"));
                 return Map.of("network", SegStage.describe(cfg), "init", init, "steps", r.steps(), "final_epoch_loss", (double) r.lastEpochLoss());
             }

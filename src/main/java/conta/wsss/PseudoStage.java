@@ -41,12 +41,17 @@ public final class PseudoStage {
     private final Dataset ds;
     private final List<String> ids;
     private final Backend backend;
+    /** Before each progress label: "round T " in a run of several rounds, so a log line says which round it is. */
+    private final String round;
 
-    public PseudoStage(Config cfg, Dataset ds, List<String> ids, Backend b) {
+    public PseudoStage(Config cfg, Dataset ds, List<String> ids, Backend b) { this(cfg, ds, ids, b, ""); }
+
+    public PseudoStage(Config cfg, Dataset ds, List<String> ids, Backend b, String round) {
         this.cfg = cfg;
         this.ds = ds;
         this.ids = ids;
         this.backend = b;
+        this.round = round;
     }
 
     /** IR labels for every training image (images already written are kept). */
@@ -55,7 +60,7 @@ public final class PseudoStage {
         IrLabels.Params p = new IrLabels.Params((float) cfg.number("ir.fg_threshold"), (float) cfg.number("ir.bg_threshold"),
                 cfg.bool("ir.crf"), new CrfParams(cfg.integer("ir.crf_iters"), base.gaussSxy(), base.gaussCompat(), base.bilatSxy(),
                 base.bilatSrgb(), base.bilatCompat()), (float) cfg.number("ir.crf_gt_prob"));
-        Progress bar = new Progress("IR labels", ids.size(), 0);
+        Progress bar = new Progress(round + "IR labels", ids.size(), 0);
         // images in parallel, one per core: the CRF's lattice hashing, the decode and the PNG encode are single-threaded,
         // so splitting inside one image left a core idle. Each label map depends on its image alone and is written
         // atomically, so the output and the resume rule (a written file is kept) do not depend on the schedule.
@@ -122,7 +127,7 @@ public final class PseudoStage {
             Dataset withIr = new MaskOverride(ds, irDir);
             int batch = cfg.integer("irn.batch");
             long steps = Trainer.Plan.stepsOf(cfg.integer("irn.epochs"), ids.size(), Math.min(batch, ids.size()));
-            Trainer.Plan plan = new Trainer.Plan("boundary branch", withIr, ids, aug, batch, steps, cfg.integer("seed"),
+            Trainer.Plan plan = new Trainer.Plan(round + "boundary branch", withIr, ids, aug, batch, steps, cfg.integer("seed"),
                     cfg.integer("data.workers"), cfg.bool("data.skip_bad"), (float) cfg.number("irn.lr"), 0.9f, 0);
             Trainer.Result r;
             try (Sgd opt = Sgd.single(net.headParameters(), (float) cfg.number("irn.momentum"), (float) cfg.number("irn.weight_decay"));
@@ -208,7 +213,7 @@ public final class PseudoStage {
 
     /** Pseudo-masks of every image not written yet (a resumed run keeps the written ones), one image at a time. */
     private void walk(BoundaryNet net, RandomWalk rw, Path camDir, Path out) throws IOException {
-        Progress bar = new Progress("random walk", ids.size(), 0);
+        Progress bar = new Progress(round + "random walk", ids.size(), 0);
         for (String id : ids) {
             Path f = out.resolve(id + ".png");
             if (!Files.isRegularFile(f)) {

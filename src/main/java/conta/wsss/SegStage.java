@@ -137,7 +137,10 @@ public final class SegStage {
         return w;
     }
 
-    public static Trainer.Result train(DeepLabV2 net, Config c, Dataset pseudo, List<String> ids, Path ckpt) {
+    public static Trainer.Result train(DeepLabV2 net, Config c, Dataset pseudo, List<String> ids, Path ckpt) { return train(net, c, pseudo, ids, ckpt, ""); }
+
+    /** The same with "round T " before the progress label. */
+    public static Trainer.Result train(DeepLabV2 net, Config c, Dataset pseudo, List<String> ids, Path ckpt, String round) {
         List<Tensor> backbone = new ArrayList<>(), asppW = new ArrayList<>(), asppB = new ArrayList<>();
         // deeplab-pytorch (main.py, get_params) optimises the convolutions only: its frozen batch norms keep their
         // scale and shift too, so they get no gradient here (which also saves their per-channel sums every step)
@@ -157,7 +160,7 @@ public final class SegStage {
         double[] sc = c.numbers("seg.scale");
         AugmentSpec aug = new AugmentSpec(0, 0, sc[0], sc[1], true, 0, 0, 0, 0, Backbones.input(c, "seg"), c.integer("seg.crop"), AugmentSpec.CropMode.RANDOM,
                 conta.image.Resampling.parse(c.str("data.resize"), "data.resize"));
-        Trainer.Plan plan = new Trainer.Plan("segmentation", pseudo, ids, aug, c.integer("seg.batch"), c.integer("seg.iters"),
+        Trainer.Plan plan = new Trainer.Plan(round + "segmentation", pseudo, ids, aug, c.integer("seg.batch"), c.integer("seg.iters"),
                 c.integer("seed"), c.integer("data.workers"), c.bool("data.skip_bad"), (float) c.number("seg.lr"),
                 (float) c.number("seg.poly_power"), c.integer("seg.checkpoint_every"));
         int k = net.classes();

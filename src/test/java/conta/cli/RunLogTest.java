@@ -98,7 +98,7 @@ class RunLogTest {
         try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 console.append(line).append('\n');
-                if (line.startsWith("segmentation")) p.toHandle().destroy(); // SIGTERM, mid-stage (Process.destroy would also close this stream)
+                if (line.startsWith("round 0 segmentation")) p.toHandle().destroy(); // SIGTERM, mid-stage (Process.destroy would also close this stream)
             }
         }
         assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), console.toString());

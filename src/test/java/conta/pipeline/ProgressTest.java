@@ -44,5 +44,8 @@ class ProgressTest {
         assertTrue(l.getLast().contains("1000/1000"), l.getLast());
         assertTrue(l.getLast().contains(" step/s"), "rate with its unit: " + l.getLast());
         assertTrue(lines("CAMs", 7, "img", "syn_0001").getLast().contains(" img/s"));
+        // a round's stage keeps its whole name (it was cut to "round 1 boundary b"); short names still line up at 18
+        assertTrue(lines("round 1 boundary branch", 10, "step", "").getLast().startsWith("round 1 boundary branch [########] 10/10 "));
+        assertTrue(lines("CAMs", 7, "img", "").getLast().startsWith("CAMs               [########] 7/7 "));
     }
 }
