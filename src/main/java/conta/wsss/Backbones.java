@@ -67,7 +67,7 @@ public final class Backbones {
             String what = key.startsWith("seg") ? "the segmentation model's predictions" : key.startsWith("irn") ? "the boundary branch, and so the pseudo-masks,"
                     : "the classifier's CAMs";
             System.err.println("warning: " + key + "=none: the backbone starts from random weights; on real photos " + what
-                    + " will be much weaker than from ImageNet weights (" + key + "=imagenet); the demo's recipe does this on purpose (its shapes are no photos)");
+                    + " will be much weaker than from ImageNet weights (" + key + "=imagenet); fine for synthetic shapes such as the demo's");
             return "random init";
         }
         Path file;
