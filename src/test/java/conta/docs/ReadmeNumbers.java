@@ -486,10 +486,16 @@ public final class ReadmeNumbers {
         StringBuilder b = new StringBuilder("| class | off-object CAM mass with its context (images) | without it (images) |\n|---|---|---|\n");
         for (var e : leak.entrySet()) {
             Map<String, Object> m = (Map<String, Object>) e.getValue();
-            b.append("| ").append(e.getKey()).append(" | ").append(pct(m.get("with_context"))).append(" (").append(m.get("images_with"))
-                    .append(") | ").append(pct(m.get("without_context"))).append(" (").append(m.get("images_without")).append(") |\n");
+            b.append("| ").append(e.getKey()).append(" | ").append(pct(m.get("with_context"))).append(" (").append(images(m, "with"))
+                    .append(") | ").append(pct(m.get("without_context"))).append(" (").append(images(m, "without")).append(") |\n");
         }
         return b.toString();
+    }
+
+    /** A leak cell's image count, with the images left out for an all-zero CAM as report.html shows them. */
+    private static String images(Map<String, Object> m, String side) {
+        Object n = m.get("images_" + side), zero = m.get("zero_cam_" + side);
+        return n + (zero instanceof Number z && z.intValue() > 0 ? " + " + z + " zero CAM" : "");
     }
 
     static String demoSummary(Map<String, Object> r) {
