@@ -95,11 +95,16 @@ class RunLogTest {
                 "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "conta.cli.Main", "pipeline", "--data",
                 data.toString(), "--out", out.toString(), "--config", conf.toString(), "--set", "seg.iters=200000").redirectErrorStream(true).start();
         StringBuilder console = new StringBuilder();
+        // a run that never shows the line would train 200000 steps: the test gives up after 5 minutes instead of hanging
+        var watchdog = java.util.concurrent.CompletableFuture.delayedExecutor(300, java.util.concurrent.TimeUnit.SECONDS);
+        var stop = java.util.concurrent.CompletableFuture.runAsync(() -> p.toHandle().destroyForcibly(), watchdog);
         try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 console.append(line).append('\n');
                 if (line.startsWith("round 0 segmentation")) p.toHandle().destroy(); // SIGTERM, mid-stage (Process.destroy would also close this stream)
             }
+        } finally {
+            stop.cancel(false);
         }
         assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), console.toString());
         assertTrue(console.toString().contains("\ninterrupted: the finished stages and the newest training checkpoint are kept; rerun the same command"),
