@@ -2,9 +2,6 @@ package conta.cli;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -45,22 +42,23 @@ class LauncherSignalTest {
         java.toFile().setExecutable(true);
         // a session of its own (a process group to signal, as a terminal does), with SIGINT at its default: a test JVM
         // started in the background may have inherited it ignored
+        // the console is a file: Java's Process ends its stdout stream once the launched process exits (it drains what is
+        // there and closes it), but the filter, a child of that process, writes the JVM's last lines after that exit
+        Path console = tmp.resolve("console.txt");
         ProcessBuilder pb = new ProcessBuilder("setsid", "perl", "-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die", home.resolve("conta").toString(),
-                "pipeline").redirectErrorStream(true);
+                "pipeline").redirectErrorStream(true).redirectOutput(console.toFile());
         pb.environment().put("JAVA_HOME", jdk.toString());
         pb.environment().remove("CONTA_SHOW_JVM_WARNINGS");
         Process p = pb.start();
-        StringBuilder console = new StringBuilder();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                console.append(line).append('\n');
-                if (line.equals("running")) // Ctrl-C: SIGINT to the process group
-                    new ProcessBuilder("kill", "-INT", "--", "-" + p.pid()).inheritIO().start().waitFor();
-            }
-        }
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS), console.toString());
-        assertTrue(console.toString().contains("running\n"), console.toString());
-        assertTrue(!console.toString().contains("WARNING: Using incubator modules"), "the filter still drops the warning: " + console);
-        assertTrue(console.toString().contains("\ninterrupted: rerun the same command to resume\n"), "the interrupt note reaches the console: " + console);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Files.readString(console).contains("running\n") && System.nanoTime() < deadline) Thread.sleep(20);
+        new ProcessBuilder("kill", "-INT", "--", "-" + p.pid()).inheritIO().start().waitFor(); // Ctrl-C: SIGINT to the process group
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), Files.readString(console));
+        String note = "\ninterrupted: rerun the same command to resume\n";
+        while (!Files.readString(console).contains(note) && System.nanoTime() < deadline) Thread.sleep(20); // the filter's last write
+        String out = Files.readString(console);
+        assertTrue(out.contains("running\n"), out);
+        assertTrue(!out.contains("WARNING: Using incubator modules"), "the filter still drops the warning: " + out);
+        assertTrue(out.contains(note), "the interrupt note reaches the console: " + out);
     }
 }
