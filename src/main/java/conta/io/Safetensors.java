@@ -71,7 +71,9 @@ public final class Safetensors {
         ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, lenBuf, 0, file);
         long n = lenBuf.getLong(0);
-        String other = n <= 0 || n > MAX_HEADER || n > size - 8 ? otherKind(lenBuf.array()) : null;
+        // only an impossible length says another kind: a cut-off safetensors file with a header of 640 bytes starts
+        // 0x80 0x02 as a pickle does, and is truncated, not "not a conta model" (text, zips and pickles are never plausible)
+        String other = n <= 0 || n > MAX_HEADER ? otherKind(lenBuf.array()) : null;
         if (other != null) throw new NotSafetensors(file, other);
         if (n > 0 && n <= MAX_HEADER && n > size - 8)
             throw bad(file, "truncated safetensors file: its header alone should be " + n + " bytes but the file has only " + size

@@ -97,6 +97,24 @@ class SafetensorsTest {
         assertBad(p, "not a safetensors file");
     }
 
+    /**
+     * A cut-off copy of a real safetensors file is "truncated", whatever its header length: one of 640 bytes starts
+     * 0x80 0x02, which is also how a protocol-2 pickle starts, and was named "a Python pickle" ("not a conta model")
+     * instead of "truncated ... download or copy it again".
+     */
+    @Test
+    void aTruncatedFileWhoseHeaderLengthLooksLikeAPickleIsTruncated() throws IOException {
+        String json = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+        byte[] header = (json + " ".repeat(640 - json.length())).getBytes(StandardCharsets.UTF_8); // padded with spaces, as writers pad
+        ByteBuffer b = ByteBuffer.allocate(8 + 640 + 8).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(640).put(header).putFloat(1.5f).putFloat(-2f);
+        Path p = tmp.resolve("w.safetensors");
+        Files.write(p, b.array());
+        assertArrayEquals(new float[]{1.5f, -2f}, Safetensors.readAll(p).tensors().get("w").data(), "the intact file reads");
+        Files.write(p, java.util.Arrays.copyOf(b.array(), 300)); // an interrupted download
+        assertBad(p, "truncated safetensors file");
+    }
+
     /** Files of another kind are named as such: real torch.save outputs (zip, legacy pickle) and a text file. */
     @Test
     void namesFilesOfAnotherKind() throws IOException {
