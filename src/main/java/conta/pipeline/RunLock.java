@@ -21,8 +21,14 @@ public final class RunLock implements AutoCloseable {
     static final String FILE = "run.lock";
     private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
     private final Path file;
+    /** What this lock wrote ("pid host start"): close removes the file only while it still holds this. */
+    private final String me;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private RunLock(Path file) { this.file = file; }
+    private RunLock(Path file, String me) {
+        this.file = file;
+        this.me = me;
+    }
 
     /**
      * Takes OUT's lock (creating OUT), or throws a UserError naming the holder. Synchronized so that a run of this
@@ -38,7 +44,7 @@ public final class RunLock implements AutoCloseable {
                     Files.write(f, me.getBytes(StandardCharsets.UTF_8), java.nio.file.StandardOpenOption.CREATE_NEW,
                             java.nio.file.StandardOpenOption.WRITE);
                     HELD.add(f);
-                    return new RunLock(f);
+                    return new RunLock(f, me);
                 } catch (FileAlreadyExistsException e) {
                     String holder;
                     try {
@@ -88,12 +94,21 @@ public final class RunLock implements AutoCloseable {
         }
     }
 
+    /**
+     * Releases the lock, once: a run interrupted by Ctrl-C closes it from its shutdown hook and again when its main
+     * thread leaves the run, and by then another run may hold OUT; its lock file (and its place in HELD) is left alone.
+     */
     @Override
     public void close() {
-        HELD.remove(file);
+        if (!closed.compareAndSet(false, true)) return;
         try {
+            if (!me.equals(Files.readString(file, StandardCharsets.UTF_8))) return; // taken over since (this run was thought gone)
+            HELD.remove(file);
             Files.deleteIfExists(file);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            HELD.remove(file);
         } catch (IOException e) {
+            HELD.remove(file);
             System.err.println("warning: cannot remove the lock " + file + " (" + e.getMessage() + "); the next run will take it over");
         }
     }
