@@ -263,10 +263,11 @@ public final class CocoDataset implements Dataset {
             long sum = 0; // runs tile the image in column-major order: a negative run or runs past its end are a damaged RLE
             for (long n : cnts) {
                 if (n < 0) throw new IllegalArgumentException("its RLE counts hold a negative run (" + n + ")");
-                sum += n;
+                sum = n > Long.MAX_VALUE - sum ? Long.MAX_VALUE : sum + n; // saturating: runs near 2^63 must not wrap to a small sum
             }
             if (sum > (long) h * w)
-                throw new IllegalArgumentException("its RLE counts cover " + sum + " pixels, more than the image's " + h + " x " + w + " = " + (long) h * w);
+                throw new IllegalArgumentException("its RLE counts cover " + (sum == Long.MAX_VALUE ? "more than " : "") + sum
+                        + " pixels, more than the image's " + h + " x " + w + " = " + (long) h * w);
             CocoRle.paint(cnts, h, w, out, value, onlyWhereZero);
         } else throw new IllegalArgumentException(seg == null ? "there is none" : "it is " + seg + ", neither polygons nor an RLE");
     }

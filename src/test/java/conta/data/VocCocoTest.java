@@ -258,6 +258,9 @@ class VocCocoTest {
         String[][] cases = {
             {"{\"size\": [4, 4], \"counts\": [5, -3, 7]}", "its RLE counts hold a negative run (-3)"},
             {"{\"size\": [4, 4], \"counts\": [10, 10]}", "its RLE counts cover 20 pixels, more than the image's 4 x 4 = 16"},
+            // two runs of 2^62 sum past 2^63: a wrapping sum came out negative, under 16, and the runs were painted
+            {"{\"size\": [4, 4], \"counts\": [1, 4611686018427387904, 4611686018427387904]}",
+                "its RLE counts cover more than 9223372036854775807 pixels, more than the image's 4 x 4 = 16"},
         };
         for (String[] c : cases) {
             Files.writeString(f, cocoWithSegmentation(c[0]));
