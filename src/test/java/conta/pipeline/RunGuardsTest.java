@@ -155,6 +155,24 @@ class RunGuardsTest {
     }
 
     /**
+     * conta.rounds=0 makes a CONTA run one round long, but it still binds: a CONTA run of 3 rounds with its classifier
+     * begun, rerun with --rounds 0, was taken for "a method without rounds" (Methods.rounds == 1), its recipe kept
+     * conta.rounds 3 and the run went on with round 0 only (its report then lists round 0 alone).
+     */
+    @Test
+    void zeroContaRoundsStillBindAContaRun() throws Exception {
+        Path c = tmp.resolve("conta-zero-rounds");
+        Config conta = cfg();
+        conta.set("method", "conta");
+        open(conta, data, c);
+        Files.createDirectories(c.resolve("round0/cls"));
+        Config zero = cfg();
+        zero.applySets(List.of("method=conta", "conta.rounds=0"));
+        UserError e = assertThrows(UserError.class, () -> open(zero, data, c));
+        assertTrue(e.getMessage().contains("conta.rounds 3 -> 0 (round0/cls finished)"), e.getMessage());
+    }
+
+    /**
      * An image that went bad after a stage finished: the error's advice, a rerun with --skip-bad (and --force-new-data
      * for the changed item), is accepted and keeps the finished stage (data.skip_bad is not part of the recipe).
      */
