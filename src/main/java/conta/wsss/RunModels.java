@@ -129,8 +129,11 @@ public final class RunModels {
             return new UserError("cannot read model " + file + " (" + (fs.getReason() == null ? "permission denied" : fs.getReason())
                     + "); make it readable", e);
         if (e instanceof UserError u) return u; // already says what is wrong and how to fix it
-        if (e instanceof conta.io.Safetensors.NotSafetensors n) // no intact copy of it will load: it is another file
-            return new UserError(file + " is not a conta model (it is " + n.kind + "); give a run folder or the .safetensors that `conta export` writes", e);
+        if (e instanceof conta.io.Safetensors.NotSafetensors n) { // another kind of file: no intact copy of it will load
+            String fix = fix(file);
+            return new UserError(file + " is not a conta model (it is " + n.kind + "); " + (fix.startsWith("recompute") ? fix // a run's own stage model: the pipeline writes it again
+                    : "give a run folder or the .safetensors that `conta export` writes"), e);
+        }
         if (e instanceof RuntimeException r && !(r instanceof IllegalArgumentException) && !(r instanceof java.io.UncheckedIOException))
             return r; // a reader's own bug (FormatError is an IllegalArgumentException): recomputing the file would not help
         return Checkpoint.damaged(file, e, fix(file));
