@@ -96,7 +96,7 @@ public final class Methods {
             Thread interrupted = new Thread(() -> {
                 StageClock.saveRunning(); // the running stage's time so far, for the run that resumes it
                 System.err.println("\ninterrupted: the finished stages and the newest training checkpoint are kept; rerun the same command to resume");
-                p.close(); // OUT's lock, last: the resume finds no stale lock to take over (that note is for kill -9)
+                p.markInterrupted(); // OUT stays locked while this JVM winds down; the resume takes the marked lock over without a note
             });
             Runtime.getRuntime().addShutdownHook(interrupted); // Ctrl-C or a kill: say how to go on (a normal end removes it)
             Map<String, Object> report;

@@ -180,6 +180,9 @@ public final class Pipeline implements AutoCloseable {
     @Override
     public void close() { lock.close(); }
 
+    /** Ctrl-C or a TERM: OUT's lock says so (see {@link RunLock#markInterrupted}). */
+    void markInterrupted() { lock.markInterrupted(); }
+
     private GroundTruth gt(String split, List<String> ids) {
         List<String> with = ids.stream().filter(ds::hasMask).toList();
         return with.isEmpty() ? null : new GroundTruth(split, with, ds.classNames(), ds::mask, GroundTruth.maskFolder(ds, with));

@@ -21,8 +21,8 @@ public final class RunLock implements AutoCloseable {
     static final String FILE = "run.lock";
     private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
     private final Path file;
-    /** What this lock wrote ("pid host start"): close removes the file only while it still holds this. */
-    private final String me;
+    /** What this lock wrote ("pid host start", then " interrupted"): close removes the file only while it still holds this. */
+    private volatile String me;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private RunLock(Path file, String me) {
@@ -55,7 +55,8 @@ public final class RunLock implements AutoCloseable {
                     if (!stale(f, holder))
                         throw new UserError(out + " is in use by another run (" + describe(holder) + ", lock " + f
                                 + "); wait for it to finish or use another --out; if no run is going (e.g. its machine went down), delete " + f);
-                    System.err.println("note: taking over the stale lock " + f + " of " + describe(holder) + ", which no longer runs");
+                    if (!holder.endsWith(INTERRUPTED)) // a run ended by Ctrl-C marked its lock: taking it over is the resume it asked for
+                        System.err.println("note: taking over the stale lock " + f + " of " + describe(holder) + ", which no longer runs");
                     Files.deleteIfExists(f);
                 }
             }
@@ -91,6 +92,26 @@ public final class RunLock implements AutoCloseable {
             return InetAddress.getLocalHost().getHostName();
         } catch (IOException e) {
             return "localhost";
+        }
+    }
+
+    /** The mark a run interrupted by Ctrl-C or a TERM adds to its lock line. */
+    static final String INTERRUPTED = " interrupted";
+
+    /**
+     * Marks the lock as that of a run interrupted on purpose (its shutdown hook). The lock stays held while the JVM
+     * finishes its way out (its threads still run and may write), and the resume that follows takes it over once this
+     * process is gone without the stale-lock note, which is for a kill -9 or a crash.
+     */
+    public void markInterrupted() {
+        if (closed.get() || me.endsWith(INTERRUPTED)) return;
+        String marked = me + INTERRUPTED;
+        try {
+            if (!me.equals(Files.readString(file, StandardCharsets.UTF_8))) return; // not ours any more
+            Files.writeString(file, marked, StandardCharsets.UTF_8);
+            me = marked;
+        } catch (IOException e) {
+            // unmarked, the lock is still taken over once this process is gone, with the note
         }
     }
 
