@@ -236,7 +236,8 @@ public final class Comparison {
         for (var e : now.entrySet()) {
             // a key the report predates ran with its former behaviour (ConfigKeys.LEGACY): a seed of a newer jar is not silently mixed in
             Object old = cfg.containsKey(e.getKey()) ? cfg.get(e.getKey()) : conta.config.ConfigKeys.LEGACY.get(e.getKey());
-            if (old != null && !String.valueOf(old).equals(e.getValue()))
+            conta.config.ConfigKeys.Key key = conta.config.ConfigKeys.get(e.getKey());
+            if (old != null && !String.valueOf(old).equals(e.getValue()) && (key == null || !key.same(String.valueOf(old), e.getValue()))) // 0.05 = 0.050
                 throw new UserError(f + " was made with " + e.getKey() + " = " + old + (cfg.containsKey(e.getKey()) ? "" : " (before the key existed)")
                         + ", this comparison has "
                         + e.getValue() + "; pass the --config, --demo and --set the seeds were run with (or use another --out for a new recipe)");
