@@ -75,8 +75,10 @@ final class ReportHtml {
         Report.skippedSection(report, h);
         if (p.hooks instanceof CausalHooks ch) causal(p, ch, classes, rounds.size(), h);
         images(p, last, classes, h);
-        h.append("<h2>configuration and timings</h2><details><summary>config (every key)</summary><pre>").append(esc(Json.writePretty(report.get("config"))))
-                .append("</pre></details><details><summary>timings (s)</summary><pre>").append(esc(Json.writePretty(report.get("timings"))))
+        h.append("<h2>configuration and timings</h2>");
+        timings((Map<String, Object>) report.get("timings"), h);
+        h.append("<details><summary>config (every key)</summary><pre>").append(esc(Json.writePretty(report.get("config"))))
+                .append("</pre></details><details><summary>timings as in report.json (s)</summary><pre>").append(esc(Json.writePretty(report.get("timings"))))
                 .append("</pre></details>");
         // counts images that failed to decode, for the browser test
         h.append("<script>window.addEventListener('load',function(){var n=0;for(var i of document.images)if(!i.complete||i.naturalWidth==0)n++;"
@@ -115,8 +117,8 @@ final class ReportHtml {
         h.append("; CAM seeds at the configured background threshold, and at the best one of the sweep.</p>");
         h.append("<p id='terms'><b>What is scored.</b> <i>CAM seeds</i>: each pixel takes the labelled class whose class activation map "
                 + "(CAM, scaled to 0&ndash;1 per class) is strongest there, or background where every CAM is below the background threshold. "
-                + "<i>Pseudo-masks</i>: the seeds spread by IRNet's random walk over affinities from the boundary branch (trained on the "
-                + "confident parts of the CAMs, the IR labels); DeepLab-v2 is trained on them. <i>Segmentation</i>: DeepLab-v2's predictions. "
+                + "<i>Pseudo-masks</i>: the CAMs spread by IRNet's random walk over affinities from the boundary branch (trained on the "
+                + "confident parts of the CAMs, the IR labels), then labelled as the seeds are; DeepLab-v2 is trained on them. <i>Segmentation</i>: DeepLab-v2's predictions. "
                 + "<i>train</i> / <i>held-out</i>: the split the masks are scored on, against its ground-truth masks.");
         if (rounds.size() > 1)
             h.append(" <i>Rounds</i> (CONTA): round 0 is the plain pipeline; each later round retrains every stage with the context "
@@ -279,6 +281,35 @@ final class ReportHtml {
     /** An image count of the leak table, with the images left out for an all-zero CAM (absent in reports from before they were counted). */
     private static String images(Object n, Object zero) {
         return n + (zero instanceof Number z && z.intValue() > 0 ? " (+" + z + " zero CAM)" : "");
+    }
+
+    /** What each stage does, for the timings table (report.json names them by folder). */
+    private static final Map<String, String> STAGE_WORK = Map.of("cls", "classifier training", "c2am", "C²AM fine-tuning", "cam", "CAMs",
+            "ir", "IR labels", "irn", "boundary branch training", "pseudo", "random walk (pseudo-masks)", "seg", "segmentation training",
+            "pred", "held-out predictions", "confounders", "confounder set");
+
+    /** The stage times as a table with each one's share of their sum, then this run's own wall time. */
+    private static void timings(Map<String, Object> t, StringBuilder h) {
+        if (t == null) return;
+        Map<String, Double> stages = new java.util.LinkedHashMap<>();
+        t.forEach((k, v) -> {
+            if (k.matches("round\\d+\\.\\w+") && v instanceof Number n) stages.put(k, n.doubleValue());
+        });
+        double sum = stages.values().stream().mapToDouble(Double::doubleValue).sum();
+        if (stages.isEmpty() || sum <= 0) return;
+        h.append("<table id='timings'><tr><th>round</th><th>stage</th><th>seconds</th><th>share</th></tr>");
+        stages.forEach((k, v) -> {
+            String stage = k.substring(k.indexOf('.') + 1);
+            h.append("<tr><td>").append(k.substring("round".length(), k.indexOf('.'))).append("</td><td>")
+                    .append(esc(STAGE_WORK.getOrDefault(stage, stage))).append("</td><td>").append(String.format(Locale.ROOT, "%.1f", v))
+                    .append("</td><td>").append(String.format(Locale.ROOT, "%.0f%%", 100 * v / sum)).append("</td></tr>");
+        });
+        h.append("<tr><th>all</th><th></th><th>").append(String.format(Locale.ROOT, "%.1f", sum)).append("</th><th>100%</th></tr></table><p>")
+                .append("A stage's seconds add up every run of this folder that worked on it");
+        if (t.get("this_run_total") instanceof Number n)
+            h.append("; this run took ").append(String.format(Locale.ROOT, "%.1f", n.doubleValue())).append(" s from start to report");
+        if (t.get("resumed_note") instanceof String note) h.append(". ").append(esc(note.substring(0, 1).toUpperCase(Locale.ROOT))).append(esc(note.substring(1)));
+        h.append(".</p>");
     }
 
     private static void warningList(List<String> warnings, StringBuilder h) {

@@ -161,6 +161,22 @@ class ReportHtmlBrowserTest {
             assertTrue(terms.contains(t), "the terms paragraph explains " + t + ": " + terms);
         assertFalse(terms.contains("Rounds"), "one round: nothing to say about rounds");
         assertFalse(dom.contains("id=\"no-mask-note\""), "scored runs have no no-mask note");
+        // the stage times as a table (they were a raw JSON block): one row per stage of report.json, its seconds and share
+        Map<String, Object> tm = (Map<String, Object>) report.get("timings");
+        String tt = dom.substring(dom.indexOf("id=\"timings\""), dom.indexOf("</table>", dom.indexOf("id=\"timings\"")));
+        Matcher row = Pattern.compile("<td>(\\d+)</td><td>([^<]*)</td><td>([\\d.]+)</td><td>(\\d+)%</td>").matcher(tt);
+        double sum = tm.entrySet().stream().filter(e -> e.getKey().matches("round\\d+\\.\\w+")).mapToDouble(e -> ((Number) e.getValue()).doubleValue()).sum();
+        int rows = 0;
+        for (var e : tm.entrySet()) {
+            if (!e.getKey().matches("round\\d+\\.\\w+")) continue;
+            assertTrue(row.find(), "a row for " + e.getKey() + ": " + tt);
+            double v = ((Number) e.getValue()).doubleValue();
+            assertEquals(e.getKey().substring(5, e.getKey().indexOf('.')), row.group(1));
+            assertEquals(String.format(java.util.Locale.ROOT, "%.1f", v), row.group(3), e.getKey());
+            assertEquals(Math.round(100 * v / sum), Long.parseLong(row.group(4)), e.getKey() + " share");
+            rows++;
+        }
+        assertEquals(7, rows, "cls, cam, ir, irn, pseudo, seg, pred");
         assertFalse(dom.contains("http://") && dom.replace("http://www.w3.org/2000/svg", "").contains("http://"), "nothing fetched from the network");
         // 400 px wide: the wide tables scroll in their own box and the charts shrink, the page itself is no wider (it was 1027 px)
         int[] w = widthAt(out.resolve("report.html"), 400);
