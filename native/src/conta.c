@@ -398,6 +398,7 @@ static int finish(JNIEnv *env, int code) {
             fail(code, "conta error %d", code);
         } else {
             copy_utf8(env, s, err_buf, sizeof err_buf);
+            if (!err_buf[0]) fail(code, "conta error %d", code); /* never an empty message for a failure */
         }
     } else {
         err_buf[0] = 0;

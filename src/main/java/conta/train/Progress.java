@@ -68,8 +68,8 @@ public final class Progress {
         String eta = rate > 0 && done < total ? "<" + fmt((total - done) / rate) : done >= total ? "" : "<?";
         int width = 8, fill = total == 0 ? width : (int) (width * Math.min(done, total) / total);
         String bar = "#".repeat(fill) + ".".repeat(width - fill);
-        // 18 columns, up to 23 for a round's stage ("round 1 boundary branch"); the line is cut at WIDTH all the same
-        String name = label.length() > 23 ? label.substring(0, 23) : label;
+        // 18 columns, up to 25 for a round's stage ("round 100 boundary branch"); the line is cut at WIDTH all the same
+        String name = label.length() > 25 ? label.substring(0, 25) : label;
         String rateText = rate >= 10 ? String.format("%.0f", rate) : rate >= 1 ? String.format("%.1f", rate) : String.format("%.2f", rate);
         String line = String.format("%-18s [%s] %d/%d %s%s %s %s/s %s", name, bar, done, total, fmt(secs), eta, rateText, unit, extra).stripTrailing();
         if (line.length() > WIDTH) line = line.substring(0, WIDTH);

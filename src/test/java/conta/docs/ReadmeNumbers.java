@@ -492,7 +492,7 @@ public final class ReadmeNumbers {
         return b.toString();
     }
 
-    /** A leak cell's image count, with the images left out for an all-zero CAM as report.html shows them. */
+    /** A leak cell's image count, with the images left out for an all-zero CAM (report.html shows the same two counts). */
     private static String images(Map<String, Object> m, String side) {
         Object n = m.get("images_" + side), zero = m.get("zero_cam_" + side);
         return n + (zero instanceof Number z && z.intValue() > 0 ? " + " + z + " zero CAM" : "");
