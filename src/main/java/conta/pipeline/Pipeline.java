@@ -189,15 +189,30 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * OUT may not be the data folder or its image folder: the run's files (config.json, round0/, report.html, run.log)
-     * would land among the data's, and a later run would read a folder that is no longer the set it named.
+     * OUT may not be the data folder or one of its folders of images or masks (images/, JPEGImages/, masks/,
+     * SegmentationClass/, COCO's train2017/ or images/train2017/, ...): the run's files (config.json, round0/,
+     * report.html, run.log) would land among the data's, and a later run would read a folder that is no longer the set
+     * it named. A folder of its own inside the data folder (my_set/runs/a) is the user's choice.
      */
     static void refuseOutInData(Path data, Path out) {
         Path d = data.toAbsolutePath().normalize(), o = out.toAbsolutePath().normalize();
-        for (Path inside : List.of(d, d.resolve("images"), d.resolve("JPEGImages")))
-            if (o.equals(inside) || Files.exists(o) && Files.exists(inside) && sameFile(o, inside))
-                throw new UserError("--out " + out + " is " + (inside.equals(d) ? "the data folder " + data : "the data's image folder " + inside)
-                        + ": the run's files would land among the data's; give the run a folder of its own, e.g. --out runs/NAME");
+        if (o.equals(d) || Files.exists(o) && sameFile(o, d))
+            throw new UserError("--out " + out + " is the data folder " + data + ": the run's files would land among the data's; "
+                    + "give the run a folder of its own, e.g. --out runs/NAME");
+        Path parent = o.getParent();
+        boolean inData = parent != null && (parent.equals(d) || parent.getParent() != null && parent.getParent().equals(d));
+        if (inData && Files.isDirectory(o) && holdsImages(o))
+            throw new UserError("--out " + out + " is a folder of the data's images or masks: the run's files would land among them; "
+                    + "give the run a folder of its own, e.g. --out runs/NAME");
+    }
+
+    /** Whether a folder directly holds an image file (.jpg, .jpeg, .png, .bmp in any case). */
+    private static boolean holdsImages(Path dir) {
+        try (var s = Files.list(dir)) {
+            return s.anyMatch(f -> f.getFileName().toString().toLowerCase(java.util.Locale.ROOT).matches(".*\\.(jpe?g|png|bmp)") && Files.isRegularFile(f));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static boolean sameFile(Path a, Path b) {

@@ -119,8 +119,19 @@ class RunGuardsTest {
             before = s.map(Path::toString).sorted().toList();
         }
         Path images = Files.isDirectory(d.resolve("images")) ? d.resolve("images") : d.resolve("JPEGImages");
-        for (Path out : List.of(d, images, d.resolve("x/..")))
-            assertTrue(assertThrows(UserError.class, () -> open(cfg(), d, out)).getMessage().startsWith("--out " + out + " is the data"), out.toString());
+        Path masks = Files.isDirectory(d.resolve("masks")) ? d.resolve("masks") : d.resolve("SegmentationClass");
+        assertTrue(Files.isDirectory(masks), "the test set has masks");
+        boolean hadImages = Files.exists(d.resolve("images"));
+        Path coco = Files.createDirectories(d.resolve("images/train2017")); // COCO's layout: a split's images one level down
+        Files.copy(Files.list(images).filter(f -> f.toString().endsWith(".png") || f.toString().endsWith(".jpg")).findFirst().orElseThrow(),
+                coco.resolve("x.jpg"));
+        for (Path out : List.of(d, d.resolve("x/..")))
+            assertTrue(assertThrows(UserError.class, () -> open(cfg(), d, out)).getMessage().startsWith("--out " + out + " is the data folder"), out.toString());
+        for (Path out : List.of(images, masks, coco))
+            assertTrue(assertThrows(UserError.class, () -> open(cfg(), d, out)).getMessage().startsWith("--out " + out + " is a folder of the data's"), out.toString());
+        Files.delete(coco.resolve("x.jpg"));
+        Files.delete(coco);
+        if (!hadImages) Files.delete(d.resolve("images"));
         try (var s = Files.walk(d)) {
             assertEquals(before, s.map(Path::toString).sorted().toList(), "nothing written into the data folder");
         }
