@@ -106,6 +106,9 @@ public final class Pipeline implements AutoCloseable {
         this.valIds = va.ids();
         if (trainIds.isEmpty()) throw new UserError("split " + cfg.str("data.train") + " of " + data + " has no labelled images");
         noteUnseen(tr.ids().size() - trainIds.size(), cfg.str("data.train"));
+        if (valIds.isEmpty()) // the report would only say "no ground-truth masks"
+            System.err.println("note: split " + cfg.str("data.val") + " of " + data + " has no images: the segmentation model is trained but not"
+                    + " scored on held-out images; set data.val to a split with images to score it");
         this.gtTrain = gt(cfg.str("data.train"), trainIds);
         this.gtVal = gt(cfg.str("data.val"), valIds);
         boolean segDepthFromFile = cfg.str("seg.blocks").strip().equalsIgnoreCase("auto");
@@ -573,6 +576,7 @@ public final class Pipeline implements AutoCloseable {
             predict(segModel, bad.live(valIds), predDir, "round " + t + " predict");
             Map<String, Object> m = score("seg", predDir, gtVal, null); // without masks: miou null and the note, as the CAMs' and pseudo-masks'
             if (gtVal == null) m.put("images", valIds.size());
+            if (valIds.isEmpty()) m.put("note", "split " + cfg.str("data.val") + " has no images");
             return m;
         }));
         hooks.afterRound(t, this, segModel);

@@ -110,6 +110,25 @@ class RunGuardsTest {
         assertTrue(e.getMessage().contains("another configuration (cam.bg_threshold 0.15 -> 0.2 (round0/cam finished))"), e.getMessage());
     }
 
+    /** An empty held-out split is said at the start (the report only said "no ground-truth masks" after the whole run). */
+    @Test
+    void anEmptyHeldOutSplitIsNamed() throws Exception {
+        Path d = copyOf(data, tmp.resolve("empty-val"));
+        Path list = d.resolve("ImageSets/Segmentation/val.txt");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(list), "a VOC-layout test set");
+        Files.writeString(list, "");
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.err;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            open(cfg(), d, tmp.resolve("empty-val-out"));
+        } finally {
+            System.setErr(old);
+        }
+        assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains("note: split val of " + d + " has no images: the segmentation model"
+                + " is trained but not scored"), err.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     /** OUT as the data folder or its image folder is refused before anything is written there (robustness probe). */
     @Test
     void outIsNotTheDataFolder() throws Exception {
