@@ -184,6 +184,8 @@ public final class Safetensors {
     static String otherKind(byte[] head) {
         if (head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) return "a zip archive, as PyTorch's torch.save writes";
         if ((head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5) return "a Python pickle, as older PyTorch checkpoints are";
+        if ((head[0] & 0xff) == 0xFF && (head[1] & 0xff) == 0xD8 && (head[2] & 0xff) == 0xFF) return "a JPEG image"; // SOI + a marker
+        if ((head[0] & 0xff) == 0x89 && head[1] == 'P' && head[2] == 'N' && head[3] == 'G') return "a PNG image";
         StringBuilder text = new StringBuilder();
         for (byte b : head) {
             if (b == '\n' || b == '\r' || b == '\t') text.append(' ');

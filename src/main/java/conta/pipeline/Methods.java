@@ -3,6 +3,7 @@ package conta.pipeline;
 import conta.config.Config;
 import conta.error.UserError;
 import conta.tensor.Backend;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -95,7 +96,7 @@ public final class Methods {
             b.useRunFolder(out); // OUT is this run's now: choices a resume must repeat are kept there
             Thread interrupted = new Thread(() -> {
                 StageClock.saveRunning(); // the running stage's time so far, for the run that resumes it
-                System.err.println("\ninterrupted: the finished stages and the newest training checkpoint are kept; rerun the same command to resume");
+                System.err.println("\ninterrupted: " + interruptNote(StageClock.runningDirs()) + "; rerun the same command to resume");
                 p.markInterrupted(); // OUT stays locked while this JVM winds down; the resume takes the marked lock over without a note
             });
             Runtime.getRuntime().addShutdownHook(interrupted); // Ctrl-C or a kill: say how to go on (a normal end removes it)
@@ -115,6 +116,21 @@ public final class Methods {
             atEnd.accept(report); // the run is complete: a kill now needs no resume note
             return report;
         }
+    }
+
+    /**
+     * What Ctrl-C keeps: the finished stages, and for each running stage (roundT/STAGE folders) what its rerun starts
+     * from; a training stage without a checkpoint yet starts over, which the note must not hide.
+     */
+    static String interruptNote(List<Path> running) {
+        StringBuilder b = new StringBuilder("the finished stages are kept");
+        for (Path d : running) {
+            String stage = d.getFileName().toString(), at = (d.getParent() == null ? "" : d.getParent().getFileName() + "/") + stage;
+            if (Files.isRegularFile(d.resolve("checkpoint.safetensors"))) b.append("; ").append(at).append(" goes on from its newest checkpoint");
+            else if (List.of("cls", "c2am", "irn", "seg").contains(stage)) b.append("; ").append(at).append(" has saved no checkpoint yet and starts over");
+            else b.append("; ").append(at).append(" keeps what it has written");
+        }
+        return b.toString();
     }
 
     /** Rounds of the config's method: 1, or 1 + conta.rounds for CONTA. */

@@ -84,6 +84,13 @@ final class StageClock implements AutoCloseable {
         }
     }
 
+    /** The folders of the running stages (roundT/STAGE), for the interrupt note. */
+    static java.util.List<Path> runningDirs() {
+        java.util.List<Path> dirs = new java.util.ArrayList<>();
+        for (StageClock c : RUNNING) if (c.file.getParent() != null) dirs.add(c.file.getParent());
+        return dirs;
+    }
+
     /** Saves every running stage's time: the shutdown hook of a run stopped by Ctrl-C or a kill. */
     static void saveRunning() {
         for (StageClock c : RUNNING) c.save();

@@ -127,6 +127,14 @@ class SafetensorsTest {
                 assertThrows(Safetensors.NotSafetensors.class, () -> Safetensors.metadata(pickle)).getMessage());
         assertEquals(text + ": not a safetensors file (it is text, beginning \"weights \")",
                 assertThrows(Safetensors.NotSafetensors.class, () -> Safetensors.entries(text)).getMessage());
+        // images given as a model (a newcomer's mistake): real files of the repository, named by their magic bytes
+        try (var jpgs = Files.list(Path.of("test-data/jpeg"))) {
+            Path jpg = jpgs.filter(f -> f.toString().endsWith(".jpg")).findFirst().orElseThrow();
+            assertEquals("a JPEG image", assertThrows(Safetensors.NotSafetensors.class, () -> Safetensors.read(jpg)).kind);
+        }
+        Path png = tmp.resolve("mask.png");
+        javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(20, 20, java.awt.image.BufferedImage.TYPE_BYTE_GRAY), "png", png.toFile());
+        assertEquals("a PNG image", assertThrows(Safetensors.NotSafetensors.class, () -> Safetensors.read(png)).kind);
         Path tab = tmp.resolve("tab.safetensors");
         Files.writeString(tab, "a\tb\r\nc,d,e\n");
         assertEquals("text, beginning \"a b  c,d\"", assertThrows(Safetensors.NotSafetensors.class, () -> Safetensors.read(tab)).kind);
