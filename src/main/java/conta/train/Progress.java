@@ -5,7 +5,8 @@ import java.io.PrintStream;
 /**
  * A one-line progress bar with rate (in the bar's unit: img/s, step/s) and ETA on stderr, at most 79 columns so an
  * 80-column terminal never wraps it. On a terminal it redraws in place; otherwise (CI logs, run.log) it prints a line
- * every 10%, each state once, so logs stay short. Steps may come from several threads.
+ * at the start, after the first step (the first rate and ETA), every 10% and at least once a minute, each state once,
+ * so logs stay short and a slow stage never looks hung. Steps may come from several threads.
  */
 public final class Progress {
     /** Longest line: one less than an 80-column terminal, whose last column would wrap. */
@@ -14,7 +15,11 @@ public final class Progress {
     private final long total;
     private final PrintStream out;
     private final boolean tty = System.console() != null && System.console().isTerminal(); // JDK 22+ may give a Console for redirected streams
-    private final long t0 = System.nanoTime();
+    /** Nanoseconds; tests swap it to pass time. */
+    static java.util.function.LongSupplier clock = System::nanoTime;
+    /** A file log's longest silence: a full-size recipe's step can take 20 s, so 10% of 125 steps was 4 minutes. */
+    static final long FILE_EVERY_NS = 60_000_000_000L;
+    private final long t0 = clock.getAsLong();
     private final long startDone;
     private long done;
     private int lastDecile = -1;
@@ -53,11 +58,14 @@ public final class Progress {
     }
 
     private void draw(boolean force) {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         int decile = total == 0 ? 10 : (int) (10 * done / total);
         if (tty) {
             if (!force && now - lastDraw < 200_000_000L) return;
-        } else if (!force && decile == lastDecile || done == lastPrinted) return; // a file log gets each state once
+        } else {
+            boolean due = force || decile != lastDecile || done == startDone + 1 || now - lastDraw >= FILE_EVERY_NS;
+            if (!due || done == lastPrinted) return; // a file log gets each state once
+        }
         lastPrinted = done;
         lastDraw = now;
         lastDecile = decile;

@@ -32,7 +32,8 @@ class ProgressTest {
     @Test
     void fileLogLinesAreShortUniqueAndSayTheirUnit() {
         List<String> l = lines("round 0 C2AM fine-tune with a long label", 1000, "step", "loss 0.6931 ep 12 and a long note that would wrap");
-        assertEquals(11, l.size(), "start + each 10% once (the finish repeats nothing): " + l);
+        assertEquals(12, l.size(), "start, the first step, each 10% once (the finish repeats nothing): " + l);
+        assertTrue(l.get(1).contains(" 1/1000 "), "the first step's line gives the first rate: " + l.get(1));
         Set<String> counts = new HashSet<>();
         for (String s : l) {
             assertTrue(s.length() <= 79, "fits 80 columns: " + s.length() + " " + s);

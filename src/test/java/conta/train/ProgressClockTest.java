@@ -1,0 +1,39 @@
+package conta.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A file log hears from a slow stage at least once a minute: with a line every 10% only, a full-size recipe's 125
+ * classifier steps of ~20 s each printed "0/125" and then nothing for 4 minutes (fresh-user probe: it looked hung).
+ */
+class ProgressClockTest {
+    @Test
+    void aSlowStageSpeaksOnceAMinute() {
+        long[] now = {0};
+        var old = Progress.clock;
+        PrintStream err = System.err;
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        Progress.clock = () -> now[0];
+        System.setErr(new PrintStream(b, true, StandardCharsets.UTF_8));
+        try {
+            Progress p = new Progress("round 0 classifier", 125, 0, "step");
+            for (int i = 0; i < 12; i++) { // 12 steps of 20 s: under 10%, 240 s
+                now[0] += 20_000_000_000L;
+                p.step("loss 0.5");
+            }
+        } finally {
+            Progress.clock = old;
+            System.setErr(err);
+        }
+        List<String> lines = b.toString(StandardCharsets.UTF_8).lines().toList();
+        // hand-worked: the start (0), the first step (1, at 20 s), then at 80 s (step 4), 140 s (7), 200 s (10): 60 s apart
+        assertEquals(List.of("0/125", "1/125", "4/125", "7/125", "10/125"),
+                lines.stream().map(l -> l.replaceAll(".*\\] (\\d+/125) .*", "$1")).toList(), String.join("\n", lines));
+    }
+}
