@@ -65,6 +65,10 @@ public final class ContaModel implements AutoCloseable {
         String badProperty = conta.io.SystemProps.problem(); // as the command line: a misspelt -Dconta.* is not ignored
         if (badProperty != null) throw new ContaException(ContaException.Code.ARGUMENT, badProperty);
         String dev = device == null ? "cpu" : device;
+        String missing = missingLibrary();
+        if (missing != null) // else a misleading "oneDNN unavailable" warning, then a NoClassDefFoundError from deep inside
+            throw new ContaException(ContaException.Code.INTERNAL, "conta's libraries are not on the class path (" + missing + " is missing): put "
+                    + "target/lib/* beside conta-engine.jar, e.g. -cp \"app.jar:target/conta-engine.jar:target/lib/*\", as docs/api.md says");
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) // else a NoClassDefFoundError naming a class
             throw new ContaException(ContaException.Code.DEVICE, "device '" + dev + "': conta's CPU code needs the Vector API: start the JVM with "
                     + "--add-modules jdk.incubator.vector (and --enable-native-access=ALL-UNNAMED for oneDNN), as docs/api.md says");
@@ -100,6 +104,18 @@ public final class ContaModel implements AutoCloseable {
             throw new ContaException(ContaException.Code.INTERNAL, "out of memory opening " + bundle + " (" + e.getMessage()
                     + "); give the JVM more (-Xmx, in CONTA_JVM_OPTS for the C ABI)", e);
         }
+    }
+
+    /** The first of the JavaCPP libraries conta needs that the class path lacks, or null. */
+    private static String missingLibrary() {
+        for (String c : new String[]{"org.bytedeco.javacpp.Pointer", "org.bytedeco.opencv.global.opencv_imgcodecs"}) {
+            try {
+                Class.forName(c, false, ContaModel.class.getClassLoader());
+            } catch (ClassNotFoundException | LinkageError e) {
+                return c;
+            }
+        }
+        return null;
     }
 
     /** On the CPU. */

@@ -345,6 +345,24 @@ class ContaModelTest {
     }
 
     /**
+     * An embedding program with conta's jar but not its libraries (target/lib/*) on the class path gets one error naming
+     * them, not a misleading "oneDNN unavailable" warning and then a NoClassDefFoundError (fresh-user probe, README's
+     * snippet as it stood).
+     */
+    @Test
+    void aClassPathWithoutTheLibrariesIsToldWhatToAdd() throws Exception {
+        Path jvm = Path.of(System.getProperty("java.home"), "bin", "java");
+        String own = java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .filter(e -> e.endsWith("classes") || e.endsWith("test-classes")).collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+        Process p = new ProcessBuilder(jvm.toString(), "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-cp", own,
+                OpenWithoutFlags.class.getName(), TinyRun.segModel().toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("INTERNAL conta's libraries are not on the class path (org.bytedeco.javacpp.Pointer is missing): put target/lib/*"), out);
+        assertTrue(!out.contains("oneDNN unavailable"), out);
+    }
+
+    /**
      * A pooled thread whose interrupt status is set (a cancelled task) stops the bundle's read (FileChannel closes on
      * interrupt): that is the caller's interrupt, kept set, not a "damaged" file to replace. The same file opens after.
      */
