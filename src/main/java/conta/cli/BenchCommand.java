@@ -96,11 +96,11 @@ public final class BenchCommand implements Command {
         if (a.positional().size() > 1) throw new UserError("bench " + mode + " takes flags, not '" + a.positional().get(1) + "' (conta bench --help)");
         List<String> unknown = a.unknown(mode.equals("latency") ? LATENCY_FLAGS : TRAIN_INFER_FLAGS);
         if (!unknown.isEmpty()) {
-            String u = unknown.getFirst();
-            if (!mode.equals("latency") && LATENCY_FLAGS.contains(u))
-                throw new UserError("--" + u + " does not apply to bench " + mode + " (it times random weights on random data); it is a flag of bench latency");
-            if (mode.equals("latency") && TRAIN_INFER_FLAGS.contains(u))
-                throw new UserError("--" + u + " does not apply to bench latency (batch 1 on the CPU); it is a flag of bench train and infer");
+            String u = unknown.getFirst(), name = u.split(" ", 2)[0]; // u may carry "(did you mean --x?)"
+            if (!mode.equals("latency") && LATENCY_FLAGS.contains(name))
+                throw new UserError("--" + name + " does not apply to bench " + mode + " (it times random weights on random data); it is a flag of bench latency");
+            if (mode.equals("latency") && TRAIN_INFER_FLAGS.contains(name))
+                throw new UserError("--" + name + " does not apply to bench latency (batch 1 on the CPU); it is a flag of bench train and infer");
             throw new UserError("unknown flag --" + u + " for bench " + mode + " (conta bench --help lists the flags of each mode)");
         }
         if (mode.equals("latency")) return LatencyBench.run(a); // batch-1 p50/p90/p99, see LatencyBench

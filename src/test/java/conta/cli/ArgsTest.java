@@ -13,6 +13,19 @@ import org.junit.jupiter.api.Test;
 class ArgsTest {
     private static Args args(String... argv) { return new Args(argv); }
 
+    /** A misspelt flag names the one meant, as a misspelt config key does (hand-worked edit distances). */
+    @Test
+    void aMisspeltFlagNamesTheNearestKnownOne() {
+        List<String> predict = List.of("model", "images", "out", "crf", "cams", "overlay", "device", "precision", "skip-bad", "round");
+        assertEquals(" (did you mean --model?)", Args.nearest("modle", predict));     // a transposition: two edits
+        assertEquals(" (did you mean --out?)", Args.nearest("otu", predict));
+        assertEquals(" (did you mean --images?)", Args.nearest("image", predict));    // a prefix
+        assertEquals(" (did you mean --overlay?)", Args.nearest("overlays", predict));
+        assertEquals("", Args.nearest("frob", predict));                               // three or more edits from every flag
+        Args a = new Args(new String[]{"--modle", "x", "--out", "y"});
+        assertEquals(List.of("modle (did you mean --model?)"), a.unknown(predict));
+    }
+
     @Test
     void valuesAndPositionalWords() {
         Args a = args("forward", "--arch", "resnet18", "--width=8", "--set", "a=1", "--set", "b=2", "x.npy");

@@ -60,8 +60,8 @@ class BenchArgsTest {
     void unknownFlagsAreRefusedInEveryMode() {
         assertEquals(0, run(SMALL_INFER).code(), "the flags themselves are good");
         refused(run(plus(SMALL_INFER, "--frob", "1")), "unknown flag --frob for bench infer");
-        refused(run(plus(SMALL_INFER, "--iter", "1")), "unknown flag --iter for bench infer");
-        refused(run("bench", "train", "--arch", "resnet18", "--itres", "1"), "unknown flag --itres for bench train");
+        refused(run(plus(SMALL_INFER, "--iter", "1")), "unknown flag --iter (did you mean --iters?) for bench infer");
+        refused(run("bench", "train", "--arch", "resnet18", "--itres", "1"), "unknown flag --itres (did you mean --iters?) for bench train");
         refused(run("bench", "latency", "--arch", "resnet18", "--size", "32", "--iters", "1", "--warmup", "0", "--batch", "4"),
                 "--batch does not apply to bench latency");
         refused(run("bench", "latency", "--arch", "resnet18", "--size", "32", "--iters", "1", "--warmup", "0", "--frob"), "unknown flag --frob for bench latency");
