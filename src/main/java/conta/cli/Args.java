@@ -116,7 +116,6 @@ public final class Args {
         };
     }
 
-    /** Flags the command did not read: used to refuse typos. */
     /** The flags not in known, each with the nearest known one where a typo explains it ("modle (did you mean --model?)"). */
     public List<String> unknown(List<String> known) {
         List<String> u = new ArrayList<>();
@@ -129,7 +128,7 @@ public final class Args {
         String best = null;
         int bestD = Integer.MAX_VALUE;
         for (String k : known) {
-            int d = k.startsWith(flag) || flag.startsWith(k) ? Math.abs(k.length() - flag.length()) : edits(flag, k);
+            int d = k.startsWith(flag) || flag.startsWith(k) ? Math.abs(k.length() - flag.length()) : conta.io.SystemProps.distance(flag, k);
             if (d < bestD) {
                 bestD = d;
                 best = k;
@@ -137,20 +136,5 @@ public final class Args {
         }
         int allowed = flag.length() <= 2 ? 1 : 2;
         return best != null && bestD <= allowed ? " (did you mean --" + best + "?)" : "";
-    }
-
-    /** Levenshtein distance. */
-    private static int edits(String a, String b) {
-        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) prev[j] = j;
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++)
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
     }
 }

@@ -200,7 +200,8 @@ public final class SystemProps {
         return best;
     }
 
-    private static int distance(String a, String b) {
+    /** Levenshtein distance: the "did you mean" of misspelt properties and command-line flags. */
+    public static int distance(String a, String b) {
         int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
         for (int j = 0; j <= b.length(); j++) prev[j] = j;
         for (int i = 1; i <= a.length(); i++) {
