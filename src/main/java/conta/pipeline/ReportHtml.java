@@ -167,8 +167,13 @@ final class ReportHtml {
             }
             series.add(new Svg.Series("round " + t, Svg.COLORS[t % Svg.COLORS.length], x, y));
             if (t == rounds.size() - 1) {
-                if (cm.get("fixed_threshold") instanceof Number f) marks.add(new Svg.Mark(f.doubleValue(), "used " + f, "#333"));
-                if (cm.get("best_threshold") instanceof Number b) marks.add(new Svg.Mark(b.doubleValue(), "best " + b, "#1a7f37"));
+                Object f = cm.get("fixed_threshold"), b = cm.get("best_threshold");
+                if (f instanceof Number u && b instanceof Number v && u.doubleValue() == v.doubleValue()) // one line, one label (two sat on each other)
+                    marks.add(new Svg.Mark(u.doubleValue(), "used = best " + u, "#1a7f37"));
+                else {
+                    if (f instanceof Number u) marks.add(new Svg.Mark(u.doubleValue(), "used " + u, "#333"));
+                    if (b instanceof Number v) marks.add(new Svg.Mark(v.doubleValue(), "best " + v, "#1a7f37"));
+                }
             }
         }
         if (series.isEmpty()) return;

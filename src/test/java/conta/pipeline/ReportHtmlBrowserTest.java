@@ -147,6 +147,9 @@ class ReportHtmlBrowserTest {
         assertTrue(poly.find(), "the seg loss line is drawn");
         assertEquals(segSteps, poly.group(1).trim().split("\\s+").length, "one point per step");
         assertTrue(dom.contains("class=\"mark\""), "the chosen threshold is marked on the sweep");
+        Map<String, Object> camStage = (Map<String, Object>) ((Map<String, Object>) report.get("stages")).get("cam");
+        double used = ((Number) camStage.get("fixed_threshold")).doubleValue(), best = ((Number) camStage.get("best_threshold")).doubleValue();
+        assertEquals(used == best ? 1 : 2, count(dom, "class=\"mark\""), "one mark when the used threshold is the best (" + used + ", " + best + ")");
         assertEquals(3, count(dom, "class=\"train-row\""), "training rows");
         int val = ((Number) report.get("val_images")).intValue();
         assertEquals(Math.min(3, val), count(dom, "class=\"held-out-row\""), "held-out rows");
