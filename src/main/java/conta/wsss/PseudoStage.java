@@ -41,10 +41,8 @@ public final class PseudoStage {
     private final Dataset ds;
     private final List<String> ids;
     private final Backend backend;
-    /** Before each progress label: "round T " in a run of several rounds, so a log line says which round it is. */
+    /** Before each progress label: "round T ", so a log line says which round it is. */
     private final String round;
-
-    public PseudoStage(Config cfg, Dataset ds, List<String> ids, Backend b) { this(cfg, ds, ids, b, ""); }
 
     public PseudoStage(Config cfg, Dataset ds, List<String> ids, Backend b, String round) {
         this.cfg = cfg;

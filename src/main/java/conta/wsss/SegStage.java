@@ -137,9 +137,7 @@ public final class SegStage {
         return w;
     }
 
-    public static Trainer.Result train(DeepLabV2 net, Config c, Dataset pseudo, List<String> ids, Path ckpt) { return train(net, c, pseudo, ids, ckpt, ""); }
-
-    /** The same with "round T " before the progress label. */
+    /** Trains DeepLab-v2 on the pseudo-masks; round ("round T ") goes before the progress label. */
     public static Trainer.Result train(DeepLabV2 net, Config c, Dataset pseudo, List<String> ids, Path ckpt, String round) {
         List<Tensor> backbone = new ArrayList<>(), asppW = new ArrayList<>(), asppB = new ArrayList<>();
         // deeplab-pytorch (main.py, get_params) optimises the convolutions only: its frozen batch norms keep their
