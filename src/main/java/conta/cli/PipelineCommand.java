@@ -61,7 +61,7 @@ public final class PipelineCommand implements Command {
         flag(a, cfg, "device", "device");
         flag(a, cfg, "precision", "precision");
         flag(a, cfg, "seed", "seed");
-        if (a.has("rounds") && List.of("cam", "c2am").contains(cfg.str("method")))
+        if (a.has("rounds") && !Methods.hasContaRounds(cfg.str("method")))
             System.err.println("note: --rounds counts CONTA's rounds; method " + cfg.str("method") + " runs round 0 only, so it has no effect here");
         if (a.has("skip-bad")) cfg.set("data.skip_bad", Boolean.toString(a.getBool("skip-bad", true)));
         if (a.has("force-new-data")) cfg.set("data.force_new", Boolean.toString(a.getBool("force-new-data", true)));

@@ -25,6 +25,9 @@ public final class RunLayout {
     public static final String ROUND_REGEX = "round(0|[1-9][0-9]{0,5})";
     private static final Pattern ROUND = Pattern.compile(ROUND_REGEX);
 
+    /** The stages that train a network: a checkpoint.safetensors while they run, a model.safetensors once done. */
+    public static final java.util.List<String> TRAINED_STAGES = java.util.List.of("cls", "c2am", "irn", "seg");
+
     /** "roundT". */
     public static String roundName(int t) { return "round" + t; }
 

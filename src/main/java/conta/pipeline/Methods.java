@@ -125,13 +125,16 @@ public final class Methods {
     static String interruptNote(List<Path> running) {
         StringBuilder b = new StringBuilder("the finished stages are kept");
         for (Path d : running) {
-            String stage = d.getFileName().toString(), at = (d.getParent() == null ? "" : d.getParent().getFileName() + "/") + stage;
-            if (Files.isRegularFile(d.resolve("checkpoint.safetensors"))) b.append("; ").append(at).append(" goes on from its newest checkpoint");
-            else if (List.of("cls", "c2am", "irn", "seg").contains(stage)) b.append("; ").append(at).append(" has saved no checkpoint yet and starts over");
-            else b.append("; ").append(at).append(" keeps what it has written");
+            conta.io.RunLayout.StageFile sf = conta.io.RunLayout.stageFolder(d);
+            if (sf == null) continue;
+            b.append("; ").append(sf.at()).append(Files.isRegularFile(d.resolve("checkpoint.safetensors")) ? " goes on from its newest checkpoint"
+                    : conta.io.RunLayout.TRAINED_STAGES.contains(sf.stage()) ? " has saved no checkpoint yet and starts over" : " keeps what it has written");
         }
         return b.toString();
     }
+
+    /** Whether the method runs CONTA's rounds, which conta.rounds counts (cam and c2am run round 0 only). */
+    public static boolean hasContaRounds(String method) { return method.equals("conta") || method.equals("conta+c2am"); }
 
     /** Rounds of the config's method: 1, or 1 + conta.rounds for CONTA. */
     static int rounds(Config cfg) {

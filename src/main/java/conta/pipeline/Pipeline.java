@@ -252,8 +252,8 @@ public final class Pipeline implements AutoCloseable {
                 List<String> diff = new ArrayList<>();
                 for (var e : now.entrySet()) {
                     conta.config.ConfigKeys.Key key = conta.config.ConfigKeys.get(e.getKey());
-                    // cam and c2am run round 0 only (not "one round": conta.rounds=0 is a CONTA run's count, and binds as any)
-                    boolean unused = e.getKey().equals("conta.rounds") && List.of("cam", "c2am").contains(cfg.str("method"));
+                    // not "one round": conta.rounds=0 is a CONTA run's count, and binds as any
+                    boolean unused = e.getKey().equals("conta.rounds") && !Methods.hasContaRounds(cfg.str("method"));
                     if (old.containsKey(e.getKey()) && key != null && (unused || key.same(String.valueOf(old.get(e.getKey())), e.getValue()))) {
                         e.setValue(String.valueOf(old.get(e.getKey()))); // the same value written another way: the recipe keeps its spelling
                         continue;

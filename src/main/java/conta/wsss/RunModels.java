@@ -115,12 +115,17 @@ public final class RunModels {
      * other file copied or exported again.
      */
     public static String fix(Path file) {
-        RunLayout.StageFile at = RunLayout.stageOf(file);
-        if (at == null || !file.getFileName().toString().equals(MODEL) || !List.of("cls", "c2am", "irn", "seg").contains(at.stage()))
-            return "replace it with an intact copy, or export it again from its run with `conta export`";
+        RunLayout.StageFile at = stageModel(file);
+        if (at == null) return "replace it with an intact copy, or export it again from its run with `conta export`";
         Path stageDir = file.getParent(), roundDir = stageDir == null ? null : stageDir.getParent();
         Path run = roundDir == null ? null : roundDir.getParent(); // as the user spelt it
         return "recompute it with " + rerun(run != null ? run : at.run(), at.at());
+    }
+
+    /** Where file is a run's stage model (RUN/roundT/STAGE/model.safetensors of a training stage), else null. */
+    private static RunLayout.StageFile stageModel(Path file) {
+        RunLayout.StageFile at = RunLayout.stageOf(file);
+        return at != null && file.getFileName().toString().equals(MODEL) && RunLayout.TRAINED_STAGES.contains(at.stage()) ? at : null;
     }
 
     /** A model file the reader refused: named, with the reader's words and {@link #fix}. */
@@ -130,8 +135,7 @@ public final class RunModels {
                     + "); make it readable", e);
         if (e instanceof UserError u) return u; // already says what is wrong and how to fix it
         if (e instanceof conta.io.Safetensors.NotSafetensors n) { // another kind of file: no intact copy of it will load
-            String fix = fix(file);
-            return new UserError(file + " is not a conta model (it is " + n.kind + "); " + (fix.startsWith("recompute") ? fix // a run's own stage model: the pipeline writes it again
+            return new UserError(file + " is not a conta model (it is " + n.kind + "); " + (stageModel(file) != null ? fix(file) // a run's own: the pipeline writes it again
                     : "give a run folder or the .safetensors that `conta export` writes"), e);
         }
         if (e instanceof RuntimeException r && !(r instanceof IllegalArgumentException) && !(r instanceof java.io.UncheckedIOException))
