@@ -161,11 +161,10 @@ public final class Config {
     }
 
     public boolean bool(String key) {
-        return switch (str(key).toLowerCase()) {
-            case "true", "yes", "on", "1" -> true;
-            case "false", "no", "off", "0" -> false;
-            default -> throw new UserError("config " + key + " must be true or false, got '" + str(key) + "'");
-        };
+        String v = str(key).toLowerCase(java.util.Locale.ROOT);
+        if (ConfigKeys.TRUE.contains(v)) return true;
+        if (ConfigKeys.FALSE.contains(v)) return false;
+        throw new UserError("config " + key + " must be true or false, got '" + str(key) + "'");
     }
 
     public double[] numbers(String key) {

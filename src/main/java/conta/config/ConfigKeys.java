@@ -27,6 +27,9 @@ public final class ConfigKeys {
     private ConfigKeys() { }
 
     /** How a value is read; each kind has its own syntax check. */
+    /** The words a BOOL key takes for true and for false, in any case. */
+    static final List<String> TRUE = List.of("true", "yes", "on", "1"), FALSE = List.of("false", "no", "off", "0");
+
     public enum Type { INT, NUM, BOOL, INTS, NUMS, RANGE_INT, RANGE_NUM, SWEEP, CHOICE, WEIGHTS, BLOCKS, DEVICE, NAME, AUTO_INTS }
 
     /**
@@ -93,8 +96,7 @@ public final class ConfigKeys {
                 return switch (type) {
                     case INT -> integer(x) == integer(y);
                     case NUM -> number(x) == number(y);
-                    case BOOL -> fits(x) && fits(y) && List.of("true", "yes", "on", "1").contains(x.toLowerCase(Locale.ROOT))
-                            == List.of("true", "yes", "on", "1").contains(y.toLowerCase(Locale.ROOT));
+                    case BOOL -> fits(x) && fits(y) && TRUE.contains(x.toLowerCase(Locale.ROOT)) == TRUE.contains(y.toLowerCase(Locale.ROOT));
                     case INTS, RANGE_INT, AUTO_INTS -> java.util.Arrays.equals(parts(x, ",", true), parts(y, ",", true));
                     case NUMS, RANGE_NUM -> java.util.Arrays.equals(parts(x, ",", false), parts(y, ",", false));
                     case SWEEP -> java.util.Arrays.equals(parts(x, ":", false), parts(y, ":", false));
@@ -110,7 +112,7 @@ public final class ConfigKeys {
                 return switch (type) {
                     case INT -> inRange(integer(v));
                     case NUM -> inRange(number(v));
-                    case BOOL -> List.of("true", "yes", "on", "1", "false", "no", "off", "0").contains(v.toLowerCase(Locale.ROOT));
+                    case BOOL -> TRUE.contains(v.toLowerCase(Locale.ROOT)) || FALSE.contains(v.toLowerCase(Locale.ROOT));
                     case INTS -> list(v, true);
                     case NUMS -> list(v, false);
                     case RANGE_INT, RANGE_NUM -> {
