@@ -118,8 +118,13 @@ public final class Args {
 
     /** The flags not in known, each with the nearest known one where a typo explains it ("modle (did you mean --model?)"). */
     public List<String> unknown(List<String> known) {
+        return unknownNames(known).stream().map(k -> k + nearest(k, known)).toList();
+    }
+
+    /** The flags not in known, as given. */
+    public List<String> unknownNames(List<String> known) {
         List<String> u = new ArrayList<>();
-        for (String k : flags.keySet()) if (!known.contains(k)) u.add(k + nearest(k, known));
+        for (String k : flags.keySet()) if (!known.contains(k)) u.add(k);
         return u;
     }
 

@@ -94,14 +94,14 @@ public final class BenchCommand implements Command {
         String mode = a.positional().getFirst();
         if (!List.of("train", "infer", "latency").contains(mode)) throw new UserError("unknown bench mode '" + mode + "'; " + MODES);
         if (a.positional().size() > 1) throw new UserError("bench " + mode + " takes flags, not '" + a.positional().get(1) + "' (conta bench --help)");
-        List<String> unknown = a.unknown(mode.equals("latency") ? LATENCY_FLAGS : TRAIN_INFER_FLAGS);
+        List<String> flags = mode.equals("latency") ? LATENCY_FLAGS : TRAIN_INFER_FLAGS, unknown = a.unknownNames(flags);
         if (!unknown.isEmpty()) {
-            String u = unknown.getFirst(), name = u.split(" ", 2)[0]; // u may carry "(did you mean --x?)"
+            String name = unknown.getFirst();
             if (!mode.equals("latency") && LATENCY_FLAGS.contains(name))
                 throw new UserError("--" + name + " does not apply to bench " + mode + " (it times random weights on random data); it is a flag of bench latency");
             if (mode.equals("latency") && TRAIN_INFER_FLAGS.contains(name))
                 throw new UserError("--" + name + " does not apply to bench latency (batch 1 on the CPU); it is a flag of bench train and infer");
-            throw new UserError("unknown flag --" + u + " for bench " + mode + " (conta bench --help lists the flags of each mode)");
+            throw new UserError("unknown flag --" + name + Args.nearest(name, flags) + " for bench " + mode + " (conta bench --help lists the flags of each mode)");
         }
         if (mode.equals("latency")) return LatencyBench.run(a); // batch-1 p50/p90/p99, see LatencyBench
         String arch = a.get("arch", "resnet50");
