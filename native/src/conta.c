@@ -361,15 +361,15 @@ static JNIEnv *env_or_fail(int *code) {
     return env;
 }
 
-/* A Java string into buf as UTF-8, NUL-terminated and cut at a character boundary to fit buf_len (>= 1); 0 when it was
- * cut. GetStringUTFChars gives modified UTF-8, in which a 4-byte character (an emoji in a class name or a path in a
- * message) is two 3-byte surrogates that no UTF-8 reader accepts. */
-static int copy_utf8(JNIEnv *env, jstring s, char *buf, size_t buf_len) {
+/* A Java string into buf as UTF-8, NUL-terminated and cut at a character boundary to fit buf_len (>= 1); "" when it
+ * cannot be had. GetStringUTFChars gives modified UTF-8, in which a 4-byte character (an emoji in a class name or a
+ * path in a message) is two 3-byte surrogates that no UTF-8 reader accepts. */
+static void copy_utf8(JNIEnv *env, jstring s, char *buf, size_t buf_len) {
     buf[0] = 0;
     jbyteArray b = (jbyteArray) (*env)->CallStaticObjectMethod(env, bridge, m_utf8, s);
     if ((*env)->ExceptionCheck(env) || !b) {
         (*env)->ExceptionClear(env);
-        return 0;
+        return;
     }
     jsize n = (*env)->GetArrayLength(env, b);
     size_t k = (size_t) n < buf_len - 1 ? (size_t) n : buf_len - 1;
@@ -382,7 +382,6 @@ static int copy_utf8(JNIEnv *env, jstring s, char *buf, size_t buf_len) {
     }
     buf[k] = 0;
     (*env)->DeleteLocalRef(env, b);
-    return k == (size_t) n;
 }
 
 /* Ends a call: a Java exception that escaped the bridge (it catches everything, so only e.g. a StackOverflowError

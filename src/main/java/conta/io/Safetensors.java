@@ -166,7 +166,7 @@ public final class Safetensors {
         b.flip();
     }
 
-    /** A file that is plainly another kind (text, a zip, a pickle), not a damaged safetensors: "no copy helps". */
+    /** A file that is plainly another kind (text, a zip, a pickle, an image), not a damaged safetensors: "no copy helps". */
     public static final class NotSafetensors extends conta.error.FormatError {
         public final String kind;
 
@@ -178,8 +178,8 @@ public final class Safetensors {
 
     /**
      * What the first 8 bytes say a file is, where they say it plainly, else null. A safetensors header length is a
-     * small little-endian number, so its high bytes are zero: text, "PK\3\4" (zip: PyTorch's own format) and a pickle's
-     * 0x80 opcode never are.
+     * small little-endian number, so its high bytes are zero: text, "PK\3\4" (zip: PyTorch's own format), a pickle's
+     * 0x80 opcode and the JPEG and PNG signatures never are.
      */
     static String otherKind(byte[] head) {
         if (head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) return "a zip archive, as PyTorch's torch.save writes";
