@@ -32,13 +32,18 @@ class ComparisonHtmlTest {
         return r;
     }
 
-    @Test
-    void tableAndBarsCarryTheWorkedValues(@TempDir Path tmp) throws Exception {
+    /** comparison.html of the worked reports: cam's two seeds at 20 and 40, conta's at 30 and 30 (mIoU in %). */
+    private static Path worked(Path tmp) throws Exception {
         Map<String, List<Map<String, Object>>> reports = new LinkedHashMap<>();
         reports.put("cam", List.of(report(0.2, new double[]{0.5, 0.1}), report(0.4, new double[]{0.5, 0.3})));
         reports.put("conta", List.of(report(0.3, new double[]{0.4, 0.5}), report(0.3, new double[]{0.4, 0.5})));
         Comparison.table(reports, List.of("cam", "conta"), 2, tmp.resolve("nodata"), tmp, new PrintStream(new ByteArrayOutputStream()));
-        String html = Files.readString(tmp.resolve("comparison.html"));
+        return tmp.resolve("comparison.html");
+    }
+
+    @Test
+    void tableAndBarsCarryTheWorkedValues(@TempDir Path tmp) throws Exception {
+        String html = Files.readString(worked(tmp));
         assertTrue(html.contains("<td>30.00 ± 14.14</td>"), "cam row: mean 30, sample std 14.14");
         assertTrue(html.contains("<td>30.00 ± 0.00</td>"), "conta row");
         assertEquals(2, ReportHtmlBrowserTest.count(html, "class='row'"));
@@ -50,11 +55,7 @@ class ComparisonHtmlTest {
     /** At 400 px (a phone, a narrow window) the tables scroll in their own box and the charts shrink: the page is no wider. */
     @Test
     void theComparisonFitsA400PxWindow(@TempDir Path tmp) throws Exception {
-        Map<String, List<Map<String, Object>>> reports = new LinkedHashMap<>();
-        reports.put("cam", List.of(report(0.2, new double[]{0.5, 0.1}), report(0.4, new double[]{0.5, 0.3})));
-        reports.put("conta", List.of(report(0.3, new double[]{0.4, 0.5}), report(0.3, new double[]{0.4, 0.5})));
-        Comparison.table(reports, List.of("cam", "conta"), 2, tmp.resolve("nodata"), tmp, new PrintStream(new ByteArrayOutputStream()));
-        int[] w = ReportHtmlBrowserTest.widthAt(tmp.resolve("comparison.html"), 400);
+        int[] w = ReportHtmlBrowserTest.widthAt(worked(tmp), 400);
         assertEquals(400, w[1], "the frame is 400 px wide");
         assertTrue(w[0] <= w[1], "page width at 400 px: " + w[0]);
     }
