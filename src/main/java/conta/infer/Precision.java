@@ -1,9 +1,6 @@
 package conta.infer;
 
 import conta.error.UserError;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -36,18 +33,8 @@ public enum Precision {
         return p;
     }
 
-    private static Boolean amx;
     private static boolean announced;
 
     /** Whether /proc/cpuinfo lists amx_bf16 (false where it cannot be read). */
-    public static synchronized boolean cpuHasAmx() {
-        if (amx == null) {
-            try {
-                amx = Files.readString(Path.of("/proc/cpuinfo")).contains(" amx_bf16");
-            } catch (IOException | RuntimeException e) {
-                amx = false;
-            }
-        }
-        return amx;
-    }
+    public static boolean cpuHasAmx() { return conta.tensor.cpu.CpuFlags.amx(); }
 }

@@ -69,6 +69,7 @@ public final class SystemProps {
             flag("conta.cpu.blocked", "training activations kept in oneDNN's blocked layout between convolutions (default true)"),
             flag("conta.cpu.blockedWeights", "weights kept blocked for oneDNN across steps (default true)"),
             flag("conta.cpu.blocked.trace", "print where every layout conversion happens (default false)"),
+            flag("conta.cpu.nhwc", "bf16 training activations held in NHWC, where oneDNN's AMX convolutions want them (default: true where the CPU has AMX)"),
             flag("conta.dnnl.plain1x1", "1x1 convolutions on plain layouts below conta.dnnl.plain1x1.minPixels (default true)"),
             count("conta.dnnl.plain1x1.minPixels", 0, INT, "output pixels from which 1x1 convolutions go blocked (default 3136; 0: always plain)"),
             count("conta.dnnl.maxPlans", 1, INT, "oneDNN convolution plans kept, least recently used first out (default 512)"),

@@ -14,11 +14,12 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The passes between convolutions on nChw16c tensors ({@link Blocked}): batch norm and frozen batch norm with their
+ * The passes between convolutions on nChw16c or NHWC tensors ({@link Blocked}; the batch norms and channel sums of NHWC
+ * are {@link NhwcKernels}', which walk it in memory order): batch norm and frozen batch norm with their
  * backward passes, channel sums, max pooling and the bf16 elementwise ops. They are the twins of {@link Norm},
  * {@link Elementwise}, {@link Pool} and {@link CpuBackend#channelAffineBackward} for the plain layout, with the same
- * per-element formulas (sums differ in their order; the plain kernels' scalar tails round the multiply-add twice). In this
- * layout 16 channels sit side by side at every position, so one vector holds one position of a channel block and the
+ * per-element formulas (sums differ in their order; the plain kernels' scalar tails round the multiply-add twice). In both
+ * layouts 16 channels sit side by side at every position, so one vector holds one position of a channel block and the
  * per-channel constants are vectors; sums are split over (channel block, image range) pieces (see {@link #ranges}),
  * elementwise passes over (image, block) pairs. Per-lane float sums go to double every {@link #FLUSH} positions, as
  * the plain kernels flush every 256 adds per lane.
@@ -70,43 +71,47 @@ final class BlockedKernels {
     }
 
 
-    /** Offset of (image i, block cb, position 0, vector v) in floats. */
-    private static long base(Blocked b, int i, int cb, int v) { return ((long) i * b.blocks() + cb) * b.hw() * Blocked.LANES + v * L; }
-
-    private static final int STEP = Blocked.LANES;
+    /** Offset of (image i, block cb, position 0, vector v) in floats; the block's positions are b.step() apart. */
+    private static long base(Blocked b, int i, int cb, int v) { return b.at(i, cb, 0) + v * L; }
 
     /** y = x * scale[c] + shift[c] (shift may be null), then max(0, .) if relu: frozen batch norm. */
     static void affine(MemorySegment x, MemorySegment scale, MemorySegment shift, MemorySegment y, Blocked b, boolean relu) {
-        int cbs = b.blocks(), hw = b.hw();
-        Parallel.forRange(b.n() * cbs, (long) hw * Blocked.LANES, piece -> {
-            int cb = piece % cbs;
-            boolean h = b.half();
-            for (int v = 0; v < V; v++) {
-                FloatVector a = constant(scale, cb, v), s = constant(shift, cb, v);
-                long o = base(b, piece / cbs, cb, v);
-                affineRun(x, y, o, o + (long) hw * STEP, a, s, relu, h);
-            }
-        });
+        if (b.nhwc()) { NhwcKernels.affine(x, scale, shift, y, b, relu); return; }
+        int cbs = b.blocks(), hw = b.hw(), step = b.step();
+        long run = (long) hw * step;
+        boolean h = b.half();
+        // one lambda per loop method (see backward: C2's node-count cutoff)
+        if (relu)
+            Parallel.forRange(b.n() * cbs, (long) hw * Blocked.LANES, piece -> {
+                int cb = piece % cbs;
+                for (int v = 0; v < V; v++) {
+                    long o = base(b, piece / cbs, cb, v);
+                    affineRelu(x, y, o, o + run, step, constant(scale, cb, v), constant(shift, cb, v), h);
+                }
+            });
+        else
+            Parallel.forRange(b.n() * cbs, (long) hw * Blocked.LANES, piece -> {
+                int cb = piece % cbs;
+                for (int v = 0; v < V; v++) {
+                    long o = base(b, piece / cbs, cb, v);
+                    affineOnly(x, y, o, o + run, step, constant(scale, cb, v), constant(shift, cb, v), h);
+                }
+            });
     }
 
-    /**
+    /*
      * One loop per method, with and without the ReLU: with both loops in one method, C2 compiled the first one used
      * (the stem's, with ReLU) with load and store inlined, and later, seeing the second loop rarely in the profile it
      * had then, called them out of line ("already compiled into a medium method"): every vector of that loop was
      * boxed, ~2 GB/s of garbage and several times the time for the batch norms without ReLU (bench/RESULTS.md,
      * session 18).
      */
-    private static void affineRun(MemorySegment x, MemorySegment y, long o, long end, FloatVector a, FloatVector s, boolean relu, boolean h) {
-        if (relu) affineRelu(x, y, o, end, a, s, h);
-        else affineOnly(x, y, o, end, a, s, h);
+    private static void affineRelu(MemorySegment x, MemorySegment y, long o, long end, int step, FloatVector a, FloatVector s, boolean h) {
+        for (; o < end; o += step) store(load(x, o, h).fma(a, s).max(0f), y, o, h);
     }
 
-    private static void affineRelu(MemorySegment x, MemorySegment y, long o, long end, FloatVector a, FloatVector s, boolean h) {
-        for (; o < end; o += STEP) store(load(x, o, h).fma(a, s).max(0f), y, o, h);
-    }
-
-    private static void affineOnly(MemorySegment x, MemorySegment y, long o, long end, FloatVector a, FloatVector s, boolean h) {
-        for (; o < end; o += STEP) store(load(x, o, h).fma(a, s), y, o, h);
+    private static void affineOnly(MemorySegment x, MemorySegment y, long o, long end, int step, FloatVector a, FloatVector s, boolean h) {
+        for (; o < end; o += step) store(load(x, o, h).fma(a, s), y, o, h);
     }
 
 
@@ -156,9 +161,9 @@ final class BlockedKernels {
         }
         if (dx != null)
             for (int i = i0; i < i1; i++) {
-                long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
-                if (y == null) scale(dy, dx, o, end, a, b.half());
-                else scaleMasked(dy, y, dx, o, end, a, b.half());
+                long o = base(b, i, cb, v), end = o + (long) b.hw() * b.step();
+                if (y == null) scale(dy, dx, o, end, b.step(), a, b.half());
+                else scaleMasked(dy, y, dx, o, end, b.step(), a, b.half());
             }
     }
 
@@ -166,13 +171,14 @@ final class BlockedKernels {
     private static void sums(MemorySegment dy, MemorySegment x, Blocked b, int cb, int v, int i0, int i1, FloatVector m,
                              double[] t1, double[] t2) {
         boolean h = b.half();
+        int step = b.step();
         FloatVector zero = FloatVector.zero(S), s1 = zero, s2 = zero;
         DoubleVector lo1 = DoubleVector.fromArray(DS, t1, v * L), hi1 = DoubleVector.fromArray(DS, t1, v * L + L / 2);
         DoubleVector lo2 = DoubleVector.fromArray(DS, t2, v * L), hi2 = DoubleVector.fromArray(DS, t2, v * L + L / 2);
         int pending = 0;
         for (int i = i0; i < i1; i++) {
-            long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
-            for (; o < end; o += STEP) {
+            long o = base(b, i, cb, v), end = o + (long) b.hw() * step;
+            for (; o < end; o += step) {
                 FloatVector g = load(dy, o, h);
                 s1 = s1.add(g);
                 s2 = g.fma(load(x, o, h).sub(m), s2);
@@ -201,13 +207,14 @@ final class BlockedKernels {
     private static void sumsMasked(MemorySegment dy, MemorySegment y, MemorySegment x, Blocked b, int cb, int v, int i0, int i1,
                                    FloatVector m, double[] t1, double[] t2) {
         boolean h = b.half();
+        int step = b.step();
         FloatVector zero = FloatVector.zero(S), s1 = zero, s2 = zero;
         DoubleVector lo1 = DoubleVector.fromArray(DS, t1, v * L), hi1 = DoubleVector.fromArray(DS, t1, v * L + L / 2);
         DoubleVector lo2 = DoubleVector.fromArray(DS, t2, v * L), hi2 = DoubleVector.fromArray(DS, t2, v * L + L / 2);
         int pending = 0;
         for (int i = i0; i < i1; i++) {
-            long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
-            for (; o < end; o += STEP) {
+            long o = base(b, i, cb, v), end = o + (long) b.hw() * step;
+            for (; o < end; o += step) {
                 FloatVector g = zero.blend(load(dy, o, h), load(y, o, h).compare(VectorOperators.GT, 0f));
                 s1 = s1.add(g);
                 s2 = g.fma(load(x, o, h).sub(m), s2);
@@ -233,14 +240,14 @@ final class BlockedKernels {
     }
 
     /** dx = dy * a over [o, end). */
-    private static void scale(MemorySegment dy, MemorySegment dx, long o, long end, FloatVector a, boolean h) {
-        for (; o < end; o += STEP) store(load(dy, o, h).mul(a), dx, o, h);
+    private static void scale(MemorySegment dy, MemorySegment dx, long o, long end, int step, FloatVector a, boolean h) {
+        for (; o < end; o += step) store(load(dy, o, h).mul(a), dx, o, h);
     }
 
     /** dx = (dy where y > 0, else 0) * a over [o, end). */
-    private static void scaleMasked(MemorySegment dy, MemorySegment y, MemorySegment dx, long o, long end, FloatVector a, boolean h) {
+    private static void scaleMasked(MemorySegment dy, MemorySegment y, MemorySegment dx, long o, long end, int step, FloatVector a, boolean h) {
         FloatVector zero = FloatVector.zero(S);
-        for (; o < end; o += STEP) store(zero.blend(load(dy, o, h), load(y, o, h).compare(VectorOperators.GT, 0f)).mul(a), dx, o, h);
+        for (; o < end; o += step) store(zero.blend(load(dy, o, h), load(y, o, h).compare(VectorOperators.GT, 0f)).mul(a), dx, o, h);
     }
 
     /**
@@ -249,6 +256,7 @@ final class BlockedKernels {
      */
     static void affineBackward(MemorySegment x, MemorySegment y, MemorySegment dy, MemorySegment scale, MemorySegment dx,
                                MemorySegment sumG, MemorySegment sumGX, Blocked b) {
+        if (b.nhwc()) { NhwcKernels.affineBackward(x, y, dy, scale, dx, sumG, sumGX, b); return; }
         boolean sums = sumG != null || sumGX != null;
         double[][][] t = sums(b, (cb, i0, i1, t1, t2) -> {
             for (int v = 0; v < V; v++)
@@ -265,6 +273,7 @@ final class BlockedKernels {
     static void train(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment runMean, MemorySegment runVar,
                       float momentum, float eps, MemorySegment y, MemorySegment saveMean, MemorySegment saveInvStd, Blocked b,
                       boolean relu) {
+        if (b.nhwc()) { NhwcKernels.train(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd, b, relu); return; }
         long m = (long) b.n() * b.hw();
         // the shift k: each channel's first value (see Norm.train), the same for every piece of its block
         double[][][] t = sums(b, (cb, i0, i1, t1, t2) -> {
@@ -279,15 +288,30 @@ final class BlockedKernels {
             a[ch] = (float) (gamma.getAtIndex(F, ch) * meanInv[1]);
             bb[ch] = beta.getAtIndex(F, ch);
         }
-        int cbs = b.blocks();
-        Parallel.forRange(b.n() * cbs, (long) b.hw() * Blocked.LANES, piece -> {
-            int cb = piece % cbs, i = piece / cbs;
-            for (int v = 0; v < V; v++) {
-                int at = cb * Blocked.LANES + v * L;
-                normalize(x, y, base(b, i, cb, v), b.hw(), FloatVector.fromArray(S, mean, at), FloatVector.fromArray(S, a, at),
-                        FloatVector.fromArray(S, bb, at), relu, b.half());
-            }
-        });
+        int cbs = b.blocks(), step = b.step();
+        long run = (long) b.hw() * step;
+        boolean h = b.half();
+        // one lambda per loop method, as in backward (C2's node-count cutoff)
+        if (relu)
+            Parallel.forRange(b.n() * cbs, (long) b.hw() * Blocked.LANES, piece -> {
+                int cb = piece % cbs, i = piece / cbs;
+                for (int v = 0; v < V; v++) {
+                    int at = cb * Blocked.LANES + v * L;
+                    long o = base(b, i, cb, v);
+                    normalizeRelu(x, y, o, o + run, step, FloatVector.fromArray(S, mean, at), FloatVector.fromArray(S, a, at),
+                            FloatVector.fromArray(S, bb, at), h);
+                }
+            });
+        else
+            Parallel.forRange(b.n() * cbs, (long) b.hw() * Blocked.LANES, piece -> {
+                int cb = piece % cbs, i = piece / cbs;
+                for (int v = 0; v < V; v++) {
+                    int at = cb * Blocked.LANES + v * L;
+                    long o = base(b, i, cb, v);
+                    normalizeOnly(x, y, o, o + run, step, FloatVector.fromArray(S, mean, at), FloatVector.fromArray(S, a, at),
+                            FloatVector.fromArray(S, bb, at), h);
+                }
+            });
     }
 
     /**
@@ -297,13 +321,14 @@ final class BlockedKernels {
      */
     private static void shiftedSums(MemorySegment x, Blocked b, int cb, int v, int i0, int i1, FloatVector k, double[] t1, double[] t2) {
         boolean h = b.half();
+        int step = b.step();
         FloatVector zero = FloatVector.zero(S), s1 = zero, s2 = zero;
         DoubleVector lo1 = DoubleVector.fromArray(DS, t1, v * L), hi1 = DoubleVector.fromArray(DS, t1, v * L + L / 2);
         DoubleVector lo2 = DoubleVector.fromArray(DS, t2, v * L), hi2 = DoubleVector.fromArray(DS, t2, v * L + L / 2);
         int pending = 0;
         for (int i = i0; i < i1; i++) {
-            long o = base(b, i, cb, v), end = o + (long) b.hw() * STEP;
-            for (; o < end; o += STEP) {
+            long o = base(b, i, cb, v), end = o + (long) b.hw() * step;
+            for (; o < end; o += step) {
                 FloatVector d = load(x, o, h).sub(k);
                 s1 = s1.add(d);
                 s2 = d.fma(d, s2);
@@ -328,24 +353,19 @@ final class BlockedKernels {
         hi2.intoArray(t2, v * L + L / 2);
     }
 
-    /** y = (x - m) * a + c [then max(0, .)] over the hw positions of one vector from o (a loop per method: see affineRun). */
-    private static void normalize(MemorySegment x, MemorySegment y, long o, int hw, FloatVector m, FloatVector a, FloatVector c,
-                                  boolean relu, boolean h) {
-        if (relu) normalizeRelu(x, y, o, o + (long) hw * STEP, m, a, c, h);
-        else normalizeOnly(x, y, o, o + (long) hw * STEP, m, a, c, h);
+    /** y = (x - m) * a + c [then max(0, .)] over [o, end) (a loop per method: see affineRun). */
+    private static void normalizeRelu(MemorySegment x, MemorySegment y, long o, long end, int step, FloatVector m, FloatVector a, FloatVector c, boolean h) {
+        for (; o < end; o += step) store(load(x, o, h).sub(m).fma(a, c).max(0f), y, o, h);
     }
 
-    private static void normalizeRelu(MemorySegment x, MemorySegment y, long o, long end, FloatVector m, FloatVector a, FloatVector c, boolean h) {
-        for (; o < end; o += STEP) store(load(x, o, h).sub(m).fma(a, c).max(0f), y, o, h);
-    }
-
-    private static void normalizeOnly(MemorySegment x, MemorySegment y, long o, long end, FloatVector m, FloatVector a, FloatVector c, boolean h) {
-        for (; o < end; o += STEP) store(load(x, o, h).sub(m).fma(a, c), y, o, h);
+    private static void normalizeOnly(MemorySegment x, MemorySegment y, long o, long end, int step, FloatVector m, FloatVector a, FloatVector c, boolean h) {
+        for (; o < end; o += step) store(load(x, o, h).sub(m).fma(a, c), y, o, h);
     }
 
     /** Batch norm's backward with batch statistics, as {@link Norm#backward} (y: the fused ReLU's output, or null). */
     static void backward(MemorySegment x, MemorySegment gamma, MemorySegment y, MemorySegment dy, MemorySegment saveMean,
                          MemorySegment saveInvStd, MemorySegment dx, MemorySegment dgamma, MemorySegment dbeta, Blocked b) {
+        if (b.nhwc()) { NhwcKernels.backward(x, gamma, y, dy, saveMean, saveInvStd, dx, dgamma, dbeta, b); return; }
         long m = (long) b.n() * b.hw();
         double[][][] t = sums(b, (cb, i0, i1, t1, t2) -> {
             for (int v = 0; v < V; v++) gradSums(dy, y, x, null, b, cb, v, i0, i1, constant(saveMean, cb, v), null, t1, t2);
@@ -362,36 +382,44 @@ final class BlockedKernels {
             cc[ch] = (float) (-kk * sdy);
         }
         if (dx == null) return;
-        int cbs = b.blocks();
-        Parallel.forRange(b.n() * cbs, (long) b.hw() * Blocked.LANES, piece -> {
-            int cb = piece % cbs, i = piece / cbs;
-            for (int v = 0; v < V; v++) {
-                int at = cb * Blocked.LANES + v * L;
-                bnInputGrad(x, y, dy, dx, base(b, i, cb, v), b.hw(), constant(saveMean, cb, v), FloatVector.fromArray(S, a, at),
-                        FloatVector.fromArray(S, bx, at), FloatVector.fromArray(S, cc, at), b.half());
-            }
-        });
+        int cbs = b.blocks(), step = b.step();
+        long run = (long) b.hw() * step;
+        boolean h = b.half();
+        // dx = g * a + (x - m) * bx + c, g = dy masked by y > 0 (y not null): one lambda per case, each reaching one
+        // loop method. With the choice inside one lambda, C2 inlined both loops into it and hit its node-count cutoff
+        // (NodeCountInliningCutoff) in the second: its loads and stores stayed calls and every vector was boxed,
+        // ~200 MB of garbage a ResNet-50 step and 2-3x the time (session 27, -XX:+PrintInlining)
+        if (y == null)
+            Parallel.forRange(b.n() * cbs, (long) b.hw() * Blocked.LANES, piece -> {
+                int cb = piece % cbs, i = piece / cbs;
+                for (int v = 0; v < V; v++) {
+                    int at = cb * Blocked.LANES + v * L;
+                    long o = base(b, i, cb, v);
+                    bnInputGradOnly(x, dy, dx, o, o + run, step, constant(saveMean, cb, v), FloatVector.fromArray(S, a, at),
+                            FloatVector.fromArray(S, bx, at), FloatVector.fromArray(S, cc, at), h);
+                }
+            });
+        else
+            Parallel.forRange(b.n() * cbs, (long) b.hw() * Blocked.LANES, piece -> {
+                int cb = piece % cbs, i = piece / cbs;
+                for (int v = 0; v < V; v++) {
+                    int at = cb * Blocked.LANES + v * L;
+                    long o = base(b, i, cb, v);
+                    bnInputGradMasked(x, y, dy, dx, o, o + run, step, constant(saveMean, cb, v), FloatVector.fromArray(S, a, at),
+                            FloatVector.fromArray(S, bx, at), FloatVector.fromArray(S, cc, at), h);
+                }
+            });
     }
 
-    /**
-     * dx = g * a + (x - m) * bx + c over the hw positions of one vector from o, g = dy masked by y > 0 (y not null);
-     * a loop method per case (see gradSums).
-     */
-    private static void bnInputGrad(MemorySegment x, MemorySegment y, MemorySegment dy, MemorySegment dx, long o, int hw,
-                                    FloatVector m, FloatVector a, FloatVector bx, FloatVector c, boolean h) {
-        if (y == null) bnInputGradOnly(x, dy, dx, o, o + (long) hw * STEP, m, a, bx, c, h);
-        else bnInputGradMasked(x, y, dy, dx, o, o + (long) hw * STEP, m, a, bx, c, h);
-    }
-
-    private static void bnInputGradOnly(MemorySegment x, MemorySegment dy, MemorySegment dx, long o, long end,
+    private static void bnInputGradOnly(MemorySegment x, MemorySegment dy, MemorySegment dx, long o, long end, int step,
                                         FloatVector m, FloatVector a, FloatVector bx, FloatVector c, boolean h) {
-        for (; o < end; o += STEP) store(load(dy, o, h).mul(a).add(load(x, o, h).sub(m).fma(bx, c)), dx, o, h);
+        for (; o < end; o += step) store(load(dy, o, h).mul(a).add(load(x, o, h).sub(m).fma(bx, c)), dx, o, h);
     }
 
-    private static void bnInputGradMasked(MemorySegment x, MemorySegment y, MemorySegment dy, MemorySegment dx, long o, long end,
+    private static void bnInputGradMasked(MemorySegment x, MemorySegment y, MemorySegment dy, MemorySegment dx, long o, long end, int step,
                                           FloatVector m, FloatVector a, FloatVector bx, FloatVector c, boolean h) {
         FloatVector zero = FloatVector.zero(S);
-        for (; o < end; o += STEP)
+        for (; o < end; o += step)
             store(zero.blend(load(dy, o, h), load(y, o, h).compare(VectorOperators.GT, 0f)).mul(a).add(load(x, o, h).sub(m).fma(bx, c)), dx, o, h);
     }
 
@@ -438,6 +466,7 @@ final class BlockedKernels {
 
     /** out[c] (+)= sum of a (b null) or of a * b per channel: channelSum / channelDot on the layout. */
     static void channelDot(MemorySegment a, MemorySegment b, MemorySegment out, boolean accumulate, Blocked l) {
+        if (l.nhwc()) { NhwcKernels.channelDot(a, b, out, accumulate, l); return; }
         // gradSums with g = a, x = b, m = 0: t1 = sum a, t2 = sum a * b (with b = null its t2 is not wanted)
         double[][][] t = sums(l, (cb, i0, i1, t1, t2) -> {
             for (int v = 0; v < V; v++) gradSums(a, null, b == null ? a : b, null, l, cb, v, i0, i1, FloatVector.zero(S), null, t1, t2);
@@ -485,7 +514,7 @@ final class BlockedKernels {
         for (int v = 0; v < V; v++) {
             DoubleVector lo = DoubleVector.zero(DS), hi = DoubleVector.zero(DS);
             long at = base(b, n, cb, v);
-            for (int p = 0; p < hw; p++, at += Blocked.LANES) {
+            for (int p = 0; p < hw; p++, at += b.step()) {
                 FloatVector f = load(x, at, b.half());
                 lo = lo.add(f.convertShape(VectorOperators.F2D, DS, 0));
                 hi = hi.add(f.convertShape(VectorOperators.F2D, DS, 1));
@@ -515,7 +544,7 @@ final class BlockedKernels {
             for (int j = 0; j < L; j++) g[j] = (float) (dy.getAtIndex(F, in + j) / (double) hw);
             FloatVector gv = FloatVector.fromArray(S, g, 0);
             long at = base(b, n, cb, v);
-            for (int p = 0; p < hw; p++, at += Blocked.LANES) store(gv, dx, at, b.half());
+            for (int p = 0; p < hw; p++, at += b.step()) store(gv, dx, at, b.half());
         }
     }
 
@@ -530,8 +559,10 @@ final class BlockedKernels {
         boolean half = b.half();
         // the window's taps in row-major order, bounds tested per row and column (no division per tap); the backward
         // pass finds the same first maximum per lane
+        Blocked yb = b.resized(oh, ow);
+        int step = b.step(); // the same in x and y: 16, or C
         Parallel.forRange(b.n() * cbs, (long) oh * ow * kh * kw * Blocked.LANES, piece -> {
-            long xo = (long) piece * b.hw() * STEP, yo = (long) piece * oh * ow * STEP;
+            long xo = b.at(piece / cbs, piece % cbs, 0), yo = yb.at(piece / cbs, piece % cbs, 0);
             for (int oy = 0; oy < oh; oy++)
                 for (int ox = 0; ox < ow; ox++)
                     for (int v = 0; v < V; v++) {
@@ -542,11 +573,11 @@ final class BlockedKernels {
                             for (int j = 0; j < kw; j++) {
                                 int ix = ox * sw - pw + j * dw;
                                 if (ix < 0 || ix >= W) continue;
-                                FloatVector t = load(x, xo + ((long) iy * W + ix) * STEP + v * L, half);
+                                FloatVector t = load(x, xo + ((long) iy * W + ix) * step + v * L, half);
                                 m = m.blend(t, t.compare(VectorOperators.GT, m).or(t.test(VectorOperators.IS_NAN)));
                             }
                         }
-                        store(m, y, yo + ((long) oy * ow + ox) * STEP + v * L, half);
+                        store(m, y, yo + ((long) oy * ow + ox) * step + v * L, half);
                     }
         });
     }
@@ -559,15 +590,16 @@ final class BlockedKernels {
      * windows add up in f32 and dx (layout b) is written once (rounded once in bf16).
      */
     static void maxPoolBackward(MemorySegment x, MemorySegment dy, MemorySegment dx, Blocked b, conta.tensor.ConvSpec s, int oh, int ow) {
-        int cbs = b.blocks();
+        int cbs = b.blocks(), step = b.step(); // positions step floats apart in dx and dy; the plane g holds 16 per position
         boolean h = b.half();
+        Blocked yb = b.resized(oh, ow);
         Parallel.forRange(b.n() * cbs, (long) oh * ow * s.kh() * s.kw() * Blocked.LANES, piece -> {
             float[][] holder = GRAD_PLANE.get();
             int planeFloats = b.hw() * Blocked.LANES;
             if (holder[0].length < planeFloats) holder[0] = new float[planeFloats];
             float[] g = holder[0];
             java.util.Arrays.fill(g, 0, planeFloats, 0f);
-            long xo = (long) piece * planeFloats, yo = (long) piece * oh * ow * STEP;
+            long xo = b.at(piece / cbs, piece % cbs, 0), yo = yb.at(piece / cbs, piece % cbs, 0);
             int H = b.h(), W = b.w(), kh = s.kh(), kw = s.kw();
             int sh = s.strideH(), sw = s.strideW(), ph = s.padH(), pw = s.padW(), dh = s.dilH(), dw = s.dilW();
             int[] at = new int[kh * kw]; // the window's taps as plane positions, -1 in the padding
@@ -583,14 +615,14 @@ final class BlockedKernels {
                                 int ix = ox * sw - pw + j * dw;
                                 at[k] = iy < 0 || iy >= H || ix < 0 || ix >= W ? -1 : iy * W + ix;
                                 if (at[k] < 0) continue;
-                                FloatVector t = load(x, xo + (long) at[k] * STEP + v * L, h);
+                                FloatVector t = load(x, xo + (long) at[k] * step + v * L, h);
                                 var take = t.compare(VectorOperators.GT, m).or(t.test(VectorOperators.IS_NAN));
                                 m = m.blend(t, take);
                                 arg = arg.blend((float) k, take);
                             }
                         }
                         // g[tap k] += dy on the lanes whose maximum was at k, k ascending (the padding never wins)
-                        FloatVector d = load(dy, yo + ((long) oy * ow + ox) * STEP + v * L, h);
+                        FloatVector d = load(dy, yo + ((long) oy * ow + ox) * step + v * L, h);
                         for (int k = 0; k < at.length; k++) {
                             var hit = arg.compare(VectorOperators.EQ, (float) k);
                             if (!hit.anyTrue()) continue;
@@ -598,7 +630,8 @@ final class BlockedKernels {
                             FloatVector.fromArray(S, g, p).add(zero.blend(d, hit)).intoArray(g, p);
                         }
                     }
-            for (int p = 0; p < planeFloats; p += L) store(FloatVector.fromArray(S, g, p), dx, xo + p, h);
+            for (int p = 0; p < planeFloats; p += L)
+                store(FloatVector.fromArray(S, g, p), dx, xo + (long) (p / Blocked.LANES) * step + p % Blocked.LANES, h);
         });
     }
 }

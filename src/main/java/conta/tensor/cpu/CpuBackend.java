@@ -42,11 +42,20 @@ public final class CpuBackend implements Backend {
     public CpuBackend() { this(defaultConvImpl()); }
 
     /** DNNL throws if the oneDNN library cannot load. */
-    public CpuBackend(ConvImpl convImpl) {
+    public CpuBackend(ConvImpl convImpl) { this(convImpl, Blocked.NHWC_HALF); }
+
+    /** nhwcHalf: bf16 activations held in NHWC instead of nChw16c (see {@link Blocked}; tests run both on any host). */
+    CpuBackend(ConvImpl convImpl, boolean nhwcHalf) {
         if (convImpl != ConvImpl.BLAS && DnnlLibrary.unavailableReason() != null)
             throw new IllegalStateException("oneDNN convolutions unavailable: " + DnnlLibrary.unavailableReason());
         this.convImpl = convImpl;
+        this.nhwcHalf = nhwcHalf;
     }
+
+    private final boolean nhwcHalf;
+
+    /** Whether bf16 activations are held in NHWC (else nChw16c). */
+    boolean nhwcHalf() { return nhwcHalf; }
 
     static ConvImpl defaultConvImpl() {
         String p = conta.io.SystemProps.choice("conta.conv", "dnnl");
@@ -74,7 +83,7 @@ public final class CpuBackend implements Backend {
     public static boolean oneDnnAvailable() { return DnnlLibrary.unavailableReason() == null; }
 
     synchronized DnnlConv dnnl() {
-        if (dnnl == null) dnnl = new DnnlConv(DnnlConv.MAX_PLANS, convImpl == ConvImpl.DNNL_BF16);
+        if (dnnl == null) dnnl = new DnnlConv(DnnlConv.MAX_PLANS, convImpl == ConvImpl.DNNL_BF16, nhwcHalf);
         return dnnl;
     }
 
@@ -106,8 +115,10 @@ public final class CpuBackend implements Backend {
     /** The memory of a tensor as it is (layout-aware ops only; see {@link Blocked}). */
     static MemorySegment raw(Tensor t) { return t == null ? null : storage(t).rawSegment(); }
 
-    /** Declares out (just overwritten whole by a layout-aware op) to hold nChw16c of the kind given (f32 / bf16). */
-    private static void markBlocked(Tensor out, Blocked kind) { storage(out).setBlocked(Blocked.of(out, kind.half())); }
+    /** Declares out (just overwritten whole by a layout-aware op) to hold the layout of the kind given, at its shape. */
+    private static void markBlocked(Tensor out, Blocked kind) {
+        storage(out).setBlocked(new Blocked(out.dim(0), out.dim(1), out.dim(2), out.dim(3), kind.half(), kind.nhwc()));
+    }
 
     @Override
     public Tensor empty(int... shape) {
@@ -442,8 +453,8 @@ public final class CpuBackend implements Backend {
         if (kind != null && Blocked.fits(dy) && Blocked.fits(dx) && x.sameShape(dx)) {
             Pool.checkOut("maxPool2dBackward", x, s, ceil, dy);
             Blocked kdy = Blocked.in(dy);
-            if (kdy == null) storage(dy).toBlocked(Blocked.of(dy, kind.half())); // as Blocked.unify would
-            if (kdy == null || kdy.half() == kind.half()) {
+            if (kdy == null) storage(dy).toBlocked(kind.resized(dy.dim(2), dy.dim(3))); // as Blocked.unify would
+            if (kdy == null || kdy.equals(kind.resized(dy.dim(2), dy.dim(3)))) {
                 BlockedKernels.maxPoolBackward(raw(x), raw(dy), raw(dx), kind, s, dy.dim(2), dy.dim(3));
                 markBlocked(dx, kind);
                 return;

@@ -73,6 +73,8 @@ final class DnnlConv implements AutoCloseable {
      * gradients stay f32): CpuBackend.ConvImpl.DNNL_BF16, for CPUs with AMX / AVX512-BF16.
      */
     private final boolean bf16;
+    /** bf16 activations are held in NHWC, not nChw16c ({@link Blocked#NHWC_HALF}, {@link CpuBackend#nhwcHalf()}). */
+    private final boolean nhwcHalf;
 
     private dnnl_engine engine;
     private dnnl_stream stream;
@@ -86,12 +88,13 @@ final class DnnlConv implements AutoCloseable {
 
     static final int MAX_PLANS = (int) conta.io.SystemProps.count("conta.dnnl.maxPlans", 512);
 
-    DnnlConv() { this(MAX_PLANS, false); }
+    DnnlConv() { this(MAX_PLANS, false, false); }
 
-    DnnlConv(int maxPlans) { this(maxPlans, false); }
+    DnnlConv(int maxPlans) { this(maxPlans, false, false); }
 
-    DnnlConv(int maxPlans, boolean bf16) {
+    DnnlConv(int maxPlans, boolean bf16, boolean nhwcHalf) {
         this.bf16 = bf16;
+        this.nhwcHalf = bf16 && nhwcHalf;
         plans = new LinkedHashMap<>(64, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Key, Plan> eldest) {
@@ -317,7 +320,7 @@ final class DnnlConv implements AutoCloseable {
             dnnl_memory_desc blocked = null;
             if (a.weight() && BlockedWeights.suits(dims[0], dims[1])) blocked = typed(dnnl_f32, dnnl_OIhw16i16o, dims);
             else if (!a.weight() && dims != null && Blocked.ENABLED && dims[1] % Blocked.LANES == 0)
-                blocked = typed(bf16 ? dnnl_bf16 : dnnl_f32, dnnl_nChw16c, dims);
+                blocked = typed(bf16 ? dnnl_bf16 : dnnl_f32, nhwcHalf ? dnnl_nhwc : dnnl_nChw16c, dims);
             a.blockedOk = blocked != null && dnnl_memory_desc_equal(blocked, chosen) != 0;
             a.inner = memory(chosen);
             a.chosen = chosen;
@@ -397,7 +400,8 @@ final class DnnlConv implements AutoCloseable {
                     a.direct = a.blockedOk && (a.output ? BlockedWeights.fits(t[i]) && st.takeZero() : holds);
                     a.viaBlocked = !a.direct && route && holds;
                 } else {
-                    boolean may = a.output ? Blocked.fits(t[i]) : Blocked.holds(t[i], bf16);
+                    Blocked held = Blocked.in(t[i]);
+                    boolean may = a.output ? Blocked.fits(t[i]) : held != null && held.equals(layout(t[i]));
                     a.direct = a.blockedOk && may;
                     a.viaBlocked = !a.direct && route && may;
                 }
@@ -427,15 +431,18 @@ final class DnnlConv implements AutoCloseable {
                     nhwcCopies++;
                     Pointer in = slots[a.slot].get(a.innerBytes); // a byte pointer positioned at the aligned start
                     BlockedKernels.fromNhwc(MemorySegment.ofAddress(in.address() + in.position()).reinterpret(a.innerBytes),
-                            CpuBackend.storage(t[i]).rawSegment(), Blocked.of(t[i], bf16));
+                            CpuBackend.storage(t[i]).rawSegment(), layout(t[i]));
                 }
             }
             for (int i = 0; i < t.length; i++) {
                 Arg a = args.get(i);
                 if (a.output && (a.direct || a.viaBlocked))
-                    CpuBackend.storage(t[i]).setBlocked(a.weight() ? BlockedWeights.of(t[i]) : Blocked.of(t[i], bf16));
+                    CpuBackend.storage(t[i]).setBlocked(a.weight() ? BlockedWeights.of(t[i]) : layout(t[i]));
             }
         }
+
+        /** The layout in which this instance holds activation t: nChw16c (f32 or bf16), or NHWC bf16. */
+        private Blocked layout(Tensor t) { return new Blocked(t.dim(0), t.dim(1), t.dim(2), t.dim(3), bf16, nhwcHalf); }
 
         /** Runs argument a's reorder of this call: through the tensor's blocked layout, or between it plain and inner. */
         private void runReorder(Arg a) {
