@@ -8,8 +8,9 @@
 #      Java; targets: bf16 training step >= 2.5x PyTorch fp32 and >= 1.5x its autocast), and the same build's bf16
 #      step with activations kept blocked against plain tensors and with weights in oneDNN's layout against plain
 #      weights (bench/train-ab.sh);
-#   3. where a training step's time goes in a steady step (ONEDNN_VERBOSE per-primitive sums of step 9,
-#      bench/onednn_profile.py --after-iter 8), bf16 and fp32;
+#   3. where a training step's time goes in steady steps (ONEDNN_VERBOSE per-primitive sums of steps 11-20, averaged,
+#      bench/onednn_profile.py LOG 10 --after-iter 10: one step's sums can hold a few 10-30 ms stalls of calls that take
+#      1-3 ms in every other step, bench/RESULTS.md session 27), bf16 and fp32;
 #   4. batch-1 latency, fp32 and bf16 plans against ONNX Runtime fp32 (bench/latency.sh; target: bf16 p50 <= 0.5x).
 # Usage: bench/amx-check.sh [rounds=3]    (about 25 minutes on 2 cores; needs python3-torch for 2 and 4)
 set -uo pipefail
@@ -23,7 +24,7 @@ mkdir -p bench/results
   echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) threads"
   flags=$(lscpu | grep -o 'amx_bf16\|avx512_bf16' | sort -u | tr '\n' ' ')
   echo "# bf16 flags: ${flags:-none}"
-  case "$flags" in *amx_bf16*) echo "# AMX present: oneDNN runs its AMX kernels; conta's bf16 Winograd kernel stays off" ;;
+  case "$flags" in *amx_bf16*) echo "# AMX present: oneDNN runs its AMX kernels; conta's bf16 Winograd kernel stays off; bf16 training holds activations in NHWC" ;;
     *) echo "# no AMX on this host: the numbers below are AVX512-BF16 (or emulated) ones, not the AMX targets" ;; esac
   echo "## 2. training step and inference vs PyTorch"
   WARMUP=5 PRECISIONS="fp32 bf16" bench/resnet50_cpu.sh 8 224 8 "$rounds"
@@ -31,9 +32,9 @@ mkdir -p bench/results
       "bf16-plain|-Dconta.cpu.blocked=false|--precision bf16" \
       "bf16-plainweights|-Dconta.cpu.blockedWeights=false|--precision bf16" -- --arch resnet50 --batch 8 --size 224
   for p in bf16 fp32; do
-    echo "## 3. steady training step, $p: oneDNN primitives per step (step 9 of 9)"
-    ONEDNN_VERBOSE=1 ./conta bench train --arch resnet50 --batch 8 --size 224 --iters 9 --precision "$p" 2>&1 \
-      | python3 bench/onednn_profile.py - 1 --after-iter 8
+    echo "## 3. steady training steps, $p: oneDNN primitives per step (steps 11-20, averaged)"
+    ONEDNN_VERBOSE=1 ./conta bench train --arch resnet50 --batch 8 --size 224 --iters 20 --precision "$p" 2>&1 \
+      | python3 bench/onednn_profile.py - 10 --after-iter 10
   done
   echo "## 4. batch-1 latency"
   MODELS="resnet50:224" IMPLS="plan plan-bf16 plan-bf16-direct ort" CONDS=quiet ROUNDS="$rounds" ITERS=150 bench/latency.sh
