@@ -344,19 +344,20 @@ void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, con
 // The same convolution for the bf16 plan, where the CPU has AVX512-BF16 but no AMX (AMD Zen 4/5, Intel Cooper Lake):
 // there oneDNN's direct bf16 kernels run on VDPBF16PS, two products per lane and instruction, and the Winograd
 // kernel does the same with 2.25x (F(2x2)) or 4x (F(4x4)) fewer products. With AMX oneDNN's tile kernels are faster
-// than either, so conta.tensor.cpu.Winograd offers this only without AMX. x and y are bf16 NHWC; the transforms run
+// than either, so conta.tensor.cpu.Winograd chooses this only without AMX. x and y are bf16 NHWC; the transforms run
 // in float32 (inputs widened, V rounded to bf16 once), the GEMM accumulates in float32, bias and ReLU in float32,
 // y rounded once. U is bf16 in pairs of input channels, the operand layout of VDPBF16PS: U[P][cout/32][cin/2][32][2].
 // The grid, the workspace (V in bf16 takes half its float slot) and the thread split are the float kernel's.
 // input_tiles_bf16_m / output_tiles_bf16_m repeat the float versions' tile loops with bf16 loads and stores: they
 // must be compiled for AVX512-BF16/BW (this region), and the float kernel must not be (it runs on CPUs without them).
 
-/** 1 where the CPU has AVX512-BF16 (with F, BW, VL) and no AMX-BF16 (CPUID leaf 7 EDX bit 22): where this kernel pays. */
+/**
+ * 1 where the CPU can run this kernel: AVX512-BF16 with F, BW and VL. Whether it pays (no AMX) is the Java side's
+ * choice (Winograd.bf16Chosen), so that its tests run on AMX hosts too.
+ */
 int conta_wino_bf16_supported(void) {
   __builtin_cpu_init();
-  unsigned a, b, c, d;
-  int amx = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d >> 22 & 1);
-  return !amx && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
       && __builtin_cpu_supports("avx512bf16");
 }
 

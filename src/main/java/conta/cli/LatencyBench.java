@@ -112,7 +112,7 @@ final class LatencyBench {
                     long wb = plan.weightBytes();
                     System.err.printf("plan compiled in %.0f ms (%s; Winograd 3x3 kernel: %s; weights %s)%n", (System.nanoTime() - t0) / 1e6,
                             plan.precision(), plan.precision() == Precision.BF16
-                                    ? (conta.tensor.cpu.Winograd.bf16Available() ? "on (bf16, F(2x2))" : conta.tensor.cpu.Winograd.bf16UnavailableReason())
+                                    ? (conta.tensor.cpu.Winograd.bf16Chosen() ? "on (bf16, F(2x2))" : conta.tensor.cpu.Winograd.bf16NotChosenReason())
                                     : conta.tensor.cpu.Winograd.available() ? "on" : conta.tensor.cpu.Winograd.unavailableReason(),
                             wb < 0 ? "not counted" : String.format(java.util.Locale.ROOT, "%.1f MB", wb / 1e6));
                     float[] out = new float[plan.outputNumel()];

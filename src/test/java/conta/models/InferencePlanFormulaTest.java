@@ -66,7 +66,7 @@ class InferencePlanFormulaTest {
                     s = Math.max(s, Math.abs(want[i]));
                 }
                 assertTrue(d / s <= 3e-2, arch + ": bf16 plan vs PyTorch relative error " + d / s);
-                if (conta.tensor.cpu.Winograd.bf16Available())
+                if (conta.tensor.cpu.Winograd.bf16Chosen())
                     assertTrue(plan.describe().contains("winograd_f2x2:avx512_bf16"), plan.describe());
                 System.err.printf("%s: bf16 plan vs PyTorch %.2e%n", arch, d / s);
             }

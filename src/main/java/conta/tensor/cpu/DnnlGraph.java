@@ -31,7 +31,7 @@ import org.bytedeco.javacpp.PointerPointer;
  * Residual adds are the convolution's {@code sum} post-op written in place into the shortcut's buffer, ReLU an
  * {@code eltwise} post-op. 3x3 stride-1 convolutions without a residual sum run conta's Winograd kernel instead
  * of a primitive where {@link Winograd#suits} and, for fp32, {@link Winograd#available()}, for bf16
- * {@link Winograd#bf16Available()} (AVX512-BF16 without AMX) (NHWC in and out, so the chain of layouts is unchanged).
+ * {@link Winograd#bf16Chosen()} (AVX512-BF16 without AMX) (NHWC in and out, so the chain of layouts is unchanged).
  *
  * <p>{@link #compile} assigns every activation a buffer by liveness (a buffer is reused once its last reader ran), all
  * allocated once, and one scratchpad shared by all primitives; {@link #run} copies the input in, executes the
@@ -45,6 +45,8 @@ import org.bytedeco.javacpp.PointerPointer;
  */
 public final class DnnlGraph implements LayerGraph {
     private final boolean bf16;
+    /** bf16 3x3 layers on the bf16 Winograd kernel where it suits them. */
+    private final boolean bf16Winograd;
     private final int dt;
     private dnnl_engine engine;
     private dnnl_stream stream;
@@ -75,7 +77,17 @@ public final class DnnlGraph implements LayerGraph {
      * bf16: compute in bfloat16 (f32 accumulation). constants: a store shared with other graphs of the same weights
      * (held until close(); the caller closes the store when it makes no more graphs), or null for the graph's own.
      */
-    public DnnlGraph(boolean bf16, DnnlConstants constants) {
+    public DnnlGraph(boolean bf16, DnnlConstants constants) { this(bf16, constants, Winograd.bf16Chosen()); }
+
+    /**
+     * bf16Winograd: bf16 3x3 layers on the bf16 Winograd kernel where it suits them (needs {@link
+     * Winograd#bf16Available()}); by default where plans choose it ({@link Winograd#bf16Chosen()}), and forced on by
+     * its tests, which then run on AMX hosts too.
+     */
+    DnnlGraph(boolean bf16, DnnlConstants constants, boolean bf16Winograd) {
+        if (bf16Winograd && !Winograd.bf16Available())
+            throw new IllegalStateException("bf16 Winograd kernel: " + Winograd.bf16UnavailableReason());
+        this.bf16Winograd = bf16 && bf16Winograd;
         String why = DnnlLibrary.unavailableReason();
         if (why != null) throw new IllegalStateException("oneDNN not available: " + why);
         this.bf16 = bf16;
@@ -202,7 +214,7 @@ public final class DnnlGraph implements LayerGraph {
             throw new IllegalArgumentException("conv: residual " + Arrays.toString(addInto.shape) + " for output " + Arrays.toString(outShape));
         if (NHWC && addInto == null && n == 1 && isNhwc(src)
                 && Winograd.suits(cin, cout, s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW(), s.dilH(), s.dilW())
-                && (bf16 ? Winograd.bf16Available() && cin % 2 == 0 : Winograd.available()))
+                && (bf16 ? bf16Winograd && cin % 2 == 0 : Winograd.available()))
             return winograd(src, w, bias, s, cout, relu, outShape);
         dnnl_memory_desc wAny = anyMd(dt, wShape), biasMd = bias == null ? null : plainMd(dnnl_f32, new int[]{cout});
         dnnl_memory_desc dst = addInto != null ? addInto.md : NHWC ? md(dt, dnnl_acdb, outShape) : anyMd(dt, outShape);

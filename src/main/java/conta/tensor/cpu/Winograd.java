@@ -62,7 +62,7 @@ public final class Winograd {
                         tile = bind.apply("conta_wino_tile", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
                         if (!conta.io.SystemProps.flag("conta.plan.winograd.bf16", true)) whyBf16 = "off (-Dconta.plan.winograd.bf16=false)";
                         else if ((int) bind.apply("conta_wino_bf16_supported", FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0)
-                            whyBf16 = "this CPU has AMX (oneDNN's tile kernels are faster) or no AVX512-BF16";
+                            whyBf16 = "this CPU has no AVX512-BF16";
                         else {
                             bh = bind.apply("conta_wino_bf16_weights_halfs", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT));
                             btr = bind.apply("conta_wino_bf16_transform_weights", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
@@ -92,14 +92,25 @@ public final class Winograd {
     public static String unavailableReason() { return UNAVAILABLE; }
 
     /**
-     * Whether the bf16 kernel can run here: the library, AVX512-BF16 and no AMX (with AMX oneDNN's direct bf16 kernels
-     * are the faster ones), not turned off (-Dconta.plan.winograd.bf16=false). It always uses F(2x2,3x3): F(4x4)
-     * with bf16 transformed inputs was 12x less accurate than oneDNN's direct bf16 convolution (native/src/winograd.c).
+     * Whether the bf16 kernel can run here: the library, AVX512-BF16, not turned off (-Dconta.plan.winograd.bf16=false).
+     * It always uses F(2x2,3x3): F(4x4) with bf16 transformed inputs was 12x less accurate than oneDNN's direct bf16
+     * convolution (native/src/winograd.c).
      */
     public static boolean bf16Available() { return BF16_UNAVAILABLE == null; }
 
-    /** Null when the bf16 kernel is available, else why not. */
+    /** Null when the bf16 kernel can run, else why not. */
     public static String bf16UnavailableReason() { return BF16_UNAVAILABLE; }
+
+    /**
+     * Whether bf16 plans use the kernel: where it runs and the CPU has no AMX (with AMX oneDNN's tile kernels are
+     * several times faster, bench/RESULTS-latency.md).
+     */
+    public static boolean bf16Chosen() { return bf16Available() && !CpuFlags.amx(); }
+
+    /** Null when bf16 plans use the kernel, else why not. */
+    public static String bf16NotChosenReason() {
+        return !bf16Available() ? BF16_UNAVAILABLE : bf16Chosen() ? null : "this CPU has AMX (oneDNN's tile kernels are faster)";
+    }
 
     /** bf16 values of the bf16 kernel's transformed weights for cin -> cout (also the floats its transform borrows). */
     static long bf16WeightsHalfs(int cin, int cout) {
