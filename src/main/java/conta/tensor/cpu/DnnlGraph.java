@@ -121,6 +121,8 @@ public final class DnnlGraph implements LayerGraph {
         int lastUse = -1;
         Buffer buf;
         dnnl_memory mem;
+        /** Copies of this value in other layouts or types, made for convolutions that read it (see converted). */
+        final List<Val> conversions = new ArrayList<>();
 
         Val(int[] shape, dnnl_memory_desc md, Val aliasOf) {
             this.shape = shape;
@@ -198,6 +200,16 @@ public final class DnnlGraph implements LayerGraph {
         return in;
     }
 
+    /**
+     * Convolutions with fewer outputs than this run in f32 in a bf16 plan: oneDNN's AMX kernels fill their tiles
+     * badly there (DeepLab's ASPP classifiers, 2048 -> 21 at dilations 6-24: 5-10x slower than its f32 kernel on the
+     * same layer, half of a bf16 DeepLab call; bench/RESULTS-latency.md, session 27). Such layers are cheap in f32.
+     */
+    static final int BF16_MIN_COUT = 32;
+
+    /** The data type a convolution with cout outputs computes in. */
+    private int convType(int cout) { return bf16 && cout < BF16_MIN_COUT ? dnnl_f32 : this.dt; }
+
     @Override
     public Value conv(Value srcV, float[] w, int[] wShape, float[] bias, ConvSpec s, Value addIntoV, boolean relu) {
         Val src = val(srcV), addInto = addIntoV == null ? null : val(addIntoV);
@@ -216,6 +228,7 @@ public final class DnnlGraph implements LayerGraph {
                 && Winograd.suits(cin, cout, s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW(), s.dilH(), s.dilW())
                 && (bf16 ? bf16Winograd && cin % 2 == 0 : Winograd.available()))
             return winograd(src, w, bias, s, cout, relu, outShape);
+        int dt = convType(cout);
         dnnl_memory_desc wAny = anyMd(dt, wShape), biasMd = bias == null ? null : plainMd(dnnl_f32, new int[]{cout});
         dnnl_memory_desc dst = addInto != null ? addInto.md : NHWC ? md(dt, dnnl_acdb, outShape) : anyMd(dt, outShape);
         dnnl_primitive_attr attr = attr(addInto != null, relu);
@@ -227,7 +240,7 @@ public final class DnnlGraph implements LayerGraph {
         if (st != dnnl_success) {
             check(dnnl_convolution_forward_primitive_desc_create(pd, engine, dnnl_forward_inference, dnnl_convolution_direct,
                     anyMd(dt, src.shape), wAny, biasMd, dst, strides, dil, pad, pad, attr), "convolution descriptor " + Arrays.toString(wShape) + " " + s);
-            src = reorderTo(src, queryMd(pd, DNNL_ARG_SRC));
+            src = converted(src, queryMd(pd, DNNL_ARG_SRC));
         }
         destroy.add(() -> dnnl_primitive_desc_destroy(pd));
         if (implName(pd).startsWith("ref")) {
@@ -240,7 +253,7 @@ public final class DnnlGraph implements LayerGraph {
                     attr(false, relu && addInto == null)) == dnnl_success) {
                 destroy.add(() -> dnnl_primitive_desc_destroy(free));
                 if (!implName(free).startsWith("ref")) {
-                    Val in = dnnl_memory_desc_equal(src.md, queryMd(free, DNNL_ARG_SRC)) != 0 ? src : reorderTo(src, queryMd(free, DNNL_ARG_SRC));
+                    Val in = dnnl_memory_desc_equal(src.md, queryMd(free, DNNL_ARG_SRC)) != 0 ? src : converted(src, queryMd(free, DNNL_ARG_SRC));
                     Op op = new Op("conv " + wShape[0] + "x" + wShape[1] + "x" + wShape[2] + "x" + wShape[3] + " s" + s.strideH() + " d" + s.dilH(), free);
                     op.in(DNNL_ARG_SRC, in).fixed(DNNL_ARG_WEIGHTS, constant(w, plainMd(dnnl_f32, wShape), queryMd(free, DNNL_ARG_WEIGHTS)));
                     if (bias != null) op.fixed(DNNL_ARG_BIAS, constant(bias, biasMd, biasMd));
@@ -424,6 +437,18 @@ public final class DnnlGraph implements LayerGraph {
     }
 
     /** A reorder of src into layout md (a new value), counted. */
+    /**
+     * src in layout md for a convolution to read: one copy per layout, shared by every convolution that reads src so
+     * (DeepLab's four ASPP branches read one map, converted to f32 once, see BF16_MIN_COUT). Values are written once
+     * (an in-place sum makes a new value), so a copy never goes stale.
+     */
+    private Val converted(Val src, dnnl_memory_desc md) {
+        for (Val c : src.conversions) if (dnnl_memory_desc_equal(c.md, md) != 0) return c;
+        Val c = reorderTo(src, md);
+        src.conversions.add(c);
+        return c;
+    }
+
     private Val reorderTo(Val src, dnnl_memory_desc md) {
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         check(dnnl_reorder_primitive_desc_create(pd, src.md, engine, md, engine, null), "reorder descriptor");
