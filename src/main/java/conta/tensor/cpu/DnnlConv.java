@@ -170,6 +170,19 @@ final class DnnlConv implements AutoCloseable {
         engine = null;
     }
 
+    /**
+     * Whether a bf16 convolution with cin inputs and spec s runs faster in f32 here: on AMX hosts, wide dilated ones.
+     * oneDNN's AMX kernels (brg_conv_fwd:avx10_1_512_amx) fall off a cliff with many input channels and dilation >= 3:
+     * 2048 -> 21 at 41x41 took 0.14x f32's time at dilation 2 but 1.3x at 3, 1.7x at 6 and 12x at 24; 2048 -> 81 and
+     * -> 1000 likewise; 1024 inputs 1.4x at dilation 12 with 21 outputs (0.3-0.6x with 256); 512 or fewer inputs stay
+     * faster in bf16 at every dilation (bench/RESULTS-latency.md, session 27). In conta's networks that is DeepLab's
+     * ASPP (2048 -> classes, dilations 6-24): half of a bf16 DeepLab call, and most of a bf16 training step. Measured
+     * on AMX only: elsewhere bf16 convolutions stay bf16.
+     */
+    static boolean f32Faster(int cin, ConvSpec s) {
+        return CpuFlags.amx() && cin >= 1024 && Math.max(s.dilH(), s.dilW()) >= 3;
+    }
+
     private Plan plan(Key k) {
         if (engine == null) throw new IllegalStateException("oneDNN convolutions used after close()");
         Plan p = plans.get(k);
@@ -203,7 +216,8 @@ final class DnnlConv implements AutoCloseable {
         private void build(Key k) {
             ConvSpec s = k.s();
             int oh = s.outH(k.h()), ow = s.outW(k.w());
-            int compute = bf16 ? dnnl_bf16 : dnnl_f32;
+            // bf16 except where f32 is faster (f32Faster); activations stay held in bf16 either way (the reorders convert)
+            int compute = bf16 && !f32Faster(k.cin(), s) ? dnnl_bf16 : dnnl_f32;
             dnnl_memory_desc srcPlain = md(dnnl_nchw, k.n(), k.cin(), k.h(), k.w()), srcAny = typed(compute, dnnl_format_tag_any, k.n(), k.cin(), k.h(), k.w());
             dnnl_memory_desc wPlain = md(dnnl_oihw, k.cout(), k.cin(), s.kh(), s.kw()), wAny = typed(compute, dnnl_format_tag_any, k.cout(), k.cin(), s.kh(), s.kw());
             dnnl_memory_desc dstPlain = md(dnnl_nchw, k.n(), k.cout(), oh, ow), dstAny = typed(compute, dnnl_format_tag_any, k.n(), k.cout(), oh, ow);

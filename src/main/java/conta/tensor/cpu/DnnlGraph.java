@@ -200,15 +200,8 @@ public final class DnnlGraph implements LayerGraph {
         return in;
     }
 
-    /**
-     * Convolutions with fewer outputs than this run in f32 in a bf16 plan: oneDNN's AMX kernels fill their tiles
-     * badly there (DeepLab's ASPP classifiers, 2048 -> 21 at dilations 6-24: 5-10x slower than its f32 kernel on the
-     * same layer, half of a bf16 DeepLab call; bench/RESULTS-latency.md, session 27). Such layers are cheap in f32.
-     */
-    static final int BF16_MIN_COUT = 32;
-
-    /** The data type a convolution with cout outputs computes in. */
-    private int convType(int cout) { return bf16 && cout < BF16_MIN_COUT ? dnnl_f32 : this.dt; }
+    /** The data type a convolution computes in: the plan's, except where bf16 would not pay (DnnlConv.f32Faster). */
+    private int convType(int cin, ConvSpec s) { return bf16 && DnnlConv.f32Faster(cin, s) ? dnnl_f32 : this.dt; }
 
     @Override
     public Value conv(Value srcV, float[] w, int[] wShape, float[] bias, ConvSpec s, Value addIntoV, boolean relu) {
@@ -228,7 +221,7 @@ public final class DnnlGraph implements LayerGraph {
                 && Winograd.suits(cin, cout, s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW(), s.dilH(), s.dilW())
                 && (bf16 ? bf16Winograd && cin % 2 == 0 : Winograd.available()))
             return winograd(src, w, bias, s, cout, relu, outShape);
-        int dt = convType(cout);
+        int dt = convType(cin, s);
         dnnl_memory_desc wAny = anyMd(dt, wShape), biasMd = bias == null ? null : plainMd(dnnl_f32, new int[]{cout});
         dnnl_memory_desc dst = addInto != null ? addInto.md : NHWC ? md(dt, dnnl_acdb, outShape) : anyMd(dt, outShape);
         dnnl_primitive_attr attr = attr(addInto != null, relu);
@@ -439,7 +432,7 @@ public final class DnnlGraph implements LayerGraph {
     /** A reorder of src into layout md (a new value), counted. */
     /**
      * src in layout md for a convolution to read: one copy per layout, shared by every convolution that reads src so
-     * (DeepLab's four ASPP branches read one map, converted to f32 once, see BF16_MIN_COUT). Values are written once
+     * (DeepLab's four ASPP branches read one map, converted to f32 once, see DnnlConv.f32Faster). Values are written once
      * (an in-place sum makes a new value), so a copy never goes stale.
      */
     private Val converted(Val src, dnnl_memory_desc md) {

@@ -395,6 +395,33 @@ class BlockedLayoutTest {
     }
 
     /**
+     * DeepLab's ASPP classifier (2048 -> 21, rate 6) in bf16 training: on AMX hosts it computes in f32
+     * (DnnlConv.f32Faster) on the bf16 activations, converted in and out. y, dx and dw against the f32 backend on the
+     * same bf16-exact inputs: to f32 accuracy on AMX (dx then rounded once to bf16 where it is held so), within bf16
+     * rounding elsewhere.
+     */
+    @Test
+    void wideDilatedConvolutionInBf16Training() {
+        try (CpuBackend bf = bf16Backend()) {
+            int c = 2048, k = 21, h = 14;
+            ConvSpec s = ConvSpec.of(3, 1, 6, 6);
+            Tensor x = roundedHalf(rand(1, c, h, h)), w = rand(k, c, 3, 3), dy = rand(1, k, h, h);
+            Tensor yW = empty(1, k, h, h), yG = empty(1, k, h, h);
+            b.conv2d(x, w, null, s, yW);
+            bf.conv2d(blockedHalf(x), w, null, s, yG);
+            boolean f32 = DnnlConv.f32Faster(c, s);
+            assertClose(yW.toArray(), yG.toArray(), f32 ? 1e-6 : 1e-2, "y");
+            Tensor dxW = empty(1, c, h, h), dxG = empty(1, c, h, h), dwW = t(new float[(int) w.numel()], w.shape()), dwG = t(new float[(int) w.numel()], w.shape());
+            b.conv2dBackward(x, w, dy, s, dxW, dwW, null);
+            bf.conv2dBackward(blockedHalf(x), w, dy, s, dxG, dwG, null);
+            if (Blocked.in(dxG) != null) assertHalf(dxG);
+            if (f32) assertHalfOf(dxW.toArray(), dxG.toArray(), 1e-6, "dx"); // f32 sums, rounded once to bf16
+            else assertClose(dxW.toArray(), dxG.toArray(), 1e-2, "dx");
+            assertClose(dwW.toArray(), dwG.toArray(), f32 ? 1e-6 : 1e-2, "dw");
+        }
+    }
+
+    /**
      * Max pooling on blocked f32 and bf16 (ResNet's stem: 3x3, stride 2, pad 1; and ceil mode) against the plain
      * kernel, on values with many ties (the first maximum in row-major order wins) and a NaN (it wins its windows).
      */
