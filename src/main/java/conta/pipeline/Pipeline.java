@@ -242,6 +242,11 @@ public final class Pipeline implements AutoCloseable {
         // not the recipe: which items a run skips is bound by inputs.json, and the way on after an image went bad
         // mid-run is "rerun with --skip-bad" (with --force-new-data, the changed item named), keeping what is finished
         now.remove("data.skip_bad");
+        // precision auto is recorded as what it resolves to here: a run begun in bf16 on an AMX host and resumed with
+        // auto on a host without AMX would otherwise finish its later stages in fp32 without a word (hosts of one
+        // machine kind differ, and long runs resume on other hosts)
+        boolean auto = "auto".equalsIgnoreCase(now.get("precision").strip());
+        if (auto) now.put("precision", Precision.parse("auto").resolve().name().toLowerCase(java.util.Locale.ROOT));
         try {
             if (Files.isRegularFile(f)) {
                 Map<String, Object> old = new LinkedHashMap<>(Json.readObject(f, Files.isRegularFile(out.resolve("report.json"))
@@ -253,7 +258,8 @@ public final class Pipeline implements AutoCloseable {
                 for (var e : now.entrySet()) {
                     conta.config.ConfigKeys.Key key = conta.config.ConfigKeys.get(e.getKey());
                     // not "one round": conta.rounds=0 is a CONTA run's count, and binds as any
-                    boolean unused = e.getKey().equals("conta.rounds") && !Methods.hasContaRounds(cfg.str("method"));
+                    boolean unused = e.getKey().equals("conta.rounds") && !Methods.hasContaRounds(cfg.str("method"))
+                            || e.getKey().equals("precision") && "auto".equals(String.valueOf(old.get(e.getKey()))); // recorded before it was resolved
                     if (old.containsKey(e.getKey()) && key != null && (unused || key.same(String.valueOf(old.get(e.getKey())), e.getValue()))) {
                         e.setValue(String.valueOf(old.get(e.getKey()))); // the same value written another way: the recipe keeps its spelling
                         continue;
@@ -265,7 +271,9 @@ public final class Pipeline implements AutoCloseable {
                             continue;
                         }
                         String done = finishedUser(e.getKey());
-                        if (done != null) diff.add(e.getKey() + " " + old.get(e.getKey()) + " -> " + e.getValue() + " (" + done + " finished)");
+                        if (done != null) diff.add(e.getKey() + " " + old.get(e.getKey()) + " -> " + e.getValue() + " (" + done + " finished"
+                                + (auto && e.getKey().equals("precision") ? "; --precision auto is " + e.getValue() + " on this CPU, --precision "
+                                        + old.get(e.getKey()) + " goes on as the run began" : "") + ")");
                         else System.err.println("note: " + e.getKey() + " changed " + old.get(e.getKey()) + " -> " + e.getValue()
                                 + "; no stage using it has finished" + (from == null ? "" : " or is kept by --from " + from)
                                 + ", so the run continues with the new value");

@@ -110,6 +110,37 @@ class RunGuardsTest {
         assertTrue(e.getMessage().contains("another configuration (cam.bg_threshold 0.15 -> 0.2 (round0/cam finished))"), e.getMessage());
     }
 
+    /**
+     * --precision auto is recorded as what it resolves to on the host (bf16 with AMX, else fp32): resumed with auto on a
+     * host of the other kind, a run whose stages finished in one precision is refused, naming auto and the way on
+     * (before, config.json said "auto" and the later stages silently ran in the other precision). Simulated here by a
+     * recipe recorded as the precision auto does not resolve to on this host.
+     */
+    @Test
+    void precisionAutoIsRecordedResolved() throws Exception {
+        Path out = tmp.resolve("auto-precision");
+        Config auto = cfg();
+        auto.set("precision", "auto");
+        open(auto, data, out);
+        String here = conta.infer.Precision.AUTO.decide().name().toLowerCase(java.util.Locale.ROOT), other = here.equals("bf16") ? "fp32" : "bf16";
+        assertTrue(Files.readString(out.resolve("config.json")).contains("\"precision\": \"" + here + "\""), Files.readString(out.resolve("config.json")));
+        Files.createDirectories(out.resolve("round0/cls"));
+        Files.writeString(Files.createDirectories(out.resolve("round0/cam")).resolve("done.json"), "{}"); // a stage finished in that precision
+        open(auto, data, out); // the same host: resumes
+        Files.writeString(out.resolve("config.json"), Files.readString(out.resolve("config.json"))
+                .replace("\"precision\": \"" + here + "\"", "\"precision\": \"" + other + "\"")); // begun on a host of the other kind
+        UserError e = assertThrows(UserError.class, () -> open(auto, data, out));
+        assertTrue(e.getMessage().contains("precision " + other + " -> " + here + " (round0/")
+                && e.getMessage().contains(" finished; --precision auto is " + here + " on this CPU, --precision " + other + " goes on as the run began)"),
+                e.getMessage());
+        Config asBegun = cfg();
+        asBegun.set("precision", other);
+        open(asBegun, data, out);
+        Files.writeString(out.resolve("config.json"), Files.readString(out.resolve("config.json"))
+                .replace("\"precision\": \"" + other + "\"", "\"precision\": \"auto\"")); // a folder from before this was recorded
+        open(auto, data, out);
+    }
+
     /** An empty held-out split is said at the start (the report only said "no ground-truth masks" after the whole run). */
     @Test
     void anEmptyHeldOutSplitIsNamed() throws Exception {
