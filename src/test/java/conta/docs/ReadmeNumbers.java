@@ -22,14 +22,17 @@ public final class ReadmeNumbers {
     static final Path VOC = Path.of("docs", "results", "voc-sample", "report.json");
     /** bench/latency.sh's log of the run README quotes (its LATENCY lines). */
     static final Path LATENCY = Path.of("bench", "results", "latency-resnet50.log");
+    /** The same on the first AMX host (session 27). */
+    static final Path LATENCY_AMX = Path.of("bench", "results", "latency-s27-amx-resnet50-20261205.log");
 
     /** Every block's text by name. */
     static Map<String, String> blocks() throws Exception {
         Map<String, Object> demo = Json.parseObject(Files.readString(DEMO));
         Map<String, Object> voc = Json.parseObject(Files.readString(VOC));
-        return Map.of("demo-table", demoTable(demo), "demo-leak", leakTable(demo), "demo-summary", demoSummary(demo),
-                "voc-summary", vocSummary(voc), "latency-table", latencyTable(Files.readAllLines(LATENCY)), "conta-bench", contaBench(BENCH),
-                "irn-side-by-side", irnSideBySide(IRN), "irn-walk", irnWalk(IRN), "conta-ablations", contaAblations(BENCH));
+        return Map.ofEntries(Map.entry("latency-table-amx", latencyTable(Files.readAllLines(LATENCY_AMX))), Map.entry("demo-table", demoTable(demo)), Map.entry("demo-leak", leakTable(demo)), Map.entry("demo-summary", demoSummary(demo)),
+                Map.entry("voc-summary", vocSummary(voc)), Map.entry("latency-table", latencyTable(Files.readAllLines(LATENCY))),
+                Map.entry("conta-bench", contaBench(BENCH)), Map.entry("irn-side-by-side", irnSideBySide(IRN)), Map.entry("irn-walk", irnWalk(IRN)),
+                Map.entry("conta-ablations", contaAblations(BENCH)));
     }
 
     /** bench/irn_side_by_side.py's committed results (docs/results/irn-side-by-side/README.md says what each file is). */

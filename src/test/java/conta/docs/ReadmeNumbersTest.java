@@ -12,7 +12,7 @@ class ReadmeNumbersTest {
     @Test
     void readmeNumbersComeFromTheCommittedResults() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
-        for (String block : new String[]{"demo-table", "demo-leak", "demo-summary", "voc-summary", "latency-table", "conta-bench", "irn-side-by-side", "irn-walk"})
+        for (String block : new String[]{"demo-table", "demo-leak", "demo-summary", "voc-summary", "latency-table", "latency-table-amx", "conta-bench", "irn-side-by-side", "irn-walk"})
             assertTrue(readme.contains("<!-- numbers:" + block + " -->"), "README has the generated block " + block);
         assertEquals(ReadmeNumbers.regenerate(readme), readme, "README numbers differ from docs/results: run docs/readme_numbers.sh");
     }
