@@ -150,6 +150,7 @@ public final class ExportCommand implements Command {
         meta.put("conta.input", m.bundle.input().name().toLowerCase(java.util.Locale.ROOT)); // the preprocessing (docs/onnx.md)
         var r = conta.onnx.OnnxExporter.export(net, out, meta);
         System.err.println("onnx: inputs " + r.inputs() + ", outputs " + r.outputs() + ", " + r.nodes() + " nodes" + (r.notes().isEmpty() ? "" : "; " + r.notes()));
+        System.err.println(OnnxExportCommand.inputLine(meta.get("conta.input")));
     }
 
     /** The model's weights (no optimizer state) with its bundle description in the metadata. */

@@ -67,9 +67,20 @@ public final class OnnxExportCommand implements Command {
             }
             System.err.println("wrote " + out + " (opset " + OnnxExporter.OPSET + ", " + r.nodes() + " nodes, " + r.weights() + " weights; inputs "
                     + r.inputs() + ", outputs " + r.outputs() + ")");
+            System.err.println(inputLine(meta.get("conta.input")));
             r.notes().forEach(n -> System.err.println("note: " + n));
         }
         return 0;
+    }
+
+    /**
+     * What the exported graph's "image" input wants (preprocessing is not in the graph): named from the model's
+     * conta.input, or, for --arch exports, which do not know their weights' training, where to look it up.
+     */
+    static String inputLine(String input) {
+        String shape = "input image: N x 3 x H x W float32, ";
+        if (input == null) return shape + "preprocessed as the weights were trained (not recorded for --arch exports; docs/onnx.md)";
+        return shape + conta.data.Preprocess.parse(input, "conta.input").describe() + " (metadata conta.input=" + input + "; docs/onnx.md)";
     }
 
     /** The stage's network of a run, built from its config.json and loaded from its model.safetensors. */

@@ -50,6 +50,15 @@ public enum Preprocess {
         return out;
     }
 
+    /** What a caller does to 8-bit RGB pixels to make this input, in words (as docs/onnx.md says it). */
+    public String describe() {
+        return switch (this) {
+            case RAW -> "RGB 0..255";
+            case IMAGENET -> "RGB / 255, minus mean (0.485, 0.456, 0.406), divided by std (0.229, 0.224, 0.225)";
+            case CAFFE -> "BGR 0..255 minus (103.939, 116.779, 123.68)";
+        };
+    }
+
     /** Config value (imagenet | caffe | raw) to a mode; the message names the key. */
     public static Preprocess parse(String v, String key) {
         return switch (v.toLowerCase(java.util.Locale.ROOT)) {

@@ -72,7 +72,16 @@ class OnnxExportCommandTest {
             }
         }
         Path segOnnx = dir.resolve("seg.onnx"), clsOnnx = dir.resolve("cls.onnx");
-        assertEquals(0, cli("export-onnx", "--run", run.toString(), "--stage", "seg", "--out", segOnnx.toString())); // latest round: 1
+        java.io.ByteArrayOutputStream said = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream oldErr = System.err;
+        System.setErr(new java.io.PrintStream(said, true));
+        try {
+            assertEquals(0, cli("export-onnx", "--run", run.toString(), "--stage", "seg", "--out", segOnnx.toString())); // latest round: 1
+        } finally {
+            System.setErr(oldErr);
+        }
+        assertTrue(said.toString().contains("\ninput image: N x 3 x H x W float32, RGB / 255, minus mean (0.485, 0.456, 0.406), divided by std"
+                + " (0.229, 0.224, 0.225) (metadata conta.input=imagenet; docs/onnx.md)"), said.toString());
         assertEquals(0, cli("export-onnx", "--run", run.toString(), "--stage", "cls", "--round", "0", "--out", clsOnnx.toString()));
         try (OrtSession s = OrtCheck.open(segOnnx)) {
             assertEquals("seg", s.getMetadata().getCustomMetadataValue("conta.stage").orElse(null));
@@ -140,6 +149,8 @@ class OnnxExportCommandTest {
         // as `conta export` does: its "wrote" line is a message, on stderr, and stdout stays empty
         assertEquals("", o.toString());
         assertTrue(e.toString().startsWith("wrote " + out + " (opset "), e.toString());
+        assertTrue(e.toString().contains("\ninput image: N x 3 x H x W float32, preprocessed as the weights were trained (not recorded for --arch"),
+                e.toString()); // what the graph's input wants is said (the fresh-user probe of session 26 had to find docs/onnx.md)
         try (OrtSession s = OrtCheck.open(out)) {
             assertEquals("resnet18", s.getMetadata().getCustomMetadataValue("conta.arch").orElse(null));
             assertClose(expected, OrtCheck.run(s, Map.of("image", new long[]{2, 3, 48, 40}), Map.of("image", img)).get("logits"), "resnet18 logits");
