@@ -79,7 +79,7 @@ public final class WeightsCommand implements Command {
         Path dst = Path.of(args.require("out"));
         if (!dst.getFileName().toString().endsWith(".safetensors"))
             throw new UserError("--out must end in .safetensors (the only format written), got " + dst);
-        if (Files.exists(dst) && Files.exists(in) && Files.isSameFile(in, dst)) throw new UserError("--in and --out are the same file " + dst);
+        if (conta.io.SameFile.test(in, dst)) throw new UserError("--in and --out are the same file " + dst);
         LinkedHashMap<String, HostArray> w = WeightFiles.load(in);
         Map<String, String> meta = new LinkedHashMap<>();
         if (WeightFiles.kind(Files.isDirectory(in) ? in.resolve("model.json") : in) == WeightFiles.Kind.SAFETENSORS)

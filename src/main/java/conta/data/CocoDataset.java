@@ -146,7 +146,7 @@ public final class CocoDataset implements Dataset {
                     byImage.getOrDefault(num(im, "id", what), List.of()));
             Img other = images.get(id); // ids are file stems across all instances files: a second record would replace the first
             if (other != null) {
-                boolean sameFile = sameFile(other.file(), p);
+                boolean sameFile = conta.io.SameFile.test(other.file(), p);
                 if (!sameFile || other.h() != img.h() || other.w() != img.w() || !other.anns().equals(img.anns()))
                     throw new DataError(id, f, other.json() + " and " + f + " both list image " + id + (sameFile ? " with other annotations"
                             : " (" + other.file() + " and " + p + ")") + "; conta names an image by its file stem in every split: keep one of the records");
@@ -156,14 +156,6 @@ public final class CocoDataset implements Dataset {
         }
         badImages.forEach((imgId, why) -> bad.add(new BadItem(String.valueOf(imgId), f, why))); // annotations of no listed image
         splits.put(split, List.copyOf(ids));
-    }
-
-    private static boolean sameFile(Path a, Path b) {
-        try {
-            return Files.isSameFile(a, b);
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     private static long num(Object o) {

@@ -199,7 +199,7 @@ public final class Pipeline implements AutoCloseable {
      */
     static void refuseOutInData(Path data, Path out) {
         Path d = data.toAbsolutePath().normalize(), o = out.toAbsolutePath().normalize();
-        if (o.equals(d) || Files.exists(o) && sameFile(o, d))
+        if (o.equals(d) || conta.io.SameFile.test(o, d))
             throw new UserError("--out " + out + " is the data folder " + data + ": the run's files would land among the data's; "
                     + "give the run a folder of its own, e.g. --out runs/NAME");
         Path parent = o.getParent();
@@ -213,14 +213,6 @@ public final class Pipeline implements AutoCloseable {
     private static boolean holdsImages(Path dir) {
         try (var s = Files.list(dir)) {
             return s.anyMatch(f -> f.getFileName().toString().toLowerCase(java.util.Locale.ROOT).matches(".*\\.(jpe?g|png|bmp)") && Files.isRegularFile(f));
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static boolean sameFile(Path a, Path b) {
-        try {
-            return Files.isSameFile(a, b);
         } catch (IOException e) {
             return false;
         }
