@@ -6,8 +6,8 @@
 #   2. ResNet-50 training step and inference, conta fp32 / bf16 against PyTorch fp32 / bf16 autocast, alternating
 #      rounds (bench/resnet50_cpu.sh, 5 untimed and 8 timed steps: conta's first steps still run partly interpreted
 #      Java; targets: bf16 training step >= 2.5x PyTorch fp32 and >= 1.5x its autocast), and the same build's bf16
-#      step with activations kept blocked against plain tensors and with weights in oneDNN's layout against plain
-#      weights (bench/train-ab.sh);
+#      step with activations kept blocked (NHWC where the CPU has AMX) against nChw16c, against plain tensors, and
+#      with weights in oneDNN's layout against plain weights (bench/train-ab.sh);
 #   3. where a training step's time goes in steady steps (ONEDNN_VERBOSE per-primitive sums of steps 11-20, averaged,
 #      bench/onednn_profile.py LOG 10 --after-iter 10: one step's sums can hold a few 10-30 ms stalls of calls that take
 #      1-3 ms in every other step, bench/RESULTS.md session 27), bf16 and fp32;
@@ -29,6 +29,7 @@ mkdir -p bench/results
   echo "## 2. training step and inference vs PyTorch"
   WARMUP=5 PRECISIONS="fp32 bf16" bench/resnet50_cpu.sh 8 224 8 "$rounds"
   bench/train-ab.sh "$rounds" 10 "bf16-blocked||--precision bf16" \
+      "bf16-nChw16c|-Dconta.cpu.nhwc=false|--precision bf16" \
       "bf16-plain|-Dconta.cpu.blocked=false|--precision bf16" \
       "bf16-plainweights|-Dconta.cpu.blockedWeights=false|--precision bf16" -- --arch resnet50 --batch 8 --size 224
   for p in bf16 fp32; do
