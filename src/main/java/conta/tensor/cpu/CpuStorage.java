@@ -10,8 +10,8 @@ import org.bytedeco.javacpp.Pointer;
  * MemorySegment and by native libraries as a JavaCPP pointer.
  *
  * <p>The values are in plain row-major order unless {@link #packing} says the last writer (a oneDNN convolution, a
- * layout-aware op or the SGD step) left them in one of oneDNN's layouts: nChw16c for activations ({@link Blocked}),
- * OIhw16i16o for convolution weights ({@link BlockedWeights}). {@link #segment()} and {@link #floats} hand out plain
+ * layout-aware op or the SGD step) left them in one of oneDNN's layouts: nChw16c (NHWC for bf16 on AMX hosts) for
+ * activations ({@link Blocked}), OIhw16i16o for convolution weights ({@link BlockedWeights}). {@link #segment()} and {@link #floats} hand out plain
  * memory, converting first when needed, so that every op that does not know those layouts stays correct; the ops that
  * know them read and write through {@link #rawSegment()} / {@link #rawFloats()}. A conversion moves the values to a
  * new block and frees the old one: while one thread works on a packed storage's raw memory (a training step), no

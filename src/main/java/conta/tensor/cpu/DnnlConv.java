@@ -30,7 +30,7 @@ import org.bytedeco.javacpp.Pointer;
  * the reorder between them. Per call only the data handles change. The blocked copies and oneDNN's scratchpad live in
  * a few workspace slots shared by all plans (grown, never shrunk), so memory does not grow with the number of shapes.
  *
- * <p>Activations may also be held in nChw16c between convolutions ({@link Blocked}), and weights with their gradients
+ * <p>Activations may also be held in nChw16c (bf16 ones in NHWC on AMX hosts) between convolutions ({@link Blocked}), and weights with their gradients
  * in OIhw16i16o ({@link BlockedWeights}): an argument for which oneDNN chose that layout then uses the tensor's own
  * memory (no reorder), outputs are left in it, and a tensor held so where oneDNN wants another layout is reordered
  * straight from or into it.
@@ -176,8 +176,8 @@ final class DnnlConv implements AutoCloseable {
      * 2048 -> 21 at 41x41 took 0.14x f32's time at dilation 2 but 1.3x at 3, 1.7x at 6 and 12x at 24; 2048 -> 81 and
      * -> 1000 likewise; 1024 inputs 1.4x at dilation 12 with 21 outputs (0.3-0.6x with 256); 512 or fewer inputs stay
      * faster in bf16 at every dilation (bench/RESULTS-latency.md, session 27). In conta's networks that is DeepLab's
-     * ASPP (2048 -> classes, dilations 6-24): half of a bf16 DeepLab call, and most of a bf16 training step. Measured
-     * on AMX only: elsewhere bf16 convolutions stay bf16.
+     * ASPP (2048 -> classes, dilations 6-24): half of a bf16 DeepLab call, and of a training step 5% with 21 classes,
+     * 8% with 81, two thirds with 1000 (bench train's default). Measured on AMX only: elsewhere bf16 stays bf16.
      */
     static boolean f32Faster(int cin, ConvSpec s) {
         return CpuFlags.amx() && cin >= 1024 && Math.max(s.dilH(), s.dilW()) >= 3;

@@ -15,7 +15,8 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * A oneDNN layout other than plain row-major in which a {@link CpuStorage} may hold a 4-d tensor's values: activations
- * in nChw16c ({@link Blocked}), convolution weights and their gradients in OIhw16i16o ({@link BlockedWeights}). The
+ * in nChw16c, or bf16 ones in NHWC on AMX hosts ({@link Blocked}), convolution weights and their gradients in
+ * OIhw16i16o ({@link BlockedWeights}). The
  * plain side of a conversion is always f32 in row-major (NCHW / OIHW) order; conversions are oneDNN reorders, made once
  * per (packing, direction) and kept for the life of the process.
  */
