@@ -150,8 +150,8 @@ final class BlockedKernels {
     /**
      * Per-lane t1 += sum g, t2 += sum g * (x - m) over vector v of block cb in images [i0, i1), g = dy (masked by
      * y > 0 when y is given); with dx, also dx = g * a. The sums only when t1 is not null. Each case runs its own loop
-     * method, none of which tests a flag inside its loop (see affineRun: a load or store behind a branch that was rare
-     * when C2 compiled the method was called out of line, and its vectors boxed).
+     * method, none of which tests a flag inside its loop (see the note above affineRelu: a load or store behind a
+     * branch that was rare when C2 compiled the method was called out of line, and its vectors boxed).
      */
     private static void gradSums(MemorySegment dy, MemorySegment y, MemorySegment x, MemorySegment dx, Blocked b, int cb, int v,
                                  int i0, int i1, FloatVector m, FloatVector a, double[] t1, double[] t2) {
@@ -353,7 +353,7 @@ final class BlockedKernels {
         hi2.intoArray(t2, v * L + L / 2);
     }
 
-    /** y = (x - m) * a + c [then max(0, .)] over [o, end) (a loop per method: see affineRun). */
+    /** y = (x - m) * a + c [then max(0, .)] over [o, end) (a loop per method: see the note above affineRelu). */
     private static void normalizeRelu(MemorySegment x, MemorySegment y, long o, long end, int step, FloatVector m, FloatVector a, FloatVector c, boolean h) {
         for (; o < end; o += step) store(load(x, o, h).sub(m).fma(a, c).max(0f), y, o, h);
     }

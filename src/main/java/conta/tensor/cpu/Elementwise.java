@@ -31,7 +31,7 @@ final class Elementwise {
         long i = from, bound = from + n - n % L;
         boolean mom = momentum != 0f;
         // a loop method per case, no flag tested inside a loop: C2 called a load or store behind a branch that was
-        // rare when it compiled the method out of line, and boxed its vectors (BlockedKernels.affineRun)
+        // rare when it compiled the method out of line, and boxed its vectors (the note above BlockedKernels.affineRelu)
         if (!mom) sgdPlain(p, g, i, bound, lr, wd);
         else if (first) sgdFirst(p, g, m, i, bound, lr, wd);
         else sgdMomentum(p, g, m, i, bound, lr, momentum, wd);
