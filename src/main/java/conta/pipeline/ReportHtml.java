@@ -205,8 +205,14 @@ final class ReportHtml {
                 .append("<code>train_log.jsonl</code>; the thick line is an exponential moving average (0.9) of the thin one.</p>");
     }
 
+    /**
+     * A stage's loss curve: the logged losses thin (up to 600 points), their moving average thick, the named parts
+     * smoothed. On a log axis when the losses are all positive and span a decade or more: DeepLab's summed loss starts
+     * near 8 and ends near 0.5, and a linear axis sized by the first steps left the rest of the run a flat line at the
+     * bottom (session 26's report probe).
+     */
     @SuppressWarnings("unchecked")
-    private static String lossChart(String id, String title, List<Map<String, Object>> log) {
+    static String lossChart(String id, String title, List<Map<String, Object>> log) {
         List<Map<String, Object>> pts = thin(log, 600);
         double[] x = new double[pts.size()], y = new double[pts.size()], ema = new double[pts.size()];
         double e = Double.NaN;
@@ -228,7 +234,19 @@ final class ReportHtml {
                 s.add(new Svg.Series(String.valueOf(name), Svg.COLORS[k++ % Svg.COLORS.length], x, smooth(py), 1.2, 1));
             }
         }
-        return Svg.line(id, title, "step", "loss", s, false, List.of());
+        return Svg.line(id, title, "step", "loss", s, spansADecade(y), List.of());
+    }
+
+    /** Whether the finite values are all positive and the largest is at least 10x the smallest. */
+    static boolean spansADecade(double[] v) {
+        double lo = Double.POSITIVE_INFINITY, hi = 0;
+        for (double d : v) {
+            if (!Double.isFinite(d)) continue;
+            if (d <= 0) return false;
+            lo = Math.min(lo, d);
+            hi = Math.max(hi, d);
+        }
+        return hi >= 10 * lo;
     }
 
     @SuppressWarnings("unchecked")
