@@ -333,21 +333,41 @@ class BlockedLayoutTest {
         b.channelDot(blockedHalf(dy), blockedHalf(x), sumG, false);
         assertClose(sumW.toArray(), sumG.toArray(), 1e-6, "channelDot");
 
-        Tensor gamma = rand(C), beta = rand(C);
-        Tensor mW = empty(C), iW = empty(C), mG = empty(C), iG = empty(C), bnW = empty(N, C, H, W), bnG = empty(N, C, H, W);
-        b.batchNormReluTrain(x, gamma, beta, null, null, 0.1f, 1e-5f, bnW, mW, iW);
-        b.batchNormReluTrain(xb, gamma, beta, null, null, 0.1f, 1e-5f, bnG, mG, iG);
-        assertHalf(bnG);
+        halfBatchNormMatchesF32(x, dy, true);
+    }
+
+    /**
+     * bf16 batch norm with batch statistics (with its fused ReLU when relu), forward and backward, against the f32 op
+     * on the same bf16-rounded x and dy: statistics and parameter gradients to f32 sums' accuracy, outputs within one
+     * bf16 rounding.
+     */
+    private void halfBatchNormMatchesF32(Tensor x, Tensor dy, boolean relu) {
+        int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
+        Tensor gamma = rand(c), beta = rand(c), xb = blockedHalf(x);
+        Tensor mW = empty(c), iW = empty(c), mG = empty(c), iG = empty(c), yW = empty(n, c, h, w), yG = empty(n, c, h, w);
+        if (relu) {
+            b.batchNormReluTrain(x, gamma, beta, null, null, 0.1f, 1e-5f, yW, mW, iW);
+            b.batchNormReluTrain(xb, gamma, beta, null, null, 0.1f, 1e-5f, yG, mG, iG);
+        } else {
+            b.batchNormTrain(x, gamma, beta, null, null, 0.1f, 1e-5f, yW, mW, iW);
+            b.batchNormTrain(xb, gamma, beta, null, null, 0.1f, 1e-5f, yG, mG, iG);
+        }
+        assertHalf(yG);
         assertClose(mW.toArray(), mG.toArray(), 1e-6, "batch mean");
         assertClose(iW.toArray(), iG.toArray(), 1e-6, "batch inverse std");
-        assertHalfOf(bnW.toArray(), bnG.toArray(), 1e-5, "batch norm relu");
-        Tensor dxBW = empty(N, C, H, W), dxBG = empty(N, C, H, W), dgW = t(new float[C], C), dgG = t(new float[C], C), dbW = t(new float[C], C), dbG = t(new float[C], C);
-        b.batchNormReluBackward(x, gamma, roundedHalf(bnW), dy, mW, iW, dxBW, dgW, dbW);
-        b.batchNormReluBackward(xb, gamma, bnG, blockedHalf(dy), mG, iG, dxBG, dgG, dbG);
-        assertHalf(dxBG);
+        assertHalfOf(yW.toArray(), yG.toArray(), 1e-5, relu ? "batch norm relu" : "batch norm");
+        Tensor dxW = empty(n, c, h, w), dxG = empty(n, c, h, w), dgW = t(new float[c], c), dgG = t(new float[c], c), dbW = t(new float[c], c), dbG = t(new float[c], c);
+        if (relu) {
+            b.batchNormReluBackward(x, gamma, roundedHalf(yW), dy, mW, iW, dxW, dgW, dbW);
+            b.batchNormReluBackward(xb, gamma, yG, blockedHalf(dy), mG, iG, dxG, dgG, dbG);
+        } else {
+            b.batchNormBackward(x, gamma, dy, mW, iW, dxW, dgW, dbW);
+            b.batchNormBackward(xb, gamma, blockedHalf(dy), mG, iG, dxG, dgG, dbG);
+        }
+        assertHalf(dxG);
         assertClose(dgW.toArray(), dgG.toArray(), 1e-5, "dgamma");
         assertClose(dbW.toArray(), dbG.toArray(), 1e-5, "dbeta");
-        assertHalfOf(dxBW.toArray(), dxBG.toArray(), 1e-5, "batch norm backward dx");
+        assertHalfOf(dxW.toArray(), dxG.toArray(), 1e-5, "batch norm backward dx");
     }
 
     /**
@@ -357,24 +377,13 @@ class BlockedLayoutTest {
     @Test
     void halfBatchNormSplitOverThreads() {
         int n = 4, c = 64, h = 16;
-        Tensor x = roundedHalf(rand(n, c, h, h)), dy = roundedHalf(rand(n, c, h, h)), gamma = rand(c), beta = rand(c), xb = blockedHalf(x);
-        Tensor mW = empty(c), iW = empty(c), mG = empty(c), iG = empty(c), yW = empty(n, c, h, h), yG = empty(n, c, h, h);
-        b.batchNormTrain(x, gamma, beta, null, null, 0.1f, 1e-5f, yW, mW, iW);
-        b.batchNormTrain(xb, gamma, beta, null, null, 0.1f, 1e-5f, yG, mG, iG);
-        assertHalf(yG);
-        assertClose(mW.toArray(), mG.toArray(), 1e-6, "batch mean");
-        assertClose(iW.toArray(), iG.toArray(), 1e-6, "batch inverse std");
-        assertHalfOf(yW.toArray(), yG.toArray(), 1e-5, "batch norm");
-        Tensor dxW = empty(n, c, h, h), dxG = empty(n, c, h, h), dgW = t(new float[c], c), dgG = t(new float[c], c), dbW = t(new float[c], c), dbG = t(new float[c], c);
-        b.batchNormBackward(x, gamma, dy, mW, iW, dxW, dgW, dbW);
-        b.batchNormBackward(xb, gamma, blockedHalf(dy), mG, iG, dxG, dgG, dbG);
-        assertHalf(dxG);
-        assertClose(dgW.toArray(), dgG.toArray(), 1e-5, "dgamma");
-        assertClose(dbW.toArray(), dbG.toArray(), 1e-5, "dbeta");
-        assertHalfOf(dxW.toArray(), dxG.toArray(), 1e-5, "batch norm backward dx");
+        halfBatchNormMatchesF32(roundedHalf(rand(n, c, h, h)), roundedHalf(rand(n, c, h, h)), false);
     }
 
-    /** bf16 convolutions read and write bf16 nChw16c; results as from plain inputs (the same bf16 values go in). */
+    /**
+     * bf16 convolutions read and write the held bf16 layout (nChw16c here, NHWC in BlockedLayoutNhwcTest); results as
+     * from plain inputs (the same bf16 values go in).
+     */
     @Test
     void bf16ConvolutionsKeepBf16Activations() {
         try (CpuBackend bf = bf16Backend()) {
