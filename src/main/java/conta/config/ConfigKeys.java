@@ -26,10 +26,10 @@ public final class ConfigKeys {
 
     private ConfigKeys() { }
 
-    /** How a value is read; each kind has its own syntax check. */
     /** The words a BOOL key takes for true and for false, in any case. */
     static final List<String> TRUE = List.of("true", "yes", "on", "1"), FALSE = List.of("false", "no", "off", "0");
 
+    /** How a value is read; each kind has its own syntax check. */
     public enum Type { INT, NUM, BOOL, INTS, NUMS, RANGE_INT, RANGE_NUM, SWEEP, CHOICE, WEIGHTS, BLOCKS, DEVICE, NAME, AUTO_INTS }
 
     /**

@@ -238,7 +238,7 @@ public final class Pipeline implements AutoCloseable {
         // auto on a host without AMX would otherwise finish its later stages in fp32 without a word (hosts of one
         // machine kind differ, and long runs resume on other hosts)
         boolean auto = "auto".equalsIgnoreCase(now.get("precision").strip());
-        if (auto) now.put("precision", Precision.parse("auto").resolve().name().toLowerCase(java.util.Locale.ROOT));
+        if (auto) now.put("precision", Precision.AUTO.resolve().name().toLowerCase(java.util.Locale.ROOT));
         try {
             if (Files.isRegularFile(f)) {
                 Map<String, Object> old = new LinkedHashMap<>(Json.readObject(f, Files.isRegularFile(out.resolve("report.json"))

@@ -429,7 +429,6 @@ public final class DnnlGraph implements LayerGraph {
         if (!inputs.contains(src)) reordersAdded--; // the output's own conversion is not a layout change inside the network
     }
 
-    /** A reorder of src into layout md (a new value), counted. */
     /**
      * src in layout md for a convolution to read: one copy per layout, shared by every convolution that reads src so
      * (DeepLab's four ASPP branches read one map, converted to f32 once, see DnnlConv.f32Faster). Values are written once
@@ -442,6 +441,7 @@ public final class DnnlGraph implements LayerGraph {
         return c;
     }
 
+    /** A reorder of src into layout md (a new value), counted. */
     private Val reorderTo(Val src, dnnl_memory_desc md) {
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         check(dnnl_reorder_primitive_desc_create(pd, src.md, engine, md, engine, null), "reorder descriptor");
