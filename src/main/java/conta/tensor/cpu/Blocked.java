@@ -73,16 +73,16 @@ record Blocked(int n, int c, int h, int w, boolean half, boolean nhwc) implement
         return b != null && t.rank() == 4 && b.n == t.dim(0) && b.c == t.dim(1) && b.h == t.dim(2) && b.w == t.dim(3) ? b : null;
     }
 
-    /** Whether t's whole storage holds exactly t, rank 4, in nChw16c (f32 or bf16). */
+    /** Whether t's whole storage holds exactly t, rank 4, in a blocked layout (nChw16c f32 or bf16, or NHWC bf16). */
     static boolean holds(Tensor t) { return in(t) != null; }
 
-    /** Whether t holds nChw16c in the given element type. */
+    /** Whether t holds a blocked layout in the given element type. */
     static boolean holds(Tensor t, boolean half) {
         Blocked b = in(t);
         return b != null && b.half == half;
     }
 
-    /** Whether t may be written in nChw16c: rank 4, channels a multiple of 16, and the whole of its storage. */
+    /** Whether t may be written in a blocked layout: rank 4, channels a multiple of 16, and the whole of its storage. */
     static boolean fits(Tensor t) {
         return ENABLED && t.rank() == 4 && t.dim(1) % LANES == 0 && t.dim(1) > 0
                 && CpuBackend.storage(t).bytes() == t.numel() * 4;
