@@ -3,8 +3,9 @@
 #   plan  - conta's InferencePlan (conta bench latency --impl plan); plan-bf16 the same in bfloat16; plan-direct
 #           the fp32 plan without its Winograd 3x3 kernel (-Dconta.plan.winograd=false: oneDNN everywhere),
 #           plan-bf16-direct the bf16 plan without its bf16 Winograd kernel (-Dconta.plan.winograd.bf16=false);
-#           plan-spin the fp32 plan with GOMP_SPINCOUNT=$SPIN (3000) instead of the launcher's 1000, plan-spinN
-#           with GOMP_SPINCOUNT=N, plan-passive with OMP_WAIT_POLICY=passive
+#           plan-spin the fp32 plan with GOMP_SPINCOUNT=$SPIN (3000) instead of the launcher's ~20 us (the rounds
+#           target/native/conta-spin measures), plan-spinN with GOMP_SPINCOUNT=N, plan-passive with
+#           OMP_WAIT_POLICY=passive
 #   graph - conta's training-graph eval forward (--impl graph)
 #   ort   - ONNX Runtime 1.23.2 for Java (conta.bench.OrtLatency, a test-scope main), the torch.onnx export, with its
 #           default spinning thread pool; ort-nospin with session.intra_op.allow_spinning=0
@@ -86,7 +87,7 @@ conta_latency() {
 run() {
   local impl=$1 arch=$2 size=$3 it=${4:-$ITERS} wu=${5:-$WARMUP}
   case $impl in
-    plan|graph) conta_latency "$impl" fp32 ;;           # the launcher's wait policy: a 1000-round spin for bench latency
+    plan|graph) conta_latency "$impl" fp32 ;;           # the launcher's wait policy: a ~20 us spin for bench latency
     plan-passive) # the fp32 plan with OpenMP workers that sleep at once (the launcher's default before session 12)
       OMP_WAIT_POLICY=passive conta_latency plan fp32 | sed 's/conta-plan-fp32/conta-plan-fp32-passive/' ;;
     plan-bf16) conta_latency plan bf16 ;;

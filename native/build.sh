@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds libconta.so (the C ABI, native/include/conta.h), the example program and libconta_cpu.so (the CPU plan's
-# Winograd kernel) with the system C compiler.
+# Builds libconta.so (the C ABI, native/include/conta.h), the example program, libconta_cpu.so (the CPU plan's
+# Winograd kernel) and conta-spin (the launcher's OpenMP spin, src/spin.h) with the system C compiler.
 # usage: native/build.sh OUT_DIR JAVA_HOME DEFAULT_CLASSPATH [KERNEL_DIR [VERSION]]   (Maven calls it in the compile phase)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -22,8 +22,12 @@ if [ -n "$kdir" ]; then
     fi
   fi
 fi
+# conta-spin: the GOMP_SPINCOUNT that spins ~20 us on this CPU, for the launcher's inference commands (src/spin.h)
+if [ ! -x "$out/conta-spin" ] || [ "$here/src/spin.c" -nt "$out/conta-spin" ] || [ "$here/src/spin.h" -nt "$out/conta-spin" ]; then
+  "$cc" -O2 -Wall -Wextra -o "$out/conta-spin" "$here/src/spin.c" && echo "[native] built $out/conta-spin"
+fi
 # rebuild only when a source is newer than the library
-if [ -f "$out/libconta.so" ] && [ -z "$(find "$here" -newer "$out/libconta.so" \( -name '*.[ch]' -o -name build.sh \) ! -name winograd.c -print -quit)" ]; then
+if [ -f "$out/libconta.so" ] && [ -z "$(find "$here" -newer "$out/libconta.so" \( -name '*.[ch]' -o -name build.sh \) ! -name winograd.c ! -name spin.c -print -quit)" ]; then
   exit 0 # up to date: nothing to say on every build
 fi
 "$cc" -O2 -g -Wall -Wextra -fPIC -shared -o "$out/libconta.so" "$here/src/conta.c" \

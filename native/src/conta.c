@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conta.h"
+#include "spin.h"
 
 #ifndef CONTA_BUILD_JAVA_HOME
 #define CONTA_BUILD_JAVA_HOME ""
@@ -188,11 +189,11 @@ static int chld_saved;
 
 static int start_vm(void) {
     chld_saved = sigaction(SIGCHLD, NULL, &chld_at_start) == 0;
-    /* as the ./conta launcher's inference commands: oneDNN's OpenMP threads spin 1000 rounds (~20 us, the gap
-     * between two primitives) and then sleep. libgomp's default spin (300000 rounds) slowed a 64x64 call from 14 ms
-     * to 1.9 s on a loaded 2-core machine; the short one gains ~6% on a quiet one and is no worse than sleeping at
-     * once under load (bench/RESULTS-latency.md, session 12). Set before libgomp loads; the host's own OpenMP
-     * settings win. */
+    /* as the ./conta launcher's inference commands: oneDNN's OpenMP threads spin ~20 us (the gap between two
+     * primitives; the rounds measured on this CPU, spin.h) and then sleep. libgomp's default spin (300000 rounds)
+     * slowed a 64x64 call from 14 ms to 1.9 s on a loaded 2-core machine; the short one gains 6-9% on a quiet one and
+     * is no worse than sleeping at once under load (bench/RESULTS-latency.md, sessions 12 and 28). Set before libgomp
+     * loads; the host's own OpenMP settings win. */
     int gomp_first = 0; /* the host loaded libgomp before conta, with no wait setting of its own (said below) */
     if (!getenv("GOMP_SPINCOUNT") && !getenv("OMP_WAIT_POLICY")) {
         void *gomp = dlopen("libgomp.so.1", RTLD_LAZY | RTLD_NOLOAD);
@@ -200,7 +201,9 @@ static int start_vm(void) {
             gomp_first = 1;
             dlclose(gomp);
         }
-        setenv("GOMP_SPINCOUNT", "1000", 0);
+        char rounds[24];
+        snprintf(rounds, sizeof rounds, "%lu", conta_spin_rounds(20));
+        setenv("GOMP_SPINCOUNT", rounds, 0);
     }
     void *lib = open_libjvm();
     if (!lib) {
@@ -225,8 +228,9 @@ static int start_vm(void) {
          * docs/api.md). Only the host can set it in time: say so, once. (Not in a JVM that runs already: there conta's
          * own oneDNN may have loaded libgomp.) */
         if (gomp_first)
-            fprintf(stderr, "conta: this process loaded OpenMP (libgomp) before conta: set GOMP_SPINCOUNT=1000 (or OMP_WAIT_POLICY) "
-                            "in its environment before it starts, or conta's calls run many times slower (docs/api.md)\n");
+            fprintf(stderr, "conta: this process loaded OpenMP (libgomp) before conta: set GOMP_SPINCOUNT=%s (or OMP_WAIT_POLICY) "
+                            "in its environment before it starts, or conta's calls run many times slower (docs/api.md)\n",
+                    getenv("GOMP_SPINCOUNT"));
         const char *cp_spec = getenv("CONTA_CLASSPATH");
         if (!cp_spec || !cp_spec[0]) cp_spec = CONTA_BUILD_CLASSPATH;
         char *cp = class_path(cp_spec);
