@@ -5,6 +5,9 @@
 //   warm   one copy called again and again (what bench/onednn_1x1_bench.c measures);
 //   cold   the convolution (NHWC, weights format any: what the plan runs), copies cycled;
 //   matmul the same product as a oneDNN matmul, copies cycled;
+//   gap    cold, with the calling thread busy 10 us before each call: the OpenMP worker waits that long between two
+//          primitives, as it may in a plan; with GOMP_SPINCOUNT rounds shorter than that it has gone to sleep and the
+//          call begins with a futex wake-up (run it with GOMP_SPINCOUNT=1000 and =30000);
 //   halves two convolutions of cout/2 each, one per thread, side by side in an OpenMP region (each thread then reads
 //          only its half of the weights, once), copies cycled; each half writes its own dense output (a strided
 //          output, every other 64-channel run, sends oneDNN to its reference kernel).
@@ -12,7 +15,7 @@
 //   mkdir -p /tmp/dnnl && (cd /tmp/dnnl && unzip -qo ~+/target/lib/dnnl-3.11-1.5.13-linux-x86_64.jar)
 //   D=/tmp/dnnl/org/bytedeco/dnnl/linux-x86_64
 //   gcc -O2 -fopenmp -o /tmp/onednn_cold_bench bench/onednn_cold_bench.c -I$D/include -L$D -l:libdnnl.so.3 -Wl,-rpath,$D
-//   OMP_NUM_THREADS=2 GOMP_SPINCOUNT=1000 /tmp/onednn_cold_bench 60 40
+//   OMP_NUM_THREADS=2 GOMP_SPINCOUNT=1000 /tmp/onednn_cold_bench 60 40     (and GOMP_SPINCOUNT=30000: the gap column)
 #include <dnnl.h>
 #include <omp.h>
 #include <stdio.h>
@@ -48,10 +51,11 @@ static dnnl_primitive_desc_t conv_pd(int H, int W, int C, int O, int dld, const 
   CK(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, impl));
   return pd;
 }
-static double timecalls(call_t *c, int copies, int iters, int halves) {
+static double timecalls(call_t *c, int copies, int iters, int halves, double gap_us) {
   double t[1000]; int warm = copies * 2;
   for (int i = 0; i < iters + warm; i++) {
     call_t *k = &c[(i % copies) * (halves ? 2 : 1)];
+    for (double g0 = now(); now() - g0 < gap_us / 1000;) { }
     double t0 = now();
     if (halves) {
 #pragma omp parallel num_threads(2)
@@ -94,10 +98,12 @@ static void run(int H, int W, int C, int O, int iters, int copies) {
       c->a[2] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, mem(hbmd)}; c->a[3] = (dnnl_exec_arg_t){DNNL_ARG_DST, hd};
     }
   }
-  double w = timecalls(cv, 1, iters, 0), c = timecalls(cv, copies, iters, 0), m = timecalls(mm, copies, iters, 0), h = timecalls(hv, copies, iters, 1);
-  double c2 = timecalls(cv, copies, iters, 0), h2 = timecalls(hv, copies, iters, 1), w2 = timecalls(cv, 1, iters, 0), m2 = timecalls(mm, copies, iters, 0);
-  printf("%2dx%-2d %4d->%-4d warm %.3f/%.3f cold %.3f/%.3f matmul %.3f/%.3f halves %.3f/%.3f  (%s | %s | %s)\n",
-         H, W, C, O, w, w2, c, c2, m, m2, h, h2, impl, mimpl, himpl);
+  double w = timecalls(cv, 1, iters, 0, 0), c = timecalls(cv, copies, iters, 0, 0), g = timecalls(cv, copies, iters, 0, 10),
+         m = timecalls(mm, copies, iters, 0, 0), h = timecalls(hv, copies, iters, 1, 0);
+  double c2 = timecalls(cv, copies, iters, 0, 0), h2 = timecalls(hv, copies, iters, 1, 0), g2 = timecalls(cv, copies, iters, 0, 10),
+         w2 = timecalls(cv, 1, iters, 0, 0), m2 = timecalls(mm, copies, iters, 0, 0);
+  printf("%2dx%-2d %4d->%-4d warm %.3f/%.3f cold %.3f/%.3f gap %.3f/%.3f matmul %.3f/%.3f halves %.3f/%.3f  (%s | %s | %s)\n",
+         H, W, C, O, w, w2, c, c2, g, g2, m, m2, h, h2, impl, mimpl, himpl);
 }
 int main(int argc, char **argv) {
   int it = argc > 1 ? atoi(argv[1]) : 60, copies = argc > 2 ? atoi(argv[2]) : 40;
