@@ -64,7 +64,8 @@ public final class DemoCommand implements Command {
                 System.out.println();
                 Report.printTable(report, System.out);
                 if (report.containsKey("stopped_after"))
-                    System.out.println("stopped after " + report.get("stopped_after") + " (--until): rerun without --until to finish");
+                    System.out.println("stopped after " + report.get("stopped_after") + " (--until): the stages it reached are in "
+                            + out.resolve("report.html").toAbsolutePath() + "; rerun without --until to finish");
                 else
                     System.out.printf("demo finished in %.1f min (this run); report: %s, open %s%n", (System.nanoTime() - t0) / 6e10,
                             out.resolve("report.json"), out.resolve("report.html").toAbsolutePath());

@@ -47,7 +47,8 @@ public final class PipelineCommand implements Command {
         Methods.run(cfg, Path.of(a.get("data", null)), out, range(a), report -> { // printed into run.log too
             Report.printTable(report, System.out);
             if (report.containsKey("stopped_after"))
-                System.out.println("stopped after " + report.get("stopped_after") + " (--until): no report files yet; rerun without --until to finish");
+                System.out.println("stopped after " + report.get("stopped_after") + " (--until): the stages it reached are in " + out.resolve("report.html")
+                        + "; rerun without --until to finish");
             else
                 System.out.println("report: " + out.resolve("report.json") + " and " + out.resolve("report.html"));
         });

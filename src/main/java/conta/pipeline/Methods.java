@@ -167,6 +167,7 @@ public final class Methods {
             all.add(p.current);
             Map<String, Object> report = Report.build(p, all, (System.nanoTime() - t0) / 1e9);
             report.put("stopped_after", until.toString());
+            Report.writeStopped(p, report);
             System.err.println("stopped after " + until + " (--until); rerun without --until to continue from there");
             return report;
         }

@@ -83,6 +83,18 @@ public final class Report {
         conta.io.AtomicWrite.write(p.out.resolve("report.html"), ReportHtml.render(p, report, warnings).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
+    /**
+     * A run stopped by --until: report.html with the stages it reached, saying so at the top. No report.json: it marks a
+     * finished run (compare --tables-only counts it, --config reads its recipe). A folder whose run had finished before
+     * (--until found the stage done) keeps its full report.
+     */
+    static void writeStopped(Pipeline p, Map<String, Object> report) throws IOException {
+        if (Files.isRegularFile(p.out.resolve("report.json"))) return;
+        @SuppressWarnings("unchecked")
+        List<String> warnings = report.get("warnings") instanceof List<?> l ? (List<String>) l : List.of();
+        conta.io.AtomicWrite.write(p.out.resolve("report.html"), ReportHtml.render(p, report, warnings).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     static Double miou(Map<String, Object> stages, String k) {
         Object s = stages.get(k);
         if (!(s instanceof Map<?, ?> m) || !(m.get("miou") instanceof Number n)) return null;

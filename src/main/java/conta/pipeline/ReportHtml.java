@@ -64,7 +64,19 @@ final class ReportHtml {
                 .append(esc(str(report.get("data")))).append("</code>: ").append(report.get("train_images")).append(" training images (split <code>")
                 .append(esc(str(report.get("train_split")))).append("</code>), ").append(report.get("val_images")).append(" held-out images (split <code>")
                 .append(esc(str(report.get("val_split")))).append("</code>), ").append(rounds.size()).append(rounds.size() == 1 ? " round" : " rounds").append(".</p>");
-        if (!scored) h.append("<p class='note' id='no-mask-note'>").append(esc(NO_MASK_SENTENCE)).append("</p>");
+        if (report.get("stopped_after") != null)
+            h.append("<p class='note' id='stopped-note'>This run stopped after <b>").append(esc(str(report.get("stopped_after"))))
+                    .append("</b> (--until): the stages after it have not run yet, so their scores, curves and images are missing below. "
+                            + "Rerun the same command without --until to finish it; report.json is written when the run has finished.</p>");
+        // a stopped run before any scored stage has no scores for want of the stage, not of masks
+        boolean scoredAny = false, camRan = false;
+        for (int t = 0; t <= last; t++) {
+            Map<String, Object> s = stages(rounds, t);
+            scoredAny |= miou(s, "cam") != null || miou(s, "pseudo") != null || miou(s, "seg") != null;
+            camRan |= s.get("cam") instanceof Map;
+        }
+        if (!scoredAny && (report.get("stopped_after") == null || camRan))
+            h.append("<p class='note' id='no-mask-note'>").append(esc(NO_MASK_SENTENCE)).append("</p>");
         legend(classes, h);
         summary(rounds, h);
         if (scored) perClass(classes, st, last, h);

@@ -4,6 +4,7 @@ import conta.config.Config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import conta.synth.SynthGenerator;
 import conta.tensor.cpu.CpuBackend;
@@ -252,5 +253,54 @@ class ReportHtmlBrowserTest {
         assertTrue(imgs.size() >= 2 * 4, "image, CAM, heatmaps, pseudo-mask and prediction per training row");
         assertTrue(dom.contains("id=\"loss-r0-cls\""), "training curves without ground truth too");
         assertFalse(dom.contains("id=\"per-class\""), "no per-class score table without masks");
+    }
+
+    /**
+     * --until: report.html of the stages reached, headed by a note that the run stopped there (no report.json, the mark
+     * of a finished run); before any scored stage no "no masks" note (the scores are missing for want of the stage);
+     * the run finished later replaces it with the full report. Before, a stopped run wrote no report at all.
+     */
+    @Test
+    void aRunStoppedByUntilHasAReportOfTheStagesItReached() throws Exception {
+        Path out = tmp.resolve("until");
+        Config c = quick();
+        c.set("report.overlays", "2");
+        try (CpuBackend b = new CpuBackend()) {
+            Methods.run(c, synth, out, b, new StageRange(null, StageRange.parse("cls", "until")));
+        }
+        assertFalse(Files.exists(out.resolve("report.json")), "report.json waits for the end");
+        Rendered r = render(out.resolve("report.html"));
+        noErrors(r);
+        assertTrue(r.dom().contains("id=\"stopped-note\"") && r.dom().contains("stopped after <b>round0/cls</b>"), "the note says where it stopped");
+        assertFalse(r.dom().contains("id=\"no-mask-note\""), "no scores yet for want of the stage, not of masks");
+        assertTrue(r.dom().contains("id=\"loss-r0-cls\""), "the classifier's curves");
+
+        try (CpuBackend b = new CpuBackend()) {
+            Methods.run(c, synth, out, b, new StageRange(null, StageRange.parse("cam", "until")));
+        }
+        assertFalse(Files.exists(out.resolve("report.json")));
+        r = render(out.resolve("report.html"));
+        noErrors(r); // the pseudo-mask and prediction cells of the image rows are empty, not broken images
+        String dom = r.dom();
+        assertTrue(dom.contains("stopped after <b>round0/cam</b>"), "the note moved on");
+        Matcher camScore = Pattern.compile("<tr><td>0</td><td>(\\d+\\.\\d\\d)</td><td>[^<]+</td><td>-</td><td>-</td></tr>").matcher(section(dom, "summary"));
+        assertTrue(camScore.find(), "round 0: the CAM score, no pseudo-mask or segmentation score: " + section(dom, "summary"));
+        assertTrue(dom.contains("id=\"sweep-chart\"") && dom.contains("id=\"per-class\""), "the CAM sweep and per-class scores");
+        assertEquals(2, count(dom, "class=\"train-row\""), "training rows with their CAMs");
+
+        Map<String, Object> full;
+        try (CpuBackend b = new CpuBackend()) {
+            full = Methods.run(c, synth, out, b);
+        }
+        assertNull(full.get("stopped_after"));
+        assertTrue(Files.isRegularFile(out.resolve("report.json")));
+        dom = render(out.resolve("report.html")).dom();
+        assertFalse(dom.contains("id=\"stopped-note\""), "the finished run's report replaced it");
+        assertTrue(dom.contains("id=\"loss-r0-seg\""));
+        // --until on a finished folder stops at once and keeps the full report
+        try (CpuBackend b = new CpuBackend()) {
+            Methods.run(c, synth, out, b, new StageRange(null, StageRange.parse("cam", "until")));
+        }
+        assertFalse(Files.readString(out.resolve("report.html")).contains("id='stopped-note'"), "the full report is kept");
     }
 }
