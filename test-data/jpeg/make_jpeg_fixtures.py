@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Fixtures for conta.image.JpegScanTest: small JPEGs cropped from a real VOC image and re-encoded with libjpeg, and
-seeded corruptions of their scan data with libjpeg's verdict on each (oracle.c). Needs gcc, libjpeg-dev and the shared
-sample data; CI only reads what this writes.
+seeded corruptions of their scan data with libjpeg's verdict on each (oracle.c), and an arithmetic-coded copy with
+libjpeg's decode of it. Needs gcc, libjpeg-dev, libjpeg-turbo-progs and the shared sample data; CI only reads what this
+writes.
 
     python3 test-data/jpeg/make_jpeg_fixtures.py [--voc ../shared/data/voc2012-sample]
 
-Writes test-data/jpeg/{colour,restart,grey,progressive}.jpg and mutations.tsv: per line the fixture, the offset, how
+Writes test-data/jpeg/{colour,restart,grey,progressive,arithmetic}.jpg, arithmetic.ppm and mutations.tsv: per line the fixture, the offset, how
 many bytes are deleted there, the hex bytes inserted in their place, libjpeg's verdict (clean, warn, fatal) and its
 first message.
 """
@@ -84,6 +85,12 @@ def main():
         f.write("# fixture\toffset\tdeleted\tinserted (hex)\tlibjpeg\tits first message (make_jpeg_fixtures.py)\n")
         f.write("\n".join(rows) + "\n")
     print("wrote %d mutations" % len(rows))
+    # colour.jpg arithmetic-coded (not walked by JpegScan) and libjpeg's decode of it (libjpeg-turbo-progs: cjpeg, djpeg)
+    pixels = subprocess.run(["djpeg", "-ppm", os.path.join(HERE, "colour.jpg")], check=True, capture_output=True).stdout
+    arith = subprocess.run(["cjpeg", "-arithmetic", "-quality", "90"], input=pixels, check=True, capture_output=True).stdout
+    open(os.path.join(HERE, "arithmetic.jpg"), "wb").write(arith)
+    decoded = subprocess.run(["djpeg", "-ppm", os.path.join(HERE, "arithmetic.jpg")], check=True, capture_output=True).stdout
+    open(os.path.join(HERE, "arithmetic.ppm"), "wb").write(decoded)
 
 
 if __name__ == "__main__":

@@ -154,4 +154,26 @@ class JpegScanTest {
         assertEquals(160, ImageCodec.probe(f).w());
         assertEquals(120, ImageCodec.read(f).h());
     }
+
+    /**
+     * An arithmetic-coded JPEG (colour.jpg re-encoded by libjpeg-turbo's `cjpeg -arithmetic`, as make_jpeg_fixtures.py
+     * says) is not walked, and the image reads as libjpeg decodes it: arithmetic.ppm is `djpeg`'s output for the same
+     * file. (The walk's other untested coding, 12-bit samples, has no encoder here: libjpeg-turbo 2.1's cjpeg is 8-bit.)
+     */
+    @Test
+    void anArithmeticCodedFileIsNotWalkedAndReadsAsLibjpegDecodesIt() throws IOException {
+        Path f = DIR.resolve("arithmetic.jpg");
+        JpegScan.Result r = JpegScan.check(Files.readAllBytes(f));
+        assertFalse(r.walked());
+        assertNull(r.problem());
+        byte[] ppm = Files.readAllBytes(DIR.resolve("arithmetic.ppm"));
+        String head = new String(ppm, 0, 15, java.nio.charset.StandardCharsets.US_ASCII);
+        assertTrue(head.startsWith("P6\n160 120\n255\n"), head);
+        RgbImage im = ImageCodec.read(f);
+        assertEquals(160, im.w());
+        assertEquals(120, im.h());
+        int off = "P6\n160 120\n255\n".length(), worst = 0;
+        for (int i = 0; i < im.rgb().length; i++) worst = Math.max(worst, Math.abs((im.rgb()[i] & 0xFF) - (ppm[off + i] & 0xFF)));
+        assertTrue(worst <= 1, "largest difference from djpeg's pixels: " + worst);
+    }
 }
