@@ -519,7 +519,7 @@ public final class Pipeline implements AutoCloseable {
                 Progress bar = new Progress("round " + t + " CAMs", trainIds.size(), 0);
                 List<String> ids = bad.live(trainIds), todo = new ArrayList<>();
                 for (String id : ids) {
-                    if (Files.isRegularFile(camDir.resolve(id + ".npz")) && Files.isRegularFile(seedDir.resolve(id + ".png"))) bar.step(id);
+                    if (Files.isRegularFile(camDir.resolve(id + ".npz")) && Files.isRegularFile(seedDir.resolve(id + ".png"))) bar.skipped(id);
                     else todo.add(id);
                 }
                 try (CamInputs ahead = new CamInputs(this::readOrSkip, Backbones.input(cfg, "cls"), scales, resize, todo)) {
@@ -609,11 +609,10 @@ public final class Pipeline implements AutoCloseable {
             Progress bar = new Progress(label, ids.size(), 0);
             for (String id : ids) {
                 Path f = dir.resolve(id + ".png");
-                if (!Files.isRegularFile(f)) {
-                    Item it = readOrSkip(id);
-                    if (it == null) { bar.step(id); continue; }
+                if (Files.isRegularFile(f)) { bar.skipped(id); continue; } // written by the run this one resumes
+                Item it = readOrSkip(id);
+                if (it != null)
                     IndexPng.write(f, SegStage.predict(net, Backbones.input(cfg, "seg"), it.image(), cfg.bool("seg.crf") ? conta.wsss.crf.CrfParams.DEEPLAB : null, plans));
-                }
                 bar.step(id);
             }
             bar.finish();

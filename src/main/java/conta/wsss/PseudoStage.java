@@ -72,16 +72,18 @@ public final class PseudoStage {
             String id = ids.get(i);
             Path f = irDir.resolve(id + ".png");
             try {
-                if (!Files.isRegularFile(f)) {
-                    try {
-                        Item it = ds.read(id);
-                        IndexPng.write(f, IrLabels.compute(backend, it.image(), CamMaps.load(camDir.resolve(id + ".npz")), p));
-                    } catch (conta.data.DataError e) { // an image unreadable since the run started: left out under --skip-bad
-                        if (!cfg.bool("data.skip_bad")) throw e;
-                        System.err.println("skipping " + id + " (--skip-bad): " + e.getMessage());
-                    } catch (IOException e) {
-                        throw new UncheckedIOException("IR labels of " + id + ": " + e.getMessage(), e);
-                    }
+                if (Files.isRegularFile(f)) { // written by the run this one resumes
+                    bar.skipped(id);
+                    return;
+                }
+                try {
+                    Item it = ds.read(id);
+                    IndexPng.write(f, IrLabels.compute(backend, it.image(), CamMaps.load(camDir.resolve(id + ".npz")), p));
+                } catch (conta.data.DataError e) { // an image unreadable since the run started: left out under --skip-bad
+                    if (!cfg.bool("data.skip_bad")) throw e;
+                    System.err.println("skipping " + id + " (--skip-bad): " + e.getMessage());
+                } catch (IOException e) {
+                    throw new UncheckedIOException("IR labels of " + id + ": " + e.getMessage(), e);
                 }
                 if (failed.get() == null) bar.step(id);
             } catch (RuntimeException | Error e) {
@@ -214,23 +216,25 @@ public final class PseudoStage {
         Progress bar = new Progress(round + "random walk", ids.size(), 0);
         for (String id : ids) {
             Path f = out.resolve(id + ".png");
-            if (!Files.isRegularFile(f)) {
-                CamMaps cam = CamMaps.load(camDir.resolve(id + ".npz"));
-                conta.data.Sample s;
-                try {
-                    s = ds.load(id, Backbones.input(cfg, "irn"));
-                } catch (conta.data.DataError e) { // unreadable since the run started: left out under --skip-bad
-                    if (!cfg.bool("data.skip_bad")) throw e;
-                    System.err.println("skipping " + id + " (--skip-bad): " + e.getMessage());
-                    bar.step(id);
-                    continue;
-                }
-                float[] edge = net.boundary(s.image(), s.h(), s.w());
-                if (edge.length != cam.h4() * cam.w4())
-                    throw new IllegalStateException("boundary grid of " + id + " has " + edge.length + " cells, CAM grid " + cam.w4() + "x" + cam.h4());
-                byte[] lab = rw.segment(backend, cam.stride4(), cam.keys(), edge, cam.h4(), cam.w4(), cam.h(), cam.w());
-                IndexPng.write(f, new Mask(cam.h(), cam.w(), lab));
+            if (Files.isRegularFile(f)) { // written by the run this one resumes
+                bar.skipped(id);
+                continue;
             }
+            CamMaps cam = CamMaps.load(camDir.resolve(id + ".npz"));
+            conta.data.Sample s;
+            try {
+                s = ds.load(id, Backbones.input(cfg, "irn"));
+            } catch (conta.data.DataError e) { // unreadable since the run started: left out under --skip-bad
+                if (!cfg.bool("data.skip_bad")) throw e;
+                System.err.println("skipping " + id + " (--skip-bad): " + e.getMessage());
+                bar.step(id);
+                continue;
+            }
+            float[] edge = net.boundary(s.image(), s.h(), s.w());
+            if (edge.length != cam.h4() * cam.w4())
+                throw new IllegalStateException("boundary grid of " + id + " has " + edge.length + " cells, CAM grid " + cam.w4() + "x" + cam.h4());
+            byte[] lab = rw.segment(backend, cam.stride4(), cam.keys(), edge, cam.h4(), cam.w4(), cam.h(), cam.w());
+            IndexPng.write(f, new Mask(cam.h(), cam.w(), lab));
             bar.step(id);
         }
         bar.finish();
