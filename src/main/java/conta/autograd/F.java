@@ -215,10 +215,11 @@ public final class F {
         Backend b = a.backend();
         Tensor y = out(b, a.shape());
         b.addRelu(a, c, y);
-        if (any(a, c)) record("addRelu", y, gy -> {
-            b.reluBackward(y, gy, gy); // in place: gy is this op's own and spent after this node
-            if (needs(a) && needs(c)) Tape.accumulateScaled(a, gy, 1f);
-            Tape.pass(y, needs(c) ? c : a, 1f); // last: may take gy itself
+        if (any(a, c)) record("addRelu", y, gyIn -> {
+            Tensor gy = Tape.ownGrad(y); // in place below: gy is this op's own and spent after this node
+            b.reluBackward(y, gy, gy);
+            if (needs(a) && needs(c)) Tape.passToBoth(y, a, c); // one buffer for both (a copy only where either has one)
+            else Tape.pass(y, needs(c) ? c : a, 1f);
         });
         return y;
     }

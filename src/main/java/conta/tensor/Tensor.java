@@ -125,16 +125,64 @@ public final class Tensor implements AutoCloseable {
     @Override
     public String toString() { return "Tensor" + shapeString() + (name != null ? "(" + name + ")" : ""); }
 
-    /** Storage seen through a view: freeing the view leaves the owner's memory alone. */
+    /**
+     * n tensors of this shape that own this tensor's memory together: the memory is freed when the last of them is
+     * closed. This tensor hands its memory over and must not be used or closed after. It must own its memory: alone,
+     * or as the last holder left of an earlier sharing; not a view (another tensor's memory).
+     */
+    public Tensor[] shareOwnership(int n) {
+        if (n < 1) throw new IllegalArgumentException("share between n >= 1 tensors, got " + n);
+        if (!ownsMemory()) throw new IllegalStateException("share a tensor that owns its memory, not a view or a holder among others");
+        Storage owner = storage instanceof SharedStorage s ? s.handOver() : storage;
+        java.util.concurrent.atomic.AtomicInteger holders = new java.util.concurrent.atomic.AtomicInteger(n);
+        Tensor[] out = new Tensor[n];
+        for (int i = 0; i < n; i++) out[i] = new Tensor(backend, new SharedStorage(owner, holders), dtype, layout, shape);
+        return out;
+    }
+
+    /** Whether this tensor alone owns its memory: not a view, and not held with other tensors ({@link #shareOwnership}). */
+    public boolean ownsMemory() { return !(storage instanceof SharedStorage s) || s.soleHolder(); }
+
+    /** Whether another tensor still holds this tensor's memory ({@link #shareOwnership}): writing to it in place would change that one too. */
+    public boolean sharesMemory() { return storage instanceof SharedStorage s && s.sharedWithOthers(); }
+
+    /**
+     * Storage seen through a view: freeing the view leaves the owner's memory alone. Or one holder of memory several
+     * tensors own together ({@link #shareOwnership}): freeing the last holder frees it.
+     */
     public static final class SharedStorage implements Storage {
         public final Storage owner;
+        /** Null for a view; else the count of holders not yet freed, shared by all of them. */
+        private final java.util.concurrent.atomic.AtomicInteger holders;
+        private boolean released;
 
-        SharedStorage(Storage owner) { this.owner = owner instanceof SharedStorage s ? s.owner : owner; }
+        SharedStorage(Storage owner) { this(owner, null); }
+
+        private SharedStorage(Storage owner, java.util.concurrent.atomic.AtomicInteger holders) {
+            this.owner = owner instanceof SharedStorage s ? s.owner : owner;
+            this.holders = holders;
+        }
 
         @Override public long bytes() { return owner.bytes(); }
 
-        @Override public void free() { }
+        @Override public void free() {
+            if (holders == null || released) return;
+            released = true;
+            if (holders.decrementAndGet() == 0) owner.free();
+        }
 
-        @Override public boolean isFreed() { return owner.isFreed(); }
+        @Override public boolean isFreed() { return released || owner.isFreed(); }
+
+        boolean sharedWithOthers() { return holders != null && !released && holders.get() > 1; }
+
+        boolean soleHolder() { return holders != null && !released && holders.get() == 1; }
+
+        /** The last holder gives its memory to a new sharing: released without freeing it. */
+        Storage handOver() {
+            if (!soleHolder()) throw new IllegalStateException("only the last holder of shared memory hands it over");
+            released = true;
+            holders.decrementAndGet();
+            return owner;
+        }
     }
 }
