@@ -203,6 +203,10 @@ public final class F {
         Tensor y = out(b, a.shape());
         b.addScaled(a, alpha, c, beta, y);
         if (any(a, c)) record("add", y, gy -> {
+            if (needs(a) && needs(c) && alpha == 1f && beta == 1f) {
+                Tape.passToBoth(y, a, c); // a plain sum: one buffer for both (a copy only where either has one)
+                return;
+            }
             if (needs(a) && needs(c)) Tape.accumulateScaled(a, gy, alpha);
             if (needs(c)) Tape.pass(y, c, beta); // last: may take gy itself
             else Tape.pass(y, a, alpha);
