@@ -123,7 +123,7 @@ public final class Tape implements AutoCloseable {
         c.grad = both[1];
     }
 
-    /** out.grad, made t's own first if another tensor holds its memory too (before an op writes to it in place). */
+    /** t.grad, made t's own first if another tensor holds its memory too (call it before writing to t.grad in place). */
     public static Tensor ownGrad(Tensor t) {
         if (t.grad != null && t.grad.sharesMemory()) {
             Tensor d = t.backend().empty(t.shape());

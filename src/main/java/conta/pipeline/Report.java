@@ -78,6 +78,10 @@ public final class Report {
     public static void write(Pipeline p, Map<String, Object> report) throws IOException {
         // atomically: a kill or a full disk while a report is rewritten after a stage leaves the previous one whole
         conta.io.AtomicWrite.write(p.out.resolve("report.json"), Json.writePretty(report).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        writeHtml(p, report);
+    }
+
+    private static void writeHtml(Pipeline p, Map<String, Object> report) throws IOException {
         @SuppressWarnings("unchecked")
         List<String> warnings = report.get("warnings") instanceof List<?> l ? (List<String>) l : List.of();
         conta.io.AtomicWrite.write(p.out.resolve("report.html"), ReportHtml.render(p, report, warnings).getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -89,10 +93,7 @@ public final class Report {
      * (--until found the stage done) keeps its full report.
      */
     static void writeStopped(Pipeline p, Map<String, Object> report) throws IOException {
-        if (Files.isRegularFile(p.out.resolve("report.json"))) return;
-        @SuppressWarnings("unchecked")
-        List<String> warnings = report.get("warnings") instanceof List<?> l ? (List<String>) l : List.of();
-        conta.io.AtomicWrite.write(p.out.resolve("report.html"), ReportHtml.render(p, report, warnings).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        if (!Files.isRegularFile(p.out.resolve("report.json"))) writeHtml(p, report);
     }
 
     static Double miou(Map<String, Object> stages, String k) {

@@ -1,6 +1,7 @@
 package conta.tensor;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A dense, contiguous float32 tensor whose memory lives off the Java heap in its backend.
@@ -134,7 +135,7 @@ public final class Tensor implements AutoCloseable {
         if (n < 1) throw new IllegalArgumentException("share between n >= 1 tensors, got " + n);
         if (!ownsMemory()) throw new IllegalStateException("share a tensor that owns its memory, not a view or a holder among others");
         Storage owner = storage instanceof SharedStorage s ? s.handOver() : storage;
-        java.util.concurrent.atomic.AtomicInteger holders = new java.util.concurrent.atomic.AtomicInteger(n);
+        AtomicInteger holders = new AtomicInteger(n);
         Tensor[] out = new Tensor[n];
         for (int i = 0; i < n; i++) out[i] = new Tensor(backend, new SharedStorage(owner, holders), dtype, layout, shape);
         return out;
@@ -153,12 +154,12 @@ public final class Tensor implements AutoCloseable {
     public static final class SharedStorage implements Storage {
         public final Storage owner;
         /** Null for a view; else the count of holders not yet freed, shared by all of them. */
-        private final java.util.concurrent.atomic.AtomicInteger holders;
+        private final AtomicInteger holders;
         private boolean released;
 
         SharedStorage(Storage owner) { this(owner, null); }
 
-        private SharedStorage(Storage owner, java.util.concurrent.atomic.AtomicInteger holders) {
+        private SharedStorage(Storage owner, AtomicInteger holders) {
             this.owner = owner instanceof SharedStorage s ? s.owner : owner;
             this.holders = holders;
         }
