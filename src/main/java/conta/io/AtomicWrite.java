@@ -48,10 +48,12 @@ public final class AtomicWrite {
             throw onTarget(e, tmp, abs);
         } catch (IOException e) {
             Files.deleteIfExists(tmp);
-            if (!noSpace(e)) throw e;
+            if (!noSpace(e, abs.getParent())) throw e;
             // a full disk is a plain IOException from the write: said of the target, as a file system problem, so that
-            // the CLI names the file and the fix instead of reporting an internal error
-            FileSystemException t = new FileSystemException(abs.toString(), null, e.getMessage());
+            // the CLI names the file and the fix instead of reporting an internal error; in the words the CLI knows
+            // when the system said it in another language
+            String reason = englishNoSpace(e) ? e.getMessage() : "No space left on device (" + e.getMessage() + ")";
+            FileSystemException t = new FileSystemException(abs.toString(), null, reason);
             t.initCause(e);
             throw t;
         } catch (RuntimeException e) {
@@ -71,11 +73,40 @@ public final class AtomicWrite {
         return t;
     }
 
-    /** Whether e is the system's "no space left on device" (ENOSPC) or "disk quota exceeded" (EDQUOT). */
-    public static boolean noSpace(IOException e) {
+    /** Whether e is the system's "no space left on device" (ENOSPC) or "disk quota exceeded" (EDQUOT), in English. */
+    public static boolean noSpace(IOException e) { return englishNoSpace(e); }
+
+    /**
+     * The same, or a write that failed where the file system has less than {@link #FULL_BELOW} bytes left: the JVM
+     * gives the system's message in the user's language ("Auf dem Gerät ist kein Speicherplatz mehr verfügbar" in a
+     * German locale), which the English words miss.
+     */
+    static boolean noSpace(IOException e, Path where) {
+        if (englishNoSpace(e)) return true;
+        if (where == null) return false;
+        try {
+            return usableBytes.applyAsLong(where) < FULL_BELOW;
+        } catch (RuntimeException unknown) {
+            return false;
+        }
+    }
+
+    private static boolean englishNoSpace(IOException e) {
         String m = e.getMessage();
         return m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded"));
     }
+
+    /** Free bytes under which a failed write counts as a full disk: a file system with 1 MiB left is full for a run. */
+    static final long FULL_BELOW = 1 << 20;
+
+    /** The usable bytes of a folder's file system (tests swap it); unknown counts as plenty. */
+    static java.util.function.ToLongFunction<Path> usableBytes = p -> {
+        try {
+            return Files.getFileStore(p).getUsableSpace();
+        } catch (IOException e) {
+            return Long.MAX_VALUE; // unknown: not taken for a full disk
+        }
+    };
 
     /** fsync of the folder makes the rename itself durable; not possible everywhere, so best effort. */
     private static void syncDir(Path dir) {

@@ -63,4 +63,32 @@ class AtomicWriteTest {
         assertEquals("No space left on device", e.getReason());
         assertFalse(Files.exists(dir.resolve("cam.npz.tmp")), "the .tmp is removed");
     }
+
+    /**
+     * In a non-English locale the system's ENOSPC message is in that language, and the English words miss it: a write
+     * that fails where the file system has (almost) nothing left is a full disk all the same, said in words the CLI
+     * knows. With space left, the same failure is passed on as it was.
+     */
+    @Test
+    void aFullDiskInAnotherLanguageIsStillAFullDisk() {
+        Path f = dir.resolve("seeds.png");
+        var old = AtomicWrite.usableBytes;
+        try {
+            AtomicWrite.usableBytes = p -> 4096;
+            FileSystemException e = assertThrows(FileSystemException.class, () -> AtomicWrite.write(f, ch -> {
+                throw new IOException("Auf dem Gerät ist kein Speicherplatz mehr verfügbar");
+            }));
+            assertEquals(f.toAbsolutePath().toString(), e.getFile());
+            assertEquals("No space left on device (Auf dem Gerät ist kein Speicherplatz mehr verfügbar)", e.getReason());
+            assertFalse(Files.exists(dir.resolve("seeds.png.tmp")), "the .tmp is removed");
+            AtomicWrite.usableBytes = p -> 10L << 30;
+            IOException kept = assertThrows(IOException.class, () -> AtomicWrite.write(f, ch -> {
+                throw new IOException("Eingabe-/Ausgabefehler");
+            }));
+            assertFalse(kept instanceof FileSystemException, "an I/O error with space left is not a full disk: " + kept);
+            assertEquals("Eingabe-/Ausgabefehler", kept.getMessage());
+        } finally {
+            AtomicWrite.usableBytes = old;
+        }
+    }
 }
