@@ -36,14 +36,33 @@ public final class NativeBridge {
         } catch (RuntimeException e) {
             cs = java.nio.charset.StandardCharsets.UTF_8;
         }
-        return new String(b, cs);
+        String s = new String(b, cs);
+        try {
+            cs.newDecoder().decode(java.nio.ByteBuffer.wrap(b)); // reports what new String replaced with U+FFFD
+        } catch (java.nio.charset.CharacterCodingException e) {
+            StringBuilder raw = new StringBuilder(); // the name as given: ASCII as it is, other bytes as \xNN
+            for (byte x : b) raw.append(x >= 0x20 && x < 0x7F ? String.valueOf((char) x) : String.format("\\x%02X", x & 0xFF));
+            LOSSY.set(new Lossy(s, raw.toString(), cs.name()));
+        }
+        return s;
     }
+
+    /** The last string text() could decode only with replacements, on this thread (the host's calls come on its own). */
+    private record Lossy(String decoded, String raw, String charset) { }
+
+    private static final ThreadLocal<Lossy> LOSSY = new ThreadLocal<>();
 
     /** A string for the host (a class name, a message) as UTF-8; JNI's GetStringUTFChars would give modified UTF-8. */
     public static byte[] utf8(String s) { return s.getBytes(java.nio.charset.StandardCharsets.UTF_8); }
 
     /** A path from the host, or ARGUMENT where the JVM cannot name that file (a non-ASCII name under the C/POSIX locale). */
     private static Path path(String p) {
+        Lossy l = LOSSY.get();
+        if (l != null && l.decoded() == p) // this very string: bytes the JVM cannot name a file by (it would open another)
+            throw new ContaException(ContaException.Code.ARGUMENT, "the path " + l.raw() + " is not valid " + l.charset()
+                    + ", the encoding this JVM names files in (sun.jnu.encoding, from LANG/LC_ALL/LC_CTYPE), so conta cannot open or write it: "
+                    + (l.charset().equals("UTF-8") ? "rename the file, or start the host in a locale whose encoding the name is in"
+                    : "start the host with a UTF-8 locale, e.g. LANG=C.UTF-8, or rename the file"));
         try {
             return Path.of(p);
         } catch (java.nio.file.InvalidPathException e) {

@@ -449,6 +449,55 @@ class CAbiTest {
         for (String l : lines) assertTrue(l.matches("(open|read|write) 1 .*") && l.contains("UTF-8 locale"), l);
     }
 
+    /**
+     * A name whose bytes are not valid in the JVM's file-name encoding (a Latin-1 'é', 0xE9, under UTF-8): the JVM would
+     * open, read or write another name (with U+FFFD in it). It said "model bundle .../caf\uFFFD.safetensors does not
+     * exist" of a file that existed; now each call is the caller's argument, naming the bytes and the fix, and no file
+     * of another name is written.
+     */
+    @Test
+    void aNameThatIsNotValidUtf8IsRefusedNamingItsBytes() throws Exception {
+        Assumptions.assumeTrue(hasGcc(), "no gcc on PATH");
+        Assumptions.assumeTrue("UTF-8".equals(System.getProperty("sun.jnu.encoding")), "this JVM does not name files in UTF-8 (its locale)");
+        Path src = tmp.resolve("latin1.c"), dir = tmp.resolve("latin1");
+        Files.createDirectories(dir);
+        Files.writeString(src, """
+                #include <stdio.h>
+                #include <stdint.h>
+                #include "conta.h"
+                int main(int argc, char **argv) {
+                    (void) argc;
+                    char bundle[4096], image[4096], png[4096];
+                    snprintf(bundle, sizeof bundle, "%s/caf\\xe9.safetensors", argv[1]);
+                    snprintf(image, sizeof image, "%s/caf\\xe9.jpg", argv[1]);
+                    snprintf(png, sizeof png, "%s/caf\\xe9.png", argv[1]);
+                    FILE *f = fopen(bundle, "wb"); /* the file exists: only its name is the problem */
+                    fputs("x", f);
+                    fclose(f);
+                    conta_model *m = NULL;
+                    printf("open %d %s\\n", conta_open(bundle, "cpu", &m), conta_last_error());
+                    uint8_t *px = NULL;
+                    int w = 0, h = 0;
+                    printf("read %d %s\\n", conta_image_read(image, &px, &w, &h), conta_last_error());
+                    static uint8_t labels[256];
+                    printf("write %d %s\\n", conta_labels_write_png(png, labels, 16, 16), conta_last_error());
+                    return 0;
+                }
+                """);
+        Path exe = compile(src, tmp.resolve("latin1-host"));
+        String out = runNative(List.of(exe.toString(), dir.toString()), 300, Map.of("LC_ALL", "C.UTF-8")).out();
+        List<String> lines = out.lines().toList();
+        assertEquals(3, lines.size(), out);
+        String[] ext = {"safetensors", "jpg", "png"}, call = {"open", "read", "write"};
+        for (int i = 0; i < 3; i++)
+            assertEquals(call[i] + " 1 the path " + dir + "/caf\\xE9." + ext[i] + " is not valid UTF-8, the encoding this JVM names files in "
+                    + "(sun.jnu.encoding, from LANG/LC_ALL/LC_CTYPE), so conta cannot open or write it: rename the file, or start the host "
+                    + "in a locale whose encoding the name is in", lines.get(i));
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count(), "only the bundle the program made: no label map under a replacement name");
+        }
+    }
+
     /** conta_labels_write_png: "a file it cannot write is CONTA_ERR_ARGUMENT with the reason" (docs/api.md). */
     @Test
     void anUnwritableLabelPathIsTheCallersArgumentWithItsReason() throws Exception {
