@@ -121,7 +121,7 @@ public final class EvalCommand implements Command {
             Path out = Path.of(a.get("json", null));
             Path parent = out.toAbsolutePath().getParent();
             if (parent != null) Files.createDirectories(parent);
-            Files.writeString(out, Json.writePretty(r.toJson()) + "\n");
+            conta.io.AtomicWrite.write(out, (Json.writePretty(r.toJson()) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
             System.out.println("wrote " + out);
         }
         return 0;

@@ -204,9 +204,11 @@ public final class Comparison {
         json.put("per_class_change_vs_" + ref, deltas);
         json.put("context_coupled_classes", coupled);
         Files.createDirectories(out);
-        Files.writeString(out.resolve("comparison.md"), md.toString());
-        Files.writeString(out.resolve("comparison.json"), Json.writePretty(json));
-        Files.writeString(out.resolve("comparison.html"), ComparisonHtml.render(json, classes));
+        // atomically, as the runs' reports: a kill or a full disk while a table is rewritten leaves the previous one whole
+        java.nio.charset.Charset utf8 = java.nio.charset.StandardCharsets.UTF_8;
+        conta.io.AtomicWrite.write(out.resolve("comparison.md"), md.toString().getBytes(utf8));
+        conta.io.AtomicWrite.write(out.resolve("comparison.json"), Json.writePretty(json).getBytes(utf8));
+        conta.io.AtomicWrite.write(out.resolve("comparison.html"), ComparisonHtml.render(json, classes).getBytes(utf8));
         log.println(md);
         log.println("wrote " + out.resolve("comparison.md") + ", " + out.resolve("comparison.json") + " and " + out.resolve("comparison.html"));
         return json;
