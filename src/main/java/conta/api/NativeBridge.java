@@ -36,15 +36,15 @@ public final class NativeBridge {
         } catch (RuntimeException e) {
             cs = java.nio.charset.StandardCharsets.UTF_8;
         }
-        String s = new String(b, cs);
         try {
-            cs.newDecoder().decode(java.nio.ByteBuffer.wrap(b)); // reports what new String replaced with U+FFFD
+            return cs.newDecoder().decode(java.nio.ByteBuffer.wrap(b)).toString(); // reports bytes new String would replace
         } catch (java.nio.charset.CharacterCodingException e) {
+            String s = new String(b, cs); // U+FFFD for what is not valid: path() refuses this very string
             StringBuilder raw = new StringBuilder(); // the name as given: ASCII as it is, other bytes as \xNN
             for (byte x : b) raw.append(x >= 0x20 && x < 0x7F ? String.valueOf((char) x) : String.format("\\x%02X", x & 0xFF));
             LOSSY.set(new Lossy(s, raw.toString(), cs.name()));
+            return s;
         }
-        return s;
     }
 
     /** The last string text() could decode only with replacements, on this thread (the host's calls come on its own). */

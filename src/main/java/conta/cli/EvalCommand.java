@@ -119,8 +119,6 @@ public final class EvalCommand implements Command {
         if (w != null) System.err.println(w);
         if (a.has("json")) {
             Path out = Path.of(a.get("json", null));
-            Path parent = out.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
             conta.io.AtomicWrite.write(out, (Json.writePretty(r.toJson()) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
             System.out.println("wrote " + out);
         }

@@ -52,7 +52,7 @@ public final class AtomicWrite {
             // a full disk is a plain IOException from the write: said of the target, as a file system problem, so that
             // the CLI names the file and the fix instead of reporting an internal error; in the words the CLI knows
             // when the system said it in another language
-            String reason = englishNoSpace(e) ? e.getMessage() : "No space left on device (" + e.getMessage() + ")";
+            String reason = noSpace(e) ? e.getMessage() : "No space left on device (" + e.getMessage() + ")";
             FileSystemException t = new FileSystemException(abs.toString(), null, reason);
             t.initCause(e);
             throw t;
@@ -74,7 +74,10 @@ public final class AtomicWrite {
     }
 
     /** Whether e is the system's "no space left on device" (ENOSPC) or "disk quota exceeded" (EDQUOT), in English. */
-    public static boolean noSpace(IOException e) { return englishNoSpace(e); }
+    public static boolean noSpace(IOException e) {
+        String m = e.getMessage();
+        return m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded"));
+    }
 
     /**
      * The same, or a write that failed where the file system has less than {@link #FULL_BELOW} bytes left: the JVM
@@ -82,18 +85,13 @@ public final class AtomicWrite {
      * German locale), which the English words miss.
      */
     static boolean noSpace(IOException e, Path where) {
-        if (englishNoSpace(e)) return true;
+        if (noSpace(e)) return true;
         if (where == null) return false;
         try {
             return usableBytes.applyAsLong(where) < FULL_BELOW;
         } catch (RuntimeException unknown) {
             return false;
         }
-    }
-
-    private static boolean englishNoSpace(IOException e) {
-        String m = e.getMessage();
-        return m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded"));
     }
 
     /** Free bytes under which a failed write counts as a full disk: a file system with 1 MiB left is full for a run. */

@@ -203,8 +203,7 @@ public final class Comparison {
         json.put("rows", rows);
         json.put("per_class_change_vs_" + ref, deltas);
         json.put("context_coupled_classes", coupled);
-        Files.createDirectories(out);
-        // atomically, as the runs' reports: a kill or a full disk while a table is rewritten leaves the previous one whole
+        // atomically (folders made as needed), as the runs' reports: a kill or a full disk while a table is rewritten leaves the previous one whole
         java.nio.charset.Charset utf8 = java.nio.charset.StandardCharsets.UTF_8;
         conta.io.AtomicWrite.write(out.resolve("comparison.md"), md.toString().getBytes(utf8));
         conta.io.AtomicWrite.write(out.resolve("comparison.json"), Json.writePretty(json).getBytes(utf8));

@@ -14,8 +14,8 @@ import java.util.stream.Stream;
 
 /**
  * Which part of a pipeline run to do: {@code --until STAGE} stops cleanly after a stage (its done.json written; a
- * report.html of the stages reached, no report.json), {@code --from STAGE} removes that stage's outputs and everything after it so they are recomputed (e.g.
- * after changing rw.* keys). A stage is written {@code STAGE} or {@code roundT/STAGE}; without a round, --until means
+ * report.html of the stages reached, no report.json), {@code --from STAGE} removes that stage's outputs and everything
+ * after it so they are recomputed (e.g. after changing rw.* keys). A stage is written {@code STAGE} or {@code roundT/STAGE}; without a round, --until means
  * the last round (earlier rounds run in full, as the method needs them) and --from means round 0.
  */
 public record StageRange(Point from, Point until) {
