@@ -84,6 +84,8 @@ public final class SystemProps {
             flag("conta.plan.winograd", "plans run eligible 3x3 convolutions with conta's Winograd kernel (default true)"),
             flag("conta.plan.winograd.bf16", "the same for bf16 plans (default true)"),
             count("conta.plan.winograd.maxpairs", 0, Long.MAX_VALUE, "largest channel pairs (in x out) a Winograd op takes (default 262144)"),
+            flag("conta.plan.pointwise", "plans run 1x1 convolutions on small maps with conta's pointwise kernel (default true)"),
+            count("conta.plan.pointwise.maxpixels", 0, Long.MAX_VALUE, "largest map (h x w) a pointwise op takes (default 64)"),
             flag("conta.plan.profile", "time every plan op; conta bench latency prints the per-op ms (default false)"),
             text("conta.plan.profile.calls", "with conta.plan.profile: a CSV file of every call's per-op ms (bench/latency_ops.py)"),
             flag("conta.profile.shapes", "op profiles get one row per op and input shape (default false)"),

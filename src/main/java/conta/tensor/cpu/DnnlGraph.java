@@ -151,20 +151,20 @@ public final class DnnlGraph implements LayerGraph {
         dnnl_exec_arg_t exec;
         int nargs;
 
-        /** Set for a convolution run by the Winograd kernel instead of a oneDNN primitive (prim is null then). */
-        final WinogradConv wino;
+        /** Set for a convolution run by conta's own kernel instead of a oneDNN primitive (prim is null then). */
+        final NativeConv kernel;
 
         /** An op run by conta's own kernel (no oneDNN primitive). */
-        Op(String kind, WinogradConv wino, String impl) {
+        Op(String kind, NativeConv kernel, String impl) {
             this.kind = kind;
-            this.wino = wino;
+            this.kernel = kernel;
             this.prim = null;
             this.impl = impl;
         }
 
         Op(String kind, dnnl_primitive_desc pd) {
             this.kind = kind;
-            this.wino = null;
+            this.kernel = null;
             dnnl_memory_desc s = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
             scratchBytes = s == null || s.isNull() ? 0 : dnnl_memory_desc_get_size(s);
             if (scratchBytes > 0) scratchMd = cloneMd(s);
@@ -221,6 +221,9 @@ public final class DnnlGraph implements LayerGraph {
                 && Winograd.suits(cin, cout, s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW(), s.dilH(), s.dilW())
                 && (bf16 ? bf16Winograd && cin % 2 == 0 : Winograd.available()))
             return winograd(src, w, bias, s, cout, relu, outShape);
+        if (NHWC && !bf16 && n == 1 && isNhwc(src) && (addInto == null || isNhwc(addInto)) && Pointwise.available()
+                && Pointwise.suits(cout, h, wd, s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW()))
+            return pointwise(src, w, bias, cout, addInto, relu, outShape);
         int dt = convType(cin, s);
         dnnl_memory_desc wAny = anyMd(dt, wShape), biasMd = bias == null ? null : plainMd(dnnl_f32, new int[]{cout});
         dnnl_memory_desc dst = addInto != null ? addInto.md : NHWC ? md(dt, dnnl_acdb, outShape) : anyMd(dt, outShape);
@@ -299,6 +302,31 @@ public final class DnnlGraph implements LayerGraph {
     }
 
     /**
+     * A 1x1 stride-1 convolution on a small map by the pointwise kernel (see {@link Pointwise#suits}): NHWC float32 in
+     * and out, its packed weights and bias made once here; ReLU and the residual sum (written over the shortcut, as
+     * oneDNN's sum post-op does) fused.
+     */
+    private Val pointwise(Val src, float[] w, float[] bias, int cout, Val addInto, boolean relu, int[] outShape) {
+        int cin = src.shape[1];
+        Pointer packed = shared(w, PACKED_1X1, Pointwise.weightsFloats(cin, cout) * Float.BYTES, p -> {
+            try (FloatPointer plain = new FloatPointer(w)) {
+                Pointwise.pack(MemorySegment.ofAddress(plain.address()), cin, cout, segment(p));
+            }
+        });
+        MemorySegment b = bias == null ? MemorySegment.NULL
+                : segment(shared(bias, -1, (long) cout * Float.BYTES, p -> floats(p, cout).put(bias, 0, cout)));
+        PointwiseConv pc = new PointwiseConv(src.shape[2] * src.shape[3], cin, cout, segment(packed), b, addInto != null, relu);
+        Op op = new Op("conv " + cout + "x" + cin + "x1x1 s1 d1 pointwise" + (addInto != null ? " +sum" : "") + (relu ? " +relu" : ""), pc,
+                "conta:pointwise:avx512");
+        op.in(DNNL_ARG_SRC, src);
+        if (addInto != null) op.reads.add(addInto); // the output is written over it
+        return op.out(DNNL_ARG_DST, new Val(outShape, addInto != null ? addInto.md : md(dt, dnnl_acdb, outShape), addInto));
+    }
+
+    /** The constants tag of the pointwise kernel's packed weights (apart from a primitive's and Winograd's). */
+    private static final int PACKED_1X1 = Integer.MIN_VALUE;
+
+    /**
      * Native memory made from values, once per content (tag: how; cin for the float kernel's transformed weights,
      * -2 - cin for the bf16 kernel's, -1 for a bias).
      */
@@ -308,8 +336,19 @@ public final class DnnlGraph implements LayerGraph {
         return e.data;
     }
 
+    /** A convolution run by conta's own kernel (libconta_cpu.so): its constants, and its buffers once compile() placed them. */
+    private interface NativeConv {
+        /** Scratch floats one call on `threads` threads needs (one workspace serves every such op of the plan). */
+        long workspaceFloats(int threads);
+
+        /** The input, the output (for a residual sum: the shortcut's buffer, written over), the workspace. */
+        void bind(MemorySegment x, MemorySegment y, MemorySegment ws, int threads);
+
+        void run();
+    }
+
     /** One Winograd convolution's constants, and its buffers once compile() placed them. */
-    private static final class WinogradConv {
+    private static final class WinogradConv implements NativeConv {
         final int h, w, dil, cin, cout;
         final MemorySegment u, bias;
         final boolean relu;
@@ -323,18 +362,45 @@ public final class DnnlGraph implements LayerGraph {
             this.bf16 = bf16;
         }
 
-        long workspaceFloats(int threads) {
+        @Override
+        public long workspaceFloats(int threads) {
             return bf16 ? Winograd.bf16WorkspaceFloats(h, w, dil, cin, cout, threads) : Winograd.workspaceFloats(h, w, dil, cin, cout, threads);
         }
 
-        void bind(MemorySegment x, MemorySegment y, MemorySegment ws, int threads) {
+        @Override
+        public void bind(MemorySegment x, MemorySegment y, MemorySegment ws, int threads) {
             this.x = x; this.y = y; this.ws = ws; this.threads = threads;
         }
 
-        void run() {
+        @Override
+        public void run() {
             if (bf16) Winograd.bf16Conv(x, h, w, dil, cin, cout, u, bias, relu, y, ws, threads);
             else Winograd.conv(x, h, w, dil, cin, cout, u, bias, relu, y, ws, threads);
         }
+    }
+
+    /** One 1x1 convolution by the pointwise kernel: its packed weights and bias, and its buffers once compile() placed them. */
+    private static final class PointwiseConv implements NativeConv {
+        final int pixels, cin, cout;
+        final MemorySegment packed, bias;
+        final boolean sum, relu;
+        MemorySegment x, y;
+        int threads;
+
+        PointwiseConv(int pixels, int cin, int cout, MemorySegment packed, MemorySegment bias, boolean sum, boolean relu) {
+            this.pixels = pixels; this.cin = cin; this.cout = cout; this.packed = packed; this.bias = bias; this.sum = sum; this.relu = relu;
+        }
+
+        @Override
+        public long workspaceFloats(int threads) { return 0; }
+
+        @Override
+        public void bind(MemorySegment x, MemorySegment y, MemorySegment ws, int threads) {
+            this.x = x; this.y = y; this.threads = threads;
+        }
+
+        @Override
+        public void run() { Pointwise.conv(x, pixels, cin, cout, packed, bias, sum, relu, y, threads); }
     }
 
     /** Whether a value is dense NHWC in the plan's type (what the Winograd kernels read: float32, or bf16 in a bf16 plan). */
@@ -502,14 +568,14 @@ public final class DnnlGraph implements LayerGraph {
         }
         long wsFloats = 0;
         int threads = 0;
-        for (Op op : ops) if (op.wino != null) {
+        for (Op op : ops) if (op.kernel != null) {
             if (threads == 0) threads = Winograd.maxThreads();
-            wsFloats = Math.max(wsFloats, op.wino.workspaceFloats(threads));
+            wsFloats = Math.max(wsFloats, op.kernel.workspaceFloats(threads));
         }
         MemorySegment ws = wsFloats > 0 ? segment(aligned(wsFloats * Float.BYTES)) : MemorySegment.NULL;
         for (Op op : ops) {
-            if (op.wino != null) {
-                op.wino.bind(segment(op.args.getFirst().v.buf.ptr), segment(op.args.getLast().v.buf.ptr), ws, threads);
+            if (op.kernel != null) {
+                op.kernel.bind(segment(op.args.getFirst().v.buf.ptr), segment(op.args.getLast().v.buf.ptr), ws, threads);
                 continue;
             }
             op.nargs = op.args.size() + (op.scratchBytes > 0 ? 1 : 0);
@@ -583,11 +649,11 @@ public final class DnnlGraph implements LayerGraph {
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
             long t0 = profile != null ? System.nanoTime() : 0;
-            if (op.wino == null) {
+            if (op.kernel == null) {
                 check(dnnl_primitive_execute(op.prim, stream, op.nargs, op.exec), op.kind);
             } else {
                 check(dnnl_stream_wait(stream), "dnnl_stream_wait"); // its input written (CPU primitives finish in execute)
-                op.wino.run();
+                op.kernel.run();
             }
             if (profile != null) profile.op(i, System.nanoTime() - t0);
         }

@@ -35,43 +35,57 @@ public final class Winograd {
     private static final String UNAVAILABLE, BF16_UNAVAILABLE;
     private static final long MAX_PAIRS = conta.io.SystemProps.count("conta.plan.winograd.maxpairs", 512L * 512);
 
+    /** libconta_cpu.so's symbols (also {@link Pointwise}'s), or null: then {@link #LIBRARY_UNAVAILABLE} says why. */
+    static final SymbolLookup LIBRARY;
+    /** Null when libconta_cpu.so loaded and the CPU has AVX-512, else why not (one line). */
+    static final String LIBRARY_UNAVAILABLE;
+    static {
+        SymbolLookup lookup = null;
+        String why;
+        try {
+            why = DnnlLibrary.unavailableReason(); // oneDNN first: it loads the libgomp this library links to
+            if (why == null) {
+                Path lib = library();
+                if (lib == null) why = "libconta_cpu.so not on the classpath (built by native/build.sh with gcc)";
+                else {
+                    lookup = SymbolLookup.libraryLookup(lib, Arena.global());
+                    MethodHandle supported = Linker.nativeLinker().downcallHandle(lookup.find("conta_wino_supported").orElseThrow(),
+                            FunctionDescriptor.of(JAVA_INT));
+                    if ((int) supported.invokeExact() == 0) why = "this CPU has no AVX-512";
+                }
+            }
+        } catch (Throwable e) {
+            why = e.getClass().getSimpleName() + ": " + e.getMessage();
+        }
+        LIBRARY = why == null ? lookup : null;
+        LIBRARY_UNAVAILABLE = why;
+    }
     static {
         MethodHandle wf = null, tr = null, wsf = null, conv = null, mt = null, tile = null;
         MethodHandle bh = null, btr = null, bwsf = null, bconv = null;
         String why, whyBf16 = null;
         try {
-            why = !conta.io.SystemProps.flag("conta.plan.winograd", true) ? "off (-Dconta.plan.winograd=false)"
-                    : DnnlLibrary.unavailableReason(); // oneDNN first: it loads the libgomp this library links to
+            why = !conta.io.SystemProps.flag("conta.plan.winograd", true) ? "off (-Dconta.plan.winograd=false)" : LIBRARY_UNAVAILABLE;
+            if (LIBRARY != null) mt = bind("conta_wino_max_threads", FunctionDescriptor.of(JAVA_INT));
             if (why == null) {
-                Path lib = library();
-                if (lib == null) why = "libconta_cpu.so not on the classpath (built by native/build.sh with gcc)";
+                java.util.function.BiFunction<String, FunctionDescriptor, MethodHandle> bind = Winograd::bind;
+                wf = bind.apply("conta_wino_weights_floats", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT));
+                tr = bind.apply("conta_wino_transform_weights", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+                wsf = bind.apply("conta_wino_workspace_floats",
+                        FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+                conv = bind.apply("conta_wino_conv", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                        ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+                tile = bind.apply("conta_wino_tile", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+                if (!conta.io.SystemProps.flag("conta.plan.winograd.bf16", true)) whyBf16 = "off (-Dconta.plan.winograd.bf16=false)";
+                else if ((int) bind.apply("conta_wino_bf16_supported", FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0)
+                    whyBf16 = "this CPU has no AVX512-BF16";
                 else {
-                    Linker linker = Linker.nativeLinker();
-                    SymbolLookup sym = SymbolLookup.libraryLookup(lib, Arena.global());
-                    java.util.function.BiFunction<String, FunctionDescriptor, MethodHandle> bind =
-                            (name, fd) -> linker.downcallHandle(sym.find(name).orElseThrow(), fd);
-                    if ((int) bind.apply("conta_wino_supported", FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0) why = "this CPU has no AVX-512";
-                    else {
-                        wf = bind.apply("conta_wino_weights_floats", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT));
-                        tr = bind.apply("conta_wino_transform_weights", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
-                        wsf = bind.apply("conta_wino_workspace_floats",
-                                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-                        conv = bind.apply("conta_wino_conv", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
-                                ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-                        mt = bind.apply("conta_wino_max_threads", FunctionDescriptor.of(JAVA_INT));
-                        tile = bind.apply("conta_wino_tile", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-                        if (!conta.io.SystemProps.flag("conta.plan.winograd.bf16", true)) whyBf16 = "off (-Dconta.plan.winograd.bf16=false)";
-                        else if ((int) bind.apply("conta_wino_bf16_supported", FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0)
-                            whyBf16 = "this CPU has no AVX512-BF16";
-                        else {
-                            bh = bind.apply("conta_wino_bf16_weights_halfs", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT));
-                            btr = bind.apply("conta_wino_bf16_transform_weights", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-                            bwsf = bind.apply("conta_wino_bf16_workspace_floats",
-                                    FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-                            bconv = bind.apply("conta_wino_bf16_conv", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
-                                    JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-                        }
-                    }
+                    bh = bind.apply("conta_wino_bf16_weights_halfs", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT));
+                    btr = bind.apply("conta_wino_bf16_transform_weights", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+                    bwsf = bind.apply("conta_wino_bf16_workspace_floats",
+                            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+                    bconv = bind.apply("conta_wino_bf16_conv", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                            JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
                 }
             }
         } catch (Throwable e) {
@@ -84,6 +98,11 @@ public final class Winograd {
     }
 
     private Winograd() { }
+
+    /** A downcall handle for a libconta_cpu.so function (the library loaded: {@link #LIBRARY} not null). */
+    static MethodHandle bind(String name, FunctionDescriptor fd) {
+        return Linker.nativeLinker().downcallHandle(LIBRARY.find(name).orElseThrow(), fd);
+    }
 
     /** Whether the kernel can run here (library built and loaded, AVX-512, not turned off). */
     public static boolean available() { return UNAVAILABLE == null; }
@@ -180,7 +199,7 @@ public final class Winograd {
         } catch (Throwable e) { throw rethrow(e); }
     }
 
-    private static RuntimeException rethrow(Throwable e) {
+    static RuntimeException rethrow(Throwable e) {
         if (e instanceof RuntimeException r) return r;
         if (e instanceof Error err) throw err;
         return new IllegalStateException(e);
