@@ -8,7 +8,8 @@
 // does, native/src/winograd.c), so a layer's weights arrive while the previous ones are multiplied.
 //
 // Layouts: x[p][cin], y[p][cout] (p = pixel, NHWC rows); Wp[cout/32][cin][32] (a 32-wide panel of output channels,
-// contiguous per input channel: the register kernel's B), from conta_pw_pack. Each thread takes a contiguous run of
+// contiguous per input channel: the register kernel's B), from conta_pw_pack. A strided convolution's pixels are
+// gathered first into rows of their own. Each thread takes a contiguous run of
 // panels (so its weights are one stream) and, per panel, all rows in blocks of <= 8: the panel's first row block
 // reads it from memory, the others from the core's L2.
 #include <omp.h>
@@ -28,6 +29,11 @@ void conta_pw_pack(const float *w, int cin, int cout, float *Wp) {
   for (int j = 0; j < cout / 32; j++)
     for (int k = 0; k < cin; k++)
       for (int c = 0; c < 32; c++) Wp[((long)j * cin + k) * 32 + c] = w[(long)(32 * j + c) * cin + k];
+}
+
+/** Floats of the workspace a call needs: the gathered pixels of a strided convolution, none at stride 1. */
+long conta_pw_workspace_floats(int h, int w, int stride, int cin) {
+  return stride == 1 ? 0 : (long)((h - 1) / stride + 1) * ((w - 1) / stride + 1) * cin;
 }
 
 #pragma GCC push_options
@@ -84,15 +90,27 @@ static void pw_rows(int R, int K, const float *A, long lda, const float *B, cons
 }
 
 /**
- * y = relu?(x W^T + bias (+ y if sum)) over `pixels` NHWC rows, on `threads` OpenMP threads (the plan's count). Wp
- * from conta_pw_pack; bias may be NULL; sum != 0 adds the values y holds (the residual written over the shortcut).
+ * y = relu?(x W^T + bias (+ y if sum)) for a 1x1 convolution of stride `stride` (no padding) over an h x w NHWC map,
+ * on `threads` OpenMP threads (the plan's count). Wp from conta_pw_pack; bias may be NULL; sum != 0 adds the values
+ * y holds (the residual written over the shortcut). With stride > 1 the pixels read are first gathered into ws
+ * (conta_pw_workspace_floats floats), so that the rows are evenly spaced.
  */
-void conta_pw_conv(const float *x, int pixels, int cin, int cout, const float *Wp, const float *bias, int sum, int relu,
-                   float *y, int threads) {
-  int panels = cout / 32, nrb = (pixels + 7) / 8;
+void conta_pw_conv(const float *x, int h, int w, int stride, int cin, int cout, const float *Wp, const float *bias, int sum,
+                   int relu, float *y, float *ws, int threads) {
+  int oh = (h - 1) / stride + 1, ow = (w - 1) / stride + 1, pixels = oh * ow, panels = cout / 32, nrb = (pixels + 7) / 8;
+  const float *a = stride == 1 ? x : ws;
 #pragma omp parallel num_threads(threads)
   {
     int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+    if (stride > 1) { // each thread its share of the rows, then every thread reads them all
+      for (int p = (int)((long)pixels * tid / nth); p < (int)((long)pixels * (tid + 1) / nth); p++) {
+        const float *src = x + ((long)(p / ow) * stride * w + (long)(p % ow) * stride) * cin;
+        int k = 0;
+        for (; k + 16 <= cin; k += 16) _mm512_storeu_ps(ws + (long)p * cin + k, _mm512_loadu_ps(src + k));
+        for (; k < cin; k++) ws[(long)p * cin + k] = src[k];
+      }
+#pragma omp barrier
+    }
     int j0 = (int)((long)panels * tid / nth), j1 = (int)((long)panels * (tid + 1) / nth);
     for (int j = j0; j < j1; j++) {
       const float *B = Wp + (long)j * cin * 32, *bj = bias ? bias + 32 * j : 0;
@@ -102,7 +120,7 @@ void conta_pw_conv(const float *x, int pixels, int cin, int cout, const float *W
         // the next panel, a slice per row block, into L2 while this one is multiplied
         long l0 = (long)rb * 2 * cin / nrb, l1 = (long)(rb + 1) * 2 * cin / nrb;
         int pfn = j + 1 < j1 && PW_NEXT ? (int)(l1 - l0) : 0;
-        pw_rows(R, cin, x + (long)r * cin, cin, B, bj, sum ? C : 0, relu, C, cout, B + 32L * cin + 16 * l0, pfn);
+        pw_rows(R, cin, a + (long)r * cin, cin, B, bj, sum ? C : 0, relu, C, cout, B + 32L * cin + 16 * l0, pfn);
       }
     }
   }

@@ -222,8 +222,8 @@ public final class DnnlGraph implements LayerGraph {
                 && (bf16 ? bf16Winograd && cin % 2 == 0 : Winograd.available()))
             return winograd(src, w, bias, s, cout, relu, outShape);
         if (NHWC && !bf16 && n == 1 && isNhwc(src) && (addInto == null || isNhwc(addInto)) && Pointwise.available()
-                && Pointwise.suits(cout, h, wd, s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW()))
-            return pointwise(src, w, bias, cout, addInto, relu, outShape);
+                && Pointwise.suits(cout, outShape[2], outShape[3], s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW()))
+            return pointwise(src, w, bias, s.strideH(), cout, addInto, relu, outShape);
         int dt = convType(cin, s);
         dnnl_memory_desc wAny = anyMd(dt, wShape), biasMd = bias == null ? null : plainMd(dnnl_f32, new int[]{cout});
         dnnl_memory_desc dst = addInto != null ? addInto.md : NHWC ? md(dt, dnnl_acdb, outShape) : anyMd(dt, outShape);
@@ -302,11 +302,11 @@ public final class DnnlGraph implements LayerGraph {
     }
 
     /**
-     * A 1x1 stride-1 convolution on a small map by the pointwise kernel (see {@link Pointwise#suits}): NHWC float32 in
-     * and out, its packed weights and bias made once here; ReLU and the residual sum (written over the shortcut, as
+     * A 1x1 convolution (stride 1 or 2) with a small output map by the pointwise kernel (see {@link Pointwise#suits}):
+     * NHWC float32 in and out, its packed weights and bias made once here; ReLU and the residual sum (written over the shortcut, as
      * oneDNN's sum post-op does) fused.
      */
-    private Val pointwise(Val src, float[] w, float[] bias, int cout, Val addInto, boolean relu, int[] outShape) {
+    private Val pointwise(Val src, float[] w, float[] bias, int stride, int cout, Val addInto, boolean relu, int[] outShape) {
         int cin = src.shape[1];
         Pointer packed = shared(w, PACKED_1X1, Pointwise.weightsFloats(cin, cout) * Float.BYTES, p -> {
             try (FloatPointer plain = new FloatPointer(w)) {
@@ -315,8 +315,8 @@ public final class DnnlGraph implements LayerGraph {
         });
         MemorySegment b = bias == null ? MemorySegment.NULL
                 : segment(shared(bias, -1, (long) cout * Float.BYTES, p -> floats(p, cout).put(bias, 0, cout)));
-        PointwiseConv pc = new PointwiseConv(src.shape[2] * src.shape[3], cin, cout, segment(packed), b, addInto != null, relu);
-        Op op = new Op("conv " + cout + "x" + cin + "x1x1 s1 d1 pointwise" + (addInto != null ? " +sum" : "") + (relu ? " +relu" : ""), pc,
+        PointwiseConv pc = new PointwiseConv(src.shape[2], src.shape[3], stride, cin, cout, segment(packed), b, addInto != null, relu);
+        Op op = new Op("conv " + cout + "x" + cin + "x1x1 s" + stride + " d1 pointwise" + (addInto != null ? " +sum" : "") + (relu ? " +relu" : ""), pc,
                 "conta:pointwise:avx512");
         op.in(DNNL_ARG_SRC, src);
         if (addInto != null) op.reads.add(addInto); // the output is written over it
@@ -381,26 +381,27 @@ public final class DnnlGraph implements LayerGraph {
 
     /** One 1x1 convolution by the pointwise kernel: its packed weights and bias, and its buffers once compile() placed them. */
     private static final class PointwiseConv implements NativeConv {
-        final int pixels, cin, cout;
+        final int h, w, stride, cin, cout;
         final MemorySegment packed, bias;
         final boolean sum, relu;
-        MemorySegment x, y;
+        MemorySegment x, y, ws;
         int threads;
 
-        PointwiseConv(int pixels, int cin, int cout, MemorySegment packed, MemorySegment bias, boolean sum, boolean relu) {
-            this.pixels = pixels; this.cin = cin; this.cout = cout; this.packed = packed; this.bias = bias; this.sum = sum; this.relu = relu;
+        PointwiseConv(int h, int w, int stride, int cin, int cout, MemorySegment packed, MemorySegment bias, boolean sum, boolean relu) {
+            this.h = h; this.w = w; this.stride = stride; this.cin = cin; this.cout = cout;
+            this.packed = packed; this.bias = bias; this.sum = sum; this.relu = relu;
         }
 
         @Override
-        public long workspaceFloats(int threads) { return 0; }
+        public long workspaceFloats(int threads) { return Pointwise.workspaceFloats(h, w, stride, cin); }
 
         @Override
         public void bind(MemorySegment x, MemorySegment y, MemorySegment ws, int threads) {
-            this.x = x; this.y = y; this.threads = threads;
+            this.x = x; this.y = y; this.ws = ws; this.threads = threads;
         }
 
         @Override
-        public void run() { Pointwise.conv(x, pixels, cin, cout, packed, bias, sum, relu, y, threads); }
+        public void run() { Pointwise.conv(x, h, w, stride, cin, cout, packed, bias, sum, relu, y, ws, threads); }
     }
 
     /** Whether a value is dense NHWC in the plan's type (what the Winograd kernels read: float32, or bf16 in a bf16 plan). */
