@@ -38,11 +38,11 @@ static double time_dnnl(int copies, int iters) {
   }
   qsort(t, iters, 8, cmpd); return t[iters / 2];
 }
-static double time_conta(const float *x, int P, int C, int O, float *y, int copies, int iters) {
+static double time_conta(const float *x, int H, int W, int C, int O, float *y, int copies, int iters) {
   double t[1000];
   for (int i = 0; i < iters + 2 * copies; i++) {
     double t0 = now();
-    conta_pw_conv(x, P, C, O, wp[i % copies], bias, 0, 1, y, 2);
+    conta_pw_conv(x, H, W, 1, C, O, wp[i % copies], bias, 0, 1, y, NULL, 2);
     if (i >= 2 * copies) t[i - 2 * copies] = now() - t0;
   }
   qsort(t, iters, 8, cmpd); return t[iters / 2];
@@ -70,7 +70,7 @@ static void run(int H, int W, int C, int O, int iters, int copies) {
     fill(w, (size_t)C * O, 100 + k); conta_pw_pack(w, C, O, wp[k]);
   }
   // correctness of the last copy against float64
-  conta_pw_conv(x, P, C, O, wp[copies - 1], bias, 0, 1, y, 2);
+  conta_pw_conv(x, H, W, 1, C, O, wp[copies - 1], bias, 0, 1, y, NULL, 2);
   double maxe = 0, maxy = 0;
   for (int p = 0; p < P; p += 7) for (int o = 0; o < O; o++) {
     double s = bias[o]; for (int k = 0; k < C; k++) s += (double)x[(long)p * C + k] * w[(long)o * C + k];
@@ -78,8 +78,8 @@ static void run(int H, int W, int C, int O, int iters, int copies) {
     maxe = fmax(maxe, fabs(s - y[(long)p * O + o])); maxy = fmax(maxy, fabs(s));
   }
   double d[3], c[3], dw = 0, cw = 0;
-  for (int r = 0; r < 3; r++) { d[r] = time_dnnl(copies, iters); c[r] = time_conta(x, P, C, O, y, copies, iters); }
-  dw = time_dnnl(1, iters); cw = time_conta(x, P, C, O, y, 1, iters);
+  for (int r = 0; r < 3; r++) { d[r] = time_dnnl(copies, iters); c[r] = time_conta(x, H, W, C, O, y, copies, iters); }
+  dw = time_dnnl(1, iters); cw = time_conta(x, H, W, C, O, y, 1, iters);
   printf("%2dx%-2d %4d->%-4d cold oneDNN %.3f %.3f %.3f conta %.3f %.3f %.3f | warm oneDNN %.3f conta %.3f | err %.1e (%s)\n",
          H, W, C, O, d[0], d[1], d[2], c[0], c[1], c[2], dw, cw, maxe / maxy, impl);
   fflush(stdout);
