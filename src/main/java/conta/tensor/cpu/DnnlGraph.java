@@ -217,13 +217,13 @@ public final class DnnlGraph implements LayerGraph {
         int[] outShape = {n, cout, s.outH(h), s.outW(wd)};
         if (addInto != null && !Arrays.equals(addInto.shape, outShape))
             throw new IllegalArgumentException("conv: residual " + Arrays.toString(addInto.shape) + " for output " + Arrays.toString(outShape));
+        if (NHWC && !bf16 && n == 1 && isNhwc(src) && (addInto == null || isNhwc(addInto)) && GemmConv.available()
+                && GemmConv.suits(cout, outShape[2], outShape[3], s.strideH(), s.strideW(), s.padH(), s.padW(), s.dilH(), s.dilW()))
+            return gemmConv(src, w, wShape, bias, s, addInto, relu, outShape);
         if (NHWC && addInto == null && n == 1 && isNhwc(src)
                 && Winograd.suits(cin, cout, s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW(), s.dilH(), s.dilW())
                 && (bf16 ? bf16Winograd && cin % 2 == 0 : Winograd.available()))
             return winograd(src, w, bias, s, cout, relu, outShape);
-        if (NHWC && !bf16 && n == 1 && isNhwc(src) && (addInto == null || isNhwc(addInto)) && Pointwise.available()
-                && Pointwise.suits(cout, outShape[2], outShape[3], s.kh(), s.kw(), s.strideH(), s.strideW(), s.padH(), s.padW()))
-            return pointwise(src, w, bias, s.strideH(), cout, addInto, relu, outShape);
         int dt = convType(cin, s);
         dnnl_memory_desc wAny = anyMd(dt, wShape), biasMd = bias == null ? null : plainMd(dnnl_f32, new int[]{cout});
         dnnl_memory_desc dst = addInto != null ? addInto.md : NHWC ? md(dt, dnnl_acdb, outShape) : anyMd(dt, outShape);
@@ -302,29 +302,30 @@ public final class DnnlGraph implements LayerGraph {
     }
 
     /**
-     * A 1x1 convolution (stride 1 or 2) with a small output map by the pointwise kernel (see {@link Pointwise#suits}):
-     * NHWC float32 in and out, its packed weights and bias made once here; ReLU and the residual sum (written over the shortcut, as
+     * A convolution with a small output map by the one-GEMM kernel (see {@link GemmConv#suits}): NHWC float32 in and
+     * out, its packed weights and bias made once here; ReLU and the residual sum (written over the shortcut, as
      * oneDNN's sum post-op does) fused.
      */
-    private Val pointwise(Val src, float[] w, float[] bias, int stride, int cout, Val addInto, boolean relu, int[] outShape) {
-        int cin = src.shape[1];
-        Pointer packed = shared(w, PACKED_1X1, Pointwise.weightsFloats(cin, cout) * Float.BYTES, p -> {
+    private Val gemmConv(Val src, float[] w, int[] wShape, float[] bias, ConvSpec s, Val addInto, boolean relu, int[] outShape) {
+        int cin = src.shape[1], cout = wShape[0], kh = wShape[2], kw = wShape[3];
+        Pointer packed = shared(w, PACKED_GEMM, GemmConv.weightsFloats(cin, cout, kh, kw) * Float.BYTES, p -> {
             try (FloatPointer plain = new FloatPointer(w)) {
-                Pointwise.pack(MemorySegment.ofAddress(plain.address()), cin, cout, segment(p));
+                GemmConv.pack(MemorySegment.ofAddress(plain.address()), cin, cout, kh, kw, segment(p));
             }
         });
         MemorySegment b = bias == null ? MemorySegment.NULL
                 : segment(shared(bias, -1, (long) cout * Float.BYTES, p -> floats(p, cout).put(bias, 0, cout)));
-        PointwiseConv pc = new PointwiseConv(src.shape[2], src.shape[3], stride, cin, cout, segment(packed), b, addInto != null, relu);
-        Op op = new Op("conv " + cout + "x" + cin + "x1x1 s" + stride + " d1 pointwise" + (addInto != null ? " +sum" : "") + (relu ? " +relu" : ""), pc,
-                "conta:pointwise:avx512");
+        SmallMapConv c = new SmallMapConv(src.shape[2], src.shape[3], cin, cout, kh, kw, s.strideH(), s.padH(), s.dilH(), segment(packed), b,
+                addInto != null, relu);
+        Op op = new Op("conv " + cout + "x" + cin + "x" + kh + "x" + kw + " s" + s.strideH() + " d" + s.dilH() + " gemm"
+                + (addInto != null ? " +sum" : "") + (relu ? " +relu" : ""), c, "conta:gemmconv:avx512");
         op.in(DNNL_ARG_SRC, src);
         if (addInto != null) op.reads.add(addInto); // the output is written over it
         return op.out(DNNL_ARG_DST, new Val(outShape, addInto != null ? addInto.md : md(dt, dnnl_acdb, outShape), addInto));
     }
 
-    /** The constants tag of the pointwise kernel's packed weights (apart from a primitive's and Winograd's). */
-    private static final int PACKED_1X1 = Integer.MIN_VALUE;
+    /** The constants tag of the one-GEMM kernel's packed weights (apart from a primitive's and Winograd's). */
+    private static final int PACKED_GEMM = Integer.MIN_VALUE;
 
     /**
      * Native memory made from values, once per content (tag: how; cin for the float kernel's transformed weights,
@@ -379,21 +380,23 @@ public final class DnnlGraph implements LayerGraph {
         }
     }
 
-    /** One 1x1 convolution by the pointwise kernel: its packed weights and bias, and its buffers once compile() placed them. */
-    private static final class PointwiseConv implements NativeConv {
-        final int h, w, stride, cin, cout;
+    /** One convolution by the one-GEMM kernel: its packed weights and bias, and its buffers once compile() placed them. */
+    private static final class SmallMapConv implements NativeConv {
+        final int h, w, cin, cout, kh, kw, stride, pad, dil;
         final MemorySegment packed, bias;
         final boolean sum, relu;
         MemorySegment x, y, ws;
         int threads;
 
-        PointwiseConv(int h, int w, int stride, int cin, int cout, MemorySegment packed, MemorySegment bias, boolean sum, boolean relu) {
-            this.h = h; this.w = w; this.stride = stride; this.cin = cin; this.cout = cout;
+        SmallMapConv(int h, int w, int cin, int cout, int kh, int kw, int stride, int pad, int dil, MemorySegment packed, MemorySegment bias,
+                     boolean sum, boolean relu) {
+            this.h = h; this.w = w; this.cin = cin; this.cout = cout; this.kh = kh; this.kw = kw;
+            this.stride = stride; this.pad = pad; this.dil = dil;
             this.packed = packed; this.bias = bias; this.sum = sum; this.relu = relu;
         }
 
         @Override
-        public long workspaceFloats(int threads) { return Pointwise.workspaceFloats(h, w, stride, cin); }
+        public long workspaceFloats(int threads) { return GemmConv.workspaceFloats(h, w, cin, kh, kw, stride, pad, dil); }
 
         @Override
         public void bind(MemorySegment x, MemorySegment y, MemorySegment ws, int threads) {
@@ -401,7 +404,7 @@ public final class DnnlGraph implements LayerGraph {
         }
 
         @Override
-        public void run() { Pointwise.conv(x, h, w, stride, cin, cout, packed, bias, sum, relu, y, ws, threads); }
+        public void run() { GemmConv.conv(x, h, w, cin, cout, kh, kw, stride, pad, dil, packed, bias, sum, relu, y, ws, threads); }
     }
 
     /** Whether a value is dense NHWC in the plan's type (what the Winograd kernels read: float32, or bf16 in a bf16 plan). */

@@ -35,7 +35,7 @@ public final class Winograd {
     private static final String UNAVAILABLE, BF16_UNAVAILABLE;
     private static final long MAX_PAIRS = conta.io.SystemProps.count("conta.plan.winograd.maxpairs", 512L * 512);
 
-    /** libconta_cpu.so's symbols (also {@link Pointwise}'s), or null: then {@link #LIBRARY_UNAVAILABLE} says why. */
+    /** libconta_cpu.so's symbols (also {@link GemmConv}'s), or null: then {@link #LIBRARY_UNAVAILABLE} says why. */
     static final SymbolLookup LIBRARY;
     /** Null when libconta_cpu.so loaded and the CPU has AVX-512, else why not (one line). */
     static final String LIBRARY_UNAVAILABLE;

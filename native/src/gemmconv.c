@@ -1,0 +1,152 @@
+// Convolutions with small output maps as one GEMM, for the CPU inference plan (libconta_cpu.so, called from
+// conta.tensor.cpu.GemmConv through the FFM API): batch 1, NHWC float32, any kernel size, stride, padding and dilation
+// (the same both ways), with bias, ReLU and the residual sum fused:
+//   y[p][o] = relu?(sum_k a[p][k] W[o][k] + bias[o] (+ y[p][o])),
+// where row a[p] holds the kh x kw input pixels output pixel p reads (im2col), k = (tap, input channel).
+//
+// Why: on a small map (ResNet's 7x7 stage at 224) a layer's weights outweigh its products, and in a plan they come
+// from memory on every call. oneDNN's kernels, at the cores' peak with warm weights, then wait for them: cold, a 7x7
+// 2048 -> 512 1x1 layer takes 0.40-0.46 ms against 0.27 warm (bench/onednn_cold_bench.c, session 28). Here each
+// thread's weights are one stream read in order, prefetched 4 KiB ahead, and while a thread multiplies one panel it
+// prefetches the next into L2, so a layer's weights arrive while the previous ones are multiplied.
+//
+// Layouts: x[h][w][cin], y[oh][ow][cout] (NHWC rows); Wp[cout/32][K][32], K = kh kw cin in (ky, kx, c) order (a
+// 32-wide panel of output channels, contiguous per k: the register kernel's B), from conta_gc_pack. A 1x1 stride-1
+// unpadded convolution reads x as its rows; any other first gathers them into ws (zeros for the padding), each
+// thread its share of the rows, then every thread reads them all. Each thread takes a contiguous run of panels (its
+// weights one stream) and, per panel, all rows in blocks of <= 8: the panel's first block reads it from memory (or
+// from L2, prefetched), the others from L2.
+//
+// Tried (bench/RESULTS-latency.md, session 29): the rows packed k-major so that one pointer serves every broadcast
+// (no faster, and the packing cost more than it saved); 64-wide panels of 6 rows, 12 rows of 32, and K cut into
+// L1-sized chunks (none faster).
+#include <omp.h>
+#include <string.h>
+
+#ifndef GC_PREFETCH
+#define GC_PREFETCH 1024 /* floats ahead in the panel being read: 4 KiB */
+#endif
+
+static int out_size(int n, int k, int stride, int pad, int dil) { return (n + 2 * pad - dil * (k - 1) - 1) / stride + 1; }
+
+static int gathered(int kh, int kw, int stride, int pad) { return !(kh == 1 && kw == 1 && stride == 1 && pad == 0); }
+
+/** Wp[j][(ky kw + kx) cin + c][o] = w[32 j + o][c][ky][kx]: OIHW weights as 32-wide panels. cout: a multiple of 32. */
+void conta_gc_pack(const float *w, int cin, int cout, int kh, int kw, float *Wp) {
+  long K = (long)kh * kw * cin;
+  for (int j = 0; j < cout / 32; j++)
+    for (int t = 0; t < kh * kw; t++)
+      for (int c = 0; c < cin; c++)
+        for (int o = 0; o < 32; o++) Wp[((long)j * K + (long)t * cin + c) * 32 + o] = w[((long)(32 * j + o) * cin + c) * kh * kw + t];
+}
+
+/** Floats of the workspace a call needs: the gathered rows, none for a 1x1 stride-1 unpadded convolution. */
+long conta_gc_workspace_floats(int h, int w, int cin, int kh, int kw, int stride, int pad, int dil) {
+  if (!gathered(kh, kw, stride, pad)) return 0;
+  return (long)out_size(h, kh, stride, pad, dil) * out_size(w, kw, stride, pad, dil) * kh * kw * cin;
+}
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,fma")
+#include <immintrin.h>
+
+// C[r][0..31] = epilogue(sum_k A[r][k] B[k][0..31]) for r < R (R <= 8): 2R accumulators in registers, B read once
+// per k, and pfn lines from pf (the next panel) prefetched into L2, one every K / pfn steps. add may be C itself (the
+// residual sum is written over the shortcut): each element is read before written.
+static inline __attribute__((always_inline)) void gc_rx32(const int R, int K, const float *A, long lda, const float *B,
+                                                          const float *bias, const float *add, int relu, float *C, long ldc,
+                                                          const float *pf, int pfn) {
+  __m512 c0[8], c1[8];
+  for (int r = 0; r < R; r++) { c0[r] = _mm512_setzero_ps(); c1[r] = _mm512_setzero_ps(); }
+  int li = 0, next = 0, step = pfn > 0 && K / pfn > 1 ? K / pfn : 1;
+#pragma GCC unroll 4
+  for (int k = 0; k < K; k++) {
+    _mm_prefetch((const char *)(B + 32L * k + GC_PREFETCH), _MM_HINT_T0);
+    _mm_prefetch((const char *)(B + 32L * k + GC_PREFETCH + 16), _MM_HINT_T0);
+    if (k == next && li < pfn) { // spread over the pass: a burst would hold the fill buffers the A loads need
+      _mm_prefetch((const char *)(pf + 16L * li), _MM_HINT_T1);
+      li++;
+      next += step;
+    }
+    __m512 b0 = _mm512_loadu_ps(B + 32L * k), b1 = _mm512_loadu_ps(B + 32L * k + 16);
+    for (int r = 0; r < R; r++) {
+      __m512 a = _mm512_set1_ps(A[r * lda + k]);
+      c0[r] = _mm512_fmadd_ps(a, b0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);
+    }
+  }
+  __m512 bb0 = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps(), bb1 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps();
+  __m512 zero = _mm512_setzero_ps();
+  for (int r = 0; r < R; r++) {
+    __m512 v0 = _mm512_add_ps(c0[r], bb0), v1 = _mm512_add_ps(c1[r], bb1);
+    if (add) { v0 = _mm512_add_ps(v0, _mm512_loadu_ps(add + r * ldc)); v1 = _mm512_add_ps(v1, _mm512_loadu_ps(add + r * ldc + 16)); }
+    if (relu) { v0 = _mm512_max_ps(v0, zero); v1 = _mm512_max_ps(v1, zero); }
+    _mm512_storeu_ps(C + r * ldc, v0);
+    _mm512_storeu_ps(C + r * ldc + 16, v1);
+  }
+}
+
+static void gc_rows(int R, int K, const float *A, long lda, const float *B, const float *bias, const float *add, int relu,
+                    float *C, long ldc, const float *pf, int pfn) {
+  switch (R) {
+    case 8: gc_rx32(8, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
+    case 7: gc_rx32(7, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
+    case 6: gc_rx32(6, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
+    case 5: gc_rx32(5, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
+    case 4: gc_rx32(4, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
+    case 3: gc_rx32(3, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
+    case 2: gc_rx32(2, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
+    case 1: gc_rx32(1, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
+  }
+}
+
+// rows p0 .. p1 - 1 of the im2col matrix: for each output pixel its kh x kw input pixels' channels, zeros outside
+static void gather(const float *x, int h, int w, int cin, int kh, int kw, int stride, int pad, int dil, int ow, int p0, int p1,
+                   float *a) {
+  long K = (long)kh * kw * cin;
+  for (int p = p0; p < p1; p++) {
+    int oy = p / ow, ox = p % ow;
+    for (int ky = 0; ky < kh; ky++)
+      for (int kx = 0; kx < kw; kx++) {
+        int iy = oy * stride - pad + ky * dil, ix = ox * stride - pad + kx * dil;
+        float *dst = a + p * K + (long)(ky * kw + kx) * cin;
+        if (iy < 0 || iy >= h || ix < 0 || ix >= w) { memset(dst, 0, sizeof(float) * cin); continue; }
+        const float *src = x + ((long)iy * w + ix) * cin;
+        int c = 0;
+        for (; c + 16 <= cin; c += 16) _mm512_storeu_ps(dst + c, _mm512_loadu_ps(src + c));
+        for (; c < cin; c++) dst[c] = src[c];
+      }
+  }
+}
+
+/**
+ * y = relu?(conv(x, W) + bias (+ y if sum)) over an h x w NHWC map, on `threads` OpenMP threads (the plan's count).
+ * Wp from conta_gc_pack; bias may be NULL; sum != 0 adds the values y holds (the residual written over the shortcut);
+ * ws holds conta_gc_workspace_floats floats.
+ */
+void conta_gc_conv(const float *x, int h, int w, int cin, int cout, int kh, int kw, int stride, int pad, int dil, const float *Wp,
+                   const float *bias, int sum, int relu, float *y, float *ws, int threads) {
+  int oh = out_size(h, kh, stride, pad, dil), ow = out_size(w, kw, stride, pad, dil), pixels = oh * ow;
+  int K = kh * kw * cin, panels = cout / 32, nrb = (pixels + 7) / 8, direct = !gathered(kh, kw, stride, pad);
+  const float *a = direct ? x : ws;
+#pragma omp parallel num_threads(threads)
+  {
+    int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+    if (!direct) {
+      gather(x, h, w, cin, kh, kw, stride, pad, dil, ow, (int)((long)pixels * tid / nth), (int)((long)pixels * (tid + 1) / nth), ws);
+#pragma omp barrier
+    }
+    int j0 = (int)((long)panels * tid / nth), j1 = (int)((long)panels * (tid + 1) / nth);
+    for (int j = j0; j < j1; j++) {
+      const float *B = Wp + (long)j * K * 32, *bj = bias ? bias + 32 * j : 0;
+      for (int rb = 0; rb < nrb; rb++) { // rows cut evenly: 49 as 7 x 7, not 6 x 8 + a 1-row pass
+        int r = (int)((long)rb * pixels / nrb), R = (int)((long)(rb + 1) * pixels / nrb) - r;
+        float *C = y + (long)r * cout + 32 * j;
+        long l0 = (long)rb * 2 * K / nrb, l1 = (long)(rb + 1) * 2 * K / nrb; // this block's slice of the next panel
+        int pfn = j + 1 < j1 ? (int)(l1 - l0) : 0;
+        gc_rows(R, K, a + (long)r * K, K, B, bj, sum ? C : 0, relu, C, cout, B + 32L * K + 16 * l0, pfn);
+      }
+    }
+  }
+}
+#pragma GCC pop_options
