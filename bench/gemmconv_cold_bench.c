@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
     if (S == 1 && KS == 3) { wu[c] = aligned_alloc(64, 4L * conta_wino_weights_floats(C, O)); conta_wino_transform_weights(w, C, O, wu[c]); }
   }
   // check gemm vs winograd (same weights: last copy)
-  conta_gc_conv(x, H, H, C, O, KS, KS, S, PD, 1, gp[NC - 1], bias, 0, 1, y, ws, 2);
+  conta_gc_conv(x, H, H, C, O, KS, KS, S, PD, 1, gp[NC - 1], bias, 0, 1, y, ws, NULL, 0, 0, 2);
   if (S == 1 && KS == 3) { conta_wino_conv(x, H, H, 1, C, O, wu[NC - 1], bias, 1, y2, ws, 2); double e = 0, m = 0; for (long i = 0; i < (long)P * O; i++) { e = fmax(e, fabs(y[i] - y2[i])); m = fmax(m, fabs(y2[i])); } printf("gemm vs winograd max err %.2e of %.2e\n", e, m); }
   double t[3][200];
   for (int round = 0; round < 3; round++) {
@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
       for (int i = 0; i < it + NC; i++) {
         int c = i % NC; double t0 = now();
         if (meth == 0) { dnnl_exec_arg_t a[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wm[c]}, {DNNL_ARG_BIAS, bm}, {DNNL_ARG_DST, dst}}; CK(dnnl_primitive_execute(prim, str, 4, a)); dnnl_stream_wait(str); }
-        else if (meth == 1) conta_gc_conv(x, H, H, C, O, KS, KS, S, PD, 1, gp[c], bias, 0, 1, y, ws, 2);
+        else if (meth == 1) conta_gc_conv(x, H, H, C, O, KS, KS, S, PD, 1, gp[c], bias, 0, 1, y, ws, NULL, 0, 0, 2);
         else conta_wino_conv(x, H, H, 1, C, O, wu[c], bias, 1, y2, ws, 2);
         if (i >= NC) t[meth][i - NC] = now() - t0;
       }

@@ -122,10 +122,13 @@ static void gather(const float *x, int h, int w, int cin, int kh, int kw, int st
 /**
  * y = relu?(conv(x, W) + bias (+ y if sum)) over an h x w NHWC map, on `threads` OpenMP threads (the plan's count).
  * Wp from conta_gc_pack; bias may be NULL; sum != 0 adds the values y holds (the residual written over the shortcut);
- * ws holds conta_gc_workspace_floats floats.
+ * ws holds conta_gc_workspace_floats floats. next_wp, when not NULL, is the packed weights (K = next_k, next_cout
+ * outputs) of the op the plan runs next on this kernel: each thread prefetches its first panel of them during its last
+ * one here, as it does its own next panel, so that op does not start on a cold panel.
  */
 void conta_gc_conv(const float *x, int h, int w, int cin, int cout, int kh, int kw, int stride, int pad, int dil, const float *Wp,
-                   const float *bias, int sum, int relu, float *y, float *ws, int threads) {
+                   const float *bias, int sum, int relu, float *y, float *ws, const float *next_wp, int next_k, int next_cout,
+                   int threads) {
   int oh = out_size(h, kh, stride, pad, dil), ow = out_size(w, kw, stride, pad, dil), pixels = oh * ow;
   int K = kh * kw * cin, panels = cout / 32, nrb = (pixels + 7) / 8, direct = !gathered(kh, kw, stride, pad);
   const float *a = direct ? x : ws;
@@ -139,12 +142,14 @@ void conta_gc_conv(const float *x, int h, int w, int cin, int cout, int kh, int 
     int j0 = (int)((long)panels * tid / nth), j1 = (int)((long)panels * (tid + 1) / nth);
     for (int j = j0; j < j1; j++) {
       const float *B = Wp + (long)j * K * 32, *bj = bias ? bias + 32 * j : 0;
+      // the panel this thread multiplies next: its own next one, else its first of the next op (the same split)
+      const float *next = j + 1 < j1 ? B + 32L * K : next_wp ? next_wp + (long)next_cout / 32 * tid / nth * next_k * 32 : 0;
+      long nk = j + 1 < j1 ? K : next_k;
       for (int rb = 0; rb < nrb; rb++) { // rows cut evenly: 49 as 7 x 7, not 6 x 8 + a 1-row pass
         int r = (int)((long)rb * pixels / nrb), R = (int)((long)(rb + 1) * pixels / nrb) - r;
         float *C = y + (long)r * cout + 32 * j;
-        long l0 = (long)rb * 2 * K / nrb, l1 = (long)(rb + 1) * 2 * K / nrb; // this block's slice of the next panel
-        int pfn = j + 1 < j1 ? (int)(l1 - l0) : 0;
-        gc_rows(R, K, a + (long)r * K, K, B, bj, sum ? C : 0, relu, C, cout, B + 32L * K + 16 * l0, pfn);
+        long l0 = (long)rb * 2 * nk / nrb, l1 = (long)(rb + 1) * 2 * nk / nrb; // this block's slice of the next panel
+        gc_rows(R, K, a + (long)r * K, K, B, bj, sum ? C : 0, relu, C, cout, next + 16 * l0, next ? (int)(l1 - l0) : 0);
       }
     }
   }

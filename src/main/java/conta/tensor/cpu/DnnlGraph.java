@@ -387,6 +387,8 @@ public final class DnnlGraph implements LayerGraph {
         final boolean sum, relu;
         MemorySegment x, y, ws;
         int threads;
+        /** The op run right after this one, when it is on this kernel too (its first panels prefetched), else null. */
+        SmallMapConv next;
 
         SmallMapConv(int h, int w, int cin, int cout, int kh, int kw, int stride, int pad, int dil, MemorySegment packed, MemorySegment bias,
                      boolean sum, boolean relu) {
@@ -404,7 +406,11 @@ public final class DnnlGraph implements LayerGraph {
         }
 
         @Override
-        public void run() { GemmConv.conv(x, h, w, cin, cout, kh, kw, stride, pad, dil, packed, bias, sum, relu, y, ws, threads); }
+        public void run() {
+            GemmConv.conv(x, h, w, cin, cout, kh, kw, stride, pad, dil, packed, bias, sum, relu, y, ws,
+                    next == null ? MemorySegment.NULL : next.packed, next == null ? 0 : next.kh * next.kw * next.cin, next == null ? 0 : next.cout,
+                    threads);
+        }
     }
 
     /** Whether a value is dense NHWC in the plan's type (what the Winograd kernels read: float32, or bf16 in a bf16 plan). */
@@ -577,6 +583,8 @@ public final class DnnlGraph implements LayerGraph {
             wsFloats = Math.max(wsFloats, op.kernel.workspaceFloats(threads));
         }
         MemorySegment ws = wsFloats > 0 ? segment(aligned(wsFloats * Float.BYTES)) : MemorySegment.NULL;
+        for (int i = 0; i + 1 < ops.size(); i++) // a chain of small-map ops: each warms the next one's first panels
+            if (ops.get(i).kernel instanceof SmallMapConv a && ops.get(i + 1).kernel instanceof SmallMapConv b) a.next = b;
         for (Op op : ops) {
             if (op.kernel != null) {
                 op.kernel.bind(segment(op.args.getFirst().v.buf.ptr), segment(op.args.getLast().v.buf.ptr), ws, threads);

@@ -35,7 +35,8 @@ public final class GemmConv {
             try {
                 pack = Winograd.bind("conta_gc_pack", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
                 conv = Winograd.bind("conta_gc_conv", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
-                        JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+                        JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT,
+                        JAVA_INT, JAVA_INT));
                 wsf = Winograd.bind("conta_gc_workspace_floats", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                         JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
             } catch (Throwable e) {
@@ -78,12 +79,16 @@ public final class GemmConv {
 
     /**
      * y = relu?(conv(x) + bias (+ y when sum)) of an h x w NHWC map, at native addresses; bias may be NULL. With sum the
-     * shortcut is y itself: the output is written over it.
+     * shortcut is y itself: the output is written over it. nextPacked (NULL if none) is the packed weights of the op
+     * the plan runs next on this kernel (nextK = its kh kw cin, nextCout its outputs): each thread prefetches its first
+     * panel of them during its last one here.
      */
     static void conv(MemorySegment x, int h, int w, int cin, int cout, int kh, int kw, int stride, int pad, int dil, MemorySegment packed,
-                     MemorySegment bias, boolean sum, boolean relu, MemorySegment y, MemorySegment ws, int threads) {
+                     MemorySegment bias, boolean sum, boolean relu, MemorySegment y, MemorySegment ws, MemorySegment nextPacked, int nextK,
+                     int nextCout, int threads) {
         try {
-            CONV.invokeExact(x, h, w, cin, cout, kh, kw, stride, pad, dil, packed, bias, sum ? 1 : 0, relu ? 1 : 0, y, ws, threads);
+            CONV.invokeExact(x, h, w, cin, cout, kh, kw, stride, pad, dil, packed, bias, sum ? 1 : 0, relu ? 1 : 0, y, ws, nextPacked, nextK,
+                    nextCout, threads);
         } catch (Throwable e) { throw Winograd.rethrow(e); }
     }
 }
