@@ -23,10 +23,6 @@
 #include <omp.h>
 #include <string.h>
 
-#ifndef GC_PREFETCH
-#define GC_PREFETCH 1024 /* floats ahead in the panel being read: 4 KiB */
-#endif
-
 static int out_size(int n, int k, int stride, int pad, int dil) { return (n + 2 * pad - dil * (k - 1) - 1) / stride + 1; }
 
 static int gathered(int kh, int kw, int stride, int pad) { return !(kh == 1 && kw == 1 && stride == 1 && pad == 0); }
@@ -50,55 +46,7 @@ long conta_gc_workspace_floats(int h, int w, int cin, int kh, int kw, int stride
 #pragma GCC target("avx512f,fma")
 #include <immintrin.h>
 
-// C[r][0..31] = epilogue(sum_k A[r][k] B[k][0..31]) for r < R (R <= 8): 2R accumulators in registers, B read once
-// per k, and pfn lines from pf (the next panel) prefetched into L2, one every K / pfn steps. add may be C itself (the
-// residual sum is written over the shortcut): each element is read before written.
-static inline __attribute__((always_inline)) void gc_rx32(const int R, int K, const float *A, long lda, const float *B,
-                                                          const float *bias, const float *add, int relu, float *C, long ldc,
-                                                          const float *pf, int pfn) {
-  __m512 c0[8], c1[8];
-  for (int r = 0; r < R; r++) { c0[r] = _mm512_setzero_ps(); c1[r] = _mm512_setzero_ps(); }
-  int li = 0, next = 0, step = pfn > 0 && K / pfn > 1 ? K / pfn : 1;
-#pragma GCC unroll 4
-  for (int k = 0; k < K; k++) {
-    _mm_prefetch((const char *)(B + 32L * k + GC_PREFETCH), _MM_HINT_T0);
-    _mm_prefetch((const char *)(B + 32L * k + GC_PREFETCH + 16), _MM_HINT_T0);
-    if (k == next && li < pfn) { // spread over the pass: a burst would hold the fill buffers the A loads need
-      _mm_prefetch((const char *)(pf + 16L * li), _MM_HINT_T1);
-      li++;
-      next += step;
-    }
-    __m512 b0 = _mm512_loadu_ps(B + 32L * k), b1 = _mm512_loadu_ps(B + 32L * k + 16);
-    for (int r = 0; r < R; r++) {
-      __m512 a = _mm512_set1_ps(A[r * lda + k]);
-      c0[r] = _mm512_fmadd_ps(a, b0, c0[r]);
-      c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);
-    }
-  }
-  __m512 bb0 = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps(), bb1 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps();
-  __m512 zero = _mm512_setzero_ps();
-  for (int r = 0; r < R; r++) {
-    __m512 v0 = _mm512_add_ps(c0[r], bb0), v1 = _mm512_add_ps(c1[r], bb1);
-    if (add) { v0 = _mm512_add_ps(v0, _mm512_loadu_ps(add + r * ldc)); v1 = _mm512_add_ps(v1, _mm512_loadu_ps(add + r * ldc + 16)); }
-    if (relu) { v0 = _mm512_max_ps(v0, zero); v1 = _mm512_max_ps(v1, zero); }
-    _mm512_storeu_ps(C + r * ldc, v0);
-    _mm512_storeu_ps(C + r * ldc + 16, v1);
-  }
-}
-
-static void gc_rows(int R, int K, const float *A, long lda, const float *B, const float *bias, const float *add, int relu,
-                    float *C, long ldc, const float *pf, int pfn) {
-  switch (R) {
-    case 8: gc_rx32(8, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
-    case 7: gc_rx32(7, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
-    case 6: gc_rx32(6, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
-    case 5: gc_rx32(5, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
-    case 4: gc_rx32(4, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
-    case 3: gc_rx32(3, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
-    case 2: gc_rx32(2, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
-    case 1: gc_rx32(1, K, A, lda, B, bias, add, relu, C, ldc, pf, pfn); break;
-  }
-}
+#include "rx32.h"
 
 // rows p0 .. p1 - 1 of the im2col matrix: for each output pixel its kh x kw input pixels' channels, zeros outside
 static void gather(const float *x, int h, int w, int cin, int kh, int kw, int stride, int pad, int dil, int ow, int p0, int p1,
@@ -149,7 +97,7 @@ void conta_gc_conv(const float *x, int h, int w, int cin, int cout, int kh, int 
         int r = (int)((long)rb * pixels / nrb), R = (int)((long)(rb + 1) * pixels / nrb) - r;
         float *C = y + (long)r * cout + 32 * j;
         long l0 = (long)rb * 2 * nk / nrb, l1 = (long)(rb + 1) * 2 * nk / nrb; // this block's slice of the next panel
-        gc_rows(R, K, a + (long)r * K, K, B, bj, sum ? C : 0, relu, C, cout, next + 16 * l0, next ? (int)(l1 - l0) : 0);
+        rx32_rows(R, K, a + (long)r * K, K, B, bj, sum ? C : 0, relu, C, cout, next + 16 * l0, next ? (int)(l1 - l0) : 0);
       }
     }
   }

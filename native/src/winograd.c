@@ -8,7 +8,7 @@
 // F(2x2) in float, and 2.25x more transformed weights). conta_wino_tile picks F(4x4) up to 128 -> 128 channels,
 // F(2x2) above, where the transformed weights would cost more memory traffic than the products saved (F(4x4) at
 // 256 -> 256, 14x14, was tried again in session 12: 2.4 vs 2.2 ms for ResNet-50's five layers). The widest layers,
-// 512 -> 512, read 16 MB of transformed weights from memory per call: the GEMM prefetches them (B_PREFETCH).
+// 512 -> 512, read 16 MB of transformed weights from memory per call: the GEMM prefetches them (RX32_PREFETCH).
 //
 // A probe that ran the three stages separately (bench/winograd_probe.c, in git history before session 11) lost at
 // 56x56 because the transformed planes went through memory; here they do not: the tiles are cut into blocks whose
@@ -146,42 +146,11 @@ static inline void tile_origin(const grid_t *g, int t, int *oy, int *ox) {
   *ox = phase % g->d + g->d * g->m * (r % g->tw);
 }
 
-// How far ahead (floats) the GEMM prefetches its B stream: 4 KiB. U is read in order (a panel's K rows, then the next
-// panel, which follows it in memory), but in a network it comes from DRAM (other layers' weights evicted it) and the
-// hardware prefetchers restart at every 4 KiB page. Measured with bench/winograd_bench.c FLUSH=1 (caches flushed before
-// each call): 7x7 512 -> 512 0.81 -> 0.64-0.75 ms, 41x41 d4 512 -> 512 warm 21-22 -> 15-18 ms; 512 and 2048 were no
-// better, and the small warm shapes did not change.
-#define B_PREFETCH 1024
+#include "rx32.h"
 
-// C[r][0..31] = sum_k A[r][k] B[k][0..31] for r < R (R <= 8): 2R accumulators in registers, B read once per k
-static inline __attribute__((always_inline)) void gemm_rx32(const int R, int K, const float *A, long lda, const float *B, float *C, long ldc) {
-  __m512 c0[8], c1[8];
-  for (int r = 0; r < R; r++) { c0[r] = _mm512_setzero_ps(); c1[r] = _mm512_setzero_ps(); }
-#pragma GCC unroll 4
-  for (int k = 0; k < K; k++) {
-    _mm_prefetch((const char *)(B + 32L * k + B_PREFETCH), _MM_HINT_T0);
-    _mm_prefetch((const char *)(B + 32L * k + B_PREFETCH + 16), _MM_HINT_T0);
-    __m512 b0 = _mm512_loadu_ps(B + 32L * k), b1 = _mm512_loadu_ps(B + 32L * k + 16);
-    for (int r = 0; r < R; r++) {
-      __m512 a = _mm512_set1_ps(A[r * lda + k]);
-      c0[r] = _mm512_fmadd_ps(a, b0, c0[r]);
-      c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);
-    }
-  }
-  for (int r = 0; r < R; r++) { _mm512_storeu_ps(C + r * ldc, c0[r]); _mm512_storeu_ps(C + r * ldc + 16, c1[r]); }
-}
-
+// C[r][0..31] = sum_k A[r][k] B[k][0..31] for r < R (R <= 8): the shared register kernel without an epilogue
 static void gemm_rows(int R, int K, const float *A, long lda, const float *B, float *C, long ldc) {
-  switch (R) {
-    case 8: gemm_rx32(8, K, A, lda, B, C, ldc); break;
-    case 7: gemm_rx32(7, K, A, lda, B, C, ldc); break;
-    case 6: gemm_rx32(6, K, A, lda, B, C, ldc); break;
-    case 5: gemm_rx32(5, K, A, lda, B, C, ldc); break;
-    case 4: gemm_rx32(4, K, A, lda, B, C, ldc); break;
-    case 3: gemm_rx32(3, K, A, lda, B, C, ldc); break;
-    case 2: gemm_rx32(2, K, A, lda, B, C, ldc); break;
-    case 1: gemm_rx32(1, K, A, lda, B, C, ldc); break;
-  }
+  rx32_rows(R, K, A, lda, B, NULL, NULL, 0, C, ldc, NULL, 0);
 }
 
 // The transforms, one 16-channel vector at a time. B^T for F(2x2,3x3): rows (1,0,-1,0), (0,1,1,0), (0,-1,1,0),
@@ -402,8 +371,8 @@ static inline __attribute__((always_inline)) void gemm_bf16_rx32(const int R, in
   for (int r = 0; r < R; r++) { c0[r] = _mm512_setzero_ps(); c1[r] = _mm512_setzero_ps(); }
 #pragma GCC unroll 4
   for (int k = 0; k < K2; k++) {
-    _mm_prefetch((const char *)(B + 64L * k + 2 * B_PREFETCH), _MM_HINT_T0);
-    _mm_prefetch((const char *)(B + 64L * k + 2 * B_PREFETCH + 32), _MM_HINT_T0);
+    _mm_prefetch((const char *)(B + 64L * k + 2 * RX32_PREFETCH), _MM_HINT_T0);
+    _mm_prefetch((const char *)(B + 64L * k + 2 * RX32_PREFETCH + 32), _MM_HINT_T0);
     __m512bh b0 = (__m512bh)_mm512_loadu_si512(B + 64L * k), b1 = (__m512bh)_mm512_loadu_si512(B + 64L * k + 32);
     for (int r = 0; r < R; r++) {
       int pair;
