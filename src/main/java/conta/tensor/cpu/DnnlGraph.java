@@ -217,6 +217,9 @@ public final class DnnlGraph implements LayerGraph {
         int[] outShape = {n, cout, s.outH(h), s.outW(wd)};
         if (addInto != null && !Arrays.equals(addInto.shape, outShape))
             throw new IllegalArgumentException("conv: residual " + Arrays.toString(addInto.shape) + " for output " + Arrays.toString(outShape));
+        if (addInto == src) // relu?(conv(x) + x): a sum written over x while the convolution still reads it gave wrong
+            // values (oneDNN's 1x1 at 7x7, 64 channels; GemmConvTest): the convolution into a buffer of its own, then the add
+            return addAfter(addInto, val(conv(srcV, w, wShape, bias, s, null, false)), relu, outShape);
         if (NHWC && !bf16 && n == 1 && isNhwc(src) && (addInto == null || isNhwc(addInto)) && GemmConv.available()
                 && GemmConv.suits(cout, outShape[2], outShape[3], s.strideH(), s.strideW(), s.padH(), s.padW(), s.dilH(), s.dilW()))
             return gemmConv(src, w, wShape, bias, s, addInto, relu, outShape);
@@ -254,13 +257,7 @@ public final class DnnlGraph implements LayerGraph {
                     op.in(DNNL_ARG_SRC, in).fixed(DNNL_ARG_WEIGHTS, constant(w, plainMd(dnnl_f32, wShape), queryMd(free, DNNL_ARG_WEIGHTS)));
                     if (bias != null) op.fixed(DNNL_ARG_BIAS, constant(bias, biasMd, biasMd));
                     Val c = op.out(DNNL_ARG_DST, new Val(outShape, queryMd(free, DNNL_ARG_DST), null));
-                    if (addInto == null) return c;
-                    dnnl_primitive_desc bpd = new dnnl_primitive_desc();
-                    check(dnnl_binary_primitive_desc_create(bpd, engine, dnnl_binary_add, addInto.md, c.md, addInto.md, attr(false, relu)),
-                            "binary add descriptor");
-                    destroy.add(() -> dnnl_primitive_desc_destroy(bpd));
-                    return new Op("add" + (relu ? " +relu" : ""), bpd).in(DNNL_ARG_SRC_0, addInto).in(DNNL_ARG_SRC_1, c)
-                            .out(DNNL_ARG_DST, new Val(outShape, queryMd(bpd, DNNL_ARG_DST), null));
+                    return addInto == null ? c : addAfter(addInto, c, relu, outShape);
                 }
             }
         }
@@ -299,6 +296,16 @@ public final class DnnlGraph implements LayerGraph {
                 "conta:winograd_f" + m + "x" + m + (bf16 ? ":avx512_bf16" : ":avx512"));
         op.in(DNNL_ARG_SRC, src);
         return op.out(DNNL_ARG_DST, new Val(outShape, md(dt, dnnl_acdb, outShape), null));
+    }
+
+    /** relu?(addInto + c) as a oneDNN binary add into a new value in addInto's layout (a sum not fused into c's convolution). */
+    private Val addAfter(Val addInto, Val c, boolean relu, int[] outShape) {
+        dnnl_primitive_desc bpd = new dnnl_primitive_desc();
+        check(dnnl_binary_primitive_desc_create(bpd, engine, dnnl_binary_add, addInto.md, c.md, addInto.md, attr(false, relu)),
+                "binary add descriptor");
+        destroy.add(() -> dnnl_primitive_desc_destroy(bpd));
+        return new Op("add" + (relu ? " +relu" : ""), bpd).in(DNNL_ARG_SRC_0, addInto).in(DNNL_ARG_SRC_1, c)
+                .out(DNNL_ARG_DST, new Val(outShape, queryMd(bpd, DNNL_ARG_DST), null));
     }
 
     /**

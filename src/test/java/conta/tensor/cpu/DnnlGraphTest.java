@@ -48,7 +48,7 @@ class DnnlGraphTest {
         try (DnnlGraph g = new DnnlGraph(false)) {
             Value in = g.input(1, c, h, w);
             Value a = g.conv(in, wa, new int[]{48, c, 3, 3}, ba, s3, null, false);
-            Value b = g.conv(a, wb, new int[]{48, 48, 1, 1}, bb, s1, a, true); // relu(conv(a) + a), written over a
+            Value b = g.conv(a, wb, new int[]{48, 48, 1, 1}, bb, s1, a, true); // relu(conv(a) + a): convolved, then added
             g.output(b);
             g.compile();
             assertEquals(0, g.innerReorders(), g.describe());
@@ -239,7 +239,8 @@ class DnnlGraphTest {
         try (DnnlGraph g = new DnnlGraph(false)) {
             Value in = g.input(1, 32, 8, 8);
             Value a = g.conv(in, wt, new int[]{32, 32, 1, 1}, null, ConvSpec.of(1, 1, 0, 1), null, false);
-            Value b = g.conv(a, wt, new int[]{32, 32, 1, 1}, null, ConvSpec.of(1, 1, 0, 1), a, false);
+            Value c = g.conv(in, wt, new int[]{32, 32, 1, 1}, null, ConvSpec.of(1, 1, 0, 1), null, true);
+            Value b = g.conv(c, wt, new int[]{32, 32, 1, 1}, null, ConvSpec.of(1, 1, 0, 1), a, false);
             g.output(g.max(a, b)); // a is read after b was written over it
             assertThrows(IllegalStateException.class, g::compile);
         }

@@ -121,6 +121,30 @@ class GemmConvTest {
     }
 
     /**
+     * relu(conv(a) + a): a sum written over a while the convolution still reads it gave wrong values (this kernel's
+     * other panels; oneDNN's 1x1 here too), so the plan convolves into a buffer of its own and adds after; against
+     * float64.
+     */
+    @Test
+    void residualThatIsTheInputIsAddedAfter() {
+        assumeTrue(GemmConv.available(), "one-GEMM kernel: " + GemmConv.unavailableReason());
+        int c = 64, h = 7, w = 7;
+        float[] x = rand(c * h * w, 1), w0 = rand(c * c, 0.3), w1 = rand(c * c, 0.2), b1 = rand(c, 0.5);
+        ConvSpec one = ConvSpec.of(1, 1, 0, 1);
+        try (DnnlGraph g = new DnnlGraph(false)) {
+            Value a = g.conv(g.input(1, c, h, w), w0, new int[]{c, c, 1, 1}, null, one, null, false);
+            g.output(g.conv(a, w1, new int[]{c, c, 1, 1}, b1, one, a, true));
+            g.compile();
+            assertFalse(g.describe().contains("+sum"), g.describe());
+            assertTrue(g.describe().contains("add +relu"), g.describe());
+            float[] got = new float[c * h * w];
+            g.run(x, got);
+            double[] ra = RefOps.conv2d(d(x), 1, c, h, w, d(w0), c, null, one);
+            close(RefOps.relu(RefOps.addScaled(RefOps.conv2d(ra, 1, c, h, w, d(w1), c, d(b1), one), 1, ra, 1)), got, 1e-5);
+        }
+    }
+
+    /**
      * A 3x3 on a small map goes to this kernel, not to Winograd; on a larger one Winograd keeps it; a bf16 plan's
      * convolutions stay with oneDNN (the kernel is float32).
      */
