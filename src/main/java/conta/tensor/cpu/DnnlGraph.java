@@ -67,6 +67,10 @@ public final class DnnlGraph implements LayerGraph {
     /** In the order they were added: run's arrays follow it. */
     private final List<Val> inputs = new ArrayList<>(), outputs = new ArrayList<>();
     private FloatPointer[] inputBufs, outputBufs;
+    /** The inputs' buffers as segments, and which of them the caller's NCHW arrays are converted into as NHWC. */
+    private MemorySegment[] inputSegs;
+    private boolean[] inputNhwc;
+    private int copyThreads;
     private boolean compiled;
     private int reordersAdded;
 
@@ -195,7 +199,8 @@ public final class DnnlGraph implements LayerGraph {
     public Value input(int n, int c, int h, int w) {
         if (compiled) throw new IllegalStateException("inputs added after compile()");
         int[] shape = {n, c, h, w};
-        Val in = new Val(shape, plainMd(dnnl_f32, shape), null);
+        // NHWC plans take their inputs in NHWC, converted while copied in (Layout), not by a reorder op after the copy
+        Val in = new Val(shape, NHWC && Layout.available() ? md(dnnl_f32, dnnl_acdb, shape) : plainMd(dnnl_f32, shape), null);
         inputs.add(in);
         return in;
     }
@@ -217,8 +222,10 @@ public final class DnnlGraph implements LayerGraph {
         int[] outShape = {n, cout, s.outH(h), s.outW(wd)};
         if (addInto != null && !Arrays.equals(addInto.shape, outShape))
             throw new IllegalArgumentException("conv: residual " + Arrays.toString(addInto.shape) + " for output " + Arrays.toString(outShape));
-        if (addInto == src) // relu?(conv(x) + x): a sum written over x while the convolution still reads it gave wrong
-            // values (oneDNN's 1x1 at 7x7, 64 channels; GemmConvTest): the convolution into a buffer of its own, then the add
+        // relu?(conv(x) + x): a sum written over x while the convolution still reads it gave wrong values (oneDNN's 1x1
+        // at 7x7, 64 channels; GemmConvTest); and a graph output read as it is (see output()) must keep its values: the
+        // convolution into a buffer of its own, then the add
+        if (addInto == src || addInto != null && outputs.contains(addInto))
             return addAfter(addInto, val(conv(srcV, w, wShape, bias, s, null, false)), relu, outShape);
         if (NHWC && !bf16 && n == 1 && isNhwc(src) && (addInto == null || isNhwc(addInto)) && GemmConv.available()
                 && GemmConv.suits(cout, outShape[2], outShape[3], s.strideH(), s.strideW(), s.padH(), s.padW(), s.dilH(), s.dilW()))
@@ -508,7 +515,14 @@ public final class DnnlGraph implements LayerGraph {
     public void output(Value v) {
         Val src = val(v);
         if (outputs.contains(src)) throw new IllegalArgumentException("value already an output");
-        outputs.add(reorderTo(src, plainMd(dnnl_f32, src.shape)));
+        dnnl_memory_desc plain = plainMd(dnnl_f32, src.shape);
+        // already NCHW float32 (a classifier's logits): read as it is; compile() gives it a buffer of its own. Not an
+        // input (its buffer is the caller's copy) nor an in-place sum (its buffer is the summed value's)
+        if (dnnl_memory_desc_equal(src.md, plain) != 0 && !inputs.contains(src) && src.aliasOf == null) {
+            outputs.add(src);
+            return;
+        }
+        outputs.add(reorderTo(src, plain));
         if (!inputs.contains(src)) reordersAdded--; // the output's own conversion is not a layout change inside the network
     }
 
@@ -608,6 +622,13 @@ public final class DnnlGraph implements LayerGraph {
             if (op.scratchBytes > 0) e.getPointer(op.args.size()).arg(DNNL_ARG_SCRATCHPAD).memory(memory(op.scratchMd, scratchPtr));
         }
         inputBufs = inputs.stream().map(v -> floats(v.buf.ptr, numel(v.shape))).toArray(FloatPointer[]::new);
+        inputSegs = inputs.stream().map(v -> segment(v.buf.ptr)).toArray(MemorySegment[]::new);
+        inputNhwc = new boolean[inputs.size()];
+        copyThreads = Winograd.maxThreads();
+        for (int i = 0; i < inputNhwc.length; i++) { // NHWC in (see input()), and more than one channel to interleave
+            Val v = inputs.get(i);
+            inputNhwc[i] = v.shape[1] > 1 && dnnl_memory_desc_equal(v.md, plainMd(dnnl_f32, v.shape)) == 0;
+        }
         outputBufs = outputs.stream().map(v -> floats(v.buf.ptr, numel(v.shape))).toArray(FloatPointer[]::new);
         if (PlanProfile.ON) profile = new PlanProfile(ops.size());
     }
@@ -639,7 +660,7 @@ public final class DnnlGraph implements LayerGraph {
             throw new IllegalStateException("the graph has " + inputs.size() + " inputs and " + outputs.size() + " outputs: run(float[][], float[][])");
         checkArray("input", 0, in, inputs.getFirst());
         checkArray("output", 0, out, outputs.getFirst());
-        inputBufs[0].put(in, 0, in.length);
+        copyIn(0, in);
         execute();
         outputBufs[0].get(out, 0, out.length);
     }
@@ -651,9 +672,16 @@ public final class DnnlGraph implements LayerGraph {
         if (out.length != outputs.size()) throw new IllegalArgumentException(out.length + " output arrays, the plan has " + outputs.size() + " outputs");
         for (int i = 0; i < in.length; i++) checkArray("input", i, in[i], inputs.get(i));
         for (int i = 0; i < out.length; i++) checkArray("output", i, out[i], outputs.get(i));
-        for (int i = 0; i < in.length; i++) inputBufs[i].put(in[i], 0, in[i].length);
+        for (int i = 0; i < in.length; i++) copyIn(i, in[i]);
         execute();
         for (int i = 0; i < out.length; i++) outputBufs[i].get(out[i], 0, out[i].length);
+    }
+
+    /** The caller's NCHW array into input i's buffer: as it is, or converted to NHWC on the way (see input()). */
+    private void copyIn(int i, float[] in) {
+        int[] sh = inputs.get(i).shape;
+        if (inputNhwc[i]) Layout.nchwToNhwc(in, sh[0], sh[1], (long) sh[2] * sh[3], inputSegs[i], copyThreads);
+        else inputBufs[i].put(in, 0, in.length);
     }
 
     /** Before a run touches the buffers: compiled, and not closed (close frees them). */

@@ -100,8 +100,8 @@ public final class Winograd {
     private Winograd() { }
 
     /** A downcall handle for a libconta_cpu.so function (the library loaded: {@link #LIBRARY} not null). */
-    static MethodHandle bind(String name, FunctionDescriptor fd) {
-        return Linker.nativeLinker().downcallHandle(LIBRARY.find(name).orElseThrow(), fd);
+    static MethodHandle bind(String name, FunctionDescriptor fd, Linker.Option... options) {
+        return Linker.nativeLinker().downcallHandle(LIBRARY.find(name).orElseThrow(), fd, options);
     }
 
     /** Whether the kernel can run here (library built and loaded, AVX-512, not turned off). */

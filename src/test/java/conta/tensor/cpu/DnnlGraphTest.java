@@ -159,6 +159,46 @@ class DnnlGraphTest {
                 want[o] = s;
             }
             close(want, got, 1e-5);
+            // the logits are NCHW float32 already: read as they are, no reorder after the classifier
+            String last = g.describe().strip().lines().reduce((a, b) -> b).orElseThrow();
+            assertTrue(last.contains("linear"), g.describe());
+        }
+    }
+
+    /**
+     * Inputs are converted from the caller's NCHW to NHWC while copied in (where libconta_cpu.so is loaded): two images
+     * of five channels on an odd map through a 1x1 convolution, against float64, then the same graph again (the
+     * buffers reused). A graph output read as it is (a 1x1 map's convolution output is NCHW already) and then summed
+     * into by a later convolution keeps its own values: the sum goes to a new buffer.
+     */
+    @Test
+    void inputsConvertedOnCopyAndOutputsKeptFromLaterSums() {
+        int n = 2, c = 5, h = 3, w = 7, o = 32;
+        ConvSpec one = ConvSpec.of(1, 1, 0, 1);
+        float[] x = rand(n * c * h * w, 1), wt = rand(o * c, 0.3), bias = rand(o, 0.5);
+        try (DnnlGraph g = new DnnlGraph(false)) {
+            g.output(g.conv(g.input(n, c, h, w), wt, new int[]{o, c, 1, 1}, bias, one, null, false));
+            g.compile();
+            float[] got = new float[n * o * h * w];
+            for (int round = 0; round < 2; round++) {
+                g.run(x, got);
+                close(RefOps.conv2d(d(x), n, c, h, w, d(wt), o, d(bias), one), got, 1e-5);
+            }
+        }
+        float[] x1 = rand(o, 1), w1 = rand(o * o, 0.3), w2 = rand(o * o, 0.3);
+        try (DnnlGraph g = new DnnlGraph(false)) {
+            Value in = g.input(1, o, 1, 1);
+            Value a = g.conv(in, w1, new int[]{o, o, 1, 1}, null, one, null, false);
+            g.output(a);
+            Value b = g.conv(g.conv(in, w2, new int[]{o, o, 1, 1}, null, one, null, false), w1, new int[]{o, o, 1, 1}, null, one, a, true);
+            g.output(b);
+            g.compile();
+            float[] ga = new float[o], gb = new float[o];
+            g.run(new float[][]{x1}, new float[][]{ga, gb});
+            double[] ra = RefOps.conv2d(d(x1), 1, o, 1, 1, d(w1), o, null, one);
+            double[] rc = RefOps.conv2d(d(x1), 1, o, 1, 1, d(w2), o, null, one);
+            close(ra, ga, 1e-5);
+            close(RefOps.relu(RefOps.addScaled(RefOps.conv2d(rc, 1, o, 1, 1, d(w1), o, null, one), 1, ra, 1)), gb, 1e-5);
         }
     }
 
