@@ -624,7 +624,7 @@ public final class DnnlGraph implements LayerGraph {
         inputBufs = inputs.stream().map(v -> floats(v.buf.ptr, numel(v.shape))).toArray(FloatPointer[]::new);
         inputSegs = inputs.stream().map(v -> segment(v.buf.ptr)).toArray(MemorySegment[]::new);
         inputNhwc = new boolean[inputs.size()];
-        copyThreads = Winograd.maxThreads();
+        copyThreads = Layout.available() ? Winograd.maxThreads() : 1; // the library's OpenMP count (unbound without it)
         for (int i = 0; i < inputNhwc.length; i++) { // NHWC in (see input()), and more than one channel to interleave
             Val v = inputs.get(i);
             inputNhwc[i] = v.shape[1] > 1 && dnnl_memory_desc_equal(v.md, plainMd(dnnl_f32, v.shape)) == 0;

@@ -13,9 +13,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * in libconta_cpu.so, bound through the FFM API): batch 1, NHWC float32, any kernel size, stride, padding and dilation
  * (the same both ways), bias, ReLU and the residual sum fused. On maps of at most {@link #MAX_PIXELS} output pixels
  * (ResNet's 7x7 stage at 224) a layer's weights outweigh its products, and in a plan they come from memory on every
- * call; oneDNN's kernels then wait for them (cold 0.42-0.45 ms against 0.27-0.29 warm for 7x7 2048 -> 512), where
- * this kernel prefetches each thread's next 32-channel panel while it multiplies the current one (0.33-0.34 ms;
- * bench/pointwise_cold_bench.c, bench/RESULTS-latency.md session 29). It comes before the Winograd kernel, whose
+ * call; oneDNN's kernels then wait for them (cold 0.45 ms against 0.28 warm for 7x7 2048 -> 512), where this kernel
+ * prefetches each thread's next 32-channel panel while it multiplies the current one (0.34 ms;
+ * bench/gemmconv_cold_bench.c, bench/RESULTS-latency.md session 29). It comes before the Winograd kernel, whose
  * transformed weights (1.8x the direct ones) make those layers slower still on such maps. On larger maps oneDNN's
  * kernels are as fast cold and faster warm, so they keep them.
  *
