@@ -115,7 +115,7 @@ final class LatencyBench {
                                     ? (conta.tensor.cpu.Winograd.bf16Chosen() ? "on (bf16, F(2x2))" : conta.tensor.cpu.Winograd.bf16NotChosenReason())
                                     : conta.tensor.cpu.Winograd.available() ? "on" : conta.tensor.cpu.Winograd.unavailableReason(),
                             plan.precision() == Precision.BF16 ? "fp32 plans only"
-                                    : conta.tensor.cpu.GemmConv.available() ? "on" : conta.tensor.cpu.GemmConv.unavailableReason(),
+                                    : conta.tensor.cpu.GemmConv.chosen() ? "on" : conta.tensor.cpu.GemmConv.notChosenReason(),
                             wb < 0 ? "not counted" : String.format(java.util.Locale.ROOT, "%.1f MB", wb / 1e6));
                     float[] out = new float[plan.outputNumel()];
                     timings = time(warmup, iters, () -> plan.run(img, out));

@@ -84,7 +84,7 @@ public final class SystemProps {
             flag("conta.plan.winograd", "plans run eligible 3x3 convolutions with conta's Winograd kernel (default true)"),
             flag("conta.plan.winograd.bf16", "the same for bf16 plans (default true)"),
             count("conta.plan.winograd.maxpairs", 0, Long.MAX_VALUE, "largest channel pairs (in x out) a Winograd op takes (default 262144)"),
-            flag("conta.plan.gemmconv", "plans run convolutions with small output maps as conta's one-GEMM kernel (default true)"),
+            flag("conta.plan.gemmconv", "plans run convolutions with small output maps as conta's one-GEMM kernel (default: true where a core's L2 holds 2 MB)"),
             count("conta.plan.gemmconv.maxpixels", 0, Long.MAX_VALUE, "largest output map (h x w) a gemmconv op takes (default 64)"),
             flag("conta.plan.profile", "time every plan op; conta bench latency prints the per-op ms (default false)"),
             text("conta.plan.profile.calls", "with conta.plan.profile: a CSV file of every call's per-op ms (bench/latency_ops.py)"),

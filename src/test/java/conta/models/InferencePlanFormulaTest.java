@@ -54,11 +54,11 @@ class InferencePlanFormulaTest {
                 // 2-4 (maps of 8x8 and less: 1x1 and 3x3, stride 1 and 2), Winograd F(4x4) layer 1; without the GEMM
                 // kernel Winograd takes layers 3-4 too, F(2x2)
                 String desc = plan.describe();
-                if (conta.tensor.cpu.GemmConv.available())
+                if (conta.tensor.cpu.GemmConv.chosen())
                     assertTrue(desc.contains("conv 512x512x3x3 s1 d1 gemm") && desc.contains("conv 128x128x3x3 s2 d1 gemm")
                             && desc.contains("conv 2048x1024x1x1 s2 d1 gemm") && desc.contains("conv 2048x512x1x1 s1 d1 gemm +sum +relu"), desc);
                 if (conta.tensor.cpu.Winograd.available())
-                    assertTrue(desc.contains("winograd_f4x4") && (conta.tensor.cpu.GemmConv.available()
+                    assertTrue(desc.contains("winograd_f4x4") && (conta.tensor.cpu.GemmConv.chosen()
                             || desc.contains("winograd_f2x2") && desc.contains("conv 512x512x3x3 s1 d1 winograd")), desc);
                 System.err.printf("%s: plan vs graph worst %.3f of the tolerance, vs PyTorch %.2e%n", arch, worst, d / s);
             }

@@ -66,6 +66,8 @@ public final class DnnlGraph implements LayerGraph {
     private final java.util.Set<DnnlConstants.Entry> used = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     /** In the order they were added: run's arrays follow it. */
     private final List<Val> inputs = new ArrayList<>(), outputs = new ArrayList<>();
+    /** Small-map convolutions on the one-GEMM kernel (see the constructor). */
+    private final boolean gemmConv;
     private FloatPointer[] inputBufs, outputBufs;
     /** The inputs' buffers as segments, and which of them the caller's NCHW arrays are converted into as NHWC. */
     private MemorySegment[] inputSegs;
@@ -81,16 +83,25 @@ public final class DnnlGraph implements LayerGraph {
      * bf16: compute in bfloat16 (f32 accumulation). constants: a store shared with other graphs of the same weights
      * (held until close(); the caller closes the store when it makes no more graphs), or null for the graph's own.
      */
-    public DnnlGraph(boolean bf16, DnnlConstants constants) { this(bf16, constants, Winograd.bf16Chosen()); }
+    public DnnlGraph(boolean bf16, DnnlConstants constants) { this(bf16, constants, Winograd.bf16Chosen(), GemmConv.chosen()); }
 
     /**
      * bf16Winograd: bf16 3x3 layers on the bf16 Winograd kernel where it suits them (needs {@link
      * Winograd#bf16Available()}); by default where plans choose it ({@link Winograd#bf16Chosen()}), and forced on by
      * its tests, which then run on AMX hosts too.
      */
-    DnnlGraph(boolean bf16, DnnlConstants constants, boolean bf16Winograd) {
+    DnnlGraph(boolean bf16, DnnlConstants constants, boolean bf16Winograd) { this(bf16, constants, bf16Winograd, GemmConv.chosen()); }
+
+    /**
+     * gemmConv: float32 convolutions with small output maps on the one-GEMM kernel (needs {@link GemmConv#available()});
+     * by default where plans choose it ({@link GemmConv#chosen()}), and forced on by its tests, which then run on every
+     * host with AVX-512.
+     */
+    DnnlGraph(boolean bf16, DnnlConstants constants, boolean bf16Winograd, boolean gemmConv) {
         if (bf16Winograd && !Winograd.bf16Available())
             throw new IllegalStateException("bf16 Winograd kernel: " + Winograd.bf16UnavailableReason());
+        if (gemmConv && !GemmConv.available()) throw new IllegalStateException("one-GEMM kernel: " + GemmConv.unavailableReason());
+        this.gemmConv = gemmConv;
         this.bf16Winograd = bf16 && bf16Winograd;
         String why = DnnlLibrary.unavailableReason();
         if (why != null) throw new IllegalStateException("oneDNN not available: " + why);
@@ -227,7 +238,7 @@ public final class DnnlGraph implements LayerGraph {
         // convolution into a buffer of its own, then the add
         if (addInto == src || addInto != null && outputs.contains(addInto))
             return addAfter(addInto, val(conv(srcV, w, wShape, bias, s, null, false)), relu, outShape);
-        if (NHWC && !bf16 && n == 1 && isNhwc(src) && (addInto == null || isNhwc(addInto)) && GemmConv.available()
+        if (NHWC && !bf16 && n == 1 && isNhwc(src) && (addInto == null || isNhwc(addInto)) && gemmConv
                 && GemmConv.suits(cout, outShape[2], outShape[3], s.strideH(), s.strideW(), s.padH(), s.padW(), s.dilH(), s.dilW()))
             return gemmConv(src, w, wShape, bias, s, addInto, relu, outShape);
         if (NHWC && addInto == null && n == 1 && isNhwc(src)

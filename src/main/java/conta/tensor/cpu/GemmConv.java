@@ -19,17 +19,19 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * transformed weights (1.8x the direct ones) make those layers slower still on such maps. On larger maps oneDNN's
  * kernels are as fast cold and faster warm, so they keep them.
  *
- * <p>-Dconta.plan.gemmconv=false turns it off; -Dconta.plan.gemmconv.maxpixels=N moves the map-size bound (for
- * measurements).
+ * <p>On by default where a core's L2 holds 2 MB ({@link #defaultOn}); -Dconta.plan.gemmconv=false|true turns it off or on;
+ * -Dconta.plan.gemmconv.maxpixels=N moves the map-size bound (for measurements).
  */
 public final class GemmConv {
     /** The largest output map (h x w) the plan gives this kernel: 7x7 at 224 (14x14, 196, was no faster cold, slower warm). */
     static final long MAX_PIXELS = conta.io.SystemProps.count("conta.plan.gemmconv.maxpixels", 64);
     private static final MethodHandle PACK, CONV, WORKSPACE_FLOATS;
-    private static final String UNAVAILABLE;
+    /** Null when the kernel can run, else why not; null when plans use it, else why not (one line each). */
+    private static final String UNAVAILABLE, NOT_CHOSEN;
 
     static {
         MethodHandle pack = null, conv = null, wsf = null;
+        // off only when told; whether plans choose it unless told depends on the CPU (NOT_CHOSEN)
         String why = !conta.io.SystemProps.flag("conta.plan.gemmconv", true) ? "off (-Dconta.plan.gemmconv=false)" : Winograd.LIBRARY_UNAVAILABLE;
         if (why == null) {
             try {
@@ -44,15 +46,34 @@ public final class GemmConv {
             }
         }
         PACK = pack; CONV = conv; WORKSPACE_FLOATS = wsf; UNAVAILABLE = why;
+        long l2 = CpuFlags.l2Bytes();
+        NOT_CHOSEN = why != null ? why : conta.io.SystemProps.flag("conta.plan.gemmconv", defaultOn(l2)) ? null
+                : "off by default on this CPU (L2 " + (l2 < 0 ? "unknown" : l2 / 1024 + " KB") + " a core; measured with 2048 KB:"
+                        + " -Dconta.plan.gemmconv=true to use it)";
     }
+
 
     private GemmConv() { }
 
-    /** Whether the kernel can run here (library built and loaded, AVX-512, not turned off). */
+    /**
+     * Whether the plan uses the kernel unless told (-Dconta.plan.gemmconv): where a core's L2 holds 2 MB. The kernel
+     * keeps a thread's current panel, the next one it prefetches and the gathered rows in L2 (up to 0.6 + 0.6 + 0.9 MB
+     * for the 7x7 512 -> 512 3x3 layers), and it was measured on such a CPU (Intel, session 29). The AMD hosts'
+     * cores have 1 MB; there it stays off until measured (bench/latency.sh plan against plan-nogemm).
+     */
+    static boolean defaultOn(long l2Bytes) { return l2Bytes >= 2L << 20; }
+
+    /** Whether the kernel can run here (library built and loaded, AVX-512, not turned off); its tests force it on. */
     public static boolean available() { return UNAVAILABLE == null; }
 
     /** Null when available, else why not (one line). */
     public static String unavailableReason() { return UNAVAILABLE; }
+
+    /** Whether fp32 plans use it: available, and on this CPU by default ({@link #defaultOn}) or told (-Dconta.plan.gemmconv=true). */
+    public static boolean chosen() { return NOT_CHOSEN == null; }
+
+    /** Null when plans use the kernel, else why not (one line). */
+    public static String notChosenReason() { return NOT_CHOSEN; }
 
     /**
      * Whether the plan should take this float32 convolution to the kernel: the same stride, padding and dilation both

@@ -19,10 +19,14 @@ import org.junit.jupiter.api.Test;
  * ReLU, then 1x1 + bias + the shortcut summed in place + ReLU) at stride 1 and 2; 3x3 (padded, strided, dilated) and
  * 7x7 stride-2 convolutions, whose gathered rows read zeros outside the map; pixel counts that cut into row blocks of
  * 8 and of fewer (49 = 7 x 7, 15, 1); input channels that are and are not multiples of 16 (3, the stem's); output
- * channels of one panel and of several split unevenly between threads (96 = 3 panels); no bias or ReLU. Skipped where
- * the kernel cannot run (no gcc at build, no AVX-512); the plan then uses oneDNN, which DnnlGraphTest covers.
+ * channels of one panel and of several split unevenly between threads (96 = 3 panels); no bias or ReLU. The graphs
+ * force the kernel on, so these run on CPUs where plans leave it off by default (L2 under 2 MB); skipped where it
+ * cannot run (no gcc at build, no AVX-512); the plan then uses oneDNN, which DnnlGraphTest covers.
  */
 class GemmConvTest {
+
+    /** A graph with the kernel on whatever this CPU's default (GemmConv.chosen()): its tests run on every AVX-512 host. */
+    private static DnnlGraph forced(boolean bf16) { return new DnnlGraph(bf16, null, Winograd.bf16Chosen(), true); }
 
     /**
      * x -> t = 1x1(x) -> a = relu(1x1(t) + b1) -> relu(1x1(a) + b2 + s), s = 1x1(t) (the shortcut): the last three on
@@ -35,7 +39,7 @@ class GemmConvTest {
         int oh = down.outH(h), ow = down.outW(w);
         float[] x = rand(cin * h * w, 1), w0 = rand(cin * cin, 0.2), w1 = rand(mid * cin, 0.3), b1 = bias ? rand(mid, 0.2) : null;
         float[] w2 = rand(cout * mid, 0.2), b2 = bias ? rand(cout, 0.5) : null, ws = rand(cout * cin, 0.3);
-        try (DnnlGraph g = new DnnlGraph(false)) {
+        try (DnnlGraph g = forced(false)) {
             Value in = g.conv(g.input(1, cin, h, w), w0, new int[]{cin, cin, 1, 1}, null, one, null, false);
             Value shortcut = g.conv(in, ws, new int[]{cout, cin, 1, 1}, null, down, null, false);
             Value a = g.conv(in, w1, new int[]{mid, cin, 1, 1}, b1, down, null, relu);
@@ -67,7 +71,7 @@ class GemmConvTest {
         ConvSpec one = ConvSpec.of(1, 1, 0, 1), s = ConvSpec.of(k, stride, pad, dil);
         int oh = s.outH(h), ow = s.outW(w);
         float[] x = rand(cin * h * w, 1), w0 = rand(cin * cin, 0.3), wk = rand(cout * cin * k * k, 0.1), b = bias ? rand(cout, 0.5) : null;
-        try (DnnlGraph g = new DnnlGraph(false)) {
+        try (DnnlGraph g = forced(false)) {
             Value t = g.conv(g.input(1, cin, h, w), w0, new int[]{cin, cin, 1, 1}, null, one, null, false);
             g.output(g.conv(t, wk, new int[]{cout, cin, k, k}, b, s, null, relu));
             g.compile();
@@ -107,6 +111,24 @@ class GemmConvTest {
     /** A stem-like 7x7 stride 2, padding 3, three input channels. */
     @Test void sevenBySevenStrideTwoThreeChannels() { spatial(3, 64, 11, 13, 7, 2, 3, 1, true, true); }
 
+    /**
+     * On by default only where a core's L2 holds 2 MB (the kernel's panels and rows live there; measured on such a CPU);
+     * sysfs cache sizes as Linux writes them.
+     */
+    @Test
+    void onByDefaultWhereACoresL2HoldsTwoMegabytes() {
+        assertTrue(GemmConv.defaultOn(CpuFlags.cacheSize("2048K")), "Intel Sapphire Rapids");
+        assertTrue(GemmConv.defaultOn(CpuFlags.cacheSize("2M")));
+        assertFalse(GemmConv.defaultOn(CpuFlags.cacheSize("1024K")), "AMD Zen 4");
+        assertFalse(GemmConv.defaultOn(CpuFlags.cacheSize("512K\n")));
+        assertFalse(GemmConv.defaultOn(-1), "unknown");
+        assertEquals(-1, CpuFlags.cacheSize("big"));
+        assertEquals(-1, CpuFlags.cacheSize(""));
+        assertEquals(65536, CpuFlags.cacheSize("65536"));
+        long l2 = CpuFlags.l2Bytes(); // this host's, from sysfs: a real size or unknown
+        assertTrue(l2 == -1 || l2 >= 64 * 1024, "L2 " + l2);
+    }
+
     @Test
     void onlySmallOutputMapsWithThirtyTwoWidePanelsAreTaken() {
         assertTrue(GemmConv.suits(512, 7, 7, 1, 1, 0, 0, 1, 1));
@@ -132,7 +154,7 @@ class GemmConvTest {
         int c = 64, h = 7, w = 7;
         float[] x = rand(c * h * w, 1), w0 = rand(c * c, 0.3), w1 = rand(c * c, 0.2), b1 = rand(c, 0.5);
         ConvSpec one = ConvSpec.of(1, 1, 0, 1);
-        try (DnnlGraph g = new DnnlGraph(false)) {
+        try (DnnlGraph g = forced(false)) {
             Value a = g.conv(g.input(1, c, h, w), w0, new int[]{c, c, 1, 1}, null, one, null, false);
             g.output(g.conv(a, w1, new int[]{c, c, 1, 1}, b1, one, a, true));
             g.compile();
@@ -155,7 +177,7 @@ class GemmConvTest {
         ConvSpec one = ConvSpec.of(1, 1, 0, 1), three = ConvSpec.of(3, 1, 1, 1);
         float[] w0 = rand(32 * 32, 0.3), w3 = rand(64 * 32 * 9, 0.1);
         for (int size : new int[]{7, 9}) {
-            try (DnnlGraph g = new DnnlGraph(false)) {
+            try (DnnlGraph g = forced(false)) {
                 Value t = g.conv(g.input(1, 32, size, size), w0, new int[]{32, 32, 1, 1}, null, one, null, false);
                 g.output(g.conv(t, w3, new int[]{64, 32, 3, 3}, null, three, null, true));
                 g.compile();
@@ -163,7 +185,7 @@ class GemmConvTest {
                 if (Winograd.available()) assertEquals(size == 9, g.describe().contains("winograd"), g.describe());
             }
         }
-        try (DnnlGraph g = new DnnlGraph(true)) {
+        try (DnnlGraph g = forced(true)) {
             Value t = g.conv(g.input(1, 32, 7, 7), w0, new int[]{32, 32, 1, 1}, null, one, null, false);
             g.output(g.conv(t, w0, new int[]{32, 32, 1, 1}, null, one, null, true));
             g.compile();
