@@ -8,7 +8,9 @@
 // F(2x2) in float, and 2.25x more transformed weights). conta_wino_tile picks F(4x4) up to 128 -> 128 channels,
 // F(2x2) above, where the transformed weights would cost more memory traffic than the products saved (F(4x4) at
 // 256 -> 256, 14x14, was tried again in session 12: 2.4 vs 2.2 ms for ResNet-50's five layers). The widest layers,
-// 512 -> 512, read 16 MB of transformed weights from memory per call: the GEMM prefetches them (RX32_PREFETCH).
+// 512 -> 512, read 16 MB of transformed weights from memory per call: the GEMM prefetches them (RX32_PREFETCH), and
+// while it multiplies one 32-wide panel it prefetches the next into L2 (session 29: the plan's Winograd ops 3.8-4.0
+// against 4.3-4.6 ms of ResNet-50 @224).
 //
 // A probe that ran the three stages separately (bench/winograd_probe.c, in git history before session 11) lost at
 // 56x56 because the transformed planes went through memory; here they do not: the tiles are cut into blocks whose
@@ -39,6 +41,10 @@ int conta_wino_supported(void) {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f");
 }
+
+#ifndef WINO_NEXT
+#define WINO_NEXT 1 /* 0: no next-panel prefetch, for measurements (bench/RESULTS-latency.md, session 29) */
+#endif
 
 #ifndef F4_MAX_PAIRS
 #define F4_MAX_PAIRS (128 * 128) /* F(4x4,3x3) up to 128 -> 128: beyond, its 36 weight planes cost more than it saves */
@@ -149,8 +155,8 @@ static inline void tile_origin(const grid_t *g, int t, int *oy, int *ox) {
 #include "rx32.h"
 
 // C[r][0..31] = sum_k A[r][k] B[k][0..31] for r < R (R <= 8): the shared register kernel without an epilogue
-static void gemm_rows(int R, int K, const float *A, long lda, const float *B, float *C, long ldc) {
-  rx32_rows(R, K, A, lda, B, NULL, NULL, 0, C, ldc, NULL, 0);
+static void gemm_rows(int R, int K, const float *A, long lda, const float *B, float *C, long ldc, const float *pf, int pfn) {
+  rx32_rows(R, K, A, lda, B, NULL, NULL, 0, C, ldc, pf, pfn);
 }
 
 // The transforms, one 16-channel vector at a time. B^T for F(2x2,3x3): rows (1,0,-1,0), (0,1,1,0), (0,-1,1,0),
@@ -295,9 +301,14 @@ void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, con
           float *C = M + (long)p * g.tb * g.nc;
           for (int jp = 0; jp < g.nc / 32; jp++) {
             const float *B = U + ((long)p * panels + o0 / 32 + jp) * cin * 32;
+            // the panel multiplied next (the chunk's next one, else the next plane's first), prefetched into L2 a
+            // slice per row block, as the small-map kernel does (gemmconv.c): U comes from memory every call
+            const float *nb = jp + 1 < g.nc / 32 ? B + 32L * cin : p + 1 < g.P ? U + ((long)(p + 1) * panels + o0 / 32) * cin * 32 : NULL;
             for (int rb = 0; rb < nrb; rb++) { // rows cut evenly: 49 tiles as 7 x 7, not 6 x 8 + a 1-row pass
               int r = rb * nt / nrb, R = (rb + 1) * nt / nrb - r;
-              gemm_rows(R, cin, A + (long)r * cin, cin, B, C + (long)r * g.nc + jp * 32, g.nc);
+              long l0 = (long)rb * 2 * cin / nrb, l1 = (long)(rb + 1) * 2 * cin / nrb;
+              gemm_rows(R, cin, A + (long)r * cin, cin, B, C + (long)r * g.nc + jp * 32, g.nc, nb ? nb + 16 * l0 : NULL,
+                        nb && WINO_NEXT ? (int)(l1 - l0) : 0);
             }
           }
         }
