@@ -26,14 +26,15 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * and one wait policy.
  *
  * <p>-Dconta.plan.winograd=false turns it off (the plan then runs oneDNN's direct kernels everywhere);
- * -Dconta.plan.winograd.maxpairs=N takes only layers with cin x cout at most N (default 512 x 512), for measurements.
+ * -Dconta.plan.winograd.maxpairs=N takes only layers with cin x cout at most N (default 512 x 512, 256 x 256 on AMX
+ * hosts: {@link #defaultMaxPairs}).
  */
 public final class Winograd {
     private static final String RESOURCE = "native/libconta_cpu.so";
     private static final MethodHandle WEIGHTS_FLOATS, TRANSFORM, WORKSPACE_FLOATS, CONV, MAX_THREADS, TILE;
     private static final MethodHandle BF16_HALFS, BF16_TRANSFORM, BF16_WORKSPACE_FLOATS, BF16_CONV;
     private static final String UNAVAILABLE, BF16_UNAVAILABLE;
-    private static final long MAX_PAIRS = conta.io.SystemProps.count("conta.plan.winograd.maxpairs", 512L * 512);
+    private static final long MAX_PAIRS = conta.io.SystemProps.count("conta.plan.winograd.maxpairs", defaultMaxPairs(CpuFlags.amx()));
 
     /** libconta_cpu.so's symbols (also {@link GemmConv}'s), or null: then {@link #LIBRARY_UNAVAILABLE} says why. */
     static final SymbolLookup LIBRARY;
@@ -155,9 +156,19 @@ public final class Winograd {
     }
 
     /**
+     * The widest layer (cin x cout) the kernel takes unless told: 512 x 512, except on AMX hosts, 256 x 256. On the
+     * AMX hosts (Intel, two 512-bit FMA units a core) oneDNN's direct kernel ran DeepLab's 512 -> 512 layers (dilation
+     * 4 at 41x41, 31x31, 21x21) 1.12-1.42x faster than this kernel, and the plans were faster without it there: DeepLab-v2
+     * @321 637-652 against 663-743 ms, the CAM network @448 119-122 against 122-128 ms (session 29, alternating runs;
+     * ResNet-50 @224's 7x7 512 -> 512 layers are the small-map kernel's there). On the AMD hosts the kernel won on them
+     * (session 12, below).
+     */
+    static long defaultMaxPairs(boolean amx) { return amx ? 256L * 256 : 512L * 512; }
+
+    /**
      * Whether the plan should take this convolution to the kernel: 3x3, stride 1, padding = dilation (the same in both
-     * directions), output channels a multiple of 32, and at most 512 -> 512 (the widest ResNet layers; nothing wider
-     * was measured). The 512 -> 512 layers, whose 16 transformed weight planes (1.8x the direct weights) come from
+     * directions), output channels a multiple of 32, and at most {@link #defaultMaxPairs} channel pairs (512 -> 512 is
+     * the widest ResNet layer; nothing wider was measured). The 512 -> 512 layers, whose 16 transformed weight planes (1.8x the direct weights) come from
      * memory every call, pay only since the GEMM prefetches them (session 12: their share of a call 1.5 -> 1.2 ms in
      * ResNet-50 @224, 26 -> 19 ms in the CAM network @448, 100 -> 90 ms in DeepLab-v2 @321).
      */

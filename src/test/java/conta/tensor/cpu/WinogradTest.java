@@ -104,7 +104,10 @@ class WinogradTest {
         assertFalse(Winograd.suits(64, 64, 3, 3, 1, 1, 1, 1, 2, 2), "padding != dilation");
         assertFalse(Winograd.suits(64, 48, 3, 3, 1, 1, 1, 1, 1, 1), "48 outputs: not 32-wide panels");
         assertFalse(Winograd.suits(64, 64, 1, 1, 1, 1, 0, 0, 1, 1), "1x1");
-        assertTrue(Winograd.suits(512, 512, 3, 3, 1, 1, 4, 4, 4, 4), "512 -> 512, DeepLab's dilation 4");
+        assertEquals(!CpuFlags.amx(), Winograd.suits(512, 512, 3, 3, 1, 1, 4, 4, 4, 4), "512 -> 512, DeepLab's dilation 4: not on AMX hosts");
+        assertTrue(Winograd.suits(256, 256, 3, 3, 1, 1, 2, 2, 2, 2), "256 -> 256 everywhere");
+        assertEquals(512L * 512, Winograd.defaultMaxPairs(false));
+        assertEquals(256L * 256, Winograd.defaultMaxPairs(true));
         assertFalse(Winograd.suits(1024, 512, 3, 3, 1, 1, 1, 1, 1, 1), "wider than 512 -> 512: not measured");
     }
 
