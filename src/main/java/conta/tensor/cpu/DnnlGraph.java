@@ -210,8 +210,9 @@ public final class DnnlGraph implements LayerGraph {
     public Value input(int n, int c, int h, int w) {
         if (compiled) throw new IllegalStateException("inputs added after compile()");
         int[] shape = {n, c, h, w};
-        // NHWC plans take their inputs in NHWC, converted while copied in (Layout), not by a reorder op after the copy
-        Val in = new Val(shape, NHWC && Layout.available() ? md(dnnl_f32, dnnl_acdb, shape) : plainMd(dnnl_f32, shape), null);
+        // NHWC float32 plans take their inputs in NHWC, converted while copied in (Layout), not by a reorder op after the
+        // copy; a bf16 plan's one reorder converts the layout and the type together
+        Val in = new Val(shape, NHWC && !bf16 && Layout.available() ? md(dnnl_f32, dnnl_acdb, shape) : plainMd(dnnl_f32, shape), null);
         inputs.add(in);
         return in;
     }
