@@ -69,23 +69,22 @@ public final class Winograd {
             why = !conta.io.SystemProps.flag("conta.plan.winograd", true) ? "off (-Dconta.plan.winograd=false)" : LIBRARY_UNAVAILABLE;
             if (LIBRARY != null) mt = bind("conta_wino_max_threads", FunctionDescriptor.of(JAVA_INT));
             if (why == null) {
-                java.util.function.BiFunction<String, FunctionDescriptor, MethodHandle> bind = Winograd::bind;
-                wf = bind.apply("conta_wino_weights_floats", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT));
-                tr = bind.apply("conta_wino_transform_weights", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
-                wsf = bind.apply("conta_wino_workspace_floats",
+                wf = bind("conta_wino_weights_floats", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT));
+                tr = bind("conta_wino_transform_weights", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+                wsf = bind("conta_wino_workspace_floats",
                         FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-                conv = bind.apply("conta_wino_conv", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                conv = bind("conta_wino_conv", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                         ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-                tile = bind.apply("conta_wino_tile", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+                tile = bind("conta_wino_tile", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
                 if (!conta.io.SystemProps.flag("conta.plan.winograd.bf16", true)) whyBf16 = "off (-Dconta.plan.winograd.bf16=false)";
-                else if ((int) bind.apply("conta_wino_bf16_supported", FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0)
+                else if ((int) bind("conta_wino_bf16_supported", FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0)
                     whyBf16 = "this CPU has no AVX512-BF16";
                 else {
-                    bh = bind.apply("conta_wino_bf16_weights_halfs", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT));
-                    btr = bind.apply("conta_wino_bf16_transform_weights", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-                    bwsf = bind.apply("conta_wino_bf16_workspace_floats",
+                    bh = bind("conta_wino_bf16_weights_halfs", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT));
+                    btr = bind("conta_wino_bf16_transform_weights", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+                    bwsf = bind("conta_wino_bf16_workspace_floats",
                             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-                    bconv = bind.apply("conta_wino_bf16_conv", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                    bconv = bind("conta_wino_bf16_conv", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                             JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
                 }
             }
@@ -157,20 +156,21 @@ public final class Winograd {
 
     /**
      * The widest layer (cin x cout) the kernel takes unless told: 512 x 512, except on AMX hosts, 256 x 256. On the
-     * AMX hosts (Intel, two 512-bit FMA units a core) oneDNN's direct kernel ran DeepLab's 512 -> 512 layers (dilation
-     * 4 at 41x41, 31x31, 21x21) 1.12-1.42x faster than this kernel, and the plans were faster without it there: DeepLab-v2
-     * @321 637-652 against 663-743 ms, the CAM network @448 119-122 against 122-128 ms (session 29, alternating runs;
-     * ResNet-50 @224's 7x7 512 -> 512 layers are the small-map kernel's there). On the AMD hosts the kernel won on them
-     * (session 12, below).
+     * AMX hosts (Intel Xeon) oneDNN's direct kernel ran DeepLab's 512 -> 512 layers (dilation 4 at 41x41, 31x31,
+     * 21x21) 1.12-1.42x faster than this kernel, and the plans were faster without it there: DeepLab-v2 @321 637-652
+     * against 663-743 ms, the CAM network @448 119-122 against 122-128 ms (session 29, alternating runs; ResNet-50
+     * @224's 7x7 512 -> 512 layers are the small-map kernel's there). On the AMD hosts the kernel won on them (session
+     * 12, below).
      */
     static long defaultMaxPairs(boolean amx) { return amx ? 256L * 256 : 512L * 512; }
 
     /**
      * Whether the plan should take this convolution to the kernel: 3x3, stride 1, padding = dilation (the same in both
      * directions), output channels a multiple of 32, and at most {@link #defaultMaxPairs} channel pairs (512 -> 512 is
-     * the widest ResNet layer; nothing wider was measured). The 512 -> 512 layers, whose 16 transformed weight planes (1.8x the direct weights) come from
-     * memory every call, pay only since the GEMM prefetches them (session 12: their share of a call 1.5 -> 1.2 ms in
-     * ResNet-50 @224, 26 -> 19 ms in the CAM network @448, 100 -> 90 ms in DeepLab-v2 @321).
+     * the widest ResNet layer; nothing wider was measured). The 512 -> 512 layers, whose 16 transformed weight planes
+     * (1.8x the direct weights) come from memory every call, paid on the AMD hosts only since the GEMM prefetches them
+     * (session 12: their share of a call 1.5 -> 1.2 ms in ResNet-50 @224, 26 -> 19 ms in the CAM network @448,
+     * 100 -> 90 ms in DeepLab-v2 @321).
      */
     public static boolean suits(int cin, int cout, int kh, int kw, int strideH, int strideW, int padH, int padW, int dilH, int dilW) {
         return kh == 3 && kw == 3 && strideH == 1 && strideW == 1 && dilH == dilW && padH == dilH && padW == dilW
