@@ -86,6 +86,7 @@ public final class SystemProps {
             count("conta.plan.winograd.maxpairs", 0, Long.MAX_VALUE, "largest channel pairs (in x out) a Winograd op takes (default 262144; 65536 where the CPU has AMX)"),
             flag("conta.plan.gemmconv", "plans run convolutions with small output maps as conta's one-GEMM kernel (default: true where a core's L2 holds 2 MB)"),
             count("conta.plan.gemmconv.maxpixels", 0, Long.MAX_VALUE, "largest output map (h x w) a gemmconv op takes (default 64)"),
+            count("conta.report.progressSeconds", 0, Long.MAX_VALUE, "a pipeline stage that took at least this long refreshes report.html when it ends (default 60)"),
             flag("conta.plan.profile", "time every plan op; conta bench latency prints the per-op ms (default false)"),
             text("conta.plan.profile.calls", "with conta.plan.profile: a CSV file of every call's per-op ms (bench/latency_ops.py)"),
             flag("conta.profile.shapes", "op profiles get one row per op and input shape (default false)"),

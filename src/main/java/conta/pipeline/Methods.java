@@ -161,6 +161,23 @@ public final class Methods {
         if (!method.equals("cam")) p.hooks = new CausalHooks(p, method.startsWith("conta"), c2am);
         List<Map<String, Object>> all = new ArrayList<>();
         long t0 = System.nanoTime();
+        // a long stage's end refreshes report.html, so a run that is killed (or crashes) later leaves a report of the
+        // stages it finished; quick stages do not pay for a report each
+        long every = conta.io.SystemProps.count("conta.report.progressSeconds", 60);
+        p.onStageFinished = (round, stage, m) -> {
+            if (!(m.get("seconds") instanceof Number sec) || sec.doubleValue() < every) return;
+            try {
+                List<Map<String, Object>> rs = new ArrayList<>(all);
+                Map<String, Object> cur = new LinkedHashMap<>(p.current);
+                cur.put(stage, m);
+                rs.add(cur);
+                Map<String, Object> report = Report.build(p, rs, (System.nanoTime() - t0) / 1e9);
+                report.put("in_progress_after", "round" + round + "/" + stage);
+                Report.writeStopped(p, report);
+            } catch (java.io.IOException | RuntimeException e) { // the report is a courtesy: the run goes on
+                System.err.println("report.html not refreshed after round" + round + "/" + stage + ": " + e.getMessage() + " (the run goes on)");
+            }
+        };
         try {
             for (int t = 0; t < rounds; t++) all.add(p.round(t));
         } catch (Pipeline.Stopped s) {

@@ -57,6 +57,13 @@ public final class Pipeline implements AutoCloseable {
     int rounds = 1;
     /** --until: the stage (resolved round) after which the run stops, or null. */
     StageRange.Point stopAfter;
+    /** Told of every stage this run finished (not one it found done), with its metrics: Methods refreshes report.html. */
+    StageListener onStageFinished;
+
+    /** See {@link #onStageFinished}. */
+    interface StageListener {
+        void finished(int round, String stage, Map<String, Object> metrics);
+    }
     /** Stage metrics of the round in progress, so a stop can report the stages it finished. */
     Map<String, Object> current = new LinkedHashMap<>();
 
@@ -478,6 +485,7 @@ public final class Pipeline implements AutoCloseable {
                     clock.finished();
                 }
                 inputs.stageDone(RunLayout.at(round, name));
+                if (onStageFinished != null) onStageFinished.finished(round, name, m);
             }
             if (stopAfter != null && stopAfter.round() == round && stopAfter.stage().equals(name)) {
                 current.put(name, m);

@@ -68,6 +68,12 @@ final class ReportHtml {
             h.append("<p class='note' id='stopped-note'>This run stopped after <b>").append(esc(str(report.get("stopped_after"))))
                     .append("</b> (--until): the stages after it have not run yet, so their scores, curves and images are missing below. "
                             + "Rerun the same command without --until to finish it; report.json is written when the run has finished.</p>");
+        if (report.get("in_progress_after") != null)
+            h.append("<p class='note' id='progress-note'>This report was written when the run had finished <b>")
+                    .append(esc(str(report.get("in_progress_after"))))
+                    .append("</b>; the stages after it are missing below. A run rewrites it after each of its longer stages and replaces it "
+                            + "with the full report (and report.json) when it finishes. If the run is no longer running (killed, crashed), "
+                            + "rerun the same command: it keeps the stages it finished.</p>");
         // a stopped run before any scored stage has no scores for want of the stage, not of masks
         boolean scoredAny = false, camRan = false;
         for (int t = 0; t <= last; t++) {
@@ -75,7 +81,7 @@ final class ReportHtml {
             scoredAny |= miou(s, "cam") != null || miou(s, "pseudo") != null || miou(s, "seg") != null;
             camRan |= s.get("cam") instanceof Map;
         }
-        if (!scoredAny && (report.get("stopped_after") == null || camRan))
+        if (!scoredAny && (report.get("stopped_after") == null && report.get("in_progress_after") == null || camRan))
             h.append("<p class='note' id='no-mask-note'>").append(esc(NO_MASK_SENTENCE)).append("</p>");
         legend(classes, h);
         summary(rounds, h);

@@ -303,4 +303,41 @@ class ReportHtmlBrowserTest {
         }
         assertFalse(Files.readString(out.resolve("report.html")).contains("id='stopped-note'"), "the full report is kept");
     }
+
+    /**
+     * A run killed mid-way (a simulated SIGKILL at progress event 40, past the classifier and into the later stages)
+     * leaves report.html of the stages it finished, headed by a note naming the last one (written after each stage
+     * that took at least conta.report.progressSeconds, here 0); no report.json. The stage it names is finished on
+     * disk. Rerun to the end, the full report replaces it. Before, a killed run left no report at all.
+     */
+    @Test
+    void aKilledRunLeavesAReportOfTheStagesItFinished() throws Exception {
+        Path out = tmp.resolve("killed");
+        Config c = quick();
+        c.set("report.overlays", "2");
+        conta.train.Faults.reset();
+        System.setProperty("conta.report.progressSeconds", "0");
+        System.setProperty("conta.test.killAt", "40");
+        try (CpuBackend b = new CpuBackend()) {
+            org.junit.jupiter.api.Assertions.assertThrows(conta.train.Faults.Killed.class, () -> Methods.run(c, synth, out, b));
+        } finally {
+            System.clearProperty("conta.test.killAt");
+            System.clearProperty("conta.report.progressSeconds");
+        }
+        assertFalse(Files.exists(out.resolve("report.json")), "report.json marks a finished run");
+        Rendered r = render(out.resolve("report.html"));
+        noErrors(r);
+        Matcher last = Pattern.compile("had finished <b>round0/(\\w+)</b>").matcher(r.dom());
+        assertTrue(last.find() && r.dom().contains("id=\"progress-note\""), "the note names the last finished stage");
+        assertTrue(Files.isRegularFile(out.resolve("round0").resolve(last.group(1)).resolve("done.json")), last.group(1) + " is done on disk");
+        assertTrue(r.dom().contains("id=\"loss-r0-cls\""), "the classifier's curves");
+
+        try (CpuBackend b = new CpuBackend()) {
+            Methods.run(c, synth, out, b);
+        }
+        assertTrue(Files.isRegularFile(out.resolve("report.json")));
+        String dom = render(out.resolve("report.html")).dom();
+        assertFalse(dom.contains("id=\"progress-note\""), "the finished run's report replaced it");
+        assertTrue(dom.contains("id=\"loss-r0-seg\""));
+    }
 }
