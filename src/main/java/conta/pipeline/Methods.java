@@ -155,6 +155,20 @@ public final class Methods {
         }
     }
 
+    /**
+     * report.html of the finished rounds and the current one's stages so far, noted as stopped or in progress after
+     * a stage (key: stopped_after or in_progress_after); no report.json (Report.writeStopped). Returns the report.
+     */
+    private static Map<String, Object> writePartial(Pipeline p, List<Map<String, Object>> done, Map<String, Object> current, long t0,
+                                                    String key, String at) throws java.io.IOException {
+        List<Map<String, Object>> rounds = new ArrayList<>(done);
+        rounds.add(current);
+        Map<String, Object> report = Report.build(p, rounds, (System.nanoTime() - t0) / 1e9);
+        report.put(key, at);
+        Report.writeStopped(p, report);
+        return report;
+    }
+
     private static Map<String, Object> runRounds(Pipeline p, int rounds, String method, boolean c2am, StageRange.Point until) throws Exception {
         p.rounds = rounds;
         p.stopAfter = until;
@@ -166,25 +180,19 @@ public final class Methods {
         long every = conta.io.SystemProps.count("conta.report.progressSeconds", 60);
         p.onStageFinished = (round, stage, m) -> {
             if (!(m.get("seconds") instanceof Number sec) || sec.doubleValue() < every) return;
+            String at = conta.io.RunLayout.at(round, stage);
             try {
-                List<Map<String, Object>> rs = new ArrayList<>(all);
                 Map<String, Object> cur = new LinkedHashMap<>(p.current);
                 cur.put(stage, m);
-                rs.add(cur);
-                Map<String, Object> report = Report.build(p, rs, (System.nanoTime() - t0) / 1e9);
-                report.put("in_progress_after", "round" + round + "/" + stage);
-                Report.writeStopped(p, report);
+                writePartial(p, all, cur, t0, "in_progress_after", at);
             } catch (java.io.IOException | RuntimeException e) { // the report is a courtesy: the run goes on
-                System.err.println("report.html not refreshed after round" + round + "/" + stage + ": " + e.getMessage() + " (the run goes on)");
+                System.err.println("report.html not refreshed after " + at + ": " + e.getMessage() + " (the run goes on)");
             }
         };
         try {
             for (int t = 0; t < rounds; t++) all.add(p.round(t));
         } catch (Pipeline.Stopped s) {
-            all.add(p.current);
-            Map<String, Object> report = Report.build(p, all, (System.nanoTime() - t0) / 1e9);
-            report.put("stopped_after", until.toString());
-            Report.writeStopped(p, report);
+            Map<String, Object> report = writePartial(p, all, p.current, t0, "stopped_after", until.toString());
             System.err.println("stopped after " + until + " (--until); rerun without --until to continue from there");
             return report;
         }

@@ -461,6 +461,11 @@ public final class Pipeline implements AutoCloseable {
         return Json.readObject(roundDir(round).resolve(name).resolve("done.json"), doneFix(RunLayout.at(round, name)));
     }
 
+    /** Whether --until stops the run after this stage. */
+    private boolean stopsAfter(int round, String name) {
+        return stopAfter != null && stopAfter.round() == round && stopAfter.stage().equals(name);
+    }
+
     /** Runs (or finishes) stage name: its done.json holds the metrics; an existing one means it is finished. */
     Map<String, Object> stage(int round, String name, Supplier<Map<String, Object>> body) {
         Path done = roundDir(round).resolve(name).resolve("done.json");
@@ -485,9 +490,9 @@ public final class Pipeline implements AutoCloseable {
                     clock.finished();
                 }
                 inputs.stageDone(RunLayout.at(round, name));
-                if (onStageFinished != null) onStageFinished.finished(round, name, m);
+                if (onStageFinished != null && !stopsAfter(round, name)) onStageFinished.finished(round, name, m); // a stop writes its own report
             }
-            if (stopAfter != null && stopAfter.round() == round && stopAfter.stage().equals(name)) {
+            if (stopsAfter(round, name)) {
                 current.put(name, m);
                 throw new Stopped();
             }
