@@ -8,17 +8,20 @@ out="$1"; jh="$2"; cp="$3"
 cc="${CC:-gcc}"
 if ! command -v "$cc" >/dev/null; then echo "[native] no C compiler ($cc): libconta.so not built"; exit 0; fi
 mkdir -p "$out"
-# libconta_cpu.so: the CPU plan's own kernels (src/winograd.c, src/gemmconv.c, their shared src/rx32.h, src/layout.c), loaded by conta.tensor.cpu.Winograd from the classpath
-# (so it travels in the jar). Baseline x86-64 code; the AVX-512 kernels are compiled for AVX-512 by a target pragma
-# and only called where the CPU has it (conta_wino_supported). OpenMP: libgomp, the runtime oneDNN's preset loads.
+# libconta_cpu.so: the CPU plan's own kernels (src/winograd.c, src/gemmconv.c and their shared src/rx32.h; the input
+# conversion src/layout.c), loaded by conta.tensor.cpu.Winograd from the classpath (so it travels in the jar). Baseline
+# x86-64 code; the AVX-512 kernels are compiled for AVX-512 by a target pragma and only called where the CPU has it
+# (conta_wino_supported). OpenMP: libgomp, the runtime oneDNN's preset loads.
+kernel_src=(winograd.c gemmconv.c layout.c)
+kernel_deps=("${kernel_src[@]}" rx32.h)
 kdir="${4:-}"
 if [ -n "$kdir" ]; then
   mkdir -p "$kdir"
-  if [ ! -f "$kdir/libconta_cpu.so" ] || [ "$here/src/winograd.c" -nt "$kdir/libconta_cpu.so" ] \
-     || [ "$here/src/gemmconv.c" -nt "$kdir/libconta_cpu.so" ] || [ "$here/src/rx32.h" -nt "$kdir/libconta_cpu.so" ] \
-     || [ "$here/src/layout.c" -nt "$kdir/libconta_cpu.so" ]; then
-    if "$cc" -O3 -Wall -Wextra -fPIC -shared -fopenmp -o "$kdir/libconta_cpu.so" "$here/src/winograd.c" "$here/src/gemmconv.c" \
-         "$here/src/layout.c"; then
+  stale=0
+  [ -f "$kdir/libconta_cpu.so" ] || stale=1
+  for f in "${kernel_deps[@]}"; do [ "$here/src/$f" -nt "$kdir/libconta_cpu.so" ] && stale=1; done
+  if [ "$stale" = 1 ]; then
+    if "$cc" -O3 -Wall -Wextra -fPIC -shared -fopenmp -o "$kdir/libconta_cpu.so" "${kernel_src[@]/#/$here/src/}"; then
       echo "[native] built $kdir/libconta_cpu.so"
     else # the plan then runs oneDNN's direct convolutions (conta.tensor.cpu.Winograd says why)
       rm -f "$kdir/libconta_cpu.so"; echo "[native] libconta_cpu.so not built: the plan runs without its Winograd kernel"
@@ -30,7 +33,8 @@ if [ ! -x "$out/conta-spin" ] || [ "$here/src/spin.c" -nt "$out/conta-spin" ] ||
   "$cc" -O2 -Wall -Wextra -o "$out/conta-spin" "$here/src/spin.c" && echo "[native] built $out/conta-spin"
 fi
 # rebuild only when a source is newer than the library
-if [ -f "$out/libconta.so" ] && [ -z "$(find "$here" -newer "$out/libconta.so" \( -name '*.[ch]' -o -name build.sh \) ! -name winograd.c ! -name gemmconv.c ! -name rx32.h ! -name layout.c ! -name spin.c -print -quit)" ]; then
+if [ -f "$out/libconta.so" ] && [ -z "$(find "$here" -newer "$out/libconta.so" \( -name '*.[ch]' -o -name build.sh \) \
+     $(printf "! -name %s " "${kernel_deps[@]}" spin.c) -print -quit)" ]; then
   exit 0 # up to date: nothing to say on every build
 fi
 "$cc" -O2 -g -Wall -Wextra -fPIC -shared -o "$out/libconta.so" "$here/src/conta.c" \

@@ -61,11 +61,8 @@ static void gather(const float *x, int h, int w, int cin, int kh, int kw, int st
       for (int kx = 0; kx < kw; kx++) {
         int iy = oy * stride - pad + ky * dil, ix = ox * stride - pad + kx * dil;
         float *dst = a + p * K + (long)(ky * kw + kx) * cin;
-        if (iy < 0 || iy >= h || ix < 0 || ix >= w) { memset(dst, 0, sizeof(float) * cin); continue; }
-        const float *src = x + ((long)iy * w + ix) * cin;
-        int c = 0;
-        for (; c + 16 <= cin; c += 16) _mm512_storeu_ps(dst + c, _mm512_loadu_ps(src + c));
-        for (; c < cin; c++) dst[c] = src[c];
+        if (iy < 0 || iy >= h || ix < 0 || ix >= w) memset(dst, 0, sizeof(float) * cin);
+        else memcpy(dst, x + ((long)iy * w + ix) * cin, sizeof(float) * cin);
       }
   }
 }
@@ -99,8 +96,9 @@ void conta_gc_conv(const float *x, int h, int w, int cin, int cout, int kh, int 
       for (int rb = 0; rb < nrb; rb++) { // rows cut evenly: 49 as 7 x 7, not 6 x 8 + a 1-row pass
         int r = (int)((long)rb * pixels / nrb), R = (int)((long)(rb + 1) * pixels / nrb) - r;
         float *C = y + (long)r * cout + 32 * j;
-        long l0 = (long)rb * 2 * nk / nrb, l1 = (long)(rb + 1) * 2 * nk / nrb; // this block's slice of the next panel
-        rx32_rows(R, K, a + (long)r * K, K, B, bj, sum ? C : 0, relu, C, cout, next + 16 * l0, next ? (int)(l1 - l0) : 0);
+        const float *pf;
+        int pfn = rx32_next_slice(next, 2 * nk, rb, nrb, &pf); // this block's slice of the next panel
+        rx32_rows(R, K, a + (long)r * K, K, B, bj, sum ? C : 0, relu, C, cout, pf, pfn);
       }
     }
   }

@@ -6,8 +6,9 @@
 #include <omp.h>
 
 // y[i][p][ch] = x[i][ch][p] for n images of c channels and hw pixels, each thread a contiguous share of every image's
-// pixels (the first convolution's threads then find their rows in their own core's cache). Three channels (images) have their own loop,
-// which the compiler turns into vector loads and interleaving permutes; other counts take the general one.
+// pixels (the first convolution's threads then find their rows in their own core's cache). Three channels (RGB images)
+// have their own loop, which the compiler turns into vector loads and interleaving permutes; other counts take the
+// general one.
 void conta_nchw_to_nhwc(const float *x, int n, int c, long hw, float *y, int threads) {
 #pragma omp parallel num_threads(threads)
   {

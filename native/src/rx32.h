@@ -50,6 +50,14 @@ static inline __attribute__((always_inline)) void rx32(const int R, int K, const
   }
 }
 
+// The slice of the next panel (`lines` lines of 16 floats at `next`, NULL for none) that row block rb of nrb
+// prefetches while it multiplies the current panel: its first line in *pf, the count returned (rx32's pf, pfn).
+static inline int rx32_next_slice(const float *next, long lines, int rb, int nrb, const float **pf) {
+  long l0 = (long)rb * lines / nrb, l1 = (long)(rb + 1) * lines / nrb;
+  *pf = next ? next + 16 * l0 : NULL;
+  return next ? (int)(l1 - l0) : 0;
+}
+
 // rx32 for a run-time R (1..8): one inlined copy of the kernel per row count
 static inline __attribute__((always_inline)) void rx32_rows(int R, int K, const float *A, long lda, const float *B, const float *bias,
                                                             const float *add, int relu, float *C, long ldc, const float *pf, int pfn) {

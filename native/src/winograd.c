@@ -154,10 +154,6 @@ static inline void tile_origin(const grid_t *g, int t, int *oy, int *ox) {
 
 #include "rx32.h"
 
-// C[r][0..31] = sum_k A[r][k] B[k][0..31] for r < R (R <= 8): the shared register kernel without an epilogue
-static void gemm_rows(int R, int K, const float *A, long lda, const float *B, float *C, long ldc, const float *pf, int pfn) {
-  rx32_rows(R, K, A, lda, B, NULL, NULL, 0, C, ldc, pf, pfn);
-}
 
 // The transforms, one 16-channel vector at a time. B^T for F(2x2,3x3): rows (1,0,-1,0), (0,1,1,0), (0,-1,1,0),
 // (0,1,0,-1); A^T: (1,1,1,0), (0,1,-1,-1).
@@ -306,9 +302,10 @@ void conta_wino_conv(const float *x, int h, int w, int d, int cin, int cout, con
             const float *nb = jp + 1 < g.nc / 32 ? B + 32L * cin : p + 1 < g.P ? U + ((long)(p + 1) * panels + o0 / 32) * cin * 32 : NULL;
             for (int rb = 0; rb < nrb; rb++) { // rows cut evenly: 49 tiles as 7 x 7, not 6 x 8 + a 1-row pass
               int r = rb * nt / nrb, R = (rb + 1) * nt / nrb - r;
-              long l0 = (long)rb * 2 * cin / nrb, l1 = (long)(rb + 1) * 2 * cin / nrb;
-              gemm_rows(R, cin, A + (long)r * cin, cin, B, C + (long)r * g.nc + jp * 32, g.nc, nb ? nb + 16 * l0 : NULL,
-                        nb && WINO_NEXT ? (int)(l1 - l0) : 0);
+              const float *pf;
+              int pfn = rx32_next_slice(WINO_NEXT ? nb : NULL, 2L * cin, rb, nrb, &pf);
+              // the shared register kernel, no epilogue: M gets the raw products
+              rx32_rows(R, cin, A + (long)r * cin, cin, B, NULL, NULL, 0, C + (long)r * g.nc + jp * 32, g.nc, pf, pfn);
             }
           }
         }
