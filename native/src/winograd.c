@@ -37,6 +37,16 @@
 #define L2_V_BYTES (256 * 1024) /* a block of transformed input */
 #endif
 
+// A wide layer's U is larger than L2, so every block of tiles reads all of it from memory again: with 256 KB of V a
+// block (8 tiles at 512 -> 512) each 64 KB panel of U served 8 rows, and 512 -> 512 at 28x28 took 10 ms against
+// oneDNN's 8.2 (bench/wino_blocks_bench.c, session 30). Where a core's L2 holds 2 MB, such layers take blocks of half
+// of L2 (25-32 tiles there): 5.5 ms. Layers whose U fits L2 keep 256 KB blocks (bigger ones were slower: 0.34 against
+// 0.22 ms at 56x56, 64 -> 64). conta.tensor.cpu.Winograd passes the L2 size (CpuFlags.l2Bytes) before any plan is made;
+// 0 (never set, or a 1 MB L2 where this was not measured) keeps 256 KB blocks everywhere.
+static long l2_bytes;
+void conta_wino_set_l2(long bytes) { l2_bytes = bytes; }
+static long v_block_bytes(long u_bytes) { return l2_bytes >= (2L << 20) && u_bytes > l2_bytes ? l2_bytes / 2 : L2_V_BYTES; }
+
 int conta_wino_supported(void) {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f");
@@ -79,7 +89,7 @@ static grid_t grid_m(int m, int h, int w, int d, int cin, int cout, int threads)
   g.nc = cout;
   while ((long)g.P * cin * g.nc * 4 > L2_U_BYTES && g.nc % 64 == 0) g.nc /= 2;
   g.nch = cout / g.nc;
-  int tbmax = (int)(L2_V_BYTES / (g.P * 4L * cin));
+  int tbmax = (int)(v_block_bytes(g.P * 4L * cin * cout) / (g.P * 4L * cin));
   if (tbmax < 8) tbmax = 8;
   if (g.P * 4L * cin * g.tiles <= 4L * L2_V_BYTES) tbmax = g.tiles; // few tiles: one block, transformed once per thread
   g.nblk = (g.tiles + tbmax - 1) / tbmax;

@@ -26,15 +26,25 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * and one wait policy.
  *
  * <p>-Dconta.plan.winograd=false turns it off (the plan then runs oneDNN's direct kernels everywhere);
- * -Dconta.plan.winograd.maxpairs=N takes only layers with cin x cout at most N (default 512 x 512, 256 x 256 on AMX
- * hosts: {@link #defaultMaxPairs}).
+ * -Dconta.plan.winograd.maxpairs=N takes only layers with cin x cout at most N (default 512 x 512:
+ * {@link #DEFAULT_MAX_PAIRS}).
  */
 public final class Winograd {
     private static final String RESOURCE = "native/libconta_cpu.so";
-    private static final MethodHandle WEIGHTS_FLOATS, TRANSFORM, WORKSPACE_FLOATS, CONV, MAX_THREADS, TILE;
+    private static final MethodHandle WEIGHTS_FLOATS, TRANSFORM, WORKSPACE_FLOATS, CONV, MAX_THREADS, TILE, SET_L2;
     private static final MethodHandle BF16_HALFS, BF16_TRANSFORM, BF16_WORKSPACE_FLOATS, BF16_CONV;
     private static final String UNAVAILABLE, BF16_UNAVAILABLE;
-    private static final long MAX_PAIRS = conta.io.SystemProps.count("conta.plan.winograd.maxpairs", defaultMaxPairs(CpuFlags.amx()));
+
+    /**
+     * The widest layer (cin x cout) the kernel takes unless told: 512 x 512, ResNet's widest. Session 29 kept the
+     * 512 -> 512 layers off it on the AMX hosts (Intel Xeon), where oneDNN's direct kernel ran them 1.12-1.42x faster;
+     * that was the kernel's blocks of 8 tiles reading all 16.8 MB of U from memory each. With blocks sized by the L2
+     * (winograd.c, session 30) it runs them faster than oneDNN there too: 5.5 against 8.2 ms at 28x28 (the CAM
+     * network's layer 4), 7.0 against 9.2 at DeepLab's 31x31 with dilation 4 (bench/wino_blocks_bench.c); the CAM
+     * network @448 109 against 115-116 ms with them, DeepLab-v2 @321 602-609 against 613-619.
+     */
+    static final long DEFAULT_MAX_PAIRS = 512L * 512;
+    private static final long MAX_PAIRS = conta.io.SystemProps.count("conta.plan.winograd.maxpairs", DEFAULT_MAX_PAIRS);
 
     /** libconta_cpu.so's symbols (also {@link GemmConv}'s), or null: then {@link #LIBRARY_UNAVAILABLE} says why. */
     static final SymbolLookup LIBRARY;
@@ -62,7 +72,7 @@ public final class Winograd {
         LIBRARY_UNAVAILABLE = why;
     }
     static {
-        MethodHandle wf = null, tr = null, wsf = null, conv = null, mt = null, tile = null;
+        MethodHandle wf = null, tr = null, wsf = null, conv = null, mt = null, tile = null, l2 = null;
         MethodHandle bh = null, btr = null, bwsf = null, bconv = null;
         String why, whyBf16 = null;
         try {
@@ -76,6 +86,10 @@ public final class Winograd {
                 conv = bind("conta_wino_conv", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                         ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
                 tile = bind("conta_wino_tile", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+                // the kernel sizes its blocks of tiles by the core's L2 (winograd.c, v_block_bytes): set before any
+                // workspace is sized, so that the sizes and the calls agree
+                l2 = bind("conta_wino_set_l2", FunctionDescriptor.ofVoid(JAVA_LONG));
+                l2.invokeExact(Math.max(CpuFlags.l2Bytes(), 0L));
                 if (!conta.io.SystemProps.flag("conta.plan.winograd.bf16", true)) whyBf16 = "off (-Dconta.plan.winograd.bf16=false)";
                 else if ((int) bind("conta_wino_bf16_supported", FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0)
                     whyBf16 = "this CPU has no AVX512-BF16";
@@ -91,7 +105,7 @@ public final class Winograd {
         } catch (Throwable e) {
             why = e.getClass().getSimpleName() + ": " + e.getMessage();
         }
-        WEIGHTS_FLOATS = wf; TRANSFORM = tr; WORKSPACE_FLOATS = wsf; CONV = conv; MAX_THREADS = mt; TILE = tile;
+        WEIGHTS_FLOATS = wf; TRANSFORM = tr; WORKSPACE_FLOATS = wsf; CONV = conv; MAX_THREADS = mt; TILE = tile; SET_L2 = l2;
         BF16_HALFS = bh; BF16_TRANSFORM = btr; BF16_WORKSPACE_FLOATS = bwsf; BF16_CONV = bconv;
         UNAVAILABLE = why;
         BF16_UNAVAILABLE = why != null ? why : whyBf16;
@@ -102,6 +116,17 @@ public final class Winograd {
     /** A downcall handle for a libconta_cpu.so function (the library loaded: {@link #LIBRARY} not null). */
     static MethodHandle bind(String name, FunctionDescriptor fd, Linker.Option... options) {
         return Linker.nativeLinker().downcallHandle(LIBRARY.find(name).orElseThrow(), fd, options);
+    }
+
+    /**
+     * For tests: the L2 size the kernel sizes its blocks of tiles by (this CPU's unless set), so that both block sizes
+     * run on any host. Plans compiled before and run after a change would size their workspace for the other blocks:
+     * set it before compiling and restore it (to {@link CpuFlags#l2Bytes}) after running.
+     */
+    static void blockL2(long bytes) {
+        try {
+            SET_L2.invokeExact(Math.max(bytes, 0L));
+        } catch (Throwable e) { throw rethrow(e); }
     }
 
     /** Whether the kernel can run here (library built and loaded, AVX-512, not turned off). */
@@ -155,18 +180,8 @@ public final class Winograd {
     }
 
     /**
-     * The widest layer (cin x cout) the kernel takes unless told: 512 x 512, except on AMX hosts, 256 x 256. On the
-     * AMX hosts (Intel Xeon) oneDNN's direct kernel ran DeepLab's 512 -> 512 layers (dilation 4 at 41x41, 31x31,
-     * 21x21) 1.12-1.42x faster than this kernel, and the plans were faster without it there: DeepLab-v2 @321 637-652
-     * against 663-743 ms, the CAM network @448 119-122 against 122-128 ms (session 29, alternating runs; ResNet-50
-     * @224's 7x7 512 -> 512 layers are the small-map kernel's there). On the AMD hosts the kernel won on them (session
-     * 12, below).
-     */
-    static long defaultMaxPairs(boolean amx) { return amx ? 256L * 256 : 512L * 512; }
-
-    /**
      * Whether the plan should take this convolution to the kernel: 3x3, stride 1, padding = dilation (the same in both
-     * directions), output channels a multiple of 32, and at most {@link #defaultMaxPairs} channel pairs (512 -> 512 is
+     * directions), output channels a multiple of 32, and at most {@link #DEFAULT_MAX_PAIRS} channel pairs (512 -> 512 is
      * the widest ResNet layer; nothing wider was measured). The 512 -> 512 layers, whose 16 transformed weight planes
      * (1.8x the direct weights) come from memory every call, paid on the AMD hosts only since the GEMM prefetches them
      * (session 12: their share of a call 1.5 -> 1.2 ms in ResNet-50 @224, 26 -> 19 ms in the CAM network @448,
