@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
 """Convolution by convolution: conta's inference plan (oneDNN) beside ONNX Runtime (MLAS) on the same network.
+It reads oneDNN's verbose log, so it sees only the convolutions oneDNN runs: with the plan's own kernels (Winograd,
+the small-map GEMM) on, use bench/plan_vs_ort.py, which reads the plan's per-op profile instead.
 
   ORT_PROFILE=/tmp/ortprof java ... conta.bench.OrtLatency out/latency/resnet50-224.onnx resnet50 224 40 10 2
   ONEDNN_VERBOSE=1 ./conta bench latency --arch resnet50 --size 224 --weights out/latency/resnet50.pth \\
