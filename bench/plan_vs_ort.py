@@ -22,11 +22,7 @@ import re
 import statistics
 import sys
 
-
-def refuse(line):
-    """Bad input: one line on stderr, exit 2."""
-    print(line, file=sys.stderr)
-    sys.exit(2)
+from latency_ops import refuse  # the same one-line refusal, exit 2
 
 
 def ort_convs(path):
