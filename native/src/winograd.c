@@ -38,9 +38,9 @@
 #endif
 
 // A wide layer's U is larger than L2, so every block of tiles reads all of it from memory again: with 256 KB of V a
-// block (8 tiles at 512 -> 512) each 64 KB panel of U served 8 rows, and 512 -> 512 at 28x28 took 10 ms against
+// block (8 tiles at 512 -> 512) each 64 KB panel of U served 8 rows, and 512 -> 512 at 28x28 took 9-10 ms against
 // oneDNN's 8.2 (bench/wino_blocks_bench.c, session 30). Where a core's L2 holds 2 MB, such layers take blocks of half
-// of L2 (25-32 tiles there): 5.5 ms. Layers whose U fits L2 keep 256 KB blocks (bigger ones were slower: 0.34 against
+// of L2 (25-32 tiles there): 5.5-5.7 ms. Layers whose U fits L2 keep 256 KB blocks (bigger ones were slower: 0.34 against
 // 0.22 ms at 56x56, 64 -> 64). conta.tensor.cpu.Winograd passes the L2 size (CpuFlags.l2Bytes) before any plan is made;
 // 0 (never set, or a 1 MB L2 where this was not measured) keeps 256 KB blocks everywhere.
 static long l2_bytes;
