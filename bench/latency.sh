@@ -6,7 +6,9 @@
 #           plan-spin the fp32 plan with GOMP_SPINCOUNT=$SPIN (3000) instead of the launcher's ~20 us (the rounds
 #           target/native/conta-spin measures), plan-spinN with GOMP_SPINCOUNT=N, plan-passive with
 #           OMP_WAIT_POLICY=passive; plan-nogemm / plan-gemm the fp32 plan with its one-GEMM kernel for small maps off / on
-#           (-Dconta.plan.gemmconv=false|true; by default it is on where a core's L2 holds 2 MB)
+#           (-Dconta.plan.gemmconv=false|true; by default it is on where a core's L2 holds 2 MB); plan-narrowblocks /
+#           plan-wideblocks the fp32 plan with its Winograd layers whose transformed weights exceed L2 in blocks of
+#           256 KB / of half of L2 (-Dconta.plan.winograd.wideblocks=false|true; by default wide where L2 holds 2 MB)
 #   graph - conta's training-graph eval forward (--impl graph)
 #   ort   - ONNX Runtime 1.23.2 for Java (conta.bench.OrtLatency, a test-scope main), the torch.onnx export, with its
 #           default spinning thread pool; ort-nospin with session.intra_op.allow_spinning=0
@@ -48,8 +50,8 @@ for m in $MODELS; do
   esac
 done
 for i in $IMPLS; do
-  case $i in plan|graph|plan-passive|plan-bf16|plan-bf16-direct|plan-spin|plan-spin[0-9]*|plan-direct|plan-nogemm|plan-gemm|ort|ort-nospin|torch|api|capi) ;;
-    *) echo "bench/latency.sh: IMPLS entry '$i' is not an engine (plan graph plan-passive plan-bf16 plan-bf16-direct plan-spin[N] plan-direct plan-nogemm plan-gemm ort ort-nospin torch api capi)" >&2; exit 2 ;;
+  case $i in plan|graph|plan-passive|plan-bf16|plan-bf16-direct|plan-spin|plan-spin[0-9]*|plan-direct|plan-nogemm|plan-gemm|plan-narrowblocks|plan-wideblocks|ort|ort-nospin|torch|api|capi) ;;
+    *) echo "bench/latency.sh: IMPLS entry '$i' is not an engine (plan graph plan-passive plan-bf16 plan-bf16-direct plan-spin[N] plan-direct plan-nogemm plan-gemm plan-narrowblocks plan-wideblocks ort ort-nospin torch api capi)" >&2; exit 2 ;;
   esac
 done
 for c in $CONDS; do case $c in quiet|load) ;; *) echo "bench/latency.sh: CONDS entry '$c' must be quiet or load" >&2; exit 2 ;; esac; done
@@ -105,6 +107,10 @@ run() {
     plan-gemm) # the fp32 plan with the one-GEMM kernel whatever this CPU's default (to measure it where it is off)
       CONTA_JAVA_OPTS="${CONTA_JAVA_OPTS:-} -Dconta.plan.gemmconv=true" conta_latency plan fp32 \
         | sed 's/conta-plan-fp32/conta-plan-fp32-gemm/' ;;
+    plan-narrowblocks|plan-wideblocks) # the Winograd kernel's wide layers in 256 KB blocks / blocks of half of L2
+      local wide=false; [ "$impl" = plan-wideblocks ] && wide=true
+      CONTA_JAVA_OPTS="${CONTA_JAVA_OPTS:-} -Dconta.plan.winograd.wideblocks=$wide" conta_latency plan fp32 \
+        | sed "s/conta-plan-fp32/conta-plan-fp32-${impl#plan-}/" ;;
     plan-direct) # the fp32 plan without the Winograd kernel: oneDNN's direct convolutions everywhere
       CONTA_JAVA_OPTS="${CONTA_JAVA_OPTS:-} -Dconta.plan.winograd=false" conta_latency plan fp32 \
         | sed 's/conta-plan-fp32/conta-plan-fp32-direct/' ;;

@@ -1,7 +1,8 @@
 // conta's Winograd kernel (native/src/winograd.c) against oneDNN's direct convolution: batch 1, NHWC, 3x3, stride 1,
 // dilation D (padding D), bias + ReLU, U cold as in a plan (NC copies of the transformed weights called in turn). The
-// kernel's blocks of tiles depend on the L2 size it is given (conta_wino_set_l2): WINO_L2=0 the 256 KB blocks of
-// before session 30, WINO_L2=2097152 a 2 MB L2 (the default: this CPU's, from sysfs). Median ms of IT calls, 2 rounds;
+// kernel's blocks of tiles depend on the L2 size it is given and whether wide layers take blocks of half of it
+// (conta_wino_set_l2): WINO_L2=0 the 256 KB blocks of before session 30, WINO_L2=2097152 a 2 MB L2 (default: this CPU's,
+// from sysfs; WINO_WIDE=0 turns the wide blocks off, on by default here whatever the L2). Median ms of IT calls, 2 rounds;
 // the kernel's output is checked against oneDNN's. A measurement for bench/RESULTS-latency.md, not part of the engine:
 //   mkdir -p /tmp/dnnl && (cd /tmp/dnnl && unzip -qo ~+/target/lib/dnnl-3.11-1.5.13-linux-x86_64.jar)
 //   D=/tmp/dnnl/org/bytedeco/dnnl/linux-x86_64
@@ -25,7 +26,7 @@ int main(int argc, char **argv) {
   long l2 = 0; FILE *f = fopen("/sys/devices/system/cpu/cpu0/cache/index2/size", "r"); // e.g. "2048K"
   if (f) { if (fscanf(f, "%ld", &l2) != 1) l2 = 0; fclose(f); l2 *= 1024; }
   if (getenv("WINO_L2")) l2 = atol(getenv("WINO_L2"));
-  conta_wino_set_l2(l2);
+  conta_wino_set_l2(l2, getenv("WINO_WIDE") ? atoi(getenv("WINO_WIDE")) : 1);
   float *x = aligned_alloc(64, 4L * H * H * C), *w = malloc(4L * O * C * 9), *b = malloc(4L * O), *y = aligned_alloc(64, 4L * H * H * O), *y2 = aligned_alloc(64, 4L * H * H * O);
   fill(x, (size_t)H * H * C, 1); fill(b, O, 2);
   float *U[NC]; long uf = conta_wino_weights_floats(C, O);

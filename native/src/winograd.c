@@ -41,11 +41,13 @@
 // block (8 tiles at 512 -> 512) each 64 KB panel of U served 8 rows, and 512 -> 512 at 28x28 took 9-10 ms against
 // oneDNN's 8.2 (bench/wino_blocks_bench.c, session 30). Where a core's L2 holds 2 MB, such layers take blocks of half
 // of L2 (25-32 tiles there): 5.5-5.7 ms. Layers whose U fits L2 keep 256 KB blocks (bigger ones were slower: 0.34 against
-// 0.22 ms at 56x56, 64 -> 64). conta.tensor.cpu.Winograd passes the L2 size (CpuFlags.l2Bytes) before any plan is made;
-// 0 (never set, or a 1 MB L2 where this was not measured) keeps 256 KB blocks everywhere.
+// 0.22 ms at 56x56, 64 -> 64). conta.tensor.cpu.Winograd passes the L2 size (CpuFlags.l2Bytes) and whether wide
+// layers take L2-sized blocks (by default where L2 holds 2 MB; -Dconta.plan.winograd.wideblocks) before any plan is
+// made; never set, or wide = 0, keeps 256 KB blocks everywhere.
 static long l2_bytes;
-void conta_wino_set_l2(long bytes) { l2_bytes = bytes; }
-static long v_block_bytes(long u_bytes) { return l2_bytes >= (2L << 20) && u_bytes > l2_bytes ? l2_bytes / 2 : L2_V_BYTES; }
+static int wide_blocks;
+void conta_wino_set_l2(long bytes, int wide) { l2_bytes = bytes; wide_blocks = wide; }
+static long v_block_bytes(long u_bytes) { return wide_blocks && l2_bytes > 0 && u_bytes > l2_bytes ? l2_bytes / 2 : L2_V_BYTES; }
 
 int conta_wino_supported(void) {
   __builtin_cpu_init();

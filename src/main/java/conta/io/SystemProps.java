@@ -84,6 +84,7 @@ public final class SystemProps {
             flag("conta.plan.winograd", "plans run eligible 3x3 convolutions with conta's Winograd kernel (default true)"),
             flag("conta.plan.winograd.bf16", "the same for bf16 plans (default true)"),
             count("conta.plan.winograd.maxpairs", 0, Long.MAX_VALUE, "largest channel pairs (in x out) a Winograd op takes (default 262144: 512 x 512)"),
+            flag("conta.plan.winograd.wideblocks", "Winograd layers whose transformed weights exceed L2 take blocks of half of L2 (default: true where a core's L2 holds 2 MB)"),
             flag("conta.plan.gemmconv", "plans run convolutions with small output maps as conta's one-GEMM kernel (default: true where a core's L2 holds 2 MB)"),
             count("conta.plan.gemmconv.maxpixels", 0, Long.MAX_VALUE, "largest output map (h x w) a gemmconv op takes (default 64)"),
             count("conta.report.progressSeconds", 0, Long.MAX_VALUE, "a pipeline stage that took at least this long refreshes report.html when it ends (default 60)"),

@@ -44,6 +44,14 @@ public final class Winograd {
      * network @448 109 against 115-116 ms with them, DeepLab-v2 @321 602-609 against 613-619.
      */
     static final long DEFAULT_MAX_PAIRS = 512L * 512;
+
+    /**
+     * Whether layers whose transformed weights exceed L2 take blocks of half of L2 (winograd.c, v_block_bytes) rather
+     * than 256 KB: by default where a core's L2 holds 2 MB, where it was measured (session 30, Intel); the AMD hosts'
+     * 1 MB keeps the 256 KB blocks until measured there (-Dconta.plan.winograd.wideblocks=true|false, bench/latency.sh
+     * plan-wideblocks against plan-narrowblocks).
+     */
+    static final boolean WIDE_BLOCKS = conta.io.SystemProps.flag("conta.plan.winograd.wideblocks", CpuFlags.l2Bytes() >= 2L << 20);
     private static final long MAX_PAIRS = conta.io.SystemProps.count("conta.plan.winograd.maxpairs", DEFAULT_MAX_PAIRS);
 
     /** libconta_cpu.so's symbols (also {@link GemmConv}'s), or null: then {@link #LIBRARY_UNAVAILABLE} says why. */
@@ -88,8 +96,8 @@ public final class Winograd {
                 tile = bind("conta_wino_tile", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
                 // the kernel sizes its blocks of tiles by the core's L2 (winograd.c, v_block_bytes): set before any
                 // workspace is sized, so that the sizes and the calls agree
-                l2 = bind("conta_wino_set_l2", FunctionDescriptor.ofVoid(JAVA_LONG));
-                l2.invokeExact(Math.max(CpuFlags.l2Bytes(), 0L));
+                l2 = bind("conta_wino_set_l2", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT));
+                l2.invokeExact(Math.max(CpuFlags.l2Bytes(), 0L), WIDE_BLOCKS ? 1 : 0);
                 if (!conta.io.SystemProps.flag("conta.plan.winograd.bf16", true)) whyBf16 = "off (-Dconta.plan.winograd.bf16=false)";
                 else if ((int) bind("conta_wino_bf16_supported", FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0)
                     whyBf16 = "this CPU has no AVX512-BF16";
@@ -119,15 +127,19 @@ public final class Winograd {
     }
 
     /**
-     * For tests: the L2 size the kernel sizes its blocks of tiles by (this CPU's unless set), so that both block sizes
-     * run on any host. Plans compiled before and run after a change would size their workspace for the other blocks:
-     * set it before compiling and restore it (to {@link CpuFlags#l2Bytes}) after running.
+     * For tests: the L2 size the kernel sizes its blocks of tiles by, and whether wide layers take blocks of half of it
+     * (this CPU's and {@link #WIDE_BLOCKS} unless set), so that both block sizes run on any host. Plans compiled before
+     * and run after a change would size their workspace for the other blocks: set it before compiling and restore it
+     * ({@link #restoreBlocks}) after running.
      */
-    static void blockL2(long bytes) {
+    static void blockL2(long bytes, boolean wide) {
         try {
-            SET_L2.invokeExact(Math.max(bytes, 0L));
+            SET_L2.invokeExact(Math.max(bytes, 0L), wide ? 1 : 0);
         } catch (Throwable e) { throw rethrow(e); }
     }
+
+    /** For tests: this CPU's L2 and {@link #WIDE_BLOCKS} again, after {@link #blockL2}. */
+    static void restoreBlocks() { blockL2(CpuFlags.l2Bytes(), WIDE_BLOCKS); }
 
     /** Whether the kernel can run here (library built and loaded, AVX-512, not turned off). */
     public static boolean available() { return UNAVAILABLE == null; }

@@ -88,16 +88,16 @@ class WinogradTest {
     /**
      * U larger than L2 (256 -> 256: 4.2 MB) on a core with 2 MB of L2: blocks of half of L2 (64 tiles here; 99 tiles
      * at dilation 1 as blocks of 50 and 49, 120 at dilation 2 as two of 60), and the same layers with the 256 KB blocks
-     * a 1 MB L2 keeps (at most 16 tiles: eight blocks of 13 and 15), whatever this host's L2.
+     * (at most 16 tiles: eight blocks of 13 and 15), whatever this host's L2 and -Dconta.plan.winograd.wideblocks.
      */
     @Test void wideLayerBlocksByL2() {
         assumeTrue(Winograd.available(), "Winograd kernel: " + Winograd.unavailableReason());
-        for (long l2 : new long[]{2L << 20, 1L << 20}) {
-            Winograd.blockL2(l2);
+        for (boolean wide : new boolean[]{true, false}) {
+            Winograd.blockL2(2L << 20, wide);
             try {
                 check(false, 8, 256, 256, 22, 18, 1, 2, true, true);
             } finally {
-                Winograd.blockL2(CpuFlags.l2Bytes());
+                Winograd.restoreBlocks();
             }
         }
     }
