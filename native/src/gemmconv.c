@@ -11,7 +11,7 @@
 // prefetches the next into L2, so a layer's weights arrive while the previous ones are multiplied: that layer 0.34 ms
 // against oneDNN's 0.45 (bench/gemmconv_cold_bench.c, session 29). A thread's panel, the next one and the gathered
 // rows live in its L2 (up to ~2 MB for a 7x7 512 -> 512 3x3), so plans use the kernel by default only where a core's
-// L2 holds 2 MB (conta.tensor.cpu.GemmConv.defaultOn).
+// L2 holds 2 MB (conta.tensor.cpu.CpuFlags.largeL2).
 //
 // Layouts: x[h][w][cin], y[oh][ow][cout] (NHWC rows); Wp[cout/32][K][32], K = kh kw cin in (ky, kx, c) order (a
 // 32-wide panel of output channels, contiguous per k: the register kernel's B), from conta_gc_pack. A 1x1 stride-1

@@ -47,6 +47,14 @@ public final class CpuFlags {
         return l2;
     }
 
+    /**
+     * Whether a core's L2 (l2Bytes, -1 unknown) holds 2 MB, as on the Intel hosts where the plan's own kernels were
+     * measured: there the small-map kernel (GemmConv, session 29) and the Winograd kernel's wide-layer blocks (session
+     * 30) are on by default. Both keep a panel, the next one and their rows or blocks in L2; the AMD hosts' 1 MB keeps
+     * them off until measured there (bench/latency.sh plan-gemm / plan-nogemm, plan-wideblocks / plan-narrowblocks).
+     */
+    static boolean largeL2(long l2Bytes) { return l2Bytes >= 2L << 20; }
+
     /** A sysfs cache size ("2048K", "1M", "512") in bytes, or -1 if it is not one. */
     static long cacheSize(String s) {
         String t = s.strip();

@@ -20,7 +20,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * Winograd's transformed ones are 16.8 MB (ResNet-50 @224's plan holds 118 MB of weights against 133). On larger maps
  * oneDNN's kernels are as fast cold and faster warm, so they keep them.
  *
- * <p>On by default where a core's L2 holds 2 MB ({@link #defaultOn}); -Dconta.plan.gemmconv=false|true turns it off or on;
+ * <p>On by default where a core's L2 holds 2 MB ({@link CpuFlags#largeL2}: the kernel keeps a thread's current panel,
+ * the next one it prefetches and the gathered rows there, up to 0.6 + 0.6 + 0.9 MB for the 7x7 512 -> 512 3x3 layers);
+ * -Dconta.plan.gemmconv=false|true turns it off or on;
  * -Dconta.plan.gemmconv.maxpixels=N moves the map-size bound (for measurements).
  */
 public final class GemmConv {
@@ -48,21 +50,12 @@ public final class GemmConv {
         }
         PACK = pack; CONV = conv; WORKSPACE_FLOATS = wsf; UNAVAILABLE = why;
         long l2 = CpuFlags.l2Bytes();
-        NOT_CHOSEN = why != null ? why : conta.io.SystemProps.flag("conta.plan.gemmconv", defaultOn(l2)) ? null
+        NOT_CHOSEN = why != null ? why : conta.io.SystemProps.flag("conta.plan.gemmconv", CpuFlags.largeL2(l2)) ? null
                 : "off by default on this CPU (L2 " + (l2 < 0 ? "unknown" : l2 / 1024 + " KB") + " a core; measured with 2048 KB:"
                         + " -Dconta.plan.gemmconv=true to use it)";
     }
 
-
     private GemmConv() { }
-
-    /**
-     * Whether the plan uses the kernel unless told (-Dconta.plan.gemmconv): where a core's L2 holds 2 MB. The kernel
-     * keeps a thread's current panel, the next one it prefetches and the gathered rows in L2 (up to 0.6 + 0.6 + 0.9 MB
-     * for the 7x7 512 -> 512 3x3 layers), and it was measured on such a CPU (Intel, session 29). The AMD hosts'
-     * cores have 1 MB; there it stays off until measured (bench/latency.sh plan against plan-nogemm).
-     */
-    static boolean defaultOn(long l2Bytes) { return l2Bytes >= 2L << 20; }
 
     /** Whether the kernel can run here (library built and loaded, AVX-512, not turned off); its tests force it on. */
     public static boolean available() { return UNAVAILABLE == null; }
@@ -70,7 +63,7 @@ public final class GemmConv {
     /** Null when available, else why not (one line). */
     public static String unavailableReason() { return UNAVAILABLE; }
 
-    /** Whether fp32 plans use it: available, and on this CPU by default ({@link #defaultOn}) or told (-Dconta.plan.gemmconv=true). */
+    /** Whether fp32 plans use it: available, and on this CPU by default ({@link CpuFlags#largeL2}) or told (-Dconta.plan.gemmconv=true). */
     public static boolean chosen() { return NOT_CHOSEN == null; }
 
     /** Null when plans use the kernel, else why not (one line). */

@@ -47,11 +47,10 @@ public final class Winograd {
 
     /**
      * Whether layers whose transformed weights exceed L2 take blocks of half of L2 (winograd.c, v_block_bytes) rather
-     * than 256 KB: by default where a core's L2 holds 2 MB, where it was measured (session 30, Intel); the AMD hosts'
-     * 1 MB keeps the 256 KB blocks until measured there (-Dconta.plan.winograd.wideblocks=true|false, bench/latency.sh
-     * plan-wideblocks against plan-narrowblocks).
+     * than 256 KB: by default where a core's L2 holds 2 MB ({@link CpuFlags#largeL2}, where it was measured: session
+     * 30, Intel); -Dconta.plan.winograd.wideblocks=true|false says otherwise.
      */
-    static final boolean WIDE_BLOCKS = conta.io.SystemProps.flag("conta.plan.winograd.wideblocks", CpuFlags.l2Bytes() >= 2L << 20);
+    static final boolean WIDE_BLOCKS = conta.io.SystemProps.flag("conta.plan.winograd.wideblocks", CpuFlags.largeL2(CpuFlags.l2Bytes()));
     private static final long MAX_PAIRS = conta.io.SystemProps.count("conta.plan.winograd.maxpairs", DEFAULT_MAX_PAIRS);
 
     /** libconta_cpu.so's symbols (also {@link GemmConv}'s), or null: then {@link #LIBRARY_UNAVAILABLE} says why. */
@@ -195,9 +194,9 @@ public final class Winograd {
      * Whether the plan should take this convolution to the kernel: 3x3, stride 1, padding = dilation (the same in both
      * directions), output channels a multiple of 32, and at most {@link #DEFAULT_MAX_PAIRS} channel pairs (512 -> 512 is
      * the widest ResNet layer; nothing wider was measured). The 512 -> 512 layers, whose 16 transformed weight planes
-     * (1.8x the direct weights) come from memory every call, paid on the AMD hosts only since the GEMM prefetches them
-     * (session 12: their share of a call 1.5 -> 1.2 ms in ResNet-50 @224, 26 -> 19 ms in the CAM network @448,
-     * 100 -> 90 ms in DeepLab-v2 @321).
+     * (1.8x the direct weights) come from memory every call, pay only since the GEMM prefetches them (session 12, AMD:
+     * their share of a call 1.5 -> 1.2 ms in ResNet-50 @224, 26 -> 19 ms in the CAM network @448, 100 -> 90 ms in
+     * DeepLab-v2 @321) and, where U exceeds L2, since the blocks are sized by it ({@link #DEFAULT_MAX_PAIRS}).
      */
     public static boolean suits(int cin, int cout, int kh, int kw, int strideH, int strideW, int padH, int padW, int dilH, int dilW) {
         return kh == 3 && kw == 3 && strideH == 1 && strideW == 1 && dilH == dilW && padH == dilH && padW == dilW

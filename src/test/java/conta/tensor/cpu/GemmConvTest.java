@@ -117,11 +117,11 @@ class GemmConvTest {
      */
     @Test
     void onByDefaultWhereACoresL2HoldsTwoMegabytes() {
-        assertTrue(GemmConv.defaultOn(CpuFlags.cacheSize("2048K")), "Intel Sapphire Rapids");
-        assertTrue(GemmConv.defaultOn(CpuFlags.cacheSize("2M")));
-        assertFalse(GemmConv.defaultOn(CpuFlags.cacheSize("1024K")), "AMD Zen 4");
-        assertFalse(GemmConv.defaultOn(CpuFlags.cacheSize("512K\n")));
-        assertFalse(GemmConv.defaultOn(-1), "unknown");
+        assertTrue(CpuFlags.largeL2(CpuFlags.cacheSize("2048K")), "Intel Sapphire Rapids");
+        assertTrue(CpuFlags.largeL2(CpuFlags.cacheSize("2M")));
+        assertFalse(CpuFlags.largeL2(CpuFlags.cacheSize("1024K")), "AMD Zen 4");
+        assertFalse(CpuFlags.largeL2(CpuFlags.cacheSize("512K\n")));
+        assertFalse(CpuFlags.largeL2(-1), "unknown");
         assertEquals(-1, CpuFlags.cacheSize("big"));
         assertEquals(-1, CpuFlags.cacheSize(""));
         assertEquals(65536, CpuFlags.cacheSize("65536"));
