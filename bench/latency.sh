@@ -13,6 +13,11 @@
 #   ort   - ONNX Runtime 1.23.2 for Java (conta.bench.OrtLatency, a test-scope main), the torch.onnx export, with its
 #           default spinning thread pool; ort-nospin with session.intra_op.allow_spinning=0
 #   torch - PyTorch eager (bench/latency_torch.py)
+#   floor - the machine's own tail without an engine (bench/stall_floor.c): calls of 55 parallel regions, as long as
+#           the fp32 plan's (its quiet p50 from the latest plan run on that model in this log; before one, FLOOR_MS,
+#           else the plan's p50 on session 30's AMX host), that read as many bytes from memory as the model's weights
+#           (the .pth) and compute in registers for the rest, with the same threads and OpenMP spin: the p99 / p50 a
+#           call of that length gets on this machine, against which the quiet-tail target (p99 <= 1.25x p50) reads
 #   api   - the Java API, ContaModel.segment: RGB bytes -> label map (conta bench latency --impl api), and
 #   capi  - the C ABI, conta_segment_rgb8 (bench/capi_latency.c), both on a bundle of the same weights
 #           (conta export --arch): segmentation models only (deeplabv2-*); preprocessing, MSC fusion, upsampling and
@@ -50,14 +55,15 @@ for m in $MODELS; do
   esac
 done
 for i in $IMPLS; do
-  case $i in plan|graph|plan-passive|plan-bf16|plan-bf16-direct|plan-spin|plan-spin[0-9]*|plan-direct|plan-nogemm|plan-gemm|plan-narrowblocks|plan-wideblocks|ort|ort-nospin|torch|api|capi) ;;
-    *) echo "bench/latency.sh: IMPLS entry '$i' is not an engine (plan graph plan-passive plan-bf16 plan-bf16-direct plan-spin[N] plan-direct plan-nogemm plan-gemm plan-narrowblocks plan-wideblocks ort ort-nospin torch api capi)" >&2; exit 2 ;;
+  case $i in plan|graph|plan-passive|plan-bf16|plan-bf16-direct|plan-spin|plan-spin[0-9]*|plan-direct|plan-nogemm|plan-gemm|plan-narrowblocks|plan-wideblocks|ort|ort-nospin|torch|floor|api|capi) ;;
+    *) echo "bench/latency.sh: IMPLS entry '$i' is not an engine (plan graph plan-passive plan-bf16 plan-bf16-direct plan-spin[N] plan-direct plan-nogemm plan-gemm plan-narrowblocks plan-wideblocks ort ort-nospin torch floor api capi)" >&2; exit 2 ;;
   esac
 done
 for c in $CONDS; do case $c in quiet|load) ;; *) echo "bench/latency.sh: CONDS entry '$c' must be quiet or load" >&2; exit 2 ;; esac; done
 "$PY" -c 'import torch' 2>/dev/null || { echo "bench/latency.sh: $PY cannot import torch, which makes the shared weights and the ONNX export (apt-get install -y python3-torch python3-torchvision, or PY=...)" >&2; exit 2; }
 mkdir -p "$OUT" ${TRACES:+"$TRACES"}
 LOG="$OUT/latency-$(date -u +%Y%m%dT%H%M%S).log"
+: > "$LOG"   # read back by floor (the plan's p50) before the first record
 ERR=$(mktemp); FAILED=0   # each engine run's stderr: shown when it gives no LATENCY line
 
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
@@ -117,6 +123,14 @@ run() {
     ort|ort-nospin)
       local spin=${ORT_SPIN:-1}; [ "$impl" = ort-nospin ] && spin=0
       ORT_TRACE=${TRACE:-} "${JAVA[@]}" -cp "$CP" conta.bench.OrtLatency "$OUT/$arch-$size.onnx" "$arch" "$size" "$it" "$wu" "$THREADS" "$spin" \
+        2>"$ERR" | grep '^LATENCY' ;;
+    floor)
+      local target=${FLOOR_MS:-}
+      [ -n "$target" ] || target=$(awk -v a="$arch" -v z="$size" '$3 == "quiet" { for (i = 1; i < NF; i++) if ($i == "LATENCY" && $(i + 1) == "conta-plan-fp32" && $(i + 2) == a && $(i + 3) == z) for (j = i; j < NF; j++) if ($j == "p50") v = $(j + 1) } END { print v }' "$LOG")
+      [ -n "$target" ] || case $arch in resnet50) target=21 ;; resnet50-os16) target=108 ;; *) target=605 ;; esac
+      [ "$OUT/stall_floor" -nt bench/stall_floor.c ] || gcc -O2 -fopenmp -o "$OUT/stall_floor" bench/stall_floor.c >&2
+      GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-$(target/native/conta-spin 20 2>/dev/null || echo 1000)} FLOOR_TRACE=${TRACE:-} \
+        "$OUT/stall_floor" "$target" "$arch" "$size" "$it" "$wu" 55 "$(( $(stat -c %s "$OUT/$arch.pth") / 1000000 ))" \
         2>"$ERR" | grep '^LATENCY' ;;
     torch) "$PY" bench/latency_torch.py time "$arch" "$size" "$OUT" "$it" "$wu" "$THREADS" 2>"$ERR" | grep '^LATENCY' ;;
     api|capi)

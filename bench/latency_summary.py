@@ -28,8 +28,11 @@ for line in lines:
 if not rows:
     print(f"{sys.argv[1]}: no LATENCY lines: is it a bench/latency.sh log?", file=sys.stderr)
     sys.exit(2)
-print("| model | condition | engine | rounds | p50 ms | p90 ms | p99 ms | load1 |")
-print("|---|---|---|---|---|---|---|---|")
+# p99 / p50 is taken per round (the quiet-tail target is about each run's own p50), then its range and median
+print("| model | condition | engine | rounds | p50 ms | p90 ms | p99 ms | p99 / p50 per round: range (median) | load1 |")
+print("|---|---|---|---|---|---|---|---|---|")
 for (arch, size, cond, impl), vs in sorted(rows.items()):
     med = [statistics.median(x[k] for x in vs) for k in range(4)]
-    print("| %s @%s | %s | %s | %d | %.1f | %.1f | %.1f | %.1f |" % (arch, size, cond, impl, len(vs), *med))
+    tail = [x[2] / x[0] for x in vs if x[0] > 0]
+    span = "%.2f-%.2f (%.2f)" % (min(tail), max(tail), statistics.median(tail)) if tail else "-"
+    print("| %s @%s | %s | %s | %d | %.1f | %.1f | %.1f | %s | %.1f |" % (arch, size, cond, impl, len(vs), *med[:3], span, med[3]))
