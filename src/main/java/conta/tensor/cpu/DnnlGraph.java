@@ -50,6 +50,9 @@ public final class DnnlGraph implements LayerGraph {
     private final int dt;
     private dnnl_engine engine;
     private dnnl_stream stream;
+    /** The C call loop's op table and status (PlanLoop), or null: the Java loop in execute() runs the ops. */
+    private org.bytedeco.javacpp.LongPointer loopTable;
+    private org.bytedeco.javacpp.IntPointer loopStatus;
     /** Native objects destroyed in reverse order by close(). */
     private final List<Runnable> destroy = new ArrayList<>();
     private final List<Val> values = new ArrayList<>();
@@ -372,6 +375,9 @@ public final class DnnlGraph implements LayerGraph {
         void bind(MemorySegment x, MemorySegment y, MemorySegment ws, int threads);
 
         void run();
+
+        /** Writes this op, as bound, into row i of the C loop's table (PlanLoop). */
+        void encode(org.bytedeco.javacpp.LongPointer table, int i);
     }
 
     /** One Winograd convolution's constants, and its buffers once compile() placed them. */
@@ -403,6 +409,12 @@ public final class DnnlGraph implements LayerGraph {
         public void run() {
             if (bf16) Winograd.bf16Conv(x, h, w, dil, cin, cout, u, bias, relu, y, ws, threads);
             else Winograd.conv(x, h, w, dil, cin, cout, u, bias, relu, y, ws, threads);
+        }
+
+        @Override
+        public void encode(org.bytedeco.javacpp.LongPointer table, int i) { // plan.c: x, y, ws, U, bias, h, w, d, cin, cout, relu, threads
+            PlanLoop.put(table, i, bf16 ? PlanLoop.WINO_BF16 : PlanLoop.WINO, x.address(), y.address(), ws.address(), u.address(), bias.address(),
+                    h, w, dil, cin, cout, relu ? 1 : 0, threads);
         }
     }
 
@@ -436,6 +448,14 @@ public final class DnnlGraph implements LayerGraph {
             GemmConv.conv(x, h, w, cin, cout, kh, kw, stride, pad, dil, packed, bias, sum, relu, y, ws,
                     next == null ? MemorySegment.NULL : next.packed, next == null ? 0 : next.kh * next.kw * next.cin, next == null ? 0 : next.cout,
                     threads);
+        }
+
+        @Override
+        public void encode(org.bytedeco.javacpp.LongPointer table, int i) {
+            // plan.c: x, y, ws, packed, bias, next_wp, h, w, cin, cout, kh, kw, stride, pad, dil, sum, relu, next_k, next_cout, threads
+            PlanLoop.put(table, i, PlanLoop.GEMM, x.address(), y.address(), ws.address(), packed.address(), bias.address(),
+                    next == null ? 0 : next.packed.address(), h, w, cin, cout, kh, kw, stride, pad, dil, sum ? 1 : 0, relu ? 1 : 0,
+                    next == null ? 0 : next.kh * next.kw * next.cin, next == null ? 0 : next.cout, threads);
         }
     }
 
@@ -643,6 +663,18 @@ public final class DnnlGraph implements LayerGraph {
         }
         outputBufs = outputs.stream().map(v -> floats(v.buf.ptr, numel(v.shape))).toArray(FloatPointer[]::new);
         if (PlanProfile.ON) profile = new PlanProfile(ops.size());
+        else if (PlanLoop.on()) { // the call loop in C (PlanLoop): the same ops, in the same order
+            org.bytedeco.javacpp.LongPointer table = PlanLoop.table(ops.size());
+            destroy.add(table::close);
+            for (int i = 0; i < ops.size(); i++) {
+                Op op = ops.get(i);
+                if (op.kernel != null) op.kernel.encode(table, i);
+                else PlanLoop.put(table, i, PlanLoop.DNNL, op.prim.address(), op.nargs, op.exec.address());
+            }
+            loopStatus = new org.bytedeco.javacpp.IntPointer(1);
+            destroy.add(loopStatus::close);
+            loopTable = table;
+        }
     }
 
     private static Buffer newBuffer(List<Buffer> all, long bytes) {
@@ -704,6 +736,11 @@ public final class DnnlGraph implements LayerGraph {
 
     /** Every op in order, then waits for the stream: the inputs written, the outputs ready to read. */
     private void execute() {
+        if (loopTable != null) { // in C (PlanLoop); the loop below is its reference, and the profile's
+            int failed = PlanLoop.run(loopTable, ops.size(), stream.address(), loopStatus);
+            if (failed >= 0) check(loopStatus.get(), failed == ops.size() ? "dnnl_stream_wait" : ops.get(failed).kind);
+            return;
+        }
         if (profile != null) profile.begin();
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
@@ -778,6 +815,7 @@ public final class DnnlGraph implements LayerGraph {
         if (engine != null) dnnl_engine_destroy(engine);
         stream = null;
         engine = null;
+        loopTable = null;
         if (!storeReleased) { // the constants last: nothing of this graph reads them any more
             storeReleased = true;
             store.release();

@@ -1,0 +1,76 @@
+package conta.tensor.cpu;
+
+import static conta.tensor.cpu.DnnlGraphTest.rand;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import conta.tensor.ConvSpec;
+import conta.tensor.LayerGraph.Value;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The plan's call loop in C (PlanLoop, native/src/plan.c) against the Java loop it replaces, which stays as its
+ * reference: the same graph compiled once for each loop gives bit-for-bit the same output, on every kind of op the C
+ * loop dispatches (oneDNN primitives: the input and output reorders, max pooling, bf16 convolutions; the
+ * Winograd kernel, fp32 and, where the CPU has AVX512-BF16, bf16; the small-map kernel with bias, ReLU, the residual
+ * sum and its prefetch of the next op's weights). The ops' own numbers are tested against float64 and PyTorch
+ * elsewhere (DnnlGraphTest, WinogradTest, GemmConvTest, the plan parity tests), which now run through the C loop.
+ */
+class PlanLoopTest {
+
+    @Test
+    void cLoopGivesTheJavaLoopsNumbers() {
+        assumeTrue(PlanLoop.available(), "the C loop: " + PlanLoop.unavailableReason());
+        float[][] v = values();
+        float[] want = run(true, false, false, v), got = run(false, false, false, v);
+        assertArrayEquals(want, got);
+        double sum = 0;
+        for (float g : got) sum += Math.abs(g);
+        assertTrue(sum > 0, "a zero map would match whatever ran"); // the ReLU output of random weights is not all zeros
+    }
+
+    @Test
+    void cLoopGivesTheJavaLoopsNumbersInBf16() {
+        assumeTrue(PlanLoop.available(), "the C loop: " + PlanLoop.unavailableReason());
+        assumeTrue(Winograd.bf16Available(), "bf16 Winograd kernel: " + Winograd.bf16UnavailableReason());
+        float[][] v = values();
+        assertArrayEquals(run(true, true, true, v), run(false, true, true, v));
+    }
+
+    /** The input and the weights and biases, drawn once: both loops run the same graph on the same numbers. */
+    private static float[][] values() {
+        return new float[][]{rand(16 * 24 * 24, 1), rand(32 * 16, 0.3), rand(32, 0.2), rand(64 * 32 * 9, 0.1), rand(64, 0.2),
+                rand(64 * 64 * 9, 0.05), rand(128 * 64, 0.1), rand(128, 0.2), rand(64 * 128, 0.1), rand(64, 0.2)};
+    }
+
+    /**
+     * x (16 x 24 x 24) -> 1x1 (32) -> Winograd 3x3 (64, ReLU) -> max pool 2 -> 12x12 -> 3x3 stride 2 (64, 6x6) -> 1x1
+     * (128, ReLU) -> 1x1 (64) + the 6x6 map summed in, ReLU: in fp32 the last three on the small-map kernel (in bf16 on
+     * oneDNN); run twice (buffers reused), the second output returned after checking it equals the first.
+     */
+    private static float[] run(boolean javaLoop, boolean bf16, boolean bf16Winograd, float[][] v) {
+        assumeTrue(Winograd.available(), "Winograd kernel: " + Winograd.unavailableReason());
+        assumeTrue(GemmConv.available(), "one-GEMM kernel: " + GemmConv.unavailableReason());
+        boolean was = PlanLoop.javaLoop(javaLoop);
+        try (DnnlGraph g = new DnnlGraph(bf16, null, bf16Winograd, true)) {
+            ConvSpec one = ConvSpec.of(1, 1, 0, 1);
+            Value t = g.conv(g.input(1, 16, 24, 24), v[1], new int[]{32, 16, 1, 1}, v[2], one, null, false);
+            Value a = g.conv(t, v[3], new int[]{64, 32, 3, 3}, v[4], ConvSpec.of(3, 1, 1, 1), null, true);
+            Value p = g.maxPool(a, ConvSpec.of(2, 2, 0, 1), false);
+            Value s = g.conv(p, v[5], new int[]{64, 64, 3, 3}, null, ConvSpec.of(3, 2, 1, 1), null, false);
+            Value b = g.conv(s, v[6], new int[]{128, 64, 1, 1}, v[7], one, null, true);
+            g.output(g.conv(b, v[8], new int[]{64, 128, 1, 1}, v[9], one, s, true));
+            g.compile();
+            String plan = g.describe();
+            assertTrue(plan.contains("winograd") && plan.contains("maxpool") && (bf16 || plan.contains("gemm +sum")), plan); // bf16 plans: no small-map kernel
+            float[] out = new float[64 * 6 * 6], again = new float[out.length];
+            g.run(v[0], out);
+            g.run(v[0], again);
+            assertArrayEquals(out, again);
+            return again;
+        } finally {
+            PlanLoop.javaLoop(was);
+        }
+    }
+}
