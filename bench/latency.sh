@@ -8,7 +8,9 @@
 #           OMP_WAIT_POLICY=passive; plan-nogemm / plan-gemm the fp32 plan with its one-GEMM kernel for small maps off / on
 #           (-Dconta.plan.gemmconv=false|true; by default it is on where a core's L2 holds 2 MB); plan-narrowblocks /
 #           plan-wideblocks the fp32 plan with its Winograd layers whose transformed weights exceed L2 in blocks of
-#           256 KB / of half of L2 (-Dconta.plan.winograd.wideblocks=false|true; by default wide where L2 holds 2 MB)
+#           256 KB / of half of L2 (-Dconta.plan.winograd.wideblocks=false|true; by default wide where L2 holds 2 MB);
+#           plan-javaloop the fp32 plan with its ops called from the Java loop instead of the C one
+#           (-Dconta.plan.nativeloop=false: one JNI/FFM call per op, as before session 31)
 #   graph - conta's training-graph eval forward (--impl graph)
 #   ort   - ONNX Runtime 1.23.2 for Java (conta.bench.OrtLatency, a test-scope main), the torch.onnx export, with its
 #           default spinning thread pool; ort-nospin with session.intra_op.allow_spinning=0
@@ -55,8 +57,8 @@ for m in $MODELS; do
   esac
 done
 for i in $IMPLS; do
-  case $i in plan|graph|plan-passive|plan-bf16|plan-bf16-direct|plan-spin|plan-spin[0-9]*|plan-direct|plan-nogemm|plan-gemm|plan-narrowblocks|plan-wideblocks|ort|ort-nospin|torch|floor|api|capi) ;;
-    *) echo "bench/latency.sh: IMPLS entry '$i' is not an engine (plan graph plan-passive plan-bf16 plan-bf16-direct plan-spin[N] plan-direct plan-nogemm plan-gemm plan-narrowblocks plan-wideblocks ort ort-nospin torch floor api capi)" >&2; exit 2 ;;
+  case $i in plan|graph|plan-passive|plan-bf16|plan-bf16-direct|plan-spin|plan-spin[0-9]*|plan-direct|plan-nogemm|plan-gemm|plan-narrowblocks|plan-wideblocks|plan-javaloop|ort|ort-nospin|torch|floor|api|capi) ;;
+    *) echo "bench/latency.sh: IMPLS entry '$i' is not an engine (plan graph plan-passive plan-bf16 plan-bf16-direct plan-spin[N] plan-direct plan-nogemm plan-gemm plan-narrowblocks plan-wideblocks plan-javaloop ort ort-nospin torch floor api capi)" >&2; exit 2 ;;
   esac
 done
 for c in $CONDS; do case $c in quiet|load) ;; *) echo "bench/latency.sh: CONDS entry '$c' must be quiet or load" >&2; exit 2 ;; esac; done
@@ -117,6 +119,9 @@ run() {
       local wide=false; [ "$impl" = plan-wideblocks ] && wide=true
       CONTA_JAVA_OPTS="${CONTA_JAVA_OPTS:-} -Dconta.plan.winograd.wideblocks=$wide" conta_latency plan fp32 \
         | sed "s/conta-plan-fp32/conta-plan-fp32-${impl#plan-}/" ;;
+    plan-javaloop) # the fp32 plan's ops called one by one from Java (the C loop off)
+      CONTA_JAVA_OPTS="${CONTA_JAVA_OPTS:-} -Dconta.plan.nativeloop=false" conta_latency plan fp32 \
+        | sed 's/conta-plan-fp32/conta-plan-fp32-javaloop/' ;;
     plan-direct) # the fp32 plan without the Winograd kernel: oneDNN's direct convolutions everywhere
       CONTA_JAVA_OPTS="${CONTA_JAVA_OPTS:-} -Dconta.plan.winograd=false" conta_latency plan fp32 \
         | sed 's/conta-plan-fp32/conta-plan-fp32-direct/' ;;
