@@ -110,12 +110,14 @@ final class LatencyBench {
                 long t0 = System.nanoTime();
                 try (InferencePlan plan = InferencePlan.compile(net, Precision.parse(a.get("precision", "fp32")), 1, 3, size, size)) {
                     long wb = plan.weightBytes();
-                    System.err.printf("plan compiled in %.0f ms (%s; Winograd 3x3 kernel: %s; small-map GEMM kernel: %s; weights %s)%n",
+                    System.err.printf("plan compiled in %.0f ms (%s; Winograd 3x3 kernel: %s; small-map GEMM kernel: %s; call loop: %s; weights %s)%n",
                             (System.nanoTime() - t0) / 1e6, plan.precision(), plan.precision() == Precision.BF16
                                     ? (conta.tensor.cpu.Winograd.bf16Chosen() ? "on (bf16, F(2x2))" : conta.tensor.cpu.Winograd.bf16NotChosenReason())
                                     : conta.tensor.cpu.Winograd.available() ? "on" : conta.tensor.cpu.Winograd.unavailableReason(),
                             plan.precision() == Precision.BF16 ? "fp32 plans only"
                                     : conta.tensor.cpu.GemmConv.chosen() ? "on" : conta.tensor.cpu.GemmConv.notChosenReason(),
+                            conta.io.SystemProps.flag("conta.plan.profile", false) ? "Java (the per-op profile times each op from Java)"
+                                    : conta.tensor.cpu.PlanLoop.available() ? "C" : "Java (" + conta.tensor.cpu.PlanLoop.unavailableReason() + ")",
                             wb < 0 ? "not counted" : String.format(java.util.Locale.ROOT, "%.1f MB", wb / 1e6));
                     float[] out = new float[plan.outputNumel()];
                     timings = time(warmup, iters, () -> plan.run(img, out));

@@ -18,7 +18,7 @@ import org.bytedeco.javacpp.Pointer;
  * more). The Java loop stays for the per-op profile (-Dconta.plan.profile) and where the library is not built;
  * -Dconta.plan.nativeloop=false keeps it everywhere (to compare).
  */
-final class PlanLoop {
+public final class PlanLoop {
     /** Op kinds (plan.c's enum). */
     static final int DNNL = 0, WINO = 1, WINO_BF16 = 2, GEMM = 3;
     /** 64-bit slots per op (plan.c's CONTA_PLAN_SLOTS). */
@@ -56,7 +56,8 @@ final class PlanLoop {
 
     private PlanLoop() { }
 
-    static boolean available() { return UNAVAILABLE == null; }
+    /** Whether plans run their ops from the C loop here (libconta_cpu.so loaded, not switched off). */
+    public static boolean available() { return UNAVAILABLE == null; }
 
     private static volatile boolean javaLoop;
 
@@ -71,7 +72,7 @@ final class PlanLoop {
     }
 
     /** Null where the C loop runs plans, else why not (one line). */
-    static String unavailableReason() { return UNAVAILABLE; }
+    public static String unavailableReason() { return UNAVAILABLE; }
 
     /** ops op tables of SLOTS longs each, zeroed. */
     static LongPointer table(int ops) {
