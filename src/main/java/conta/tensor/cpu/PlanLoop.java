@@ -90,9 +90,12 @@ public final class PlanLoop {
     }
 
     /** Runs ops 0 .. n-1 of the table on the stream and waits for it; -1, or the failed op's index (n: the final wait) with its status in status. */
-    static int run(LongPointer table, int n, long stream, IntPointer status) {
+    static int run(LongPointer table, int n, long stream, IntPointer status) { return run(table, n, stream, EXECUTE, WAIT, status); }
+
+    /** The same with other functions in oneDNN's place (tests: a failing one). */
+    static int run(LongPointer table, int n, long stream, long execute, long wait, IntPointer status) {
         try {
-            return (int) RUN.invokeExact(table.address(), n, stream, EXECUTE, WAIT, status.address()); // longs: no segment per call
+            return (int) RUN.invokeExact(table.address(), n, stream, execute, wait, status.address()); // longs: no segment per call
         } catch (Throwable e) { throw Winograd.rethrow(e); }
     }
 }

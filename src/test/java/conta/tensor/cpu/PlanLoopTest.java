@@ -2,11 +2,25 @@ package conta.tensor.cpu;
 
 import static conta.tensor.cpu.DnnlGraphTest.rand;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 import conta.tensor.ConvSpec;
 import conta.tensor.LayerGraph.Value;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,7 +28,7 @@ import org.junit.jupiter.api.Test;
  * reference: the same graph compiled once for each loop gives bit-for-bit the same output, on every kind of op the C
  * loop dispatches (oneDNN primitives: the input and output reorders, max pooling, bf16 convolutions; the
  * Winograd kernel, fp32 and, where the CPU has AVX512-BF16, bf16; the small-map kernel with bias, ReLU, the residual
- * sum and its prefetch of the next op's weights). The ops' own numbers are tested against float64 and PyTorch
+ * sum and its prefetch of the next op's weights), and a failing oneDNN call reported by its op. The ops' own numbers are tested against float64 and PyTorch
  * elsewhere (DnnlGraphTest, WinogradTest, GemmConvTest, the plan parity tests), which now run through the C loop.
  */
 class PlanLoopTest {
@@ -37,6 +51,53 @@ class PlanLoopTest {
         float[][] v = values();
         assertArrayEquals(run(true, true, true, v), run(false, true, true, v));
     }
+
+    /**
+     * A failing oneDNN call stops the loop there and comes back as its op's index and status (the final wait: index
+     * n), with upcalls in oneDNN's place that count their calls: execute fails on the second op, then wait on the end.
+     */
+    @Test
+    void failedCallStopsTheLoopAndIsNamed() throws Exception {
+        assumeTrue(PlanLoop.available(), "the C loop: " + PlanLoop.unavailableReason());
+        MethodHandles.Lookup l = MethodHandles.lookup();
+        Linker linker = Linker.nativeLinker();
+        try (Arena arena = Arena.ofConfined(); LongPointer table = PlanLoop.table(3); IntPointer status = new IntPointer(1)) {
+            MemorySegment execute = linker.upcallStub(l.findStatic(PlanLoopTest.class, "execute",
+                    MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class, int.class, MemorySegment.class)),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS), arena);
+            MemorySegment wait = linker.upcallStub(l.findStatic(PlanLoopTest.class, "await", MethodType.methodType(int.class, MemorySegment.class)),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS), arena);
+            for (int i = 0; i < 3; i++) PlanLoop.put(table, i, PlanLoop.DNNL, 100 + i, 2, 0);
+            executed.clear();
+            failAt = 101;
+            waitStatus = 0;
+            assertEquals(1, PlanLoop.run(table, 3, 7, execute.address(), wait.address(), status)); // op 1 failed
+            assertEquals(3, status.get());
+            assertEquals(List.of(100L, 101L), executed); // op 2 never ran
+            executed.clear();
+            failAt = -1;
+            waitStatus = 5;
+            assertEquals(3, PlanLoop.run(table, 3, 7, execute.address(), wait.address(), status)); // the final wait failed
+            assertEquals(5, status.get());
+            assertEquals(List.of(100L, 101L, 102L), executed);
+            waitStatus = 0;
+            assertEquals(-1, PlanLoop.run(table, 3, 7, execute.address(), wait.address(), status));
+        }
+    }
+
+    private static final List<Long> executed = new ArrayList<>();
+    private static long failAt;
+    private static int waitStatus;
+
+    /** oneDNN's dnnl_primitive_execute stand-in: records the primitive, checks what the table gave it, fails at failAt. */
+    static int execute(MemorySegment prim, MemorySegment stream, int nargs, MemorySegment args) {
+        if (stream.address() != 7 || nargs != 2) return 99;
+        executed.add(prim.address());
+        return prim.address() == failAt ? 3 : 0;
+    }
+
+    /** dnnl_stream_wait's stand-in. */
+    static int await(MemorySegment stream) { return stream.address() == 7 ? waitStatus : 98; }
 
     /** The input and the weights and biases, drawn once: both loops run the same graph on the same numbers. */
     private static float[][] values() {
