@@ -10,8 +10,8 @@ if ! command -v "$cc" >/dev/null; then echo "[native] no C compiler ($cc): libco
 mkdir -p "$out"
 # libconta_cpu.so: the CPU plan's own kernels (src/winograd.c, src/gemmconv.c and their shared src/rx32.h; the input
 # conversion src/layout.c; the plan's call loop src/plan.c), loaded by conta.tensor.cpu.Winograd from the classpath
-# (so it travels in the jar). Baseline x86-64 code; the AVX-512 kernels are compiled for AVX-512 by a target pragma and only called where the CPU has it
-# (conta_wino_supported). OpenMP: libgomp, the runtime oneDNN's preset loads.
+# (so it travels in the jar). Baseline x86-64 code; the AVX-512 kernels are compiled for AVX-512 by a target pragma
+# and only called where the CPU has it (conta_wino_supported). OpenMP: libgomp, the runtime oneDNN's preset loads.
 kernel_src=(winograd.c gemmconv.c layout.c plan.c)
 kernel_deps=("${kernel_src[@]}" rx32.h)
 kdir="${4:-}"
