@@ -166,7 +166,6 @@ static inline void tile_origin(const grid_t *g, int t, int *oy, int *ox) {
 
 #include "rx32.h"
 
-
 // The transforms, one 16-channel vector at a time. B^T for F(2x2,3x3): rows (1,0,-1,0), (0,1,1,0), (0,-1,1,0),
 // (0,1,0,-1); A^T: (1,1,1,0), (0,1,-1,-1).
 static inline __attribute__((always_inline)) void bt4(const __m512 d[4], __m512 u[4]) {

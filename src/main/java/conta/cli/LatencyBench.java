@@ -116,8 +116,7 @@ final class LatencyBench {
                                     : conta.tensor.cpu.Winograd.available() ? "on" : conta.tensor.cpu.Winograd.unavailableReason(),
                             plan.precision() == Precision.BF16 ? "fp32 plans only"
                                     : conta.tensor.cpu.GemmConv.chosen() ? "on" : conta.tensor.cpu.GemmConv.notChosenReason(),
-                            conta.io.SystemProps.flag("conta.plan.profile", false) ? "Java (the per-op profile times each op from Java)"
-                                    : conta.tensor.cpu.PlanLoop.available() ? "C" : "Java (" + conta.tensor.cpu.PlanLoop.unavailableReason() + ")",
+                            conta.tensor.cpu.PlanLoop.chosen(),
                             wb < 0 ? "not counted" : String.format(java.util.Locale.ROOT, "%.1f MB", wb / 1e6));
                     float[] out = new float[plan.outputNumel()];
                     timings = time(warmup, iters, () -> plan.run(img, out));

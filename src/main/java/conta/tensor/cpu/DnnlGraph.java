@@ -663,7 +663,7 @@ public final class DnnlGraph implements LayerGraph {
         }
         outputBufs = outputs.stream().map(v -> floats(v.buf.ptr, numel(v.shape))).toArray(FloatPointer[]::new);
         if (PlanProfile.ON) profile = new PlanProfile(ops.size());
-        else if (PlanLoop.on()) { // the call loop in C (PlanLoop): the same ops, in the same order
+        if (PlanLoop.on()) { // the call loop in C (PlanLoop): the same ops, in the same order
             org.bytedeco.javacpp.LongPointer table = PlanLoop.table(ops.size());
             destroy.add(table::close);
             for (int i = 0; i < ops.size(); i++) {

@@ -56,13 +56,21 @@ public final class PlanLoop {
 
     private PlanLoop() { }
 
-    /** Whether plans run their ops from the C loop here (libconta_cpu.so loaded, not switched off). */
-    public static boolean available() { return UNAVAILABLE == null; }
+    /** Whether plans can run their ops from the C loop here (libconta_cpu.so loaded, not switched off). */
+    static boolean available() { return UNAVAILABLE == null; }
 
     private static volatile boolean javaLoop;
 
-    /** Whether plans compiled now run the C loop: available, and not switched off by {@link #javaLoop(boolean)}. */
-    static boolean on() { return available() && !javaLoop; }
+    /**
+     * Whether plans compiled now run the C loop: available, not switched off by {@link #javaLoop(boolean)}, and no
+     * per-op profile (-Dconta.plan.profile times each op from the Java loop).
+     */
+    static boolean on() { return available() && !javaLoop && !PlanProfile.ON; }
+
+    /** What plans compiled now call their ops from, for a user: "C", or "Java (why)". */
+    public static String chosen() {
+        return on() ? "C" : "Java (" + (PlanProfile.ON ? "the per-op profile times each op from Java" : javaLoop ? "set by a test" : UNAVAILABLE) + ")";
+    }
 
     /** Plans compiled after this run the Java loop (true) or the C loop where available (false); returns the previous setting. For tests. */
     static boolean javaLoop(boolean java) {
@@ -71,8 +79,8 @@ public final class PlanLoop {
         return was;
     }
 
-    /** Null where the C loop runs plans, else why not (one line). */
-    public static String unavailableReason() { return UNAVAILABLE; }
+    /** Null where the C loop can run plans, else why not (one line). */
+    static String unavailableReason() { return UNAVAILABLE; }
 
     /** ops op tables of SLOTS longs each, zeroed. */
     static LongPointer table(int ops) {
