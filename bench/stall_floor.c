@@ -12,7 +12,7 @@
 //
 // Prints "LATENCY floor ARCH SIZE p50 .. p90 .. p99 .. min .. mean .. n .." as conta bench latency does (ARCH and SIZE
 // only label the line: the model whose calls it matches in length); FLOOR_TRACE=F writes every call's start and ms
-// (call,start_ms,ms) as --trace does. bench/latency.sh runs it as the engine "floor". Each call is TARGET_MS long on
+// (call,start_ms,ms,clock_ms) as --trace does. bench/latency.sh runs it as the engine "floor". Each call is TARGET_MS long on
 // an idle machine: the op length is calibrated on the warm-up calls (their median).
 #include <omp.h>
 #include <stdio.h>
@@ -115,8 +115,8 @@ int main(int argc, char **argv) {
             fprintf(stderr, "stall_floor: cannot write the trace %s\n", trace);
             return 2;
         }
-        fprintf(f, "call,start_ms,ms\n");
-        for (int i = 0; i < iters; i++) fprintf(f, "%d,%.3f,%.3f\n", i, start[i] - start[0], ms[i]);
+        fprintf(f, "call,start_ms,ms,clock_ms\n");
+        for (int i = 0; i < iters; i++) fprintf(f, "%d,%.3f,%.3f,%.3f\n", i, start[i] - start[0], ms[i], start[i]);
         fclose(f);
     }
     double mean = 0;

@@ -25,13 +25,15 @@ public record LatencyStats(int n, double p50, double p90, double p99, double min
     }
 
     /**
-     * One line per timed call (index, start ms after the first timed call, ms): where in a run the tail calls fall
-     * (warm-up, a periodic stall such as this VM's 500 ms DAMON sampling, the load); bench/latency_tail.py reads it.
+     * One line per timed call (index, start ms after the first timed call, ms, start on the clock startMs is read
+     * from): where in a run the tail calls fall (warm-up, a periodic stall such as this VM's 500 ms DAMON sampling, the
+     * load); bench/latency_tail.py reads it. The clock column is System.nanoTime's (CLOCK_MONOTONIC on Linux), that of
+     * `perf record -k CLOCK_MONOTONIC`, so that bench/latency_join.py can say what else ran during each slow call.
      */
     public static void writeTrace(String file, double[] startMs, double[] ms) throws java.io.IOException {
-        StringBuilder sb = new StringBuilder("call,start_ms,ms\n");
+        StringBuilder sb = new StringBuilder("call,start_ms,ms,clock_ms\n");
         for (int i = 0; i < ms.length; i++)
-            sb.append(i).append(',').append(String.format(java.util.Locale.ROOT, "%.3f,%.3f", startMs[i] - startMs[0], ms[i])).append('\n');
+            sb.append(i).append(',').append(String.format(java.util.Locale.ROOT, "%.3f,%.3f,%.3f", startMs[i] - startMs[0], ms[i], startMs[i])).append('\n');
         java.nio.file.Files.writeString(java.nio.file.Path.of(file), sb);
     }
 }

@@ -115,7 +115,9 @@ public final class InferencePlan implements AutoCloseable {
             for (int[] s : inputShapes) ins.add(g.input(s[0], s[1], s[2], s[3]));
             for (LayerGraph.Value out : body.apply(new ModelWalker(g), ins)) g.output(out);
             g.compile();
-            return new InferencePlan(g, Arrays.stream(inputShapes).map(int[]::clone).toArray(int[][]::new), p);
+            InferencePlan plan = new InferencePlan(g, Arrays.stream(inputShapes).map(int[]::clone).toArray(int[][]::new), p);
+            CallPathWarmup.warm(plan, g);
+            return plan;
         } catch (RuntimeException | Error e) { // OutOfMemoryError too: the graph must give back the shared weights store
             g.close();
             throw e;

@@ -29,6 +29,7 @@ class LatencyStatsTest {
     void traceStartsAtTheFirstTimedCall(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("t.csv");
         LatencyStats.writeTrace(f.toString(), new double[]{1000.0, 1021.5, 1043.25}, new double[]{21.5, 21.75, 26.0});
-        assertEquals(List.of("call,start_ms,ms", "0,0.000,21.500", "1,21.500,21.750", "2,43.250,26.000"), Files.readAllLines(f));
+        assertEquals(List.of("call,start_ms,ms,clock_ms", "0,0.000,21.500,1000.000", "1,21.500,21.750,1021.500", "2,43.250,26.000,1043.250"),
+                Files.readAllLines(f));
     }
 }

@@ -52,6 +52,11 @@ public final class DnnlGraph implements LayerGraph {
     private dnnl_stream stream;
     /** The C call loop's op table and status (PlanLoop), or null: the Java loop in execute() runs the ops. */
     private org.bytedeco.javacpp.LongPointer loopTable;
+    /**
+     * 1; 0 while {@link #dryRun} is on: a multiplier of the images copied in, the ops run and the floats copied out,
+     * not a branch, so that the JIT sees the same code and the same branches as in a real call.
+     */
+    private int work = 1;
     private org.bytedeco.javacpp.IntPointer loopStatus;
     /** Native objects destroyed in reverse order by close(). */
     private final List<Runnable> destroy = new ArrayList<>();
@@ -706,7 +711,7 @@ public final class DnnlGraph implements LayerGraph {
         checkArray("output", 0, out, outputs.getFirst());
         copyIn(0, in);
         execute();
-        outputBufs[0].get(out, 0, out.length);
+        outputBufs[0].get(out, 0, out.length * work);
     }
 
     @Override
@@ -718,14 +723,25 @@ public final class DnnlGraph implements LayerGraph {
         for (int i = 0; i < out.length; i++) checkArray("output", i, out[i], outputs.get(i));
         for (int i = 0; i < in.length; i++) copyIn(i, in[i]);
         execute();
-        for (int i = 0; i < out.length; i++) outputBufs[i].get(out[i], 0, out[i].length);
+        for (int i = 0; i < out.length; i++) outputBufs[i].get(out[i], 0, out[i].length * work);
     }
 
     /** The caller's NCHW array into input i's buffer: as it is, or converted to NHWC on the way (see input()). */
     private void copyIn(int i, float[] in) {
         int[] sh = inputs.get(i).shape;
-        if (inputNhwc[i]) Layout.nchwToNhwc(in, sh[0], sh[1], (long) sh[2] * sh[3], inputSegs[i], copyThreads);
-        else inputBufs[i].put(in, 0, in.length);
+        if (inputNhwc[i]) Layout.nchwToNhwc(in, sh[0] * work, sh[1], (long) sh[2] * sh[3], inputSegs[i], Math.max(1, copyThreads * work));
+        else inputBufs[i].put(in, 0, in.length * work);
+    }
+
+    /**
+     * While on, run() goes through all its code without its work: no input copied, no op run, no output written (the
+     * JIT warm-up at a plan's compile, conta.infer.CallPathWarmup). Only with the C loop (the Java loop runs Java per
+     * op anyway): returns false, and stays off, elsewhere.
+     */
+    public synchronized boolean dryRun(boolean on) {
+        if (loopTable == null) return false;
+        work = on ? 0 : 1;
+        return true;
     }
 
     /** Before a run touches the buffers: compiled, and not closed (close frees them). */
@@ -737,8 +753,9 @@ public final class DnnlGraph implements LayerGraph {
     /** Every op in order, then waits for the stream: the inputs written, the outputs ready to read. */
     private void execute() {
         if (loopTable != null) { // in C (PlanLoop); the loop below is its reference, and the profile's
-            int failed = PlanLoop.run(loopTable, ops.size(), stream.address(), loopStatus);
-            if (failed >= 0) check(loopStatus.get(), failed == ops.size() ? "dnnl_stream_wait" : ops.get(failed).kind);
+            int n = ops.size() * work;
+            int failed = PlanLoop.run(loopTable, n, stream.address(), loopStatus);
+            if (failed >= 0) check(loopStatus.get(), failed == n ? "dnnl_stream_wait" : ops.get(failed).kind);
             return;
         }
         if (profile != null) profile.begin();

@@ -41,7 +41,7 @@ final class Layout {
      * the plan's OpenMP threads (each a contiguous share of the pixels).
      */
     static void nchwToNhwc(float[] x, int n, int c, long hw, MemorySegment y, int threads) {
-        if ((long) n * c * hw != x.length) throw new IllegalArgumentException(x.length + " floats for " + n + " x " + c + " x " + hw);
+        if ((long) n * c * hw > x.length || n < 0) throw new IllegalArgumentException(x.length + " floats for " + n + " x " + c + " x " + hw);
         try {
             NCHW_TO_NHWC.invokeExact(MemorySegment.ofArray(x), n, c, hw, y, threads);
         } catch (Throwable e) { throw Winograd.rethrow(e); }

@@ -85,6 +85,58 @@ class PlanLoopTest {
         }
     }
 
+    /**
+     * DnnlGraph.dryRun: the call path run without its work (the JIT warm-up at a plan's compile, CallPathWarmup) writes
+     * nothing to the caller's output and changes nothing a real call gives; with the Java loop it does not turn on.
+     */
+    @Test
+    void warmCallsRunNoWork() {
+        assumeTrue(PlanLoop.available(), "the C loop: " + PlanLoop.unavailableReason());
+        assumeTrue(Winograd.available(), "Winograd kernel: " + Winograd.unavailableReason());
+        float[][] v = values();
+        float[] other = rand(v[0].length, 2);
+        for (boolean javaLoop : new boolean[]{false, true}) {
+            boolean was = PlanLoop.javaLoop(javaLoop);
+            try (DnnlGraph g = new DnnlGraph(false, null, true, true)) {
+                Value a = g.conv(g.input(1, 16, 24, 24), v[1], new int[]{32, 16, 1, 1}, v[2], ConvSpec.of(1, 1, 0, 1), null, false);
+                g.output(g.conv(a, v[3], new int[]{64, 32, 3, 3}, v[4], ConvSpec.of(3, 1, 1, 1), null, true));
+                g.compile();
+                float[] before = new float[64 * 24 * 24], warm = new float[before.length], after = new float[before.length];
+                g.run(v[0], before);
+                java.util.Arrays.fill(warm, Float.NaN);
+                boolean dry = g.dryRun(true);
+                assertEquals(!javaLoop, dry, "dry calls with the C loop only");
+                if (dry) {
+                    for (int k = 0; k < 50; k++) g.run(other, warm);
+                    g.dryRun(false);
+                    for (float w : warm) assertTrue(Float.isNaN(w), "a dry call wrote the caller's output");
+                }
+                g.run(v[0], after);
+                assertArrayEquals(before, after); // the real calls before and after give the same bits
+                g.run(other, warm);
+                assertTrue(!java.util.Arrays.equals(before, warm), "the other input gives other numbers: the check above can fail");
+            } finally {
+                PlanLoop.javaLoop(was);
+            }
+        }
+    }
+
+    /** The input conversion of a warm call (n = 0 images) writes nothing. */
+    @Test
+    void inputConversionOfNoImagesWritesNothing() {
+        assumeTrue(Layout.available(), "libconta_cpu.so");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment y = arena.allocate(3L * 4 * Float.BYTES, 64);
+            y.fill((byte) 0x7f);
+            float[] x = rand(12, 1);
+            Layout.nchwToNhwc(x, 0, 3, 4, y, 2);
+            for (long i = 0; i < y.byteSize(); i++) assertEquals((byte) 0x7f, y.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i));
+            Layout.nchwToNhwc(x, 1, 3, 4, y, 2); // and one image: y[p][ch] = x[ch][p]
+            for (int p = 0; p < 4; p++)
+                for (int ch = 0; ch < 3; ch++) assertEquals(x[ch * 4 + p], y.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, p * 3L + ch));
+        }
+    }
+
     private static final List<Long> executed = new ArrayList<>();
     private static long failAt;
     private static int waitStatus;
