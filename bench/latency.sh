@@ -3,14 +3,15 @@
 #   plan  - conta's InferencePlan (conta bench latency --impl plan); plan-bf16 the same in bfloat16; plan-direct
 #           the fp32 plan without its Winograd 3x3 kernel (-Dconta.plan.winograd=false: oneDNN everywhere),
 #           plan-bf16-direct the bf16 plan without its bf16 Winograd kernel (-Dconta.plan.winograd.bf16=false);
-#           plan-spin the fp32 plan with GOMP_SPINCOUNT=$SPIN (3000) instead of the launcher's ~20 us (the rounds
+#           plan-spin the fp32 plan with GOMP_SPINCOUNT=$SPIN (3000) instead of the launcher's ~100 us (the rounds
 #           target/native/conta-spin measures), plan-spinN with GOMP_SPINCOUNT=N, plan-passive with
 #           OMP_WAIT_POLICY=passive; plan-nogemm / plan-gemm the fp32 plan with its one-GEMM kernel for small maps off / on
 #           (-Dconta.plan.gemmconv=false|true; by default it is on where a core's L2 holds 2 MB); plan-narrowblocks /
 #           plan-wideblocks the fp32 plan with its Winograd layers whose transformed weights exceed L2 in blocks of
 #           256 KB / of half of L2 (-Dconta.plan.winograd.wideblocks=false|true; by default wide where L2 holds 2 MB);
 #           plan-javaloop the fp32 plan with its ops called from the Java loop instead of the C one
-#           (-Dconta.plan.nativeloop=false: one JNI/FFM call per op, as before session 31)
+#           (-Dconta.plan.nativeloop=false: one JNI/FFM call per op, as before session 31); plan-nojitwarmup the fp32
+#           plan without the JIT warm-up at its compile (-Dconta.plan.jitwarmup=0, as before session 32)
 #   graph - conta's training-graph eval forward (--impl graph)
 #   ort   - ONNX Runtime 1.23.2 for Java (conta.bench.OrtLatency, a test-scope main), the torch.onnx export, with its
 #           default spinning thread pool; ort-nospin with session.intra_op.allow_spinning=0
@@ -34,7 +35,8 @@
 #                                         # (on ResNet-50 @224, or on each model of MODELS when it is set)
 # Environment: MODELS ("arch:size ..."), IMPLS ("plan graph ort torch"), CONDS ("quiet load"), ROUNDS, ITERS, WARMUP,
 # THREADS, OUT (out/latency), TRACES (a folder: every plan/ort run also writes its per-call trace there, named
-# round-cond-impl.csv, for bench/latency_tail.py). Needs /usr/bin/python3 with torch 1.13 (apt-get install -y python3-torch
+# round-cond-impl.csv, for bench/latency_tail.py; with a perf sched_switch record of the run, bench/latency_join.py
+# names what held a core in each slow call). Needs /usr/bin/python3 with torch 1.13 (apt-get install -y python3-torch
 # python3-torchvision) for the export and the eager timing.
 set -euo pipefail
 case "${1:-}" in
@@ -57,7 +59,7 @@ for m in $MODELS; do
   esac
 done
 for i in $IMPLS; do
-  case $i in plan|graph|plan-passive|plan-bf16|plan-bf16-direct|plan-spin|plan-spin[0-9]*|plan-direct|plan-nogemm|plan-gemm|plan-narrowblocks|plan-wideblocks|plan-javaloop|ort|ort-nospin|torch|floor|api|capi) ;;
+  case $i in plan|graph|plan-passive|plan-bf16|plan-bf16-direct|plan-spin|plan-spin[0-9]*|plan-direct|plan-nogemm|plan-gemm|plan-narrowblocks|plan-wideblocks|plan-javaloop|plan-nojitwarmup|ort|ort-nospin|torch|floor|api|capi) ;;
     *) echo "bench/latency.sh: IMPLS entry '$i' is not an engine (plan graph plan-passive plan-bf16 plan-bf16-direct plan-spin[N] plan-direct plan-nogemm plan-gemm plan-narrowblocks plan-wideblocks plan-javaloop ort ort-nospin torch floor api capi)" >&2; exit 2 ;;
   esac
 done
@@ -98,7 +100,7 @@ conta_latency() {
 run() {
   local impl=$1 arch=$2 size=$3 it=${4:-$ITERS} wu=${5:-$WARMUP}
   case $impl in
-    plan|graph) conta_latency "$impl" fp32 ;;           # the launcher's wait policy: a ~20 us spin for bench latency
+    plan|graph) conta_latency "$impl" fp32 ;;           # the launcher's wait policy: a ~100 us spin for bench latency
     plan-passive) # the fp32 plan with OpenMP workers that sleep at once (the launcher's default before session 12)
       OMP_WAIT_POLICY=passive conta_latency plan fp32 | sed 's/conta-plan-fp32/conta-plan-fp32-passive/' ;;
     plan-bf16) conta_latency plan bf16 ;;
@@ -122,6 +124,9 @@ run() {
     plan-javaloop) # the fp32 plan's ops called one by one from Java (the C loop off)
       CONTA_JAVA_OPTS="${CONTA_JAVA_OPTS:-} -Dconta.plan.nativeloop=false" conta_latency plan fp32 \
         | sed 's/conta-plan-fp32/conta-plan-fp32-javaloop/' ;;
+    plan-nojitwarmup) # the fp32 plan with its call path compiled by the JIT during the real calls, not at its compile
+      CONTA_JAVA_OPTS="${CONTA_JAVA_OPTS:-} -Dconta.plan.jitwarmup=0" conta_latency plan fp32 \
+        | sed 's/conta-plan-fp32/conta-plan-fp32-nojitwarmup/' ;;
     plan-direct) # the fp32 plan without the Winograd kernel: oneDNN's direct convolutions everywhere
       CONTA_JAVA_OPTS="${CONTA_JAVA_OPTS:-} -Dconta.plan.winograd=false" conta_latency plan fp32 \
         | sed 's/conta-plan-fp32/conta-plan-fp32-direct/' ;;
@@ -134,7 +139,7 @@ run() {
       [ -n "$target" ] || target=$(awk -v a="$arch" -v z="$size" '$3 == "quiet" { for (i = 1; i < NF; i++) if ($i == "LATENCY" && $(i + 1) == "conta-plan-fp32" && $(i + 2) == a && $(i + 3) == z) for (j = i; j < NF; j++) if ($j == "p50") v = $(j + 1) } END { print v }' "$LOG")
       [ -n "$target" ] || case $arch in resnet50) target=21 ;; resnet50-os16) target=108 ;; *) target=605 ;; esac
       [ "$OUT/stall_floor" -nt bench/stall_floor.c ] || gcc -O2 -fopenmp -o "$OUT/stall_floor" bench/stall_floor.c >&2
-      GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-$(target/native/conta-spin 20 2>/dev/null || echo 1000)} FLOOR_TRACE=${TRACE:-} \
+      GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-$(target/native/conta-spin 2>/dev/null || echo 1000)} FLOOR_TRACE=${TRACE:-} \
         "$OUT/stall_floor" "$target" "$arch" "$size" "$it" "$wu" 55 "$(( $(stat -c %s "$OUT/$arch.pth") / 1000000 ))" \
         2>"$ERR" | grep '^LATENCY' ;;
     torch) "$PY" bench/latency_torch.py time "$arch" "$size" "$OUT" "$it" "$wu" "$THREADS" 2>"$ERR" | grep '^LATENCY' ;;
