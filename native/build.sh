@@ -28,7 +28,7 @@ if [ -n "$kdir" ]; then
     fi
   fi
 fi
-# conta-spin: the GOMP_SPINCOUNT that spins ~20 us on this CPU, for the launcher's inference commands (src/spin.h)
+# conta-spin: the GOMP_SPINCOUNT that spins ~100 us on this CPU, for the launcher's inference commands (src/spin.h)
 if [ ! -x "$out/conta-spin" ] || [ "$here/src/spin.c" -nt "$out/conta-spin" ] || [ "$here/src/spin.h" -nt "$out/conta-spin" ]; then
   "$cc" -O2 -Wall -Wextra -o "$out/conta-spin" "$here/src/spin.c" && echo "[native] built $out/conta-spin"
 fi

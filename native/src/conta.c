@@ -189,8 +189,8 @@ static int chld_saved;
 
 static int start_vm(void) {
     chld_saved = sigaction(SIGCHLD, NULL, &chld_at_start) == 0;
-    /* as the ./conta launcher's inference commands: oneDNN's OpenMP threads spin ~20 us (the gap between two
-     * primitives; the rounds measured on this CPU, spin.h) and then sleep. libgomp's default spin (300000 rounds)
+    /* as the ./conta launcher's inference commands: oneDNN's OpenMP threads spin ~100 us (longer than the gaps between
+     * two primitives; the rounds measured on this CPU, spin.h) and then sleep. libgomp's default spin (300000 rounds)
      * slowed a 64x64 call from 14 ms to 1.9 s on a loaded 2-core machine; the short one gains 6-9% on a quiet one and
      * is no worse than sleeping at once under load (bench/RESULTS-latency.md, sessions 12 and 28). Set before libgomp
      * loads; the host's own OpenMP settings win. */
@@ -202,7 +202,7 @@ static int start_vm(void) {
             dlclose(gomp);
         }
         char rounds[24];
-        snprintf(rounds, sizeof rounds, "%lu", conta_spin_rounds(20));
+        snprintf(rounds, sizeof rounds, "%lu", conta_spin_rounds(CONTA_SPIN_US));
         setenv("GOMP_SPINCOUNT", rounds, 0);
     }
     void *lib = open_libjvm();

@@ -58,7 +58,7 @@ public final class BenchCommand implements Command {
 
     /**
      * "N threads, OpenMP ..." for the result lines: how oneDNN's OpenMP workers wait between primitives, which moves
-     * small-batch times (the launcher spins ~20 us for predict and bench latency, and sleeps at once, passive, for
+     * small-batch times (the launcher spins ~100 us for predict and bench latency, and sleeps at once, passive, for
      * bench train and infer, as in the pipeline; your own OMP_WAIT_POLICY or GOMP_SPINCOUNT acts alone).
      */
     static String threadsLabel() { return threads() + " threads, " + ompWait(System.getenv()); }

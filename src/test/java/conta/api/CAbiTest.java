@@ -304,7 +304,7 @@ class CAbiTest {
         env.put("OMP_WAIT_POLICY", null);
         Printed p = runNative(List.of(exe.toString(), bundle.toString()), 300, env);
         assertEquals("open 0 sum 499500\n", p.out());
-        // libconta.so set the spin it names (the rounds of ~20 us on this CPU, as target/native/conta-spin prints)
+        // libconta.so set the spin it names (the rounds of ~100 us on this CPU, as target/native/conta-spin prints)
         java.util.regex.Matcher said = java.util.regex.Pattern.compile(
                 "conta: this process loaded OpenMP \\(libgomp\\) before conta: set GOMP_SPINCOUNT=(\\d+) .*\nspin (\\d+)\n").matcher(p.err());
         assertTrue(said.matches(), p.err());

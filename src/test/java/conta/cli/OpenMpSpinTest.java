@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * target/native/conta-spin: the GOMP_SPINCOUNT the launcher gives inference commands (and libconta.so sets), the rounds
- * of `pause` that spin 20 us on this CPU (native/src/spin.h). A count chosen on AMD hosts (1000, ~20 ns a round) spun
+ * of `pause` that spin 100 us on this CPU (native/src/spin.h; 20 us until session 32). A count chosen on AMD hosts (1000, ~20 ns a round) spun
  * half as long on Intel ones (~10 ns a round).
  */
 class OpenMpSpinTest {
@@ -38,16 +38,16 @@ class OpenMpSpinTest {
         assertEquals(new Out(0, "250\n", ""), spin("1", "--pause-ns", "100"));     // 10 rounds would cover nothing
     }
 
-    /** The measured count is 20 us over the measured round (the two measured apart, so within the noise of each). */
+    /** The measured count is 100 us over the measured round (the two measured apart, so within the noise of each). */
     @Test
-    void theMeasuredCountSpinsTwentyMicroseconds() throws Exception {
+    void theMeasuredCountSpinsAHundredMicroseconds() throws Exception {
         Out ns = spin("--pause-ns"), rounds = spin();
         assertEquals(0, ns.rc(), ns.err());
         assertEquals(0, rounds.rc(), rounds.err());
         double pause = Double.parseDouble(ns.out().strip());
         long n = Long.parseLong(rounds.out().strip());
         assertTrue(pause > 0.5 && pause < 500, "ns per pause: " + pause);
-        double expected = Math.max(250, Math.min(20000, 20000 / pause));
+        double expected = Math.max(250, Math.min(20000, 100000 / pause));
         assertTrue(Math.abs(n - expected) <= 0.35 * expected, n + " rounds, expected ~" + expected + " at " + pause + " ns a round");
     }
 
