@@ -336,12 +336,13 @@ public final class ReadmeNumbers {
         ENGINES.put("ort-nospin", "ONNX Runtime 1.23.2 (Java), no spinning");
         ENGINES.put("torch-eager", "PyTorch 1.13 eager");
         ENGINES.put("conta-graph", "conta training graph (eval forward)");
+        ENGINES.put("floor", "no engine: calls of the plan's length and shape (bench/stall_floor.c)");
     }
 
     /**
      * Medians over rounds of the quiet ResNet-50 @224 rows of a latency log ("round R quiet load1 L LATENCY impl arch
-     * size p50 X p90 Y p99 Z ...", impl as conta.cli.LatencyStats and the bench scripts print it), plus each engine's
-     * p50 over ONNX Runtime's.
+     * size p50 X p90 Y p99 Z ...", impl as conta.cli.LatencyStats and the bench scripts print it), the median of the
+     * rounds' p99 / p50 (the quiet-tail target of issue 15 is per run), and each engine's p50 over ONNX Runtime's.
      */
     static String latencyTable(List<String> log) {
         Map<String, List<double[]>> rows = new java.util.LinkedHashMap<>();
@@ -355,12 +356,16 @@ public final class ReadmeNumbers {
                     .add(new double[]{Double.parseDouble(kv.get("p50")), Double.parseDouble(kv.get("p99"))});
         }
         double ort = rows.containsKey("ort") ? median(rows.get("ort"), 0) : Double.NaN;
-        StringBuilder b = new StringBuilder("| engine | rounds | p50 ms | p99 ms | p50 / ONNX Runtime's |\n|---|---|---|---|---|\n");
+        StringBuilder b = new StringBuilder("| engine | rounds | p50 ms | p99 ms | p99 / p50 per round: median (range) | p50 / ONNX Runtime's |\n"
+                + "|---|---|---|---|---|---|\n");
         for (var e : ENGINES.entrySet()) {
             List<double[]> v = rows.get(e.getKey());
             if (v == null) continue;
             double p50 = median(v, 0);
-            b.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.2f |%n", e.getValue(), v.size(), p50, median(v, 1), p50 / ort));
+            List<double[]> tail = v.stream().map(x -> new double[]{x[1] / x[0]}).toList();
+            double lo = tail.stream().mapToDouble(x -> x[0]).min().orElseThrow(), hi = tail.stream().mapToDouble(x -> x[0]).max().orElseThrow();
+            b.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.2f (%.2f-%.2f) | %.2f |%n", e.getValue(), v.size(), p50, median(v, 1),
+                    median(tail, 0), lo, hi, p50 / ort));
         }
         return b.toString();
     }

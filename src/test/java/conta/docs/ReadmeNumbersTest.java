@@ -27,7 +27,8 @@ class ReadmeNumbersTest {
 
     @Test
     void latencyTableTakesMediansOfTheQuietResNet50Rows() {
-        // hand-worked: plan p50 30, 20, 25 -> median 25; ORT 20, 24 -> 22; ratio 25 / 22 = 1.14; loaded and other-model rows ignored
+        // hand-worked: plan p50 30, 20, 25 -> median 25; ORT 20, 24 -> 22; ratio 25 / 22 = 1.14; loaded and other-model rows ignored;
+        // p99 / p50 per round: plan 40/30 = 1.33, 30/20 = 1.50, 35/25 = 1.40 -> median 1.40; ORT 21/20 = 1.05, 29/24 = 1.21 -> 1.13
         String table = ReadmeNumbers.latencyTable(java.util.List.of(
                 "round 1 quiet load1 1.0 LATENCY conta-plan-fp32 resnet50 224 p50 30.0 p90 31 p99 40.0 min 1 mean 1 n 50",
                 "round 2 quiet load1 1.0 LATENCY conta-plan-fp32 resnet50 224 p50 20.0 p90 31 p99 30.0 min 1 mean 1 n 50",
@@ -36,8 +37,8 @@ class ReadmeNumbersTest {
                 "round 2 quiet load1 1.0 LATENCY ort resnet50 224 p50 24.0 p90 31 p99 29.0 min 1 mean 1 n 50",
                 "round 1 load load1 3.0 LATENCY ort resnet50 224 p50 90.0 p90 31 p99 99.0 min 1 mean 1 n 50",
                 "round 1 quiet load1 1.0 LATENCY ort resnet50-os16 448 p50 99.0 p90 31 p99 99.0 min 1 mean 1 n 50"));
-        assertTrue(table.contains("| conta inference plan, fp32 | 3 | 25.0 | 35.0 | 1.14 |"), table);
-        assertTrue(table.contains("| ONNX Runtime 1.23.2 (Java) | 2 | 22.0 | 25.0 | 1.00 |"), table);
+        assertTrue(table.contains("| conta inference plan, fp32 | 3 | 25.0 | 35.0 | 1.40 (1.33-1.50) | 1.14 |"), table);
+        assertTrue(table.contains("| ONNX Runtime 1.23.2 (Java) | 2 | 22.0 | 25.0 | 1.13 (1.05-1.21) | 1.00 |"), table);
         assertTrue(!table.contains("PyTorch"), "engines without rows are left out: " + table);
     }
 
