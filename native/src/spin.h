@@ -4,7 +4,7 @@
  * the other core (a VM exit on these hosts), 50 us or more. Spinning ~20 us first covered most gaps (ResNet-50 batch
  * 1, bench/RESULTS-latency.md, sessions 12 and 28), but a worker still slept ~9 times a call (ops whose two halves end
  * 30-150 us apart), and on these VMs (guest_halt_poll_ns 0) its idle vCPU halted and could lose its core to the host
- * for milliseconds: 18-29 of 600 calls were over p50 + 2.5 ms with no other guest task running, against 1-9 with a
+ * for milliseconds: 14-29 of 600 calls were over p50 + 2.5 ms with no other guest task running, against 1-9 with a
  * 100 us spin, which also held the loaded p50 lower (2.10-2.25x the quiet one against 2.49-2.53x; session 32). Hence
  * CONTA_SPIN_US. libgomp counts rounds of `pause`, and a pause takes ~20 ns on the AMD
  * EPYC hosts but ~10 ns on the Intel Xeon ones: 1000 rounds, chosen on AMD, was a 10 us spin on Intel, where calls

@@ -23,7 +23,7 @@ public final class ReadmeNumbers {
     /** bench/latency.sh's log of the run README quotes (its LATENCY lines). */
     static final Path LATENCY = Path.of("bench", "results", "latency-resnet50.log");
     /** The same on the first AMX host (session 27). */
-    static final Path LATENCY_AMX = Path.of("bench", "results", "latency-s27-amx-resnet50-20261205.log");
+    static final Path LATENCY_AMX = Path.of("bench", "results", "latency-s32-amx-resnet50-20261205.log");
 
     /** Every block's text by name. */
     static Map<String, String> blocks() throws Exception {
