@@ -17,23 +17,17 @@ The engine's threads are the --threads tasks that ran longest during the calls.
 import argparse
 import bisect
 import collections
-import csv
 import gzip
 import re
 import statistics
-import sys
+
+from latency_tail import columns, refuse  # the same trace reading and refusals
 
 SWITCH = re.compile(r"\[(\d+)\]\s+([\d.]+):\s+(?:sched:sched_switch:\s+)?prev_comm=(.*?) prev_pid=(\d+) .*?"
                     r"==> next_comm=(.*?) next_pid=(\d+)")
 JIT = ("C1 CompilerThre", "C2 CompilerThre")
 JVM = ("G1 ", "GC Thread", "VM Thread", "VM Periodic", "Monitor Deflati", "Service Thread", "Common-Cleaner",
        "Reference Handl", "Finalizer", "Notification Th", "JavaCPP Dealloc")
-
-
-def refuse(line):
-    """Bad input: one line on stderr, exit 2."""
-    print(line, file=sys.stderr)
-    sys.exit(2)
 
 
 def spans(path):
@@ -60,17 +54,9 @@ def spans(path):
 
 
 def calls(path):
-    try:
-        with open(path) as f:
-            rows = list(csv.DictReader(f))
-    except OSError as e:
-        refuse(f"{path}: cannot read it ({e.strerror or e})")
-    if not rows or not {"clock_ms", "ms"} <= rows[0].keys():
-        refuse(f"{path}: no clock_ms and ms columns: a trace from `conta bench latency --trace` (session 32 or later)?")
-    try:
-        return [(float(r["clock_ms"]), float(r["ms"])) for r in rows]
-    except (TypeError, ValueError) as e:
-        refuse(f"{path}: a call whose clock_ms or ms is not a number ({e})")
+    """(clock_ms, ms) of every call of the trace."""
+    starts, ms = columns(path, "clock_ms")
+    return list(zip(starts, ms))
 
 
 def kind(comm):

@@ -16,7 +16,8 @@ def refuse(line):
     sys.exit(2)
 
 
-def load(path):
+def columns(path, start="start_ms"):
+    """The start (column `start`) and ms of every call of a trace file, or one refusal line naming the file."""
     try:
         with open(path) as f:
             rows = list(csv.DictReader(f))
@@ -24,12 +25,17 @@ def load(path):
         refuse(f"{path}: cannot read it ({e.strerror or e})")
     except (UnicodeDecodeError, csv.Error):
         refuse(f"{path}: not a text CSV: is it a `conta bench latency --trace` file?")
-    if not rows or not {"start_ms", "ms"} <= rows[0].keys():
-        refuse(f"{path}: no calls with start_ms and ms columns: is it a `conta bench latency --trace` file?")
+    if not rows or not {start, "ms"} <= rows[0].keys():
+        refuse(f"{path}: no calls with {start} and ms columns: is it a `conta bench latency --trace` file"
+               + ("" if start == "start_ms" else " (session 32 or later)") + "?")
     try:
-        return [float(r["start_ms"]) for r in rows], [float(r["ms"]) for r in rows]
+        return [float(r[start]) for r in rows], [float(r["ms"]) for r in rows]
     except (TypeError, ValueError) as e:
-        refuse(f"{path}: a call whose start_ms or ms is not a number ({e})")
+        refuse(f"{path}: a call whose {start} or ms is not a number ({e})")
+
+
+def load(path):
+    return columns(path)
 
 
 def rank(sorted_ms, q):
