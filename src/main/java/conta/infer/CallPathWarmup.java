@@ -20,9 +20,9 @@ final class CallPathWarmup {
     /**
      * Enough for C2 (HotSpot's tier-4 thresholds are 5000 invocations, or 15000 with loops, scaled by its queue): with
      * 12000, C2 still compiled two of the path's methods during the first 200 real calls (session 32). ~4 us each.
-     * Kept under the interpreter's 60000 back-edges for an on-stack compile of warm()'s loops (below), at most 50000.
+     * At most 50000 (SystemProps): under the interpreter's 60000 back-edges for an on-stack compile of warm()'s loops.
      */
-    static final int CALLS = (int) Math.min(50_000, SystemProps.count("conta.plan.jitwarmup", 30_000));
+    static final int CALLS = (int) SystemProps.count("conta.plan.jitwarmup", 30_000);
     /** How long the JIT must finish nothing before the wait ends, and the longest wait. */
     private static final long QUIET_MS = 50, MAX_WAIT_MS = 3_000;
     private static boolean single, multi;
@@ -39,13 +39,13 @@ final class CallPathWarmup {
     static void warm(InferencePlan plan, DnnlGraph graph) {
         boolean one = plan.inputShapes().length == 1 && plan.outputShapes().length == 1;
         synchronized (CallPathWarmup.class) {
-            if (CALLS <= 0 || (one ? single : multi)) return;
-            float[][] in = new float[plan.inputShapes().length][], out = new float[plan.outputShapes().length][];
-            for (int i = 0; i < in.length; i++) in[i] = new float[numel(plan.inputShapes()[i])];
-            for (int i = 0; i < out.length; i++) out[i] = new float[numel(plan.outputShapes()[i])];
-            if (!graph.dryRun(true)) return; // the Java loop: it runs Java per op anyway
-            awaitIdleJit(); // the compiles the plan's build queued: while C2's queue is long, HotSpot raises its thresholds
+            // done, or the Java loop (it runs Java per op anyway): nothing to warm
+            if (CALLS <= 0 || (one ? single : multi) || !graph.dryRun(true)) return;
             try {
+                float[][] in = new float[plan.inputShapes().length][], out = new float[plan.outputShapes().length][];
+                for (int i = 0; i < in.length; i++) in[i] = new float[numel(plan.inputShapes()[i])];
+                for (int i = 0; i < out.length; i++) out[i] = new float[numel(plan.outputShapes()[i])];
+                awaitIdleJit(); // the compiles the plan's build queued: while C2's queue is long, HotSpot raises its thresholds
                 if (one) for (int k = 0; k < CALLS; k++) plan.run(in[0], out[0]);
                 else for (int k = 0; k < CALLS; k++) plan.run(in, out);
             } finally {

@@ -87,7 +87,7 @@ public final class SystemProps {
             flag("conta.plan.winograd.wideblocks", "Winograd layers whose transformed weights exceed L2 take blocks of half of L2 (default: true where a core's L2 holds 2 MB)"),
             flag("conta.plan.gemmconv", "plans run convolutions with small output maps as conta's one-GEMM kernel (default: true where a core's L2 holds 2 MB)"),
             count("conta.plan.gemmconv.maxpixels", 0, Long.MAX_VALUE, "largest output map (h x w) a gemmconv op takes (default 64)"),
-            count("conta.plan.jitwarmup", 0, 1_000_000, "calls without work through a process's first plan's call path at compile, so that the JIT compiles it then and not during real calls (default 30000; 0: off)"),
+            count("conta.plan.jitwarmup", 0, 50_000, "calls without work through a process's first plan's call path at compile, so that the JIT compiles it then and not during real calls (default 30000; 0: off)"),
             flag("conta.plan.nativeloop", "plans run their ops from a loop in C, one downcall a call (default true where libconta_cpu.so loaded; false: the Java loop)"),
             count("conta.report.progressSeconds", 0, Long.MAX_VALUE, "a pipeline stage that took at least this long refreshes report.html when it ends (default 60)"),
             flag("conta.plan.profile", "time every plan op; conta bench latency prints the per-op ms (default false)"),
