@@ -34,6 +34,8 @@
 #   bench/latency.sh knobs                # OpenMP wait policy / spin / threads for the plan under load, ORT spinning
 #                                         # (on ResNet-50 @224, or on each model of MODELS when it is set)
 # Environment: MODELS ("arch:size ..."), IMPLS ("plan graph ort torch"), CONDS ("quiet load"), ROUNDS, ITERS, WARMUP,
+# GAP (ms idle after every call, untimed, as a service between requests; 0; the plan engines, graph, api, ort and floor;
+# the condition is then recorded as e.g. quiet-gap50ms),
 # THREADS, OUT (out/latency), TRACES (a folder: every plan/ort run also writes its per-call trace there, named
 # round-cond-impl.csv, for bench/latency_tail.py; with a perf sched_switch record of the run, bench/latency_join.py
 # names what held a core in each slow call). Needs /usr/bin/python3 with torch 1.13 (apt-get install -y python3-torch
@@ -51,7 +53,8 @@ MODELS=${MODELS:-"resnet50:224 resnet50-os16:448 deeplabv2-resnet101:321"}
 IMPLS=${IMPLS:-"plan graph ort torch"}
 CONDS=${CONDS:-"quiet load"}
 ROUNDS=${ROUNDS:-3}; ITERS=${ITERS:-50}; WARMUP=${WARMUP:-10}; THREADS=${THREADS:-2}
-OUT=${OUT:-out/latency}; PY=${PY:-/usr/bin/python3}; TRACES=${TRACES:-}
+OUT=${OUT:-out/latency}; PY=${PY:-/usr/bin/python3}; TRACES=${TRACES:-}; GAP=${GAP:-0}
+case $GAP in ''|*[!0-9]*) echo "bench/latency.sh: GAP=$GAP: give the ms between calls as a whole number (0: back to back)" >&2; exit 2 ;; esac
 # names checked before anything is built or run: a typo used to give an empty record and exit 0
 for m in $MODELS; do
   case ${m%%:*} in resnet50|resnet50-os16|deeplabv2-resnet101) ;;
@@ -60,8 +63,9 @@ for m in $MODELS; do
 done
 for i in $IMPLS; do
   case $i in plan|graph|plan-passive|plan-bf16|plan-bf16-direct|plan-spin|plan-spin[0-9]*|plan-direct|plan-nogemm|plan-gemm|plan-narrowblocks|plan-wideblocks|plan-javaloop|plan-nojitwarmup|ort|ort-nospin|torch|floor|api|capi) ;;
-    *) echo "bench/latency.sh: IMPLS entry '$i' is not an engine (plan graph plan-passive plan-bf16 plan-bf16-direct plan-spin[N] plan-direct plan-nogemm plan-gemm plan-narrowblocks plan-wideblocks plan-javaloop ort ort-nospin torch floor api capi)" >&2; exit 2 ;;
+    *) echo "bench/latency.sh: IMPLS entry '$i' is not an engine (plan graph plan-passive plan-bf16 plan-bf16-direct plan-spin[N] plan-direct plan-nogemm plan-gemm plan-narrowblocks plan-wideblocks plan-javaloop plan-nojitwarmup ort ort-nospin torch floor api capi)" >&2; exit 2 ;;
   esac
+  case $GAP:$i in 0:*) ;; *:torch|*:capi) echo "bench/latency.sh: GAP=$GAP: the $i engine calls back to back only; leave it out of IMPLS or set GAP=0" >&2; exit 2 ;; esac
 done
 for c in $CONDS; do case $c in quiet|load) ;; *) echo "bench/latency.sh: CONDS entry '$c' must be quiet or load" >&2; exit 2 ;; esac; done
 "$PY" -c 'import torch' 2>/dev/null || { echo "bench/latency.sh: $PY cannot import torch, which makes the shared weights and the ONNX export (apt-get install -y python3-torch python3-torchvision, or PY=...)" >&2; exit 2; }
@@ -93,7 +97,7 @@ trap 'load_stop; rm -f "$ERR"' EXIT
 # conta_latency IMPL PRECISION: conta bench latency on run()'s arch, size, iters, warmup (its locals) -> the LATENCY line
 conta_latency() {
   ./conta bench latency --arch "$arch" --size "$size" --impl "$1" --precision "$2" --weights "$OUT/$arch.pth" \
-    --iters "$it" --warmup "$wu" ${TRACE:+--trace "$TRACE"} 2>"$ERR" | grep '^LATENCY'
+    --iters "$it" --warmup "$wu" --gap-ms "$GAP" ${TRACE:+--trace "$TRACE"} 2>"$ERR" | grep '^LATENCY'
 }
 
 # run IMPL ARCH SIZE [iters] [warmup] -> one LATENCY line on stdout (environment decides the knobs)
@@ -132,7 +136,7 @@ run() {
         | sed 's/conta-plan-fp32/conta-plan-fp32-direct/' ;;
     ort|ort-nospin)
       local spin=${ORT_SPIN:-1}; [ "$impl" = ort-nospin ] && spin=0
-      ORT_TRACE=${TRACE:-} "${JAVA[@]}" -cp "$CP" conta.bench.OrtLatency "$OUT/$arch-$size.onnx" "$arch" "$size" "$it" "$wu" "$THREADS" "$spin" \
+      ORT_TRACE=${TRACE:-} "${JAVA[@]}" -cp "$CP" conta.bench.OrtLatency "$OUT/$arch-$size.onnx" "$arch" "$size" "$it" "$wu" "$THREADS" "$spin" "$GAP" \
         2>"$ERR" | grep '^LATENCY' ;;
     floor)
       local target=${FLOOR_MS:-}
@@ -140,7 +144,7 @@ run() {
       [ -n "$target" ] || case $arch in resnet50) target=21 ;; resnet50-os16) target=108 ;; *) target=605 ;; esac
       [ "$OUT/stall_floor" -nt bench/stall_floor.c ] || gcc -O2 -fopenmp -o "$OUT/stall_floor" bench/stall_floor.c >&2
       GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-$(target/native/conta-spin 2>/dev/null || echo 1000)} FLOOR_TRACE=${TRACE:-} \
-        "$OUT/stall_floor" "$target" "$arch" "$size" "$it" "$wu" 55 "$(( $(stat -c %s "$OUT/$arch.pth") / 1000000 ))" \
+        "$OUT/stall_floor" "$target" "$arch" "$size" "$it" "$wu" 55 "$(( $(stat -c %s "$OUT/$arch.pth") / 1000000 ))" "$GAP" \
         2>"$ERR" | grep '^LATENCY' ;;
     torch) "$PY" bench/latency_torch.py time "$arch" "$size" "$OUT" "$it" "$wu" "$THREADS" 2>"$ERR" | grep '^LATENCY' ;;
     api|capi)
@@ -148,7 +152,7 @@ run() {
       local bundle="$OUT/$arch.bundle.safetensors"
       [ -f "$bundle" ] || ./conta export --arch "$arch" --weights "$OUT/$arch.pth" --input raw --out "$bundle" >&2
       if [ "$impl" = api ]; then
-        ./conta bench latency --impl api --arch "$arch" --size "$size" --bundle "$bundle" --iters "$it" --warmup "$wu" 2>"$ERR" | grep '^LATENCY'
+        ./conta bench latency --impl api --arch "$arch" --size "$size" --bundle "$bundle" --iters "$it" --warmup "$wu" --gap-ms "$GAP" 2>"$ERR" | grep '^LATENCY'
       else
         [ -x "$OUT/capi_latency" ] || gcc -O2 -o "$OUT/capi_latency" bench/capi_latency.c -Inative/include -Ltarget/native -lconta \
           -Wl,-rpath,"$PWD/target/native" -lm >&2
@@ -206,7 +210,8 @@ for r in $(seq 1 "$ROUNDS"); do
       for i in $(seq 0 $((n - 1))); do           # rotate the order each round
         impl=${impls[$(( (i + r - 1) % n ))]}
         case $impl in api|capi) case $arch in deeplab*) ;; *) echo "$impl: segmentation bundles only, $arch skipped" >&2; continue ;; esac ;; esac
-        measure "$c" "$impl" "TRACE=${TRACES:+$TRACES/$r-$c-$arch-$impl.csv}"
+        label=$c; [ "$GAP" = 0 ] || label="$c-gap${GAP}ms"
+        measure "$label" "$impl" "TRACE=${TRACES:+$TRACES/$r-$label-$arch-$impl.csv}"
       done
       [ "$c" = load ] && load_stop
     done

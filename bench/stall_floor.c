@@ -8,12 +8,13 @@
 //
 //   gcc -O2 -fopenmp -o stall_floor bench/stall_floor.c
 //   GOMP_SPINCOUNT=$(target/native/conta-spin 20) OMP_NUM_THREADS=2 ./stall_floor TARGET_MS ARCH SIZE [iters 50]
-//       [warmup 10] [ops 55] [MB 0]
+//       [warmup 10] [ops 55] [MB 0] [gap_ms 0]
 //
 // Prints "LATENCY floor ARCH SIZE p50 .. p90 .. p99 .. min .. mean .. n .." as conta bench latency does (ARCH and SIZE
 // only label the line: the model whose calls it matches in length); FLOOR_TRACE=F writes every call's start and ms
 // (call,start_ms,ms,clock_ms) as --trace does. bench/latency.sh runs it as the engine "floor". Each call is TARGET_MS long on
-// an idle machine: the op length is calibrated on the warm-up calls (their median).
+// an idle machine: the op length is calibrated on the warm-up calls (their median). gap_ms sleeps that long after each
+// timed call, untimed, as conta bench latency --gap-ms does.
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,14 +66,14 @@ static double rank(const double *sorted, int n, double q) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: stall_floor TARGET_MS ARCH SIZE [iters 50] [warmup 10] [ops 55] [MB 0]\n");
+        fprintf(stderr, "usage: stall_floor TARGET_MS ARCH SIZE [iters 50] [warmup 10] [ops 55] [MB 0] [gap_ms 0]\n");
         return 2;
     }
     double target = atof(argv[1]);
     int iters = argc > 4 ? atoi(argv[4]) : 50, warmup = argc > 5 ? atoi(argv[5]) : 10, ops = argc > 6 ? atoi(argv[6]) : 55;
-    double mb = argc > 7 ? atof(argv[7]) : 0;
-    if (!(target > 0) || iters < 1 || warmup < 1 || ops < 1 || !(mb >= 0)) {
-        fprintf(stderr, "stall_floor: TARGET_MS must be > 0, iters, warmup and ops >= 1, MB >= 0\n");
+    double mb = argc > 7 ? atof(argv[7]) : 0, gap = argc > 8 ? atof(argv[8]) : 0;
+    if (!(target > 0) || iters < 1 || warmup < 1 || ops < 1 || !(mb >= 0) || !(gap >= 0)) {
+        fprintf(stderr, "stall_floor: TARGET_MS must be > 0, iters, warmup and ops >= 1, MB and gap_ms >= 0\n");
         return 2;
     }
     mem_floats = (long) (mb * 1e6 / sizeof(float));
@@ -107,6 +108,10 @@ int main(int argc, char **argv) {
     for (int i = 0; i < iters; i++) {
         start[i] = now_ms();
         ms[i] = call(ops, n);
+        if (gap > 0) {
+            struct timespec g = {(time_t) (gap / 1000), (long) (((long) (gap * 1e6)) % 1000000000L)};
+            nanosleep(&g, NULL);
+        }
     }
     const char *trace = getenv("FLOOR_TRACE");
     if (trace && trace[0]) {

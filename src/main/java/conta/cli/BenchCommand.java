@@ -30,15 +30,17 @@ public final class BenchCommand implements Command {
                          default; --impl otherwise applies to infer only)
                    conta bench latency --arch ARCH [--size 224] [--iters 50] [--warmup 10] [--impl plan|graph] [--precision fp32|bf16|auto]
                          [--weights FILE] [--classes K] [--width W] [--blocks a,b,c,d] [--strides ...] [--dilations ...] [--scales ...]
-                         [--seed S] [--strict] [--trace FILE]
+                         [--seed S] [--strict] [--trace FILE] [--gap-ms 0]
                    conta bench latency --impl api --bundle FILE [--arch LABEL] [--size 224] [--iters 50] [--warmup 10] [--precision ...] [--trace FILE]
+                         [--gap-ms 0]
               images/s of a training step (forward, backward, SGD update) or of inference on random data and random weights;
               --precision bf16 runs the convolutions in bfloat16 (oneDNN; weights, gradients and the update stay f32). infer: the
               training graph in eval mode, or with --impl plan the inference plan (what predict, the APIs and the pipeline run) at
               batch N. latency (on the CPU): batch-1 p50/p90/p99 of the inference plan or the training graph, on --weights
               (the flags of conta model; random without), or with --impl api --bundle F of the Java API's segment() on a
               segmentation bundle (RGB bytes in, label map out; the bundle gives the network, --arch only names it in the
-              LATENCY line); --trace writes every call's start and ms as CSV (for bench/latency_tail.py). train/infer
+              LATENCY line); --trace writes every call's start and ms as CSV (for bench/latency_tail.py); --gap-ms N idles N ms
+              between calls, untimed (a service between requests: its threads go to sleep). train/infer
               --profile: a table of the time per op over the timed steps; host = the time to issue each op (on a GPU: is the
               host the bottleneck?), device = each op run alone (the backend drained around it; slower steps, no overlap).""";
 
@@ -70,7 +72,7 @@ public final class BenchCommand implements Command {
                 : policy != null && !policy.isBlank() ? "OpenMP " + policy.strip().toLowerCase(java.util.Locale.ROOT) : "OpenMP libgomp's default wait";
     }
 
-    static final List<String> LATENCY_FLAGS = List.of("arch", "size", "iters", "warmup", "impl", "precision", "weights", "bundle", "trace",
+    static final List<String> LATENCY_FLAGS = List.of("arch", "size", "iters", "warmup", "impl", "precision", "weights", "bundle", "trace", "gap-ms",
             "classes", "width", "blocks", "strides", "dilations", "scales", "seed", "strict");
     private static final String MODES = "give a mode: conta bench train, infer or latency (conta bench --help for their flags)";
 

@@ -15,11 +15,13 @@ import java.util.SplittableRandom;
 
 /**
  * {@code conta bench latency --arch A --size PX [--impl plan|graph] [--precision fp32|bf16|auto] [--weights F]
- * [--iters 50] [--warmup 10]}: batch-1 latency of one image through conta's inference plan (plan) or its training
+ * [--iters 50] [--warmup 10] [--gap-ms 0]}: batch-1 latency of one image through conta's inference plan (plan) or its training
  * graph's eval forward (graph), p50/p90/p99 over --iters calls after --warmup; bench/latency.sh runs it beside ONNX
  * Runtime and PyTorch on the same weights. {@code --impl api --bundle F}: what an embedding Java program gets,
  * {@code ContaModel.segment} from RGB bytes to the label map of a PX x PX image (preprocessing, the plan, MSC fusion,
- * upsampling and argmax), as bench/capi_latency.c times the C ABI's {@code conta_segment_rgb8}.
+ * upsampling and argmax), as bench/capi_latency.c times the C ABI's {@code conta_segment_rgb8}. {@code --gap-ms N}
+ * sleeps N ms after every call, outside the timing: calls that come after an idle spell, as a service's do, when the
+ * OpenMP workers have gone to sleep (the default 0 calls back to back).
  */
 final class LatencyBench {
     private LatencyBench() { }
@@ -28,7 +30,7 @@ final class LatencyBench {
     private static final List<String> NETWORK_FLAGS = List.of("weights", "classes", "width", "blocks", "strides", "dilations", "scales", "seed", "strict");
 
     /** The Java API on a segmentation bundle: a random RGB image (content does not change the work), label map out. */
-    private static int api(Args a, int size, int iters, int warmup) throws Exception {
+    private static int api(Args a, int size, int iters, int warmup, int gapMs) throws Exception {
         if (!a.has("bundle")) throw new UserError("--impl api needs --bundle F (a segmentation bundle: conta export)");
         for (String f : NETWORK_FLAGS)
             if (a.has(f)) throw new UserError("--" + f + " does not apply to --impl api: the bundle holds the network and its weights");
@@ -47,7 +49,7 @@ final class LatencyBench {
             if (!m.kind().equals("seg")) throw new UserError("--impl api times segmentation: " + bundle + " is a " + m.kind() + " bundle");
             byte[] rgb = new byte[3 * size * size], out = new byte[size * size];
             new SplittableRandom(1).nextBytes(rgb);
-            report(a, time(warmup, iters, () -> m.segment(rgb, size, size, out)), "conta-api-" + m.precision(), arch, size);
+            report(a, time(warmup, iters, gapMs, () -> m.segment(rgb, size, size, out)), "conta-api-" + m.precision(), arch, size);
         }
         return 0;
     }
@@ -55,7 +57,8 @@ final class LatencyBench {
     /** Per timed call: its start (ms on the nanoTime clock) and its duration (ms), after warmup untimed calls. */
     private record Timings(double[] startMs, double[] ms) { }
 
-    private static Timings time(int warmup, int iters, Runnable call) {
+    /** warmup + iters calls, each followed by gapMs ms of sleep (not timed). */
+    private static Timings time(int warmup, int iters, int gapMs, Runnable call) throws InterruptedException {
         double[] start = new double[iters], ms = new double[iters];
         for (int it = 0; it < warmup + iters; it++) {
             long s = System.nanoTime();
@@ -64,6 +67,7 @@ final class LatencyBench {
                 start[it - warmup] = s / 1e6;
                 ms[it - warmup] = (System.nanoTime() - s) / 1e6;
             }
+            if (gapMs > 0) Thread.sleep(gapMs);
         }
         return new Timings(start, ms);
     }
@@ -84,18 +88,19 @@ final class LatencyBench {
     }
 
     static int run(Args a) throws Exception {
-        int size = a.getInt("size", 224), iters = a.getInt("iters", 50), warmup = a.getInt("warmup", 10);
+        int size = a.getInt("size", 224), iters = a.getInt("iters", 50), warmup = a.getInt("warmup", 10), gapMs = a.getInt("gap-ms", 0);
         String impl = a.get("impl", "plan");
         if (!impl.equals("plan") && !impl.equals("graph") && !impl.equals("api")) throw new UserError("--impl must be plan, graph or api, got " + impl);
         if (iters < 1 || warmup < 0) throw new UserError("--iters must be >= 1 and --warmup >= 0");
         if (size < 1) throw new UserError("--size must be >= 1, got " + size);
+        if (gapMs < 0 || gapMs > 60_000) throw new UserError("--gap-ms must be 0 to 60000 (ms between calls), got " + gapMs);
         if (a.has("trace")) { // checked before the timing, not after it
             Path parent = Path.of(a.get("trace", "")).toAbsolutePath().getParent();
             if (parent != null && !Files.isDirectory(parent)) throw new UserError("--trace " + a.get("trace", "") + ": folder " + parent + " does not exist");
         }
         if (impl.equals("graph") && !a.get("precision", "fp32").equals("fp32"))
             throw new UserError("--precision applies to --impl plan and api; the training graph's forward (--impl graph) runs in fp32");
-        if (impl.equals("api")) return api(a, size, iters, warmup);
+        if (impl.equals("api")) return api(a, size, iters, warmup, gapMs);
         if (a.has("bundle")) throw new UserError("--bundle applies to --impl api; --impl " + impl + " times --arch ARCH (with --weights FILE)");
         String arch = a.require("arch");
         Backend b = new CpuBackend();
@@ -119,13 +124,13 @@ final class LatencyBench {
                             conta.tensor.cpu.PlanLoop.chosen(),
                             wb < 0 ? "not counted" : String.format(java.util.Locale.ROOT, "%.1f MB", wb / 1e6));
                     float[] out = new float[plan.outputNumel()];
-                    timings = time(warmup, iters, () -> plan.run(img, out));
+                    timings = time(warmup, iters, gapMs, () -> plan.run(img, out));
                     if (conta.io.SystemProps.flag("conta.plan.profile", false)) System.err.print(plan.describe()); // per-op ms
                     label = "conta-plan-" + plan.precision().name().toLowerCase(java.util.Locale.ROOT);
                 }
             } else {
                 try (Tensor x = Tensor.of(b, img, 1, 3, size, size)) {
-                    timings = time(warmup, iters, () -> {
+                    timings = time(warmup, iters, gapMs, () -> {
                         try (Tape t = Tape.open(false)) {
                             net.forward(x).toArray();
                         }

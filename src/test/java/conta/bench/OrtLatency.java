@@ -13,8 +13,9 @@ import java.util.SplittableRandom;
  * bench/latency_torch.py from the weights conta loads, the same random image (SplittableRandom(1) Gaussians) as
  * conta's LatencyBench, the same percentile line.
  *
- * <p>Usage: OrtLatency MODEL.onnx ARCH SIZE [iters 50] [warmup 10] [threads 2] [spin 1|0]; ORT_TRACE=F writes every
- * call's start and ms as conta bench latency --trace does.
+ * <p>Usage: OrtLatency MODEL.onnx ARCH SIZE [iters 50] [warmup 10] [threads 2] [spin 1|0] [gap ms 0]; ORT_TRACE=F writes
+ * every call's start and ms as conta bench latency --trace does; the gap sleeps after each call, untimed, as
+ * {@code conta bench latency --gap-ms}.
  */
 public final class OrtLatency {
     public static void main(String[] a) throws Exception {
@@ -23,6 +24,7 @@ public final class OrtLatency {
         int iters = a.length > 3 ? Integer.parseInt(a[3]) : 50, warmup = a.length > 4 ? Integer.parseInt(a[4]) : 10;
         int threads = a.length > 5 ? Integer.parseInt(a[5]) : 2;
         String spin = a.length > 6 ? a[6] : "1";
+        int gapMs = a.length > 7 ? Integer.parseInt(a[7]) : 0;
         float[] img = new float[3 * size * size];
         SplittableRandom r = new SplittableRandom(1);
         for (int i = 0; i < img.length; i++) img[i] = (float) r.nextGaussian();
@@ -48,6 +50,7 @@ public final class OrtLatency {
                         start[it - warmup] = t0 / 1e6;
                         ms[it - warmup] = (System.nanoTime() - t0) / 1e6;
                     }
+                    if (gapMs > 0) Thread.sleep(gapMs);
                 }
                 String trace = System.getenv("ORT_TRACE");
                 if (trace != null && !trace.isEmpty()) LatencyStats.writeTrace(trace, start, ms);

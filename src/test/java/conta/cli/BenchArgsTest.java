@@ -56,6 +56,21 @@ class BenchArgsTest {
         assertEquals(0, fp32Graph.code(), fp32Graph.err());
     }
 
+    /** --gap-ms idles after every call outside the timing: the run lasts at least its (warmup + iters) gaps, the calls do not. */
+    @Test
+    void gapIdlesBetweenCallsUntimed() {
+        String[] lat = {"bench", "latency", "--arch", "resnet18", "--width", "8", "--size", "32", "--iters", "3", "--warmup", "1"};
+        refused(run(plus(lat, "--gap-ms", "-1")), "--gap-ms must be 0 to 60000");
+        long t0 = System.nanoTime();
+        ModelCommandErrorsTest.Result r = run(plus(lat, "--gap-ms", "300"));
+        double wallMs = (System.nanoTime() - t0) / 1e6;
+        assertEquals(0, r.code(), r.err());
+        assertTrue(wallMs >= 4 * 300, "4 calls, each followed by 300 ms: " + wallMs + " ms");
+        java.util.regex.Matcher p50 = java.util.regex.Pattern.compile("LATENCY conta-plan-fp32 resnet18 32 p50 ([0-9.]+) ").matcher(r.out());
+        assertTrue(p50.find(), r.out());
+        assertTrue(Double.parseDouble(p50.group(1)) < 300, "a call's time leaves the gap out: " + r.out());
+    }
+
     @Test
     void unknownFlagsAreRefusedInEveryMode() {
         assertEquals(0, run(SMALL_INFER).code(), "the flags themselves are good");
