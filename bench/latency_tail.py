@@ -34,10 +34,6 @@ def columns(path, start="start_ms"):
         refuse(f"{path}: a call whose {start} or ms is not a number ({e})")
 
 
-def load(path):
-    return columns(path)
-
-
 def rank(sorted_ms, q):
     return sorted_ms[max(0, min(len(sorted_ms) - 1, math.ceil(q * len(sorted_ms)) - 1))]
 
@@ -54,7 +50,7 @@ def main(argv):
         period, argv = float(argv[1]), argv[2:]
     if not argv:
         refuse("usage: bench/latency_tail.py [--period 500] TRACE.csv ...")
-    traces = [(path, *load(path)) for path in argv]  # every file read before the table starts
+    traces = [(path, *columns(path)) for path in argv]  # every file read before the table starts
     print(f"| trace | calls | p50 ms | p99 ms | p99/p50 | tail calls (>1.15x p50) | median gap ms | R at {period:.0f} ms | R random |")
     print("|---|---|---|---|---|---|---|---|---|")
     rnd = random.Random(1)

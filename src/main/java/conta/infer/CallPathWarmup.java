@@ -37,14 +37,15 @@ final class CallPathWarmup {
      * 600, bench/latency_join.py; session 32).
      */
     static void warm(InferencePlan plan, DnnlGraph graph) {
-        boolean one = plan.inputShapes().length == 1 && plan.outputShapes().length == 1;
+        int[][] ins = plan.inputShapes(), outs = plan.outputShapes();
+        boolean one = ins.length == 1 && outs.length == 1;
         synchronized (CallPathWarmup.class) {
             // done, or the Java loop (it runs Java per op anyway): nothing to warm
             if (CALLS <= 0 || (one ? single : multi) || !graph.dryRun(true)) return;
             try {
-                float[][] in = new float[plan.inputShapes().length][], out = new float[plan.outputShapes().length][];
-                for (int i = 0; i < in.length; i++) in[i] = new float[numel(plan.inputShapes()[i])];
-                for (int i = 0; i < out.length; i++) out[i] = new float[numel(plan.outputShapes()[i])];
+                float[][] in = new float[ins.length][], out = new float[outs.length][];
+                for (int i = 0; i < in.length; i++) in[i] = new float[InferencePlan.numel(ins[i])];
+                for (int i = 0; i < out.length; i++) out[i] = new float[InferencePlan.numel(outs[i])];
                 awaitIdleJit(); // the compiles the plan's build queued: while C2's queue is long, HotSpot raises its thresholds
                 if (one) for (int k = 0; k < CALLS; k++) plan.run(in[0], out[0]);
                 else for (int k = 0; k < CALLS; k++) plan.run(in, out);
@@ -75,11 +76,5 @@ final class CallPathWarmup {
                 quietSince = System.nanoTime();
             } else if (System.nanoTime() - quietSince >= QUIET_MS * 1_000_000) return;
         }
-    }
-
-    private static int numel(int[] shape) {
-        int n = 1;
-        for (int d : shape) n *= d;
-        return n;
     }
 }

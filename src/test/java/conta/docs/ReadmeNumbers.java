@@ -362,18 +362,17 @@ public final class ReadmeNumbers {
             List<double[]> v = rows.get(e.getKey());
             if (v == null) continue;
             double p50 = median(v, 0);
-            List<double[]> tail = v.stream().map(x -> new double[]{x[1] / x[0]}).toList();
-            double lo = tail.stream().mapToDouble(x -> x[0]).min().orElseThrow(), hi = tail.stream().mapToDouble(x -> x[0]).max().orElseThrow();
+            double[] tail = v.stream().mapToDouble(x -> x[1] / x[0]).sorted().toArray();
             b.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.2f (%.2f-%.2f) | %.2f |%n", e.getValue(), v.size(), p50, median(v, 1),
-                    median(tail, 0), lo, hi, p50 / ort));
+                    median(tail), tail[0], tail[tail.length - 1], p50 / ort));
         }
         return b.toString();
     }
 
-    static double median(List<double[]> v, int k) {
-        double[] a = v.stream().mapToDouble(x -> x[k]).sorted().toArray();
-        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-    }
+    static double median(List<double[]> v, int k) { return median(v.stream().mapToDouble(x -> x[k]).sorted().toArray()); }
+
+    /** The median of sorted values. */
+    static double median(double[] a) { return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2; }
 
     @SuppressWarnings("unchecked")
     static Map<String, Object> stage(Map<String, Object> report, String s) {

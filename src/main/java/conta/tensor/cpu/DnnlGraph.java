@@ -52,12 +52,12 @@ public final class DnnlGraph implements LayerGraph {
     private dnnl_stream stream;
     /** The C call loop's op table and status (PlanLoop), or null: the Java loop in execute() runs the ops. */
     private org.bytedeco.javacpp.LongPointer loopTable;
+    private org.bytedeco.javacpp.IntPointer loopStatus;
     /**
      * 1; 0 while {@link #dryRun} is on: a multiplier of the images copied in, the ops run and the floats copied out,
      * not a branch, so that the JIT sees the same code and the same branches as in a real call.
      */
     private int work = 1;
-    private org.bytedeco.javacpp.IntPointer loopStatus;
     /** Native objects destroyed in reverse order by close(). */
     private final List<Runnable> destroy = new ArrayList<>();
     private final List<Val> values = new ArrayList<>();
