@@ -55,6 +55,7 @@ CONDS=${CONDS:-"quiet load"}
 ROUNDS=${ROUNDS:-3}; ITERS=${ITERS:-50}; WARMUP=${WARMUP:-10}; THREADS=${THREADS:-2}
 OUT=${OUT:-out/latency}; PY=${PY:-/usr/bin/python3}; TRACES=${TRACES:-}; GAP=${GAP:-0}
 case $GAP in ''|*[!0-9]*) echo "bench/latency.sh: GAP=$GAP: give the ms between calls as a whole number (0: back to back)" >&2; exit 2 ;; esac
+cond_label() { if [ "$GAP" = 0 ]; then echo "$1"; else echo "$1-gap${GAP}ms"; fi; }   # a condition as the log records it
 # names checked before anything is built or run: a typo used to give an empty record and exit 0
 for m in $MODELS; do
   case ${m%%:*} in resnet50|resnet50-os16|deeplabv2-resnet101) ;;
@@ -140,7 +141,7 @@ run() {
         2>"$ERR" | grep '^LATENCY' ;;
     floor)
       local target=${FLOOR_MS:-}
-      [ -n "$target" ] || target=$(awk -v a="$arch" -v z="$size" '$3 == "quiet" { for (i = 1; i < NF; i++) if ($i == "LATENCY" && $(i + 1) == "conta-plan-fp32" && $(i + 2) == a && $(i + 3) == z) for (j = i; j < NF; j++) if ($j == "p50") v = $(j + 1) } END { print v }' "$LOG")
+      [ -n "$target" ] || target=$(awk -v a="$arch" -v z="$size" -v q="$(cond_label quiet)" '$3 == q { for (i = 1; i < NF; i++) if ($i == "LATENCY" && $(i + 1) == "conta-plan-fp32" && $(i + 2) == a && $(i + 3) == z) for (j = i; j < NF; j++) if ($j == "p50") v = $(j + 1) } END { print v }' "$LOG")
       [ -n "$target" ] || case $arch in resnet50) target=21 ;; resnet50-os16) target=108 ;; *) target=605 ;; esac
       [ "$OUT/stall_floor" -nt bench/stall_floor.c ] || gcc -O2 -fopenmp -o "$OUT/stall_floor" bench/stall_floor.c >&2
       GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-$(target/native/conta-spin 2>/dev/null || echo 1000)} FLOOR_TRACE=${TRACE:-} \
@@ -210,7 +211,7 @@ for r in $(seq 1 "$ROUNDS"); do
       for i in $(seq 0 $((n - 1))); do           # rotate the order each round
         impl=${impls[$(( (i + r - 1) % n ))]}
         case $impl in api|capi) case $arch in deeplab*) ;; *) echo "$impl: segmentation bundles only, $arch skipped" >&2; continue ;; esac ;; esac
-        label=$c; [ "$GAP" = 0 ] || label="$c-gap${GAP}ms"
+        label=$(cond_label "$c")
         measure "$label" "$impl" "TRACE=${TRACES:+$TRACES/$r-$label-$arch-$impl.csv}"
       done
       [ "$c" = load ] && load_stop
